@@ -1,0 +1,47 @@
+package parley
+
+import "context"
+
+// Event is a live notification routed to one device's open connections: a
+// new envelope, a receipt, typing or presence. Frame is the already-encoded
+// wire frame, so a fan-out encodes once and every recipient writes the same
+// bytes.
+//
+// Events are best effort: a device that is offline, or whose connection is
+// too slow, misses them, and gets envelopes from the log instead.
+type Event struct {
+	Kind         EventKind
+	Conversation ConversationID
+	Seq          Seq // for EventEnvelope: the envelope's sequence number
+	Frame        []byte
+}
+
+// EventKind classifies events so a connection can apply flow control to
+// envelopes and not to ephemeral signals.
+type EventKind uint8
+
+// The event kinds.
+const (
+	EventEnvelope EventKind = 1 // a new envelope in a conversation log
+	EventSignal   EventKind = 2 // a receipt, typing, presence or membership notice
+	EventRevoked  EventKind = 3 // the device was revoked: close its connections
+)
+
+// Broker routes events to the connections of devices, wherever they are
+// connected (in this process, or on another node of a cluster).
+//
+// Publish never blocks on a slow subscriber: a subscriber's handler must
+// return quickly (queue and return).
+type Broker interface {
+	Publish(ctx context.Context, devices []DeviceID, ev Event) error
+	// Subscribe calls handler for every event published to device until the
+	// returned cancel function is called. A device may have several
+	// subscriptions (one per connection).
+	Subscribe(device DeviceID, handler func(Event)) (cancel func(), err error)
+}
+
+// CodeSender delivers phone verification codes (by SMS gateway, or to the log
+// in development).
+type CodeSender interface {
+	SendCode(ctx context.Context, phone, code string) error
+}
