@@ -1,0 +1,33 @@
+// Package accounts is Parley's account service: phone-number registration
+// with verification codes, device credentials and linking, usernames, the
+// two-step PIN, contacts, blocks and privacy. It is transport independent:
+// the gateway calls it, and every failure is a *parley.Error whose Code and
+// Reason are listed on each method.
+//
+// Guarantees:
+//
+//   - Secrets never rest in the clear. The store keeps SHA-256 of every
+//     verification code, link code and device secret, and an argon2id hash of
+//     the PIN. Codes and secrets come from crypto/rand; device secrets are 32
+//     bytes and are returned exactly once, by Verify or LinkDevice. The
+//     service logs no code, secret or PIN, and masks phone numbers in logs
+//     (DevSender, for development, logs the code on purpose).
+//   - Limits survive restarts and are shared by cluster nodes: the per-number
+//     sending limits and the wrong-code/wrong-PIN counter live in the
+//     store's Verification record. Within one process, operations on one
+//     phone number or one user are serialised, so the limits are exact on a
+//     single node; across nodes two simultaneous requests can each pass a
+//     check once (the store has no compare-and-swap on verifications).
+//   - Verification codes are 6 digits, valid for Config.CodeTTL, single use,
+//     and void after Config.MaxVerifyAttempts wrong codes or PINs; only the
+//     latest code sent to a number is valid.
+//   - Re-registering a number keeps the account (ID, username, contacts,
+//     PIN) and revokes every device it had before the new primary is created;
+//     Verify reports the revoked devices and the conversations they left so
+//     the caller can notify. Link codes created before the current primary
+//     are void.
+//   - Nothing reveals whether a phone number is registered to someone the
+//     owner's "find me by phone" setting excludes: Resolve answers
+//     CodeNotFound exactly as for an unknown number.
+//   - Devices returned by the service never carry the secret hash.
+package accounts
