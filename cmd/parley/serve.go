@@ -1,0 +1,143 @@
+//go:build !servestub
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/server"
+	"github.com/parleyhq/parley/store/postgres"
+	"github.com/parleyhq/parley/store/sqlite"
+)
+
+// serveCommand runs `parley serve`: it opens the store, starts the server on
+// --listen, logs "listening on http://ADDR" once bound, and runs until ctx is
+// cancelled. Every flag has a PARLEY_* environment variable (the flag wins).
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv(name); ok {
+			return v
+		}
+		return def
+	}
+	dataDir := fs.String("data", env("PARLEY_DATA", "./parley-data"), "data directory (SQLite database) [PARLEY_DATA]")
+	listen := fs.String("listen", env("PARLEY_LISTEN", "127.0.0.1:8080"), "address to listen on [PARLEY_LISTEN]")
+	dsn := fs.String("postgres", env("PARLEY_POSTGRES", ""), "PostgreSQL DSN; empty uses SQLite in --data [PARLEY_POSTGRES]")
+	retentionS := fs.String("retention", env("PARLEY_RETENTION", "720h"), "how long undelivered envelopes are kept [PARLEY_RETENTION]")
+	webhook := fs.String("sms-webhook", env("PARLEY_SMS_WEBHOOK", ""), "URL that receives verification codes to send by SMS [PARLEY_SMS_WEBHOOK]")
+	webhookSecret := fs.String("sms-webhook-secret", env("PARLEY_SMS_WEBHOOK_SECRET", ""), "HMAC key signing webhook requests [PARLEY_SMS_WEBHOOK_SECRET]")
+	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	retention, err := time.ParseDuration(*retentionS)
+	if err != nil || retention <= 0 {
+		return fmt.Errorf("serve: --retention %q: want a positive duration such as 720h", *retentionS)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("serve: --log-level %q: %w", *logLevel, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if n, err := raiseFileLimit(); err == nil {
+		log.Debug("file descriptor limit", "nofile", n)
+	} else {
+		log.Warn("could not raise the file descriptor limit", "err", err)
+	}
+
+	st, err := openDataStore(ctx, *dataDir, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var sender parley.CodeSender
+	if *webhook != "" {
+		sender = accounts.WebhookSender{URL: *webhook, Secret: *webhookSecret}
+	} else {
+		sender = accounts.DevSender{Log: log}
+		log.Warn("development verification sender: codes are written to this log")
+	}
+	srv, err := server.New(server.Config{
+		Store:    st,
+		Sender:   sender,
+		Log:      log,
+		Delivery: delivery.Config{Retention: retention},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return fmt.Errorf("serve: listen %s: %w", *listen, err)
+	}
+	log.Info("listening on http://" + ln.Addr().String())
+	err = srv.Serve(ctx, ln)
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	log.Info("stopped")
+	return err
+}
+
+// openDataStore opens PostgreSQL when dsn is set, else the SQLite database
+// parley.db in dir (created if missing).
+func openDataStore(ctx context.Context, dir, dsn string) (parley.Store, error) {
+	if strings.TrimSpace(dsn) != "" {
+		st, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return st, nil
+	}
+	if dir == "" {
+		return nil, errors.New("no data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"))
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// raiseFileLimit raises RLIMIT_NOFILE to its hard limit, so the server can
+// hold as many connections as the system allows.
+func raiseFileLimit() (uint64, error) {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
+		return 0, err
+	}
+	if r.Cur < r.Max {
+		r.Cur = r.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
+			return 0, err
+		}
+	}
+	return r.Cur, nil
+}

@@ -1,0 +1,408 @@
+// Package delivery is Parley's delivery service: the ordered per-conversation
+// logs, per-device cursors, receipts, live fan-out, retention, and the MLS
+// Delivery Service operations (KeyPackages, conversation creation, commits,
+// GroupInfo). It is crypto-blind: payloads are opaque bytes.
+//
+// Guarantees:
+//   - Send is durable before it is acknowledged: the reply (the "sent"
+//     receipt) is given only after LogStore.Append returned. Concurrent sends
+//     are group-committed by a single appender goroutine.
+//   - Send is idempotent on (conversation, sender device, client id): a
+//     retried send returns the original Seq with Duplicate set and is not
+//     delivered again.
+//   - Every envelope visible to a device (it is a member since before the
+//     envelope, it did not send it, and the envelope is not restricted to
+//     other devices) is delivered to each of the device's streams in Seq order
+//     per conversation, at least once until the device acknowledges it. A
+//     stream never sends the same envelope twice, and never more than the
+//     delivery window of unacknowledged envelopes.
+//   - An Ack is durable before its delivered receipt is pushed, and before an
+//     Ack with a request id is answered.
+//   - Receipts, typing and presence are best effort and never stored (except
+//     read marks and cursors, which are).
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// Config tunes the delivery service. Zero fields take the defaults.
+type Config struct {
+	// DeliveryWindow is the most unacknowledged envelopes a stream has in
+	// flight. Default 512.
+	DeliveryWindow int
+	// MaxPayloadBytes limits an envelope's payload. Default 192 KiB.
+	MaxPayloadBytes int
+	// MaxBatch is the most envelopes the appender commits in one Append.
+	// Default 256.
+	MaxBatch int
+	// Retention is how long an envelope is kept when not every member
+	// device has acknowledged it. Default 720h (30 days).
+	Retention time.Duration
+	// PruneInterval is how often expired and fully acknowledged envelopes
+	// are deleted. Default 1h; negative disables the pruner.
+	PruneInterval time.Duration
+	// MemberCacheTTL bounds how long a conversation's cached membership is
+	// used. Changes made through this service invalidate it at once. Default 1m.
+	MemberCacheTTL time.Duration
+	// MaxKeyPackages is the most one-time KeyPackages a device may keep on
+	// the server. Default 100.
+	MaxKeyPackages int
+	// KeyPackagesLow is the stock under which a device is told to upload
+	// more (KeyPackagesLow push). Default 10.
+	KeyPackagesLow int
+	// ReceiptMaxMembers is the largest conversation (in member devices)
+	// whose delivered receipts are pushed to the other members. Default 32.
+	ReceiptMaxMembers int
+	// MaxMembers is the most member devices a conversation may have.
+	// Default 5120.
+	MaxMembers int
+}
+
+func (c *Config) setDefaults() {
+	if c.DeliveryWindow <= 0 {
+		c.DeliveryWindow = 512
+	}
+	if c.MaxPayloadBytes <= 0 {
+		c.MaxPayloadBytes = 192 << 10
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 256
+	}
+	if c.Retention <= 0 {
+		c.Retention = 720 * time.Hour
+	}
+	if c.PruneInterval == 0 {
+		c.PruneInterval = time.Hour
+	}
+	if c.MemberCacheTTL <= 0 {
+		c.MemberCacheTTL = time.Minute
+	}
+	if c.MaxKeyPackages <= 0 {
+		c.MaxKeyPackages = 100
+	}
+	if c.KeyPackagesLow <= 0 {
+		c.KeyPackagesLow = 10
+	}
+	if c.ReceiptMaxMembers <= 0 {
+		c.ReceiptMaxMembers = 32
+	}
+	if c.MaxMembers <= 0 {
+		c.MaxMembers = 5120
+	}
+}
+
+// PresencePolicy decides who may see a user's presence and last seen
+// (accounts.Service implements it).
+type PresencePolicy interface {
+	CanSeePresence(ctx context.Context, viewer, owner parley.UserID) (bool, error)
+}
+
+// AckBatcher is an optional capability of a LogStore: acknowledging several
+// cursors in one transaction. Without it the acker calls LogStore.Ack once
+// per coalesced (conversation, device).
+type AckBatcher interface {
+	AckBatch(ctx context.Context, acks []parley.Cursor) error
+}
+
+// Service is the delivery service. Create it with New; stop it with Shutdown.
+type Service struct {
+	store  parley.Store
+	broker parley.Broker
+	policy PresencePolicy
+	clock  parley.Clock
+	log    *slog.Logger
+	cfg    Config
+
+	ctx    context.Context // cancelled by Shutdown
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // background goroutines and stream workers
+
+	appendCh chan *appendReq
+	ackCh    chan ackReq
+	presCh   chan presenceChange
+
+	// gate orders enqueues before Shutdown: enqueuers hold it shared and
+	// check stopped; Shutdown sets stopped under the exclusive lock, then
+	// closes stopping, so the background goroutines' final drain sees every
+	// request that was accepted.
+	gate     sync.RWMutex
+	stopped  bool
+	stopOnce sync.Once
+	stopping chan struct{}
+
+	cacheMu sync.Mutex
+	cache   map[parley.ConversationID]*convInfo
+
+	directMu sync.Mutex // serialises direct conversation creation
+
+	onlineMu sync.Mutex
+	online   map[parley.UserID]int // local streams per user
+
+	stats Stats
+}
+
+// New returns a running delivery service. policy may be nil (everyone sees
+// everyone's presence).
+func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock parley.Clock, log *slog.Logger, cfg Config) *Service {
+	cfg.setDefaults()
+	if clock == nil {
+		clock = parley.SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{
+		store:    store,
+		broker:   broker,
+		policy:   policy,
+		clock:    clock,
+		log:      log,
+		cfg:      cfg,
+		ctx:      ctx,
+		cancel:   cancel,
+		appendCh: make(chan *appendReq, 4*cfg.MaxBatch),
+		ackCh:    make(chan ackReq, 4096),
+		presCh:   make(chan presenceChange, 4096),
+		stopping: make(chan struct{}),
+		cache:    make(map[parley.ConversationID]*convInfo),
+		online:   make(map[parley.UserID]int),
+	}
+	s.wg.Add(3)
+	go s.appender()
+	go s.acker()
+	go s.presenceLoop()
+	if cfg.PruneInterval > 0 {
+		s.wg.Add(1)
+		go s.pruner()
+	}
+	return s
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Service) Config() Config { return s.cfg }
+
+// Shutdown stops the service: new sends are refused with CodeUnavailable,
+// queued sends and acknowledgements are committed, and background goroutines
+// end. Streams should be closed first. It returns ctx.Err() if ctx ends first.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.gate.Lock()
+		s.stopped = true
+		s.gate.Unlock()
+		close(s.stopping)
+	})
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (s *Service) unavailable() error {
+	return parley.Errorf(parley.CodeUnavailable, "shutting_down", "the server is shutting down")
+}
+
+// convInfo is the cached membership of a conversation.
+type convInfo struct {
+	kind    parley.ConversationKind
+	members []parley.Member // devices; FromSeq as of loading
+	users   []parley.UserID // distinct member users
+	// blocks, for direct conversations: blocked[i] reports whether users[i]
+	// blocks the other user.
+	blocks []bool
+	loaded time.Time
+}
+
+func (ci *convInfo) member(d parley.DeviceID) (parley.Member, bool) {
+	for _, m := range ci.members {
+		if m.Device == d {
+			return m, true
+		}
+	}
+	return parley.Member{}, false
+}
+
+func (ci *convInfo) hasUser(u parley.UserID) bool {
+	for _, x := range ci.users {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}
+
+// devicesExcept lists member devices except one.
+func (ci *convInfo) devicesExcept(d parley.DeviceID) []parley.DeviceID {
+	out := make([]parley.DeviceID, 0, len(ci.members))
+	for _, m := range ci.members {
+		if m.Device != d {
+			out = append(out, m.Device)
+		}
+	}
+	return out
+}
+
+// devicesOfOthers lists member devices of users other than u.
+func (ci *convInfo) devicesOfOthers(u parley.UserID) []parley.DeviceID {
+	out := make([]parley.DeviceID, 0, len(ci.members))
+	for _, m := range ci.members {
+		if m.User != u {
+			out = append(out, m.Device)
+		}
+	}
+	return out
+}
+
+// conv returns the cached membership of a conversation, loading it when
+// missing or older than the TTL. CodeNotFound if the conversation does not exist.
+func (s *Service) conv(ctx context.Context, id parley.ConversationID) (*convInfo, error) {
+	now := s.clock.Now()
+	s.cacheMu.Lock()
+	ci := s.cache[id]
+	s.cacheMu.Unlock()
+	if ci != nil && now.Sub(ci.loaded) < s.cfg.MemberCacheTTL && now.Sub(ci.loaded) >= 0 {
+		return ci, nil
+	}
+	c, err := s.store.Conversation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	members, err := s.store.Members(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ci = &convInfo{kind: c.Kind, members: members, loaded: now}
+	for _, m := range members {
+		if !ci.hasUser(m.User) {
+			ci.users = append(ci.users, m.User)
+		}
+	}
+	if c.Kind == parley.KindDirect && len(ci.users) == 2 {
+		ci.blocks = make([]bool, 2)
+		for i := range 2 {
+			b, err := s.store.IsBlocked(ctx, ci.users[i], ci.users[1-i])
+			if err != nil {
+				return nil, err
+			}
+			ci.blocks[i] = b
+		}
+	}
+	s.cacheMu.Lock()
+	if len(s.cache) > 200_000 {
+		clear(s.cache)
+	}
+	s.cache[id] = ci
+	s.cacheMu.Unlock()
+	return ci, nil
+}
+
+// invalidate drops cached memberships.
+func (s *Service) invalidate(ids ...parley.ConversationID) {
+	s.cacheMu.Lock()
+	for _, id := range ids {
+		delete(s.cache, id)
+	}
+	s.cacheMu.Unlock()
+}
+
+// BlocksChanged must be called after a user blocks or unblocks another, so
+// the direct conversation between them sees the change at once.
+func (s *Service) BlocksChanged(ctx context.Context, a, b parley.UserID) {
+	id, err := s.store.DirectConversation(ctx, a, b)
+	if err == nil {
+		s.invalidate(id)
+	}
+}
+
+// checkBlocked refuses a direct-conversation action between sender and the
+// other member when either blocks the other.
+func (ci *convInfo) checkBlocked(sender parley.UserID) error {
+	if ci.kind != parley.KindDirect || len(ci.blocks) != 2 {
+		return nil
+	}
+	for i, u := range ci.users {
+		if !ci.blocks[i] {
+			continue
+		}
+		if u == sender {
+			return parley.Errorf(parley.CodeBlocked, "blocked_by_you", "you have blocked this user; unblock them to send")
+		}
+		return parley.Errorf(parley.CodeBlocked, "blocked", "this user has blocked you")
+	}
+	return nil
+}
+
+// requireMember returns the conversation's membership if dev is a member.
+func (s *Service) requireMember(ctx context.Context, id parley.ConversationID, dev parley.DeviceID) (*convInfo, parley.Member, error) {
+	if !id.Valid() {
+		return nil, parley.Member{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+	}
+	ci, err := s.conv(ctx, id)
+	if err != nil {
+		if parley.IsCode(err, parley.CodeNotFound) {
+			return nil, parley.Member{}, parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+		}
+		return nil, parley.Member{}, err
+	}
+	m, ok := ci.member(dev)
+	if !ok {
+		return nil, parley.Member{}, parley.Errorf(parley.CodeForbidden, "not_member", "this device is not a member of the conversation")
+	}
+	return ci, m, nil
+}
+
+func (s *Service) publish(devices []parley.DeviceID, ev parley.Event) {
+	if len(devices) == 0 {
+		return
+	}
+	if err := s.broker.Publish(s.ctx, devices, ev); err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Warn("publish", "conversation", ev.Conversation, "kind", ev.Kind, "err", err)
+	}
+}
+
+func (s *Service) pruner() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.PruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopping:
+			return
+		case <-t.C:
+			n, err := s.store.Prune(s.ctx, s.clock.Now().Add(-s.cfg.Retention))
+			if err != nil {
+				s.log.Error("prune logs", "err", err)
+				continue
+			}
+			s.stats.pruned.Add(uint64(n))
+			if n > 0 {
+				s.log.Info("pruned envelopes", "count", n)
+			}
+		}
+	}
+}
+
+// PruneNow deletes expired and fully acknowledged envelopes at once (the
+// pruner does it every PruneInterval) and returns how many were deleted.
+func (s *Service) PruneNow(ctx context.Context) (int, error) {
+	n, err := s.store.Prune(ctx, s.clock.Now().Add(-s.cfg.Retention))
+	if err != nil {
+		return 0, err
+	}
+	s.stats.pruned.Add(uint64(n))
+	return n, nil
+}

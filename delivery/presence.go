@@ -1,0 +1,169 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// Presence is a user's presence as a viewer may see it.
+type Presence struct {
+	User     parley.UserID
+	Online   bool
+	LastSeen time.Time // zero when hidden or unknown
+}
+
+type presenceChange struct {
+	user   parley.UserID
+	online bool
+	at     time.Time
+}
+
+// presenceChanged counts the user's local streams; on the first stream
+// (online) and the last (offline) it queues a presence push. The queue is
+// bounded: when full the change is dropped (counted).
+func (s *Service) presenceChanged(dev parley.Device, online bool) {
+	s.onlineMu.Lock()
+	n := s.online[dev.User]
+	if online {
+		n++
+	} else {
+		n--
+	}
+	transition := (online && n == 1) || (!online && n <= 0)
+	if n <= 0 {
+		delete(s.online, dev.User)
+	} else {
+		s.online[dev.User] = n
+	}
+	s.onlineMu.Unlock()
+	if !transition {
+		return
+	}
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.stopped {
+		return
+	}
+	select {
+	case s.presCh <- presenceChange{user: dev.User, online: online, at: s.clock.Now()}:
+	default:
+		s.stats.presDrops.Add(1)
+	}
+}
+
+// Online reports whether the user has a stream open on this node.
+func (s *Service) Online(user parley.UserID) bool {
+	s.onlineMu.Lock()
+	defer s.onlineMu.Unlock()
+	return s.online[user] > 0
+}
+
+func (s *Service) presenceLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case ch := <-s.presCh:
+			s.pushPresence(ch)
+		case <-s.stopping:
+			for {
+				select {
+				case ch := <-s.presCh:
+					if !ch.online {
+						s.touchLastSeen(ch.user, ch.at)
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *Service) touchLastSeen(user parley.UserID, at time.Time) {
+	ctx := context.WithoutCancel(s.ctx)
+	u, err := s.store.User(ctx, user)
+	if err != nil {
+		s.log.Warn("last seen", "user", user, "err", err)
+		return
+	}
+	if at.After(u.LastSeenAt) {
+		u.LastSeenAt = at
+		if err := s.store.UpdateUser(ctx, u); err != nil {
+			s.log.Warn("last seen", "user", user, "err", err)
+		}
+	}
+}
+
+// pushPresence records last seen and tells the users who share a
+// conversation with the user, and may see its presence, about the change.
+func (s *Service) pushPresence(ch presenceChange) {
+	ctx := s.ctx
+	if !ch.online {
+		s.touchLastSeen(ch.user, ch.at)
+	}
+	convs, err := s.store.ConversationsOfUser(ctx, ch.user)
+	if err != nil {
+		s.log.Warn("presence audience", "user", ch.user, "err", err)
+		return
+	}
+	viewers := make(map[parley.UserID][]parley.DeviceID)
+	for _, c := range convs {
+		ci, err := s.conv(ctx, c.ID)
+		if err != nil {
+			continue
+		}
+		for _, m := range ci.members {
+			if m.User != ch.user && !containsDevice(viewers[m.User], m.Device) {
+				viewers[m.User] = append(viewers[m.User], m.Device)
+			}
+		}
+	}
+	p := Presence{User: ch.user, Online: ch.online}
+	if !ch.online {
+		p.LastSeen = ch.at
+	}
+	frame := presenceFrame(p)
+	for v, devices := range viewers {
+		if s.policy != nil {
+			ok, err := s.policy.CanSeePresence(ctx, v, ch.user)
+			if err != nil || !ok {
+				continue
+			}
+		}
+		s.publish(devices, parley.Event{Kind: parley.EventSignal, Frame: frame})
+	}
+}
+
+func containsDevice(ds []parley.DeviceID, d parley.DeviceID) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// Presence answers a viewer's presence request about owner. When the
+// owner's privacy settings hide presence from the viewer, it reports offline
+// with no last seen. CodeNotFound if owner does not exist.
+func (s *Service) Presence(ctx context.Context, viewer, owner parley.UserID) (Presence, error) {
+	u, err := s.store.User(ctx, owner)
+	if err != nil {
+		if parley.IsCode(err, parley.CodeNotFound) {
+			return Presence{}, parley.Errorf(parley.CodeNotFound, "user_not_found", "no such user")
+		}
+		return Presence{}, err
+	}
+	if viewer != owner && s.policy != nil {
+		ok, err := s.policy.CanSeePresence(ctx, viewer, owner)
+		if err != nil {
+			return Presence{}, err
+		}
+		if !ok {
+			return Presence{User: owner}, nil
+		}
+	}
+	return Presence{User: owner, Online: s.Online(owner), LastSeen: u.LastSeenAt}, nil
+}

@@ -1,0 +1,243 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley"
+)
+
+// Stats are the service's counters since start.
+type Stats struct {
+	appended   atomic.Uint64
+	duplicates atomic.Uint64
+	batches    atomic.Uint64
+	acks       atomic.Uint64
+	ackWrites  atomic.Uint64
+	pruned     atomic.Uint64
+	presDrops  atomic.Uint64
+	logReads   atomic.Uint64
+}
+
+// StatsSnapshot is a copy of the counters.
+type StatsSnapshot struct {
+	Appended      uint64 // envelopes appended
+	Duplicates    uint64 // sends that were retries of an appended envelope
+	Batches       uint64 // Append calls by the appender (group commits)
+	Acks          uint64 // acknowledgements received
+	AckWrites     uint64 // cursor writes after coalescing
+	Pruned        uint64 // envelopes deleted by retention
+	PresenceDrops uint64 // presence changes dropped because the queue was full
+	LogReads      uint64 // ReadLog calls by streams (catch-up and gaps)
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Service) Stats() StatsSnapshot {
+	return StatsSnapshot{
+		Appended:      s.stats.appended.Load(),
+		Duplicates:    s.stats.duplicates.Load(),
+		Batches:       s.stats.batches.Load(),
+		Acks:          s.stats.acks.Load(),
+		AckWrites:     s.stats.ackWrites.Load(),
+		Pruned:        s.stats.pruned.Load(),
+		PresenceDrops: s.stats.presDrops.Load(),
+		LogReads:      s.stats.logReads.Load(),
+	}
+}
+
+// SendParams is an envelope a device submits.
+type SendParams struct {
+	Conversation parley.ConversationID
+	ClientID     parley.ClientMessageID
+	Kind         parley.EnvelopeKind // EnvelopeApplication or EnvelopeProposal
+	Epoch        parley.Epoch
+	Payload      []byte
+}
+
+// SendResult is the "sent" receipt.
+type SendResult struct {
+	Conversation parley.ConversationID
+	ClientID     parley.ClientMessageID
+	Seq          parley.Seq
+	Duplicate    bool
+	At           int64 // server time, Unix milliseconds
+}
+
+// MaxClientIDLen bounds client message ids.
+const MaxClientIDLen = 64
+
+// appendReq is one envelope waiting for the appender.
+type appendReq struct {
+	env    parley.Envelope
+	fanout []parley.DeviceID // devices to push to after the append
+	done   func(parley.AppendResult, error)
+}
+
+// Send validates and submits an envelope from dev. done is called exactly
+// once, from the appender goroutine, after the envelope is durable (or with
+// the error); it must not block. Validation errors are returned directly and
+// done is not called:
+//   - CodeInvalid: bad conversation id, client id or kind
+//   - CodeTooLarge "payload_too_large"
+//   - CodeNotFound "conversation_not_found", CodeForbidden "not_member"
+//   - CodeBlocked "blocked" (the other user of a direct conversation blocks
+//     the sender) or "blocked_by_you"
+//   - CodeUnavailable when shutting down
+//
+// Send blocks only while the appender queue is full (back-pressure).
+func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, done func(SendResult, error)) error {
+	if p.ClientID == "" || len(p.ClientID) > MaxClientIDLen || !utf8.ValidString(string(p.ClientID)) {
+		return parley.Errorf(parley.CodeInvalid, "client_id", "client_id must be 1 to %d bytes of UTF-8", MaxClientIDLen)
+	}
+	if p.Kind != parley.EnvelopeApplication && p.Kind != parley.EnvelopeProposal {
+		return parley.Errorf(parley.CodeInvalid, "kind", "send accepts application (1) and proposal (2) envelopes only")
+	}
+	if len(p.Payload) > s.cfg.MaxPayloadBytes {
+		return parley.Errorf(parley.CodeTooLarge, "payload_too_large", "payload is %d bytes; the limit is %d", len(p.Payload), s.cfg.MaxPayloadBytes)
+	}
+	ci, _, err := s.requireMember(ctx, p.Conversation, dev.ID)
+	if err != nil {
+		return err
+	}
+	if err := ci.checkBlocked(dev.User); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	r := &appendReq{
+		env: parley.Envelope{
+			Conversation: p.Conversation,
+			Sender:       dev.User,
+			SenderDevice: dev.ID,
+			ClientID:     p.ClientID,
+			Kind:         p.Kind,
+			Epoch:        p.Epoch,
+			Payload:      p.Payload,
+			CreatedAt:    now,
+		},
+		fanout: ci.devicesExcept(dev.ID),
+		done: func(res parley.AppendResult, err error) {
+			if err != nil {
+				done(SendResult{}, err)
+				return
+			}
+			done(SendResult{Conversation: p.Conversation, ClientID: p.ClientID, Seq: res.Seq, Duplicate: res.Duplicate, At: now.UnixMilli()}, nil)
+		},
+	}
+	return s.enqueueAppend(ctx, r)
+}
+
+func (s *Service) enqueueAppend(ctx context.Context, r *appendReq) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.stopped {
+		return s.unavailable()
+	}
+	select {
+	case s.appendCh <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// appendSync appends envelopes through the appender and waits for them to be
+// durable and published.
+func (s *Service) appendSync(ctx context.Context, envs []parley.Envelope, fanout func(parley.Envelope) []parley.DeviceID) ([]parley.AppendResult, error) {
+	results := make([]parley.AppendResult, len(envs))
+	errs := make(chan error, len(envs))
+	for i := range envs {
+		i := i
+		r := &appendReq{env: envs[i], fanout: fanout(envs[i]), done: func(res parley.AppendResult, err error) {
+			results[i] = res
+			errs <- err
+		}}
+		if err := s.enqueueAppend(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	var first error
+	for range envs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return results, first
+}
+
+// appender is the single goroutine that group-commits envelopes: it takes
+// every queued request (up to MaxBatch), appends them in one LogStore.Append,
+// publishes each new envelope once (one encoded frame for every recipient
+// device), then completes the requests in order.
+func (s *Service) appender() {
+	defer s.wg.Done()
+	batch := make([]*appendReq, 0, s.cfg.MaxBatch)
+	envs := make([]parley.Envelope, 0, s.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-s.appendCh:
+			batch = append(batch, r)
+		case <-s.stopping:
+			// Commit what was queued before Shutdown, then stop.
+			for {
+				select {
+				case r := <-s.appendCh:
+					s.commit(append(batch[:0], r), envs)
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r := <-s.appendCh:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch, envs)
+	}
+}
+
+func (s *Service) commit(batch []*appendReq, envs []parley.Envelope) {
+	envs = envs[:0]
+	for _, r := range batch {
+		envs = append(envs, r.env)
+	}
+	results, err := s.store.Append(context.WithoutCancel(s.ctx), envs)
+	s.stats.batches.Add(1)
+	if err == nil && len(results) != len(batch) {
+		err = fmt.Errorf("append: store returned %d results for %d envelopes", len(results), len(batch))
+	}
+	if err != nil {
+		s.log.Error("append batch", "envelopes", len(batch), "err", err)
+		err = fmt.Errorf("append: %w", err)
+		for _, r := range batch {
+			r.done(parley.AppendResult{}, err)
+		}
+		clear(envs)
+		return
+	}
+	for i, r := range batch {
+		res := results[i]
+		if res.Err != nil {
+			r.done(res, res.Err)
+			continue
+		}
+		if res.Duplicate {
+			s.stats.duplicates.Add(1)
+		} else {
+			s.stats.appended.Add(1)
+			env := &envs[i]
+			env.Seq = res.Seq
+			frame := EncodeEnvelopeFrame(env)
+			s.publish(r.fanout, parley.Event{Kind: parley.EventEnvelope, Conversation: env.Conversation, Seq: env.Seq, Frame: frame})
+		}
+		r.done(res, nil)
+	}
+	clear(envs)
+}

@@ -1,0 +1,317 @@
+// Package gateway is Parley's WebSocket gateway: it accepts connections at
+// /v1/ws, speaks the binary protobuf protocol of docs/protocol.md (one
+// ClientFrame or ServerFrame per WebSocket binary message), authenticates
+// devices through the accounts service and connects each authenticated
+// session to a delivery.Stream.
+//
+// It is built for many idle connections: one reader goroutine per
+// connection reading frame headers straight from the socket with no
+// per-connection buffer held while idle; writes from a short-lived writer
+// goroutine that coalesces queued frames into few writes; a small session
+// struct.
+//
+// Guarantees and policies:
+//   - Replies carry the id of the request they answer; requests with id 0
+//     get no reply.
+//   - The send queue of a connection is bounded: envelopes by the delivery
+//     window (flow control), replies by MaxPendingRequests (the reader stops
+//     reading while that many are unanswered or the queue is full), and
+//     signals (receipts, typing, presence) by SignalQueue, beyond which they
+//     are dropped and counted. A write that does not complete within
+//     WriteTimeout closes the connection (counted as a slow consumer);
+//     undelivered envelopes stay in the log.
+//   - Sessions close with the codes of docs/protocol.md, after a GoAway
+//     frame that repeats the code and reason.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/delivery"
+)
+
+// Path is where the gateway is mounted.
+const Path = "/v1/ws"
+
+// ProtocolVersion is the newest protocol version the gateway speaks.
+const ProtocolVersion = 1
+
+// WebSocket close codes used by the gateway (docs/protocol.md).
+const (
+	CloseNormal             ws.StatusCode = 1000
+	CloseGoingAway          ws.StatusCode = 1001 // server shutdown
+	CloseUnsupportedVersion ws.StatusCode = 4001
+	CloseProtocolError      ws.StatusCode = 4002
+	CloseDeviceRevoked      ws.StatusCode = 4003
+	CloseAuthFailed         ws.StatusCode = 4004
+	CloseIdleTimeout        ws.StatusCode = 4008
+	CloseTooLarge           ws.StatusCode = 4009
+	CloseInternal           ws.StatusCode = 4011
+)
+
+// Config tunes the gateway. Zero fields take the defaults.
+type Config struct {
+	// MaxFrameBytes is the largest ClientFrame accepted. Default 256 KiB.
+	MaxFrameBytes int
+	// HeartbeatInterval is how often clients should Ping; a session silent
+	// for twice as long is closed (4008). Default 30 s.
+	HeartbeatInterval time.Duration
+	// WriteTimeout bounds one write to the socket. Default 10 s.
+	WriteTimeout time.Duration
+	// SignalQueue is the most signal frames (receipts, typing, presence,
+	// notices) queued on one connection; more are dropped. Default 256.
+	SignalQueue int
+	// MaxPendingRequests is the most requests of a connection being
+	// answered asynchronously (sends, acks) before the reader pauses.
+	// Default 256.
+	MaxPendingRequests int
+	// AccountRate is how many unauthenticated account requests (register,
+	// verify, link_device, failed auth) one IP address may make per minute,
+	// with bursts of AccountBurst. Defaults 30 and 10.
+	AccountRate  float64
+	AccountBurst int
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 256 << 10
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 30 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.SignalQueue <= 0 {
+		c.SignalQueue = 256
+	}
+	if c.MaxPendingRequests <= 0 {
+		c.MaxPendingRequests = 256
+	}
+	if c.AccountRate <= 0 {
+		c.AccountRate = 30
+	}
+	if c.AccountBurst <= 0 {
+		c.AccountBurst = 10
+	}
+}
+
+// Gateway serves WebSocket sessions. Create it with New; mount it at Path.
+type Gateway struct {
+	acc            Accounts
+	del            *delivery.Service
+	clock          parley.Clock
+	log            *slog.Logger
+	cfg            Config
+	deliveryWindow int
+	limiter        *ipLimiter
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closed   bool
+	wg       sync.WaitGroup // readers
+	writers  sync.WaitGroup
+
+	stats stats
+}
+
+type stats struct {
+	accepted       atomic.Uint64
+	framesIn       atomic.Uint64
+	droppedSignals atomic.Uint64
+	slowConsumers  atomic.Uint64
+	idleTimeouts   atomic.Uint64
+	protocolErrors atomic.Uint64
+	rateLimited    atomic.Uint64
+}
+
+// Stats is a snapshot of the gateway's counters.
+type Stats struct {
+	Sessions       int    // open sessions
+	Accepted       uint64 // sessions accepted since start
+	FramesIn       uint64 // client frames decoded
+	DroppedSignals uint64 // signal frames dropped because a queue was full
+	SlowConsumers  uint64 // connections closed because a write timed out
+	IdleTimeouts   uint64 // sessions closed for missing heartbeats
+	ProtocolErrors uint64 // sessions closed for breaking the protocol
+	RateLimited    uint64 // account requests refused by the per-IP limit
+}
+
+// New returns a gateway serving sessions with the given services.
+func New(acc Accounts, del *delivery.Service, clock parley.Clock, log *slog.Logger, cfg Config) *Gateway {
+	cfg.setDefaults()
+	if clock == nil {
+		clock = parley.SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Gateway{
+		acc: acc, del: del, clock: clock, log: log, cfg: cfg,
+		deliveryWindow: del.Config().DeliveryWindow,
+		limiter:        newIPLimiter(cfg.AccountRate/60, cfg.AccountBurst),
+		ctx:            ctx, cancel: cancel,
+		sessions: make(map[*session]struct{}),
+	}
+}
+
+// Stats returns the gateway's counters.
+func (g *Gateway) Stats() Stats {
+	g.mu.Lock()
+	n := len(g.sessions)
+	g.mu.Unlock()
+	return Stats{
+		Sessions:       n,
+		Accepted:       g.stats.accepted.Load(),
+		FramesIn:       g.stats.framesIn.Load(),
+		DroppedSignals: g.stats.droppedSignals.Load(),
+		SlowConsumers:  g.stats.slowConsumers.Load(),
+		IdleTimeouts:   g.stats.idleTimeouts.Load(),
+		ProtocolErrors: g.stats.protocolErrors.Load(),
+		RateLimited:    g.stats.rateLimited.Load(),
+	}
+}
+
+// ServeHTTP upgrades the request to a WebSocket session. The session runs in
+// its own goroutine; the handler returns at once so the HTTP server's
+// per-connection state is released.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	closed := g.closed
+	g.mu.Unlock()
+	if closed {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	up := ws.HTTPUpgrader{Timeout: 10 * time.Second}
+	conn, rw, _, err := up.Upgrade(r, w)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return
+	}
+	var rd io.Reader = conn
+	if rw != nil && rw.Reader.Buffered() > 0 {
+		// The client pipelined frames behind the handshake.
+		early := make([]byte, rw.Reader.Buffered())
+		_, _ = io.ReadFull(rw.Reader, early)
+		rd = io.MultiReader(bytes.NewReader(early), conn)
+	}
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	g.serveConn(conn, rd, ip)
+}
+
+// serveConn starts a session on an upgraded connection; rd reads from it.
+func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, ip string) {
+	s := &session{g: g, conn: conn, r: rd, ip: ip}
+	s.ctx, s.cancel = context.WithCancel(g.ctx)
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		s.cancel()
+		conn.Close()
+		return
+	}
+	g.sessions[s] = struct{}{}
+	g.wg.Add(1)
+	g.mu.Unlock()
+	g.stats.accepted.Add(1)
+	go s.run()
+}
+
+func (g *Gateway) remove(s *session) {
+	g.mu.Lock()
+	delete(g.sessions, s)
+	g.mu.Unlock()
+}
+
+// Shutdown closes every session with GoAway and close code 1001 and waits
+// for them to end; when ctx ends first it closes the remaining connections
+// at once. New upgrades are refused with 503.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.closed = true
+	list := make([]*session, 0, len(g.sessions))
+	for s := range g.sessions {
+		list = append(list, s)
+	}
+	g.mu.Unlock()
+	for _, s := range list {
+		s.closeWith(CloseGoingAway, "server_shutdown")
+	}
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); g.writers.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		g.mu.Lock()
+		for s := range g.sessions {
+			s.conn.Close()
+		}
+		g.mu.Unlock()
+		g.cancel()
+		<-done
+	}
+	g.cancel()
+	return err
+}
+
+// Buffer pool for incoming payloads, by power-of-two size class.
+const (
+	minBufShift = 9  // 512 B
+	maxBufShift = 18 // 256 KiB
+)
+
+var bufPools [maxBufShift - minBufShift + 1]sync.Pool
+
+func bufClass(n int) int {
+	c := 0
+	for (1 << (minBufShift + c)) < n {
+		c++
+	}
+	return c
+}
+
+// getBuf returns a buffer of length 0 and capacity at least n.
+func getBuf(n int) *[]byte {
+	c := bufClass(n)
+	if c < len(bufPools) {
+		if v := bufPools[c].Get(); v != nil {
+			return v.(*[]byte)
+		}
+		b := make([]byte, 0, 1<<(minBufShift+c))
+		return &b
+	}
+	b := make([]byte, 0, n)
+	return &b
+}
+
+func putBuf(b *[]byte) {
+	c := cap(*b)
+	if c < 1<<minBufShift || c > 1<<maxBufShift || c&(c-1) != 0 {
+		return
+	}
+	*b = (*b)[:0]
+	bufPools[bufClass(c)].Put(b)
+}

@@ -1,0 +1,321 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// Session states.
+const (
+	stateNew    uint8 = iota // waiting for Hello
+	stateHello               // Hello done, not authenticated
+	stateAuthed              // authenticated: stream attached
+)
+
+// session is one WebSocket connection. Its only permanent goroutine is the
+// reader (run); writes happen in a short-lived writer goroutine started when
+// frames are queued. Nothing is buffered while the connection is idle: the
+// header is read into hdr, payloads into pooled buffers.
+type session struct {
+	g      *Gateway
+	conn   net.Conn
+	r      io.Reader // conn, or conn preceded by bytes buffered during the upgrade
+	ip     string
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	hdr   [ws.MaxHeaderSize]byte
+	state uint8
+
+	// Set once authenticated (read by the reader goroutine only, except dev.ID for logs).
+	dev    parley.Device
+	stream *delivery.Stream
+
+	mu      sync.Mutex
+	queue   []outFrame
+	spare   []outFrame
+	signals int  // signals in queue
+	writing bool // a writer goroutine is running
+	closing bool // a close frame is queued, or the connection is closed
+	pending int  // requests answered asynchronously, not yet answered
+	waiting bool // the reader waits for room (wake)
+	wake    chan struct{}
+}
+
+func (s *session) deviceID() parley.DeviceID {
+	if s.state == stateAuthed {
+		return s.dev.ID
+	}
+	return 0
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// run is the session's reader loop. It returns when the connection ends.
+func (s *session) run() {
+	defer s.g.wg.Done()
+	defer s.cleanup()
+	var msg *[]byte // the data message being assembled (pooled)
+	defer func() {
+		if msg != nil {
+			putBuf(msg)
+		}
+	}()
+	idle := 2 * s.g.cfg.HeartbeatInterval
+	for {
+		if !s.waitRoom() {
+			return
+		}
+		if err := s.conn.SetReadDeadline(time.Now().Add(idle)); err != nil {
+			return
+		}
+		h, err := ws.ReadHeaderBuffer(s.r, s.hdr[:2:len(s.hdr)])
+		if err != nil {
+			s.readFailed(err)
+			return
+		}
+		if h.Rsv != 0 || (h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) || h.OpCode.IsReserved() {
+			s.protocolError(0, "bad_websocket_frame", "malformed WebSocket frame")
+			return
+		}
+		if h.OpCode.IsControl() {
+			var small [125]byte
+			p := small[:h.Length]
+			if _, err := io.ReadFull(s.r, p); err != nil {
+				s.readFailed(err)
+				return
+			}
+			if h.Masked {
+				ws.Cipher(p, h.Mask, 0)
+			}
+			switch h.OpCode {
+			case ws.OpPing:
+				s.enqueue(outFrame{op: ws.OpPong, kind: outControl, b: append([]byte(nil), p...)})
+			case ws.OpClose:
+				code, _ := ws.ParseCloseFrameData(p)
+				if code == 0 {
+					code = ws.StatusNormalClosure
+				}
+				s.enqueue(outFrame{op: ws.OpClose, kind: outControl, close: true, b: ws.NewCloseFrameBody(code, "")})
+				return
+			}
+			continue
+		}
+		// A data frame.
+		size := int64(0)
+		if msg != nil {
+			size = int64(len(*msg))
+		}
+		switch {
+		case h.OpCode == ws.OpContinuation && msg == nil:
+			s.protocolError(0, "bad_websocket_frame", "continuation frame without a message")
+			return
+		case h.OpCode != ws.OpContinuation && msg != nil:
+			s.protocolError(0, "bad_websocket_frame", "new message before the previous one ended")
+			return
+		case h.OpCode == ws.OpText:
+			s.protocolError(0, "text_frame", "frames are binary WebSocket messages")
+			return
+		case size+h.Length > int64(s.g.cfg.MaxFrameBytes):
+			s.sendError(0, parleypb.ErrorCode_TOO_LARGE, "frame_too_large", "frame larger than max_frame_bytes", 0)
+			s.closeWith(CloseTooLarge, "frame_too_large")
+			return
+		}
+		if msg == nil {
+			msg = getBuf(int(h.Length))
+		}
+		start := len(*msg)
+		if need := start + int(h.Length); need > cap(*msg) {
+			// A continuation frame: move to a larger buffer.
+			bigger := getBuf(need)
+			*bigger = append((*bigger)[:0], *msg...)
+			putBuf(msg)
+			msg = bigger
+		}
+		*msg = (*msg)[:start+int(h.Length)]
+		p := (*msg)[start:]
+		if _, err := io.ReadFull(s.r, p); err != nil {
+			s.readFailed(err)
+			return
+		}
+		if h.Masked {
+			ws.Cipher(p, h.Mask, 0)
+		}
+		if !h.Fin {
+			continue
+		}
+		ok := s.handleMessage(*msg)
+		putBuf(msg)
+		msg = nil
+		if !ok {
+			return
+		}
+	}
+}
+
+// readFailed ends the session after a failed read.
+func (s *session) readFailed(err error) {
+	if isTimeout(err) {
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if !closing {
+			s.g.stats.idleTimeouts.Add(1)
+			s.closeWith(CloseIdleTimeout, "idle_timeout")
+		}
+	}
+}
+
+// handleMessage decodes and handles one ClientFrame. It returns false when
+// the session must end.
+func (s *session) handleMessage(b []byte) bool {
+	var f parleypb.ClientFrame
+	if err := proto.Unmarshal(b, &f); err != nil {
+		s.protocolError(0, "undecodable_frame", "the frame is not a valid ClientFrame")
+		return false
+	}
+	s.g.stats.framesIn.Add(1)
+	return s.handle(&f)
+}
+
+// waitRoom blocks the reader while the session has MaxPendingRequests
+// asynchronous requests unanswered or a full queue, so a client that does
+// not read its replies cannot make the server buffer without bound. It
+// returns false when the session is closing.
+func (s *session) waitRoom() bool {
+	limit := s.g.cfg.MaxPendingRequests
+	qlimit := s.g.cfg.MaxPendingRequests + s.g.deliveryWindow + s.g.cfg.SignalQueue
+	for {
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			return false
+		}
+		if s.pending < limit && len(s.queue) < qlimit {
+			s.waiting = false
+			s.mu.Unlock()
+			return true
+		}
+		if s.wake == nil {
+			s.wake = make(chan struct{}, 1)
+		}
+		wake := s.wake
+		s.waiting = true
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-s.ctx.Done():
+			return false
+		}
+	}
+}
+
+func (s *session) wakeReader() {
+	s.mu.Lock()
+	w := s.wake
+	s.mu.Unlock()
+	if w != nil {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// beginAsync counts a request answered later; endAsync uncounts it.
+func (s *session) beginAsync() {
+	s.mu.Lock()
+	s.pending++
+	s.mu.Unlock()
+}
+
+func (s *session) endAsync() {
+	s.mu.Lock()
+	s.pending--
+	waiting := s.waiting
+	s.mu.Unlock()
+	if waiting {
+		s.wakeReader()
+	}
+}
+
+// reply queues the answer to request id (nothing when id is 0).
+func (s *session) reply(id uint64, f *parleypb.ServerFrame) {
+	if id == 0 {
+		return
+	}
+	f.Id = id
+	b, err := proto.Marshal(f)
+	if err != nil {
+		s.g.log.Error("marshal reply", "err", err)
+		return
+	}
+	s.enqueue(outFrame{op: ws.OpBinary, kind: outReply, b: b})
+}
+
+// sendError queues an Error frame. Session errors (id 0) are always sent.
+func (s *session) sendError(id uint64, code parleypb.ErrorCode, reason, msg string, retryAfter time.Duration) {
+	f := &parleypb.ServerFrame{Id: id, Body: &parleypb.ServerFrame_Error{Error: &parleypb.Error{
+		Code: code, Reason: reason, Message: msg, RetryAfterMs: uint32(retryAfter.Milliseconds()),
+	}}}
+	b, err := proto.Marshal(f)
+	if err != nil {
+		return
+	}
+	s.enqueue(outFrame{op: ws.OpBinary, kind: outReply, b: b})
+}
+
+// protocolError reports a broken session rule and closes with 4002.
+func (s *session) protocolError(id uint64, reason, msg string) {
+	s.g.stats.protocolErrors.Add(1)
+	s.sendError(id, parleypb.ErrorCode_PROTOCOL, reason, msg, 0)
+	s.closeWith(CloseProtocolError, reason)
+}
+
+// closeWith queues GoAway and a WebSocket close frame; the writer closes the
+// connection after writing them. Later frames are dropped. Idempotent.
+func (s *session) closeWith(code ws.StatusCode, reason string) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return
+	}
+	ga, _ := proto.Marshal(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_GoAway{GoAway: &parleypb.GoAway{CloseCode: uint32(code), Reason: reason}}})
+	s.enqueue(outFrame{op: ws.OpBinary, kind: outControl, b: ga})
+	s.enqueue(outFrame{op: ws.OpClose, kind: outControl, close: true, b: ws.NewCloseFrameBody(code, reason)})
+}
+
+// cleanup runs when the reader ends: it detaches the stream, makes sure the
+// connection gets closed, and unregisters the session.
+func (s *session) cleanup() {
+	if s.stream != nil {
+		s.stream.Close()
+	}
+	s.cancel()
+	s.mu.Lock()
+	closing, writing := s.closing, s.writing
+	s.mu.Unlock()
+	switch {
+	case !closing:
+		s.closeWith(ws.StatusNormalClosure, "")
+	case !writing:
+		_ = s.conn.Close()
+	}
+	s.g.remove(s)
+}

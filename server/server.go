@@ -1,0 +1,137 @@
+// Package server wires Parley's services into one HTTP server: the store,
+// the broker, the accounts and delivery services, and the WebSocket gateway
+// at /v1/ws. It adds /healthz. cmd/parley's serve command runs it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/broker/inproc"
+	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/gateway"
+)
+
+// Config is what a server is built from. Store is required; every other
+// field has a default.
+type Config struct {
+	Store  parley.Store
+	Broker parley.Broker     // default: an in-process broker
+	Sender parley.CodeSender // default: accounts.DevSender logging codes to Log
+	Clock  parley.Clock      // default: the system clock
+	Log    *slog.Logger      // default: discard
+
+	Accounts accounts.Config
+	Delivery delivery.Config
+	Gateway  gateway.Config
+}
+
+// Server is a running Parley server (its background services start in New).
+type Server struct {
+	Accounts *accounts.Service
+	Delivery *delivery.Service
+	Gateway  *gateway.Gateway
+
+	log     *slog.Logger
+	handler http.Handler
+
+	mu       sync.Mutex
+	http     []*http.Server
+	shutdown bool
+}
+
+// New builds a server. The caller keeps ownership of cfg.Store (close it
+// after Shutdown).
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("server: a store is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = parley.SystemClock{}
+	}
+	if cfg.Broker == nil {
+		cfg.Broker = inproc.New()
+	}
+	if cfg.Sender == nil {
+		cfg.Sender = accounts.DevSender{Log: cfg.Log}
+	}
+	acc := accounts.New(cfg.Store, cfg.Sender, cfg.Clock, cfg.Log.With("component", "accounts"), cfg.Accounts)
+	del := delivery.New(cfg.Store, cfg.Broker, acc, cfg.Clock, cfg.Log.With("component", "delivery"), cfg.Delivery)
+	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET "+gateway.Path, gw)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	return &Server{Accounts: acc, Delivery: del, Gateway: gw, log: cfg.Log, handler: mux}, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on ln until Shutdown is called or ctx ends (which
+// shuts the server down with a 10 s grace period). It returns nil after a
+// Shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	s.http = append(s.http, hs)
+	s.mu.Unlock()
+
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.Shutdown(sctx)
+	})
+	defer stop()
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, closes every WebSocket session with
+// GoAway (1001), then stops the delivery service, committing what was
+// queued. It does not close the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdown = true
+	servers := s.http
+	s.mu.Unlock()
+	var errs []error
+	for _, hs := range servers {
+		if err := hs.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.Gateway.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("gateway: %w", err))
+	}
+	if err := s.Delivery.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("delivery: %w", err))
+	}
+	return errors.Join(errs...)
+}
