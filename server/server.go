@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
+	"github.com/parleyhq/parley/media"
 )
 
 // Config is what a server is built from. Store is required; every other
@@ -32,6 +33,11 @@ type Config struct {
 	Accounts accounts.Config
 	Delivery delivery.Config
 	Gateway  gateway.Config
+	// Media enables the media service at /media/v1/ when not nil. Blobs and
+	// StagingDir must be set; the server fills in the store (Store must then
+	// also implement parley.MediaStore), membership checks, device
+	// authentication, clock and logger.
+	Media *media.Config
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -39,9 +45,11 @@ type Server struct {
 	Accounts *accounts.Service
 	Delivery *delivery.Service
 	Gateway  *gateway.Gateway
+	Media    *media.Service // nil when media is not configured
 
-	log     *slog.Logger
-	handler http.Handler
+	stopSweeper func() // stops the media sweeper and waits for it
+	log         *slog.Logger
+	handler     http.Handler
 
 	mu       sync.Mutex
 	http     []*http.Server
@@ -72,11 +80,34 @@ func New(cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET "+gateway.Path, gw)
+	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, log: cfg.Log, handler: mux}
+	if cfg.Media != nil {
+		ms, ok := cfg.Store.(parley.MediaStore)
+		if !ok {
+			return nil, errors.New("server: media needs a store that implements parley.MediaStore")
+		}
+		mc := *cfg.Media
+		mc.Store = ms
+		mc.Members = cfg.Store
+		mc.Authenticate = media.DeviceAuth(acc.Authenticate)
+		mc.Clock = cfg.Clock
+		mc.Logger = cfg.Log.With("component", "media")
+		svc, err := media.New(mc)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/media/v1/", svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); svc.RunSweeper(ctx) }()
+		srv.Media = svc
+		srv.stopSweeper = func() { cancel(); <-done }
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	return &Server{Accounts: acc, Delivery: del, Gateway: gw, log: cfg.Log, handler: mux}, nil
+	return srv, nil
 }
 
 // Handler returns the server's HTTP handler.
@@ -129,6 +160,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.Gateway.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: %w", err))
+	}
+	if s.stopSweeper != nil {
+		s.stopSweeper()
+		s.stopSweeper = nil
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))

@@ -7,9 +7,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/parleyhq/parley/blob/disk"
+	"github.com/parleyhq/parley/blob/s3"
+	"github.com/parleyhq/parley/media"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +48,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	retentionS := fs.String("retention", env("PARLEY_RETENTION", "720h"), "how long undelivered envelopes are kept [PARLEY_RETENTION]")
 	webhook := fs.String("sms-webhook", env("PARLEY_SMS_WEBHOOK", ""), "URL that receives verification codes to send by SMS [PARLEY_SMS_WEBHOOK]")
 	webhookSecret := fs.String("sms-webhook-secret", env("PARLEY_SMS_WEBHOOK_SECRET", ""), "HMAC key signing webhook requests [PARLEY_SMS_WEBHOOK_SECRET]")
+	s3URL := fs.String("s3", env("PARLEY_S3", ""), "S3-compatible media store as http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty stores media in --data/blobs [PARLEY_S3]")
+	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +73,17 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		log.Warn("could not raise the file descriptor limit", "err", err)
 	}
 
+	if *debugListen != "" {
+		dln, err := net.Listen("tcp", *debugListen)
+		if err != nil {
+			return fmt.Errorf("serve: --debug-listen %s: %w", *debugListen, err)
+		}
+		dsrv := &http.Server{Handler: debugMux(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = dsrv.Serve(dln) }()
+		defer dsrv.Close()
+		log.Info("debug endpoints on http://" + dln.Addr().String() + "/debug/pprof/")
+	}
+
 	st, err := openDataStore(ctx, *dataDir, *dsn)
 	if err != nil {
 		return err
@@ -78,11 +97,20 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		sender = accounts.DevSender{Log: log}
 		log.Warn("development verification sender: codes are written to this log")
 	}
+	blobs, err := openBlobStore(ctx, *dataDir, *s3URL)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Store:    st,
 		Sender:   sender,
 		Log:      log,
 		Delivery: delivery.Config{Retention: retention},
+		Media: &media.Config{
+			Blobs:      blobs,
+			StagingDir: filepath.Join(*dataDir, "uploads"),
+			MaxAge:     retention,
+		},
 	})
 	if err != nil {
 		return err
@@ -140,4 +168,36 @@ func raiseFileLimit() (uint64, error) {
 		}
 	}
 	return r.Cur, nil
+}
+
+// debugMux serves the runtime profiles of net/http/pprof.
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// openBlobStore opens the S3 bucket named by rawURL
+// (http(s)://KEY:SECRET@HOST:PORT/BUCKET), or the blobs folder of the data
+// directory when rawURL is empty.
+func openBlobStore(ctx context.Context, dir, rawURL string) (parley.BlobStore, error) {
+	if rawURL == "" {
+		return disk.Open(filepath.Join(dir, "blobs"))
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return nil, fmt.Errorf("serve: --s3 %q: want http(s)://KEY:SECRET@HOST:PORT/BUCKET", rawURL)
+	}
+	secret, _ := u.User.Password()
+	return s3.Open(ctx, s3.Config{
+		Endpoint:  u.Host,
+		Secure:    u.Scheme == "https",
+		AccessKey: u.User.Username(),
+		SecretKey: secret,
+		Bucket:    strings.Trim(u.Path, "/"),
+	})
 }
