@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley"
+)
+
+// PutVerification creates or replaces the pending verification of v.Phone.
+func (s *Store) PutVerification(ctx context.Context, v parley.Verification) error {
+	return s.tx(ctx, "put verification", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO verifications (phone, code_hash, name, attempts, sent, window_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, name = excluded.name,
+				attempts = excluded.attempts, sent = excluded.sent, window_at = excluded.window_at, expires_at = excluded.expires_at`,
+			v.Phone, nonNil(v.CodeHash), v.Name, v.Attempts, v.Sent, ns(v.WindowAt), ns(v.ExpiresAt))
+		return err
+	})
+}
+
+// Verification returns the pending verification of phone.
+func (s *Store) Verification(ctx context.Context, phone string) (parley.Verification, error) {
+	v := parley.Verification{Phone: phone}
+	var window, expires int64
+	err := s.pool.QueryRow(ctx, `SELECT code_hash, name, attempts, sent, window_at, expires_at FROM verifications WHERE phone = $1`, phone).
+		Scan(&v.CodeHash, &v.Name, &v.Attempts, &v.Sent, &window, &expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return parley.Verification{}, notFound("no pending verification for this phone number")
+	}
+	if err != nil {
+		return parley.Verification{}, wrap("verification", err)
+	}
+	v.WindowAt, v.ExpiresAt = fromNS(window), fromNS(expires)
+	return v, nil
+}
+
+// DeleteVerification deletes the pending verification of phone, if any.
+func (s *Store) DeleteVerification(ctx context.Context, phone string) error {
+	return s.exec(ctx, "delete verification", `DELETE FROM verifications WHERE phone = $1`, phone)
+}
+
+func usernameKey(u string) *string {
+	if u == "" {
+		return nil
+	}
+	k := strings.ToLower(u)
+	return &k
+}
+
+func userConflict(err error) error {
+	constraint, unique, _ := violation(err)
+	if !unique {
+		return err
+	}
+	switch constraint {
+	case "users_phone_key":
+		return &parley.Error{Code: parley.CodeConflict, Reason: "phone_taken", Message: "phone number already registered", Err: err}
+	case "users_username_key":
+		return &parley.Error{Code: parley.CodeConflict, Reason: "username_taken", Message: "username taken", Err: err}
+	}
+	return err
+}
+
+// CreateUser stores u with a fresh ID. A registered phone number returns
+// CodeConflict "phone_taken"; a taken username "username_taken".
+func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, error) {
+	err := s.tx(ctx, "create user", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO users (phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			u.Phone, u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen),
+			u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt)).Scan(&u.ID)
+		return userConflict(err)
+	})
+	if err != nil {
+		return parley.User{}, err
+	}
+	return u, nil
+}
+
+const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at`
+
+func scanUser(row pgx.Row) (parley.User, error) {
+	var u parley.User
+	var fbp, ls string
+	var created, seen int64
+	err := row.Scan(&u.ID, &u.Phone, &u.Name, &u.Username, &fbp, &ls, &u.PINHash, &created, &seen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return parley.User{}, notFound("no such user")
+	}
+	if err != nil {
+		return parley.User{}, wrap("user", err)
+	}
+	u.Privacy = parley.Privacy{FindByPhone: parley.Visibility(fbp), LastSeen: parley.Visibility(ls)}
+	u.CreatedAt, u.LastSeenAt = fromNS(created), fromNS(seen)
+	return u, nil
+}
+
+// User returns the user with this ID.
+func (s *Store) User(ctx context.Context, id parley.UserID) (parley.User, error) {
+	return scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+}
+
+// UserByPhone returns the user registered with this phone number.
+func (s *Store) UserByPhone(ctx context.Context, phone string) (parley.User, error) {
+	return scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE phone = $1`, phone))
+}
+
+// UserByUsername returns the user with this username, compared
+// case-insensitively.
+func (s *Store) UserByUsername(ctx context.Context, username string) (parley.User, error) {
+	if username == "" {
+		return parley.User{}, notFound("no such user")
+	}
+	return scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username_key = $1`, strings.ToLower(username)))
+}
+
+// UpdateUser replaces u's mutable fields: name, username, privacy, PIN hash
+// and last seen. CodeNotFound for an unknown user.
+func (s *Store) UpdateUser(ctx context.Context, u parley.User) error {
+	return s.tx(ctx, "update user", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET name = $1, username = $2, username_key = $3, find_by_phone = $4, last_seen_vis = $5, pin_hash = $6, last_seen_at = $7
+			WHERE id = $8`,
+			u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen), u.PINHash, ns(u.LastSeenAt), u.ID)
+		if err != nil {
+			return userConflict(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("no such user")
+		}
+		return nil
+	})
+}

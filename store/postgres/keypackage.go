@@ -1,0 +1,67 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley"
+)
+
+// AddKeyPackages stores the device's KeyPackages in order (kp.Device is
+// ignored: they belong to device). A last-resort one replaces the device's
+// previous last-resort KeyPackage; of several in one call the last wins.
+func (s *Store) AddKeyPackages(ctx context.Context, device parley.DeviceID, kps []parley.KeyPackage) error {
+	if len(kps) == 0 {
+		return nil
+	}
+	return s.tx(ctx, "add key packages", func(tx pgx.Tx) error {
+		var b pgx.Batch
+		for _, kp := range kps {
+			if kp.LastResort {
+				b.Queue(`DELETE FROM key_packages WHERE device_id = $1 AND last_resort`, device)
+			}
+			b.Queue(`INSERT INTO key_packages (device_id, last_resort, ref, data) VALUES ($1, $2, $3, $4)`,
+				device, kp.LastResort, nonNil(kp.Ref), nonNil(kp.Data))
+		}
+		return tx.SendBatch(ctx, &b).Close()
+	})
+}
+
+// ClaimKeyPackage removes and returns the device's oldest unclaimed one-time
+// KeyPackage, or returns (without removing) its last-resort one when no
+// one-time one is left. Concurrent claims never get the same one-time
+// KeyPackage.
+func (s *Store) ClaimKeyPackage(ctx context.Context, device parley.DeviceID) (parley.KeyPackage, error) {
+	var kp parley.KeyPackage
+	err := s.tx(ctx, "claim key package", func(tx pgx.Tx) error {
+		kp = parley.KeyPackage{Device: device}
+		err := tx.QueryRow(ctx, `DELETE FROM key_packages WHERE id =
+				(SELECT id FROM key_packages WHERE device_id = $1 AND NOT last_resort ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+			RETURNING ref, data`, device).Scan(&kp.Ref, &kp.Data)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		kp.LastResort = true
+		err = tx.QueryRow(ctx, `SELECT ref, data FROM key_packages WHERE device_id = $1 AND last_resort`, device).Scan(&kp.Ref, &kp.Data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("the device has no KeyPackage left")
+		}
+		return err
+	})
+	if err != nil {
+		return parley.KeyPackage{}, err
+	}
+	return kp, nil
+}
+
+// CountKeyPackages counts the device's remaining one-time KeyPackages.
+func (s *Store) CountKeyPackages(ctx context.Context, device parley.DeviceID) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM key_packages WHERE device_id = $1 AND NOT last_resort`, device).Scan(&n)
+	if err != nil {
+		return 0, wrap("count key packages", err)
+	}
+	return n, nil
+}

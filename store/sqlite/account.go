@@ -1,0 +1,144 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/parleyhq/parley"
+)
+
+// PutVerification creates or replaces the pending verification of v.Phone.
+func (s *Store) PutVerification(ctx context.Context, v parley.Verification) error {
+	return s.write(ctx, "put verification", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO verifications (phone, code_hash, name, attempts, sent, window_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, name = excluded.name,
+				attempts = excluded.attempts, sent = excluded.sent, window_at = excluded.window_at, expires_at = excluded.expires_at`,
+			v.Phone, nonNil(v.CodeHash), v.Name, v.Attempts, v.Sent, ns(v.WindowAt), ns(v.ExpiresAt))
+		return err
+	})
+}
+
+// Verification returns the pending verification of phone.
+func (s *Store) Verification(ctx context.Context, phone string) (parley.Verification, error) {
+	v := parley.Verification{Phone: phone}
+	var window, expires int64
+	err := s.r.QueryRowContext(ctx, `SELECT code_hash, name, attempts, sent, window_at, expires_at FROM verifications WHERE phone = ?`, phone).
+		Scan(&v.CodeHash, &v.Name, &v.Attempts, &v.Sent, &window, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Verification{}, notFound("no pending verification for this phone number")
+	}
+	if err != nil {
+		return parley.Verification{}, wrap("verification", err)
+	}
+	v.WindowAt, v.ExpiresAt = fromNS(window), fromNS(expires)
+	return v, nil
+}
+
+// DeleteVerification deletes the pending verification of phone, if any.
+func (s *Store) DeleteVerification(ctx context.Context, phone string) error {
+	return s.write(ctx, "delete verification", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM verifications WHERE phone = ?`, phone)
+		return err
+	})
+}
+
+func usernameKey(u string) any {
+	if u == "" {
+		return nil
+	}
+	return strings.ToLower(u)
+}
+
+func userConflict(err error) error {
+	unique, _, what := constraint(err)
+	if !unique {
+		return err
+	}
+	switch what {
+	case "users.phone":
+		return &parley.Error{Code: parley.CodeConflict, Reason: "phone_taken", Message: "phone number already registered", Err: err}
+	case "users.username_key":
+		return &parley.Error{Code: parley.CodeConflict, Reason: "username_taken", Message: "username taken", Err: err}
+	}
+	return err
+}
+
+// CreateUser stores u with a fresh ID. A registered phone number returns
+// CodeConflict "phone_taken"; a taken username "username_taken".
+func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, error) {
+	err := s.write(ctx, "create user", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Phone, u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen),
+			u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt)).Scan(&u.ID)
+		return userConflict(err)
+	})
+	if err != nil {
+		return parley.User{}, err
+	}
+	return u, nil
+}
+
+const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at`
+
+func scanUser(row *sql.Row) (parley.User, error) {
+	var u parley.User
+	var fbp, ls string
+	var created, seen int64
+	err := row.Scan(&u.ID, &u.Phone, &u.Name, &u.Username, &fbp, &ls, &u.PINHash, &created, &seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.User{}, notFound("no such user")
+	}
+	if err != nil {
+		return parley.User{}, wrap("user", err)
+	}
+	u.Privacy = parley.Privacy{FindByPhone: parley.Visibility(fbp), LastSeen: parley.Visibility(ls)}
+	u.CreatedAt, u.LastSeenAt = fromNS(created), fromNS(seen)
+	return u, nil
+}
+
+// User returns the user with this ID.
+func (s *Store) User(ctx context.Context, id parley.UserID) (parley.User, error) {
+	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+}
+
+// UserByPhone returns the user registered with this phone number.
+func (s *Store) UserByPhone(ctx context.Context, phone string) (parley.User, error) {
+	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE phone = ?`, phone))
+}
+
+// UserByUsername returns the user with this username, compared
+// case-insensitively.
+func (s *Store) UserByUsername(ctx context.Context, username string) (parley.User, error) {
+	if username == "" {
+		return parley.User{}, notFound("no such user")
+	}
+	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username_key = ?`, strings.ToLower(username)))
+}
+
+// UpdateUser replaces u's mutable fields: name, username, privacy, PIN hash
+// and last seen.
+func (s *Store) UpdateUser(ctx context.Context, u parley.User) error {
+	return s.write(ctx, "update user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, username = ?, username_key = ?, find_by_phone = ?, last_seen_vis = ?, pin_hash = ?, last_seen_at = ?
+			WHERE id = ?`,
+			u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen), u.PINHash, ns(u.LastSeenAt), u.ID)
+		if err != nil {
+			return userConflict(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("no such user")
+		}
+		return nil
+	})
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

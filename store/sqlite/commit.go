@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/parleyhq/parley"
+)
+
+// Group commit. The hot, small writes (Append, Ack, MarkRead) are handed to
+// one committer goroutine, which runs every write queued while the previous
+// transaction was committing in a single transaction: one fsync for all of
+// them. Each write stays atomic: an op either returns nil, or returns a
+// *parley.Error having changed nothing (its caller gets the error and the
+// group goes on), or fails in another way, in which case the group is rolled
+// back and its ops are retried one transaction each, so one failing call
+// never fails the others.
+
+// op is one write run inside a group transaction. The appender is shared by
+// the group; an op that appends flushes it before returning, so later ops
+// read current last Seqs.
+type op func(ctx context.Context, tx *sql.Tx, a *appender) error
+
+// writeReq is one call waiting for the committer.
+type writeReq struct {
+	ctx  context.Context
+	name string
+	op   op
+	size int // rows it writes, to bound groups
+	err  error
+	done chan struct{}
+}
+
+// maxGroup bounds the rows one group commit writes.
+const maxGroup = 4096
+
+var errClosed = errors.New("sqlite: store closed")
+
+// commit hands f to the committer and waits for its outcome.
+func (s *Store) commit(ctx context.Context, name string, size int, f op) error {
+	req := &writeReq{ctx: ctx, name: name, op: f, size: size, done: make(chan struct{})}
+	select {
+	case s.writes <- req:
+	case <-s.closing:
+		return fmt.Errorf("sqlite: %s: %w", name, errClosed)
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: %s: %w", name, ctx.Err())
+	}
+	// Once taken, the request is committed or failed promptly; waiting for it
+	// keeps "returned nil" meaning "durable" and an error meaning "no effect"
+	// (the committer drops requests whose context has ended before it runs
+	// them).
+	<-req.done
+	return req.err
+}
+
+// commitLoop is the committer. It runs until Close.
+func (s *Store) commitLoop() {
+	defer close(s.committerDone)
+	var group []*writeReq
+	for {
+		group = group[:0]
+		select {
+		case req := <-s.writes:
+			group = append(group, req)
+		case <-s.closing:
+			return
+		}
+		n := group[0].size
+	drain:
+		for n < maxGroup {
+			select {
+			case req := <-s.writes:
+				group = append(group, req)
+				n += req.size
+			default:
+				break drain
+			}
+		}
+		live := group[:0]
+		for _, req := range group {
+			if err := req.ctx.Err(); err != nil {
+				req.err = fmt.Errorf("sqlite: %s: %w", req.name, err)
+				close(req.done)
+				continue
+			}
+			live = append(live, req)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		if err := s.runGroup(live); err != nil {
+			if len(live) == 1 {
+				live[0].err = err
+			} else {
+				for _, req := range live {
+					req.err = s.runGroup([]*writeReq{req})
+				}
+			}
+		}
+		for _, req := range live {
+			close(req.done)
+		}
+	}
+}
+
+// runGroup runs the requests' ops in one transaction, setting each
+// request's *parley.Error. It returns the error that aborted the group.
+func (s *Store) runGroup(group []*writeReq) error {
+	ctx := context.Background() // a group is committed whole or not at all
+	name := "write"
+	if len(group) == 1 {
+		ctx, name = context.WithoutCancel(group[0].ctx), group[0].name
+	}
+	return s.write(ctx, name, func(tx *sql.Tx) error {
+		a := s.newAppender(ctx, tx)
+		for _, req := range group {
+			req.err = nil
+			err := req.op(ctx, tx, a)
+			var pe *parley.Error
+			if errors.As(err, &pe) {
+				req.err = err // the op changed nothing
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", req.name, err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,270 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/parleyhq/parley"
+)
+
+// directPair returns the two users of a direct conversation (lo <= hi; equal
+// for a note to self): its creator and the users of its member devices.
+func directPair(c parley.Conversation, members []parley.Member) (lo, hi parley.UserID, err error) {
+	users := []parley.UserID{c.CreatedBy}
+	for _, m := range members {
+		if !slices.Contains(users, m.User) {
+			users = append(users, m.User)
+		}
+	}
+	switch len(users) {
+	case 1:
+		return users[0], users[0], nil
+	case 2:
+		return min(users[0], users[1]), max(users[0], users[1]), nil
+	}
+	return 0, 0, parley.Errorf(parley.CodeInvalid, "too_many_users", "a direct conversation has at most two users")
+}
+
+// CreateConversation stores c, its members (at FromSeq 0) and its first
+// envelopes atomically and returns the envelopes with their Seq. An existing
+// ID returns CodeConflict "conversation_exists"; a second direct conversation
+// between the same two users returns CodeConflict "direct_exists". The users
+// of a direct conversation are its creator and its members' users.
+func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, members []parley.Member, first []parley.Envelope) ([]parley.Envelope, error) {
+	var lo, hi any
+	if c.Kind == parley.KindDirect {
+		l, h, err := directPair(c, members)
+		if err != nil {
+			return nil, err
+		}
+		lo, hi = l, h
+	}
+	out := make([]parley.Envelope, len(first))
+	err := s.write(ctx, "create conversation", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, kind, epoch, last_seq, group_info, created_by, created_at, direct_lo, direct_hi)
+			VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+			c.ID, string(c.Kind), int64(c.Epoch), c.GroupInfo, c.CreatedBy, ns(c.CreatedAt), lo, hi)
+		if unique, _, what := constraint(err); unique {
+			if strings.HasPrefix(what, "conversations.direct") {
+				return &parley.Error{Code: parley.CodeConflict, Reason: "direct_exists", Message: "a direct conversation between these users exists", Err: err}
+			}
+			return &parley.Error{Code: parley.CodeConflict, Reason: "conversation_exists", Message: "conversation exists", Err: err}
+		}
+		if err != nil {
+			return err
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, 0, 0)
+			ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, m := range members {
+			if _, err := ins.ExecContext(ctx, c.ID, m.Device, m.User); err != nil {
+				return err
+			}
+		}
+		return s.appendAll(ctx, tx, c.ID, first, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// errDuplicateInCommit refuses an envelope of CreateConversation or
+// ApplyCommit whose client id is already in the log: applying the membership
+// change without logging its commit would fork the group.
+func errDuplicateInCommit(e parley.Envelope) error {
+	return parley.Errorf(parley.CodeConflict, "duplicate_client_id", "client id %q of device %d is already in the log", e.ClientID, e.SenderDevice)
+}
+
+// appendAll appends envs to conversation id (overriding their Conversation)
+// and stores them, with their Seq, in out.
+func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, id parley.ConversationID, envs []parley.Envelope, out []parley.Envelope) error {
+	a := s.newAppender(ctx, tx)
+	for i, e := range envs {
+		e.Conversation = id
+		r, err := a.append(e)
+		if err != nil {
+			return err
+		}
+		if r.Err != nil {
+			return r.Err
+		}
+		if r.Duplicate {
+			return errDuplicateInCommit(e)
+		}
+		e.Seq = r.Seq
+		out[i] = e
+	}
+	return a.flush()
+}
+
+const conversationCols = `id, kind, epoch, last_seq, group_info, created_by, created_at`
+
+func scanConversation(row scanner) (parley.Conversation, error) {
+	var c parley.Conversation
+	var kind string
+	var epoch, created int64
+	if err := row.Scan(&c.ID, &kind, &epoch, &c.LastSeq, &c.GroupInfo, &c.CreatedBy, &created); err != nil {
+		return parley.Conversation{}, err
+	}
+	c.Kind, c.Epoch, c.CreatedAt = parley.ConversationKind(kind), parley.Epoch(epoch), fromNS(created)
+	return c, nil
+}
+
+// Conversation returns the conversation with this ID.
+func (s *Store) Conversation(ctx context.Context, id parley.ConversationID) (parley.Conversation, error) {
+	c, err := scanConversation(s.r.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Conversation{}, notFound("no such conversation")
+	}
+	if err != nil {
+		return parley.Conversation{}, wrap("conversation", err)
+	}
+	return c, nil
+}
+
+// DirectConversation finds the direct conversation between users a and b.
+func (s *Store) DirectConversation(ctx context.Context, a, b parley.UserID) (parley.ConversationID, error) {
+	var id parley.ConversationID
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM conversations WHERE direct_lo = ? AND direct_hi = ?`, min(a, b), max(a, b)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("no direct conversation between these users")
+	}
+	if err != nil {
+		return "", wrap("direct conversation", err)
+	}
+	return id, nil
+}
+
+// ConversationsOfUser lists the conversations any device of the user is a
+// member of, oldest first.
+func (s *Store) ConversationsOfUser(ctx context.Context, user parley.UserID) ([]parley.Conversation, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+` FROM conversations
+		WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?) ORDER BY created_at, id`, user)
+	if err != nil {
+		return nil, wrap("conversations of user", err)
+	}
+	defer rows.Close()
+	var cs []parley.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, wrap("conversations of user", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("conversations of user", err)
+	}
+	return cs, nil
+}
+
+// Members lists the member devices of a conversation by device ID.
+// CodeNotFound if the conversation does not exist.
+func (s *Store) Members(ctx context.Context, id parley.ConversationID) ([]parley.Member, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT device_id, user_id, from_seq, cursor FROM members WHERE conversation_id = ? ORDER BY device_id`, id)
+	if err != nil {
+		return nil, wrap("members", err)
+	}
+	defer rows.Close()
+	var ms []parley.Member
+	for rows.Next() {
+		m := parley.Member{Conversation: id}
+		if err := rows.Scan(&m.Device, &m.User, &m.FromSeq, &m.Cursor); err != nil {
+			return nil, wrap("members", err)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("members", err)
+	}
+	if len(ms) == 0 {
+		if err := s.mustExist(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return ms, nil
+}
+
+func (s *Store) mustExist(ctx context.Context, id parley.ConversationID) error {
+	ok, err := s.exists(ctx, "conversation", `SELECT 1 FROM conversations WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound("no such conversation")
+	}
+	return nil
+}
+
+// Member returns one device's membership; CodeNotFound if it is not a member.
+func (s *Store) Member(ctx context.Context, id parley.ConversationID, device parley.DeviceID) (parley.Member, error) {
+	m := parley.Member{Conversation: id, Device: device}
+	err := s.r.QueryRowContext(ctx, `SELECT user_id, from_seq, cursor FROM members WHERE conversation_id = ? AND device_id = ?`, id, device).
+		Scan(&m.User, &m.FromSeq, &m.Cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Member{}, notFound("the device is not a member of the conversation")
+	}
+	if err != nil {
+		return parley.Member{}, wrap("member", err)
+	}
+	return m, nil
+}
+
+// ApplyCommit applies c if c.Epoch is the conversation's current epoch
+// (CodeConflict "wrong_epoch" otherwise; CodeNotFound for an unknown
+// conversation): it removes c.Remove, adds c.Add, moves to c.Epoch+1,
+// replaces the GroupInfo with c.GroupInfo and appends c.Envelopes, in one
+// transaction. Added devices get FromSeq = the Seq of the commit envelope
+// when c.Envelopes starts with one (so they receive the Welcome after it but
+// not the commit), else the conversation's last Seq. Adding a device that
+// is already a member leaves its membership unchanged. Commits are
+// serialised: of concurrent commits for one epoch exactly one succeeds.
+func (s *Store) ApplyCommit(ctx context.Context, c parley.Commit) ([]parley.Envelope, error) {
+	out := make([]parley.Envelope, len(c.Envelopes))
+	err := s.write(ctx, "apply commit", func(tx *sql.Tx) error {
+		var epoch int64
+		var last parley.Seq
+		err := tx.QueryRowContext(ctx, `SELECT epoch, last_seq FROM conversations WHERE id = ?`, c.Conversation).Scan(&epoch, &last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no such conversation")
+		}
+		if err != nil {
+			return err
+		}
+		if parley.Epoch(epoch) != c.Epoch {
+			return parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d, not %d", epoch, c.Epoch)
+		}
+		for _, d := range c.Remove {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND device_id = ?`, c.Conversation, d); err != nil {
+				return err
+			}
+		}
+		from := last
+		if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
+			from = last + 1
+		}
+		for _, m := range c.Add {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, c.Conversation, m.Device, m.User, from, from); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET epoch = epoch + 1, group_info = ? WHERE id = ?`, c.GroupInfo, c.Conversation); err != nil {
+			return err
+		}
+		return s.appendAll(ctx, tx, c.Conversation, c.Envelopes, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func sortIDs(ids []parley.ConversationID) { slices.Sort(ids) }

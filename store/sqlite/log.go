@@ -1,0 +1,370 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// appender assigns sequence numbers within one write transaction. It reads
+// each conversation's last Seq once and writes it back once (flush).
+type appender struct {
+	ctx                     context.Context
+	ins, dup, last, setLast *sql.Stmt
+	convs                   map[parley.ConversationID]*convSeq
+	order                   []parley.ConversationID
+	recipientsBuf           []byte
+}
+
+type convSeq struct {
+	num   int64 // conversations.num
+	last  parley.Seq
+	found bool
+	dirty bool
+}
+
+func (s *Store) newAppender(ctx context.Context, tx *sql.Tx) *appender {
+	return &appender{
+		ctx:     ctx,
+		ins:     tx.StmtContext(ctx, s.insertEnv),
+		dup:     tx.StmtContext(ctx, s.dupEnv),
+		last:    tx.StmtContext(ctx, s.lastSeq),
+		setLast: tx.StmtContext(ctx, s.setLastSeq),
+		convs:   make(map[parley.ConversationID]*convSeq),
+	}
+}
+
+// append appends e. An unknown conversation is reported in the result's
+// Err; the error return is for failures that abort the transaction.
+func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
+	cs := a.convs[e.Conversation]
+	if cs == nil {
+		cs = &convSeq{}
+		err := a.last.QueryRowContext(a.ctx, e.Conversation).Scan(&cs.num, &cs.last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return parley.AppendResult{}, err
+		default:
+			cs.found = true
+		}
+		a.convs[e.Conversation] = cs
+		a.order = append(a.order, e.Conversation)
+	}
+	if !cs.found {
+		return parley.AppendResult{Err: notFound("no such conversation %s", e.Conversation)}, nil
+	}
+	seq := cs.last + 1
+	res, err := a.ins.ExecContext(a.ctx, cs.num, seq, e.Sender, e.SenderDevice, string(e.ClientID),
+		int(e.Kind), int64(e.Epoch), encodeRecipients(e.Recipients), nonNil(e.Payload), ns(e.CreatedAt))
+	if err != nil {
+		return parley.AppendResult{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return parley.AppendResult{}, err
+	} else if n == 0 {
+		var orig parley.Seq
+		if err := a.dup.QueryRowContext(a.ctx, cs.num, e.SenderDevice, string(e.ClientID)).Scan(&orig); err != nil {
+			return parley.AppendResult{}, fmt.Errorf("find duplicate: %w", err)
+		}
+		return parley.AppendResult{Seq: orig, Duplicate: true}, nil
+	}
+	cs.last, cs.dirty = seq, true
+	return parley.AppendResult{Seq: seq}, nil
+}
+
+// flush stores each touched conversation's new last Seq.
+func (a *appender) flush() error {
+	for _, id := range a.order {
+		if cs := a.convs[id]; cs.dirty {
+			if _, err := a.setLast.ExecContext(a.ctx, cs.last, cs.num); err != nil {
+				return err
+			}
+			cs.dirty = false
+		}
+	}
+	return nil
+}
+
+// encodeRecipients encodes device IDs as consecutive uvarints; nil for none.
+func encodeRecipients(ds []parley.DeviceID) []byte {
+	if len(ds) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(ds)*3)
+	for _, d := range ds {
+		b = binary.AppendUvarint(b, uint64(d))
+	}
+	return b
+}
+
+func decodeRecipients(b []byte) ([]parley.DeviceID, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var ds []parley.DeviceID
+	for len(b) > 0 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, errors.New("corrupt recipients")
+		}
+		ds = append(ds, parley.DeviceID(v))
+		b = b[n:]
+	}
+	return ds, nil
+}
+
+// Append appends envs atomically and returns one result per envelope, in
+// order. Within a conversation envelopes get consecutive Seqs in argument
+// order; a (conversation, sender device, client id) already in the log (or
+// earlier in envs) is not appended again and its result has the original
+// Seq and Duplicate set. An envelope with an empty ClientID is never a
+// duplicate. An unknown conversation fails only its own envelopes (result
+// Err with CodeNotFound). The batch is durable when Append returns nil.
+//
+// Appends from concurrent callers are group-committed (see Store).
+func (s *Store) Append(ctx context.Context, envs []parley.Envelope) ([]parley.AppendResult, error) {
+	if len(envs) == 0 {
+		return nil, nil
+	}
+	var results []parley.AppendResult
+	err := s.commit(ctx, "append", len(envs), func(ctx context.Context, tx *sql.Tx, a *appender) error {
+		results = make([]parley.AppendResult, len(envs))
+		for i, e := range envs {
+			r, err := a.append(e)
+			if err != nil {
+				return err
+			}
+			results[i] = r
+		}
+		return a.flush()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+const envelopeCols = `seq, sender, sender_device, client_id, kind, epoch, recipients, payload, created_at`
+
+// ReadLog returns up to limit envelopes of the conversation with Seq > after,
+// in order. CodeNotFound if the conversation does not exist.
+func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after parley.Seq, limit int) ([]parley.Envelope, error) {
+	if limit <= 0 {
+		return nil, s.mustExist(ctx, id)
+	}
+	rows, err := s.readLog.QueryContext(ctx, id, after, limit)
+	if err != nil {
+		return nil, wrap("read log", err)
+	}
+	defer rows.Close()
+	envs := make([]parley.Envelope, 0, min(limit, 64))
+	for rows.Next() {
+		e := parley.Envelope{Conversation: id}
+		var kind int
+		var epoch, created int64
+		var recipients []byte
+		if err := rows.Scan(&e.Seq, &e.Sender, &e.SenderDevice, &e.ClientID, &kind, &epoch, &recipients, &e.Payload, &created); err != nil {
+			return nil, wrap("read log", err)
+		}
+		e.Kind, e.Epoch, e.CreatedAt = parley.EnvelopeKind(kind), parley.Epoch(epoch), fromNS(created)
+		if e.Recipients, err = decodeRecipients(recipients); err != nil {
+			return nil, wrap("read log", err)
+		}
+		envs = append(envs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("read log", err)
+	}
+	if len(envs) == 0 {
+		return nil, s.mustExist(ctx, id)
+	}
+	return envs, nil
+}
+
+// Pending lists, by conversation ID, the device's conversations whose last
+// Seq is past the device's cursor.
+func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
+		FROM members m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.device_id = ? AND c.last_seq > m.cursor ORDER BY m.conversation_id`, device)
+	if err != nil {
+		return nil, wrap("pending", err)
+	}
+	defer rows.Close()
+	var cs []parley.Cursor
+	for rows.Next() {
+		c := parley.Cursor{Device: device}
+		if err := rows.Scan(&c.Conversation, &c.Acked, &c.LastSeq); err != nil {
+			return nil, wrap("pending", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("pending", err)
+	}
+	return cs, nil
+}
+
+// Ack moves the device's cursor forward to seq, capped at the conversation's
+// last Seq; a lower seq is a no-op. CodeNotFound if the device is not a
+// member.
+//
+// Acks from concurrent callers are group-committed (see Store).
+func (s *Store) Ack(ctx context.Context, id parley.ConversationID, device parley.DeviceID, seq parley.Seq) error {
+	return s.commit(ctx, "ack", 1, func(ctx context.Context, tx *sql.Tx, _ *appender) error {
+		res, err := tx.ExecContext(ctx, `UPDATE members SET cursor = max(cursor, min(?, (SELECT last_seq FROM conversations WHERE id = ?)))
+			WHERE conversation_id = ? AND device_id = ?`, seq, id, id, device)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("the device is not a member of the conversation")
+		}
+		return nil
+	})
+}
+
+// MarkRead records that user read the conversation up to seq (capped at the
+// last Seq; never backwards). CodeNotFound for an unknown conversation.
+//
+// Read marks from concurrent callers are group-committed (see Store).
+func (s *Store) MarkRead(ctx context.Context, id parley.ConversationID, user parley.UserID, seq parley.Seq) error {
+	return s.commit(ctx, "mark read", 1, func(ctx context.Context, tx *sql.Tx, _ *appender) error {
+		var last parley.Seq
+		err := tx.QueryRowContext(ctx, `SELECT last_seq FROM conversations WHERE id = ?`, id).Scan(&last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no such conversation")
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO read_marks (conversation_id, user_id, seq) VALUES (?, ?, ?)
+			ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = max(seq, excluded.seq)`, id, user, min(seq, last))
+		return err
+	})
+}
+
+// ReadMarks returns the read position of each user with a member device (0
+// if the user has read nothing). CodeNotFound for an unknown conversation.
+func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[parley.UserID]parley.Seq, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT m.user_id, COALESCE(r.seq, 0)
+		FROM members m LEFT JOIN read_marks r ON r.conversation_id = m.conversation_id AND r.user_id = m.user_id
+		WHERE m.conversation_id = ?`, id)
+	if err != nil {
+		return nil, wrap("read marks", err)
+	}
+	defer rows.Close()
+	marks := make(map[parley.UserID]parley.Seq)
+	for rows.Next() {
+		var u parley.UserID
+		var seq parley.Seq
+		if err := rows.Scan(&u, &seq); err != nil {
+			return nil, wrap("read marks", err)
+		}
+		marks[u] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("read marks", err)
+	}
+	if len(marks) == 0 {
+		if err := s.mustExist(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return marks, nil
+}
+
+// pruneChunk bounds how many rows one Prune transaction deletes, so that a
+// large prune never holds the writer for long.
+const pruneChunk = 5000
+
+// Prune deletes the envelopes every member device has acknowledged (Seq <=
+// the lowest member cursor; all of them in a conversation without members)
+// and those created before olderThan. It works in bounded transactions, each
+// atomic and durable, so writers are never held up for long; if it fails
+// midway, the count covers what was deleted and calling it again finishes
+// the job.
+func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
+	total := 0
+	if !olderThan.IsZero() {
+		for {
+			var n int64
+			err := s.write(ctx, "prune", func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN
+					(SELECT rowid FROM envelopes WHERE created_at < ? LIMIT ?)`, ns(olderThan), pruneChunk)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			total += int(n)
+			if err != nil {
+				return total, err
+			}
+			if n < pruneChunk {
+				break
+			}
+		}
+	}
+
+	// Conversations whose lowest cursor moved past what was pruned. Cursors
+	// only grow and new members join at the last Seq, so the lowest cursor
+	// read here stays a safe bound when the deletion runs.
+	type cut struct {
+		num      int64
+		from, to parley.Seq
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT c.num, c.pruned_seq, COALESCE(MIN(m.cursor), c.last_seq) AS low
+		FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
+		GROUP BY c.num HAVING low > c.pruned_seq`)
+	if err != nil {
+		return total, wrap("prune", err)
+	}
+	var cuts []cut
+	for rows.Next() {
+		var c cut
+		if err := rows.Scan(&c.num, &c.from, &c.to); err != nil {
+			rows.Close()
+			return total, wrap("prune", err)
+		}
+		cuts = append(cuts, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return total, wrap("prune", err)
+	}
+	for len(cuts) > 0 {
+		var n int64
+		err := s.write(ctx, "prune", func(tx *sql.Tx) error {
+			for len(cuts) > 0 && n < pruneChunk {
+				c := cuts[0]
+				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE conv = ? AND seq > ? AND seq <= ?`, c.num, c.from, c.to)
+				if err != nil {
+					return err
+				}
+				d, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE conversations SET pruned_seq = ? WHERE num = ? AND pruned_seq < ?`, c.to, c.num, c.to); err != nil {
+					return err
+				}
+				n += d
+				cuts = cuts[1:]
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+	}
+	return total, nil
+}

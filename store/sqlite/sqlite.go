@@ -1,0 +1,308 @@
+// Package sqlite implements parley.Store on a single SQLite file (pure Go
+// driver, no cgo). It is Parley's default single-machine store.
+//
+// Guarantees, beyond those of parley.Store:
+//   - Durability: the database runs in WAL mode with synchronous=FULL by
+//     default, so a method that returned nil has its transaction fsynced to
+//     the write-ahead log: it survives a process crash and a power cut.
+//     WithSynchronousNormal trades that for speed: a power cut (not a
+//     process crash) may then lose the last transactions.
+//   - Writers never see SQLITE_BUSY from each other: all writes go through
+//     one dedicated connection (SQLite allows one writer at a time) and wait
+//     for it, honouring their context. Reads use a
+//     separate pool of read-only connections and never wait for writers.
+//   - Read-your-writes: a read started after a write returned sees it.
+//   - Seq assignment, epoch checks and KeyPackage claims are serialised by
+//     the single writer, so concurrent calls never produce gaps, duplicates
+//     or forked epochs.
+//   - Group commit: Append, Ack and MarkRead calls that queue while the
+//     writer is busy are committed together in one transaction (one fsync),
+//     each call still all-or-nothing, so many callers writing one envelope
+//     or one ack each reach batch throughput. Close lets the committer finish
+//     the calls it has taken; later ones fail.
+//   - Prune deletes in bounded transactions so it never stalls writers.
+//   - Times are stored as Unix nanoseconds and come back in UTC with full
+//     precision; the zero time round-trips.
+//
+// The schema is embedded (migrations/*.sql) and migrated with goose when the
+// store is opened.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	sqlite3 "modernc.org/sqlite"
+
+	"github.com/parleyhq/parley"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a parley.Store on one SQLite database file. It is safe for
+// concurrent use.
+type Store struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // read-only connections
+
+	insertEnv  *sql.Stmt
+	dupEnv     *sql.Stmt
+	lastSeq    *sql.Stmt
+	setLastSeq *sql.Stmt
+	readLog    *sql.Stmt
+	closeFuncs []func() error
+
+	writes        chan *writeReq // to the group committer
+	closing       chan struct{}  // closed by Close
+	committerDone chan struct{}  // closed when the committer has stopped
+	closeOnce     sync.Once
+}
+
+var _ parley.Store = (*Store)(nil)
+
+type config struct {
+	synchronous string
+	busyTimeout time.Duration
+	readConns   int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithSynchronousNormal sets synchronous=NORMAL instead of FULL: commits no
+// longer wait for an fsync of the write-ahead log. A process crash still
+// loses nothing; a power cut or OS crash may lose the most recent
+// transactions (the database stays consistent).
+func WithSynchronousNormal() Option { return func(c *config) { c.synchronous = "NORMAL" } }
+
+// WithBusyTimeout sets how long a connection waits for a lock held by another
+// process (checkpoints, external tools) before failing. Default 10 s.
+func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithReadConns sets the size of the read-only connection pool. Default:
+// max(4, GOMAXPROCS).
+func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
+
+// Open opens (creating if needed) the database file at path and migrates its
+// schema to the latest version.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	cfg := config{synchronous: "FULL", busyTimeout: 10 * time.Second, readConns: max(4, runtime.GOMAXPROCS(0))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	pragmas := url.Values{}
+	pragmas.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
+	pragmas.Add("_pragma", "foreign_keys(1)")
+	pragmas.Add("_pragma", "synchronous("+cfg.synchronous+")")
+	pragmas.Add("_pragma", "temp_store(MEMORY)")
+	pragmas.Add("_pragma", "cache_size(-16000)")
+	pragmas.Add("_pragma", "wal_autocheckpoint(8192)")
+
+	wq := url.Values{}
+	for k, v := range pragmas {
+		wq[k] = append([]string(nil), v...)
+	}
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w}
+	// WAL mode persists in the file: readers opened later find it set.
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: WAL mode: %q, %v", path, mode, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	rq := pragmas
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(cfg.readConns)
+	r.SetMaxIdleConns(cfg.readConns)
+	s.r = r
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.writes = make(chan *writeReq)
+	s.closing = make(chan struct{})
+	s.committerDone = make(chan struct{})
+	go s.commitLoop()
+	return s, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		db   *sql.DB
+		dst  **sql.Stmt
+		text string
+	}{
+		{s.w, &s.insertEnv, `INSERT INTO envelopes (conv, seq, sender, sender_device, client_id, kind, epoch, recipients, payload, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (conv, sender_device, client_id) WHERE client_id <> '' DO NOTHING`},
+		{s.w, &s.dupEnv, `SELECT seq FROM envelopes WHERE conv = ? AND sender_device = ? AND client_id = ? AND client_id <> ''`},
+		{s.w, &s.lastSeq, `SELECT num, last_seq FROM conversations WHERE id = ?`},
+		{s.w, &s.setLastSeq, `UPDATE conversations SET last_seq = ? WHERE num = ?`},
+		{s.r, &s.readLog, `SELECT ` + envelopeCols + ` FROM envelopes
+			WHERE conv = (SELECT num FROM conversations WHERE id = ?) AND seq > ? ORDER BY seq LIMIT ?`},
+	} {
+		st, err := p.db.PrepareContext(ctx, p.text)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = st
+		s.closeFuncs = append(s.closeFuncs, st.Close)
+	}
+	return nil
+}
+
+// Close stops the group committer (writes it has taken are committed
+// first) and closes the database. Other calls in flight may fail; calls
+// after Close fail.
+func (s *Store) Close() error {
+	if s.closing != nil {
+		s.closeOnce.Do(func() { close(s.closing) })
+		<-s.committerDone
+	}
+	var errs []error
+	for _, f := range s.closeFuncs {
+		errs = append(errs, f())
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// write runs f in a write transaction on the writer connection. f's
+// *parley.Error results pass through unwrapped; others get op context.
+func (s *Store) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return wrap(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// wrap adds the operation to err unless it is a *parley.Error meant for the
+// caller.
+func wrap(op string, err error) error {
+	var pe *parley.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// SQLite extended result codes.
+const (
+	constraintForeignKey = 787
+	constraintPrimaryKey = 1555
+	constraintUnique     = 2067
+)
+
+// constraint reports whether err is a uniqueness violation (UNIQUE or
+// PRIMARY KEY) and, if so, the "table.column" list SQLite names in it.
+func constraint(err error) (unique bool, fk bool, what string) {
+	var se *sqlite3.Error
+	if !errors.As(err, &se) {
+		return false, false, ""
+	}
+	switch se.Code() {
+	case constraintUnique, constraintPrimaryKey:
+		msg := se.Error()
+		if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
+			msg = msg[i+len("constraint failed: "):]
+		}
+		if i := strings.IndexByte(msg, ' '); i >= 0 {
+			msg = msg[:i]
+		}
+		return true, false, msg
+	case constraintForeignKey:
+		return false, true, ""
+	}
+	return false, false, ""
+}
+
+func notFound(format string, args ...any) *parley.Error {
+	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
+}
+
+// Times are Unix nanoseconds; 0 is the zero time.
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
