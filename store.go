@@ -15,6 +15,7 @@ import (
 //   - Lookups of missing records return an error with CodeNotFound.
 //   - Uniqueness violations (phone, username, client message id) return
 //     CodeConflict, except where a method documents idempotency instead.
+//   - Times round-trip exactly (nanoseconds, UTC).
 type Store interface {
 	AccountStore
 	DeviceStore
@@ -52,9 +53,10 @@ type DeviceStore interface {
 	Device(ctx context.Context, id DeviceID) (Device, error)
 	// Devices lists the user's devices, revoked ones included, by ID.
 	Devices(ctx context.Context, user UserID) ([]Device, error)
-	// RevokeDevice marks the device revoked at the given time and removes it
-	// from every conversation it is a member of; revoking twice is a no-op.
-	// It returns the conversations the device was removed from.
+	// RevokeDevice marks the device revoked at the given time, removes it
+	// from every conversation it is a member of and deletes its KeyPackages;
+	// revoking twice is a no-op. It returns the conversations the device was
+	// removed from, sorted by ID.
 	RevokeDevice(ctx context.Context, id DeviceID, at time.Time) ([]ConversationID, error)
 
 	PutLinkCode(ctx context.Context, c LinkCode) error
@@ -111,7 +113,11 @@ type Commit struct {
 type ConversationStore interface {
 	// CreateConversation stores c (at c.Epoch, normally 1 after the creator's
 	// first commit), its members and its first envelopes atomically. An
-	// existing ID returns CodeConflict. Members join at FromSeq 0.
+	// existing ID returns CodeConflict. Members join at FromSeq 0. For
+	// KindDirect the users are c.CreatedBy and the members' users (at most
+	// two, else CodeInvalid "too_many_users"); a second direct conversation
+	// between the same users returns CodeConflict "direct_exists", so two
+	// users starting the same chat at once get one conversation.
 	CreateConversation(ctx context.Context, c Conversation, members []Member, first []Envelope) ([]Envelope, error)
 	Conversation(ctx context.Context, id ConversationID) (Conversation, error)
 	// DirectConversation finds the 1:1 conversation between two users
@@ -127,7 +133,12 @@ type ConversationStore interface {
 	// (CodeConflict with reason "wrong_epoch" if it differs), then in one
 	// transaction adds and removes the members, advances the epoch, stores the
 	// GroupInfo and appends the envelopes. Exactly one of several concurrent
-	// commits for the same epoch succeeds.
+	// commits for the same epoch succeeds. Added devices get FromSeq = the Seq
+	// of Envelopes[0] (the commit: they receive the Welcome, not the commit);
+	// adding an existing member is a no-op. An envelope whose client id is
+	// already in the log returns CodeConflict "duplicate_client_id" and
+	// nothing is applied, so a commit never takes effect without its
+	// envelope in the log.
 	ApplyCommit(ctx context.Context, c Commit) ([]Envelope, error)
 }
 
@@ -153,7 +164,10 @@ type LogStore interface {
 	// envelopes get consecutive sequence numbers in argument order. An
 	// envelope whose (conversation, sender device, client id) is already in
 	// the log is not appended again: its result is the original Seq with
-	// Duplicate set. A batch is durable when Append returns.
+	// Duplicate set; an empty ClientID is never a duplicate. A batch is
+	// durable when Append returns. Per-envelope failures (CodeNotFound for an
+	// unknown conversation) are in AppendResult.Err; a non-nil error return
+	// means nothing was appended.
 	Append(ctx context.Context, envs []Envelope) ([]AppendResult, error)
 	// ReadLog returns up to limit envelopes with Seq > after, in order.
 	ReadLog(ctx context.Context, id ConversationID, after Seq, limit int) ([]Envelope, error)
@@ -161,7 +175,8 @@ type LogStore interface {
 	// the device's cursor.
 	Pending(ctx context.Context, device DeviceID) ([]Cursor, error)
 	// Ack moves the device's cursor forward to seq (never backwards; a lower
-	// seq is a no-op). CodeNotFound if the device is not a member.
+	// seq is a no-op; capped at the conversation's last Seq). CodeNotFound
+	// if the device is not a member.
 	Ack(ctx context.Context, id ConversationID, device DeviceID, seq Seq) error
 	// MarkRead records that the user has read the conversation up to seq
 	// (never backwards).
@@ -170,6 +185,8 @@ type LogStore interface {
 	ReadMarks(ctx context.Context, id ConversationID) (map[UserID]Seq, error)
 	// Prune deletes envelopes every member device has acknowledged, and
 	// envelopes created before olderThan whatever their acknowledgement. It
-	// returns the number deleted.
+	// returns the number deleted. Unlike the other methods it works in
+	// bounded transactions (one huge one would stall SQLite's single
+	// writer): each is atomic, and after a failure calling again finishes.
 	Prune(ctx context.Context, olderThan time.Time) (int, error)
 }
