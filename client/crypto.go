@@ -1,0 +1,103 @@
+package client
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley"
+)
+
+// The MLS layer as the client uses it. The shipped engine (engine_mls.go)
+// wraps package mls; keeping the client behind these two small interfaces
+// keeps the protocol flows independent of the MLS package's surface.
+
+// identity is what the engine needs to act as this device.
+type identity struct {
+	Credential string // "<user_id>:<device_id>"
+	SigPriv    []byte
+	SigPub     []byte
+}
+
+// member is one leaf of a group.
+type member struct {
+	Leaf         uint32
+	User         parley.UserID
+	Device       parley.DeviceID
+	SignatureKey []byte
+}
+
+// validator checks that a leaf's credential names a device whose published
+// identity key is the leaf's signature key.
+type validator func(credential string, signatureKey []byte) error
+
+// processed is the outcome of processing one handshake or application message.
+type processed struct {
+	Application []byte // the plaintext of an application message
+	Commit      bool   // a commit was applied: the group moved to a new epoch
+	Sender      string // the sender's credential identity
+	Removed     bool   // this device was removed by the commit
+}
+
+// pendingCommit is a commit created locally and not merged yet.
+type pendingCommit struct {
+	Commit    []byte
+	Welcome   []byte // nil unless the commit adds members
+	GroupInfo []byte // the GroupInfo of the new epoch
+}
+
+// engine creates and restores groups.
+type engine interface {
+	// NewSignatureKey generates a signature key pair for a new device.
+	NewSignatureKey() (priv, pub []byte, err error)
+	// NewKeyPackage returns a KeyPackage (MLSMessage encoding), its ref and
+	// its private bundle.
+	NewKeyPackage(id identity, lastResort bool) (ref, public, private []byte, err error)
+	// CreateGroup creates a one-member group at epoch 0.
+	CreateGroup(groupID []byte, id identity, v validator) (group, error)
+	// JoinFromWelcome joins by a Welcome encrypted to one of the KeyPackages
+	// in kps; usedRef names the KeyPackage it used. A Welcome for another
+	// device returns errNotForMe.
+	JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator) (g group, usedRef []byte, err error)
+	// JoinExternal joins by an external commit from a GroupInfo; the group
+	// returned is at the new epoch (the commit is already merged locally, so
+	// the caller discards it if the server refuses the commit).
+	JoinExternal(groupInfo []byte, id identity, v validator) (g group, commit, newGroupInfo []byte, err error)
+	// LoadGroup restores a group from MarshalState.
+	LoadGroup(state []byte, id identity, v validator) (group, error)
+}
+
+// group is one conversation's MLS group state.
+type group interface {
+	Epoch() parley.Epoch
+	Members() []member
+	// Commit creates a pending commit adding the KeyPackages and removing
+	// the leaves; the group is unchanged until MergePendingCommit.
+	Commit(adds [][]byte, removes []uint32) (*pendingCommit, error)
+	MergePendingCommit() error
+	Encrypt(plaintext, aad []byte) ([]byte, error)
+	Process(msg []byte) (processed, error)
+	EpochAuthenticator() []byte
+	MarshalState() ([]byte, error)
+}
+
+var errNotForMe = parley.Errorf(parley.CodeNotFound, "welcome_not_for_me", "the welcome is for another device")
+
+// credentialFor returns the credential identity of a device.
+func credentialFor(u parley.UserID, d parley.DeviceID) string {
+	return strconv.FormatInt(int64(u), 10) + ":" + strconv.FormatInt(int64(d), 10)
+}
+
+// parseCredential parses "<user_id>:<device_id>".
+func parseCredential(s string) (parley.UserID, parley.DeviceID, error) {
+	us, ds, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("credential %q: want <user>:<device>", s)
+	}
+	u, err1 := strconv.ParseInt(us, 10, 64)
+	d, err2 := strconv.ParseInt(ds, 10, 64)
+	if err1 != nil || err2 != nil || u <= 0 || d <= 0 {
+		return 0, 0, fmt.Errorf("credential %q: want <user>:<device>", s)
+	}
+	return parley.UserID(u), parley.DeviceID(d), nil
+}

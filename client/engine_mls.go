@@ -1,0 +1,207 @@
+package client
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/mls"
+)
+
+// CipherSuite is the MLS cipher suite of every Parley group:
+// MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519 (RFC 9420's mandatory suite).
+const CipherSuite = mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
+
+// keyPackageLifetime is how long an uploaded KeyPackage stays valid (just
+// under the 90 days package mls accepts).
+const keyPackageLifetime = 89 * 24 * time.Hour
+
+func newEngine() engine { return mlsEngine{} }
+
+// mlsEngine is the engine backed by package mls (RFC 9420).
+type mlsEngine struct{}
+
+func mlsConfig(v validator) mls.Config {
+	return mls.Config{
+		CredentialValidator: mls.CredentialValidatorFunc(func(cred mls.Credential, sigKey []byte) error {
+			if cred.CredentialType != mls.CredentialTypeBasic {
+				return fmt.Errorf("credential type %d: want basic", cred.CredentialType)
+			}
+			return v(string(cred.Identity), sigKey)
+		}),
+	}
+}
+
+func signer(id identity) *mls.Signer { return &mls.Signer{Private: id.SigPriv, Public: id.SigPub} }
+
+func (mlsEngine) NewSignatureKey() ([]byte, []byte, error) {
+	s, err := mls.GenerateSigner(CipherSuite)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Private, s.Public, nil
+}
+
+func newBundle(id identity, lastResort bool) (*mls.KeyPackageBundle, error) {
+	return mls.NewKeyPackage(CipherSuite, signer(id), mls.NewBasicCredential([]byte(id.Credential)),
+		mls.KeyPackageOptions{LastResort: lastResort, Lifetime: keyPackageLifetime})
+}
+
+func (mlsEngine) NewKeyPackage(id identity, lastResort bool) (ref, public, private []byte, err error) {
+	b, err := newBundle(id, lastResort)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if ref, err = b.KeyPackage.Ref(); err != nil {
+		return nil, nil, nil, err
+	}
+	if public, err = mls.MarshalKeyPackage(&b.KeyPackage); err != nil {
+		return nil, nil, nil, err
+	}
+	if private, err = b.Marshal(); err != nil {
+		return nil, nil, nil, err
+	}
+	return ref, public, private, nil
+}
+
+func (mlsEngine) CreateGroup(groupID []byte, id identity, v validator) (group, error) {
+	b, err := newBundle(id, false)
+	if err != nil {
+		return nil, err
+	}
+	g, err := mls.CreateGroup(groupID, b, mlsConfig(v))
+	if err != nil {
+		return nil, err
+	}
+	return &mlsGroup{g: g}, nil
+}
+
+func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator) (group, []byte, error) {
+	var m mls.MLSMessage
+	if err := m.Unmarshal(welcome); err != nil || m.Welcome == nil {
+		return nil, nil, fmt.Errorf("not a welcome: %v", err)
+	}
+	for _, s := range m.Welcome.Secrets {
+		for _, kp := range kps {
+			if !bytes.Equal(s.NewMember, kp.Ref) {
+				continue
+			}
+			b, err := mls.UnmarshalKeyPackageBundle(kp.Private)
+			if err != nil {
+				return nil, nil, fmt.Errorf("key package bundle: %w", err)
+			}
+			g, err := mls.JoinFromWelcome(welcome, b, nil, mlsConfig(v), nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &mlsGroup{g: g}, kp.Ref, nil
+		}
+	}
+	return nil, nil, errNotForMe
+}
+
+func (mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator) (group, []byte, []byte, error) {
+	g, commit, err := mls.JoinExternal(groupInfo, signer(id), mls.NewBasicCredential([]byte(id.Credential)), mlsConfig(v), mls.ExternalJoinOptions{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gi, err := g.GroupInfo(true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &mlsGroup{g: g}, commit, gi, nil
+}
+
+func (mlsEngine) LoadGroup(state []byte, id identity, v validator) (group, error) {
+	g, err := mls.UnmarshalGroupState(state, mlsConfig(v).CredentialValidator)
+	if err != nil {
+		return nil, err
+	}
+	return &mlsGroup{g: g}, nil
+}
+
+// mlsGroup adapts *mls.Group to the client's group interface.
+type mlsGroup struct{ g *mls.Group }
+
+func (m *mlsGroup) Epoch() parley.Epoch { return parley.Epoch(m.g.Epoch()) }
+
+func (m *mlsGroup) Members() []member {
+	var out []member
+	for _, x := range m.g.Members() {
+		u, d, _ := parseCredential(string(x.Credential.Identity))
+		out = append(out, member{Leaf: uint32(x.LeafIndex), User: u, Device: d, SignatureKey: x.SignatureKey})
+	}
+	return out
+}
+
+func (m *mlsGroup) Commit(adds [][]byte, removes []uint32) (*pendingCommit, error) {
+	var p mls.CommitParams
+	for _, a := range adds {
+		kp, err := mls.UnmarshalKeyPackage(a)
+		if err != nil {
+			return nil, fmt.Errorf("key package: %w", err)
+		}
+		p.Adds = append(p.Adds, kp)
+	}
+	for _, r := range removes {
+		p.Removes = append(p.Removes, mls.LeafIndex(r))
+	}
+	pc, err := m.g.Commit(p)
+	if err != nil {
+		return nil, err
+	}
+	gi := pc.GroupInfo
+	if gi == nil {
+		// package mls fills GroupInfo only for commits that add members;
+		// the delivery service needs every epoch's GroupInfo for external
+		// joins. Compute it on a copy with the commit merged.
+		if gi, err = m.nextGroupInfo(); err != nil {
+			m.g.DiscardPendingCommit()
+			return nil, fmt.Errorf("group info of the next epoch: %w", err)
+		}
+	}
+	return &pendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: gi}, nil
+}
+
+func (m *mlsGroup) nextGroupInfo() ([]byte, error) {
+	st, err := m.g.MarshalState()
+	if err != nil {
+		return nil, err
+	}
+	cp, err := mls.UnmarshalGroupState(st, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := cp.MergePendingCommit(); err != nil {
+		return nil, err
+	}
+	return cp.GroupInfo(true)
+}
+
+func (m *mlsGroup) MergePendingCommit() error { return m.g.MergePendingCommit() }
+
+func (m *mlsGroup) Encrypt(pt, aad []byte) ([]byte, error) { return m.g.Encrypt(pt, aad) }
+
+func (m *mlsGroup) Process(msg []byte) (processed, error) {
+	p, err := m.g.Process(msg)
+	if err != nil {
+		if errors.Is(err, mls.ErrOwnMessage) {
+			return processed{}, fmt.Errorf("own message: %w", err)
+		}
+		return processed{}, err
+	}
+	out := processed{Sender: string(p.Credential.Identity), Removed: p.SelfRemoved}
+	switch p.Kind {
+	case mls.ProcessedApplication:
+		out.Application = p.ApplicationData
+	case mls.ProcessedCommit:
+		out.Commit = true
+	}
+	return out, nil
+}
+
+func (m *mlsGroup) EpochAuthenticator() []byte { return m.g.EpochAuthenticator() }
+
+func (m *mlsGroup) MarshalState() ([]byte, error) { return m.g.MarshalState() }

@@ -1,0 +1,52 @@
+package main
+
+const usageText = `parley — end-to-end encrypted messaging
+
+usage: parley [--json] [--profile DIR] [--timeout D] [-v] COMMAND [flags] [args]
+
+global flags (before the command):
+  --json          print one JSON object per line (stable snake_case keys);
+                  errors go to stderr as {"error":CODE,"reason":…,"message":…}
+  --profile DIR   the device profile to use (default $PARLEY_PROFILE or ~/.parley)
+  --timeout D     give up on a client command after D (default 30s)
+  -v              log connection activity to stderr
+
+server:
+  serve --data DIR --listen HOST:PORT     run a Parley server
+  bench SCENARIO                          benchmark (connect|direct|offline|all)
+
+account:
+  account register --server URL --phone E164 --name NAME
+  account verify --code CODE [--pin PIN]
+  account username NAME | --remove
+  account privacy [--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]
+  account pin set PIN [--old OLD] | account pin remove --old OLD
+  whoami
+
+devices:
+  device link                              on the primary: print a link code
+  device add --server URL --code CODE [--name NAME]
+                                           on the new device's profile: link it
+  device list
+  device remove ID
+
+messaging (CHAT is a chat id, +PHONE or @username):
+  send --to PHONE|@USERNAME|CHAT TEXT      send; exits once the server has it ("sent")
+  listen [--for DURATION] [--count N] [--all]
+                                           print messages and receipts as they arrive
+  chats                                    list chats
+  history CHAT [--limit N]                 show a chat's messages with their status
+  read CHAT                                mark a chat read (sends read receipts)
+  verify CONTACT                           show the safety number to compare
+  block CONTACT | unblock CONTACT
+  contacts add CONTACT | contacts remove CONTACT | contacts list
+
+exit codes:
+  0  ok                  7  conflict (e.g. username taken)
+  1  internal error      8  rate limited
+  2  usage               9  too large
+  3  invalid input       10 blocked by the recipient
+  4  unauthenticated     11 expired (code or link)
+  5  forbidden           12 server unavailable (or timed out)
+  6  not found
+`

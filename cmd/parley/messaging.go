@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client"
+)
+
+func (e *env) send(ctx context.Context, args []string) error {
+	fs := newFlags("send", e)
+	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	text := strings.Join(pos, " ")
+	if *to == "" || text == "" {
+		return usageError("usage: parley send --to PHONE|@USERNAME|CHAT TEXT")
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		// Send processes what arrived while we were away first, so the
+		// group state (epoch, members) is current before encrypting.
+		m, err := c.Send(ctx, *to, text)
+		if err != nil {
+			return err
+		}
+		e.out(map[string]any{"event": "sent", "chat": string(m.Conversation), "to": *to, "seq": int64(m.Seq),
+			"client_id": string(m.ClientID), "text": m.Text, "status": string(m.Status)},
+			fmt.Sprintf("sent to %s (chat %s, seq %d)", *to, m.Conversation, m.Seq))
+		return nil
+	})
+}
+
+// listen prints incoming messages and receipts as they arrive.
+func (e *env) listen(ctx context.Context, args []string) error {
+	fs := newFlags("listen", e)
+	dur := fs.Duration("for", 0, "stop after this long (default: until interrupted)")
+	count := fs.Int("count", 0, "stop after this many messages")
+	all := fs.Bool("all", false, "also print typing, presence, chat and connection events")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *dur)
+		defer cancel()
+	}
+	c, err := e.open(ctx, "", true)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if !c.Account().Registered() {
+		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", e.profile)
+	}
+	events := c.Events()
+	seen := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-events:
+			switch ev.Kind {
+			case client.EventMessage:
+				e.printMessage(ctx, c, ev.Message)
+				seen++
+				if *count > 0 && seen >= *count {
+					return nil
+				}
+			case client.EventReceipt:
+				e.printReceipt(ctx, c, ev.Conversation, ev.Receipt)
+			case client.EventTyping:
+				if *all {
+					e.out(map[string]any{"event": "typing", "chat": string(ev.Conversation), "user": int64(ev.Typing.User), "typing": ev.Typing.Typing},
+						fmt.Sprintf("%s typing=%v in %s", c.Who(ctx, ev.Typing.User), ev.Typing.Typing, ev.Conversation))
+				}
+			case client.EventPresence:
+				if *all {
+					e.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": ts(ev.Presence.LastSeen)},
+						fmt.Sprintf("%s online=%v", c.Who(ctx, ev.Presence.User), ev.Presence.Online))
+				}
+			case client.EventConversation:
+				if *all {
+					e.out(map[string]any{"event": "chat", "chat": string(ev.Conversation)}, "chat changed: "+string(ev.Conversation))
+				}
+			case client.EventConnection:
+				if ev.Err != nil && parley.IsCode(ev.Err, parley.CodeUnauthenticated) {
+					return ev.Err
+				}
+				if *all {
+					obj := map[string]any{"event": "connection", "connected": ev.Connected}
+					if ev.Err != nil {
+						obj["error"] = parley.ErrorMessage(ev.Err)
+					}
+					e.out(obj, fmt.Sprintf("connected=%v", ev.Connected))
+				}
+			}
+		}
+	}
+}
+
+func (e *env) printMessage(ctx context.Context, c *client.Client, m *client.MessageRecord) {
+	from := c.Who(ctx, m.Sender)
+	e.out(map[string]any{"event": "message", "chat": string(m.Conversation), "from": from, "from_user": int64(m.Sender),
+		"from_device": int64(m.SenderDevice), "text": m.Text, "kind": m.Kind, "seq": int64(m.Seq), "client_id": string(m.ClientID),
+		"sent_at": ts(m.SentAt), "outgoing": m.Outgoing},
+		fmt.Sprintf("[%s #%d] %s: %s", m.Conversation, m.Seq, from, displayText(m)))
+}
+
+// displayText is a message's text for people.
+func displayText(m *client.MessageRecord) string {
+	if m.Kind == client.KindUndecryptable {
+		return "[this message could not be decrypted on this device]"
+	}
+	return m.Text
+}
+
+func receiptKind(k parley.ReceiptKind) string {
+	if k == parley.ReceiptRead {
+		return "read"
+	}
+	return "delivered"
+}
+
+func (e *env) printReceipt(ctx context.Context, c *client.Client, conv parley.ConversationID, r *client.Receipt) {
+	kind := receiptKind(r.Kind)
+	var updated []string
+	for _, m := range r.Updated {
+		updated = append(updated, string(m.ClientID))
+	}
+	obj := map[string]any{"event": "receipt", "kind": kind, "chat": string(conv), "user": int64(r.User),
+		"seq": int64(r.Seq), "at": ts(r.At), "messages": updated}
+	if r.Device != 0 {
+		obj["device"] = int64(r.Device)
+	}
+	e.out(obj, fmt.Sprintf("[%s] %s by %s up to #%d", conv, kind, c.Who(ctx, r.User), r.Seq))
+}
+
+func (e *env) chats(ctx context.Context, args []string) error {
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		if err := c.Sync(ctx); err != nil {
+			return err
+		}
+		chats, err := c.Chats(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ch := range chats {
+			e.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
+				"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
+				fmt.Sprintf("%s\t%s\t%d unread\t%s", ch.ID, ch.Title, ch.Unread, ch.LastText))
+		}
+		return nil
+	})
+}
+
+func (e *env) history(ctx context.Context, args []string) error {
+	fs := newFlags("history", e)
+	limit := fs.Int("limit", 50, "show at most this many messages (0: all)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: parley history CHAT (a chat id, +PHONE or @username)")
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		if err := c.Sync(ctx); err != nil {
+			return err
+		}
+		ch, ms, err := c.History(ctx, pos[0], *limit)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			from := c.Who(ctx, m.Sender)
+			e.out(map[string]any{"event": "message", "chat": string(ch.ID), "from": from, "from_user": int64(m.Sender),
+				"from_device": int64(m.SenderDevice), "text": m.Text, "kind": m.Kind, "seq": int64(m.Seq), "client_id": string(m.ClientID),
+				"sent_at": ts(m.SentAt), "outgoing": m.Outgoing, "status": string(m.Status)},
+				fmt.Sprintf("#%d %s %s: %s (%s)", m.Seq, m.SentAt.Local().Format(time.DateTime), from, displayText(&m), m.Status))
+		}
+		return nil
+	})
+}
+
+func (e *env) read(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return usageError("usage: parley read CHAT")
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		if err := c.Sync(ctx); err != nil {
+			return err
+		}
+		seq, err := c.MarkRead(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		ch, _ := c.Chat(ctx, args[0])
+		e.out(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", args[0], seq))
+		return nil
+	})
+}
+
+func (e *env) verify(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return usageError("usage: parley verify CONTACT (+PHONE or @username)")
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		sn, ct, err := c.SafetyNumber(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		e.out(map[string]any{"event": "safety_number", "contact": args[0], "user": int64(ct.User), "safety_number": sn},
+			fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", args[0], sn, args[0]))
+		return nil
+	})
+}
+
+func (e *env) block(ctx context.Context, cmd string, args []string) error {
+	if len(args) != 1 {
+		return usageError(fmt.Sprintf("usage: parley %s CONTACT", cmd))
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		var err error
+		var ct client.Contact
+		if cmd == "block" {
+			ct, err = c.Block(ctx, args[0])
+		} else {
+			ct, err = c.Unblock(ctx, args[0])
+		}
+		if err != nil {
+			return err
+		}
+		e.out(map[string]any{"event": cmd + "ed", "contact": args[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", cmd, args[0]))
+		return nil
+	})
+}
+
+func (e *env) contacts(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError("usage: parley contacts add|remove CONTACT | parley contacts list")
+	}
+	switch args[0] {
+	case "add", "remove":
+		if len(args) != 2 {
+			return usageError(fmt.Sprintf("usage: parley contacts %s CONTACT", args[0]))
+		}
+		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+			var ct client.Contact
+			var err error
+			if args[0] == "add" {
+				ct, err = c.AddContact(ctx, args[1])
+			} else {
+				ct, err = c.RemoveContact(ctx, args[1])
+			}
+			if err != nil {
+				return err
+			}
+			e.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[args[0] == "add"], ct)
+			return nil
+		})
+	case "list":
+		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+			cs, err := c.Contacts(ctx)
+			if err != nil {
+				return err
+			}
+			for _, ct := range cs {
+				if ct.Contact || ct.Blocked {
+					e.printContact("contact", ct)
+				}
+			}
+			return nil
+		})
+	}
+	return usageError(fmt.Sprintf("unknown contacts command %q", args[0]))
+}
+
+func (e *env) printContact(event string, ct client.Contact) {
+	text := fmt.Sprintf("%d\t%s", ct.User, ct.Name)
+	if ct.Username != "" {
+		text += "\t@" + ct.Username
+	}
+	if ct.Phone != "" {
+		text += "\t" + ct.Phone
+	}
+	if ct.Blocked {
+		text += "\tblocked"
+	}
+	e.out(map[string]any{"event": event, "user": int64(ct.User), "name": ct.Name, "username": ct.Username, "phone": ct.Phone,
+		"contact": ct.Contact, "blocked": ct.Blocked}, text)
+}
