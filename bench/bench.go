@@ -1,0 +1,194 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// Config says which scenario to run and how big.
+type Config struct {
+	Scenario    string        // connect | direct | offline | all
+	Connections int           // connect: idle authenticated connections
+	Pairs       int           // direct: online pairs
+	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
+	Window      int           // direct: unacknowledged messages in flight per sender
+	Rate        int           // direct: open loop, total messages/s (0 = closed loop with Window)
+	Messages    int           // offline: messages queued for the offline device
+	PayloadSize int           // opaque payload bytes per message
+	Concurrency int           // connect: parallel handshakes
+
+	// OpenStore opens the store a server with this data directory uses, for
+	// seeding before the server starts.
+	OpenStore func(ctx context.Context, dataDir string) (parley.Store, error)
+	// ServerCommand returns the command that runs a server on this data
+	// directory, listening on 127.0.0.1:0 and logging "listening on http://ADDR".
+	ServerCommand func(dataDir string) *exec.Cmd
+	Log           io.Writer // progress
+}
+
+func (c *Config) defaults() {
+	if c.Connections == 0 {
+		c.Connections = 15000
+	}
+	if c.Pairs == 0 {
+		c.Pairs = 500
+	}
+	if c.Duration == 0 {
+		c.Duration = 20 * time.Second
+	}
+	if c.Window == 0 {
+		c.Window = 4
+	}
+	if c.Messages == 0 {
+		c.Messages = 10000
+	}
+	if c.PayloadSize == 0 {
+		c.PayloadSize = 200
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 50
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+// Run runs the configured scenario(s) and writes one JSON line each to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	cfg.defaults()
+	scenarios := []string{cfg.Scenario}
+	if cfg.Scenario == "all" {
+		scenarios = []string{"connect", "direct", "offline"}
+	}
+	for _, s := range scenarios {
+		var res map[string]any
+		var err error
+		switch s {
+		case "connect":
+			res, err = runConnect(ctx, cfg)
+		case "direct":
+			res, err = runDirect(ctx, cfg)
+		case "offline":
+			res, err = runOffline(ctx, cfg)
+		default:
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, all)", s)
+		}
+		if err != nil {
+			return fmt.Errorf("bench %s: %w", s, err)
+		}
+		res["scenario"] = s
+		res["payload"] = "opaque"
+		res["date"] = time.Now().UTC().Format(time.RFC3339)
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(out, string(b))
+	}
+	return nil
+}
+
+// server is a Parley server running as a child process.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	pid  int
+	dir  string
+}
+
+var listeningRE = regexp.MustCompile(`listening on http://([0-9.:\[\]a-z]+)`)
+
+// startServer seeds a fresh data directory with seed and starts a server on it.
+func startServer(ctx context.Context, cfg Config, seed func(ctx context.Context, st parley.Store) error) (*server, error) {
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return nil, err
+	}
+	st, err := cfg.OpenStore(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	start := time.Now()
+	if err := seed(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Log, "seeded in %v\n", time.Since(start).Round(time.Millisecond))
+	cmd := cfg.ServerCommand(dir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	s := &server{cmd: cmd, pid: cmd.Process.Pid, dir: dir}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if !sent {
+				if m := listeningRE.FindStringSubmatch(line); m != nil {
+					found <- m[1]
+					sent = true
+					continue
+				}
+			}
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "panic") {
+				fmt.Fprintln(cfg.Log, "server:", line)
+			}
+		}
+		if !sent {
+			close(found)
+		}
+	}()
+	select {
+	case addr, ok := <-found:
+		if !ok {
+			s.stop()
+			return nil, fmt.Errorf("server exited before listening")
+		}
+		s.addr = addr
+	case <-time.After(60 * time.Second):
+		s.stop()
+		return nil, fmt.Errorf("server did not report its address within 60 s")
+	case <-ctx.Done():
+		s.stop()
+		return nil, ctx.Err()
+	}
+	return s, nil
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-done
+		}
+	}
+	os.RemoveAll(s.dir)
+}
+
+func (s *server) rssKiB() int64 {
+	v, _ := procRSSKiB(s.pid)
+	return v
+}

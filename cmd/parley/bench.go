@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/bench"
+)
+
+// benchCommand runs `parley bench SCENARIO [flags]`: it starts its own server
+// (this binary's `serve`) on a fresh data directory and prints one JSON line
+// per scenario.
+func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg bench.Config
+	fs.IntVar(&cfg.Connections, "connections", 15000, "connect: idle authenticated connections")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 50, "connect: parallel handshakes")
+	fs.IntVar(&cfg.Pairs, "pairs", 500, "direct: online pairs")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "direct: measured interval (default 20s)")
+	fs.IntVar(&cfg.Window, "window", 4, "direct: messages in flight per sender")
+	fs.IntVar(&cfg.Rate, "rate", 0, "direct: open loop at this many messages/s in total (0 = closed loop)")
+	fs.IntVar(&cfg.Messages, "messages", 10000, "offline: messages queued for the offline device")
+	fs.IntVar(&cfg.PayloadSize, "payload", 200, "opaque payload bytes per message (an MLS PrivateMessage of a short text is about 200)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|all [flags]")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return usageError("bench needs a scenario")
+	}
+	cfg.Scenario = args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError(err.Error())
+	}
+	if !*quiet {
+		cfg.Log = stderr
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cfg.OpenStore = func(ctx context.Context, dir string) (parley.Store, error) {
+		return openDataStore(ctx, dir, "")
+	}
+	cfg.ServerCommand = func(dir string) *exec.Cmd {
+		cmd := exec.Command(exe, "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "info")
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+		return cmd
+	}
+	return bench.Run(ctx, cfg, stdout)
+}
