@@ -152,7 +152,7 @@ type Profile struct {
 	// User is the account. Phone is emptied unless PhoneVisible; PINHash
 	// and LastSeenAt are always emptied (use CanSeePresence).
 	User         parley.User
-	Devices      []parley.Device // active devices with their identity keys, no secret hashes
+	Devices      []parley.Device // every device with its identity key (revoked ones have RevokedAt set, so members can still verify credentials in earlier commits); no secret hashes
 	PhoneVisible bool
 	Contact      bool // the viewer has the user in their contacts
 	Blocked      bool // the viewer has blocked the user
@@ -267,9 +267,7 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 		return Profile{}, internal("resolve: devices", err)
 	}
 	for _, d := range devices {
-		if d.Active() {
-			p.Devices = append(p.Devices, publicDevice(d))
-		}
+		p.Devices = append(p.Devices, publicDevice(d))
 	}
 	return p, nil
 }

@@ -2396,14 +2396,16 @@ func (*ResolveRequest_Username) isResolveRequest_Who() {}
 func (*ResolveRequest_UserId) isResolveRequest_Who() {}
 
 type UserInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Username      string                 `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
-	Phone         string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`     // empty unless the caller may see it
-	Devices       []*DeviceInfo          `protobuf:"bytes,5,rep,name=devices,proto3" json:"devices,omitempty"` // active devices with identity keys
-	Contact       bool                   `protobuf:"varint,6,opt,name=contact,proto3" json:"contact,omitempty"`
-	Blocked       bool                   `protobuf:"varint,7,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Username string                 `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
+	Phone    string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"` // empty unless the caller may see it
+	// Every device with its identity key. Revoked devices carry revoked_ms:
+	// members still need their keys to verify credentials in earlier commits.
+	Devices       []*DeviceInfo `protobuf:"bytes,5,rep,name=devices,proto3" json:"devices,omitempty"`
+	Contact       bool          `protobuf:"varint,6,opt,name=contact,proto3" json:"contact,omitempty"`
+	Blocked       bool          `protobuf:"varint,7,opt,name=blocked,proto3" json:"blocked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
