@@ -249,4 +249,3 @@ func (c *tclient) reason() string {
 	defer c.mu.Unlock()
 	return c.closeReason
 }
-
