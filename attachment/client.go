@@ -121,7 +121,7 @@ func (c *Client) UploadFile(ctx context.Context, conv parley.ConversationID, pat
 // ciphertext for conversation conv (the uploading device must be a
 // member), resuming from the server's offset after network failures. It
 // fills d's blob fields (Blob, Capability, Key, Scheme, EncryptedSize,
-// digests).
+// digest).
 //
 // If Upload fails after the upload was created, d already holds Blob,
 // Capability and Key: calling Upload again with the same d and src (even
@@ -180,7 +180,7 @@ func (c *Client) Upload(ctx context.Context, conv parley.ConversationID, src io.
 			return err
 		}
 	}
-	d.PlainSHA256, d.CipherSHA256, err = enc.Digests()
+	d.PlainSHA256, err = enc.Digest()
 	return err
 }
 
@@ -296,7 +296,7 @@ func (c *Client) Download(ctx context.Context, d Descriptor, w io.Writer) error 
 	if _, err := io.CopyBuffer(w, dec, buf); err != nil {
 		return fmt.Errorf("download %s: %w", d.Blob, err)
 	}
-	if err := dec.Verify(d.PlainSHA256, d.CipherSHA256); err != nil {
+	if err := dec.Verify(d.PlainSHA256); err != nil {
 		return fmt.Errorf("download %s: %w", d.Blob, err)
 	}
 	return nil

@@ -87,19 +87,23 @@ func nonce(dst *[12]byte, i int64, last bool) []byte {
 }
 
 // Encryptor produces the ciphertext of a plaintext it reads through an
-// io.ReaderAt, from any offset, and the SHA-256 digests of the plaintext and
-// of the ciphertext. It is not safe for concurrent use: use one Reader at a
-// time.
+// io.ReaderAt, from any offset, and the SHA-256 digest of the plaintext. It
+// is not safe for concurrent use: use one Reader at a time.
+//
+// There is no digest of the ciphertext: every chunk's GCM tag authenticates
+// it, and the nonces bind chunk order and the end of the file, so once
+// every chunk opened the ciphertext is exactly what was sealed. A second
+// SHA-256 pass would only halve throughput.
 type Encryptor struct {
 	aead    cipher.AEAD
 	src     io.ReaderAt
 	size    int64
 	nchunks int64
 
-	hashed          int64 // chunks hashed so far (in order)
-	plainH, cipherH hash.Hash
-	pt, ct          []byte
-	n               [12]byte
+	hashed int64 // chunks hashed so far (in order)
+	plainH hash.Hash
+	pt, ct []byte
+	n      [12]byte
 }
 
 // NewEncryptor encrypts size bytes of src under key.
@@ -110,8 +114,8 @@ func NewEncryptor(key []byte, src io.ReaderAt, size int64) (*Encryptor, error) {
 	}
 	return &Encryptor{
 		aead: aead, src: src, size: size, nchunks: chunks(size),
-		plainH: sha256.New(), cipherH: sha256.New(),
-		pt: make([]byte, ChunkSize), ct: make([]byte, 0, sealedChunk),
+		plainH: sha256.New(),
+		pt:     make([]byte, ChunkSize), ct: make([]byte, 0, sealedChunk),
 	}, nil
 }
 
@@ -129,18 +133,22 @@ func (e *Encryptor) seal(i int64) ([]byte, error) {
 	ct := e.aead.Seal(e.ct[:0], nonce(&e.n, i, i == e.nchunks-1), pt, nil)
 	if i == e.hashed {
 		e.plainH.Write(pt)
-		e.cipherH.Write(ct)
 		e.hashed++
 	}
 	return ct, nil
 }
 
-// catchUp hashes every chunk before chunk i not hashed yet.
+// catchUp hashes every chunk before chunk i not hashed yet (after a resume
+// from a later offset), without encrypting it.
 func (e *Encryptor) catchUp(i int64) error {
 	for e.hashed < i {
-		if _, err := e.seal(e.hashed); err != nil {
-			return err
+		off := e.hashed * ChunkSize
+		pt := e.pt[:min(int64(ChunkSize), e.size-off)]
+		if _, err := e.src.ReadAt(pt, off); err != nil && !(errors.Is(err, io.EOF) && len(pt) == 0) {
+			return fmt.Errorf("read plaintext at %d: %w", off, err)
 		}
+		e.plainH.Write(pt)
+		e.hashed++
 	}
 	return nil
 }
@@ -177,13 +185,13 @@ func (r *encReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Digests returns the SHA-256 of the plaintext and of the ciphertext,
-// encrypting whatever part of the file no Reader has produced yet.
-func (e *Encryptor) Digests() (plain, cipher []byte, err error) {
+// Digest returns the SHA-256 of the plaintext, reading whatever part of
+// the file no Reader has produced yet.
+func (e *Encryptor) Digest() ([]byte, error) {
 	if err := e.catchUp(e.nchunks); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return e.plainH.Sum(nil), e.cipherH.Sum(nil), nil
+	return e.plainH.Sum(nil), nil
 }
 
 // Decryptor opens a ciphertext stream chunk by chunk.
@@ -195,7 +203,6 @@ type Decryptor struct {
 	next    int64 // index of the next chunk to open
 	end     int64 // open chunks up to (excluding) end
 	plainH  hash.Hash
-	cipherH hash.Hash
 	ct      []byte
 	pt      []byte
 	buf     []byte
@@ -225,7 +232,7 @@ func NewChunkDecryptor(key []byte, r io.Reader, size int64, first, end int64) (*
 	d := &Decryptor{aead: aead, r: r, size: size, nchunks: nc, next: first, end: end,
 		ct: make([]byte, sealedChunk), pt: make([]byte, 0, ChunkSize)}
 	if first == 0 && end == nc {
-		d.plainH, d.cipherH = sha256.New(), sha256.New()
+		d.plainH = sha256.New()
 	}
 	return d, nil
 }
@@ -271,7 +278,6 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 		}
 		if d.plainH != nil {
 			d.plainH.Write(pt)
-			d.cipherH.Write(ct)
 		}
 		d.buf = pt
 		d.next++
@@ -281,17 +287,14 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Verify checks the digests of a whole-file Decryptor that has been read to
-// io.EOF against the Descriptor's; nil digests are not checked.
-func (d *Decryptor) Verify(plainSHA256, cipherSHA256 []byte) error {
+// Verify checks the plaintext digest of a whole-file Decryptor that has
+// been read to io.EOF against the Descriptor's.
+func (d *Decryptor) Verify(plainSHA256 []byte) error {
 	if d.plainH == nil || d.err != io.EOF {
 		return parley.Errorf(parley.CodeInvalid, "incomplete", "attachment not read to the end")
 	}
-	if plainSHA256 != nil && !equal(d.plainH.Sum(nil), plainSHA256) {
+	if !equal(d.plainH.Sum(nil), plainSHA256) {
 		return fmt.Errorf("plaintext digest: %w", ErrTampered)
-	}
-	if cipherSHA256 != nil && !equal(d.cipherH.Sum(nil), cipherSHA256) {
-		return fmt.Errorf("ciphertext digest: %w", ErrTampered)
 	}
 	return nil
 }

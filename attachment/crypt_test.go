@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/attachment"
 )
 
-func encrypt(t *testing.T, key, plain []byte) (ct, plainSum, cipherSum []byte) {
+func encrypt(t *testing.T, key, plain []byte) (ct, plainSum []byte) {
 	t.Helper()
 	e, err := attachment.NewEncryptor(key, bytes.NewReader(plain), int64(len(plain)))
 	if err != nil {
@@ -23,14 +23,14 @@ func encrypt(t *testing.T, key, plain []byte) (ct, plainSum, cipherSum []byte) {
 	if int64(len(ct)) != attachment.EncryptedSize(int64(len(plain))) {
 		t.Fatalf("ciphertext %d bytes, EncryptedSize says %d", len(ct), attachment.EncryptedSize(int64(len(plain))))
 	}
-	plainSum, cipherSum, err = e.Digests()
+	plainSum, err = e.Digest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ct, plainSum, cipherSum
+	return ct, plainSum
 }
 
-func decrypt(key, ct []byte, size int64, ps, cs []byte) ([]byte, error) {
+func decrypt(key, ct []byte, size int64, ps []byte) ([]byte, error) {
 	d, err := attachment.NewDecryptor(key, bytes.NewReader(ct), size)
 	if err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func decrypt(key, ct []byte, size int64, ps, cs []byte) ([]byte, error) {
 	if err != nil {
 		return out, err
 	}
-	return out, d.Verify(ps, cs)
+	return out, d.Verify(ps)
 }
 
 func TestRoundTripSizes(t *testing.T) {
@@ -47,8 +47,8 @@ func TestRoundTripSizes(t *testing.T) {
 		plain := make([]byte, n)
 		_, _ = rand.NewChaCha8([32]byte{1}).Read(plain)
 		key := attachment.NewKey()
-		ct, ps, cs := encrypt(t, key, plain)
-		got, err := decrypt(key, ct, int64(n), ps, cs)
+		ct, ps := encrypt(t, key, plain)
+		got, err := decrypt(key, ct, int64(n), ps)
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("size %d: %v", n, err)
 		}
@@ -61,15 +61,15 @@ func TestResumeFromAnyOffset(t *testing.T) {
 	plain := make([]byte, 4*attachment.ChunkSize+100)
 	_, _ = rand.NewChaCha8([32]byte{2}).Read(plain)
 	key := attachment.NewKey()
-	ct, ps, cs := encrypt(t, key, plain)
+	ct, ps := encrypt(t, key, plain)
 	for _, off := range []int64{0, 5, attachment.ChunkSize + 16, 2*attachment.ChunkSize + 999, int64(len(ct))} {
 		e, _ := attachment.NewEncryptor(key, bytes.NewReader(plain), int64(len(plain)))
 		tail, err := io.ReadAll(e.Reader(off))
 		if err != nil || !bytes.Equal(tail, ct[off:]) {
 			t.Fatalf("Reader(%d) differs", off)
 		}
-		p2, c2, _ := e.Digests()
-		if !bytes.Equal(p2, ps) || !bytes.Equal(c2, cs) {
+		p2, _ := e.Digest()
+		if !bytes.Equal(p2, ps) {
 			t.Fatalf("digests after resuming at %d differ", off)
 		}
 	}
@@ -79,7 +79,7 @@ func TestTamperingDetected(t *testing.T) {
 	plain := make([]byte, 3*attachment.ChunkSize+10)
 	_, _ = rand.NewChaCha8([32]byte{3}).Read(plain)
 	key := attachment.NewKey()
-	ct, ps, cs := encrypt(t, key, plain)
+	ct, ps := encrypt(t, key, plain)
 	sc := attachment.ChunkSize + attachment.TagSize
 	swap := append([]byte(nil), ct...)
 	copy(swap[0:sc], ct[sc:2*sc])
@@ -97,16 +97,16 @@ func TestTamperingDetected(t *testing.T) {
 		"claimed shorter":  {ct[:3*sc], 3 * attachment.ChunkSize}, // a full chunk presented as the last
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := decrypt(key, c.ct, c.size, ps, cs)
+			_, err := decrypt(key, c.ct, c.size, ps)
 			if !errors.Is(err, attachment.ErrTampered) {
 				t.Fatalf("got %v, want ErrTampered", err)
 			}
 		})
 	}
-	if _, err := decrypt(attachment.NewKey(), ct, int64(len(plain)), nil, nil); !errors.Is(err, attachment.ErrTampered) {
+	if _, err := decrypt(attachment.NewKey(), ct, int64(len(plain)), nil); !errors.Is(err, attachment.ErrTampered) {
 		t.Fatalf("wrong key: %v", err)
 	}
-	if _, err := decrypt(key, ct, int64(len(plain)), make([]byte, 32), cs); !errors.Is(err, attachment.ErrTampered) {
+	if _, err := decrypt(key, ct, int64(len(plain)), make([]byte, 32)); !errors.Is(err, attachment.ErrTampered) {
 		t.Fatalf("wrong plaintext digest: %v", err)
 	}
 }

@@ -58,8 +58,7 @@ type Descriptor struct {
 	Scheme        string        `json:"scheme,omitempty"` // Scheme
 	Size          int64         `json:"size,omitempty"`   // plaintext bytes
 	EncryptedSize int64         `json:"enc_size,omitempty"`
-	PlainSHA256   []byte        `json:"sha256,omitempty"`
-	CipherSHA256  []byte        `json:"enc_sha256,omitempty"`
+	PlainSHA256   []byte        `json:"sha256,omitempty"` // of the plaintext; chunk tags authenticate the ciphertext
 
 	FileName  string        `json:"name,omitempty"`
 	Width     int           `json:"w,omitempty"`
@@ -104,8 +103,8 @@ func (d Descriptor) Validate() error {
 		if d.Size < 0 || d.EncryptedSize != EncryptedSize(d.Size) {
 			return bad("sizes %d/%d do not match", d.Size, d.EncryptedSize)
 		}
-		if len(d.PlainSHA256) != 32 || len(d.CipherSHA256) != 32 {
-			return bad("missing digests")
+		if len(d.PlainSHA256) != 32 {
+			return bad("missing digest")
 		}
 	case KindLocation:
 		if d.Location == nil {

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 )
@@ -98,7 +100,12 @@ func (ts *testServer) mustStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(ts.Codes)})
+	blobs, err := disk.Open(filepath.Join(ts.dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, Log: slog.New(ts.Codes),
+		Media: &media.Config{Blobs: blobs, StagingDir: filepath.Join(ts.dir, "uploads")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,9 +45,16 @@ func (c *Client) Send(ctx context.Context, to, text string) (MessageRecord, erro
 	if err != nil {
 		return MessageRecord{}, err
 	}
-	id := newClientID()
+	return c.sendContent(ctx, conv, MessageRecord{Kind: KindText, Text: text})
+}
+
+// sendContent sends a message with m's content (Kind, Text, Media,
+// Forwarded) to conv under a new client id, re-encrypting in the current
+// epoch if the group moved on at the server.
+func (c *Client) sendContent(ctx context.Context, conv parley.ConversationID, m MessageRecord) (MessageRecord, error) {
+	m.ClientID = newClientID()
 	for attempt := 0; ; attempt++ {
-		rec, err := c.sendText(ctx, conv, id, text)
+		rec, err := c.sendRecord(ctx, conv, m)
 		if err != nil && parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
 			// The group moved on at the server: catch up, re-encrypt.
 			if err := c.Sync(ctx); err != nil {
@@ -59,8 +66,9 @@ func (c *Client) Send(ctx context.Context, to, text string) (MessageRecord, erro
 	}
 }
 
-// sendText encrypts and stores a pending message, then sends it.
-func (c *Client) sendText(ctx context.Context, conv parley.ConversationID, id parley.ClientMessageID, text string) (MessageRecord, error) {
+// sendRecord encrypts m's content under its client id, stores it as a
+// pending message, then sends it.
+func (c *Client) sendRecord(ctx context.Context, conv parley.ConversationID, m MessageRecord) (MessageRecord, error) {
 	acct := c.Account()
 	now := c.clock.Now()
 	c.cryptoMu.Lock()
@@ -72,14 +80,15 @@ func (c *Client) sendText(ctx context.Context, conv parley.ConversationID, id pa
 		c.cryptoMu.Unlock()
 		return MessageRecord{}, err
 	}
-	payload, err := g.Encrypt(encodeBody(body{Kind: "text", Text: text, SentAt: now.UnixMilli(), ClientID: string(id)}), nil)
+	rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
+		Kind: m.Kind, Text: m.Text, Media: m.Media, Forwarded: m.Forwarded, SentAt: now, StoredAt: now, Status: StatusPending}
+	payload, err := g.Encrypt(encodeBody(recordBody(rec)), nil)
 	if err != nil {
 		c.forgetGroup(conv)
 		c.cryptoMu.Unlock()
 		return MessageRecord{}, fmt.Errorf("encrypt: %w", err)
 	}
-	rec := MessageRecord{Conversation: conv, ClientID: id, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
-		Kind: KindText, Text: text, SentAt: now, StoredAt: now, Status: StatusPending, Payload: payload, Epoch: g.Epoch()}
+	rec.Payload, rec.Epoch = payload, g.Epoch()
 	err = c.saveGroup(ctx, conv, g, Applied{Message: &rec})
 	c.cryptoMu.Unlock()
 	if err != nil {
@@ -134,13 +143,14 @@ func (c *Client) flushPending(ctx context.Context) error {
 		return storeErr(err)
 	}
 	for _, rec := range pending {
-		_, err := c.deliver(ctx, rec)
+		sent, err := c.deliver(ctx, rec)
 		if parley.ErrorReason(err) == "wrong_epoch" {
-			_, err = c.sendText(ctx, rec.Conversation, rec.ClientID, rec.Text)
+			sent, err = c.sendRecord(ctx, rec.Conversation, rec)
 		}
 		if err != nil {
 			return err
 		}
+		c.referenceBlob(ctx, sent)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
 )
 
 // Account is this device's identity on a server. It is created by Verify or
@@ -56,10 +57,20 @@ func (s Status) rank() int {
 
 // Message kinds. KindUndecryptable marks a message this device received
 // but could not decrypt (for example one encrypted for an epoch before the
-// device joined); its Text is empty.
+// device joined); its Text is empty. KindUnsupported marks a media message
+// whose descriptor this client cannot use. The media kinds are those of
+// package attachment ("image", "video", "voice", "document", "location",
+// "contact"); their MessageRecord carries the Descriptor in Media.
 const (
 	KindText          = "text"
 	KindUndecryptable = "undecryptable"
+	KindUnsupported   = "unsupported"
+	KindImage         = string(attachment.KindImage)
+	KindVideo         = string(attachment.KindVideo)
+	KindVoice         = string(attachment.KindVoice)
+	KindDocument      = string(attachment.KindDocument)
+	KindLocation      = string(attachment.KindLocation)
+	KindContact       = string(attachment.KindContact)
 )
 
 // MessageRecord is one decrypted message of a chat, sent or received.
@@ -71,10 +82,16 @@ type MessageRecord struct {
 	SenderDevice parley.DeviceID
 	Outgoing     bool // sent by this user (from this or another of its devices)
 	Kind         string
-	Text         string
-	SentAt       time.Time // the sender's clock
-	StoredAt     time.Time // this device's clock when stored
-	Status       Status
+	Text         string // the text, or a media message's caption
+	// Media describes the attachment of a media kind: for files the blob,
+	// its capability and key (secret: never log it), type, size and the
+	// kind's metadata; for a location its coordinates; for a contact the
+	// vCard. Nil for text.
+	Media     *attachment.Descriptor
+	Forwarded bool      // the sender forwarded it from another chat
+	SentAt    time.Time // the sender's clock
+	StoredAt  time.Time // this device's clock when stored
+	Status    Status
 
 	// Payload and Epoch hold the ciphertext of a pending outgoing message,
 	// so a retry resends the same bytes under the same client id.
@@ -92,7 +109,7 @@ type Chat struct {
 	Cursor    parley.Seq
 	Epoch     parley.Epoch // the local MLS group's epoch
 	Unread    int
-	LastText  string
+	LastText  string // the last message's text; "[kind] caption" for media
 	UpdatedAt time.Time
 }
 
@@ -168,6 +185,8 @@ type LocalStore interface {
 	// (its messages stay).
 	DeleteGroup(ctx context.Context, id parley.ConversationID) error
 
+	// Message returns the message of a chat with sequence number seq.
+	Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error)
 	// Messages returns the last limit messages of a chat, oldest first.
 	Messages(ctx context.Context, id parley.ConversationID, limit int) ([]MessageRecord, error)
 	// PendingMessages lists outgoing messages the server has not accepted.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
@@ -49,6 +50,8 @@ CREATE TABLE IF NOT EXISTS messages (
 	status TEXT NOT NULL,
 	payload BLOB,
 	epoch INTEGER NOT NULL DEFAULT 0,
+	media BLOB,
+	forwarded INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (conversation, sender_device, client_id)
 );
 CREATE INDEX IF NOT EXISTS messages_seq ON messages (conversation, seq);
@@ -57,6 +60,27 @@ CREATE TABLE IF NOT EXISTS contacts (
 	data BLOB NOT NULL
 );
 `
+
+// sqliteColumns are columns added after the first schema, with their
+// definitions; migrateSQLite adds those an older profile lacks.
+var sqliteColumns = []struct{ table, column, def string }{
+	{"messages", "media", "BLOB"},                           // JSON attachment.Descriptor
+	{"messages", "forwarded", "INTEGER NOT NULL DEFAULT 0"}, // bool
+}
+
+func migrateSQLite(ctx context.Context, db *sql.DB) error {
+	for _, c := range sqliteColumns {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n)
+		if err == nil && n == 0 {
+			_, err = db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def)
+		}
+		if err != nil {
+			return fmt.Errorf("migrate local store (%s.%s): %w", c.table, c.column, err)
+		}
+	}
+	return nil
+}
 
 type sqliteStore struct {
 	db *sql.DB
@@ -75,6 +99,10 @@ func OpenSQLiteStore(ctx context.Context, path string) (LocalStore, error) {
 	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create local store schema: %w", err)
+	}
+	if err := migrateSQLite(ctx, db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return &sqliteStore{db: db}, nil
 }
@@ -180,14 +208,20 @@ func (s *sqliteStore) Apply(ctx context.Context, a Applied) error {
 		}
 	}
 	if m := a.Message; m != nil {
-		_, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		var media []byte
+		if m.Media != nil {
+			if media, err = json.Marshal(m.Media); err != nil {
+				return fmt.Errorf("write message %s/%s: %w", m.Conversation, m.ClientID, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (conversation, sender_device, client_id) DO UPDATE SET
 				seq = CASE WHEN excluded.seq <> 0 THEN excluded.seq ELSE messages.seq END,
 				status = CASE WHEN messages.status = 'pending' THEN excluded.status ELSE messages.status END,
 				payload = excluded.payload, epoch = excluded.epoch`,
 			string(m.Conversation), int64(m.Seq), string(m.ClientID), int64(m.Sender), int64(m.SenderDevice), m.Outgoing,
-			m.Kind, m.Text, m.SentAt.UnixMilli(), m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch))
+			m.Kind, m.Text, m.SentAt.UnixMilli(), m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch), media, m.Forwarded)
 		if err != nil {
 			return fmt.Errorf("write message %s/%s: %w", m.Conversation, m.ClientID, err)
 		}
@@ -222,7 +256,8 @@ func (s *sqliteStore) DeleteGroup(ctx context.Context, id parley.ConversationID)
 
 const chatColumns = `c.id, c.kind, c.peer, c.title, c.cursor, c.epoch, c.updated_at,
 	(SELECT COUNT(*) FROM messages m WHERE m.conversation = c.id AND m.status = 'received'),
-	COALESCE((SELECT m.text FROM messages m WHERE m.conversation = c.id ORDER BY m.seq = 0, m.seq DESC, m.stored_at DESC LIMIT 1), '')`
+	COALESCE((SELECT CASE WHEN m.media IS NULL THEN m.text ELSE TRIM('[' || m.kind || '] ' || m.text) END
+		FROM messages m WHERE m.conversation = c.id ORDER BY m.seq = 0, m.seq DESC, m.stored_at DESC LIMIT 1), '')`
 
 func scanChat(sc interface{ Scan(...any) error }) (Chat, error) {
 	var c Chat
@@ -261,7 +296,7 @@ func (s *sqliteStore) Chats(ctx context.Context) ([]Chat, error) {
 	return out, rows.Err()
 }
 
-const messageColumns = `conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch`
+const messageColumns = `conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded`
 
 func scanMessages(rows *sql.Rows) ([]MessageRecord, error) {
 	defer rows.Close()
@@ -270,8 +305,15 @@ func scanMessages(rows *sql.Rows) ([]MessageRecord, error) {
 		var m MessageRecord
 		var conv, client, status string
 		var seq, sender, device, sent, stored, epoch int64
-		if err := rows.Scan(&conv, &seq, &client, &sender, &device, &m.Outgoing, &m.Kind, &m.Text, &sent, &stored, &status, &m.Payload, &epoch); err != nil {
+		var media []byte
+		if err := rows.Scan(&conv, &seq, &client, &sender, &device, &m.Outgoing, &m.Kind, &m.Text, &sent, &stored, &status, &m.Payload, &epoch, &media, &m.Forwarded); err != nil {
 			return nil, err
+		}
+		if len(media) > 0 {
+			m.Media = new(attachment.Descriptor)
+			if err := json.Unmarshal(media, m.Media); err != nil {
+				return nil, fmt.Errorf("decode attachment of %s/%d: %w", conv, seq, err)
+			}
 		}
 		m.Conversation, m.Seq, m.ClientID = parley.ConversationID(conv), parley.Seq(seq), parley.ClientMessageID(client)
 		m.Sender, m.SenderDevice, m.Status, m.Epoch = parley.UserID(sender), parley.DeviceID(device), Status(status), parley.Epoch(epoch)
@@ -291,6 +333,21 @@ func (s *sqliteStore) Messages(ctx context.Context, id parley.ConversationID, li
 		return nil, fmt.Errorf("read messages %s: %w", id, err)
 	}
 	return scanMessages(rows)
+}
+
+func (s *sqliteStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation = ? AND seq = ? LIMIT 1`, string(id), int64(seq))
+	if err != nil {
+		return MessageRecord{}, fmt.Errorf("read message %s:%d: %w", id, seq, err)
+	}
+	ms, err := scanMessages(rows)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	if len(ms) == 0 || seq <= 0 {
+		return MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s:%d on this device", id, seq)
+	}
+	return ms[0], nil
 }
 
 func (s *sqliteStore) PendingMessages(ctx context.Context) ([]MessageRecord, error) {

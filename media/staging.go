@@ -95,15 +95,35 @@ func (u *upload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (i
 	}
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
-	n, err := io.CopyBuffer(onlyWriter{f}, src, *buf)
+	w := &writebackWriter{f: f, off: offset, flushed: offset}
+	n, err := io.CopyBuffer(w, src, *buf)
 	if err != nil {
 		return n, fmt.Errorf("media: append %s: %w", u.b.ID, err)
 	}
 	return n, nil
 }
 
-// onlyWriter hides *os.File's ReadFrom so CopyBuffer uses our buffer.
-type onlyWriter struct{ io.Writer }
+// writebackInterval is how many bytes a staged upload accumulates before
+// their write-back to disk is started (see startWriteback).
+const writebackInterval = 8 << 20
+
+// writebackWriter appends to a staged file and starts the write-back of
+// every writebackInterval bytes. Being a plain Writer it also hides
+// *os.File's ReadFrom, so CopyBuffer uses our buffer.
+type writebackWriter struct {
+	f            *os.File
+	off, flushed int64
+}
+
+func (w *writebackWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.flushed >= writebackInterval {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, err
+}
 
 func (u *upload) GetReader(ctx context.Context) (io.ReadCloser, error) {
 	return nil, tusd.ErrNotImplemented

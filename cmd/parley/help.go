@@ -30,8 +30,16 @@ devices:
   device list
   device remove ID
 
-messaging (CHAT is a chat id, +PHONE or @username):
+messaging (CHAT is a chat id, +PHONE or @username; MESSAGE_ID is CHAT_ID:SEQ,
+as send, listen and history print it):
   send --to PHONE|@USERNAME|CHAT TEXT      send; exits once the server has it ("sent")
+  send --to CHAT --file PATH [--caption TEXT]
+                                           send a photo, video or document (encrypted, up to 2 GiB)
+  send --to CHAT --voice PATH              send a voice note (WAV, Ogg)
+  send --to CHAT --location LAT,LON [--name NAME]
+  send --to CHAT --contact NAME,PHONE      send a contact card (vCard)
+  forward MESSAGE_ID --to CHAT             forward a message (files are not uploaded again)
+  media get MESSAGE_ID [-o PATH]           download, decrypt and verify a message's file
   listen [--for DURATION] [--count N] [--all]
                                            print messages and receipts as they arrive
   chats                                    list chats

@@ -13,13 +13,29 @@ import (
 func (e *env) send(ctx context.Context, args []string) error {
 	fs := newFlags("send", e)
 	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
+	file := fs.String("file", "", "send this file (image, video, document: detected from its content)")
+	voice := fs.String("voice", "", "send this audio file as a voice note")
+	caption := fs.String("caption", "", "caption for --file or --voice")
+	location := fs.String("location", "", "send a location: LAT,LON in decimal degrees")
+	name := fs.String("name", "", "place name for --location")
+	contact := fs.String("contact", "", "send a contact card: NAME,PHONE")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	text := strings.Join(pos, " ")
-	if *to == "" || text == "" {
-		return usageError("usage: parley send --to PHONE|@USERNAME|CHAT TEXT")
+	const usage = "usage: parley send --to PHONE|@USERNAME|CHAT (TEXT | --file PATH [--caption TEXT] | --voice PATH | --location LAT,LON [--name NAME] | --contact NAME,PHONE)"
+	if *to == "" {
+		return usageError(usage)
+	}
+	if *file != "" || *voice != "" || *location != "" || *contact != "" || *caption != "" || *name != "" {
+		if text != "" {
+			return usageError("send: give either TEXT or a media flag, not both")
+		}
+		return e.sendMedia(ctx, *to, *file, *voice, *caption, *location, *name, *contact)
+	}
+	if text == "" {
+		return usageError(usage)
 	}
 	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
 		// Send processes what arrived while we were away first, so the
@@ -28,9 +44,7 @@ func (e *env) send(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": "sent", "chat": string(m.Conversation), "to": *to, "seq": int64(m.Seq),
-			"client_id": string(m.ClientID), "text": m.Text, "status": string(m.Status)},
-			fmt.Sprintf("sent to %s (chat %s, seq %d)", *to, m.Conversation, m.Seq))
+		e.printSent(*to, m)
 		return nil
 	})
 }
@@ -104,19 +118,29 @@ func (e *env) listen(ctx context.Context, args []string) error {
 }
 
 func (e *env) printMessage(ctx context.Context, c *client.Client, m *client.MessageRecord) {
-	from := c.Who(ctx, m.Sender)
-	e.out(map[string]any{"event": "message", "chat": string(m.Conversation), "from": from, "from_user": int64(m.Sender),
-		"from_device": int64(m.SenderDevice), "text": m.Text, "kind": m.Kind, "seq": int64(m.Seq), "client_id": string(m.ClientID),
-		"sent_at": ts(m.SentAt), "outgoing": m.Outgoing},
-		fmt.Sprintf("[%s #%d] %s: %s", m.Conversation, m.Seq, from, displayText(m)))
+	e.out(messageJSON(ctx, c, m), fmt.Sprintf("[%s] %s: %s", m.ID(), c.Who(ctx, m.Sender), displayText(m)))
 }
 
 // displayText is a message's text for people.
 func displayText(m *client.MessageRecord) string {
-	if m.Kind == client.KindUndecryptable {
+	var s string
+	switch {
+	case m.Kind == client.KindUndecryptable:
 		return "[this message could not be decrypted on this device]"
+	case m.Media != nil:
+		s = mediaSummary(m.Media)
+		if m.Text != "" {
+			s += " " + m.Text
+		}
+	case m.Kind != client.KindText:
+		s = "[unsupported message: " + m.Kind + "]"
+	default:
+		s = m.Text
 	}
-	return m.Text
+	if m.Forwarded {
+		s = "(forwarded) " + s
+	}
+	return s
 }
 
 func receiptKind(k parley.ReceiptKind) string {
@@ -177,11 +201,13 @@ func (e *env) history(ctx context.Context, args []string) error {
 			return err
 		}
 		for _, m := range ms {
-			from := c.Who(ctx, m.Sender)
-			e.out(map[string]any{"event": "message", "chat": string(ch.ID), "from": from, "from_user": int64(m.Sender),
-				"from_device": int64(m.SenderDevice), "text": m.Text, "kind": m.Kind, "seq": int64(m.Seq), "client_id": string(m.ClientID),
-				"sent_at": ts(m.SentAt), "outgoing": m.Outgoing, "status": string(m.Status)},
-				fmt.Sprintf("#%d %s %s: %s (%s)", m.Seq, m.SentAt.Local().Format(time.DateTime), from, displayText(&m), m.Status))
+			obj := messageJSON(ctx, c, &m)
+			obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
+			id := m.ID()
+			if id == "" {
+				id = "(pending)"
+			}
+			e.out(obj, fmt.Sprintf("[%s] %s %s: %s (%s)", id, m.SentAt.Local().Format(time.DateTime), obj["from"], displayText(&m), m.Status))
 		}
 		return nil
 	})

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/client"
+)
+
+// transferTimeout is the command timeout for moving size bytes: --timeout
+// plus one second per MiB (a 2 GiB file gets at least 34 minutes).
+func (e *env) transferTimeout(size int64) time.Duration {
+	return e.timeout + time.Duration(size>>20)*time.Second
+}
+
+// sendMedia is `parley send` with --file, --voice, --location or --contact.
+func (e *env) sendMedia(ctx context.Context, to, file, voice, caption, location, name, contact string) error {
+	set := 0
+	for _, s := range []string{file, voice, location, contact} {
+		if s != "" {
+			set++
+		}
+	}
+	if set != 1 {
+		return usageError("send: give one of TEXT, --file PATH, --voice PATH, --location LAT,LON or --contact NAME,PHONE")
+	}
+	if name != "" && location == "" {
+		return usageError("send: --name goes with --location")
+	}
+	if caption != "" && file == "" && voice == "" {
+		return usageError("send: --caption goes with --file or --voice")
+	}
+	timeout := e.timeout
+	path := file + voice
+	if path != "" {
+		st, err := os.Stat(path)
+		if err != nil {
+			return parley.Errorf(parley.CodeInvalid, "no_file", "%s: %v", path, err)
+		}
+		timeout = e.transferTimeout(st.Size())
+	}
+	var vcard string
+	var lat, lon float64
+	switch {
+	case location != "":
+		var err error
+		if lat, lon, err = attachment.ParseLatLon(location); err != nil {
+			return err
+		}
+	case contact != "":
+		i := strings.LastIndex(contact, ",")
+		if i <= 0 || strings.TrimSpace(contact[:i]) == "" || strings.TrimSpace(contact[i+1:]) == "" {
+			return usageError("send: --contact NAME,PHONE")
+		}
+		vcard = attachment.VCard(strings.TrimSpace(contact[:i]), strings.TrimSpace(contact[i+1:]))
+	}
+	return e.withClientTimeout(ctx, timeout, func(ctx context.Context, c *client.Client) error {
+		var m client.MessageRecord
+		var err error
+		switch {
+		case path != "":
+			m, err = c.SendFile(ctx, to, path, client.SendFileOptions{Voice: voice != "", Caption: caption})
+		case location != "":
+			m, err = c.SendLocation(ctx, to, lat, lon, name)
+		default:
+			m, err = c.SendContact(ctx, to, vcard)
+		}
+		if err != nil {
+			return err
+		}
+		e.printSent(to, m)
+		return nil
+	})
+}
+
+// printSent reports a sent message.
+func (e *env) printSent(to string, m client.MessageRecord) {
+	obj := map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "to": to, "seq": int64(m.Seq),
+		"client_id": string(m.ClientID), "kind": m.Kind, "text": m.Text, "status": string(m.Status)}
+	if m.Forwarded {
+		obj["forwarded"] = true
+	}
+	if m.Media != nil {
+		obj["media"] = mediaJSON(m.Media)
+	}
+	what := "sent"
+	if m.Forwarded {
+		what = "forwarded"
+	}
+	text := fmt.Sprintf("%s to %s: message %s (chat %s, seq %d)", what, to, m.ID(), m.Conversation, m.Seq)
+	if m.Media != nil {
+		text += " " + mediaSummary(m.Media)
+	}
+	e.out(obj, text)
+}
+
+// forward is `parley forward MESSAGE_ID --to CHAT`.
+func (e *env) forward(ctx context.Context, args []string) error {
+	fs := newFlags("forward", e)
+	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *to == "" || len(pos) != 1 {
+		return usageError("usage: parley forward MESSAGE_ID --to PHONE|@USERNAME|CHAT")
+	}
+	if _, _, err := client.ParseMessageID(pos[0]); err != nil {
+		return err
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		m, err := c.Forward(ctx, pos[0], *to)
+		if err != nil {
+			return err
+		}
+		e.printSent(*to, m)
+		return nil
+	})
+}
+
+// media is `parley media get MESSAGE_ID [-o PATH]`.
+func (e *env) media(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "get" {
+		return usageError("usage: parley media get MESSAGE_ID [-o PATH]")
+	}
+	fs := newFlags("media get", e)
+	out := fs.String("o", "", "write the file here (default: the sender's file name in the current directory; - for stdout)")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: parley media get MESSAGE_ID [-o PATH]")
+	}
+	if _, _, err := client.ParseMessageID(pos[0]); err != nil {
+		return err
+	}
+	// The transfer's size is known only from the message: look it up with
+	// the normal timeout, then allow time for the download.
+	var size int64
+	err = e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		if err := c.Sync(ctx); err != nil {
+			return err
+		}
+		m, err := c.Message(ctx, pos[0])
+		if err == nil && m.Media != nil {
+			size = m.Media.Size
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return e.withClientTimeout(ctx, e.transferTimeout(size), func(ctx context.Context, c *client.Client) error {
+		var m client.MessageRecord
+		var path string
+		var err error
+		if *out == "-" {
+			if e.json {
+				return usageError("media get: -o - writes the file to stdout, which --json uses")
+			}
+			m, err = c.DownloadMedia(ctx, pos[0], e.stdout)
+			return err
+		}
+		m, path, err = c.DownloadMediaFile(ctx, pos[0], *out)
+		if err != nil {
+			return err
+		}
+		e.out(map[string]any{"event": "media_saved", "id": m.ID(), "path": path, "kind": m.Kind, "size": m.Media.Size,
+			"sha256": fmt.Sprintf("%x", m.Media.PlainSHA256), "verified": true},
+			fmt.Sprintf("saved %s (%s, %s, SHA-256 verified)", path, m.Kind, byteSize(m.Media.Size)))
+		return nil
+	})
+}
+
+// messageJSON is a message's --json object (listen and history).
+func messageJSON(ctx context.Context, c *client.Client, m *client.MessageRecord) map[string]any {
+	obj := map[string]any{"event": "message", "id": m.ID(), "chat": string(m.Conversation), "from": c.Who(ctx, m.Sender),
+		"from_user": int64(m.Sender), "from_device": int64(m.SenderDevice), "text": m.Text, "kind": m.Kind,
+		"seq": int64(m.Seq), "client_id": string(m.ClientID), "sent_at": ts(m.SentAt), "outgoing": m.Outgoing}
+	if m.Forwarded {
+		obj["forwarded"] = true
+	}
+	if m.Media != nil {
+		obj["media"] = mediaJSON(m.Media)
+	}
+	return obj
+}
+
+// mediaJSON is what a person may see of an attachment (never the key or
+// the capability).
+func mediaJSON(d *attachment.Descriptor) map[string]any {
+	obj := map[string]any{"kind": string(d.Kind)}
+	if d.MIME != "" {
+		obj["mime"] = d.MIME
+	}
+	if d.Caption != "" {
+		obj["caption"] = d.Caption
+	}
+	if d.HasBlob() {
+		obj["blob"] = string(d.Blob)
+		obj["size"] = d.Size
+		obj["sha256"] = fmt.Sprintf("%x", d.PlainSHA256)
+	}
+	if d.FileName != "" {
+		obj["file_name"] = d.FileName
+	}
+	if d.Width > 0 || d.Height > 0 {
+		obj["width"], obj["height"] = d.Width, d.Height
+	}
+	if d.Duration > 0 {
+		obj["duration_ms"] = d.Duration.Milliseconds()
+	}
+	if len(d.Waveform) > 0 {
+		wave := make([]int, len(d.Waveform))
+		for i, v := range d.Waveform {
+			wave[i] = int(v)
+		}
+		obj["waveform"] = wave
+	}
+	if d.Pages > 0 {
+		obj["pages"] = d.Pages
+	}
+	if len(d.Thumbnail) > 0 {
+		obj["thumbnail_bytes"] = len(d.Thumbnail)
+	}
+	if d.Location != nil {
+		obj["lat"], obj["lon"] = d.Location.Lat, d.Location.Lon
+		if d.Location.Name != "" {
+			obj["place"] = d.Location.Name
+		}
+	}
+	if d.Kind == attachment.KindContact {
+		obj["vcard"] = d.VCard
+		if ct, err := attachment.ParseVCard(d.VCard); err == nil {
+			obj["contact_name"] = ct.Name
+			obj["contact_phones"] = ct.Phones
+		}
+	}
+	return obj
+}
+
+// mediaSummary is a one-line description of an attachment for people.
+func mediaSummary(d *attachment.Descriptor) string {
+	var parts []string
+	switch d.Kind {
+	case attachment.KindLocation:
+		if d.Location != nil {
+			parts = append(parts, fmt.Sprintf("%.6f,%.6f", d.Location.Lat, d.Location.Lon))
+			if d.Location.Name != "" {
+				parts = append(parts, fmt.Sprintf("%q", d.Location.Name))
+			}
+		}
+	case attachment.KindContact:
+		if ct, err := attachment.ParseVCard(d.VCard); err == nil {
+			parts = append(parts, ct.Name)
+			parts = append(parts, ct.Phones...)
+		}
+	default:
+		if d.FileName != "" {
+			parts = append(parts, d.FileName)
+		}
+		parts = append(parts, byteSize(d.Size))
+		if d.Width > 0 && d.Height > 0 {
+			parts = append(parts, fmt.Sprintf("%dx%d", d.Width, d.Height))
+		}
+		if d.Duration > 0 {
+			parts = append(parts, d.Duration.Round(100*time.Millisecond).String())
+		}
+		if d.Pages > 0 {
+			parts = append(parts, fmt.Sprintf("%d pages", d.Pages))
+		}
+	}
+	return "[" + strings.Join(append([]string{string(d.Kind)}, parts...), " ") + "]"
+}
+
+// byteSize formats n bytes for people.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
