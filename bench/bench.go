@@ -17,7 +17,7 @@ import (
 
 // Config says which scenario to run and how big.
 type Config struct {
-	Scenario    string        // connect | direct | offline | all
+	Scenario    string        // connect | direct | offline | media | all
 	Connections int           // connect: idle authenticated connections
 	Pairs       int           // direct: online pairs
 	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
@@ -26,6 +26,7 @@ type Config struct {
 	Messages    int           // offline: messages queued for the offline device
 	PayloadSize int           // opaque payload bytes per message
 	Concurrency int           // connect: parallel handshakes
+	MediaBytes  int64         // media: size of the file uploaded and downloaded (default 1 GiB)
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -80,14 +81,18 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runDirect(ctx, cfg)
 		case "offline":
 			res, err = runOffline(ctx, cfg)
+		case "media":
+			res, err = runMedia(ctx, cfg, cfg.MediaBytes)
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, media, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)
 		}
 		res["scenario"] = s
-		res["payload"] = "opaque"
+		if s != "media" { // media encrypts a real file with the attachment client
+			res["payload"] = "opaque"
+		}
 		res["date"] = time.Now().UTC().Format(time.RFC3339)
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(out, string(b))

@@ -27,9 +27,10 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Rate, "rate", 0, "direct: open loop at this many messages/s in total (0 = closed loop)")
 	fs.IntVar(&cfg.Messages, "messages", 10000, "offline: messages queued for the offline device")
 	fs.IntVar(&cfg.PayloadSize, "payload", 200, "opaque payload bytes per message (an MLS PrivateMessage of a short text is about 200)")
+	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|media|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -40,6 +41,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError(err.Error())
 	}
+	cfg.MediaBytes = *mediaMiB << 20
 	if !*quiet {
 		cfg.Log = stderr
 	}
