@@ -41,20 +41,6 @@ const (
 	StatusReceived  Status = "received"  // incoming, not yet read here
 )
 
-func (s Status) rank() int {
-	switch s {
-	case StatusPending:
-		return 0
-	case StatusSent, StatusReceived:
-		return 1
-	case StatusDelivered:
-		return 2
-	case StatusRead:
-		return 3
-	}
-	return -1
-}
-
 // Message kinds. KindUndecryptable marks a message this device received
 // but could not decrypt (for example one encrypted for an epoch before the
 // device joined); its Text is empty. KindUnsupported marks a media message

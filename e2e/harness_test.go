@@ -388,19 +388,6 @@ func (l *listener) mustSee(what string, match func(map[string]any) bool) map[str
 	}
 }
 
-// messages returns the texts of the message lines printed so far.
-func (l *listener) messages() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, m := range l.lines {
-		if m["event"] == "message" {
-			out = append(out, m["text"].(string))
-		}
-	}
-	return out
-}
-
 // stop interrupts the listener and waits for it to exit.
 func (l *listener) stop() {
 	if l.cmd.Process == nil {
