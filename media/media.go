@@ -58,7 +58,6 @@ import (
 	"time"
 
 	tusd "github.com/tus/tusd/v2/pkg/handler"
-	"github.com/tus/tusd/v2/pkg/memorylocker"
 
 	"github.com/parleyhq/parley"
 )
@@ -156,7 +155,7 @@ func New(cfg Config) (*Service, error) {
 
 	composer := tusd.NewStoreComposer()
 	composer.UseCore(&staging{s: s})
-	memorylocker.New().UseIn(composer)
+	newWaitLocker().UseIn(composer)
 	h, err := tusd.NewHandler(tusd.Config{
 		StoreComposer:           composer,
 		BasePath:                UploadsPath,
