@@ -3,8 +3,16 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/parleyhq/parley"
+)
+
+// Acker batching: at most maxAckBatch acks per write; from ackLingerMin
+// queued acks (load), the acker waits up to Config.AckLinger for more.
+const (
+	maxAckBatch  = 4096
+	ackLingerMin = 32
 )
 
 // ackReq is one cursor move waiting for the acker.
@@ -44,6 +52,12 @@ func (s *Service) enqueueAck(ctx context.Context, r ackReq) error {
 func (s *Service) acker() {
 	defer s.wg.Done()
 	var batch []ackReq
+	var linger *time.Timer
+	if s.cfg.AckLinger > 0 {
+		linger = time.NewTimer(time.Hour)
+		linger.Stop()
+		defer linger.Stop()
+	}
 	for {
 		batch = batch[:0]
 		select {
@@ -63,13 +77,31 @@ func (s *Service) acker() {
 			}
 		}
 	fill:
-		for len(batch) < 4096 {
+		for len(batch) < maxAckBatch {
 			select {
 			case r := <-s.ackCh:
 				batch = append(batch, r)
 			default:
 				break fill
 			}
+		}
+		if linger != nil && len(batch) >= ackLingerMin && len(batch) < maxAckBatch {
+			// Under load: an ack's durability delays only its receipt (the
+			// window slot is freed at once), so collect acks for longer than
+			// sends; fewer, larger cursor commits cost less per ack.
+			linger.Reset(s.cfg.AckLinger)
+		wait:
+			for len(batch) < maxAckBatch {
+				select {
+				case r := <-s.ackCh:
+					batch = append(batch, r)
+				case <-linger.C:
+					break wait
+				case <-s.stopping:
+					break wait
+				}
+			}
+			linger.Stop()
 		}
 		s.writeAcks(batch)
 	}

@@ -40,8 +40,18 @@ type Config struct {
 	// MaxPayloadBytes limits an envelope's payload. Default 192 KiB.
 	MaxPayloadBytes int
 	// MaxBatch is the most envelopes the appender commits in one Append.
-	// Default 256.
+	// The appender takes what is queued, so batches grow only under load.
+	// Default 4096.
 	MaxBatch int
+	// AckLinger is how long the acker keeps collecting acknowledgements,
+	// under load, before it writes them: when at least 32 were queued while
+	// the previous ones were written, it waits up to AckLinger for more (up
+	// to 4096). An ack's durability delays only its delivered receipt and
+	// the answer to an Ack with a request id (the window slot is freed at
+	// once), so fewer, larger cursor commits are worth a little receipt
+	// latency under load; an idle server never waits. Default 10ms;
+	// negative disables.
+	AckLinger time.Duration
 	// Retention is how long an envelope is kept when not every member
 	// device has acknowledged it. Default 720h (30 days).
 	Retention time.Duration
@@ -73,7 +83,10 @@ func (c *Config) setDefaults() {
 		c.MaxPayloadBytes = 192 << 10
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 256
+		c.MaxBatch = 4096
+	}
+	if c.AckLinger == 0 {
+		c.AckLinger = 10 * time.Millisecond
 	}
 	if c.Retention <= 0 {
 		c.Retention = 720 * time.Hour
@@ -106,7 +119,9 @@ type PresencePolicy interface {
 
 // AckBatcher is an optional capability of a LogStore: acknowledging several
 // cursors in one transaction. Without it the acker calls LogStore.Ack once
-// per coalesced (conversation, device).
+// per coalesced (conversation, device). When AckBatch fails the acker retries
+// each cursor with LogStore.Ack (to attribute errors), so AckBatch may have
+// moved some of them: cursor moves are idempotent.
 type AckBatcher interface {
 	AckBatch(ctx context.Context, acks []parley.Cursor) error
 }
@@ -146,6 +161,8 @@ type Service struct {
 	online   map[parley.UserID]int // local streams per user
 
 	stats Stats
+
+	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, SetGroups)
 }
 
 // New returns a running delivery service. policy may be nil (everyone sees
@@ -168,7 +185,7 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 		cfg:      cfg,
 		ctx:      ctx,
 		cancel:   cancel,
-		appendCh: make(chan *appendReq, 4*cfg.MaxBatch),
+		appendCh: make(chan *appendReq, 2*cfg.MaxBatch),
 		ackCh:    make(chan ackReq, 4096),
 		presCh:   make(chan presenceChange, 4096),
 		stopping: make(chan struct{}),

@@ -104,6 +104,11 @@ func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, don
 	if err := ci.checkBlocked(dev.User); err != nil {
 		return err
 	}
+	if ci.kind == parley.KindGroup && p.Kind == parley.EnvelopeApplication && s.groups != nil {
+		if err := s.groups.AuthorizeSend(ctx, p.Conversation, dev.User); err != nil {
+			return err // e.g. CodeForbidden "admins_only_send" (cached check)
+		}
+	}
 	now := s.clock.Now()
 	r := &appendReq{
 		env: parley.Envelope{

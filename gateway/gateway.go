@@ -222,12 +222,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveConn starts a session on an upgraded connection; rd reads from it.
 func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, ip string) {
-	s := &session{g: g, conn: conn, r: rd, ip: ip}
-	s.ctx, s.cancel = context.WithCancel(g.ctx)
+	// Requests run synchronously on the session's reader goroutine, which
+	// ends before the session is torn down, so the gateway's context is the
+	// session's: a context per session would only add to the memory of an
+	// idle connection.
+	s := &session{g: g, conn: conn, r: newConnReader(conn, rd), ip: ip, ctx: g.ctx}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		s.cancel()
 		conn.Close()
 		return
 	}

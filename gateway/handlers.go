@@ -67,24 +67,16 @@ func (s *session) handle(f *parleypb.ClientFrame) bool {
 			s.sendErrorIfID(id, parleypb.ErrorCode_RATE_LIMITED, "too_many_requests", "too many account requests from this address; retry later", wait)
 			return true
 		}
-		offStack(func() { s.accountRequest(id, f) })
+		s.accountRequest(id, f)
 		return true
 	case *parleypb.ClientFrame_Auth:
-		ok := false
-		offStack(func() { ok = s.auth(id, b.Auth) })
-		return ok
+		return s.auth(id, b.Auth)
 	}
 	if s.state != stateAuthed {
 		s.sendErrorIfID(id, parleypb.ErrorCode_UNAUTHENTICATED, "auth_required", "authenticate first", 0)
 		return true
 	}
-	switch f.Body.(type) {
-	case *parleypb.ClientFrame_Send, *parleypb.ClientFrame_Ack, *parleypb.ClientFrame_Typing:
-		// The hot requests: shallow (cached membership) and frequent.
-		s.authedRequest(id, f)
-	default:
-		offStack(func() { s.authedRequest(id, f) })
-	}
+	s.authedRequest(id, f)
 	return true
 }
 
@@ -448,7 +440,7 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 		}
 		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Conversations{Conversations: resp}}
 	default:
-		err = parley.Errorf(parley.CodeInvalid, "unknown_request", "unknown request")
+		out, err = s.groupRequest(ctx, f) // groups.go; unknown_request for other frames
 	}
 	if err != nil {
 		s.replyErr(id, err)

@@ -31,13 +31,15 @@ const (
 type session struct {
 	g      *Gateway
 	conn   net.Conn
-	r      io.Reader // conn, or conn preceded by bytes buffered during the upgrade
+	r      connReader // reads conn, or conn preceded by bytes buffered during the upgrade
 	ip     string
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx    context.Context    // the gateway's
+	cancel context.CancelFunc // nil, or called when the session ends (tests)
 
-	hdr   [ws.MaxHeaderSize]byte
-	state uint8
+	hdr         [ws.MaxHeaderSize]byte
+	state       uint8
+	msg         *[]byte   // the data message being assembled (pooled), across continuation frames
+	deadlineSet time.Time // when the read deadline was last renewed
 
 	// Set once authenticated (read by the reader goroutine only, except dev.ID for logs).
 	dev    parley.Device
@@ -67,105 +69,138 @@ func isTimeout(err error) bool {
 }
 
 // run is the session's reader loop. It returns when the connection ends.
+//
+// It is kept shallow: an idle session's goroutine is parked in r.wait, a
+// few frames deep, so its stack stays at the minimum size (the runtime
+// starts goroutines at the average stack depth it observes, and shrinks a
+// stack only when most of it is unused). The work on a frame happens in
+// readFrame, whose stack is released when it returns.
 func (s *session) run() {
 	defer s.g.wg.Done()
 	defer s.cleanup()
-	var msg *[]byte // the data message being assembled (pooled)
-	defer func() {
-		if msg != nil {
-			putBuf(msg)
-		}
-	}()
+	defer s.releaseReader()
 	idle := 2 * s.g.cfg.HeartbeatInterval
+	renew := min(idle/8, time.Second)
 	for {
 		if !s.waitRoom() {
 			return
 		}
-		if err := s.conn.SetReadDeadline(time.Now().Add(idle)); err != nil {
-			return
-		}
-		h, err := ws.ReadHeaderBuffer(s.r, s.hdr[:2:len(s.hdr)])
-		if err != nil {
-			s.readFailed(err)
-			return
-		}
-		if h.Rsv != 0 || (h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) || h.OpCode.IsReserved() {
-			s.protocolError(0, "bad_websocket_frame", "malformed WebSocket frame")
-			return
-		}
-		if h.OpCode.IsControl() {
-			var small [125]byte
-			p := small[:h.Length]
-			if _, err := io.ReadFull(s.r, p); err != nil {
+		s.r.frameStart()
+		if s.r.empty() {
+			// Waiting for the client: renew the idle deadline, at most every
+			// renew (the timeout is then between idle-renew and idle).
+			if now := time.Now(); now.Sub(s.deadlineSet) >= renew {
+				if err := s.conn.SetReadDeadline(now.Add(idle)); err != nil {
+					return
+				}
+				s.deadlineSet = now
+			}
+			if err := s.r.wait(); err != nil {
 				s.readFailed(err)
 				return
 			}
-			if h.Masked {
-				ws.Cipher(p, h.Mask, 0)
-			}
-			switch h.OpCode {
-			case ws.OpPing:
-				s.enqueue(outFrame{op: ws.OpPong, kind: outControl, b: append([]byte(nil), p...)})
-			case ws.OpClose:
-				code, _ := ws.ParseCloseFrameData(p)
-				if code == 0 {
-					code = ws.StatusNormalClosure
-				}
-				s.enqueue(outFrame{op: ws.OpClose, kind: outControl, close: true, b: ws.NewCloseFrameBody(code, "")})
-				return
-			}
-			continue
 		}
-		// A data frame.
-		size := int64(0)
-		if msg != nil {
-			size = int64(len(*msg))
-		}
-		switch {
-		case h.OpCode == ws.OpContinuation && msg == nil:
-			s.protocolError(0, "bad_websocket_frame", "continuation frame without a message")
-			return
-		case h.OpCode != ws.OpContinuation && msg != nil:
-			s.protocolError(0, "bad_websocket_frame", "new message before the previous one ended")
-			return
-		case h.OpCode == ws.OpText:
-			s.protocolError(0, "text_frame", "frames are binary WebSocket messages")
-			return
-		case size+h.Length > int64(s.g.cfg.MaxFrameBytes):
-			s.sendError(0, parleypb.ErrorCode_TOO_LARGE, "frame_too_large", "frame larger than max_frame_bytes", 0)
-			s.closeWith(CloseTooLarge, "frame_too_large")
+		if !s.readFrame() {
 			return
 		}
-		if msg == nil {
-			msg = getBuf(int(h.Length))
-		}
-		start := len(*msg)
-		if need := start + int(h.Length); need > cap(*msg) {
-			// A continuation frame: move to a larger buffer.
-			bigger := getBuf(need)
-			*bigger = append((*bigger)[:0], *msg...)
-			putBuf(msg)
-			msg = bigger
-		}
-		*msg = (*msg)[:start+int(h.Length)]
-		p := (*msg)[start:]
-		if _, err := io.ReadFull(s.r, p); err != nil {
+	}
+}
+
+func (s *session) releaseReader() {
+	if s.msg != nil {
+		putBuf(s.msg)
+		s.msg = nil
+	}
+	s.r.release()
+}
+
+// readFrame reads and handles one WebSocket frame. It returns false when the
+// session must end.
+//
+//go:noinline
+func (s *session) readFrame() bool {
+	h, err := ws.ReadHeaderBuffer(&s.r, s.hdr[:2:len(s.hdr)])
+	if err != nil {
+		s.readFailed(err)
+		return false
+	}
+	if h.Rsv != 0 || (h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) || h.OpCode.IsReserved() {
+		s.protocolError(0, "bad_websocket_frame", "malformed WebSocket frame")
+		return false
+	}
+	if h.OpCode.IsControl() {
+		var small [125]byte
+		p := small[:h.Length]
+		if _, err := io.ReadFull(&s.r, p); err != nil {
 			s.readFailed(err)
-			return
+			return false
 		}
 		if h.Masked {
 			ws.Cipher(p, h.Mask, 0)
 		}
-		if !h.Fin {
-			continue
+		switch h.OpCode {
+		case ws.OpPing:
+			s.enqueue(outFrame{op: ws.OpPong, kind: outControl, b: append([]byte(nil), p...)})
+		case ws.OpClose:
+			code, _ := ws.ParseCloseFrameData(p)
+			if code == 0 {
+				code = ws.StatusNormalClosure
+			}
+			s.enqueue(outFrame{op: ws.OpClose, kind: outControl, close: true, b: ws.NewCloseFrameBody(code, "")})
+			return false
 		}
-		ok := s.handleMessage(*msg)
-		putBuf(msg)
-		msg = nil
-		if !ok {
-			return
-		}
+		return true
 	}
+	// A data frame.
+	msg := s.msg
+	size := int64(0)
+	if msg != nil {
+		size = int64(len(*msg))
+	}
+	switch {
+	case h.OpCode == ws.OpContinuation && msg == nil:
+		s.protocolError(0, "bad_websocket_frame", "continuation frame without a message")
+		return false
+	case h.OpCode != ws.OpContinuation && msg != nil:
+		s.protocolError(0, "bad_websocket_frame", "new message before the previous one ended")
+		return false
+	case h.OpCode == ws.OpText:
+		s.protocolError(0, "text_frame", "frames are binary WebSocket messages")
+		return false
+	case size+h.Length > int64(s.g.cfg.MaxFrameBytes):
+		s.sendError(0, parleypb.ErrorCode_TOO_LARGE, "frame_too_large", "frame larger than max_frame_bytes", 0)
+		s.closeWith(CloseTooLarge, "frame_too_large")
+		return false
+	}
+	if msg == nil {
+		msg = getBuf(int(h.Length))
+		s.msg = msg
+	}
+	start := len(*msg)
+	if need := start + int(h.Length); need > cap(*msg) {
+		// A continuation frame: move to a larger buffer.
+		bigger := getBuf(need)
+		*bigger = append((*bigger)[:0], *msg...)
+		putBuf(msg)
+		msg = bigger
+		s.msg = msg
+	}
+	*msg = (*msg)[:start+int(h.Length)]
+	p := (*msg)[start:]
+	if _, err := io.ReadFull(&s.r, p); err != nil {
+		s.readFailed(err)
+		return false
+	}
+	if h.Masked {
+		ws.Cipher(p, h.Mask, 0)
+	}
+	if !h.Fin {
+		return true
+	}
+	ok := s.handleMessage(*msg)
+	putBuf(msg)
+	s.msg = nil
+	return ok
 }
 
 // readFailed ends the session after a failed read.
@@ -183,14 +218,25 @@ func (s *session) readFailed(err error) {
 
 // handleMessage decodes and handles one ClientFrame. It returns false when
 // the session must end.
+//
+// Sends and acks (decoded by hand) are handled on the reader goroutine;
+// every other frame is decoded and handled off its stack (see offStack).
 func (s *session) handleMessage(b []byte) bool {
-	var f parleypb.ClientFrame
-	if err := proto.Unmarshal(b, &f); err != nil {
-		s.protocolError(0, "undecodable_frame", "the frame is not a valid ClientFrame")
-		return false
+	if f, ok := decodeHot(b); ok {
+		s.g.stats.framesIn.Add(1)
+		return s.handle(f)
 	}
-	s.g.stats.framesIn.Add(1)
-	return s.handle(&f)
+	ok := false
+	offStack(func() {
+		f := &parleypb.ClientFrame{}
+		if err := proto.Unmarshal(b, f); err != nil {
+			s.protocolError(0, "undecodable_frame", "the frame is not a valid ClientFrame")
+			return
+		}
+		s.g.stats.framesIn.Add(1)
+		ok = s.handle(f)
+	})
+	return ok
 }
 
 // waitRoom blocks the reader while the session has MaxPendingRequests
@@ -307,7 +353,9 @@ func (s *session) cleanup() {
 	if s.stream != nil {
 		s.stream.Close()
 	}
-	s.cancel()
+	if s.cancel != nil {
+		s.cancel()
+	}
 	s.mu.Lock()
 	closing, writing := s.closing, s.writing
 	s.mu.Unlock()

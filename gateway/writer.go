@@ -94,6 +94,7 @@ func (s *session) writeLoop() {
 		q := s.queue
 		if len(q) == 0 {
 			s.writing = false
+			s.spare = nil // an idle session keeps one small queue array
 			s.mu.Unlock()
 			return
 		}

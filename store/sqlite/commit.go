@@ -34,7 +34,7 @@ type writeReq struct {
 }
 
 // maxGroup bounds the rows one group commit writes.
-const maxGroup = 4096
+const maxGroup = 8192
 
 var errClosed = errors.New("sqlite: store closed")
 
@@ -114,8 +114,11 @@ func (s *Store) runGroup(group []*writeReq) error {
 	if len(group) == 1 {
 		ctx, name = context.WithoutCancel(group[0].ctx), group[0].name
 	}
-	return s.write(ctx, name, func(tx *sql.Tx) error {
-		a := s.newAppender(ctx, tx)
+	var gen uint64
+	var a *appender
+	err := s.writeTx(ctx, name, func(tx *sql.Tx) error {
+		gen = s.seqs.generation()
+		a = s.newAppender(ctx, tx)
 		for _, req := range group {
 			req.err = nil
 			err := req.op(ctx, tx, a)
@@ -129,5 +132,9 @@ func (s *Store) runGroup(group []*writeReq) error {
 			}
 		}
 		return nil
-	})
+	}, false)
+	if err == nil {
+		s.seqs.update(gen, a)
+	}
+	return err
 }

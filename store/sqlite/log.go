@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -15,10 +17,36 @@ import (
 // each conversation's last Seq once and writes it back once (flush).
 type appender struct {
 	ctx                     context.Context
+	tx                      *sql.Tx
 	ins, dup, last, setLast *sql.Stmt
+	many                    map[int]*sql.Stmt // s.insertMany, not bound to tx
+	cache                   *seqCache         // nil: read every conversation's last Seq
+	txStmts                 map[*sql.Stmt]*sql.Stmt
+	args                    []any
+	saved                   []seqState
 	convs                   map[parley.ConversationID]*convSeq
 	order                   []parley.ConversationID
 	recipientsBuf           []byte
+}
+
+// insertChunks are the row counts of the prepared multi-row envelope
+// INSERTs, largest first. One statement per row costs more (binding, VDBE
+// setup, driver overhead) than the B-tree work of a small envelope.
+var insertChunks = []int{64, 16, 4}
+
+// multiInsertSQL is an INSERT of n envelope rows. It has no ON CONFLICT
+// clause: a duplicate client id fails the statement, which SQLite undoes
+// whole (the transaction goes on), and the rows are then appended one by one.
+func multiInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO envelopes (conv, seq, sender, sender_device, client_id, kind, epoch, recipients, payload, created_at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+	}
+	return b.String()
 }
 
 type convSeq struct {
@@ -31,6 +59,9 @@ type convSeq struct {
 func (s *Store) newAppender(ctx context.Context, tx *sql.Tx) *appender {
 	return &appender{
 		ctx:     ctx,
+		tx:      tx,
+		many:    s.insertMany,
+		cache:   &s.seqs,
 		ins:     tx.StmtContext(ctx, s.insertEnv),
 		dup:     tx.StmtContext(ctx, s.dupEnv),
 		last:    tx.StmtContext(ctx, s.lastSeq),
@@ -39,22 +70,212 @@ func (s *Store) newAppender(ctx context.Context, tx *sql.Tx) *appender {
 	}
 }
 
+// seqCache keeps conversations' internal number and last Seq as committed,
+// so that a group commit need not read them for every conversation it
+// appends to. Group commits update it after committing (unless another
+// write came in between: generation); every other write transaction clears
+// it before committing, while it holds the writer connection.
+type seqCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[parley.ConversationID]seqEntry
+}
+
+type seqEntry struct {
+	num  int64
+	last parley.Seq
+}
+
+// maxSeqCache bounds the cache; it is cleared when full.
+const maxSeqCache = 100_000
+
+func (c *seqCache) get(id parley.ConversationID) (seqEntry, bool) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	return e, ok
+}
+
+func (c *seqCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *seqCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// update records what a committed group's appender knows, if no other write
+// happened since generation gen was read inside the group's transaction.
+func (c *seqCache) update(gen uint64, a *appender) {
+	if a == nil || len(a.convs) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.m == nil || len(c.m)+len(a.convs) > maxSeqCache {
+		c.m = make(map[parley.ConversationID]seqEntry, len(a.convs))
+	}
+	for id, cs := range a.convs {
+		if cs.found {
+			c.m[id] = seqEntry{cs.num, cs.last}
+		}
+	}
+}
+
+// load returns the conversation's sequence state, reading it on first use.
+// found is false for an unknown conversation.
+func (a *appender) load(id parley.ConversationID) (*convSeq, error) {
+	cs := a.convs[id]
+	if cs != nil {
+		return cs, nil
+	}
+	if a.cache != nil {
+		if e, ok := a.cache.get(id); ok {
+			cs = &convSeq{num: e.num, last: e.last, found: true}
+			a.convs[id] = cs
+			a.order = append(a.order, id)
+			return cs, nil
+		}
+	}
+	cs = &convSeq{}
+	err := a.last.QueryRowContext(a.ctx, id).Scan(&cs.num, &cs.last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, err
+	default:
+		cs.found = true
+	}
+	a.convs[id] = cs
+	a.order = append(a.order, id)
+	return cs, nil
+}
+
+// appendMany appends envs as append does, one result each in results, with
+// multi-row INSERTs where it can.
+func (a *appender) appendMany(envs []parley.Envelope, results []parley.AppendResult) error {
+	pend := make([]int, 0, min(len(envs), insertChunks[0]))
+	for i := range envs {
+		cs, err := a.load(envs[i].Conversation)
+		if err != nil {
+			return err
+		}
+		if !cs.found {
+			results[i] = parley.AppendResult{Err: notFound("no such conversation %s", envs[i].Conversation)}
+			continue
+		}
+		pend = append(pend, i)
+		if len(pend) == insertChunks[0] {
+			if err := a.insertChunk(envs, pend, results); err != nil {
+				return err
+			}
+			pend = pend[:0]
+		}
+	}
+	for len(pend) > 0 {
+		n := 1
+		for _, c := range insertChunks {
+			if len(pend) >= c {
+				n = c
+				break
+			}
+		}
+		if err := a.insertChunk(envs, pend[:n], results); err != nil {
+			return err
+		}
+		pend = pend[n:]
+	}
+	return nil
+}
+
+type seqState struct {
+	cs    *convSeq
+	last  parley.Seq
+	dirty bool
+}
+
+// insertChunk inserts the envelopes envs[idx...] (known conversations) in one
+// statement when len(idx) is one of insertChunks, else one by one.
+func (a *appender) insertChunk(envs []parley.Envelope, idx []int, results []parley.AppendResult) error {
+	stmt := a.many[len(idx)]
+	if stmt == nil {
+		for _, i := range idx {
+			r, err := a.append(envs[i])
+			if err != nil {
+				return err
+			}
+			results[i] = r
+		}
+		return nil
+	}
+	args := a.args[:0]
+	saved := a.saved[:0]
+	for _, i := range idx {
+		e := &envs[i]
+		cs := a.convs[e.Conversation]
+		saved = append(saved, seqState{cs, cs.last, cs.dirty})
+		cs.last++
+		cs.dirty = true
+		results[i] = parley.AppendResult{Seq: cs.last}
+		var recipients any
+		if len(e.Recipients) > 0 {
+			recipients = encodeRecipients(e.Recipients)
+		}
+		args = append(args, cs.num, int64(cs.last), int64(e.Sender), int64(e.SenderDevice), string(e.ClientID),
+			int64(e.Kind), int64(e.Epoch), recipients, nonNil(e.Payload), ns(e.CreatedAt))
+	}
+	_, err := a.ctxStmt(stmt).ExecContext(a.ctx, args...)
+	clear(args)
+	a.args, a.saved = args[:0], saved[:0]
+	if err == nil {
+		return nil
+	}
+	if unique, _, _ := constraint(err); !unique {
+		return err
+	}
+	// A duplicate client id: SQLite undid the statement. Undo the Seqs and
+	// append the rows one by one, which resolves duplicates.
+	for k := len(saved) - 1; k >= 0; k-- {
+		saved[k].cs.last, saved[k].cs.dirty = saved[k].last, saved[k].dirty
+	}
+	for _, i := range idx {
+		r, err := a.append(envs[i])
+		if err != nil {
+			return err
+		}
+		results[i] = r
+	}
+	return nil
+}
+
+// ctxStmt returns stmt bound to the appender's transaction, once per
+// transaction.
+func (a *appender) ctxStmt(stmt *sql.Stmt) *sql.Stmt {
+	if ts := a.txStmts[stmt]; ts != nil {
+		return ts
+	}
+	if a.txStmts == nil {
+		a.txStmts = make(map[*sql.Stmt]*sql.Stmt)
+	}
+	ts := a.tx.StmtContext(a.ctx, stmt)
+	a.txStmts[stmt] = ts
+	return ts
+}
+
 // append appends e. An unknown conversation is reported in the result's
 // Err; the error return is for failures that abort the transaction.
 func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
-	cs := a.convs[e.Conversation]
-	if cs == nil {
-		cs = &convSeq{}
-		err := a.last.QueryRowContext(a.ctx, e.Conversation).Scan(&cs.num, &cs.last)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return parley.AppendResult{}, err
-		default:
-			cs.found = true
-		}
-		a.convs[e.Conversation] = cs
-		a.order = append(a.order, e.Conversation)
+	cs, err := a.load(e.Conversation)
+	if err != nil {
+		return parley.AppendResult{}, err
 	}
 	if !cs.found {
 		return parley.AppendResult{Err: notFound("no such conversation %s", e.Conversation)}, nil
@@ -135,12 +356,8 @@ func (s *Store) Append(ctx context.Context, envs []parley.Envelope) ([]parley.Ap
 	var results []parley.AppendResult
 	err := s.commit(ctx, "append", len(envs), func(ctx context.Context, tx *sql.Tx, a *appender) error {
 		results = make([]parley.AppendResult, len(envs))
-		for i, e := range envs {
-			r, err := a.append(e)
-			if err != nil {
-				return err
-			}
-			results[i] = r
+		if err := a.appendMany(envs, results); err != nil {
+			return err
 		}
 		return a.flush()
 	})
@@ -218,8 +435,7 @@ func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.C
 // Acks from concurrent callers are group-committed (see Store).
 func (s *Store) Ack(ctx context.Context, id parley.ConversationID, device parley.DeviceID, seq parley.Seq) error {
 	return s.commit(ctx, "ack", 1, func(ctx context.Context, tx *sql.Tx, _ *appender) error {
-		res, err := tx.ExecContext(ctx, `UPDATE members SET cursor = max(cursor, min(?, (SELECT last_seq FROM conversations WHERE id = ?)))
-			WHERE conversation_id = ? AND device_id = ?`, seq, id, id, device)
+		res, err := tx.StmtContext(ctx, s.ackCursor).ExecContext(ctx, seq, id, device)
 		if err != nil {
 			return err
 		}
@@ -228,6 +444,40 @@ func (s *Store) Ack(ctx context.Context, id parley.ConversationID, device parley
 		}
 		return nil
 	})
+}
+
+// AckBatch moves several cursors as Ack does, in one durable transaction
+// (group-committed with concurrent writes). Cursors of devices that are not
+// members are skipped; if there were any, AckBatch returns CodeNotFound after
+// applying the others (moving a cursor is idempotent, so a caller may retry
+// them one by one with Ack to find out which). It implements
+// delivery.AckBatcher.
+func (s *Store) AckBatch(ctx context.Context, acks []parley.Cursor) error {
+	if len(acks) == 0 {
+		return nil
+	}
+	missing := 0
+	err := s.commit(ctx, "ack", len(acks), func(ctx context.Context, tx *sql.Tx, _ *appender) error {
+		missing = 0
+		st := tx.StmtContext(ctx, s.ackCursor)
+		for _, c := range acks {
+			res, err := st.ExecContext(ctx, c.Acked, c.Conversation, c.Device)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				missing++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if missing > 0 {
+		return notFound("%d of the devices are not members of their conversations", missing)
+	}
+	return nil
 }
 
 // MarkRead records that user read the conversation up to seq (capped at the

@@ -57,11 +57,15 @@ type Store struct {
 	r *sql.DB // read-only connections
 
 	insertEnv  *sql.Stmt
+	insertMany map[int]*sql.Stmt // multi-row envelope INSERTs by row count (insertChunks)
 	dupEnv     *sql.Stmt
 	lastSeq    *sql.Stmt
 	setLastSeq *sql.Stmt
+	ackCursor  *sql.Stmt
 	readLog    *sql.Stmt
 	closeFuncs []func() error
+
+	seqs seqCache // conversations' last Seqs, as committed
 
 	writes        chan *writeReq // to the group committer
 	closing       chan struct{}  // closed by Close
@@ -182,6 +186,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{s.w, &s.dupEnv, `SELECT seq FROM envelopes WHERE conv = ? AND sender_device = ? AND client_id = ? AND client_id <> ''`},
 		{s.w, &s.lastSeq, `SELECT num, last_seq FROM conversations WHERE id = ?`},
 		{s.w, &s.setLastSeq, `UPDATE conversations SET last_seq = ? WHERE num = ?`},
+		{s.w, &s.ackCursor, `UPDATE members SET cursor = max(cursor, min(?1, (SELECT last_seq FROM conversations WHERE id = ?2)))
+			WHERE conversation_id = ?2 AND device_id = ?3`},
 		{s.r, &s.readLog, `SELECT ` + envelopeCols + ` FROM envelopes
 			WHERE conv = (SELECT num FROM conversations WHERE id = ?) AND seq > ? ORDER BY seq LIMIT ?`},
 	} {
@@ -190,6 +196,15 @@ func (s *Store) prepare(ctx context.Context) error {
 			return fmt.Errorf("prepare: %w", err)
 		}
 		*p.dst = st
+		s.closeFuncs = append(s.closeFuncs, st.Close)
+	}
+	s.insertMany = make(map[int]*sql.Stmt, len(insertChunks))
+	for _, n := range insertChunks {
+		st, err := s.w.PrepareContext(ctx, multiInsertSQL(n))
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		s.insertMany[n] = st
 		s.closeFuncs = append(s.closeFuncs, st.Close)
 	}
 	return nil
@@ -220,6 +235,13 @@ func (s *Store) Close() error {
 // write runs f in a write transaction on the writer connection. f's
 // *parley.Error results pass through unwrapped; others get op context.
 func (s *Store) write(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, op, f, true)
+}
+
+// writeTx is write; invalidate drops the cached last Seqs before the
+// commit, for transactions that may change them other than through a group
+// commit's appender (which updates the cache itself).
+func (s *Store) writeTx(ctx context.Context, op string, f func(tx *sql.Tx) error, invalidate bool) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
@@ -227,6 +249,11 @@ func (s *Store) write(ctx context.Context, op string, f func(tx *sql.Tx) error) 
 	if err := f(tx); err != nil {
 		_ = tx.Rollback()
 		return wrap(op, err)
+	}
+	if invalidate {
+		// Still holding the writer connection: no group commit can read
+		// the cache between this commit and the invalidation.
+		s.seqs.invalidate()
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: %s: commit: %w", op, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/store/storetest"
 )
@@ -86,5 +88,93 @@ func TestAppendCancelledAndClosed(t *testing.T) {
 	}
 	if _, err := s.Append(ctx, []parley.Envelope{e}); err == nil {
 		t.Fatal("Append after Close succeeded")
+	}
+}
+
+// AckBatch moves several cursors as Ack does; a cursor of a device that is
+// not a member is skipped and reported as CodeNotFound, the others applied.
+func TestAckBatch(t *testing.T) {
+	ctx := t.Context()
+	st := open(t).(*sqlite.Store)
+	defer st.Close()
+	var _ delivery.AckBatcher = st
+	u := storetest.MustUser(t, st)
+	d1 := storetest.MustDevice(t, st, u.ID)
+	d2 := storetest.MustDevice(t, st, u.ID)
+	a := storetest.MustGroup(t, st, u.ID, d1, d2)
+	b := storetest.MustGroup(t, st, u.ID, d1)
+	var envs []parley.Envelope
+	for i := range 5 {
+		envs = append(envs, parley.Envelope{Conversation: a, SenderDevice: d1.ID, ClientID: parley.ClientMessageID(strconv.Itoa(i)), Kind: parley.EnvelopeApplication, Payload: []byte("p")})
+	}
+	envs = append(envs, parley.Envelope{Conversation: b, SenderDevice: d1.ID, ClientID: "b", Kind: parley.EnvelopeApplication, Payload: []byte("p")})
+	if _, err := st.Append(ctx, envs); err != nil {
+		t.Fatal(err)
+	}
+	cursor := func(id parley.ConversationID, d parley.DeviceID) parley.Seq {
+		t.Helper()
+		m, err := st.Member(ctx, id, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Cursor
+	}
+	if err := st.AckBatch(ctx, []parley.Cursor{{Conversation: a, Device: d1.ID, Acked: 3}, {Conversation: a, Device: d2.ID, Acked: 99}, {Conversation: b, Device: d1.ID, Acked: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if c1, c2, cb := cursor(a, d1.ID), cursor(a, d2.ID), cursor(b, d1.ID); c1 != 3 || c2 != 5 || cb != 1 {
+		t.Fatalf("cursors after AckBatch: %d %d %d, want 3 5 (capped) 1", c1, c2, cb)
+	}
+	// Never backwards; a non-member is skipped and reported.
+	err := st.AckBatch(ctx, []parley.Cursor{{Conversation: a, Device: d1.ID, Acked: 2}, {Conversation: b, Device: d2.ID, Acked: 1}, {Conversation: a, Device: d1.ID, Acked: 4}})
+	if !parley.IsCode(err, parley.CodeNotFound) {
+		t.Fatalf("AckBatch with a non-member: %v, want CodeNotFound", err)
+	}
+	if c := cursor(a, d1.ID); c != 4 {
+		t.Fatalf("cursor after AckBatch with a non-member: %d, want 4", c)
+	}
+}
+
+// Group commits cache conversations' last Seqs; a write outside them (here
+// ApplyCommit, which appends too) must not leave the cache stale.
+func TestSeqCacheAcrossWrites(t *testing.T) {
+	ctx := t.Context()
+	st := open(t)
+	defer func() { st.Close() }()
+	u := storetest.MustUser(t, st)
+	d := storetest.MustDevice(t, st, u.ID)
+	id := storetest.MustGroup(t, st, u.ID, d)
+	env := func(cid string, kind parley.EnvelopeKind) parley.Envelope {
+		return parley.Envelope{Conversation: id, SenderDevice: d.ID, ClientID: parley.ClientMessageID(cid), Kind: kind, Epoch: 1, Payload: []byte("p")}
+	}
+	seqs := func(rs []parley.AppendResult) []parley.Seq {
+		var out []parley.Seq
+		for _, r := range rs {
+			out = append(out, r.Seq)
+		}
+		return out
+	}
+	rs, err := st.Append(ctx, []parley.Envelope{env("a", parley.EnvelopeApplication), env("b", parley.EnvelopeApplication)})
+	if err != nil || len(rs) != 2 || rs[1].Seq != 2 {
+		t.Fatalf("Append: %v %v", seqs(rs), err)
+	}
+	c, err := st.Conversation(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.ApplyCommit(ctx, parley.Commit{Conversation: id, Epoch: c.Epoch, Envelopes: []parley.Envelope{env("c", parley.EnvelopeCommit)}})
+	if err != nil || len(out) != 1 || out[0].Seq != 3 {
+		t.Fatalf("ApplyCommit: %+v %v", out, err)
+	}
+	rs, err = st.Append(ctx, []parley.Envelope{env("d", parley.EnvelopeApplication), env("a", parley.EnvelopeApplication)})
+	if err != nil || len(rs) != 2 || rs[0].Seq != 4 || rs[1].Seq != 1 || !rs[1].Duplicate {
+		t.Fatalf("Append after ApplyCommit: %+v %v, want seq 4 then duplicate of 1", rs, err)
+	}
+	// Reopened (no cache), the log continues where it was.
+	st.Close()
+	st = open(t)
+	rs, err = st.Append(ctx, []parley.Envelope{env("e", parley.EnvelopeApplication)})
+	if err != nil || rs[0].Seq != 5 {
+		t.Fatalf("Append after reopen: %+v %v", rs, err)
 	}
 }
