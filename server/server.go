@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
+	"github.com/parleyhq/parley/groups"
 	"github.com/parleyhq/parley/media"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	Accounts accounts.Config
 	Delivery delivery.Config
 	Gateway  gateway.Config
+	// Groups tunes the group service, enabled when Store also implements
+	// parley.GroupStore.
+	Groups groups.Config
 	// Media enables the media service at /media/v1/ when not nil. Blobs and
 	// StagingDir must be set; the server fills in the store (Store must then
 	// also implement parley.MediaStore), membership checks, device
@@ -45,9 +49,11 @@ type Server struct {
 	Accounts *accounts.Service
 	Delivery *delivery.Service
 	Gateway  *gateway.Gateway
-	Media    *media.Service // nil when media is not configured
+	Groups   *groups.Service // nil when the store does not implement parley.GroupStore
+	Media    *media.Service  // nil when media is not configured
 
-	stopSweeper func() // stops the media sweeper and waits for it
+	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
+	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
 
@@ -76,11 +82,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	acc := accounts.New(cfg.Store, cfg.Sender, cfg.Clock, cfg.Log.With("component", "accounts"), cfg.Accounts)
 	del := delivery.New(cfg.Store, cfg.Broker, acc, cfg.Clock, cfg.Log.With("component", "delivery"), cfg.Delivery)
+	var grp *groups.Service
+	if gs, ok := cfg.Store.(groups.Store); ok {
+		grp = groups.New(gs, del, cfg.Clock, cfg.Log.With("component", "groups"), cfg.Groups)
+		del.SetGroups(grp)
+	}
 	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET "+gateway.Path, gw)
-	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, log: cfg.Log, handler: mux}
+	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, log: cfg.Log, handler: mux}
 	if cfg.Media != nil {
 		ms, ok := cfg.Store.(parley.MediaStore)
 		if !ok {
@@ -101,7 +112,13 @@ func New(cfg Config) (*Server, error) {
 		done := make(chan struct{})
 		go func() { defer close(done); svc.RunSweeper(ctx) }()
 		srv.Media = svc
-		srv.stopSweeper = func() { cancel(); <-done }
+		srv.stopSweeper = sync.OnceFunc(func() { cancel(); <-done })
+	}
+	if grp != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); grp.Run(ctx) }()
+		srv.stopGroups = sync.OnceFunc(func() { cancel(); <-done })
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -163,7 +180,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.stopSweeper != nil {
 		s.stopSweeper()
-		s.stopSweeper = nil
+	}
+	if s.stopGroups != nil {
+		s.stopGroups()
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))
