@@ -27,6 +27,7 @@ type body struct {
 	Fwd      bool                   `json:"fwd,omitempty"`
 	SentAt   int64                  `json:"sent_at"` // sender's clock, Unix milliseconds
 	ClientID string                 `json:"client_id"`
+	Ext      *kindExt               `json:"ext,omitempty"` // replies, mentions, reactions, edits, deletes, polls (kinds.go)
 }
 
 func encodeBody(b body) []byte {

@@ -135,7 +135,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		if err != nil {
 			return fmt.Errorf("join %s from welcome: %w", conv, err)
 		}
-		chat := c.chatFor(ctx, g, parley.KindDirect)
+		chat := c.welcomeChat(ctx, conv, g) // group.go: a group chat is titled with its name
 		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq, Chat: &chat, UsedKeyPackage: used}); err != nil {
 			return err
 		}
@@ -200,10 +200,17 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			c.forgetGroup(conv)
 			return fmt.Errorf("decode %s/%d: %w", conv, seq, err)
 		}
+		if done, err := c.applyKind(ctx, conv, seq, u, d, b); err != nil || done { // kinds.go
+			if err != nil {
+				c.forgetGroup(conv)
+				return err
+			}
+			return c.saveGroup(ctx, conv, g, Applied{Seq: seq}) // a control message: no message to store
+		}
 		m := &MessageRecord{
 			Conversation: conv, Seq: seq, ClientID: parley.ClientMessageID(env.GetClientId()),
 			Sender: u, SenderDevice: d, Outgoing: u == acct.User, Kind: b.Kind, Text: b.Text,
-			SentAt: time.UnixMilli(b.SentAt), StoredAt: c.clock.Now(), Status: StatusReceived,
+			Media: b.Media, Forwarded: b.Fwd, SentAt: time.UnixMilli(b.SentAt), StoredAt: c.clock.Now(), Status: StatusReceived,
 		}
 		if m.Outgoing {
 			m.Status = StatusSent
@@ -215,6 +222,9 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		return nil
 
 	case parley.EnvelopeSystem:
+		if err := c.noteSystem(ctx, conv, env.GetPayload()); err != nil { // kinds.go: disappearing-messages timer
+			return err
+		}
 		return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
 	}
 	return fmt.Errorf("unknown envelope kind %d", env.GetKind())
@@ -381,6 +391,10 @@ func (c *Client) deviceKeys(ctx context.Context, u parley.UserID, force bool) ([
 		keys = deviceKeysFrom(u, f.GetDevices().GetDevices())
 	} else {
 		ct, err := c.lookupUser(ctx, &parleypb.ResolveRequest{Who: &parleypb.ResolveRequest_UserId{UserId: int64(u)}})
+		if parley.IsCode(err, parley.CodeNotFound) {
+			// A member who has left a group we share (group.go).
+			ct.Devices, err = c.groupUserKeys(ctx, u)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -136,6 +136,9 @@ type CreateParams struct {
 	Welcome   []byte      // the Welcome for Members (required when Members is not empty)
 	GroupInfo []byte      // the GroupInfo of epoch 1
 	ClientID  parley.ClientMessageID
+	// Group is the group's record (name, description, icon, settings) for
+	// KindGroup when a GroupPolicy is set; required then.
+	Group *parley.Group
 }
 
 // Appended reports what a conversation operation appended to the log.
@@ -217,6 +220,9 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 			return Appended{}, err
 		}
 	} else {
+		if s.groups != nil && p.Group == nil {
+			return Appended{}, parley.Errorf(parley.CodeInvalid, "group_required", "a group conversation is created with its group record")
+		}
 		for _, u := range users[1:] {
 			if err := s.checkNoBlock(ctx, dev.User, u); err != nil {
 				return Appended{}, err
@@ -236,7 +242,13 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 		})
 	}
 	c := parley.Conversation{ID: p.ID, Kind: p.Kind, Epoch: 1, GroupInfo: p.GroupInfo, CreatedBy: dev.User, CreatedAt: now}
-	envs, err := s.store.CreateConversation(ctx, c, members, first)
+	var envs []parley.Envelope
+	var err error
+	if p.Kind == parley.KindGroup && s.groups != nil {
+		envs, err = s.groups.CreateGroup(ctx, dev, *p.Group, c, members, first)
+	} else {
+		envs, err = s.store.CreateConversation(ctx, c, members, first)
+	}
 	if err != nil {
 		return Appended{}, fmt.Errorf("create conversation %s: %w", p.ID, err)
 	}
@@ -317,7 +329,10 @@ type CommitParams struct {
 //     (CodeForbidden "add_not_allowed");
 //   - in a direct conversation a device may remove only devices of its own
 //     user (revoked devices are already removed by the server)
-//     (CodeForbidden "remove_not_allowed").
+//     (CodeForbidden "remove_not_allowed");
+//   - in a group conversation the GroupPolicy decides (admins add and remove
+//     users; invited users join by external commit) and applies the commit
+//     with the group's membership record.
 //
 // The commit envelope goes to the members before the commit (the committer
 // excepted), the Welcome to the added devices only.
@@ -348,7 +363,8 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 		if isMember {
 			return Appended{}, parley.Errorf(parley.CodeInvalid, "already_member", "this device is already a member")
 		}
-		if !ci.hasUser(dev.User) {
+		if !ci.hasUser(dev.User) && (ci.kind != parley.KindGroup || s.groups == nil) {
+			// A group's policy decides (member users, invitations).
 			return Appended{}, parley.Errorf(parley.CodeForbidden, "not_member", "only devices of member users may join by external commit")
 		}
 		if len(p.Welcome) > 0 || len(p.Add) > 1 || (len(p.Add) == 1 && p.Add[0].Device != dev.ID) {
@@ -423,9 +439,15 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 			Kind: parley.EnvelopeWelcome, Epoch: p.Epoch + 1, Recipients: added, Payload: p.Welcome, CreatedAt: now,
 		})
 	}
-	out, err := s.store.ApplyCommit(ctx, parley.Commit{
+	commit := parley.Commit{
 		Conversation: p.Conversation, Epoch: p.Epoch, Add: add, Remove: remove, GroupInfo: p.GroupInfo, Envelopes: envs,
-	})
+	}
+	var out []parley.Envelope
+	if ci.kind == parley.KindGroup && s.groups != nil {
+		out, err = s.groups.AuthorizeCommit(ctx, dev, ci.members, commit, p.External)
+	} else {
+		out, err = s.store.ApplyCommit(ctx, commit)
+	}
 	s.invalidate(p.Conversation)
 	if err != nil {
 		if parley.IsCode(err, parley.CodeConflict) {
@@ -467,7 +489,12 @@ func (s *Service) GroupInfo(ctx context.Context, dev parley.Device, id parley.Co
 		return parley.Conversation{}, err
 	}
 	if _, ok := ci.member(dev.ID); !ok && !ci.hasUser(dev.User) {
-		return parley.Conversation{}, notFound
+		if ci.kind != parley.KindGroup || s.groups == nil {
+			return parley.Conversation{}, notFound
+		}
+		if err := s.groups.CanJoin(ctx, dev, id); err != nil {
+			return parley.Conversation{}, err
+		}
 	}
 	return s.store.Conversation(ctx, id)
 }
@@ -553,4 +580,44 @@ func (s *Service) DeviceRevoked(ctx context.Context, dev parley.Device, convs []
 		s.publish(devices, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: conversationsChangedFrame([]parley.ConversationID{id})})
 	}
 	return err
+}
+
+// GroupPolicy is the authority over group conversations (KindGroup):
+// groups.Service implements it. When one is set (SetGroups), delivery asks
+// it to create group conversations with their record, to authorise and
+// apply every commit to a group (with the group's membership record, in one
+// transaction), to allow non-member users to fetch a group's GroupInfo
+// (invitations), and to authorise every application message sent to a
+// group (a cached check: it is on the send path).
+type GroupPolicy interface {
+	CreateGroup(ctx context.Context, dev parley.Device, g parley.Group, c parley.Conversation, members []parley.Member, first []parley.Envelope) ([]parley.Envelope, error)
+	// AuthorizeCommit gets the member devices before the commit; c.Remove
+	// lists only current members.
+	AuthorizeCommit(ctx context.Context, dev parley.Device, members []parley.Member, c parley.Commit, external bool) ([]parley.Envelope, error)
+	AuthorizeSend(ctx context.Context, id parley.ConversationID, user parley.UserID) error
+	CanJoin(ctx context.Context, dev parley.Device, id parley.ConversationID) error
+}
+
+// SetGroups installs the group policy. Call it once, before the service is
+// used (server wiring).
+func (s *Service) SetGroups(p GroupPolicy) { s.groups = p }
+
+// Groups returns the group policy set by SetGroups, or nil.
+func (s *Service) Groups() GroupPolicy { return s.groups }
+
+// PublishGroupChange delivers envelopes the group service appended (with
+// their Seq) to the devices in to (or an envelope's own Recipients), drops
+// the cached membership, and tells the devices in notify that the
+// conversation changed. Best effort, like every push: the envelopes are in
+// the log.
+func (s *Service) PublishGroupChange(_ context.Context, id parley.ConversationID, envs []parley.Envelope, to, notify []parley.DeviceID) {
+	s.invalidate(id)
+	for i := range envs {
+		rcpt := to
+		if len(envs[i].Recipients) > 0 {
+			rcpt = envs[i].Recipients
+		}
+		s.publishEnvelope(&envs[i], rcpt)
+	}
+	s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: conversationsChangedFrame([]parley.ConversationID{id})})
 }

@@ -154,6 +154,10 @@ func (e *env) run(ctx context.Context, cmd string, args []string) error {
 		return e.send(ctx, args)
 	case "listen":
 		return e.listen(ctx, args)
+	case "forward":
+		return e.forward(ctx, args)
+	case "media":
+		return e.media(ctx, args)
 	case "chats":
 		return e.chats(ctx, args)
 	case "history":
@@ -168,6 +172,26 @@ func (e *env) run(ctx context.Context, cmd string, args []string) error {
 		return e.contacts(ctx, args)
 	case "whoami":
 		return e.whoami(ctx, args)
+	case "group":
+		return e.group(ctx, args) // group.go
+	case "community":
+		return e.community(ctx, args)
+	case "announce":
+		return e.announce(ctx, args)
+	case "reply":
+		return e.reply(ctx, args) // kinds.go
+	case "react":
+		return e.react(ctx, args)
+	case "edit":
+		return e.edit(ctx, args)
+	case "delete":
+		return e.deleteMessage(ctx, args)
+	case "poll":
+		return e.poll(ctx, args)
+	case "view":
+		return e.view(ctx, args)
+	case "chat":
+		return e.chat(ctx, args)
 	}
 	return usageError(fmt.Sprintf("unknown command %q (see parley help)", cmd))
 }
@@ -243,7 +267,12 @@ func (e *env) openNamed(ctx context.Context, server, deviceName string, events b
 
 // withClient runs fn with an open, registered client and a command timeout.
 func (e *env) withClient(ctx context.Context, fn func(ctx context.Context, c *client.Client) error) error {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	return e.withClientTimeout(ctx, e.timeout, fn)
+}
+
+// withClientTimeout is withClient with another timeout (file transfers).
+func (e *env) withClientTimeout(ctx context.Context, timeout time.Duration, fn func(ctx context.Context, c *client.Client) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := e.open(ctx, "", false)
 	if err != nil {

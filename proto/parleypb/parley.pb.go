@@ -145,6 +145,27 @@ type ClientFrame struct {
 	//	*ClientFrame_Read
 	//	*ClientFrame_Typing
 	//	*ClientFrame_Presence
+	//	*ClientFrame_GroupCreate
+	//	*ClientFrame_GroupGet
+	//	*ClientFrame_GroupList
+	//	*ClientFrame_GroupUpdate
+	//	*ClientFrame_GroupRole
+	//	*ClientFrame_GroupLeave
+	//	*ClientFrame_GroupCheckAdd
+	//	*ClientFrame_GroupInvite
+	//	*ClientFrame_GroupInvitations
+	//	*ClientFrame_GroupDecline
+	//	*ClientFrame_GroupPrivacy
+	//	*ClientFrame_GroupUserKeys
+	//	*ClientFrame_GroupLinkCreate
+	//	*ClientFrame_GroupLinks
+	//	*ClientFrame_GroupLinkRevoke
+	//	*ClientFrame_GroupLinkRedeem
+	//	*ClientFrame_GroupJoinRequests
+	//	*ClientFrame_GroupJoinDecide
+	//	*ClientFrame_ChatTimer
+	//	*ClientFrame_CommunityGroup
+	//	*ClientFrame_CommunityGroups
 	Body          isClientFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -428,6 +449,195 @@ func (x *ClientFrame) GetPresence() *PresenceRequest {
 	return nil
 }
 
+func (x *ClientFrame) GetGroupCreate() *GroupCreateRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupCreate); ok {
+			return x.GroupCreate
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupGet() *GroupGetRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupGet); ok {
+			return x.GroupGet
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupList() *GroupListRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupList); ok {
+			return x.GroupList
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupUpdate() *GroupUpdateRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupUpdate); ok {
+			return x.GroupUpdate
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupRole() *GroupRoleRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupRole); ok {
+			return x.GroupRole
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupLeave() *GroupLeaveRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupLeave); ok {
+			return x.GroupLeave
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupCheckAdd() *GroupCheckAddRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupCheckAdd); ok {
+			return x.GroupCheckAdd
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupInvite() *GroupInviteRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupInvite); ok {
+			return x.GroupInvite
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupInvitations() *GroupInvitationsRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupInvitations); ok {
+			return x.GroupInvitations
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupDecline() *GroupDeclineRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupDecline); ok {
+			return x.GroupDecline
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupPrivacy() *GroupPrivacyRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupPrivacy); ok {
+			return x.GroupPrivacy
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupUserKeys() *GroupUserKeysRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupUserKeys); ok {
+			return x.GroupUserKeys
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupLinkCreate() *GroupLinkCreateRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupLinkCreate); ok {
+			return x.GroupLinkCreate
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupLinks() *GroupLinksRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupLinks); ok {
+			return x.GroupLinks
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupLinkRevoke() *GroupLinkRevokeRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupLinkRevoke); ok {
+			return x.GroupLinkRevoke
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupLinkRedeem() *GroupLinkRedeemRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupLinkRedeem); ok {
+			return x.GroupLinkRedeem
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupJoinRequests() *GroupJoinRequestsRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupJoinRequests); ok {
+			return x.GroupJoinRequests
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetGroupJoinDecide() *GroupJoinDecideRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupJoinDecide); ok {
+			return x.GroupJoinDecide
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetChatTimer() *ChatTimerRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_ChatTimer); ok {
+			return x.ChatTimer
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCommunityGroup() *CommunityGroupRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CommunityGroup); ok {
+			return x.CommunityGroup
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCommunityGroups() *CommunityGroupsRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CommunityGroups); ok {
+			return x.CommunityGroups
+		}
+	}
+	return nil
+}
+
 type isClientFrame_Body interface {
 	isClientFrame_Body()
 }
@@ -539,6 +749,91 @@ type ClientFrame_Presence struct {
 	Presence *PresenceRequest `protobuf:"bytes,44,opt,name=presence,proto3,oneof"`
 }
 
+type ClientFrame_GroupCreate struct {
+	// Groups (docs/groups.md).
+	GroupCreate *GroupCreateRequest `protobuf:"bytes,60,opt,name=group_create,json=groupCreate,proto3,oneof"`
+}
+
+type ClientFrame_GroupGet struct {
+	GroupGet *GroupGetRequest `protobuf:"bytes,61,opt,name=group_get,json=groupGet,proto3,oneof"`
+}
+
+type ClientFrame_GroupList struct {
+	GroupList *GroupListRequest `protobuf:"bytes,62,opt,name=group_list,json=groupList,proto3,oneof"`
+}
+
+type ClientFrame_GroupUpdate struct {
+	GroupUpdate *GroupUpdateRequest `protobuf:"bytes,63,opt,name=group_update,json=groupUpdate,proto3,oneof"`
+}
+
+type ClientFrame_GroupRole struct {
+	GroupRole *GroupRoleRequest `protobuf:"bytes,64,opt,name=group_role,json=groupRole,proto3,oneof"`
+}
+
+type ClientFrame_GroupLeave struct {
+	GroupLeave *GroupLeaveRequest `protobuf:"bytes,65,opt,name=group_leave,json=groupLeave,proto3,oneof"`
+}
+
+type ClientFrame_GroupCheckAdd struct {
+	GroupCheckAdd *GroupCheckAddRequest `protobuf:"bytes,66,opt,name=group_check_add,json=groupCheckAdd,proto3,oneof"`
+}
+
+type ClientFrame_GroupInvite struct {
+	GroupInvite *GroupInviteRequest `protobuf:"bytes,67,opt,name=group_invite,json=groupInvite,proto3,oneof"`
+}
+
+type ClientFrame_GroupInvitations struct {
+	GroupInvitations *GroupInvitationsRequest `protobuf:"bytes,68,opt,name=group_invitations,json=groupInvitations,proto3,oneof"`
+}
+
+type ClientFrame_GroupDecline struct {
+	GroupDecline *GroupDeclineRequest `protobuf:"bytes,69,opt,name=group_decline,json=groupDecline,proto3,oneof"`
+}
+
+type ClientFrame_GroupPrivacy struct {
+	GroupPrivacy *GroupPrivacyRequest `protobuf:"bytes,70,opt,name=group_privacy,json=groupPrivacy,proto3,oneof"`
+}
+
+type ClientFrame_GroupUserKeys struct {
+	GroupUserKeys *GroupUserKeysRequest `protobuf:"bytes,71,opt,name=group_user_keys,json=groupUserKeys,proto3,oneof"`
+}
+
+type ClientFrame_GroupLinkCreate struct {
+	GroupLinkCreate *GroupLinkCreateRequest `protobuf:"bytes,72,opt,name=group_link_create,json=groupLinkCreate,proto3,oneof"`
+}
+
+type ClientFrame_GroupLinks struct {
+	GroupLinks *GroupLinksRequest `protobuf:"bytes,73,opt,name=group_links,json=groupLinks,proto3,oneof"`
+}
+
+type ClientFrame_GroupLinkRevoke struct {
+	GroupLinkRevoke *GroupLinkRevokeRequest `protobuf:"bytes,74,opt,name=group_link_revoke,json=groupLinkRevoke,proto3,oneof"`
+}
+
+type ClientFrame_GroupLinkRedeem struct {
+	GroupLinkRedeem *GroupLinkRedeemRequest `protobuf:"bytes,75,opt,name=group_link_redeem,json=groupLinkRedeem,proto3,oneof"`
+}
+
+type ClientFrame_GroupJoinRequests struct {
+	GroupJoinRequests *GroupJoinRequestsRequest `protobuf:"bytes,76,opt,name=group_join_requests,json=groupJoinRequests,proto3,oneof"`
+}
+
+type ClientFrame_GroupJoinDecide struct {
+	GroupJoinDecide *GroupJoinDecideRequest `protobuf:"bytes,77,opt,name=group_join_decide,json=groupJoinDecide,proto3,oneof"`
+}
+
+type ClientFrame_ChatTimer struct {
+	ChatTimer *ChatTimerRequest `protobuf:"bytes,78,opt,name=chat_timer,json=chatTimer,proto3,oneof"`
+}
+
+type ClientFrame_CommunityGroup struct {
+	CommunityGroup *CommunityGroupRequest `protobuf:"bytes,79,opt,name=community_group,json=communityGroup,proto3,oneof"`
+}
+
+type ClientFrame_CommunityGroups struct {
+	CommunityGroups *CommunityGroupsRequest `protobuf:"bytes,80,opt,name=community_groups,json=communityGroups,proto3,oneof"`
+}
+
 func (*ClientFrame_Hello) isClientFrame_Body() {}
 
 func (*ClientFrame_Ping) isClientFrame_Body() {}
@@ -591,6 +886,48 @@ func (*ClientFrame_Typing) isClientFrame_Body() {}
 
 func (*ClientFrame_Presence) isClientFrame_Body() {}
 
+func (*ClientFrame_GroupCreate) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupGet) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupList) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupUpdate) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupRole) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupLeave) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupCheckAdd) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupInvite) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupInvitations) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupDecline) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupPrivacy) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupUserKeys) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupLinkCreate) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupLinks) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupLinkRevoke) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupLinkRedeem) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupJoinRequests) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupJoinDecide) isClientFrame_Body() {}
+
+func (*ClientFrame_ChatTimer) isClientFrame_Body() {}
+
+func (*ClientFrame_CommunityGroup) isClientFrame_Body() {}
+
+func (*ClientFrame_CommunityGroups) isClientFrame_Body() {}
+
 // ServerFrame is a frame sent by the server.
 type ServerFrame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -621,6 +958,16 @@ type ServerFrame struct {
 	//	*ServerFrame_Presence
 	//	*ServerFrame_KeyPackagesLow
 	//	*ServerFrame_ConversationsChanged
+	//	*ServerFrame_Group
+	//	*ServerFrame_Groups
+	//	*ServerFrame_GroupCheckAdd
+	//	*ServerFrame_GroupInvitations
+	//	*ServerFrame_GroupLink
+	//	*ServerFrame_GroupLinkList
+	//	*ServerFrame_GroupLinkRedeemed
+	//	*ServerFrame_GroupJoinRequestList
+	//	*ServerFrame_ChatTimer
+	//	*ServerFrame_CommunityGroupList
 	Body          isServerFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -877,6 +1224,96 @@ func (x *ServerFrame) GetConversationsChanged() *ConversationsChanged {
 	return nil
 }
 
+func (x *ServerFrame) GetGroup() *GroupDetails {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_Group); ok {
+			return x.Group
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroups() *GroupList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_Groups); ok {
+			return x.Groups
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroupCheckAdd() *GroupCheckAddResponse {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_GroupCheckAdd); ok {
+			return x.GroupCheckAdd
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroupInvitations() *GroupInvitationList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_GroupInvitations); ok {
+			return x.GroupInvitations
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroupLink() *GroupLink {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_GroupLink); ok {
+			return x.GroupLink
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroupLinkList() *GroupLinkList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_GroupLinkList); ok {
+			return x.GroupLinkList
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroupLinkRedeemed() *GroupLinkRedeemed {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_GroupLinkRedeemed); ok {
+			return x.GroupLinkRedeemed
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetGroupJoinRequestList() *GroupJoinRequestList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_GroupJoinRequestList); ok {
+			return x.GroupJoinRequestList
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetChatTimer() *ChatTimer {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_ChatTimer); ok {
+			return x.ChatTimer
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetCommunityGroupList() *CommunityGroupList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_CommunityGroupList); ok {
+			return x.CommunityGroupList
+		}
+	}
+	return nil
+}
+
 type isServerFrame_Body interface {
 	isServerFrame_Body()
 }
@@ -975,6 +1412,47 @@ type ServerFrame_ConversationsChanged struct {
 	ConversationsChanged *ConversationsChanged `protobuf:"bytes,55,opt,name=conversations_changed,json=conversationsChanged,proto3,oneof"`
 }
 
+type ServerFrame_Group struct {
+	// Groups (docs/groups.md).
+	Group *GroupDetails `protobuf:"bytes,60,opt,name=group,proto3,oneof"`
+}
+
+type ServerFrame_Groups struct {
+	Groups *GroupList `protobuf:"bytes,61,opt,name=groups,proto3,oneof"`
+}
+
+type ServerFrame_GroupCheckAdd struct {
+	GroupCheckAdd *GroupCheckAddResponse `protobuf:"bytes,62,opt,name=group_check_add,json=groupCheckAdd,proto3,oneof"`
+}
+
+type ServerFrame_GroupInvitations struct {
+	GroupInvitations *GroupInvitationList `protobuf:"bytes,63,opt,name=group_invitations,json=groupInvitations,proto3,oneof"`
+}
+
+type ServerFrame_GroupLink struct {
+	GroupLink *GroupLink `protobuf:"bytes,64,opt,name=group_link,json=groupLink,proto3,oneof"`
+}
+
+type ServerFrame_GroupLinkList struct {
+	GroupLinkList *GroupLinkList `protobuf:"bytes,65,opt,name=group_link_list,json=groupLinkList,proto3,oneof"`
+}
+
+type ServerFrame_GroupLinkRedeemed struct {
+	GroupLinkRedeemed *GroupLinkRedeemed `protobuf:"bytes,66,opt,name=group_link_redeemed,json=groupLinkRedeemed,proto3,oneof"`
+}
+
+type ServerFrame_GroupJoinRequestList struct {
+	GroupJoinRequestList *GroupJoinRequestList `protobuf:"bytes,67,opt,name=group_join_request_list,json=groupJoinRequestList,proto3,oneof"`
+}
+
+type ServerFrame_ChatTimer struct {
+	ChatTimer *ChatTimer `protobuf:"bytes,68,opt,name=chat_timer,json=chatTimer,proto3,oneof"`
+}
+
+type ServerFrame_CommunityGroupList struct {
+	CommunityGroupList *CommunityGroupList `protobuf:"bytes,69,opt,name=community_group_list,json=communityGroupList,proto3,oneof"`
+}
+
 func (*ServerFrame_HelloOk) isServerFrame_Body() {}
 
 func (*ServerFrame_Pong) isServerFrame_Body() {}
@@ -1020,6 +1498,26 @@ func (*ServerFrame_Presence) isServerFrame_Body() {}
 func (*ServerFrame_KeyPackagesLow) isServerFrame_Body() {}
 
 func (*ServerFrame_ConversationsChanged) isServerFrame_Body() {}
+
+func (*ServerFrame_Group) isServerFrame_Body() {}
+
+func (*ServerFrame_Groups) isServerFrame_Body() {}
+
+func (*ServerFrame_GroupCheckAdd) isServerFrame_Body() {}
+
+func (*ServerFrame_GroupInvitations) isServerFrame_Body() {}
+
+func (*ServerFrame_GroupLink) isServerFrame_Body() {}
+
+func (*ServerFrame_GroupLinkList) isServerFrame_Body() {}
+
+func (*ServerFrame_GroupLinkRedeemed) isServerFrame_Body() {}
+
+func (*ServerFrame_GroupJoinRequestList) isServerFrame_Body() {}
+
+func (*ServerFrame_ChatTimer) isServerFrame_Body() {}
+
+func (*ServerFrame_CommunityGroupList) isServerFrame_Body() {}
 
 // Hello must be the first frame of a session. The server picks the highest
 // version both support; with none in common it replies Error
@@ -4199,11 +4697,2004 @@ func (x *Presence) GetLastSeenMs() int64 {
 	return 0
 }
 
+// GroupCreateRequest creates a group: the MLS group (conversation, kind
+// "group") and the server's group record, atomically. The creator is admin.
+// Reply: AppendResponse.
+type GroupCreateRequest struct {
+	state              protoimpl.MessageState     `protogen:"open.v1"`
+	Conversation       *CreateConversationRequest `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	Name               string                     `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description        string                     `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Icon               string                     `protobuf:"bytes,4,opt,name=icon,proto3" json:"icon,omitempty"` // a media blob reference, or empty
+	OnlyAdminsSend     bool                       `protobuf:"varint,5,opt,name=only_admins_send,json=onlyAdminsSend,proto3" json:"only_admins_send,omitempty"`
+	OnlyAdminsEditInfo bool                       `protobuf:"varint,6,opt,name=only_admins_edit_info,json=onlyAdminsEditInfo,proto3" json:"only_admins_edit_info,omitempty"`
+	// community_id: the conversation's own id to create a community (its
+	// announcement group), a community's id to create one of its sub-groups.
+	CommunityId   string `protobuf:"bytes,7,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupCreateRequest) Reset() {
+	*x = GroupCreateRequest{}
+	mi := &file_parley_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupCreateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupCreateRequest) ProtoMessage() {}
+
+func (x *GroupCreateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupCreateRequest.ProtoReflect.Descriptor instead.
+func (*GroupCreateRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *GroupCreateRequest) GetConversation() *CreateConversationRequest {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+func (x *GroupCreateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GroupCreateRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *GroupCreateRequest) GetIcon() string {
+	if x != nil {
+		return x.Icon
+	}
+	return ""
+}
+
+func (x *GroupCreateRequest) GetOnlyAdminsSend() bool {
+	if x != nil {
+		return x.OnlyAdminsSend
+	}
+	return false
+}
+
+func (x *GroupCreateRequest) GetOnlyAdminsEditInfo() bool {
+	if x != nil {
+		return x.OnlyAdminsEditInfo
+	}
+	return false
+}
+
+func (x *GroupCreateRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+type GroupGetRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupGetRequest) Reset() {
+	*x = GroupGetRequest{}
+	mi := &file_parley_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupGetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupGetRequest) ProtoMessage() {}
+
+func (x *GroupGetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupGetRequest.ProtoReflect.Descriptor instead.
+func (*GroupGetRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *GroupGetRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type GroupListRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupListRequest) Reset() {
+	*x = GroupListRequest{}
+	mi := &file_parley_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupListRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupListRequest) ProtoMessage() {}
+
+func (x *GroupListRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupListRequest.ProtoReflect.Descriptor instead.
+func (*GroupListRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{57}
+}
+
+// GroupUpdateRequest changes a group's info or settings; unset fields stay.
+// Reply: OK.
+type GroupUpdateRequest struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId     string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Name               *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Description        *string                `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	Icon               *string                `protobuf:"bytes,4,opt,name=icon,proto3,oneof" json:"icon,omitempty"`
+	OnlyAdminsSend     *bool                  `protobuf:"varint,5,opt,name=only_admins_send,json=onlyAdminsSend,proto3,oneof" json:"only_admins_send,omitempty"`
+	OnlyAdminsEditInfo *bool                  `protobuf:"varint,6,opt,name=only_admins_edit_info,json=onlyAdminsEditInfo,proto3,oneof" json:"only_admins_edit_info,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *GroupUpdateRequest) Reset() {
+	*x = GroupUpdateRequest{}
+	mi := &file_parley_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupUpdateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupUpdateRequest) ProtoMessage() {}
+
+func (x *GroupUpdateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupUpdateRequest.ProtoReflect.Descriptor instead.
+func (*GroupUpdateRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *GroupUpdateRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupUpdateRequest) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *GroupUpdateRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *GroupUpdateRequest) GetIcon() string {
+	if x != nil && x.Icon != nil {
+		return *x.Icon
+	}
+	return ""
+}
+
+func (x *GroupUpdateRequest) GetOnlyAdminsSend() bool {
+	if x != nil && x.OnlyAdminsSend != nil {
+		return *x.OnlyAdminsSend
+	}
+	return false
+}
+
+func (x *GroupUpdateRequest) GetOnlyAdminsEditInfo() bool {
+	if x != nil && x.OnlyAdminsEditInfo != nil {
+		return *x.OnlyAdminsEditInfo
+	}
+	return false
+}
+
+// GroupRoleRequest promotes (admin = true) or demotes a member. Reply: OK.
+type GroupRoleRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         int64                  `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Admin          bool                   `protobuf:"varint,3,opt,name=admin,proto3" json:"admin,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupRoleRequest) Reset() {
+	*x = GroupRoleRequest{}
+	mi := &file_parley_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupRoleRequest) ProtoMessage() {}
+
+func (x *GroupRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupRoleRequest.ProtoReflect.Descriptor instead.
+func (*GroupRoleRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *GroupRoleRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupRoleRequest) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *GroupRoleRequest) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+// GroupLeaveRequest removes all of the caller's devices from the group.
+// Reply: OK.
+type GroupLeaveRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupLeaveRequest) Reset() {
+	*x = GroupLeaveRequest{}
+	mi := &file_parley_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLeaveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLeaveRequest) ProtoMessage() {}
+
+func (x *GroupLeaveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLeaveRequest.ProtoReflect.Descriptor instead.
+func (*GroupLeaveRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *GroupLeaveRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// GroupCheckAddRequest asks which users the caller may add to a group
+// directly and which must be invited (their "who can add me" privacy).
+type GroupCheckAddRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserIds       []int64                `protobuf:"varint,1,rep,packed,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupCheckAddRequest) Reset() {
+	*x = GroupCheckAddRequest{}
+	mi := &file_parley_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupCheckAddRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupCheckAddRequest) ProtoMessage() {}
+
+func (x *GroupCheckAddRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupCheckAddRequest.ProtoReflect.Descriptor instead.
+func (*GroupCheckAddRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *GroupCheckAddRequest) GetUserIds() []int64 {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+type GroupCheckAddResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InviteUserIds []int64                `protobuf:"varint,1,rep,packed,name=invite_user_ids,json=inviteUserIds,proto3" json:"invite_user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupCheckAddResponse) Reset() {
+	*x = GroupCheckAddResponse{}
+	mi := &file_parley_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupCheckAddResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupCheckAddResponse) ProtoMessage() {}
+
+func (x *GroupCheckAddResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupCheckAddResponse.ProtoReflect.Descriptor instead.
+func (*GroupCheckAddResponse) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *GroupCheckAddResponse) GetInviteUserIds() []int64 {
+	if x != nil {
+		return x.InviteUserIds
+	}
+	return nil
+}
+
+// GroupInviteRequest invites a user to a group (admins only). Reply: OK.
+type GroupInviteRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         int64                  `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupInviteRequest) Reset() {
+	*x = GroupInviteRequest{}
+	mi := &file_parley_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupInviteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupInviteRequest) ProtoMessage() {}
+
+func (x *GroupInviteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupInviteRequest.ProtoReflect.Descriptor instead.
+func (*GroupInviteRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *GroupInviteRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupInviteRequest) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type GroupInvitationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupInvitationsRequest) Reset() {
+	*x = GroupInvitationsRequest{}
+	mi := &file_parley_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupInvitationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupInvitationsRequest) ProtoMessage() {}
+
+func (x *GroupInvitationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupInvitationsRequest.ProtoReflect.Descriptor instead.
+func (*GroupInvitationsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{64}
+}
+
+type GroupDeclineRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupDeclineRequest) Reset() {
+	*x = GroupDeclineRequest{}
+	mi := &file_parley_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupDeclineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupDeclineRequest) ProtoMessage() {}
+
+func (x *GroupDeclineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupDeclineRequest.ProtoReflect.Descriptor instead.
+func (*GroupDeclineRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *GroupDeclineRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// GroupPrivacyRequest sets who may add the caller to groups:
+// "everyone", "contacts" or "nobody". Reply: OK.
+type GroupPrivacyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AddMe         string                 `protobuf:"bytes,1,opt,name=add_me,json=addMe,proto3" json:"add_me,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupPrivacyRequest) Reset() {
+	*x = GroupPrivacyRequest{}
+	mi := &file_parley_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupPrivacyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupPrivacyRequest) ProtoMessage() {}
+
+func (x *GroupPrivacyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupPrivacyRequest.ProtoReflect.Descriptor instead.
+func (*GroupPrivacyRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *GroupPrivacyRequest) GetAddMe() string {
+	if x != nil {
+		return x.AddMe
+	}
+	return ""
+}
+
+type GroupMemberInfo struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	UserId   int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Admin    bool                   `protobuf:"varint,2,opt,name=admin,proto3" json:"admin,omitempty"`
+	JoinedMs int64                  `protobuf:"varint,3,opt,name=joined_ms,json=joinedMs,proto3" json:"joined_ms,omitempty"`
+	// The member's active devices with their identity keys, so an invited
+	// user can validate the group's credentials before joining.
+	Devices       []*DeviceInfo `protobuf:"bytes,4,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMemberInfo) Reset() {
+	*x = GroupMemberInfo{}
+	mi := &file_parley_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMemberInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMemberInfo) ProtoMessage() {}
+
+func (x *GroupMemberInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMemberInfo.ProtoReflect.Descriptor instead.
+func (*GroupMemberInfo) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *GroupMemberInfo) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *GroupMemberInfo) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *GroupMemberInfo) GetJoinedMs() int64 {
+	if x != nil {
+		return x.JoinedMs
+	}
+	return 0
+}
+
+func (x *GroupMemberInfo) GetDevices() []*DeviceInfo {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+type GroupDetails struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId     string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Name               string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description        string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Icon               string                 `protobuf:"bytes,4,opt,name=icon,proto3" json:"icon,omitempty"`
+	OnlyAdminsSend     bool                   `protobuf:"varint,5,opt,name=only_admins_send,json=onlyAdminsSend,proto3" json:"only_admins_send,omitempty"`
+	OnlyAdminsEditInfo bool                   `protobuf:"varint,6,opt,name=only_admins_edit_info,json=onlyAdminsEditInfo,proto3" json:"only_admins_edit_info,omitempty"`
+	CreatedBy          int64                  `protobuf:"varint,7,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreatedMs          int64                  `protobuf:"varint,8,opt,name=created_ms,json=createdMs,proto3" json:"created_ms,omitempty"`
+	Members            []*GroupMemberInfo     `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`
+	CommunityId        string                 `protobuf:"bytes,10,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"` // its own id for a community
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *GroupDetails) Reset() {
+	*x = GroupDetails{}
+	mi := &file_parley_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupDetails) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupDetails) ProtoMessage() {}
+
+func (x *GroupDetails) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupDetails.ProtoReflect.Descriptor instead.
+func (*GroupDetails) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *GroupDetails) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupDetails) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GroupDetails) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *GroupDetails) GetIcon() string {
+	if x != nil {
+		return x.Icon
+	}
+	return ""
+}
+
+func (x *GroupDetails) GetOnlyAdminsSend() bool {
+	if x != nil {
+		return x.OnlyAdminsSend
+	}
+	return false
+}
+
+func (x *GroupDetails) GetOnlyAdminsEditInfo() bool {
+	if x != nil {
+		return x.OnlyAdminsEditInfo
+	}
+	return false
+}
+
+func (x *GroupDetails) GetCreatedBy() int64 {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return 0
+}
+
+func (x *GroupDetails) GetCreatedMs() int64 {
+	if x != nil {
+		return x.CreatedMs
+	}
+	return 0
+}
+
+func (x *GroupDetails) GetMembers() []*GroupMemberInfo {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *GroupDetails) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+type GroupList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Groups        []*GroupDetails        `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupList) Reset() {
+	*x = GroupList{}
+	mi := &file_parley_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupList) ProtoMessage() {}
+
+func (x *GroupList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupList.ProtoReflect.Descriptor instead.
+func (*GroupList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *GroupList) GetGroups() []*GroupDetails {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+type GroupInvitationInfo struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Name           string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	InvitedBy      int64                  `protobuf:"varint,3,opt,name=invited_by,json=invitedBy,proto3" json:"invited_by,omitempty"`
+	CreatedMs      int64                  `protobuf:"varint,4,opt,name=created_ms,json=createdMs,proto3" json:"created_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupInvitationInfo) Reset() {
+	*x = GroupInvitationInfo{}
+	mi := &file_parley_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupInvitationInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupInvitationInfo) ProtoMessage() {}
+
+func (x *GroupInvitationInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupInvitationInfo.ProtoReflect.Descriptor instead.
+func (*GroupInvitationInfo) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *GroupInvitationInfo) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupInvitationInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GroupInvitationInfo) GetInvitedBy() int64 {
+	if x != nil {
+		return x.InvitedBy
+	}
+	return 0
+}
+
+func (x *GroupInvitationInfo) GetCreatedMs() int64 {
+	if x != nil {
+		return x.CreatedMs
+	}
+	return 0
+}
+
+type GroupInvitationList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Invitations   []*GroupInvitationInfo `protobuf:"bytes,1,rep,name=invitations,proto3" json:"invitations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupInvitationList) Reset() {
+	*x = GroupInvitationList{}
+	mi := &file_parley_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupInvitationList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupInvitationList) ProtoMessage() {}
+
+func (x *GroupInvitationList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupInvitationList.ProtoReflect.Descriptor instead.
+func (*GroupInvitationList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *GroupInvitationList) GetInvitations() []*GroupInvitationInfo {
+	if x != nil {
+		return x.Invitations
+	}
+	return nil
+}
+
+// GroupUserKeysRequest asks for a user's devices (revoked ones included)
+// and identity keys, allowed when the caller is a member of, or invited to,
+// a group the user is, was or is invited to be in. Reply: DeviceList.
+type GroupUserKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupUserKeysRequest) Reset() {
+	*x = GroupUserKeysRequest{}
+	mi := &file_parley_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupUserKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupUserKeysRequest) ProtoMessage() {}
+
+func (x *GroupUserKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupUserKeysRequest.ProtoReflect.Descriptor instead.
+func (*GroupUserKeysRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *GroupUserKeysRequest) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+// GroupLinkCreateRequest creates an invite link (admins only). Reply:
+// GroupLink, with the secret token (shown only here).
+type GroupLinkCreateRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId   string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	ExpiresInSeconds uint32                 `protobuf:"varint,2,opt,name=expires_in_seconds,json=expiresInSeconds,proto3" json:"expires_in_seconds,omitempty"` // 0: never
+	MaxUses          uint32                 `protobuf:"varint,3,opt,name=max_uses,json=maxUses,proto3" json:"max_uses,omitempty"`                              // 0: unlimited
+	Approve          bool                   `protobuf:"varint,4,opt,name=approve,proto3" json:"approve,omitempty"`                                             // joining needs an admin's approval
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GroupLinkCreateRequest) Reset() {
+	*x = GroupLinkCreateRequest{}
+	mi := &file_parley_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLinkCreateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLinkCreateRequest) ProtoMessage() {}
+
+func (x *GroupLinkCreateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLinkCreateRequest.ProtoReflect.Descriptor instead.
+func (*GroupLinkCreateRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *GroupLinkCreateRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupLinkCreateRequest) GetExpiresInSeconds() uint32 {
+	if x != nil {
+		return x.ExpiresInSeconds
+	}
+	return 0
+}
+
+func (x *GroupLinkCreateRequest) GetMaxUses() uint32 {
+	if x != nil {
+		return x.MaxUses
+	}
+	return 0
+}
+
+func (x *GroupLinkCreateRequest) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+type GroupLink struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Token          string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"` // only in the reply to GroupLinkCreateRequest
+	ConversationId string                 `protobuf:"bytes,3,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	CreatedBy      int64                  `protobuf:"varint,4,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreatedMs      int64                  `protobuf:"varint,5,opt,name=created_ms,json=createdMs,proto3" json:"created_ms,omitempty"`
+	ExpiresMs      int64                  `protobuf:"varint,6,opt,name=expires_ms,json=expiresMs,proto3" json:"expires_ms,omitempty"` // 0: never
+	MaxUses        uint32                 `protobuf:"varint,7,opt,name=max_uses,json=maxUses,proto3" json:"max_uses,omitempty"`
+	Uses           uint32                 `protobuf:"varint,8,opt,name=uses,proto3" json:"uses,omitempty"`
+	Approve        bool                   `protobuf:"varint,9,opt,name=approve,proto3" json:"approve,omitempty"`
+	Revoked        bool                   `protobuf:"varint,10,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupLink) Reset() {
+	*x = GroupLink{}
+	mi := &file_parley_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLink) ProtoMessage() {}
+
+func (x *GroupLink) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLink.ProtoReflect.Descriptor instead.
+func (*GroupLink) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *GroupLink) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GroupLink) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *GroupLink) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupLink) GetCreatedBy() int64 {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return 0
+}
+
+func (x *GroupLink) GetCreatedMs() int64 {
+	if x != nil {
+		return x.CreatedMs
+	}
+	return 0
+}
+
+func (x *GroupLink) GetExpiresMs() int64 {
+	if x != nil {
+		return x.ExpiresMs
+	}
+	return 0
+}
+
+func (x *GroupLink) GetMaxUses() uint32 {
+	if x != nil {
+		return x.MaxUses
+	}
+	return 0
+}
+
+func (x *GroupLink) GetUses() uint32 {
+	if x != nil {
+		return x.Uses
+	}
+	return 0
+}
+
+func (x *GroupLink) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *GroupLink) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type GroupLinksRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupLinksRequest) Reset() {
+	*x = GroupLinksRequest{}
+	mi := &file_parley_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLinksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLinksRequest) ProtoMessage() {}
+
+func (x *GroupLinksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLinksRequest.ProtoReflect.Descriptor instead.
+func (*GroupLinksRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{75}
+}
+
+func (x *GroupLinksRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type GroupLinkList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Links         []*GroupLink           `protobuf:"bytes,1,rep,name=links,proto3" json:"links,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupLinkList) Reset() {
+	*x = GroupLinkList{}
+	mi := &file_parley_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLinkList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLinkList) ProtoMessage() {}
+
+func (x *GroupLinkList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLinkList.ProtoReflect.Descriptor instead.
+func (*GroupLinkList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *GroupLinkList) GetLinks() []*GroupLink {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+type GroupLinkRevokeRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	LinkId         string                 `protobuf:"bytes,2,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupLinkRevokeRequest) Reset() {
+	*x = GroupLinkRevokeRequest{}
+	mi := &file_parley_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLinkRevokeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLinkRevokeRequest) ProtoMessage() {}
+
+func (x *GroupLinkRevokeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLinkRevokeRequest.ProtoReflect.Descriptor instead.
+func (*GroupLinkRevokeRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *GroupLinkRevokeRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupLinkRevokeRequest) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+// GroupLinkRedeemRequest uses a link: the caller is then invited (and joins
+// by external commit) or, for a link needing approval, has asked to join.
+type GroupLinkRedeemRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupLinkRedeemRequest) Reset() {
+	*x = GroupLinkRedeemRequest{}
+	mi := &file_parley_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLinkRedeemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLinkRedeemRequest) ProtoMessage() {}
+
+func (x *GroupLinkRedeemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLinkRedeemRequest.ProtoReflect.Descriptor instead.
+func (*GroupLinkRedeemRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *GroupLinkRedeemRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+type GroupLinkRedeemed struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Name           string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Pending        bool                   `protobuf:"varint,3,opt,name=pending,proto3" json:"pending,omitempty"` // waiting for an admin's approval
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupLinkRedeemed) Reset() {
+	*x = GroupLinkRedeemed{}
+	mi := &file_parley_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLinkRedeemed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLinkRedeemed) ProtoMessage() {}
+
+func (x *GroupLinkRedeemed) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLinkRedeemed.ProtoReflect.Descriptor instead.
+func (*GroupLinkRedeemed) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *GroupLinkRedeemed) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupLinkRedeemed) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GroupLinkRedeemed) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
+}
+
+type GroupJoinRequestsRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupJoinRequestsRequest) Reset() {
+	*x = GroupJoinRequestsRequest{}
+	mi := &file_parley_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupJoinRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupJoinRequestsRequest) ProtoMessage() {}
+
+func (x *GroupJoinRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupJoinRequestsRequest.ProtoReflect.Descriptor instead.
+func (*GroupJoinRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *GroupJoinRequestsRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type GroupJoinRequestInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	CreatedMs     int64                  `protobuf:"varint,2,opt,name=created_ms,json=createdMs,proto3" json:"created_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupJoinRequestInfo) Reset() {
+	*x = GroupJoinRequestInfo{}
+	mi := &file_parley_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupJoinRequestInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupJoinRequestInfo) ProtoMessage() {}
+
+func (x *GroupJoinRequestInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupJoinRequestInfo.ProtoReflect.Descriptor instead.
+func (*GroupJoinRequestInfo) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{81}
+}
+
+func (x *GroupJoinRequestInfo) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *GroupJoinRequestInfo) GetCreatedMs() int64 {
+	if x != nil {
+		return x.CreatedMs
+	}
+	return 0
+}
+
+type GroupJoinRequestList struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Requests      []*GroupJoinRequestInfo `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupJoinRequestList) Reset() {
+	*x = GroupJoinRequestList{}
+	mi := &file_parley_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupJoinRequestList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupJoinRequestList) ProtoMessage() {}
+
+func (x *GroupJoinRequestList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupJoinRequestList.ProtoReflect.Descriptor instead.
+func (*GroupJoinRequestList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *GroupJoinRequestList) GetRequests() []*GroupJoinRequestInfo {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type GroupJoinDecideRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         int64                  `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Approve        bool                   `protobuf:"varint,3,opt,name=approve,proto3" json:"approve,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GroupJoinDecideRequest) Reset() {
+	*x = GroupJoinDecideRequest{}
+	mi := &file_parley_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupJoinDecideRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupJoinDecideRequest) ProtoMessage() {}
+
+func (x *GroupJoinDecideRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupJoinDecideRequest.ProtoReflect.Descriptor instead.
+func (*GroupJoinDecideRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *GroupJoinDecideRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *GroupJoinDecideRequest) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *GroupJoinDecideRequest) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+// ChatTimerRequest sets (seconds present: 0 off, 86400, 604800 or 7776000)
+// or reads a chat's disappearing-messages timer. Reply: ChatTimer.
+type ChatTimerRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Seconds        *uint32                `protobuf:"varint,2,opt,name=seconds,proto3,oneof" json:"seconds,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ChatTimerRequest) Reset() {
+	*x = ChatTimerRequest{}
+	mi := &file_parley_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatTimerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatTimerRequest) ProtoMessage() {}
+
+func (x *ChatTimerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatTimerRequest.ProtoReflect.Descriptor instead.
+func (*ChatTimerRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *ChatTimerRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ChatTimerRequest) GetSeconds() uint32 {
+	if x != nil && x.Seconds != nil {
+		return *x.Seconds
+	}
+	return 0
+}
+
+type ChatTimer struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Seconds        uint32                 `protobuf:"varint,2,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ChatTimer) Reset() {
+	*x = ChatTimer{}
+	mi := &file_parley_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatTimer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatTimer) ProtoMessage() {}
+
+func (x *ChatTimer) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatTimer.ProtoReflect.Descriptor instead.
+func (*ChatTimer) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *ChatTimer) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ChatTimer) GetSeconds() uint32 {
+	if x != nil {
+		return x.Seconds
+	}
+	return 0
+}
+
+// CommunityGroupRequest attaches an existing group to a community (admins
+// of both) or, with remove, detaches it (community admins). Reply: OK.
+type CommunityGroupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	GroupId       string                 `protobuf:"bytes,2,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Remove        bool                   `protobuf:"varint,3,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommunityGroupRequest) Reset() {
+	*x = CommunityGroupRequest{}
+	mi := &file_parley_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommunityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommunityGroupRequest) ProtoMessage() {}
+
+func (x *CommunityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommunityGroupRequest.ProtoReflect.Descriptor instead.
+func (*CommunityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *CommunityGroupRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *CommunityGroupRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *CommunityGroupRequest) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+// CommunityGroupsRequest lists a community's sub-groups (members).
+type CommunityGroupsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommunityGroupsRequest) Reset() {
+	*x = CommunityGroupsRequest{}
+	mi := &file_parley_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommunityGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommunityGroupsRequest) ProtoMessage() {}
+
+func (x *CommunityGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommunityGroupsRequest.ProtoReflect.Descriptor instead.
+func (*CommunityGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *CommunityGroupsRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+type CommunityGroupInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Members       uint32                 `protobuf:"varint,4,opt,name=members,proto3" json:"members,omitempty"`
+	Member        bool                   `protobuf:"varint,5,opt,name=member,proto3" json:"member,omitempty"` // the caller is a member
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommunityGroupInfo) Reset() {
+	*x = CommunityGroupInfo{}
+	mi := &file_parley_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommunityGroupInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommunityGroupInfo) ProtoMessage() {}
+
+func (x *CommunityGroupInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommunityGroupInfo.ProtoReflect.Descriptor instead.
+func (*CommunityGroupInfo) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *CommunityGroupInfo) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
+func (x *CommunityGroupInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CommunityGroupInfo) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *CommunityGroupInfo) GetMembers() uint32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *CommunityGroupInfo) GetMember() bool {
+	if x != nil {
+		return x.Member
+	}
+	return false
+}
+
+type CommunityGroupList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Groups        []*CommunityGroupInfo  `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommunityGroupList) Reset() {
+	*x = CommunityGroupList{}
+	mi := &file_parley_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommunityGroupList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommunityGroupList) ProtoMessage() {}
+
+func (x *CommunityGroupList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommunityGroupList.ProtoReflect.Descriptor instead.
+func (*CommunityGroupList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{89}
+}
+
+func (x *CommunityGroupList) GetGroups() []*CommunityGroupInfo {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
 var File_parley_proto protoreflect.FileDescriptor
 
 const file_parley_proto_rawDesc = "" +
 	"\n" +
-	"\fparley.proto\x12\tparley.v1\"\xa5\f\n" +
+	"\fparley.proto\x12\tparley.v1\"\x97\x18\n" +
 	"\vClientFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
 	"\x05hello\x18\x02 \x01(\v2\x10.parley.v1.HelloH\x00R\x05hello\x12%\n" +
@@ -4235,9 +6726,34 @@ const file_parley_proto_rawDesc = "" +
 	"\x03ack\x18) \x01(\v2\x0e.parley.v1.AckH\x00R\x03ack\x12,\n" +
 	"\x04read\x18* \x01(\v2\x16.parley.v1.ReadRequestH\x00R\x04read\x12+\n" +
 	"\x06typing\x18+ \x01(\v2\x11.parley.v1.TypingH\x00R\x06typing\x128\n" +
-	"\bpresence\x18, \x01(\v2\x1a.parley.v1.PresenceRequestH\x00R\bpresenceB\x06\n" +
-	"\x04body\"\xb1\n" +
+	"\bpresence\x18, \x01(\v2\x1a.parley.v1.PresenceRequestH\x00R\bpresence\x12B\n" +
+	"\fgroup_create\x18< \x01(\v2\x1d.parley.v1.GroupCreateRequestH\x00R\vgroupCreate\x129\n" +
+	"\tgroup_get\x18= \x01(\v2\x1a.parley.v1.GroupGetRequestH\x00R\bgroupGet\x12<\n" +
 	"\n" +
+	"group_list\x18> \x01(\v2\x1b.parley.v1.GroupListRequestH\x00R\tgroupList\x12B\n" +
+	"\fgroup_update\x18? \x01(\v2\x1d.parley.v1.GroupUpdateRequestH\x00R\vgroupUpdate\x12<\n" +
+	"\n" +
+	"group_role\x18@ \x01(\v2\x1b.parley.v1.GroupRoleRequestH\x00R\tgroupRole\x12?\n" +
+	"\vgroup_leave\x18A \x01(\v2\x1c.parley.v1.GroupLeaveRequestH\x00R\n" +
+	"groupLeave\x12I\n" +
+	"\x0fgroup_check_add\x18B \x01(\v2\x1f.parley.v1.GroupCheckAddRequestH\x00R\rgroupCheckAdd\x12B\n" +
+	"\fgroup_invite\x18C \x01(\v2\x1d.parley.v1.GroupInviteRequestH\x00R\vgroupInvite\x12Q\n" +
+	"\x11group_invitations\x18D \x01(\v2\".parley.v1.GroupInvitationsRequestH\x00R\x10groupInvitations\x12E\n" +
+	"\rgroup_decline\x18E \x01(\v2\x1e.parley.v1.GroupDeclineRequestH\x00R\fgroupDecline\x12E\n" +
+	"\rgroup_privacy\x18F \x01(\v2\x1e.parley.v1.GroupPrivacyRequestH\x00R\fgroupPrivacy\x12I\n" +
+	"\x0fgroup_user_keys\x18G \x01(\v2\x1f.parley.v1.GroupUserKeysRequestH\x00R\rgroupUserKeys\x12O\n" +
+	"\x11group_link_create\x18H \x01(\v2!.parley.v1.GroupLinkCreateRequestH\x00R\x0fgroupLinkCreate\x12?\n" +
+	"\vgroup_links\x18I \x01(\v2\x1c.parley.v1.GroupLinksRequestH\x00R\n" +
+	"groupLinks\x12O\n" +
+	"\x11group_link_revoke\x18J \x01(\v2!.parley.v1.GroupLinkRevokeRequestH\x00R\x0fgroupLinkRevoke\x12O\n" +
+	"\x11group_link_redeem\x18K \x01(\v2!.parley.v1.GroupLinkRedeemRequestH\x00R\x0fgroupLinkRedeem\x12U\n" +
+	"\x13group_join_requests\x18L \x01(\v2#.parley.v1.GroupJoinRequestsRequestH\x00R\x11groupJoinRequests\x12O\n" +
+	"\x11group_join_decide\x18M \x01(\v2!.parley.v1.GroupJoinDecideRequestH\x00R\x0fgroupJoinDecide\x12<\n" +
+	"\n" +
+	"chat_timer\x18N \x01(\v2\x1b.parley.v1.ChatTimerRequestH\x00R\tchatTimer\x12K\n" +
+	"\x0fcommunity_group\x18O \x01(\v2 .parley.v1.CommunityGroupRequestH\x00R\x0ecommunityGroup\x12N\n" +
+	"\x10community_groups\x18P \x01(\v2!.parley.v1.CommunityGroupsRequestH\x00R\x0fcommunityGroupsB\x06\n" +
+	"\x04body\"\xdc\x0f\n" +
 	"\vServerFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12/\n" +
 	"\bhello_ok\x18\x02 \x01(\v2\x12.parley.v1.HelloOKH\x00R\ahelloOk\x12%\n" +
@@ -4264,7 +6780,19 @@ const file_parley_proto_rawDesc = "" +
 	"\x06typing\x184 \x01(\v2\x11.parley.v1.TypingH\x00R\x06typing\x121\n" +
 	"\bpresence\x185 \x01(\v2\x13.parley.v1.PresenceH\x00R\bpresence\x12E\n" +
 	"\x10key_packages_low\x186 \x01(\v2\x19.parley.v1.KeyPackagesLowH\x00R\x0ekeyPackagesLow\x12V\n" +
-	"\x15conversations_changed\x187 \x01(\v2\x1f.parley.v1.ConversationsChangedH\x00R\x14conversationsChangedB\x06\n" +
+	"\x15conversations_changed\x187 \x01(\v2\x1f.parley.v1.ConversationsChangedH\x00R\x14conversationsChanged\x12/\n" +
+	"\x05group\x18< \x01(\v2\x17.parley.v1.GroupDetailsH\x00R\x05group\x12.\n" +
+	"\x06groups\x18= \x01(\v2\x14.parley.v1.GroupListH\x00R\x06groups\x12J\n" +
+	"\x0fgroup_check_add\x18> \x01(\v2 .parley.v1.GroupCheckAddResponseH\x00R\rgroupCheckAdd\x12M\n" +
+	"\x11group_invitations\x18? \x01(\v2\x1e.parley.v1.GroupInvitationListH\x00R\x10groupInvitations\x125\n" +
+	"\n" +
+	"group_link\x18@ \x01(\v2\x14.parley.v1.GroupLinkH\x00R\tgroupLink\x12B\n" +
+	"\x0fgroup_link_list\x18A \x01(\v2\x18.parley.v1.GroupLinkListH\x00R\rgroupLinkList\x12N\n" +
+	"\x13group_link_redeemed\x18B \x01(\v2\x1c.parley.v1.GroupLinkRedeemedH\x00R\x11groupLinkRedeemed\x12X\n" +
+	"\x17group_join_request_list\x18C \x01(\v2\x1f.parley.v1.GroupJoinRequestListH\x00R\x14groupJoinRequestList\x125\n" +
+	"\n" +
+	"chat_timer\x18D \x01(\v2\x14.parley.v1.ChatTimerH\x00R\tchatTimer\x12Q\n" +
+	"\x14community_group_list\x18E \x01(\v2\x1d.parley.v1.CommunityGroupListH\x00R\x12communityGroupListB\x06\n" +
 	"\x04body\";\n" +
 	"\x05Hello\x12\x1a\n" +
 	"\bversions\x18\x01 \x03(\rR\bversions\x12\x16\n" +
@@ -4484,7 +7012,147 @@ const file_parley_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x16\n" +
 	"\x06online\x18\x02 \x01(\bR\x06online\x12 \n" +
 	"\flast_seen_ms\x18\x03 \x01(\x03R\n" +
-	"lastSeenMs*\xf6\x01\n" +
+	"lastSeenMs\"\xa8\x02\n" +
+	"\x12GroupCreateRequest\x12H\n" +
+	"\fconversation\x18\x01 \x01(\v2$.parley.v1.CreateConversationRequestR\fconversation\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x12\n" +
+	"\x04icon\x18\x04 \x01(\tR\x04icon\x12(\n" +
+	"\x10only_admins_send\x18\x05 \x01(\bR\x0eonlyAdminsSend\x121\n" +
+	"\x15only_admins_edit_info\x18\x06 \x01(\bR\x12onlyAdminsEditInfo\x12!\n" +
+	"\fcommunity_id\x18\a \x01(\tR\vcommunityId\":\n" +
+	"\x0fGroupGetRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\x12\n" +
+	"\x10GroupListRequest\"\xce\x02\n" +
+	"\x12GroupUpdateRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tH\x01R\vdescription\x88\x01\x01\x12\x17\n" +
+	"\x04icon\x18\x04 \x01(\tH\x02R\x04icon\x88\x01\x01\x12-\n" +
+	"\x10only_admins_send\x18\x05 \x01(\bH\x03R\x0eonlyAdminsSend\x88\x01\x01\x126\n" +
+	"\x15only_admins_edit_info\x18\x06 \x01(\bH\x04R\x12onlyAdminsEditInfo\x88\x01\x01B\a\n" +
+	"\x05_nameB\x0e\n" +
+	"\f_descriptionB\a\n" +
+	"\x05_iconB\x13\n" +
+	"\x11_only_admins_sendB\x18\n" +
+	"\x16_only_admins_edit_info\"j\n" +
+	"\x10GroupRoleRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x14\n" +
+	"\x05admin\x18\x03 \x01(\bR\x05admin\"<\n" +
+	"\x11GroupLeaveRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"1\n" +
+	"\x14GroupCheckAddRequest\x12\x19\n" +
+	"\buser_ids\x18\x01 \x03(\x03R\auserIds\"?\n" +
+	"\x15GroupCheckAddResponse\x12&\n" +
+	"\x0finvite_user_ids\x18\x01 \x03(\x03R\rinviteUserIds\"V\n" +
+	"\x12GroupInviteRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x03R\x06userId\"\x19\n" +
+	"\x17GroupInvitationsRequest\">\n" +
+	"\x13GroupDeclineRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\",\n" +
+	"\x13GroupPrivacyRequest\x12\x15\n" +
+	"\x06add_me\x18\x01 \x01(\tR\x05addMe\"\x8e\x01\n" +
+	"\x0fGroupMemberInfo\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x14\n" +
+	"\x05admin\x18\x02 \x01(\bR\x05admin\x12\x1b\n" +
+	"\tjoined_ms\x18\x03 \x01(\x03R\bjoinedMs\x12/\n" +
+	"\adevices\x18\x04 \x03(\v2\x15.parley.v1.DeviceInfoR\adevices\"\xf5\x02\n" +
+	"\fGroupDetails\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x12\n" +
+	"\x04icon\x18\x04 \x01(\tR\x04icon\x12(\n" +
+	"\x10only_admins_send\x18\x05 \x01(\bR\x0eonlyAdminsSend\x121\n" +
+	"\x15only_admins_edit_info\x18\x06 \x01(\bR\x12onlyAdminsEditInfo\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\a \x01(\x03R\tcreatedBy\x12\x1d\n" +
+	"\n" +
+	"created_ms\x18\b \x01(\x03R\tcreatedMs\x124\n" +
+	"\amembers\x18\t \x03(\v2\x1a.parley.v1.GroupMemberInfoR\amembers\x12!\n" +
+	"\fcommunity_id\x18\n" +
+	" \x01(\tR\vcommunityId\"<\n" +
+	"\tGroupList\x12/\n" +
+	"\x06groups\x18\x01 \x03(\v2\x17.parley.v1.GroupDetailsR\x06groups\"\x90\x01\n" +
+	"\x13GroupInvitationInfo\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"invited_by\x18\x03 \x01(\x03R\tinvitedBy\x12\x1d\n" +
+	"\n" +
+	"created_ms\x18\x04 \x01(\x03R\tcreatedMs\"W\n" +
+	"\x13GroupInvitationList\x12@\n" +
+	"\vinvitations\x18\x01 \x03(\v2\x1e.parley.v1.GroupInvitationInfoR\vinvitations\"/\n" +
+	"\x14GroupUserKeysRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\"\xa4\x01\n" +
+	"\x16GroupLinkCreateRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12,\n" +
+	"\x12expires_in_seconds\x18\x02 \x01(\rR\x10expiresInSeconds\x12\x19\n" +
+	"\bmax_uses\x18\x03 \x01(\rR\amaxUses\x12\x18\n" +
+	"\aapprove\x18\x04 \x01(\bR\aapprove\"\x9a\x02\n" +
+	"\tGroupLink\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12'\n" +
+	"\x0fconversation_id\x18\x03 \x01(\tR\x0econversationId\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x04 \x01(\x03R\tcreatedBy\x12\x1d\n" +
+	"\n" +
+	"created_ms\x18\x05 \x01(\x03R\tcreatedMs\x12\x1d\n" +
+	"\n" +
+	"expires_ms\x18\x06 \x01(\x03R\texpiresMs\x12\x19\n" +
+	"\bmax_uses\x18\a \x01(\rR\amaxUses\x12\x12\n" +
+	"\x04uses\x18\b \x01(\rR\x04uses\x12\x18\n" +
+	"\aapprove\x18\t \x01(\bR\aapprove\x12\x18\n" +
+	"\arevoked\x18\n" +
+	" \x01(\bR\arevoked\"<\n" +
+	"\x11GroupLinksRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\";\n" +
+	"\rGroupLinkList\x12*\n" +
+	"\x05links\x18\x01 \x03(\v2\x14.parley.v1.GroupLinkR\x05links\"Z\n" +
+	"\x16GroupLinkRevokeRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\alink_id\x18\x02 \x01(\tR\x06linkId\".\n" +
+	"\x16GroupLinkRedeemRequest\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\"j\n" +
+	"\x11GroupLinkRedeemed\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\apending\x18\x03 \x01(\bR\apending\"C\n" +
+	"\x18GroupJoinRequestsRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"N\n" +
+	"\x14GroupJoinRequestInfo\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x1d\n" +
+	"\n" +
+	"created_ms\x18\x02 \x01(\x03R\tcreatedMs\"S\n" +
+	"\x14GroupJoinRequestList\x12;\n" +
+	"\brequests\x18\x01 \x03(\v2\x1f.parley.v1.GroupJoinRequestInfoR\brequests\"t\n" +
+	"\x16GroupJoinDecideRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x18\n" +
+	"\aapprove\x18\x03 \x01(\bR\aapprove\"f\n" +
+	"\x10ChatTimerRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1d\n" +
+	"\aseconds\x18\x02 \x01(\rH\x00R\aseconds\x88\x01\x01B\n" +
+	"\n" +
+	"\b_seconds\"N\n" +
+	"\tChatTimer\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x18\n" +
+	"\aseconds\x18\x02 \x01(\rR\aseconds\"m\n" +
+	"\x15CommunityGroupRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x19\n" +
+	"\bgroup_id\x18\x02 \x01(\tR\agroupId\x12\x16\n" +
+	"\x06remove\x18\x03 \x01(\bR\x06remove\";\n" +
+	"\x16CommunityGroupsRequest\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\"\x97\x01\n" +
+	"\x12CommunityGroupInfo\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x18\n" +
+	"\amembers\x18\x04 \x01(\rR\amembers\x12\x16\n" +
+	"\x06member\x18\x05 \x01(\bR\x06member\"K\n" +
+	"\x12CommunityGroupList\x125\n" +
+	"\x06groups\x18\x01 \x03(\v2\x1d.parley.v1.CommunityGroupInfoR\x06groups*\xf6\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aINVALID\x10\x01\x12\x13\n" +
@@ -4515,7 +7183,7 @@ func file_parley_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
 var file_parley_proto_goTypes = []any{
 	(ErrorCode)(0),                    // 0: parley.v1.ErrorCode
 	(*ClientFrame)(nil),               // 1: parley.v1.ClientFrame
@@ -4573,6 +7241,41 @@ var file_parley_proto_goTypes = []any{
 	(*Typing)(nil),                    // 53: parley.v1.Typing
 	(*PresenceRequest)(nil),           // 54: parley.v1.PresenceRequest
 	(*Presence)(nil),                  // 55: parley.v1.Presence
+	(*GroupCreateRequest)(nil),        // 56: parley.v1.GroupCreateRequest
+	(*GroupGetRequest)(nil),           // 57: parley.v1.GroupGetRequest
+	(*GroupListRequest)(nil),          // 58: parley.v1.GroupListRequest
+	(*GroupUpdateRequest)(nil),        // 59: parley.v1.GroupUpdateRequest
+	(*GroupRoleRequest)(nil),          // 60: parley.v1.GroupRoleRequest
+	(*GroupLeaveRequest)(nil),         // 61: parley.v1.GroupLeaveRequest
+	(*GroupCheckAddRequest)(nil),      // 62: parley.v1.GroupCheckAddRequest
+	(*GroupCheckAddResponse)(nil),     // 63: parley.v1.GroupCheckAddResponse
+	(*GroupInviteRequest)(nil),        // 64: parley.v1.GroupInviteRequest
+	(*GroupInvitationsRequest)(nil),   // 65: parley.v1.GroupInvitationsRequest
+	(*GroupDeclineRequest)(nil),       // 66: parley.v1.GroupDeclineRequest
+	(*GroupPrivacyRequest)(nil),       // 67: parley.v1.GroupPrivacyRequest
+	(*GroupMemberInfo)(nil),           // 68: parley.v1.GroupMemberInfo
+	(*GroupDetails)(nil),              // 69: parley.v1.GroupDetails
+	(*GroupList)(nil),                 // 70: parley.v1.GroupList
+	(*GroupInvitationInfo)(nil),       // 71: parley.v1.GroupInvitationInfo
+	(*GroupInvitationList)(nil),       // 72: parley.v1.GroupInvitationList
+	(*GroupUserKeysRequest)(nil),      // 73: parley.v1.GroupUserKeysRequest
+	(*GroupLinkCreateRequest)(nil),    // 74: parley.v1.GroupLinkCreateRequest
+	(*GroupLink)(nil),                 // 75: parley.v1.GroupLink
+	(*GroupLinksRequest)(nil),         // 76: parley.v1.GroupLinksRequest
+	(*GroupLinkList)(nil),             // 77: parley.v1.GroupLinkList
+	(*GroupLinkRevokeRequest)(nil),    // 78: parley.v1.GroupLinkRevokeRequest
+	(*GroupLinkRedeemRequest)(nil),    // 79: parley.v1.GroupLinkRedeemRequest
+	(*GroupLinkRedeemed)(nil),         // 80: parley.v1.GroupLinkRedeemed
+	(*GroupJoinRequestsRequest)(nil),  // 81: parley.v1.GroupJoinRequestsRequest
+	(*GroupJoinRequestInfo)(nil),      // 82: parley.v1.GroupJoinRequestInfo
+	(*GroupJoinRequestList)(nil),      // 83: parley.v1.GroupJoinRequestList
+	(*GroupJoinDecideRequest)(nil),    // 84: parley.v1.GroupJoinDecideRequest
+	(*ChatTimerRequest)(nil),          // 85: parley.v1.ChatTimerRequest
+	(*ChatTimer)(nil),                 // 86: parley.v1.ChatTimer
+	(*CommunityGroupRequest)(nil),     // 87: parley.v1.CommunityGroupRequest
+	(*CommunityGroupsRequest)(nil),    // 88: parley.v1.CommunityGroupsRequest
+	(*CommunityGroupInfo)(nil),        // 89: parley.v1.CommunityGroupInfo
+	(*CommunityGroupList)(nil),        // 90: parley.v1.CommunityGroupList
 }
 var file_parley_proto_depIdxs = []int32{
 	3,  // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
@@ -4601,43 +7304,82 @@ var file_parley_proto_depIdxs = []int32{
 	51, // 23: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
 	53, // 24: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
 	54, // 25: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
-	4,  // 26: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
-	6,  // 27: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
-	8,  // 28: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
-	9,  // 29: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
-	11, // 30: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
-	13, // 31: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
-	15, // 32: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
-	17, // 33: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
-	21, // 34: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
-	7,  // 35: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
-	27, // 36: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
-	32, // 37: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
-	35, // 38: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
-	39, // 39: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
-	41, // 40: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
-	44, // 41: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
-	48, // 42: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
-	49, // 43: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
-	52, // 44: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
-	53, // 45: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
-	55, // 46: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
-	46, // 47: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
-	45, // 48: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
-	0,  // 49: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
-	20, // 50: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
-	20, // 51: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
-	30, // 52: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
-	30, // 53: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
-	34, // 54: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
-	36, // 55: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
-	36, // 56: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	43, // 57: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	58, // [58:58] is the sub-list for method output_type
-	58, // [58:58] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	56, // 26: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
+	57, // 27: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
+	58, // 28: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
+	59, // 29: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
+	60, // 30: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
+	61, // 31: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
+	62, // 32: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
+	64, // 33: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
+	65, // 34: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
+	66, // 35: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
+	67, // 36: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
+	73, // 37: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
+	74, // 38: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
+	76, // 39: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
+	78, // 40: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
+	79, // 41: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
+	81, // 42: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
+	84, // 43: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
+	85, // 44: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
+	87, // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
+	88, // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
+	4,  // 47: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
+	6,  // 48: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
+	8,  // 49: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
+	9,  // 50: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
+	11, // 51: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
+	13, // 52: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
+	15, // 53: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
+	17, // 54: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
+	21, // 55: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
+	7,  // 56: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
+	27, // 57: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
+	32, // 58: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
+	35, // 59: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
+	39, // 60: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
+	41, // 61: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
+	44, // 62: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
+	48, // 63: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
+	49, // 64: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
+	52, // 65: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
+	53, // 66: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
+	55, // 67: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
+	46, // 68: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
+	45, // 69: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
+	69, // 70: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
+	70, // 71: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
+	63, // 72: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
+	72, // 73: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
+	75, // 74: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
+	77, // 75: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
+	80, // 76: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
+	83, // 77: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
+	86, // 78: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
+	90, // 79: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
+	0,  // 80: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
+	20, // 81: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
+	20, // 82: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
+	30, // 83: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
+	30, // 84: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
+	34, // 85: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
+	36, // 86: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
+	36, // 87: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
+	43, // 88: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	37, // 89: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	20, // 90: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	68, // 91: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	69, // 92: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	71, // 93: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	75, // 94: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	82, // 95: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	89, // 96: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	97, // [97:97] is the sub-list for method output_type
+	97, // [97:97] is the sub-list for method input_type
+	97, // [97:97] is the sub-list for extension type_name
+	97, // [97:97] is the sub-list for extension extendee
+	0,  // [0:97] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
@@ -4672,6 +7414,27 @@ func file_parley_proto_init() {
 		(*ClientFrame_Read)(nil),
 		(*ClientFrame_Typing)(nil),
 		(*ClientFrame_Presence)(nil),
+		(*ClientFrame_GroupCreate)(nil),
+		(*ClientFrame_GroupGet)(nil),
+		(*ClientFrame_GroupList)(nil),
+		(*ClientFrame_GroupUpdate)(nil),
+		(*ClientFrame_GroupRole)(nil),
+		(*ClientFrame_GroupLeave)(nil),
+		(*ClientFrame_GroupCheckAdd)(nil),
+		(*ClientFrame_GroupInvite)(nil),
+		(*ClientFrame_GroupInvitations)(nil),
+		(*ClientFrame_GroupDecline)(nil),
+		(*ClientFrame_GroupPrivacy)(nil),
+		(*ClientFrame_GroupUserKeys)(nil),
+		(*ClientFrame_GroupLinkCreate)(nil),
+		(*ClientFrame_GroupLinks)(nil),
+		(*ClientFrame_GroupLinkRevoke)(nil),
+		(*ClientFrame_GroupLinkRedeem)(nil),
+		(*ClientFrame_GroupJoinRequests)(nil),
+		(*ClientFrame_GroupJoinDecide)(nil),
+		(*ClientFrame_ChatTimer)(nil),
+		(*ClientFrame_CommunityGroup)(nil),
+		(*ClientFrame_CommunityGroups)(nil),
 	}
 	file_parley_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerFrame_HelloOk)(nil),
@@ -4697,19 +7460,31 @@ func file_parley_proto_init() {
 		(*ServerFrame_Presence)(nil),
 		(*ServerFrame_KeyPackagesLow)(nil),
 		(*ServerFrame_ConversationsChanged)(nil),
+		(*ServerFrame_Group)(nil),
+		(*ServerFrame_Groups)(nil),
+		(*ServerFrame_GroupCheckAdd)(nil),
+		(*ServerFrame_GroupInvitations)(nil),
+		(*ServerFrame_GroupLink)(nil),
+		(*ServerFrame_GroupLinkList)(nil),
+		(*ServerFrame_GroupLinkRedeemed)(nil),
+		(*ServerFrame_GroupJoinRequestList)(nil),
+		(*ServerFrame_ChatTimer)(nil),
+		(*ServerFrame_CommunityGroupList)(nil),
 	}
 	file_parley_proto_msgTypes[25].OneofWrappers = []any{
 		(*ResolveRequest_Phone)(nil),
 		(*ResolveRequest_Username)(nil),
 		(*ResolveRequest_UserId)(nil),
 	}
+	file_parley_proto_msgTypes[58].OneofWrappers = []any{}
+	file_parley_proto_msgTypes[84].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_proto_rawDesc), len(file_parley_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   55,
+			NumMessages:   90,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

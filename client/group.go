@@ -1,0 +1,609 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// Group is a group as the server describes it to a member.
+type Group struct {
+	ID                 parley.ConversationID
+	Name               string
+	Description        string
+	Icon               string
+	OnlyAdminsSend     bool
+	OnlyAdminsEditInfo bool
+	CreatedBy          parley.UserID
+	CreatedAt          time.Time
+	Members            []GroupMember
+	// Community is the group's community: its own ID for a community (its
+	// announcement group), the community's for a sub-group, else "".
+	Community parley.ConversationID
+}
+
+// IsCommunity reports whether g is a community's announcement group.
+func (g Group) IsCommunity() bool { return g.Community != "" && g.Community == g.ID }
+
+// GroupMember is one member user of a group.
+type GroupMember struct {
+	User     parley.UserID
+	Admin    bool
+	JoinedAt time.Time
+	Devices  []DeviceKey // filled by Group (not Groups)
+}
+
+// IsAdmin reports whether user is an admin of g.
+func (g Group) IsAdmin(user parley.UserID) bool {
+	return slices.ContainsFunc(g.Members, func(m GroupMember) bool { return m.User == user && m.Admin })
+}
+
+// IsMember reports whether user is a member of g.
+func (g Group) IsMember(user parley.UserID) bool {
+	return slices.ContainsFunc(g.Members, func(m GroupMember) bool { return m.User == user })
+}
+
+// GroupOptions are a new group's optional info and settings.
+type GroupOptions struct {
+	Description        string
+	Icon               string // a media blob reference
+	OnlyAdminsSend     bool
+	OnlyAdminsEditInfo bool
+	// Community, when set, creates the group as a sub-group of this
+	// community (its admins only).
+	Community parley.ConversationID
+	community bool // create a community (CreateCommunity)
+}
+
+// GroupAddResult reports who a create or add put in the group directly and
+// who was invited instead (their "who can add me to groups" privacy, or no
+// device able to receive a Welcome).
+type GroupAddResult struct {
+	Group   Group
+	Added   []parley.UserID
+	Invited []parley.UserID
+}
+
+// GroupUpdate changes a group's info or settings; nil fields stay.
+type GroupUpdate struct {
+	Name, Description, Icon            *string
+	OnlyAdminsSend, OnlyAdminsEditInfo *bool
+}
+
+// GroupInvitation is a pending invitation to a group.
+type GroupInvitation struct {
+	Group     parley.ConversationID
+	Name      string
+	InvitedBy parley.UserID
+	At        time.Time
+}
+
+func groupFrom(d *parleypb.GroupDetails) Group {
+	g := Group{
+		ID: parley.ConversationID(d.GetConversationId()), Name: d.GetName(), Description: d.GetDescription(), Icon: d.GetIcon(),
+		OnlyAdminsSend: d.GetOnlyAdminsSend(), OnlyAdminsEditInfo: d.GetOnlyAdminsEditInfo(),
+		CreatedBy: parley.UserID(d.GetCreatedBy()), CreatedAt: time.UnixMilli(d.GetCreatedMs()),
+		Community: parley.ConversationID(d.GetCommunityId()),
+	}
+	for _, m := range d.GetMembers() {
+		u := parley.UserID(m.GetUserId())
+		g.Members = append(g.Members, GroupMember{User: u, Admin: m.GetAdmin(), JoinedAt: time.UnixMilli(m.GetJoinedMs()),
+			Devices: deviceKeysFrom(u, m.GetDevices())})
+	}
+	return g
+}
+
+// Groups lists the groups this user is a member of, and brings the titles of
+// their local chats up to date.
+func (c *Client) Groups(ctx context.Context) ([]Group, error) {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupList{GroupList: &parleypb.GroupListRequest{}}}, true)
+	if err != nil {
+		return nil, errorf("list groups", err)
+	}
+	var out []Group
+	for _, d := range f.GetGroups().GetGroups() {
+		g := groupFrom(d)
+		out = append(out, g)
+		if ch, err := c.store.Chat(ctx, g.ID); err == nil && (ch.Title != g.Name || ch.Kind != parley.KindGroup) {
+			_ = c.store.Apply(ctx, Applied{Conversation: g.ID, Chat: &Chat{Kind: parley.KindGroup, Title: g.Name}})
+		}
+	}
+	return out, nil
+}
+
+// Group returns a group by reference: its id, or its name when exactly one
+// of this user's groups has it (compared case-insensitively). CodeNotFound
+// "group_not_found"; CodeInvalid "ambiguous_group" when several match.
+func (c *Client) Group(ctx context.Context, ref string) (Group, error) {
+	if id := parley.ConversationID(ref); id.Valid() {
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(id)}}}, true)
+		if err == nil {
+			return groupFrom(f.GetGroup()), nil
+		}
+		if !parley.IsCode(err, parley.CodeNotFound) {
+			return Group{}, errorf("group", err)
+		}
+	}
+	all, err := c.Groups(ctx)
+	if err != nil {
+		return Group{}, err
+	}
+	var found []Group
+	for _, g := range all {
+		if strings.EqualFold(g.Name, strings.TrimSpace(ref)) {
+			found = append(found, g)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Group{}, parley.Errorf(parley.CodeNotFound, "group_not_found", "no group %q", ref)
+	case 1:
+		return found[0], nil
+	}
+	return Group{}, parley.Errorf(parley.CodeInvalid, "ambiguous_group", "%d groups are named %q: use the group id", len(found), ref)
+}
+
+// resolveUsers resolves member references ("+E164", "@username", user id)
+// to distinct users other than this one.
+func (c *Client) resolveUsers(ctx context.Context, refs []string) ([]parley.UserID, error) {
+	me := c.Account().User
+	var out []parley.UserID
+	for _, ref := range refs {
+		ct, err := c.Resolve(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if ct.User != me && !slices.Contains(out, ct.User) {
+			out = append(out, ct.User)
+		}
+	}
+	return out, nil
+}
+
+// claimed is the KeyPackages of the devices a commit adds.
+type claimed struct {
+	adds    [][]byte
+	members []*parleypb.AddedDevice
+	users   []parley.UserID // users with at least one device claimed
+}
+
+// claim claims KeyPackages for every device of users (batched by the
+// server's per-request limit), except this device.
+func (c *Client) claim(ctx context.Context, users []parley.UserID) (claimed, error) {
+	const batch = 1024
+	var out claimed
+	me := c.Account().Device
+	for start := 0; start < len(users); start += batch {
+		ids := make([]int64, 0, batch)
+		for _, u := range users[start:min(len(users), start+batch)] {
+			ids = append(ids, int64(u))
+		}
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_ClaimKeyPackages{ClaimKeyPackages: &parleypb.ClaimKeyPackagesRequest{UserIds: ids}}}, false)
+		if err != nil {
+			return claimed{}, errorf("claim key packages", err)
+		}
+		for _, kp := range f.GetClaimedKeyPackages().GetKeyPackages() {
+			if parley.DeviceID(kp.GetDeviceId()) == me {
+				continue
+			}
+			out.adds = append(out.adds, kp.GetKeyPackage().GetData())
+			out.members = append(out.members, &parleypb.AddedDevice{UserId: kp.GetUserId(), DeviceId: kp.GetDeviceId()})
+			if u := parley.UserID(kp.GetUserId()); !slices.Contains(out.users, u) {
+				out.users = append(out.users, u)
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkAdd asks the server which users must be invited rather than added.
+func (c *Client) checkAdd(ctx context.Context, users []parley.UserID) (direct, invite []parley.UserID, err error) {
+	ids := make([]int64, 0, len(users))
+	for _, u := range users {
+		ids = append(ids, int64(u))
+	}
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCheckAdd{GroupCheckAdd: &parleypb.GroupCheckAddRequest{UserIds: ids}}}, true)
+	if err != nil {
+		return nil, nil, errorf("check group add", err)
+	}
+	inv := f.GetGroupCheckAdd().GetInviteUserIds()
+	for _, u := range users {
+		if slices.Contains(inv, int64(u)) {
+			invite = append(invite, u)
+		} else {
+			direct = append(direct, u)
+		}
+	}
+	return direct, invite, nil
+}
+
+// CreateGroup creates a group named name with this user as its admin: one
+// MLS group whose leaves are every device of every member (and this user's
+// other devices), created by one commit, stored at the server with the
+// group's record in one step. Members whose privacy does not let this user
+// add them, or who have no device able to join, are invited instead.
+func (c *Client) CreateGroup(ctx context.Context, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
+	if strings.TrimSpace(name) == "" {
+		return GroupAddResult{}, parley.Errorf(parley.CodeInvalid, "group_name", "a group needs a name")
+	}
+	users, err := c.resolveUsers(ctx, members)
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	direct, invite, err := c.checkAdd(ctx, users)
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	acct := c.Account()
+	cl, err := c.claim(ctx, append(slices.Clone(direct), acct.User))
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	var added []parley.UserID
+	for _, u := range direct {
+		if slices.Contains(cl.users, u) {
+			added = append(added, u)
+		} else {
+			invite = append(invite, u)
+		}
+	}
+	conv := parley.NewConversationID()
+	community := opts.Community
+	if opts.community {
+		community = conv
+	}
+	c.cryptoMu.Lock()
+	err = func() error {
+		defer c.cryptoMu.Unlock()
+		g, err := c.eng.CreateGroup([]byte(conv), c.identity(), c.validator(ctx))
+		if err != nil {
+			return fmt.Errorf("create group: %w", err)
+		}
+		pc, err := g.Commit(cl.adds, nil)
+		if err != nil {
+			return fmt.Errorf("commit adds: %w", err)
+		}
+		r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCreate{GroupCreate: &parleypb.GroupCreateRequest{
+			Conversation: &parleypb.CreateConversationRequest{
+				ConversationId: string(conv), Kind: string(parley.KindGroup), Members: cl.members,
+				Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo, ClientId: string(newClientID()),
+			},
+			Name: name, Description: opts.Description, Icon: opts.Icon,
+			OnlyAdminsSend: opts.OnlyAdminsSend, OnlyAdminsEditInfo: opts.OnlyAdminsEditInfo, CommunityId: string(community),
+		}}}, false)
+		if err != nil {
+			return errorf("create group", err)
+		}
+		if err := g.MergePendingCommit(); err != nil {
+			return fmt.Errorf("merge commit: %w", err)
+		}
+		var last parley.Seq
+		for _, s := range r.GetAppended().GetSeqs() {
+			last = max(last, parley.Seq(s))
+		}
+		return c.saveGroup(ctx, conv, g, Applied{Chat: &Chat{Kind: parley.KindGroup, Title: strings.TrimSpace(name)}, Seq: last})
+	}()
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	c.emit(Event{Kind: EventConversation, Conversation: conv})
+	for _, u := range invite {
+		if err := c.invite(ctx, conv, u); err != nil {
+			return GroupAddResult{}, err
+		}
+	}
+	g, err := c.Group(ctx, string(conv))
+	return GroupAddResult{Group: g, Added: added, Invited: invite}, err
+}
+
+func (c *Client) invite(ctx context.Context, id parley.ConversationID, u parley.UserID) error {
+	_, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupInvite{GroupInvite: &parleypb.GroupInviteRequest{
+		ConversationId: string(id), UserId: int64(u)}}}, true)
+	return errorf("invite", err)
+}
+
+// commitGroup makes and submits one commit to a group (adds and removes),
+// retrying when another member's commit won the epoch: it then processes the
+// winner's commit (Sync) and commits again on the new epoch, so concurrent
+// admins converge. removeUsers are resolved to their leaves at each attempt.
+func (c *Client) commitGroup(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
+	for attempt := 0; ; attempt++ {
+		err := c.commitOnce(ctx, id, cl, removeUsers)
+		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 5 {
+			if err := c.Sync(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		return err
+	}
+}
+
+func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
+	c.cryptoMu.Lock()
+	defer c.cryptoMu.Unlock()
+	g, err := c.loadGroup(ctx, id)
+	if err == nil && g == nil {
+		err = parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in group %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	var leaves []uint32
+	var devices []int64
+	for _, m := range g.Members() {
+		if slices.Contains(removeUsers, m.User) {
+			leaves = append(leaves, m.Leaf)
+			devices = append(devices, int64(m.Device))
+		}
+	}
+	if len(cl.adds) == 0 && len(leaves) == 0 {
+		return nil
+	}
+	pc, err := g.Commit(cl.adds, leaves)
+	if err != nil {
+		c.forgetGroup(id)
+		return fmt.Errorf("commit: %w", err)
+	}
+	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
+		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
+		Add: cl.members, Remove: devices, ClientId: string(newClientID())}}}, false)
+	if err != nil {
+		c.forgetGroup(id)
+		return errorf("commit", err)
+	}
+	if err := g.MergePendingCommit(); err != nil {
+		c.forgetGroup(id)
+		return fmt.Errorf("merge commit: %w", err)
+	}
+	if err := c.saveGroup(ctx, id, g, Applied{}); err != nil {
+		return err
+	}
+	c.advanceOwn(ctx, id, r.GetAppended().GetSeqs())
+	c.emit(Event{Kind: EventConversation, Conversation: id})
+	return nil
+}
+
+// AddGroupMembers adds users to a group in one MLS commit (admins only: the
+// server refuses others with CodeForbidden "not_admin"). Users whose privacy
+// requires it, or who have no device able to join, are invited instead.
+func (c *Client) AddGroupMembers(ctx context.Context, ref string, members []string) (GroupAddResult, error) {
+	if err := c.Sync(ctx); err != nil {
+		return GroupAddResult{}, err
+	}
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	users, err := c.resolveUsers(ctx, members)
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	users = slices.DeleteFunc(users, g.IsMember)
+	direct, invite, err := c.checkAdd(ctx, users)
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	if !g.IsAdmin(c.Account().User) && len(users) > 0 {
+		return GroupAddResult{}, parley.Errorf(parley.CodeForbidden, "not_admin", "only group admins may add members")
+	}
+	var cl claimed
+	if len(direct) > 0 {
+		if cl, err = c.claim(ctx, direct); err != nil {
+			return GroupAddResult{}, err
+		}
+	}
+	var added []parley.UserID
+	for _, u := range direct {
+		if slices.Contains(cl.users, u) {
+			added = append(added, u)
+		} else {
+			invite = append(invite, u)
+		}
+	}
+	if err := c.commitGroup(ctx, g.ID, cl, nil); err != nil {
+		return GroupAddResult{}, err
+	}
+	for _, u := range invite {
+		if err := c.invite(ctx, g.ID, u); err != nil {
+			return GroupAddResult{}, err
+		}
+	}
+	g, err = c.Group(ctx, string(g.ID))
+	return GroupAddResult{Group: g, Added: added, Invited: invite}, err
+}
+
+// RemoveGroupMember removes a user (every device) from a group by one MLS
+// commit (admins only, CodeForbidden "not_admin"). The removed devices
+// cannot decrypt anything sent after the commit.
+func (c *Client) RemoveGroupMember(ctx context.Context, ref, member string) error {
+	if err := c.Sync(ctx); err != nil {
+		return err
+	}
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return err
+	}
+	ct, err := c.Resolve(ctx, member)
+	if err != nil {
+		return err
+	}
+	if ct.User == c.Account().User {
+		return parley.Errorf(parley.CodeInvalid, "remove_self", "use leave to leave a group")
+	}
+	if !g.IsMember(ct.User) {
+		return parley.Errorf(parley.CodeNotFound, "not_member", "%s is not a member of %s", contactTitle(ct), g.Name)
+	}
+	return c.commitGroup(ctx, g.ID, claimed{}, []parley.UserID{ct.User})
+}
+
+// SetGroupAdmin promotes (admin) or demotes a member (admins only).
+func (c *Client) SetGroupAdmin(ctx context.Context, ref, member string, admin bool) error {
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return err
+	}
+	ct, err := c.Resolve(ctx, member)
+	if err != nil {
+		return err
+	}
+	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupRole{GroupRole: &parleypb.GroupRoleRequest{
+		ConversationId: string(g.ID), UserId: int64(ct.User), Admin: admin}}}, true)
+	return errorf("set role", err)
+}
+
+// UpdateGroup changes a group's info or settings.
+func (c *Client) UpdateGroup(ctx context.Context, ref string, u GroupUpdate) (Group, error) {
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return Group{}, err
+	}
+	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupUpdate{GroupUpdate: &parleypb.GroupUpdateRequest{
+		ConversationId: string(g.ID), Name: u.Name, Description: u.Description, Icon: u.Icon,
+		OnlyAdminsSend: u.OnlyAdminsSend, OnlyAdminsEditInfo: u.OnlyAdminsEditInfo}}}, true)
+	if err != nil {
+		return Group{}, errorf("update group", err)
+	}
+	if u.Name != nil {
+		_ = c.store.Apply(ctx, Applied{Conversation: g.ID, Chat: &Chat{Kind: parley.KindGroup, Title: strings.TrimSpace(*u.Name)}})
+	}
+	return c.Group(ctx, string(g.ID))
+}
+
+// LeaveGroup leaves a group: the server removes every device of this user at
+// once (promoting an admin if this user was the last), and the remaining
+// members commit the MLS removal. This device forgets the group's keys.
+func (c *Client) LeaveGroup(ctx context.Context, ref string) error {
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if _, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLeave{GroupLeave: &parleypb.GroupLeaveRequest{
+		ConversationId: string(g.ID)}}}, true); err != nil {
+		return errorf("leave group", err)
+	}
+	c.cryptoMu.Lock()
+	c.forgetGroup(g.ID)
+	err = c.store.DeleteGroup(ctx, g.ID)
+	c.cryptoMu.Unlock()
+	if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+		return storeErr(err)
+	}
+	c.emit(Event{Kind: EventConversation, Conversation: g.ID})
+	return nil
+}
+
+// GroupInvitations lists this user's pending group invitations.
+func (c *Client) GroupInvitations(ctx context.Context) ([]GroupInvitation, error) {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupInvitations{GroupInvitations: &parleypb.GroupInvitationsRequest{}}}, true)
+	if err != nil {
+		return nil, errorf("group invitations", err)
+	}
+	var out []GroupInvitation
+	for _, inv := range f.GetGroupInvitations().GetInvitations() {
+		out = append(out, GroupInvitation{Group: parley.ConversationID(inv.GetConversationId()), Name: inv.GetName(),
+			InvitedBy: parley.UserID(inv.GetInvitedBy()), At: time.UnixMilli(inv.GetCreatedMs())})
+	}
+	return out, nil
+}
+
+func (c *Client) invitation(ctx context.Context, ref string) (GroupInvitation, error) {
+	invs, err := c.GroupInvitations(ctx)
+	if err != nil {
+		return GroupInvitation{}, err
+	}
+	var found []GroupInvitation
+	for _, inv := range invs {
+		if string(inv.Group) == ref || strings.EqualFold(inv.Name, strings.TrimSpace(ref)) {
+			found = append(found, inv)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return GroupInvitation{}, parley.Errorf(parley.CodeNotFound, "no_invitation", "no invitation to %q", ref)
+	case 1:
+		return found[0], nil
+	}
+	return GroupInvitation{}, parley.Errorf(parley.CodeInvalid, "ambiguous_group", "several invitations match %q: use the group id", ref)
+}
+
+// AcceptGroupInvitation joins a group this user was invited to, by an MLS
+// external commit from the group's GroupInfo (no admin needs to be online).
+func (c *Client) AcceptGroupInvitation(ctx context.Context, ref string) (Group, error) {
+	inv, err := c.invitation(ctx, ref)
+	if err != nil {
+		return Group{}, err
+	}
+	// Members are not resolvable by id yet (no shared conversation): the
+	// validator gets their keys through the invitation (groupUserKeys).
+	c.cryptoMu.Lock()
+	err = c.joinExternal(ctx, inv.Group, parley.KindGroup)
+	c.cryptoMu.Unlock()
+	if err != nil {
+		return Group{}, err
+	}
+	g, err := c.Group(ctx, string(inv.Group))
+	if err != nil {
+		return Group{}, err
+	}
+	_ = c.store.Apply(ctx, Applied{Conversation: g.ID, Chat: &Chat{Kind: parley.KindGroup, Title: g.Name}})
+	return g, nil
+}
+
+// DeclineGroupInvitation deletes an invitation.
+func (c *Client) DeclineGroupInvitation(ctx context.Context, ref string) error {
+	inv, err := c.invitation(ctx, ref)
+	if err != nil {
+		return err
+	}
+	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupDecline{GroupDecline: &parleypb.GroupDeclineRequest{
+		ConversationId: string(inv.Group)}}}, true)
+	return errorf("decline invitation", err)
+}
+
+// SetGroupAddPrivacy sets who may add this user to groups directly:
+// "everyone", "contacts" or "nobody"; others must invite.
+func (c *Client) SetGroupAddPrivacy(ctx context.Context, who string) error {
+	_, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupPrivacy{GroupPrivacy: &parleypb.GroupPrivacyRequest{AddMe: who}}}, true)
+	return errorf("set group privacy", err)
+}
+
+// welcomeChat describes the chat of a conversation this device joined by a
+// Welcome: a group's chat is titled with its name; anything else is a
+// direct chat.
+func (c *Client) welcomeChat(ctx context.Context, conv parley.ConversationID, g group) Chat {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(conv)}}}, true)
+	if err == nil {
+		return Chat{Kind: parley.KindGroup, Title: f.GetGroup().GetName()}
+	}
+	return c.chatFor(ctx, g, parley.KindDirect)
+}
+
+// InviteToGroup invites a user to a group (admins only): they may then join
+// by accepting (AcceptGroupInvitation), whatever their privacy.
+func (c *Client) InviteToGroup(ctx context.Context, ref, member string) error {
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return err
+	}
+	ct, err := c.Resolve(ctx, member)
+	if err != nil {
+		return err
+	}
+	return c.invite(ctx, g.ID, ct.User)
+}
+
+// groupUserKeys fetches a user's device keys through a group shared now or
+// in the past (members who left stay verifiable in the group's history).
+func (c *Client) groupUserKeys(ctx context.Context, u parley.UserID) ([]DeviceKey, error) {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupUserKeys{GroupUserKeys: &parleypb.GroupUserKeysRequest{UserId: int64(u)}}}, true)
+	if err != nil {
+		return nil, err
+	}
+	return deviceKeysFrom(u, f.GetDevices().GetDevices()), nil
+}

@@ -1,0 +1,157 @@
+package client
+
+import (
+	"context"
+	"strings"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// A community is a group of kind "community": its announcement group, which
+// every member is in and only admins post to, with up to 100 sub-groups
+// under it. Its members are the announcement group's; its admins, the
+// announcement group's admins. Members see the sub-groups and join them
+// (an MLS external commit the server allows to community members);
+// removing someone from the community (RemoveGroupMember on it) removes
+// them from every sub-group at the server, in the same transaction, and
+// the sub-groups' members then commit the MLS removal.
+
+// CommunityGroup is a community's sub-group as a member sees it.
+type CommunityGroup struct {
+	ID          parley.ConversationID
+	Name        string
+	Description string
+	Members     int
+	Member      bool // this user is a member
+}
+
+// CreateCommunity creates a community named name with members (added, or
+// invited when their privacy requires it); this user is its admin.
+func (c *Client) CreateCommunity(ctx context.Context, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
+	opts.community, opts.Community, opts.OnlyAdminsSend = true, "", true
+	return c.CreateGroup(ctx, name, members, opts)
+}
+
+// community resolves a community reference (id or unambiguous name).
+func (c *Client) community(ctx context.Context, ref string) (Group, error) {
+	g, err := c.Group(ctx, ref)
+	if err != nil {
+		return g, err
+	}
+	if !g.IsCommunity() {
+		return g, parley.Errorf(parley.CodeInvalid, "not_community", "%s is a group, not a community", g.Name)
+	}
+	return g, nil
+}
+
+// CreateCommunityGroup creates a new sub-group of a community (its admins).
+func (c *Client) CreateCommunityGroup(ctx context.Context, community, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
+	comm, err := c.community(ctx, community)
+	if err != nil {
+		return GroupAddResult{}, err
+	}
+	opts.Community, opts.community = comm.ID, false
+	return c.CreateGroup(ctx, name, members, opts)
+}
+
+// AddCommunityGroup puts an existing group under a community (admins of
+// both); RemoveCommunityGroup takes it out again (community admins).
+func (c *Client) AddCommunityGroup(ctx context.Context, community, group string) error {
+	return c.communityGroup(ctx, community, group, false)
+}
+
+// RemoveCommunityGroup takes a sub-group out of its community; it stays a
+// plain group with its members.
+func (c *Client) RemoveCommunityGroup(ctx context.Context, community, group string) error {
+	return c.communityGroup(ctx, community, group, true)
+}
+
+func (c *Client) communityGroup(ctx context.Context, community, group string, remove bool) error {
+	comm, err := c.community(ctx, community)
+	if err != nil {
+		return err
+	}
+	gid, err := c.subGroupID(ctx, comm, group)
+	if err != nil {
+		return err
+	}
+	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CommunityGroup{CommunityGroup: &parleypb.CommunityGroupRequest{
+		CommunityId: string(comm.ID), GroupId: string(gid), Remove: remove}}}, true)
+	return errorf("community group", err)
+}
+
+// subGroupID resolves a group reference: an id, a sub-group's name, or the
+// name of one of this user's groups.
+func (c *Client) subGroupID(ctx context.Context, comm Group, ref string) (parley.ConversationID, error) {
+	if id := parley.ConversationID(ref); id.Valid() {
+		return id, nil
+	}
+	if subs, err := c.CommunityGroups(ctx, string(comm.ID)); err == nil {
+		for _, s := range subs {
+			if strings.EqualFold(s.Name, strings.TrimSpace(ref)) {
+				return s.ID, nil
+			}
+		}
+	}
+	g, err := c.Group(ctx, ref)
+	return g.ID, err
+}
+
+// CommunityGroups lists a community's sub-groups (members only).
+func (c *Client) CommunityGroups(ctx context.Context, community string) ([]CommunityGroup, error) {
+	id := parley.ConversationID(community)
+	if !id.Valid() {
+		comm, err := c.community(ctx, community)
+		if err != nil {
+			return nil, err
+		}
+		id = comm.ID
+	}
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CommunityGroups{CommunityGroups: &parleypb.CommunityGroupsRequest{
+		CommunityId: string(id)}}}, true)
+	if err != nil {
+		return nil, errorf("community groups", err)
+	}
+	var out []CommunityGroup
+	for _, g := range f.GetCommunityGroupList().GetGroups() {
+		out = append(out, CommunityGroup{ID: parley.ConversationID(g.GetGroupId()), Name: g.GetName(), Description: g.GetDescription(),
+			Members: int(g.GetMembers()), Member: g.GetMember()})
+	}
+	return out, nil
+}
+
+// JoinCommunityGroup joins a sub-group of a community this user is in, by an
+// MLS external commit (no admin needs to be online).
+func (c *Client) JoinCommunityGroup(ctx context.Context, community, group string) (Group, error) {
+	comm, err := c.community(ctx, community)
+	if err != nil {
+		return Group{}, err
+	}
+	gid, err := c.subGroupID(ctx, comm, group)
+	if err != nil {
+		return Group{}, err
+	}
+	c.cryptoMu.Lock()
+	err = c.joinExternal(ctx, gid, parley.KindGroup)
+	c.cryptoMu.Unlock()
+	if err != nil {
+		return Group{}, err
+	}
+	g, err := c.Group(ctx, string(gid))
+	if err != nil {
+		return Group{}, err
+	}
+	_ = c.store.Apply(ctx, Applied{Conversation: g.ID, Chat: &Chat{Kind: parley.KindGroup, Title: g.Name}})
+	return g, nil
+}
+
+// Announce posts text to a community's announcement group (admins only:
+// others get CodeForbidden "admins_only_send").
+func (c *Client) Announce(ctx context.Context, community, text string) (MessageRecord, error) {
+	comm, err := c.community(ctx, community)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	return c.SendText(ctx, string(comm.ID), text, 0)
+}

@@ -1,0 +1,712 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// Message kinds beyond text and media, all end-to-end encrypted like every
+// message. Replies, mentions and polls are messages (stored, listed by
+// History); reactions, edits, deletions and votes are control messages that
+// change an earlier message (its extras, see Extras) and are not listed.
+// Every device applies them in log order, so all members converge.
+//
+// The body extension (body.Ext, JSON "ext") carries:
+//
+//	reply_to  the seq of the quoted message (any kind)
+//	mentions  user ids mentioned with @username; everyone for @everyone
+//	target    the seq of the message a reaction, edit, deletion or vote is about
+//	emoji     a reaction ("" removes this user's reaction)
+//	poll      a poll's question, options and whether several may be chosen
+//	choices   a vote's option indexes (none retracts the vote)
+const (
+	KindReaction = "reaction"
+	KindEdit     = "edit"
+	KindDelete   = "delete"
+	KindPoll     = "poll"
+	KindVote     = "vote"
+	// KindDeleted replaces the kind of a message deleted for everyone.
+	KindDeleted = "deleted"
+)
+
+// Windows within which a sender may change a message (receivers enforce
+// them with the sender's own clock, the same clock that dated the message).
+var (
+	EditWindow   = 15 * time.Minute
+	DeleteWindow = 48 * time.Hour
+)
+
+// Limits of the message kinds.
+const (
+	MaxPollOptions = 12
+	maxEmojiBytes  = 64
+	maxOptionBytes = 200
+)
+
+// kindExt is the body extension of the message kinds.
+type kindExt struct {
+	ReplyTo  parley.Seq      `json:"reply_to,omitempty"`
+	Mentions []parley.UserID `json:"mentions,omitempty"`
+	Everyone bool            `json:"everyone,omitempty"`
+	Target   parley.Seq      `json:"target,omitempty"`
+	Emoji    string          `json:"emoji,omitempty"`
+	Poll     *PollSpec       `json:"poll,omitempty"`
+	Choices  []int           `json:"choices,omitempty"`
+}
+
+// PollSpec is a poll's question and options.
+type PollSpec struct {
+	Question string   `json:"question"`
+	Options  []string `json:"options"`
+	Multi    bool     `json:"multi,omitempty"` // several options may be chosen
+}
+
+// Extras are what the message kinds add to a message as this device knows it.
+type Extras struct {
+	ReplyTo  parley.Seq
+	Mentions []parley.UserID
+	Everyone bool // @everyone by an admin
+	Edited   bool
+	EditedAt time.Time // the sender's clock
+	Deleted  bool
+	// DeletedByAdmin is set when a group admin other than the sender deleted it.
+	DeletedByAdmin bool
+	// Reactions maps each reacting user to their one reaction.
+	Reactions map[parley.UserID]string
+	Poll      *PollResult
+}
+
+// PollResult is a poll with its live tallies. Voters are visible to members.
+type PollResult struct {
+	PollSpec
+	Votes   map[parley.UserID][]int
+	Tallies []int // per option
+}
+
+// kindStore is the local store's support for the message kinds (the SQLite
+// store implements it in kinds_sqlite.go). Every method is idempotent, so a
+// control message processed again after a crash changes nothing more.
+type kindStore interface {
+	// putExtras records a message's reply, mentions and poll.
+	putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext kindExt) error
+	// react sets (emoji "" deletes) user's reaction to conv:target as of seq.
+	react(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error
+	// edit replaces the text of conv:target, as of seq.
+	edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error
+	// deleteMessage deletes conv:target for everyone.
+	deleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error
+	// vote sets user's choices in the poll conv:target, as of seq.
+	vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error
+	// extras returns the extras of the messages of conv, by seq.
+	extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error)
+	// setTimer records a chat's disappearing-messages timer (0: off).
+	setTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error
+	// timers lists the chats with a timer on.
+	timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error)
+	// expire deletes conv's messages sent before before (and their extras).
+	expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error)
+}
+
+func (c *Client) kinds() (kindStore, error) {
+	ks, ok := c.store.(kindStore)
+	if !ok {
+		return nil, parley.Errorf(parley.CodeInvalid, "kinds_unsupported", "this device's store does not support replies, reactions, edits and polls")
+	}
+	return ks, nil
+}
+
+var (
+	mentionRe = regexp.MustCompile(`(?:^|\s)@([A-Za-z0-9_.]{1,32})`)
+	hashtagRe = regexp.MustCompile(`(?:^|\s)#([\p{L}\p{N}_]{1,64})`)
+)
+
+// Hashtags returns the #hashtags of a text, in order, without duplicates.
+func Hashtags(text string) []string {
+	var out []string
+	for _, m := range hashtagRe.FindAllStringSubmatch(text, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// mentions resolves the @username mentions of text to members of the chat;
+// @everyone is for group admins (CodeForbidden "admins_only_everyone").
+func (c *Client) mentions(ctx context.Context, conv parley.ConversationID, text string) (kindExt, error) {
+	var ext kindExt
+	var members []parley.UserID
+	for _, m := range mentionRe.FindAllStringSubmatch(text, -1) {
+		name := m[1]
+		if strings.EqualFold(name, "everyone") {
+			g, err := c.Group(ctx, string(conv))
+			if err != nil || !g.IsAdmin(c.Account().User) {
+				return ext, parley.Errorf(parley.CodeForbidden, "admins_only_everyone", "only group admins can mention @everyone")
+			}
+			ext.Everyone = true
+			continue
+		}
+		if members == nil {
+			ms, err := c.Members(ctx, string(conv))
+			if err != nil {
+				return ext, err
+			}
+			for _, d := range ms {
+				members = append(members, d.User)
+			}
+		}
+		ct, err := c.Resolve(ctx, "@"+name)
+		if err != nil || !slices.Contains(members, ct.User) || slices.Contains(ext.Mentions, ct.User) {
+			continue // not a member: plain text
+		}
+		ext.Mentions = append(ext.Mentions, ct.User)
+	}
+	return ext, nil
+}
+
+// SendText sends a text message to a chat, optionally as a reply to the
+// message replyTo (its seq, 0 for none), with its @mentions resolved to the
+// chat's members (@everyone: group admins only).
+func (c *Client) SendText(ctx context.Context, chat string, text string, replyTo parley.Seq) (MessageRecord, error) {
+	if strings.TrimSpace(text) == "" {
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+	}
+	if err := c.Sync(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	conv, err := c.sendTarget(ctx, chat)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	ext, err := c.mentions(ctx, conv, text)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	if replyTo > 0 {
+		if _, err := c.store.Message(ctx, conv, replyTo); err != nil {
+			return MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device to reply to", FormatMessageID(conv, replyTo))
+		}
+		ext.ReplyTo = replyTo
+	}
+	return c.sendExt(ctx, conv, MessageRecord{Kind: KindText, Text: text}, ext)
+}
+
+// Reply sends text as a reply to the message messageID ("CHAT:SEQ").
+func (c *Client) Reply(ctx context.Context, messageID, text string) (MessageRecord, error) {
+	conv, seq, err := ParseMessageID(messageID)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	return c.SendText(ctx, string(conv), text, seq)
+}
+
+// CreatePoll sends a poll: a question with 2 to MaxPollOptions options.
+func (c *Client) CreatePoll(ctx context.Context, chat string, p PollSpec) (MessageRecord, error) {
+	p.Question = strings.TrimSpace(p.Question)
+	if p.Question == "" || len(p.Options) < 2 || len(p.Options) > MaxPollOptions {
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "poll", "a poll has a question and 2 to %d options", MaxPollOptions)
+	}
+	for i, o := range p.Options {
+		p.Options[i] = strings.TrimSpace(o)
+		if p.Options[i] == "" || len(o) > maxOptionBytes || slices.Contains(p.Options[:i], p.Options[i]) {
+			return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "poll_option", "poll options are distinct, not empty, and at most %d bytes", maxOptionBytes)
+		}
+	}
+	if err := c.Sync(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	conv, err := c.sendTarget(ctx, chat)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	return c.sendExt(ctx, conv, MessageRecord{Kind: KindPoll, Text: p.Question}, kindExt{Poll: &p})
+}
+
+// sendExt sends a stored message (text or poll) with a body extension: like
+// sendContent, it is stored as pending first and resent under its client id.
+func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
+	ks, err := c.kinds()
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	m.ClientID = newClientID()
+	for attempt := 0; ; attempt++ {
+		acct := c.Account()
+		now := c.clock.Now()
+		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
+			Kind: m.Kind, Text: m.Text, SentAt: now, StoredAt: now, Status: StatusPending}
+		b := recordBody(rec)
+		b.Ext = &ext
+		c.cryptoMu.Lock()
+		g, payload, err := c.encryptBody(ctx, conv, b)
+		if err == nil {
+			rec.Payload, rec.Epoch = payload, g.Epoch()
+			if err = ks.putExtras(ctx, conv, acct.Device, rec.ClientID, ext); err != nil {
+				c.forgetGroup(conv)
+				err = storeErr(err)
+			} else {
+				// The group's new state and the pending message, atomically.
+				err = c.saveGroup(ctx, conv, g, Applied{Message: &rec})
+			}
+		}
+		c.cryptoMu.Unlock()
+		if err != nil {
+			return MessageRecord{}, err
+		}
+		sent, err := c.deliver(ctx, rec)
+		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+			if err := c.Sync(ctx); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		return sent, err
+	}
+}
+
+// encryptBody encrypts a body with the chat's group; the caller saves the
+// group's advanced state (saveGroup) and holds cryptoMu.
+func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b body) (group, []byte, error) {
+	g, err := c.loadGroup(ctx, conv)
+	if err == nil && g == nil {
+		err = parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", conv)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	payload, err := g.Encrypt(encodeBody(b), nil)
+	if err != nil {
+		c.forgetGroup(conv)
+		return nil, nil, fmt.Errorf("encrypt: %w", err)
+	}
+	return g, payload, nil
+}
+
+// sendControl sends a control message (reaction, edit, delete, vote) about
+// conv:ext.Target and applies it here once the server has it (the server
+// does not echo a device's own envelopes).
+func (c *Client) sendControl(ctx context.Context, conv parley.ConversationID, kind, text string, ext kindExt) (parley.Seq, error) {
+	cid := newClientID()
+	for attempt := 0; ; attempt++ {
+		acct := c.Account()
+		b := body{Kind: kind, Text: text, SentAt: c.clock.Now().UnixMilli(), ClientID: string(cid), Ext: &ext}
+		c.cryptoMu.Lock()
+		g, payload, err := c.encryptBody(ctx, conv, b)
+		var epoch parley.Epoch
+		if err == nil {
+			epoch = g.Epoch()
+			err = c.saveGroup(ctx, conv, g, Applied{})
+		}
+		c.cryptoMu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
+			ConversationId: string(conv), ClientId: string(cid), Kind: uint32(parley.EnvelopeApplication),
+			Epoch: uint64(epoch), Payload: payload}}}, true)
+		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+			if err := c.Sync(ctx); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err != nil {
+			return 0, errorf("send "+kind, err)
+		}
+		seq := parley.Seq(f.GetSent().GetSeq())
+		c.cryptoMu.Lock()
+		_, err = c.applyControl(ctx, conv, seq, acct.User, b)
+		if err == nil {
+			c.advanceOwn(ctx, conv, []int64{int64(seq)})
+		}
+		c.cryptoMu.Unlock()
+		return seq, err
+	}
+}
+
+// target returns the message messageID names, after catching up.
+func (c *Client) target(ctx context.Context, messageID string) (MessageRecord, error) {
+	if err := c.Sync(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	m, err := c.Message(ctx, messageID)
+	if err != nil {
+		return m, err
+	}
+	if m.Kind == KindDeleted {
+		return m, parley.Errorf(parley.CodeNotFound, "message_deleted", "message %s was deleted", messageID)
+	}
+	return m, nil
+}
+
+// React sets this user's reaction to a message ("" removes it). One
+// reaction per person per message: a new one replaces the old.
+func (c *Client) React(ctx context.Context, messageID, emoji string) error {
+	emoji = strings.TrimSpace(emoji)
+	if len(emoji) > maxEmojiBytes || !utf8.ValidString(emoji) {
+		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
+	}
+	m, err := c.target(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	_, err = c.sendControl(ctx, m.Conversation, KindReaction, "", kindExt{Target: m.Seq, Emoji: emoji})
+	return err
+}
+
+// Edit replaces the text of one of this user's text messages, within
+// EditWindow of sending it (CodeForbidden "not_sender", CodeExpired
+// "edit_window").
+func (c *Client) Edit(ctx context.Context, messageID, text string) error {
+	if strings.TrimSpace(text) == "" {
+		return parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+	}
+	m, err := c.target(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	if m.Sender != c.Account().User {
+		return parley.Errorf(parley.CodeForbidden, "not_sender", "you can edit only your own messages")
+	}
+	if m.Kind != KindText {
+		return parley.Errorf(parley.CodeInvalid, "not_text", "only text messages can be edited")
+	}
+	if c.clock.Now().Sub(m.SentAt) > EditWindow {
+		return parley.Errorf(parley.CodeExpired, "edit_window", "messages can be edited for %v after sending", EditWindow)
+	}
+	_, err = c.sendControl(ctx, m.Conversation, KindEdit, text, kindExt{Target: m.Seq})
+	return err
+}
+
+// Delete deletes a message for everyone: one's own within DeleteWindow, or
+// anyone's in a group one administers (shown as "deleted by admin").
+// CodeForbidden "not_sender", CodeExpired "delete_window".
+func (c *Client) Delete(ctx context.Context, messageID string) error {
+	m, err := c.target(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	if m.Sender != c.Account().User {
+		g, err := c.Group(ctx, string(m.Conversation))
+		if err != nil || !g.IsAdmin(c.Account().User) {
+			return parley.Errorf(parley.CodeForbidden, "not_sender", "you can delete only your own messages (or any, as a group admin)")
+		}
+	} else if c.clock.Now().Sub(m.SentAt) > DeleteWindow {
+		return parley.Errorf(parley.CodeExpired, "delete_window", "messages can be deleted for everyone for %v after sending", DeleteWindow)
+	}
+	_, err = c.sendControl(ctx, m.Conversation, KindDelete, "", kindExt{Target: m.Seq})
+	return err
+}
+
+// Vote sets this user's choices in a poll (option indexes from 0; none
+// retracts the vote). Votes are changeable; a single-choice poll takes one.
+func (c *Client) Vote(ctx context.Context, messageID string, choices []int) error {
+	m, err := c.target(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	if m.Kind != KindPoll {
+		return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", messageID)
+	}
+	ex, err := c.Extras(ctx, m.Conversation, m.Seq)
+	if err != nil {
+		return err
+	}
+	if ex.Poll == nil {
+		return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", messageID)
+	}
+	if err := validChoices(&ex.Poll.PollSpec, choices); err != nil {
+		return err
+	}
+	_, err = c.sendControl(ctx, m.Conversation, KindVote, "", kindExt{Target: m.Seq, Choices: choices})
+	return err
+}
+
+func validChoices(p *PollSpec, choices []int) error {
+	if !p.Multi && len(choices) > 1 {
+		return parley.Errorf(parley.CodeInvalid, "poll_single_choice", "this poll takes one choice")
+	}
+	for i, ch := range choices {
+		if ch < 0 || ch >= len(p.Options) || slices.Contains(choices[:i], ch) {
+			return parley.Errorf(parley.CodeInvalid, "poll_choice", "choices are distinct option numbers from 0 to %d", len(p.Options)-1)
+		}
+	}
+	return nil
+}
+
+// Extras returns what the message kinds add to the message conv:seq.
+func (c *Client) Extras(ctx context.Context, conv parley.ConversationID, seq parley.Seq) (Extras, error) {
+	m, err := c.ExtrasOf(ctx, conv, []parley.Seq{seq})
+	return m[seq], err
+}
+
+// ExtrasOf returns the extras of messages of a chat, by seq (messages
+// without extras are left out).
+func (c *Client) ExtrasOf(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error) {
+	ks, err := c.kinds()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.expireChat(ctx, conv); err != nil {
+		return nil, err
+	}
+	m, err := ks.extras(ctx, conv, seqs)
+	return m, storeErr(err)
+}
+
+// isControl reports whether kind is a control message kind.
+func isControl(kind string) bool {
+	switch kind {
+	case KindReaction, KindEdit, KindDelete, KindVote:
+		return true
+	}
+	return false
+}
+
+// applyKind is called for every decrypted incoming application message
+// before it is stored. It records the extras of a message (reply, mentions,
+// poll) and returns done=false; for a control message it applies the
+// effect and returns done=true: the caller then only advances the cursor.
+// The caller holds cryptoMu.
+func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, device parley.DeviceID, b body) (bool, error) {
+	if err := c.expireChat(ctx, conv); err != nil {
+		return false, err
+	}
+	if isControl(b.Kind) {
+		return c.applyControl(ctx, conv, seq, sender, b)
+	}
+	if b.Ext == nil {
+		return false, nil
+	}
+	ks, err := c.kinds()
+	if err != nil {
+		return false, nil // kept as a plain message
+	}
+	ext := *b.Ext
+	ext.Target, ext.Emoji, ext.Choices = 0, "", nil
+	if b.Kind != KindPoll {
+		ext.Poll = nil
+	}
+	if ext.Everyone && !c.isAdmin(ctx, conv, sender) {
+		ext.Everyone = false
+	}
+	return false, storeErr(ks.putExtras(ctx, conv, device, parley.ClientMessageID(b.ClientID), ext))
+}
+
+// isAdmin reports whether user is an admin of the group conv (false for
+// other chats or when the server cannot say).
+func (c *Client) isAdmin(ctx context.Context, conv parley.ConversationID, user parley.UserID) bool {
+	g, err := c.Group(ctx, string(conv))
+	return err == nil && g.IsAdmin(user)
+}
+
+// applyControl applies a control message from sender, after checking it
+// against the rules every device enforces (a control message breaking them
+// is dropped: done, with no effect). The caller holds cryptoMu.
+func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, b body) (bool, error) {
+	ks, err := c.kinds()
+	if err != nil || b.Ext == nil || b.Ext.Target <= 0 {
+		return true, nil
+	}
+	t, err := c.store.Message(ctx, conv, b.Ext.Target)
+	if err != nil || t.Kind == KindDeleted {
+		return true, nil // unknown here (before we joined) or deleted
+	}
+	sentAt := time.UnixMilli(b.SentAt)
+	switch b.Kind {
+	case KindReaction:
+		if len(b.Ext.Emoji) > maxEmojiBytes {
+			return true, nil
+		}
+		err = ks.react(ctx, conv, t.Seq, sender, b.Ext.Emoji, seq)
+	case KindEdit:
+		if t.Sender != sender || t.Kind != KindText || sentAt.Sub(t.SentAt) > EditWindow || strings.TrimSpace(b.Text) == "" {
+			return true, nil
+		}
+		err = ks.edit(ctx, conv, t.Seq, b.Text, sentAt, seq)
+	case KindDelete:
+		admin := false
+		if t.Sender != sender {
+			if admin = c.isAdmin(ctx, conv, sender); !admin {
+				return true, nil
+			}
+		} else if sentAt.Sub(t.SentAt) > DeleteWindow {
+			return true, nil
+		}
+		err = ks.deleteMessage(ctx, conv, t.Seq, sender, admin)
+	case KindVote:
+		ex, xerr := ks.extras(ctx, conv, []parley.Seq{t.Seq})
+		if xerr != nil {
+			return true, storeErr(xerr)
+		}
+		p := ex[t.Seq].Poll
+		if p == nil || validChoices(&p.PollSpec, b.Ext.Choices) != nil {
+			return true, nil
+		}
+		err = ks.vote(ctx, conv, t.Seq, sender, b.Ext.Choices, seq)
+	}
+	if err != nil {
+		return true, storeErr(err)
+	}
+	c.emit(Event{Kind: EventMessage, Conversation: conv, Message: &MessageRecord{Conversation: conv, Seq: seq,
+		ClientID: parley.ClientMessageID(b.ClientID), Sender: sender, Outgoing: sender == c.Account().User, Kind: b.Kind,
+		Text: controlText(b, t), SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
+	return true, nil
+}
+
+// controlText describes a control message for event listeners.
+func controlText(b body, t MessageRecord) string {
+	id := t.ID()
+	switch b.Kind {
+	case KindReaction:
+		if b.Ext.Emoji == "" {
+			return "removed a reaction to " + id
+		}
+		return b.Ext.Emoji + " to " + id
+	case KindEdit:
+		return "edited " + id + ": " + b.Text
+	case KindDelete:
+		return "deleted " + id
+	case KindVote:
+		return fmt.Sprintf("voted %v in %s", b.Ext.Choices, id)
+	}
+	return ""
+}
+
+// SetDisappearing sets a chat's disappearing-messages timer: 0 (off), 24h,
+// 7 days or 90 days. Every member's devices then delete messages older than
+// the timer, and the server deletes them from its log. In a group whose
+// info only admins edit, only admins may (CodeForbidden
+// "admins_only_edit_info").
+func (c *Client) SetDisappearing(ctx context.Context, chat string, ttl time.Duration) error {
+	id, err := c.chatID(ctx, chat)
+	if err != nil {
+		return err
+	}
+	ch := Chat{ID: id}
+	secs := uint32(ttl / time.Second)
+	if _, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_ChatTimer{ChatTimer: &parleypb.ChatTimerRequest{
+		ConversationId: string(ch.ID), Seconds: &secs}}}, true); err != nil {
+		return errorf("set disappearing messages", err)
+	}
+	ks, err := c.kinds()
+	if err != nil {
+		return err
+	}
+	if err := ks.setTimer(ctx, ch.ID, ttl); err != nil {
+		return storeErr(err)
+	}
+	return c.expireChat(ctx, ch.ID)
+}
+
+// Disappearing returns a chat's disappearing-messages timer as the server
+// has it (0: off).
+func (c *Client) Disappearing(ctx context.Context, chat string) (time.Duration, error) {
+	id, err := c.chatID(ctx, chat)
+	if err != nil {
+		return 0, err
+	}
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_ChatTimer{ChatTimer: &parleypb.ChatTimerRequest{
+		ConversationId: string(id)}}}, true)
+	if err != nil {
+		return 0, errorf("disappearing messages", err)
+	}
+	return time.Duration(f.GetChatTimer().GetSeconds()) * time.Second, nil
+}
+
+// ExpireMessages deletes, in every chat with a timer, the messages older
+// than the timer. Incoming messages and Extras do it for their chat.
+func (c *Client) ExpireMessages(ctx context.Context) error {
+	ks, err := c.kinds()
+	if err != nil {
+		return nil
+	}
+	ts, err := ks.timers(ctx)
+	if err != nil {
+		return storeErr(err)
+	}
+	now := c.clock.Now()
+	for conv, ttl := range ts {
+		if _, err := ks.expire(ctx, conv, now.Add(-ttl)); err != nil {
+			return storeErr(err)
+		}
+	}
+	return nil
+}
+
+// expireChat deletes conv's messages older than its timer, if any.
+func (c *Client) expireChat(ctx context.Context, conv parley.ConversationID) error {
+	ks, err := c.kinds()
+	if err != nil {
+		return nil
+	}
+	ts, err := ks.timers(ctx)
+	if err != nil {
+		return storeErr(err)
+	}
+	if ttl, ok := ts[conv]; ok {
+		_, err = ks.expire(ctx, conv, c.clock.Now().Add(-ttl))
+	}
+	return storeErr(err)
+}
+
+// noteSystem reads a system envelope for what the message kinds need: a
+// chat's disappearing-messages timer. The caller holds cryptoMu.
+func (c *Client) noteSystem(ctx context.Context, conv parley.ConversationID, payload []byte) error {
+	var p struct {
+		DisappearSeconds *int64 `json:"disappear_s"`
+	}
+	if json.Unmarshal(payload, &p) != nil || p.DisappearSeconds == nil {
+		return nil
+	}
+	ks, err := c.kinds()
+	if err != nil {
+		return nil
+	}
+	if err := ks.setTimer(ctx, conv, time.Duration(*p.DisappearSeconds)*time.Second); err != nil {
+		return storeErr(err)
+	}
+	c.emit(Event{Kind: EventConversation, Conversation: conv})
+	return c.expireChat(ctx, conv)
+}
+
+// chatID resolves a chat reference (a chat id, +PHONE, @USERNAME, or a
+// group's name) after catching up with the server.
+func (c *Client) chatID(ctx context.Context, ref string) (parley.ConversationID, error) {
+	if err := c.Sync(ctx); err != nil {
+		return "", err
+	}
+	ch, err := c.Chat(ctx, ref)
+	if err == nil {
+		return ch.ID, nil
+	}
+	if g, gerr := c.Group(ctx, ref); gerr == nil {
+		return g.ID, nil
+	}
+	return "", err
+}
+
+// sendTarget resolves where to send: a chat id this device has, a group by
+// its unambiguous name, or a person (whose direct chat is found or made).
+func (c *Client) sendTarget(ctx context.Context, ref string) (parley.ConversationID, error) {
+	if id := parley.ConversationID(ref); id.Valid() {
+		if _, err := c.store.Chat(ctx, id); err == nil {
+			return id, nil
+		}
+	}
+	if t := strings.TrimSpace(ref); t != "" && !strings.HasPrefix(t, "+") && !strings.HasPrefix(t, "@") {
+		if g, err := c.Group(ctx, t); err == nil && g.IsMember(c.Account().User) {
+			return g.ID, nil
+		}
+	}
+	return c.resolveChat(ctx, ref, true)
+}
