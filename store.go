@@ -174,6 +174,11 @@ type LogStore interface {
 	// Pending lists the device's conversations whose log has envelopes past
 	// the device's cursor.
 	Pending(ctx context.Context, device DeviceID) ([]Cursor, error)
+	// Cursors lists every conversation the device is a member of, with its
+	// acknowledged position (which starts where the device joined) and the
+	// conversation's last Seq, ordered by conversation. A delivery stream
+	// loads them once at login, so live envelopes need no store reads.
+	Cursors(ctx context.Context, device DeviceID) ([]Cursor, error)
 	// Ack moves the device's cursor forward to seq (never backwards; a lower
 	// seq is a no-op; capped at the conversation's last Seq). CodeNotFound
 	// if the device is not a member.

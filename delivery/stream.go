@@ -32,9 +32,9 @@ const readBatch = 256
 // delivery window unacknowledged.
 //
 // Live envelopes are pushed from the publisher's goroutine without touching
-// the store. A stream reads the log only at catch-up, for a conversation it
-// has not seen yet in this session (one cursor lookup), when a live event
-// arrives with a gap, and when the window was full.
+// the store. A stream reads the log only at catch-up, for a conversation the
+// device joined after login (one cursor lookup), when a live event arrives
+// with a gap, and when the window was full.
 //
 // All methods are safe for concurrent use.
 type Stream struct {
@@ -77,15 +77,24 @@ func (s *Service) Attach(ctx context.Context, dev parley.Device, sink Sink) (*St
 		return nil, fmt.Errorf("subscribe %v: %w", dev.ID, err)
 	}
 	st.unsubscribe = cancel
-	pending, err := s.store.Pending(ctx, dev.ID)
+	// Load every conversation's position once, so that live envelopes of
+	// any of them are pushed without reading the store.
+	cursors, err := s.store.Cursors(ctx, dev.ID)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("pending %v: %w", dev.ID, err)
+		return nil, fmt.Errorf("cursors %v: %w", dev.ID, err)
 	}
 	st.mu.Lock()
-	for _, p := range pending {
+	for _, p := range cursors {
 		c := st.cursorLocked(p.Conversation)
-		c.dirty = true
+		if !c.loaded {
+			c.loaded = true
+			c.sent = max(c.sent, p.Acked)
+			c.acked = max(c.acked, p.Acked)
+		}
+		if p.LastSeq > c.sent {
+			c.dirty = true
+		}
 		c.want = max(c.want, p.LastSeq)
 	}
 	st.kickLocked()

@@ -242,6 +242,26 @@ func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.C
 	return cs, nil
 }
 
+// Cursors lists every conversation of the device with its cursor and the
+// conversation's last Seq.
+func (s *Store) Cursors(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
+	rows, err := s.pool.Query(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
+		FROM members m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.device_id = $1 ORDER BY m.conversation_id`, device)
+	if err != nil {
+		return nil, wrap("cursors", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (parley.Cursor, error) {
+		c := parley.Cursor{Device: device}
+		err := r.Scan(&c.Conversation, &c.Acked, &c.LastSeq)
+		return c, err
+	})
+	if err != nil {
+		return nil, wrap("cursors", err)
+	}
+	return cs, nil
+}
+
 // Ack moves the device's cursor forward to seq, capped at the conversation's
 // last Seq; a lower seq is a no-op. CodeNotFound if the device is not a
 // member.

@@ -428,6 +428,30 @@ func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.C
 	return cs, nil
 }
 
+// Cursors lists every conversation of the device with its cursor and the
+// conversation's last Seq.
+func (s *Store) Cursors(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
+		FROM members m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.device_id = ? ORDER BY m.conversation_id`, device)
+	if err != nil {
+		return nil, wrap("cursors", err)
+	}
+	defer rows.Close()
+	var cs []parley.Cursor
+	for rows.Next() {
+		c := parley.Cursor{Device: device}
+		if err := rows.Scan(&c.Conversation, &c.Acked, &c.LastSeq); err != nil {
+			return nil, wrap("cursors", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("cursors", err)
+	}
+	return cs, nil
+}
+
 // Ack moves the device's cursor forward to seq, capped at the conversation's
 // last Seq; a lower seq is a no-op. CodeNotFound if the device is not a
 // member.

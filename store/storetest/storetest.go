@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"MixedWritesConcurrent", testMixedWritesConcurrent},
 		{"ReadLog", testReadLog},
 		{"PendingAndAck", testPendingAndAck},
+		{"Cursors", testCursors},
 		{"MarkRead", testMarkRead},
 		{"Prune", testPrune},
 		{"PruneOlderThan", testPruneOlderThan},
@@ -1226,4 +1227,46 @@ func testReopen(t *testing.T, open func(t *testing.T) parley.Store) {
 	n, err := s.CountKeyPackages(ctx, d.ID)
 	must(t, err)
 	equal(t, "key packages after reopen", n, 1)
+}
+
+func testCursors(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	u, v := MustUser(t, s).ID, MustUser(t, s).ID
+	a, b := MustDevice(t, s, u), MustDevice(t, s, v)
+	c1, c2 := MustGroup(t, s, u, a, b), MustGroup(t, s, u, a, b)
+	if c2 < c1 {
+		c1, c2 = c2, c1
+	}
+	MustAppend(t, s, env(c1, a, "1"), env(c1, a, "2"), env(c2, a, "3"))
+	must(t, s.Ack(ctx, c1, b.ID, 1))
+	cs, err := s.Cursors(ctx, b.ID)
+	must(t, err)
+	equal(t, "cursors", cs, []parley.Cursor{
+		{Conversation: c1, Device: b.ID, Acked: 1, LastSeq: 2},
+		{Conversation: c2, Device: b.ID, Acked: 0, LastSeq: 1},
+	})
+	// Nothing pending is still listed.
+	must(t, s.Ack(ctx, c1, b.ID, 2))
+	must(t, s.Ack(ctx, c2, b.ID, 1))
+	cs, err = s.Cursors(ctx, b.ID)
+	must(t, err)
+	equal(t, "cursors after acking", cs, []parley.Cursor{
+		{Conversation: c1, Device: b.ID, Acked: 2, LastSeq: 2},
+		{Conversation: c2, Device: b.ID, Acked: 1, LastSeq: 1},
+	})
+	// A device that joins later starts where it joined.
+	late := MustDevice(t, s, v)
+	commit := env(c1, a, "commit")
+	commit.Kind = parley.EnvelopeCommit
+	_, err = s.ApplyCommit(ctx, parley.Commit{Conversation: c1, Epoch: 1, Add: []parley.Member{{User: v, Device: late.ID}}, Envelopes: []parley.Envelope{commit}})
+	must(t, err)
+	cs, err = s.Cursors(ctx, late.ID)
+	must(t, err)
+	equal(t, "cursors of a joined device", cs, []parley.Cursor{{Conversation: c1, Device: late.ID, Acked: 3, LastSeq: 3}})
+	stranger := MustDevice(t, s, MustUser(t, s).ID)
+	cs, err = s.Cursors(ctx, stranger.ID)
+	must(t, err)
+	if len(cs) != 0 {
+		t.Fatalf("cursors of a device in no conversation: %+v", cs)
+	}
 }
