@@ -91,6 +91,8 @@ func (e *appBenchEnv) roundTrip(tb testing.TB, sign bool) {
 // Group.Encrypt (frame, Ed25519 signature, secret-tree ratchet step,
 // AES-128-GCM content and sender-data encryption, encoding) and the
 // receiver's Group.Process (decoding, decryption, signature verification).
+// Its floor is BenchmarkSignatureFloor plus the "nosig" framing benchmark
+// (see the Performance section of the package documentation).
 func BenchmarkApplicationMessage(b *testing.B) {
 	b.Run("size=1KiB", func(b *testing.B) {
 		cs := MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
@@ -179,4 +181,36 @@ func TestApplicationMessageRoundTrip(t *testing.T) {
 			e.roundTrip(t, true)
 		}
 	}
+}
+
+// BenchmarkSignatureFloor is the floor of BenchmarkApplicationMessage set by
+// RFC 9420's signature on every PrivateMessage content: one Ed25519 Sign
+// (expanded key) and one Verify, with the standard library alone, of a
+// message the size of the SignContent{FramedContentTBS} that a 1 KiB
+// application message of the suite-1 benchmark group signs.
+func BenchmarkSignatureFloor(b *testing.B) {
+	b.Run("size=1KiB", func(b *testing.B) {
+		cs := MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
+		alice, _ := newBenchGroupPair(b, cs)
+		fc := &FramedContent{GroupID: alice.ctx.GroupID, Epoch: alice.ctx.Epoch,
+			Sender:      Sender{SenderType: SenderTypeMember, LeafIndex: uint32(alice.priv.self)},
+			ContentType: ContentTypeApplication, ApplicationData: bytes.Repeat([]byte{0x5a}, 1024)}
+		w := getWriter()
+		encodeFramedSignContent(w, WireFormatPrivateMessage, fc, alice.ctxEnc)
+		msg := bytes.Clone(w.Bytes())
+		putWriter(w)
+		pub, priv, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(msg)), "tbs-bytes")
+		b.SetBytes(1024)
+		b.ReportAllocs()
+		for b.Loop() {
+			sig := ed25519.Sign(priv, msg)
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("verify")
+			}
+		}
+	})
 }

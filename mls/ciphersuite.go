@@ -1,6 +1,7 @@
 package mls
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
@@ -416,34 +417,92 @@ func (cs CipherSuite) VerifyWithLabel(pub []byte, label string, content, sig []b
 }
 
 func (cs CipherSuite) sign(priv, msg []byte) ([]byte, error) {
+	k, err := cs.parseSigningKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	return k.sign(msg)
+}
+
+// signingKey is a parsed signature private key of one suite: the expanded
+// Ed25519 or Ed448 key (the seed expansion is a hash and a scalar
+// multiplication, as costly as a third of a signature) or the ECDSA key with
+// its public point, so that repeated signatures do not re-derive it.
+type signingKey struct {
+	cs  CipherSuite
+	si  *suiteInfo
+	src []byte // the encoding the key was parsed from
+	ed  ed25519.PrivateKey
+	ec  *ecdsa.PrivateKey
+	raw []byte // Ed448: the expanded private key
+}
+
+// parseSigningKey parses an encoded signature private key (see
+// SignWithLabel for the encodings).
+func (cs CipherSuite) parseSigningKey(priv []byte) (*signingKey, error) {
 	s, err := cs.info()
 	if err != nil {
 		return nil, err
 	}
+	k := &signingKey{cs: cs, si: s, src: bytes.Clone(priv)}
 	switch s.sig {
 	case sigEd25519:
-		var key ed25519.PrivateKey
 		switch len(priv) {
 		case ed25519.SeedSize:
-			key = ed25519.NewKeyFromSeed(priv)
+			k.ed = ed25519.NewKeyFromSeed(priv)
 		case ed25519.PrivateKeySize:
-			key = ed25519.PrivateKey(priv)
+			// Not copied: crypto/ed25519 caches the parsed key by the
+			// address of its bytes, so a caller signing repeatedly with
+			// the same expanded key keeps hitting that cache.
+			k.ed = ed25519.PrivateKey(priv)
 		default:
 			return nil, fmt.Errorf("%w: Ed25519 private key length %d", ErrInvalidKey, len(priv))
 		}
-		return ed25519.Sign(key, msg), nil
 	case sigECDSA:
-		key, err := ecdsa.ParseRawPrivateKey(s.curve, padScalar(s.curve, priv))
-		if err != nil {
+		if k.ec, err = ecdsa.ParseRawPrivateKey(s.curve, padScalar(s.curve, priv)); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 		}
-		h := s.newHash()
-		h.Write(msg)
-		return ecdsa.SignASN1(rand.Reader, key, h.Sum(nil))
 	case sigEd448:
-		return signEd448(priv, msg)
+		if k.raw, err = expandEd448(priv); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, ErrUnsupportedCipherSuite
+	}
+	return k, nil
+}
+
+// sign signs msg (an encoded SignContent) with k.
+func (k *signingKey) sign(msg []byte) ([]byte, error) {
+	switch k.si.sig {
+	case sigEd25519:
+		return ed25519.Sign(k.ed, msg), nil
+	case sigECDSA:
+		h := k.si.newHash()
+		h.Write(msg)
+		return ecdsa.SignASN1(rand.Reader, k.ec, h.Sum(nil))
+	case sigEd448:
+		return signEd448(k.raw, msg)
 	}
 	return nil, ErrUnsupportedCipherSuite
+}
+
+// key returns s's private key parsed for cs, parsing it on first use and
+// caching it in s (so a Signer held by a Group expands its Ed25519 seed
+// once, not per message). The cache is checked against Private, so a
+// Signer whose Private is replaced is re-parsed. Like Group, the cache is
+// not safe for concurrent use: package functions call key only on Signers
+// they own (a Group's copy).
+func (s *Signer) key(cs CipherSuite) (*signingKey, error) {
+	if k := s.parsed; k != nil && k.cs == cs && bytes.Equal(k.src, s.Private) {
+		return k, nil
+	}
+	k, err := cs.parseSigningKey(s.Private)
+	if err != nil {
+		return nil, err
+	}
+	s.parsed = k
+	return k, nil
 }
 
 func (cs CipherSuite) verify(pub, msg, sig []byte) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/parleyhq/parley/mls/codec"
 )
@@ -35,6 +36,36 @@ func framedContentTBS(w *codec.Writer, wf WireFormat, content *FramedContent, gr
 	}
 }
 
+// writerPool recycles the scratch buffers of message protection (signature
+// inputs, plaintexts, AADs), so that sending and receiving a message do not
+// allocate them anew. Buffers that held secrets are cleared before they are
+// returned to the pool.
+var writerPool = sync.Pool{New: func() any { return new(codec.Writer) }}
+
+func getWriter() *codec.Writer {
+	w := writerPool.Get().(*codec.Writer)
+	w.Reset()
+	return w
+}
+
+// putWriter returns w to the pool unless its buffer grew large (a big
+// commit), which the pool should not pin.
+func putWriter(w *codec.Writer) {
+	if cap(w.Bytes()) <= 64<<10 {
+		writerPool.Put(w)
+	}
+}
+
+// encodeFramedSignContent encodes SignContent{"MLS 1.0 FramedContentTBS",
+// FramedContentTBS} (RFC 9420 §5.1.2, §6.1) into w in one pass: the TBS is
+// written as the content vector directly, not encoded then copied.
+func encodeFramedSignContent(w *codec.Writer, wf WireFormat, content *FramedContent, groupContext []byte) {
+	w.Varint(len(mlsLabelPrefix) + len(labelFramedContentTBS))
+	w.RawString(mlsLabelPrefix)
+	w.RawString(labelFramedContentTBS)
+	w.Vector(func(w *codec.Writer) { framedContentTBS(w, wf, content, groupContext) })
+}
+
 // SignFramedContent signs content for sending in wire format wf and returns
 // the AuthenticatedContent with its signature set (RFC 9420 §6.1).
 // groupContext is the encoded GroupContext of the current epoch (required
@@ -42,12 +73,22 @@ func framedContentTBS(w *codec.Writer, wf WireFormat, content *FramedContent, gr
 // Auth.ConfirmationTag afterwards, once the new epoch's confirmation key is
 // known.
 func SignFramedContent(cs CipherSuite, wf WireFormat, content *FramedContent, groupContext, signaturePriv []byte) (*AuthenticatedContent, error) {
-	w := codec.NewWriter(512)
-	framedContentTBS(w, wf, content, groupContext)
+	k, err := cs.parseSigningKey(signaturePriv)
+	if err != nil {
+		return nil, fmt.Errorf("mls: sign content: %w", err)
+	}
+	return signFramedContent(wf, content, groupContext, k)
+}
+
+// signFramedContent is SignFramedContent with a parsed signing key.
+func signFramedContent(wf WireFormat, content *FramedContent, groupContext []byte, k *signingKey) (*AuthenticatedContent, error) {
+	w := getWriter()
+	defer putWriter(w)
+	encodeFramedSignContent(w, wf, content, groupContext)
 	if err := w.Err(); err != nil {
 		return nil, fmt.Errorf("mls: sign content: %w", err)
 	}
-	sig, err := cs.SignWithLabel(signaturePriv, labelFramedContentTBS, w.Bytes())
+	sig, err := k.sign(w.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("mls: sign content: %w", err)
 	}
@@ -58,12 +99,13 @@ func SignFramedContent(cs CipherSuite, wf WireFormat, content *FramedContent, gr
 // signature public key, with the encoded GroupContext of the epoch. It
 // returns nil only for a valid signature.
 func (ac *AuthenticatedContent) VerifySignature(cs CipherSuite, signaturePub, groupContext []byte) error {
-	w := codec.NewWriter(512)
-	framedContentTBS(w, ac.WireFormat, &ac.Content, groupContext)
+	w := getWriter()
+	defer putWriter(w)
+	encodeFramedSignContent(w, ac.WireFormat, &ac.Content, groupContext)
 	if err := w.Err(); err != nil {
 		return fmt.Errorf("mls: verify content: %w", err)
 	}
-	if err := cs.VerifyWithLabel(signaturePub, labelFramedContentTBS, w.Bytes(), ac.Auth.Signature); err != nil {
+	if err := cs.verify(signaturePub, w.Bytes(), ac.Auth.Signature); err != nil {
 		return fmt.Errorf("mls: content signature: %w", err)
 	}
 	return nil
@@ -173,23 +215,26 @@ func EncryptPrivateMessage(cs CipherSuite, st *SecretTree, senderDataSecret []by
 	defer clear(kn.Key)
 
 	// PrivateMessageContent.
-	pw := codec.NewWriter(len(c.ApplicationData) + len(ac.Auth.Signature) + padding + 128)
+	pw := getWriter()
+	defer putWriter(pw)
+	defer func() { clear(pw.Bytes()) }()
 	c.encodeBody(pw)
 	ac.Auth.EncodeFor(pw, c.ContentType)
-	pw.Raw(make([]byte, padding))
+	pw.Zeros(padding)
 	// SenderDataAAD is a prefix of PrivateContentAAD.
-	aw := codec.NewWriter(len(c.GroupID) + len(c.AuthenticatedData) + 24)
+	aw := getWriter()
+	defer putWriter(aw)
 	encodeSenderDataAAD(aw, c.GroupID, c.Epoch, c.ContentType)
-	sdAAD := aw.Bytes()
+	sdAADLen := aw.Len()
 	aw.Opaque(c.AuthenticatedData)
 	if err := errors.Join(pw.Err(), aw.Err()); err != nil {
 		return nil, fmt.Errorf("mls: private message: %w", err)
 	}
 	ciphertext, err := cs.AEADSeal(nil, kn.Key, applyReuseGuard(kn.Nonce, guard), aw.Bytes(), pw.Bytes())
-	clear(pw.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("mls: private message: %w", err)
 	}
+	sdAAD := aw.Bytes()[:sdAADLen:sdAADLen]
 
 	sd := SenderData{LeafIndex: c.Sender.LeafIndex, Generation: kn.Generation, ReuseGuard: guard}
 	sdKey, sdNonce := st.senderDataKeyNonce(senderDataSecret, ciphertext)
@@ -197,7 +242,7 @@ func EncryptPrivateMessage(cs CipherSuite, st *SecretTree, senderDataSecret []by
 	binary.BigEndian.PutUint32(sdBuf[0:4], sd.LeafIndex)
 	binary.BigEndian.PutUint32(sdBuf[4:8], sd.Generation)
 	copy(sdBuf[8:], sd.ReuseGuard[:])
-	encSD, err := cs.AEADSeal(nil, sdKey, sdNonce, sdAAD[:len(sdAAD):len(sdAAD)], sdBuf[:])
+	encSD, err := cs.AEADSeal(nil, sdKey, sdNonce, sdAAD, sdBuf[:])
 	if err != nil {
 		return nil, fmt.Errorf("mls: private message sender data: %w", err)
 	}
@@ -221,7 +266,8 @@ func DecryptSenderData(cs CipherSuite, senderDataSecret []byte, m *PrivateMessag
 }
 
 func openSenderData(cs CipherSuite, sdKey, sdNonce []byte, m *PrivateMessage) (*SenderData, error) {
-	saw := codec.NewWriter(len(m.GroupID) + 16)
+	saw := getWriter()
+	defer putWriter(saw)
 	encodeSenderDataAAD(saw, m.GroupID, m.Epoch, m.ContentType)
 	pt, err := cs.AEADOpen(nil, sdKey, sdNonce, saw.Bytes(), m.EncryptedSenderData)
 	if err != nil {
@@ -246,6 +292,13 @@ func openSenderData(cs CipherSuite, sdKey, sdNonce []byte, m *PrivateMessage) (*
 // verify the returned content's signature with the sender's key
 // (AuthenticatedContent.VerifySignature).
 func DecryptPrivateMessage(cs CipherSuite, st *SecretTree, senderDataSecret []byte, m *PrivateMessage) (*AuthenticatedContent, error) {
+	return decryptPrivateMessage(cs, st, senderDataSecret, m, nil)
+}
+
+// decryptPrivateMessage is DecryptPrivateMessage with a check of the
+// decrypted sender data (e.g. that the sender is a member) made before the
+// secret tree is touched; its error is returned as is.
+func decryptPrivateMessage(cs CipherSuite, st *SecretTree, senderDataSecret []byte, m *PrivateMessage, checkSender func(*SenderData) error) (*AuthenticatedContent, error) {
 	if st.cs != cs {
 		return nil, fmt.Errorf("mls: private message: secret tree suite %d, want %d", st.cs, cs)
 	}
@@ -254,12 +307,18 @@ func DecryptPrivateMessage(cs CipherSuite, st *SecretTree, senderDataSecret []by
 	if err != nil {
 		return nil, err
 	}
+	if checkSender != nil {
+		if err := checkSender(sd); err != nil {
+			return nil, err
+		}
+	}
 	typ := ContentTypeRatchet(m.ContentType)
 	kn, err := st.Get(sd.LeafIndex, typ, sd.Generation)
 	if err != nil {
 		return nil, fmt.Errorf("mls: private message: %w", err)
 	}
-	aw := codec.NewWriter(len(m.GroupID) + len(m.AuthenticatedData) + 16)
+	aw := getWriter()
+	defer putWriter(aw)
 	encodePrivateContentAAD(aw, m.GroupID, m.Epoch, m.ContentType, m.AuthenticatedData)
 	if err := aw.Err(); err != nil {
 		st.putBack(sd.LeafIndex, typ, kn)

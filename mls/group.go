@@ -87,7 +87,9 @@ type PendingCommit struct {
 	// Welcome is the MLSMessage(Welcome) for the members added, or nil.
 	Welcome []byte
 	// GroupInfo is the signed MLSMessage(GroupInfo) of the new epoch
-	// (with external_pub, and the ratchet tree unless OmitRatchetTree).
+	// (with external_pub, and the ratchet tree unless OmitRatchetTree),
+	// set for every commit, so that the delivery service can offer each
+	// epoch to external joiners (RFC 9420 §12.4.3.2).
 	GroupInfo []byte
 
 	next *Group
@@ -355,10 +357,16 @@ func encodeMLSMessage(pub *PublicMessage, priv *PrivateMessage) ([]byte, error) 
 	m := MLSMessage{Version: ProtocolVersionMLS10}
 	if pub != nil {
 		m.WireFormat, m.PublicMessage = WireFormatPublicMessage, pub
-	} else {
-		m.WireFormat, m.PrivateMessage = WireFormatPrivateMessage, priv
+		return m.Marshal()
 	}
-	return m.Marshal()
+	m.WireFormat, m.PrivateMessage = WireFormatPrivateMessage, priv
+	// Sized up front: an application message is encoded without regrowth.
+	w := codec.NewWriter(len(priv.GroupID) + len(priv.AuthenticatedData) + len(priv.EncryptedSenderData) + len(priv.Ciphertext) + 32)
+	m.Encode(w)
+	if err := w.Err(); err != nil {
+		return nil, fmt.Errorf("mls: encode private message: %w", err)
+	}
+	return w.Bytes(), nil
 }
 
 // padding returns the number of zero bytes to append to a PrivateMessage
@@ -376,7 +384,11 @@ func (g *Group) padding(n int) int {
 // confirm, if non-nil, is called with the signed content before framing to
 // fill in the confirmation tag of a commit.
 func (g *Group) protect(fc *FramedContent, wf WireFormat, confirm func(ac *AuthenticatedContent) error) ([]byte, *AuthenticatedContent, error) {
-	ac, err := SignFramedContent(g.cs, wf, fc, g.ctxEnc, g.signer.Private)
+	k, err := g.signer.key(g.cs)
+	if err != nil {
+		return nil, nil, err
+	}
+	ac, err := signFramedContent(wf, fc, g.ctxEnc, k)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -443,9 +455,24 @@ func (g *Group) GroupInfo(withRatchetTree bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := MLSMessage{Version: ProtocolVersionMLS10, WireFormat: WireFormatGroupInfo, GroupInfo: gi}
-	return m.Marshal()
+	return marshalGroupInfoMessage(gi)
 }
+
+// marshalGroupInfoMessage encodes gi as an MLSMessage(GroupInfo), in a
+// buffer sized up front (gi may hold a ~1 MB ratchet tree).
+func marshalGroupInfoMessage(gi *GroupInfo) ([]byte, error) {
+	m := MLSMessage{Version: ProtocolVersionMLS10, WireFormat: WireFormatGroupInfo, GroupInfo: gi}
+	w := codec.NewWriter(gi.sizeHint())
+	m.Encode(w)
+	if err := w.Err(); err != nil {
+		return nil, fmt.Errorf("mls: encode group info: %w", err)
+	}
+	return w.Bytes(), nil
+}
+
+// groupInfoFromMessage returns the GroupInfo encoding inside an encoded
+// MLSMessage(GroupInfo): what follows its version and wire_format.
+func groupInfoFromMessage(msg []byte) []byte { return msg[4:] }
 
 func (g *Group) makeGroupInfo(withRatchetTree bool) (*GroupInfo, error) {
 	_, extPub, err := g.secrets.ExternalKeyPair()
@@ -463,7 +490,11 @@ func (g *Group) makeGroupInfo(withRatchetTree bool) (*GroupInfo, error) {
 		ConfirmationTag: bytes.Clone(g.confTag),
 		Signer:          uint32(g.priv.self),
 	}
-	if err := gi.Sign(g.signer.Private); err != nil {
+	k, err := g.signer.key(g.cs)
+	if err != nil {
+		return nil, err
+	}
+	if err := gi.signWith(k); err != nil {
 		return nil, err
 	}
 	return gi, nil

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"slices"
+
+	"github.com/parleyhq/parley/mls/codec"
 )
 
 // ErrReInit is returned for operations on a group whose last commit
@@ -253,16 +255,18 @@ func (g *Group) Commit(p CommitParams) (*PendingCommit, error) {
 	}
 	next.secrets = secrets
 	pending := &PendingCommit{Commit: msg, next: next}
+	// Every commit carries the signed GroupInfo of the new epoch (for
+	// external joins, RFC 9420 §12.4.3.2); the Welcome, if any, encrypts
+	// the same GroupInfo.
+	gi, err := next.makeGroupInfo(!g.cfg.OmitRatchetTree)
+	if err != nil {
+		return nil, fmt.Errorf("mls: commit: group info: %w", err)
+	}
+	if pending.GroupInfo, err = marshalGroupInfoMessage(gi); err != nil {
+		return nil, fmt.Errorf("mls: commit: %w", err)
+	}
 	if len(a.added) > 0 {
-		gi, err := next.makeGroupInfo(!g.cfg.OmitRatchetTree)
-		if err != nil {
-			return nil, err
-		}
-		giMsg := MLSMessage{Version: ProtocolVersionMLS10, WireFormat: WireFormatGroupInfo, GroupInfo: gi}
-		if pending.GroupInfo, err = giMsg.Marshal(); err != nil {
-			return nil, err
-		}
-		if pending.Welcome, err = next.makeWelcome(gi, a, pc, secrets); err != nil {
+		if pending.Welcome, err = next.makeWelcome(groupInfoFromMessage(pending.GroupInfo), a, pc, secrets); err != nil {
 			return nil, err
 		}
 	}
@@ -274,13 +278,19 @@ func (g *Group) Commit(p CommitParams) (*PendingCommit, error) {
 }
 
 // makeWelcome builds the Welcome for the members added by a commit
-// (§12.4.3.1). g is the new epoch's state with its full key schedule.
-func (g *Group) makeWelcome(gi *GroupInfo, a *appliedProposals, pc *pathCreation, secrets *EpochSecrets) ([]byte, error) {
-	encGI, err := g.cs.EncryptGroupInfo(secrets.WelcomeSecret, gi)
+// (§12.4.3.1). g is the new epoch's state with its full key schedule;
+// encodedGI is the encoded, signed GroupInfo.
+func (g *Group) makeWelcome(encodedGI []byte, a *appliedProposals, pc *pathCreation, secrets *EpochSecrets) ([]byte, error) {
+	encGI, err := g.cs.encryptGroupInfo(secrets.WelcomeSecret, encodedGI)
 	if err != nil {
 		return nil, err
 	}
 	w := &Welcome{CipherSuite: g.cs, EncryptedGroupInfo: encGI, Secrets: make([]EncryptedGroupSecrets, len(a.added))}
+	// The HPKE info of every joiner is the encrypted GroupInfo: hash it once.
+	seal, err := g.cs.welcomeSealer(encGI)
+	if err != nil {
+		return nil, err
+	}
 	err = parallelFor(len(a.added), func(i int) error {
 		l := a.added[i]
 		gs := &GroupSecrets{JoinerSecret: secrets.JoinerSecret, PSKs: a.psks}
@@ -290,7 +300,10 @@ func (g *Group) makeWelcome(gi *GroupInfo, a *appliedProposals, pc *pathCreation
 				gs.PathSecret = &PathSecret{PathSecret: ps}
 			}
 		}
-		egs, err := EncryptGroupSecrets(a.addedKPs[i], encGI, gs)
+		if a.addedKPs[i].CipherSuite != g.cs {
+			return fmt.Errorf("%w: key package of suite %d", ErrUnsupportedCipherSuite, a.addedKPs[i].CipherSuite)
+		}
+		egs, err := encryptGroupSecrets(a.addedKPs[i], seal, gs)
 		w.Secrets[i] = egs
 		return err
 	})
@@ -298,7 +311,16 @@ func (g *Group) makeWelcome(gi *GroupInfo, a *appliedProposals, pc *pathCreation
 		return nil, err
 	}
 	m := MLSMessage{Version: ProtocolVersionMLS10, WireFormat: WireFormatWelcome, Welcome: w}
-	return m.Marshal()
+	size := len(encGI) + 64
+	for _, s := range w.Secrets {
+		size += len(s.NewMember) + len(s.EncryptedGroupSecrets.KEMOutput) + len(s.EncryptedGroupSecrets.Ciphertext) + 12
+	}
+	out := codec.NewWriter(size)
+	m.Encode(out)
+	if err := out.Err(); err != nil {
+		return nil, fmt.Errorf("mls: encode welcome: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 // propose creates a proposal message, caches it for the next commit and

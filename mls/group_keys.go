@@ -60,6 +60,9 @@ var (
 type Signer struct {
 	Private []byte
 	Public  []byte
+
+	// parsed caches Private parsed for signing (see Signer.key).
+	parsed *signingKey
 }
 
 // GenerateSigner returns a fresh signature key pair for cs.

@@ -166,21 +166,27 @@ func (g *Group) processPrivate(pm *PrivateMessage) (*Processed, error) {
 		}
 		st, sds, tree, ctxEnc = p.st, p.senderDataSecret, p.tree, p.ctxEnc
 	}
-	sd, err := DecryptSenderData(g.cs, sds, pm)
+	// The sender data is decrypted once; the sender is checked before the
+	// secret tree is touched.
+	var ln *LeafNode
+	var senderErr error
+	ac, err := decryptPrivateMessage(g.cs, st, sds, pm, func(sd *SenderData) error {
+		l := LeafIndex(sd.LeafIndex)
+		if current && l == g.priv.self {
+			senderErr = ErrOwnMessage
+			return senderErr
+		}
+		if ln = tree.leaf(l); ln == nil {
+			senderErr = fmt.Errorf("%w: leaf %d", ErrUnknownSender, l)
+			return senderErr
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
-	}
-	l := LeafIndex(sd.LeafIndex)
-	if current && l == g.priv.self {
-		return nil, ErrOwnMessage
-	}
-	ln := tree.leaf(l)
-	if ln == nil {
-		return nil, fmt.Errorf("%w: leaf %d", ErrUnknownSender, l)
-	}
-	ac, err := DecryptPrivateMessage(g.cs, st, sds, pm)
-	if err != nil {
-		if errors.Is(err, ErrGenerationConsumed) || errors.Is(err, ErrGenerationTooFar) {
+		switch {
+		case senderErr != nil:
+			return nil, senderErr
+		case errors.Is(err, ErrGenerationConsumed) || errors.Is(err, ErrGenerationTooFar):
 			return nil, fmt.Errorf("%w: %w", ErrOutOfWindow, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidMessage, err)

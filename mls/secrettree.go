@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"math/bits"
+	"slices"
+
+	"github.com/parleyhq/parley/mls/codec"
 )
 
 // Errors of the secret tree. Callers branch on them to tell replays and
@@ -385,4 +389,120 @@ func (st *SecretTree) senderDataKeyNonce(senderDataSecret, ciphertext []byte) (k
 	key = expandKeyed(st.sdMAC, nh, appendKDFLabel(buf[:0], st.si.aeadKey, "key", sample), st.si.aeadKey)
 	nonce = expandKeyed(st.sdMAC, nh, appendKDFLabel(buf[:0], st.si.aeadNonce, "nonce", sample), st.si.aeadNonce)
 	return key, nonce
+}
+
+// marshal writes the tree's complete state for Group.MarshalState: size,
+// configuration, the node secrets not yet consumed and, per initialised
+// leaf, both ratchets (next generation, current secret unless exhausted,
+// and the retained out-of-order keys in eviction order). Deleted secrets
+// are not written, so a restored tree cannot recover them either. The cached
+// sender-data HMAC is not written; it is rebuilt on first use.
+func (st *SecretTree) marshal(w *codec.Writer) {
+	w.U32(st.nLeaves)
+	w.U32(uint32(int32(st.window)))
+	w.U32(st.maxAhead)
+	keys := slices.Sorted(maps.Keys(st.nodes))
+	w.Vector(func(w *codec.Writer) {
+		for _, k := range keys {
+			w.U32(k)
+			w.Opaque(st.nodes[k])
+		}
+	})
+	leaves := slices.Sorted(maps.Keys(st.leaves))
+	w.Vector(func(w *codec.Writer) {
+		for _, l := range leaves {
+			w.U32(l)
+			for _, r := range st.leaves[l].r {
+				w.U32(r.next)
+				w.Optional(r.secret != nil)
+				if r.secret != nil {
+					w.Opaque(r.secret)
+				}
+				w.Vector(func(w *codec.Writer) {
+					for _, gen := range r.order {
+						kn, ok := r.skipped[gen]
+						if !ok {
+							continue
+						}
+						w.U32(gen)
+						w.Opaque(kn.Key)
+						w.Opaque(kn.Nonce)
+					}
+				})
+			}
+		}
+	})
+}
+
+// unmarshal replaces st with a tree of suite cs read from r (as written by
+// marshal). Malformed input, including secrets, keys or nonces of the wrong
+// size for the suite, fails r; st must then not be used.
+func (st *SecretTree) unmarshal(r *codec.Reader, cs CipherSuite) {
+	n := r.U32()
+	window := int(int32(r.U32()))
+	maxAhead := r.U32()
+	if r.Err() != nil {
+		return
+	}
+	if n == 0 || n > maxTreeLeaves {
+		r.Failf("secret tree of %d leaves", n)
+		return
+	}
+	// Build through the constructor so that derived fields are set, then
+	// replace the secret state.
+	fresh, err := NewSecretTree(cs, make([]byte, cs.HashSize()), n, SecretTreeConfig{})
+	if err != nil {
+		r.Fail(err)
+		return
+	}
+	*st = *fresh
+	st.nodes = make(map[uint32][]byte)
+	st.leaves = make(map[uint32]*leafRatchets)
+	st.window = max(window, 0)
+	st.maxAhead = maxAhead
+	nh, nk, nn := st.si.hashSize, st.si.aeadKey, st.si.aeadNonce
+	r.VectorEach(func(r *codec.Reader) {
+		k := r.U32()
+		secret := r.Opaque()
+		if r.Err() == nil && (k > 2*st.root || len(secret) != nh) {
+			r.Failf("secret tree node %d", k)
+			return
+		}
+		st.nodes[k] = secret
+	})
+	r.VectorEach(func(r *codec.Reader) {
+		l := r.U32()
+		if l >= n {
+			r.Failf("secret tree leaf %d out of range", l)
+			return
+		}
+		lr := &leafRatchets{}
+		for i := range lr.r {
+			hr := &hashRatchet{next: r.U32()}
+			if r.Optional() {
+				if hr.secret = r.Opaque(); r.Err() == nil && len(hr.secret) != nh {
+					r.Failf("ratchet secret of %d bytes", len(hr.secret))
+					return
+				}
+			}
+			r.VectorEach(func(r *codec.Reader) {
+				gen := r.U32()
+				kn := KeyNonce{Generation: gen, Key: r.Opaque(), Nonce: r.Opaque()}
+				if r.Err() != nil {
+					return
+				}
+				if len(kn.Key) != nk || len(kn.Nonce) != nn {
+					r.Failf("retained key of generation %d", gen)
+					return
+				}
+				if hr.skipped == nil {
+					hr.skipped = make(map[uint32]KeyNonce)
+				}
+				hr.skipped[gen] = kn
+				hr.order = append(hr.order, gen)
+			})
+			lr.r[i] = hr
+		}
+		st.leaves[l] = lr
+	})
 }

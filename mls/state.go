@@ -158,94 +158,14 @@ func decodePastLeaves(r *codec.Reader, cs CipherSuite, cur *ratchetTree) *ratche
 	return t
 }
 
-func encodeSecretTree(w *codec.Writer, st *SecretTree) {
-	w.U32(st.nLeaves)
-	w.U32(uint32(int32(st.window)))
-	w.U32(st.maxAhead)
-	keys := slices.Sorted(maps.Keys(st.nodes))
-	w.Vector(func(w *codec.Writer) {
-		for _, k := range keys {
-			w.U32(k)
-			w.Opaque(st.nodes[k])
-		}
-	})
-	leaves := slices.Sorted(maps.Keys(st.leaves))
-	w.Vector(func(w *codec.Writer) {
-		for _, l := range leaves {
-			w.U32(l)
-			for _, r := range st.leaves[l].r {
-				w.U32(r.next)
-				w.Optional(r.secret != nil)
-				if r.secret != nil {
-					w.Opaque(r.secret)
-				}
-				w.Vector(func(w *codec.Writer) {
-					for _, gen := range r.order {
-						kn, ok := r.skipped[gen]
-						if !ok {
-							continue
-						}
-						w.U32(gen)
-						w.Opaque(kn.Key)
-						w.Opaque(kn.Nonce)
-					}
-				})
-			}
-		}
-	})
-}
-
+// decodeSecretTree reads a secret tree written by SecretTree.marshal; it
+// returns nil (with r failed) on malformed input.
 func decodeSecretTree(r *codec.Reader, cs CipherSuite) *SecretTree {
-	n := r.U32()
-	window := int(int32(r.U32()))
-	maxAhead := r.U32()
+	st := new(SecretTree)
+	st.unmarshal(r, cs)
 	if r.Err() != nil {
 		return nil
 	}
-	if n == 0 || n > maxTreeLeaves {
-		r.Failf("secret tree of %d leaves", n)
-		return nil
-	}
-	// Build through the constructor so that derived fields are set, then
-	// replace the secret state.
-	st, err := NewSecretTree(cs, make([]byte, cs.HashSize()), n, SecretTreeConfig{})
-	if err != nil {
-		r.Fail(err)
-		return nil
-	}
-	st.nodes = make(map[uint32][]byte)
-	st.leaves = make(map[uint32]*leafRatchets)
-	st.window = window
-	st.maxAhead = maxAhead
-	r.VectorEach(func(r *codec.Reader) {
-		k := r.U32()
-		st.nodes[k] = r.Opaque()
-	})
-	r.VectorEach(func(r *codec.Reader) {
-		l := r.U32()
-		if l >= n {
-			r.Failf("secret tree leaf %d out of range", l)
-			return
-		}
-		lr := &leafRatchets{}
-		for i := range lr.r {
-			hr := &hashRatchet{next: r.U32()}
-			if r.Optional() {
-				hr.secret = r.Opaque()
-			}
-			r.VectorEach(func(r *codec.Reader) {
-				gen := r.U32()
-				kn := KeyNonce{Generation: gen, Key: r.Opaque(), Nonce: r.Opaque()}
-				if hr.skipped == nil {
-					hr.skipped = make(map[uint32]KeyNonce)
-				}
-				hr.skipped[gen] = kn
-				hr.order = append(hr.order, gen)
-			})
-			lr.r[i] = hr
-		}
-		st.leaves[l] = lr
-	})
 	return st
 }
 
@@ -280,7 +200,7 @@ func (g *Group) encodeState(w *codec.Writer) {
 		s.MembershipKey, s.ResumptionPSK, s.EpochAuthenticator, s.InitSecret} {
 		w.Opaque(b)
 	}
-	encodeSecretTree(w, g.st)
+	g.st.marshal(w)
 	w.Opaque(g.interim)
 	w.Opaque(g.confTag)
 	w.Vector(func(w *codec.Writer) {
@@ -300,7 +220,7 @@ func (g *Group) encodeState(w *codec.Writer) {
 	w.Vector(func(w *codec.Writer) {
 		for _, p := range g.past {
 			w.U64(p.epoch)
-			encodeSecretTree(w, p.st)
+			p.st.marshal(w)
 			w.Opaque(p.senderDataSecret)
 			encodePastLeaves(w, p.tree, g.tree)
 			w.Opaque(p.ctxEnc)

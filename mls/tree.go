@@ -52,6 +52,11 @@ type treeNode struct {
 	// res is the cached resolution, valid when resOK is set.
 	res   []nodeIndex
 	resOK bool
+	// enc caches the node's encoding in the ratchet_tree extension
+	// (optional<Node>, non-blank nodes only), nil if not computed. Like
+	// hash, it is valid because node objects are replaced, never
+	// modified, once in a tree.
+	enc []byte
 }
 
 func (n *treeNode) blank() bool { return n.leaf == nil && n.parent == nil }
@@ -238,7 +243,7 @@ func (t *ratchetTree) invalidate(x nodeIndex) {
 	n := t.numLeaves()
 	for {
 		// Copy on write: the object may be shared with other trees.
-		t.nodes[x] = &treeNode{leaf: t.nodes[x].leaf, parent: t.nodes[x].parent}
+		t.nodes[x] = &treeNode{leaf: t.nodes[x].leaf, parent: t.nodes[x].parent, enc: t.nodes[x].enc}
 		p, ok := parentOf(x, n)
 		if !ok {
 			return
@@ -781,24 +786,59 @@ func (t *ratchetTree) Encode(w *codec.Writer) {
 	w.Vector(func(w *codec.Writer) {
 		for x := 0; x <= last; x++ {
 			nd := t.nodes[x]
-			switch {
-			case nd.leaf != nil:
-				w.Optional(true)
-				w.U8(1)
-				nd.leaf.Encode(w)
-			case nd.parent != nil:
-				w.Optional(true)
-				w.U8(2)
-				nd.parent.Encode(w)
-			default:
+			if nd.blank() {
 				w.Optional(false)
+				continue
 			}
+			if nd.enc == nil {
+				// Encoded once per node object: a commit changes only
+				// the nodes of one path, so re-encoding the tree for
+				// every epoch's GroupInfo mostly copies cached bytes.
+				e := codec.NewWriter(256)
+				encodeTreeNode(e, nd)
+				if e.Err() != nil {
+					encodeTreeNode(w, nd) // not cached; sets w's error
+					continue
+				}
+				nd.enc = e.Bytes()
+			}
+			w.Raw(nd.enc)
 		}
 	})
 }
 
+// encodeTreeNode writes a non-blank node as optional<Node>.
+func encodeTreeNode(w *codec.Writer, nd *treeNode) {
+	w.Optional(true)
+	if nd.leaf != nil {
+		w.U8(1)
+		nd.leaf.Encode(w)
+	} else {
+		w.U8(2)
+		nd.parent.Encode(w)
+	}
+}
+
 // marshal returns the ratchet_tree extension encoding of t.
-func (t *ratchetTree) marshal() []byte { return mustEncode(t) }
+func (t *ratchetTree) marshal() []byte {
+	w := codec.NewWriter(t.encodedSizeHint())
+	t.Encode(w)
+	return w.Bytes()
+}
+
+// encodedSizeHint estimates the size of t's encoding from the cached node
+// encodings, so that marshal writes it without regrowing its buffer.
+func (t *ratchetTree) encodedSizeHint() int {
+	n := 16
+	for _, nd := range t.nodes {
+		if nd.enc != nil {
+			n += len(nd.enc)
+		} else {
+			n += 256
+		}
+	}
+	return n
+}
 
 // unmarshalRatchetTree decodes a ratchet_tree extension value. It checks the
 // encoding rules (last node non-blank, leaves at even and parents at odd

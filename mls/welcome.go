@@ -54,12 +54,44 @@ func (gi *GroupInfo) SignatureTBS() []byte {
 // Sign sets gi.Signature with the signer's signature private key, using the
 // suite of gi.GroupContext.
 func (gi *GroupInfo) Sign(priv []byte) error {
-	sig, err := gi.GroupContext.CipherSuite.SignWithLabel(priv, labelGroupInfoTBS, gi.SignatureTBS())
+	k, err := gi.GroupContext.CipherSuite.parseSigningKey(priv)
+	if err != nil {
+		return fmt.Errorf("mls: sign group info: %w", err)
+	}
+	return gi.signWith(k)
+}
+
+// signWith is Sign with a parsed key. SignContent{"MLS 1.0 GroupInfoTBS",
+// GroupInfoTBS} is encoded in one pass (the TBS holds the ratchet tree of
+// large groups, about 1 MB for 5,000 members).
+func (gi *GroupInfo) signWith(k *signingKey) error {
+	w := codec.NewWriter(512 + gi.sizeHint())
+	w.Varint(len(mlsLabelPrefix) + len(labelGroupInfoTBS))
+	w.RawString(mlsLabelPrefix)
+	w.RawString(labelGroupInfoTBS)
+	w.Vector(gi.encodeTBS)
+	if err := w.Err(); err != nil {
+		return fmt.Errorf("mls: sign group info: %w", err)
+	}
+	sig, err := k.sign(w.Bytes())
 	if err != nil {
 		return fmt.Errorf("mls: sign group info: %w", err)
 	}
 	gi.Signature = sig
 	return nil
+}
+
+// sizeHint estimates the size of gi's encoding (for buffer sizing).
+func (gi *GroupInfo) sizeHint() int {
+	n := 256 + len(gi.GroupContext.GroupID) + len(gi.GroupContext.TreeHash) + len(gi.GroupContext.ConfirmedTranscriptHash) +
+		len(gi.ConfirmationTag) + len(gi.Signature)
+	for _, e := range gi.GroupContext.Extensions {
+		n += len(e.ExtensionData) + 8
+	}
+	for _, e := range gi.Extensions {
+		n += len(e.ExtensionData) + 8
+	}
+	return n
 }
 
 // VerifySignature checks gi.Signature against the signer's encoded

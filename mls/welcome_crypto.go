@@ -17,6 +17,11 @@ func (cs CipherSuite) EncryptGroupInfo(welcomeSecret []byte, gi *GroupInfo) ([]b
 	if err != nil {
 		return nil, err
 	}
+	return cs.encryptGroupInfo(welcomeSecret, enc)
+}
+
+// encryptGroupInfo is EncryptGroupInfo of an already encoded GroupInfo.
+func (cs CipherSuite) encryptGroupInfo(welcomeSecret, enc []byte) ([]byte, error) {
 	key, nonce, err := cs.WelcomeKeyNonce(welcomeSecret)
 	if err != nil {
 		return nil, fmt.Errorf("mls: encrypt group info: %w", err)
@@ -29,6 +34,24 @@ func (cs CipherSuite) EncryptGroupInfo(welcomeSecret []byte, gi *GroupInfo) ([]b
 // KeyPackage kp: EncryptWithLabel(init_key, "Welcome",
 // encrypted_group_info, GroupSecrets) (RFC 9420 §12.4.3.1).
 func EncryptGroupSecrets(kp *KeyPackage, encryptedGroupInfo []byte, gs *GroupSecrets) (EncryptedGroupSecrets, error) {
+	seal, err := kp.CipherSuite.welcomeSealer(encryptedGroupInfo)
+	if err != nil {
+		return EncryptedGroupSecrets{}, fmt.Errorf("mls: encrypt group secrets: %w", err)
+	}
+	return encryptGroupSecrets(kp, seal, gs)
+}
+
+// welcomeSealer returns the EncryptWithLabel(., "Welcome",
+// encrypted_group_info, .) of every joiner of one Welcome, with the HPKE
+// info (which holds the whole encrypted GroupInfo) encoded and hashed once
+// (see hpke_batch.go). It is safe for concurrent use.
+func (cs CipherSuite) welcomeSealer(encryptedGroupInfo []byte) (hpkeSealer, error) {
+	return cs.encryptWithLabelBatch(labelWelcome, encryptedGroupInfo)
+}
+
+// encryptGroupSecrets is EncryptGroupSecrets with a welcomeSealer of kp's
+// suite.
+func encryptGroupSecrets(kp *KeyPackage, seal hpkeSealer, gs *GroupSecrets) (EncryptedGroupSecrets, error) {
 	ref, err := kp.Ref()
 	if err != nil {
 		return EncryptedGroupSecrets{}, fmt.Errorf("mls: encrypt group secrets: %w", err)
@@ -38,7 +61,7 @@ func EncryptGroupSecrets(kp *KeyPackage, encryptedGroupInfo []byte, gs *GroupSec
 		return EncryptedGroupSecrets{}, err
 	}
 	defer clear(pt)
-	kem, ct, err := kp.CipherSuite.EncryptWithLabel(kp.InitKey, labelWelcome, encryptedGroupInfo, pt)
+	kem, ct, err := seal(kp.InitKey, pt)
 	if err != nil {
 		return EncryptedGroupSecrets{}, fmt.Errorf("mls: encrypt group secrets: %w", err)
 	}

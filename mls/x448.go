@@ -1,6 +1,7 @@
 package mls
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha512"
 	"fmt"
@@ -206,6 +207,16 @@ func ed448Key(priv []byte) (ed448.PrivateKey, error) {
 		return ed448.PrivateKey(priv), nil
 	}
 	return nil, fmt.Errorf("%w: Ed448 private key length %d", ErrInvalidKey, len(priv))
+}
+
+// expandEd448 returns the expanded (seed and public key) form of an Ed448
+// private key given as its seed or already expanded.
+func expandEd448(priv []byte) ([]byte, error) {
+	k, err := ed448Key(priv)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone([]byte(k)), nil
 }
 
 func signEd448(priv, msg []byte) ([]byte, error) {

@@ -91,6 +91,16 @@ func (w *Writer) Bool(v bool) {
 // Raw appends b without a length prefix.
 func (w *Writer) Raw(b []byte) { w.buf = append(w.buf, b...) }
 
+// RawString appends s without a length prefix.
+func (w *Writer) RawString(s string) { w.buf = append(w.buf, s...) }
+
+// Zeros appends n zero bytes.
+func (w *Writer) Zeros(n int) {
+	for ; n > 0; n-- {
+		w.buf = append(w.buf, 0)
+	}
+}
+
 // Varint appends n as a minimal MLS variable-length integer.
 func (w *Writer) Varint(n int) {
 	w.buf = AppendVarint(w.buf, n)
