@@ -17,7 +17,7 @@ import (
 
 // Config says which scenario to run and how big.
 type Config struct {
-	Scenario    string        // connect | direct | offline | media | all
+	Scenario    string        // connect | direct | offline | fanout | media | all
 	Connections int           // connect: idle authenticated connections
 	Pairs       int           // direct: online pairs
 	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
@@ -27,6 +27,8 @@ type Config struct {
 	PayloadSize int           // opaque payload bytes per message
 	Concurrency int           // connect: parallel handshakes
 	MediaBytes  int64         // media: size of the file uploaded and downloaded (default 1 GiB)
+	Members     int           // fanout: online members of the announcement group
+	Posts       int           // fanout: messages the admin posts
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -56,6 +58,12 @@ func (c *Config) defaults() {
 	if c.PayloadSize == 0 {
 		c.PayloadSize = 200
 	}
+	if c.Members == 0 {
+		c.Members = 1000
+	}
+	if c.Posts == 0 {
+		c.Posts = 50
+	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 50
 	}
@@ -81,10 +89,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runDirect(ctx, cfg)
 		case "offline":
 			res, err = runOffline(ctx, cfg)
+		case "fanout":
+			res, err = runFanout(ctx, cfg)
 		case "media":
 			res, err = runMedia(ctx, cfg, cfg.MediaBytes)
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, media, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

@@ -133,7 +133,8 @@ func runDirect(ctx context.Context, cfg Config) (map[string]any, error) {
 			binary.LittleEndian.PutUint64(pl[0:8], uint64(time.Since(base)))
 			binary.LittleEndian.PutUint64(pl[8:16], uint64(p.idx))
 			p.nextID++
-			frames[k] = &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
+			// A request id asks for the "sent" reply, as a real client does.
+			frames[k] = &parleypb.ClientFrame{Id: p.nextID, Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
 				ConversationId: string(p.conv), ClientId: strconv.FormatUint(p.nextID, 36),
 				Kind: uint32(parley.EnvelopeApplication), Epoch: 1, Payload: pl,
 			}}}

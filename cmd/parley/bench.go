@@ -27,10 +27,12 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Rate, "rate", 0, "direct: open loop at this many messages/s in total (0 = closed loop)")
 	fs.IntVar(&cfg.Messages, "messages", 10000, "offline: messages queued for the offline device")
 	fs.IntVar(&cfg.PayloadSize, "payload", 200, "opaque payload bytes per message (an MLS PrivateMessage of a short text is about 200)")
+	fs.IntVar(&cfg.Members, "members", 1000, "fanout: online members of the announcement group")
+	fs.IntVar(&cfg.Posts, "posts", 50, "fanout: messages the admin posts in a burst")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|media|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
