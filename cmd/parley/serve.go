@@ -48,6 +48,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	retentionS := fs.String("retention", env("PARLEY_RETENTION", "720h"), "how long undelivered envelopes are kept [PARLEY_RETENTION]")
 	webhook := fs.String("sms-webhook", env("PARLEY_SMS_WEBHOOK", ""), "URL that receives verification codes to send by SMS [PARLEY_SMS_WEBHOOK]")
 	webhookSecret := fs.String("sms-webhook-secret", env("PARLEY_SMS_WEBHOOK_SECRET", ""), "HMAC key signing webhook requests [PARLEY_SMS_WEBHOOK_SECRET]")
+	syncMode := fs.String("sqlite-sync", env("PARLEY_SQLITE_SYNC", "full"), "SQLite durability: full (a returned write survives a power cut) or normal (survives a crash of the process, not of the machine) [PARLEY_SQLITE_SYNC]")
 	s3URL := fs.String("s3", env("PARLEY_S3", ""), "S3-compatible media store as http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty stores media in --data/blobs [PARLEY_S3]")
 	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
@@ -84,7 +85,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		log.Info("debug endpoints on http://" + dln.Addr().String() + "/debug/pprof/")
 	}
 
-	st, err := openDataStore(ctx, *dataDir, *dsn)
+	var sqliteOpts []sqlite.Option
+	switch *syncMode {
+	case "full":
+	case "normal":
+		sqliteOpts = append(sqliteOpts, sqlite.WithSynchronousNormal())
+	default:
+		return fmt.Errorf("serve: --sqlite-sync %q: want full or normal", *syncMode)
+	}
+	st, err := openDataStore(ctx, *dataDir, *dsn, sqliteOpts...)
 	if err != nil {
 		return err
 	}
@@ -133,7 +142,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // openDataStore opens PostgreSQL when dsn is set, else the SQLite database
 // parley.db in dir (created if missing).
-func openDataStore(ctx context.Context, dir, dsn string) (parley.Store, error) {
+func openDataStore(ctx context.Context, dir, dsn string, opts ...sqlite.Option) (parley.Store, error) {
 	if strings.TrimSpace(dsn) != "" {
 		st, err := postgres.Open(ctx, dsn)
 		if err != nil {
@@ -147,7 +156,7 @@ func openDataStore(ctx context.Context, dir, dsn string) (parley.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,9 @@ type Store struct {
 	writes        chan *writeReq // to the group committer
 	closing       chan struct{}  // closed by Close
 	committerDone chan struct{}  // closed when the committer has stopped
-	closeOnce     sync.Once
+
+	checkpointerDone chan struct{} // closed when the background checkpointer has stopped
+	closeOnce        sync.Once
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -111,7 +113,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	pragmas.Add("_pragma", "synchronous("+cfg.synchronous+")")
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	pragmas.Add("_pragma", "cache_size(-16000)")
-	pragmas.Add("_pragma", "wal_autocheckpoint(8192)")
+	// Checkpoints run on a background connection (checkpointLoop) so that
+	// copying the WAL into the database never stalls a commit; the writer's
+	// own automatic checkpoint is only a backstop for a WAL the background
+	// checkpointer could not keep small.
+	pragmas.Add("_pragma", "wal_autocheckpoint(65536)")
 
 	wq := url.Values{}
 	for k, v := range pragmas {
@@ -152,11 +158,42 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	cp, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
 	s.writes = make(chan *writeReq)
 	s.closing = make(chan struct{})
 	s.committerDone = make(chan struct{})
+	s.checkpointerDone = make(chan struct{})
 	go s.commitLoop()
+	go s.checkpointLoop(cp)
 	return s, nil
+}
+
+// checkpointInterval is how often the background checkpointer copies the
+// WAL into the database file.
+const checkpointInterval = 250 * time.Millisecond
+
+// checkpointLoop runs PASSIVE checkpoints on its own connection until the
+// store closes: they copy committed WAL frames into the database without
+// blocking the writer or readers, and let SQLite restart the WAL from its
+// beginning once everything has been copied.
+func (s *Store) checkpointLoop(cp *sql.DB) {
+	defer close(s.checkpointerDone)
+	defer cp.Close()
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			_, _ = cp.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -217,6 +254,9 @@ func (s *Store) Close() error {
 	if s.closing != nil {
 		s.closeOnce.Do(func() { close(s.closing) })
 		<-s.committerDone
+		if s.checkpointerDone != nil {
+			<-s.checkpointerDone
+		}
 	}
 	var errs []error
 	for _, f := range s.closeFuncs {
