@@ -148,18 +148,31 @@ var benchSizes = []int{500, 5000}
 func BenchmarkCommitCreate(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
-			bg := buildBenchGroups(b, n)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := bg.alice.Commit(CommitParams{Update: true}); err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				bg.alice.DiscardPendingCommit()
-				runtime.GC()
-				b.StartTimer()
-			}
+			benchCommitCreate(b, n, false)
 		})
+	}
+	// The same commit when the GroupInfo it carries leaves the ratchet tree
+	// out (Config.OmitRatchetTree, the tree distributed separately): the
+	// signature then no longer hashes the whole O(n) tree.
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("members=%d,tree=external", n), func(b *testing.B) {
+			benchCommitCreate(b, n, true)
+		})
+	}
+}
+
+func benchCommitCreate(b *testing.B, n int, omitTree bool) {
+	bg := buildBenchGroups(b, n)
+	bg.alice.cfg.OmitRatchetTree = omitTree
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := bg.alice.Commit(CommitParams{Update: true}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		bg.alice.DiscardPendingCommit()
+		runtime.GC()
+		b.StartTimer()
 	}
 }
 
