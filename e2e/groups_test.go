@@ -128,6 +128,7 @@ func TestMessageKindsCLI(t *testing.T) {
 	id, _ := alice.must("group", "create", "Kinds", "--member", bob.phone).lines()[0]["group"].(string)
 	hello, _ := alice.must("send", "--to", id, "hello #news").lines()[0]["id"].(string)
 	reply, _ := bob.must("reply", hello, "hi back").lines()[0]["id"].(string)
+	quote, _ := bob.must("send", "--to", id, "--reply-to", hello, "quoting").lines()[0]["id"].(string)
 	bob.must("react", hello, "👍")
 	alice.must("edit", hello, "hello, everyone #news")
 	bob.mustFail(exitForbidden, "edit", hello, "not mine")
@@ -154,6 +155,9 @@ func TestMessageKindsCLI(t *testing.T) {
 	}
 	if r := byID[reply]; r["deleted"] != true || r["reply_to"] != hello {
 		t.Fatalf("view of the deleted reply: %v", r)
+	}
+	if q := byID[quote]; q["text"] != "quoting" || q["reply_to"] != hello {
+		t.Fatalf("view of the send --reply-to message: %v", q)
 	}
 }
 

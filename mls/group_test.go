@@ -164,16 +164,6 @@ func (tg *testGroup) chat() {
 	}
 }
 
-func (tg *testGroup) index(name string) int {
-	for i, m := range tg.members {
-		if m.name == name {
-			return i
-		}
-	}
-	tg.t.Fatalf("no member %s", name)
-	return -1
-}
-
 func TestGroupLifecycle(t *testing.T) {
 	for _, wf := range []WireFormat{WireFormatPrivateMessage, WireFormatPublicMessage} {
 		t.Run(fmt.Sprintf("handshake=%d", wf), func(t *testing.T) {

@@ -33,6 +33,7 @@ devices:
 messaging (CHAT is a chat id, +PHONE or @username; MESSAGE_ID is CHAT_ID:SEQ,
 as send, listen and history print it):
   send --to PHONE|@USERNAME|CHAT TEXT      send; exits once the server has it ("sent")
+  send --to CHAT --reply-to MESSAGE_ID TEXT  reply to (quote) a message
   send --to CHAT --file PATH [--caption TEXT]
                                            send a photo, video or document (encrypted, up to 2 GiB)
   send --to CHAT --voice PATH              send a voice note (WAV, Ogg)
@@ -40,6 +41,14 @@ as send, listen and history print it):
   send --to CHAT --contact NAME,PHONE      send a contact card (vCard)
   forward MESSAGE_ID --to CHAT             forward a message (files are not uploaded again)
   media get MESSAGE_ID [-o PATH]           download, decrypt and verify a message's file
+  group …                                  groups: create, add, remove, promote, demote, settings,
+                                           invite, join, requests, leave … (parley group help)
+  community …                              communities: create, add, remove, add-group, groups,
+                                           join-group … (parley community help)
+  announce COMMUNITY TEXT                  post to a community's announcement group (admins)
+  reply | react | edit | delete MESSAGE_ID …  message kinds; poll create|vote|show;
+                                           chat disappear CHAT 24h|7d|90d|off; view CHAT
+                                           (docs/groups.md)
   listen [--for DURATION] [--count N] [--all]
                                            print messages and receipts as they arrive
   chats                                    list chats

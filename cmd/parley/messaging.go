@@ -19,18 +19,19 @@ func (e *env) send(ctx context.Context, args []string) error {
 	location := fs.String("location", "", "send a location: LAT,LON in decimal degrees")
 	name := fs.String("name", "", "place name for --location")
 	contact := fs.String("contact", "", "send a contact card: NAME,PHONE")
+	replyTo := fs.String("reply-to", "", "send TEXT as a reply to this MESSAGE_ID (CHAT:SEQ) of the same chat")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	text := strings.Join(pos, " ")
-	const usage = "usage: parley send --to PHONE|@USERNAME|CHAT (TEXT | --file PATH [--caption TEXT] | --voice PATH | --location LAT,LON [--name NAME] | --contact NAME,PHONE)"
+	const usage = "usage: parley send --to PHONE|@USERNAME|CHAT (TEXT [--reply-to MESSAGE_ID] | --file PATH [--caption TEXT] | --voice PATH | --location LAT,LON [--name NAME] | --contact NAME,PHONE)"
 	if *to == "" {
 		return usageError(usage)
 	}
 	if *file != "" || *voice != "" || *location != "" || *contact != "" || *caption != "" || *name != "" {
-		if text != "" {
-			return usageError("send: give either TEXT or a media flag, not both")
+		if text != "" || *replyTo != "" {
+			return usageError("send: give either TEXT (with --reply-to) or a media flag, not both")
 		}
 		return e.sendMedia(ctx, *to, *file, *voice, *caption, *location, *name, *contact)
 	}
@@ -40,7 +41,17 @@ func (e *env) send(ctx context.Context, args []string) error {
 	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
 		// Send processes what arrived while we were away first, so the
 		// group state (epoch, members) is current before encrypting.
-		m, err := c.Send(ctx, *to, text)
+		var m client.MessageRecord
+		var err error
+		if *replyTo != "" {
+			_, seq, perr := client.ParseMessageID(*replyTo)
+			if perr != nil {
+				return usageError("send: --reply-to wants a MESSAGE_ID such as CHAT:SEQ")
+			}
+			m, err = c.SendText(ctx, *to, text, seq)
+		} else {
+			m, err = c.Send(ctx, *to, text)
+		}
 		if err != nil {
 			return err
 		}

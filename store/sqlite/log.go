@@ -26,7 +26,6 @@ type appender struct {
 	saved                   []seqState
 	convs                   map[parley.ConversationID]*convSeq
 	order                   []parley.ConversationID
-	recipientsBuf           []byte
 }
 
 // insertChunks are the row counts of the prepared multi-row envelope
