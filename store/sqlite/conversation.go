@@ -229,42 +229,47 @@ func (s *Store) Member(ctx context.Context, id parley.ConversationID, device par
 func (s *Store) ApplyCommit(ctx context.Context, c parley.Commit) ([]parley.Envelope, error) {
 	out := make([]parley.Envelope, len(c.Envelopes))
 	err := s.write(ctx, "apply commit", func(tx *sql.Tx) error {
-		var epoch int64
-		var last parley.Seq
-		err := tx.QueryRowContext(ctx, `SELECT epoch, last_seq FROM conversations WHERE id = ?`, c.Conversation).Scan(&epoch, &last)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("no such conversation")
-		}
-		if err != nil {
-			return err
-		}
-		if parley.Epoch(epoch) != c.Epoch {
-			return parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d, not %d", epoch, c.Epoch)
-		}
-		for _, d := range c.Remove {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND device_id = ?`, c.Conversation, d); err != nil {
-				return err
-			}
-		}
-		from := last
-		if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
-			from = last + 1
-		}
-		for _, m := range c.Add {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT DO NOTHING`, c.Conversation, m.Device, m.User, from, from); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET epoch = epoch + 1, group_info = ? WHERE id = ?`, c.GroupInfo, c.Conversation); err != nil {
-			return err
-		}
-		return s.appendAll(ctx, tx, c.Conversation, c.Envelopes, out)
+		return s.applyCommitTx(ctx, tx, c, out)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// applyCommitTx is ApplyCommit's body, run in tx.
+func (s *Store) applyCommitTx(ctx context.Context, tx *sql.Tx, c parley.Commit, out []parley.Envelope) error {
+	var epoch int64
+	var last parley.Seq
+	err := tx.QueryRowContext(ctx, `SELECT epoch, last_seq FROM conversations WHERE id = ?`, c.Conversation).Scan(&epoch, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("no such conversation")
+	}
+	if err != nil {
+		return err
+	}
+	if parley.Epoch(epoch) != c.Epoch {
+		return parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d, not %d", epoch, c.Epoch)
+	}
+	for _, d := range c.Remove {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND device_id = ?`, c.Conversation, d); err != nil {
+			return err
+		}
+	}
+	from := last
+	if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
+		from = last + 1
+	}
+	for _, m := range c.Add {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, c.Conversation, m.Device, m.User, from, from); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET epoch = epoch + 1, group_info = ? WHERE id = ?`, c.GroupInfo, c.Conversation); err != nil {
+		return err
+	}
+	return s.appendAll(ctx, tx, c.Conversation, c.Envelopes, out)
 }
 
 func sortIDs(ids []parley.ConversationID) { slices.Sort(ids) }
