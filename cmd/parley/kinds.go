@@ -219,6 +219,13 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 		text = "(deleted by admin)"
 	case ex.Deleted || m.Kind == client.KindDeleted:
 		text = "(this message was deleted)"
+	case m.Kind == client.KindUndecryptable:
+		text = "[this message could not be decrypted on this device]"
+	case m.Media != nil:
+		text = mediaSummary(m.Media)
+		if m.Text != "" {
+			text += " " + m.Text
+		}
 	case m.Kind != client.KindText && m.Kind != client.KindPoll:
 		text = fmt.Sprintf("[%s] %s", m.Kind, m.Text)
 	}

@@ -211,14 +211,25 @@ func (e *env) history(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		// Edits, deletions, replies, reactions and polls, as parley view
+		// shows them.
+		seqs := make([]parley.Seq, 0, len(ms))
 		for _, m := range ms {
-			obj := messageJSON(ctx, c, &m)
-			obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
-			id := m.ID()
-			if id == "" {
-				id = "(pending)"
+			if m.Seq > 0 {
+				seqs = append(seqs, m.Seq)
 			}
-			e.out(obj, fmt.Sprintf("[%s] %s %s: %s (%s)", id, m.SentAt.Local().Format(time.DateTime), obj["from"], displayText(&m), m.Status))
+		}
+		extras, err := c.ExtrasOf(ctx, ch.ID, seqs)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			obj, text := e.renderMessage(ctx, c, m, extras[m.Seq])
+			obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
+			if m.ID() == "" {
+				text = "(pending) " + text
+			}
+			e.out(obj, fmt.Sprintf("%s  [%s, %s]", text, m.SentAt.Local().Format(time.DateTime), m.Status))
 		}
 		return nil
 	})
