@@ -152,32 +152,9 @@ func (m *mlsGroup) Commit(adds [][]byte, removes []uint32) (*pendingCommit, erro
 	if err != nil {
 		return nil, err
 	}
-	gi := pc.GroupInfo
-	if gi == nil {
-		// package mls fills GroupInfo only for commits that add members;
-		// the delivery service needs every epoch's GroupInfo for external
-		// joins. Compute it on a copy with the commit merged.
-		if gi, err = m.nextGroupInfo(); err != nil {
-			m.g.DiscardPendingCommit()
-			return nil, fmt.Errorf("group info of the next epoch: %w", err)
-		}
-	}
-	return &pendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: gi}, nil
-}
-
-func (m *mlsGroup) nextGroupInfo() ([]byte, error) {
-	st, err := m.g.MarshalState()
-	if err != nil {
-		return nil, err
-	}
-	cp, err := mls.UnmarshalGroupState(st, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := cp.MergePendingCommit(); err != nil {
-		return nil, err
-	}
-	return cp.GroupInfo(true)
+	// Every commit carries the new epoch's signed GroupInfo (package mls
+	// guarantees it): the delivery service stores it for external joins.
+	return &pendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo}, nil
 }
 
 func (m *mlsGroup) MergePendingCommit() error { return m.g.MergePendingCommit() }
