@@ -168,7 +168,8 @@ func (c *Client) setServer(server string) {
 }
 
 // afterAuth runs on every new authenticated session: KeyPackages are
-// topped up, unsent messages are resent, missing conversations are joined.
+// topped up, unsent messages are resent, and the receipt positions missed
+// while offline are applied.
 func (c *Client) afterAuth(s *session) {
 	ctx := s.ctx
 	if left := int(s.authed.GetKeyPackages()); left < KeyPackageLow {
@@ -178,6 +179,14 @@ func (c *Client) afterAuth(s *session) {
 	}
 	if err := c.flushPending(ctx); err != nil && ctx.Err() == nil {
 		c.log.Warn("resend pending messages", "err", err)
+	}
+	// Receipts are pushed only live: catch up on those missed while offline.
+	if list, err := c.listConversations(ctx); err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("list conversations", "err", err)
+		}
+	} else {
+		c.applyPositions(ctx, list)
 	}
 }
 

@@ -100,6 +100,7 @@ type Client struct {
 	sessReady chan struct{} // closed when sess becomes non-nil
 	fatal     error         // set when the server refused our credentials
 	started   bool
+	closing   bool // set by Close: no new afterAuth runs (maint.Add must not race maint.Wait)
 	// everConnected is set by the first session; until then, connErr and
 	// connFailed report that the server could not be reached at all.
 	everConnected bool
@@ -222,6 +223,9 @@ func (c *Client) Close() error {
 func (c *Client) close() error {
 	// Let session upkeep (KeyPackage top-up, resending pending messages)
 	// finish, so a short-lived client still leaves the server stocked.
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		c.maint.Wait()
@@ -366,7 +370,8 @@ func (c *Client) run() {
 			defer c.wg.Done()
 			s.heartbeat(c.clock)
 		}()
-		if s.authed != nil {
+		c.mu.Lock()
+		if s.authed != nil && !c.closing {
 			c.wg.Add(1)
 			c.maint.Add(1)
 			go func() {
@@ -375,6 +380,7 @@ func (c *Client) run() {
 				c.afterAuth(s)
 			}()
 		}
+		c.mu.Unlock()
 		<-s.ctx.Done()
 		c.mu.Lock()
 		if c.sess == s {

@@ -441,6 +441,7 @@ func (c *Client) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.applyPositions(ctx, list)
 	const quiet = 400 * time.Millisecond
 	deadline := time.Now().Add(quiet)
 	for {

@@ -243,10 +243,44 @@ func (c *Client) ack(conv parley.ConversationID, seq parley.Seq) {
 }
 
 func (c *Client) handleReceipt(ctx context.Context, r *parleypb.Receipt) {
+	conv := parley.ConversationID(r.GetConversationId())
+	ev := c.applyReceipt(ctx, r)
+	c.emit(Event{Kind: EventReceipt, Conversation: conv, Receipt: ev})
+}
+
+// applyPositions applies the receipt positions of a ListConversations
+// answer as if the receipts had arrived live (a device that was offline
+// missed them). Statuses only rise, so applying a position again is
+// harmless. A receipt event is emitted only for positions that changed a
+// message's status.
+func (c *Client) applyPositions(ctx context.Context, list []*parleypb.ConversationInfo) {
+	for _, info := range list {
+		conv := parley.ConversationID(info.GetId())
+		for _, rs := range [][]*parleypb.Receipt{info.GetDelivered(), info.GetRead()} {
+			for _, r := range rs {
+				if r.GetConversationId() != string(conv) {
+					continue
+				}
+				if ev := c.applyReceipt(ctx, r); len(ev.Updated) > 0 {
+					c.emit(Event{Kind: EventReceipt, Conversation: conv, Receipt: ev})
+				}
+			}
+		}
+	}
+}
+
+// applyReceipt updates the local store for a receipt: another user's
+// delivered or read receipt raises the status of this user's messages, this
+// user's own read receipt (from another of its devices) marks incoming
+// messages read.
+func (c *Client) applyReceipt(ctx context.Context, r *parleypb.Receipt) *Receipt {
 	acct := c.Account()
 	conv := parley.ConversationID(r.GetConversationId())
 	ev := &Receipt{Kind: parley.ReceiptKind(r.GetKind()), User: parley.UserID(r.GetUserId()), Device: parley.DeviceID(r.GetDeviceId()),
-		Seq: parley.Seq(r.GetSeq()), At: time.UnixMilli(r.GetAtMs())}
+		Seq: parley.Seq(r.GetSeq())}
+	if r.GetAtMs() != 0 {
+		ev.At = time.UnixMilli(r.GetAtMs())
+	}
 	var err error
 	switch {
 	case ev.User != acct.User && ev.Kind == parley.ReceiptDelivered:
@@ -259,7 +293,7 @@ func (c *Client) handleReceipt(ctx context.Context, r *parleypb.Receipt) {
 	if err != nil {
 		c.log.Warn("store receipt", "conversation", conv, "err", err)
 	}
-	c.emit(Event{Kind: EventReceipt, Conversation: conv, Receipt: ev})
+	return ev
 }
 
 // identity returns this device's MLS identity.

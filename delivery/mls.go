@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/parleyhq/parley"
@@ -505,6 +506,15 @@ type ConversationSummary struct {
 	MemberUsers   []parley.UserID
 	MemberDevices []parley.DeviceID
 	Joined        bool // the calling device is a member
+	// Positions, for devices that missed the live receipts: Delivered holds
+	// each member device's acknowledged position (kind delivered; devices
+	// that acknowledged nothing since joining are left out; empty for
+	// conversations of more than Config.ReceiptMaxMembers member devices,
+	// which get no live delivered receipts either), Read each member user's
+	// read mark (kind read, Device 0; users with none are left out). At is
+	// zero.
+	Delivered []parley.Receipt
+	Read      []parley.Receipt
 }
 
 // ListConversations lists the conversations of the device's user, and
@@ -531,9 +541,42 @@ func (s *Service) ListConversations(ctx context.Context, dev parley.Device) ([]C
 				sum.Joined = true
 			}
 		}
+		if err := s.positions(ctx, &sum, len(ci.members)); err != nil {
+			return nil, err
+		}
 		out = append(out, sum)
 	}
 	return out, nil
+}
+
+// positions fills in sum's delivered and read positions: one read of the
+// members (cursors; skipped for conversations too large for delivered
+// receipts) and one of the read marks.
+func (s *Service) positions(ctx context.Context, sum *ConversationSummary, devices int) error {
+	id := sum.Conversation.ID
+	if devices <= s.cfg.ReceiptMaxMembers {
+		// Fresh from the store: the cached membership's cursors are stale.
+		members, err := s.store.Members(ctx, id)
+		if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+			return fmt.Errorf("members of %s: %w", id, err)
+		}
+		for _, m := range members {
+			if m.Cursor > m.FromSeq {
+				sum.Delivered = append(sum.Delivered, parley.Receipt{Conversation: id, Kind: parley.ReceiptDelivered, User: m.User, Device: m.Device, Seq: m.Cursor})
+			}
+		}
+	}
+	marks, err := s.store.ReadMarks(ctx, id)
+	if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+		return fmt.Errorf("read marks of %s: %w", id, err)
+	}
+	users := slices.Sorted(maps.Keys(marks))
+	for _, u := range users {
+		if seq := marks[u]; seq > 0 {
+			sum.Read = append(sum.Read, parley.Receipt{Conversation: id, Kind: parley.ReceiptRead, User: u, Seq: seq})
+		}
+	}
+	return nil
 }
 
 // RemovedDevicePayload is the JSON payload of the system envelope appended to

@@ -181,3 +181,44 @@ func TestReconnectAndRestart(t *testing.T) {
 		t.Fatalf("bob's history ends %v", got[len(got)-2:])
 	}
 }
+
+// TestReceiptsWhileOffline: alice sends and is never connected while bob
+// receives and reads; her history still learns "delivered", then "read"
+// (receipts are pushed only live; ListConversations carries the positions).
+func TestReceiptsWhileOffline(t *testing.T) {
+	s := mustServe(t)
+	alice := newDevice(t, "alice", "+14155550121")
+	bob := newDevice(t, "bob", "+14155550122")
+	alice.mustRegister(s, "Alice")
+	bob.mustRegister(s, "Bob")
+
+	sent := alice.must("send", "--to", bob.phone, "read me later").lines()
+	if len(sent) != 1 || sent[0]["event"] != "sent" {
+		t.Fatalf("send printed %v", sent)
+	}
+	chat := sent[0]["chat"].(string)
+	if got := texts(bob.must("history", chat).lines()); !slices.Equal(got, []string{"read me later"}) {
+		t.Fatalf("bob's history = %v", got)
+	}
+	// Bob's device acknowledged (asynchronously: poll briefly).
+	status := func() any {
+		hist := alice.must("history", chat).lines()
+		if len(hist) != 1 {
+			t.Fatalf("alice's history = %v, want one message", hist)
+		}
+		return hist[0]["status"]
+	}
+	var got any
+	for range 10 {
+		if got = status(); got == "delivered" {
+			break
+		}
+	}
+	if got != "delivered" {
+		t.Fatalf("alice's message status = %v, want delivered", got)
+	}
+	bob.must("read", chat)
+	if got := status(); got != "read" {
+		t.Fatalf("alice's message status = %v, want read", got)
+	}
+}

@@ -436,6 +436,8 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 			for _, d := range c.MemberDevices {
 				ci.MemberDevices = append(ci.MemberDevices, int64(d))
 			}
+			ci.Delivered = positionReceipts(c.Delivered)
+			ci.Read = positionReceipts(c.Read)
 			resp.Conversations = append(resp.Conversations, ci)
 		}
 		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Conversations{Conversations: resp}}
@@ -447,6 +449,19 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 		return
 	}
 	s.reply(id, out)
+}
+
+// positionReceipts converts ListConversations' receipt positions (at_ms 0).
+func positionReceipts(rs []parley.Receipt) []*parleypb.Receipt {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]*parleypb.Receipt, len(rs))
+	for i, r := range rs {
+		out[i] = &parleypb.Receipt{ConversationId: string(r.Conversation), Kind: uint32(r.Kind),
+			UserId: int64(r.User), DeviceId: int64(r.Device), Seq: int64(r.Seq)}
+	}
+	return out
 }
 
 func memberRefs(ms []*parleypb.AddedDevice) []delivery.MemberRef {

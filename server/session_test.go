@@ -470,3 +470,58 @@ func TestKeyPackages(t *testing.T) {
 		t.Fatalf("low %v", low)
 	}
 }
+
+// TestListConversationsPositions: ListConversations carries each member
+// device's delivered position and each member user's read mark (receipts
+// are pushed only live); delivered positions follow the live receipt size
+// limit.
+func TestListConversationsPositions(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		maxDevs   int
+		delivered bool
+	}{{"small", 0, true}, {"over receipt limit", 1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *server.Config) {
+				if tc.maxDevs > 0 {
+					c.Delivery.ReceiptMaxMembers = tc.maxDevs
+				}
+			})
+			a, b := e.register("alice"), e.register("bob")
+			ca, cb := e.connect(a), e.connect(b)
+			conv := e.direct(ca, b)
+			welcomeFor(t, cb, conv)
+			s1 := ca.mustOK(sendFrame(conv, "m1", "one")).GetSent().Seq
+			s2 := ca.mustOK(sendFrame(conv, "m2", "two")).GetSent().Seq
+			cb.nextEnvelope()
+			cb.nextEnvelope()
+			cb.mustOK(ackFrame(conv, s2))
+			cb.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Read{Read: &parleypb.ReadRequest{ConversationId: conv, Seq: s1}}})
+
+			lr := ca.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_ListConversations{ListConversations: &parleypb.ListConversationsRequest{}}})
+			cs := lr.GetConversations().GetConversations()
+			if len(cs) != 1 {
+				t.Fatalf("conversations %v", lr)
+			}
+			var delivered *parleypb.Receipt
+			for _, r := range cs[0].GetDelivered() {
+				if r.Kind != 1 || r.ConversationId != conv {
+					t.Fatalf("delivered position %v", r)
+				}
+				if r.DeviceId == b.device {
+					delivered = r
+				}
+			}
+			if tc.delivered && (delivered == nil || delivered.Seq != s2 || delivered.UserId != b.user) {
+				t.Fatalf("delivered positions %v, want bob's device at %d", cs[0].GetDelivered(), s2)
+			}
+			if !tc.delivered && len(cs[0].GetDelivered()) != 0 {
+				t.Fatalf("delivered positions %v, want none over the receipt limit", cs[0].GetDelivered())
+			}
+			read := cs[0].GetRead()
+			if len(read) != 1 || read[0].Kind != 2 || read[0].UserId != b.user || read[0].Seq != s1 || read[0].DeviceId != 0 {
+				t.Fatalf("read positions %v, want bob at %d", read, s1)
+			}
+		})
+	}
+}

@@ -3856,6 +3856,16 @@ type ConversationInfo struct {
 	MemberUsers   []int64                `protobuf:"varint,5,rep,packed,name=member_users,json=memberUsers,proto3" json:"member_users,omitempty"`
 	MemberDevices []int64                `protobuf:"varint,6,rep,packed,name=member_devices,json=memberDevices,proto3" json:"member_devices,omitempty"`
 	Joined        bool                   `protobuf:"varint,7,opt,name=joined,proto3" json:"joined,omitempty"` // whether the calling device is a member
+	// Current receipt positions, so that a device that was offline when the
+	// live receipts were pushed catches up. delivered: each member device's
+	// acknowledged position (Receipt kind 1, user_id, device_id, seq; devices
+	// that acknowledged nothing since joining are left out); empty for
+	// conversations of more than 32 member devices, which get no live
+	// delivered receipts either. read: each member user's read mark (Receipt
+	// kind 2, user_id, seq, device_id 0; users with none are left out).
+	// at_ms is 0.
+	Delivered     []*Receipt `protobuf:"bytes,8,rep,name=delivered,proto3" json:"delivered,omitempty"`
+	Read          []*Receipt `protobuf:"bytes,9,rep,name=read,proto3" json:"read,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3937,6 +3947,20 @@ func (x *ConversationInfo) GetJoined() bool {
 		return x.Joined
 	}
 	return false
+}
+
+func (x *ConversationInfo) GetDelivered() []*Receipt {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
+func (x *ConversationInfo) GetRead() []*Receipt {
+	if x != nil {
+		return x.Read
+	}
+	return nil
 }
 
 type ConversationList struct {
@@ -6951,7 +6975,7 @@ const file_parley_proto_rawDesc = "" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x1d\n" +
 	"\n" +
 	"group_info\x18\x03 \x01(\fR\tgroupInfo\"\x1a\n" +
-	"\x18ListConversationsRequest\"\xc9\x01\n" +
+	"\x18ListConversationsRequest\"\xa3\x02\n" +
 	"\x10ConversationInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
@@ -6959,7 +6983,9 @@ const file_parley_proto_rawDesc = "" +
 	"\blast_seq\x18\x04 \x01(\x03R\alastSeq\x12!\n" +
 	"\fmember_users\x18\x05 \x03(\x03R\vmemberUsers\x12%\n" +
 	"\x0emember_devices\x18\x06 \x03(\x03R\rmemberDevices\x12\x16\n" +
-	"\x06joined\x18\a \x01(\bR\x06joined\"U\n" +
+	"\x06joined\x18\a \x01(\bR\x06joined\x120\n" +
+	"\tdelivered\x18\b \x03(\v2\x12.parley.v1.ReceiptR\tdelivered\x12&\n" +
+	"\x04read\x18\t \x03(\v2\x12.parley.v1.ReceiptR\x04read\"U\n" +
 	"\x10ConversationList\x12A\n" +
 	"\rconversations\x18\x01 \x03(\v2\x1b.parley.v1.ConversationInfoR\rconversations\"A\n" +
 	"\x14ConversationsChanged\x12)\n" +
@@ -7366,20 +7392,22 @@ var file_parley_proto_depIdxs = []int32{
 	34, // 85: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
 	36, // 86: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
 	36, // 87: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	43, // 88: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	37, // 89: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
-	20, // 90: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
-	68, // 91: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
-	69, // 92: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
-	71, // 93: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
-	75, // 94: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
-	82, // 95: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
-	89, // 96: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
-	97, // [97:97] is the sub-list for method output_type
-	97, // [97:97] is the sub-list for method input_type
-	97, // [97:97] is the sub-list for extension type_name
-	97, // [97:97] is the sub-list for extension extendee
-	0,  // [0:97] is the sub-list for field type_name
+	52, // 88: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
+	52, // 89: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
+	43, // 90: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	37, // 91: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	20, // 92: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	68, // 93: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	69, // 94: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	71, // 95: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	75, // 96: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	82, // 97: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	89, // 98: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	99, // [99:99] is the sub-list for method output_type
+	99, // [99:99] is the sub-list for method input_type
+	99, // [99:99] is the sub-list for extension type_name
+	99, // [99:99] is the sub-list for extension extendee
+	0,  // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
