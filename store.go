@@ -166,8 +166,12 @@ type LogStore interface {
 	// the log is not appended again: its result is the original Seq with
 	// Duplicate set; an empty ClientID is never a duplicate. A batch is
 	// durable when Append returns. Per-envelope failures (CodeNotFound for an
-	// unknown conversation) are in AppendResult.Err; a non-nil error return
-	// means nothing was appended.
+	// unknown conversation; CodeConflict "wrong_epoch" for an application or
+	// proposal envelope whose Epoch is not the conversation's current epoch,
+	// unless it is a duplicate) are in AppendResult.Err; a non-nil error
+	// return means nothing was appended. The epoch check runs in the same
+	// transaction as the append, so no message of an old epoch lands after
+	// the commit that ended it.
 	Append(ctx context.Context, envs []Envelope) ([]AppendResult, error)
 	// ReadLog returns up to limit envelopes with Seq > after, in order.
 	ReadLog(ctx context.Context, id ConversationID, after Seq, limit int) ([]Envelope, error)

@@ -39,7 +39,7 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 	ids = slices.Compact(ids)
 
 	var b pgx.Batch
-	b.Queue(`SELECT id, last_seq FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	b.Queue(`SELECT id, last_seq, epoch FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 	if len(kc) > 0 {
 		b.Queue(`SELECT e.conversation_id, e.sender_device, e.client_id, e.seq
 			FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(c, d, cid)
@@ -47,6 +47,7 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 	}
 	br := tx.SendBatch(ctx, &b)
 	last := make(map[parley.ConversationID]parley.Seq, len(ids))
+	epochs := make(map[parley.ConversationID]parley.Epoch, len(ids))
 	rows, err := br.Query()
 	if err != nil {
 		br.Close()
@@ -54,7 +55,8 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 	}
 	var id parley.ConversationID
 	var seq parley.Seq
-	_, err = pgx.ForEachRow(rows, []any{&id, &seq}, func() error { last[id] = seq; return nil })
+	var epoch int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &seq, &epoch}, func() error { last[id], epochs[id] = seq, parley.Epoch(epoch); return nil })
 	if err != nil {
 		br.Close()
 		return nil, err
@@ -99,6 +101,13 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 				results[i] = parley.AppendResult{Seq: orig, Duplicate: true}
 				continue
 			}
+		}
+		// An MLS message made in another epoch than the current one could not
+		// be decrypted by members who joined at the current epoch.
+		if (e.Kind == parley.EnvelopeApplication || e.Kind == parley.EnvelopeProposal) && e.Epoch != epochs[e.Conversation] {
+			results[i].Err = parley.Errorf(parley.CodeConflict, "wrong_epoch",
+				"the conversation is at epoch %d; this message was made in epoch %d", epochs[e.Conversation], e.Epoch)
+			continue
 		}
 		l++
 		last[e.Conversation], dirty[e.Conversation] = l, true

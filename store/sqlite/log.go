@@ -51,6 +51,7 @@ func multiInsertSQL(n int) string {
 type convSeq struct {
 	num   int64 // conversations.num
 	last  parley.Seq
+	epoch parley.Epoch
 	found bool
 	dirty bool
 }
@@ -81,8 +82,9 @@ type seqCache struct {
 }
 
 type seqEntry struct {
-	num  int64
-	last parley.Seq
+	num   int64
+	last  parley.Seq
+	epoch parley.Epoch
 }
 
 // maxSeqCache bounds the cache; it is cleared when full.
@@ -124,7 +126,7 @@ func (c *seqCache) update(gen uint64, a *appender) {
 	}
 	for id, cs := range a.convs {
 		if cs.found {
-			c.m[id] = seqEntry{cs.num, cs.last}
+			c.m[id] = seqEntry{cs.num, cs.last, cs.epoch}
 		}
 	}
 }
@@ -138,14 +140,14 @@ func (a *appender) load(id parley.ConversationID) (*convSeq, error) {
 	}
 	if a.cache != nil {
 		if e, ok := a.cache.get(id); ok {
-			cs = &convSeq{num: e.num, last: e.last, found: true}
+			cs = &convSeq{num: e.num, last: e.last, epoch: e.epoch, found: true}
 			a.convs[id] = cs
 			a.order = append(a.order, id)
 			return cs, nil
 		}
 	}
 	cs = &convSeq{}
-	err := a.last.QueryRowContext(a.ctx, id).Scan(&cs.num, &cs.last)
+	err := a.last.QueryRowContext(a.ctx, id).Scan(&cs.num, &cs.last, &cs.epoch)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -169,6 +171,12 @@ func (a *appender) appendMany(envs []parley.Envelope, results []parley.AppendRes
 		}
 		if !cs.found {
 			results[i] = parley.AppendResult{Err: notFound("no such conversation %s", envs[i].Conversation)}
+			continue
+		}
+		if staleEpoch(&envs[i], cs.epoch) {
+			if results[i], err = a.staleResult(&envs[i], cs); err != nil {
+				return err
+			}
 			continue
 		}
 		pend = append(pend, i)
@@ -279,6 +287,9 @@ func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
 	if !cs.found {
 		return parley.AppendResult{Err: notFound("no such conversation %s", e.Conversation)}, nil
 	}
+	if staleEpoch(&e, cs.epoch) {
+		return a.staleResult(&e, cs)
+	}
 	seq := cs.last + 1
 	res, err := a.ins.ExecContext(a.ctx, cs.num, seq, e.Sender, e.SenderDevice, string(e.ClientID),
 		int(e.Kind), int64(e.Epoch), encodeRecipients(e.Recipients), nonNil(e.Payload), ns(e.CreatedAt))
@@ -296,6 +307,31 @@ func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
 	}
 	cs.last, cs.dirty = seq, true
 	return parley.AppendResult{Seq: seq}, nil
+}
+
+// staleEpoch reports whether e is an MLS message (application or proposal)
+// made in another epoch than the conversation's current one: members who
+// joined at the current epoch could not decrypt it.
+func staleEpoch(e *parley.Envelope, current parley.Epoch) bool {
+	return (e.Kind == parley.EnvelopeApplication || e.Kind == parley.EnvelopeProposal) && e.Epoch != current
+}
+
+// staleResult is the result for an envelope of a stale epoch: the original
+// Seq if it was appended before (a retry stays idempotent), else
+// CodeConflict "wrong_epoch".
+func (a *appender) staleResult(e *parley.Envelope, cs *convSeq) (parley.AppendResult, error) {
+	if e.ClientID != "" {
+		var orig parley.Seq
+		err := a.dup.QueryRowContext(a.ctx, cs.num, e.SenderDevice, string(e.ClientID)).Scan(&orig)
+		if err == nil {
+			return parley.AppendResult{Seq: orig, Duplicate: true}, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return parley.AppendResult{}, fmt.Errorf("find duplicate: %w", err)
+		}
+	}
+	return parley.AppendResult{Err: parley.Errorf(parley.CodeConflict, "wrong_epoch",
+		"the conversation is at epoch %d; this message was made in epoch %d", cs.epoch, e.Epoch)}, nil
 }
 
 // flush stores each touched conversation's new last Seq.

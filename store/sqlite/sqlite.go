@@ -221,7 +221,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (conv, sender_device, client_id) WHERE client_id <> '' DO NOTHING`},
 		{s.w, &s.dupEnv, `SELECT seq FROM envelopes WHERE conv = ? AND sender_device = ? AND client_id = ? AND client_id <> ''`},
-		{s.w, &s.lastSeq, `SELECT num, last_seq FROM conversations WHERE id = ?`},
+		{s.w, &s.lastSeq, `SELECT num, last_seq, epoch FROM conversations WHERE id = ?`},
 		{s.w, &s.setLastSeq, `UPDATE conversations SET last_seq = ? WHERE num = ?`},
 		{s.w, &s.ackCursor, `UPDATE members SET cursor = max(cursor, min(?1, (SELECT last_seq FROM conversations WHERE id = ?2)))
 			WHERE conversation_id = ?2 AND device_id = ?3`},

@@ -105,9 +105,9 @@ func TestAckBatch(t *testing.T) {
 	b := storetest.MustGroup(t, st, u.ID, d1)
 	var envs []parley.Envelope
 	for i := range 5 {
-		envs = append(envs, parley.Envelope{Conversation: a, SenderDevice: d1.ID, ClientID: parley.ClientMessageID(strconv.Itoa(i)), Kind: parley.EnvelopeApplication, Payload: []byte("p")})
+		envs = append(envs, parley.Envelope{Conversation: a, SenderDevice: d1.ID, ClientID: parley.ClientMessageID(strconv.Itoa(i)), Kind: parley.EnvelopeApplication, Epoch: 1, Payload: []byte("p")})
 	}
-	envs = append(envs, parley.Envelope{Conversation: b, SenderDevice: d1.ID, ClientID: "b", Kind: parley.EnvelopeApplication, Payload: []byte("p")})
+	envs = append(envs, parley.Envelope{Conversation: b, SenderDevice: d1.ID, ClientID: "b", Kind: parley.EnvelopeApplication, Epoch: 1, Payload: []byte("p")})
 	if _, err := st.Append(ctx, envs); err != nil {
 		t.Fatal(err)
 	}
@@ -166,14 +166,18 @@ func TestSeqCacheAcrossWrites(t *testing.T) {
 	if err != nil || len(out) != 1 || out[0].Seq != 3 {
 		t.Fatalf("ApplyCommit: %+v %v", out, err)
 	}
-	rs, err = st.Append(ctx, []parley.Envelope{env("d", parley.EnvelopeApplication), env("a", parley.EnvelopeApplication)})
+	next := env("d", parley.EnvelopeApplication)
+	next.Epoch = 2 // the commit moved the conversation to epoch 2
+	rs, err = st.Append(ctx, []parley.Envelope{next, env("a", parley.EnvelopeApplication)})
 	if err != nil || len(rs) != 2 || rs[0].Seq != 4 || rs[1].Seq != 1 || !rs[1].Duplicate {
 		t.Fatalf("Append after ApplyCommit: %+v %v, want seq 4 then duplicate of 1", rs, err)
 	}
 	// Reopened (no cache), the log continues where it was.
 	st.Close()
 	st = open(t)
-	rs, err = st.Append(ctx, []parley.Envelope{env("e", parley.EnvelopeApplication)})
+	after := env("e", parley.EnvelopeApplication)
+	after.Epoch = 2
+	rs, err = st.Append(ctx, []parley.Envelope{after})
 	if err != nil || rs[0].Seq != 5 {
 		t.Fatalf("Append after reopen: %+v %v", rs, err)
 	}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"ReadLog", testReadLog},
 		{"PendingAndAck", testPendingAndAck},
 		{"Cursors", testCursors},
+		{"AppendEpoch", testAppendEpoch},
 		{"MarkRead", testMarkRead},
 		{"Prune", testPrune},
 		{"PruneOlderThan", testPruneOlderThan},
@@ -997,7 +998,11 @@ func testReadLog(t *testing.T, s parley.Store) {
 	var want []parley.Envelope
 	for i := range 10 {
 		e := env(id, d, fmt.Sprint(i))
-		e.Epoch = parley.Epoch(i / 3)
+		if i%3 == 2 {
+			// System envelopes carry any epoch; application ones must be
+			// of the current epoch (testAppendEpoch).
+			e.Kind, e.Epoch = parley.EnvelopeSystem, parley.Epoch(i/3)
+		}
 		e.CreatedAt = t0.Add(time.Duration(i) * time.Second)
 		if i == 4 {
 			e.Recipients = []parley.DeviceID{d2.ID, 1 << 40}
@@ -1095,7 +1100,9 @@ func testPendingAndAck(t *testing.T, s parley.Store) {
 	if cs := pending(late); len(cs) != 0 {
 		t.Fatalf("pending of a device that just joined: %+v", cs)
 	}
-	MustAppend(t, s, env(c1, a, "after join"))
+	afterJoin := env(c1, a, "after join")
+	afterJoin.Epoch = 2
+	MustAppend(t, s, afterJoin)
 	equal(t, "pending of joined device", pending(late), []parley.Cursor{{Conversation: c1, Device: late.ID, Acked: 4, LastSeq: 5}})
 }
 
@@ -1268,5 +1275,45 @@ func testCursors(t *testing.T, s parley.Store) {
 	must(t, err)
 	if len(cs) != 0 {
 		t.Fatalf("cursors of a device in no conversation: %+v", cs)
+	}
+}
+
+// testAppendEpoch: an application or proposal envelope of another epoch than
+// the conversation's is refused in the append itself, so nothing encrypted
+// in an old epoch lands after the commit that ended it; a retry of one
+// appended before the commit is still a duplicate.
+func testAppendEpoch(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	u := MustUser(t, s).ID
+	a, b := MustDevice(t, s, u), MustDevice(t, s, u)
+	c := MustGroup(t, s, u, a, b)
+	MustAppend(t, s, env(c, a, "before"))
+	commit := env(c, a, "commit")
+	commit.Kind = parley.EnvelopeCommit
+	_, err := s.ApplyCommit(ctx, parley.Commit{Conversation: c, Epoch: 1, Envelopes: []parley.Envelope{commit}})
+	must(t, err)
+
+	stale := env(c, b, "stale")
+	proposal := env(c, b, "stale proposal")
+	proposal.Kind = parley.EnvelopeProposal
+	retry := env(c, a, "before")
+	current := env(c, b, "current")
+	current.Epoch = 2
+	system := env(c, b, "")
+	system.Kind = parley.EnvelopeSystem
+	rs, err := s.Append(ctx, []parley.Envelope{stale, proposal, retry, current, system})
+	must(t, err)
+	wantCode(t, rs[0].Err, parley.CodeConflict, "wrong_epoch")
+	wantCode(t, rs[1].Err, parley.CodeConflict, "wrong_epoch")
+	if rs[2].Err != nil || !rs[2].Duplicate || rs[2].Seq != 1 {
+		t.Fatalf("retry of an envelope appended before the commit: %+v", rs[2])
+	}
+	if rs[3].Err != nil || rs[3].Seq != 3 || rs[4].Err != nil || rs[4].Seq != 4 {
+		t.Fatalf("current-epoch and system envelopes: %+v %+v", rs[3], rs[4])
+	}
+	logged, err := s.ReadLog(ctx, c, 0, 10)
+	must(t, err)
+	if len(logged) != 4 {
+		t.Fatalf("log has %d envelopes, want 4 (before, commit, current, system)", len(logged))
 	}
 }
