@@ -21,6 +21,7 @@ MEMBER is +PHONE, @USERNAME or a user id)
   group promote GROUP MEMBER | group demote GROUP MEMBER
   group settings GROUP [--name N] [--description D] [--icon REF]
                [--only-admins-send true|false] [--only-admins-edit true|false]
+               [--join-approval true|false]   (a community's sub-groups)
   group invite GROUP [--expires D] [--uses N] [--approve]
                                      admins: create an invite link
   group invite GROUP --user MEMBER   admins: invite someone who must accept
@@ -81,7 +82,7 @@ func (e *env) group(ctx context.Context, args []string) error {
 	fs := newFlags("group "+sub, e)
 	var members multiFlag
 	var name, description, icon optString
-	var onlySend, onlyEdit optBool
+	var onlySend, onlyEdit, joinApproval optBool
 	var createOnlySend, createOnlyEdit *bool
 	var user *string
 	var expires *time.Duration
@@ -100,6 +101,7 @@ func (e *env) group(ctx context.Context, args []string) error {
 		fs.Var(&icon, "icon", "new icon (a media blob reference)")
 		fs.Var(&onlySend, "only-admins-send", "true|false: only admins can send")
 		fs.Var(&onlyEdit, "only-admins-edit", "true|false: only admins can edit the group's info")
+		fs.Var(&joinApproval, "join-approval", "true|false: community members ask to join this sub-group and an admin approves")
 	case "invite":
 		user = fs.String("user", "", "the person to invite: +PHONE, @USERNAME or user id")
 		expires = fs.Duration("expires", 0, "the link expires after this long (default never)")
@@ -192,10 +194,11 @@ func (e *env) group(ctx context.Context, args []string) error {
 			return nil
 		})
 	case "settings":
-		if err := need(1, "settings GROUP [--name N] [--description D] [--icon REF] [--only-admins-send true|false] [--only-admins-edit true|false]"); err != nil {
+		if err := need(1, "settings GROUP [--name N] [--description D] [--icon REF] [--only-admins-send true|false] [--only-admins-edit true|false] [--join-approval true|false]"); err != nil {
 			return err
 		}
-		u := client.GroupUpdate{Name: name.v, Description: description.v, Icon: icon.v, OnlyAdminsSend: onlySend.v, OnlyAdminsEditInfo: onlyEdit.v}
+		u := client.GroupUpdate{Name: name.v, Description: description.v, Icon: icon.v, OnlyAdminsSend: onlySend.v, OnlyAdminsEditInfo: onlyEdit.v,
+			JoinApproval: joinApproval.v}
 		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
 			var g client.Group
 			var err error
@@ -381,7 +384,7 @@ func groupJSON(g client.Group) map[string]any {
 	}
 	return map[string]any{
 		"group": string(g.ID), "name": g.Name, "description": g.Description, "icon": g.Icon,
-		"only_admins_send": g.OnlyAdminsSend, "only_admins_edit": g.OnlyAdminsEditInfo,
+		"only_admins_send": g.OnlyAdminsSend, "only_admins_edit": g.OnlyAdminsEditInfo, "join_approval": g.JoinApproval,
 		"created_by": int64(g.CreatedBy), "created_ms": g.CreatedAt.UnixMilli(), "members": members,
 		"community": string(g.Community), "is_community": g.IsCommunity(),
 	}
@@ -414,6 +417,9 @@ func (e *env) printGroup(ctx context.Context, c *client.Client, g client.Group) 
 		fmt.Fprintf(&b, "  %s\n", g.Description)
 	}
 	fmt.Fprintf(&b, "  only admins send: %v; only admins edit info: %v\n", g.OnlyAdminsSend, g.OnlyAdminsEditInfo)
+	if g.Community != "" && !g.IsCommunity() {
+		fmt.Fprintf(&b, "  joining needs an admin's approval: %v\n", g.JoinApproval)
+	}
 	for i, m := range g.Members {
 		role := "member"
 		if m.Admin {
@@ -442,7 +448,9 @@ func linkJSON(l client.InviteLink) map[string]any {
 // userRef is a user id ("12" or "u12", as join requests list them), or a
 // person resolved by +PHONE or @USERNAME.
 func userRef(ctx context.Context, c *client.Client, ref string) (parley.UserID, error) {
-	if n, err := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64); err == nil && n > 0 {
+	// A phone number (+E164) is resolved, not read as an id: ParseInt
+	// accepts a leading '+'.
+	if n, err := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64); err == nil && n > 0 && !strings.HasPrefix(ref, "+") {
 		return parley.UserID(n), nil
 	}
 	ct, err := c.Resolve(ctx, ref)
@@ -553,11 +561,17 @@ func (e *env) community(ctx context.Context, args []string) error {
 			}
 			for _, g := range list {
 				mark := ""
-				if g.Member {
+				switch {
+				case g.Member:
 					mark = "\t(member)"
+				case g.Pending:
+					mark = "\t(asked to join)"
+				case g.JoinApproval:
+					mark = "\t(ask to join)"
 				}
 				e.out(map[string]any{"event": "community_group", "group": string(g.ID), "name": g.Name, "description": g.Description,
-					"members": g.Members, "member": g.Member}, fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
+					"members": g.Members, "member": g.Member, "join_approval": g.JoinApproval, "pending": g.Pending},
+					fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
 			}
 			return nil
 		})
@@ -566,13 +580,18 @@ func (e *env) community(ctx context.Context, args []string) error {
 			return err
 		}
 		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			g, err := c.JoinCommunityGroup(ctx, pos[0], strings.Join(pos[1:], " "))
+			r, err := c.JoinCommunityGroup(ctx, pos[0], strings.Join(pos[1:], " "))
 			if err != nil {
 				return err
 			}
-			obj := groupJSON(g)
+			if r.Pending {
+				e.out(map[string]any{"event": "join_requested", "group": string(r.Group.ID), "name": r.Group.Name},
+					fmt.Sprintf("asked to join %s (%s): an admin must approve; run join-group again once approved", r.Group.Name, r.Group.ID))
+				return nil
+			}
+			obj := groupJSON(r.Group)
 			obj["event"] = "joined"
-			e.out(obj, fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
+			e.out(obj, fmt.Sprintf("joined %s (%s)", r.Group.Name, r.Group.ID))
 			return nil
 		})
 	}
