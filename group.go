@@ -18,6 +18,10 @@ const (
 type GroupSettings struct {
 	OnlyAdminsSend     bool // only admins may send application messages
 	OnlyAdminsEditInfo bool // only admins may change name, description and icon
+	// JoinApproval makes members of the community ask to join this
+	// sub-group: an admin approves the request (which invites them) before
+	// they can join. Without it any community member may join directly.
+	JoinApproval bool
 }
 
 // Group is the server's record of a group conversation (KindGroup): its info
@@ -127,16 +131,19 @@ type GroupStore interface {
 	// Group returns the group's record; CodeNotFound if there is none.
 	Group(ctx context.Context, id ConversationID) (Group, error)
 	// UpdateGroup replaces the group's name, description, icon, settings
-	// and community.
-	UpdateGroup(ctx context.Context, g Group) error
+	// and community and appends env, the system envelope announcing the
+	// change, in one transaction. It returns env with its Seq.
+	UpdateGroup(ctx context.Context, g Group, env Envelope) (Envelope, error)
 	// GroupMembers lists the member users, by JoinedAt then UserID.
 	GroupMembers(ctx context.Context, id ConversationID) ([]GroupMember, error)
 	// GroupsOfUser lists the groups the user is a member of, by ID.
 	GroupsOfUser(ctx context.Context, user UserID) ([]Group, error)
-	// SetGroupRole sets a member's role. CodeNotFound "not_member" if the
-	// user is not a member; CodeForbidden "last_admin" if it would leave the
-	// group without an admin.
-	SetGroupRole(ctx context.Context, id ConversationID, user UserID, role GroupRole) error
+	// SetGroupRole sets a member's role and appends env, the system
+	// envelope announcing it, in one transaction; it returns env with its
+	// Seq. CodeNotFound "not_member" if the user is not a member;
+	// CodeForbidden "last_admin" if it would leave the group without an
+	// admin.
+	SetGroupRole(ctx context.Context, id ConversationID, user UserID, role GroupRole, env Envelope) (Envelope, error)
 	// ApplyGroupCommit applies c.Commit as ConversationStore.ApplyCommit does
 	// and changes the user-level record as GroupCommit describes, in one
 	// transaction (with the community cascade, see LeaveGroup). It returns
@@ -181,6 +188,11 @@ type GroupStore interface {
 	// needs approval, a join request. Redeeming while an invitation or a
 	// request of the user is pending changes nothing and counts no use.
 	RedeemInviteLink(ctx context.Context, tokenHash []byte, user UserID, now time.Time) (GroupInviteLink, error)
+	// RequestToJoin records user's request to join the group at now (a
+	// community member asking to join a sub-group that needs approval).
+	// CodeConflict "already_member" if the user is a member; a request or
+	// invitation already pending changes nothing.
+	RequestToJoin(ctx context.Context, id ConversationID, user UserID, now time.Time) error
 	// JoinRequests lists a group's pending join requests, oldest first.
 	JoinRequests(ctx context.Context, id ConversationID) ([]GroupJoinRequest, error)
 	// DecideJoinRequest deletes a pending request and, when approve is set,

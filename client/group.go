@@ -19,9 +19,12 @@ type Group struct {
 	Icon               string
 	OnlyAdminsSend     bool
 	OnlyAdminsEditInfo bool
-	CreatedBy          parley.UserID
-	CreatedAt          time.Time
-	Members            []GroupMember
+	// JoinApproval: community members ask to join this sub-group and an
+	// admin approves (JoinCommunityGroup sends the request).
+	JoinApproval bool
+	CreatedBy    parley.UserID
+	CreatedAt    time.Time
+	Members      []GroupMember
 	// Community is the group's community: its own ID for a community (its
 	// announcement group), the community's for a sub-group, else "".
 	Community parley.ConversationID
@@ -73,6 +76,7 @@ type GroupAddResult struct {
 type GroupUpdate struct {
 	Name, Description, Icon            *string
 	OnlyAdminsSend, OnlyAdminsEditInfo *bool
+	JoinApproval                       *bool // a community's sub-groups only
 }
 
 // GroupInvitation is a pending invitation to a group.
@@ -86,7 +90,7 @@ type GroupInvitation struct {
 func groupFrom(d *parleypb.GroupDetails) Group {
 	g := Group{
 		ID: parley.ConversationID(d.GetConversationId()), Name: d.GetName(), Description: d.GetDescription(), Icon: d.GetIcon(),
-		OnlyAdminsSend: d.GetOnlyAdminsSend(), OnlyAdminsEditInfo: d.GetOnlyAdminsEditInfo(),
+		OnlyAdminsSend: d.GetOnlyAdminsSend(), OnlyAdminsEditInfo: d.GetOnlyAdminsEditInfo(), JoinApproval: d.GetJoinApproval(),
 		CreatedBy: parley.UserID(d.GetCreatedBy()), CreatedAt: time.UnixMilli(d.GetCreatedMs()),
 		Community: parley.ConversationID(d.GetCommunityId()),
 	}
@@ -465,7 +469,7 @@ func (c *Client) UpdateGroup(ctx context.Context, ref string, u GroupUpdate) (Gr
 	}
 	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupUpdate{GroupUpdate: &parleypb.GroupUpdateRequest{
 		ConversationId: string(g.ID), Name: u.Name, Description: u.Description, Icon: u.Icon,
-		OnlyAdminsSend: u.OnlyAdminsSend, OnlyAdminsEditInfo: u.OnlyAdminsEditInfo}}}, true)
+		OnlyAdminsSend: u.OnlyAdminsSend, OnlyAdminsEditInfo: u.OnlyAdminsEditInfo, JoinApproval: u.JoinApproval}}}, true)
 	if err != nil {
 		return Group{}, errorf("update group", err)
 	}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/parleyhq/parley"
@@ -24,6 +25,10 @@ type CommunityGroup struct {
 	Description string
 	Members     int
 	Member      bool // this user is a member
+	// JoinApproval: joining needs an admin's approval; Pending: this user
+	// asked and waits for it.
+	JoinApproval bool
+	Pending      bool
 }
 
 // CreateCommunity creates a community named name with members (added, or
@@ -116,34 +121,64 @@ func (c *Client) CommunityGroups(ctx context.Context, community string) ([]Commu
 	var out []CommunityGroup
 	for _, g := range f.GetCommunityGroupList().GetGroups() {
 		out = append(out, CommunityGroup{ID: parley.ConversationID(g.GetGroupId()), Name: g.GetName(), Description: g.GetDescription(),
-			Members: int(g.GetMembers()), Member: g.GetMember()})
+			Members: int(g.GetMembers()), Member: g.GetMember(), JoinApproval: g.GetJoinApproval(), Pending: g.GetPending()})
 	}
 	return out, nil
 }
 
 // JoinCommunityGroup joins a sub-group of a community this user is in, by an
-// MLS external commit (no admin needs to be online).
-func (c *Client) JoinCommunityGroup(ctx context.Context, community, group string) (Group, error) {
+// MLS external commit (no admin needs to be online). When the sub-group's
+// admins approve new members and this user has no invitation yet, it asks
+// to join instead and returns a pending result; once an admin approved,
+// calling it again joins.
+func (c *Client) JoinCommunityGroup(ctx context.Context, community, group string) (JoinResult, error) {
 	comm, err := c.community(ctx, community)
 	if err != nil {
-		return Group{}, err
+		return JoinResult{}, err
 	}
 	gid, err := c.subGroupID(ctx, comm, group)
 	if err != nil {
-		return Group{}, err
+		return JoinResult{}, err
+	}
+	if sub, ok := c.findCommunityGroup(ctx, comm.ID, gid); ok && sub.JoinApproval && !sub.Member {
+		invited := false
+		if invs, err := c.GroupInvitations(ctx); err == nil {
+			invited = slices.ContainsFunc(invs, func(i GroupInvitation) bool { return i.Group == gid })
+		}
+		if !invited {
+			_, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinAsk{GroupJoinAsk: &parleypb.GroupJoinAskRequest{
+				GroupId: string(gid)}}}, true)
+			if err != nil {
+				return JoinResult{}, errorf("ask to join", err)
+			}
+			return JoinResult{Group: Group{ID: gid, Name: sub.Name, JoinApproval: true, Community: comm.ID}, Pending: true}, nil
+		}
 	}
 	c.cryptoMu.Lock()
 	err = c.joinExternal(ctx, gid, parley.KindGroup)
 	c.cryptoMu.Unlock()
 	if err != nil {
-		return Group{}, err
+		return JoinResult{}, err
 	}
 	g, err := c.Group(ctx, string(gid))
 	if err != nil {
-		return Group{}, err
+		return JoinResult{}, err
 	}
 	_ = c.store.Apply(ctx, Applied{Conversation: g.ID, Chat: &Chat{Kind: parley.KindGroup, Title: g.Name}})
-	return g, nil
+	return JoinResult{Group: g}, nil
+}
+
+// findCommunityGroup finds a sub-group in the community's list.
+func (c *Client) findCommunityGroup(ctx context.Context, community, id parley.ConversationID) (CommunityGroup, bool) {
+	subs, err := c.CommunityGroups(ctx, string(community))
+	if err != nil {
+		return CommunityGroup{}, false
+	}
+	i := slices.IndexFunc(subs, func(s CommunityGroup) bool { return s.ID == id })
+	if i < 0 {
+		return CommunityGroup{}, false
+	}
+	return subs[i], true
 }
 
 // Announce posts text to a community's announcement group (admins only:

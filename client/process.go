@@ -225,7 +225,14 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		if err := c.noteSystem(ctx, conv, env.GetPayload()); err != nil { // kinds.go: disappearing-messages timer
 			return err
 		}
-		return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
+		m := c.systemRecord(ctx, env) // group_changes.go: a history line for a group change
+		if err := c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq, Message: m}); err != nil {
+			return storeErr(err)
+		}
+		if m != nil {
+			c.emit(Event{Kind: EventMessage, Conversation: conv, Message: m})
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown envelope kind %d", env.GetKind())
 }

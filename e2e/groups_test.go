@@ -203,6 +203,26 @@ func TestCommunityCLI(t *testing.T) {
 	}
 	ben.must("community", "join-group", comm, "Parking")
 	ben.must("send", "--to", sub, "my car is blue")
+	// A sub-group that needs approval: ben's join becomes a request the
+	// admin approves, then ben joins; the setting is a line in the history.
+	vip, _ := admin.must("community", "new-group", comm, "Garden", "--member", ann.phone).lines()[0]["group"].(string)
+	admin.must("group", "settings", vip, "--join-approval", "true")
+	asked := ben.must("community", "join-group", comm, "Garden").lines()
+	if asked[0]["event"] != "join_requested" {
+		t.Fatalf("join-group of an approval sub-group: %v", asked)
+	}
+	if reqs := admin.must("group", "requests", vip).lines(); len(reqs) != 1 {
+		t.Fatalf("requests: %v", reqs)
+	}
+	admin.must("group", "approve", vip, ben.phone)
+	if joined := ben.must("community", "join-group", comm, "Garden").lines(); joined[0]["event"] != "joined" {
+		t.Fatalf("join-group after approval: %v", joined)
+	}
+	if h := ann.must("history", vip).lines(); !slices.ContainsFunc(h, func(m map[string]any) bool {
+		return m["kind"] == "system" && strings.Contains(fmt.Sprint(m["text"]), "request to join")
+	}) {
+		t.Fatalf("ann's history has no line for the setting: %v", h)
+	}
 	admin.must("community", "remove", comm, ben.phone)
 	info := admin.must("group", "info", sub).lines()
 	if len(info[0]["members"].([]any)) != 2 {

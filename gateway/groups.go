@@ -36,6 +36,7 @@ type Groups interface {
 	AttachGroup(ctx context.Context, dev parley.Device, community, id parley.ConversationID) error
 	DetachGroup(ctx context.Context, dev parley.Device, community, id parley.ConversationID) error
 	CommunityGroups(ctx context.Context, user parley.UserID, community parley.ConversationID) ([]groups.CommunityGroup, error)
+	RequestJoin(ctx context.Context, dev parley.Device, id parley.ConversationID) error
 }
 
 // groupRequest handles the group frames (docs/groups.md); any other frame
@@ -50,7 +51,8 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 		*parleypb.ClientFrame_GroupDecline, *parleypb.ClientFrame_GroupPrivacy, *parleypb.ClientFrame_GroupUserKeys,
 		*parleypb.ClientFrame_GroupLinkCreate, *parleypb.ClientFrame_GroupLinks, *parleypb.ClientFrame_GroupLinkRevoke,
 		*parleypb.ClientFrame_GroupLinkRedeem, *parleypb.ClientFrame_GroupJoinRequests, *parleypb.ClientFrame_GroupJoinDecide,
-		*parleypb.ClientFrame_ChatTimer, *parleypb.ClientFrame_CommunityGroup, *parleypb.ClientFrame_CommunityGroups:
+		*parleypb.ClientFrame_ChatTimer, *parleypb.ClientFrame_CommunityGroup, *parleypb.ClientFrame_CommunityGroups,
+		*parleypb.ClientFrame_GroupJoinAsk:
 		if !ok {
 			return nil, parley.Errorf(parley.CodeUnavailable, "groups_disabled", "this server does not host groups")
 		}
@@ -92,7 +94,7 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 		r := b.GroupUpdate
 		return ok1, svc.Update(ctx, dev, parley.ConversationID(r.GetConversationId()), groups.Update{
 			Name: r.Name, Description: r.Description, Icon: r.Icon,
-			OnlyAdminsSend: r.OnlyAdminsSend, OnlyAdminsEditInfo: r.OnlyAdminsEditInfo,
+			OnlyAdminsSend: r.OnlyAdminsSend, OnlyAdminsEditInfo: r.OnlyAdminsEditInfo, JoinApproval: r.JoinApproval,
 		})
 	case *parleypb.ClientFrame_GroupRole:
 		r := b.GroupRole
@@ -190,9 +192,12 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 		resp := &parleypb.CommunityGroupList{}
 		for _, cg := range list {
 			resp.Groups = append(resp.Groups, &parleypb.CommunityGroupInfo{GroupId: string(cg.Group.ID), Name: cg.Group.Name,
-				Description: cg.Group.Description, Members: uint32(cg.Members), Member: cg.Member})
+				Description: cg.Group.Description, Members: uint32(cg.Members), Member: cg.Member,
+				JoinApproval: cg.Group.Settings.JoinApproval, Pending: cg.Pending})
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_CommunityGroupList{CommunityGroupList: resp}}, err
+	case *parleypb.ClientFrame_GroupJoinAsk:
+		return ok1, svc.RequestJoin(ctx, dev, parley.ConversationID(b.GroupJoinAsk.GetGroupId()))
 	}
 	return nil, unknown
 }
@@ -212,6 +217,7 @@ func groupDetails(info groups.Info) *parleypb.GroupDetails {
 		ConversationId: string(g.ID), Name: g.Name, Description: g.Description, Icon: g.Icon,
 		OnlyAdminsSend: g.Settings.OnlyAdminsSend, OnlyAdminsEditInfo: g.Settings.OnlyAdminsEditInfo,
 		CreatedBy: int64(g.CreatedBy), CreatedMs: g.CreatedAt.UnixMilli(), CommunityId: string(g.Community),
+		JoinApproval: g.Settings.JoinApproval,
 	}
 	for _, m := range info.Members {
 		mi := &parleypb.GroupMemberInfo{UserId: int64(m.User), Admin: m.Role == parley.RoleAdmin, JoinedMs: m.JoinedAt.UnixMilli()}

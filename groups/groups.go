@@ -350,6 +350,8 @@ func (s *Service) AuthorizeCommit(ctx context.Context, dev parley.Device, member
 				return nil, err
 			case !s.inCommunityOf(ctx, gr.group, dev.User):
 				return nil, parley.Errorf(parley.CodeForbidden, "not_invited", "you need an invitation to join this group")
+			case gr.group.Settings.JoinApproval:
+				return nil, errApprovalRequired
 			}
 			gc.AddUsers = []parley.UserID{dev.User}
 		}
@@ -422,7 +424,7 @@ func (s *Service) CanJoin(ctx context.Context, dev parley.Device, id parley.Conv
 	if err != nil {
 		return err
 	}
-	if _, ok := c.roles[dev.User]; ok || s.inCommunityOf(ctx, c.group, dev.User) {
+	if _, ok := c.roles[dev.User]; ok || (!c.group.Settings.JoinApproval && s.inCommunityOf(ctx, c.group, dev.User)) {
 		return nil
 	}
 	if _, err := s.store.GroupInvitation(ctx, id, dev.User); err == nil {
@@ -483,11 +485,44 @@ func (s *Service) List(ctx context.Context, user parley.UserID) ([]Info, error) 
 type Update struct {
 	Name, Description, Icon            *string
 	OnlyAdminsSend, OnlyAdminsEditInfo *bool
+	JoinApproval                       *bool // sub-groups of a community only
+}
+
+// ChangePayload is the JSON payload of the system envelope appended, in the
+// same transaction, when a group's info, settings or a member's role
+// changes, so that every device (including those offline at the time) has
+// the change in the chat's history. Change is "info" (the fields set are
+// the new values), "role" (User became an admin or a member) or
+// "community" (the group joined or left a community).
+type ChangePayload struct {
+	Change             string        `json:"group_change"`
+	By                 parley.UserID `json:"by"`
+	Name               *string       `json:"name,omitempty"`
+	Description        *string       `json:"description,omitempty"`
+	Icon               *string       `json:"icon,omitempty"`
+	OnlyAdminsSend     *bool         `json:"only_admins_send,omitempty"`
+	OnlyAdminsEditInfo *bool         `json:"only_admins_edit_info,omitempty"`
+	JoinApproval       *bool         `json:"join_approval,omitempty"`
+	User               parley.UserID `json:"user,omitempty"`
+	Admin              *bool         `json:"admin,omitempty"`
+	// Community is the community the group joined ("" when it left one)
+	// for Change "community".
+	Community *parley.ConversationID `json:"community,omitempty"`
+}
+
+// changeEnvelope is the system envelope carrying p.
+func (s *Service) changeEnvelope(id parley.ConversationID, p ChangePayload) parley.Envelope {
+	now := s.clock.Now()
+	payload, _ := json.Marshal(p)
+	return parley.Envelope{Conversation: id, ClientID: parley.ClientMessageID(fmt.Sprintf("%s/%d/%d", p.Change, p.By, now.UnixNano())),
+		Kind: parley.EnvelopeSystem, Payload: payload, CreatedAt: now}
 }
 
 // Update changes a group's info (admins only when OnlyAdminsEditInfo is set:
 // CodeForbidden "admins_only_edit_info") or settings (admins only:
-// "not_admin"), then tells the members' devices.
+// "not_admin"; JoinApproval only on a community's sub-group: CodeInvalid
+// "not_sub_group"), and appends a system envelope with a ChangePayload that
+// reaches every member device.
 func (s *Service) Update(ctx context.Context, dev parley.Device, id parley.ConversationID, u Update) error {
 	c, err := s.requireMember(ctx, id, dev.User)
 	if err != nil {
@@ -498,43 +533,58 @@ func (s *Service) Update(ctx context.Context, dev parley.Device, id parley.Conve
 		return err
 	}
 	admin := c.roles[dev.User] == parley.RoleAdmin
-	if (u.OnlyAdminsSend != nil || u.OnlyAdminsEditInfo != nil) && !admin {
+	if (u.OnlyAdminsSend != nil || u.OnlyAdminsEditInfo != nil || u.JoinApproval != nil) && !admin {
 		return notAdmin()
 	}
 	if u.OnlyAdminsSend != nil && !*u.OnlyAdminsSend && g.IsCommunity() {
 		return parley.Errorf(parley.CodeInvalid, "announcement_only", "only admins post to a community's announcements")
 	}
+	if u.JoinApproval != nil && (g.Community == "" || g.IsCommunity()) {
+		return parley.Errorf(parley.CodeInvalid, "not_sub_group", "only a community's sub-groups can ask members to request to join")
+	}
 	if (u.Name != nil || u.Description != nil || u.Icon != nil) && g.Settings.OnlyAdminsEditInfo && !admin {
 		return parley.Errorf(parley.CodeForbidden, "admins_only_edit_info", "only admins can change this group's info")
 	}
+	p := ChangePayload{Change: "info", By: dev.User}
 	if u.Name != nil {
 		g.Name = strings.TrimSpace(*u.Name)
+		p.Name = &g.Name
 	}
 	if u.Description != nil {
 		g.Description = *u.Description
+		p.Description = u.Description
 	}
 	if u.Icon != nil {
 		g.Icon = *u.Icon
+		p.Icon = u.Icon
 	}
 	if u.OnlyAdminsSend != nil {
 		g.Settings.OnlyAdminsSend = *u.OnlyAdminsSend
+		p.OnlyAdminsSend = u.OnlyAdminsSend
 	}
 	if u.OnlyAdminsEditInfo != nil {
 		g.Settings.OnlyAdminsEditInfo = *u.OnlyAdminsEditInfo
+		p.OnlyAdminsEditInfo = u.OnlyAdminsEditInfo
+	}
+	if u.JoinApproval != nil {
+		g.Settings.JoinApproval = *u.JoinApproval
+		p.JoinApproval = u.JoinApproval
 	}
 	if err := s.validateInfo(g); err != nil {
 		return err
 	}
-	if err := s.store.UpdateGroup(ctx, g); err != nil {
+	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, p))
+	s.invalidate(id)
+	if err != nil {
 		return err
 	}
-	s.invalidate(id)
-	s.notify(ctx, id, nil, nil)
+	s.announce(ctx, id, env)
 	return nil
 }
 
-// SetRole promotes (admin) or demotes a member. Admins only; demoting the
-// last admin is refused (CodeForbidden "last_admin").
+// SetRole promotes (admin) or demotes a member, appending a system envelope
+// with a ChangePayload that reaches every member device. Admins only;
+// demoting the last admin is refused (CodeForbidden "last_admin").
 func (s *Service) SetRole(ctx context.Context, dev parley.Device, id parley.ConversationID, user parley.UserID, admin bool) error {
 	c, err := s.requireMember(ctx, id, dev.User)
 	if err != nil {
@@ -550,13 +600,28 @@ func (s *Service) SetRole(ctx context.Context, dev parley.Device, id parley.Conv
 	if admin {
 		role = parley.RoleAdmin
 	}
-	err = s.store.SetGroupRole(ctx, id, user, role)
+	env, err := s.store.SetGroupRole(ctx, id, user, role, s.changeEnvelope(id, ChangePayload{Change: "role", By: dev.User, User: user, Admin: &admin}))
 	s.invalidate(id)
 	if err != nil {
 		return err
 	}
-	s.notify(ctx, id, nil, nil)
+	s.announce(ctx, id, env)
 	return nil
+}
+
+// announce publishes a system envelope to every member device and tells
+// them the group changed.
+func (s *Service) announce(ctx context.Context, id parley.ConversationID, env parley.Envelope) {
+	ms, err := s.store.Members(ctx, id)
+	if err != nil {
+		s.log.Warn("group members", "group", id, "err", err)
+		return
+	}
+	all := make([]parley.DeviceID, 0, len(ms))
+	for _, m := range ms {
+		all = append(all, m.Device)
+	}
+	s.publish(ctx, id, []parley.Envelope{env}, all, all)
 }
 
 // LeftPayload is the JSON payload of the system envelope appended when a
@@ -686,20 +751,6 @@ func (s *Service) SetAddPrivacy(ctx context.Context, user parley.UserID, v parle
 		return parley.Errorf(parley.CodeInvalid, "visibility", "who can add me must be everyone, contacts or nobody")
 	}
 	return s.store.SetGroupAddPrivacy(ctx, user, v)
-}
-
-// notify tells every member device that the group changed.
-func (s *Service) notify(ctx context.Context, id parley.ConversationID, envs []parley.Envelope, to []parley.DeviceID) {
-	ms, err := s.store.Members(ctx, id)
-	if err != nil {
-		s.log.Warn("group members", "group", id, "err", err)
-		return
-	}
-	all := make([]parley.DeviceID, 0, len(ms))
-	for _, m := range ms {
-		all = append(all, m.Device)
-	}
-	s.publish(ctx, id, envs, to, all)
 }
 
 func (s *Service) publish(ctx context.Context, id parley.ConversationID, envs []parley.Envelope, to, notify []parley.DeviceID) {
@@ -1011,11 +1062,12 @@ func (s *Service) AttachGroup(ctx context.Context, dev parley.Device, community,
 		return err
 	}
 	g.Community = community
-	if err := s.store.UpdateGroup(ctx, g); err != nil {
+	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, ChangePayload{Change: "community", By: dev.User, Community: &community}))
+	s.invalidate(id)
+	if err != nil {
 		return err
 	}
-	s.invalidate(id)
-	s.notify(ctx, id, nil, nil)
+	s.announce(ctx, id, env)
 	return nil
 }
 
@@ -1029,12 +1081,63 @@ func (s *Service) DetachGroup(ctx context.Context, dev parley.Device, community,
 	if err != nil || g.Community != community || g.IsCommunity() {
 		return errGroupNotFound
 	}
-	g.Community = ""
-	if err := s.store.UpdateGroup(ctx, g); err != nil {
+	g.Community, g.Settings.JoinApproval = "", false
+	none := parley.ConversationID("")
+	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, ChangePayload{Change: "community", By: dev.User, Community: &none}))
+	s.invalidate(id)
+	if err != nil {
 		return err
 	}
-	s.invalidate(id)
-	s.notify(ctx, id, nil, nil)
+	s.announce(ctx, id, env)
+	return nil
+}
+
+// errApprovalRequired refuses a community member's direct join of a
+// sub-group that needs an admin's approval.
+var errApprovalRequired = parley.Errorf(parley.CodeForbidden, "approval_required", "an admin must approve your request to join this group")
+
+// RequestJoin asks to join a sub-group, of a community the caller is in,
+// whose admins approve new members (JoinApproval); the request appears in
+// JoinRequests and an approval invites the user, who then joins by
+// external commit. Asking again while a request is pending changes
+// nothing. Errors: CodeNotFound "group_not_found" (not a sub-group of a
+// community the caller is in), CodeInvalid "approval_not_required" (join
+// directly), CodeConflict "already_member".
+func (s *Service) RequestJoin(ctx context.Context, dev parley.Device, id parley.ConversationID) error {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, member := c.roles[dev.User]; member {
+		return parley.Errorf(parley.CodeConflict, "already_member", "you are already a member of this group")
+	}
+	if c.group.IsCommunity() || !s.inCommunityOf(ctx, c.group, dev.User) {
+		return errGroupNotFound
+	}
+	if !c.group.Settings.JoinApproval {
+		return parley.Errorf(parley.CodeInvalid, "approval_not_required", "join this group directly: it needs no approval")
+	}
+	if err := s.store.RequestToJoin(ctx, id, dev.User, s.clock.Now()); err != nil {
+		return err
+	}
+	// Tell the admins' devices, so their clients can show the request.
+	var admins []parley.DeviceID
+	for u, role := range c.roles {
+		if role != parley.RoleAdmin {
+			continue
+		}
+		devs, err := s.store.Devices(ctx, u)
+		if err != nil {
+			s.log.Warn("admin devices", "group", id, "err", err)
+			continue
+		}
+		for _, d := range devs {
+			if d.Active() {
+				admins = append(admins, d.ID)
+			}
+		}
+	}
+	s.publish(ctx, id, nil, nil, admins)
 	return nil
 }
 
@@ -1043,6 +1146,7 @@ type CommunityGroup struct {
 	Group   parley.Group
 	Members int
 	Member  bool // the viewer is a member
+	Pending bool // the viewer asked to join and awaits an admin's approval
 }
 
 // CommunityGroups lists a community's sub-groups to its members.
@@ -1065,7 +1169,15 @@ func (s *Service) CommunityGroups(ctx context.Context, user parley.UserID, commu
 			return nil, err
 		}
 		_, member := gc.roles[user]
-		out = append(out, CommunityGroup{Group: g, Members: len(gc.roles), Member: member})
+		pending := false
+		if !member && g.Settings.JoinApproval {
+			reqs, err := s.store.JoinRequests(ctx, g.ID)
+			if err != nil {
+				return nil, err
+			}
+			pending = slices.ContainsFunc(reqs, func(r parley.GroupJoinRequest) bool { return r.User == user })
+		}
+		out = append(out, CommunityGroup{Group: g, Members: len(gc.roles), Member: member, Pending: pending})
 	}
 	return out, nil
 }

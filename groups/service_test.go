@@ -1,6 +1,7 @@
 package groups_test
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -121,5 +122,88 @@ func TestGroupLimits(t *testing.T) {
 	wantErr(t, "member sends", e.svc.AuthorizeSend(ctx, e.id, add[0].User), parley.CodeForbidden, "admins_only_send")
 	if err := e.svc.AuthorizeSend(ctx, e.id, e.admin.User); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSubGroupJoinApproval: with JoinApproval a community member can no
+// longer fetch the sub-group's GroupInfo or join by external commit; they
+// ask, and an admin's approval lets them in. Without it asking is refused.
+func TestSubGroupJoinApproval(t *testing.T) {
+	e := mustEnv(t, groups.Config{})
+	ctx := t.Context()
+	member := storetest.MustUser(t, e.store)
+	md := storetest.MustDevice(t, e.store, member.ID)
+	outsider := storetest.MustUser(t, e.store)
+	od := storetest.MustDevice(t, e.store, outsider.ID)
+	create := func(g parley.Group, members []parley.Member) parley.ConversationID {
+		t.Helper()
+		id := parley.NewConversationID()
+		g.ID = id
+		if g.Community == "self" {
+			g.Community = id
+		}
+		for i := range members {
+			members[i].Conversation = id
+		}
+		c := parley.Conversation{ID: id, Kind: parley.KindGroup, Epoch: 1, GroupInfo: []byte("gi"), CreatedBy: e.admin.User, CreatedAt: e.clock.Now()}
+		if _, err := e.svc.CreateGroup(ctx, e.admin, g, c, members, nil); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	comm := create(parley.Group{Name: "c", Community: "self"}, []parley.Member{{User: e.admin.User, Device: e.admin.ID}, {User: member.ID, Device: md.ID}})
+	sub := create(parley.Group{Name: "s", Community: comm}, []parley.Member{{User: e.admin.User, Device: e.admin.ID}})
+
+	wantErr(t, "ask without approval", e.svc.RequestJoin(ctx, md, sub), parley.CodeInvalid, "approval_not_required")
+	if err := e.svc.CanJoin(ctx, md, sub); err != nil {
+		t.Fatalf("community member may join an open sub-group: %v", err)
+	}
+	yes := true
+	wantErr(t, "member sets approval", e.svc.Update(ctx, md, comm, groups.Update{JoinApproval: &yes}), parley.CodeForbidden, "not_admin")
+	wantErr(t, "approval on the community", e.svc.Update(ctx, e.admin, comm, groups.Update{JoinApproval: &yes}), parley.CodeInvalid, "not_sub_group")
+	if err := e.svc.Update(ctx, e.admin, sub, groups.Update{JoinApproval: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "GroupInfo without approval", e.svc.CanJoin(ctx, md, sub), parley.CodeNotFound, "group_not_found")
+	join := parley.Commit{Conversation: sub, Epoch: 1, Add: []parley.Member{{Conversation: sub, User: member.ID, Device: md.ID}}, GroupInfo: []byte("g"),
+		Envelopes: []parley.Envelope{{SenderDevice: md.ID, Sender: member.ID, ClientID: "j", Kind: parley.EnvelopeCommit, Epoch: 1, Payload: []byte("c"), CreatedAt: e.clock.Now()}}}
+	members, err := e.store.Members(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.AuthorizeCommit(ctx, md, members, join, true)
+	wantErr(t, "external join without approval", err, parley.CodeForbidden, "approval_required")
+	wantErr(t, "outsider asks", e.svc.RequestJoin(ctx, od, sub), parley.CodeNotFound, "group_not_found")
+	wantErr(t, "member asks to join the community", e.svc.RequestJoin(ctx, md, comm), parley.CodeConflict, "already_member")
+	if err := e.svc.RequestJoin(ctx, md, sub); err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.svc.CommunityGroups(ctx, member.ID, comm)
+	if err != nil || len(list) != 1 || !list[0].Pending || !list[0].Group.Settings.JoinApproval {
+		t.Fatalf("member's view: %+v, %v", list, err)
+	}
+	if err := e.svc.DecideJoinRequest(ctx, e.admin, sub, member.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.CanJoin(ctx, md, sub); err != nil {
+		t.Fatalf("approved member may fetch the GroupInfo: %v", err)
+	}
+	if _, err := e.svc.AuthorizeCommit(ctx, md, members, join, true); err != nil {
+		t.Fatalf("approved member joins: %v", err)
+	}
+	// The setting change was logged: the sub-group's log has its system envelope.
+	envs, err := e.store.ReadLog(ctx, sub, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, env := range envs {
+		var p groups.ChangePayload
+		if env.Kind == parley.EnvelopeSystem && json.Unmarshal(env.Payload, &p) == nil && p.Change == "info" && p.JoinApproval != nil && *p.JoinApproval {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no join-approval change in the log: %+v", envs)
 	}
 }

@@ -221,6 +221,9 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 		text = "(this message was deleted)"
 	case m.Kind == client.KindUndecryptable:
 		text = "[this message could not be decrypted on this device]"
+	case m.Kind == client.KindSystem:
+		fmt.Fprintf(&b, "%s  — %s", m.ID(), m.Text)
+		return obj, b.String()
 	case m.Media != nil:
 		text = mediaSummary(m.Media)
 		if m.Text != "" {

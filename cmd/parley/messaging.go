@@ -138,6 +138,8 @@ func displayText(m *client.MessageRecord) string {
 	switch {
 	case m.Kind == client.KindUndecryptable:
 		return "[this message could not be decrypted on this device]"
+	case m.Kind == client.KindSystem:
+		return "— " + m.Text
 	case m.Media != nil:
 		s = mediaSummary(m.Media)
 		if m.Text != "" {

@@ -146,11 +146,18 @@ func testCreate(t *testing.T, s Store) {
 	}
 	_, err = s.Group(t.Context(), parley.NewConversationID())
 	wantErr(t, "missing group", err, parley.CodeNotFound, "")
-	g.Name, g.Settings = "renamed", parley.GroupSettings{OnlyAdminsEditInfo: true}
-	must(t, s.UpdateGroup(t.Context(), g))
+	g.Name, g.Settings = "renamed", parley.GroupSettings{OnlyAdminsEditInfo: true, JoinApproval: true}
+	env, err := s.UpdateGroup(t.Context(), g, sysEnv("info"))
+	must(t, err)
 	if g2, _ := s.Group(t.Context(), f.id); g2.Name != "renamed" || g2.Settings != g.Settings {
 		t.Fatalf("after update: %+v", g2)
 	}
+	if c, _ := s.Conversation(t.Context(), f.id); env.Seq != 2 || c.LastSeq != 2 || env.Conversation != f.id {
+		t.Fatalf("update appended %+v; conversation at %d", env, c.LastSeq)
+	}
+	g.ID = parley.NewConversationID()
+	_, err = s.UpdateGroup(t.Context(), g, sysEnv("info2"))
+	wantErr(t, "update a missing group", err, parley.CodeNotFound, "")
 	// Creating the same id again changes nothing.
 	c := parley.Conversation{ID: f.id, Kind: parley.KindGroup, Epoch: 1, CreatedBy: f.users[1].ID, CreatedAt: t0}
 	_, err = s.CreateGroup(t.Context(), parley.Group{ID: f.id, Name: "x", CreatedBy: f.users[1].ID}, c, nil, nil)
@@ -163,12 +170,22 @@ func testCreate(t *testing.T, s Store) {
 func testRoles(t *testing.T, s Store) {
 	f := mustGroup(t, s, 2)
 	ctx := t.Context()
-	wantErr(t, "demote last admin", s.SetGroupRole(ctx, f.id, f.users[0].ID, parley.RoleMember), parley.CodeForbidden, "last_admin")
-	wantErr(t, "role of a non-member", s.SetGroupRole(ctx, f.id, 99999, parley.RoleAdmin), parley.CodeNotFound, "not_member")
-	must(t, s.SetGroupRole(ctx, f.id, f.users[1].ID, parley.RoleAdmin))
-	must(t, s.SetGroupRole(ctx, f.id, f.users[0].ID, parley.RoleMember))
+	_, err := s.SetGroupRole(ctx, f.id, f.users[0].ID, parley.RoleMember, sysEnv("r0"))
+	wantErr(t, "demote last admin", err, parley.CodeForbidden, "last_admin")
+	_, err = s.SetGroupRole(ctx, f.id, 99999, parley.RoleAdmin, sysEnv("r1"))
+	wantErr(t, "role of a non-member", err, parley.CodeNotFound, "not_member")
+	if c, _ := s.Conversation(ctx, f.id); c.LastSeq != 1 {
+		t.Fatalf("refused role changes appended: last seq %d", c.LastSeq)
+	}
+	e1, err := s.SetGroupRole(ctx, f.id, f.users[1].ID, parley.RoleAdmin, sysEnv("r2"))
+	must(t, err)
+	e2, err := s.SetGroupRole(ctx, f.id, f.users[0].ID, parley.RoleMember, sysEnv("r3"))
+	must(t, err)
 	if r := roles(t, s, f.id); r[f.users[0].ID] != parley.RoleMember || r[f.users[1].ID] != parley.RoleAdmin {
 		t.Fatalf("roles = %v", r)
+	}
+	if e1.Seq != 2 || e2.Seq != 3 {
+		t.Fatalf("role changes appended at %d, %d", e1.Seq, e2.Seq)
 	}
 }
 
@@ -278,7 +295,8 @@ func testMaxMembers(t *testing.T, s Store) {
 
 func testConcurrent(t *testing.T, s Store) {
 	f := mustGroup(t, s, 4)
-	must(t, s.SetGroupRole(t.Context(), f.id, f.users[1].ID, parley.RoleAdmin))
+	_, err := s.SetGroupRole(t.Context(), f.id, f.users[1].ID, parley.RoleAdmin, sysEnv("promote"))
+	must(t, err)
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -461,6 +479,27 @@ func testJoinRequests(t *testing.T, s Store) {
 	if reqs, _ := s.JoinRequests(ctx, f.id); len(reqs) != 0 {
 		t.Fatalf("requests left: %v", reqs)
 	}
+
+	// Asking without a link (a community member and a sub-group needing
+	// approval): once, idempotent, refused to members and for unknown groups.
+	c := storetest.MustUser(t, s)
+	must(t, s.RequestToJoin(ctx, f.id, c.ID, t0))
+	must(t, s.RequestToJoin(ctx, f.id, c.ID, t0.Add(time.Minute)))
+	must(t, s.RequestToJoin(ctx, f.id, a.ID, t0)) // already invited: no request
+	if reqs, _ := s.JoinRequests(ctx, f.id); len(reqs) != 1 || reqs[0].User != c.ID || !reqs[0].CreatedAt.Equal(t0) {
+		t.Fatalf("requests = %+v", reqs)
+	}
+	wantErr(t, "member asks to join", s.RequestToJoin(ctx, f.id, f.users[0].ID, t0), parley.CodeConflict, "already_member")
+	wantErr(t, "unknown group", s.RequestToJoin(ctx, parley.NewConversationID(), c.ID, t0), parley.CodeNotFound, "")
+	must(t, s.DecideJoinRequest(ctx, f.id, c.ID, true, f.users[0].ID, t0))
+	if _, err := s.GroupInvitation(ctx, f.id, c.ID); err != nil {
+		t.Fatalf("approved request: %v", err)
+	}
+}
+
+// sysEnv is a system envelope with a unique client id.
+func sysEnv(id string) parley.Envelope {
+	return parley.Envelope{ClientID: parley.ClientMessageID(id), Kind: parley.EnvelopeSystem, Payload: []byte(`{}`), CreatedAt: t0}
 }
 
 func testTimers(t *testing.T, s Store) {
@@ -511,7 +550,8 @@ func testCommunity(t *testing.T, s Store) {
 	g, err := s.Group(ctx, comm.id)
 	must(t, err)
 	g.Community = comm.id
-	must(t, s.UpdateGroup(ctx, g))
+	_, err = s.UpdateGroup(ctx, g, sysEnv("community"))
+	must(t, err)
 	if g, _ := s.Group(ctx, comm.id); !g.IsCommunity() {
 		t.Fatalf("community = %+v", g)
 	}

@@ -166,6 +166,7 @@ type ClientFrame struct {
 	//	*ClientFrame_ChatTimer
 	//	*ClientFrame_CommunityGroup
 	//	*ClientFrame_CommunityGroups
+	//	*ClientFrame_GroupJoinAsk
 	Body          isClientFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -638,6 +639,15 @@ func (x *ClientFrame) GetCommunityGroups() *CommunityGroupsRequest {
 	return nil
 }
 
+func (x *ClientFrame) GetGroupJoinAsk() *GroupJoinAskRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_GroupJoinAsk); ok {
+			return x.GroupJoinAsk
+		}
+	}
+	return nil
+}
+
 type isClientFrame_Body interface {
 	isClientFrame_Body()
 }
@@ -834,6 +844,10 @@ type ClientFrame_CommunityGroups struct {
 	CommunityGroups *CommunityGroupsRequest `protobuf:"bytes,80,opt,name=community_groups,json=communityGroups,proto3,oneof"`
 }
 
+type ClientFrame_GroupJoinAsk struct {
+	GroupJoinAsk *GroupJoinAskRequest `protobuf:"bytes,90,opt,name=group_join_ask,json=groupJoinAsk,proto3,oneof"`
+}
+
 func (*ClientFrame_Hello) isClientFrame_Body() {}
 
 func (*ClientFrame_Ping) isClientFrame_Body() {}
@@ -927,6 +941,8 @@ func (*ClientFrame_ChatTimer) isClientFrame_Body() {}
 func (*ClientFrame_CommunityGroup) isClientFrame_Body() {}
 
 func (*ClientFrame_CommunityGroups) isClientFrame_Body() {}
+
+func (*ClientFrame_GroupJoinAsk) isClientFrame_Body() {}
 
 // ServerFrame is a frame sent by the server.
 type ServerFrame struct {
@@ -4908,8 +4924,11 @@ type GroupUpdateRequest struct {
 	Icon               *string                `protobuf:"bytes,4,opt,name=icon,proto3,oneof" json:"icon,omitempty"`
 	OnlyAdminsSend     *bool                  `protobuf:"varint,5,opt,name=only_admins_send,json=onlyAdminsSend,proto3,oneof" json:"only_admins_send,omitempty"`
 	OnlyAdminsEditInfo *bool                  `protobuf:"varint,6,opt,name=only_admins_edit_info,json=onlyAdminsEditInfo,proto3,oneof" json:"only_admins_edit_info,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// join_approval: members of the community ask to join this sub-group and
+	// an admin approves (community sub-groups only).
+	JoinApproval  *bool `protobuf:"varint,7,opt,name=join_approval,json=joinApproval,proto3,oneof" json:"join_approval,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GroupUpdateRequest) Reset() {
@@ -4980,6 +4999,13 @@ func (x *GroupUpdateRequest) GetOnlyAdminsSend() bool {
 func (x *GroupUpdateRequest) GetOnlyAdminsEditInfo() bool {
 	if x != nil && x.OnlyAdminsEditInfo != nil {
 		return *x.OnlyAdminsEditInfo
+	}
+	return false
+}
+
+func (x *GroupUpdateRequest) GetJoinApproval() bool {
+	if x != nil && x.JoinApproval != nil {
+		return *x.JoinApproval
 	}
 	return false
 }
@@ -5442,6 +5468,7 @@ type GroupDetails struct {
 	CreatedMs          int64                  `protobuf:"varint,8,opt,name=created_ms,json=createdMs,proto3" json:"created_ms,omitempty"`
 	Members            []*GroupMemberInfo     `protobuf:"bytes,9,rep,name=members,proto3" json:"members,omitempty"`
 	CommunityId        string                 `protobuf:"bytes,10,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"` // its own id for a community
+	JoinApproval       bool                   `protobuf:"varint,11,opt,name=join_approval,json=joinApproval,proto3" json:"join_approval,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -5544,6 +5571,13 @@ func (x *GroupDetails) GetCommunityId() string {
 		return x.CommunityId
 	}
 	return ""
+}
+
+func (x *GroupDetails) GetJoinApproval() bool {
+	if x != nil {
+		return x.JoinApproval
+	}
+	return false
 }
 
 type GroupList struct {
@@ -6600,7 +6634,9 @@ type CommunityGroupInfo struct {
 	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	Members       uint32                 `protobuf:"varint,4,opt,name=members,proto3" json:"members,omitempty"`
-	Member        bool                   `protobuf:"varint,5,opt,name=member,proto3" json:"member,omitempty"` // the caller is a member
+	Member        bool                   `protobuf:"varint,5,opt,name=member,proto3" json:"member,omitempty"`                                 // the caller is a member
+	JoinApproval  bool                   `protobuf:"varint,6,opt,name=join_approval,json=joinApproval,proto3" json:"join_approval,omitempty"` // joining needs an admin's approval (GroupJoinAskRequest)
+	Pending       bool                   `protobuf:"varint,7,opt,name=pending,proto3" json:"pending,omitempty"`                               // the caller asked to join and awaits approval
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -6670,6 +6706,20 @@ func (x *CommunityGroupInfo) GetMember() bool {
 	return false
 }
 
+func (x *CommunityGroupInfo) GetJoinApproval() bool {
+	if x != nil {
+		return x.JoinApproval
+	}
+	return false
+}
+
+func (x *CommunityGroupInfo) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
+}
+
 type CommunityGroupList struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Groups        []*CommunityGroupInfo  `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
@@ -6714,11 +6764,59 @@ func (x *CommunityGroupList) GetGroups() []*CommunityGroupInfo {
 	return nil
 }
 
+// GroupJoinAskRequest asks to join a community's sub-group that needs an
+// admin's approval; the caller must be a member of the community. Admins
+// see the request in GroupJoinRequestsRequest; an approval invites the
+// caller, who then joins by external commit. Reply: OK.
+type GroupJoinAskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupJoinAskRequest) Reset() {
+	*x = GroupJoinAskRequest{}
+	mi := &file_parley_proto_msgTypes[90]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupJoinAskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupJoinAskRequest) ProtoMessage() {}
+
+func (x *GroupJoinAskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[90]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupJoinAskRequest.ProtoReflect.Descriptor instead.
+func (*GroupJoinAskRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{90}
+}
+
+func (x *GroupJoinAskRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
 var File_parley_proto protoreflect.FileDescriptor
 
 const file_parley_proto_rawDesc = "" +
 	"\n" +
-	"\fparley.proto\x12\tparley.v1\"\x97\x18\n" +
+	"\fparley.proto\x12\tparley.v1\"\xdf\x18\n" +
 	"\vClientFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
 	"\x05hello\x18\x02 \x01(\v2\x10.parley.v1.HelloH\x00R\x05hello\x12%\n" +
@@ -6776,7 +6874,8 @@ const file_parley_proto_rawDesc = "" +
 	"\n" +
 	"chat_timer\x18N \x01(\v2\x1b.parley.v1.ChatTimerRequestH\x00R\tchatTimer\x12K\n" +
 	"\x0fcommunity_group\x18O \x01(\v2 .parley.v1.CommunityGroupRequestH\x00R\x0ecommunityGroup\x12N\n" +
-	"\x10community_groups\x18P \x01(\v2!.parley.v1.CommunityGroupsRequestH\x00R\x0fcommunityGroupsB\x06\n" +
+	"\x10community_groups\x18P \x01(\v2!.parley.v1.CommunityGroupsRequestH\x00R\x0fcommunityGroups\x12F\n" +
+	"\x0egroup_join_ask\x18Z \x01(\v2\x1e.parley.v1.GroupJoinAskRequestH\x00R\fgroupJoinAskB\x06\n" +
 	"\x04body\"\xdc\x0f\n" +
 	"\vServerFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12/\n" +
@@ -7049,19 +7148,21 @@ const file_parley_proto_rawDesc = "" +
 	"\fcommunity_id\x18\a \x01(\tR\vcommunityId\":\n" +
 	"\x0fGroupGetRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\x12\n" +
-	"\x10GroupListRequest\"\xce\x02\n" +
+	"\x10GroupListRequest\"\x8a\x03\n" +
 	"\x12GroupUpdateRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12%\n" +
 	"\vdescription\x18\x03 \x01(\tH\x01R\vdescription\x88\x01\x01\x12\x17\n" +
 	"\x04icon\x18\x04 \x01(\tH\x02R\x04icon\x88\x01\x01\x12-\n" +
 	"\x10only_admins_send\x18\x05 \x01(\bH\x03R\x0eonlyAdminsSend\x88\x01\x01\x126\n" +
-	"\x15only_admins_edit_info\x18\x06 \x01(\bH\x04R\x12onlyAdminsEditInfo\x88\x01\x01B\a\n" +
+	"\x15only_admins_edit_info\x18\x06 \x01(\bH\x04R\x12onlyAdminsEditInfo\x88\x01\x01\x12(\n" +
+	"\rjoin_approval\x18\a \x01(\bH\x05R\fjoinApproval\x88\x01\x01B\a\n" +
 	"\x05_nameB\x0e\n" +
 	"\f_descriptionB\a\n" +
 	"\x05_iconB\x13\n" +
 	"\x11_only_admins_sendB\x18\n" +
-	"\x16_only_admins_edit_info\"j\n" +
+	"\x16_only_admins_edit_infoB\x10\n" +
+	"\x0e_join_approval\"j\n" +
 	"\x10GroupRoleRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x14\n" +
@@ -7084,7 +7185,7 @@ const file_parley_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x14\n" +
 	"\x05admin\x18\x02 \x01(\bR\x05admin\x12\x1b\n" +
 	"\tjoined_ms\x18\x03 \x01(\x03R\bjoinedMs\x12/\n" +
-	"\adevices\x18\x04 \x03(\v2\x15.parley.v1.DeviceInfoR\adevices\"\xf5\x02\n" +
+	"\adevices\x18\x04 \x03(\v2\x15.parley.v1.DeviceInfoR\adevices\"\x9a\x03\n" +
 	"\fGroupDetails\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -7098,7 +7199,8 @@ const file_parley_proto_rawDesc = "" +
 	"created_ms\x18\b \x01(\x03R\tcreatedMs\x124\n" +
 	"\amembers\x18\t \x03(\v2\x1a.parley.v1.GroupMemberInfoR\amembers\x12!\n" +
 	"\fcommunity_id\x18\n" +
-	" \x01(\tR\vcommunityId\"<\n" +
+	" \x01(\tR\vcommunityId\x12#\n" +
+	"\rjoin_approval\x18\v \x01(\bR\fjoinApproval\"<\n" +
 	"\tGroupList\x12/\n" +
 	"\x06groups\x18\x01 \x03(\v2\x17.parley.v1.GroupDetailsR\x06groups\"\x90\x01\n" +
 	"\x13GroupInvitationInfo\x12'\n" +
@@ -7170,15 +7272,19 @@ const file_parley_proto_rawDesc = "" +
 	"\bgroup_id\x18\x02 \x01(\tR\agroupId\x12\x16\n" +
 	"\x06remove\x18\x03 \x01(\bR\x06remove\";\n" +
 	"\x16CommunityGroupsRequest\x12!\n" +
-	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\"\x97\x01\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\"\xd6\x01\n" +
 	"\x12CommunityGroupInfo\x12\x19\n" +
 	"\bgroup_id\x18\x01 \x01(\tR\agroupId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x18\n" +
 	"\amembers\x18\x04 \x01(\rR\amembers\x12\x16\n" +
-	"\x06member\x18\x05 \x01(\bR\x06member\"K\n" +
+	"\x06member\x18\x05 \x01(\bR\x06member\x12#\n" +
+	"\rjoin_approval\x18\x06 \x01(\bR\fjoinApproval\x12\x18\n" +
+	"\apending\x18\a \x01(\bR\apending\"K\n" +
 	"\x12CommunityGroupList\x125\n" +
-	"\x06groups\x18\x01 \x03(\v2\x1d.parley.v1.CommunityGroupInfoR\x06groups*\xf6\x01\n" +
+	"\x06groups\x18\x01 \x03(\v2\x1d.parley.v1.CommunityGroupInfoR\x06groups\"0\n" +
+	"\x13GroupJoinAskRequest\x12\x19\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId*\xf6\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aINVALID\x10\x01\x12\x13\n" +
@@ -7209,7 +7315,7 @@ func file_parley_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
+var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 91)
 var file_parley_proto_goTypes = []any{
 	(ErrorCode)(0),                    // 0: parley.v1.ErrorCode
 	(*ClientFrame)(nil),               // 1: parley.v1.ClientFrame
@@ -7302,112 +7408,114 @@ var file_parley_proto_goTypes = []any{
 	(*CommunityGroupsRequest)(nil),    // 88: parley.v1.CommunityGroupsRequest
 	(*CommunityGroupInfo)(nil),        // 89: parley.v1.CommunityGroupInfo
 	(*CommunityGroupList)(nil),        // 90: parley.v1.CommunityGroupList
+	(*GroupJoinAskRequest)(nil),       // 91: parley.v1.GroupJoinAskRequest
 }
 var file_parley_proto_depIdxs = []int32{
-	3,  // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
-	5,  // 1: parley.v1.ClientFrame.ping:type_name -> parley.v1.Ping
-	10, // 2: parley.v1.ClientFrame.register:type_name -> parley.v1.RegisterRequest
-	12, // 3: parley.v1.ClientFrame.verify:type_name -> parley.v1.VerifyRequest
-	14, // 4: parley.v1.ClientFrame.auth:type_name -> parley.v1.AuthRequest
-	16, // 5: parley.v1.ClientFrame.link_code:type_name -> parley.v1.LinkCodeRequest
-	18, // 6: parley.v1.ClientFrame.link_device:type_name -> parley.v1.LinkDeviceRequest
-	19, // 7: parley.v1.ClientFrame.list_devices:type_name -> parley.v1.ListDevicesRequest
-	22, // 8: parley.v1.ClientFrame.remove_device:type_name -> parley.v1.RemoveDeviceRequest
-	23, // 9: parley.v1.ClientFrame.set_username:type_name -> parley.v1.SetUsernameRequest
-	24, // 10: parley.v1.ClientFrame.set_privacy:type_name -> parley.v1.SetPrivacyRequest
-	25, // 11: parley.v1.ClientFrame.set_pin:type_name -> parley.v1.SetPINRequest
-	26, // 12: parley.v1.ClientFrame.resolve:type_name -> parley.v1.ResolveRequest
-	28, // 13: parley.v1.ClientFrame.contact:type_name -> parley.v1.ContactRequest
-	29, // 14: parley.v1.ClientFrame.block:type_name -> parley.v1.BlockRequest
-	31, // 15: parley.v1.ClientFrame.upload_key_packages:type_name -> parley.v1.UploadKeyPackagesRequest
-	33, // 16: parley.v1.ClientFrame.claim_key_packages:type_name -> parley.v1.ClaimKeyPackagesRequest
-	37, // 17: parley.v1.ClientFrame.create_conversation:type_name -> parley.v1.CreateConversationRequest
-	38, // 18: parley.v1.ClientFrame.commit:type_name -> parley.v1.CommitRequest
-	40, // 19: parley.v1.ClientFrame.group_info:type_name -> parley.v1.GroupInfoRequest
-	42, // 20: parley.v1.ClientFrame.list_conversations:type_name -> parley.v1.ListConversationsRequest
-	47, // 21: parley.v1.ClientFrame.send:type_name -> parley.v1.SendRequest
-	50, // 22: parley.v1.ClientFrame.ack:type_name -> parley.v1.Ack
-	51, // 23: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
-	53, // 24: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
-	54, // 25: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
-	56, // 26: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
-	57, // 27: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
-	58, // 28: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
-	59, // 29: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
-	60, // 30: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
-	61, // 31: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
-	62, // 32: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
-	64, // 33: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
-	65, // 34: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
-	66, // 35: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
-	67, // 36: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
-	73, // 37: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
-	74, // 38: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
-	76, // 39: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
-	78, // 40: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
-	79, // 41: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
-	81, // 42: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
-	84, // 43: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
-	85, // 44: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
-	87, // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
-	88, // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
-	4,  // 47: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
-	6,  // 48: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
-	8,  // 49: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
-	9,  // 50: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
-	11, // 51: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
-	13, // 52: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
-	15, // 53: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
-	17, // 54: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
-	21, // 55: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
-	7,  // 56: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
-	27, // 57: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
-	32, // 58: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
-	35, // 59: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
-	39, // 60: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
-	41, // 61: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
-	44, // 62: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
-	48, // 63: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
-	49, // 64: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
-	52, // 65: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
-	53, // 66: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
-	55, // 67: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
-	46, // 68: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
-	45, // 69: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
-	69, // 70: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
-	70, // 71: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
-	63, // 72: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
-	72, // 73: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
-	75, // 74: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
-	77, // 75: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
-	80, // 76: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
-	83, // 77: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
-	86, // 78: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
-	90, // 79: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
-	0,  // 80: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
-	20, // 81: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
-	20, // 82: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
-	30, // 83: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
-	30, // 84: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
-	34, // 85: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
-	36, // 86: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
-	36, // 87: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	52, // 88: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
-	52, // 89: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
-	43, // 90: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	37, // 91: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
-	20, // 92: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
-	68, // 93: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
-	69, // 94: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
-	71, // 95: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
-	75, // 96: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
-	82, // 97: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
-	89, // 98: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
-	99, // [99:99] is the sub-list for method output_type
-	99, // [99:99] is the sub-list for method input_type
-	99, // [99:99] is the sub-list for extension type_name
-	99, // [99:99] is the sub-list for extension extendee
-	0,  // [0:99] is the sub-list for field type_name
+	3,   // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
+	5,   // 1: parley.v1.ClientFrame.ping:type_name -> parley.v1.Ping
+	10,  // 2: parley.v1.ClientFrame.register:type_name -> parley.v1.RegisterRequest
+	12,  // 3: parley.v1.ClientFrame.verify:type_name -> parley.v1.VerifyRequest
+	14,  // 4: parley.v1.ClientFrame.auth:type_name -> parley.v1.AuthRequest
+	16,  // 5: parley.v1.ClientFrame.link_code:type_name -> parley.v1.LinkCodeRequest
+	18,  // 6: parley.v1.ClientFrame.link_device:type_name -> parley.v1.LinkDeviceRequest
+	19,  // 7: parley.v1.ClientFrame.list_devices:type_name -> parley.v1.ListDevicesRequest
+	22,  // 8: parley.v1.ClientFrame.remove_device:type_name -> parley.v1.RemoveDeviceRequest
+	23,  // 9: parley.v1.ClientFrame.set_username:type_name -> parley.v1.SetUsernameRequest
+	24,  // 10: parley.v1.ClientFrame.set_privacy:type_name -> parley.v1.SetPrivacyRequest
+	25,  // 11: parley.v1.ClientFrame.set_pin:type_name -> parley.v1.SetPINRequest
+	26,  // 12: parley.v1.ClientFrame.resolve:type_name -> parley.v1.ResolveRequest
+	28,  // 13: parley.v1.ClientFrame.contact:type_name -> parley.v1.ContactRequest
+	29,  // 14: parley.v1.ClientFrame.block:type_name -> parley.v1.BlockRequest
+	31,  // 15: parley.v1.ClientFrame.upload_key_packages:type_name -> parley.v1.UploadKeyPackagesRequest
+	33,  // 16: parley.v1.ClientFrame.claim_key_packages:type_name -> parley.v1.ClaimKeyPackagesRequest
+	37,  // 17: parley.v1.ClientFrame.create_conversation:type_name -> parley.v1.CreateConversationRequest
+	38,  // 18: parley.v1.ClientFrame.commit:type_name -> parley.v1.CommitRequest
+	40,  // 19: parley.v1.ClientFrame.group_info:type_name -> parley.v1.GroupInfoRequest
+	42,  // 20: parley.v1.ClientFrame.list_conversations:type_name -> parley.v1.ListConversationsRequest
+	47,  // 21: parley.v1.ClientFrame.send:type_name -> parley.v1.SendRequest
+	50,  // 22: parley.v1.ClientFrame.ack:type_name -> parley.v1.Ack
+	51,  // 23: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
+	53,  // 24: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
+	54,  // 25: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
+	56,  // 26: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
+	57,  // 27: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
+	58,  // 28: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
+	59,  // 29: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
+	60,  // 30: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
+	61,  // 31: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
+	62,  // 32: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
+	64,  // 33: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
+	65,  // 34: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
+	66,  // 35: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
+	67,  // 36: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
+	73,  // 37: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
+	74,  // 38: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
+	76,  // 39: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
+	78,  // 40: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
+	79,  // 41: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
+	81,  // 42: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
+	84,  // 43: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
+	85,  // 44: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
+	87,  // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
+	88,  // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
+	91,  // 47: parley.v1.ClientFrame.group_join_ask:type_name -> parley.v1.GroupJoinAskRequest
+	4,   // 48: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
+	6,   // 49: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
+	8,   // 50: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
+	9,   // 51: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
+	11,  // 52: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
+	13,  // 53: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
+	15,  // 54: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
+	17,  // 55: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
+	21,  // 56: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
+	7,   // 57: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
+	27,  // 58: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
+	32,  // 59: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
+	35,  // 60: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
+	39,  // 61: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
+	41,  // 62: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
+	44,  // 63: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
+	48,  // 64: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
+	49,  // 65: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
+	52,  // 66: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
+	53,  // 67: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
+	55,  // 68: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
+	46,  // 69: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
+	45,  // 70: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
+	69,  // 71: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
+	70,  // 72: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
+	63,  // 73: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
+	72,  // 74: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
+	75,  // 75: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
+	77,  // 76: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
+	80,  // 77: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
+	83,  // 78: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
+	86,  // 79: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
+	90,  // 80: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
+	0,   // 81: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
+	20,  // 82: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
+	20,  // 83: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
+	30,  // 84: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
+	30,  // 85: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
+	34,  // 86: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
+	36,  // 87: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
+	36,  // 88: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
+	52,  // 89: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
+	52,  // 90: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
+	43,  // 91: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	37,  // 92: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	20,  // 93: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	68,  // 94: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	69,  // 95: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	71,  // 96: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	75,  // 97: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	82,  // 98: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	89,  // 99: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	100, // [100:100] is the sub-list for method output_type
+	100, // [100:100] is the sub-list for method input_type
+	100, // [100:100] is the sub-list for extension type_name
+	100, // [100:100] is the sub-list for extension extendee
+	0,   // [0:100] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
@@ -7463,6 +7571,7 @@ func file_parley_proto_init() {
 		(*ClientFrame_ChatTimer)(nil),
 		(*ClientFrame_CommunityGroup)(nil),
 		(*ClientFrame_CommunityGroups)(nil),
+		(*ClientFrame_GroupJoinAsk)(nil),
 	}
 	file_parley_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerFrame_HelloOk)(nil),
@@ -7512,7 +7621,7 @@ func file_parley_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_proto_rawDesc), len(file_parley_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   90,
+			NumMessages:   91,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -56,9 +56,9 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 			SELECT $1, d, u, 0, 0 FROM unnest($2::bigint[], $3::bigint[]) AS a(d, u) ON CONFLICT DO NOTHING`, c.ID, devs, users); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, g.ID, g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend,
-			g.Settings.OnlyAdminsEditInfo, g.CreatedBy, ns(g.CreatedAt), nullable(string(g.Community))); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id, join_approval)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, g.ID, g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend,
+			g.Settings.OnlyAdminsEditInfo, g.CreatedBy, ns(g.CreatedAt), nullable(string(g.Community)), g.Settings.JoinApproval); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, user_id, role, joined_at)
@@ -75,12 +75,13 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 	return out, nil
 }
 
-const groupCols = `id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, COALESCE(community_id, '')`
+const groupCols = `id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, COALESCE(community_id, ''), join_approval`
 
 func scanGroup(row pgx.Row) (parley.Group, error) {
 	var g parley.Group
 	var created int64
-	if err := row.Scan(&g.ID, &g.Name, &g.Description, &g.Icon, &g.Settings.OnlyAdminsSend, &g.Settings.OnlyAdminsEditInfo, &g.CreatedBy, &created, &g.Community); err != nil {
+	if err := row.Scan(&g.ID, &g.Name, &g.Description, &g.Icon, &g.Settings.OnlyAdminsSend, &g.Settings.OnlyAdminsEditInfo, &g.CreatedBy, &created, &g.Community,
+		&g.Settings.JoinApproval); err != nil {
 		return parley.Group{}, err
 	}
 	g.CreatedAt = fromNS(created)
@@ -99,19 +100,26 @@ func (s *Store) Group(ctx context.Context, id parley.ConversationID) (parley.Gro
 	return g, nil
 }
 
-// UpdateGroup replaces the group's info and settings.
-func (s *Store) UpdateGroup(ctx context.Context, g parley.Group) error {
-	return s.tx(ctx, "update group", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE groups SET name = $2, description = $3, icon = $4, only_admins_send = $5, only_admins_edit = $6, community_id = $7 WHERE id = $1`,
-			g.ID, g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend, g.Settings.OnlyAdminsEditInfo, nullable(string(g.Community)))
+// UpdateGroup replaces the group's info and settings and appends env.
+func (s *Store) UpdateGroup(ctx context.Context, g parley.Group, env parley.Envelope) (parley.Envelope, error) {
+	var out []parley.Envelope
+	err := s.tx(ctx, "update group", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE groups SET name = $2, description = $3, icon = $4, only_admins_send = $5, only_admins_edit = $6, community_id = $7,
+			join_approval = $8 WHERE id = $1`,
+			g.ID, g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend, g.Settings.OnlyAdminsEditInfo, nullable(string(g.Community)), g.Settings.JoinApproval)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return notFound("no such group")
 		}
-		return nil
+		out, err = appendAll(ctx, tx, g.ID, []parley.Envelope{env})
+		return err
 	})
+	if err != nil {
+		return parley.Envelope{}, err
+	}
+	return out[0], nil
 }
 
 // GroupMembers lists the member users by JoinedAt, then UserID.
@@ -153,11 +161,12 @@ func (s *Store) GroupsOfUser(ctx context.Context, user parley.UserID) ([]parley.
 }
 
 // SetGroupRole sets a member's role, refusing to leave the group without an admin.
-func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user parley.UserID, role parley.GroupRole) error {
+func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user parley.UserID, role parley.GroupRole, env parley.Envelope) (parley.Envelope, error) {
 	if role != parley.RoleAdmin && role != parley.RoleMember {
-		return parley.Errorf(parley.CodeInvalid, "role", "role must be admin or member")
+		return parley.Envelope{}, parley.Errorf(parley.CodeInvalid, "role", "role must be admin or member")
 	}
-	return s.tx(ctx, "set group role", func(tx pgx.Tx) error {
+	var out []parley.Envelope
+	err := s.tx(ctx, "set group role", func(tx pgx.Tx) error {
 		if err := lockGroup(ctx, tx, id); err != nil {
 			return err
 		}
@@ -175,7 +184,35 @@ func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user
 		if admins == 0 {
 			return parley.Errorf(parley.CodeForbidden, "last_admin", "the group must keep an admin: promote someone first")
 		}
-		return nil
+		out, err = appendAll(ctx, tx, id, []parley.Envelope{env})
+		return err
+	})
+	if err != nil {
+		return parley.Envelope{}, err
+	}
+	return out[0], nil
+}
+
+// RequestToJoin records a join request (see parley.GroupStore).
+func (s *Store) RequestToJoin(ctx context.Context, id parley.ConversationID, user parley.UserID, now time.Time) error {
+	return s.tx(ctx, "request to join", func(tx pgx.Tx) error {
+		var group, member, pending bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM groups WHERE id = $1),
+			EXISTS (SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2),
+			EXISTS (SELECT 1 FROM group_invitations WHERE group_id = $1 AND user_id = $2)
+			OR EXISTS (SELECT 1 FROM group_join_requests WHERE group_id = $1 AND user_id = $2)`, id, user).Scan(&group, &member, &pending); err != nil {
+			return err
+		}
+		switch {
+		case !group:
+			return notFound("no such group")
+		case member:
+			return parley.Errorf(parley.CodeConflict, "already_member", "you are already a member of this group")
+		case pending:
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO group_join_requests (group_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, id, user, ns(now))
+		return err
 	})
 }
 

@@ -37,9 +37,9 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.Name, g.Description, g.Icon, boolInt(g.Settings.OnlyAdminsSend),
-			boolInt(g.Settings.OnlyAdminsEditInfo), g.CreatedBy, ns(g.CreatedAt), nullable(string(g.Community))); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id, join_approval)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.Name, g.Description, g.Icon, boolInt(g.Settings.OnlyAdminsSend),
+			boolInt(g.Settings.OnlyAdminsEditInfo), g.CreatedBy, ns(g.CreatedAt), nullable(string(g.Community)), boolInt(g.Settings.JoinApproval)); err != nil {
 			return err
 		}
 		users := []parley.UserID{g.CreatedBy}
@@ -66,16 +66,16 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 	return out, nil
 }
 
-const groupCols = `id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, COALESCE(community_id, '')`
+const groupCols = `id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, COALESCE(community_id, ''), join_approval`
 
 func scanGroup(row scanner) (parley.Group, error) {
 	var g parley.Group
-	var send, edit int
+	var send, edit, approval int
 	var created int64
-	if err := row.Scan(&g.ID, &g.Name, &g.Description, &g.Icon, &send, &edit, &g.CreatedBy, &created, &g.Community); err != nil {
+	if err := row.Scan(&g.ID, &g.Name, &g.Description, &g.Icon, &send, &edit, &g.CreatedBy, &created, &g.Community, &approval); err != nil {
 		return parley.Group{}, err
 	}
-	g.Settings = parley.GroupSettings{OnlyAdminsSend: send != 0, OnlyAdminsEditInfo: edit != 0}
+	g.Settings = parley.GroupSettings{OnlyAdminsSend: send != 0, OnlyAdminsEditInfo: edit != 0, JoinApproval: approval != 0}
 	g.CreatedAt = fromNS(created)
 	return g, nil
 }
@@ -92,19 +92,25 @@ func (s *Store) Group(ctx context.Context, id parley.ConversationID) (parley.Gro
 	return g, nil
 }
 
-// UpdateGroup replaces the group's info and settings.
-func (s *Store) UpdateGroup(ctx context.Context, g parley.Group) error {
-	return s.write(ctx, "update group", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ?, icon = ?, only_admins_send = ?, only_admins_edit = ?, community_id = ? WHERE id = ?`,
-			g.Name, g.Description, g.Icon, boolInt(g.Settings.OnlyAdminsSend), boolInt(g.Settings.OnlyAdminsEditInfo), nullable(string(g.Community)), g.ID)
+// UpdateGroup replaces the group's info and settings and appends env.
+func (s *Store) UpdateGroup(ctx context.Context, g parley.Group, env parley.Envelope) (parley.Envelope, error) {
+	out := make([]parley.Envelope, 1)
+	err := s.write(ctx, "update group", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ?, icon = ?, only_admins_send = ?, only_admins_edit = ?, community_id = ?, join_approval = ? WHERE id = ?`,
+			g.Name, g.Description, g.Icon, boolInt(g.Settings.OnlyAdminsSend), boolInt(g.Settings.OnlyAdminsEditInfo), nullable(string(g.Community)),
+			boolInt(g.Settings.JoinApproval), g.ID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("no such group")
 		}
-		return nil
+		return s.appendAll(ctx, tx, g.ID, []parley.Envelope{env}, out)
 	})
+	if err != nil {
+		return parley.Envelope{}, err
+	}
+	return out[0], nil
 }
 
 // GroupMembers lists the member users by JoinedAt, then UserID.
@@ -155,11 +161,12 @@ func (s *Store) GroupsOfUser(ctx context.Context, user parley.UserID) ([]parley.
 }
 
 // SetGroupRole sets a member's role, refusing to leave the group without an admin.
-func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user parley.UserID, role parley.GroupRole) error {
+func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user parley.UserID, role parley.GroupRole, env parley.Envelope) (parley.Envelope, error) {
 	if role != parley.RoleAdmin && role != parley.RoleMember {
-		return parley.Errorf(parley.CodeInvalid, "role", "role must be admin or member")
+		return parley.Envelope{}, parley.Errorf(parley.CodeInvalid, "role", "role must be admin or member")
 	}
-	return s.write(ctx, "set group role", func(tx *sql.Tx) error {
+	out := make([]parley.Envelope, 1)
+	err := s.write(ctx, "set group role", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?`, string(role), id, user)
 		if err != nil {
 			return err
@@ -174,7 +181,37 @@ func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user
 		if admins == 0 {
 			return parley.Errorf(parley.CodeForbidden, "last_admin", "the group must keep an admin: promote someone first")
 		}
-		return nil
+		return s.appendAll(ctx, tx, id, []parley.Envelope{env}, out)
+	})
+	if err != nil {
+		return parley.Envelope{}, err
+	}
+	return out[0], nil
+}
+
+// RequestToJoin records a join request (see parley.GroupStore).
+func (s *Store) RequestToJoin(ctx context.Context, id parley.ConversationID, user parley.UserID, now time.Time) error {
+	return s.write(ctx, "request to join", func(tx *sql.Tx) error {
+		if ok, err := existsTx(ctx, tx, `SELECT 1 FROM groups WHERE id = ?`, id); err != nil || !ok {
+			if err == nil {
+				err = notFound("no such group")
+			}
+			return err
+		}
+		member, err := existsTx(ctx, tx, `SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?`, id, user)
+		if err != nil {
+			return err
+		}
+		if member {
+			return parley.Errorf(parley.CodeConflict, "already_member", "you are already a member of this group")
+		}
+		pending, err := existsTx(ctx, tx, `SELECT 1 FROM group_invitations WHERE group_id = ?1 AND user_id = ?2
+			UNION ALL SELECT 1 FROM group_join_requests WHERE group_id = ?1 AND user_id = ?2`, id, user)
+		if err != nil || pending {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO group_join_requests (group_id, user_id, created_at) VALUES (?, ?, ?)`, id, user, ns(now))
+		return err
 	})
 }
 
