@@ -214,6 +214,10 @@ type ExternalJoinOptions struct {
 	// Resync removes this leaf (an earlier appearance of the same client)
 	// in the same external commit (RFC 9420 §12.4.3.2).
 	Resync *LeafIndex
+	// ResyncSelf, when Resync is nil, removes the leaf (if any) whose
+	// credential equals the joiner's: a client whose group state was lost
+	// or broke rejoins in place of its old leaf.
+	ResyncSelf bool
 	// ExternalPSKs maps external PSK IDs to secrets; all of them are
 	// injected with PreSharedKey proposals.
 	ExternalPSKs map[string][]byte
@@ -290,6 +294,9 @@ func JoinExternal(groupInfo []byte, signer *Signer, cred Credential, cfg Config,
 		refs = append(refs, ProposalOrRef{Type: ProposalOrRefTypeProposal, Proposal: p})
 	}
 	add(&Proposal{ProposalType: ProposalTypeExternalInit, ExternalInit: &ExternalInitProposal{KEMOutput: kemOutput}})
+	if opts.Resync == nil && opts.ResyncSelf {
+		opts.Resync = tree.leafWithCredential(cred)
+	}
 	if opts.Resync != nil {
 		add(&Proposal{ProposalType: ProposalTypeRemove, Remove: &RemoveProposal{Removed: uint32(*opts.Resync)}})
 	}

@@ -301,6 +301,12 @@ func (g *Group) processCommit(ac *AuthenticatedContent, out *Processed) (*Proces
 	if a.pathRequired && commit.Path == nil {
 		return nil, fmt.Errorf("%w: path required", ErrInvalidCommit)
 	}
+	// An external commit may remove only an old version of the joiner
+	// (RFC 9420 §12.2: the new leaf must be acceptable in place of the
+	// removed one); here that means the very same credential.
+	if external && len(a.removed) > 0 && (commit.Path == nil || !sameCredential(a.removed[0].Credential, commit.Path.LeafNode.Credential)) {
+		return nil, fmt.Errorf("%w: an external commit removes a member other than the joiner", ErrInvalidCommit)
+	}
 	t := a.tree
 	out.Kind = ProcessedCommit
 	out.NewEpoch = g.ctx.Epoch + 1

@@ -292,6 +292,59 @@ func TestGroupExternalJoinAndPSK(t *testing.T) {
 	}
 }
 
+// TestGroupExternalResyncSelf: a member whose state is lost rejoins with
+// ResyncSelf, which finds and removes its old leaf; an external joiner who
+// removes somebody else's leaf is refused by every member.
+func TestGroupExternalResyncSelf(t *testing.T) {
+	cfg := Config{}
+	tg := newTestGroup(t, testSuite, cfg, "alice", "bob", "carol")
+	gi, err := tg.members[0].g.GroupInfo(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := tg.members[1]
+	nb, commit, err := JoinExternal(gi, bob.signer, NewBasicCredential([]byte("bob")), cfg, ExternalJoinOptions{ResyncSelf: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.members = append(tg.members[:1], tg.members[2:]...)
+	ps := tg.deliver(-1, commit)
+	if len(ps[0].Removed) != 1 || string(ps[0].Removed[0].Credential.Identity) != "bob" {
+		t.Fatalf("resync removed %+v", ps[0].Removed)
+	}
+	tg.members = append(tg.members, &testMember{name: "bob", signer: bob.signer, g: nb})
+	if n := len(nb.Members()); n != 3 {
+		t.Fatalf("after resync the group has %d members", n)
+	}
+	tg.checkAgree()
+	tg.chat()
+
+	// Mallory joins externally and removes carol's leaf: refused.
+	gi, err = tg.members[0].g.GroupInfo(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var carol LeafIndex
+	for _, m := range tg.members[0].g.Members() {
+		if string(m.Credential.Identity) == "carol" {
+			carol = m.LeafIndex
+		}
+	}
+	ms, err := GenerateSigner(testSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, commit, err = JoinExternal(gi, ms, NewBasicCredential([]byte("mallory")), cfg, ExternalJoinOptions{Resync: &carol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range tg.members {
+		if _, err := m.g.Process(commit); !errors.Is(err, ErrInvalidCommit) {
+			t.Fatalf("%s accepted an external commit removing carol: %v", m.name, err)
+		}
+	}
+}
+
 func TestGroupOutOfOrderAndPastEpochs(t *testing.T) {
 	cfg := Config{MaxForwardDistance: 50, PastEpochs: 2}
 	tg := newTestGroup(t, testSuite, cfg, "alice", "bob", "carol")

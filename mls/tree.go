@@ -170,6 +170,23 @@ func newRatchetTree(cs CipherSuite, leaf *LeafNode) *ratchetTree {
 // numLeaves returns the number of leaves (blank or not) of t.
 func (t *ratchetTree) numLeaves() uint32 { return uint32(len(t.nodes)+1) / 2 }
 
+// leafWithCredential returns the first leaf whose credential equals cred,
+// or nil.
+func (t *ratchetTree) leafWithCredential(cred Credential) *LeafIndex {
+	for l := LeafIndex(0); uint32(l) < t.numLeaves(); l++ {
+		if ln := t.leaf(l); ln != nil && sameCredential(ln.Credential, cred) {
+			return &l
+		}
+	}
+	return nil
+}
+
+// sameCredential reports whether a and b are the same credential.
+func sameCredential(a, b Credential) bool {
+	return a.CredentialType == b.CredentialType && bytes.Equal(a.Identity, b.Identity) &&
+		slices.EqualFunc(a.Certificates, b.Certificates, bytes.Equal)
+}
+
 // width returns the number of nodes of t.
 func (t *ratchetTree) width() uint32 { return uint32(len(t.nodes)) }
 
