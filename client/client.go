@@ -136,6 +136,10 @@ type Client struct {
 	keysMu sync.Mutex
 	keys   map[parley.UserID]deviceKeys
 
+	// resyncAt is when each conversation was last rejoined after its
+	// state broke (resync.go); guarded by mu.
+	resyncAt map[parley.ConversationID]time.Time
+
 	progress chan struct{} // closed and replaced whenever a push is handled
 
 	unlock    func() // releases the profile lock

@@ -63,6 +63,9 @@ type engine interface {
 	// returned is at the new epoch (the commit is already merged locally, so
 	// the caller discards it if the server refuses the commit).
 	JoinExternal(groupInfo []byte, id identity, v validator) (g group, commit, newGroupInfo []byte, err error)
+	// Rejoin is JoinExternal for a device that is already a member: the
+	// commit also removes its old leaf (resync.go).
+	Rejoin(groupInfo []byte, id identity, v validator) (g group, commit, newGroupInfo []byte, err error)
 	// LoadGroup restores a group from MarshalState.
 	LoadGroup(state []byte, id identity, v validator) (group, error)
 }

@@ -102,8 +102,16 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 	return nil, nil, errNotForMe
 }
 
-func (mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator) (group, []byte, []byte, error) {
-	g, commit, err := mls.JoinExternal(groupInfo, signer(id), mls.NewBasicCredential([]byte(id.Credential)), mlsConfig(v), mls.ExternalJoinOptions{})
+func (e mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator) (group, []byte, []byte, error) {
+	return e.joinExternal(groupInfo, id, v, mls.ExternalJoinOptions{})
+}
+
+func (e mlsEngine) Rejoin(groupInfo []byte, id identity, v validator) (group, []byte, []byte, error) {
+	return e.joinExternal(groupInfo, id, v, mls.ExternalJoinOptions{ResyncSelf: true})
+}
+
+func (mlsEngine) joinExternal(groupInfo []byte, id identity, v validator, opts mls.ExternalJoinOptions) (group, []byte, []byte, error) {
+	g, commit, err := mls.JoinExternal(groupInfo, signer(id), mls.NewBasicCredential([]byte(id.Credential)), mlsConfig(v), opts)
 	if err != nil {
 		return nil, nil, nil, err
 	}

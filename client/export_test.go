@@ -6,6 +6,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 // PendingUploadPath exposes the record SendFile keeps of an unfinished
@@ -21,3 +22,28 @@ func PendingUploadPath(c *Client, conv parley.ConversationID, path string) strin
 
 // SavePendingUpload records d as an unfinished upload.
 func SavePendingUpload(path string, d attachment.Descriptor) error { return savePendingUpload(path, d) }
+
+// GroupState returns the stored MLS state of conv.
+func GroupState(c *Client, conv parley.ConversationID) ([]byte, error) {
+	c.cryptoMu.Lock()
+	defer c.cryptoMu.Unlock()
+	return c.store.Group(c.ctx, conv)
+}
+
+// BreakGroup replaces the stored MLS state of conv by state (an older one),
+// as a device whose state broke would have.
+func BreakGroup(c *Client, conv parley.ConversationID, state []byte, epoch parley.Epoch) error {
+	c.cryptoMu.Lock()
+	defer c.cryptoMu.Unlock()
+	c.forgetGroup(conv)
+	return c.store.Apply(c.ctx, Applied{Conversation: conv, Group: state, Epoch: epoch})
+}
+
+// RawCommit sends a resync commit request with a dummy commit (the server
+// checks the request before anything else): internal reports whether to
+// leave External unset.
+func RawCommit(c *Client, conv parley.ConversationID, internal bool) (*parleypb.ServerFrame, error) {
+	return c.request(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
+		ConversationId: string(conv), Epoch: 1, Commit: []byte("c"), GroupInfo: []byte("g"), External: !internal, Resync: true,
+		ClientId: string(newClientID())}}}, false)
+}

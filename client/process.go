@@ -85,6 +85,9 @@ func (c *Client) handleEnvelope(ctx context.Context, env *parleypb.Envelope) {
 			return
 		}
 		c.log.Warn("drop envelope", "conversation", conv, "seq", seq, "kind", kind, "err", err)
+		if c.needsResync(ctx, env) { // resync.go
+			c.scheduleResync(conv)
+		}
 		a := Applied{Conversation: conv, Seq: seq}
 		if kind == parley.EnvelopeApplication {
 			// Keep a visible trace of a message this device cannot read.

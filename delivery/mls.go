@@ -318,13 +318,18 @@ type CommitParams struct {
 	// External marks an external commit by the caller's device joining the
 	// conversation from its GroupInfo (linking a new device).
 	External bool
+	// Resync marks an external commit by a device that is already a member
+	// and rejoins in place of its own old leaf, because its MLS state was
+	// lost or broke. Membership does not change.
+	Resync   bool
 	ClientID parley.ClientMessageID
 }
 
 // Commit applies an MLS commit: exactly one commit per epoch is accepted
 // (others get CodeConflict "wrong_epoch"). Authorisation:
 //   - the committer is a member; or, for External, a device of a user who is
-//     already a member (the commit adds only the committer);
+//     already a member (the commit adds only the committer), or with Resync
+//     a member device rejoining (it adds and removes nobody at the server);
 //   - added devices are active devices of the users they name; in a direct
 //     conversation only devices of the users already in it
 //     (CodeForbidden "add_not_allowed");
@@ -360,7 +365,14 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 	}
 	_, isMember := ci.member(dev.ID)
 	var add []parley.Member
-	if p.External {
+	if p.Resync && (!p.External || !isMember) {
+		return Appended{}, parley.Errorf(parley.CodeInvalid, "resync_not_member", "only a member device rejoins by a resync external commit")
+	}
+	if p.Resync {
+		if len(p.Welcome) > 0 || len(p.Remove) > 0 || len(p.Add) > 1 || (len(p.Add) == 1 && p.Add[0].Device != dev.ID) {
+			return Appended{}, parley.Errorf(parley.CodeInvalid, "external_adds", "a resync adds and removes only the committing device")
+		}
+	} else if p.External {
 		if isMember {
 			return Appended{}, parley.Errorf(parley.CodeInvalid, "already_member", "this device is already a member")
 		}

@@ -411,7 +411,7 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 		a, err = s.g.del.Commit(ctx, dev, delivery.CommitParams{
 			Conversation: parley.ConversationID(r.GetConversationId()), Epoch: parley.Epoch(r.GetEpoch()),
 			Commit: r.GetCommit(), Welcome: r.GetWelcome(), GroupInfo: r.GetGroupInfo(),
-			Add: memberRefs(r.GetAdd()), Remove: remove, External: r.GetExternal(),
+			Add: memberRefs(r.GetAdd()), Remove: remove, External: r.GetExternal(), Resync: r.GetResync(),
 			ClientID: parley.ClientMessageID(r.GetClientId()),
 		})
 		out = appendedFrame(a)

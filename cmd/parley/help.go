@@ -52,6 +52,8 @@ as send, listen and history print it):
   listen [--for DURATION] [--count N] [--all]
                                            print messages and receipts as they arrive
   chats                                    list chats
+  chat resync CHAT                         rejoin a chat whose encryption state broke on this
+                                           device (done by itself when it detects that)
   history CHAT [--limit N]                 show a chat's messages with their status
   read CHAT                                mark a chat read (sends read receipts)
   verify CONTACT                           show the safety number to compare

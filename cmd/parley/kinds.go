@@ -308,12 +308,21 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 	return obj, b.String()
 }
 
-// chat runs chat subcommands: disappear.
+// chat runs chat subcommands: disappear, resync.
 func (e *env) chat(ctx context.Context, args []string) error {
-	const usage = "usage: parley chat disappear CHAT off|24h|7d|90d"
+	const usage = "usage: parley chat disappear CHAT [off|24h|7d|90d] | parley chat resync CHAT"
 	pos, err := parseFlags(newFlags("chat", e), args)
 	if err != nil {
 		return err
+	}
+	if len(pos) == 2 && pos[0] == "resync" {
+		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+			if err := c.Resync(ctx, pos[1]); err != nil {
+				return err
+			}
+			e.out(map[string]any{"event": "resynced", "chat": pos[1]}, "rejoined "+pos[1]+" with a fresh MLS state on this device")
+			return nil
+		})
 	}
 	if len(pos) < 2 || pos[0] != "disappear" || len(pos) > 3 {
 		return usageError(usage)

@@ -3565,8 +3565,12 @@ type CommitRequest struct {
 	Remove         []int64                `protobuf:"varint,7,rep,packed,name=remove,proto3" json:"remove,omitempty"` // device ids removed
 	External       bool                   `protobuf:"varint,8,opt,name=external,proto3" json:"external,omitempty"`    // an external commit by the caller's own device joining
 	ClientId       string                 `protobuf:"bytes,9,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// resync (with external): the caller's device is a member whose MLS state
+	// was lost or broke and rejoins in place of its old leaf; membership does
+	// not change.
+	Resync        bool `protobuf:"varint,20,opt,name=resync,proto3" json:"resync,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommitRequest) Reset() {
@@ -3660,6 +3664,13 @@ func (x *CommitRequest) GetClientId() string {
 		return x.ClientId
 	}
 	return ""
+}
+
+func (x *CommitRequest) GetResync() bool {
+	if x != nil {
+		return x.Resync
+	}
+	return false
 }
 
 // AppendResponse reports the sequence numbers of what was appended.
@@ -7051,7 +7062,7 @@ const file_parley_proto_rawDesc = "" +
 	"\awelcome\x18\x05 \x01(\fR\awelcome\x12\x1d\n" +
 	"\n" +
 	"group_info\x18\x06 \x01(\fR\tgroupInfo\x12\x1b\n" +
-	"\tclient_id\x18\a \x01(\tR\bclientId\"\x9a\x02\n" +
+	"\tclient_id\x18\a \x01(\tR\bclientId\"\xb2\x02\n" +
 	"\rCommitRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x16\n" +
@@ -7062,7 +7073,8 @@ const file_parley_proto_rawDesc = "" +
 	"\x03add\x18\x06 \x03(\v2\x16.parley.v1.AddedDeviceR\x03add\x12\x16\n" +
 	"\x06remove\x18\a \x03(\x03R\x06remove\x12\x1a\n" +
 	"\bexternal\x18\b \x01(\bR\bexternal\x12\x1b\n" +
-	"\tclient_id\x18\t \x01(\tR\bclientId\"c\n" +
+	"\tclient_id\x18\t \x01(\tR\bclientId\x12\x16\n" +
+	"\x06resync\x18\x14 \x01(\bR\x06resync\"c\n" +
 	"\x0eAppendResponse\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +
 	"\x04seqs\x18\x02 \x03(\x03R\x04seqs\x12\x14\n" +
