@@ -319,6 +319,11 @@ type CommitParams struct {
 	// conversation from its GroupInfo (linking a new device).
 	External bool
 	ClientID parley.ClientMessageID
+	// TreeRef names the ratchet tree of the new epoch, uploaded by the
+	// caller's device for this conversation, when Welcome and GroupInfo
+	// leave it out; the store binds it with the commit (CodeInvalid
+	// "tree_ref" when it holds no such tree).
+	TreeRef parley.TreeRef
 }
 
 // Commit applies an MLS commit: exactly one commit per epoch is accepted
@@ -440,8 +445,12 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 			Kind: parley.EnvelopeWelcome, Epoch: p.Epoch + 1, Recipients: added, Payload: p.Welcome, CreatedAt: now,
 		})
 	}
+	if p.TreeRef != "" && !p.TreeRef.Valid() {
+		return Appended{}, parley.Errorf(parley.CodeInvalid, "tree_ref", "ratchet_tree_ref is not a tree ref")
+	}
 	commit := parley.Commit{
 		Conversation: p.Conversation, Epoch: p.Epoch, Add: add, Remove: remove, GroupInfo: p.GroupInfo, Envelopes: envs,
+		TreeRef: p.TreeRef,
 	}
 	var out []parley.Envelope
 	if ci.kind == parley.KindGroup && s.groups != nil {
