@@ -32,6 +32,15 @@ type Config struct {
 	Events bool
 	Logger *slog.Logger
 	Clock  parley.Clock
+	// InlineTreeMembers is the largest group whose Welcome and GroupInfo
+	// carry the MLS ratchet tree; this device commits to larger groups
+	// with the tree out of band (trees.go). Default
+	// DefaultInlineTreeMembers (64).
+	InlineTreeMembers int
+	// MaxAddsPerCommit, when positive, bounds the devices one commit adds
+	// (tests use it to force batches); by default a commit adds as many as
+	// fit one frame.
+	MaxAddsPerCommit int
 }
 
 // EventKind says what an Event reports.

@@ -252,6 +252,12 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 			invite = append(invite, u)
 		}
 	}
+	// The creating commit keeps the tree inline (it adds at most
+	// InlineTreeMembers-1 devices); the rest are added by batched commits
+	// (commitGroup) once the group exists.
+	first := min(len(cl.adds), c.inlineTreeMembers()-1, addChunk(cl.adds, c.frameLimit(ctx), c.cfg.MaxAddsPerCommit))
+	rest := claimed{adds: cl.adds[first:], members: cl.members[first:]}
+	cl.adds, cl.members = cl.adds[:first], cl.members[:first]
 	conv := parley.NewConversationID()
 	community := opts.Community
 	if opts.community {
@@ -264,7 +270,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 		if err != nil {
 			return fmt.Errorf("create group: %w", err)
 		}
-		pc, err := g.Commit(cl.adds, nil)
+		pc, err := g.Commit(cl.adds, nil, false)
 		if err != nil {
 			return fmt.Errorf("commit adds: %w", err)
 		}
@@ -292,6 +298,11 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 		return GroupAddResult{}, err
 	}
 	c.emit(Event{Kind: EventConversation, Conversation: conv})
+	if len(rest.adds) > 0 {
+		if err := c.commitGroup(ctx, conv, rest, nil); err != nil {
+			return GroupAddResult{}, fmt.Errorf("group %s created; adding the remaining %d devices: %w", conv, len(rest.adds), err)
+		}
+	}
 	for _, u := range invite {
 		if err := c.invite(ctx, conv, u); err != nil {
 			return GroupAddResult{}, err
@@ -307,11 +318,30 @@ func (c *Client) invite(ctx context.Context, id parley.ConversationID, u parley.
 	return errorf("invite", err)
 }
 
-// commitGroup makes and submits one commit to a group (adds and removes),
-// retrying when another member's commit won the epoch: it then processes the
-// winner's commit (Sync) and commits again on the new epoch, so concurrent
-// admins converge. removeUsers are resolved to their leaves at each attempt.
+// commitGroup commits adds and removes to a group: the removes and as many
+// adds as fit one frame (addChunk) in the first commit, the other adds in
+// as many further commits as needed. Each commit is retried when another
+// member's commit won the epoch: it then processes the winner's commit
+// (Sync) and commits again on the new epoch, so concurrent admins
+// converge. removeUsers are resolved to their leaves at each attempt.
 func (c *Client) commitGroup(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
+	limit := c.frameLimit(ctx)
+	for first := true; first || len(cl.adds) > 0; first = false {
+		n := min(len(cl.adds), addChunk(cl.adds, limit, c.cfg.MaxAddsPerCommit))
+		chunk := claimed{adds: cl.adds[:n], members: cl.members[:n]}
+		cl.adds, cl.members = cl.adds[n:], cl.members[n:]
+		var remove []parley.UserID
+		if first {
+			remove = removeUsers
+		}
+		if err := c.commitRetrying(ctx, id, chunk, remove); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) commitRetrying(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
 	for attempt := 0; ; attempt++ {
 		err := c.commitOnce(ctx, id, cl, removeUsers)
 		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 5 {
@@ -345,14 +375,19 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 	if len(cl.adds) == 0 && len(leaves) == 0 {
 		return nil
 	}
-	pc, err := g.Commit(cl.adds, leaves)
+	pc, err := g.Commit(cl.adds, leaves, c.outOfBand(len(g.Members())+len(cl.adds)-len(leaves)))
 	if err != nil {
 		c.forgetGroup(id)
 		return fmt.Errorf("commit: %w", err)
 	}
+	ref, err := c.uploadTree(ctx, id, pc.Tree)
+	if err != nil {
+		c.forgetGroup(id)
+		return err
+	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
-		Add: cl.members, Remove: devices, ClientId: string(newClientID())}}}, false)
+		Add: cl.members, Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref)}}}, false)
 	if err != nil {
 		c.forgetGroup(id)
 		return errorf("commit", err)

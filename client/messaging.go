@@ -285,7 +285,7 @@ func (c *Client) createDirect(ctx context.Context, ct Contact) (parley.Conversat
 	if err != nil {
 		return "", fmt.Errorf("create group: %w", err)
 	}
-	pc, err := g.Commit(adds, nil)
+	pc, err := g.Commit(adds, nil, false)
 	if err != nil {
 		return "", fmt.Errorf("commit adds: %w", err)
 	}
@@ -323,14 +323,26 @@ func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, k
 			return errorf("group info "+string(conv), err)
 		}
 		gi := f.GetGroupInfo()
-		g, commit, newGI, err := c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx))
+		g, commit, newGI, newTree, err := c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), nil, c.inlineTreeMembers())
+		if errors.Is(err, errTreeNeeded) {
+			// A large group: its tree is kept out of band.
+			tree, ferr := c.fetchTree(ctx, conv, parley.Epoch(gi.GetEpoch()))
+			if ferr != nil {
+				return ferr
+			}
+			g, commit, newGI, newTree, err = c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), tree, c.inlineTreeMembers())
+		}
 		if err != nil {
 			return fmt.Errorf("external join %s: %w", conv, err)
+		}
+		ref, err := c.uploadTree(ctx, conv, newTree)
+		if err != nil {
+			return err
 		}
 		r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: commit, GroupInfo: newGI,
 			Add: []*parleypb.AddedDevice{{UserId: int64(acct.User), DeviceId: int64(acct.Device)}}, External: true,
-			ClientId: string(newClientID())}}}, false)
+			ClientId: string(newClientID()), RatchetTreeRef: string(ref)}}}, false)
 		if parley.IsCode(err, parley.CodeConflict) && attempt < 3 {
 			continue
 		}
@@ -405,14 +417,19 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 	if len(leaves) == 0 {
 		return nil
 	}
-	pc, err := g.Commit(nil, leaves)
+	pc, err := g.Commit(nil, leaves, c.outOfBand(len(g.Members())-len(leaves)))
 	if err != nil {
 		c.forgetGroup(conv)
 		return fmt.Errorf("commit removal: %w", err)
 	}
+	ref, err := c.uploadTree(ctx, conv, pc.Tree)
+	if err != nil {
+		c.forgetGroup(conv)
+		return err
+	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 		ConversationId: string(conv), Epoch: uint64(g.Epoch()), Commit: pc.Commit, GroupInfo: pc.GroupInfo,
-		Remove: devices, ClientId: string(newClientID())}}}, false)
+		Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref)}}}, false)
 	if err != nil {
 		c.forgetGroup(conv)
 		if parley.IsCode(err, parley.CodeConflict) {

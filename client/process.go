@@ -128,7 +128,15 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		if err != nil {
 			return storeErr(err)
 		}
-		g, used, err := c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx))
+		g, used, err := c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx), nil)
+		if errors.Is(err, errTreeNeeded) {
+			// A large group: its tree is kept out of band (trees.go).
+			tree, ferr := c.fetchTree(ctx, conv, parley.Epoch(env.GetEpoch()))
+			if ferr != nil {
+				return fmt.Errorf("join %s from welcome: %w", conv, ferr)
+			}
+			g, used, err = c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx), tree)
+		}
 		if errors.Is(err, errNotForMe) {
 			return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
 		}
