@@ -201,17 +201,26 @@ func (c *Client) claim(ctx context.Context, users []parley.UserID) (claimed, err
 	return out, nil
 }
 
-// checkAdd asks the server which users must be invited rather than added.
+// checkAdd asks the server which users must be invited rather than added
+// (in batches of checkAddBatch users: the server takes at most a group's
+// member limit per request, and a community may be larger).
 func (c *Client) checkAdd(ctx context.Context, users []parley.UserID) (direct, invite []parley.UserID, err error) {
-	ids := make([]int64, 0, len(users))
-	for _, u := range users {
-		ids = append(ids, int64(u))
+	const checkAddBatch = 1000
+	var inv []int64
+	for start := 0; start < len(users) || start == 0; start += checkAddBatch {
+		ids := make([]int64, 0, checkAddBatch)
+		for _, u := range users[start:min(len(users), start+checkAddBatch)] {
+			ids = append(ids, int64(u))
+		}
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCheckAdd{GroupCheckAdd: &parleypb.GroupCheckAddRequest{UserIds: ids}}}, true)
+		if err != nil {
+			return nil, nil, errorf("check group add", err)
+		}
+		inv = append(inv, f.GetGroupCheckAdd().GetInviteUserIds()...)
+		if len(users) == 0 {
+			break
+		}
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCheckAdd{GroupCheckAdd: &parleypb.GroupCheckAddRequest{UserIds: ids}}}, true)
-	if err != nil {
-		return nil, nil, errorf("check group add", err)
-	}
-	inv := f.GetGroupCheckAdd().GetInviteUserIds()
 	for _, u := range users {
 		if slices.Contains(inv, int64(u)) {
 			invite = append(invite, u)
