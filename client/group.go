@@ -172,10 +172,12 @@ type claimed struct {
 	users   []parley.UserID // users with at least one device claimed
 }
 
-// claim claims KeyPackages for every device of users (batched by the
-// server's per-request limit), except this device.
+// claim claims KeyPackages for every device of users, except this device,
+// in batches of 256 users: the answer must fit one frame (a KeyPackage is
+// ~300 bytes, a frame at most 256 KiB), and the server takes at most 1,024
+// users a request.
 func (c *Client) claim(ctx context.Context, users []parley.UserID) (claimed, error) {
-	const batch = 1024
+	const batch = 256
 	var out claimed
 	me := c.Account().Device
 	for start := 0; start < len(users); start += batch {
