@@ -72,3 +72,35 @@ func TestOutOfBandTree(t *testing.T) {
 		t.Fatal("OmitRatchetTree lost by MarshalState")
 	}
 }
+
+// FuzzJoinWithTree feeds arbitrary out-of-band trees to a joiner: nothing
+// panics, and a tree other than the committer's is never accepted (the
+// delivery service that hands trees out is not trusted).
+func FuzzJoinWithTree(f *testing.F) {
+	cs := testSuite
+	creator, _ := newTestBundle(f, cs, "creator")
+	g, err := CreateGroup([]byte("fuzz oob"), creator, Config{OmitRatchetTree: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	joiner, _ := newTestBundle(f, cs, "joiner")
+	other, _ := newTestBundle(f, cs, "other")
+	pc, err := g.Commit(CommitParams{Adds: []*KeyPackage{&joiner.KeyPackage, &other.KeyPackage}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	tree := pc.RatchetTree()
+	f.Add(tree)
+	f.Add(tree[:len(tree)/2])
+	f.Add(append(bytes.Clone(tree), 0))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := JoinFromWelcome(pc.Welcome, joiner, data, Config{}, nil)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(m.RatchetTree(), tree) {
+			t.Fatalf("accepted a tree that is not the committer's")
+		}
+	})
+}
