@@ -178,8 +178,9 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 			online[j] = members[j*len(members)/cfg.Sample]
 		}
 	}
-	cpu := startCPU(os.Getpid())
 	cpu0, _ := procCPU(os.Getpid())
+	busy0, _ := machineBusy()
+	catchStart := time.Now()
 	workers := 2 * runtime.GOMAXPROCS(0)
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -226,7 +227,10 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	}
 	all := time.Since(announced)
 	cpu1, _ := procCPU(os.Getpid())
-	_, _, otherCores := cpu.stop()
+	busy1, _ := machineBusy()
+	el := time.Since(catchStart).Seconds()
+	// Cores the rest of the machine (other processes) used meanwhile.
+	otherCores := round3(max(0, float64(busy1-busy0)/100/el-(cpu1-cpu0).Seconds()/el))
 	perMember := (cpu1 - cpu0).Seconds() / float64(len(online))
 	return map[string]any{
 		"members_decrypted":          len(online),
