@@ -387,6 +387,9 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 		return nil
 	}
 	pc, err := g.Commit(cl.adds, leaves, c.outOfBand(len(g.Members())+len(cl.adds)-len(leaves)))
+	if err == nil {
+		err = checkCommitSize(pc, c.frameLimit(ctx))
+	}
 	if err != nil {
 		c.forgetGroup(id)
 		return fmt.Errorf("commit: %w", err)

@@ -332,6 +332,9 @@ func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, k
 			}
 			g, commit, newGI, newTree, err = c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), tree, c.inlineTreeMembers())
 		}
+		if err == nil {
+			err = checkCommitSize(&pendingCommit{Commit: commit, GroupInfo: newGI}, c.frameLimit(ctx))
+		}
 		if err != nil {
 			return fmt.Errorf("external join %s: %w", conv, err)
 		}
@@ -418,6 +421,9 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 		return nil
 	}
 	pc, err := g.Commit(nil, leaves, c.outOfBand(len(g.Members())-len(leaves)))
+	if err == nil {
+		err = checkCommitSize(pc, c.frameLimit(ctx))
+	}
 	if err != nil {
 		c.forgetGroup(conv)
 		return fmt.Errorf("commit removal: %w", err)

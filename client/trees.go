@@ -87,6 +87,22 @@ func addChunk(adds [][]byte, frameLimit, maxAdds int) int {
 	return max(n, 1)
 }
 
+// checkCommitSize refuses, before sending, a commit the server would not
+// take: larger than a payload, or than a frame with its Welcome and
+// GroupInfo. In a large group whose members have not committed yet most of
+// the ratchet tree's parent nodes are blank, so a commit with an
+// UpdatePath (a removal, an external join) encrypts to nearly every member
+// (~82 bytes each) and no longer fits past ~2,300 members.
+func checkCommitSize(pc *pendingCommit, frameLimit int) error {
+	total := len(pc.Commit) + len(pc.Welcome) + len(pc.GroupInfo) + fixedReserve
+	if len(pc.Commit) > maxPayloadBytes || len(pc.Welcome) > maxPayloadBytes || len(pc.GroupInfo) > maxPayloadBytes || total > frameLimit {
+		return parley.Errorf(parley.CodeTooLarge, "commit_too_large",
+			"the commit (%d bytes, Welcome %d) is too large for the server (%d per payload, %d per frame): the group is too large for this change until its members have updated their keys",
+			len(pc.Commit), len(pc.Welcome), maxPayloadBytes, frameLimit)
+	}
+	return nil
+}
+
 // treeHTTP is the HTTP client for tree transfers.
 var treeHTTP = &http.Client{Timeout: 2 * time.Minute}
 
