@@ -112,6 +112,10 @@ type Commit struct {
 	// in the same transaction, or refuses the whole commit with CodeInvalid
 	// "tree_ref" when it holds no such tree.
 	TreeRef TreeRef
+	// CommitRef, when set, names the commit itself, uploaded the same way
+	// because it is too large for a frame (Envelopes[0] then carries only
+	// a reference to it): the store binds it to Epoch, likewise.
+	CommitRef TreeRef
 }
 
 // ConversationStore keeps conversations, their members and MLS group state

@@ -33,7 +33,7 @@ func (r TreeRef) Valid() bool {
 
 // RatchetTree is an MLS ratchet tree kept by the server for joiners of a
 // large group, whose Welcome and GroupInfo leave the tree out (it would not
-// fit a frame). The server cannot forge one: a joiner checks the tree's hash
+// fit a frame). Commits too large for a frame are kept the same way. The server cannot forge one: a joiner checks the tree's hash
 // against the tree_hash of the GroupInfo the committer signed, so a tree
 // altered in any byte is refused by the joiner.
 type RatchetTree struct {
@@ -56,9 +56,12 @@ type TreeStore interface {
 	// RatchetTreeAt returns the tree bound to epoch of conversation
 	// (CodeNotFound "tree_not_found" when none is, or it was pruned).
 	RatchetTreeAt(ctx context.Context, conv ConversationID, epoch Epoch) (RatchetTree, error)
+	// LargeCommitAt returns the uploaded commit bound to epoch (the epoch
+	// it was made in) of conv (CodeNotFound "commit_not_found").
+	LargeCommitAt(ctx context.Context, conv ConversationID, epoch Epoch) (RatchetTree, error)
 	// PruneRatchetTrees deletes unbound trees created before unboundBefore,
-	// and bound trees created before boundBefore except those of each
-	// conversation's keepEpochs latest bound epochs. It returns how many
-	// trees it deleted.
+	// and bound trees (and commits) created before boundBefore except those
+	// of each conversation's keepEpochs latest bound epochs. It returns how
+	// many it deleted.
 	PruneRatchetTrees(ctx context.Context, unboundBefore, boundBefore time.Time, keepEpochs int) (int, error)
 }

@@ -413,6 +413,7 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 			Commit: r.GetCommit(), Welcome: r.GetWelcome(), GroupInfo: r.GetGroupInfo(),
 			Add: memberRefs(r.GetAdd()), Remove: remove, External: r.GetExternal(),
 			ClientID: parley.ClientMessageID(r.GetClientId()), TreeRef: parley.TreeRef(r.GetRatchetTreeRef()),
+			CommitRef: parley.TreeRef(r.GetCommitRef()),
 		})
 		out = appendedFrame(a)
 	case *parleypb.ClientFrame_GroupInfo:

@@ -136,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		mux.Handle(trees.Path, svc)
 		mux.Handle(trees.Path+"/", svc)
+		mux.Handle(trees.CommitsPath+"/", svc)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); svc.Run(ctx) }()

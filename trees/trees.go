@@ -13,6 +13,11 @@
 //	GET /mls/v1/trees/<conversation>/<epoch>
 //	  200 the tree bytes (Content-Type application/octet-stream,
 //	  Parley-Tree-Ref: <ref>); 404 tree_not_found while none is bound.
+//	GET /mls/v1/commits/<conversation>/<epoch>
+//	  200 the bytes of a commit made in that epoch too large for a frame,
+//	  uploaded with PUT /mls/v1/trees and named by the commit's
+//	  commit_ref (its log envelope then carries only the ref);
+//	  404 commit_not_found.
 //
 // Both are open to the devices that may fetch the conversation's GroupInfo:
 // its member devices, the other devices of its member users, and users a
@@ -40,13 +45,17 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
 )
 
-// Path is the URL prefix the service handles.
-const Path = "/mls/v1/trees"
+// Path and CommitsPath are the URL prefixes the service handles.
+const (
+	Path        = "/mls/v1/trees"
+	CommitsPath = "/mls/v1/commits"
+)
 
 // Config configures a Service. Store, Access and Authenticate are required.
 type Config struct {
@@ -110,6 +119,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.mux.HandleFunc("PUT "+Path, s.put)
 	s.mux.HandleFunc("GET "+Path+"/{conversation}/{epoch}", s.get)
+	s.mux.HandleFunc("GET "+CommitsPath+"/{conversation}/{epoch}", s.get)
 	return s, nil
 }
 
@@ -183,7 +193,11 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	t, err := s.cfg.Store.RatchetTreeAt(ctx, conv, parley.Epoch(epoch))
+	get := s.cfg.Store.RatchetTreeAt
+	if strings.HasPrefix(r.URL.Path, CommitsPath+"/") {
+		get = s.cfg.Store.LargeCommitAt
+	}
+	t, err := get(ctx, conv, parley.Epoch(epoch))
 	if err != nil {
 		s.fail(w, r, err)
 		return

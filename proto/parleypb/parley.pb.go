@@ -3554,8 +3554,15 @@ type CommitRequest struct {
 	// this device for this conversation. Bound to the new epoch with the
 	// commit, atomically; an unknown ref refuses the commit (INVALID tree_ref).
 	RatchetTreeRef string `protobuf:"bytes,10,opt,name=ratchet_tree_ref,json=ratchetTreeRef,proto3" json:"ratchet_tree_ref,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// When the commit is too large for a frame: the ref of the commit bytes,
+	// uploaded with PUT /mls/v1/trees by this device for this conversation;
+	// `commit` then carries a short reference the clients understand
+	// ("parley-commit-ref:" + ref) and members fetch the bytes from
+	// GET /mls/v1/commits/<conversation>/<epoch>. Bound with the commit,
+	// atomically; an unknown ref refuses the commit (INVALID commit_ref).
+	CommitRef     string `protobuf:"bytes,11,opt,name=commit_ref,json=commitRef,proto3" json:"commit_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommitRequest) Reset() {
@@ -3654,6 +3661,13 @@ func (x *CommitRequest) GetClientId() string {
 func (x *CommitRequest) GetRatchetTreeRef() string {
 	if x != nil {
 		return x.RatchetTreeRef
+	}
+	return ""
+}
+
+func (x *CommitRequest) GetCommitRef() string {
+	if x != nil {
+		return x.CommitRef
 	}
 	return ""
 }
@@ -6964,7 +6978,7 @@ const file_parley_proto_rawDesc = "" +
 	"\awelcome\x18\x05 \x01(\fR\awelcome\x12\x1d\n" +
 	"\n" +
 	"group_info\x18\x06 \x01(\fR\tgroupInfo\x12\x1b\n" +
-	"\tclient_id\x18\a \x01(\tR\bclientId\"\xc4\x02\n" +
+	"\tclient_id\x18\a \x01(\tR\bclientId\"\xe3\x02\n" +
 	"\rCommitRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x16\n" +
@@ -6977,7 +6991,9 @@ const file_parley_proto_rawDesc = "" +
 	"\bexternal\x18\b \x01(\bR\bexternal\x12\x1b\n" +
 	"\tclient_id\x18\t \x01(\tR\bclientId\x12(\n" +
 	"\x10ratchet_tree_ref\x18\n" +
-	" \x01(\tR\x0eratchetTreeRef\"c\n" +
+	" \x01(\tR\x0eratchetTreeRef\x12\x1d\n" +
+	"\n" +
+	"commit_ref\x18\v \x01(\tR\tcommitRef\"c\n" +
 	"\x0eAppendResponse\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +
 	"\x04seqs\x18\x02 \x03(\x03R\x04seqs\x12\x14\n" +

@@ -19,6 +19,7 @@ func RunTrees(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"PutAndBind", testTreePutAndBind},
 		{"BindRefused", testTreeBindRefused},
 		{"Prune", testTreePrune},
+		{"LargeCommit", testLargeCommit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,5 +151,46 @@ func testTreePrune(t *testing.T, s parley.Store, ts parley.TreeStore) {
 		if _, err := ts.RatchetTreeAt(ctx, id, e); err != nil {
 			t.Fatalf("tree of epoch %d after pruning with keepEpochs 0: %v", e, err)
 		}
+	}
+}
+
+func testLargeCommit(t *testing.T, s parley.Store, ts parley.TreeStore) {
+	ctx := t.Context()
+	u := MustUser(t, s).ID
+	a, b := MustDevice(t, s, u), MustDevice(t, s, u)
+	id := MustGroup(t, s, u, a, b)
+	big := MustTree(t, ts, id, a.ID, "a commit too large for a frame", t0)
+	tree := MustTree(t, ts, id, a.ID, "the tree it leads to", t0)
+	byB := MustTree(t, ts, id, b.ID, "b's commit", t0)
+	apply := func(dev parley.Device, epoch parley.Epoch, commitRef, treeRef parley.TreeRef) error {
+		c := env(id, dev, fmt.Sprintf("big-commit-%d-%s", epoch, commitRef))
+		c.Kind, c.Epoch, c.Payload = parley.EnvelopeCommit, epoch, []byte("ref")
+		_, err := s.ApplyCommit(ctx, parley.Commit{Conversation: id, Epoch: epoch, GroupInfo: []byte("gi"), Envelopes: []parley.Envelope{c},
+			TreeRef: treeRef, CommitRef: commitRef})
+		return err
+	}
+	// Another device's upload is refused, and binds nothing.
+	if err := apply(a, 1, byB.Ref, tree.Ref); parley.ErrorReason(err) != "commit_ref" {
+		t.Fatalf("commit naming another device's upload: %v, want invalid commit_ref", err)
+	}
+	_, err := ts.RatchetTreeAt(ctx, id, 2)
+	wantCode(t, err, parley.CodeNotFound, "tree_not_found")
+	must(t, apply(a, 1, big.Ref, tree.Ref))
+	got, err := ts.LargeCommitAt(ctx, id, 1)
+	must(t, err)
+	if got.Ref != big.Ref || !bytes.Equal(got.Data, big.Data) {
+		t.Fatalf("commit of epoch 1: %+v", got)
+	}
+	if got, err := ts.RatchetTreeAt(ctx, id, 2); err != nil || got.Ref != tree.Ref {
+		t.Fatalf("tree of epoch 2: %+v, %v", got, err)
+	}
+	_, err = ts.LargeCommitAt(ctx, id, 2)
+	wantCode(t, err, parley.CodeNotFound, "commit_not_found")
+	// Bound commits survive pruning of unbound uploads.
+	if _, err := ts.PruneRatchetTrees(ctx, t0.Add(time.Hour), t0, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.LargeCommitAt(ctx, id, 1); err != nil {
+		t.Fatalf("bound commit pruned: %v", err)
 	}
 }

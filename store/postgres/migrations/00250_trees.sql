@@ -21,6 +21,17 @@ CREATE TABLE mls_tree_epochs (
 );
 CREATE INDEX mls_tree_epochs_ref ON mls_tree_epochs (ref);
 
+-- Commits too large for a frame, uploaded like trees (into mls_trees) and
+-- named by the commit of that epoch (the epoch the commit was made in).
+CREATE TABLE mls_commit_epochs (
+    conversation_id text    NOT NULL,
+    epoch           bigint  NOT NULL,
+    ref             text    NOT NULL REFERENCES mls_trees (ref) ON DELETE CASCADE,
+    PRIMARY KEY (conversation_id, epoch)
+);
+CREATE INDEX mls_commit_epochs_ref ON mls_commit_epochs (ref);
+
 -- +goose Down
+DROP TABLE mls_commit_epochs;
 DROP TABLE mls_tree_epochs;
 DROP TABLE mls_trees;
