@@ -41,6 +41,11 @@ type Config struct {
 	// (tests use it to force batches); by default a commit adds as many as
 	// fit one frame.
 	MaxAddsPerCommit int
+	// MaxInlineCommitBytes, when positive, is the largest commit sent in
+	// its frame (at most the server's payload limit, the default); larger
+	// ones (removals and external joins in large groups whose members have
+	// not committed yet) go out of band like trees (trees.go).
+	MaxInlineCommitBytes int
 }
 
 // EventKind says what an Event reports.

@@ -387,9 +387,11 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 		return nil
 	}
 	pc, err := g.Commit(cl.adds, leaves, c.outOfBand(len(g.Members())+len(cl.adds)-len(leaves)))
-	if err == nil {
-		err = checkCommitSize(pc, c.frameLimit(ctx))
+	if err != nil {
+		c.forgetGroup(id)
+		return fmt.Errorf("commit: %w", err)
 	}
+	payload, commitRef, err := c.commitPayload(ctx, id, pc)
 	if err != nil {
 		c.forgetGroup(id)
 		return fmt.Errorf("commit: %w", err)
@@ -400,8 +402,8 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 		return err
 	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
-		Add: cl.members, Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref)}}}, false)
+		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: payload, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
+		Add: cl.members, Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(id)
 		return errorf("commit", err)

@@ -332,8 +332,10 @@ func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, k
 			}
 			g, commit, newGI, newTree, err = c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), tree, c.inlineTreeMembers())
 		}
+		var payload []byte
+		var commitRef parley.TreeRef
 		if err == nil {
-			err = checkCommitSize(&pendingCommit{Commit: commit, GroupInfo: newGI}, c.frameLimit(ctx))
+			payload, commitRef, err = c.commitPayload(ctx, conv, &pendingCommit{Commit: commit, GroupInfo: newGI})
 		}
 		if err != nil {
 			return fmt.Errorf("external join %s: %w", conv, err)
@@ -343,9 +345,9 @@ func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, k
 			return err
 		}
 		r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: commit, GroupInfo: newGI,
+			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: payload, GroupInfo: newGI,
 			Add: []*parleypb.AddedDevice{{UserId: int64(acct.User), DeviceId: int64(acct.Device)}}, External: true,
-			ClientId: string(newClientID()), RatchetTreeRef: string(ref)}}}, false)
+			ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 		if parley.IsCode(err, parley.CodeConflict) && attempt < 3 {
 			continue
 		}
@@ -421,9 +423,11 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 		return nil
 	}
 	pc, err := g.Commit(nil, leaves, c.outOfBand(len(g.Members())-len(leaves)))
-	if err == nil {
-		err = checkCommitSize(pc, c.frameLimit(ctx))
+	if err != nil {
+		c.forgetGroup(conv)
+		return fmt.Errorf("commit removal: %w", err)
 	}
+	payload, commitRef, err := c.commitPayload(ctx, conv, pc)
 	if err != nil {
 		c.forgetGroup(conv)
 		return fmt.Errorf("commit removal: %w", err)
@@ -434,8 +438,8 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 		return err
 	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-		ConversationId: string(conv), Epoch: uint64(g.Epoch()), Commit: pc.Commit, GroupInfo: pc.GroupInfo,
-		Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref)}}}, false)
+		ConversationId: string(conv), Epoch: uint64(g.Epoch()), Commit: payload, GroupInfo: pc.GroupInfo,
+		Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(conv)
 		if parley.IsCode(err, parley.CodeConflict) {

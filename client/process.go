@@ -160,7 +160,11 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			// accepted it) or one from before we joined.
 			return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
 		}
-		p, err := g.Process(env.GetPayload())
+		msg, err := c.largeCommit(ctx, conv, parley.Epoch(env.GetEpoch()), env.GetPayload()) // trees.go: a commit sent out of band
+		if err != nil {
+			return err
+		}
+		p, err := g.Process(msg)
 		if err != nil {
 			c.forgetGroup(conv)
 			return fmt.Errorf("process commit %s/%d: %w", conv, seq, err)

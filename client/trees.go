@@ -175,8 +175,8 @@ func (c *Client) uploadTree(ctx context.Context, conv parley.ConversationID, tre
 	return out.Ref, nil
 }
 
-// treeFetchAttempts bounds fetchTree's retries while the tree is not there
-// (or the server is unreachable): about 6 s in all.
+// treeFetchAttempts bounds fetchBound's retries while the tree or commit is
+// not there (or the server is unreachable): about 6 s in all.
 const treeFetchAttempts = 7
 
 // fetchTree downloads the ratchet tree of a conversation's epoch. It
@@ -184,6 +184,65 @@ const treeFetchAttempts = 7
 // be reached. The bytes are not trusted: package mls checks them against
 // the signed GroupInfo.
 func (c *Client) fetchTree(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
+	b, err := c.fetchBound(ctx, "trees", "tree_not_found", conv, epoch)
+	return b, errorf(fmt.Sprintf("ratchet tree of %s epoch %d", conv, epoch), err)
+}
+
+// commitRefPrefix starts the log payload of a commit sent out of band
+// (it cannot start an MLSMessage, whose first bytes are 0x00 0x01).
+const commitRefPrefix = "parley-commit-ref:"
+
+// maxInlineCommit is the largest commit sent in its frame.
+func (c *Client) maxInlineCommit() int {
+	if c.cfg.MaxInlineCommitBytes > 0 {
+		return min(c.cfg.MaxInlineCommitBytes, maxPayloadBytes)
+	}
+	return maxPayloadBytes
+}
+
+// commitPayload returns what a CommitRequest carries for pc: the commit
+// itself, or, when it is too large for its frame, a reference to its bytes
+// uploaded out of band (and the ref to name in commit_ref). It refuses
+// (too_large/commit_too_large) what cannot be sent either way.
+func (c *Client) commitPayload(ctx context.Context, conv parley.ConversationID, pc *pendingCommit) ([]byte, parley.TreeRef, error) {
+	limit := c.frameLimit(ctx)
+	if len(pc.Commit) <= c.maxInlineCommit() && checkCommitSize(pc, limit) == nil {
+		return pc.Commit, "", nil
+	}
+	ref, err := c.uploadTree(ctx, conv, pc.Commit)
+	if err != nil {
+		return nil, "", err
+	}
+	payload := []byte(commitRefPrefix + string(ref))
+	small := *pc
+	small.Commit = payload
+	if err := checkCommitSize(&small, limit); err != nil {
+		return nil, "", err
+	}
+	return payload, ref, nil
+}
+
+// largeCommit returns the commit a log payload stands for: the payload
+// itself, or the bytes of a commit sent out of band, fetched and checked
+// against their ref.
+func (c *Client) largeCommit(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch, payload []byte) ([]byte, error) {
+	ref, ok := bytes.CutPrefix(payload, []byte(commitRefPrefix))
+	if !ok {
+		return payload, nil
+	}
+	b, err := c.fetchBound(ctx, "commits", "commit_not_found", conv, epoch)
+	if err != nil {
+		return nil, errorf(fmt.Sprintf("commit of %s epoch %d", conv, epoch), err)
+	}
+	if parley.TreeRefOf(b) != parley.TreeRef(ref) {
+		return nil, parley.Errorf(parley.CodeInvalid, "commit_ref", "the server's commit of %s epoch %d does not match its ref", conv, epoch)
+	}
+	return b, nil
+}
+
+// fetchBound downloads what is bound to a conversation's epoch under
+// /mls/v1/<what>/, retrying while notFound or the server is unreachable.
+func (c *Client) fetchBound(ctx context.Context, what, notFound string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
 	wait := 50 * time.Millisecond
 	var last error
 	for attempt := 0; attempt < treeFetchAttempts; attempt++ {
@@ -197,7 +256,7 @@ func (c *Client) fetchTree(ctx context.Context, conv parley.ConversationID, epoc
 			}
 			wait = min(2*wait, 2*time.Second)
 		}
-		resp, err := c.treeRequest(ctx, http.MethodGet, "/mls/v1/trees/"+url.PathEscape(string(conv))+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
+		resp, err := c.treeRequest(ctx, http.MethodGet, "/mls/v1/"+what+"/"+url.PathEscape(string(conv))+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
 		if err != nil {
 			last = err
 			continue
@@ -206,16 +265,16 @@ func (c *Client) fetchTree(ctx context.Context, conv parley.ConversationID, epoc
 			b, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if err != nil {
-				last = &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "reading the ratchet tree failed", Err: err}
+				last = &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "reading the download failed", Err: err}
 				continue
 			}
 			return b, nil
 		}
 		last = treeError(resp)
 		resp.Body.Close()
-		if parley.ErrorReason(last) != "tree_not_found" && parley.ErrorCode(last) != parley.CodeUnavailable {
+		if parley.ErrorReason(last) != notFound && parley.ErrorCode(last) != parley.CodeUnavailable {
 			break
 		}
 	}
-	return nil, errorf(fmt.Sprintf("ratchet tree of %s epoch %d", conv, epoch), last)
+	return nil, last
 }

@@ -33,10 +33,17 @@ const (
 // commit.
 func mustRegisterSmall(t *testing.T, serverURL string, codes *codeBook, phone, name string) *user {
 	t.Helper()
+	return mustRegisterCfg(t, serverURL, codes, phone, name, client.Config{InlineTreeMembers: testInlineTree, MaxAddsPerCommit: testMaxAdds})
+}
+
+// mustRegisterCfg registers a user whose client has cfg's large-group
+// settings.
+func mustRegisterCfg(t *testing.T, serverURL string, codes *codeBook, phone, name string, cfg client.Config) *user {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := client.Open(context.Background(), client.Config{Dir: t.TempDir(), Events: true, DeviceName: name,
-		InlineTreeMembers: testInlineTree, MaxAddsPerCommit: testMaxAdds,
+		InlineTreeMembers: cfg.InlineTreeMembers, MaxAddsPerCommit: cfg.MaxAddsPerCommit, MaxInlineCommitBytes: cfg.MaxInlineCommitBytes,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
@@ -228,5 +235,56 @@ func TestTreeTampered(t *testing.T) {
 	code, body := treeHTTP(t, ts, admin, http.MethodPut, "/mls/v1/trees?conversation="+string(id), strings.NewReader("admin's tree"))
 	if code != http.StatusCreated || !strings.Contains(body, string(parley.TreeRefOf([]byte("admin's tree")))) {
 		t.Fatalf("upload: %d %s", code, body)
+	}
+}
+
+// TestCommitOutOfBand: with MaxInlineCommitBytes 1 every commit goes out of
+// band (as removals and external joins must in large groups whose members
+// have not committed yet): members fetch it and messages still flow.
+func TestCommitOutOfBand(t *testing.T) {
+	ts := mustServer(t)
+	ctx := ctxT(t)
+	cfg := client.Config{InlineTreeMembers: testInlineTree, MaxAddsPerCommit: testMaxAdds, MaxInlineCommitBytes: 1}
+	admin := mustRegisterCfg(t, ts.URL, ts.Codes, phone(2201), "Admin", cfg)
+	m1 := mustRegisterCfg(t, ts.URL, ts.Codes, phone(2202), "M1", cfg)
+	m2 := mustRegisterCfg(t, ts.URL, ts.Codes, phone(2203), "M2", cfg)
+	res, err := admin.CreateGroup(ctx, "Heavy", []string{m1.phone, m2.phone}, client.GroupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Group.ID
+	// The batch adding m2 (epoch 1 -> 2) went out of band; m1 processed it.
+	if _, err := ts.store.LargeCommitAt(ctx, id, 1); err != nil {
+		t.Fatalf("the batch commit is not out of band: %v", err)
+	}
+	mustSynced(t, ctx, m1, m2)
+	mustGroupMessage(t, ctx, admin, id, "heavy hello", m1, m2)
+
+	// An external commit out of band.
+	link, err := admin.CreateInviteLink(ctx, string(id), client.LinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joiner := mustRegisterCfg(t, ts.URL, ts.Codes, phone(2204), "Joiner", cfg)
+	if _, err := joiner.JoinByLink(ctx, link.Link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.LargeCommitAt(ctx, id, 2); err != nil {
+		t.Fatalf("the external commit is not out of band: %v", err)
+	}
+	mustSynced(t, ctx, admin, m1, m2)
+	mustGroupMessage(t, ctx, joiner, id, "joined heavily", admin, m1, m2)
+
+	// A removal out of band: m2 can no longer read the group.
+	if err := admin.RemoveGroupMember(ctx, string(id), m2.phone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.LargeCommitAt(ctx, id, 3); err != nil {
+		t.Fatalf("the removal is not out of band: %v", err)
+	}
+	mustSynced(t, ctx, m1, joiner)
+	mustGroupMessage(t, ctx, m1, id, "after the removal", admin, joiner)
+	if _, err := m2.Send(ctx, string(id), "still here?"); err == nil {
+		t.Fatal("a removed member sent to the group")
 	}
 }
