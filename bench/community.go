@@ -53,8 +53,8 @@ import (
 func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	raiseFileLimit()
 	n := cfg.Members
-	if n < 2 || n > 10000 {
-		return nil, fmt.Errorf("a bench community has 2 to 10,000 members")
+	if n < 3 || n > 10000 {
+		return nil, fmt.Errorf("a bench community has 3 to 10,000 members")
 	}
 	dir, err := os.MkdirTemp("", "parley-bench-community-")
 	if err != nil {
@@ -73,11 +73,13 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 
 	// Members: seeded accounts with real MLS keys and one KeyPackage each.
 	start := time.Now()
-	members, err := seedMLSMembers(ctx, st, n-1)
+	// The admin, n-2 lightweight members, and at the end one real client
+	// joining by invite link.
+	members, err := seedMLSMembers(ctx, st, n-2)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Log, "seeded %d members with MLS keys in %v\n", n-1, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(cfg.Log, "seeded %d members with MLS keys in %v\n", n-2, time.Since(start).Round(time.Millisecond))
 
 	codes := &codeCatcher{codes: map[string]string{}}
 	srv, err := parleyserver.New(parleyserver.Config{Store: st, Log: slog.New(codes)})
@@ -130,7 +132,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		return nil
 	})}
 
-	fmt.Fprintf(cfg.Log, "creating the community of %d\n", n)
+	fmt.Fprintf(cfg.Log, "creating the community of %d\n", n-1)
 	start = time.Now()
 	res, err := admin.CreateCommunity(ctx, "Bench community", refs, client.GroupOptions{})
 	if err != nil {
@@ -232,28 +234,72 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	// Cores the rest of the machine (other processes) used meanwhile.
 	otherCores := round3(max(0, float64(busy1-busy0)/100/el-(cpu1-cpu0).Seconds()/el))
 	perMember := (cpu1 - cpu0).Seconds() / float64(len(online))
+
+	// The n-th member joins by invite link with a real client: an external
+	// commit (out of band when too large for a frame) from a GroupInfo
+	// without the tree; the admin processes it and announces again.
+	fmt.Fprintf(cfg.Log, "a real client joins by invite link\n")
+	link, err := admin.CreateInviteLink(ctx, string(conv), client.LinkOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("invite link: %w", err)
+	}
+	joiner, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "joiner"), DeviceName: "bench joiner", ClientName: "parley-bench", Events: true})
+	if err != nil {
+		return nil, err
+	}
+	defer joiner.Close()
+	const joinerPhone = "+14155550101"
+	if _, err := joiner.Register(ctx, base, joinerPhone, "Bench joiner"); err != nil {
+		return nil, fmt.Errorf("register joiner: %w", err)
+	}
+	if code, err = codes.wait(ctx, joinerPhone); err != nil {
+		return nil, err
+	}
+	if _, err := joiner.Verify(ctx, code, ""); err != nil {
+		return nil, fmt.Errorf("verify joiner: %w", err)
+	}
+	start = time.Now()
+	if _, err := joiner.JoinByLink(ctx, link.Link); err != nil {
+		return nil, fmt.Errorf("join by link: %w", err)
+	}
+	linkJoin := time.Since(start)
+	linkCommit, linkErr := ts.LargeCommitAt(ctx, conv, c.Epoch)
+	start = time.Now()
+	const second = "bench announcement: welcome to the member who came by link"
+	if _, err := admin.Announce(ctx, string(conv), second); err != nil {
+		return nil, fmt.Errorf("second announcement: %w", err)
+	}
+	if err := waitMessage(ctx, joiner, second); err != nil {
+		return nil, err
+	}
+	secondAnnounce := time.Since(start)
 	return map[string]any{
-		"members_decrypted":          len(online),
-		"catch_up_cpu_s_per_member":  round3(perMember),
-		"catch_up_cpu_s_all_members": round3(perMember * float64(len(members))),
-		"other_cores":                otherCores,
-		"members":                    n,
-		"create_s":                   round3(create.Seconds()),
-		"epochs":                     uint64(c.Epoch),
-		"commits":                    uint64(c.Epoch) - 1,
-		"tree_bytes":                 len(tree.Data),
-		"group_info_bytes":           len(c.GroupInfo),
-		"welcome_min_bytes":          welcomeMin,
-		"welcome_max_bytes":          welcomeMax,
-		"commit_max_bytes":           commitMax,
-		"tree_fetches":               treeFetches,
-		"all_decrypted_s":            round3(all.Seconds()), // of members_decrypted
-		"catch_up_p50_ms":            catchUp.ms(0.50),
-		"catch_up_p99_ms":            catchUp.ms(0.99),
-		"members_in_parallel":        workers,
-		"external_join_commit_bytes": len(extCommit),
-		"external_join_ms":           round3(float64(extTime) / 1e6),
-		"payload":                    "mls",
+		"members_decrypted":            len(online),
+		"catch_up_cpu_s_per_member":    round3(perMember),
+		"catch_up_cpu_s_all_members":   round3(perMember * float64(len(members))),
+		"other_cores":                  otherCores,
+		"members":                      n,
+		"create_s":                     round3(create.Seconds()),
+		"epochs":                       uint64(c.Epoch),
+		"commits":                      uint64(c.Epoch) - 1,
+		"tree_bytes":                   len(tree.Data),
+		"group_info_bytes":             len(c.GroupInfo),
+		"welcome_min_bytes":            welcomeMin,
+		"welcome_max_bytes":            welcomeMax,
+		"commit_max_bytes":             commitMax,
+		"tree_fetches":                 treeFetches,
+		"all_decrypted_s":              round3(all.Seconds()), // of members_decrypted
+		"catch_up_p50_ms":              catchUp.ms(0.50),
+		"catch_up_p99_ms":              catchUp.ms(0.99),
+		"members_in_parallel":          workers,
+		"external_join_commit_bytes":   len(extCommit),
+		"external_join_ms":             round3(float64(extTime) / 1e6),
+		"link_join_s":                  round3(linkJoin.Seconds()),
+		"link_join_commit_out_of_band": linkErr == nil,
+		"link_join_commit_bytes":       len(linkCommit.Data),
+		// The admin processes the joiner's commit, announces, the joiner decrypts.
+		"second_announcement_s": round3(secondAnnounce.Seconds()),
+		"payload":               "mls",
 	}, nil
 }
 
@@ -487,4 +533,20 @@ func (h *codeCatcher) wait(ctx context.Context, phone string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no verification code for %s", phone)
+}
+
+// waitMessage waits for c to receive a message with this text.
+func waitMessage(ctx context.Context, c *client.Client, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	for {
+		select {
+		case ev := <-c.Events():
+			if ev.Kind == client.EventMessage && ev.Message != nil && ev.Message.Text == text {
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("the joiner never received %q", text)
+		}
+	}
 }
