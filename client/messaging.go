@@ -326,6 +326,7 @@ func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, k
 		g, commit, newGI, newTree, err := c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), nil, c.inlineTreeMembers())
 		if errors.Is(err, errTreeNeeded) {
 			// A large group: its tree is kept out of band.
+			c.preloadGroupKeys(ctx, conv)
 			tree, ferr := c.fetchTree(ctx, conv, parley.Epoch(gi.GetEpoch()))
 			if ferr != nil {
 				return ferr

@@ -131,6 +131,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		g, used, err := c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx), nil)
 		if errors.Is(err, errTreeNeeded) {
 			// A large group: its tree is kept out of band (trees.go).
+			c.preloadGroupKeys(ctx, conv)
 			tree, ferr := c.fetchTree(ctx, conv, parley.Epoch(env.GetEpoch()))
 			if ferr != nil {
 				return fmt.Errorf("join %s from welcome: %w", conv, ferr)

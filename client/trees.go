@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 // Large groups: the ratchet tree out of band, adds in batches.
@@ -277,4 +278,25 @@ func (c *Client) fetchBound(ctx context.Context, what, notFound string, conv par
 		}
 	}
 	return nil, last
+}
+
+// preloadGroupKeys caches the published identity keys of every member
+// device of a large group from one request (the group's details), so that
+// validating its thousands of credentials does not ask the server user by
+// user. Best effort: on failure the validator asks per user as usual. The
+// keys come from the same server either way.
+func (c *Client) preloadGroupKeys(ctx context.Context, id parley.ConversationID) {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(id)}}}, true)
+	if err != nil {
+		return
+	}
+	g := groupFrom(f.GetGroup())
+	now := c.clock.Now()
+	c.keysMu.Lock()
+	defer c.keysMu.Unlock()
+	for _, m := range g.Members {
+		if len(m.Devices) > 0 {
+			c.keys[m.User] = deviceKeys{at: now, keys: m.Devices}
+		}
+	}
 }
