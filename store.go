@@ -106,6 +106,16 @@ type Commit struct {
 	// Envelopes are appended in the same transaction, in order: the commit
 	// itself, then any Welcome. Their Seq is assigned by the store.
 	Envelopes []Envelope
+	// TreeRef, when set, names the ratchet tree of the new epoch (uploaded
+	// with TreeStore.PutRatchetTree by the committing device, the sender of
+	// Envelopes[0], for this conversation): the store binds it to Epoch+1
+	// in the same transaction, or refuses the whole commit with CodeInvalid
+	// "tree_ref" when it holds no such tree.
+	TreeRef TreeRef
+	// CommitRef, when set, names the commit itself, uploaded the same way
+	// because it is too large for a frame (Envelopes[0] then carries only
+	// a reference to it): the store binds it to Epoch, likewise.
+	CommitRef TreeRef
 }
 
 // ConversationStore keeps conversations, their members and MLS group state

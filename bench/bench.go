@@ -27,8 +27,9 @@ type Config struct {
 	PayloadSize int           // opaque payload bytes per message
 	Concurrency int           // connect: parallel handshakes
 	MediaBytes  int64         // media: size of the file uploaded and downloaded (default 1 GiB)
-	Members     int           // fanout: online members of the announcement group
+	Members     int           // fanout: online members of the announcement group; community: members (default 5,000)
 	Posts       int           // fanout: messages the admin posts
+	Sample      int           // community: members that come online and decrypt (0: all)
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -74,6 +75,9 @@ func (c *Config) defaults() {
 
 // Run runs the configured scenario(s) and writes one JSON line each to out.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
+	if cfg.Scenario == "community" && cfg.Members == 0 {
+		cfg.Members = 5000
+	}
 	cfg.defaults()
 	scenarios := []string{cfg.Scenario}
 	if cfg.Scenario == "all" {
@@ -93,14 +97,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runFanout(ctx, cfg)
 		case "media":
 			res, err = runMedia(ctx, cfg, cfg.MediaBytes)
+		case "community":
+			res, err = runCommunity(ctx, cfg)
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)
 		}
 		res["scenario"] = s
-		if s != "media" { // media encrypts a real file with the attachment client
+		if s != "media" && res["payload"] == nil { // media encrypts a real file; community runs real MLS
 			res["payload"] = "opaque"
 		}
 		res["date"] = time.Now().UTC().Format(time.RFC3339)

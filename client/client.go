@@ -32,6 +32,20 @@ type Config struct {
 	Events bool
 	Logger *slog.Logger
 	Clock  parley.Clock
+	// InlineTreeMembers is the largest group whose Welcome and GroupInfo
+	// carry the MLS ratchet tree; this device commits to larger groups
+	// with the tree out of band (trees.go). Default
+	// DefaultInlineTreeMembers (64).
+	InlineTreeMembers int
+	// MaxAddsPerCommit, when positive, bounds the devices one commit adds
+	// (tests use it to force batches); by default a commit adds as many as
+	// fit one frame.
+	MaxAddsPerCommit int
+	// MaxInlineCommitBytes, when positive, is the largest commit sent in
+	// its frame (at most the server's payload limit, the default); larger
+	// ones (removals and external joins in large groups whose members have
+	// not committed yet) go out of band like trees (trees.go).
+	MaxInlineCommitBytes int
 }
 
 // EventKind says what an Event reports.

@@ -29,6 +29,9 @@ const (
 	minBackoff            = 200 * time.Millisecond
 	maxBackoff            = 15 * time.Second
 	initialReadLimit      = 8 << 20
+	// maxServerFrame is the largest server frame accepted once the server
+	// told its own limit (HelloOK.max_frame_bytes, for client frames).
+	maxServerFrame = 8 << 20
 )
 
 // session is one WebSocket connection: hello done, authenticated when the
@@ -96,7 +99,10 @@ func (s *session) handshake(ctx context.Context, acct Account, clientName string
 		return parley.Errorf(parley.CodeInternal, "protocol", "unexpected reply to hello")
 	}
 	if s.hello.MaxFrameBytes > 0 {
-		s.ws.SetReadLimit(int64(s.hello.MaxFrameBytes) + 1024)
+		// MaxFrameBytes bounds what the server accepts; its answers about
+		// large groups (a 5,000-member group's details, ~350 KB) may be
+		// larger, up to maxServerFrame.
+		s.ws.SetReadLimit(max(int64(s.hello.MaxFrameBytes), maxServerFrame) + 1024)
 	}
 	if !acct.Registered() {
 		return nil

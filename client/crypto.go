@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,7 +45,15 @@ type pendingCommit struct {
 	Commit    []byte
 	Welcome   []byte // nil unless the commit adds members
 	GroupInfo []byte // the GroupInfo of the new epoch
+	// Tree is the new epoch's ratchet tree when Welcome and GroupInfo leave
+	// it out (the commit was made out of band): upload it, name it in the
+	// commit.
+	Tree []byte
 }
+
+// errTreeNeeded: a Welcome or GroupInfo leaves the ratchet tree out; fetch
+// it from the server (trees.go) and try again.
+var errTreeNeeded = errors.New("the ratchet tree is not in the message")
 
 // engine creates and restores groups.
 type engine interface {
@@ -58,14 +67,18 @@ type engine interface {
 	// JoinFromWelcome joins by a Welcome encrypted to one of the KeyPackages
 	// in kps; usedRef names the KeyPackage it used. A Welcome for another
 	// device returns errNotForMe.
-	JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator) (g group, usedRef []byte, err error)
-	// JoinExternal joins by an external commit from a GroupInfo; the group
+	// tree is the ratchet tree when the Welcome leaves it out (else nil);
+	// without it such a Welcome returns errTreeNeeded.
+	JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator, tree []byte) (g group, usedRef []byte, err error)
+	// JoinExternal joins by an external commit from a GroupInfo (and tree,
+	// when the GroupInfo leaves it out; else errTreeNeeded); the group
 	// returned is at the new epoch (the commit is already merged locally, so
-	// the caller discards it if the server refuses the commit).
-	JoinExternal(groupInfo []byte, id identity, v validator) (g group, commit, newGroupInfo []byte, err error)
-	// Rejoin is JoinExternal for a device that is already a member: the
-	// commit also removes its old leaf (resync.go).
-	Rejoin(groupInfo []byte, id identity, v validator) (g group, commit, newGroupInfo []byte, err error)
+	// the caller discards it if the server refuses the commit). When the
+	// group then has more than inlineMax members, the new GroupInfo leaves
+	// the tree out and newTree is the new epoch's tree (else nil). With
+	// resync, a device that is already a member rejoins: the commit also
+	// removes its old leaf (resync.go).
+	JoinExternal(groupInfo []byte, id identity, v validator, tree []byte, inlineMax int, resync bool) (g group, commit, newGroupInfo, newTree []byte, err error)
 	// LoadGroup restores a group from MarshalState.
 	LoadGroup(state []byte, id identity, v validator) (group, error)
 }
@@ -75,8 +88,10 @@ type group interface {
 	Epoch() parley.Epoch
 	Members() []member
 	// Commit creates a pending commit adding the KeyPackages and removing
-	// the leaves; the group is unchanged until MergePendingCommit.
-	Commit(adds [][]byte, removes []uint32) (*pendingCommit, error)
+	// the leaves; the group is unchanged until MergePendingCommit. With
+	// outOfBand the Welcome and GroupInfo leave the ratchet tree out and
+	// the pending commit's Tree holds it.
+	Commit(adds [][]byte, removes []uint32, outOfBand bool) (*pendingCommit, error)
 	MergePendingCommit() error
 	Encrypt(plaintext, aad []byte) ([]byte, error)
 	Process(msg []byte) (processed, error)

@@ -78,7 +78,7 @@ func (mlsEngine) CreateGroup(groupID []byte, id identity, v validator) (group, e
 	return &mlsGroup{g: g}, nil
 }
 
-func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator) (group, []byte, error) {
+func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator, tree []byte) (group, []byte, error) {
 	var m mls.MLSMessage
 	if err := m.Unmarshal(welcome); err != nil || m.Welcome == nil {
 		return nil, nil, fmt.Errorf("not a welcome: %v", err)
@@ -92,7 +92,10 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 			if err != nil {
 				return nil, nil, fmt.Errorf("key package bundle: %w", err)
 			}
-			g, err := mls.JoinFromWelcome(welcome, b, nil, mlsConfig(v), nil)
+			g, err := mls.JoinFromWelcome(welcome, b, tree, mlsConfig(v), nil)
+			if errors.Is(err, mls.ErrMissingRatchetTree) {
+				return nil, nil, errTreeNeeded
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -102,24 +105,26 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 	return nil, nil, errNotForMe
 }
 
-func (e mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator) (group, []byte, []byte, error) {
-	return e.joinExternal(groupInfo, id, v, mls.ExternalJoinOptions{})
-}
-
-func (e mlsEngine) Rejoin(groupInfo []byte, id identity, v validator) (group, []byte, []byte, error) {
-	return e.joinExternal(groupInfo, id, v, mls.ExternalJoinOptions{ResyncSelf: true})
-}
-
-func (mlsEngine) joinExternal(groupInfo []byte, id identity, v validator, opts mls.ExternalJoinOptions) (group, []byte, []byte, error) {
-	g, commit, err := mls.JoinExternal(groupInfo, signer(id), mls.NewBasicCredential([]byte(id.Credential)), mlsConfig(v), opts)
-	if err != nil {
-		return nil, nil, nil, err
+func (mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator, tree []byte, inlineMax int, resync bool) (group, []byte, []byte, []byte, error) {
+	g, commit, err := mls.JoinExternal(groupInfo, signer(id), mls.NewBasicCredential([]byte(id.Credential)), mlsConfig(v),
+		mls.ExternalJoinOptions{RatchetTree: tree, ResyncSelf: resync})
+	if errors.Is(err, mls.ErrMissingRatchetTree) {
+		return nil, nil, nil, nil, errTreeNeeded
 	}
-	gi, err := g.GroupInfo(true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return &mlsGroup{g: g}, commit, gi, nil
+	outOfBand := len(g.Members()) > inlineMax
+	g.SetOmitRatchetTree(outOfBand)
+	gi, err := g.GroupInfo(!outOfBand)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var newTree []byte
+	if outOfBand {
+		newTree = g.RatchetTree()
+	}
+	return &mlsGroup{g: g}, commit, gi, newTree, nil
 }
 
 func (mlsEngine) LoadGroup(state []byte, id identity, v validator) (group, error) {
@@ -144,7 +149,7 @@ func (m *mlsGroup) Members() []member {
 	return out
 }
 
-func (m *mlsGroup) Commit(adds [][]byte, removes []uint32) (*pendingCommit, error) {
+func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand bool) (*pendingCommit, error) {
 	var p mls.CommitParams
 	for _, a := range adds {
 		kp, err := mls.UnmarshalKeyPackage(a)
@@ -156,13 +161,18 @@ func (m *mlsGroup) Commit(adds [][]byte, removes []uint32) (*pendingCommit, erro
 	for _, r := range removes {
 		p.Removes = append(p.Removes, mls.LeafIndex(r))
 	}
+	m.g.SetOmitRatchetTree(outOfBand)
 	pc, err := m.g.Commit(p)
 	if err != nil {
 		return nil, err
 	}
 	// Every commit carries the new epoch's signed GroupInfo (package mls
 	// guarantees it): the delivery service stores it for external joins.
-	return &pendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo}, nil
+	out := &pendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo}
+	if outOfBand {
+		out.Tree = pc.RatchetTree()
+	}
+	return out, nil
 }
 
 func (m *mlsGroup) MergePendingCommit() error { return m.g.MergePendingCommit() }

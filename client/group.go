@@ -176,10 +176,12 @@ type claimed struct {
 	users   []parley.UserID // users with at least one device claimed
 }
 
-// claim claims KeyPackages for every device of users (batched by the
-// server's per-request limit), except this device.
+// claim claims KeyPackages for every device of users, except this device,
+// in batches of 256 users: the answer must fit one frame (a KeyPackage is
+// ~300 bytes, a frame at most 256 KiB), and the server takes at most 1,024
+// users a request.
 func (c *Client) claim(ctx context.Context, users []parley.UserID) (claimed, error) {
-	const batch = 1024
+	const batch = 256
 	var out claimed
 	me := c.Account().Device
 	for start := 0; start < len(users); start += batch {
@@ -205,17 +207,26 @@ func (c *Client) claim(ctx context.Context, users []parley.UserID) (claimed, err
 	return out, nil
 }
 
-// checkAdd asks the server which users must be invited rather than added.
+// checkAdd asks the server which users must be invited rather than added
+// (in batches of checkAddBatch users: the server takes at most a group's
+// member limit per request, and a community may be larger).
 func (c *Client) checkAdd(ctx context.Context, users []parley.UserID) (direct, invite []parley.UserID, err error) {
-	ids := make([]int64, 0, len(users))
-	for _, u := range users {
-		ids = append(ids, int64(u))
+	const checkAddBatch = 1000
+	var inv []int64
+	for start := 0; start < len(users) || start == 0; start += checkAddBatch {
+		ids := make([]int64, 0, checkAddBatch)
+		for _, u := range users[start:min(len(users), start+checkAddBatch)] {
+			ids = append(ids, int64(u))
+		}
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCheckAdd{GroupCheckAdd: &parleypb.GroupCheckAddRequest{UserIds: ids}}}, true)
+		if err != nil {
+			return nil, nil, errorf("check group add", err)
+		}
+		inv = append(inv, f.GetGroupCheckAdd().GetInviteUserIds()...)
+		if len(users) == 0 {
+			break
+		}
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCheckAdd{GroupCheckAdd: &parleypb.GroupCheckAddRequest{UserIds: ids}}}, true)
-	if err != nil {
-		return nil, nil, errorf("check group add", err)
-	}
-	inv := f.GetGroupCheckAdd().GetInviteUserIds()
 	for _, u := range users {
 		if slices.Contains(inv, int64(u)) {
 			invite = append(invite, u)
@@ -256,6 +267,12 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 			invite = append(invite, u)
 		}
 	}
+	// The creating commit keeps the tree inline (it adds at most
+	// InlineTreeMembers-1 devices); the rest are added by batched commits
+	// (commitGroup) once the group exists.
+	first := min(len(cl.adds), c.inlineTreeMembers()-1, addChunk(cl.adds, c.frameLimit(ctx), c.cfg.MaxAddsPerCommit))
+	rest := claimed{adds: cl.adds[first:], members: cl.members[first:]}
+	cl.adds, cl.members = cl.adds[:first], cl.members[:first]
 	conv := parley.NewConversationID()
 	community := opts.Community
 	if opts.community {
@@ -268,7 +285,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 		if err != nil {
 			return fmt.Errorf("create group: %w", err)
 		}
-		pc, err := g.Commit(cl.adds, nil)
+		pc, err := g.Commit(cl.adds, nil, false)
 		if err != nil {
 			return fmt.Errorf("commit adds: %w", err)
 		}
@@ -296,6 +313,11 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 		return GroupAddResult{}, err
 	}
 	c.emit(Event{Kind: EventConversation, Conversation: conv})
+	if len(rest.adds) > 0 {
+		if err := c.commitGroup(ctx, conv, rest, nil); err != nil {
+			return GroupAddResult{}, fmt.Errorf("group %s created; adding the remaining %d devices: %w", conv, len(rest.adds), err)
+		}
+	}
 	for _, u := range invite {
 		if err := c.invite(ctx, conv, u); err != nil {
 			return GroupAddResult{}, err
@@ -311,11 +333,30 @@ func (c *Client) invite(ctx context.Context, id parley.ConversationID, u parley.
 	return errorf("invite", err)
 }
 
-// commitGroup makes and submits one commit to a group (adds and removes),
-// retrying when another member's commit won the epoch: it then processes the
-// winner's commit (Sync) and commits again on the new epoch, so concurrent
-// admins converge. removeUsers are resolved to their leaves at each attempt.
+// commitGroup commits adds and removes to a group: the removes and as many
+// adds as fit one frame (addChunk) in the first commit, the other adds in
+// as many further commits as needed. Each commit is retried when another
+// member's commit won the epoch: it then processes the winner's commit
+// (Sync) and commits again on the new epoch, so concurrent admins
+// converge. removeUsers are resolved to their leaves at each attempt.
 func (c *Client) commitGroup(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
+	limit := c.frameLimit(ctx)
+	for first := true; first || len(cl.adds) > 0; first = false {
+		n := min(len(cl.adds), addChunk(cl.adds, limit, c.cfg.MaxAddsPerCommit))
+		chunk := claimed{adds: cl.adds[:n], members: cl.members[:n]}
+		cl.adds, cl.members = cl.adds[n:], cl.members[n:]
+		var remove []parley.UserID
+		if first {
+			remove = removeUsers
+		}
+		if err := c.commitRetrying(ctx, id, chunk, remove); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) commitRetrying(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
 	for attempt := 0; ; attempt++ {
 		err := c.commitOnce(ctx, id, cl, removeUsers)
 		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 5 {
@@ -349,14 +390,24 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 	if len(cl.adds) == 0 && len(leaves) == 0 {
 		return nil
 	}
-	pc, err := g.Commit(cl.adds, leaves)
+	pc, err := g.Commit(cl.adds, leaves, c.outOfBand(len(g.Members())+len(cl.adds)-len(leaves)))
 	if err != nil {
 		c.forgetGroup(id)
 		return fmt.Errorf("commit: %w", err)
 	}
+	payload, commitRef, err := c.commitPayload(ctx, id, pc)
+	if err != nil {
+		c.forgetGroup(id)
+		return fmt.Errorf("commit: %w", err)
+	}
+	ref, err := c.uploadTree(ctx, id, pc.Tree)
+	if err != nil {
+		c.forgetGroup(id)
+		return err
+	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
-		Add: cl.members, Remove: devices, ClientId: string(newClientID())}}}, false)
+		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: payload, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
+		Add: cl.members, Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(id)
 		return errorf("commit", err)

@@ -285,7 +285,7 @@ func (c *Client) createDirect(ctx context.Context, ct Contact) (parley.Conversat
 	if err != nil {
 		return "", fmt.Errorf("create group: %w", err)
 	}
-	pc, err := g.Commit(adds, nil)
+	pc, err := g.Commit(adds, nil, false)
 	if err != nil {
 		return "", fmt.Errorf("commit adds: %w", err)
 	}
@@ -316,6 +316,13 @@ func (c *Client) createDirect(ctx context.Context, ct Contact) (parley.Conversat
 // joinExternal joins a conversation of this user by an MLS external commit
 // from the server's GroupInfo. The caller holds cryptoMu.
 func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, kind parley.ConversationKind) error {
+	return c.externalCommit(ctx, conv, kind, false)
+}
+
+// externalCommit joins conv by an external commit; with resync this device
+// is a member already and rejoins in place of its old leaf (resync.go): the
+// chat and its cursor stay as they are. The caller holds cryptoMu.
+func (c *Client) externalCommit(ctx context.Context, conv parley.ConversationID, kind parley.ConversationKind, resync bool) error {
 	acct := c.Account()
 	for attempt := 0; ; attempt++ {
 		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupInfo{GroupInfo: &parleypb.GroupInfoRequest{ConversationId: string(conv)}}}, true)
@@ -323,19 +330,52 @@ func (c *Client) joinExternal(ctx context.Context, conv parley.ConversationID, k
 			return errorf("group info "+string(conv), err)
 		}
 		gi := f.GetGroupInfo()
-		g, commit, newGI, err := c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx))
+		g, commit, newGI, newTree, err := c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), nil, c.inlineTreeMembers(), resync)
+		if errors.Is(err, errTreeNeeded) {
+			// A large group: its tree is kept out of band.
+			c.preloadGroupKeys(ctx, conv)
+			tree, ferr := c.fetchTree(ctx, conv, parley.Epoch(gi.GetEpoch()))
+			if ferr != nil {
+				return ferr
+			}
+			g, commit, newGI, newTree, err = c.eng.JoinExternal(gi.GetGroupInfo(), c.identity(), c.validator(ctx), tree, c.inlineTreeMembers(), resync)
+		}
+		var payload []byte
+		var commitRef parley.TreeRef
+		if err == nil {
+			payload, commitRef, err = c.commitPayload(ctx, conv, &pendingCommit{Commit: commit, GroupInfo: newGI})
+		}
 		if err != nil {
 			return fmt.Errorf("external join %s: %w", conv, err)
 		}
+		ref, err := c.uploadTree(ctx, conv, newTree)
+		if err != nil {
+			return err
+		}
 		r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: commit, GroupInfo: newGI,
-			Add: []*parleypb.AddedDevice{{UserId: int64(acct.User), DeviceId: int64(acct.Device)}}, External: true,
-			ClientId: string(newClientID())}}}, false)
+			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: payload, GroupInfo: newGI,
+			Add: []*parleypb.AddedDevice{{UserId: int64(acct.User), DeviceId: int64(acct.Device)}}, External: true, Resync: resync,
+			ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 		if parley.IsCode(err, parley.CodeConflict) && attempt < 3 {
-			continue
+			continue // another commit won the epoch: take the new GroupInfo
 		}
 		if err != nil {
 			return errorf("external commit "+string(conv), err)
+		}
+		if resync {
+			// The cursor stays: envelopes not processed yet still come,
+			// and those of earlier epochs are kept as unreadable.
+			var a Applied
+			if _, err := c.store.Chat(ctx, conv); err != nil {
+				chat := c.chatFor(ctx, g, kind)
+				a.Chat = &chat
+			}
+			if err := c.saveGroup(ctx, conv, g, a); err != nil {
+				return err
+			}
+			c.log.Info("rejoined a conversation whose state had broken", "conversation", conv, "epoch", g.Epoch())
+			c.emit(Event{Kind: EventConversation, Conversation: conv})
+			return nil
 		}
 		var last parley.Seq
 		for _, s := range r.GetAppended().GetSeqs() {
@@ -405,14 +445,24 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 	if len(leaves) == 0 {
 		return nil
 	}
-	pc, err := g.Commit(nil, leaves)
+	pc, err := g.Commit(nil, leaves, c.outOfBand(len(g.Members())-len(leaves)))
 	if err != nil {
 		c.forgetGroup(conv)
 		return fmt.Errorf("commit removal: %w", err)
 	}
+	payload, commitRef, err := c.commitPayload(ctx, conv, pc)
+	if err != nil {
+		c.forgetGroup(conv)
+		return fmt.Errorf("commit removal: %w", err)
+	}
+	ref, err := c.uploadTree(ctx, conv, pc.Tree)
+	if err != nil {
+		c.forgetGroup(conv)
+		return err
+	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-		ConversationId: string(conv), Epoch: uint64(g.Epoch()), Commit: pc.Commit, GroupInfo: pc.GroupInfo,
-		Remove: devices, ClientId: string(newClientID())}}}, false)
+		ConversationId: string(conv), Epoch: uint64(g.Epoch()), Commit: payload, GroupInfo: pc.GroupInfo,
+		Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(conv)
 		if parley.IsCode(err, parley.CodeConflict) {

@@ -131,7 +131,16 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		if err != nil {
 			return storeErr(err)
 		}
-		g, used, err := c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx))
+		g, used, err := c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx), nil)
+		if errors.Is(err, errTreeNeeded) {
+			// A large group: its tree is kept out of band (trees.go).
+			c.preloadGroupKeys(ctx, conv)
+			tree, ferr := c.fetchTree(ctx, conv, parley.Epoch(env.GetEpoch()))
+			if ferr != nil {
+				return fmt.Errorf("join %s from welcome: %w", conv, ferr)
+			}
+			g, used, err = c.eng.JoinFromWelcome(env.GetPayload(), c.identity(), kps, c.validator(ctx), tree)
+		}
 		if errors.Is(err, errNotForMe) {
 			return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
 		}
@@ -155,7 +164,11 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			// accepted it) or one from before we joined.
 			return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
 		}
-		p, err := g.Process(env.GetPayload())
+		msg, err := c.largeCommit(ctx, conv, parley.Epoch(env.GetEpoch()), env.GetPayload()) // trees.go: a commit sent out of band
+		if err != nil {
+			return err
+		}
+		p, err := g.Process(msg)
 		if err != nil {
 			c.forgetGroup(conv)
 			return fmt.Errorf("process commit %s/%d: %w", conv, seq, err)

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -36,42 +35,32 @@ func (c *Client) Resync(ctx context.Context, ref string) error {
 
 // resync rejoins conv. The caller holds cryptoMu.
 func (c *Client) resync(ctx context.Context, conv parley.ConversationID) error {
-	acct := c.Account()
-	for attempt := 0; ; attempt++ {
-		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupInfo{GroupInfo: &parleypb.GroupInfoRequest{ConversationId: string(conv)}}}, true)
-		if err != nil {
-			return errorf("group info "+string(conv), err)
-		}
-		gi := f.GetGroupInfo()
-		g, commit, newGI, err := c.eng.Rejoin(gi.GetGroupInfo(), c.identity(), c.validator(ctx))
-		if err != nil {
-			return fmt.Errorf("rejoin %s: %w", conv, err)
-		}
-		_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: commit, GroupInfo: newGI,
-			Add:      []*parleypb.AddedDevice{{UserId: int64(acct.User), DeviceId: int64(acct.Device)}},
-			External: true, Resync: true, ClientId: string(newClientID())}}}, false)
-		if parley.IsCode(err, parley.CodeConflict) && attempt < 3 {
-			continue // another commit won the epoch: take the new GroupInfo
-		}
-		if err != nil {
-			return errorf("rejoin commit "+string(conv), err)
-		}
-		// The cursor stays: envelopes not processed yet still come, and
-		// those of earlier epochs are kept as unreadable.
-		if err := c.saveGroup(ctx, conv, g, Applied{}); err != nil {
-			return err
-		}
-		c.log.Info("rejoined a conversation whose state had broken", "conversation", conv, "epoch", g.Epoch())
-		c.emit(Event{Kind: EventConversation, Conversation: conv})
-		return nil
+	chat, err := c.store.Chat(ctx, conv)
+	if err == nil {
+		return c.externalCommit(ctx, conv, chat.Kind, true)
 	}
+	if !parley.IsCode(err, parley.CodeNotFound) {
+		return storeErr(err)
+	}
+	// No chat here at all (its Welcome could not be processed): the server
+	// says what kind of conversation it is.
+	list, err := c.listConversations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, info := range list {
+		if parley.ConversationID(info.GetId()) == conv {
+			return c.externalCommit(ctx, conv, parley.ConversationKind(info.GetKind()), true)
+		}
+	}
+	return parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
 }
 
 // needsResync reports whether failing to apply env means this device's
 // state of the conversation is broken (rather than env being bad): a
 // commit of the current epoch or later it could not process, a message of
-// a later epoch than its own, or no group state at all.
+// a later epoch than its own, or no group state or chat at all (a Welcome
+// it could not process, e.g. whose ratchet tree had expired).
 func (c *Client) needsResync(ctx context.Context, env *parleypb.Envelope) bool {
 	conv := parley.ConversationID(env.GetConversationId())
 	kind := parley.EnvelopeKind(env.GetKind())
@@ -79,8 +68,11 @@ func (c *Client) needsResync(ctx context.Context, env *parleypb.Envelope) bool {
 		return false
 	}
 	chat, err := c.store.Chat(ctx, conv)
+	if parley.IsCode(err, parley.CodeNotFound) {
+		return true // delivered here, so this device is a member, yet it never joined
+	}
 	if err != nil {
-		return false // not a chat of this device: joinMissing handles it
+		return false
 	}
 	if _, err := c.store.Group(ctx, conv); parley.IsCode(err, parley.CodeNotFound) {
 		return true

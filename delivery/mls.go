@@ -323,6 +323,15 @@ type CommitParams struct {
 	// lost or broke. Membership does not change.
 	Resync   bool
 	ClientID parley.ClientMessageID
+	// TreeRef names the ratchet tree of the new epoch, uploaded by the
+	// caller's device for this conversation, when Welcome and GroupInfo
+	// leave it out; the store binds it with the commit (CodeInvalid
+	// "tree_ref" when it holds no such tree).
+	TreeRef parley.TreeRef
+	// CommitRef names the commit's bytes, uploaded like a tree because the
+	// commit is too large for a frame (Commit then holds a reference the
+	// clients understand); bound to Epoch with the commit.
+	CommitRef parley.TreeRef
 }
 
 // Commit applies an MLS commit: exactly one commit per epoch is accepted
@@ -452,8 +461,15 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 			Kind: parley.EnvelopeWelcome, Epoch: p.Epoch + 1, Recipients: added, Payload: p.Welcome, CreatedAt: now,
 		})
 	}
+	if p.TreeRef != "" && !p.TreeRef.Valid() {
+		return Appended{}, parley.Errorf(parley.CodeInvalid, "tree_ref", "ratchet_tree_ref is not a tree ref")
+	}
+	if p.CommitRef != "" && !p.CommitRef.Valid() {
+		return Appended{}, parley.Errorf(parley.CodeInvalid, "commit_ref", "commit_ref is not a ref")
+	}
 	commit := parley.Commit{
 		Conversation: p.Conversation, Epoch: p.Epoch, Add: add, Remove: remove, GroupInfo: p.GroupInfo, Envelopes: envs,
+		TreeRef: p.TreeRef, CommitRef: p.CommitRef,
 	}
 	var out []parley.Envelope
 	if ci.kind == parley.KindGroup && s.groups != nil {

@@ -412,7 +412,8 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 			Conversation: parley.ConversationID(r.GetConversationId()), Epoch: parley.Epoch(r.GetEpoch()),
 			Commit: r.GetCommit(), Welcome: r.GetWelcome(), GroupInfo: r.GetGroupInfo(),
 			Add: memberRefs(r.GetAdd()), Remove: remove, External: r.GetExternal(), Resync: r.GetResync(),
-			ClientID: parley.ClientMessageID(r.GetClientId()),
+			ClientID: parley.ClientMessageID(r.GetClientId()), TreeRef: parley.TreeRef(r.GetRatchetTreeRef()),
+			CommitRef: parley.TreeRef(r.GetCommitRef()),
 		})
 		out = appendedFrame(a)
 	case *parleypb.ClientFrame_GroupInfo:

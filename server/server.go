@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/trees"
 )
 
 // Config is what a server is built from. Store is required; every other
@@ -42,6 +43,10 @@ type Config struct {
 	// also implement parley.MediaStore), membership checks, device
 	// authentication, clock and logger.
 	Media *media.Config
+	// Trees tunes the ratchet tree endpoint (/mls/v1/trees), enabled when
+	// Store also implements parley.TreeStore; the server fills in the
+	// store, access rule, device authentication, clock and logger.
+	Trees trees.Config
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -54,6 +59,7 @@ type Server struct {
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
+	stopTrees   func() // stops the tree pruner and waits for it; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
 
@@ -113,6 +119,28 @@ func New(cfg Config) (*Server, error) {
 		go func() { defer close(done); svc.RunSweeper(ctx) }()
 		srv.Media = svc
 		srv.stopSweeper = sync.OnceFunc(func() { cancel(); <-done })
+	}
+	if ts, ok := cfg.Store.(parley.TreeStore); ok {
+		tc := cfg.Trees
+		tc.Store = ts
+		tc.Access = func(ctx context.Context, dev parley.Device, conv parley.ConversationID) error {
+			_, err := del.GroupInfo(ctx, dev, conv)
+			return err
+		}
+		tc.Authenticate = media.DeviceAuth(acc.Authenticate)
+		tc.Clock = cfg.Clock
+		tc.Logger = cfg.Log.With("component", "trees")
+		svc, err := trees.New(tc)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(trees.Path, svc)
+		mux.Handle(trees.Path+"/", svc)
+		mux.Handle(trees.CommitsPath+"/", svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); svc.Run(ctx) }()
+		srv.stopTrees = sync.OnceFunc(func() { cancel(); <-done })
 	}
 	if grp != nil {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -183,6 +211,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.stopGroups != nil {
 		s.stopGroups()
+	}
+	if s.stopTrees != nil {
+		s.stopTrees()
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))

@@ -27,12 +27,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Rate, "rate", 0, "direct: open loop at this many messages/s in total (0 = closed loop)")
 	fs.IntVar(&cfg.Messages, "messages", 10000, "offline: messages queued for the offline device")
 	fs.IntVar(&cfg.PayloadSize, "payload", 200, "opaque payload bytes per message (an MLS PrivateMessage of a short text is about 200)")
-	fs.IntVar(&cfg.Members, "members", 1000, "fanout: online members of the announcement group")
+	fs.IntVar(&cfg.Members, "members", 1000, "fanout: online members of the announcement group; community: members (default 5000)")
 	fs.IntVar(&cfg.Posts, "posts", 50, "fanout: messages the admin posts in a burst")
+	fs.IntVar(&cfg.Sample, "sample", 0, "community: members that come online and decrypt, spread over the batches (0 = all)")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -44,6 +45,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usageError(err.Error())
 	}
 	cfg.MediaBytes = *mediaMiB << 20
+	if cfg.Scenario == "community" {
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "members" })
+		if !set {
+			cfg.Members = 5000
+		}
+	}
 	if !*quiet {
 		cfg.Log = stderr
 	}

@@ -13,7 +13,7 @@ global flags (before the command):
 
 server:
   serve --data DIR --listen HOST:PORT     run a Parley server
-  bench SCENARIO                          benchmark (connect|direct|offline|all)
+  bench SCENARIO                          benchmark (connect|direct|offline|fanout|media|community|all)
 
 account:
   account register --server URL --phone E164 --name NAME

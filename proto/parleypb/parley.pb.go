@@ -3565,6 +3565,18 @@ type CommitRequest struct {
 	Remove         []int64                `protobuf:"varint,7,rep,packed,name=remove,proto3" json:"remove,omitempty"` // device ids removed
 	External       bool                   `protobuf:"varint,8,opt,name=external,proto3" json:"external,omitempty"`    // an external commit by the caller's own device joining
 	ClientId       string                 `protobuf:"bytes,9,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// The ratchet tree of the new epoch when welcome and group_info leave it
+	// out (large groups): the ref returned by PUT /mls/v1/trees, uploaded by
+	// this device for this conversation. Bound to the new epoch with the
+	// commit, atomically; an unknown ref refuses the commit (INVALID tree_ref).
+	RatchetTreeRef string `protobuf:"bytes,10,opt,name=ratchet_tree_ref,json=ratchetTreeRef,proto3" json:"ratchet_tree_ref,omitempty"`
+	// When the commit is too large for a frame: the ref of the commit bytes,
+	// uploaded with PUT /mls/v1/trees by this device for this conversation;
+	// `commit` then carries a short reference the clients understand
+	// ("parley-commit-ref:" + ref) and members fetch the bytes from
+	// GET /mls/v1/commits/<conversation>/<epoch>. Bound with the commit,
+	// atomically; an unknown ref refuses the commit (INVALID commit_ref).
+	CommitRef string `protobuf:"bytes,11,opt,name=commit_ref,json=commitRef,proto3" json:"commit_ref,omitempty"`
 	// resync (with external): the caller's device is a member whose MLS state
 	// was lost or broke and rejoins in place of its old leaf; membership does
 	// not change.
@@ -3662,6 +3674,20 @@ func (x *CommitRequest) GetExternal() bool {
 func (x *CommitRequest) GetClientId() string {
 	if x != nil {
 		return x.ClientId
+	}
+	return ""
+}
+
+func (x *CommitRequest) GetRatchetTreeRef() string {
+	if x != nil {
+		return x.RatchetTreeRef
+	}
+	return ""
+}
+
+func (x *CommitRequest) GetCommitRef() string {
+	if x != nil {
+		return x.CommitRef
 	}
 	return ""
 }
@@ -7062,7 +7088,7 @@ const file_parley_proto_rawDesc = "" +
 	"\awelcome\x18\x05 \x01(\fR\awelcome\x12\x1d\n" +
 	"\n" +
 	"group_info\x18\x06 \x01(\fR\tgroupInfo\x12\x1b\n" +
-	"\tclient_id\x18\a \x01(\tR\bclientId\"\xb2\x02\n" +
+	"\tclient_id\x18\a \x01(\tR\bclientId\"\xfb\x02\n" +
 	"\rCommitRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x16\n" +
@@ -7073,7 +7099,11 @@ const file_parley_proto_rawDesc = "" +
 	"\x03add\x18\x06 \x03(\v2\x16.parley.v1.AddedDeviceR\x03add\x12\x16\n" +
 	"\x06remove\x18\a \x03(\x03R\x06remove\x12\x1a\n" +
 	"\bexternal\x18\b \x01(\bR\bexternal\x12\x1b\n" +
-	"\tclient_id\x18\t \x01(\tR\bclientId\x12\x16\n" +
+	"\tclient_id\x18\t \x01(\tR\bclientId\x12(\n" +
+	"\x10ratchet_tree_ref\x18\n" +
+	" \x01(\tR\x0eratchetTreeRef\x12\x1d\n" +
+	"\n" +
+	"commit_ref\x18\v \x01(\tR\tcommitRef\x12\x16\n" +
 	"\x06resync\x18\x14 \x01(\bR\x06resync\"c\n" +
 	"\x0eAppendResponse\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x12\n" +

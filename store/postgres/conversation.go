@@ -246,6 +246,9 @@ func (s *Store) ApplyCommit(ctx context.Context, c parley.Commit) ([]parley.Enve
 		if err != nil {
 			return err
 		}
+		if err := bindTreeTx(ctx, tx, c); err != nil {
+			return err
+		}
 		from := last
 		if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
 			from = last + 1

@@ -276,6 +276,9 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 		if err != nil {
 			return err
 		}
+		if err := bindTreeTx(ctx, tx, c.Commit); err != nil {
+			return err
+		}
 		from := last
 		if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
 			from = last + 1

@@ -251,6 +251,9 @@ func (s *Store) applyCommitTx(ctx context.Context, tx *sql.Tx, c parley.Commit, 
 	if parley.Epoch(epoch) != c.Epoch {
 		return parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d, not %d", epoch, c.Epoch)
 	}
+	if err := bindTreeTx(ctx, tx, c); err != nil {
+		return err
+	}
 	for _, d := range c.Remove {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND device_id = ?`, c.Conversation, d); err != nil {
 			return err

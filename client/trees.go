@@ -1,0 +1,302 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// Large groups: the ratchet tree out of band, adds in batches.
+//
+// A Welcome or GroupInfo normally carries the group's whole ratchet tree
+// (~180 bytes a member). Above Config.InlineTreeMembers members this device
+// commits with the tree left out: it uploads the new epoch's tree to the
+// server (PUT /mls/v1/trees) before the commit and names it in the commit
+// (ratchet_tree_ref); the server binds it to the new epoch with the commit.
+// Joiners whose Welcome or GroupInfo has no tree fetch it
+// (GET /mls/v1/trees/<conversation>/<epoch>), retrying briefly while it is
+// not there. The tree is safe to take from the server: package mls checks
+// its hash against the signed GroupInfo and refuses a tampered one.
+//
+// Adding many devices (creating a community of thousands) commits in
+// chunks, each as large as fits one frame (the commit carries every added
+// KeyPackage, the Welcome ~120 bytes per added device): see addChunk.
+
+// DefaultInlineTreeMembers is the default Config.InlineTreeMembers.
+const DefaultInlineTreeMembers = 64
+
+// Size limits of the server's defaults (delivery.Config.MaxPayloadBytes,
+// gateway.Config.MaxFrameBytes); the frame limit is taken from HelloOK
+// when the server sends it.
+const (
+	maxPayloadBytes = 192 << 10
+	maxFrameBytes   = 256 << 10
+)
+
+// Per-add size bounds used to size a chunk (measured: a KeyPackage of this
+// client is ~280 bytes, an EncryptedGroupSecrets 118 bytes, 152 with a
+// path secret); the frame's fixed part is bounded by fixedReserve.
+const (
+	proposalOverhead = 8    // ProposalOrRef and Proposal headers of one Add
+	welcomePerAdd    = 160  // one EncryptedGroupSecrets, with margin
+	addedDeviceBytes = 24   // one AddedDevice in the CommitRequest
+	fixedReserve     = 8192 // commit framing and signature, GroupInfo, Welcome's encrypted GroupInfo, frame fields
+)
+
+func (c *Client) inlineTreeMembers() int {
+	if c.cfg.InlineTreeMembers > 0 {
+		return c.cfg.InlineTreeMembers
+	}
+	return DefaultInlineTreeMembers
+}
+
+// outOfBand reports whether a group of this many members keeps its tree
+// out of band.
+func (c *Client) outOfBand(members int) bool { return members > c.inlineTreeMembers() }
+
+// frameLimit is the largest frame the server accepts.
+func (c *Client) frameLimit(ctx context.Context) int {
+	if s, err := c.session(ctx, false); err == nil && s.hello != nil && s.hello.MaxFrameBytes > 0 {
+		return int(s.hello.MaxFrameBytes)
+	}
+	return maxFrameBytes
+}
+
+// addChunk returns how many of adds (KeyPackages, from the first) one
+// commit may carry so that the commit, the Welcome and the request frame
+// fit the server's limits; at least 1.
+func addChunk(adds [][]byte, frameLimit, maxAdds int) int {
+	commit, welcome, frame := fixedReserve, fixedReserve, 2*fixedReserve
+	n := 0
+	for _, kp := range adds {
+		c, w, f := commit+len(kp)+proposalOverhead, welcome+welcomePerAdd, frame+len(kp)+proposalOverhead+welcomePerAdd+addedDeviceBytes
+		if c > maxPayloadBytes || w > maxPayloadBytes || f > frameLimit || (maxAdds > 0 && n >= maxAdds) {
+			break
+		}
+		commit, welcome, frame, n = c, w, f, n+1
+	}
+	return max(n, 1)
+}
+
+// checkCommitSize refuses, before sending, a commit the server would not
+// take: larger than a payload, or than a frame with its Welcome and
+// GroupInfo. In a large group whose members have not committed yet most of
+// the ratchet tree's parent nodes are blank, so a commit with an
+// UpdatePath (a removal, an external join) encrypts to nearly every member
+// (~82 bytes each) and no longer fits past ~2,300 members.
+func checkCommitSize(pc *pendingCommit, frameLimit int) error {
+	total := len(pc.Commit) + len(pc.Welcome) + len(pc.GroupInfo) + fixedReserve
+	if len(pc.Commit) > maxPayloadBytes || len(pc.Welcome) > maxPayloadBytes || len(pc.GroupInfo) > maxPayloadBytes || total > frameLimit {
+		return parley.Errorf(parley.CodeTooLarge, "commit_too_large",
+			"the commit (%d bytes, Welcome %d) is too large for the server (%d per payload, %d per frame): the group is too large for this change until its members have updated their keys",
+			len(pc.Commit), len(pc.Welcome), maxPayloadBytes, frameLimit)
+	}
+	return nil
+}
+
+// treeHTTP is the HTTP client for tree transfers.
+var treeHTTP = &http.Client{Timeout: 2 * time.Minute}
+
+func (c *Client) treeRequest(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	acct := c.Account()
+	if !acct.Registered() {
+		return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered")
+	}
+	base, err := httpBaseURL(acct.ServerURL)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", fmt.Sprintf("Parley %d:%s", acct.Device, base64.StdEncoding.EncodeToString(acct.Secret)))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := treeHTTP.Do(req)
+	if err != nil {
+		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "the server could not be reached", Err: err}
+	}
+	return resp, nil
+}
+
+// treeError decodes the server's JSON error of a failed tree request.
+func treeError(resp *http.Response) error {
+	var e struct {
+		Code    parley.Code `json:"code"`
+		Reason  string      `json:"reason"`
+		Message string      `json:"message"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if json.Unmarshal(b, &e) != nil || e.Code == "" {
+		code := parley.CodeInternal
+		if resp.StatusCode >= 500 {
+			code = parley.CodeUnavailable
+		}
+		return parley.Errorf(code, "tree_transfer", "tree request: HTTP %d", resp.StatusCode)
+	}
+	return &parley.Error{Code: e.Code, Reason: e.Reason, Message: e.Message}
+}
+
+// uploadTree uploads the tree of a commit made out of band and returns its
+// ref ("" when the commit carries its tree inline).
+func (c *Client) uploadTree(ctx context.Context, conv parley.ConversationID, tree []byte) (parley.TreeRef, error) {
+	if tree == nil {
+		return "", nil
+	}
+	resp, err := c.treeRequest(ctx, http.MethodPut, "/mls/v1/trees?conversation="+url.QueryEscape(string(conv)), tree)
+	if err != nil {
+		return "", errorf("upload ratchet tree", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return "", errorf("upload ratchet tree", treeError(resp))
+	}
+	var out struct {
+		Ref parley.TreeRef `json:"ref"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Ref != parley.TreeRefOf(tree) {
+		return "", parley.Errorf(parley.CodeInternal, "tree_transfer", "the server answered the tree upload with a wrong ref")
+	}
+	return out.Ref, nil
+}
+
+// treeFetchAttempts bounds fetchBound's retries while the tree or commit is
+// not there (or the server is unreachable): about 6 s in all.
+const treeFetchAttempts = 7
+
+// fetchTree downloads the ratchet tree of a conversation's epoch. It
+// retries while the server has none bound yet (tree_not_found) or cannot
+// be reached. The bytes are not trusted: package mls checks them against
+// the signed GroupInfo.
+func (c *Client) fetchTree(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
+	b, err := c.fetchBound(ctx, "trees", "tree_not_found", conv, epoch)
+	return b, errorf(fmt.Sprintf("ratchet tree of %s epoch %d", conv, epoch), err)
+}
+
+// commitRefPrefix starts the log payload of a commit sent out of band
+// (it cannot start an MLSMessage, whose first bytes are 0x00 0x01).
+const commitRefPrefix = "parley-commit-ref:"
+
+// maxInlineCommit is the largest commit sent in its frame.
+func (c *Client) maxInlineCommit() int {
+	if c.cfg.MaxInlineCommitBytes > 0 {
+		return min(c.cfg.MaxInlineCommitBytes, maxPayloadBytes)
+	}
+	return maxPayloadBytes
+}
+
+// commitPayload returns what a CommitRequest carries for pc: the commit
+// itself, or, when it is too large for its frame, a reference to its bytes
+// uploaded out of band (and the ref to name in commit_ref). It refuses
+// (too_large/commit_too_large) what cannot be sent either way.
+func (c *Client) commitPayload(ctx context.Context, conv parley.ConversationID, pc *pendingCommit) ([]byte, parley.TreeRef, error) {
+	limit := c.frameLimit(ctx)
+	if len(pc.Commit) <= c.maxInlineCommit() && checkCommitSize(pc, limit) == nil {
+		return pc.Commit, "", nil
+	}
+	ref, err := c.uploadTree(ctx, conv, pc.Commit)
+	if err != nil {
+		return nil, "", err
+	}
+	payload := []byte(commitRefPrefix + string(ref))
+	small := *pc
+	small.Commit = payload
+	if err := checkCommitSize(&small, limit); err != nil {
+		return nil, "", err
+	}
+	return payload, ref, nil
+}
+
+// largeCommit returns the commit a log payload stands for: the payload
+// itself, or the bytes of a commit sent out of band, fetched and checked
+// against their ref.
+func (c *Client) largeCommit(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch, payload []byte) ([]byte, error) {
+	ref, ok := bytes.CutPrefix(payload, []byte(commitRefPrefix))
+	if !ok {
+		return payload, nil
+	}
+	b, err := c.fetchBound(ctx, "commits", "commit_not_found", conv, epoch)
+	if err != nil {
+		return nil, errorf(fmt.Sprintf("commit of %s epoch %d", conv, epoch), err)
+	}
+	if parley.TreeRefOf(b) != parley.TreeRef(ref) {
+		return nil, parley.Errorf(parley.CodeInvalid, "commit_ref", "the server's commit of %s epoch %d does not match its ref", conv, epoch)
+	}
+	return b, nil
+}
+
+// fetchBound downloads what is bound to a conversation's epoch under
+// /mls/v1/<what>/, retrying while notFound or the server is unreachable.
+func (c *Client) fetchBound(ctx context.Context, what, notFound string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
+	wait := 50 * time.Millisecond
+	var last error
+	for attempt := 0; attempt < treeFetchAttempts; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "fetching the ratchet tree was cancelled", Err: ctx.Err()}
+			}
+			wait = min(2*wait, 2*time.Second)
+		}
+		resp, err := c.treeRequest(ctx, http.MethodGet, "/mls/v1/"+what+"/"+url.PathEscape(string(conv))+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
+		if err != nil {
+			last = err
+			continue
+		}
+		if resp.StatusCode == http.StatusOK {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				last = &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "reading the download failed", Err: err}
+				continue
+			}
+			return b, nil
+		}
+		last = treeError(resp)
+		resp.Body.Close()
+		if parley.ErrorReason(last) != notFound && parley.ErrorCode(last) != parley.CodeUnavailable {
+			break
+		}
+	}
+	return nil, last
+}
+
+// preloadGroupKeys caches the published identity keys of every member
+// device of a large group from one request (the group's details), so that
+// validating its thousands of credentials does not ask the server user by
+// user. Best effort: on failure the validator asks per user as usual. The
+// keys come from the same server either way.
+func (c *Client) preloadGroupKeys(ctx context.Context, id parley.ConversationID) {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(id)}}}, true)
+	if err != nil {
+		return
+	}
+	g := groupFrom(f.GetGroup())
+	now := c.clock.Now()
+	c.keysMu.Lock()
+	defer c.keysMu.Unlock()
+	for _, m := range g.Members {
+		if len(m.Devices) > 0 {
+			c.keys[m.User] = deviceKeys{at: now, keys: m.Devices}
+		}
+	}
+}
