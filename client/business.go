@@ -536,3 +536,38 @@ func (c *Client) SendBusiness(ctx context.Context, chat string, bc BusinessConte
 	}
 	return c.sendExt(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, ext)
 }
+
+// checkBusinessBody keeps a received body's business content only when it
+// is valid and matches the body's kind; a business kind without valid
+// content becomes KindUnsupported (shown, not failed).
+func checkBusinessBody(b *body) {
+	var bc *BusinessContent
+	if b.Ext != nil {
+		bc, b.Ext.Biz = b.Ext.Biz, nil
+	}
+	if !IsBusinessKind(b.Kind) {
+		return
+	}
+	if bc == nil || bc.Kind() != b.Kind || bc.Validate() != nil {
+		b.Kind = KindUnsupported
+		return
+	}
+	b.Ext.Biz = bc
+}
+
+// businessStore is the local store's support for business content (the
+// SQLite store implements it in business_sqlite.go).
+type businessStore interface {
+	businessOf(ctx context.Context, ms []MessageRecord) error
+	autoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error)
+	noteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error
+}
+
+// businessOf fills in the Business content of ms's business messages.
+func (c *Client) businessOf(ctx context.Context, ms []MessageRecord) error {
+	bs, ok := c.store.(businessStore)
+	if !ok {
+		return nil
+	}
+	return bs.businessOf(ctx, ms)
+}
