@@ -3,6 +3,7 @@ package parley
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // WebhookEvent is one change a business's webhook receives.
@@ -18,4 +19,60 @@ type WebhookEvent struct {
 // it is then delivered at least once, in order per (Business, OrderKey).
 type WebhookSink interface {
 	Enqueue(ctx context.Context, ev WebhookEvent) error
+}
+
+// WebhookConfig is where a business's webhook deliveries go.
+type WebhookConfig struct {
+	Business    UserID
+	CallbackURL string // absolute http(s) URL
+	VerifyToken string // echoed to the callback in the GET handshake (hub.verify_token)
+	AppSecret   string // the HMAC-SHA256 key of X-Hub-Signature-256
+	VerifiedAt  time.Time
+}
+
+// WebhookDelivery is one queued event in a business's webhook outbox.
+type WebhookDelivery struct {
+	ID        int64 // assigned by the store, increasing in enqueue order
+	Event     WebhookEvent
+	Dead      bool      // retries ran out: kept for the dead-letter view and replay
+	Attempts  int       // failed attempts so far
+	NextAt    time.Time // not delivered before this time
+	CreatedAt time.Time
+	LastError string
+}
+
+// WebhookStore keeps webhook configuration and the durable outbox.
+//
+// Guarantees (checked by store/storetest.RunWebhooks):
+//   - EnqueueWebhook is durable when it returns, and IDs increase in enqueue
+//     order.
+//   - ClaimWebhooks returns only the head of each (Business, OrderKey)
+//     queue: a pending delivery with no earlier pending delivery of the same
+//     key. Dead deliveries do not block their key. A claimed delivery is
+//     leased: not returned again before now+lease unless retried earlier.
+//   - Replayed dead deliveries become pending again at their original place
+//     in their key's order.
+type WebhookStore interface {
+	PutWebhookConfig(ctx context.Context, c WebhookConfig) error
+	// WebhookConfig returns CodeNotFound when the business has none.
+	WebhookConfig(ctx context.Context, business UserID) (WebhookConfig, error)
+	DeleteWebhookConfig(ctx context.Context, business UserID) error
+	EnqueueWebhook(ctx context.Context, ev WebhookEvent, at time.Time) (int64, error)
+	ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)
+	// DeliveredWebhook removes a delivered event from the outbox.
+	DeliveredWebhook(ctx context.Context, id int64) error
+	// RetryWebhook records a failed attempt: the delivery is pending again
+	// from next with the given attempt count and error.
+	RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error
+	// DeadWebhook moves a delivery to the dead letters.
+	DeadWebhook(ctx context.Context, id int64, attempts int, lastErr string) error
+	// WebhookDeliveries lists a business's pending (dead=false) or dead
+	// deliveries, oldest first, at most limit.
+	WebhookDeliveries(ctx context.Context, business UserID, dead bool, limit int) ([]WebhookDelivery, error)
+	// ReplayWebhooks makes the business's dead deliveries with the given IDs
+	// (all of them when ids is empty) pending from now with no attempts,
+	// and returns how many it changed.
+	ReplayWebhooks(ctx context.Context, business UserID, ids []int64, now time.Time) (int, error)
+	// WebhookBacklog counts pending and dead deliveries of all businesses.
+	WebhookBacklog(ctx context.Context) (pending, dead int64, err error)
 }
