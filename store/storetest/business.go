@@ -61,7 +61,7 @@ func testBusinessProfile(t *testing.T, s BusinessStore) {
 	at := time.Unix(1700000000, 5).UTC()
 	p := parley.BusinessProfile{User: 1, Name: "Asha's Kitchen", Category: "Food", Description: "Home-made tiffin",
 		Address: "12 MG Road", Website: "https://asha.example", Email: "asha@example.com", UpdatedAt: at,
-		Hours: parley.BusinessHours{Zone: "Asia/Kolkata", Days: map[time.Weekday][]parley.Span{time.Monday: {{From: 540, To: 1080}}}},
+		Hours:    parley.BusinessHours{Zone: "Asia/Kolkata", Days: map[time.Weekday][]parley.Span{time.Monday: {{From: 540, To: 1080}}}},
 		Verified: true, Hosted: true} // both ignored by Put
 	must(t, s.PutBusinessProfile(ctx, p))
 	got, err := s.BusinessProfile(ctx, 1)
