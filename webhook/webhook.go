@@ -106,7 +106,7 @@ type Service struct {
 	log   *slog.Logger
 	cfg   Config
 
-	wake chan struct{}
+	wake  chan struct{}
 	stats struct {
 		enqueued, unconfigured, delivered, failed, dead atomic.Int64
 	}
