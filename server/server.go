@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/broker/inproc"
+	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
@@ -50,6 +51,9 @@ type Server struct {
 	Delivery *delivery.Service
 	Gateway  *gateway.Gateway
 	Groups   *groups.Service // nil when the store does not implement parley.GroupStore
+	// Business is the business-account service, enabled when the store
+	// implements parley.BusinessStore (nil otherwise).
+	Business *business.Service
 	Media    *media.Service  // nil when media is not configured
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
@@ -88,10 +92,15 @@ func New(cfg Config) (*Server, error) {
 		del.SetGroups(grp)
 	}
 	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
+	var biz *business.Service
+	if bs, ok := cfg.Store.(parley.BusinessStore); ok {
+		biz = business.New(bs, cfg.Store, cfg.Clock, cfg.Log.With("component", "business"))
+		gw.SetBusiness(biz)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET "+gateway.Path, gw)
-	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, log: cfg.Log, handler: mux}
+	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, Business: biz, log: cfg.Log, handler: mux}
 	if cfg.Media != nil {
 		ms, ok := cfg.Store.(parley.MediaStore)
 		if !ok {
