@@ -54,7 +54,7 @@ type Server struct {
 	// Business is the business-account service, enabled when the store
 	// implements parley.BusinessStore (nil otherwise).
 	Business *business.Service
-	Media    *media.Service  // nil when media is not configured
+	Media    *media.Service // nil when media is not configured
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
