@@ -122,7 +122,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request, parts []string) 
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": PhoneNumberID(business), "display_phone_number": WaID(n.Phone), "verified_name": s.businessName(ctx, business),
 			"quality_rating": string(n.Quality), "messaging_limit_tier": TierName(n.Tier),
-			"throughput": map[string]any{"level": "STANDARD", "messages_per_second": throughput(n)},
+			"throughput":    map[string]any{"level": "STANDARD", "messages_per_second": throughput(n)},
 			"platform_type": "CLOUD_API", "code_verification_status": "VERIFIED",
 		})
 		return nil

@@ -90,8 +90,8 @@ type Users interface {
 type Config struct {
 	Store    parley.CloudAPIStore
 	Users    Users
-	Endpoint Endpoint              // may be set later with SetEndpoint
-	Webhooks parley.WebhookSink    // optional: template-status, quality and message webhooks
+	Endpoint Endpoint                // may be set later with SetEndpoint
+	Webhooks parley.WebhookSink      // optional: template-status, quality and message webhooks
 	Insights parley.InsightsRecorder // optional
 	// Profiles, when set, is told when a business gains a hosted endpoint.
 	Profiles interface {
