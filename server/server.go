@@ -20,7 +20,9 @@ import (
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
+	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/webhook"
 )
 
 // Config is what a server is built from. Store is required; every other
@@ -43,6 +45,11 @@ type Config struct {
 	// also implement parley.MediaStore), membership checks, device
 	// authentication, clock and logger.
 	Media *media.Config
+	// Webhook tunes business webhook deliveries (enabled when Store also
+	// implements parley.WebhookStore and parley.InsightsStore).
+	Webhook webhook.Config
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -55,9 +62,16 @@ type Server struct {
 	// implements parley.BusinessStore (nil otherwise).
 	Business *business.Service
 	Media    *media.Service // nil when media is not configured
+	// Webhooks (a parley.WebhookSink) and Insights (a
+	// parley.InsightsRecorder) serve business hooks at /business/v1/webhook,
+	// /business/v1/insights and /business/insights; both nil when the store
+	// does not implement parley.WebhookStore and parley.InsightsStore.
+	Webhooks *webhook.Service
+	Insights *insights.Service
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
+	stopHooks   func() // stops webhook deliveries and waits for those in flight; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
 
@@ -129,6 +143,12 @@ func New(cfg Config) (*Server, error) {
 		go func() { defer close(done); grp.Run(ctx) }()
 		srv.stopGroups = sync.OnceFunc(func() { cancel(); <-done })
 	}
+	metrics := []insights.MetricSource{serviceMetrics(srv)}
+	if hs, ok := cfg.Store.(hooksStore); ok {
+		srv.hooks(mux, hs, cfg)
+		metrics = append(metrics, srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks))
+	}
+	mux.Handle("GET /metrics", insights.MetricsHandler(cfg.MetricsToken, metrics...))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -192,6 +212,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.stopGroups != nil {
 		s.stopGroups()
+	}
+	if s.stopHooks != nil {
+		s.stopHooks()
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))
