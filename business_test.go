@@ -49,7 +49,7 @@ func TestBusinessHoursOpenAt(t *testing.T) {
 		{time.Date(2026, 11, 23, 12, 30, 0, 0, paris), false},
 		{time.Date(2026, 11, 23, 17, 59, 0, 0, paris), true},
 		{time.Date(2026, 11, 23, 18, 0, 0, 0, paris), false},
-		{time.Date(2026, 11, 24, 10, 0, 0, 0, paris), false}, // Tuesday: closed
+		{time.Date(2026, 11, 24, 10, 0, 0, 0, paris), false},   // Tuesday: closed
 		{time.Date(2026, 11, 23, 8, 30, 0, 0, time.UTC), true}, // 9:30 in Paris
 	} {
 		if got := h.OpenAt(tc.at); got != tc.open {
