@@ -17,9 +17,11 @@ import (
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/business"
+	"github.com/parleyhq/parley/cloudapi"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
+	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/webhook"
@@ -50,6 +52,9 @@ type Config struct {
 	Webhook webhook.Config
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// BusinessAPI enables the business API and hosted endpoints when not
+	// nil (Store must implement parley.CloudAPIStore); see cloudapi.go.
+	BusinessAPI *BusinessAPIConfig
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -68,6 +73,12 @@ type Server struct {
 	// does not implement parley.WebhookStore and parley.InsightsStore.
 	Webhooks *webhook.Service
 	Insights *insights.Service
+	// CloudAPI and Hosted are the business API and its hosted endpoints
+	// (nil unless Config.BusinessAPI is set).
+	CloudAPI *cloudapi.Service
+	Hosted   *hosted.Manager
+
+	startHosted func(net.Listener) // starts the hosted endpoints once the server listens
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
@@ -148,6 +159,11 @@ func New(cfg Config) (*Server, error) {
 		srv.hooks(mux, hs, cfg)
 		metrics = append(metrics, srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks))
 	}
+	if cfg.BusinessAPI != nil {
+		if err := srv.businessAPI(mux, cfg); err != nil {
+			return nil, err
+		}
+	}
 	mux.Handle("GET /metrics", insights.MetricsHandler(cfg.MetricsToken, metrics...))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -183,6 +199,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		_ = s.Shutdown(sctx)
 	})
 	defer stop()
+	if s.startHosted != nil {
+		s.startHosted(ln)
+	}
 	err := hs.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -199,6 +218,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	servers := s.http
 	s.mu.Unlock()
 	var errs []error
+	if s.Hosted != nil {
+		if err := s.Hosted.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hosted endpoints: %w", err))
+		}
+	}
 	for _, hs := range servers {
 		if err := hs.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
