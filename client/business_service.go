@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"strings"
 
 	"github.com/parleyhq/parley"
@@ -315,6 +316,20 @@ func (c *Client) ShareProduct(ctx context.Context, chat, ref string, id parley.P
 	if len(p.Images) > 0 {
 		pm.Image = productImageDescriptor(p.Images[0])
 	}
+	if pm.Image != nil {
+		// Catalog images are linked to each chat they are shared in, so
+		// its members may fetch them.
+		if err := c.Sync(ctx); err != nil {
+			return MessageRecord{}, err
+		}
+		conv, err := c.sendTarget(ctx, chat)
+		if err != nil {
+			return MessageRecord{}, err
+		}
+		if err := c.linkBlob(ctx, *pm.Image, conv); err != nil {
+			return MessageRecord{}, err
+		}
+	}
 	return c.SendBusiness(ctx, chat, BusinessContent{Product: pm}, 0)
 }
 
@@ -440,4 +455,86 @@ func productImageDescriptor(im parley.ProductImage) *attachment.Descriptor {
 func ProductImageOf(d attachment.Descriptor) parley.ProductImage {
 	return parley.ProductImage{Blob: d.Blob, Capability: base64.StdEncoding.EncodeToString(d.Capability), Key: d.Key,
 		Digest: d.PlainSHA256, Size: d.Size, Type: d.MIME}
+}
+
+// MediaOf returns the attachment descriptor of the media message
+// messageID ("CHAT:SEQ") on this device, for a catalog image (an image)
+// or a media quick reply. CodeInvalid "not_media" for other messages.
+func (c *Client) MediaOf(ctx context.Context, messageID string, kind attachment.Kind) (attachment.Descriptor, error) {
+	m, err := c.Message(ctx, messageID)
+	if err != nil {
+		return attachment.Descriptor{}, err
+	}
+	if m.Media == nil || kind != "" && m.Media.Kind != kind {
+		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "not_media", "message %s is not a %s message", messageID, cmpOr(string(kind), "media"))
+	}
+	return *m.Media, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// SendDescriptor sends a media message with an already uploaded file (a
+// media quick reply): the blob is linked to the chat first so its members
+// may fetch it, as Forward does.
+func (c *Client) SendDescriptor(ctx context.Context, to string, d attachment.Descriptor) (MessageRecord, error) {
+	if err := d.Validate(); err != nil {
+		return MessageRecord{}, err
+	}
+	if err := c.Sync(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	conv, err := c.sendTarget(ctx, to)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	if err := c.linkBlob(ctx, d, conv); err != nil {
+		return MessageRecord{}, err
+	}
+	return c.sendMedia(ctx, conv, d, false)
+}
+
+// linkBlob lets the members of conv fetch the blob of d.
+func (c *Client) linkBlob(ctx context.Context, d attachment.Descriptor, conv parley.ConversationID) error {
+	if !d.HasBlob() {
+		return nil
+	}
+	ac, err := c.attachments()
+	if err != nil {
+		return err
+	}
+	return ac.Link(ctx, d, conv, 0)
+}
+
+// DownloadBusinessMedia fetches, decrypts and verifies the image of a
+// product message or the header media of an interactive or template
+// message ("CHAT:SEQ"), writing the plaintext to w.
+func (c *Client) DownloadBusinessMedia(ctx context.Context, messageID string, w io.Writer) (attachment.Descriptor, error) {
+	m, err := c.Message(ctx, messageID)
+	if err != nil {
+		return attachment.Descriptor{}, err
+	}
+	var d *attachment.Descriptor
+	if bc := m.Business; bc != nil {
+		switch {
+		case bc.Product != nil:
+			d = bc.Product.Image
+		case bc.Interactive != nil:
+			d = bc.Interactive.HeaderMedia
+		case bc.Template != nil:
+			d = bc.Template.HeaderMedia
+		}
+	}
+	if d == nil {
+		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "no_media", "message %s has no image", messageID)
+	}
+	ac, err := c.attachments()
+	if err != nil {
+		return *d, err
+	}
+	return *d, ac.Download(ctx, *d, w)
 }
