@@ -50,8 +50,10 @@ type WebhookDelivery struct {
 //     queue: a pending delivery with no earlier pending delivery of the same
 //     key. Dead deliveries do not block their key. A claimed delivery is
 //     leased: not returned again before now+lease unless retried earlier.
-//   - Replayed dead deliveries become pending again at their original place
-//     in their key's order.
+//     Concurrent claimers (processes) never get the same delivery or two
+//     deliveries of one key at once.
+//   - Replayed dead deliveries are queued again (with new IDs, in their
+//     original order) after the pending deliveries of their key.
 type WebhookStore interface {
 	PutWebhookConfig(ctx context.Context, c WebhookConfig) error
 	// WebhookConfig returns CodeNotFound when the business has none.

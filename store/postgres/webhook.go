@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,14 +58,64 @@ func (s *Store) DeleteWebhookConfig(ctx context.Context, business parley.UserID)
 	})
 }
 
-// EnqueueWebhook appends ev to the outbox, due at once.
+// blocked is the next_at of a pending delivery that is not the head of its
+// key's queue: only heads are ever due, so claiming is an index range scan.
+// Enqueue, delivery, dead-lettering and replay keep this invariant under a
+// transaction-scoped advisory lock per (business, key).
+const blocked = math.MaxInt64
+
+func lockKey(ctx context.Context, tx pgx.Tx, business parley.UserID, key string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, $2))`, key, int64(business))
+	return err
+}
+
+// EnqueueWebhook appends ev to the outbox: due at once if it heads its
+// key's queue, blocked behind the key's earlier pending events otherwise.
 func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at time.Time) (int64, error) {
 	var id int64
 	err := s.tx(ctx, "enqueue webhook", func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO webhook_outbox (business_id, phone_number_id, order_key, field, value, next_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, ev.Business, ev.PhoneNumberID, ev.OrderKey, ev.Field, []byte(ev.Value), ns(at)).Scan(&id)
+		var err error
+		id, err = enqueueWebhook(ctx, tx, ev, at)
+		return err
 	})
 	return id, err
+}
+
+func enqueueWebhook(ctx context.Context, tx pgx.Tx, ev parley.WebhookEvent, at time.Time) (int64, error) {
+	if err := lockKey(ctx, tx, ev.Business, ev.OrderKey); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO webhook_outbox (business_id, phone_number_id, order_key, field, value, next_at, created_at)
+		VALUES ($1, $2, $3, $4, $5,
+			CASE WHEN EXISTS (SELECT 1 FROM webhook_outbox WHERE business_id = $1 AND order_key = $3 AND NOT dead) THEN $7::bigint ELSE $6::bigint END, $6)
+		RETURNING id`, ev.Business, ev.PhoneNumberID, ev.OrderKey, ev.Field, []byte(ev.Value), ns(at), int64(blocked)).Scan(&id)
+	return id, err
+}
+
+// finish runs f on a pending delivery's row, then unblocks its key's next
+// delivery. A delivery that is gone or dead is left alone.
+func (s *Store) finish(ctx context.Context, op string, id int64, f func(tx pgx.Tx) error) error {
+	return s.tx(ctx, op, func(tx pgx.Tx) error {
+		var business parley.UserID
+		var key string
+		err := tx.QueryRow(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = $1 AND NOT dead`, id).Scan(&business, &key)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := lockKey(ctx, tx, business, key); err != nil {
+			return err
+		}
+		if err := f(tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE webhook_outbox SET next_at = created_at WHERE id = (
+			SELECT MIN(id) FROM webhook_outbox WHERE business_id = $1 AND order_key = $2 AND NOT dead) AND next_at = $3`, business, key, int64(blocked))
+		return err
+	})
 }
 
 const webhookColumns = `id, business_id, phone_number_id, order_key, field, value, dead, attempts, next_at, created_at, last_error`
@@ -84,10 +137,8 @@ func collectWebhooks(rows pgx.Rows) ([]parley.WebhookDelivery, error) {
 func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]parley.WebhookDelivery, error) {
 	var out []parley.WebhookDelivery
 	err := s.tx(ctx, "claim webhooks", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox o
-			WHERE o.dead = false AND o.next_at <= $1 AND NOT EXISTS (
-				SELECT 1 FROM webhook_outbox p WHERE p.business_id = o.business_id AND p.order_key = o.order_key AND p.dead = false AND p.id < o.id)
-			ORDER BY o.next_at, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED`, ns(now), limit)
+		rows, err := tx.Query(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox
+			WHERE NOT dead AND next_at <= $1 ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`, ns(now), limit)
 		if err != nil {
 			return err
 		}
@@ -106,22 +157,27 @@ func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Dur
 	return out, err
 }
 
-// DeliveredWebhook deletes the delivered event.
+// DeliveredWebhook deletes the delivered event and unblocks its key.
 func (s *Store) DeliveredWebhook(ctx context.Context, id int64) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM webhook_outbox WHERE id = $1`, id)
-	return wrap2("delivered webhook", err)
+	return s.finish(ctx, "delivered webhook", id, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM webhook_outbox WHERE id = $1`, id)
+		return err
+	})
 }
 
 // RetryWebhook records a failed attempt.
 func (s *Store) RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE webhook_outbox SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4`, attempts, ns(next), lastErr, id)
+	_, err := s.pool.Exec(ctx, `UPDATE webhook_outbox SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4 AND NOT dead AND next_at <> $5`,
+		attempts, ns(next), lastErr, id, int64(blocked))
 	return wrap2("retry webhook", err)
 }
 
-// DeadWebhook moves the delivery to the dead letters.
+// DeadWebhook moves the delivery to the dead letters and unblocks its key.
 func (s *Store) DeadWebhook(ctx context.Context, id int64, attempts int, lastErr string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE webhook_outbox SET dead = true, attempts = $1, last_error = $2 WHERE id = $3`, attempts, lastErr, id)
-	return wrap2("dead webhook", err)
+	return s.finish(ctx, "dead webhook", id, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE webhook_outbox SET dead = true, attempts = $1, last_error = $2 WHERE id = $3`, attempts, lastErr, id)
+		return err
+	})
 }
 
 // WebhookDeliveries lists pending or dead deliveries of a business, oldest first.
@@ -135,19 +191,36 @@ func (s *Store) WebhookDeliveries(ctx context.Context, business parley.UserID, d
 	return out, wrap2("webhook deliveries", err)
 }
 
-// ReplayWebhooks makes dead deliveries pending again.
+// ReplayWebhooks queues the dead deliveries again, in ID order, behind
+// their keys' pending deliveries, as if enqueued now (a fresh retry
+// period), and deletes the dead copies.
 func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids []int64, now time.Time) (int, error) {
-	q := `UPDATE webhook_outbox SET dead = false, attempts = 0, next_at = $1, last_error = '' WHERE business_id = $2 AND dead = true`
-	args := []any{ns(now), business}
-	if len(ids) > 0 {
-		q += ` AND id = ANY($3)`
-		args = append(args, ids)
-	}
-	tag, err := s.pool.Exec(ctx, q, args...)
-	if err != nil {
-		return 0, wrap("replay webhooks", err)
-	}
-	return int(tag.RowsAffected()), nil
+	var n int
+	err := s.tx(ctx, "replay webhooks", func(tx pgx.Tx) error {
+		q := `DELETE FROM webhook_outbox WHERE business_id = $1 AND dead`
+		args := []any{business}
+		if len(ids) > 0 {
+			q += ` AND id = ANY($2)`
+			args = append(args, ids)
+		}
+		rows, err := tx.Query(ctx, q+` RETURNING `+webhookColumns, args...)
+		if err != nil {
+			return err
+		}
+		dead, err := collectWebhooks(rows)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(dead, func(a, b parley.WebhookDelivery) int { return cmp.Compare(a.ID, b.ID) })
+		for _, d := range dead {
+			if _, err := enqueueWebhook(ctx, tx, d.Event, now); err != nil {
+				return err
+			}
+		}
+		n = len(dead)
+		return nil
+	})
+	return n, err
 }
 
 // WebhookBacklog counts pending and dead deliveries.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -52,14 +53,70 @@ func (s *Store) DeleteWebhookConfig(ctx context.Context, business parley.UserID)
 	})
 }
 
-// EnqueueWebhook appends ev to the outbox, due at once.
+// blocked is the next_at of a pending delivery that is not the head of its
+// key's queue: only heads are ever due, so claiming is an index range scan.
+// Enqueue, delivery, dead-lettering and replay keep this invariant, all
+// inside the single writer's transactions.
+const blocked = math.MaxInt64
+
+// EnqueueWebhook appends ev to the outbox: due at once if it heads its
+// key's queue, blocked behind the key's earlier pending events otherwise.
 func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at time.Time) (int64, error) {
 	var id int64
 	err := s.write(ctx, "enqueue webhook", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO webhook_outbox (business_id, phone_number_id, order_key, field, value, next_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, ev.Business, ev.PhoneNumberID, ev.OrderKey, ev.Field, []byte(ev.Value), ns(at), ns(at)).Scan(&id)
+		var err error
+		id, err = enqueueWebhook(ctx, tx, ev, at, 0)
+		return err
 	})
 	return id, err
+}
+
+func enqueueWebhook(ctx context.Context, tx *sql.Tx, ev parley.WebhookEvent, at time.Time, next int64) (int64, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0 LIMIT 1`,
+		ev.Business, ev.OrderKey).Scan(&one)
+	switch {
+	case err == nil:
+		next = blocked
+	case errors.Is(err, sql.ErrNoRows):
+		if next == 0 {
+			next = ns(at)
+		}
+	default:
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO webhook_outbox (business_id, phone_number_id, order_key, field, value, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, ev.Business, ev.PhoneNumberID, ev.OrderKey, ev.Field, []byte(ev.Value), next, ns(at)).Scan(&id)
+	return id, err
+}
+
+// unblockNext makes the earliest pending delivery of id's key due (at its
+// creation time, so at once), after id stopped being pending.
+func unblockNext(ctx context.Context, tx *sql.Tx, business parley.UserID, key string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET next_at = created_at WHERE id = (
+		SELECT MIN(id) FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0) AND next_at = ?`, business, key, int64(blocked))
+	return err
+}
+
+// finish runs f on a pending delivery's row, then unblocks its key's next
+// delivery. A delivery that is gone or dead is left alone.
+func (s *Store) finish(ctx context.Context, op string, id int64, f func(tx *sql.Tx) error) error {
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		var business parley.UserID
+		var key string
+		err := tx.QueryRowContext(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = ? AND dead = 0`, id).Scan(&business, &key)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(tx); err != nil {
+			return err
+		}
+		return unblockNext(ctx, tx, business, key)
+	})
 }
 
 const webhookColumns = `id, business_id, phone_number_id, order_key, field, value, dead, attempts, next_at, created_at, last_error`
@@ -79,10 +136,8 @@ func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Dur
 	var out []parley.WebhookDelivery
 	err := s.write(ctx, "claim webhooks", func(tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox o
-			WHERE o.dead = 0 AND o.next_at <= ? AND NOT EXISTS (
-				SELECT 1 FROM webhook_outbox p WHERE p.business_id = o.business_id AND p.order_key = o.order_key AND p.dead = 0 AND p.id < o.id)
-			ORDER BY o.next_at, o.id LIMIT ?`, ns(now), limit)
+		rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox
+			WHERE dead = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ns(now), limit)
 		if err != nil {
 			return err
 		}
@@ -110,9 +165,9 @@ func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Dur
 	return out, err
 }
 
-// DeliveredWebhook deletes the delivered event.
+// DeliveredWebhook deletes the delivered event and unblocks its key.
 func (s *Store) DeliveredWebhook(ctx context.Context, id int64) error {
-	return s.write(ctx, "delivered webhook", func(tx *sql.Tx) error {
+	return s.finish(ctx, "delivered webhook", id, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE id = ?`, id)
 		return err
 	})
@@ -121,14 +176,15 @@ func (s *Store) DeliveredWebhook(ctx context.Context, id int64) error {
 // RetryWebhook records a failed attempt.
 func (s *Store) RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
 	return s.write(ctx, "retry webhook", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?`, attempts, ns(next), lastErr, id)
+		_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ? AND dead = 0 AND next_at <> ?`,
+			attempts, ns(next), lastErr, id, int64(blocked))
 		return err
 	})
 }
 
-// DeadWebhook moves the delivery to the dead letters.
+// DeadWebhook moves the delivery to the dead letters and unblocks its key.
 func (s *Store) DeadWebhook(ctx context.Context, id int64, attempts int, lastErr string) error {
-	return s.write(ctx, "dead webhook", func(tx *sql.Tx) error {
+	return s.finish(ctx, "dead webhook", id, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET dead = 1, attempts = ?, last_error = ? WHERE id = ?`, attempts, lastErr, id)
 		return err
 	})
@@ -153,26 +209,50 @@ func (s *Store) WebhookDeliveries(ctx context.Context, business parley.UserID, d
 	return out, wrap2("webhook deliveries", rows.Err())
 }
 
-// ReplayWebhooks makes dead deliveries pending again.
+// ReplayWebhooks queues the dead deliveries again, in ID order, behind
+// their keys' pending deliveries, as if enqueued now (a fresh retry
+// period), and deletes the dead copies.
 func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids []int64, now time.Time) (int, error) {
-	var n int64
+	var n int
 	err := s.write(ctx, "replay webhooks", func(tx *sql.Tx) error {
-		q := `UPDATE webhook_outbox SET dead = 0, attempts = 0, next_at = ?, last_error = '' WHERE business_id = ? AND dead = 1`
-		args := []any{ns(now), business}
+		n = 0
+		q := `SELECT ` + webhookColumns + ` FROM webhook_outbox WHERE business_id = ? AND dead = 1`
+		args := []any{business}
 		if len(ids) > 0 {
 			q += ` AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
 			for _, id := range ids {
 				args = append(args, id)
 			}
 		}
-		res, err := tx.ExecContext(ctx, q, args...)
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		var dead []parley.WebhookDelivery
+		for rows.Next() {
+			d, err := scanWebhook(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			dead = append(dead, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, d := range dead {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE id = ?`, d.ID); err != nil {
+				return err
+			}
+			if _, err := enqueueWebhook(ctx, tx, d.Event, now, 0); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
 	})
-	return int(n), err
+	return n, err
 }
 
 // WebhookBacklog counts pending and dead deliveries.

@@ -156,11 +156,18 @@ func testWebhookRetryDeadReplay(t *testing.T, s HooksStore) {
 	if n != 1 {
 		t.Fatalf("replayed %d, want 1", n)
 	}
+	// The replayed event waits behind id2, still pending (its lease ran out).
+	if got, _ := s.ClaimWebhooks(ctx, t0.Add(2*time.Hour), time.Minute, 10); len(got) != 1 || got[0].ID != id2 {
+		t.Fatalf("claimed %+v, want only %d: the replayed event queues behind it", got, id2)
+	}
 	must(t, s.DeliveredWebhook(ctx, id2))
 	got, err = s.ClaimWebhooks(ctx, t0.Add(2*time.Hour), time.Minute, 10)
 	must(t, err)
-	if len(got) != 1 || got[0].ID != id1 || got[0].Attempts != 0 || got[0].Dead {
-		t.Fatalf("after replay claimed %+v, want %d fresh", got, id1)
+	if len(got) != 1 || got[0].ID <= id2 || string(got[0].Event.Value) != `{"n":1}` || got[0].Attempts != 0 || got[0].Dead || !got[0].CreatedAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("after replay claimed %+v, want event 1 queued again", got)
+	}
+	if dead, _ := s.WebhookDeliveries(ctx, 1, true, 10); len(dead) != 0 {
+		t.Fatalf("dead letters after replay: %+v", dead)
 	}
 }
 
