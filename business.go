@@ -52,10 +52,7 @@ func (m Money) String() string {
 		sign, a = "-", -a
 	}
 	s := fmt.Sprintf("%s%d.%03d", sign, a/1000, a%1000)
-	if strings.HasSuffix(s, "0") {
-		s = s[:len(s)-1]
-	}
-	return s + " " + m.Currency
+	return strings.TrimSuffix(s, "0") + " " + m.Currency
 }
 
 // ParseMoney parses "12", "12.5" or "12.500" (up to 3 decimals) with a
