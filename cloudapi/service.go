@@ -398,9 +398,9 @@ func (s *Service) SetNumber(ctx context.Context, business parley.UserID, set Num
 		if tierIndex(*set.Tier) < 0 {
 			return n, parley.Errorf(parley.CodeInvalid, "bad_tier", "tier must be one of 250, 2000, 10000, 100000 or -1 (unlimited)")
 		}
-		if n.Tier != *set.Tier {
-			n.Tier, n.TierChangedAt = *set.Tier, now
-		}
+		// Setting a tier, even the current one, restarts its 24 hours
+		// before a promotion.
+		n.Tier, n.TierChangedAt = *set.Tier, now
 	}
 	if set.Throughput != nil {
 		if *set.Throughput < 1 || *set.Throughput > 1000000 {
