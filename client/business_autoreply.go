@@ -81,7 +81,14 @@ type AutoReplies struct {
 // of the business (two would both answer).
 //
 // Without a business profile it does nothing. Errors are those of sending.
-func (c *Client) BusinessAutoReply(ctx context.Context, msg MessageRecord) (AutoReplies, error) {
+// AutoReplyTo does the same and says what was sent.
+func (c *Client) BusinessAutoReply(ctx context.Context, msg MessageRecord) error {
+	_, err := c.AutoReplyTo(ctx, msg)
+	return err
+}
+
+// AutoReplyTo is BusinessAutoReply, returning what it did.
+func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplies, error) {
 	var out AutoReplies
 	acct := c.Account()
 	if msg.Outgoing || msg.Sender == acct.User || msg.Seq <= 0 || isControl(msg.Kind) || msg.Kind == KindUndecryptable {

@@ -104,7 +104,7 @@ func TestBusinessEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := mustBizMessage(t, biz, client.KindText)
-	ar, err := biz.BusinessAutoReply(ctx, in)
+	ar, err := biz.AutoReplyTo(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestBusinessEndToEnd(t *testing.T) {
 	if _, err := cust.SendText(ctx, chat, "menu?", 0); err != nil {
 		t.Fatal(err)
 	}
-	ar, err = biz.BusinessAutoReply(ctx, mustBizMessage(t, biz, client.KindText))
+	ar, err = biz.AutoReplyTo(ctx, mustBizMessage(t, biz, client.KindText))
 	if err != nil || ar.FirstContact || ar.Greeting != nil || ar.Away != nil {
 		t.Fatalf("second message: %+v %v", ar, err)
 	}
@@ -129,7 +129,7 @@ func TestBusinessEndToEnd(t *testing.T) {
 	if _, err := cust.SendText(ctx, chat, "anyone?", 0); err != nil {
 		t.Fatal(err)
 	}
-	ar, err = biz.BusinessAutoReply(ctx, mustBizMessage(t, biz, client.KindText))
+	ar, err = biz.AutoReplyTo(ctx, mustBizMessage(t, biz, client.KindText))
 	if err != nil || ar.Greeting != nil || ar.Away == nil {
 		t.Fatalf("an hour later: %+v %v", ar, err)
 	}
@@ -145,7 +145,7 @@ func TestBusinessEndToEnd(t *testing.T) {
 	if _, err := cust.SendText(ctx, chat, "open now?", 0); err != nil {
 		t.Fatal(err)
 	}
-	ar, err = biz.BusinessAutoReply(ctx, mustBizMessage(t, biz, client.KindText))
+	ar, err = biz.AutoReplyTo(ctx, mustBizMessage(t, biz, client.KindText))
 	if err != nil || ar.Away != nil {
 		t.Fatalf("while open: %+v %v", ar, err)
 	}
@@ -169,7 +169,7 @@ func TestBusinessEndToEnd(t *testing.T) {
 	if o.Total != (parley.Money{Amount1000: 280000, Currency: "INR"}) || len(o.Items) != 2 || o.Note != "no onions" || o.OrderID != order.Business.Order.OrderID {
 		t.Fatalf("order as received: %+v", o)
 	}
-	if _, err := biz.BusinessAutoReply(ctx, got); err != nil {
+	if _, err := biz.AutoReplyTo(ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	if ls, _ := biz.ChatLabels(ctx, chat, parley.LabelPendingPayment); len(ls) != 1 {

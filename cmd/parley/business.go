@@ -925,7 +925,7 @@ func (e *env) businessListen(ctx context.Context, args []string) error {
 				continue
 			}
 			e.printMessage(ctx, c, ev.Message)
-			ar, err := c.BusinessAutoReply(ctx, *ev.Message)
+			ar, err := c.AutoReplyTo(ctx, *ev.Message)
 			if err != nil {
 				e.printError(err)
 			}
