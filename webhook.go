@@ -60,9 +60,14 @@ type WebhookStore interface {
 	WebhookConfig(ctx context.Context, business UserID) (WebhookConfig, error)
 	DeleteWebhookConfig(ctx context.Context, business UserID) error
 	EnqueueWebhook(ctx context.Context, ev WebhookEvent, at time.Time) (int64, error)
+	// EnqueueWebhooks is EnqueueWebhook for several events in one
+	// transaction (all or none), in slice order.
+	EnqueueWebhooks(ctx context.Context, evs []WebhookEvent, at time.Time) error
 	ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)
 	// DeliveredWebhook removes a delivered event from the outbox.
 	DeliveredWebhook(ctx context.Context, id int64) error
+	// DeliveredWebhooks is DeliveredWebhook for several in one transaction.
+	DeliveredWebhooks(ctx context.Context, ids []int64) error
 	// RetryWebhook records a failed attempt: the delivery is pending again
 	// from next with the given attempt count and error.
 	RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error

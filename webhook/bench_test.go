@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,12 +51,19 @@ func BenchmarkDeliver(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			go func() { defer close(done); svc.Run(ctx) }()
-			for i := range b.N {
-				ev := event(1, fmt.Sprint("wa", i%1000), i)
-				if err := svc.Enqueue(ctx, ev); err != nil {
-					b.Fatal(err)
-				}
+			// 32 concurrent producers, as API requests would be.
+			var wg sync.WaitGroup
+			for p := range 32 {
+				wg.Go(func() {
+					for i := p; i < b.N; i += 32 {
+						if err := svc.Enqueue(ctx, event(1, fmt.Sprint("wa", i%1000), i)); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			}
+			wg.Wait()
 			<-all
 			elapsed := time.Since(start)
 			b.StopTimer()

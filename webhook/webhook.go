@@ -50,7 +50,7 @@ const SignatureHeader = "X-Hub-Signature-256"
 // Config tunes a Service; zero fields take the defaults shown.
 type Config struct {
 	Workers   int           // deliveries in flight at once (32)
-	Lease     time.Duration // how long a claimed delivery is reserved (1 min)
+	Lease     time.Duration // how long a claimed delivery is reserved (2 min)
 	RetryFor  time.Duration // retry at least this long before dead-lettering (25 h; at least 24 h unless AllowShortRetry)
 	BaseDelay time.Duration // first retry delay (2 s)
 	MaxDelay  time.Duration // retry delay cap (1 h)
@@ -66,7 +66,7 @@ func (c *Config) defaults() {
 		c.Workers = 32
 	}
 	if c.Lease <= 0 {
-		c.Lease = time.Minute
+		c.Lease = 2 * time.Minute
 	}
 	if c.RetryFor <= 0 || c.RetryFor < 24*time.Hour && !c.AllowShortRetry {
 		c.RetryFor = 25 * time.Hour
@@ -106,8 +106,10 @@ type Service struct {
 	log   *slog.Logger
 	cfg   Config
 
-	wake  chan struct{}
-	stats struct {
+	wake      chan struct{}
+	enqueue   groupCommit[parley.WebhookEvent]
+	delivered groupCommit[int64]
+	stats     struct {
 		enqueued, unconfigured, delivered, failed, dead atomic.Int64
 	}
 }
@@ -123,7 +125,12 @@ func New(store parley.WebhookStore, clock parley.Clock, log *slog.Logger, cfg Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, log: log, cfg: cfg, wake: make(chan struct{}, 1)}
+	s := &Service{store: store, clock: clock, log: log, cfg: cfg, wake: make(chan struct{}, 1)}
+	s.enqueue.write = func(ctx context.Context, evs []parley.WebhookEvent) error {
+		return s.store.EnqueueWebhooks(ctx, evs, s.clock.Now())
+	}
+	s.delivered.write = s.store.DeliveredWebhooks
+	return s
 }
 
 // MaxValue bounds an event's value (the Cloud API's payloads are far smaller).
@@ -151,7 +158,8 @@ func (s *Service) Enqueue(ctx context.Context, ev parley.WebhookEvent) error {
 	} else if err != nil {
 		return fmt.Errorf("webhook enqueue: %w", err)
 	}
-	if _, err := s.store.EnqueueWebhook(ctx, ev, s.clock.Now()); err != nil {
+	// Concurrent Enqueues share one transaction (group commit).
+	if err := s.enqueue.do(ctx, ev); err != nil {
 		return fmt.Errorf("webhook enqueue: %w", err)
 	}
 	s.stats.enqueued.Add(1)
@@ -179,45 +187,60 @@ func (s *Service) Backlog(ctx context.Context) (pending, dead int64, err error) 
 
 // Run delivers until ctx ends, then waits for the deliveries in flight (an
 // interrupted one is released to be sent again at once by the next Run).
+//
+// It claims due deliveries in batches of up to 4×Workers (one transaction
+// per batch) into a local queue and keeps Workers of them in flight.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	done := make(chan struct{}, s.cfg.Workers)
+	var queue []parley.WebhookDelivery
 	inflight := 0
+	exhausted := false // the last claim returned less than asked: wait for news
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		if free := s.cfg.Workers - inflight; free > 0 && ctx.Err() == nil {
-			ds, err := s.store.ClaimWebhooks(ctx, s.clock.Now(), s.cfg.Lease, free)
+		if ctx.Err() != nil {
+			// Release what was claimed but not started.
+			for _, d := range queue {
+				if err := s.store.RetryWebhook(context.WithoutCancel(ctx), d.ID, d.Attempts, s.clock.Now(), d.LastError); err != nil {
+					s.log.Error("release webhook", "id", d.ID, "err", err)
+				}
+			}
+			return
+		}
+		if have := len(queue) + inflight; !exhausted && have <= 2*s.cfg.Workers {
+			want := 4*s.cfg.Workers - have
+			ds, err := s.store.ClaimWebhooks(ctx, s.clock.Now(), s.cfg.Lease, want)
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("claim webhooks", "err", err)
 			}
-			for _, d := range ds {
-				inflight++
-				wg.Go(func() {
-					s.deliver(ctx, d)
-					done <- struct{}{}
-				})
-			}
-			if len(ds) == free {
-				// There may be more due: claim again when a worker frees up.
-				select {
-				case <-ctx.Done():
-					return
-				case <-done:
-					inflight--
-				}
-				continue
-			}
+			queue = append(queue, ds...)
+			exhausted = len(ds) < want
+		}
+		for inflight < s.cfg.Workers && len(queue) > 0 {
+			d := queue[0]
+			queue = queue[1:]
+			inflight++
+			wg.Go(func() {
+				s.deliver(ctx, d)
+				done <- struct{}{}
+			})
+		}
+		if !exhausted && len(queue)+inflight <= 2*s.cfg.Workers {
+			continue
 		}
 		timer.Reset(s.cfg.Poll)
 		select {
 		case <-ctx.Done():
-			return
 		case <-done:
 			inflight--
+			// A delivery unblocks its key's next event: claim again.
+			exhausted = false
 		case <-s.wake:
+			exhausted = false
 		case <-timer.C:
+			exhausted = false
 		}
 	}
 }
@@ -228,7 +251,7 @@ func (s *Service) deliver(ctx context.Context, d parley.WebhookDelivery) {
 	bg := context.WithoutCancel(ctx)
 	if err == nil {
 		s.stats.delivered.Add(1)
-		if err := s.store.DeliveredWebhook(bg, d.ID); err != nil {
+		if err := s.delivered.do(bg, d.ID); err != nil {
 			s.log.Error("record webhook delivery", "id", d.ID, "err", err)
 		}
 		return

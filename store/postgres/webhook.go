@@ -81,6 +81,18 @@ func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at t
 	return id, err
 }
 
+// EnqueueWebhooks appends evs in one transaction.
+func (s *Store) EnqueueWebhooks(ctx context.Context, evs []parley.WebhookEvent, at time.Time) error {
+	return s.tx(ctx, "enqueue webhooks", func(tx pgx.Tx) error {
+		for _, ev := range evs {
+			if _, err := enqueueWebhook(ctx, tx, ev, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func enqueueWebhook(ctx context.Context, tx pgx.Tx, ev parley.WebhookEvent, at time.Time) (int64, error) {
 	if err := lockKey(ctx, tx, ev.Business, ev.OrderKey); err != nil {
 		return 0, err
@@ -96,25 +108,46 @@ func enqueueWebhook(ctx context.Context, tx pgx.Tx, ev parley.WebhookEvent, at t
 // finish runs f on a pending delivery's row, then unblocks its key's next
 // delivery. A delivery that is gone or dead is left alone.
 func (s *Store) finish(ctx context.Context, op string, id int64, f func(tx pgx.Tx) error) error {
-	return s.tx(ctx, op, func(tx pgx.Tx) error {
-		var business parley.UserID
-		var key string
-		err := tx.QueryRow(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = $1 AND NOT dead`, id).Scan(&business, &key)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := lockKey(ctx, tx, business, key); err != nil {
-			return err
-		}
-		if err := f(tx); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE webhook_outbox SET next_at = created_at WHERE id = (
-			SELECT MIN(id) FROM webhook_outbox WHERE business_id = $1 AND order_key = $2 AND NOT dead) AND next_at = $3`, business, key, int64(blocked))
+	return s.tx(ctx, op, func(tx pgx.Tx) error { return finishTx(ctx, tx, id, f) })
+}
+
+func finishTx(ctx context.Context, tx pgx.Tx, id int64, f func(tx pgx.Tx) error) error {
+	var business parley.UserID
+	var key string
+	err := tx.QueryRow(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = $1 AND NOT dead`, id).Scan(&business, &key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	if err := lockKey(ctx, tx, business, key); err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE webhook_outbox SET next_at = created_at WHERE id = (
+		SELECT MIN(id) FROM webhook_outbox WHERE business_id = $1 AND order_key = $2 AND NOT dead) AND next_at = $3`, business, key, int64(blocked))
+	return err
+}
+
+// DeliveredWebhooks deletes delivered events in one transaction.
+func (s *Store) DeliveredWebhooks(ctx context.Context, ids []int64) error {
+	// Two batches locking the same keys in another order may deadlock:
+	// s.tx retries the loser.
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	return s.tx(ctx, "delivered webhooks", func(tx pgx.Tx) error {
+		for _, id := range sorted {
+			if err := finishTx(ctx, tx, id, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `DELETE FROM webhook_outbox WHERE id = $1`, id)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

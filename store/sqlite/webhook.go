@@ -71,6 +71,18 @@ func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at t
 	return id, err
 }
 
+// EnqueueWebhooks appends evs in one transaction.
+func (s *Store) EnqueueWebhooks(ctx context.Context, evs []parley.WebhookEvent, at time.Time) error {
+	return s.write(ctx, "enqueue webhooks", func(tx *sql.Tx) error {
+		for _, ev := range evs {
+			if _, err := enqueueWebhook(ctx, tx, ev, at, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func enqueueWebhook(ctx context.Context, tx *sql.Tx, ev parley.WebhookEvent, at time.Time, next int64) (int64, error) {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0 LIMIT 1`,
@@ -102,20 +114,37 @@ func unblockNext(ctx context.Context, tx *sql.Tx, business parley.UserID, key st
 // finish runs f on a pending delivery's row, then unblocks its key's next
 // delivery. A delivery that is gone or dead is left alone.
 func (s *Store) finish(ctx context.Context, op string, id int64, f func(tx *sql.Tx) error) error {
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		var business parley.UserID
-		var key string
-		err := tx.QueryRowContext(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = ? AND dead = 0`, id).Scan(&business, &key)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+	return s.write(ctx, op, func(tx *sql.Tx) error { return finishTx(ctx, tx, id, f) })
+}
+
+func finishTx(ctx context.Context, tx *sql.Tx, id int64, f func(tx *sql.Tx) error) error {
+	var business parley.UserID
+	var key string
+	err := tx.QueryRowContext(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = ? AND dead = 0`, id).Scan(&business, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		return err
+	}
+	return unblockNext(ctx, tx, business, key)
+}
+
+// DeliveredWebhooks deletes delivered events in one transaction.
+func (s *Store) DeliveredWebhooks(ctx context.Context, ids []int64) error {
+	return s.write(ctx, "delivered webhooks", func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if err := finishTx(ctx, tx, id, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE id = ?`, id)
+				return err
+			}); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		if err := f(tx); err != nil {
-			return err
-		}
-		return unblockNext(ctx, tx, business, key)
+		return nil
 	})
 }
 

@@ -29,6 +29,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) HooksStore) {
 		{"ClaimHeadsOnly", testWebhookClaimHeads},
 		{"RetryDeadReplay", testWebhookRetryDeadReplay},
 		{"ClaimConcurrent", testWebhookClaimConcurrent},
+		{"Batches", testWebhookBatches},
 		{"InsightsDedupeAndTotals", testInsightsTotals},
 		{"InsightsResponseTimes", testInsightsResponses},
 	}
@@ -302,5 +303,27 @@ func testInsightsResponses(t *testing.T, s HooksStore) {
 	if len(rs) != 2 || rs[0].Customer != "c2" || rs[0].SentAt.Sub(rs[0].InboundAt) != time.Minute ||
 		rs[1].Customer != "c1" || rs[1].SentAt.Sub(rs[1].InboundAt) != 3*time.Minute {
 		t.Fatalf("response times %+v", rs)
+	}
+}
+
+func testWebhookBatches(t *testing.T, s HooksStore) {
+	ctx := t.Context()
+	evs := []parley.WebhookEvent{hookEvent(1, "a", 0), hookEvent(1, "b", 0), hookEvent(1, "a", 1), hookEvent(1, "a", 2)}
+	must(t, s.EnqueueWebhooks(ctx, evs, t0))
+	got, err := s.ClaimWebhooks(ctx, t0, time.Minute, 10)
+	must(t, err)
+	if len(got) != 2 || got[0].Event.OrderKey != "a" || got[1].Event.OrderKey != "b" {
+		t.Fatalf("claimed %+v, want the heads of a and b", got)
+	}
+	must(t, s.DeliveredWebhooks(ctx, []int64{got[0].ID, got[1].ID, got[0].ID}))
+	got, err = s.ClaimWebhooks(ctx, t0, time.Minute, 10)
+	must(t, err)
+	if len(got) != 1 || string(got[0].Event.Value) != `{"n":1}` {
+		t.Fatalf("claimed %+v, want a's second event", got)
+	}
+	pending, _, err := s.WebhookBacklog(ctx)
+	must(t, err)
+	if pending != 2 {
+		t.Fatalf("%d pending, want 2", pending)
 	}
 }
