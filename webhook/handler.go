@@ -93,7 +93,7 @@ func (s *Service) Handler(auth Authorize) http.Handler {
 			writeError(w, err)
 			return
 		}
-		if err := s.store.DeleteWebhookConfig(r.Context(), biz); err != nil {
+		if err := s.Remove(r.Context(), biz); err != nil {
 			writeError(w, err)
 			return
 		}

@@ -107,6 +107,8 @@ type Service struct {
 	cfg   Config
 
 	wake      chan struct{}
+	configs   sync.Map // parley.UserID → cachedConfig
+
 	enqueue   groupCommit[parley.WebhookEvent]
 	delivered groupCommit[int64]
 	stats     struct {
@@ -133,6 +135,40 @@ func New(store parley.WebhookStore, clock parley.Clock, log *slog.Logger, cfg Co
 	return s
 }
 
+// configTTL bounds how long a configuration read from the store is reused
+// (changes made through this Service apply at once; ones made by another
+// process within configTTL).
+const configTTL = 2 * time.Second
+
+type cachedConfig struct {
+	c   parley.WebhookConfig
+	err error
+	at  time.Time
+}
+
+// config returns the business's configuration (CodeNotFound if none).
+func (s *Service) config(ctx context.Context, business parley.UserID) (parley.WebhookConfig, error) {
+	now := time.Now()
+	if v, ok := s.configs.Load(business); ok {
+		if cc := v.(cachedConfig); now.Sub(cc.at) < configTTL {
+			return cc.c, cc.err
+		}
+	}
+	c, err := s.store.WebhookConfig(ctx, business)
+	if err == nil || parley.ErrorCode(err) == parley.CodeNotFound {
+		s.configs.Store(business, cachedConfig{c, err, now})
+	}
+	return c, err
+}
+
+// Remove deletes the business's webhook configuration (CodeNotFound if
+// none). Queued events stay queued and are dead-lettered unless a webhook
+// is configured again in time.
+func (s *Service) Remove(ctx context.Context, business parley.UserID) error {
+	defer s.configs.Delete(business)
+	return s.store.DeleteWebhookConfig(ctx, business)
+}
+
 // MaxValue bounds an event's value (the Cloud API's payloads are far smaller).
 const MaxValue = 1 << 20
 
@@ -152,7 +188,7 @@ func (s *Service) Enqueue(ctx context.Context, ev parley.WebhookEvent) error {
 	if err := json.Unmarshal(ev.Value, &obj); err != nil {
 		return parley.Errorf(parley.CodeInvalid, "bad_webhook_value", "webhook value must be a JSON object: %v", err)
 	}
-	if _, err := s.store.WebhookConfig(ctx, ev.Business); parley.ErrorCode(err) == parley.CodeNotFound {
+	if _, err := s.config(ctx, ev.Business); parley.ErrorCode(err) == parley.CodeNotFound {
 		s.stats.unconfigured.Add(1)
 		return nil
 	} else if err != nil {
@@ -331,7 +367,7 @@ func Verify(secret string, body []byte, header string) bool {
 }
 
 func (s *Service) post(ctx context.Context, d parley.WebhookDelivery) error {
-	cfg, err := s.store.WebhookConfig(ctx, d.Event.Business)
+	cfg, err := s.config(ctx, d.Event.Business)
 	if err != nil {
 		return fmt.Errorf("webhook config: %w", err)
 	}
@@ -400,6 +436,7 @@ func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley
 	if err := s.store.PutWebhookConfig(ctx, c); err != nil {
 		return c, err
 	}
+	s.configs.Delete(c.Business)
 	s.poke()
 	return c, nil
 }
