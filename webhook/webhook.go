@@ -106,8 +106,8 @@ type Service struct {
 	log   *slog.Logger
 	cfg   Config
 
-	wake      chan struct{}
-	configs   sync.Map // parley.UserID → cachedConfig
+	wake    chan struct{}
+	configs sync.Map // parley.UserID → cachedConfig
 
 	enqueue   groupCommit[parley.WebhookEvent]
 	delivered groupCommit[int64]
