@@ -2,9 +2,9 @@
 // the WhatsApp Business Cloud API, so existing Cloud API tooling works by
 // changing its base URL to a Parley server.
 //
-// Routes (N is any Graph API version, e.g. v23.0; PNID is a business's
-// phone-number id, the decimal user id of the business account; the WABA
-// id is the same number):
+// Routes (the /vN prefix, N any Graph API version such as v23.0, is
+// optional, as on the Graph API; PNID is a business's phone-number id, the
+// decimal user id of the business account; the WABA id is the same number):
 //
 //	POST   /vN/PNID/messages            send (text, media, location, contacts, interactive,
 //	                                    template, reaction) or mark as read ({"status":"read"})

@@ -16,16 +16,28 @@ import (
 
 var versionRe = regexp.MustCompile(`^v[0-9]{1,3}(\.[0-9]{1,3})?$`)
 
-// IsAPIPath reports whether path belongs to the Cloud API routes
-// ("/vN/…"), so a server can mount Handler as its fallback.
+// IsAPIPath reports whether path belongs to the Cloud API routes, so a
+// server can mount Handler as its fallback: "/vN/…", and the same routes
+// without the version (the Graph API accepts both, and clients that
+// resolve paths against a base URL without a trailing slash send them so).
 func IsAPIPath(path string) bool {
 	p := strings.TrimPrefix(path, "/")
-	v, _, _ := strings.Cut(p, "/")
-	return versionRe.MatchString(v)
+	first, _, _ := strings.Cut(p, "/")
+	return versionRe.MatchString(first) || isObjectID(first)
 }
 
-// Handler returns the Cloud API routes (/vN/…). Mount it where unmatched
-// paths arrive: it answers 404 (as an error object) to anything else.
+// isObjectID reports whether s names an object of the API: a phone-number
+// id, a media id, a template id or the media download prefix.
+func isObjectID(s string) bool {
+	if _, ok := parseBusiness(s); ok {
+		return true
+	}
+	return strings.HasPrefix(s, "med_") || strings.HasPrefix(s, "tpl_") || s == "media_download"
+}
+
+// Handler returns the Cloud API routes (/vN/… and unversioned). Mount it
+// where unmatched paths arrive: it answers 404 (as an error object) to
+// anything else.
 func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(s.serveAPI)
 }
@@ -84,11 +96,13 @@ func parseBusiness(id string) (parley.UserID, bool) {
 
 func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) < 2 || !versionRe.MatchString(parts[0]) {
+	if versionRe.MatchString(parts[0]) {
+		parts = parts[1:]
+	}
+	if len(parts) == 0 || !isObjectID(parts[0]) {
 		writeError(w, &Error{Status: http.StatusNotFound, Code: CodeInvalidParameter, Message: titles[CodeInvalidParameter], Details: "unknown path " + r.URL.Path})
 		return
 	}
-	parts = parts[1:]
 	if err := s.route(w, r, parts); err != nil {
 		writeError(w, err)
 	}
@@ -298,9 +312,12 @@ func (s *Service) serveMedia(w http.ResponseWriter, r *http.Request, id string) 
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		version, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		prefix := ""
+		if version, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); versionRe.MatchString(version) {
+			prefix = "/" + version
+		}
 		writeJSON(w, http.StatusOK, map[string]any{
-			"messaging_product": "whatsapp", "url": scheme + "://" + r.Host + "/" + version + "/media_download/" + m.ID,
+			"messaging_product": "whatsapp", "url": scheme + "://" + r.Host + prefix + "/media_download/" + m.ID,
 			"mime_type": m.MimeType, "sha256": m.SHA256, "file_size": m.Size, "id": m.ID,
 		})
 		return nil
