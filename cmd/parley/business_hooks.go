@@ -292,4 +292,6 @@ func (e *env) businessInsights(ctx context.Context, args []string) error {
 	})
 }
 
-func secs(s float64) string { return (time.Duration(s * float64(time.Second))).Round(time.Second).String() }
+func secs(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
+}
