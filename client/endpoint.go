@@ -93,3 +93,24 @@ func (c *Client) MarkReadUpTo(ctx context.Context, conv parley.ConversationID, s
 	}
 	return storeErr(c.store.MarkRead(ctx, conv, seq))
 }
+
+// StartDirect returns a new direct chat with a person ("+E164", "@username"
+// or a user id), created at once without looking for an existing one: for an
+// endpoint that keeps its own index of chats (DirectChat lists every chat,
+// which costs as much as the endpoint has). When the server already has a
+// direct chat between the two users (CodeConflict "direct_exists") it falls
+// back to DirectChat.
+func (c *Client) StartDirect(ctx context.Context, who string) (parley.ConversationID, error) {
+	ct, err := c.Resolve(ctx, who)
+	if err != nil {
+		return "", err
+	}
+	if ct.User == c.Account().User {
+		return c.directWith(ctx, ct, true)
+	}
+	id, err := c.createDirect(ctx, ct)
+	if parley.IsCode(err, parley.CodeConflict) {
+		return c.directWith(ctx, ct, true)
+	}
+	return id, err
+}

@@ -34,6 +34,23 @@ func (ep *endpoint) mediaPath(id string) string {
 	return filepath.Join(ep.dir, "media", filepath.Base(id))
 }
 
+// index loads the endpoint's direct chats (once, at start).
+func (ep *endpoint) index(ctx context.Context) error {
+	chats, err := ep.c.Chats(ctx)
+	if err != nil {
+		return err
+	}
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	for _, ch := range chats {
+		if ch.Kind == parley.KindDirect && ch.Peer != ep.business && ch.Peer != 0 {
+			ep.chats[ch.Peer] = ch.ID
+			ep.peers[ch.ID] = ch.Peer
+		}
+	}
+	return nil
+}
+
 // chatWith returns the direct chat with a customer, creating it if needed.
 func (ep *endpoint) chatWith(ctx context.Context, customer parley.UserID, phone string) (parley.ConversationID, error) {
 	ep.mu.Lock()
@@ -42,7 +59,7 @@ func (ep *endpoint) chatWith(ctx context.Context, customer parley.UserID, phone 
 	if ok {
 		return conv, nil
 	}
-	conv, err := ep.c.DirectChat(ctx, phone)
+	conv, err := ep.c.StartDirect(ctx, phone)
 	if err != nil {
 		return "", err
 	}

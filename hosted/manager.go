@@ -112,6 +112,9 @@ func (m *Manager) Start(ctx context.Context, serverURL string) error {
 			continue
 		}
 		ep, err := m.open(ctx, n.Business, false)
+		if err == nil {
+			err = ep.index(ctx)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("hosted endpoint of %s: %w", n.Business, err))
 			continue
