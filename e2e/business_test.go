@@ -110,6 +110,23 @@ func TestBusinessCLI(t *testing.T) {
 	if l := biz.must("business", "label", "chats", "--label", "paid").lines(); len(l) != 1 || l[0]["chat"] != chat {
 		t.Fatalf("chats labelled paid: %v", l)
 	}
+	// Reply buttons and the customer's choice.
+	biz.mustFail(exitInvalid, "business", "ask", "--to", chat, "--body", "Pick", "--button", "a:A", "--button", "b:B", "--button", "c:C", "--button", "d:D")
+	asked := biz.must("business", "ask", "--to", chat, "--body", "Deliver today?", "--button", "yes:Yes", "--button", "no:No").lines()
+	askID := asked[0]["id"].(string)
+	cust.must("history", chat) // catch up
+	cust.mustFail(exitNotFound, "business", "choose", askID, "maybe")
+	cust.must("business", "choose", askID, "yes")
+	var answer map[string]any
+	for _, m := range biz.must("history", chat).lines() {
+		if m["kind"] == "interactive_reply" {
+			answer = m
+		}
+	}
+	if answer == nil || answer["text"] != "Yes" || answer["reply_to"] != askID {
+		t.Fatalf("business did not get the choice: %v", answer)
+	}
+
 	labels := biz.must("business", "label", "list").lines()
 	if len(labels) != 4 {
 		t.Fatalf("predefined labels: %v", labels)

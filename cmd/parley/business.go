@@ -102,6 +102,12 @@ order status CHAT ORDER_ID paid|shipped|completed|cancelled [--note TEXT]
 		Usage: `choose MESSAGE_ID CHOICE_ID               answer a message's reply button or list row`,
 		Run:   func(ctx context.Context, e *env, a []string) error { return e.businessChoose(ctx, a) },
 	})
+	registerBusiness("ask", businessCommand{
+		Usage: `ask --to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...
+ask --to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...
+                                         send reply buttons (up to 3) or a list`,
+		Run: func(ctx context.Context, e *env, a []string) error { return e.businessAsk(ctx, a) },
+	})
 	registerBusiness("quick-reply", businessCommand{
 		Usage: `quick-reply add SHORTCUT TEXT | add SHORTCUT --media-from MESSAGE_ID [CAPTION]
 quick-reply remove SHORTCUT | list
@@ -309,6 +315,9 @@ func (e *env) businessProfile(ctx context.Context, args []string) error {
 			p, err := c.BusinessProfile(ctx, ref)
 			if err != nil {
 				return err
+			}
+			if p.Name == "" { // not published yet (verified or hosted only): the account's name
+				p.Name = c.Who(ctx, p.User)
 			}
 			e.out(profileJSON(p), profileText(p))
 			return nil
@@ -993,4 +1002,62 @@ func (e *env) businessVerify(ctx context.Context, args []string) error {
 	e.out(map[string]any{"event": "business_verified", "user": int64(u.ID), "verified": p.Verified, "verified_at": ts(p.VerifiedAt)},
 		fmt.Sprintf("%s (user %d) verified=%v", u.Phone, u.ID, p.Verified))
 	return nil
+}
+
+// businessAsk sends an interactive message: reply buttons or a list.
+func (e *env) businessAsk(ctx context.Context, args []string) error {
+	fs := newFlags("business ask", e)
+	to := fs.String("to", "", "the chat")
+	body := fs.String("body", "", "the question")
+	header := fs.String("header", "", "a header line")
+	footer := fs.String("footer", "", "a footer line")
+	list := fs.String("list", "", "send a list opened by a button with this text")
+	var buttons, rows multiFlag
+	fs.Var(&buttons, "button", "ID:TITLE of a reply button (repeatable, up to 3)")
+	fs.Var(&rows, "row", "[SECTION/]ID:TITLE[:DESCRIPTION] of a list row (repeatable)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *to == "" || *body == "" || len(pos) != 0 || (len(buttons) == 0) == (len(rows) == 0) || (*list != "") != (len(rows) > 0) {
+		return usageError("usage: parley business ask --to CHAT --body TEXT (--button ID:TITLE... | --list TEXT --row [SECTION/]ID:TITLE...)")
+	}
+	im := &client.InteractiveMessage{Type: "button", Header: *header, Body: *body, Footer: *footer, ButtonText: *list}
+	for _, b := range buttons {
+		id, title, ok := strings.Cut(b, ":")
+		if !ok {
+			return usageError(fmt.Sprintf("--button %q: want ID:TITLE", b))
+		}
+		im.Buttons = append(im.Buttons, client.ReplyButton{ID: id, Title: title})
+	}
+	if len(rows) > 0 {
+		im.Type = "list"
+		for _, r := range rows {
+			section, row, ok := strings.Cut(r, "/")
+			if !ok {
+				section, row = "", r
+			}
+			parts := strings.SplitN(row, ":", 3)
+			if len(parts) < 2 {
+				return usageError(fmt.Sprintf("--row %q: want [SECTION/]ID:TITLE[:DESCRIPTION]", r))
+			}
+			lr := client.ListRow{ID: parts[0], Title: parts[1]}
+			if len(parts) == 3 {
+				lr.Description = parts[2]
+			}
+			if n := len(im.Sections); n == 0 || im.Sections[n-1].Title != section {
+				im.Sections = append(im.Sections, client.ListSection{Title: section})
+			}
+			im.Sections[len(im.Sections)-1].Rows = append(im.Sections[len(im.Sections)-1].Rows, lr)
+		}
+	}
+	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+		m, err := c.SendBusiness(ctx, *to, client.BusinessContent{Interactive: im}, 0)
+		if err != nil {
+			return err
+		}
+		e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind},
+			fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
+		return nil
+	})
 }
