@@ -348,8 +348,8 @@ func (e *env) businessProfile(ctx context.Context, args []string) error {
 				if hours.v != nil {
 					spec = *hours.v
 				}
-				if spec == "" && hours.v != nil {
-					z = ""
+				if strings.TrimSpace(spec) == "" {
+					z = "" // no opening hours: always open
 				}
 				if z == "" && spec != "" {
 					return usageError("--hours needs --zone (an IANA time zone such as Europe/Paris)")
