@@ -56,6 +56,19 @@ func TestBusinessEndToEnd(t *testing.T) {
 	if !seen.Verified || seen.Name != "Asha's Kitchen" || seen.Hours.Zone != "UTC" || seen.Hosted {
 		t.Fatalf("customer sees profile %+v", seen)
 	}
+	// The hosted endpoint's flag reaches customers; the business cannot clear it.
+	if err := ts.srv.Business.SetHosted(ctx, biz.Account().User, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := biz.SetBusinessProfile(ctx, parley.BusinessProfile{Name: "Asha's Kitchen", Category: "Food", Hours: parley.BusinessHours{Zone: "UTC"}}); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err = cust.BusinessProfile(ctx, biz.phone); err != nil || !seen.Hosted || !seen.Verified {
+		t.Fatalf("customer sees hosted=%v verified=%v (%v)", seen.Hosted, seen.Verified, err)
+	}
+	if err := ts.srv.Business.SetHosted(ctx, biz.Account().User, false); err != nil {
+		t.Fatal(err)
+	}
 	_, err = biz.SetBusinessProfile(ctx, parley.BusinessProfile{Name: "X", Website: "ftp://x"})
 	wantCode(t, "bad website", err, parley.CodeInvalid, "business_website")
 
