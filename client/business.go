@@ -35,16 +35,15 @@ const (
 
 // Limits of the business kinds (those of the Cloud API where it has one).
 const (
-	MaxReplyButtons     = 3
-	MaxListSections     = 10
-	MaxListRows         = 10 // in all sections together
-	MaxOrderItems       = 100
-	maxBizIDBytes       = 256
-	maxBizTitleBytes    = 24  // button and row titles
-	maxBizShortBytes    = 200 // names, headers, footers, row descriptions
-	maxBizTextBytes     = 4096
-	maxTemplateButtons  = 10
-	maxBizCurrencyBytes = 3
+	MaxReplyButtons    = 3
+	MaxListSections    = 10
+	MaxListRows        = 10 // in all sections together
+	MaxOrderItems      = 100
+	maxBizIDBytes      = 256
+	maxBizTitleBytes   = 24  // button and row titles
+	maxBizShortBytes   = 200 // names, headers, footers, row descriptions
+	maxBizTextBytes    = 4096
+	maxTemplateButtons = 10
 )
 
 // BusinessContent is the structured content of a business message: exactly
