@@ -17,7 +17,7 @@ import (
 
 // Config says which scenario to run and how big.
 type Config struct {
-	Scenario    string        // connect | direct | offline | fanout | media | all
+	Scenario    string        // connect | direct | offline | fanout | media | business | all
 	Connections int           // connect: idle authenticated connections
 	Pairs       int           // direct: online pairs
 	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
@@ -29,6 +29,7 @@ type Config struct {
 	MediaBytes  int64         // media: size of the file uploaded and downloaded (default 1 GiB)
 	Members     int           // fanout: online members of the announcement group
 	Posts       int           // fanout: messages the admin posts
+	Customers   int           // business: opted-in customers of the business number
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -67,6 +68,9 @@ func (c *Config) defaults() {
 	if c.Concurrency == 0 {
 		c.Concurrency = 50
 	}
+	if c.Customers == 0 {
+		c.Customers = 10000
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -93,8 +97,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runFanout(ctx, cfg)
 		case "media":
 			res, err = runMedia(ctx, cfg, cfg.MediaBytes)
+		case "business":
+			res, err = runBusiness(ctx, cfg) // business.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, business, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

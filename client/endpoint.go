@@ -30,7 +30,7 @@ func (c *Client) SendTextTo(ctx context.Context, conv parley.ConversationID, tex
 	if strings.TrimSpace(text) == "" {
 		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
 	}
-	return c.sendExt(ctx, conv, MessageRecord{Kind: KindText, Text: text}, kindExt{ReplyTo: replyTo})
+	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, kindExt{ReplyTo: replyTo})
 }
 
 // SendBusinessTo sends business content to the chat conv without catching
@@ -39,7 +39,7 @@ func (c *Client) SendBusinessTo(ctx context.Context, conv parley.ConversationID,
 	if err := bc.Validate(); err != nil {
 		return MessageRecord{}, err
 	}
-	return c.sendExt(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, kindExt{Biz: &bc, ReplyTo: replyTo})
+	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, kindExt{Biz: &bc, ReplyTo: replyTo})
 }
 
 // SendFileTo encrypts and uploads the file at path and sends it to the chat
@@ -113,4 +113,62 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 		return c.directWith(ctx, ct, true)
 	}
 	return id, err
+}
+
+// sendNow sends a message with an extension to conv without catching up
+// first, through the store's fast path when it has one (else as sendExt):
+// stored as pending with the group's new state in one transaction, sent,
+// then marked sent with the cursor moved past it in one more. A send in a
+// stale epoch catches up and is encrypted again, as every send is.
+func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
+	fs, ok := c.store.(fastSendStore)
+	if !ok {
+		return c.sendExt(ctx, conv, m, ext)
+	}
+	m.ClientID = newClientID()
+	for attempt := 0; ; attempt++ {
+		acct := c.Account()
+		now := c.clock.Now()
+		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
+			Kind: m.Kind, Text: m.Text, Business: m.Business, SentAt: now, StoredAt: now, Status: StatusPending}
+		b := recordBody(rec)
+		b.Ext = &ext
+		c.cryptoMu.Lock()
+		g, payload, err := c.encryptBody(ctx, conv, b)
+		if err == nil {
+			rec.Payload, rec.Epoch = payload, g.Epoch()
+			var state []byte
+			if state, err = g.MarshalState(); err == nil {
+				err = fs.putPending(ctx, conv, state, g.Epoch(), &rec, ext)
+			}
+			if err != nil {
+				c.forgetGroup(conv)
+				err = storeErr(err)
+			} else {
+				c.groups[conv] = g
+			}
+		}
+		c.cryptoMu.Unlock()
+		if err != nil {
+			return MessageRecord{}, err
+		}
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
+			ConversationId: string(conv), ClientId: string(rec.ClientID), Kind: uint32(parley.EnvelopeApplication),
+			Epoch: uint64(rec.Epoch), Payload: rec.Payload}}}, true)
+		if err != nil {
+			if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+				if err := c.Sync(ctx); err != nil {
+					return rec, err
+				}
+				continue
+			}
+			return rec, errorf("send", err)
+		}
+		seq := parley.Seq(f.GetSent().GetSeq())
+		if err := fs.markSentAdvance(ctx, conv, rec.ClientID, seq); err != nil {
+			return rec, storeErr(err)
+		}
+		rec.Seq, rec.Status, rec.Payload = seq, StatusSent, nil
+		return rec, nil
+	}
 }

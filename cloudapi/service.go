@@ -130,7 +130,22 @@ type Service struct {
 
 	custMu    sync.Mutex
 	customers map[parley.UserID]map[parley.UserID]*customer // business → customer → state
+
+	events    chan parley.MessageEvent // to the insights recorder, off the request path
+	stopOnce  sync.Once
+	stop      chan struct{}
+	recorderD chan struct{} // closed when the recorder goroutine has drained and ended
 }
+
+// BatchRecorder is an optional capability of an InsightsRecorder: record
+// many events in one durable write.
+type BatchRecorder interface {
+	RecordBatch(ctx context.Context, evs []parley.MessageEvent) error
+}
+
+// insightsQueue bounds the events waiting for the recorder; a full queue
+// makes sends wait (back-pressure), so no event is dropped.
+const insightsQueue = 8192
 
 type tokenEntry struct {
 	tok parley.APIToken
@@ -171,8 +186,75 @@ func New(cfg Config) *Service {
 	if cfg.OptOutConfirmation == "" {
 		cfg.OptOutConfirmation = "You will no longer receive marketing messages from %s. Reply START to subscribe again."
 	}
-	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Log, clk: cfg.Clock, ep: cfg.Endpoint,
-		tokens: map[[32]byte]tokenEntry{}, numbers: map[parley.UserID]*number{}, customers: map[parley.UserID]map[parley.UserID]*customer{}}
+	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Log, clk: cfg.Clock, ep: cfg.Endpoint,
+		tokens: map[[32]byte]tokenEntry{}, numbers: map[parley.UserID]*number{}, customers: map[parley.UserID]map[parley.UserID]*customer{},
+		events: make(chan parley.MessageEvent, insightsQueue), stop: make(chan struct{}), recorderD: make(chan struct{})}
+	go s.recordLoop()
+	return s
+}
+
+// Close stops the insights recorder after it has recorded every queued
+// event (or ctx ends). Sends after Close record nothing.
+func (s *Service) Close(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	select {
+	case <-s.recorderD:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// recordLoop hands queued events to the insights recorder, in batches when
+// it can take them.
+func (s *Service) recordLoop() {
+	defer close(s.recorderD)
+	ctx := context.Background()
+	batch := make([]parley.MessageEvent, 0, 256)
+	for {
+		batch = batch[:0]
+		select {
+		case ev := <-s.events:
+			batch = append(batch, ev)
+		case <-s.stop:
+			for {
+				select {
+				case ev := <-s.events:
+					batch = append(batch, ev)
+				default:
+					s.flush(ctx, batch)
+					return
+				}
+			}
+		}
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case ev := <-s.events:
+				batch = append(batch, ev)
+			default:
+				break more
+			}
+		}
+		s.flush(ctx, batch)
+	}
+}
+
+func (s *Service) flush(ctx context.Context, batch []parley.MessageEvent) {
+	if len(batch) == 0 || s.cfg.Insights == nil {
+		return
+	}
+	if br, ok := s.cfg.Insights.(BatchRecorder); ok {
+		if err := br.RecordBatch(ctx, batch); err != nil {
+			s.log.Warn("insights record", "events", len(batch), "err", err)
+		}
+		return
+	}
+	for _, ev := range batch {
+		if err := s.cfg.Insights.Record(ctx, ev); err != nil {
+			s.log.Warn("insights record", "business", ev.Business, "err", err)
+		}
+	}
 }
 
 // SetEndpoint sets the endpoint messages go out through.
@@ -639,12 +721,22 @@ func (s *Service) webhook(ctx context.Context, business parley.UserID, key, fiel
 	}
 }
 
+// record queues ev for the insights recorder, waiting while the queue is
+// full (or until ctx ends or the Service is closed).
 func (s *Service) record(ctx context.Context, ev parley.MessageEvent) {
 	if s.cfg.Insights == nil {
 		return
 	}
-	if err := s.cfg.Insights.Record(ctx, ev); err != nil {
-		s.log.Warn("insights record", "business", ev.Business, "err", err)
+	select {
+	case <-s.stop:
+		return
+	default:
+	}
+	select {
+	case s.events <- ev:
+	case <-s.stop:
+	case <-ctx.Done():
+		s.log.Warn("insights event not queued", "business", ev.Business, "message", ev.MessageID, "err", ctx.Err())
 	}
 }
 

@@ -69,6 +69,7 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	}
 	api.SetEndpoint(mgr)
 	s.CloudAPI, s.Hosted = api, mgr
+	s.stopCloudAPI = func(ctx context.Context) error { return api.Close(ctx) }
 	oh := api.OwnerHandler()
 	mux.Handle("/business/v1/api/", oh)
 	mux.Handle("/business/v1/report", oh)

@@ -78,7 +78,8 @@ type Server struct {
 	CloudAPI *cloudapi.Service
 	Hosted   *hosted.Manager
 
-	startHosted func(net.Listener) // starts the hosted endpoints once the server listens
+	startHosted  func(net.Listener)              // starts the hosted endpoints once the server listens
+	stopCloudAPI func(ctx context.Context) error // drains the business API's insights queue
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
@@ -221,6 +222,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.Hosted != nil {
 		if err := s.Hosted.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("hosted endpoints: %w", err))
+		}
+	}
+	if s.stopCloudAPI != nil {
+		if err := s.stopCloudAPI(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("business api: %w", err))
 		}
 	}
 	for _, hs := range servers {
