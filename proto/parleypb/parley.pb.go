@@ -179,6 +179,7 @@ type ClientFrame struct {
 	//	*ClientFrame_BizChatLabel
 	//	*ClientFrame_BizChatLabels
 	//	*ClientFrame_BizAutoReply
+	//	*ClientFrame_BizAutoReplyClaim
 	Body          isClientFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -768,6 +769,15 @@ func (x *ClientFrame) GetBizAutoReply() *BizAutoReplyRequest {
 	return nil
 }
 
+func (x *ClientFrame) GetBizAutoReplyClaim() *BizAutoReplyClaimRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizAutoReplyClaim); ok {
+			return x.BizAutoReplyClaim
+		}
+	}
+	return nil
+}
+
 type isClientFrame_Body interface {
 	isClientFrame_Body()
 }
@@ -1017,6 +1027,10 @@ type ClientFrame_BizAutoReply struct {
 	BizAutoReply *BizAutoReplyRequest `protobuf:"bytes,122,opt,name=biz_auto_reply,json=bizAutoReply,proto3,oneof"`
 }
 
+type ClientFrame_BizAutoReplyClaim struct {
+	BizAutoReplyClaim *BizAutoReplyClaimRequest `protobuf:"bytes,123,opt,name=biz_auto_reply_claim,json=bizAutoReplyClaim,proto3,oneof"`
+}
+
 func (*ClientFrame_Hello) isClientFrame_Body() {}
 
 func (*ClientFrame_Ping) isClientFrame_Body() {}
@@ -1136,6 +1150,8 @@ func (*ClientFrame_BizChatLabel) isClientFrame_Body() {}
 func (*ClientFrame_BizChatLabels) isClientFrame_Body() {}
 
 func (*ClientFrame_BizAutoReply) isClientFrame_Body() {}
+
+func (*ClientFrame_BizAutoReplyClaim) isClientFrame_Body() {}
 
 // ServerFrame is a frame sent by the server.
 type ServerFrame struct {
@@ -8740,11 +8756,69 @@ func (x *BizAutoReplyRequest) GetSet() bool {
 	return false
 }
 
+// BizAutoReplyClaimRequest claims the sending of one greeting or away
+// message in a chat, so that only one device of the business sends it (the
+// key names what and the customer's message that triggered it, e.g.
+// "greeting:12"). Reply: OK for the first claim, CONFLICT
+// "auto_reply_claimed" after; NOT_FOUND "not_member" if the device is not
+// in the chat.
+type BizAutoReplyClaimRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Key            string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BizAutoReplyClaimRequest) Reset() {
+	*x = BizAutoReplyClaimRequest{}
+	mi := &file_parley_proto_msgTypes[118]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizAutoReplyClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizAutoReplyClaimRequest) ProtoMessage() {}
+
+func (x *BizAutoReplyClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[118]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizAutoReplyClaimRequest.ProtoReflect.Descriptor instead.
+func (*BizAutoReplyClaimRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{118}
+}
+
+func (x *BizAutoReplyClaimRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *BizAutoReplyClaimRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 var File_parley_proto protoreflect.FileDescriptor
 
 const file_parley_proto_rawDesc = "" +
 	"\n" +
-	"\fparley.proto\x12\tparley.v1\"\xc7\x1f\n" +
+	"\fparley.proto\x12\tparley.v1\"\x9f \n" +
 	"\vClientFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
 	"\x05hello\x18\x02 \x01(\v2\x10.parley.v1.HelloH\x00R\x05hello\x12%\n" +
@@ -8817,7 +8891,8 @@ const file_parley_proto_rawDesc = "" +
 	"biz_labels\x18w \x01(\v2\x1b.parley.v1.BizLabelsRequestH\x00R\tbizLabels\x12F\n" +
 	"\x0ebiz_chat_label\x18x \x01(\v2\x1e.parley.v1.BizChatLabelRequestH\x00R\fbizChatLabel\x12I\n" +
 	"\x0fbiz_chat_labels\x18y \x01(\v2\x1f.parley.v1.BizChatLabelsRequestH\x00R\rbizChatLabels\x12F\n" +
-	"\x0ebiz_auto_reply\x18z \x01(\v2\x1e.parley.v1.BizAutoReplyRequestH\x00R\fbizAutoReplyB\x06\n" +
+	"\x0ebiz_auto_reply\x18z \x01(\v2\x1e.parley.v1.BizAutoReplyRequestH\x00R\fbizAutoReply\x12V\n" +
+	"\x14biz_auto_reply_claim\x18{ \x01(\v2#.parley.v1.BizAutoReplyClaimRequestH\x00R\x11bizAutoReplyClaimB\x06\n" +
 	"\x04body\"\x98\x13\n" +
 	"\vServerFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12/\n" +
@@ -9355,7 +9430,10 @@ const file_parley_proto_rawDesc = "" +
 	"\rupdated_at_ms\x18\a \x01(\x03R\vupdatedAtMs\"\\\n" +
 	"\x13BizAutoReplyRequest\x123\n" +
 	"\bsettings\x18\x01 \x01(\v2\x17.parley.v1.BizAutoReplyR\bsettings\x12\x10\n" +
-	"\x03set\x18\x02 \x01(\bR\x03set*\xf6\x01\n" +
+	"\x03set\x18\x02 \x01(\bR\x03set\"U\n" +
+	"\x18BizAutoReplyClaimRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key*\xf6\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aINVALID\x10\x01\x12\x13\n" +
@@ -9386,7 +9464,7 @@ func file_parley_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 118)
+var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 119)
 var file_parley_proto_goTypes = []any{
 	(ErrorCode)(0),                    // 0: parley.v1.ErrorCode
 	(*ClientFrame)(nil),               // 1: parley.v1.ClientFrame
@@ -9507,6 +9585,7 @@ var file_parley_proto_goTypes = []any{
 	(*BizChatLabelList)(nil),          // 116: parley.v1.BizChatLabelList
 	(*BizAutoReply)(nil),              // 117: parley.v1.BizAutoReply
 	(*BizAutoReplyRequest)(nil),       // 118: parley.v1.BizAutoReplyRequest
+	(*BizAutoReplyClaimRequest)(nil),  // 119: parley.v1.BizAutoReplyClaimRequest
 }
 var file_parley_proto_depIdxs = []int32{
 	3,   // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
@@ -9569,84 +9648,85 @@ var file_parley_proto_depIdxs = []int32{
 	113, // 57: parley.v1.ClientFrame.biz_chat_label:type_name -> parley.v1.BizChatLabelRequest
 	114, // 58: parley.v1.ClientFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelsRequest
 	118, // 59: parley.v1.ClientFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReplyRequest
-	4,   // 60: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
-	6,   // 61: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
-	8,   // 62: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
-	9,   // 63: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
-	11,  // 64: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
-	13,  // 65: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
-	15,  // 66: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
-	17,  // 67: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
-	21,  // 68: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
-	7,   // 69: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
-	27,  // 70: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
-	32,  // 71: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
-	35,  // 72: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
-	39,  // 73: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
-	41,  // 74: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
-	44,  // 75: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
-	48,  // 76: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
-	49,  // 77: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
-	52,  // 78: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
-	53,  // 79: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
-	55,  // 80: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
-	46,  // 81: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
-	45,  // 82: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
-	69,  // 83: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
-	70,  // 84: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
-	63,  // 85: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
-	72,  // 86: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
-	75,  // 87: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
-	77,  // 88: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
-	80,  // 89: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
-	83,  // 90: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
-	86,  // 91: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
-	90,  // 92: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
-	93,  // 93: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
-	98,  // 94: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
-	103, // 95: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
-	108, // 96: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
-	112, // 97: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
-	116, // 98: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
-	117, // 99: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
-	0,   // 100: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
-	20,  // 101: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
-	20,  // 102: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
-	30,  // 103: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
-	30,  // 104: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
-	34,  // 105: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
-	36,  // 106: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
-	36,  // 107: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	52,  // 108: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
-	52,  // 109: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
-	43,  // 110: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	37,  // 111: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
-	20,  // 112: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
-	68,  // 113: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
-	69,  // 114: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
-	71,  // 115: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
-	75,  // 116: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
-	82,  // 117: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
-	89,  // 118: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
-	91,  // 119: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
-	92,  // 120: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
-	93,  // 121: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
-	96,  // 122: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
-	97,  // 123: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
-	98,  // 124: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
-	98,  // 125: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
-	102, // 126: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
-	105, // 127: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
-	105, // 128: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
-	109, // 129: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
-	109, // 130: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
-	115, // 131: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
-	117, // 132: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
-	133, // [133:133] is the sub-list for method output_type
-	133, // [133:133] is the sub-list for method input_type
-	133, // [133:133] is the sub-list for extension type_name
-	133, // [133:133] is the sub-list for extension extendee
-	0,   // [0:133] is the sub-list for field type_name
+	119, // 60: parley.v1.ClientFrame.biz_auto_reply_claim:type_name -> parley.v1.BizAutoReplyClaimRequest
+	4,   // 61: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
+	6,   // 62: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
+	8,   // 63: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
+	9,   // 64: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
+	11,  // 65: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
+	13,  // 66: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
+	15,  // 67: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
+	17,  // 68: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
+	21,  // 69: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
+	7,   // 70: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
+	27,  // 71: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
+	32,  // 72: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
+	35,  // 73: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
+	39,  // 74: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
+	41,  // 75: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
+	44,  // 76: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
+	48,  // 77: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
+	49,  // 78: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
+	52,  // 79: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
+	53,  // 80: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
+	55,  // 81: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
+	46,  // 82: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
+	45,  // 83: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
+	69,  // 84: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
+	70,  // 85: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
+	63,  // 86: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
+	72,  // 87: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
+	75,  // 88: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
+	77,  // 89: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
+	80,  // 90: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
+	83,  // 91: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
+	86,  // 92: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
+	90,  // 93: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
+	93,  // 94: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
+	98,  // 95: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
+	103, // 96: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
+	108, // 97: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
+	112, // 98: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
+	116, // 99: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
+	117, // 100: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
+	0,   // 101: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
+	20,  // 102: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
+	20,  // 103: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
+	30,  // 104: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
+	30,  // 105: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
+	34,  // 106: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
+	36,  // 107: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
+	36,  // 108: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
+	52,  // 109: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
+	52,  // 110: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
+	43,  // 111: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	37,  // 112: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	20,  // 113: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	68,  // 114: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	69,  // 115: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	71,  // 116: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	75,  // 117: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	82,  // 118: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	89,  // 119: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	91,  // 120: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
+	92,  // 121: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
+	93,  // 122: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
+	96,  // 123: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
+	97,  // 124: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
+	98,  // 125: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
+	98,  // 126: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
+	102, // 127: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
+	105, // 128: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
+	105, // 129: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
+	109, // 130: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
+	109, // 131: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
+	115, // 132: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
+	117, // 133: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
+	134, // [134:134] is the sub-list for method output_type
+	134, // [134:134] is the sub-list for method input_type
+	134, // [134:134] is the sub-list for extension type_name
+	134, // [134:134] is the sub-list for extension extendee
+	0,   // [0:134] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
@@ -9715,6 +9795,7 @@ func file_parley_proto_init() {
 		(*ClientFrame_BizChatLabel)(nil),
 		(*ClientFrame_BizChatLabels)(nil),
 		(*ClientFrame_BizAutoReply)(nil),
+		(*ClientFrame_BizAutoReplyClaim)(nil),
 	}
 	file_parley_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerFrame_HelloOk)(nil),
@@ -9771,7 +9852,7 @@ func file_parley_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_proto_rawDesc), len(file_parley_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   118,
+			NumMessages:   119,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
