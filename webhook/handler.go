@@ -13,6 +13,9 @@ import (
 // Path is where Handler is mounted.
 const Path = "/business/v1/webhook"
 
+// MaxReplayIDs bounds the ids of one replay request.
+const MaxReplayIDs = 1000
+
 // Authorize maps a request to the business it acts for (for example the
 // user of the device in "Authorization: Parley <device>:<secret>").
 type Authorize func(r *http.Request) (parley.UserID, error)
@@ -136,6 +139,10 @@ func (s *Service) Handler(auth Authorize) http.Handler {
 		}
 		if err := decode(r, &in); err != nil {
 			writeError(w, err)
+			return
+		}
+		if len(in.IDs) > MaxReplayIDs {
+			writeError(w, parley.Errorf(parley.CodeTooLarge, "too_many_ids", "replay at most %d ids at once (or none for all)", MaxReplayIDs))
 			return
 		}
 		n, err := s.Replay(r.Context(), biz, in.IDs)
