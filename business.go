@@ -459,6 +459,13 @@ type BusinessStore interface {
 	// conv is not empty, else of all; with a label, only that label's chats.
 	ChatLabels(ctx context.Context, business UserID, conv ConversationID, label LabelID) ([]ChatLabel, error)
 
+	// ClaimAutoReply records that device is sending the greeting or away
+	// message keyed by key (what and the customer's message that triggered
+	// it) in conv: true for the first claim and for the same device's
+	// repeated one, false if another device claimed it. Deleting the
+	// profile deletes the claims.
+	ClaimAutoReply(ctx context.Context, business UserID, conv ConversationID, key string, device DeviceID, at time.Time) (bool, error)
+
 	PutAutoReply(ctx context.Context, a AutoReplySettings) error
 	// AutoReply returns the settings (zero settings, not an error, when
 	// none were stored for an existing business profile).

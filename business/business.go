@@ -15,8 +15,9 @@
 // Guarantees:
 //   - Every refusal is a *parley.Error with a stable reason: CodeNotFound
 //     "not_business" (no profile), "no_product", "no_collection",
-//     "no_quick_reply", "no_label", "not_member" (labelling a chat the
-//     device is not in); CodeForbidden "not_business" (catalog, quick
+//     "no_quick_reply", "no_label", "not_member" (labelling a chat, or
+//     claiming an auto reply in one, the device is not in); CodeConflict
+//     "auto_reply_claimed"; CodeForbidden "not_business" (catalog, quick
 //     replies, labels or settings before a profile is published),
 //     "default_label" (changing a predefined label); CodeInvalid and
 //     CodeTooLarge for malformed or oversized data with the field's reason.
@@ -304,4 +305,32 @@ func (s *Service) SetAutoReply(ctx context.Context, user parley.UserID, a parley
 // AutoReply returns the caller's greeting and away settings.
 func (s *Service) AutoReply(ctx context.Context, user parley.UserID) (parley.AutoReplySettings, error) {
 	return s.store.AutoReply(ctx, user)
+}
+
+// ClaimAutoReply claims the sending of one greeting or away message in a
+// chat of the caller's device (key: what and the triggering message, e.g.
+// "greeting:12"): nil for the first claim, CodeConflict
+// "auto_reply_claimed" for every later one, so that of several devices of
+// a business running auto replies exactly one sends each.
+func (s *Service) ClaimAutoReply(ctx context.Context, dev parley.Device, conv parley.ConversationID, key string) error {
+	if err := s.requireBusiness(ctx, dev.User); err != nil {
+		return err
+	}
+	if key == "" || len(key) > 128 {
+		return parley.Errorf(parley.CodeInvalid, "claim_key", "a claim key is 1 to 128 bytes")
+	}
+	if _, err := s.members.Member(ctx, conv, dev.ID); err != nil {
+		if parley.IsCode(err, parley.CodeNotFound) {
+			return parley.Errorf(parley.CodeNotFound, "not_member", "this device is not in chat %s", conv)
+		}
+		return err
+	}
+	ok, err := s.store.ClaimAutoReply(ctx, dev.User, conv, key, dev.ID, s.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return parley.Errorf(parley.CodeConflict, "auto_reply_claimed", "another device of this business sent it")
+	}
+	return nil
 }

@@ -2,10 +2,12 @@ package client
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 // bizSettingsTTL is how long BusinessAutoReply reuses the business's
@@ -77,8 +79,10 @@ type AutoReplies struct {
 // is older than that; a first contact also gets the "new_customer" label.
 // The away message goes out when the profile's hours say the business is
 // closed at this device's clock, at most once per AwayEvery per chat.
-// Each device remembers what it sent, so run auto replies on one device
-// of the business (two would both answer).
+// Several devices of the business may run auto replies at once (the
+// hosted endpoint and the owner's CLI): each reply is claimed at the
+// server first, keyed by the customer's message, so exactly one device
+// sends it.
 //
 // Without a business profile it does nothing. Errors are those of sending.
 // AutoReplyTo does the same and says what was sent.
@@ -134,6 +138,11 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 	out.FirstContact = prevMS == 0
 	greet := out.FirstContact || settings.GreetingAfter > 0 && time.Duration(sentMS-prevMS)*time.Millisecond >= settings.GreetingAfter
 	if greet && settings.GreetingEnabled {
+		if greet, err = c.claimAutoReply(ctx, conv, "greeting", msg.Seq); err != nil {
+			return out, err
+		}
+	}
+	if greet && settings.GreetingEnabled {
 		m, err := c.SendText(ctx, string(conv), settings.Greeting, 0)
 		if err != nil {
 			return out, err
@@ -163,7 +172,13 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 		if every <= 0 {
 			every = parley.DefaultAwayEvery
 		}
-		if last == 0 || now.Sub(time.UnixMilli(last)) >= every {
+		send := last == 0 || now.Sub(time.UnixMilli(last)) >= every
+		if send {
+			if send, err = c.claimAutoReply(ctx, conv, "away", msg.Seq); err != nil {
+				return out, err
+			}
+		}
+		if send {
 			m, err := c.SendText(ctx, string(conv), settings.Away, 0)
 			if err != nil {
 				return out, err
@@ -175,4 +190,15 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 		}
 	}
 	return out, nil
+}
+
+// claimAutoReply claims the auto reply what to the customer's message seq
+// in conv: false if another device of the business claimed it first.
+func (c *Client) claimAutoReply(ctx context.Context, conv parley.ConversationID, what string, seq parley.Seq) (bool, error) {
+	_, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizAutoReplyClaim{BizAutoReplyClaim: &parleypb.BizAutoReplyClaimRequest{
+		ConversationId: string(conv), Key: what + ":" + strconv.FormatInt(int64(seq), 10)}}}, true)
+	if parley.ErrorReason(err) == "auto_reply_claimed" {
+		return false, nil
+	}
+	return err == nil, errorf("claim "+what+" message", err)
 }

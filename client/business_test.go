@@ -25,6 +25,7 @@ func TestBusinessEndToEnd(t *testing.T) {
 	bizClock, custClock := &testClock{}, &testClock{}
 	biz := mustRegisterClock(t, ts, phone(901), "Asha", bizClock)
 	cust := mustRegisterClock(t, ts, phone(902), "Ravi", custClock)
+	biz2 := mustLink(t, ts, biz) // a second device of the business, also running auto replies
 
 	// A personal account is not a business.
 	_, err := cust.BusinessProfile(ctx, biz.phone)
@@ -123,6 +124,12 @@ func TestBusinessEndToEnd(t *testing.T) {
 	}
 	if !ar.FirstContact || ar.Greeting == nil || ar.Away == nil {
 		t.Fatalf("first contact outside hours: %+v", ar)
+	}
+	// The other device sees the same message and would answer it too, but
+	// the server gave the replies to the first device.
+	ar2, err := biz2.AutoReplyTo(ctx, mustBizMessage(t, biz2, client.KindText))
+	if err != nil || !ar2.FirstContact || ar2.Greeting != nil || ar2.Away != nil {
+		t.Fatalf("second device: %+v %v", ar2, err)
 	}
 	chat := string(hi.Conversation)
 	mustEvent(t, cust.Client, "greeting", isMessage("Namaste! How can we help?"))

@@ -30,6 +30,7 @@ type Business interface {
 	ChatLabels(ctx context.Context, user parley.UserID, conv parley.ConversationID, label parley.LabelID) ([]parley.ChatLabel, error)
 	SetAutoReply(ctx context.Context, user parley.UserID, a parley.AutoReplySettings) (parley.AutoReplySettings, error)
 	AutoReply(ctx context.Context, user parley.UserID) (parley.AutoReplySettings, error)
+	ClaimAutoReply(ctx context.Context, dev parley.Device, conv parley.ConversationID, key string) error
 }
 
 // SetBusiness enables the business frames (docs/business.md); without it
@@ -45,7 +46,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		*parleypb.ClientFrame_BizProductDelete, *parleypb.ClientFrame_BizCatalog, *parleypb.ClientFrame_BizCollection,
 		*parleypb.ClientFrame_BizQuickReply, *parleypb.ClientFrame_BizQuickReplies, *parleypb.ClientFrame_BizLabel,
 		*parleypb.ClientFrame_BizLabels, *parleypb.ClientFrame_BizChatLabel, *parleypb.ClientFrame_BizChatLabels,
-		*parleypb.ClientFrame_BizAutoReply:
+		*parleypb.ClientFrame_BizAutoReply, *parleypb.ClientFrame_BizAutoReplyClaim:
 	default:
 		return nil, false, nil
 	}
@@ -178,6 +179,9 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 			return nil, true, err
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizAutoReply{BizAutoReply: business.AutoReplyToPB(a)}}, true, nil
+	case *parleypb.ClientFrame_BizAutoReplyClaim:
+		r := b.BizAutoReplyClaim
+		return okFrame(), true, svc.ClaimAutoReply(ctx, dev, parley.ConversationID(r.GetConversationId()), r.GetKey())
 	}
 	return nil, false, nil
 }

@@ -94,7 +94,7 @@ func (s *Store) DeleteBusinessProfile(ctx context.Context, user parley.UserID) e
 			return &parley.Error{Code: parley.CodeNotFound, Reason: "not_business", Message: "this account is not a business"}
 		}
 		for _, t := range []string{"business_products", "business_collections", "business_quick_replies", "business_labels",
-			"business_chat_labels", "business_auto_replies"} {
+			"business_chat_labels", "business_auto_replies", "business_auto_reply_claims"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE business_id = $1`, user); err != nil {
 				return err
 			}
@@ -450,4 +450,28 @@ func bizWrap(op string, err error) error {
 		return nil
 	}
 	return wrap(op, err)
+}
+
+// ClaimAutoReply claims a greeting or away message once per key, for one
+// device.
+func (s *Store) ClaimAutoReply(ctx context.Context, business parley.UserID, conv parley.ConversationID, key string, device parley.DeviceID, at time.Time) (bool, error) {
+	claimed := false
+	err := s.tx(ctx, "claim auto reply", func(tx pgx.Tx) error {
+		res, err := tx.Exec(ctx, `INSERT INTO business_auto_reply_claims (business_id, conversation_id, claim_key, device_id, at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT DO NOTHING`, business, conv, key, device, ns(at))
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected() == 1 {
+			claimed = true
+			return nil
+		}
+		var owner parley.DeviceID
+		if err := tx.QueryRow(ctx, `SELECT device_id FROM business_auto_reply_claims WHERE business_id = $1 AND conversation_id = $2 AND claim_key = $3`, business, conv, key).Scan(&owner); err != nil {
+			return err
+		}
+		claimed = owner == device
+		return nil
+	})
+	return claimed, err
 }

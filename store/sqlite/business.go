@@ -93,7 +93,7 @@ func (s *Store) DeleteBusinessProfile(ctx context.Context, user parley.UserID) e
 			return &parley.Error{Code: parley.CodeNotFound, Reason: "not_business", Message: "this account is not a business"}
 		}
 		for _, t := range []string{"business_products", "business_collections", "business_quick_replies", "business_labels",
-			"business_chat_labels", "business_auto_replies"} {
+			"business_chat_labels", "business_auto_replies", "business_auto_reply_claims"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE business_id = ?`, user); err != nil {
 				return err
 			}
@@ -449,4 +449,28 @@ func bizWrap(op string, err error) error {
 		return nil
 	}
 	return wrap(op, err)
+}
+
+// ClaimAutoReply claims a greeting or away message once per key, for one
+// device.
+func (s *Store) ClaimAutoReply(ctx context.Context, business parley.UserID, conv parley.ConversationID, key string, device parley.DeviceID, at time.Time) (bool, error) {
+	claimed := false
+	err := s.write(ctx, "claim auto reply", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO business_auto_reply_claims (business_id, conversation_id, claim_key, device_id, at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, business, conv, key, device, ns(at))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			claimed = true
+			return nil
+		}
+		var owner parley.DeviceID
+		if err := tx.QueryRowContext(ctx, `SELECT device_id FROM business_auto_reply_claims WHERE business_id = ? AND conversation_id = ? AND claim_key = ?`, business, conv, key).Scan(&owner); err != nil {
+			return err
+		}
+		claimed = owner == device
+		return nil
+	})
+	return claimed, err
 }

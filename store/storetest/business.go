@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,6 +214,39 @@ func testBusinessAutoReply(t *testing.T, s BusinessStore) {
 	must(t, s.PutAutoReply(ctx, want))
 	a, _ = s.AutoReply(ctx, 1)
 	equal(t, "replaced settings", a, want)
+
+	// One claim per key and chat, whoever asks first.
+	c1 := parley.ConversationID("caaaaaaaaaa")
+	ok, err := s.ClaimAutoReply(ctx, 1, c1, "greeting:7", 5, time.Unix(9, 0))
+	must(t, err)
+	equal(t, "first claim", ok, true)
+	ok, err = s.ClaimAutoReply(ctx, 1, c1, "greeting:7", 5, time.Unix(10, 0))
+	must(t, err)
+	equal(t, "the same device's retried claim", ok, true)
+	ok, err = s.ClaimAutoReply(ctx, 1, c1, "greeting:7", 6, time.Unix(10, 0))
+	must(t, err)
+	equal(t, "another device's claim", ok, false)
+	ok, _ = s.ClaimAutoReply(ctx, 1, c1, "away:7", 5, time.Unix(10, 0))
+	equal(t, "other key", ok, true)
+	ok, _ = s.ClaimAutoReply(ctx, 1, "cbbbbbbbbbb", "greeting:7", 5, time.Unix(10, 0))
+	equal(t, "other chat", ok, true)
+	ok, _ = s.ClaimAutoReply(ctx, 2, c1, "greeting:7", 5, time.Unix(10, 0))
+	equal(t, "other business", ok, true)
+	wins := 0
+	var mu sync.Mutex
+	errs := concurrently(8, func(i int) error {
+		ok, err := s.ClaimAutoReply(ctx, 1, c1, "greeting:8", parley.DeviceID(10+i), time.Unix(11, 0))
+		if ok {
+			mu.Lock()
+			wins++
+			mu.Unlock()
+		}
+		return err
+	})
+	for _, err := range errs {
+		must(t, err)
+	}
+	equal(t, "concurrent claims won", wins, 1)
 }
 
 func testBusinessDelete(t *testing.T, s BusinessStore) {

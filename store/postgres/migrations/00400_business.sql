@@ -78,7 +78,20 @@ CREATE TABLE business_auto_replies (
     updated_at       bigint  NOT NULL
 );
 
+-- One row per greeting or away message sent, keyed by the customer's
+-- message that triggered it, so only one device of the business sends it
+-- (the one named; its own retried claim succeeds again).
+CREATE TABLE business_auto_reply_claims (
+    business_id     bigint  NOT NULL,
+    conversation_id text    NOT NULL,
+    claim_key       text    NOT NULL,
+    device_id       bigint  NOT NULL,
+    at              bigint  NOT NULL,
+    PRIMARY KEY (business_id, conversation_id, claim_key)
+);
+
 -- +goose Down
+DROP TABLE business_auto_reply_claims;
 DROP TABLE business_auto_replies;
 DROP TABLE business_chat_labels;
 DROP TABLE business_labels;

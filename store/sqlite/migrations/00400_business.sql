@@ -78,7 +78,20 @@ CREATE TABLE business_auto_replies (
     updated_at       INTEGER NOT NULL
 );
 
+-- One row per greeting or away message sent, keyed by the customer's
+-- message that triggered it, so only one device of the business sends it
+-- (the one named; its own retried claim succeeds again).
+CREATE TABLE business_auto_reply_claims (
+    business_id     INTEGER NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    claim_key       TEXT    NOT NULL,
+    device_id       INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    PRIMARY KEY (business_id, conversation_id, claim_key)
+) WITHOUT ROWID;
+
 -- +goose Down
+DROP TABLE business_auto_reply_claims;
 DROP TABLE business_auto_replies;
 DROP TABLE business_chat_labels;
 DROP TABLE business_labels;
