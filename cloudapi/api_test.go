@@ -1,9 +1,12 @@
 package cloudapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -358,5 +361,36 @@ func TestTokens(t *testing.T) {
 	raw, _ := json.Marshal(r)
 	if !strings.Contains(string(raw), "(#190)") {
 		t.Fatalf("error object: %s", raw)
+	}
+}
+
+// TestHostedSurvivesRestart: after a server restart the hosted endpoint
+// resumes from its sealed state: it receives, sends and keeps the window.
+func TestHostedSurvivesRestart(t *testing.T) {
+	e := mustEnv(t)
+	biz := e.mustBusiness("Bookshop")
+	cust := e.mustUser("Eve")
+	wa := strings.TrimPrefix(cust.phone, "+")
+	if _, err := cust.c.Send(e.ctx(), biz.phone, "before the restart"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "before the restart")
+	e.restart()
+	// The window opened before the restart still holds.
+	if st, r := biz.send(e, text(wa, "we are back")); st != 200 {
+		t.Fatalf("send after restart: %d %+v", st, r.Error)
+	}
+	mustMessage(t, cust.c, func(m client.MessageRecord) bool { return m.Text == "we are back" })
+	if _, err := cust.c.Send(e.ctx(), biz.phone, "after the restart"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "after the restart")
+	// The hosted state on disk is sealed: no key material in the clear.
+	raw, err := os.ReadFile(filepath.Join(e.dir, "hosted", biz.pnid, "client.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(`"Secret":"`)) || bytes.Contains(raw, []byte(`"SigPriv":"`)) || !bytes.Contains(raw, []byte(`"sealed":"`)) {
+		t.Fatal("the hosted endpoint's account secrets are on disk in the clear")
 	}
 }

@@ -165,6 +165,15 @@ func mustEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})},
 		clock: &offsetClock{}}
+	e.start("127.0.0.1:0")
+	t.Cleanup(e.stop)
+	return e
+}
+
+// start starts the server on addr over the env's data directory.
+func (e *env) start(addr string) {
+	t := e.t
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(e.dir, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -182,23 +191,42 @@ func mustEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.srv = srv
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var ln net.Listener
+	for i := 0; ; i++ {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || i > 100 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // the old listener's port is being released
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.url = "http://" + ln.Addr().String()
 	e.done = make(chan error, 1)
 	go func() { e.done <- srv.Serve(context.Background(), ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-e.done
-		st.Close()
-	})
-	return e
+}
+
+// stop shuts the server down and closes its store.
+func (e *env) stop() {
+	if e.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		e.t.Errorf("shutdown: %v", err)
+	}
+	<-e.done
+	e.st.Close()
+	e.srv = nil
+}
+
+// restart stops the server and starts it again on the same address.
+func (e *env) restart() {
+	addr := strings.TrimPrefix(e.url, "http://")
+	e.stop()
+	e.start(addr)
 }
 
 type user struct {

@@ -179,6 +179,18 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 	if err != nil {
 		return nil, err
 	}
+	// The endpoint reaches this server at its current address (a restart
+	// may have moved it).
+	if a, err := st.Account(ctx); err == nil && a.Registered() && a.ServerURL != serverURL {
+		a.ServerURL = serverURL
+		if err := st.PutAccount(ctx, a); err != nil {
+			st.Close()
+			return nil, err
+		}
+	} else if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+		st.Close()
+		return nil, err
+	}
 	c, err := client.Open(ctx, client.Config{Dir: dir, Store: st, ServerURL: serverURL, DeviceName: "Business API (hosted)",
 		ClientName: "parley-hosted/0.1", Events: true, Logger: m.log.With("business", business), Clock: m.cfg.Clock})
 	if err != nil {
