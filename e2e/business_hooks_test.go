@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -224,7 +225,9 @@ func TestBusinessHooksCLI(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(metrics), `parley_business_message_events_total{status="inbound"} 4`) {
+	if !strings.Contains(string(metrics), `parley_business_message_events_total{status="inbound"} 4`) ||
+		!regexp.MustCompile(`parley_webhook_deliveries_total\{result="delivered"\} [1-9]`).Match(metrics) ||
+		!strings.Contains(string(metrics), `parley_webhook_backlog{state="dead"} 0`) {
 		t.Fatalf("metrics:\n%s", metrics)
 	}
 }
