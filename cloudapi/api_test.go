@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -392,5 +395,98 @@ func TestHostedSurvivesRestart(t *testing.T) {
 	}
 	if bytes.Contains(raw, []byte(`"Secret":"`)) || bytes.Contains(raw, []byte(`"SigPriv":"`)) || !bytes.Contains(raw, []byte(`"sealed":"`)) {
 		t.Fatal("the hosted endpoint's account secrets are on disk in the clear")
+	}
+}
+
+// TestMediaAndKinds: a customer's photo reaches the webhook as a media id
+// the API serves decrypted; the API sends a linked document, a location, a
+// contact card and a reaction, each arriving as that kind.
+func TestMediaAndKinds(t *testing.T) {
+	e := mustEnv(t)
+	biz := e.mustBusiness("Print Shop")
+	cust := e.mustUser("Fay")
+	wa := strings.TrimPrefix(cust.phone, "+")
+	doc := []byte("%PDF-1.4\n% a tiny document\n")
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Write(doc)
+	}))
+	defer files.Close()
+
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	content := []byte("please print this twice\n")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cust.c.SendFile(e.ctx(), biz.phone, path, client.SendFileOptions{Caption: "two copies"}); err != nil {
+		t.Fatal(err)
+	}
+	body := biz.hooks.mustEvent(t, "messages", `"type":"document"`)
+	var env struct {
+		Entry []struct {
+			Changes []struct {
+				Value struct {
+					Messages []struct {
+						ID       string `json:"id"`
+						Document struct {
+							ID       string `json:"id"`
+							Caption  string `json:"caption"`
+							Filename string `json:"filename"`
+						} `json:"document"`
+					} `json:"messages"`
+				} `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal([]byte(body), &env); err != nil {
+		t.Fatal(err)
+	}
+	m := env.Entry[0].Changes[0].Value.Messages[0]
+	if m.Document.ID == "" || m.Document.Caption != "two copies" || m.Document.Filename != "notes.txt" {
+		t.Fatalf("document webhook: %s", body)
+	}
+	var meta map[string]any
+	if st := e.do("GET", "/v23.0/"+m.Document.ID, "Bearer "+biz.token, nil, &meta); st != 200 {
+		t.Fatalf("media meta: %d %v", st, meta)
+	}
+	req, _ := http.NewRequest("GET", meta["url"].(string), nil)
+	req.Header.Set("Authorization", "Bearer "+biz.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, content) {
+		t.Fatalf("downloaded %q", got)
+	}
+
+	for _, c := range []struct {
+		body map[string]any
+		want func(client.MessageRecord) bool
+	}{
+		{map[string]any{"to": wa, "type": "document", "document": map[string]any{"link": files.URL + "/price-list.pdf", "filename": "price-list.pdf", "caption": "prices"}},
+			func(m client.MessageRecord) bool { return m.Kind == client.KindDocument && m.Text == "prices" }},
+		{map[string]any{"to": wa, "type": "location", "location": map[string]any{"latitude": 38.7223, "longitude": -9.1393, "name": "Shop", "address": "Rua Augusta 1"}},
+			func(m client.MessageRecord) bool { return m.Kind == client.KindLocation && m.Media.Location.Lat == 38.7223 }},
+		{map[string]any{"to": wa, "type": "contacts", "contacts": []any{map[string]any{"name": map[string]any{"formatted_name": "Print Desk"}, "phones": []any{map[string]any{"phone": "+14155550199"}}}}},
+			func(m client.MessageRecord) bool {
+				return m.Kind == client.KindContact && strings.Contains(m.Media.VCard, "FN:Print Desk")
+			}},
+	} {
+		if st, r := biz.send(e, c.body); st != 200 {
+			t.Fatalf("send %v: %d %+v", c.body["type"], st, r.Error)
+		}
+		mustMessage(t, cust.c, c.want)
+	}
+	if st, r := biz.send(e, map[string]any{"to": wa, "type": "reaction", "reaction": map[string]any{"message_id": m.ID, "emoji": "👍"}}); st != 200 || r.Messages[0].ID != m.ID {
+		t.Fatalf("reaction: %d %+v %+v", st, r.Error, r.Messages)
+	}
+	// Unknown media id, bad link.
+	if st, r := biz.send(e, map[string]any{"to": wa, "type": "image", "image": map[string]any{"id": "med_nothing"}}); st != 400 {
+		t.Fatalf("unknown media id: %d %+v", st, r.Error)
+	}
+	if st, r := biz.send(e, map[string]any{"to": wa, "type": "image", "image": map[string]any{"link": files.URL + "x:bad"}}); st != 400 || r.Error.Code != 131052 {
+		t.Fatalf("bad link: %d %+v", st, r.Error)
 	}
 }
