@@ -468,7 +468,9 @@ func TestMediaAndKinds(t *testing.T) {
 		{map[string]any{"to": wa, "type": "document", "document": map[string]any{"link": files.URL + "/price-list.pdf", "filename": "price-list.pdf", "caption": "prices"}},
 			func(m client.MessageRecord) bool { return m.Kind == client.KindDocument && m.Text == "prices" }},
 		{map[string]any{"to": wa, "type": "location", "location": map[string]any{"latitude": 38.7223, "longitude": -9.1393, "name": "Shop", "address": "Rua Augusta 1"}},
-			func(m client.MessageRecord) bool { return m.Kind == client.KindLocation && m.Media.Location.Lat == 38.7223 }},
+			func(m client.MessageRecord) bool {
+				return m.Kind == client.KindLocation && m.Media.Location.Lat == 38.7223
+			}},
 		{map[string]any{"to": wa, "type": "contacts", "contacts": []any{map[string]any{"name": map[string]any{"formatted_name": "Print Desk"}, "phones": []any{map[string]any{"phone": "+14155550199"}}}}},
 			func(m client.MessageRecord) bool {
 				return m.Kind == client.KindContact && strings.Contains(m.Media.VCard, "FN:Print Desk")
