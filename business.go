@@ -227,7 +227,7 @@ func ValidKey(s string) bool {
 // ProductImage is a public product photo stored in the media service: the
 // blob and the capability to fetch it, plus the key its ciphertext was
 // encrypted under (catalog images are public, so the key is published with
-// the catalog; this is not end-to-end encryption).
+// the catalog; this is not end-to-end encryption), and a small preview.
 type ProductImage struct {
 	Blob       BlobID `json:"blob"`
 	Capability string `json:"capability"`
@@ -235,7 +235,13 @@ type ProductImage struct {
 	Digest     []byte `json:"digest,omitempty"`
 	Size       int64  `json:"size"`
 	Type       string `json:"type"`
+	// Thumbnail is a small JPEG preview kept with the catalog itself, so
+	// customers see it while browsing, whatever the media retention.
+	Thumbnail []byte `json:"thumbnail,omitempty"`
 }
+
+// MaxThumbnailBytes bounds a catalog image's inline preview.
+const MaxThumbnailBytes = 32 << 10
 
 // Product is an item of a business's catalog.
 type Product struct {
@@ -274,6 +280,9 @@ func (p Product) Validate() error {
 	for _, im := range p.Images {
 		if im.Blob == "" || im.Capability == "" || len(im.Key) == 0 || im.Size < 0 || len(im.Type) > 128 {
 			return Errorf(CodeInvalid, "product_image", "a product image names its blob, capability, key, size and type")
+		}
+		if len(im.Thumbnail) > MaxThumbnailBytes {
+			return Errorf(CodeTooLarge, "product_thumbnail", "a product image's preview is at most %d bytes", MaxThumbnailBytes)
 		}
 	}
 	if len(p.Collections) > MaxCollections {

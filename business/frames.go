@@ -66,7 +66,7 @@ func BizProductToPB(p parley.Product) *parleypb.BizProduct {
 		Description: p.Description, Available: p.Available, Url: p.URL, UpdatedAtMs: MS(p.UpdatedAt)}
 	for _, im := range p.Images {
 		out.Images = append(out.Images, &parleypb.BizProductImage{BlobId: string(im.Blob), Capability: im.Capability, Key: im.Key,
-			Digest: im.Digest, Size: im.Size, Type: im.Type})
+			Digest: im.Digest, Size: im.Size, Type: im.Type, Thumbnail: im.Thumbnail})
 	}
 	for _, c := range p.Collections {
 		out.Collections = append(out.Collections, string(c))
@@ -81,7 +81,7 @@ func BizProductFromPB(p *parleypb.BizProduct) parley.Product {
 		Description: p.GetDescription(), Available: p.GetAvailable(), URL: p.GetUrl(), UpdatedAt: FromMS(p.GetUpdatedAtMs())}
 	for _, im := range p.GetImages() {
 		out.Images = append(out.Images, parley.ProductImage{Blob: parley.BlobID(im.GetBlobId()), Capability: im.GetCapability(),
-			Key: im.GetKey(), Digest: im.GetDigest(), Size: im.GetSize(), Type: im.GetType()})
+			Key: im.GetKey(), Digest: im.GetDigest(), Size: im.GetSize(), Type: im.GetType(), Thumbnail: im.GetThumbnail()})
 	}
 	for _, c := range p.GetCollections() {
 		out.Collections = append(out.Collections, parley.CollectionID(c))

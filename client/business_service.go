@@ -444,7 +444,8 @@ func productImageDescriptor(im parley.ProductImage) *attachment.Descriptor {
 		return nil
 	}
 	d := &attachment.Descriptor{Kind: attachment.KindImage, MIME: im.Type, Blob: im.Blob, Capability: capability, Key: im.Key,
-		Scheme: attachment.Scheme, Size: im.Size, EncryptedSize: attachment.EncryptedSize(im.Size), PlainSHA256: im.Digest}
+		Scheme: attachment.Scheme, Size: im.Size, EncryptedSize: attachment.EncryptedSize(im.Size), PlainSHA256: im.Digest,
+		Thumbnail: im.Thumbnail}
 	if d.Validate() != nil {
 		return nil
 	}
@@ -453,8 +454,12 @@ func productImageDescriptor(im parley.ProductImage) *attachment.Descriptor {
 
 // ProductImageOf is the catalog record of an uploaded image's descriptor.
 func ProductImageOf(d attachment.Descriptor) parley.ProductImage {
-	return parley.ProductImage{Blob: d.Blob, Capability: base64.StdEncoding.EncodeToString(d.Capability), Key: d.Key,
+	im := parley.ProductImage{Blob: d.Blob, Capability: base64.StdEncoding.EncodeToString(d.Capability), Key: d.Key,
 		Digest: d.PlainSHA256, Size: d.Size, Type: d.MIME}
+	if len(d.Thumbnail) <= parley.MaxThumbnailBytes {
+		im.Thumbnail = d.Thumbnail
+	}
+	return im
 }
 
 // MediaOf returns the attachment descriptor of the media message

@@ -1,6 +1,11 @@
 package client_test
 
 import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -212,6 +217,50 @@ func TestBusinessEndToEnd(t *testing.T) {
 	}
 	_, err = biz.SetOrderStatus(ctx, chat, o.OrderID, "lost", "")
 	wantCode(t, "bad status", err, parley.CodeInvalid, "business_status")
+
+	// A product photo: an image the business sent, its preview kept with
+	// the catalog, the photo itself fetched through a product message.
+	img := image.NewGray(image.Rect(0, 0, 400, 300))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "thali.png")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Sent in another chat: sharing the product must let this chat's members fetch it.
+	supplier := mustRegister(t, ts, phone(903), "Supplier")
+	photo, err := biz.SendFile(ctx, supplier.phone, path, client.SendFileOptions{Caption: "today's thali"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := biz.MediaOf(ctx, photo.ID(), "image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := biz.PutProduct(ctx, parley.Product{ID: "thali", Name: "Veg thali", Price: parley.Money{Amount1000: 120000, Currency: "INR"},
+		Available: true, Collections: []parley.CollectionID{"meals"}, Images: []parley.ProductImage{client.ProductImageOf(d)}}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := cust.Product(ctx, biz.phone, "thali")
+	if err != nil || len(pr.Images) != 1 || len(pr.Images[0].Thumbnail) == 0 {
+		t.Fatalf("catalog image: %+v %v", pr.Images, err)
+	}
+	if _, err := biz.ShareProduct(ctx, chat, "", "thali"); err != nil {
+		t.Fatal(err)
+	}
+	withPhoto := mustBizMessage(t, cust, client.KindProduct)
+	var fetched bytes.Buffer
+	if _, err := cust.DownloadBusinessMedia(ctx, withPhoto.ID(), &fetched); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fetched.Bytes(), buf.Bytes()) {
+		t.Fatalf("product photo: %d bytes, want the %d sent", fetched.Len(), buf.Len())
+	}
 
 	// Interactive buttons and the customer's choice, replying to them.
 	_, err = biz.SendBusiness(ctx, chat, client.BusinessContent{Interactive: &client.InteractiveMessage{Type: "button", Body: "x",

@@ -89,6 +89,7 @@ catalog add ID --name N --price 12.50 --currency EUR [--description D] [--url U]
 catalog remove ID
 catalog collection add ID NAME | catalog collection remove ID
 catalog share ID --to CHAT [--business BUSINESS]      send a product message
+catalog preview PRODUCT [--business B] [-o PATH]   save a product's photo preview (kept with the catalog)
 catalog image MESSAGE_ID [-o PATH]       download a product message's photo`,
 		Run: func(ctx context.Context, e *env, a []string) error { return e.businessCatalog(ctx, a) },
 	})
@@ -393,6 +394,7 @@ func productJSON(p parley.Product) map[string]any {
 	obj := map[string]any{"event": "product", "business": int64(p.Business), "id": string(p.ID), "name": p.Name,
 		"price": p.Price.String(), "amount_1000": p.Price.Amount1000, "currency": p.Price.Currency,
 		"description": p.Description, "available": p.Available, "url": p.URL, "images": len(p.Images),
+		"preview": len(p.Images) > 0 && len(p.Images[0].Thumbnail) > 0,
 		"collections": p.Collections, "updated_at": ts(p.UpdatedAt)}
 	if p.Collections == nil {
 		obj["collections"] = []string{}
@@ -441,6 +443,9 @@ func (e *env) businessCatalog(ctx context.Context, args []string) error {
 		biz = fs.String("business", "", "whose catalog (default: yours)")
 	case "image":
 		to = fs.String("o", "", "write the image to this file (default: its name in the current directory)")
+	case "preview":
+		to = fs.String("o", "", "write the JPEG preview to this file (default: PRODUCT.jpg)")
+		biz = fs.String("business", "", "whose catalog (default: yours)")
 	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -546,6 +551,29 @@ func (e *env) businessCatalog(ctx context.Context, args []string) error {
 			}
 			e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind},
 				fmt.Sprintf("sent %s (product %s)", m.ID(), pos[0]))
+			return nil
+		})
+	case "preview":
+		if len(pos) != 1 {
+			return usageError("usage: parley business catalog preview PRODUCT [--business BUSINESS] [-o PATH]")
+		}
+		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+			p, err := c.Product(ctx, *biz, parley.ProductID(pos[0]))
+			if err != nil {
+				return err
+			}
+			if len(p.Images) == 0 || len(p.Images[0].Thumbnail) == 0 {
+				return parley.Errorf(parley.CodeNotFound, "no_preview", "product %s has no photo preview", pos[0])
+			}
+			path := *to
+			if path == "" {
+				path = pos[0] + ".jpg"
+			}
+			if err := os.WriteFile(path, p.Images[0].Thumbnail, 0o644); err != nil {
+				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
+			}
+			e.out(map[string]any{"event": "preview_saved", "product": pos[0], "path": path, "size": len(p.Images[0].Thumbnail)},
+				fmt.Sprintf("saved %s (%d bytes)", path, len(p.Images[0].Thumbnail)))
 			return nil
 		})
 	case "image":

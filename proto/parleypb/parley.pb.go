@@ -7466,6 +7466,7 @@ type BizProductImage struct {
 	Digest        []byte                 `protobuf:"bytes,4,opt,name=digest,proto3" json:"digest,omitempty"`
 	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
 	Type          string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	Thumbnail     []byte                 `protobuf:"bytes,7,opt,name=thumbnail,proto3" json:"thumbnail,omitempty"` // a JPEG preview (at most 32 KiB), kept with the catalog
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -7540,6 +7541,13 @@ func (x *BizProductImage) GetType() string {
 		return x.Type
 	}
 	return ""
+}
+
+func (x *BizProductImage) GetThumbnail() []byte {
+	if x != nil {
+		return x.Thumbnail
+	}
+	return nil
 }
 
 type BizProduct struct {
@@ -9336,7 +9344,7 @@ const file_parley_proto_rawDesc = "" +
 	"\bBizMoney\x12\x1f\n" +
 	"\vamount_1000\x18\x01 \x01(\x03R\n" +
 	"amount1000\x12\x1a\n" +
-	"\bcurrency\x18\x02 \x01(\tR\bcurrency\"\x9c\x01\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\"\xba\x01\n" +
 	"\x0fBizProductImage\x12\x17\n" +
 	"\ablob_id\x18\x01 \x01(\tR\x06blobId\x12\x1e\n" +
 	"\n" +
@@ -9345,7 +9353,8 @@ const file_parley_proto_rawDesc = "" +
 	"\x03key\x18\x03 \x01(\fR\x03key\x12\x16\n" +
 	"\x06digest\x18\x04 \x01(\fR\x06digest\x12\x12\n" +
 	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x12\n" +
-	"\x04type\x18\x06 \x01(\tR\x04type\"\xc3\x02\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x12\x1c\n" +
+	"\tthumbnail\x18\a \x01(\fR\tthumbnail\"\xc3\x02\n" +
 	"\n" +
 	"BizProduct\x12\x1a\n" +
 	"\bbusiness\x18\x01 \x01(\x03R\bbusiness\x12\x0e\n" +
