@@ -394,7 +394,7 @@ func productJSON(p parley.Product) map[string]any {
 	obj := map[string]any{"event": "product", "business": int64(p.Business), "id": string(p.ID), "name": p.Name,
 		"price": p.Price.String(), "amount_1000": p.Price.Amount1000, "currency": p.Price.Currency,
 		"description": p.Description, "available": p.Available, "url": p.URL, "images": len(p.Images),
-		"preview": len(p.Images) > 0 && len(p.Images[0].Thumbnail) > 0,
+		"preview":     len(p.Images) > 0 && len(p.Images[0].Thumbnail) > 0,
 		"collections": p.Collections, "updated_at": ts(p.UpdatedAt)}
 	if p.Collections == nil {
 		obj["collections"] = []string{}
