@@ -4,6 +4,7 @@ package client
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -48,61 +49,104 @@ func (s *sqliteStore) ensureKindsSchema(ctx context.Context) error {
 	return nil
 }
 
+// pendingRow is a pending message as putPending stores it.
+type pendingRow struct {
+	conv            parley.ConversationID
+	state           []byte
+	epoch           parley.Epoch
+	m               *MessageRecord
+	ext             kindExt
+	mentions, media []byte
+	poll, biz       any
+}
+
+func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (pendingRow, error) {
+	r := pendingRow{conv: conv, state: state, epoch: epoch, m: m, ext: ext}
+	r.mentions, _ = json.Marshal(ext.Mentions)
+	if ext.Poll != nil {
+		b, _ := json.Marshal(ext.Poll)
+		r.poll = string(b)
+	}
+	if m.Media != nil {
+		var err error
+		if r.media, err = json.Marshal(m.Media); err != nil {
+			return r, err
+		}
+	}
+	if ext.Biz != nil {
+		b, err := json.Marshal(ext.Biz)
+		if err != nil {
+			return r, err
+		}
+		r.biz = string(b)
+	}
+	return r, nil
+}
+
+// writePending stores r in tx.
+func writePending(ctx context.Context, tx *sql.Tx, r pendingRow, now int64) error {
+	m := r.m
+	res, err := tx.ExecContext(ctx, `UPDATE chats SET grp = ?, epoch = ?, updated_at = ? WHERE id = ?`, r.state, int64(r.epoch), now, string(r.conv))
+	if err != nil {
+		return fmt.Errorf("write group %s: %w", r.conv, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", r.conv)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded)
+		VALUES (?, 0, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation, sender_device, client_id) DO UPDATE SET
+			payload = excluded.payload, epoch = excluded.epoch`,
+		string(r.conv), string(m.ClientID), int64(m.Sender), int64(m.SenderDevice), m.Kind, m.Text, m.SentAt.UnixMilli(),
+		m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch), r.media, m.Forwarded); err != nil {
+		return fmt.Errorf("write message %s/%s: %w", r.conv, m.ClientID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		string(r.conv), int64(m.SenderDevice), string(m.ClientID), int64(r.ext.ReplyTo), string(r.mentions), r.ext.Everyone, r.poll); err != nil {
+		return err
+	}
+	if r.biz != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO message_business (conversation, sender_device, client_id, content)
+			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(r.conv), int64(m.SenderDevice), string(m.ClientID), r.biz); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sentMark is the server's acceptance of a message.
+type sentMark struct {
+	conv   parley.ConversationID
+	client parley.ClientMessageID
+	seq    parley.Seq
+}
+
+// writeMark records a mark in tx.
+func writeMark(ctx context.Context, tx *sql.Tx, k sentMark) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET seq = ?, payload = NULL,
+		status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END
+		WHERE conversation = ? AND client_id = ? AND outgoing = 1`, int64(k.seq), string(k.conv), string(k.client)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE chats SET cursor = ? WHERE id = ? AND cursor = ?`, int64(k.seq), string(k.conv), int64(k.seq-1))
+	return err
+}
+
 func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error {
 	if err := s.ensureKindsSchema(ctx); err != nil {
 		return err
 	}
-	mentions, _ := json.Marshal(ext.Mentions)
-	var poll any
-	if ext.Poll != nil {
-		b, _ := json.Marshal(ext.Poll)
-		poll = string(b)
-	}
-	var media []byte
-	if m.Media != nil {
-		var err error
-		if media, err = json.Marshal(m.Media); err != nil {
-			return err
-		}
-	}
-	var biz any
-	if ext.Biz != nil {
-		b, err := json.Marshal(ext.Biz)
-		if err != nil {
-			return err
-		}
-		biz = string(b)
+	r, err := newPendingRow(conv, state, epoch, m, ext)
+	if err != nil {
+		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	now := time.Now().UnixMilli()
-	res, err := tx.ExecContext(ctx, `UPDATE chats SET grp = ?, epoch = ?, updated_at = ? WHERE id = ?`, state, int64(epoch), now, string(conv))
-	if err != nil {
-		return fmt.Errorf("write group %s: %w", conv, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", conv)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded)
-		VALUES (?, 0, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation, sender_device, client_id) DO UPDATE SET
-			payload = excluded.payload, epoch = excluded.epoch`,
-		string(conv), string(m.ClientID), int64(m.Sender), int64(m.SenderDevice), m.Kind, m.Text, m.SentAt.UnixMilli(),
-		m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch), media, m.Forwarded); err != nil {
-		return fmt.Errorf("write message %s/%s: %w", conv, m.ClientID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		string(conv), int64(m.SenderDevice), string(m.ClientID), int64(ext.ReplyTo), string(mentions), ext.Everyone, poll); err != nil {
+	if err := writePending(ctx, tx, r, time.Now().UnixMilli()); err != nil {
 		return err
-	}
-	if biz != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO message_business (conversation, sender_device, client_id, content)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(conv), int64(m.SenderDevice), string(m.ClientID), biz); err != nil {
-			return err
-		}
 	}
 	return tx.Commit()
 }
@@ -113,17 +157,154 @@ func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.Conversat
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET seq = ?, payload = NULL,
-		status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END
-		WHERE conversation = ? AND client_id = ? AND outgoing = 1`, int64(seq), string(conv), string(client)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE chats SET cursor = ? WHERE id = ? AND cursor = ?`, int64(seq), string(conv), int64(seq-1)); err != nil {
+	if err := writeMark(ctx, tx, sentMark{conv, client, seq}); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
+// The sealed store (the hosted endpoint's) group-commits its fast path:
+// concurrent sends' pending rows and acceptances go to the database in one
+// transaction per batch, each caller waiting for the commit that holds its
+// row. The order of rows within and across batches is the order of the
+// calls, so a group's state is never overwritten by an older one.
+
+type writeReq struct {
+	pending *pendingRow
+	mark    *sentMark
+	done    chan error
+}
+
 func (s *sealedStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error {
-	return s.sqliteStore.putPending(ctx, conv, s.seal(state, "group:"+string(conv)), epoch, m, ext)
+	if err := s.ensureKindsSchema(ctx); err != nil {
+		return err
+	}
+	r, err := newPendingRow(conv, s.seal(state, "group:"+string(conv)), epoch, m, ext)
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, writeReq{pending: &r})
+}
+
+func (s *sealedStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	return s.submit(ctx, writeReq{mark: &sentMark{conv, client, seq}})
+}
+
+// submit queues a write for the batch writer and waits for its commit.
+func (s *sealedStore) submit(ctx context.Context, w writeReq) error {
+	w.done = make(chan error, 1)
+	s.wMu.Lock()
+	if s.wClosed {
+		s.wMu.Unlock()
+		return parley.Errorf(parley.CodeUnavailable, "closed", "the local store is closed")
+	}
+	if s.wStop == nil {
+		s.wSig = make(chan struct{}, 1)
+		s.wStop = make(chan struct{})
+		s.wDone = make(chan struct{})
+		go s.writeLoop()
+	}
+	s.wQueue = append(s.wQueue, w)
+	s.wMu.Unlock()
+	select {
+	case s.wSig <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		// The write may still be committed; the message then stays pending
+		// and is sent again (under its client id) by the next flush.
+		return ctx.Err()
+	}
+}
+
+// maxBatch bounds the writes of one transaction.
+const maxBatch = 256
+
+func (s *sealedStore) writeLoop() {
+	defer close(s.wDone)
+	for {
+		select {
+		case <-s.wSig:
+		case <-s.wStop:
+			s.flushWrites()
+			return
+		}
+		for s.flushWrites() {
+		}
+	}
+}
+
+// flushWrites commits up to maxBatch queued writes and reports whether
+// more are queued.
+func (s *sealedStore) flushWrites() bool {
+	s.wMu.Lock()
+	n := min(len(s.wQueue), maxBatch)
+	batch := append([]writeReq(nil), s.wQueue[:n]...)
+	s.wQueue = s.wQueue[n:]
+	more := len(s.wQueue) > 0
+	s.wMu.Unlock()
+	if n == 0 {
+		return false
+	}
+	ctx := context.Background()
+	errs := make([]error, n)
+	commit := func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		now := time.Now().UnixMilli()
+		for i, w := range batch {
+			// A row's own failure (say, a chat left meanwhile) fails that
+			// caller only: it is undone with a savepoint.
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+				return err
+			}
+			if w.pending != nil {
+				errs[i] = writePending(ctx, tx, *w.pending, now)
+			} else {
+				errs[i] = writeMark(ctx, tx, *w.mark)
+			}
+			q := `RELEASE w`
+			if errs[i] != nil {
+				q = `ROLLBACK TO w`
+			}
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+			if errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Commit()
+	}
+	if err := commit(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	for i, w := range batch {
+		w.done <- errs[i]
+	}
+	return more
+}
+
+// Close stops the batch writer after it has committed what was queued,
+// then closes the database.
+func (s *sealedStore) Close() error {
+	s.wMu.Lock()
+	s.wClosed = true
+	started := s.wStop != nil
+	s.wMu.Unlock()
+	if started {
+		close(s.wStop)
+		<-s.wDone
+	}
+	return s.sqliteStore.Close()
 }

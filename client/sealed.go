@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/parleyhq/parley"
 )
@@ -26,6 +27,14 @@ import (
 type sealedStore struct {
 	*sqliteStore
 	aead cipher.AEAD
+
+	// The batch writer of the fast send path (endpoint_sqlite.go).
+	wMu     sync.Mutex
+	wQueue  []writeReq
+	wClosed bool
+	wSig    chan struct{}
+	wStop   chan struct{}
+	wDone   chan struct{}
 }
 
 // sealedMagic starts every sealed value.
