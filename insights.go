@@ -102,6 +102,9 @@ type InsightsStore interface {
 	// answers the customer's waiting inbound message, if any (a
 	// ResponseTime); an "inbound" event starts waiting if none is.
 	RecordMessageEvent(ctx context.Context, ev MessageEvent) (bool, error)
+	// RecordMessageEvents records several events in one transaction, in
+	// slice order, with RecordMessageEvent's rules.
+	RecordMessageEvents(ctx context.Context, evs []MessageEvent) error
 	// InsightsTotals counts q's events in total, per UTC day ("2006-01-02"),
 	// per template and per campaign (rows sorted by key; free-form messages
 	// and untagged ones are left out of the template and campaign rows).

@@ -22,9 +22,10 @@ import (
 // Service records and reports MessageEvents. It implements
 // parley.InsightsRecorder.
 type Service struct {
-	store parley.InsightsStore
-	clock parley.Clock
-	log   *slog.Logger
+	store  parley.InsightsStore
+	clock  parley.Clock
+	log    *slog.Logger
+	record groupCommit[parley.MessageEvent]
 }
 
 var _ parley.InsightsRecorder = (*Service)(nil)
@@ -37,13 +38,15 @@ func New(store parley.InsightsStore, clock parley.Clock, log *slog.Logger) *Serv
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, log: log}
+	s := &Service{store: store, clock: clock, log: log}
+	s.record.write = store.RecordMessageEvents
+	return s
 }
 
 // MaxField bounds every string of a MessageEvent.
 const MaxField = 256
 
-// Record counts ev once. A zero At means now. Errors: CodeInvalid with
+// Record counts ev once, durably when it returns. A zero At means now. Errors: CodeInvalid with
 // reason "bad_message_event" for a missing business or message id, an
 // unknown status, an inbound event without a customer, or a field over
 // MaxField bytes.
@@ -69,8 +72,8 @@ func (s *Service) Record(ctx context.Context, ev parley.MessageEvent) error {
 		ev.At = s.clock.Now()
 	}
 	ev.At = ev.At.UTC()
-	_, err := s.store.RecordMessageEvent(ctx, ev)
-	return err
+	// Concurrent Records share one transaction (group commit).
+	return s.record.do(ctx, ev)
 }
 
 // ResponseStats summarises response times in seconds.

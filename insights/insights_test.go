@@ -28,7 +28,7 @@ func (c *clock) Now() time.Time { return c.t }
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
-func newService(t *testing.T) (*insights.Service, *sqlite.Store) {
+func newService(t testing.TB) (*insights.Service, *sqlite.Store) {
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -19,52 +19,67 @@ var _ parley.InsightsStore = (*Store)(nil)
 func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) (bool, error) {
 	var added bool
 	err := s.tx(ctx, "record message event", func(tx pgx.Tx) error {
-		added = false
-		e := ev
-		if e.Template == "" && e.Category == "" && e.Campaign == "" || e.Customer == "" {
-			var cust, tmpl, cat, camp string
-			err := tx.QueryRow(ctx, `SELECT customer, template, category, campaign FROM insights_events
-				WHERE business_id = $1 AND message_id = $2 ORDER BY at LIMIT 1`, e.Business, e.MessageID).Scan(&cust, &tmpl, &cat, &camp)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-			if e.Template == "" && e.Category == "" && e.Campaign == "" {
-				e.Template, e.Category, e.Campaign = tmpl, cat, camp
-			}
-			if e.Customer == "" {
-				e.Customer = cust
-			}
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			e.Business, e.MessageID, e.Status, e.Customer, e.Template, e.Category, e.Campaign, ns(e.At))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-		added = true
-		switch e.Status {
-		case parley.StatusInbound:
-			_, err = tx.Exec(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-				e.Business, e.Customer, ns(e.At))
-		case parley.StatusSent:
-			var in int64
-			err = tx.QueryRow(ctx, `DELETE FROM insights_waiting WHERE business_id = $1 AND customer = $2 AND inbound_at <= $3 RETURNING inbound_at`,
-				e.Business, e.Customer, ns(e.At)).Scan(&in)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES ($1, $2, $3, $4)`,
-				e.Business, e.Customer, in, ns(e.At))
-		}
+		var err error
+		added, err = recordMessageEvent(ctx, tx, ev)
 		return err
 	})
 	return added, err
+}
+
+// RecordMessageEvents stores evs in one transaction.
+func (s *Store) RecordMessageEvents(ctx context.Context, evs []parley.MessageEvent) error {
+	return s.tx(ctx, "record message events", func(tx pgx.Tx) error {
+		for _, ev := range evs {
+			if _, err := recordMessageEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func recordMessageEvent(ctx context.Context, tx pgx.Tx, e parley.MessageEvent) (bool, error) {
+	if e.Template == "" && e.Category == "" && e.Campaign == "" || e.Customer == "" {
+		var cust, tmpl, cat, camp string
+		err := tx.QueryRow(ctx, `SELECT customer, template, category, campaign FROM insights_events
+			WHERE business_id = $1 AND message_id = $2 LIMIT 1`, e.Business, e.MessageID).Scan(&cust, &tmpl, &cat, &camp)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return false, err
+		}
+		if e.Template == "" && e.Category == "" && e.Campaign == "" {
+			e.Template, e.Category, e.Campaign = tmpl, cat, camp
+		}
+		if e.Customer == "" {
+			e.Customer = cust
+		}
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		e.Business, e.MessageID, e.Status, e.Customer, e.Template, e.Category, e.Campaign, ns(e.At))
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	switch e.Status {
+	case parley.StatusInbound:
+		_, err = tx.Exec(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			e.Business, e.Customer, ns(e.At))
+	case parley.StatusSent:
+		var in int64
+		err = tx.QueryRow(ctx, `DELETE FROM insights_waiting WHERE business_id = $1 AND customer = $2 AND inbound_at <= $3 RETURNING inbound_at`,
+			e.Business, e.Customer, ns(e.At)).Scan(&in)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return true, nil
+		}
+		if err != nil {
+			return true, err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES ($1, $2, $3, $4)`,
+			e.Business, e.Customer, in, ns(e.At))
+	}
+	return true, err
 }
 
 func insightsFilter(q parley.InsightsQuery) (string, []any) {
@@ -140,7 +155,7 @@ func (s *Store) ResponseTimes(ctx context.Context, q parley.InsightsQuery, limit
 func (s *Store) MessageStatuses(ctx context.Context, business parley.UserID, messageID string) (parley.MessageStatuses, error) {
 	m := parley.MessageStatuses{MessageID: messageID, At: map[string]time.Time{}}
 	rows, err := s.pool.Query(ctx, `SELECT status, customer, template, category, campaign, at FROM insights_events
-		WHERE business_id = $1 AND message_id = $2 ORDER BY at`, business, messageID)
+		WHERE business_id = $1 AND message_id = $2 ORDER BY status`, business, messageID)
 	if err != nil {
 		return m, wrap("message statuses", err)
 	}

@@ -17,51 +17,67 @@ var _ parley.InsightsStore = (*Store)(nil)
 func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) (bool, error) {
 	var added bool
 	err := s.write(ctx, "record message event", func(tx *sql.Tx) error {
-		added = false
-		if ev.Template == "" && ev.Category == "" && ev.Campaign == "" || ev.Customer == "" {
-			var cust, tmpl, cat, camp string
-			err := tx.QueryRowContext(ctx, `SELECT customer, template, category, campaign FROM insights_events
-				WHERE business_id = ? AND message_id = ? ORDER BY at LIMIT 1`, ev.Business, ev.MessageID).Scan(&cust, &tmpl, &cat, &camp)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if ev.Template == "" && ev.Category == "" && ev.Campaign == "" {
-				ev.Template, ev.Category, ev.Campaign = tmpl, cat, camp
-			}
-			if ev.Customer == "" {
-				ev.Customer = cust
-			}
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			ev.Business, ev.MessageID, ev.Status, ev.Customer, ev.Template, ev.Category, ev.Campaign, ns(ev.At))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		added = true
-		switch ev.Status {
-		case parley.StatusInbound:
-			_, err = tx.ExecContext(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-				ev.Business, ev.Customer, ns(ev.At))
-		case parley.StatusSent:
-			var in int64
-			err = tx.QueryRowContext(ctx, `DELETE FROM insights_waiting WHERE business_id = ? AND customer = ? AND inbound_at <= ? RETURNING inbound_at`,
-				ev.Business, ev.Customer, ns(ev.At)).Scan(&in)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES (?, ?, ?, ?)`,
-				ev.Business, ev.Customer, in, ns(ev.At))
-		}
+		var err error
+		added, err = recordMessageEvent(ctx, tx, ev)
 		return err
 	})
 	return added, err
+}
+
+// RecordMessageEvents stores evs in one transaction.
+func (s *Store) RecordMessageEvents(ctx context.Context, evs []parley.MessageEvent) error {
+	return s.write(ctx, "record message events", func(tx *sql.Tx) error {
+		for _, ev := range evs {
+			if _, err := recordMessageEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent) (bool, error) {
+	if ev.Template == "" && ev.Category == "" && ev.Campaign == "" || ev.Customer == "" {
+		var cust, tmpl, cat, camp string
+		err := tx.QueryRowContext(ctx, `SELECT customer, template, category, campaign FROM insights_events
+			WHERE business_id = ? AND message_id = ? LIMIT 1`, ev.Business, ev.MessageID).Scan(&cust, &tmpl, &cat, &camp)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		if ev.Template == "" && ev.Category == "" && ev.Campaign == "" {
+			ev.Template, ev.Category, ev.Campaign = tmpl, cat, camp
+		}
+		if ev.Customer == "" {
+			ev.Customer = cust
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		ev.Business, ev.MessageID, ev.Status, ev.Customer, ev.Template, ev.Category, ev.Campaign, ns(ev.At))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	switch ev.Status {
+	case parley.StatusInbound:
+		_, err = tx.ExecContext(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			ev.Business, ev.Customer, ns(ev.At))
+	case parley.StatusSent:
+		var in int64
+		err = tx.QueryRowContext(ctx, `DELETE FROM insights_waiting WHERE business_id = ? AND customer = ? AND inbound_at <= ? RETURNING inbound_at`,
+			ev.Business, ev.Customer, ns(ev.At)).Scan(&in)
+		if errors.Is(err, sql.ErrNoRows) {
+			return true, nil
+		}
+		if err != nil {
+			return true, err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES (?, ?, ?, ?)`,
+			ev.Business, ev.Customer, in, ns(ev.At))
+	}
+	return true, err
 }
 
 func insightsFilter(q parley.InsightsQuery) (string, []any) {
@@ -141,7 +157,7 @@ func (s *Store) ResponseTimes(ctx context.Context, q parley.InsightsQuery, limit
 func (s *Store) MessageStatuses(ctx context.Context, business parley.UserID, messageID string) (parley.MessageStatuses, error) {
 	m := parley.MessageStatuses{MessageID: messageID, At: map[string]time.Time{}}
 	rows, err := s.r.QueryContext(ctx, `SELECT status, customer, template, category, campaign, at FROM insights_events
-		WHERE business_id = ? AND message_id = ? ORDER BY at`, business, messageID)
+		WHERE business_id = ? AND message_id = ? ORDER BY status`, business, messageID)
 	if err != nil {
 		return m, wrap("message statuses", err)
 	}

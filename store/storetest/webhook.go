@@ -298,10 +298,17 @@ func testInsightsResponses(t *testing.T, s HooksStore) {
 	rec("in3", "c2", "inbound", t0.Add(time.Minute))
 	rec("out3", "c2", "sent", t0.Add(2*time.Minute))
 	rec("in4", "c3", "inbound", t0) // unanswered
+	// A batch follows the same rules, in order, and dedupes within itself.
+	must(t, s.RecordMessageEvents(ctx, []parley.MessageEvent{
+		{Business: 1, MessageID: "in5", Customer: "c5", Status: "inbound", At: t0.Add(time.Minute)},
+		{Business: 1, MessageID: "out5", Customer: "c5", Status: "sent", At: t0.Add(6 * time.Minute)},
+		{Business: 1, MessageID: "out5", Customer: "c5", Status: "sent", At: t0.Add(7 * time.Minute)},
+	}))
 	rs, err := s.ResponseTimes(ctx, parley.InsightsQuery{Business: 1, From: t0, To: t0.Add(time.Hour)}, 100)
 	must(t, err)
-	if len(rs) != 2 || rs[0].Customer != "c2" || rs[0].SentAt.Sub(rs[0].InboundAt) != time.Minute ||
-		rs[1].Customer != "c1" || rs[1].SentAt.Sub(rs[1].InboundAt) != 3*time.Minute {
+	if len(rs) != 3 || rs[0].Customer != "c2" || rs[0].SentAt.Sub(rs[0].InboundAt) != time.Minute ||
+		rs[1].Customer != "c1" || rs[1].SentAt.Sub(rs[1].InboundAt) != 3*time.Minute ||
+		rs[2].Customer != "c5" || rs[2].SentAt.Sub(rs[2].InboundAt) != 5*time.Minute {
 		t.Fatalf("response times %+v", rs)
 	}
 }
