@@ -62,6 +62,10 @@ func recordMessageEvent(ctx context.Context, tx pgx.Tx, e parley.MessageEvent) (
 	if tag.RowsAffected() == 0 {
 		return false, nil
 	}
+	if _, err := tx.Exec(ctx, `INSERT INTO insights_status_totals (status, n) VALUES ($1, 1)
+		ON CONFLICT (status) DO UPDATE SET n = insights_status_totals.n + 1`, e.Status); err != nil {
+		return true, err
+	}
 	switch e.Status {
 	case parley.StatusInbound:
 		_, err = tx.Exec(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
@@ -180,7 +184,7 @@ func (s *Store) MessageStatuses(ctx context.Context, business parley.UserID, mes
 // InsightsStatusTotals counts all events per status.
 func (s *Store) InsightsStatusTotals(ctx context.Context) (parley.StatusCounts, error) {
 	var c parley.StatusCounts
-	rows, err := s.pool.Query(ctx, `SELECT status, COUNT(*) FROM insights_events GROUP BY status`)
+	rows, err := s.pool.Query(ctx, `SELECT status, n FROM insights_status_totals`)
 	if err != nil {
 		return c, wrap("insights status totals", err)
 	}

@@ -60,6 +60,10 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO insights_status_totals (status, n) VALUES (?, 1)
+		ON CONFLICT (status) DO UPDATE SET n = n + 1`, ev.Status); err != nil {
+		return true, err
+	}
 	switch ev.Status {
 	case parley.StatusInbound:
 		_, err = tx.ExecContext(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -182,7 +186,7 @@ func (s *Store) MessageStatuses(ctx context.Context, business parley.UserID, mes
 // InsightsStatusTotals counts all events per status.
 func (s *Store) InsightsStatusTotals(ctx context.Context) (parley.StatusCounts, error) {
 	var c parley.StatusCounts
-	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM insights_events GROUP BY status`)
+	rows, err := s.r.QueryContext(ctx, `SELECT status, n FROM insights_status_totals`)
 	if err != nil {
 		return c, wrap("insights status totals", err)
 	}

@@ -59,7 +59,14 @@ CREATE TABLE insights_responses (
 );
 CREATE INDEX insights_responses_at ON insights_responses (business_id, sent_at);
 
+-- Events per status of all businesses (for /metrics without a scan).
+CREATE TABLE insights_status_totals (
+    status text    NOT NULL PRIMARY KEY,
+    n      bigint  NOT NULL
+);
+
 -- +goose Down
+DROP TABLE insights_status_totals;
 DROP TABLE insights_responses;
 DROP TABLE insights_waiting;
 DROP TABLE insights_events;
