@@ -54,6 +54,13 @@ func TestChatEndToEnd(t *testing.T) {
 	if got.Outgoing {
 		t.Fatal("the business's message arrived as outgoing")
 	}
+	// The same number from the owner's own device at the same time: it sees
+	// the API's message as its own, and its own message reaches the customer.
+	mustMessage(t, biz.c, func(m client.MessageRecord) bool { return m.Text == "yes, fresh today" && m.Outgoing })
+	if _, err := biz.c.SendText(e.ctx(), cust.phone, "(from the owner's phone) see you soon", 0); err != nil {
+		t.Fatal(err)
+	}
+	mustMessage(t, cust.c, func(m client.MessageRecord) bool { return m.Text == "(from the owner's phone) see you soon" })
 
 	st, r = biz.send(e, map[string]any{"to": wa, "type": "interactive", "interactive": map[string]any{
 		"type": "button", "body": map[string]any{"text": "Deliver or pick up?"},
