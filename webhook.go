@@ -80,6 +80,9 @@ type WebhookStore interface {
 	// (all of them when ids is empty) pending from now with no attempts,
 	// and returns how many it changed.
 	ReplayWebhooks(ctx context.Context, business UserID, ids []int64, now time.Time) (int, error)
+	// PruneDeadWebhooks deletes dead deliveries created before before and
+	// returns how many.
+	PruneDeadWebhooks(ctx context.Context, before time.Time) (int, error)
 	// WebhookBacklog counts pending and dead deliveries of all businesses.
 	WebhookBacklog(ctx context.Context) (pending, dead int64, err error)
 }

@@ -71,5 +71,21 @@ func TestRetriesAtLeast24Hours(t *testing.T) {
 	if st.DeadLettered != 1 || st.Delivered != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// Dead letters are kept 30 days, then pruned.
+	clk.Add(28 * 24 * time.Hour) // 29 days and a few hours after the event
+	time.Sleep(50 * time.Millisecond)
+	if _, dead, _ := s.WebhookBacklog(t.Context()); dead != 1 {
+		t.Fatalf("%d dead letters 29 days after the event, want 1", dead)
+	}
+	clk.Add(2 * 24 * time.Hour)
+	for end := time.Now().Add(10 * time.Second); ; {
+		if _, dead, _ := s.WebhookBacklog(t.Context()); dead == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("dead letter not pruned after 31 days")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	var _ parley.Clock = clk
 }

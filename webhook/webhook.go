@@ -57,6 +57,9 @@ type Config struct {
 	Timeout   time.Duration // per delivery attempt and per handshake (10 s)
 	Poll      time.Duration // how often the store is polled for due retries and events enqueued by other processes (1 s)
 	Client    *http.Client  // default: a client with Workers idle connections per host
+	// DeadRetention is how long dead letters are kept for inspection and
+	// replay (30 days); they are pruned hourly.
+	DeadRetention time.Duration
 	// AllowShortRetry lets tests set RetryFor below 24 h.
 	AllowShortRetry bool
 }
@@ -82,6 +85,9 @@ func (c *Config) defaults() {
 	}
 	if c.Poll <= 0 {
 		c.Poll = time.Second
+	}
+	if c.DeadRetention <= 0 {
+		c.DeadRetention = 30 * 24 * time.Hour
 	}
 	if c.Client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -235,7 +241,16 @@ func (s *Service) Run(ctx context.Context) {
 	exhausted := false // the last claim returned less than asked: wait for news
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var pruned time.Time
 	for {
+		if now := s.clock.Now(); now.Sub(pruned) >= time.Hour && ctx.Err() == nil {
+			pruned = now
+			if n, err := s.store.PruneDeadWebhooks(ctx, now.Add(-s.cfg.DeadRetention)); err != nil {
+				s.log.Error("prune dead webhooks", "err", err)
+			} else if n > 0 {
+				s.log.Info("pruned dead webhooks", "count", n)
+			}
+		}
 		if ctx.Err() != nil {
 			// Release what was claimed but not started.
 			for _, d := range queue {

@@ -256,6 +256,15 @@ func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids 
 	return n, err
 }
 
+// PruneDeadWebhooks deletes old dead letters.
+func (s *Store) PruneDeadWebhooks(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhook_outbox WHERE dead AND created_at < $1`, ns(before))
+	if err != nil {
+		return 0, wrap("prune dead webhooks", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // WebhookBacklog counts pending and dead deliveries.
 func (s *Store) WebhookBacklog(ctx context.Context) (pending, dead int64, err error) {
 	err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE NOT dead), COUNT(*) FILTER (WHERE dead) FROM webhook_outbox`).Scan(&pending, &dead)

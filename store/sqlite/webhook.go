@@ -284,6 +284,20 @@ func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids 
 	return n, err
 }
 
+// PruneDeadWebhooks deletes old dead letters.
+func (s *Store) PruneDeadWebhooks(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.write(ctx, "prune dead webhooks", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE dead = 1 AND created_at < ?`, ns(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // WebhookBacklog counts pending and dead deliveries.
 func (s *Store) WebhookBacklog(ctx context.Context) (pending, dead int64, err error) {
 	err = s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(1 - dead), 0), COALESCE(SUM(dead), 0) FROM webhook_outbox`).Scan(&pending, &dead)

@@ -152,6 +152,9 @@ func testWebhookRetryDeadReplay(t *testing.T, s HooksStore) {
 	if n, err := s.ReplayWebhooks(ctx, 2, nil, t0); err != nil || n != 0 {
 		t.Fatalf("replay of another business: %d, %v", n, err)
 	}
+	if n, err := s.PruneDeadWebhooks(ctx, t0); err != nil || n != 0 {
+		t.Fatalf("prune before the dead letter was created: %d, %v", n, err)
+	}
 	n, err := s.ReplayWebhooks(ctx, 1, []int64{id1}, t0.Add(2*time.Hour))
 	must(t, err)
 	if n != 1 {
@@ -169,6 +172,13 @@ func testWebhookRetryDeadReplay(t *testing.T, s HooksStore) {
 	}
 	if dead, _ := s.WebhookDeliveries(ctx, 1, true, 10); len(dead) != 0 {
 		t.Fatalf("dead letters after replay: %+v", dead)
+	}
+	must(t, s.DeadWebhook(ctx, got[0].ID, 3, "gave up again"))
+	if n, err := s.PruneDeadWebhooks(ctx, t0.Add(3*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	if pending, dead, _ := s.WebhookBacklog(ctx); pending != 0 || dead != 0 {
+		t.Fatalf("after prune: %d pending, %d dead", pending, dead)
 	}
 }
 
