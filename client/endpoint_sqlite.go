@@ -83,31 +83,57 @@ func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch,
 	return r, nil
 }
 
-// writePending stores r in tx.
-func writePending(ctx context.Context, tx *sql.Tx, r pendingRow, now int64) error {
+// stmts are the fast path's statements, prepared once per transaction
+// (SQLite parses a statement on every unprepared use).
+type stmts struct {
+	group, message, extras, business, sent, cursor *sql.Stmt
+}
+
+func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
+	var st stmts
+	for _, p := range []struct {
+		s **sql.Stmt
+		q string
+	}{
+		{&st.group, `UPDATE chats SET grp = ?, epoch = ?, updated_at = ? WHERE id = ?`},
+		{&st.message, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded)
+			VALUES (?, 0, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation, sender_device, client_id) DO UPDATE SET
+				payload = excluded.payload, epoch = excluded.epoch`},
+		{&st.extras, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`},
+		{&st.business, `INSERT INTO message_business (conversation, sender_device, client_id, content) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`},
+		{&st.sent, `UPDATE messages SET seq = ?, payload = NULL, status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END
+			WHERE conversation = ? AND client_id = ? AND outgoing = 1`},
+		{&st.cursor, `UPDATE chats SET cursor = ? WHERE id = ? AND cursor = ?`},
+	} {
+		var err error
+		if *p.s, err = tx.PrepareContext(ctx, p.q); err != nil {
+			return nil, err
+		}
+	}
+	return &st, nil
+}
+
+// writePending stores r.
+func (st *stmts) writePending(ctx context.Context, r pendingRow, now int64) error {
 	m := r.m
-	res, err := tx.ExecContext(ctx, `UPDATE chats SET grp = ?, epoch = ?, updated_at = ? WHERE id = ?`, r.state, int64(r.epoch), now, string(r.conv))
+	res, err := st.group.ExecContext(ctx, r.state, int64(r.epoch), now, string(r.conv))
 	if err != nil {
 		return fmt.Errorf("write group %s: %w", r.conv, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", r.conv)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded)
-		VALUES (?, 0, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation, sender_device, client_id) DO UPDATE SET
-			payload = excluded.payload, epoch = excluded.epoch`,
-		string(r.conv), string(m.ClientID), int64(m.Sender), int64(m.SenderDevice), m.Kind, m.Text, m.SentAt.UnixMilli(),
-		m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch), r.media, m.Forwarded); err != nil {
+	if _, err := st.message.ExecContext(ctx, string(r.conv), string(m.ClientID), int64(m.Sender), int64(m.SenderDevice), m.Kind, m.Text,
+		m.SentAt.UnixMilli(), m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch), r.media, m.Forwarded); err != nil {
 		return fmt.Errorf("write message %s/%s: %w", r.conv, m.ClientID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		string(r.conv), int64(m.SenderDevice), string(m.ClientID), int64(r.ext.ReplyTo), string(r.mentions), r.ext.Everyone, r.poll); err != nil {
+	if _, err := st.extras.ExecContext(ctx, string(r.conv), int64(m.SenderDevice), string(m.ClientID), int64(r.ext.ReplyTo),
+		string(r.mentions), r.ext.Everyone, r.poll); err != nil {
 		return err
 	}
 	if r.biz != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO message_business (conversation, sender_device, client_id, content)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(r.conv), int64(m.SenderDevice), string(m.ClientID), r.biz); err != nil {
+		if _, err := st.business.ExecContext(ctx, string(r.conv), int64(m.SenderDevice), string(m.ClientID), r.biz); err != nil {
 			return err
 		}
 	}
@@ -121,15 +147,39 @@ type sentMark struct {
 	seq    parley.Seq
 }
 
-// writeMark records a mark in tx.
-func writeMark(ctx context.Context, tx *sql.Tx, k sentMark) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET seq = ?, payload = NULL,
-		status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END
-		WHERE conversation = ? AND client_id = ? AND outgoing = 1`, int64(k.seq), string(k.conv), string(k.client)); err != nil {
+// writeMark records a mark.
+func (st *stmts) writeMark(ctx context.Context, k sentMark) error {
+	if _, err := st.sent.ExecContext(ctx, int64(k.seq), string(k.conv), string(k.client)); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE chats SET cursor = ? WHERE id = ? AND cursor = ?`, int64(k.seq), string(k.conv), int64(k.seq-1))
+	_, err := st.cursor.ExecContext(ctx, int64(k.seq), string(k.conv), int64(k.seq-1))
 	return err
+}
+
+// writeBatch runs ws in one transaction and returns each one's error;
+// a failed write fails the transaction and is then reported alone.
+func writeBatch(ctx context.Context, db *sql.DB, ws []writeReq) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := prepare(ctx, tx)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	for _, w := range ws {
+		if w.pending != nil {
+			err = st.writePending(ctx, *w.pending, now)
+		} else {
+			err = st.writeMark(ctx, *w.mark)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error {
@@ -140,33 +190,18 @@ func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := writePending(ctx, tx, r, time.Now().UnixMilli()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return writeBatch(ctx, s.db, []writeReq{{pending: &r}})
 }
 
 func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := writeMark(ctx, tx, sentMark{conv, client, seq}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return writeBatch(ctx, s.db, []writeReq{{mark: &sentMark{conv, client, seq}}})
 }
 
 // The sealed store (the hosted endpoint's) group-commits its fast path:
 // concurrent sends' pending rows and acceptances go to the database in one
 // transaction per batch, each caller waiting for the commit that holds its
-// row. The order of rows within and across batches is the order of the
+// row (when a batch fails, its writes are retried one by one so only the
+// failing one reports an error). The order of rows within and across batches is the order of the
 // calls, so a group's state is never overwritten by an older one.
 
 type writeReq struct {
@@ -251,40 +286,12 @@ func (s *sealedStore) flushWrites() bool {
 	}
 	ctx := context.Background()
 	errs := make([]error, n)
-	commit := func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
+	if err := writeBatch(ctx, s.db, batch); err != nil && n > 1 {
+		// Find the culprit: each write on its own.
+		for i := range batch {
+			errs[i] = writeBatch(ctx, s.db, batch[i:i+1])
 		}
-		defer tx.Rollback()
-		now := time.Now().UnixMilli()
-		for i, w := range batch {
-			// A row's own failure (say, a chat left meanwhile) fails that
-			// caller only: it is undone with a savepoint.
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-				return err
-			}
-			if w.pending != nil {
-				errs[i] = writePending(ctx, tx, *w.pending, now)
-			} else {
-				errs[i] = writeMark(ctx, tx, *w.mark)
-			}
-			q := `RELEASE w`
-			if errs[i] != nil {
-				q = `ROLLBACK TO w`
-			}
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return err
-			}
-			if errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
-					return err
-				}
-			}
-		}
-		return tx.Commit()
-	}
-	if err := commit(); err != nil {
+	} else {
 		for i := range errs {
 			errs[i] = err
 		}
