@@ -131,6 +131,9 @@ type Service struct {
 	custMu    sync.Mutex
 	customers map[parley.UserID]map[parley.UserID]*customer // business → customer → state
 
+	phoneMu sync.Mutex
+	phones  map[string]phoneEntry // customers by +E164 number
+
 	events    chan parley.MessageEvent // to the insights recorder, off the request path
 	stopOnce  sync.Once
 	stop      chan struct{}
@@ -188,7 +191,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Log, clk: cfg.Clock, ep: cfg.Endpoint,
 		tokens: map[[32]byte]tokenEntry{}, numbers: map[parley.UserID]*number{}, customers: map[parley.UserID]map[parley.UserID]*customer{},
-		events: make(chan parley.MessageEvent, insightsQueue), stop: make(chan struct{}), recorderD: make(chan struct{})}
+		phones: map[string]phoneEntry{}, events: make(chan parley.MessageEvent, insightsQueue), stop: make(chan struct{}), recorderD: make(chan struct{})}
 	go s.recordLoop()
 	return s
 }
@@ -697,11 +700,40 @@ func (s *Service) customerByNumber(ctx context.Context, to string) (parley.User,
 			return parley.User{}, apiError(CodeParamInvalid, "to must be a phone number in international format")
 		}
 	}
+	now := s.clk.Now()
+	s.phoneMu.Lock()
+	e, ok := s.phones[phone]
+	s.phoneMu.Unlock()
+	if ok && now.Sub(e.at) < phoneCacheTTL {
+		return e.u, nil
+	}
 	u, err := s.cfg.Users.UserByPhone(ctx, phone)
 	if parley.IsCode(err, parley.CodeNotFound) {
 		return u, apiError(CodeUndeliverable, "no Parley account has this number")
 	}
-	return u, err
+	if err != nil {
+		return u, err
+	}
+	s.phoneMu.Lock()
+	if len(s.phones) >= maxPhoneCache {
+		clear(s.phones)
+	}
+	s.phones[phone] = phoneEntry{u: u, at: now}
+	s.phoneMu.Unlock()
+	return u, nil
+}
+
+// The customers found by number are cached for a minute (a number that
+// changes hands reaches its new owner at most a minute late), at most
+// maxPhoneCache of them.
+const (
+	phoneCacheTTL = time.Minute
+	maxPhoneCache = 200000
+)
+
+type phoneEntry struct {
+	u  parley.User
+	at time.Time
 }
 
 // ---- webhooks and insights ----
