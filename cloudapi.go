@@ -210,7 +210,8 @@ type CloudAPIStore interface {
 	// AddQualitySignal stores a block or report.
 	AddQualitySignal(ctx context.Context, s QualitySignal) error
 	// CountQualitySignals counts the distinct customers who blocked or
-	// reported business since the given time.
+	// reported business since the given time, or block it now (the
+	// accounts' blocks, which have no time).
 	CountQualitySignals(ctx context.Context, business UserID, since time.Time) (int, error)
 
 	PutAPIMedia(ctx context.Context, m APIMedia) error

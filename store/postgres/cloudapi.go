@@ -343,10 +343,13 @@ func (s *Store) AddQualitySignal(ctx context.Context, q parley.QualitySignal) er
 	})
 }
 
-// CountQualitySignals counts distinct customers who blocked or reported since.
+// CountQualitySignals counts distinct customers who blocked or reported
+// business since the given time or block it now.
 func (s *Store) CountQualitySignals(ctx context.Context, business parley.UserID, since time.Time) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT COUNT(DISTINCT customer_id) FROM api_quality_signals WHERE business_id = $1 AND at >= $2`, business, ns(since)).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM (
+		SELECT customer_id FROM api_quality_signals WHERE business_id = $1 AND at >= $2
+		UNION SELECT blocker_id FROM blocks WHERE blocked_id = $1) AS q`, business, ns(since)).Scan(&n)
 	return n, apiWrap("count quality signals", err)
 }
 

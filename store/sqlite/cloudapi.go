@@ -344,10 +344,13 @@ func (s *Store) AddQualitySignal(ctx context.Context, q parley.QualitySignal) er
 	})
 }
 
-// CountQualitySignals counts distinct customers who blocked or reported since.
+// CountQualitySignals counts distinct customers who blocked or reported
+// business since the given time or block it now.
 func (s *Store) CountQualitySignals(ctx context.Context, business parley.UserID, since time.Time) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(DISTINCT customer_id) FROM api_quality_signals WHERE business_id = ? AND at >= ?`, business, ns(since)).Scan(&n)
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (
+		SELECT customer_id FROM api_quality_signals WHERE business_id = ? AND at >= ?
+		UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)`, business, ns(since), business).Scan(&n)
 	return n, apiWrap("count quality signals", err)
 }
 

@@ -234,6 +234,20 @@ func testQualitySignals(t *testing.T, s parley.CloudAPIStore) {
 			t.Fatalf("CountQualitySignals since %v = %d, want %d", since, n, want)
 		}
 	}
+	// Current blocks count too, once per customer.
+	st := s.(parley.Store)
+	b := MustUser(t, st)
+	c1, c3 := MustUser(t, st), MustUser(t, st)
+	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: b.ID, Customer: c1.ID, Kind: "report", At: t0}))
+	must(t, st.Block(ctx, c1.ID, b.ID))
+	must(t, st.Block(ctx, c3.ID, b.ID))
+	for since, want := range map[time.Time]int{t0: 2, t0.Add(time.Hour): 2} {
+		n, err := s.CountQualitySignals(ctx, b.ID, since)
+		must(t, err)
+		if n != want {
+			t.Fatalf("with blocks: CountQualitySignals since %v = %d, want %d", since, n, want)
+		}
+	}
 }
 
 func testAPIMedia(t *testing.T, s parley.CloudAPIStore) {
