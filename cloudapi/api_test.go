@@ -499,3 +499,40 @@ func TestMediaAndKinds(t *testing.T) {
 		t.Fatalf("bad link: %d %+v", st, r.Error)
 	}
 }
+
+// TestReEnableAfterRemovingHosted: the owner removes the hosted device
+// (as any linked device); enabling the API again attaches a new one and
+// keeps the number's settings.
+func TestReEnableAfterRemovingHosted(t *testing.T) {
+	e := mustEnv(t)
+	biz := e.mustBusiness("Kiosk")
+	cust := e.mustUser("Gus")
+	wa := strings.TrimPrefix(cust.phone, "+")
+	var n map[string]any
+	e.do("GET", "/business/v1/api/number", biz.auth(), nil, &n)
+	old := parley.DeviceID(n["hosted_device"].(float64))
+	if st := e.do("POST", "/business/v1/api/enable", biz.auth(), map[string]string{"link_code": "x"}, &n); st != 409 {
+		t.Fatalf("enable twice: %d %v", st, n)
+	}
+	if err := biz.c.RemoveDevice(e.ctx(), old); err != nil {
+		t.Fatal(err)
+	}
+	code, _, err := biz.c.LinkCode(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.do("POST", "/business/v1/api/enable", biz.auth(), map[string]string{"link_code": code}, &n); st != 200 {
+		t.Fatalf("enable again: %d %v", st, n)
+	}
+	if parley.DeviceID(n["hosted_device"].(float64)) == old {
+		t.Fatal("the same hosted device")
+	}
+	if _, err := cust.c.Send(e.ctx(), biz.phone, "anyone there?"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "anyone there?")
+	if st, r := biz.send(e, text(wa, "yes, new endpoint")); st != 200 {
+		t.Fatalf("send through the new endpoint: %d %+v", st, r.Error)
+	}
+	mustMessage(t, cust.c, func(m client.MessageRecord) bool { return m.Text == "yes, new endpoint" })
+}

@@ -393,7 +393,17 @@ func (s *Service) Enable(ctx context.Context, business parley.UserID, linkCode s
 	}
 	n, err := s.st.APINumber(ctx, business)
 	if err == nil && n.HostedDevice != 0 {
-		return n, parley.Errorf(parley.CodeConflict, "api_enabled", "the business API is already enabled for this account")
+		if !s.hostedRevoked(ctx, n.HostedDevice) {
+			return n, parley.Errorf(parley.CodeConflict, "api_enabled", "the business API is already enabled for this account")
+		}
+		// The owner removed the hosted device: attach a new one.
+		if d, ok := ep.(interface {
+			Detach(ctx context.Context, business parley.UserID) error
+		}); ok {
+			if err := d.Detach(ctx, business); err != nil {
+				return n, err
+			}
+		}
 	}
 	if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
 		return n, err
@@ -403,8 +413,13 @@ func (s *Service) Enable(ctx context.Context, business parley.UserID, linkCode s
 		return n, err
 	}
 	now := s.clk.Now().UTC()
-	n = parley.APINumber{Business: business, Phone: u.Phone, Tier: parley.Tier250, Quality: parley.QualityGreen,
-		Throughput: DefaultThroughput, HostedDevice: dev, TierChangedAt: now, CreatedAt: now, UpdatedAt: now}
+	if n.Business == business {
+		// Re-enabled: limits, quality and tier stay as they were.
+		n.HostedDevice, n.UpdatedAt = dev, now
+	} else {
+		n = parley.APINumber{Business: business, Phone: u.Phone, Tier: parley.Tier250, Quality: parley.QualityGreen,
+			Throughput: DefaultThroughput, HostedDevice: dev, TierChangedAt: now, CreatedAt: now, UpdatedAt: now}
+	}
 	if err := s.st.PutAPINumber(ctx, n); err != nil {
 		return n, err
 	}
@@ -417,6 +432,19 @@ func (s *Service) Enable(ctx context.Context, business parley.UserID, linkCode s
 	delete(s.numbers, business)
 	s.numMu.Unlock()
 	return n, nil
+}
+
+// hostedRevoked reports whether the hosted device was removed (when Users
+// can tell; otherwise false).
+func (s *Service) hostedRevoked(ctx context.Context, dev parley.DeviceID) bool {
+	ds, ok := s.cfg.Users.(interface {
+		Device(ctx context.Context, id parley.DeviceID) (parley.Device, error)
+	})
+	if !ok {
+		return false
+	}
+	d, err := ds.Device(ctx, dev)
+	return err == nil && !d.Active()
 }
 
 // number returns the cached state of business's API number.

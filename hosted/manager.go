@@ -253,6 +253,19 @@ func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode s
 	return acct.Device, nil
 }
 
+// Detach stops business's endpoint and deletes its state (after the owner
+// removed its device, so that a new one can be attached).
+func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
+	m.mu.Lock()
+	ep, ok := m.endpoints[business]
+	delete(m.endpoints, business)
+	m.mu.Unlock()
+	if ok {
+		_ = ep.c.Close()
+	}
+	return os.RemoveAll(m.dir(business))
+}
+
 func (m *Manager) endpoint(business parley.UserID) (*endpoint, error) {
 	m.mu.Lock()
 	ep, ok := m.endpoints[business]
