@@ -517,6 +517,10 @@ func TestReEnableAfterRemovingHosted(t *testing.T) {
 	if err := biz.c.RemoveDevice(e.ctx(), old); err != nil {
 		t.Fatal(err)
 	}
+	e.review(biz.template(e, "hi", "UTILITY", "Hi"), "APPROVED")
+	if st, r := biz.send(e, tmpl(wa, "hi")); st != 503 || r.Error.Code != 131016 {
+		t.Fatalf("send with the hosted device removed: %d %+v", st, r.Error)
+	}
 	code, _, err := biz.c.LinkCode(e.ctx())
 	if err != nil {
 		t.Fatal(err)

@@ -302,7 +302,12 @@ func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi
 	if err != nil {
 		return "", err
 	}
-	return ep.send(ctx, out)
+	id, err := ep.send(ctx, out)
+	if parley.IsCode(err, parley.CodeUnauthenticated) {
+		// Our device was removed: that is not the API caller's credentials.
+		err = parley.Errorf(parley.CodeUnavailable, "hosted_removed", "the hosted endpoint's device was removed: enable the business API again")
+	}
+	return id, err
 }
 
 // MarkRead marks a received message read.
