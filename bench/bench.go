@@ -17,7 +17,7 @@ import (
 
 // Config says which scenario to run and how big.
 type Config struct {
-	Scenario    string        // connect | direct | offline | fanout | media | all
+	Scenario    string        // connect | direct | offline | fanout | media | business | all
 	Connections int           // connect: idle authenticated connections
 	Pairs       int           // direct: online pairs
 	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
@@ -30,6 +30,7 @@ type Config struct {
 	Members     int           // fanout: online members of the announcement group; community: members (default 5,000)
 	Posts       int           // fanout: messages the admin posts
 	Sample      int           // community: members that come online and decrypt (0: all)
+	Customers   int           // business: opted-in customers of the business number
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -68,6 +69,9 @@ func (c *Config) defaults() {
 	if c.Concurrency == 0 {
 		c.Concurrency = 50
 	}
+	if c.Customers == 0 {
+		c.Customers = 10000
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -99,8 +103,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runMedia(ctx, cfg, cfg.MediaBytes)
 		case "community":
 			res, err = runCommunity(ctx, cfg)
+		case "business":
+			res, err = runBusiness(ctx, cfg) // business.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

@@ -143,6 +143,10 @@ type Client struct {
 
 	// kpMu serialises KeyPackage uploads; kpStock is the one-time stock the
 	// server reported after our last upload, at kpAt.
+	// bizCache holds this business's profile and greeting/away settings
+	// for BusinessAutoReply (business_autoreply.go).
+	bizCache bizCache
+
 	kpMu    sync.Mutex
 	kpStock int
 	kpAt    time.Time

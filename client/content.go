@@ -57,6 +57,7 @@ func decodeBody(data []byte) (body, error) {
 	} else {
 		b.Media = nil
 	}
+	checkBusinessBody(&b) // business.go
 	return b, nil
 }
 

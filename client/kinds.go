@@ -54,13 +54,14 @@ const (
 
 // kindExt is the body extension of the message kinds.
 type kindExt struct {
-	ReplyTo  parley.Seq      `json:"reply_to,omitempty"`
-	Mentions []parley.UserID `json:"mentions,omitempty"`
-	Everyone bool            `json:"everyone,omitempty"`
-	Target   parley.Seq      `json:"target,omitempty"`
-	Emoji    string          `json:"emoji,omitempty"`
-	Poll     *PollSpec       `json:"poll,omitempty"`
-	Choices  []int           `json:"choices,omitempty"`
+	ReplyTo  parley.Seq       `json:"reply_to,omitempty"`
+	Mentions []parley.UserID  `json:"mentions,omitempty"`
+	Everyone bool             `json:"everyone,omitempty"`
+	Target   parley.Seq       `json:"target,omitempty"`
+	Emoji    string           `json:"emoji,omitempty"`
+	Poll     *PollSpec        `json:"poll,omitempty"`
+	Choices  []int            `json:"choices,omitempty"`
+	Biz      *BusinessContent `json:"biz,omitempty"` // the business kinds (business.go)
 }
 
 // PollSpec is a poll's question and options.
@@ -243,7 +244,7 @@ func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m Mess
 		acct := c.Account()
 		now := c.clock.Now()
 		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
-			Kind: m.Kind, Text: m.Text, SentAt: now, StoredAt: now, Status: StatusPending}
+			Kind: m.Kind, Text: m.Text, Business: m.Business, SentAt: now, StoredAt: now, Status: StatusPending}
 		b := recordBody(rec)
 		b.Ext = &ext
 		c.cryptoMu.Lock()

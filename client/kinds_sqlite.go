@@ -88,7 +88,10 @@ func (s *sqliteStore) putExtras(ctx context.Context, conv parley.ConversationID,
 		_, err := tx.ExecContext(ctx, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			string(conv), int64(device), string(client), int64(ext.ReplyTo), string(mentions), ext.Everyone, poll)
-		return err
+		if err != nil || ext.Biz == nil {
+			return err
+		}
+		return putBusiness(ctx, tx, conv, device, client, ext.Biz) // business_sqlite.go
 	})
 }
 

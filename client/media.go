@@ -53,6 +53,11 @@ func (c *Client) Message(ctx context.Context, id string) (MessageRecord, error) 
 	if parley.IsCode(err, parley.CodeNotFound) {
 		return m, err
 	}
+	if err == nil {
+		ms := []MessageRecord{m}
+		err = c.businessOf(ctx, ms) // business.go
+		m = ms[0]
+	}
 	return m, storeErr(err)
 }
 

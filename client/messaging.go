@@ -556,6 +556,9 @@ func (c *Client) History(ctx context.Context, ref string, limit int) (Chat, []Me
 		return ch, nil, err
 	}
 	ms, err := c.store.Messages(ctx, ch.ID, limit)
+	if err == nil {
+		err = c.businessOf(ctx, ms) // business.go
+	}
 	return ch, ms, storeErr(err)
 }
 

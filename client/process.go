@@ -231,6 +231,9 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		if m.Outgoing {
 			m.Status = StatusSent
 		}
+		if b.Ext != nil {
+			m.Business = b.Ext.Biz // validated by decodeBody
+		}
 		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq, Message: m}); err != nil {
 			return err
 		}

@@ -74,10 +74,13 @@ type MessageRecord struct {
 	// kind's metadata; for a location its coordinates; for a contact the
 	// vCard. Nil for text.
 	Media     *attachment.Descriptor
-	Forwarded bool      // the sender forwarded it from another chat
-	SentAt    time.Time // the sender's clock
-	StoredAt  time.Time // this device's clock when stored
-	Status    Status
+	Forwarded bool // the sender forwarded it from another chat
+	// Business is the structured content of a business kind (product,
+	// order, order_status, interactive, interactive_reply, template).
+	Business *BusinessContent
+	SentAt   time.Time // the sender's clock
+	StoredAt time.Time // this device's clock when stored
+	Status   Status
 
 	// Payload and Epoch hold the ciphertext of a pending outgoing message,
 	// so a retry resends the same bytes under the same client id.

@@ -116,6 +116,7 @@ type Gateway struct {
 	cfg            Config
 	deliveryWindow int
 	limiter        *ipLimiter
+	biz            Business // nil: business frames refused (business.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -57,6 +57,9 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 			return nil, parley.Errorf(parley.CodeUnavailable, "groups_disabled", "this server does not host groups")
 		}
 	default:
+		if out, handled, err := s.businessRequest(ctx, f); handled { // business.go
+			return out, err
+		}
 		return nil, unknown
 	}
 	dev := s.dev

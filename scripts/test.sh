@@ -18,3 +18,10 @@ go test -race -timeout 30m "$@" $(go list ./... | grep -v '/mls$')
 # The MLS package runs in local-directory mode so that its test-vector
 # summary lines ("mls vectors: FILE ran=N skipped=M") are printed.
 (cd mls && go test -race -timeout 30m "$@")
+# The business API driven by an independent WhatsApp Cloud API client (npm
+# @great-detail/whatsapp, pinned in e2e/cloudapi/package-lock.json) against a
+# real `parley serve`, with a customer on the CLI. Needs node and npm.
+cloudapi_bin=$(mktemp -d)
+go build -o "$cloudapi_bin/parley" ./cmd/parley
+(cd e2e/cloudapi && npm ci --no-audit --no-fund --silent && node test.mjs "$cloudapi_bin/parley") || { rm -rf "$cloudapi_bin"; exit 1; }
+rm -rf "$cloudapi_bin"

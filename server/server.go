@@ -16,11 +16,16 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/broker/inproc"
+	"github.com/parleyhq/parley/business"
+	"github.com/parleyhq/parley/cloudapi"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
+	"github.com/parleyhq/parley/hosted"
+	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/trees"
+	"github.com/parleyhq/parley/webhook"
 )
 
 // Config is what a server is built from. Store is required; every other
@@ -47,6 +52,14 @@ type Config struct {
 	// Store also implements parley.TreeStore; the server fills in the
 	// store, access rule, device authentication, clock and logger.
 	Trees trees.Config
+	// Webhook tunes business webhook deliveries (enabled when Store also
+	// implements parley.WebhookStore and parley.InsightsStore).
+	Webhook webhook.Config
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// BusinessAPI enables the business API and hosted endpoints when not
+	// nil (Store must implement parley.CloudAPIStore); see cloudapi.go.
+	BusinessAPI *BusinessAPIConfig
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -55,11 +68,28 @@ type Server struct {
 	Delivery *delivery.Service
 	Gateway  *gateway.Gateway
 	Groups   *groups.Service // nil when the store does not implement parley.GroupStore
-	Media    *media.Service  // nil when media is not configured
+	// Business is the business-account service, enabled when the store
+	// implements parley.BusinessStore (nil otherwise).
+	Business *business.Service
+	Media    *media.Service // nil when media is not configured
+	// Webhooks (a parley.WebhookSink) and Insights (a
+	// parley.InsightsRecorder) serve business hooks at /business/v1/webhook,
+	// /business/v1/insights and /business/insights; both nil when the store
+	// does not implement parley.WebhookStore and parley.InsightsStore.
+	Webhooks *webhook.Service
+	Insights *insights.Service
+	// CloudAPI and Hosted are the business API and its hosted endpoints
+	// (nil unless Config.BusinessAPI is set).
+	CloudAPI *cloudapi.Service
+	Hosted   *hosted.Manager
+
+	startHosted  func(net.Listener)              // starts the hosted endpoints once the server listens
+	stopCloudAPI func(ctx context.Context) error // drains the business API's insights queue
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
 	stopTrees   func() // stops the tree pruner and waits for it; safe to call twice
+	stopHooks   func() // stops webhook deliveries and waits for those in flight; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
 
@@ -94,10 +124,15 @@ func New(cfg Config) (*Server, error) {
 		del.SetGroups(grp)
 	}
 	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
+	var biz *business.Service
+	if bs, ok := cfg.Store.(parley.BusinessStore); ok {
+		biz = business.New(bs, cfg.Store, cfg.Clock, cfg.Log.With("component", "business"))
+		gw.SetBusiness(biz)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET "+gateway.Path, gw)
-	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, log: cfg.Log, handler: mux}
+	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, Business: biz, log: cfg.Log, handler: mux}
 	if cfg.Media != nil {
 		ms, ok := cfg.Store.(parley.MediaStore)
 		if !ok {
@@ -148,6 +183,17 @@ func New(cfg Config) (*Server, error) {
 		go func() { defer close(done); grp.Run(ctx) }()
 		srv.stopGroups = sync.OnceFunc(func() { cancel(); <-done })
 	}
+	metrics := []insights.MetricSource{serviceMetrics(srv)}
+	if hs, ok := cfg.Store.(hooksStore); ok {
+		srv.hooks(mux, hs, cfg)
+		metrics = append(metrics, srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks))
+	}
+	if cfg.BusinessAPI != nil {
+		if err := srv.businessAPI(mux, cfg); err != nil {
+			return nil, err
+		}
+	}
+	mux.Handle("GET /metrics", insights.MetricsHandler(cfg.MetricsToken, metrics...))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -182,6 +228,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		_ = s.Shutdown(sctx)
 	})
 	defer stop()
+	if s.startHosted != nil {
+		s.startHosted(ln)
+	}
 	err := hs.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -198,6 +247,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	servers := s.http
 	s.mu.Unlock()
 	var errs []error
+	if s.Hosted != nil {
+		if err := s.Hosted.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hosted endpoints: %w", err))
+		}
+	}
+	if s.stopCloudAPI != nil {
+		if err := s.stopCloudAPI(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("business api: %w", err))
+		}
+	}
 	for _, hs := range servers {
 		if err := hs.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
@@ -214,6 +273,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.stopTrees != nil {
 		s.stopTrees()
+	}
+	if s.stopHooks != nil {
+		s.stopHooks()
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))

@@ -57,6 +57,9 @@ as send, listen and history print it):
   history CHAT [--limit N]                 show a chat's messages with their status
   read CHAT                                mark a chat read (sends read receipts)
   verify CONTACT                           show the safety number to compare
+  business …                               business accounts: profile, catalog, quick replies, labels,
+                                           greeting/away, API tokens, templates, webhooks, insights
+                                           (parley business help)
   block CONTACT | unblock CONTACT
   contacts add CONTACT | contacts remove CONTACT | contacts list
 

@@ -192,6 +192,8 @@ func (e *env) run(ctx context.Context, cmd string, args []string) error {
 		return e.view(ctx, args)
 	case "chat":
 		return e.chat(ctx, args)
+	case "business":
+		return e.business(ctx, args) // business.go: subcommands register themselves
 	}
 	return usageError(fmt.Sprintf("unknown command %q (see parley help)", cmd))
 }

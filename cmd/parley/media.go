@@ -189,6 +189,9 @@ func messageJSON(ctx context.Context, c *client.Client, m *client.MessageRecord)
 	if m.Media != nil {
 		obj["media"] = mediaJSON(m.Media)
 	}
+	if m.Business != nil {
+		obj["business"] = businessJSON(m.Business) // business.go
+	}
 	return obj
 }
 

@@ -51,6 +51,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	syncMode := fs.String("sqlite-sync", env("PARLEY_SQLITE_SYNC", "full"), "SQLite durability: full (a returned write survives a power cut) or normal (survives a crash of the process, not of the machine) [PARLEY_SQLITE_SYNC]")
 	s3URL := fs.String("s3", env("PARLEY_S3", ""), "S3-compatible media store as http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty stores media in --data/blobs [PARLEY_S3]")
 	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
+	operatorKey := fs.String("operator-key", env("PARLEY_OPERATOR_KEY_FILE", ""), "file with the 32-byte hex key sealing hosted business endpoints; default DATA/operator.key, created if missing [PARLEY_OPERATOR_KEY_FILE]")
+	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
+	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -110,11 +113,16 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	bizAPI, err := businessAPIConfig(*dataDir, *operatorKey, *operatorToken, *autoApprove)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
-		Store:    st,
-		Sender:   sender,
-		Log:      log,
-		Delivery: delivery.Config{Retention: retention},
+		BusinessAPI: bizAPI,
+		Store:       st,
+		Sender:      sender,
+		Log:         log,
+		Delivery:    delivery.Config{Retention: retention},
 		Media: &media.Config{
 			Blobs:      blobs,
 			StagingDir: filepath.Join(*dataDir, "uploads"),

@@ -167,6 +167,20 @@ type ClientFrame struct {
 	//	*ClientFrame_CommunityGroup
 	//	*ClientFrame_CommunityGroups
 	//	*ClientFrame_GroupJoinAsk
+	//	*ClientFrame_BizProfileGet
+	//	*ClientFrame_BizProfileSet
+	//	*ClientFrame_BizProductPut
+	//	*ClientFrame_BizProductDelete
+	//	*ClientFrame_BizCatalog
+	//	*ClientFrame_BizCollection
+	//	*ClientFrame_BizQuickReply
+	//	*ClientFrame_BizQuickReplies
+	//	*ClientFrame_BizLabel
+	//	*ClientFrame_BizLabels
+	//	*ClientFrame_BizChatLabel
+	//	*ClientFrame_BizChatLabels
+	//	*ClientFrame_BizAutoReply
+	//	*ClientFrame_BizAutoReplyClaim
 	Body          isClientFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -648,6 +662,132 @@ func (x *ClientFrame) GetGroupJoinAsk() *GroupJoinAskRequest {
 	return nil
 }
 
+func (x *ClientFrame) GetBizProfileGet() *BizProfileGetRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizProfileGet); ok {
+			return x.BizProfileGet
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizProfileSet() *BizProfileSetRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizProfileSet); ok {
+			return x.BizProfileSet
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizProductPut() *BizProductPutRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizProductPut); ok {
+			return x.BizProductPut
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizProductDelete() *BizProductDeleteRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizProductDelete); ok {
+			return x.BizProductDelete
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizCatalog() *BizCatalogRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizCatalog); ok {
+			return x.BizCatalog
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizCollection() *BizCollectionRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizCollection); ok {
+			return x.BizCollection
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizQuickReply() *BizQuickReplyRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizQuickReply); ok {
+			return x.BizQuickReply
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizQuickReplies() *BizQuickRepliesRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizQuickReplies); ok {
+			return x.BizQuickReplies
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizLabel() *BizLabelRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizLabel); ok {
+			return x.BizLabel
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizLabels() *BizLabelsRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizLabels); ok {
+			return x.BizLabels
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizChatLabel() *BizChatLabelRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizChatLabel); ok {
+			return x.BizChatLabel
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizChatLabels() *BizChatLabelsRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizChatLabels); ok {
+			return x.BizChatLabels
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizAutoReply() *BizAutoReplyRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizAutoReply); ok {
+			return x.BizAutoReply
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetBizAutoReplyClaim() *BizAutoReplyClaimRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_BizAutoReplyClaim); ok {
+			return x.BizAutoReplyClaim
+		}
+	}
+	return nil
+}
+
 type isClientFrame_Body interface {
 	isClientFrame_Body()
 }
@@ -848,6 +988,63 @@ type ClientFrame_GroupJoinAsk struct {
 	GroupJoinAsk *GroupJoinAskRequest `protobuf:"bytes,90,opt,name=group_join_ask,json=groupJoinAsk,proto3,oneof"`
 }
 
+type ClientFrame_BizProfileGet struct {
+	// Business accounts (docs/business.md), 110–139.
+	BizProfileGet *BizProfileGetRequest `protobuf:"bytes,110,opt,name=biz_profile_get,json=bizProfileGet,proto3,oneof"`
+}
+
+type ClientFrame_BizProfileSet struct {
+	BizProfileSet *BizProfileSetRequest `protobuf:"bytes,111,opt,name=biz_profile_set,json=bizProfileSet,proto3,oneof"`
+}
+
+type ClientFrame_BizProductPut struct {
+	BizProductPut *BizProductPutRequest `protobuf:"bytes,112,opt,name=biz_product_put,json=bizProductPut,proto3,oneof"`
+}
+
+type ClientFrame_BizProductDelete struct {
+	BizProductDelete *BizProductDeleteRequest `protobuf:"bytes,113,opt,name=biz_product_delete,json=bizProductDelete,proto3,oneof"`
+}
+
+type ClientFrame_BizCatalog struct {
+	BizCatalog *BizCatalogRequest `protobuf:"bytes,114,opt,name=biz_catalog,json=bizCatalog,proto3,oneof"`
+}
+
+type ClientFrame_BizCollection struct {
+	BizCollection *BizCollectionRequest `protobuf:"bytes,115,opt,name=biz_collection,json=bizCollection,proto3,oneof"`
+}
+
+type ClientFrame_BizQuickReply struct {
+	BizQuickReply *BizQuickReplyRequest `protobuf:"bytes,116,opt,name=biz_quick_reply,json=bizQuickReply,proto3,oneof"`
+}
+
+type ClientFrame_BizQuickReplies struct {
+	BizQuickReplies *BizQuickRepliesRequest `protobuf:"bytes,117,opt,name=biz_quick_replies,json=bizQuickReplies,proto3,oneof"`
+}
+
+type ClientFrame_BizLabel struct {
+	BizLabel *BizLabelRequest `protobuf:"bytes,118,opt,name=biz_label,json=bizLabel,proto3,oneof"`
+}
+
+type ClientFrame_BizLabels struct {
+	BizLabels *BizLabelsRequest `protobuf:"bytes,119,opt,name=biz_labels,json=bizLabels,proto3,oneof"`
+}
+
+type ClientFrame_BizChatLabel struct {
+	BizChatLabel *BizChatLabelRequest `protobuf:"bytes,120,opt,name=biz_chat_label,json=bizChatLabel,proto3,oneof"`
+}
+
+type ClientFrame_BizChatLabels struct {
+	BizChatLabels *BizChatLabelsRequest `protobuf:"bytes,121,opt,name=biz_chat_labels,json=bizChatLabels,proto3,oneof"`
+}
+
+type ClientFrame_BizAutoReply struct {
+	BizAutoReply *BizAutoReplyRequest `protobuf:"bytes,122,opt,name=biz_auto_reply,json=bizAutoReply,proto3,oneof"`
+}
+
+type ClientFrame_BizAutoReplyClaim struct {
+	BizAutoReplyClaim *BizAutoReplyClaimRequest `protobuf:"bytes,123,opt,name=biz_auto_reply_claim,json=bizAutoReplyClaim,proto3,oneof"`
+}
+
 func (*ClientFrame_Hello) isClientFrame_Body() {}
 
 func (*ClientFrame_Ping) isClientFrame_Body() {}
@@ -944,6 +1141,34 @@ func (*ClientFrame_CommunityGroups) isClientFrame_Body() {}
 
 func (*ClientFrame_GroupJoinAsk) isClientFrame_Body() {}
 
+func (*ClientFrame_BizProfileGet) isClientFrame_Body() {}
+
+func (*ClientFrame_BizProfileSet) isClientFrame_Body() {}
+
+func (*ClientFrame_BizProductPut) isClientFrame_Body() {}
+
+func (*ClientFrame_BizProductDelete) isClientFrame_Body() {}
+
+func (*ClientFrame_BizCatalog) isClientFrame_Body() {}
+
+func (*ClientFrame_BizCollection) isClientFrame_Body() {}
+
+func (*ClientFrame_BizQuickReply) isClientFrame_Body() {}
+
+func (*ClientFrame_BizQuickReplies) isClientFrame_Body() {}
+
+func (*ClientFrame_BizLabel) isClientFrame_Body() {}
+
+func (*ClientFrame_BizLabels) isClientFrame_Body() {}
+
+func (*ClientFrame_BizChatLabel) isClientFrame_Body() {}
+
+func (*ClientFrame_BizChatLabels) isClientFrame_Body() {}
+
+func (*ClientFrame_BizAutoReply) isClientFrame_Body() {}
+
+func (*ClientFrame_BizAutoReplyClaim) isClientFrame_Body() {}
+
 // ServerFrame is a frame sent by the server.
 type ServerFrame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -984,6 +1209,13 @@ type ServerFrame struct {
 	//	*ServerFrame_GroupJoinRequestList
 	//	*ServerFrame_ChatTimer
 	//	*ServerFrame_CommunityGroupList
+	//	*ServerFrame_BizProfile
+	//	*ServerFrame_BizProduct
+	//	*ServerFrame_BizCatalog
+	//	*ServerFrame_BizQuickReplies
+	//	*ServerFrame_BizLabels
+	//	*ServerFrame_BizChatLabels
+	//	*ServerFrame_BizAutoReply
 	Body          isServerFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1330,6 +1562,69 @@ func (x *ServerFrame) GetCommunityGroupList() *CommunityGroupList {
 	return nil
 }
 
+func (x *ServerFrame) GetBizProfile() *BizProfile {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizProfile); ok {
+			return x.BizProfile
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetBizProduct() *BizProduct {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizProduct); ok {
+			return x.BizProduct
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetBizCatalog() *BizCatalog {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizCatalog); ok {
+			return x.BizCatalog
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetBizQuickReplies() *BizQuickReplyList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizQuickReplies); ok {
+			return x.BizQuickReplies
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetBizLabels() *BizLabelList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizLabels); ok {
+			return x.BizLabels
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetBizChatLabels() *BizChatLabelList {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizChatLabels); ok {
+			return x.BizChatLabels
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetBizAutoReply() *BizAutoReply {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_BizAutoReply); ok {
+			return x.BizAutoReply
+		}
+	}
+	return nil
+}
+
 type isServerFrame_Body interface {
 	isServerFrame_Body()
 }
@@ -1469,6 +1764,35 @@ type ServerFrame_CommunityGroupList struct {
 	CommunityGroupList *CommunityGroupList `protobuf:"bytes,69,opt,name=community_group_list,json=communityGroupList,proto3,oneof"`
 }
 
+type ServerFrame_BizProfile struct {
+	// Business accounts (docs/business.md), 110–139.
+	BizProfile *BizProfile `protobuf:"bytes,110,opt,name=biz_profile,json=bizProfile,proto3,oneof"`
+}
+
+type ServerFrame_BizProduct struct {
+	BizProduct *BizProduct `protobuf:"bytes,111,opt,name=biz_product,json=bizProduct,proto3,oneof"`
+}
+
+type ServerFrame_BizCatalog struct {
+	BizCatalog *BizCatalog `protobuf:"bytes,112,opt,name=biz_catalog,json=bizCatalog,proto3,oneof"`
+}
+
+type ServerFrame_BizQuickReplies struct {
+	BizQuickReplies *BizQuickReplyList `protobuf:"bytes,113,opt,name=biz_quick_replies,json=bizQuickReplies,proto3,oneof"`
+}
+
+type ServerFrame_BizLabels struct {
+	BizLabels *BizLabelList `protobuf:"bytes,114,opt,name=biz_labels,json=bizLabels,proto3,oneof"`
+}
+
+type ServerFrame_BizChatLabels struct {
+	BizChatLabels *BizChatLabelList `protobuf:"bytes,115,opt,name=biz_chat_labels,json=bizChatLabels,proto3,oneof"`
+}
+
+type ServerFrame_BizAutoReply struct {
+	BizAutoReply *BizAutoReply `protobuf:"bytes,116,opt,name=biz_auto_reply,json=bizAutoReply,proto3,oneof"`
+}
+
 func (*ServerFrame_HelloOk) isServerFrame_Body() {}
 
 func (*ServerFrame_Pong) isServerFrame_Body() {}
@@ -1534,6 +1858,20 @@ func (*ServerFrame_GroupJoinRequestList) isServerFrame_Body() {}
 func (*ServerFrame_ChatTimer) isServerFrame_Body() {}
 
 func (*ServerFrame_CommunityGroupList) isServerFrame_Body() {}
+
+func (*ServerFrame_BizProfile) isServerFrame_Body() {}
+
+func (*ServerFrame_BizProduct) isServerFrame_Body() {}
+
+func (*ServerFrame_BizCatalog) isServerFrame_Body() {}
+
+func (*ServerFrame_BizQuickReplies) isServerFrame_Body() {}
+
+func (*ServerFrame_BizLabels) isServerFrame_Body() {}
+
+func (*ServerFrame_BizChatLabels) isServerFrame_Body() {}
+
+func (*ServerFrame_BizAutoReply) isServerFrame_Body() {}
 
 // Hello must be the first frame of a session. The server picks the highest
 // version both support; with none in common it replies Error
@@ -6849,11 +7187,1781 @@ func (x *GroupJoinAskRequest) GetGroupId() string {
 	return ""
 }
 
+// BizHoursSpan is an opening interval of one weekday (0 Sunday … 6
+// Saturday), in minutes since midnight: 0 <= from < to <= 1440.
+type BizHoursSpan struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Weekday       uint32                 `protobuf:"varint,1,opt,name=weekday,proto3" json:"weekday,omitempty"`
+	From          uint32                 `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            uint32                 `protobuf:"varint,3,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizHoursSpan) Reset() {
+	*x = BizHoursSpan{}
+	mi := &file_parley_proto_msgTypes[91]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizHoursSpan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizHoursSpan) ProtoMessage() {}
+
+func (x *BizHoursSpan) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[91]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizHoursSpan.ProtoReflect.Descriptor instead.
+func (*BizHoursSpan) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{91}
+}
+
+func (x *BizHoursSpan) GetWeekday() uint32 {
+	if x != nil {
+		return x.Weekday
+	}
+	return 0
+}
+
+func (x *BizHoursSpan) GetFrom() uint32 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *BizHoursSpan) GetTo() uint32 {
+	if x != nil {
+		return x.To
+	}
+	return 0
+}
+
+// BizHours are opening hours in an IANA time zone; no zone: always open.
+type BizHours struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Zone          string                 `protobuf:"bytes,1,opt,name=zone,proto3" json:"zone,omitempty"`
+	Spans         []*BizHoursSpan        `protobuf:"bytes,2,rep,name=spans,proto3" json:"spans,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizHours) Reset() {
+	*x = BizHours{}
+	mi := &file_parley_proto_msgTypes[92]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizHours) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizHours) ProtoMessage() {}
+
+func (x *BizHours) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[92]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizHours.ProtoReflect.Descriptor instead.
+func (*BizHours) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{92}
+}
+
+func (x *BizHours) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
+func (x *BizHours) GetSpans() []*BizHoursSpan {
+	if x != nil {
+		return x.Spans
+	}
+	return nil
+}
+
+// BizProfile is a business profile. verified (the operator's mark) and
+// hosted (a server-run device is one of the business's devices, so the
+// operator can read its chats) are set by the server only.
+type BizProfile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Category      string                 `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Address       string                 `protobuf:"bytes,5,opt,name=address,proto3" json:"address,omitempty"`
+	Hours         *BizHours              `protobuf:"bytes,6,opt,name=hours,proto3" json:"hours,omitempty"`
+	Website       string                 `protobuf:"bytes,7,opt,name=website,proto3" json:"website,omitempty"`
+	Email         string                 `protobuf:"bytes,8,opt,name=email,proto3" json:"email,omitempty"`
+	Verified      bool                   `protobuf:"varint,9,opt,name=verified,proto3" json:"verified,omitempty"`
+	VerifiedAtMs  int64                  `protobuf:"varint,10,opt,name=verified_at_ms,json=verifiedAtMs,proto3" json:"verified_at_ms,omitempty"`
+	Hosted        bool                   `protobuf:"varint,11,opt,name=hosted,proto3" json:"hosted,omitempty"`
+	UpdatedAtMs   int64                  `protobuf:"varint,12,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProfile) Reset() {
+	*x = BizProfile{}
+	mi := &file_parley_proto_msgTypes[93]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProfile) ProtoMessage() {}
+
+func (x *BizProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[93]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProfile.ProtoReflect.Descriptor instead.
+func (*BizProfile) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{93}
+}
+
+func (x *BizProfile) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *BizProfile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BizProfile) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *BizProfile) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *BizProfile) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *BizProfile) GetHours() *BizHours {
+	if x != nil {
+		return x.Hours
+	}
+	return nil
+}
+
+func (x *BizProfile) GetWebsite() string {
+	if x != nil {
+		return x.Website
+	}
+	return ""
+}
+
+func (x *BizProfile) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *BizProfile) GetVerified() bool {
+	if x != nil {
+		return x.Verified
+	}
+	return false
+}
+
+func (x *BizProfile) GetVerifiedAtMs() int64 {
+	if x != nil {
+		return x.VerifiedAtMs
+	}
+	return 0
+}
+
+func (x *BizProfile) GetHosted() bool {
+	if x != nil {
+		return x.Hosted
+	}
+	return false
+}
+
+func (x *BizProfile) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// BizProfileGetRequest reads a profile (user_id 0: the caller's). Reply:
+// BizProfile; NOT_FOUND "not_business" for a personal account.
+type BizProfileGetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProfileGetRequest) Reset() {
+	*x = BizProfileGetRequest{}
+	mi := &file_parley_proto_msgTypes[94]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProfileGetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProfileGetRequest) ProtoMessage() {}
+
+func (x *BizProfileGetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[94]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProfileGetRequest.ProtoReflect.Descriptor instead.
+func (*BizProfileGetRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{94}
+}
+
+func (x *BizProfileGetRequest) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+// BizProfileSetRequest publishes or updates the caller's profile (reply:
+// BizProfile) or, with delete, turns the account back into a personal one
+// with its catalog, quick replies, labels and settings (reply: OK).
+type BizProfileSetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Profile       *BizProfile            `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	Delete        bool                   `protobuf:"varint,2,opt,name=delete,proto3" json:"delete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProfileSetRequest) Reset() {
+	*x = BizProfileSetRequest{}
+	mi := &file_parley_proto_msgTypes[95]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProfileSetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProfileSetRequest) ProtoMessage() {}
+
+func (x *BizProfileSetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[95]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProfileSetRequest.ProtoReflect.Descriptor instead.
+func (*BizProfileSetRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{95}
+}
+
+func (x *BizProfileSetRequest) GetProfile() *BizProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *BizProfileSetRequest) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+// BizMoney is an amount in thousandths of a currency unit.
+type BizMoney struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Amount_1000   int64                  `protobuf:"varint,1,opt,name=amount_1000,json=amount1000,proto3" json:"amount_1000,omitempty"`
+	Currency      string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"` // ISO 4217
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizMoney) Reset() {
+	*x = BizMoney{}
+	mi := &file_parley_proto_msgTypes[96]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizMoney) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizMoney) ProtoMessage() {}
+
+func (x *BizMoney) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[96]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizMoney.ProtoReflect.Descriptor instead.
+func (*BizMoney) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{96}
+}
+
+func (x *BizMoney) GetAmount_1000() int64 {
+	if x != nil {
+		return x.Amount_1000
+	}
+	return 0
+}
+
+func (x *BizMoney) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+// BizProductImage is a public catalog photo in the media service (its key
+// is published with the catalog: catalog photos are public).
+type BizProductImage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BlobId        string                 `protobuf:"bytes,1,opt,name=blob_id,json=blobId,proto3" json:"blob_id,omitempty"`
+	Capability    string                 `protobuf:"bytes,2,opt,name=capability,proto3" json:"capability,omitempty"`
+	Key           []byte                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	Digest        []byte                 `protobuf:"bytes,4,opt,name=digest,proto3" json:"digest,omitempty"`
+	Size          int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	Type          string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	Thumbnail     []byte                 `protobuf:"bytes,7,opt,name=thumbnail,proto3" json:"thumbnail,omitempty"` // a JPEG preview (at most 32 KiB), kept with the catalog
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProductImage) Reset() {
+	*x = BizProductImage{}
+	mi := &file_parley_proto_msgTypes[97]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProductImage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProductImage) ProtoMessage() {}
+
+func (x *BizProductImage) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[97]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProductImage.ProtoReflect.Descriptor instead.
+func (*BizProductImage) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{97}
+}
+
+func (x *BizProductImage) GetBlobId() string {
+	if x != nil {
+		return x.BlobId
+	}
+	return ""
+}
+
+func (x *BizProductImage) GetCapability() string {
+	if x != nil {
+		return x.Capability
+	}
+	return ""
+}
+
+func (x *BizProductImage) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *BizProductImage) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *BizProductImage) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *BizProductImage) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *BizProductImage) GetThumbnail() []byte {
+	if x != nil {
+		return x.Thumbnail
+	}
+	return nil
+}
+
+type BizProduct struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Business      int64                  `protobuf:"varint,1,opt,name=business,proto3" json:"business,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Price         *BizMoney              `protobuf:"bytes,4,opt,name=price,proto3" json:"price,omitempty"`
+	Description   string                 `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	Available     bool                   `protobuf:"varint,6,opt,name=available,proto3" json:"available,omitempty"`
+	Url           string                 `protobuf:"bytes,7,opt,name=url,proto3" json:"url,omitempty"`
+	Images        []*BizProductImage     `protobuf:"bytes,8,rep,name=images,proto3" json:"images,omitempty"`
+	Collections   []string               `protobuf:"bytes,9,rep,name=collections,proto3" json:"collections,omitempty"`
+	UpdatedAtMs   int64                  `protobuf:"varint,10,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProduct) Reset() {
+	*x = BizProduct{}
+	mi := &file_parley_proto_msgTypes[98]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProduct) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProduct) ProtoMessage() {}
+
+func (x *BizProduct) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[98]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProduct.ProtoReflect.Descriptor instead.
+func (*BizProduct) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{98}
+}
+
+func (x *BizProduct) GetBusiness() int64 {
+	if x != nil {
+		return x.Business
+	}
+	return 0
+}
+
+func (x *BizProduct) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BizProduct) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BizProduct) GetPrice() *BizMoney {
+	if x != nil {
+		return x.Price
+	}
+	return nil
+}
+
+func (x *BizProduct) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *BizProduct) GetAvailable() bool {
+	if x != nil {
+		return x.Available
+	}
+	return false
+}
+
+func (x *BizProduct) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *BizProduct) GetImages() []*BizProductImage {
+	if x != nil {
+		return x.Images
+	}
+	return nil
+}
+
+func (x *BizProduct) GetCollections() []string {
+	if x != nil {
+		return x.Collections
+	}
+	return nil
+}
+
+func (x *BizProduct) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// BizProductPutRequest creates or replaces a product of the caller's
+// catalog. Reply: BizProduct.
+type BizProductPutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Product       *BizProduct            `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProductPutRequest) Reset() {
+	*x = BizProductPutRequest{}
+	mi := &file_parley_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProductPutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProductPutRequest) ProtoMessage() {}
+
+func (x *BizProductPutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProductPutRequest.ProtoReflect.Descriptor instead.
+func (*BizProductPutRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *BizProductPutRequest) GetProduct() *BizProduct {
+	if x != nil {
+		return x.Product
+	}
+	return nil
+}
+
+// BizProductDeleteRequest deletes a product. Reply: OK.
+type BizProductDeleteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizProductDeleteRequest) Reset() {
+	*x = BizProductDeleteRequest{}
+	mi := &file_parley_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizProductDeleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizProductDeleteRequest) ProtoMessage() {}
+
+func (x *BizProductDeleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizProductDeleteRequest.ProtoReflect.Descriptor instead.
+func (*BizProductDeleteRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{100}
+}
+
+func (x *BizProductDeleteRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// BizCatalogRequest reads a business's catalog (business 0: the caller's),
+// only one collection's products if collection is set, or only one product
+// if product_id is set. Reply: BizCatalog.
+type BizCatalogRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Business      int64                  `protobuf:"varint,1,opt,name=business,proto3" json:"business,omitempty"`
+	Collection    string                 `protobuf:"bytes,2,opt,name=collection,proto3" json:"collection,omitempty"`
+	ProductId     string                 `protobuf:"bytes,3,opt,name=product_id,json=productId,proto3" json:"product_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizCatalogRequest) Reset() {
+	*x = BizCatalogRequest{}
+	mi := &file_parley_proto_msgTypes[101]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizCatalogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizCatalogRequest) ProtoMessage() {}
+
+func (x *BizCatalogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[101]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizCatalogRequest.ProtoReflect.Descriptor instead.
+func (*BizCatalogRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{101}
+}
+
+func (x *BizCatalogRequest) GetBusiness() int64 {
+	if x != nil {
+		return x.Business
+	}
+	return 0
+}
+
+func (x *BizCatalogRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *BizCatalogRequest) GetProductId() string {
+	if x != nil {
+		return x.ProductId
+	}
+	return ""
+}
+
+type BizCollection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizCollection) Reset() {
+	*x = BizCollection{}
+	mi := &file_parley_proto_msgTypes[102]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizCollection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizCollection) ProtoMessage() {}
+
+func (x *BizCollection) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[102]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizCollection.ProtoReflect.Descriptor instead.
+func (*BizCollection) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{102}
+}
+
+func (x *BizCollection) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BizCollection) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type BizCatalog struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Products      []*BizProduct          `protobuf:"bytes,1,rep,name=products,proto3" json:"products,omitempty"`
+	Collections   []*BizCollection       `protobuf:"bytes,2,rep,name=collections,proto3" json:"collections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizCatalog) Reset() {
+	*x = BizCatalog{}
+	mi := &file_parley_proto_msgTypes[103]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizCatalog) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizCatalog) ProtoMessage() {}
+
+func (x *BizCatalog) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[103]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizCatalog.ProtoReflect.Descriptor instead.
+func (*BizCatalog) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{103}
+}
+
+func (x *BizCatalog) GetProducts() []*BizProduct {
+	if x != nil {
+		return x.Products
+	}
+	return nil
+}
+
+func (x *BizCatalog) GetCollections() []*BizCollection {
+	if x != nil {
+		return x.Collections
+	}
+	return nil
+}
+
+// BizCollectionRequest creates or renames (or, with delete, deletes) a
+// collection of the caller's catalog. Reply: OK.
+type BizCollectionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Delete        bool                   `protobuf:"varint,3,opt,name=delete,proto3" json:"delete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizCollectionRequest) Reset() {
+	*x = BizCollectionRequest{}
+	mi := &file_parley_proto_msgTypes[104]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizCollectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizCollectionRequest) ProtoMessage() {}
+
+func (x *BizCollectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[104]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizCollectionRequest.ProtoReflect.Descriptor instead.
+func (*BizCollectionRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{104}
+}
+
+func (x *BizCollectionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BizCollectionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BizCollectionRequest) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+// BizQuickReply is a saved answer inserted with /shortcut: text, or media
+// (an attachment descriptor as JSON, opaque to the server).
+type BizQuickReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Shortcut      string                 `protobuf:"bytes,1,opt,name=shortcut,proto3" json:"shortcut,omitempty"`
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	Media         []byte                 `protobuf:"bytes,3,opt,name=media,proto3" json:"media,omitempty"`
+	UpdatedAtMs   int64                  `protobuf:"varint,4,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizQuickReply) Reset() {
+	*x = BizQuickReply{}
+	mi := &file_parley_proto_msgTypes[105]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizQuickReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizQuickReply) ProtoMessage() {}
+
+func (x *BizQuickReply) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[105]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizQuickReply.ProtoReflect.Descriptor instead.
+func (*BizQuickReply) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{105}
+}
+
+func (x *BizQuickReply) GetShortcut() string {
+	if x != nil {
+		return x.Shortcut
+	}
+	return ""
+}
+
+func (x *BizQuickReply) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *BizQuickReply) GetMedia() []byte {
+	if x != nil {
+		return x.Media
+	}
+	return nil
+}
+
+func (x *BizQuickReply) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// BizQuickReplyRequest creates or replaces (or, with delete, deletes) a
+// quick reply. Reply: BizQuickReplyList with the one saved, or OK.
+type BizQuickReplyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuickReply    *BizQuickReply         `protobuf:"bytes,1,opt,name=quick_reply,json=quickReply,proto3" json:"quick_reply,omitempty"`
+	Delete        bool                   `protobuf:"varint,2,opt,name=delete,proto3" json:"delete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizQuickReplyRequest) Reset() {
+	*x = BizQuickReplyRequest{}
+	mi := &file_parley_proto_msgTypes[106]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizQuickReplyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizQuickReplyRequest) ProtoMessage() {}
+
+func (x *BizQuickReplyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[106]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizQuickReplyRequest.ProtoReflect.Descriptor instead.
+func (*BizQuickReplyRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{106}
+}
+
+func (x *BizQuickReplyRequest) GetQuickReply() *BizQuickReply {
+	if x != nil {
+		return x.QuickReply
+	}
+	return nil
+}
+
+func (x *BizQuickReplyRequest) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+// BizQuickRepliesRequest lists the caller's quick replies. Reply:
+// BizQuickReplyList.
+type BizQuickRepliesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizQuickRepliesRequest) Reset() {
+	*x = BizQuickRepliesRequest{}
+	mi := &file_parley_proto_msgTypes[107]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizQuickRepliesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizQuickRepliesRequest) ProtoMessage() {}
+
+func (x *BizQuickRepliesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[107]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizQuickRepliesRequest.ProtoReflect.Descriptor instead.
+func (*BizQuickRepliesRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{107}
+}
+
+type BizQuickReplyList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuickReplies  []*BizQuickReply       `protobuf:"bytes,1,rep,name=quick_replies,json=quickReplies,proto3" json:"quick_replies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizQuickReplyList) Reset() {
+	*x = BizQuickReplyList{}
+	mi := &file_parley_proto_msgTypes[108]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizQuickReplyList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizQuickReplyList) ProtoMessage() {}
+
+func (x *BizQuickReplyList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[108]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizQuickReplyList.ProtoReflect.Descriptor instead.
+func (*BizQuickReplyList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{108}
+}
+
+func (x *BizQuickReplyList) GetQuickReplies() []*BizQuickReply {
+	if x != nil {
+		return x.QuickReplies
+	}
+	return nil
+}
+
+type BizLabel struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Color         string                 `protobuf:"bytes,3,opt,name=color,proto3" json:"color,omitempty"` // #rrggbb
+	Predefined    bool                   `protobuf:"varint,4,opt,name=predefined,proto3" json:"predefined,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizLabel) Reset() {
+	*x = BizLabel{}
+	mi := &file_parley_proto_msgTypes[109]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizLabel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizLabel) ProtoMessage() {}
+
+func (x *BizLabel) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[109]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizLabel.ProtoReflect.Descriptor instead.
+func (*BizLabel) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{109}
+}
+
+func (x *BizLabel) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BizLabel) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BizLabel) GetColor() string {
+	if x != nil {
+		return x.Color
+	}
+	return ""
+}
+
+func (x *BizLabel) GetPredefined() bool {
+	if x != nil {
+		return x.Predefined
+	}
+	return false
+}
+
+// BizLabelRequest creates or replaces (or, with delete, deletes) a custom
+// label. Reply: OK.
+type BizLabelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Label         *BizLabel              `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	Delete        bool                   `protobuf:"varint,2,opt,name=delete,proto3" json:"delete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizLabelRequest) Reset() {
+	*x = BizLabelRequest{}
+	mi := &file_parley_proto_msgTypes[110]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizLabelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizLabelRequest) ProtoMessage() {}
+
+func (x *BizLabelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[110]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizLabelRequest.ProtoReflect.Descriptor instead.
+func (*BizLabelRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{110}
+}
+
+func (x *BizLabelRequest) GetLabel() *BizLabel {
+	if x != nil {
+		return x.Label
+	}
+	return nil
+}
+
+func (x *BizLabelRequest) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+// BizLabelsRequest lists the caller's labels, predefined first. Reply:
+// BizLabelList.
+type BizLabelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizLabelsRequest) Reset() {
+	*x = BizLabelsRequest{}
+	mi := &file_parley_proto_msgTypes[111]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizLabelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizLabelsRequest) ProtoMessage() {}
+
+func (x *BizLabelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[111]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizLabelsRequest.ProtoReflect.Descriptor instead.
+func (*BizLabelsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{111}
+}
+
+type BizLabelList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Labels        []*BizLabel            `protobuf:"bytes,1,rep,name=labels,proto3" json:"labels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizLabelList) Reset() {
+	*x = BizLabelList{}
+	mi := &file_parley_proto_msgTypes[112]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizLabelList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizLabelList) ProtoMessage() {}
+
+func (x *BizLabelList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[112]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizLabelList.ProtoReflect.Descriptor instead.
+func (*BizLabelList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{112}
+}
+
+func (x *BizLabelList) GetLabels() []*BizLabel {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+// BizChatLabelRequest puts a label on one of the caller's chats (or, with
+// remove, takes it off). Reply: OK.
+type BizChatLabelRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	LabelId        string                 `protobuf:"bytes,2,opt,name=label_id,json=labelId,proto3" json:"label_id,omitempty"`
+	Remove         bool                   `protobuf:"varint,3,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BizChatLabelRequest) Reset() {
+	*x = BizChatLabelRequest{}
+	mi := &file_parley_proto_msgTypes[113]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizChatLabelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizChatLabelRequest) ProtoMessage() {}
+
+func (x *BizChatLabelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[113]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizChatLabelRequest.ProtoReflect.Descriptor instead.
+func (*BizChatLabelRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{113}
+}
+
+func (x *BizChatLabelRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *BizChatLabelRequest) GetLabelId() string {
+	if x != nil {
+		return x.LabelId
+	}
+	return ""
+}
+
+func (x *BizChatLabelRequest) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+// BizChatLabelsRequest lists labels on the caller's chats, of one chat
+// and/or of one label if given. Reply: BizChatLabelList.
+type BizChatLabelsRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	LabelId        string                 `protobuf:"bytes,2,opt,name=label_id,json=labelId,proto3" json:"label_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BizChatLabelsRequest) Reset() {
+	*x = BizChatLabelsRequest{}
+	mi := &file_parley_proto_msgTypes[114]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizChatLabelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizChatLabelsRequest) ProtoMessage() {}
+
+func (x *BizChatLabelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[114]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizChatLabelsRequest.ProtoReflect.Descriptor instead.
+func (*BizChatLabelsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{114}
+}
+
+func (x *BizChatLabelsRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *BizChatLabelsRequest) GetLabelId() string {
+	if x != nil {
+		return x.LabelId
+	}
+	return ""
+}
+
+type BizChatLabel struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	LabelId        string                 `protobuf:"bytes,2,opt,name=label_id,json=labelId,proto3" json:"label_id,omitempty"`
+	AtMs           int64                  `protobuf:"varint,3,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BizChatLabel) Reset() {
+	*x = BizChatLabel{}
+	mi := &file_parley_proto_msgTypes[115]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizChatLabel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizChatLabel) ProtoMessage() {}
+
+func (x *BizChatLabel) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[115]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizChatLabel.ProtoReflect.Descriptor instead.
+func (*BizChatLabel) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{115}
+}
+
+func (x *BizChatLabel) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *BizChatLabel) GetLabelId() string {
+	if x != nil {
+		return x.LabelId
+	}
+	return ""
+}
+
+func (x *BizChatLabel) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+type BizChatLabelList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Labels        []*BizChatLabel        `protobuf:"bytes,1,rep,name=labels,proto3" json:"labels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizChatLabelList) Reset() {
+	*x = BizChatLabelList{}
+	mi := &file_parley_proto_msgTypes[116]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizChatLabelList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizChatLabelList) ProtoMessage() {}
+
+func (x *BizChatLabelList) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[116]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizChatLabelList.ProtoReflect.Descriptor instead.
+func (*BizChatLabelList) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{116}
+}
+
+func (x *BizChatLabelList) GetLabels() []*BizChatLabel {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+// BizAutoReply are the greeting and away messages, sent by the business's
+// own devices (never by the server).
+type BizAutoReply struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	GreetingEnabled bool                   `protobuf:"varint,1,opt,name=greeting_enabled,json=greetingEnabled,proto3" json:"greeting_enabled,omitempty"`
+	Greeting        string                 `protobuf:"bytes,2,opt,name=greeting,proto3" json:"greeting,omitempty"`
+	GreetingAfterS  int64                  `protobuf:"varint,3,opt,name=greeting_after_s,json=greetingAfterS,proto3" json:"greeting_after_s,omitempty"` // 0: first contact only
+	AwayEnabled     bool                   `protobuf:"varint,4,opt,name=away_enabled,json=awayEnabled,proto3" json:"away_enabled,omitempty"`
+	Away            string                 `protobuf:"bytes,5,opt,name=away,proto3" json:"away,omitempty"`
+	AwayEveryS      int64                  `protobuf:"varint,6,opt,name=away_every_s,json=awayEveryS,proto3" json:"away_every_s,omitempty"` // 0: the default (12 h)
+	UpdatedAtMs     int64                  `protobuf:"varint,7,opt,name=updated_at_ms,json=updatedAtMs,proto3" json:"updated_at_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *BizAutoReply) Reset() {
+	*x = BizAutoReply{}
+	mi := &file_parley_proto_msgTypes[117]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizAutoReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizAutoReply) ProtoMessage() {}
+
+func (x *BizAutoReply) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[117]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizAutoReply.ProtoReflect.Descriptor instead.
+func (*BizAutoReply) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{117}
+}
+
+func (x *BizAutoReply) GetGreetingEnabled() bool {
+	if x != nil {
+		return x.GreetingEnabled
+	}
+	return false
+}
+
+func (x *BizAutoReply) GetGreeting() string {
+	if x != nil {
+		return x.Greeting
+	}
+	return ""
+}
+
+func (x *BizAutoReply) GetGreetingAfterS() int64 {
+	if x != nil {
+		return x.GreetingAfterS
+	}
+	return 0
+}
+
+func (x *BizAutoReply) GetAwayEnabled() bool {
+	if x != nil {
+		return x.AwayEnabled
+	}
+	return false
+}
+
+func (x *BizAutoReply) GetAway() string {
+	if x != nil {
+		return x.Away
+	}
+	return ""
+}
+
+func (x *BizAutoReply) GetAwayEveryS() int64 {
+	if x != nil {
+		return x.AwayEveryS
+	}
+	return 0
+}
+
+func (x *BizAutoReply) GetUpdatedAtMs() int64 {
+	if x != nil {
+		return x.UpdatedAtMs
+	}
+	return 0
+}
+
+// BizAutoReplyRequest reads (set false) or replaces (set true) the
+// caller's settings. Reply: BizAutoReply.
+type BizAutoReplyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *BizAutoReply          `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	Set           bool                   `protobuf:"varint,2,opt,name=set,proto3" json:"set,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BizAutoReplyRequest) Reset() {
+	*x = BizAutoReplyRequest{}
+	mi := &file_parley_proto_msgTypes[118]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizAutoReplyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizAutoReplyRequest) ProtoMessage() {}
+
+func (x *BizAutoReplyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[118]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizAutoReplyRequest.ProtoReflect.Descriptor instead.
+func (*BizAutoReplyRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{118}
+}
+
+func (x *BizAutoReplyRequest) GetSettings() *BizAutoReply {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *BizAutoReplyRequest) GetSet() bool {
+	if x != nil {
+		return x.Set
+	}
+	return false
+}
+
+// BizAutoReplyClaimRequest claims the sending of one greeting or away
+// message in a chat, so that only one device of the business sends it (the
+// key names what and the customer's message that triggered it, e.g.
+// "greeting:12"). Reply: OK for the first claim, CONFLICT
+// "auto_reply_claimed" after; NOT_FOUND "not_member" if the device is not
+// in the chat.
+type BizAutoReplyClaimRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Key            string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BizAutoReplyClaimRequest) Reset() {
+	*x = BizAutoReplyClaimRequest{}
+	mi := &file_parley_proto_msgTypes[119]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BizAutoReplyClaimRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BizAutoReplyClaimRequest) ProtoMessage() {}
+
+func (x *BizAutoReplyClaimRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[119]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BizAutoReplyClaimRequest.ProtoReflect.Descriptor instead.
+func (*BizAutoReplyClaimRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{119}
+}
+
+func (x *BizAutoReplyClaimRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *BizAutoReplyClaimRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 var File_parley_proto protoreflect.FileDescriptor
 
 const file_parley_proto_rawDesc = "" +
 	"\n" +
-	"\fparley.proto\x12\tparley.v1\"\xdf\x18\n" +
+	"\fparley.proto\x12\tparley.v1\"\xe7 \n" +
 	"\vClientFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
 	"\x05hello\x18\x02 \x01(\v2\x10.parley.v1.HelloH\x00R\x05hello\x12%\n" +
@@ -6912,8 +9020,24 @@ const file_parley_proto_rawDesc = "" +
 	"chat_timer\x18N \x01(\v2\x1b.parley.v1.ChatTimerRequestH\x00R\tchatTimer\x12K\n" +
 	"\x0fcommunity_group\x18O \x01(\v2 .parley.v1.CommunityGroupRequestH\x00R\x0ecommunityGroup\x12N\n" +
 	"\x10community_groups\x18P \x01(\v2!.parley.v1.CommunityGroupsRequestH\x00R\x0fcommunityGroups\x12F\n" +
-	"\x0egroup_join_ask\x18Z \x01(\v2\x1e.parley.v1.GroupJoinAskRequestH\x00R\fgroupJoinAskB\x06\n" +
-	"\x04body\"\xdc\x0f\n" +
+	"\x0egroup_join_ask\x18Z \x01(\v2\x1e.parley.v1.GroupJoinAskRequestH\x00R\fgroupJoinAsk\x12I\n" +
+	"\x0fbiz_profile_get\x18n \x01(\v2\x1f.parley.v1.BizProfileGetRequestH\x00R\rbizProfileGet\x12I\n" +
+	"\x0fbiz_profile_set\x18o \x01(\v2\x1f.parley.v1.BizProfileSetRequestH\x00R\rbizProfileSet\x12I\n" +
+	"\x0fbiz_product_put\x18p \x01(\v2\x1f.parley.v1.BizProductPutRequestH\x00R\rbizProductPut\x12R\n" +
+	"\x12biz_product_delete\x18q \x01(\v2\".parley.v1.BizProductDeleteRequestH\x00R\x10bizProductDelete\x12?\n" +
+	"\vbiz_catalog\x18r \x01(\v2\x1c.parley.v1.BizCatalogRequestH\x00R\n" +
+	"bizCatalog\x12H\n" +
+	"\x0ebiz_collection\x18s \x01(\v2\x1f.parley.v1.BizCollectionRequestH\x00R\rbizCollection\x12I\n" +
+	"\x0fbiz_quick_reply\x18t \x01(\v2\x1f.parley.v1.BizQuickReplyRequestH\x00R\rbizQuickReply\x12O\n" +
+	"\x11biz_quick_replies\x18u \x01(\v2!.parley.v1.BizQuickRepliesRequestH\x00R\x0fbizQuickReplies\x129\n" +
+	"\tbiz_label\x18v \x01(\v2\x1a.parley.v1.BizLabelRequestH\x00R\bbizLabel\x12<\n" +
+	"\n" +
+	"biz_labels\x18w \x01(\v2\x1b.parley.v1.BizLabelsRequestH\x00R\tbizLabels\x12F\n" +
+	"\x0ebiz_chat_label\x18x \x01(\v2\x1e.parley.v1.BizChatLabelRequestH\x00R\fbizChatLabel\x12I\n" +
+	"\x0fbiz_chat_labels\x18y \x01(\v2\x1f.parley.v1.BizChatLabelsRequestH\x00R\rbizChatLabels\x12F\n" +
+	"\x0ebiz_auto_reply\x18z \x01(\v2\x1e.parley.v1.BizAutoReplyRequestH\x00R\fbizAutoReply\x12V\n" +
+	"\x14biz_auto_reply_claim\x18{ \x01(\v2#.parley.v1.BizAutoReplyClaimRequestH\x00R\x11bizAutoReplyClaimB\x06\n" +
+	"\x04body\"\x98\x13\n" +
 	"\vServerFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12/\n" +
 	"\bhello_ok\x18\x02 \x01(\v2\x12.parley.v1.HelloOKH\x00R\ahelloOk\x12%\n" +
@@ -6952,7 +9076,18 @@ const file_parley_proto_rawDesc = "" +
 	"\x17group_join_request_list\x18C \x01(\v2\x1f.parley.v1.GroupJoinRequestListH\x00R\x14groupJoinRequestList\x125\n" +
 	"\n" +
 	"chat_timer\x18D \x01(\v2\x14.parley.v1.ChatTimerH\x00R\tchatTimer\x12Q\n" +
-	"\x14community_group_list\x18E \x01(\v2\x1d.parley.v1.CommunityGroupListH\x00R\x12communityGroupListB\x06\n" +
+	"\x14community_group_list\x18E \x01(\v2\x1d.parley.v1.CommunityGroupListH\x00R\x12communityGroupList\x128\n" +
+	"\vbiz_profile\x18n \x01(\v2\x15.parley.v1.BizProfileH\x00R\n" +
+	"bizProfile\x128\n" +
+	"\vbiz_product\x18o \x01(\v2\x15.parley.v1.BizProductH\x00R\n" +
+	"bizProduct\x128\n" +
+	"\vbiz_catalog\x18p \x01(\v2\x15.parley.v1.BizCatalogH\x00R\n" +
+	"bizCatalog\x12J\n" +
+	"\x11biz_quick_replies\x18q \x01(\v2\x1c.parley.v1.BizQuickReplyListH\x00R\x0fbizQuickReplies\x128\n" +
+	"\n" +
+	"biz_labels\x18r \x01(\v2\x17.parley.v1.BizLabelListH\x00R\tbizLabels\x12E\n" +
+	"\x0fbiz_chat_labels\x18s \x01(\v2\x1b.parley.v1.BizChatLabelListH\x00R\rbizChatLabels\x12?\n" +
+	"\x0ebiz_auto_reply\x18t \x01(\v2\x17.parley.v1.BizAutoReplyH\x00R\fbizAutoReplyB\x06\n" +
 	"\x04body\";\n" +
 	"\x05Hello\x12\x1a\n" +
 	"\bversions\x18\x01 \x03(\rR\bversions\x12\x16\n" +
@@ -7326,7 +9461,136 @@ const file_parley_proto_rawDesc = "" +
 	"\x12CommunityGroupList\x125\n" +
 	"\x06groups\x18\x01 \x03(\v2\x1d.parley.v1.CommunityGroupInfoR\x06groups\"0\n" +
 	"\x13GroupJoinAskRequest\x12\x19\n" +
-	"\bgroup_id\x18\x01 \x01(\tR\agroupId*\xf6\x01\n" +
+	"\bgroup_id\x18\x01 \x01(\tR\agroupId\"L\n" +
+	"\fBizHoursSpan\x12\x18\n" +
+	"\aweekday\x18\x01 \x01(\rR\aweekday\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\rR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\rR\x02to\"M\n" +
+	"\bBizHours\x12\x12\n" +
+	"\x04zone\x18\x01 \x01(\tR\x04zone\x12-\n" +
+	"\x05spans\x18\x02 \x03(\v2\x17.parley.v1.BizHoursSpanR\x05spans\"\xea\x02\n" +
+	"\n" +
+	"BizProfile\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x03 \x01(\tR\bcategory\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x18\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\x12)\n" +
+	"\x05hours\x18\x06 \x01(\v2\x13.parley.v1.BizHoursR\x05hours\x12\x18\n" +
+	"\awebsite\x18\a \x01(\tR\awebsite\x12\x14\n" +
+	"\x05email\x18\b \x01(\tR\x05email\x12\x1a\n" +
+	"\bverified\x18\t \x01(\bR\bverified\x12$\n" +
+	"\x0everified_at_ms\x18\n" +
+	" \x01(\x03R\fverifiedAtMs\x12\x16\n" +
+	"\x06hosted\x18\v \x01(\bR\x06hosted\x12\"\n" +
+	"\rupdated_at_ms\x18\f \x01(\x03R\vupdatedAtMs\"/\n" +
+	"\x14BizProfileGetRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\"_\n" +
+	"\x14BizProfileSetRequest\x12/\n" +
+	"\aprofile\x18\x01 \x01(\v2\x15.parley.v1.BizProfileR\aprofile\x12\x16\n" +
+	"\x06delete\x18\x02 \x01(\bR\x06delete\"G\n" +
+	"\bBizMoney\x12\x1f\n" +
+	"\vamount_1000\x18\x01 \x01(\x03R\n" +
+	"amount1000\x12\x1a\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\"\xba\x01\n" +
+	"\x0fBizProductImage\x12\x17\n" +
+	"\ablob_id\x18\x01 \x01(\tR\x06blobId\x12\x1e\n" +
+	"\n" +
+	"capability\x18\x02 \x01(\tR\n" +
+	"capability\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\fR\x03key\x12\x16\n" +
+	"\x06digest\x18\x04 \x01(\fR\x06digest\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x12\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x12\x1c\n" +
+	"\tthumbnail\x18\a \x01(\fR\tthumbnail\"\xc3\x02\n" +
+	"\n" +
+	"BizProduct\x12\x1a\n" +
+	"\bbusiness\x18\x01 \x01(\x03R\bbusiness\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12)\n" +
+	"\x05price\x18\x04 \x01(\v2\x13.parley.v1.BizMoneyR\x05price\x12 \n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\x12\x1c\n" +
+	"\tavailable\x18\x06 \x01(\bR\tavailable\x12\x10\n" +
+	"\x03url\x18\a \x01(\tR\x03url\x122\n" +
+	"\x06images\x18\b \x03(\v2\x1a.parley.v1.BizProductImageR\x06images\x12 \n" +
+	"\vcollections\x18\t \x03(\tR\vcollections\x12\"\n" +
+	"\rupdated_at_ms\x18\n" +
+	" \x01(\x03R\vupdatedAtMs\"G\n" +
+	"\x14BizProductPutRequest\x12/\n" +
+	"\aproduct\x18\x01 \x01(\v2\x15.parley.v1.BizProductR\aproduct\")\n" +
+	"\x17BizProductDeleteRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"n\n" +
+	"\x11BizCatalogRequest\x12\x1a\n" +
+	"\bbusiness\x18\x01 \x01(\x03R\bbusiness\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x02 \x01(\tR\n" +
+	"collection\x12\x1d\n" +
+	"\n" +
+	"product_id\x18\x03 \x01(\tR\tproductId\"3\n" +
+	"\rBizCollection\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"{\n" +
+	"\n" +
+	"BizCatalog\x121\n" +
+	"\bproducts\x18\x01 \x03(\v2\x15.parley.v1.BizProductR\bproducts\x12:\n" +
+	"\vcollections\x18\x02 \x03(\v2\x18.parley.v1.BizCollectionR\vcollections\"R\n" +
+	"\x14BizCollectionRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\"y\n" +
+	"\rBizQuickReply\x12\x1a\n" +
+	"\bshortcut\x18\x01 \x01(\tR\bshortcut\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x14\n" +
+	"\x05media\x18\x03 \x01(\fR\x05media\x12\"\n" +
+	"\rupdated_at_ms\x18\x04 \x01(\x03R\vupdatedAtMs\"i\n" +
+	"\x14BizQuickReplyRequest\x129\n" +
+	"\vquick_reply\x18\x01 \x01(\v2\x18.parley.v1.BizQuickReplyR\n" +
+	"quickReply\x12\x16\n" +
+	"\x06delete\x18\x02 \x01(\bR\x06delete\"\x18\n" +
+	"\x16BizQuickRepliesRequest\"R\n" +
+	"\x11BizQuickReplyList\x12=\n" +
+	"\rquick_replies\x18\x01 \x03(\v2\x18.parley.v1.BizQuickReplyR\fquickReplies\"d\n" +
+	"\bBizLabel\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05color\x18\x03 \x01(\tR\x05color\x12\x1e\n" +
+	"\n" +
+	"predefined\x18\x04 \x01(\bR\n" +
+	"predefined\"T\n" +
+	"\x0fBizLabelRequest\x12)\n" +
+	"\x05label\x18\x01 \x01(\v2\x13.parley.v1.BizLabelR\x05label\x12\x16\n" +
+	"\x06delete\x18\x02 \x01(\bR\x06delete\"\x12\n" +
+	"\x10BizLabelsRequest\";\n" +
+	"\fBizLabelList\x12+\n" +
+	"\x06labels\x18\x01 \x03(\v2\x13.parley.v1.BizLabelR\x06labels\"q\n" +
+	"\x13BizChatLabelRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x19\n" +
+	"\blabel_id\x18\x02 \x01(\tR\alabelId\x12\x16\n" +
+	"\x06remove\x18\x03 \x01(\bR\x06remove\"Z\n" +
+	"\x14BizChatLabelsRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x19\n" +
+	"\blabel_id\x18\x02 \x01(\tR\alabelId\"g\n" +
+	"\fBizChatLabel\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x19\n" +
+	"\blabel_id\x18\x02 \x01(\tR\alabelId\x12\x13\n" +
+	"\x05at_ms\x18\x03 \x01(\x03R\x04atMs\"C\n" +
+	"\x10BizChatLabelList\x12/\n" +
+	"\x06labels\x18\x01 \x03(\v2\x17.parley.v1.BizChatLabelR\x06labels\"\xfc\x01\n" +
+	"\fBizAutoReply\x12)\n" +
+	"\x10greeting_enabled\x18\x01 \x01(\bR\x0fgreetingEnabled\x12\x1a\n" +
+	"\bgreeting\x18\x02 \x01(\tR\bgreeting\x12(\n" +
+	"\x10greeting_after_s\x18\x03 \x01(\x03R\x0egreetingAfterS\x12!\n" +
+	"\faway_enabled\x18\x04 \x01(\bR\vawayEnabled\x12\x12\n" +
+	"\x04away\x18\x05 \x01(\tR\x04away\x12 \n" +
+	"\faway_every_s\x18\x06 \x01(\x03R\n" +
+	"awayEveryS\x12\"\n" +
+	"\rupdated_at_ms\x18\a \x01(\x03R\vupdatedAtMs\"\\\n" +
+	"\x13BizAutoReplyRequest\x123\n" +
+	"\bsettings\x18\x01 \x01(\v2\x17.parley.v1.BizAutoReplyR\bsettings\x12\x10\n" +
+	"\x03set\x18\x02 \x01(\bR\x03set\"U\n" +
+	"\x18BizAutoReplyClaimRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key*\xf6\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aINVALID\x10\x01\x12\x13\n" +
@@ -7357,7 +9621,7 @@ func file_parley_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 91)
+var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 120)
 var file_parley_proto_goTypes = []any{
 	(ErrorCode)(0),                    // 0: parley.v1.ErrorCode
 	(*ClientFrame)(nil),               // 1: parley.v1.ClientFrame
@@ -7451,6 +9715,35 @@ var file_parley_proto_goTypes = []any{
 	(*CommunityGroupInfo)(nil),        // 89: parley.v1.CommunityGroupInfo
 	(*CommunityGroupList)(nil),        // 90: parley.v1.CommunityGroupList
 	(*GroupJoinAskRequest)(nil),       // 91: parley.v1.GroupJoinAskRequest
+	(*BizHoursSpan)(nil),              // 92: parley.v1.BizHoursSpan
+	(*BizHours)(nil),                  // 93: parley.v1.BizHours
+	(*BizProfile)(nil),                // 94: parley.v1.BizProfile
+	(*BizProfileGetRequest)(nil),      // 95: parley.v1.BizProfileGetRequest
+	(*BizProfileSetRequest)(nil),      // 96: parley.v1.BizProfileSetRequest
+	(*BizMoney)(nil),                  // 97: parley.v1.BizMoney
+	(*BizProductImage)(nil),           // 98: parley.v1.BizProductImage
+	(*BizProduct)(nil),                // 99: parley.v1.BizProduct
+	(*BizProductPutRequest)(nil),      // 100: parley.v1.BizProductPutRequest
+	(*BizProductDeleteRequest)(nil),   // 101: parley.v1.BizProductDeleteRequest
+	(*BizCatalogRequest)(nil),         // 102: parley.v1.BizCatalogRequest
+	(*BizCollection)(nil),             // 103: parley.v1.BizCollection
+	(*BizCatalog)(nil),                // 104: parley.v1.BizCatalog
+	(*BizCollectionRequest)(nil),      // 105: parley.v1.BizCollectionRequest
+	(*BizQuickReply)(nil),             // 106: parley.v1.BizQuickReply
+	(*BizQuickReplyRequest)(nil),      // 107: parley.v1.BizQuickReplyRequest
+	(*BizQuickRepliesRequest)(nil),    // 108: parley.v1.BizQuickRepliesRequest
+	(*BizQuickReplyList)(nil),         // 109: parley.v1.BizQuickReplyList
+	(*BizLabel)(nil),                  // 110: parley.v1.BizLabel
+	(*BizLabelRequest)(nil),           // 111: parley.v1.BizLabelRequest
+	(*BizLabelsRequest)(nil),          // 112: parley.v1.BizLabelsRequest
+	(*BizLabelList)(nil),              // 113: parley.v1.BizLabelList
+	(*BizChatLabelRequest)(nil),       // 114: parley.v1.BizChatLabelRequest
+	(*BizChatLabelsRequest)(nil),      // 115: parley.v1.BizChatLabelsRequest
+	(*BizChatLabel)(nil),              // 116: parley.v1.BizChatLabel
+	(*BizChatLabelList)(nil),          // 117: parley.v1.BizChatLabelList
+	(*BizAutoReply)(nil),              // 118: parley.v1.BizAutoReply
+	(*BizAutoReplyRequest)(nil),       // 119: parley.v1.BizAutoReplyRequest
+	(*BizAutoReplyClaimRequest)(nil),  // 120: parley.v1.BizAutoReplyClaimRequest
 }
 var file_parley_proto_depIdxs = []int32{
 	3,   // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
@@ -7501,63 +9794,98 @@ var file_parley_proto_depIdxs = []int32{
 	87,  // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
 	88,  // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
 	91,  // 47: parley.v1.ClientFrame.group_join_ask:type_name -> parley.v1.GroupJoinAskRequest
-	4,   // 48: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
-	6,   // 49: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
-	8,   // 50: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
-	9,   // 51: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
-	11,  // 52: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
-	13,  // 53: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
-	15,  // 54: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
-	17,  // 55: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
-	21,  // 56: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
-	7,   // 57: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
-	27,  // 58: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
-	32,  // 59: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
-	35,  // 60: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
-	39,  // 61: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
-	41,  // 62: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
-	44,  // 63: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
-	48,  // 64: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
-	49,  // 65: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
-	52,  // 66: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
-	53,  // 67: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
-	55,  // 68: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
-	46,  // 69: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
-	45,  // 70: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
-	69,  // 71: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
-	70,  // 72: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
-	63,  // 73: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
-	72,  // 74: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
-	75,  // 75: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
-	77,  // 76: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
-	80,  // 77: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
-	83,  // 78: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
-	86,  // 79: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
-	90,  // 80: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
-	0,   // 81: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
-	20,  // 82: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
-	20,  // 83: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
-	30,  // 84: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
-	30,  // 85: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
-	34,  // 86: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
-	36,  // 87: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
-	36,  // 88: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	52,  // 89: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
-	52,  // 90: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
-	43,  // 91: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	37,  // 92: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
-	20,  // 93: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
-	68,  // 94: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
-	69,  // 95: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
-	71,  // 96: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
-	75,  // 97: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
-	82,  // 98: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
-	89,  // 99: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
-	100, // [100:100] is the sub-list for method output_type
-	100, // [100:100] is the sub-list for method input_type
-	100, // [100:100] is the sub-list for extension type_name
-	100, // [100:100] is the sub-list for extension extendee
-	0,   // [0:100] is the sub-list for field type_name
+	95,  // 48: parley.v1.ClientFrame.biz_profile_get:type_name -> parley.v1.BizProfileGetRequest
+	96,  // 49: parley.v1.ClientFrame.biz_profile_set:type_name -> parley.v1.BizProfileSetRequest
+	100, // 50: parley.v1.ClientFrame.biz_product_put:type_name -> parley.v1.BizProductPutRequest
+	101, // 51: parley.v1.ClientFrame.biz_product_delete:type_name -> parley.v1.BizProductDeleteRequest
+	102, // 52: parley.v1.ClientFrame.biz_catalog:type_name -> parley.v1.BizCatalogRequest
+	105, // 53: parley.v1.ClientFrame.biz_collection:type_name -> parley.v1.BizCollectionRequest
+	107, // 54: parley.v1.ClientFrame.biz_quick_reply:type_name -> parley.v1.BizQuickReplyRequest
+	108, // 55: parley.v1.ClientFrame.biz_quick_replies:type_name -> parley.v1.BizQuickRepliesRequest
+	111, // 56: parley.v1.ClientFrame.biz_label:type_name -> parley.v1.BizLabelRequest
+	112, // 57: parley.v1.ClientFrame.biz_labels:type_name -> parley.v1.BizLabelsRequest
+	114, // 58: parley.v1.ClientFrame.biz_chat_label:type_name -> parley.v1.BizChatLabelRequest
+	115, // 59: parley.v1.ClientFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelsRequest
+	119, // 60: parley.v1.ClientFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReplyRequest
+	120, // 61: parley.v1.ClientFrame.biz_auto_reply_claim:type_name -> parley.v1.BizAutoReplyClaimRequest
+	4,   // 62: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
+	6,   // 63: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
+	8,   // 64: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
+	9,   // 65: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
+	11,  // 66: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
+	13,  // 67: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
+	15,  // 68: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
+	17,  // 69: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
+	21,  // 70: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
+	7,   // 71: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
+	27,  // 72: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
+	32,  // 73: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
+	35,  // 74: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
+	39,  // 75: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
+	41,  // 76: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
+	44,  // 77: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
+	48,  // 78: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
+	49,  // 79: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
+	52,  // 80: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
+	53,  // 81: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
+	55,  // 82: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
+	46,  // 83: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
+	45,  // 84: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
+	69,  // 85: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
+	70,  // 86: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
+	63,  // 87: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
+	72,  // 88: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
+	75,  // 89: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
+	77,  // 90: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
+	80,  // 91: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
+	83,  // 92: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
+	86,  // 93: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
+	90,  // 94: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
+	94,  // 95: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
+	99,  // 96: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
+	104, // 97: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
+	109, // 98: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
+	113, // 99: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
+	117, // 100: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
+	118, // 101: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
+	0,   // 102: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
+	20,  // 103: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
+	20,  // 104: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
+	30,  // 105: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
+	30,  // 106: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
+	34,  // 107: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
+	36,  // 108: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
+	36,  // 109: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
+	52,  // 110: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
+	52,  // 111: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
+	43,  // 112: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	37,  // 113: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	20,  // 114: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	68,  // 115: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	69,  // 116: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	71,  // 117: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	75,  // 118: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	82,  // 119: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	89,  // 120: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	92,  // 121: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
+	93,  // 122: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
+	94,  // 123: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
+	97,  // 124: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
+	98,  // 125: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
+	99,  // 126: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
+	99,  // 127: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
+	103, // 128: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
+	106, // 129: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
+	106, // 130: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
+	110, // 131: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
+	110, // 132: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
+	116, // 133: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
+	118, // 134: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
+	135, // [135:135] is the sub-list for method output_type
+	135, // [135:135] is the sub-list for method input_type
+	135, // [135:135] is the sub-list for extension type_name
+	135, // [135:135] is the sub-list for extension extendee
+	0,   // [0:135] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
@@ -7614,6 +9942,20 @@ func file_parley_proto_init() {
 		(*ClientFrame_CommunityGroup)(nil),
 		(*ClientFrame_CommunityGroups)(nil),
 		(*ClientFrame_GroupJoinAsk)(nil),
+		(*ClientFrame_BizProfileGet)(nil),
+		(*ClientFrame_BizProfileSet)(nil),
+		(*ClientFrame_BizProductPut)(nil),
+		(*ClientFrame_BizProductDelete)(nil),
+		(*ClientFrame_BizCatalog)(nil),
+		(*ClientFrame_BizCollection)(nil),
+		(*ClientFrame_BizQuickReply)(nil),
+		(*ClientFrame_BizQuickReplies)(nil),
+		(*ClientFrame_BizLabel)(nil),
+		(*ClientFrame_BizLabels)(nil),
+		(*ClientFrame_BizChatLabel)(nil),
+		(*ClientFrame_BizChatLabels)(nil),
+		(*ClientFrame_BizAutoReply)(nil),
+		(*ClientFrame_BizAutoReplyClaim)(nil),
 	}
 	file_parley_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerFrame_HelloOk)(nil),
@@ -7649,6 +9991,13 @@ func file_parley_proto_init() {
 		(*ServerFrame_GroupJoinRequestList)(nil),
 		(*ServerFrame_ChatTimer)(nil),
 		(*ServerFrame_CommunityGroupList)(nil),
+		(*ServerFrame_BizProfile)(nil),
+		(*ServerFrame_BizProduct)(nil),
+		(*ServerFrame_BizCatalog)(nil),
+		(*ServerFrame_BizQuickReplies)(nil),
+		(*ServerFrame_BizLabels)(nil),
+		(*ServerFrame_BizChatLabels)(nil),
+		(*ServerFrame_BizAutoReply)(nil),
 	}
 	file_parley_proto_msgTypes[25].OneofWrappers = []any{
 		(*ResolveRequest_Phone)(nil),
@@ -7663,7 +10012,7 @@ func file_parley_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_proto_rawDesc), len(file_parley_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   91,
+			NumMessages:   120,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,222 @@
+// Package bottest runs a real Parley server (SQLite, the business API and
+// hosted endpoints) on 127.0.0.1 for the tests of bots, and registers
+// users on it with real clients.
+package bottest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/server"
+	"github.com/parleyhq/parley/store/sqlite"
+)
+
+// Env is a running server.
+type Env struct {
+	t     *testing.T
+	URL   string
+	codes *codeBook
+	n     int
+}
+
+// Start runs a server for t; it stops when t ends.
+func Start(t *testing.T) *Env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &Env{t: t, codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})}}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes),
+		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(dir, "hosted"), OperatorKey: bytes.Repeat([]byte{9}, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.URL = "http://" + ln.Addr().String()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		<-done
+		st.Close()
+	})
+	return e
+}
+
+// Ctx is a context for one step of a test (30 s).
+func (e *Env) Ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// User is a registered user with an open client (events on).
+type User struct {
+	C     *client.Client
+	Phone string
+	Acct  client.Account
+}
+
+// Auth is the user's device credentials as an Authorization header value.
+func (u *User) Auth() string {
+	return fmt.Sprintf("Parley %d:%s", u.Acct.Device, base64.StdEncoding.EncodeToString(u.Acct.Secret))
+}
+
+// WaID is the user's phone number as the Cloud API writes it (no "+").
+func (u *User) WaID() string { return strings.TrimPrefix(u.Phone, "+") }
+
+// MustUser registers a user with a fresh phone number.
+func (e *Env) MustUser(name string) *User {
+	t := e.t
+	t.Helper()
+	e.n++
+	phone := fmt.Sprintf("+1415557%04d", e.n)
+	c, err := client.Open(e.Ctx(), client.Config{Dir: t.TempDir(), ServerURL: e.URL, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Register(e.Ctx(), e.URL, phone, name); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := c.Verify(e.Ctx(), e.codes.mustCode(t, phone), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &User{C: c, Phone: phone, Acct: acct}
+}
+
+// MustEnableAPI runs u's number through the business API (a hosted
+// endpoint linked as a device of u) and returns its phone-number id and a
+// bearer token.
+func (e *Env) MustEnableAPI(u *User) (pnid, token string) {
+	t := e.t
+	t.Helper()
+	code, _, err := u.C.LinkCode(e.Ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, tok map[string]any
+	if st := e.Do("POST", "/business/v1/api/enable", u.Auth(), map[string]string{"link_code": code}, &n); st != 200 {
+		t.Fatalf("enable: %d %v", st, n)
+	}
+	if st := e.Do("POST", "/business/v1/api/tokens", u.Auth(), map[string]any{"name": "bot"}, &tok); st != 200 {
+		t.Fatalf("token: %d %v", st, tok)
+	}
+	return n["phone_number_id"].(string), tok["token"].(string)
+}
+
+// Do sends a JSON request to the server and decodes the answer into out.
+func (e *Env) Do(method, path, auth string, body, out any) int {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.URL+path, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// MustMessage waits (20 s) for a message in u's events that ok accepts.
+func MustMessage(t *testing.T, u *User, ok func(client.MessageRecord) bool) client.MessageRecord {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev := <-u.C.Events():
+			if ev.Kind == client.EventMessage && !ev.Message.Outgoing && ok(*ev.Message) {
+				return *ev.Message
+			}
+		case <-deadline:
+			t.Fatal("timed out waiting for a message")
+		}
+	}
+}
+
+// codeBook collects verification codes from the server's log.
+type codeBook struct {
+	mu     sync.Mutex
+	codes  map[string]string
+	notify chan struct{}
+}
+
+func (b *codeBook) Enabled(context.Context, slog.Level) bool { return true }
+func (b *codeBook) WithAttrs([]slog.Attr) slog.Handler       { return b }
+func (b *codeBook) WithGroup(string) slog.Handler            { return b }
+func (b *codeBook) Handle(_ context.Context, r slog.Record) error {
+	rest, ok := strings.CutPrefix(r.Message, "verification code for ")
+	if !ok {
+		return nil
+	}
+	phone, code, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return nil
+	}
+	b.mu.Lock()
+	b.codes[phone] = code
+	close(b.notify)
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *codeBook) mustCode(t *testing.T, phone string) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		b.mu.Lock()
+		code, ok := b.codes[phone]
+		delete(b.codes, phone)
+		ch := b.notify
+		b.mu.Unlock()
+		if ok {
+			return code
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("no verification code for %s", phone)
+		}
+	}
+}

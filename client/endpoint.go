@@ -1,0 +1,174 @@
+package client
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// This file holds the send path of always-online endpoints (the server's
+// hosted business endpoint, bots): they stay connected and process pushes
+// as they arrive, so unlike Send and SendText these methods do not first
+// catch up with the server (Sync lists every conversation, which costs as
+// much as the endpoint has chats). A send in a stale epoch is refused by
+// the server with wrong_epoch; the send then catches up and retries, as
+// every send does.
+
+// DirectChat returns the direct chat with a person ("+E164", "@username" or
+// a user id), creating it when there is none.
+func (c *Client) DirectChat(ctx context.Context, who string) (parley.ConversationID, error) {
+	return c.resolveChat(ctx, who, true)
+}
+
+// SendTextTo sends text to the chat conv without catching up first,
+// optionally replying to the message replyTo (0 for none). Errors as SendText.
+func (c *Client) SendTextTo(ctx context.Context, conv parley.ConversationID, text string, replyTo parley.Seq) (MessageRecord, error) {
+	if strings.TrimSpace(text) == "" {
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+	}
+	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, kindExt{ReplyTo: replyTo})
+}
+
+// SendBusinessTo sends business content to the chat conv without catching
+// up first. Errors as SendBusiness.
+func (c *Client) SendBusinessTo(ctx context.Context, conv parley.ConversationID, bc BusinessContent, replyTo parley.Seq) (MessageRecord, error) {
+	if err := bc.Validate(); err != nil {
+		return MessageRecord{}, err
+	}
+	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, kindExt{Biz: &bc, ReplyTo: replyTo})
+}
+
+// SendFileTo encrypts and uploads the file at path and sends it to the chat
+// conv without catching up first. Errors as SendFile.
+func (c *Client) SendFileTo(ctx context.Context, conv parley.ConversationID, path string, opt SendFileOptions) (MessageRecord, error) {
+	ac, err := c.attachments()
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	d, err := c.uploadFile(ctx, ac, conv, path, opt)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	return c.sendMedia(ctx, conv, d, false)
+}
+
+// SendDescriptorTo sends a location or contact descriptor (attachment.
+// NewLocation, attachment.NewContact) to the chat conv without catching up.
+func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationID, d attachment.Descriptor) (MessageRecord, error) {
+	if d.HasBlob() {
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "needs_upload", "a file is sent with SendFileTo")
+	}
+	return c.sendMedia(ctx, conv, d, false)
+}
+
+// ReactTo sets this user's reaction to the message seq of conv ("" removes
+// it) without catching up first.
+func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq, emoji string) error {
+	emoji = strings.TrimSpace(emoji)
+	if len(emoji) > maxEmojiBytes || !utf8.ValidString(emoji) {
+		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
+	}
+	if _, err := c.store.Message(ctx, conv, seq); err != nil {
+		return parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
+	}
+	_, err := c.sendControl(ctx, conv, KindReaction, "", kindExt{Target: seq, Emoji: emoji})
+	return err
+}
+
+// MarkReadUpTo marks the chat conv read up to seq (this user's read
+// receipt goes to the other members).
+func (c *Client) MarkReadUpTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq) error {
+	if seq <= 0 {
+		return parley.Errorf(parley.CodeInvalid, "bad_seq", "nothing to mark read")
+	}
+	if _, err := c.store.Message(ctx, conv, seq); err != nil {
+		return parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
+	}
+	if _, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Read{Read: &parleypb.ReadRequest{ConversationId: string(conv), Seq: int64(seq)}}}, true); err != nil {
+		return errorf("mark read", err)
+	}
+	return storeErr(c.store.MarkRead(ctx, conv, seq))
+}
+
+// StartDirect returns a new direct chat with a person ("+E164", "@username"
+// or a user id), created at once without looking for an existing one: for an
+// endpoint that keeps its own index of chats (DirectChat lists every chat,
+// which costs as much as the endpoint has). When the server already has a
+// direct chat between the two users (CodeConflict "direct_exists") it falls
+// back to DirectChat.
+func (c *Client) StartDirect(ctx context.Context, who string) (parley.ConversationID, error) {
+	ct, err := c.Resolve(ctx, who)
+	if err != nil {
+		return "", err
+	}
+	if ct.User == c.Account().User {
+		return c.directWith(ctx, ct, true)
+	}
+	id, err := c.createDirect(ctx, ct)
+	if parley.IsCode(err, parley.CodeConflict) {
+		return c.directWith(ctx, ct, true)
+	}
+	return id, err
+}
+
+// sendNow sends a message with an extension to conv without catching up
+// first, through the store's fast path when it has one (else as sendExt):
+// stored as pending with the group's new state in one transaction, sent,
+// then marked sent with the cursor moved past it in one more. A send in a
+// stale epoch catches up and is encrypted again, as every send is.
+func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
+	fs, ok := c.store.(fastSendStore)
+	if !ok {
+		return c.sendExt(ctx, conv, m, ext)
+	}
+	m.ClientID = newClientID()
+	for attempt := 0; ; attempt++ {
+		acct := c.Account()
+		now := c.clock.Now()
+		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
+			Kind: m.Kind, Text: m.Text, Business: m.Business, SentAt: now, StoredAt: now, Status: StatusPending}
+		b := recordBody(rec)
+		b.Ext = &ext
+		c.cryptoMu.Lock()
+		g, payload, err := c.encryptBody(ctx, conv, b)
+		if err == nil {
+			rec.Payload, rec.Epoch = payload, g.Epoch()
+			var state []byte
+			if state, err = g.MarshalState(); err == nil {
+				err = fs.putPending(ctx, conv, state, g.Epoch(), &rec, ext)
+			}
+			if err != nil {
+				c.forgetGroup(conv)
+				err = storeErr(err)
+			} else {
+				c.groups[conv] = g
+			}
+		}
+		c.cryptoMu.Unlock()
+		if err != nil {
+			return MessageRecord{}, err
+		}
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
+			ConversationId: string(conv), ClientId: string(rec.ClientID), Kind: uint32(parley.EnvelopeApplication),
+			Epoch: uint64(rec.Epoch), Payload: rec.Payload}}}, true)
+		if err != nil {
+			if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+				if err := c.Sync(ctx); err != nil {
+					return rec, err
+				}
+				continue
+			}
+			return rec, errorf("send", err)
+		}
+		seq := parley.Seq(f.GetSent().GetSeq())
+		if err := fs.markSentAdvance(ctx, conv, rec.ClientID, seq); err != nil {
+			return rec, storeErr(err)
+		}
+		rec.Seq, rec.Status, rec.Payload = seq, StatusSent, nil
+		return rec, nil
+	}
+}

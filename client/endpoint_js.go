@@ -1,0 +1,16 @@
+//go:build js
+
+package client
+
+import (
+	"context"
+
+	"github.com/parleyhq/parley"
+)
+
+// fastSendStore has no implementation in the browser: sends take the
+// general path.
+type fastSendStore interface {
+	putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error
+	markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
+}

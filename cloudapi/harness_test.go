@@ -1,0 +1,384 @@
+package cloudapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/parleyhq/parley/blob/disk"
+	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/server"
+	"github.com/parleyhq/parley/store/sqlite"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		// tusd's upload handler waits out its graceful completion timeout
+		// (10 s) in a goroutine after each request: not a leak (as in client).
+		goleak.IgnoreTopFunction("github.com/tus/tusd/v2/pkg/handler.newDelayedContext.func1"))
+}
+
+// codeBook collects verification codes from the development sender's log.
+type codeBook struct {
+	mu     sync.Mutex
+	codes  map[string]string
+	notify chan struct{}
+}
+
+func (b *codeBook) Enabled(context.Context, slog.Level) bool { return true }
+func (b *codeBook) WithAttrs([]slog.Attr) slog.Handler       { return b }
+func (b *codeBook) WithGroup(string) slog.Handler            { return b }
+func (b *codeBook) Handle(_ context.Context, r slog.Record) error {
+	rest, ok := strings.CutPrefix(r.Message, "verification code for ")
+	if !ok {
+		return nil
+	}
+	phone, code, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return nil
+	}
+	b.mu.Lock()
+	b.codes[phone] = code
+	close(b.notify)
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *codeBook) mustCode(t *testing.T, phone string) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		b.mu.Lock()
+		code, ok := b.codes[phone]
+		delete(b.codes, phone)
+		ch := b.notify
+		b.mu.Unlock()
+		if ok {
+			return code
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("no verification code for %s", phone)
+		}
+	}
+}
+
+// offsetClock is the system clock moved forward by a settable offset.
+type offsetClock struct{ d atomic.Int64 }
+
+func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Duration(c.d.Load())) }
+func (c *offsetClock) advance(d time.Duration) { c.d.Add(int64(d)) }
+
+// receiver is a real webhook receiver on 127.0.0.1: it answers the GET
+// handshake and records POSTed deliveries whose X-Hub-Signature-256 checks.
+type receiver struct {
+	srv    *httptest.Server
+	secret string
+	mu     sync.Mutex
+	bodies []string
+	bad    int
+}
+
+const verifyToken = "verify-me"
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{secret: "app-secret"}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodGet {
+			q := req.URL.Query()
+			if q.Get("hub.mode") != "subscribe" || q.Get("hub.verify_token") != verifyToken {
+				http.Error(w, "bad token", http.StatusForbidden)
+				return
+			}
+			io.WriteString(w, q.Get("hub.challenge"))
+			return
+		}
+		body, _ := io.ReadAll(req.Body)
+		mac := hmac.New(sha256.New, []byte(r.secret))
+		mac.Write(body)
+		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if !hmac.Equal([]byte(req.Header.Get("X-Hub-Signature-256")), []byte(want)) {
+			r.bad++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		r.bodies = append(r.bodies, string(body))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// mustEvent waits for a delivery of field containing substr.
+func (r *receiver) mustEvent(t *testing.T, field, substr string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		for _, b := range r.bodies {
+			if strings.Contains(b, `"field":"`+field+`"`) && strings.Contains(b, substr) {
+				r.mu.Unlock()
+				return b
+			}
+		}
+		r.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %s webhook containing %q", field, substr)
+	return ""
+}
+
+type env struct {
+	t     *testing.T
+	url   string
+	dir   string
+	codes *codeBook
+	clock *offsetClock
+	srv   *server.Server
+	st    *sqlite.Store
+	done  chan error
+	n     int
+}
+
+const operatorToken = "operator-secret"
+
+func mustEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})},
+		clock: &offsetClock{}}
+	e.start("127.0.0.1:0")
+	t.Cleanup(e.stop)
+	return e
+}
+
+// start starts the server on addr over the env's data directory.
+func (e *env) start(addr string) {
+	t := e.t
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(e.dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st = st
+	blobs, err := disk.Open(filepath.Join(e.dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := bytes.Repeat([]byte{7}, 32)
+	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes), Clock: e.clock,
+		Media:       &media.Config{Blobs: blobs, StagingDir: filepath.Join(e.dir, "uploads")},
+		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(e.dir, "hosted"), OperatorKey: key, OperatorToken: operatorToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	var ln net.Listener
+	for i := 0; ; i++ {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || i > 100 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // the old listener's port is being released
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.url = "http://" + ln.Addr().String()
+	e.done = make(chan error, 1)
+	go func() { e.done <- srv.Serve(context.Background(), ln) }()
+}
+
+// stop shuts the server down and closes its store.
+func (e *env) stop() {
+	if e.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		e.t.Errorf("shutdown: %v", err)
+	}
+	<-e.done
+	e.st.Close()
+	e.srv = nil
+}
+
+// restart stops the server and starts it again on the same address.
+func (e *env) restart() {
+	addr := strings.TrimPrefix(e.url, "http://")
+	e.stop()
+	e.start(addr)
+}
+
+type user struct {
+	c     *client.Client
+	phone string
+	acct  client.Account
+}
+
+func (u *user) auth() string {
+	return fmt.Sprintf("Parley %d:%s", u.acct.Device, base64.StdEncoding.EncodeToString(u.acct.Secret))
+}
+
+func (e *env) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// mustUser registers a user with a fresh phone number.
+func (e *env) mustUser(name string) *user {
+	t := e.t
+	t.Helper()
+	e.n++
+	phone := fmt.Sprintf("+1415556%04d", e.n)
+	c, err := client.Open(e.ctx(), client.Config{Dir: t.TempDir(), ServerURL: e.url, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Register(e.ctx(), e.url, phone, name); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := c.Verify(e.ctx(), e.codes.mustCode(t, phone), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &user{c: c, phone: phone, acct: acct}
+}
+
+// do sends an HTTP request and decodes the JSON answer into out.
+func (e *env) do(method, path, auth string, body any, out any) int {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.url+path, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// business is a registered business with the API enabled and a token.
+type business struct {
+	*user
+	pnid  string
+	token string
+	hooks *receiver
+}
+
+func (e *env) mustBusiness(name string) *business {
+	t := e.t
+	t.Helper()
+	u := e.mustUser(name)
+	code, _, err := u.c.LinkCode(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n map[string]any
+	if st := e.do("POST", "/business/v1/api/enable", u.auth(), map[string]string{"link_code": code}, &n); st != 200 {
+		t.Fatalf("enable: %d %v", st, n)
+	}
+	var tok map[string]any
+	if st := e.do("POST", "/business/v1/api/tokens", u.auth(), map[string]any{"name": "test"}, &tok); st != 200 {
+		t.Fatalf("token: %d %v", st, tok)
+	}
+	b := &business{user: u, pnid: n["phone_number_id"].(string), token: tok["token"].(string), hooks: newReceiver(t)}
+	var wh map[string]any
+	if st := e.do("PUT", "/business/v1/webhook", u.auth(), map[string]string{"callback_url": b.hooks.srv.URL,
+		"verify_token": verifyToken, "app_secret": b.hooks.secret}, &wh); st != 200 {
+		t.Fatalf("webhook: %d %v", st, wh)
+	}
+	return b
+}
+
+type apiErr struct {
+	Error struct {
+		Message   string `json:"message"`
+		Type      string `json:"type"`
+		Code      int    `json:"code"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
+	} `json:"error"`
+}
+
+type sendResp struct {
+	MessagingProduct string `json:"messaging_product"`
+	Contacts         []struct {
+		Input string `json:"input"`
+		WaID  string `json:"wa_id"`
+	} `json:"contacts"`
+	Messages []struct {
+		ID string `json:"id"`
+	} `json:"messages"`
+	apiErr
+}
+
+func (b *business) send(e *env, body map[string]any) (int, sendResp) {
+	e.t.Helper()
+	body["messaging_product"] = "whatsapp"
+	var r sendResp
+	st := e.do("POST", "/v23.0/"+b.pnid+"/messages", "Bearer "+b.token, body, &r)
+	return st, r
+}
+
+func text(to, body string) map[string]any {
+	return map[string]any{"to": to, "type": "text", "text": map[string]any{"body": body}}
+}
+
+// mustMessage waits for a message event on c matching f.
+func mustMessage(t *testing.T, c *client.Client, f func(client.MessageRecord) bool) client.MessageRecord {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev := <-c.Events():
+			if ev.Kind == client.EventMessage && ev.Message != nil && f(*ev.Message) {
+				return *ev.Message
+			}
+		case <-deadline:
+			t.Fatal("no matching message")
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package hosted
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cloudapi"
+)
+
+// endpoint is one business's hosted client.
+type endpoint struct {
+	m        *Manager
+	business parley.UserID
+	c        *client.Client
+	dir      string
+
+	mu    sync.Mutex
+	chats map[parley.UserID]parley.ConversationID // customer → direct chat
+	peers map[parley.ConversationID]parley.UserID // direct chat → customer (0: not a direct chat)
+}
+
+func (ep *endpoint) mediaPath(id string) string {
+	return filepath.Join(ep.dir, "media", filepath.Base(id))
+}
+
+// index loads the endpoint's direct chats (once, at start).
+func (ep *endpoint) index(ctx context.Context) error {
+	chats, err := ep.c.Chats(ctx)
+	if err != nil {
+		return err
+	}
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	for _, ch := range chats {
+		if ch.Kind == parley.KindDirect && ch.Peer != ep.business && ch.Peer != 0 {
+			ep.chats[ch.Peer] = ch.ID
+			ep.peers[ch.ID] = ch.Peer
+		}
+	}
+	return nil
+}
+
+// chatWith returns the direct chat with a customer, creating it if needed.
+func (ep *endpoint) chatWith(ctx context.Context, customer parley.UserID, phone string) (parley.ConversationID, error) {
+	ep.mu.Lock()
+	conv, ok := ep.chats[customer]
+	ep.mu.Unlock()
+	if ok {
+		return conv, nil
+	}
+	conv, err := ep.c.StartDirect(ctx, phone)
+	if err != nil {
+		return "", err
+	}
+	ep.mu.Lock()
+	ep.chats[customer] = conv
+	ep.peers[conv] = customer
+	ep.mu.Unlock()
+	return conv, nil
+}
+
+// peer returns the customer of a direct chat, 0 for other chats.
+func (ep *endpoint) peer(ctx context.Context, conv parley.ConversationID) parley.UserID {
+	ep.mu.Lock()
+	p, ok := ep.peers[conv]
+	ep.mu.Unlock()
+	if ok {
+		return p
+	}
+	ch, err := ep.c.Chat(ctx, string(conv))
+	if err != nil {
+		return 0
+	}
+	if ch.Kind == parley.KindDirect && ch.Peer != ep.business {
+		p = ch.Peer
+	}
+	ep.mu.Lock()
+	ep.peers[conv] = p
+	if p != 0 {
+		ep.chats[p] = conv
+	}
+	ep.mu.Unlock()
+	return p
+}
+
+func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, error) {
+	conv, err := ep.chatWith(ctx, out.Customer, out.To)
+	if err != nil {
+		return "", err
+	}
+	var replyTo parley.Seq
+	if out.ReplyTo != "" {
+		c, seq, err := ParseMessageID(out.ReplyTo)
+		if err != nil {
+			return "", err
+		}
+		if c != conv {
+			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "context.message_id is a message of another chat")
+		}
+		replyTo = seq
+	}
+	var rec client.MessageRecord
+	switch {
+	case out.Text != "":
+		rec, err = ep.c.SendTextTo(ctx, conv, out.Text, replyTo)
+	case out.Business != nil:
+		rec, err = ep.c.SendBusinessTo(ctx, conv, *out.Business, replyTo)
+	case out.Location != nil:
+		name := out.Location.Name
+		if out.Location.Address != "" {
+			name = strings.TrimSpace(name + ", " + out.Location.Address)
+		}
+		var d attachment.Descriptor
+		if d, err = attachment.NewLocation(out.Location.Lat, out.Location.Lon, strings.Trim(name, ", ")); err == nil {
+			rec, err = ep.c.SendDescriptorTo(ctx, conv, d)
+		}
+	case out.Contacts != "":
+		var d attachment.Descriptor
+		if d, err = attachment.NewContact(out.Contacts); err == nil {
+			rec, err = ep.c.SendDescriptorTo(ctx, conv, d)
+		}
+	case out.Media != nil:
+		rec, err = ep.sendMedia(ctx, conv, out.Media)
+	case out.Reaction != nil:
+		c, seq, perr := ParseMessageID(out.Reaction.MessageID)
+		if perr != nil {
+			return "", perr
+		}
+		if c != conv {
+			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "reaction.message_id is a message of another chat")
+		}
+		if err := ep.c.ReactTo(ctx, conv, seq, out.Reaction.Emoji); err != nil {
+			return "", err
+		}
+		return out.Reaction.MessageID, nil
+	default:
+		return "", parley.Errorf(parley.CodeInvalid, "empty_message", "nothing to send")
+	}
+	if err != nil {
+		return "", err
+	}
+	return MessageID(conv, rec.Seq), nil
+}
+
+// sendMedia sends an uploaded file (decrypted to a temporary file named as
+// the caller asked) or a file fetched from a link.
+func (ep *endpoint) sendMedia(ctx context.Context, conv parley.ConversationID, om *cloudapi.OutMedia) (client.MessageRecord, error) {
+	tmp, err := os.MkdirTemp(ep.dir, "send-")
+	if err != nil {
+		return client.MessageRecord{}, err
+	}
+	defer os.RemoveAll(tmp)
+	name := filepath.Base(om.Filename)
+	if name == "." || name == "/" || name == "" {
+		name = om.Kind
+	}
+	path := filepath.Join(tmp, name)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		return client.MessageRecord{}, err
+	}
+	var src io.ReadCloser
+	if om.ID != "" {
+		src, err = openSealedFile(ep.m.cfg.Key, ep.mediaPath(om.ID), om.ID)
+		if errors.Is(err, os.ErrNotExist) {
+			err = parley.Errorf(parley.CodeInvalid, "no_media", "no media %s", om.ID)
+		}
+	} else {
+		src, err = ep.fetch(ctx, om.Link)
+	}
+	if err == nil {
+		_, err = io.Copy(f, io.LimitReader(src, ep.m.cfg.MaxLinkBytes+1))
+		src.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return client.MessageRecord{}, err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Size() > ep.m.cfg.MaxLinkBytes {
+		return client.MessageRecord{}, parley.Errorf(parley.CodeTooLarge, "media_too_large", "the file is larger than %d bytes", ep.m.cfg.MaxLinkBytes)
+	}
+	return ep.c.SendFileTo(ctx, conv, path, client.SendFileOptions{Caption: om.Caption})
+}
+
+// fetch downloads a media link.
+func (ep *endpoint) fetch(ctx context.Context, link string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return nil, &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: err.Error()}
+	}
+	resp, err := ep.m.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: "fetching the link failed"}
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: fmt.Sprintf("the link answered %s", resp.Status)}
+	}
+	return resp.Body, nil
+}
+
+// loop turns the client's events into API inbound messages and statuses.
+func (ep *endpoint) loop(ctx context.Context) {
+	events := ep.c.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			switch ev.Kind {
+			case client.EventMessage:
+				if ev.Message != nil && !ev.Message.Outgoing {
+					ep.inbound(ctx, *ev.Message)
+				}
+			case client.EventReceipt:
+				if ev.Receipt != nil {
+					ep.receipt(ctx, ev.Conversation, *ev.Receipt)
+				}
+			}
+		}
+	}
+}
+
+// inbound reports a customer's message to the API.
+func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) {
+	cust := ep.peer(ctx, rec.Conversation)
+	if cust == 0 || rec.Sender != cust {
+		return
+	}
+	switch rec.Kind {
+	case client.KindReaction, client.KindDeleted, client.KindUndecryptable:
+		return
+	}
+	in := cloudapi.Inbound{Business: ep.business, Customer: cust, MessageID: MessageID(rec.Conversation, rec.Seq),
+		At: rec.StoredAt, Record: rec}
+	if in.At.IsZero() {
+		in.At = ep.m.cfg.Clock.Now()
+	}
+	if x, err := ep.c.Extras(ctx, rec.Conversation, rec.Seq); err == nil && x.ReplyTo > 0 {
+		in.Context = MessageID(rec.Conversation, x.ReplyTo)
+	}
+	if rec.Media != nil && rec.Media.HasBlob() {
+		in.MediaID = ep.keepInbound(ctx, rec)
+	}
+	if ar, ok := any(ep.c).(interface {
+		BusinessAutoReply(context.Context, client.MessageRecord) error
+	}); ok {
+		if err := ar.BusinessAutoReply(ctx, rec); err != nil {
+			ep.m.log.Warn("greeting/away reply", "business", ep.business, "err", err)
+		}
+	}
+	if err := ep.m.cfg.API.HandleInbound(ctx, in); err != nil {
+		ep.m.log.Error("inbound message", "business", ep.business, "message", in.MessageID, "err", err)
+	}
+}
+
+// keepInbound downloads and decrypts a customer's file, keeps it sealed
+// under a new media id and returns the id ("" when it failed).
+func (ep *endpoint) keepInbound(ctx context.Context, rec client.MessageRecord) string {
+	id := "med_in" + strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(string(rec.Conversation)))[:12] + fmt.Sprint(rec.Seq)
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := ep.c.DownloadMedia(ctx, client.FormatMessageID(rec.Conversation, rec.Seq), pw)
+		pw.CloseWithError(err)
+	}()
+	size, sum, err := sealFile(ep.m.cfg.Key, ep.mediaPath(id), id, pr, 2<<30)
+	pr.Close()
+	if err != nil {
+		ep.m.log.Warn("keeping inbound media", "business", ep.business, "err", err)
+		_ = os.Remove(ep.mediaPath(id))
+		return ""
+	}
+	if ep.m.cfg.Media != nil {
+		m := parley.APIMedia{ID: id, Business: ep.business, MimeType: rec.Media.MIME, FileName: rec.Media.FileName, SHA256: sum, Size: size, CreatedAt: time.Now().UTC()}
+		if err := ep.m.cfg.Media.PutAPIMedia(ctx, m); err != nil && !parley.IsCode(err, parley.CodeConflict) {
+			ep.m.log.Warn("registering inbound media", "business", ep.business, "err", err)
+			return ""
+		}
+	}
+	return id
+}
+
+// receipt reports the statuses of this endpoint's messages a receipt raised.
+func (ep *endpoint) receipt(ctx context.Context, conv parley.ConversationID, r client.Receipt) {
+	cust := ep.peer(ctx, conv)
+	if cust == 0 {
+		return
+	}
+	acct := ep.c.Account()
+	status := parley.StatusDelivered
+	if r.Kind == parley.ReceiptRead {
+		status = parley.StatusRead
+	}
+	for _, m := range r.Updated {
+		if m.SenderDevice != acct.Device {
+			continue
+		}
+		st := cloudapi.Status{Business: ep.business, Customer: cust, MessageID: MessageID(m.Conversation, m.Seq), Status: status, At: r.At}
+		if st.At.IsZero() {
+			st.At = ep.m.cfg.Clock.Now()
+		}
+		if err := ep.m.cfg.API.HandleStatus(ctx, st); err != nil {
+			ep.m.log.Error("message status", "business", ep.business, "err", err)
+		}
+	}
+}

@@ -1,0 +1,364 @@
+package hosted
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cloudapi"
+)
+
+// API is what the manager reports to: the business API service.
+type API interface {
+	HandleInbound(ctx context.Context, in cloudapi.Inbound) error
+	HandleStatus(ctx context.Context, st cloudapi.Status) error
+}
+
+// MediaRegistry records media files the endpoint keeps for inbound
+// messages, so the API can serve them by id.
+type MediaRegistry interface {
+	PutAPIMedia(ctx context.Context, m parley.APIMedia) error
+}
+
+// Config configures a Manager.
+type Config struct {
+	// Dir holds one folder per hosted endpoint.
+	Dir string
+	// Key is the operator's 32-byte key sealing the endpoints' state.
+	Key []byte
+	// Numbers lists the numbers whose endpoints Start resumes.
+	Numbers interface {
+		APINumbers(ctx context.Context) ([]parley.APINumber, error)
+	}
+	API   API
+	Media MediaRegistry
+	// MaxLinkBytes bounds files fetched from a media link (default 100 MiB).
+	MaxLinkBytes int64
+	// HTTPClient fetches media links (default: a client with a 60 s timeout).
+	HTTPClient *http.Client
+	Clock      parley.Clock
+	Log        *slog.Logger
+}
+
+// Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	mu        sync.Mutex
+	serverURL string
+	endpoints map[parley.UserID]*endpoint
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+var _ cloudapi.Endpoint = (*Manager)(nil)
+
+// New returns a Manager; Start runs the endpoints.
+func New(cfg Config) (*Manager, error) {
+	if len(cfg.Key) != 32 {
+		return nil, errors.New("hosted: the operator key must be 32 bytes")
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("hosted: a directory is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = parley.SystemClock{}
+	}
+	if cfg.MaxLinkBytes <= 0 {
+		cfg.MaxLinkBytes = 100 << 20
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("hosted: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{cfg: cfg, log: cfg.Log, endpoints: map[parley.UserID]*endpoint{}, ctx: ctx, cancel: cancel}, nil
+}
+
+// Start resumes the endpoint of every number with one, connecting to the
+// server at serverURL (this server's own address).
+func (m *Manager) Start(ctx context.Context, serverURL string) error {
+	m.mu.Lock()
+	m.serverURL = serverURL
+	m.mu.Unlock()
+	if m.cfg.Numbers == nil {
+		return nil
+	}
+	nums, err := m.cfg.Numbers.APINumbers(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nums {
+		if n.HostedDevice == 0 {
+			continue
+		}
+		ep, err := m.open(ctx, n.Business, false)
+		if err == nil {
+			err = ep.index(ctx)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("hosted endpoint of %s: %w", n.Business, err))
+			continue
+		}
+		m.run(ep)
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown stops every endpoint.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	eps := m.endpoints
+	m.endpoints = map[parley.UserID]*endpoint{}
+	m.mu.Unlock()
+	m.cancel()
+	var errs []error
+	for _, ep := range eps {
+		if err := ep.c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, ctx.Err())
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Manager) dir(business parley.UserID) string {
+	return filepath.Join(m.cfg.Dir, strconv.FormatInt(int64(business), 10))
+}
+
+// open opens (and with create, makes) the endpoint of business and starts
+// its event loop.
+func (m *Manager) open(ctx context.Context, business parley.UserID, create bool) (*endpoint, error) {
+	m.mu.Lock()
+	if ep, ok := m.endpoints[business]; ok {
+		m.mu.Unlock()
+		return ep, nil
+	}
+	serverURL := m.serverURL
+	m.mu.Unlock()
+	if serverURL == "" {
+		return nil, parley.Errorf(parley.CodeUnavailable, "hosted_not_started", "the hosted endpoints are not started")
+	}
+	dir := m.dir(business)
+	if create {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(filepath.Join(dir, "client.db")); err != nil {
+		return nil, fmt.Errorf("no endpoint state: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o700); err != nil {
+		return nil, err
+	}
+	st, err := client.OpenSealedSQLiteStore(ctx, filepath.Join(dir, "client.db"), m.cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	// The endpoint reaches this server at its current address (a restart
+	// may have moved it).
+	if a, err := st.Account(ctx); err == nil && a.Registered() && a.ServerURL != serverURL {
+		a.ServerURL = serverURL
+		if err := st.PutAccount(ctx, a); err != nil {
+			st.Close()
+			return nil, err
+		}
+	} else if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+		st.Close()
+		return nil, err
+	}
+	c, err := client.Open(ctx, client.Config{Dir: dir, Store: st, ServerURL: serverURL, DeviceName: "Business API (hosted)",
+		ClientName: "parley-hosted/0.1", Events: true, Logger: m.log.With("business", business), Clock: m.cfg.Clock})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ep := &endpoint{m: m, business: business, c: c, dir: dir, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{}}
+	m.mu.Lock()
+	if old, ok := m.endpoints[business]; ok {
+		m.mu.Unlock()
+		_ = c.Close()
+		return old, nil
+	}
+	m.endpoints[business] = ep
+	m.mu.Unlock()
+	return ep, nil
+}
+
+func (m *Manager) run(ep *endpoint) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		ep.loop(m.ctx)
+	}()
+}
+
+// Attach links a new hosted endpoint to business with the owner's link
+// code. The code must be of business's account (CodeForbidden otherwise).
+func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode string) (parley.DeviceID, error) {
+	m.mu.Lock()
+	_, running := m.endpoints[business]
+	serverURL := m.serverURL
+	m.mu.Unlock()
+	if running {
+		return 0, parley.Errorf(parley.CodeConflict, "hosted_exists", "this business already has a hosted endpoint")
+	}
+	if strings.TrimSpace(linkCode) == "" {
+		return 0, parley.Errorf(parley.CodeInvalid, "no_link_code", "a link code is required (parley device link)")
+	}
+	ep, err := m.open(ctx, business, true)
+	if err != nil {
+		return 0, err
+	}
+	acct, err := ep.c.LinkDevice(ctx, serverURL, linkCode)
+	if err == nil && acct.User != business {
+		err = parley.Errorf(parley.CodeForbidden, "other_account", "the link code is of another account")
+		if rerr := ep.c.RemoveDevice(ctx, acct.Device); rerr != nil {
+			m.log.Warn("removing a wrongly linked hosted device", "err", rerr)
+		}
+	}
+	if err != nil {
+		m.mu.Lock()
+		delete(m.endpoints, business)
+		m.mu.Unlock()
+		_ = ep.c.Close()
+		_ = os.RemoveAll(ep.dir)
+		return 0, err
+	}
+	m.run(ep)
+	return acct.Device, nil
+}
+
+// Detach stops business's endpoint and deletes its state (after the owner
+// removed its device, so that a new one can be attached).
+func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
+	m.mu.Lock()
+	ep, ok := m.endpoints[business]
+	delete(m.endpoints, business)
+	m.mu.Unlock()
+	if ok {
+		_ = ep.c.Close()
+	}
+	return os.RemoveAll(m.dir(business))
+}
+
+func (m *Manager) endpoint(business parley.UserID) (*endpoint, error) {
+	m.mu.Lock()
+	ep, ok := m.endpoints[business]
+	m.mu.Unlock()
+	if !ok {
+		return nil, parley.Errorf(parley.CodeUnavailable, "no_endpoint", "the hosted endpoint of this number is not running")
+	}
+	return ep, nil
+}
+
+// MessageID is the Cloud API id of message seq of conv: "wamid.CONV.SEQ".
+func MessageID(conv parley.ConversationID, seq parley.Seq) string {
+	return "wamid." + string(conv) + "." + strconv.FormatInt(int64(seq), 10)
+}
+
+// ParseMessageID reverses MessageID.
+func ParseMessageID(id string) (parley.ConversationID, parley.Seq, error) {
+	rest, ok := strings.CutPrefix(id, "wamid.")
+	i := strings.LastIndexByte(rest, '.')
+	if !ok || i < 0 {
+		return "", 0, parley.Errorf(parley.CodeInvalid, "bad_message_id", "%q is not a message id of this server", id)
+	}
+	seq, err := strconv.ParseInt(rest[i+1:], 10, 64)
+	conv := parley.ConversationID(rest[:i])
+	if err != nil || seq <= 0 || !conv.Valid() {
+		return "", 0, parley.Errorf(parley.CodeInvalid, "bad_message_id", "%q is not a message id of this server", id)
+	}
+	return conv, parley.Seq(seq), nil
+}
+
+// Send sends out through business's endpoint and returns its message id.
+func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi.Outgoing) (string, error) {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return "", err
+	}
+	id, err := ep.send(ctx, out)
+	if parley.IsCode(err, parley.CodeUnauthenticated) {
+		// Our device was removed: that is not the API caller's credentials.
+		err = parley.Errorf(parley.CodeUnavailable, "hosted_removed", "the hosted endpoint's device was removed: enable the business API again")
+	}
+	return id, err
+}
+
+// MarkRead marks a received message read.
+func (m *Manager) MarkRead(ctx context.Context, business parley.UserID, messageID string) error {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return err
+	}
+	conv, seq, err := ParseMessageID(messageID)
+	if err != nil {
+		return err
+	}
+	return ep.c.MarkReadUpTo(ctx, conv, seq)
+}
+
+// PutMedia keeps an uploaded file sealed.
+func (m *Manager) PutMedia(ctx context.Context, business parley.UserID, id string, r io.Reader, max int64) (int64, string, error) {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return 0, "", err
+	}
+	return sealFile(m.cfg.Key, ep.mediaPath(id), id, r, max)
+}
+
+// OpenMedia opens a kept file, decrypting as it is read.
+func (m *Manager) OpenMedia(ctx context.Context, business parley.UserID, id string) (io.ReadCloser, error) {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return nil, err
+	}
+	return openSealedFile(m.cfg.Key, ep.mediaPath(id), id)
+}
+
+// DeleteMedia deletes a kept file.
+func (m *Manager) DeleteMedia(ctx context.Context, business parley.UserID, id string) error {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return err
+	}
+	err = os.Remove(ep.mediaPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return parley.ErrNotFound
+	}
+	return err
+}
+
+// Client returns the client of business's endpoint (for tests and tools).
+func (m *Manager) Client(business parley.UserID) (*client.Client, error) {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return nil, err
+	}
+	return ep.c, nil
+}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/insights"
+	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/webhook"
+)
+
+type hooksStore interface {
+	parley.WebhookStore
+	parley.InsightsStore
+}
+
+// hooks starts webhook deliveries and mounts the business hooks' HTTP
+// endpoints, authenticated as the business's own device
+// ("Authorization: Parley <device>:<secret>").
+func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
+	s.Webhooks = webhook.New(hs, cfg.Clock, cfg.Log.With("component", "webhook"), cfg.Webhook)
+	s.Insights = insights.New(hs, cfg.Clock, cfg.Log.With("component", "insights"))
+	deviceAuth := media.DeviceAuth(s.Accounts.Authenticate)
+	auth := func(r *http.Request) (parley.UserID, error) {
+		d, err := deviceAuth(r)
+		return d.User, err
+	}
+	wh := s.Webhooks.Handler(auth)
+	mux.Handle(webhook.Path, wh)
+	mux.Handle(webhook.Path+"/", wh)
+	ih := s.Insights.Handler(auth)
+	mux.Handle(insights.Path, ih)
+	mux.Handle(insights.Path+"/", ih)
+	mux.Handle(insights.DashboardPath, ih)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Webhooks.Run(ctx) }()
+	s.stopHooks = sync.OnceFunc(func() { cancel(); <-done })
+}
+
+func counter(name, help string, v uint64, labels ...string) insights.Metric {
+	return insights.Metric{Name: name, Help: help, Type: "counter", Labels: labels, Value: float64(v)}
+}
+
+func gauge(name, help string, v float64, labels ...string) insights.Metric {
+	return insights.Metric{Name: name, Help: help, Type: "gauge", Labels: labels, Value: v}
+}
+
+// serviceMetrics reports the gateway's and the delivery service's counters.
+func serviceMetrics(s *Server) insights.MetricSource {
+	return func(context.Context) ([]insights.Metric, error) {
+		g, d := s.Gateway.Stats(), s.Delivery.Stats()
+		const closed = "parley_gateway_sessions_closed_total"
+		const closedHelp = "Sessions closed by the server, by reason."
+		return []insights.Metric{
+			gauge("parley_gateway_sessions", "Open WebSocket sessions.", float64(g.Sessions)),
+			counter("parley_gateway_sessions_accepted_total", "Sessions accepted.", g.Accepted),
+			counter("parley_gateway_frames_in_total", "Client frames decoded.", g.FramesIn),
+			counter("parley_gateway_dropped_signals_total", "Signal frames dropped because a queue was full.", g.DroppedSignals),
+			counter(closed, closedHelp, g.SlowConsumers, "reason", "slow_consumer"),
+			counter(closed, closedHelp, g.IdleTimeouts, "reason", "idle_timeout"),
+			counter(closed, closedHelp, g.ProtocolErrors, "reason", "protocol_error"),
+			counter("parley_gateway_rate_limited_total", "Account requests refused by the per-IP limit.", g.RateLimited),
+			counter("parley_delivery_appended_total", "Envelopes appended.", d.Appended),
+			counter("parley_delivery_duplicates_total", "Sends that were retries of an appended envelope.", d.Duplicates),
+			counter("parley_delivery_batches_total", "Group commits.", d.Batches),
+			counter("parley_delivery_acks_total", "Acknowledgements received.", d.Acks),
+			counter("parley_delivery_pruned_total", "Envelopes deleted by retention.", d.Pruned),
+			counter("parley_delivery_presence_drops_total", "Presence changes dropped because the queue was full.", d.PresenceDrops),
+		}, nil
+	}
+}
+
+// webhookMetrics reports webhook deliveries and the outbox backlog.
+func webhookMetrics(w *webhook.Service) insights.MetricSource {
+	return func(ctx context.Context) ([]insights.Metric, error) {
+		st := w.Stats()
+		pending, dead, err := w.Backlog(ctx)
+		if err != nil {
+			return nil, err
+		}
+		const del, delHelp = "parley_webhook_deliveries_total", "Webhook delivery attempts since start, by result."
+		return []insights.Metric{
+			counter("parley_webhook_enqueued_total", "Webhook events made durable since start.", uint64(st.Enqueued)),
+			counter("parley_webhook_unconfigured_total", "Webhook events dropped: the business has no webhook.", uint64(st.Unconfigured)),
+			counter(del, delHelp, uint64(st.Delivered), "result", "delivered"),
+			counter(del, delHelp, uint64(st.Failed), "result", "failed"),
+			counter(del, delHelp, uint64(st.DeadLettered), "result", "dead_lettered"),
+			gauge("parley_webhook_backlog", "Webhook events in the outbox, by state.", float64(pending), "state", "pending"),
+			gauge("parley_webhook_backlog", "Webhook events in the outbox, by state.", float64(dead), "state", "dead"),
+		}, nil
+	}
+}

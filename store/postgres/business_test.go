@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/parleyhq/parley/store/postgres"
+	"github.com/parleyhq/parley/store/storetest"
+)
+
+func TestBusinessStore(t *testing.T) {
+	storetest.RunBusiness(t, func(t *testing.T) storetest.BusinessStore { return open(t).(*postgres.Store) })
+}

@@ -1,0 +1,11 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/parleyhq/parley/store/storetest"
+)
+
+func TestCloudAPIStore(t *testing.T) {
+	storetest.RunCloudAPI(t, open)
+}

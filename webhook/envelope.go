@@ -1,0 +1,59 @@
+package webhook
+
+import (
+	"encoding/json"
+
+	"github.com/parleyhq/parley"
+)
+
+// Change is one entry[].changes[] item of a received webhook body, with the
+// entry's id.
+type Change struct {
+	EntryID string
+	Field   string
+	Value   json.RawMessage
+}
+
+// MaxBody bounds what ParseEnvelope accepts.
+const MaxBody = 4 << 20
+
+// ParseEnvelope decodes a webhook body as Envelope produces it (and as the
+// Cloud API sends it), for receivers such as bots. Errors: CodeInvalid with
+// reason "bad_envelope" for anything that is not
+// {"object":"whatsapp_business_account","entry":[{"id","changes":[{"field","value"}]}]}
+// with a non-empty field and an object value; CodeTooLarge over MaxBody.
+func ParseEnvelope(body []byte) ([]Change, error) {
+	if len(body) > MaxBody {
+		return nil, parley.Errorf(parley.CodeTooLarge, "envelope_too_large", "webhook body is %d bytes, over %d", len(body), MaxBody)
+	}
+	var env struct {
+		Object string `json:"object"`
+		Entry  []struct {
+			ID      string `json:"id"`
+			Changes []struct {
+				Field string          `json:"field"`
+				Value json.RawMessage `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body: %v", err)
+	}
+	if env.Object != "whatsapp_business_account" {
+		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body: object is %q, want whatsapp_business_account", env.Object)
+	}
+	var out []Change
+	for _, e := range env.Entry {
+		for _, c := range e.Changes {
+			var obj map[string]json.RawMessage
+			if c.Field == "" || json.Unmarshal(c.Value, &obj) != nil || obj == nil {
+				return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body: a change needs a field and an object value")
+			}
+			out = append(out, Change{EntryID: e.ID, Field: c.Field, Value: c.Value})
+		}
+	}
+	if len(out) == 0 {
+		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body has no changes")
+	}
+	return out, nil
+}

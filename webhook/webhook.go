@@ -1,0 +1,471 @@
+// Package webhook delivers business events to the business's webhook in the
+// WhatsApp Cloud API's shape: a durable outbox (parley.WebhookStore), POSTs
+// of {"object":"whatsapp_business_account","entry":[{"id","changes":[{"value","field"}]}]}
+// signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body keyed with the
+// app secret), the GET verification handshake when a callback is
+// configured, retries with capped exponential backoff and jitter for at
+// least 24 hours, dead letters and replay.
+//
+// Guarantees:
+//   - Enqueue returns once the event is in the store: it is then delivered
+//     at least once (unless it runs out of retries and is dead-lettered),
+//     across restarts of the server.
+//   - Per (business, order key) events are delivered in enqueue order: the
+//     next one is not sent before the previous one was acknowledged (2xx)
+//     or dead-lettered. Different keys are delivered concurrently.
+//   - A failed delivery (no 2xx within Config.Timeout) is retried after
+//     BaseDelay·2^(attempt-1), capped at MaxDelay, with jitter in [½d, d];
+//     it is dead-lettered after the first failure at or beyond RetryFor
+//     (default 25 h) after it was enqueued.
+//   - A crash while a delivery is in flight re-sends it after Lease.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// SignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body.
+const SignatureHeader = "X-Hub-Signature-256"
+
+// Config tunes a Service; zero fields take the defaults shown.
+type Config struct {
+	Workers   int           // deliveries in flight at once (32)
+	Lease     time.Duration // how long a claimed delivery is reserved (2 min)
+	RetryFor  time.Duration // retry at least this long before dead-lettering (25 h; at least 24 h unless AllowShortRetry)
+	BaseDelay time.Duration // first retry delay (2 s)
+	MaxDelay  time.Duration // retry delay cap (1 h)
+	Timeout   time.Duration // per delivery attempt and per handshake (10 s)
+	Poll      time.Duration // how often the store is polled for due retries and events enqueued by other processes (1 s)
+	Client    *http.Client  // default: a client with Workers idle connections per host
+	// DeadRetention is how long dead letters are kept for inspection and
+	// replay (30 days); they are pruned hourly.
+	DeadRetention time.Duration
+	// AllowShortRetry lets tests set RetryFor below 24 h.
+	AllowShortRetry bool
+}
+
+func (c *Config) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 32
+	}
+	if c.Lease <= 0 {
+		c.Lease = 2 * time.Minute
+	}
+	if c.RetryFor <= 0 || c.RetryFor < 24*time.Hour && !c.AllowShortRetry {
+		c.RetryFor = 25 * time.Hour
+	}
+	if c.BaseDelay <= 0 {
+		c.BaseDelay = 2 * time.Second
+	}
+	if c.MaxDelay <= 0 {
+		c.MaxDelay = time.Hour
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = time.Second
+	}
+	if c.DeadRetention <= 0 {
+		c.DeadRetention = 30 * 24 * time.Hour
+	}
+	if c.Client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = c.Workers
+		c.Client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+}
+
+// Stats are counters since the Service started.
+type Stats struct {
+	Enqueued     int64 // events made durable
+	Unconfigured int64 // events dropped by Enqueue: the business has no webhook
+	Delivered    int64 // acknowledged deliveries
+	Failed       int64 // failed attempts (each retry counts)
+	DeadLettered int64 // deliveries moved to the dead letters
+}
+
+// Service is the webhook deliverer. It implements parley.WebhookSink.
+type Service struct {
+	store parley.WebhookStore
+	clock parley.Clock
+	log   *slog.Logger
+	cfg   Config
+
+	wake    chan struct{}
+	configs sync.Map // parley.UserID → cachedConfig
+
+	enqueue   groupCommit[parley.WebhookEvent]
+	delivered groupCommit[int64]
+	stats     struct {
+		enqueued, unconfigured, delivered, failed, dead atomic.Int64
+	}
+}
+
+var _ parley.WebhookSink = (*Service)(nil)
+
+// New returns a Service; call Run to deliver.
+func New(store parley.WebhookStore, clock parley.Clock, log *slog.Logger, cfg Config) *Service {
+	cfg.defaults()
+	if clock == nil {
+		clock = parley.SystemClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{store: store, clock: clock, log: log, cfg: cfg, wake: make(chan struct{}, 1)}
+	s.enqueue.write = func(ctx context.Context, evs []parley.WebhookEvent) error {
+		return s.store.EnqueueWebhooks(ctx, evs, s.clock.Now())
+	}
+	s.delivered.write = s.store.DeliveredWebhooks
+	return s
+}
+
+// configTTL bounds how long a configuration read from the store is reused
+// (changes made through this Service apply at once; ones made by another
+// process within configTTL).
+const configTTL = 2 * time.Second
+
+type cachedConfig struct {
+	c   parley.WebhookConfig
+	err error
+	at  time.Time
+}
+
+// config returns the business's configuration (CodeNotFound if none).
+func (s *Service) config(ctx context.Context, business parley.UserID) (parley.WebhookConfig, error) {
+	now := time.Now()
+	if v, ok := s.configs.Load(business); ok {
+		if cc := v.(cachedConfig); now.Sub(cc.at) < configTTL {
+			return cc.c, cc.err
+		}
+	}
+	c, err := s.store.WebhookConfig(ctx, business)
+	if err == nil || parley.ErrorCode(err) == parley.CodeNotFound {
+		s.configs.Store(business, cachedConfig{c, err, now})
+	}
+	return c, err
+}
+
+// Remove deletes the business's webhook configuration (CodeNotFound if
+// none). Queued events stay queued and are dead-lettered unless a webhook
+// is configured again in time.
+func (s *Service) Remove(ctx context.Context, business parley.UserID) error {
+	defer s.configs.Delete(business)
+	return s.store.DeleteWebhookConfig(ctx, business)
+}
+
+// MaxValue bounds an event's value (the Cloud API's payloads are far smaller).
+const MaxValue = 1 << 20
+
+// Enqueue stores ev for delivery. Events of a business with no webhook
+// configured are dropped (counted in Stats.Unconfigured) and nil is
+// returned, as the Cloud API sends nothing to an app with no subscription.
+// Errors: CodeInvalid (no business, field or order key, value not a JSON
+// object), CodeTooLarge (value over MaxValue).
+func (s *Service) Enqueue(ctx context.Context, ev parley.WebhookEvent) error {
+	if ev.Business <= 0 || ev.Field == "" {
+		return parley.Errorf(parley.CodeInvalid, "bad_webhook_event", "a webhook event needs a business and a field")
+	}
+	if len(ev.Value) > MaxValue {
+		return parley.Errorf(parley.CodeTooLarge, "webhook_value_too_large", "webhook value is %d bytes, over %d", len(ev.Value), MaxValue)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(ev.Value, &obj); err != nil {
+		return parley.Errorf(parley.CodeInvalid, "bad_webhook_value", "webhook value must be a JSON object: %v", err)
+	}
+	if _, err := s.config(ctx, ev.Business); parley.ErrorCode(err) == parley.CodeNotFound {
+		s.stats.unconfigured.Add(1)
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("webhook enqueue: %w", err)
+	}
+	// Concurrent Enqueues share one transaction (group commit).
+	if err := s.enqueue.do(ctx, ev); err != nil {
+		return fmt.Errorf("webhook enqueue: %w", err)
+	}
+	s.stats.enqueued.Add(1)
+	s.poke()
+	return nil
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns the counters.
+func (s *Service) Stats() Stats {
+	return Stats{Enqueued: s.stats.enqueued.Load(), Unconfigured: s.stats.unconfigured.Load(), Delivered: s.stats.delivered.Load(),
+		Failed: s.stats.failed.Load(), DeadLettered: s.stats.dead.Load()}
+}
+
+// Backlog counts pending and dead deliveries in the store.
+func (s *Service) Backlog(ctx context.Context) (pending, dead int64, err error) {
+	return s.store.WebhookBacklog(ctx)
+}
+
+// Run delivers until ctx ends, then waits for the deliveries in flight (an
+// interrupted one is released to be sent again at once by the next Run).
+//
+// It claims due deliveries in batches of up to 4×Workers (one transaction
+// per batch) into a local queue and keeps Workers of them in flight.
+func (s *Service) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	done := make(chan struct{}, s.cfg.Workers)
+	var queue []parley.WebhookDelivery
+	inflight := 0
+	exhausted := false // the last claim returned less than asked: wait for news
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	var pruned time.Time
+	for {
+		if now := s.clock.Now(); now.Sub(pruned) >= time.Hour && ctx.Err() == nil {
+			pruned = now
+			if n, err := s.store.PruneDeadWebhooks(ctx, now.Add(-s.cfg.DeadRetention)); err != nil {
+				s.log.Error("prune dead webhooks", "err", err)
+			} else if n > 0 {
+				s.log.Info("pruned dead webhooks", "count", n)
+			}
+		}
+		if ctx.Err() != nil {
+			// Release what was claimed but not started.
+			for _, d := range queue {
+				if err := s.store.RetryWebhook(context.WithoutCancel(ctx), d.ID, d.Attempts, s.clock.Now(), d.LastError); err != nil {
+					s.log.Error("release webhook", "id", d.ID, "err", err)
+				}
+			}
+			return
+		}
+		if have := len(queue) + inflight; !exhausted && have <= 2*s.cfg.Workers {
+			want := 4*s.cfg.Workers - have
+			ds, err := s.store.ClaimWebhooks(ctx, s.clock.Now(), s.cfg.Lease, want)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("claim webhooks", "err", err)
+			}
+			queue = append(queue, ds...)
+			exhausted = len(ds) < want
+		}
+		for inflight < s.cfg.Workers && len(queue) > 0 {
+			d := queue[0]
+			queue = queue[1:]
+			inflight++
+			wg.Go(func() {
+				s.deliver(ctx, d)
+				done <- struct{}{}
+			})
+		}
+		if !exhausted && len(queue)+inflight <= 2*s.cfg.Workers {
+			continue
+		}
+		timer.Reset(s.cfg.Poll)
+		select {
+		case <-ctx.Done():
+		case <-done:
+			inflight--
+			// A delivery unblocks its key's next event: claim again.
+			exhausted = false
+		case <-s.wake:
+			exhausted = false
+		case <-timer.C:
+			exhausted = false
+		}
+	}
+}
+
+// deliver makes one attempt and records its outcome.
+func (s *Service) deliver(ctx context.Context, d parley.WebhookDelivery) {
+	err := s.post(ctx, d)
+	bg := context.WithoutCancel(ctx)
+	if err == nil {
+		s.stats.delivered.Add(1)
+		if err := s.delivered.do(bg, d.ID); err != nil {
+			s.log.Error("record webhook delivery", "id", d.ID, "err", err)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		// Shutting down: release the lease so the next Run sends it at once.
+		if err := s.store.RetryWebhook(bg, d.ID, d.Attempts, s.clock.Now(), d.LastError); err != nil {
+			s.log.Error("release webhook", "id", d.ID, "err", err)
+		}
+		return
+	}
+	s.stats.failed.Add(1)
+	attempts := d.Attempts + 1
+	now := s.clock.Now()
+	msg := err.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	if now.Sub(d.CreatedAt) >= s.cfg.RetryFor {
+		s.stats.dead.Add(1)
+		s.log.Warn("webhook dead-lettered", "id", d.ID, "business", d.Event.Business, "attempts", attempts, "err", msg)
+		if err := s.store.DeadWebhook(bg, d.ID, attempts, msg); err != nil {
+			s.log.Error("dead-letter webhook", "id", d.ID, "err", err)
+		}
+		return
+	}
+	next := now.Add(Backoff(s.cfg.BaseDelay, s.cfg.MaxDelay, attempts, mrand.Float64()))
+	s.log.Debug("webhook delivery failed", "id", d.ID, "attempts", attempts, "next", next, "err", msg)
+	if err := s.store.RetryWebhook(bg, d.ID, attempts, next, msg); err != nil {
+		s.log.Error("retry webhook", "id", d.ID, "err", err)
+	}
+}
+
+// Backoff is the delay before retry number attempt (1 for the first
+// retry): base·2^(attempt-1) capped at max, scaled by ½+½·jitter for a
+// jitter in [0, 1).
+func Backoff(base, max time.Duration, attempt int, jitter float64) time.Duration {
+	d := float64(base) * math.Pow(2, float64(attempt-1))
+	if d > float64(max) || math.IsInf(d, 0) {
+		d = float64(max)
+	}
+	return time.Duration(d * (0.5 + 0.5*jitter))
+}
+
+// Envelope returns the Cloud API body for ev: one entry (id: the business's
+// user ID in decimal, standing for the WhatsApp Business Account ID) with
+// one change.
+func Envelope(ev parley.WebhookEvent) []byte {
+	type change struct {
+		Value json.RawMessage `json:"value"`
+		Field string          `json:"field"`
+	}
+	type entry struct {
+		ID      string   `json:"id"`
+		Changes []change `json:"changes"`
+	}
+	b, _ := json.Marshal(struct {
+		Object string  `json:"object"`
+		Entry  []entry `json:"entry"`
+	}{"whatsapp_business_account", []entry{{strconv.FormatInt(int64(ev.Business), 10), []change{{ev.Value, ev.Field}}}}})
+	return b
+}
+
+// Sign returns the X-Hub-Signature-256 value of body: "sha256=" and the
+// lower-case hex HMAC-SHA256 keyed with secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify reports whether header is body's valid signature under secret
+// (constant-time).
+func Verify(secret string, body []byte, header string) bool {
+	want := Sign(secret, body)
+	return hmac.Equal([]byte(want), []byte(strings.ToLower(strings.TrimSpace(header))))
+}
+
+func (s *Service) post(ctx context.Context, d parley.WebhookDelivery) error {
+	cfg, err := s.config(ctx, d.Event.Business)
+	if err != nil {
+		return fmt.Errorf("webhook config: %w", err)
+	}
+	body := Envelope(d.Event)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.CallbackURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, Sign(cfg.AppSecret, body))
+	req.Header.Set("User-Agent", "Parley-Webhooks/1")
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("callback answered %s", resp.Status)
+	}
+	return nil
+}
+
+// Configure checks c with the GET verification handshake and stores it:
+// the callback gets ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
+// and must answer 200 with the challenge as its body. Errors: CodeInvalid
+// with reason "bad_callback_url", "missing_secret" or
+// "webhook_verification_failed".
+func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley.WebhookConfig, error) {
+	u, err := url.Parse(c.CallbackURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, parley.Errorf(parley.CodeInvalid, "bad_callback_url", "callback URL %q: want an absolute http(s) URL", c.CallbackURL)
+	}
+	if c.Business <= 0 || c.AppSecret == "" || c.VerifyToken == "" {
+		return c, parley.Errorf(parley.CodeInvalid, "missing_secret", "a webhook needs a verify token and an app secret")
+	}
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	challenge := hex.EncodeToString(rnd[:])
+	q := u.Query()
+	q.Set("hub.mode", "subscribe")
+	q.Set("hub.verify_token", c.VerifyToken)
+	q.Set("hub.challenge", challenge)
+	u.RawQuery = q.Encode()
+	hctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(hctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return c, parley.Errorf(parley.CodeInvalid, "bad_callback_url", "callback URL: %v", err)
+	}
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return c, verifyFailed("the callback did not answer: %v", err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return c, verifyFailed("the callback answered %s to the verification request", resp.Status)
+	}
+	if strings.TrimSpace(string(body)) != challenge {
+		return c, verifyFailed("the callback did not echo hub.challenge")
+	}
+	c.VerifiedAt = s.clock.Now()
+	if err := s.store.PutWebhookConfig(ctx, c); err != nil {
+		return c, err
+	}
+	s.configs.Delete(c.Business)
+	s.poke()
+	return c, nil
+}
+
+func verifyFailed(format string, args ...any) error {
+	return parley.Errorf(parley.CodeInvalid, "webhook_verification_failed", format, args...)
+}
+
+// Replay makes the business's dead deliveries with the given IDs (all when
+// empty) pending again, and returns how many.
+func (s *Service) Replay(ctx context.Context, business parley.UserID, ids []int64) (int, error) {
+	n, err := s.store.ReplayWebhooks(ctx, business, ids, s.clock.Now())
+	if err == nil && n > 0 {
+		s.poke()
+	}
+	return n, err
+}
