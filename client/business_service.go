@@ -123,6 +123,12 @@ func (c *Client) catalog(ctx context.Context, ref string, req *parleypb.BizCatal
 	if err != nil {
 		return business.Catalog{}, err
 	}
+	return c.catalogOf(ctx, u, req)
+}
+
+// catalogOf reads the catalog of business u (known by id: a customer who
+// never chatted with it cannot resolve "u12" as a contact).
+func (c *Client) catalogOf(ctx context.Context, u parley.UserID, req *parleypb.BizCatalogRequest) (business.Catalog, error) {
 	req.Business = int64(u)
 	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizCatalog{BizCatalog: req}}, true)
 	if err != nil {
@@ -356,7 +362,7 @@ func (c *Client) SendOrder(ctx context.Context, chat string, items []CartItem, n
 	if err != nil {
 		return MessageRecord{}, err
 	}
-	cat, err := c.Catalog(ctx, biz.String(), "")
+	cat, err := c.catalogOf(ctx, biz, &parleypb.BizCatalogRequest{})
 	if err != nil {
 		return MessageRecord{}, err
 	}

@@ -65,21 +65,19 @@ func TestOrderStatusBot(t *testing.T) {
 	}
 	stop := run()
 
-	// (client.SendOrder before any chat with the business fails with
-	// user_not_found: it looks the catalog up by user id, which strangers
-	// cannot resolve. The customer writes first.)
-	if _, err := cust.C.Send(e.Ctx(), shop.Phone, "hi"); err != nil {
-		t.Fatal(err)
-	}
-	if r := bottest.MustMessage(t, cust, text).Text; !strings.Contains(r, "status") {
-		t.Fatalf("default answer %q", r)
-	}
+	// The order is the customer's first contact with the business.
 	om, err := cust.C.SendOrder(e.Ctx(), shop.Phone, []client.CartItem{{Product: "thali", Quantity: 2}}, "no onions")
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := om.Business.Order.OrderID
 	conf := bottest.MustMessage(t, cust, func(m client.MessageRecord) bool { return m.Business != nil && m.Business.Interactive != nil })
+	if _, err := cust.C.Send(e.Ctx(), shop.Phone, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	if r := bottest.MustMessage(t, cust, text).Text; !strings.Contains(r, "status") {
+		t.Fatalf("default answer %q", r)
+	}
 	if !strings.Contains(conf.Business.Interactive.Body, id) || !strings.Contains(conf.Business.Interactive.Body, "240.00 INR") ||
 		conf.Business.Interactive.Buttons[0].ID != "track:"+id {
 		t.Fatalf("confirmation %+v", conf.Business.Interactive)
