@@ -405,6 +405,46 @@ func TestHostedSurvivesRestart(t *testing.T) {
 	}
 }
 
+// TestHostedHandsOverAfterCrash: the hosted endpoint stores and
+// acknowledges a customer's message before the API has queued its webhook.
+// A crash in between leaves the message past the endpoint's handled
+// watermark (as dropping the watermark file does here); the next start
+// hands it over again, so the webhook gets it at least once.
+func TestHostedHandsOverAfterCrash(t *testing.T) {
+	e := mustEnv(t)
+	biz := e.mustBusiness("Bakery")
+	cust := e.mustUser("Ola")
+	if _, err := cust.c.Send(e.ctx(), biz.phone, "two loaves please"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "two loaves please")
+	e.stop()
+	watermark := filepath.Join(e.dir, "hosted", biz.pnid, "handled.json")
+	if _, err := os.Stat(watermark); err != nil {
+		t.Fatalf("no handled watermark after a handled message: %v", err)
+	}
+	if err := os.Remove(watermark); err != nil {
+		t.Fatal(err)
+	}
+	e.start(strings.TrimPrefix(e.url, "http://"))
+	deadline := time.Now().Add(20 * time.Second)
+	for biz.hooks.count("messages", "two loaves please") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the message past the watermark was not handed over again after the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Handed over once more, not on every start.
+	e.restart()
+	if _, err := cust.c.Send(e.ctx(), biz.phone, "and a cake"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "and a cake")
+	if n := biz.hooks.count("messages", "two loaves please"); n != 2 {
+		t.Fatalf("the message reached the webhook %d times, want 2", n)
+	}
+}
+
 // TestMediaAndKinds: a customer's photo reaches the webhook as a media id
 // the API serves decrypted; the API sends a linked document, a location, a
 // contact card and a reaction, each arriving as that kind.

@@ -150,6 +150,19 @@ func (r *receiver) mustEvent(t *testing.T, field, substr string) string {
 	return ""
 }
 
+// count is how many webhook bodies of field contain substr.
+func (r *receiver) count(field, substr string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, b := range r.bodies {
+		if strings.Contains(b, `"field":"`+field+`"`) && strings.Contains(b, substr) {
+			n++
+		}
+	}
+	return n
+}
+
 type env struct {
 	t     *testing.T
 	url   string

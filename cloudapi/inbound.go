@@ -77,12 +77,14 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) error {
 		in.CustomerName = u.Name
 	}
 	msg := s.messageJSON(in, wa)
-	s.webhook(ctx, in.Business, wa, "messages", map[string]any{
+	if err := s.webhook(ctx, in.Business, wa, "messages", map[string]any{
 		"messaging_product": "whatsapp",
 		"metadata":          s.metadata(ctx, in.Business),
 		"contacts":          []any{map[string]any{"profile": map[string]string{"name": in.CustomerName}, "wa_id": wa}},
 		"messages":          []any{msg},
-	})
+	}); err != nil {
+		return err // the hosted endpoint hands the message over again (hosted/handled.go)
+	}
 	now := s.clk.Now().UTC()
 	s.record(ctx, parley.MessageEvent{Business: in.Business, MessageID: in.MessageID, Customer: wa, Status: parley.StatusInbound, At: now})
 	if replied != "" {

@@ -766,19 +766,23 @@ type phoneEntry struct {
 
 // ---- webhooks and insights ----
 
-func (s *Service) webhook(ctx context.Context, business parley.UserID, key, field string, value any) {
+// webhook enqueues a webhook event; a failure is logged and returned (the
+// inbound path retries it, the others only report it).
+func (s *Service) webhook(ctx context.Context, business parley.UserID, key, field string, value any) error {
 	if s.cfg.Webhooks == nil {
-		return
+		return nil
 	}
 	raw, err := json.Marshal(value)
 	if err != nil {
 		s.log.Error("webhook value", "err", err)
-		return
+		return err
 	}
 	if err := s.cfg.Webhooks.Enqueue(ctx, parley.WebhookEvent{Business: business, PhoneNumberID: PhoneNumberID(business),
 		OrderKey: key, Field: field, Value: raw}); err != nil {
 		s.log.Error("webhook enqueue", "business", business, "field", field, "err", err)
+		return err
 	}
+	return nil
 }
 
 // record queues ev for the insights recorder, waiting while the queue is

@@ -25,9 +25,10 @@ type endpoint struct {
 	c        *client.Client
 	dir      string
 
-	mu    sync.Mutex
-	chats map[parley.UserID]parley.ConversationID // customer → direct chat
-	peers map[parley.ConversationID]parley.UserID // direct chat → customer (0: not a direct chat)
+	mu      sync.Mutex
+	chats   map[parley.UserID]parley.ConversationID // customer → direct chat
+	peers   map[parley.ConversationID]parley.UserID // direct chat → customer (0: not a direct chat)
+	handled map[parley.ConversationID]parley.Seq    // the last customer message the API took, per chat (handled.go)
 }
 
 func (ep *endpoint) mediaPath(id string) string {
@@ -215,6 +216,7 @@ func (ep *endpoint) fetch(ctx context.Context, link string) (io.ReadCloser, erro
 // loop turns the client's events into API inbound messages and statuses.
 func (ep *endpoint) loop(ctx context.Context) {
 	events := ep.c.Events()
+	ep.catchUp(ctx) // what a crash kept from the API (handled.go)
 	for {
 		select {
 		case <-ctx.Done():
@@ -240,7 +242,7 @@ func (ep *endpoint) loop(ctx context.Context) {
 // inbound reports a customer's message to the API.
 func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) {
 	cust := ep.peer(ctx, rec.Conversation)
-	if cust == 0 || rec.Sender != cust {
+	if cust == 0 || rec.Sender != cust || ep.isHandled(rec) {
 		return
 	}
 	switch rec.Kind {
@@ -266,7 +268,12 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) {
 		}
 	}
 	if err := ep.m.cfg.API.HandleInbound(ctx, in); err != nil {
+		// Not marked handled: the next start hands it over again.
 		ep.m.log.Error("inbound message", "business", ep.business, "message", in.MessageID, "err", err)
+		return
+	}
+	if err := ep.markHandled(rec); err != nil {
+		ep.m.log.Error("recording a handled message", "business", ep.business, "message", in.MessageID, "err", err)
 	}
 }
 

@@ -198,6 +198,10 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		return nil, err
 	}
 	ep := &endpoint{m: m, business: business, c: c, dir: dir, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{}}
+	if err := ep.loadHandled(); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
 	m.mu.Lock()
 	if old, ok := m.endpoints[business]; ok {
 		m.mu.Unlock()
