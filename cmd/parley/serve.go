@@ -52,6 +52,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	s3URL := fs.String("s3", env("PARLEY_S3", ""), "S3-compatible media store as http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty stores media in --data/blobs [PARLEY_S3]")
 	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
 	operatorKey := fs.String("operator-key", env("PARLEY_OPERATOR_KEY_FILE", ""), "file with the 32-byte hex key sealing hosted business endpoints; default DATA/operator.key, created if missing [PARLEY_OPERATOR_KEY_FILE]")
+	metricsToken := fs.String("metrics-token", env("PARLEY_METRICS_TOKEN", ""), "bearer token /metrics requires; empty: open (keep it on a private network) [PARLEY_METRICS_TOKEN]")
 	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
@@ -118,11 +119,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	srv, err := server.New(server.Config{
-		BusinessAPI: bizAPI,
-		Store:       st,
-		Sender:      sender,
-		Log:         log,
-		Delivery:    delivery.Config{Retention: retention},
+		BusinessAPI:  bizAPI,
+		MetricsToken: *metricsToken,
+		Store:        st,
+		Sender:       sender,
+		Log:          log,
+		Delivery:     delivery.Config{Retention: retention},
 		Media: &media.Config{
 			Blobs:      blobs,
 			StagingDir: filepath.Join(*dataDir, "uploads"),
