@@ -39,9 +39,9 @@ export async function parleyBinary() {
  * A running `parley serve` on 127.0.0.1 with a fresh data directory. The dev
  * code sender logs "verification code for <phone>: <code>"; code() waits for it.
  */
-export async function startServer(bin) {
+export async function startServer(bin, extraArgs = []) {
   const data = mkdtempSync(join(tmpdir(), 'parley-web-data-'))
-  const proc = spawn(bin, ['serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const proc = spawn(bin, ['serve', '--data', data, '--listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   const codes = new Map()
   const waiters = []
