@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
+import { Icon } from './icons'
 import type { Account, Chat, SearchHit } from '../core/api'
 import { errText, go, listTime, P, useEscape, useEvents } from './lib'
 
@@ -85,12 +86,12 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
             <span class="chat-last">{c.lastText}</span>
             {c.muted && (
               <span class="flag" title="Muted" aria-label="Muted">
-                🔇
+                <Icon name="muted" size={16} />
               </span>
             )}
             {c.pinned && (
               <span class="flag" title="Pinned" aria-label="Pinned">
-                📌
+                <Icon name="pin" size={16} />
               </span>
             )}
             {c.unread > 0 && (
@@ -102,7 +103,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
         </span>
       </button>
       <button class="icon chat-menu-btn" aria-label={`Options for ${c.title}`} aria-expanded={menu === c.id} onClick={() => setMenu(menu === c.id ? null : c.id)}>
-        ⋮
+        <Icon name="more" />
       </button>
       {menu === c.id && <ChatMenu chat={c} onFlags={(f) => setFlags(c, f)} onClose={() => setMenu(null)} />}
     </li>
@@ -113,10 +114,10 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
       <header class="bar">
         <h1 class="bar-title">Chats</h1>
         <button class="icon" aria-label="New chat" title="New chat" onClick={() => go('new')}>
-          ✎
+          <Icon name="compose" />
         </button>
         <button class="icon" aria-label="Settings" title="Settings" onClick={() => go('settings')}>
-          ⚙
+          <Icon name="settings" />
         </button>
       </header>
       <div class="searchbox">
@@ -130,7 +131,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
       <ul class="chats" aria-label="Chat list">
         {main.map(row)}
       </ul>
-      {main.length === 0 && !q && <p class="muted pad">No chats yet. Start one with ✎. You are {me.phone}.</p>}
+      {main.length === 0 && !q && <p class="muted pad">No chats yet: start one with the pencil button. You are {me.phone}.</p>}
       {archived.length > 0 && (
         <section class="archived">
           <button class="section-toggle" aria-expanded={showArchived} onClick={() => setShowArchived(!showArchived)}>

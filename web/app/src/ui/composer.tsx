@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
+import { Icon } from './icons'
 import type { Message } from '../core/api'
 import { errText, P, useEscape, useName } from './lib'
 
@@ -115,7 +116,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
             <span class="quote-text">{(editing ?? replyTo)!.text || `[${(editing ?? replyTo)!.kind}]`}</span>
           </div>
           <button class="icon" aria-label={editing ? 'Cancel editing' : 'Cancel reply'} onClick={onCancel}>
-            ✕
+            <Icon name="close" />
           </button>
         </div>
       )}
@@ -129,13 +130,13 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
       >
         <input ref={fileInput} type="file" multiple hidden aria-hidden="true" tabIndex={-1} onChange={(e) => pickFiles(e.currentTarget.files)} />
         <button type="button" class="icon" aria-label="Attach a file" title="Attach" onClick={() => fileInput.current?.click()}>
-          📎
+          <Icon name="attach" />
         </button>
         <button type="button" class="icon" aria-label="Create a poll" title="Poll" onClick={() => setPoll(!poll)}>
-          📊
+          <Icon name="poll" />
         </button>
         <button type="button" class="icon" aria-label="Send my location" title="Location" onClick={sendLocation}>
-          📍
+          <Icon name="location" />
         </button>
         <textarea
           ref={input}
@@ -157,7 +158,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
         />
         {text.trim() ? (
           <button type="submit" class="icon send" aria-label={editing ? 'Save edit' : 'Send'}>
-            ➤
+            <Icon name="send" />
           </button>
         ) : (
           <button
@@ -167,7 +168,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
             aria-pressed={!!recording}
             onClick={toggleVoice}
           >
-            {recording ? '■' : '🎤'}
+            {recording ? <Icon name="stop" /> : <Icon name="mic" />}
           </button>
         )}
       </form>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { Icon } from './icons'
 import type { Chat, Extras, Message, MessageStatus, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
@@ -254,7 +255,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     <section class="conversation" aria-label={`Conversation with ${chat?.title ?? ''}`}>
       <header class="bar">
         <button class="icon back" aria-label="Back to chats" onClick={() => go()}>
-          ←
+          <Icon name="back" />
         </button>
         <button class="bar-title-btn" onClick={() => go('chat', chatId, 'info')} aria-label={`Chat info for ${chat?.title ?? ''}`}>
           <span class="bar-title">{chat?.title ?? '…'}</span>
@@ -263,7 +264,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
           </span>
         </button>
         <button class="icon" aria-label="Chat info" onClick={() => go('chat', chatId, 'info')}>
-          ⓘ
+          <Icon name="info" />
         </button>
       </header>
       {err && (
@@ -356,7 +357,7 @@ export function Ticks({ status }: { status: MessageStatus }) {
     case 'pending':
       return (
         <span class="tick pending" title="Sending" aria-label="Sending">
-          ⏱
+          <Icon name="clock" size={13} />
         </span>
       )
     case 'sent':
@@ -493,7 +494,7 @@ function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }
       </div>
       {m.id && !deleted && (
         <button class="icon msg-menu-btn" aria-label="Message options" aria-expanded={menu} onClick={() => setMenu(!menu)}>
-          ⌄
+          <Icon name="down" size={18} />
         </button>
       )}
       {menu && (
@@ -617,7 +618,7 @@ function MediaView({ m }: { m: Message }) {
         <video src={url} controls class="media video" aria-label={md.fileName || 'Video'} />
       ) : (
         <button class="media-btn" onClick={fetchIt}>
-          ▶ Video · {sizeText(md.size)} {err && <span class="error">{err}</span>}
+          <Icon name="play" size={18} /> Video · {sizeText(md.size)} {err && <span class="error">{err}</span>}
         </button>
       )
     case 'voice':
@@ -625,17 +626,17 @@ function MediaView({ m }: { m: Message }) {
         <audio src={url} controls autoPlay class="media voice" aria-label="Voice note" />
       ) : (
         <button class="media-btn" onClick={fetchIt} aria-label="Play voice note">
-          🎤 Voice note {md.durationMs ? `· ${Math.round(md.durationMs / 1000)} s` : ''} {err && <span class="error">{err}</span>}
+          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${Math.round(md.durationMs / 1000)} s` : ''} {err && <span class="error">{err}</span>}
         </button>
       )
     case 'document':
       return url ? (
         <a class="media-btn" href={url} download={md.fileName || 'document'}>
-          📄 Save {md.fileName} · {sizeText(md.size)}
+          <Icon name="doc" size={18} /> Save {md.fileName} · {sizeText(md.size)}
         </a>
       ) : (
         <button class="media-btn" onClick={fetchIt}>
-          📄 {md.fileName || 'Document'} · {sizeText(md.size)} {err && <span class="error">{err}</span>}
+          <Icon name="doc" size={18} /> {md.fileName || 'Document'} · {sizeText(md.size)} {err && <span class="error">{err}</span>}
         </button>
       )
     case 'location': {
@@ -643,7 +644,7 @@ function MediaView({ m }: { m: Message }) {
       if (!l) return <span>📍 Location</span>
       return (
         <a class="media-btn" href={`geo:${l.lat},${l.lon}`} aria-label={`Location ${l.name ?? ''} ${l.lat}, ${l.lon}`}>
-          📍 {l.name || 'Location'} · {l.lat.toFixed(5)}, {l.lon.toFixed(5)}
+          <Icon name="location" size={18} /> {l.name || 'Location'} · {l.lat.toFixed(5)}, {l.lon.toFixed(5)}
         </a>
       )
     }
@@ -675,7 +676,7 @@ function PollView({ m, x, me, onError, onChanged }: { m: Message; x: Extras; me:
   }
   return (
     <div class="poll" role="group" aria-label={`Poll: ${p.question}`}>
-      <strong>📊 {p.question}</strong>
+      <strong>{p.question}</strong>
       <span class="muted">{p.multi ? 'Select one or more' : 'Select one'}</span>
       {p.options.map((o, i) => (
         <button key={i} class={'poll-opt' + (mine.has(i) ? ' chosen' : '')} aria-pressed={mine.has(i)} onClick={() => vote(i)}>

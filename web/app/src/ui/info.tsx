@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
+import { Icon } from './icons'
 import type { Chat, CommunityGroup, Contact, Group, InviteLink, JoinRequest, SafetyNumber, UserId } from '../core/api'
 import { errText, go, P, timeOf, useEscape, useName } from './lib'
 
@@ -25,7 +26,7 @@ function Page({ title, back, children }: { title: string; back: () => void; chil
     <section class="page" aria-label={title}>
       <header class="bar">
         <button class="icon back" aria-label="Back" onClick={back}>
-          ←
+          <Icon name="back" />
         </button>
         <h1 class="bar-title">{title}</h1>
       </header>

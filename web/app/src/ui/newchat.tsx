@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import { Icon } from './icons'
 import { errText, go, P, useEscape } from './lib'
 
 const splitPeople = (s: string) =>
@@ -42,7 +43,7 @@ export function NewChat({ mode }: { mode: string }) {
     <section class="page" aria-label="New chat">
       <header class="bar">
         <button class="icon back" aria-label="Back" onClick={() => go()}>
-          ←
+          <Icon name="back" />
         </button>
         <h1 class="bar-title">New</h1>
       </header>

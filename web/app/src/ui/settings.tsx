@@ -1,4 +1,5 @@
 import qrcode from 'qrcode-generator'
+import { Icon } from './icons'
 import { useEffect, useState } from 'preact/hooks'
 import type { DeviceKey, GroupInvitation, LinkCode, Status, Visibility } from '../core/api'
 import { applyTheme, errText, getTheme, go, P, useEscape, type Theme } from './lib'
@@ -69,7 +70,7 @@ export function Settings({ status }: { status: Status }) {
     <section class="page" aria-label="Settings">
       <header class="bar">
         <button class="icon back" aria-label="Back" onClick={() => go()}>
-          ←
+          <Icon name="back" />
         </button>
         <h1 class="bar-title">Settings</h1>
       </header>
