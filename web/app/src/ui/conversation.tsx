@@ -17,6 +17,17 @@ export interface Upload {
   error?: string
 }
 
+// A first guess of a row's height (replaced once measured): close guesses
+// keep the scrollbar steady while rows stream in during a fast scroll.
+function estimateRow(r: Row): number {
+  if (r.t === 'day') return 40
+  const m = r.m
+  if (m.media?.kind === 'image') return 270
+  if (m.kind === 'poll') return 200
+  const lines = Math.max(1, Math.ceil((m.text?.length ?? 0) / 58))
+  return 42 + 21 * lines + (m.media ? 44 : 0)
+}
+
 function keyOfMsg(m: Message): string {
   return m.id || `pending:${m.clientId}`
 }
@@ -278,7 +289,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
       <VirtualList
         items={rows}
         keyOf={(r) => r.key}
-        estimate={(r) => (r.t === 'day' ? 40 : r.m.media?.kind === 'image' ? 260 : r.m.kind === 'poll' ? 200 : 56)}
+        estimate={estimateRow}
         label="Messages"
         onNearTop={onNearTop}
         onRange={onRange}
