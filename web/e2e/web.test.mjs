@@ -240,3 +240,35 @@ test('reload the page and everything is still there', async () => {
   })
   await shot(a, '10-phone-dark')
 })
+
+// Web Push reaches the service worker as an encrypted push message that the
+// browser's push service decrypts; Chrome DevTools Protocol's
+// ServiceWorker.deliverPushMessage hands the worker such a message directly (no
+// push service is reachable here). The worker must show "New message" and
+// nothing of the content, tagged by conversation so repeats collapse.
+test('a push message shows "New message" from the service worker', async () => {
+  const ctx = await browser.newContext()
+  await ctx.grantPermissions(['notifications'], { origin: server.url })
+  const page = await ctx.newPage()
+  await page.goto(server.url + '/')
+  await page.getByRole('heading', { name: 'Welcome to Parley' }).waitFor()
+  await step('the service worker activates', () => page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state)))
+  const cdp = await ctx.newCDPSession(page)
+  const regs = []
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations))
+  await cdp.send('ServiceWorker.enable')
+  for (let i = 0; i < 50 && !regs.some((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted); i++) await new Promise((r) => setTimeout(r, 100))
+  const reg = regs.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted)
+  assert.ok(reg, 'no service worker registration')
+  // No Parley window is open: the worker must notify.
+  await page.goto('about:blank')
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: reg.registrationId, data: JSON.stringify({ c: 'cpushtest', s: 7 }) })
+  await page.goto(server.url + '/')
+  let shown = []
+  for (let i = 0; i < 50 && shown.length === 0; i++) {
+    shown = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })))
+    if (!shown.length) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.deepEqual(shown, [{ title: 'New message', body: 'Open Parley to read it.', tag: 'chat-cpushtest' }])
+  await ctx.close()
+})
