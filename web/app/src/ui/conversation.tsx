@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
-import type { Chat, Extras, Message, MessageStatus, Seq, UserId } from '../core/api'
+import type { Chat, Extras, Message, MessageStatus, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { VirtualList } from './virtual'
@@ -47,6 +47,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [editing, setEditing] = useState<Message | null>(null)
   const [uploads, setUploads] = useState<Upload[]>([])
   const [me, setMe] = useState<UserId>(0)
+  const [searching, setSearching] = useState(false)
   const loadingOlder = useRef(false)
   const pendingExtras = useRef(new Set<Seq>())
 
@@ -259,6 +260,11 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     }
   }
 
+  // A search hit older than what is loaded: load the whole history.
+  useEffect(() => {
+    if (focusSeq && !complete && !bySeq.has(Number(focusSeq))) setLimit(0)
+  }, [focusSeq, complete, bySeq])
+
   const typers = [...typing.keys()]
   const isGroup = chat?.kind === 'group'
 
@@ -274,10 +280,14 @@ export function Conversation({ chat: chatId }: { chat: string }) {
             {typers.length > 0 ? <TypingText users={typers} group={isGroup} /> : isGroup ? 'tap for group info' : 'tap for contact info'}
           </span>
         </button>
+        <button class="icon" aria-label="Search in this chat" aria-expanded={searching} onClick={() => setSearching(!searching)}>
+          <Icon name="search" />
+        </button>
         <button class="icon" aria-label="Chat info" onClick={() => go('chat', chatId, 'info')}>
           <Icon name="info" />
         </button>
       </header>
+      {searching && <ChatSearch chat={chatId} onClose={() => setSearching(false)} />}
       {err && (
         <p class="error" role="alert">
           {err}{' '}
@@ -354,6 +364,43 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         onError={setErr}
       />
     </section>
+  )
+}
+
+/** Search within this chat, on the device (the server cannot read it). */
+function ChatSearch({ chat, onClose }: { chat: string; onClose: () => void }) {
+  const [q, setQ] = useState('')
+  const [hits, setHits] = useState<SearchHit[] | null>(null)
+  const [err, setErr] = useState('')
+  useEscape(onClose)
+  useEffect(() => {
+    const t = q.trim()
+    if (!t) return setHits(null)
+    const h = setTimeout(() => {
+      P()
+        .search(t, chat, 50)
+        .then(setHits)
+        .catch((e) => setErr(errText(e)))
+    }, 200)
+    return () => clearTimeout(h)
+  }, [q, chat])
+  return (
+    <div class="chat-search" role="search">
+      <input type="search" autoFocus aria-label="Search messages in this chat" placeholder="Search in this chat" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+      {err && <p class="error">{err}</p>}
+      {hits && (
+        <ul class="search-hits" aria-label="Matching messages">
+          {hits.length === 0 && <li class="muted">No messages found.</li>}
+          {hits.map((h) => (
+            <li key={h.message.id}>
+              <button class="link" onClick={() => go('chat', chat, 'm', String(h.message.seq))}>
+                {timeOf(h.message.sentAt)} · {h.message.text}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   )
 }
 
