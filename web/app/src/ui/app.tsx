@@ -30,7 +30,7 @@ export function App() {
   }, [])
 
   if (!status) return <div class="boot" role="status">Starting Parley…</div>
-  if (!status.registered) return <Onboarding onDone={refresh} />
+  if (!status.registered) return <Onboarding onDone={refresh} pendingPhone={status.account?.phone || undefined} />
   return <Main status={status} />
 }
 

@@ -4,8 +4,9 @@ import { errText, P } from './lib'
 type Step = 'phone' | 'code' | 'link'
 
 /** Register with a phone number and code, or link this browser to an account. */
-export function Onboarding({ onDone }: { onDone: () => void }) {
-  const [step, setStep] = useState<Step>('phone')
+export function Onboarding({ onDone, pendingPhone }: { onDone: () => void; pendingPhone?: string }) {
+  // A registration started before a reload continues at the code step.
+  const [step, setStep] = useState<Step>(pendingPhone ? 'code' : 'phone')
   const [phone, setPhone] = useState('')
   const [name, setName] = useState('')
   const [code, setCode] = useState('')
@@ -13,7 +14,7 @@ export function Onboarding({ onDone }: { onDone: () => void }) {
   const [needPin, setNeedPin] = useState(false)
   const [busy, setBusy] = useState(false)
   const [err, setErr] = useState('')
-  const [sentTo, setSentTo] = useState('')
+  const [sentTo, setSentTo] = useState(pendingPhone ?? '')
 
   const run = async (f: () => Promise<void>) => {
     setBusy(true)
