@@ -379,7 +379,9 @@ func TestBridgeCalls(t *testing.T) {
 		t.Fatalf("join: %v", j)
 	}
 	bob.must(t, "sendText", gid, "hi hikers")
-	alice.waitEvent(t, "group message", func(ev bridge.Event) bool { return ev.Kind == "message" && ev.Chat == gid && ev.Message.Text == "hi hikers" })
+	alice.waitEvent(t, "group message", func(ev bridge.Event) bool {
+		return ev.Kind == "message" && ev.Chat == gid && ev.Message.Text == "hi hikers"
+	})
 	grp := alice.must(t, "group", gid)
 	if len(field(grp, "members").([]any)) != 2 {
 		t.Fatalf("members: %v", grp)
