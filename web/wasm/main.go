@@ -85,8 +85,7 @@ func lockProfile() error {
 		return nil
 	}
 	got := make(chan bool, 1)
-	var cb js.Func
-	cb = js.FuncOf(func(this js.Value, args []js.Value) any {
+	cb := js.FuncOf(func(this js.Value, args []js.Value) any {
 		held := len(args) > 0 && !args[0].IsNull()
 		got <- held
 		if !held {
