@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 
+const devServer = process.env.PARLEY_DEV_SERVER || 'http://127.0.0.1:8080'
 const publicDir = resolve(import.meta.dirname, 'public')
 const outDir = resolve(import.meta.dirname, '../dist')
 
@@ -81,11 +82,13 @@ export default defineConfig({
     },
   },
   server: {
-    // `npm run dev` proxies the API to a running `parley serve`.
+    // `npm run dev` (and `vite preview`) proxy the API to a running
+    // `parley serve` ($PARLEY_DEV_SERVER, default http://127.0.0.1:8080).
     proxy: {
-      '/v1': { target: 'http://127.0.0.1:8080', ws: true },
-      '/media': 'http://127.0.0.1:8080',
-      '/push': 'http://127.0.0.1:8080',
+      '/v1': { target: devServer, ws: true },
+      '/media': devServer,
+      '/push': devServer,
+      '/healthz': devServer,
     },
   },
 })
