@@ -42,6 +42,9 @@ type Config struct {
 	// also implement parley.MediaStore), membership checks, device
 	// authentication, clock and logger.
 	Media *media.Config
+	// Web, when not nil, serves the browser client at / (package web);
+	// the API paths above keep their handlers.
+	Web http.Handler
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -119,6 +122,9 @@ func New(cfg Config) (*Server, error) {
 		done := make(chan struct{})
 		go func() { defer close(done); grp.Run(ctx) }()
 		srv.stopGroups = sync.OnceFunc(func() { cancel(); <-done })
+	}
+	if cfg.Web != nil {
+		mux.Handle("/", cfg.Web)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

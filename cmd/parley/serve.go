@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/postgres"
 	"github.com/parleyhq/parley/store/sqlite"
+	"github.com/parleyhq/parley/web"
 )
 
 // serveCommand runs `parley serve`: it opens the store, starts the server on
@@ -120,6 +121,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			StagingDir: filepath.Join(*dataDir, "uploads"),
 			MaxAge:     retention,
 		},
+		Web: web.Handler(),
 	})
 	if err != nil {
 		return err
