@@ -311,7 +311,7 @@ func (c *Client) attachments() (*attachment.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &attachment.Client{BaseURL: base, Device: acct.Device, Secret: acct.Secret, ChunkSize: c.cfg.UploadChunk}, nil
+	return &attachment.Client{BaseURL: base, Device: acct.Device, Secret: acct.Secret, ChunkSize: c.cfg.UploadChunk, HTTP: attachmentHTTP}, nil
 }
 
 // httpBaseURL turns the profile's server URL (http(s)://host[:port][/path]
