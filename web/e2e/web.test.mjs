@@ -169,7 +169,7 @@ test('a group with an invite link that a second browser joins', async () => {
     await a.getByRole('log', { name: 'Messages' }).waitFor()
   })
   const link = await step('alice creates an invite link', async () => {
-    await a.getByRole('button', { name: 'Chat info' }).click()
+    await a.getByRole('button', { name: 'Chat info', exact: true }).click()
     await a.getByRole('heading', { name: 'Weekend trip' }).waitFor()
     await a.getByRole('button', { name: 'Create invite link' }).click()
     const input = a.locator('input.invite-link')

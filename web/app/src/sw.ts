@@ -30,9 +30,11 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) {
-        if (name.startsWith('parley-shell-') && name !== CACHE) await caches.delete(name)
-      }
+      // Keep the previous version's cache too: a page loaded from it just
+      // before this update may still ask for its (old) assets.
+      const ours = (await caches.keys()).filter((n) => n.startsWith('parley-shell-'))
+      const keep = new Set([CACHE, ...ours.filter((n) => n !== CACHE).slice(-1)])
+      for (const name of ours) if (!keep.has(name)) await caches.delete(name)
       await self.clients.claim()
     })(),
   )
@@ -57,9 +59,9 @@ self.addEventListener('fetch', (event) => {
     (async () => {
       const cache = await caches.open(CACHE)
       // Navigations get the cached app shell (a single-page app), so the app
-      // opens offline and fast; everything else is cache-first by full URL.
-      const key = req.mode === 'navigate' ? '/' : req
-      const hit = await cache.match(key)
+      // opens offline and fast; everything else is cache-first by full URL,
+      // from this version's cache or the previous one's.
+      const hit = req.mode === 'navigate' ? await cache.match('/') : await caches.match(req)
       if (hit) return hit
       const res = await fetch(req)
       if (res.ok && url.search.includes('v=')) await cache.put(req, res.clone())
