@@ -18,3 +18,5 @@ go test -race -timeout 30m "$@" $(go list ./... | grep -v '/mls$')
 # The MLS package runs in local-directory mode so that its test-vector
 # summary lines ("mls vectors: FILE ran=N skipped=M") are printed.
 (cd mls && go test -race -timeout 30m "$@")
+# The browser client end to end in Debian's Chromium (skips when it is absent).
+bash scripts/test-web.sh

@@ -75,7 +75,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
     <li key={c.id} class={'chat-row' + (c.id === active ? ' active' : '')}>
       <button class="chat-open" onClick={() => go('chat', c.id)} aria-label={`Open chat ${c.title}${c.unread ? `, ${c.unread} unread` : ''}`}>
         <span class="avatar" aria-hidden="true">
-          {(c.title || '?').replace(/^[@+]/, '').slice(0, 1).toUpperCase()}
+          {/^[+0-9]/.test(c.title) ? <Icon name="person" size={26} /> : (c.title || '?').replace(/^@/, '').slice(0, 1).toUpperCase()}
         </span>
         <span class="chat-main">
           <span class="chat-top">
