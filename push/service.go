@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Subject == "" {
 		cfg.Subject = "mailto:push@parley.invalid"
 	}
+	if !strings.HasPrefix(cfg.Subject, "mailto:") && !strings.HasPrefix(cfg.Subject, "https://") {
+		return nil, fmt.Errorf("push: subject %q: want a mailto: or https:// URI", cfg.Subject)
+	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -158,6 +162,12 @@ func (s *Service) Notify(conv parley.ConversationID, seq parley.Seq, sender parl
 	default:
 		s.dropped.Add(1)
 	}
+}
+
+// Appended implements delivery.Notifier: every device a new message or
+// Welcome awaits with no live session gets a notification.
+func (s *Service) Appended(env parley.Envelope, offline []parley.DeviceID) {
+	s.Notify(env.Conversation, env.Seq, env.Sender, offline)
 }
 
 // Run sends queued notifications with Config.Workers workers until ctx

@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/push"
 )
 
 // Config is what a server is built from. Store is required; every other
@@ -42,6 +43,11 @@ type Config struct {
 	// also implement parley.MediaStore), membership checks, device
 	// authentication, clock and logger.
 	Media *media.Config
+	// Push enables Web Push at /push/v1/ when not nil (Store must then also
+	// implement parley.PushStore); the server fills in the store, device
+	// authentication, clock and logger, and notifies devices without a
+	// live session of new messages.
+	Push *push.Config
 	// Web, when not nil, serves the browser client at / (package web);
 	// the API paths above keep their handlers.
 	Web http.Handler
@@ -54,9 +60,11 @@ type Server struct {
 	Gateway  *gateway.Gateway
 	Groups   *groups.Service // nil when the store does not implement parley.GroupStore
 	Media    *media.Service  // nil when media is not configured
+	Push     *push.Service   // nil when push is not configured
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
+	stopPush    func() // stops sending push notifications and waits; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
 
@@ -122,6 +130,25 @@ func New(cfg Config) (*Server, error) {
 		done := make(chan struct{})
 		go func() { defer close(done); grp.Run(ctx) }()
 		srv.stopGroups = sync.OnceFunc(func() { cancel(); <-done })
+	}
+	if cfg.Push != nil {
+		ps, ok := cfg.Store.(parley.PushStore)
+		if !ok {
+			return nil, errors.New("server: push needs a store that implements parley.PushStore")
+		}
+		pc := *cfg.Push
+		pc.Store, pc.Authenticate, pc.Clock, pc.Logger = ps, media.DeviceAuth(acc.Authenticate), cfg.Clock, cfg.Log.With("component", "push")
+		svc, err := push.New(context.Background(), pc)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(push.Path, svc)
+		del.SetNotifier(svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); svc.Run(ctx) }()
+		srv.Push = svc
+		srv.stopPush = sync.OnceFunc(func() { del.SetNotifier(nil); cancel(); <-done })
 	}
 	if cfg.Web != nil {
 		mux.Handle("/", cfg.Web)
@@ -192,6 +219,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))
+	}
+	if s.stopPush != nil {
+		s.stopPush() // after delivery: its last appends are notified too
 	}
 	return errors.Join(errs...)
 }

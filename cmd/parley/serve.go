@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/postgres"
 	"github.com/parleyhq/parley/store/sqlite"
@@ -52,6 +53,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	syncMode := fs.String("sqlite-sync", env("PARLEY_SQLITE_SYNC", "full"), "SQLite durability: full (a returned write survives a power cut) or normal (survives a crash of the process, not of the machine) [PARLEY_SQLITE_SYNC]")
 	s3URL := fs.String("s3", env("PARLEY_S3", ""), "S3-compatible media store as http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty stores media in --data/blobs [PARLEY_S3]")
 	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
+	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -121,7 +123,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			StagingDir: filepath.Join(*dataDir, "uploads"),
 			MaxAge:     retention,
 		},
-		Web: web.Handler(),
+		Push: &push.Config{Subject: *pushSubject},
+		Web:  web.Handler(),
 	})
 	if err != nil {
 		return err

@@ -1,12 +1,18 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,6 +27,7 @@ import (
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/web/bridge"
@@ -151,7 +158,8 @@ func startServer(t *testing.T) (string, *codes) {
 		t.Fatal(err)
 	}
 	cb := &codes{m: map[string]string{}}
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(cb), Media: &media.Config{Blobs: blobs, StagingDir: filepath.Join(dir, "up")}})
+	srv, err := server.New(server.Config{Store: st, Log: slog.New(cb), Media: &media.Config{Blobs: blobs, StagingDir: filepath.Join(dir, "up")},
+		Push: &push.Config{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,5 +393,74 @@ func TestBridgeCalls(t *testing.T) {
 	grp := alice.must(t, "group", gid)
 	if len(field(grp, "members").([]any)) != 2 {
 		t.Fatalf("members: %v", grp)
+	}
+}
+
+// TestBridgePush: a browser subscribes through the bridge; while it is
+// offline a message arrives, and its push service gets a Web Push signed by
+// the server's VAPID key whose payload, decrypted with the browser's key,
+// names the message and nothing more.
+func TestBridgePush(t *testing.T) {
+	url, cb := startServer(t)
+	alice, bob := newBrowser(t, url), newBrowser(t, url)
+	register(t, alice, cb, "+14155550111", "Alice")
+	register(t, bob, cb, "+14155550112", "Bob")
+
+	type got struct {
+		payload map[string]any
+		hdr     http.Header
+	}
+	ua, _ := ecdh.P256().GenerateKey(rand.Reader)
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	vapid := alice.must(t, "vapidKey").(string)
+	vapidKey, _ := base64.RawURLEncoding.DecodeString(vapid)
+	pushes := make(chan got, 10)
+	ps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, key, err := push.VerifyVAPID(r.Header.Get("Authorization"), "http://"+r.Host+r.URL.Path, time.Now())
+		if err != nil || !bytes.Equal(key, vapidKey) {
+			t.Errorf("vapid: %v", err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		pt, err := push.Decrypt(body, ua, auth)
+		if err != nil {
+			t.Errorf("decrypt: %v", err)
+		}
+		var p map[string]any
+		json.Unmarshal(pt, &p)
+		pushes <- got{p, r.Header.Clone()}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer ps.Close()
+	sub := map[string]any{"endpoint": ps.URL + "/sub/alice", "expirationTime": nil,
+		"keys": map[string]string{"p256dh": base64.RawURLEncoding.EncodeToString(ua.PublicKey().Bytes()), "auth": base64.RawURLEncoding.EncodeToString(auth)}}
+	if _, err := alice.call(t, "subscribePush", map[string]any{"endpoint": "https://x"}); parley.ErrorReason(err) != "bad_subscription" {
+		t.Fatalf("bad subscription: %v", err)
+	}
+	alice.must(t, "subscribePush", sub)
+
+	// Online: no push.
+	bob.must(t, "send", "+14155550111", "are you there?")
+	alice.waitEvent(t, "message", func(ev bridge.Event) bool { return ev.Kind == "message" })
+	select {
+	case p := <-pushes:
+		t.Fatalf("push to an online device: %v", p)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	// Offline: a push naming only the conversation and seq.
+	alice.api.C.Close()
+	time.Sleep(200 * time.Millisecond) // the server sees the session end
+	m := bob.must(t, "send", "+14155550111", "secret plans")
+	select {
+	case p := <-pushes:
+		if p.payload["c"] != field(m, "chat") || p.payload["s"] != field(m, "seq") || len(p.payload) != 2 {
+			t.Fatalf("payload %v, want c=%v s=%v", p.payload, field(m, "chat"), field(m, "seq"))
+		}
+		if p.hdr.Get("Content-Encoding") != "aes128gcm" || p.hdr.Get("TTL") == "" {
+			t.Fatalf("headers %v", p.hdr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no push for an offline device")
 	}
 }
