@@ -220,9 +220,7 @@ func (s *kvStore) load(ctx context.Context) error {
 		return fmt.Errorf("load local store: %w", err)
 	}
 	s.acct, s.kps, s.convs, s.users = nil, map[string]KeyPackageSecret{}, map[parley.ConversationID]*kvConv{}, map[parley.UserID]Contact{}
-	keys := slices.Sorted(maps.Keys(data))
-	for _, k := range keys {
-		v := data[k]
+	for k, v := range data {
 		if err := s.loadKey(k, v); err != nil {
 			return fmt.Errorf("load local store: key %q: %w", k, err)
 		}
