@@ -62,6 +62,7 @@ func start() (*bridge.API, error) {
 	if err != nil {
 		return nil, err
 	}
+	persistStorage()
 	ctx := context.Background()
 	st, err := client.OpenKVStore(ctx, kv)
 	if err != nil {
@@ -101,6 +102,22 @@ func lockProfile() error {
 		return parley.Errorf(parley.CodeConflict, "open_in_another_tab", "Parley is already open in another tab or window of this browser; close it, then reload this one")
 	}
 	return nil
+}
+
+// persistStorage asks the browser not to evict this origin's storage
+// under pressure (navigator.storage.persist): the IndexedDB holds the
+// device's keys, and losing them loses the device. Browsers may say no
+// (Chrome decides by engagement; an installed PWA gets it); nothing waits
+// for the answer.
+func persistStorage() {
+	st := js.Global().Get("navigator").Get("storage")
+	if st.IsUndefined() || st.IsNull() || st.Get("persist").Type() != js.TypeFunction {
+		return
+	}
+	func() {
+		defer func() { _ = recover() }()
+		st.Call("persist")
+	}()
 }
 
 func version() string {

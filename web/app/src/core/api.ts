@@ -12,6 +12,11 @@
 //     Durations are milliseconds.
 //   - Keys and capabilities of attachments never leave the wasm module:
 //     media() returns the decrypted Blob instead.
+//   - One tab at a time: while another tab or window of this browser runs
+//     Parley, every call rejects with {code: "conflict", reason:
+//     "open_in_another_tab"} (two copies of one device would fork its MLS
+//     state). Without IndexedDB (some private modes) every call rejects
+//     with {code: "unavailable", reason: "no_indexeddb"}.
 //   - A "chat ref" (ChatRef) is a chat id, "+E164", "@username", a user id
 //     as a string, or a group's unambiguous name — as the Go client accepts.
 //
