@@ -14,12 +14,16 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { cli, cliProfile, here, launch, parleyBinary, person, register, shot, startServer } from './harness.mjs'
 
 const PHONES = { alice: '+14155550141', bob: '+14155550142', carol: '+14155550143', dave: '+14155550144' }
 
 let bin, server, browser
 const people = {}
+// The hash route of alice's chat with bob (#/chat/<id>).
+let aliceBob = ''
 
 before(async () => {
   bin = await parleyBinary()
@@ -37,10 +41,14 @@ async function step(what, f) {
   try {
     return await f()
   } catch (e) {
+    // What each page showed, for the failure message.
+    const dir = join(tmpdir(), 'parley-web-failures')
+    mkdirSync(dir, { recursive: true })
+    for (const p of Object.values(people)) await p.page.screenshot({ path: join(dir, `${p.name}.png`) }).catch(() => {})
     const logs = Object.values(people)
       .flatMap((p) => p.logs.slice(-30))
       .join('\n')
-    e.message = `${what}: ${e.message}\n--- browser console ---\n${logs}\n--- server log (tail) ---\n${server.log().split('\n').slice(-30).join('\n')}`
+    e.message = `${what}: ${e.message}\n(screenshots of every page in ${dir})\n--- browser console ---\n${logs}\n--- server log (tail) ---\n${server.log().split('\n').slice(-30).join('\n')}`
     throw e
   }
 }
@@ -82,6 +90,7 @@ test('two browsers register and chat both ways with receipts', async () => {
   const b = bob.page
 
   await step('alice starts a chat with bob by phone', () => newChat(a, PHONES.bob, 'Hi Bob, it is Alice'))
+  aliceBob = new URL(a.url()).hash
   const first = msg(a, 'out', 'Hi Bob, it is Alice')
   // Bob's page is open, so his device receives it at once: delivered.
   await step('alice sees delivered', () => expectStatus(first, 'delivered'))
@@ -112,6 +121,59 @@ test('two browsers register and chat both ways with receipts', async () => {
   assert.equal(await a.locator('.msg.out .tick.read').count() >= 1, true)
 })
 
+// Not one of the five scenarios, but the screens they do not reach: the
+// message menu (react, reply, edit, delete for everyone) and polls, each seen
+// arriving on the other browser.
+test('reactions, replies, edits, deletes and polls reach the other browser', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  a.on('dialog', (d) => d.accept())
+  const menuOf = (page, bubble) => bubble.getByRole('button', { name: 'Message options' })
+  await step('bob reacts with a thumbs up', async () => {
+    await menuOf(b, msg(b, 'in', 'Hi Bob, it is Alice')).click()
+    await b.getByRole('menuitem', { name: 'React 👍' }).click()
+    await msg(a, 'out', 'Hi Bob, it is Alice').locator('.reaction', { hasText: '👍' }).waitFor()
+  })
+  await step('alice replies to bob', async () => {
+    await menuOf(a, msg(a, 'in', 'Hello Alice!')).click()
+    await a.getByRole('menuitem', { name: 'Reply' }).click()
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Replying to you')
+    await box.press('Enter')
+    await msg(b, 'in', 'Replying to you').locator('.quote', { hasText: 'Hello Alice!' }).waitFor()
+  })
+  await step('alice edits her reply', async () => {
+    await menuOf(a, msg(a, 'out', 'Replying to you')).click()
+    await a.getByRole('menuitem', { name: 'Edit' }).click()
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Replying to you, edited')
+    await box.press('Enter')
+    const edited = msg(b, 'in', 'Replying to you, edited')
+    await edited.locator('.edited').waitFor()
+  })
+  await step('alice deletes a message for everyone', async () => {
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Oops, wrong chat')
+    await box.press('Enter')
+    await msg(b, 'in', 'Oops, wrong chat').waitFor()
+    await menuOf(a, msg(a, 'out', 'Oops, wrong chat')).click()
+    await a.getByRole('menuitem', { name: 'Delete for everyone' }).click()
+    await b.locator('.msg.in .deleted', { hasText: 'This message was deleted' }).waitFor()
+    assert.equal(await b.locator('.msg', { hasText: 'Oops, wrong chat' }).count(), 0)
+  })
+  await step('alice asks a poll and bob votes', async () => {
+    await a.getByRole('button', { name: 'Create a poll' }).click()
+    await a.getByLabel('Question').fill('Lunch?')
+    await a.getByLabel('Option 1', { exact: true }).fill('Pizza')
+    await a.getByLabel('Option 2', { exact: true }).fill('Sushi')
+    await a.getByRole('button', { name: 'Send poll' }).click()
+    const poll = b.getByRole('group', { name: 'Poll: Lunch?' })
+    await poll.getByRole('button', { name: /Pizza/ }).click()
+    await a.getByRole('group', { name: 'Poll: Lunch?' }).getByRole('button', { name: /Pizza\s*1/ }).waitFor()
+  })
+  await shot(b, '03b-kinds')
+})
+
 test('a browser and a CLI user chat with each other', async () => {
   const alice = await registered('alice')
   const a = alice.page
@@ -140,7 +202,10 @@ test('send and receive an image', async () => {
   const bob = await registered('bob')
   const a = alice.page
   const b = bob.page
-  await step('alice opens the chat with bob', () => openChat(a, 'Hello Alice!'))
+  await step('alice opens the chat with bob', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+  })
   await step('alice attaches a photo', async () => {
     await a.locator('input[type=file]').setInputFiles(join(here, '../app/public/icon-512.png'))
     await a.locator('.msg.out img.photo').last().waitFor()

@@ -7,8 +7,13 @@ import { applyTheme, errText, setApi, startEvents } from './ui/lib'
 applyTheme()
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => applyTheme())
 
-if ('serviceWorker' in navigator && location.protocol !== 'file:') {
-  navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker not registered', e))
+// The service worker is registered once the app is up: its install downloads
+// the whole app again into its cache, which must not compete with the first
+// load of the wasm core.
+function registerWorker() {
+  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+    navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker not registered', e))
+  }
 }
 
 const root = document.getElementById('app')!
@@ -17,6 +22,7 @@ loadCore()
     setApi(p)
     startEvents()
     render(<App />, root)
+    setTimeout(registerWorker, 0)
   })
   .catch((e) => {
     root.innerHTML = ''

@@ -7,6 +7,8 @@ import { VirtualList } from './virtual'
 
 type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m: Message }
 
+const EXTRAS_BLOCK = 256
+const CONTROL_KINDS = new Set(['reaction', 'edit', 'delete', 'vote'])
 const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
 
 export interface Upload {
@@ -50,6 +52,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [searching, setSearching] = useState(false)
   const loadingOlder = useRef(false)
   const pendingExtras = useRef(new Set<Seq>())
+  const fetchedBlocks = useRef(new Set<number>())
 
   useEffect(() => {
     P()
@@ -69,6 +72,8 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     async (n: number) => {
       try {
         const h = await P().history(chatId, n)
+        // Fetch extras again for whatever is shown from this history.
+        fetchedBlocks.current.clear()
         setChat(h.chat)
         setMsgs((old) => {
           // Keep optimistic sends that the core has not returned yet.
@@ -115,13 +120,16 @@ export function Conversation({ chat: chatId }: { chat: string }) {
       .extras(chatId, want)
       .then((r) => {
         setExtras((old) => {
-          const next = new Map(old)
+          let next: Map<Seq, Extras> | null = null
           for (const s of want) {
             const e = r[String(s)]
+            if (!e && !old.has(s)) continue
+            next ??= new Map(old)
             if (e) next.set(s, e)
             else next.delete(s)
           }
-          return next
+          // Nothing new: keep the same map, so nothing re-renders.
+          return next ?? old
         })
       })
       .catch(() => {})
@@ -131,13 +139,23 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   useEvents(
     (ev) => {
       if (ev.kind === 'message' && ev.chat === chatId) {
+        // Reactions, edits, deletes and votes change another message (the
+        // "extras" event follows); they are not messages of their own.
+        if (CONTROL_KINDS.has(ev.message.kind)) return
         upsert(ev.message)
+        // A new message's reply, mentions or poll are in its extras.
+        if (ev.message.seq) refreshExtras([ev.message.seq])
         if (!ev.message.outgoing) markRead()
       } else if (ev.kind === 'receipt' && ev.chat === chatId) {
         for (const m of ev.receipt.updated) upsert(m)
         if (!ev.receipt.updated.length) load(limit)
       } else if (ev.kind === 'extras' && ev.chat === chatId) {
         refreshExtras([ev.seq])
+        // An edit or a delete also changes the message itself.
+        P()
+          .message(`${chatId}:${ev.seq}`)
+          .then(upsert)
+          .catch(() => {})
       } else if (ev.kind === 'typing' && ev.chat === chatId && ev.user !== me) {
         setTyping((old) => {
           const next = new Map(old)
@@ -184,16 +202,24 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     return out
   }, [msgs])
 
+  // Extras are fetched in blocks of EXTRAS_BLOCK seqs, once per block (events
+  // refresh single messages after that): a fast scroll through thousands of
+  // messages then costs one call into the core every few dozen frames, not
+  // one per frame — the core runs on the page's main thread.
   const onRange = useCallback(
     (first: number, last: number) => {
-      const seqs: Seq[] = []
       for (let i = first; i < last; i++) {
         const r = rows[i]
-        if (r && r.t === 'msg' && r.m.seq && !extras.has(r.m.seq)) seqs.push(r.m.seq)
+        if (!r || r.t !== 'msg' || !r.m.seq) continue
+        const block = Math.floor(r.m.seq / EXTRAS_BLOCK)
+        if (fetchedBlocks.current.has(block)) continue
+        fetchedBlocks.current.add(block)
+        const seqs: Seq[] = []
+        for (let s = Math.max(1, block * EXTRAS_BLOCK); s < (block + 1) * EXTRAS_BLOCK; s++) seqs.push(s)
+        refreshExtras(seqs)
       }
-      if (seqs.length) refreshExtras(seqs)
     },
-    [rows, extras],
+    [rows],
   )
 
   const onNearTop = useCallback(() => {
@@ -209,6 +235,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
       try {
         await P().edit(m.id, text)
         refreshExtras([m.seq])
+        upsert(await P().message(m.id))
       } catch (e) {
         setErr(errText(e))
       }
@@ -324,7 +351,13 @@ export function Conversation({ chat: chatId }: { chat: string }) {
                 setReplyTo(null)
                 setEditing(r.m)
               }}
-              onChanged={() => refreshExtras([r.m.seq])}
+              onChanged={() => {
+                refreshExtras([r.m.seq])
+                P()
+                  .message(r.m.id)
+                  .then(upsert)
+                  .catch(() => {})
+              }}
               onError={setErr}
             />
           )
