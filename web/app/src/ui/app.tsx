@@ -3,14 +3,20 @@ import type { Status } from '../core/api'
 import { ChatList } from './chatlist'
 import { Conversation } from './conversation'
 import { ChatInfo, ContactInfo } from './info'
-import { go, P, useEvents, useRoute } from './lib'
+import { go, P, setSelf, useEvents, useRoute } from './lib'
 import { NewChat } from './newchat'
 import { Onboarding } from './onboarding'
 import { Settings } from './settings'
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null)
-  const refresh = () => P().status().then(setStatus)
+  const refresh = () =>
+    P()
+      .status()
+      .then((s) => {
+        setSelf(s.account?.user ?? 0)
+        setStatus(s)
+      })
   useEffect(() => {
     refresh()
   }, [])

@@ -44,7 +44,13 @@ export function useEvents(fn: Listener, deps: unknown[]) {
 
 // ---- names ----
 const names = new Map<UserId, Promise<string>>()
+let self: UserId = 0
+/** Names this account's own user "You". */
+export function setSelf(u: UserId) {
+  self = u
+}
 export function nameOf(u: UserId): Promise<string> {
+  if (u && u === self) return Promise.resolve('You')
   let p = names.get(u)
   if (!p) {
     p = api.who(u).catch(() => `u${u}`)
