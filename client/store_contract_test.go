@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -420,4 +421,67 @@ func TestKVStoreKeepsRecordsWhole(t *testing.T) {
 	if string(data["zz/unknown"]) != "kept" {
 		t.Fatal("an unknown key was dropped")
 	}
+}
+
+// After reopening, each kind of access sees the same messages whatever
+// was read before it (the KV store decodes messages only as needed).
+func TestStoreContractReopenAccessOrder(t *testing.T) {
+	forEachStore(t, func(t *testing.T, reopen func() LocalStore) {
+		ctx := context.Background()
+		s := reopen()
+		base := time.UnixMilli(1_700_000_000_000)
+		must(t, s.Apply(ctx, Applied{Conversation: convA, Group: []byte("g"), Chat: &Chat{Kind: parley.KindDirect, Title: "A"}}))
+		for i := 1; i <= 20; i++ {
+			m := msg(convA, parley.Seq(i), fmt.Sprintf("m%02d", i), i%3 == 0, fmt.Sprintf("text %02d", i), StatusReceived, base.Add(time.Duration(i)*time.Second))
+			if m.Outgoing {
+				m.Status = StatusSent
+			}
+			must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: parley.Seq(i), Message: m}))
+		}
+		must(t, s.Apply(ctx, Applied{Conversation: convA, Message: msg(convA, 0, "p1", true, "pending", StatusPending, base.Add(time.Minute))}))
+
+		// The last 3 first: the pending one is newest.
+		s = reopen()
+		ms, err := s.Messages(ctx, convA, 3)
+		must(t, err)
+		if got := texts(ms); !slices.Equal(got, []string{"text 19", "text 20", "pending"}) {
+			t.Fatalf("last 3 = %q", got)
+		}
+		// Without a pending one, the last 3 by seq.
+		must(t, s.MarkSent(ctx, convA, "p1", 21))
+		s = reopen()
+		ms, err = s.Messages(ctx, convA, 3)
+		must(t, err)
+		if got := texts(ms); !slices.Equal(got, []string{"text 19", "text 20", "pending"}) || ms[2].Seq != 21 {
+			t.Fatalf("last 3 after sent = %q", got)
+		}
+		// An edit of a message not read since reopening.
+		ks := s.(kindStore)
+		must(t, ks.edit(ctx, convA, 5, "edited 05", base, 30))
+		must(t, ks.deleteMessage(ctx, convA, 7, 7, false))
+		must(t, s.MarkRead(ctx, convA, 10))
+		s = reopen()
+		ch, err := s.Chat(ctx, convA)
+		must(t, err)
+		// Incoming: 20 minus every third (6) = 14; read up to 10: 7 of them.
+		if ch.Unread != 7 || ch.LastText != "pending" {
+			t.Fatalf("chat = %+v", ch)
+		}
+		m, err := s.Message(ctx, convA, 5)
+		must(t, err)
+		if m.Text != "edited 05" {
+			t.Fatalf("edited = %+v", m)
+		}
+		if m, _ := s.Message(ctx, convA, 7); m.Kind != KindDeleted {
+			t.Fatalf("deleted = %+v", m)
+		}
+		all, err := s.Messages(ctx, convA, 0)
+		must(t, err)
+		if len(all) != 21 || all[4].Text != "edited 05" || all[9].Status != StatusRead || all[10].Status != StatusReceived {
+			t.Fatalf("all = %q", texts(all))
+		}
+		if p, _ := s.PendingMessages(ctx); len(p) != 0 {
+			t.Fatalf("pending after sent: %+v", p)
+		}
+	})
 }

@@ -127,10 +127,19 @@ type kvConv struct {
 	chat  *Chat  // nil: no chat (messages may still exist)
 	group []byte // nil: no MLS state
 
-	msgs     map[string]*MessageRecord // by key
+	msgs map[string]*MessageRecord // by key
+	// lazy holds messages loaded but not decoded yet, by key: decoding
+	// every message of every chat on open costs seconds in the browser,
+	// while the chat list needs only their statuses and the last one. A
+	// message is in msgs or in lazy, never both; every method that looks
+	// at a chat's messages beyond that calls decodeAll first.
+	lazy     map[string]lazyMsg
+	lazySeq  map[parley.Seq]string // keys of lazy messages by seq
 	bySeq    map[parley.Seq]*MessageRecord
 	order    []*MessageRecord // by (seq = 0, seq, stored at); valid unless dirty
 	dirty    bool
+	seqs     []parley.Seq // every seq of the chat's messages, decoded or not, ascending; valid if seqsOK
+	seqsOK   bool
 	exts     map[string]kindExt // by message key
 	changes  map[parley.Seq]kvChange
 	reacts   map[parley.Seq]map[parley.UserID]kvMark
@@ -139,7 +148,7 @@ type kvConv struct {
 }
 
 func newKVConv(id parley.ConversationID) *kvConv {
-	return &kvConv{id: id, msgs: map[string]*MessageRecord{}, bySeq: map[parley.Seq]*MessageRecord{},
+	return &kvConv{id: id, msgs: map[string]*MessageRecord{}, bySeq: map[parley.Seq]*MessageRecord{}, lazy: map[string]lazyMsg{}, lazySeq: map[parley.Seq]string{},
 		exts: map[string]kindExt{}, changes: map[parley.Seq]kvChange{},
 		reacts: map[parley.Seq]map[parley.UserID]kvMark{}, votes: map[parley.Seq]map[parley.UserID]kvMark{}}
 }
@@ -157,7 +166,122 @@ func msgLess(a, b *MessageRecord) int {
 	return a.StoredAt.Compare(b.StoredAt)
 }
 
-// sorted returns the conversation's messages in order.
+// lazyMsg is a stored message not decoded yet, with what the chat list
+// needs of it.
+type lazyMsg struct {
+	raw    []byte
+	seq    parley.Seq
+	status Status
+}
+
+// lazyIndex is the part of a stored MessageRecord decoded on load.
+type lazyIndex struct {
+	Seq    parley.Seq
+	Status Status
+}
+
+// promote decodes one lazy message into msgs.
+func (cv *kvConv) promote(key string) error {
+	l, ok := cv.lazy[key]
+	if !ok {
+		return nil
+	}
+	m := new(MessageRecord)
+	if err := json.Unmarshal(l.raw, m); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	delete(cv.lazy, key)
+	if cv.lazySeq[l.seq] == key {
+		delete(cv.lazySeq, l.seq)
+	}
+	cv.msgs[key] = m
+	if m.Seq > 0 {
+		cv.bySeq[m.Seq] = m
+	}
+	cv.dirty = true
+	return nil
+}
+
+// atSeq returns the message with sequence number seq (nil if none),
+// decoding it if needed.
+func (cv *kvConv) atSeq(seq parley.Seq) (*MessageRecord, error) {
+	if m := cv.bySeq[seq]; m != nil || seq <= 0 {
+		return m, nil
+	}
+	if k, ok := cv.lazySeq[seq]; ok {
+		if err := cv.promote(k); err != nil {
+			return nil, err
+		}
+	}
+	return cv.bySeq[seq], nil
+}
+
+// lastN returns the last limit messages in order (all when limit <= 0),
+// decoding only those when it can.
+func (cv *kvConv) lastN(limit int) ([]*MessageRecord, error) {
+	lazyPending := false
+	for _, l := range cv.lazy {
+		lazyPending = lazyPending || l.seq <= 0
+	}
+	if limit > 0 && len(cv.lazy) > 0 && !lazyPending {
+		// Pending messages (seq 0) are newest and all decoded; then the
+		// highest seqs, decoded or not.
+		var pend []*MessageRecord
+		for _, m := range cv.msgs {
+			if m.Seq <= 0 {
+				pend = append(pend, m)
+			}
+		}
+		slices.SortStableFunc(pend, msgLess)
+		if len(pend) >= limit {
+			return pend[len(pend)-limit:], nil
+		}
+		if !cv.seqsOK {
+			cv.seqs = cv.seqs[:0]
+			for seq := range cv.bySeq {
+				cv.seqs = append(cv.seqs, seq)
+			}
+			for seq := range cv.lazySeq {
+				cv.seqs = append(cv.seqs, seq)
+			}
+			slices.Sort(cv.seqs)
+			cv.seqsOK = true
+		}
+		seqs := cv.seqs[max(0, len(cv.seqs)-(limit-len(pend))):]
+		out := make([]*MessageRecord, 0, len(seqs)+len(pend))
+		for _, seq := range seqs {
+			m, err := cv.atSeq(seq)
+			if err != nil {
+				return nil, err
+			}
+			if m != nil {
+				out = append(out, m)
+			}
+		}
+		return append(out, pend...), nil
+	}
+	if err := cv.decodeAll(); err != nil {
+		return nil, err
+	}
+	order := cv.sorted()
+	if limit > 0 && len(order) > limit {
+		order = order[len(order)-limit:]
+	}
+	return order, nil
+}
+
+// decodeAll decodes the conversation's lazy messages.
+func (cv *kvConv) decodeAll() error {
+	for key := range cv.lazy {
+		if err := cv.promote(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sorted returns the conversation's messages in order. The caller has
+// called decodeAll.
 func (cv *kvConv) sorted() []*MessageRecord {
 	if cv.dirty {
 		cv.order = slices.Collect(maps.Values(cv.msgs))
@@ -173,7 +297,14 @@ func (cv *kvConv) add(key string, m *MessageRecord) {
 	if m.Seq > 0 {
 		cv.bySeq[m.Seq] = m
 	}
-	if !cv.dirty && (len(cv.order) == 0 || msgLess(cv.order[len(cv.order)-1], m) <= 0) {
+	if m.Seq > 0 {
+		if cv.seqsOK && (len(cv.seqs) == 0 || cv.seqs[len(cv.seqs)-1] < m.Seq) {
+			cv.seqs = append(cv.seqs, m.Seq)
+		} else {
+			cv.seqsOK = false
+		}
+	}
+	if !cv.dirty && len(cv.lazy) == 0 && (len(cv.order) == 0 || msgLess(cv.order[len(cv.order)-1], m) <= 0) {
 		cv.order = append(cv.order, m)
 	} else {
 		cv.dirty = true
@@ -227,6 +358,7 @@ func (s *kvStore) load(ctx context.Context) error {
 	}
 	for _, cv := range s.convs {
 		cv.dirty = true
+		cv.seqsOK = false
 	}
 	return nil
 }
@@ -264,13 +396,13 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 		cv.group = slices.Clone(v)
 	case "m":
 		cv, _ := convOf()
-		m := new(MessageRecord)
-		if err := json.Unmarshal(v, m); err != nil {
+		var ix lazyIndex
+		if err := json.Unmarshal(v, &ix); err != nil {
 			return err
 		}
-		cv.msgs[k] = m
-		if m.Seq > 0 {
-			cv.bySeq[m.Seq] = m
+		cv.lazy[k] = lazyMsg{raw: v, seq: ix.Seq, status: ix.Status}
+		if ix.Seq > 0 {
+			cv.lazySeq[ix.Seq] = k
 		}
 	case "u":
 		var c Contact
@@ -454,12 +586,16 @@ func (s *kvStore) Apply(ctx context.Context, a Applied) error {
 	if m := a.Message; m != nil {
 		key := kvMsgKey(m.Conversation, m.SenderDevice, m.ClientID)
 		cv := s.conv(m.Conversation)
+		if err := cv.promote(key); err != nil {
+			return err
+		}
 		if old := cv.msgs[key]; old != nil {
 			if m.Seq != 0 && m.Seq != old.Seq {
 				delete(cv.bySeq, old.Seq)
 				old.Seq = m.Seq
 				cv.bySeq[old.Seq] = old
 				cv.dirty = true
+				cv.seqsOK = false
 			}
 			if old.Status == StatusPending {
 				old.Status = m.Status
@@ -513,28 +649,42 @@ func (s *kvStore) DeleteGroup(ctx context.Context, id parley.ConversationID) err
 	return s.commit(ctx, tx)
 }
 
-// chatView returns a copy of cv's chat with its unread count and last text.
-func (cv *kvConv) chatView() Chat {
+// chatView returns a copy of cv's chat with its unread count and last
+// text, decoding no more messages than it needs.
+func (cv *kvConv) chatView() (Chat, error) {
 	ch := *cv.chat
 	ch.Unread, ch.LastText = 0, ""
+	var last *MessageRecord
 	for _, m := range cv.msgs {
 		if m.Status == StatusReceived {
 			ch.Unread++
 		}
-	}
-	order := cv.sorted()
-	var last *MessageRecord
-	for i := len(order) - 1; i >= 0; i-- {
-		if order[i].Seq > 0 {
-			last = order[i]
-			break
+		if m.Seq > 0 && (last == nil || m.Seq > last.Seq) {
+			last = m
 		}
 	}
-	if last == nil && len(order) > 0 {
+	lastKey, lastSeq := "", parley.Seq(0)
+	for k, l := range cv.lazy {
+		if l.status == StatusReceived {
+			ch.Unread++
+		}
+		if l.seq > lastSeq {
+			lastKey, lastSeq = k, l.seq
+		}
+	}
+	if lastKey != "" && (last == nil || lastSeq > last.Seq) {
+		if err := cv.promote(lastKey); err != nil {
+			return ch, err
+		}
+		last = cv.msgs[lastKey]
+	}
+	if last == nil && (len(cv.msgs) > 0 || len(cv.lazy) > 0) {
 		// Only pending ones: the latest stored.
-		last = order[0]
-		for _, m := range order {
-			if m.StoredAt.After(last.StoredAt) || m.StoredAt.Equal(last.StoredAt) {
+		if err := cv.decodeAll(); err != nil {
+			return ch, err
+		}
+		for _, m := range cv.sorted() {
+			if last == nil || !m.StoredAt.Before(last.StoredAt) {
 				last = m
 			}
 		}
@@ -545,7 +695,7 @@ func (cv *kvConv) chatView() Chat {
 			ch.LastText = strings.TrimSpace("[" + last.Kind + "] " + last.Text)
 		}
 	}
-	return ch
+	return ch, nil
 }
 
 func (s *kvStore) Chat(ctx context.Context, id parley.ConversationID) (Chat, error) {
@@ -555,7 +705,7 @@ func (s *kvStore) Chat(ctx context.Context, id parley.ConversationID) (Chat, err
 	if cv == nil || cv.chat == nil {
 		return Chat{}, notFoundKV("chat " + string(id))
 	}
-	return cv.chatView(), nil
+	return cv.chatView()
 }
 
 func (s *kvStore) Chats(ctx context.Context) ([]Chat, error) {
@@ -564,7 +714,11 @@ func (s *kvStore) Chats(ctx context.Context) ([]Chat, error) {
 	var out []Chat
 	for _, cv := range s.convs {
 		if cv.chat != nil {
-			out = append(out, cv.chatView())
+			ch, err := cv.chatView()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ch)
 		}
 	}
 	slices.SortFunc(out, func(a, b Chat) int {
@@ -590,7 +744,11 @@ func (s *kvStore) Message(ctx context.Context, id parley.ConversationID, seq par
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cv := s.convs[id]; cv != nil && seq > 0 {
-		if m := cv.bySeq[seq]; m != nil {
+		m, err := cv.atSeq(seq)
+		if err != nil {
+			return MessageRecord{}, err
+		}
+		if m != nil {
 			return copyMsg(m), nil
 		}
 	}
@@ -604,11 +762,9 @@ func (s *kvStore) Messages(ctx context.Context, id parley.ConversationID, limit 
 	if cv == nil {
 		return nil, nil
 	}
-	order := cv.sorted()
-	if limit > 0 && len(order) > limit {
-		// The last limit by (seq = 0 first, then seq desc): the pending
-		// ones are newest, then the highest seqs.
-		order = order[len(order)-limit:]
+	order, err := cv.lastN(limit)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]MessageRecord, len(order))
 	for i, m := range order {
@@ -622,6 +778,13 @@ func (s *kvStore) PendingMessages(ctx context.Context) ([]MessageRecord, error) 
 	defer s.mu.Unlock()
 	var out []MessageRecord
 	for _, cv := range s.convs {
+		for k, l := range cv.lazy {
+			if l.status == StatusPending {
+				if err := cv.promote(k); err != nil {
+					return nil, err
+				}
+			}
+		}
 		for _, m := range cv.msgs {
 			if m.Status == StatusPending {
 				out = append(out, copyMsg(m))
@@ -639,6 +802,9 @@ func (s *kvStore) MarkSent(ctx context.Context, id parley.ConversationID, client
 	if cv == nil {
 		return nil
 	}
+	if err := cv.decodeAll(); err != nil {
+		return err
+	}
 	tx := newKVTx()
 	for key, m := range cv.msgs {
 		if m.ClientID != client || !m.Outgoing {
@@ -653,6 +819,7 @@ func (s *kvStore) MarkSent(ctx context.Context, id parley.ConversationID, client
 				cv.bySeq[seq] = m
 			}
 			cv.dirty = true
+			cv.seqsOK = false
 		}
 		m.Payload = nil
 		if m.Status == StatusPending {
@@ -669,6 +836,9 @@ func (s *kvStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upt
 	cv := s.convs[id]
 	if cv == nil {
 		return nil, nil
+	}
+	if err := cv.decodeAll(); err != nil {
+		return nil, err
 	}
 	tx := newKVTx()
 	var changed []MessageRecord
@@ -696,6 +866,14 @@ func (s *kvStore) MarkRead(ctx context.Context, id parley.ConversationID, upto p
 	cv := s.convs[id]
 	if cv == nil {
 		return nil
+	}
+	for k, l := range cv.lazy {
+		// Only incoming messages are ever "received".
+		if l.status == StatusReceived && l.seq <= upto {
+			if err := cv.promote(k); err != nil {
+				return err
+			}
+		}
 	}
 	tx := newKVTx()
 	for key, m := range cv.msgs {
@@ -821,8 +999,12 @@ func (s *kvStore) edit(ctx context.Context, conv parley.ConversationID, target p
 	if ch.EditSeq > int64(seq) {
 		return nil // a later edit is applied already
 	}
+	m, err := cv.atSeq(target)
+	if err != nil {
+		return err
+	}
 	tx := newKVTx()
-	if m := cv.bySeq[target]; m != nil {
+	if m != nil {
 		m.Text = text
 		tx.put(kvMsgKey(conv, m.SenderDevice, m.ClientID), m)
 	}
@@ -836,8 +1018,12 @@ func (s *kvStore) deleteMessage(ctx context.Context, conv parley.ConversationID,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)
+	m, err := cv.atSeq(target)
+	if err != nil {
+		return err
+	}
 	tx := newKVTx()
-	if m := cv.bySeq[target]; m != nil {
+	if m != nil {
 		m.Kind, m.Text, m.Media = KindDeleted, "", nil
 		tx.put(kvMsgKey(conv, m.SenderDevice, m.ClientID), m)
 	}
@@ -863,7 +1049,11 @@ func (s *kvStore) extras(ctx context.Context, conv parley.ConversationID, seqs [
 	for _, seq := range seqs {
 		var ex Extras
 		has := false
-		if m := cv.bySeq[seq]; m != nil {
+		m, err := cv.atSeq(seq)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
 			if e, ok := cv.exts[kvMsgKey(conv, m.SenderDevice, m.ClientID)]; ok {
 				has = true
 				ex.ReplyTo, ex.Mentions, ex.Everyone = e.ReplyTo, slices.Clone(e.Mentions), e.Everyone
@@ -933,6 +1123,9 @@ func (s *kvStore) expire(ctx context.Context, conv parley.ConversationID, before
 	if cv == nil {
 		return 0, nil
 	}
+	if err := cv.decodeAll(); err != nil {
+		return 0, err
+	}
 	tx := newKVTx()
 	n := 0
 	b := before.UnixMilli()
@@ -959,6 +1152,7 @@ func (s *kvStore) expire(ctx context.Context, conv parley.ConversationID, before
 		return 0, nil
 	}
 	cv.dirty = true
+	cv.seqsOK = false
 	if err := s.commit(ctx, tx); err != nil {
 		return 0, err
 	}
@@ -980,7 +1174,7 @@ func (s *kvStore) setChatFlags(ctx context.Context, id parley.ConversationID, f 
 	if err := s.commit(ctx, tx); err != nil {
 		return Chat{}, err
 	}
-	return cv.chatView(), nil
+	return cv.chatView()
 }
 
 func (s *kvStore) search(ctx context.Context, match func(*MessageRecord) bool, conv parley.ConversationID, limit int) ([]MessageRecord, error) {
@@ -990,6 +1184,9 @@ func (s *kvStore) search(ctx context.Context, match func(*MessageRecord) bool, c
 	for id, cv := range s.convs {
 		if conv != "" && id != conv {
 			continue
+		}
+		if err := cv.decodeAll(); err != nil {
+			return nil, err
 		}
 		for _, m := range cv.msgs {
 			if m.Seq > 0 && match(m) {
