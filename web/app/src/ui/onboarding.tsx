@@ -6,10 +6,12 @@ type Step = 'phone' | 'code' | 'link'
 /** Register with a phone number and code, or link this browser to an account. */
 export function Onboarding({ onDone, pendingPhone }: { onDone: () => void; pendingPhone?: string }) {
   // A registration started before a reload continues at the code step.
-  const [step, setStep] = useState<Step>(pendingPhone ? 'code' : 'phone')
+  // The QR code of Settings → Linked devices opens <server>/#/link/<code>.
+  const linkFromURL = /^#\/link\/([^/]+)$/.exec(location.hash)?.[1]
+  const [step, setStep] = useState<Step>(linkFromURL ? 'link' : pendingPhone ? 'code' : 'phone')
   const [phone, setPhone] = useState('')
   const [name, setName] = useState('')
-  const [code, setCode] = useState('')
+  const [code, setCode] = useState(linkFromURL ? decodeURIComponent(linkFromURL) : '')
   const [pin, setPin] = useState('')
   const [needPin, setNeedPin] = useState(false)
   const [busy, setBusy] = useState(false)
@@ -113,6 +115,7 @@ export function Onboarding({ onDone, pendingPhone }: { onDone: () => void; pendi
               e.preventDefault()
               run(async () => {
                 await P().linkDevice(code.trim())
+                if (linkFromURL) location.hash = '#/'
                 onDone()
               })
             }}

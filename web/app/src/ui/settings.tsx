@@ -166,10 +166,10 @@ export function Settings({ status }: { status: Status }) {
           {link && (
             <div class="linkcode">
               <p>
-                On the new device choose “Link this browser to an existing account” and enter <strong class="code">{link.code}</strong> (valid{' '}
-                {Math.round(link.expiresInMs / 60000)} min).
+                Scan this code with the new device's camera (it opens this server's web app ready to link), or there choose “Link this browser to an
+                existing account” and enter <strong class="code">{link.code}</strong>. Valid {Math.round(link.expiresInMs / 60000)} min, once.
               </p>
-              <QR text={`parley-link:${status.serverUrl}#${link.code}`} label={`QR code of link code ${link.code}`} />
+              <QR text={`${status.serverUrl}/#/link/${encodeURIComponent(link.code)}`} label={`QR code of link code ${link.code}`} />
             </div>
           )}
         </section>
