@@ -13,6 +13,8 @@ if [ ! -x "$CHROMIUM" ]; then
   exit 0
 fi
 bash scripts/build-web.sh
+# The UI must type-check against the core's API (web/app/src/core/api.ts).
+(cd web/app && npm run --silent typecheck)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/parley" ./cmd/parley
