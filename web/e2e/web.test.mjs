@@ -267,6 +267,34 @@ test('a group with an invite link that a second browser joins', async () => {
   await shot(d, '08-group-joined')
 })
 
+// Communities: the info screen's sub-groups and announcements.
+test('a community with a sub-group and an announcement', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice creates a community with bob', async () => {
+    await a.getByRole('button', { name: 'New chat' }).click()
+    await a.getByRole('button', { name: 'Community', exact: true }).click()
+    await a.getByLabel('Community name').fill('Neighbours')
+    await a.getByLabel(/^Members/).fill(PHONES.bob)
+    await a.getByRole('button', { name: 'Create community' }).click()
+    await a.getByRole('log', { name: 'Messages' }).waitFor()
+    await a.getByRole('button', { name: 'Chat info', exact: true }).click()
+    await a.getByRole('heading', { name: 'Community info' }).waitFor()
+  })
+  await step('alice adds a sub-group', async () => {
+    await a.getByLabel('New group name').fill('Garden')
+    await a.getByRole('button', { name: 'Add group' }).click()
+    await a.locator('.member', { hasText: 'Garden' }).waitFor()
+  })
+  await step('alice announces and bob receives it', async () => {
+    await a.getByLabel('Announcement to all members').fill('Street party on Saturday')
+    await a.getByRole('button', { name: 'Announce' }).click()
+    await b.goto(server.url + '/')
+    await b.locator('.chat-row', { hasText: 'Street party on Saturday' }).first().waitFor()
+  })
+  await shot(a, '08b-community-info')
+})
+
 test('reload the page and everything is still there', async () => {
   const alice = await registered('alice')
   const a = alice.page
