@@ -373,6 +373,27 @@ test('a second browser links to an account with the link code QR URL', async () 
   await shot(l, '12-linked-browser')
 })
 
+// Known bug (client core, reported): linking a device to alice after the
+// scenarios above fails: the external join of "Weekend trip" (created in the
+// browser with bob, joined by dave through an invite link, dave wrote in it)
+// is refused with "mls: duplicate key in ratchet tree: leaf 4: signature key
+// not unique". A simpler group joined by link links fine (checked by hand), so
+// is erin's account above. Kept as a todo test: it runs, reports, and starts
+// passing once the core is fixed.
+test('alice, in a group joined by invite link, links a second browser', { todo: 'external join of a link-joined group: duplicate signature key in the ratchet tree' }, async () => {
+  const a = (await registered('alice')).page
+  await a.goto(server.url + '/#/settings')
+  await a.getByRole('button', { name: 'Link a device' }).click()
+  const code = (await a.locator('.linkcode .code').textContent()).trim()
+  const l = (await person(browser, server, 'Alice laptop')).page
+  await l.goto(`${server.url}/#/link/${encodeURIComponent(code)}`)
+  await l.getByRole('button', { name: 'Link this browser' }).click()
+  await l.getByRole('heading', { name: 'Chats' }).or(l.getByRole('alert')).first().waitFor({ timeout: 60000 })
+  const err = await l.getByRole('alert').count()
+  assert.equal(err ? await l.getByRole('alert').textContent() : '', '')
+  await l.locator('.chat-row', { hasText: 'Weekend trip' }).waitFor()
+})
+
 // Web Push reaches the service worker as an encrypted push message that the
 // browser's push service decrypts; Chrome DevTools Protocol's
 // ServiceWorker.deliverPushMessage hands the worker such a message directly (no
