@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { cli, cliProfile, launch, parleyBinary, person, register, repo, startServer } from './harness.mjs'
@@ -25,7 +25,9 @@ const arg = (name, def) => {
   return i > 0 ? process.argv[i + 1] : def
 }
 const N = Number(arg('messages', '10000'))
-const out = (o) => console.log(JSON.stringify(o))
+// Every line carries the time and the machine's load average (1 min), since
+// the machine may be shared.
+const out = (o) => console.log(JSON.stringify({ ...o, at: new Date().toISOString(), load1: Math.round(loadavg()[0] * 10) / 10 }))
 const q = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
