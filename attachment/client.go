@@ -46,6 +46,14 @@ type Client struct {
 	// MaxRetries bounds how often one Upload or Download resumes after a
 	// network failure (default 8). Progress resets the count.
 	MaxRetries int
+	// ChunkSize, when > 0, bounds the ciphertext bytes of one upload
+	// request: the upload is sent in several tus PATCH requests. The
+	// browser (js/wasm) buffers each request body whole, so it needs
+	// this; 0 sends the rest of the file in one request.
+	ChunkSize int64
+	// Progress, when set, is called after every upload request the server
+	// acknowledged, with the ciphertext bytes it has and the total.
+	Progress func(sent, total int64)
 }
 
 var defaultHTTP = &http.Client{Transport: &http.Transport{
@@ -155,12 +163,23 @@ func (c *Client) Upload(ctx context.Context, conv parley.ConversationID, src io.
 			offset, err = c.uploadOffset(ctx, url)
 		}
 		if err == nil && offset < d.EncryptedSize {
+			end := d.EncryptedSize
+			if c.ChunkSize > 0 && end-offset > c.ChunkSize {
+				end = offset + c.ChunkSize
+			}
 			var sent int64
-			sent, err = c.patch(ctx, url, enc, offset, d.EncryptedSize)
-			if sent > offset {
-				failures = 0 // progress
+			sent, err = c.patch(ctx, url, enc, offset, end)
+			progressed := sent > offset
+			if progressed {
+				failures = 0
 			}
 			offset = sent
+			if err == nil && c.Progress != nil {
+				c.Progress(offset, d.EncryptedSize)
+			}
+			if err == nil && progressed && offset < d.EncryptedSize {
+				continue // the next chunk
+			}
 		}
 		if err == nil && offset == d.EncryptedSize {
 			break
@@ -227,14 +246,14 @@ func (c *Client) uploadOffset(ctx context.Context, url string) (int64, error) {
 	return strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 }
 
-// patch sends the ciphertext from offset to the end in one request and
+// patch sends the ciphertext from offset to end in one request and
 // returns the offset the server confirmed.
-func (c *Client) patch(ctx context.Context, url string, enc *Encryptor, offset, size int64) (int64, error) {
-	req, err := c.newRequest(ctx, http.MethodPatch, url, enc.Reader(offset))
+func (c *Client) patch(ctx context.Context, url string, enc *Encryptor, offset, end int64) (int64, error) {
+	req, err := c.newRequest(ctx, http.MethodPatch, url, io.LimitReader(enc.Reader(offset), end-offset))
 	if err != nil {
 		return offset, err
 	}
-	req.ContentLength = size - offset
+	req.ContentLength = end - offset
 	req.Header.Set("Tus-Resumable", tusVersion)
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))

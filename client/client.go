@@ -30,8 +30,11 @@ type Config struct {
 	// Events, when set, delivers events from the moment Open returns (not
 	// only after the first call to Client.Events), so none is missed.
 	Events bool
-	Logger *slog.Logger
-	Clock  parley.Clock
+	// UploadChunk, when > 0, sends attachment uploads in requests of at
+	// most this many bytes (the browser buffers each request whole).
+	UploadChunk int64
+	Logger      *slog.Logger
+	Clock       parley.Clock
 	// InlineTreeMembers is the largest group whose Welcome and GroupInfo
 	// carry the MLS ratchet tree; this device commits to larger groups
 	// with the tree out of band (trees.go). Default
@@ -59,6 +62,9 @@ const (
 	EventPresence     EventKind = "presence"     // a user came online or went offline
 	EventConversation EventKind = "conversation" // a chat was created, joined or its membership changed
 	EventConnection   EventKind = "connection"   // the session to the server came up or went down
+	// EventExtras: another device reacted to, edited, deleted or voted on
+	// message Target of a chat (read it with Extras).
+	EventExtras EventKind = "extras"
 )
 
 // Event is one notification from the client. Exactly the field matching
@@ -71,8 +77,9 @@ type Event struct {
 	Receipt      *Receipt
 	Typing       *Typing
 	Presence     *Presence
-	Connected    bool  // for EventConnection
-	Err          error // for EventConnection: why the session ended
+	Target       parley.Seq // for EventExtras: the message whose extras changed
+	Connected    bool       // for EventConnection
+	Err          error      // for EventConnection: why the session ended
 }
 
 // Receipt reports that a device received, or a user read, a chat up to Seq.

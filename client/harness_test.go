@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -157,13 +158,42 @@ type user struct {
 
 func mustOpen(t *testing.T, dir string) *client.Client {
 	t.Helper()
-	c, err := client.Open(context.Background(), client.Config{Dir: dir, Events: true, DeviceName: filepath.Base(dir),
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	c, err := client.Open(context.Background(), withTestStore(t, client.Config{Dir: dir, Events: true, DeviceName: filepath.Base(dir),
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// With PARLEY_TEST_STORE=kv, every test client keeps its state in the KV
+// store (the browser's) over a MemKV per profile directory, instead of
+// SQLite: the whole client suite then runs against the KV store, reopening
+// included.
+var testKVs = struct {
+	sync.Mutex
+	m map[string]*client.MemKV
+}{m: map[string]*client.MemKV{}}
+
+func withTestStore(t *testing.T, cfg client.Config) client.Config {
+	t.Helper()
+	if os.Getenv("PARLEY_TEST_STORE") != "kv" {
+		return cfg
+	}
+	testKVs.Lock()
+	kv := testKVs.m[cfg.Dir]
+	if kv == nil {
+		kv = client.NewMemKV()
+		testKVs.m[cfg.Dir] = kv
+	}
+	testKVs.Unlock()
+	st, err := client.OpenKVStore(context.Background(), kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store = st
+	return cfg
 }
 
 type testWriter struct{ t *testing.T }

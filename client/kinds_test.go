@@ -28,8 +28,8 @@ func (c *testClock) Add(d time.Duration) {
 func mustRegisterClock(t *testing.T, ts *testServer, phone, name string, clock parley.Clock) *user {
 	t.Helper()
 	ctx := ctxT(t)
-	c, err := client.Open(ctx, client.Config{Dir: t.TempDir(), Events: true, DeviceName: name, Clock: clock,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	c, err := client.Open(ctx, withTestStore(t, client.Config{Dir: t.TempDir(), Events: true, DeviceName: name, Clock: clock,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,15 +127,14 @@ func (c *Client) uploadFile(ctx context.Context, ac *attachment.Client, conv par
 	if st.IsDir() {
 		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "not_a_file", "%s is a directory", path)
 	}
-	describe := attachment.Describe
+	mo := SendMediaOptions{Caption: opt.Caption}
 	if opt.Voice {
-		describe = attachment.DescribeVoice
+		mo.Kind = KindVoice
 	}
-	d, err := describe(f, st.Size(), filepath.Base(abs))
+	d, err := describeMedia(f, st.Size(), filepath.Base(abs), mo)
 	if err != nil {
 		return d, err
 	}
-	d.Caption = opt.Caption
 	state := c.uploadStatePath(conv, abs, st.Size(), st.ModTime().UnixNano(), opt.Voice)
 	p, resumed := loadPendingUpload(state)
 	if resumed {
@@ -317,7 +316,7 @@ func (c *Client) attachments() (*attachment.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &attachment.Client{BaseURL: base, Device: acct.Device, Secret: acct.Secret}, nil
+	return &attachment.Client{BaseURL: base, Device: acct.Device, Secret: acct.Secret, ChunkSize: c.cfg.UploadChunk, HTTP: attachmentHTTP}, nil
 }
 
 // httpBaseURL turns the profile's server URL (http(s)://host[:port][/path]

@@ -221,7 +221,14 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 				c.forgetGroup(conv)
 				return err
 			}
-			return c.saveGroup(ctx, conv, g, Applied{Seq: seq}) // a control message: no message to store
+			// A control message: no message to store.
+			if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq}); err != nil {
+				return err
+			}
+			if isControl(b.Kind) && b.Ext != nil && b.Ext.Target > 0 {
+				c.emit(Event{Kind: EventExtras, Conversation: conv, Target: b.Ext.Target})
+			}
+			return nil
 		}
 		m := &MessageRecord{
 			Conversation: conv, Seq: seq, ClientID: parley.ClientMessageID(env.GetClientId()),

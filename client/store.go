@@ -100,6 +100,9 @@ type Chat struct {
 	Unread    int
 	LastText  string // the last message's text; "[kind] caption" for media
 	UpdatedAt time.Time
+	// Muted, Pinned and Archived are this device's own flags for the chat
+	// (SetChatFlags); they are never sent to the server.
+	Muted, Pinned, Archived bool
 }
 
 // Contact is another user as this device last saw them.

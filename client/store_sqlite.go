@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS contacts (
 var sqliteColumns = []struct{ table, column, def string }{
 	{"messages", "media", "BLOB"},                           // JSON attachment.Descriptor
 	{"messages", "forwarded", "INTEGER NOT NULL DEFAULT 0"}, // bool
+	{"chats", "muted", "INTEGER NOT NULL DEFAULT 0"},        // chat flags (chats.go)
+	{"chats", "pinned", "INTEGER NOT NULL DEFAULT 0"},
+	{"chats", "archived", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 func migrateSQLite(ctx context.Context, db *sql.DB) error {
@@ -254,7 +257,7 @@ func (s *sqliteStore) DeleteGroup(ctx context.Context, id parley.ConversationID)
 	return err
 }
 
-const chatColumns = `c.id, c.kind, c.peer, c.title, c.cursor, c.epoch, c.updated_at,
+const chatColumns = `c.id, c.kind, c.peer, c.title, c.cursor, c.epoch, c.updated_at, c.muted, c.pinned, c.archived,
 	(SELECT COUNT(*) FROM messages m WHERE m.conversation = c.id AND m.status = 'received'),
 	COALESCE((SELECT CASE WHEN m.media IS NULL THEN m.text ELSE TRIM('[' || m.kind || '] ' || m.text) END
 		FROM messages m WHERE m.conversation = c.id ORDER BY m.seq = 0, m.seq DESC, m.stored_at DESC LIMIT 1), '')`
@@ -263,7 +266,7 @@ func scanChat(sc interface{ Scan(...any) error }) (Chat, error) {
 	var c Chat
 	var id, kind string
 	var peer, cursor, epoch, updated int64
-	if err := sc.Scan(&id, &kind, &peer, &c.Title, &cursor, &epoch, &updated, &c.Unread, &c.LastText); err != nil {
+	if err := sc.Scan(&id, &kind, &peer, &c.Title, &cursor, &epoch, &updated, &c.Muted, &c.Pinned, &c.Archived, &c.Unread, &c.LastText); err != nil {
 		return Chat{}, err
 	}
 	c.ID, c.Kind, c.Peer, c.Cursor, c.Epoch = parley.ConversationID(id), parley.ConversationKind(kind), parley.UserID(peer), parley.Seq(cursor), parley.Epoch(epoch)

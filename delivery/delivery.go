@@ -163,6 +163,8 @@ type Service struct {
 	stats Stats
 
 	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, SetGroups)
+
+	notify notifyState // the Notifier of offline devices (notify.go)
 }
 
 // New returns a running delivery service. policy may be nil (everyone sees

@@ -24,6 +24,7 @@ type presenceChange struct {
 // (online) and the last (offline) it queues a presence push. The queue is
 // bounded: when full the change is dropped (counted).
 func (s *Service) presenceChanged(dev parley.Device, online bool) {
+	s.notify.deviceStream(dev.ID, online)
 	s.onlineMu.Lock()
 	n := s.online[dev.User]
 	if online {

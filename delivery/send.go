@@ -241,6 +241,7 @@ func (s *Service) commit(batch []*appendReq, envs []parley.Envelope) {
 			env.Seq = res.Seq
 			frame := EncodeEnvelopeFrame(env)
 			s.publish(r.fanout, parley.Event{Kind: parley.EventEnvelope, Conversation: env.Conversation, Seq: env.Seq, Frame: frame})
+			s.notify.appended(env, r.fanout)
 		}
 		r.done(res, nil)
 	}

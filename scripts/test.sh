@@ -14,6 +14,11 @@ STATICCHECK=$(command -v staticcheck || echo "$(go env GOPATH)/bin/staticcheck")
 "$STATICCHECK" ./...
 # The client core must build for the browser (GOOS=js GOARCH=wasm).
 GOOS=js GOARCH=wasm go build ./client/...
+# The browser bridge (web/wasm, js/wasm only) is vetted and checked for the browser;
+# the client suite also runs against the browser's KV store (store_kv.go).
+GOOS=js GOARCH=wasm go vet ./web/wasm
+GOOS=js GOARCH=wasm "$STATICCHECK" ./web/wasm
+PARLEY_TEST_STORE=kv go test -race -timeout 30m "$@" ./client/
 go test -race -timeout 30m "$@" $(go list ./... | grep -v '/mls$')
 # The MLS package runs in local-directory mode so that its test-vector
 # summary lines ("mls vectors: FILE ran=N skipped=M") are printed.
@@ -25,3 +30,5 @@ cloudapi_bin=$(mktemp -d)
 go build -o "$cloudapi_bin/parley" ./cmd/parley
 (cd e2e/cloudapi && npm ci --no-audit --no-fund --silent && node test.mjs "$cloudapi_bin/parley") || { rm -rf "$cloudapi_bin"; exit 1; }
 rm -rf "$cloudapi_bin"
+# The browser client end to end in Debian's Chromium (skips when it is absent).
+bash scripts/test-web.sh

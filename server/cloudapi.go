@@ -74,14 +74,9 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	mux.Handle("/business/v1/api/", oh)
 	mux.Handle("/business/v1/report", oh)
 	mux.Handle("/business/v1/admin/", oh)
-	apiHandler := api.Handler()
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if cloudapi.IsAPIPath(r.URL.Path) {
-			apiHandler.ServeHTTP(w, r)
-			return
-		}
-		http.NotFound(w, r)
-	}))
+	// The /vN/… and unversioned /{id}/… paths are served by New's "/"
+	// handler, which it shares with the browser client.
+	s.cloudAPIHandler = api.Handler()
 	var once sync.Once
 	s.startHosted = func(ln net.Listener) {
 		once.Do(func() {

@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/trees"
 	"github.com/parleyhq/parley/webhook"
 )
@@ -60,6 +61,14 @@ type Config struct {
 	// BusinessAPI enables the business API and hosted endpoints when not
 	// nil (Store must implement parley.CloudAPIStore); see cloudapi.go.
 	BusinessAPI *BusinessAPIConfig
+	// Push enables Web Push at /push/v1/ when not nil (Store must then also
+	// implement parley.PushStore); the server fills in the store, device
+	// authentication, clock and logger, and notifies devices without a
+	// live session of new messages.
+	Push *push.Config
+	// Web, when not nil, serves the browser client at / (package web);
+	// the API paths above keep their handlers.
+	Web http.Handler
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -72,6 +81,7 @@ type Server struct {
 	// implements parley.BusinessStore (nil otherwise).
 	Business *business.Service
 	Media    *media.Service // nil when media is not configured
+	Push     *push.Service  // nil when push is not configured
 	// Webhooks (a parley.WebhookSink) and Insights (a
 	// parley.InsightsRecorder) serve business hooks at /business/v1/webhook,
 	// /business/v1/insights and /business/insights; both nil when the store
@@ -83,13 +93,15 @@ type Server struct {
 	CloudAPI *cloudapi.Service
 	Hosted   *hosted.Manager
 
-	startHosted  func(net.Listener)              // starts the hosted endpoints once the server listens
-	stopCloudAPI func(ctx context.Context) error // drains the business API's insights queue
+	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
+	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
+	stopCloudAPI    func(ctx context.Context) error // drains the business API's insights queue
 
 	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
 	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
 	stopTrees   func() // stops the tree pruner and waits for it; safe to call twice
 	stopHooks   func() // stops webhook deliveries and waits for those in flight; safe to call twice
+	stopPush    func() // stops sending push notifications and waits; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
 
@@ -194,6 +206,38 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	mux.Handle("GET /metrics", insights.MetricsHandler(cfg.MetricsToken, metrics...))
+	if cfg.Push != nil {
+		ps, ok := cfg.Store.(parley.PushStore)
+		if !ok {
+			return nil, errors.New("server: push needs a store that implements parley.PushStore")
+		}
+		pc := *cfg.Push
+		pc.Store, pc.Authenticate, pc.Clock, pc.Logger = ps, media.DeviceAuth(acc.Authenticate), cfg.Clock, cfg.Log.With("component", "push")
+		svc, err := push.New(context.Background(), pc)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(push.Path, svc)
+		del.SetNotifier(svc)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); svc.Run(ctx) }()
+		srv.Push = svc
+		srv.stopPush = sync.OnceFunc(func() { del.SetNotifier(nil); cancel(); <-done })
+	}
+	// "/" falls back to the business API's unversioned paths, then to the
+	// browser client.
+	web := cfg.Web
+	if web == nil {
+		web = http.NotFoundHandler()
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.cloudAPIHandler != nil && cloudapi.IsAPIPath(r.URL.Path) {
+			srv.cloudAPIHandler.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -279,6 +323,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))
+	}
+	if s.stopPush != nil {
+		s.stopPush() // after delivery: its last appends are notified too
 	}
 	return errors.Join(errs...)
 }

@@ -25,9 +25,11 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/postgres"
 	"github.com/parleyhq/parley/store/sqlite"
+	"github.com/parleyhq/parley/web"
 )
 
 // serveCommand runs `parley serve`: it opens the store, starts the server on
@@ -55,6 +57,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	metricsToken := fs.String("metrics-token", env("PARLEY_METRICS_TOKEN", ""), "bearer token /metrics requires; empty: open (keep it on a private network) [PARLEY_METRICS_TOKEN]")
 	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
+	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -130,6 +133,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			StagingDir: filepath.Join(*dataDir, "uploads"),
 			MaxAge:     retention,
 		},
+		Push: &push.Config{Subject: *pushSubject},
+		Web:  web.Handler(),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,103 @@
+package client
+
+import (
+	"context"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
+)
+
+// SendMediaOptions are the options of SendMedia.
+type SendMediaOptions struct {
+	// Kind presents the file as KindImage, KindVideo, KindVoice or
+	// KindDocument; "" chooses by content (image, video, else document).
+	// A file that is not a decodable image is never sent as an image.
+	Kind string
+	// Caption is shown with the file.
+	Caption string
+	// MIME is the sender's idea of the type (e.g. the browser's
+	// Blob.type), used when the content does not tell.
+	MIME string
+	// Duration of a voice note or video the sender recorded, used when
+	// the file's own metadata has none (e.g. WebM from a browser).
+	Duration time.Duration
+}
+
+// describeMedia describes a file for sending as o asks.
+func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (attachment.Descriptor, error) {
+	var d attachment.Descriptor
+	var err error
+	switch o.Kind {
+	case "", KindImage, KindVideo, KindDocument:
+		d, err = attachment.Describe(r, size, name)
+	case KindVoice:
+		d, err = attachment.DescribeVoice(r, size, name)
+	default:
+		return d, parley.Errorf(parley.CodeInvalid, "bad_media_kind", "cannot send a file as %q", o.Kind)
+	}
+	if err != nil {
+		return d, err
+	}
+	if m := strings.TrimSpace(o.MIME); m != "" && (d.MIME == "" || d.MIME == "application/octet-stream" || strings.HasPrefix(d.MIME, "text/plain")) {
+		d.MIME = m
+	}
+	switch o.Kind {
+	case KindVideo:
+		d.Kind = attachment.KindVideo
+	case KindDocument:
+		d.Kind, d.Thumbnail, d.Width, d.Height, d.Duration = attachment.KindDocument, nil, 0, 0, 0
+	}
+	if d.Duration == 0 && o.Duration > 0 && (d.Kind == attachment.KindVoice || d.Kind == attachment.KindVideo) {
+		d.Duration = o.Duration
+	}
+	d.Caption = o.Caption
+	return d, nil
+}
+
+// SendMedia sends a file read from r (size bytes; name is the file name
+// shown to the recipients) to a person or chat, as SendFile does for a file
+// on disk: it describes the file, encrypts it under a fresh key while
+// uploading only ciphertext, then sends the descriptor inside the
+// MLS-encrypted message. progress, when not nil, is called as the server
+// acknowledges the upload (ciphertext bytes stored and total); with
+// Config.UploadChunk set the upload goes in requests of that size, so
+// progress advances per chunk.
+//
+// The reader needs random access (io.ReaderAt) because the upload resumes
+// from the server's offset after network failures; a browser File gives
+// it. Unlike SendFile, an upload that fails for good is not recorded for a
+// later call to resume.
+//
+// Errors: as SendFile.
+func (c *Client) SendMedia(ctx context.Context, to, name string, r io.ReaderAt, size int64, o SendMediaOptions, progress func(sent, total int64)) (MessageRecord, error) {
+	if size < 0 {
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "bad_size", "file size %d", size)
+	}
+	if size > attachment.MaxFileSize {
+		return MessageRecord{}, parley.Errorf(parley.CodeTooLarge, "file_too_large", "file of %d bytes is larger than the 2 GiB limit", size)
+	}
+	if err := c.Sync(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	conv, err := c.sendTarget(ctx, to)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	ac, err := c.attachments()
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	d, err := describeMedia(r, size, name, o)
+	if err != nil {
+		return MessageRecord{}, err
+	}
+	up := *ac
+	up.Progress = progress
+	if err := up.Upload(ctx, conv, r, &d); err != nil {
+		return MessageRecord{}, err
+	}
+	return c.sendMedia(ctx, conv, d, false)
+}

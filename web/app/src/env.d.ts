@@ -1,0 +1,4 @@
+/** Set by vite.config.ts: the wasm client core and Go's JS glue, with ?v=<content hash>. */
+declare const __WASM_URL__: string
+declare const __WASM_EXEC_URL__: string
+

@@ -1,0 +1,231 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { Icon } from './icons'
+import type { Message } from '../core/api'
+import { errText, P, useEscape, useName } from './lib'
+
+type FileOpts = { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string }
+
+interface Props {
+  chat: string
+  replyTo: Message | null
+  editing: Message | null
+  onCancel: () => void
+  onSend: (text: string) => void
+  onFile: (f: File | Blob, o: FileOpts) => void
+  onError: (e: string) => void
+}
+
+/** The composer: text (Enter sends, Shift+Enter breaks the line), attach, poll, location, voice note. */
+export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onError }: Props) {
+  const [text, setText] = useState('')
+  const [poll, setPoll] = useState(false)
+  const [recording, setRecording] = useState<{ rec: MediaRecorder; started: number } | null>(null)
+  const input = useRef<HTMLTextAreaElement>(null)
+  const fileInput = useRef<HTMLInputElement>(null)
+  const lastTyping = useRef(0)
+  const replyName = useName(replyTo?.sender)
+
+  useEffect(() => {
+    if (editing) setText(editing.text)
+    if (editing || replyTo) input.current?.focus()
+  }, [editing, replyTo])
+
+  const stopTyping = () => {
+    if (lastTyping.current) {
+      lastTyping.current = 0
+      P()
+        .typing(chat, false)
+        .catch(() => {})
+    }
+  }
+  useEffect(() => stopTyping, [chat])
+
+  const submit = () => {
+    const t = text.trim()
+    if (!t) return
+    setText('')
+    stopTyping()
+    onSend(t)
+  }
+
+  const onInput = (v: string) => {
+    setText(v)
+    const now = Date.now()
+    if (v && now - lastTyping.current > 3000) {
+      lastTyping.current = now
+      P()
+        .typing(chat, true)
+        .catch(() => {})
+    }
+    if (!v) stopTyping()
+  }
+
+  const pickFiles = (files: FileList | null) => {
+    if (!files) return
+    const caption = text.trim()
+    for (const f of Array.from(files)) {
+      const kind = f.type.startsWith('image/') ? 'image' : f.type.startsWith('video/') ? 'video' : f.type.startsWith('audio/') ? 'voice' : 'document'
+      onFile(f, { kind, caption: caption || undefined, name: f.name })
+    }
+    if (caption) setText('')
+    if (fileInput.current) fileInput.current.value = ''
+  }
+
+  const sendLocation = () => {
+    if (!navigator.geolocation) return onError('This browser cannot tell its location.')
+    navigator.geolocation.getCurrentPosition(
+      (pos) =>
+        P()
+          .sendLocation(chat, pos.coords.latitude, pos.coords.longitude)
+          .catch((e) => onError(errText(e))),
+      (e) => onError(`Location unavailable: ${e.message}`),
+      { timeout: 10000 },
+    )
+  }
+
+  const toggleVoice = async () => {
+    if (recording) {
+      recording.rec.stop()
+      return
+    }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true })
+      const rec = new MediaRecorder(stream)
+      const chunks: Blob[] = []
+      const started = Date.now()
+      rec.ondataavailable = (e) => chunks.push(e.data)
+      rec.onstop = () => {
+        stream.getTracks().forEach((t) => t.stop())
+        setRecording(null)
+        const blob = new Blob(chunks, { type: rec.mimeType || 'audio/webm' })
+        onFile(blob, { kind: 'voice', durationMs: Date.now() - started, name: 'voice-note.webm' })
+      }
+      rec.start()
+      setRecording({ rec, started })
+    } catch (e) {
+      onError(`Microphone unavailable: ${errText(e)}`)
+    }
+  }
+
+  return (
+    <div class="composer-wrap">
+      {(replyTo || editing) && (
+        <div class="composer-context" role="status">
+          <div>
+            <strong>{editing ? 'Editing message' : `Replying to ${replyName}`}</strong>
+            <span class="quote-text">{(editing ?? replyTo)!.text || `[${(editing ?? replyTo)!.kind}]`}</span>
+          </div>
+          <button class="icon" aria-label={editing ? 'Cancel editing' : 'Cancel reply'} onClick={onCancel}>
+            <Icon name="close" />
+          </button>
+        </div>
+      )}
+      {poll && <PollForm chat={chat} onClose={() => setPoll(false)} onError={onError} />}
+      <form
+        class="composer"
+        onSubmit={(e) => {
+          e.preventDefault()
+          submit()
+        }}
+      >
+        <input ref={fileInput} type="file" multiple hidden aria-hidden="true" tabIndex={-1} onChange={(e) => pickFiles(e.currentTarget.files)} />
+        <button type="button" class="icon" aria-label="Attach a file" title="Attach" onClick={() => fileInput.current?.click()}>
+          <Icon name="attach" />
+        </button>
+        <button type="button" class="icon" aria-label="Create a poll" title="Poll" onClick={() => setPoll(!poll)}>
+          <Icon name="poll" />
+        </button>
+        <button type="button" class="icon" aria-label="Send my location" title="Location" onClick={sendLocation}>
+          <Icon name="location" />
+        </button>
+        <textarea
+          ref={input}
+          rows={1}
+          aria-label="Message"
+          placeholder="Message"
+          value={text}
+          onInput={(e) => onInput(e.currentTarget.value)}
+          onBlur={stopTyping}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault()
+              submit()
+            } else if (e.key === 'Escape' && (replyTo || editing)) {
+              onCancel()
+              setText('')
+            }
+          }}
+        />
+        {text.trim() ? (
+          <button type="submit" class="icon send" aria-label={editing ? 'Save edit' : 'Send'}>
+            <Icon name="send" />
+          </button>
+        ) : (
+          <button
+            type="button"
+            class={'icon send' + (recording ? ' recording' : '')}
+            aria-label={recording ? 'Stop and send voice note' : 'Record a voice note'}
+            aria-pressed={!!recording}
+            onClick={toggleVoice}
+          >
+            {recording ? <Icon name="stop" /> : <Icon name="mic" />}
+          </button>
+        )}
+      </form>
+    </div>
+  )
+}
+
+function PollForm({ chat, onClose, onError }: { chat: string; onClose: () => void; onError: (e: string) => void }) {
+  const [q, setQ] = useState('')
+  const [opts, setOpts] = useState(['', ''])
+  const [multi, setMulti] = useState(false)
+  useEscape(onClose)
+  return (
+    <form
+      class="poll-form"
+      aria-label="New poll"
+      onSubmit={async (e) => {
+        e.preventDefault()
+        const options = opts.map((o) => o.trim()).filter(Boolean)
+        try {
+          await P().createPoll(chat, { question: q.trim(), options, multi })
+          onClose()
+        } catch (err) {
+          onError(errText(err))
+        }
+      }}
+    >
+      <label>
+        Question
+        <input required autoFocus value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+      </label>
+      {opts.map((o, i) => (
+        <label key={i}>
+          Option {i + 1}
+          <input
+            value={o}
+            required={i < 2}
+            onInput={(e) => {
+              const next = opts.slice()
+              next[i] = e.currentTarget.value
+              if (i === opts.length - 1 && next[i] && opts.length < 12) next.push('')
+              setOpts(next)
+            }}
+          />
+        </label>
+      ))}
+      <label class="check">
+        <input type="checkbox" checked={multi} onChange={(e) => setMulti(e.currentTarget.checked)} /> Allow several answers
+      </label>
+      <div class="row">
+        <button type="submit" class="primary">
+          Send poll
+        </button>
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  )
+}

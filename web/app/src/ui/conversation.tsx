@@ -1,0 +1,781 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { Icon } from './icons'
+import type { Chat, Extras, Message, MessageStatus, SearchHit, Seq, UserId } from '../core/api'
+import { Composer } from './composer'
+import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
+import { VirtualList } from './virtual'
+
+type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m: Message }
+
+const EXTRAS_BLOCK = 256
+const CONTROL_KINDS = new Set(['reaction', 'edit', 'delete', 'vote'])
+const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
+
+export interface Upload {
+  id: number
+  name: string
+  sent: number
+  total: number
+  error?: string
+}
+
+// A first guess of a row's height (replaced once measured): close guesses
+// keep the scrollbar steady while rows stream in during a fast scroll.
+function estimateRow(r: Row): number {
+  if (r.t === 'day') return 40
+  const m = r.m
+  if (m.media?.kind === 'image') return 270
+  if (m.kind === 'poll') return 200
+  const lines = Math.max(1, Math.ceil((m.text?.length ?? 0) / 58))
+  return 42 + 21 * lines + (m.media ? 44 : 0)
+}
+
+function keyOfMsg(m: Message): string {
+  return m.id || `pending:${m.clientId}`
+}
+
+/** A conversation: bubbles, day separators, ticks, typing, replies, reactions, polls, media. */
+export function Conversation({ chat: chatId }: { chat: string }) {
+  const route = useRoute()
+  const focusSeq = route[2] === 'm' ? route[3] : undefined
+  const [chat, setChat] = useState<Chat | null>(null)
+  const [msgs, setMsgs] = useState<Message[]>([])
+  const [extras, setExtras] = useState<Map<Seq, Extras>>(new Map())
+  const [limit, setLimit] = useState(200)
+  const [complete, setComplete] = useState(false)
+  const [err, setErr] = useState('')
+  const [typing, setTyping] = useState<Map<UserId, number>>(new Map())
+  const [replyTo, setReplyTo] = useState<Message | null>(null)
+  const [editing, setEditing] = useState<Message | null>(null)
+  const [uploads, setUploads] = useState<Upload[]>([])
+  const [me, setMe] = useState<UserId>(0)
+  const [searching, setSearching] = useState(false)
+  const loadingOlder = useRef(false)
+  const pendingExtras = useRef(new Set<Seq>())
+  const fetchedBlocks = useRef(new Set<number>())
+
+  useEffect(() => {
+    P()
+      .status()
+      .then((s) => setMe(s.account?.user ?? 0))
+  }, [])
+
+  const markRead = useCallback(() => {
+    if (document.visibilityState !== 'visible') return
+    P()
+      .markRead(chatId)
+      .then(() => dispatchEvent(new Event('parley:chats')))
+      .catch(() => {})
+  }, [chatId])
+
+  const load = useCallback(
+    async (n: number) => {
+      try {
+        const h = await P().history(chatId, n)
+        // Fetch extras again for whatever is shown from this history.
+        fetchedBlocks.current.clear()
+        setChat(h.chat)
+        setMsgs((old) => {
+          // Keep optimistic sends that the core has not returned yet.
+          const pend = old.filter((m) => m.status === 'pending' && !m.id)
+          return [...h.messages, ...pend]
+        })
+        setComplete(n <= 0 || h.messages.length < n)
+        setErr('')
+      } catch (e) {
+        setErr(errText(e))
+      } finally {
+        loadingOlder.current = false
+      }
+    },
+    [chatId],
+  )
+
+  useEffect(() => {
+    load(limit)
+  }, [limit, load])
+  useEffect(() => {
+    markRead()
+    const on = () => markRead()
+    document.addEventListener('visibilitychange', on)
+    return () => document.removeEventListener('visibilitychange', on)
+  }, [markRead])
+
+  const upsert = (m: Message) =>
+    setMsgs((old) => {
+      const i = old.findIndex((x) => (m.id && x.id === m.id) || (m.clientId && x.clientId === m.clientId))
+      if (i >= 0) {
+        const next = old.slice()
+        next[i] = m
+        return next
+      }
+      return [...old, m]
+    })
+
+  const refreshExtras = (seqs: Seq[]) => {
+    const want = seqs.filter((s) => s > 0 && !pendingExtras.current.has(s))
+    if (!want.length) return
+    want.forEach((s) => pendingExtras.current.add(s))
+    P()
+      .extras(chatId, want)
+      .then((r) => {
+        setExtras((old) => {
+          let next: Map<Seq, Extras> | null = null
+          for (const s of want) {
+            const e = r[String(s)]
+            if (!e && !old.has(s)) continue
+            next ??= new Map(old)
+            if (e) next.set(s, e)
+            else next.delete(s)
+          }
+          // Nothing new: keep the same map, so nothing re-renders.
+          return next ?? old
+        })
+      })
+      .catch(() => {})
+      .finally(() => want.forEach((s) => pendingExtras.current.delete(s)))
+  }
+
+  useEvents(
+    (ev) => {
+      if (ev.kind === 'message' && ev.chat === chatId) {
+        // Reactions, edits, deletes and votes change another message (the
+        // "extras" event follows); they are not messages of their own.
+        if (CONTROL_KINDS.has(ev.message.kind)) return
+        upsert(ev.message)
+        // A new message's reply, mentions or poll are in its extras.
+        if (ev.message.seq) refreshExtras([ev.message.seq])
+        if (!ev.message.outgoing) markRead()
+      } else if (ev.kind === 'receipt' && ev.chat === chatId) {
+        for (const m of ev.receipt.updated) upsert(m)
+        if (!ev.receipt.updated.length) load(limit)
+      } else if (ev.kind === 'extras' && ev.chat === chatId) {
+        refreshExtras([ev.seq])
+        // An edit or a delete also changes the message itself.
+        P()
+          .message(`${chatId}:${ev.seq}`)
+          .then(upsert)
+          .catch(() => {})
+      } else if (ev.kind === 'typing' && ev.chat === chatId && ev.user !== me) {
+        setTyping((old) => {
+          const next = new Map(old)
+          if (ev.typing) next.set(ev.user, Date.now())
+          else next.delete(ev.user)
+          return next
+        })
+      } else if (ev.kind === 'conversation' && ev.chat === chatId) {
+        load(limit)
+      }
+    },
+    [chatId, me, limit],
+  )
+  // Typing indicators fade if the "stopped" signal never comes.
+  useEffect(() => {
+    if (!typing.size) return
+    const t = setInterval(() => {
+      setTyping((old) => {
+        const next = new Map([...old].filter(([, at]) => Date.now() - at < 8000))
+        return next.size === old.size ? old : next
+      })
+    }, 2000)
+    return () => clearInterval(t)
+  }, [typing.size])
+
+  const bySeq = useMemo(() => {
+    const m = new Map<Seq, Message>()
+    for (const x of msgs) if (x.seq) m.set(x.seq, x)
+    return m
+  }, [msgs])
+
+  const rows = useMemo(() => {
+    const out: Row[] = []
+    let last = ''
+    for (const m of msgs) {
+      const at = m.sentAt || m.storedAt || Date.now()
+      const d = dayKey(at)
+      if (d !== last) {
+        out.push({ t: 'day', key: `day:${d}:${keyOfMsg(m)}`, label: dayLabel(at) })
+        last = d
+      }
+      out.push({ t: 'msg', key: keyOfMsg(m), m })
+    }
+    return out
+  }, [msgs])
+
+  // Extras are fetched in blocks of EXTRAS_BLOCK seqs, once per block (events
+  // refresh single messages after that): a fast scroll through thousands of
+  // messages then costs one call into the core every few dozen frames, not
+  // one per frame — the core runs on the page's main thread.
+  const onRange = useCallback(
+    (first: number, last: number) => {
+      for (let i = first; i < last; i++) {
+        const r = rows[i]
+        if (!r || r.t !== 'msg' || !r.m.seq) continue
+        const block = Math.floor(r.m.seq / EXTRAS_BLOCK)
+        if (fetchedBlocks.current.has(block)) continue
+        fetchedBlocks.current.add(block)
+        const seqs: Seq[] = []
+        for (let s = Math.max(1, block * EXTRAS_BLOCK); s < (block + 1) * EXTRAS_BLOCK; s++) seqs.push(s)
+        refreshExtras(seqs)
+      }
+    },
+    [rows],
+  )
+
+  const onNearTop = useCallback(() => {
+    if (complete || loadingOlder.current) return
+    loadingOlder.current = true
+    setLimit((l) => (l >= 5000 ? 0 : l * 4))
+  }, [complete])
+
+  const sendText = async (text: string) => {
+    if (editing) {
+      const m = editing
+      setEditing(null)
+      try {
+        await P().edit(m.id, text)
+        refreshExtras([m.seq])
+        upsert(await P().message(m.id))
+      } catch (e) {
+        setErr(errText(e))
+      }
+      return
+    }
+    const reply = replyTo
+    setReplyTo(null)
+    const temp: Message = {
+      id: '',
+      chat: chatId,
+      seq: 0,
+      clientId: `local-${Date.now()}-${Math.random()}`,
+      sender: me,
+      senderDevice: 0,
+      outgoing: true,
+      kind: 'text',
+      text,
+      forwarded: false,
+      sentAt: Date.now(),
+      storedAt: 0,
+      status: 'pending',
+    }
+    setMsgs((old) => [...old, temp])
+    try {
+      const m = await P().sendText(chatId, text, reply?.seq)
+      setMsgs((old) => {
+        const without = old.filter((x) => x.clientId !== temp.clientId)
+        return without.some((x) => x.id === m.id) ? without : [...without, m]
+      })
+      if (reply) refreshExtras([m.seq])
+    } catch (e) {
+      setMsgs((old) => old.filter((x) => x.clientId !== temp.clientId))
+      setErr(errText(e))
+    }
+  }
+
+  const sendFile = async (file: File | Blob, opts: { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string }) => {
+    const id = Date.now() + Math.random()
+    const name = opts.name ?? (file as File).name ?? 'file'
+    setUploads((u) => [...u, { id, name, sent: 0, total: file.size }])
+    try {
+      const m = await P().sendMedia(chatId, file, opts, (sent, total) =>
+        setUploads((u) => u.map((x) => (x.id === id ? { ...x, sent, total } : x))),
+      )
+      upsert(m)
+      setUploads((u) => u.filter((x) => x.id !== id))
+    } catch (e) {
+      setUploads((u) => u.map((x) => (x.id === id ? { ...x, error: errText(e) } : x)))
+    }
+  }
+
+  // A search hit older than what is loaded: load the whole history.
+  useEffect(() => {
+    if (focusSeq && !complete && !bySeq.has(Number(focusSeq))) setLimit(0)
+  }, [focusSeq, complete, bySeq])
+
+  const typers = [...typing.keys()]
+  const isGroup = chat?.kind === 'group'
+
+  return (
+    <section class="conversation" aria-label={`Conversation with ${chat?.title ?? ''}`}>
+      <header class="bar">
+        <button class="icon back" aria-label="Back to chats" onClick={() => go()}>
+          <Icon name="back" />
+        </button>
+        <button class="bar-title-btn" onClick={() => go('chat', chatId, 'info')} aria-label={`Chat info for ${chat?.title ?? ''}`}>
+          <span class="bar-title">{chat?.title ?? '…'}</span>
+          <span class="bar-sub" aria-live="polite">
+            {typers.length > 0 ? <TypingText users={typers} group={isGroup} /> : isGroup ? 'tap for group info' : 'tap for contact info'}
+          </span>
+        </button>
+        <button class="icon" aria-label="Search in this chat" aria-expanded={searching} onClick={() => setSearching(!searching)}>
+          <Icon name="search" />
+        </button>
+        <button class="icon" aria-label="Chat info" onClick={() => go('chat', chatId, 'info')}>
+          <Icon name="info" />
+        </button>
+      </header>
+      {searching && <ChatSearch chat={chatId} onClose={() => setSearching(false)} />}
+      {err && (
+        <p class="error" role="alert">
+          {err}{' '}
+          <button class="link" onClick={() => setErr('')}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      <VirtualList
+        items={rows}
+        keyOf={(r) => r.key}
+        estimate={estimateRow}
+        label="Messages"
+        onNearTop={onNearTop}
+        onRange={onRange}
+        focusKey={focusSeq ? `${chatId}:${focusSeq}` : undefined}
+        render={(r) =>
+          r.t === 'day' ? (
+            <div class="day" role="separator">
+              <span>{r.label}</span>
+            </div>
+          ) : (
+            <Bubble
+              m={r.m}
+              x={extras.get(r.m.seq)}
+              group={isGroup}
+              me={me}
+              quoted={(s) => bySeq.get(s)}
+              onReply={() => {
+                setEditing(null)
+                setReplyTo(r.m)
+              }}
+              onEdit={() => {
+                setReplyTo(null)
+                setEditing(r.m)
+              }}
+              onChanged={() => {
+                refreshExtras([r.m.seq])
+                P()
+                  .message(r.m.id)
+                  .then(upsert)
+                  .catch(() => {})
+              }}
+              onError={setErr}
+            />
+          )
+        }
+      />
+      {uploads.length > 0 && (
+        <ul class="uploads" aria-label="Uploads">
+          {uploads.map((u) => (
+            <li key={u.id}>
+              <span>
+                {u.name} · {sizeText(u.total)}
+              </span>
+              {u.error ? (
+                <span class="error">
+                  {u.error}{' '}
+                  <button class="link" onClick={() => setUploads((x) => x.filter((y) => y.id !== u.id))}>
+                    Dismiss
+                  </button>
+                </span>
+              ) : (
+                <progress max={u.total || 1} value={u.sent} aria-label={`Uploading ${u.name}`} />
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Composer
+        chat={chatId}
+        replyTo={replyTo}
+        editing={editing}
+        onCancel={() => {
+          setReplyTo(null)
+          setEditing(null)
+        }}
+        onSend={sendText}
+        onFile={sendFile}
+        onError={setErr}
+      />
+    </section>
+  )
+}
+
+/** Search within this chat, on the device (the server cannot read it). */
+function ChatSearch({ chat, onClose }: { chat: string; onClose: () => void }) {
+  const [q, setQ] = useState('')
+  const [hits, setHits] = useState<SearchHit[] | null>(null)
+  const [err, setErr] = useState('')
+  useEscape(onClose)
+  useEffect(() => {
+    const t = q.trim()
+    if (!t) return setHits(null)
+    const h = setTimeout(() => {
+      P()
+        .search(t, chat, 50)
+        .then(setHits)
+        .catch((e) => setErr(errText(e)))
+    }, 200)
+    return () => clearTimeout(h)
+  }, [q, chat])
+  return (
+    <div class="chat-search" role="search">
+      <input type="search" autoFocus aria-label="Search messages in this chat" placeholder="Search in this chat" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+      {err && <p class="error">{err}</p>}
+      {hits && (
+        <ul class="search-hits" aria-label="Matching messages">
+          {hits.length === 0 && <li class="muted">No messages found.</li>}
+          {hits.map((h) => (
+            <li key={h.message.id}>
+              <button class="link" onClick={() => go('chat', chat, 'm', String(h.message.seq))}>
+                {timeOf(h.message.sentAt)} · {h.message.text}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  )
+}
+
+function TypingText({ users, group }: { users: UserId[]; group: boolean }) {
+  const n = useName(users[0])
+  if (!group) return <span class="typing">typing…</span>
+  return <span class="typing">{users.length > 1 ? `${users.length} people are typing…` : `${n} is typing…`}</span>
+}
+
+export function Ticks({ status }: { status: MessageStatus }) {
+  switch (status) {
+    case 'pending':
+      return (
+        <span class="tick pending" title="Sending" aria-label="Sending">
+          <Icon name="clock" size={13} />
+        </span>
+      )
+    case 'sent':
+      return (
+        <span class="tick sent" title="Sent" aria-label="Sent">
+          ✓
+        </span>
+      )
+    case 'delivered':
+      return (
+        <span class="tick delivered" title="Delivered" aria-label="Delivered">
+          ✓✓
+        </span>
+      )
+    case 'read':
+      return (
+        <span class="tick read" title="Read" aria-label="Read">
+          ✓✓
+        </span>
+      )
+    default:
+      return null
+  }
+}
+
+/** Text with @mentions highlighted. */
+function RichText({ text }: { text: string }) {
+  const parts = text.split(/(@[\p{L}\p{N}_.+-]+)/u)
+  return (
+    <>
+      {parts.map((p, i) =>
+        i % 2 === 1 ? (
+          <span key={i} class="mention">
+            {p}
+          </span>
+        ) : (
+          p
+        ),
+      )}
+    </>
+  )
+}
+
+function SenderName({ user }: { user: UserId }) {
+  const n = useName(user)
+  return <span class="sender">{n}</span>
+}
+
+interface BubbleProps {
+  m: Message
+  x?: Extras
+  group: boolean
+  me: UserId
+  quoted: (s: Seq) => Message | undefined
+  onReply: () => void
+  onEdit: () => void
+  onChanged: () => void
+  onError: (e: string) => void
+}
+
+function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
+  const [menu, setMenu] = useState(false)
+  if (m.kind === 'system') {
+    return (
+      <div class="system-note" role="note">
+        {m.text}
+      </div>
+    )
+  }
+  const deleted = m.kind === 'deleted' || x?.deleted
+  const q = x?.replyTo ? quoted(x.replyTo) : undefined
+  const reactions = x ? Object.entries(x.reactions) : []
+  const counts = new Map<string, number>()
+  for (const [, e] of reactions) counts.set(e, (counts.get(e) ?? 0) + 1)
+  const mine = x?.reactions[String(me)]
+  const act = async (f: () => Promise<void>) => {
+    setMenu(false)
+    try {
+      await f()
+      onChanged()
+    } catch (e) {
+      onError(errText(e))
+    }
+  }
+
+  return (
+    <div class={'msg ' + (m.outgoing ? 'out' : 'in')} data-seq={m.seq} data-status={m.status}>
+      <div class="bubble">
+        {group && !m.outgoing && <SenderName user={m.sender} />}
+        {m.forwarded && <span class="forwarded">↪ Forwarded</span>}
+        {x?.replyTo ? (
+          <div class="quote" aria-label="Reply to">
+            {q ? (
+              <>
+                <SenderName user={q.sender} />
+                <span class="quote-text">{q.text || `[${q.kind}]`}</span>
+              </>
+            ) : (
+              <span class="quote-text">Earlier message</span>
+            )}
+          </div>
+        ) : null}
+        {deleted ? (
+          <span class="deleted">🚫 {x?.deletedByAdmin ? 'This message was deleted by an admin' : 'This message was deleted'}</span>
+        ) : m.kind === 'undecryptable' ? (
+          <span class="deleted">⚠ This message could not be decrypted on this device</span>
+        ) : (
+          <>
+            {m.media && <MediaView m={m} />}
+            {m.kind === 'poll' && x?.poll ? <PollView m={m} x={x} me={me} onError={onError} onChanged={onChanged} /> : null}
+            {m.text && m.kind !== 'poll' && (
+              <span class="text">
+                <RichText text={m.text} />
+              </span>
+            )}
+            {m.kind === 'poll' && !x?.poll && <span class="text">📊 {m.text}</span>}
+          </>
+        )}
+        <span class="meta">
+          {x?.edited && !deleted && <span class="edited">edited</span>}
+          <time dateTime={new Date(m.sentAt || Date.now()).toISOString()}>{timeOf(m.sentAt)}</time>
+          {m.outgoing && <Ticks status={m.status} />}
+        </span>
+        {counts.size > 0 && (
+          <span class="reactions" aria-label="Reactions">
+            {[...counts].map(([e, n]) => (
+              <span key={e} class="reaction">
+                {e}
+                {n > 1 ? ` ${n}` : ''}
+              </span>
+            ))}
+          </span>
+        )}
+      </div>
+      {m.id && !deleted && (
+        <button class="icon msg-menu-btn" aria-label="Message options" aria-expanded={menu} onClick={() => setMenu(!menu)}>
+          <Icon name="down" size={18} />
+        </button>
+      )}
+      {menu && (
+        <MsgMenu
+          onClose={() => setMenu(false)}
+          onReply={() => {
+            setMenu(false)
+            onReply()
+          }}
+          onReact={(e) => act(() => P().react(m.id, mine === e ? '' : e))}
+          onEdit={
+            m.outgoing && m.kind === 'text'
+              ? () => {
+                  setMenu(false)
+                  onEdit()
+                }
+              : undefined
+          }
+          onDelete={() => {
+            if (confirm('Delete this message for everyone?')) act(() => P().deleteMessage(m.id))
+            else setMenu(false)
+          }}
+          onInfo={!m.outgoing ? () => go('contact', String(m.sender)) : undefined}
+        />
+      )}
+    </div>
+  )
+}
+
+function MsgMenu(props: {
+  onClose: () => void
+  onReply: () => void
+  onReact: (e: string) => void
+  onEdit?: () => void
+  onDelete: () => void
+  onInfo?: () => void
+}) {
+  useEscape(props.onClose)
+  return (
+    <div class="menu msg-menu" role="menu" aria-label="Message options">
+      <div class="react-row" role="group" aria-label="React">
+        {REACTIONS.map((e) => (
+          <button key={e} role="menuitem" aria-label={`React ${e}`} onClick={() => props.onReact(e)}>
+            {e}
+          </button>
+        ))}
+      </div>
+      <button role="menuitem" autoFocus onClick={props.onReply}>
+        Reply
+      </button>
+      {props.onEdit && (
+        <button role="menuitem" onClick={props.onEdit}>
+          Edit
+        </button>
+      )}
+      <button role="menuitem" onClick={props.onDelete}>
+        Delete for everyone
+      </button>
+      {props.onInfo && (
+        <button role="menuitem" onClick={props.onInfo}>
+          Sender info
+        </button>
+      )}
+    </div>
+  )
+}
+
+// Decrypted attachments, by message id, kept while the page lives so scrolling
+// back does not download and decrypt again.
+const blobs = new Map<string, Promise<string>>()
+function mediaURL(id: string): Promise<string> {
+  let p = blobs.get(id)
+  if (!p) {
+    p = P()
+      .media(id)
+      .then((b) => URL.createObjectURL(b))
+    p.catch(() => blobs.delete(id))
+    blobs.set(id, p)
+  }
+  return p
+}
+
+function useMediaURL(id: string, auto: boolean): [string, string, () => void] {
+  const [url, setUrl] = useState('')
+  const [err, setErr] = useState('')
+  const [want, setWant] = useState(auto)
+  useEffect(() => {
+    if (!want || !id) return
+    let live = true
+    mediaURL(id)
+      .then((u) => live && setUrl(u))
+      .catch((e) => live && setErr(errText(e)))
+    return () => {
+      live = false
+    }
+  }, [id, want])
+  return [url, err, () => setWant(true)]
+}
+
+function MediaView({ m }: { m: Message }) {
+  const md = m.media!
+  const autoImage = md.kind === 'image' && md.size < 8 << 20
+  const [url, err, fetchIt] = useMediaURL(m.id, autoImage)
+  const w = md.width && md.height ? Math.min(280, md.width) : 240
+  const h = md.width && md.height ? Math.round((w * md.height) / md.width) : undefined
+  switch (md.kind) {
+    case 'image':
+      return (
+        <div class="media image" style={{ width: `${w}px`, height: h ? `${h}px` : undefined }}>
+          {url ? (
+            <img src={url} alt={m.text || md.fileName || 'Photo'} class="photo" />
+          ) : md.thumbnail ? (
+            <img src={md.thumbnail} alt={m.text || 'Photo (loading)'} class="photo blur" />
+          ) : (
+            <span class="muted">{err || 'Loading photo…'}</span>
+          )}
+        </div>
+      )
+    case 'video':
+      return url ? (
+        <video src={url} controls class="media video" aria-label={md.fileName || 'Video'} />
+      ) : (
+        <button class="media-btn" onClick={fetchIt}>
+          <Icon name="play" size={18} /> Video · {sizeText(md.size)} {err && <span class="error">{err}</span>}
+        </button>
+      )
+    case 'voice':
+      return url ? (
+        <audio src={url} controls autoPlay class="media voice" aria-label="Voice note" />
+      ) : (
+        <button class="media-btn" onClick={fetchIt} aria-label="Play voice note">
+          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${Math.round(md.durationMs / 1000)} s` : ''} {err && <span class="error">{err}</span>}
+        </button>
+      )
+    case 'document':
+      return url ? (
+        <a class="media-btn" href={url} download={md.fileName || 'document'}>
+          <Icon name="doc" size={18} /> Save {md.fileName} · {sizeText(md.size)}
+        </a>
+      ) : (
+        <button class="media-btn" onClick={fetchIt}>
+          <Icon name="doc" size={18} /> {md.fileName || 'Document'} · {sizeText(md.size)} {err && <span class="error">{err}</span>}
+        </button>
+      )
+    case 'location': {
+      const l = md.location
+      if (!l) return <span>📍 Location</span>
+      return (
+        <a class="media-btn" href={`geo:${l.lat},${l.lon}`} aria-label={`Location ${l.name ?? ''} ${l.lat}, ${l.lon}`}>
+          <Icon name="location" size={18} /> {l.name || 'Location'} · {l.lat.toFixed(5)}, {l.lon.toFixed(5)}
+        </a>
+      )
+    }
+    case 'contact':
+      return <pre class="vcard">👤 {md.vcard}</pre>
+    default:
+      return null
+  }
+}
+
+function PollView({ m, x, me, onError, onChanged }: { m: Message; x: Extras; me: UserId; onError: (e: string) => void; onChanged: () => void }) {
+  const p = x.poll!
+  const mine = new Set(p.votes[String(me)] ?? [])
+  const total = Object.keys(p.votes).length
+  const vote = async (i: number) => {
+    let next: number[]
+    if (p.multi) {
+      const s = new Set(mine)
+      if (s.has(i)) s.delete(i)
+      else s.add(i)
+      next = [...s]
+    } else next = mine.has(i) ? [] : [i]
+    try {
+      await P().vote(m.id, next)
+      onChanged()
+    } catch (e) {
+      onError(errText(e))
+    }
+  }
+  return (
+    <div class="poll" role="group" aria-label={`Poll: ${p.question}`}>
+      <strong>{p.question}</strong>
+      <span class="muted">{p.multi ? 'Select one or more' : 'Select one'}</span>
+      {p.options.map((o, i) => (
+        <button key={i} class={'poll-opt' + (mine.has(i) ? ' chosen' : '')} aria-pressed={mine.has(i)} onClick={() => vote(i)}>
+          <span class="poll-label">{o}</span>
+          <span class="poll-count">{p.tallies[i] ?? 0}</span>
+          <span class="poll-bar" style={{ width: `${total ? ((p.tallies[i] ?? 0) * 100) / total : 0}%` }} />
+        </button>
+      ))}
+    </div>
+  )
+}

@@ -1,0 +1,427 @@
+// End-to-end tests of the browser client in a real browser (Debian's Chromium,
+// driven by playwright-core) against a real `parley serve` with the built app
+// embedded. Every browser context is a device of its own: the Go client core
+// runs as WebAssembly in the page and keeps its state in IndexedDB.
+//
+// The five scenarios of the issue, in order (later ones reuse the people the
+// earlier ones registered, as a person would):
+//   1. two browsers register and chat both ways, with ticks sent → delivered → read
+//   2. a browser and a CLI user chat with each other
+//   3. an image sent from one browser is decrypted and shown in the other
+//   4. a group with an invite link that a third browser joins
+//   5. reload: chats, messages and media are still there (state in IndexedDB)
+// Each saves a screenshot to web/e2e/screenshots/.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { cli, cliProfile, here, launch, parleyBinary, person, register, shot, startServer } from './harness.mjs'
+
+const PHONES = { alice: '+14155550141', bob: '+14155550142', carol: '+14155550143', dave: '+14155550144', erin: '+14155550145' }
+
+let bin, server, browser
+const people = {}
+// The hash route of alice's chat with bob (#/chat/<id>).
+let aliceBob = ''
+
+before(async () => {
+  bin = await parleyBinary()
+  server = await startServer(bin)
+  browser = await launch()
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+// Show the browser console of everyone when a step fails.
+async function step(what, f) {
+  try {
+    return await f()
+  } catch (e) {
+    // What each page showed, for the failure message.
+    const dir = join(tmpdir(), 'parley-web-failures')
+    mkdirSync(dir, { recursive: true })
+    for (const p of Object.values(people)) await p.page.screenshot({ path: join(dir, `${p.name}.png`) }).catch(() => {})
+    const logs = Object.values(people)
+      .flatMap((p) => p.logs.slice(-30))
+      .join('\n')
+    e.message = `${what}: ${e.message}\n(screenshots of every page in ${dir})\n--- browser console ---\n${logs}\n--- server log (tail) ---\n${server.log().split('\n').slice(-30).join('\n')}`
+    throw e
+  }
+}
+
+async function registered(name) {
+  if (!people[name]) {
+    const p = await person(browser, server, name[0].toUpperCase() + name.slice(1))
+    people[name] = p
+    await step(`register ${name}`, () => register(p, server, PHONES[name]))
+  }
+  return people[name]
+}
+
+function msg(page, dir, text) {
+  return page.locator(`.msg.${dir}`, { hasText: text }).last()
+}
+
+async function openChat(page, text) {
+  await page.locator('.chat-row', { hasText: text }).first().getByRole('button', { name: /^Open chat/ }).click()
+  await page.getByRole('log', { name: 'Messages' }).waitFor()
+}
+
+async function newChat(page, to, text) {
+  await page.getByRole('button', { name: 'New chat' }).click()
+  await page.getByLabel('Phone number or @username').fill(to)
+  await page.getByLabel('First message').fill(text)
+  await page.getByRole('button', { name: 'Start chat' }).click()
+  await msg(page, 'out', text).waitFor()
+}
+
+async function expectStatus(locator, status, timeout = 30000) {
+  await locator.and(locator.page().locator(`[data-status="${status}"]`)).waitFor({ timeout })
+}
+
+test('two browsers register and chat both ways with receipts', async () => {
+  const alice = await registered('alice')
+  const bob = await registered('bob')
+  const a = alice.page
+  const b = bob.page
+
+  await step('alice starts a chat with bob by phone', () => newChat(a, PHONES.bob, 'Hi Bob, it is Alice'))
+  aliceBob = new URL(a.url()).hash
+  const first = msg(a, 'out', 'Hi Bob, it is Alice')
+  // Bob's page is open, so his device receives it at once: delivered.
+  await step('alice sees delivered', () => expectStatus(first, 'delivered'))
+
+  await step('bob sees the chat with one unread', async () => {
+    const row = b.locator('.chat-row', { hasText: 'Hi Bob, it is Alice' })
+    await row.getByLabel('1 unread', { exact: true }).waitFor()
+  })
+  await shot(b, '01-chat-list-unread')
+  await step('bob opens the chat', () => openChat(b, 'Hi Bob, it is Alice'))
+  await msg(b, 'in', 'Hi Bob, it is Alice').waitFor()
+  await step('alice sees read (blue ticks)', async () => {
+    await expectStatus(first, 'read')
+    await first.getByLabel('Read').waitFor()
+  })
+
+  await step('bob replies with Enter', async () => {
+    const box = b.getByRole('textbox', { name: 'Message' })
+    await box.fill('Hello Alice! Nice to see you here')
+    await box.press('Enter')
+    await msg(b, 'out', 'Hello Alice!').waitFor()
+  })
+  await step('alice receives the reply', () => msg(a, 'in', 'Hello Alice!').waitFor())
+  // Alice has the chat open and visible, so she reads it at once.
+  await step('bob sees read', () => expectStatus(msg(b, 'out', 'Hello Alice!'), 'read'))
+  await shot(a, '02-conversation-receipts')
+  await shot(b, '03-conversation-bob')
+  assert.equal(await a.locator('.msg.out .tick.read').count() >= 1, true)
+})
+
+// Not one of the five scenarios, but the screens they do not reach: the
+// message menu (react, reply, edit, delete for everyone) and polls, each seen
+// arriving on the other browser.
+test('reactions, replies, edits, deletes and polls reach the other browser', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  a.on('dialog', (d) => d.accept())
+  const menuOf = (page, bubble) => bubble.getByRole('button', { name: 'Message options' })
+  await step('bob reacts with a thumbs up', async () => {
+    await menuOf(b, msg(b, 'in', 'Hi Bob, it is Alice')).click()
+    await b.getByRole('menuitem', { name: 'React 👍' }).click()
+    await msg(a, 'out', 'Hi Bob, it is Alice').locator('.reaction', { hasText: '👍' }).waitFor()
+  })
+  await step('alice replies to bob', async () => {
+    await menuOf(a, msg(a, 'in', 'Hello Alice!')).click()
+    await a.getByRole('menuitem', { name: 'Reply' }).click()
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Replying to you')
+    await box.press('Enter')
+    await msg(b, 'in', 'Replying to you').locator('.quote', { hasText: 'Hello Alice!' }).waitFor()
+  })
+  await step('alice edits her reply', async () => {
+    await menuOf(a, msg(a, 'out', 'Replying to you')).click()
+    await a.getByRole('menuitem', { name: 'Edit' }).click()
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Replying to you, edited')
+    await box.press('Enter')
+    const edited = msg(b, 'in', 'Replying to you, edited')
+    await edited.locator('.edited').waitFor()
+  })
+  await step('alice deletes a message for everyone', async () => {
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Oops, wrong chat')
+    await box.press('Enter')
+    await msg(b, 'in', 'Oops, wrong chat').waitFor()
+    await menuOf(a, msg(a, 'out', 'Oops, wrong chat')).click()
+    await a.getByRole('menuitem', { name: 'Delete for everyone' }).click()
+    await b.locator('.msg.in .deleted', { hasText: 'This message was deleted' }).waitFor()
+    assert.equal(await b.locator('.msg', { hasText: 'Oops, wrong chat' }).count(), 0)
+  })
+  await step('alice asks a poll and bob votes', async () => {
+    await a.getByRole('button', { name: 'Create a poll' }).click()
+    await a.getByLabel('Question').fill('Lunch?')
+    await a.getByLabel('Option 1', { exact: true }).fill('Pizza')
+    await a.getByLabel('Option 2', { exact: true }).fill('Sushi')
+    await a.getByRole('button', { name: 'Send poll' }).click()
+    const poll = b.getByRole('group', { name: 'Poll: Lunch?' })
+    await poll.getByRole('button', { name: /Pizza/ }).click()
+    await a.getByRole('group', { name: 'Poll: Lunch?' }).getByRole('button', { name: /Pizza\s*1/ }).waitFor()
+  })
+  await shot(b, '03b-kinds')
+})
+
+test('a browser and a CLI user chat with each other', async () => {
+  const alice = await registered('alice')
+  const a = alice.page
+  const carol = cliProfile('carol')
+  await step('carol registers on the CLI', async () => {
+    await cli(bin, carol, ['account', 'register', '--server', server.url, '--phone', PHONES.carol, '--name', 'Carol'])
+    const code = await server.code(PHONES.carol)
+    await cli(bin, carol, ['account', 'verify', '--code', code])
+  })
+  await step('alice writes to carol from the browser', () => newChat(a, PHONES.carol, 'Hello Carol, from the browser'))
+  const got = await step('carol receives it on the CLI', () => cli(bin, carol, ['listen', '--count', '1', '--for', '40s'], 60000))
+  const m = got.find((x) => x.event === 'message')
+  assert.ok(m, `carol got no message: ${JSON.stringify(got)}`)
+  assert.equal(m.text, 'Hello Carol, from the browser')
+  await step('carol replies from the CLI', () => cli(bin, carol, ['send', '--to', PHONES.alice, 'Hi Alice, from the terminal']))
+  await step('alice sees the reply', () => msg(a, 'in', 'Hi Alice, from the terminal').waitFor())
+  await step('carol reads it, alice sees read', async () => {
+    await cli(bin, carol, ['read', m.chat])
+    await expectStatus(msg(a, 'out', 'Hello Carol, from the browser'), 'read')
+  })
+  await shot(a, '04-browser-and-cli')
+})
+
+test('send and receive an image', async () => {
+  const alice = await registered('alice')
+  const bob = await registered('bob')
+  const a = alice.page
+  const b = bob.page
+  await step('alice opens the chat with bob', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+  })
+  await step('alice attaches a photo', async () => {
+    await a.locator('input[type=file]').setInputFiles(join(here, '../app/public/icon-512.png'))
+    await a.locator('.msg.out img.photo').last().waitFor()
+  })
+  await step('bob sees the decrypted photo', async () => {
+    const img = b.locator('.msg.in img.photo:not(.blur)').last()
+    await img.waitFor()
+    await b.waitForFunction(
+      (el) => el.complete && el.naturalWidth === 512 && el.src.startsWith('blob:'),
+      await img.elementHandle(),
+    )
+  })
+  await shot(b, '05-image-received')
+})
+
+test('a group with an invite link that a second browser joins', async () => {
+  const alice = await registered('alice')
+  await registered('bob')
+  const a = alice.page
+  await step('alice creates a group with bob', async () => {
+    await a.getByRole('button', { name: 'New chat' }).click()
+    await a.getByRole('button', { name: 'Group', exact: true }).click()
+    await a.getByLabel('Group name').fill('Weekend trip')
+    await a.getByLabel(/^Members/).fill(PHONES.bob)
+    await a.getByRole('button', { name: 'Create group' }).click()
+    await a.getByRole('log', { name: 'Messages' }).waitFor()
+  })
+  const link = await step('alice creates an invite link', async () => {
+    await a.getByRole('button', { name: 'Chat info', exact: true }).click()
+    await a.getByRole('heading', { name: 'Weekend trip' }).waitFor()
+    await a.getByRole('button', { name: 'Create invite link' }).click()
+    const input = a.locator('input.invite-link')
+    await input.waitFor()
+    return input.inputValue()
+  })
+  assert.match(link, /join/)
+  await shot(a, '06-group-info')
+  const dave = await registered('dave')
+  const d = dave.page
+  await step('dave joins by the link', async () => {
+    await d.getByRole('button', { name: 'New chat' }).click()
+    await d.getByRole('button', { name: 'Join with link' }).click()
+    await d.getByLabel('Invite link').fill(link)
+    await d.getByRole('button', { name: 'Join group' }).click()
+    await d.getByRole('log', { name: 'Messages' }).waitFor()
+  })
+  await step('dave writes in the group', async () => {
+    const box = d.getByRole('textbox', { name: 'Message' })
+    await box.fill('Dave here, thanks for the link')
+    await box.press('Enter')
+    await msg(d, 'out', 'Dave here').waitFor()
+  })
+  await step('alice sees dave in the group', async () => {
+    await a.getByRole('button', { name: 'Back', exact: true }).click()
+    await msg(a, 'in', 'Dave here').waitFor()
+    await a.getByRole('heading', { name: /Weekend trip/ }).or(a.locator('.bar-title', { hasText: 'Weekend trip' })).first().waitFor()
+  })
+  await shot(a, '07-group-conversation')
+  await shot(d, '08-group-joined')
+})
+
+// Communities: the info screen's sub-groups and announcements.
+test('a community with a sub-group and an announcement', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice creates a community with bob', async () => {
+    await a.getByRole('button', { name: 'New chat' }).click()
+    await a.getByRole('button', { name: 'Community', exact: true }).click()
+    await a.getByLabel('Community name').fill('Neighbours')
+    await a.getByLabel(/^Members/).fill(PHONES.bob)
+    await a.getByRole('button', { name: 'Create community' }).click()
+    await a.getByRole('log', { name: 'Messages' }).waitFor()
+    await a.getByRole('button', { name: 'Chat info', exact: true }).click()
+    await a.getByRole('heading', { name: 'Community info' }).waitFor()
+  })
+  await step('alice adds a sub-group', async () => {
+    await a.getByLabel('New group name').fill('Garden')
+    await a.getByRole('button', { name: 'Add group' }).click()
+    await a.locator('.member', { hasText: 'Garden' }).waitFor()
+  })
+  await step('alice announces and bob receives it', async () => {
+    await a.getByLabel('Announcement to all members').fill('Street party on Saturday')
+    await a.getByRole('button', { name: 'Announce' }).click()
+    await b.goto(server.url + '/')
+    await b.locator('.chat-row', { hasText: 'Street party on Saturday' }).first().waitFor()
+  })
+  await shot(a, '08b-community-info')
+})
+
+test('reload the page and everything is still there', async () => {
+  const alice = await registered('alice')
+  const a = alice.page
+  await step('alice reloads', async () => {
+    await a.goto(server.url + '/')
+    await a.getByRole('heading', { name: 'Chats' }).waitFor()
+  })
+  await step('her chats survived', async () => {
+    for (const t of ['Weekend trip', 'Hi Alice, from the terminal']) await a.locator('.chat-row', { hasText: t }).first().waitFor()
+    // bob, carol and the group
+    assert.ok((await a.getByRole('list', { name: 'Chat list' }).locator('.chat-row').count()) >= 3)
+  })
+  await step('the conversation with bob survived, photo included', async () => {
+    // The chat with bob ends with alice's photo; find it by the earlier text.
+    await a.getByRole('searchbox', { name: 'Search chats and messages' }).fill('Hi Bob')
+    await a.locator('.hits .chat-row', { hasText: 'Hi Bob, it is Alice' }).first().getByRole('button').click()
+    await msg(a, 'out', 'Hi Bob, it is Alice').waitFor()
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+    await a.locator('.msg.out img.photo:not(.blur)').last().waitFor()
+  })
+  const chatURL = a.url()
+  await shot(a, '09-after-reload')
+  await step('bob reloads too and is still signed in', async () => {
+    const b = people.bob.page
+    await b.reload()
+    await b.getByRole('heading', { name: 'Chats' }).waitFor()
+    await b.locator('.chat-row', { hasText: 'Weekend trip' }).or(b.locator('.chat-row')).first().waitFor()
+  })
+  // The same conversation on a phone-sized screen in the dark theme.
+  await step('phone-sized dark screenshot', async () => {
+    await a.setViewportSize({ width: 390, height: 780 })
+    await a.emulateMedia({ colorScheme: 'dark' })
+    await a.evaluate(() => localStorage.setItem('parley.theme', 'system'))
+    await a.goto(chatURL)
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+  })
+  await shot(a, '10-phone-dark')
+})
+
+// Linking: a link code (and the URL in its QR code) makes a second browser a
+// device of the account, which then receives messages too. Erin is a fresh
+// account with one direct chat. (Alice, who is also in a group joined by
+// invite link, cannot link a device yet: the external join of that group
+// fails with "duplicate key in ratchet tree" in the client core — reported,
+// not hidden here.)
+test('a second browser links to an account with the link code QR URL', async () => {
+  const e = (await registered('erin')).page
+  const b = (await registered('bob')).page
+  await step('erin writes to bob', () => newChat(e, PHONES.bob, 'Hi Bob, Erin here'))
+  const code = await step('erin shows a link code', async () => {
+    await e.goto(server.url + '/#/settings')
+    await e.getByRole('button', { name: 'Link a device' }).click()
+    await e.getByRole('img', { name: /^QR code of link code/ }).locator('svg').waitFor()
+    return (await e.locator('.linkcode .code').textContent()).trim()
+  })
+  await shot(e, '11-link-code')
+  const laptop = await person(browser, server, 'Erin laptop')
+  people.laptop = laptop
+  const l = laptop.page
+  await step('the new browser opens the QR URL and links', async () => {
+    await l.goto(`${server.url}/#/link/${encodeURIComponent(code)}`)
+    assert.equal(await l.getByLabel('Link code').inputValue(), code)
+    await l.getByRole('button', { name: 'Link this browser' }).click()
+    await l.getByRole('heading', { name: 'Chats' }).waitFor({ timeout: 60000 })
+  })
+  await step('bob answers erin and her linked browser receives it', async () => {
+    await b.goto(server.url + '/')
+    await b.locator('.chat-row', { hasText: 'Hi Bob, Erin here' }).getByRole('button', { name: /^Open chat/ }).click()
+    const box = b.getByRole('textbox', { name: 'Message' })
+    await box.fill('Hello to both of your devices')
+    await box.press('Enter')
+    await l.locator('.chat-row', { hasText: 'Hello to both of your devices' }).waitFor({ timeout: 60000 })
+    await e.goto(server.url + '/')
+    await e.locator('.chat-row', { hasText: 'Hello to both of your devices' }).waitFor()
+  })
+  await shot(l, '12-linked-browser')
+})
+
+// Known bug (client core, reported): linking a device to alice after the
+// scenarios above fails: the external join of "Weekend trip" (created in the
+// browser with bob, joined by dave through an invite link, dave wrote in it)
+// is refused with "mls: duplicate key in ratchet tree: leaf 4: signature key
+// not unique". A simpler group joined by link links fine (checked by hand), so
+// is erin's account above. Kept as a todo test: it runs, reports, and starts
+// passing once the core is fixed.
+test('alice, in a group joined by invite link, links a second browser', { todo: 'external join of a link-joined group: duplicate signature key in the ratchet tree' }, async () => {
+  const a = (await registered('alice')).page
+  await a.goto(server.url + '/#/settings')
+  await a.getByRole('button', { name: 'Link a device' }).click()
+  const code = (await a.locator('.linkcode .code').textContent()).trim()
+  const l = (await person(browser, server, 'Alice laptop')).page
+  await l.goto(`${server.url}/#/link/${encodeURIComponent(code)}`)
+  await l.getByRole('button', { name: 'Link this browser' }).click()
+  await l.getByRole('heading', { name: 'Chats' }).or(l.getByRole('alert')).first().waitFor({ timeout: 60000 })
+  const err = await l.getByRole('alert').count()
+  assert.equal(err ? await l.getByRole('alert').textContent() : '', '')
+  await l.locator('.chat-row', { hasText: 'Weekend trip' }).waitFor()
+})
+
+// Web Push reaches the service worker as an encrypted push message that the
+// browser's push service decrypts; Chrome DevTools Protocol's
+// ServiceWorker.deliverPushMessage hands the worker such a message directly (no
+// push service is reachable here). The worker must show "New message" and
+// nothing of the content, tagged by conversation so repeats collapse.
+test('a push message shows "New message" from the service worker', async () => {
+  const ctx = await browser.newContext()
+  await ctx.grantPermissions(['notifications'], { origin: server.url })
+  const page = await ctx.newPage()
+  await page.goto(server.url + '/')
+  await page.getByRole('heading', { name: 'Welcome to Parley' }).waitFor()
+  await step('the service worker activates', () => page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state)))
+  const cdp = await ctx.newCDPSession(page)
+  const regs = []
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations))
+  await cdp.send('ServiceWorker.enable')
+  for (let i = 0; i < 50 && !regs.some((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted); i++) await new Promise((r) => setTimeout(r, 100))
+  const reg = regs.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted)
+  assert.ok(reg, 'no service worker registration')
+  // No Parley window is open: the worker must notify.
+  await page.goto('about:blank')
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: reg.registrationId, data: JSON.stringify({ c: 'cpushtest', s: 7 }) })
+  await page.goto(server.url + '/')
+  let shown = []
+  for (let i = 0; i < 50 && shown.length === 0; i++) {
+    shown = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })))
+    if (!shown.length) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.deepEqual(shown, [{ title: 'New message', body: 'Open Parley to read it.', tag: 'chat-cpushtest' }])
+  await ctx.close()
+})
