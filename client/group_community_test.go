@@ -179,11 +179,7 @@ func TestCommunityJoinApproval(t *testing.T) {
 	if _, err := admin.UpdateGroup(ctx, string(sub.Group.ID), client.GroupUpdate{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	back, err := client.Open(ctx, client.Config{Dir: m1dir, Events: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { back.Close() })
+	back := mustOpen(t, m1dir)
 	if err := back.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -145,6 +145,9 @@ type kvConv struct {
 	reacts   map[parley.Seq]map[parley.UserID]kvMark
 	votes    map[parley.Seq]map[parley.UserID]kvMark
 	timerTTL time.Duration
+	// autoReplies: when this device last sent each business auto reply
+	// ("greeting", "away", "last_in"), Unix milliseconds (businessStore).
+	autoReplies map[string]int64
 }
 
 func newKVConv(id parley.ConversationID) *kvConv {
@@ -410,6 +413,16 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 			return err
 		}
 		s.users[c.User] = c
+	case "b":
+		cv, what := convOf()
+		var at int64
+		if err := json.Unmarshal(v, &at); err != nil {
+			return err
+		}
+		if cv.autoReplies == nil {
+			cv.autoReplies = map[string]int64{}
+		}
+		cv.autoReplies[what] = at
 	case "x":
 		cv, _ := convOf()
 		var e kindExt
@@ -1199,4 +1212,51 @@ func (s *kvStore) search(ctx context.Context, match func(*MessageRecord) bool, c
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// businessOf fills in the Business content of ms's business messages from
+// their stored extras (businessStore; the content travels in ext.biz).
+func (s *kvStore) businessOf(ctx context.Context, ms []MessageRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range ms {
+		m := &ms[i]
+		if !IsBusinessKind(m.Kind) || m.Business != nil {
+			continue
+		}
+		cv := s.convs[m.Conversation]
+		if cv == nil {
+			continue
+		}
+		if e, ok := cv.exts[kvMsgKey(m.Conversation, m.SenderDevice, m.ClientID)]; ok && e.Biz != nil {
+			bc := *e.Biz
+			m.Business = &bc
+		}
+	}
+	return nil
+}
+
+// autoReplied returns when this device last sent the auto reply what in
+// conv (0 if never).
+func (s *kvStore) autoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cv := s.convs[conv]; cv != nil {
+		return cv.autoReplies[what], nil
+	}
+	return 0, nil
+}
+
+// noteAutoReply records that the auto reply what was sent in conv at at.
+func (s *kvStore) noteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cv := s.conv(conv)
+	if cv.autoReplies == nil {
+		cv.autoReplies = map[string]int64{}
+	}
+	cv.autoReplies[what] = at
+	tx := newKVTx()
+	tx.put("b/"+string(conv)+"/"+what, at)
+	return s.commit(ctx, tx)
 }
