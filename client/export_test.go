@@ -47,3 +47,9 @@ func RawCommit(c *Client, conv parley.ConversationID, internal bool) (*parleypb.
 		ConversationId: string(conv), Epoch: 1, Commit: []byte("c"), GroupInfo: []byte("g"), External: !internal, Resync: true,
 		ClientId: string(newClientID())}}}, false)
 }
+
+// JoinAsIfMissing runs the join pass of a linked device with a stale list
+// that says it is not yet in conv (as a racing second pass would have).
+func JoinAsIfMissing(c *Client, conv parley.ConversationID, kind parley.ConversationKind) error {
+	return c.joinListed(c.ctx, []*parleypb.ConversationInfo{{Id: string(conv), Kind: string(kind), Joined: false}})
+}

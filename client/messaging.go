@@ -367,7 +367,7 @@ func (c *Client) externalCommit(ctx context.Context, conv parley.ConversationID,
 			// and those of earlier epochs are kept as unreadable.
 			var a Applied
 			if _, err := c.store.Chat(ctx, conv); err != nil {
-				chat := c.chatFor(ctx, g, kind)
+				chat := c.joinedChat(ctx, conv, g, kind)
 				a.Chat = &chat
 			}
 			if err := c.saveGroup(ctx, conv, g, a); err != nil {
@@ -381,13 +381,22 @@ func (c *Client) externalCommit(ctx context.Context, conv parley.ConversationID,
 		for _, s := range r.GetAppended().GetSeqs() {
 			last = max(last, parley.Seq(s))
 		}
-		chat := c.chatFor(ctx, g, kind)
+		chat := c.joinedChat(ctx, conv, g, kind)
 		if err := c.saveGroup(ctx, conv, g, Applied{Chat: &chat, Seq: last}); err != nil {
 			return err
 		}
 		c.emit(Event{Kind: EventConversation, Conversation: conv})
 		return nil
 	}
+}
+
+// joinedChat describes a chat joined by external commit: a group's is
+// titled with the group's name (as for a Welcome).
+func (c *Client) joinedChat(ctx context.Context, conv parley.ConversationID, g group, kind parley.ConversationKind) Chat {
+	if kind == parley.KindGroup {
+		return c.welcomeChat(ctx, conv, g)
+	}
+	return c.chatFor(ctx, g, kind)
 }
 
 // joinMissing joins, by external commit, every conversation of this user
@@ -397,13 +406,26 @@ func (c *Client) joinMissing(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.joinListed(ctx, list)
+}
+
+// joinListed joins the conversations list says this device is not in.
+func (c *Client) joinListed(ctx context.Context, list []*parleypb.ConversationInfo) error {
 	var errs []error
 	for _, info := range list {
 		if info.GetJoined() {
 			continue
 		}
+		id := parley.ConversationID(info.GetId())
 		c.cryptoMu.Lock()
-		err := c.joinExternal(ctx, parley.ConversationID(info.GetId()), parley.ConversationKind(info.GetKind()))
+		// The list may be stale: another joinMissing (a conversations-changed
+		// signal racing the one LinkDevice runs) may have joined meanwhile,
+		// and joining again would put this device in the tree twice.
+		if g, err := c.loadGroup(ctx, id); err == nil && g != nil {
+			c.cryptoMu.Unlock()
+			continue
+		}
+		err := c.joinExternal(ctx, id, parley.ConversationKind(info.GetKind()))
 		c.cryptoMu.Unlock()
 		errs = append(errs, err)
 	}

@@ -98,3 +98,40 @@ func TestResyncBrokenState(t *testing.T) {
 	_, err = client.RawCommit(outsider.Client, id, false)
 	wantCode(t, "outsider's resync", err, parley.CodeInvalid, "resync_not_member")
 }
+
+// TestJoinPassesRace: when linking, the device's own join pass and one
+// started by a conversations-changed signal can both see a chat as not yet
+// joined. The later one must notice the device joined meanwhile instead of
+// committing it into the tree a second time (which MLS refuses as a
+// duplicate signature key).
+func TestJoinPassesRace(t *testing.T) {
+	ts := mustServer(t)
+	ctx := ctxT(t)
+	alice := mustRegister(t, ts, phone(1301), "Alice")
+	bob := mustRegister(t, ts, phone(1302), "Bob")
+	m, err := alice.Send(ctx, bob.phone, "hi bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trip, err := alice.CreateGroup(ctx, "Weekend trip", []string{bob.phone}, client.GroupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop := mustLink(t, ts, alice)
+	// A group joined by the linked device is titled with its name.
+	if ch, err := laptop.Chat(ctx, string(trip.Group.ID)); err != nil || ch.Title != "Weekend trip" || ch.Kind != parley.KindGroup {
+		t.Fatalf("the linked device's group chat: %+v, %v", ch, err)
+	}
+	if err := client.JoinAsIfMissing(laptop.Client, m.Conversation, parley.KindDirect); err != nil {
+		t.Fatalf("a second join pass over a stale list: %v", err)
+	}
+	mustSynced(t, ctx, bob, alice)
+	if _, err := bob.Send(ctx, string(m.Conversation), "to all your devices"); err != nil {
+		t.Fatal(err)
+	}
+	mustEvent(t, laptop.Client, "the laptop reads", isMessage("to all your devices"))
+	ms, err := bob.Members(ctx, string(m.Conversation))
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("members: %+v, %v", ms, err)
+	}
+}
