@@ -51,8 +51,11 @@ func TestRetriesAtLeast24Hours(t *testing.T) {
 			break
 		}
 		pending, err := s.WebhookDeliveries(t.Context(), 1, false, 1)
-		if err != nil || len(pending) != 1 {
+		if err != nil || len(pending) > 1 {
 			t.Fatalf("pending: %v %v", pending, err)
+		}
+		if len(pending) == 0 {
+			continue // dead-lettered since the look above: the next look sees it
 		}
 		p := pending[0]
 		if p.Attempts > lastAttempts {
