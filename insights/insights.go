@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/groupcommit"
 )
 
 // Service records and reports MessageEvents. It implements
@@ -25,7 +26,7 @@ type Service struct {
 	store  parley.InsightsStore
 	clock  parley.Clock
 	log    *slog.Logger
-	record groupCommit[parley.MessageEvent]
+	record groupcommit.Batcher[parley.MessageEvent]
 }
 
 var _ parley.InsightsRecorder = (*Service)(nil)
@@ -39,7 +40,7 @@ func New(store parley.InsightsStore, clock parley.Clock, log *slog.Logger) *Serv
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: store, clock: clock, log: log}
-	s.record.write = store.RecordMessageEvents
+	s.record.Write = store.RecordMessageEvents
 	return s
 }
 
@@ -73,7 +74,7 @@ func (s *Service) Record(ctx context.Context, ev parley.MessageEvent) error {
 	}
 	ev.At = ev.At.UTC()
 	// Concurrent Records share one transaction (group commit).
-	return s.record.do(ctx, ev)
+	return s.record.Do(ctx, ev)
 }
 
 // ResponseStats summarises response times in seconds.

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/groupcommit"
 )
 
 // SignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body.
@@ -115,8 +116,8 @@ type Service struct {
 	wake    chan struct{}
 	configs sync.Map // parley.UserID → cachedConfig
 
-	enqueue   groupCommit[parley.WebhookEvent]
-	delivered groupCommit[int64]
+	enqueue   groupcommit.Batcher[parley.WebhookEvent]
+	delivered groupcommit.Batcher[int64]
 	stats     struct {
 		enqueued, unconfigured, delivered, failed, dead atomic.Int64
 	}
@@ -134,10 +135,10 @@ func New(store parley.WebhookStore, clock parley.Clock, log *slog.Logger, cfg Co
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: store, clock: clock, log: log, cfg: cfg, wake: make(chan struct{}, 1)}
-	s.enqueue.write = func(ctx context.Context, evs []parley.WebhookEvent) error {
+	s.enqueue.Write = func(ctx context.Context, evs []parley.WebhookEvent) error {
 		return s.store.EnqueueWebhooks(ctx, evs, s.clock.Now())
 	}
-	s.delivered.write = s.store.DeliveredWebhooks
+	s.delivered.Write = s.store.DeliveredWebhooks
 	return s
 }
 
@@ -201,7 +202,7 @@ func (s *Service) Enqueue(ctx context.Context, ev parley.WebhookEvent) error {
 		return fmt.Errorf("webhook enqueue: %w", err)
 	}
 	// Concurrent Enqueues share one transaction (group commit).
-	if err := s.enqueue.do(ctx, ev); err != nil {
+	if err := s.enqueue.Do(ctx, ev); err != nil {
 		return fmt.Errorf("webhook enqueue: %w", err)
 	}
 	s.stats.enqueued.Add(1)
@@ -302,7 +303,7 @@ func (s *Service) deliver(ctx context.Context, d parley.WebhookDelivery) {
 	bg := context.WithoutCancel(ctx)
 	if err == nil {
 		s.stats.delivered.Add(1)
-		if err := s.delivered.do(bg, d.ID); err != nil {
+		if err := s.delivered.Do(bg, d.ID); err != nil {
 			s.log.Error("record webhook delivery", "id", d.ID, "err", err)
 		}
 		return
