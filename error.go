@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Code is the closed set of error classes Parley reports. Edges map them to
@@ -24,6 +25,33 @@ const (
 	CodeUnavailable     Code = "unavailable"     // the server is shutting down or overloaded
 	CodeInternal        Code = "internal"        // a bug or an infrastructure failure
 )
+
+// HTTPStatus is the HTTP status the HTTP edges (media, trees, push,
+// webhooks, insights) answer an error of class c with; unknown classes are
+// 500.
+func (c Code) HTTPStatus() int {
+	switch c {
+	case CodeInvalid:
+		return http.StatusBadRequest
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeForbidden, CodeBlocked:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeConflict:
+		return http.StatusConflict
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeExpired:
+		return http.StatusGone
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is Parley's one error type. Code is the class; Reason is a stable,
 // machine-readable detail within the class (for example "code_expired" or

@@ -120,16 +120,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
-	status := http.StatusInternalServerError
-	switch code {
-	case parley.CodeInvalid:
-		status = http.StatusBadRequest
-	case parley.CodeUnauthenticated:
-		status = http.StatusUnauthorized
-	case parley.CodeForbidden:
-		status = http.StatusForbidden
-	case parley.CodeNotFound:
-		status = http.StatusNotFound
-	}
+	status := code.HTTPStatus()
 	writeJSON(w, status, map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
 }

@@ -399,31 +399,6 @@ func ParseAuthorization(h string) (parley.DeviceID, []byte, error) {
 	return parley.DeviceID(id), secret, nil
 }
 
-// HTTPStatus maps an error code to its HTTP status.
-func HTTPStatus(code parley.Code) int {
-	switch code {
-	case parley.CodeInvalid:
-		return http.StatusBadRequest
-	case parley.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case parley.CodeForbidden, parley.CodeBlocked:
-		return http.StatusForbidden
-	case parley.CodeNotFound:
-		return http.StatusNotFound
-	case parley.CodeConflict:
-		return http.StatusConflict
-	case parley.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case parley.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case parley.CodeExpired:
-		return http.StatusGone
-	case parley.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 type errorBody struct {
 	Code    parley.Code `json:"code"`
 	Reason  string      `json:"reason,omitempty"`
@@ -433,7 +408,7 @@ type errorBody struct {
 func errorJSON(err error) (int, []byte) {
 	code := parley.ErrorCode(err)
 	b, _ := json.Marshal(errorBody{Code: code, Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
-	return HTTPStatus(code), append(b, '\n')
+	return code.HTTPStatus(), append(b, '\n')
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/media"
 )
 
 // Path is where the service's HTTP endpoints live:
@@ -358,7 +357,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	status := media.HTTPStatus(code)
+	status := code.HTTPStatus()
 	if parley.ErrorReason(err) == "method_not_allowed" {
 		status = http.StatusMethodNotAllowed
 	}

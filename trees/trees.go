@@ -244,32 +244,9 @@ type errorBody struct {
 	Message string      `json:"message"`
 }
 
-// HTTPStatus maps an error code to its HTTP status.
-func HTTPStatus(code parley.Code) int {
-	switch code {
-	case parley.CodeInvalid:
-		return http.StatusBadRequest
-	case parley.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case parley.CodeForbidden, parley.CodeBlocked:
-		return http.StatusForbidden
-	case parley.CodeNotFound:
-		return http.StatusNotFound
-	case parley.CodeConflict:
-		return http.StatusConflict
-	case parley.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case parley.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case parley.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	status := HTTPStatus(code)
+	status := code.HTTPStatus()
 	if status >= 500 {
 		s.log.Error("tree request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

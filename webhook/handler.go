@@ -182,32 +182,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// HTTPStatus maps an error code to an HTTP status.
-func HTTPStatus(code parley.Code) int {
-	switch code {
-	case parley.CodeInvalid:
-		return http.StatusBadRequest
-	case parley.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case parley.CodeForbidden, parley.CodeBlocked:
-		return http.StatusForbidden
-	case parley.CodeNotFound:
-		return http.StatusNotFound
-	case parley.CodeConflict:
-		return http.StatusConflict
-	case parley.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case parley.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case parley.CodeExpired:
-		return http.StatusGone
-	case parley.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 func writeError(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
-	writeJSON(w, HTTPStatus(code), map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
+	writeJSON(w, code.HTTPStatus(), map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
 }
