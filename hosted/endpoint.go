@@ -239,15 +239,16 @@ func (ep *endpoint) loop(ctx context.Context) {
 	}
 }
 
-// inbound reports a customer's message to the API.
-func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) {
+// inbound reports a customer's message to the API. It returns false when
+// the API did not take it (it is then handed over again at the next start).
+func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) bool {
 	cust := ep.peer(ctx, rec.Conversation)
 	if cust == 0 || rec.Sender != cust || ep.isHandled(rec) {
-		return
+		return true
 	}
 	switch rec.Kind {
 	case client.KindReaction, client.KindDeleted, client.KindUndecryptable:
-		return
+		return true
 	}
 	in := cloudapi.Inbound{Business: ep.business, Customer: cust, MessageID: MessageID(rec.Conversation, rec.Seq),
 		At: rec.StoredAt, Record: rec}
@@ -270,11 +271,12 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) {
 	if err := ep.m.cfg.API.HandleInbound(ctx, in); err != nil {
 		// Not marked handled: the next start hands it over again.
 		ep.m.log.Error("inbound message", "business", ep.business, "message", in.MessageID, "err", err)
-		return
+		return false
 	}
 	if err := ep.markHandled(rec); err != nil {
 		ep.m.log.Error("recording a handled message", "business", ep.business, "message", in.MessageID, "err", err)
 	}
+	return true
 }
 
 // keepInbound downloads and decrypts a customer's file, keeps it sealed
