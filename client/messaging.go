@@ -394,9 +394,12 @@ func (c *Client) externalCommit(ctx context.Context, conv parley.ConversationID,
 // titled with the group's name (as for a Welcome).
 func (c *Client) joinedChat(ctx context.Context, conv parley.ConversationID, g group, kind parley.ConversationKind) Chat {
 	if kind == parley.KindGroup {
-		return c.welcomeChat(ctx, conv, g)
+		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(conv)}}}, true)
+		if err == nil {
+			return Chat{Kind: parley.KindGroup, Title: f.GetGroup().GetName()}
+		}
 	}
-	return c.chatFor(ctx, g, kind)
+	return c.chatFor(ctx, g, kind) // a group stays a group if its name cannot be fetched
 }
 
 // joinMissing joins, by external commit, every conversation of this user
