@@ -632,11 +632,20 @@ func (c *Client) SetGroupAddPrivacy(ctx context.Context, who string) error {
 // Welcome: a group's chat is titled with its name; anything else is a
 // direct chat.
 func (c *Client) welcomeChat(ctx context.Context, conv parley.ConversationID, g group) Chat {
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(conv)}}}, true)
-	if err == nil {
-		return Chat{Kind: parley.KindGroup, Title: f.GetGroup().GetName()}
+	if chat, ok := c.groupChat(ctx, conv); ok {
+		return chat
 	}
 	return c.chatFor(ctx, g, parley.KindDirect)
+}
+
+// groupChat describes conv as a group chat titled with the group's name, if
+// the server knows it as a group this user may see.
+func (c *Client) groupChat(ctx context.Context, conv parley.ConversationID) (Chat, bool) {
+	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(conv)}}}, true)
+	if err != nil {
+		return Chat{}, false
+	}
+	return Chat{Kind: parley.KindGroup, Title: f.GetGroup().GetName()}, true
 }
 
 // InviteToGroup invites a user to a group (admins only): they may then join

@@ -394,9 +394,8 @@ func (c *Client) externalCommit(ctx context.Context, conv parley.ConversationID,
 // titled with the group's name (as for a Welcome).
 func (c *Client) joinedChat(ctx context.Context, conv parley.ConversationID, g group, kind parley.ConversationKind) Chat {
 	if kind == parley.KindGroup {
-		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupGet{GroupGet: &parleypb.GroupGetRequest{ConversationId: string(conv)}}}, true)
-		if err == nil {
-			return Chat{Kind: parley.KindGroup, Title: f.GetGroup().GetName()}
+		if chat, ok := c.groupChat(ctx, conv); ok {
+			return chat
 		}
 	}
 	return c.chatFor(ctx, g, kind) // a group stays a group if its name cannot be fetched
