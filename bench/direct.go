@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,7 +134,7 @@ func runDirect(ctx context.Context, cfg Config) (map[string]any, error) {
 			p.nextID++
 			// A request id asks for the "sent" reply, as a real client does.
 			frames[k] = &parleypb.ClientFrame{Id: p.nextID, Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
-				ConversationId: string(p.conv), ClientId: strconv.FormatUint(p.nextID, 36),
+				ConversationId: string(p.conv), ClientId: string(parley.NewClientMessageID()),
 				Kind: uint32(parley.EnvelopeApplication), Epoch: 1, Payload: pl,
 			}}}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,7 +133,7 @@ func runFanout(ctx context.Context, cfg Config) (map[string]any, error) {
 		pl := makePayload(cfg.PayloadSize)
 		binary.LittleEndian.PutUint64(pl[0:8], uint64(time.Since(base)))
 		err := admin.send(&parleypb.ClientFrame{Id: uint64(j + 1), Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
-			ConversationId: string(conv), ClientId: strconv.Itoa(j),
+			ConversationId: string(conv), ClientId: string(parley.NewClientMessageID()),
 			Kind: uint32(parley.EnvelopeApplication), Epoch: 1, Payload: pl,
 		}}})
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -65,7 +64,7 @@ func runOffline(ctx context.Context, cfg Config) (map[string]any, error) {
 			pl := makePayload(cfg.PayloadSize)
 			binary.LittleEndian.PutUint64(pl[8:16], uint64(k))
 			frames = append(frames, &parleypb.ClientFrame{Id: uint64(k + 10), Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
-				ConversationId: string(conv), ClientId: strconv.Itoa(k),
+				ConversationId: string(conv), ClientId: string(parley.NewClientMessageID()),
 				Kind: uint32(parley.EnvelopeApplication), Epoch: 1, Payload: pl,
 			}}})
 		}

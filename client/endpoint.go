@@ -125,7 +125,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 	if !ok {
 		return c.sendExt(ctx, conv, m, ext)
 	}
-	m.ClientID = newClientID()
+	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
 		now := c.clock.Now()

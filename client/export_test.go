@@ -45,7 +45,7 @@ func BreakGroup(c *Client, conv parley.ConversationID, state []byte, epoch parle
 func RawCommit(c *Client, conv parley.ConversationID, internal bool) (*parleypb.ServerFrame, error) {
 	return c.request(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 		ConversationId: string(conv), Epoch: 1, Commit: []byte("c"), GroupInfo: []byte("g"), External: !internal, Resync: true,
-		ClientId: string(newClientID())}}}, false)
+		ClientId: string(parley.NewClientMessageID())}}}, false)
 }
 
 // JoinAsIfMissing runs the join pass of a linked device with a stale list

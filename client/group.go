@@ -292,7 +292,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 		r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCreate{GroupCreate: &parleypb.GroupCreateRequest{
 			Conversation: &parleypb.CreateConversationRequest{
 				ConversationId: string(conv), Kind: string(parley.KindGroup), Members: cl.members,
-				Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo, ClientId: string(newClientID()),
+				Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo, ClientId: string(parley.NewClientMessageID()),
 			},
 			Name: name, Description: opts.Description, Icon: opts.Icon,
 			OnlyAdminsSend: opts.OnlyAdminsSend, OnlyAdminsEditInfo: opts.OnlyAdminsEditInfo, CommunityId: string(community),
@@ -407,7 +407,7 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: payload, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
-		Add: cl.members, Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
+		Add: cl.members, Remove: devices, ClientId: string(parley.NewClientMessageID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(id)
 		return errorf("commit", err)

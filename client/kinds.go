@@ -239,7 +239,7 @@ func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m Mess
 	if err != nil {
 		return MessageRecord{}, err
 	}
-	m.ClientID = newClientID()
+	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
 		now := c.clock.Now()
@@ -296,7 +296,7 @@ func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b 
 // conv:ext.Target and applies it here once the server has it (the server
 // does not echo a device's own envelopes).
 func (c *Client) sendControl(ctx context.Context, conv parley.ConversationID, kind, text string, ext kindExt) (parley.Seq, error) {
-	cid := newClientID()
+	cid := parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
 		b := body{Kind: kind, Text: text, SentAt: c.clock.Now().UnixMilli(), ClientID: string(cid), Ext: &ext}

@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,12 +11,6 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
-
-func newClientID() parley.ClientMessageID {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return parley.ClientMessageID(hex.EncodeToString(b[:]))
-}
 
 // Send sends text to a person ("+E164", "@username") or a chat (its
 // conversation id). For a person it finds or creates the direct
@@ -52,7 +44,7 @@ func (c *Client) Send(ctx context.Context, to, text string) (MessageRecord, erro
 // Forwarded) to conv under a new client id, re-encrypting in the current
 // epoch if the group moved on at the server.
 func (c *Client) sendContent(ctx context.Context, conv parley.ConversationID, m MessageRecord) (MessageRecord, error) {
-	m.ClientID = newClientID()
+	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		rec, err := c.sendRecord(ctx, conv, m)
 		if err != nil && parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
@@ -291,7 +283,7 @@ func (c *Client) createDirect(ctx context.Context, ct Contact) (parley.Conversat
 	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CreateConversation{CreateConversation: &parleypb.CreateConversationRequest{
 		ConversationId: string(conv), Kind: string(parley.KindDirect), Members: members,
-		Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo, ClientId: string(newClientID())}}}, false)
+		Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo, ClientId: string(parley.NewClientMessageID())}}}, false)
 	if err != nil {
 		return "", errorf("create conversation", err)
 	}
@@ -355,7 +347,7 @@ func (c *Client) externalCommit(ctx context.Context, conv parley.ConversationID,
 		r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 			ConversationId: string(conv), Epoch: gi.GetEpoch(), Commit: payload, GroupInfo: newGI,
 			Add: []*parleypb.AddedDevice{{UserId: int64(acct.User), DeviceId: int64(acct.Device)}}, External: true, Resync: resync,
-			ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
+			ClientId: string(parley.NewClientMessageID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 		if parley.IsCode(err, parley.CodeConflict) && attempt < 3 {
 			continue // another commit won the epoch: take the new GroupInfo
 		}
@@ -486,7 +478,7 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 	}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 		ConversationId: string(conv), Epoch: uint64(g.Epoch()), Commit: payload, GroupInfo: pc.GroupInfo,
-		Remove: devices, ClientId: string(newClientID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
+		Remove: devices, ClientId: string(parley.NewClientMessageID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(conv)
 		if parley.IsCode(err, parley.CodeConflict) {

@@ -156,3 +156,74 @@ func BenchmarkAck(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/ack")
 	}
 }
+
+// BenchmarkAppendScattered measures what the 1:1 bench's committer does:
+// groups of 70 envelopes (200 bytes) each to a different one of 500
+// two-device conversations, durably (synchronous=FULL), with client message
+// ids made as real clients make them (parley.NewClientMessageID: time
+// first). "wal-KiB/envelope" is what the process wrote (the WAL and the
+// checkpoints): the pages each group dirties, the figure that decides
+// fsync time.
+func BenchmarkAppendScattered(b *testing.B) {
+	ctx := b.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const convCount, group = 500, 70
+	type pair struct {
+		conv parley.ConversationID
+		dev  [2]parley.Device
+	}
+	pairs := make([]pair, convCount)
+	for i := range pairs {
+		var ms []parley.Member
+		for k := range 2 {
+			u, err := s.CreateUser(ctx, parley.User{Phone: fmt.Sprintf("+1555%07d", 2*i+k), Name: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			d, err := s.CreateDevice(ctx, parley.Device{User: u.ID, Name: "d", SecretHash: []byte("h"), IdentityKey: []byte("k")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			pairs[i].dev[k] = d
+			ms = append(ms, parley.Member{User: u.ID, Device: d.ID})
+		}
+		pairs[i].conv = parley.NewConversationID()
+		if _, err := s.CreateConversation(ctx, parley.Conversation{ID: pairs[i].conv, Kind: parley.KindDirect, Epoch: 1, CreatedBy: ms[0].User}, ms, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	payload := make([]byte, 200)
+	envs := make([]parley.Envelope, group)
+	var n int64
+	next := 0
+	b.ResetTimer()
+	cpu0, w0 := cpuTime(), writtenBytes()
+	for b.Loop() {
+		for i := range envs {
+			p := &pairs[next%convCount]
+			d := p.dev[(next/convCount)%2]
+			next += 7 // a different conversation each time, every one in turn
+			envs[i] = parley.Envelope{Conversation: p.conv, Sender: d.User, SenderDevice: d.ID,
+				ClientID: parley.NewClientMessageID(), Kind: parley.EnvelopeApplication, Epoch: 1, Payload: payload, CreatedAt: time.Now()}
+		}
+		rs, err := s.Append(ctx, envs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rs[0].Err != nil || rs[0].Duplicate {
+			b.Fatalf("result %+v", rs[0])
+		}
+		n += group
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "envelopes/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/envelope")
+	}
+	if w := writtenBytes() - w0; w > 0 {
+		b.ReportMetric(float64(w)/1024/float64(n), "wal-KiB/envelope")
+	}
+}

@@ -219,7 +219,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{s.w, &s.insertEnv, `INSERT INTO envelopes (conv, seq, sender, sender_device, client_id, kind, epoch, recipients, payload, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (conv, sender_device, client_id) WHERE client_id <> '' DO NOTHING`},
+			ON CONFLICT (client_id, sender_device, conv) WHERE client_id <> '' DO NOTHING`},
 		{s.w, &s.dupEnv, `SELECT seq FROM envelopes WHERE conv = ? AND sender_device = ? AND client_id = ? AND client_id <> ''`},
 		{s.w, &s.lastSeq, `SELECT num, last_seq, epoch FROM conversations WHERE id = ?`},
 		{s.w, &s.setLastSeq, `UPDATE conversations SET last_seq = ? WHERE num = ?`},
