@@ -6,7 +6,8 @@
 // Guarantees:
 //   - Send is durable before it is acknowledged: the reply (the "sent"
 //     receipt) is given only after LogStore.Append returned. Concurrent sends
-//     are group-committed by a single appender goroutine.
+//     are group-committed by a single appender goroutine and published, in
+//     commit order, by a single publisher goroutine.
 //   - Send is idempotent on (conversation, sender device, client id): a
 //     retried send returns the original Seq with Duplicate set and is not
 //     delivered again.
@@ -139,9 +140,10 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background goroutines and stream workers
 
-	appendCh chan *appendReq
-	ackCh    chan ackReq
-	presCh   chan presenceChange
+	appendCh  chan *appendReq
+	publishCh chan appended // appender to publisher; closed when the appender ends
+	ackCh     chan ackReq
+	presCh    chan presenceChange
 
 	// gate orders enqueues before Shutdown: enqueuers hold it shared and
 	// check stopped; Shutdown sets stopped under the exclusive lock, then
@@ -188,14 +190,18 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 		ctx:      ctx,
 		cancel:   cancel,
 		appendCh: make(chan *appendReq, 2*cfg.MaxBatch),
-		ackCh:    make(chan ackReq, 4096),
-		presCh:   make(chan presenceChange, 4096),
-		stopping: make(chan struct{}),
-		cache:    make(map[parley.ConversationID]*convInfo),
-		online:   make(map[parley.UserID]int),
+		// One batch published while the next commits; a slow publisher
+		// holds the appender back rather than queueing without bound.
+		publishCh: make(chan appended, 1),
+		ackCh:     make(chan ackReq, 4096),
+		presCh:    make(chan presenceChange, 4096),
+		stopping:  make(chan struct{}),
+		cache:     make(map[parley.ConversationID]*convInfo),
+		online:    make(map[parley.UserID]int),
 	}
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.appender()
+	go s.publisher()
 	go s.acker()
 	go s.presenceLoop()
 	if cfg.PruneInterval > 0 {

@@ -11,7 +11,7 @@ import (
 // Notifier learns of every newly appended application message or Welcome
 // and of which of its recipient devices have no stream open on this node
 // (package push sends those a Web Push notification). Appended runs on the
-// appender goroutine after the append is durable: it must return at once
+// publisher goroutine after the append is durable: it must return at once
 // (queue the work, never block on it).
 //
 // "No stream on this node" is what this node knows: in a cluster a device

@@ -76,7 +76,7 @@ type appendReq struct {
 }
 
 // Send validates and submits an envelope from dev. done is called exactly
-// once, from the appender goroutine, after the envelope is durable (or with
+// once, from the publisher goroutine, after the envelope is durable (or with
 // the error); it must not block. Validation errors are returned directly and
 // done is not called:
 //   - CodeInvalid: bad conversation id, client id or kind
@@ -171,16 +171,24 @@ func (s *Service) appendSync(ctx context.Context, envs []parley.Envelope, fanout
 	return results, first
 }
 
+// appended is a committed batch on its way to the publisher.
+type appended struct {
+	batch   []*appendReq
+	envs    []parley.Envelope
+	results []parley.AppendResult
+	err     error
+}
+
 // appender is the single goroutine that group-commits envelopes: it takes
-// every queued request (up to MaxBatch), appends them in one LogStore.Append,
-// publishes each new envelope once (one encoded frame for every recipient
-// device), then completes the requests in order.
+// every queued request (up to MaxBatch) and appends them in one
+// LogStore.Append. It hands each committed batch to the publisher and goes
+// straight on to the next, so publishing one batch overlaps committing the
+// next.
 func (s *Service) appender() {
 	defer s.wg.Done()
-	batch := make([]*appendReq, 0, s.cfg.MaxBatch)
-	envs := make([]parley.Envelope, 0, s.cfg.MaxBatch)
+	defer close(s.publishCh)
 	for {
-		batch = batch[:0]
+		batch := make([]*appendReq, 0, 64)
 		select {
 		case r := <-s.appendCh:
 			batch = append(batch, r)
@@ -189,7 +197,7 @@ func (s *Service) appender() {
 			for {
 				select {
 				case r := <-s.appendCh:
-					s.commit(append(batch[:0], r), envs)
+					s.commit([]*appendReq{r})
 				default:
 					return
 				}
@@ -204,31 +212,47 @@ func (s *Service) appender() {
 				break fill
 			}
 		}
-		s.commit(batch, envs)
+		s.commit(batch)
 	}
 }
 
-func (s *Service) commit(batch []*appendReq, envs []parley.Envelope) {
-	envs = envs[:0]
-	for _, r := range batch {
-		envs = append(envs, r.env)
+// commit appends the batch's envelopes durably and queues the batch for the
+// publisher.
+func (s *Service) commit(batch []*appendReq) {
+	envs := make([]parley.Envelope, len(batch))
+	for i, r := range batch {
+		envs[i] = r.env
 	}
 	results, err := s.store.Append(context.WithoutCancel(s.ctx), envs)
 	s.stats.batches.Add(1)
 	if err == nil && len(results) != len(batch) {
 		err = fmt.Errorf("append: store returned %d results for %d envelopes", len(results), len(batch))
 	}
-	if err != nil {
-		s.log.Error("append batch", "envelopes", len(batch), "err", err)
-		err = fmt.Errorf("append: %w", err)
-		for _, r := range batch {
+	s.publishCh <- appended{batch: batch, envs: envs, results: results, err: err}
+}
+
+// publisher is the single goroutine that publishes committed batches in the
+// order they were committed: each new envelope once (one encoded frame for
+// every recipient device), then it completes the batch's requests in order.
+// One goroutine keeps every conversation's envelopes published in Seq order.
+func (s *Service) publisher() {
+	defer s.wg.Done()
+	for a := range s.publishCh {
+		s.publishBatch(a)
+	}
+}
+
+func (s *Service) publishBatch(a appended) {
+	if a.err != nil {
+		s.log.Error("append batch", "envelopes", len(a.batch), "err", a.err)
+		err := fmt.Errorf("append: %w", a.err)
+		for _, r := range a.batch {
 			r.done(parley.AppendResult{}, err)
 		}
-		clear(envs)
 		return
 	}
-	for i, r := range batch {
-		res := results[i]
+	for i, r := range a.batch {
+		res := a.results[i]
 		if res.Err != nil {
 			r.done(res, res.Err)
 			continue
@@ -237,7 +261,7 @@ func (s *Service) commit(batch []*appendReq, envs []parley.Envelope) {
 			s.stats.duplicates.Add(1)
 		} else {
 			s.stats.appended.Add(1)
-			env := &envs[i]
+			env := &a.envs[i]
 			env.Seq = res.Seq
 			frame := EncodeEnvelopeFrame(env)
 			s.publish(r.fanout, parley.Event{Kind: parley.EventEnvelope, Conversation: env.Conversation, Seq: env.Seq, Frame: frame})
@@ -245,5 +269,4 @@ func (s *Service) commit(batch []*appendReq, envs []parley.Envelope) {
 		}
 		r.done(res, nil)
 	}
-	clear(envs)
 }
