@@ -589,6 +589,44 @@ func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[pa
 	return marks, nil
 }
 
+// firstRowidSince returns the lowest rowid at or after which every envelope
+// was created at or after t (one past the last rowid if none was).
+//
+// The log has no index on created_at, which would cost every append a
+// B-tree insert: rowids grow with appends and each envelope's created_at is
+// the server's clock when it was sent, so created_at grows with the rowid
+// and a binary search over rowids finds the cut. If the clock was set back,
+// envelopes sent around the step may be pruned that much earlier or later.
+func (s *Store) firstRowidSince(ctx context.Context, t time.Time) (int64, error) {
+	var lo, hi sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT min(rowid), max(rowid) FROM envelopes`).Scan(&lo, &hi); err != nil {
+		return 0, err
+	}
+	if !lo.Valid {
+		return 0, nil
+	}
+	// The answer is in [lo, hi+1]: the smallest x whose first row at or
+	// after x was created at or after t (past the end: none).
+	a, b := lo.Int64, hi.Int64+1
+	cut := ns(t)
+	for a < b {
+		mid := a + (b-a)/2
+		var rowid, created int64
+		err := s.r.QueryRowContext(ctx, `SELECT rowid, created_at FROM envelopes WHERE rowid >= ? ORDER BY rowid LIMIT 1`, mid).Scan(&rowid, &created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			b = mid
+		case err != nil:
+			return 0, err
+		case created < cut:
+			a = rowid + 1
+		default:
+			b = mid
+		}
+	}
+	return a, nil
+}
+
 // pruneChunk bounds how many rows one Prune transaction deletes, so that a
 // large prune never holds the writer for long.
 const pruneChunk = 5000
@@ -602,11 +640,15 @@ const pruneChunk = 5000
 func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	total := 0
 	if !olderThan.IsZero() {
+		end, err := s.firstRowidSince(ctx, olderThan)
+		if err != nil {
+			return 0, wrap("prune", err)
+		}
 		for {
 			var n int64
 			err := s.write(ctx, "prune", func(tx *sql.Tx) error {
 				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN
-					(SELECT rowid FROM envelopes WHERE created_at < ? LIMIT ?)`, ns(olderThan), pruneChunk)
+					(SELECT rowid FROM envelopes WHERE rowid < ? LIMIT ?)`, end, pruneChunk)
 				if err != nil {
 					return err
 				}

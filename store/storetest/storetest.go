@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"MarkRead", testMarkRead},
 		{"Prune", testPrune},
 		{"PruneOlderThan", testPruneOlderThan},
+		{"PruneOlderThanWithGaps", testPruneOlderThanWithGaps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1198,6 +1199,45 @@ func testPruneOlderThan(t *testing.T, s parley.Store) {
 	n, err = s.Prune(ctx, t0)
 	must(t, err)
 	equal(t, "pruned with one device behind", n, 0)
+}
+
+// testPruneOlderThanWithGaps prunes by age a log interleaving three
+// conversations, one of which was already pruned by acknowledgement (holes
+// in the log's storage order).
+func testPruneOlderThanWithGaps(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	u := MustUser(t, s).ID
+	d1, d2 := MustDevice(t, s, u), MustDevice(t, s, u)
+	convs := []parley.ConversationID{MustGroup(t, s, u, d1), MustGroup(t, s, u, d1), MustGroup(t, s, u, d1, d2)}
+	const n = 300
+	for i := range n {
+		e := env(convs[i%3], d1, fmt.Sprint(i))
+		e.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+		MustAppend(t, s, e)
+	}
+	must(t, s.Ack(ctx, convs[0], d1.ID, n/3))
+	pruned, err := s.Prune(ctx, time.Time{})
+	must(t, err)
+	equal(t, "pruned by acknowledgement", pruned, n/3)
+
+	// Envelopes 0..149 are older than the cut; those of convs[0] are gone.
+	pruned, err = s.Prune(ctx, t0.Add(150*time.Minute))
+	must(t, err)
+	equal(t, "pruned by age", pruned, 100)
+	for k, id := range convs[1:] {
+		log, err := s.ReadLog(ctx, id, 0, n)
+		must(t, err)
+		// The first left is envelope 150+k+1 (i%3 == k+1), the 51st of its conversation.
+		if len(log) != 50 || log[0].Seq != 51 || !log[0].CreatedAt.Equal(t0.Add(time.Duration(150+k+1)*time.Minute)) {
+			t.Fatalf("conversation %d after prune: %d envelopes, first %+v", k+1, len(log), log[0])
+		}
+	}
+	pruned, err = s.Prune(ctx, t0.Add(n*time.Minute))
+	must(t, err)
+	equal(t, "pruned the rest", pruned, 100)
+	pruned, err = s.Prune(ctx, t0.Add(n*time.Minute))
+	must(t, err)
+	equal(t, "pruned an empty log", pruned, 0)
 }
 
 func testReopen(t *testing.T, open func(t *testing.T) parley.Store) {
