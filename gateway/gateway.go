@@ -17,7 +17,8 @@
 //     window (flow control), replies by MaxPendingRequests (the reader stops
 //     reading while that many are unanswered or the queue is full), and
 //     signals (receipts, typing, presence) by SignalQueue, beyond which they
-//     are dropped and counted. A write that does not complete within
+//     are dropped and counted. Signals wait up to SignalDelay for another
+//     frame to share a write with. A write that does not complete within
 //     WriteTimeout closes the connection (counted as a slow consumer);
 //     undelivered envelopes stay in the log.
 //   - Sessions close with the codes of docs/protocol.md, after a GoAway
@@ -72,6 +73,12 @@ type Config struct {
 	// SignalQueue is the most signal frames (receipts, typing, presence,
 	// notices) queued on one connection; more are dropped. Default 256.
 	SignalQueue int
+	// SignalDelay is how long a signal frame may wait for another frame to
+	// the same connection (an envelope, a reply) to share its write. Under
+	// load most receipts then cost no write of their own, on the server and
+	// in the client; an idle connection gets them SignalDelay late. Default
+	// 50 ms; negative disables.
+	SignalDelay time.Duration
 	// MaxPendingRequests is the most requests of a connection being
 	// answered asynchronously (sends, acks) before the reader pauses.
 	// Default 256.
@@ -92,6 +99,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.SignalDelay == 0 {
+		c.SignalDelay = 50 * time.Millisecond
 	}
 	if c.SignalQueue <= 0 {
 		c.SignalQueue = 256

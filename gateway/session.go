@@ -48,11 +48,13 @@ type session struct {
 	mu      sync.Mutex
 	queue   []outFrame
 	spare   []outFrame
-	signals int  // signals in queue
-	writing bool // a writer goroutine is running
-	closing bool // a close frame is queued, or the connection is closed
-	pending int  // requests answered asynchronously, not yet answered
-	waiting bool // the reader waits for room (wake)
+	signals int         // signals in queue
+	writing bool        // a writer goroutine is running
+	held    bool        // signals are queued, waiting up to SignalDelay for company
+	heldT   *time.Timer // releases held signals; made on first use
+	closing bool        // a close frame is queued, or the connection is closed
+	pending int         // requests answered asynchronously, not yet answered
+	waiting bool        // the reader waits for room (wake)
 	wake    chan struct{}
 }
 

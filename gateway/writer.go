@@ -52,14 +52,50 @@ func (s *session) enqueue(f outFrame) bool {
 	if f.close {
 		s.closing = true
 	}
-	start := !s.writing
-	s.writing = true
-	s.mu.Unlock()
-	if start {
-		s.g.writers.Add(1)
-		go s.writeLoop()
+	if s.writing {
+		s.mu.Unlock()
+		return true
 	}
+	if f.kind == outSignal && s.g.cfg.SignalDelay > 0 {
+		// Without a writer running, everything queued is held signals:
+		// wait for a frame that needs writing now, or for the delay.
+		if !s.held {
+			s.held = true
+			if s.heldT == nil {
+				s.heldT = time.AfterFunc(s.g.cfg.SignalDelay, s.releaseSignals)
+			} else {
+				s.heldT.Reset(s.g.cfg.SignalDelay)
+			}
+		}
+		s.mu.Unlock()
+		return true
+	}
+	s.startWriterLocked()
+	s.mu.Unlock()
 	return true
+}
+
+// startWriterLocked starts the writer for what is queued. s.mu is held and
+// no writer is running.
+func (s *session) startWriterLocked() {
+	s.writing = true
+	s.held = false // the writer takes the held signals along
+	s.g.writers.Add(1)
+	go s.writeLoop()
+}
+
+// releaseSignals writes held signals that found no company within
+// SignalDelay.
+func (s *session) releaseSignals() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held || s.writing {
+		return
+	}
+	s.held = false
+	if len(s.queue) > 0 {
+		s.startWriterLocked()
+	}
 }
 
 func appendHeader(b []byte, op ws.OpCode, n int) []byte {
@@ -155,6 +191,10 @@ func (s *session) abort(err error) {
 	s.queue = nil
 	s.spare = nil
 	s.writing = false
+	s.held = false
+	if s.heldT != nil {
+		s.heldT.Stop()
+	}
 	s.mu.Unlock()
 	if err != nil {
 		if isTimeout(err) {

@@ -525,3 +525,48 @@ func TestListConversationsPositions(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalsShareWrites: a receipt waits (up to Gateway.SignalDelay, here
+// an hour) for another frame to the same connection and goes out with it.
+func TestSignalsShareWrites(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) { c.Gateway.SignalDelay = time.Hour })
+	a, b := e.register("alice"), e.register("bob")
+	ca, cb := e.connect(a), e.connect(b)
+	conv := e.direct(ca, b)
+	welcomeFor(t, cb, conv)
+
+	sent := ca.mustOK(sendFrame(conv, "m1", "hello bob")).GetSent()
+	env := cb.nextEnvelope()
+	cb.mustOK(ackFrame(conv, env.Seq)) // durable: the receipt is queued for Alice now
+	select {
+	case f := <-ca.frames:
+		t.Fatalf("a signal went out alone: %v", f)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// Any frame for Alice takes the held receipt along: here a ping's reply.
+	ca.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ping{Ping: &parleypb.Ping{}}})
+	rc := ca.next(func(f *parleypb.ServerFrame) bool { return f.GetReceipt().GetSeq() == sent.Seq }).GetReceipt()
+	if rc.Kind != 1 || rc.DeviceId != b.device {
+		t.Fatalf("receipt %v", rc)
+	}
+}
+
+// TestSignalAloneGoesOutAfterDelay: with nothing to share a write with, a
+// receipt goes out after Gateway.SignalDelay.
+func TestSignalAloneGoesOutAfterDelay(t *testing.T) {
+	const delay = 200 * time.Millisecond
+	e := newEnv(t, func(c *server.Config) { c.Gateway.SignalDelay = delay })
+	a, b := e.register("alice"), e.register("bob")
+	ca, cb := e.connect(a), e.connect(b)
+	conv := e.direct(ca, b)
+	welcomeFor(t, cb, conv)
+
+	ca.mustOK(sendFrame(conv, "m1", "hello bob"))
+	env := cb.nextEnvelope()
+	acked := time.Now()
+	cb.mustOK(ackFrame(conv, env.Seq))
+	ca.next(func(f *parleypb.ServerFrame) bool { return f.GetReceipt().GetSeq() == env.Seq })
+	if waited := time.Since(acked); waited < delay {
+		t.Fatalf("the receipt came %v after the ack, before the %v delay", waited, delay)
+	}
+}
