@@ -506,7 +506,8 @@ func (s *Store) Ack(ctx context.Context, id parley.ConversationID, device parley
 }
 
 // AckBatch moves several cursors as Ack does, in one durable transaction
-// (group-committed with concurrent writes). Cursors of devices that are not
+// (group-committed with concurrent writes; with none under way it waits up
+// to 25 ms for one rather than commit alone). Cursors of devices that are not
 // members are skipped; if there were any, AckBatch returns CodeNotFound after
 // applying the others (moving a cursor is idempotent, so a caller may retry
 // them one by one with Ack to find out which). It implements
@@ -516,7 +517,7 @@ func (s *Store) AckBatch(ctx context.Context, acks []parley.Cursor) error {
 		return nil
 	}
 	missing := 0
-	err := s.commit(ctx, "ack", len(acks), func(ctx context.Context, tx *sql.Tx, _ *appender) error {
+	err := s.commitLazy(ctx, "ack", len(acks), func(ctx context.Context, tx *sql.Tx, _ *appender) error {
 		missing = 0
 		st := tx.StmtContext(ctx, s.ackCursor)
 		for _, c := range acks {

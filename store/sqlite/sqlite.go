@@ -72,6 +72,7 @@ type Store struct {
 	committerDone chan struct{}  // closed when the committer has stopped
 
 	checkpointerDone chan struct{} // closed when the background checkpointer has stopped
+	lazyDelay        time.Duration // how long lazy writes wait for company (commit.go)
 	closeOnce        sync.Once
 }
 
@@ -132,7 +133,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, lazyDelay: lazyDelay}
 	// WAL mode persists in the file: readers opened later find it set.
 	var mode string
 	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {

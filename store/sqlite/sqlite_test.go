@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -180,5 +181,93 @@ func TestSeqCacheAcrossWrites(t *testing.T) {
 	rs, err = st.Append(ctx, []parley.Envelope{after})
 	if err != nil || rs[0].Seq != 5 {
 		t.Fatalf("Append after reopen: %+v %v", rs, err)
+	}
+}
+
+// TestAckBatchRidesAlong: a batch of acknowledgements does not commit on its
+// own while the delay runs; the next append takes it into its commit.
+func TestAckBatchRidesAlong(t *testing.T) {
+	defer sqlite.SetLazyDelay(sqlite.SetLazyDelay(time.Hour))
+	st := open(t)
+	defer st.Close()
+	ctx := t.Context()
+	u := storetest.MustUser(t, st)
+	d := storetest.MustDevice(t, st, u.ID)
+	id := storetest.MustGroup(t, st, u.ID, d)
+	storetest.MustAppend(t, st, parley.Envelope{Conversation: id, Sender: u.ID, SenderDevice: d.ID, ClientID: "1", Kind: parley.EnvelopeApplication, Epoch: 1, Payload: []byte("x")})
+
+	acked := make(chan error, 1)
+	go func() {
+		acked <- st.(*sqlite.Store).AckBatch(ctx, []parley.Cursor{{Conversation: id, Device: d.ID, Acked: 1}})
+	}()
+	select {
+	case err := <-acked:
+		t.Fatalf("the ack batch committed alone (err %v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	storetest.MustAppend(t, st, parley.Envelope{Conversation: id, Sender: u.ID, SenderDevice: d.ID, ClientID: "2", Kind: parley.EnvelopeApplication, Epoch: 1, Payload: []byte("y")})
+	select {
+	case err := <-acked:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the ack batch did not commit with the append")
+	}
+	cs, err := st.Cursors(ctx, d.ID)
+	if err != nil || len(cs) != 1 || cs[0].Acked != 1 || cs[0].LastSeq != 2 {
+		t.Fatalf("cursors %+v, %v", cs, err)
+	}
+}
+
+// TestAckBatchAloneCommits: with no other write, an ack batch commits when
+// the delay ends; one still held when the store closes commits at Close.
+func TestAckBatchAloneCommits(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	openWith := func(delay time.Duration) *sqlite.Store {
+		defer sqlite.SetLazyDelay(sqlite.SetLazyDelay(delay))
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := openWith(20 * time.Millisecond)
+	u := storetest.MustUser(t, st)
+	d := storetest.MustDevice(t, st, u.ID)
+	id := storetest.MustGroup(t, st, u.ID, d)
+	storetest.MustAppend(t, st,
+		parley.Envelope{Conversation: id, Sender: u.ID, SenderDevice: d.ID, ClientID: "1", Kind: parley.EnvelopeApplication, Epoch: 1, Payload: []byte("x")},
+		parley.Envelope{Conversation: id, Sender: u.ID, SenderDevice: d.ID, ClientID: "2", Kind: parley.EnvelopeApplication, Epoch: 1, Payload: []byte("y")})
+	if err := st.AckBatch(ctx, []parley.Cursor{{Conversation: id, Device: d.ID, Acked: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = openWith(time.Hour)
+	acked := make(chan error, 1)
+	go func() { acked <- st.AckBatch(ctx, []parley.Cursor{{Conversation: id, Device: d.ID, Acked: 2}}) }()
+	time.Sleep(200 * time.Millisecond) // held by the committer (or not yet sent: Close then refuses it)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-acked
+	st = openWith(time.Hour)
+	defer st.Close()
+	cs, cerr := st.Cursors(ctx, d.ID)
+	if cerr != nil || len(cs) != 1 {
+		t.Fatalf("cursors after reopen %+v, %v", cs, cerr)
+	}
+	switch {
+	case err == nil && cs[0].Acked != 2:
+		t.Fatalf("AckBatch returned nil but the cursor is %d after reopen", cs[0].Acked)
+	case err != nil && cs[0].Acked != 1:
+		t.Fatalf("AckBatch failed (%v) but the cursor moved to %d", err, cs[0].Acked)
+	}
+	if err != nil {
+		t.Fatalf("the held ack batch was refused at Close: %v", err)
 	}
 }
