@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley/proto/parleypb"
@@ -19,11 +20,12 @@ import (
 // under a mutex, read by the owner goroutine. It does only what the bench
 // needs; the real client core is package client.
 type conn struct {
-	nc  net.Conn
-	br  *bufio.Reader
-	wmu sync.Mutex
-	buf []byte
-	in  parleypb.ServerFrame
+	nc   net.Conn
+	br   *bufio.Reader
+	wmu  sync.Mutex
+	buf  []byte
+	in   parleypb.ServerFrame
+	rbuf []byte // recvEnvelope's frame buffer
 }
 
 func dial(ctx context.Context, addr string) (*conn, error) {
@@ -98,6 +100,93 @@ func (c *conn) recv() (*parleypb.ServerFrame, error) {
 		}
 		return &c.in, nil
 	}
+}
+
+// recvEnvelope reads the next server frame. For an envelope it returns its
+// Seq and payload (valid until the next read) with ok set; any other frame
+// gives ok false. It decodes only those two fields, with protowire and no
+// allocation: the lean path of the direct scenario's receivers, which need
+// nothing else (the peer's load tool is lean the same way).
+func (c *conn) recvEnvelope() (seq int64, payload []byte, ok bool, err error) {
+	for {
+		h, err := ws.ReadHeader(c.br)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		if int64(cap(c.rbuf)) < h.Length {
+			c.rbuf = make([]byte, h.Length)
+		}
+		b := c.rbuf[:h.Length]
+		if _, err := io.ReadFull(c.br, b); err != nil {
+			return 0, nil, false, err
+		}
+		if h.Masked {
+			ws.Cipher(b, h.Mask, 0)
+		}
+		switch h.OpCode {
+		case ws.OpClose:
+			return 0, nil, false, fmt.Errorf("server closed: %x", b)
+		case ws.OpPing, ws.OpPong, ws.OpContinuation:
+			continue
+		}
+		return parseEnvelope(b)
+	}
+}
+
+// parseEnvelope decodes a ServerFrame's envelope Seq and payload (aliasing
+// b); ok is false for any other frame.
+func parseEnvelope(b []byte) (seq int64, payload []byte, ok bool, err error) {
+	env, found, err := protoField(b, 50) // ServerFrame.envelope
+	if err != nil || !found {
+		return 0, nil, false, err
+	}
+	for len(env) > 0 {
+		num, typ, n := protowire.ConsumeTag(env)
+		if n < 0 {
+			return 0, nil, false, protowire.ParseError(n)
+		}
+		env = env[n:]
+		switch {
+		case num == 2 && typ == protowire.VarintType: // Envelope.seq
+			var v uint64
+			v, n = protowire.ConsumeVarint(env)
+			seq = int64(v)
+		case num == 8 && typ == protowire.BytesType: // Envelope.payload
+			payload, n = protowire.ConsumeBytes(env)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, env)
+		}
+		if n < 0 {
+			return 0, nil, false, protowire.ParseError(n)
+		}
+		env = env[n:]
+	}
+	return seq, payload, true, nil
+}
+
+// protoField returns the bytes of the length-delimited field num of the
+// message b, if present.
+func protoField(b []byte, num protowire.Number) ([]byte, bool, error) {
+	for len(b) > 0 {
+		n, typ, m := protowire.ConsumeTag(b)
+		if m < 0 {
+			return nil, false, protowire.ParseError(m)
+		}
+		b = b[m:]
+		if n == num && typ == protowire.BytesType {
+			v, k := protowire.ConsumeBytes(b)
+			if k < 0 {
+				return nil, false, protowire.ParseError(k)
+			}
+			return v, true, nil
+		}
+		k := protowire.ConsumeFieldValue(n, typ, b)
+		if k < 0 {
+			return nil, false, protowire.ParseError(k)
+		}
+		b = b[k:]
+	}
+	return nil, false, nil
 }
 
 // login sends Hello and Auth together and waits for the AuthResponse.

@@ -14,15 +14,23 @@ import (
 )
 
 // payload layout: [0:8] send time (ns since the run's base), [8:16] sender
-// index, then random padding up to the configured size.
+// index, then random padding up to the configured size (cut from one random
+// block made once: the server sees incompressible bytes either way).
 func makePayload(size int) []byte {
 	if size < 16 {
 		size = 16
 	}
 	p := make([]byte, size)
-	_, _ = rand.Read(p[16:])
+	padOnce.Do(func() { _, _ = rand.Read(pad[:]) })
+	for n := 16; n < size; n += copy(p[n:], pad[:]) {
+	}
 	return p
 }
+
+var (
+	padOnce sync.Once
+	pad     [4096]byte
+)
 
 // peer is one simulated device in the direct scenario.
 type peer struct {
@@ -96,22 +104,25 @@ func runDirect(ctx context.Context, cfg Config) (map[string]any, error) {
 			defer wg.Done()
 			var lastSeq int64
 			for {
-				f, err := p.c.recv()
+				seq, payload, ok, err := p.c.recvEnvelope()
 				if err != nil {
 					return
 				}
-				env := f.GetEnvelope()
-				if env == nil {
+				if !ok {
+					continue
+				}
+				if len(payload) < 16 {
+					sendErrs.Add(1) // not a bench payload
 					continue
 				}
 				now := int64(time.Since(base))
-				sent := int64(binary.LittleEndian.Uint64(env.Payload[0:8]))
+				sent := int64(binary.LittleEndian.Uint64(payload[0:8]))
 				if sent >= measureFrom && sent < measureTo && now < measureTo+int64(2*time.Second) {
 					p.lat.add(time.Duration(now - sent))
 					p.counted++
 				}
 				delivered.Add(1)
-				lastSeq = env.Seq
+				lastSeq = seq
 				if cfg.Rate == 0 {
 					select {
 					case peers[partner(p.idx)].slots <- struct{}{}:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/bench"
@@ -34,6 +35,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Customers, "customers", 10000, "business: opted-in customers of the business number")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|all [flags]")
 		fs.PrintDefaults()
@@ -70,6 +72,17 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		cmd := exec.Command(exe, "serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "info")
 		cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
 		return cmd
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return bench.Run(ctx, cfg, stdout)
 }
