@@ -29,10 +29,11 @@ type Inbound struct {
 type Status struct {
 	Business  parley.UserID
 	Customer  parley.UserID
+	WaID      string // the customer's wa_id when the caller knows it ("": looked up)
 	MessageID string
 	Status    string // sent, delivered, read, failed
 	At        time.Time
-	Error     string // for failed
+	Error     string // for failed: error_data.details
 }
 
 // optOutWords and optInWords are the keywords honoured in a customer's message.
@@ -207,25 +208,35 @@ func (s *Service) phoneOf(business parley.UserID) string {
 	return ""
 }
 
-// HandleStatus takes a status change of an outgoing message: insights and
-// the "messages" webhook with a statuses entry.
+// HandleStatus takes a status change of an outgoing message: the
+// "messages" webhook with a statuses entry, enqueued durably when it
+// returns nil, and (except for "sent", which Send records with the
+// template and campaign) the insights event. A failed status carries the
+// Cloud API error 131026 (Message undeliverable) with st.Error as details.
 func (s *Service) HandleStatus(ctx context.Context, st Status) error {
-	u, err := s.cfg.Users.User(ctx, st.Customer)
-	if err != nil {
-		return err
+	wa := st.WaID
+	if wa == "" {
+		u, err := s.cfg.Users.User(ctx, st.Customer)
+		if err != nil {
+			return err
+		}
+		wa = WaID(u.Phone)
 	}
-	wa := WaID(u.Phone)
 	entry := map[string]any{"id": st.MessageID, "status": st.Status, "timestamp": strconv.FormatInt(st.At.Unix(), 10), "recipient_id": wa}
 	if st.Status == parley.StatusFailed {
-		entry["errors"] = []any{map[string]any{"code": CodeUndeliverable, "title": titles[CodeUndeliverable],
+		entry["errors"] = []any{map[string]any{"code": CodeUndeliverable, "title": titles[CodeUndeliverable], "message": titles[CodeUndeliverable],
 			"error_data": map[string]string{"details": st.Error}}}
 	}
-	s.webhook(ctx, st.Business, wa, "messages", map[string]any{
+	if err := s.webhook(ctx, st.Business, wa, "messages", map[string]any{
 		"messaging_product": "whatsapp",
 		"metadata":          s.metadata(ctx, st.Business),
 		"statuses":          []any{entry},
-	})
-	s.record(ctx, parley.MessageEvent{Business: st.Business, MessageID: st.MessageID, Customer: wa, Status: st.Status, At: st.At})
+	}); err != nil {
+		return err
+	}
+	if st.Status != parley.StatusSent {
+		s.record(ctx, parley.MessageEvent{Business: st.Business, MessageID: st.MessageID, Customer: wa, Status: st.Status, At: st.At})
+	}
 	return nil
 }
 
