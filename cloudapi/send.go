@@ -431,8 +431,9 @@ func (s *Service) Evaluate(ctx context.Context, business parley.UserID) (parley.
 	return n, nil
 }
 
-// newDay runs at a number's first template send of a UTC day: the daily
-// count restarts and quality and tier are evaluated.
+// newDay runs at a number's first template send of a UTC day: quality and
+// tier are evaluated (admitRecipient then reads the counted customers from
+// the store again).
 func (s *Service) newDay(ctx context.Context, business parley.UserID, nb *number) {
 	if _, err := s.Evaluate(ctx, business); err != nil {
 		s.log.Warn("daily evaluation", "business", business, "err", err)

@@ -156,15 +156,14 @@ type tokenEntry struct {
 }
 
 // number is the in-memory state of one API number: its settings, the
-// throughput bucket and today's recipients.
+// throughput bucket and the recipients counted against its tier.
 type number struct {
 	mu       sync.Mutex
 	n        parley.APINumber
 	tokens   float64
 	refillAt time.Time
-	day      string
-	count    int
-	seen     map[parley.UserID]bool
+	day      string     // the UTC day of the last template (tiers.go)
+	recent   recipients // customers counted against the tier (tiers.go)
 }
 
 // customer caches what the compliance checks need of one customer.
@@ -577,43 +576,6 @@ func (s *Service) take(nb *number) error {
 }
 
 func dayOf(t time.Time) string { return t.UTC().Format("2006-01-02") }
-
-// admitRecipient counts customer against the number's daily tier for a
-// business-initiated (template) message, refusing a new recipient once the
-// tier is used up.
-func (s *Service) admitRecipient(ctx context.Context, business parley.UserID, nb *number, cust parley.UserID) error {
-	now := s.clk.Now()
-	today := dayOf(now)
-	nb.mu.Lock()
-	if nb.day != today {
-		nb.mu.Unlock()
-		s.newDay(ctx, business, nb)
-		n, err := s.st.CountRecipients(ctx, business, today)
-		if err != nil {
-			return err
-		}
-		nb.mu.Lock()
-		if nb.day != today {
-			nb.day, nb.count, nb.seen = today, n, map[parley.UserID]bool{}
-		}
-	}
-	defer nb.mu.Unlock()
-	if nb.seen[cust] {
-		return nil
-	}
-	if nb.n.Tier != parley.TierUnlimited && nb.count >= nb.n.Tier {
-		return apiError(CodeSpamRateLimit, fmt.Sprintf("this number has messaged %d customers today, its tier's limit (%s)", nb.count, TierName(nb.n.Tier)))
-	}
-	added, err := s.st.AddRecipient(ctx, business, cust, today)
-	if err != nil {
-		return err
-	}
-	nb.seen[cust] = true
-	if added {
-		nb.count++
-	}
-	return nil
-}
 
 // ---- customers ----
 
