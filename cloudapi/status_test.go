@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
 )
 
@@ -33,10 +34,19 @@ func TestSentStatusBeforeDelivered(t *testing.T) {
 	biz := e.mustBusiness("Fish Market")
 	cust := e.mustUser("Erin")
 	wa := strings.TrimPrefix(cust.phone, "+")
+	// The hosted endpoint's greeting on first contact gets a sent status too.
+	if _, err := biz.c.SetBusinessProfile(e.ctx(), parley.BusinessProfile{Name: "Fish Market", Category: "Food", Hours: parley.BusinessHours{Zone: "UTC"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := biz.c.SetAutoReply(e.ctx(), parley.AutoReplySettings{GreetingEnabled: true, Greeting: "Welcome to the Fish Market!"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cust.c.Send(e.ctx(), biz.phone, "is the salmon fresh?"); err != nil {
 		t.Fatal(err)
 	}
 	biz.hooks.mustEvent(t, "messages", "is the salmon fresh?")
+	greeting := mustMessage(t, cust.c, func(m client.MessageRecord) bool { return m.Text == "Welcome to the Fish Market!" })
+	biz.hooks.mustEvent(t, "messages", `.`+strconv.FormatInt(int64(greeting.Seq), 10)+`","recipient_id":"`+wa+`","status":"sent"`)
 	var ids []string
 	for _, txt := range []string{"caught this morning", "come before noon", "we close at 6"} {
 		st, r := biz.send(e, text(wa, txt))

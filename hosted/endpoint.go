@@ -273,13 +273,7 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) bool 
 	if rec.Media != nil && rec.Media.HasBlob() {
 		in.MediaID = ep.keepInbound(ctx, rec)
 	}
-	if ar, ok := any(ep.c).(interface {
-		BusinessAutoReply(context.Context, client.MessageRecord) error
-	}); ok {
-		if err := ar.BusinessAutoReply(ctx, rec); err != nil {
-			ep.m.log.Warn("greeting/away reply", "business", ep.business, "err", err)
-		}
-	}
+	ep.autoReply(ctx, cust, rec)
 	if err := ep.m.cfg.API.HandleInbound(ctx, in); err != nil {
 		// Not marked handled: the next start hands it over again.
 		ep.m.log.Error("inbound message", "business", ep.business, "message", in.MessageID, "err", err)

@@ -86,6 +86,30 @@ func (ep *endpoint) sendAndReport(ctx context.Context, out cloudapi.Outgoing) (s
 	return id, nil
 }
 
+// autoReply runs the business's greeting and away messages for a
+// customer's message and queues the sent status of each reply (tracked as
+// a send in flight for the watermark).
+func (ep *endpoint) autoReply(ctx context.Context, cust parley.UserID, rec client.MessageRecord) {
+	tok, start := ep.beginSend(cust)
+	ok := true
+	defer func() { ep.endSend(ctx, tok, start, cust, ok) }()
+	out, err := ep.c.AutoReplyTo(ctx, rec)
+	if err != nil {
+		ep.m.log.Warn("greeting/away reply", "business", ep.business, "err", err)
+	}
+	for _, m := range []*client.MessageRecord{out.Greeting, out.Away} {
+		if m == nil || m.Seq <= 0 {
+			continue
+		}
+		st := cloudapi.Status{Business: ep.business, Customer: cust, MessageID: MessageID(m.Conversation, m.Seq),
+			Status: parley.StatusSent, At: ep.m.cfg.Clock.Now()}
+		if err := ep.m.cfg.API.HandleStatus(ctx, st); err != nil {
+			ok = false
+			ep.m.log.Error("sent status", "business", ep.business, "message", st.MessageID, "err", err)
+		}
+	}
+}
+
 func (ep *endpoint) beginSend(cust parley.UserID) (uint64, time.Time) {
 	t := &ep.sends
 	now := ep.m.cfg.Clock.Now()
