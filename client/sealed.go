@@ -31,6 +31,8 @@ type sealedStore struct {
 	// The batch writer of the fast send path (endpoint_sqlite.go).
 	wMu     sync.Mutex
 	wQueue  []writeReq
+	wBusy   int    // writes queued or being committed
+	wStmts  *stmts // the batch writer's statements, prepared once (its goroutine only)
 	wClosed bool
 	wSig    chan struct{}
 	wStop   chan struct{}
@@ -175,12 +177,25 @@ func (s *sealedStore) KeyPackages(ctx context.Context) ([]KeyPackageSecret, erro
 
 func (s *sealedStore) Apply(ctx context.Context, a Applied) error {
 	if a.Group != nil {
+		if err := s.barrier(ctx); err != nil {
+			return err
+		}
 		a.Group = s.seal(a.Group, "group:"+string(a.Conversation))
 	}
 	return s.sqliteStore.Apply(ctx, a)
 }
 
+func (s *sealedStore) DeleteGroup(ctx context.Context, id parley.ConversationID) error {
+	if err := s.barrier(ctx); err != nil {
+		return err
+	}
+	return s.sqliteStore.DeleteGroup(ctx, id)
+}
+
 func (s *sealedStore) Group(ctx context.Context, id parley.ConversationID) ([]byte, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	g, err := s.sqliteStore.Group(ctx, id)
 	if err != nil {
 		return nil, err
