@@ -134,6 +134,8 @@ type Service struct {
 	phoneMu sync.Mutex
 	phones  map[string]phoneEntry // customers by +E164 number
 
+	tpls templateCache // templates by number, for the send path (tplcache.go)
+
 	events    chan parley.MessageEvent // to the insights recorder, off the request path
 	stopOnce  sync.Once
 	stop      chan struct{}
