@@ -13,12 +13,20 @@ import (
 // migrations/00600_webhooks.sql).
 var _ parley.InsightsStore = (*Store)(nil)
 
+// bizWrite runs a write transaction of the business tables (webhooks,
+// insights): they hold no envelopes, so unlike write it keeps the log's
+// cache of last Seqs (clearing it on every insights batch made each
+// append read its conversation's last Seq from the database).
+func (s *Store) bizWrite(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, op, f, false)
+}
+
 // RecordMessageEvent stores ev once per (business, message, status).
 func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) (bool, error) {
 	var added bool
-	err := s.write(ctx, "record message event", func(tx *sql.Tx) error {
+	err := s.bizWrite(ctx, "record message event", func(tx *sql.Tx) error {
 		var err error
-		added, err = recordMessageEvent(ctx, tx, ev)
+		added, err = recordMessageEvent(ctx, &evStmts{tx: tx}, ev)
 		return err
 	})
 	return added, err
@@ -26,9 +34,10 @@ func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) 
 
 // RecordMessageEvents stores evs in one transaction.
 func (s *Store) RecordMessageEvents(ctx context.Context, evs []parley.MessageEvent) error {
-	return s.write(ctx, "record message events", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "record message events", func(tx *sql.Tx) error {
+		st := &evStmts{tx: tx} // statements parsed once per batch
 		for _, ev := range evs {
-			if _, err := recordMessageEvent(ctx, tx, ev); err != nil {
+			if _, err := recordMessageEvent(ctx, st, ev); err != nil {
 				return err
 			}
 		}
@@ -36,10 +45,44 @@ func (s *Store) RecordMessageEvents(ctx context.Context, evs []parley.MessageEve
 	})
 }
 
-func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent) (bool, error) {
+// evStmts are recordMessageEvent's statements, prepared in tx on first use
+// (and closed with it).
+type evStmts struct {
+	tx                                          *sql.Tx
+	lookup, insert, total, waitAdd, waitDel, rs *sql.Stmt
+}
+
+func (e *evStmts) get(ctx context.Context, p **sql.Stmt, q string) (*sql.Stmt, error) {
+	if *p == nil {
+		st, err := e.tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		*p = st
+	}
+	return *p, nil
+}
+
+func (e *evStmts) queryRow(ctx context.Context, p **sql.Stmt, q string, args ...any) *sql.Row {
+	st, err := e.get(ctx, p, q)
+	if err != nil {
+		return e.tx.QueryRowContext(ctx, q, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (e *evStmts) exec(ctx context.Context, p **sql.Stmt, q string, args ...any) (sql.Result, error) {
+	st, err := e.get(ctx, p, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func recordMessageEvent(ctx context.Context, tx *evStmts, ev parley.MessageEvent) (bool, error) {
 	if ev.Template == "" && ev.Category == "" && ev.Campaign == "" || ev.Customer == "" {
 		var cust, tmpl, cat, camp string
-		err := tx.QueryRowContext(ctx, `SELECT customer, template, category, campaign FROM insights_events
+		err := tx.queryRow(ctx, &tx.lookup, `SELECT customer, template, category, campaign FROM insights_events
 			WHERE business_id = ? AND message_id = ? LIMIT 1`, ev.Business, ev.MessageID).Scan(&cust, &tmpl, &cat, &camp)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
@@ -51,7 +94,7 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 			ev.Customer = cust
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
+	res, err := tx.exec(ctx, &tx.insert, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		ev.Business, ev.MessageID, ev.Status, ev.Customer, ev.Template, ev.Category, ev.Campaign, ns(ev.At))
 	if err != nil {
@@ -60,17 +103,17 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO insights_status_totals (status, n) VALUES (?, 1)
+	if _, err := tx.exec(ctx, &tx.total, `INSERT INTO insights_status_totals (status, n) VALUES (?, 1)
 		ON CONFLICT (status) DO UPDATE SET n = n + 1`, ev.Status); err != nil {
 		return true, err
 	}
 	switch ev.Status {
 	case parley.StatusInbound:
-		_, err = tx.ExecContext(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		_, err = tx.exec(ctx, &tx.waitAdd, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			ev.Business, ev.Customer, ns(ev.At))
 	case parley.StatusSent:
 		var in int64
-		err = tx.QueryRowContext(ctx, `DELETE FROM insights_waiting WHERE business_id = ? AND customer = ? AND inbound_at <= ? RETURNING inbound_at`,
+		err = tx.queryRow(ctx, &tx.waitDel, `DELETE FROM insights_waiting WHERE business_id = ? AND customer = ? AND inbound_at <= ? RETURNING inbound_at`,
 			ev.Business, ev.Customer, ns(ev.At)).Scan(&in)
 		if errors.Is(err, sql.ErrNoRows) {
 			return true, nil
@@ -78,7 +121,7 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 		if err != nil {
 			return true, err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES (?, ?, ?, ?)`,
+		_, err = tx.exec(ctx, &tx.rs, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES (?, ?, ?, ?)`,
 			ev.Business, ev.Customer, in, ns(ev.At))
 	}
 	return true, err
