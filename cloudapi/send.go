@@ -427,8 +427,8 @@ func (s *Service) Evaluate(ctx context.Context, business parley.UserID) (parley.
 		}
 		t.UpdatedAt = now
 		err = s.st.UpdateTemplate(ctx, t)
-	s.dropTemplates(t.Business)
-	if err != nil {
+		s.dropTemplates(t.Business)
+		if err != nil {
 			return n, err
 		}
 		event := string(t.Status)

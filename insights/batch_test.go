@@ -17,8 +17,8 @@ func TestRecordBatch(t *testing.T) {
 		{Business: 1, MessageID: "b2", Customer: "c2", Template: "offer", Status: "sent", At: t0},
 		{Business: 1, MessageID: "b1", Status: "delivered", At: t0.Add(time.Minute)},
 		{Business: 1, MessageID: "b1", Status: "delivered", At: t0.Add(2 * time.Minute)}, // repeat
-		{Business: 1, MessageID: "", Status: "sent"},                                      // invalid
-		{Business: 1, MessageID: "b3", Status: "bogus"},                                   // invalid
+		{Business: 1, MessageID: "", Status: "sent"},                                     // invalid
+		{Business: 1, MessageID: "b3", Status: "bogus"},                                  // invalid
 	}
 	err := svc.RecordBatch(t.Context(), evs)
 	if err == nil || !strings.Contains(err.Error(), "message id") || !strings.Contains(err.Error(), "bogus") {
