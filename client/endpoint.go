@@ -118,8 +118,10 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 // sendNow sends a message with an extension to conv without catching up
 // first, through the store's fast path when it has one (else as sendExt):
 // stored as pending with the group's new state in one transaction, sent,
-// then marked sent with the cursor moved past it in one more. A send in a
-// stale epoch catches up and is encrypted again, as every send is.
+// then marked sent with the cursor moved past it in one more (which a
+// batching store commits later: the send returns once the server has the
+// message). A send in a stale epoch catches up and is encrypted again, as
+// every send is.
 //
 // The encryption and the queueing of the pending write happen under
 // cryptoMu (writes commit in queue order, so a group's stored state never
@@ -178,7 +180,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			return rec, errorf("send", err)
 		}
 		seq := parley.Seq(f.GetSent().GetSeq())
-		if err := fs.markSentAdvance(ctx, conv, rec.ClientID, seq); err != nil {
+		if err := fs.queueMarkSent(ctx, conv, rec.ClientID, seq); err != nil {
 			return rec, storeErr(err)
 		}
 		rec.Seq, rec.Status, rec.Payload = seq, StatusSent, nil

@@ -32,6 +32,11 @@ type fastSendStore interface {
 	// markSentAdvance records the server's acceptance of m at seq and moves
 	// conv's cursor to seq when it was seq-1.
 	markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
+	// queueMarkSent is markSentAdvance without waiting for the commit where
+	// the store batches its writes. Losing it in a crash is harmless: the
+	// message stays pending and is sent again under its client id, which
+	// the server answers with the same seq.
+	queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
 }
 
 var _ fastSendStore = (*sqliteStore)(nil)
@@ -250,6 +255,10 @@ func (s *sqliteStore) queuePending(ctx context.Context, conv parley.Conversation
 	return func() error { return nil }, err
 }
 
+func (s *sqliteStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	return s.markSentAdvance(ctx, conv, client, seq)
+}
+
 func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	return writeBatch(ctx, s.db, []writeReq{{mark: &sentMark{conv, client, seq}}}, nil)
 }
@@ -292,6 +301,11 @@ func (s *sealedStore) queuePending(ctx context.Context, conv parley.Conversation
 
 func (s *sealedStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	return s.submit(ctx, writeReq{mark: &sentMark{conv, client, seq}})
+}
+
+func (s *sealedStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	_, err := s.enqueue(writeReq{mark: &sentMark{conv, client, seq}})
+	return err
 }
 
 // submit queues a write for the batch writer and waits for its commit.

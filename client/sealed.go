@@ -202,3 +202,28 @@ func (s *sealedStore) Group(ctx context.Context, id parley.ConversationID) ([]by
 	}
 	return s.open(g, "group:"+string(id))
 }
+
+// Message and Messages see the sealed store's queued writes (an endpoint
+// send returns before its "sent" mark is committed).
+func (s *sealedStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error) {
+	if err := s.barrier(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	return s.sqliteStore.Message(ctx, id, seq)
+}
+
+func (s *sealedStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]MessageRecord, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
+	return s.sqliteStore.Messages(ctx, id, limit)
+}
+
+// RaiseStatus sees queued "sent" marks too: a receipt may arrive before
+// its message's mark is committed.
+func (s *sealedStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status Status) ([]MessageRecord, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
+	return s.sqliteStore.RaiseStatus(ctx, id, upto, status)
+}
