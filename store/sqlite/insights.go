@@ -26,8 +26,11 @@ func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) 
 	var added bool
 	err := s.bizWrite(ctx, "record message event", func(tx *sql.Tx) error {
 		var err error
-		added, err = recordMessageEvent(ctx, &evStmts{tx: tx}, ev)
-		return err
+		st := &evStmts{tx: tx}
+		if added, err = recordMessageEvent(ctx, st, ev); err != nil || !added {
+			return err
+		}
+		return st.addTotals(ctx, map[string]int64{ev.Status: 1})
 	})
 	return added, err
 }
@@ -36,12 +39,17 @@ func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) 
 func (s *Store) RecordMessageEvents(ctx context.Context, evs []parley.MessageEvent) error {
 	return s.bizWrite(ctx, "record message events", func(tx *sql.Tx) error {
 		st := &evStmts{tx: tx} // statements parsed once per batch
+		totals := map[string]int64{}
 		for _, ev := range evs {
-			if _, err := recordMessageEvent(ctx, st, ev); err != nil {
+			added, err := recordMessageEvent(ctx, st, ev)
+			if err != nil {
 				return err
 			}
+			if added {
+				totals[ev.Status]++
+			}
 		}
-		return nil
+		return st.addTotals(ctx, totals) // one update per status, not per event
 	})
 }
 
@@ -79,6 +87,19 @@ func (e *evStmts) exec(ctx context.Context, p **sql.Stmt, q string, args ...any)
 	return st.ExecContext(ctx, args...)
 }
 
+// addTotals adds counts per status to insights_status_totals.
+func (e *evStmts) addTotals(ctx context.Context, totals map[string]int64) error {
+	for status, n := range totals {
+		if _, err := e.exec(ctx, &e.total, `INSERT INTO insights_status_totals (status, n) VALUES (?, ?)
+			ON CONFLICT (status) DO UPDATE SET n = n + excluded.n`, status, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordMessageEvent stores ev once per (business, message, status) and
+// reports whether it was new; the caller adds it to the status totals.
 func recordMessageEvent(ctx context.Context, tx *evStmts, ev parley.MessageEvent) (bool, error) {
 	if ev.Template == "" && ev.Category == "" && ev.Campaign == "" || ev.Customer == "" {
 		var cust, tmpl, cat, camp string
@@ -102,10 +123,6 @@ func recordMessageEvent(ctx context.Context, tx *evStmts, ev parley.MessageEvent
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
-	}
-	if _, err := tx.exec(ctx, &tx.total, `INSERT INTO insights_status_totals (status, n) VALUES (?, 1)
-		ON CONFLICT (status) DO UPDATE SET n = n + 1`, ev.Status); err != nil {
-		return true, err
 	}
 	switch ev.Status {
 	case parley.StatusInbound:
