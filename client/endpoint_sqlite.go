@@ -273,6 +273,7 @@ func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.Conversat
 type writeReq struct {
 	pending *pendingRow
 	mark    *sentMark
+	lazy    bool // nobody waits: commit it with the next write (or after markLinger)
 	done    chan error
 }
 
@@ -304,7 +305,7 @@ func (s *sealedStore) markSentAdvance(ctx context.Context, conv parley.Conversat
 }
 
 func (s *sealedStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
-	_, err := s.enqueue(writeReq{mark: &sentMark{conv, client, seq}})
+	_, err := s.enqueue(writeReq{mark: &sentMark{conv, client, seq}, lazy: true})
 	return err
 }
 
@@ -349,12 +350,29 @@ func (s *sealedStore) enqueue(w writeReq) (writeReq, error) {
 		go s.writeLoop()
 	}
 	s.wQueue = append(s.wQueue, w)
+	if w.lazy {
+		// Nobody waits for a mark: it goes with the next write anyone
+		// waits for, or after markLinger, so that marks do not cost a
+		// commit each.
+		if s.wTimer == nil {
+			s.wTimer = time.AfterFunc(markLinger, s.signal)
+		}
+		s.wMu.Unlock()
+		return w, nil
+	}
 	s.wMu.Unlock()
+	s.signal()
+	return w, nil
+}
+
+// markLinger bounds how long a queued mark waits for other writes.
+const markLinger = 10 * time.Millisecond
+
+func (s *sealedStore) signal() {
 	select {
 	case s.wSig <- struct{}{}:
 	default:
 	}
-	return w, nil
 }
 
 // wait waits for a queued write's commit.
@@ -378,7 +396,8 @@ func (s *sealedStore) writeLoop() {
 		select {
 		case <-s.wSig:
 		case <-s.wStop:
-			s.flushWrites()
+			for s.flushWrites() {
+			}
 			return
 		}
 		for s.flushWrites() {
@@ -390,6 +409,10 @@ func (s *sealedStore) writeLoop() {
 // more are queued.
 func (s *sealedStore) flushWrites() bool {
 	s.wMu.Lock()
+	if s.wTimer != nil {
+		s.wTimer.Stop()
+		s.wTimer = nil
+	}
 	n := min(len(s.wQueue), maxBatch)
 	batch := append([]writeReq(nil), s.wQueue[:n]...)
 	s.wQueue = s.wQueue[n:]
@@ -435,6 +458,11 @@ func (s *sealedStore) Close() error {
 		close(s.wStop)
 		<-s.wDone
 	}
+	s.wMu.Lock()
+	if s.wTimer != nil {
+		s.wTimer.Stop()
+	}
+	s.wMu.Unlock()
 	if s.wStmts != nil {
 		s.wStmts.close()
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -35,6 +36,7 @@ type sealedStore struct {
 	wStmts  *stmts // the batch writer's statements, prepared once (its goroutine only)
 	wClosed bool
 	wSig    chan struct{}
+	wTimer  *time.Timer // flushes queued marks when no other write comes (endpoint_sqlite.go)
 	wStop   chan struct{}
 	wDone   chan struct{}
 }
