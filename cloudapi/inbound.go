@@ -222,22 +222,42 @@ func (s *Service) HandleStatus(ctx context.Context, st Status) error {
 		}
 		wa = WaID(u.Phone)
 	}
-	entry := map[string]any{"id": st.MessageID, "status": st.Status, "timestamp": strconv.FormatInt(st.At.Unix(), 10), "recipient_id": wa}
+	entry := statusEntry{ID: st.MessageID, RecipientID: wa, Status: st.Status, Timestamp: strconv.FormatInt(st.At.Unix(), 10)}
 	if st.Status == parley.StatusFailed {
-		entry["errors"] = []any{map[string]any{"code": CodeUndeliverable, "title": titles[CodeUndeliverable], "message": titles[CodeUndeliverable],
-			"error_data": map[string]string{"details": st.Error}}}
+		entry.Errors = []statusError{{Code: CodeUndeliverable, Title: titles[CodeUndeliverable], Message: titles[CodeUndeliverable],
+			ErrorData: map[string]string{"details": st.Error}}}
 	}
-	if err := s.webhook(ctx, st.Business, wa, "messages", map[string]any{
-		"messaging_product": "whatsapp",
-		"metadata":          s.metadata(ctx, st.Business),
-		"statuses":          []any{entry},
-	}); err != nil {
+	if err := s.webhook(ctx, st.Business, wa, "messages", statusValue{MessagingProduct: "whatsapp",
+		Metadata: s.metadata(ctx, st.Business), Statuses: []statusEntry{entry}}); err != nil {
 		return err
 	}
 	if st.Status != parley.StatusSent {
 		s.record(ctx, parley.MessageEvent{Business: st.Business, MessageID: st.MessageID, Customer: wa, Status: st.Status, At: st.At})
 	}
 	return nil
+}
+
+// statusValue is a statuses webhook's value (fields in the order a map
+// would marshal them, as the other webhooks).
+type statusValue struct {
+	MessagingProduct string            `json:"messaging_product"`
+	Metadata         map[string]string `json:"metadata"`
+	Statuses         []statusEntry     `json:"statuses"`
+}
+
+type statusEntry struct {
+	Errors      []statusError `json:"errors,omitempty"`
+	ID          string        `json:"id"`
+	RecipientID string        `json:"recipient_id"`
+	Status      string        `json:"status"`
+	Timestamp   string        `json:"timestamp"`
+}
+
+type statusError struct {
+	Code      int               `json:"code"`
+	ErrorData map[string]string `json:"error_data"`
+	Message   string            `json:"message"`
+	Title     string            `json:"title"`
 }
 
 func jsonMarshal(v any) (json.RawMessage, error) {
