@@ -61,8 +61,9 @@ type sendTracker struct {
 	deferred map[parley.UserID][]cloudapi.Status
 	pinned   time.Time // the start of the oldest send whose sent status could not be queued
 
-	repMu   sync.Mutex // serialises receipt statuses with the release of deferred ones
-	written time.Time  // the watermark last written
+	repMu       sync.Mutex // serialises receipt statuses with the release of deferred ones
+	written     time.Time  // the watermark last written
+	writtenNext uint64     // next when it was written
 }
 
 // sendAndReport sends out and queues its sent status before returning
@@ -183,11 +184,24 @@ func (ep *endpoint) watermark() time.Time {
 	return wm.Add(-watermarkSlack)
 }
 
+// idleSince reports whether no send began since the watermark was last
+// written and none is in flight: the written one still holds (an idle
+// endpoint does not rewrite it every second).
+func (ep *endpoint) idleSince() bool {
+	t := &ep.sends
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.written.IsZero() && t.next == t.writtenNext && len(t.inflight) == 0
+}
+
 // writeWatermark saves the watermark durably (write, sync, rename).
 func (ep *endpoint) writeWatermark(wm time.Time) error {
-	if wm.Equal(ep.sends.written) {
+	if wm.Equal(ep.sends.written) || ep.idleSince() {
 		return nil
 	}
+	ep.sends.mu.Lock()
+	next := ep.sends.next
+	ep.sends.mu.Unlock()
 	path := filepath.Join(ep.dir, sentWatermarkFile)
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
@@ -208,7 +222,9 @@ func (ep *endpoint) writeWatermark(wm time.Time) error {
 		err = syncDir(ep.dir)
 	}
 	if err == nil {
-		ep.sends.written = wm
+		ep.sends.mu.Lock()
+		ep.sends.written, ep.sends.writtenNext = wm, next
+		ep.sends.mu.Unlock()
 	}
 	return err
 }
