@@ -123,16 +123,28 @@ func (ep *endpoint) beginSend(cust parley.UserID) (uint64, time.Time) {
 }
 
 // endSend ends a send and queues the receipts held back for its customer
-// when no other send to them is in flight.
+// when no other send to them is in flight. Without held receipts it does
+// not wait for receipts being queued (repMu).
 func (ep *endpoint) endSend(ctx context.Context, tok uint64, start time.Time, cust parley.UserID, reported bool) {
 	t := &ep.sends
+	t.mu.Lock()
+	if !reported && (t.pinned.IsZero() || start.Before(t.pinned)) {
+		t.pinned = start
+	}
+	if t.perCust[cust] > 1 || len(t.deferred[cust]) == 0 {
+		delete(t.inflight, tok)
+		if t.perCust[cust]--; t.perCust[cust] <= 0 {
+			delete(t.perCust, cust)
+		}
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	// Receipts are held: release them in order with other receipts.
 	t.repMu.Lock()
 	defer t.repMu.Unlock()
 	t.mu.Lock()
 	delete(t.inflight, tok)
-	if !reported && (t.pinned.IsZero() || start.Before(t.pinned)) {
-		t.pinned = start
-	}
 	var held []cloudapi.Status
 	if t.perCust[cust]--; t.perCust[cust] <= 0 {
 		delete(t.perCust, cust)
