@@ -32,6 +32,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Posts, "posts", 50, "fanout: messages the admin posts in a burst")
 	fs.IntVar(&cfg.Sample, "sample", 0, "community: members that come online and decrypt, spread over the batches (0 = all)")
 	fs.IntVar(&cfg.Customers, "customers", 10000, "business: opted-in customers of the business number")
+	fs.BoolVar(&cfg.Webhook, "webhook", false, "business: configure a webhook to a local receiver (every send's sent status is then queued durably and delivered)")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = func() {
