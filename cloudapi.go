@@ -201,11 +201,16 @@ type CloudAPIStore interface {
 	// LastInbound returns the time of the customer's last message (zero if none).
 	LastInbound(ctx context.Context, business, customer UserID) (time.Time, error)
 
-	// AddRecipient records that business messaged customer on day (UTC
-	// date "2006-01-02"); it reports whether the pair is new for that day.
+	// AddRecipient records that business sent customer a template in the
+	// period day: a UTC hour "2006-01-02T15" (or, in records from before
+	// the rolling tiers, a UTC date "2006-01-02"); it reports whether the
+	// pair is new for that period. Periods compare as strings.
 	AddRecipient(ctx context.Context, business, customer UserID, day string) (bool, error)
-	// CountRecipients counts the distinct customers messaged on days >= from.
+	// CountRecipients counts the distinct customers messaged in periods >= from.
 	CountRecipients(ctx context.Context, business UserID, fromDay string) (int, error)
+	// RecentRecipients returns each customer messaged in a period >= from
+	// with the latest such period.
+	RecentRecipients(ctx context.Context, business UserID, from string) (map[UserID]string, error)
 
 	// AddQualitySignal stores a block or report.
 	AddQualitySignal(ctx context.Context, s QualitySignal) error

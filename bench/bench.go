@@ -31,6 +31,7 @@ type Config struct {
 	Posts       int           // fanout: messages the admin posts
 	Sample      int           // community: members that come online and decrypt (0: all)
 	Customers   int           // business: opted-in customers of the business number
+	Webhook     bool          // business: configure a webhook (a local receiver) so statuses are queued and delivered
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,6 +102,28 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 	}, nil); err != nil {
 		return nil, err
 	}
+	var hooks atomic.Int64
+	if cfg.Webhook {
+		// A local receiver: the GET handshake, then 200 to every POST.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				io.WriteString(w, r.URL.Query().Get("hub.challenge"))
+				return
+			}
+			io.Copy(io.Discard, r.Body)
+			hooks.Add(1)
+		})}
+		go hs.Serve(ln)
+		defer hs.Close()
+		if err := call(ctx, "PUT", base+"/business/v1/webhook", auth, map[string]string{"callback_url": "http://" + ln.Addr().String() + "/hook",
+			"verify_token": "bench", "app_secret": "bench-secret"}, nil); err != nil {
+			return nil, fmt.Errorf("webhook: %w", err)
+		}
+	}
 	owner.Close()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}
@@ -136,6 +159,7 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 	// Phase 2: sends over existing chats for cfg.Duration.
 	fmt.Fprintf(cfg.Log, "sending for %v with %d requests in flight…\n", cfg.Duration, cfg.Concurrency)
 	cpu := startCPU(srv.pid)
+	hooksBefore := hooks.Load()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	lat, err := drive(ctx, cfg.Concurrency, func(int) bool { return time.Now().Before(deadline) }, send)
@@ -146,22 +170,25 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 	serverCPU, clientCPU, otherCPU := cpu.stop()
 	sent := len(lat.d)
 	return map[string]any{
-		"customers":             n,
-		"concurrency":           cfg.Concurrency,
-		"first_contact_sends":   n,
-		"first_contact_per_s":   round3(float64(n) / firstEl.Seconds()),
-		"sends":                 sent,
-		"seconds":               round3(el.Seconds()),
-		"sends_per_s":           round3(float64(sent) / el.Seconds()),
-		"latency_p50_ms":        lat.ms(0.50),
-		"latency_p99_ms":        lat.ms(0.99),
-		"server_cpu_cores":      serverCPU,
-		"bench_client_cpu":      clientCPU,
-		"other_cpu_cores":       otherCPU,
-		"server_rss_kib":        srv.rssKiB(),
-		"message":               "MARKETING template, 2 parameters, MLS-encrypted by the hosted endpoint",
-		"customers_online":      false,
-		"business_api_endpoint": "POST /v23.0/PNID/messages",
+		"customers":              n,
+		"concurrency":            cfg.Concurrency,
+		"first_contact_sends":    n,
+		"first_contact_per_s":    round3(float64(n) / firstEl.Seconds()),
+		"sends":                  sent,
+		"seconds":                round3(el.Seconds()),
+		"sends_per_s":            round3(float64(sent) / el.Seconds()),
+		"latency_p50_ms":         lat.ms(0.50),
+		"latency_p99_ms":         lat.ms(0.99),
+		"server_cpu_cores":       serverCPU,
+		"sends_per_server_cpu_s": round3(float64(sent) / el.Seconds() / max(serverCPU, 1e-9)),
+		"bench_client_cpu":       clientCPU,
+		"other_cpu_cores":        otherCPU,
+		"server_rss_kib":         srv.rssKiB(),
+		"message":                "MARKETING template, 2 parameters, MLS-encrypted by the hosted endpoint",
+		"customers_online":       false,
+		"webhook":                cfg.Webhook,
+		"webhook_posts":          hooks.Load() - hooksBefore,
+		"business_api_endpoint":  "POST /v23.0/PNID/messages",
 	}, nil
 }
 

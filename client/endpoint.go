@@ -118,8 +118,19 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 // sendNow sends a message with an extension to conv without catching up
 // first, through the store's fast path when it has one (else as sendExt):
 // stored as pending with the group's new state in one transaction, sent,
-// then marked sent with the cursor moved past it in one more. A send in a
-// stale epoch catches up and is encrypted again, as every send is.
+// then marked sent with the cursor moved past it in one more (which a
+// batching store commits later: the send returns once the server has the
+// message). A send in a stale epoch catches up and is encrypted again, as
+// every send is.
+//
+// The encryption and the queueing of the pending write happen under
+// cryptoMu (writes commit in queue order, so a group's stored state never
+// goes back); the wait for the commit does not, so concurrent sends share
+// commits. The message goes to the server only after its own state is
+// committed, so a generation of the sender's ratchet that a sent message
+// used is always stored as used. If the write fails the in-memory group
+// stays advanced: the store then holds an older state whose next
+// generations were used at most by messages that were never sent.
 func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
 	fs, ok := c.store.(fastSendStore)
 	if !ok {
@@ -135,11 +146,12 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 		b.Ext = &ext
 		c.cryptoMu.Lock()
 		g, payload, err := c.encryptBody(ctx, conv, b)
+		var wait func() error
 		if err == nil {
 			rec.Payload, rec.Epoch = payload, g.Epoch()
 			var state []byte
 			if state, err = g.MarshalState(); err == nil {
-				err = fs.putPending(ctx, conv, state, g.Epoch(), &rec, ext)
+				wait, err = fs.queuePending(ctx, conv, state, g.Epoch(), &rec, ext)
 			}
 			if err != nil {
 				c.forgetGroup(conv)
@@ -151,6 +163,9 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 		c.cryptoMu.Unlock()
 		if err != nil {
 			return MessageRecord{}, err
+		}
+		if err := wait(); err != nil {
+			return MessageRecord{}, storeErr(err)
 		}
 		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
 			ConversationId: string(conv), ClientId: string(rec.ClientID), Kind: uint32(parley.EnvelopeApplication),
@@ -165,7 +180,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			return rec, errorf("send", err)
 		}
 		seq := parley.Seq(f.GetSent().GetSeq())
-		if err := fs.markSentAdvance(ctx, conv, rec.ClientID, seq); err != nil {
+		if err := fs.queueMarkSent(ctx, conv, rec.ClientID, seq); err != nil {
 			return rec, storeErr(err)
 		}
 		rec.Seq, rec.Status, rec.Payload = seq, StatusSent, nil

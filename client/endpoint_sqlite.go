@@ -23,9 +23,20 @@ import (
 type fastSendStore interface {
 	// putPending stores m (pending) with ext and the group state of conv.
 	putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error
+	// queuePending is putPending in two steps: it queues the write (writes
+	// are committed in the order they were queued) and returns a function
+	// that waits for its commit and reports its error. The caller may hold
+	// a lock while it queues and wait without it, so that concurrent sends
+	// share one commit.
+	queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (func() error, error)
 	// markSentAdvance records the server's acceptance of m at seq and moves
 	// conv's cursor to seq when it was seq-1.
 	markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
+	// queueMarkSent is markSentAdvance without waiting for the commit where
+	// the store batches its writes. Losing it in a crash is harmless: the
+	// message stays pending and is sent again under its client id, which
+	// the server answers with the same seq.
+	queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
 }
 
 var _ fastSendStore = (*sqliteStore)(nil)
@@ -89,9 +100,12 @@ type stmts struct {
 	group, message, extras, business, sent, cursor *sql.Stmt
 }
 
-func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
-	var st stmts
-	for _, p := range []struct {
+// fastQueries are the fast path's statements.
+func (st *stmts) queries() []struct {
+	s **sql.Stmt
+	q string
+} {
+	return []struct {
 		s **sql.Stmt
 		q string
 	}{
@@ -105,13 +119,53 @@ func prepare(ctx context.Context, tx *sql.Tx) (*stmts, error) {
 		{&st.sent, `UPDATE messages SET seq = ?, payload = NULL, status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END
 			WHERE conversation = ? AND client_id = ? AND outgoing = 1`},
 		{&st.cursor, `UPDATE chats SET cursor = ? WHERE id = ? AND cursor = ?`},
-	} {
+	}
+}
+
+// prepare prepares the statements in tx, or, with cached (prepared once on
+// the database: the batch writer's), binds those to tx without parsing
+// them again (the store has one connection).
+func prepare(ctx context.Context, tx *sql.Tx, cached *stmts) (*stmts, error) {
+	var st stmts
+	var from []struct {
+		s **sql.Stmt
+		q string
+	}
+	if cached != nil {
+		from = cached.queries()
+	}
+	for i, p := range st.queries() {
+		if cached != nil {
+			*p.s = tx.StmtContext(ctx, *from[i].s)
+			continue
+		}
 		var err error
 		if *p.s, err = tx.PrepareContext(ctx, p.q); err != nil {
 			return nil, err
 		}
 	}
 	return &st, nil
+}
+
+// prepareDB prepares the fast path's statements on db.
+func prepareDB(ctx context.Context, db *sql.DB) (*stmts, error) {
+	var st stmts
+	for _, p := range st.queries() {
+		var err error
+		if *p.s, err = db.PrepareContext(ctx, p.q); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
+	return &st, nil
+}
+
+func (st *stmts) close() {
+	for _, p := range st.queries() {
+		if *p.s != nil {
+			(*p.s).Close()
+		}
+	}
 }
 
 // writePending stores r.
@@ -158,18 +212,21 @@ func (st *stmts) writeMark(ctx context.Context, k sentMark) error {
 
 // writeBatch runs ws in one transaction and returns each one's error;
 // a failed write fails the transaction and is then reported alone.
-func writeBatch(ctx context.Context, db *sql.DB, ws []writeReq) error {
+func writeBatch(ctx context.Context, db *sql.DB, ws []writeReq, cached *stmts) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := prepare(ctx, tx)
+	st, err := prepare(ctx, tx, cached)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UnixMilli()
 	for _, w := range ws {
+		if w.pending == nil && w.mark == nil {
+			continue // a barrier
+		}
 		if w.pending != nil {
 			err = st.writePending(ctx, *w.pending, now)
 		} else {
@@ -190,11 +247,20 @@ func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID
 	if err != nil {
 		return err
 	}
-	return writeBatch(ctx, s.db, []writeReq{{pending: &r}})
+	return writeBatch(ctx, s.db, []writeReq{{pending: &r}}, nil)
+}
+
+func (s *sqliteStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (func() error, error) {
+	err := s.putPending(ctx, conv, state, epoch, m, ext)
+	return func() error { return nil }, err
+}
+
+func (s *sqliteStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	return s.markSentAdvance(ctx, conv, client, seq)
 }
 
 func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
-	return writeBatch(ctx, s.db, []writeReq{{mark: &sentMark{conv, client, seq}}})
+	return writeBatch(ctx, s.db, []writeReq{{mark: &sentMark{conv, client, seq}}}, nil)
 }
 
 // The sealed store (the hosted endpoint's) group-commits its fast path:
@@ -207,32 +273,76 @@ func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.Conversat
 type writeReq struct {
 	pending *pendingRow
 	mark    *sentMark
+	lazy    bool // nobody waits: commit it with the next write (or after markLinger)
 	done    chan error
 }
 
 func (s *sealedStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error {
-	if err := s.ensureKindsSchema(ctx); err != nil {
-		return err
-	}
-	r, err := newPendingRow(conv, s.seal(state, "group:"+string(conv)), epoch, m, ext)
+	wait, err := s.queuePending(ctx, conv, state, epoch, m, ext)
 	if err != nil {
 		return err
 	}
-	return s.submit(ctx, writeReq{pending: &r})
+	return wait()
+}
+
+func (s *sealedStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (func() error, error) {
+	if err := s.ensureKindsSchema(ctx); err != nil {
+		return nil, err
+	}
+	r, err := newPendingRow(conv, s.seal(state, "group:"+string(conv)), epoch, m, ext)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.enqueue(writeReq{pending: &r})
+	if err != nil {
+		return nil, err
+	}
+	return func() error { return s.wait(ctx, w) }, nil
 }
 
 func (s *sealedStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	return s.submit(ctx, writeReq{mark: &sentMark{conv, client, seq}})
 }
 
+func (s *sealedStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	_, err := s.enqueue(writeReq{mark: &sentMark{conv, client, seq}, lazy: true})
+	return err
+}
+
 // submit queues a write for the batch writer and waits for its commit.
 func (s *sealedStore) submit(ctx context.Context, w writeReq) error {
+	w, err := s.enqueue(w)
+	if err != nil {
+		return err
+	}
+	return s.wait(ctx, w)
+}
+
+// barrier waits until every write queued before it is committed (or
+// failed); it returns at once when none is in flight. Writes of a group's
+// state outside the fast path (Apply), and reads of it (Group), pass it
+// first, so a queued older state never lands after a newer one and a
+// reload never sees a state older than one a queued send relies on. Their
+// callers hold cryptoMu, so no send queues meanwhile.
+func (s *sealedStore) barrier(ctx context.Context) error {
+	s.wMu.Lock()
+	busy := s.wBusy > 0
+	s.wMu.Unlock()
+	if !busy {
+		return nil
+	}
+	return s.submit(ctx, writeReq{})
+}
+
+// enqueue queues a write for the batch writer.
+func (s *sealedStore) enqueue(w writeReq) (writeReq, error) {
 	w.done = make(chan error, 1)
 	s.wMu.Lock()
 	if s.wClosed {
 		s.wMu.Unlock()
-		return parley.Errorf(parley.CodeUnavailable, "closed", "the local store is closed")
+		return w, parley.Errorf(parley.CodeUnavailable, "closed", "the local store is closed")
 	}
+	s.wBusy++
 	if s.wStop == nil {
 		s.wSig = make(chan struct{}, 1)
 		s.wStop = make(chan struct{})
@@ -240,11 +350,33 @@ func (s *sealedStore) submit(ctx context.Context, w writeReq) error {
 		go s.writeLoop()
 	}
 	s.wQueue = append(s.wQueue, w)
+	if w.lazy {
+		// Nobody waits for a mark: it goes with the next write anyone
+		// waits for, or after markLinger, so that marks do not cost a
+		// commit each.
+		if s.wTimer == nil {
+			s.wTimer = time.AfterFunc(markLinger, s.signal)
+		}
+		s.wMu.Unlock()
+		return w, nil
+	}
 	s.wMu.Unlock()
+	s.signal()
+	return w, nil
+}
+
+// markLinger bounds how long a queued mark waits for other writes.
+const markLinger = 10 * time.Millisecond
+
+func (s *sealedStore) signal() {
 	select {
 	case s.wSig <- struct{}{}:
 	default:
 	}
+}
+
+// wait waits for a queued write's commit.
+func (s *sealedStore) wait(ctx context.Context, w writeReq) error {
 	select {
 	case err := <-w.done:
 		return err
@@ -264,7 +396,8 @@ func (s *sealedStore) writeLoop() {
 		select {
 		case <-s.wSig:
 		case <-s.wStop:
-			s.flushWrites()
+			for s.flushWrites() {
+			}
 			return
 		}
 		for s.flushWrites() {
@@ -276,6 +409,10 @@ func (s *sealedStore) writeLoop() {
 // more are queued.
 func (s *sealedStore) flushWrites() bool {
 	s.wMu.Lock()
+	if s.wTimer != nil {
+		s.wTimer.Stop()
+		s.wTimer = nil
+	}
 	n := min(len(s.wQueue), maxBatch)
 	batch := append([]writeReq(nil), s.wQueue[:n]...)
 	s.wQueue = s.wQueue[n:]
@@ -285,17 +422,25 @@ func (s *sealedStore) flushWrites() bool {
 		return false
 	}
 	ctx := context.Background()
+	if s.wStmts == nil {
+		// Prepared once, on the first batch; on failure each batch
+		// prepares its own.
+		s.wStmts, _ = prepareDB(ctx, s.db)
+	}
 	errs := make([]error, n)
-	if err := writeBatch(ctx, s.db, batch); err != nil && n > 1 {
+	if err := writeBatch(ctx, s.db, batch, s.wStmts); err != nil && n > 1 {
 		// Find the culprit: each write on its own.
 		for i := range batch {
-			errs[i] = writeBatch(ctx, s.db, batch[i:i+1])
+			errs[i] = writeBatch(ctx, s.db, batch[i:i+1], s.wStmts)
 		}
 	} else {
 		for i := range errs {
 			errs[i] = err
 		}
 	}
+	s.wMu.Lock()
+	s.wBusy -= n
+	s.wMu.Unlock()
 	for i, w := range batch {
 		w.done <- errs[i]
 	}
@@ -312,6 +457,14 @@ func (s *sealedStore) Close() error {
 	if started {
 		close(s.wStop)
 		<-s.wDone
+	}
+	s.wMu.Lock()
+	if s.wTimer != nil {
+		s.wTimer.Stop()
+	}
+	s.wMu.Unlock()
+	if s.wStmts != nil {
+		s.wStmts.close()
 	}
 	return s.sqliteStore.Close()
 }

@@ -74,3 +74,72 @@ func TestSealedBatchWriter(t *testing.T) {
 		t.Fatalf("group %q, %v", g, err)
 	}
 }
+
+// TestSealedQueuedWritesVisible: a queued pending write is committed in
+// queue order, and reads of the group state and of messages, and status
+// raises, see queued writes (including a sent mark nobody waits for).
+func TestSealedQueuedWritesVisible(t *testing.T) {
+	ctx := t.Context()
+	ls, err := OpenSealedSQLiteStore(ctx, filepath.Join(t.TempDir(), "c.db"), bytes.Repeat([]byte{3}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ls.(*sealedStore)
+	defer st.Close()
+	conv := parley.ConversationID("cqueuedwrites")
+	if err := st.Apply(ctx, Applied{Conversation: conv, Group: []byte("state-0"), Epoch: 1, Chat: &Chat{Kind: parley.KindDirect, Title: "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	var waits []func() error
+	for i := 1; i <= 20; i++ {
+		m := &MessageRecord{Conversation: conv, ClientID: parley.ClientMessageID(fmt.Sprintf("q%03d", i)), Sender: 1, SenderDevice: 2,
+			Outgoing: true, Kind: KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: StatusPending, Payload: []byte("x")}
+		w, err := st.queuePending(ctx, conv, []byte(fmt.Sprintf("state-%d", i)), 1, m, kindExt{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	// Not waited for: the read waits for the queue.
+	g, err := st.Group(ctx, conv)
+	if err != nil || string(g) != "state-20" {
+		t.Fatalf("group after queued writes: %q, %v (want the last one queued)", g, err)
+	}
+	for _, w := range waits {
+		if err := w(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.queueMarkSent(ctx, conv, "q001", 1); err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Message(ctx, conv, 1)
+	if err != nil || m.Status != StatusSent || m.Text != "1" {
+		t.Fatalf("message after a queued mark: %+v, %v", m, err)
+	}
+	if err := st.queueMarkSent(ctx, conv, "q002", 2); err != nil {
+		t.Fatal(err)
+	}
+	raised, err := st.RaiseStatus(ctx, conv, 2, StatusDelivered)
+	if err != nil || len(raised) != 2 {
+		t.Fatalf("raised after a queued mark: %d, %v", len(raised), err)
+	}
+	// A mark nobody reads is still committed (after markLinger).
+	if err := st.queueMarkSent(ctx, conv, "q003", 3); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var seq int64
+		if err := st.db.QueryRowContext(ctx, `SELECT seq FROM messages WHERE client_id = 'q003'`).Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		if seq == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a lazy mark was never committed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -31,8 +32,11 @@ type sealedStore struct {
 	// The batch writer of the fast send path (endpoint_sqlite.go).
 	wMu     sync.Mutex
 	wQueue  []writeReq
+	wBusy   int    // writes queued or being committed
+	wStmts  *stmts // the batch writer's statements, prepared once (its goroutine only)
 	wClosed bool
 	wSig    chan struct{}
+	wTimer  *time.Timer // flushes queued marks when no other write comes (endpoint_sqlite.go)
 	wStop   chan struct{}
 	wDone   chan struct{}
 }
@@ -175,15 +179,53 @@ func (s *sealedStore) KeyPackages(ctx context.Context) ([]KeyPackageSecret, erro
 
 func (s *sealedStore) Apply(ctx context.Context, a Applied) error {
 	if a.Group != nil {
+		if err := s.barrier(ctx); err != nil {
+			return err
+		}
 		a.Group = s.seal(a.Group, "group:"+string(a.Conversation))
 	}
 	return s.sqliteStore.Apply(ctx, a)
 }
 
+func (s *sealedStore) DeleteGroup(ctx context.Context, id parley.ConversationID) error {
+	if err := s.barrier(ctx); err != nil {
+		return err
+	}
+	return s.sqliteStore.DeleteGroup(ctx, id)
+}
+
 func (s *sealedStore) Group(ctx context.Context, id parley.ConversationID) ([]byte, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
 	g, err := s.sqliteStore.Group(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	return s.open(g, "group:"+string(id))
+}
+
+// Message and Messages see the sealed store's queued writes (an endpoint
+// send returns before its "sent" mark is committed).
+func (s *sealedStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error) {
+	if err := s.barrier(ctx); err != nil {
+		return MessageRecord{}, err
+	}
+	return s.sqliteStore.Message(ctx, id, seq)
+}
+
+func (s *sealedStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]MessageRecord, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
+	return s.sqliteStore.Messages(ctx, id, limit)
+}
+
+// RaiseStatus sees queued "sent" marks too: a receipt may arrive before
+// its message's mark is committed.
+func (s *sealedStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status Status) ([]MessageRecord, error) {
+	if err := s.barrier(ctx); err != nil {
+		return nil, err
+	}
+	return s.sqliteStore.RaiseStatus(ctx, id, upto, status)
 }

@@ -35,7 +35,7 @@
 // limit per number (token bucket, 80 messages/s by default), the 24-hour
 // customer-service window for anything but templates, opt-in for MARKETING
 // templates, opt-out keywords (STOP …) honoured when they arrive and
-// confirmed, the daily unique-recipient tier for templates with promotion,
+// confirmed, the unique-recipient tier for templates (a rolling 24 hours) with promotion,
 // and the quality rating from blocks and reports, which pauses MARKETING
 // templates and lowers the tier when RED. Template-status and quality
 // changes go to the business's webhook (parley.WebhookSink); every message

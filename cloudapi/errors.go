@@ -24,7 +24,7 @@ const (
 	CodeParamInvalid       = 131009 // a parameter value is not valid
 	CodeUndeliverable      = 131026 // no such customer, hidden, or blocked the business
 	CodeReengagement       = 131047 // more than 24 hours since the customer's last message
-	CodeSpamRateLimit      = 131048 // the daily unique-recipient tier is used up
+	CodeSpamRateLimit      = 131048 // the tier (unique template recipients in a rolling 24 hours) is used up
 	CodeNoOptIn            = 131049 // a MARKETING template to a customer with no opt-in recorded
 	CodeOptedOut           = 131050 // the customer opted out of marketing (STOP)
 	CodeUnsupportedType    = 131051 // unsupported message type

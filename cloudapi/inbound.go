@@ -29,10 +29,11 @@ type Inbound struct {
 type Status struct {
 	Business  parley.UserID
 	Customer  parley.UserID
+	WaID      string // the customer's wa_id when the caller knows it ("": looked up)
 	MessageID string
 	Status    string // sent, delivered, read, failed
 	At        time.Time
-	Error     string // for failed
+	Error     string // for failed: error_data.details
 }
 
 // optOutWords and optInWords are the keywords honoured in a customer's message.
@@ -207,26 +208,56 @@ func (s *Service) phoneOf(business parley.UserID) string {
 	return ""
 }
 
-// HandleStatus takes a status change of an outgoing message: insights and
-// the "messages" webhook with a statuses entry.
+// HandleStatus takes a status change of an outgoing message: the
+// "messages" webhook with a statuses entry, enqueued durably when it
+// returns nil, and (except for "sent", which Send records with the
+// template and campaign) the insights event. A failed status carries the
+// Cloud API error 131026 (Message undeliverable) with st.Error as details.
 func (s *Service) HandleStatus(ctx context.Context, st Status) error {
-	u, err := s.cfg.Users.User(ctx, st.Customer)
-	if err != nil {
+	wa := st.WaID
+	if wa == "" {
+		u, err := s.cfg.Users.User(ctx, st.Customer)
+		if err != nil {
+			return err
+		}
+		wa = WaID(u.Phone)
+	}
+	entry := statusEntry{ID: st.MessageID, RecipientID: wa, Status: st.Status, Timestamp: strconv.FormatInt(st.At.Unix(), 10)}
+	if st.Status == parley.StatusFailed {
+		entry.Errors = []statusError{{Code: CodeUndeliverable, Title: titles[CodeUndeliverable], Message: titles[CodeUndeliverable],
+			ErrorData: map[string]string{"details": st.Error}}}
+	}
+	if err := s.webhook(ctx, st.Business, wa, "messages", statusValue{MessagingProduct: "whatsapp",
+		Metadata: s.metadata(ctx, st.Business), Statuses: []statusEntry{entry}}); err != nil {
 		return err
 	}
-	wa := WaID(u.Phone)
-	entry := map[string]any{"id": st.MessageID, "status": st.Status, "timestamp": strconv.FormatInt(st.At.Unix(), 10), "recipient_id": wa}
-	if st.Status == parley.StatusFailed {
-		entry["errors"] = []any{map[string]any{"code": CodeUndeliverable, "title": titles[CodeUndeliverable],
-			"error_data": map[string]string{"details": st.Error}}}
+	if st.Status != parley.StatusSent {
+		s.record(ctx, parley.MessageEvent{Business: st.Business, MessageID: st.MessageID, Customer: wa, Status: st.Status, At: st.At})
 	}
-	s.webhook(ctx, st.Business, wa, "messages", map[string]any{
-		"messaging_product": "whatsapp",
-		"metadata":          s.metadata(ctx, st.Business),
-		"statuses":          []any{entry},
-	})
-	s.record(ctx, parley.MessageEvent{Business: st.Business, MessageID: st.MessageID, Customer: wa, Status: st.Status, At: st.At})
 	return nil
+}
+
+// statusValue is a statuses webhook's value (fields in the order a map
+// would marshal them, as the other webhooks).
+type statusValue struct {
+	MessagingProduct string            `json:"messaging_product"`
+	Metadata         map[string]string `json:"metadata"`
+	Statuses         []statusEntry     `json:"statuses"`
+}
+
+type statusEntry struct {
+	Errors      []statusError `json:"errors,omitempty"`
+	ID          string        `json:"id"`
+	RecipientID string        `json:"recipient_id"`
+	Status      string        `json:"status"`
+	Timestamp   string        `json:"timestamp"`
+}
+
+type statusError struct {
+	Code      int               `json:"code"`
+	ErrorData map[string]string `json:"error_data"`
+	Message   string            `json:"message"`
+	Title     string            `json:"title"`
 }
 
 func jsonMarshal(v any) (json.RawMessage, error) {

@@ -349,7 +349,9 @@ func vCard(cs []ContactObject) string {
 }
 
 func vEscape(s string) string {
-	return strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "", ",", "\\,", ";", "\\;").Replace(s)
+	return vCardEscaper.Replace(s)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+var vCardEscaper = strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "", ",", "\\,", ";", "\\;")

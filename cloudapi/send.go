@@ -156,7 +156,7 @@ func (s *Service) MarkRead(ctx context.Context, business parley.UserID, messageI
 
 // templateFor finds the approved template a send names.
 func (s *Service) templateFor(ctx context.Context, business parley.UserID, ts *TemplateSend) (parley.Template, error) {
-	list, err := s.st.Templates(ctx, business)
+	list, err := s.cachedTemplates(ctx, business)
 	if err != nil {
 		return parley.Template{}, err
 	}
@@ -196,7 +196,9 @@ func (s *Service) CreateTemplate(ctx context.Context, business parley.UserID, tc
 	if s.cfg.AutoApprove || n.AutoApprove {
 		t.Status = parley.TemplateApproved
 	}
-	if err := s.st.CreateTemplate(ctx, t); err != nil {
+	err = s.st.CreateTemplate(ctx, t)
+	s.dropTemplates(business)
+	if err != nil {
 		if parley.IsCode(err, parley.CodeConflict) {
 			return t, apiError(CodeParamInvalid, fmt.Sprintf("a template named %s already exists in %s", t.Name, t.Language))
 		}
@@ -241,7 +243,9 @@ func (s *Service) UpdateTemplate(ctx context.Context, business parley.UserID, id
 	if s.cfg.AutoApprove || n.AutoApprove {
 		t.Status = parley.TemplateApproved
 	}
-	if err := s.st.UpdateTemplate(ctx, t); err != nil {
+	err = s.st.UpdateTemplate(ctx, t)
+	s.dropTemplates(t.Business)
+	if err != nil {
 		return t, err
 	}
 	if t.Status == parley.TemplateApproved {
@@ -270,6 +274,7 @@ func (s *Service) Templates(ctx context.Context, business parley.UserID) ([]parl
 // DeleteTemplates deletes a template name (one language or all).
 func (s *Service) DeleteTemplates(ctx context.Context, business parley.UserID, name, language string) error {
 	n, err := s.st.DeleteTemplates(ctx, business, name, language)
+	s.dropTemplates(business)
 	if err != nil {
 		return err
 	}
@@ -295,7 +300,9 @@ func (s *Service) ReviewTemplate(ctx context.Context, id string, status parley.T
 		return t, nil
 	}
 	t.Status, t.Reason, t.UpdatedAt = status, reason, s.clk.Now().UTC()
-	if err := s.st.UpdateTemplate(ctx, t); err != nil {
+	err = s.st.UpdateTemplate(ctx, t)
+	s.dropTemplates(t.Business)
+	if err != nil {
 		return t, err
 	}
 	s.templateWebhook(ctx, t, string(status))
@@ -419,7 +426,9 @@ func (s *Service) Evaluate(ctx context.Context, business parley.UserID) (parley.
 			continue
 		}
 		t.UpdatedAt = now
-		if err := s.st.UpdateTemplate(ctx, t); err != nil {
+		err = s.st.UpdateTemplate(ctx, t)
+		s.dropTemplates(t.Business)
+		if err != nil {
 			return n, err
 		}
 		event := string(t.Status)
@@ -431,8 +440,9 @@ func (s *Service) Evaluate(ctx context.Context, business parley.UserID) (parley.
 	return n, nil
 }
 
-// newDay runs at a number's first template send of a UTC day: the daily
-// count restarts and quality and tier are evaluated.
+// newDay runs at a number's first template send of a UTC day: quality and
+// tier are evaluated (admitRecipient then reads the counted customers from
+// the store again).
 func (s *Service) newDay(ctx context.Context, business parley.UserID, nb *number) {
 	if _, err := s.Evaluate(ctx, business); err != nil {
 		s.log.Warn("daily evaluation", "business", business, "err", err)

@@ -134,6 +134,8 @@ type Service struct {
 	phoneMu sync.Mutex
 	phones  map[string]phoneEntry // customers by +E164 number
 
+	tpls templateCache // templates by number, for the send path (tplcache.go)
+
 	events    chan parley.MessageEvent // to the insights recorder, off the request path
 	stopOnce  sync.Once
 	stop      chan struct{}
@@ -150,21 +152,23 @@ type BatchRecorder interface {
 // makes sends wait (back-pressure), so no event is dropped.
 const insightsQueue = 8192
 
+// recordLinger is how long the recorder gathers events into one batch.
+const recordLinger = 20 * time.Millisecond
+
 type tokenEntry struct {
 	tok parley.APIToken
 	at  time.Time
 }
 
 // number is the in-memory state of one API number: its settings, the
-// throughput bucket and today's recipients.
+// throughput bucket and the recipients counted against its tier.
 type number struct {
 	mu       sync.Mutex
 	n        parley.APINumber
 	tokens   float64
 	refillAt time.Time
-	day      string
-	count    int
-	seen     map[parley.UserID]bool
+	day      string     // the UTC day of the last template (tiers.go)
+	recent   recipients // customers counted against the tier (tiers.go)
 }
 
 // customer caches what the compliance checks need of one customer.
@@ -230,15 +234,22 @@ func (s *Service) recordLoop() {
 				}
 			}
 		}
+		// Gather for up to recordLinger (or a full batch): events are off
+		// the request path, and one transaction (one fsync) for many
+		// events costs far less CPU than one per event.
+		linger := time.NewTimer(recordLinger)
 	more:
 		for len(batch) < cap(batch) {
 			select {
 			case ev := <-s.events:
 				batch = append(batch, ev)
-			default:
+			case <-linger.C:
+				break more
+			case <-s.stop:
 				break more
 			}
 		}
+		linger.Stop()
 		s.flush(ctx, batch)
 	}
 }
@@ -578,43 +589,6 @@ func (s *Service) take(nb *number) error {
 
 func dayOf(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
-// admitRecipient counts customer against the number's daily tier for a
-// business-initiated (template) message, refusing a new recipient once the
-// tier is used up.
-func (s *Service) admitRecipient(ctx context.Context, business parley.UserID, nb *number, cust parley.UserID) error {
-	now := s.clk.Now()
-	today := dayOf(now)
-	nb.mu.Lock()
-	if nb.day != today {
-		nb.mu.Unlock()
-		s.newDay(ctx, business, nb)
-		n, err := s.st.CountRecipients(ctx, business, today)
-		if err != nil {
-			return err
-		}
-		nb.mu.Lock()
-		if nb.day != today {
-			nb.day, nb.count, nb.seen = today, n, map[parley.UserID]bool{}
-		}
-	}
-	defer nb.mu.Unlock()
-	if nb.seen[cust] {
-		return nil
-	}
-	if nb.n.Tier != parley.TierUnlimited && nb.count >= nb.n.Tier {
-		return apiError(CodeSpamRateLimit, fmt.Sprintf("this number has messaged %d customers today, its tier's limit (%s)", nb.count, TierName(nb.n.Tier)))
-	}
-	added, err := s.st.AddRecipient(ctx, business, cust, today)
-	if err != nil {
-		return err
-	}
-	nb.seen[cust] = true
-	if added {
-		nb.count++
-	}
-	return nil
-}
-
 // ---- customers ----
 
 func (s *Service) customerState(ctx context.Context, business, cust parley.UserID) (*customer, error) {
@@ -713,10 +687,14 @@ type OptInView struct {
 	OptOutText string    `json:"opt_out_text,omitempty"`
 }
 
+// phoneSeparators are dropped from a "to" number (built once: a Replacer
+// costs more to build than to use).
+var phoneSeparators = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "")
+
 // customerByNumber finds a customer by phone number ("+…" or wa_id digits).
 func (s *Service) customerByNumber(ctx context.Context, to string) (parley.User, error) {
 	phone := strings.TrimSpace(to)
-	phone = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(phone)
+	phone = phoneSeparators.Replace(phone)
 	if !strings.HasPrefix(phone, "+") {
 		phone = "+" + phone
 	}

@@ -29,6 +29,11 @@ type endpoint struct {
 	chats   map[parley.UserID]parley.ConversationID // customer → direct chat
 	peers   map[parley.ConversationID]parley.UserID // direct chat → customer (0: not a direct chat)
 	handled map[parley.ConversationID]parley.Seq    // the last customer message the API took, per chat (handled.go)
+
+	opened    time.Time   // when this run of the endpoint opened its client
+	sends     sendTracker // status.go
+	recovered chan bool   // the loop's sent-status recovery finished (true: it succeeded)
+	stop      func()      // ends the endpoint's goroutines (set by Manager.run)
 }
 
 func (ep *endpoint) mediaPath(id string) string {
@@ -217,6 +222,13 @@ func (ep *endpoint) fetch(ctx context.Context, link string) (io.ReadCloser, erro
 func (ep *endpoint) loop(ctx context.Context) {
 	events := ep.c.Events()
 	ep.catchUp(ctx) // what a crash kept from the API (handled.go)
+	// Sent statuses a crash kept from the webhook (status.go), before any
+	// receipt is handled so that they come before delivered and read.
+	err := ep.recoverSent(ctx)
+	if err != nil && ctx.Err() == nil {
+		ep.m.log.Error("queueing sent statuses again", "business", ep.business, "err", err)
+	}
+	ep.recovered <- err == nil
 	for {
 		select {
 		case <-ctx.Done():
@@ -261,13 +273,7 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) bool 
 	if rec.Media != nil && rec.Media.HasBlob() {
 		in.MediaID = ep.keepInbound(ctx, rec)
 	}
-	if ar, ok := any(ep.c).(interface {
-		BusinessAutoReply(context.Context, client.MessageRecord) error
-	}); ok {
-		if err := ar.BusinessAutoReply(ctx, rec); err != nil {
-			ep.m.log.Warn("greeting/away reply", "business", ep.business, "err", err)
-		}
-	}
+	ep.autoReply(ctx, cust, rec)
 	if err := ep.m.cfg.API.HandleInbound(ctx, in); err != nil {
 		// Not marked handled: the next start hands it over again.
 		ep.m.log.Error("inbound message", "business", ep.business, "message", in.MessageID, "err", err)
@@ -324,8 +330,6 @@ func (ep *endpoint) receipt(ctx context.Context, conv parley.ConversationID, r c
 		if st.At.IsZero() {
 			st.At = ep.m.cfg.Clock.Now()
 		}
-		if err := ep.m.cfg.API.HandleStatus(ctx, st); err != nil {
-			ep.m.log.Error("message status", "business", ep.business, "err", err)
-		}
+		ep.report(ctx, st)
 	}
 }

@@ -47,8 +47,15 @@ type Config struct {
 	MaxLinkBytes int64
 	// HTTPClient fetches media links (default: a client with a 60 s timeout).
 	HTTPClient *http.Client
-	Clock      parley.Clock
-	Log        *slog.Logger
+	// Retention is the server's retention of undelivered envelopes (720 h
+	// by default): a message no customer device received within it (plus
+	// an hour) gets a failed status (status.go).
+	Retention time.Duration
+	// SweepInterval is how often undelivered messages are looked for
+	// (hourly by default; also at every start).
+	SweepInterval time.Duration
+	Clock         parley.Clock
+	Log           *slog.Logger
 }
 
 // Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
@@ -79,6 +86,12 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = parley.SystemClock{}
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 720 * time.Hour
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = time.Hour
 	}
 	if cfg.MaxLinkBytes <= 0 {
 		cfg.MaxLinkBytes = 100 << 20
@@ -197,7 +210,9 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		st.Close()
 		return nil, err
 	}
-	ep := &endpoint{m: m, business: business, c: c, dir: dir, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{}}
+	ep := &endpoint{m: m, business: business, c: c, dir: dir, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{},
+		opened: m.cfg.Clock.Now(), recovered: make(chan bool, 1),
+		sends: sendTracker{inflight: map[uint64]time.Time{}, perCust: map[parley.UserID]int{}, deferred: map[parley.UserID][]cloudapi.Status{}}}
 	if err := ep.loadHandled(); err != nil {
 		_ = c.Close()
 		return nil, err
@@ -214,10 +229,18 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 }
 
 func (m *Manager) run(ep *endpoint) {
-	m.wg.Add(1)
+	ctx, cancel := context.WithCancel(m.ctx)
+	ep.mu.Lock()
+	ep.stop = cancel
+	ep.mu.Unlock()
+	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
-		ep.loop(m.ctx)
+		ep.loop(ctx)
+	}()
+	go func() {
+		defer m.wg.Done()
+		ep.statusLoop(ctx, ep.recovered)
 	}()
 }
 
@@ -265,6 +288,12 @@ func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
 	delete(m.endpoints, business)
 	m.mu.Unlock()
 	if ok {
+		ep.mu.Lock()
+		stop := ep.stop
+		ep.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
 		_ = ep.c.Close()
 	}
 	return os.RemoveAll(m.dir(business))
@@ -306,7 +335,7 @@ func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi
 	if err != nil {
 		return "", err
 	}
-	id, err := ep.send(ctx, out)
+	id, err := ep.sendAndReport(ctx, out)
 	if parley.IsCode(err, parley.CodeUnauthenticated) {
 		// Our device was removed: that is not the API caller's credentials.
 		err = parley.Errorf(parley.CodeUnavailable, "hosted_removed", "the hosted endpoint's device was removed: enable the business API again")

@@ -12,6 +12,7 @@ package insights
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -52,6 +53,36 @@ const MaxField = 256
 // unknown status, an inbound event without a customer, or a field over
 // MaxField bytes.
 func (s *Service) Record(ctx context.Context, ev parley.MessageEvent) error {
+	if err := s.check(&ev); err != nil {
+		return err
+	}
+	// Concurrent Records share one transaction (group commit).
+	return s.record.Do(ctx, ev)
+}
+
+// RecordBatch counts every event of evs once, in one durable write, when
+// it returns nil. Invalid events (as Record) are left out and reported
+// (the valid ones are still recorded).
+func (s *Service) RecordBatch(ctx context.Context, evs []parley.MessageEvent) error {
+	ok := make([]parley.MessageEvent, 0, len(evs))
+	var errs []error
+	for _, ev := range evs {
+		if err := s.check(&ev); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ok = append(ok, ev)
+	}
+	if len(ok) > 0 {
+		if err := s.store.RecordMessageEvents(ctx, ok); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// check validates ev and sets a zero At to now.
+func (s *Service) check(ev *parley.MessageEvent) error {
 	if ev.Business <= 0 || ev.MessageID == "" {
 		return parley.Errorf(parley.CodeInvalid, "bad_message_event", "a message event needs a business and a message id")
 	}
@@ -73,8 +104,7 @@ func (s *Service) Record(ctx context.Context, ev parley.MessageEvent) error {
 		ev.At = s.clock.Now()
 	}
 	ev.At = ev.At.UTC()
-	// Concurrent Records share one transaction (group commit).
-	return s.record.Do(ctx, ev)
+	return nil
 }
 
 // ResponseStats summarises response times in seconds.

@@ -215,6 +215,15 @@ try {
   await waitChange("a delivered status", (c) => c.field === "messages" && c.value.statuses?.[0]?.status === "delivered");
   const read = await waitChange("a read status", (c) => c.field === "messages" && c.value.statuses?.[0]?.status === "read" && c.value.statuses[0].id === textRes.messages[0].id);
   assert.equal(read.value.statuses[0].recipient_id, custWa);
+  // Every message the API sent has a sent status, before its delivered and read.
+  const statusAt = (id, status) => changes().findIndex((c) => c.field === "messages" && c.value.statuses?.[0]?.id === id && c.value.statuses[0].status === status);
+  const sent = await waitChange("a sent status", (c) => c.field === "messages" && c.value.statuses?.[0]?.status === "sent" && c.value.statuses[0].id === textRes.messages[0].id);
+  assert.equal(sent.value.statuses[0].recipient_id, custWa);
+  assert.match(sent.value.statuses[0].timestamp, /^[0-9]+$/);
+  assert.ok(statusAt(textRes.messages[0].id, "sent") < statusAt(textRes.messages[0].id, "read"), "sent came after read");
+  const delivered = statusAt(textRes.messages[0].id, "delivered");
+  assert.ok(delivered < 0 || statusAt(textRes.messages[0].id, "sent") < delivered, "sent came after delivered");
+  assert.ok(changes().filter((c) => c.field === "messages" && c.value.statuses?.[0]?.status === "sent").length >= 4, "fewer than 4 sent statuses");
 
   // 10. Delete the media and the template.
   assert.equal((await (await sdk.media.delete({ mediaID: up.id, phoneNumberID: pnid })).json()).success, true);

@@ -335,6 +335,26 @@ func (s *Store) CountRecipients(ctx context.Context, business parley.UserID, fro
 	return n, apiWrap("count recipients", err)
 }
 
+// RecentRecipients returns each customer messaged in a period >= from with
+// its latest period.
+func (s *Store) RecentRecipients(ctx context.Context, business parley.UserID, from string) (map[parley.UserID]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT customer_id, MAX(day) FROM api_recipients WHERE business_id = ? AND day >= ? GROUP BY customer_id`, business, from)
+	if err != nil {
+		return nil, apiWrap("recent recipients", err)
+	}
+	defer rows.Close()
+	out := map[parley.UserID]string{}
+	for rows.Next() {
+		var c parley.UserID
+		var day string
+		if err := rows.Scan(&c, &day); err != nil {
+			return nil, apiWrap("recent recipients", err)
+		}
+		out[c] = day
+	}
+	return out, apiWrap("recent recipients", rows.Err())
+}
+
 // AddQualitySignal stores a block or report.
 func (s *Store) AddQualitySignal(ctx context.Context, q parley.QualitySignal) error {
 	return s.apiWrite(ctx, "add quality signal", func(tx *sql.Tx) error {

@@ -13,33 +13,97 @@ import (
 // migrations/00600_webhooks.sql).
 var _ parley.InsightsStore = (*Store)(nil)
 
+// bizWrite runs a write transaction of the business tables (webhooks,
+// insights): they hold no envelopes, so unlike write it keeps the log's
+// cache of last Seqs (clearing it on every insights batch made each
+// append read its conversation's last Seq from the database).
+func (s *Store) bizWrite(ctx context.Context, op string, f func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, op, f, false)
+}
+
 // RecordMessageEvent stores ev once per (business, message, status).
 func (s *Store) RecordMessageEvent(ctx context.Context, ev parley.MessageEvent) (bool, error) {
 	var added bool
-	err := s.write(ctx, "record message event", func(tx *sql.Tx) error {
+	err := s.bizWrite(ctx, "record message event", func(tx *sql.Tx) error {
 		var err error
-		added, err = recordMessageEvent(ctx, tx, ev)
-		return err
+		st := &evStmts{tx: tx}
+		if added, err = recordMessageEvent(ctx, st, ev); err != nil || !added {
+			return err
+		}
+		return st.addTotals(ctx, map[string]int64{ev.Status: 1})
 	})
 	return added, err
 }
 
 // RecordMessageEvents stores evs in one transaction.
 func (s *Store) RecordMessageEvents(ctx context.Context, evs []parley.MessageEvent) error {
-	return s.write(ctx, "record message events", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "record message events", func(tx *sql.Tx) error {
+		st := &evStmts{tx: tx} // statements parsed once per batch
+		totals := map[string]int64{}
 		for _, ev := range evs {
-			if _, err := recordMessageEvent(ctx, tx, ev); err != nil {
+			added, err := recordMessageEvent(ctx, st, ev)
+			if err != nil {
 				return err
 			}
+			if added {
+				totals[ev.Status]++
+			}
 		}
-		return nil
+		return st.addTotals(ctx, totals) // one update per status, not per event
 	})
 }
 
-func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent) (bool, error) {
+// evStmts are recordMessageEvent's statements, prepared in tx on first use
+// (and closed with it).
+type evStmts struct {
+	tx                                          *sql.Tx
+	lookup, insert, total, waitAdd, waitDel, rs *sql.Stmt
+}
+
+func (e *evStmts) get(ctx context.Context, p **sql.Stmt, q string) (*sql.Stmt, error) {
+	if *p == nil {
+		st, err := e.tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		*p = st
+	}
+	return *p, nil
+}
+
+func (e *evStmts) queryRow(ctx context.Context, p **sql.Stmt, q string, args ...any) *sql.Row {
+	st, err := e.get(ctx, p, q)
+	if err != nil {
+		return e.tx.QueryRowContext(ctx, q, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (e *evStmts) exec(ctx context.Context, p **sql.Stmt, q string, args ...any) (sql.Result, error) {
+	st, err := e.get(ctx, p, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// addTotals adds counts per status to insights_status_totals.
+func (e *evStmts) addTotals(ctx context.Context, totals map[string]int64) error {
+	for status, n := range totals {
+		if _, err := e.exec(ctx, &e.total, `INSERT INTO insights_status_totals (status, n) VALUES (?, ?)
+			ON CONFLICT (status) DO UPDATE SET n = n + excluded.n`, status, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordMessageEvent stores ev once per (business, message, status) and
+// reports whether it was new; the caller adds it to the status totals.
+func recordMessageEvent(ctx context.Context, tx *evStmts, ev parley.MessageEvent) (bool, error) {
 	if ev.Template == "" && ev.Category == "" && ev.Campaign == "" || ev.Customer == "" {
 		var cust, tmpl, cat, camp string
-		err := tx.QueryRowContext(ctx, `SELECT customer, template, category, campaign FROM insights_events
+		err := tx.queryRow(ctx, &tx.lookup, `SELECT customer, template, category, campaign FROM insights_events
 			WHERE business_id = ? AND message_id = ? LIMIT 1`, ev.Business, ev.MessageID).Scan(&cust, &tmpl, &cat, &camp)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
@@ -51,7 +115,7 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 			ev.Customer = cust
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
+	res, err := tx.exec(ctx, &tx.insert, `INSERT INTO insights_events (business_id, message_id, status, customer, template, category, campaign, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		ev.Business, ev.MessageID, ev.Status, ev.Customer, ev.Template, ev.Category, ev.Campaign, ns(ev.At))
 	if err != nil {
@@ -60,17 +124,13 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO insights_status_totals (status, n) VALUES (?, 1)
-		ON CONFLICT (status) DO UPDATE SET n = n + 1`, ev.Status); err != nil {
-		return true, err
-	}
 	switch ev.Status {
 	case parley.StatusInbound:
-		_, err = tx.ExecContext(ctx, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		_, err = tx.exec(ctx, &tx.waitAdd, `INSERT INTO insights_waiting (business_id, customer, inbound_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			ev.Business, ev.Customer, ns(ev.At))
 	case parley.StatusSent:
 		var in int64
-		err = tx.QueryRowContext(ctx, `DELETE FROM insights_waiting WHERE business_id = ? AND customer = ? AND inbound_at <= ? RETURNING inbound_at`,
+		err = tx.queryRow(ctx, &tx.waitDel, `DELETE FROM insights_waiting WHERE business_id = ? AND customer = ? AND inbound_at <= ? RETURNING inbound_at`,
 			ev.Business, ev.Customer, ns(ev.At)).Scan(&in)
 		if errors.Is(err, sql.ErrNoRows) {
 			return true, nil
@@ -78,7 +138,7 @@ func recordMessageEvent(ctx context.Context, tx *sql.Tx, ev parley.MessageEvent)
 		if err != nil {
 			return true, err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES (?, ?, ?, ?)`,
+		_, err = tx.exec(ctx, &tx.rs, `INSERT INTO insights_responses (business_id, customer, inbound_at, sent_at) VALUES (?, ?, ?, ?)`,
 			ev.Business, ev.Customer, in, ns(ev.At))
 	}
 	return true, err

@@ -17,7 +17,7 @@ var _ parley.WebhookStore = (*Store)(nil)
 
 // PutWebhookConfig creates or replaces the business's webhook configuration.
 func (s *Store) PutWebhookConfig(ctx context.Context, c parley.WebhookConfig) error {
-	return s.write(ctx, "put webhook config", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "put webhook config", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_configs (business_id, callback_url, verify_token, app_secret, verified_at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (business_id) DO UPDATE SET callback_url = excluded.callback_url,
 			verify_token = excluded.verify_token, app_secret = excluded.app_secret, verified_at = excluded.verified_at`,
@@ -41,7 +41,7 @@ func (s *Store) WebhookConfig(ctx context.Context, business parley.UserID) (parl
 
 // DeleteWebhookConfig removes the configuration (CodeNotFound if none).
 func (s *Store) DeleteWebhookConfig(ctx context.Context, business parley.UserID) error {
-	return s.write(ctx, "delete webhook config", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "delete webhook config", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_configs WHERE business_id = ?`, business)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ const blocked = math.MaxInt64
 // key's queue, blocked behind the key's earlier pending events otherwise.
 func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at time.Time) (int64, error) {
 	var id int64
-	err := s.write(ctx, "enqueue webhook", func(tx *sql.Tx) error {
+	err := s.bizWrite(ctx, "enqueue webhook", func(tx *sql.Tx) error {
 		var err error
 		id, err = enqueueWebhook(ctx, tx, ev, at, 0)
 		return err
@@ -73,7 +73,7 @@ func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at t
 
 // EnqueueWebhooks appends evs in one transaction.
 func (s *Store) EnqueueWebhooks(ctx context.Context, evs []parley.WebhookEvent, at time.Time) error {
-	return s.write(ctx, "enqueue webhooks", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "enqueue webhooks", func(tx *sql.Tx) error {
 		for _, ev := range evs {
 			if _, err := enqueueWebhook(ctx, tx, ev, at, 0); err != nil {
 				return err
@@ -114,7 +114,7 @@ func unblockNext(ctx context.Context, tx *sql.Tx, business parley.UserID, key st
 // finish runs f on a pending delivery's row, then unblocks its key's next
 // delivery. A delivery that is gone or dead is left alone.
 func (s *Store) finish(ctx context.Context, op string, id int64, f func(tx *sql.Tx) error) error {
-	return s.write(ctx, op, func(tx *sql.Tx) error { return finishTx(ctx, tx, id, f) })
+	return s.bizWrite(ctx, op, func(tx *sql.Tx) error { return finishTx(ctx, tx, id, f) })
 }
 
 func finishTx(ctx context.Context, tx *sql.Tx, id int64, f func(tx *sql.Tx) error) error {
@@ -135,7 +135,7 @@ func finishTx(ctx context.Context, tx *sql.Tx, id int64, f func(tx *sql.Tx) erro
 
 // DeliveredWebhooks deletes delivered events in one transaction.
 func (s *Store) DeliveredWebhooks(ctx context.Context, ids []int64) error {
-	return s.write(ctx, "delivered webhooks", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "delivered webhooks", func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if err := finishTx(ctx, tx, id, func(tx *sql.Tx) error {
 				_, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE id = ?`, id)
@@ -163,7 +163,7 @@ func scanWebhook(rows *sql.Rows) (parley.WebhookDelivery, error) {
 // ClaimWebhooks leases the due heads of the per-key queues, earliest due first.
 func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]parley.WebhookDelivery, error) {
 	var out []parley.WebhookDelivery
-	err := s.write(ctx, "claim webhooks", func(tx *sql.Tx) error {
+	err := s.bizWrite(ctx, "claim webhooks", func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox
 			WHERE dead = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ns(now), limit)
@@ -204,7 +204,7 @@ func (s *Store) DeliveredWebhook(ctx context.Context, id int64) error {
 
 // RetryWebhook records a failed attempt.
 func (s *Store) RetryWebhook(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
-	return s.write(ctx, "retry webhook", func(tx *sql.Tx) error {
+	return s.bizWrite(ctx, "retry webhook", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ? AND dead = 0 AND next_at <> ?`,
 			attempts, ns(next), lastErr, id, int64(blocked))
 		return err
@@ -243,7 +243,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, business parley.UserID, d
 // period), and deletes the dead copies.
 func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids []int64, now time.Time) (int, error) {
 	var n int
-	err := s.write(ctx, "replay webhooks", func(tx *sql.Tx) error {
+	err := s.bizWrite(ctx, "replay webhooks", func(tx *sql.Tx) error {
 		n = 0
 		q := `SELECT ` + webhookColumns + ` FROM webhook_outbox WHERE business_id = ? AND dead = 1`
 		args := []any{business}
@@ -287,7 +287,7 @@ func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids 
 // PruneDeadWebhooks deletes old dead letters.
 func (s *Store) PruneDeadWebhooks(ctx context.Context, before time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, "prune dead webhooks", func(tx *sql.Tx) error {
+	err := s.bizWrite(ctx, "prune dead webhooks", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE dead = 1 AND created_at < ?`, ns(before))
 		if err != nil {
 			return err

@@ -194,6 +194,29 @@ func testRecipients(t *testing.T, s parley.CloudAPIStore) {
 			t.Fatalf("CountRecipients from %s = %d, want %d", day, n, want)
 		}
 	}
+	// Hour periods (the rolling tiers) sort with the days; each customer
+	// comes back with its latest period.
+	for _, c := range []struct {
+		cust parley.UserID
+		hour string
+	}{{3, "2026-11-22T05"}, {3, "2026-11-22T07"}, {5, "2026-11-21T23"}} {
+		_, err := s.AddRecipient(ctx, 1, c.cust, c.hour)
+		must(t, err)
+	}
+	got, err := s.RecentRecipients(ctx, 1, "2026-11-21T12")
+	must(t, err)
+	want := map[parley.UserID]string{2: "2026-11-22", 3: "2026-11-22T07", 4: "2026-11-22", 5: "2026-11-21T23"}
+	if len(got) != len(want) {
+		t.Fatalf("RecentRecipients = %v, want %v", got, want)
+	}
+	for c, p := range want {
+		if got[c] != p {
+			t.Fatalf("RecentRecipients = %v, want %v", got, want)
+		}
+	}
+	if got, err := s.RecentRecipients(ctx, 2, "2026-11-01"); err != nil || len(got) != 0 {
+		t.Fatalf("RecentRecipients of another business = %v, %v", got, err)
+	}
 }
 
 func testRecipientsConcurrent(t *testing.T, s parley.CloudAPIStore) {
