@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/mls"
+	"github.com/parleyhq/parley/webhook"
 )
 
 // runBusiness measures the business API end to end: one business number
@@ -102,9 +103,10 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 	}, nil); err != nil {
 		return nil, err
 	}
-	var hooks atomic.Int64
+	var hooks, posts atomic.Int64
 	if cfg.Webhook {
-		// A local receiver: the GET handshake, then 200 to every POST.
+		// A local receiver: the GET handshake, then, as a real receiver
+		// does, every POST's signature checked and its changes counted.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
@@ -114,8 +116,18 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 				io.WriteString(w, r.URL.Query().Get("hub.challenge"))
 				return
 			}
-			io.Copy(io.Discard, r.Body)
-			hooks.Add(1)
+			body, err := io.ReadAll(io.LimitReader(r.Body, webhook.MaxBody+1))
+			if err != nil || !webhook.Verify("bench-secret", body, r.Header.Get(webhook.SignatureHeader)) {
+				http.Error(w, "bad signature", http.StatusUnauthorized)
+				return
+			}
+			changes, err := webhook.ParseEnvelope(body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			posts.Add(1)
+			hooks.Add(int64(len(changes)))
 		})}
 		go hs.Serve(ln)
 		defer hs.Close()
@@ -159,7 +171,7 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 	// Phase 2: sends over existing chats for cfg.Duration.
 	fmt.Fprintf(cfg.Log, "sending for %v with %d requests in flight…\n", cfg.Duration, cfg.Concurrency)
 	cpu := startCPU(srv.pid)
-	hooksBefore := hooks.Load()
+	hooksBefore, postsBefore := hooks.Load(), posts.Load()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	lat, err := drive(ctx, cfg.Concurrency, func(int) bool { return time.Now().Before(deadline) }, send)
@@ -187,7 +199,8 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 		"message":                "MARKETING template, 2 parameters, MLS-encrypted by the hosted endpoint",
 		"customers_online":       false,
 		"webhook":                cfg.Webhook,
-		"webhook_posts":          hooks.Load() - hooksBefore,
+		"webhook_events":         hooks.Load() - hooksBefore,
+		"webhook_posts":          posts.Load() - postsBefore,
 		"business_api_endpoint":  "POST /v23.0/PNID/messages",
 	}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,11 +24,13 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
+	"github.com/parleyhq/parley/webhook"
 )
 
 func TestMain(m *testing.M) {
@@ -125,7 +128,18 @@ func newReceiver(t *testing.T) *receiver {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		r.bodies = append(r.bodies, string(body))
+		// One POST may carry several events: keep each as a body of its
+		// own, as tests look for one event at a time.
+		changes, err := webhook.ParseEnvelope(body)
+		if err != nil {
+			r.bad++
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		for _, c := range changes {
+			business, _ := strconv.ParseInt(c.EntryID, 10, 64)
+			r.bodies = append(r.bodies, string(webhook.Envelope(parley.WebhookEvent{Business: parley.UserID(business), Field: c.Field, Value: c.Value})))
+		}
 	}))
 	t.Cleanup(r.srv.Close)
 	return r

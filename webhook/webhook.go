@@ -18,6 +18,9 @@
 //     it is dead-lettered after the first failure at or beyond RetryFor
 //     (default 25 h) after it was enqueued.
 //   - A crash while a delivery is in flight re-sends it after Lease.
+//   - First attempts of one business that are due together go in one POST
+//     (up to Config.MaxBatch changes in its entry, one per event, in claim
+//     order); a retry always goes alone.
 package webhook
 
 import (
@@ -50,7 +53,8 @@ const SignatureHeader = "X-Hub-Signature-256"
 
 // Config tunes a Service; zero fields take the defaults shown.
 type Config struct {
-	Workers   int           // deliveries in flight at once (32)
+	Workers   int           // POSTs in flight at once (32)
+	MaxBatch  int           // most events one POST carries, one change each (32; 1: one event per POST)
 	Lease     time.Duration // how long a claimed delivery is reserved (2 min)
 	RetryFor  time.Duration // retry at least this long before dead-lettering (25 h; at least 24 h unless AllowShortRetry)
 	BaseDelay time.Duration // first retry delay (2 s)
@@ -68,6 +72,9 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Workers <= 0 {
 		c.Workers = 32
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 32
 	}
 	if c.Lease <= 0 {
 		c.Lease = 2 * time.Minute
@@ -271,11 +278,11 @@ func (s *Service) Run(ctx context.Context) {
 			exhausted = len(ds) < want
 		}
 		for inflight < s.cfg.Workers && len(queue) > 0 {
-			d := queue[0]
-			queue = queue[1:]
+			var batch []parley.WebhookDelivery
+			batch, queue = takeBatch(queue, s.cfg.MaxBatch)
 			inflight++
 			wg.Go(func() {
-				s.deliver(ctx, d)
+				s.deliver(ctx, batch)
 				done <- struct{}{}
 			})
 		}
@@ -297,17 +304,59 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// deliver makes one attempt and records its outcome.
-func (s *Service) deliver(ctx context.Context, d parley.WebhookDelivery) {
-	err := s.post(ctx, d)
+// takeBatch takes from queue the first delivery and, if it is a first
+// attempt, up to max-1 later first attempts of the same business, keeping
+// the rest in order. Claimed deliveries are the heads of their (business,
+// key) queues, so a batch never holds two of one key: per-key order is
+// kept. A retry always goes alone, so an event the callback keeps refusing
+// holds up no other.
+func takeBatch(queue []parley.WebhookDelivery, max int) (batch, rest []parley.WebhookDelivery) {
+	first := queue[0]
+	if first.Attempts > 0 || max <= 1 {
+		return []parley.WebhookDelivery{first}, queue[1:]
+	}
+	rest = queue[:0:0]
+	for _, d := range queue {
+		if len(batch) < max && d.Attempts == 0 && d.Event.Business == first.Event.Business {
+			batch = append(batch, d)
+		} else {
+			rest = append(rest, d)
+		}
+	}
+	return batch, rest
+}
+
+// deliver makes one attempt to POST the deliveries (all of one business)
+// together and records the outcome of each: all delivered, or each one
+// failed.
+func (s *Service) deliver(ctx context.Context, ds []parley.WebhookDelivery) {
+	err := s.post(ctx, ds)
 	bg := context.WithoutCancel(ctx)
 	if err == nil {
-		s.stats.delivered.Add(1)
-		if err := s.delivered.Do(bg, d.ID); err != nil {
-			s.log.Error("record webhook delivery", "id", d.ID, "err", err)
+		s.stats.delivered.Add(int64(len(ds)))
+		if len(ds) == 1 {
+			err = s.delivered.Do(bg, ds[0].ID)
+		} else {
+			ids := make([]int64, len(ds))
+			for i, d := range ds {
+				ids[i] = d.ID
+			}
+			err = s.store.DeliveredWebhooks(bg, ids)
+		}
+		if err != nil {
+			s.log.Error("record webhook delivery", "id", ds[0].ID, "deliveries", len(ds), "err", err)
 		}
 		return
 	}
+	for _, d := range ds {
+		s.failedAttempt(ctx, d, err)
+	}
+}
+
+// failedAttempt records a failed attempt of d: released when shutting
+// down, dead-lettered when out of retries, else retried after Backoff.
+func (s *Service) failedAttempt(ctx context.Context, d parley.WebhookDelivery, err error) {
+	bg := context.WithoutCancel(ctx)
 	if ctx.Err() != nil {
 		// Shutting down: release the lease so the next Run sends it at once.
 		if err := s.store.RetryWebhook(bg, d.ID, d.Attempts, s.clock.Now(), d.LastError); err != nil {
@@ -348,10 +397,10 @@ func Backoff(base, max time.Duration, attempt int, jitter float64) time.Duration
 	return time.Duration(d * (0.5 + 0.5*jitter))
 }
 
-// Envelope returns the Cloud API body for ev: one entry (id: the business's
-// user ID in decimal, standing for the WhatsApp Business Account ID) with
-// one change.
-func Envelope(ev parley.WebhookEvent) []byte {
+// Envelope returns the Cloud API body for events of one business: one
+// entry (id: the business's user ID in decimal, standing for the WhatsApp
+// Business Account ID) with one change per event, in order.
+func Envelope(evs ...parley.WebhookEvent) []byte {
 	type change struct {
 		Value json.RawMessage `json:"value"`
 		Field string          `json:"field"`
@@ -360,10 +409,18 @@ func Envelope(ev parley.WebhookEvent) []byte {
 		ID      string   `json:"id"`
 		Changes []change `json:"changes"`
 	}
+	changes := make([]change, len(evs))
+	for i, ev := range evs {
+		changes[i] = change{ev.Value, ev.Field}
+	}
+	var id string
+	if len(evs) > 0 {
+		id = strconv.FormatInt(int64(evs[0].Business), 10)
+	}
 	b, _ := json.Marshal(struct {
 		Object string  `json:"object"`
 		Entry  []entry `json:"entry"`
-	}{"whatsapp_business_account", []entry{{strconv.FormatInt(int64(ev.Business), 10), []change{{ev.Value, ev.Field}}}}})
+	}{"whatsapp_business_account", []entry{{id, changes}}})
 	return b
 }
 
@@ -382,12 +439,16 @@ func Verify(secret string, body []byte, header string) bool {
 	return hmac.Equal([]byte(want), []byte(strings.ToLower(strings.TrimSpace(header))))
 }
 
-func (s *Service) post(ctx context.Context, d parley.WebhookDelivery) error {
-	cfg, err := s.config(ctx, d.Event.Business)
+func (s *Service) post(ctx context.Context, ds []parley.WebhookDelivery) error {
+	cfg, err := s.config(ctx, ds[0].Event.Business)
 	if err != nil {
 		return fmt.Errorf("webhook config: %w", err)
 	}
-	body := Envelope(d.Event)
+	evs := make([]parley.WebhookEvent, len(ds))
+	for i, d := range ds {
+		evs[i] = d.Event
+	}
+	body := Envelope(evs...)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.CallbackURL, bytes.NewReader(body))

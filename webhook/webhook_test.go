@@ -35,6 +35,7 @@ type receiver struct {
 	fail     func(key string, n int) bool // true: answer 503
 	got      map[string][]int             // acknowledged values per key
 	attempts int
+	posts    int // POSTs answered 2xx (each may carry several events)
 	badSig   int
 	all      chan struct{} // closed when want acknowledgements arrived
 	want     int
@@ -69,27 +70,33 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changes, err := webhook.ParseEnvelope(body)
-	if err != nil || len(changes) != 1 {
+	if err != nil {
 		http.Error(w, "bad envelope", http.StatusBadRequest)
 		return
 	}
-	var v struct {
+	type event struct {
 		Key string `json:"key"`
 		N   int    `json:"n"`
 	}
-	_ = json.Unmarshal(changes[0].Value, &v)
-	if rc.fail != nil && rc.fail(v.Key, v.N) {
-		http.Error(w, "try later", http.StatusServiceUnavailable)
-		return
+	evs := make([]event, len(changes))
+	for i, c := range changes {
+		_ = json.Unmarshal(c.Value, &evs[i])
+		if rc.fail != nil && rc.fail(evs[i].Key, evs[i].N) {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return // the whole POST fails
+		}
 	}
-	prev := rc.got[v.Key]
-	rc.got[v.Key] = append(prev, v.N)
-	if len(prev) > 0 && prev[len(prev)-1] == v.N {
-		return // a re-send: counted once
-	}
-	rc.acked++
-	if rc.acked == rc.want {
-		close(rc.all)
+	rc.posts++
+	for _, v := range evs {
+		prev := rc.got[v.Key]
+		rc.got[v.Key] = append(prev, v.N)
+		if len(prev) > 0 && prev[len(prev)-1] == v.N {
+			continue // a re-send: counted once
+		}
+		rc.acked++
+		if rc.acked == rc.want {
+			close(rc.all)
+		}
 	}
 }
 
@@ -411,4 +418,40 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestBatchesAndIsolatesRetries: first attempts of one business due together
+// share POSTs; after a POST fails its events are retried one per POST, so an
+// event the callback keeps refusing holds up none of the others.
+func TestBatchesAndIsolatesRetries(t *testing.T) {
+	const keys = 40
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	svc := webhook.New(s, nil, nil, webhook.Config{Workers: 4, MaxBatch: 16, BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, Poll: 10 * time.Millisecond})
+	rc := newReceiver(t, keys)
+	rc.fail = func(key string, n int) bool { return key == "poison" }
+	configure(t, svc, rc, 1)
+	// Enqueued before Run, so the first claim finds them all due.
+	for k := range keys {
+		if err := svc.Enqueue(t.Context(), event(1, fmt.Sprint("wa", k), 0)); err != nil {
+			t.Fatal(err)
+		}
+		if k == keys/2 {
+			if err := svc.Enqueue(t.Context(), event(1, "poison", 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run(t, svc)
+	wait(t, rc.all, "every event but the poisoned one")
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.got["poison"]) != 0 {
+		t.Fatalf("the refused event was acknowledged: %v", rc.got["poison"])
+	}
+	// 41 events: with batches of up to 16 the first attempts took at most
+	// a few POSTs, then the poisoned batch's events went one by one.
+	if rc.posts >= keys {
+		t.Fatalf("%d POSTs for %d events: not batched", rc.posts, keys)
+	}
 }
