@@ -53,7 +53,7 @@ func TestRestartLosesNothing(t *testing.T) {
 	rc := newReceiver(t, keys*per)
 	halfway := make(chan struct{})
 	rc.fail = func(key string, n int) bool {
-		if rc.acked == keys*per/3 && !rc.flag {
+		if rc.acked >= keys*per/3 && !rc.flag { // POSTs carry several events: acked moves in steps
 			rc.flag = true
 			close(halfway)
 		}
