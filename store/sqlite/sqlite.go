@@ -63,6 +63,7 @@ type Store struct {
 	setLastSeq *sql.Stmt
 	ackCursor  *sql.Stmt
 	readLog    *sql.Stmt
+	hot        map[string]*sql.Stmt // hotWriterSQL, prepared once on the writer (stmtcache.go)
 	closeFuncs []func() error
 
 	seqs seqCache // conversations' last Seqs, as committed
@@ -234,6 +235,15 @@ func (s *Store) prepare(ctx context.Context) error {
 			return fmt.Errorf("prepare: %w", err)
 		}
 		*p.dst = st
+		s.closeFuncs = append(s.closeFuncs, st.Close)
+	}
+	s.hot = make(map[string]*sql.Stmt, len(hotWriterSQL))
+	for _, q := range hotWriterSQL {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		s.hot[q] = st
 		s.closeFuncs = append(s.closeFuncs, st.Close)
 	}
 	s.insertMany = make(map[int]*sql.Stmt, len(insertChunks))

@@ -65,7 +65,7 @@ func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at t
 	var id int64
 	err := s.bizWrite(ctx, "enqueue webhook", func(tx *sql.Tx) error {
 		var err error
-		id, err = enqueueWebhook(ctx, tx, ev, at, 0)
+		id, err = s.enqueueWebhook(ctx, tx, ev, at, 0)
 		return err
 	})
 	return id, err
@@ -75,7 +75,7 @@ func (s *Store) EnqueueWebhook(ctx context.Context, ev parley.WebhookEvent, at t
 func (s *Store) EnqueueWebhooks(ctx context.Context, evs []parley.WebhookEvent, at time.Time) error {
 	return s.bizWrite(ctx, "enqueue webhooks", func(tx *sql.Tx) error {
 		for _, ev := range evs {
-			if _, err := enqueueWebhook(ctx, tx, ev, at, 0); err != nil {
+			if _, err := s.enqueueWebhook(ctx, tx, ev, at, 0); err != nil {
 				return err
 			}
 		}
@@ -83,10 +83,22 @@ func (s *Store) EnqueueWebhooks(ctx context.Context, evs []parley.WebhookEvent, 
 	})
 }
 
-func enqueueWebhook(ctx context.Context, tx *sql.Tx, ev parley.WebhookEvent, at time.Time, next int64) (int64, error) {
+const (
+	sqlWebhookKeyBusy = `SELECT 1 FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0 LIMIT 1`
+	sqlWebhookInsert  = `INSERT INTO webhook_outbox (business_id, phone_number_id, order_key, field, value, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	sqlWebhookFinishHead = `SELECT business_id, order_key FROM webhook_outbox WHERE id = ? AND dead = 0`
+	sqlWebhookDelete     = `DELETE FROM webhook_outbox WHERE id = ?`
+	sqlWebhookUnblock    = `UPDATE webhook_outbox SET next_at = created_at WHERE id = (
+		SELECT MIN(id) FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0) AND next_at = ?`
+	sqlWebhookDue = `SELECT ` + webhookColumns + ` FROM webhook_outbox
+			WHERE dead = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`
+	sqlWebhookLease = `UPDATE webhook_outbox SET next_at = ? WHERE id = ?`
+)
+
+func (s *Store) enqueueWebhook(ctx context.Context, tx *sql.Tx, ev parley.WebhookEvent, at time.Time, next int64) (int64, error) {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0 LIMIT 1`,
-		ev.Business, ev.OrderKey).Scan(&one)
+	err := s.queryRowTx(ctx, tx, sqlWebhookKeyBusy, ev.Business, ev.OrderKey).Scan(&one)
 	switch {
 	case err == nil:
 		next = blocked
@@ -98,29 +110,27 @@ func enqueueWebhook(ctx context.Context, tx *sql.Tx, ev parley.WebhookEvent, at 
 		return 0, err
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO webhook_outbox (business_id, phone_number_id, order_key, field, value, next_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, ev.Business, ev.PhoneNumberID, ev.OrderKey, ev.Field, []byte(ev.Value), next, ns(at)).Scan(&id)
+	err = s.queryRowTx(ctx, tx, sqlWebhookInsert, ev.Business, ev.PhoneNumberID, ev.OrderKey, ev.Field, []byte(ev.Value), next, ns(at)).Scan(&id)
 	return id, err
 }
 
 // unblockNext makes the earliest pending delivery of id's key due (at its
 // creation time, so at once), after id stopped being pending.
-func unblockNext(ctx context.Context, tx *sql.Tx, business parley.UserID, key string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET next_at = created_at WHERE id = (
-		SELECT MIN(id) FROM webhook_outbox WHERE business_id = ? AND order_key = ? AND dead = 0) AND next_at = ?`, business, key, int64(blocked))
+func (s *Store) unblockNext(ctx context.Context, tx *sql.Tx, business parley.UserID, key string) error {
+	_, err := s.execTx(ctx, tx, sqlWebhookUnblock, business, key, int64(blocked))
 	return err
 }
 
 // finish runs f on a pending delivery's row, then unblocks its key's next
 // delivery. A delivery that is gone or dead is left alone.
 func (s *Store) finish(ctx context.Context, op string, id int64, f func(tx *sql.Tx) error) error {
-	return s.bizWrite(ctx, op, func(tx *sql.Tx) error { return finishTx(ctx, tx, id, f) })
+	return s.bizWrite(ctx, op, func(tx *sql.Tx) error { return s.finishTx(ctx, tx, id, f) })
 }
 
-func finishTx(ctx context.Context, tx *sql.Tx, id int64, f func(tx *sql.Tx) error) error {
+func (s *Store) finishTx(ctx context.Context, tx *sql.Tx, id int64, f func(tx *sql.Tx) error) error {
 	var business parley.UserID
 	var key string
-	err := tx.QueryRowContext(ctx, `SELECT business_id, order_key FROM webhook_outbox WHERE id = ? AND dead = 0`, id).Scan(&business, &key)
+	err := s.queryRowTx(ctx, tx, sqlWebhookFinishHead, id).Scan(&business, &key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -130,15 +140,15 @@ func finishTx(ctx context.Context, tx *sql.Tx, id int64, f func(tx *sql.Tx) erro
 	if err := f(tx); err != nil {
 		return err
 	}
-	return unblockNext(ctx, tx, business, key)
+	return s.unblockNext(ctx, tx, business, key)
 }
 
 // DeliveredWebhooks deletes delivered events in one transaction.
 func (s *Store) DeliveredWebhooks(ctx context.Context, ids []int64) error {
 	return s.bizWrite(ctx, "delivered webhooks", func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if err := finishTx(ctx, tx, id, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE id = ?`, id)
+			if err := s.finishTx(ctx, tx, id, func(tx *sql.Tx) error {
+				_, err := s.execTx(ctx, tx, sqlWebhookDelete, id)
 				return err
 			}); err != nil {
 				return err
@@ -165,8 +175,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Dur
 	var out []parley.WebhookDelivery
 	err := s.bizWrite(ctx, "claim webhooks", func(tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox
-			WHERE dead = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ns(now), limit)
+		rows, err := s.queryTx(ctx, tx, sqlWebhookDue, ns(now), limit)
 		if err != nil {
 			return err
 		}
@@ -184,7 +193,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, now time.Time, lease time.Dur
 		}
 		next := ns(now.Add(lease))
 		for i := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET next_at = ? WHERE id = ?`, next, out[i].ID); err != nil {
+			if _, err := s.execTx(ctx, tx, sqlWebhookLease, next, out[i].ID); err != nil {
 				return err
 			}
 			out[i].NextAt = fromNS(next)
@@ -274,7 +283,7 @@ func (s *Store) ReplayWebhooks(ctx context.Context, business parley.UserID, ids 
 			if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE id = ?`, d.ID); err != nil {
 				return err
 			}
-			if _, err := enqueueWebhook(ctx, tx, d.Event, now, 0); err != nil {
+			if _, err := s.enqueueWebhook(ctx, tx, d.Event, now, 0); err != nil {
 				return err
 			}
 			n++
