@@ -20,15 +20,18 @@ peer=$(cd ../shared/peer-bench && pwd)
 if [ -z "${SKIP_PEER:-}" ]; then
   bash "$peer/setup-ejabberd.sh" >&2
   OUT="$OUT" bash "$peer/run-all.sh" >&2
+  (cd "$peer" && for _ in $(seq "$RUNS"); do ./xmpp-load direct -pairs 500 -duration 20s -window 4 -rate 10000 | tee -a "$OUT"; done)
 fi
 
 go build -o /tmp/parley-bench-bin ./cmd/parley
 run() { for _ in $(seq "$RUNS"); do /tmp/parley-bench-bin bench "$@" --quiet | tee -a "$OUT"; done; }
 run connect --connections 5000
 run connect --connections 15000
-run direct --pairs 500 --duration 20s --window 4
+max=$(run direct --pairs 500 --duration 20s --window 4 | jq -s 'map(.delivered_per_s) | sort | .[length/2|floor]')
 run direct --pairs 500 --duration 20s --window 1
 run direct --pairs 500 --duration 20s --rate 5000
+run direct --pairs 500 --duration 20s --rate 10000
+run direct --pairs 500 --duration 20s --rate "$(jq -n "$max/2|floor")" # half the maximum
 run fanout --members 1000 --posts 50
 run fanout --members 5000 --posts 1
 run offline --messages 10000
