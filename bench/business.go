@@ -116,14 +116,9 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 				io.WriteString(w, r.URL.Query().Get("hub.challenge"))
 				return
 			}
-			body, err := io.ReadAll(io.LimitReader(r.Body, webhook.MaxBody+1))
-			if err != nil || !webhook.Verify("bench-secret", body, r.Header.Get(webhook.SignatureHeader)) {
-				http.Error(w, "bad signature", http.StatusUnauthorized)
-				return
-			}
-			changes, err := webhook.ParseEnvelope(body)
+			changes, err := webhook.ReadRequest(r, "bench-secret")
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
+				http.Error(w, err.Error(), parley.ErrorCode(err).HTTPStatus())
 				return
 			}
 			posts.Add(1)

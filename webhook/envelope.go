@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 
 	"github.com/parleyhq/parley"
 )
@@ -56,4 +58,23 @@ func ParseEnvelope(body []byte) ([]Change, error) {
 		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body has no changes")
 	}
 	return out, nil
+}
+
+// ReadRequest reads a webhook POST as a receiver should: the body (at most
+// MaxBody bytes), its X-Hub-Signature-256 checked against appSecret, then
+// every change of every entry (one POST may carry several). Errors:
+// CodeUnauthenticated "bad_signature", CodeTooLarge and CodeInvalid as from
+// ParseEnvelope; answer with the code's HTTPStatus.
+func ReadRequest(r *http.Request, appSecret string) ([]Change, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		return nil, parley.Errorf(parley.CodeInvalid, "bad_body", "reading the webhook body: %v", err)
+	}
+	if len(body) > MaxBody {
+		return nil, parley.Errorf(parley.CodeTooLarge, "envelope_too_large", "webhook body is over %d bytes", MaxBody)
+	}
+	if !Verify(appSecret, body, r.Header.Get(SignatureHeader)) {
+		return nil, parley.Errorf(parley.CodeUnauthenticated, "bad_signature", "the %s header does not match the body", SignatureHeader)
+	}
+	return ParseEnvelope(body)
 }

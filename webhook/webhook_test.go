@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -453,5 +454,25 @@ func TestBatchesAndIsolatesRetries(t *testing.T) {
 	// a few POSTs, then the poisoned batch's events went one by one.
 	if rc.posts >= keys {
 		t.Fatalf("%d POSTs for %d events: not batched", rc.posts, keys)
+	}
+}
+
+func TestReadRequest(t *testing.T) {
+	body := webhook.Envelope(event(7, "wa1", 1), event(7, "wa2", 2))
+	req := func(b []byte, sig string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(b))
+		r.Header.Set(webhook.SignatureHeader, sig)
+		return r
+	}
+	changes, err := webhook.ReadRequest(req(body, webhook.Sign(secret, body)), secret)
+	if err != nil || len(changes) != 2 || changes[0].EntryID != "7" || !strings.Contains(string(changes[1].Value), `"wa2"`) {
+		t.Fatalf("changes %+v, %v", changes, err)
+	}
+	if _, err := webhook.ReadRequest(req(body, webhook.Sign("other", body)), secret); parley.ErrorCode(err) != parley.CodeUnauthenticated {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	junk := []byte(`{"object":"page"}`)
+	if _, err := webhook.ReadRequest(req(junk, webhook.Sign(secret, junk)), secret); parley.ErrorCode(err) != parley.CodeInvalid {
+		t.Fatalf("not an envelope: %v", err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/webhook"
 )
 
@@ -67,18 +68,9 @@ func (b *faqBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, q.Get("hub.challenge"))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, webhook.MaxBody+1))
+	changes, err := webhook.ReadRequest(r, b.appSecret)
 	if err != nil {
-		http.Error(w, "read error", http.StatusBadRequest)
-		return
-	}
-	if !webhook.Verify(b.appSecret, body, r.Header.Get(webhook.SignatureHeader)) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	changes, err := webhook.ParseEnvelope(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, err.Error(), parley.ErrorCode(err).HTTPStatus())
 		return
 	}
 	for _, c := range changes {
