@@ -222,3 +222,25 @@ type GroupStore interface {
 	GroupAddPrivacy(ctx context.Context, user UserID) (Visibility, error)
 	SetGroupAddPrivacy(ctx context.Context, user UserID, v Visibility) error
 }
+
+// GroupChange is the JSON payload of the system envelope the server appends,
+// in the same transaction, when a group's info, settings or a member's role
+// changes, so that every device (including those offline at the time) has
+// the change in the chat's history. Change is "info" (the fields set are
+// the new values), "role" (User became an admin or a member) or
+// "community" (the group joined or left a community).
+type GroupChange struct {
+	Change             string  `json:"group_change"`
+	By                 UserID  `json:"by"`
+	Name               *string `json:"name,omitempty"`
+	Description        *string `json:"description,omitempty"`
+	Icon               *string `json:"icon,omitempty"`
+	OnlyAdminsSend     *bool   `json:"only_admins_send,omitempty"`
+	OnlyAdminsEditInfo *bool   `json:"only_admins_edit_info,omitempty"`
+	JoinApproval       *bool   `json:"join_approval,omitempty"`
+	User               UserID  `json:"user,omitempty"`
+	Admin              *bool   `json:"admin,omitempty"`
+	// Community is the community the group joined ("" when it left one)
+	// for Change "community".
+	Community *ConversationID `json:"community,omitempty"`
+}

@@ -13,30 +13,14 @@ import (
 
 // KindSystem marks a line the device writes into a chat's history for a
 // change the server logged: a group's info, settings, roles or community
-// (groups.ChangePayload). Its Text describes the change; Sender is who made
+// (parley.GroupChange). Its Text describes the change; Sender is who made
 // it. System lines never count as unread.
 const KindSystem = "system"
-
-// groupChange is the payload of the server's group-change system envelope
-// (groups.ChangePayload).
-type groupChange struct {
-	Change             string                 `json:"group_change"`
-	By                 parley.UserID          `json:"by"`
-	Name               *string                `json:"name"`
-	Description        *string                `json:"description"`
-	Icon               *string                `json:"icon"`
-	OnlyAdminsSend     *bool                  `json:"only_admins_send"`
-	OnlyAdminsEditInfo *bool                  `json:"only_admins_edit_info"`
-	JoinApproval       *bool                  `json:"join_approval"`
-	User               parley.UserID          `json:"user"`
-	Admin              *bool                  `json:"admin"`
-	Community          *parley.ConversationID `json:"community"`
-}
 
 // systemRecord returns the history line for a group-change system envelope,
 // or nil for other system envelopes.
 func (c *Client) systemRecord(ctx context.Context, env *parleypb.Envelope) *MessageRecord {
-	var p groupChange
+	var p parley.GroupChange
 	if json.Unmarshal(env.GetPayload(), &p) != nil || p.Change == "" {
 		return nil
 	}
@@ -58,7 +42,7 @@ func (c *Client) systemRecord(ctx context.Context, env *parleypb.Envelope) *Mess
 }
 
 // describeChange says what a group change did, in the words a chat shows.
-func (c *Client) describeChange(ctx context.Context, p groupChange) string {
+func (c *Client) describeChange(ctx context.Context, p parley.GroupChange) string {
 	who := c.Who(ctx, p.By)
 	onOff := func(b *bool, on, off string) string {
 		if *b {

@@ -488,30 +488,8 @@ type Update struct {
 	JoinApproval                       *bool // sub-groups of a community only
 }
 
-// ChangePayload is the JSON payload of the system envelope appended, in the
-// same transaction, when a group's info, settings or a member's role
-// changes, so that every device (including those offline at the time) has
-// the change in the chat's history. Change is "info" (the fields set are
-// the new values), "role" (User became an admin or a member) or
-// "community" (the group joined or left a community).
-type ChangePayload struct {
-	Change             string        `json:"group_change"`
-	By                 parley.UserID `json:"by"`
-	Name               *string       `json:"name,omitempty"`
-	Description        *string       `json:"description,omitempty"`
-	Icon               *string       `json:"icon,omitempty"`
-	OnlyAdminsSend     *bool         `json:"only_admins_send,omitempty"`
-	OnlyAdminsEditInfo *bool         `json:"only_admins_edit_info,omitempty"`
-	JoinApproval       *bool         `json:"join_approval,omitempty"`
-	User               parley.UserID `json:"user,omitempty"`
-	Admin              *bool         `json:"admin,omitempty"`
-	// Community is the community the group joined ("" when it left one)
-	// for Change "community".
-	Community *parley.ConversationID `json:"community,omitempty"`
-}
-
 // changeEnvelope is the system envelope carrying p.
-func (s *Service) changeEnvelope(id parley.ConversationID, p ChangePayload) parley.Envelope {
+func (s *Service) changeEnvelope(id parley.ConversationID, p parley.GroupChange) parley.Envelope {
 	now := s.clock.Now()
 	payload, _ := json.Marshal(p)
 	return parley.Envelope{Conversation: id, ClientID: parley.ClientMessageID(fmt.Sprintf("%s/%d/%d", p.Change, p.By, now.UnixNano())),
@@ -521,7 +499,7 @@ func (s *Service) changeEnvelope(id parley.ConversationID, p ChangePayload) parl
 // Update changes a group's info (admins only when OnlyAdminsEditInfo is set:
 // CodeForbidden "admins_only_edit_info") or settings (admins only:
 // "not_admin"; JoinApproval only on a community's sub-group: CodeInvalid
-// "not_sub_group"), and appends a system envelope with a ChangePayload that
+// "not_sub_group"), and appends a system envelope with a parley.GroupChange that
 // reaches every member device.
 func (s *Service) Update(ctx context.Context, dev parley.Device, id parley.ConversationID, u Update) error {
 	c, err := s.requireMember(ctx, id, dev.User)
@@ -545,7 +523,7 @@ func (s *Service) Update(ctx context.Context, dev parley.Device, id parley.Conve
 	if (u.Name != nil || u.Description != nil || u.Icon != nil) && g.Settings.OnlyAdminsEditInfo && !admin {
 		return parley.Errorf(parley.CodeForbidden, "admins_only_edit_info", "only admins can change this group's info")
 	}
-	p := ChangePayload{Change: "info", By: dev.User}
+	p := parley.GroupChange{Change: "info", By: dev.User}
 	if u.Name != nil {
 		g.Name = strings.TrimSpace(*u.Name)
 		p.Name = &g.Name
@@ -583,7 +561,7 @@ func (s *Service) Update(ctx context.Context, dev parley.Device, id parley.Conve
 }
 
 // SetRole promotes (admin) or demotes a member, appending a system envelope
-// with a ChangePayload that reaches every member device. Admins only;
+// with a parley.GroupChange that reaches every member device. Admins only;
 // demoting the last admin is refused (CodeForbidden "last_admin").
 func (s *Service) SetRole(ctx context.Context, dev parley.Device, id parley.ConversationID, user parley.UserID, admin bool) error {
 	c, err := s.requireMember(ctx, id, dev.User)
@@ -600,7 +578,7 @@ func (s *Service) SetRole(ctx context.Context, dev parley.Device, id parley.Conv
 	if admin {
 		role = parley.RoleAdmin
 	}
-	env, err := s.store.SetGroupRole(ctx, id, user, role, s.changeEnvelope(id, ChangePayload{Change: "role", By: dev.User, User: user, Admin: &admin}))
+	env, err := s.store.SetGroupRole(ctx, id, user, role, s.changeEnvelope(id, parley.GroupChange{Change: "role", By: dev.User, User: user, Admin: &admin}))
 	s.invalidate(id)
 	if err != nil {
 		return err
@@ -1062,7 +1040,7 @@ func (s *Service) AttachGroup(ctx context.Context, dev parley.Device, community,
 		return err
 	}
 	g.Community = community
-	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, ChangePayload{Change: "community", By: dev.User, Community: &community}))
+	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, parley.GroupChange{Change: "community", By: dev.User, Community: &community}))
 	s.invalidate(id)
 	if err != nil {
 		return err
@@ -1083,7 +1061,7 @@ func (s *Service) DetachGroup(ctx context.Context, dev parley.Device, community,
 	}
 	g.Community, g.Settings.JoinApproval = "", false
 	none := parley.ConversationID("")
-	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, ChangePayload{Change: "community", By: dev.User, Community: &none}))
+	env, err := s.store.UpdateGroup(ctx, g, s.changeEnvelope(id, parley.GroupChange{Change: "community", By: dev.User, Community: &none}))
 	s.invalidate(id)
 	if err != nil {
 		return err

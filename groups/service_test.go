@@ -198,7 +198,7 @@ func TestSubGroupJoinApproval(t *testing.T) {
 	}
 	found := false
 	for _, env := range envs {
-		var p groups.ChangePayload
+		var p parley.GroupChange
 		if env.Kind == parley.EnvelopeSystem && json.Unmarshal(env.Payload, &p) == nil && p.Change == "info" && p.JoinApproval != nil && *p.JoinApproval {
 			found = true
 		}
