@@ -12,6 +12,7 @@
 # other_cores, and repeat (RUNS) to quote medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v jq >/dev/null || { echo "bench-compare: needs jq (apt-get install jq) to find half the maximum rate" >&2; exit 1; }
 mkdir -p docs/bench-results
 OUT=${OUT:-$PWD/docs/bench-results/$(date -u +%Y-%m-%d).jsonl}
 RUNS=${RUNS:-3}
