@@ -108,8 +108,8 @@ func (c *Config) defaults() {
 type Stats struct {
 	Enqueued     int64 // events made durable
 	Unconfigured int64 // events dropped by Enqueue: the business has no webhook
-	Delivered    int64 // acknowledged deliveries
-	Failed       int64 // failed attempts (each retry counts)
+	Delivered    int64 // events acknowledged (a POST may carry several)
+	Failed       int64 // failed attempts of events (each retry counts; a failed POST counts each of its events)
 	DeadLettered int64 // deliveries moved to the dead letters
 }
 
