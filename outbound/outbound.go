@@ -227,7 +227,8 @@ func (c *Client) dial(ctx context.Context, network, address string) (net.Conn, e
 			continue
 		}
 		d := net.Dialer{Timeout: c.limits.Dial, Control: c.control}
-		conn, err := d.DialContext(ctx, network, netip.AddrPortFrom(a.WithZone(""), uint16(port)).String())
+		// IPv4 answers may come IPv4-mapped: dial them as IPv4.
+		conn, err := d.DialContext(ctx, network, netip.AddrPortFrom(a.Unmap(), uint16(port)).String())
 		if err == nil {
 			return conn, nil
 		}

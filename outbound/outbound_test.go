@@ -515,3 +515,27 @@ func TestErrorsAreGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestClientMappedAnswer: a resolver answering an allowed IPv4 address in
+// its IPv4-mapped form (as net.Resolver may) reaches it; a mapped refused
+// one does not.
+func TestClientMappedAnswer(t *testing.T) {
+	internal := mustTarget(t, "127.0.0.1:0", nil)
+	mustTarget(t, "127.0.0.2:"+internal.port(), func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	res := &stubResolver{answer: func(_ int, host string) []netip.Addr {
+		if host == "good.test" {
+			return []netip.Addr{netip.MustParseAddr("::ffff:127.0.0.2")}
+		}
+		return []netip.Addr{netip.MustParseAddr("::ffff:127.0.0.1")}
+	}}
+	c := outbound.New("test", outbound.Policy{Allow: allowReceiver, Resolver: res}, outbound.Limits{}, nil)
+	if got, err := get(t, c, "http://good.test:"+internal.port()+"/"); err != nil || got != "ok" {
+		t.Fatalf("GET mapped allowed: %q %v", got, err)
+	}
+	if _, err := get(t, c, "http://bad.test:"+internal.port()+"/"); err != outbound.ErrFailed {
+		t.Fatalf("GET mapped refused: %v", err)
+	}
+	if internal.hits.Load() != 0 {
+		t.Fatal("the internal listener was hit")
+	}
+}
