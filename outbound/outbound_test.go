@@ -186,7 +186,7 @@ type target struct {
 	url  string
 }
 
-func mustTarget(t *testing.T, addr string, h http.HandlerFunc) *target {
+func mustTarget(t testing.TB, addr string, h http.HandlerFunc) *target {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -19,7 +19,7 @@ type hooksStore interface {
 // hooks starts webhook deliveries and mounts the business hooks' HTTP
 // endpoints, authenticated as the business's own device
 // ("Authorization: Parley <device>:<secret>"). Only business accounts
-// (isBusiness) may use the webhook routes.
+// (requireBusiness) may use the webhook routes.
 func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
 	wc := cfg.Webhook
 	wc.Outbound = cfg.Outbound
