@@ -466,18 +466,39 @@ func TestClientTimeLimits(t *testing.T) {
 			}
 		}
 	})
+	// Each case must fail for its own limit: the cause in the log says
+	// which, and the request's own deadline (when set) is longer than the
+	// limit but shorter than the defaults.
 	for name, tc := range map[string]struct {
-		path   string
-		limits outbound.Limits
+		path     string
+		limits   outbound.Limits
+		deadline time.Duration
+		cause    string
 	}{
-		"headers":   {"/slow-headers", outbound.Limits{Header: 100 * time.Millisecond}},
-		"idle body": {"/stall-body", outbound.Limits{Idle: 100 * time.Millisecond}},
-		"total":     {"/trickle", outbound.Limits{Total: 300 * time.Millisecond}},
+		"headers":   {"/slow-headers", outbound.Limits{Header: 100 * time.Millisecond}, 3 * time.Second, "timeout awaiting response headers"},
+		"idle body": {"/stall-body", outbound.Limits{Idle: 100 * time.Millisecond}, 3 * time.Second, "context canceled"},
+		"total":     {"/trickle", outbound.Limits{Total: 300 * time.Millisecond}, 0, "Client.Timeout"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := outbound.New("test", outbound.Policy{Allow: allowReceiver}, tc.limits, nil)
-			if _, err := get(t, c, rc.url+tc.path); err != outbound.ErrFailed {
+			var log logBuf
+			c := outbound.New("test", outbound.Policy{Allow: allowReceiver, Log: slog.New(slog.NewTextHandler(&log, nil))}, tc.limits, nil)
+			ctx := t.Context()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rc.url+tc.path, nil)
+			resp, err := c.Fetch(req)
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if err != outbound.ErrFailed {
 				t.Fatalf("GET %s: %v, want ErrFailed", tc.path, err)
+			}
+			if !strings.Contains(log.String(), tc.cause) {
+				t.Fatalf("GET %s failed, but not for %q: %s", tc.path, tc.cause, log.String())
 			}
 		})
 	}
@@ -537,5 +558,64 @@ func TestClientMappedAnswer(t *testing.T) {
 	}
 	if internal.hits.Load() != 0 {
 		t.Fatal("the internal listener was hit")
+	}
+}
+
+// TestClientIgnoresProxyEnv: proxy settings in the environment are not
+// used (a proxy would do the dialling, past the address check).
+func TestClientIgnoresProxyEnv(t *testing.T) {
+	proxy := mustTarget(t, "127.0.0.2:0", nil)
+	internal := mustTarget(t, "127.0.0.1:0", nil)
+	t.Setenv("HTTP_PROXY", proxy.url)
+	t.Setenv("http_proxy", proxy.url)
+	t.Setenv("NO_PROXY", "")
+	res := &stubResolver{answer: func(int, string) []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} }}
+	c := outbound.New("test", outbound.Policy{Allow: allowReceiver, Resolver: res}, outbound.Limits{}, nil)
+	if _, err := get(t, c, "http://inside.test:"+internal.port()+"/"); err != outbound.ErrFailed {
+		t.Fatalf("GET through the environment's proxy: %v", err)
+	}
+	if proxy.hits.Load() != 0 || internal.hits.Load() != 0 {
+		t.Fatalf("proxy hits %d, internal hits %d", proxy.hits.Load(), internal.hits.Load())
+	}
+}
+
+// TestClientTLSHandshakeLimit: a host that accepts the connection and
+// never completes the TLS handshake is given up after Limits.TLS.
+func TestClientTLSHandshakeLimit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, silent
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	var log logBuf
+	c := outbound.New("test", outbound.Policy{Allow: allowReceiver, Log: slog.New(slog.NewTextHandler(&log, nil))}, outbound.Limits{TLS: 100 * time.Millisecond}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second) // shorter than the default TLS limit
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+ln.Addr().String()+"/", nil)
+	if _, err := c.Fetch(req); err != outbound.ErrFailed {
+		t.Fatalf("GET with a silent TLS peer: %v", err)
+	}
+	if !strings.Contains(log.String(), "TLS handshake timeout") {
+		t.Fatalf("not the TLS limit: %s", log.String())
 	}
 }
