@@ -7,13 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/outbound"
 )
 
 // DevSender is the development parley.CodeSender: it writes each code to the
@@ -48,17 +49,33 @@ func (d DevSender) SendCode(ctx context.Context, phone, code string) error {
 //
 // so the gateway can check it came from this server. Any transport failure
 // or non-2xx answer returns CodeUnavailable with reason
-// "sms_gateway_failed"; SendCode does not retry.
+// ReasonSMSGatewayFailed; SendCode does not retry. The request goes
+// through package outbound: a gateway on loopback or a private network is
+// reached only when the operator allowed its range (NewWebhookSender).
 type WebhookSender struct {
 	URL    string
-	Client *http.Client // nil means a client with a 10 s timeout
+	Client *outbound.Client // nil: the default outbound policy (nothing internal reachable), SMSLimits
 	Secret string
+}
+
+// ReasonSMSGatewayFailed is the reason of every SendCode failure.
+const ReasonSMSGatewayFailed = "sms_gateway_failed"
+
+// SMSLimits bound a request to the SMS gateway: 10 s in all, no redirect
+// followed, at most 64 KiB of answer read.
+var SMSLimits = outbound.Limits{Total: 10 * time.Second, MaxBody: 64 << 10, MaxRedirects: outbound.NoRedirects}
+
+// NewWebhookSender returns a sender posting to url under policy p.
+func NewWebhookSender(url, secret string, p outbound.Policy) WebhookSender {
+	return WebhookSender{URL: url, Secret: secret, Client: outbound.New("sms webhook", p, SMSLimits, nil)}
 }
 
 // SignatureHeader is the request header WebhookSender signs with.
 const SignatureHeader = "X-Parley-Signature"
 
-var defaultWebhookClient = &http.Client{Timeout: 10 * time.Second}
+var defaultWebhookClient = sync.OnceValue(func() *outbound.Client {
+	return outbound.New("sms webhook", outbound.Policy{Log: slog.Default()}, SMSLimits, nil)
+})
 
 type webhookBody struct {
 	Phone   string `json:"phone"`
@@ -82,17 +99,14 @@ func (w WebhookSender) SendCode(ctx context.Context, phone, code string) error {
 	}
 	client := w.Client
 	if client == nil {
-		client = defaultWebhookClient
+		client = defaultWebhookClient()
 	}
-	resp, err := client.Do(req)
+	resp, err := client.Fetch(req) // any failure is outbound.ErrFailed, its cause logged
 	if err != nil {
 		return gatewayFailed(err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return gatewayFailed(fmt.Errorf("webhook answered %s", resp.Status))
-	}
+	_, _ = io.Copy(io.Discard, resp.Body) // let the connection be reused
 	return nil
 }
 
@@ -105,6 +119,6 @@ func Sign(secret, body []byte) string {
 }
 
 func gatewayFailed(err error) error {
-	return &parley.Error{Code: parley.CodeUnavailable, Reason: "sms_gateway_failed",
+	return &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonSMSGatewayFailed,
 		Message: "the verification code could not be sent; try again later", Err: err}
 }

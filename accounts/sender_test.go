@@ -6,15 +6,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/outbound"
 )
 
 func TestDevSender(t *testing.T) {
@@ -59,7 +62,7 @@ func TestWebhookSender(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			s := accounts.WebhookSender{URL: srv.URL + "/sms", Client: srv.Client(), Secret: tt.secret}
+			s := accounts.NewWebhookSender(srv.URL+"/sms", tt.secret, allowLoopback)
 			err := s.SendCode(t.Context(), "+14155550100", "123456")
 			wantErr(t, err, tt.code, "sms_gateway_failed")
 
@@ -94,8 +97,30 @@ func TestWebhookSenderUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	err := accounts.WebhookSender{URL: url}.SendCode(t.Context(), "+14155550100", "123456")
+	err := accounts.NewWebhookSender(url, "", allowLoopback).SendCode(t.Context(), "+14155550100", "123456")
 	wantErr(t, err, parley.CodeUnavailable, "sms_gateway_failed")
+}
+
+// allowLoopback is the outbound policy an operator would set to reach an
+// SMS gateway on this machine.
+var allowLoopback = outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+
+// TestWebhookSenderRefusesInternal: with the default policy a gateway URL
+// on loopback is never reached, and the error says nothing of why.
+func TestWebhookSenderRefusesInternal(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	for _, s := range []accounts.WebhookSender{{URL: srv.URL}, accounts.NewWebhookSender(srv.URL, "", outbound.Policy{})} {
+		err := s.SendCode(t.Context(), "+14155550100", "123456")
+		wantErr(t, err, parley.CodeUnavailable, accounts.ReasonSMSGatewayFailed)
+		if !errors.Is(err, outbound.ErrFailed) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the loopback gateway was hit %d times", hits.Load())
+	}
 }
 
 // TestRegisterThroughWebhook wires the webhook into the service: the SMS
@@ -116,7 +141,7 @@ func TestRegisterThroughWebhook(t *testing.T) {
 	defer srv.Close()
 
 	e := newEnv(t, accounts.Config{})
-	svc := accounts.New(e.store, accounts.WebhookSender{URL: srv.URL, Client: srv.Client()}, e.clock, nil, accounts.Config{})
+	svc := accounts.New(e.store, accounts.NewWebhookSender(srv.URL, "", allowLoopback), e.clock, nil, accounts.Config{})
 	if _, err := svc.Register(e.ctx, alicePhone, "Alice"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/webhook"
@@ -187,6 +189,9 @@ type env struct {
 	st    *sqlite.Store
 	done  chan error
 	n     int
+
+	// outbound is the server's outbound policy (mustEnv: 127.0.0.1 allowed).
+	outbound outbound.Policy
 }
 
 const operatorToken = "operator-secret"
@@ -194,7 +199,7 @@ const operatorToken = "operator-secret"
 func mustEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})},
-		clock: &offsetClock{}}
+		clock: &offsetClock{}, outbound: outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}
 	e.start("127.0.0.1:0")
 	t.Cleanup(e.stop)
 	return e
@@ -214,7 +219,9 @@ func (e *env) start(addr string) {
 		t.Fatal(err)
 	}
 	key := bytes.Repeat([]byte{7}, 32)
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes), Clock: e.clock,
+	// The tests' webhook receivers and media links are on 127.0.0.1:
+	// allowed as an operator allows a private range (--outbound-allow).
+	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes), Clock: e.clock, Outbound: e.outbound,
 		Media:       &media.Config{Blobs: blobs, StagingDir: filepath.Join(e.dir, "uploads")},
 		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(e.dir, "hosted"), OperatorKey: key, OperatorToken: operatorToken}})
 	if err != nil {

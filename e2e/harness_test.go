@@ -107,7 +107,9 @@ func (s *server) mustStart() {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 50; attempt++ {
-		cmd := exec.Command(parleyBin, "serve", "--data", s.data, "--listen", s.listen)
+		// The tests' webhook receivers listen on 127.0.0.1: allowed as an
+		// operator allows a private range.
+		cmd := exec.Command(parleyBin, "serve", "--data", s.data, "--listen", s.listen, "--outbound-allow", "127.0.0.1/32")
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			t.Fatal(err)

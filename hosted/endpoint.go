@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cloudapi"
+	"github.com/parleyhq/parley/outbound"
 )
 
 // endpoint is one business's hosted client.
@@ -196,26 +197,52 @@ func (ep *endpoint) sendMedia(ctx context.Context, conv parley.ConversationID, o
 		return client.MessageRecord{}, err
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Size() > ep.m.cfg.MaxLinkBytes {
-		return client.MessageRecord{}, parley.Errorf(parley.CodeTooLarge, "media_too_large", "the file is larger than %d bytes", ep.m.cfg.MaxLinkBytes)
+		return client.MessageRecord{}, parley.Errorf(parley.CodeTooLarge, ReasonMediaTooLarge, "the file is larger than %d bytes", ep.m.cfg.MaxLinkBytes)
 	}
 	return ep.c.SendFileTo(ctx, conv, path, client.SendFileOptions{Caption: om.Caption})
 }
 
-// fetch downloads a media link.
+// ReasonMediaTooLarge refuses a file over Config.MaxLinkBytes.
+const ReasonMediaTooLarge = "media_too_large"
+
+// errLinkFailed is the one error of a media link that could not be
+// fetched, whatever the cause (an address the outbound policy refuses, no
+// answer, a status other than 200, a timeout): the API caller learns
+// nothing about what lies behind the link. The cause is in the server log.
+var errLinkFailed = &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: "the link could not be fetched"}
+
+// fetch downloads a media link through the outbound client.
 func (ep *endpoint) fetch(ctx context.Context, link string) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 	if err != nil {
-		return nil, &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: err.Error()}
+		ep.m.log.Warn("media link", "business", ep.business, "err", err)
+		return nil, errLinkFailed
 	}
-	resp, err := ep.m.cfg.HTTPClient.Do(req)
+	resp, err := ep.m.links.Fetch(req)
 	if err != nil {
-		return nil, &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: "fetching the link failed"}
+		return nil, errLinkFailed
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
-		return nil, &cloudapi.Error{Status: 400, Code: cloudapi.CodeMediaDownload, Message: "Media download error", Details: fmt.Sprintf("the link answered %s", resp.Status)}
+		ep.m.log.Warn("media link", "business", ep.business, "status", resp.StatusCode)
+		return nil, errLinkFailed
 	}
-	return resp.Body, nil
+	return linkBody{resp.Body}, nil
+}
+
+// linkBody turns the outbound client's read errors into the API's: a body
+// over the limit is media_too_large, any other failure errLinkFailed.
+type linkBody struct{ io.ReadCloser }
+
+func (b linkBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case errors.Is(err, outbound.ErrBodyTooLarge):
+		return n, parley.Errorf(parley.CodeTooLarge, ReasonMediaTooLarge, "the file is larger than the limit")
+	case errors.Is(err, outbound.ErrFailed):
+		return n, errLinkFailed
+	}
+	return n, err
 }
 
 // loop turns the client's events into API inbound messages and statuses.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cloudapi"
+	"github.com/parleyhq/parley/outbound"
 )
 
 // API is what the manager reports to: the business API service.
@@ -45,8 +45,12 @@ type Config struct {
 	Media MediaRegistry
 	// MaxLinkBytes bounds files fetched from a media link (default 100 MiB).
 	MaxLinkBytes int64
-	// HTTPClient fetches media links (default: a client with a 60 s timeout).
-	HTTPClient *http.Client
+	// Outbound is the policy of media link fetches (package outbound: links
+	// to loopback, private, link-local and other internal addresses are
+	// refused unless the operator allowed their range, on every redirect;
+	// a fetch takes at most 2 minutes, with no pause over 15 s). Its Log
+	// defaults to Log.
+	Outbound outbound.Policy
 	// Retention is the server's retention of undelivered envelopes (720 h
 	// by default): a message no customer device received within it (plus
 	// an hour) gets a failed status (status.go).
@@ -60,8 +64,9 @@ type Config struct {
 
 // Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
 type Manager struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	links *outbound.Client // fetches media links
 
 	mu        sync.Mutex
 	serverURL string
@@ -96,14 +101,15 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.MaxLinkBytes <= 0 {
 		cfg.MaxLinkBytes = 100 << 20
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	if cfg.Outbound.Log == nil {
+		cfg.Outbound.Log = cfg.Log
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("hosted: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{cfg: cfg, log: cfg.Log, endpoints: map[parley.UserID]*endpoint{}, ctx: ctx, cancel: cancel}, nil
+	links := outbound.New("media link", cfg.Outbound, outbound.Limits{Total: 2 * time.Minute, Idle: 15 * time.Second, MaxBody: cfg.MaxLinkBytes}, nil)
+	return &Manager{cfg: cfg, log: cfg.Log, links: links, endpoints: map[parley.UserID]*endpoint{}, ctx: ctx, cancel: cancel}, nil
 }
 
 // Start resumes the endpoint of every number with one, connecting to the

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/outbound"
 )
 
 // Path is where the service's HTTP endpoints live:
@@ -35,8 +36,12 @@ type Config struct {
 	// Subject is the VAPID "sub" claim: a mailto: or https: URI where push
 	// services can reach the operator. Default "mailto:push@parley.invalid".
 	Subject string
-	// HTTP sends the push requests (default: a client with a 15 s timeout).
-	HTTP *http.Client
+	// Outbound is the policy of the push requests (package outbound:
+	// endpoints on loopback, private, link-local and other internal
+	// addresses are never reached unless the operator allowed their range;
+	// redirects are not followed; each request takes at most 15 s). Its
+	// Log defaults to Logger.
+	Outbound outbound.Policy
 	// QueueSize bounds the notifications waiting to be sent; beyond it
 	// they are dropped (and counted). Default 4096.
 	QueueSize int
@@ -66,6 +71,7 @@ type Service struct {
 	cfg   Config
 	key   parley.VAPIDKey
 	priv  *ecdsa.PrivateKey
+	http  *outbound.Client
 	queue chan job
 	log   *slog.Logger
 	clock parley.Clock
@@ -97,9 +103,6 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if !strings.HasPrefix(cfg.Subject, "mailto:") && !strings.HasPrefix(cfg.Subject, "https://") {
 		return nil, fmt.Errorf("push: subject %q: want a mailto: or https:// URI", cfg.Subject)
 	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{Timeout: 15 * time.Second}
-	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
 	}
@@ -118,6 +121,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Outbound.Log == nil {
+		cfg.Outbound.Log = cfg.Logger
+	}
 	fresh, err := NewVAPIDKey(cfg.Clock.Now())
 	if err != nil {
 		return nil, err
@@ -130,7 +136,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, key: key, priv: priv, queue: make(chan job, cfg.QueueSize), log: cfg.Logger, clock: cfg.Clock}, nil
+	hc := outbound.New("push", cfg.Outbound, outbound.Limits{Total: 15 * time.Second, MaxBody: 64 << 10,
+		MaxRedirects: outbound.NoRedirects, IdlePerHost: cfg.Workers}, nil)
+	return &Service{cfg: cfg, key: key, priv: priv, http: hc, queue: make(chan job, cfg.QueueSize), log: cfg.Logger, clock: cfg.Clock}, nil
 }
 
 // PublicKey returns the VAPID public key (65 bytes, uncompressed).
@@ -256,13 +264,12 @@ func (s *Service) deliver(ctx context.Context, sub parley.PushSubscription, conv
 		req.Header.Set("Topic", string(conv))
 	}
 	req.Header.Set("Authorization", authz)
-	resp, err := s.cfg.HTTP.Do(req)
+	resp, err := s.http.Do(req) // the cause of a failure is logged by outbound
 	if err != nil {
 		s.failed.Add(1)
-		s.log.Info("push request", "device", sub.Device, "err", err)
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode/100 == 2:

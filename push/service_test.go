@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/store/sqlite"
 )
@@ -120,6 +122,8 @@ func newEnv(t *testing.T, cfg push.Config) *env {
 		t.Fatal(err)
 	}
 	cfg.Store, cfg.Authenticate = st, media.DeviceAuth(authenticate)
+	// The test's push service is on loopback: allowed as an operator would.
+	cfg.Outbound = outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	svc, err := push.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,10 @@
 // requests with a VAPID key pair it generates itself (RFC 8292) and
 // encrypts every payload to the browser's subscription keys (RFC 8291,
 // aes128gcm). Payloads never carry message content — the server has none —
-// only which conversation and sequence number to fetch.
+// only which conversation and sequence number to fetch. Push requests go
+// through package outbound: an endpoint on loopback, a private network or
+// any other internal address is never reached unless the operator allowed
+// its range.
 package push
 
 import (

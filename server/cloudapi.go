@@ -63,7 +63,7 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	}
 	api := cloudapi.New(ac)
 	mgr, err := hosted.New(hosted.Config{Dir: bc.HostedDir, Key: bc.OperatorKey, Numbers: st, API: api, Media: st,
-		Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted")})
+		Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound})
 	if err != nil {
 		return err
 	}

@@ -18,16 +18,28 @@ type hooksStore interface {
 
 // hooks starts webhook deliveries and mounts the business hooks' HTTP
 // endpoints, authenticated as the business's own device
-// ("Authorization: Parley <device>:<secret>").
+// ("Authorization: Parley <device>:<secret>"). Only business accounts
+// (requireBusiness) may use the webhook routes.
 func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
-	s.Webhooks = webhook.New(hs, cfg.Clock, cfg.Log.With("component", "webhook"), cfg.Webhook)
+	wc := cfg.Webhook
+	wc.Outbound = cfg.Outbound
+	s.Webhooks = webhook.New(hs, cfg.Clock, cfg.Log.With("component", "webhook"), wc)
 	s.Insights = insights.New(hs, cfg.Clock, cfg.Log.With("component", "insights"))
 	deviceAuth := media.DeviceAuth(s.Accounts.Authenticate)
 	auth := func(r *http.Request) (parley.UserID, error) {
 		d, err := deviceAuth(r)
 		return d.User, err
 	}
-	wh := s.Webhooks.Handler(auth)
+	wh := s.Webhooks.Handler(func(r *http.Request) (parley.UserID, error) {
+		u, err := auth(r)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.requireBusiness(r.Context(), cfg.Store, u); err != nil {
+			return 0, err
+		}
+		return u, nil
+	})
 	mux.Handle(webhook.Path, wh)
 	mux.Handle(webhook.Path+"/", wh)
 	ih := s.Insights.Handler(auth)
@@ -38,6 +50,32 @@ func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
 	done := make(chan struct{})
 	go func() { defer close(done); s.Webhooks.Run(ctx) }()
 	s.stopHooks = sync.OnceFunc(func() { cancel(); <-done })
+}
+
+// requireBusiness refuses a user that is not a business account: one
+// with a published business profile or with the business API enabled.
+// Errors: CodeForbidden with webhook.ReasonNotBusiness.
+func (s *Server) requireBusiness(ctx context.Context, st parley.Store, user parley.UserID) error {
+	if s.Business != nil {
+		p, err := s.Business.Profile(ctx, user)
+		if err == nil && p.Name != "" {
+			return nil
+		}
+		if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+			return err
+		}
+	}
+	if ns, ok := st.(parley.CloudAPIStore); ok {
+		_, err := ns.APINumber(ctx, user)
+		if err == nil {
+			return nil
+		}
+		if !parley.IsCode(err, parley.CodeNotFound) {
+			return err
+		}
+	}
+	return parley.Errorf(parley.CodeForbidden, webhook.ReasonNotBusiness,
+		"only business accounts may set webhooks: publish a business profile or enable the business API first")
 }
 
 func counter(name, help string, v uint64, labels ...string) insights.Metric {

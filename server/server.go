@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/trees"
 	"github.com/parleyhq/parley/webhook"
@@ -69,6 +70,11 @@ type Config struct {
 	// Web, when not nil, serves the browser client at / (package web);
 	// the API paths above keep their handlers.
 	Web http.Handler
+	// Outbound is the policy of every request the server makes to a URL it
+	// was given (webhook callbacks, push endpoints, media links; package
+	// outbound). It replaces the Outbound of Webhook and Push. The zero
+	// policy reaches no loopback, private or other internal address.
+	Outbound outbound.Policy
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -121,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = parley.SystemClock{}
+	}
+	if cfg.Outbound.Log == nil {
+		cfg.Outbound.Log = cfg.Log.With("component", "outbound")
 	}
 	if cfg.Broker == nil {
 		cfg.Broker = inproc.New()
@@ -213,6 +222,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		pc := *cfg.Push
 		pc.Store, pc.Authenticate, pc.Clock, pc.Logger = ps, media.DeviceAuth(acc.Authenticate), cfg.Clock, cfg.Log.With("component", "push")
+		pc.Outbound = cfg.Outbound
 		svc, err := push.New(context.Background(), pc)
 		if err != nil {
 			return nil, err

@@ -42,7 +42,7 @@ func BenchmarkDeliver(b *testing.B) {
 			defer rc.Close()
 			st := openStore(b, b.TempDir())
 			defer st.Close()
-			svc := webhook.New(st, nil, nil, webhook.Config{Workers: workers})
+			svc := webhook.New(st, nil, nil, webhook.Config{Outbound: allowLoopback, Workers: workers})
 			if _, err := svc.Configure(context.Background(), parley.WebhookConfig{Business: 1, CallbackURL: rc.URL, VerifyToken: "v", AppSecret: secret}); err != nil {
 				b.Fatal(err)
 			}

@@ -17,7 +17,9 @@ const Path = "/business/v1/webhook"
 const MaxReplayIDs = 1000
 
 // Authorize maps a request to the business it acts for (for example the
-// user of the device in "Authorization: Parley <device>:<secret>").
+// user of the device in "Authorization: Parley <device>:<secret>"). It
+// decides who may have a webhook at all: the server's refuses accounts
+// that are not businesses with CodeForbidden and ReasonNotBusiness.
 type Authorize func(r *http.Request) (parley.UserID, error)
 
 // ConfigView is a configuration as the HTTP API shows it: the app secret

@@ -15,7 +15,7 @@ import (
 func FuzzHandler(f *testing.F) {
 	s := openStore(f, f.TempDir())
 	f.Cleanup(func() { s.Close() })
-	svc := webhook.New(s, nil, nil, webhook.Config{})
+	svc := webhook.New(s, nil, nil, webhook.Config{Outbound: allowLoopback})
 	h := svc.Handler(func(*http.Request) (parley.UserID, error) { return 1, nil })
 	f.Add(`{"ids":[1,2,3]}`, "dead=1&limit=10")
 	f.Add(`{"ids":[]}`, "limit=0")

@@ -68,7 +68,7 @@ func openPostgres(t *testing.T) *postgres.Store {
 func TestTwoServersOnePostgres(t *testing.T) {
 	const keys, per = 8, 15
 	s := openPostgres(t)
-	cfg := webhook.Config{Workers: 4, BaseDelay: 5 * time.Millisecond, MaxDelay: 30 * time.Millisecond, Poll: 10 * time.Millisecond}
+	cfg := webhook.Config{Outbound: allowLoopback, Workers: 4, BaseDelay: 5 * time.Millisecond, MaxDelay: 30 * time.Millisecond, Poll: 10 * time.Millisecond}
 	a, b := webhook.New(s, nil, nil, cfg), webhook.New(s, nil, nil, cfg)
 	rc := newReceiver(t, keys*per)
 	rc.fail = func(key string, n int) bool { return n%5 == 2 && rc.attempts%3 == 0 }

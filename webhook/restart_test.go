@@ -16,7 +16,7 @@ import (
 func startServer(t *testing.T, dir string) (*server.Server, *sqlite.Store, func()) {
 	t.Helper()
 	st := openStore(t, dir)
-	srv, err := server.New(server.Config{Store: st, Webhook: webhook.Config{Workers: 4, BaseDelay: 5 * time.Millisecond,
+	srv, err := server.New(server.Config{Store: st, Outbound: allowLoopback, Webhook: webhook.Config{Workers: 4, BaseDelay: 5 * time.Millisecond,
 		MaxDelay: 30 * time.Millisecond, Poll: 10 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func TestRetriesAtLeast24Hours(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()
 	clk := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	svc := webhook.New(s, clk, nil, webhook.Config{Poll: 2 * time.Millisecond, RetryFor: time.Hour})
+	svc := webhook.New(s, clk, nil, webhook.Config{Outbound: allowLoopback, Poll: 2 * time.Millisecond, RetryFor: time.Hour})
 	rc := newReceiver(t, 1)
 	rc.fail = func(string, int) bool { return true }
 	configure(t, svc, rc, 1)

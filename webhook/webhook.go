@@ -18,6 +18,11 @@
 //     it is dead-lettered after the first failure at or beyond RetryFor
 //     (default 25 h) after it was enqueued.
 //   - A crash while a delivery is in flight re-sends it after Lease.
+//   - Every request (handshake and delivery) goes through package outbound:
+//     callbacks on loopback, private, link-local and other internal
+//     addresses are never reached unless the operator allowed their range;
+//     redirects are not followed; a failure's cause is logged, and the
+//     business sees one generic error (handshake) or last_error.
 //   - First attempts of one business that are due together go in one POST
 //     (up to Config.MaxBatch changes in its entry, one per event, in claim
 //     order); a retry always goes alone.
@@ -46,6 +51,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/groupcommit"
+	"github.com/parleyhq/parley/outbound"
 )
 
 // SignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body.
@@ -61,7 +67,10 @@ type Config struct {
 	MaxDelay  time.Duration // retry delay cap (1 h)
 	Timeout   time.Duration // per delivery attempt and per handshake (10 s)
 	Poll      time.Duration // how often the store is polled for due retries and events enqueued by other processes (1 s)
-	Client    *http.Client  // default: a client with Workers idle connections per host
+	// Outbound is the policy of the requests to callback URLs (package
+	// outbound: private and loopback addresses refused unless allowed;
+	// redirects are not followed). Its Log defaults to the Service's.
+	Outbound outbound.Policy
 	// DeadRetention is how long dead letters are kept for inspection and
 	// replay (30 days); they are pruned hourly.
 	DeadRetention time.Duration
@@ -97,11 +106,6 @@ func (c *Config) defaults() {
 	if c.DeadRetention <= 0 {
 		c.DeadRetention = 30 * 24 * time.Hour
 	}
-	if c.Client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = c.Workers
-		c.Client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 }
 
 // Stats are counters since the Service started.
@@ -119,6 +123,7 @@ type Service struct {
 	clock parley.Clock
 	log   *slog.Logger
 	cfg   Config
+	http  *outbound.Client
 
 	wake    chan struct{}
 	configs sync.Map // parley.UserID → cachedConfig
@@ -141,7 +146,12 @@ func New(store parley.WebhookStore, clock parley.Clock, log *slog.Logger, cfg Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: store, clock: clock, log: log, cfg: cfg, wake: make(chan struct{}, 1)}
+	if cfg.Outbound.Log == nil {
+		cfg.Outbound.Log = log
+	}
+	hc := outbound.New("webhook", cfg.Outbound, outbound.Limits{Total: cfg.Timeout, MaxBody: 64 << 10,
+		MaxRedirects: outbound.NoRedirects, IdlePerHost: cfg.Workers}, nil)
+	s := &Service{store: store, clock: clock, log: log, cfg: cfg, http: hc, wake: make(chan struct{}, 1)}
 	s.enqueue.Write = func(ctx context.Context, evs []parley.WebhookEvent) error {
 		return s.store.EnqueueWebhooks(ctx, evs, s.clock.Now())
 	}
@@ -458,27 +468,29 @@ func (s *Service) post(ctx context.Context, ds []parley.WebhookDelivery) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(SignatureHeader, Sign(cfg.AppSecret, body))
 	req.Header.Set("User-Agent", "Parley-Webhooks/1")
-	resp, err := s.cfg.Client.Do(req)
+	// Any failure is outbound.ErrFailed, whose text is what the business
+	// sees as last_error: the cause is in the server log.
+	resp, err := s.http.Fetch(req)
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("callback answered %s", resp.Status)
-	}
 	return nil
 }
 
 // Configure checks c with the GET verification handshake and stores it:
 // the callback gets ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
 // and must answer 200 with the challenge as its body. Errors: CodeInvalid
-// with reason "bad_callback_url", "missing_secret" or
-// "webhook_verification_failed".
+// with reason ReasonBadCallbackURL, "missing_secret" or
+// ReasonVerificationFailed; the last has one message whatever went wrong
+// (an address the outbound policy refuses, no answer, a wrong status or
+// body), so the handshake tells a caller nothing about what lies behind
+// the URL.
 func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley.WebhookConfig, error) {
 	u, err := url.Parse(c.CallbackURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, parley.Errorf(parley.CodeInvalid, "bad_callback_url", "callback URL %q: want an absolute http(s) URL", c.CallbackURL)
+		return c, parley.Errorf(parley.CodeInvalid, ReasonBadCallbackURL, "callback URL %q: want an absolute http(s) URL", c.CallbackURL)
 	}
 	if c.Business <= 0 || c.AppSecret == "" || c.VerifyToken == "" {
 		return c, parley.Errorf(parley.CodeInvalid, "missing_secret", "a webhook needs a verify token and an app secret")
@@ -495,19 +507,17 @@ func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley
 	defer cancel()
 	req, err := http.NewRequestWithContext(hctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return c, parley.Errorf(parley.CodeInvalid, "bad_callback_url", "callback URL: %v", err)
+		return c, parley.Errorf(parley.CodeInvalid, ReasonBadCallbackURL, "callback URL: %v", err)
 	}
-	resp, err := s.cfg.Client.Do(req)
+	resp, err := s.http.Fetch(req)
 	if err != nil {
-		return c, verifyFailed("the callback did not answer: %v", err)
+		return c, errVerificationFailed
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return c, verifyFailed("the callback answered %s to the verification request", resp.Status)
-	}
-	if strings.TrimSpace(string(body)) != challenge {
-		return c, verifyFailed("the callback did not echo hub.challenge")
+	if err != nil || resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != challenge {
+		s.log.Warn("webhook handshake failed", "business", c.Business, "status", resp.StatusCode, "read_err", err)
+		return c, errVerificationFailed
 	}
 	c.VerifiedAt = s.clock.Now()
 	if err := s.store.PutWebhookConfig(ctx, c); err != nil {
@@ -518,9 +528,18 @@ func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley
 	return c, nil
 }
 
-func verifyFailed(format string, args ...any) error {
-	return parley.Errorf(parley.CodeInvalid, "webhook_verification_failed", format, args...)
-}
+// Reasons of Configure's errors.
+const (
+	ReasonBadCallbackURL     = "bad_callback_url"
+	ReasonVerificationFailed = "webhook_verification_failed"
+	// ReasonNotBusiness refuses a webhook to an account that is not a
+	// business (the server's Authorize for Handler returns it).
+	ReasonNotBusiness = "not_business"
+)
+
+// errVerificationFailed is the one error of a failed handshake.
+var errVerificationFailed = parley.Errorf(parley.CodeInvalid, ReasonVerificationFailed,
+	"the callback URL did not complete the verification handshake: it must answer the GET with status 200 and hub.challenge as the body")
 
 // Replay makes the business's dead deliveries with the given IDs (all when
 // empty) pending again, and returns how many.

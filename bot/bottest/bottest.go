@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 )
@@ -32,7 +34,8 @@ type Env struct {
 	n     int
 }
 
-// Start runs a server for t; it stops when t ends.
+// Start runs a server for t; it stops when t ends. Its outbound requests
+// (webhooks, media links) may reach 127.0.0.1, where a bot under test listens.
 func Start(t *testing.T) *Env {
 	t.Helper()
 	dir := t.TempDir()
@@ -41,7 +44,10 @@ func Start(t *testing.T) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A bot under test receives its webhooks on 127.0.0.1: allowed as an
+	// operator allows a private range (parley serve --outbound-allow).
 	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes),
+		Outbound:    outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(dir, "hosted"), OperatorKey: bytes.Repeat([]byte{9}, 32)}})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/postgres"
@@ -58,6 +59,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
+	outboundAllow := fs.String("outbound-allow", env("PARLEY_OUTBOUND_ALLOW", ""), "comma-separated CIDR ranges the server may reach when it fetches a URL (webhooks, push endpoints, media links, the SMS webhook) although they are loopback, private or link-local; default: none [PARLEY_OUTBOUND_ALLOW]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,6 +76,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("serve: --log-level %q: %w", *logLevel, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	allow, err := outbound.ParseAllow(*outboundAllow)
+	if err != nil {
+		return fmt.Errorf("serve: --outbound-allow: %w", err)
+	}
+	policy := outbound.Policy{Allow: allow, Log: log.With("component", "outbound")}
+	if len(allow) > 0 {
+		log.Info("outbound requests may reach internal ranges", "allow", outbound.FormatAllow(allow))
+	}
 
 	if n, err := raiseFileLimit(); err == nil {
 		log.Debug("file descriptor limit", "nofile", n)
@@ -108,7 +118,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	var sender parley.CodeSender
 	if *webhook != "" {
-		sender = accounts.WebhookSender{URL: *webhook, Secret: *webhookSecret}
+		sender = accounts.NewWebhookSender(*webhook, *webhookSecret, policy)
 	} else {
 		sender = accounts.DevSender{Log: log}
 		log.Warn("development verification sender: codes are written to this log")
@@ -133,8 +143,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			StagingDir: filepath.Join(*dataDir, "uploads"),
 			MaxAge:     retention,
 		},
-		Push: &push.Config{Subject: *pushSubject},
-		Web:  web.Handler(),
+		Push:     &push.Config{Subject: *pushSubject},
+		Web:      web.Handler(),
+		Outbound: policy,
 	})
 	if err != nil {
 		return err

@@ -33,7 +33,10 @@ const dir = await mkdtemp(join(tmpdir(), "parley-cloudapi-"));
 const codes = new Map();
 const waiters = [];
 let serverURL;
-const server = spawn(parley, ["serve", "--data", join(dir, "data"), "--listen", "127.0.0.1:0", "--operator-token", OPERATOR],
+// The webhook receiver below is on 127.0.0.1: allowed as an operator
+// allows a private range.
+const server = spawn(parley, ["serve", "--data", join(dir, "data"), "--listen", "127.0.0.1:0", "--operator-token", OPERATOR,
+  "--outbound-allow", "127.0.0.1/32"],
   { stdio: ["ignore", "ignore", "pipe"] });
 let log = "";
 server.stderr.setEncoding("utf8");

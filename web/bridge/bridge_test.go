@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
@@ -159,7 +161,7 @@ func startServer(t *testing.T) (string, *codes) {
 	}
 	cb := &codes{m: map[string]string{}}
 	srv, err := server.New(server.Config{Store: st, Log: slog.New(cb), Media: &media.Config{Blobs: blobs, StagingDir: filepath.Join(dir, "up")},
-		Push: &push.Config{}})
+		Push: &push.Config{}, Outbound: outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
