@@ -360,14 +360,19 @@ func (g *Gateway) authenticated(s *session, dev parley.DeviceID) []*session {
 // at once. New upgrades are refused with 503.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
+	first := !g.closed
 	g.closed = true
 	list := make([]*session, 0, len(g.sessions))
 	for s := range g.sessions {
 		list = append(list, s)
 	}
 	g.mu.Unlock()
-	for _, s := range list {
-		s.closeWith(CloseGoingAway, "server_shutdown")
+	// A second, concurrent Shutdown only waits: closing again would start
+	// writers while the first one waits for them to end.
+	if first {
+		for _, s := range list {
+			s.closeWith(CloseGoingAway, "server_shutdown")
+		}
 	}
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); g.writers.Wait(); close(done) }()
