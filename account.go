@@ -60,7 +60,7 @@ func (d Device) Active() bool { return d.RevokedAt.IsZero() }
 // Verification is a pending phone-number verification.
 type Verification struct {
 	Phone     string
-	CodeHash  []byte    // SHA-256 of the 6-digit code
+	CodeHash  []byte    // keyed HMAC of the 6-digit code (package accounts, codes.go)
 	Name      string    // the display name given at registration
 	Attempts  int       // wrong codes entered so far
 	Sent      int       // codes sent in the current window
@@ -71,7 +71,7 @@ type Verification struct {
 // LinkCode is a short-lived, single-use code shown by a primary device to link
 // a new device to its account.
 type LinkCode struct {
-	CodeHash  []byte // SHA-256 of the code
+	CodeHash  []byte // keyed HMAC of the code (package accounts, codes.go)
 	User      UserID
 	ExpiresAt time.Time
 }

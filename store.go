@@ -23,6 +23,7 @@ type Store interface {
 	KeyPackageStore
 	ConversationStore
 	LogStore
+	CounterStore
 	Close() error
 }
 

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"strings"
 	"time"
 
@@ -16,8 +17,27 @@ import (
 //
 // Errors: CodeUnauthenticated "bad_credentials" (unknown device or wrong
 // secret) or "device_revoked" (right secret, but the device was removed or
-// replaced by a re-registration).
+// replaced by a re-registration); CodeRateLimited ReasonAuthFailures
+// instead of "bad_credentials" once Config.Limits.AuthFailuresPerAddress
+// or AuthFailuresPerDevice is spent. Only failures count and only failures
+// are refused: valid credentials are accepted whatever others did from the
+// same address or against the same device.
 func (s *Service) Authenticate(ctx context.Context, id parley.DeviceID, secret []byte) (parley.Device, error) {
+	d, err := s.authenticate(ctx, id, secret)
+	if parley.ErrorReason(err) != "bad_credentials" {
+		return d, err
+	}
+	addr, _ := addrKey("auth", ctx)
+	if lerr := s.take(ctx, "authenticate",
+		limitCheck{addr, s.cfg.Limits.AuthFailuresPerAddress, ReasonAuthFailures, "too many failed sign-ins from this address"},
+		limitCheck{fmt.Sprintf("auth.device:%d", id), s.cfg.Limits.AuthFailuresPerDevice, ReasonAuthFailures, "too many failed sign-ins for this device"},
+	); lerr != nil {
+		return parley.Device{}, lerr
+	}
+	return d, err
+}
+
+func (s *Service) authenticate(ctx context.Context, id parley.DeviceID, secret []byte) (parley.Device, error) {
 	sum := hash(secret)
 	d, err := s.store.Device(ctx, id)
 	if parley.IsCode(err, parley.CodeNotFound) {
@@ -124,7 +144,7 @@ func (s *Service) NewLinkCode(ctx context.Context, primary parley.Device) (code 
 	code = newLinkCode()
 	canon, _ := normalizeLinkCode(code)
 	err = s.store.PutLinkCode(ctx, parley.LinkCode{
-		CodeHash:  hash([]byte(canon)),
+		CodeHash:  s.codeMAC("link", "", canon),
 		User:      d.User,
 		ExpiresAt: s.clock.Now().Add(s.cfg.LinkCodeTTL),
 	})
@@ -155,7 +175,9 @@ func (s *Service) checkDeviceLimit(devices []parley.Device) error {
 //
 // Errors: CodeInvalid "identity_key_invalid" or "device_name_invalid";
 // CodeNotFound "link_code_unknown" (never issued, or already used);
-// CodeExpired "link_code_expired"; CodeTooLarge "too_many_devices".
+// CodeExpired "link_code_expired"; CodeTooLarge "too_many_devices";
+// CodeRateLimited ReasonGuessesFromAddress instead of "link_code_unknown"
+// once Config.Limits.GuessesPerAddress is spent.
 func (s *Service) LinkDevice(ctx context.Context, code string, identityKey []byte, name string) (Credentials, error) {
 	if err := checkIdentityKey(identityKey); err != nil {
 		return Credentials{}, err
@@ -164,12 +186,13 @@ func (s *Service) LinkDevice(ctx context.Context, code string, identityKey []byt
 	if err != nil {
 		return Credentials{}, err
 	}
-	canon, ok := normalizeLinkCode(code)
-	if !ok {
-		return Credentials{}, errLinkUnknown()
-	}
-	lc, err := s.store.TakeLinkCode(ctx, hash([]byte(canon)))
+	lc, err := s.takeLinkCode(ctx, code)
 	if parley.IsCode(err, parley.CodeNotFound) {
+		// Link codes cannot be guessed: only failures count, and a valid
+		// code is never refused for others' failures.
+		if lerr := s.take(ctx, "link device", s.guessAddr(ctx)); lerr != nil {
+			return Credentials{}, lerr
+		}
 		return Credentials{}, errLinkUnknown()
 	}
 	if err != nil {
@@ -208,6 +231,23 @@ func (s *Service) LinkDevice(ctx context.Context, code string, identityKey []byt
 	}
 	s.log.InfoContext(ctx, "device linked", "user", user.ID, "device", creds.Device)
 	return creds, nil
+}
+
+// takeLinkCode takes the stored link code matching a typed one.
+func (s *Service) takeLinkCode(ctx context.Context, code string) (parley.LinkCode, error) {
+	canon, ok := normalizeLinkCode(code)
+	if !ok {
+		return parley.LinkCode{}, errLinkUnknown()
+	}
+	lc, err := s.store.TakeLinkCode(ctx, s.codeMAC("link", "", canon))
+	if parley.IsCode(err, parley.CodeNotFound) {
+		// A code issued before keyed codes (see codes.go).
+		lc, err = s.store.TakeLinkCode(ctx, hash([]byte(canon)))
+	}
+	if parley.IsCode(err, parley.CodeNotFound) {
+		return parley.LinkCode{}, errLinkUnknown()
+	}
+	return lc, err
 }
 
 func errLinkUnknown() error {

@@ -6,15 +6,21 @@
 //
 // Guarantees:
 //
-//   - Secrets never rest in the clear. The store keeps SHA-256 of every
-//     verification code, link code and device secret, and an argon2id hash of
+//   - Secrets never rest in the clear. The store keeps an HMAC-SHA256 under
+//     a server key (Config.CodeKey) of every verification and link code,
+//     SHA-256 of device secrets (256 random bits), and an argon2id hash of
 //     the PIN. Codes and secrets come from crypto/rand; device secrets are 32
 //     bytes and are returned exactly once, by Verify or LinkDevice. The
 //     service logs no code, secret or PIN, and masks phone numbers in logs
 //     (DevSender, for development, logs the code on purpose).
-//   - Limits survive restarts and are shared by cluster nodes: the per-number
-//     sending limits and the wrong-code/wrong-PIN counter live in the
-//     store's Verification record. Within one process, operations on one
+//   - Abuse limits (Config.Limits, limits.go) are keyed on the attacker:
+//     per account, number, device or country prefix as well as per client
+//     address, and a valid device credential or link code is never refused
+//     for others' failures. The per-number sending limits, the per-code
+//     attempt counter (the Verification record) and the PIN's guess budget
+//     (parley.CounterStore) survive restarts and are shared by cluster
+//     nodes; the other counters are in Config.Limiter (in-process by
+//     default). Within one process, operations on one
 //     phone number or one user are serialised, so the limits are exact on a
 //     single node; across nodes two simultaneous requests can each pass a
 //     check once (the store has no compare-and-swap on verifications).

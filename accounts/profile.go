@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -111,12 +112,18 @@ func (s *Service) SetPrivacy(ctx context.Context, user parley.UserID, p parley.P
 //
 // Errors: CodeInvalid "pin_invalid" (not 4 to 12 digits); CodeForbidden
 // "pin_required" (a PIN is set and oldPIN is empty) or "pin_wrong";
-// CodeNotFound for an unknown user.
+// CodeNotFound for an unknown user; CodeRateLimited ReasonPINLocked when
+// the account's PIN guess budget (Config.Limits.PINGuesses, shared with
+// Verify) is spent; a wrong oldPIN spends one guess.
 func (s *Service) SetPIN(ctx context.Context, user parley.UserID, pin, oldPIN string) error {
 	if pin != "" {
 		if err := checkPIN(pin); err != nil {
 			return err
 		}
+	}
+	now := s.clock.Now()
+	if err := s.checkPINBudget(ctx, user, now); err != nil {
+		return err
 	}
 	err := s.updateUser(ctx, user, func(u *parley.User) error {
 		if len(u.PINHash) > 0 {
@@ -134,6 +141,15 @@ func (s *Service) SetPIN(ctx context.Context, user parley.UserID, pin, oldPIN st
 		}
 		return nil
 	})
+	if parley.ErrorReason(err) == "pin_wrong" {
+		left, reset, cerr := s.countWrongPIN(ctx, user, now)
+		if cerr != nil {
+			return cerr
+		}
+		if left <= 0 {
+			return pinLocked(reset)
+		}
+	}
 	if err == nil {
 		s.log.InfoContext(ctx, "PIN changed", "user", user, "set", pin != "")
 	}
@@ -175,8 +191,14 @@ type Profile struct {
 // or is in their contacts; a username lookup by a stranger never shows it.
 //
 // Errors: CodeInvalid "phone_invalid", "username_invalid" or
-// "query_invalid" (not exactly one field set); CodeNotFound "user_not_found".
+// "query_invalid" (not exactly one field set); CodeNotFound "user_not_found";
+// CodeRateLimited ReasonTooManyLookups once the viewer spent
+// Config.Limits.LookupsPerUser (every lookup counts, found or not).
 func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (Profile, error) {
+	if err := s.take(ctx, "resolve", limitCheck{fmt.Sprintf("lookup.user:%d", viewer), s.cfg.Limits.LookupsPerUser,
+		ReasonTooManyLookups, "too many lookups from this account"}); err != nil {
+		return Profile{}, err
+	}
 	set := 0
 	for _, b := range []bool{q.Phone != "", q.Username != "", q.User != 0} {
 		if b {

@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"fmt"
 	"math/big"
 	"strings"
@@ -28,7 +27,8 @@ type RegisterResult struct {
 // Errors: CodeInvalid "phone_invalid" or "name_invalid"; CodeRateLimited
 // "resend_too_soon" (less than Config.CodeResendAfter since the last code)
 // or "too_many_codes" (Config.MaxCodesPerWindow codes in the current
-// Config.CodeWindow), with RetryAfter set; CodeUnavailable
+// Config.CodeWindow), ReasonSMSFromAddress, ReasonSMSForPrefix or
+// ReasonSMSGlobal (Config.Limits), all with RetryAfter set; CodeUnavailable
 // "sms_gateway_failed" when the sender fails, in which case the send does
 // not count against the limits and the previous code stays valid.
 func (s *Service) Register(ctx context.Context, phone, name string) (RegisterResult, error) {
@@ -63,9 +63,22 @@ func (s *Service) Register(ctx context.Context, phone, name string) (RegisterRes
 			"too many codes were sent to this number")
 	}
 
+	sms := []limitCheck{
+		s.smsAddr(ctx),
+		{"sms.prefix:" + countryPrefix(phone), s.cfg.Limits.SMSPerPrefix, ReasonSMSForPrefix, "too many codes are being sent to this country; the server is limiting them"},
+		{"sms.global", s.cfg.Limits.SMSGlobal, ReasonSMSGlobal, "the server is sending too many codes"},
+	}
+	if err := s.check(ctx, "register", sms...); err != nil {
+		s.log.WarnContext(ctx, "verification code refused", "phone", maskPhone(phone), "reason", parley.ErrorReason(err))
+		return RegisterResult{}, err
+	}
+	if err := s.take(ctx, "register", sms...); err != nil {
+		return RegisterResult{}, err
+	}
+
 	code := newVerificationCode()
 	v.Phone = phone
-	v.CodeHash = hash([]byte(code))
+	v.CodeHash = s.codeMAC("verify", phone, code)
 	v.Name = name
 	v.Attempts = 0
 	v.Sent++
@@ -166,7 +179,10 @@ type Revocation struct {
 // CodeRateLimited "too_many_attempts" once Config.MaxVerifyAttempts wrong
 // codes or PINs were entered (the code is void: request another);
 // CodeForbidden "pin_required" (no PIN given; not counted) or "pin_wrong"
-// (counted).
+// (counted). Config.Limits add CodeRateLimited ReasonGuessesFromAddress and
+// ReasonGuessesForNumber (wrong codes and PINs, refused before the code is
+// checked) and ReasonPINLocked (the account's durable PIN budget is spent;
+// new codes do not restore it), each with RetryAfter set.
 func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, error) {
 	phone, err := NormalizePhone(p.Phone)
 	if err != nil {
@@ -182,6 +198,10 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 	code := strings.NewReplacer(" ", "", "-", "").Replace(p.Code)
 	defer s.lockPhone(phone)()
 
+	guesses := []limitCheck{s.guessAddr(ctx), s.guessNumber(phone)}
+	if err := s.check(ctx, "verify", guesses...); err != nil {
+		return Credentials{}, err
+	}
 	now := s.clock.Now()
 	v, err := s.store.Verification(ctx, phone)
 	if parley.IsCode(err, parley.CodeNotFound) {
@@ -199,9 +219,12 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return Credentials{}, parley.Errorf(parley.CodeInvalid, "code_wrong", "the code is 6 digits")
 	}
-	if subtle.ConstantTimeCompare(hash([]byte(code)), v.CodeHash) != 1 {
+	if !s.verificationCodeMatches(v.CodeHash, phone, code) {
 		left, err := s.countAttempt(ctx, v)
 		if err != nil {
+			return Credentials{}, err
+		}
+		if err := s.take(ctx, "verify", guesses...); parley.IsCode(err, parley.CodeUnavailable) {
 			return Credentials{}, err
 		}
 		return Credentials{}, parley.Errorf(parley.CodeInvalid, "code_wrong", "wrong code; %s", attemptsLeft(left))
@@ -219,13 +242,26 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 		if p.PIN == "" {
 			return Credentials{}, parley.Errorf(parley.CodeForbidden, "pin_required", "this account has a two-step verification PIN; enter it")
 		}
+		if err := s.checkPINBudget(ctx, user.ID, now); err != nil {
+			return Credentials{}, err
+		}
 		if !pinMatches(user.PINHash, p.PIN) {
 			left, err := s.countAttempt(ctx, v)
 			if err != nil {
 				return Credentials{}, err
 			}
-			s.log.WarnContext(ctx, "wrong PIN at re-registration", "user", user.ID, "attempts_left", left)
-			return Credentials{}, parley.Errorf(parley.CodeForbidden, "pin_wrong", "wrong PIN; %s", attemptsLeft(left))
+			if err := s.take(ctx, "verify", s.guessAddr(ctx)); parley.IsCode(err, parley.CodeUnavailable) {
+				return Credentials{}, err
+			}
+			pinLeft, reset, err := s.countWrongPIN(ctx, user.ID, now)
+			if err != nil {
+				return Credentials{}, err
+			}
+			s.log.WarnContext(ctx, "wrong PIN at re-registration", "user", user.ID, "attempts_left", left, "pin_guesses_left", pinLeft)
+			if pinLeft <= 0 {
+				return Credentials{}, pinLocked(reset)
+			}
+			return Credentials{}, parley.Errorf(parley.CodeForbidden, "pin_wrong", "wrong PIN; %s", attemptsLeft(min(left, pinLeft)))
 		}
 	}
 	return s.reregister(ctx, user, v, deviceName, p.IdentityKey, now)

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/ratelimit"
 )
 
 // Store is the part of parley.Store the service uses; a parley.Store
@@ -22,6 +23,7 @@ type Store interface {
 	parley.AccountStore
 	parley.DeviceStore
 	parley.ContactStore
+	parley.CounterStore // the PIN's durable guess budget
 	// ConversationsOfUser lets Resolve allow lookups by user ID between
 	// users who share a conversation.
 	ConversationsOfUser(ctx context.Context, user parley.UserID) ([]parley.Conversation, error)
@@ -37,6 +39,17 @@ type Config struct {
 	MaxVerifyAttempts int           // wrong codes or PINs before a code is void; default 5
 	LinkCodeTTL       time.Duration // how long a link code is valid; default 5 min
 	MaxLinkedDevices  int           // active linked devices besides the primary; default 4
+	// Limits are the abuse limits (limits.go); zero fields take defaults.
+	Limits Limits
+	// Limiter counts the in-memory limits; default an in-process
+	// ratelimit.Memory on the service's clock.
+	Limiter parley.Limiter
+	// CodeKey is the server secret (at least 32 bytes) that verification
+	// and link codes are stored under, as HMAC-SHA256. It must stay the
+	// same across restarts for codes outstanding at a restart to stay
+	// valid; empty means a random key for this process (codes outstanding
+	// at a restart are then void), with a warning in the log.
+	CodeKey []byte
 }
 
 func (c Config) withDefaults() Config {
@@ -57,6 +70,7 @@ func (c Config) withDefaults() Config {
 	defInt(&c.MaxVerifyAttempts, 5)
 	def(&c.LinkCodeTTL, 5*time.Minute)
 	defInt(&c.MaxLinkedDevices, 4)
+	c.Limits = c.Limits.withDefaults()
 	return c
 }
 
@@ -79,12 +93,20 @@ func New(store Store, sender parley.CodeSender, clock parley.Clock, log *slog.Lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg = cfg.withDefaults()
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.New(clock, 0)
+	}
+	if len(cfg.CodeKey) == 0 {
+		log.Warn("no verification code key configured: codes outstanding at a restart will be void")
+		cfg.CodeKey = randomBytes(32)
+	}
 	return &Service{
 		store:  store,
 		sender: sender,
 		clock:  clock,
 		log:    log,
-		cfg:    cfg.withDefaults(),
+		cfg:    cfg,
 		locks:  keyedMutex{m: make(map[string]*keyedEntry)},
 	}
 }
@@ -93,31 +115,13 @@ func New(store Store, sender parley.CodeSender, clock parley.Clock, log *slog.Lo
 func (s *Service) Config() Config { return s.cfg }
 
 // RetryAfter returns how long the caller should wait before retrying when
-// err is a CodeRateLimited error from this package, and 0 otherwise.
-func RetryAfter(err error) time.Duration {
-	var r *retryError
-	if errors.As(err, &r) {
-		return r.after
-	}
-	return 0
-}
-
-type retryError struct{ after time.Duration }
-
-func (r *retryError) Error() string { return "retry after " + r.after.String() }
+// err is a CodeRateLimited error that says so (parley.RetryAfter), and 0
+// otherwise.
+func RetryAfter(err error) time.Duration { return parley.RetryAfter(err) }
 
 // rateLimited returns a CodeRateLimited error that RetryAfter understands.
 func rateLimited(reason string, after time.Duration, msg string) error {
-	if after < time.Second {
-		after = time.Second
-	}
-	after = after.Round(time.Second)
-	return &parley.Error{
-		Code:    parley.CodeRateLimited,
-		Reason:  reason,
-		Message: fmt.Sprintf("%s; try again in %s", msg, after),
-		Err:     &retryError{after: after},
-	}
+	return parley.RateLimited(reason, after, msg)
 }
 
 // internal wraps a store failure: a *parley.Error passes through unchanged

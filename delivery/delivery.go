@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/ratelimit"
 )
 
 // Config tunes the delivery service. Zero fields take the defaults.
@@ -74,9 +75,20 @@ type Config struct {
 	// MaxMembers is the most member devices a conversation may have.
 	// Default 5120.
 	MaxMembers int
+	// ClaimsPerTarget limits how often one device may claim KeyPackages
+	// of one user (ClaimKeyPackages), so a device cannot drain another's
+	// one-time KeyPackages and force everyone onto its last-resort one.
+	// Default 30 per hour; a negative Events disables it.
+	ClaimsPerTarget parley.Limit
+	// Limiter counts ClaimsPerTarget; default an in-process
+	// ratelimit.Memory on the service's clock.
+	Limiter parley.Limiter
 }
 
 func (c *Config) setDefaults() {
+	if c.ClaimsPerTarget.Events == 0 || c.ClaimsPerTarget.Events > 0 && c.ClaimsPerTarget.Window <= 0 {
+		c.ClaimsPerTarget = parley.Limit{Events: 30, Window: time.Hour}
+	}
 	if c.DeliveryWindow <= 0 {
 		c.DeliveryWindow = 512
 	}
@@ -178,6 +190,9 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = ratelimit.New(clock, 0)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{

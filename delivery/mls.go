@@ -59,6 +59,10 @@ func (s *Service) KeyPackageCount(ctx context.Context, dev parley.DeviceID) (int
 	return s.store.CountKeyPackages(ctx, dev)
 }
 
+// ReasonTooManyClaims is the CodeRateLimited reason of ClaimKeyPackages
+// beyond Config.ClaimsPerTarget.
+const ReasonTooManyClaims = "too_many_claims"
+
 // ClaimedKeyPackage is one device's KeyPackage handed to a claimer.
 type ClaimedKeyPackage struct {
 	User       parley.UserID
@@ -70,10 +74,28 @@ type ClaimedKeyPackage struct {
 // user (the caller's own device excluded). Devices with no KeyPackage at all
 // are left out. A device whose one-time stock falls under KeyPackagesLow is
 // told so (KeyPackagesLow push). CodeBlocked "blocked" if a named user blocks
-// the caller; CodeNotFound "user_not_found" for an unknown user.
+// the caller; CodeNotFound "user_not_found" for an unknown user;
+// CodeRateLimited ReasonTooManyClaims (with a retry-after) once the device
+// claimed one of the users Config.ClaimsPerTarget times. The limit is taken
+// for every named user before anything is claimed.
 func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users []parley.UserID) ([]ClaimedKeyPackage, error) {
 	if len(users) > MaxClaimUsers {
 		return nil, parley.Errorf(parley.CodeTooLarge, "too_many_users", "at most %d users per claim", MaxClaimUsers)
+	}
+	taken := make(map[parley.UserID]bool, len(users))
+	for _, u := range users {
+		if taken[u] {
+			continue
+		}
+		taken[u] = true
+		ok, wait, err := s.cfg.Limiter.Allow(ctx, fmt.Sprintf("claim.device:%d.user:%d", dev.ID, u), s.cfg.ClaimsPerTarget)
+		if err != nil {
+			return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "limiter_unavailable",
+				Message: "the server cannot check its limits right now; retry later", Err: fmt.Errorf("claim key packages: %w", err)}
+		}
+		if !ok {
+			return nil, parley.RateLimited(ReasonTooManyClaims, wait, fmt.Sprintf("too many KeyPackage claims for user %d", u))
+		}
 	}
 	var out []ClaimedKeyPackage
 	seen := make(map[parley.UserID]bool, len(users))

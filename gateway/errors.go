@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -44,8 +43,11 @@ func (s *session) replyErr(id uint64, err error) {
 	if code == parley.CodeInternal || !errors.As(err, &pe) {
 		s.g.log.Error("request failed", "device", s.deviceID(), "err", err)
 	}
+	if code == parley.CodeRateLimited {
+		s.g.stats.rateLimited.Add(1)
+	}
 	if id == 0 {
 		return
 	}
-	s.sendError(id, wireCode(code), parley.ErrorReason(err), parley.ErrorMessage(err), accounts.RetryAfter(err))
+	s.sendError(id, wireCode(code), parley.ErrorReason(err), parley.ErrorMessage(err), parley.RetryAfter(err))
 }

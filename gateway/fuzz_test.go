@@ -129,7 +129,7 @@ func FuzzClientFrame(f *testing.F) {
 		g.mu.Lock()
 		g.wg.Add(1)
 		g.mu.Unlock()
-		s := &session{g: g, conn: server, r: connReader{src: server}, ip: "fuzz"}
+		s := &session{g: g, conn: server, r: connReader{src: server}, addrKey: "fuzz"}
 		s.ctx, s.cancel = context.WithCancel(g.ctx)
 		g.mu.Lock()
 		g.sessions[s] = struct{}{}

@@ -32,6 +32,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/delivery"
 )
 
@@ -58,7 +61,19 @@ const (
 	CloseAuthFailed         ws.StatusCode = 4004
 	CloseIdleTimeout        ws.StatusCode = 4008
 	CloseTooLarge           ws.StatusCode = 4009
+	CloseSessionReplaced    ws.StatusCode = 4010 // the device connected again
 	CloseInternal           ws.StatusCode = 4011
+)
+
+// Reasons the gateway's limits give.
+const (
+	// ReasonSessionReplaced closes (4010) a session whose device opened a
+	// newer one beyond Config.MaxSessionsPerDevice.
+	ReasonSessionReplaced = "session_replaced"
+	// ReasonTooManyUnauthenticated refuses (HTTP 429) an upgrade from an
+	// address holding Config.MaxUnauthenticatedPerAddress unauthenticated
+	// sessions.
+	ReasonTooManyUnauthenticated = "too_many_unauthenticated_sessions"
 )
 
 // Config tunes the gateway. Zero fields take the defaults.
@@ -83,11 +98,16 @@ type Config struct {
 	// answered asynchronously (sends, acks) before the reader pauses.
 	// Default 256.
 	MaxPendingRequests int
-	// AccountRate is how many unauthenticated account requests (register,
-	// verify, link_device, failed auth) one IP address may make per minute,
-	// with bursts of AccountBurst. Defaults 30 and 10.
-	AccountRate  float64
-	AccountBurst int
+	// MaxSessionsPerDevice is how many sessions one device may hold; an
+	// Auth beyond it replaces the device's oldest session, which is closed
+	// with 4010 "session_replaced" (a reconnecting device takes over from
+	// its stale session at once). Default 1.
+	MaxSessionsPerDevice int
+	// MaxUnauthenticatedPerAddress is how many sessions one client address
+	// (package clientip; IPv6 by /64) may hold before they authenticate;
+	// more are refused at the upgrade with HTTP 429 and a Retry-After.
+	// Default 64.
+	MaxUnauthenticatedPerAddress int
 }
 
 func (c *Config) setDefaults() {
@@ -109,11 +129,11 @@ func (c *Config) setDefaults() {
 	if c.MaxPendingRequests <= 0 {
 		c.MaxPendingRequests = 256
 	}
-	if c.AccountRate <= 0 {
-		c.AccountRate = 30
+	if c.MaxSessionsPerDevice <= 0 {
+		c.MaxSessionsPerDevice = 1
 	}
-	if c.AccountBurst <= 0 {
-		c.AccountBurst = 10
+	if c.MaxUnauthenticatedPerAddress <= 0 {
+		c.MaxUnauthenticatedPerAddress = 64
 	}
 }
 
@@ -125,7 +145,6 @@ type Gateway struct {
 	log            *slog.Logger
 	cfg            Config
 	deliveryWindow int
-	limiter        *ipLimiter
 	biz            Business // nil: business frames refused (business.go)
 
 	ctx    context.Context
@@ -133,6 +152,8 @@ type Gateway struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	byDevice map[parley.DeviceID][]*session // authenticated sessions, oldest first
+	unauth   map[string]int                 // unauthenticated sessions by clientip.Key
 	closed   bool
 	wg       sync.WaitGroup // readers
 	writers  sync.WaitGroup
@@ -148,6 +169,8 @@ type stats struct {
 	idleTimeouts   atomic.Uint64
 	protocolErrors atomic.Uint64
 	rateLimited    atomic.Uint64
+	replaced       atomic.Uint64
+	refusedUnauth  atomic.Uint64
 }
 
 // Stats is a snapshot of the gateway's counters.
@@ -159,7 +182,9 @@ type Stats struct {
 	SlowConsumers  uint64 // connections closed because a write timed out
 	IdleTimeouts   uint64 // sessions closed for missing heartbeats
 	ProtocolErrors uint64 // sessions closed for breaking the protocol
-	RateLimited    uint64 // account requests refused by the per-IP limit
+	RateLimited    uint64 // account requests and auths refused by an abuse limit
+	Replaced       uint64 // sessions closed because their device connected again (4010)
+	RefusedUnauth  uint64 // upgrades refused: too many unauthenticated sessions from one address
 }
 
 // New returns a gateway serving sessions with the given services.
@@ -175,9 +200,10 @@ func New(acc Accounts, del *delivery.Service, clock parley.Clock, log *slog.Logg
 	return &Gateway{
 		acc: acc, del: del, clock: clock, log: log, cfg: cfg,
 		deliveryWindow: del.Config().DeliveryWindow,
-		limiter:        newIPLimiter(cfg.AccountRate/60, cfg.AccountBurst),
 		ctx:            ctx, cancel: cancel,
 		sessions: make(map[*session]struct{}),
+		byDevice: make(map[parley.DeviceID][]*session),
+		unauth:   make(map[string]int),
 	}
 }
 
@@ -195,6 +221,8 @@ func (g *Gateway) Stats() Stats {
 		IdleTimeouts:   g.stats.idleTimeouts.Load(),
 		ProtocolErrors: g.stats.protocolErrors.Load(),
 		RateLimited:    g.stats.rateLimited.Load(),
+		Replaced:       g.stats.replaced.Load(),
+		RefusedUnauth:  g.stats.refusedUnauth.Load(),
 	}
 }
 
@@ -209,9 +237,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	addr, ok := clientip.From(r.Context())
+	if !ok {
+		// Served without the server's clientip.Handler (tests): the peer.
+		addr = clientip.New(nil).Addr(r)
+	}
+	key := clientip.Key(addr)
+	if !g.admitUnauth(key) {
+		g.stats.refusedUnauth.Add(1)
+		w.Header().Set("Retry-After", "10")
+		http.Error(w, ReasonTooManyUnauthenticated+": too many unauthenticated sessions from this address", http.StatusTooManyRequests)
+		return
+	}
 	up := ws.HTTPUpgrader{Timeout: 10 * time.Second}
 	conn, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
+		g.releaseUnauth(key)
 		if conn != nil {
 			conn.Close()
 		}
@@ -224,23 +265,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadFull(rw.Reader, early)
 		rd = io.MultiReader(bytes.NewReader(early), conn)
 	}
-	ip := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(ip); err == nil {
-		ip = host
-	}
-	g.serveConn(conn, rd, ip)
+	g.serveConn(conn, rd, addr, key)
 }
 
 // serveConn starts a session on an upgraded connection; rd reads from it.
-func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, ip string) {
+// The session holds one of key's unauthenticated slots (admitUnauth).
+func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key string) {
 	// Requests run synchronously on the session's reader goroutine, which
 	// ends before the session is torn down, so the gateway's context is the
 	// session's: a context per session would only add to the memory of an
 	// idle connection.
-	s := &session{g: g, conn: conn, r: newConnReader(conn, rd), ip: ip, ctx: g.ctx}
+	s := &session{g: g, conn: conn, r: newConnReader(conn, rd), addr: addr, addrKey: key, ctx: g.ctx}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
+		g.releaseUnauth(key)
 		conn.Close()
 		return
 	}
@@ -254,7 +293,66 @@ func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, ip string) {
 func (g *Gateway) remove(s *session) {
 	g.mu.Lock()
 	delete(g.sessions, s)
+	if s.state == stateAuthed {
+		list := g.byDevice[s.dev.ID]
+		if i := slices.Index(list, s); i >= 0 {
+			list = slices.Delete(list, i, i+1)
+		}
+		if len(list) == 0 {
+			delete(g.byDevice, s.dev.ID)
+		} else {
+			g.byDevice[s.dev.ID] = list
+		}
+	} else {
+		g.releaseUnauthLocked(s.addrKey)
+	}
 	g.mu.Unlock()
+}
+
+// admitUnauth takes one of key's unauthenticated session slots, or reports
+// that none is left.
+func (g *Gateway) admitUnauth(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.unauth[key] >= g.cfg.MaxUnauthenticatedPerAddress {
+		return false
+	}
+	g.unauth[key]++
+	return true
+}
+
+func (g *Gateway) releaseUnauth(key string) {
+	g.mu.Lock()
+	g.releaseUnauthLocked(key)
+	g.mu.Unlock()
+}
+
+func (g *Gateway) releaseUnauthLocked(key string) {
+	if n := g.unauth[key]; n > 1 {
+		g.unauth[key] = n - 1
+	} else {
+		delete(g.unauth, key)
+	}
+}
+
+// authenticated moves s from its address's unauthenticated slots to its
+// device's sessions and returns the sessions it replaces (the oldest ones
+// beyond MaxSessionsPerDevice), which the caller closes. The caller sets
+// s.state to stateAuthed under this call's lock.
+func (g *Gateway) authenticated(s *session, dev parley.DeviceID) []*session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.releaseUnauthLocked(s.addrKey)
+	s.dev.ID = dev
+	s.state = stateAuthed
+	list := append(g.byDevice[dev], s)
+	var out []*session
+	if n := len(list) - g.cfg.MaxSessionsPerDevice; n > 0 {
+		out = slices.Clone(list[:n])
+		list = slices.Delete(list, 0, n)
+	}
+	g.byDevice[dev] = list
+	return out
 }
 
 // Shutdown closes every session with GoAway and close code 1001 and waits
@@ -262,14 +360,19 @@ func (g *Gateway) remove(s *session) {
 // at once. New upgrades are refused with 503.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
+	first := !g.closed
 	g.closed = true
 	list := make([]*session, 0, len(g.sessions))
 	for s := range g.sessions {
 		list = append(list, s)
 	}
 	g.mu.Unlock()
-	for _, s := range list {
-		s.closeWith(CloseGoingAway, "server_shutdown")
+	// A second, concurrent Shutdown only waits: closing again would start
+	// writers while the first one waits for them to end.
+	if first {
+		for _, s := range list {
+			s.closeWith(CloseGoingAway, "server_shutdown")
+		}
 	}
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); g.writers.Wait(); close(done) }()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -62,11 +63,6 @@ func (s *session) handle(f *parleypb.ClientFrame) bool {
 		}}})
 		return true
 	case *parleypb.ClientFrame_Register, *parleypb.ClientFrame_Verify, *parleypb.ClientFrame_LinkDevice:
-		if ok, wait := s.g.limiter.allow(s.ip, s.g.clock.Now()); !ok {
-			s.g.stats.rateLimited.Add(1)
-			s.sendErrorIfID(id, parleypb.ErrorCode_RATE_LIMITED, "too_many_requests", "too many account requests from this address; retry later", wait)
-			return true
-		}
 		s.accountRequest(id, f)
 		return true
 	case *parleypb.ClientFrame_Auth:
@@ -141,20 +137,20 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 		s.sendErrorIfID(id, parleypb.ErrorCode_PROTOCOL, "already_authenticated", "the session is already authenticated", 0)
 		return true
 	}
-	if ok, wait := s.g.limiter.peek(s.ip, s.g.clock.Now()); !ok {
-		s.g.stats.rateLimited.Add(1)
-		s.sendError(id, parleypb.ErrorCode_RATE_LIMITED, "too_many_requests", "too many failed attempts from this address; retry later", wait)
-		s.closeWith(CloseAuthFailed, "rate_limited")
-		return false
-	}
-	dev, err := s.g.acc.Authenticate(s.ctx, parley.DeviceID(a.GetDeviceId()), a.GetSecret())
+	// The accounts service limits failed attempts per address and per
+	// device; valid credentials always pass.
+	dev, err := s.g.acc.Authenticate(s.clientCtx(), parley.DeviceID(a.GetDeviceId()), a.GetSecret())
 	if err != nil {
+		if parley.IsCode(err, parley.CodeRateLimited) {
+			s.replyErr(id, err)
+			s.closeWith(CloseAuthFailed, "rate_limited")
+			return false
+		}
 		if parley.IsCode(err, parley.CodeUnauthenticated) {
 			s.sendError(id, parleypb.ErrorCode_UNAUTHENTICATED, parley.ErrorReason(err), parley.ErrorMessage(err), 0)
 			if parley.ErrorReason(err) == "device_revoked" {
 				s.closeWith(CloseDeviceRevoked, "device_revoked")
 			} else {
-				s.g.limiter.allow(s.ip, s.g.clock.Now())
 				s.closeWith(CloseAuthFailed, "bad_credentials")
 			}
 			return false
@@ -169,15 +165,19 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 		s.closeWith(CloseInternal, "internal")
 		return false
 	}
+	// The session counts as the device's (and stops holding an
+	// unauthenticated slot) before the client hears it is authenticated.
+	s.dev = dev
+	for _, old := range s.g.authenticated(s, dev.ID) {
+		s.g.stats.replaced.Add(1)
+		old.closeWith(CloseSessionReplaced, ReasonSessionReplaced)
+	}
 	// The reply is queued before the stream can push anything.
 	s.reply(id, &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Auth{Auth: &parleypb.AuthResponse{
 		UserId: int64(dev.User), DeviceId: int64(dev.ID), KeyPackages: uint32(n),
 	}}})
-	s.dev = dev
-	s.state = stateAuthed
 	st, err := s.g.del.Attach(s.ctx, dev, s)
 	if err != nil {
-		s.state = stateHello
 		code := parley.ErrorCode(err)
 		s.replyErr(0, err)
 		s.sendError(0, wireCode(code), parley.ErrorReason(err), parley.ErrorMessage(err), 0)
@@ -188,9 +188,13 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 	return true
 }
 
+// clientCtx is the session's context carrying the client's address, for
+// the account requests whose limits are kept per address.
+func (s *session) clientCtx() context.Context { return clientip.With(s.ctx, s.addr) }
+
 // accountRequest handles register, verify and link_device.
 func (s *session) accountRequest(id uint64, f *parleypb.ClientFrame) {
-	ctx := s.ctx
+	ctx := s.clientCtx()
 	switch b := f.Body.(type) {
 	case *parleypb.ClientFrame_Register:
 		res, err := s.g.acc.Register(ctx, b.Register.GetPhone(), b.Register.GetName())

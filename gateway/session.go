@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -29,12 +30,13 @@ const (
 // frames are queued. Nothing is buffered while the connection is idle: the
 // header is read into hdr, payloads into pooled buffers.
 type session struct {
-	g      *Gateway
-	conn   net.Conn
-	r      connReader // reads conn, or conn preceded by bytes buffered during the upgrade
-	ip     string
-	ctx    context.Context    // the gateway's
-	cancel context.CancelFunc // nil, or called when the session ends (tests)
+	g       *Gateway
+	conn    net.Conn
+	r       connReader         // reads conn, or conn preceded by bytes buffered during the upgrade
+	addr    netip.Addr         // the client's (package clientip)
+	addrKey string             // clientip.Key(addr): its unauthenticated-session slot
+	ctx     context.Context    // the gateway's
+	cancel  context.CancelFunc // nil, or called when the session ends (tests)
 
 	hdr         [ws.MaxHeaderSize]byte
 	state       uint8

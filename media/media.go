@@ -16,7 +16,8 @@
 //     (the blob's existence is not revealed); a non-member device 403.
 //   - Limits: MaxBlobSize per file (413, reason "file_too_large") and
 //     UserQuota per user over all their blobs, in progress or complete
-//     (413, reason "quota_exceeded").
+//     (413, reason "quota_exceeded"), reserved atomically when the upload
+//     is created: parallel creations never exceed it together.
 //
 // HTTP interface (mounted at the server's root):
 //
@@ -55,6 +56,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tusd "github.com/tus/tusd/v2/pkg/handler"
@@ -117,6 +119,46 @@ type Service struct {
 	tus http.Handler
 	mux *http.ServeMux
 	log *slog.Logger
+
+	// quota serialises each user's quota reservations (usage check and
+	// blob creation), so parallel uploads cannot together pass the quota.
+	// It is per process: a cluster needs the check inside the store's
+	// insert.
+	quota userLocks
+}
+
+// userLocks is a mutex per user, held only while in use.
+type userLocks struct {
+	mu sync.Mutex
+	m  map[parley.UserID]*userLock
+}
+
+type userLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (l *userLocks) lock(u parley.UserID) (unlock func()) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[parley.UserID]*userLock)
+	}
+	e := l.m[u]
+	if e == nil {
+		e = &userLock{}
+		l.m[u] = e
+	}
+	e.refs++
+	l.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		l.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(l.m, u)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // New returns a Service. It creates StagingDir if needed.
@@ -258,6 +300,9 @@ func (s *Service) createBlob(ctx context.Context, dev parley.Device, size int64,
 		}
 		return parley.Blob{}, nil, err
 	}
+	// Check and reserve atomically: the usage read and the blob record
+	// that charges it happen under one lock.
+	defer s.quota.lock(dev.User)()
 	used, err := s.cfg.Store.MediaUsage(ctx, dev.User)
 	if err != nil {
 		return parley.Blob{}, nil, err

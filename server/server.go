@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/business"
+	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/cloudapi"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
@@ -26,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
+	"github.com/parleyhq/parley/ratelimit"
 	"github.com/parleyhq/parley/trees"
 	"github.com/parleyhq/parley/webhook"
 )
@@ -75,6 +78,14 @@ type Config struct {
 	// outbound). It replaces the Outbound of Webhook and Push. The zero
 	// policy reaches no loopback, private or other internal address.
 	Outbound outbound.Policy
+	// TrustedProxies are the peers whose X-Forwarded-For and Forwarded
+	// headers name the client address every per-address limit uses
+	// (package clientip); from any other peer they are ignored. Default
+	// none: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// BodyIdleTimeout fails a request whose body delivers no byte for this
+	// long (slowloris); default DefaultBodyIdleTimeout.
+	BodyIdleTimeout time.Duration
 }
 
 // Server is a running Parley server (its background services start in New).
@@ -136,6 +147,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Sender == nil {
 		cfg.Sender = accounts.DevSender{Log: cfg.Log}
+	}
+	// One limiter for every service's in-memory limits (keys differ).
+	lim := ratelimit.New(cfg.Clock, 0)
+	if cfg.Accounts.Limiter == nil {
+		cfg.Accounts.Limiter = lim
+	}
+	if cfg.Delivery.Limiter == nil {
+		cfg.Delivery.Limiter = lim
 	}
 	acc := accounts.New(cfg.Store, cfg.Sender, cfg.Clock, cfg.Log.With("component", "accounts"), cfg.Accounts)
 	del := delivery.New(cfg.Store, cfg.Broker, acc, cfg.Clock, cfg.Log.With("component", "delivery"), cfg.Delivery)
@@ -252,6 +271,10 @@ func New(cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	if cfg.BodyIdleTimeout <= 0 {
+		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	srv.handler = edge(mux, clientip.New(cfg.TrustedProxies), cfg.BodyIdleTimeout)
 	return srv, nil
 }
 

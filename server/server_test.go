@@ -15,8 +15,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/delivery"
-	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
@@ -66,12 +66,19 @@ type env struct {
 
 type option func(*server.Config)
 
+// generousLimits lets one test register many accounts from loopback; the
+// attack tests (limits_test.go) set the limits they attack.
+var generousLimits = accounts.Limits{
+	SMSPerAddress:     parley.Limit{Events: 100_000, Window: time.Hour},
+	GuessesPerAddress: parley.Limit{Events: 100_000, Window: time.Hour},
+}
+
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "parley.db"), codes: &codeLog{codes: map[string]string{}}}
 	e.cfg = server.Config{
 		Log:      slog.New(e.codes),
-		Gateway:  gateway.Config{AccountRate: 6000, AccountBurst: 1000},
+		Accounts: accounts.Config{Limits: generousLimits},
 		Delivery: delivery.Config{PruneInterval: -1},
 	}
 	for _, o := range opts {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
@@ -60,6 +61,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
 	outboundAllow := fs.String("outbound-allow", env("PARLEY_OUTBOUND_ALLOW", ""), "comma-separated CIDR ranges the server may reach when it fetches a URL (webhooks, push endpoints, media links, the SMS webhook) although they are loopback, private or link-local; default: none [PARLEY_OUTBOUND_ALLOW]")
+	trustedProxies := fs.String("trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers give the client address for per-address limits; empty: none [PARLEY_TRUSTED_PROXIES]")
+	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,6 +73,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	retention, err := time.ParseDuration(*retentionS)
 	if err != nil || retention <= 0 {
 		return fmt.Errorf("serve: --retention %q: want a positive duration such as 720h", *retentionS)
+	}
+	proxies, err := clientip.ParseCIDRs(*trustedProxies)
+	if err != nil {
+		return fmt.Errorf("serve: --trusted-proxies: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -127,17 +134,23 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	ckey, err := codeKey(*dataDir, *codeKeyFile)
+	if err != nil {
+		return err
+	}
 	bizAPI, err := businessAPIConfig(*dataDir, *operatorKey, *operatorToken, *autoApprove)
 	if err != nil {
 		return err
 	}
 	srv, err := server.New(server.Config{
-		BusinessAPI:  bizAPI,
-		MetricsToken: *metricsToken,
-		Store:        st,
-		Sender:       sender,
-		Log:          log,
-		Delivery:     delivery.Config{Retention: retention},
+		BusinessAPI:    bizAPI,
+		MetricsToken:   *metricsToken,
+		Store:          st,
+		Sender:         sender,
+		Log:            log,
+		Delivery:       delivery.Config{Retention: retention},
+		Accounts:       accounts.Config{CodeKey: ckey},
+		TrustedProxies: proxies,
 		Media: &media.Config{
 			Blobs:      blobs,
 			StagingDir: filepath.Join(*dataDir, "uploads"),

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		f    func(t *testing.T, s parley.Store)
 	}{
 		{"Verification", testVerification},
+		{"EventCounters", testEventCounters},
+		{"EventCountersConcurrent", testEventCountersConcurrent},
 		{"CreateUser", testCreateUser},
 		{"UpdateUser", testUpdateUser},
 		{"Devices", testDevices},
