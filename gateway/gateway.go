@@ -58,8 +58,12 @@ const (
 	CloseAuthFailed         ws.StatusCode = 4004
 	CloseIdleTimeout        ws.StatusCode = 4008
 	CloseTooLarge           ws.StatusCode = 4009
-	CloseInternal           ws.StatusCode = 4011
+	CloseInternal           ws.StatusCode = 4011 // reason ReasonInternal, "attach_failed"
 )
+
+// ReasonInternal is the close reason of a session ended by a server fault
+// (a failed store call during Auth, a frame handler that panicked).
+const ReasonInternal = "internal"
 
 // Config tunes the gateway. Zero fields take the defaults.
 type Config struct {
@@ -148,6 +152,7 @@ type stats struct {
 	idleTimeouts   atomic.Uint64
 	protocolErrors atomic.Uint64
 	rateLimited    atomic.Uint64
+	handlerPanics  atomic.Uint64
 }
 
 // Stats is a snapshot of the gateway's counters.
@@ -160,6 +165,7 @@ type Stats struct {
 	IdleTimeouts   uint64 // sessions closed for missing heartbeats
 	ProtocolErrors uint64 // sessions closed for breaking the protocol
 	RateLimited    uint64 // account requests refused by the per-IP limit
+	HandlerPanics  uint64 // sessions closed because a frame handler panicked
 }
 
 // New returns a gateway serving sessions with the given services.
@@ -195,6 +201,7 @@ func (g *Gateway) Stats() Stats {
 		IdleTimeouts:   g.stats.idleTimeouts.Load(),
 		ProtocolErrors: g.stats.protocolErrors.Load(),
 		RateLimited:    g.stats.rateLimited.Load(),
+		HandlerPanics:  g.stats.handlerPanics.Load(),
 	}
 }
 

@@ -62,6 +62,7 @@ func serviceMetrics(s *Server) insights.MetricSource {
 			counter(closed, closedHelp, g.SlowConsumers, "reason", "slow_consumer"),
 			counter(closed, closedHelp, g.IdleTimeouts, "reason", "idle_timeout"),
 			counter(closed, closedHelp, g.ProtocolErrors, "reason", "protocol_error"),
+			counter(closed, closedHelp, g.HandlerPanics, "reason", "handler_panic"),
 			counter("parley_gateway_rate_limited_total", "Account requests refused by the per-IP limit.", g.RateLimited),
 			counter("parley_delivery_appended_total", "Envelopes appended.", d.Appended),
 			counter("parley_delivery_duplicates_total", "Sends that were retries of an appended envelope.", d.Duplicates),
