@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,4 +189,78 @@ func TestPresencePushOnlyToAudience(t *testing.T) {
 		}
 	}
 	_ = ca
+}
+
+// unsafeNames hide or reorder text: each must be refused wherever a name
+// is set.
+var unsafeNames = map[string]string{
+	"right-to-left override": "Ann\u202egnp.exe",
+	"isolate":                "\u2067Ann\u2069",
+	"zero-width space":       "An\u200bn",
+	"byte order mark":        "\ufeffAnn",
+	"left-to-right mark":     "Ann\u200e",
+}
+
+// TestUnsafeNamesRefusedEverywhere sets a name with a bidi override or a
+// zero-width character through every request that sets one: display name
+// (register), device names (verify, link), group and community names
+// (create, update) and the business profile name. Each is refused with
+// INVALID name_unsafe; the same request with a clean name succeeds.
+func TestUnsafeNamesRefusedEverywhere(t *testing.T) {
+	e := newEnv(t)
+	owner := e.register("Owner")
+	co := e.connect(owner)
+	group := func(name, community string) *parleypb.ClientFrame {
+		id := string(parley.NewConversationID())
+		if community == "self" {
+			community = id
+		}
+		return &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCreate{GroupCreate: &parleypb.GroupCreateRequest{
+			Name: name, CommunityId: community, Conversation: &parleypb.CreateConversationRequest{ConversationId: id, Kind: "group",
+				Commit: []byte("commit"), GroupInfo: []byte("groupinfo"), ClientId: "create-" + id}}}}
+	}
+	created := co.mustOK(group("Book club", ""))
+	conv := created.GetAppended().GetConversationId()
+	key := make([]byte, 32)
+
+	setters := map[string]func(name string) (*tclient, *parleypb.ClientFrame){
+		"display name": func(name string) (*tclient, *parleypb.ClientFrame) {
+			return dial(t, e.addr), &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Register{Register: &parleypb.RegisterRequest{
+				Phone: fmt.Sprintf("+1415556%04d", e.phone.Add(1)), Name: name}}}
+		},
+		"device name at verify": func(name string) (*tclient, *parleypb.ClientFrame) {
+			c := dial(t, e.addr)
+			phone := fmt.Sprintf("+1415557%04d", e.phone.Add(1))
+			c.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Register{Register: &parleypb.RegisterRequest{Phone: phone, Name: "Someone"}}})
+			return c, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Verify{Verify: &parleypb.VerifyRequest{
+				Phone: phone, Code: e.codes.code(phone), IdentityKey: key, DeviceName: name}}}
+		},
+		"linked device name": func(name string) (*tclient, *parleypb.ClientFrame) {
+			code := co.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_LinkCode{LinkCode: &parleypb.LinkCodeRequest{}}}).GetLinkCode().GetCode()
+			return dial(t, e.addr), &parleypb.ClientFrame{Body: &parleypb.ClientFrame_LinkDevice{LinkDevice: &parleypb.LinkDeviceRequest{
+				Code: code, IdentityKey: key, DeviceName: name}}}
+		},
+		"group name":     func(name string) (*tclient, *parleypb.ClientFrame) { return co, group(name, "") },
+		"community name": func(name string) (*tclient, *parleypb.ClientFrame) { return co, group(name, "self") },
+		"group rename": func(name string) (*tclient, *parleypb.ClientFrame) {
+			return co, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupUpdate{GroupUpdate: &parleypb.GroupUpdateRequest{
+				ConversationId: conv, Name: &name}}}
+		},
+		"business profile name": func(name string) (*tclient, *parleypb.ClientFrame) {
+			return co, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizProfileSet{BizProfileSet: &parleypb.BizProfileSetRequest{
+				Profile: &parleypb.BizProfile{Name: name, Category: "Shop"}}}}
+		},
+	}
+	for route, set := range setters {
+		t.Run(route, func(t *testing.T) {
+			for what, name := range unsafeNames {
+				c, f := set(name)
+				if e := c.mustErr(f, parleypb.ErrorCode_INVALID, parley.ReasonNameUnsafe); !strings.Contains(e.Message, "U+") {
+					t.Errorf("%s: message %q does not name the character", what, e.Message)
+				}
+			}
+			c, f := set("Ann 👩\u200d💻")
+			c.mustOK(f)
+		})
+	}
 }
