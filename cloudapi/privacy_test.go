@@ -3,6 +3,7 @@ package cloudapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client"
 )
 
 // raw sends a JSON request and returns the status and the body as sent,
@@ -111,5 +113,72 @@ func TestFindByPhoneThroughBusinessAPI(t *testing.T) {
 	biz.hooks.mustEvent(t, "messages", "is the shop open?")
 	if st, r := biz.send(e, text(strings.TrimPrefix(nobody.phone, "+"), "yes, until 6")); st != http.StatusOK {
 		t.Fatalf("reply to a hidden customer who wrote: %d %+v", st, r.Error)
+	}
+}
+
+// TestFindByPhoneThroughClientRoutes: every client-core route that takes a
+// phone number (look up, add a contact, block, start a chat, send, create
+// a group with the number, add the number to a group) fails for a user who
+// hides their number from the asker exactly as for a number no one has:
+// same code, reason and message.
+func TestFindByPhoneThroughClientRoutes(t *testing.T) {
+	e := mustEnv(t)
+	mustUser := func(name string) *user {
+		e.clock.advance(time.Minute) // refills the per-address burst of account requests
+		return e.mustUser(name)
+	}
+	asker := mustUser("Ada")
+	nobody := mustUser("Nadia")
+	if err := nobody.c.SetPrivacy(e.ctx(), parley.VisibleNobody, ""); err != nil {
+		t.Fatal(err)
+	}
+	contacts := mustUser("Conrad")
+	if err := contacts.c.SetPrivacy(e.ctx(), parley.VisibleContacts, ""); err != nil {
+		t.Fatal(err)
+	}
+	visible := mustUser("Vic")
+	group, err := asker.c.CreateGroup(e.ctx(), "Book club", nil, client.GroupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const unknown = "+14155569999"
+
+	routes := map[string]func(phone string) error{
+		"resolve":     func(p string) error { _, err := asker.c.Resolve(e.ctx(), p); return err },
+		"add contact": func(p string) error { _, err := asker.c.AddContact(e.ctx(), p); return err },
+		"block":       func(p string) error { _, err := asker.c.Block(e.ctx(), p); return err },
+		"start chat":  func(p string) error { _, err := asker.c.StartDirect(e.ctx(), p); return err },
+		"send":        func(p string) error { _, err := asker.c.Send(e.ctx(), p, "hi"); return err },
+		"create group with": func(p string) error {
+			_, err := asker.c.CreateGroup(e.ctx(), "Walkers", []string{p}, client.GroupOptions{})
+			return err
+		},
+		"add to group": func(p string) error {
+			_, err := asker.c.AddGroupMembers(e.ctx(), string(group.Group.ID), []string{p})
+			return err
+		},
+	}
+	describe := func(err error, phone string) string {
+		if err == nil {
+			return "no error"
+		}
+		return fmt.Sprintf("%s/%s: %s", parley.ErrorCode(err), parley.ErrorReason(err),
+			strings.ReplaceAll(err.Error(), phone, "PHONE"))
+	}
+	for name, route := range routes {
+		t.Run(name, func(t *testing.T) {
+			want := describe(route(unknown), unknown)
+			if want == "no error" {
+				t.Fatal("an unknown number was accepted")
+			}
+			for who, phone := range map[string]string{"nobody": nobody.phone, "contacts": contacts.phone} {
+				if got := describe(route(phone), phone); got != want {
+					t.Errorf("%s: %s\nunknown number: %s", who, got, want)
+				}
+			}
+			if got := describe(route(visible.phone), visible.phone); got == want {
+				t.Errorf("a visible user answers as an unknown number (%s): the comparison cannot fail", got)
+			}
+		})
 	}
 }
