@@ -709,34 +709,36 @@ const msgUndeliverable = "this number cannot be reached by this business"
 func errUndeliverable() *Error { return apiError(CodeUndeliverable, msgUndeliverable) }
 
 // customerByNumber finds the customer a business addresses by phone number
-// ("+…" or wa_id digits). The customer is found when their find-by-phone
-// setting admits the business (Config.Finder) or they have written to it;
-// otherwise, as for a number no one has, the error is errUndeliverable.
+// ("+…" or wa_id digits). The customer is found when they have written to
+// the business (it already has their number; no extra store query on this,
+// the common path) or their find-by-phone setting admits the business
+// (Config.Finder); otherwise, as for a number no one has, the error is
+// errUndeliverable, after the same kind of store queries.
 func (s *Service) customerByNumber(ctx context.Context, business parley.UserID, to string) (parley.User, error) {
 	u, err := s.userByNumber(ctx, to)
 	if parley.IsCode(err, parley.CodeNotFound) {
-		_, _ = s.mayFind(ctx, business, parley.User{}) // the same work as for a hidden customer
+		_, _ = s.st.LastInbound(ctx, business, 0)
+		_, _ = s.mayFind(ctx, business, parley.User{})
 		return parley.User{}, errUndeliverable()
 	}
+	if err != nil || u.ID == business {
+		return u, err
+	}
+	cust, err := s.customerState(ctx, business, u.ID)
 	if err != nil {
 		return parley.User{}, err
+	}
+	s.custMu.Lock()
+	wrote := !cust.lastInbound.IsZero()
+	s.custMu.Unlock()
+	if wrote {
+		return u, nil
 	}
 	ok, err := s.mayFind(ctx, business, u)
 	if err != nil {
 		return parley.User{}, err
 	}
-	if !ok && u.ID != business {
-		// A customer who wrote to the business may be answered whatever
-		// their setting: the business already has their number.
-		cust, err := s.customerState(ctx, business, u.ID)
-		if err != nil {
-			return parley.User{}, err
-		}
-		s.custMu.Lock()
-		ok = !cust.lastInbound.IsZero()
-		s.custMu.Unlock()
-	}
-	if !ok && u.ID != business {
+	if !ok {
 		return parley.User{}, errUndeliverable()
 	}
 	return u, nil
