@@ -186,6 +186,9 @@ func (p BusinessProfile) Validate() error {
 	if err := checkText("business_name", "a business name", p.Name, MaxBusinessText, true); err != nil {
 		return err
 	}
+	if err := CheckName(p.Name); err != nil {
+		return err
+	}
 	for _, f := range []struct{ what, s string }{{"the category", p.Category}, {"the address", p.Address}, {"the website", p.Website}, {"the email", p.Email}} {
 		if err := checkText("business_profile", f.what, f.s, MaxBusinessText, false); err != nil {
 			return err

@@ -10,8 +10,28 @@ import (
 	"time"
 )
 
-// UserID identifies an account. It is assigned by the Store and never reused.
+// UserID identifies an account. It is assigned by the Store (NewUserID)
+// and never reused. IDs are random, so knowing some tells nothing about
+// others: walking IDs finds no one. Accounts created before IDs were random
+// keep their small sequential IDs.
 type UserID int64
+
+// User IDs are drawn uniformly from [MinRandomUserID, MaxUserID]: 53 bits
+// minus a sliver, so that every ID is exact in a JavaScript number and
+// never collides with the sequential IDs of earlier accounts.
+const (
+	MinRandomUserID UserID = 1 << 32
+	MaxUserID       UserID = 1<<53 - 1
+)
+
+// NewUserID returns a fresh random user ID in [MinRandomUserID, MaxUserID].
+// The store retries on the (negligible) chance that it is taken.
+func NewUserID() UserID {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	span := uint64(MaxUserID - MinRandomUserID + 1)
+	return MinRandomUserID + UserID(binary.BigEndian.Uint64(b[:])%span) // span is tiny next to 2^64: the bias is below 2^-10
+}
 
 // DeviceID identifies one device (a primary or a linked device) of a user.
 // It is assigned by the Store, globally unique, and never reused.

@@ -173,7 +173,8 @@ func (s *Service) checkDeviceLimit(devices []parley.Device) error {
 // whatever the outcome; a code created before the account's current primary
 // (that is, before a re-registration) is void.
 //
-// Errors: CodeInvalid "identity_key_invalid" or "device_name_invalid";
+// Errors: CodeInvalid "identity_key_invalid", "device_name_invalid" or
+// parley.ReasonNameUnsafe;
 // CodeNotFound "link_code_unknown" (never issued, or already used);
 // CodeExpired "link_code_expired"; CodeTooLarge "too_many_devices";
 // CodeRateLimited ReasonGuessesFromAddress instead of "link_code_unknown"

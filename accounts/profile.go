@@ -231,8 +231,7 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 		if q.Phone != "" {
 			// Do the privacy checks' work anyway, so the answer for an
 			// unknown number takes as long as for a hidden user.
-			_, _ = s.store.IsContact(ctx, 0, viewer)
-			_, _ = s.store.IsBlocked(ctx, 0, viewer)
+			_, _ = s.MayFindByPhone(ctx, viewer, parley.User{})
 		}
 		return Profile{}, errUserNotFound()
 	}
@@ -246,13 +245,9 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 	if err != nil {
 		return Profile{}, err
 	}
-	mayFind := self || audienceAdmits(u.Privacy.FindByPhone, theyAdded)
-	if !self {
-		blockedBy, err := s.store.IsBlocked(ctx, u.ID, viewer)
-		if err != nil {
-			return Profile{}, internal("resolve: blocked", err)
-		}
-		mayFind = mayFind && !blockedBy
+	mayFind, err := s.mayFind(ctx, viewer, u, theyAdded)
+	if err != nil {
+		return Profile{}, err
 	}
 	if q.Phone != "" && !mayFind {
 		return Profile{}, errUserNotFound()
@@ -292,6 +287,46 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 		p.Devices = append(p.Devices, publicDevice(d))
 	}
 	return p, nil
+}
+
+// MayFindByPhone is the one rule of "who can find me by my phone number",
+// which every route that takes a phone number applies (Resolve by phone,
+// the business API's recipients and opt-ins): viewer may find owner when
+// owner's Privacy.FindByPhone admits them (everyone; contacts: owner has
+// added viewer; nobody: no one) and owner has not blocked viewer. A user
+// always finds themself.
+//
+// When the lookup of the number found no one, call it with the zero User:
+// it does the same store work and answers false, so that an unknown number
+// and a hidden user cost the caller the same.
+func (s *Service) MayFindByPhone(ctx context.Context, viewer parley.UserID, owner parley.User) (bool, error) {
+	if owner.ID == 0 {
+		_, _ = s.store.IsContact(ctx, 0, viewer)
+		_, _ = s.store.IsBlocked(ctx, 0, viewer)
+		return false, nil
+	}
+	self := owner.ID == viewer
+	theyAdded, err := s.isContact(ctx, owner.ID, viewer, self)
+	if err != nil {
+		return false, err
+	}
+	return s.mayFind(ctx, viewer, owner, theyAdded)
+}
+
+// mayFind is MayFindByPhone given whether owner has viewer in contacts.
+func (s *Service) mayFind(ctx context.Context, viewer parley.UserID, owner parley.User, theyAdded bool) (bool, error) {
+	if owner.ID == viewer {
+		return true, nil
+	}
+	if !audienceAdmits(owner.Privacy.FindByPhone, theyAdded) {
+		_, _ = s.store.IsBlocked(ctx, owner.ID, viewer) // same work either way
+		return false, nil
+	}
+	blockedBy, err := s.store.IsBlocked(ctx, owner.ID, viewer)
+	if err != nil {
+		return false, internal("find by phone: blocked", err)
+	}
+	return !blockedBy, nil
 }
 
 func errUserNotFound() error {
@@ -346,14 +381,21 @@ func (s *Service) shareConversation(ctx context.Context, a, b parley.UserID) (bo
 }
 
 // CanSeePresence reports whether viewer may see owner's online status and
-// last seen, under owner's Privacy.LastSeen (everyone; contacts: users the
-// owner has added; nobody). A user always sees their own; a block in either
-// direction hides it. CodeNotFound for an unknown owner.
-func (s *Service) CanSeePresence(ctx context.Context, viewer, owner parley.UserID) (bool, error) {
+// last seen. Strangers never do: the viewer must share a conversation with
+// the owner (shareChat says the caller already knows they do; when false it
+// is looked up) or be in the owner's contacts. Among those, owner's
+// Privacy.LastSeen decides: everyone admits them all; contacts only users
+// the owner has added; nobody no one. A user always sees their own; a block
+// in either direction hides it. An unknown owner is hidden like any other
+// (false, no error), so the answer does not tell whether an ID exists.
+func (s *Service) CanSeePresence(ctx context.Context, viewer, owner parley.UserID, shareChat bool) (bool, error) {
 	if viewer == owner {
 		return true, nil
 	}
 	u, err := s.store.User(ctx, owner)
+	if parley.IsCode(err, parley.CodeNotFound) {
+		return false, nil
+	}
 	if err != nil {
 		return false, internal("presence: load user", err)
 	}
@@ -369,13 +411,17 @@ func (s *Service) CanSeePresence(ctx context.Context, viewer, owner parley.UserI
 			return false, nil
 		}
 	}
-	inContacts := false
-	if u.Privacy.LastSeen == parley.VisibleContacts {
-		if inContacts, err = s.isContact(ctx, owner, viewer, false); err != nil {
-			return false, err
-		}
+	inContacts, err := s.isContact(ctx, owner, viewer, false)
+	if err != nil {
+		return false, err
 	}
-	return audienceAdmits(u.Privacy.LastSeen, inContacts), nil
+	if !audienceAdmits(u.Privacy.LastSeen, inContacts) {
+		return false, nil
+	}
+	if inContacts || shareChat {
+		return true, nil
+	}
+	return s.shareConversation(ctx, viewer, owner) // everyone, but not a stranger
 }
 
 // AddContact adds other to owner's contacts (idempotent). Being in someone's

@@ -198,40 +198,43 @@ func TestResolve(t *testing.T) {
 }
 
 func TestCanSeePresence(t *testing.T) {
+	// relation is what ties Bob to Alice: nothing (a stranger), a shared
+	// conversation, or Alice having added him.
 	tests := []struct {
 		lastSeen parley.Visibility
-		contact  bool
+		relation string
 		want     bool
 	}{
-		{"", false, true},
-		{parley.VisibleEveryone, false, true},
-		{parley.VisibleEveryone, true, true},
-		{parley.VisibleContacts, false, false},
-		{parley.VisibleContacts, true, true},
-		{parley.VisibleNobody, false, false},
-		{parley.VisibleNobody, true, false},
+		{"", "stranger", false},
+		{"", "chat", true},
+		{parley.VisibleEveryone, "stranger", false},
+		{parley.VisibleEveryone, "chat", true},
+		{parley.VisibleEveryone, "contact", true},
+		{parley.VisibleContacts, "stranger", false},
+		{parley.VisibleContacts, "chat", false},
+		{parley.VisibleContacts, "contact", true},
+		{parley.VisibleNobody, "stranger", false},
+		{parley.VisibleNobody, "chat", false},
+		{parley.VisibleNobody, "contact", false},
 	}
 	for _, tt := range tests {
-		name := string(tt.lastSeen) + "/non-contact"
-		if tt.contact {
-			name = string(tt.lastSeen) + "/contact"
-		}
-		t.Run(name, func(t *testing.T) {
+		t.Run(string(tt.lastSeen)+"/"+tt.relation, func(t *testing.T) {
 			e := newEnv(t, accounts.Config{})
 			alice := e.MustSignUp(alicePhone, "Alice")
 			bob := e.MustSignUp(bobPhone, "Bob")
 			if err := e.svc.SetPrivacy(e.ctx, alice.User, parley.Privacy{LastSeen: tt.lastSeen}); err != nil {
 				t.Fatal(err)
 			}
-			if tt.contact {
+			shareChat := tt.relation == "chat"
+			if tt.relation == "contact" {
 				if err := e.svc.AddContact(e.ctx, alice.User, bob.User); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if got, err := e.svc.CanSeePresence(e.ctx, bob.User, alice.User); err != nil || got != tt.want {
+			if got, err := e.svc.CanSeePresence(e.ctx, bob.User, alice.User, shareChat); err != nil || got != tt.want {
 				t.Fatalf("CanSeePresence = %v, %v; want %v", got, err, tt.want)
 			}
-			if got, err := e.svc.CanSeePresence(e.ctx, alice.User, alice.User); err != nil || !got {
+			if got, err := e.svc.CanSeePresence(e.ctx, alice.User, alice.User, false); err != nil || !got {
 				t.Fatalf("own presence = %v, %v", got, err)
 			}
 			// A block in either direction hides it.
@@ -239,7 +242,7 @@ func TestCanSeePresence(t *testing.T) {
 				if err := e.svc.Block(e.ctx, pair[0], pair[1]); err != nil {
 					t.Fatal(err)
 				}
-				if got, err := e.svc.CanSeePresence(e.ctx, bob.User, alice.User); err != nil || got {
+				if got, err := e.svc.CanSeePresence(e.ctx, bob.User, alice.User, true); err != nil || got {
 					t.Fatalf("CanSeePresence with %v blocking %v = %v, %v", pair[0], pair[1], got, err)
 				}
 				if err := e.svc.Unblock(e.ctx, pair[0], pair[1]); err != nil {

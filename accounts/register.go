@@ -24,7 +24,8 @@ type RegisterResult struct {
 // number is voided. Register answers the same whether the number is
 // registered or not.
 //
-// Errors: CodeInvalid "phone_invalid" or "name_invalid"; CodeRateLimited
+// Errors: CodeInvalid "phone_invalid", "name_invalid" (too long) or
+// parley.ReasonNameUnsafe (see parley.CheckName); CodeRateLimited
 // "resend_too_soon" (less than Config.CodeResendAfter since the last code)
 // or "too_many_codes" (Config.MaxCodesPerWindow codes in the current
 // Config.CodeWindow), ReasonSMSFromAddress, ReasonSMSForPrefix or
@@ -173,7 +174,7 @@ type Revocation struct {
 // consumed on success.
 //
 // Errors: CodeInvalid "phone_invalid", "identity_key_invalid",
-// "device_name_invalid", or "code_wrong" (a wrong or malformed code; a wrong
+// "device_name_invalid", parley.ReasonNameUnsafe, or "code_wrong" (a wrong or malformed code; a wrong
 // one counts as an attempt); CodeNotFound "no_pending_code" (no code was
 // requested for the number, or it was used); CodeExpired "code_expired";
 // CodeRateLimited "too_many_attempts" once Config.MaxVerifyAttempts wrong

@@ -87,9 +87,11 @@ func TestRegisterErrors(t *testing.T) {
 		{"empty name", alicePhone, "", "", ""},
 		{"no country", "4155550100", "Alice", parley.CodeInvalid, "phone_invalid"},
 		{"invalid number", "+1 415 555 01", "Alice", parley.CodeInvalid, "phone_invalid"},
-		{"control character", alicePhone, "Al\x00ice", parley.CodeInvalid, "name_invalid"},
+		{"control character", alicePhone, "Al\x00ice", parley.CodeInvalid, parley.ReasonNameUnsafe},
+		{"bidi override", alicePhone, "Al\u202eice", parley.CodeInvalid, parley.ReasonNameUnsafe},
+		{"zero-width space", alicePhone, "Al\u200bice", parley.CodeInvalid, parley.ReasonNameUnsafe},
 		{"long name", alicePhone, strings.Repeat("a", 65), parley.CodeInvalid, "name_invalid"},
-		{"bad utf-8", alicePhone, "Al\xffice", parley.CodeInvalid, "name_invalid"},
+		{"bad utf-8", alicePhone, "Al\xffice", parley.CodeInvalid, parley.ReasonNameUnsafe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,6 +252,11 @@ func TestVerifyErrors(t *testing.T) {
 		{"bad device name", func(e *env, code string) error {
 			p := params(code)
 			p.DeviceName = "a\nb"
+			return verify(e, p)
+		}, parley.CodeInvalid, parley.ReasonNameUnsafe},
+		{"long device name", func(e *env, code string) error {
+			p := params(code)
+			p.DeviceName = strings.Repeat("a", 65)
 			return verify(e, p)
 		}, parley.CodeInvalid, "device_name_invalid"},
 		{"no code pending", func(e *env, code string) error {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
@@ -153,17 +152,15 @@ func checkIdentityKey(key []byte) error {
 	return nil
 }
 
-// cleanName trims a display or device name and checks it: valid UTF-8, at
-// most 64 characters, no control characters. Empty is allowed.
+// cleanName trims a display or device name and checks it: at most 64
+// characters, and nothing parley.CheckName refuses (CodeInvalid
+// parley.ReasonNameUnsafe). Empty is allowed.
 func cleanName(name, reason string) (string, error) {
 	name = strings.TrimSpace(name)
-	bad := !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxNameRunes
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			bad = true
-		}
+	if err := parley.CheckName(name); err != nil {
+		return "", err
 	}
-	if bad {
+	if utf8.RuneCountInString(name) > maxNameRunes {
 		return "", parley.Errorf(parley.CodeInvalid, reason,
 			"names must be at most %d characters of printable text", maxNameRunes)
 	}

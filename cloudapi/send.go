@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,7 +36,7 @@ func (s *Service) Send(ctx context.Context, business parley.UserID, req *SendReq
 	if err := s.take(nb); err != nil {
 		return SendResult{}, err
 	}
-	u, err := s.customerByNumber(ctx, req.To)
+	u, err := s.customerByNumber(ctx, business, req.To)
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -91,7 +92,10 @@ func (s *Service) Send(ctx context.Context, business parley.UserID, req *SendReq
 	if err != nil {
 		if parley.IsCode(err, parley.CodeBlocked) {
 			s.AddSignal(ctx, parley.QualitySignal{Business: business, Customer: u.ID, Kind: "block", At: s.clk.Now().UTC()})
-			return res, apiError(CodeUndeliverable, "the customer does not accept messages from this business")
+			return res, errUndeliverable()
+		}
+		if parley.IsCode(err, parley.CodeNotFound) {
+			return res, errUndeliverable()
 		}
 		return res, err
 	}
@@ -449,16 +453,31 @@ func (s *Service) newDay(ctx context.Context, business parley.UserID, nb *number
 	}
 }
 
+// ReasonNoBusiness is the reason of Report's CodeNotFound error: no
+// business on the API has the number.
+const ReasonNoBusiness = "no_business"
+
+func errNoBusiness() error {
+	return parley.Errorf(parley.CodeNotFound, ReasonNoBusiness, "no business on the API has this number")
+}
+
 // Report records a customer's report (and block, when block is set) of a
 // business, identified by its phone number.
 func (s *Service) Report(ctx context.Context, customer parley.UserID, businessPhone, reason string, block bool) error {
-	u, err := s.customerByNumber(ctx, businessPhone)
-	if err != nil {
-		return parley.Errorf(parley.CodeNotFound, "no_business", "no account has this number")
+	// Numbers on the business API are public (customers are meant to
+	// reach them); any other number, registered or not, gets the same
+	// answer, so a report cannot tell whether a personal account exists.
+	u, err := s.userByNumber(ctx, businessPhone)
+	if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+		var ae *Error
+		if errors.As(err, &ae) { // a malformed number
+			return errNoBusiness()
+		}
+		return err
 	}
-	if _, err := s.st.APINumber(ctx, u.ID); err != nil {
+	if _, err := s.st.APINumber(ctx, u.ID); err != nil { // u.ID 0 when unknown: the same query
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.Errorf(parley.CodeNotFound, "no_business", "%s is not a business on the API", businessPhone)
+			return errNoBusiness()
 		}
 		return err
 	}

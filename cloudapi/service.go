@@ -86,10 +86,19 @@ type Users interface {
 	UserByPhone(ctx context.Context, phone string) (parley.User, error)
 }
 
+// Finder applies a user's "find me by phone number" setting
+// (*accounts.Service implements it; see accounts.Service.MayFindByPhone).
+type Finder interface {
+	MayFindByPhone(ctx context.Context, viewer parley.UserID, owner parley.User) (bool, error)
+}
+
 // Config configures a Service.
 type Config struct {
-	Store    parley.CloudAPIStore
-	Users    Users
+	Store parley.CloudAPIStore
+	Users Users
+	// Finder decides which customers a business may reach by number
+	// besides those who wrote to it; nil: only those who wrote to it.
+	Finder   Finder
 	Endpoint Endpoint                // may be set later with SetEndpoint
 	Webhooks parley.WebhookSink      // optional: template-status, quality and message webhooks
 	Insights parley.InsightsRecorder // optional
@@ -632,7 +641,7 @@ func (s *Service) customerState(ctx context.Context, business, cust parley.UserI
 
 // RecordOptIn records a customer's opt-in to marketing from business.
 func (s *Service) RecordOptIn(ctx context.Context, business parley.UserID, phone, source, text string) (parley.OptIn, error) {
-	u, err := s.customerByNumber(ctx, phone)
+	u, err := s.customerByNumber(ctx, business, phone)
 	if err != nil {
 		return parley.OptIn{}, err
 	}
@@ -691,8 +700,61 @@ type OptInView struct {
 // costs more to build than to use).
 var phoneSeparators = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "")
 
-// customerByNumber finds a customer by phone number ("+…" or wa_id digits).
-func (s *Service) customerByNumber(ctx context.Context, to string) (parley.User, error) {
+// msgUndeliverable is the one answer for a number the business may not
+// reach, whatever the reason: no account has it, its owner hides it from
+// the business (find by phone number), or blocked the business. One
+// message, status and code, so the answer tells nothing about the number.
+const msgUndeliverable = "this number cannot be reached by this business"
+
+func errUndeliverable() *Error { return apiError(CodeUndeliverable, msgUndeliverable) }
+
+// customerByNumber finds the customer a business addresses by phone number
+// ("+…" or wa_id digits). The customer is found when they have written to
+// the business (it already has their number; no extra store query on this,
+// the common path) or their find-by-phone setting admits the business
+// (Config.Finder); otherwise, as for a number no one has, the error is
+// errUndeliverable, after the same kind of store queries.
+func (s *Service) customerByNumber(ctx context.Context, business parley.UserID, to string) (parley.User, error) {
+	u, err := s.userByNumber(ctx, to)
+	if parley.IsCode(err, parley.CodeNotFound) {
+		_, _ = s.st.LastInbound(ctx, business, 0)
+		_, _ = s.mayFind(ctx, business, parley.User{})
+		return parley.User{}, errUndeliverable()
+	}
+	if err != nil || u.ID == business {
+		return u, err
+	}
+	cust, err := s.customerState(ctx, business, u.ID)
+	if err != nil {
+		return parley.User{}, err
+	}
+	s.custMu.Lock()
+	wrote := !cust.lastInbound.IsZero()
+	s.custMu.Unlock()
+	if wrote {
+		return u, nil
+	}
+	ok, err := s.mayFind(ctx, business, u)
+	if err != nil {
+		return parley.User{}, err
+	}
+	if !ok {
+		return parley.User{}, errUndeliverable()
+	}
+	return u, nil
+}
+
+func (s *Service) mayFind(ctx context.Context, viewer parley.UserID, owner parley.User) (bool, error) {
+	if s.cfg.Finder == nil {
+		return false, nil
+	}
+	return s.cfg.Finder.MayFindByPhone(ctx, viewer, owner)
+}
+
+// userByNumber finds the account of a phone number ("+…" or wa_id digits),
+// whoever its owner lets find it: callers apply the privacy rules.
+// CodeNotFound when no account has it.
+func (s *Service) userByNumber(ctx context.Context, to string) (parley.User, error) {
 	phone := strings.TrimSpace(to)
 	phone = phoneSeparators.Replace(phone)
 	if !strings.HasPrefix(phone, "+") {
@@ -714,9 +776,6 @@ func (s *Service) customerByNumber(ctx context.Context, to string) (parley.User,
 		return e.u, nil
 	}
 	u, err := s.cfg.Users.UserByPhone(ctx, phone)
-	if parley.IsCode(err, parley.CodeNotFound) {
-		return u, apiError(CodeUndeliverable, "no Parley account has this number")
-	}
 	if err != nil {
 		return u, err
 	}

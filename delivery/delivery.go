@@ -127,7 +127,10 @@ func (c *Config) setDefaults() {
 // PresencePolicy decides who may see a user's presence and last seen
 // (accounts.Service implements it).
 type PresencePolicy interface {
-	CanSeePresence(ctx context.Context, viewer, owner parley.UserID) (bool, error)
+	// CanSeePresence reports whether viewer may see owner's presence;
+	// shareChat tells that the caller knows the two share a conversation
+	// (false: the policy finds out). An unknown owner is hidden (false, nil).
+	CanSeePresence(ctx context.Context, viewer, owner parley.UserID, shareChat bool) (bool, error)
 }
 
 // AckBatcher is an optional capability of a LogStore: acknowledging several

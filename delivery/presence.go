@@ -128,7 +128,7 @@ func (s *Service) pushPresence(ch presenceChange) {
 	frame := presenceFrame(p)
 	for v, devices := range viewers {
 		if s.policy != nil {
-			ok, err := s.policy.CanSeePresence(ctx, v, ch.user)
+			ok, err := s.policy.CanSeePresence(ctx, v, ch.user, true) // v is a member of one of ch.user's conversations
 			if err != nil || !ok {
 				continue
 			}
@@ -147,24 +147,24 @@ func containsDevice(ds []parley.DeviceID, d parley.DeviceID) bool {
 }
 
 // Presence answers a viewer's presence request about owner. When the
-// owner's privacy settings hide presence from the viewer, it reports offline
-// with no last seen. CodeNotFound if owner does not exist.
+// owner's privacy settings hide presence from the viewer (always for a
+// stranger: see PresencePolicy), it reports offline with no last seen; an
+// unknown owner gets the same answer, so the request does not tell whether
+// a user ID exists.
 func (s *Service) Presence(ctx context.Context, viewer, owner parley.UserID) (Presence, error) {
-	u, err := s.store.User(ctx, owner)
-	if err != nil {
-		if parley.IsCode(err, parley.CodeNotFound) {
-			return Presence{}, parley.Errorf(parley.CodeNotFound, "user_not_found", "no such user")
-		}
-		return Presence{}, err
-	}
+	hidden := Presence{User: owner}
 	if viewer != owner && s.policy != nil {
-		ok, err := s.policy.CanSeePresence(ctx, viewer, owner)
-		if err != nil {
-			return Presence{}, err
+		ok, err := s.policy.CanSeePresence(ctx, viewer, owner, false)
+		if err != nil || !ok {
+			return hidden, err
 		}
-		if !ok {
-			return Presence{User: owner}, nil
-		}
+	}
+	u, err := s.store.User(ctx, owner)
+	if parley.IsCode(err, parley.CodeNotFound) {
+		return hidden, nil
+	}
+	if err != nil {
+		return Presence{}, err
 	}
 	return Presence{User: owner, Online: s.Online(owner), LastSeen: u.LastSeenAt}, nil
 }

@@ -99,6 +99,7 @@ func (h *hookReceiver) waitTexts(t *testing.T, n int, within time.Duration) []st
 // after the restart they all arrive, in order; insights count the
 // conversation and its response time; the dashboard and its data are served.
 func TestBusinessHooksCLI(t *testing.T) {
+	t.Setenv("PARLEY_METRICS_TOKEN", "metrics-token") // /metrics on the public listener needs it
 	s := mustServe(t)
 	biz := newDevice(t, "shop", "+14155550861")
 	cust := newDevice(t, "dana", "+14155550862")
@@ -227,7 +228,9 @@ func TestBusinessHooksCLI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(svg), "<svg") {
 		t.Fatalf("chart with the dashboard's credentials: %s %s", resp.Status, svg)
 	}
-	resp, err = http.Get(s.URL + "/metrics")
+	req, _ = http.NewRequest("GET", s.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer metrics-token")
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

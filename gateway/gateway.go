@@ -62,7 +62,7 @@ const (
 	CloseIdleTimeout        ws.StatusCode = 4008
 	CloseTooLarge           ws.StatusCode = 4009
 	CloseSessionReplaced    ws.StatusCode = 4010 // the device connected again
-	CloseInternal           ws.StatusCode = 4011
+	CloseInternal           ws.StatusCode = 4011 // reason ReasonInternal, "attach_failed"
 )
 
 // Reasons the gateway's limits give.
@@ -74,6 +74,9 @@ const (
 	// address holding Config.MaxUnauthenticatedPerAddress unauthenticated
 	// sessions.
 	ReasonTooManyUnauthenticated = "too_many_unauthenticated_sessions"
+	// ReasonInternal is the close reason of a session ended by a server fault
+	// (a failed store call during Auth, a frame handler that panicked).
+	ReasonInternal = "internal"
 )
 
 // Config tunes the gateway. Zero fields take the defaults.
@@ -171,6 +174,7 @@ type stats struct {
 	rateLimited    atomic.Uint64
 	replaced       atomic.Uint64
 	refusedUnauth  atomic.Uint64
+	handlerPanics  atomic.Uint64
 }
 
 // Stats is a snapshot of the gateway's counters.
@@ -185,6 +189,7 @@ type Stats struct {
 	RateLimited    uint64 // account requests and auths refused by an abuse limit
 	Replaced       uint64 // sessions closed because their device connected again (4010)
 	RefusedUnauth  uint64 // upgrades refused: too many unauthenticated sessions from one address
+	HandlerPanics  uint64 // sessions closed because a frame handler panicked
 }
 
 // New returns a gateway serving sessions with the given services.
@@ -223,6 +228,7 @@ func (g *Gateway) Stats() Stats {
 		RateLimited:    g.stats.rateLimited.Load(),
 		Replaced:       g.stats.replaced.Load(),
 		RefusedUnauth:  g.stats.refusedUnauth.Load(),
+		HandlerPanics:  g.stats.handlerPanics.Load(),
 	}
 }
 

@@ -156,13 +156,13 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 			return false
 		}
 		s.replyErr(id, err)
-		s.closeWith(CloseInternal, "internal")
+		s.closeWith(CloseInternal, ReasonInternal)
 		return false
 	}
 	n, err := s.g.del.KeyPackageCount(s.ctx, dev.ID)
 	if err != nil {
 		s.replyErr(id, err)
-		s.closeWith(CloseInternal, "internal")
+		s.closeWith(CloseInternal, ReasonInternal)
 		return false
 	}
 	// The session counts as the device's (and stops holding an

@@ -3,11 +3,14 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -225,10 +228,12 @@ func (s *session) readFailed(err error) {
 //
 // Sends and acks (decoded by hand) are handled on the reader goroutine;
 // every other frame is decoded and handled off its stack (see offStack).
+//
+// A handler that panics ends only its own session: see handleSafely.
 func (s *session) handleMessage(b []byte) bool {
 	if f, ok := decodeHot(b); ok {
 		s.g.stats.framesIn.Add(1)
-		return s.handle(f)
+		return s.handleSafely(f)
 	}
 	ok := false
 	offStack(func() {
@@ -238,9 +243,40 @@ func (s *session) handleMessage(b []byte) bool {
 			return
 		}
 		s.g.stats.framesIn.Add(1)
-		ok = s.handle(f)
+		ok = s.handleSafely(f)
 	})
 	return ok
+}
+
+// handleSafely runs handle, recovering from a panic in it: the panic is
+// logged with its stack and counted (Stats.HandlerPanics), the session is
+// closed with CloseInternal "internal", and every other session goes on.
+func (s *session) handleSafely(f *parleypb.ClientFrame) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.g.stats.handlerPanics.Add(1)
+			s.g.log.Error("frame handler panicked", "device", s.deviceID(), "ip", s.addr,
+				"frame", frameKind(f), "panic", r, "stack", string(debug.Stack()))
+			s.closeWith(CloseInternal, ReasonInternal)
+			ok = false
+		}
+	}()
+	if h := frameHook.Load(); h != nil {
+		(*h)(f)
+	}
+	return s.handle(f)
+}
+
+// frameHook, when set, runs before every frame is handled. Only tests set
+// it (to make a handler panic); it is nil in a running server.
+var frameHook atomic.Pointer[func(*parleypb.ClientFrame)]
+
+// frameKind names a frame's body for logs.
+func frameKind(f *parleypb.ClientFrame) string {
+	if f.Body == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%T", f.Body)
 }
 
 // waitRoom blocks the reader while the session has MaxPendingRequests

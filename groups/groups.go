@@ -271,7 +271,7 @@ func (s *Service) validateInfo(g parley.Group) error {
 	case len(g.Icon) > s.cfg.MaxIconLen:
 		return parley.Errorf(parley.CodeTooLarge, "group_icon_too_long", "a group icon reference has at most %d bytes", s.cfg.MaxIconLen)
 	}
-	return nil
+	return parley.CheckName(g.Name) // group and community names alike
 }
 
 // CreateGroup stores a new group conversation with its record: dev's user is

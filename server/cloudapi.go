@@ -41,7 +41,7 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	}
 	deviceAuth := media.DeviceAuth(s.Accounts.Authenticate)
 	ac := cloudapi.Config{
-		Store: st, Users: cfg.Store, OperatorToken: bc.OperatorToken, AutoApprove: bc.AutoApprove,
+		Store: st, Users: cfg.Store, Finder: s.Accounts, OperatorToken: bc.OperatorToken, AutoApprove: bc.AutoApprove,
 		Clock: cfg.Clock, Log: cfg.Log.With("component", "cloudapi"),
 		DeviceAuth: func(ctx context.Context, header string) (parley.UserID, parley.DeviceID, error) {
 			r, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)

@@ -103,6 +103,7 @@ func serviceMetrics(s *Server) insights.MetricSource {
 			counter(closed, closedHelp, g.Replaced, "reason", "session_replaced"),
 			counter("parley_gateway_rate_limited_total", "Requests refused by an abuse limit.", g.RateLimited),
 			counter("parley_gateway_unauthenticated_refused_total", "Upgrades refused: too many unauthenticated sessions from one address.", g.RefusedUnauth),
+			counter(closed, closedHelp, g.HandlerPanics, "reason", "handler_panic"),
 			counter("parley_delivery_appended_total", "Envelopes appended.", d.Appended),
 			counter("parley_delivery_duplicates_total", "Sends that were retries of an appended envelope.", d.Duplicates),
 			counter("parley_delivery_batches_total", "Group commits.", d.Batches),

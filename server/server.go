@@ -60,7 +60,10 @@ type Config struct {
 	// Webhook tunes business webhook deliveries (enabled when Store also
 	// implements parley.WebhookStore and parley.InsightsStore).
 	Webhook webhook.Config
-	// MetricsToken, when set, is the bearer token /metrics requires.
+	// MetricsToken, when set, serves /metrics on the server's own handler
+	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
+	// the public handler has no /metrics (404): scrape MetricsHandler,
+	// served on a separate, private listener, instead.
 	MetricsToken string
 	// BusinessAPI enables the business API and hosted endpoints when not
 	// nil (Store must implement parley.CloudAPIStore); see cloudapi.go.
@@ -121,6 +124,7 @@ type Server struct {
 	stopPush    func() // stops sending push notifications and waits; safe to call twice
 	log         *slog.Logger
 	handler     http.Handler
+	metrics     http.Handler // /metrics without a token, for a private listener
 
 	mu       sync.Mutex
 	http     []*http.Server
@@ -233,7 +237,14 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	mux.Handle("GET /metrics", insights.MetricsHandler(cfg.MetricsToken, metrics...))
+	srv.metrics = insights.MetricsHandler("", metrics...)
+	if cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", insights.MetricsHandler(cfg.MetricsToken, metrics...))
+	} else {
+		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "metrics are not served on this listener", http.StatusNotFound)
+		})
+	}
 	if cfg.Push != nil {
 		ps, ok := cfg.Store.(parley.PushStore)
 		if !ok {
@@ -280,6 +291,12 @@ func New(cfg Config) (*Server, error) {
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves the Prometheus metrics to anyone who reaches it:
+// mount it only on a listener the public cannot reach (a loopback or
+// private address). The public Handler serves them only with
+// Config.MetricsToken.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics }
 
 // Serve accepts connections on ln until Shutdown is called or ctx ends (which
 // shuts the server down with a 10 s grace period). It returns nil after a

@@ -56,7 +56,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	s3URL := fs.String("s3", env("PARLEY_S3", ""), "S3-compatible media store as http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty stores media in --data/blobs [PARLEY_S3]")
 	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
 	operatorKey := fs.String("operator-key", env("PARLEY_OPERATOR_KEY_FILE", ""), "file with the 32-byte hex key sealing hosted business endpoints; default DATA/operator.key, created if missing [PARLEY_OPERATOR_KEY_FILE]")
-	metricsToken := fs.String("metrics-token", env("PARLEY_METRICS_TOKEN", ""), "bearer token /metrics requires; empty: open (keep it on a private network) [PARLEY_METRICS_TOKEN]")
+	metricsToken := fs.String("metrics-token", env("PARLEY_METRICS_TOKEN", ""), "bearer token that serves /metrics on --listen; empty: /metrics is only on --metrics-listen [PARLEY_METRICS_TOKEN]")
+	metricsListen := fs.String("metrics-listen", env("PARLEY_METRICS_LISTEN", defaultMetricsListen), "loopback address serving /metrics without a token; empty: none [PARLEY_METRICS_LISTEN]")
 	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
@@ -163,6 +164,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	_, metricsEnv := os.LookupEnv("PARLEY_METRICS_LISTEN")
+	mln, err := metricsListener(*metricsListen, metricsEnv || flagSet(fs, "metrics-listen"), log)
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return err
+	}
+	defer serveMetrics(mln, srv.MetricsHandler(), log)()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		_ = srv.Shutdown(context.Background())

@@ -7,66 +7,18 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/parleyhq/parley/outbound"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var listeningRE = regexp.MustCompile(`listening on (http://[0-9.:]+)`)
 
 // mustServe runs `parley serve` with args on port 0 in a temp dir and
 // returns its URL; it stops when the test ends.
 func mustServe(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var log syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- serveCommand(ctx, append([]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0"}, args...), &log, &log)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := listeningRE.FindStringSubmatch(log.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("serve exited: %v\n%s", err, log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not listen:\n%s", log.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	public, _ := runServe(t, args...)
+	return public
 }
 
 // TestServeOutboundAllow: `parley serve --sms-webhook` on a loopback

@@ -14,6 +14,7 @@
 package grouptest
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"testing"
@@ -87,12 +88,18 @@ func mustGroup(t *testing.T, s Store, n int) fixture {
 	t.Helper()
 	f := fixture{id: parley.NewConversationID()}
 	var ms []parley.Member
-	for i := range n {
-		u := storetest.MustUser(t, s)
+	users := make([]parley.User, n)
+	for i := range users {
+		users[i] = storetest.MustUser(t, s)
+	}
+	// Members after the creator in ID order: members who joined together
+	// are ordered by user ID (which ensureAdmin's tie-break follows), and
+	// IDs are random.
+	slices.SortFunc(users[1:], func(a, b parley.User) int { return cmp.Compare(a.ID, b.ID) })
+	for _, u := range users {
 		d := storetest.MustDevice(t, s, u.ID)
 		f.users, f.devs = append(f.users, u), append(f.devs, d)
 		ms = append(ms, parley.Member{Conversation: f.id, User: u.ID, Device: d.ID})
-		_ = i
 	}
 	c := parley.Conversation{ID: f.id, Kind: parley.KindGroup, Epoch: 1, GroupInfo: []byte("gi1"), CreatedBy: f.users[0].ID, CreatedAt: t0}
 	g := parley.Group{ID: f.id, Name: "g", Description: "d", Icon: "i", Settings: parley.GroupSettings{OnlyAdminsSend: true},
@@ -453,6 +460,9 @@ func testJoinRequests(t *testing.T, s Store) {
 	f := mustGroup(t, s, 1)
 	ctx := t.Context()
 	a, b := storetest.MustUser(t, s), storetest.MustUser(t, s)
+	if b.ID < a.ID { // requests made together are listed in user ID order
+		a, b = b, a
+	}
 	link := mustLink(t, s, f, "ap", time.Time{}, 0, true)
 	for _, u := range []parley.User{a, b, a} {
 		if _, err := s.RedeemInviteLink(ctx, link, u.ID, t0); err != nil {

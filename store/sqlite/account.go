@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/parleyhq/parley"
@@ -62,25 +63,37 @@ func userConflict(err error) error {
 		return &parley.Error{Code: parley.CodeConflict, Reason: "phone_taken", Message: "phone number already registered", Err: err}
 	case "users.username_key":
 		return &parley.Error{Code: parley.CodeConflict, Reason: "username_taken", Message: "username taken", Err: err}
+	case "users.id":
+		return fmt.Errorf("%w: %w", errUserIDTaken, err)
 	}
 	return err
 }
 
-// CreateUser stores u with a fresh ID. A registered phone number returns
-// CodeConflict "phone_taken"; a taken username "username_taken".
+// CreateUser stores u with a fresh random ID (parley.NewUserID). A
+// registered phone number returns CodeConflict "phone_taken"; a taken
+// username "username_taken".
 func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, error) {
-	err := s.write(ctx, "create user", func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Phone, u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen),
-			u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt)).Scan(&u.ID)
-		return userConflict(err)
-	})
-	if err != nil {
-		return parley.User{}, err
+	for attempt := 1; ; attempt++ {
+		u.ID = parley.NewUserID()
+		err := s.write(ctx, "create user", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO users (id, phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				u.ID, u.Phone, u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen),
+				u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt))
+			return userConflict(err)
+		})
+		if errors.Is(err, errUserIDTaken) && attempt < 4 {
+			continue
+		}
+		if err != nil {
+			return parley.User{}, err
+		}
+		return u, nil
 	}
-	return u, nil
 }
+
+// errUserIDTaken: a random user ID was already taken (CreateUser draws again).
+var errUserIDTaken = errors.New("user id taken")
 
 const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at`
 
