@@ -150,6 +150,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	m.endpoints = map[parley.UserID]*endpoint{}
 	m.mu.Unlock()
 	m.cancel()
+	defer m.links.CloseIdleConnections()
 	var errs []error
 	for _, ep := range eps {
 		if err := ep.c.Close(); err != nil {

@@ -2,13 +2,14 @@
 // was given: a business's media link, webhook callback and handshake, a
 // browser's Web Push endpoint, the operator's SMS gateway, and any fetch
 // added later. No server package makes an outbound HTTP request any other
-// way (outbound_guard_test.go in the repository root enforces it).
+// way (guard_test.go in this package checks every server package).
 //
 // Guarantees:
-//   - A connection is only ever made to an address that passed Check, and
-//     the check runs at dial time on the resolved address that is then
+//   - A connection is only ever made to an address Policy.Allowed admits,
+//     and the check runs at dial time on the resolved address that is then
 //     dialled (never on a name resolved again later), so DNS rebinding
-//     cannot get around it. Every redirect hop is dialled the same way.
+//     cannot get around it; the socket's Control hook checks it once more.
+//     Every redirect hop is dialled the same way.
 //   - Refused by default (Refused): loopback, RFC 1918 private, CGNAT
 //     (100.64/10), link-local (169.254/16, including the 169.254.169.254
 //     metadata address, and fe80::/10), unique local (fc00::/7), site-local,

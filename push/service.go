@@ -181,6 +181,7 @@ func (s *Service) Appended(env parley.Envelope, offline []parley.DeviceID) {
 // ends, then sends what is still queued (each request bounded by the HTTP
 // timeout) and returns.
 func (s *Service) Run(ctx context.Context) {
+	defer s.http.CloseIdleConnections()
 	for range s.cfg.Workers {
 		s.running.Add(1)
 		go func() {

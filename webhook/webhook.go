@@ -251,6 +251,7 @@ func (s *Service) Backlog(ctx context.Context) (pending, dead int64, err error) 
 // It claims due deliveries in batches of up to 4×Workers (one transaction
 // per batch) into a local queue and keeps Workers of them in flight.
 func (s *Service) Run(ctx context.Context) {
+	defer s.http.CloseIdleConnections() // after the deliveries in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	done := make(chan struct{}, s.cfg.Workers)
