@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/cloudapi"
 	"github.com/parleyhq/parley/webhook"
 )
 
@@ -91,4 +93,167 @@ func TestWebhookReplayRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	biz.hooks.mustEvent(t, "messages", "and a cake")
+}
+
+// report posts a customer's report of biz and returns the status and reason.
+func (e *env) report(c *user, biz *business) (int, string) {
+	e.t.Helper()
+	var out struct {
+		Error struct {
+			Reason string `json:"reason"`
+		} `json:"error"`
+	}
+	st := e.do("POST", "/business/v1/report", c.auth(), map[string]any{"business": biz.phone, "reason": "spam"}, &out)
+	return st, out.Error.Reason
+}
+
+// rating re-rates biz's number now and returns its quality rating.
+func (e *env) rating(biz *business) string {
+	e.t.Helper()
+	var out map[string]any
+	if st := e.do("POST", "/v23.0/"+biz.pnid+"/quality/evaluate", "Bearer "+biz.token, nil, &out); st != 200 {
+		e.t.Fatalf("evaluate: %d %v", st, out)
+	}
+	return out["quality_rating"].(string)
+}
+
+// TestReportsOnlyFromRecentCustomers: strangers who never received a
+// message from the business report it again and again and block it, and
+// the rating does not move; customers it messaged count; 30 days after
+// the business's last message, a customer's report is refused too.
+func TestReportsOnlyFromRecentCustomers(t *testing.T) {
+	e := mustEnv(t)
+	biz := e.mustBusiness("Spammy Shop")
+	var customers []*user
+	for _, name := range []string{"Asha", "Ben"} {
+		c := e.mustUser(name)
+		if _, err := c.c.Send(e.ctx(), biz.phone, "what are your hours?"); err != nil {
+			t.Fatal(err)
+		}
+		biz.hooks.mustEvent(t, "messages", `"from":"`+strings.TrimPrefix(c.phone, "+")+`"`)
+		if st, r := biz.send(e, text(c.phone, "9 to 6")); st != 200 {
+			t.Fatalf("reply: %d %+v", st, r.Error)
+		}
+		customers = append(customers, c)
+	}
+	for _, name := range []string{"S1", "S2", "S3"} {
+		s := e.mustUser(name)
+		for range 5 {
+			if st, reason := e.report(s, biz); st != 403 || reason != cloudapi.ReasonNotRecentCustomer {
+				t.Fatalf("a stranger's report: %d %q, want 403 %s", st, reason, cloudapi.ReasonNotRecentCustomer)
+			}
+		}
+		if _, err := s.c.Block(e.ctx(), biz.phone); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q := e.rating(biz); q != "GREEN" {
+		t.Fatalf("after strangers' reports and blocks: %s, want GREEN", q)
+	}
+	// Customers the business messaged count: two make it YELLOW (with the
+	// three strangers' blocks it would be RED).
+	if st, reason := e.report(customers[0], biz); st != 200 {
+		t.Fatalf("a customer's report: %d %s", st, reason)
+	}
+	if q := e.rating(biz); q != "GREEN" {
+		t.Fatalf("after one customer's report: %s", q)
+	}
+	if st, reason := e.report(customers[1], biz); st != 200 {
+		t.Fatalf("a customer's report: %d %s", st, reason)
+	}
+	biz.hooks.mustEvent(t, "phone_number_quality_update", `"quality_rating":"YELLOW"`)
+	if q := e.rating(biz); q != "YELLOW" {
+		t.Fatalf("after two customers' reports: %s, want YELLOW", q)
+	}
+	// 31 days on, the business's last message is too old.
+	e.clock.advance(31 * 24 * time.Hour)
+	if st, reason := e.report(customers[0], biz); st != 403 || reason != cloudapi.ReasonNotRecentCustomer {
+		t.Fatalf("a report 31 days after the last message: %d %q", st, reason)
+	}
+}
+
+// TestInsightsScopedToken: the dashboard's read-only token reads the
+// business's insights and nothing else: it cannot send, read the number,
+// templates, media, the webhook or the tokens; a token without the
+// insights scope cannot read insights; revoked, it reads nothing.
+func TestInsightsScopedToken(t *testing.T) {
+	e := mustEnv(t)
+	biz := e.mustBusiness("Dashboard Cafe")
+	cust := e.mustUser("Regular")
+	if _, err := cust.c.Send(e.ctx(), biz.phone, "a table for two?"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "a table for two?")
+	if st, r := biz.send(e, text(cust.phone, "booked")); st != 200 {
+		t.Fatalf("reply: %d %+v", st, r.Error)
+	}
+	token := func(scopes ...string) (id, secret string) {
+		var tok map[string]any
+		if st := e.do("POST", "/business/v1/api/tokens", biz.auth(), map[string]any{"name": "dashboard", "scopes": scopes}, &tok); st != 200 {
+			t.Fatalf("token %v: %d %v", scopes, st, tok)
+		}
+		return tok["id"].(string), tok["token"].(string)
+	}
+	id, tok := token("insights")
+	bearer := "Bearer " + tok
+
+	var rep struct {
+		Total struct {
+			Sent, Inbound int
+		} `json:"total"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st := e.do("GET", "/business/v1/insights", bearer, nil, &rep); st != 200 {
+			t.Fatalf("insights with the token: %d", st)
+		}
+		if rep.Total.Sent >= 1 && rep.Total.Inbound >= 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // polling the recorder's queue with a deadline
+	}
+	if rep.Total.Sent < 1 || rep.Total.Inbound < 1 {
+		t.Fatalf("insights: %+v", rep.Total)
+	}
+	if st := e.do("GET", "/business/v1/insights/charts/days.svg", bearer, nil, nil); st != 200 {
+		t.Fatalf("chart with the token: %d", st)
+	}
+
+	// Nothing else.
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/v23.0/" + biz.pnid + "/messages"},
+		{"GET", "/v23.0/" + biz.pnid},
+		{"GET", "/v23.0/" + biz.pnid + "/message_templates"},
+		{"POST", "/v23.0/" + biz.pnid + "/media"},
+		{"GET", "/v23.0/" + biz.pnid + "/optins"},
+	} {
+		var r apiErr
+		if st := e.do(c.method, c.path, bearer, map[string]any{"messaging_product": "whatsapp", "to": cust.phone, "type": "text", "text": map[string]any{"body": "x"}}, &r); st != 403 || r.Error.Code != 10 {
+			t.Errorf("%s %s with the insights token: %d %+v, want 403 (#10)", c.method, c.path, st, r.Error)
+		}
+	}
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/business/v1/webhook"},
+		{"GET", "/business/v1/webhook/deliveries"},
+		{"GET", "/business/v1/api/tokens"},
+		{"GET", "/business/v1/api/number"},
+		{"POST", "/business/v1/report"},
+	} {
+		if st := e.do(c.method, c.path, bearer, nil, nil); st != 401 {
+			t.Errorf("%s %s with the insights token: %d, want 401", c.method, c.path, st)
+		}
+	}
+	// A token without the scope cannot read insights.
+	_, msgs := token("messages")
+	var refusal map[string]any
+	if st := e.do("GET", "/business/v1/insights", "Bearer "+msgs, nil, &refusal); st != 403 || refusal["reason"] != "missing_scope" {
+		t.Fatalf("insights with a messages token: %d %v", st, refusal)
+	}
+	// Revoked: nothing.
+	if st := e.do("DELETE", "/business/v1/api/tokens/"+id, biz.auth(), nil, nil); st != 200 {
+		t.Fatalf("revoke: %d", st)
+	}
+	if st := e.do("GET", "/business/v1/insights", bearer, nil, &refusal); st != 401 || refusal["reason"] != "bad_token" {
+		t.Fatalf("insights with a revoked token: %d %v", st, refusal)
+	}
 }
