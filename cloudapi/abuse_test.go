@@ -2,14 +2,23 @@ package cloudapi_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cloudapi"
+	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/webhook"
 )
 
@@ -255,5 +264,242 @@ func TestInsightsScopedToken(t *testing.T) {
 	}
 	if st := e.do("GET", "/business/v1/insights", bearer, nil, &refusal); st != 401 || refusal["reason"] != "bad_token" {
 		t.Fatalf("insights with a revoked token: %d %v", st, refusal)
+	}
+}
+
+// rawClient is a modified client: it speaks the protocol with a real
+// account's device credentials but sends whatever bytes it likes where MLS
+// belongs (the server is crypto-blind and cannot tell).
+type rawClient struct {
+	t    *testing.T
+	ctx  context.Context
+	conn *websocket.Conn
+	next uint64
+}
+
+func (e *env) dialRaw(u *user) *rawClient {
+	t := e.t
+	t.Helper()
+	ctx := e.ctx()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http")+client.WebSocketPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(16 << 20)
+	t.Cleanup(func() { conn.CloseNow() })
+	r := &rawClient{t: t, ctx: ctx, conn: conn}
+	r.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Hello{Hello: &parleypb.Hello{Versions: []uint32{1}, Client: "junk"}}})
+	r.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Auth{Auth: &parleypb.AuthRequest{DeviceId: int64(u.acct.Device), Secret: u.acct.Secret}}})
+	return r
+}
+
+// mustOK sends f and returns its answer, failing on an error answer.
+func (r *rawClient) mustOK(f *parleypb.ClientFrame) *parleypb.ServerFrame {
+	r.t.Helper()
+	r.next++
+	f.Id = r.next
+	b, err := proto.Marshal(f)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.conn.Write(r.ctx, websocket.MessageBinary, b); err != nil {
+		r.t.Fatal(err)
+	}
+	for {
+		_, data, err := r.conn.Read(r.ctx)
+		if err != nil {
+			r.t.Fatalf("waiting for the answer to %T: %v", f.Body, err)
+		}
+		var sf parleypb.ServerFrame
+		if err := proto.Unmarshal(data, &sf); err != nil {
+			r.t.Fatal(err)
+		}
+		if sf.GetId() != f.Id {
+			continue // a push
+		}
+		if sf.GetError() != nil {
+			r.t.Fatalf("%T refused: %v", f.Body, sf.GetError())
+		}
+		return &sf
+	}
+}
+
+// junkChat makes stranger open a direct chat with target whose commit,
+// Welcome and GroupInfo are random bytes, then post n random "messages".
+func (e *env) junkChat(stranger, target *user, n int) parley.ConversationID {
+	e.t.Helper()
+	devs, err := target.c.Devices(e.ctx())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var members []*parleypb.AddedDevice
+	for _, d := range devs {
+		if !d.Revoked {
+			members = append(members, &parleypb.AddedDevice{UserId: int64(d.User), DeviceId: int64(d.Device)})
+		}
+	}
+	junk := func(size int) []byte {
+		b := make([]byte, size)
+		rand.Read(b)
+		return b
+	}
+	raw := e.dialRaw(stranger)
+	conv := parley.NewConversationID()
+	raw.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_CreateConversation{CreateConversation: &parleypb.CreateConversationRequest{
+		ConversationId: string(conv), Kind: "direct", Members: members,
+		Commit: junk(300), Welcome: junk(900), GroupInfo: junk(700), ClientId: string(parley.NewClientMessageID())}}})
+	for range n {
+		raw.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
+			ConversationId: string(conv), ClientId: string(parley.NewClientMessageID()), Kind: uint32(parley.EnvelopeApplication),
+			Epoch: 1, Payload: junk(200)}}})
+	}
+	return conv
+}
+
+// TestJunkChatDoesNotBlockLinking: a stranger opens a chat with a business
+// that holds nothing but random bytes where MLS belongs; `business api
+// enable` still attaches the hosted endpoint (which then serves the real
+// customer), and linking another device still succeeds, skipping and
+// reporting the chat it cannot join.
+func TestJunkChatDoesNotBlockLinking(t *testing.T) {
+	e := mustEnv(t)
+	owner := e.mustUser("Junk-proof Shop")
+	cust := e.mustUser("Real Customer")
+	if _, err := cust.c.Send(e.ctx(), owner.phone, "hello shop"); err != nil {
+		t.Fatal(err)
+	}
+	mustMessage(t, owner.c, func(m client.MessageRecord) bool { return m.Text == "hello shop" })
+	junkConv := e.junkChat(e.mustUser("Stranger"), owner, 20)
+
+	code, _, err := owner.c.LinkCode(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n map[string]any
+	if st := e.do("POST", "/business/v1/api/enable", owner.auth(), map[string]string{"link_code": code}, &n); st != 200 {
+		t.Fatalf("business api enable with a junk chat: %d %v", st, n)
+	}
+	var tok map[string]any
+	if st := e.do("POST", "/business/v1/api/tokens", owner.auth(), map[string]any{"name": "t"}, &tok); st != 200 {
+		t.Fatalf("token: %d %v", st, tok)
+	}
+	biz := &business{user: owner, pnid: n["phone_number_id"].(string), token: tok["token"].(string), hooks: newReceiver(t, e.clock)}
+	if st := e.do("PUT", "/business/v1/webhook", owner.auth(), map[string]string{"callback_url": biz.hooks.srv.URL,
+		"verify_token": verifyToken, "app_secret": biz.hooks.secret}, nil); st != 200 {
+		t.Fatalf("webhook: %d", st)
+	}
+	// The hosted endpoint joined the real chat: the customer reaches the
+	// webhook and the API answers them.
+	if _, err := cust.c.Send(e.ctx(), owner.phone, "are you open?"); err != nil {
+		t.Fatal(err)
+	}
+	biz.hooks.mustEvent(t, "messages", "are you open?")
+	if st, r := biz.send(e, text(cust.phone, "yes")); st != 200 {
+		t.Fatalf("API send after enabling: %d %+v", st, r.Error)
+	}
+	mustMessage(t, cust.c, func(m client.MessageRecord) bool { return m.Text == "yes" })
+
+	// device add: the same, through the client core the CLI runs.
+	code, _, err = owner.c.LinkCode(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop, err := client.Open(e.ctx(), client.Config{Dir: t.TempDir(), Events: true, DeviceName: "laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { laptop.Close() })
+	if _, err := laptop.LinkDevice(e.ctx(), e.url, code); err != nil {
+		t.Fatalf("device add with a junk chat: %v", err)
+	}
+	skipped := laptop.SkippedChats()
+	if len(skipped) != 1 || skipped[0].Conversation != junkConv {
+		t.Fatalf("skipped %+v, want the junk chat %s", skipped, junkConv)
+	}
+	if _, err := cust.c.Send(e.ctx(), owner.phone, "one more thing"); err != nil {
+		t.Fatal(err)
+	}
+	mustMessage(t, laptop, func(m client.MessageRecord) bool { return m.Text == "one more thing" })
+}
+
+// failingStore is a real local store whose disk "fills up" after the
+// first conversation a linking device joins.
+type failingStore struct {
+	client.LocalStore
+	joins atomic.Int32
+}
+
+func (s *failingStore) Apply(ctx context.Context, a client.Applied) error {
+	if a.Chat != nil && a.Group != nil && s.joins.Add(1) > 1 {
+		return errors.New("no space left on device")
+	}
+	return s.LocalStore.Apply(ctx, a)
+}
+
+// TestFailedLinkLeavesNoOrphan: a link that fails halfway — the device is
+// created and has joined chats by external commit when its local store
+// fails — removes the device again: the server lists it as removed, and
+// the members' MLS trees drop its leaf.
+func TestFailedLinkLeavesNoOrphan(t *testing.T) {
+	e := mustEnv(t)
+	owner := e.mustUser("Owner")
+	custs := []*user{e.mustUser("C1"), e.mustUser("C2")}
+	for _, c := range custs {
+		if _, err := c.c.Send(e.ctx(), owner.phone, "hi from "+c.phone); err != nil {
+			t.Fatal(err)
+		}
+		mustMessage(t, owner.c, func(m client.MessageRecord) bool { return m.Text == "hi from "+c.phone })
+	}
+	code, _, err := owner.c.LinkCode(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := client.OpenKVStore(e.ctx(), client.NewMemKV())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &failingStore{LocalStore: kv}
+	tablet, err := client.Open(e.ctx(), client.Config{Store: st, Events: true, DeviceName: "tablet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tablet.Close() })
+	acct, err := tablet.LinkDevice(e.ctx(), e.url, code)
+	if err == nil {
+		t.Fatal("the link succeeded with a failing store")
+	}
+	if acct.Device == 0 || st.joins.Load() < 2 {
+		t.Fatalf("the link failed before it was halfway (device %d, %d joins): %v", acct.Device, st.joins.Load(), err)
+	}
+	devs, err := owner.c.Devices(e.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		if d.Device == acct.Device && !d.Revoked {
+			t.Fatalf("orphan device %d still registered: %+v", d.Device, devs)
+		}
+	}
+	// Every chat's MLS tree, as each customer's client sees it, loses the
+	// half-linked device's leaf.
+	for _, c := range custs {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ms, err := c.c.Members(e.ctx(), owner.phone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := false
+			for _, m := range ms {
+				in = in || m.Device == acct.Device
+			}
+			if !in {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("device %d is still in %s's chat: %+v", acct.Device, c.phone, ms)
+			}
+			time.Sleep(20 * time.Millisecond) // polling the members' removal commit, with a deadline
+		}
 	}
 }

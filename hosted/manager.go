@@ -276,6 +276,9 @@ func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode s
 		_ = os.RemoveAll(ep.dir)
 		return 0, err
 	}
+	for _, s := range ep.c.SkippedChats() {
+		m.log.Warn("hosted endpoint skipped a chat it cannot join", "business", business, "conversation", s.Conversation, "err", s.Err)
+	}
 	m.run(ep)
 	return acct.Device, nil
 }
