@@ -179,6 +179,22 @@ func TestReportsOnlyFromRecentCustomers(t *testing.T) {
 	if st, reason := e.report(customers[0], biz); st != 403 || reason != cloudapi.ReasonNotRecentCustomer {
 		t.Fatalf("a report 31 days after the last message: %d %q", st, reason)
 	}
+	// A message from the owner's own phone (not the API) counts too, once
+	// the hosted endpoint has seen it.
+	if _, err := biz.c.Send(e.ctx(), customers[0].phone, "we are open on Sunday"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, reason := e.report(customers[0], biz)
+		if st == 200 {
+			break
+		}
+		if st != 403 || reason != cloudapi.ReasonNotRecentCustomer || time.Now().After(deadline) {
+			t.Fatalf("a report after a message from the owner's phone: %d %q", st, reason)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the hosted endpoint's catch-up, with a deadline
+	}
 }
 
 // TestInsightsScopedToken: the dashboard's read-only token reads the

@@ -57,6 +57,13 @@ func (s *Service) noteContact(ctx context.Context, business, customer parley.Use
 	}
 }
 
+// NoteContact records that business messaged customer at at from one of
+// its own devices (not through the API): the hosted endpoint sees those
+// messages too (hosted.ContactNoter).
+func (s *Service) NoteContact(ctx context.Context, business, customer parley.UserID, at time.Time) {
+	s.noteContact(ctx, business, customer, at)
+}
+
 // checkRecentCustomer refuses (CodeForbidden ReasonNotRecentCustomer) a
 // customer business sent no message in ContactWindow.
 func (s *Service) checkRecentCustomer(ctx context.Context, business, customer parley.UserID) error {

@@ -25,6 +25,15 @@ type API interface {
 	HandleStatus(ctx context.Context, st cloudapi.Status) error
 }
 
+// ContactNoter is an optional capability of API: it hears of the messages
+// the business sends a customer from its other devices (its phone, the
+// CLI), so that they count, as the endpoint's own sends do, as having
+// messaged the customer (the quality rules count only customers the
+// business messaged recently).
+type ContactNoter interface {
+	NoteContact(ctx context.Context, business, customer parley.UserID, at time.Time)
+}
+
 // MediaRegistry records media files the endpoint keeps for inbound
 // messages, so the API can serve them by id.
 type MediaRegistry interface {
