@@ -157,13 +157,12 @@ func (rv *Receiver) check(secret string, body []byte, h headerGetter) error {
 	} else {
 		now = time.Now()
 	}
-	header := h.Get(TimedSignatureHeader)
-	if ts := h.Get(TimestampHeader); ts != "" && !strings.Contains(header, "t="+ts) {
-		return parley.Errorf(parley.CodeUnauthenticated, ReasonBadSignature, "%s and %s disagree", TimestampHeader, TimedSignatureHeader)
-	}
-	at, sig, err := VerifyTimed(secret, body, header, now, tol)
+	at, sig, err := VerifyTimed(secret, body, h.Get(TimedSignatureHeader), now, tol)
 	if err != nil {
 		return err
+	}
+	if ts := h.Get(TimestampHeader); ts != "" && ts != strconv.FormatInt(at.Unix(), 10) {
+		return parley.Errorf(parley.CodeUnauthenticated, ReasonBadSignature, "%s and %s disagree", TimestampHeader, TimedSignatureHeader)
 	}
 	if !rv.replays.remember(sig, at, now, tol) {
 		return parley.Errorf(parley.CodeUnauthenticated, ReasonReplayed, "this webhook POST was already received")

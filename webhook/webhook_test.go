@@ -513,6 +513,12 @@ func TestReceiverRefusesReplays(t *testing.T) {
 	}
 	rv := &webhook.Receiver{Secret: secret, Clock: clk}
 	fresh := webhook.SignTimed(secret, clk.Now().Add(-time.Minute), body)
+	// X-Parley-Timestamp, when present, must be the signed time.
+	mismatched := req(good, fresh)
+	mismatched.Header.Set(webhook.TimestampHeader, "1")
+	if _, err := rv.Read(mismatched); parley.ErrorReason(err) != webhook.ReasonBadSignature {
+		t.Fatalf("a timestamp header that is not the signed one: %v", err)
+	}
 	if _, err := rv.Read(req(good, fresh)); err != nil {
 		t.Fatalf("fresh POST: %v", err)
 	}
