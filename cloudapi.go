@@ -23,10 +23,14 @@ const (
 	ScopeTemplates APIScope = "templates" // create, list, edit and delete templates
 	ScopeOptIns    APIScope = "optins"    // record and list customers' opt-ins
 	ScopeProfile   APIScope = "profile"   // read the business profile and number settings
+	// ScopeInsights reads the insights reports, charts and message
+	// statuses (/business/v1/insights…) and nothing else: the dashboard's
+	// token, so that the page never holds a device credential.
+	ScopeInsights APIScope = "insights"
 )
 
 // AllAPIScopes lists every scope, the default of a new token.
-var AllAPIScopes = []APIScope{ScopeMessages, ScopeMedia, ScopeTemplates, ScopeOptIns, ScopeProfile}
+var AllAPIScopes = []APIScope{ScopeMessages, ScopeMedia, ScopeTemplates, ScopeOptIns, ScopeProfile, ScopeInsights}
 
 // APIToken is a bearer token of one business number. Only the SHA-256 of
 // the secret is stored; the secret is shown once, when the token is made.
@@ -212,12 +216,21 @@ type CloudAPIStore interface {
 	// with the latest such period.
 	RecentRecipients(ctx context.Context, business UserID, from string) (map[UserID]string, error)
 
+	// NoteContact records that business sent customer a message at at
+	// (keeping the latest time per pair; an older at changes nothing).
+	NoteContact(ctx context.Context, business, customer UserID, at time.Time) error
+	// LastContact returns when business last sent customer a message (the
+	// zero time if never).
+	LastContact(ctx context.Context, business, customer UserID) (time.Time, error)
+
 	// AddQualitySignal stores a block or report.
 	AddQualitySignal(ctx context.Context, s QualitySignal) error
 	// CountQualitySignals counts the distinct customers who blocked or
 	// reported business since the given time, or block it now (the
-	// accounts' blocks, which have no time).
-	CountQualitySignals(ctx context.Context, business UserID, since time.Time) (int, error)
+	// accounts' blocks, which have no time), among those business sent a
+	// message at or after contactSince (NoteContact): a stranger's
+	// signals never count.
+	CountQualitySignals(ctx context.Context, business UserID, since, contactSince time.Time) (int, error)
 
 	PutAPIMedia(ctx context.Context, m APIMedia) error
 	APIMedia(ctx context.Context, id string) (APIMedia, error)

@@ -87,6 +87,14 @@ func (c *Client) LinkCode(ctx context.Context) (string, time.Duration, error) {
 // LinkDevice makes this (new, empty) profile a linked device of the account
 // that showed code. The device then joins every conversation of the account
 // by an MLS external commit, so no other device needs to be online.
+//
+// A conversation that cannot be joined (junk instead of valid MLS, a broken
+// group state) does not stop the link: it is skipped, logged and listed by
+// SkippedChats. A failure of the link itself after the server created the
+// device (the server unreachable, the local store failing, ctx ending) is
+// rolled back: the device removes itself from the server, which drops it
+// from every conversation it had joined (members' clients then commit its
+// MLS removal), and the error says so.
 func (c *Client) LinkDevice(ctx context.Context, server, code string) (Account, error) {
 	acct := c.Account()
 	if acct.Registered() {
@@ -107,10 +115,10 @@ func (c *Client) LinkDevice(ctx context.Context, server, code string) (Account, 
 	}
 	acct, err = c.becomeDevice(ctx, acct, f.GetCredentials())
 	if err != nil {
-		return acct, err
+		return c.rollbackLink(ctx, acct, err)
 	}
 	if err := c.joinMissing(ctx); err != nil {
-		return acct, errorf("join conversations", err)
+		return c.rollbackLink(ctx, acct, errorf("join conversations", err))
 	}
 	return acct, nil
 }

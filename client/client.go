@@ -117,6 +117,7 @@ type Client struct {
 
 	mu        sync.Mutex
 	acct      Account
+	skipped   []SkippedChat // conversations the last join pass could not join (link.go)
 	sess      *session
 	sessReady chan struct{} // closed when sess becomes non-nil
 	fatal     error         // set when the server refused our credentials

@@ -51,5 +51,9 @@ func RawCommit(c *Client, conv parley.ConversationID, internal bool) (*parleypb.
 // JoinAsIfMissing runs the join pass of a linked device with a stale list
 // that says it is not yet in conv (as a racing second pass would have).
 func JoinAsIfMissing(c *Client, conv parley.ConversationID, kind parley.ConversationKind) error {
-	return c.joinListed(c.ctx, []*parleypb.ConversationInfo{{Id: string(conv), Kind: string(kind), Joined: false}})
+	skipped, err := c.joinListed(c.ctx, []*parleypb.ConversationInfo{{Id: string(conv), Kind: string(kind), Joined: false}})
+	if err == nil && len(skipped) > 0 {
+		err = skipped[0].Err
+	}
+	return err
 }

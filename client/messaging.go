@@ -394,18 +394,27 @@ func (c *Client) joinedChat(ctx context.Context, conv parley.ConversationID, g g
 }
 
 // joinMissing joins, by external commit, every conversation of this user
-// that this device is not a member of (a newly linked device).
+// that this device is not a member of (a newly linked device). A
+// conversation that cannot be joined is skipped (SkippedChats); the error
+// is a failure of this device or its connection (joinFatal).
 func (c *Client) joinMissing(ctx context.Context) error {
 	list, err := c.listConversations(ctx)
 	if err != nil {
 		return err
 	}
-	return c.joinListed(ctx, list)
+	skipped, err := c.joinListed(ctx, list)
+	c.setSkipped(skipped)
+	for _, s := range skipped {
+		c.log.Warn("skipped a conversation that cannot be joined", "conversation", s.Conversation, "err", s.Err)
+	}
+	return err
 }
 
-// joinListed joins the conversations list says this device is not in.
-func (c *Client) joinListed(ctx context.Context, list []*parleypb.ConversationInfo) error {
-	var errs []error
+// joinListed joins the conversations list says this device is not in. It
+// stops at the first fatal error (joinFatal) and returns the conversations
+// it skipped.
+func (c *Client) joinListed(ctx context.Context, list []*parleypb.ConversationInfo) ([]SkippedChat, error) {
+	var skipped []SkippedChat
 	for _, info := range list {
 		if info.GetJoined() {
 			continue
@@ -421,9 +430,15 @@ func (c *Client) joinListed(ctx context.Context, list []*parleypb.ConversationIn
 		}
 		err := c.joinExternal(ctx, id, parley.ConversationKind(info.GetKind()))
 		c.cryptoMu.Unlock()
-		errs = append(errs, err)
+		switch {
+		case err == nil:
+		case joinFatal(ctx, err):
+			return skipped, err
+		default:
+			skipped = append(skipped, SkippedChat{Conversation: id, Err: err})
+		}
 	}
-	return errors.Join(errs...)
+	return skipped, nil
 }
 
 // reconcileMembers commits the MLS removal of devices the server no longer

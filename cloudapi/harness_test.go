@@ -96,19 +96,24 @@ func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Dura
 func (c *offsetClock) advance(d time.Duration) { c.d.Add(int64(d)) }
 
 // receiver is a real webhook receiver on 127.0.0.1: it answers the GET
-// handshake and records POSTed deliveries whose X-Hub-Signature-256 checks.
+// handshake and records POSTed deliveries whose X-Hub-Signature-256 and
+// signed timestamp check (webhook.Receiver on the server's clock), with
+// the last accepted POST kept whole (to replay it).
 type receiver struct {
 	srv    *httptest.Server
 	secret string
 	mu     sync.Mutex
 	bodies []string
 	bad    int
+	last   *http.Request // the last accepted POST, its body readable again
+	lastB  []byte
 }
 
 const verifyToken = "verify-me"
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t *testing.T, clock parley.Clock) *receiver {
 	r := &receiver{secret: "app-secret"}
+	check := &webhook.Receiver{Secret: r.secret, Clock: clock}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodGet {
 			q := req.URL.Query()
@@ -130,6 +135,14 @@ func newReceiver(t *testing.T) *receiver {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
+		again := req.Clone(req.Context())
+		again.Body = io.NopCloser(bytes.NewReader(body))
+		if _, err := check.Read(again); err != nil {
+			r.bad++
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		r.last, r.lastB = req.Clone(context.Background()), body
 		// One POST may carry several events: keep each as a body of its
 		// own, as tests look for one event at a time.
 		changes, err := webhook.ParseEnvelope(body)
@@ -357,7 +370,7 @@ func (e *env) mustBusiness(name string) *business {
 	if st := e.do("POST", "/business/v1/api/tokens", u.auth(), map[string]any{"name": "test"}, &tok); st != 200 {
 		t.Fatalf("token: %d %v", st, tok)
 	}
-	b := &business{user: u, pnid: n["phone_number_id"].(string), token: tok["token"].(string), hooks: newReceiver(t)}
+	b := &business{user: u, pnid: n["phone_number_id"].(string), token: tok["token"].(string), hooks: newReceiver(t, e.clock)}
 	var wh map[string]any
 	if st := e.do("PUT", "/business/v1/webhook", u.auth(), map[string]string{"callback_url": b.hooks.srv.URL,
 		"verify_token": verifyToken, "app_secret": b.hooks.secret}, &wh); st != 200 {

@@ -231,6 +231,9 @@ func (s *Service) HandleStatus(ctx context.Context, st Status) error {
 		Metadata: s.metadata(ctx, st.Business), Statuses: []statusEntry{entry}}); err != nil {
 		return err
 	}
+	if st.Status != parley.StatusFailed {
+		s.noteContact(ctx, st.Business, st.Customer, st.At)
+	}
 	if st.Status != parley.StatusSent {
 		s.record(ctx, parley.MessageEvent{Business: st.Business, MessageID: st.MessageID, Customer: wa, Status: st.Status, At: st.At})
 	}

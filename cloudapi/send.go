@@ -367,7 +367,7 @@ func (s *Service) Evaluate(ctx context.Context, business parley.UserID) (parley.
 		return parley.APINumber{}, err
 	}
 	now := s.clk.Now().UTC()
-	signals, err := s.st.CountQualitySignals(ctx, business, now.Add(-qualityWindow))
+	signals, err := s.st.CountQualitySignals(ctx, business, now.Add(-qualityWindow), now.Add(-ContactWindow))
 	if err != nil {
 		return parley.APINumber{}, err
 	}
@@ -462,7 +462,9 @@ func errNoBusiness() error {
 }
 
 // Report records a customer's report (and block, when block is set) of a
-// business, identified by its phone number.
+// business, identified by its phone number. Only a customer the business
+// sent a message in ContactWindow may report it: others get CodeForbidden
+// ReasonNotRecentCustomer and the rating does not move.
 func (s *Service) Report(ctx context.Context, customer parley.UserID, businessPhone, reason string, block bool) error {
 	// Numbers on the business API are public (customers are meant to
 	// reach them); any other number, registered or not, gets the same
@@ -483,6 +485,9 @@ func (s *Service) Report(ctx context.Context, customer parley.UserID, businessPh
 	}
 	if len(reason) > 500 {
 		return parley.Errorf(parley.CodeInvalid, "reason_too_long", "a reason has at most 500 bytes")
+	}
+	if err := s.checkRecentCustomer(ctx, u.ID, customer); err != nil {
+		return err
 	}
 	kind := "report"
 	if block {

@@ -145,6 +145,8 @@ type Service struct {
 
 	tpls templateCache // templates by number, for the send path (tplcache.go)
 
+	contacts contactCache // when each customer was last noted as messaged (quality.go)
+
 	events    chan parley.MessageEvent // to the insights recorder, off the request path
 	stopOnce  sync.Once
 	stop      chan struct{}

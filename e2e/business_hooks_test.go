@@ -207,7 +207,23 @@ func TestBusinessHooksCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, _ := url.ParseQuery(u.EscapedFragment())
+	// The URL carries a read-only insights token, never the device's
+	// credentials.
+	frag, _ := url.ParseQuery(u.EscapedFragment())
+	dashToken := frag.Get("token")
+	if !strings.HasPrefix(dashToken, "PRLY") || frag.Has("auth") || dash[0]["token_id"] == nil {
+		t.Fatalf("dashboard URL %s: want a token in its fragment", u)
+	}
+	req, _ = http.NewRequest("POST", s.URL+"/v23.0/"+pnid+"/messages", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+dashToken)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a send with the dashboard's token: %s", resp.Status)
+	}
 	resp, err = http.Get(s.URL + u.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +234,7 @@ func TestBusinessHooksCLI(t *testing.T) {
 		t.Fatalf("dashboard page: %s", resp.Status)
 	}
 	req, _ = http.NewRequest("GET", s.URL+"/business/v1/insights/charts/days.svg", nil)
-	req.Header.Set("Authorization", auth.Get("auth"))
+	req.Header.Set("Authorization", "Bearer "+dashToken)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -268,6 +268,8 @@ func (ep *endpoint) loop(ctx context.Context) {
 			case client.EventMessage:
 				if ev.Message != nil && !ev.Message.Outgoing {
 					ep.inbound(ctx, *ev.Message)
+				} else if ev.Message != nil {
+					ep.outgoing(ctx, *ev.Message)
 				}
 			case client.EventReceipt:
 				if ev.Receipt != nil {
@@ -275,6 +277,23 @@ func (ep *endpoint) loop(ctx context.Context) {
 				}
 			}
 		}
+	}
+}
+
+// outgoing tells the API (when it is a ContactNoter) that the business
+// messaged the customer of a direct chat, from any of its devices.
+func (ep *endpoint) outgoing(ctx context.Context, rec client.MessageRecord) {
+	n, ok := ep.m.cfg.API.(ContactNoter)
+	if !ok {
+		return
+	}
+	switch rec.Kind {
+	case client.KindReaction, client.KindDeleted, client.KindUndecryptable:
+		return
+	}
+	if cust := ep.peer(ctx, rec.Conversation); cust != 0 {
+		// The time the endpoint saw it: a sending device's clock is not trusted.
+		n.NoteContact(ctx, ep.business, cust, ep.m.cfg.Clock.Now())
 	}
 }
 

@@ -25,6 +25,15 @@ type API interface {
 	HandleStatus(ctx context.Context, st cloudapi.Status) error
 }
 
+// ContactNoter is an optional capability of API: it hears of the messages
+// the business sends a customer from its other devices (its phone, the
+// CLI), so that they count, as the endpoint's own sends do, as having
+// messaged the customer (the quality rules count only customers the
+// business messaged recently).
+type ContactNoter interface {
+	NoteContact(ctx context.Context, business, customer parley.UserID, at time.Time)
+}
+
 // MediaRegistry records media files the endpoint keeps for inbound
 // messages, so the API can serve them by id.
 type MediaRegistry interface {
@@ -282,6 +291,9 @@ func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode s
 		_ = ep.c.Close()
 		_ = os.RemoveAll(ep.dir)
 		return 0, err
+	}
+	for _, s := range ep.c.SkippedChats() {
+		m.log.Warn("hosted endpoint skipped a chat it cannot join", "business", business, "conversation", s.Conversation, "err", s.Err)
 	}
 	m.run(ep)
 	return acct.Device, nil

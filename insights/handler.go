@@ -18,6 +18,12 @@ const (
 // Authorize maps a request to the business it acts for.
 type Authorize func(r *http.Request) (parley.UserID, error)
 
+// Reasons an Authorize may give for a refused insights token.
+const (
+	ReasonBadToken     = "bad_token"     // CodeUnauthenticated: unknown or revoked
+	ReasonMissingScope = "missing_scope" // CodeForbidden: the token lacks the insights scope
+)
+
 //go:embed dashboard.html
 var dashboardHTML []byte
 
@@ -27,7 +33,8 @@ var dashboardHTML []byte
 //	GET /business/v1/insights/messages/{id}                   → parley.MessageStatuses
 //	GET /business/v1/insights/charts/{days|templates|campaigns|responses}.svg?…  → SVG
 //	GET /business/insights                                    → the dashboard page (no data in it: the
-//	    page asks the endpoints above with the credentials given in its URL fragment or form)
+//	    page asks the endpoints above with the insights token given in its URL fragment or
+//	    form, as "Authorization: Bearer <token>"; it never takes device credentials)
 func (s *Service) Handler(auth Authorize) http.Handler {
 	mux := http.NewServeMux()
 	report := func(w http.ResponseWriter, r *http.Request) (Report, bool) {

@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/cloudapi"
 	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/webhook"
@@ -18,7 +21,9 @@ type hooksStore interface {
 
 // hooks starts webhook deliveries and mounts the business hooks' HTTP
 // endpoints, authenticated as the business's own device
-// ("Authorization: Parley <device>:<secret>"). Only business accounts
+// ("Authorization: Parley <device>:<secret>"); the insights endpoints also
+// take a business API token with the insights scope ("Bearer <token>"),
+// which is what the dashboard page uses. Only business accounts
 // (requireBusiness) may use the webhook routes.
 func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
 	wc := cfg.Webhook
@@ -42,7 +47,12 @@ func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
 	})
 	mux.Handle(webhook.Path, wh)
 	mux.Handle(webhook.Path+"/", wh)
-	ih := s.Insights.Handler(auth)
+	ih := s.Insights.Handler(func(r *http.Request) (parley.UserID, error) {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			return s.insightsToken(r.Context(), tok)
+		}
+		return auth(r)
+	})
 	mux.Handle(insights.Path, ih)
 	mux.Handle(insights.Path+"/", ih)
 	mux.Handle(insights.DashboardPath, ih)
@@ -76,6 +86,27 @@ func (s *Server) requireBusiness(ctx context.Context, st parley.Store, user parl
 	}
 	return parley.Errorf(parley.CodeForbidden, webhook.ReasonNotBusiness,
 		"only business accounts may set webhooks: publish a business profile or enable the business API first")
+}
+
+// insightsToken maps a business API token with the insights scope to its
+// business. Errors: CodeUnauthenticated "bad_token" (unknown or revoked, or
+// no business API on this server); CodeForbidden "missing_scope".
+func (s *Server) insightsToken(ctx context.Context, bearer string) (parley.UserID, error) {
+	if s.CloudAPI == nil {
+		return 0, parley.Errorf(parley.CodeUnauthenticated, insights.ReasonBadToken, "this server has no business API: use device credentials")
+	}
+	t, err := s.CloudAPI.Authenticate(ctx, strings.TrimSpace(bearer))
+	if err != nil {
+		var ae *cloudapi.Error
+		if errors.As(err, &ae) {
+			return 0, parley.Errorf(parley.CodeUnauthenticated, insights.ReasonBadToken, "%s", ae.Details)
+		}
+		return 0, err
+	}
+	if !t.Has(parley.ScopeInsights) {
+		return 0, parley.Errorf(parley.CodeForbidden, insights.ReasonMissingScope, "this token lacks the %s scope", parley.ScopeInsights)
+	}
+	return t.Business, nil
 }
 
 func counter(name, help string, v uint64, labels ...string) insights.Metric {

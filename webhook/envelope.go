@@ -61,11 +61,25 @@ func ParseEnvelope(body []byte) ([]Change, error) {
 }
 
 // ReadRequest reads a webhook POST as a receiver should: the body (at most
-// MaxBody bytes), its X-Hub-Signature-256 checked against appSecret, then
-// every change of every entry (one POST may carry several). Errors:
-// CodeUnauthenticated "bad_signature", CodeTooLarge and CodeInvalid as from
-// ParseEnvelope; answer with the code's HTTPStatus.
+// MaxBody bytes), its X-Hub-Signature-256 and its signed timestamp
+// (X-Parley-Signature) checked against appSecret, the timestamp within
+// DefaultTolerance of the system clock, the POST not one already accepted
+// by this process, then every change of every entry (one POST may carry
+// several). Errors: CodeUnauthenticated with ReasonBadSignature,
+// ReasonMissingTimestamp, ReasonStaleTimestamp or ReasonReplayed;
+// CodeTooLarge and CodeInvalid as from ParseEnvelope; answer with the
+// code's HTTPStatus. A Receiver sets the tolerance and the clock.
 func ReadRequest(r *http.Request, appSecret string) ([]Change, error) {
+	return shared.read(r, appSecret)
+}
+
+// Read is ReadRequest with the receiver's secret, tolerance and clock; its
+// replay memory is its own.
+func (rv *Receiver) Read(r *http.Request) ([]Change, error) {
+	return rv.read(r, rv.Secret)
+}
+
+func (rv *Receiver) read(r *http.Request, appSecret string) ([]Change, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
 		return nil, parley.Errorf(parley.CodeInvalid, "bad_body", "reading the webhook body: %v", err)
@@ -73,8 +87,8 @@ func ReadRequest(r *http.Request, appSecret string) ([]Change, error) {
 	if len(body) > MaxBody {
 		return nil, parley.Errorf(parley.CodeTooLarge, "envelope_too_large", "webhook body is over %d bytes", MaxBody)
 	}
-	if !Verify(appSecret, body, r.Header.Get(SignatureHeader)) {
-		return nil, parley.Errorf(parley.CodeUnauthenticated, "bad_signature", "the %s header does not match the body", SignatureHeader)
+	if err := rv.check(appSecret, body, r.Header); err != nil {
+		return nil, err
 	}
 	return ParseEnvelope(body)
 }

@@ -2,7 +2,8 @@
 // WhatsApp Cloud API's shape: a durable outbox (parley.WebhookStore), POSTs
 // of {"object":"whatsapp_business_account","entry":[{"id","changes":[{"value","field"}]}]}
 // signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body keyed with the
-// app secret), the GET verification handshake when a callback is
+// app secret) and with a signed timestamp (X-Parley-Timestamp,
+// X-Parley-Signature: replay.go) that receivers check to refuse replays, the GET verification handshake when a callback is
 // configured, retries with capped exponential backoff and jitter for at
 // least 24 hours, dead letters and replay.
 //
@@ -468,6 +469,9 @@ func (s *Service) post(ctx context.Context, ds []parley.WebhookDelivery) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(SignatureHeader, Sign(cfg.AppSecret, body))
+	now := s.clock.Now()
+	req.Header.Set(TimestampHeader, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(TimedSignatureHeader, SignTimed(cfg.AppSecret, now, body))
 	req.Header.Set("User-Agent", "Parley-Webhooks/1")
 	// Any failure is outbound.ErrFailed, whose text is what the business
 	// sees as last_error: the cause is in the server log.

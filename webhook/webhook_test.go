@@ -468,20 +468,104 @@ func TestBatchesAndIsolatesRetries(t *testing.T) {
 
 func TestReadRequest(t *testing.T) {
 	body := webhook.Envelope(event(7, "wa1", 1), event(7, "wa2", 2))
-	req := func(b []byte, sig string) *http.Request {
+	req := func(b []byte, sig string, at time.Time) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(b))
 		r.Header.Set(webhook.SignatureHeader, sig)
+		r.Header.Set(webhook.TimedSignatureHeader, webhook.SignTimed(secret, at, b))
 		return r
 	}
-	changes, err := webhook.ReadRequest(req(body, webhook.Sign(secret, body)), secret)
+	changes, err := webhook.ReadRequest(req(body, webhook.Sign(secret, body), time.Now()), secret)
 	if err != nil || len(changes) != 2 || changes[0].EntryID != "7" || !strings.Contains(string(changes[1].Value), `"wa2"`) {
 		t.Fatalf("changes %+v, %v", changes, err)
 	}
-	if _, err := webhook.ReadRequest(req(body, webhook.Sign("other", body)), secret); parley.ErrorCode(err) != parley.CodeUnauthenticated {
+	if _, err := webhook.ReadRequest(req(body, webhook.Sign("other", body), time.Now()), secret); parley.ErrorCode(err) != parley.CodeUnauthenticated {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	junk := []byte(`{"object":"page"}`)
-	if _, err := webhook.ReadRequest(req(junk, webhook.Sign(secret, junk)), secret); parley.ErrorCode(err) != parley.CodeInvalid {
+	if _, err := webhook.ReadRequest(req(junk, webhook.Sign(secret, junk), time.Now()), secret); parley.ErrorCode(err) != parley.CodeInvalid {
 		t.Fatalf("not an envelope: %v", err)
 	}
+}
+
+// TestReceiverRefusesReplays checks the signed timestamp: a POST without
+// it, with a forged one, outside the window either way, or accepted once
+// already is refused with its reason; a fresh one is accepted.
+func TestReceiverRefusesReplays(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	body := webhook.Envelope(event(7, "wa1", 1))
+	req := func(sig, timed string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body))
+		r.Header.Set(webhook.SignatureHeader, sig)
+		if timed != "" {
+			r.Header.Set(webhook.TimedSignatureHeader, timed)
+		}
+		return r
+	}
+	good := webhook.Sign(secret, body)
+	other := webhook.Envelope(event(7, "wa1", 2))
+	for _, tc := range []struct {
+		name, timed, reason string
+	}{
+		{"no timestamp", "", webhook.ReasonMissingTimestamp},
+		{"malformed", "t=yesterday,v1=00", webhook.ReasonMissingTimestamp},
+		{"another body's signature", webhook.SignTimed(secret, clk.Now(), other), webhook.ReasonBadSignature},
+		{"another secret", webhook.SignTimed("other", clk.Now(), body), webhook.ReasonBadSignature},
+		{"timestamp changed", strings.Replace(webhook.SignTimed(secret, clk.Now(), body), "t=", "t=1", 1), webhook.ReasonBadSignature},
+		{"too old", webhook.SignTimed(secret, clk.Now().Add(-webhook.DefaultTolerance-time.Second), body), webhook.ReasonStaleTimestamp},
+		{"too new", webhook.SignTimed(secret, clk.Now().Add(webhook.DefaultTolerance+time.Second), body), webhook.ReasonStaleTimestamp},
+	} {
+		rv := &webhook.Receiver{Secret: secret, Clock: clk}
+		_, err := rv.Read(req(good, tc.timed))
+		if parley.ErrorCode(err) != parley.CodeUnauthenticated || parley.ErrorReason(err) != tc.reason {
+			t.Errorf("%s: got %v, want %s", tc.name, err, tc.reason)
+		}
+	}
+	rv := &webhook.Receiver{Secret: secret, Clock: clk}
+	fresh := webhook.SignTimed(secret, clk.Now().Add(-time.Minute), body)
+	// X-Parley-Timestamp, when present, must be the signed time.
+	mismatched := req(good, fresh)
+	mismatched.Header.Set(webhook.TimestampHeader, "1")
+	if _, err := rv.Read(mismatched); parley.ErrorReason(err) != webhook.ReasonBadSignature {
+		t.Fatalf("a timestamp header that is not the signed one: %v", err)
+	}
+	if _, err := rv.Read(req(good, fresh)); err != nil {
+		t.Fatalf("fresh POST: %v", err)
+	}
+	if _, err := rv.Read(req(good, fresh)); parley.ErrorReason(err) != webhook.ReasonReplayed {
+		t.Fatalf("the same POST again: %v, want %s", err, webhook.ReasonReplayed)
+	}
+	clk.Add(webhook.DefaultTolerance)
+	if _, err := rv.Read(req(good, fresh)); parley.ErrorReason(err) != webhook.ReasonStaleTimestamp {
+		t.Fatalf("the same POST later: %v, want %s", err, webhook.ReasonStaleTimestamp)
+	}
+	// The same body sent again at another time (a retry) is a new POST.
+	if _, err := rv.Read(req(good, webhook.SignTimed(secret, clk.Now(), body))); err != nil {
+		t.Fatalf("a retry signed anew: %v", err)
+	}
+}
+
+// FuzzVerifyTimed feeds arbitrary X-Parley-Signature values: the answer is
+// an error with one of the documented reasons or, only for the header
+// SignTimed makes, success.
+func FuzzVerifyTimed(f *testing.F) {
+	now := time.Unix(1765108800, 0)
+	body := []byte(`{"object":"whatsapp_business_account"}`)
+	f.Add(webhook.SignTimed(secret, now, body))
+	f.Add("t=1765108800,v1=zz")
+	f.Add("t=,v1=")
+	f.Add("v1=00,t=1765108800,v1=11")
+	f.Fuzz(func(t *testing.T, header string) {
+		_, _, err := webhook.VerifyTimed(secret, body, header, now, webhook.DefaultTolerance)
+		if err == nil {
+			if want := webhook.SignTimed(secret, now, body)[len("t=1765108800,"):]; !strings.Contains(strings.ToLower(header), want) {
+				t.Fatalf("accepted %q", header)
+			}
+			return
+		}
+		switch parley.ErrorReason(err) {
+		case webhook.ReasonMissingTimestamp, webhook.ReasonBadSignature, webhook.ReasonStaleTimestamp:
+		default:
+			t.Fatalf("%q: %v", header, err)
+		}
+	})
 }

@@ -214,6 +214,12 @@ func (e *env) device(ctx context.Context, args []string) error {
 			return err
 		}
 		e.printAccount("linked", a)
+		// Chats that could not be joined (not valid MLS) did not stop the
+		// link: say which.
+		for _, s := range c.SkippedChats() {
+			e.out(map[string]any{"event": "skipped_chat", "conversation": string(s.Conversation), "error": s.Err.Error()},
+				fmt.Sprintf("skipped chat %s: it cannot be joined (%v)", s.Conversation, s.Err))
+		}
 		return nil
 	case "list":
 		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {

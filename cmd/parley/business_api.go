@@ -28,7 +28,7 @@ api number --server URL --operator-token T PNID [--tier N] [--throughput N] [--a
 		Run: func(ctx context.Context, e *env, a []string) error { return e.businessAPI(ctx, a) },
 	})
 	registerBusiness("tokens", businessCommand{
-		Usage: `tokens create [--name N] [--scopes messages,media,templates,optins,profile] | list | revoke ID
+		Usage: `tokens create [--name N] [--scopes messages,media,templates,optins,profile,insights] | list | revoke ID
                                          bearer tokens of the business API (the secret is shown once)`,
 		Run: func(ctx context.Context, e *env, a []string) error { return e.businessTokens(ctx, a) },
 	})

@@ -39,7 +39,7 @@ webhook replay ID... | --all              queue dead letters again`,
 		Usage: `insights [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--template T] [--campaign C]
                                          sent/delivered/read/failed/replied, rates, response times
 insights message WAMID                   one message's statuses
-insights dashboard                        print the dashboard URL (credentials in the fragment)`,
+insights dashboard                        print the dashboard URL with a new read-only insights token`,
 		Run: func(ctx context.Context, e *env, a []string) error { return e.businessInsights(ctx, a) },
 	})
 }
@@ -244,14 +244,25 @@ func (e *env) businessInsights(ctx context.Context, args []string) error {
 				fmt.Sprintf("%s to %s: %s", m.MessageID, m.Customer, strings.Join(parts, ", ")))
 			return nil
 		case "dashboard":
+			// The page gets a read-only insights token of its own, never
+			// this device's credentials.
 			a := c.Account()
 			base, err := hooksBaseURL(a.ServerURL)
 			if err != nil {
 				return err
 			}
-			u := base + insights.DashboardPath + "#auth=" + url.QueryEscape(deviceAuthorization(a))
-			e.out(map[string]any{"event": "dashboard", "url": u},
-				"open this URL in a browser (it carries this device's credentials: do not share it):\n"+u)
+			var t struct {
+				ID    string `json:"id"`
+				Token string `json:"token"`
+			}
+			if err := apiCall(ctx, "POST", strings.TrimRight(a.ServerURL, "/")+"/business/v1/api/tokens", deviceAuth(a),
+				map[string]any{"name": "insights dashboard", "scopes": []parley.APIScope{parley.ScopeInsights}}, &t); err != nil {
+				return err
+			}
+			u := base + insights.DashboardPath + "#token=" + url.QueryEscape(t.Token)
+			e.out(map[string]any{"event": "dashboard", "url": u, "token_id": t.ID},
+				"open this URL in a browser; it carries a new read-only insights token ("+t.ID+
+					"; end it with: parley business tokens revoke "+t.ID+"):\n"+u)
 			return nil
 		case "":
 		default:

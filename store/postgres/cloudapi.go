@@ -363,13 +363,35 @@ func (s *Store) AddQualitySignal(ctx context.Context, q parley.QualitySignal) er
 	})
 }
 
+// NoteContact records that business messaged customer at at.
+func (s *Store) NoteContact(ctx context.Context, business, customer parley.UserID, at time.Time) error {
+	return s.apiWrite(ctx, "note contact", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO api_contacts (business_id, customer_id, last_at) VALUES ($1, $2, $3)
+			ON CONFLICT (business_id, customer_id) DO UPDATE SET last_at = GREATEST(api_contacts.last_at, excluded.last_at)`, business, customer, ns(at))
+		return err
+	})
+}
+
+// LastContact returns when business last messaged customer.
+func (s *Store) LastContact(ctx context.Context, business, customer parley.UserID) (time.Time, error) {
+	var at int64
+	err := s.pool.QueryRow(ctx, `SELECT last_at FROM api_contacts WHERE business_id = $1 AND customer_id = $2`, business, customer).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return fromNS(at), apiWrap("last contact", err)
+}
+
 // CountQualitySignals counts distinct customers who blocked or reported
-// business since the given time or block it now.
-func (s *Store) CountQualitySignals(ctx context.Context, business parley.UserID, since time.Time) (int, error) {
+// business since the given time or block it now, among those it messaged
+// at or after contactSince.
+func (s *Store) CountQualitySignals(ctx context.Context, business parley.UserID, since, contactSince time.Time) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM (
 		SELECT customer_id FROM api_quality_signals WHERE business_id = $1 AND at >= $2
-		UNION SELECT blocker_id FROM blocks WHERE blocked_id = $1) AS q`, business, ns(since)).Scan(&n)
+		UNION SELECT blocker_id AS customer_id FROM blocks WHERE blocked_id = $1) AS q
+		JOIN api_contacts c ON c.business_id = $1 AND c.customer_id = q.customer_id AND c.last_at >= $3`,
+		business, ns(since), ns(contactSince)).Scan(&n)
 	return n, apiWrap("count quality signals", err)
 }
 

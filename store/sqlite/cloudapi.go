@@ -364,13 +364,35 @@ func (s *Store) AddQualitySignal(ctx context.Context, q parley.QualitySignal) er
 	})
 }
 
+// NoteContact records that business messaged customer at at.
+func (s *Store) NoteContact(ctx context.Context, business, customer parley.UserID, at time.Time) error {
+	return s.apiWrite(ctx, "note contact", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_contacts (business_id, customer_id, last_at) VALUES (?, ?, ?)
+			ON CONFLICT (business_id, customer_id) DO UPDATE SET last_at = MAX(last_at, excluded.last_at)`, business, customer, ns(at))
+		return err
+	})
+}
+
+// LastContact returns when business last messaged customer.
+func (s *Store) LastContact(ctx context.Context, business, customer parley.UserID) (time.Time, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, `SELECT last_at FROM api_contacts WHERE business_id = ? AND customer_id = ?`, business, customer).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return fromNS(at), apiWrap("last contact", err)
+}
+
 // CountQualitySignals counts distinct customers who blocked or reported
-// business since the given time or block it now.
-func (s *Store) CountQualitySignals(ctx context.Context, business parley.UserID, since time.Time) (int, error) {
+// business since the given time or block it now, among those it messaged
+// at or after contactSince.
+func (s *Store) CountQualitySignals(ctx context.Context, business parley.UserID, since, contactSince time.Time) (int, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (
 		SELECT customer_id FROM api_quality_signals WHERE business_id = ? AND at >= ?
-		UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)`, business, ns(since), business).Scan(&n)
+		UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?) AS q
+		JOIN api_contacts c ON c.business_id = ? AND c.customer_id = q.customer_id AND c.last_at >= ?`,
+		business, ns(since), business, business, ns(contactSince)).Scan(&n)
 	return n, apiWrap("count quality signals", err)
 }
 

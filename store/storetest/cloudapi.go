@@ -246,26 +246,56 @@ func testRecipientsConcurrent(t *testing.T, s parley.CloudAPIStore) {
 
 func testQualitySignals(t *testing.T, s parley.CloudAPIStore) {
 	ctx := t.Context()
+	long := t0.Add(-60 * 24 * time.Hour) // before every contact
 	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: 1, Customer: 2, Kind: "block", At: t0}))
 	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: 1, Customer: 2, Kind: "report", Reason: "spam", At: t0.Add(time.Hour)}))
 	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: 1, Customer: 3, Kind: "report", At: t0.Add(2 * time.Hour)}))
 	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: 9, Customer: 3, Kind: "report", At: t0.Add(2 * time.Hour)}))
+	// Strangers: customer 4 was never messaged by 1; customer 5 only by 9.
+	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: 1, Customer: 4, Kind: "report", At: t0.Add(2 * time.Hour)}))
+	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: 1, Customer: 5, Kind: "report", At: t0.Add(2 * time.Hour)}))
+	must(t, s.NoteContact(ctx, 9, 5, t0))
+	if at, err := s.LastContact(ctx, 1, 2); err != nil || !at.IsZero() {
+		t.Fatalf("LastContact before any = %v, %v", at, err)
+	}
+	for since, want := range map[time.Time]int{t0: 0, t0.Add(3 * time.Hour): 0} {
+		n, err := s.CountQualitySignals(ctx, 1, since, long)
+		must(t, err)
+		if n != want {
+			t.Fatalf("without contacts: CountQualitySignals since %v = %d, want %d", since, n, want)
+		}
+	}
+	must(t, s.NoteContact(ctx, 1, 2, t0.Add(-time.Hour)))
+	must(t, s.NoteContact(ctx, 1, 3, t0.Add(-48*time.Hour)))
+	must(t, s.NoteContact(ctx, 1, 3, t0.Add(-24*time.Hour)))
+	must(t, s.NoteContact(ctx, 1, 3, t0.Add(-72*time.Hour))) // older: changes nothing
+	if at, err := s.LastContact(ctx, 1, 3); err != nil || !at.Equal(t0.Add(-24*time.Hour)) {
+		t.Fatalf("LastContact = %v, %v, want the latest", at, err)
+	}
 	for since, want := range map[time.Time]int{t0: 2, t0.Add(90 * time.Minute): 1, t0.Add(3 * time.Hour): 0} {
-		n, err := s.CountQualitySignals(ctx, 1, since)
+		n, err := s.CountQualitySignals(ctx, 1, since, long)
 		must(t, err)
 		if n != want {
 			t.Fatalf("CountQualitySignals since %v = %d, want %d", since, n, want)
 		}
 	}
-	// Current blocks count too, once per customer.
+	// Only customers messaged at or after contactSince count.
+	if n, err := s.CountQualitySignals(ctx, 1, t0, t0.Add(-2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("CountQualitySignals with recent contacts = %d, %v, want 1", n, err)
+	}
+	// Current blocks count too, once per customer, if the business
+	// messaged the blocker.
 	st := s.(parley.Store)
 	b := MustUser(t, st)
-	c1, c3 := MustUser(t, st), MustUser(t, st)
+	c1, c3, c4 := MustUser(t, st), MustUser(t, st), MustUser(t, st)
 	must(t, s.AddQualitySignal(ctx, parley.QualitySignal{Business: b.ID, Customer: c1.ID, Kind: "report", At: t0}))
 	must(t, st.Block(ctx, c1.ID, b.ID))
 	must(t, st.Block(ctx, c3.ID, b.ID))
+	must(t, st.Block(ctx, c4.ID, b.ID)) // a stranger's block
+	must(t, s.NoteContact(ctx, b.ID, c1.ID, t0))
+	must(t, s.NoteContact(ctx, b.ID, c3.ID, t0))
 	for since, want := range map[time.Time]int{t0: 2, t0.Add(time.Hour): 2} {
-		n, err := s.CountQualitySignals(ctx, b.ID, since)
+		n, err := s.CountQualitySignals(ctx, b.ID, since, long)
 		must(t, err)
 		if n != want {
 			t.Fatalf("with blocks: CountQualitySignals since %v = %d, want %d", since, n, want)
