@@ -56,6 +56,13 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	if n < 3 || n > 10000 {
 		return nil, fmt.Errorf("a bench community has 3 to 10,000 members")
 	}
+	suite := cfg.Suite
+	if suite == 0 {
+		suite = client.CipherSuite
+	}
+	if !suite.Supported() {
+		return nil, fmt.Errorf("cipher suite %v: %w", suite, mls.ErrUnsupportedCipherSuite)
+	}
 	dir, err := os.MkdirTemp("", "parley-bench-community-")
 	if err != nil {
 		return nil, err
@@ -75,11 +82,16 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	start := time.Now()
 	// The admin, n-2 lightweight members, and at the end one real client
 	// joining by invite link.
-	members, err := seedMLSMembers(ctx, st, n-2)
+	members, err := seedMLSMembers(ctx, st, suite, n-2)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Log, "seeded %d members with MLS keys in %v\n", n-2, time.Since(start).Round(time.Millisecond))
+	kp, err := mls.MarshalKeyPackage(&members[0].bundle.KeyPackage)
+	if err != nil {
+		return nil, err
+	}
+	kpBytes := len(kp)
 
 	codes := &codeCatcher{codes: map[string]string{}}
 	srv, err := parleyserver.New(parleyserver.Config{Store: st, Log: slog.New(codes)})
@@ -102,7 +114,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	base := "http://" + addr
 
 	// The admin: a real client.
-	admin, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "admin"), DeviceName: "bench admin", ClientName: "parley-bench"})
+	admin, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "admin"), DeviceName: "bench admin", ClientName: "parley-bench", CipherSuite: suite})
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +166,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	fmt.Fprintf(cfg.Log, "created in %v: epoch %d, tree %d bytes\n", create.Round(time.Millisecond), c.Epoch, len(tree.Data))
 
 	// What an external commit joining the finished community would weigh.
-	extSigner, _ := mls.GenerateSigner(client.CipherSuite)
+	extSigner, _ := mls.GenerateSigner(suite)
 	extStart := time.Now()
 	_, extCommit, extErr := mls.JoinExternal(c.GroupInfo, extSigner, mls.NewBasicCredential([]byte("0:0")), mls.Config{},
 		mls.ExternalJoinOptions{RatchetTree: tree.Data})
@@ -243,7 +255,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invite link: %w", err)
 	}
-	joiner, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "joiner"), DeviceName: "bench joiner", ClientName: "parley-bench", Events: true})
+	joiner, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "joiner"), DeviceName: "bench joiner", ClientName: "parley-bench", Events: true, CipherSuite: suite})
 	if err != nil {
 		return nil, err
 	}
@@ -300,6 +312,8 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		// The admin processes the joiner's commit, announces, the joiner decrypts.
 		"second_announcement_s": round3(secondAnnounce.Seconds()),
 		"payload":               "mls",
+		"suite":                 suite.String(),
+		"key_package_bytes":     kpBytes,
 	}, nil
 }
 
@@ -313,13 +327,13 @@ type mlsMember struct {
 	bundle     *mls.KeyPackageBundle
 }
 
-// seedMLSMembers creates n accounts (phones +1415556…, so n < 10,000), each with one device
+// seedMLSMembers creates n accounts (KeyPackages of the given suite) (phones +1415556…, so n < 10,000), each with one device
 // whose identity key is a fresh Ed25519 key (the one its MLS credential
 // uses), and uploads one KeyPackage per device.
-func seedMLSMembers(ctx context.Context, st parley.Store, n int) ([]*mlsMember, error) {
+func seedMLSMembers(ctx context.Context, st parley.Store, suite mls.CipherSuite, n int) ([]*mlsMember, error) {
 	signers := make([]*mls.Signer, n)
 	if err := parallel(n, func(i int) error {
-		s, err := mls.GenerateSigner(client.CipherSuite)
+		s, err := mls.GenerateSigner(suite)
 		signers[i] = s
 		return err
 	}); err != nil {
@@ -346,7 +360,7 @@ func seedMLSMembers(ctx context.Context, st parley.Store, n int) ([]*mlsMember, 
 	kps := make([]parley.KeyPackage, n)
 	if err := parallel(n, func(i int) error {
 		m := out[i]
-		b, err := mls.NewKeyPackage(client.CipherSuite, m.signer, mls.NewBasicCredential([]byte(m.credential)), mls.KeyPackageOptions{Lifetime: 24 * time.Hour})
+		b, err := mls.NewKeyPackage(suite, m.signer, mls.NewBasicCredential([]byte(m.credential)), mls.KeyPackageOptions{Lifetime: 24 * time.Hour})
 		if err != nil {
 			return err
 		}

@@ -270,7 +270,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 	// The creating commit keeps the tree inline (it adds at most
 	// InlineTreeMembers-1 devices); the rest are added by batched commits
 	// (commitGroup) once the group exists.
-	first := min(len(cl.adds), c.inlineTreeMembers()-1, addChunk(cl.adds, c.frameLimit(ctx), c.cfg.MaxAddsPerCommit))
+	first := min(len(cl.adds), c.inlineTreeMembers()-1, addChunk(cl.adds, c.frameLimit(ctx), c.cfg.MaxAddsPerCommit, true))
 	rest := claimed{adds: cl.adds[first:], members: cl.members[first:]}
 	cl.adds, cl.members = cl.adds[:first], cl.members[:first]
 	conv := parley.NewConversationID()
@@ -342,7 +342,7 @@ func (c *Client) invite(ctx context.Context, id parley.ConversationID, u parley.
 func (c *Client) commitGroup(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
 	limit := c.frameLimit(ctx)
 	for first := true; first || len(cl.adds) > 0; first = false {
-		n := min(len(cl.adds), addChunk(cl.adds, limit, c.cfg.MaxAddsPerCommit))
+		n := min(len(cl.adds), addChunk(cl.adds, limit, c.cfg.MaxAddsPerCommit, false))
 		chunk := claimed{adds: cl.adds[:n], members: cl.members[:n]}
 		cl.adds, cl.members = cl.adds[n:], cl.members[n:]
 		var remove []parley.UserID

@@ -249,8 +249,12 @@ func (g *Group) applyProposals(items []proposalItem, committer LeafIndex, extern
 			return nil, err
 		}
 	}
+	// An added leaf is its KeyPackage's LeafNode, whose signature
+	// validateProposal already verified (KeyPackage.Verify checks both the
+	// LeafNode's and the KeyPackage's): verifying it again would be a
+	// third Ed25519 verification per add for nothing.
 	for _, l := range a.added {
-		if err := g.validateLeafNode(t, t.leaf(l), l, nil, a.exts, LeafNodeSourceKeyPackage, checkAddLifetime); err != nil {
+		if err := g.validateLeafNodeSigned(t, t.leaf(l), l, a.exts, LeafNodeSourceKeyPackage, checkAddLifetime); err != nil {
 			return nil, err
 		}
 	}
