@@ -104,7 +104,14 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 			if err != nil {
 				return nil, nil, fmt.Errorf("key package bundle: %w", err)
 			}
-			g, err := mls.JoinFromWelcome(welcome, b, tree, mlsConfig(v), nil)
+			// A tree out of band means a large group (above
+			// InlineTreeMembers): there this device checks each member's
+			// leaf signature when it first relies on it, not all of them
+			// when it joins and as each batch of adds arrives
+			// (mls.Config.DeferLeafSignatures; the group state keeps it).
+			cfg := mlsConfig(v)
+			cfg.DeferLeafSignatures = tree != nil
+			g, err := mls.JoinFromWelcome(welcome, b, tree, cfg, nil)
 			if errors.Is(err, mls.ErrMissingRatchetTree) {
 				return nil, nil, errTreeNeeded
 			}

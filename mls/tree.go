@@ -101,6 +101,11 @@ type ratchetTree struct {
 	// caps summarises the credential types of the members, maintained
 	// incrementally by setLeaf.
 	caps capsSummary
+
+	// deferred holds the leaves whose signature is not checked yet
+	// (deferred.go), by deferKey. It is shared by a tree, its clones and
+	// its past epochs' trees: a check done in one holds for all.
+	deferred map[string]struct{}
 }
 
 // capsSummary counts, over the non-blank leaves, how many members support
@@ -232,7 +237,7 @@ func (t *ratchetTree) blank(x nodeIndex) bool {
 // itself must not be modified after a clone of it has been committed with
 // adoptIndex (the current state is always replaced wholesale).
 func (t *ratchetTree) clone() *ratchetTree {
-	c := &ratchetTree{suite: t.suite, nodes: slices.Clone(t.nodes), caps: t.caps.clone()}
+	c := &ratchetTree{suite: t.suite, nodes: slices.Clone(t.nodes), caps: t.caps.clone(), deferred: t.deferred}
 	if len(t.dirty) == 0 {
 		c.index = t.index
 	} else {
