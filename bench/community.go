@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -201,7 +202,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var catchUp latencies
-	var welcomeMin, welcomeMax, commitMax, treeFetches int
+	var welcomeMin, welcomeMax, commitMax, treeFetches, commitFetches, downloadMax int
 	welcomeMin = 1 << 30
 	var firstErr error
 	var done atomic.Int64
@@ -227,6 +228,10 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 				if r.fetchedTree {
 					treeFetches++
 				}
+				if r.fetchedCommit {
+					commitFetches++
+				}
+				downloadMax = max(downloadMax, r.downloaded)
 				mu.Unlock()
 				if err != nil {
 					return
@@ -302,6 +307,8 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		"welcome_max_bytes":            welcomeMax,
 		"commit_max_bytes":             commitMax,
 		"tree_fetches":                 treeFetches,
+		"members_fetching_a_commit":    commitFetches,
+		"member_download_max_bytes":    downloadMax,
 		"all_decrypted_s":              round3(all.Seconds()), // of members_decrypted
 		"catch_up_p50_ms":              catchUp.ms(0.50),
 		"catch_up_p99_ms":              catchUp.ms(0.99),
@@ -415,9 +422,11 @@ func parallel(n int, f func(i int) error) error {
 
 // catchUpResult is what one member saw.
 type catchUpResult struct {
-	welcome     int // bytes
-	commitMax   int
-	fetchedTree bool
+	welcome       int // bytes
+	commitMax     int
+	fetchedTree   bool
+	fetchedCommit bool // a commit out of band
+	downloaded    int  // Welcome, tree and commit bytes
 }
 
 // catchUp logs the member in, joins from its Welcome, processes the
@@ -450,13 +459,15 @@ func (m *mlsMember) catchUp(ctx context.Context, addr, base string, conv parley.
 				break
 			}
 			r.welcome = len(env.Payload)
+			r.downloaded += len(env.Payload)
 			g, err = mls.JoinFromWelcome(env.Payload, m.bundle, nil, cfg, nil)
 			if errors.Is(err, mls.ErrMissingRatchetTree) {
 				var tree []byte
-				if tree, err = m.fetchTree(ctx, base, conv, parley.Epoch(env.Epoch)); err != nil {
+				if tree, err = m.fetchBound(ctx, base, "trees", conv, parley.Epoch(env.Epoch)); err != nil {
 					return r, err
 				}
 				r.fetchedTree = true
+				r.downloaded += len(tree)
 				g, err = mls.JoinFromWelcome(env.Payload, m.bundle, tree, cfg, nil)
 			}
 			if err != nil {
@@ -466,8 +477,21 @@ func (m *mlsMember) catchUp(ctx context.Context, addr, base string, conv parley.
 			if g == nil || env.Epoch < g.Epoch() {
 				break
 			}
-			r.commitMax = max(r.commitMax, len(env.Payload))
-			if _, err := g.Process(env.Payload); err != nil {
+			commit := env.Payload
+			if ref, ok := bytes.CutPrefix(commit, []byte(commitRefPrefix)); ok {
+				// Too large for its frame: fetched like a tree, checked
+				// against its ref.
+				if commit, err = m.fetchBound(ctx, base, "commits", conv, parley.Epoch(env.Epoch)); err != nil {
+					return r, err
+				}
+				if parley.TreeRefOf(commit) != parley.TreeRef(ref) {
+					return r, fmt.Errorf("the commit of epoch %d does not match its ref", env.Epoch)
+				}
+				r.fetchedCommit = true
+			}
+			r.commitMax = max(r.commitMax, len(commit))
+			r.downloaded += len(commit)
+			if _, err := g.Process(commit); err != nil {
 				return r, fmt.Errorf("process commit of epoch %d: %w", env.Epoch, err)
 			}
 		case parley.EnvelopeApplication:
@@ -492,9 +516,14 @@ func (m *mlsMember) catchUp(ctx context.Context, addr, base string, conv parley.
 
 var benchHTTP = &http.Client{Timeout: time.Minute}
 
-// fetchTree downloads the ratchet tree of an epoch as this member.
-func (m *mlsMember) fetchTree(ctx context.Context, base string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mls/v1/trees/"+string(conv)+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
+// commitRefPrefix starts the log payload of a commit sent out of band
+// (client/trees.go).
+const commitRefPrefix = "parley-commit-ref:"
+
+// fetchBound downloads, as this member, the ratchet tree (what "trees") or
+// the out-of-band commit (what "commits") bound to an epoch.
+func (m *mlsMember) fetchBound(ctx context.Context, base, what string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mls/v1/"+what+"/"+string(conv)+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -509,7 +538,7 @@ func (m *mlsMember) fetchTree(ctx context.Context, base string, conv parley.Conv
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch tree of epoch %d: HTTP %d %s", epoch, resp.StatusCode, b)
+		return nil, fmt.Errorf("fetch %s of epoch %d: HTTP %d %s", what, epoch, resp.StatusCode, b)
 	}
 	return b, nil
 }

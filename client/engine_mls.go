@@ -168,8 +168,8 @@ func (m *mlsGroup) Members() []member {
 	return out
 }
 
-func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand bool) (*pendingCommit, error) {
-	var p mls.CommitParams
+func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand, path bool) (*pendingCommit, error) {
+	p := mls.CommitParams{Update: path}
 	for _, a := range adds {
 		kp, err := mls.UnmarshalKeyPackage(a)
 		if err != nil {

@@ -32,6 +32,19 @@ import (
 // Adding many devices (creating a community of thousands) commits in
 // chunks, each as large as fits one frame (the commit carries every added
 // KeyPackage, the Welcome ~120 bytes per added device): see addChunk.
+//
+// Filling the tree. Commits that only add leave the tree's parent nodes
+// blank, and a commit with an UpdatePath (an external join by invite link,
+// a removal) encrypts its path secrets to the resolution of its copath:
+// with blank parents, to nearly every member (410 KB at 5,000 members).
+// So the last of several batches carries this device's UpdatePath: it
+// costs that one commit an encryption to every earlier member (it then
+// goes out of band, like any commit too large for its frame), and sets the
+// parent nodes of this device's direct path, which cover the left half of
+// the tree, the left quarter, and so on. A later joiner at the right edge
+// then encrypts to one node for the whole left half and to each member of
+// its own half: 75 KB at 5,000 members instead of 410 (at 4,096 members or
+// fewer, to a handful of nodes). Members' own commits fill the rest.
 
 // DefaultInlineTreeMembers is the default Config.InlineTreeMembers.
 const DefaultInlineTreeMembers = 64

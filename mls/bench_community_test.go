@@ -62,8 +62,10 @@ func communityKeyPackages(tb testing.TB, cs CipherSuite, n int) ([]*KeyPackageBu
 	return bundles, creator
 }
 
-// buildCommunity builds an n-member community from bundles.
-func buildCommunity(tb testing.TB, cs CipherSuite, bundles []*KeyPackageBundle, creator *KeyPackageBundle) *communityLog {
+// buildCommunity builds an n-member community from bundles. With fill,
+// the last batched commit carries the creator's UpdatePath (the client's
+// way, see client.commitGroup).
+func buildCommunity(tb testing.TB, cs CipherSuite, bundles []*KeyPackageBundle, creator *KeyPackageBundle, fill bool) *communityLog {
 	c := &communityLog{cs: cs, bundles: bundles}
 	g, err := CreateGroup([]byte("community"), creator, Config{})
 	if err != nil {
@@ -79,7 +81,7 @@ func buildCommunity(tb testing.TB, cs CipherSuite, bundles []*KeyPackageBundle, 
 			kps[i] = &bundles[lo+i].KeyPackage
 		}
 		g.SetOmitRatchetTree(lo > 0)
-		pc, err := g.Commit(CommitParams{Adds: kps})
+		pc, err := g.Commit(CommitParams{Adds: kps, Update: fill && lo > 0 && hi == len(bundles)})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -102,22 +104,22 @@ func buildCommunity(tb testing.TB, cs CipherSuite, bundles []*KeyPackageBundle, 
 }
 
 // community returns the cached n-member community of suite cs.
-func community(tb testing.TB, cs CipherSuite, n int) *communityLog {
+func community(tb testing.TB, cs CipherSuite, n int, fill bool) *communityLog {
 	communityMu.Lock()
 	defer communityMu.Unlock()
-	key := fmt.Sprintf("%d/%d", cs, n)
+	key := fmt.Sprintf("%d/%d/%v", cs, n, fill)
 	if c, ok := communityCache[key]; ok {
 		return c
 	}
 	bundles, creator := communityKeyPackages(tb, cs, n)
-	c := buildCommunity(tb, cs, bundles, creator)
+	c := buildCommunity(tb, cs, bundles, creator, fill)
 	communityCache[key] = c
 	return c
 }
 
 // joinBatch joins member bundles[m] (added in epoch e+1) from its Welcome.
-func (c *communityLog) join(tb testing.TB, e, m int) *Group {
-	g, err := JoinFromWelcome(c.welcomes[e], c.bundles[m], c.trees[e], Config{}, nil)
+func (c *communityLog) join(tb testing.TB, e, m int, lazy bool) *Group {
+	g, err := JoinFromWelcome(c.welcomes[e], c.bundles[m], c.trees[e], Config{DeferLeafSignatures: lazy}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -125,69 +127,76 @@ func (c *communityLog) join(tb testing.TB, e, m int) *Group {
 }
 
 func BenchmarkCommunity(b *testing.B) {
-	for _, cs := range []CipherSuite{testSuite} {
+	for _, cs := range []CipherSuite{testSuite, MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519} {
 		for _, n := range []int{1000, 5000} {
-			name := func(phase string) string {
-				return fmt.Sprintf("suite=%d/members=%d/phase=%s", cs, n, phase)
-			}
-			b.Run(name("create"), func(b *testing.B) {
-				bundles, creator := communityKeyPackages(b, cs, n)
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					buildCommunity(b, cs, bundles, creator)
-				}
-			})
-			b.Run(name("join-first"), func(b *testing.B) {
-				c := community(b, cs, n)
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					c.join(b, 1, c.batchEnd[0])
-				}
-				b.ReportMetric(float64(len(c.trees[1])), "tree-bytes")
-			})
-			b.Run(name("join-last"), func(b *testing.B) {
-				c := community(b, cs, n)
-				last := len(c.welcomes) - 1
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					c.join(b, last, len(c.bundles)-1)
-				}
-				b.ReportMetric(float64(len(c.trees[last])), "tree-bytes")
-				b.ReportMetric(float64(len(c.welcomes[last])), "welcome-bytes")
-			})
-			b.Run(name("catchup-first"), func(b *testing.B) {
-				c := community(b, cs, n)
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					b.StopTimer()
-					g := c.join(b, 1, c.batchEnd[0])
-					b.StartTimer()
-					for e := 2; e < len(c.commits); e++ {
-						if _, err := g.Process(c.commits[e]); err != nil {
+			for _, fill := range []bool{false, true} {
+				for _, lazy := range []bool{false, true} {
+					name := func(phase string) string {
+						return fmt.Sprintf("suite=%d/members=%d/fill=%v/defer=%v/phase=%s", cs, n, fill, lazy, phase)
+					}
+					b.Run(name("create"), func(b *testing.B) {
+						bundles, creator := communityKeyPackages(b, cs, n)
+						b.ResetTimer()
+						var c *communityLog
+						for i := 0; i < b.N; i++ {
+							c = buildCommunity(b, cs, bundles, creator, fill)
+						}
+						b.ReportMetric(float64(len(c.commits[len(c.commits)-1])), "last-commit-bytes")
+						b.ReportMetric(float64(len(c.trees[len(c.trees)-1])), "tree-bytes")
+					})
+					b.Run(name("join-first"), func(b *testing.B) {
+						c := community(b, cs, n, fill)
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							c.join(b, 1, c.batchEnd[0], lazy)
+						}
+						b.ReportMetric(float64(len(c.trees[1])), "tree-bytes")
+					})
+					b.Run(name("join-last"), func(b *testing.B) {
+						c := community(b, cs, n, fill)
+						last := len(c.welcomes) - 1
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							c.join(b, last, len(c.bundles)-1, lazy)
+						}
+						b.ReportMetric(float64(len(c.trees[last])), "tree-bytes")
+						b.ReportMetric(float64(len(c.welcomes[last])), "welcome-bytes")
+					})
+					b.Run(name("catchup-first"), func(b *testing.B) {
+						c := community(b, cs, n, fill)
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							b.StopTimer()
+							g := c.join(b, 1, c.batchEnd[0], lazy)
+							b.StartTimer()
+							for e := 2; e < len(c.commits); e++ {
+								if _, err := g.Process(c.commits[e]); err != nil {
+									b.Fatal(err)
+								}
+							}
+						}
+						b.ReportMetric(float64(len(c.commits)-2), "commits")
+					})
+					b.Run(name("external"), func(b *testing.B) {
+						c := community(b, cs, n, fill)
+						last := c.trees[len(c.trees)-1]
+						s, err := GenerateSigner(cs)
+						if err != nil {
 							b.Fatal(err)
 						}
-					}
+						var size int
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							_, commit, err := JoinExternal(c.groupInf, s, NewBasicCredential([]byte("joiner")), Config{}, ExternalJoinOptions{RatchetTree: last})
+							if err != nil {
+								b.Fatal(err)
+							}
+							size = len(commit)
+						}
+						b.ReportMetric(float64(size), "commit-bytes")
+					})
 				}
-				b.ReportMetric(float64(len(c.commits)-2), "commits")
-			})
-			b.Run(name("external"), func(b *testing.B) {
-				c := community(b, cs, n)
-				last := c.trees[len(c.trees)-1]
-				s, err := GenerateSigner(cs)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var size int
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					_, commit, err := JoinExternal(c.groupInf, s, NewBasicCredential([]byte("joiner")), Config{}, ExternalJoinOptions{RatchetTree: last})
-					if err != nil {
-						b.Fatal(err)
-					}
-					size = len(commit)
-				}
-				b.ReportMetric(float64(size), "commit-bytes")
-			})
+			}
 		}
 	}
 }
