@@ -149,11 +149,13 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 
 	fmt.Fprintf(cfg.Log, "creating the community of %d\n", n-1)
 	start = time.Now()
+	createCPU0, _ := procCPU(os.Getpid())
 	res, err := admin.CreateCommunity(ctx, "Bench community", refs, client.GroupOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("create community: %w", err)
 	}
 	create := time.Since(start)
+	createCPU1, _ := procCPU(os.Getpid())
 	conv := res.Group.ID
 	if len(res.Added) != len(members) {
 		return nil, fmt.Errorf("the community has %d members added directly, want %d (invited: %d)", len(res.Added), len(members), len(res.Invited))
@@ -278,10 +280,12 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		return nil, fmt.Errorf("verify joiner: %w", err)
 	}
 	start = time.Now()
+	linkCPU0, _ := procCPU(os.Getpid())
 	if _, err := joiner.JoinByLink(ctx, link.Link); err != nil {
 		return nil, fmt.Errorf("join by link: %w", err)
 	}
 	linkJoin := time.Since(start)
+	linkCPU1, _ := procCPU(os.Getpid())
 	linkCommit, linkErr := ts.LargeCommitAt(ctx, conv, c.Epoch)
 	start = time.Now()
 	const second = "bench announcement: welcome to the member who came by link"
@@ -299,6 +303,8 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		"other_cores":                  otherCores,
 		"members":                      n,
 		"create_s":                     round3(create.Seconds()),
+		"create_cpu_s":                 round3((createCPU1 - createCPU0).Seconds()), // admin and server: one process
+		"link_join_cpu_s":              round3((linkCPU1 - linkCPU0).Seconds()),
 		"epochs":                       uint64(c.Epoch),
 		"commits":                      uint64(c.Epoch) - 1,
 		"tree_bytes":                   len(tree.Data),
