@@ -13,25 +13,28 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/mls"
 )
 
 // Config says which scenario to run and how big.
 type Config struct {
-	Scenario    string        // connect | direct | offline | fanout | media | business | all
-	Connections int           // connect: idle authenticated connections
-	Pairs       int           // direct: online pairs
-	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
-	Window      int           // direct: unacknowledged messages in flight per sender
-	Rate        int           // direct: open loop, total messages/s (0 = closed loop with Window)
-	Messages    int           // offline: messages queued for the offline device
-	PayloadSize int           // opaque payload bytes per message
-	Concurrency int           // connect: parallel handshakes
-	MediaBytes  int64         // media: size of the file uploaded and downloaded (default 1 GiB)
-	Members     int           // fanout: online members of the announcement group; community: members (default 5,000)
-	Posts       int           // fanout: messages the admin posts
-	Sample      int           // community: members that come online and decrypt (0: all)
-	Customers   int           // business: opted-in customers of the business number
-	Webhook     bool          // business: configure a webhook (a local receiver) so statuses are queued and delivered
+	Scenario     string          // connect | direct | offline | fanout | media | business | all
+	Connections  int             // connect: idle authenticated connections
+	Pairs        int             // direct: online pairs
+	Duration     time.Duration   // direct: measured interval (after a 3 s warm-up)
+	Window       int             // direct: unacknowledged messages in flight per sender
+	Rate         int             // direct: open loop, total messages/s (0 = closed loop with Window)
+	Messages     int             // offline: messages queued for the offline device
+	PayloadSize  int             // opaque payload bytes per message
+	Concurrency  int             // connect: parallel handshakes
+	MediaBytes   int64           // media: size of the file uploaded and downloaded (default 1 GiB)
+	Members      int             // fanout: online members of the announcement group; community: members (default 5,000)
+	Posts        int             // fanout: messages the admin posts
+	Sample       int             // community: members that come online and decrypt (0: all)
+	Suite        mls.CipherSuite // community: MLS cipher suite of every device and of the community (0: client.CipherSuite)
+	StrictLeaves bool            // community: members verify every leaf signature when they join and as adds arrive (RFC 9420's letter) instead of at first use
+	Customers    int             // business: opted-in customers of the business number
+	Webhook      bool            // business: configure a webhook (a local receiver) so statuses are queued and delivered
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -56,6 +57,13 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	if n < 3 || n > 10000 {
 		return nil, fmt.Errorf("a bench community has 3 to 10,000 members")
 	}
+	suite := cfg.Suite
+	if suite == 0 {
+		suite = client.CipherSuite
+	}
+	if !suite.Supported() {
+		return nil, fmt.Errorf("cipher suite %v: %w", suite, mls.ErrUnsupportedCipherSuite)
+	}
 	dir, err := os.MkdirTemp("", "parley-bench-community-")
 	if err != nil {
 		return nil, err
@@ -75,11 +83,16 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	start := time.Now()
 	// The admin, n-2 lightweight members, and at the end one real client
 	// joining by invite link.
-	members, err := seedMLSMembers(ctx, st, n-2)
+	members, err := seedMLSMembers(ctx, st, suite, n-2)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Log, "seeded %d members with MLS keys in %v\n", n-2, time.Since(start).Round(time.Millisecond))
+	kp, err := mls.MarshalKeyPackage(&members[0].bundle.KeyPackage)
+	if err != nil {
+		return nil, err
+	}
+	kpBytes := len(kp)
 
 	codes := &codeCatcher{codes: map[string]string{}}
 	srv, err := parleyserver.New(parleyserver.Config{Store: st, Log: slog.New(codes)})
@@ -102,7 +115,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	base := "http://" + addr
 
 	// The admin: a real client.
-	admin, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "admin"), DeviceName: "bench admin", ClientName: "parley-bench"})
+	admin, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "admin"), DeviceName: "bench admin", ClientName: "parley-bench", CipherSuite: suite})
 	if err != nil {
 		return nil, err
 	}
@@ -125,20 +138,24 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		keys[m.credential] = m.signer.Public
 		refs[i] = m.phone
 	}
+	// Members defer leaf signatures to first use as the client does for
+	// large groups, unless StrictLeaves asks for RFC 9420's letter.
 	mlsCfg := mls.Config{CredentialValidator: mls.CredentialValidatorFunc(func(c mls.Credential, sigKey []byte) error {
 		if k, ok := keys[string(c.Identity)]; !ok || !slices.Equal(k, sigKey) {
 			return fmt.Errorf("unknown credential %q", c.Identity)
 		}
 		return nil
-	})}
+	}), DeferLeafSignatures: !cfg.StrictLeaves}
 
 	fmt.Fprintf(cfg.Log, "creating the community of %d\n", n-1)
 	start = time.Now()
+	createCPU0, _ := procCPU(os.Getpid())
 	res, err := admin.CreateCommunity(ctx, "Bench community", refs, client.GroupOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("create community: %w", err)
 	}
 	create := time.Since(start)
+	createCPU1, _ := procCPU(os.Getpid())
 	conv := res.Group.ID
 	if len(res.Added) != len(members) {
 		return nil, fmt.Errorf("the community has %d members added directly, want %d (invited: %d)", len(res.Added), len(members), len(res.Invited))
@@ -154,7 +171,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	fmt.Fprintf(cfg.Log, "created in %v: epoch %d, tree %d bytes\n", create.Round(time.Millisecond), c.Epoch, len(tree.Data))
 
 	// What an external commit joining the finished community would weigh.
-	extSigner, _ := mls.GenerateSigner(client.CipherSuite)
+	extSigner, _ := mls.GenerateSigner(suite)
 	extStart := time.Now()
 	_, extCommit, extErr := mls.JoinExternal(c.GroupInfo, extSigner, mls.NewBasicCredential([]byte("0:0")), mls.Config{},
 		mls.ExternalJoinOptions{RatchetTree: tree.Data})
@@ -187,7 +204,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var catchUp latencies
-	var welcomeMin, welcomeMax, commitMax, treeFetches int
+	var welcomeMin, welcomeMax, commitMax, treeFetches, commitFetches, downloadMax int
 	welcomeMin = 1 << 30
 	var firstErr error
 	var done atomic.Int64
@@ -213,6 +230,10 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 				if r.fetchedTree {
 					treeFetches++
 				}
+				if r.fetchedCommit {
+					commitFetches++
+				}
+				downloadMax = max(downloadMax, r.downloaded)
 				mu.Unlock()
 				if err != nil {
 					return
@@ -243,7 +264,7 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invite link: %w", err)
 	}
-	joiner, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "joiner"), DeviceName: "bench joiner", ClientName: "parley-bench", Events: true})
+	joiner, err := client.Open(ctx, client.Config{Dir: filepath.Join(dir, "joiner"), DeviceName: "bench joiner", ClientName: "parley-bench", Events: true, CipherSuite: suite})
 	if err != nil {
 		return nil, err
 	}
@@ -259,10 +280,12 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		return nil, fmt.Errorf("verify joiner: %w", err)
 	}
 	start = time.Now()
+	linkCPU0, _ := procCPU(os.Getpid())
 	if _, err := joiner.JoinByLink(ctx, link.Link); err != nil {
 		return nil, fmt.Errorf("join by link: %w", err)
 	}
 	linkJoin := time.Since(start)
+	linkCPU1, _ := procCPU(os.Getpid())
 	linkCommit, linkErr := ts.LargeCommitAt(ctx, conv, c.Epoch)
 	start = time.Now()
 	const second = "bench announcement: welcome to the member who came by link"
@@ -280,6 +303,8 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		"other_cores":                  otherCores,
 		"members":                      n,
 		"create_s":                     round3(create.Seconds()),
+		"create_cpu_s":                 round3((createCPU1 - createCPU0).Seconds()), // admin and server: one process
+		"link_join_cpu_s":              round3((linkCPU1 - linkCPU0).Seconds()),
 		"epochs":                       uint64(c.Epoch),
 		"commits":                      uint64(c.Epoch) - 1,
 		"tree_bytes":                   len(tree.Data),
@@ -288,6 +313,8 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		"welcome_max_bytes":            welcomeMax,
 		"commit_max_bytes":             commitMax,
 		"tree_fetches":                 treeFetches,
+		"members_fetching_a_commit":    commitFetches,
+		"member_download_max_bytes":    downloadMax,
 		"all_decrypted_s":              round3(all.Seconds()), // of members_decrypted
 		"catch_up_p50_ms":              catchUp.ms(0.50),
 		"catch_up_p99_ms":              catchUp.ms(0.99),
@@ -300,6 +327,9 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 		// The admin processes the joiner's commit, announces, the joiner decrypts.
 		"second_announcement_s": round3(secondAnnounce.Seconds()),
 		"payload":               "mls",
+		"suite":                 suite.String(),
+		"strict_leaves":         cfg.StrictLeaves,
+		"key_package_bytes":     kpBytes,
 	}, nil
 }
 
@@ -313,13 +343,13 @@ type mlsMember struct {
 	bundle     *mls.KeyPackageBundle
 }
 
-// seedMLSMembers creates n accounts (phones +1415556…, so n < 10,000), each with one device
+// seedMLSMembers creates n accounts (KeyPackages of the given suite) (phones +1415556…, so n < 10,000), each with one device
 // whose identity key is a fresh Ed25519 key (the one its MLS credential
 // uses), and uploads one KeyPackage per device.
-func seedMLSMembers(ctx context.Context, st parley.Store, n int) ([]*mlsMember, error) {
+func seedMLSMembers(ctx context.Context, st parley.Store, suite mls.CipherSuite, n int) ([]*mlsMember, error) {
 	signers := make([]*mls.Signer, n)
 	if err := parallel(n, func(i int) error {
-		s, err := mls.GenerateSigner(client.CipherSuite)
+		s, err := mls.GenerateSigner(suite)
 		signers[i] = s
 		return err
 	}); err != nil {
@@ -346,7 +376,7 @@ func seedMLSMembers(ctx context.Context, st parley.Store, n int) ([]*mlsMember, 
 	kps := make([]parley.KeyPackage, n)
 	if err := parallel(n, func(i int) error {
 		m := out[i]
-		b, err := mls.NewKeyPackage(client.CipherSuite, m.signer, mls.NewBasicCredential([]byte(m.credential)), mls.KeyPackageOptions{Lifetime: 24 * time.Hour})
+		b, err := mls.NewKeyPackage(suite, m.signer, mls.NewBasicCredential([]byte(m.credential)), mls.KeyPackageOptions{Lifetime: 24 * time.Hour})
 		if err != nil {
 			return err
 		}
@@ -398,9 +428,11 @@ func parallel(n int, f func(i int) error) error {
 
 // catchUpResult is what one member saw.
 type catchUpResult struct {
-	welcome     int // bytes
-	commitMax   int
-	fetchedTree bool
+	welcome       int // bytes
+	commitMax     int
+	fetchedTree   bool
+	fetchedCommit bool // a commit out of band
+	downloaded    int  // Welcome, tree and commit bytes
 }
 
 // catchUp logs the member in, joins from its Welcome, processes the
@@ -433,13 +465,15 @@ func (m *mlsMember) catchUp(ctx context.Context, addr, base string, conv parley.
 				break
 			}
 			r.welcome = len(env.Payload)
+			r.downloaded += len(env.Payload)
 			g, err = mls.JoinFromWelcome(env.Payload, m.bundle, nil, cfg, nil)
 			if errors.Is(err, mls.ErrMissingRatchetTree) {
 				var tree []byte
-				if tree, err = m.fetchTree(ctx, base, conv, parley.Epoch(env.Epoch)); err != nil {
+				if tree, err = m.fetchBound(ctx, base, "trees", conv, parley.Epoch(env.Epoch)); err != nil {
 					return r, err
 				}
 				r.fetchedTree = true
+				r.downloaded += len(tree)
 				g, err = mls.JoinFromWelcome(env.Payload, m.bundle, tree, cfg, nil)
 			}
 			if err != nil {
@@ -449,8 +483,21 @@ func (m *mlsMember) catchUp(ctx context.Context, addr, base string, conv parley.
 			if g == nil || env.Epoch < g.Epoch() {
 				break
 			}
-			r.commitMax = max(r.commitMax, len(env.Payload))
-			if _, err := g.Process(env.Payload); err != nil {
+			commit := env.Payload
+			if ref, ok := bytes.CutPrefix(commit, []byte(commitRefPrefix)); ok {
+				// Too large for its frame: fetched like a tree, checked
+				// against its ref.
+				if commit, err = m.fetchBound(ctx, base, "commits", conv, parley.Epoch(env.Epoch)); err != nil {
+					return r, err
+				}
+				if parley.TreeRefOf(commit) != parley.TreeRef(ref) {
+					return r, fmt.Errorf("the commit of epoch %d does not match its ref", env.Epoch)
+				}
+				r.fetchedCommit = true
+			}
+			r.commitMax = max(r.commitMax, len(commit))
+			r.downloaded += len(commit)
+			if _, err := g.Process(commit); err != nil {
 				return r, fmt.Errorf("process commit of epoch %d: %w", env.Epoch, err)
 			}
 		case parley.EnvelopeApplication:
@@ -475,9 +522,14 @@ func (m *mlsMember) catchUp(ctx context.Context, addr, base string, conv parley.
 
 var benchHTTP = &http.Client{Timeout: time.Minute}
 
-// fetchTree downloads the ratchet tree of an epoch as this member.
-func (m *mlsMember) fetchTree(ctx context.Context, base string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mls/v1/trees/"+string(conv)+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
+// commitRefPrefix starts the log payload of a commit sent out of band
+// (client/trees.go).
+const commitRefPrefix = "parley-commit-ref:"
+
+// fetchBound downloads, as this member, the ratchet tree (what "trees") or
+// the out-of-band commit (what "commits") bound to an epoch.
+func (m *mlsMember) fetchBound(ctx context.Context, base, what string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mls/v1/"+what+"/"+string(conv)+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +544,7 @@ func (m *mlsMember) fetchTree(ctx context.Context, base string, conv parley.Conv
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch tree of epoch %d: HTTP %d %s", epoch, resp.StatusCode, b)
+		return nil, fmt.Errorf("fetch %s of epoch %d: HTTP %d %s", what, epoch, resp.StatusCode, b)
 	}
 	return b, nil
 }

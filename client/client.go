@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -40,6 +41,12 @@ type Config struct {
 	// with the tree out of band (trees.go). Default
 	// DefaultInlineTreeMembers (64).
 	InlineTreeMembers int
+	// CipherSuite is the MLS cipher suite of this device's KeyPackages and
+	// of the conversations it creates; zero means CipherSuite.
+	// Groups keep the suite they were created with, whatever this says
+	// later. The server does not tell suites apart when it hands out
+	// KeyPackages, so every device of a deployment must use the same one.
+	CipherSuite mls.CipherSuite
 	// MaxAddsPerCommit, when positive, bounds the devices one commit adds
 	// (tests use it to force batches); by default a commit adds as many as
 	// fit one frame.
@@ -225,7 +232,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, store: st, eng: newEngine(),
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, store: st, eng: newEngine(cfg.CipherSuite),
 		acct: acct, sessReady: make(chan struct{}), unlock: unlock, connFailed: make(chan struct{}),
 		events: make(chan Event, 64), groups: map[parley.ConversationID]group{},
 		keys: map[parley.UserID]deviceKeys{}, progress: make(chan struct{}),

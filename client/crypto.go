@@ -91,7 +91,9 @@ type group interface {
 	// the leaves; the group is unchanged until MergePendingCommit. With
 	// outOfBand the Welcome and GroupInfo leave the ratchet tree out and
 	// the pending commit's Tree holds it.
-	Commit(adds [][]byte, removes []uint32, outOfBand bool) (*pendingCommit, error)
+	// With path the commit carries an UpdatePath even if its proposals
+	// do not require one (trees.go, "Filling the tree").
+	Commit(adds [][]byte, removes []uint32, outOfBand, path bool) (*pendingCommit, error)
 	MergePendingCommit() error
 	Encrypt(plaintext, aad []byte) ([]byte, error)
 	Process(msg []byte) (processed, error)

@@ -10,18 +10,30 @@ import (
 	"github.com/parleyhq/parley/mls"
 )
 
-// CipherSuite is the MLS cipher suite of every Parley group:
-// MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519 (RFC 9420's mandatory suite).
+// CipherSuite is the MLS cipher suite of devices whose Config.CipherSuite
+// is zero: MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, RFC 9420's
+// mandatory suite. The post-quantum hybrid suite
+// (mls.MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519) is available through
+// Config.CipherSuite but is not the default: its HPKE keys are 38 times
+// larger, so at community scale the ratchet tree, the batched adds and the
+// external commits outgrow what the targets allow (docs/benchmarks.md).
 const CipherSuite = mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
 
 // keyPackageLifetime is how long an uploaded KeyPackage stays valid (just
 // under the 90 days package mls accepts).
 const keyPackageLifetime = 89 * 24 * time.Hour
 
-func newEngine() engine { return mlsEngine{} }
+func newEngine(cs mls.CipherSuite) engine {
+	if cs == 0 {
+		cs = CipherSuite
+	}
+	return mlsEngine{suite: cs}
+}
 
 // mlsEngine is the engine backed by package mls (RFC 9420).
-type mlsEngine struct{}
+type mlsEngine struct {
+	suite mls.CipherSuite // of new KeyPackages, signature keys and groups
+}
 
 func mlsConfig(v validator) mls.Config {
 	return mls.Config{
@@ -36,21 +48,21 @@ func mlsConfig(v validator) mls.Config {
 
 func signer(id identity) *mls.Signer { return &mls.Signer{Private: id.SigPriv, Public: id.SigPub} }
 
-func (mlsEngine) NewSignatureKey() ([]byte, []byte, error) {
-	s, err := mls.GenerateSigner(CipherSuite)
+func (e mlsEngine) NewSignatureKey() ([]byte, []byte, error) {
+	s, err := mls.GenerateSigner(e.suite)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s.Private, s.Public, nil
 }
 
-func newBundle(id identity, lastResort bool) (*mls.KeyPackageBundle, error) {
-	return mls.NewKeyPackage(CipherSuite, signer(id), mls.NewBasicCredential([]byte(id.Credential)),
+func newBundle(cs mls.CipherSuite, id identity, lastResort bool) (*mls.KeyPackageBundle, error) {
+	return mls.NewKeyPackage(cs, signer(id), mls.NewBasicCredential([]byte(id.Credential)),
 		mls.KeyPackageOptions{LastResort: lastResort, Lifetime: keyPackageLifetime})
 }
 
-func (mlsEngine) NewKeyPackage(id identity, lastResort bool) (ref, public, private []byte, err error) {
-	b, err := newBundle(id, lastResort)
+func (e mlsEngine) NewKeyPackage(id identity, lastResort bool) (ref, public, private []byte, err error) {
+	b, err := newBundle(e.suite, id, lastResort)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -66,8 +78,8 @@ func (mlsEngine) NewKeyPackage(id identity, lastResort bool) (ref, public, priva
 	return ref, public, private, nil
 }
 
-func (mlsEngine) CreateGroup(groupID []byte, id identity, v validator) (group, error) {
-	b, err := newBundle(id, false)
+func (e mlsEngine) CreateGroup(groupID []byte, id identity, v validator) (group, error) {
+	b, err := newBundle(e.suite, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +104,14 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 			if err != nil {
 				return nil, nil, fmt.Errorf("key package bundle: %w", err)
 			}
-			g, err := mls.JoinFromWelcome(welcome, b, tree, mlsConfig(v), nil)
+			// A tree out of band means a large group (above
+			// InlineTreeMembers): there this device checks each member's
+			// leaf signature when it first relies on it, not all of them
+			// when it joins and as each batch of adds arrives
+			// (mls.Config.DeferLeafSignatures; the group state keeps it).
+			cfg := mlsConfig(v)
+			cfg.DeferLeafSignatures = tree != nil
+			g, err := mls.JoinFromWelcome(welcome, b, tree, cfg, nil)
 			if errors.Is(err, mls.ErrMissingRatchetTree) {
 				return nil, nil, errTreeNeeded
 			}
@@ -149,8 +168,8 @@ func (m *mlsGroup) Members() []member {
 	return out
 }
 
-func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand bool) (*pendingCommit, error) {
-	var p mls.CommitParams
+func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand, path bool) (*pendingCommit, error) {
+	p := mls.CommitParams{Update: path}
 	for _, a := range adds {
 		kp, err := mls.UnmarshalKeyPackage(a)
 		if err != nil {

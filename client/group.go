@@ -174,6 +174,9 @@ type claimed struct {
 	adds    [][]byte
 	members []*parleypb.AddedDevice
 	users   []parley.UserID // users with at least one device claimed
+	// fillPath makes the commit carry this device's UpdatePath (trees.go,
+	// "Filling the tree").
+	fillPath bool
 }
 
 // claim claims KeyPackages for every device of users, except this device,
@@ -270,7 +273,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 	// The creating commit keeps the tree inline (it adds at most
 	// InlineTreeMembers-1 devices); the rest are added by batched commits
 	// (commitGroup) once the group exists.
-	first := min(len(cl.adds), c.inlineTreeMembers()-1, addChunk(cl.adds, c.frameLimit(ctx), c.cfg.MaxAddsPerCommit))
+	first := min(len(cl.adds), c.inlineTreeMembers()-1, addChunk(cl.adds, c.frameLimit(ctx), c.cfg.MaxAddsPerCommit, true))
 	rest := claimed{adds: cl.adds[first:], members: cl.members[first:]}
 	cl.adds, cl.members = cl.adds[:first], cl.members[:first]
 	conv := parley.NewConversationID()
@@ -285,7 +288,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 		if err != nil {
 			return fmt.Errorf("create group: %w", err)
 		}
-		pc, err := g.Commit(cl.adds, nil, false)
+		pc, err := g.Commit(cl.adds, nil, false, false)
 		if err != nil {
 			return fmt.Errorf("commit adds: %w", err)
 		}
@@ -342,9 +345,11 @@ func (c *Client) invite(ctx context.Context, id parley.ConversationID, u parley.
 func (c *Client) commitGroup(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
 	limit := c.frameLimit(ctx)
 	for first := true; first || len(cl.adds) > 0; first = false {
-		n := min(len(cl.adds), addChunk(cl.adds, limit, c.cfg.MaxAddsPerCommit))
+		n := min(len(cl.adds), addChunk(cl.adds, limit, c.cfg.MaxAddsPerCommit, false))
 		chunk := claimed{adds: cl.adds[:n], members: cl.members[:n]}
 		cl.adds, cl.members = cl.adds[n:], cl.members[n:]
+		// The last of several batches fills this device's path.
+		chunk.fillPath = !first && len(cl.adds) == 0
 		var remove []parley.UserID
 		if first {
 			remove = removeUsers
@@ -390,7 +395,8 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 	if len(cl.adds) == 0 && len(leaves) == 0 {
 		return nil
 	}
-	pc, err := g.Commit(cl.adds, leaves, c.outOfBand(len(g.Members())+len(cl.adds)-len(leaves)))
+	oob := c.outOfBand(len(g.Members()) + len(cl.adds) - len(leaves))
+	pc, err := g.Commit(cl.adds, leaves, oob, cl.fillPath && oob)
 	if err != nil {
 		c.forgetGroup(id)
 		return fmt.Errorf("commit: %w", err)

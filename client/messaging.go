@@ -277,7 +277,7 @@ func (c *Client) createDirect(ctx context.Context, ct Contact) (parley.Conversat
 	if err != nil {
 		return "", fmt.Errorf("create group: %w", err)
 	}
-	pc, err := g.Commit(adds, nil, false)
+	pc, err := g.Commit(adds, nil, false, false)
 	if err != nil {
 		return "", fmt.Errorf("commit adds: %w", err)
 	}
@@ -476,7 +476,7 @@ func (c *Client) reconcileMembers(ctx context.Context, conv parley.ConversationI
 	if len(leaves) == 0 {
 		return nil
 	}
-	pc, err := g.Commit(nil, leaves, c.outOfBand(len(g.Members())-len(leaves)))
+	pc, err := g.Commit(nil, leaves, c.outOfBand(len(g.Members())-len(leaves)), false)
 	if err != nil {
 		c.forgetGroup(conv)
 		return fmt.Errorf("commit removal: %w", err)

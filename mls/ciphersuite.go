@@ -43,6 +43,20 @@ const (
 	MLS_256_DHKEMP384_AES256GCM_SHA384_P384             CipherSuite = 0x0007
 )
 
+// MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519 is the post-quantum hybrid
+// suite of draft-ietf-mls-pq-ciphersuites: HPKE with the X-Wing KEM
+// (ML-KEM-768 combined with X25519, HPKE KEM 0x647a, crypto/hpke's
+// MLKEM768X25519), HKDF-SHA256, AES-128-GCM, SHA-256 and Ed25519. Its key
+// agreement resists a quantum adversary recording traffic today; its
+// signatures (Ed25519) do not, so authentication stays classical.
+//
+// The code point is provisional: the draft leaves it to IANA ("TBD1"), and
+// 0x004F is the value OpenMLS uses for the same suite while the draft is
+// in progress. It will change when IANA assigns one; a group created with
+// it keeps it for its whole life. Interoperability at this code point with
+// other implementations is not tested.
+const MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519 CipherSuite = 0x004F
+
 // Errors returned by cryptographic operations.
 var (
 	// ErrUnsupportedCipherSuite is returned for suites this package does not
@@ -116,11 +130,23 @@ func init() {
 		aeadKey: 32, aeadNonce: 12, newAEAD: newAESGCM, sig: sigECDSA, curve: elliptic.P384(), ecdhCurve: ecdh.P384(),
 	}
 	registerX448Suites()
+	pqSuite = &suiteInfo{
+		name: "MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519", newHash: sha256.New, hashSize: 32,
+		hpke:    newStdHPKE(hpke.MLKEM768X25519(), hpke.HKDFSHA256(), hpke.AES128GCM(), nil),
+		aeadKey: 16, aeadNonce: 12, newAEAD: newAESGCM, sig: sigEd25519,
+	}
 }
+
+// pqSuite is MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519, outside
+// suiteTable because its code point is not a small integer.
+var pqSuite *suiteInfo
 
 func (cs CipherSuite) info() (*suiteInfo, error) {
 	if int(cs) < len(suiteTable) && suiteTable[cs] != nil {
 		return suiteTable[cs], nil
+	}
+	if cs == MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519 {
+		return pqSuite, nil
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnsupportedCipherSuite, uint16(cs))
 }

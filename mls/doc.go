@@ -5,6 +5,14 @@
 // crypto/ed25519, crypto/ecdsa, HMAC/HKDF, AES-GCM) plus
 // golang.org/x/crypto/chacha20poly1305; suites 4 and 6 (X448/Ed448) use
 // github.com/cloudflare/circl (x448.go), which the standard library lacks.
+// The post-quantum hybrid suite of draft-ietf-mls-pq-ciphersuites,
+// MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519 (X-Wing on crypto/hpke),
+// is implemented at a provisional code point (0x004F, OpenMLS's).
+//
+// Config.DeferLeafSignatures lets members of large groups check other
+// members' leaf signatures at first use instead of on joining and as adds
+// arrive (deferred.go), with the wire format and every other check
+// unchanged.
 //
 // Layout:
 //
@@ -28,8 +36,8 @@
 //     the secret tree, key schedule, PSKs, transcript hashes and
 //     PublicMessage/PrivateMessage protection.
 //
-// Ratchet tree and group state (the tree engineer's files): treemath*.go,
-// tree*.go, treekem*.go, group*.go, state*.go.
+// Ratchet tree and group state: treemath*.go, tree*.go, treekem*.go,
+// group*.go, state*.go, deferred.go.
 //
 // # Performance
 //

@@ -52,6 +52,9 @@ type Group struct {
 	active bool
 	// reinit is set once a commit with a ReInit proposal was applied.
 	reinit *ReInitProposal
+	// deferAddSigs is set while applyProposals validates another member's
+	// commit under Config.DeferLeafSignatures (deferred.go).
+	deferAddSigs bool
 }
 
 // cachedProposal is a proposal received (or sent) in the current epoch.
@@ -450,6 +453,9 @@ func (g *Group) Encrypt(plaintext, authenticatedData []byte) ([]byte, error) {
 func (g *Group) GroupInfo(withRatchetTree bool) ([]byte, error) {
 	if !g.active {
 		return nil, ErrNotMember
+	}
+	if err := g.tree.checkAllDeferred(g.ctx.GroupID); err != nil {
+		return nil, err
 	}
 	gi, err := g.makeGroupInfo(withRatchetTree)
 	if err != nil {

@@ -84,6 +84,10 @@ func (g *Group) Commit(p CommitParams) (*PendingCommit, error) {
 	if g.pending != nil {
 		return nil, fmt.Errorf("%w: a commit is already pending", ErrPendingCommit)
 	}
+	// Never vouch for (or encrypt to) leaves whose signature is unchecked.
+	if err := g.tree.checkAllDeferred(g.ctx.GroupID); err != nil {
+		return nil, err
+	}
 	self := g.priv.self
 	me := Sender{SenderType: SenderTypeMember, LeafIndex: uint32(self)}
 	var items []proposalItem

@@ -53,7 +53,10 @@ func treeFromGroupInfo(cs CipherSuite, gi *GroupInfo, ratchetTree []byte) (*ratc
 // checkGroupInfo validates the parts of a GroupInfo common to joining by
 // Welcome and by external commit: version, suite, extensions, signature,
 // and the ratchet tree (§12.4.3.1).
-func (g *Group) checkGroupInfo(gi *GroupInfo, tree *ratchetTree) error {
+//
+// With defer (a Welcome joiner with Config.DeferLeafSignatures) the leaf
+// signatures other than the GroupInfo signer's are left for first use.
+func (g *Group) checkGroupInfo(gi *GroupInfo, tree *ratchetTree, deferSigs bool) error {
 	gc := &gi.GroupContext
 	if gc.Version != ProtocolVersionMLS10 {
 		return fmt.Errorf("%w: group info version %d", ErrInvalidMessage, gc.Version)
@@ -71,7 +74,7 @@ func (g *Group) checkGroupInfo(gi *GroupInfo, tree *ratchetTree) error {
 	if err := gi.VerifySignature(signer.SignatureKey); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	return g.validateJoinedTree(tree, gc)
+	return g.validateJoinedTree(tree, gc, deferSigs, LeafIndex(gi.Signer))
 }
 
 // JoinFromWelcome joins a group from a Welcome (RFC 9420 §12.4.3.1) that
@@ -149,7 +152,7 @@ func JoinFromWelcome(welcome []byte, bundle *KeyPackageBundle, ratchetTree []byt
 	if err != nil {
 		return nil, err
 	}
-	if err := g.checkGroupInfo(gi, tree); err != nil {
+	if err := g.checkGroupInfo(gi, tree, cfg.DeferLeafSignatures); err != nil {
 		return nil, err
 	}
 	// Find our leaf: identical to the KeyPackage's LeafNode.
@@ -164,6 +167,8 @@ func JoinFromWelcome(welcome []byte, bundle *KeyPackageBundle, ratchetTree []byt
 	if self == noLeaf {
 		return nil, fmt.Errorf("%w: own leaf not found in the tree", ErrInvalidMessage)
 	}
+	// Our leaf is our KeyPackage's, signed by us.
+	delete(tree.deferred, deferKey(self, tree.leaf(self)))
 	if err := leafSupportsGroup(&kp.LeafNode, gi.GroupContext.Extensions); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
@@ -262,7 +267,7 @@ func JoinExternal(groupInfo []byte, signer *Signer, cred Credential, cfg Config,
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := g.checkGroupInfo(gi, tree); err != nil {
+	if err := g.checkGroupInfo(gi, tree, false); err != nil {
 		return nil, nil, err
 	}
 	e, ok := FindExtension(gi.Extensions, ExtensionTypeExternalPub)

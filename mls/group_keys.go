@@ -137,6 +137,13 @@ type Config struct {
 	// OmitRatchetTree leaves the ratchet_tree extension out of Welcome and
 	// GroupInfo messages; joiners must then get the tree out of band.
 	OmitRatchetTree bool
+	// DeferLeafSignatures makes a member joining by Welcome, or processing
+	// a commit that adds members, verify the signatures of the other
+	// members' leaves the first time it relies on each (a message signed
+	// by it, or its own commit) instead of all at once (deferred.go). The
+	// wire format and every other check are unchanged. JoinExternal
+	// always verifies the whole tree: its joiner commits at once.
+	DeferLeafSignatures bool
 	// PaddingBlock pads PrivateMessage contents to a multiple of this size
 	// (0: no padding).
 	PaddingBlock int

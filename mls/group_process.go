@@ -143,6 +143,11 @@ func (g *Group) processPublic(pm *PublicMessage) (*Processed, error) {
 	default:
 		return nil, fmt.Errorf("%w: sender type %d", ErrInvalidMessage, fc.Sender.SenderType)
 	}
+	if fc.Sender.SenderType == SenderTypeMember {
+		if err := g.tree.checkDeferredLeaf(LeafIndex(fc.Sender.LeafIndex), g.ctx.GroupID); err != nil {
+			return nil, fmt.Errorf("%w: sender: %w", ErrInvalidMessage, err)
+		}
+	}
 	ac := pm.AuthenticatedContent()
 	if err := ac.VerifySignature(g.cs, sigKey, g.ctxEnc); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
@@ -178,6 +183,10 @@ func (g *Group) processPrivate(pm *PrivateMessage) (*Processed, error) {
 		}
 		if ln = tree.leaf(l); ln == nil {
 			senderErr = fmt.Errorf("%w: leaf %d", ErrUnknownSender, l)
+			return senderErr
+		}
+		if err := tree.checkDeferredLeaf(l, g.ctx.GroupID); err != nil {
+			senderErr = fmt.Errorf("%w: sender: %w", ErrInvalidMessage, err)
 			return senderErr
 		}
 		return nil

@@ -127,8 +127,14 @@ func (g *Group) applyProposals(items []proposalItem, committer LeafIndex, extern
 	a := &appliedProposals{exts: g.ctx.Extensions, pathRequired: len(items) == 0}
 	var updates, removes, adds, gces []proposalItem
 	touched := map[LeafIndex]bool{}
-	// Signature checks dominate large batches of adds: run them in parallel.
-	if err := parallelFor(len(items), func(i int) error { return g.validateProposal(items[i].p, items[i].sender) }); err != nil {
+	// Signature checks dominate large batches of adds: run them in
+	// parallel, or, processing another member's commit with
+	// DeferLeafSignatures, leave the added leaves' for first use.
+	deferAdds := g.cfg.DeferLeafSignatures && !checkAddLifetime
+	g.deferAddSigs = deferAdds
+	err := parallelFor(len(items), func(i int) error { return g.validateProposal(items[i].p, items[i].sender) })
+	g.deferAddSigs = false
+	if err != nil {
 		return nil, err
 	}
 	for _, it := range items {
@@ -249,9 +255,16 @@ func (g *Group) applyProposals(items []proposalItem, committer LeafIndex, extern
 			return nil, err
 		}
 	}
+	// An added leaf is its KeyPackage's LeafNode, whose signature
+	// validateProposal already verified (KeyPackage.Verify checks both the
+	// LeafNode's and the KeyPackage's): verifying it again would be a
+	// third Ed25519 verification per add for nothing.
 	for _, l := range a.added {
-		if err := g.validateLeafNode(t, t.leaf(l), l, nil, a.exts, LeafNodeSourceKeyPackage, checkAddLifetime); err != nil {
+		if err := g.validateLeafNodeSigned(t, t.leaf(l), l, a.exts, LeafNodeSourceKeyPackage, checkAddLifetime); err != nil {
 			return nil, err
+		}
+		if deferAdds {
+			t.deferLeaf(l)
 		}
 	}
 	if a.extsChanged {

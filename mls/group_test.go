@@ -553,7 +553,7 @@ func TestGroupHostileInput(t *testing.T) {
 }
 
 func TestGroupAllSuites(t *testing.T) {
-	for _, cs := range []CipherSuite{1, 2, 3, 4, 5, 6, 7} {
+	for _, cs := range []CipherSuite{1, 2, 3, 4, 5, 6, 7, MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519} {
 		if !cs.Supported() {
 			continue
 		}

@@ -140,7 +140,11 @@ func (g *Group) validateKeyPackage(kp *KeyPackage) error {
 	if kp.CipherSuite != g.cs {
 		return fmt.Errorf("%w: key package cipher suite %d, group uses %d", ErrInvalidProposal, kp.CipherSuite, g.cs)
 	}
-	if err := kp.Verify(); err != nil {
+	verify := kp.Verify
+	if g.deferAddSigs {
+		verify = kp.checkUnsigned // the leaf's signature is checked at first use
+	}
+	if err := verify(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidProposal, err)
 	}
 	if err := g.cs.ValidateHPKEPublicKey(kp.InitKey); err != nil {
@@ -155,7 +159,9 @@ func (g *Group) validateKeyPackage(kp *KeyPackage) error {
 // validateJoinedTree performs the ratchet tree checks a joiner must do
 // (§12.4.3.1): structure, tree hash against ctx, parent hashes, and every
 // leaf per §7.3 (lifetimes excepted: they may legitimately have expired).
-func (g *Group) validateJoinedTree(t *ratchetTree, ctx *GroupContext) error {
+// With deferSigs the leaf signatures, except signer's, are recorded for
+// checking at first use (deferred.go) instead.
+func (g *Group) validateJoinedTree(t *ratchetTree, ctx *GroupContext, deferSigs bool, signer LeafIndex) error {
 	if err := t.verifyStructure(); err != nil {
 		return err
 	}
@@ -165,10 +171,18 @@ func (g *Group) validateJoinedTree(t *ratchetTree, ctx *GroupContext) error {
 	if err := t.verifyParentHashes(); err != nil {
 		return err
 	}
+	if deferSigs {
+		for l := LeafIndex(0); uint32(l) < t.numLeaves(); l++ {
+			t.deferLeaf(l)
+		}
+		if err := t.checkDeferredLeaf(signer, ctx.GroupID); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidTree, err)
+		}
+	}
 	// Leaf signatures dominate the cost for large groups: check them in
 	// parallel, then the rest sequentially.
 	if err := parallelFor(int(t.numLeaves()), func(i int) error {
-		if ln := t.leaf(LeafIndex(i)); ln != nil {
+		if ln := t.leaf(LeafIndex(i)); ln != nil && !deferSigs {
 			if err := ln.VerifySignature(t.suite, ctx.GroupID, uint32(i)); err != nil {
 				return fmt.Errorf("%w: %w: leaf %d: %v", ErrInvalidTree, ErrInvalidLeafNode, i, err)
 			}

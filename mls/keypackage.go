@@ -79,6 +79,17 @@ func (kp *KeyPackage) VerifySignature() error {
 // key_package leaf source, and init_key different from the encryption key.
 // Lifetime and capability checks against a group are left to the caller.
 func (kp *KeyPackage) Verify() error {
+	if err := kp.checkUnsigned(); err != nil {
+		return err
+	}
+	if err := kp.LeafNode.VerifySignature(kp.CipherSuite, nil, 0); err != nil {
+		return fmt.Errorf("mls: key package: %w", err)
+	}
+	return kp.VerifySignature()
+}
+
+// checkUnsigned is Verify without the two signature checks.
+func (kp *KeyPackage) checkUnsigned() error {
 	if kp.Version != ProtocolVersionMLS10 {
 		return fmt.Errorf("mls: key package: unsupported version %d", kp.Version)
 	}
@@ -91,10 +102,7 @@ func (kp *KeyPackage) Verify() error {
 	if constantTimeEqual(kp.InitKey, kp.LeafNode.EncryptionKey) {
 		return fmt.Errorf("mls: key package: init_key equals leaf encryption_key")
 	}
-	if err := kp.LeafNode.VerifySignature(kp.CipherSuite, nil, 0); err != nil {
-		return fmt.Errorf("mls: key package: %w", err)
-	}
-	return kp.VerifySignature()
+	return nil
 }
 
 // Ref returns the KeyPackageRef of kp: RefHash("MLS 1.0 KeyPackage

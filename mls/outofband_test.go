@@ -95,12 +95,16 @@ func FuzzJoinWithTree(f *testing.F) {
 	f.Add(append(bytes.Clone(tree), 0))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := JoinFromWelcome(pc.Welcome, joiner, data, Config{}, nil)
-		if err != nil {
-			return
-		}
-		if !bytes.Equal(m.RatchetTree(), tree) {
-			t.Fatalf("accepted a tree that is not the committer's")
+		// Strict, and with leaf signatures deferred to first use: either
+		// way only the committer's tree may be accepted.
+		for _, cfg := range []Config{{}, {DeferLeafSignatures: true}} {
+			m, err := JoinFromWelcome(pc.Welcome, joiner, data, cfg, nil)
+			if err != nil {
+				continue
+			}
+			if !bytes.Equal(m.RatchetTree(), tree) {
+				t.Fatalf("accepted a tree that is not the committer's (defer %v)", cfg.DeferLeafSignatures)
+			}
 		}
 	})
 }

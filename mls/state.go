@@ -24,7 +24,9 @@ import (
 // The encoding is private to this package and versioned; it contains
 // secret keys and must be stored encrypted at rest.
 
-const stateFormatVersion = 1
+// Version 2 appends Config.DeferLeafSignatures and the leaves whose
+// signature is still unchecked (deferred.go); version 1 is still read.
+const stateFormatVersion = 2
 
 // maxStateNesting bounds the nesting of pending-commit states on decode.
 const maxStateNesting = 2
@@ -251,11 +253,18 @@ func (g *Group) encodeState(w *codec.Writer) {
 		w.Opaque(p.GroupInfo)
 		w.Vector(func(w *codec.Writer) { p.next.encodeState(w) })
 	}
+	w.Bool(g.cfg.DeferLeafSignatures)
+	w.Vector(func(w *codec.Writer) {
+		for _, l := range g.tree.deferredLeaves() {
+			w.U32(uint32(l))
+		}
+	})
 }
 
 func decodeState(r *codec.Reader, validator CredentialValidator, depth int) *Group {
-	if v := r.U8(); v != stateFormatVersion {
-		r.Failf("state format %d", v)
+	version := r.U8()
+	if version != 1 && version != stateFormatVersion {
+		r.Failf("state format %d", version)
 		return nil
 	}
 	g := &Group{updateKeys: map[string][]byte{}, extPSKs: map[string][]byte{}}
@@ -350,8 +359,38 @@ func decodeState(r *codec.Reader, validator CredentialValidator, depth int) *Gro
 		r.Vector(func(r *codec.Reader) { p.next = decodeState(r, validator, depth+1) })
 		g.pending = p
 	}
+	var deferred []LeafIndex
+	if version >= 2 {
+		g.cfg.DeferLeafSignatures = r.Bool()
+		r.VectorEach(func(r *codec.Reader) {
+			l := LeafIndex(r.U32())
+			if g.tree == nil || uint32(l) >= g.tree.numLeaves() || g.tree.leaf(l) == nil {
+				r.Failf("deferred leaf %d is not in the tree", l)
+				return
+			}
+			deferred = append(deferred, l)
+		})
+	}
 	if r.Err() != nil {
 		return nil
+	}
+	if len(deferred) > 0 {
+		for _, l := range deferred {
+			g.tree.deferLeaf(l)
+		}
+		// Past epochs' leaves that differ from the current ones may not
+		// have been checked either: check them at first use too.
+		for _, p := range g.past {
+			if p.tree == nil {
+				continue
+			}
+			p.tree.deferred = g.tree.deferred
+			for l := LeafIndex(0); uint32(l) < p.tree.numLeaves(); l++ {
+				if ln := p.tree.leaf(l); ln != nil && (uint32(l) >= g.tree.numLeaves() || g.tree.leaf(l) != ln) {
+					p.tree.deferLeaf(l)
+				}
+			}
+		}
 	}
 	// Consistency checks that keep later operations from panicking.
 	if g.tree == nil || g.st == nil || g.st.nLeaves != g.tree.numLeaves() {

@@ -101,6 +101,16 @@ type ratchetTree struct {
 	// caps summarises the credential types of the members, maintained
 	// incrementally by setLeaf.
 	caps capsSummary
+
+	// blankFrom is a leaf index below which no leaf is blank, so that the
+	// adds of a batch find the leftmost blank leaf without rescanning the
+	// tree each (lowered whenever a leaf is blanked).
+	blankFrom LeafIndex
+
+	// deferred holds the leaves whose signature is not checked yet
+	// (deferred.go), by deferKey. It is shared by a tree, its clones and
+	// its past epochs' trees: a check done in one holds for all.
+	deferred map[string]struct{}
 }
 
 // capsSummary counts, over the non-blank leaves, how many members support
@@ -232,7 +242,7 @@ func (t *ratchetTree) blank(x nodeIndex) bool {
 // itself must not be modified after a clone of it has been committed with
 // adoptIndex (the current state is always replaced wholesale).
 func (t *ratchetTree) clone() *ratchetTree {
-	c := &ratchetTree{suite: t.suite, nodes: slices.Clone(t.nodes), caps: t.caps.clone()}
+	c := &ratchetTree{suite: t.suite, nodes: slices.Clone(t.nodes), caps: t.caps.clone(), deferred: t.deferred, blankFrom: t.blankFrom}
 	if len(t.dirty) == 0 {
 		c.index = t.index
 	} else {
@@ -273,6 +283,9 @@ func (t *ratchetTree) invalidate(x nodeIndex) {
 // leaf) at leaf index l, which must be inside the tree.
 func (t *ratchetTree) setLeaf(l LeafIndex, ln *LeafNode) {
 	x := l.toNode()
+	if ln == nil {
+		t.blankFrom = min(t.blankFrom, l)
+	}
 	t.caps.add(t.nodes[x].leaf, -1)
 	t.caps.add(ln, 1)
 	t.nodes[x] = &treeNode{leaf: ln}
@@ -335,8 +348,9 @@ func (t *ratchetTree) truncate() {
 // leftmostBlankLeaf returns the leftmost blank leaf, extending the tree if
 // there is none.
 func (t *ratchetTree) leftmostBlankLeaf() LeafIndex {
-	for l := LeafIndex(0); uint32(l) < t.numLeaves(); l++ {
+	for l := t.blankFrom; uint32(l) < t.numLeaves(); l++ {
 		if t.nodes[l.toNode()].leaf == nil {
+			t.blankFrom = l
 			return l
 		}
 	}

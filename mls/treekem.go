@@ -180,18 +180,40 @@ func (t *ratchetTree) createUpdatePath(sender LeafIndex, params leafNodeParams, 
 		return nil, err
 	}
 	up := &UpdatePath{LeafNode: *ln, Nodes: make([]UpdatePathNode, len(fdp))}
+	// In a tree whose parents are mostly blank (a large group built by
+	// batched adds) the resolutions hold thousands of leaves: encrypt to
+	// them in parallel, with the EncryptContext hashed once.
+	seal, err := cs.encryptWithLabelBatch(labelUpdatePathNode, ctx)
+	if err != nil {
+		return nil, err
+	}
+	type job struct {
+		i int
+		r nodeIndex
+	}
+	var jobs []job
 	for i, x := range fdp {
 		up.Nodes[i].EncryptionKey = res.keys[x].pub
 		for _, r := range t.resolution(copathChildren[i]) {
 			if r.isLeaf() && excluded[r.toLeaf()] {
 				continue
 			}
-			kem, ct, err := cs.EncryptWithLabel(t.nodes[r].encKey(), labelUpdatePathNode, ctx, secrets[i])
-			if err != nil {
-				return nil, fmt.Errorf("mls: encrypt path secret to node %d: %w", r, err)
-			}
-			up.Nodes[i].EncryptedPathSecret = append(up.Nodes[i].EncryptedPathSecret, HPKECiphertext{KEMOutput: kem, Ciphertext: ct})
+			jobs = append(jobs, job{i, r})
 		}
+	}
+	out := make([]HPKECiphertext, len(jobs))
+	if err := parallelFor(len(jobs), func(k int) error {
+		kem, ct, err := seal(t.nodes[jobs[k].r].encKey(), secrets[jobs[k].i])
+		if err != nil {
+			return fmt.Errorf("mls: encrypt path secret to node %d: %w", jobs[k].r, err)
+		}
+		out[k] = HPKECiphertext{KEMOutput: kem, Ciphertext: ct}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for k, j := range jobs {
+		up.Nodes[j.i].EncryptedPathSecret = append(up.Nodes[j.i].EncryptedPathSecret, out[k])
 	}
 	res.path = up
 	return res, nil

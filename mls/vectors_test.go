@@ -14,6 +14,7 @@
 package mls
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -23,8 +24,9 @@ import (
 )
 
 // vectorsDir is the location of the official test vectors relative to the
-// package directory.
-const vectorsDir = "../../shared/mls-test-vectors"
+// package directory, unless the MLS_TEST_VECTORS environment variable names
+// another directory (a checkout whose parent has no shared/ beside it).
+var vectorsDir = cmp.Or(os.Getenv("MLS_TEST_VECTORS"), "../../shared/mls-test-vectors")
 
 // hexBytes is a byte string encoded in JSON as a hex string.
 type hexBytes []byte

@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/bench"
+	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/store/sqlite"
 )
 
@@ -34,6 +36,8 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Sample, "sample", 0, "community: members that come online and decrypt, spread over the batches (0 = all)")
 	fs.IntVar(&cfg.Customers, "customers", 10000, "business: opted-in customers of the business number")
 	fs.BoolVar(&cfg.Webhook, "webhook", false, "business: configure a webhook to a local receiver (every send's sent status is then queued durably and delivered)")
+	suite := fs.String("suite", "x25519", "community: MLS cipher suite: x25519 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), xwing (MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519) or a number")
+	fs.BoolVar(&cfg.StrictLeaves, "strict-leaves", false, "community: members verify every leaf signature on joining and every added KeyPackage (RFC 9420's letter) instead of each leaf at first use")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")
@@ -50,6 +54,18 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usageError(err.Error())
 	}
 	cfg.MediaBytes = *mediaMiB << 20
+	switch *suite {
+	case "x25519":
+		cfg.Suite = mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
+	case "xwing", "pq":
+		cfg.Suite = mls.MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519
+	default:
+		n, err := strconv.ParseUint(*suite, 0, 16)
+		if err != nil || !mls.CipherSuite(n).Supported() {
+			return usageError(fmt.Sprintf("unknown cipher suite %q", *suite))
+		}
+		cfg.Suite = mls.CipherSuite(n)
+	}
 	if cfg.Scenario == "community" {
 		set := false
 		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "members" })
