@@ -127,6 +127,7 @@ type Gateway struct {
 	deliveryWindow int
 	limiter        *ipLimiter
 	biz            Business // nil: business frames refused (business.go)
+	calls          Calls    // nil: call frames refused (calls.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
