@@ -17,21 +17,23 @@ import (
 
 // Config says which scenario to run and how big.
 type Config struct {
-	Scenario    string        // connect | direct | offline | fanout | media | business | all
-	Connections int           // connect: idle authenticated connections
-	Pairs       int           // direct: online pairs
-	Duration    time.Duration // direct: measured interval (after a 3 s warm-up)
-	Window      int           // direct: unacknowledged messages in flight per sender
-	Rate        int           // direct: open loop, total messages/s (0 = closed loop with Window)
-	Messages    int           // offline: messages queued for the offline device
-	PayloadSize int           // opaque payload bytes per message
-	Concurrency int           // connect: parallel handshakes
-	MediaBytes  int64         // media: size of the file uploaded and downloaded (default 1 GiB)
-	Members     int           // fanout: online members of the announcement group; community: members (default 5,000)
-	Posts       int           // fanout: messages the admin posts
-	Sample      int           // community: members that come online and decrypt (0: all)
-	Customers   int           // business: opted-in customers of the business number
-	Webhook     bool          // business: configure a webhook (a local receiver) so statuses are queued and delivered
+	Scenario     string        // connect | direct | offline | fanout | media | business | all
+	Connections  int           // connect: idle authenticated connections
+	Pairs        int           // direct: online pairs
+	Duration     time.Duration // direct: measured interval (after a 3 s warm-up)
+	Window       int           // direct: unacknowledged messages in flight per sender
+	Rate         int           // direct: open loop, total messages/s (0 = closed loop with Window)
+	Messages     int           // offline: messages queued for the offline device
+	PayloadSize  int           // opaque payload bytes per message
+	Concurrency  int           // connect: parallel handshakes
+	MediaBytes   int64         // media: size of the file uploaded and downloaded (default 1 GiB)
+	Members      int           // fanout: online members of the announcement group; community: members (default 5,000)
+	Posts        int           // fanout: messages the admin posts
+	Sample       int           // community: members that come online and decrypt (0: all)
+	Customers    int           // business: opted-in customers of the business number
+	Webhook      bool          // business: configure a webhook (a local receiver) so statuses are queued and delivered
+	Participants int           // call: devices in the group call
+	Video        bool          // call: publish video as well as audio
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -106,8 +108,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runCommunity(ctx, cfg)
 		case "business":
 			res, err = runBusiness(ctx, cfg) // business.go
+		case "call":
+			res, err = runCall(ctx, cfg) // call.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

@@ -58,9 +58,10 @@ type Config struct {
 
 // SenderStats is what a participant received from one other device.
 type SenderStats struct {
-	Frames    uint64 // frames received
-	Decrypted uint64 // frames that decrypted and carried the expected pattern
-	Failed    uint64 // frames that did not decrypt or verify
+	Frames    uint64    // frames received
+	Decrypted uint64    // frames that decrypted and carried the expected pattern
+	Failed    uint64    // frames that did not decrypt or verify
+	First     time.Time // when the first frame decrypted
 }
 
 // Stats is a participant's view of the call.
@@ -349,6 +350,9 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 		}
 		st.Frames++
 		if ok {
+			if st.Decrypted == 0 {
+				st.First = time.Now()
+			}
 			st.Decrypted++
 		} else {
 			st.Failed++

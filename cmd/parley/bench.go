@@ -34,11 +34,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&cfg.Sample, "sample", 0, "community: members that come online and decrypt, spread over the batches (0 = all)")
 	fs.IntVar(&cfg.Customers, "customers", 10000, "business: opted-in customers of the business number")
 	fs.BoolVar(&cfg.Webhook, "webhook", false, "business: configure a webhook to a local receiver (every send's sent status is then queued durably and delivered)")
+	fs.IntVar(&cfg.Participants, "participants", 8, "call: devices in the group call")
+	fs.BoolVar(&cfg.Video, "video", false, "call: publish 15 fps video as well as audio")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|call|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {

@@ -58,6 +58,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
+	callOpts := addCallFlags(fs, env) // serve_calls.go
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -121,6 +122,11 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	callsCfg, stopCalls, err := callOpts.start(*listen, log)
+	if err != nil {
+		return err
+	}
+	defer stopCalls()
 	srv, err := server.New(server.Config{
 		BusinessAPI:  bizAPI,
 		MetricsToken: *metricsToken,
@@ -133,8 +139,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			StagingDir: filepath.Join(*dataDir, "uploads"),
 			MaxAge:     retention,
 		},
-		Push: &push.Config{Subject: *pushSubject},
-		Web:  web.Handler(),
+		Push:  &push.Config{Subject: *pushSubject},
+		Web:   web.Handler(),
+		Calls: callsCfg,
 	})
 	if err != nil {
 		return err
