@@ -59,7 +59,7 @@ const (
 	ReasonFull            = "call_full"             // CodeTooLarge: the participant cap is reached
 	ReasonSignalTooLarge  = "call_signal_too_large" // CodeTooLarge: a signalling payload over MaxSignalBytes
 	ReasonBadSignal       = "call_bad_signal"       // CodeInvalid: unknown signal kind or empty payload
-	ReasonNoSFU           = "call_no_sfu"           // CodeUnavailable: a group call on a server without SFU
+	ReasonNoSFU           = "call_no_sfu"           // CodeUnavailable: a group call, or a signal to the SFU, on a server without one
 	ReasonConversationID  = "conversation_id"       // CodeInvalid: malformed conversation id
 	ReasonSelfCall        = "call_no_callee"        // CodeInvalid: nobody else in the conversation
 	ReasonShuttingDown    = "server_shutdown"       // CodeUnavailable

@@ -110,7 +110,7 @@ func (s *Service) removeParticipant(c *call, d parley.DeviceID, out *outbox) {
 		}
 	}
 	delete(s.byDev, d)
-	if c.group && s.sfu != nil {
+	if s.sfu != nil {
 		sfu, id := s.sfu, c.id
 		out.sfu = append(out.sfu, func() { sfu.Leave(id, d) })
 	}
@@ -134,7 +134,7 @@ func (s *Service) endLocked(c *call, out *outbox) {
 	if s.byConv[c.conv] == c {
 		delete(s.byConv, c.conv)
 	}
-	if c.group && s.sfu != nil {
+	if s.sfu != nil {
 		sfu, id := s.sfu, c.id
 		out.sfu = append(out.sfu, func() { sfu.End(id) })
 	}
@@ -371,7 +371,8 @@ func (s *Service) Status(ctx context.Context, dev parley.Device, id parley.Conve
 }
 
 // Signal relays a signalling payload from dev to another device in the call
-// (to != 0), or hands it to the SFU (to == 0, group calls). A 1:1 call's
+// (to != 0), or hands it to the SFU (to == 0: group calls, and 1:1 calls
+// that cannot or would rather not go peer to peer). A 1:1 call's
 // caller may signal the rung devices before they accept (an early offer).
 func (s *Service) Signal(ctx context.Context, dev parley.Device, id CallID, to parley.DeviceID, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
 	if len(payload) > s.cfg.MaxSignalBytes {
@@ -391,7 +392,7 @@ func (s *Service) Signal(ctx context.Context, dev parley.Device, id CallID, to p
 	if err == nil && c.parts[dev.ID] == nil {
 		err = parley.Errorf(parley.CodeForbidden, ReasonNotParticipant, "you are not in this call")
 	}
-	if err == nil && to == 0 && (!c.group || s.sfu == nil) {
+	if err == nil && to == 0 && s.sfu == nil {
 		err = parley.Errorf(parley.CodeUnavailable, ReasonNoSFU, "this call has no SFU")
 	}
 	if err == nil && to != 0 {

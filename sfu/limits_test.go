@@ -94,3 +94,20 @@ func TestFloodingPublisher(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
 }
+
+// Video and audio from every participant reach every other.
+func TestGroupVideo(t *testing.T) {
+	h := newHarness(t, 4)
+	for i := range 4 {
+		h.join(i, true)
+	}
+	h.waitDecrypted([]int{0, 1, 2, 3}, nil, 60, 60*time.Second)
+	for i := range 4 {
+		st := h.ms[i].p.Stats()
+		for j := range 4 {
+			if i != j && st.From[h.ms[j].dev.ID].Video == 0 {
+				t.Fatalf("%d decrypted no video from %d: %+v", i, j, st.From[h.ms[j].dev.ID])
+			}
+		}
+	}
+}

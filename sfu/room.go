@@ -41,8 +41,11 @@ type peer struct {
 	sends  map[*pubTrack]*webrtc.RTPSender // others' tracks on sub
 
 	neg         sync.Mutex
-	negotiating bool // an offer on sub awaits its answer
-	pending     bool // tracks changed meanwhile: offer again after the answer
+	negotiating bool        // an offer on sub awaits its answer
+	pending     bool        // tracks changed meanwhile: offer again after the answer
+	offers      int         // offers made on sub, to tell a late timer from a current one
+	retry       *time.Timer // resends an unanswered offer
+	closed      bool
 }
 
 // pubTrack is one published track and the local track it is forwarded on.
@@ -310,13 +313,16 @@ func (r *room) forward(t *pubTrack) {
 // negotiate (re)offers p's subscribe connection, unless an offer is out,
 // in which case it offers again once the answer arrives.
 func (r *room) negotiate(p *peer) {
+	r.mu.Lock()
+	tracks := len(p.sends)
+	r.mu.Unlock()
 	p.neg.Lock()
 	if p.negotiating {
 		p.pending = true
 		p.neg.Unlock()
 		return
 	}
-	if len(p.sends) == 0 && p.sub.CurrentRemoteDescription() == nil {
+	if tracks == 0 && p.sub.CurrentRemoteDescription() == nil {
 		p.neg.Unlock()
 		return // nothing to receive yet
 	}
@@ -334,7 +340,9 @@ func (r *room) negotiate(p *peer) {
 				case <-r.s.ctx.Done():
 					return
 				}
-				r.s.send(r.id, p.dev.ID, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, []byte(p.sub.LocalDescription().SDP))
+				sdp := []byte(p.sub.LocalDescription().SDP)
+				r.s.send(r.id, p.dev.ID, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, sdp)
+				r.resendUnanswered(p, sdp)
 				return
 			}
 		}
@@ -345,6 +353,43 @@ func (r *room) negotiate(p *peer) {
 			r.s.log.Warn("sfu: subscribe offer", "call", r.id, "device", p.dev.ID, "err", err)
 		}
 	}()
+}
+
+// answerTimeout is how long the SFU waits for the answer to a subscribe
+// offer before sending it again (a push can be lost with a connection);
+// it gives up after maxOfferResends.
+const (
+	answerTimeout   = 3 * time.Second
+	maxOfferResends = 5
+)
+
+// resendUnanswered re-sends sdp while it stays unanswered.
+func (r *room) resendUnanswered(p *peer, sdp []byte) {
+	p.neg.Lock()
+	defer p.neg.Unlock()
+	p.offers++
+	gen, tries := p.offers, 0
+	var fire func()
+	fire = func() {
+		p.neg.Lock()
+		if p.closed || !p.negotiating || p.offers != gen || r.s.ctx.Err() != nil || tries >= maxOfferResends {
+			p.neg.Unlock()
+			return
+		}
+		tries++
+		p.neg.Unlock()
+		r.s.offersResent.Add(1)
+		r.s.send(r.id, p.dev.ID, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, sdp)
+		p.neg.Lock()
+		if !p.closed && p.offers == gen {
+			p.retry = time.AfterFunc(answerTimeout, fire)
+		}
+		p.neg.Unlock()
+	}
+	if p.retry != nil {
+		p.retry.Stop()
+	}
+	p.retry = time.AfterFunc(answerTimeout, fire)
 }
 
 func (r *room) peer(dev parley.DeviceID) (*peer, error) {
@@ -365,6 +410,12 @@ func (r *room) subscribeAnswer(dev parley.DeviceID, sdp []byte) error {
 	answer, err := r.filterSDP(webrtc.SDPTypeAnswer, string(sdp))
 	if err != nil {
 		return err
+	}
+	p.neg.Lock()
+	stale := !p.negotiating
+	p.neg.Unlock()
+	if stale {
+		return nil // an answer to an offer sent twice, already applied
 	}
 	if err := p.sub.SetRemoteDescription(answer); err != nil {
 		return badSDP(r.s, "answer refused: %v", err)
@@ -412,6 +463,12 @@ func (r *room) candidate(dev parley.DeviceID, conn parleypb.CallConnection, payl
 }
 
 func (p *peer) closePCs() {
+	p.neg.Lock()
+	p.closed = true
+	if p.retry != nil {
+		p.retry.Stop()
+	}
+	p.neg.Unlock()
 	if p.pub != nil {
 		_ = p.pub.Close()
 	}

@@ -95,6 +95,7 @@ type Stats struct {
 	BadCandidates     uint64
 	DroppedCandidates uint64 // remote candidates refused by AllowPeer
 	KeyframeRequests  uint64
+	OffersResent      uint64 // subscribe offers sent again for want of an answer
 }
 
 // SFU is the forwarding unit. Create it with New; stop it with Close.
@@ -117,7 +118,7 @@ type SFU struct {
 	rooms  map[calls.CallID]*room
 	closed bool
 
-	forwarded, flooded, badSDP, badCand, droppedCand, keyframes atomic.Uint64
+	forwarded, flooded, badSDP, badCand, droppedCand, keyframes, offersResent atomic.Uint64
 }
 
 // New binds the media ports and returns an SFU that reports offers through
@@ -250,6 +251,7 @@ func (s *SFU) Stats() Stats {
 	st.BadCandidates = s.badCand.Load()
 	st.DroppedCandidates = s.droppedCand.Load()
 	st.KeyframeRequests = s.keyframes.Load()
+	st.OffersResent = s.offersResent.Load()
 	return st
 }
 

@@ -284,8 +284,9 @@ func TestGroupCallOfEight(t *testing.T) {
 	for _, i := range in {
 		h.rekey(h.ms[i])
 	}
+	// From now on the tap keeps payloads; every pair must get 20 more frames.
 	h.tap.collect.Store(true)
-	h.waitDecrypted(in, base, 20, 30*time.Second)
+	h.waitDecrypted(in, h.waitDecrypted(in, base, 0, time.Second), 20, 30*time.Second)
 
 	h.tap.mu.Lock()
 	defer h.tap.mu.Unlock()

@@ -61,6 +61,7 @@ type SenderStats struct {
 	Frames    uint64    // frames received
 	Decrypted uint64    // frames that decrypted and carried the expected pattern
 	Failed    uint64    // frames that did not decrypt or verify
+	Video     uint64    // of Decrypted, video frames
 	First     time.Time // when the first frame decrypted
 }
 
@@ -334,6 +335,7 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 		return
 	}
 	from := parley.DeviceID(id)
+	video := t.Kind() == webrtc.RTPCodecTypeVideo
 	out := make([]byte, 0, 1500)
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -354,6 +356,9 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 				st.First = time.Now()
 			}
 			st.Decrypted++
+			if video {
+				st.Video++
+			}
 		} else {
 			st.Failed++
 		}
