@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 
@@ -104,7 +105,11 @@ func TestCallThroughRelay(t *testing.T) {
 	tc := calls.TURN{URLs: []string{"turn:" + r.Addr().String() + "?transport=udp"}, Secret: []byte("turn secret")}
 	newPC := func(user parley.UserID) *webrtc.PeerConnection {
 		u, p, _ := tc.Credentials(user, now)
-		pc, err := webrtc.NewPeerConnection(webrtc.Configuration{
+		se := webrtc.SettingEngine{}
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+		se.SetIncludeLoopbackCandidate(true)
+		pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{
 			ICEServers:         []webrtc.ICEServer{{URLs: tc.URLs, Username: u, Credential: p}},
 			ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 		})
