@@ -35,6 +35,8 @@ type Config struct {
 	StrictLeaves bool            // community: members verify every leaf signature when they join and as adds arrive (RFC 9420's letter) instead of at first use
 	Customers    int             // business: opted-in customers of the business number
 	Webhook      bool            // business: configure a webhook (a local receiver) so statuses are queued and delivered
+	Participants int             // call: devices in the group call
+	Video        bool            // call: publish video as well as audio
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -109,8 +111,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runCommunity(ctx, cfg)
 		case "business":
 			res, err = runBusiness(ctx, cfg) // business.go
+		case "call":
+			res, err = runCall(ctx, cfg) // call.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

@@ -149,6 +149,7 @@ type Gateway struct {
 	cfg            Config
 	deliveryWindow int
 	biz            Business // nil: business frames refused (business.go)
+	calls          Calls    // nil: call frames refused (calls.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc

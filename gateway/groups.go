@@ -60,6 +60,9 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 		if out, handled, err := s.businessRequest(ctx, f); handled { // business.go
 			return out, err
 		}
+		if out, handled, err := s.callRequest(ctx, f); handled { // calls.go
+			return out, err
+		}
 		return nil, unknown
 	}
 	dev := s.dev

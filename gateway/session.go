@@ -85,6 +85,7 @@ func isTimeout(err error) bool {
 func (s *session) run() {
 	defer s.g.wg.Done()
 	defer s.cleanup()
+	defer s.leaveCalls() // calls.go
 	defer s.releaseReader()
 	idle := 2 * s.g.cfg.HeartbeatInterval
 	renew := min(idle/8, time.Second)

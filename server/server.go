@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/business"
+	"github.com/parleyhq/parley/calls"
 	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/cloudapi"
 	"github.com/parleyhq/parley/delivery"
@@ -76,6 +77,8 @@ type Config struct {
 	// Web, when not nil, serves the browser client at / (package web);
 	// the API paths above keep their handlers.
 	Web http.Handler
+	// Calls enables voice and video calls when not nil (calls.go).
+	Calls *CallsConfig
 	// Outbound is the policy of every request the server makes to a URL it
 	// was given (webhook callbacks, push endpoints, media links; package
 	// outbound). It replaces the Outbound of Webhook and Push. The zero
@@ -112,6 +115,7 @@ type Server struct {
 	// (nil unless Config.BusinessAPI is set).
 	CloudAPI *cloudapi.Service
 	Hosted   *hosted.Manager
+	Calls    *calls.Service // nil when calls are not configured (calls.go)
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
@@ -122,6 +126,7 @@ type Server struct {
 	stopTrees   func() // stops the tree pruner and waits for it; safe to call twice
 	stopHooks   func() // stops webhook deliveries and waits for those in flight; safe to call twice
 	stopPush    func() // stops sending push notifications and waits; safe to call twice
+	callsStop   func() // stops the call service's ring sweeper and waits (calls.go)
 	log         *slog.Logger
 	handler     http.Handler
 	metrics     http.Handler // /metrics without a token, for a private listener
@@ -177,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+gateway.Path, gw)
 	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, Business: biz, log: cfg.Log, handler: mux}
+	srv.startCalls(cfg) // calls.go
 	if cfg.Media != nil {
 		ms, ok := cfg.Store.(parley.MediaStore)
 		if !ok {
@@ -359,6 +365,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.Gateway.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: %w", err))
 	}
+	s.stopCalls(ctx) // calls.go
 	if s.stopSweeper != nil {
 		s.stopSweeper()
 	}

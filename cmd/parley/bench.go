@@ -38,11 +38,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.BoolVar(&cfg.Webhook, "webhook", false, "business: configure a webhook to a local receiver (every send's sent status is then queued durably and delivered)")
 	suite := fs.String("suite", "x25519", "community: MLS cipher suite: x25519 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), xwing (MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519) or a number")
 	fs.BoolVar(&cfg.StrictLeaves, "strict-leaves", false, "community: members verify every leaf signature on joining and every added KeyPackage (RFC 9420's letter) instead of each leaf at first use")
+	fs.IntVar(&cfg.Participants, "participants", 8, "call: devices in the group call")
+	fs.BoolVar(&cfg.Video, "video", false, "call: publish 15 fps video as well as audio")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|call|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {

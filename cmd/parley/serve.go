@@ -64,6 +64,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	outboundAllow := fs.String("outbound-allow", env("PARLEY_OUTBOUND_ALLOW", ""), "comma-separated CIDR ranges the server may reach when it fetches a URL (webhooks, push endpoints, media links, the SMS webhook) although they are loopback, private or link-local; default: none [PARLEY_OUTBOUND_ALLOW]")
 	trustedProxies := fs.String("trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers give the client address for per-address limits; empty: none [PARLEY_TRUSTED_PROXIES]")
 	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
+	callOpts := addCallFlags(fs, env) // serve_calls.go
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -143,6 +144,11 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	callsCfg, stopCalls, err := callOpts.start(*listen, log)
+	if err != nil {
+		return err
+	}
+	defer stopCalls()
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,
 		MetricsToken:   *metricsToken,
@@ -160,6 +166,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Push:     &push.Config{Subject: *pushSubject},
 		Web:      web.Handler(),
 		Outbound: policy,
+		Calls:    callsCfg,
 	})
 	if err != nil {
 		return err

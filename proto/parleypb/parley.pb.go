@@ -110,6 +110,187 @@ func (ErrorCode) EnumDescriptor() ([]byte, []int) {
 	return file_parley_proto_rawDescGZIP(), []int{0}
 }
 
+// CallSignalKind says what a signalling payload is.
+type CallSignalKind int32
+
+const (
+	CallSignalKind_CALL_SIGNAL_KIND_UNSPECIFIED CallSignalKind = 0
+	CallSignalKind_CALL_SIGNAL_OFFER            CallSignalKind = 1 // an SDP offer
+	CallSignalKind_CALL_SIGNAL_ANSWER           CallSignalKind = 2 // an SDP answer
+	CallSignalKind_CALL_SIGNAL_CANDIDATE        CallSignalKind = 3 // one trickled ICE candidate (JSON RTCIceCandidateInit); empty: end of candidates
+	CallSignalKind_CALL_SIGNAL_SEALED           CallSignalKind = 4 // an MLS application message for the peer device (anything that must stay private)
+)
+
+// Enum value maps for CallSignalKind.
+var (
+	CallSignalKind_name = map[int32]string{
+		0: "CALL_SIGNAL_KIND_UNSPECIFIED",
+		1: "CALL_SIGNAL_OFFER",
+		2: "CALL_SIGNAL_ANSWER",
+		3: "CALL_SIGNAL_CANDIDATE",
+		4: "CALL_SIGNAL_SEALED",
+	}
+	CallSignalKind_value = map[string]int32{
+		"CALL_SIGNAL_KIND_UNSPECIFIED": 0,
+		"CALL_SIGNAL_OFFER":            1,
+		"CALL_SIGNAL_ANSWER":           2,
+		"CALL_SIGNAL_CANDIDATE":        3,
+		"CALL_SIGNAL_SEALED":           4,
+	}
+)
+
+func (x CallSignalKind) Enum() *CallSignalKind {
+	p := new(CallSignalKind)
+	*p = x
+	return p
+}
+
+func (x CallSignalKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CallSignalKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_parley_proto_enumTypes[1].Descriptor()
+}
+
+func (CallSignalKind) Type() protoreflect.EnumType {
+	return &file_parley_proto_enumTypes[1]
+}
+
+func (x CallSignalKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CallSignalKind.Descriptor instead.
+func (CallSignalKind) EnumDescriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{1}
+}
+
+type CallConnection int32
+
+const (
+	CallConnection_CALL_CONNECTION_PUBLISH   CallConnection = 0
+	CallConnection_CALL_CONNECTION_SUBSCRIBE CallConnection = 1
+)
+
+// Enum value maps for CallConnection.
+var (
+	CallConnection_name = map[int32]string{
+		0: "CALL_CONNECTION_PUBLISH",
+		1: "CALL_CONNECTION_SUBSCRIBE",
+	}
+	CallConnection_value = map[string]int32{
+		"CALL_CONNECTION_PUBLISH":   0,
+		"CALL_CONNECTION_SUBSCRIBE": 1,
+	}
+)
+
+func (x CallConnection) Enum() *CallConnection {
+	p := new(CallConnection)
+	*p = x
+	return p
+}
+
+func (x CallConnection) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CallConnection) Descriptor() protoreflect.EnumDescriptor {
+	return file_parley_proto_enumTypes[2].Descriptor()
+}
+
+func (CallConnection) Type() protoreflect.EnumType {
+	return &file_parley_proto_enumTypes[2]
+}
+
+func (x CallConnection) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CallConnection.Descriptor instead.
+func (CallConnection) EnumDescriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{2}
+}
+
+type CallEventKind int32
+
+const (
+	CallEventKind_CALL_EVENT_KIND_UNSPECIFIED CallEventKind = 0
+	CallEventKind_CALL_RINGING                CallEventKind = 1  // to the callees' devices: a call is coming (call carries the details)
+	CallEventKind_CALL_ACCEPTED               CallEventKind = 2  // user/device accepted (to participants and the caller)
+	CallEventKind_CALL_ANSWERED_ELSEWHERE     CallEventKind = 3  // to the accepting user's other devices: stop ringing
+	CallEventKind_CALL_DECLINED               CallEventKind = 4  // user declined (to the caller; the user's devices stop ringing)
+	CallEventKind_CALL_BUSY                   CallEventKind = 5  // user is busy
+	CallEventKind_CALL_CANCELLED              CallEventKind = 6  // the caller hung up before an answer (callees: missed call)
+	CallEventKind_CALL_MISSED                 CallEventKind = 7  // nobody answered in time (to the caller and the callees' devices)
+	CallEventKind_CALL_JOINED                 CallEventKind = 8  // user/device joined the ongoing call
+	CallEventKind_CALL_LEFT                   CallEventKind = 9  // user/device left the call
+	CallEventKind_CALL_ENDED                  CallEventKind = 10 // the call is over (to every member device; duration in call)
+	CallEventKind_CALL_MEDIA_STATE            CallEventKind = 11 // user/device changed mute or camera
+	CallEventKind_CALL_IN_PROGRESS            CallEventKind = 12 // to members not in it: a group call is going on (join it)
+)
+
+// Enum value maps for CallEventKind.
+var (
+	CallEventKind_name = map[int32]string{
+		0:  "CALL_EVENT_KIND_UNSPECIFIED",
+		1:  "CALL_RINGING",
+		2:  "CALL_ACCEPTED",
+		3:  "CALL_ANSWERED_ELSEWHERE",
+		4:  "CALL_DECLINED",
+		5:  "CALL_BUSY",
+		6:  "CALL_CANCELLED",
+		7:  "CALL_MISSED",
+		8:  "CALL_JOINED",
+		9:  "CALL_LEFT",
+		10: "CALL_ENDED",
+		11: "CALL_MEDIA_STATE",
+		12: "CALL_IN_PROGRESS",
+	}
+	CallEventKind_value = map[string]int32{
+		"CALL_EVENT_KIND_UNSPECIFIED": 0,
+		"CALL_RINGING":                1,
+		"CALL_ACCEPTED":               2,
+		"CALL_ANSWERED_ELSEWHERE":     3,
+		"CALL_DECLINED":               4,
+		"CALL_BUSY":                   5,
+		"CALL_CANCELLED":              6,
+		"CALL_MISSED":                 7,
+		"CALL_JOINED":                 8,
+		"CALL_LEFT":                   9,
+		"CALL_ENDED":                  10,
+		"CALL_MEDIA_STATE":            11,
+		"CALL_IN_PROGRESS":            12,
+	}
+)
+
+func (x CallEventKind) Enum() *CallEventKind {
+	p := new(CallEventKind)
+	*p = x
+	return p
+}
+
+func (x CallEventKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CallEventKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_parley_proto_enumTypes[3].Descriptor()
+}
+
+func (CallEventKind) Type() protoreflect.EnumType {
+	return &file_parley_proto_enumTypes[3]
+}
+
+func (x CallEventKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CallEventKind.Descriptor instead.
+func (CallEventKind) EnumDescriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{3}
+}
+
 // ClientFrame is a frame sent by a client.
 type ClientFrame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -181,6 +362,14 @@ type ClientFrame struct {
 	//	*ClientFrame_BizChatLabels
 	//	*ClientFrame_BizAutoReply
 	//	*ClientFrame_BizAutoReplyClaim
+	//	*ClientFrame_CallStart
+	//	*ClientFrame_CallAccept
+	//	*ClientFrame_CallDecline
+	//	*ClientFrame_CallHangup
+	//	*ClientFrame_CallJoin
+	//	*ClientFrame_CallMediaState
+	//	*ClientFrame_CallSignal
+	//	*ClientFrame_CallStatus
 	Body          isClientFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -788,6 +977,78 @@ func (x *ClientFrame) GetBizAutoReplyClaim() *BizAutoReplyClaimRequest {
 	return nil
 }
 
+func (x *ClientFrame) GetCallStart() *CallStartRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallStart); ok {
+			return x.CallStart
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallAccept() *CallAcceptRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallAccept); ok {
+			return x.CallAccept
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallDecline() *CallDeclineRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallDecline); ok {
+			return x.CallDecline
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallHangup() *CallHangupRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallHangup); ok {
+			return x.CallHangup
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallJoin() *CallJoinRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallJoin); ok {
+			return x.CallJoin
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallMediaState() *CallMediaStateRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallMediaState); ok {
+			return x.CallMediaState
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallSignal() *CallSignalRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallSignal); ok {
+			return x.CallSignal
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetCallStatus() *CallStatusRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_CallStatus); ok {
+			return x.CallStatus
+		}
+	}
+	return nil
+}
+
 type isClientFrame_Body interface {
 	isClientFrame_Body()
 }
@@ -1045,6 +1306,39 @@ type ClientFrame_BizAutoReplyClaim struct {
 	BizAutoReplyClaim *BizAutoReplyClaimRequest `protobuf:"bytes,123,opt,name=biz_auto_reply_claim,json=bizAutoReplyClaim,proto3,oneof"`
 }
 
+type ClientFrame_CallStart struct {
+	// Calls (docs/protocol.md §Calls), 140–159.
+	CallStart *CallStartRequest `protobuf:"bytes,140,opt,name=call_start,json=callStart,proto3,oneof"`
+}
+
+type ClientFrame_CallAccept struct {
+	CallAccept *CallAcceptRequest `protobuf:"bytes,141,opt,name=call_accept,json=callAccept,proto3,oneof"`
+}
+
+type ClientFrame_CallDecline struct {
+	CallDecline *CallDeclineRequest `protobuf:"bytes,142,opt,name=call_decline,json=callDecline,proto3,oneof"`
+}
+
+type ClientFrame_CallHangup struct {
+	CallHangup *CallHangupRequest `protobuf:"bytes,143,opt,name=call_hangup,json=callHangup,proto3,oneof"`
+}
+
+type ClientFrame_CallJoin struct {
+	CallJoin *CallJoinRequest `protobuf:"bytes,144,opt,name=call_join,json=callJoin,proto3,oneof"`
+}
+
+type ClientFrame_CallMediaState struct {
+	CallMediaState *CallMediaStateRequest `protobuf:"bytes,145,opt,name=call_media_state,json=callMediaState,proto3,oneof"`
+}
+
+type ClientFrame_CallSignal struct {
+	CallSignal *CallSignalRequest `protobuf:"bytes,146,opt,name=call_signal,json=callSignal,proto3,oneof"`
+}
+
+type ClientFrame_CallStatus struct {
+	CallStatus *CallStatusRequest `protobuf:"bytes,147,opt,name=call_status,json=callStatus,proto3,oneof"`
+}
+
 func (*ClientFrame_Hello) isClientFrame_Body() {}
 
 func (*ClientFrame_Ping) isClientFrame_Body() {}
@@ -1169,6 +1463,22 @@ func (*ClientFrame_BizAutoReply) isClientFrame_Body() {}
 
 func (*ClientFrame_BizAutoReplyClaim) isClientFrame_Body() {}
 
+func (*ClientFrame_CallStart) isClientFrame_Body() {}
+
+func (*ClientFrame_CallAccept) isClientFrame_Body() {}
+
+func (*ClientFrame_CallDecline) isClientFrame_Body() {}
+
+func (*ClientFrame_CallHangup) isClientFrame_Body() {}
+
+func (*ClientFrame_CallJoin) isClientFrame_Body() {}
+
+func (*ClientFrame_CallMediaState) isClientFrame_Body() {}
+
+func (*ClientFrame_CallSignal) isClientFrame_Body() {}
+
+func (*ClientFrame_CallStatus) isClientFrame_Body() {}
+
 // ServerFrame is a frame sent by the server.
 type ServerFrame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1216,6 +1526,9 @@ type ServerFrame struct {
 	//	*ServerFrame_BizLabels
 	//	*ServerFrame_BizChatLabels
 	//	*ServerFrame_BizAutoReply
+	//	*ServerFrame_Call
+	//	*ServerFrame_CallEvent
+	//	*ServerFrame_CallSignal
 	Body          isServerFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1625,6 +1938,33 @@ func (x *ServerFrame) GetBizAutoReply() *BizAutoReply {
 	return nil
 }
 
+func (x *ServerFrame) GetCall() *CallInfo {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_Call); ok {
+			return x.Call
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetCallEvent() *CallEvent {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_CallEvent); ok {
+			return x.CallEvent
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetCallSignal() *CallSignal {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_CallSignal); ok {
+			return x.CallSignal
+		}
+	}
+	return nil
+}
+
 type isServerFrame_Body interface {
 	isServerFrame_Body()
 }
@@ -1793,6 +2133,19 @@ type ServerFrame_BizAutoReply struct {
 	BizAutoReply *BizAutoReply `protobuf:"bytes,116,opt,name=biz_auto_reply,json=bizAutoReply,proto3,oneof"`
 }
 
+type ServerFrame_Call struct {
+	// Calls (docs/protocol.md §Calls), 140–159.
+	Call *CallInfo `protobuf:"bytes,140,opt,name=call,proto3,oneof"` // reply to call_start, call_accept, call_join, call_status
+}
+
+type ServerFrame_CallEvent struct {
+	CallEvent *CallEvent `protobuf:"bytes,141,opt,name=call_event,json=callEvent,proto3,oneof"` // push: ringing, accepted, ended…
+}
+
+type ServerFrame_CallSignal struct {
+	CallSignal *CallSignal `protobuf:"bytes,142,opt,name=call_signal,json=callSignal,proto3,oneof"` // push: offer, answer or ICE candidate from a peer or the SFU
+}
+
 func (*ServerFrame_HelloOk) isServerFrame_Body() {}
 
 func (*ServerFrame_Pong) isServerFrame_Body() {}
@@ -1872,6 +2225,12 @@ func (*ServerFrame_BizLabels) isServerFrame_Body() {}
 func (*ServerFrame_BizChatLabels) isServerFrame_Body() {}
 
 func (*ServerFrame_BizAutoReply) isServerFrame_Body() {}
+
+func (*ServerFrame_Call) isServerFrame_Body() {}
+
+func (*ServerFrame_CallEvent) isServerFrame_Body() {}
+
+func (*ServerFrame_CallSignal) isServerFrame_Body() {}
 
 // Hello must be the first frame of a session. The server picks the highest
 // version both support; with none in common it replies Error
@@ -8957,11 +9316,891 @@ func (x *BizAutoReplyClaimRequest) GetKey() string {
 	return ""
 }
 
+// CallStartRequest starts a call in a conversation the device is a member
+// of. Every device of the other members rings (CallEvent RINGING). Replies
+// CallInfo, or Error FORBIDDEN "call_not_member", BLOCKED "blocked" /
+// "blocked_by_you", CONFLICT "call_in_progress" (a group call is already
+// running: join it) or "already_in_call", TOO_LARGE "call_full".
+type CallStartRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Video          bool                   `protobuf:"varint,2,opt,name=video,proto3" json:"video,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CallStartRequest) Reset() {
+	*x = CallStartRequest{}
+	mi := &file_parley_proto_msgTypes[120]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStartRequest) ProtoMessage() {}
+
+func (x *CallStartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[120]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStartRequest.ProtoReflect.Descriptor instead.
+func (*CallStartRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{120}
+}
+
+func (x *CallStartRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *CallStartRequest) GetVideo() bool {
+	if x != nil {
+		return x.Video
+	}
+	return false
+}
+
+// CallAcceptRequest answers a ringing call on this device; the user's other
+// devices stop ringing (CallEvent ANSWERED_ELSEWHERE). Replies CallInfo, or
+// NOT_FOUND "call_not_found", CONFLICT "call_not_ringing", TOO_LARGE "call_full".
+type CallAcceptRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallAcceptRequest) Reset() {
+	*x = CallAcceptRequest{}
+	mi := &file_parley_proto_msgTypes[121]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallAcceptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallAcceptRequest) ProtoMessage() {}
+
+func (x *CallAcceptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[121]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallAcceptRequest.ProtoReflect.Descriptor instead.
+func (*CallAcceptRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{121}
+}
+
+func (x *CallAcceptRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+// CallDeclineRequest refuses a ringing call for all of the user's devices.
+// busy=true says the user is in another call (the caller sees BUSY rather
+// than DECLINED). In a 1:1 call either ends the call.
+type CallDeclineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	Busy          bool                   `protobuf:"varint,2,opt,name=busy,proto3" json:"busy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallDeclineRequest) Reset() {
+	*x = CallDeclineRequest{}
+	mi := &file_parley_proto_msgTypes[122]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallDeclineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallDeclineRequest) ProtoMessage() {}
+
+func (x *CallDeclineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[122]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallDeclineRequest.ProtoReflect.Descriptor instead.
+func (*CallDeclineRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{122}
+}
+
+func (x *CallDeclineRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallDeclineRequest) GetBusy() bool {
+	if x != nil {
+		return x.Busy
+	}
+	return false
+}
+
+// CallHangupRequest leaves a call. From the caller before anyone accepted it
+// cancels the call (CANCELLED; the callees log a missed call). A call ends
+// (ENDED) when fewer than two participants remain.
+type CallHangupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallHangupRequest) Reset() {
+	*x = CallHangupRequest{}
+	mi := &file_parley_proto_msgTypes[123]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallHangupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallHangupRequest) ProtoMessage() {}
+
+func (x *CallHangupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[123]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallHangupRequest.ProtoReflect.Descriptor instead.
+func (*CallHangupRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{123}
+}
+
+func (x *CallHangupRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+// CallJoinRequest joins an ongoing group call without having been rung (or
+// after the ringing stopped). Replies CallInfo.
+type CallJoinRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallJoinRequest) Reset() {
+	*x = CallJoinRequest{}
+	mi := &file_parley_proto_msgTypes[124]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallJoinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallJoinRequest) ProtoMessage() {}
+
+func (x *CallJoinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[124]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallJoinRequest.ProtoReflect.Descriptor instead.
+func (*CallJoinRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{124}
+}
+
+func (x *CallJoinRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+// CallMediaStateRequest tells the other participants about mute and camera.
+type CallMediaStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	AudioMuted    bool                   `protobuf:"varint,2,opt,name=audio_muted,json=audioMuted,proto3" json:"audio_muted,omitempty"`
+	VideoOff      bool                   `protobuf:"varint,3,opt,name=video_off,json=videoOff,proto3" json:"video_off,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallMediaStateRequest) Reset() {
+	*x = CallMediaStateRequest{}
+	mi := &file_parley_proto_msgTypes[125]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallMediaStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallMediaStateRequest) ProtoMessage() {}
+
+func (x *CallMediaStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[125]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallMediaStateRequest.ProtoReflect.Descriptor instead.
+func (*CallMediaStateRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{125}
+}
+
+func (x *CallMediaStateRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallMediaStateRequest) GetAudioMuted() bool {
+	if x != nil {
+		return x.AudioMuted
+	}
+	return false
+}
+
+func (x *CallMediaStateRequest) GetVideoOff() bool {
+	if x != nil {
+		return x.VideoOff
+	}
+	return false
+}
+
+// CallSignalRequest sends a signalling payload to another participant's
+// device, or to the server's SFU when to_device is 0. Payloads to a
+// device are opaque to the server. Payloads to the SFU are SDP or ICE
+// candidates it parses (INVALID "call_bad_sdp" / "call_bad_candidate").
+// At most 64 KiB (TOO_LARGE "call_signal_too_large").
+type CallSignalRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CallId   string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	ToDevice int64                  `protobuf:"varint,2,opt,name=to_device,json=toDevice,proto3" json:"to_device,omitempty"` // 0: the SFU
+	Kind     CallSignalKind         `protobuf:"varint,3,opt,name=kind,proto3,enum=parley.v1.CallSignalKind" json:"kind,omitempty"`
+	Payload  []byte                 `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	// With the SFU a device has two connections: the one it publishes on
+	// (PUBLISH: the device offers) and the one it receives on (SUBSCRIBE: the
+	// SFU offers), so neither side ever has to resolve offer glare.
+	Connection    CallConnection `protobuf:"varint,5,opt,name=connection,proto3,enum=parley.v1.CallConnection" json:"connection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallSignalRequest) Reset() {
+	*x = CallSignalRequest{}
+	mi := &file_parley_proto_msgTypes[126]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallSignalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallSignalRequest) ProtoMessage() {}
+
+func (x *CallSignalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[126]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallSignalRequest.ProtoReflect.Descriptor instead.
+func (*CallSignalRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{126}
+}
+
+func (x *CallSignalRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallSignalRequest) GetToDevice() int64 {
+	if x != nil {
+		return x.ToDevice
+	}
+	return 0
+}
+
+func (x *CallSignalRequest) GetKind() CallSignalKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CallSignalKind_CALL_SIGNAL_KIND_UNSPECIFIED
+}
+
+func (x *CallSignalRequest) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *CallSignalRequest) GetConnection() CallConnection {
+	if x != nil {
+		return x.Connection
+	}
+	return CallConnection_CALL_CONNECTION_PUBLISH
+}
+
+// CallStatusRequest asks whether a call is going on in a conversation (for
+// "call in progress: join" in chats whose members are not in it). Replies
+// CallInfo, or NOT_FOUND "call_not_found".
+type CallStatusRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CallStatusRequest) Reset() {
+	*x = CallStatusRequest{}
+	mi := &file_parley_proto_msgTypes[127]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallStatusRequest) ProtoMessage() {}
+
+func (x *CallStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[127]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallStatusRequest.ProtoReflect.Descriptor instead.
+func (*CallStatusRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{127}
+}
+
+func (x *CallStatusRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// CallParticipant is one device in a call.
+type CallParticipant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	DeviceId      int64                  `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	AudioMuted    bool                   `protobuf:"varint,3,opt,name=audio_muted,json=audioMuted,proto3" json:"audio_muted,omitempty"`
+	VideoOff      bool                   `protobuf:"varint,4,opt,name=video_off,json=videoOff,proto3" json:"video_off,omitempty"`
+	JoinedAtMs    int64                  `protobuf:"varint,5,opt,name=joined_at_ms,json=joinedAtMs,proto3" json:"joined_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallParticipant) Reset() {
+	*x = CallParticipant{}
+	mi := &file_parley_proto_msgTypes[128]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallParticipant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallParticipant) ProtoMessage() {}
+
+func (x *CallParticipant) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[128]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallParticipant.ProtoReflect.Descriptor instead.
+func (*CallParticipant) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{128}
+}
+
+func (x *CallParticipant) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *CallParticipant) GetDeviceId() int64 {
+	if x != nil {
+		return x.DeviceId
+	}
+	return 0
+}
+
+func (x *CallParticipant) GetAudioMuted() bool {
+	if x != nil {
+		return x.AudioMuted
+	}
+	return false
+}
+
+func (x *CallParticipant) GetVideoOff() bool {
+	if x != nil {
+		return x.VideoOff
+	}
+	return false
+}
+
+func (x *CallParticipant) GetJoinedAtMs() int64 {
+	if x != nil {
+		return x.JoinedAtMs
+	}
+	return 0
+}
+
+// IceServer is a STUN or TURN server the client may use for this call, with
+// short-lived credentials (TURN REST scheme: username "EXPIRY:USER",
+// credential base64(HMAC-SHA1(secret, username))).
+type IceServer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Urls          []string               `protobuf:"bytes,1,rep,name=urls,proto3" json:"urls,omitempty"`
+	Username      string                 `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	Credential    string                 `protobuf:"bytes,3,opt,name=credential,proto3" json:"credential,omitempty"`
+	ExpiresAtMs   int64                  `protobuf:"varint,4,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IceServer) Reset() {
+	*x = IceServer{}
+	mi := &file_parley_proto_msgTypes[129]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IceServer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IceServer) ProtoMessage() {}
+
+func (x *IceServer) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[129]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IceServer.ProtoReflect.Descriptor instead.
+func (*IceServer) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{129}
+}
+
+func (x *IceServer) GetUrls() []string {
+	if x != nil {
+		return x.Urls
+	}
+	return nil
+}
+
+func (x *IceServer) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *IceServer) GetCredential() string {
+	if x != nil {
+		return x.Credential
+	}
+	return ""
+}
+
+func (x *IceServer) GetExpiresAtMs() int64 {
+	if x != nil {
+		return x.ExpiresAtMs
+	}
+	return 0
+}
+
+type CallInfo struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CallId          string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	ConversationId  string                 `protobuf:"bytes,2,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Group           bool                   `protobuf:"varint,3,opt,name=group,proto3" json:"group,omitempty"` // a group conversation: media goes through the SFU
+	Video           bool                   `protobuf:"varint,4,opt,name=video,proto3" json:"video,omitempty"`
+	CallerUserId    int64                  `protobuf:"varint,5,opt,name=caller_user_id,json=callerUserId,proto3" json:"caller_user_id,omitempty"`
+	CallerDeviceId  int64                  `protobuf:"varint,6,opt,name=caller_device_id,json=callerDeviceId,proto3" json:"caller_device_id,omitempty"`
+	StartedAtMs     int64                  `protobuf:"varint,7,opt,name=started_at_ms,json=startedAtMs,proto3" json:"started_at_ms,omitempty"`
+	AnsweredAtMs    int64                  `protobuf:"varint,8,opt,name=answered_at_ms,json=answeredAtMs,proto3" json:"answered_at_ms,omitempty"` // 0 while nobody has accepted
+	Participants    []*CallParticipant     `protobuf:"bytes,9,rep,name=participants,proto3" json:"participants,omitempty"`
+	IceServers      []*IceServer           `protobuf:"bytes,10,rep,name=ice_servers,json=iceServers,proto3" json:"ice_servers,omitempty"`
+	MaxParticipants uint32                 `protobuf:"varint,11,opt,name=max_participants,json=maxParticipants,proto3" json:"max_participants,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CallInfo) Reset() {
+	*x = CallInfo{}
+	mi := &file_parley_proto_msgTypes[130]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallInfo) ProtoMessage() {}
+
+func (x *CallInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[130]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallInfo.ProtoReflect.Descriptor instead.
+func (*CallInfo) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{130}
+}
+
+func (x *CallInfo) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallInfo) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *CallInfo) GetGroup() bool {
+	if x != nil {
+		return x.Group
+	}
+	return false
+}
+
+func (x *CallInfo) GetVideo() bool {
+	if x != nil {
+		return x.Video
+	}
+	return false
+}
+
+func (x *CallInfo) GetCallerUserId() int64 {
+	if x != nil {
+		return x.CallerUserId
+	}
+	return 0
+}
+
+func (x *CallInfo) GetCallerDeviceId() int64 {
+	if x != nil {
+		return x.CallerDeviceId
+	}
+	return 0
+}
+
+func (x *CallInfo) GetStartedAtMs() int64 {
+	if x != nil {
+		return x.StartedAtMs
+	}
+	return 0
+}
+
+func (x *CallInfo) GetAnsweredAtMs() int64 {
+	if x != nil {
+		return x.AnsweredAtMs
+	}
+	return 0
+}
+
+func (x *CallInfo) GetParticipants() []*CallParticipant {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
+func (x *CallInfo) GetIceServers() []*IceServer {
+	if x != nil {
+		return x.IceServers
+	}
+	return nil
+}
+
+func (x *CallInfo) GetMaxParticipants() uint32 {
+	if x != nil {
+		return x.MaxParticipants
+	}
+	return 0
+}
+
+// CallEvent is pushed to devices about a call. call is the state after the
+// event.
+type CallEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          CallEventKind          `protobuf:"varint,1,opt,name=kind,proto3,enum=parley.v1.CallEventKind" json:"kind,omitempty"`
+	Call          *CallInfo              `protobuf:"bytes,2,opt,name=call,proto3" json:"call,omitempty"`
+	UserId        int64                  `protobuf:"varint,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"` // who the event is about (the accepter, the leaver…)
+	DeviceId      int64                  `protobuf:"varint,4,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	AtMs          int64                  `protobuf:"varint,5,opt,name=at_ms,json=atMs,proto3" json:"at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallEvent) Reset() {
+	*x = CallEvent{}
+	mi := &file_parley_proto_msgTypes[131]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallEvent) ProtoMessage() {}
+
+func (x *CallEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[131]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallEvent.ProtoReflect.Descriptor instead.
+func (*CallEvent) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{131}
+}
+
+func (x *CallEvent) GetKind() CallEventKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CallEventKind_CALL_EVENT_KIND_UNSPECIFIED
+}
+
+func (x *CallEvent) GetCall() *CallInfo {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *CallEvent) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *CallEvent) GetDeviceId() int64 {
+	if x != nil {
+		return x.DeviceId
+	}
+	return 0
+}
+
+func (x *CallEvent) GetAtMs() int64 {
+	if x != nil {
+		return x.AtMs
+	}
+	return 0
+}
+
+// CallSignal is a signalling payload pushed to a participant: from another
+// device (from_device set) or from the SFU (from_device 0).
+type CallSignal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallId        string                 `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	FromUser      int64                  `protobuf:"varint,2,opt,name=from_user,json=fromUser,proto3" json:"from_user,omitempty"`
+	FromDevice    int64                  `protobuf:"varint,3,opt,name=from_device,json=fromDevice,proto3" json:"from_device,omitempty"`
+	Kind          CallSignalKind         `protobuf:"varint,4,opt,name=kind,proto3,enum=parley.v1.CallSignalKind" json:"kind,omitempty"`
+	Payload       []byte                 `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	Connection    CallConnection         `protobuf:"varint,6,opt,name=connection,proto3,enum=parley.v1.CallConnection" json:"connection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallSignal) Reset() {
+	*x = CallSignal{}
+	mi := &file_parley_proto_msgTypes[132]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallSignal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallSignal) ProtoMessage() {}
+
+func (x *CallSignal) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[132]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallSignal.ProtoReflect.Descriptor instead.
+func (*CallSignal) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{132}
+}
+
+func (x *CallSignal) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallSignal) GetFromUser() int64 {
+	if x != nil {
+		return x.FromUser
+	}
+	return 0
+}
+
+func (x *CallSignal) GetFromDevice() int64 {
+	if x != nil {
+		return x.FromDevice
+	}
+	return 0
+}
+
+func (x *CallSignal) GetKind() CallSignalKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CallSignalKind_CALL_SIGNAL_KIND_UNSPECIFIED
+}
+
+func (x *CallSignal) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *CallSignal) GetConnection() CallConnection {
+	if x != nil {
+		return x.Connection
+	}
+	return CallConnection_CALL_CONNECTION_PUBLISH
+}
+
 var File_parley_proto protoreflect.FileDescriptor
 
 const file_parley_proto_rawDesc = "" +
 	"\n" +
-	"\fparley.proto\x12\tparley.v1\"\xe7 \n" +
+	"\fparley.proto\x12\tparley.v1\"\xfe$\n" +
 	"\vClientFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
 	"\x05hello\x18\x02 \x01(\v2\x10.parley.v1.HelloH\x00R\x05hello\x12%\n" +
@@ -9036,8 +10275,21 @@ const file_parley_proto_rawDesc = "" +
 	"\x0ebiz_chat_label\x18x \x01(\v2\x1e.parley.v1.BizChatLabelRequestH\x00R\fbizChatLabel\x12I\n" +
 	"\x0fbiz_chat_labels\x18y \x01(\v2\x1f.parley.v1.BizChatLabelsRequestH\x00R\rbizChatLabels\x12F\n" +
 	"\x0ebiz_auto_reply\x18z \x01(\v2\x1e.parley.v1.BizAutoReplyRequestH\x00R\fbizAutoReply\x12V\n" +
-	"\x14biz_auto_reply_claim\x18{ \x01(\v2#.parley.v1.BizAutoReplyClaimRequestH\x00R\x11bizAutoReplyClaimB\x06\n" +
-	"\x04body\"\x98\x13\n" +
+	"\x14biz_auto_reply_claim\x18{ \x01(\v2#.parley.v1.BizAutoReplyClaimRequestH\x00R\x11bizAutoReplyClaim\x12=\n" +
+	"\n" +
+	"call_start\x18\x8c\x01 \x01(\v2\x1b.parley.v1.CallStartRequestH\x00R\tcallStart\x12@\n" +
+	"\vcall_accept\x18\x8d\x01 \x01(\v2\x1c.parley.v1.CallAcceptRequestH\x00R\n" +
+	"callAccept\x12C\n" +
+	"\fcall_decline\x18\x8e\x01 \x01(\v2\x1d.parley.v1.CallDeclineRequestH\x00R\vcallDecline\x12@\n" +
+	"\vcall_hangup\x18\x8f\x01 \x01(\v2\x1c.parley.v1.CallHangupRequestH\x00R\n" +
+	"callHangup\x12:\n" +
+	"\tcall_join\x18\x90\x01 \x01(\v2\x1a.parley.v1.CallJoinRequestH\x00R\bcallJoin\x12M\n" +
+	"\x10call_media_state\x18\x91\x01 \x01(\v2 .parley.v1.CallMediaStateRequestH\x00R\x0ecallMediaState\x12@\n" +
+	"\vcall_signal\x18\x92\x01 \x01(\v2\x1c.parley.v1.CallSignalRequestH\x00R\n" +
+	"callSignal\x12@\n" +
+	"\vcall_status\x18\x93\x01 \x01(\v2\x1c.parley.v1.CallStatusRequestH\x00R\n" +
+	"callStatusB\x06\n" +
+	"\x04body\"\xb7\x14\n" +
 	"\vServerFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12/\n" +
 	"\bhello_ok\x18\x02 \x01(\v2\x12.parley.v1.HelloOKH\x00R\ahelloOk\x12%\n" +
@@ -9087,7 +10339,12 @@ const file_parley_proto_rawDesc = "" +
 	"\n" +
 	"biz_labels\x18r \x01(\v2\x17.parley.v1.BizLabelListH\x00R\tbizLabels\x12E\n" +
 	"\x0fbiz_chat_labels\x18s \x01(\v2\x1b.parley.v1.BizChatLabelListH\x00R\rbizChatLabels\x12?\n" +
-	"\x0ebiz_auto_reply\x18t \x01(\v2\x17.parley.v1.BizAutoReplyH\x00R\fbizAutoReplyB\x06\n" +
+	"\x0ebiz_auto_reply\x18t \x01(\v2\x17.parley.v1.BizAutoReplyH\x00R\fbizAutoReply\x12*\n" +
+	"\x04call\x18\x8c\x01 \x01(\v2\x13.parley.v1.CallInfoH\x00R\x04call\x126\n" +
+	"\n" +
+	"call_event\x18\x8d\x01 \x01(\v2\x14.parley.v1.CallEventH\x00R\tcallEvent\x129\n" +
+	"\vcall_signal\x18\x8e\x01 \x01(\v2\x15.parley.v1.CallSignalH\x00R\n" +
+	"callSignalB\x06\n" +
 	"\x04body\";\n" +
 	"\x05Hello\x12\x1a\n" +
 	"\bversions\x18\x01 \x03(\rR\bversions\x12\x16\n" +
@@ -9590,7 +10847,80 @@ const file_parley_proto_rawDesc = "" +
 	"\x03set\x18\x02 \x01(\bR\x03set\"U\n" +
 	"\x18BizAutoReplyClaimRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\tR\x03key*\xf6\x01\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"Q\n" +
+	"\x10CallStartRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x14\n" +
+	"\x05video\x18\x02 \x01(\bR\x05video\",\n" +
+	"\x11CallAcceptRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\"A\n" +
+	"\x12CallDeclineRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x12\n" +
+	"\x04busy\x18\x02 \x01(\bR\x04busy\",\n" +
+	"\x11CallHangupRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\"*\n" +
+	"\x0fCallJoinRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\"n\n" +
+	"\x15CallMediaStateRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1f\n" +
+	"\vaudio_muted\x18\x02 \x01(\bR\n" +
+	"audioMuted\x12\x1b\n" +
+	"\tvideo_off\x18\x03 \x01(\bR\bvideoOff\"\xcd\x01\n" +
+	"\x11CallSignalRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1b\n" +
+	"\tto_device\x18\x02 \x01(\x03R\btoDevice\x12-\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x19.parley.v1.CallSignalKindR\x04kind\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\x129\n" +
+	"\n" +
+	"connection\x18\x05 \x01(\x0e2\x19.parley.v1.CallConnectionR\n" +
+	"connection\"<\n" +
+	"\x11CallStatusRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\xa7\x01\n" +
+	"\x0fCallParticipant\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\x03R\bdeviceId\x12\x1f\n" +
+	"\vaudio_muted\x18\x03 \x01(\bR\n" +
+	"audioMuted\x12\x1b\n" +
+	"\tvideo_off\x18\x04 \x01(\bR\bvideoOff\x12 \n" +
+	"\fjoined_at_ms\x18\x05 \x01(\x03R\n" +
+	"joinedAtMs\"\x7f\n" +
+	"\tIceServer\x12\x12\n" +
+	"\x04urls\x18\x01 \x03(\tR\x04urls\x12\x1a\n" +
+	"\busername\x18\x02 \x01(\tR\busername\x12\x1e\n" +
+	"\n" +
+	"credential\x18\x03 \x01(\tR\n" +
+	"credential\x12\"\n" +
+	"\rexpires_at_ms\x18\x04 \x01(\x03R\vexpiresAtMs\"\xb4\x03\n" +
+	"\bCallInfo\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12'\n" +
+	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x14\n" +
+	"\x05group\x18\x03 \x01(\bR\x05group\x12\x14\n" +
+	"\x05video\x18\x04 \x01(\bR\x05video\x12$\n" +
+	"\x0ecaller_user_id\x18\x05 \x01(\x03R\fcallerUserId\x12(\n" +
+	"\x10caller_device_id\x18\x06 \x01(\x03R\x0ecallerDeviceId\x12\"\n" +
+	"\rstarted_at_ms\x18\a \x01(\x03R\vstartedAtMs\x12$\n" +
+	"\x0eanswered_at_ms\x18\b \x01(\x03R\fansweredAtMs\x12>\n" +
+	"\fparticipants\x18\t \x03(\v2\x1a.parley.v1.CallParticipantR\fparticipants\x125\n" +
+	"\vice_servers\x18\n" +
+	" \x03(\v2\x14.parley.v1.IceServerR\n" +
+	"iceServers\x12)\n" +
+	"\x10max_participants\x18\v \x01(\rR\x0fmaxParticipants\"\xad\x01\n" +
+	"\tCallEvent\x12,\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x18.parley.v1.CallEventKindR\x04kind\x12'\n" +
+	"\x04call\x18\x02 \x01(\v2\x13.parley.v1.CallInfoR\x04call\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\x03R\x06userId\x12\x1b\n" +
+	"\tdevice_id\x18\x04 \x01(\x03R\bdeviceId\x12\x13\n" +
+	"\x05at_ms\x18\x05 \x01(\x03R\x04atMs\"\xe7\x01\n" +
+	"\n" +
+	"CallSignal\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x1b\n" +
+	"\tfrom_user\x18\x02 \x01(\x03R\bfromUser\x12\x1f\n" +
+	"\vfrom_device\x18\x03 \x01(\x03R\n" +
+	"fromDevice\x12-\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x19.parley.v1.CallSignalKindR\x04kind\x12\x18\n" +
+	"\apayload\x18\x05 \x01(\fR\apayload\x129\n" +
+	"\n" +
+	"connection\x18\x06 \x01(\x0e2\x19.parley.v1.CallConnectionR\n" +
+	"connection*\xf6\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aINVALID\x10\x01\x12\x13\n" +
@@ -9606,7 +10936,32 @@ const file_parley_proto_rawDesc = "" +
 	"\x12\f\n" +
 	"\bINTERNAL\x10\v\x12\x17\n" +
 	"\x13UNSUPPORTED_VERSION\x10\f\x12\f\n" +
-	"\bPROTOCOL\x10\rB+Z)github.com/parleyhq/parley/proto/parleypbb\x06proto3"
+	"\bPROTOCOL\x10\r*\x94\x01\n" +
+	"\x0eCallSignalKind\x12 \n" +
+	"\x1cCALL_SIGNAL_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11CALL_SIGNAL_OFFER\x10\x01\x12\x16\n" +
+	"\x12CALL_SIGNAL_ANSWER\x10\x02\x12\x19\n" +
+	"\x15CALL_SIGNAL_CANDIDATE\x10\x03\x12\x16\n" +
+	"\x12CALL_SIGNAL_SEALED\x10\x04*L\n" +
+	"\x0eCallConnection\x12\x1b\n" +
+	"\x17CALL_CONNECTION_PUBLISH\x10\x00\x12\x1d\n" +
+	"\x19CALL_CONNECTION_SUBSCRIBE\x10\x01*\x95\x02\n" +
+	"\rCallEventKind\x12\x1f\n" +
+	"\x1bCALL_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
+	"\fCALL_RINGING\x10\x01\x12\x11\n" +
+	"\rCALL_ACCEPTED\x10\x02\x12\x1b\n" +
+	"\x17CALL_ANSWERED_ELSEWHERE\x10\x03\x12\x11\n" +
+	"\rCALL_DECLINED\x10\x04\x12\r\n" +
+	"\tCALL_BUSY\x10\x05\x12\x12\n" +
+	"\x0eCALL_CANCELLED\x10\x06\x12\x0f\n" +
+	"\vCALL_MISSED\x10\a\x12\x0f\n" +
+	"\vCALL_JOINED\x10\b\x12\r\n" +
+	"\tCALL_LEFT\x10\t\x12\x0e\n" +
+	"\n" +
+	"CALL_ENDED\x10\n" +
+	"\x12\x14\n" +
+	"\x10CALL_MEDIA_STATE\x10\v\x12\x14\n" +
+	"\x10CALL_IN_PROGRESS\x10\fB+Z)github.com/parleyhq/parley/proto/parleypbb\x06proto3"
 
 var (
 	file_parley_proto_rawDescOnce sync.Once
@@ -9620,272 +10975,307 @@ func file_parley_proto_rawDescGZIP() []byte {
 	return file_parley_proto_rawDescData
 }
 
-var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 120)
+var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 133)
 var file_parley_proto_goTypes = []any{
 	(ErrorCode)(0),                    // 0: parley.v1.ErrorCode
-	(*ClientFrame)(nil),               // 1: parley.v1.ClientFrame
-	(*ServerFrame)(nil),               // 2: parley.v1.ServerFrame
-	(*Hello)(nil),                     // 3: parley.v1.Hello
-	(*HelloOK)(nil),                   // 4: parley.v1.HelloOK
-	(*Ping)(nil),                      // 5: parley.v1.Ping
-	(*Pong)(nil),                      // 6: parley.v1.Pong
-	(*OK)(nil),                        // 7: parley.v1.OK
-	(*Error)(nil),                     // 8: parley.v1.Error
-	(*GoAway)(nil),                    // 9: parley.v1.GoAway
-	(*RegisterRequest)(nil),           // 10: parley.v1.RegisterRequest
-	(*RegisterResponse)(nil),          // 11: parley.v1.RegisterResponse
-	(*VerifyRequest)(nil),             // 12: parley.v1.VerifyRequest
-	(*Credentials)(nil),               // 13: parley.v1.Credentials
-	(*AuthRequest)(nil),               // 14: parley.v1.AuthRequest
-	(*AuthResponse)(nil),              // 15: parley.v1.AuthResponse
-	(*LinkCodeRequest)(nil),           // 16: parley.v1.LinkCodeRequest
-	(*LinkCodeResponse)(nil),          // 17: parley.v1.LinkCodeResponse
-	(*LinkDeviceRequest)(nil),         // 18: parley.v1.LinkDeviceRequest
-	(*ListDevicesRequest)(nil),        // 19: parley.v1.ListDevicesRequest
-	(*DeviceInfo)(nil),                // 20: parley.v1.DeviceInfo
-	(*DeviceList)(nil),                // 21: parley.v1.DeviceList
-	(*RemoveDeviceRequest)(nil),       // 22: parley.v1.RemoveDeviceRequest
-	(*SetUsernameRequest)(nil),        // 23: parley.v1.SetUsernameRequest
-	(*SetPrivacyRequest)(nil),         // 24: parley.v1.SetPrivacyRequest
-	(*SetPINRequest)(nil),             // 25: parley.v1.SetPINRequest
-	(*ResolveRequest)(nil),            // 26: parley.v1.ResolveRequest
-	(*UserInfo)(nil),                  // 27: parley.v1.UserInfo
-	(*ContactRequest)(nil),            // 28: parley.v1.ContactRequest
-	(*BlockRequest)(nil),              // 29: parley.v1.BlockRequest
-	(*KeyPackage)(nil),                // 30: parley.v1.KeyPackage
-	(*UploadKeyPackagesRequest)(nil),  // 31: parley.v1.UploadKeyPackagesRequest
-	(*UploadKeyPackagesResponse)(nil), // 32: parley.v1.UploadKeyPackagesResponse
-	(*ClaimKeyPackagesRequest)(nil),   // 33: parley.v1.ClaimKeyPackagesRequest
-	(*ClaimedKeyPackage)(nil),         // 34: parley.v1.ClaimedKeyPackage
-	(*ClaimKeyPackagesResponse)(nil),  // 35: parley.v1.ClaimKeyPackagesResponse
-	(*AddedDevice)(nil),               // 36: parley.v1.AddedDevice
-	(*CreateConversationRequest)(nil), // 37: parley.v1.CreateConversationRequest
-	(*CommitRequest)(nil),             // 38: parley.v1.CommitRequest
-	(*AppendResponse)(nil),            // 39: parley.v1.AppendResponse
-	(*GroupInfoRequest)(nil),          // 40: parley.v1.GroupInfoRequest
-	(*GroupInfoResponse)(nil),         // 41: parley.v1.GroupInfoResponse
-	(*ListConversationsRequest)(nil),  // 42: parley.v1.ListConversationsRequest
-	(*ConversationInfo)(nil),          // 43: parley.v1.ConversationInfo
-	(*ConversationList)(nil),          // 44: parley.v1.ConversationList
-	(*ConversationsChanged)(nil),      // 45: parley.v1.ConversationsChanged
-	(*KeyPackagesLow)(nil),            // 46: parley.v1.KeyPackagesLow
-	(*SendRequest)(nil),               // 47: parley.v1.SendRequest
-	(*SendResponse)(nil),              // 48: parley.v1.SendResponse
-	(*Envelope)(nil),                  // 49: parley.v1.Envelope
-	(*Ack)(nil),                       // 50: parley.v1.Ack
-	(*ReadRequest)(nil),               // 51: parley.v1.ReadRequest
-	(*Receipt)(nil),                   // 52: parley.v1.Receipt
-	(*Typing)(nil),                    // 53: parley.v1.Typing
-	(*PresenceRequest)(nil),           // 54: parley.v1.PresenceRequest
-	(*Presence)(nil),                  // 55: parley.v1.Presence
-	(*GroupCreateRequest)(nil),        // 56: parley.v1.GroupCreateRequest
-	(*GroupGetRequest)(nil),           // 57: parley.v1.GroupGetRequest
-	(*GroupListRequest)(nil),          // 58: parley.v1.GroupListRequest
-	(*GroupUpdateRequest)(nil),        // 59: parley.v1.GroupUpdateRequest
-	(*GroupRoleRequest)(nil),          // 60: parley.v1.GroupRoleRequest
-	(*GroupLeaveRequest)(nil),         // 61: parley.v1.GroupLeaveRequest
-	(*GroupCheckAddRequest)(nil),      // 62: parley.v1.GroupCheckAddRequest
-	(*GroupCheckAddResponse)(nil),     // 63: parley.v1.GroupCheckAddResponse
-	(*GroupInviteRequest)(nil),        // 64: parley.v1.GroupInviteRequest
-	(*GroupInvitationsRequest)(nil),   // 65: parley.v1.GroupInvitationsRequest
-	(*GroupDeclineRequest)(nil),       // 66: parley.v1.GroupDeclineRequest
-	(*GroupPrivacyRequest)(nil),       // 67: parley.v1.GroupPrivacyRequest
-	(*GroupMemberInfo)(nil),           // 68: parley.v1.GroupMemberInfo
-	(*GroupDetails)(nil),              // 69: parley.v1.GroupDetails
-	(*GroupList)(nil),                 // 70: parley.v1.GroupList
-	(*GroupInvitationInfo)(nil),       // 71: parley.v1.GroupInvitationInfo
-	(*GroupInvitationList)(nil),       // 72: parley.v1.GroupInvitationList
-	(*GroupUserKeysRequest)(nil),      // 73: parley.v1.GroupUserKeysRequest
-	(*GroupLinkCreateRequest)(nil),    // 74: parley.v1.GroupLinkCreateRequest
-	(*GroupLink)(nil),                 // 75: parley.v1.GroupLink
-	(*GroupLinksRequest)(nil),         // 76: parley.v1.GroupLinksRequest
-	(*GroupLinkList)(nil),             // 77: parley.v1.GroupLinkList
-	(*GroupLinkRevokeRequest)(nil),    // 78: parley.v1.GroupLinkRevokeRequest
-	(*GroupLinkRedeemRequest)(nil),    // 79: parley.v1.GroupLinkRedeemRequest
-	(*GroupLinkRedeemed)(nil),         // 80: parley.v1.GroupLinkRedeemed
-	(*GroupJoinRequestsRequest)(nil),  // 81: parley.v1.GroupJoinRequestsRequest
-	(*GroupJoinRequestInfo)(nil),      // 82: parley.v1.GroupJoinRequestInfo
-	(*GroupJoinRequestList)(nil),      // 83: parley.v1.GroupJoinRequestList
-	(*GroupJoinDecideRequest)(nil),    // 84: parley.v1.GroupJoinDecideRequest
-	(*ChatTimerRequest)(nil),          // 85: parley.v1.ChatTimerRequest
-	(*ChatTimer)(nil),                 // 86: parley.v1.ChatTimer
-	(*CommunityGroupRequest)(nil),     // 87: parley.v1.CommunityGroupRequest
-	(*CommunityGroupsRequest)(nil),    // 88: parley.v1.CommunityGroupsRequest
-	(*CommunityGroupInfo)(nil),        // 89: parley.v1.CommunityGroupInfo
-	(*CommunityGroupList)(nil),        // 90: parley.v1.CommunityGroupList
-	(*GroupJoinAskRequest)(nil),       // 91: parley.v1.GroupJoinAskRequest
-	(*BizHoursSpan)(nil),              // 92: parley.v1.BizHoursSpan
-	(*BizHours)(nil),                  // 93: parley.v1.BizHours
-	(*BizProfile)(nil),                // 94: parley.v1.BizProfile
-	(*BizProfileGetRequest)(nil),      // 95: parley.v1.BizProfileGetRequest
-	(*BizProfileSetRequest)(nil),      // 96: parley.v1.BizProfileSetRequest
-	(*BizMoney)(nil),                  // 97: parley.v1.BizMoney
-	(*BizProductImage)(nil),           // 98: parley.v1.BizProductImage
-	(*BizProduct)(nil),                // 99: parley.v1.BizProduct
-	(*BizProductPutRequest)(nil),      // 100: parley.v1.BizProductPutRequest
-	(*BizProductDeleteRequest)(nil),   // 101: parley.v1.BizProductDeleteRequest
-	(*BizCatalogRequest)(nil),         // 102: parley.v1.BizCatalogRequest
-	(*BizCollection)(nil),             // 103: parley.v1.BizCollection
-	(*BizCatalog)(nil),                // 104: parley.v1.BizCatalog
-	(*BizCollectionRequest)(nil),      // 105: parley.v1.BizCollectionRequest
-	(*BizQuickReply)(nil),             // 106: parley.v1.BizQuickReply
-	(*BizQuickReplyRequest)(nil),      // 107: parley.v1.BizQuickReplyRequest
-	(*BizQuickRepliesRequest)(nil),    // 108: parley.v1.BizQuickRepliesRequest
-	(*BizQuickReplyList)(nil),         // 109: parley.v1.BizQuickReplyList
-	(*BizLabel)(nil),                  // 110: parley.v1.BizLabel
-	(*BizLabelRequest)(nil),           // 111: parley.v1.BizLabelRequest
-	(*BizLabelsRequest)(nil),          // 112: parley.v1.BizLabelsRequest
-	(*BizLabelList)(nil),              // 113: parley.v1.BizLabelList
-	(*BizChatLabelRequest)(nil),       // 114: parley.v1.BizChatLabelRequest
-	(*BizChatLabelsRequest)(nil),      // 115: parley.v1.BizChatLabelsRequest
-	(*BizChatLabel)(nil),              // 116: parley.v1.BizChatLabel
-	(*BizChatLabelList)(nil),          // 117: parley.v1.BizChatLabelList
-	(*BizAutoReply)(nil),              // 118: parley.v1.BizAutoReply
-	(*BizAutoReplyRequest)(nil),       // 119: parley.v1.BizAutoReplyRequest
-	(*BizAutoReplyClaimRequest)(nil),  // 120: parley.v1.BizAutoReplyClaimRequest
+	(CallSignalKind)(0),               // 1: parley.v1.CallSignalKind
+	(CallConnection)(0),               // 2: parley.v1.CallConnection
+	(CallEventKind)(0),                // 3: parley.v1.CallEventKind
+	(*ClientFrame)(nil),               // 4: parley.v1.ClientFrame
+	(*ServerFrame)(nil),               // 5: parley.v1.ServerFrame
+	(*Hello)(nil),                     // 6: parley.v1.Hello
+	(*HelloOK)(nil),                   // 7: parley.v1.HelloOK
+	(*Ping)(nil),                      // 8: parley.v1.Ping
+	(*Pong)(nil),                      // 9: parley.v1.Pong
+	(*OK)(nil),                        // 10: parley.v1.OK
+	(*Error)(nil),                     // 11: parley.v1.Error
+	(*GoAway)(nil),                    // 12: parley.v1.GoAway
+	(*RegisterRequest)(nil),           // 13: parley.v1.RegisterRequest
+	(*RegisterResponse)(nil),          // 14: parley.v1.RegisterResponse
+	(*VerifyRequest)(nil),             // 15: parley.v1.VerifyRequest
+	(*Credentials)(nil),               // 16: parley.v1.Credentials
+	(*AuthRequest)(nil),               // 17: parley.v1.AuthRequest
+	(*AuthResponse)(nil),              // 18: parley.v1.AuthResponse
+	(*LinkCodeRequest)(nil),           // 19: parley.v1.LinkCodeRequest
+	(*LinkCodeResponse)(nil),          // 20: parley.v1.LinkCodeResponse
+	(*LinkDeviceRequest)(nil),         // 21: parley.v1.LinkDeviceRequest
+	(*ListDevicesRequest)(nil),        // 22: parley.v1.ListDevicesRequest
+	(*DeviceInfo)(nil),                // 23: parley.v1.DeviceInfo
+	(*DeviceList)(nil),                // 24: parley.v1.DeviceList
+	(*RemoveDeviceRequest)(nil),       // 25: parley.v1.RemoveDeviceRequest
+	(*SetUsernameRequest)(nil),        // 26: parley.v1.SetUsernameRequest
+	(*SetPrivacyRequest)(nil),         // 27: parley.v1.SetPrivacyRequest
+	(*SetPINRequest)(nil),             // 28: parley.v1.SetPINRequest
+	(*ResolveRequest)(nil),            // 29: parley.v1.ResolveRequest
+	(*UserInfo)(nil),                  // 30: parley.v1.UserInfo
+	(*ContactRequest)(nil),            // 31: parley.v1.ContactRequest
+	(*BlockRequest)(nil),              // 32: parley.v1.BlockRequest
+	(*KeyPackage)(nil),                // 33: parley.v1.KeyPackage
+	(*UploadKeyPackagesRequest)(nil),  // 34: parley.v1.UploadKeyPackagesRequest
+	(*UploadKeyPackagesResponse)(nil), // 35: parley.v1.UploadKeyPackagesResponse
+	(*ClaimKeyPackagesRequest)(nil),   // 36: parley.v1.ClaimKeyPackagesRequest
+	(*ClaimedKeyPackage)(nil),         // 37: parley.v1.ClaimedKeyPackage
+	(*ClaimKeyPackagesResponse)(nil),  // 38: parley.v1.ClaimKeyPackagesResponse
+	(*AddedDevice)(nil),               // 39: parley.v1.AddedDevice
+	(*CreateConversationRequest)(nil), // 40: parley.v1.CreateConversationRequest
+	(*CommitRequest)(nil),             // 41: parley.v1.CommitRequest
+	(*AppendResponse)(nil),            // 42: parley.v1.AppendResponse
+	(*GroupInfoRequest)(nil),          // 43: parley.v1.GroupInfoRequest
+	(*GroupInfoResponse)(nil),         // 44: parley.v1.GroupInfoResponse
+	(*ListConversationsRequest)(nil),  // 45: parley.v1.ListConversationsRequest
+	(*ConversationInfo)(nil),          // 46: parley.v1.ConversationInfo
+	(*ConversationList)(nil),          // 47: parley.v1.ConversationList
+	(*ConversationsChanged)(nil),      // 48: parley.v1.ConversationsChanged
+	(*KeyPackagesLow)(nil),            // 49: parley.v1.KeyPackagesLow
+	(*SendRequest)(nil),               // 50: parley.v1.SendRequest
+	(*SendResponse)(nil),              // 51: parley.v1.SendResponse
+	(*Envelope)(nil),                  // 52: parley.v1.Envelope
+	(*Ack)(nil),                       // 53: parley.v1.Ack
+	(*ReadRequest)(nil),               // 54: parley.v1.ReadRequest
+	(*Receipt)(nil),                   // 55: parley.v1.Receipt
+	(*Typing)(nil),                    // 56: parley.v1.Typing
+	(*PresenceRequest)(nil),           // 57: parley.v1.PresenceRequest
+	(*Presence)(nil),                  // 58: parley.v1.Presence
+	(*GroupCreateRequest)(nil),        // 59: parley.v1.GroupCreateRequest
+	(*GroupGetRequest)(nil),           // 60: parley.v1.GroupGetRequest
+	(*GroupListRequest)(nil),          // 61: parley.v1.GroupListRequest
+	(*GroupUpdateRequest)(nil),        // 62: parley.v1.GroupUpdateRequest
+	(*GroupRoleRequest)(nil),          // 63: parley.v1.GroupRoleRequest
+	(*GroupLeaveRequest)(nil),         // 64: parley.v1.GroupLeaveRequest
+	(*GroupCheckAddRequest)(nil),      // 65: parley.v1.GroupCheckAddRequest
+	(*GroupCheckAddResponse)(nil),     // 66: parley.v1.GroupCheckAddResponse
+	(*GroupInviteRequest)(nil),        // 67: parley.v1.GroupInviteRequest
+	(*GroupInvitationsRequest)(nil),   // 68: parley.v1.GroupInvitationsRequest
+	(*GroupDeclineRequest)(nil),       // 69: parley.v1.GroupDeclineRequest
+	(*GroupPrivacyRequest)(nil),       // 70: parley.v1.GroupPrivacyRequest
+	(*GroupMemberInfo)(nil),           // 71: parley.v1.GroupMemberInfo
+	(*GroupDetails)(nil),              // 72: parley.v1.GroupDetails
+	(*GroupList)(nil),                 // 73: parley.v1.GroupList
+	(*GroupInvitationInfo)(nil),       // 74: parley.v1.GroupInvitationInfo
+	(*GroupInvitationList)(nil),       // 75: parley.v1.GroupInvitationList
+	(*GroupUserKeysRequest)(nil),      // 76: parley.v1.GroupUserKeysRequest
+	(*GroupLinkCreateRequest)(nil),    // 77: parley.v1.GroupLinkCreateRequest
+	(*GroupLink)(nil),                 // 78: parley.v1.GroupLink
+	(*GroupLinksRequest)(nil),         // 79: parley.v1.GroupLinksRequest
+	(*GroupLinkList)(nil),             // 80: parley.v1.GroupLinkList
+	(*GroupLinkRevokeRequest)(nil),    // 81: parley.v1.GroupLinkRevokeRequest
+	(*GroupLinkRedeemRequest)(nil),    // 82: parley.v1.GroupLinkRedeemRequest
+	(*GroupLinkRedeemed)(nil),         // 83: parley.v1.GroupLinkRedeemed
+	(*GroupJoinRequestsRequest)(nil),  // 84: parley.v1.GroupJoinRequestsRequest
+	(*GroupJoinRequestInfo)(nil),      // 85: parley.v1.GroupJoinRequestInfo
+	(*GroupJoinRequestList)(nil),      // 86: parley.v1.GroupJoinRequestList
+	(*GroupJoinDecideRequest)(nil),    // 87: parley.v1.GroupJoinDecideRequest
+	(*ChatTimerRequest)(nil),          // 88: parley.v1.ChatTimerRequest
+	(*ChatTimer)(nil),                 // 89: parley.v1.ChatTimer
+	(*CommunityGroupRequest)(nil),     // 90: parley.v1.CommunityGroupRequest
+	(*CommunityGroupsRequest)(nil),    // 91: parley.v1.CommunityGroupsRequest
+	(*CommunityGroupInfo)(nil),        // 92: parley.v1.CommunityGroupInfo
+	(*CommunityGroupList)(nil),        // 93: parley.v1.CommunityGroupList
+	(*GroupJoinAskRequest)(nil),       // 94: parley.v1.GroupJoinAskRequest
+	(*BizHoursSpan)(nil),              // 95: parley.v1.BizHoursSpan
+	(*BizHours)(nil),                  // 96: parley.v1.BizHours
+	(*BizProfile)(nil),                // 97: parley.v1.BizProfile
+	(*BizProfileGetRequest)(nil),      // 98: parley.v1.BizProfileGetRequest
+	(*BizProfileSetRequest)(nil),      // 99: parley.v1.BizProfileSetRequest
+	(*BizMoney)(nil),                  // 100: parley.v1.BizMoney
+	(*BizProductImage)(nil),           // 101: parley.v1.BizProductImage
+	(*BizProduct)(nil),                // 102: parley.v1.BizProduct
+	(*BizProductPutRequest)(nil),      // 103: parley.v1.BizProductPutRequest
+	(*BizProductDeleteRequest)(nil),   // 104: parley.v1.BizProductDeleteRequest
+	(*BizCatalogRequest)(nil),         // 105: parley.v1.BizCatalogRequest
+	(*BizCollection)(nil),             // 106: parley.v1.BizCollection
+	(*BizCatalog)(nil),                // 107: parley.v1.BizCatalog
+	(*BizCollectionRequest)(nil),      // 108: parley.v1.BizCollectionRequest
+	(*BizQuickReply)(nil),             // 109: parley.v1.BizQuickReply
+	(*BizQuickReplyRequest)(nil),      // 110: parley.v1.BizQuickReplyRequest
+	(*BizQuickRepliesRequest)(nil),    // 111: parley.v1.BizQuickRepliesRequest
+	(*BizQuickReplyList)(nil),         // 112: parley.v1.BizQuickReplyList
+	(*BizLabel)(nil),                  // 113: parley.v1.BizLabel
+	(*BizLabelRequest)(nil),           // 114: parley.v1.BizLabelRequest
+	(*BizLabelsRequest)(nil),          // 115: parley.v1.BizLabelsRequest
+	(*BizLabelList)(nil),              // 116: parley.v1.BizLabelList
+	(*BizChatLabelRequest)(nil),       // 117: parley.v1.BizChatLabelRequest
+	(*BizChatLabelsRequest)(nil),      // 118: parley.v1.BizChatLabelsRequest
+	(*BizChatLabel)(nil),              // 119: parley.v1.BizChatLabel
+	(*BizChatLabelList)(nil),          // 120: parley.v1.BizChatLabelList
+	(*BizAutoReply)(nil),              // 121: parley.v1.BizAutoReply
+	(*BizAutoReplyRequest)(nil),       // 122: parley.v1.BizAutoReplyRequest
+	(*BizAutoReplyClaimRequest)(nil),  // 123: parley.v1.BizAutoReplyClaimRequest
+	(*CallStartRequest)(nil),          // 124: parley.v1.CallStartRequest
+	(*CallAcceptRequest)(nil),         // 125: parley.v1.CallAcceptRequest
+	(*CallDeclineRequest)(nil),        // 126: parley.v1.CallDeclineRequest
+	(*CallHangupRequest)(nil),         // 127: parley.v1.CallHangupRequest
+	(*CallJoinRequest)(nil),           // 128: parley.v1.CallJoinRequest
+	(*CallMediaStateRequest)(nil),     // 129: parley.v1.CallMediaStateRequest
+	(*CallSignalRequest)(nil),         // 130: parley.v1.CallSignalRequest
+	(*CallStatusRequest)(nil),         // 131: parley.v1.CallStatusRequest
+	(*CallParticipant)(nil),           // 132: parley.v1.CallParticipant
+	(*IceServer)(nil),                 // 133: parley.v1.IceServer
+	(*CallInfo)(nil),                  // 134: parley.v1.CallInfo
+	(*CallEvent)(nil),                 // 135: parley.v1.CallEvent
+	(*CallSignal)(nil),                // 136: parley.v1.CallSignal
 }
 var file_parley_proto_depIdxs = []int32{
-	3,   // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
-	5,   // 1: parley.v1.ClientFrame.ping:type_name -> parley.v1.Ping
-	10,  // 2: parley.v1.ClientFrame.register:type_name -> parley.v1.RegisterRequest
-	12,  // 3: parley.v1.ClientFrame.verify:type_name -> parley.v1.VerifyRequest
-	14,  // 4: parley.v1.ClientFrame.auth:type_name -> parley.v1.AuthRequest
-	16,  // 5: parley.v1.ClientFrame.link_code:type_name -> parley.v1.LinkCodeRequest
-	18,  // 6: parley.v1.ClientFrame.link_device:type_name -> parley.v1.LinkDeviceRequest
-	19,  // 7: parley.v1.ClientFrame.list_devices:type_name -> parley.v1.ListDevicesRequest
-	22,  // 8: parley.v1.ClientFrame.remove_device:type_name -> parley.v1.RemoveDeviceRequest
-	23,  // 9: parley.v1.ClientFrame.set_username:type_name -> parley.v1.SetUsernameRequest
-	24,  // 10: parley.v1.ClientFrame.set_privacy:type_name -> parley.v1.SetPrivacyRequest
-	25,  // 11: parley.v1.ClientFrame.set_pin:type_name -> parley.v1.SetPINRequest
-	26,  // 12: parley.v1.ClientFrame.resolve:type_name -> parley.v1.ResolveRequest
-	28,  // 13: parley.v1.ClientFrame.contact:type_name -> parley.v1.ContactRequest
-	29,  // 14: parley.v1.ClientFrame.block:type_name -> parley.v1.BlockRequest
-	31,  // 15: parley.v1.ClientFrame.upload_key_packages:type_name -> parley.v1.UploadKeyPackagesRequest
-	33,  // 16: parley.v1.ClientFrame.claim_key_packages:type_name -> parley.v1.ClaimKeyPackagesRequest
-	37,  // 17: parley.v1.ClientFrame.create_conversation:type_name -> parley.v1.CreateConversationRequest
-	38,  // 18: parley.v1.ClientFrame.commit:type_name -> parley.v1.CommitRequest
-	40,  // 19: parley.v1.ClientFrame.group_info:type_name -> parley.v1.GroupInfoRequest
-	42,  // 20: parley.v1.ClientFrame.list_conversations:type_name -> parley.v1.ListConversationsRequest
-	47,  // 21: parley.v1.ClientFrame.send:type_name -> parley.v1.SendRequest
-	50,  // 22: parley.v1.ClientFrame.ack:type_name -> parley.v1.Ack
-	51,  // 23: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
-	53,  // 24: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
-	54,  // 25: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
-	56,  // 26: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
-	57,  // 27: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
-	58,  // 28: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
-	59,  // 29: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
-	60,  // 30: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
-	61,  // 31: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
-	62,  // 32: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
-	64,  // 33: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
-	65,  // 34: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
-	66,  // 35: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
-	67,  // 36: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
-	73,  // 37: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
-	74,  // 38: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
-	76,  // 39: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
-	78,  // 40: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
-	79,  // 41: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
-	81,  // 42: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
-	84,  // 43: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
-	85,  // 44: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
-	87,  // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
-	88,  // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
-	91,  // 47: parley.v1.ClientFrame.group_join_ask:type_name -> parley.v1.GroupJoinAskRequest
-	95,  // 48: parley.v1.ClientFrame.biz_profile_get:type_name -> parley.v1.BizProfileGetRequest
-	96,  // 49: parley.v1.ClientFrame.biz_profile_set:type_name -> parley.v1.BizProfileSetRequest
-	100, // 50: parley.v1.ClientFrame.biz_product_put:type_name -> parley.v1.BizProductPutRequest
-	101, // 51: parley.v1.ClientFrame.biz_product_delete:type_name -> parley.v1.BizProductDeleteRequest
-	102, // 52: parley.v1.ClientFrame.biz_catalog:type_name -> parley.v1.BizCatalogRequest
-	105, // 53: parley.v1.ClientFrame.biz_collection:type_name -> parley.v1.BizCollectionRequest
-	107, // 54: parley.v1.ClientFrame.biz_quick_reply:type_name -> parley.v1.BizQuickReplyRequest
-	108, // 55: parley.v1.ClientFrame.biz_quick_replies:type_name -> parley.v1.BizQuickRepliesRequest
-	111, // 56: parley.v1.ClientFrame.biz_label:type_name -> parley.v1.BizLabelRequest
-	112, // 57: parley.v1.ClientFrame.biz_labels:type_name -> parley.v1.BizLabelsRequest
-	114, // 58: parley.v1.ClientFrame.biz_chat_label:type_name -> parley.v1.BizChatLabelRequest
-	115, // 59: parley.v1.ClientFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelsRequest
-	119, // 60: parley.v1.ClientFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReplyRequest
-	120, // 61: parley.v1.ClientFrame.biz_auto_reply_claim:type_name -> parley.v1.BizAutoReplyClaimRequest
-	4,   // 62: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
-	6,   // 63: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
-	8,   // 64: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
-	9,   // 65: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
-	11,  // 66: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
-	13,  // 67: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
-	15,  // 68: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
-	17,  // 69: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
-	21,  // 70: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
-	7,   // 71: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
-	27,  // 72: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
-	32,  // 73: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
-	35,  // 74: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
-	39,  // 75: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
-	41,  // 76: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
-	44,  // 77: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
-	48,  // 78: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
-	49,  // 79: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
-	52,  // 80: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
-	53,  // 81: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
-	55,  // 82: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
-	46,  // 83: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
-	45,  // 84: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
-	69,  // 85: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
-	70,  // 86: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
-	63,  // 87: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
-	72,  // 88: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
-	75,  // 89: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
-	77,  // 90: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
-	80,  // 91: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
-	83,  // 92: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
-	86,  // 93: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
-	90,  // 94: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
-	94,  // 95: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
-	99,  // 96: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
-	104, // 97: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
-	109, // 98: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
-	113, // 99: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
-	117, // 100: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
-	118, // 101: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
-	0,   // 102: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
-	20,  // 103: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
-	20,  // 104: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
-	30,  // 105: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
-	30,  // 106: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
-	34,  // 107: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
-	36,  // 108: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
-	36,  // 109: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	52,  // 110: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
-	52,  // 111: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
-	43,  // 112: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	37,  // 113: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
-	20,  // 114: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
-	68,  // 115: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
-	69,  // 116: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
-	71,  // 117: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
-	75,  // 118: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
-	82,  // 119: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
-	89,  // 120: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
-	92,  // 121: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
-	93,  // 122: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
-	94,  // 123: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
-	97,  // 124: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
-	98,  // 125: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
-	99,  // 126: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
-	99,  // 127: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
-	103, // 128: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
-	106, // 129: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
-	106, // 130: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
-	110, // 131: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
-	110, // 132: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
-	116, // 133: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
-	118, // 134: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
-	135, // [135:135] is the sub-list for method output_type
-	135, // [135:135] is the sub-list for method input_type
-	135, // [135:135] is the sub-list for extension type_name
-	135, // [135:135] is the sub-list for extension extendee
-	0,   // [0:135] is the sub-list for field type_name
+	6,   // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
+	8,   // 1: parley.v1.ClientFrame.ping:type_name -> parley.v1.Ping
+	13,  // 2: parley.v1.ClientFrame.register:type_name -> parley.v1.RegisterRequest
+	15,  // 3: parley.v1.ClientFrame.verify:type_name -> parley.v1.VerifyRequest
+	17,  // 4: parley.v1.ClientFrame.auth:type_name -> parley.v1.AuthRequest
+	19,  // 5: parley.v1.ClientFrame.link_code:type_name -> parley.v1.LinkCodeRequest
+	21,  // 6: parley.v1.ClientFrame.link_device:type_name -> parley.v1.LinkDeviceRequest
+	22,  // 7: parley.v1.ClientFrame.list_devices:type_name -> parley.v1.ListDevicesRequest
+	25,  // 8: parley.v1.ClientFrame.remove_device:type_name -> parley.v1.RemoveDeviceRequest
+	26,  // 9: parley.v1.ClientFrame.set_username:type_name -> parley.v1.SetUsernameRequest
+	27,  // 10: parley.v1.ClientFrame.set_privacy:type_name -> parley.v1.SetPrivacyRequest
+	28,  // 11: parley.v1.ClientFrame.set_pin:type_name -> parley.v1.SetPINRequest
+	29,  // 12: parley.v1.ClientFrame.resolve:type_name -> parley.v1.ResolveRequest
+	31,  // 13: parley.v1.ClientFrame.contact:type_name -> parley.v1.ContactRequest
+	32,  // 14: parley.v1.ClientFrame.block:type_name -> parley.v1.BlockRequest
+	34,  // 15: parley.v1.ClientFrame.upload_key_packages:type_name -> parley.v1.UploadKeyPackagesRequest
+	36,  // 16: parley.v1.ClientFrame.claim_key_packages:type_name -> parley.v1.ClaimKeyPackagesRequest
+	40,  // 17: parley.v1.ClientFrame.create_conversation:type_name -> parley.v1.CreateConversationRequest
+	41,  // 18: parley.v1.ClientFrame.commit:type_name -> parley.v1.CommitRequest
+	43,  // 19: parley.v1.ClientFrame.group_info:type_name -> parley.v1.GroupInfoRequest
+	45,  // 20: parley.v1.ClientFrame.list_conversations:type_name -> parley.v1.ListConversationsRequest
+	50,  // 21: parley.v1.ClientFrame.send:type_name -> parley.v1.SendRequest
+	53,  // 22: parley.v1.ClientFrame.ack:type_name -> parley.v1.Ack
+	54,  // 23: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
+	56,  // 24: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
+	57,  // 25: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
+	59,  // 26: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
+	60,  // 27: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
+	61,  // 28: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
+	62,  // 29: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
+	63,  // 30: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
+	64,  // 31: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
+	65,  // 32: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
+	67,  // 33: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
+	68,  // 34: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
+	69,  // 35: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
+	70,  // 36: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
+	76,  // 37: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
+	77,  // 38: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
+	79,  // 39: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
+	81,  // 40: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
+	82,  // 41: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
+	84,  // 42: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
+	87,  // 43: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
+	88,  // 44: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
+	90,  // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
+	91,  // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
+	94,  // 47: parley.v1.ClientFrame.group_join_ask:type_name -> parley.v1.GroupJoinAskRequest
+	98,  // 48: parley.v1.ClientFrame.biz_profile_get:type_name -> parley.v1.BizProfileGetRequest
+	99,  // 49: parley.v1.ClientFrame.biz_profile_set:type_name -> parley.v1.BizProfileSetRequest
+	103, // 50: parley.v1.ClientFrame.biz_product_put:type_name -> parley.v1.BizProductPutRequest
+	104, // 51: parley.v1.ClientFrame.biz_product_delete:type_name -> parley.v1.BizProductDeleteRequest
+	105, // 52: parley.v1.ClientFrame.biz_catalog:type_name -> parley.v1.BizCatalogRequest
+	108, // 53: parley.v1.ClientFrame.biz_collection:type_name -> parley.v1.BizCollectionRequest
+	110, // 54: parley.v1.ClientFrame.biz_quick_reply:type_name -> parley.v1.BizQuickReplyRequest
+	111, // 55: parley.v1.ClientFrame.biz_quick_replies:type_name -> parley.v1.BizQuickRepliesRequest
+	114, // 56: parley.v1.ClientFrame.biz_label:type_name -> parley.v1.BizLabelRequest
+	115, // 57: parley.v1.ClientFrame.biz_labels:type_name -> parley.v1.BizLabelsRequest
+	117, // 58: parley.v1.ClientFrame.biz_chat_label:type_name -> parley.v1.BizChatLabelRequest
+	118, // 59: parley.v1.ClientFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelsRequest
+	122, // 60: parley.v1.ClientFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReplyRequest
+	123, // 61: parley.v1.ClientFrame.biz_auto_reply_claim:type_name -> parley.v1.BizAutoReplyClaimRequest
+	124, // 62: parley.v1.ClientFrame.call_start:type_name -> parley.v1.CallStartRequest
+	125, // 63: parley.v1.ClientFrame.call_accept:type_name -> parley.v1.CallAcceptRequest
+	126, // 64: parley.v1.ClientFrame.call_decline:type_name -> parley.v1.CallDeclineRequest
+	127, // 65: parley.v1.ClientFrame.call_hangup:type_name -> parley.v1.CallHangupRequest
+	128, // 66: parley.v1.ClientFrame.call_join:type_name -> parley.v1.CallJoinRequest
+	129, // 67: parley.v1.ClientFrame.call_media_state:type_name -> parley.v1.CallMediaStateRequest
+	130, // 68: parley.v1.ClientFrame.call_signal:type_name -> parley.v1.CallSignalRequest
+	131, // 69: parley.v1.ClientFrame.call_status:type_name -> parley.v1.CallStatusRequest
+	7,   // 70: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
+	9,   // 71: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
+	11,  // 72: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
+	12,  // 73: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
+	14,  // 74: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
+	16,  // 75: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
+	18,  // 76: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
+	20,  // 77: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
+	24,  // 78: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
+	10,  // 79: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
+	30,  // 80: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
+	35,  // 81: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
+	38,  // 82: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
+	42,  // 83: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
+	44,  // 84: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
+	47,  // 85: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
+	51,  // 86: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
+	52,  // 87: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
+	55,  // 88: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
+	56,  // 89: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
+	58,  // 90: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
+	49,  // 91: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
+	48,  // 92: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
+	72,  // 93: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
+	73,  // 94: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
+	66,  // 95: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
+	75,  // 96: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
+	78,  // 97: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
+	80,  // 98: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
+	83,  // 99: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
+	86,  // 100: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
+	89,  // 101: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
+	93,  // 102: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
+	97,  // 103: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
+	102, // 104: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
+	107, // 105: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
+	112, // 106: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
+	116, // 107: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
+	120, // 108: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
+	121, // 109: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
+	134, // 110: parley.v1.ServerFrame.call:type_name -> parley.v1.CallInfo
+	135, // 111: parley.v1.ServerFrame.call_event:type_name -> parley.v1.CallEvent
+	136, // 112: parley.v1.ServerFrame.call_signal:type_name -> parley.v1.CallSignal
+	0,   // 113: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
+	23,  // 114: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
+	23,  // 115: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
+	33,  // 116: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
+	33,  // 117: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
+	37,  // 118: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
+	39,  // 119: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
+	39,  // 120: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
+	55,  // 121: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
+	55,  // 122: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
+	46,  // 123: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	40,  // 124: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	23,  // 125: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	71,  // 126: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	72,  // 127: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	74,  // 128: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	78,  // 129: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	85,  // 130: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	92,  // 131: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	95,  // 132: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
+	96,  // 133: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
+	97,  // 134: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
+	100, // 135: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
+	101, // 136: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
+	102, // 137: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
+	102, // 138: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
+	106, // 139: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
+	109, // 140: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
+	109, // 141: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
+	113, // 142: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
+	113, // 143: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
+	119, // 144: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
+	121, // 145: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
+	1,   // 146: parley.v1.CallSignalRequest.kind:type_name -> parley.v1.CallSignalKind
+	2,   // 147: parley.v1.CallSignalRequest.connection:type_name -> parley.v1.CallConnection
+	132, // 148: parley.v1.CallInfo.participants:type_name -> parley.v1.CallParticipant
+	133, // 149: parley.v1.CallInfo.ice_servers:type_name -> parley.v1.IceServer
+	3,   // 150: parley.v1.CallEvent.kind:type_name -> parley.v1.CallEventKind
+	134, // 151: parley.v1.CallEvent.call:type_name -> parley.v1.CallInfo
+	1,   // 152: parley.v1.CallSignal.kind:type_name -> parley.v1.CallSignalKind
+	2,   // 153: parley.v1.CallSignal.connection:type_name -> parley.v1.CallConnection
+	154, // [154:154] is the sub-list for method output_type
+	154, // [154:154] is the sub-list for method input_type
+	154, // [154:154] is the sub-list for extension type_name
+	154, // [154:154] is the sub-list for extension extendee
+	0,   // [0:154] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
@@ -9956,6 +11346,14 @@ func file_parley_proto_init() {
 		(*ClientFrame_BizChatLabels)(nil),
 		(*ClientFrame_BizAutoReply)(nil),
 		(*ClientFrame_BizAutoReplyClaim)(nil),
+		(*ClientFrame_CallStart)(nil),
+		(*ClientFrame_CallAccept)(nil),
+		(*ClientFrame_CallDecline)(nil),
+		(*ClientFrame_CallHangup)(nil),
+		(*ClientFrame_CallJoin)(nil),
+		(*ClientFrame_CallMediaState)(nil),
+		(*ClientFrame_CallSignal)(nil),
+		(*ClientFrame_CallStatus)(nil),
 	}
 	file_parley_proto_msgTypes[1].OneofWrappers = []any{
 		(*ServerFrame_HelloOk)(nil),
@@ -9998,6 +11396,9 @@ func file_parley_proto_init() {
 		(*ServerFrame_BizLabels)(nil),
 		(*ServerFrame_BizChatLabels)(nil),
 		(*ServerFrame_BizAutoReply)(nil),
+		(*ServerFrame_Call)(nil),
+		(*ServerFrame_CallEvent)(nil),
+		(*ServerFrame_CallSignal)(nil),
 	}
 	file_parley_proto_msgTypes[25].OneofWrappers = []any{
 		(*ResolveRequest_Phone)(nil),
@@ -10011,8 +11412,8 @@ func file_parley_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_proto_rawDesc), len(file_parley_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   120,
+			NumEnums:      4,
+			NumMessages:   133,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
