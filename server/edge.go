@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -27,33 +28,54 @@ func edge(next http.Handler, resolver *clientip.Resolver, idle time.Duration) ht
 	}))
 }
 
-// idleBody pushes the connection's read deadline idle ahead before every
-// Read of the body, and clears it once the body ends (the server's
-// background read then watches the connection with no deadline).
+// idleBody gives every Read of the body idle to return. A Read that takes
+// longer is aborted by moving the connection's read deadline to now: the
+// read fails, the handler sees the error, and the server closes the
+// connection. Reads that return in time never touch the deadline.
 type idleBody struct {
-	body io.ReadCloser
-	rc   *http.ResponseController
-	idle time.Duration
-	done bool
+	body    io.ReadCloser
+	rc      *http.ResponseController
+	idle    time.Duration
+	timer   *time.Timer
+	fired   chan struct{} // closed by the timer once it aborted the read
+	aborted bool          // the timer fired: every later Read fails
 }
 
+// errBodyIdle is what a Read aborted for idleness returns (with the
+// connection's timeout error).
+var errBodyIdle = errors.New("request body idle for too long")
+
 func (b *idleBody) Read(p []byte) (int, error) {
-	if !b.done {
-		if err := b.rc.SetReadDeadline(time.Now().Add(b.idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return 0, err
-		}
+	if b.aborted {
+		return 0, errBodyIdle
+	}
+	if b.timer == nil {
+		b.fired = make(chan struct{})
+		b.timer = time.AfterFunc(b.idle, b.abort)
+	} else {
+		b.timer.Reset(b.idle)
 	}
 	n, err := b.body.Read(p)
-	if err != nil && !b.done {
-		b.done = true
-		if errors.Is(err, io.EOF) {
-			_ = b.rc.SetReadDeadline(time.Time{})
+	if !b.timer.Stop() {
+		<-b.fired // the abort ran (or is running): wait, so it never outlives the handler
+		b.aborted = true
+		if err == nil {
+			err = errBodyIdle
+		} else {
+			err = fmt.Errorf("%w: %w", errBodyIdle, err)
 		}
-		// On a failure the expired deadline stays: the server's attempt
-		// to drain the rest of the body fails at once and the connection
-		// is closed.
 	}
 	return n, err
 }
 
-func (b *idleBody) Close() error { return b.body.Close() }
+func (b *idleBody) abort() {
+	_ = b.rc.SetReadDeadline(time.Now())
+	close(b.fired)
+}
+
+func (b *idleBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	return b.body.Close()
+}

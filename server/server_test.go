@@ -23,7 +23,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		// tusd keeps each request's context alive for its
+		// GracefulRequestCompletionTimeout (10 s) after the request ended;
+		// the goroutine then ends by itself.
+		goleak.IgnoreTopFunction("github.com/tus/tusd/v2/pkg/handler.newDelayedContext.func1"))
 }
 
 // codeLog captures verification codes the development sender logs.

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
 	outboundAllow := fs.String("outbound-allow", env("PARLEY_OUTBOUND_ALLOW", ""), "comma-separated CIDR ranges the server may reach when it fetches a URL (webhooks, push endpoints, media links, the SMS webhook) although they are loopback, private or link-local; default: none [PARLEY_OUTBOUND_ALLOW]")
 	trustedProxies := fs.String("trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers give the client address for per-address limits; empty: none [PARLEY_TRUSTED_PROXIES]")
+	claimsS := fs.String("claims-per-target", env("PARLEY_CLAIMS_PER_TARGET", "30"), "KeyPackage claims one device may make for one user per hour [PARLEY_CLAIMS_PER_TARGET]")
 	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
 	callOpts := addCallFlags(fs, env) // serve_calls.go
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
@@ -75,6 +77,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	retention, err := time.ParseDuration(*retentionS)
 	if err != nil || retention <= 0 {
 		return fmt.Errorf("serve: --retention %q: want a positive duration such as 720h", *retentionS)
+	}
+	claims, err := strconv.Atoi(*claimsS)
+	if err != nil || claims <= 0 {
+		return fmt.Errorf("serve: --claims-per-target %q: want a positive number", *claimsS)
 	}
 	proxies, err := clientip.ParseCIDRs(*trustedProxies)
 	if err != nil {
@@ -155,7 +161,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Store:          st,
 		Sender:         sender,
 		Log:            log,
-		Delivery:       delivery.Config{Retention: retention},
+		Delivery:       delivery.Config{Retention: retention, ClaimsPerTarget: parley.Limit{Events: claims, Window: time.Hour}},
 		Accounts:       accounts.Config{CodeKey: ckey},
 		TrustedProxies: proxies,
 		Media: &media.Config{
