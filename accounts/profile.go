@@ -411,6 +411,9 @@ func (s *Service) CanSeePresence(ctx context.Context, viewer, owner parley.UserI
 			return false, nil
 		}
 	}
+	if shareChat && u.Privacy.LastSeen != parley.VisibleContacts {
+		return true, nil // everyone, and not a stranger (the presence push's common case: no more queries)
+	}
 	inContacts, err := s.isContact(ctx, owner, viewer, false)
 	if err != nil {
 		return false, err

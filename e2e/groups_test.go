@@ -105,7 +105,7 @@ func TestGroupInviteLinksCLI(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("requests: %v", reqs)
 	}
-	alice.must("group", "approve", id, fmt.Sprint(reqs[0]["user"]))
+	alice.must("group", "approve", id, fmt.Sprintf("%.0f", reqs[0]["user"])) // a random id: %v would print it in e-notation
 	if j := carol.must("group", "join", ap).lines(); j[0]["event"] != "joined" {
 		t.Fatalf("carol joins after approval: %v", j)
 	}

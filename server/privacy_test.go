@@ -48,6 +48,9 @@ var idProbes = map[string]func(id int64) *parleypb.ClientFrame{
 	"claim key packages": func(id int64) *parleypb.ClientFrame {
 		return &parleypb.ClientFrame{Body: &parleypb.ClientFrame_ClaimKeyPackages{ClaimKeyPackages: &parleypb.ClaimKeyPackagesRequest{UserIds: []int64{id}}}}
 	},
+	"group check add": func(id int64) *parleypb.ClientFrame {
+		return &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupCheckAdd{GroupCheckAdd: &parleypb.GroupCheckAddRequest{UserIds: []int64{id}}}}
+	},
 	"add contact": func(id int64) *parleypb.ClientFrame {
 		return &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Contact{Contact: &parleypb.ContactRequest{UserId: id}}}
 	},
