@@ -52,6 +52,8 @@ type Group struct {
 	active bool
 	// reinit is set once a commit with a ReInit proposal was applied.
 	reinit *ReInitProposal
+	// policy vets other members' commits before they apply (SetCommitPolicy).
+	policy func(*CommitView) error
 }
 
 // cachedProposal is a proposal received (or sent) in the current epoch.
