@@ -15,13 +15,14 @@ func DeviceCredential(u UserID, d DeviceID) string {
 }
 
 // ParseDeviceCredential parses a DeviceCredential. It fails for anything
-// else, including ids that are not positive.
+// else, including ids that are not positive and any other spelling of the
+// numbers (signs, leading zeros), so one device has one credential.
 func ParseDeviceCredential(s string) (UserID, DeviceID, error) {
 	us, ds, ok := strings.Cut(s, ":")
 	if ok {
 		u, err1 := strconv.ParseInt(us, 10, 64)
 		d, err2 := strconv.ParseInt(ds, 10, 64)
-		if err1 == nil && err2 == nil && u > 0 && d > 0 {
+		if err1 == nil && err2 == nil && u > 0 && d > 0 && DeviceCredential(UserID(u), DeviceID(d)) == s {
 			return UserID(u), DeviceID(d), nil
 		}
 	}

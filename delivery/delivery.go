@@ -166,7 +166,7 @@ type Service struct {
 
 	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, SetGroups)
 	// handshakes, once CheckHandshakes is called, makes Commit read every
-	// commit to a group and match it with the request (handshake.go).
+	// commit and match it with the request (handshake.go).
 	handshakes bool
 	trees      Trees
 

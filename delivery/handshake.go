@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/mls"
 )
 
-// The delivery service reads what a commit to a group does before it
+// The delivery service reads what a commit does before it
 // accepts it for its epoch. Clients send every commit as an MLS
 // PublicMessage (docs/decisions/0004-group-rules-on-handshakes.md), whose
 // proposals anyone can read, and declare the change in the request (Add,
@@ -59,8 +59,8 @@ type Trees interface {
 	UploadedTree(ctx context.Context, ref parley.TreeRef) (parley.RatchetTree, error)
 }
 
-// CheckHandshakes makes Commit read every commit to a group conversation
-// and refuse it unless it matches its request (see the reasons above).
+// CheckHandshakes makes Commit read every commit (to groups and direct
+// conversations alike) and refuse it unless it matches its request (see the reasons above).
 // trees may be nil when no tree or commit is kept out of band. Call it
 // once, before the service is used (server wiring does).
 func (s *Service) CheckHandshakes(trees Trees) {

@@ -436,7 +436,7 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 		remove = append(remove, d)
 	}
 
-	if ci.kind == parley.KindGroup && s.handshakes {
+	if s.handshakes {
 		if err := s.checkHandshake(ctx, dev, p); err != nil { // handshake.go
 			return Appended{}, err
 		}

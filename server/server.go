@@ -134,12 +134,12 @@ func New(cfg Config) (*Server, error) {
 	if gs, ok := cfg.Store.(groups.Store); ok {
 		grp = groups.New(gs, del, cfg.Clock, cfg.Log.With("component", "groups"), cfg.Groups)
 		del.SetGroups(grp)
-		// Commits to groups are read and matched with their requests
-		// (delivery/handshake.go); out-of-band trees and commits need the
-		// tree store.
-		ts, _ := cfg.Store.(parley.TreeStore)
-		del.CheckHandshakes(ts)
 	}
+	// Commits are read and matched with their requests
+	// (delivery/handshake.go); out-of-band trees and commits need the tree
+	// store.
+	ts, _ := cfg.Store.(parley.TreeStore)
+	del.CheckHandshakes(ts)
 	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
 	var biz *business.Service
 	if bs, ok := cfg.Store.(parley.BusinessStore); ok {
