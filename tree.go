@@ -59,6 +59,10 @@ type TreeStore interface {
 	// LargeCommitAt returns the uploaded commit bound to epoch (the epoch
 	// it was made in) of conv (CodeNotFound "commit_not_found").
 	LargeCommitAt(ctx context.Context, conv ConversationID, epoch Epoch) (RatchetTree, error)
+	// UploadedTree returns the upload (tree or commit, bound or not) with
+	// this ref (CodeNotFound "tree_not_found"): the delivery service reads
+	// a commit sent out of band before it accepts it.
+	UploadedTree(ctx context.Context, ref TreeRef) (RatchetTree, error)
 	// PruneRatchetTrees deletes unbound trees created before unboundBefore,
 	// and bound trees (and commits) created before boundBefore except those
 	// of each conversation's keepEpochs latest bound epochs. It returns how

@@ -72,6 +72,10 @@ const (
 	// EventExtras: another device reacted to, edited, deleted or voted on
 	// message Target of a chat (read it with Extras).
 	EventExtras EventKind = "extras"
+	// EventCommitRefused: this device refused a commit of the chat whose
+	// sender was not allowed to make it (Err says why); it stays in its
+	// epoch and rejoins the group as the server has it (commit_rules.go).
+	EventCommitRefused EventKind = "commit_refused"
 )
 
 // Event is one notification from the client. Exactly the field matching
@@ -86,7 +90,7 @@ type Event struct {
 	Presence     *Presence
 	Target       parley.Seq // for EventExtras: the message whose extras changed
 	Connected    bool       // for EventConnection
-	Err          error      // for EventConnection: why the session ended
+	Err          error      // for EventConnection: why the session ended; for EventCommitRefused: why it was refused
 }
 
 // Receipt reports that a device received, or a user read, a chat up to Seq.
@@ -155,6 +159,9 @@ type Client struct {
 	// envelopes, sending and committing.
 	cryptoMu sync.Mutex
 	groups   map[parley.ConversationID]group
+	// rules caches the group details commit rules are checked against
+	// (commit_rules.go); guarded by cryptoMu like groups.
+	rules map[parley.ConversationID]*Group
 
 	// kpMu serialises KeyPackage uploads; kpStock is the one-time stock the
 	// server reported after our last upload, at kpAt.
@@ -234,7 +241,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, store: st, eng: newEngine(cfg.CipherSuite),
 		acct: acct, sessReady: make(chan struct{}), unlock: unlock, connFailed: make(chan struct{}),
-		events: make(chan Event, 64), groups: map[parley.ConversationID]group{},
+		events: make(chan Event, 64), groups: map[parley.ConversationID]group{}, rules: map[parley.ConversationID]*Group{},
 		keys: map[parley.UserID]deviceKeys{}, progress: make(chan struct{}),
 	}
 	c.inbox.init()

@@ -97,6 +97,10 @@ type group interface {
 	MergePendingCommit() error
 	Encrypt(plaintext, aad []byte) ([]byte, error)
 	Process(msg []byte) (processed, error)
+	// SetCommitPolicy installs f, called with the effect of every commit of
+	// another member Process applies, before anything changes: an error
+	// refuses the commit (Process fails, the group stays in its epoch).
+	SetCommitPolicy(f func(commitEffect) error)
 	EpochAuthenticator() []byte
 	MarshalState() ([]byte, error)
 }

@@ -37,6 +37,10 @@ type mlsEngine struct {
 
 func mlsConfig(v validator) mls.Config {
 	return mls.Config{
+		// Commits as PublicMessages: the delivery service reads their
+		// proposals and matches them with the declared change
+		// (docs/decisions/0004-group-rules-on-handshakes.md).
+		HandshakeFormat: mls.WireFormatPublicMessage,
 		CredentialValidator: mls.CredentialValidatorFunc(func(cred mls.Credential, sigKey []byte) error {
 			if cred.CredentialType != mls.CredentialTypeBasic {
 				return fmt.Errorf("credential type %d: want basic", cred.CredentialType)
@@ -151,6 +155,10 @@ func (mlsEngine) LoadGroup(state []byte, id identity, v validator) (group, error
 	if err != nil {
 		return nil, err
 	}
+	// A group stored before commits were PublicMessages switches now.
+	if err := g.SetHandshakeFormat(mls.WireFormatPublicMessage); err != nil {
+		return nil, err
+	}
 	return &mlsGroup{g: g}, nil
 }
 
@@ -214,6 +222,30 @@ func (m *mlsGroup) Process(msg []byte) (processed, error) {
 		out.Commit = true
 	}
 	return out, nil
+}
+
+func (m *mlsGroup) SetCommitPolicy(f func(commitEffect) error) {
+	if f == nil {
+		m.g.SetCommitPolicy(nil)
+		return
+	}
+	m.g.SetCommitPolicy(func(v *mls.CommitView) error {
+		e := commitEffect{External: v.External, Committer: memberOf(v.Committer), Other: len(v.Other)}
+		for _, x := range v.Added {
+			e.Added = append(e.Added, memberOf(x))
+		}
+		for _, x := range v.Removed {
+			e.Removed = append(e.Removed, memberOf(x))
+		}
+		return f(e)
+	})
+}
+
+// memberOf is the client's view of an MLS member (a credential that does
+// not parse leaves User and Device 0).
+func memberOf(x mls.Member) member {
+	u, d, _ := parseCredential(string(x.Credential.Identity))
+	return member{Leaf: uint32(x.LeafIndex), User: u, Device: d, SignatureKey: x.SignatureKey}
 }
 
 func (m *mlsGroup) EpochAuthenticator() []byte { return m.g.EpochAuthenticator() }

@@ -57,3 +57,31 @@ func JoinAsIfMissing(c *Client, conv parley.ConversationID, kind parley.Conversa
 	}
 	return err
 }
+
+// SendCommit sends a commit request as it is, as a modified client would.
+func SendCommit(c *Client, req *parleypb.CommitRequest) (*parleypb.ServerFrame, error) {
+	return c.request(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: req}}, false)
+}
+
+// ClaimFor claims KeyPackages of every device of user (as a commit adding
+// them would): their bytes and the devices they belong to.
+func ClaimFor(c *Client, user parley.UserID) ([][]byte, []*parleypb.AddedDevice, error) {
+	cl, err := c.claim(c.ctx, []parley.UserID{user})
+	return cl.adds, cl.members, err
+}
+
+// ApplyEnvelope processes env in c as if the server had delivered it,
+// returning what processing it returned.
+func ApplyEnvelope(c *Client, env *parleypb.Envelope) error {
+	c.cryptoMu.Lock()
+	defer c.cryptoMu.Unlock()
+	return c.applyEnvelope(c.ctx, env)
+}
+
+// SendRaw sends an envelope of any kind with payload as it is.
+func SendRaw(c *Client, conv parley.ConversationID, kind parley.EnvelopeKind, epoch parley.Epoch, payload []byte) error {
+	_, err := c.request(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
+		ConversationId: string(conv), ClientId: string(parley.NewClientMessageID()), Kind: uint32(kind),
+		Epoch: uint64(epoch), Payload: payload}}}, false)
+	return err
+}

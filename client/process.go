@@ -79,7 +79,7 @@ func (c *Client) handleEnvelope(ctx context.Context, env *parleypb.Envelope) {
 			return
 		}
 		var pe *parley.Error
-		if errors.As(err, &pe) && pe.Code == parley.CodeInternal && pe.Reason == "local_store" {
+		if errors.As(err, &pe) && (pe.Code == parley.CodeInternal && pe.Reason == "local_store" || pe.Reason == reasonRulesUnavailable) {
 			// Not stored: leave it unacknowledged so it comes again.
 			c.log.Error("store envelope", "conversation", conv, "seq", seq, "err", err)
 			return
@@ -168,9 +168,15 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		if err != nil {
 			return err
 		}
+		g.SetCommitPolicy(c.commitRules(ctx, conv, g)) // commit_rules.go
 		p, err := g.Process(msg)
+		g.SetCommitPolicy(nil)
 		if err != nil {
 			c.forgetGroup(conv)
+			if refused := commitRefusal(err); refused != nil {
+				c.emit(Event{Kind: EventCommitRefused, Conversation: conv, Err: refused})
+				return fmt.Errorf("refuse commit %s/%d: %w", conv, seq, refused)
+			}
 			return fmt.Errorf("process commit %s/%d: %w", conv, seq, err)
 		}
 		if p.Removed {
@@ -248,6 +254,8 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		return nil
 
 	case parley.EnvelopeSystem:
+		// Roles or members may have changed (commit_rules.go).
+		c.forgetRules(conv)
 		if err := c.noteSystem(ctx, conv, env.GetPayload()); err != nil { // kinds.go: disappearing-messages timer
 			return err
 		}

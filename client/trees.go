@@ -227,7 +227,7 @@ func (c *Client) fetchTree(ctx context.Context, conv parley.ConversationID, epoc
 
 // commitRefPrefix starts the log payload of a commit sent out of band
 // (it cannot start an MLSMessage, whose first bytes are 0x00 0x01).
-const commitRefPrefix = "parley-commit-ref:"
+const commitRefPrefix = parley.CommitRefPrefix
 
 // maxInlineCommit is the largest commit sent in its frame.
 func (c *Client) maxInlineCommit() int {

@@ -180,6 +180,10 @@ type Service struct {
 	stats Stats
 
 	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, SetGroups)
+	// handshakes, once CheckHandshakes is called, makes Commit read every
+	// commit and match it with the request (handshake.go).
+	handshakes bool
+	trees      Trees
 
 	notify notifyState // the Notifier of offline devices (notify.go)
 }

@@ -458,6 +458,11 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 		remove = append(remove, d)
 	}
 
+	if s.handshakes {
+		if err := s.checkHandshake(ctx, dev, p); err != nil { // handshake.go
+			return Appended{}, err
+		}
+	}
 	now := s.clock.Now()
 	clientID := p.ClientID
 	if clientID == "" {

@@ -82,6 +82,8 @@ type appendReq struct {
 //   - CodeInvalid: bad conversation id, client id or kind
 //   - CodeTooLarge "payload_too_large"
 //   - CodeNotFound "conversation_not_found", CodeForbidden "not_member"
+//   - CodeForbidden "admins_only_send" for any kind sent by a member who is
+//     not an admin to a group where only admins send
 //   - CodeBlocked "blocked" (the other user of a direct conversation blocks
 //     the sender) or "blocked_by_you"
 //   - CodeUnavailable when shutting down
@@ -104,7 +106,10 @@ func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, don
 	if err := ci.checkBlocked(dev.User); err != nil {
 		return err
 	}
-	if ci.kind == parley.KindGroup && p.Kind == parley.EnvelopeApplication && s.groups != nil {
+	if ci.kind == parley.KindGroup && s.groups != nil {
+		// Every kind Send takes: a proposal is a post like any other (the
+		// only handshakes a member of an admins-only group may send are
+		// commits, which Commit checks).
 		if err := s.groups.AuthorizeSend(ctx, p.Conversation, dev.User); err != nil {
 			return err // e.g. CodeForbidden "admins_only_send" (cached check)
 		}

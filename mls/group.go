@@ -55,6 +55,8 @@ type Group struct {
 	// deferAddSigs is set while applyProposals validates another member's
 	// commit under Config.DeferLeafSignatures (deferred.go).
 	deferAddSigs bool
+	// policy vets other members' commits before they apply (SetCommitPolicy).
+	policy func(*CommitView) error
 }
 
 // cachedProposal is a proposal received (or sent) in the current epoch.

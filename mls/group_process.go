@@ -325,6 +325,9 @@ func (g *Group) processCommit(ac *AuthenticatedContent, out *Processed) (*Proces
 		committer = t.leftmostBlankLeaf()
 		out.Sender = committer
 	}
+	if err := g.vetCommit(fc, items, a, committer, external); err != nil { // commit_public.go
+		return nil, err
+	}
 	for _, l := range a.added {
 		out.Added = append(out.Added, memberOf(l, t.leaf(l)))
 	}

@@ -172,6 +172,11 @@ func New(cfg Config) (*Server, error) {
 		grp = groups.New(gs, del, cfg.Clock, cfg.Log.With("component", "groups"), cfg.Groups)
 		del.SetGroups(grp)
 	}
+	// Commits are read and matched with their requests
+	// (delivery/handshake.go); out-of-band trees and commits need the tree
+	// store.
+	ts, _ := cfg.Store.(parley.TreeStore)
+	del.CheckHandshakes(ts)
 	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
 	var biz *business.Service
 	if bs, ok := cfg.Store.(parley.BusinessStore); ok {

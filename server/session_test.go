@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
+	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/server"
 )
@@ -384,19 +385,72 @@ func TestRestartKeepsAcknowledgedMessages(t *testing.T) {
 	}
 }
 
+// mlsDirect creates a direct conversation from a to b whose MLS group is
+// real (the server reads commits: they must be MLS PublicMessages from the
+// sender's leaf) and returns its id with both members' groups. b's client
+// gets the Welcome.
+func mlsDirect(t *testing.T, ca *tclient, a, b account) (string, *mls.Group, *mls.Group) {
+	t.Helper()
+	bundle := func(acct account) *mls.KeyPackageBundle {
+		s, err := mls.GenerateSigner(mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := mls.NewKeyPackage(mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, s,
+			mls.NewBasicCredential([]byte(parley.DeviceCredential(parley.UserID(acct.user), parley.DeviceID(acct.device)))), mls.KeyPackageOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kp
+	}
+	cfg := mls.Config{HandshakeFormat: mls.WireFormatPublicMessage}
+	id := string(parley.NewConversationID())
+	ga, err := mls.CreateGroup([]byte(id), bundle(a), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bkp := bundle(b)
+	pc, err := ga.Commit(mls.CommitParams{Adds: []*mls.KeyPackage{&bkp.KeyPackage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ga.MergePendingCommit(); err != nil {
+		t.Fatal(err)
+	}
+	gb, err := mls.JoinFromWelcome(pc.Welcome, bkp, nil, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ca.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_CreateConversation{CreateConversation: &parleypb.CreateConversationRequest{
+		ConversationId: id, Kind: "direct",
+		Members: []*parleypb.AddedDevice{{UserId: b.user, DeviceId: b.device}},
+		Commit:  pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo, ClientId: "create-" + id,
+	}}})
+	if r.GetAppended().GetEpoch() != 1 {
+		t.Fatalf("create: %v", r)
+	}
+	return id, ga, gb
+}
+
 func TestCommitEpochConflict(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.register("alice"), e.register("bob")
 	ca, cb := e.connect(a), e.connect(b)
-	conv := e.direct(ca, b)
+	conv, ga, gb := mlsDirect(t, ca, a, b)
 	welcomeFor(t, cb, conv)
-	commit := func(c *tclient, id uint64, name string) {
+	commits := map[string][]byte{}
+	commit := func(c *tclient, g *mls.Group, id uint64, name string) {
+		pc, err := g.Commit(mls.CommitParams{Update: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		commits[name] = pc.Commit
 		c.send(&parleypb.ClientFrame{Id: id, Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
-			ConversationId: conv, Epoch: 1, Commit: []byte("commit-" + name), GroupInfo: []byte("gi-2-" + name), ClientId: "c-" + name,
+			ConversationId: conv, Epoch: 1, Commit: pc.Commit, GroupInfo: pc.GroupInfo, ClientId: "c-" + name,
 		}}})
 	}
-	commit(ca, 1000, "a")
-	commit(cb, 1000, "b")
+	commit(ca, ga, 1000, "a")
+	commit(cb, gb, 1000, "b")
 	ra, rb := ca.waitID(1000), cb.waitID(1000)
 	wins := 0
 	for _, r := range []*parleypb.ServerFrame{ra, rb} {
@@ -422,7 +476,7 @@ func TestCommitEpochConflict(t *testing.T) {
 		loser, winner = cb, "a"
 	}
 	env := loser.nextEnvelope()
-	if env.Kind != uint32(parley.EnvelopeCommit) || string(env.Payload) != "commit-"+winner {
+	if env.Kind != uint32(parley.EnvelopeCommit) || !bytes.Equal(env.Payload, commits[winner]) {
 		t.Fatalf("commit envelope %v", env)
 	}
 }

@@ -117,3 +117,18 @@ func bindTreeTx(ctx context.Context, tx pgx.Tx, c parley.Commit) error {
 	}
 	return nil
 }
+
+// UploadedTree returns an upload by its ref; see parley.TreeStore.
+func (s *Store) UploadedTree(ctx context.Context, ref parley.TreeRef) (parley.RatchetTree, error) {
+	t := parley.RatchetTree{Ref: ref}
+	var created int64
+	err := s.pool.QueryRow(ctx, `SELECT conversation_id, device_id, data, created_at FROM mls_trees WHERE ref = $1`, ref).Scan(&t.Conversation, &t.Device, &t.Data, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, parley.Errorf(parley.CodeNotFound, "tree_not_found", "no upload %s", ref)
+	}
+	if err != nil {
+		return t, wrap("uploaded tree", err)
+	}
+	t.CreatedAt = fromNS(created)
+	return t, nil
+}

@@ -64,6 +64,14 @@ func testTreePutAndBind(t *testing.T, s parley.Store, ts parley.TreeStore) {
 	wantCode(t, ts.PutRatchetTree(ctx, other), parley.CodeConflict, "tree_exists")
 	_, err := ts.RatchetTreeAt(ctx, id, 2)
 	wantCode(t, err, parley.CodeNotFound, "tree_not_found")
+	// An upload is readable by its ref, bound or not.
+	up, err := ts.UploadedTree(ctx, tr.Ref)
+	must(t, err)
+	if up.Ref != tr.Ref || up.Device != a.ID || up.Conversation != id || !bytes.Equal(up.Data, tr.Data) || !up.CreatedAt.Equal(t0) {
+		t.Fatalf("upload %s: %+v, want %+v", tr.Ref, up, tr)
+	}
+	_, err = ts.UploadedTree(ctx, parley.TreeRefOf([]byte("never uploaded")))
+	wantCode(t, err, parley.CodeNotFound, "tree_not_found")
 
 	must(t, commitWithTree(t, s, id, a, 1, tr.Ref))
 	got, err := ts.RatchetTreeAt(ctx, id, 2)
