@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/mls"
 )
 
 // Out-of-band trees are tested with a tiny threshold: groups of more than
@@ -44,7 +45,8 @@ func mustRegisterCfg(t *testing.T, serverURL string, codes *codeBook, phone, nam
 	defer cancel()
 	c, err := client.Open(context.Background(), client.Config{Dir: t.TempDir(), Events: true, DeviceName: name,
 		InlineTreeMembers: cfg.InlineTreeMembers, MaxAddsPerCommit: cfg.MaxAddsPerCommit, MaxInlineCommitBytes: cfg.MaxInlineCommitBytes,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		CipherSuite: cfg.CipherSuite,
+		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +145,42 @@ func TestTreeOutOfBand(t *testing.T) {
 	mustGroupMessage(t, ctx, admin, id, "hello linked device", linked)
 	mustGroupMessage(t, ctx, linked, id, "linked device here", admin, joiner)
 
+}
+
+// A deployment configured for the post-quantum hybrid suite creates its
+// groups on it (batched adds with the tree out of band included), and
+// messages flow.
+func TestTreeOutOfBandPostQuantum(t *testing.T) {
+	ts := mustServer(t)
+	ctx := ctxT(t)
+	cfg := client.Config{InlineTreeMembers: testInlineTree, MaxAddsPerCommit: testMaxAdds,
+		CipherSuite: mls.MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519}
+	admin := mustRegisterCfg(t, ts.URL, ts.Codes, phone(2101), "Admin", cfg)
+	var members []*user
+	var refs []string
+	for i := range 3 {
+		u := mustRegisterCfg(t, ts.URL, ts.Codes, phone(2102+i), fmt.Sprintf("M%d", i), cfg)
+		members = append(members, u)
+		refs = append(refs, u.phone)
+	}
+	res, err := admin.CreateGroup(ctx, "Big and post-quantum", refs, client.GroupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := ts.store.Conversation(ctx, res.Group.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gi mls.MLSMessage
+	if err := gi.Unmarshal(conv.GroupInfo); err != nil || gi.GroupInfo == nil {
+		t.Fatalf("stored GroupInfo: %v", err)
+	}
+	if cs := gi.GroupInfo.GroupContext.CipherSuite; cs != mls.MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519 {
+		t.Fatalf("group created on %v", cs)
+	}
+	mustSynced(t, ctx, members...)
+	mustGroupMessage(t, ctx, admin, res.Group.ID, "hello, quantum-safe", members...)
+	mustGroupMessage(t, ctx, members[2], res.Group.ID, "from the last batch", admin, members[0])
 }
 
 // TestTreeTampered: a server that alters the tree it hands out cannot get
