@@ -359,7 +359,7 @@ func (r *room) negotiate(p *peer) {
 // offer before sending it again (a push can be lost with a connection);
 // it gives up after maxOfferResends.
 const (
-	answerTimeout   = 3 * time.Second
+	answerTimeout   = 8 * time.Second
 	maxOfferResends = 5
 )
 
@@ -418,6 +418,8 @@ func (r *room) subscribeAnswer(dev parley.DeviceID, sdp []byte) error {
 		return nil // an answer to an offer sent twice, already applied
 	}
 	if err := p.sub.SetRemoteDescription(answer); err != nil {
+		// Most often a late answer to an offer sent again and since
+		// replaced; the current offer's answer is still awaited.
 		return badSDP(r.s, "answer refused: %v", err)
 	}
 	p.neg.Lock()
