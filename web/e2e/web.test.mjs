@@ -128,7 +128,16 @@ test('reactions, replies, edits, deletes and polls reach the other browser', asy
   const a = (await registered('alice')).page
   const b = (await registered('bob')).page
   a.on('dialog', (d) => d.accept())
-  const menuOf = (page, bubble) => bubble.getByRole('button', { name: 'Message options' })
+  const menuOf = (page, bubble) => bubble.getByRole('button', { name: /^Options for / })
+  await step("bob is not offered to delete alice's message for everyone", async () => {
+    // Only one's own messages (or anyone's, as a group admin) can be deleted
+    // for everyone; the menu names the message it belongs to.
+    await b.getByRole('button', { name: /^Options for message from .+: Hi Bob, it is Alice$/ }).click()
+    await b.getByRole('menuitem', { name: 'Reply' }).waitFor()
+    assert.equal(await b.getByRole('menuitem', { name: 'Delete for everyone' }).count(), 0)
+    await b.keyboard.press('Escape')
+    await b.getByRole('menuitem', { name: 'Reply' }).waitFor({ state: 'detached' })
+  })
   await step('bob reacts with a thumbs up', async () => {
     await menuOf(b, msg(b, 'in', 'Hi Bob, it is Alice')).click()
     await b.getByRole('menuitem', { name: 'React 👍' }).click()
@@ -167,6 +176,10 @@ test('reactions, replies, edits, deletes and polls reach the other browser', asy
     await a.getByLabel('Option 1', { exact: true }).fill('Pizza')
     await a.getByLabel('Option 2', { exact: true }).fill('Sushi')
     await a.getByRole('button', { name: 'Send poll' }).click()
+    // Its creator sees the options and their counts at once, before any vote.
+    const own = a.getByRole('group', { name: 'Poll: Lunch?' })
+    await own.getByRole('button', { name: /Pizza\s*0/ }).waitFor()
+    await own.getByRole('button', { name: /Sushi\s*0/ }).waitFor()
     const poll = b.getByRole('group', { name: 'Poll: Lunch?' })
     await poll.getByRole('button', { name: /Pizza/ }).click()
     await a.getByRole('group', { name: 'Poll: Lunch?' }).getByRole('button', { name: /Pizza\s*1/ }).waitFor()

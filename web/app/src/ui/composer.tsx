@@ -12,11 +12,13 @@ interface Props {
   onCancel: () => void
   onSend: (text: string) => void
   onFile: (f: File | Blob, o: FileOpts) => void
+  /** a message the composer sent itself (a poll, a location): the core emits no event for one's own sends */
+  onSent: (m: Message) => void
   onError: (e: string) => void
 }
 
 /** The composer: text (Enter sends, Shift+Enter breaks the line), attach, poll, location, voice note. */
-export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onError }: Props) {
+export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onSent, onError }: Props) {
   const [text, setText] = useState('')
   const [poll, setPoll] = useState(false)
   const [recording, setRecording] = useState<{ rec: MediaRecorder; started: number } | null>(null)
@@ -77,6 +79,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
       (pos) =>
         P()
           .sendLocation(chat, pos.coords.latitude, pos.coords.longitude)
+          .then(onSent)
           .catch((e) => onError(errText(e))),
       (e) => onError(`Location unavailable: ${e.message}`),
       { timeout: 10000 },
@@ -120,7 +123,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
           </button>
         </div>
       )}
-      {poll && <PollForm chat={chat} onClose={() => setPoll(false)} onError={onError} />}
+      {poll && <PollForm chat={chat} onClose={() => setPoll(false)} onSent={onSent} onError={onError} />}
       <form
         class="composer"
         onSubmit={(e) => {
@@ -176,7 +179,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
   )
 }
 
-function PollForm({ chat, onClose, onError }: { chat: string; onClose: () => void; onError: (e: string) => void }) {
+function PollForm({ chat, onClose, onSent, onError }: { chat: string; onClose: () => void; onSent: (m: Message) => void; onError: (e: string) => void }) {
   const [q, setQ] = useState('')
   const [opts, setOpts] = useState(['', ''])
   const [multi, setMulti] = useState(false)
@@ -189,8 +192,9 @@ function PollForm({ chat, onClose, onError }: { chat: string; onClose: () => voi
         e.preventDefault()
         const options = opts.map((o) => o.trim()).filter(Boolean)
         try {
-          await P().createPoll(chat, { question: q.trim(), options, multi })
+          const m = await P().createPoll(chat, { question: q.trim(), options, multi })
           onClose()
+          onSent(m)
         } catch (err) {
           onError(errText(err))
         }

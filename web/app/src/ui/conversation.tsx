@@ -10,6 +10,14 @@ type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m
 const EXTRAS_BLOCK = 256
 const CONTROL_KINDS = new Set(['reaction', 'edit', 'delete', 'vote'])
 const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
+// client.DeleteWindow: one's own messages can be deleted for everyone for 48 hours.
+const DELETE_WINDOW_MS = 48 * 3600 * 1000
+
+/** What a message's menu button says to a screen reader: whose message and how it starts. */
+function menuLabel(m: Message, sender: string): string {
+  const what = m.text ? m.text.slice(0, 60) : m.media ? (m.media.fileName || m.media.kind) : m.kind
+  return m.outgoing ? `Options for your message: ${what}` : `Options for message from ${sender || 'contact'}: ${what}`
+}
 
 export interface Upload {
   id: number
@@ -50,6 +58,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [uploads, setUploads] = useState<Upload[]>([])
   const [me, setMe] = useState<UserId>(0)
   const [searching, setSearching] = useState(false)
+  const [admin, setAdmin] = useState(false)
   const loadingOlder = useRef(false)
   const pendingExtras = useRef(new Set<Seq>())
   const fetchedBlocks = useRef(new Set<number>())
@@ -295,6 +304,19 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const typers = [...typing.keys()]
   const isGroup = chat?.kind === 'group'
 
+  // Group admins may delete anyone's message; the menu offers it only then.
+  useEffect(() => {
+    if (!isGroup || !me) return setAdmin(false)
+    let live = true
+    P()
+      .group(chatId)
+      .then((g) => live && setAdmin(g.members.some((x) => x.user === me && x.admin)))
+      .catch(() => live && setAdmin(false))
+    return () => {
+      live = false
+    }
+  }, [chatId, isGroup, me, chat])
+
   return (
     <section class="conversation" aria-label={`Conversation with ${chat?.title ?? ''}`}>
       <header class="bar">
@@ -342,6 +364,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
               x={extras.get(r.m.seq)}
               group={isGroup}
               me={me}
+              admin={admin}
               quoted={(s) => bySeq.get(s)}
               onReply={() => {
                 setEditing(null)
@@ -394,6 +417,11 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         }}
         onSend={sendText}
         onFile={sendFile}
+        onSent={(m) => {
+          upsert(m)
+          // A poll's question and options are in its extras.
+          refreshExtras([m.seq])
+        }}
         onError={setErr}
       />
     </section>
@@ -505,12 +533,25 @@ interface BubbleProps {
   quoted: (s: Seq) => Message | undefined
   onReply: () => void
   onEdit: () => void
+  /** this user administers the group (and so may delete anyone's message in it) */
+  admin: boolean
   onChanged: () => void
   onError: (e: string) => void
 }
 
-function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
+/**
+ * Whether "Delete for everyone" can succeed, as the core decides it
+ * (client.Delete): one's own message within the delete window, or any
+ * message in a group one administers.
+ */
+export function canDeleteForEveryone(m: Message, group: boolean, admin: boolean, now = Date.now()): boolean {
+  if (m.outgoing) return !m.sentAt || now - m.sentAt < DELETE_WINDOW_MS
+  return group && admin
+}
+
+function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
   const [menu, setMenu] = useState(false)
+  const senderName = useName(m.outgoing ? undefined : m.sender)
   if (m.kind === 'system') {
     return (
       <div class="system-note" role="note">
@@ -584,7 +625,7 @@ function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }
         )}
       </div>
       {m.id && !deleted && (
-        <button class="icon msg-menu-btn" aria-label="Message options" aria-expanded={menu} onClick={() => setMenu(!menu)}>
+        <button class="icon msg-menu-btn" aria-label={menuLabel(m, senderName)} aria-expanded={menu} onClick={() => setMenu(!menu)}>
           <Icon name="down" size={18} />
         </button>
       )}
@@ -604,10 +645,14 @@ function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }
                 }
               : undefined
           }
-          onDelete={() => {
-            if (confirm('Delete this message for everyone?')) act(() => P().deleteMessage(m.id))
-            else setMenu(false)
-          }}
+          onDelete={
+            canDeleteForEveryone(m, group, admin)
+              ? () => {
+                  if (confirm('Delete this message for everyone?')) act(() => P().deleteMessage(m.id))
+                  else setMenu(false)
+                }
+              : undefined
+          }
           onInfo={!m.outgoing ? () => go('contact', String(m.sender)) : undefined}
         />
       )}
@@ -620,7 +665,7 @@ function MsgMenu(props: {
   onReply: () => void
   onReact: (e: string) => void
   onEdit?: () => void
-  onDelete: () => void
+  onDelete?: () => void
   onInfo?: () => void
 }) {
   useEscape(props.onClose)
@@ -641,9 +686,11 @@ function MsgMenu(props: {
           Edit
         </button>
       )}
-      <button role="menuitem" onClick={props.onDelete}>
-        Delete for everyone
-      </button>
+      {props.onDelete && (
+        <button role="menuitem" onClick={props.onDelete}>
+          Delete for everyone
+        </button>
+      )}
       {props.onInfo && (
         <button role="menuitem" onClick={props.onInfo}>
           Sender info
