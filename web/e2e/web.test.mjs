@@ -219,19 +219,102 @@ test('send and receive an image', async () => {
     await a.evaluate((h) => (location.hash = h), aliceBob)
     await msg(a, 'in', 'Hello Alice!').waitFor()
   })
-  await step('alice attaches a photo', async () => {
-    await a.locator('input[type=file]').setInputFiles(join(here, '../app/public/icon-512.png'))
-    await a.locator('.msg.out img.photo').last().waitFor()
+  await step('alice picks a photo, sees its preview and adds a caption', async () => {
+    const chooser = a.waitForEvent('filechooser')
+    await a.getByRole('button', { name: 'Attach a file' }).click()
+    await (await chooser).setFiles(join(here, '../app/public/icon-512.png'))
+    const preview = a.getByRole('dialog', { name: 'Send icon-512.png' })
+    await preview.getByRole('img', { name: 'Preview of icon-512.png' }).waitFor()
+    await preview.getByLabel('Caption').fill('Our new logo')
+    await preview.getByRole('button', { name: 'Send' }).click()
+    await preview.waitFor({ state: 'detached' })
+    await a.getByRole('img', { name: 'Our new logo' }).last().waitFor()
   })
-  await step('bob sees the decrypted photo', async () => {
-    const img = b.locator('.msg.in img.photo:not(.blur)').last()
+  await step('bob sees the decrypted photo with its caption, and the chat list says Photo', async () => {
+    const img = b.getByRole('img', { name: 'Our new logo' }).last()
     await img.waitFor()
-    await b.waitForFunction(
-      (el) => el.complete && el.naturalWidth === 512 && el.src.startsWith('blob:'),
-      await img.elementHandle(),
-    )
+    // The full image, decrypted on bob's device (not the sender's thumbnail).
+    const deadline = Date.now() + 30000
+    let natural = 0
+    while (Date.now() < deadline) {
+      natural = await img.evaluate((el) => (el.complete && el.src.startsWith('blob:') ? el.naturalWidth : 0))
+      if (natural === 512) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.equal(natural, 512)
+    await b.getByText('📷 Our new logo').first().waitFor()
+  })
+  await step('bob opens it full size and can save it', async () => {
+    await b.getByRole('button', { name: 'Open photo Our new logo' }).last().click()
+    const viewer = b.getByRole('dialog', { name: 'Photo: Our new logo' })
+    const save = viewer.getByRole('link', { name: 'Save' })
+    assert.match(await save.getAttribute('href'), /^blob:/)
+    await viewer.getByRole('button', { name: 'Close photo' }).click()
+    await viewer.waitFor({ state: 'detached' })
   })
   await shot(b, '05-image-received')
+})
+
+test('a video is sent with a thumbnail and duration made in the browser', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice opens the chat with bob', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+  })
+  // A two-second WebM recorded from a canvas by the browser itself (there
+  // is no video file in the repository and no encoder on the machine).
+  const webm = await a.evaluate(async () => {
+    const c = document.createElement('canvas')
+    c.width = 320
+    c.height = 240
+    const g = c.getContext('2d')
+    const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm' })
+    const parts = []
+    rec.ondataavailable = (e) => parts.push(e.data)
+    const stopped = new Promise((r) => (rec.onstop = r))
+    rec.start(100)
+    const t0 = performance.now()
+    await new Promise((done) => {
+      const draw = () => {
+        const t = performance.now() - t0
+        g.fillStyle = '#0f7b6c'
+        g.fillRect(0, 0, 320, 240)
+        g.fillStyle = '#fff'
+        g.fillRect((t / 10) % 280, 100, 40, 40)
+        if (t < 2000) requestAnimationFrame(draw)
+        else done()
+      }
+      draw()
+    })
+    rec.stop()
+    await stopped
+    const buf = new Uint8Array(await new Blob(parts, { type: 'video/webm' }).arrayBuffer())
+    let s = ''
+    for (const x of buf) s += String.fromCharCode(x)
+    return btoa(s)
+  })
+  await step('alice sends it after the preview', async () => {
+    const chooser = a.waitForEvent('filechooser')
+    await a.getByRole('button', { name: 'Attach a file' }).click()
+    await (await chooser).setFiles({ name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(webm, 'base64') })
+    const preview = a.getByRole('dialog', { name: 'Send clip.webm' })
+    await preview.getByLabel('Caption').fill('A short clip')
+    await preview.getByRole('button', { name: 'Send' }).click()
+    await a.getByRole('button', { name: /^Play video, 0:0[1-3], / }).last().waitFor()
+  })
+  await step('bob sees the thumbnail and duration before downloading it', async () => {
+    const play = b.getByRole('button', { name: /^Play video, 0:0[1-3], / }).last()
+    await play.waitFor()
+    const thumb = b.getByRole('img', { name: 'Video thumbnail' }).last()
+    await thumb.waitFor()
+    const size = await thumb.evaluate((el) => (el.src.startsWith('data:image/jpeg;base64,') ? [el.naturalWidth, el.naturalHeight] : [0, 0]))
+    assert.deepEqual(size, [320, 240])
+    await b.getByText('🎥 A short clip').first().waitFor()
+    await play.click()
+    await b.getByLabel('clip.webm').last().waitFor()
+  })
+  await shot(b, '05b-video-received')
 })
 
 test('a group with an invite link that a second browser joins', async () => {

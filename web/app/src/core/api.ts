@@ -245,6 +245,14 @@ export interface SendMediaOptions {
   name?: string;
   /** defaults to Blob.type */
   mime?: string;
+  /**
+   * an image's or video's preview made by the page ("data:image/jpeg;base64,…",
+   * at most 64 KiB, e.g. canvas.toDataURL("image/jpeg")) with the file's
+   * width and height: the core has no image decoders in the browser
+   */
+  thumbnail?: string;
+  width?: number;
+  height?: number;
 }
 
 /** Upload progress: bytes of ciphertext acknowledged by the server. */

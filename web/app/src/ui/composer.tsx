@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { Message } from '../core/api'
-import { errText, P, useEscape, useName } from './lib'
+import { errText, P, sizeText, useEscape, useName } from './lib'
 
 type FileOpts = { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string }
 
@@ -62,15 +62,17 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onS
     if (!v) stopTyping()
   }
 
+  // Picked files wait in a preview, with a caption box, until sent.
+  const [pending, setPending] = useState<File[]>([])
   const pickFiles = (files: FileList | null) => {
-    if (!files) return
-    const caption = text.trim()
-    for (const f of Array.from(files)) {
-      const kind = f.type.startsWith('image/') ? 'image' : f.type.startsWith('video/') ? 'video' : f.type.startsWith('audio/') ? 'voice' : 'document'
-      onFile(f, { kind, caption: caption || undefined, name: f.name })
-    }
-    if (caption) setText('')
+    if (files?.length) setPending(Array.from(files))
     if (fileInput.current) fileInput.current.value = ''
+  }
+  const sendPending = (caption: string) => {
+    // The caption goes with the first file, as it is shown under it.
+    pending.forEach((f, i) => onFile(f, { kind: kindOf(f), caption: (i === 0 && caption) || undefined, name: f.name }))
+    setPending([])
+    setText('')
   }
 
   const sendLocation = () => {
@@ -123,6 +125,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onS
           </button>
         </div>
       )}
+      {pending.length > 0 && <MediaPreview files={pending} caption={text.trim()} onSend={sendPending} onCancel={() => setPending([])} />}
       {poll && <PollForm chat={chat} onClose={() => setPoll(false)} onSent={onSent} onError={onError} />}
       <form
         class="composer"
@@ -174,6 +177,61 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onS
             {recording ? <Icon name="stop" /> : <Icon name="mic" />}
           </button>
         )}
+      </form>
+    </div>
+  )
+}
+
+function kindOf(f: File): 'image' | 'video' | 'voice' | 'document' {
+  return f.type.startsWith('image/') ? 'image' : f.type.startsWith('video/') ? 'video' : f.type.startsWith('audio/') ? 'voice' : 'document'
+}
+
+/** Files picked for sending: a preview of each, a caption, Send or Cancel. */
+function MediaPreview({ files, caption, onSend, onCancel }: { files: File[]; caption: string; onSend: (caption: string) => void; onCancel: () => void }) {
+  const [c, setC] = useState(caption)
+  const urls = useMemo(() => files.map((f) => (kindOf(f) === 'image' || kindOf(f) === 'video' ? URL.createObjectURL(f) : '')), [files])
+  useEffect(() => () => urls.forEach((u) => u && URL.revokeObjectURL(u)), [urls])
+  useEscape(onCancel)
+  const title = files.length === 1 ? `Send ${files[0].name}` : `Send ${files.length} files`
+  return (
+    <div class="media-preview" role="dialog" aria-label={title}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          onSend(c.trim())
+        }}
+      >
+      <h2>{title}</h2>
+      <ul class="preview-list" aria-label="Files to send">
+        {files.map((f, i) => (
+          <li key={i}>
+            {kindOf(f) === 'image' ? (
+              <img src={urls[i]} alt={`Preview of ${f.name}`} />
+            ) : kindOf(f) === 'video' ? (
+              <video src={urls[i]} muted aria-label={`Preview of ${f.name}`} />
+            ) : (
+              <span class="doc-preview">
+                <Icon name="doc" size={28} />
+              </span>
+            )}
+            <span class="preview-name">
+              {f.name} · {sizeText(f.size)}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <label>
+        Caption
+        <input autoFocus value={c} placeholder="Add a caption" onInput={(e) => setC(e.currentTarget.value)} />
+      </label>
+      <div class="row">
+        <button type="submit" class="primary">
+          Send
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
       </form>
     </div>
   )

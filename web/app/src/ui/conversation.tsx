@@ -4,6 +4,7 @@ import type { Chat, Extras, Message, MessageStatus, SearchHit, Seq, UserId } fro
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { VirtualList } from './virtual'
+import { durationText, previewOf } from './media'
 
 type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m: Message }
 
@@ -286,7 +287,10 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     const name = opts.name ?? (file as File).name ?? 'file'
     setUploads((u) => [...u, { id, name, sent: 0, total: file.size }])
     try {
-      const m = await P().sendMedia(chatId, file, opts, (sent, total) =>
+      // Thumbnails, sizes and video durations are made here: the browser
+      // decodes images and video, the core in the page does not.
+      const pv = opts.kind === 'image' || opts.kind === 'video' ? await previewOf(file, opts.kind) : {}
+      const m = await P().sendMedia(chatId, file, { ...opts, ...pv, durationMs: opts.durationMs ?? pv.durationMs }, (sent, total) =>
         setUploads((u) => u.map((x) => (x.id === id ? { ...x, sent, total } : x))),
       )
       upsert(m)
@@ -732,10 +736,29 @@ function useMediaURL(id: string, auto: boolean): [string, string, () => void] {
   return [url, err, () => setWant(true)]
 }
 
+/** A photo full size, over the chat, with Save (a download of the decrypted file) and Close. */
+function Viewer({ url, name, alt, onClose }: { url: string; name: string; alt: string; onClose: () => void }) {
+  useEscape(onClose)
+  return (
+    <div class="viewer" role="dialog" aria-modal="true" aria-label={`Photo: ${alt}`}>
+      <div class="viewer-bar">
+        <a class="media-btn" href={url} download={name}>
+          Save
+        </a>
+        <button class="icon" aria-label="Close photo" autoFocus onClick={onClose}>
+          <Icon name="close" />
+        </button>
+      </div>
+      <img src={url} alt={alt} />
+    </div>
+  )
+}
+
 function MediaView({ m }: { m: Message }) {
   const md = m.media!
   const autoImage = md.kind === 'image' && md.size < 8 << 20
   const [url, err, fetchIt] = useMediaURL(m.id, autoImage)
+  const [viewing, setViewing] = useState(false)
   const w = md.width && md.height ? Math.min(280, md.width) : 240
   const h = md.width && md.height ? Math.round((w * md.height) / md.width) : undefined
   switch (md.kind) {
@@ -743,28 +766,37 @@ function MediaView({ m }: { m: Message }) {
       return (
         <div class="media image" style={{ width: `${w}px`, height: h ? `${h}px` : undefined }}>
           {url ? (
-            <img src={url} alt={m.text || md.fileName || 'Photo'} class="photo" />
+            <>
+              <img src={url} alt={m.text || md.fileName || 'Photo'} class="photo" />
+              {/* a transparent button over the photo, beside it in the accessibility tree */}
+              <button class="photo-open" aria-label={`Open photo ${m.text || md.fileName || ''}`.trim()} onClick={() => setViewing(true)} />
+            </>
           ) : md.thumbnail ? (
             <img src={md.thumbnail} alt={m.text || 'Photo (loading)'} class="photo blur" />
           ) : (
             <span class="muted">{err || 'Loading photo…'}</span>
           )}
+          {viewing && url && <Viewer url={url} name={md.fileName || 'photo.jpg'} alt={m.text || md.fileName || 'Photo'} onClose={() => setViewing(false)} />}
         </div>
       )
     case 'video':
       return url ? (
-        <video src={url} controls class="media video" aria-label={md.fileName || 'Video'} />
+        <video src={url} controls autoPlay class="media video" aria-label={md.fileName || 'Video'} />
       ) : (
-        <button class="media-btn" onClick={fetchIt}>
-          <Icon name="play" size={18} /> Video · {sizeText(md.size)} {err && <span class="error">{err}</span>}
-        </button>
+        <div class="video-card">
+          {md.thumbnail && <img src={md.thumbnail} alt="Video thumbnail" class="video-thumb" />}
+          <button class="media-btn" onClick={fetchIt} aria-label={`Play video${md.durationMs ? `, ${durationText(md.durationMs)}` : ''}, ${sizeText(md.size)}`}>
+            <Icon name="play" size={18} /> {md.durationMs ? durationText(md.durationMs) : 'Video'} · {sizeText(md.size)}
+          </button>
+          {err && <span class="error">{err}</span>}
+        </div>
       )
     case 'voice':
       return url ? (
         <audio src={url} controls autoPlay class="media voice" aria-label="Voice note" />
       ) : (
         <button class="media-btn" onClick={fetchIt} aria-label="Play voice note">
-          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${Math.round(md.durationMs / 1000)} s` : ''} {err && <span class="error">{err}</span>}
+          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${durationText(md.durationMs)}` : ''} {err && <span class="error">{err}</span>}
         </button>
       )
     case 'document':
