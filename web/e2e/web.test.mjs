@@ -363,6 +363,39 @@ test('a group with an invite link that a second browser joins', async () => {
   await shot(d, '08-group-joined')
 })
 
+test('a message is forwarded to two chats at once', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice opens her chat with bob and forwards his message', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await a.getByRole('button', { name: /^Options for message from .+: Hello Alice! Nice to see you here$/ }).last().click()
+    await a.getByRole('menuitem', { name: 'Forward' }).click()
+    const dialog = a.getByRole('dialog', { name: 'Forward message' })
+    await dialog.getByRole('checkbox', { name: 'Weekend trip' }).check()
+    await dialog.getByRole('checkbox', { name: PHONES.carol }).check()
+    await dialog.getByRole('button', { name: 'Forward to 2 chats' }).click()
+    await dialog.waitFor({ state: 'detached' })
+  })
+  await step('it is in both chats, marked forwarded, and bob gets it in the group', async () => {
+    await a.getByRole('button', { name: new RegExp(`^Open chat ${PHONES.carol.replace('+', '\\+')}`) }).click()
+    await a.getByRole('log', { name: 'Messages' }).getByText('Hello Alice! Nice to see you here').waitFor()
+    await a.getByRole('log', { name: 'Messages' }).getByText('Forwarded').first().waitFor()
+    await b.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+    await b.getByRole('log', { name: 'Messages' }).getByText('Hello Alice! Nice to see you here').waitFor()
+    await b.getByRole('log', { name: 'Messages' }).getByText('Forwarded').first().waitFor()
+  })
+  await step('bob reacts from the picker beyond six and alice sees who reacted', async () => {
+    await b.getByRole('button', { name: /^Options for message from .+: Hello Alice! Nice to see you here$/ }).last().click()
+    await b.getByRole('menuitem', { name: 'More reactions' }).click()
+    await b.getByRole('group', { name: 'More reactions' }).getByRole('menuitem', { name: 'React 🎉' }).click()
+    await a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+    const who = a.getByRole('button', { name: /^Reactions: 🎉 1\. Show who reacted$/ })
+    await who.click()
+    await a.getByRole('list', { name: 'Who reacted' }).getByText('🎉').waitFor()
+  })
+  await shot(a, '07b-forwarded')
+})
+
 // Communities: the info screen's sub-groups and announcements.
 test('a community with a sub-group and an announcement', async () => {
   const a = (await registered('alice')).page

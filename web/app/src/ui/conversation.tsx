@@ -4,6 +4,7 @@ import type { Chat, Extras, Message, MessageStatus, SearchHit, Seq, UserId } fro
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { VirtualList } from './virtual'
+import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
 
 type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m: Message }
@@ -11,6 +12,8 @@ type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m
 const EXTRAS_BLOCK = 256
 const CONTROL_KINDS = new Set(['reaction', 'edit', 'delete', 'vote'])
 const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
+// The picker beyond the six.
+const MORE_REACTIONS = ['😀', '😁', '😅', '🤣', '😊', '😍', '😘', '😎', '🤔', '🙄', '😴', '😡', '🥳', '🤯', '😱', '🥺', '👏', '🙌', '👌', '✌️', '🤝', '💪', '👀', '🔥', '✨', '🎉', '💯', '✅', '❌', '💔', '🌹', '☕']
 // client.DeleteWindow: one's own messages can be deleted for everyone for 48 hours.
 const DELETE_WINDOW_MS = 48 * 3600 * 1000
 
@@ -555,6 +558,8 @@ export function canDeleteForEveryone(m: Message, group: boolean, admin: boolean,
 
 function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
   const [menu, setMenu] = useState(false)
+  const [forwarding, setForwarding] = useState(false)
+  const [whoReacted, setWhoReacted] = useState(false)
   const senderName = useName(m.outgoing ? undefined : m.sender)
   if (m.kind === 'system') {
     return (
@@ -618,15 +623,21 @@ function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, on
           {m.outgoing && <Ticks status={m.status} />}
         </span>
         {counts.size > 0 && (
-          <span class="reactions" aria-label="Reactions">
+          <button
+            class="reactions"
+            aria-label={`Reactions: ${[...counts].map(([e, n]) => `${e} ${n}`).join(', ')}. Show who reacted`}
+            aria-expanded={whoReacted}
+            onClick={() => setWhoReacted(!whoReacted)}
+          >
             {[...counts].map(([e, n]) => (
               <span key={e} class="reaction">
                 {e}
                 {n > 1 ? ` ${n}` : ''}
               </span>
             ))}
-          </span>
+          </button>
         )}
+        {whoReacted && x && <WhoReacted reactions={x.reactions} me={me} onClose={() => setWhoReacted(false)} />}
       </div>
       {m.id && !deleted && (
         <button class="icon msg-menu-btn" aria-label={menuLabel(m, senderName)} aria-expanded={menu} onClick={() => setMenu(!menu)}>
@@ -658,8 +669,26 @@ function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, on
               : undefined
           }
           onInfo={!m.outgoing ? () => go('contact', String(m.sender)) : undefined}
+          onCopy={
+            m.text && navigator.clipboard
+              ? () =>
+                  act(async () => {
+                    await navigator.clipboard.writeText(m.text)
+                  })
+              : undefined
+          }
+          onForward={
+            m.kind !== 'poll'
+              ? () => {
+                  setMenu(false)
+                  setForwarding(true)
+                }
+              : undefined
+          }
         />
       )}
+      {/* over the whole page: a row of the virtual list is a transformed box */}
+      {forwarding && createPortal(<ForwardDialog m={m} onClose={() => setForwarding(false)} onError={onError} />, document.body)}
     </div>
   )
 }
@@ -671,7 +700,10 @@ function MsgMenu(props: {
   onEdit?: () => void
   onDelete?: () => void
   onInfo?: () => void
+  onCopy?: () => void
+  onForward?: () => void
 }) {
+  const [more, setMore] = useState(false)
   useEscape(props.onClose)
   return (
     <div class="menu msg-menu" role="menu" aria-label="Message options">
@@ -681,10 +713,32 @@ function MsgMenu(props: {
             {e}
           </button>
         ))}
+        <button role="menuitem" aria-label="More reactions" aria-expanded={more} onClick={() => setMore(!more)}>
+          +
+        </button>
       </div>
+      {more && (
+        <div class="react-grid" role="group" aria-label="More reactions">
+          {MORE_REACTIONS.map((e) => (
+            <button key={e} role="menuitem" aria-label={`React ${e}`} onClick={() => props.onReact(e)}>
+              {e}
+            </button>
+          ))}
+        </div>
+      )}
       <button role="menuitem" autoFocus onClick={props.onReply}>
         Reply
       </button>
+      {props.onCopy && (
+        <button role="menuitem" onClick={props.onCopy}>
+          Copy
+        </button>
+      )}
+      {props.onForward && (
+        <button role="menuitem" onClick={props.onForward}>
+          Forward
+        </button>
+      )}
       {props.onEdit && (
         <button role="menuitem" onClick={props.onEdit}>
           Edit
@@ -700,6 +754,82 @@ function MsgMenu(props: {
           Sender info
         </button>
       )}
+    </div>
+  )
+}
+
+function Reactor({ user, emoji, me }: { user: UserId; emoji: string; me: UserId }) {
+  const n = useName(user === me ? undefined : user)
+  return (
+    <li>
+      <span>{user === me ? 'You' : n}</span> <span>{emoji}</span>
+    </li>
+  )
+}
+
+/** Who reacted with what, under the reactions. */
+function WhoReacted({ reactions, me, onClose }: { reactions: Record<string, string>; me: UserId; onClose: () => void }) {
+  useEscape(onClose)
+  return (
+    <ul class="who-reacted" aria-label="Who reacted">
+      {Object.entries(reactions).map(([u, e]) => (
+        <Reactor key={u} user={Number(u)} emoji={e} me={me} />
+      ))}
+    </ul>
+  )
+}
+
+/**
+ * Forward a message to one or more chats. The core forwards an attachment
+ * by its existing upload (the recipients get the same key and blob), so
+ * nothing is uploaded again.
+ */
+function ForwardDialog({ m, onClose, onError }: { m: Message; onClose: () => void; onError: (e: string) => void }) {
+  const [chats, setChats] = useState<Chat[]>([])
+  const [picked, setPicked] = useState<Set<string>>(new Set())
+  const [busy, setBusy] = useState(false)
+  useEscape(onClose)
+  useEffect(() => {
+    P()
+      .chats()
+      .then((cs) => setChats(cs.filter((c) => !c.archived)))
+      .catch((e) => onError(errText(e)))
+  }, [])
+  const toggle = (id: string) =>
+    setPicked((old) => {
+      const next = new Set(old)
+      if (next.has(id)) next.delete(id)
+      else next.add(id)
+      return next
+    })
+  const send = async () => {
+    setBusy(true)
+    try {
+      for (const id of picked) await P().forward(m.id, id)
+      onClose()
+    } catch (e) {
+      onError(errText(e))
+      setBusy(false)
+    }
+  }
+  return (
+    <div class="forward-dialog" role="dialog" aria-label="Forward message">
+      <h2>Forward to…</h2>
+      <ul class="forward-list">
+        {chats.map((c) => (
+          <li key={c.id}>
+            <label class="check">
+              <input type="checkbox" checked={picked.has(c.id)} onChange={() => toggle(c.id)} /> {c.title}
+            </label>
+          </li>
+        ))}
+      </ul>
+      <div class="row">
+        <button class="primary" disabled={!picked.size || busy} onClick={send}>
+          {picked.size > 1 ? `Forward to ${picked.size} chats` : 'Forward'}
+        </button>
+        <button onClick={onClose}>Cancel</button>
+      </div>
     </div>
   )
 }
@@ -776,7 +906,7 @@ function MediaView({ m }: { m: Message }) {
           ) : (
             <span class="muted">{err || 'Loading photo…'}</span>
           )}
-          {viewing && url && <Viewer url={url} name={md.fileName || 'photo.jpg'} alt={m.text || md.fileName || 'Photo'} onClose={() => setViewing(false)} />}
+          {viewing && url && createPortal(<Viewer url={url} name={md.fileName || 'photo.jpg'} alt={m.text || md.fileName || 'Photo'} onClose={() => setViewing(false)} />, document.body)}
         </div>
       )
     case 'video':
