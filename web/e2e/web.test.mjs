@@ -119,6 +119,8 @@ test('two browsers register and chat both ways with receipts', async () => {
   await shot(a, '02-conversation-receipts')
   await shot(b, '03-conversation-bob')
   assert.equal(await a.locator('.msg.out .tick.read').count() >= 1, true)
+  // Ticks are images named by status, for screen readers.
+  await a.getByRole('img', { name: 'Read' }).first().waitFor()
 })
 
 // Not one of the five scenarios, but the screens they do not reach: the
@@ -394,6 +396,59 @@ test('a message is forwarded to two chats at once', async () => {
     await a.getByRole('list', { name: 'Who reacted' }).getByText('🎉').waitFor()
   })
   await shot(a, '07b-forwarded')
+})
+
+test('everyday tools: search jumps to a message, drafts stay per chat, unread divider, jump to latest', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  const log = a.getByRole('log', { name: 'Messages' })
+  await step('alice searches her messages and jumps to the hit', async () => {
+    await a.getByRole('searchbox', { name: 'Search chats and messages' }).fill('from the terminal')
+    await a.getByRole('region', { name: 'Messages found' }).getByRole('button', { name: /Hi Alice, from the terminal/ }).click()
+    const hit = log.getByText('Hi Alice, from the terminal')
+    await hit.waitFor()
+    // In view inside the message list, not merely somewhere in it.
+    const [box, view] = [await hit.boundingBox(), await log.boundingBox()]
+    assert.ok(box && view && box.y >= view.y && box.y + box.height <= view.y + view.height, `hit at ${JSON.stringify(box)}, list at ${JSON.stringify(view)}`)
+    await a.getByRole('searchbox', { name: 'Search chats and messages' }).fill('')
+  })
+  await step('a draft stays with its chat', async () => {
+    await a.getByRole('textbox', { name: 'Message' }).fill('half-written thought')
+    await a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+    await log.getByText('Dave here, thanks for the link').waitFor()
+    assert.equal(await a.getByRole('textbox', { name: 'Message' }).inputValue(), '')
+    await a.getByRole('button', { name: new RegExp(`^Open chat ${PHONES.carol.replace('+', '\\+')}`) }).click()
+    await log.getByText('Hi Alice, from the terminal').waitFor()
+    assert.equal(await a.getByRole('textbox', { name: 'Message' }).inputValue(), 'half-written thought')
+    await a.getByRole('textbox', { name: 'Message' }).fill('')
+  })
+  await step('bob writes twice while alice is elsewhere; she sees where the unread begin', async () => {
+    // Bob knows her by name or by number.
+    await b.getByRole('button', { name: new RegExp(`^Open chat (Alice|${PHONES.alice.replace('+', '\\+')})`) }).click()
+    const box = b.getByRole('textbox', { name: 'Message' })
+    for (const t of ['Are you there?', 'Call me when you can']) {
+      await box.fill(t)
+      await box.press('Enter')
+    }
+    await a.getByRole('button', { name: new RegExp(`^Open chat (Bob|${PHONES.bob.replace('+', '\\+')}), 2 unread`) }).click()
+    await log.getByRole('separator', { name: '2 unread messages' }).waitFor()
+    await log.getByText('Call me when you can').waitFor()
+  })
+  await step('scrolled up, alice jumps back to the latest message', async () => {
+    // A short window, so this chat is longer than the list.
+    await a.setViewportSize({ width: 1100, height: 420 })
+    await log.evaluate((el) => {
+      el.scrollTop = 0
+      el.dispatchEvent(new Event('scroll'))
+    })
+    const jump = a.getByRole('button', { name: 'Jump to latest' })
+    await jump.click()
+    await jump.waitFor({ state: 'detached' })
+    const [box, view] = [await log.getByText('Call me when you can').boundingBox(), await log.boundingBox()]
+    assert.ok(box && view && box.y + box.height <= view.y + view.height + 1, 'the latest message is in view')
+    await a.setViewportSize({ width: 1100, height: 760 })
+  })
+  await shot(a, '07c-everyday')
 })
 
 // Communities: the info screen's sub-groups and announcements.

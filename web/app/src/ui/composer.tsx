@@ -19,7 +19,13 @@ interface Props {
 
 /** The composer: text (Enter sends, Shift+Enter breaks the line), attach, poll, location, voice note. */
 export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onSent, onError }: Props) {
-  const [text, setText] = useState('')
+  const [text, setTextState] = useState(() => draftOf(chat))
+  // What is typed and not sent is kept per chat, on this device (drafts).
+  const setText = (v: string) => {
+    setTextState(v)
+    saveDraft(chat, v)
+  }
+  useEffect(() => setTextState(draftOf(chat)), [chat])
   const [poll, setPoll] = useState(false)
   const [recording, setRecording] = useState<{ rec: MediaRecorder; started: number } | null>(null)
   const input = useRef<HTMLTextAreaElement>(null)
@@ -180,6 +186,23 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onS
       </form>
     </div>
   )
+}
+
+const draftKey = (chat: string) => `parley-draft:${chat}`
+function draftOf(chat: string): string {
+  try {
+    return localStorage.getItem(draftKey(chat)) ?? ''
+  } catch {
+    return ''
+  }
+}
+function saveDraft(chat: string, text: string) {
+  try {
+    if (text.trim()) localStorage.setItem(draftKey(chat), text)
+    else localStorage.removeItem(draftKey(chat))
+  } catch {
+    // storage full or denied: the draft lives only in the page
+  }
 }
 
 function kindOf(f: File): 'image' | 'video' | 'voice' | 'document' {

@@ -7,7 +7,7 @@ import { VirtualList } from './virtual'
 import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
 
-type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m: Message }
+type Row = { t: 'day'; key: string; label: string } | { t: 'unread'; key: string; n: number } | { t: 'msg'; key: string; m: Message }
 
 const EXTRAS_BLOCK = 256
 const CONTROL_KINDS = new Set(['reaction', 'edit', 'delete', 'vote'])
@@ -34,7 +34,7 @@ export interface Upload {
 // A first guess of a row's height (replaced once measured): close guesses
 // keep the scrollbar steady while rows stream in during a fast scroll.
 function estimateRow(r: Row): number {
-  if (r.t === 'day') return 40
+  if (r.t === 'day' || r.t === 'unread') return 40
   const m = r.m
   if (m.media?.kind === 'image') return 270
   if (m.kind === 'poll') return 200
@@ -63,6 +63,14 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [me, setMe] = useState<UserId>(0)
   const [searching, setSearching] = useState(false)
   const [admin, setAdmin] = useState(false)
+  // Where the unread messages began when the chat was opened: the divider
+  // stays there (the chat is marked read at once) until another chat opens.
+  const [unreadFrom, setUnreadFrom] = useState<{ key: string; n: number } | null>(null)
+  const firstLoad = useRef(true)
+  useEffect(() => {
+    firstLoad.current = true
+    setUnreadFrom(null)
+  }, [chatId])
   const loadingOlder = useRef(false)
   const pendingExtras = useRef(new Set<Seq>())
   const fetchedBlocks = useRef(new Set<number>())
@@ -85,6 +93,20 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     async (n: number) => {
       try {
         const h = await P().history(chatId, n)
+        if (firstLoad.current) {
+          firstLoad.current = false
+          const unread = h.chat.unread
+          if (unread > 0) {
+            let seen = 0
+            for (let i = h.messages.length - 1; i >= 0; i--) {
+              if (h.messages[i].outgoing) continue
+              if (++seen === unread) {
+                setUnreadFrom({ key: keyOfMsg(h.messages[i]), n: unread })
+                break
+              }
+            }
+          }
+        }
         // Fetch extras again for whatever is shown from this history.
         fetchedBlocks.current.clear()
         setChat(h.chat)
@@ -210,10 +232,12 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         out.push({ t: 'day', key: `day:${d}:${keyOfMsg(m)}`, label: dayLabel(at) })
         last = d
       }
-      out.push({ t: 'msg', key: keyOfMsg(m), m })
+      const key = keyOfMsg(m)
+      if (unreadFrom?.key === key) out.push({ t: 'unread', key: `unread:${key}`, n: unreadFrom.n })
+      out.push({ t: 'msg', key, m })
     }
     return out
-  }, [msgs])
+  }, [msgs, unreadFrom])
 
   // Extras are fetched in blocks of EXTRAS_BLOCK seqs, once per block (events
   // refresh single messages after that): a fast scroll through thousands of
@@ -359,11 +383,17 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         label="Messages"
         onNearTop={onNearTop}
         onRange={onRange}
-        focusKey={focusSeq ? `${chatId}:${focusSeq}` : undefined}
+        focusKey={focusSeq ? `${chatId}:${focusSeq}` : unreadFrom ? `unread:${unreadFrom.key}` : undefined}
         render={(r) =>
           r.t === 'day' ? (
             <div class="day" role="separator">
               <span>{r.label}</span>
+            </div>
+          ) : r.t === 'unread' ? (
+            <div class="day unread-divider" role="separator" aria-label={`${r.n} unread ${r.n === 1 ? 'message' : 'messages'}`}>
+              <span>
+                {r.n} unread {r.n === 1 ? 'message' : 'messages'}
+              </span>
             </div>
           ) : (
             <Bubble
@@ -482,25 +512,25 @@ export function Ticks({ status }: { status: MessageStatus }) {
   switch (status) {
     case 'pending':
       return (
-        <span class="tick pending" title="Sending" aria-label="Sending">
+        <span class="tick pending" role="img" title="Sending" aria-label="Sending">
           <Icon name="clock" size={13} />
         </span>
       )
     case 'sent':
       return (
-        <span class="tick sent" title="Sent" aria-label="Sent">
+        <span class="tick sent" role="img" title="Sent" aria-label="Sent">
           ✓
         </span>
       )
     case 'delivered':
       return (
-        <span class="tick delivered" title="Delivered" aria-label="Delivered">
+        <span class="tick delivered" role="img" title="Delivered" aria-label="Delivered">
           ✓✓
         </span>
       )
     case 'read':
       return (
-        <span class="tick read" title="Read" aria-label="Read">
+        <span class="tick read" role="img" title="Read" aria-label="Read">
           ✓✓
         </span>
       )
