@@ -197,6 +197,13 @@ type SendMediaOptions struct {
 	Height     int    `json:"height,omitempty"`
 }
 
+// Presence is api.ts Presence.
+type Presence struct {
+	User     int64 `json:"user"`
+	Online   bool  `json:"online"`
+	LastSeen int64 `json:"lastSeen"`
+}
+
 // thumbnailPrefix starts the data: URL of a JPEG thumbnail, as Media
 // carries it and as canvas.toDataURL("image/jpeg") makes it.
 const thumbnailPrefix = "data:image/jpeg;base64,"

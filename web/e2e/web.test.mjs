@@ -451,6 +451,35 @@ test('everyday tools: search jumps to a message, drafts stay per chat, unread di
   await shot(a, '07c-everyday')
 })
 
+test('presence: the chat header shows online, and nothing once "nobody" may see it', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  const openBob = () => a.getByRole('button', { name: new RegExp(`^Open chat (Bob|${PHONES.bob.replace('+', '\\+')})`) }).click()
+  const openGroup = () => a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+  await step('alice sees bob online', async () => {
+    await openGroup()
+    await openBob()
+    await a.getByText('online', { exact: true }).waitFor()
+  })
+  await step('bob lets nobody see his last seen and online', async () => {
+    await b.getByRole('button', { name: 'Settings' }).click()
+    await b.getByLabel('Who can see my last seen').selectOption('nobody')
+    await b.getByRole('button', { name: 'Save privacy' }).click()
+    await b.getByText('Privacy saved.').waitFor()
+  })
+  await step('alice no longer sees it', async () => {
+    await openGroup()
+    await openBob()
+    await a.getByText('tap for contact info').waitFor()
+    assert.equal(await a.getByText('online', { exact: true }).count(), 0)
+  })
+  await step('bob shows it again', async () => {
+    await b.getByLabel('Who can see my last seen').selectOption('everyone')
+    await b.getByRole('button', { name: 'Save privacy' }).click()
+    await b.getByText('Privacy saved.').last().waitFor()
+  })
+})
+
 // Communities: the info screen's sub-groups and announcements.
 test('a community with a sub-group and an announcement', async () => {
   const a = (await registered('alice')).page
@@ -487,7 +516,9 @@ test('reload the page and everything is still there', async () => {
     await a.getByRole('heading', { name: 'Chats' }).waitFor()
   })
   await step('her chats survived', async () => {
-    for (const t of ['Weekend trip', 'Hi Alice, from the terminal']) await a.locator('.chat-row', { hasText: t }).first().waitFor()
+    // The group, and the last messages of the chats with bob and with carol
+    // (the forwarded one) as the earlier tests left them.
+    for (const t of ['Weekend trip', 'Call me when you can', 'Hello Alice! Nice to see you here']) await a.locator('.chat-row', { hasText: t }).first().waitFor()
     // bob, carol and the group
     assert.ok((await a.getByRole('list', { name: 'Chat list' }).locator('.chat-row').count()) >= 3)
   })

@@ -131,6 +131,13 @@ export interface Chat {
   archived: boolean;
 }
 
+export interface Presence {
+  user: UserId;
+  online: boolean;
+  /** Unix ms; 0 when unknown or hidden */
+  lastSeen: number;
+}
+
 export interface ChatFlags {
   muted?: boolean;
   pinned?: boolean;
@@ -410,6 +417,8 @@ export interface Parley {
   block(who: string): Promise<Contact>;
   unblock(who: string): Promise<Contact>;
   safetyNumber(who: string): Promise<SafetyNumber>;
+  /** online and last seen, as the user's privacy settings let this user see them (hidden: offline, lastSeen 0) */
+  presence(user: UserId): Promise<Presence>;
   /** display name of a user as this device knows it (name, @username, phone or "u42") */
   who(user: UserId): Promise<string>;
 

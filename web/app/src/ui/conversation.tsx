@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
-import type { Chat, Extras, Message, MessageStatus, SearchHit, Seq, UserId } from '../core/api'
+import type { Chat, Extras, Message, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { VirtualList } from './virtual'
@@ -63,6 +63,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [me, setMe] = useState<UserId>(0)
   const [searching, setSearching] = useState(false)
   const [admin, setAdmin] = useState(false)
+  const [presence, setPresence] = useState<Presence | null>(null)
   // Where the unread messages began when the chat was opened: the divider
   // stays there (the chat is marked read at once) until another chat opens.
   const [unreadFrom, setUnreadFrom] = useState<{ key: string; n: number } | null>(null)
@@ -200,9 +201,11 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         })
       } else if (ev.kind === 'conversation' && ev.chat === chatId) {
         load(limit)
+      } else if (ev.kind === 'presence' && chat?.kind === 'direct' && ev.user === chat.peer) {
+        setPresence({ user: ev.user, online: ev.online, lastSeen: ev.lastSeen })
       }
     },
-    [chatId, me, limit],
+    [chatId, me, limit, chat?.peer],
   )
   // Typing indicators fade if the "stopped" signal never comes.
   useEffect(() => {
@@ -335,6 +338,23 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const typers = [...typing.keys()]
   const isGroup = chat?.kind === 'group'
 
+  // Online / last seen of the other person in a direct chat, as their
+  // privacy settings allow (the server hides both otherwise); then kept
+  // current by presence events.
+  const peer = chat?.kind === 'direct' && chat.peer !== me ? chat.peer : 0
+  useEffect(() => {
+    setPresence(null)
+    if (!peer) return
+    let live = true
+    P()
+      .presence(peer)
+      .then((p) => live && setPresence(p))
+      .catch(() => {})
+    return () => {
+      live = false
+    }
+  }, [peer])
+
   // Group admins may delete anyone's message; the menu offers it only then.
   useEffect(() => {
     if (!isGroup || !me) return setAdmin(false)
@@ -357,7 +377,17 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         <button class="bar-title-btn" onClick={() => go('chat', chatId, 'info')} aria-label={`Chat info for ${chat?.title ?? ''}`}>
           <span class="bar-title">{chat?.title ?? '…'}</span>
           <span class="bar-sub" aria-live="polite">
-            {typers.length > 0 ? <TypingText users={typers} group={isGroup} /> : isGroup ? 'tap for group info' : 'tap for contact info'}
+            {typers.length > 0 ? (
+              <TypingText users={typers} group={isGroup} />
+            ) : isGroup ? (
+              'tap for group info'
+            ) : presence?.online ? (
+              'online'
+            ) : presence?.lastSeen ? (
+              lastSeenText(presence.lastSeen)
+            ) : (
+              'tap for contact info'
+            )}
           </span>
         </button>
         <button class="icon" aria-label="Search in this chat" aria-expanded={searching} onClick={() => setSearching(!searching)}>
@@ -500,6 +530,13 @@ function ChatSearch({ chat, onClose }: { chat: string; onClose: () => void }) {
       )}
     </div>
   )
+}
+
+/** "last seen today at 14:05", "last seen yesterday at 09:12", "last seen 3 Dec at 18:40" */
+function lastSeenText(ms: number): string {
+  const d = new Date(ms)
+  const day = dayKey(ms) === dayKey(Date.now()) ? 'today' : dayKey(ms) === dayKey(Date.now() - 86400000) ? 'yesterday' : d.toLocaleDateString([], { day: 'numeric', month: 'short' })
+  return `last seen ${day} at ${timeOf(ms)}`
 }
 
 function TypingText({ users, group }: { users: UserId[]; group: boolean }) {
