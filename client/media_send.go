@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -24,6 +25,33 @@ type SendMediaOptions struct {
 	// Duration of a voice note or video the sender recorded, used when
 	// the file's own metadata has none (e.g. WebM from a browser).
 	Duration time.Duration
+	// Thumbnail (a JPEG of at most MaxSenderThumbnail bytes) and the
+	// dimensions of an image or video, made by the sender's platform
+	// when the client cannot decode the file itself: the browser build
+	// has no image decoders (a canvas makes the thumbnail) and no client
+	// decodes video frames. With them, an image file the client cannot
+	// decode is still sent as an image. Metadata the client computed
+	// itself takes precedence.
+	Thumbnail     []byte
+	Width, Height int
+}
+
+// MaxSenderThumbnail is the largest thumbnail SendMediaOptions accepts.
+const MaxSenderThumbnail = 64 << 10
+
+// validSenderThumbnail reports whether o carries a usable thumbnail: a
+// JPEG within MaxSenderThumbnail and dimensions within the image limits.
+func validSenderThumbnail(o SendMediaOptions) error {
+	if o.Thumbnail == nil {
+		return nil
+	}
+	if len(o.Thumbnail) > MaxSenderThumbnail || !bytes.HasPrefix(o.Thumbnail, []byte{0xff, 0xd8, 0xff}) {
+		return parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "a thumbnail must be a JPEG of at most %d bytes", MaxSenderThumbnail)
+	}
+	if o.Width <= 0 || o.Height <= 0 || o.Width > 1<<16 || o.Height > 1<<16 {
+		return parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "dimensions %dx%d", o.Width, o.Height)
+	}
+	return nil
 }
 
 // describeMedia describes a file for sending as o asks.
@@ -41,8 +69,20 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 	if err != nil {
 		return d, err
 	}
+	if err := validSenderThumbnail(o); err != nil {
+		return d, err
+	}
 	if m := strings.TrimSpace(o.MIME); m != "" && (d.MIME == "" || d.MIME == "application/octet-stream" || strings.HasPrefix(d.MIME, "text/plain")) {
 		d.MIME = m
+	}
+	if o.Thumbnail != nil && d.Kind == attachment.KindDocument && strings.HasPrefix(d.MIME, "image/") && (o.Kind == "" || o.Kind == KindImage) {
+		d.Kind, d.Width, d.Height, d.Thumbnail = attachment.KindImage, o.Width, o.Height, o.Thumbnail
+	}
+	if o.Thumbnail != nil && (d.Kind == attachment.KindVideo || o.Kind == KindVideo) && d.Thumbnail == nil {
+		d.Thumbnail = o.Thumbnail
+		if d.Width == 0 || d.Height == 0 {
+			d.Width, d.Height = o.Width, o.Height
+		}
 	}
 	switch o.Kind {
 	case KindVideo:

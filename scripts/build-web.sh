@@ -5,8 +5,8 @@
 #      web/app/public/parley.wasm, plus Go's wasm_exec.js glue;
 #   2. the Vite + TypeScript app (npm ci when package-lock.json changed,
 #      then vite build) -> web/dist;
-#   3. gzip variants (<file>.gz) of the compressible files, served to
-#      browsers that accept gzip.
+#   3. Brotli and gzip variants (<file>.br, <file>.gz) of the compressible
+#      files (scripts/compress-web.mjs), served to browsers that accept them.
 # Needs Go and Node.js/npm (network access to the npm registry for npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,18 +34,12 @@ echo "build-web: building the app with Vite" >&2
   npm run --silent build
 )
 
-echo "build-web: gzip variants" >&2
-find "$dist" -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.wasm' -o -name '*.svg' \
-  -o -name '*.webmanifest' -o -name '*.json' \) -size +1k -print0 |
-  while IFS= read -r -d '' f; do
-    gzip -9 -n -c "$f" >"$f.gz"
-    # Keep a variant only when it saves something.
-    if [ "$(stat -c %s "$f.gz")" -ge "$(stat -c %s "$f")" ]; then rm -f "$f.gz"; fi
-  done
+echo "build-web: Brotli and gzip variants" >&2
+node scripts/compress-web.mjs "$dist"
 touch "$dist/.gitkeep"
 
 wasm=$dist/parley.wasm
 if [ -f "$wasm" ]; then
-  echo "build-web: parley.wasm $(stat -c %s "$wasm") bytes, gzip $(stat -c %s "$wasm.gz") bytes" >&2
+  echo "build-web: parley.wasm $(stat -c %s "$wasm") bytes, Brotli $(stat -c %s "$wasm.br"), gzip $(stat -c %s "$wasm.gz")" >&2
 fi
-echo "build-web: done ($(find "$dist" -type f ! -name '*.gz' ! -name .gitkeep | wc -l) files in $dist)" >&2
+echo "build-web: done ($(find "$dist" -type f ! -name '*.gz' ! -name '*.br' ! -name .gitkeep | wc -l) files in $dist)" >&2

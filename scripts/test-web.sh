@@ -20,4 +20,4 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/parley" ./cmd/parley
 (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 cd web/e2e
-PARLEY_BIN="$tmp/parley" PARLEY_CHROMIUM="$CHROMIUM" node --test --test-concurrency=1 --test-timeout=600000 web.test.mjs
+PARLEY_BIN="$tmp/parley" PARLEY_CHROMIUM="$CHROMIUM" node --test --test-concurrency=1 --test-timeout=600000 web.test.mjs load.test.mjs

@@ -34,8 +34,10 @@ func Handler() http.Handler {
 //
 //   - GET and HEAD only; "/" and paths without a file extension that match
 //     no file are the app's index.html (the app routes them itself).
-//   - A precompressed "<file>.gz" is sent with Content-Encoding: gzip when
-//     the request accepts gzip (Vary: Accept-Encoding).
+//   - A precompressed variant is sent when the request accepts its
+//     encoding (Vary: Accept-Encoding): "<file>.br" with Content-Encoding: br
+//     first (Brotli is about 30% smaller than gzip for the wasm core), else
+//     "<file>.gz" with Content-Encoding: gzip, else the file itself.
 //   - Caching for a service worker: index.html, sw.js and other unhashed
 //     files are "no-cache" (always revalidated, with an ETag, so a 304 is
 //     cheap); files under assets/ (named by content hash) and files
@@ -94,7 +96,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "index.html"
 	}
-	if st, err := fs.Stat(h.fsys, name); err != nil || st.IsDir() || strings.HasSuffix(name, ".gz") {
+	if st, err := fs.Stat(h.fsys, name); err != nil || st.IsDir() || strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".br") {
 		if path.Ext(name) != "" {
 			http.NotFound(w, r)
 			return
@@ -124,11 +126,15 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, name string)
 	hd.Set("Vary", "Accept-Encoding")
 
 	send := name
-	if acceptsGzip(r) {
-		if _, err := fs.Stat(h.fsys, name+".gz"); err == nil {
-			send = name + ".gz"
-			hd.Set("Content-Encoding", "gzip")
-			etag += "-gz" // a different representation
+	for _, v := range variants {
+		if !accepts(r, v.encoding) {
+			continue
+		}
+		if _, err := fs.Stat(h.fsys, name+v.suffix); err == nil {
+			send = name + v.suffix
+			hd.Set("Content-Encoding", v.encoding)
+			etag += "-" + v.encoding // a different representation
+			break
 		}
 	}
 	hd.Set("ETag", `"`+etag+`"`)
@@ -195,16 +201,44 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// acceptsGzip reports whether the request's Accept-Encoding allows gzip
-// (and does not refuse it with q=0).
-func acceptsGzip(r *http.Request) bool {
+// variants are the precompressed files build-web.sh writes, best first.
+var variants = []struct{ encoding, suffix string }{
+	{"br", ".br"},
+	{"gzip", ".gz"},
+}
+
+// accepts reports whether the request's Accept-Encoding allows enc,
+// named or through "*", and does not refuse it with q=0. A named coding's
+// q-value takes precedence over "*" (RFC 9110, section 12.5.3).
+func accepts(r *http.Request, enc string) bool {
+	star := false
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(enc) != "*" {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.TrimSpace(name)
+		ok := !refused(params)
+		switch {
+		case strings.EqualFold(name, enc):
+			return ok
+		case name == "*":
+			star = ok
+		}
+	}
+	return star
+}
+
+// refused reports whether the parameters of an Accept-Encoding element set
+// q to zero ("q=0", "q=0.0", "Q=0.000" …).
+func refused(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "q") {
 			continue
 		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		v = strings.TrimSpace(v)
+		if v == "" || v[0] != '0' {
+			return false
+		}
+		return strings.Trim(strings.TrimPrefix(v[1:], "."), "0") == ""
 	}
 	return false
 }

@@ -43,7 +43,10 @@ func body(t *testing.T, resp *http.Response) string {
 	return string(b)
 }
 
-const wasmBody = "\x00asm fake module bytes"
+const (
+	wasmBody = "\x00asm fake module bytes"
+	brBody   = "brotli stand-in"
+)
 
 func builtApp(t *testing.T) fstest.MapFS {
 	return fstest.MapFS{
@@ -54,7 +57,9 @@ func builtApp(t *testing.T) fstest.MapFS {
 		"assets/main-abc123XY.js.gz": {Data: gz(t, "console.log('app')")},
 		"parley.wasm":                {Data: []byte(wasmBody)},
 		"parley.wasm.gz":             {Data: gz(t, wasmBody)},
-		"manifest.webmanifest":       {Data: []byte(`{"name":"Parley"}`)},
+		// The server never decodes a variant, so any bytes stand for Brotli.
+		"parley.wasm.br":       {Data: []byte(brBody)},
+		"manifest.webmanifest": {Data: []byte(`{"name":"Parley"}`)},
 	}
 }
 
@@ -148,4 +153,68 @@ func TestServeApp(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/manifest+json" || body(t, resp) != "" {
 		t.Fatalf("manifest HEAD: %d %v", resp.StatusCode, resp.Header)
 	}
+}
+
+// The precompressed variant sent for each Accept-Encoding: Brotli first, then
+// gzip, then the file itself; a coding refused with q=0 is never sent.
+func TestEncodingNegotiation(t *testing.T) {
+	h := New(builtApp(t))
+	for _, tc := range []struct {
+		name, accept, encoding, body string
+	}{
+		{"none", "", "", wasmBody},
+		{"identity", "identity", "", wasmBody},
+		{"gzip only", "gzip", "gzip", ""},
+		{"chromium", "gzip, deflate, br, zstd", "br", brBody},
+		{"br only", "br", "br", brBody},
+		{"br refused", "br;q=0, gzip", "gzip", ""},
+		{"br refused with decimals", "gzip, br; q=0.000", "gzip", ""},
+		{"both refused", "br;q=0, gzip;q=0", "", wasmBody},
+		{"star", "*", "br", brBody},
+		{"star but not br", "*, br;q=0", "gzip", ""},
+		{"upper case", "BR", "br", brBody},
+		{"low but not zero", "br;q=0.001", "br", brBody},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var resp *http.Response
+			if tc.accept == "" {
+				resp = get(t, h, "GET", "/parley.wasm")
+			} else {
+				resp = get(t, h, "GET", "/parley.wasm", "Accept-Encoding", tc.accept)
+			}
+			b := body(t, resp)
+			if got := resp.Header.Get("Content-Encoding"); got != tc.encoding {
+				t.Fatalf("Content-Encoding %q, want %q", got, tc.encoding)
+			}
+			if resp.Header.Get("Vary") != "Accept-Encoding" || resp.Header.Get("Content-Type") != "application/wasm" {
+				t.Fatalf("headers: %v", resp.Header)
+			}
+			if tc.body != "" && b != tc.body {
+				t.Fatalf("body %q, want %q", b, tc.body)
+			}
+			if tc.encoding != "" && !strings.HasSuffix(resp.Header.Get("ETag"), "-"+tc.encoding+`"`) {
+				t.Fatalf("ETag %q does not name the representation", resp.Header.Get("ETag"))
+			}
+		})
+	}
+	if resp := get(t, h, "GET", "/parley.wasm.br"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a .br variant by name: %d", resp.StatusCode)
+	}
+}
+
+// FuzzAccepts: any Accept-Encoding header is parsed without panicking, and
+// a coding the header refuses by name with q=0 is never accepted.
+func FuzzAccepts(f *testing.F) {
+	for _, s := range []string{"", "gzip, deflate, br, zstd", "br;q=0", "*;q=0.5, gzip;q=0", "br; q=0.000, *", ";;,,=", "q=0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept-Encoding", header)
+		for _, enc := range []string{"br", "gzip"} {
+			if accepts(r, enc) && strings.TrimSpace(header) == enc+";q=0" {
+				t.Fatalf("%q accepted %s", header, enc)
+			}
+		}
+	})
 }

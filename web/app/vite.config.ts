@@ -11,7 +11,7 @@
 //     what lets the server mark them immutable and the service worker cache them.
 import { defineConfig, type Plugin } from 'vite'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 const devServer = process.env.PARLEY_DEV_SERVER || 'http://127.0.0.1:8080'
@@ -26,6 +26,8 @@ function hashOf(file: string): string {
 function parleyAssets(): Plugin {
   const wasmV = hashOf(resolve(publicDir, 'parley.wasm'))
   const execV = hashOf(resolve(publicDir, 'wasm_exec.js'))
+  const wasmFile = resolve(publicDir, 'parley.wasm')
+  const wasmSize = existsSync(wasmFile) ? statSync(wasmFile).size : 0
   return {
     name: 'parley-assets',
     config() {
@@ -33,6 +35,7 @@ function parleyAssets(): Plugin {
         define: {
           __WASM_URL__: JSON.stringify(`/parley.wasm?v=${wasmV}`),
           __WASM_EXEC_URL__: JSON.stringify(`/wasm_exec.js?v=${execV}`),
+          __WASM_SIZE__: JSON.stringify(wasmSize),
         },
       }
     },

@@ -280,6 +280,17 @@ func init() {
 			}
 			return SafetyNumber{Number: n, Contact: ContactOf(c)}, nil
 		}),
+		"presence": func(ctx context.Context, api *API, a Args) (any, error) {
+			var u int64
+			if err := a.Decode(0, "user", &u); err != nil {
+				return nil, err
+			}
+			p, err := api.C.Presence(ctx, parley.UserID(u))
+			if err != nil {
+				return nil, err
+			}
+			return Presence{User: int64(p.User), Online: p.Online, LastSeen: Millis(p.LastSeen)}, nil
+		},
 		"who": func(ctx context.Context, api *API, a Args) (any, error) {
 			var u int64
 			if err := a.Decode(0, "user", &u); err != nil {

@@ -338,6 +338,17 @@ func TestBridgeCalls(t *testing.T) {
 	alice.waitEvent(t, "read receipt", func(ev bridge.Event) bool {
 		return ev.Kind == "receipt" && ev.Receipt.Kind == "read" && len(ev.Receipt.Updated) == 1 && ev.Receipt.Updated[0].Status == "read"
 	})
+	// Presence: bob is connected, so alice sees him online; once bob hides
+	// last seen from everyone, the server reports him offline to her.
+	bobUser := field(bob.must(t, "status"), "account", "user")
+	if p := alice.must(t, "presence", bobUser); field(p, "online") != true {
+		t.Fatalf("presence of a connected user: %v", p)
+	}
+	bob.must(t, "setPrivacy", map[string]any{"findByPhone": "everyone", "lastSeen": "nobody"})
+	if p := alice.must(t, "presence", bobUser); field(p, "online") != false || field(p, "lastSeen") != float64(0) {
+		t.Fatalf("presence hidden by privacy: %v", p)
+	}
+	bob.must(t, "setPrivacy", map[string]any{"findByPhone": "everyone", "lastSeen": "everyone"})
 	reply := bob.must(t, "sendText", chat, "hi @alice", field(m, "seq"))
 	alice.waitEvent(t, "reply", func(ev bridge.Event) bool { return ev.Kind == "message" && ev.Message.Text == "hi @alice" })
 	ex := bob.must(t, "extras", chat, []any{field(reply, "seq")})

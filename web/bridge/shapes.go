@@ -9,6 +9,7 @@ package bridge
 import (
 	"encoding/base64"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -191,6 +192,43 @@ type SendMediaOptions struct {
 	DurationMs int64  `json:"durationMs,omitempty"`
 	Name       string `json:"name,omitempty"`
 	MIME       string `json:"mime,omitempty"`
+	Thumbnail  string `json:"thumbnail,omitempty"`
+	Width      int    `json:"width,omitempty"`
+	Height     int    `json:"height,omitempty"`
+}
+
+// Presence is api.ts Presence.
+type Presence struct {
+	User     int64 `json:"user"`
+	Online   bool  `json:"online"`
+	LastSeen int64 `json:"lastSeen"`
+}
+
+// thumbnailPrefix starts the data: URL of a JPEG thumbnail, as Media
+// carries it and as canvas.toDataURL("image/jpeg") makes it.
+const thumbnailPrefix = "data:image/jpeg;base64,"
+
+// Client returns the client core's options for o; mime is the type to
+// assume when o names none (the Blob's). A thumbnail that is not a JPEG
+// data: URL within client.MaxSenderThumbnail is CodeInvalid "bad_thumbnail".
+func (o SendMediaOptions) Client(mime string) (client.SendMediaOptions, error) {
+	co := client.SendMediaOptions{Kind: o.Kind, Caption: o.Caption, MIME: mime, Duration: time.Duration(o.DurationMs) * time.Millisecond}
+	if o.MIME != "" {
+		co.MIME = o.MIME
+	}
+	if o.Thumbnail == "" {
+		return co, nil
+	}
+	b64, ok := strings.CutPrefix(o.Thumbnail, thumbnailPrefix)
+	if !ok || base64.StdEncoding.DecodedLen(len(b64)) > client.MaxSenderThumbnail+3 {
+		return co, parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "a thumbnail must be a JPEG data: URL of at most %d bytes", client.MaxSenderThumbnail)
+	}
+	thumb, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return co, parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "thumbnail: %v", err)
+	}
+	co.Thumbnail, co.Width, co.Height = thumb, o.Width, o.Height
+	return co, nil
 }
 
 // GroupMember is api.ts GroupMember.

@@ -4,7 +4,12 @@
 //   cd web/e2e && npm ci && PARLEY_BIN=/tmp/parley node bench.mjs [--messages 10000]
 //
 // It measures, against a real `parley serve` on 127.0.0.1 and Debian's Chromium:
-//   - transfer sizes of the app: wasm raw and gzip, JS, CSS (what the server sends)
+//   - transfer sizes of the app: wasm raw, Brotli and gzip, JS, CSS (what the server sends)
+//   - a first visit through a counting proxy (every byte the page and its
+//     service worker receive, by the bench's own listener), and the time from
+//     navigation to a usable first screen, cold, on loopback and on an
+//     emulated 10 Mbit/s link with 40 ms latency (Chromium's network
+//     emulation; targets: under 3.5 MB and under 3.5 s)
 //   - first load: cold (empty cache) and warm (the service worker's cache), from
 //     navigation to the first screen rendered by the wasm client core
 //   - a chat of N messages (default 10,000), sent by a CLI profile with
@@ -17,7 +22,7 @@ import { mkdtempSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { cli, cliProfile, launch, parleyBinary, person, register, repo, startServer } from './harness.mjs'
+import { cli, cliProfile, countingProxy, launch, parleyBinary, person, register, repo, startServer } from './harness.mjs'
 
 const run = promisify(execFile)
 const arg = (name, def) => {
@@ -44,10 +49,10 @@ try {
   const sizes = {}
   for (const path of ['/parley.wasm', '/wasm_exec.js', ...assets]) {
     const raw = Buffer.from(await (await fetch(server.url + path, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer())
-    // What goes over the wire when the browser accepts gzip (Content-Length of the encoded response).
+    // What goes over the wire when the browser accepts Brotli and gzip, as Chromium does.
     const res = await new Promise((resolve, reject) => {
       import('node:http').then(({ get }) =>
-        get(server.url + path, { headers: { 'accept-encoding': 'gzip' } }, (r) => {
+        get(server.url + path, { headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } }, (r) => {
           let n = 0
           r.on('data', (d) => (n += d.length))
           r.on('end', () => resolve({ n, enc: r.headers['content-encoding'] ?? 'identity', cc: r.headers['cache-control'] ?? '' }))
@@ -58,6 +63,35 @@ try {
     sizes[name] = { raw: raw.length, wire: res.n, encoding: res.enc, gzip9: gzipSync(raw, { level: 9 }).length, cacheControl: res.cc }
   }
   out({ bench: 'web_sizes', ...sizes })
+
+  // ---- a first visit, counted by our own proxy; time to a usable screen ----
+  const proxy = await countingProxy(server.url)
+  const firstVisit = async (link) => {
+    proxy.reset()
+    const c = await browser.newContext({ viewport: { width: 1100, height: 760 } })
+    const pg = await c.newPage()
+    const cdp = await c.newCDPSession(pg)
+    await cdp.send('Network.enable')
+    if (link) await cdp.send('Network.emulateNetworkConditions', { offline: false, ...link })
+    const t0 = Date.now()
+    await pg.goto(proxy.url + '/')
+    await pg.getByRole('heading', { name: 'Welcome to Parley' }).waitFor({ timeout: 120000 })
+    const usableMs = Date.now() - t0
+    const usableBytes = proxy.total()
+    // Then the service worker installs; the visit is complete when it controls the page.
+    await pg.evaluate(async () => {
+      await navigator.serviceWorker.ready
+      if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }))
+    })
+    const rs = proxy.responses()
+    const wasm = rs.filter((r) => r.path === '/parley.wasm')
+    await c.close()
+    return { usableMs, bytesWhenUsable: usableBytes, bytesFirstVisit: proxy.total(), requests: rs.length, wasmDownloads: wasm.length, wasmBytes: wasm.reduce((n, r) => n + r.bytes, 0), wasmEncoding: wasm[0]?.encoding ?? '' }
+  }
+  const emulated = { latency: 40, downloadThroughput: (10e6 / 8) | 0, uploadThroughput: (10e6 / 8) | 0 }
+  for (let i = 0; i < 3; i++) out({ bench: 'web_first_visit', link: 'loopback', run: i + 1, ...(await firstVisit(null)) })
+  for (let i = 0; i < 3; i++) out({ bench: 'web_first_visit', link: '10Mbit/s 40ms', run: i + 1, ...(await firstVisit(emulated)) })
+  await proxy.close()
 
   // ---- first load, cold then warm ----
   const ctx = await browser.newContext({ viewport: { width: 1100, height: 760 } })
@@ -91,7 +125,14 @@ try {
   for (let i = 0; i < 3; i++) await loadOnce('warm')
   await ctx.close()
 
-  // ---- a chat of N messages ----
+  // ---- a chat of N messages (--messages 0 measures loading only) ----
+  if (N > 0) await chatOfN()
+} finally {
+  await browser.close()
+  await server.stop()
+}
+
+async function chatOfN() {
   const me = await person(browser, server, 'Bench')
   await register(me, server, '+14155550191')
   const seeder = cliProfile('seed')
@@ -159,7 +200,4 @@ try {
     maxRowsInDOM: scroll.maxRows,
     scrollSeconds: r1(scroll.ms / 1000),
   })
-} finally {
-  await browser.close()
-  await server.stop()
 }

@@ -159,3 +159,68 @@ export function cliProfile(name) {
 export function chromiumPresent() {
   return existsSync(CHROMIUM)
 }
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of the server that counts what it
+ * relays: the bytes of every response (status line, headers and body as
+ * sent, i.e. still compressed), by path. The browser is pointed at it, so
+ * the test sees every request of the page and of its service worker, from
+ * its own listener rather than from the browser's account of them.
+ * WebSocket upgrades are relayed (and counted under their path) too.
+ */
+export async function countingProxy(target) {
+  const http = await import('node:http')
+  const net = await import('node:net')
+  const up = new URL(target)
+  const seen = [] // { path, status, encoding, bytes }
+  const server = http.createServer((req, res) => {
+    const fwd = http.request(
+      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: { ...req.headers, host: up.host } },
+      (r) => {
+        const entry = { path: req.url.split('?')[0], url: req.url, status: r.statusCode, encoding: r.headers['content-encoding'] ?? '', bytes: 0 }
+        seen.push(entry)
+        // The status line and headers as relayed: each name is followed by
+        // ": " and each value by CRLF, and an empty line ends them.
+        entry.bytes += `HTTP/1.1 ${r.statusCode} ${r.statusMessage}\r\n`.length + r.rawHeaders.reduce((n, h) => n + h.length + 2, 0) + 2
+        res.writeHead(r.statusCode, r.statusMessage, r.rawHeaders)
+        r.on('data', (d) => (entry.bytes += d.length))
+        r.pipe(res)
+      },
+    )
+    fwd.on('error', (e) => res.destroy(e))
+    req.pipe(fwd)
+  })
+  server.on('upgrade', (req, sock, head) => {
+    const entry = { path: req.url.split('?')[0], url: req.url, status: 101, encoding: '', bytes: 0 }
+    seen.push(entry)
+    const u = net.connect(Number(up.port), up.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`]
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+      u.write(lines.join('\r\n') + '\r\n\r\n')
+      if (head?.length) u.write(head)
+      u.on('data', (d) => (entry.bytes += d.length))
+      u.pipe(sock)
+      sock.pipe(u)
+    })
+    u.on('error', () => sock.destroy())
+    sock.on('error', () => u.destroy())
+  })
+  const sockets = new Set()
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    /** the responses relayed so far, in order */
+    responses: () => seen.slice(),
+    /** bytes relayed so far, all responses together */
+    total: () => seen.reduce((n, e) => n + e.bytes, 0),
+    reset: () => seen.splice(0),
+    async close() {
+      for (const s of sockets) s.destroy()
+      await new Promise((r) => server.close(r))
+    },
+  }
+}

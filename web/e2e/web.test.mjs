@@ -119,6 +119,8 @@ test('two browsers register and chat both ways with receipts', async () => {
   await shot(a, '02-conversation-receipts')
   await shot(b, '03-conversation-bob')
   assert.equal(await a.locator('.msg.out .tick.read').count() >= 1, true)
+  // Ticks are images named by status, for screen readers.
+  await a.getByRole('img', { name: 'Read' }).first().waitFor()
 })
 
 // Not one of the five scenarios, but the screens they do not reach: the
@@ -128,7 +130,16 @@ test('reactions, replies, edits, deletes and polls reach the other browser', asy
   const a = (await registered('alice')).page
   const b = (await registered('bob')).page
   a.on('dialog', (d) => d.accept())
-  const menuOf = (page, bubble) => bubble.getByRole('button', { name: 'Message options' })
+  const menuOf = (page, bubble) => bubble.getByRole('button', { name: /^Options for / })
+  await step("bob is not offered to delete alice's message for everyone", async () => {
+    // Only one's own messages (or anyone's, as a group admin) can be deleted
+    // for everyone; the menu names the message it belongs to.
+    await b.getByRole('button', { name: /^Options for message from .+: Hi Bob, it is Alice$/ }).click()
+    await b.getByRole('menuitem', { name: 'Reply' }).waitFor()
+    assert.equal(await b.getByRole('menuitem', { name: 'Delete for everyone' }).count(), 0)
+    await b.keyboard.press('Escape')
+    await b.getByRole('menuitem', { name: 'Reply' }).waitFor({ state: 'detached' })
+  })
   await step('bob reacts with a thumbs up', async () => {
     await menuOf(b, msg(b, 'in', 'Hi Bob, it is Alice')).click()
     await b.getByRole('menuitem', { name: 'React 👍' }).click()
@@ -167,6 +178,10 @@ test('reactions, replies, edits, deletes and polls reach the other browser', asy
     await a.getByLabel('Option 1', { exact: true }).fill('Pizza')
     await a.getByLabel('Option 2', { exact: true }).fill('Sushi')
     await a.getByRole('button', { name: 'Send poll' }).click()
+    // Its creator sees the options and their counts at once, before any vote.
+    const own = a.getByRole('group', { name: 'Poll: Lunch?' })
+    await own.getByRole('button', { name: /Pizza\s*0/ }).waitFor()
+    await own.getByRole('button', { name: /Sushi\s*0/ }).waitFor()
     const poll = b.getByRole('group', { name: 'Poll: Lunch?' })
     await poll.getByRole('button', { name: /Pizza/ }).click()
     await a.getByRole('group', { name: 'Poll: Lunch?' }).getByRole('button', { name: /Pizza\s*1/ }).waitFor()
@@ -206,19 +221,102 @@ test('send and receive an image', async () => {
     await a.evaluate((h) => (location.hash = h), aliceBob)
     await msg(a, 'in', 'Hello Alice!').waitFor()
   })
-  await step('alice attaches a photo', async () => {
-    await a.locator('input[type=file]').setInputFiles(join(here, '../app/public/icon-512.png'))
-    await a.locator('.msg.out img.photo').last().waitFor()
+  await step('alice picks a photo, sees its preview and adds a caption', async () => {
+    const chooser = a.waitForEvent('filechooser')
+    await a.getByRole('button', { name: 'Attach a file' }).click()
+    await (await chooser).setFiles(join(here, '../app/public/icon-512.png'))
+    const preview = a.getByRole('dialog', { name: 'Send icon-512.png' })
+    await preview.getByRole('img', { name: 'Preview of icon-512.png' }).waitFor()
+    await preview.getByLabel('Caption').fill('Our new logo')
+    await preview.getByRole('button', { name: 'Send' }).click()
+    await preview.waitFor({ state: 'detached' })
+    await a.getByRole('img', { name: 'Our new logo' }).last().waitFor()
   })
-  await step('bob sees the decrypted photo', async () => {
-    const img = b.locator('.msg.in img.photo:not(.blur)').last()
+  await step('bob sees the decrypted photo with its caption, and the chat list says Photo', async () => {
+    const img = b.getByRole('img', { name: 'Our new logo' }).last()
     await img.waitFor()
-    await b.waitForFunction(
-      (el) => el.complete && el.naturalWidth === 512 && el.src.startsWith('blob:'),
-      await img.elementHandle(),
-    )
+    // The full image, decrypted on bob's device (not the sender's thumbnail).
+    const deadline = Date.now() + 30000
+    let natural = 0
+    while (Date.now() < deadline) {
+      natural = await img.evaluate((el) => (el.complete && el.src.startsWith('blob:') ? el.naturalWidth : 0))
+      if (natural === 512) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.equal(natural, 512)
+    await b.getByText('📷 Our new logo').first().waitFor()
+  })
+  await step('bob opens it full size and can save it', async () => {
+    await b.getByRole('button', { name: 'Open photo Our new logo' }).last().click()
+    const viewer = b.getByRole('dialog', { name: 'Photo: Our new logo' })
+    const save = viewer.getByRole('link', { name: 'Save' })
+    assert.match(await save.getAttribute('href'), /^blob:/)
+    await viewer.getByRole('button', { name: 'Close photo' }).click()
+    await viewer.waitFor({ state: 'detached' })
   })
   await shot(b, '05-image-received')
+})
+
+test('a video is sent with a thumbnail and duration made in the browser', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice opens the chat with bob', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+  })
+  // A two-second WebM recorded from a canvas by the browser itself (there
+  // is no video file in the repository and no encoder on the machine).
+  const webm = await a.evaluate(async () => {
+    const c = document.createElement('canvas')
+    c.width = 320
+    c.height = 240
+    const g = c.getContext('2d')
+    const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm' })
+    const parts = []
+    rec.ondataavailable = (e) => parts.push(e.data)
+    const stopped = new Promise((r) => (rec.onstop = r))
+    rec.start(100)
+    const t0 = performance.now()
+    await new Promise((done) => {
+      const draw = () => {
+        const t = performance.now() - t0
+        g.fillStyle = '#0f7b6c'
+        g.fillRect(0, 0, 320, 240)
+        g.fillStyle = '#fff'
+        g.fillRect((t / 10) % 280, 100, 40, 40)
+        if (t < 2000) requestAnimationFrame(draw)
+        else done()
+      }
+      draw()
+    })
+    rec.stop()
+    await stopped
+    const buf = new Uint8Array(await new Blob(parts, { type: 'video/webm' }).arrayBuffer())
+    let s = ''
+    for (const x of buf) s += String.fromCharCode(x)
+    return btoa(s)
+  })
+  await step('alice sends it after the preview', async () => {
+    const chooser = a.waitForEvent('filechooser')
+    await a.getByRole('button', { name: 'Attach a file' }).click()
+    await (await chooser).setFiles({ name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(webm, 'base64') })
+    const preview = a.getByRole('dialog', { name: 'Send clip.webm' })
+    await preview.getByLabel('Caption').fill('A short clip')
+    await preview.getByRole('button', { name: 'Send' }).click()
+    await a.getByRole('button', { name: /^Play video, 0:0[1-3], / }).last().waitFor()
+  })
+  await step('bob sees the thumbnail and duration before downloading it', async () => {
+    const play = b.getByRole('button', { name: /^Play video, 0:0[1-3], / }).last()
+    await play.waitFor()
+    const thumb = b.getByRole('img', { name: 'Video thumbnail' }).last()
+    await thumb.waitFor()
+    const size = await thumb.evaluate((el) => (el.src.startsWith('data:image/jpeg;base64,') ? [el.naturalWidth, el.naturalHeight] : [0, 0]))
+    assert.deepEqual(size, [320, 240])
+    await b.getByText('🎥 A short clip').first().waitFor()
+    await play.click()
+    await b.getByLabel('clip.webm').last().waitFor()
+  })
+  await shot(b, '05b-video-received')
 })
 
 test('a group with an invite link that a second browser joins', async () => {
@@ -267,6 +365,121 @@ test('a group with an invite link that a second browser joins', async () => {
   await shot(d, '08-group-joined')
 })
 
+test('a message is forwarded to two chats at once', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice opens her chat with bob and forwards his message', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await a.getByRole('button', { name: /^Options for message from .+: Hello Alice! Nice to see you here$/ }).last().click()
+    await a.getByRole('menuitem', { name: 'Forward' }).click()
+    const dialog = a.getByRole('dialog', { name: 'Forward message' })
+    await dialog.getByRole('checkbox', { name: 'Weekend trip' }).check()
+    await dialog.getByRole('checkbox', { name: PHONES.carol }).check()
+    await dialog.getByRole('button', { name: 'Forward to 2 chats' }).click()
+    await dialog.waitFor({ state: 'detached' })
+  })
+  await step('it is in both chats, marked forwarded, and bob gets it in the group', async () => {
+    await a.getByRole('button', { name: new RegExp(`^Open chat ${PHONES.carol.replace('+', '\\+')}`) }).click()
+    await a.getByRole('log', { name: 'Messages' }).getByText('Hello Alice! Nice to see you here').waitFor()
+    await a.getByRole('log', { name: 'Messages' }).getByText('Forwarded').first().waitFor()
+    await b.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+    await b.getByRole('log', { name: 'Messages' }).getByText('Hello Alice! Nice to see you here').waitFor()
+    await b.getByRole('log', { name: 'Messages' }).getByText('Forwarded').first().waitFor()
+  })
+  await step('bob reacts from the picker beyond six and alice sees who reacted', async () => {
+    await b.getByRole('button', { name: /^Options for message from .+: Hello Alice! Nice to see you here$/ }).last().click()
+    await b.getByRole('menuitem', { name: 'More reactions' }).click()
+    await b.getByRole('group', { name: 'More reactions' }).getByRole('menuitem', { name: 'React 🎉' }).click()
+    await a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+    const who = a.getByRole('button', { name: /^Reactions: 🎉 1\. Show who reacted$/ })
+    await who.click()
+    await a.getByRole('list', { name: 'Who reacted' }).getByText('🎉').waitFor()
+  })
+  await shot(a, '07b-forwarded')
+})
+
+test('everyday tools: search jumps to a message, drafts stay per chat, unread divider, jump to latest', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  const log = a.getByRole('log', { name: 'Messages' })
+  await step('alice searches her messages and jumps to the hit', async () => {
+    await a.getByRole('searchbox', { name: 'Search chats and messages' }).fill('from the terminal')
+    await a.getByRole('region', { name: 'Messages found' }).getByRole('button', { name: /Hi Alice, from the terminal/ }).click()
+    const hit = log.getByText('Hi Alice, from the terminal')
+    await hit.waitFor()
+    // In view inside the message list, not merely somewhere in it.
+    const [box, view] = [await hit.boundingBox(), await log.boundingBox()]
+    assert.ok(box && view && box.y >= view.y && box.y + box.height <= view.y + view.height, `hit at ${JSON.stringify(box)}, list at ${JSON.stringify(view)}`)
+    await a.getByRole('searchbox', { name: 'Search chats and messages' }).fill('')
+  })
+  await step('a draft stays with its chat', async () => {
+    await a.getByRole('textbox', { name: 'Message' }).fill('half-written thought')
+    await a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+    await log.getByText('Dave here, thanks for the link').waitFor()
+    assert.equal(await a.getByRole('textbox', { name: 'Message' }).inputValue(), '')
+    await a.getByRole('button', { name: new RegExp(`^Open chat ${PHONES.carol.replace('+', '\\+')}`) }).click()
+    await log.getByText('Hi Alice, from the terminal').waitFor()
+    assert.equal(await a.getByRole('textbox', { name: 'Message' }).inputValue(), 'half-written thought')
+    await a.getByRole('textbox', { name: 'Message' }).fill('')
+  })
+  await step('bob writes twice while alice is elsewhere; she sees where the unread begin', async () => {
+    // Bob knows her by name or by number.
+    await b.getByRole('button', { name: new RegExp(`^Open chat (Alice|${PHONES.alice.replace('+', '\\+')})`) }).click()
+    const box = b.getByRole('textbox', { name: 'Message' })
+    for (const t of ['Are you there?', 'Call me when you can']) {
+      await box.fill(t)
+      await box.press('Enter')
+    }
+    await a.getByRole('button', { name: new RegExp(`^Open chat (Bob|${PHONES.bob.replace('+', '\\+')}), 2 unread`) }).click()
+    await log.getByRole('separator', { name: '2 unread messages' }).waitFor()
+    await log.getByText('Call me when you can').waitFor()
+  })
+  await step('scrolled up, alice jumps back to the latest message', async () => {
+    // A short window, so this chat is longer than the list.
+    await a.setViewportSize({ width: 1100, height: 420 })
+    await log.evaluate((el) => {
+      el.scrollTop = 0
+      el.dispatchEvent(new Event('scroll'))
+    })
+    const jump = a.getByRole('button', { name: 'Jump to latest' })
+    await jump.click()
+    await jump.waitFor({ state: 'detached' })
+    const [box, view] = [await log.getByText('Call me when you can').boundingBox(), await log.boundingBox()]
+    assert.ok(box && view && box.y + box.height <= view.y + view.height + 1, 'the latest message is in view')
+    await a.setViewportSize({ width: 1100, height: 760 })
+  })
+  await shot(a, '07c-everyday')
+})
+
+test('presence: the chat header shows online, and nothing once "nobody" may see it', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  const openBob = () => a.getByRole('button', { name: new RegExp(`^Open chat (Bob|${PHONES.bob.replace('+', '\\+')})`) }).click()
+  const openGroup = () => a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
+  await step('alice sees bob online', async () => {
+    await openGroup()
+    await openBob()
+    await a.getByText('online', { exact: true }).waitFor()
+  })
+  await step('bob lets nobody see his last seen and online', async () => {
+    await b.getByRole('button', { name: 'Settings' }).click()
+    await b.getByLabel('Who can see my last seen').selectOption('nobody')
+    await b.getByRole('button', { name: 'Save privacy' }).click()
+    await b.getByText('Privacy saved.').waitFor()
+  })
+  await step('alice no longer sees it', async () => {
+    await openGroup()
+    await openBob()
+    await a.getByText('tap for contact info').waitFor()
+    assert.equal(await a.getByText('online', { exact: true }).count(), 0)
+  })
+  await step('bob shows it again', async () => {
+    await b.getByLabel('Who can see my last seen').selectOption('everyone')
+    await b.getByRole('button', { name: 'Save privacy' }).click()
+    await b.getByText('Privacy saved.').last().waitFor()
+  })
+})
+
 // Communities: the info screen's sub-groups and announcements.
 test('a community with a sub-group and an announcement', async () => {
   const a = (await registered('alice')).page
@@ -303,7 +516,9 @@ test('reload the page and everything is still there', async () => {
     await a.getByRole('heading', { name: 'Chats' }).waitFor()
   })
   await step('her chats survived', async () => {
-    for (const t of ['Weekend trip', 'Hi Alice, from the terminal']) await a.locator('.chat-row', { hasText: t }).first().waitFor()
+    // The group, and the last messages of the chats with bob and with carol
+    // (the forwarded one) as the earlier tests left them.
+    for (const t of ['Weekend trip', 'Call me when you can', 'Hello Alice! Nice to see you here']) await a.locator('.chat-row', { hasText: t }).first().waitFor()
     // bob, carol and the group
     assert.ok((await a.getByRole('list', { name: 'Chat list' }).locator('.chat-row').count()) >= 3)
   })

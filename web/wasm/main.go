@@ -305,14 +305,12 @@ func sendMedia(ctx context.Context, api *bridge.API, args []js.Value) (any, erro
 	if name == "" {
 		name = "file"
 	}
-	mime := o.MIME
-	if mime == "" {
-		mime = blob.Get("type").String()
+	co, err := o.Client(blob.Get("type").String())
+	if err != nil {
+		return nil, err
 	}
 	size := int64(blob.Get("size").Float())
-	m, err := api.C.SendMedia(ctx, to, name, &blobReader{blob: blob, size: size}, size,
-		client.SendMediaOptions{Kind: o.Kind, Caption: o.Caption, MIME: mime, Duration: time.Duration(o.DurationMs) * time.Millisecond},
-		progressFunc(arg(args, 3)))
+	m, err := api.C.SendMedia(ctx, to, name, &blobReader{blob: blob, size: size}, size, co, progressFunc(arg(args, 3)))
 	if err != nil {
 		return nil, err
 	}

@@ -20,12 +20,35 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE)
-      // cache: 'reload' skips the HTTP cache so a new version is really fetched.
-      await cache.addAll(PRECACHE.map((u) => new Request(u, { cache: 'reload' })))
+      await Promise.all(PRECACHE.map((u) => precache(cache, u)))
       await self.skipWaiting()
     })(),
   )
 })
+
+// Files named by their content (Vite's assets/, and the core with ?v=<hash>)
+// never change under their URL. The page has just downloaded them (the
+// worker is registered after the app is up), so they come from the previous
+// version's cache or the HTTP cache, never from the network a second time:
+// on a first visit the 20 MB core is transferred once. Everything else
+// (index.html, the manifest, icons) skips the HTTP cache so an update is
+// really fetched.
+function immutable(u: string): boolean {
+  return u.startsWith('/assets/') || /[?&]v=[0-9a-f]{12}$/.test(u)
+}
+
+async function precache(cache: Cache, u: string): Promise<void> {
+  if (immutable(u)) {
+    const old = await caches.match(u)
+    if (old) return cache.put(u, old)
+    const res = await fetch(new Request(u, { cache: 'force-cache' }))
+    if (!res.ok) throw new Error(`precache ${u}: ${res.status}`)
+    return cache.put(u, res)
+  }
+  const res = await fetch(new Request(u, { cache: 'reload' }))
+  if (!res.ok) throw new Error(`precache ${u}: ${res.status}`)
+  return cache.put(u, res)
+}
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(

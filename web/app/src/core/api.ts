@@ -131,6 +131,13 @@ export interface Chat {
   archived: boolean;
 }
 
+export interface Presence {
+  user: UserId;
+  online: boolean;
+  /** Unix ms; 0 when unknown or hidden */
+  lastSeen: number;
+}
+
 export interface ChatFlags {
   muted?: boolean;
   pinned?: boolean;
@@ -245,6 +252,14 @@ export interface SendMediaOptions {
   name?: string;
   /** defaults to Blob.type */
   mime?: string;
+  /**
+   * an image's or video's preview made by the page ("data:image/jpeg;base64,…",
+   * at most 64 KiB, e.g. canvas.toDataURL("image/jpeg")) with the file's
+   * width and height: the core has no image decoders in the browser
+   */
+  thumbnail?: string;
+  width?: number;
+  height?: number;
 }
 
 /** Upload progress: bytes of ciphertext acknowledged by the server. */
@@ -402,6 +417,8 @@ export interface Parley {
   block(who: string): Promise<Contact>;
   unblock(who: string): Promise<Contact>;
   safetyNumber(who: string): Promise<SafetyNumber>;
+  /** online and last seen, as the user's privacy settings let this user see them (hidden: offline, lastSeen 0) */
+  presence(user: UserId): Promise<Presence>;
   /** display name of a user as this device knows it (name, @username, phone or "u42") */
   who(user: UserId): Promise<string>;
 

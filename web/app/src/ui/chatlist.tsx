@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
+import { lastTextLabel } from './media'
 import { Icon } from './icons'
 import type { Account, Chat, SearchHit } from '../core/api'
 import { errText, go, listTime, P, useEscape, useEvents } from './lib'
@@ -83,7 +84,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
             <span class={'chat-time' + (c.unread ? ' unread' : '')}>{listTime(c.updatedAt)}</span>
           </span>
           <span class="chat-bottom">
-            <span class="chat-last">{c.lastText}</span>
+            <span class="chat-last">{lastTextLabel(c.lastText)}</span>
             {c.muted && (
               <span class="flag" title="Muted" aria-label="Muted">
                 <Icon name="muted" size={16} />

@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { Message } from '../core/api'
-import { errText, P, useEscape, useName } from './lib'
+import { errText, P, sizeText, useEscape, useName } from './lib'
 
 type FileOpts = { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string }
 
@@ -12,12 +12,20 @@ interface Props {
   onCancel: () => void
   onSend: (text: string) => void
   onFile: (f: File | Blob, o: FileOpts) => void
+  /** a message the composer sent itself (a poll, a location): the core emits no event for one's own sends */
+  onSent: (m: Message) => void
   onError: (e: string) => void
 }
 
 /** The composer: text (Enter sends, Shift+Enter breaks the line), attach, poll, location, voice note. */
-export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onError }: Props) {
-  const [text, setText] = useState('')
+export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onSent, onError }: Props) {
+  const [text, setTextState] = useState(() => draftOf(chat))
+  // What is typed and not sent is kept per chat, on this device (drafts).
+  const setText = (v: string) => {
+    setTextState(v)
+    saveDraft(chat, v)
+  }
+  useEffect(() => setTextState(draftOf(chat)), [chat])
   const [poll, setPoll] = useState(false)
   const [recording, setRecording] = useState<{ rec: MediaRecorder; started: number } | null>(null)
   const input = useRef<HTMLTextAreaElement>(null)
@@ -60,15 +68,17 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
     if (!v) stopTyping()
   }
 
+  // Picked files wait in a preview, with a caption box, until sent.
+  const [pending, setPending] = useState<File[]>([])
   const pickFiles = (files: FileList | null) => {
-    if (!files) return
-    const caption = text.trim()
-    for (const f of Array.from(files)) {
-      const kind = f.type.startsWith('image/') ? 'image' : f.type.startsWith('video/') ? 'video' : f.type.startsWith('audio/') ? 'voice' : 'document'
-      onFile(f, { kind, caption: caption || undefined, name: f.name })
-    }
-    if (caption) setText('')
+    if (files?.length) setPending(Array.from(files))
     if (fileInput.current) fileInput.current.value = ''
+  }
+  const sendPending = (caption: string) => {
+    // The caption goes with the first file, as it is shown under it.
+    pending.forEach((f, i) => onFile(f, { kind: kindOf(f), caption: (i === 0 && caption) || undefined, name: f.name }))
+    setPending([])
+    setText('')
   }
 
   const sendLocation = () => {
@@ -77,6 +87,7 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
       (pos) =>
         P()
           .sendLocation(chat, pos.coords.latitude, pos.coords.longitude)
+          .then(onSent)
           .catch((e) => onError(errText(e))),
       (e) => onError(`Location unavailable: ${e.message}`),
       { timeout: 10000 },
@@ -120,7 +131,8 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
           </button>
         </div>
       )}
-      {poll && <PollForm chat={chat} onClose={() => setPoll(false)} onError={onError} />}
+      {pending.length > 0 && <MediaPreview files={pending} caption={text.trim()} onSend={sendPending} onCancel={() => setPending([])} />}
+      {poll && <PollForm chat={chat} onClose={() => setPoll(false)} onSent={onSent} onError={onError} />}
       <form
         class="composer"
         onSubmit={(e) => {
@@ -176,7 +188,79 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onE
   )
 }
 
-function PollForm({ chat, onClose, onError }: { chat: string; onClose: () => void; onError: (e: string) => void }) {
+const draftKey = (chat: string) => `parley-draft:${chat}`
+function draftOf(chat: string): string {
+  try {
+    return localStorage.getItem(draftKey(chat)) ?? ''
+  } catch {
+    return ''
+  }
+}
+function saveDraft(chat: string, text: string) {
+  try {
+    if (text.trim()) localStorage.setItem(draftKey(chat), text)
+    else localStorage.removeItem(draftKey(chat))
+  } catch {
+    // storage full or denied: the draft lives only in the page
+  }
+}
+
+function kindOf(f: File): 'image' | 'video' | 'voice' | 'document' {
+  return f.type.startsWith('image/') ? 'image' : f.type.startsWith('video/') ? 'video' : f.type.startsWith('audio/') ? 'voice' : 'document'
+}
+
+/** Files picked for sending: a preview of each, a caption, Send or Cancel. */
+function MediaPreview({ files, caption, onSend, onCancel }: { files: File[]; caption: string; onSend: (caption: string) => void; onCancel: () => void }) {
+  const [c, setC] = useState(caption)
+  const urls = useMemo(() => files.map((f) => (kindOf(f) === 'image' || kindOf(f) === 'video' ? URL.createObjectURL(f) : '')), [files])
+  useEffect(() => () => urls.forEach((u) => u && URL.revokeObjectURL(u)), [urls])
+  useEscape(onCancel)
+  const title = files.length === 1 ? `Send ${files[0].name}` : `Send ${files.length} files`
+  return (
+    <div class="media-preview" role="dialog" aria-label={title}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          onSend(c.trim())
+        }}
+      >
+      <h2>{title}</h2>
+      <ul class="preview-list" aria-label="Files to send">
+        {files.map((f, i) => (
+          <li key={i}>
+            {kindOf(f) === 'image' ? (
+              <img src={urls[i]} alt={`Preview of ${f.name}`} />
+            ) : kindOf(f) === 'video' ? (
+              <video src={urls[i]} muted aria-label={`Preview of ${f.name}`} />
+            ) : (
+              <span class="doc-preview">
+                <Icon name="doc" size={28} />
+              </span>
+            )}
+            <span class="preview-name">
+              {f.name} · {sizeText(f.size)}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <label>
+        Caption
+        <input autoFocus value={c} placeholder="Add a caption" onInput={(e) => setC(e.currentTarget.value)} />
+      </label>
+      <div class="row">
+        <button type="submit" class="primary">
+          Send
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+      </form>
+    </div>
+  )
+}
+
+function PollForm({ chat, onClose, onSent, onError }: { chat: string; onClose: () => void; onSent: (m: Message) => void; onError: (e: string) => void }) {
   const [q, setQ] = useState('')
   const [opts, setOpts] = useState(['', ''])
   const [multi, setMulti] = useState(false)
@@ -189,8 +273,9 @@ function PollForm({ chat, onClose, onError }: { chat: string; onClose: () => voi
         e.preventDefault()
         const options = opts.map((o) => o.trim()).filter(Boolean)
         try {
-          await P().createPoll(chat, { question: q.trim(), options, multi })
+          const m = await P().createPoll(chat, { question: q.trim(), options, multi })
           onClose()
+          onSent(m)
         } catch (err) {
           onError(errText(err))
         }

@@ -1,15 +1,27 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
-import type { Chat, Extras, Message, MessageStatus, SearchHit, Seq, UserId } from '../core/api'
+import type { Chat, Extras, Message, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { VirtualList } from './virtual'
+import { createPortal } from 'preact/compat'
+import { durationText, previewOf } from './media'
 
-type Row = { t: 'day'; key: string; label: string } | { t: 'msg'; key: string; m: Message }
+type Row = { t: 'day'; key: string; label: string } | { t: 'unread'; key: string; n: number } | { t: 'msg'; key: string; m: Message }
 
 const EXTRAS_BLOCK = 256
 const CONTROL_KINDS = new Set(['reaction', 'edit', 'delete', 'vote'])
 const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏']
+// The picker beyond the six.
+const MORE_REACTIONS = ['😀', '😁', '😅', '🤣', '😊', '😍', '😘', '😎', '🤔', '🙄', '😴', '😡', '🥳', '🤯', '😱', '🥺', '👏', '🙌', '👌', '✌️', '🤝', '💪', '👀', '🔥', '✨', '🎉', '💯', '✅', '❌', '💔', '🌹', '☕']
+// client.DeleteWindow: one's own messages can be deleted for everyone for 48 hours.
+const DELETE_WINDOW_MS = 48 * 3600 * 1000
+
+/** What a message's menu button says to a screen reader: whose message and how it starts. */
+function menuLabel(m: Message, sender: string): string {
+  const what = m.text ? m.text.slice(0, 60) : m.media ? (m.media.fileName || m.media.kind) : m.kind
+  return m.outgoing ? `Options for your message: ${what}` : `Options for message from ${sender || 'contact'}: ${what}`
+}
 
 export interface Upload {
   id: number
@@ -22,7 +34,7 @@ export interface Upload {
 // A first guess of a row's height (replaced once measured): close guesses
 // keep the scrollbar steady while rows stream in during a fast scroll.
 function estimateRow(r: Row): number {
-  if (r.t === 'day') return 40
+  if (r.t === 'day' || r.t === 'unread') return 40
   const m = r.m
   if (m.media?.kind === 'image') return 270
   if (m.kind === 'poll') return 200
@@ -50,6 +62,16 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [uploads, setUploads] = useState<Upload[]>([])
   const [me, setMe] = useState<UserId>(0)
   const [searching, setSearching] = useState(false)
+  const [admin, setAdmin] = useState(false)
+  const [presence, setPresence] = useState<Presence | null>(null)
+  // Where the unread messages began when the chat was opened: the divider
+  // stays there (the chat is marked read at once) until another chat opens.
+  const [unreadFrom, setUnreadFrom] = useState<{ key: string; n: number } | null>(null)
+  const firstLoad = useRef(true)
+  useEffect(() => {
+    firstLoad.current = true
+    setUnreadFrom(null)
+  }, [chatId])
   const loadingOlder = useRef(false)
   const pendingExtras = useRef(new Set<Seq>())
   const fetchedBlocks = useRef(new Set<number>())
@@ -72,6 +94,20 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     async (n: number) => {
       try {
         const h = await P().history(chatId, n)
+        if (firstLoad.current) {
+          firstLoad.current = false
+          const unread = h.chat.unread
+          if (unread > 0) {
+            let seen = 0
+            for (let i = h.messages.length - 1; i >= 0; i--) {
+              if (h.messages[i].outgoing) continue
+              if (++seen === unread) {
+                setUnreadFrom({ key: keyOfMsg(h.messages[i]), n: unread })
+                break
+              }
+            }
+          }
+        }
         // Fetch extras again for whatever is shown from this history.
         fetchedBlocks.current.clear()
         setChat(h.chat)
@@ -165,9 +201,11 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         })
       } else if (ev.kind === 'conversation' && ev.chat === chatId) {
         load(limit)
+      } else if (ev.kind === 'presence' && chat?.kind === 'direct' && ev.user === chat.peer) {
+        setPresence({ user: ev.user, online: ev.online, lastSeen: ev.lastSeen })
       }
     },
-    [chatId, me, limit],
+    [chatId, me, limit, chat?.peer],
   )
   // Typing indicators fade if the "stopped" signal never comes.
   useEffect(() => {
@@ -197,10 +235,12 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         out.push({ t: 'day', key: `day:${d}:${keyOfMsg(m)}`, label: dayLabel(at) })
         last = d
       }
-      out.push({ t: 'msg', key: keyOfMsg(m), m })
+      const key = keyOfMsg(m)
+      if (unreadFrom?.key === key) out.push({ t: 'unread', key: `unread:${key}`, n: unreadFrom.n })
+      out.push({ t: 'msg', key, m })
     }
     return out
-  }, [msgs])
+  }, [msgs, unreadFrom])
 
   // Extras are fetched in blocks of EXTRAS_BLOCK seqs, once per block (events
   // refresh single messages after that): a fast scroll through thousands of
@@ -277,7 +317,10 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     const name = opts.name ?? (file as File).name ?? 'file'
     setUploads((u) => [...u, { id, name, sent: 0, total: file.size }])
     try {
-      const m = await P().sendMedia(chatId, file, opts, (sent, total) =>
+      // Thumbnails, sizes and video durations are made here: the browser
+      // decodes images and video, the core in the page does not.
+      const pv = opts.kind === 'image' || opts.kind === 'video' ? await previewOf(file, opts.kind) : {}
+      const m = await P().sendMedia(chatId, file, { ...opts, ...pv, durationMs: opts.durationMs ?? pv.durationMs }, (sent, total) =>
         setUploads((u) => u.map((x) => (x.id === id ? { ...x, sent, total } : x))),
       )
       upsert(m)
@@ -295,6 +338,36 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const typers = [...typing.keys()]
   const isGroup = chat?.kind === 'group'
 
+  // Online / last seen of the other person in a direct chat, as their
+  // privacy settings allow (the server hides both otherwise); then kept
+  // current by presence events.
+  const peer = chat?.kind === 'direct' && chat.peer !== me ? chat.peer : 0
+  useEffect(() => {
+    setPresence(null)
+    if (!peer) return
+    let live = true
+    P()
+      .presence(peer)
+      .then((p) => live && setPresence(p))
+      .catch(() => {})
+    return () => {
+      live = false
+    }
+  }, [peer])
+
+  // Group admins may delete anyone's message; the menu offers it only then.
+  useEffect(() => {
+    if (!isGroup || !me) return setAdmin(false)
+    let live = true
+    P()
+      .group(chatId)
+      .then((g) => live && setAdmin(g.members.some((x) => x.user === me && x.admin)))
+      .catch(() => live && setAdmin(false))
+    return () => {
+      live = false
+    }
+  }, [chatId, isGroup, me, chat])
+
   return (
     <section class="conversation" aria-label={`Conversation with ${chat?.title ?? ''}`}>
       <header class="bar">
@@ -304,7 +377,17 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         <button class="bar-title-btn" onClick={() => go('chat', chatId, 'info')} aria-label={`Chat info for ${chat?.title ?? ''}`}>
           <span class="bar-title">{chat?.title ?? '…'}</span>
           <span class="bar-sub" aria-live="polite">
-            {typers.length > 0 ? <TypingText users={typers} group={isGroup} /> : isGroup ? 'tap for group info' : 'tap for contact info'}
+            {typers.length > 0 ? (
+              <TypingText users={typers} group={isGroup} />
+            ) : isGroup ? (
+              'tap for group info'
+            ) : presence?.online ? (
+              'online'
+            ) : presence?.lastSeen ? (
+              lastSeenText(presence.lastSeen)
+            ) : (
+              'tap for contact info'
+            )}
           </span>
         </button>
         <button class="icon" aria-label="Search in this chat" aria-expanded={searching} onClick={() => setSearching(!searching)}>
@@ -330,11 +413,17 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         label="Messages"
         onNearTop={onNearTop}
         onRange={onRange}
-        focusKey={focusSeq ? `${chatId}:${focusSeq}` : undefined}
+        focusKey={focusSeq ? `${chatId}:${focusSeq}` : unreadFrom ? `unread:${unreadFrom.key}` : undefined}
         render={(r) =>
           r.t === 'day' ? (
             <div class="day" role="separator">
               <span>{r.label}</span>
+            </div>
+          ) : r.t === 'unread' ? (
+            <div class="day unread-divider" role="separator" aria-label={`${r.n} unread ${r.n === 1 ? 'message' : 'messages'}`}>
+              <span>
+                {r.n} unread {r.n === 1 ? 'message' : 'messages'}
+              </span>
             </div>
           ) : (
             <Bubble
@@ -342,6 +431,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
               x={extras.get(r.m.seq)}
               group={isGroup}
               me={me}
+              admin={admin}
               quoted={(s) => bySeq.get(s)}
               onReply={() => {
                 setEditing(null)
@@ -394,6 +484,11 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         }}
         onSend={sendText}
         onFile={sendFile}
+        onSent={(m) => {
+          upsert(m)
+          // A poll's question and options are in its extras.
+          refreshExtras([m.seq])
+        }}
         onError={setErr}
       />
     </section>
@@ -437,6 +532,13 @@ function ChatSearch({ chat, onClose }: { chat: string; onClose: () => void }) {
   )
 }
 
+/** "last seen today at 14:05", "last seen yesterday at 09:12", "last seen 3 Dec at 18:40" */
+function lastSeenText(ms: number): string {
+  const d = new Date(ms)
+  const day = dayKey(ms) === dayKey(Date.now()) ? 'today' : dayKey(ms) === dayKey(Date.now() - 86400000) ? 'yesterday' : d.toLocaleDateString([], { day: 'numeric', month: 'short' })
+  return `last seen ${day} at ${timeOf(ms)}`
+}
+
 function TypingText({ users, group }: { users: UserId[]; group: boolean }) {
   const n = useName(users[0])
   if (!group) return <span class="typing">typing…</span>
@@ -447,25 +549,25 @@ export function Ticks({ status }: { status: MessageStatus }) {
   switch (status) {
     case 'pending':
       return (
-        <span class="tick pending" title="Sending" aria-label="Sending">
+        <span class="tick pending" role="img" title="Sending" aria-label="Sending">
           <Icon name="clock" size={13} />
         </span>
       )
     case 'sent':
       return (
-        <span class="tick sent" title="Sent" aria-label="Sent">
+        <span class="tick sent" role="img" title="Sent" aria-label="Sent">
           ✓
         </span>
       )
     case 'delivered':
       return (
-        <span class="tick delivered" title="Delivered" aria-label="Delivered">
+        <span class="tick delivered" role="img" title="Delivered" aria-label="Delivered">
           ✓✓
         </span>
       )
     case 'read':
       return (
-        <span class="tick read" title="Read" aria-label="Read">
+        <span class="tick read" role="img" title="Read" aria-label="Read">
           ✓✓
         </span>
       )
@@ -505,12 +607,27 @@ interface BubbleProps {
   quoted: (s: Seq) => Message | undefined
   onReply: () => void
   onEdit: () => void
+  /** this user administers the group (and so may delete anyone's message in it) */
+  admin: boolean
   onChanged: () => void
   onError: (e: string) => void
 }
 
-function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
+/**
+ * Whether "Delete for everyone" can succeed, as the core decides it
+ * (client.Delete): one's own message within the delete window, or any
+ * message in a group one administers.
+ */
+export function canDeleteForEveryone(m: Message, group: boolean, admin: boolean, now = Date.now()): boolean {
+  if (m.outgoing) return !m.sentAt || now - m.sentAt < DELETE_WINDOW_MS
+  return group && admin
+}
+
+function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
   const [menu, setMenu] = useState(false)
+  const [forwarding, setForwarding] = useState(false)
+  const [whoReacted, setWhoReacted] = useState(false)
+  const senderName = useName(m.outgoing ? undefined : m.sender)
   if (m.kind === 'system') {
     return (
       <div class="system-note" role="note">
@@ -573,18 +690,24 @@ function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }
           {m.outgoing && <Ticks status={m.status} />}
         </span>
         {counts.size > 0 && (
-          <span class="reactions" aria-label="Reactions">
+          <button
+            class="reactions"
+            aria-label={`Reactions: ${[...counts].map(([e, n]) => `${e} ${n}`).join(', ')}. Show who reacted`}
+            aria-expanded={whoReacted}
+            onClick={() => setWhoReacted(!whoReacted)}
+          >
             {[...counts].map(([e, n]) => (
               <span key={e} class="reaction">
                 {e}
                 {n > 1 ? ` ${n}` : ''}
               </span>
             ))}
-          </span>
+          </button>
         )}
+        {whoReacted && x && <WhoReacted reactions={x.reactions} me={me} onClose={() => setWhoReacted(false)} />}
       </div>
       {m.id && !deleted && (
-        <button class="icon msg-menu-btn" aria-label="Message options" aria-expanded={menu} onClick={() => setMenu(!menu)}>
+        <button class="icon msg-menu-btn" aria-label={menuLabel(m, senderName)} aria-expanded={menu} onClick={() => setMenu(!menu)}>
           <Icon name="down" size={18} />
         </button>
       )}
@@ -604,13 +727,35 @@ function Bubble({ m, x, group, me, quoted, onReply, onEdit, onChanged, onError }
                 }
               : undefined
           }
-          onDelete={() => {
-            if (confirm('Delete this message for everyone?')) act(() => P().deleteMessage(m.id))
-            else setMenu(false)
-          }}
+          onDelete={
+            canDeleteForEveryone(m, group, admin)
+              ? () => {
+                  if (confirm('Delete this message for everyone?')) act(() => P().deleteMessage(m.id))
+                  else setMenu(false)
+                }
+              : undefined
+          }
           onInfo={!m.outgoing ? () => go('contact', String(m.sender)) : undefined}
+          onCopy={
+            m.text && navigator.clipboard
+              ? () =>
+                  act(async () => {
+                    await navigator.clipboard.writeText(m.text)
+                  })
+              : undefined
+          }
+          onForward={
+            m.kind !== 'poll'
+              ? () => {
+                  setMenu(false)
+                  setForwarding(true)
+                }
+              : undefined
+          }
         />
       )}
+      {/* over the whole page: a row of the virtual list is a transformed box */}
+      {forwarding && createPortal(<ForwardDialog m={m} onClose={() => setForwarding(false)} onError={onError} />, document.body)}
     </div>
   )
 }
@@ -620,9 +765,12 @@ function MsgMenu(props: {
   onReply: () => void
   onReact: (e: string) => void
   onEdit?: () => void
-  onDelete: () => void
+  onDelete?: () => void
   onInfo?: () => void
+  onCopy?: () => void
+  onForward?: () => void
 }) {
+  const [more, setMore] = useState(false)
   useEscape(props.onClose)
   return (
     <div class="menu msg-menu" role="menu" aria-label="Message options">
@@ -632,23 +780,123 @@ function MsgMenu(props: {
             {e}
           </button>
         ))}
+        <button role="menuitem" aria-label="More reactions" aria-expanded={more} onClick={() => setMore(!more)}>
+          +
+        </button>
       </div>
+      {more && (
+        <div class="react-grid" role="group" aria-label="More reactions">
+          {MORE_REACTIONS.map((e) => (
+            <button key={e} role="menuitem" aria-label={`React ${e}`} onClick={() => props.onReact(e)}>
+              {e}
+            </button>
+          ))}
+        </div>
+      )}
       <button role="menuitem" autoFocus onClick={props.onReply}>
         Reply
       </button>
+      {props.onCopy && (
+        <button role="menuitem" onClick={props.onCopy}>
+          Copy
+        </button>
+      )}
+      {props.onForward && (
+        <button role="menuitem" onClick={props.onForward}>
+          Forward
+        </button>
+      )}
       {props.onEdit && (
         <button role="menuitem" onClick={props.onEdit}>
           Edit
         </button>
       )}
-      <button role="menuitem" onClick={props.onDelete}>
-        Delete for everyone
-      </button>
+      {props.onDelete && (
+        <button role="menuitem" onClick={props.onDelete}>
+          Delete for everyone
+        </button>
+      )}
       {props.onInfo && (
         <button role="menuitem" onClick={props.onInfo}>
           Sender info
         </button>
       )}
+    </div>
+  )
+}
+
+function Reactor({ user, emoji, me }: { user: UserId; emoji: string; me: UserId }) {
+  const n = useName(user === me ? undefined : user)
+  return (
+    <li>
+      <span>{user === me ? 'You' : n}</span> <span>{emoji}</span>
+    </li>
+  )
+}
+
+/** Who reacted with what, under the reactions. */
+function WhoReacted({ reactions, me, onClose }: { reactions: Record<string, string>; me: UserId; onClose: () => void }) {
+  useEscape(onClose)
+  return (
+    <ul class="who-reacted" aria-label="Who reacted">
+      {Object.entries(reactions).map(([u, e]) => (
+        <Reactor key={u} user={Number(u)} emoji={e} me={me} />
+      ))}
+    </ul>
+  )
+}
+
+/**
+ * Forward a message to one or more chats. The core forwards an attachment
+ * by its existing upload (the recipients get the same key and blob), so
+ * nothing is uploaded again.
+ */
+function ForwardDialog({ m, onClose, onError }: { m: Message; onClose: () => void; onError: (e: string) => void }) {
+  const [chats, setChats] = useState<Chat[]>([])
+  const [picked, setPicked] = useState<Set<string>>(new Set())
+  const [busy, setBusy] = useState(false)
+  useEscape(onClose)
+  useEffect(() => {
+    P()
+      .chats()
+      .then((cs) => setChats(cs.filter((c) => !c.archived)))
+      .catch((e) => onError(errText(e)))
+  }, [])
+  const toggle = (id: string) =>
+    setPicked((old) => {
+      const next = new Set(old)
+      if (next.has(id)) next.delete(id)
+      else next.add(id)
+      return next
+    })
+  const send = async () => {
+    setBusy(true)
+    try {
+      for (const id of picked) await P().forward(m.id, id)
+      onClose()
+    } catch (e) {
+      onError(errText(e))
+      setBusy(false)
+    }
+  }
+  return (
+    <div class="forward-dialog" role="dialog" aria-label="Forward message">
+      <h2>Forward to…</h2>
+      <ul class="forward-list">
+        {chats.map((c) => (
+          <li key={c.id}>
+            <label class="check">
+              <input type="checkbox" checked={picked.has(c.id)} onChange={() => toggle(c.id)} /> {c.title}
+            </label>
+          </li>
+        ))}
+      </ul>
+      <div class="row">
+        <button class="primary" disabled={!picked.size || busy} onClick={send}>
+          {picked.size > 1 ? `Forward to ${picked.size} chats` : 'Forward'}
+        </button>
+        <button onClick={onClose}>Cancel</button>
+      </div>
     </div>
   )
 }
@@ -685,10 +933,29 @@ function useMediaURL(id: string, auto: boolean): [string, string, () => void] {
   return [url, err, () => setWant(true)]
 }
 
+/** A photo full size, over the chat, with Save (a download of the decrypted file) and Close. */
+function Viewer({ url, name, alt, onClose }: { url: string; name: string; alt: string; onClose: () => void }) {
+  useEscape(onClose)
+  return (
+    <div class="viewer" role="dialog" aria-modal="true" aria-label={`Photo: ${alt}`}>
+      <div class="viewer-bar">
+        <a class="media-btn" href={url} download={name}>
+          Save
+        </a>
+        <button class="icon" aria-label="Close photo" autoFocus onClick={onClose}>
+          <Icon name="close" />
+        </button>
+      </div>
+      <img src={url} alt={alt} />
+    </div>
+  )
+}
+
 function MediaView({ m }: { m: Message }) {
   const md = m.media!
   const autoImage = md.kind === 'image' && md.size < 8 << 20
   const [url, err, fetchIt] = useMediaURL(m.id, autoImage)
+  const [viewing, setViewing] = useState(false)
   const w = md.width && md.height ? Math.min(280, md.width) : 240
   const h = md.width && md.height ? Math.round((w * md.height) / md.width) : undefined
   switch (md.kind) {
@@ -696,28 +963,37 @@ function MediaView({ m }: { m: Message }) {
       return (
         <div class="media image" style={{ width: `${w}px`, height: h ? `${h}px` : undefined }}>
           {url ? (
-            <img src={url} alt={m.text || md.fileName || 'Photo'} class="photo" />
+            <>
+              <img src={url} alt={m.text || md.fileName || 'Photo'} class="photo" />
+              {/* a transparent button over the photo, beside it in the accessibility tree */}
+              <button class="photo-open" aria-label={`Open photo ${m.text || md.fileName || ''}`.trim()} onClick={() => setViewing(true)} />
+            </>
           ) : md.thumbnail ? (
             <img src={md.thumbnail} alt={m.text || 'Photo (loading)'} class="photo blur" />
           ) : (
             <span class="muted">{err || 'Loading photo…'}</span>
           )}
+          {viewing && url && createPortal(<Viewer url={url} name={md.fileName || 'photo.jpg'} alt={m.text || md.fileName || 'Photo'} onClose={() => setViewing(false)} />, document.body)}
         </div>
       )
     case 'video':
       return url ? (
-        <video src={url} controls class="media video" aria-label={md.fileName || 'Video'} />
+        <video src={url} controls autoPlay class="media video" aria-label={md.fileName || 'Video'} />
       ) : (
-        <button class="media-btn" onClick={fetchIt}>
-          <Icon name="play" size={18} /> Video · {sizeText(md.size)} {err && <span class="error">{err}</span>}
-        </button>
+        <div class="video-card">
+          {md.thumbnail && <img src={md.thumbnail} alt="Video thumbnail" class="video-thumb" />}
+          <button class="media-btn" onClick={fetchIt} aria-label={`Play video${md.durationMs ? `, ${durationText(md.durationMs)}` : ''}, ${sizeText(md.size)}`}>
+            <Icon name="play" size={18} /> {md.durationMs ? durationText(md.durationMs) : 'Video'} · {sizeText(md.size)}
+          </button>
+          {err && <span class="error">{err}</span>}
+        </div>
       )
     case 'voice':
       return url ? (
         <audio src={url} controls autoPlay class="media voice" aria-label="Voice note" />
       ) : (
         <button class="media-btn" onClick={fetchIt} aria-label="Play voice note">
-          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${Math.round(md.durationMs / 1000)} s` : ''} {err && <span class="error">{err}</span>}
+          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${durationText(md.durationMs)}` : ''} {err && <span class="error">{err}</span>}
         </button>
       )
     case 'document':

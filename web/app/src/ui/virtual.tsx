@@ -35,6 +35,8 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
   const [scrollTop, setScrollTop] = useState(0)
   const [viewport, setViewport] = useState(800)
   const atBottom = useRef(true)
+  // Scrolled away from the latest: offer to jump back.
+  const [away, setAway] = useState(false)
   const anchor = useRef<{ key: string; offset: number } | null>(null)
   const focused = useRef<string | undefined>(undefined)
 
@@ -133,6 +135,8 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
     const el = scroller.current!
     const top = el.scrollTop
     atBottom.current = top + el.clientHeight >= el.scrollHeight - 24
+    const far = top + el.clientHeight < el.scrollHeight - el.clientHeight / 2
+    if (far !== away) setAway(far)
     const i = indexAt(top)
     if (i < items.length) anchor.current = { key: keys[i], offset: top - offsets[i] }
     setScrollTop(top)
@@ -151,11 +155,24 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
       </div>,
     )
   }
+  const jump = () => {
+    const el = scroller.current!
+    atBottom.current = true
+    el.scrollTop = el.scrollHeight
+    setAway(false)
+  }
   return (
-    <div ref={scroller} class="vlist" role="log" aria-label={label} aria-live="polite" tabIndex={0} onScroll={onScroll}>
-      <div class="vinner" style={{ height: `${total}px` }}>
-        {rows}
+    <div class="vwrap">
+      <div ref={scroller} class="vlist" role="log" aria-label={label} aria-live="polite" tabIndex={0} onScroll={onScroll}>
+        <div class="vinner" style={{ height: `${total}px` }}>
+          {rows}
+        </div>
       </div>
+      {away && (
+        <button class="jump-latest" aria-label="Jump to latest" onClick={jump}>
+          ↓ Jump to latest
+        </button>
+      )}
     </div>
   )
 }
