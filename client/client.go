@@ -131,7 +131,7 @@ type Client struct {
 	skipped   []SkippedChat // conversations the last join pass could not join (link.go)
 	sess      *session
 	sessReady chan struct{} // closed when sess becomes non-nil
-	fatal     error         // set when the server refused our credentials
+	fatal     error         // set when the server refused our credentials or another copy of this device took over
 	started   bool
 	closing   bool // set by Close: no new afterAuth runs (maint.Add must not race maint.Wait)
 	// everConnected is set by the first session; until then, connErr and
@@ -434,6 +434,17 @@ func (c *Client) run() {
 		c.mu.Unlock()
 		cause := context.Cause(s.ctx)
 		c.log.Debug("disconnected", "cause", cause)
+		if parley.ErrorReason(cause) == ReasonSessionReplaced {
+			// Another copy of this device took over: stop, rather than
+			// take the session back and start a replacing loop.
+			c.mu.Lock()
+			c.fatal = cause
+			close(c.sessReady) // wake waiters so they see fatal
+			c.mu.Unlock()
+			c.log.Warn("this device connected again elsewhere; not reconnecting")
+			c.emit(Event{Kind: EventConnection, Err: cause})
+			return
+		}
 		c.emit(Event{Kind: EventConnection, Err: cause})
 	}
 }

@@ -118,6 +118,16 @@ func (s *session) handshake(ctx context.Context, acct Account, clientName string
 	return nil
 }
 
+// ReasonSessionReplaced is the reason of the error a Client ends with when
+// the server closed its session because the same device connected again
+// (close code 4010): another window or tab of the same browser profile, or
+// a copy of the profile. The Client does not reconnect by itself then, so
+// two copies of one device do not keep replacing each other.
+const ReasonSessionReplaced = "session_replaced"
+
+var errSessionReplaced = &parley.Error{Code: parley.CodeConflict, Reason: ReasonSessionReplaced,
+	Message: "this device connected again elsewhere (another window or tab); this one stopped"}
+
 // readLoop reads frames until the connection fails, answering waiting
 // requests and handing pushes to push (which must not block for long).
 func (s *session) readLoop(push func(*parleypb.ServerFrame)) {
@@ -137,7 +147,11 @@ func (s *session) readLoop(push func(*parleypb.ServerFrame)) {
 			return
 		}
 		if ga := f.GetGoAway(); ga != nil {
-			s.cancel(&parley.Error{Code: parley.CodeUnavailable, Reason: "go_away", Message: "the server closed the session: " + ga.GetReason()})
+			if ga.GetReason() == ReasonSessionReplaced {
+				s.cancel(errSessionReplaced)
+			} else {
+				s.cancel(&parley.Error{Code: parley.CodeUnavailable, Reason: "go_away", Message: "the server closed the session: " + ga.GetReason()})
+			}
 			if f.GetId() == 0 {
 				continue
 			}
