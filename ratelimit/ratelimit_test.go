@@ -91,3 +91,19 @@ func TestSweepBoundsMemory(t *testing.T) {
 		t.Fatalf("%d buckets held, want at most 100", n)
 	}
 }
+
+// BenchmarkAllow: one limit check on the hot path of an account request.
+func BenchmarkAllow(b *testing.B) {
+	m := ratelimit.New(nil, 0)
+	l := parley.Limit{Events: 1 << 30, Window: time.Hour}
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("auth.addr:10.0.%d.%d", i/256, i%256)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _, _ = m.Allow(ctx, keys[i%len(keys)], l)
+	}
+}
