@@ -161,6 +161,10 @@ type Gateway struct {
 	closed   bool
 	wg       sync.WaitGroup // readers
 	writers  sync.WaitGroup
+	// closesSent is closed once the first Shutdown has asked every session
+	// to close (which starts writers): only then may anyone wait on
+	// writers, as sync.WaitGroup requires.
+	closesSent chan struct{}
 
 	stats stats
 }
@@ -210,6 +214,8 @@ func New(acc Accounts, del *delivery.Service, clock parley.Clock, log *slog.Logg
 		sessions: make(map[*session]struct{}),
 		byDevice: make(map[parley.DeviceID][]*session),
 		unauth:   make(map[string]int),
+
+		closesSent: make(chan struct{}),
 	}
 }
 
@@ -379,6 +385,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if first {
 		for _, s := range list {
 			s.closeWith(CloseGoingAway, "server_shutdown")
+		}
+		close(g.closesSent)
+	} else {
+		select {
+		case <-g.closesSent:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	done := make(chan struct{})
