@@ -135,24 +135,7 @@ func TestCallThroughRelay(t *testing.T) {
 	}
 	var once sync.Once
 	dc.OnOpen(func() { once.Do(func() { _ = dc.SendText("through the relay") }) })
-	offer, _ := a.CreateOffer(nil)
-	ga := webrtc.GatheringCompletePromise(a)
-	if err := a.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-ga
-	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	ans, _ := b.CreateAnswer(nil)
-	gb := webrtc.GatheringCompletePromise(b)
-	if err := b.SetLocalDescription(ans); err != nil {
-		t.Fatal(err)
-	}
-	<-gb
-	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
+	mustNegotiate(t, a, b)
 	select {
 	case m := <-got:
 		if m != "through the relay" {
@@ -164,5 +147,35 @@ func TestCallThroughRelay(t *testing.T) {
 	pair, err := a.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil || pair.Local.Typ != webrtc.ICECandidateTypeRelay {
 		t.Fatalf("selected pair %v %v: not relayed", pair, err)
+	}
+}
+
+// mustNegotiate runs one offer/answer between a (offering) and b, each
+// waiting for its ICE candidates to be gathered (no trickle).
+func mustNegotiate(t *testing.T, a, b *webrtc.PeerConnection) {
+	t.Helper()
+	offer, err := a.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga := webrtc.GatheringCompletePromise(a)
+	if err := a.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-ga
+	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := b.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb := webrtc.GatheringCompletePromise(b)
+	if err := b.SetLocalDescription(ans); err != nil {
+		t.Fatal(err)
+	}
+	<-gb
+	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -104,24 +104,7 @@ func TestCallThroughRelayBehindNATsWithLoss(t *testing.T) {
 			_ = dc.SendText(string(rune('a' + i)))
 		}
 	})
-	offer, _ := a.CreateOffer(nil)
-	ga := webrtc.GatheringCompletePromise(a)
-	if err := a.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-ga
-	if err := b.SetRemoteDescription(*a.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	ans, _ := b.CreateAnswer(nil)
-	gb := webrtc.GatheringCompletePromise(b)
-	if err := b.SetLocalDescription(ans); err != nil {
-		t.Fatal(err)
-	}
-	<-gb
-	if err := a.SetRemoteDescription(*b.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
+	mustNegotiate(t, a, b)
 	deadline := time.After(30 * time.Second)
 	for i := range msgs {
 		select {
