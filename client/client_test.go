@@ -288,3 +288,38 @@ func TestEchoFromEventLoop(t *testing.T) {
 	}
 	mustEvent(t, alice.Client, "echo", isMessage("echo: ping 0"))
 }
+
+// TestKnownChatsSpendNoLookups: reading a chat addressed by phone, @username
+// or user id again and again never spends the account's directory-lookup
+// budget (120 an hour by default): a person this device already has a chat
+// with is found in its own contact book.
+func TestKnownChatsSpendNoLookups(t *testing.T) {
+	ts := mustServer(t)
+	ctx := ctxT(t)
+	alice := mustRegister(t, ts, phone(1), "Alice")
+	bob := mustRegister(t, ts, phone(2), "Bob")
+	if err := bob.SetUsername(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := alice.Send(ctx, bob.phone, "hello bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Resolve(ctx, "@bob"); err != nil { // learns the username
+		t.Fatal(err)
+	}
+	refs := []string{bob.phone, "@BOB", bob.Account().User.String()}
+	for i := range 200 {
+		ch, _, err := alice.History(ctx, refs[i%len(refs)], 1)
+		if err != nil {
+			t.Fatalf("read %d (%s): %v", i, refs[i%len(refs)], err)
+		}
+		if ch.ID != m.Conversation {
+			t.Fatalf("read %d (%s) found chat %s, want %s", i, refs[i%len(refs)], ch.ID, m.Conversation)
+		}
+	}
+	// A stranger still costs a lookup and is still not found.
+	if _, _, err := alice.History(ctx, "@nobody_here", 1); !parley.IsCode(err, parley.CodeNotFound) {
+		t.Fatalf("history of an unknown user: err = %v, want not_found", err)
+	}
+}

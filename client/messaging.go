@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,10 +150,18 @@ func (c *Client) flushPending(ctx context.Context) error {
 
 // resolveChat finds the conversation addressed by ref: a conversation id, or a
 // person ("+E164", "@username", user id) whose direct chat is found, joined
-// or (when create is set) created.
+// or (when create is set) created. A person this device already has a
+// direct chat with is found locally, without a directory lookup: reading a
+// chat's history or members again and again never spends the account's
+// lookup budget.
 func (c *Client) resolveChat(ctx context.Context, ref string, create bool) (parley.ConversationID, error) {
 	if id := parley.ConversationID(ref); id.Valid() {
 		if _, err := c.store.Chat(ctx, id); err == nil {
+			return id, nil
+		}
+	}
+	if ct, ok := c.knownContact(ctx, ref); ok {
+		if id, ok := c.localDirect(ctx, ct.User); ok {
 			return id, nil
 		}
 	}
@@ -232,6 +241,50 @@ func (c *Client) localDirect(ctx context.Context, peer parley.UserID) (parley.Co
 		}
 	}
 	return "", false
+}
+
+// knownContact finds, in this device's contact book, the person ref names
+// ("+E164" or "00…" phone, "@username" or user id) as the server last
+// described them. Phones compare by their digits; usernames without case.
+func (c *Client) knownContact(ctx context.Context, ref string) (Contact, bool) {
+	ref = strings.TrimSpace(ref)
+	var match func(Contact) bool
+	switch {
+	case strings.HasPrefix(ref, "@"):
+		name := ref[1:]
+		match = func(ct Contact) bool { return ct.Username != "" && strings.EqualFold(ct.Username, name) }
+	case strings.HasPrefix(ref, "+") || strings.HasPrefix(ref, "00"):
+		digits := phoneDigits(strings.TrimPrefix(ref, "00"))
+		match = func(ct Contact) bool { return digits != "" && phoneDigits(ct.Phone) == digits }
+	default:
+		id, err := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64)
+		if err != nil || id <= 0 {
+			return Contact{}, false
+		}
+		ct, err := c.store.Contact(ctx, parley.UserID(id))
+		return ct, err == nil
+	}
+	cts, err := c.store.Contacts(ctx)
+	if err != nil {
+		return Contact{}, false
+	}
+	for _, ct := range cts {
+		if match(ct) {
+			return ct, true
+		}
+	}
+	return Contact{}, false
+}
+
+// phoneDigits keeps a phone number's digits: "+1 (555) 010-0000" and
+// "+15550100000" are the same number.
+func phoneDigits(phone string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, phone)
 }
 
 func (c *Client) listConversations(ctx context.Context) ([]*parleypb.ConversationInfo, error) {
