@@ -34,7 +34,17 @@ type SendMediaOptions struct {
 	// itself takes precedence.
 	Thumbnail     []byte
 	Width, Height int
+	// Waveform of a voice note the sender recorded: at most
+	// attachment.WaveformBars levels 0–255, computed by the sender's
+	// platform when the client cannot decode the recording (a browser's
+	// Opus in WebM; the browser decodes it with Web Audio). A waveform the
+	// client computed itself (WAV) takes precedence.
+	Waveform []byte
 }
+
+// ReasonBadWaveform (CodeInvalid): SendMediaOptions.Waveform is longer
+// than attachment.WaveformBars.
+const ReasonBadWaveform = "bad_waveform"
 
 // MaxSenderThumbnail is the largest thumbnail SendMediaOptions accepts.
 const MaxSenderThumbnail = 64 << 10
@@ -92,6 +102,12 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 	}
 	if d.Duration == 0 && o.Duration > 0 && (d.Kind == attachment.KindVoice || d.Kind == attachment.KindVideo) {
 		d.Duration = o.Duration
+	}
+	if len(o.Waveform) > attachment.WaveformBars {
+		return d, parley.Errorf(parley.CodeInvalid, ReasonBadWaveform, "a waveform has at most %d levels, not %d", attachment.WaveformBars, len(o.Waveform))
+	}
+	if d.Kind == attachment.KindVoice && len(d.Waveform) == 0 && len(o.Waveform) > 0 {
+		d.Waveform = o.Waveform
 	}
 	d.Caption = o.Caption
 	return d, nil

@@ -50,3 +50,22 @@ func TestDescribeMediaSenderThumbnail(t *testing.T) {
 		})
 	}
 }
+
+// A voice note recorded in the browser (Opus in WebM, which the client cannot
+// decode) carries the waveform the page computed with Web Audio; a WAV's own
+// waveform wins, and an over-long one is refused.
+func TestDescribeMediaSenderWaveform(t *testing.T) {
+	webm := append([]byte{0x1a, 0x45, 0xdf, 0xa3}, bytes.Repeat([]byte{3}, 400)...)
+	wave := []byte{0, 40, 255, 12}
+	d, err := describeMedia(bytes.NewReader(webm), int64(len(webm)), "voice-note.webm", SendMediaOptions{Kind: KindVoice, MIME: "audio/webm", Duration: 2500e6, Waveform: wave})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != attachment.KindVoice || !bytes.Equal(d.Waveform, wave) || d.Duration != 2500e6 {
+		t.Fatalf("kind %s waveform %v duration %v, want voice %v 2.5s", d.Kind, d.Waveform, d.Duration, wave)
+	}
+	_, err = describeMedia(bytes.NewReader(webm), int64(len(webm)), "voice-note.webm", SendMediaOptions{Kind: KindVoice, Waveform: make([]byte, attachment.WaveformBars+1)})
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(ReasonBadWaveform)) {
+		t.Fatalf("err %v, want %s", err, ReasonBadWaveform)
+	}
+}

@@ -195,6 +195,10 @@ type SendMediaOptions struct {
 	Thumbnail  string `json:"thumbnail,omitempty"`
 	Width      int    `json:"width,omitempty"`
 	Height     int    `json:"height,omitempty"`
+	// Waveform of a voice note recorded in the browser: at most
+	// attachment.WaveformBars levels 0–255 (Web Audio decodes the
+	// recording; the core cannot decode Opus).
+	Waveform []int `json:"waveform,omitempty"`
 }
 
 // Presence is api.ts Presence.
@@ -215,6 +219,15 @@ func (o SendMediaOptions) Client(mime string) (client.SendMediaOptions, error) {
 	co := client.SendMediaOptions{Kind: o.Kind, Caption: o.Caption, MIME: mime, Duration: time.Duration(o.DurationMs) * time.Millisecond}
 	if o.MIME != "" {
 		co.MIME = o.MIME
+	}
+	if len(o.Waveform) > attachment.WaveformBars {
+		return co, parley.Errorf(parley.CodeInvalid, client.ReasonBadWaveform, "a waveform has at most %d levels, not %d", attachment.WaveformBars, len(o.Waveform))
+	}
+	for _, w := range o.Waveform {
+		if w < 0 || w > 255 {
+			return co, parley.Errorf(parley.CodeInvalid, client.ReasonBadWaveform, "waveform level %d is outside 0–255", w)
+		}
+		co.Waveform = append(co.Waveform, byte(w))
 	}
 	if o.Thumbnail == "" {
 		return co, nil

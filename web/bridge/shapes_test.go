@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client"
 )
 
@@ -24,6 +25,10 @@ func TestSendMediaOptionsClient(t *testing.T) {
 		{"png data URL", SendMediaOptions{Thumbnail: "data:image/png;base64,AAAA"}, "", "", false},
 		{"not base64", SendMediaOptions{Thumbnail: thumbnailPrefix + "*!"}, "", "", false},
 		{"too large", SendMediaOptions{Thumbnail: thumbnailPrefix + strings.Repeat("A", 4*(client.MaxSenderThumbnail/3+8))}, "", "", false},
+		{"waveform", SendMediaOptions{Kind: "voice", Waveform: []int{0, 128, 255}}, "audio/webm", "audio/webm", true},
+		{"waveform level over 255", SendMediaOptions{Kind: "voice", Waveform: []int{0, 256}}, "", "", false},
+		{"negative waveform level", SendMediaOptions{Kind: "voice", Waveform: []int{-1}}, "", "", false},
+		{"waveform too long", SendMediaOptions{Kind: "voice", Waveform: make([]int, attachment.WaveformBars+1)}, "", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			co, err := tc.o.Client(tc.blob)
@@ -35,6 +40,9 @@ func TestSendMediaOptionsClient(t *testing.T) {
 			}
 			if co.MIME != tc.mime {
 				t.Fatalf("MIME %q, want %q", co.MIME, tc.mime)
+			}
+			if len(co.Waveform) != len(tc.o.Waveform) {
+				t.Fatalf("waveform %v, want %v", co.Waveform, tc.o.Waveform)
 			}
 			if tc.o.Thumbnail != "" && (string(co.Thumbnail) != string(jpeg) || co.Width != 40 || co.Height != 30) {
 				t.Fatalf("thumbnail %x %dx%d", co.Thumbnail, co.Width, co.Height)

@@ -24,6 +24,10 @@ export const chromiumArgs = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Calls and voice notes: a fake microphone and camera (a beep and a test
+  // pattern), granted without a prompt.
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
 ]
 
 /** The parley binary: $PARLEY_BIN (scripts/test-web.sh builds it), else built here. */

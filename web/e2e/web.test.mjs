@@ -319,6 +319,34 @@ test('a video is sent with a thumbnail and duration made in the browser', async 
   await shot(b, '05b-video-received')
 })
 
+test('a voice note recorded in the browser arrives with its duration and waveform', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  await step('alice records two seconds from the (fake) microphone and sends it', async () => {
+    await a.evaluate((h) => (location.hash = h), aliceBob)
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+    await a.getByRole('button', { name: 'Record a voice note' }).click()
+    const stop = a.getByRole('button', { name: 'Stop and send voice note' })
+    await stop.waitFor()
+    await a.waitForTimeout(2200) // the recording's length: two seconds of the fake microphone's beep
+    await stop.click()
+    await a.getByRole('button', { name: /^Play voice note, 0:0[2-3]$/ }).last().waitFor()
+  })
+  await step('bob sees the duration and the waveform before playing it, then plays it', async () => {
+    const play = b.getByRole('button', { name: /^Play voice note, 0:0[2-3]$/ }).last()
+    await play.waitFor()
+    const wave = b.getByRole('img', { name: 'Waveform' }).last()
+    await wave.waitFor()
+    const bars = await wave.evaluate((el) => [...el.querySelectorAll('rect')].map((r) => Number(r.getAttribute('height'))))
+    assert.equal(bars.length, 64)
+    assert.ok(Math.max(...bars) > 20, `the beep shows in the waveform: ${bars}`)
+    await b.getByText('🎤 Voice message').first().waitFor()
+    await play.click()
+    await b.getByLabel('Voice note').last().waitFor()
+  })
+  await shot(b, '05c-voice-note')
+})
+
 test('a group with an invite link that a second browser joins', async () => {
   const alice = await registered('alice')
   await registered('bob')

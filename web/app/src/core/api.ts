@@ -248,6 +248,8 @@ export interface SendMediaOptions {
   caption?: string;
   /** voice notes and videos recorded in the browser */
   durationMs?: number;
+  /** a voice note's levels 0–255 (at most 64), e.g. from Web Audio: the core cannot decode Opus */
+  waveform?: number[];
   /** file name (defaults to File.name, or "file") */
   name?: string;
   /** defaults to Blob.type */

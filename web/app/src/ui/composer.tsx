@@ -2,8 +2,9 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { Message } from '../core/api'
 import { errText, P, sizeText, useEscape, useName } from './lib'
+import { voiceInfo } from './media'
 
-type FileOpts = { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string }
+type FileOpts = { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string; waveform?: number[] }
 
 interface Props {
   chat: string
@@ -105,11 +106,14 @@ export function Composer({ chat, replyTo, editing, onCancel, onSend, onFile, onS
       const chunks: Blob[] = []
       const started = Date.now()
       rec.ondataavailable = (e) => chunks.push(e.data)
-      rec.onstop = () => {
+      rec.onstop = async () => {
         stream.getTracks().forEach((t) => t.stop())
         setRecording(null)
         const blob = new Blob(chunks, { type: rec.mimeType || 'audio/webm' })
-        onFile(blob, { kind: 'voice', durationMs: Date.now() - started, name: 'voice-note.webm' })
+        // The duration and waveform come from the recording itself (Web
+        // Audio); the clock is the fallback when it cannot be decoded.
+        const info = await voiceInfo(blob)
+        onFile(blob, { kind: 'voice', durationMs: info?.durationMs || Date.now() - started, waveform: info?.waveform, name: 'voice-note.webm' })
       }
       rec.start()
       setRecording({ rec, started })

@@ -312,7 +312,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
     }
   }
 
-  const sendFile = async (file: File | Blob, opts: { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string }) => {
+  const sendFile = async (file: File | Blob, opts: { kind?: 'image' | 'video' | 'voice' | 'document'; caption?: string; durationMs?: number; name?: string; waveform?: number[] }) => {
     const id = Date.now() + Math.random()
     const name = opts.name ?? (file as File).name ?? 'file'
     setUploads((u) => [...u, { id, name, sent: 0, total: file.size }])
@@ -951,6 +951,19 @@ function Viewer({ url, name, alt, onClose }: { url: string; name: string; alt: s
   )
 }
 
+/** A voice note's waveform (levels 0–255) as bars, named "Waveform" for screen readers. */
+function WaveformBars({ levels }: { levels: number[] }) {
+  const w = 2 * levels.length
+  return (
+    <svg class="waveform" role="img" aria-label="Waveform" viewBox={`0 0 ${w} 32`} width={w * 2} height={32} data-levels={levels.length}>
+      {levels.map((l, i) => {
+        const h = Math.max(2, Math.round((l / 255) * 30))
+        return <rect key={i} x={i * 2} y={(32 - h) / 2} width={1.4} height={h} rx={0.7} />
+      })}
+    </svg>
+  )
+}
+
 function MediaView({ m }: { m: Message }) {
   const md = m.media!
   const autoImage = md.kind === 'image' && md.size < 8 << 20
@@ -989,12 +1002,21 @@ function MediaView({ m }: { m: Message }) {
         </div>
       )
     case 'voice':
-      return url ? (
-        <audio src={url} controls autoPlay class="media voice" aria-label="Voice note" />
-      ) : (
-        <button class="media-btn" onClick={fetchIt} aria-label="Play voice note">
-          <Icon name="mic" size={18} /> Voice note {md.durationMs ? `· ${durationText(md.durationMs)}` : ''} {err && <span class="error">{err}</span>}
-        </button>
+      return (
+        <div class="voice-note">
+          {url ? (
+            <>
+              <audio src={url} controls autoPlay class="media voice" aria-label="Voice note" />
+              {/* a browser's recording carries no duration for <audio> to show until it has played through */}
+              {md.durationMs > 0 && <span class="muted">{durationText(md.durationMs)}</span>}
+            </>
+          ) : (
+            <button class="media-btn" onClick={fetchIt} aria-label={`Play voice note${md.durationMs ? `, ${durationText(md.durationMs)}` : ''}`}>
+              <Icon name="mic" size={18} /> {md.durationMs ? durationText(md.durationMs) : 'Voice note'} {err && <span class="error">{err}</span>}
+            </button>
+          )}
+          {md.waveform?.length > 0 && <WaveformBars levels={md.waveform} />}
+        </div>
       )
     case 'document':
       return url ? (

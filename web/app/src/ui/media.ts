@@ -136,3 +136,33 @@ export function lastTextLabel(t: string): string {
   }
   return t
 }
+
+/** How many levels a voice note's waveform has (the core's attachment.WaveformBars). */
+export const WAVEFORM_BARS = 64
+
+/**
+ * A recorded voice note's duration and waveform, decoded with Web Audio (the
+ * core in the page cannot decode Opus): WAVEFORM_BARS peak levels 0–255,
+ * scaled so the loudest bar is 255. Null when the browser cannot decode it.
+ */
+export async function voiceInfo(blob: Blob): Promise<{ durationMs: number; waveform: number[] } | null> {
+  const Ctx = window.OfflineAudioContext || (window as any).webkitOfflineAudioContext
+  if (!Ctx) return null
+  try {
+    // decodeAudioData resamples to the context's rate; 8 kHz is plenty for levels.
+    const ctx = new Ctx(1, 1, 8000)
+    const buf = await ctx.decodeAudioData(await blob.arrayBuffer())
+    const data = buf.getChannelData(0)
+    const peaks = new Array<number>(WAVEFORM_BARS).fill(0)
+    for (let i = 0; i < data.length; i++) {
+      const bar = Math.floor((i * WAVEFORM_BARS) / data.length)
+      const v = Math.abs(data[i])
+      if (v > peaks[bar]) peaks[bar] = v
+    }
+    const top = Math.max(...peaks)
+    const waveform = peaks.map((p) => (top > 0 ? Math.round((p / top) * 255) : 0))
+    return { durationMs: Math.round(buf.duration * 1000), waveform }
+  } catch {
+    return null
+  }
+}
