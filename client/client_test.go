@@ -323,3 +323,42 @@ func TestKnownChatsSpendNoLookups(t *testing.T) {
 		t.Fatalf("history of an unknown user: err = %v, want not_found", err)
 	}
 }
+
+// TestOpenChatBeforeFirstMessage: a chat with a person can be opened before
+// anyone writes; the first message then goes to that same chat, and opening
+// it again finds it.
+func TestOpenChatBeforeFirstMessage(t *testing.T) {
+	ts := mustServer(t)
+	ctx := ctxT(t)
+	alice := mustRegister(t, ts, phone(1), "Alice")
+	bob := mustRegister(t, ts, phone(2), "Bob")
+	ch, err := alice.OpenChat(ctx, bob.phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Kind != parley.KindDirect || ch.Peer != bob.Account().User {
+		t.Fatalf("opened %+v, want a direct chat with %d", ch, bob.Account().User)
+	}
+	_, hist, err := alice.History(ctx, string(ch.ID), 0)
+	if err != nil || len(hist) != 0 {
+		t.Fatalf("a new chat's history: %v, %d messages", err, len(hist))
+	}
+	again, err := alice.OpenChat(ctx, bob.Account().User.String())
+	if err != nil || again.ID != ch.ID {
+		t.Fatalf("opened again: %v (chat %s, want %s)", err, again.ID, ch.ID)
+	}
+	m, err := alice.Send(ctx, bob.phone, "first words")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Conversation != ch.ID {
+		t.Fatalf("the first message went to %s, want the opened chat %s", m.Conversation, ch.ID)
+	}
+	got := mustEvent(t, bob.Client, "bob receives", isMessage("first words"))
+	if got.Message.Conversation != ch.ID {
+		t.Fatalf("bob got it in %s, want %s", got.Message.Conversation, ch.ID)
+	}
+	if _, err := alice.OpenChat(ctx, "@nobody_here"); !parley.IsCode(err, parley.CodeNotFound) {
+		t.Fatalf("opening a chat with nobody: err = %v, want not_found", err)
+	}
+}

@@ -632,6 +632,23 @@ func (c *Client) Chat(ctx context.Context, ref string) (Chat, error) {
 	return ch, storeErr(err)
 }
 
+// OpenChat returns the chat addressed by ref as Chat does, creating the
+// direct chat with a person ("+E164", "@username", user id) when there is
+// none yet, so that a chat can be opened before its first message. The
+// person's devices are added to the new chat's MLS group (they see an
+// empty chat with this user); nothing else is sent.
+func (c *Client) OpenChat(ctx context.Context, ref string) (Chat, error) {
+	if err := c.Sync(ctx); err != nil {
+		return Chat{}, err
+	}
+	id, err := c.resolveChat(ctx, ref, true)
+	if err != nil {
+		return Chat{}, err
+	}
+	ch, err := c.store.Chat(ctx, id)
+	return ch, storeErr(err)
+}
+
 // History returns the last limit messages of a chat (all when limit <= 0),
 // oldest first.
 func (c *Client) History(ctx context.Context, ref string, limit int) (Chat, []MessageRecord, error) {

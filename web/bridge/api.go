@@ -318,6 +318,13 @@ func init() {
 			}
 			return ChatOf(c), nil
 		}),
+		"openChat": str1("ref", func(ctx context.Context, api *API, ref string) (any, error) {
+			c, err := api.C.OpenChat(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			return ChatOf(c), nil
+		}),
 		"history": func(ctx context.Context, api *API, a Args) (any, error) {
 			ref, err := a.Str(0, "ref")
 			if err != nil {

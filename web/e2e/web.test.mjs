@@ -347,6 +347,40 @@ test('a voice note recorded in the browser arrives with its duration and wavefor
   await shot(b, '05c-voice-note')
 })
 
+test('the contact picker opens chats and picks group members; a chat opens before its first message', async () => {
+  const a = (await registered('alice')).page
+  const b = (await registered('bob')).page
+  const c = (await registered('carol')).page
+  const bobInList = (page) => page.getByRole('list', { name: 'Contacts' }).getByRole('button', { name: /\+14155550142|@bob|Bob/ })
+  await step('alice picks bob from her contacts and lands in their chat', async () => {
+    await a.getByRole('button', { name: 'New chat' }).click()
+    await bobInList(a).click()
+    await msg(a, 'in', 'Hello Alice!').waitFor()
+  })
+  await step('alice opens a chat with carol by number, without a first message', async () => {
+    await a.getByRole('button', { name: 'New chat' }).click()
+    await a.getByLabel('Phone number or @username').fill(PHONES.carol)
+    await a.getByRole('button', { name: 'Start chat' }).click()
+    await a.getByRole('log', { name: 'Messages' }).waitFor()
+    assert.equal(await a.locator('.msg').count(), 0)
+    const box = a.getByRole('textbox', { name: 'Message' })
+    await box.fill('Hi Carol, from the picker test')
+    await box.press('Enter')
+  })
+  await step('carol receives it', () => c.locator('.chat-row', { hasText: 'Hi Carol, from the picker test' }).first().waitFor())
+  await step('alice creates a group with bob ticked in the picker', async () => {
+    await a.getByRole('button', { name: 'New chat' }).click()
+    await a.getByRole('button', { name: 'Group', exact: true }).click()
+    await a.getByLabel('Group name').fill('Picked friends')
+    await a.getByLabel('Search contacts').fill('4155550142')
+    await a.getByRole('list', { name: 'Contacts' }).getByRole('checkbox').first().check()
+    await a.getByRole('button', { name: 'Create group' }).click()
+    await a.getByRole('log', { name: 'Messages' }).waitFor()
+  })
+  await step('bob is in the group', () => b.locator('.chat-row', { hasText: 'Picked friends' }).first().waitFor())
+  await shot(a, '05d-picker')
+})
+
 test('a group with an invite link that a second browser joins', async () => {
   const alice = await registered('alice')
   await registered('bob')

@@ -428,6 +428,8 @@ export interface Parley {
   /** most recently active first */
   chats(): Promise<Chat[]>;
   chat(ref: ChatRef): Promise<Chat>;
+  /** the chat with a person, created (without a first message) when there is none */
+  openChat(ref: ChatRef): Promise<Chat>;
   /** the last `limit` messages (all when <= 0), oldest first */
   history(ref: ChatRef, limit: number): Promise<History>;
   /** on-device full-text search (case-insensitive substring), newest first; chat narrows it */

@@ -1,6 +1,84 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Icon } from './icons'
-import { errText, go, P, useEscape } from './lib'
+import type { UserId } from '../core/api'
+import { errText, go, nameOf, P, useEscape } from './lib'
+
+/** A person the picker offers: from the contacts and the direct chats. */
+interface Person {
+  user: UserId
+  label: string
+  /** what the filter matches: name, @username, phone */
+  search: string
+}
+
+/** People this device knows (contacts and direct chats, not blocked, not oneself), by name. */
+function usePeople(): Person[] {
+  const [people, setPeople] = useState<Person[]>([])
+  useEffect(() => {
+    let live = true
+    ;(async () => {
+      const [contacts, chats, status] = await Promise.all([P().contacts(), P().chats(), P().status()])
+      const me = status.account?.user
+      const byUser = new Map<UserId, Person>()
+      for (const c of contacts) {
+        if (c.blocked || c.user === me) continue
+        const label = c.name || (c.username ? `@${c.username}` : c.phone) || (await nameOf(c.user))
+        byUser.set(c.user, { user: c.user, label, search: [c.name, c.username, c.phone].join(' ').toLowerCase() })
+      }
+      for (const ch of chats) {
+        if (ch.kind !== 'direct' || !ch.peer || ch.peer === me || byUser.has(ch.peer)) continue
+        const label = await nameOf(ch.peer)
+        byUser.set(ch.peer, { user: ch.peer, label, search: label.toLowerCase() })
+      }
+      if (live) setPeople([...byUser.values()].sort((a, b) => a.label.localeCompare(b.label)))
+    })().catch(() => {})
+    return () => {
+      live = false
+    }
+  }, [])
+  return people
+}
+
+/**
+ * The contact picker: a filter box and the people it matches. With onPick a
+ * person is a button (open the chat with them); with selected/onToggle a
+ * checkbox (choose group members).
+ */
+function Picker({ people, onPick, selected, onToggle }: { people: Person[]; onPick?: (p: Person) => void; selected?: Set<UserId>; onToggle?: (p: Person) => void }) {
+  const [q, setQ] = useState('')
+  const shown = useMemo(() => {
+    const f = q.trim().toLowerCase()
+    return f ? people.filter((p) => p.search.includes(f) || p.label.toLowerCase().includes(f)) : people
+  }, [people, q])
+  return (
+    <div class="picker">
+      <label>
+        Search contacts
+        <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+      </label>
+      {people.length === 0 && <p class="muted">No contacts yet: enter a phone number or @username.</p>}
+      <ul class="picker-list" aria-label="Contacts">
+        {shown.map((p) => (
+          <li key={p.user}>
+            {onPick ? (
+              <button type="button" class="picker-row" onClick={() => onPick(p)}>
+                <span class="avatar" aria-hidden="true">
+                  {p.label.replace(/^[@+]/, '').slice(0, 1).toUpperCase()}
+                </span>
+                {p.label}
+              </button>
+            ) : (
+              <label class="check picker-row">
+                <input type="checkbox" checked={selected?.has(p.user)} onChange={() => onToggle?.(p)} />
+                {p.label}
+              </label>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}
 
 const splitPeople = (s: string) =>
   s
@@ -18,6 +96,8 @@ export function NewChat({ mode }: { mode: string }) {
   const [busy, setBusy] = useState(false)
   const [err, setErr] = useState('')
   const [note, setNote] = useState('')
+  const [picked, setPicked] = useState<Set<UserId>>(new Set())
+  const people = usePeople()
   useEscape(() => go())
 
   const run = async (f: () => Promise<void>) => {
@@ -61,9 +141,16 @@ export function NewChat({ mode }: { mode: string }) {
               e.preventDefault()
               run(async () => {
                 const who = to.trim()
-                await P().resolve(who)
-                const m = await P().send(who, text.trim())
-                go('chat', m.chat)
+                const first = text.trim()
+                if (first) {
+                  await P().resolve(who)
+                  const m = await P().send(who, first)
+                  go('chat', m.chat)
+                } else {
+                  // Open the chat without a first message.
+                  const ch = await P().openChat(who)
+                  go('chat', ch.id)
+                }
               })
             }}
           >
@@ -72,12 +159,13 @@ export function NewChat({ mode }: { mode: string }) {
               <input name="to" required placeholder="+44 7700 900123 or @alice" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
             </label>
             <label>
-              First message
-              <input name="first" required value={text} onInput={(e) => setText(e.currentTarget.value)} />
+              First message (optional)
+              <input name="first" value={text} onInput={(e) => setText(e.currentTarget.value)} />
             </label>
             <button class="primary" type="submit" disabled={busy}>
               Start chat
             </button>
+            <Picker people={people} onPick={(p) => run(async () => go('chat', (await P().openChat(String(p.user))).id))} />
           </form>
         )}
         {(mode === 'group' || mode === 'community') && (
@@ -85,7 +173,7 @@ export function NewChat({ mode }: { mode: string }) {
             onSubmit={(e) => {
               e.preventDefault()
               run(async () => {
-                const ms = splitPeople(members)
+                const ms = [...splitPeople(members), ...[...picked].map(String)]
                 const r = mode === 'group' ? await P().createGroup(name.trim(), ms) : await P().createCommunity(name.trim(), ms)
                 if (r.invited.length) setNote(`${r.invited.length} people were sent an invitation instead, by their privacy settings.`)
                 go('chat', r.group.id)
@@ -100,6 +188,17 @@ export function NewChat({ mode }: { mode: string }) {
               Members (phone numbers or @usernames, separated by commas; may be empty)
               <textarea name="members" rows={3} value={members} onInput={(e) => setMembers(e.currentTarget.value)} />
             </label>
+            <Picker
+              people={people}
+              selected={picked}
+              onToggle={(p) =>
+                setPicked((old) => {
+                  const next = new Set(old)
+                  if (!next.delete(p.user)) next.add(p.user)
+                  return next
+                })
+              }
+            />
             <button class="primary" type="submit" disabled={busy}>
               Create {mode}
             </button>
