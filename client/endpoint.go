@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"github.com/parleyhq/parley/content"
 	"strings"
 	"unicode/utf8"
 
@@ -30,7 +31,7 @@ func (c *Client) SendTextTo(ctx context.Context, conv parley.ConversationID, tex
 	if strings.TrimSpace(text) == "" {
 		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
 	}
-	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, kindExt{ReplyTo: replyTo})
+	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, content.Ext{ReplyTo: replyTo})
 }
 
 // SendBusinessTo sends business content to the chat conv without catching
@@ -39,7 +40,7 @@ func (c *Client) SendBusinessTo(ctx context.Context, conv parley.ConversationID,
 	if err := bc.Validate(); err != nil {
 		return MessageRecord{}, err
 	}
-	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, kindExt{Biz: &bc, ReplyTo: replyTo})
+	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, content.Ext{Biz: &bc, ReplyTo: replyTo})
 }
 
 // SendFileTo encrypts and uploads the file at path and sends it to the chat
@@ -69,13 +70,13 @@ func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationI
 // it) without catching up first.
 func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq, emoji string) error {
 	emoji = strings.TrimSpace(emoji)
-	if len(emoji) > maxEmojiBytes || !utf8.ValidString(emoji) {
+	if len(emoji) > content.MaxEmojiBytes || !utf8.ValidString(emoji) {
 		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
 	}
 	if _, err := c.store.Message(ctx, conv, seq); err != nil {
 		return parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
 	}
-	_, err := c.sendControl(ctx, conv, KindReaction, "", kindExt{Target: seq, Emoji: emoji})
+	_, err := c.sendControl(ctx, conv, KindReaction, "", content.Ext{Target: seq, Emoji: emoji})
 	return err
 }
 
@@ -131,7 +132,7 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 // used is always stored as used. If the write fails the in-memory group
 // stays advanced: the store then holds an older state whose next
 // generations were used at most by messages that were never sent.
-func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
+func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext content.Ext) (MessageRecord, error) {
 	fs, ok := c.store.(fastSendStore)
 	if !ok {
 		return c.sendExt(ctx, conv, m, ext)
@@ -142,7 +143,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 		now := c.clock.Now()
 		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
 			Kind: m.Kind, Text: m.Text, Business: m.Business, SentAt: now, StoredAt: now, Status: StatusPending}
-		b := recordBody(rec)
+		b := content.RecordBody(rec)
 		b.Ext = &ext
 		c.cryptoMu.Lock()
 		g, payload, err := c.encryptBody(ctx, conv, b)

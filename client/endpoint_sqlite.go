@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"sync"
 	"time"
 
@@ -22,13 +23,13 @@ import (
 // fastSendStore is implemented by the SQLite stores (plain and sealed).
 type fastSendStore interface {
 	// putPending stores m (pending) with ext and the group state of conv.
-	putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error
+	putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) error
 	// queuePending is putPending in two steps: it queues the write (writes
 	// are committed in the order they were queued) and returns a function
 	// that waits for its commit and reports its error. The caller may hold
 	// a lock while it queues and wait without it, so that concurrent sends
 	// share one commit.
-	queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (func() error, error)
+	queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (func() error, error)
 	// markSentAdvance records the server's acceptance of m at seq and moves
 	// conv's cursor to seq when it was seq-1.
 	markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
@@ -66,12 +67,12 @@ type pendingRow struct {
 	state           []byte
 	epoch           parley.Epoch
 	m               *MessageRecord
-	ext             kindExt
+	ext             content.Ext
 	mentions, media []byte
 	poll, biz       any
 }
 
-func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (pendingRow, error) {
+func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (pendingRow, error) {
 	r := pendingRow{conv: conv, state: state, epoch: epoch, m: m, ext: ext}
 	r.mentions, _ = json.Marshal(ext.Mentions)
 	if ext.Poll != nil {
@@ -239,7 +240,7 @@ func writeBatch(ctx context.Context, db *sql.DB, ws []writeReq, cached *stmts) e
 	return tx.Commit()
 }
 
-func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error {
+func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) error {
 	if err := s.ensureKindsSchema(ctx); err != nil {
 		return err
 	}
@@ -250,7 +251,7 @@ func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID
 	return writeBatch(ctx, s.db, []writeReq{{pending: &r}}, nil)
 }
 
-func (s *sqliteStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (func() error, error) {
+func (s *sqliteStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (func() error, error) {
 	err := s.putPending(ctx, conv, state, epoch, m, ext)
 	return func() error { return nil }, err
 }
@@ -277,7 +278,7 @@ type writeReq struct {
 	done    chan error
 }
 
-func (s *sealedStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) error {
+func (s *sealedStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) error {
 	wait, err := s.queuePending(ctx, conv, state, epoch, m, ext)
 	if err != nil {
 		return err
@@ -285,7 +286,7 @@ func (s *sealedStore) putPending(ctx context.Context, conv parley.ConversationID
 	return wait()
 }
 
-func (s *sealedStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext kindExt) (func() error, error) {
+func (s *sealedStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (func() error, error) {
 	if err := s.ensureKindsSchema(ctx); err != nil {
 		return nil, err
 	}

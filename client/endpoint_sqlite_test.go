@@ -5,6 +5,7 @@ package client
 import (
 	"bytes"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -41,7 +42,7 @@ func TestSealedBatchWriter(t *testing.T) {
 			}
 			m := &MessageRecord{Conversation: c, ClientID: parley.ClientMessageID(fmt.Sprintf("m%03d", i)), Sender: 1, SenderDevice: 2,
 				Outgoing: true, Kind: KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: StatusPending, Payload: []byte("x")}
-			errs[i] = st.putPending(ctx, c, []byte(fmt.Sprintf("state-%d", i+1)), 1, m, kindExt{})
+			errs[i] = st.putPending(ctx, c, []byte(fmt.Sprintf("state-%d", i+1)), 1, m, content.Ext{})
 		}()
 	}
 	wg.Wait()
@@ -94,7 +95,7 @@ func TestSealedQueuedWritesVisible(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		m := &MessageRecord{Conversation: conv, ClientID: parley.ClientMessageID(fmt.Sprintf("q%03d", i)), Sender: 1, SenderDevice: 2,
 			Outgoing: true, Kind: KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: StatusPending, Payload: []byte("x")}
-		w, err := st.queuePending(ctx, conv, []byte(fmt.Sprintf("state-%d", i)), 1, m, kindExt{})
+		w, err := st.queuePending(ctx, conv, []byte(fmt.Sprintf("state-%d", i)), 1, m, content.Ext{})
 		if err != nil {
 			t.Fatal(err)
 		}

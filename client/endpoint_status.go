@@ -7,11 +7,6 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-// StatusFailed marks an outgoing message its endpoint gave up on: it never
-// reached a device of another member before the server's retention deleted
-// it (see Client.Undelivered). A failed message is never raised again.
-const StatusFailed Status = "failed"
-
 // outgoingStore is the status bookkeeping of always-online endpoints (the
 // hosted business endpoint): implemented by the SQLite stores.
 type outgoingStore interface {

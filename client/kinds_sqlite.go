@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -77,7 +78,7 @@ func (s *sqliteStore) kindsTx(ctx context.Context, f func(tx *sql.Tx) error) err
 	return tx.Commit()
 }
 
-func (s *sqliteStore) putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext kindExt) error {
+func (s *sqliteStore) putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
 	mentions, _ := json.Marshal(ext.Mentions)
 	var poll any
 	if ext.Poll != nil {

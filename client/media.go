@@ -7,40 +7,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
 )
-
-// A message ID names one message on every device of every member:
-// "<conversation id>:<seq>", the server-assigned sequence number in the
-// conversation's log (known once the message is sent). MessageRecord.ID
-// formats it; ParseMessageID parses it.
-
-// ID returns the message's ID, "<conversation>:<seq>" ("" while pending).
-func (m MessageRecord) ID() string {
-	if m.Seq <= 0 {
-		return ""
-	}
-	return FormatMessageID(m.Conversation, m.Seq)
-}
-
-// FormatMessageID formats a message ID.
-func FormatMessageID(conv parley.ConversationID, seq parley.Seq) string {
-	return string(conv) + ":" + strconv.FormatInt(int64(seq), 10)
-}
-
-// ParseMessageID parses "<conversation>:<seq>".
-func ParseMessageID(id string) (parley.ConversationID, parley.Seq, error) {
-	c, s, ok := strings.Cut(id, ":")
-	seq, err := strconv.ParseInt(s, 10, 64)
-	if !ok || err != nil || seq <= 0 || !parley.ConversationID(c).Valid() {
-		return "", 0, parley.Errorf(parley.CodeInvalid, "bad_message_id", "message ID %q: want CHAT:SEQ", id)
-	}
-	return parley.ConversationID(c), parley.Seq(seq), nil
-}
 
 // Message returns a message stored on this device by its ID. CodeNotFound
 // if this device has no such message.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ func (c *Client) sendRecord(ctx context.Context, conv parley.ConversationID, m M
 	}
 	rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
 		Kind: m.Kind, Text: m.Text, Media: m.Media, Forwarded: m.Forwarded, SentAt: now, StoredAt: now, Status: StatusPending}
-	payload, err := g.Encrypt(encodeBody(recordBody(rec)), nil)
+	payload, err := g.Encrypt(content.Encode(content.RecordBody(rec)), nil)
 	if err != nil {
 		c.forgetGroup(conv)
 		c.cryptoMu.Unlock()

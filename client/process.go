@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -217,7 +218,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			c.forgetGroup(conv)
 			return fmt.Errorf("decrypt %s/%d: sender %q does not match the envelope's %d:%d", conv, seq, p.Sender, env.GetSenderUser(), env.GetSenderDevice())
 		}
-		b, err := decodeBody(p.Application)
+		b, err := content.Decode(p.Application)
 		if err != nil {
 			c.forgetGroup(conv)
 			return fmt.Errorf("decode %s/%d: %w", conv, seq, err)

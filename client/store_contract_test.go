@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -293,9 +294,9 @@ func TestStoreContractKinds(t *testing.T) {
 			must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: parley.Seq(i), Message: m}))
 		}
 		ks := s.(kindStore)
-		must(t, ks.putExtras(ctx, convA, 70, "m2", kindExt{ReplyTo: 1, Mentions: []parley.UserID{8}}))
-		must(t, ks.putExtras(ctx, convA, 70, "m2", kindExt{ReplyTo: 3})) // idempotent: first wins
-		must(t, ks.putExtras(ctx, convA, 70, "m3", kindExt{Poll: &PollSpec{Question: "Q?", Options: []string{"a", "b"}, Multi: true}}))
+		must(t, ks.putExtras(ctx, convA, 70, "m2", content.Ext{ReplyTo: 1, Mentions: []parley.UserID{8}}))
+		must(t, ks.putExtras(ctx, convA, 70, "m2", content.Ext{ReplyTo: 3})) // idempotent: first wins
+		must(t, ks.putExtras(ctx, convA, 70, "m3", content.Ext{Poll: &PollSpec{Question: "Q?", Options: []string{"a", "b"}, Multi: true}}))
 		must(t, ks.react(ctx, convA, 1, 8, "👍", 10))
 		must(t, ks.react(ctx, convA, 1, 9, "🎉", 11))
 		must(t, ks.react(ctx, convA, 1, 8, "❤", 9)) // older: ignored

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"maps"
 	"slices"
 	"strconv"
@@ -84,7 +85,7 @@ func (m *MemKV) Close() error { return nil }
 //	g/<conv>                     a chat's MLS group state
 //	m/<conv>/<device>/<client>   a message (MessageRecord)
 //	u/<user>                     a contact (Contact)
-//	x/<conv>/<device>/<client>   a message's reply, mentions and poll (kindExt)
+//	x/<conv>/<device>/<client>   a message's reply, mentions and poll (content.Ext)
 //	e/<conv>/<seq>               a message's edit and deletion (kvChange)
 //	r/<conv>/<seq>               a message's reactions (map user → kvMark)
 //	v/<conv>/<seq>               a poll's votes (map user → kvMark)
@@ -140,7 +141,7 @@ type kvConv struct {
 	dirty    bool
 	seqs     []parley.Seq // every seq of the chat's messages, decoded or not, ascending; valid if seqsOK
 	seqsOK   bool
-	exts     map[string]kindExt // by message key
+	exts     map[string]content.Ext // by message key
 	changes  map[parley.Seq]kvChange
 	reacts   map[parley.Seq]map[parley.UserID]kvMark
 	votes    map[parley.Seq]map[parley.UserID]kvMark
@@ -152,7 +153,7 @@ type kvConv struct {
 
 func newKVConv(id parley.ConversationID) *kvConv {
 	return &kvConv{id: id, msgs: map[string]*MessageRecord{}, bySeq: map[parley.Seq]*MessageRecord{}, lazy: map[string]lazyMsg{}, lazySeq: map[parley.Seq]string{},
-		exts: map[string]kindExt{}, changes: map[parley.Seq]kvChange{},
+		exts: map[string]content.Ext{}, changes: map[parley.Seq]kvChange{},
 		reacts: map[parley.Seq]map[parley.UserID]kvMark{}, votes: map[parley.Seq]map[parley.UserID]kvMark{}}
 }
 
@@ -425,7 +426,7 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 		cv.autoReplies[what] = at
 	case "x":
 		cv, _ := convOf()
-		var e kindExt
+		var e content.Ext
 		if err := json.Unmarshal(v, &e); err != nil {
 			return err
 		}
@@ -929,7 +930,7 @@ func (s *kvStore) Contacts(ctx context.Context) ([]Contact, error) {
 
 // ---- message kinds (kindStore) ----
 
-func (s *kvStore) putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext kindExt) error {
+func (s *kvStore) putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)

@@ -1,4 +1,4 @@
-package client
+package content
 
 import (
 	"encoding/json"
@@ -21,14 +21,14 @@ func FuzzDecodeBody(f *testing.F) {
 		{Template: &TemplateMessage{Name: "order_update", Language: "en", Category: "UTILITY", Body: "Your order shipped", Buttons: []TemplateButton{{Type: "quick_reply", Text: "Thanks"}}}},
 	}
 	for _, bc := range seeds {
-		b := body{V: bodyVersion, Kind: bc.Kind(), Text: bc.Summary(), SentAt: 1, ClientID: "x", Ext: &kindExt{Biz: &bc}}
+		b := Body{V: Version, Kind: bc.Kind(), Text: bc.Summary(), SentAt: 1, ClientID: "x", Ext: &Ext{Biz: &bc}}
 		data, _ := json.Marshal(b)
 		f.Add(data)
 	}
 	f.Add([]byte(`{"v":2,"kind":"order","ext":{"biz":{"order":{"order_id":"o","business":1,"items":[{"product_id":"p","quantity":1,"price_1000":5}],"total":{"amount_1000":6,"currency":"EUR"}}}}}`))
 	f.Add([]byte(`{"v":2,"kind":"text","ext":{"biz":{"product":{}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := decodeBody(data)
+		b, err := Decode(data)
 		if err != nil {
 			return
 		}
