@@ -4,6 +4,7 @@ package client
 
 import (
 	"context"
+	"github.com/parleyhq/parley/content"
 
 	"github.com/parleyhq/parley"
 )
