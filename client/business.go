@@ -33,19 +33,7 @@ func (c *Client) SendBusiness(ctx context.Context, chat string, bc BusinessConte
 	return c.sendExt(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, ext)
 }
 
-// businessStore is the local store's support for business content (the
-// SQLite store implements it in business_sqlite.go).
-type businessStore interface {
-	businessOf(ctx context.Context, ms []MessageRecord) error
-	autoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error)
-	noteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error
-}
-
 // businessOf fills in the Business content of ms's business messages.
 func (c *Client) businessOf(ctx context.Context, ms []MessageRecord) error {
-	bs, ok := c.store.(businessStore)
-	if !ok {
-		return nil
-	}
-	return bs.businessOf(ctx, ms)
+	return c.store.BusinessOf(ctx, ms)
 }

@@ -98,10 +98,6 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 	if msg.Outgoing || msg.Sender == acct.User || msg.Seq <= 0 || isControl(msg.Kind) || msg.Kind == KindUndecryptable {
 		return out, nil
 	}
-	bs, ok := c.store.(businessStore)
-	if !ok {
-		return out, nil
-	}
 	ch, err := c.store.Chat(ctx, msg.Conversation)
 	if err != nil || ch.Kind != parley.KindDirect {
 		return out, nil
@@ -113,7 +109,7 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 	conv := msg.Conversation
 
 	// The customer's previous message, as this device has seen them.
-	prevMS, err := bs.autoReplied(ctx, conv, "last_in")
+	prevMS, err := c.store.AutoReplied(ctx, conv, "last_in")
 	if err != nil {
 		return out, storeErr(err)
 	}
@@ -132,7 +128,7 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 	if prevMS > sentMS {
 		return out, nil // an older message processed late: the decision was made already
 	}
-	if err := bs.noteAutoReply(ctx, conv, "last_in", sentMS); err != nil {
+	if err := c.store.NoteAutoReply(ctx, conv, "last_in", sentMS); err != nil {
 		return out, storeErr(err)
 	}
 	out.FirstContact = prevMS == 0
@@ -148,7 +144,7 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 			return out, err
 		}
 		out.Greeting = &m
-		if err := bs.noteAutoReply(ctx, conv, "greeting", c.clock.Now().UnixMilli()); err != nil {
+		if err := c.store.NoteAutoReply(ctx, conv, "greeting", c.clock.Now().UnixMilli()); err != nil {
 			return out, storeErr(err)
 		}
 	}
@@ -164,7 +160,7 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 	}
 	now := c.clock.Now()
 	if settings.AwayEnabled && !profile.Hours.OpenAt(now) {
-		last, err := bs.autoReplied(ctx, conv, "away")
+		last, err := c.store.AutoReplied(ctx, conv, "away")
 		if err != nil {
 			return out, storeErr(err)
 		}
@@ -184,7 +180,7 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 				return out, err
 			}
 			out.Away = &m
-			if err := bs.noteAutoReply(ctx, conv, "away", now.UnixMilli()); err != nil {
+			if err := c.store.NoteAutoReply(ctx, conv, "away", now.UnixMilli()); err != nil {
 				return out, storeErr(err)
 			}
 		}

@@ -117,7 +117,7 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 }
 
 // sendNow sends a message with an extension to conv without catching up
-// first, through the store's fast path when it has one (else as sendExt):
+// first, through the store's fast path (localstore.Store.PutPending):
 // stored as pending with the group's new state in one transaction, sent,
 // then marked sent with the cursor moved past it in one more (which a
 // batching store commits later: the send returns once the server has the
@@ -133,10 +133,6 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 // stays advanced: the store then holds an older state whose next
 // generations were used at most by messages that were never sent.
 func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext content.Ext) (MessageRecord, error) {
-	fs, ok := c.store.(fastSendStore)
-	if !ok {
-		return c.sendExt(ctx, conv, m, ext)
-	}
 	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
@@ -152,7 +148,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			rec.Payload, rec.Epoch = payload, g.Epoch()
 			var state []byte
 			if state, err = g.MarshalState(); err == nil {
-				wait, err = fs.queuePending(ctx, conv, state, g.Epoch(), &rec, ext)
+				wait, err = c.store.QueuePending(ctx, conv, state, g.Epoch(), &rec, ext)
 			}
 			if err != nil {
 				c.forgetGroup(conv)
@@ -181,7 +177,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			return rec, errorf("send", err)
 		}
 		seq := parley.Seq(f.GetSent().GetSeq())
-		if err := fs.queueMarkSent(ctx, conv, rec.ClientID, seq); err != nil {
+		if err := c.store.QueueMarkSent(ctx, conv, rec.ClientID, seq); err != nil {
 			return rec, storeErr(err)
 		}
 		rec.Seq, rec.Status, rec.Payload = seq, StatusSent, nil

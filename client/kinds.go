@@ -14,38 +14,6 @@ import (
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
-// kindStore is the local store's support for the message kinds (the SQLite
-// store implements it in kinds_sqlite.go). Every method is idempotent, so a
-// control message processed again after a crash changes nothing more.
-type kindStore interface {
-	// putExtras records a message's reply, mentions and poll.
-	putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error
-	// react sets (emoji "" deletes) user's reaction to conv:target as of seq.
-	react(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error
-	// edit replaces the text of conv:target, as of seq.
-	edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error
-	// deleteMessage deletes conv:target for everyone.
-	deleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error
-	// vote sets user's choices in the poll conv:target, as of seq.
-	vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error
-	// extras returns the extras of the messages of conv, by seq.
-	extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error)
-	// setTimer records a chat's disappearing-messages timer (0: off).
-	setTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error
-	// timers lists the chats with a timer on.
-	timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error)
-	// expire deletes conv's messages sent before before (and their extras).
-	expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error)
-}
-
-func (c *Client) kinds() (kindStore, error) {
-	ks, ok := c.store.(kindStore)
-	if !ok {
-		return nil, parley.Errorf(parley.CodeInvalid, "kinds_unsupported", "this device's store does not support replies, reactions, edits and polls")
-	}
-	return ks, nil
-}
-
 // mentions resolves the @username mentions of text to members of the chat;
 // @everyone is for group admins (CodeForbidden "admins_only_everyone").
 func (c *Client) mentions(ctx context.Context, conv parley.ConversationID, text string) (content.Ext, error) {
@@ -139,10 +107,6 @@ func (c *Client) CreatePoll(ctx context.Context, chat string, p PollSpec) (Messa
 // sendExt sends a stored message (text or poll) with a body extension: like
 // sendContent, it is stored as pending first and resent under its client id.
 func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext content.Ext) (MessageRecord, error) {
-	ks, err := c.kinds()
-	if err != nil {
-		return MessageRecord{}, err
-	}
 	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
@@ -155,7 +119,7 @@ func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m Mess
 		g, payload, err := c.encryptBody(ctx, conv, b)
 		if err == nil {
 			rec.Payload, rec.Epoch = payload, g.Epoch()
-			if err = ks.putExtras(ctx, conv, acct.Device, rec.ClientID, ext); err != nil {
+			if err = c.store.PutExtras(ctx, conv, acct.Device, rec.ClientID, ext); err != nil {
 				c.forgetGroup(conv)
 				err = storeErr(err)
 			} else {
@@ -345,14 +309,10 @@ func (c *Client) Extras(ctx context.Context, conv parley.ConversationID, seq par
 // ExtrasOf returns the extras of messages of a chat, by seq (messages
 // without extras are left out).
 func (c *Client) ExtrasOf(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error) {
-	ks, err := c.kinds()
-	if err != nil {
-		return nil, err
-	}
 	if err := c.expireChat(ctx, conv); err != nil {
 		return nil, err
 	}
-	m, err := ks.extras(ctx, conv, seqs)
+	m, err := c.store.Extras(ctx, conv, seqs)
 	return m, storeErr(err)
 }
 
@@ -380,10 +340,6 @@ func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq 
 	if b.Ext == nil {
 		return false, nil
 	}
-	ks, err := c.kinds()
-	if err != nil {
-		return false, nil // kept as a plain message
-	}
 	ext := *b.Ext
 	ext.Target, ext.Emoji, ext.Choices = 0, "", nil
 	if b.Kind != KindPoll {
@@ -392,7 +348,7 @@ func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq 
 	if ext.Everyone && !c.isAdmin(ctx, conv, sender) {
 		ext.Everyone = false
 	}
-	return false, storeErr(ks.putExtras(ctx, conv, device, parley.ClientMessageID(b.ClientID), ext))
+	return false, storeErr(c.store.PutExtras(ctx, conv, device, parley.ClientMessageID(b.ClientID), ext))
 }
 
 // isAdmin reports whether user is an admin of the group conv (false for
@@ -406,8 +362,7 @@ func (c *Client) isAdmin(ctx context.Context, conv parley.ConversationID, user p
 // against the rules every device enforces (a control message breaking them
 // is dropped: done, with no effect). The caller holds cryptoMu.
 func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, b content.Body) (bool, error) {
-	ks, err := c.kinds()
-	if err != nil || b.Ext == nil || b.Ext.Target <= 0 {
+	if b.Ext == nil || b.Ext.Target <= 0 {
 		return true, nil
 	}
 	t, err := c.store.Message(ctx, conv, b.Ext.Target)
@@ -420,12 +375,12 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 		if len(b.Ext.Emoji) > content.MaxEmojiBytes {
 			return true, nil
 		}
-		err = ks.react(ctx, conv, t.Seq, sender, b.Ext.Emoji, seq)
+		err = c.store.React(ctx, conv, t.Seq, sender, b.Ext.Emoji, seq)
 	case KindEdit:
 		if t.Sender != sender || t.Kind != KindText || sentAt.Sub(t.SentAt) > EditWindow || strings.TrimSpace(b.Text) == "" {
 			return true, nil
 		}
-		err = ks.edit(ctx, conv, t.Seq, b.Text, sentAt, seq)
+		err = c.store.Edit(ctx, conv, t.Seq, b.Text, sentAt, seq)
 	case KindDelete:
 		admin := false
 		if t.Sender != sender {
@@ -435,9 +390,9 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 		} else if sentAt.Sub(t.SentAt) > DeleteWindow {
 			return true, nil
 		}
-		err = ks.deleteMessage(ctx, conv, t.Seq, sender, admin)
+		err = c.store.DeleteMessage(ctx, conv, t.Seq, sender, admin)
 	case KindVote:
-		ex, xerr := ks.extras(ctx, conv, []parley.Seq{t.Seq})
+		ex, xerr := c.store.Extras(ctx, conv, []parley.Seq{t.Seq})
 		if xerr != nil {
 			return true, storeErr(xerr)
 		}
@@ -445,7 +400,7 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 		if p == nil || content.ValidChoices(&p.PollSpec, b.Ext.Choices) != nil {
 			return true, nil
 		}
-		err = ks.vote(ctx, conv, t.Seq, sender, b.Ext.Choices, seq)
+		err = c.store.Vote(ctx, conv, t.Seq, sender, b.Ext.Choices, seq)
 	}
 	if err != nil {
 		return true, storeErr(err)
@@ -491,11 +446,7 @@ func (c *Client) SetDisappearing(ctx context.Context, chat string, ttl time.Dura
 		ConversationId: string(ch.ID), Seconds: &secs}}}, true); err != nil {
 		return errorf("set disappearing messages", err)
 	}
-	ks, err := c.kinds()
-	if err != nil {
-		return err
-	}
-	if err := ks.setTimer(ctx, ch.ID, ttl); err != nil {
+	if err := c.store.SetTimer(ctx, ch.ID, ttl); err != nil {
 		return storeErr(err)
 	}
 	return c.expireChat(ctx, ch.ID)
@@ -519,17 +470,13 @@ func (c *Client) Disappearing(ctx context.Context, chat string) (time.Duration, 
 // ExpireMessages deletes, in every chat with a timer, the messages older
 // than the timer. Incoming messages and Extras do it for their chat.
 func (c *Client) ExpireMessages(ctx context.Context) error {
-	ks, err := c.kinds()
-	if err != nil {
-		return nil
-	}
-	ts, err := ks.timers(ctx)
+	ts, err := c.store.Timers(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
 	now := c.clock.Now()
 	for conv, ttl := range ts {
-		if _, err := ks.expire(ctx, conv, now.Add(-ttl)); err != nil {
+		if _, err := c.store.Expire(ctx, conv, now.Add(-ttl)); err != nil {
 			return storeErr(err)
 		}
 	}
@@ -538,16 +485,12 @@ func (c *Client) ExpireMessages(ctx context.Context) error {
 
 // expireChat deletes conv's messages older than its timer, if any.
 func (c *Client) expireChat(ctx context.Context, conv parley.ConversationID) error {
-	ks, err := c.kinds()
-	if err != nil {
-		return nil
-	}
-	ts, err := ks.timers(ctx)
+	ts, err := c.store.Timers(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
 	if ttl, ok := ts[conv]; ok {
-		_, err = ks.expire(ctx, conv, c.clock.Now().Add(-ttl))
+		_, err = c.store.Expire(ctx, conv, c.clock.Now().Add(-ttl))
 	}
 	return storeErr(err)
 }
@@ -561,11 +504,7 @@ func (c *Client) noteSystem(ctx context.Context, conv parley.ConversationID, pay
 	if json.Unmarshal(payload, &p) != nil || p.DisappearSeconds == nil {
 		return nil
 	}
-	ks, err := c.kinds()
-	if err != nil {
-		return nil
-	}
-	if err := ks.setTimer(ctx, conv, time.Duration(*p.DisappearSeconds)*time.Second); err != nil {
+	if err := c.store.SetTimer(ctx, conv, time.Duration(*p.DisappearSeconds)*time.Second); err != nil {
 		return storeErr(err)
 	}
 	c.emit(Event{Kind: EventConversation, Conversation: conv})

@@ -1,17 +1,16 @@
 //go:build !js
 
-package client
+package localstore
 
 import (
 	"context"
+	"github.com/parleyhq/parley/content"
 	"time"
 
 	"github.com/parleyhq/parley"
 )
 
-var _ outgoingStore = (*sqliteStore)(nil)
-
-func (s *sqliteStore) outgoingBetween(ctx context.Context, device parley.DeviceID, from, to time.Time, limit int) ([]MessageRecord, error) {
+func (s *sqliteStore) OutgoingBetween(ctx context.Context, device parley.DeviceID, from, to time.Time, limit int) ([]content.MessageRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE outgoing = 1 AND sender_device = ? AND seq > 0 AND status IN ('sent', 'delivered', 'read') AND sent_at >= ? AND sent_at < ?
 		ORDER BY sent_at, seq LIMIT ?`, int64(device), from.UnixMilli(), to.UnixMilli(), limit)
@@ -21,7 +20,7 @@ func (s *sqliteStore) outgoingBetween(ctx context.Context, device parley.DeviceI
 	return scanMessages(rows)
 }
 
-func (s *sqliteStore) undelivered(ctx context.Context, device parley.DeviceID, before time.Time, limit int) ([]MessageRecord, error) {
+func (s *sqliteStore) Undelivered(ctx context.Context, device parley.DeviceID, before time.Time, limit int) ([]content.MessageRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
 		WHERE outgoing = 1 AND sender_device = ? AND seq > 0 AND status = 'sent' AND stored_at < ?
 		ORDER BY stored_at, seq LIMIT ?`, int64(device), before.UnixMilli(), limit)
@@ -31,7 +30,7 @@ func (s *sqliteStore) undelivered(ctx context.Context, device parley.DeviceID, b
 	return scanMessages(rows)
 }
 
-func (s *sqliteStore) markFailed(ctx context.Context, conv parley.ConversationID, seq parley.Seq) (bool, error) {
+func (s *sqliteStore) MarkFailed(ctx context.Context, conv parley.ConversationID, seq parley.Seq) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE messages SET status = 'failed' WHERE conversation = ? AND seq = ? AND outgoing = 1 AND status = 'sent'`,
 		string(conv), int64(seq))
 	if err != nil {

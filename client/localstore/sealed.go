@@ -1,6 +1,6 @@
 //go:build !js
 
-package client
+package localstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"sync"
 	"time"
 
@@ -44,10 +45,10 @@ type sealedStore struct {
 // sealedMagic starts every sealed value.
 const sealedMagic = "prlys1"
 
-// OpenSealedSQLiteStore opens the SQLite store at path with its secrets and
+// OpenSealedSQLite opens the SQLite store at path with its secrets and
 // MLS state sealed under key (32 bytes). A wrong key makes Open of the
 // client fail with an error; nothing is overwritten.
-func OpenSealedSQLiteStore(ctx context.Context, path string, key []byte) (LocalStore, error) {
+func OpenSealedSQLite(ctx context.Context, path string, key []byte) (Store, error) {
 	if len(key) != 32 {
 		return nil, errors.New("sealed store: the key must be 32 bytes")
 	}
@@ -59,7 +60,7 @@ func OpenSealedSQLiteStore(ctx context.Context, path string, key []byte) (LocalS
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenSQLiteStore(ctx, path)
+	st, err := OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -207,14 +208,14 @@ func (s *sealedStore) Group(ctx context.Context, id parley.ConversationID) ([]by
 
 // Message and Messages see the sealed store's queued writes (an endpoint
 // send returns before its "sent" mark is committed).
-func (s *sealedStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error) {
+func (s *sealedStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (content.MessageRecord, error) {
 	if err := s.barrier(ctx); err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
 	return s.sqliteStore.Message(ctx, id, seq)
 }
 
-func (s *sealedStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]MessageRecord, error) {
+func (s *sealedStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]content.MessageRecord, error) {
 	if err := s.barrier(ctx); err != nil {
 		return nil, err
 	}
@@ -223,7 +224,7 @@ func (s *sealedStore) Messages(ctx context.Context, id parley.ConversationID, li
 
 // RaiseStatus sees queued "sent" marks too: a receipt may arrive before
 // its message's mark is committed.
-func (s *sealedStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status Status) ([]MessageRecord, error) {
+func (s *sealedStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status content.Status) ([]content.MessageRecord, error) {
 	if err := s.barrier(ctx); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 //go:build !js
 
-package client
+package localstore
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 // the acceptances; a write to an unknown chat fails alone.
 func TestSealedBatchWriter(t *testing.T) {
 	ctx := t.Context()
-	ls, err := OpenSealedSQLiteStore(ctx, filepath.Join(t.TempDir(), "c.db"), bytes.Repeat([]byte{3}, 32))
+	ls, err := OpenSealedSQLite(ctx, filepath.Join(t.TempDir(), "c.db"), bytes.Repeat([]byte{3}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +40,9 @@ func TestSealedBatchWriter(t *testing.T) {
 			if i == n {
 				c = "cnosuchchat00" // fails alone
 			}
-			m := &MessageRecord{Conversation: c, ClientID: parley.ClientMessageID(fmt.Sprintf("m%03d", i)), Sender: 1, SenderDevice: 2,
-				Outgoing: true, Kind: KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: StatusPending, Payload: []byte("x")}
-			errs[i] = st.putPending(ctx, c, []byte(fmt.Sprintf("state-%d", i+1)), 1, m, content.Ext{})
+			m := &content.MessageRecord{Conversation: c, ClientID: parley.ClientMessageID(fmt.Sprintf("m%03d", i)), Sender: 1, SenderDevice: 2,
+				Outgoing: true, Kind: content.KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: content.StatusPending, Payload: []byte("x")}
+			errs[i] = st.PutPending(ctx, c, []byte(fmt.Sprintf("state-%d", i+1)), 1, m, content.Ext{})
 		}()
 	}
 	wg.Wait()
@@ -59,7 +59,7 @@ func TestSealedBatchWriter(t *testing.T) {
 		t.Fatalf("pending: %d, %v", len(pending), err)
 	}
 	for i := 0; i < n; i++ {
-		if err := st.markSentAdvance(ctx, conv, parley.ClientMessageID(fmt.Sprintf("m%03d", i)), parley.Seq(i+1)); err != nil {
+		if err := st.MarkSentAdvance(ctx, conv, parley.ClientMessageID(fmt.Sprintf("m%03d", i)), parley.Seq(i+1)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -81,7 +81,7 @@ func TestSealedBatchWriter(t *testing.T) {
 // raises, see queued writes (including a sent mark nobody waits for).
 func TestSealedQueuedWritesVisible(t *testing.T) {
 	ctx := t.Context()
-	ls, err := OpenSealedSQLiteStore(ctx, filepath.Join(t.TempDir(), "c.db"), bytes.Repeat([]byte{3}, 32))
+	ls, err := OpenSealedSQLite(ctx, filepath.Join(t.TempDir(), "c.db"), bytes.Repeat([]byte{3}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +93,9 @@ func TestSealedQueuedWritesVisible(t *testing.T) {
 	}
 	var waits []func() error
 	for i := 1; i <= 20; i++ {
-		m := &MessageRecord{Conversation: conv, ClientID: parley.ClientMessageID(fmt.Sprintf("q%03d", i)), Sender: 1, SenderDevice: 2,
-			Outgoing: true, Kind: KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: StatusPending, Payload: []byte("x")}
-		w, err := st.queuePending(ctx, conv, []byte(fmt.Sprintf("state-%d", i)), 1, m, content.Ext{})
+		m := &content.MessageRecord{Conversation: conv, ClientID: parley.ClientMessageID(fmt.Sprintf("q%03d", i)), Sender: 1, SenderDevice: 2,
+			Outgoing: true, Kind: content.KindText, Text: fmt.Sprint(i), SentAt: time.Now(), StoredAt: time.Now(), Status: content.StatusPending, Payload: []byte("x")}
+		w, err := st.QueuePending(ctx, conv, []byte(fmt.Sprintf("state-%d", i)), 1, m, content.Ext{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,22 +111,22 @@ func TestSealedQueuedWritesVisible(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.queueMarkSent(ctx, conv, "q001", 1); err != nil {
+	if err := st.QueueMarkSent(ctx, conv, "q001", 1); err != nil {
 		t.Fatal(err)
 	}
 	m, err := st.Message(ctx, conv, 1)
-	if err != nil || m.Status != StatusSent || m.Text != "1" {
+	if err != nil || m.Status != content.StatusSent || m.Text != "1" {
 		t.Fatalf("message after a queued mark: %+v, %v", m, err)
 	}
-	if err := st.queueMarkSent(ctx, conv, "q002", 2); err != nil {
+	if err := st.QueueMarkSent(ctx, conv, "q002", 2); err != nil {
 		t.Fatal(err)
 	}
-	raised, err := st.RaiseStatus(ctx, conv, 2, StatusDelivered)
+	raised, err := st.RaiseStatus(ctx, conv, 2, content.StatusDelivered)
 	if err != nil || len(raised) != 2 {
 		t.Fatalf("raised after a queued mark: %d, %v", len(raised), err)
 	}
 	// A mark nobody reads is still committed (after markLinger).
-	if err := st.queueMarkSent(ctx, conv, "q003", 3); err != nil {
+	if err := st.QueueMarkSent(ctx, conv, "q003", 3); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)

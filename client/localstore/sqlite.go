@@ -1,13 +1,17 @@
 //go:build !js
 
-package client
+package localstore
 
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/content"
+	"github.com/pressly/goose/v3"
+	"io/fs"
 	"net/url"
 	"time"
 
@@ -16,71 +20,53 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
-const sqliteSchema = `
-CREATE TABLE IF NOT EXISTS account (
-	id INTEGER PRIMARY KEY CHECK (id = 1),
-	data BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS key_packages (
-	ref BLOB PRIMARY KEY,
-	private BLOB NOT NULL,
-	last_resort INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chats (
-	id TEXT PRIMARY KEY,
-	kind TEXT NOT NULL,
-	peer INTEGER NOT NULL,
-	title TEXT NOT NULL,
-	cursor INTEGER NOT NULL DEFAULT 0,
-	epoch INTEGER NOT NULL DEFAULT 0,
-	grp BLOB,
-	updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-	conversation TEXT NOT NULL,
-	seq INTEGER NOT NULL,
-	client_id TEXT NOT NULL,
-	sender INTEGER NOT NULL,
-	sender_device INTEGER NOT NULL,
-	outgoing INTEGER NOT NULL,
-	kind TEXT NOT NULL,
-	text TEXT NOT NULL,
-	sent_at INTEGER NOT NULL,
-	stored_at INTEGER NOT NULL,
-	status TEXT NOT NULL,
-	payload BLOB,
-	epoch INTEGER NOT NULL DEFAULT 0,
-	media BLOB,
-	forwarded INTEGER NOT NULL DEFAULT 0,
-	PRIMARY KEY (conversation, sender_device, client_id)
-);
-CREATE INDEX IF NOT EXISTS messages_seq ON messages (conversation, seq);
-CREATE TABLE IF NOT EXISTS contacts (
-	user_id INTEGER PRIMARY KEY,
-	data BLOB NOT NULL
-);
-`
+// migrations is the local store's schema, applied in order by goose (the
+// tool the server's store/sqlite uses) when a store opens. 00001 is the
+// schema as the old ad-hoc code left it; 00002 (legacyColumns, in Go) adds
+// the columns a profile from before those columns lacks. Later changes are
+// new files.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
-// sqliteColumns are columns added after the first schema, with their
-// definitions; migrateSQLite adds those an older profile lacks.
-var sqliteColumns = []struct{ table, column, def string }{
-	{"messages", "media", "BLOB"},                           // JSON attachment.Descriptor
-	{"messages", "forwarded", "INTEGER NOT NULL DEFAULT 0"}, // bool
-	{"chats", "muted", "INTEGER NOT NULL DEFAULT 0"},        // chat flags (chats.go)
+// legacyColumns are the columns the pre-migration code added to older
+// profiles one by one; migration 00002 adds those a profile lacks (a new
+// one has them all from 00001).
+var legacyColumns = []struct{ table, column, def string }{
+	{"messages", "media", "BLOB"},
+	{"messages", "forwarded", "INTEGER NOT NULL DEFAULT 0"},
+	{"chats", "muted", "INTEGER NOT NULL DEFAULT 0"},
 	{"chats", "pinned", "INTEGER NOT NULL DEFAULT 0"},
 	{"chats", "archived", "INTEGER NOT NULL DEFAULT 0"},
 }
 
-func migrateSQLite(ctx context.Context, db *sql.DB) error {
-	for _, c := range sqliteColumns {
+func addLegacyColumns(ctx context.Context, tx *sql.Tx) error {
+	for _, c := range legacyColumns {
 		var n int
-		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n)
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n)
 		if err == nil && n == 0 {
-			_, err = db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def)
+			_, err = tx.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def)
 		}
 		if err != nil {
-			return fmt.Errorf("migrate local store (%s.%s): %w", c.table, c.column, err)
+			return fmt.Errorf("%s.%s: %w", c.table, c.column, err)
 		}
+	}
+	return nil
+}
+
+// migrate brings db's schema to the newest migration.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(goose.NewGoMigration(2, &goose.GoFunc{RunTx: addLegacyColumns}, nil)))
+	if err != nil {
+		return fmt.Errorf("migrate local store: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate local store: %w", err)
 	}
 	return nil
 }
@@ -89,9 +75,9 @@ type sqliteStore struct {
 	db *sql.DB
 }
 
-// OpenSQLiteStore opens (creating if needed) the SQLite local store at path,
+// OpenSQLite opens (creating if needed) the SQLite local store at path,
 // in WAL mode.
-func OpenSQLiteStore(ctx context.Context, path string) (LocalStore, error) {
+func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -99,11 +85,7 @@ func OpenSQLiteStore(ctx context.Context, path string) (LocalStore, error) {
 		return nil, fmt.Errorf("open local store: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create local store schema: %w", err)
-	}
-	if err := migrateSQLite(ctx, db); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -111,10 +93,6 @@ func OpenSQLiteStore(ctx context.Context, path string) (LocalStore, error) {
 }
 
 func (s *sqliteStore) Close() error { return s.db.Close() }
-
-func notFound(what string) error {
-	return parley.Errorf(parley.CodeNotFound, "not_found", "%s not found", what)
-}
 
 func (s *sqliteStore) Account(ctx context.Context) (Account, error) {
 	var data []byte
@@ -301,11 +279,11 @@ func (s *sqliteStore) Chats(ctx context.Context) ([]Chat, error) {
 
 const messageColumns = `conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded`
 
-func scanMessages(rows *sql.Rows) ([]MessageRecord, error) {
+func scanMessages(rows *sql.Rows) ([]content.MessageRecord, error) {
 	defer rows.Close()
-	var out []MessageRecord
+	var out []content.MessageRecord
 	for rows.Next() {
-		var m MessageRecord
+		var m content.MessageRecord
 		var conv, client, status string
 		var seq, sender, device, sent, stored, epoch int64
 		var media []byte
@@ -319,14 +297,14 @@ func scanMessages(rows *sql.Rows) ([]MessageRecord, error) {
 			}
 		}
 		m.Conversation, m.Seq, m.ClientID = parley.ConversationID(conv), parley.Seq(seq), parley.ClientMessageID(client)
-		m.Sender, m.SenderDevice, m.Status, m.Epoch = parley.UserID(sender), parley.DeviceID(device), Status(status), parley.Epoch(epoch)
+		m.Sender, m.SenderDevice, m.Status, m.Epoch = parley.UserID(sender), parley.DeviceID(device), content.Status(status), parley.Epoch(epoch)
 		m.SentAt, m.StoredAt = time.UnixMilli(sent), time.UnixMilli(stored)
 		out = append(out, m)
 	}
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]MessageRecord, error) {
+func (s *sqliteStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]content.MessageRecord, error) {
 	if limit <= 0 {
 		limit = 1 << 30
 	}
@@ -338,22 +316,22 @@ func (s *sqliteStore) Messages(ctx context.Context, id parley.ConversationID, li
 	return scanMessages(rows)
 }
 
-func (s *sqliteStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error) {
+func (s *sqliteStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (content.MessageRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation = ? AND seq = ? LIMIT 1`, string(id), int64(seq))
 	if err != nil {
-		return MessageRecord{}, fmt.Errorf("read message %s:%d: %w", id, seq, err)
+		return content.MessageRecord{}, fmt.Errorf("read message %s:%d: %w", id, seq, err)
 	}
 	ms, err := scanMessages(rows)
 	if err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
 	if len(ms) == 0 || seq <= 0 {
-		return MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s:%d on this device", id, seq)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeNotFound, ReasonNoMessage, "no message %s:%d on this device", id, seq)
 	}
 	return ms[0], nil
 }
 
-func (s *sqliteStore) PendingMessages(ctx context.Context) ([]MessageRecord, error) {
+func (s *sqliteStore) PendingMessages(ctx context.Context) ([]content.MessageRecord, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE status = 'pending' ORDER BY stored_at`)
 	if err != nil {
 		return nil, fmt.Errorf("read pending messages: %w", err)
@@ -368,14 +346,14 @@ func (s *sqliteStore) MarkSent(ctx context.Context, id parley.ConversationID, cl
 	return err
 }
 
-func (s *sqliteStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status Status) ([]MessageRecord, error) {
+func (s *sqliteStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status content.Status) ([]content.MessageRecord, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 	lower := []string{"'sent'"}
-	if status == StatusRead {
+	if status == content.StatusRead {
 		lower = append(lower, "'delivered'")
 	}
 	where := `conversation = ? AND outgoing = 1 AND seq > 0 AND seq <= ? AND status IN (` + lower[0]

@@ -1,8 +1,9 @@
-package client
+package localstore
 
 import (
 	"context"
 	"fmt"
+	"github.com/parleyhq/parley/content"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 func kvWithMessages(b *testing.B, n int) *MemKV {
 	ctx := context.Background()
 	kv := NewMemKV()
-	s, err := OpenKVStore(ctx, kv)
+	s, err := OpenKV(ctx, kv)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func kvWithMessages(b *testing.B, n int) *MemKV {
 	}
 	at := time.Now()
 	for i := 1; i <= n; i++ {
-		m := msg(convA, parley.Seq(i), fmt.Sprintf("c%d", i), i%2 == 0, fmt.Sprintf("message number %d with some text in it", i), StatusRead, at)
+		m := msg(convA, parley.Seq(i), fmt.Sprintf("c%d", i), i%2 == 0, fmt.Sprintf("message number %d with some text in it", i), content.StatusRead, at)
 		if err := s.Apply(ctx, Applied{Conversation: convA, Seq: parley.Seq(i), Message: m}); err != nil {
 			b.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func kvWithMessages(b *testing.B, n int) *MemKV {
 // message committed together), in a chat of 10,000.
 func BenchmarkKVStoreApply(b *testing.B) {
 	ctx := context.Background()
-	s, err := OpenKVStore(ctx, kvWithMessages(b, 10000))
+	s, err := OpenKV(ctx, kvWithMessages(b, 10000))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func BenchmarkKVStoreApply(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		seq := parley.Seq(10001 + i)
-		m := msg(convA, seq, fmt.Sprintf("n%d", i), false, "hello there", StatusReceived, at)
+		m := msg(convA, seq, fmt.Sprintf("n%d", i), false, "hello there", content.StatusReceived, at)
 		if err := s.Apply(ctx, Applied{Conversation: convA, Seq: seq, Group: group, Epoch: 1, Message: m}); err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func BenchmarkKVStoreOpen10k(b *testing.B) {
 	kv := kvWithMessages(b, 10000)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := OpenKVStore(context.Background(), kv); err != nil {
+		if _, err := OpenKV(context.Background(), kv); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -66,7 +67,7 @@ func BenchmarkKVStoreOpen10k(b *testing.B) {
 // 10,000-message chat.
 func BenchmarkKVStoreHistory10k(b *testing.B) {
 	ctx := context.Background()
-	s, err := OpenKVStore(ctx, kvWithMessages(b, 10000))
+	s, err := OpenKV(ctx, kvWithMessages(b, 10000))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package client
+package localstore
 
 import (
 	"cmp"
@@ -83,7 +83,7 @@ func (m *MemKV) Close() error { return nil }
 //	k/<hex ref>                  a KeyPackage secret
 //	c/<conv>                     a chat (Chat)
 //	g/<conv>                     a chat's MLS group state
-//	m/<conv>/<device>/<client>   a message (MessageRecord)
+//	m/<conv>/<device>/<client>   a message (content.MessageRecord)
 //	u/<user>                     a contact (Contact)
 //	x/<conv>/<device>/<client>   a message's reply, mentions and poll (content.Ext)
 //	e/<conv>/<seq>               a message's edit and deletion (kvChange)
@@ -128,7 +128,7 @@ type kvConv struct {
 	chat  *Chat  // nil: no chat (messages may still exist)
 	group []byte // nil: no MLS state
 
-	msgs map[string]*MessageRecord // by key
+	msgs map[string]*content.MessageRecord // by key
 	// lazy holds messages loaded but not decoded yet, by key: decoding
 	// every message of every chat on open costs seconds in the browser,
 	// while the chat list needs only their statuses and the last one. A
@@ -136,8 +136,8 @@ type kvConv struct {
 	// at a chat's messages beyond that calls decodeAll first.
 	lazy     map[string]lazyMsg
 	lazySeq  map[parley.Seq]string // keys of lazy messages by seq
-	bySeq    map[parley.Seq]*MessageRecord
-	order    []*MessageRecord // by (seq = 0, seq, stored at); valid unless dirty
+	bySeq    map[parley.Seq]*content.MessageRecord
+	order    []*content.MessageRecord // by (seq = 0, seq, stored at); valid unless dirty
 	dirty    bool
 	seqs     []parley.Seq // every seq of the chat's messages, decoded or not, ascending; valid if seqsOK
 	seqsOK   bool
@@ -152,12 +152,12 @@ type kvConv struct {
 }
 
 func newKVConv(id parley.ConversationID) *kvConv {
-	return &kvConv{id: id, msgs: map[string]*MessageRecord{}, bySeq: map[parley.Seq]*MessageRecord{}, lazy: map[string]lazyMsg{}, lazySeq: map[parley.Seq]string{},
+	return &kvConv{id: id, msgs: map[string]*content.MessageRecord{}, bySeq: map[parley.Seq]*content.MessageRecord{}, lazy: map[string]lazyMsg{}, lazySeq: map[parley.Seq]string{},
 		exts: map[string]content.Ext{}, changes: map[parley.Seq]kvChange{},
 		reacts: map[parley.Seq]map[parley.UserID]kvMark{}, votes: map[parley.Seq]map[parley.UserID]kvMark{}}
 }
 
-func msgLess(a, b *MessageRecord) int {
+func msgLess(a, b *content.MessageRecord) int {
 	if (a.Seq == 0) != (b.Seq == 0) {
 		if a.Seq == 0 {
 			return 1
@@ -175,13 +175,13 @@ func msgLess(a, b *MessageRecord) int {
 type lazyMsg struct {
 	raw    []byte
 	seq    parley.Seq
-	status Status
+	status content.Status
 }
 
-// lazyIndex is the part of a stored MessageRecord decoded on load.
+// lazyIndex is the part of a stored content.MessageRecord decoded on load.
 type lazyIndex struct {
 	Seq    parley.Seq
-	Status Status
+	Status content.Status
 }
 
 // promote decodes one lazy message into msgs.
@@ -190,7 +190,7 @@ func (cv *kvConv) promote(key string) error {
 	if !ok {
 		return nil
 	}
-	m := new(MessageRecord)
+	m := new(content.MessageRecord)
 	if err := json.Unmarshal(l.raw, m); err != nil {
 		return fmt.Errorf("decode %s: %w", key, err)
 	}
@@ -208,7 +208,7 @@ func (cv *kvConv) promote(key string) error {
 
 // atSeq returns the message with sequence number seq (nil if none),
 // decoding it if needed.
-func (cv *kvConv) atSeq(seq parley.Seq) (*MessageRecord, error) {
+func (cv *kvConv) atSeq(seq parley.Seq) (*content.MessageRecord, error) {
 	if m := cv.bySeq[seq]; m != nil || seq <= 0 {
 		return m, nil
 	}
@@ -222,7 +222,7 @@ func (cv *kvConv) atSeq(seq parley.Seq) (*MessageRecord, error) {
 
 // lastN returns the last limit messages in order (all when limit <= 0),
 // decoding only those when it can.
-func (cv *kvConv) lastN(limit int) ([]*MessageRecord, error) {
+func (cv *kvConv) lastN(limit int) ([]*content.MessageRecord, error) {
 	lazyPending := false
 	for _, l := range cv.lazy {
 		lazyPending = lazyPending || l.seq <= 0
@@ -230,7 +230,7 @@ func (cv *kvConv) lastN(limit int) ([]*MessageRecord, error) {
 	if limit > 0 && len(cv.lazy) > 0 && !lazyPending {
 		// Pending messages (seq 0) are newest and all decoded; then the
 		// highest seqs, decoded or not.
-		var pend []*MessageRecord
+		var pend []*content.MessageRecord
 		for _, m := range cv.msgs {
 			if m.Seq <= 0 {
 				pend = append(pend, m)
@@ -252,7 +252,7 @@ func (cv *kvConv) lastN(limit int) ([]*MessageRecord, error) {
 			cv.seqsOK = true
 		}
 		seqs := cv.seqs[max(0, len(cv.seqs)-(limit-len(pend))):]
-		out := make([]*MessageRecord, 0, len(seqs)+len(pend))
+		out := make([]*content.MessageRecord, 0, len(seqs)+len(pend))
 		for _, seq := range seqs {
 			m, err := cv.atSeq(seq)
 			if err != nil {
@@ -286,7 +286,7 @@ func (cv *kvConv) decodeAll() error {
 
 // sorted returns the conversation's messages in order. The caller has
 // called decodeAll.
-func (cv *kvConv) sorted() []*MessageRecord {
+func (cv *kvConv) sorted() []*content.MessageRecord {
 	if cv.dirty {
 		cv.order = slices.Collect(maps.Values(cv.msgs))
 		slices.SortStableFunc(cv.order, msgLess)
@@ -296,7 +296,7 @@ func (cv *kvConv) sorted() []*MessageRecord {
 }
 
 // add indexes a message new to the conversation.
-func (cv *kvConv) add(key string, m *MessageRecord) {
+func (cv *kvConv) add(key string, m *content.MessageRecord) {
 	cv.msgs[key] = m
 	if m.Seq > 0 {
 		cv.bySeq[m.Seq] = m
@@ -315,7 +315,7 @@ func (cv *kvConv) add(key string, m *MessageRecord) {
 	}
 }
 
-// kvStore is the LocalStore over a KV: the whole state lives in memory, and
+// kvStore is the Store over a KV: the whole state lives in memory, and
 // every change commits the keys it touched in one KV transaction before it
 // returns. If a commit fails, the memory is reloaded from the KV, so it
 // never runs ahead of what is durable.
@@ -329,9 +329,9 @@ type kvStore struct {
 	now   func() time.Time
 }
 
-// OpenKVStore loads a local store kept in kv. It supports everything the
+// OpenKV loads a local store kept in kv. It supports everything the
 // SQLite store does (message kinds, chat flags, search).
-func OpenKVStore(ctx context.Context, kv KV) (LocalStore, error) {
+func OpenKV(ctx context.Context, kv KV) (Store, error) {
 	s := &kvStore{kv: kv, now: time.Now}
 	if err := s.load(ctx); err != nil {
 		return nil, err
@@ -516,13 +516,9 @@ func (s *kvStore) Account(ctx context.Context) (Account, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.acct == nil {
-		return Account{}, notFoundKV("account")
+		return Account{}, notFound("account")
 	}
 	return *s.acct, nil
-}
-
-func notFoundKV(what string) error {
-	return parley.Errorf(parley.CodeNotFound, "not_found", "%s not found", what)
 }
 
 func (s *kvStore) PutAccount(ctx context.Context, a Account) error {
@@ -568,6 +564,14 @@ func (s *kvStore) Apply(ctx context.Context, a Applied) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx := newKVTx()
+	if err := s.apply(tx, a); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// apply adds a's changes to tx and to the memory. The caller holds s.mu.
+func (s *kvStore) apply(tx *kvTx, a Applied) error {
 	now := ms(s.now())
 	cv := s.conv(a.Conversation)
 	if a.Chat != nil {
@@ -611,7 +615,7 @@ func (s *kvStore) Apply(ctx context.Context, a Applied) error {
 				cv.dirty = true
 				cv.seqsOK = false
 			}
-			if old.Status == StatusPending {
+			if old.Status == content.StatusPending {
 				old.Status = m.Status
 			}
 			old.Payload, old.Epoch = slices.Clone(m.Payload), m.Epoch
@@ -637,7 +641,7 @@ func (s *kvStore) Apply(ctx context.Context, a Applied) error {
 			tx.del("k/" + h)
 		}
 	}
-	return s.commit(ctx, tx)
+	return nil
 }
 
 func (s *kvStore) Group(ctx context.Context, id parley.ConversationID) ([]byte, error) {
@@ -645,7 +649,7 @@ func (s *kvStore) Group(ctx context.Context, id parley.ConversationID) ([]byte, 
 	defer s.mu.Unlock()
 	cv := s.convs[id]
 	if cv == nil || cv.chat == nil || cv.group == nil {
-		return nil, notFoundKV("group " + string(id))
+		return nil, notFound("group " + string(id))
 	}
 	return slices.Clone(cv.group), nil
 }
@@ -668,9 +672,9 @@ func (s *kvStore) DeleteGroup(ctx context.Context, id parley.ConversationID) err
 func (cv *kvConv) chatView() (Chat, error) {
 	ch := *cv.chat
 	ch.Unread, ch.LastText = 0, ""
-	var last *MessageRecord
+	var last *content.MessageRecord
 	for _, m := range cv.msgs {
-		if m.Status == StatusReceived {
+		if m.Status == content.StatusReceived {
 			ch.Unread++
 		}
 		if m.Seq > 0 && (last == nil || m.Seq > last.Seq) {
@@ -679,7 +683,7 @@ func (cv *kvConv) chatView() (Chat, error) {
 	}
 	lastKey, lastSeq := "", parley.Seq(0)
 	for k, l := range cv.lazy {
-		if l.status == StatusReceived {
+		if l.status == content.StatusReceived {
 			ch.Unread++
 		}
 		if l.seq > lastSeq {
@@ -717,7 +721,7 @@ func (s *kvStore) Chat(ctx context.Context, id parley.ConversationID) (Chat, err
 	defer s.mu.Unlock()
 	cv := s.convs[id]
 	if cv == nil || cv.chat == nil {
-		return Chat{}, notFoundKV("chat " + string(id))
+		return Chat{}, notFound("chat " + string(id))
 	}
 	return cv.chatView()
 }
@@ -744,7 +748,7 @@ func (s *kvStore) Chats(ctx context.Context) ([]Chat, error) {
 	return out, nil
 }
 
-func copyMsg(m *MessageRecord) MessageRecord {
+func copyMsg(m *content.MessageRecord) content.MessageRecord {
 	out := *m
 	out.Payload = slices.Clone(m.Payload)
 	if m.Media != nil {
@@ -754,22 +758,22 @@ func copyMsg(m *MessageRecord) MessageRecord {
 	return out
 }
 
-func (s *kvStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (MessageRecord, error) {
+func (s *kvStore) Message(ctx context.Context, id parley.ConversationID, seq parley.Seq) (content.MessageRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cv := s.convs[id]; cv != nil && seq > 0 {
 		m, err := cv.atSeq(seq)
 		if err != nil {
-			return MessageRecord{}, err
+			return content.MessageRecord{}, err
 		}
 		if m != nil {
 			return copyMsg(m), nil
 		}
 	}
-	return MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s:%d on this device", id, seq)
+	return content.MessageRecord{}, parley.Errorf(parley.CodeNotFound, ReasonNoMessage, "no message %s:%d on this device", id, seq)
 }
 
-func (s *kvStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]MessageRecord, error) {
+func (s *kvStore) Messages(ctx context.Context, id parley.ConversationID, limit int) ([]content.MessageRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.convs[id]
@@ -780,38 +784,48 @@ func (s *kvStore) Messages(ctx context.Context, id parley.ConversationID, limit 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]MessageRecord, len(order))
+	out := make([]content.MessageRecord, len(order))
 	for i, m := range order {
 		out[i] = copyMsg(m)
 	}
 	return out, nil
 }
 
-func (s *kvStore) PendingMessages(ctx context.Context) ([]MessageRecord, error) {
+func (s *kvStore) PendingMessages(ctx context.Context) ([]content.MessageRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []MessageRecord
+	var out []content.MessageRecord
 	for _, cv := range s.convs {
 		for k, l := range cv.lazy {
-			if l.status == StatusPending {
+			if l.status == content.StatusPending {
 				if err := cv.promote(k); err != nil {
 					return nil, err
 				}
 			}
 		}
 		for _, m := range cv.msgs {
-			if m.Status == StatusPending {
+			if m.Status == content.StatusPending {
 				out = append(out, copyMsg(m))
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b MessageRecord) int { return a.StoredAt.Compare(b.StoredAt) })
+	slices.SortStableFunc(out, func(a, b content.MessageRecord) int { return a.StoredAt.Compare(b.StoredAt) })
 	return out, nil
 }
 
 func (s *kvStore) MarkSent(ctx context.Context, id parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tx := newKVTx()
+	if err := s.markSent(tx, id, client, seq); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// markSent adds MarkSent's changes to tx and to the memory. The caller
+// holds s.mu.
+func (s *kvStore) markSent(tx *kvTx, id parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	cv := s.convs[id]
 	if cv == nil {
 		return nil
@@ -819,7 +833,6 @@ func (s *kvStore) MarkSent(ctx context.Context, id parley.ConversationID, client
 	if err := cv.decodeAll(); err != nil {
 		return err
 	}
-	tx := newKVTx()
 	for key, m := range cv.msgs {
 		if m.ClientID != client || !m.Outgoing {
 			continue
@@ -836,15 +849,15 @@ func (s *kvStore) MarkSent(ctx context.Context, id parley.ConversationID, client
 			cv.seqsOK = false
 		}
 		m.Payload = nil
-		if m.Status == StatusPending {
-			m.Status = StatusSent
+		if m.Status == content.StatusPending {
+			m.Status = content.StatusSent
 		}
 		tx.put(key, m)
 	}
-	return s.commit(ctx, tx)
+	return nil
 }
 
-func (s *kvStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status Status) ([]MessageRecord, error) {
+func (s *kvStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status content.Status) ([]content.MessageRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.convs[id]
@@ -855,19 +868,19 @@ func (s *kvStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upt
 		return nil, err
 	}
 	tx := newKVTx()
-	var changed []MessageRecord
+	var changed []content.MessageRecord
 	for key, m := range cv.msgs {
 		if !m.Outgoing || m.Seq <= 0 || m.Seq > upto {
 			continue
 		}
-		if m.Status != StatusSent && !(status == StatusRead && m.Status == StatusDelivered) {
+		if m.Status != content.StatusSent && !(status == content.StatusRead && m.Status == content.StatusDelivered) {
 			continue
 		}
 		m.Status = status
 		tx.put(key, m)
 		changed = append(changed, copyMsg(m))
 	}
-	slices.SortFunc(changed, func(a, b MessageRecord) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortFunc(changed, func(a, b content.MessageRecord) int { return cmp.Compare(a.Seq, b.Seq) })
 	if err := s.commit(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -883,7 +896,7 @@ func (s *kvStore) MarkRead(ctx context.Context, id parley.ConversationID, upto p
 	}
 	for k, l := range cv.lazy {
 		// Only incoming messages are ever "received".
-		if l.status == StatusReceived && l.seq <= upto {
+		if l.status == content.StatusReceived && l.seq <= upto {
 			if err := cv.promote(k); err != nil {
 				return err
 			}
@@ -891,8 +904,8 @@ func (s *kvStore) MarkRead(ctx context.Context, id parley.ConversationID, upto p
 	}
 	tx := newKVTx()
 	for key, m := range cv.msgs {
-		if !m.Outgoing && m.Seq <= upto && m.Status == StatusReceived {
-			m.Status = StatusRead
+		if !m.Outgoing && m.Seq <= upto && m.Status == content.StatusReceived {
+			m.Status = content.StatusRead
 			tx.put(key, m)
 		}
 	}
@@ -913,7 +926,7 @@ func (s *kvStore) Contact(ctx context.Context, user parley.UserID) (Contact, err
 	defer s.mu.Unlock()
 	c, ok := s.users[user]
 	if !ok {
-		return Contact{}, notFoundKV("contact " + user.String())
+		return Contact{}, notFound("contact " + user.String())
 	}
 	return c, nil
 }
@@ -930,18 +943,24 @@ func (s *kvStore) Contacts(ctx context.Context) ([]Contact, error) {
 
 // ---- message kinds (kindStore) ----
 
-func (s *kvStore) putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
+func (s *kvStore) PutExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tx := newKVTx()
+	s.putExtras(tx, conv, device, client, ext)
+	return s.commit(ctx, tx)
+}
+
+// putExtras adds PutExtras's change to tx and to the memory. The caller
+// holds s.mu.
+func (s *kvStore) putExtras(tx *kvTx, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) {
 	cv := s.conv(conv)
 	key := kvMsgKey(conv, device, client)
 	if _, ok := cv.exts[key]; ok {
-		return nil
+		return
 	}
 	cv.exts[key] = ext
-	tx := newKVTx()
 	tx.put(kvExtKey(conv, device, client), ext)
-	return s.commit(ctx, tx)
 }
 
 // mark sets (or with clear, deletes) user's mark in marks[target] as of
@@ -975,7 +994,7 @@ func (s *kvStore) putMarks(tx *kvTx, prefix string, conv parley.ConversationID, 
 	tx.put(kvSeqKey(prefix, conv, target), marks)
 }
 
-func (s *kvStore) react(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error {
+func (s *kvStore) React(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)
@@ -990,7 +1009,7 @@ func (s *kvStore) react(ctx context.Context, conv parley.ConversationID, target 
 	return s.commit(ctx, tx)
 }
 
-func (s *kvStore) vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error {
+func (s *kvStore) Vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)
@@ -1005,7 +1024,7 @@ func (s *kvStore) vote(ctx context.Context, conv parley.ConversationID, target p
 	return s.commit(ctx, tx)
 }
 
-func (s *kvStore) edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error {
+func (s *kvStore) Edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)
@@ -1028,7 +1047,7 @@ func (s *kvStore) edit(ctx context.Context, conv parley.ConversationID, target p
 	return s.commit(ctx, tx)
 }
 
-func (s *kvStore) deleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error {
+func (s *kvStore) DeleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)
@@ -1038,7 +1057,7 @@ func (s *kvStore) deleteMessage(ctx context.Context, conv parley.ConversationID,
 	}
 	tx := newKVTx()
 	if m != nil {
-		m.Kind, m.Text, m.Media = KindDeleted, "", nil
+		m.Kind, m.Text, m.Media = content.KindDeleted, "", nil
 		tx.put(kvMsgKey(conv, m.SenderDevice, m.ClientID), m)
 	}
 	delete(cv.reacts, target)
@@ -1052,16 +1071,16 @@ func (s *kvStore) deleteMessage(ctx context.Context, conv parley.ConversationID,
 	return s.commit(ctx, tx)
 }
 
-func (s *kvStore) extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error) {
+func (s *kvStore) Extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]content.Extras, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[parley.Seq]Extras, len(seqs))
+	out := make(map[parley.Seq]content.Extras, len(seqs))
 	cv := s.convs[conv]
 	if cv == nil {
 		return out, nil
 	}
 	for _, seq := range seqs {
-		var ex Extras
+		var ex content.Extras
 		has := false
 		m, err := cv.atSeq(seq)
 		if err != nil {
@@ -1072,7 +1091,7 @@ func (s *kvStore) extras(ctx context.Context, conv parley.ConversationID, seqs [
 				has = true
 				ex.ReplyTo, ex.Mentions, ex.Everyone = e.ReplyTo, slices.Clone(e.Mentions), e.Everyone
 				if e.Poll != nil {
-					ex.Poll = &PollResult{PollSpec: *e.Poll, Votes: map[parley.UserID][]int{}, Tallies: make([]int, len(e.Poll.Options))}
+					ex.Poll = &content.PollResult{PollSpec: *e.Poll, Votes: map[parley.UserID][]int{}, Tallies: make([]int, len(e.Poll.Options))}
 					ex.Poll.Options = slices.Clone(e.Poll.Options)
 				}
 			}
@@ -1108,7 +1127,7 @@ func (s *kvStore) extras(ctx context.Context, conv parley.ConversationID, seqs [
 	return out, nil
 }
 
-func (s *kvStore) setTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error {
+func (s *kvStore) SetTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)
@@ -1118,7 +1137,7 @@ func (s *kvStore) setTimer(ctx context.Context, conv parley.ConversationID, ttl 
 	return s.commit(ctx, tx)
 }
 
-func (s *kvStore) timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error) {
+func (s *kvStore) Timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[parley.ConversationID]time.Duration{}
@@ -1130,7 +1149,7 @@ func (s *kvStore) timers(ctx context.Context) (map[parley.ConversationID]time.Du
 	return out, nil
 }
 
-func (s *kvStore) expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error) {
+func (s *kvStore) Expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.convs[conv]
@@ -1175,14 +1194,14 @@ func (s *kvStore) expire(ctx context.Context, conv parley.ConversationID, before
 
 // ---- chat flags and search ----
 
-func (s *kvStore) setChatFlags(ctx context.Context, id parley.ConversationID, f ChatFlags) (Chat, error) {
+func (s *kvStore) SetChatFlags(ctx context.Context, id parley.ConversationID, f ChatFlags) (Chat, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.convs[id]
 	if cv == nil || cv.chat == nil {
-		return Chat{}, notFoundKV("chat " + string(id))
+		return Chat{}, notFound("chat " + string(id))
 	}
-	f.apply(cv.chat)
+	f.Apply(cv.chat)
 	tx := newKVTx()
 	tx.put("c/"+string(id), cv.chat)
 	if err := s.commit(ctx, tx); err != nil {
@@ -1191,10 +1210,10 @@ func (s *kvStore) setChatFlags(ctx context.Context, id parley.ConversationID, f 
 	return cv.chatView()
 }
 
-func (s *kvStore) search(ctx context.Context, match func(*MessageRecord) bool, conv parley.ConversationID, limit int) ([]MessageRecord, error) {
+func (s *kvStore) Search(ctx context.Context, match func(*content.MessageRecord) bool, conv parley.ConversationID, limit int) ([]content.MessageRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []MessageRecord
+	var out []content.MessageRecord
 	for id, cv := range s.convs {
 		if conv != "" && id != conv {
 			continue
@@ -1217,12 +1236,12 @@ func (s *kvStore) search(ctx context.Context, match func(*MessageRecord) bool, c
 
 // businessOf fills in the Business content of ms's business messages from
 // their stored extras (businessStore; the content travels in ext.biz).
-func (s *kvStore) businessOf(ctx context.Context, ms []MessageRecord) error {
+func (s *kvStore) BusinessOf(ctx context.Context, ms []content.MessageRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range ms {
 		m := &ms[i]
-		if !IsBusinessKind(m.Kind) || m.Business != nil {
+		if !content.IsBusinessKind(m.Kind) || m.Business != nil {
 			continue
 		}
 		cv := s.convs[m.Conversation]
@@ -1239,7 +1258,7 @@ func (s *kvStore) businessOf(ctx context.Context, ms []MessageRecord) error {
 
 // autoReplied returns when this device last sent the auto reply what in
 // conv (0 if never).
-func (s *kvStore) autoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error) {
+func (s *kvStore) AutoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cv := s.convs[conv]; cv != nil {
@@ -1249,7 +1268,7 @@ func (s *kvStore) autoReplied(ctx context.Context, conv parley.ConversationID, w
 }
 
 // noteAutoReply records that the auto reply what was sent in conv at at.
-func (s *kvStore) noteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error {
+func (s *kvStore) NoteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cv := s.conv(conv)

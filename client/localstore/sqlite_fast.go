@@ -1,6 +1,6 @@
 //go:build !js
 
-package client
+package localstore
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/parleyhq/parley/content"
-	"sync"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -20,59 +19,21 @@ import (
 // server's acceptance and moves the cursor past it. The general path takes
 // four transactions and a chat summary query per message.
 
-// fastSendStore is implemented by the SQLite stores (plain and sealed).
-type fastSendStore interface {
-	// putPending stores m (pending) with ext and the group state of conv.
-	putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) error
-	// queuePending is putPending in two steps: it queues the write (writes
-	// are committed in the order they were queued) and returns a function
-	// that waits for its commit and reports its error. The caller may hold
-	// a lock while it queues and wait without it, so that concurrent sends
-	// share one commit.
-	queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (func() error, error)
-	// markSentAdvance records the server's acceptance of m at seq and moves
-	// conv's cursor to seq when it was seq-1.
-	markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
-	// queueMarkSent is markSentAdvance without waiting for the commit where
-	// the store batches its writes. Losing it in a crash is harmless: the
-	// message stays pending and is sent again under its client id, which
-	// the server answers with the same seq.
-	queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error
-}
-
-var _ fastSendStore = (*sqliteStore)(nil)
-var _ fastSendStore = (*sealedStore)(nil)
-
-// schemaOnce (by *sql.DB) makes sure the kinds and business tables exist before the
-// fast path writes to them (their own paths create them lazily).
-var schemaOnce sync.Map // *sql.DB → error
-
-func (s *sqliteStore) ensureKindsSchema(ctx context.Context) error {
-	if v, ok := schemaOnce.Load(s.db); ok && v == nil {
-		return nil
-	}
-	if _, err := s.db.ExecContext(ctx, kindsSchema); err != nil {
-		return fmt.Errorf("create message kinds schema: %w", err)
-	}
-	if _, err := s.db.ExecContext(ctx, businessSchema); err != nil {
-		return fmt.Errorf("create business schema: %w", err)
-	}
-	schemaOnce.Store(s.db, nil)
-	return nil
-}
+var _ Store = (*sqliteStore)(nil)
+var _ Store = (*sealedStore)(nil)
 
 // pendingRow is a pending message as putPending stores it.
 type pendingRow struct {
 	conv            parley.ConversationID
 	state           []byte
 	epoch           parley.Epoch
-	m               *MessageRecord
+	m               *content.MessageRecord
 	ext             content.Ext
 	mentions, media []byte
 	poll, biz       any
 }
 
-func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (pendingRow, error) {
+func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (pendingRow, error) {
 	r := pendingRow{conv: conv, state: state, epoch: epoch, m: m, ext: ext}
 	r.mentions, _ = json.Marshal(ext.Mentions)
 	if ext.Poll != nil {
@@ -177,7 +138,7 @@ func (st *stmts) writePending(ctx context.Context, r pendingRow, now int64) erro
 		return fmt.Errorf("write group %s: %w", r.conv, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", r.conv)
+		return parley.Errorf(parley.CodeNotFound, ReasonNotJoined, "this device is not in chat %s", r.conv)
 	}
 	if _, err := st.message.ExecContext(ctx, string(r.conv), string(m.ClientID), int64(m.Sender), int64(m.SenderDevice), m.Kind, m.Text,
 		m.SentAt.UnixMilli(), m.StoredAt.UnixMilli(), string(m.Status), m.Payload, int64(m.Epoch), r.media, m.Forwarded); err != nil {
@@ -240,10 +201,7 @@ func writeBatch(ctx context.Context, db *sql.DB, ws []writeReq, cached *stmts) e
 	return tx.Commit()
 }
 
-func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) error {
-	if err := s.ensureKindsSchema(ctx); err != nil {
-		return err
-	}
+func (s *sqliteStore) PutPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) error {
 	r, err := newPendingRow(conv, state, epoch, m, ext)
 	if err != nil {
 		return err
@@ -251,16 +209,16 @@ func (s *sqliteStore) putPending(ctx context.Context, conv parley.ConversationID
 	return writeBatch(ctx, s.db, []writeReq{{pending: &r}}, nil)
 }
 
-func (s *sqliteStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (func() error, error) {
-	err := s.putPending(ctx, conv, state, epoch, m, ext)
+func (s *sqliteStore) QueuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (func() error, error) {
+	err := s.PutPending(ctx, conv, state, epoch, m, ext)
 	return func() error { return nil }, err
 }
 
-func (s *sqliteStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
-	return s.markSentAdvance(ctx, conv, client, seq)
+func (s *sqliteStore) QueueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	return s.MarkSentAdvance(ctx, conv, client, seq)
 }
 
-func (s *sqliteStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+func (s *sqliteStore) MarkSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	return writeBatch(ctx, s.db, []writeReq{{mark: &sentMark{conv, client, seq}}}, nil)
 }
 
@@ -278,18 +236,15 @@ type writeReq struct {
 	done    chan error
 }
 
-func (s *sealedStore) putPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) error {
-	wait, err := s.queuePending(ctx, conv, state, epoch, m, ext)
+func (s *sealedStore) PutPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) error {
+	wait, err := s.QueuePending(ctx, conv, state, epoch, m, ext)
 	if err != nil {
 		return err
 	}
 	return wait()
 }
 
-func (s *sealedStore) queuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *MessageRecord, ext content.Ext) (func() error, error) {
-	if err := s.ensureKindsSchema(ctx); err != nil {
-		return nil, err
-	}
+func (s *sealedStore) QueuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (func() error, error) {
 	r, err := newPendingRow(conv, s.seal(state, "group:"+string(conv)), epoch, m, ext)
 	if err != nil {
 		return nil, err
@@ -301,11 +256,11 @@ func (s *sealedStore) queuePending(ctx context.Context, conv parley.Conversation
 	return func() error { return s.wait(ctx, w) }, nil
 }
 
-func (s *sealedStore) markSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+func (s *sealedStore) MarkSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	return s.submit(ctx, writeReq{mark: &sentMark{conv, client, seq}})
 }
 
-func (s *sealedStore) queueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+func (s *sealedStore) QueueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	_, err := s.enqueue(writeReq{mark: &sentMark{conv, client, seq}, lazy: true})
 	return err
 }
@@ -341,7 +296,7 @@ func (s *sealedStore) enqueue(w writeReq) (writeReq, error) {
 	s.wMu.Lock()
 	if s.wClosed {
 		s.wMu.Unlock()
-		return w, parley.Errorf(parley.CodeUnavailable, "closed", "the local store is closed")
+		return w, parley.Errorf(parley.CodeUnavailable, ReasonClosed, "the local store is closed")
 	}
 	s.wBusy++
 	if s.wStop == nil {

@@ -1,6 +1,6 @@
 //go:build !js
 
-package client
+package localstore
 
 import (
 	"context"
@@ -14,71 +14,20 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-// The SQLite store's tables for the message kinds (kinds.go), created on
-// first use. Extras are keyed like messages (sender device, client id), so
-// they can be written before a message's seq is known; reactions, edits and
-// votes are keyed by the target's seq and record the seq of the control
-// message that set them (later ones win: log order).
-const kindsSchema = `
-CREATE TABLE IF NOT EXISTS message_extras (
-	conversation TEXT NOT NULL,
-	sender_device INTEGER NOT NULL,
-	client_id TEXT NOT NULL,
-	reply_to INTEGER NOT NULL DEFAULT 0,
-	mentions TEXT NOT NULL DEFAULT '[]',
-	everyone INTEGER NOT NULL DEFAULT 0,
-	poll TEXT,
-	PRIMARY KEY (conversation, sender_device, client_id)
-);
-CREATE TABLE IF NOT EXISTS message_changes (
-	conversation TEXT NOT NULL,
-	seq INTEGER NOT NULL,
-	edited_at INTEGER NOT NULL DEFAULT 0,
-	edit_seq INTEGER NOT NULL DEFAULT 0,
-	deleted_by INTEGER NOT NULL DEFAULT 0,
-	deleted_admin INTEGER NOT NULL DEFAULT 0,
-	PRIMARY KEY (conversation, seq)
-);
-CREATE TABLE IF NOT EXISTS reactions (
-	conversation TEXT NOT NULL,
-	seq INTEGER NOT NULL,
-	user_id INTEGER NOT NULL,
-	emoji TEXT NOT NULL,
-	at_seq INTEGER NOT NULL,
-	PRIMARY KEY (conversation, seq, user_id)
-);
-CREATE TABLE IF NOT EXISTS chat_timers (
-	conversation TEXT PRIMARY KEY,
-	ttl_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS poll_votes (
-	conversation TEXT NOT NULL,
-	seq INTEGER NOT NULL,
-	user_id INTEGER NOT NULL,
-	choices TEXT NOT NULL,
-	at_seq INTEGER NOT NULL,
-	PRIMARY KEY (conversation, seq, user_id)
-);
-`
-
-// kindsTx runs f in a transaction, creating the kinds tables first if
-// needed (cheap: the statements are no-ops once the tables exist).
+// kindsTx runs f in a transaction (the kinds' tables: migrations/00001).
 func (s *sqliteStore) kindsTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, kindsSchema); err != nil {
-		return fmt.Errorf("create message kinds schema: %w", err)
-	}
 	if err := f(tx); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-func (s *sqliteStore) putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
+func (s *sqliteStore) PutExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
 	mentions, _ := json.Marshal(ext.Mentions)
 	var poll any
 	if ext.Poll != nil {
@@ -96,7 +45,7 @@ func (s *sqliteStore) putExtras(ctx context.Context, conv parley.ConversationID,
 	})
 }
 
-func (s *sqliteStore) react(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error {
+func (s *sqliteStore) React(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error {
 	return s.kindsTx(ctx, func(tx *sql.Tx) error {
 		if emoji == "" {
 			_, err := tx.ExecContext(ctx, `DELETE FROM reactions WHERE conversation = ? AND seq = ? AND user_id = ? AND at_seq <= ?`,
@@ -110,7 +59,7 @@ func (s *sqliteStore) react(ctx context.Context, conv parley.ConversationID, tar
 	})
 }
 
-func (s *sqliteStore) edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error {
+func (s *sqliteStore) Edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error {
 	return s.kindsTx(ctx, func(tx *sql.Tx) error {
 		var last int64
 		err := tx.QueryRowContext(ctx, `SELECT edit_seq FROM message_changes WHERE conversation = ? AND seq = ?`, string(conv), int64(target)).Scan(&last)
@@ -130,10 +79,10 @@ func (s *sqliteStore) edit(ctx context.Context, conv parley.ConversationID, targ
 	})
 }
 
-func (s *sqliteStore) deleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error {
+func (s *sqliteStore) DeleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error {
 	return s.kindsTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET kind = ?, text = '', media = NULL WHERE conversation = ? AND seq = ?`,
-			KindDeleted, string(conv), int64(target)); err != nil {
+			content.KindDeleted, string(conv), int64(target)); err != nil {
 			return err
 		}
 		for _, q := range []string{`DELETE FROM reactions WHERE conversation = ? AND seq = ?`, `DELETE FROM poll_votes WHERE conversation = ? AND seq = ?`} {
@@ -148,7 +97,7 @@ func (s *sqliteStore) deleteMessage(ctx context.Context, conv parley.Conversatio
 	})
 }
 
-func (s *sqliteStore) vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error {
+func (s *sqliteStore) Vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error {
 	return s.kindsTx(ctx, func(tx *sql.Tx) error {
 		if len(choices) == 0 {
 			_, err := tx.ExecContext(ctx, `DELETE FROM poll_votes WHERE conversation = ? AND seq = ? AND user_id = ? AND at_seq <= ?`,
@@ -163,11 +112,11 @@ func (s *sqliteStore) vote(ctx context.Context, conv parley.ConversationID, targ
 	})
 }
 
-func (s *sqliteStore) extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error) {
-	out := make(map[parley.Seq]Extras, len(seqs))
+func (s *sqliteStore) Extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]content.Extras, error) {
+	out := make(map[parley.Seq]content.Extras, len(seqs))
 	err := s.kindsTx(ctx, func(tx *sql.Tx) error {
 		for _, seq := range seqs {
-			var ex Extras
+			var ex content.Extras
 			var has bool
 			var mentions string
 			var poll sql.NullString
@@ -179,7 +128,7 @@ func (s *sqliteStore) extras(ctx context.Context, conv parley.ConversationID, se
 				has = true
 				_ = json.Unmarshal([]byte(mentions), &ex.Mentions)
 				if poll.Valid {
-					ex.Poll = &PollResult{Votes: map[parley.UserID][]int{}}
+					ex.Poll = &content.PollResult{Votes: map[parley.UserID][]int{}}
 					if err := json.Unmarshal([]byte(poll.String), &ex.Poll.PollSpec); err != nil {
 						return fmt.Errorf("decode poll %s:%d: %w", conv, seq, err)
 					}
@@ -260,7 +209,7 @@ func scanRows(ctx context.Context, tx *sql.Tx, query string, args []any, f func(
 	return rows.Err()
 }
 
-func (s *sqliteStore) setTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error {
+func (s *sqliteStore) SetTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error {
 	return s.kindsTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chat_timers (conversation, ttl_ms) VALUES (?, ?)
 			ON CONFLICT (conversation) DO UPDATE SET ttl_ms = excluded.ttl_ms`, string(conv), ttl.Milliseconds())
@@ -268,7 +217,7 @@ func (s *sqliteStore) setTimer(ctx context.Context, conv parley.ConversationID, 
 	})
 }
 
-func (s *sqliteStore) timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error) {
+func (s *sqliteStore) Timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error) {
 	out := map[parley.ConversationID]time.Duration{}
 	err := s.kindsTx(ctx, func(tx *sql.Tx) error {
 		return scanRows(ctx, tx, `SELECT conversation, ttl_ms FROM chat_timers WHERE ttl_ms > 0`, nil, func(r *sql.Rows) error {
@@ -286,7 +235,7 @@ func (s *sqliteStore) timers(ctx context.Context) (map[parley.ConversationID]tim
 
 // expire deletes the sent or received messages of conv sent before
 // before, with everything the kinds recorded about them.
-func (s *sqliteStore) expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error) {
+func (s *sqliteStore) Expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error) {
 	var n int64
 	err := s.kindsTx(ctx, func(tx *sql.Tx) error {
 		c, b := string(conv), before.UnixMilli()

@@ -1,12 +1,12 @@
-package client
+package localstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"github.com/parleyhq/parley/content"
-	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,24 +18,16 @@ import (
 type storeImpl struct {
 	name string
 	// open returns a function that opens the same store again each time.
-	open func(t *testing.T) func() LocalStore
+	open func(t *testing.T) func() Store
 }
 
+// storeImpls are the implementations the contract runs against (SQLite
+// joins them where it builds: contract_sqlite_test.go).
 var storeImpls = []storeImpl{
-	{"sqlite", func(t *testing.T) func() LocalStore {
-		path := filepath.Join(t.TempDir(), "parley.db")
-		return func() LocalStore {
-			s, err := OpenSQLiteStore(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-	}},
-	{"kv", func(t *testing.T) func() LocalStore {
+	{"kv", func(t *testing.T) func() Store {
 		kv := NewMemKV()
-		return func() LocalStore {
-			s, err := OpenKVStore(context.Background(), kv)
+		return func() Store {
+			s, err := OpenKV(context.Background(), kv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,12 +38,12 @@ var storeImpls = []storeImpl{
 
 // forEachStore runs f against every local store implementation: the same
 // contract for SQLite (native) and the KV store (the browser's).
-func forEachStore(t *testing.T, f func(t *testing.T, reopen func() LocalStore)) {
+func forEachStore(t *testing.T, f func(t *testing.T, reopen func() Store)) {
 	for _, impl := range storeImpls {
 		t.Run(impl.name, func(t *testing.T) {
 			open := impl.open(t)
-			var cur LocalStore
-			reopen := func() LocalStore {
+			var cur Store
+			reopen := func() Store {
 				if cur != nil {
 					cur.Close()
 				}
@@ -78,12 +70,12 @@ func must(t *testing.T, err error) {
 const convA = parley.ConversationID("caaaaaaaaaaaa")
 const convB = parley.ConversationID("cbbbbbbbbbbbb")
 
-func msg(conv parley.ConversationID, seq parley.Seq, client string, out bool, text string, status Status, at time.Time) *MessageRecord {
-	return &MessageRecord{Conversation: conv, Seq: seq, ClientID: parley.ClientMessageID(client), Sender: 7, SenderDevice: 70,
-		Outgoing: out, Kind: KindText, Text: text, SentAt: at, StoredAt: at, Status: status}
+func msg(conv parley.ConversationID, seq parley.Seq, client string, out bool, text string, status content.Status, at time.Time) *content.MessageRecord {
+	return &content.MessageRecord{Conversation: conv, Seq: seq, ClientID: parley.ClientMessageID(client), Sender: 7, SenderDevice: 70,
+		Outgoing: out, Kind: content.KindText, Text: text, SentAt: at, StoredAt: at, Status: status}
 }
 
-func texts(ms []MessageRecord) []string {
+func texts(ms []content.MessageRecord) []string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, m.Text)
@@ -92,7 +84,7 @@ func texts(ms []MessageRecord) []string {
 }
 
 func TestStoreContract(t *testing.T) {
-	forEachStore(t, func(t *testing.T, reopen func() LocalStore) {
+	forEachStore(t, func(t *testing.T, reopen func() Store) {
 		ctx := context.Background()
 		s := reopen()
 		if _, err := s.Account(ctx); !parley.IsCode(err, parley.CodeNotFound) {
@@ -106,19 +98,19 @@ func TestStoreContract(t *testing.T) {
 		must(t, s.Apply(ctx, Applied{Conversation: convA, Group: []byte("g1"), Epoch: 1, Chat: &Chat{Kind: parley.KindDirect, Peer: 8, Title: "Eight"}, UsedKeyPackage: []byte{1}}))
 		must(t, s.Apply(ctx, Applied{Conversation: convA, UsedKeyPackage: []byte{2}})) // last resort: kept
 		for i := 1; i <= 5; i++ {
-			m := msg(convA, parley.Seq(i), "in"+string(rune('0'+i)), false, "hello "+string(rune('0'+i)), StatusReceived, base.Add(time.Duration(i)*time.Second))
+			m := msg(convA, parley.Seq(i), "in"+string(rune('0'+i)), false, "hello "+string(rune('0'+i)), content.StatusReceived, base.Add(time.Duration(i)*time.Second))
 			m.Sender, m.SenderDevice = 8, 80
 			must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: parley.Seq(i), Message: m}))
 		}
 		// Applying the same message again changes nothing.
-		dup := msg(convA, 5, "in5", false, "changed", StatusReceived, base)
+		dup := msg(convA, 5, "in5", false, "changed", content.StatusReceived, base)
 		dup.Sender, dup.SenderDevice = 8, 80
 		must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: 5, Message: dup}))
 		// An outgoing pending message, then one more, then the first sent.
-		p1 := msg(convA, 0, "out1", true, "pending one", StatusPending, base.Add(10*time.Second))
+		p1 := msg(convA, 0, "out1", true, "pending one", content.StatusPending, base.Add(10*time.Second))
 		p1.Payload, p1.Epoch = []byte("cipher"), 1
 		must(t, s.Apply(ctx, Applied{Conversation: convA, Message: p1}))
-		p2 := msg(convA, 0, "out2", true, "pending two", StatusPending, base.Add(11*time.Second))
+		p2 := msg(convA, 0, "out2", true, "pending two", content.StatusPending, base.Add(11*time.Second))
 		must(t, s.Apply(ctx, Applied{Conversation: convA, Message: p2}))
 		pend, err := s.PendingMessages(ctx)
 		must(t, err)
@@ -127,7 +119,7 @@ func TestStoreContract(t *testing.T) {
 		}
 		must(t, s.MarkSent(ctx, convA, "out1", 6))
 
-		check := func(s LocalStore) {
+		check := func(s Store) {
 			t.Helper()
 			a, err := s.Account(ctx)
 			must(t, err)
@@ -155,7 +147,7 @@ func TestStoreContract(t *testing.T) {
 			if got := texts(ms); !slices.Equal(got, want) {
 				t.Fatalf("messages = %q, want %q", got, want)
 			}
-			if ms[5].Seq != 6 || ms[5].Status != StatusSent || ms[5].Payload != nil {
+			if ms[5].Seq != 6 || ms[5].Status != content.StatusSent || ms[5].Payload != nil {
 				t.Fatalf("sent message = %+v", ms[5])
 			}
 			if !ms[0].SentAt.Equal(base.Add(time.Second)) {
@@ -182,20 +174,20 @@ func TestStoreContract(t *testing.T) {
 		check(s)
 
 		// Receipts and reading.
-		up, err := s.RaiseStatus(ctx, convA, 6, StatusDelivered)
+		up, err := s.RaiseStatus(ctx, convA, 6, content.StatusDelivered)
 		must(t, err)
-		if len(up) != 1 || up[0].Seq != 6 || up[0].Status != StatusDelivered {
+		if len(up) != 1 || up[0].Seq != 6 || up[0].Status != content.StatusDelivered {
 			t.Fatalf("raised = %+v", up)
 		}
-		if up, _ := s.RaiseStatus(ctx, convA, 6, StatusDelivered); len(up) != 0 {
+		if up, _ := s.RaiseStatus(ctx, convA, 6, content.StatusDelivered); len(up) != 0 {
 			t.Fatalf("raised again = %+v", up)
 		}
-		up, err = s.RaiseStatus(ctx, convA, 6, StatusRead)
+		up, err = s.RaiseStatus(ctx, convA, 6, content.StatusRead)
 		must(t, err)
-		if len(up) != 1 || up[0].Status != StatusRead {
+		if len(up) != 1 || up[0].Status != content.StatusRead {
 			t.Fatalf("raised to read = %+v", up)
 		}
-		if up, _ := s.RaiseStatus(ctx, convA, 6, StatusDelivered); len(up) != 0 {
+		if up, _ := s.RaiseStatus(ctx, convA, 6, content.StatusDelivered); len(up) != 0 {
 			t.Fatalf("lowered = %+v", up)
 		}
 		must(t, s.MarkRead(ctx, convA, 3))
@@ -206,15 +198,15 @@ func TestStoreContract(t *testing.T) {
 			t.Fatalf("unread = %d, want 2", ch.Unread)
 		}
 		m, _ := s.Message(ctx, convA, 6)
-		if m.Status != StatusRead {
+		if m.Status != content.StatusRead {
 			t.Fatalf("status after reopen = %s", m.Status)
 		}
 
 		// A second chat with media, contacts, chat order.
 		time.Sleep(2 * time.Millisecond)
 		must(t, s.Apply(ctx, Applied{Conversation: convB, Group: []byte("gb"), Epoch: 3, Chat: &Chat{Kind: parley.KindGroup, Title: "Band"}}))
-		img := msg(convB, 1, "img", false, "look", StatusReceived, base)
-		img.Kind, img.Media = KindImage, &attachment.Descriptor{Kind: attachment.KindImage, MIME: "image/png", FileName: "Sunset.PNG", Size: 10, Width: 4}
+		img := msg(convB, 1, "img", false, "look", content.StatusReceived, base)
+		img.Kind, img.Media = content.KindImage, &attachment.Descriptor{Kind: attachment.KindImage, MIME: "image/png", FileName: "Sunset.PNG", Size: 10, Width: 4}
 		must(t, s.Apply(ctx, Applied{Conversation: convB, Seq: 1, Message: img}))
 		must(t, s.PutContact(ctx, Contact{User: 9, Name: "Nine", Devices: []DeviceKey{{Device: 90, User: 9}}}))
 		must(t, s.PutContact(ctx, Contact{User: 8, Name: "Eight"}))
@@ -242,9 +234,8 @@ func TestStoreContract(t *testing.T) {
 		}
 
 		// Chat flags survive reopening and later metadata changes.
-		cs := s.(chatStore)
 		yes := true
-		ch, err = cs.setChatFlags(ctx, convA, ChatFlags{Muted: &yes, Archived: &yes})
+		ch, err = s.SetChatFlags(ctx, convA, ChatFlags{Muted: &yes, Archived: &yes})
 		must(t, err)
 		if !ch.Muted || ch.Pinned || !ch.Archived || ch.Title != "Eight" {
 			t.Fatalf("flags = %+v", ch)
@@ -255,28 +246,31 @@ func TestStoreContract(t *testing.T) {
 		if !ch.Muted || ch.Pinned || !ch.Archived || ch.Title != "Eight!" || ch.Cursor != 5 {
 			t.Fatalf("flags after update and reopen = %+v", ch)
 		}
-		if _, err := s.(chatStore).setChatFlags(ctx, "cnosuchchat", ChatFlags{Muted: &yes}); !parley.IsCode(err, parley.CodeNotFound) {
+		if _, err := s.SetChatFlags(ctx, "cnosuchchat", ChatFlags{Muted: &yes}); !parley.IsCode(err, parley.CodeNotFound) {
 			t.Fatalf("flags of a missing chat: %v", err)
 		}
 
 		// Search.
-		match := func(q string) func(*MessageRecord) bool {
-			return func(m *MessageRecord) bool { return searchMatch(m, q) }
+		match := func(q string) func(*content.MessageRecord) bool {
+			return func(m *content.MessageRecord) bool {
+				return strings.Contains(strings.ToLower(m.Text), q) ||
+					m.Media != nil && strings.Contains(strings.ToLower(m.Media.FileName), q)
+			}
 		}
-		hits, err := s.(chatStore).search(ctx, match("hello"), "", 0)
+		hits, err := s.Search(ctx, match("hello"), "", 0)
 		must(t, err)
 		if got := texts(hits); !slices.Equal(got, []string{"hello 5", "hello 4", "hello 3", "hello 2", "hello 1"}) {
 			t.Fatalf("search hello = %q", got)
 		}
-		hits, _ = s.(chatStore).search(ctx, match("sunset"), "", 0)
+		hits, _ = s.Search(ctx, match("sunset"), "", 0)
 		if len(hits) != 1 || hits[0].Conversation != convB {
 			t.Fatalf("search by file name = %+v", hits)
 		}
-		hits, _ = s.(chatStore).search(ctx, match("hello"), convB, 0)
+		hits, _ = s.Search(ctx, match("hello"), convB, 0)
 		if len(hits) != 0 {
 			t.Fatalf("search in another chat = %+v", hits)
 		}
-		hits, _ = s.(chatStore).search(ctx, match("hello"), convA, 2)
+		hits, _ = s.Search(ctx, match("hello"), convA, 2)
 		if len(hits) != 2 {
 			t.Fatalf("search limit = %d hits", len(hits))
 		}
@@ -284,36 +278,34 @@ func TestStoreContract(t *testing.T) {
 }
 
 func TestStoreContractKinds(t *testing.T) {
-	forEachStore(t, func(t *testing.T, reopen func() LocalStore) {
+	forEachStore(t, func(t *testing.T, reopen func() Store) {
 		ctx := context.Background()
 		s := reopen()
 		base := time.UnixMilli(1_700_000_000_000)
 		must(t, s.Apply(ctx, Applied{Conversation: convA, Group: []byte("g"), Chat: &Chat{Kind: parley.KindGroup, Title: "G"}}))
 		for i := 1; i <= 4; i++ {
-			m := msg(convA, parley.Seq(i), "m"+string(rune('0'+i)), false, "text", StatusReceived, base.Add(time.Duration(i)*time.Hour))
+			m := msg(convA, parley.Seq(i), "m"+string(rune('0'+i)), false, "text", content.StatusReceived, base.Add(time.Duration(i)*time.Hour))
 			must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: parley.Seq(i), Message: m}))
 		}
-		ks := s.(kindStore)
-		must(t, ks.putExtras(ctx, convA, 70, "m2", content.Ext{ReplyTo: 1, Mentions: []parley.UserID{8}}))
-		must(t, ks.putExtras(ctx, convA, 70, "m2", content.Ext{ReplyTo: 3})) // idempotent: first wins
-		must(t, ks.putExtras(ctx, convA, 70, "m3", content.Ext{Poll: &PollSpec{Question: "Q?", Options: []string{"a", "b"}, Multi: true}}))
-		must(t, ks.react(ctx, convA, 1, 8, "👍", 10))
-		must(t, ks.react(ctx, convA, 1, 9, "🎉", 11))
-		must(t, ks.react(ctx, convA, 1, 8, "❤", 9)) // older: ignored
-		must(t, ks.react(ctx, convA, 1, 9, "", 12)) // removed
-		must(t, ks.edit(ctx, convA, 1, "edited twice", base.Add(2*time.Minute), 14))
-		must(t, ks.edit(ctx, convA, 1, "edited once", base.Add(time.Minute), 13)) // older: ignored
-		must(t, ks.vote(ctx, convA, 3, 8, []int{0, 1}, 15))
-		must(t, ks.vote(ctx, convA, 3, 9, []int{1}, 16))
-		must(t, ks.vote(ctx, convA, 3, 9, nil, 17)) // retracted
-		must(t, ks.react(ctx, convA, 4, 8, "x", 18))
-		must(t, ks.deleteMessage(ctx, convA, 4, 9, true))
-		must(t, ks.setTimer(ctx, convA, time.Hour))
+		must(t, s.PutExtras(ctx, convA, 70, "m2", content.Ext{ReplyTo: 1, Mentions: []parley.UserID{8}}))
+		must(t, s.PutExtras(ctx, convA, 70, "m2", content.Ext{ReplyTo: 3})) // idempotent: first wins
+		must(t, s.PutExtras(ctx, convA, 70, "m3", content.Ext{Poll: &content.PollSpec{Question: "Q?", Options: []string{"a", "b"}, Multi: true}}))
+		must(t, s.React(ctx, convA, 1, 8, "👍", 10))
+		must(t, s.React(ctx, convA, 1, 9, "🎉", 11))
+		must(t, s.React(ctx, convA, 1, 8, "❤", 9)) // older: ignored
+		must(t, s.React(ctx, convA, 1, 9, "", 12)) // removed
+		must(t, s.Edit(ctx, convA, 1, "edited twice", base.Add(2*time.Minute), 14))
+		must(t, s.Edit(ctx, convA, 1, "edited once", base.Add(time.Minute), 13)) // older: ignored
+		must(t, s.Vote(ctx, convA, 3, 8, []int{0, 1}, 15))
+		must(t, s.Vote(ctx, convA, 3, 9, []int{1}, 16))
+		must(t, s.Vote(ctx, convA, 3, 9, nil, 17)) // retracted
+		must(t, s.React(ctx, convA, 4, 8, "x", 18))
+		must(t, s.DeleteMessage(ctx, convA, 4, 9, true))
+		must(t, s.SetTimer(ctx, convA, time.Hour))
 
-		check := func(s LocalStore) {
+		check := func(s Store) {
 			t.Helper()
-			ks := s.(kindStore)
-			ex, err := ks.extras(ctx, convA, []parley.Seq{1, 2, 3, 4, 99})
+			ex, err := s.Extras(ctx, convA, []parley.Seq{1, 2, 3, 4, 99})
 			must(t, err)
 			if _, ok := ex[99]; ok {
 				t.Fatal("extras for a missing message")
@@ -335,10 +327,10 @@ func TestStoreContractKinds(t *testing.T) {
 				t.Fatalf("edited text = %q", m.Text)
 			}
 			m, _ = s.Message(ctx, convA, 4)
-			if m.Kind != KindDeleted || m.Text != "" {
+			if m.Kind != content.KindDeleted || m.Text != "" {
 				t.Fatalf("deleted message = %+v", m)
 			}
-			tm, err := ks.timers(ctx)
+			tm, err := s.Timers(ctx)
 			must(t, err)
 			if tm[convA] != time.Hour || len(tm) != 1 {
 				t.Fatalf("timers = %v", tm)
@@ -349,7 +341,7 @@ func TestStoreContractKinds(t *testing.T) {
 		check(s)
 
 		// Expire everything sent before message 3.
-		n, err := s.(kindStore).expire(ctx, convA, base.Add(3*time.Hour))
+		n, err := s.Expire(ctx, convA, base.Add(3*time.Hour))
 		must(t, err)
 		if n != 2 {
 			t.Fatalf("expired %d, want 2", n)
@@ -359,12 +351,12 @@ func TestStoreContractKinds(t *testing.T) {
 		if len(ms) != 2 || ms[0].Seq != 3 {
 			t.Fatalf("after expiry: %+v", ms)
 		}
-		ex, _ := s.(kindStore).extras(ctx, convA, []parley.Seq{1, 2})
+		ex, _ := s.Extras(ctx, convA, []parley.Seq{1, 2})
 		if len(ex) != 0 {
 			t.Fatalf("extras of expired messages = %+v", ex)
 		}
-		must(t, s.(kindStore).setTimer(ctx, convA, 0))
-		if tm, _ := s.(kindStore).timers(ctx); len(tm) != 0 {
+		must(t, s.SetTimer(ctx, convA, 0))
+		if tm, _ := s.Timers(ctx); len(tm) != 0 {
 			t.Fatalf("timers after off = %v", tm)
 		}
 	})
@@ -375,13 +367,13 @@ func TestStoreContractKinds(t *testing.T) {
 func TestKVStoreFailedCommit(t *testing.T) {
 	ctx := context.Background()
 	kv := NewMemKV()
-	s, err := OpenKVStore(ctx, kv)
+	s, err := OpenKV(ctx, kv)
 	must(t, err)
 	must(t, s.Apply(ctx, Applied{Conversation: convA, Group: []byte("g"), Epoch: 1, Chat: &Chat{Kind: parley.KindDirect, Title: "A"}}))
 	before, _ := kv.Load(ctx)
 	kv.FailCommit = errors.New("disk full")
 	err = s.Apply(ctx, Applied{Conversation: convA, Seq: 1, Group: []byte("g2"), Epoch: 2,
-		Message: msg(convA, 1, "c1", false, "lost", StatusReceived, time.Now())})
+		Message: msg(convA, 1, "c1", false, "lost", content.StatusReceived, time.Now())})
 	if err == nil {
 		t.Fatal("apply with a failing KV succeeded")
 	}
@@ -396,7 +388,7 @@ func TestKVStoreFailedCommit(t *testing.T) {
 		t.Fatalf("memory ran ahead of the KV: group %q chat %+v messages %d", g, ch, len(ms))
 	}
 	kv.FailCommit = nil
-	must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: 1, Message: msg(convA, 1, "c1", false, "kept", StatusReceived, time.Now())}))
+	must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: 1, Message: msg(convA, 1, "c1", false, "kept", content.StatusReceived, time.Now())}))
 	if kv.Commits() != 2 {
 		t.Fatalf("commits = %d, want 2 (one per step)", kv.Commits())
 	}
@@ -411,7 +403,7 @@ func TestKVStoreKeepsRecordsWhole(t *testing.T) {
 		"c/" + string(convA): []byte(`{"ID":"` + string(convA) + `","Kind":"direct","Title":"T"}`),
 		"zz/unknown":         []byte(`kept`),
 	}, nil))
-	s, err := OpenKVStore(ctx, kv)
+	s, err := OpenKV(ctx, kv)
 	must(t, err)
 	ch, err := s.Chat(ctx, convA)
 	must(t, err)
@@ -427,19 +419,19 @@ func TestKVStoreKeepsRecordsWhole(t *testing.T) {
 // After reopening, each kind of access sees the same messages whatever
 // was read before it (the KV store decodes messages only as needed).
 func TestStoreContractReopenAccessOrder(t *testing.T) {
-	forEachStore(t, func(t *testing.T, reopen func() LocalStore) {
+	forEachStore(t, func(t *testing.T, reopen func() Store) {
 		ctx := context.Background()
 		s := reopen()
 		base := time.UnixMilli(1_700_000_000_000)
 		must(t, s.Apply(ctx, Applied{Conversation: convA, Group: []byte("g"), Chat: &Chat{Kind: parley.KindDirect, Title: "A"}}))
 		for i := 1; i <= 20; i++ {
-			m := msg(convA, parley.Seq(i), fmt.Sprintf("m%02d", i), i%3 == 0, fmt.Sprintf("text %02d", i), StatusReceived, base.Add(time.Duration(i)*time.Second))
+			m := msg(convA, parley.Seq(i), fmt.Sprintf("m%02d", i), i%3 == 0, fmt.Sprintf("text %02d", i), content.StatusReceived, base.Add(time.Duration(i)*time.Second))
 			if m.Outgoing {
-				m.Status = StatusSent
+				m.Status = content.StatusSent
 			}
 			must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: parley.Seq(i), Message: m}))
 		}
-		must(t, s.Apply(ctx, Applied{Conversation: convA, Message: msg(convA, 0, "p1", true, "pending", StatusPending, base.Add(time.Minute))}))
+		must(t, s.Apply(ctx, Applied{Conversation: convA, Message: msg(convA, 0, "p1", true, "pending", content.StatusPending, base.Add(time.Minute))}))
 
 		// The last 3 first: the pending one is newest.
 		s = reopen()
@@ -457,9 +449,8 @@ func TestStoreContractReopenAccessOrder(t *testing.T) {
 			t.Fatalf("last 3 after sent = %q", got)
 		}
 		// An edit of a message not read since reopening.
-		ks := s.(kindStore)
-		must(t, ks.edit(ctx, convA, 5, "edited 05", base, 30))
-		must(t, ks.deleteMessage(ctx, convA, 7, 7, false))
+		must(t, s.Edit(ctx, convA, 5, "edited 05", base, 30))
+		must(t, s.DeleteMessage(ctx, convA, 7, 7, false))
 		must(t, s.MarkRead(ctx, convA, 10))
 		s = reopen()
 		ch, err := s.Chat(ctx, convA)
@@ -473,12 +464,12 @@ func TestStoreContractReopenAccessOrder(t *testing.T) {
 		if m.Text != "edited 05" {
 			t.Fatalf("edited = %+v", m)
 		}
-		if m, _ := s.Message(ctx, convA, 7); m.Kind != KindDeleted {
+		if m, _ := s.Message(ctx, convA, 7); m.Kind != content.KindDeleted {
 			t.Fatalf("deleted = %+v", m)
 		}
 		all, err := s.Messages(ctx, convA, 0)
 		must(t, err)
-		if len(all) != 21 || all[4].Text != "edited 05" || all[9].Status != StatusRead || all[10].Status != StatusReceived {
+		if len(all) != 21 || all[4].Text != "edited 05" || all[9].Status != content.StatusRead || all[10].Status != content.StatusReceived {
 			t.Fatalf("all = %q", texts(all))
 		}
 		if p, _ := s.PendingMessages(ctx); len(p) != 0 {
