@@ -1,9 +1,10 @@
-package client
+package mlsengine
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/client/localstore"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -14,7 +15,7 @@ import (
 // is zero: MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, RFC 9420's
 // mandatory suite. The post-quantum hybrid suite
 // (mls.MLS_128_MLKEM768X25519_AES128GCM_SHA256_Ed25519) is available through
-// Config.CipherSuite but is not the default: its HPKE keys are 38 times
+// client.Config.CipherSuite but is not the default: its HPKE keys are 38 times
 // larger, so at community scale the ratchet tree, the batched adds and the
 // external commits outgrow what the targets allow (docs/benchmarks.md).
 const CipherSuite = mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
@@ -23,7 +24,8 @@ const CipherSuite = mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
 // under the 90 days package mls accepts).
 const keyPackageLifetime = 89 * 24 * time.Hour
 
-func newEngine(cs mls.CipherSuite) engine {
+// New returns the engine over package mls for suite cs (0: CipherSuite).
+func New(cs mls.CipherSuite) Engine {
 	if cs == 0 {
 		cs = CipherSuite
 	}
@@ -35,7 +37,7 @@ type mlsEngine struct {
 	suite mls.CipherSuite // of new KeyPackages, signature keys and groups
 }
 
-func mlsConfig(v validator) mls.Config {
+func mlsConfig(v Validator) mls.Config {
 	return mls.Config{
 		// Commits as PublicMessages: the delivery service reads their
 		// proposals and matches them with the declared change
@@ -50,7 +52,7 @@ func mlsConfig(v validator) mls.Config {
 	}
 }
 
-func signer(id identity) *mls.Signer { return &mls.Signer{Private: id.SigPriv, Public: id.SigPub} }
+func signer(id Identity) *mls.Signer { return &mls.Signer{Private: id.SigPriv, Public: id.SigPub} }
 
 func (e mlsEngine) NewSignatureKey() ([]byte, []byte, error) {
 	s, err := mls.GenerateSigner(e.suite)
@@ -60,12 +62,12 @@ func (e mlsEngine) NewSignatureKey() ([]byte, []byte, error) {
 	return s.Private, s.Public, nil
 }
 
-func newBundle(cs mls.CipherSuite, id identity, lastResort bool) (*mls.KeyPackageBundle, error) {
+func newBundle(cs mls.CipherSuite, id Identity, lastResort bool) (*mls.KeyPackageBundle, error) {
 	return mls.NewKeyPackage(cs, signer(id), mls.NewBasicCredential([]byte(id.Credential)),
 		mls.KeyPackageOptions{LastResort: lastResort, Lifetime: keyPackageLifetime})
 }
 
-func (e mlsEngine) NewKeyPackage(id identity, lastResort bool) (ref, public, private []byte, err error) {
+func (e mlsEngine) NewKeyPackage(id Identity, lastResort bool) (ref, public, private []byte, err error) {
 	b, err := newBundle(e.suite, id, lastResort)
 	if err != nil {
 		return nil, nil, nil, err
@@ -82,7 +84,7 @@ func (e mlsEngine) NewKeyPackage(id identity, lastResort bool) (ref, public, pri
 	return ref, public, private, nil
 }
 
-func (e mlsEngine) CreateGroup(groupID []byte, id identity, v validator) (group, error) {
+func (e mlsEngine) CreateGroup(groupID []byte, id Identity, v Validator) (Group, error) {
 	b, err := newBundle(e.suite, id, false)
 	if err != nil {
 		return nil, err
@@ -94,7 +96,7 @@ func (e mlsEngine) CreateGroup(groupID []byte, id identity, v validator) (group,
 	return &mlsGroup{g: g}, nil
 }
 
-func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSecret, v validator, tree []byte) (group, []byte, error) {
+func (mlsEngine) JoinFromWelcome(welcome []byte, id Identity, kps []localstore.KeyPackageSecret, v Validator, tree []byte) (Group, []byte, error) {
 	var m mls.MLSMessage
 	if err := m.Unmarshal(welcome); err != nil || m.Welcome == nil {
 		return nil, nil, fmt.Errorf("not a welcome: %v", err)
@@ -117,7 +119,7 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 			cfg.DeferLeafSignatures = tree != nil
 			g, err := mls.JoinFromWelcome(welcome, b, tree, cfg, nil)
 			if errors.Is(err, mls.ErrMissingRatchetTree) {
-				return nil, nil, errTreeNeeded
+				return nil, nil, ErrTreeNeeded
 			}
 			if err != nil {
 				return nil, nil, err
@@ -125,14 +127,14 @@ func (mlsEngine) JoinFromWelcome(welcome []byte, id identity, kps []KeyPackageSe
 			return &mlsGroup{g: g}, kp.Ref, nil
 		}
 	}
-	return nil, nil, errNotForMe
+	return nil, nil, ErrNotForMe
 }
 
-func (mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator, tree []byte, inlineMax int, resync bool) (group, []byte, []byte, []byte, error) {
+func (mlsEngine) JoinExternal(groupInfo []byte, id Identity, v Validator, tree []byte, inlineMax int, resync bool) (Group, []byte, []byte, []byte, error) {
 	g, commit, err := mls.JoinExternal(groupInfo, signer(id), mls.NewBasicCredential([]byte(id.Credential)), mlsConfig(v),
 		mls.ExternalJoinOptions{RatchetTree: tree, ResyncSelf: resync})
 	if errors.Is(err, mls.ErrMissingRatchetTree) {
-		return nil, nil, nil, nil, errTreeNeeded
+		return nil, nil, nil, nil, ErrTreeNeeded
 	}
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -150,7 +152,7 @@ func (mlsEngine) JoinExternal(groupInfo []byte, id identity, v validator, tree [
 	return &mlsGroup{g: g}, commit, gi, newTree, nil
 }
 
-func (mlsEngine) LoadGroup(state []byte, id identity, v validator) (group, error) {
+func (mlsEngine) LoadGroup(state []byte, id Identity, v Validator) (Group, error) {
 	g, err := mls.UnmarshalGroupState(state, mlsConfig(v).CredentialValidator)
 	if err != nil {
 		return nil, err
@@ -162,21 +164,21 @@ func (mlsEngine) LoadGroup(state []byte, id identity, v validator) (group, error
 	return &mlsGroup{g: g}, nil
 }
 
-// mlsGroup adapts *mls.Group to the client's group interface.
+// mlsGroup adapts *mls.Group to Group.
 type mlsGroup struct{ g *mls.Group }
 
 func (m *mlsGroup) Epoch() parley.Epoch { return parley.Epoch(m.g.Epoch()) }
 
-func (m *mlsGroup) Members() []member {
-	var out []member
+func (m *mlsGroup) Members() []Member {
+	var out []Member
 	for _, x := range m.g.Members() {
-		u, d, _ := parseCredential(string(x.Credential.Identity))
-		out = append(out, member{Leaf: uint32(x.LeafIndex), User: u, Device: d, SignatureKey: x.SignatureKey})
+		u, d, _ := ParseCredential(string(x.Credential.Identity))
+		out = append(out, Member{Leaf: uint32(x.LeafIndex), User: u, Device: d, SignatureKey: x.SignatureKey})
 	}
 	return out
 }
 
-func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand, path bool) (*pendingCommit, error) {
+func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand, path bool) (*PendingCommit, error) {
 	p := mls.CommitParams{Update: path}
 	for _, a := range adds {
 		kp, err := mls.UnmarshalKeyPackage(a)
@@ -195,7 +197,7 @@ func (m *mlsGroup) Commit(adds [][]byte, removes []uint32, outOfBand, path bool)
 	}
 	// Every commit carries the new epoch's signed GroupInfo (package mls
 	// guarantees it): the delivery service stores it for external joins.
-	out := &pendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo}
+	out := &PendingCommit{Commit: pc.Commit, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo}
 	if outOfBand {
 		out.Tree = pc.RatchetTree()
 	}
@@ -206,15 +208,15 @@ func (m *mlsGroup) MergePendingCommit() error { return m.g.MergePendingCommit() 
 
 func (m *mlsGroup) Encrypt(pt, aad []byte) ([]byte, error) { return m.g.Encrypt(pt, aad) }
 
-func (m *mlsGroup) Process(msg []byte) (processed, error) {
+func (m *mlsGroup) Process(msg []byte) (Processed, error) {
 	p, err := m.g.Process(msg)
 	if err != nil {
 		if errors.Is(err, mls.ErrOwnMessage) {
-			return processed{}, fmt.Errorf("own message: %w", err)
+			return Processed{}, fmt.Errorf("own message: %w", err)
 		}
-		return processed{}, err
+		return Processed{}, err
 	}
-	out := processed{Sender: string(p.Credential.Identity), Removed: p.SelfRemoved}
+	out := Processed{Sender: string(p.Credential.Identity), Removed: p.SelfRemoved}
 	switch p.Kind {
 	case mls.ProcessedApplication:
 		out.Application = p.ApplicationData
@@ -224,13 +226,13 @@ func (m *mlsGroup) Process(msg []byte) (processed, error) {
 	return out, nil
 }
 
-func (m *mlsGroup) SetCommitPolicy(f func(commitEffect) error) {
+func (m *mlsGroup) SetCommitPolicy(f func(CommitEffect) error) {
 	if f == nil {
 		m.g.SetCommitPolicy(nil)
 		return
 	}
 	m.g.SetCommitPolicy(func(v *mls.CommitView) error {
-		e := commitEffect{External: v.External, Committer: memberOf(v.Committer), Other: len(v.Other)}
+		e := CommitEffect{External: v.External, Committer: memberOf(v.Committer), Other: len(v.Other)}
 		for _, x := range v.Added {
 			e.Added = append(e.Added, memberOf(x))
 		}
@@ -243,9 +245,9 @@ func (m *mlsGroup) SetCommitPolicy(f func(commitEffect) error) {
 
 // memberOf is the client's view of an MLS member (a credential that does
 // not parse leaves User and Device 0).
-func memberOf(x mls.Member) member {
-	u, d, _ := parseCredential(string(x.Credential.Identity))
-	return member{Leaf: uint32(x.LeafIndex), User: u, Device: d, SignatureKey: x.SignatureKey}
+func memberOf(x mls.Member) Member {
+	u, d, _ := ParseCredential(string(x.Credential.Identity))
+	return Member{Leaf: uint32(x.LeafIndex), User: u, Device: d, SignatureKey: x.SignatureKey}
 }
 
 func (m *mlsGroup) EpochAuthenticator() []byte { return m.g.EpochAuthenticator() }
