@@ -591,7 +591,7 @@ func (c *Client) Sync(ctx context.Context) error {
 				break
 			}
 		}
-		idle := c.inbox.len() == 0 && !c.busy.Load()
+		idle := c.inbox.Len() == 0 && !c.busy.Load()
 		if !behind && idle {
 			return nil
 		}
@@ -683,7 +683,7 @@ func (c *Client) Typing(ctx context.Context, ref string, typing bool) error {
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Typing{Typing: &parleypb.Typing{ConversationId: string(ch.ID), Typing: typing}}})
+	return s.Send(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Typing{Typing: &parleypb.Typing{ConversationId: string(ch.ID), Typing: typing}}})
 }
 
 // Members returns the devices in a chat's MLS group as this device sees it.

@@ -17,7 +17,7 @@ import (
 func (c *Client) processLoop() {
 	defer c.wg.Done()
 	for {
-		f := c.inbox.pop()
+		f := c.inbox.Pop()
 		if f == nil {
 			return
 		}
@@ -278,10 +278,10 @@ func (c *Client) ack(conv parley.ConversationID, seq parley.Seq) {
 	c.mu.Lock()
 	s := c.sess
 	c.mu.Unlock()
-	if s == nil || s.authed == nil {
+	if s == nil || s.Authed == nil {
 		return
 	}
-	_ = s.send(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ack{Ack: &parleypb.Ack{ConversationId: string(conv), Seq: int64(seq)}}})
+	_ = s.Send(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ack{Ack: &parleypb.Ack{ConversationId: string(conv), Seq: int64(seq)}}})
 }
 
 func (c *Client) handleReceipt(ctx context.Context, r *parleypb.Receipt) {

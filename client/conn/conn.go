@@ -1,9 +1,15 @@
-package client
+// Package conn is the client's WebSocket session to a Parley server: dial,
+// the Hello/Auth handshake, request/reply matching by frame id, pushes,
+// heartbeats, the reconnect backoff, and the mapping of wire errors to
+// parley errors (docs/protocol.md). A Session ends on its first read or
+// write error; the client opens a new one.
+package conn
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parleyhq/parley/client/localstore"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -25,7 +31,8 @@ const WebSocketPath = "/v1/ws"
 const ProtocolVersion = 1
 
 const (
-	defaultRequestTimeout = 20 * time.Second
+	// DefaultRequestTimeout bounds a request whose context has no deadline.
+	DefaultRequestTimeout = 20 * time.Second
 	minBackoff            = 200 * time.Millisecond
 	maxBackoff            = 15 * time.Second
 	initialReadLimit      = 8 << 20
@@ -34,23 +41,26 @@ const (
 	maxServerFrame = 8 << 20
 )
 
-// session is one WebSocket connection: hello done, authenticated when the
+// Session is one WebSocket connection: hello done, authenticated when the
 // client has credentials. It ends on the first read or write error.
-type session struct {
+type Session struct {
 	ws     *websocket.Conn
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	hello  *parleypb.HelloOK
-	authed *parleypb.AuthResponse // nil on an unauthenticated session
+	// Hello is the server's answer to Hello (set by Handshake).
+	Hello *parleypb.HelloOK
+	// Authed is the server's answer to Auth; nil on an unauthenticated
+	// session.
+	Authed *parleypb.AuthResponse
 
 	mu      sync.Mutex
 	nextID  uint64
 	waiting map[uint64]chan *parleypb.ServerFrame
 }
 
-// webSocketURL turns http(s)://host[:port][/path] or ws(s)://… into the URL
+// WebSocketURL turns http(s)://host[:port][/path] or ws(s)://… into the URL
 // to dial.
-func webSocketURL(server string) (string, error) {
+func WebSocketURL(server string) (string, error) {
 	u, err := url.Parse(server)
 	if err != nil || u.Host == "" {
 		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
@@ -69,13 +79,13 @@ func webSocketURL(server string) (string, error) {
 	return u.String(), nil
 }
 
-// dial opens a session: WebSocket, Hello, and Auth when acct has credentials.
-func dial(ctx context.Context, server string) (*session, error) {
-	wsURL, err := webSocketURL(server)
+// Dial opens a session: WebSocket, Hello, and Auth when acct has credentials.
+func Dial(ctx context.Context, server string) (*Session, error) {
+	wsURL, err := WebSocketURL(server)
 	if err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, defaultRequestTimeout)
+	dctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
 	defer cancel()
 	ws, _, err := websocket.Dial(dctx, wsURL, nil)
 	if err != nil {
@@ -83,36 +93,36 @@ func dial(ctx context.Context, server string) (*session, error) {
 	}
 	ws.SetReadLimit(initialReadLimit)
 	sctx, scancel := context.WithCancelCause(ctx)
-	s := &session{ws: ws, ctx: sctx, cancel: scancel, waiting: map[uint64]chan *parleypb.ServerFrame{}}
+	s := &Session{ws: ws, ctx: sctx, cancel: scancel, waiting: map[uint64]chan *parleypb.ServerFrame{}}
 	return s, nil
 }
 
-// handshake sends Hello and, with credentials, Auth. The read loop must be
+// Handshake sends Hello and, with credentials, Auth. The read loop must be
 // running.
-func (s *session) handshake(ctx context.Context, acct Account, clientName string) error {
-	f, err := s.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Hello{Hello: &parleypb.Hello{Versions: []uint32{ProtocolVersion}, Client: clientName}}})
+func (s *Session) Handshake(ctx context.Context, acct localstore.Account, clientName string) error {
+	f, err := s.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Hello{Hello: &parleypb.Hello{Versions: []uint32{ProtocolVersion}, Client: clientName}}})
 	if err != nil {
 		return fmt.Errorf("hello: %w", err)
 	}
-	s.hello = f.GetHelloOk()
-	if s.hello == nil {
+	s.Hello = f.GetHelloOk()
+	if s.Hello == nil {
 		return parley.Errorf(parley.CodeInternal, "protocol", "unexpected reply to hello")
 	}
-	if s.hello.MaxFrameBytes > 0 {
+	if s.Hello.MaxFrameBytes > 0 {
 		// MaxFrameBytes bounds what the server accepts; its answers about
 		// large groups (a 5,000-member group's details, ~350 KB) may be
 		// larger, up to maxServerFrame.
-		s.ws.SetReadLimit(max(int64(s.hello.MaxFrameBytes), maxServerFrame) + 1024)
+		s.ws.SetReadLimit(max(int64(s.Hello.MaxFrameBytes), maxServerFrame) + 1024)
 	}
 	if !acct.Registered() {
 		return nil
 	}
-	f, err = s.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Auth{Auth: &parleypb.AuthRequest{DeviceId: int64(acct.Device), Secret: acct.Secret}}})
+	f, err = s.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Auth{Auth: &parleypb.AuthRequest{DeviceId: int64(acct.Device), Secret: acct.Secret}}})
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	s.authed = f.GetAuth()
-	if s.authed == nil {
+	s.Authed = f.GetAuth()
+	if s.Authed == nil {
 		return parley.Errorf(parley.CodeInternal, "protocol", "unexpected reply to auth")
 	}
 	return nil
@@ -125,12 +135,14 @@ func (s *session) handshake(ctx context.Context, acct Account, clientName string
 // two copies of one device do not keep replacing each other.
 const ReasonSessionReplaced = "session_replaced"
 
-var errSessionReplaced = &parley.Error{Code: parley.CodeConflict, Reason: ReasonSessionReplaced,
+// ErrSessionReplaced is the cause a session replaced by another of the
+// same device ends with.
+var ErrSessionReplaced = &parley.Error{Code: parley.CodeConflict, Reason: ReasonSessionReplaced,
 	Message: "this device connected again elsewhere (another window or tab); this one stopped"}
 
-// readLoop reads frames until the connection fails, answering waiting
+// ReadLoop reads frames until the connection fails, answering waiting
 // requests and handing pushes to push (which must not block for long).
-func (s *session) readLoop(push func(*parleypb.ServerFrame)) {
+func (s *Session) ReadLoop(push func(*parleypb.ServerFrame)) {
 	defer s.ws.CloseNow()
 	for {
 		typ, data, err := s.ws.Read(s.ctx)
@@ -148,7 +160,7 @@ func (s *session) readLoop(push func(*parleypb.ServerFrame)) {
 		}
 		if ga := f.GetGoAway(); ga != nil {
 			if ga.GetReason() == ReasonSessionReplaced {
-				s.cancel(errSessionReplaced)
+				s.cancel(ErrSessionReplaced)
 			} else {
 				s.cancel(&parley.Error{Code: parley.CodeUnavailable, Reason: "go_away", Message: "the server closed the session: " + ga.GetReason()})
 			}
@@ -168,15 +180,15 @@ func (s *session) readLoop(push func(*parleypb.ServerFrame)) {
 		}
 		if e := f.GetError(); e != nil {
 			// A session error: the server closes next.
-			s.cancel(wireError(e))
+			s.cancel(WireError(e))
 			continue
 		}
 		push(f)
 	}
 }
 
-// send writes a frame that wants no reply.
-func (s *session) send(ctx context.Context, f *parleypb.ClientFrame) error {
+// Send writes a frame that wants no reply.
+func (s *Session) Send(ctx context.Context, f *parleypb.ClientFrame) error {
 	data, err := proto.Marshal(f)
 	if err != nil {
 		return err
@@ -188,12 +200,12 @@ func (s *session) send(ctx context.Context, f *parleypb.ClientFrame) error {
 	return nil
 }
 
-// request sends f with a fresh id and waits for the reply. A reply carrying
+// Request sends f with a fresh id and waits for the reply. A reply carrying
 // an Error is returned as a *parley.Error.
-func (s *session) request(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
+func (s *Session) Request(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultRequestTimeout)
+		ctx, cancel = context.WithTimeout(ctx, DefaultRequestTimeout)
 		defer cancel()
 	}
 	ch := make(chan *parleypb.ServerFrame, 1)
@@ -207,13 +219,13 @@ func (s *session) request(ctx context.Context, f *parleypb.ClientFrame) (*parley
 		delete(s.waiting, f.Id)
 		s.mu.Unlock()
 	}()
-	if err := s.send(ctx, f); err != nil {
+	if err := s.Send(ctx, f); err != nil {
 		return nil, err
 	}
 	select {
 	case r := <-ch:
 		if e := r.GetError(); e != nil {
-			return nil, wireError(e)
+			return nil, WireError(e)
 		}
 		return r, nil
 	case <-s.ctx.Done():
@@ -228,10 +240,10 @@ func (s *session) request(ctx context.Context, f *parleypb.ClientFrame) (*parley
 	}
 }
 
-// heartbeat pings the server at half its heartbeat interval and ends the
+// Heartbeat pings the server at half its heartbeat interval and ends the
 // session when a ping goes unanswered.
-func (s *session) heartbeat(clock parley.Clock) {
-	secs := s.hello.GetHeartbeatSeconds()
+func (s *Session) Heartbeat(clock parley.Clock) {
+	secs := s.Hello.GetHeartbeatSeconds()
 	if secs == 0 {
 		secs = 30
 	}
@@ -243,7 +255,7 @@ func (s *session) heartbeat(clock parley.Clock) {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(s.ctx, time.Duration(secs)*time.Second)
-			_, err := s.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ping{Ping: &parleypb.Ping{ClientTimeMs: clock.Now().UnixMilli()}}})
+			_, err := s.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ping{Ping: &parleypb.Ping{ClientTimeMs: clock.Now().UnixMilli()}}})
 			cancel()
 			if err != nil && s.ctx.Err() == nil {
 				s.cancel(fmt.Errorf("heartbeat: %w", err))
@@ -253,14 +265,19 @@ func (s *session) heartbeat(clock parley.Clock) {
 	}
 }
 
-func (s *session) close() {
+// Context is the session's life: done when the session ended, its cause
+// (context.Cause) why.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Close ends the session.
+func (s *Session) Close() {
 	s.cancel(errors.New("closed by client"))
 	s.ws.Close(websocket.StatusNormalClosure, "bye")
 }
 
-// backoff returns the delay before reconnect attempt n (0-based):
+// Backoff returns the delay before reconnect attempt n (0-based):
 // exponential from minBackoff to maxBackoff with full jitter on the upper half.
-func backoff(n int) time.Duration {
+func Backoff(n int) time.Duration {
 	d := minBackoff << min(n, 10)
 	if d > maxBackoff || d <= 0 {
 		d = maxBackoff
@@ -284,8 +301,8 @@ var wireCodes = map[parleypb.ErrorCode]parley.Code{
 	parleypb.ErrorCode_PROTOCOL:            parley.CodeInvalid,
 }
 
-// wireError converts a wire Error into a *parley.Error.
-func wireError(e *parleypb.Error) *parley.Error {
+// WireError converts a wire Error into a *parley.Error.
+func WireError(e *parleypb.Error) *parley.Error {
 	code, ok := wireCodes[e.GetCode()]
 	if !ok {
 		code = parley.CodeInternal
@@ -295,4 +312,66 @@ func wireError(e *parleypb.Error) *parley.Error {
 		msg = strings.ReplaceAll(e.GetReason(), "_", " ")
 	}
 	return &parley.Error{Code: code, Reason: e.GetReason(), Message: msg}
+}
+
+// PushQueue is an unbounded FIFO of pushed frames between the read loop
+// (which never blocks on it) and the processing goroutine. Envelopes in it
+// are bounded by the server's delivery window.
+type PushQueue struct {
+	mu     sync.Mutex
+	items  []*parleypb.ServerFrame
+	signal chan struct{}
+	closed bool
+}
+
+// Init prepares the queue for use.
+func (q *PushQueue) Init() { q.signal = make(chan struct{}, 1) }
+
+// Push appends f without blocking.
+func (q *PushQueue) Push(f *parleypb.ServerFrame) {
+	q.mu.Lock()
+	q.items = append(q.items, f)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Close makes Pop return nil.
+func (q *PushQueue) Close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Pop waits for the next frame; nil when the queue is closed.
+func (q *PushQueue) Pop() *parleypb.ServerFrame {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return nil
+		}
+		if len(q.items) > 0 {
+			f := q.items[0]
+			q.items[0] = nil
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return f
+		}
+		q.mu.Unlock()
+		<-q.signal
+	}
+}
+
+// Len returns how many frames wait.
+func (q *PushQueue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
 }
