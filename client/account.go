@@ -3,11 +3,11 @@ package client
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/client/conn"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 

@@ -2,9 +2,14 @@ package client
 
 import (
 	"context"
-	"github.com/parleyhq/parley/content"
+	"log/slog"
+	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/client/biz"
+	"github.com/parleyhq/parley/content"
+	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 // SendBusiness sends a business message to a chat (a chat id, +PHONE or
@@ -36,4 +41,37 @@ func (c *Client) SendBusiness(ctx context.Context, chat string, bc BusinessConte
 // businessOf fills in the Business content of ms's business messages.
 func (c *Client) businessOf(ctx context.Context, ms []MessageRecord) error {
 	return c.store.BusinessOf(ctx, ms)
+}
+
+// Types and functions of the business features: see package biz.
+type (
+	CartItem    = biz.CartItem
+	AutoReplies = biz.AutoReplies
+)
+
+// ProductImageOf is the catalog record of an uploaded image's descriptor
+// (biz.ProductImageOf).
+func ProductImageOf(d attachment.Descriptor) parley.ProductImage { return biz.ProductImageOf(d) }
+
+// bizCore is the Client as package biz sees it (biz.Core).
+type bizCore struct{ *Client }
+
+func (b bizCore) Request(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
+	return b.request(ctx, f, true)
+}
+func (b bizCore) Store() LocalStore                        { return b.store }
+func (b bizCore) Now() time.Time                           { return b.clock.Now() }
+func (b bizCore) Logger() *slog.Logger                     { return b.log }
+func (b bizCore) Attachments() (*attachment.Client, error) { return b.attachments() }
+func (b bizCore) ChatID(ctx context.Context, ref string) (parley.ConversationID, error) {
+	return b.chatID(ctx, ref)
+}
+func (b bizCore) SendTarget(ctx context.Context, ref string) (parley.ConversationID, error) {
+	return b.sendTarget(ctx, ref)
+}
+func (b bizCore) Target(ctx context.Context, id string) (MessageRecord, error) {
+	return b.target(ctx, id)
+}
+func (b bizCore) SendMedia(ctx context.Context, conv parley.ConversationID, d attachment.Descriptor) (MessageRecord, error) {
+	return b.sendMedia(ctx, conv, d, false)
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/client/conn"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/biz"
+	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -121,6 +122,12 @@ type Presence struct {
 // Client is one device's connection to Parley. It is safe for concurrent
 // use. Close it to stop its goroutines.
 type Client struct {
+	// Business is the client side of business accounts (package biz):
+	// profile, catalog, quick replies, labels, orders, greeting and away
+	// messages. Its methods are the Client's (c.PutProduct, c.SendOrder,
+	// c.BusinessAutoReply, …).
+	*biz.Business
+
 	cfg   Config
 	log   *slog.Logger
 	clock parley.Clock
@@ -166,10 +173,6 @@ type Client struct {
 
 	// kpMu serialises KeyPackage uploads; kpStock is the one-time stock the
 	// server reported after our last upload, at kpAt.
-	// bizCache holds this business's profile and greeting/away settings
-	// for BusinessAutoReply (business_autoreply.go).
-	bizCache bizCache
-
 	kpMu    sync.Mutex
 	kpStock int
 	kpAt    time.Time
@@ -245,6 +248,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		events: make(chan Event, 64), groups: map[parley.ConversationID]group{}, rules: map[parley.ConversationID]*Group{},
 		keys: map[parley.UserID]deviceKeys{}, progress: make(chan struct{}),
 	}
+	c.Business = biz.New(bizCore{c})
 	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())

@@ -2,12 +2,12 @@ package client
 
 import (
 	"context"
-	"github.com/parleyhq/parley/content"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 

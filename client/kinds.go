@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -316,15 +316,6 @@ func (c *Client) ExtrasOf(ctx context.Context, conv parley.ConversationID, seqs 
 	return m, storeErr(err)
 }
 
-// isControl reports whether kind is a control message kind.
-func isControl(kind string) bool {
-	switch kind {
-	case KindReaction, KindEdit, KindDelete, KindVote:
-		return true
-	}
-	return false
-}
-
 // applyKind is called for every decrypted incoming application message
 // before it is stored. It records the extras of a message (reply, mentions,
 // poll) and returns done=false; for a control message it applies the
@@ -334,7 +325,7 @@ func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq 
 	if err := c.expireChat(ctx, conv); err != nil {
 		return false, err
 	}
-	if isControl(b.Kind) {
+	if content.IsControl(b.Kind) {
 		return c.applyControl(ctx, conv, seq, sender, b)
 	}
 	if b.Ext == nil {

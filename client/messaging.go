@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 

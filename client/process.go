@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -112,12 +113,8 @@ func (c *Client) handleEnvelope(ctx context.Context, env *parleypb.Envelope) {
 	}
 }
 
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &parley.Error{Code: parley.CodeInternal, Reason: "local_store", Message: "local store failed", Err: err}
-}
+// storeErr wraps a local store failure (localstore.Failed).
+func storeErr(err error) error { return localstore.Failed(err) }
 
 func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) error {
 	acct := c.Account()
@@ -232,7 +229,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq}); err != nil {
 				return err
 			}
-			if isControl(b.Kind) && b.Ext != nil && b.Ext.Target > 0 {
+			if content.IsControl(b.Kind) && b.Ext != nil && b.Ext.Target > 0 {
 				c.emit(Event{Kind: EventExtras, Conversation: conv, Target: b.Ext.Target})
 			}
 			return nil

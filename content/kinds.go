@@ -32,6 +32,17 @@ const (
 	KindDeleted = "deleted"
 )
 
+// IsControl reports whether kind is a control message kind (reaction,
+// edit, delete, vote): one that changes an earlier message and is not
+// listed itself.
+func IsControl(kind string) bool {
+	switch kind {
+	case KindReaction, KindEdit, KindDelete, KindVote:
+		return true
+	}
+	return false
+}
+
 // Windows within which a sender may change a message (receivers enforce
 // them with the sender's own clock, the same clock that dated the message).
 const (

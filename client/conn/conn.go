@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/client/localstore"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/content"
 )
 
 // storeImpl opens (and reopens) one kind of local store.

@@ -3,11 +3,11 @@ package localstore
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 // kvWithMessages returns a MemKV holding one chat of n messages.

@@ -5,13 +5,13 @@ package localstore
 import (
 	"bytes"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 // TestSealedBatchWriter: concurrent pending writes and acceptances are

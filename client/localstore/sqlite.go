@@ -9,15 +9,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/content"
-	"github.com/pressly/goose/v3"
 	"io/fs"
 	"net/url"
 	"time"
 
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+	"github.com/parleyhq/parley/content"
 )
 
 // migrations is the local store's schema, applied in order by goose (the

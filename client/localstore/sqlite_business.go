@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 // putBusiness records a message's business content in tx (idempotent).

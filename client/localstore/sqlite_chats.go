@@ -5,9 +5,9 @@ package localstore
 import (
 	"context"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 func (s *sqliteStore) SetChatFlags(ctx context.Context, id parley.ConversationID, f ChatFlags) (Chat, error) {

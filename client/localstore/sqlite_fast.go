@@ -7,10 +7,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/parleyhq/parley/content"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 // The fast send path of always-online endpoints (endpoint.go) on the SQLite

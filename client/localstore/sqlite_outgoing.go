@@ -4,10 +4,10 @@ package localstore
 
 import (
 	"context"
-	"github.com/parleyhq/parley/content"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 func (s *sqliteStore) OutgoingBetween(ctx context.Context, device parley.DeviceID, from, to time.Time, limit int) ([]content.MessageRecord, error) {

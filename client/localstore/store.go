@@ -16,11 +16,11 @@ package localstore
 import (
 	"cmp"
 	"context"
-	"github.com/parleyhq/parley/content"
 	"slices"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 )
 
 // Account is this device's identity on a server. It is created by Verify or
@@ -278,3 +278,16 @@ const (
 	ReasonNotJoined = "not_joined" // PutPending for a chat the store does not have
 	ReasonClosed    = "closed"     // the store is closed
 )
+
+// ReasonFailed is the reason of the error a client reports when its local
+// store fails (CodeInternal).
+const ReasonFailed = "local_store"
+
+// Failed wraps a store failure as the parley error a client reports; nil
+// stays nil.
+func Failed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &parley.Error{Code: parley.CodeInternal, Reason: ReasonFailed, Message: "local store failed", Err: err}
+}

@@ -8,11 +8,11 @@ package mlsengine
 import (
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/client/localstore"
 	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
 )
 
 // Identity is what the engine needs to act as this device.

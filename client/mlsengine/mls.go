@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/parleyhq/parley/client/localstore"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/mls"
 )
 

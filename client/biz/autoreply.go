@@ -1,4 +1,4 @@
-package client
+package biz
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -31,16 +33,16 @@ func (b *bizCache) forget() {
 }
 
 // bizSettings returns this user's profile and settings, cached.
-func (c *Client) bizSettings(ctx context.Context) (parley.BusinessProfile, parley.AutoReplySettings, bool, error) {
-	b := &c.bizCache
-	now := c.clock.Now()
+func (s *Business) bizSettings(ctx context.Context) (parley.BusinessProfile, parley.AutoReplySettings, bool, error) {
+	b := &s.cache
+	now := s.core.Now()
 	b.mu.Lock()
 	if !b.at.IsZero() && now.Sub(b.at) < bizSettingsTTL {
 		defer b.mu.Unlock()
 		return b.profile, b.settings, b.business, nil
 	}
 	b.mu.Unlock()
-	p, err := c.BusinessProfile(ctx, "")
+	p, err := s.BusinessProfile(ctx, "")
 	if parley.IsCode(err, parley.CodeNotFound) {
 		b.mu.Lock()
 		b.at, b.business = now, false
@@ -50,7 +52,7 @@ func (c *Client) bizSettings(ctx context.Context) (parley.BusinessProfile, parle
 	if err != nil {
 		return p, parley.AutoReplySettings{}, false, err
 	}
-	a, err := c.AutoReply(ctx)
+	a, err := s.AutoReply(ctx)
 	if err != nil {
 		return p, a, false, err
 	}
@@ -62,9 +64,9 @@ func (c *Client) bizSettings(ctx context.Context) (parley.BusinessProfile, parle
 
 // AutoReplies are what BusinessAutoReply did for one incoming message.
 type AutoReplies struct {
-	FirstContact bool           // the customer had not written before (or not for GreetingAfter)
-	Greeting     *MessageRecord // the greeting sent, if any
-	Away         *MessageRecord // the away message sent, if any
+	FirstContact bool                   // the customer had not written before (or not for GreetingAfter)
+	Greeting     *content.MessageRecord // the greeting sent, if any
+	Away         *content.MessageRecord // the away message sent, if any
 }
 
 // BusinessAutoReply runs a business's greeting and away messages for one
@@ -86,37 +88,37 @@ type AutoReplies struct {
 //
 // Without a business profile it does nothing. Errors are those of sending.
 // AutoReplyTo does the same and says what was sent.
-func (c *Client) BusinessAutoReply(ctx context.Context, msg MessageRecord) error {
-	_, err := c.AutoReplyTo(ctx, msg)
+func (s *Business) BusinessAutoReply(ctx context.Context, msg content.MessageRecord) error {
+	_, err := s.AutoReplyTo(ctx, msg)
 	return err
 }
 
 // AutoReplyTo is BusinessAutoReply, returning what it did.
-func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplies, error) {
+func (s *Business) AutoReplyTo(ctx context.Context, msg content.MessageRecord) (AutoReplies, error) {
 	var out AutoReplies
-	acct := c.Account()
-	if msg.Outgoing || msg.Sender == acct.User || msg.Seq <= 0 || isControl(msg.Kind) || msg.Kind == KindUndecryptable {
+	acct := s.core.Account()
+	if msg.Outgoing || msg.Sender == acct.User || msg.Seq <= 0 || content.IsControl(msg.Kind) || msg.Kind == content.KindUndecryptable {
 		return out, nil
 	}
-	ch, err := c.store.Chat(ctx, msg.Conversation)
+	ch, err := s.core.Store().Chat(ctx, msg.Conversation)
 	if err != nil || ch.Kind != parley.KindDirect {
 		return out, nil
 	}
-	profile, settings, isBusiness, err := c.bizSettings(ctx)
+	profile, settings, isBusiness, err := s.bizSettings(ctx)
 	if err != nil || !isBusiness {
 		return out, err
 	}
 	conv := msg.Conversation
 
 	// The customer's previous message, as this device has seen them.
-	prevMS, err := c.store.AutoReplied(ctx, conv, "last_in")
+	prevMS, err := s.core.Store().AutoReplied(ctx, conv, "last_in")
 	if err != nil {
-		return out, storeErr(err)
+		return out, localstore.Failed(err)
 	}
 	if prevMS == 0 {
-		ms, err := c.store.Messages(ctx, conv, 50)
+		ms, err := s.core.Store().Messages(ctx, conv, 50)
 		if err != nil {
-			return out, storeErr(err)
+			return out, localstore.Failed(err)
 		}
 		for _, m := range ms {
 			if !m.Outgoing && m.Seq > 0 && m.Seq < msg.Seq {
@@ -128,41 +130,41 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 	if prevMS > sentMS {
 		return out, nil // an older message processed late: the decision was made already
 	}
-	if err := c.store.NoteAutoReply(ctx, conv, "last_in", sentMS); err != nil {
-		return out, storeErr(err)
+	if err := s.core.Store().NoteAutoReply(ctx, conv, "last_in", sentMS); err != nil {
+		return out, localstore.Failed(err)
 	}
 	out.FirstContact = prevMS == 0
 	greet := out.FirstContact || settings.GreetingAfter > 0 && time.Duration(sentMS-prevMS)*time.Millisecond >= settings.GreetingAfter
 	if greet && settings.GreetingEnabled {
-		if greet, err = c.claimAutoReply(ctx, conv, "greeting", msg.Seq); err != nil {
+		if greet, err = s.claimAutoReply(ctx, conv, "greeting", msg.Seq); err != nil {
 			return out, err
 		}
 	}
 	if greet && settings.GreetingEnabled {
-		m, err := c.SendText(ctx, string(conv), settings.Greeting, 0)
+		m, err := s.core.SendText(ctx, string(conv), settings.Greeting, 0)
 		if err != nil {
 			return out, err
 		}
 		out.Greeting = &m
-		if err := c.store.NoteAutoReply(ctx, conv, "greeting", c.clock.Now().UnixMilli()); err != nil {
-			return out, storeErr(err)
+		if err := s.core.Store().NoteAutoReply(ctx, conv, "greeting", s.core.Now().UnixMilli()); err != nil {
+			return out, localstore.Failed(err)
 		}
 	}
 	if out.FirstContact {
-		if err := c.LabelChat(ctx, string(conv), parley.LabelNewCustomer, true); err != nil {
-			c.log.Warn("label new customer", "chat", conv, "err", err)
+		if err := s.LabelChat(ctx, string(conv), parley.LabelNewCustomer, true); err != nil {
+			s.core.Logger().Warn("label new customer", "chat", conv, "err", err)
 		}
 	}
-	if msg.Kind == KindOrder {
-		if err := c.LabelChat(ctx, string(conv), parley.LabelPendingPayment, true); err != nil {
-			c.log.Warn("label pending payment", "chat", conv, "err", err)
+	if msg.Kind == content.KindOrder {
+		if err := s.LabelChat(ctx, string(conv), parley.LabelPendingPayment, true); err != nil {
+			s.core.Logger().Warn("label pending payment", "chat", conv, "err", err)
 		}
 	}
-	now := c.clock.Now()
+	now := s.core.Now()
 	if settings.AwayEnabled && !profile.Hours.OpenAt(now) {
-		last, err := c.store.AutoReplied(ctx, conv, "away")
+		last, err := s.core.Store().AutoReplied(ctx, conv, "away")
 		if err != nil {
-			return out, storeErr(err)
+			return out, localstore.Failed(err)
 		}
 		every := settings.AwayEvery
 		if every <= 0 {
@@ -170,18 +172,18 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 		}
 		send := last == 0 || now.Sub(time.UnixMilli(last)) >= every
 		if send {
-			if send, err = c.claimAutoReply(ctx, conv, "away", msg.Seq); err != nil {
+			if send, err = s.claimAutoReply(ctx, conv, "away", msg.Seq); err != nil {
 				return out, err
 			}
 		}
 		if send {
-			m, err := c.SendText(ctx, string(conv), settings.Away, 0)
+			m, err := s.core.SendText(ctx, string(conv), settings.Away, 0)
 			if err != nil {
 				return out, err
 			}
 			out.Away = &m
-			if err := c.store.NoteAutoReply(ctx, conv, "away", now.UnixMilli()); err != nil {
-				return out, storeErr(err)
+			if err := s.core.Store().NoteAutoReply(ctx, conv, "away", now.UnixMilli()); err != nil {
+				return out, localstore.Failed(err)
 			}
 		}
 	}
@@ -190,9 +192,9 @@ func (c *Client) AutoReplyTo(ctx context.Context, msg MessageRecord) (AutoReplie
 
 // claimAutoReply claims the auto reply what to the customer's message seq
 // in conv: false if another device of the business claimed it first.
-func (c *Client) claimAutoReply(ctx context.Context, conv parley.ConversationID, what string, seq parley.Seq) (bool, error) {
-	_, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizAutoReplyClaim{BizAutoReplyClaim: &parleypb.BizAutoReplyClaimRequest{
-		ConversationId: string(conv), Key: what + ":" + strconv.FormatInt(int64(seq), 10)}}}, true)
+func (s *Business) claimAutoReply(ctx context.Context, conv parley.ConversationID, what string, seq parley.Seq) (bool, error) {
+	_, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizAutoReplyClaim{BizAutoReplyClaim: &parleypb.BizAutoReplyClaimRequest{
+		ConversationId: string(conv), Key: what + ":" + strconv.FormatInt(int64(seq), 10)}}})
 	if parley.ErrorReason(err) == "auto_reply_claimed" {
 		return false, nil
 	}
