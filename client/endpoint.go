@@ -43,20 +43,6 @@ func (c *Client) SendBusinessTo(ctx context.Context, conv parley.ConversationID,
 	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, content.Ext{Biz: &bc, ReplyTo: replyTo})
 }
 
-// SendFileTo encrypts and uploads the file at path and sends it to the chat
-// conv without catching up first. Errors as SendFile.
-func (c *Client) SendFileTo(ctx context.Context, conv parley.ConversationID, path string, opt SendFileOptions) (MessageRecord, error) {
-	ac, err := c.attachments()
-	if err != nil {
-		return MessageRecord{}, err
-	}
-	d, err := c.uploadFile(ctx, ac, conv, path, opt)
-	if err != nil {
-		return MessageRecord{}, err
-	}
-	return c.sendMedia(ctx, conv, d, false)
-}
-
 // SendDescriptorTo sends a location or contact descriptor (attachment.
 // NewLocation, attachment.NewContact) to the chat conv without catching up.
 func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationID, d attachment.Descriptor) (MessageRecord, error) {

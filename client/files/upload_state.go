@@ -1,4 +1,4 @@
-package client
+package files
 
 import (
 	"crypto/sha256"
@@ -25,15 +25,15 @@ type pendingUpload struct {
 	Key        []byte        `json:"key"`
 }
 
-// uploadStatePath names the pending-upload record of a file (by absolute
-// path, size and modification time) sent to conv; "" when the client has
-// no profile directory.
-func (c *Client) uploadStatePath(conv parley.ConversationID, abs string, size, mtime int64, voice bool) string {
-	if c.cfg.Dir == "" {
+// UploadStatePath names, under the profile directory dir, the
+// pending-upload record of a file (by absolute path, size and modification
+// time) sent to conv; "" when there is no profile directory.
+func UploadStatePath(dir string, conv parley.ConversationID, abs string, size, mtime int64, voice bool) string {
+	if dir == "" {
 		return ""
 	}
 	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%d\x00%t", conv, abs, size, mtime, voice))
-	return filepath.Join(c.cfg.Dir, "uploads", hex.EncodeToString(h[:16])+".json")
+	return filepath.Join(dir, "uploads", hex.EncodeToString(h[:16])+".json")
 }
 
 func loadPendingUpload(path string) (pendingUpload, bool) {
@@ -48,7 +48,9 @@ func loadPendingUpload(path string) (pendingUpload, bool) {
 	return p, true
 }
 
-func savePendingUpload(path string, d attachment.Descriptor) error {
+// SavePendingUpload records d, an unfinished upload, at path (a name
+// from UploadStatePath); an empty path records nothing.
+func SavePendingUpload(path string, d attachment.Descriptor) error {
 	if path == "" || !d.Blob.Valid() {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package client
+package files
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/content"
 )
 
 // SendMediaOptions are the options of SendMedia.
 type SendMediaOptions struct {
-	// Kind presents the file as KindImage, KindVideo, KindVoice or
-	// KindDocument; "" chooses by content (image, video, else document).
+	// Kind presents the file as content.KindImage, content.KindVideo, content.KindVoice or
+	// content.KindDocument; "" chooses by content (image, video, else document).
 	// A file that is not a decodable image is never sent as an image.
 	Kind string
 	// Caption is shown with the file.
@@ -59,9 +60,9 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 	var d attachment.Descriptor
 	var err error
 	switch o.Kind {
-	case "", KindImage, KindVideo, KindDocument:
+	case "", content.KindImage, content.KindVideo, content.KindDocument:
 		d, err = attachment.Describe(r, size, name)
-	case KindVoice:
+	case content.KindVoice:
 		d, err = attachment.DescribeVoice(r, size, name)
 	default:
 		return d, parley.Errorf(parley.CodeInvalid, "bad_media_kind", "cannot send a file as %q", o.Kind)
@@ -75,19 +76,19 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 	if m := strings.TrimSpace(o.MIME); m != "" && (d.MIME == "" || d.MIME == "application/octet-stream" || strings.HasPrefix(d.MIME, "text/plain")) {
 		d.MIME = m
 	}
-	if o.Thumbnail != nil && d.Kind == attachment.KindDocument && strings.HasPrefix(d.MIME, "image/") && (o.Kind == "" || o.Kind == KindImage) {
+	if o.Thumbnail != nil && d.Kind == attachment.KindDocument && strings.HasPrefix(d.MIME, "image/") && (o.Kind == "" || o.Kind == content.KindImage) {
 		d.Kind, d.Width, d.Height, d.Thumbnail = attachment.KindImage, o.Width, o.Height, o.Thumbnail
 	}
-	if o.Thumbnail != nil && (d.Kind == attachment.KindVideo || o.Kind == KindVideo) && d.Thumbnail == nil {
+	if o.Thumbnail != nil && (d.Kind == attachment.KindVideo || o.Kind == content.KindVideo) && d.Thumbnail == nil {
 		d.Thumbnail = o.Thumbnail
 		if d.Width == 0 || d.Height == 0 {
 			d.Width, d.Height = o.Width, o.Height
 		}
 	}
 	switch o.Kind {
-	case KindVideo:
+	case content.KindVideo:
 		d.Kind = attachment.KindVideo
-	case KindDocument:
+	case content.KindDocument:
 		d.Kind, d.Thumbnail, d.Width, d.Height, d.Duration = attachment.KindDocument, nil, 0, 0, 0
 	}
 	if d.Duration == 0 && o.Duration > 0 && (d.Kind == attachment.KindVoice || d.Kind == attachment.KindVideo) {
@@ -112,32 +113,32 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 // later call to resume.
 //
 // Errors: as SendFile.
-func (c *Client) SendMedia(ctx context.Context, to, name string, r io.ReaderAt, size int64, o SendMediaOptions, progress func(sent, total int64)) (MessageRecord, error) {
+func (fl *Files) SendMedia(ctx context.Context, to, name string, r io.ReaderAt, size int64, o SendMediaOptions, progress func(sent, total int64)) (content.MessageRecord, error) {
 	if size < 0 {
-		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "bad_size", "file size %d", size)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "bad_size", "file size %d", size)
 	}
 	if size > attachment.MaxFileSize {
-		return MessageRecord{}, parley.Errorf(parley.CodeTooLarge, "file_too_large", "file of %d bytes is larger than the 2 GiB limit", size)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeTooLarge, "file_too_large", "file of %d bytes is larger than the 2 GiB limit", size)
 	}
-	if err := c.Sync(ctx); err != nil {
-		return MessageRecord{}, err
+	if err := fl.core.Sync(ctx); err != nil {
+		return content.MessageRecord{}, err
 	}
-	conv, err := c.sendTarget(ctx, to)
+	conv, err := fl.core.SendTarget(ctx, to)
 	if err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
-	ac, err := c.attachments()
+	ac, err := fl.core.Attachments()
 	if err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
 	d, err := describeMedia(r, size, name, o)
 	if err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
 	up := *ac
 	up.Progress = progress
 	if err := up.Upload(ctx, conv, r, &d); err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
-	return c.sendMedia(ctx, conv, d, false)
+	return fl.core.SendMedia(ctx, conv, d, false)
 }

@@ -1,10 +1,11 @@
-package client
+package files
 
 import (
 	"bytes"
 	"testing"
 
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/content"
 )
 
 // A thumbnail made by the sender's platform (the browser's canvas) makes a
@@ -27,7 +28,7 @@ func TestDescribeMediaSenderThumbnail(t *testing.T) {
 	}{
 		{"undecodable image without thumbnail", heic, "p.heic", SendMediaOptions{MIME: "image/heic"}, attachment.KindDocument, 0, false, ""},
 		{"undecodable image with thumbnail", heic, "p.heic", SendMediaOptions{MIME: "image/heic", Thumbnail: jpeg, Width: 4032, Height: 3024}, attachment.KindImage, 4032, true, ""},
-		{"sent as a document", heic, "p.heic", SendMediaOptions{Kind: KindDocument, MIME: "image/heic", Thumbnail: jpeg, Width: 4, Height: 3}, attachment.KindDocument, 0, false, ""},
+		{"sent as a document", heic, "p.heic", SendMediaOptions{Kind: content.KindDocument, MIME: "image/heic", Thumbnail: jpeg, Width: 4, Height: 3}, attachment.KindDocument, 0, false, ""},
 		{"video with thumbnail", mp4, "v.mp4", SendMediaOptions{Thumbnail: jpeg, Width: 640, Height: 360}, attachment.KindVideo, 640, true, ""},
 		{"not a JPEG", heic, "p.heic", SendMediaOptions{MIME: "image/heic", Thumbnail: []byte("PNG?"), Width: 4, Height: 3}, "", 0, false, "bad_thumbnail"},
 		{"too large", heic, "p.heic", SendMediaOptions{MIME: "image/heic", Thumbnail: append(jpeg, make([]byte, MaxSenderThumbnail)...), Width: 4, Height: 3}, "", 0, false, "bad_thumbnail"},
