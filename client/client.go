@@ -12,6 +12,8 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client/biz"
 	"github.com/parleyhq/parley/client/conn"
+	"github.com/parleyhq/parley/client/files"
+	"github.com/parleyhq/parley/client/groups"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -127,6 +129,14 @@ type Client struct {
 	// messages. Its methods are the Client's (c.PutProduct, c.SendOrder,
 	// c.BusinessAutoReply, …).
 	*biz.Business
+	// Files sends and fetches files and other media messages (package
+	// files); its methods are the Client's (c.SendFile, c.SendMedia,
+	// c.Forward, c.DownloadMedia, …).
+	*files.Files
+	// Access is how people get into groups beyond being added (package
+	// groups): invite links, join requests, communities; its methods are
+	// the Client's (c.CreateInviteLink, c.JoinByLink, c.CreateCommunity, …).
+	*groups.Access
 
 	cfg   Config
 	log   *slog.Logger
@@ -249,6 +259,8 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		keys: map[parley.UserID]deviceKeys{}, progress: make(chan struct{}),
 	}
 	c.Business = biz.New(bizCore{c})
+	c.Files = files.New(filesCore{c})
+	c.Access = groups.New(groupsCore{c})
 	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())

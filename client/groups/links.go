@@ -1,4 +1,4 @@
-package client
+package groups
 
 import (
 	"context"
@@ -10,44 +10,6 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
-
-// LinkPrefix starts every invite link: the rest is the link's secret token.
-const LinkPrefix = "parley://join/"
-
-// InviteLink is a group's invite link. Link (with the secret token) is known
-// only to the admin who created it, right after creating it.
-type InviteLink struct {
-	ID        string
-	Link      string
-	Group     parley.ConversationID
-	CreatedBy parley.UserID
-	CreatedAt time.Time
-	ExpiresAt time.Time // zero: never
-	MaxUses   int       // 0: unlimited
-	Uses      int
-	Approve   bool
-	Revoked   bool
-}
-
-// LinkOptions are a new invite link's limits.
-type LinkOptions struct {
-	ExpiresIn time.Duration // 0: never
-	MaxUses   int           // 0: unlimited
-	Approve   bool          // joining needs an admin's approval
-}
-
-// JoinResult is the outcome of JoinByLink.
-type JoinResult struct {
-	Group   Group // for a pending request only ID and Name are set
-	Pending bool  // an admin must approve; run JoinByLink again afterwards
-}
-
-// JoinRequest is a request to join a group, made through a link that needs
-// approval.
-type JoinRequest struct {
-	User parley.UserID
-	At   time.Time
-}
 
 func linkFrom(l *parleypb.GroupLink) InviteLink {
 	out := InviteLink{ID: l.GetId(), Group: parley.ConversationID(l.GetConversationId()), CreatedBy: parley.UserID(l.GetCreatedBy()),
@@ -62,16 +24,16 @@ func linkFrom(l *parleypb.GroupLink) InviteLink {
 }
 
 // CreateInviteLink creates an invite link to a group (admins only).
-func (c *Client) CreateInviteLink(ctx context.Context, ref string, o LinkOptions) (InviteLink, error) {
+func (a *Access) CreateInviteLink(ctx context.Context, ref string, o LinkOptions) (InviteLink, error) {
 	if o.ExpiresIn < 0 || o.MaxUses < 0 || o.ExpiresIn > 0 && o.ExpiresIn < time.Second {
 		return InviteLink{}, parley.Errorf(parley.CodeInvalid, "invite_limits", "expiry must be at least a second and the use limit not negative")
 	}
-	g, err := c.Group(ctx, ref)
+	g, err := a.core.Group(ctx, ref)
 	if err != nil {
 		return InviteLink{}, err
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkCreate{GroupLinkCreate: &parleypb.GroupLinkCreateRequest{
-		ConversationId: string(g.ID), ExpiresInSeconds: uint32(o.ExpiresIn / time.Second), MaxUses: uint32(o.MaxUses), Approve: o.Approve}}}, false)
+	f, err := a.core.RequestOnce(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkCreate{GroupLinkCreate: &parleypb.GroupLinkCreateRequest{
+		ConversationId: string(g.ID), ExpiresInSeconds: uint32(o.ExpiresIn / time.Second), MaxUses: uint32(o.MaxUses), Approve: o.Approve}}})
 	if err != nil {
 		return InviteLink{}, errorf("create invite link", err)
 	}
@@ -79,12 +41,12 @@ func (c *Client) CreateInviteLink(ctx context.Context, ref string, o LinkOptions
 }
 
 // InviteLinks lists a group's invite links (admins only), without tokens.
-func (c *Client) InviteLinks(ctx context.Context, ref string) ([]InviteLink, error) {
-	g, err := c.Group(ctx, ref)
+func (a *Access) InviteLinks(ctx context.Context, ref string) ([]InviteLink, error) {
+	g, err := a.core.Group(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinks{GroupLinks: &parleypb.GroupLinksRequest{ConversationId: string(g.ID)}}}, true)
+	f, err := a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinks{GroupLinks: &parleypb.GroupLinksRequest{ConversationId: string(g.ID)}}})
 	if err != nil {
 		return nil, errorf("invite links", err)
 	}
@@ -97,8 +59,8 @@ func (c *Client) InviteLinks(ctx context.Context, ref string) ([]InviteLink, err
 
 // RevokeInviteLink revokes a link (admins only), given by its ID or the
 // link itself.
-func (c *Client) RevokeInviteLink(ctx context.Context, ref, link string) error {
-	g, err := c.Group(ctx, ref)
+func (a *Access) RevokeInviteLink(ctx context.Context, ref, link string) error {
+	g, err := a.core.Group(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -106,8 +68,8 @@ func (c *Client) RevokeInviteLink(ctx context.Context, ref, link string) error {
 	if tok, ok := strings.CutPrefix(strings.TrimSpace(link), LinkPrefix); ok {
 		id = linkIDOf(tok)
 	}
-	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkRevoke{GroupLinkRevoke: &parleypb.GroupLinkRevokeRequest{
-		ConversationId: string(g.ID), LinkId: id}}}, true)
+	_, err = a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkRevoke{GroupLinkRevoke: &parleypb.GroupLinkRevokeRequest{
+		ConversationId: string(g.ID), LinkId: id}}})
 	return errorf("revoke invite link", err)
 }
 
@@ -115,12 +77,12 @@ func (c *Client) RevokeInviteLink(ctx context.Context, ref, link string) error {
 // by an MLS external commit from the group's GroupInfo (no admin needs to be
 // online); with approval it asks to join (Pending) and, once an admin
 // approved, a second JoinByLink (or AcceptGroupInvitation) joins.
-func (c *Client) JoinByLink(ctx context.Context, link string) (JoinResult, error) {
+func (a *Access) JoinByLink(ctx context.Context, link string) (JoinResult, error) {
 	tok := strings.TrimPrefix(strings.TrimSpace(link), LinkPrefix)
 	if tok == "" {
 		return JoinResult{}, parley.Errorf(parley.CodeInvalid, "invite_link", "not an invite link")
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkRedeem{GroupLinkRedeem: &parleypb.GroupLinkRedeemRequest{Token: tok}}}, true)
+	f, err := a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkRedeem{GroupLinkRedeem: &parleypb.GroupLinkRedeemRequest{Token: tok}}})
 	if err != nil {
 		return JoinResult{}, errorf("join by link", err)
 	}
@@ -129,7 +91,7 @@ func (c *Client) JoinByLink(ctx context.Context, link string) (JoinResult, error
 	if r.GetPending() {
 		return JoinResult{Group: Group{ID: id, Name: r.GetName()}, Pending: true}, nil
 	}
-	g, err := c.AcceptGroupInvitation(ctx, string(id))
+	g, err := a.core.AcceptGroupInvitation(ctx, string(id))
 	if err != nil {
 		return JoinResult{}, err
 	}
@@ -137,12 +99,12 @@ func (c *Client) JoinByLink(ctx context.Context, link string) (JoinResult, error
 }
 
 // JoinRequests lists a group's pending join requests (admins only).
-func (c *Client) JoinRequests(ctx context.Context, ref string) ([]JoinRequest, error) {
-	g, err := c.Group(ctx, ref)
+func (a *Access) JoinRequests(ctx context.Context, ref string) ([]JoinRequest, error) {
+	g, err := a.core.Group(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinRequests{GroupJoinRequests: &parleypb.GroupJoinRequestsRequest{ConversationId: string(g.ID)}}}, true)
+	f, err := a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinRequests{GroupJoinRequests: &parleypb.GroupJoinRequestsRequest{ConversationId: string(g.ID)}}})
 	if err != nil {
 		return nil, errorf("join requests", err)
 	}
@@ -155,13 +117,13 @@ func (c *Client) JoinRequests(ctx context.Context, ref string) ([]JoinRequest, e
 
 // DecideJoinRequest approves or rejects a join request (admins only). An
 // approved user is invited and joins by JoinByLink or AcceptGroupInvitation.
-func (c *Client) DecideJoinRequest(ctx context.Context, ref string, user parley.UserID, approve bool) error {
-	g, err := c.Group(ctx, ref)
+func (a *Access) DecideJoinRequest(ctx context.Context, ref string, user parley.UserID, approve bool) error {
+	g, err := a.core.Group(ctx, ref)
 	if err != nil {
 		return err
 	}
-	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinDecide{GroupJoinDecide: &parleypb.GroupJoinDecideRequest{
-		ConversationId: string(g.ID), UserId: int64(user), Approve: approve}}}, true)
+	_, err = a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinDecide{GroupJoinDecide: &parleypb.GroupJoinDecideRequest{
+		ConversationId: string(g.ID), UserId: int64(user), Approve: approve}}})
 	return errorf("decide join request", err)
 }
 

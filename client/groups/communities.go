@@ -1,4 +1,4 @@
-package client
+package groups
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -18,29 +20,16 @@ import (
 // them from every sub-group at the server, in the same transaction, and
 // the sub-groups' members then commit the MLS removal.
 
-// CommunityGroup is a community's sub-group as a member sees it.
-type CommunityGroup struct {
-	ID          parley.ConversationID
-	Name        string
-	Description string
-	Members     int
-	Member      bool // this user is a member
-	// JoinApproval: joining needs an admin's approval; Pending: this user
-	// asked and waits for it.
-	JoinApproval bool
-	Pending      bool
-}
-
 // CreateCommunity creates a community named name with members (added, or
 // invited when their privacy requires it); this user is its admin.
-func (c *Client) CreateCommunity(ctx context.Context, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
-	opts.community, opts.Community, opts.OnlyAdminsSend = true, "", true
-	return c.CreateGroup(ctx, name, members, opts)
+func (a *Access) CreateCommunity(ctx context.Context, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
+	opts.Community, opts.OnlyAdminsSend = "", true
+	return a.core.NewGroup(ctx, name, members, opts, true)
 }
 
 // community resolves a community reference (id or unambiguous name).
-func (c *Client) community(ctx context.Context, ref string) (Group, error) {
-	g, err := c.Group(ctx, ref)
+func (a *Access) community(ctx context.Context, ref string) (Group, error) {
+	g, err := a.core.Group(ctx, ref)
 	if err != nil {
 		return g, err
 	}
@@ -51,70 +40,70 @@ func (c *Client) community(ctx context.Context, ref string) (Group, error) {
 }
 
 // CreateCommunityGroup creates a new sub-group of a community (its admins).
-func (c *Client) CreateCommunityGroup(ctx context.Context, community, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
-	comm, err := c.community(ctx, community)
+func (a *Access) CreateCommunityGroup(ctx context.Context, community, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
+	comm, err := a.community(ctx, community)
 	if err != nil {
 		return GroupAddResult{}, err
 	}
-	opts.Community, opts.community = comm.ID, false
-	return c.CreateGroup(ctx, name, members, opts)
+	opts.Community = comm.ID
+	return a.core.NewGroup(ctx, name, members, opts, false)
 }
 
 // AddCommunityGroup puts an existing group under a community (admins of
 // both); RemoveCommunityGroup takes it out again (community admins).
-func (c *Client) AddCommunityGroup(ctx context.Context, community, group string) error {
-	return c.communityGroup(ctx, community, group, false)
+func (a *Access) AddCommunityGroup(ctx context.Context, community, group string) error {
+	return a.communityGroup(ctx, community, group, false)
 }
 
 // RemoveCommunityGroup takes a sub-group out of its community; it stays a
 // plain group with its members.
-func (c *Client) RemoveCommunityGroup(ctx context.Context, community, group string) error {
-	return c.communityGroup(ctx, community, group, true)
+func (a *Access) RemoveCommunityGroup(ctx context.Context, community, group string) error {
+	return a.communityGroup(ctx, community, group, true)
 }
 
-func (c *Client) communityGroup(ctx context.Context, community, group string, remove bool) error {
-	comm, err := c.community(ctx, community)
+func (a *Access) communityGroup(ctx context.Context, community, group string, remove bool) error {
+	comm, err := a.community(ctx, community)
 	if err != nil {
 		return err
 	}
-	gid, err := c.subGroupID(ctx, comm, group)
+	gid, err := a.subGroupID(ctx, comm, group)
 	if err != nil {
 		return err
 	}
-	_, err = c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CommunityGroup{CommunityGroup: &parleypb.CommunityGroupRequest{
-		CommunityId: string(comm.ID), GroupId: string(gid), Remove: remove}}}, true)
+	_, err = a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CommunityGroup{CommunityGroup: &parleypb.CommunityGroupRequest{
+		CommunityId: string(comm.ID), GroupId: string(gid), Remove: remove}}})
 	return errorf("community group", err)
 }
 
 // subGroupID resolves a group reference: an id, a sub-group's name, or the
 // name of one of this user's groups.
-func (c *Client) subGroupID(ctx context.Context, comm Group, ref string) (parley.ConversationID, error) {
+func (a *Access) subGroupID(ctx context.Context, comm Group, ref string) (parley.ConversationID, error) {
 	if id := parley.ConversationID(ref); id.Valid() {
 		return id, nil
 	}
-	if subs, err := c.CommunityGroups(ctx, string(comm.ID)); err == nil {
+	if subs, err := a.CommunityGroups(ctx, string(comm.ID)); err == nil {
 		for _, s := range subs {
 			if strings.EqualFold(s.Name, strings.TrimSpace(ref)) {
 				return s.ID, nil
 			}
 		}
 	}
-	g, err := c.Group(ctx, ref)
+	g, err := a.core.Group(ctx, ref)
 	return g.ID, err
 }
 
 // CommunityGroups lists a community's sub-groups (members only).
-func (c *Client) CommunityGroups(ctx context.Context, community string) ([]CommunityGroup, error) {
+func (a *Access) CommunityGroups(ctx context.Context, community string) ([]CommunityGroup, error) {
 	id := parley.ConversationID(community)
 	if !id.Valid() {
-		comm, err := c.community(ctx, community)
+		comm, err := a.community(ctx, community)
 		if err != nil {
 			return nil, err
 		}
 		id = comm.ID
 	}
-	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CommunityGroups{CommunityGroups: &parleypb.CommunityGroupsRequest{
-		CommunityId: string(id)}}}, true)
+	f, err := a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CommunityGroups{CommunityGroups: &parleypb.CommunityGroupsRequest{
+		CommunityId: string(id)}}})
 	if err != nil {
 		return nil, errorf("community groups", err)
 	}
@@ -131,46 +120,44 @@ func (c *Client) CommunityGroups(ctx context.Context, community string) ([]Commu
 // admins approve new members and this user has no invitation yet, it asks
 // to join instead and returns a pending result; once an admin approved,
 // calling it again joins.
-func (c *Client) JoinCommunityGroup(ctx context.Context, community, group string) (JoinResult, error) {
-	comm, err := c.community(ctx, community)
+func (a *Access) JoinCommunityGroup(ctx context.Context, community, group string) (JoinResult, error) {
+	comm, err := a.community(ctx, community)
 	if err != nil {
 		return JoinResult{}, err
 	}
-	gid, err := c.subGroupID(ctx, comm, group)
+	gid, err := a.subGroupID(ctx, comm, group)
 	if err != nil {
 		return JoinResult{}, err
 	}
-	if sub, ok := c.findCommunityGroup(ctx, comm.ID, gid); ok && sub.JoinApproval && !sub.Member {
+	if sub, ok := a.findCommunityGroup(ctx, comm.ID, gid); ok && sub.JoinApproval && !sub.Member {
 		invited := false
-		if invs, err := c.GroupInvitations(ctx); err == nil {
+		if invs, err := a.core.GroupInvitations(ctx); err == nil {
 			invited = slices.ContainsFunc(invs, func(i GroupInvitation) bool { return i.Group == gid })
 		}
 		if !invited {
-			_, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinAsk{GroupJoinAsk: &parleypb.GroupJoinAskRequest{
-				GroupId: string(gid)}}}, true)
+			_, err := a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupJoinAsk{GroupJoinAsk: &parleypb.GroupJoinAskRequest{
+				GroupId: string(gid)}}})
 			if err != nil {
 				return JoinResult{}, errorf("ask to join", err)
 			}
 			return JoinResult{Group: Group{ID: gid, Name: sub.Name, JoinApproval: true, Community: comm.ID}, Pending: true}, nil
 		}
 	}
-	c.cryptoMu.Lock()
-	err = c.joinExternal(ctx, gid, parley.KindGroup)
-	c.cryptoMu.Unlock()
+	err = a.core.JoinExternal(ctx, gid)
 	if err != nil {
 		return JoinResult{}, err
 	}
-	g, err := c.Group(ctx, string(gid))
+	g, err := a.core.Group(ctx, string(gid))
 	if err != nil {
 		return JoinResult{}, err
 	}
-	_ = c.store.Apply(ctx, Applied{Conversation: g.ID, Chat: &Chat{Kind: parley.KindGroup, Title: g.Name}})
+	_ = a.core.Store().Apply(ctx, localstore.Applied{Conversation: g.ID, Chat: &localstore.Chat{Kind: parley.KindGroup, Title: g.Name}})
 	return JoinResult{Group: g}, nil
 }
 
 // findCommunityGroup finds a sub-group in the community's list.
-func (c *Client) findCommunityGroup(ctx context.Context, community, id parley.ConversationID) (CommunityGroup, bool) {
-	subs, err := c.CommunityGroups(ctx, string(community))
+func (a *Access) findCommunityGroup(ctx context.Context, community, id parley.ConversationID) (CommunityGroup, bool) {
+	subs, err := a.CommunityGroups(ctx, string(community))
 	if err != nil {
 		return CommunityGroup{}, false
 	}
@@ -183,10 +170,10 @@ func (c *Client) findCommunityGroup(ctx context.Context, community, id parley.Co
 
 // Announce posts text to a community's announcement group (admins only:
 // others get CodeForbidden "admins_only_send").
-func (c *Client) Announce(ctx context.Context, community, text string) (MessageRecord, error) {
-	comm, err := c.community(ctx, community)
+func (a *Access) Announce(ctx context.Context, community, text string) (content.MessageRecord, error) {
+	comm, err := a.community(ctx, community)
 	if err != nil {
-		return MessageRecord{}, err
+		return content.MessageRecord{}, err
 	}
-	return c.SendText(ctx, string(comm.ID), text, 0)
+	return a.core.SendText(ctx, string(comm.ID), text, 0)
 }
