@@ -398,27 +398,8 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 	}
 	c.emit(Event{Kind: EventMessage, Conversation: conv, Message: &MessageRecord{Conversation: conv, Seq: seq,
 		ClientID: parley.ClientMessageID(b.ClientID), Sender: sender, Outgoing: sender == c.Account().User, Kind: b.Kind,
-		Text: controlText(b, t), SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
+		Text: content.ControlText(b, t.ID()), SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
 	return true, nil
-}
-
-// controlText describes a control message for event listeners.
-func controlText(b content.Body, t MessageRecord) string {
-	id := t.ID()
-	switch b.Kind {
-	case KindReaction:
-		if b.Ext.Emoji == "" {
-			return "removed a reaction to " + id
-		}
-		return b.Ext.Emoji + " to " + id
-	case KindEdit:
-		return "edited " + id + ": " + b.Text
-	case KindDelete:
-		return "deleted " + id
-	case KindVote:
-		return fmt.Sprintf("voted %v in %s", b.Ext.Choices, id)
-	}
-	return ""
 }
 
 // SetDisappearing sets a chat's disappearing-messages timer: 0 (off), 24h,

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"time"
@@ -136,4 +137,27 @@ func ValidChoices(p *PollSpec, choices []int) error {
 		}
 	}
 	return nil
+}
+
+// ControlText describes the control message b about the message id
+// ("CHAT:SEQ") for people, e.g. "👍 to CHAT:SEQ" (for event listeners).
+func ControlText(b Body, id string) string {
+	ext := b.Ext
+	if ext == nil {
+		ext = &Ext{}
+	}
+	switch b.Kind {
+	case KindReaction:
+		if ext.Emoji == "" {
+			return "removed a reaction to " + id
+		}
+		return ext.Emoji + " to " + id
+	case KindEdit:
+		return "edited " + id + ": " + b.Text
+	case KindDelete:
+		return "deleted " + id
+	case KindVote:
+		return fmt.Sprintf("voted %v in %s", ext.Choices, id)
+	}
+	return ""
 }

@@ -1,4 +1,4 @@
-package client
+package mlsengine
 
 import (
 	"bytes"
@@ -8,16 +8,16 @@ import (
 
 func TestSafetyNumber(t *testing.T) {
 	k := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
-	a := safetyNumber(1, [][]byte{k(1), k(2)}, 2, [][]byte{k(3)})
+	a := SafetyNumber(1, [][]byte{k(1), k(2)}, 2, [][]byte{k(3)})
 	tests := map[string]struct {
 		got  string
 		same bool
 	}{
-		"other side":          {safetyNumber(2, [][]byte{k(3)}, 1, [][]byte{k(1), k(2)}), true},
-		"device order":        {safetyNumber(1, [][]byte{k(2), k(1)}, 2, [][]byte{k(3)}), true},
-		"device added":        {safetyNumber(1, [][]byte{k(1), k(2), k(4)}, 2, [][]byte{k(3)}), false},
-		"key substituted":     {safetyNumber(1, [][]byte{k(1), k(2)}, 2, [][]byte{k(5)}), false},
-		"user id substituted": {safetyNumber(1, [][]byte{k(1), k(2)}, 3, [][]byte{k(3)}), false},
+		"other side":          {SafetyNumber(2, [][]byte{k(3)}, 1, [][]byte{k(1), k(2)}), true},
+		"device order":        {SafetyNumber(1, [][]byte{k(2), k(1)}, 2, [][]byte{k(3)}), true},
+		"device added":        {SafetyNumber(1, [][]byte{k(1), k(2), k(4)}, 2, [][]byte{k(3)}), false},
+		"key substituted":     {SafetyNumber(1, [][]byte{k(1), k(2)}, 2, [][]byte{k(5)}), false},
+		"user id substituted": {SafetyNumber(1, [][]byte{k(1), k(2)}, 3, [][]byte{k(3)}), false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -39,11 +39,11 @@ func TestSafetyNumber(t *testing.T) {
 
 func TestParseCredential(t *testing.T) {
 	for _, bad := range []string{"", "1", "1:", ":2", "a:2", "1:2:3", "0:1", "-1:2"} {
-		if _, _, err := parseCredential(bad); err == nil {
-			t.Errorf("parseCredential(%q) accepted", bad)
+		if _, _, err := ParseCredential(bad); err == nil {
+			t.Errorf("ParseCredential(%q) accepted", bad)
 		}
 	}
-	if u, d, err := parseCredential(credentialFor(7, 9)); err != nil || u != 7 || d != 9 {
+	if u, d, err := ParseCredential(CredentialFor(7, 9)); err != nil || u != 7 || d != 9 {
 		t.Fatalf("round trip: %d %d %v", u, d, err)
 	}
 }
