@@ -8,7 +8,6 @@ type (
 	identity      = mlsengine.Identity
 	member        = mlsengine.Member
 	validator     = mlsengine.Validator
-	processed     = mlsengine.Processed
 	pendingCommit = mlsengine.PendingCommit
 	engine        = mlsengine.Engine
 	group         = mlsengine.Group
