@@ -147,7 +147,7 @@ type kvConv struct {
 	votes    map[parley.Seq]map[parley.UserID]kvMark
 	timerTTL time.Duration
 	// autoReplies: when this device last sent each business auto reply
-	// ("greeting", "away", "last_in"), Unix milliseconds (businessStore).
+	// ("greeting", "away", "last_in"), Unix milliseconds.
 	autoReplies map[string]int64
 }
 
@@ -941,7 +941,7 @@ func (s *kvStore) Contacts(ctx context.Context) ([]Contact, error) {
 	return out, nil
 }
 
-// ---- message kinds (kindStore) ----
+// ---- message kinds ----
 
 func (s *kvStore) PutExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext content.Ext) error {
 	s.mu.Lock()
@@ -1234,8 +1234,8 @@ func (s *kvStore) Search(ctx context.Context, match func(*content.MessageRecord)
 	return out, nil
 }
 
-// businessOf fills in the Business content of ms's business messages from
-// their stored extras (businessStore; the content travels in ext.biz).
+// BusinessOf fills in the Business content of ms's business messages from
+// their stored extras (the content travels in ext.biz).
 func (s *kvStore) BusinessOf(ctx context.Context, ms []content.MessageRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1256,7 +1256,7 @@ func (s *kvStore) BusinessOf(ctx context.Context, ms []content.MessageRecord) er
 	return nil
 }
 
-// autoReplied returns when this device last sent the auto reply what in
+// AutoReplied returns when this device last sent the auto reply what in
 // conv (0 if never).
 func (s *kvStore) AutoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error) {
 	s.mu.Lock()
@@ -1267,7 +1267,7 @@ func (s *kvStore) AutoReplied(ctx context.Context, conv parley.ConversationID, w
 	return 0, nil
 }
 
-// noteAutoReply records that the auto reply what was sent in conv at at.
+// NoteAutoReply records that the auto reply what was sent in conv at at.
 func (s *kvStore) NoteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -30,14 +30,14 @@ type sealedStore struct {
 	*sqliteStore
 	aead cipher.AEAD
 
-	// The batch writer of the fast send path (endpoint_sqlite.go).
+	// The batch writer of the fast send path (sqlite_fast.go).
 	wMu     sync.Mutex
 	wQueue  []writeReq
 	wBusy   int    // writes queued or being committed
 	wStmts  *stmts // the batch writer's statements, prepared once (its goroutine only)
 	wClosed bool
 	wSig    chan struct{}
-	wTimer  *time.Timer // flushes queued marks when no other write comes (endpoint_sqlite.go)
+	wTimer  *time.Timer // flushes queued marks when no other write comes (sqlite_fast.go)
 	wStop   chan struct{}
 	wDone   chan struct{}
 }

@@ -24,7 +24,7 @@ func putBusiness(ctx context.Context, tx *sql.Tx, conv parley.ConversationID, de
 	return err
 }
 
-// businessOf fills in the Business content of the business-kind messages
+// BusinessOf fills in the Business content of the business-kind messages
 // of ms.
 func (s *sqliteStore) BusinessOf(ctx context.Context, ms []content.MessageRecord) error {
 	var stmt *sql.Stmt
@@ -60,7 +60,7 @@ func (s *sqliteStore) BusinessOf(ctx context.Context, ms []content.MessageRecord
 	return nil
 }
 
-// autoReplied returns when this device last sent the auto reply what
+// AutoReplied returns when this device last sent the auto reply what
 // ("greeting" or "away") in conv (zero if never).
 func (s *sqliteStore) AutoReplied(ctx context.Context, conv parley.ConversationID, what string) (int64, error) {
 	var at int64
@@ -71,7 +71,7 @@ func (s *sqliteStore) AutoReplied(ctx context.Context, conv parley.ConversationI
 	return at, err
 }
 
-// noteAutoReply records that the auto reply what was sent in conv at at
+// NoteAutoReply records that the auto reply what was sent in conv at at
 // (Unix milliseconds).
 func (s *sqliteStore) NoteAutoReply(ctx context.Context, conv parley.ConversationID, what string, at int64) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO business_auto_replies (conversation, what, at) VALUES (?, ?, ?)

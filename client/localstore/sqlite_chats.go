@@ -23,7 +23,7 @@ func (s *sqliteStore) SetChatFlags(ctx context.Context, id parley.ConversationID
 	return ch, nil
 }
 
-// search scans the messages with text or an attachment (newest first), so
+// Search scans the messages with text or an attachment (newest first), so
 // matching follows Go's Unicode case folding rather than SQLite's
 // ASCII-only LIKE.
 func (s *sqliteStore) Search(ctx context.Context, match func(*content.MessageRecord) bool, conv parley.ConversationID, limit int) ([]content.MessageRecord, error) {

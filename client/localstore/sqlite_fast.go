@@ -13,7 +13,7 @@ import (
 	"github.com/parleyhq/parley/content"
 )
 
-// The fast send path of always-online endpoints (endpoint.go) on the SQLite
+// The fast send path of always-online endpoints (client/endpoint.go) on the SQLite
 // store: one transaction stores a pending message with its extras, its
 // business content and the group's new state; one statement records the
 // server's acceptance and moves the cursor past it. The general path takes

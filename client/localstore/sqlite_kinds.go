@@ -41,7 +41,7 @@ func (s *sqliteStore) PutExtras(ctx context.Context, conv parley.ConversationID,
 		if err != nil || ext.Biz == nil {
 			return err
 		}
-		return putBusiness(ctx, tx, conv, device, client, ext.Biz) // business_sqlite.go
+		return putBusiness(ctx, tx, conv, device, client, ext.Biz) // sqlite_business.go
 	})
 }
 
@@ -233,7 +233,7 @@ func (s *sqliteStore) Timers(ctx context.Context) (map[parley.ConversationID]tim
 	return out, err
 }
 
-// expire deletes the sent or received messages of conv sent before
+// Expire deletes the sent or received messages of conv sent before
 // before, with everything the kinds recorded about them.
 func (s *sqliteStore) Expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error) {
 	var n int64

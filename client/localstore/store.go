@@ -10,7 +10,7 @@
 //   - OpenKV (the browser): the whole state in memory over a small durable
 //     key-value store (IndexedDB in web/wasm, MemKV in tests).
 //
-// One contract suite (contract_test.go) runs against both.
+// One contract suite (contract*_test.go) runs against both.
 package localstore
 
 import (
