@@ -192,17 +192,17 @@ func bizInvalid(reason, format string, args ...any) error {
 
 func checkBizText(field, s string, max int, required bool) error {
 	if required && strings.TrimSpace(s) == "" {
-		return bizInvalid("business_"+field, "%s is required", field)
+		return bizInvalid(ReasonBusinessFieldPrefix+field, "%s is required", field)
 	}
 	if len(s) > max || !utf8.ValidString(s) {
-		return bizInvalid("business_"+field, "%s is at most %d bytes of UTF-8", field, max)
+		return bizInvalid(ReasonBusinessFieldPrefix+field, "%s is at most %d bytes of UTF-8", field, max)
 	}
 	return nil
 }
 
 func checkMedia(field string, d *attachment.Descriptor) error {
 	if d != nil && d.Validate() != nil {
-		return bizInvalid("business_"+field, "%s is not a valid media descriptor", field)
+		return bizInvalid(ReasonBusinessFieldPrefix+field, "%s is not a valid media descriptor", field)
 	}
 	return nil
 }
@@ -213,11 +213,11 @@ func checkMedia(field string, d *attachment.Descriptor) error {
 func (bc BusinessContent) Validate() error {
 	switch bc.Kind() {
 	case "":
-		return bizInvalid("business_kind", "a business message has exactly one of product, order, order_status, interactive, interactive_reply, template")
+		return bizInvalid(ReasonBusinessKind, "a business message has exactly one of product, order, order_status, interactive, interactive_reply, template")
 	case KindProduct:
 		p := bc.Product
 		if p.Business <= 0 {
-			return bizInvalid("business_business", "a product names its business")
+			return bizInvalid(ReasonBusinessBusiness, "a product names its business")
 		}
 		if err := checkBizText("product_id", p.ProductID, maxBizIDBytes, true); err != nil {
 			return err
@@ -238,10 +238,10 @@ func (bc BusinessContent) Validate() error {
 			return err
 		}
 		if o.Business <= 0 {
-			return bizInvalid("business_business", "an order names its business")
+			return bizInvalid(ReasonBusinessBusiness, "an order names its business")
 		}
 		if len(o.Items) == 0 || len(o.Items) > MaxOrderItems {
-			return bizInvalid("business_items", "an order has 1 to %d items", MaxOrderItems)
+			return bizInvalid(ReasonBusinessItems, "an order has 1 to %d items", MaxOrderItems)
 		}
 		if err := o.Total.Validate(); err != nil {
 			return err
@@ -255,15 +255,15 @@ func (bc BusinessContent) Validate() error {
 				return err
 			}
 			if it.Quantity <= 0 || it.Quantity > 10000 || it.Price < 0 || it.Price > parley.MaxAmount1000 {
-				return bizInvalid("business_items", "an item has a quantity of 1 to 10000 and a price of 0 or more")
+				return bizInvalid(ReasonBusinessItems, "an item has a quantity of 1 to 10000 and a price of 0 or more")
 			}
 			total += int64(it.Quantity) * it.Price
 			if total > parley.MaxAmount1000 {
-				return bizInvalid("business_total", "the order's total is too large")
+				return bizInvalid(ReasonBusinessTotal, "the order's total is too large")
 			}
 		}
 		if total != o.Total.Amount1000 {
-			return bizInvalid("business_total", "the order's total is not the sum of its items")
+			return bizInvalid(ReasonBusinessTotal, "the order's total is not the sum of its items")
 		}
 		return checkBizText("note", o.Note, maxBizTextBytes, false)
 	case KindOrderStatus:
@@ -274,7 +274,7 @@ func (bc BusinessContent) Validate() error {
 		switch s.Status {
 		case OrderPaid, OrderShipped, OrderCompleted, OrderCancelled:
 		default:
-			return bizInvalid("business_status", "an order's status is paid, shipped, completed or cancelled")
+			return bizInvalid(ReasonBusinessStatus, "an order's status is paid, shipped, completed or cancelled")
 		}
 		return checkBizText("note", s.Note, maxBizTextBytes, false)
 	case KindInteractive:
@@ -282,7 +282,7 @@ func (bc BusinessContent) Validate() error {
 	case KindInteractiveReply:
 		r := bc.Reply
 		if r.Type != "button_reply" && r.Type != "list_reply" {
-			return bizInvalid("business_type", "an interactive reply is a button_reply or a list_reply")
+			return bizInvalid(ReasonBusinessType, "an interactive reply is a button_reply or a list_reply")
 		}
 		if err := checkBizText("id", r.ID, maxBizIDBytes, true); err != nil {
 			return err
@@ -312,14 +312,14 @@ func (bc BusinessContent) Validate() error {
 			return err
 		}
 		if len(t.Buttons) > maxTemplateButtons {
-			return bizInvalid("business_buttons", "a template has at most %d buttons", maxTemplateButtons)
+			return bizInvalid(ReasonBusinessButtons, "a template has at most %d buttons", maxTemplateButtons)
 		}
 		for _, b := range t.Buttons {
 			if err := checkBizText("button", b.Text, 25, true); err != nil {
 				return err
 			}
 			if len(b.URL) > 2000 || len(b.Phone) > 20 || len(b.Payload) > maxBizIDBytes || len(b.Type) > 32 {
-				return bizInvalid("business_button", "a template button's url, phone or payload is too long")
+				return bizInvalid(ReasonBusinessButton, "a template button's url, phone or payload is too long")
 			}
 		}
 	}
@@ -345,11 +345,11 @@ func (m *InteractiveMessage) validate() error {
 			return err
 		}
 		if ids[id] {
-			return bizInvalid("business_duplicate_id", "button and row ids are unique (%q twice)", id)
+			return bizInvalid(ReasonBusinessDuplicateID, "button and row ids are unique (%q twice)", id)
 		}
 		ids[id] = true
 		if utf8.RuneCountInString(title) > maxBizTitleBytes {
-			return bizInvalid("business_title", "a button or row title is at most %d characters", maxBizTitleBytes)
+			return bizInvalid(ReasonBusinessTitle, "a button or row title is at most %d characters", maxBizTitleBytes)
 		}
 		if err := checkBizText("title", title, maxBizShortBytes, true); err != nil {
 			return err
@@ -359,10 +359,10 @@ func (m *InteractiveMessage) validate() error {
 	switch m.Type {
 	case "button":
 		if len(m.Buttons) == 0 || len(m.Buttons) > MaxReplyButtons {
-			return bizInvalid("business_buttons", "reply buttons are 1 to %d", MaxReplyButtons)
+			return bizInvalid(ReasonBusinessButtons, "reply buttons are 1 to %d", MaxReplyButtons)
 		}
 		if len(m.Sections) > 0 {
-			return bizInvalid("business_sections", "reply buttons have no list sections")
+			return bizInvalid(ReasonBusinessSections, "reply buttons have no list sections")
 		}
 		for _, b := range m.Buttons {
 			if err := checkChoice(b.ID, b.Title, ""); err != nil {
@@ -371,21 +371,21 @@ func (m *InteractiveMessage) validate() error {
 		}
 	case "list":
 		if len(m.Buttons) > 0 {
-			return bizInvalid("business_buttons", "a list has no reply buttons")
+			return bizInvalid(ReasonBusinessButtons, "a list has no reply buttons")
 		}
 		if err := checkBizText("button_text", m.ButtonText, 20*4, true); err != nil {
 			return err
 		}
 		if len(m.Sections) == 0 || len(m.Sections) > MaxListSections {
-			return bizInvalid("business_sections", "a list has 1 to %d sections", MaxListSections)
+			return bizInvalid(ReasonBusinessSections, "a list has 1 to %d sections", MaxListSections)
 		}
 		rows := 0
 		for _, s := range m.Sections {
 			if len(s.Rows) == 0 {
-				return bizInvalid("business_rows", "every list section has rows")
+				return bizInvalid(ReasonBusinessRows, "every list section has rows")
 			}
 			if len(m.Sections) > 1 && strings.TrimSpace(s.Title) == "" {
-				return bizInvalid("business_section_title", "sections of a list with several sections have titles")
+				return bizInvalid(ReasonBusinessSectionTitle, "sections of a list with several sections have titles")
 			}
 			if err := checkBizText("section_title", s.Title, maxBizTitleBytes*4, false); err != nil {
 				return err
@@ -398,10 +398,10 @@ func (m *InteractiveMessage) validate() error {
 			}
 		}
 		if rows > MaxListRows {
-			return bizInvalid("business_rows", "a list has at most %d rows", MaxListRows)
+			return bizInvalid(ReasonBusinessRows, "a list has at most %d rows", MaxListRows)
 		}
 	default:
-		return bizInvalid("business_type", "an interactive message is of type button or list")
+		return bizInvalid(ReasonBusinessType, "an interactive message is of type button or list")
 	}
 	return nil
 }

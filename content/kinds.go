@@ -129,11 +129,11 @@ func Hashtags(text string) []string {
 // indexes, at most one unless the poll is Multi.
 func ValidChoices(p *PollSpec, choices []int) error {
 	if !p.Multi && len(choices) > 1 {
-		return parley.Errorf(parley.CodeInvalid, "poll_single_choice", "this poll takes one choice")
+		return parley.Errorf(parley.CodeInvalid, ReasonPollSingleChoice, "this poll takes one choice")
 	}
 	for i, ch := range choices {
 		if ch < 0 || ch >= len(p.Options) || slices.Contains(choices[:i], ch) {
-			return parley.Errorf(parley.CodeInvalid, "poll_choice", "choices are distinct option numbers from 0 to %d", len(p.Options)-1)
+			return parley.Errorf(parley.CodeInvalid, ReasonPollChoice, "choices are distinct option numbers from 0 to %d", len(p.Options)-1)
 		}
 	}
 	return nil

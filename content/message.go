@@ -98,7 +98,7 @@ func ParseMessageID(id string) (parley.ConversationID, parley.Seq, error) {
 	c, s, ok := strings.Cut(id, ":")
 	seq, err := strconv.ParseInt(s, 10, 64)
 	if !ok || err != nil || seq <= 0 || !parley.ConversationID(c).Valid() {
-		return "", 0, parley.Errorf(parley.CodeInvalid, "bad_message_id", "message ID %q: want CHAT:SEQ", id)
+		return "", 0, parley.Errorf(parley.CodeInvalid, ReasonBadMessageID, "message ID %q: want CHAT:SEQ", id)
 	}
 	return parley.ConversationID(c), parley.Seq(seq), nil
 }
