@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -33,7 +34,7 @@ func (c *Client) Register(ctx context.Context, server, phone, name string) (Regi
 	if acct.Registered() {
 		return Registration{}, parley.Errorf(parley.CodeConflict, "already_registered", "this profile is already registered as %s", acct.Phone)
 	}
-	if _, err := webSocketURL(server); err != nil {
+	if _, err := conn.WebSocketURL(server); err != nil {
 		return Registration{}, err
 	}
 	c.setServer(server)
@@ -100,7 +101,7 @@ func (c *Client) LinkDevice(ctx context.Context, server, code string) (Account, 
 	if acct.Registered() {
 		return acct, parley.Errorf(parley.CodeConflict, "already_registered", "this profile is already registered as %s", acct.Phone)
 	}
-	if _, err := webSocketURL(server); err != nil {
+	if _, err := conn.WebSocketURL(server); err != nil {
 		return acct, err
 	}
 	acct.ServerURL = server
@@ -178,9 +179,9 @@ func (c *Client) setServer(server string) {
 // afterAuth runs on every new authenticated session: KeyPackages are
 // topped up, unsent messages are resent, and the receipt positions missed
 // while offline are applied.
-func (c *Client) afterAuth(s *session) {
-	ctx := s.ctx
-	if left := int(s.authed.GetKeyPackages()); left < KeyPackageLow {
+func (c *Client) afterAuth(s *conn.Session) {
+	ctx := s.Context()
+	if left := int(s.Authed.GetKeyPackages()); left < KeyPackageLow {
 		if err := c.replenishKeyPackages(ctx, left); err != nil {
 			c.log.Warn("replenish key packages", "err", err)
 		}

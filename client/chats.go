@@ -1,49 +1,11 @@
 package client
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/parleyhq/parley"
 )
-
-// ChatFlags changes a chat's device-local flags; nil fields stay as they are.
-type ChatFlags struct {
-	Muted, Pinned, Archived *bool
-}
-
-func (f ChatFlags) apply(ch *Chat) {
-	if f.Muted != nil {
-		ch.Muted = *f.Muted
-	}
-	if f.Pinned != nil {
-		ch.Pinned = *f.Pinned
-	}
-	if f.Archived != nil {
-		ch.Archived = *f.Archived
-	}
-}
-
-// chatStore is the local store's support for chat flags and search (both
-// the SQLite and the KV store implement it).
-type chatStore interface {
-	// setChatFlags changes a chat's flags and returns the chat.
-	setChatFlags(ctx context.Context, id parley.ConversationID, f ChatFlags) (Chat, error)
-	// search returns up to limit (0: all) sent or received messages, of
-	// conv or of every chat when conv is "", for which match is true,
-	// ordered as sortHits does.
-	search(ctx context.Context, match func(*MessageRecord) bool, conv parley.ConversationID, limit int) ([]MessageRecord, error)
-}
-
-func (c *Client) chatStore() (chatStore, error) {
-	cs, ok := c.store.(chatStore)
-	if !ok {
-		return nil, parley.Errorf(parley.CodeInvalid, "chats_unsupported", "this device's store does not support chat flags and search")
-	}
-	return cs, nil
-}
 
 // SetChatFlags mutes, pins or archives a chat (or undoes it) on this device
 // only, and returns the chat. The flags survive restarts and are kept when
@@ -53,11 +15,7 @@ func (c *Client) SetChatFlags(ctx context.Context, ref string, f ChatFlags) (Cha
 	if err != nil {
 		return ch, err
 	}
-	cs, err := c.chatStore()
-	if err != nil {
-		return ch, err
-	}
-	ch, err = cs.setChatFlags(ctx, ch.ID, f)
+	ch, err = c.store.SetChatFlags(ctx, ch.ID, f)
 	return ch, storeErr(err)
 }
 
@@ -95,11 +53,7 @@ func (c *Client) Search(ctx context.Context, query, ref string, limit int) ([]Me
 		}
 		conv = ch.ID
 	}
-	cs, err := c.chatStore()
-	if err != nil {
-		return nil, err
-	}
-	hits, err := cs.search(ctx, func(m *MessageRecord) bool { return searchMatch(m, q) }, conv, limit)
+	hits, err := c.store.Search(ctx, func(m *MessageRecord) bool { return searchMatch(m, q) }, conv, limit)
 	return hits, storeErr(err)
 }
 
@@ -113,18 +67,4 @@ func searchMatch(m *MessageRecord, q string) bool {
 		return true
 	}
 	return m.Media != nil && m.Media.FileName != "" && strings.Contains(strings.ToLower(m.Media.FileName), q)
-}
-
-// sortHits orders search hits newest first (by when this device stored
-// them, then by chat and seq).
-func sortHits(ms []MessageRecord) {
-	slices.SortFunc(ms, func(a, b MessageRecord) int {
-		if c := b.StoredAt.Compare(a.StoredAt); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Conversation, b.Conversation); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.Seq, a.Seq)
-	})
 }

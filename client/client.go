@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/biz"
+	"github.com/parleyhq/parley/client/conn"
+	"github.com/parleyhq/parley/client/files"
+	"github.com/parleyhq/parley/client/groups"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -120,6 +124,20 @@ type Presence struct {
 // Client is one device's connection to Parley. It is safe for concurrent
 // use. Close it to stop its goroutines.
 type Client struct {
+	// Business is the client side of business accounts (package biz):
+	// profile, catalog, quick replies, labels, orders, greeting and away
+	// messages. Its methods are the Client's (c.PutProduct, c.SendOrder,
+	// c.BusinessAutoReply, …).
+	*biz.Business
+	// Files sends and fetches files and other media messages (package
+	// files); its methods are the Client's (c.SendFile, c.SendMedia,
+	// c.Forward, c.DownloadMedia, …).
+	*files.Files
+	// Access is how people get into groups beyond being added (package
+	// groups): invite links, join requests, communities; its methods are
+	// the Client's (c.CreateInviteLink, c.JoinByLink, c.CreateCommunity, …).
+	*groups.Access
+
 	cfg   Config
 	log   *slog.Logger
 	clock parley.Clock
@@ -129,7 +147,7 @@ type Client struct {
 	mu        sync.Mutex
 	acct      Account
 	skipped   []SkippedChat // conversations the last join pass could not join (link.go)
-	sess      *session
+	sess      *conn.Session
 	sessReady chan struct{} // closed when sess becomes non-nil
 	fatal     error         // set when the server refused our credentials or another copy of this device took over
 	started   bool
@@ -145,7 +163,7 @@ type Client struct {
 	wg     sync.WaitGroup
 	maint  sync.WaitGroup // afterAuth runs, waited for (briefly) by Close
 
-	inbox pushQueue
+	inbox conn.PushQueue
 	evq   struct {
 		mu     sync.Mutex
 		items  []Event
@@ -165,10 +183,6 @@ type Client struct {
 
 	// kpMu serialises KeyPackage uploads; kpStock is the one-time stock the
 	// server reported after our last upload, at kpAt.
-	// bizCache holds this business's profile and greeting/away settings
-	// for BusinessAutoReply (business_autoreply.go).
-	bizCache bizCache
-
 	kpMu    sync.Mutex
 	kpStock int
 	kpAt    time.Time
@@ -244,7 +258,10 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		events: make(chan Event, 64), groups: map[parley.ConversationID]group{}, rules: map[parley.ConversationID]*Group{},
 		keys: map[parley.UserID]deviceKeys{}, progress: make(chan struct{}),
 	}
-	c.inbox.init()
+	c.Business = biz.New(bizCore{c})
+	c.Files = files.New(filesCore{c})
+	c.Access = groups.New(groupsCore{c})
+	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.evq.signal = make(chan struct{}, 1)
@@ -282,10 +299,10 @@ func (c *Client) close() error {
 	c.cancel()
 	c.mu.Lock()
 	if c.sess != nil {
-		c.sess.close()
+		c.sess.Close()
 	}
 	c.mu.Unlock()
-	c.inbox.close()
+	c.inbox.Close()
 	c.wg.Wait()
 	err := c.store.Close()
 	c.unlock()
@@ -383,7 +400,7 @@ func (c *Client) run() {
 				c.emit(Event{Kind: EventConnection, Err: err})
 				return
 			}
-			d := backoff(attempt)
+			d := conn.Backoff(attempt)
 			attempt++
 			c.mu.Lock()
 			if !c.everConnected && attempt >= failFastAttempts && c.connErr == nil {
@@ -407,15 +424,15 @@ func (c *Client) run() {
 		c.sess = s
 		close(c.sessReady)
 		c.mu.Unlock()
-		c.log.Debug("connected", "authenticated", s.authed != nil)
+		c.log.Debug("connected", "authenticated", s.Authed != nil)
 		c.emit(Event{Kind: EventConnection, Connected: true})
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			s.heartbeat(c.clock)
+			s.Heartbeat(c.clock)
 		}()
 		c.mu.Lock()
-		if s.authed != nil && !c.closing {
+		if s.Authed != nil && !c.closing {
 			c.wg.Add(1)
 			c.maint.Add(1)
 			go func() {
@@ -425,14 +442,14 @@ func (c *Client) run() {
 			}()
 		}
 		c.mu.Unlock()
-		<-s.ctx.Done()
+		<-s.Context().Done()
 		c.mu.Lock()
 		if c.sess == s {
 			c.sess = nil
 			c.sessReady = make(chan struct{})
 		}
 		c.mu.Unlock()
-		cause := context.Cause(s.ctx)
+		cause := context.Cause(s.Context())
 		c.log.Debug("disconnected", "cause", cause)
 		if parley.ErrorReason(cause) == ReasonSessionReplaced {
 			// Another copy of this device took over: stop, rather than
@@ -450,31 +467,31 @@ func (c *Client) run() {
 }
 
 // connect dials and handshakes one session.
-func (c *Client) connect(acct Account) (*session, error) {
+func (c *Client) connect(acct Account) (*conn.Session, error) {
 	server := acct.ServerURL
 	if server == "" {
 		server = c.cfg.ServerURL
 	}
-	s, err := dial(c.ctx, server)
+	s, err := conn.Dial(c.ctx, server)
 	if err != nil {
 		return nil, err
 	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		s.readLoop(c.inbox.push)
+		s.ReadLoop(c.inbox.Push)
 	}()
-	if err := s.handshake(c.ctx, acct, c.cfg.ClientName); err != nil {
-		s.close()
+	if err := s.Handshake(c.ctx, acct, c.cfg.ClientName); err != nil {
+		s.Close()
 		return nil, err
 	}
-	if acct.Registered() && s.authed == nil {
-		s.close()
+	if acct.Registered() && s.Authed == nil {
+		s.Close()
 		return nil, parley.Errorf(parley.CodeUnavailable, "not_authenticated", "session not authenticated")
 	}
 	if cur := c.Account(); cur.Registered() != acct.Registered() {
 		// The account changed while connecting (verify or link finished).
-		s.close()
+		s.Close()
 		return nil, parley.Errorf(parley.CodeUnavailable, "account_changed", "account changed")
 	}
 	return s, nil
@@ -486,12 +503,12 @@ func (c *Client) reconnect() {
 	s := c.sess
 	c.mu.Unlock()
 	if s != nil {
-		s.close()
+		s.Close()
 	}
 }
 
 // session waits for an open session; authed requires an authenticated one.
-func (c *Client) session(ctx context.Context, authed bool) (*session, error) {
+func (c *Client) session(ctx context.Context, authed bool) (*conn.Session, error) {
 	for {
 		c.mu.Lock()
 		s, ready, fatal, connErr := c.sess, c.sessReady, c.fatal, c.connErr
@@ -503,10 +520,10 @@ func (c *Client) session(ctx context.Context, authed bool) (*session, error) {
 		if connErr != nil && !everConnected {
 			return nil, connErr
 		}
-		if s != nil && s.ctx.Err() == nil && (!authed || s.authed != nil) {
+		if s != nil && s.Context().Err() == nil && (!authed || s.Authed != nil) {
 			return s, nil
 		}
-		if s != nil && s.ctx.Err() == nil && authed {
+		if s != nil && s.Context().Err() == nil && authed {
 			return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered: run account register and verify, or device add")
 		}
 		select {
@@ -534,7 +551,7 @@ func (c *Client) request(ctx context.Context, body *parleypb.ClientFrame, retry 
 func (c *Client) requestAs(ctx context.Context, body *parleypb.ClientFrame, authed, retry bool) (*parleypb.ServerFrame, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultRequestTimeout)
+		ctx, cancel = context.WithTimeout(ctx, conn.DefaultRequestTimeout)
 		defer cancel()
 	}
 	for attempt := 0; ; attempt++ {
@@ -542,7 +559,7 @@ func (c *Client) requestAs(ctx context.Context, body *parleypb.ClientFrame, auth
 		if err != nil {
 			return nil, err
 		}
-		f, err := s.request(ctx, body)
+		f, err := s.Request(ctx, body)
 		if err == nil {
 			return f, nil
 		}
@@ -556,64 +573,6 @@ func (c *Client) requestAs(ctx context.Context, body *parleypb.ClientFrame, auth
 func isConnectionLost(err error) bool {
 	var pe *parley.Error
 	return errors.As(err, &pe) && pe.Code == parley.CodeUnavailable && (pe.Reason == "connection_lost" || pe.Reason == "go_away")
-}
-
-// pushQueue is an unbounded FIFO of pushed frames between the read loop
-// (which never blocks on it) and the processing goroutine. Envelopes in it
-// are bounded by the server's delivery window.
-type pushQueue struct {
-	mu     sync.Mutex
-	items  []*parleypb.ServerFrame
-	signal chan struct{}
-	closed bool
-}
-
-func (q *pushQueue) init() { q.signal = make(chan struct{}, 1) }
-
-func (q *pushQueue) push(f *parleypb.ServerFrame) {
-	q.mu.Lock()
-	q.items = append(q.items, f)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-func (q *pushQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-// pop waits for the next frame; nil when the queue is closed.
-func (q *pushQueue) pop() *parleypb.ServerFrame {
-	for {
-		q.mu.Lock()
-		if q.closed {
-			q.mu.Unlock()
-			return nil
-		}
-		if len(q.items) > 0 {
-			f := q.items[0]
-			q.items[0] = nil
-			q.items = q.items[1:]
-			q.mu.Unlock()
-			return f
-		}
-		q.mu.Unlock()
-		<-q.signal
-	}
-}
-
-func (q *pushQueue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.items)
 }
 
 func (c *Client) markProgress() {

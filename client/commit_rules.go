@@ -35,16 +35,6 @@ import (
 // yields (CodeForbidden).
 const ReasonCommitNotAllowed = "commit_not_allowed"
 
-// commitEffect is what a commit of another member does, as the MLS engine
-// reports it before applying it.
-type commitEffect struct {
-	External  bool
-	Committer member
-	Added     []member
-	Removed   []member
-	Other     int // proposals other than add, remove, update and external init
-}
-
 // reasonRulesUnavailable marks a commit that could not be checked (the
 // group's details could not be fetched): it is left unacknowledged and
 // processed again later, neither applied nor refused.

@@ -1,77 +1,81 @@
 package client
 
-import (
-	"encoding/json"
-	"fmt"
+import "github.com/parleyhq/parley/content"
 
-	"github.com/parleyhq/parley/attachment"
+// The end-to-end content format lives in package content; these aliases
+// keep the client's API (CLI, browser bridge, bots, hosted endpoints)
+// unchanged.
+
+type (
+	MessageRecord      = content.MessageRecord
+	Status             = content.Status
+	PollSpec           = content.PollSpec
+	Extras             = content.Extras
+	PollResult         = content.PollResult
+	BusinessContent    = content.BusinessContent
+	ProductMessage     = content.ProductMessage
+	OrderItem          = content.OrderItem
+	OrderMessage       = content.OrderMessage
+	OrderStatusMessage = content.OrderStatusMessage
+	InteractiveMessage = content.InteractiveMessage
+	ReplyButton        = content.ReplyButton
+	ListSection        = content.ListSection
+	ListRow            = content.ListRow
+	InteractiveReply   = content.InteractiveReply
+	TemplateMessage    = content.TemplateMessage
+	TemplateButton     = content.TemplateButton
 )
 
-// bodyVersion is the version of the content carried inside MLS application
-// messages. Later kinds (reply, reaction, …) add fields; a reader ignores
-// fields it does not know and shows kinds it does not know as unsupported.
-//
-//	1: kind "text" (Text).
-//	2: media kinds "image", "video", "voice", "document", "location" and
-//	   "contact", each with an attachment.Descriptor in Media (for files:
-//	   blob ID, capability, key, digests, size, type, thumbnail); Text is
-//	   the caption. Fwd marks a forwarded message (any kind).
-const bodyVersion = 2
+// Statuses, kinds, windows and limits: see package content.
+const (
+	StatusPending   = content.StatusPending
+	StatusSent      = content.StatusSent
+	StatusDelivered = content.StatusDelivered
+	StatusRead      = content.StatusRead
+	StatusReceived  = content.StatusReceived
+	StatusFailed    = content.StatusFailed
 
-// body is the plaintext of an application message.
-type body struct {
-	V        int                    `json:"v"`
-	Kind     string                 `json:"kind"` // "text" or a media kind
-	Text     string                 `json:"text,omitempty"`
-	Media    *attachment.Descriptor `json:"media,omitempty"`
-	Fwd      bool                   `json:"fwd,omitempty"`
-	SentAt   int64                  `json:"sent_at"` // sender's clock, Unix milliseconds
-	ClientID string                 `json:"client_id"`
-	Ext      *kindExt               `json:"ext,omitempty"` // replies, mentions, reactions, edits, deletes, polls (kinds.go)
-}
+	KindText             = content.KindText
+	KindUndecryptable    = content.KindUndecryptable
+	KindUnsupported      = content.KindUnsupported
+	KindImage            = content.KindImage
+	KindVideo            = content.KindVideo
+	KindVoice            = content.KindVoice
+	KindDocument         = content.KindDocument
+	KindLocation         = content.KindLocation
+	KindContact          = content.KindContact
+	KindReaction         = content.KindReaction
+	KindEdit             = content.KindEdit
+	KindDelete           = content.KindDelete
+	KindPoll             = content.KindPoll
+	KindVote             = content.KindVote
+	KindDeleted          = content.KindDeleted
+	KindProduct          = content.KindProduct
+	KindOrder            = content.KindOrder
+	KindOrderStatus      = content.KindOrderStatus
+	KindInteractive      = content.KindInteractive
+	KindInteractiveReply = content.KindInteractiveReply
+	KindTemplate         = content.KindTemplate
 
-func encodeBody(b body) []byte {
-	b.V = bodyVersion
-	data, _ := json.Marshal(b)
-	return data
-}
+	OrderPending   = content.OrderPending
+	OrderPaid      = content.OrderPaid
+	OrderShipped   = content.OrderShipped
+	OrderCompleted = content.OrderCompleted
+	OrderCancelled = content.OrderCancelled
 
-func decodeBody(data []byte) (body, error) {
-	var b body
-	if err := json.Unmarshal(data, &b); err != nil {
-		return b, fmt.Errorf("message body: %w", err)
-	}
-	if b.V < 1 {
-		return b, fmt.Errorf("message body: no version")
-	}
-	if b.Kind == "" {
-		b.Kind = "text"
-	}
-	if isMediaKind(b.Kind) {
-		// A media message whose descriptor is missing, of another kind or
-		// incomplete cannot be shown or fetched: keep it as unsupported
-		// rather than fail the whole envelope.
-		if b.Media == nil || string(b.Media.Kind) != b.Kind || b.Media.Validate() != nil {
-			b.Kind, b.Media = KindUnsupported, nil
-		}
-	} else {
-		b.Media = nil
-	}
-	checkBusinessBody(&b) // business.go
-	return b, nil
-}
+	EditWindow      = content.EditWindow
+	DeleteWindow    = content.DeleteWindow
+	MaxPollOptions  = content.MaxPollOptions
+	MaxReplyButtons = content.MaxReplyButtons
+	MaxListSections = content.MaxListSections
+	MaxListRows     = content.MaxListRows
+	MaxOrderItems   = content.MaxOrderItems
+)
 
-// isMediaKind reports whether kind is one of the attachment kinds.
-func isMediaKind(kind string) bool {
-	switch attachment.Kind(kind) {
-	case attachment.KindImage, attachment.KindVideo, attachment.KindVoice, attachment.KindDocument,
-		attachment.KindLocation, attachment.KindContact:
-		return true
-	}
-	return false
-}
-
-// recordBody is the body of a message this device sends.
-func recordBody(m MessageRecord) body {
-	return body{Kind: m.Kind, Text: m.Text, Media: m.Media, Fwd: m.Forwarded, SentAt: m.SentAt.UnixMilli(), ClientID: string(m.ClientID)}
-}
+// Functions of the content format: see package content.
+var (
+	Hashtags        = content.Hashtags
+	IsBusinessKind  = content.IsBusinessKind
+	FormatMessageID = content.FormatMessageID
+	ParseMessageID  = content.ParseMessageID
+)

@@ -21,4 +21,18 @@
 //     the server appends it once.
 //   - Group members' credentials are checked against the identity keys the
 //     server publishes for their devices.
+//
+// Client is the facade; its parts live in sub-packages it composes:
+//   - content (top level): the end-to-end plaintext format — body, kinds,
+//     business content — that the server's Cloud API adapter shares;
+//   - localstore: the device's durable state, one Store interface with its
+//     SQLite (native) and KV (browser) implementations;
+//   - mlsengine: the MLS layer (Engine, Group) over package mls;
+//   - conn: the WebSocket session;
+//   - biz, files, groups: business accounts, files and media messages,
+//     invite links and communities. Client embeds their types (Business,
+//     Files, Access), so their methods are the Client's.
+//
+// Types such as MessageRecord, Chat, Group or LocalStore are aliases of
+// those packages' types, so callers need only this package.
 package client

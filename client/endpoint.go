@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -30,7 +31,7 @@ func (c *Client) SendTextTo(ctx context.Context, conv parley.ConversationID, tex
 	if strings.TrimSpace(text) == "" {
 		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
 	}
-	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, kindExt{ReplyTo: replyTo})
+	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, content.Ext{ReplyTo: replyTo})
 }
 
 // SendBusinessTo sends business content to the chat conv without catching
@@ -39,21 +40,7 @@ func (c *Client) SendBusinessTo(ctx context.Context, conv parley.ConversationID,
 	if err := bc.Validate(); err != nil {
 		return MessageRecord{}, err
 	}
-	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, kindExt{Biz: &bc, ReplyTo: replyTo})
-}
-
-// SendFileTo encrypts and uploads the file at path and sends it to the chat
-// conv without catching up first. Errors as SendFile.
-func (c *Client) SendFileTo(ctx context.Context, conv parley.ConversationID, path string, opt SendFileOptions) (MessageRecord, error) {
-	ac, err := c.attachments()
-	if err != nil {
-		return MessageRecord{}, err
-	}
-	d, err := c.uploadFile(ctx, ac, conv, path, opt)
-	if err != nil {
-		return MessageRecord{}, err
-	}
-	return c.sendMedia(ctx, conv, d, false)
+	return c.sendNow(ctx, conv, MessageRecord{Kind: bc.Kind(), Text: bc.Summary(), Business: &bc}, content.Ext{Biz: &bc, ReplyTo: replyTo})
 }
 
 // SendDescriptorTo sends a location or contact descriptor (attachment.
@@ -69,13 +56,13 @@ func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationI
 // it) without catching up first.
 func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq, emoji string) error {
 	emoji = strings.TrimSpace(emoji)
-	if len(emoji) > maxEmojiBytes || !utf8.ValidString(emoji) {
+	if len(emoji) > content.MaxEmojiBytes || !utf8.ValidString(emoji) {
 		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
 	}
 	if _, err := c.store.Message(ctx, conv, seq); err != nil {
 		return parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
 	}
-	_, err := c.sendControl(ctx, conv, KindReaction, "", kindExt{Target: seq, Emoji: emoji})
+	_, err := c.sendControl(ctx, conv, KindReaction, "", content.Ext{Target: seq, Emoji: emoji})
 	return err
 }
 
@@ -116,7 +103,7 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 }
 
 // sendNow sends a message with an extension to conv without catching up
-// first, through the store's fast path when it has one (else as sendExt):
+// first, through the store's fast path (localstore.Store.PutPending):
 // stored as pending with the group's new state in one transaction, sent,
 // then marked sent with the cursor moved past it in one more (which a
 // batching store commits later: the send returns once the server has the
@@ -131,18 +118,14 @@ func (c *Client) StartDirect(ctx context.Context, who string) (parley.Conversati
 // used is always stored as used. If the write fails the in-memory group
 // stays advanced: the store then holds an older state whose next
 // generations were used at most by messages that were never sent.
-func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
-	fs, ok := c.store.(fastSendStore)
-	if !ok {
-		return c.sendExt(ctx, conv, m, ext)
-	}
+func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext content.Ext) (MessageRecord, error) {
 	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
 		now := c.clock.Now()
 		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
 			Kind: m.Kind, Text: m.Text, Business: m.Business, SentAt: now, StoredAt: now, Status: StatusPending}
-		b := recordBody(rec)
+		b := content.RecordBody(rec)
 		b.Ext = &ext
 		c.cryptoMu.Lock()
 		g, payload, err := c.encryptBody(ctx, conv, b)
@@ -151,7 +134,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			rec.Payload, rec.Epoch = payload, g.Epoch()
 			var state []byte
 			if state, err = g.MarshalState(); err == nil {
-				wait, err = fs.queuePending(ctx, conv, state, g.Epoch(), &rec, ext)
+				wait, err = c.store.QueuePending(ctx, conv, state, g.Epoch(), &rec, ext)
 			}
 			if err != nil {
 				c.forgetGroup(conv)
@@ -180,7 +163,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			return rec, errorf("send", err)
 		}
 		seq := parley.Seq(f.GetSent().GetSeq())
-		if err := fs.queueMarkSent(ctx, conv, rec.ClientID, seq); err != nil {
+		if err := c.store.QueueMarkSent(ctx, conv, rec.ClientID, seq); err != nil {
 			return rec, storeErr(err)
 		}
 		rec.Seq, rec.Status, rec.Payload = seq, StatusSent, nil

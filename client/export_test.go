@@ -6,6 +6,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/client/files"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -17,11 +18,13 @@ func PendingUploadPath(c *Client, conv parley.ConversationID, path string) strin
 	if err != nil {
 		return ""
 	}
-	return c.uploadStatePath(conv, abs, st.Size(), st.ModTime().UnixNano(), false)
+	return files.UploadStatePath(c.cfg.Dir, conv, abs, st.Size(), st.ModTime().UnixNano(), false)
 }
 
 // SavePendingUpload records d as an unfinished upload.
-func SavePendingUpload(path string, d attachment.Descriptor) error { return savePendingUpload(path, d) }
+func SavePendingUpload(path string, d attachment.Descriptor) error {
+	return files.SavePendingUpload(path, d)
+}
 
 // GroupState returns the stored MLS state of conv.
 func GroupState(c *Client, conv parley.ConversationID) ([]byte, error) {

@@ -8,84 +8,9 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/groups"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
-
-// Group is a group as the server describes it to a member.
-type Group struct {
-	ID                 parley.ConversationID
-	Name               string
-	Description        string
-	Icon               string
-	OnlyAdminsSend     bool
-	OnlyAdminsEditInfo bool
-	// JoinApproval: community members ask to join this sub-group and an
-	// admin approves (JoinCommunityGroup sends the request).
-	JoinApproval bool
-	CreatedBy    parley.UserID
-	CreatedAt    time.Time
-	Members      []GroupMember
-	// Community is the group's community: its own ID for a community (its
-	// announcement group), the community's for a sub-group, else "".
-	Community parley.ConversationID
-}
-
-// IsCommunity reports whether g is a community's announcement group.
-func (g Group) IsCommunity() bool { return g.Community != "" && g.Community == g.ID }
-
-// GroupMember is one member user of a group.
-type GroupMember struct {
-	User     parley.UserID
-	Admin    bool
-	JoinedAt time.Time
-	Devices  []DeviceKey // filled by Group (not Groups)
-}
-
-// IsAdmin reports whether user is an admin of g.
-func (g Group) IsAdmin(user parley.UserID) bool {
-	return slices.ContainsFunc(g.Members, func(m GroupMember) bool { return m.User == user && m.Admin })
-}
-
-// IsMember reports whether user is a member of g.
-func (g Group) IsMember(user parley.UserID) bool {
-	return slices.ContainsFunc(g.Members, func(m GroupMember) bool { return m.User == user })
-}
-
-// GroupOptions are a new group's optional info and settings.
-type GroupOptions struct {
-	Description        string
-	Icon               string // a media blob reference
-	OnlyAdminsSend     bool
-	OnlyAdminsEditInfo bool
-	// Community, when set, creates the group as a sub-group of this
-	// community (its admins only).
-	Community parley.ConversationID
-	community bool // create a community (CreateCommunity)
-}
-
-// GroupAddResult reports who a create or add put in the group directly and
-// who was invited instead (their "who can add me to groups" privacy, or no
-// device able to receive a Welcome).
-type GroupAddResult struct {
-	Group   Group
-	Added   []parley.UserID
-	Invited []parley.UserID
-}
-
-// GroupUpdate changes a group's info or settings; nil fields stay.
-type GroupUpdate struct {
-	Name, Description, Icon            *string
-	OnlyAdminsSend, OnlyAdminsEditInfo *bool
-	JoinApproval                       *bool // a community's sub-groups only
-}
-
-// GroupInvitation is a pending invitation to a group.
-type GroupInvitation struct {
-	Group     parley.ConversationID
-	Name      string
-	InvitedBy parley.UserID
-	At        time.Time
-}
 
 func groupFrom(d *parleypb.GroupDetails) Group {
 	g := Group{
@@ -246,6 +171,12 @@ func (c *Client) checkAdd(ctx context.Context, users []parley.UserID) (direct, i
 // group's record in one step. Members whose privacy does not let this user
 // add them, or who have no device able to join, are invited instead.
 func (c *Client) CreateGroup(ctx context.Context, name string, members []string, opts GroupOptions) (GroupAddResult, error) {
+	return c.createGroup(ctx, name, members, opts, false)
+}
+
+// createGroup is CreateGroup, of a community's announcement group when
+// isCommunity is set (CreateCommunity).
+func (c *Client) createGroup(ctx context.Context, name string, members []string, opts GroupOptions, isCommunity bool) (GroupAddResult, error) {
 	if strings.TrimSpace(name) == "" {
 		return GroupAddResult{}, parley.Errorf(parley.CodeInvalid, "group_name", "a group needs a name")
 	}
@@ -278,7 +209,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 	cl.adds, cl.members = cl.adds[:first], cl.members[:first]
 	conv := parley.NewConversationID()
 	community := opts.Community
-	if opts.community {
+	if isCommunity {
 		community = conv
 	}
 	c.cryptoMu.Lock()
@@ -676,4 +607,42 @@ func (c *Client) groupUserKeys(ctx context.Context, u parley.UserID) ([]DeviceKe
 		return nil, err
 	}
 	return deviceKeysFrom(u, f.GetDevices().GetDevices()), nil
+}
+
+// Group types and the invite-link and community features: see package
+// groups.
+type (
+	Group           = groups.Group
+	GroupMember     = groups.GroupMember
+	GroupOptions    = groups.GroupOptions
+	GroupAddResult  = groups.GroupAddResult
+	GroupUpdate     = groups.GroupUpdate
+	GroupInvitation = groups.GroupInvitation
+	CommunityGroup  = groups.CommunityGroup
+	InviteLink      = groups.InviteLink
+	LinkOptions     = groups.LinkOptions
+	JoinResult      = groups.JoinResult
+	JoinRequest     = groups.JoinRequest
+)
+
+// LinkPrefix starts every invite link: the rest is the link's secret token.
+const LinkPrefix = groups.LinkPrefix
+
+// groupsCore is the Client as package groups sees it (groups.Core).
+type groupsCore struct{ *Client }
+
+func (g groupsCore) Request(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
+	return g.request(ctx, f, true)
+}
+func (g groupsCore) RequestOnce(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
+	return g.request(ctx, f, false)
+}
+func (g groupsCore) Store() LocalStore { return g.store }
+func (g groupsCore) NewGroup(ctx context.Context, name string, members []string, opts GroupOptions, community bool) (GroupAddResult, error) {
+	return g.createGroup(ctx, name, members, opts, community)
+}
+func (g groupsCore) JoinExternal(ctx context.Context, conv parley.ConversationID) error {
+	g.cryptoMu.Lock()
+	defer g.cryptoMu.Unlock()
+	return g.joinExternal(ctx, conv, parley.KindGroup)
 }

@@ -3,11 +3,10 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/groups"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -24,7 +23,7 @@ func (c *Client) systemRecord(ctx context.Context, env *parleypb.Envelope) *Mess
 	if json.Unmarshal(env.GetPayload(), &p) != nil || p.Change == "" {
 		return nil
 	}
-	text := c.describeChange(ctx, p)
+	text := groups.DescribeChange(p, func(u parley.UserID) string { return c.Who(ctx, u) })
 	if text == "" {
 		return nil
 	}
@@ -39,57 +38,4 @@ func (c *Client) systemRecord(ctx context.Context, env *parleypb.Envelope) *Mess
 		Outgoing: p.By == c.Account().User, Kind: KindSystem, Text: text,
 		SentAt: time.UnixMilli(env.GetSentMs()), StoredAt: c.clock.Now(), Status: StatusRead,
 	}
-}
-
-// describeChange says what a group change did, in the words a chat shows.
-func (c *Client) describeChange(ctx context.Context, p parley.GroupChange) string {
-	who := c.Who(ctx, p.By)
-	onOff := func(b *bool, on, off string) string {
-		if *b {
-			return on
-		}
-		return off
-	}
-	var parts []string
-	switch p.Change {
-	case "info":
-		if p.Name != nil {
-			parts = append(parts, fmt.Sprintf("changed the group name to %q", *p.Name))
-		}
-		if p.Description != nil {
-			parts = append(parts, "changed the group description")
-		}
-		if p.Icon != nil {
-			parts = append(parts, "changed the group icon")
-		}
-		if p.OnlyAdminsSend != nil {
-			parts = append(parts, onOff(p.OnlyAdminsSend, "allowed only admins to send messages", "allowed all members to send messages"))
-		}
-		if p.OnlyAdminsEditInfo != nil {
-			parts = append(parts, onOff(p.OnlyAdminsEditInfo, "allowed only admins to edit the group info", "allowed all members to edit the group info"))
-		}
-		if p.JoinApproval != nil {
-			parts = append(parts, onOff(p.JoinApproval, "asked community members to request to join", "let community members join without approval"))
-		}
-	case "role":
-		if p.Admin == nil {
-			return ""
-		}
-		member := c.Who(ctx, p.User)
-		if *p.Admin {
-			parts = append(parts, "made "+member+" an admin")
-		} else {
-			parts = append(parts, "removed "+member+" as admin")
-		}
-	case "community":
-		if p.Community == nil || *p.Community == "" {
-			parts = append(parts, "removed this group from its community")
-		} else {
-			parts = append(parts, "added this group to a community")
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return who + " " + strings.Join(parts, "; ")
 }

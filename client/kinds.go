@@ -4,150 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
-// Message kinds beyond text and media, all end-to-end encrypted like every
-// message. Replies, mentions and polls are messages (stored, listed by
-// History); reactions, edits, deletions and votes are control messages that
-// change an earlier message (its extras, see Extras) and are not listed.
-// Every device applies them in log order, so all members converge.
-//
-// The body extension (body.Ext, JSON "ext") carries:
-//
-//	reply_to  the seq of the quoted message (any kind)
-//	mentions  user ids mentioned with @username; everyone for @everyone
-//	target    the seq of the message a reaction, edit, deletion or vote is about
-//	emoji     a reaction ("" removes this user's reaction)
-//	poll      a poll's question, options and whether several may be chosen
-//	choices   a vote's option indexes (none retracts the vote)
-const (
-	KindReaction = "reaction"
-	KindEdit     = "edit"
-	KindDelete   = "delete"
-	KindPoll     = "poll"
-	KindVote     = "vote"
-	// KindDeleted replaces the kind of a message deleted for everyone.
-	KindDeleted = "deleted"
-)
-
-// Windows within which a sender may change a message (receivers enforce
-// them with the sender's own clock, the same clock that dated the message).
-var (
-	EditWindow   = 15 * time.Minute
-	DeleteWindow = 48 * time.Hour
-)
-
-// Limits of the message kinds.
-const (
-	MaxPollOptions = 12
-	maxEmojiBytes  = 64
-	maxOptionBytes = 200
-)
-
-// kindExt is the body extension of the message kinds.
-type kindExt struct {
-	ReplyTo  parley.Seq       `json:"reply_to,omitempty"`
-	Mentions []parley.UserID  `json:"mentions,omitempty"`
-	Everyone bool             `json:"everyone,omitempty"`
-	Target   parley.Seq       `json:"target,omitempty"`
-	Emoji    string           `json:"emoji,omitempty"`
-	Poll     *PollSpec        `json:"poll,omitempty"`
-	Choices  []int            `json:"choices,omitempty"`
-	Biz      *BusinessContent `json:"biz,omitempty"` // the business kinds (business.go)
-}
-
-// PollSpec is a poll's question and options.
-type PollSpec struct {
-	Question string   `json:"question"`
-	Options  []string `json:"options"`
-	Multi    bool     `json:"multi,omitempty"` // several options may be chosen
-}
-
-// Extras are what the message kinds add to a message as this device knows it.
-type Extras struct {
-	ReplyTo  parley.Seq
-	Mentions []parley.UserID
-	Everyone bool // @everyone by an admin
-	Edited   bool
-	EditedAt time.Time // the sender's clock
-	Deleted  bool
-	// DeletedByAdmin is set when a group admin other than the sender deleted it.
-	DeletedByAdmin bool
-	// Reactions maps each reacting user to their one reaction.
-	Reactions map[parley.UserID]string
-	Poll      *PollResult
-}
-
-// PollResult is a poll with its live tallies. Voters are visible to members.
-type PollResult struct {
-	PollSpec
-	Votes   map[parley.UserID][]int
-	Tallies []int // per option
-}
-
-// kindStore is the local store's support for the message kinds (the SQLite
-// store implements it in kinds_sqlite.go). Every method is idempotent, so a
-// control message processed again after a crash changes nothing more.
-type kindStore interface {
-	// putExtras records a message's reply, mentions and poll.
-	putExtras(ctx context.Context, conv parley.ConversationID, device parley.DeviceID, client parley.ClientMessageID, ext kindExt) error
-	// react sets (emoji "" deletes) user's reaction to conv:target as of seq.
-	react(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, emoji string, seq parley.Seq) error
-	// edit replaces the text of conv:target, as of seq.
-	edit(ctx context.Context, conv parley.ConversationID, target parley.Seq, text string, at time.Time, seq parley.Seq) error
-	// deleteMessage deletes conv:target for everyone.
-	deleteMessage(ctx context.Context, conv parley.ConversationID, target parley.Seq, by parley.UserID, admin bool) error
-	// vote sets user's choices in the poll conv:target, as of seq.
-	vote(ctx context.Context, conv parley.ConversationID, target parley.Seq, user parley.UserID, choices []int, seq parley.Seq) error
-	// extras returns the extras of the messages of conv, by seq.
-	extras(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error)
-	// setTimer records a chat's disappearing-messages timer (0: off).
-	setTimer(ctx context.Context, conv parley.ConversationID, ttl time.Duration) error
-	// timers lists the chats with a timer on.
-	timers(ctx context.Context) (map[parley.ConversationID]time.Duration, error)
-	// expire deletes conv's messages sent before before (and their extras).
-	expire(ctx context.Context, conv parley.ConversationID, before time.Time) (int, error)
-}
-
-func (c *Client) kinds() (kindStore, error) {
-	ks, ok := c.store.(kindStore)
-	if !ok {
-		return nil, parley.Errorf(parley.CodeInvalid, "kinds_unsupported", "this device's store does not support replies, reactions, edits and polls")
-	}
-	return ks, nil
-}
-
-var (
-	mentionRe = regexp.MustCompile(`(?:^|\s)@([A-Za-z0-9_.]{1,32})`)
-	hashtagRe = regexp.MustCompile(`(?:^|\s)#([\p{L}\p{N}_]{1,64})`)
-)
-
-// Hashtags returns the #hashtags of a text, in order, without duplicates.
-func Hashtags(text string) []string {
-	var out []string
-	for _, m := range hashtagRe.FindAllStringSubmatch(text, -1) {
-		if !slices.Contains(out, m[1]) {
-			out = append(out, m[1])
-		}
-	}
-	return out
-}
-
 // mentions resolves the @username mentions of text to members of the chat;
 // @everyone is for group admins (CodeForbidden "admins_only_everyone").
-func (c *Client) mentions(ctx context.Context, conv parley.ConversationID, text string) (kindExt, error) {
-	var ext kindExt
+func (c *Client) mentions(ctx context.Context, conv parley.ConversationID, text string) (content.Ext, error) {
+	var ext content.Ext
 	var members []parley.UserID
-	for _, m := range mentionRe.FindAllStringSubmatch(text, -1) {
-		name := m[1]
+	for _, name := range content.MentionNames(text) {
 		if strings.EqualFold(name, "everyone") {
 			g, err := c.Group(ctx, string(conv))
 			if err != nil || !g.IsAdmin(c.Account().User) {
@@ -218,8 +90,8 @@ func (c *Client) CreatePoll(ctx context.Context, chat string, p PollSpec) (Messa
 	}
 	for i, o := range p.Options {
 		p.Options[i] = strings.TrimSpace(o)
-		if p.Options[i] == "" || len(o) > maxOptionBytes || slices.Contains(p.Options[:i], p.Options[i]) {
-			return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "poll_option", "poll options are distinct, not empty, and at most %d bytes", maxOptionBytes)
+		if p.Options[i] == "" || len(o) > content.MaxOptionBytes || slices.Contains(p.Options[:i], p.Options[i]) {
+			return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "poll_option", "poll options are distinct, not empty, and at most %d bytes", content.MaxOptionBytes)
 		}
 	}
 	if err := c.Sync(ctx); err != nil {
@@ -229,29 +101,25 @@ func (c *Client) CreatePoll(ctx context.Context, chat string, p PollSpec) (Messa
 	if err != nil {
 		return MessageRecord{}, err
 	}
-	return c.sendExt(ctx, conv, MessageRecord{Kind: KindPoll, Text: p.Question}, kindExt{Poll: &p})
+	return c.sendExt(ctx, conv, MessageRecord{Kind: KindPoll, Text: p.Question}, content.Ext{Poll: &p})
 }
 
 // sendExt sends a stored message (text or poll) with a body extension: like
 // sendContent, it is stored as pending first and resent under its client id.
-func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext kindExt) (MessageRecord, error) {
-	ks, err := c.kinds()
-	if err != nil {
-		return MessageRecord{}, err
-	}
+func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m MessageRecord, ext content.Ext) (MessageRecord, error) {
 	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
 		now := c.clock.Now()
 		rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
 			Kind: m.Kind, Text: m.Text, Business: m.Business, SentAt: now, StoredAt: now, Status: StatusPending}
-		b := recordBody(rec)
+		b := content.RecordBody(rec)
 		b.Ext = &ext
 		c.cryptoMu.Lock()
 		g, payload, err := c.encryptBody(ctx, conv, b)
 		if err == nil {
 			rec.Payload, rec.Epoch = payload, g.Epoch()
-			if err = ks.putExtras(ctx, conv, acct.Device, rec.ClientID, ext); err != nil {
+			if err = c.store.PutExtras(ctx, conv, acct.Device, rec.ClientID, ext); err != nil {
 				c.forgetGroup(conv)
 				err = storeErr(err)
 			} else {
@@ -276,7 +144,7 @@ func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m Mess
 
 // encryptBody encrypts a body with the chat's group; the caller saves the
 // group's advanced state (saveGroup) and holds cryptoMu.
-func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b body) (group, []byte, error) {
+func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b content.Body) (group, []byte, error) {
 	g, err := c.loadGroup(ctx, conv)
 	if err == nil && g == nil {
 		err = parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", conv)
@@ -284,7 +152,7 @@ func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b 
 	if err != nil {
 		return nil, nil, err
 	}
-	payload, err := g.Encrypt(encodeBody(b), nil)
+	payload, err := g.Encrypt(content.Encode(b), nil)
 	if err != nil {
 		c.forgetGroup(conv)
 		return nil, nil, fmt.Errorf("encrypt: %w", err)
@@ -295,11 +163,11 @@ func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b 
 // sendControl sends a control message (reaction, edit, delete, vote) about
 // conv:ext.Target and applies it here once the server has it (the server
 // does not echo a device's own envelopes).
-func (c *Client) sendControl(ctx context.Context, conv parley.ConversationID, kind, text string, ext kindExt) (parley.Seq, error) {
+func (c *Client) sendControl(ctx context.Context, conv parley.ConversationID, kind, text string, ext content.Ext) (parley.Seq, error) {
 	cid := parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		acct := c.Account()
-		b := body{Kind: kind, Text: text, SentAt: c.clock.Now().UnixMilli(), ClientID: string(cid), Ext: &ext}
+		b := content.Body{Kind: kind, Text: text, SentAt: c.clock.Now().UnixMilli(), ClientID: string(cid), Ext: &ext}
 		c.cryptoMu.Lock()
 		g, payload, err := c.encryptBody(ctx, conv, b)
 		var epoch parley.Epoch
@@ -353,14 +221,14 @@ func (c *Client) target(ctx context.Context, messageID string) (MessageRecord, e
 // reaction per person per message: a new one replaces the old.
 func (c *Client) React(ctx context.Context, messageID, emoji string) error {
 	emoji = strings.TrimSpace(emoji)
-	if len(emoji) > maxEmojiBytes || !utf8.ValidString(emoji) {
+	if len(emoji) > content.MaxEmojiBytes || !utf8.ValidString(emoji) {
 		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
 	}
 	m, err := c.target(ctx, messageID)
 	if err != nil {
 		return err
 	}
-	_, err = c.sendControl(ctx, m.Conversation, KindReaction, "", kindExt{Target: m.Seq, Emoji: emoji})
+	_, err = c.sendControl(ctx, m.Conversation, KindReaction, "", content.Ext{Target: m.Seq, Emoji: emoji})
 	return err
 }
 
@@ -384,7 +252,7 @@ func (c *Client) Edit(ctx context.Context, messageID, text string) error {
 	if c.clock.Now().Sub(m.SentAt) > EditWindow {
 		return parley.Errorf(parley.CodeExpired, "edit_window", "messages can be edited for %v after sending", EditWindow)
 	}
-	_, err = c.sendControl(ctx, m.Conversation, KindEdit, text, kindExt{Target: m.Seq})
+	_, err = c.sendControl(ctx, m.Conversation, KindEdit, text, content.Ext{Target: m.Seq})
 	return err
 }
 
@@ -404,7 +272,7 @@ func (c *Client) Delete(ctx context.Context, messageID string) error {
 	} else if c.clock.Now().Sub(m.SentAt) > DeleteWindow {
 		return parley.Errorf(parley.CodeExpired, "delete_window", "messages can be deleted for everyone for %v after sending", DeleteWindow)
 	}
-	_, err = c.sendControl(ctx, m.Conversation, KindDelete, "", kindExt{Target: m.Seq})
+	_, err = c.sendControl(ctx, m.Conversation, KindDelete, "", content.Ext{Target: m.Seq})
 	return err
 }
 
@@ -425,23 +293,11 @@ func (c *Client) Vote(ctx context.Context, messageID string, choices []int) erro
 	if ex.Poll == nil {
 		return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", messageID)
 	}
-	if err := validChoices(&ex.Poll.PollSpec, choices); err != nil {
+	if err := content.ValidChoices(&ex.Poll.PollSpec, choices); err != nil {
 		return err
 	}
-	_, err = c.sendControl(ctx, m.Conversation, KindVote, "", kindExt{Target: m.Seq, Choices: choices})
+	_, err = c.sendControl(ctx, m.Conversation, KindVote, "", content.Ext{Target: m.Seq, Choices: choices})
 	return err
-}
-
-func validChoices(p *PollSpec, choices []int) error {
-	if !p.Multi && len(choices) > 1 {
-		return parley.Errorf(parley.CodeInvalid, "poll_single_choice", "this poll takes one choice")
-	}
-	for i, ch := range choices {
-		if ch < 0 || ch >= len(p.Options) || slices.Contains(choices[:i], ch) {
-			return parley.Errorf(parley.CodeInvalid, "poll_choice", "choices are distinct option numbers from 0 to %d", len(p.Options)-1)
-		}
-	}
-	return nil
 }
 
 // Extras returns what the message kinds add to the message conv:seq.
@@ -453,24 +309,11 @@ func (c *Client) Extras(ctx context.Context, conv parley.ConversationID, seq par
 // ExtrasOf returns the extras of messages of a chat, by seq (messages
 // without extras are left out).
 func (c *Client) ExtrasOf(ctx context.Context, conv parley.ConversationID, seqs []parley.Seq) (map[parley.Seq]Extras, error) {
-	ks, err := c.kinds()
-	if err != nil {
-		return nil, err
-	}
 	if err := c.expireChat(ctx, conv); err != nil {
 		return nil, err
 	}
-	m, err := ks.extras(ctx, conv, seqs)
+	m, err := c.store.Extras(ctx, conv, seqs)
 	return m, storeErr(err)
-}
-
-// isControl reports whether kind is a control message kind.
-func isControl(kind string) bool {
-	switch kind {
-	case KindReaction, KindEdit, KindDelete, KindVote:
-		return true
-	}
-	return false
 }
 
 // applyKind is called for every decrypted incoming application message
@@ -478,19 +321,15 @@ func isControl(kind string) bool {
 // poll) and returns done=false; for a control message it applies the
 // effect and returns done=true: the caller then only advances the cursor.
 // The caller holds cryptoMu.
-func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, device parley.DeviceID, b body) (bool, error) {
+func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, device parley.DeviceID, b content.Body) (bool, error) {
 	if err := c.expireChat(ctx, conv); err != nil {
 		return false, err
 	}
-	if isControl(b.Kind) {
+	if content.IsControl(b.Kind) {
 		return c.applyControl(ctx, conv, seq, sender, b)
 	}
 	if b.Ext == nil {
 		return false, nil
-	}
-	ks, err := c.kinds()
-	if err != nil {
-		return false, nil // kept as a plain message
 	}
 	ext := *b.Ext
 	ext.Target, ext.Emoji, ext.Choices = 0, "", nil
@@ -500,7 +339,7 @@ func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq 
 	if ext.Everyone && !c.isAdmin(ctx, conv, sender) {
 		ext.Everyone = false
 	}
-	return false, storeErr(ks.putExtras(ctx, conv, device, parley.ClientMessageID(b.ClientID), ext))
+	return false, storeErr(c.store.PutExtras(ctx, conv, device, parley.ClientMessageID(b.ClientID), ext))
 }
 
 // isAdmin reports whether user is an admin of the group conv (false for
@@ -513,9 +352,8 @@ func (c *Client) isAdmin(ctx context.Context, conv parley.ConversationID, user p
 // applyControl applies a control message from sender, after checking it
 // against the rules every device enforces (a control message breaking them
 // is dropped: done, with no effect). The caller holds cryptoMu.
-func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, b body) (bool, error) {
-	ks, err := c.kinds()
-	if err != nil || b.Ext == nil || b.Ext.Target <= 0 {
+func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, seq parley.Seq, sender parley.UserID, b content.Body) (bool, error) {
+	if b.Ext == nil || b.Ext.Target <= 0 {
 		return true, nil
 	}
 	t, err := c.store.Message(ctx, conv, b.Ext.Target)
@@ -525,15 +363,15 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 	sentAt := time.UnixMilli(b.SentAt)
 	switch b.Kind {
 	case KindReaction:
-		if len(b.Ext.Emoji) > maxEmojiBytes {
+		if len(b.Ext.Emoji) > content.MaxEmojiBytes {
 			return true, nil
 		}
-		err = ks.react(ctx, conv, t.Seq, sender, b.Ext.Emoji, seq)
+		err = c.store.React(ctx, conv, t.Seq, sender, b.Ext.Emoji, seq)
 	case KindEdit:
 		if t.Sender != sender || t.Kind != KindText || sentAt.Sub(t.SentAt) > EditWindow || strings.TrimSpace(b.Text) == "" {
 			return true, nil
 		}
-		err = ks.edit(ctx, conv, t.Seq, b.Text, sentAt, seq)
+		err = c.store.Edit(ctx, conv, t.Seq, b.Text, sentAt, seq)
 	case KindDelete:
 		admin := false
 		if t.Sender != sender {
@@ -543,44 +381,25 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 		} else if sentAt.Sub(t.SentAt) > DeleteWindow {
 			return true, nil
 		}
-		err = ks.deleteMessage(ctx, conv, t.Seq, sender, admin)
+		err = c.store.DeleteMessage(ctx, conv, t.Seq, sender, admin)
 	case KindVote:
-		ex, xerr := ks.extras(ctx, conv, []parley.Seq{t.Seq})
+		ex, xerr := c.store.Extras(ctx, conv, []parley.Seq{t.Seq})
 		if xerr != nil {
 			return true, storeErr(xerr)
 		}
 		p := ex[t.Seq].Poll
-		if p == nil || validChoices(&p.PollSpec, b.Ext.Choices) != nil {
+		if p == nil || content.ValidChoices(&p.PollSpec, b.Ext.Choices) != nil {
 			return true, nil
 		}
-		err = ks.vote(ctx, conv, t.Seq, sender, b.Ext.Choices, seq)
+		err = c.store.Vote(ctx, conv, t.Seq, sender, b.Ext.Choices, seq)
 	}
 	if err != nil {
 		return true, storeErr(err)
 	}
 	c.emit(Event{Kind: EventMessage, Conversation: conv, Message: &MessageRecord{Conversation: conv, Seq: seq,
 		ClientID: parley.ClientMessageID(b.ClientID), Sender: sender, Outgoing: sender == c.Account().User, Kind: b.Kind,
-		Text: controlText(b, t), SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
+		Text: content.ControlText(b, t.ID()), SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
 	return true, nil
-}
-
-// controlText describes a control message for event listeners.
-func controlText(b body, t MessageRecord) string {
-	id := t.ID()
-	switch b.Kind {
-	case KindReaction:
-		if b.Ext.Emoji == "" {
-			return "removed a reaction to " + id
-		}
-		return b.Ext.Emoji + " to " + id
-	case KindEdit:
-		return "edited " + id + ": " + b.Text
-	case KindDelete:
-		return "deleted " + id
-	case KindVote:
-		return fmt.Sprintf("voted %v in %s", b.Ext.Choices, id)
-	}
-	return ""
 }
 
 // SetDisappearing sets a chat's disappearing-messages timer: 0 (off), 24h,
@@ -599,11 +418,7 @@ func (c *Client) SetDisappearing(ctx context.Context, chat string, ttl time.Dura
 		ConversationId: string(ch.ID), Seconds: &secs}}}, true); err != nil {
 		return errorf("set disappearing messages", err)
 	}
-	ks, err := c.kinds()
-	if err != nil {
-		return err
-	}
-	if err := ks.setTimer(ctx, ch.ID, ttl); err != nil {
+	if err := c.store.SetTimer(ctx, ch.ID, ttl); err != nil {
 		return storeErr(err)
 	}
 	return c.expireChat(ctx, ch.ID)
@@ -627,17 +442,13 @@ func (c *Client) Disappearing(ctx context.Context, chat string) (time.Duration, 
 // ExpireMessages deletes, in every chat with a timer, the messages older
 // than the timer. Incoming messages and Extras do it for their chat.
 func (c *Client) ExpireMessages(ctx context.Context) error {
-	ks, err := c.kinds()
-	if err != nil {
-		return nil
-	}
-	ts, err := ks.timers(ctx)
+	ts, err := c.store.Timers(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
 	now := c.clock.Now()
 	for conv, ttl := range ts {
-		if _, err := ks.expire(ctx, conv, now.Add(-ttl)); err != nil {
+		if _, err := c.store.Expire(ctx, conv, now.Add(-ttl)); err != nil {
 			return storeErr(err)
 		}
 	}
@@ -646,16 +457,12 @@ func (c *Client) ExpireMessages(ctx context.Context) error {
 
 // expireChat deletes conv's messages older than its timer, if any.
 func (c *Client) expireChat(ctx context.Context, conv parley.ConversationID) error {
-	ks, err := c.kinds()
-	if err != nil {
-		return nil
-	}
-	ts, err := ks.timers(ctx)
+	ts, err := c.store.Timers(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
 	if ttl, ok := ts[conv]; ok {
-		_, err = ks.expire(ctx, conv, c.clock.Now().Add(-ttl))
+		_, err = c.store.Expire(ctx, conv, c.clock.Now().Add(-ttl))
 	}
 	return storeErr(err)
 }
@@ -669,11 +476,7 @@ func (c *Client) noteSystem(ctx context.Context, conv parley.ConversationID, pay
 	if json.Unmarshal(payload, &p) != nil || p.DisappearSeconds == nil {
 		return nil
 	}
-	ks, err := c.kinds()
-	if err != nil {
-		return nil
-	}
-	if err := ks.setTimer(ctx, conv, time.Duration(*p.DisappearSeconds)*time.Second); err != nil {
+	if err := c.store.SetTimer(ctx, conv, time.Duration(*p.DisappearSeconds)*time.Second); err != nil {
 		return storeErr(err)
 	}
 	c.emit(Event{Kind: EventConversation, Conversation: conv})

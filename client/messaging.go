@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -75,7 +76,7 @@ func (c *Client) sendRecord(ctx context.Context, conv parley.ConversationID, m M
 	}
 	rec := MessageRecord{Conversation: conv, ClientID: m.ClientID, Sender: acct.User, SenderDevice: acct.Device, Outgoing: true,
 		Kind: m.Kind, Text: m.Text, Media: m.Media, Forwarded: m.Forwarded, SentAt: now, StoredAt: now, Status: StatusPending}
-	payload, err := g.Encrypt(encodeBody(recordBody(rec)), nil)
+	payload, err := g.Encrypt(content.Encode(content.RecordBody(rec)), nil)
 	if err != nil {
 		c.forgetGroup(conv)
 		c.cryptoMu.Unlock()
@@ -590,7 +591,7 @@ func (c *Client) Sync(ctx context.Context) error {
 				break
 			}
 		}
-		idle := c.inbox.len() == 0 && !c.busy.Load()
+		idle := c.inbox.Len() == 0 && !c.busy.Load()
 		if !behind && idle {
 			return nil
 		}
@@ -699,7 +700,7 @@ func (c *Client) Typing(ctx context.Context, ref string, typing bool) error {
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Typing{Typing: &parleypb.Typing{ConversationId: string(ch.ID), Typing: typing}}})
+	return s.Send(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Typing{Typing: &parleypb.Typing{ConversationId: string(ch.ID), Typing: typing}}})
 }
 
 // Members returns the devices in a chat's MLS group as this device sees it.

@@ -18,7 +18,7 @@ func (c *Client) Presence(ctx context.Context, user parley.UserID) (Presence, er
 	if err != nil {
 		return Presence{}, err
 	}
-	r, err := s.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Presence{Presence: &parleypb.PresenceRequest{UserId: int64(user)}}})
+	r, err := s.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Presence{Presence: &parleypb.PresenceRequest{UserId: int64(user)}}})
 	if err != nil {
 		return Presence{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
+	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -16,7 +18,7 @@ import (
 func (c *Client) processLoop() {
 	defer c.wg.Done()
 	for {
-		f := c.inbox.pop()
+		f := c.inbox.Pop()
 		if f == nil {
 			return
 		}
@@ -111,12 +113,8 @@ func (c *Client) handleEnvelope(ctx context.Context, env *parleypb.Envelope) {
 	}
 }
 
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &parley.Error{Code: parley.CodeInternal, Reason: "local_store", Message: "local store failed", Err: err}
-}
+// storeErr wraps a local store failure (localstore.Failed).
+func storeErr(err error) error { return localstore.Failed(err) }
 
 func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) error {
 	acct := c.Account()
@@ -217,7 +215,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			c.forgetGroup(conv)
 			return fmt.Errorf("decrypt %s/%d: sender %q does not match the envelope's %d:%d", conv, seq, p.Sender, env.GetSenderUser(), env.GetSenderDevice())
 		}
-		b, err := decodeBody(p.Application)
+		b, err := content.Decode(p.Application)
 		if err != nil {
 			c.forgetGroup(conv)
 			return fmt.Errorf("decode %s/%d: %w", conv, seq, err)
@@ -231,7 +229,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq}); err != nil {
 				return err
 			}
-			if isControl(b.Kind) && b.Ext != nil && b.Ext.Target > 0 {
+			if content.IsControl(b.Kind) && b.Ext != nil && b.Ext.Target > 0 {
 				c.emit(Event{Kind: EventExtras, Conversation: conv, Target: b.Ext.Target})
 			}
 			return nil
@@ -277,10 +275,10 @@ func (c *Client) ack(conv parley.ConversationID, seq parley.Seq) {
 	c.mu.Lock()
 	s := c.sess
 	c.mu.Unlock()
-	if s == nil || s.authed == nil {
+	if s == nil || s.Authed == nil {
 		return
 	}
-	_ = s.send(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ack{Ack: &parleypb.Ack{ConversationId: string(conv), Seq: int64(seq)}}})
+	_ = s.Send(c.ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Ack{Ack: &parleypb.Ack{ConversationId: string(conv), Seq: int64(seq)}}})
 }
 
 func (c *Client) handleReceipt(ctx context.Context, r *parleypb.Receipt) {

@@ -80,8 +80,8 @@ func (c *Client) outOfBand(members int) bool { return members > c.inlineTreeMemb
 
 // frameLimit is the largest frame the server accepts.
 func (c *Client) frameLimit(ctx context.Context) int {
-	if s, err := c.session(ctx, false); err == nil && s.hello != nil && s.hello.MaxFrameBytes > 0 {
-		return int(s.hello.MaxFrameBytes)
+	if s, err := c.session(ctx, false); err == nil && s.Hello != nil && s.Hello.MaxFrameBytes > 0 {
+		return int(s.Hello.MaxFrameBytes)
 	}
 	return maxFrameBytes
 }

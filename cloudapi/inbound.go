@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/content"
 )
 
 // Inbound is a message a customer sent to a business, as the hosted
@@ -21,7 +21,7 @@ type Inbound struct {
 	MessageID    string
 	At           time.Time
 	Context      string // the message id it replies to, "" for none
-	Record       client.MessageRecord
+	Record       content.MessageRecord
 	MediaID      string // for media kinds: the id the file was kept under for GET /MEDIA_ID
 }
 
@@ -91,7 +91,7 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) error {
 	if replied != "" {
 		s.record(ctx, parley.MessageEvent{Business: in.Business, MessageID: replied, Customer: wa, Status: parley.StatusReplied, At: now})
 	}
-	if in.Record.Kind != client.KindText {
+	if in.Record.Kind != content.KindText {
 		return nil
 	}
 	switch kw := keyword(in.Record.Text); {
@@ -161,18 +161,18 @@ func (s *Service) messageJSON(in Inbound, wa string) map[string]any {
 		}
 		m["type"] = "order"
 		m["order"] = map[string]any{"catalog_id": PhoneNumberID(in.Business), "text": o.Note, "product_items": items}
-	case r.Kind == client.KindText:
+	case r.Kind == content.KindText:
 		m["type"] = "text"
 		m["text"] = map[string]string{"body": r.Text}
-	case r.Kind == client.KindLocation && r.Media != nil && r.Media.Location != nil:
+	case r.Kind == content.KindLocation && r.Media != nil && r.Media.Location != nil:
 		m["type"] = "location"
 		m["location"] = map[string]any{"latitude": r.Media.Location.Lat, "longitude": r.Media.Location.Lon, "name": r.Media.Location.Name}
-	case r.Kind == client.KindContact && r.Media != nil:
+	case r.Kind == content.KindContact && r.Media != nil:
 		m["type"] = "contacts"
 		m["contacts"] = []any{map[string]any{"name": map[string]string{"formatted_name": r.Text}, "vcard": contactVCard(r)}}
 	case r.Media != nil && in.MediaID != "":
 		kind := r.Kind
-		if kind == client.KindVoice {
+		if kind == content.KindVoice {
 			kind = "audio"
 		}
 		obj := map[string]any{"id": in.MediaID, "mime_type": r.Media.MIME}
@@ -192,7 +192,7 @@ func (s *Service) messageJSON(in Inbound, wa string) map[string]any {
 	return m
 }
 
-func contactVCard(r client.MessageRecord) string {
+func contactVCard(r content.MessageRecord) string {
 	if r.Media == nil {
 		return ""
 	}

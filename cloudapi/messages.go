@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/content"
 )
 
 // maxRequestBytes bounds a JSON request body.
@@ -281,8 +281,8 @@ func (r *SendRequest) media() *MediaObject {
 }
 
 // content converts an interactive object to the client's business content.
-func (in *Interactive) content() (*client.InteractiveMessage, error) {
-	m := &client.InteractiveMessage{Type: in.Type}
+func (in *Interactive) content() (*content.InteractiveMessage, error) {
+	m := &content.InteractiveMessage{Type: in.Type}
 	if in.Body != nil {
 		m.Body = in.Body.Text
 	}
@@ -301,21 +301,21 @@ func (in *Interactive) content() (*client.InteractiveMessage, error) {
 			if b.Type != "reply" {
 				return nil, apiError(CodeParamInvalid, `interactive.action.buttons[].type must be "reply"`)
 			}
-			m.Buttons = append(m.Buttons, client.ReplyButton{ID: b.Reply.ID, Title: b.Reply.Title})
+			m.Buttons = append(m.Buttons, content.ReplyButton{ID: b.Reply.ID, Title: b.Reply.Title})
 		}
 	case "list":
 		m.ButtonText = in.Action.Button
 		for _, s := range in.Action.Sections {
-			sec := client.ListSection{Title: s.Title}
+			sec := content.ListSection{Title: s.Title}
 			for _, r := range s.Rows {
-				sec.Rows = append(sec.Rows, client.ListRow{ID: r.ID, Title: r.Title, Description: r.Description})
+				sec.Rows = append(sec.Rows, content.ListRow{ID: r.ID, Title: r.Title, Description: r.Description})
 			}
 			m.Sections = append(m.Sections, sec)
 		}
 	default:
 		return nil, apiError(CodeUnsupportedType, fmt.Sprintf("interactive type %q is not supported (button, list)", in.Type))
 	}
-	if err := (client.BusinessContent{Interactive: m}).Validate(); err != nil {
+	if err := (content.BusinessContent{Interactive: m}).Validate(); err != nil {
 		return nil, apiError(CodeParamInvalid, "interactive: "+errMessage(err))
 	}
 	return m, nil

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/content"
 )
 
 // SendResult is what a send returns: the Cloud API response's parts.
@@ -76,7 +76,7 @@ func (s *Service) Send(ctx context.Context, business parley.UserID, req *SendReq
 		if err := s.admitRecipient(ctx, business, nb, u.ID); err != nil {
 			return res, err
 		}
-		out.Business = &client.BusinessContent{Template: rendered}
+		out.Business = &content.BusinessContent{Template: rendered}
 	} else {
 		s.custMu.Lock()
 		last := cust.lastInbound
@@ -129,7 +129,7 @@ func fillOutgoing(out *Outgoing, req *SendRequest) error {
 		if err != nil {
 			return err
 		}
-		out.Business = &client.BusinessContent{Interactive: m}
+		out.Business = &content.BusinessContent{Interactive: m}
 	case "reaction":
 		out.Reaction = &OutReaction{MessageID: req.Reaction.MessageID, Emoji: req.Reaction.Emoji}
 	default:

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/content"
 )
 
 // DefaultThroughput is the messages per second a number may send unless
@@ -37,7 +37,7 @@ type Outgoing struct {
 	Media    *OutMedia
 	Location *OutLocation
 	Contacts string // vCard text
-	Business *client.BusinessContent
+	Business *content.BusinessContent
 	Reaction *OutReaction
 }
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/content"
 )
 
 // TemplateComponent is one component of a template definition.
@@ -187,7 +187,7 @@ func fill(what, text string, params []TemplateParameter) (string, error) {
 }
 
 // render builds the message a template send produces for one customer.
-func render(t parley.Template, send *TemplateSend) (*client.TemplateMessage, error) {
+func render(t parley.Template, send *TemplateSend) (*content.TemplateMessage, error) {
 	var comps []TemplateComponent
 	if err := json.Unmarshal(t.Components, &comps); err != nil {
 		return nil, fmt.Errorf("template %s: stored components: %w", t.ID, err)
@@ -209,7 +209,7 @@ func render(t parley.Template, send *TemplateSend) (*client.TemplateMessage, err
 			return nil, apiError(CodeParamInvalid, "template.components: unknown component type "+strconv.Quote(c.Type))
 		}
 	}
-	m := &client.TemplateMessage{Name: t.Name, Language: t.Language, Category: string(t.Category)}
+	m := &content.TemplateMessage{Name: t.Name, Language: t.Language, Category: string(t.Category)}
 	for _, c := range comps {
 		var err error
 		switch c.Type {
@@ -223,7 +223,7 @@ func render(t parley.Template, send *TemplateSend) (*client.TemplateMessage, err
 			m.Footer = c.Text
 		case "BUTTONS":
 			for i, b := range c.Buttons {
-				tb := client.TemplateButton{Type: strings.ToLower(b.Type), Text: b.Text, URL: b.URL, Phone: b.PhoneNumber}
+				tb := content.TemplateButton{Type: strings.ToLower(b.Type), Text: b.Text, URL: b.URL, Phone: b.PhoneNumber}
 				switch b.Type {
 				case "URL":
 					if len(placeholders(b.URL)) > 0 {

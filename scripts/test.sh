@@ -15,7 +15,7 @@ STATICCHECK=$(command -v staticcheck || echo "$(go env GOPATH)/bin/staticcheck")
 # The client core must build for the browser (GOOS=js GOARCH=wasm).
 GOOS=js GOARCH=wasm go build ./client/...
 # The browser bridge (web/wasm, js/wasm only) is vetted and checked for the browser;
-# the client suite also runs against the browser's KV store (store_kv.go).
+# the client suite also runs against the browser's KV store (client/localstore/kv.go).
 GOOS=js GOARCH=wasm go vet ./web/wasm
 GOOS=js GOARCH=wasm "$STATICCHECK" ./web/wasm
 PARLEY_TEST_STORE=kv go test -race -timeout 30m "$@" ./client/

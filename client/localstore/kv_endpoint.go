@@ -1,0 +1,126 @@
+package localstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/content"
+)
+
+// The KV store's send path of always-online endpoints and their outgoing
+// statuses: the same contract as the SQLite store's (sqlite_fast.go,
+// sqlite_outgoing.go), each step one commit of the KV.
+
+var _ Store = (*kvStore)(nil)
+
+func (s *kvStore) PutPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cv := s.convs[conv]; cv == nil || cv.chat == nil {
+		return parley.Errorf(parley.CodeNotFound, ReasonNotJoined, "this device is not in chat %s", conv)
+	}
+	rec := *m
+	rec.Seq = 0
+	tx := newKVTx()
+	if err := s.apply(tx, Applied{Conversation: conv, Group: state, Epoch: epoch, Message: &rec}); err != nil {
+		return err
+	}
+	s.putExtras(tx, conv, m.SenderDevice, m.ClientID, ext)
+	return s.commit(ctx, tx)
+}
+
+// QueuePending commits at once: the KV store does not batch.
+func (s *kvStore) QueuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (func() error, error) {
+	err := s.PutPending(ctx, conv, state, epoch, m, ext)
+	return func() error { return nil }, err
+}
+
+func (s *kvStore) MarkSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := newKVTx()
+	if err := s.markSent(tx, conv, client, seq); err != nil {
+		return err
+	}
+	if cv := s.convs[conv]; cv != nil && cv.chat != nil && cv.chat.Cursor == seq-1 {
+		cv.chat.Cursor = seq
+		tx.put("c/"+string(conv), cv.chat)
+	}
+	return s.commit(ctx, tx)
+}
+
+// QueueMarkSent commits at once: the KV store does not batch.
+func (s *kvStore) QueueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
+	return s.MarkSentAdvance(ctx, conv, client, seq)
+}
+
+// outgoing returns copies of device's accepted outgoing messages for which
+// keep is true, ordered by by then seq, at most limit. The caller holds s.mu.
+func (s *kvStore) outgoing(device parley.DeviceID, keep func(*content.MessageRecord) bool, by func(*content.MessageRecord) time.Time, limit int) ([]content.MessageRecord, error) {
+	var out []content.MessageRecord
+	for _, cv := range s.convs {
+		if err := cv.decodeAll(); err != nil {
+			return nil, err
+		}
+		for _, m := range cv.msgs {
+			if m.Outgoing && m.SenderDevice == device && m.Seq > 0 && keep(m) {
+				out = append(out, copyMsg(m))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b content.MessageRecord) int {
+		if c := by(&a).Compare(by(&b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (s *kvStore) OutgoingBetween(ctx context.Context, device parley.DeviceID, from, to time.Time, limit int) ([]content.MessageRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from, to = ms(from), ms(to)
+	return s.outgoing(device, func(m *content.MessageRecord) bool {
+		switch m.Status {
+		case content.StatusSent, content.StatusDelivered, content.StatusRead:
+			return !m.SentAt.Before(from) && m.SentAt.Before(to)
+		}
+		return false
+	}, func(m *content.MessageRecord) time.Time { return m.SentAt }, limit)
+}
+
+func (s *kvStore) Undelivered(ctx context.Context, device parley.DeviceID, before time.Time, limit int) ([]content.MessageRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before = ms(before)
+	return s.outgoing(device, func(m *content.MessageRecord) bool {
+		return m.Status == content.StatusSent && m.StoredAt.Before(before)
+	}, func(m *content.MessageRecord) time.Time { return m.StoredAt }, limit)
+}
+
+func (s *kvStore) MarkFailed(ctx context.Context, conv parley.ConversationID, seq parley.Seq) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cv := s.convs[conv]
+	if cv == nil {
+		return false, nil
+	}
+	m, err := cv.atSeq(seq)
+	if err != nil || m == nil || !m.Outgoing || m.Status != content.StatusSent {
+		return false, err
+	}
+	m.Status = content.StatusFailed
+	tx := newKVTx()
+	tx.put(kvMsgKey(conv, m.SenderDevice, m.ClientID), m)
+	if err := s.commit(ctx, tx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
