@@ -25,7 +25,7 @@ func TestEscapeNonASCII(t *testing.T) {
 		`{"e":"😀"}`:                  `{"e":"\ud83d\ude00"}`,
 		`{"a":"José 👍"}`:             `{"a":"Jos\u00e9 \ud83d\udc4d"}`,
 		`{"x":"\u00e4","y":"plain"}`: `{"x":"\u00e4","y":"plain"}`, // already escaped: unchanged
-		`{"z":"ￜ€"}`:                  `{"z":"\uffdc\u20ac"}`,
+		`{"z":"ￜ€"}`:                 `{"z":"\uffdc\u20ac"}`,
 		"{\"bad\":\"\xff\"}":         `{"bad":"\ufffd"}`,
 	} {
 		if got := string(webhook.EscapeNonASCII([]byte(in))); got != want {
