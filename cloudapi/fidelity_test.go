@@ -83,7 +83,7 @@ func TestReactionsAndCallbackData(t *testing.T) {
 						Profile struct{ Name string } `json:"profile"`
 					} `json:"contacts"`
 					Messages []struct {
-						ID   string `json:"id"`
+						ID   string                `json:"id"`
 						Text struct{ Body string } `json:"text"`
 					} `json:"messages"`
 				} `json:"value"`
