@@ -17,6 +17,10 @@ import (
 // running one, and the customer's client clears it when no "stopped"
 // arrives.
 
+// ReasonNotCustomerChat refuses a typing indicator in a chat that is not a
+// direct chat with a customer.
+const ReasonNotCustomerChat = "not_customer_chat"
+
 // typingState holds the running indicators of an endpoint, by chat.
 type typingState struct {
 	mu     sync.Mutex
@@ -26,7 +30,7 @@ type typingState struct {
 // typing starts (or restarts) the indicator in the direct chat conv.
 func (ep *endpoint) typing(ctx context.Context, conv parley.ConversationID) error {
 	if ep.peer(ctx, conv) == 0 {
-		return parley.Errorf(parley.CodeInvalid, "not_customer_chat", "the message is not in a chat with a customer")
+		return parley.Errorf(parley.CodeInvalid, ReasonNotCustomerChat, "the message is not in a chat with a customer")
 	}
 	if err := ep.c.Typing(ctx, string(conv), true); err != nil {
 		return err
