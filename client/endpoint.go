@@ -53,17 +53,16 @@ func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationI
 }
 
 // ReactTo sets this user's reaction to the message seq of conv ("" removes
-// it) without catching up first.
-func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq, emoji string) error {
+// it) without catching up first, and returns the reaction's own seq.
+func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq, emoji string) (parley.Seq, error) {
 	emoji = strings.TrimSpace(emoji)
 	if len(emoji) > content.MaxEmojiBytes || !utf8.ValidString(emoji) {
-		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
+		return 0, parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
 	}
 	if _, err := c.store.Message(ctx, conv, seq); err != nil {
-		return parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
+		return 0, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
 	}
-	_, err := c.sendControl(ctx, conv, KindReaction, "", content.Ext{Target: seq, Emoji: emoji})
-	return err
+	return c.sendControl(ctx, conv, KindReaction, "", content.Ext{Target: seq, Emoji: emoji})
 }
 
 // MarkReadUpTo marks the chat conv read up to seq (this user's read

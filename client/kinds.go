@@ -398,7 +398,7 @@ func (c *Client) applyControl(ctx context.Context, conv parley.ConversationID, s
 	}
 	c.emit(Event{Kind: EventMessage, Conversation: conv, Message: &MessageRecord{Conversation: conv, Seq: seq,
 		ClientID: parley.ClientMessageID(b.ClientID), Sender: sender, Outgoing: sender == c.Account().User, Kind: b.Kind,
-		Text: content.ControlText(b, t.ID()), SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
+		Text: content.ControlText(b, t.ID()), Target: t.Seq, Emoji: b.Ext.Emoji, SentAt: sentAt, StoredAt: c.clock.Now(), Status: StatusReceived}})
 	return true, nil
 }
 

@@ -341,6 +341,18 @@ func TestTierPromotion(t *testing.T) {
 	biz.hooks.mustEvent(t, "phone_number_quality_update", `"event":"UPGRADE"`)
 }
 
+// graphErr is a Graph API error object.
+type graphErr struct {
+	Error struct {
+		Message   string          `json:"message"`
+		Type      string          `json:"type"`
+		Code      int             `json:"code"`
+		Subcode   int             `json:"error_subcode"`
+		TraceID   string          `json:"fbtrace_id"`
+		ErrorData json.RawMessage `json:"error_data"`
+	} `json:"error"`
+}
+
 // TestTokens: scopes, another number, revocation.
 func TestTokens(t *testing.T) {
 	e := mustEnv(t)
@@ -355,9 +367,22 @@ func TestTokens(t *testing.T) {
 	if st != 403 || r.Error.Code != 10 {
 		t.Fatalf("without the messages scope: %d %+v", st, r.Error)
 	}
-	st = e.do("POST", "/v23.0/"+other.pnid+"/messages", "Bearer "+biz.token, map[string]any{"messaging_product": "whatsapp", "to": "1", "text": map[string]any{"body": "x"}}, &r)
-	if st != 403 || r.Error.Code != 10 {
-		t.Fatalf("another business's number: %d %+v", st, r.Error)
+	// Another business's number, or one that does not exist, is an
+	// object the token cannot see: the Graph API's 400, code 100, subcode
+	// 33, the same answer for both.
+	for _, pnid := range []string{other.pnid, "999999999"} {
+		for _, method := range []string{"POST", "GET"} {
+			path, body := "/v23.0/"+pnid+"/messages", map[string]any{"messaging_product": "whatsapp", "to": "1", "text": map[string]any{"body": "x"}}
+			if method == "GET" {
+				path, body = "/v23.0/"+pnid, nil
+			}
+			var g graphErr
+			st = e.do(method, path, "Bearer "+biz.token, body, &g)
+			want := "Unsupported " + strings.ToLower(method) + " request. Object with ID '" + pnid + "' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+			if st != 400 || g.Error.Code != 100 || g.Error.Subcode != 33 || g.Error.Type != "GraphMethodException" || g.Error.Message != want || g.Error.TraceID == "" || g.Error.ErrorData != nil {
+				t.Fatalf("%s on number %s: %d %+v", method, pnid, st, g.Error)
+			}
+		}
 	}
 	var ok map[string]any
 	if st := e.do("DELETE", "/business/v1/api/tokens/"+tok["id"].(string), biz.auth(), nil, &ok); st != 200 {
@@ -534,7 +559,7 @@ func TestMediaAndKinds(t *testing.T) {
 		}
 		mustMessage(t, cust.c, c.want)
 	}
-	if st, r := biz.send(e, map[string]any{"to": wa, "type": "reaction", "reaction": map[string]any{"message_id": m.ID, "emoji": "👍"}}); st != 200 || r.Messages[0].ID != m.ID {
+	if st, r := biz.send(e, map[string]any{"to": wa, "type": "reaction", "reaction": map[string]any{"message_id": m.ID, "emoji": "👍"}}); st != 200 || r.Messages[0].ID == m.ID || !wamidRe.MatchString(r.Messages[0].ID) {
 		t.Fatalf("reaction: %d %+v %+v", st, r.Error, r.Messages)
 	}
 	// Unknown media id, bad link.

@@ -7,8 +7,10 @@
 // decimal user id of the business account; the WABA id is the same number):
 //
 //	POST   /vN/PNID/messages            send (text, media, location, contacts, interactive,
-//	                                    template, reaction) or mark as read ({"status":"read"})
-//	POST   /vN/PNID/media               upload (multipart: messaging_product, file, type)
+//	                                    template, reaction) or mark as read ({"status":"read"},
+//	                                    optionally "typing_indicator":{"type":"text"})
+//	POST   /vN/PNID/media               upload (multipart: messaging_product, file, type;
+//	                                    messaging_product may be in the query string)
 //	GET    /vN/MEDIA_ID                 media URL and metadata;  DELETE deletes it
 //	GET    /vN/media_download/MEDIA_ID  the bytes (bearer token, as the URL says)
 //	GET    /vN/PNID/message_templates   list;  POST creates;  DELETE ?name=…[&hsm_id|language]
@@ -21,7 +23,9 @@
 // number with the scope the route needs. Errors are Cloud API error objects
 // ({"error":{"message","type","code","error_data":{…},"fbtrace_id"}}) with
 // the Cloud API's codes where one exists (see errors.go and
-// docs/business-api.md).
+// docs/business-api.md). A phone-number id that does not exist or is not
+// the token's gets the Graph API's GraphMethodException (HTTP 400, code
+// 100, error_subcode 33), the same for both.
 //
 // The owner side (device-authenticated, "Authorization: Parley
 // DEVICE:SECRET" as for media) is under /business/v1/api/: enable the API

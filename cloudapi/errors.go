@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/parleyhq/parley"
 )
@@ -43,9 +44,31 @@ type Error struct {
 	Code    int
 	Message string // the Cloud API's title for the code
 	Details string // what exactly went wrong (error_data.details)
+	// Type and Subcode, when Type is set, make a Graph API error object:
+	// that type and error_subcode, Message as is, no error_data.
+	Type    string
+	Subcode int
 }
 
-func (e *Error) Error() string { return e.Message + ": " + e.Details }
+// SubcodeUnknownObject is the Graph API's error_subcode for an object id
+// that does not exist or that the token may not see.
+const SubcodeUnknownObject = 33
+
+// errUnknownObject is the Graph API's answer to a request on an object id
+// (a phone number id) that does not exist or that the token cannot see:
+// HTTP 400, GraphMethodException, code 100, subcode 33. method is the
+// request's HTTP method.
+func errUnknownObject(method, id string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidParameter, Type: "GraphMethodException", Subcode: SubcodeUnknownObject,
+		Message: "Unsupported " + strings.ToLower(method) + " request. Object with ID '" + id + "' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"}
+}
+
+func (e *Error) Error() string {
+	if e.Details == "" {
+		return e.Message
+	}
+	return e.Message + ": " + e.Details
+}
 
 var titles = map[int]string{
 	CodeUnknown:            "An unknown error occurred",
@@ -133,6 +156,15 @@ type errorObject struct {
 	TraceID   string    `json:"fbtrace_id"`
 }
 
+// graphError is a Graph API error object (Error.Type set).
+type graphError struct {
+	Message string `json:"message"`
+	Type    string `json:"type"`
+	Code    int    `json:"code"`
+	Subcode int    `json:"error_subcode"`
+	TraceID string `json:"fbtrace_id"`
+}
+
 type errorData struct {
 	MessagingProduct string `json:"messaging_product"`
 	Details          string `json:"details"`
@@ -147,9 +179,14 @@ func traceID() string {
 // writeError writes err as a Cloud API error object.
 func writeError(w http.ResponseWriter, err error) {
 	ae := asAPIError(err)
-	typ := "OAuthException" // the Cloud API's type for every error object
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(ae.Status)
+	if ae.Type != "" {
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": graphError{Message: ae.Message, Type: ae.Type, Code: ae.Code,
+			Subcode: ae.Subcode, TraceID: traceID()}})
+		return
+	}
+	typ := "OAuthException" // the Cloud API's type for every other error object
 	_ = json.NewEncoder(w).Encode(errorBody{Error: errorObject{
 		Message: "(#" + itoa(ae.Code) + ") " + ae.Message, Type: typ, Code: ae.Code,
 		ErrorData: errorData{MessagingProduct: "whatsapp", Details: ae.Details}, TraceID: traceID(),

@@ -104,6 +104,7 @@ type receiver struct {
 	secret string
 	mu     sync.Mutex
 	bodies []string
+	raws   [][]byte // the accepted POST bodies as they arrived
 	bad    int
 	last   *http.Request // the last accepted POST, its body readable again
 	lastB  []byte
@@ -143,6 +144,7 @@ func newReceiver(t *testing.T, clock parley.Clock) *receiver {
 			return
 		}
 		r.last, r.lastB = req.Clone(context.Background()), body
+		r.raws = append(r.raws, body)
 		// One POST may carry several events: keep each as a body of its
 		// own, as tests look for one event at a time.
 		changes, err := webhook.ParseEnvelope(body)
@@ -397,7 +399,8 @@ type sendResp struct {
 		WaID  string `json:"wa_id"`
 	} `json:"contacts"`
 	Messages []struct {
-		ID string `json:"id"`
+		ID            string `json:"id"`
+		MessageStatus string `json:"message_status"`
 	} `json:"messages"`
 	apiErr
 }

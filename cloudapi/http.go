@@ -78,7 +78,9 @@ func (s *Service) auth(r *http.Request, business parley.UserID, scope parley.API
 		return t, err
 	}
 	if business != 0 && t.Business != business {
-		return t, apiError(CodePermission, "this token does not belong to phone number "+PhoneNumberID(business))
+		// Another business's number, or none: the Graph API does not tell
+		// the two apart, and neither does this.
+		return t, errUnknownObject(r.Method, PhoneNumberID(business))
 	}
 	if !t.Has(scope) {
 		return t, apiError(CodePermission, "this token lacks the "+string(scope)+" scope")
@@ -181,7 +183,7 @@ func (s *Service) serveSend(w http.ResponseWriter, r *http.Request, business par
 		return err
 	}
 	if req.Status == "read" {
-		if err := s.MarkRead(r.Context(), business, req.MessageID); err != nil {
+		if err := s.MarkRead(r.Context(), business, req.MessageID, req.TypingIndicator != nil); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"success": true})
@@ -191,10 +193,14 @@ func (s *Service) serveSend(w http.ResponseWriter, r *http.Request, business par
 	if err != nil {
 		return err
 	}
+	msg := map[string]string{"id": res.MessageID}
+	if res.MessageStatus != "" {
+		msg["message_status"] = res.MessageStatus
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []any{map[string]string{"input": res.Input, "wa_id": res.WaID}},
-		"messages":          []any{map[string]string{"id": res.MessageID}},
+		"messages":          []any{msg},
 	})
 	return nil
 }
@@ -223,7 +229,9 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request, business p
 		return apiError(CodeInvalidParameter, "multipart: "+err.Error())
 	}
 	m := parley.APIMedia{ID: newID("med_"), Business: business}
-	product, stored := "", false
+	// messaging_product may come as a form field or in the query string
+	// (the Cloud API takes both; SDKs use either).
+	product, stored := r.URL.Query().Get("messaging_product"), false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {

@@ -23,6 +23,16 @@ type Inbound struct {
 	Context      string // the message id it replies to, "" for none
 	Record       content.MessageRecord
 	MediaID      string // for media kinds: the id the file was kept under for GET /MEDIA_ID
+	MediaSHA256  string // for media kinds: the hex SHA-256 of the file (the webhook's sha256)
+	// Reaction is set for a customer's reaction (Record is then the
+	// reaction's event): the webhook's type "reaction".
+	Reaction *InReaction
+}
+
+// InReaction is a customer's reaction to a message of the chat.
+type InReaction struct {
+	MessageID string // the message reacted to
+	Emoji     string // "" when the customer removed their reaction
 }
 
 // Status is a change of an outgoing message's status.
@@ -34,6 +44,10 @@ type Status struct {
 	Status    string // sent, delivered, read, failed
 	At        time.Time
 	Error     string // for failed: error_data.details
+	// CallbackData is the send's biz_opaque_callback_data when the caller
+	// knows it (the sent status the endpoint raises during the send); ""
+	// makes HandleStatus look it up (callback.go).
+	CallbackData string
 }
 
 // optOutWords and optInWords are the keywords honoured in a customer's message.
@@ -144,6 +158,13 @@ func (s *Service) messageJSON(in Inbound, wa string) map[string]any {
 	}
 	r := in.Record
 	switch {
+	case in.Reaction != nil:
+		m["type"] = "reaction"
+		re := map[string]string{"message_id": in.Reaction.MessageID}
+		if in.Reaction.Emoji != "" { // a removed reaction has no emoji, as in the Cloud API
+			re["emoji"] = in.Reaction.Emoji
+		}
+		m["reaction"] = re
 	case r.Business != nil && r.Business.Reply != nil:
 		rep := r.Business.Reply
 		m["type"] = "interactive"
@@ -176,6 +197,9 @@ func (s *Service) messageJSON(in Inbound, wa string) map[string]any {
 			kind = "audio"
 		}
 		obj := map[string]any{"id": in.MediaID, "mime_type": r.Media.MIME}
+		if in.MediaSHA256 != "" {
+			obj["sha256"] = in.MediaSHA256
+		}
 		if r.Text != "" {
 			obj["caption"] = r.Text
 		}
@@ -213,6 +237,8 @@ func (s *Service) phoneOf(business parley.UserID) string {
 // returns nil, and (except for "sent", which Send records with the
 // template and campaign) the insights event. A failed status carries the
 // Cloud API error 131026 (Message undeliverable) with st.Error as details.
+// Every status of a message sent with biz_opaque_callback_data carries it
+// (callback.go).
 func (s *Service) HandleStatus(ctx context.Context, st Status) error {
 	wa := st.WaID
 	if wa == "" {
@@ -222,7 +248,8 @@ func (s *Service) HandleStatus(ctx context.Context, st Status) error {
 		}
 		wa = WaID(u.Phone)
 	}
-	entry := statusEntry{ID: st.MessageID, RecipientID: wa, Status: st.Status, Timestamp: strconv.FormatInt(st.At.Unix(), 10)}
+	entry := statusEntry{ID: st.MessageID, RecipientID: wa, Status: st.Status, Timestamp: strconv.FormatInt(st.At.Unix(), 10),
+		CallbackData: s.callbackData(ctx, st)}
 	if st.Status == parley.StatusFailed {
 		entry.Errors = []statusError{{Code: CodeUndeliverable, Title: titles[CodeUndeliverable], Message: titles[CodeUndeliverable],
 			ErrorData: map[string]string{"details": st.Error}}}
@@ -249,11 +276,12 @@ type statusValue struct {
 }
 
 type statusEntry struct {
-	Errors      []statusError `json:"errors,omitempty"`
-	ID          string        `json:"id"`
-	RecipientID string        `json:"recipient_id"`
-	Status      string        `json:"status"`
-	Timestamp   string        `json:"timestamp"`
+	CallbackData string        `json:"biz_opaque_callback_data,omitempty"`
+	Errors       []statusError `json:"errors,omitempty"`
+	ID           string        `json:"id"`
+	RecipientID  string        `json:"recipient_id"`
+	Status       string        `json:"status"`
+	Timestamp    string        `json:"timestamp"`
 }
 
 type statusError struct {

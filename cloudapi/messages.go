@@ -44,9 +44,12 @@ type SendRequest struct {
 		Emoji     string `json:"emoji"`
 	} `json:"reaction,omitempty"`
 
-	// Mark as read.
-	Status    string `json:"status,omitempty"`
-	MessageID string `json:"message_id,omitempty"`
+	// Mark as read, optionally showing the customer a typing indicator.
+	Status          string `json:"status,omitempty"`
+	MessageID       string `json:"message_id,omitempty"`
+	TypingIndicator *struct {
+		Type string `json:"type"`
+	} `json:"typing_indicator,omitempty"`
 }
 
 // MediaObject is a media message part: an uploaded media id or a link.
@@ -191,6 +194,9 @@ func ParseSendRequest(data []byte) (*SendRequest, error) {
 		}
 		if r.MessageID == "" {
 			return nil, apiError(CodeParamMissing, "message_id is required")
+		}
+		if r.TypingIndicator != nil && r.TypingIndicator.Type != "text" {
+			return nil, apiError(CodeParamInvalid, fmt.Sprintf(`typing_indicator.type %q is not supported: the one type is "text"`, r.TypingIndicator.Type))
 		}
 		return &r, nil
 	}

@@ -16,6 +16,9 @@ type SendResult struct {
 	Input     string
 	WaID      string
 	MessageID string
+	// MessageStatus is the messages[].message_status of a template send
+	// ("accepted"), "" for other sends (the Cloud API sets it only there).
+	MessageStatus string
 }
 
 // Send checks a send request against the number's rules and sends it
@@ -48,7 +51,7 @@ func (s *Service) Send(ctx context.Context, business parley.UserID, req *SendReq
 	if err != nil {
 		return res, err
 	}
-	out := Outgoing{Customer: u.ID, To: u.Phone}
+	out := Outgoing{Customer: u.ID, To: u.Phone, CallbackData: req.BizOpaqueCallbackData}
 	if req.Context != nil {
 		out.ReplyTo = req.Context.MessageID
 	}
@@ -100,10 +103,15 @@ func (s *Service) Send(ctx context.Context, business parley.UserID, req *SendReq
 		return res, err
 	}
 	res.MessageID = id
-	s.custMu.Lock()
-	cust.lastOutbound = id
-	s.custMu.Unlock()
+	if req.Type == "template" {
+		res.MessageStatus = "accepted"
+	}
 	if req.Type != "reaction" {
+		// A reaction has its own id and sent status, but is not a message
+		// a customer's reply answers, nor one insights count.
+		s.custMu.Lock()
+		cust.lastOutbound = id
+		s.custMu.Unlock()
 		s.record(ctx, parley.MessageEvent{Business: business, MessageID: id, Customer: res.WaID, Template: tpl.Name,
 			Category: string(tpl.Category), Campaign: req.BizOpaqueCallbackData, Status: parley.StatusSent, At: s.clk.Now().UTC()})
 	}
@@ -138,8 +146,10 @@ func fillOutgoing(out *Outgoing, req *SendRequest) error {
 	return nil
 }
 
-// MarkRead marks a received message read.
-func (s *Service) MarkRead(ctx context.Context, business parley.UserID, messageID string) error {
+// MarkRead marks a received message read and, with typing set, shows the
+// customer that the business is typing (until it sends in that chat or
+// TypingLength passes), as the Cloud API's typing_indicator does.
+func (s *Service) MarkRead(ctx context.Context, business parley.UserID, messageID string, typing bool) error {
 	if _, err := s.number(ctx, business); err != nil {
 		return err
 	}
@@ -147,7 +157,11 @@ func (s *Service) MarkRead(ctx context.Context, business parley.UserID, messageI
 	if err != nil {
 		return err
 	}
-	if err := ep.MarkRead(ctx, business, messageID); err != nil {
+	err = ep.MarkRead(ctx, business, messageID)
+	if err == nil && typing {
+		err = ep.Typing(ctx, business, messageID)
+	}
+	if err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) || parley.IsCode(err, parley.CodeInvalid) {
 			return apiError(CodeParamInvalid, "message_id: "+errMessage(err))
 		}

@@ -22,6 +22,10 @@ import (
 // the operator raises it.
 const DefaultThroughput = 80
 
+// TypingLength is how long a typing indicator shows at most (the Cloud
+// API's 25 seconds) when the business sends nothing.
+const TypingLength = 25 * time.Second
+
 // WindowLength is the customer-service window: free-form messages are
 // allowed this long after the customer's last message.
 const WindowLength = 24 * time.Hour
@@ -32,6 +36,9 @@ type Outgoing struct {
 	Customer parley.UserID
 	To       string // the customer's +E164 number
 	ReplyTo  string // the message id this one replies to (context.message_id), "" for none
+	// CallbackData is the request's biz_opaque_callback_data: the endpoint
+	// passes it on in the message's sent status (Status.CallbackData).
+	CallbackData string
 
 	Text     string
 	Media    *OutMedia
@@ -73,6 +80,9 @@ type Endpoint interface {
 	Send(ctx context.Context, business parley.UserID, out Outgoing) (string, error)
 	// MarkRead marks the chat of a received message read up to it.
 	MarkRead(ctx context.Context, business parley.UserID, messageID string) error
+	// Typing shows the customer of the chat of a received message that
+	// the business is typing, until it sends there or TypingLength passes.
+	Typing(ctx context.Context, business parley.UserID, messageID string) error
 	// PutMedia keeps an uploaded file (at most max bytes) under id and
 	// returns its size and hex SHA-256.
 	PutMedia(ctx context.Context, business parley.UserID, id string, r io.Reader, max int64) (int64, string, error)
@@ -146,6 +156,8 @@ type Service struct {
 	tpls templateCache // templates by number, for the send path (tplcache.go)
 
 	contacts contactCache // when each customer was last noted as messaged (quality.go)
+
+	callbacks callbackCache // biz_opaque_callback_data by message id (callback.go)
 
 	events    chan parley.MessageEvent // to the insights recorder, off the request path
 	stopOnce  sync.Once

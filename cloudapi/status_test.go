@@ -110,7 +110,9 @@ func TestFailedStatusAfterRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	sentAt := time.Now()
-	st, r = biz.send(e, text(wa, "we also have screws"))
+	tagged := text(wa, "we also have screws")
+	tagged["biz_opaque_callback_data"] = "lost-1"
+	st, r = biz.send(e, tagged)
 	if st != 200 {
 		t.Fatalf("send: %d %+v", st, r.Error)
 	}
@@ -135,6 +137,10 @@ func TestFailedStatusAfterRetention(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The sent status queued again carries the callback data (from insights).
+	if n := biz.hooks.count("messages", `"biz_opaque_callback_data":"lost-1","id":"`+lost+`","recipient_id":"`+wa+`","status":"sent"`); n != 2 {
+		t.Fatalf("%d sent statuses of the tagged message carry its callback data, want 2", n)
+	}
 	if n := biz.hooks.count("messages", `"id":"`+delivered+`","recipient_id":"`+wa+`","status":"sent"`); n != 1 {
 		t.Fatalf("a send before the watermark was reported %d times", n)
 	}
@@ -148,7 +154,8 @@ func TestFailedStatusAfterRetention(t *testing.T) {
 	e.restart()
 	body := biz.hooks.mustEvent(t, "messages", `"status":"failed"`)
 	if !strings.Contains(body, `"id":"`+lost+`"`) || !strings.Contains(body, `"code":131026`) ||
-		!strings.Contains(body, `"title":"Message Undeliverable"`) || !strings.Contains(body, "retention") {
+		!strings.Contains(body, `"title":"Message Undeliverable"`) || !strings.Contains(body, "retention") ||
+		!strings.Contains(body, `"biz_opaque_callback_data":"lost-1"`) {
 		t.Fatalf("failed status: %s", body)
 	}
 	if biz.hooks.statusIndex(delivered, "failed") >= 0 {

@@ -65,6 +65,11 @@ type MessageRecord struct {
 	// Business is the structured content of a business kind (product,
 	// order, order_status, interactive, interactive_reply, template).
 	Business *BusinessContent
+	// Target and Emoji are set in the event of a control message (never
+	// stored): the seq of the message it applies to and, for a reaction,
+	// its emoji ("" when the reaction was removed).
+	Target   parley.Seq
+	Emoji    string
 	SentAt   time.Time // the sender's clock
 	StoredAt time.Time // this device's clock when stored
 	Status   Status

@@ -33,6 +33,7 @@ type endpoint struct {
 
 	opened    time.Time   // when this run of the endpoint opened its client
 	sends     sendTracker // status.go
+	typers    typingState // typing.go
 	recovered chan bool   // the loop's sent-status recovery finished (true: it succeeded)
 	stop      func()      // ends the endpoint's goroutines (set by Manager.run)
 }
@@ -147,16 +148,20 @@ func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, er
 		if c != conv {
 			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "reaction.message_id is a message of another chat")
 		}
-		if err := ep.c.ReactTo(ctx, conv, seq, out.Reaction.Emoji); err != nil {
+		// The reaction is a message of its own: its own id and sent status.
+		rseq, err := ep.c.ReactTo(ctx, conv, seq, out.Reaction.Emoji)
+		if err != nil {
 			return "", err
 		}
-		return out.Reaction.MessageID, nil
+		ep.typed(conv)
+		return MessageID(conv, rseq), nil
 	default:
 		return "", parley.Errorf(parley.CodeInvalid, "empty_message", "nothing to send")
 	}
 	if err != nil {
 		return "", err
 	}
+	ep.typed(conv)
 	return MessageID(conv, rec.Seq), nil
 }
 
@@ -305,11 +310,17 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) bool 
 		return true
 	}
 	switch rec.Kind {
-	case client.KindReaction, client.KindDeleted, client.KindUndecryptable:
+	case client.KindDeleted, client.KindUndecryptable:
 		return true
 	}
 	in := cloudapi.Inbound{Business: ep.business, Customer: cust, MessageID: MessageID(rec.Conversation, rec.Seq),
 		At: rec.StoredAt, Record: rec}
+	if rec.Kind == client.KindReaction {
+		if rec.Target <= 0 {
+			return true
+		}
+		in.Reaction = &cloudapi.InReaction{MessageID: MessageID(rec.Conversation, rec.Target), Emoji: rec.Emoji}
+	}
 	if in.At.IsZero() {
 		in.At = ep.m.cfg.Clock.Now()
 	}
@@ -317,9 +328,11 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) bool 
 		in.Context = MessageID(rec.Conversation, x.ReplyTo)
 	}
 	if rec.Media != nil && rec.Media.HasBlob() {
-		in.MediaID = ep.keepInbound(ctx, rec)
+		in.MediaID, in.MediaSHA256 = ep.keepInbound(ctx, rec)
 	}
-	ep.autoReply(ctx, cust, rec)
+	if in.Reaction == nil {
+		ep.autoReply(ctx, cust, rec)
+	}
 	if err := ep.m.cfg.API.HandleInbound(ctx, in); err != nil {
 		// Not marked handled: the next start hands it over again.
 		ep.m.log.Error("inbound message", "business", ep.business, "message", in.MessageID, "err", err)
@@ -332,8 +345,9 @@ func (ep *endpoint) inbound(ctx context.Context, rec client.MessageRecord) bool 
 }
 
 // keepInbound downloads and decrypts a customer's file, keeps it sealed
-// under a new media id and returns the id ("" when it failed).
-func (ep *endpoint) keepInbound(ctx context.Context, rec client.MessageRecord) string {
+// under a new media id and returns the id and the file's hex SHA-256 (""
+// when it failed).
+func (ep *endpoint) keepInbound(ctx context.Context, rec client.MessageRecord) (string, string) {
 	id := "med_in" + strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(string(rec.Conversation)))[:12] + fmt.Sprint(rec.Seq)
 	pr, pw := io.Pipe()
 	go func() {
@@ -345,16 +359,16 @@ func (ep *endpoint) keepInbound(ctx context.Context, rec client.MessageRecord) s
 	if err != nil {
 		ep.m.log.Warn("keeping inbound media", "business", ep.business, "err", err)
 		_ = os.Remove(ep.mediaPath(id))
-		return ""
+		return "", ""
 	}
 	if ep.m.cfg.Media != nil {
 		m := parley.APIMedia{ID: id, Business: ep.business, MimeType: rec.Media.MIME, FileName: rec.Media.FileName, SHA256: sum, Size: size, CreatedAt: time.Now().UTC()}
 		if err := ep.m.cfg.Media.PutAPIMedia(ctx, m); err != nil && !parley.IsCode(err, parley.CodeConflict) {
 			ep.m.log.Warn("registering inbound media", "business", ep.business, "err", err)
-			return ""
+			return "", ""
 		}
 	}
-	return id
+	return id, sum
 }
 
 // receipt reports the statuses of this endpoint's messages a receipt raised.

@@ -375,6 +375,20 @@ func (m *Manager) MarkRead(ctx context.Context, business parley.UserID, messageI
 	return ep.c.MarkReadUpTo(ctx, conv, seq)
 }
 
+// Typing shows the customer of the chat of a received message that the
+// business is typing (typing.go).
+func (m *Manager) Typing(ctx context.Context, business parley.UserID, messageID string) error {
+	ep, err := m.endpoint(business)
+	if err != nil {
+		return err
+	}
+	conv, _, err := ParseMessageID(messageID)
+	if err != nil {
+		return err
+	}
+	return ep.typing(ctx, conv)
+}
+
 // PutMedia keeps an uploaded file sealed.
 func (m *Manager) PutMedia(ctx context.Context, business parley.UserID, id string, r io.Reader, max int64) (int64, string, error) {
 	ep, err := m.endpoint(business)

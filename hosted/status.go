@@ -73,11 +73,11 @@ func (ep *endpoint) sendAndReport(ctx context.Context, out cloudapi.Outgoing) (s
 	ok := true
 	defer func() { ep.endSend(ctx, tok, start, out.Customer, ok) }()
 	id, err := ep.send(ctx, out)
-	if err != nil || out.Reaction != nil {
-		return id, err // a reaction's id is its target's: it has no statuses of its own
+	if err != nil {
+		return id, err
 	}
 	st := cloudapi.Status{Business: ep.business, Customer: out.Customer, WaID: cloudapi.WaID(out.To), MessageID: id,
-		Status: parley.StatusSent, At: ep.m.cfg.Clock.Now()}
+		Status: parley.StatusSent, At: ep.m.cfg.Clock.Now(), CallbackData: out.CallbackData}
 	if err := ep.m.cfg.API.HandleStatus(ctx, st); err != nil {
 		// The message is sent: the id stands. The watermark stays before
 		// this send, so the next start queues its sent status.

@@ -460,7 +460,7 @@ func (s *Service) post(ctx context.Context, ds []parley.WebhookDelivery) error {
 	for i, d := range ds {
 		evs[i] = d.Event
 	}
-	body := Envelope(evs...)
+	body := EscapeNonASCII(Envelope(evs...)) // the form Meta signs (escape.go)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.CallbackURL, bytes.NewReader(body))
