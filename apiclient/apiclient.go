@@ -202,6 +202,23 @@ func ResponseError(resp *http.Response) *parley.Error {
 // "http_NNN", and the body's text as message. It never fails: body is
 // untrusted and may be anything.
 func DecodeError(status int, body []byte) *parley.Error {
+	if e, ok := ParseError(status, body); ok {
+		return e
+	}
+	msg := strings.TrimSpace(string(body))
+	if len(msg) > 512 {
+		msg = msg[:512]
+	}
+	if msg == "" {
+		msg = strconv.Itoa(status) + " " + http.StatusText(status)
+	}
+	return &parley.Error{Code: StatusCode(status), Reason: "http_" + strconv.Itoa(status), Message: msg}
+}
+
+// ParseError is DecodeError for a body of one of Parley's error shapes;
+// ok is false for any other body, which the caller may read its own way
+// (package attachment reads the tus library's text answers).
+func ParseError(status int, body []byte) (e *parley.Error, ok bool) {
 	type fields struct {
 		Code      json.RawMessage `json:"code"`
 		Reason    string          `json:"reason"`
@@ -214,32 +231,26 @@ func DecodeError(status int, body []byte) *parley.Error {
 		fields
 		Error *fields `json:"error"`
 	}
-	if json.Unmarshal(body, &flat) == nil {
-		f := flat.fields
-		if flat.Error != nil {
-			f = *flat.Error
-		}
-		var code parley.Code
-		var number int
-		if json.Unmarshal(f.Code, &code) == nil && code != "" {
-			return &parley.Error{Code: code, Reason: f.Reason, Message: f.Message}
-		}
-		if json.Unmarshal(f.Code, &number) == nil && number != 0 {
-			msg := f.Message
-			if f.ErrorData.Details != "" {
-				msg += ": " + f.ErrorData.Details
-			}
-			return &parley.Error{Code: StatusCode(status), Reason: "cloudapi_" + strconv.Itoa(number), Message: msg}
-		}
+	if json.Unmarshal(body, &flat) != nil {
+		return nil, false
 	}
-	msg := strings.TrimSpace(string(body))
-	if len(msg) > 512 {
-		msg = msg[:512]
+	f := flat.fields
+	if flat.Error != nil {
+		f = *flat.Error
 	}
-	if msg == "" {
-		msg = strconv.Itoa(status) + " " + http.StatusText(status)
+	var code parley.Code
+	var number int
+	if json.Unmarshal(f.Code, &code) == nil && code != "" {
+		return &parley.Error{Code: code, Reason: f.Reason, Message: f.Message}, true
 	}
-	return &parley.Error{Code: StatusCode(status), Reason: "http_" + strconv.Itoa(status), Message: msg}
+	if json.Unmarshal(f.Code, &number) == nil && number != 0 {
+		msg := f.Message
+		if f.ErrorData.Details != "" {
+			msg += ": " + f.ErrorData.Details
+		}
+		return &parley.Error{Code: StatusCode(status), Reason: "cloudapi_" + strconv.Itoa(number), Message: msg}, true
+	}
+	return nil, false
 }
 
 // StatusCode is the error class of an HTTP status: the inverse of

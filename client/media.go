@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/attachment"
 )
 
@@ -312,30 +312,9 @@ func (c *Client) attachments() (*attachment.Client, error) {
 	if !acct.Registered() {
 		return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered")
 	}
-	base, err := httpBaseURL(acct.ServerURL)
+	base, err := apiclient.BaseURL(acct.ServerURL)
 	if err != nil {
 		return nil, err
 	}
 	return &attachment.Client{BaseURL: base, Device: acct.Device, Secret: acct.Secret, ChunkSize: c.cfg.UploadChunk, HTTP: attachmentHTTP}, nil
-}
-
-// httpBaseURL turns the profile's server URL (http(s)://host[:port][/path]
-// or ws(s)://…, possibly ending in WebSocketPath) into the base URL of its
-// HTTP endpoints.
-func httpBaseURL(server string) (string, error) {
-	u, err := url.Parse(server)
-	if err != nil || u.Host == "" {
-		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
-	}
-	switch u.Scheme {
-	case "http", "ws":
-		u.Scheme = "http"
-	case "https", "wss":
-		u.Scheme = "https"
-	default:
-		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
-	}
-	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, WebSocketPath), "/")
-	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
-	return u.String(), nil
 }

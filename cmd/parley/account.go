@@ -10,25 +10,14 @@ import (
 	"github.com/parleyhq/parley/client"
 )
 
-func (e *env) account(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley account register|verify|username|privacy|pin …")
-	}
-	switch args[0] {
-	case "register":
-		return e.accountRegister(ctx, args[1:])
-	case "verify":
-		return e.accountVerify(ctx, args[1:])
-	case "username":
-		return e.accountUsername(ctx, args[1:])
-	case "privacy":
-		return e.accountPrivacy(ctx, args[1:])
-	case "pin":
-		return e.accountPIN(ctx, args[1:])
-	case "show":
-		return e.whoami(ctx, args[1:])
-	}
-	return usageError(fmt.Sprintf("unknown account command %q", args[0]))
+// accountCommands are `parley account …`.
+var accountCommands = []command{
+	{name: "register", usage: "--server URL --phone E164 --name NAME", run: raw((*env).accountRegister)},
+	{name: "verify", usage: "--code CODE [--pin PIN]", run: raw((*env).accountVerify)},
+	{name: "username", usage: "NAME | --remove", run: raw((*env).accountUsername)},
+	{name: "privacy", usage: "[--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]", run: raw((*env).accountPrivacy)},
+	{name: "pin", usage: "set PIN [--old OLD] | account pin remove --old OLD", run: raw((*env).accountPIN)},
+	{name: "show", run: raw((*env).whoami)},
 }
 
 func (e *env) accountRegister(ctx context.Context, args []string) error {
@@ -176,35 +165,31 @@ func (e *env) accountPIN(ctx context.Context, args []string) error {
 	})
 }
 
-func (e *env) device(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley device link|add|list|remove …")
-	}
-	switch args[0] {
-	case "link":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			code, exp, err := c.LinkCode(ctx)
+// deviceCommands are `parley device …`.
+var deviceCommands = []command{
+	{name: "link", usage: "\ton the primary: print a link code", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			code, exp, err := c.LinkCode(x.ctx)
 			if err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "link_code", "code": code, "expires_in_s": int(exp.Seconds())},
+			return x.print(map[string]any{"event": "link_code", "code": code, "expires_in_s": int(exp.Seconds())},
 				fmt.Sprintf("link code: %s (valid %s); on the new device run: parley device add --server URL --code %s", code, exp, code))
-			return nil
 		})
-	case "add":
-		fs := newFlags("device add", e)
-		server := fs.String("server", "", "server URL")
-		code := fs.String("code", "", "the link code shown by the primary device")
-		name := fs.String("name", "", "this device's name (default: the host name)")
-		if _, err := parseFlags(fs, args[1:]); err != nil {
+	}},
+	{name: "add", usage: "--server URL --code CODE [--name NAME]\n\ton the new device's profile: link it", run: func(x *call) error {
+		server := x.fs.String("server", "", "server URL")
+		code := x.fs.String("code", "", "the link code shown by the primary device")
+		name := x.fs.String("name", "", "this device's name (default: the host name)")
+		if err := x.parse(); err != nil {
 			return err
 		}
 		if *server == "" || *code == "" {
-			return usageError("usage: parley device add --server URL --code CODE [--name NAME]")
+			return x.usage()
 		}
-		ctx, cancel := context.WithTimeout(ctx, e.timeout)
+		ctx, cancel := context.WithTimeout(x.ctx, x.timeout)
 		defer cancel()
-		c, err := e.openNamed(ctx, *server, *name, false)
+		c, err := x.openNamed(ctx, *server, *name, false)
 		if err != nil {
 			return err
 		}
@@ -213,17 +198,18 @@ func (e *env) device(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		e.printAccount("linked", a)
+		x.printAccount("linked", a)
 		// Chats that could not be joined (not valid MLS) did not stop the
 		// link: say which.
 		for _, s := range c.SkippedChats() {
-			e.out(map[string]any{"event": "skipped_chat", "conversation": string(s.Conversation), "error": s.Err.Error()},
+			x.out(map[string]any{"event": "skipped_chat", "conversation": string(s.Conversation), "error": s.Err.Error()},
 				fmt.Sprintf("skipped chat %s: it cannot be joined (%v)", s.Conversation, s.Err))
 		}
 		return nil
-	case "list":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			ds, err := c.Devices(ctx)
+	}},
+	{name: "list", usage: "\tthis account's devices", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			ds, err := c.Devices(x.ctx)
 			if err != nil {
 				return err
 			}
@@ -232,37 +218,35 @@ func (e *env) device(ctx context.Context, args []string) error {
 				obj := map[string]any{"event": "device", "device_id": int64(d.Device), "name": d.Name, "primary": d.Primary,
 					"revoked": d.Revoked, "this_device": d.Device == me, "created_at": ts(d.CreatedAt)}
 				text := fmt.Sprintf("%d\t%s", d.Device, d.Name)
-				if d.Primary {
-					text += "\tprimary"
+				for _, tag := range []struct {
+					on   bool
+					text string
+				}{{d.Primary, "primary"}, {d.Revoked, "revoked"}, {d.Device == me, "(this device)"}} {
+					if tag.on {
+						text += "\t" + tag.text
+					}
 				}
-				if d.Revoked {
-					text += "\trevoked"
-				}
-				if d.Device == me {
-					text += "\t(this device)"
-				}
-				e.out(obj, text)
+				x.out(obj, text)
 			}
 			return nil
 		})
-	case "remove":
-		if len(args) != 2 {
-			return usageError("usage: parley device remove ID")
+	}},
+	{name: "remove", usage: "ID", min: 1, max: 1, run: func(x *call) error {
+		if err := x.parse(); err != nil {
+			return err
 		}
-		id, err := strconv.ParseInt(strings.TrimPrefix(args[1], "d"), 10, 64)
+		id, err := strconv.ParseInt(strings.TrimPrefix(x.pos[0], "d"), 10, 64)
 		if err != nil {
 			return usageError("device id must be a number")
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.RemoveDevice(ctx, parley.DeviceID(id)); err != nil {
+		return x.client(func(c *client.Client) error {
+			if err := c.RemoveDevice(x.ctx, parley.DeviceID(id)); err != nil {
 				return err
 			}
 			// Process the resulting system envelopes so this device
 			// commits the MLS removal while it is online.
-			_ = c.Sync(ctx)
-			e.out(map[string]any{"event": "device_removed", "device_id": id}, fmt.Sprintf("device %d removed", id))
-			return nil
+			_ = c.Sync(x.ctx)
+			return x.print(map[string]any{"event": "device_removed", "device_id": id}, fmt.Sprintf("device %d removed", id))
 		})
-	}
-	return usageError(fmt.Sprintf("unknown device command %q", args[0]))
+	}},
 }

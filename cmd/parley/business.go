@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,133 +15,86 @@ import (
 	"github.com/parleyhq/parley/client"
 )
 
-// businessCommand is one `parley business SUB …` subcommand: it gets the
-// command environment (global flags, output, withClient) and the arguments
-// after SUB.
-type businessCommand struct {
-	Usage string // one line per form, shown by `parley business help`
-	Run   func(ctx context.Context, e *env, args []string) error
+// businessCommands are `parley business …` (docs/business.md): this
+// file's profile, catalog, orders, interactive messages, quick replies,
+// labels, greeting/away and verify; business_api.go's business API
+// commands and business_hooks.go's webhooks and insights.
+var businessCommands = []command{
+	{name: "profile", intro: "usage: parley business profile show|set|delete …", subs: []command{
+		{name: "show", max: 1, usage: "[BUSINESS]\ta business's profile (default: yours)", run: func(x *call) error {
+			return x.client(func(c *client.Client) error {
+				if err := c.Sync(x.ctx); err != nil {
+					return err
+				}
+				p, err := c.BusinessProfile(x.ctx, x.arg(0))
+				if err != nil {
+					return err
+				}
+				if p.Name == "" { // not published yet (verified or hosted only): the account's name
+					p.Name = c.Who(x.ctx, p.User)
+				}
+				return x.print(profileJSON(p), profileText(p))
+			})
+		}},
+		{name: "set", usage: "[--name N] [--category C] [--description D] [--address A]\n    [--website URL] [--email E] [--zone TZ] [--hours \"mon-fri 09:00-18:00; sat 10:00-13:00\"]\n\tpublish or update your business profile",
+			run: businessProfileSet},
+		{name: "delete", usage: "\tturn your account back into a personal one", run: func(x *call) error {
+			return x.client(func(c *client.Client) error {
+				if err := c.DeleteBusinessProfile(x.ctx); err != nil {
+					return err
+				}
+				return x.print(map[string]any{"event": "business_profile_deleted"}, "your account is a personal account again")
+			})
+		}},
+	}},
+	{name: "catalog", intro: "usage: parley business catalog list|add|remove|collection|share …", subs: catalogCommands},
+	{name: "order", min: 1, max: -1, usage: "--to BUSINESS PRODUCT[:QTY]... [--note TEXT]   send a cart as an order",
+		run: businessOrder, subs: []command{{name: "status", min: 3, max: 3, usage: "CHAT ORDER_ID paid|shipped|completed|cancelled [--note TEXT]\n\t(business) update an order's status", run: func(x *call) error {
+			note := x.fs.String("note", "", "a note for the customer")
+			return x.client(func(c *client.Client) error {
+				m, err := c.SetOrderStatus(x.ctx, x.pos[0], x.pos[1], x.pos[2], *note)
+				if err != nil {
+					return err
+				}
+				return x.print(sentJSON(m, "order_id", x.pos[1], "status", x.pos[2]), fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
+			})
+		}}}},
+	{name: "choose", min: 2, max: 2, usage: "MESSAGE_ID CHOICE_ID\tanswer a message's reply button or list row", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			m, err := c.ReplyInteractive(x.ctx, x.pos[0], x.pos[1])
+			if err != nil {
+				return err
+			}
+			return x.print(sentJSON(m, "reply_to", x.pos[0], "choice", x.pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.pos[0]))
+		})
+	}},
+	{name: "ask", usage: "--to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...\n" +
+		"--to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...\n\tsend reply buttons (up to 3) or a list", run: businessAsk},
+	{name: "quick-reply", intro: "usage: parley business quick-reply add|remove|list|send …", subs: quickReplyCommands},
+	{name: "label", intro: "usage: parley business label list|add|remove|set|unset|chats …", subs: labelCommands},
+	{name: "greeting", usage: "set TEXT [--after DURATION] | off     greeting on first contact (again after DURATION of silence)", subs: autoReplyCommands},
+	{name: "away", usage: "set TEXT [--every DURATION] | off        away message outside the profile's hours", subs: autoReplyCommands},
+	{name: "auto-reply", usage: "show\tgreeting and away settings", run: autoReply, subs: []command{{name: "show", run: autoReply}}},
+	{name: "listen", usage: "[--for D] [--count N]\tprint messages and send greeting/away replies from this device", run: businessListen},
+	{name: "verify", min: 1, max: 1, usage: "--data DIR [--postgres DSN] [--remove] USER_ID|+PHONE\n\t(operator) set or clear a business's verified mark", run: businessVerify},
+	{name: "api", intro: "usage: parley business api enable|status|number", subs: apiCommands},
+	{name: "tokens", intro: "usage: parley business tokens create|list|revoke", subs: tokenCommands},
+	{name: "templates", intro: "usage: parley business templates list|create|delete|review|pending (--token T or $PARLEY_API_TOKEN)", subs: templateCommands},
+	{name: "optins", intro: "usage: parley business optins list|add (--token T or $PARLEY_API_TOKEN)", subs: optInCommands},
+	{name: "report", min: 1, max: 1, usage: "+PHONE [--reason R] [--block]\t(customer) report a business to the server; --block also blocks it", run: businessReport},
+	{name: "webhook", intro: "usage: parley business webhook show|set|remove|pending|dead|replay …", subs: webhookCommands},
+	{name: "insights", usage: "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--template T] [--campaign C]\n\tsent/delivered/read/failed/replied, rates, response times",
+		run: insightsReport, subs: insightsCommands},
 }
 
-// businessCommands is the registry of `parley business` subcommands. Each
-// file of the business area registers its own from init(): this file the
-// profile, catalog, quick replies, labels, greeting/away and verify;
-// business_api.go tokens, templates, opt-ins and api; business_hooks.go
-// webhooks, dead letters and insights. A name registered twice panics at
-// start-up.
-var businessCommands = map[string]businessCommand{}
-
-// registerBusiness adds a `parley business NAME` subcommand.
-func registerBusiness(name string, cmd businessCommand) {
-	if _, dup := businessCommands[name]; dup {
-		panic("parley business " + name + " registered twice")
+// sentJSON is the --json object of a sent business message, with more
+// keys and values.
+func sentJSON(m client.MessageRecord, kv ...any) map[string]any {
+	obj := map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind}
+	for i := 0; i+1 < len(kv); i += 2 {
+		obj[kv[i].(string)] = kv[i+1]
 	}
-	businessCommands[name] = cmd
-}
-
-// business dispatches `parley business SUB …`.
-func (e *env) business(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(e.stdout, businessUsage())
-		if len(args) == 0 {
-			return usageError("business: a subcommand is required")
-		}
-		return nil
-	}
-	cmd, ok := businessCommands[args[0]]
-	if !ok {
-		return usageError(fmt.Sprintf("unknown business command %q (see parley business help)", args[0]))
-	}
-	return cmd.Run(ctx, e, args[1:])
-}
-
-// businessUsage lists the registered subcommands' usage, by name.
-func businessUsage() string {
-	names := make([]string, 0, len(businessCommands))
-	for n := range businessCommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("usage: parley [--json] business SUBCOMMAND … (docs/business.md)\n\n")
-	for _, n := range names {
-		for _, line := range strings.Split(strings.TrimRight(businessCommands[n].Usage, "\n"), "\n") {
-			b.WriteString("  " + line + "\n")
-		}
-	}
-	return b.String()
-}
-
-func init() {
-	registerBusiness("profile", businessCommand{
-		Usage: `profile show [BUSINESS]                 a business's profile (default: yours)
-profile set [--name N] [--category C] [--description D] [--address A]
-    [--website URL] [--email E] [--zone TZ] [--hours "mon-fri 09:00-18:00; sat 10:00-13:00"]
-                                         publish or update your business profile
-profile delete                           turn your account back into a personal one`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessProfile(ctx, a) },
-	})
-	registerBusiness("catalog", businessCommand{
-		Usage: `catalog list [BUSINESS] [--collection C]  products and collections
-catalog add ID --name N --price 12.50 --currency EUR [--description D] [--url U]
-    [--unavailable] [--collection C]... [--image-from MESSAGE_ID]   add or replace a product
-catalog remove ID
-catalog collection add ID NAME | catalog collection remove ID
-catalog share ID --to CHAT [--business BUSINESS]      send a product message
-catalog preview PRODUCT [--business B] [-o PATH]   save a product's photo preview (kept with the catalog)
-catalog image MESSAGE_ID [-o PATH]       download a product message's photo`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessCatalog(ctx, a) },
-	})
-	registerBusiness("order", businessCommand{
-		Usage: `order --to BUSINESS PRODUCT[:QTY]... [--note TEXT]   send a cart as an order
-order status CHAT ORDER_ID paid|shipped|completed|cancelled [--note TEXT]
-                                         (business) update an order's status`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessOrder(ctx, a) },
-	})
-	registerBusiness("choose", businessCommand{
-		Usage: `choose MESSAGE_ID CHOICE_ID               answer a message's reply button or list row`,
-		Run:   func(ctx context.Context, e *env, a []string) error { return e.businessChoose(ctx, a) },
-	})
-	registerBusiness("ask", businessCommand{
-		Usage: `ask --to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...
-ask --to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...
-                                         send reply buttons (up to 3) or a list`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessAsk(ctx, a) },
-	})
-	registerBusiness("quick-reply", businessCommand{
-		Usage: `quick-reply add SHORTCUT TEXT | add SHORTCUT --media-from MESSAGE_ID [CAPTION]
-quick-reply remove SHORTCUT | list
-quick-reply send --to CHAT /SHORTCUT     send a saved reply`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessQuickReply(ctx, a) },
-	})
-	registerBusiness("label", businessCommand{
-		Usage: `label list | add ID NAME [--color #rrggbb] | remove ID
-label set CHAT LABEL | unset CHAT LABEL | chats [--chat CHAT] [--label LABEL]`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessLabel(ctx, a) },
-	})
-	registerBusiness("greeting", businessCommand{
-		Usage: `greeting set TEXT [--after DURATION] | off     greeting on first contact (again after DURATION of silence)`,
-		Run: func(ctx context.Context, e *env, args []string) error {
-			return e.businessAutoReply(ctx, "greeting", args)
-		},
-	})
-	registerBusiness("away", businessCommand{
-		Usage: `away set TEXT [--every DURATION] | off        away message outside the profile's hours`,
-		Run:   func(ctx context.Context, e *env, args []string) error { return e.businessAutoReply(ctx, "away", args) },
-	})
-	registerBusiness("auto-reply", businessCommand{
-		Usage: `auto-reply show                          greeting and away settings`,
-		Run:   func(ctx context.Context, e *env, args []string) error { return e.businessAutoReply(ctx, "show", args) },
-	})
-	registerBusiness("listen", businessCommand{
-		Usage: `listen [--for D] [--count N]             print messages and send greeting/away replies from this device`,
-		Run:   func(ctx context.Context, e *env, a []string) error { return e.businessListen(ctx, a) },
-	})
-	registerBusiness("verify", businessCommand{
-		Usage: `verify --data DIR [--postgres DSN] [--remove] USER_ID|+PHONE
-                                         (operator) set or clear a business's verified mark`,
-		Run: func(ctx context.Context, e *env, a []string) error { return e.businessVerify(ctx, a) },
-	})
+	return obj
 }
 
 // businessJSON is a business message's content for --json output, with
@@ -279,103 +231,56 @@ func profileText(p parley.BusinessProfile) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func (e *env) businessProfile(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley business profile show|set|delete …")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("business profile "+sub, e)
+// businessProfileSet is business profile set: the flags given change the
+// profile, the others keep their value.
+func businessProfileSet(x *call) error {
 	var name, category, description, address, website, email, zone, hours optString
-	if sub == "set" {
-		fs.Var(&name, "name", "the business's name")
-		fs.Var(&category, "category", "category, e.g. Food")
-		fs.Var(&description, "description", "what the business does")
-		fs.Var(&address, "address", "postal address")
-		fs.Var(&website, "website", "https://…")
-		fs.Var(&email, "email", "contact email")
-		fs.Var(&zone, "zone", "IANA time zone of the hours, e.g. Europe/Paris")
-		fs.Var(&hours, "hours", `opening hours, e.g. "mon-fri 09:00-18:00; sat 10:00-13:00" ("" : always open)`)
-	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "show":
-		if len(pos) > 1 {
-			return usageError("usage: parley business profile show [BUSINESS]")
+	x.fs.Var(&name, "name", "the business's name")
+	x.fs.Var(&category, "category", "category, e.g. Food")
+	x.fs.Var(&description, "description", "what the business does")
+	x.fs.Var(&address, "address", "postal address")
+	x.fs.Var(&website, "website", "https://…")
+	x.fs.Var(&email, "email", "contact email")
+	x.fs.Var(&zone, "zone", "IANA time zone of the hours, e.g. Europe/Paris")
+	x.fs.Var(&hours, "hours", `opening hours, e.g. "mon-fri 09:00-18:00; sat 10:00-13:00" ("" : always open)`)
+	return x.client(func(c *client.Client) error {
+		p, err := c.BusinessProfile(x.ctx, "")
+		if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+			return err
 		}
-		ref := ""
-		if len(pos) == 1 {
-			ref = pos[0]
+		for _, f := range []struct {
+			o   optString
+			dst *string
+		}{{name, &p.Name}, {category, &p.Category}, {description, &p.Description}, {address, &p.Address},
+			{website, &p.Website}, {email, &p.Email}} {
+			if f.o.v != nil {
+				*f.dst = *f.o.v
+			}
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.Sync(ctx); err != nil {
+		if zone.v != nil || hours.v != nil {
+			z, spec := p.Hours.Zone, formatHoursSpec(p.Hours)
+			if zone.v != nil {
+				z = *zone.v
+			}
+			if hours.v != nil {
+				spec = *hours.v
+			}
+			if strings.TrimSpace(spec) == "" {
+				z = "" // no opening hours: always open
+			}
+			if z == "" && spec != "" {
+				return usageError("--hours needs --zone (an IANA time zone such as Europe/Paris)")
+			}
+			if p.Hours, err = parseHours(z, spec); err != nil {
 				return err
 			}
-			p, err := c.BusinessProfile(ctx, ref)
-			if err != nil {
-				return err
-			}
-			if p.Name == "" { // not published yet (verified or hosted only): the account's name
-				p.Name = c.Who(ctx, p.User)
-			}
-			e.out(profileJSON(p), profileText(p))
-			return nil
-		})
-	case "set":
-		if len(pos) != 0 {
-			return usageError("usage: parley business profile set [--name N] [--category C] …")
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			p, err := c.BusinessProfile(ctx, "")
-			if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
-				return err
-			}
-			for _, f := range []struct {
-				o   optString
-				dst *string
-			}{{name, &p.Name}, {category, &p.Category}, {description, &p.Description}, {address, &p.Address},
-				{website, &p.Website}, {email, &p.Email}} {
-				if f.o.v != nil {
-					*f.dst = *f.o.v
-				}
-			}
-			if zone.v != nil || hours.v != nil {
-				z, spec := p.Hours.Zone, formatHoursSpec(p.Hours)
-				if zone.v != nil {
-					z = *zone.v
-				}
-				if hours.v != nil {
-					spec = *hours.v
-				}
-				if strings.TrimSpace(spec) == "" {
-					z = "" // no opening hours: always open
-				}
-				if z == "" && spec != "" {
-					return usageError("--hours needs --zone (an IANA time zone such as Europe/Paris)")
-				}
-				if p.Hours, err = parseHours(z, spec); err != nil {
-					return err
-				}
-			}
-			p, err = c.SetBusinessProfile(ctx, p)
-			if err != nil {
-				return err
-			}
-			e.out(profileJSON(p), profileText(p))
-			return nil
-		})
-	case "delete":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.DeleteBusinessProfile(ctx); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "business_profile_deleted"}, "your account is a personal account again")
-			return nil
-		})
-	}
-	return usageError(fmt.Sprintf("unknown business profile command %q", sub))
+		p, err = c.SetBusinessProfile(x.ctx, p)
+		if err != nil {
+			return err
+		}
+		return x.print(profileJSON(p), profileText(p))
+	})
 }
 
 // formatHoursSpec is the --hours form of h (without the zone).
@@ -417,293 +322,215 @@ func productText(p parley.Product) string {
 	return s
 }
 
-func (e *env) businessCatalog(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley business catalog list|add|remove|collection|share …")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("business catalog "+sub, e)
-	var collections multiFlag
-	var collection, name, price, currency, description, url, image, to, biz *string
-	var unavailable *bool
-	switch sub {
-	case "list":
-		collection = fs.String("collection", "", "only this collection's products")
-	case "add":
-		name = fs.String("name", "", "product name")
-		price = fs.String("price", "", "price, e.g. 12.50")
-		currency = fs.String("currency", "", "ISO 4217 currency, e.g. EUR")
-		description = fs.String("description", "", "description")
-		url = fs.String("url", "", "product page")
-		image = fs.String("image-from", "", "MESSAGE_ID of an image message you sent: its photo becomes the product's (the key is published with the catalog)")
-		unavailable = fs.Bool("unavailable", false, "mark the product unavailable")
-		fs.Var(&collections, "collection", "a collection the product is in (repeatable)")
-	case "share":
-		to = fs.String("to", "", "the chat to send the product to")
-		biz = fs.String("business", "", "whose catalog (default: yours)")
-	case "image":
-		to = fs.String("o", "", "write the image to this file (default: its name in the current directory)")
-	case "preview":
-		to = fs.String("o", "", "write the JPEG preview to this file (default: PRODUCT.jpg)")
-		biz = fs.String("business", "", "whose catalog (default: yours)")
-	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "list":
-		if len(pos) > 1 {
-			return usageError("usage: parley business catalog list [BUSINESS] [--collection C]")
-		}
-		ref := ""
-		if len(pos) == 1 {
-			ref = pos[0]
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.Sync(ctx); err != nil {
+// catalogCommands are `parley business catalog …`.
+var catalogCommands = []command{
+	{name: "list", max: 1, usage: "[BUSINESS] [--collection C]\tproducts and collections", run: func(x *call) error {
+		collection := x.fs.String("collection", "", "only this collection's products")
+		return x.client(func(c *client.Client) error {
+			if err := c.Sync(x.ctx); err != nil {
 				return err
 			}
-			cat, err := c.Catalog(ctx, ref, parley.CollectionID(*collection))
+			cat, err := c.Catalog(x.ctx, x.arg(0), parley.CollectionID(*collection))
 			if err != nil {
 				return err
 			}
 			for _, col := range cat.Collections {
-				e.out(map[string]any{"event": "collection", "id": string(col.ID), "name": col.Name}, fmt.Sprintf("collection %s: %s", col.ID, col.Name))
+				x.out(map[string]any{"event": "collection", "id": string(col.ID), "name": col.Name}, fmt.Sprintf("collection %s: %s", col.ID, col.Name))
 			}
 			for _, p := range cat.Products {
-				e.out(productJSON(p), productText(p))
+				x.out(productJSON(p), productText(p))
 			}
-			if len(cat.Products) == 0 && !e.json {
-				fmt.Fprintln(e.stdout, "no products")
+			if len(cat.Products) == 0 && !x.json {
+				fmt.Fprintln(x.stdout, "no products")
 			}
 			return nil
 		})
-	case "add":
-		if len(pos) != 1 || *name == "" || *price == "" || *currency == "" {
-			return usageError("usage: parley business catalog add ID --name N --price 12.50 --currency EUR [flags]")
-		}
-		money, err := parley.ParseMoney(*price, *currency)
-		if err != nil {
-			return err
-		}
-		p := parley.Product{ID: parley.ProductID(pos[0]), Name: *name, Price: money, Description: *description, URL: *url,
-			Available: !*unavailable}
-		for _, col := range collections {
-			p.Collections = append(p.Collections, parley.CollectionID(col))
-		}
-		if err := p.Validate(); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if *image != "" {
-				d, err := c.MediaOf(ctx, *image, attachment.KindImage)
+	}},
+	{name: "add", min: 1, max: 1, usage: "ID --name N --price 12.50 --currency EUR [--description D] [--url U]\n    [--unavailable] [--collection C]... [--image-from MESSAGE_ID]   add or replace a product",
+		run: func(x *call) error {
+			var collections multiFlag
+			name := x.fs.String("name", "", "product name")
+			price := x.fs.String("price", "", "price, e.g. 12.50")
+			currency := x.fs.String("currency", "", "ISO 4217 currency, e.g. EUR")
+			description := x.fs.String("description", "", "description")
+			url := x.fs.String("url", "", "product page")
+			image := x.fs.String("image-from", "", "MESSAGE_ID of an image message you sent: its photo becomes the product's (the key is published with the catalog)")
+			unavailable := x.fs.Bool("unavailable", false, "mark the product unavailable")
+			x.fs.Var(&collections, "collection", "a collection the product is in (repeatable)")
+			if err := x.parse(); err != nil {
+				return err
+			}
+			if *name == "" || *price == "" || *currency == "" {
+				return x.usage()
+			}
+			money, err := parley.ParseMoney(*price, *currency)
+			if err != nil {
+				return err
+			}
+			p := parley.Product{ID: parley.ProductID(x.pos[0]), Name: *name, Price: money, Description: *description, URL: *url,
+				Available: !*unavailable}
+			for _, col := range collections {
+				p.Collections = append(p.Collections, parley.CollectionID(col))
+			}
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			return x.client(func(c *client.Client) error {
+				if *image != "" {
+					d, err := c.MediaOf(x.ctx, *image, attachment.KindImage)
+					if err != nil {
+						return err
+					}
+					p.Images = []parley.ProductImage{client.ProductImageOf(d)}
+				}
+				saved, err := c.PutProduct(x.ctx, p)
 				if err != nil {
 					return err
 				}
-				p.Images = []parley.ProductImage{client.ProductImageOf(d)}
-			}
-			saved, err := c.PutProduct(ctx, p)
-			if err != nil {
+				return x.print(productJSON(saved), "saved "+productText(saved))
+			})
+		}},
+	{name: "remove", min: 1, max: 1, usage: "ID", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			if err := c.DeleteProduct(x.ctx, parley.ProductID(x.pos[0])); err != nil {
 				return err
 			}
-			e.out(productJSON(saved), "saved "+productText(saved))
-			return nil
+			return x.print(map[string]any{"event": "product_removed", "id": x.pos[0]}, "removed "+x.pos[0])
 		})
-	case "remove":
-		if len(pos) != 1 {
-			return usageError("usage: parley business catalog remove ID")
+	}},
+	{name: "collection", min: 2, max: -1, usage: "add ID NAME | remove ID", run: func(x *call) error {
+		if err := x.parse(); err != nil {
+			return err
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.DeleteProduct(ctx, parley.ProductID(pos[0])); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "product_removed", "id": pos[0]}, "removed "+pos[0])
-			return nil
-		})
-	case "collection":
-		if len(pos) < 2 || pos[0] == "add" && len(pos) < 3 || pos[0] != "add" && pos[0] != "remove" {
-			return usageError("usage: parley business catalog collection add ID NAME | remove ID")
+		if x.pos[0] == "add" && len(x.pos) < 3 || x.pos[0] != "add" && x.pos[0] != "remove" {
+			return x.usage()
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if pos[0] == "remove" {
-				if err := c.DeleteCollection(ctx, parley.CollectionID(pos[1])); err != nil {
+		return x.client(func(c *client.Client) error {
+			if x.pos[0] == "remove" {
+				if err := c.DeleteCollection(x.ctx, parley.CollectionID(x.pos[1])); err != nil {
 					return err
 				}
-				e.out(map[string]any{"event": "collection_removed", "id": pos[1]}, "removed collection "+pos[1])
-				return nil
+				return x.print(map[string]any{"event": "collection_removed", "id": x.pos[1]}, "removed collection "+x.pos[1])
 			}
-			name := strings.Join(pos[2:], " ")
-			if err := c.PutCollection(ctx, parley.CollectionID(pos[1]), name); err != nil {
+			name := strings.Join(x.pos[2:], " ")
+			if err := c.PutCollection(x.ctx, parley.CollectionID(x.pos[1]), name); err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "collection", "id": pos[1], "name": name}, "saved collection "+pos[1]+": "+name)
-			return nil
+			return x.print(map[string]any{"event": "collection", "id": x.pos[1], "name": name}, "saved collection "+x.pos[1]+": "+name)
 		})
-	case "share":
-		if len(pos) != 1 || *to == "" {
-			return usageError("usage: parley business catalog share ID --to CHAT [--business BUSINESS]")
+	}},
+	{name: "share", min: 1, max: 1, usage: "ID --to CHAT [--business BUSINESS]      send a product message", run: func(x *call) error {
+		to := x.fs.String("to", "", "the chat to send the product to")
+		biz := x.fs.String("business", "", "whose catalog (default: yours)")
+		if err := x.parse(); err != nil {
+			return err
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			m, err := c.ShareProduct(ctx, *to, *biz, parley.ProductID(pos[0]))
+		if *to == "" {
+			return x.usage()
+		}
+		return x.client(func(c *client.Client) error {
+			m, err := c.ShareProduct(x.ctx, *to, *biz, parley.ProductID(x.pos[0]))
 			if err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind},
-				fmt.Sprintf("sent %s (product %s)", m.ID(), pos[0]))
-			return nil
+			return x.print(sentJSON(m), fmt.Sprintf("sent %s (product %s)", m.ID(), x.pos[0]))
 		})
-	case "preview":
-		if len(pos) != 1 {
-			return usageError("usage: parley business catalog preview PRODUCT [--business BUSINESS] [-o PATH]")
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			p, err := c.Product(ctx, *biz, parley.ProductID(pos[0]))
+	}},
+	{name: "preview", min: 1, max: 1, usage: "PRODUCT [--business B] [-o PATH]   save a product's photo preview (kept with the catalog)", run: func(x *call) error {
+		path := x.fs.String("o", "", "write the JPEG preview to this file (default: PRODUCT.jpg)")
+		biz := x.fs.String("business", "", "whose catalog (default: yours)")
+		return x.client(func(c *client.Client) error {
+			p, err := c.Product(x.ctx, *biz, parley.ProductID(x.pos[0]))
 			if err != nil {
 				return err
 			}
 			if len(p.Images) == 0 || len(p.Images[0].Thumbnail) == 0 {
-				return parley.Errorf(parley.CodeNotFound, "no_preview", "product %s has no photo preview", pos[0])
+				return parley.Errorf(parley.CodeNotFound, "no_preview", "product %s has no photo preview", x.pos[0])
 			}
-			path := *to
-			if path == "" {
-				path = pos[0] + ".jpg"
+			if *path == "" {
+				*path = x.pos[0] + ".jpg"
 			}
-			if err := os.WriteFile(path, p.Images[0].Thumbnail, 0o644); err != nil {
+			if err := os.WriteFile(*path, p.Images[0].Thumbnail, 0o644); err != nil {
 				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
 			}
-			e.out(map[string]any{"event": "preview_saved", "product": pos[0], "path": path, "size": len(p.Images[0].Thumbnail)},
-				fmt.Sprintf("saved %s (%d bytes)", path, len(p.Images[0].Thumbnail)))
-			return nil
+			return x.print(map[string]any{"event": "preview_saved", "product": x.pos[0], "path": *path, "size": len(p.Images[0].Thumbnail)},
+				fmt.Sprintf("saved %s (%d bytes)", *path, len(p.Images[0].Thumbnail)))
 		})
-	case "image":
-		if len(pos) != 1 {
-			return usageError("usage: parley business catalog image MESSAGE_ID [-o PATH]")
+	}},
+	{name: "image", min: 1, max: 1, usage: "MESSAGE_ID [-o PATH]\tdownload a product message's photo", run: func(x *call) error {
+		path := x.fs.String("o", "", "write the image to this file (default: its name in the current directory)")
+		if err := x.parse(); err != nil {
+			return err
 		}
-		return e.withClientTimeout(ctx, max(e.timeout, 10*time.Minute), func(ctx context.Context, c *client.Client) error {
-			path := *to
-			if path == "" {
-				path = strings.NewReplacer(":", "-", "/", "-").Replace(pos[0]) + ".img"
+		return x.withClientTimeout(x.ctx, max(x.timeout, 10*time.Minute), func(ctx context.Context, c *client.Client) error {
+			if *path == "" {
+				*path = strings.NewReplacer(":", "-", "/", "-").Replace(x.pos[0]) + ".img"
 			}
-			f, err := os.Create(path)
+			f, err := os.Create(*path)
 			if err != nil {
 				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
 			}
-			d, err := c.DownloadBusinessMedia(ctx, pos[0], f)
+			d, err := c.DownloadBusinessMedia(ctx, x.pos[0], f)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
 			if err != nil {
-				os.Remove(path)
+				os.Remove(*path)
 				return err
 			}
-			e.out(map[string]any{"event": "downloaded", "id": pos[0], "path": path, "size": d.Size, "mime": d.MIME}, fmt.Sprintf("saved %s (%d bytes)", path, d.Size))
-			return nil
+			return x.print(map[string]any{"event": "downloaded", "id": x.pos[0], "path": *path, "size": d.Size, "mime": d.MIME},
+				fmt.Sprintf("saved %s (%d bytes)", *path, d.Size))
 		})
-	}
-	return usageError(fmt.Sprintf("unknown business catalog command %q", sub))
+	}},
 }
 
-func (e *env) businessOrder(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "status" {
-		fs := newFlags("business order status", e)
-		note := fs.String("note", "", "a note for the customer")
-		pos, err := parseFlags(fs, args[1:])
-		if err != nil {
-			return err
-		}
-		if len(pos) != 3 {
-			return usageError("usage: parley business order status CHAT ORDER_ID paid|shipped|completed|cancelled [--note TEXT]")
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			m, err := c.SetOrderStatus(ctx, pos[0], pos[1], pos[2], *note)
-			if err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind,
-				"order_id": pos[1], "status": pos[2]}, fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
-			return nil
-		})
-	}
-	fs := newFlags("business order", e)
-	to := fs.String("to", "", "the business (+PHONE, @USERNAME or its chat)")
-	note := fs.String("note", "", "a note for the business")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+// businessOrder is business order --to BUSINESS PRODUCT[:QTY]...
+func businessOrder(x *call) error {
+	to := x.fs.String("to", "", "the business (+PHONE, @USERNAME or its chat)")
+	note := x.fs.String("note", "", "a note for the business")
+	if err := x.parse(); err != nil {
 		return err
 	}
-	if *to == "" || len(pos) == 0 {
-		return usageError("usage: parley business order --to BUSINESS PRODUCT[:QTY]... [--note TEXT]")
+	if *to == "" {
+		return x.usage()
 	}
 	var items []client.CartItem
-	for _, p := range pos {
+	for _, p := range x.pos {
 		id, qty, hasQty := strings.Cut(p, ":")
 		n := 1
 		if hasQty {
+			var err error
 			if n, err = strconv.Atoi(qty); err != nil || n <= 0 {
 				return usageError(fmt.Sprintf("%q: want PRODUCT:QUANTITY with a positive quantity", p))
 			}
 		}
 		items = append(items, client.CartItem{Product: parley.ProductID(id), Quantity: n})
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		m, err := c.SendOrder(ctx, *to, items, *note)
+	return x.client(func(c *client.Client) error {
+		m, err := c.SendOrder(x.ctx, *to, items, *note)
 		if err != nil {
 			return err
 		}
 		o := m.Business.Order
-		e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind,
-			"order_id": o.OrderID, "total": o.Total.String(), "amount_1000": o.Total.Amount1000, "currency": o.Total.Currency},
+		return x.print(sentJSON(m, "order_id", o.OrderID, "total", o.Total.String(), "amount_1000", o.Total.Amount1000, "currency", o.Total.Currency),
 			fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
-		return nil
 	})
 }
 
-func (e *env) businessChoose(ctx context.Context, args []string) error {
-	pos, err := parseFlags(newFlags("business choose", e), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return usageError("usage: parley business choose MESSAGE_ID CHOICE_ID")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		m, err := c.ReplyInteractive(ctx, pos[0], pos[1])
-		if err != nil {
+// quickReplyCommands are `parley business quick-reply …`.
+var quickReplyCommands = []command{
+	{name: "add", min: 1, max: -1, usage: "SHORTCUT TEXT | add SHORTCUT --media-from MESSAGE_ID [CAPTION]", run: func(x *call) error {
+		mediaFrom := x.fs.String("media-from", "", "MESSAGE_ID of a media message you sent: the quick reply sends that file again")
+		if err := x.parse(); err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind,
-			"reply_to": pos[0], "choice": pos[1]}, fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, pos[0]))
-		return nil
-	})
-}
-
-func (e *env) businessQuickReply(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley business quick-reply add|remove|list|send …")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("business quick-reply "+sub, e)
-	var to, mediaFrom *string
-	switch sub {
-	case "send":
-		to = fs.String("to", "", "the chat")
-	case "add":
-		mediaFrom = fs.String("media-from", "", "MESSAGE_ID of a media message you sent: the quick reply sends that file again")
-	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		switch sub {
-		case "add":
-			if len(pos) < 2 && !(len(pos) == 1 && *mediaFrom != "") {
-				return usageError("usage: parley business quick-reply add SHORTCUT TEXT | add SHORTCUT --media-from MESSAGE_ID [CAPTION]")
-			}
-			q := parley.QuickReply{Shortcut: pos[0], Text: strings.Join(pos[1:], " ")}
+		if len(x.pos) < 2 && *mediaFrom == "" {
+			return x.usage()
+		}
+		return x.client(func(c *client.Client) error {
+			q := parley.QuickReply{Shortcut: x.pos[0], Text: strings.Join(x.pos[1:], " ")}
 			if *mediaFrom != "" {
-				d, err := c.MediaOf(ctx, *mediaFrom, "")
+				d, err := c.MediaOf(x.ctx, *mediaFrom, "")
 				if err != nil {
 					return err
 				}
@@ -712,41 +539,45 @@ func (e *env) businessQuickReply(ctx context.Context, args []string) error {
 					return err
 				}
 			}
-			q, err := c.PutQuickReply(ctx, q)
+			q, err := c.PutQuickReply(x.ctx, q)
 			if err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text}, "saved /"+q.Shortcut)
-		case "remove":
-			if len(pos) != 1 {
-				return usageError("usage: parley business quick-reply remove SHORTCUT")
-			}
-			if err := c.DeleteQuickReply(ctx, pos[0]); err != nil {
+			return x.print(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text}, "saved /"+q.Shortcut)
+		})
+	}},
+	{name: "remove", min: 1, max: 1, usage: "SHORTCUT", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			if err := c.DeleteQuickReply(x.ctx, x.pos[0]); err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "quick_reply_removed", "shortcut": strings.TrimPrefix(pos[0], "/")}, "removed "+pos[0])
-		case "list":
-			list, err := c.QuickReplies(ctx)
-			if err != nil {
-				return err
-			}
+			return x.print(map[string]any{"event": "quick_reply_removed", "shortcut": strings.TrimPrefix(x.pos[0], "/")}, "removed "+x.pos[0])
+		})
+	}},
+	{name: "list", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			list, err := c.QuickReplies(x.ctx)
 			for _, q := range list {
 				text := q.Text
 				if len(q.Media) > 0 {
 					text = "[media] " + text
 				}
-				e.out(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text, "media": len(q.Media) > 0},
+				x.out(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text, "media": len(q.Media) > 0},
 					fmt.Sprintf("/%-15s %s", q.Shortcut, text))
 			}
-		case "send":
-			if len(pos) != 1 || *to == "" {
-				return usageError("usage: parley business quick-reply send --to CHAT /SHORTCUT")
-			}
-			text := pos[0]
-			if !strings.HasPrefix(text, "/") {
-				text = "/" + text
-			}
-			q, _, err := c.ExpandQuickReply(ctx, text)
+			return err
+		})
+	}},
+	{name: "send", min: 1, max: 1, usage: "--to CHAT /SHORTCUT\tsend a saved reply", run: func(x *call) error {
+		to := x.fs.String("to", "", "the chat")
+		if err := x.parse(); err != nil {
+			return err
+		}
+		if *to == "" {
+			return x.usage()
+		}
+		return x.client(func(c *client.Client) error {
+			q, _, err := c.ExpandQuickReply(x.ctx, "/"+strings.TrimPrefix(x.pos[0], "/"))
 			if err != nil {
 				return err
 			}
@@ -756,99 +587,83 @@ func (e *env) businessQuickReply(ctx context.Context, args []string) error {
 				if err != nil {
 					return err
 				}
-				m, err = c.SendDescriptor(ctx, *to, d)
+				m, err = c.SendDescriptor(x.ctx, *to, d)
 				if err != nil {
 					return err
 				}
-			} else if m, err = c.SendText(ctx, *to, q.Text, 0); err != nil {
+			} else if m, err = c.SendText(x.ctx, *to, q.Text, 0); err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "shortcut": q.Shortcut},
+			return x.print(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "shortcut": q.Shortcut},
 				fmt.Sprintf("sent %s (/%s)", m.ID(), q.Shortcut))
-		default:
-			return usageError(fmt.Sprintf("unknown business quick-reply command %q", sub))
-		}
-		return nil
-	})
+		})
+	}},
 }
 
-func (e *env) businessLabel(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley business label list|add|remove|set|unset|chats …")
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("business label "+sub, e)
-	var color, chat, label *string
-	switch sub {
-	case "add":
-		color = fs.String("color", "", "#rrggbb")
-	case "chats":
-		chat = fs.String("chat", "", "only this chat's labels")
-		label = fs.String("label", "", "only chats with this label")
-	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		switch sub {
-		case "list":
-			ls, err := c.Labels(ctx)
-			if err != nil {
-				return err
-			}
+// labelCommands are `parley business label …`.
+var labelCommands = []command{
+	{name: "list", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			ls, err := c.Labels(x.ctx)
 			for _, l := range ls {
-				e.out(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color},
+				x.out(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color},
 					fmt.Sprintf("%-16s %s %s", l.ID, l.Name, l.Color))
 			}
-		case "add":
-			if len(pos) < 2 {
-				return usageError("usage: parley business label add ID NAME [--color #rrggbb]")
-			}
-			l := parley.Label{ID: parley.LabelID(pos[0]), Name: strings.Join(pos[1:], " "), Color: *color}
-			if err := c.PutLabel(ctx, l); err != nil {
+			return err
+		})
+	}},
+	{name: "add", min: 2, max: -1, usage: "ID NAME [--color #rrggbb]", run: func(x *call) error {
+		color := x.fs.String("color", "", "#rrggbb")
+		return x.client(func(c *client.Client) error {
+			l := parley.Label{ID: parley.LabelID(x.pos[0]), Name: strings.Join(x.pos[1:], " "), Color: *color}
+			if err := c.PutLabel(x.ctx, l); err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color}, "saved label "+pos[0])
-		case "remove":
-			if len(pos) != 1 {
-				return usageError("usage: parley business label remove ID")
-			}
-			if err := c.DeleteLabel(ctx, parley.LabelID(pos[0])); err != nil {
+			return x.print(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color}, "saved label "+x.pos[0])
+		})
+	}},
+	{name: "remove", min: 1, max: 1, usage: "ID", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			if err := c.DeleteLabel(x.ctx, parley.LabelID(x.pos[0])); err != nil {
 				return err
 			}
-			e.out(map[string]any{"event": "label_removed", "id": pos[0]}, "removed label "+pos[0])
-		case "set", "unset":
-			if len(pos) != 2 {
-				return usageError(fmt.Sprintf("usage: parley business label %s CHAT LABEL", sub))
-			}
-			if err := c.Sync(ctx); err != nil {
+			return x.print(map[string]any{"event": "label_removed", "id": x.pos[0]}, "removed label "+x.pos[0])
+		})
+	}},
+	{name: "set", min: 2, max: 2, usage: "CHAT LABEL", run: labelChat},
+	{name: "unset", min: 2, max: 2, usage: "CHAT LABEL", run: labelChat},
+	{name: "chats", usage: "[--chat CHAT] [--label LABEL]", run: func(x *call) error {
+		chat := x.fs.String("chat", "", "only this chat's labels")
+		label := x.fs.String("label", "", "only chats with this label")
+		return x.client(func(c *client.Client) error {
+			if err := c.Sync(x.ctx); err != nil {
 				return err
 			}
-			if err := c.LabelChat(ctx, pos[0], parley.LabelID(pos[1]), sub == "set"); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "chat_label", "chat": pos[0], "label": pos[1], "on": sub == "set"}, fmt.Sprintf("%s %s on %s", sub, pos[1], pos[0]))
-		case "chats":
-			if err := c.Sync(ctx); err != nil {
-				return err
-			}
-			ls, err := c.ChatLabels(ctx, *chat, parley.LabelID(*label))
-			if err != nil {
-				return err
-			}
+			ls, err := c.ChatLabels(x.ctx, *chat, parley.LabelID(*label))
 			for _, l := range ls {
 				title := string(l.Conversation)
-				if ch, err := c.Chat(ctx, title); err == nil && ch.Title != "" {
+				if ch, err := c.Chat(x.ctx, title); err == nil && ch.Title != "" {
 					title += " (" + ch.Title + ")"
 				}
-				e.out(map[string]any{"event": "chat_label", "chat": string(l.Conversation), "label": string(l.Label), "at": ts(l.At)},
+				x.out(map[string]any{"event": "chat_label", "chat": string(l.Conversation), "label": string(l.Label), "at": ts(l.At)},
 					fmt.Sprintf("%-16s %s", l.Label, title))
 			}
-		default:
-			return usageError(fmt.Sprintf("unknown business label command %q", sub))
+			return err
+		})
+	}},
+}
+
+// labelChat is business label set and unset.
+func labelChat(x *call) error {
+	return x.client(func(c *client.Client) error {
+		if err := c.Sync(x.ctx); err != nil {
+			return err
 		}
-		return nil
+		on := x.cmd.name == "set"
+		if err := c.LabelChat(x.ctx, x.pos[0], parley.LabelID(x.pos[1]), on); err != nil {
+			return err
+		}
+		return x.print(map[string]any{"event": "chat_label", "chat": x.pos[0], "label": x.pos[1], "on": on}, fmt.Sprintf("%s %s on %s", x.cmd.name, x.pos[1], x.pos[0]))
 	})
 }
 
@@ -876,36 +691,28 @@ func autoReplyText(a parley.AutoReplySettings) string {
 	return "greeting: " + g + "\naway:     " + w
 }
 
-// businessAutoReply runs greeting set|off, away set|off and auto-reply show.
-func (e *env) businessAutoReply(ctx context.Context, what string, args []string) error {
-	sub := "show"
-	if what != "show" {
-		if len(args) == 0 {
-			return usageError(fmt.Sprintf("usage: parley business %s set TEXT | off", what))
-		}
-		sub, args = args[0], args[1:]
-	}
-	fs := newFlags("business "+what, e)
+// autoReplyCommands are business greeting|away set|off.
+var autoReplyCommands = []command{
+	{name: "set", min: 1, max: -1, usage: "TEXT", run: autoReply},
+	{name: "off", run: autoReply},
+}
+
+// autoReply runs greeting set|off, away set|off and auto-reply [show].
+func autoReply(x *call) error {
+	what, sub := strings.Fields(x.path)[1], x.cmd.name // greeting|away|auto-reply, set|off|show|auto-reply
 	var interval *time.Duration
 	if sub == "set" && what == "greeting" {
-		interval = fs.Duration("after", 0, "greet again after this long without a message from the customer (0: first contact only)")
+		interval = x.fs.Duration("after", 0, "greet again after this long without a message from the customer (0: first contact only)")
 	} else if sub == "set" {
-		interval = fs.Duration("every", 0, "send the away message at most this often per chat (default 12h)")
+		interval = x.fs.Duration("every", 0, "send the away message at most this often per chat (default 12h)")
 	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if sub == "set" && len(pos) == 0 || sub != "set" && len(pos) != 0 || sub != "set" && sub != "off" && sub != "show" {
-		return usageError(fmt.Sprintf("usage: parley business %s set TEXT | off", what))
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		a, err := c.AutoReply(ctx)
+	return x.client(func(c *client.Client) error {
+		a, err := c.AutoReply(x.ctx)
 		if err != nil {
 			return err
 		}
-		if sub != "show" {
-			text := strings.Join(pos, " ")
+		if sub == "set" || sub == "off" {
+			text := strings.Join(x.pos, " ")
 			switch what {
 			case "greeting":
 				a.GreetingEnabled = sub == "set"
@@ -918,85 +725,47 @@ func (e *env) businessAutoReply(ctx context.Context, what string, args []string)
 					a.Away, a.AwayEvery = text, *interval
 				}
 			}
-			if a, err = c.SetAutoReply(ctx, a); err != nil {
+			if a, err = c.SetAutoReply(x.ctx, a); err != nil {
 				return err
 			}
 		}
-		e.out(autoReplyJSON(a), autoReplyText(a))
-		return nil
+		return x.print(autoReplyJSON(a), autoReplyText(a))
 	})
 }
 
 // businessListen prints incoming messages like parley listen and runs
 // the greeting and away messages for each (client.BusinessAutoReply).
-func (e *env) businessListen(ctx context.Context, args []string) error {
-	fs := newFlags("business listen", e)
-	dur := fs.Duration("for", 0, "stop after this long (default: until interrupted)")
-	count := fs.Int("count", 0, "stop after this many incoming messages")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
-		defer cancel()
-	}
-	c, err := e.open(ctx, "", true)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if !c.Account().Registered() {
-		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", e.profile)
-	}
-	seen := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev := <-c.Events():
-			if ev.Kind == client.EventConnection && ev.Err != nil && parley.IsCode(ev.Err, parley.CodeUnauthenticated) {
-				return ev.Err
-			}
-			if ev.Kind != client.EventMessage || ev.Message.Outgoing {
-				continue
-			}
-			e.printMessage(ctx, c, ev.Message)
-			ar, err := c.AutoReplyTo(ctx, *ev.Message)
-			if err != nil {
-				e.printError(err)
-			}
-			for _, r := range []struct {
-				what string
-				m    *client.MessageRecord
-			}{{"greeting", ar.Greeting}, {"away", ar.Away}} {
-				if r.m != nil {
-					e.out(map[string]any{"event": "auto_reply", "kind": r.what, "id": r.m.ID(), "chat": string(r.m.Conversation), "text": r.m.Text},
-						fmt.Sprintf("[%s] sent %s message: %s", r.m.ID(), r.what, r.m.Text))
-				}
-			}
-			seen++
-			if *count > 0 && seen >= *count {
-				return nil
+func businessListen(x *call) error {
+	return x.listen(func(c *client.Client, m *client.MessageRecord) {
+		ar, err := c.AutoReplyTo(x.ctx, *m)
+		if err != nil {
+			x.printError(err)
+		}
+		for _, r := range []struct {
+			what string
+			m    *client.MessageRecord
+		}{{"greeting", ar.Greeting}, {"away", ar.Away}} {
+			if r.m != nil {
+				x.out(map[string]any{"event": "auto_reply", "kind": r.what, "id": r.m.ID(), "chat": string(r.m.Conversation), "text": r.m.Text},
+					fmt.Sprintf("[%s] sent %s message: %s", r.m.ID(), r.what, r.m.Text))
 			}
 		}
-	}
+	})
 }
 
 // businessVerify sets the verified mark directly in the server's store:
 // an operator command, like serve it takes --data (or --postgres).
-func (e *env) businessVerify(ctx context.Context, args []string) error {
-	fs := newFlags("business verify", e)
-	data := fs.String("data", os.Getenv("PARLEY_DATA"), "the server's data directory [PARLEY_DATA]")
-	dsn := fs.String("postgres", os.Getenv("PARLEY_POSTGRES"), "the server's PostgreSQL DSN [PARLEY_POSTGRES]")
-	remove := fs.Bool("remove", false, "clear the mark")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+func businessVerify(x *call) error {
+	data := x.fs.String("data", os.Getenv("PARLEY_DATA"), "the server's data directory [PARLEY_DATA]")
+	dsn := x.fs.String("postgres", os.Getenv("PARLEY_POSTGRES"), "the server's PostgreSQL DSN [PARLEY_POSTGRES]")
+	remove := x.fs.Bool("remove", false, "clear the mark")
+	if err := x.parse(); err != nil {
 		return err
 	}
-	if len(pos) != 1 || *data == "" && *dsn == "" {
-		return usageError("usage: parley business verify --data DIR [--postgres DSN] [--remove] USER_ID|+PHONE")
+	if *data == "" && *dsn == "" {
+		return x.usage()
 	}
+	ctx, pos, e := x.ctx, x.pos, x.env
 	st, err := openDataStore(ctx, *data, *dsn)
 	if err != nil {
 		return err
@@ -1033,8 +802,8 @@ func (e *env) businessVerify(ctx context.Context, args []string) error {
 }
 
 // businessAsk sends an interactive message: reply buttons or a list.
-func (e *env) businessAsk(ctx context.Context, args []string) error {
-	fs := newFlags("business ask", e)
+func businessAsk(x *call) error {
+	fs := x.fs
 	to := fs.String("to", "", "the chat")
 	body := fs.String("body", "", "the question")
 	header := fs.String("header", "", "a header line")
@@ -1043,12 +812,11 @@ func (e *env) businessAsk(ctx context.Context, args []string) error {
 	var buttons, rows multiFlag
 	fs.Var(&buttons, "button", "ID:TITLE of a reply button (repeatable, up to 3)")
 	fs.Var(&rows, "row", "[SECTION/]ID:TITLE[:DESCRIPTION] of a list row (repeatable)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := x.parse(); err != nil {
 		return err
 	}
-	if *to == "" || *body == "" || len(pos) != 0 || (len(buttons) == 0) == (len(rows) == 0) || (*list != "") != (len(rows) > 0) {
-		return usageError("usage: parley business ask --to CHAT --body TEXT (--button ID:TITLE... | --list TEXT --row [SECTION/]ID:TITLE...)")
+	if *to == "" || *body == "" || (len(buttons) == 0) == (len(rows) == 0) || (*list != "") != (len(rows) > 0) {
+		return x.usage()
 	}
 	im := &client.InteractiveMessage{Type: "button", Header: *header, Body: *body, Footer: *footer, ButtonText: *list}
 	for _, b := range buttons {
@@ -1079,13 +847,11 @@ func (e *env) businessAsk(ctx context.Context, args []string) error {
 			im.Sections[len(im.Sections)-1].Rows = append(im.Sections[len(im.Sections)-1].Rows, lr)
 		}
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		m, err := c.SendBusiness(ctx, *to, client.BusinessContent{Interactive: im}, 0)
+	return x.client(func(c *client.Client) error {
+		m, err := c.SendBusiness(x.ctx, *to, client.BusinessContent{Interactive: im}, 0)
 		if err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind},
-			fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
-		return nil
+		return x.print(sentJSON(m), fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
 	})
 }

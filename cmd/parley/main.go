@@ -1,9 +1,16 @@
 // Command parley is Parley's one binary: the server (parley serve), the
 // client commands (account, device, send, listen, chats, …) and the bench.
 //
-// Global flags go before the command:
+// Global flags go before or after the command:
 //
 //	parley [--json] [--profile DIR] COMMAND [flags] [args]
+//	parley COMMAND [flags] [args] [--json] [--profile DIR]
+//
+// The commands are one table, commands below: each entry's name, help
+// lines and run function, or its subcommands. A new command (or a serve
+// flag set up in its own file) adds one entry. What is not flags or
+// printing lives outside this package: the SDK (package client), the HTTP
+// API client (package apiclient) and the bench (package bench).
 //
 // Exit codes are listed by `parley help` and in docs/cli.md.
 package main
@@ -19,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -97,6 +105,178 @@ type env struct {
 	stderr  io.Writer
 }
 
+// command is one entry of a command table: `parley NAME …` or, in a
+// parent's subs, `parley PARENT NAME …`.
+type command struct {
+	name string
+	// usage is the help: one form a line, "FORM\tWHAT IT DOES". The first
+	// line's form is the usage error of a leaf. An entry without usage is
+	// left out of the help (an alias, a form another line covers).
+	usage   string
+	section string // a top-level entry that starts a section of the help
+	intro   string // what `parley NAME help` prints before the subcommands
+	// min and max bound a leaf's positional arguments (max -1: no bound),
+	// checked by call.parse.
+	min, max int
+	ownFlags bool // parses global-looking flags itself (serve, bench)
+	// run runs the command; it declares its flags on x.fs, then calls
+	// x.parse or x.client. With subs, run is the command without a
+	// subcommand name (nil: a subcommand is required).
+	run  func(x *call) error
+	subs []command
+}
+
+// commands is the parley command line: `parley help` lists it in this
+// order. Subcommand tables are in the files of their area (group.go,
+// business.go, business_api.go…).
+var commands = []command{
+	{name: "serve", section: "server", ownFlags: true, usage: "--data DIR --listen HOST:PORT\trun a Parley server",
+		run: func(x *call) error { return serveCommand(x.ctx, x.args, x.stdout, x.stderr) }},
+	{name: "bench", ownFlags: true, usage: "SCENARIO\tbenchmark (connect|direct|offline|fanout|media|community|all)",
+		run: func(x *call) error { return benchCommand(x.ctx, x.args, x.stdout, x.stderr) }},
+
+	{name: "account", section: "account", subs: accountCommands},
+	{name: "whoami", usage: "\tthis profile's account and device", run: raw((*env).whoami)},
+	{name: "device", section: "devices", subs: deviceCommands},
+
+	{name: "send", section: "messaging (CHAT is a chat id, +PHONE or @username; MESSAGE_ID is CHAT_ID:SEQ,\nas send, listen and history print it)",
+		usage: `--to PHONE|@USERNAME|CHAT TEXT	send; exits once the server has it ("sent")
+--to CHAT --reply-to MESSAGE_ID TEXT	reply to (quote) a message
+--to CHAT --file PATH [--caption TEXT]	send a photo, video or document (encrypted, up to 2 GiB)
+--to CHAT --voice PATH	send a voice note (WAV, Ogg)
+--to CHAT --location LAT,LON [--name NAME]
+--to CHAT --contact NAME,PHONE	send a contact card (vCard)`, run: raw((*env).send)},
+	{name: "forward", usage: "MESSAGE_ID --to CHAT\tforward a message (files are not uploaded again)", run: raw((*env).forward)},
+	{name: "media", usage: "get MESSAGE_ID [-o PATH]\tdownload, decrypt and verify a message's file", run: raw((*env).media)},
+	{name: "group", usage: "…\tgroups: create, add, remove, promote, demote, settings,\n\tinvite, join, requests, leave … (parley group help)",
+		intro: groupIntro, subs: groupCommands},
+	{name: "community", usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
+		intro: "usage: parley community SUBCOMMAND", subs: communityCommands},
+	{name: "announce", usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", min: 2, max: -1, run: announce},
+	{name: "reply", usage: "| react | edit | delete MESSAGE_ID …\tmessage kinds; poll create|vote|show;\n\tchat disappear CHAT 24h|7d|90d|off; view CHAT\n\t(docs/groups.md)", run: raw((*env).reply)},
+	{name: "react", run: raw((*env).react)},
+	{name: "edit", run: raw((*env).edit)},
+	{name: "delete", run: raw((*env).deleteMessage)},
+	{name: "poll", run: raw((*env).poll)},
+	{name: "view", run: raw((*env).view)},
+	{name: "listen", usage: "[--for DURATION] [--count N] [--all]\tprint messages and receipts as they arrive", run: func(x *call) error { return x.listen(nil) }},
+	{name: "chats", usage: "\tlist chats", run: raw((*env).chats)},
+	{name: "chat", usage: "resync CHAT\trejoin a chat whose encryption state broke on this\n\tdevice (done by itself when it detects that)", run: raw((*env).chat)},
+	{name: "history", usage: "CHAT [--limit N]\tshow a chat's messages with their status", run: raw((*env).history)},
+	{name: "read", usage: "CHAT\tmark a chat read (sends read receipts)", run: raw((*env).read)},
+	{name: "verify", usage: "CONTACT\tshow the safety number to compare", run: raw((*env).verify)},
+	{name: "business", usage: "…\tbusiness accounts: profile, catalog, quick replies, labels,\n\tgreeting/away, API tokens, templates, webhooks, insights\n\t(parley business help)",
+		intro: "usage: parley [--json] business SUBCOMMAND … (docs/business.md)", subs: businessCommands},
+	{name: "block", usage: "CONTACT | unblock CONTACT", run: func(x *call) error { return x.block(x.ctx, "block", x.args) }},
+	{name: "unblock", run: func(x *call) error { return x.block(x.ctx, "unblock", x.args) }},
+	{name: "contacts", usage: "add CONTACT | contacts remove CONTACT | contacts list", subs: contactsCommands},
+}
+
+// raw adapts a command that parses its own arguments.
+func raw(run func(e *env, ctx context.Context, args []string) error) func(x *call) error {
+	return func(x *call) error { return run(x.env, x.ctx, x.args) }
+}
+
+// find is the entry of table named name, or nil.
+func find(table []command, name string) *command {
+	for i := range table {
+		if table[i].name == name {
+			return &table[i]
+		}
+	}
+	return nil
+}
+
+// call is one run of a command: the environment, the arguments after the
+// command's name, its flags and, once parsed, its positional arguments.
+type call struct {
+	*env
+	ctx  context.Context
+	cmd  *command
+	path string // "group add": the command's names after parley
+	args []string
+	fs   *flag.FlagSet
+	pos  []string
+	done bool // the arguments are parsed
+}
+
+// dispatch runs x's command c: a leaf's run, or the subcommand args[0]
+// names ("help" lists them).
+func (c *command) dispatch(x *call) error {
+	x.cmd = c
+	x.fs = newFlags(x.path, x.env)
+	if len(c.subs) == 0 {
+		return c.run(x)
+	}
+	if len(x.args) > 0 {
+		if sub := find(c.subs, x.args[0]); sub != nil {
+			return sub.dispatch(&call{env: x.env, ctx: x.ctx, path: x.path + " " + sub.name, args: x.args[1:]})
+		}
+	}
+	if c.run != nil && (len(x.args) == 0 || !isHelp(x.args[0])) {
+		return c.run(x)
+	}
+	if len(x.args) == 0 || isHelp(x.args[0]) {
+		fmt.Fprint(x.stdout, subHelp(c))
+		if len(x.args) == 0 {
+			return usageError(x.path + ": a subcommand is required")
+		}
+		return nil
+	}
+	return usageError(fmt.Sprintf("unknown %s command %q (see parley %s help)", x.path, x.args[0], x.path))
+}
+
+func isHelp(arg string) bool { return arg == "help" || arg == "-h" || arg == "--help" }
+
+// parse parses x's flags and checks the number of positional arguments.
+func (x *call) parse() error {
+	if x.done {
+		return nil
+	}
+	pos, err := parseFlags(x.fs, x.args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < x.cmd.min || x.cmd.max >= 0 && len(pos) > x.cmd.max {
+		return x.usage()
+	}
+	x.pos, x.done = pos, true
+	return nil
+}
+
+// usage is the usage error of x's command: its first form.
+func (x *call) usage() error {
+	form, _, _ := strings.Cut(x.cmd.usage, "\n")
+	form, _, _ = strings.Cut(form, "\t")
+	return usageError(strings.TrimSpace("usage: parley " + x.path + " " + form))
+}
+
+// client parses x's arguments and runs fn with the profile's registered
+// client; x.ctx is then the command's, with its timeout.
+func (x *call) client(fn func(c *client.Client) error) error {
+	if err := x.parse(); err != nil {
+		return err
+	}
+	return x.withClient(x.ctx, func(ctx context.Context, c *client.Client) error {
+		x.ctx = ctx
+		return fn(c)
+	})
+}
+
+// arg is the i-th positional argument, or "".
+func (x *call) arg(i int) string {
+	if i < len(x.pos) {
+		return x.pos[i]
+	}
+	return ""
+}
+
+// print is out for the end of a command: it prints and returns nil.
+func (x *call) print(obj map[string]any, text string) error {
+	x.out(obj, text)
+	return nil
+}
+
 // Main runs the parley command line and returns the exit code. Tests call it
 // in-process.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -107,7 +287,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.StringVar(&e.profile, "profile", "", "profile directory (default $PARLEY_PROFILE or ~/.parley)")
 	fs.DurationVar(&e.timeout, "timeout", 30*time.Second, "give up on a client command after this long")
 	fs.BoolVar(&e.verbose, "v", false, "log the client's connection activity to stderr")
-	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
+	fs.Usage = func() { fmt.Fprint(stderr, helpText()) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -115,8 +295,17 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(stderr, helpText())
 		return exitUsage
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	cmd := find(commands, name)
+	if cmd != nil && !cmd.ownFlags {
+		var err error
+		if rest, err = takeGlobalFlags(fs, rest); err != nil {
+			e.printError(err)
+			return exitCode(err)
+		}
 	}
 	if e.profile == "" {
 		e.profile = os.Getenv("PARLEY_PROFILE")
@@ -129,73 +318,52 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		e.profile = filepath.Join(home, ".parley")
 	}
-	cmd, rest := fs.Arg(0), fs.Args()[1:]
-	err := e.run(ctx, cmd, rest)
+	var err error
+	switch {
+	case name == "help" || name == "-h" || name == "--help":
+		fmt.Fprint(e.stdout, helpText())
+	case cmd == nil:
+		err = usageError(fmt.Sprintf("unknown command %q (see parley help)", name))
+	default:
+		err = cmd.dispatch(&call{env: e, ctx: ctx, path: name, args: rest})
+	}
 	if err != nil {
 		e.printError(err)
 	}
 	return exitCode(err)
 }
 
-func (e *env) run(ctx context.Context, cmd string, args []string) error {
-	switch cmd {
-	case "serve":
-		return serveCommand(ctx, args, e.stdout, e.stderr)
-	case "bench":
-		return benchCommand(ctx, args, e.stdout, e.stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usageText)
-		return nil
-	case "account":
-		return e.account(ctx, args)
-	case "device":
-		return e.device(ctx, args)
-	case "send":
-		return e.send(ctx, args)
-	case "listen":
-		return e.listen(ctx, args)
-	case "forward":
-		return e.forward(ctx, args)
-	case "media":
-		return e.media(ctx, args)
-	case "chats":
-		return e.chats(ctx, args)
-	case "history":
-		return e.history(ctx, args)
-	case "read":
-		return e.read(ctx, args)
-	case "verify":
-		return e.verify(ctx, args)
-	case "block", "unblock":
-		return e.block(ctx, cmd, args)
-	case "contacts":
-		return e.contacts(ctx, args)
-	case "whoami":
-		return e.whoami(ctx, args)
-	case "group":
-		return e.group(ctx, args) // group.go
-	case "community":
-		return e.community(ctx, args)
-	case "announce":
-		return e.announce(ctx, args)
-	case "reply":
-		return e.reply(ctx, args) // kinds.go
-	case "react":
-		return e.react(ctx, args)
-	case "edit":
-		return e.edit(ctx, args)
-	case "delete":
-		return e.deleteMessage(ctx, args)
-	case "poll":
-		return e.poll(ctx, args)
-	case "view":
-		return e.view(ctx, args)
-	case "chat":
-		return e.chat(ctx, args)
-	case "business":
-		return e.business(ctx, args) // business.go: subcommands register themselves
+// takeGlobalFlags moves the global flags (--json, --profile, --timeout,
+// -v) found among a command's arguments, up to a "--", into fs, and
+// returns the other arguments: `parley listen --json` is `parley --json
+// listen`.
+func takeGlobalFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(rest, args[i:]...), nil
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(a, "-") || f == nil {
+			rest = append(rest, a)
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && ok && b.IsBoolFlag() {
+			value = "true"
+		} else if !hasValue {
+			if i+1 == len(args) {
+				return nil, usageError("flag needs an argument: " + a)
+			}
+			i++
+			value = args[i]
+		}
+		if err := fs.Set(name, value); err != nil {
+			return nil, usageError(fmt.Sprintf("invalid value %q for flag %s: %v", value, a, err))
+		}
 	}
-	return usageError(fmt.Sprintf("unknown command %q (see parley help)", cmd))
+	return rest, nil
 }
 
 // printError reports err on stderr: one line of text, or with --json one

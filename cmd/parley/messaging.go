@@ -60,27 +60,33 @@ func (e *env) send(ctx context.Context, args []string) error {
 	})
 }
 
-// listen prints incoming messages and receipts as they arrive.
-func (e *env) listen(ctx context.Context, args []string) error {
-	fs := newFlags("listen", e)
-	dur := fs.Duration("for", 0, "stop after this long (default: until interrupted)")
-	count := fs.Int("count", 0, "stop after this many messages")
-	all := fs.Bool("all", false, "also print typing, presence, chat and connection events")
-	if _, err := parseFlags(fs, args); err != nil {
+// listen prints messages and receipts (with --all, the other events) as
+// they arrive, until --for, --count messages or an interrupt. With
+// onMessage (business listen) it prints only incoming messages and runs
+// onMessage after each.
+func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord)) error {
+	dur := x.fs.Duration("for", 0, "stop after this long (default: until interrupted)")
+	count := x.fs.Int("count", 0, "stop after this many messages")
+	all := new(bool)
+	if onMessage == nil {
+		all = x.fs.Bool("all", false, "also print typing, presence, chat and connection events")
+	}
+	if err := x.parse(); err != nil {
 		return err
 	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
+		x.ctx, cancel = context.WithTimeout(x.ctx, *dur)
 		defer cancel()
 	}
-	c, err := e.open(ctx, "", true)
+	ctx := x.ctx
+	c, err := x.open(ctx, "", true)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	if !c.Account().Registered() {
-		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", e.profile)
+		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", x.profile)
 	}
 	events := c.Events()
 	seen := 0
@@ -91,26 +97,34 @@ func (e *env) listen(ctx context.Context, args []string) error {
 		case ev := <-events:
 			switch ev.Kind {
 			case client.EventMessage:
-				e.printMessage(ctx, c, ev.Message)
+				if onMessage != nil && ev.Message.Outgoing {
+					continue
+				}
+				x.printMessage(ctx, c, ev.Message)
+				if onMessage != nil {
+					onMessage(c, ev.Message)
+				}
 				seen++
 				if *count > 0 && seen >= *count {
 					return nil
 				}
 			case client.EventReceipt:
-				e.printReceipt(ctx, c, ev.Conversation, ev.Receipt)
+				if onMessage == nil {
+					x.printReceipt(ctx, c, ev.Conversation, ev.Receipt)
+				}
 			case client.EventTyping:
 				if *all {
-					e.out(map[string]any{"event": "typing", "chat": string(ev.Conversation), "user": int64(ev.Typing.User), "typing": ev.Typing.Typing},
+					x.out(map[string]any{"event": "typing", "chat": string(ev.Conversation), "user": int64(ev.Typing.User), "typing": ev.Typing.Typing},
 						fmt.Sprintf("%s typing=%v in %s", c.Who(ctx, ev.Typing.User), ev.Typing.Typing, ev.Conversation))
 				}
 			case client.EventPresence:
 				if *all {
-					e.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": ts(ev.Presence.LastSeen)},
+					x.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": ts(ev.Presence.LastSeen)},
 						fmt.Sprintf("%s online=%v", c.Who(ctx, ev.Presence.User), ev.Presence.Online))
 				}
 			case client.EventConversation:
 				if *all {
-					e.out(map[string]any{"event": "chat", "chat": string(ev.Conversation)}, "chat changed: "+string(ev.Conversation))
+					x.out(map[string]any{"event": "chat", "chat": string(ev.Conversation)}, "chat changed: "+string(ev.Conversation))
 				}
 			case client.EventConnection:
 				if ev.Err != nil && parley.IsCode(ev.Err, parley.CodeUnauthenticated) {
@@ -121,7 +135,7 @@ func (e *env) listen(ctx context.Context, args []string) error {
 					if ev.Err != nil {
 						obj["error"] = parley.ErrorMessage(ev.Err)
 					}
-					e.out(obj, fmt.Sprintf("connected=%v", ev.Connected))
+					x.out(obj, fmt.Sprintf("connected=%v", ev.Connected))
 				}
 			}
 		}
@@ -290,44 +304,38 @@ func (e *env) block(ctx context.Context, cmd string, args []string) error {
 	})
 }
 
-func (e *env) contacts(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley contacts add|remove CONTACT | parley contacts list")
-	}
-	switch args[0] {
-	case "add", "remove":
-		if len(args) != 2 {
-			return usageError(fmt.Sprintf("usage: parley contacts %s CONTACT", args[0]))
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			var ct client.Contact
-			var err error
-			if args[0] == "add" {
-				ct, err = c.AddContact(ctx, args[1])
-			} else {
-				ct, err = c.RemoveContact(ctx, args[1])
-			}
-			if err != nil {
-				return err
-			}
-			e.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[args[0] == "add"], ct)
-			return nil
-		})
-	case "list":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			cs, err := c.Contacts(ctx)
+// contactsCommands are `parley contacts …`.
+var contactsCommands = []command{
+	{name: "add", usage: "CONTACT", min: 1, max: 1, run: changeContact},
+	{name: "remove", usage: "CONTACT", min: 1, max: 1, run: changeContact},
+	{name: "list", run: func(x *call) error {
+		return x.client(func(c *client.Client) error {
+			cs, err := c.Contacts(x.ctx)
 			if err != nil {
 				return err
 			}
 			for _, ct := range cs {
 				if ct.Contact || ct.Blocked {
-					e.printContact("contact", ct)
+					x.printContact("contact", ct)
 				}
 			}
 			return nil
 		})
-	}
-	return usageError(fmt.Sprintf("unknown contacts command %q", args[0]))
+	}},
+}
+
+// changeContact is contacts add and contacts remove.
+func changeContact(x *call) error {
+	return x.client(func(c *client.Client) error {
+		add := x.cmd.name == "add"
+		change := map[bool]func(context.Context, string) (client.Contact, error){true: c.AddContact, false: c.RemoveContact}[add]
+		ct, err := change(x.ctx, x.pos[0])
+		if err != nil {
+			return err
+		}
+		x.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[add], ct)
+		return nil
+	})
 }
 
 func (e *env) printContact(event string, ct client.Contact) {
