@@ -12,157 +12,132 @@ import (
 
 // accountCommands are `parley account …`.
 var accountCommands = []command{
-	{name: "register", usage: "--server URL --phone E164 --name NAME", run: raw((*env).accountRegister)},
-	{name: "verify", usage: "--code CODE [--pin PIN]", run: raw((*env).accountVerify)},
-	{name: "username", usage: "NAME | --remove", run: raw((*env).accountUsername)},
-	{name: "privacy", usage: "[--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]", run: raw((*env).accountPrivacy)},
-	{name: "pin", usage: "set PIN [--old OLD] | account pin remove --old OLD", run: raw((*env).accountPIN)},
-	{name: "show", run: raw((*env).whoami)},
+	{name: "register", usage: "--server URL --phone E164 --name NAME", run: func(x *call) error {
+		server := x.fs.String("server", "", "server URL, e.g. http://127.0.0.1:8080")
+		phone := x.fs.String("phone", "", "phone number in E.164, e.g. +447700900123")
+		name := x.fs.String("name", "", "display name")
+		return x.withProfile(server, nil, func() bool { return *server != "" && *phone != "" && *name != "" }, func(c *client.Client) error {
+			r, err := c.Register(x.ctx, *server, *phone, *name)
+			if err != nil {
+				return err
+			}
+			return x.print(map[string]any{"event": "code_sent", "phone": r.Phone, "expires_in_s": int(r.ExpiresIn.Seconds())},
+				fmt.Sprintf("verification code sent to %s; run: parley account verify --code CODE", r.Phone))
+		})
+	}},
+	{name: "verify", usage: "--code CODE [--pin PIN]", run: func(x *call) error {
+		code := x.fs.String("code", "", "the 6-digit verification code")
+		pin := x.fs.String("pin", "", "the two-step PIN, if the account has one")
+		return x.withProfile(nil, nil, func() bool { return *code != "" }, func(c *client.Client) error {
+			a, err := c.Verify(x.ctx, *code, *pin)
+			return x.printAccount("registered", a, err)
+		})
+	}},
+	{name: "username", max: 1, usage: "NAME | --remove", run: func(x *call) error {
+		remove := x.fs.Bool("remove", false, "remove the username")
+		if err := x.parse(); err != nil {
+			return err
+		}
+		if len(x.pos) != 1 && !*remove {
+			return x.usage()
+		}
+		name := ""
+		if !*remove {
+			name = strings.TrimPrefix(x.pos[0], "@")
+		}
+		return x.client(func(c *client.Client) error {
+			if err := c.SetUsername(x.ctx, name); err != nil {
+				return err
+			}
+			return x.print(map[string]any{"event": "username", "username": name}, map[bool]string{true: "username removed", false: "username set to @" + name}[name == ""])
+		})
+	}},
+	{name: "privacy", usage: "[--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]", run: func(x *call) error {
+		find := x.fs.String("find-by-phone", "", "who can find me by phone number: everyone|contacts|nobody")
+		last := x.fs.String("last-seen", "", "who sees my last seen and online: everyone|contacts|nobody")
+		if err := x.parse(); err != nil {
+			return err
+		}
+		for _, v := range []string{*find, *last} {
+			if !parley.Visibility(v).Valid() {
+				return usageError(fmt.Sprintf("%q: want everyone, contacts or nobody", v))
+			}
+		}
+		if *find == "" && *last == "" {
+			return x.usage()
+		}
+		return x.client(func(c *client.Client) error {
+			if err := c.SetPrivacy(x.ctx, parley.Visibility(*find), parley.Visibility(*last)); err != nil {
+				return err
+			}
+			return x.print(map[string]any{"event": "privacy", "find_by_phone": *find, "last_seen": *last}, "privacy settings saved")
+		})
+	}},
+	{name: "pin", usage: "set PIN [--old OLD] | account pin remove --old OLD", subs: []command{
+		{name: "set", min: 1, max: 1, usage: "PIN [--old OLD]", run: setPIN},
+		{name: "remove", usage: "--old OLD", run: setPIN},
+	}},
+	{name: "show", run: whoami},
 }
 
-func (e *env) accountRegister(ctx context.Context, args []string) error {
-	fs := newFlags("account register", e)
-	server := fs.String("server", "", "server URL, e.g. http://127.0.0.1:8080")
-	phone := fs.String("phone", "", "phone number in E.164, e.g. +447700900123")
-	name := fs.String("name", "", "display name")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *server == "" || *phone == "" || *name == "" {
-		return usageError("usage: parley account register --server URL --phone E164 --name NAME")
-	}
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
-	c, err := e.open(ctx, *server, false)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	r, err := c.Register(ctx, *server, *phone, *name)
-	if err != nil {
-		return err
-	}
-	e.out(map[string]any{"event": "code_sent", "phone": r.Phone, "expires_in_s": int(r.ExpiresIn.Seconds())},
-		fmt.Sprintf("verification code sent to %s; run: parley account verify --code CODE", r.Phone))
-	return nil
+// setPIN is account pin set and account pin remove.
+func setPIN(x *call) error {
+	old := x.fs.String("old", "", "the current PIN (to change or remove it)")
+	return x.client(func(c *client.Client) error {
+		pin := x.arg(0)
+		if err := c.SetPIN(x.ctx, pin, *old); err != nil {
+			return err
+		}
+		return x.print(map[string]any{"event": "pin", "set": pin != ""}, map[bool]string{true: "two-step PIN set", false: "two-step PIN removed"}[pin != ""])
+	})
 }
 
-func (e *env) accountVerify(ctx context.Context, args []string) error {
-	fs := newFlags("account verify", e)
-	code := fs.String("code", "", "the 6-digit verification code")
-	pin := fs.String("pin", "", "the two-step PIN, if the account has one")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *code == "" {
-		return usageError("usage: parley account verify --code CODE [--pin PIN]")
-	}
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
-	c, err := e.open(ctx, "", false)
+// printAccount prints an account, unless err.
+func (x *call) printAccount(event string, a client.Account, err error) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	a, err := c.Verify(ctx, *code, *pin)
-	if err != nil {
-		return err
-	}
-	e.printAccount("registered", a)
-	return nil
-}
-
-func (e *env) printAccount(event string, a client.Account) {
-	e.out(map[string]any{"event": event, "user_id": int64(a.User), "device_id": int64(a.Device), "phone": a.Phone,
+	return x.print(map[string]any{"event": event, "user_id": int64(a.User), "device_id": int64(a.Device), "phone": a.Phone,
 		"primary": a.Primary, "server": a.ServerURL},
 		fmt.Sprintf("%s: %s, user %d, device %d%s", event, a.Phone, a.User, a.Device, map[bool]string{true: " (primary)", false: " (linked)"}[a.Primary]))
 }
 
-func (e *env) whoami(ctx context.Context, args []string) error {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+// whoami prints this profile's account.
+func whoami(x *call) error {
+	return x.withProfile(nil, nil, nil, func(c *client.Client) error {
+		a := c.Account()
+		if !a.Registered() {
+			return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", x.env.profile)
+		}
+		return x.printAccount("account", a, nil)
+	})
+}
+
+// withProfile parses x's arguments, checks them with ok (nil: any) and
+// runs fn with the profile's client, registered or not, opened on *server
+// (nil or "": the profile's) under *deviceName (nil or "": the host name).
+func (x *call) withProfile(server, deviceName *string, ok func() bool, fn func(c *client.Client) error) error {
+	if err := x.parse(); err != nil {
+		return err
+	}
+	if ok != nil && !ok() {
+		return x.usage()
+	}
+	var cancel context.CancelFunc
+	x.ctx, cancel = context.WithTimeout(x.ctx, x.timeout)
 	defer cancel()
-	c, err := e.open(ctx, "", false)
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	c, err := x.openNamed(x.ctx, deref(server), deref(deviceName), false)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	a := c.Account()
-	if !a.Registered() {
-		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", e.profile)
-	}
-	e.printAccount("account", a)
-	return nil
-}
-
-func (e *env) accountUsername(ctx context.Context, args []string) error {
-	fs := newFlags("account username", e)
-	remove := fs.Bool("remove", false, "remove the username")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 && !*remove {
-		return usageError("usage: parley account username NAME | --remove")
-	}
-	name := ""
-	if !*remove {
-		name = strings.TrimPrefix(pos[0], "@")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.SetUsername(ctx, name); err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "username", "username": name}, map[bool]string{true: "username removed", false: "username set to @" + name}[name == ""])
-		return nil
-	})
-}
-
-func (e *env) accountPrivacy(ctx context.Context, args []string) error {
-	fs := newFlags("account privacy", e)
-	find := fs.String("find-by-phone", "", "who can find me by phone number: everyone|contacts|nobody")
-	last := fs.String("last-seen", "", "who sees my last seen and online: everyone|contacts|nobody")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	for _, v := range []string{*find, *last} {
-		if !parley.Visibility(v).Valid() {
-			return usageError(fmt.Sprintf("%q: want everyone, contacts or nobody", v))
-		}
-	}
-	if *find == "" && *last == "" {
-		return usageError("usage: parley account privacy [--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.SetPrivacy(ctx, parley.Visibility(*find), parley.Visibility(*last)); err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "privacy", "find_by_phone": *find, "last_seen": *last}, "privacy settings saved")
-		return nil
-	})
-}
-
-func (e *env) accountPIN(ctx context.Context, args []string) error {
-	fs := newFlags("account pin", e)
-	old := fs.String("old", "", "the current PIN (to change or remove it)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	var pin string
-	switch {
-	case len(pos) == 2 && pos[0] == "set":
-		pin = pos[1]
-	case len(pos) == 1 && pos[0] == "remove":
-	default:
-		return usageError("usage: parley account pin set PIN [--old OLD] | parley account pin remove --old OLD")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.SetPIN(ctx, pin, *old); err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "pin", "set": pin != ""}, map[bool]string{true: "two-step PIN set", false: "two-step PIN removed"}[pin != ""])
-		return nil
-	})
+	return fn(c)
 }
 
 // deviceCommands are `parley device …`.
@@ -181,31 +156,19 @@ var deviceCommands = []command{
 		server := x.fs.String("server", "", "server URL")
 		code := x.fs.String("code", "", "the link code shown by the primary device")
 		name := x.fs.String("name", "", "this device's name (default: the host name)")
-		if err := x.parse(); err != nil {
-			return err
-		}
-		if *server == "" || *code == "" {
-			return x.usage()
-		}
-		ctx, cancel := context.WithTimeout(x.ctx, x.timeout)
-		defer cancel()
-		c, err := x.openNamed(ctx, *server, *name, false)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		a, err := c.LinkDevice(ctx, *server, *code)
-		if err != nil {
-			return err
-		}
-		x.printAccount("linked", a)
-		// Chats that could not be joined (not valid MLS) did not stop the
-		// link: say which.
-		for _, s := range c.SkippedChats() {
-			x.out(map[string]any{"event": "skipped_chat", "conversation": string(s.Conversation), "error": s.Err.Error()},
-				fmt.Sprintf("skipped chat %s: it cannot be joined (%v)", s.Conversation, s.Err))
-		}
-		return nil
+		return x.withProfile(server, name, func() bool { return *server != "" && *code != "" }, func(c *client.Client) error {
+			a, err := c.LinkDevice(x.ctx, *server, *code)
+			if err := x.printAccount("linked", a, err); err != nil {
+				return err
+			}
+			// Chats that could not be joined (not valid MLS) did not stop the
+			// link: say which.
+			for _, s := range c.SkippedChats() {
+				x.out(map[string]any{"event": "skipped_chat", "conversation": string(s.Conversation), "error": s.Err.Error()},
+					fmt.Sprintf("skipped chat %s: it cannot be joined (%v)", s.Conversation, s.Err))
+			}
+			return nil
+		})
 	}},
 	{name: "list", usage: "\tthis account's devices", run: func(x *call) error {
 		return x.client(func(c *client.Client) error {

@@ -136,7 +136,7 @@ var commands = []command{
 		run: func(x *call) error { return benchCommand(x.ctx, x.args, x.stdout, x.stderr) }},
 
 	{name: "account", section: "account", subs: accountCommands},
-	{name: "whoami", usage: "\tthis profile's account and device", run: raw((*env).whoami)},
+	{name: "whoami", usage: "\tthis profile's account and device", run: whoami},
 	{name: "device", section: "devices", subs: deviceCommands},
 
 	{name: "send", section: "messaging (CHAT is a chat id, +PHONE or @username; MESSAGE_ID is CHAT_ID:SEQ,\nas send, listen and history print it)",
@@ -145,36 +145,32 @@ var commands = []command{
 --to CHAT --file PATH [--caption TEXT]	send a photo, video or document (encrypted, up to 2 GiB)
 --to CHAT --voice PATH	send a voice note (WAV, Ogg)
 --to CHAT --location LAT,LON [--name NAME]
---to CHAT --contact NAME,PHONE	send a contact card (vCard)`, run: raw((*env).send)},
-	{name: "forward", usage: "MESSAGE_ID --to CHAT\tforward a message (files are not uploaded again)", run: raw((*env).forward)},
-	{name: "media", usage: "get MESSAGE_ID [-o PATH]\tdownload, decrypt and verify a message's file", run: raw((*env).media)},
+--to CHAT --contact NAME,PHONE	send a contact card (vCard)`, max: -1, run: send},
+	{name: "forward", usage: "MESSAGE_ID --to CHAT\tforward a message (files are not uploaded again)", min: 1, max: 1, run: forward},
+	{name: "media", usage: "get MESSAGE_ID [-o PATH]\tdownload, decrypt and verify a message's file", subs: []command{
+		{name: "get", min: 1, max: 1, usage: "MESSAGE_ID [-o PATH]", run: mediaGet}}},
 	{name: "group", usage: "…\tgroups: create, add, remove, promote, demote, settings,\n\tinvite, join, requests, leave … (parley group help)",
 		intro: groupIntro, subs: groupCommands},
 	{name: "community", usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
 		intro: "usage: parley community SUBCOMMAND", subs: communityCommands},
 	{name: "announce", usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", min: 2, max: -1, run: announce},
-	{name: "reply", usage: "| react | edit | delete MESSAGE_ID …\tmessage kinds; poll create|vote|show;\n\tchat disappear CHAT 24h|7d|90d|off; view CHAT\n\t(docs/groups.md)", run: raw((*env).reply)},
-	{name: "react", run: raw((*env).react)},
-	{name: "edit", run: raw((*env).edit)},
-	{name: "delete", run: raw((*env).deleteMessage)},
-	{name: "poll", run: raw((*env).poll)},
-	{name: "view", run: raw((*env).view)},
+	{name: "reply", min: 2, max: -1, usage: "| react | edit | delete MESSAGE_ID …\tmessage kinds; poll create|vote|show;\n\tchat disappear CHAT 24h|7d|90d|off; view CHAT\n\t(docs/groups.md)", run: reply},
+	{name: "react", min: 1, max: 2, usage: "", run: react},
+	{name: "edit", min: 2, max: -1, run: edit},
+	{name: "delete", min: 1, max: 1, run: deleteMessage},
+	{name: "poll", subs: pollCommands},
+	{name: "view", min: 1, max: 1, run: chatMessages},
 	{name: "listen", usage: "[--for DURATION] [--count N] [--all]\tprint messages and receipts as they arrive", run: func(x *call) error { return x.listen(nil) }},
-	{name: "chats", usage: "\tlist chats", run: raw((*env).chats)},
-	{name: "chat", usage: "resync CHAT\trejoin a chat whose encryption state broke on this\n\tdevice (done by itself when it detects that)", run: raw((*env).chat)},
-	{name: "history", usage: "CHAT [--limit N]\tshow a chat's messages with their status", run: raw((*env).history)},
-	{name: "read", usage: "CHAT\tmark a chat read (sends read receipts)", run: raw((*env).read)},
-	{name: "verify", usage: "CONTACT\tshow the safety number to compare", run: raw((*env).verify)},
+	{name: "chats", usage: "\tlist chats", run: chats},
+	{name: "chat", usage: "resync CHAT\trejoin a chat whose encryption state broke on this\n\tdevice (done by itself when it detects that)", subs: chatCommands},
+	{name: "history", usage: "CHAT [--limit N]\tshow a chat's messages with their status", min: 1, max: 1, run: chatMessages},
+	{name: "read", usage: "CHAT\tmark a chat read (sends read receipts)", min: 1, max: 1, run: read},
+	{name: "verify", usage: "CONTACT\tshow the safety number to compare", min: 1, max: 1, run: verify},
 	{name: "business", usage: "…\tbusiness accounts: profile, catalog, quick replies, labels,\n\tgreeting/away, API tokens, templates, webhooks, insights\n\t(parley business help)",
 		intro: "usage: parley [--json] business SUBCOMMAND … (docs/business.md)", subs: businessCommands},
-	{name: "block", usage: "CONTACT | unblock CONTACT", run: func(x *call) error { return x.block(x.ctx, "block", x.args) }},
-	{name: "unblock", run: func(x *call) error { return x.block(x.ctx, "unblock", x.args) }},
+	{name: "block", usage: "CONTACT | unblock CONTACT", min: 1, max: 1, run: block},
+	{name: "unblock", min: 1, max: 1, run: block},
 	{name: "contacts", usage: "add CONTACT | contacts remove CONTACT | contacts list", subs: contactsCommands},
-}
-
-// raw adapts a command that parses its own arguments.
-func raw(run func(e *env, ctx context.Context, args []string) error) func(x *call) error {
-	return func(x *call) error { return run(x.env, x.ctx, x.args) }
 }
 
 // find is the entry of table named name, or nil.

@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
 )
 
-func (e *env) send(ctx context.Context, args []string) error {
-	fs := newFlags("send", e)
+func send(x *call) error {
+	fs := x.fs
 	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
 	file := fs.String("file", "", "send this file (image, video, document: detected from its content)")
 	voice := fs.String("voice", "", "send this audio file as a voice note")
@@ -20,25 +19,23 @@ func (e *env) send(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "place name for --location")
 	contact := fs.String("contact", "", "send a contact card: NAME,PHONE")
 	replyTo := fs.String("reply-to", "", "send TEXT as a reply to this MESSAGE_ID (CHAT:SEQ) of the same chat")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := x.parse(); err != nil {
 		return err
 	}
-	text := strings.Join(pos, " ")
-	const usage = "usage: parley send --to PHONE|@USERNAME|CHAT (TEXT [--reply-to MESSAGE_ID] | --file PATH [--caption TEXT] | --voice PATH | --location LAT,LON [--name NAME] | --contact NAME,PHONE)"
+	text := strings.Join(x.pos, " ")
 	if *to == "" {
-		return usageError(usage)
+		return x.usage()
 	}
 	if *file != "" || *voice != "" || *location != "" || *contact != "" || *caption != "" || *name != "" {
 		if text != "" || *replyTo != "" {
 			return usageError("send: give either TEXT (with --reply-to) or a media flag, not both")
 		}
-		return e.sendMedia(ctx, *to, *file, *voice, *caption, *location, *name, *contact)
+		return x.sendMedia(*to, *file, *voice, *caption, *location, *name, *contact)
 	}
 	if text == "" {
-		return usageError(usage)
+		return x.usage()
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+	return x.client(func(c *client.Client) error {
 		// Send processes what arrived while we were away first, so the
 		// group state (epoch, members) is current before encrypting.
 		var m client.MessageRecord
@@ -48,14 +45,14 @@ func (e *env) send(ctx context.Context, args []string) error {
 			if perr != nil {
 				return usageError("send: --reply-to wants a MESSAGE_ID such as CHAT:SEQ")
 			}
-			m, err = c.SendText(ctx, *to, text, seq)
+			m, err = c.SendText(x.ctx, *to, text, seq)
 		} else {
-			m, err = c.Send(ctx, *to, text)
+			m, err = c.Send(x.ctx, *to, text)
 		}
 		if err != nil {
 			return err
 		}
-		e.printSent(*to, m)
+		x.printSent(*to, m)
 		return nil
 	})
 }
@@ -191,116 +188,55 @@ func (e *env) printReceipt(ctx context.Context, c *client.Client, conv parley.Co
 	e.out(obj, fmt.Sprintf("[%s] %s by %s up to #%d", conv, kind, c.Who(ctx, r.User), r.Seq))
 }
 
-func (e *env) chats(ctx context.Context, args []string) error {
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
+func chats(x *call) error {
+	return x.client(func(c *client.Client) error {
+		if err := c.Sync(x.ctx); err != nil {
 			return err
 		}
-		chats, err := c.Chats(ctx)
-		if err != nil {
-			return err
-		}
+		chats, err := c.Chats(x.ctx)
 		for _, ch := range chats {
-			e.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
+			x.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
 				"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
 				fmt.Sprintf("%s\t%s\t%d unread\t%s", ch.ID, ch.Title, ch.Unread, ch.LastText))
 		}
-		return nil
-	})
-}
-
-func (e *env) history(ctx context.Context, args []string) error {
-	fs := newFlags("history", e)
-	limit := fs.Int("limit", 50, "show at most this many messages (0: all)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError("usage: parley history CHAT (a chat id, +PHONE or @username)")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
-			return err
-		}
-		ch, ms, err := c.History(ctx, pos[0], *limit)
-		if err != nil {
-			return err
-		}
-		// Edits, deletions, replies, reactions and polls, as parley view
-		// shows them.
-		seqs := make([]parley.Seq, 0, len(ms))
-		for _, m := range ms {
-			if m.Seq > 0 {
-				seqs = append(seqs, m.Seq)
-			}
-		}
-		extras, err := c.ExtrasOf(ctx, ch.ID, seqs)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			obj, text := e.renderMessage(ctx, c, m, extras[m.Seq])
-			obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
-			if m.ID() == "" {
-				text = "(pending) " + text
-			}
-			e.out(obj, fmt.Sprintf("%s  [%s, %s]", text, m.SentAt.Local().Format(time.DateTime), m.Status))
-		}
-		return nil
 	})
 }
 
-func (e *env) read(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return usageError("usage: parley read CHAT")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
+func read(x *call) error {
+	return x.client(func(c *client.Client) error {
+		if err := c.Sync(x.ctx); err != nil {
 			return err
 		}
-		seq, err := c.MarkRead(ctx, args[0])
+		seq, err := c.MarkRead(x.ctx, x.pos[0])
 		if err != nil {
 			return err
 		}
-		ch, _ := c.Chat(ctx, args[0])
-		e.out(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", args[0], seq))
-		return nil
+		ch, _ := c.Chat(x.ctx, x.pos[0])
+		return x.print(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", x.pos[0], seq))
 	})
 }
 
-func (e *env) verify(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return usageError("usage: parley verify CONTACT (+PHONE or @username)")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		sn, ct, err := c.SafetyNumber(ctx, args[0])
+func verify(x *call) error {
+	return x.client(func(c *client.Client) error {
+		sn, ct, err := c.SafetyNumber(x.ctx, x.pos[0])
 		if err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": "safety_number", "contact": args[0], "user": int64(ct.User), "safety_number": sn},
-			fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", args[0], sn, args[0]))
-		return nil
+		return x.print(map[string]any{"event": "safety_number", "contact": x.pos[0], "user": int64(ct.User), "safety_number": sn},
+			fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", x.pos[0], sn, x.pos[0]))
 	})
 }
 
-func (e *env) block(ctx context.Context, cmd string, args []string) error {
-	if len(args) != 1 {
-		return usageError(fmt.Sprintf("usage: parley %s CONTACT", cmd))
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		var err error
-		var ct client.Contact
-		if cmd == "block" {
-			ct, err = c.Block(ctx, args[0])
-		} else {
-			ct, err = c.Unblock(ctx, args[0])
-		}
+// block is block and unblock.
+func block(x *call) error {
+	return x.client(func(c *client.Client) error {
+		change := map[string]func(context.Context, string) (client.Contact, error){"block": c.Block, "unblock": c.Unblock}[x.cmd.name]
+		ct, err := change(x.ctx, x.pos[0])
 		if err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": cmd + "ed", "contact": args[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", cmd, args[0]))
-		return nil
+		return x.print(map[string]any{"event": x.cmd.name + "ed", "contact": x.pos[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", x.cmd.name, x.pos[0]))
 	})
 }
 
