@@ -13,10 +13,10 @@ import (
 // accountCommands are `parley account …`.
 var accountCommands = []command{
 	{name: "register", usage: "--server URL --phone E164 --name NAME", run: func(x *call) error {
-		server := x.fs.String("server", "", "server URL, e.g. http://127.0.0.1:8080")
-		phone := x.fs.String("phone", "", "phone number in E.164, e.g. +447700900123")
-		name := x.fs.String("name", "", "display name")
-		return x.withProfile(server, nil, func() bool { return *server != "" && *phone != "" && *name != "" }, func(c *client.Client) error {
+		server := x.need("server", "", "server URL, e.g. http://127.0.0.1:8080")
+		phone := x.need("phone", "", "phone number in E.164, e.g. +447700900123")
+		name := x.need("name", "", "display name")
+		return x.withProfile(server, nil, func(c *client.Client) error {
 			r, err := c.Register(x.ctx, *server, *phone, *name)
 			if err != nil {
 				return err
@@ -26,9 +26,9 @@ var accountCommands = []command{
 		})
 	}},
 	{name: "verify", usage: "--code CODE [--pin PIN]", run: func(x *call) error {
-		code := x.fs.String("code", "", "the 6-digit verification code")
+		code := x.need("code", "", "the 6-digit verification code")
 		pin := x.fs.String("pin", "", "the two-step PIN, if the account has one")
-		return x.withProfile(nil, nil, func() bool { return *code != "" }, func(c *client.Client) error {
+		return x.withProfile(nil, nil, func(c *client.Client) error {
 			a, err := c.Verify(x.ctx, *code, *pin)
 			return x.printAccount("registered", a, err)
 		})
@@ -46,10 +46,7 @@ var accountCommands = []command{
 			name = strings.TrimPrefix(x.pos[0], "@")
 		}
 		return x.client(func(c *client.Client) error {
-			if err := c.SetUsername(x.ctx, name); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "username", "username": name}, map[bool]string{true: "username removed", false: "username set to @" + name}[name == ""])
+			return x.done(c.SetUsername(x.ctx, name), map[string]any{"event": "username", "username": name}, map[bool]string{true: "username removed", false: "username set to @" + name}[name == ""])
 		})
 	}},
 	{name: "privacy", usage: "[--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]", run: func(x *call) error {
@@ -67,10 +64,7 @@ var accountCommands = []command{
 			return x.usage()
 		}
 		return x.client(func(c *client.Client) error {
-			if err := c.SetPrivacy(x.ctx, parley.Visibility(*find), parley.Visibility(*last)); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "privacy", "find_by_phone": *find, "last_seen": *last}, "privacy settings saved")
+			return x.done(c.SetPrivacy(x.ctx, parley.Visibility(*find), parley.Visibility(*last)), map[string]any{"event": "privacy", "find_by_phone": *find, "last_seen": *last}, "privacy settings saved")
 		})
 	}},
 	{name: "pin", usage: "set PIN [--old OLD] | account pin remove --old OLD", subs: []command{
@@ -85,10 +79,7 @@ func setPIN(x *call) error {
 	old := x.fs.String("old", "", "the current PIN (to change or remove it)")
 	return x.client(func(c *client.Client) error {
 		pin := x.arg(0)
-		if err := c.SetPIN(x.ctx, pin, *old); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "pin", "set": pin != ""}, map[bool]string{true: "two-step PIN set", false: "two-step PIN removed"}[pin != ""])
+		return x.done(c.SetPIN(x.ctx, pin, *old), map[string]any{"event": "pin", "set": pin != ""}, map[bool]string{true: "two-step PIN set", false: "two-step PIN removed"}[pin != ""])
 	})
 }
 
@@ -104,7 +95,7 @@ func (x *call) printAccount(event string, a client.Account, err error) error {
 
 // whoami prints this profile's account.
 func whoami(x *call) error {
-	return x.withProfile(nil, nil, nil, func(c *client.Client) error {
+	return x.withProfile(nil, nil, func(c *client.Client) error {
 		a := c.Account()
 		if !a.Registered() {
 			return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", x.env.profile)
@@ -113,15 +104,11 @@ func whoami(x *call) error {
 	})
 }
 
-// withProfile parses x's arguments, checks them with ok (nil: any) and
-// runs fn with the profile's client, registered or not, opened on *server
+// withProfile parses x's arguments and runs fn with the profile's client, registered or not, opened on *server
 // (nil or "": the profile's) under *deviceName (nil or "": the host name).
-func (x *call) withProfile(server, deviceName *string, ok func() bool, fn func(c *client.Client) error) error {
+func (x *call) withProfile(server, deviceName *string, fn func(c *client.Client) error) error {
 	if err := x.parse(); err != nil {
 		return err
-	}
-	if ok != nil && !ok() {
-		return x.usage()
 	}
 	var cancel context.CancelFunc
 	x.ctx, cancel = context.WithTimeout(x.ctx, x.timeout)
@@ -142,21 +129,19 @@ func (x *call) withProfile(server, deviceName *string, ok func() bool, fn func(c
 
 // deviceCommands are `parley device …`.
 var deviceCommands = []command{
-	{name: "link", usage: "\ton the primary: print a link code", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			code, exp, err := c.LinkCode(x.ctx)
-			if err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "link_code", "code": code, "expires_in_s": int(exp.Seconds())},
-				fmt.Sprintf("link code: %s (valid %s); on the new device run: parley device add --server URL --code %s", code, exp, code))
-		})
+	{name: "link", usage: "\ton the primary: print a link code", do: func(x *call, c *client.Client) error {
+		code, exp, err := c.LinkCode(x.ctx)
+		if err != nil {
+			return err
+		}
+		return x.print(map[string]any{"event": "link_code", "code": code, "expires_in_s": int(exp.Seconds())},
+			fmt.Sprintf("link code: %s (valid %s); on the new device run: parley device add --server URL --code %s", code, exp, code))
 	}},
 	{name: "add", usage: "--server URL --code CODE [--name NAME]\n\ton the new device's profile: link it", run: func(x *call) error {
-		server := x.fs.String("server", "", "server URL")
-		code := x.fs.String("code", "", "the link code shown by the primary device")
+		server := x.need("server", "", "server URL")
+		code := x.need("code", "", "the link code shown by the primary device")
 		name := x.fs.String("name", "", "this device's name (default: the host name)")
-		return x.withProfile(server, name, func() bool { return *server != "" && *code != "" }, func(c *client.Client) error {
+		return x.withProfile(server, name, func(c *client.Client) error {
 			a, err := c.LinkDevice(x.ctx, *server, *code)
 			if err := x.printAccount("linked", a, err); err != nil {
 				return err
@@ -170,29 +155,27 @@ var deviceCommands = []command{
 			return nil
 		})
 	}},
-	{name: "list", usage: "\tthis account's devices", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			ds, err := c.Devices(x.ctx)
-			if err != nil {
-				return err
-			}
-			me := c.Account().Device
-			for _, d := range ds {
-				obj := map[string]any{"event": "device", "device_id": int64(d.Device), "name": d.Name, "primary": d.Primary,
-					"revoked": d.Revoked, "this_device": d.Device == me, "created_at": ts(d.CreatedAt)}
-				text := fmt.Sprintf("%d\t%s", d.Device, d.Name)
-				for _, tag := range []struct {
-					on   bool
-					text string
-				}{{d.Primary, "primary"}, {d.Revoked, "revoked"}, {d.Device == me, "(this device)"}} {
-					if tag.on {
-						text += "\t" + tag.text
-					}
+	{name: "list", usage: "\tthis account's devices", do: func(x *call, c *client.Client) error {
+		ds, err := c.Devices(x.ctx)
+		if err != nil {
+			return err
+		}
+		me := c.Account().Device
+		for _, d := range ds {
+			obj := map[string]any{"event": "device", "device_id": int64(d.Device), "name": d.Name, "primary": d.Primary,
+				"revoked": d.Revoked, "this_device": d.Device == me, "created_at": ts(d.CreatedAt)}
+			text := fmt.Sprintf("%d\t%s", d.Device, d.Name)
+			for _, tag := range []struct {
+				on   bool
+				text string
+			}{{d.Primary, "primary"}, {d.Revoked, "revoked"}, {d.Device == me, "(this device)"}} {
+				if tag.on {
+					text += "\t" + tag.text
 				}
-				x.out(obj, text)
 			}
-			return nil
-		})
+			x.out(obj, text)
+		}
+		return nil
 	}},
 	{name: "remove", usage: "ID", min: 1, max: 1, run: func(x *call) error {
 		if err := x.parse(); err != nil {

@@ -21,30 +21,23 @@ import (
 // commands and business_hooks.go's webhooks and insights.
 var businessCommands = []command{
 	{name: "profile", intro: "usage: parley business profile show|set|delete …", subs: []command{
-		{name: "show", max: 1, usage: "[BUSINESS]\ta business's profile (default: yours)", run: func(x *call) error {
-			return x.client(func(c *client.Client) error {
-				if err := c.Sync(x.ctx); err != nil {
-					return err
-				}
-				p, err := c.BusinessProfile(x.ctx, x.arg(0))
-				if err != nil {
-					return err
-				}
-				if p.Name == "" { // not published yet (verified or hosted only): the account's name
-					p.Name = c.Who(x.ctx, p.User)
-				}
-				return x.print(profileJSON(p), profileText(p))
-			})
+		{name: "show", max: 1, usage: "[BUSINESS]\ta business's profile (default: yours)", do: func(x *call, c *client.Client) error {
+			if err := c.Sync(x.ctx); err != nil {
+				return err
+			}
+			p, err := c.BusinessProfile(x.ctx, x.arg(0))
+			if err != nil {
+				return err
+			}
+			if p.Name == "" { // not published yet (verified or hosted only): the account's name
+				p.Name = c.Who(x.ctx, p.User)
+			}
+			return x.print(profileJSON(p), profileText(p))
 		}},
 		{name: "set", usage: "[--name N] [--category C] [--description D] [--address A]\n    [--website URL] [--email E] [--zone TZ] [--hours \"mon-fri 09:00-18:00; sat 10:00-13:00\"]\n\tpublish or update your business profile",
 			run: businessProfileSet},
-		{name: "delete", usage: "\tturn your account back into a personal one", run: func(x *call) error {
-			return x.client(func(c *client.Client) error {
-				if err := c.DeleteBusinessProfile(x.ctx); err != nil {
-					return err
-				}
-				return x.print(map[string]any{"event": "business_profile_deleted"}, "your account is a personal account again")
-			})
+		{name: "delete", usage: "\tturn your account back into a personal one", do: func(x *call, c *client.Client) error {
+			return x.done(c.DeleteBusinessProfile(x.ctx), map[string]any{"event": "business_profile_deleted"}, "your account is a personal account again")
 		}},
 	}},
 	{name: "catalog", intro: "usage: parley business catalog list|add|remove|collection|share …", subs: catalogCommands},
@@ -59,14 +52,12 @@ var businessCommands = []command{
 				return x.print(sentJSON(m, "order_id", x.pos[1], "status", x.pos[2]), fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
 			})
 		}}}},
-	{name: "choose", min: 2, max: 2, usage: "MESSAGE_ID CHOICE_ID\tanswer a message's reply button or list row", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			m, err := c.ReplyInteractive(x.ctx, x.pos[0], x.pos[1])
-			if err != nil {
-				return err
-			}
-			return x.print(sentJSON(m, "reply_to", x.pos[0], "choice", x.pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.pos[0]))
-		})
+	{name: "choose", min: 2, max: 2, usage: "MESSAGE_ID CHOICE_ID\tanswer a message's reply button or list row", do: func(x *call, c *client.Client) error {
+		m, err := c.ReplyInteractive(x.ctx, x.pos[0], x.pos[1])
+		if err != nil {
+			return err
+		}
+		return x.print(sentJSON(m, "reply_to", x.pos[0], "choice", x.pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.pos[0]))
 	}},
 	{name: "ask", usage: "--to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...\n" +
 		"--to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...\n\tsend reply buttons (up to 3) or a list", run: businessAsk},
@@ -125,88 +116,10 @@ func businessJSON(bc *client.BusinessContent) map[string]any {
 	return obj
 }
 
-var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
-
-// parseHours parses "mon-fri 09:00-18:00; sat 10:00-13:00, 15:00-18:00".
-func parseHours(zone, spec string) (parley.BusinessHours, error) {
-	h := parley.BusinessHours{Zone: zone, Days: map[time.Weekday][]parley.Span{}}
-	bad := func(part string) error {
-		return usageError(fmt.Sprintf("--hours %q: want DAY[-DAY] HH:MM-HH:MM[, HH:MM-HH:MM] separated by ;", part))
-	}
-	clock := func(s string) (int, bool) {
-		hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
-		h, err1 := strconv.Atoi(hh)
-		m, err2 := strconv.Atoi(mm)
-		if !ok || err1 != nil || err2 != nil || h < 0 || h > 24 || m < 0 || m > 59 {
-			return 0, false
-		}
-		return h*60 + m, true
-	}
-	for _, part := range strings.Split(spec, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		days, times, ok := strings.Cut(part, " ")
-		if !ok {
-			return h, bad(part)
-		}
-		from, to, isRange := strings.Cut(strings.ToLower(days), "-")
-		d1, ok1 := weekdays[from]
-		d2 := d1
-		ok2 := true
-		if isRange {
-			d2, ok2 = weekdays[to]
-		}
-		if !ok1 || !ok2 {
-			return h, bad(part)
-		}
-		var spans []parley.Span
-		for _, t := range strings.Split(times, ",") {
-			a, b, ok := strings.Cut(t, "-")
-			fa, oka := clock(a)
-			fb, okb := clock(b)
-			if !ok || !oka || !okb {
-				return h, bad(part)
-			}
-			spans = append(spans, parley.Span{From: fa, To: fb})
-		}
-		for d := d1; ; d = (d + 1) % 7 {
-			h.Days[d] = append(h.Days[d], spans...)
-			if d == d2 {
-				break
-			}
-		}
-	}
-	return h, h.Validate()
-}
-
-// formatHours is the inverse of parseHours, one day at a time.
-func formatHours(h parley.BusinessHours) string {
-	if h.Zone == "" {
-		return "always open"
-	}
-	var parts []string
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		var spans []string
-		for _, s := range h.Days[d] {
-			spans = append(spans, fmt.Sprintf("%02d:%02d-%02d:%02d", s.From/60, s.From%60, s.To/60, s.To%60))
-		}
-		if len(spans) > 0 {
-			parts = append(parts, strings.ToLower(d.String()[:3])+" "+strings.Join(spans, ", "))
-		}
-	}
-	if len(parts) == 0 {
-		return "closed (" + h.Zone + ")"
-	}
-	return strings.Join(parts, "; ") + " (" + h.Zone + ")"
-}
-
 func profileJSON(p parley.BusinessProfile) map[string]any {
 	return map[string]any{"event": "business_profile", "user": int64(p.User), "name": p.Name, "category": p.Category,
 		"description": p.Description, "address": p.Address, "website": p.Website, "email": p.Email,
-		"hours": formatHours(p.Hours), "zone": p.Hours.Zone, "verified": p.Verified, "verified_at": ts(p.VerifiedAt),
+		"hours": p.Hours.String(), "zone": p.Hours.Zone, "verified": p.Verified, "verified_at": ts(p.VerifiedAt),
 		"hosted": p.Hosted, "updated_at": ts(p.UpdatedAt)}
 }
 
@@ -218,7 +131,7 @@ func profileText(p parley.BusinessProfile) string {
 	}
 	b.WriteString("\n")
 	for _, f := range [][2]string{{"category", p.Category}, {"about", p.Description}, {"address", p.Address},
-		{"hours", formatHours(p.Hours)}, {"website", p.Website}, {"email", p.Email}} {
+		{"hours", p.Hours.String()}, {"website", p.Website}, {"email", p.Email}} {
 		if f[1] != "" {
 			fmt.Fprintf(&b, "  %-9s %s\n", f[0]+":", f[1])
 		}
@@ -258,7 +171,7 @@ func businessProfileSet(x *call) error {
 			}
 		}
 		if zone.v != nil || hours.v != nil {
-			z, spec := p.Hours.Zone, formatHoursSpec(p.Hours)
+			z, spec := p.Hours.Zone, p.Hours.Spec()
 			if zone.v != nil {
 				z = *zone.v
 			}
@@ -271,7 +184,9 @@ func businessProfileSet(x *call) error {
 			if z == "" && spec != "" {
 				return usageError("--hours needs --zone (an IANA time zone such as Europe/Paris)")
 			}
-			if p.Hours, err = parseHours(z, spec); err != nil {
+			if p.Hours, err = parley.ParseBusinessHours(z, spec); parley.ErrorReason(err) == parley.ReasonHoursSpec {
+				return usageError("--hours " + parley.ErrorMessage(err))
+			} else if err != nil {
 				return err
 			}
 		}
@@ -281,18 +196,6 @@ func businessProfileSet(x *call) error {
 		}
 		return x.print(profileJSON(p), profileText(p))
 	})
-}
-
-// formatHoursSpec is the --hours form of h (without the zone).
-func formatHoursSpec(h parley.BusinessHours) string {
-	s := formatHours(h)
-	if i := strings.LastIndex(s, " ("); i >= 0 {
-		s = s[:i]
-	}
-	if s == "always open" || s == "closed" {
-		return ""
-	}
-	return s
 }
 
 func productJSON(p parley.Product) map[string]any {
@@ -349,9 +252,9 @@ var catalogCommands = []command{
 	{name: "add", min: 1, max: 1, usage: "ID --name N --price 12.50 --currency EUR [--description D] [--url U]\n    [--unavailable] [--collection C]... [--image-from MESSAGE_ID]   add or replace a product",
 		run: func(x *call) error {
 			var collections multiFlag
-			name := x.fs.String("name", "", "product name")
-			price := x.fs.String("price", "", "price, e.g. 12.50")
-			currency := x.fs.String("currency", "", "ISO 4217 currency, e.g. EUR")
+			name := x.need("name", "", "product name")
+			price := x.need("price", "", "price, e.g. 12.50")
+			currency := x.need("currency", "", "ISO 4217 currency, e.g. EUR")
 			description := x.fs.String("description", "", "description")
 			url := x.fs.String("url", "", "product page")
 			image := x.fs.String("image-from", "", "MESSAGE_ID of an image message you sent: its photo becomes the product's (the key is published with the catalog)")
@@ -359,9 +262,6 @@ var catalogCommands = []command{
 			x.fs.Var(&collections, "collection", "a collection the product is in (repeatable)")
 			if err := x.parse(); err != nil {
 				return err
-			}
-			if *name == "" || *price == "" || *currency == "" {
-				return x.usage()
 			}
 			money, err := parley.ParseMoney(*price, *currency)
 			if err != nil {
@@ -390,13 +290,8 @@ var catalogCommands = []command{
 				return x.print(productJSON(saved), "saved "+productText(saved))
 			})
 		}},
-	{name: "remove", min: 1, max: 1, usage: "ID", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.DeleteProduct(x.ctx, parley.ProductID(x.pos[0])); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "product_removed", "id": x.pos[0]}, "removed "+x.pos[0])
-		})
+	{name: "remove", min: 1, max: 1, usage: "ID", do: func(x *call, c *client.Client) error {
+		return x.done(c.DeleteProduct(x.ctx, parley.ProductID(x.pos[0])), map[string]any{"event": "product_removed", "id": x.pos[0]}, "removed "+x.pos[0])
 	}},
 	{name: "collection", min: 2, max: -1, usage: "add ID NAME | remove ID", run: func(x *call) error {
 		if err := x.parse(); err != nil {
@@ -407,27 +302,15 @@ var catalogCommands = []command{
 		}
 		return x.client(func(c *client.Client) error {
 			if x.pos[0] == "remove" {
-				if err := c.DeleteCollection(x.ctx, parley.CollectionID(x.pos[1])); err != nil {
-					return err
-				}
-				return x.print(map[string]any{"event": "collection_removed", "id": x.pos[1]}, "removed collection "+x.pos[1])
+				return x.done(c.DeleteCollection(x.ctx, parley.CollectionID(x.pos[1])), map[string]any{"event": "collection_removed", "id": x.pos[1]}, "removed collection "+x.pos[1])
 			}
 			name := strings.Join(x.pos[2:], " ")
-			if err := c.PutCollection(x.ctx, parley.CollectionID(x.pos[1]), name); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "collection", "id": x.pos[1], "name": name}, "saved collection "+x.pos[1]+": "+name)
+			return x.done(c.PutCollection(x.ctx, parley.CollectionID(x.pos[1]), name), map[string]any{"event": "collection", "id": x.pos[1], "name": name}, "saved collection "+x.pos[1]+": "+name)
 		})
 	}},
 	{name: "share", min: 1, max: 1, usage: "ID --to CHAT [--business BUSINESS]      send a product message", run: func(x *call) error {
-		to := x.fs.String("to", "", "the chat to send the product to")
+		to := x.need("to", "", "the chat to send the product to")
 		biz := x.fs.String("business", "", "whose catalog (default: yours)")
-		if err := x.parse(); err != nil {
-			return err
-		}
-		if *to == "" {
-			return x.usage()
-		}
 		return x.client(func(c *client.Client) error {
 			m, err := c.ShareProduct(x.ctx, *to, *biz, parley.ProductID(x.pos[0]))
 			if err != nil {
@@ -486,13 +369,10 @@ var catalogCommands = []command{
 
 // businessOrder is business order --to BUSINESS PRODUCT[:QTY]...
 func businessOrder(x *call) error {
-	to := x.fs.String("to", "", "the business (+PHONE, @USERNAME or its chat)")
+	to := x.need("to", "", "the business (+PHONE, @USERNAME or its chat)")
 	note := x.fs.String("note", "", "a note for the business")
 	if err := x.parse(); err != nil {
 		return err
-	}
-	if *to == "" {
-		return x.usage()
 	}
 	var items []client.CartItem
 	for _, p := range x.pos {
@@ -546,36 +426,23 @@ var quickReplyCommands = []command{
 			return x.print(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text}, "saved /"+q.Shortcut)
 		})
 	}},
-	{name: "remove", min: 1, max: 1, usage: "SHORTCUT", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.DeleteQuickReply(x.ctx, x.pos[0]); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "quick_reply_removed", "shortcut": strings.TrimPrefix(x.pos[0], "/")}, "removed "+x.pos[0])
-		})
+	{name: "remove", min: 1, max: 1, usage: "SHORTCUT", do: func(x *call, c *client.Client) error {
+		return x.done(c.DeleteQuickReply(x.ctx, x.pos[0]), map[string]any{"event": "quick_reply_removed", "shortcut": strings.TrimPrefix(x.pos[0], "/")}, "removed "+x.pos[0])
 	}},
-	{name: "list", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			list, err := c.QuickReplies(x.ctx)
-			for _, q := range list {
-				text := q.Text
-				if len(q.Media) > 0 {
-					text = "[media] " + text
-				}
-				x.out(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text, "media": len(q.Media) > 0},
-					fmt.Sprintf("/%-15s %s", q.Shortcut, text))
+	{name: "list", do: func(x *call, c *client.Client) error {
+		list, err := c.QuickReplies(x.ctx)
+		for _, q := range list {
+			text := q.Text
+			if len(q.Media) > 0 {
+				text = "[media] " + text
 			}
-			return err
-		})
+			x.out(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text, "media": len(q.Media) > 0},
+				fmt.Sprintf("/%-15s %s", q.Shortcut, text))
+		}
+		return err
 	}},
 	{name: "send", min: 1, max: 1, usage: "--to CHAT /SHORTCUT\tsend a saved reply", run: func(x *call) error {
-		to := x.fs.String("to", "", "the chat")
-		if err := x.parse(); err != nil {
-			return err
-		}
-		if *to == "" {
-			return x.usage()
-		}
+		to := x.need("to", "", "the chat")
 		return x.client(func(c *client.Client) error {
 			q, _, err := c.ExpandQuickReply(x.ctx, "/"+strings.TrimPrefix(x.pos[0], "/"))
 			if err != nil {
@@ -602,36 +469,26 @@ var quickReplyCommands = []command{
 
 // labelCommands are `parley business label …`.
 var labelCommands = []command{
-	{name: "list", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			ls, err := c.Labels(x.ctx)
-			for _, l := range ls {
-				x.out(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color},
-					fmt.Sprintf("%-16s %s %s", l.ID, l.Name, l.Color))
-			}
-			return err
-		})
+	{name: "list", do: func(x *call, c *client.Client) error {
+		ls, err := c.Labels(x.ctx)
+		for _, l := range ls {
+			x.out(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color},
+				fmt.Sprintf("%-16s %s %s", l.ID, l.Name, l.Color))
+		}
+		return err
 	}},
 	{name: "add", min: 2, max: -1, usage: "ID NAME [--color #rrggbb]", run: func(x *call) error {
 		color := x.fs.String("color", "", "#rrggbb")
 		return x.client(func(c *client.Client) error {
 			l := parley.Label{ID: parley.LabelID(x.pos[0]), Name: strings.Join(x.pos[1:], " "), Color: *color}
-			if err := c.PutLabel(x.ctx, l); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color}, "saved label "+x.pos[0])
+			return x.done(c.PutLabel(x.ctx, l), map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color}, "saved label "+x.pos[0])
 		})
 	}},
-	{name: "remove", min: 1, max: 1, usage: "ID", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.DeleteLabel(x.ctx, parley.LabelID(x.pos[0])); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "label_removed", "id": x.pos[0]}, "removed label "+x.pos[0])
-		})
+	{name: "remove", min: 1, max: 1, usage: "ID", do: func(x *call, c *client.Client) error {
+		return x.done(c.DeleteLabel(x.ctx, parley.LabelID(x.pos[0])), map[string]any{"event": "label_removed", "id": x.pos[0]}, "removed label "+x.pos[0])
 	}},
-	{name: "set", min: 2, max: 2, usage: "CHAT LABEL", run: labelChat},
-	{name: "unset", min: 2, max: 2, usage: "CHAT LABEL", run: labelChat},
+	{name: "set", min: 2, max: 2, usage: "CHAT LABEL", do: labelChat},
+	{name: "unset", min: 2, max: 2, usage: "CHAT LABEL", do: labelChat},
 	{name: "chats", usage: "[--chat CHAT] [--label LABEL]", run: func(x *call) error {
 		chat := x.fs.String("chat", "", "only this chat's labels")
 		label := x.fs.String("label", "", "only chats with this label")
@@ -654,17 +511,12 @@ var labelCommands = []command{
 }
 
 // labelChat is business label set and unset.
-func labelChat(x *call) error {
-	return x.client(func(c *client.Client) error {
-		if err := c.Sync(x.ctx); err != nil {
-			return err
-		}
-		on := x.cmd.name == "set"
-		if err := c.LabelChat(x.ctx, x.pos[0], parley.LabelID(x.pos[1]), on); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "chat_label", "chat": x.pos[0], "label": x.pos[1], "on": on}, fmt.Sprintf("%s %s on %s", x.cmd.name, x.pos[1], x.pos[0]))
-	})
+func labelChat(x *call, c *client.Client) error {
+	if err := c.Sync(x.ctx); err != nil {
+		return err
+	}
+	on := x.cmd.name == "set"
+	return x.done(c.LabelChat(x.ctx, x.pos[0], parley.LabelID(x.pos[1]), on), map[string]any{"event": "chat_label", "chat": x.pos[0], "label": x.pos[1], "on": on}, fmt.Sprintf("%s %s on %s", x.cmd.name, x.pos[1], x.pos[0]))
 }
 
 func autoReplyJSON(a parley.AutoReplySettings) map[string]any {
@@ -804,8 +656,8 @@ func businessVerify(x *call) error {
 // businessAsk sends an interactive message: reply buttons or a list.
 func businessAsk(x *call) error {
 	fs := x.fs
-	to := fs.String("to", "", "the chat")
-	body := fs.String("body", "", "the question")
+	to := x.need("to", "", "the chat")
+	body := x.need("body", "", "the question")
 	header := fs.String("header", "", "a header line")
 	footer := fs.String("footer", "", "a footer line")
 	list := fs.String("list", "", "send a list opened by a button with this text")
@@ -815,7 +667,7 @@ func businessAsk(x *call) error {
 	if err := x.parse(); err != nil {
 		return err
 	}
-	if *to == "" || *body == "" || (len(buttons) == 0) == (len(rows) == 0) || (*list != "") != (len(rows) > 0) {
+	if (len(buttons) == 0) == (len(rows) == 0) || (*list != "") != (len(rows) > 0) {
 		return x.usage()
 	}
 	im := &client.InteractiveMessage{Type: "button", Header: *header, Body: *body, Footer: *footer, ButtonText: *list}

@@ -31,14 +31,11 @@ func (x *call) ownerAPI(fn func(c *client.Client, api *apiclient.Client) error) 
 // operatorAPI declares --server and --operator-token; after x.parse, its
 // result is the API client of the operator routes, or a usage error.
 func (x *call) operatorAPI() func() (*apiclient.Client, error) {
-	server := x.fs.String("server", os.Getenv("PARLEY_SERVER"), "(operator) server URL")
-	token := x.fs.String("operator-token", os.Getenv("PARLEY_OPERATOR_TOKEN"), "(operator) operator token")
+	server := x.need("server", os.Getenv("PARLEY_SERVER"), "(operator) server URL")
+	token := x.need("operator-token", os.Getenv("PARLEY_OPERATOR_TOKEN"), "(operator) operator token")
 	return func() (*apiclient.Client, error) {
 		if err := x.parse(); err != nil {
 			return nil, err
-		}
-		if *server == "" || *token == "" {
-			return nil, x.usage()
 		}
 		return apiclient.New(*server, apiclient.Bearer(*token))
 	}
@@ -187,10 +184,7 @@ var tokenCommands = []command{
 	}},
 	{name: "revoke", min: 1, max: 1, usage: "ID", run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
-			if err := api.RevokeToken(x.ctx, x.pos[0]); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"revoked": x.pos[0]}, "revoked "+x.pos[0])
+			return x.done(api.RevokeToken(x.ctx, x.pos[0]), map[string]any{"revoked": x.pos[0]}, "revoked "+x.pos[0])
 		})
 	}},
 }
@@ -219,19 +213,13 @@ var templateCommands = []command{
 	{name: "create", min: 1, max: 1, usage: "NAME --category C --body TEXT [--language L] [--header T] [--footer T] [--button TYPE:TEXT[:URL|PHONE]]…", run: func(x *call) error {
 		t, token := apiclient.Template{}, x.apiToken()
 		x.fs.StringVar(&t.Language, "language", "en_US", "template language")
-		x.fs.StringVar(&t.Category, "category", "", "MARKETING, UTILITY or AUTHENTICATION")
-		x.fs.StringVar(&t.Body, "body", "", "body text with {{1}}, {{2}}… parameters")
+		category := x.need("category", "", "MARKETING, UTILITY or AUTHENTICATION")
+		body := x.need("body", "", "body text with {{1}}, {{2}}… parameters")
 		x.fs.StringVar(&t.Header, "header", "", "header text")
 		x.fs.StringVar(&t.Footer, "footer", "", "footer text")
 		x.fs.Var((*buttonFlags)(&t.Buttons), "button", "QUICK_REPLY:TEXT, URL:TEXT:URL or PHONE_NUMBER:TEXT:PHONE (repeatable)")
-		if err := x.parse(); err != nil {
-			return err
-		}
-		if t.Category == "" || t.Body == "" {
-			return x.usage()
-		}
-		t.Name = x.pos[0]
 		return x.cloudAPI(token, func(api *apiclient.Client, pnid string) error {
+			t.Name, t.Category, t.Body = x.pos[0], *category, *body
 			out, err := api.CreateTemplate(x.ctx, pnid, t)
 			return x.printObj(out, err, "id", "status", "category")
 		})
@@ -239,22 +227,16 @@ var templateCommands = []command{
 	{name: "delete", min: 1, max: 1, usage: "NAME [--language L]", run: func(x *call) error {
 		lang := x.fs.String("language", "", "only this language (default: every language)")
 		return x.cloudAPI(x.apiToken(), func(api *apiclient.Client, pnid string) error {
-			if err := api.DeleteTemplate(x.ctx, pnid, x.pos[0], *lang); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"deleted": x.pos[0]}, "deleted "+x.pos[0])
+			return x.done(api.DeleteTemplate(x.ctx, pnid, x.pos[0], *lang), map[string]any{"deleted": x.pos[0]}, "deleted "+x.pos[0])
 		})
 	}},
 	{name: "review", min: 1, max: 1, usage: "--server URL --operator-token T ID --status APPROVED|REJECTED|PAUSED [--reason R]", run: func(x *call) error {
 		operator := x.operatorAPI()
-		status := x.fs.String("status", "", "APPROVED, REJECTED or PAUSED")
+		status := x.need("status", "", "APPROVED, REJECTED or PAUSED")
 		reason := x.fs.String("reason", "", "why")
 		api, err := operator()
 		if err != nil {
 			return err
-		}
-		if *status == "" {
-			return x.usage()
 		}
 		out, err := api.ReviewTemplate(x.ctx, x.pos[0], *status, *reason)
 		return x.printObj(out, err, templateKeys...)
@@ -279,19 +261,10 @@ var optInCommands = []command{
 	}},
 	{name: "add", min: 1, max: 1, usage: "+PHONE --source S --text T", run: func(x *call) error {
 		token := x.apiToken()
-		source := x.fs.String("source", "", "where the customer opted in")
-		text := x.fs.String("text", "", "the text the customer was shown")
-		if err := x.parse(); err != nil {
-			return err
-		}
-		if *source == "" || *text == "" {
-			return x.usage()
-		}
+		source := x.need("source", "", "where the customer opted in")
+		text := x.need("text", "", "the text the customer was shown")
 		return x.cloudAPI(token, func(api *apiclient.Client, pnid string) error {
-			if err := api.AddOptIn(x.ctx, pnid, x.pos[0], *source, *text); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"opted_in": x.pos[0]}, "recorded the opt-in of "+x.pos[0])
+			return x.done(api.AddOptIn(x.ctx, pnid, x.pos[0], *source, *text), map[string]any{"opted_in": x.pos[0]}, "recorded the opt-in of "+x.pos[0])
 		})
 	}},
 }
@@ -306,9 +279,6 @@ func businessReport(x *call) error {
 				return err
 			}
 		}
-		if err := api.ReportBusiness(x.ctx, x.pos[0], *reason, *block); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"reported": x.pos[0], "blocked": *block}, "reported "+x.pos[0])
+		return x.done(api.ReportBusiness(x.ctx, x.pos[0], *reason, *block), map[string]any{"reported": x.pos[0], "blocked": *block}, "reported "+x.pos[0])
 	})
 }

@@ -29,15 +29,9 @@ var webhookCommands = []command{
 	}},
 	{name: "set", usage: "--url URL --verify-token T [--app-secret S | $PARLEY_APP_SECRET]\n\tset the callback; the server checks it with the GET handshake",
 		run: func(x *call) error {
-			urlF := x.fs.String("url", "", "callback URL")
-			token := x.fs.String("verify-token", "", "the hub.verify_token the callback expects")
-			secret := x.fs.String("app-secret", os.Getenv("PARLEY_APP_SECRET"), "HMAC key of X-Hub-Signature-256 (default $PARLEY_APP_SECRET)")
-			if err := x.parse(); err != nil {
-				return err
-			}
-			if *urlF == "" || *token == "" || *secret == "" {
-				return x.usage()
-			}
+			urlF := x.need("url", "", "callback URL")
+			token := x.need("verify-token", "", "the hub.verify_token the callback expects")
+			secret := x.need("app-secret", os.Getenv("PARLEY_APP_SECRET"), "HMAC key of X-Hub-Signature-256 (default $PARLEY_APP_SECRET)")
 			return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 				var v webhook.ConfigView
 				in := map[string]string{"callback_url": *urlF, "verify_token": *token, "app_secret": *secret}
@@ -46,10 +40,7 @@ var webhookCommands = []command{
 		}},
 	{name: "remove", usage: "\tstop deliveries (queued events wait, then dead-letter)", run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
-			if err := api.Call(x.ctx, "DELETE", webhook.Path, nil, nil); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "webhook_removed"}, "webhook removed")
+			return x.done(api.Call(x.ctx, "DELETE", webhook.Path, nil, nil), map[string]any{"event": "webhook_removed"}, "webhook removed")
 		})
 	}},
 	{name: "pending", usage: "[--limit N]\tevents waiting for delivery", run: webhookDeliveries},
@@ -72,10 +63,7 @@ var webhookCommands = []command{
 		}
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 			var out struct{ Replayed int }
-			if err := api.Call(x.ctx, "POST", webhook.Path+"/replay", map[string][]int64{"ids": ids}, &out); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "replayed", "count": out.Replayed}, fmt.Sprintf("replayed %d dead letters", out.Replayed))
+			return x.done(api.Call(x.ctx, "POST", webhook.Path+"/replay", map[string][]int64{"ids": ids}, &out), map[string]any{"event": "replayed", "count": out.Replayed}, fmt.Sprintf("replayed %d dead letters", out.Replayed))
 		})
 	}},
 }

@@ -66,30 +66,24 @@ var groupCommands = []command{
 				return x.printAdd("created", res, err)
 			})
 		}},
-	{name: "list", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			gs, err := c.Groups(x.ctx)
-			for _, g := range gs {
-				x.out(withEvent("group", groupJSON(g)), fmt.Sprintf("%s\t%s\t%d members", g.ID, g.Name, len(g.Members)))
-			}
-			return err
-		})
+	{name: "list", do: func(x *call, c *client.Client) error {
+		gs, err := c.Groups(x.ctx)
+		for _, g := range gs {
+			x.out(withEvent("group", groupJSON(g)), fmt.Sprintf("%s\t%s\t%d members", g.ID, g.Name, len(g.Members)))
+		}
+		return err
 	}},
-	{name: "info", min: 1, max: 1, usage: "GROUP", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			g, err := c.Group(x.ctx, x.pos[0])
-			return x.printGroup(c, g, err)
-		})
+	{name: "info", min: 1, max: 1, usage: "GROUP", do: func(x *call, c *client.Client) error {
+		g, err := c.Group(x.ctx, x.pos[0])
+		return x.printGroup(c, g, err)
 	}},
-	{name: "add", usage: "GROUP MEMBER...\tadmins: add members (one MLS commit)", min: 2, max: -1, run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			res, err := c.AddGroupMembers(x.ctx, x.pos[0], x.pos[1:])
-			return x.printAdd("added", res, err)
-		})
+	{name: "add", usage: "GROUP MEMBER...\tadmins: add members (one MLS commit)", min: 2, max: -1, do: func(x *call, c *client.Client) error {
+		res, err := c.AddGroupMembers(x.ctx, x.pos[0], x.pos[1:])
+		return x.printAdd("added", res, err)
 	}},
-	{name: "remove", usage: "GROUP MEMBER\tadmins: remove a member (MLS commit)", min: 2, max: 2, run: changeMember},
-	{name: "promote", usage: "GROUP MEMBER", min: 2, max: 2, run: changeMember},
-	{name: "demote", usage: "GROUP MEMBER", min: 2, max: 2, run: changeMember},
+	{name: "remove", usage: "GROUP MEMBER\tadmins: remove a member (MLS commit)", min: 2, max: 2, do: changeMember},
+	{name: "promote", usage: "GROUP MEMBER", min: 2, max: 2, do: changeMember},
+	{name: "demote", usage: "GROUP MEMBER", min: 2, max: 2, do: changeMember},
 	{name: "settings", min: 1, max: 1, usage: "GROUP [--name N] [--description D] [--icon REF]\n" +
 		"       [--only-admins-send true|false] [--only-admins-edit true|false]\n       [--join-approval true|false]   (a community's sub-groups)",
 		run: func(x *call) error {
@@ -120,10 +114,7 @@ var groupCommands = []command{
 		approve := x.fs.Bool("approve", false, "joining needs an admin's approval")
 		return x.client(func(c *client.Client) error {
 			if *user != "" {
-				if err := c.InviteToGroup(x.ctx, x.pos[0], *user); err != nil {
-					return err
-				}
-				return x.print(map[string]any{"event": "invited", "group": x.pos[0], "user": *user}, "invited "+*user)
+				return x.done(c.InviteToGroup(x.ctx, x.pos[0], *user), map[string]any{"event": "invited", "group": x.pos[0], "user": *user}, "invited "+*user)
 			}
 			l, err := c.CreateInviteLink(x.ctx, x.pos[0], client.LinkOptions{ExpiresIn: *expires, MaxUses: *uses, Approve: *approve})
 			if err != nil {
@@ -132,79 +123,59 @@ var groupCommands = []command{
 			return x.print(withEvent("invite_link", linkJSON(l)), l.Link)
 		})
 	}},
-	{name: "links", min: 1, max: 1, usage: "GROUP\tadmins: the group's invite links", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			links, err := c.InviteLinks(x.ctx, x.pos[0])
-			for _, l := range links {
-				state := map[bool]string{false: "active", true: "revoked"}[l.Revoked]
-				x.out(withEvent("invite_link", linkJSON(l)), fmt.Sprintf("%s\t%s\t%d uses", l.ID, state, l.Uses))
-			}
+	{name: "links", min: 1, max: 1, usage: "GROUP\tadmins: the group's invite links", do: func(x *call, c *client.Client) error {
+		links, err := c.InviteLinks(x.ctx, x.pos[0])
+		for _, l := range links {
+			state := map[bool]string{false: "active", true: "revoked"}[l.Revoked]
+			x.out(withEvent("invite_link", linkJSON(l)), fmt.Sprintf("%s\t%s\t%d uses", l.ID, state, l.Uses))
+		}
+		return err
+	}},
+	{name: "revoke", min: 2, max: 2, usage: "GROUP LINK|LINK_ID", do: func(x *call, c *client.Client) error {
+		return x.done(c.RevokeInviteLink(x.ctx, x.pos[0], x.pos[1]), map[string]any{"event": "revoked", "group": x.pos[0], "link": x.pos[1]}, "revoked")
+	}},
+	{name: "join", min: 1, max: 1, usage: "LINK\tjoin (or ask to join) by an invite link", do: func(x *call, c *client.Client) error {
+		j, err := c.JoinByLink(x.ctx, x.pos[0])
+		if err != nil {
 			return err
-		})
-	}},
-	{name: "revoke", min: 2, max: 2, usage: "GROUP LINK|LINK_ID", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.RevokeInviteLink(x.ctx, x.pos[0], x.pos[1]); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "revoked", "group": x.pos[0], "link": x.pos[1]}, "revoked")
-		})
-	}},
-	{name: "join", min: 1, max: 1, usage: "LINK\tjoin (or ask to join) by an invite link", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			j, err := c.JoinByLink(x.ctx, x.pos[0])
-			if err != nil {
-				return err
-			}
-			if j.Pending {
-				return x.print(map[string]any{"group": string(j.Group.ID), "name": j.Group.Name, "event": "join_requested"},
-					fmt.Sprintf("asked to join %s: an admin must approve, then run group join again", j.Group.Name))
-			}
-			return x.print(withEvent("joined", groupJSON(j.Group)), fmt.Sprintf("joined %s (%s)", j.Group.Name, j.Group.ID))
-		})
+		}
+		if j.Pending {
+			return x.print(map[string]any{"group": string(j.Group.ID), "name": j.Group.Name, "event": "join_requested"},
+				fmt.Sprintf("asked to join %s: an admin must approve, then run group join again", j.Group.Name))
+		}
+		return x.print(withEvent("joined", groupJSON(j.Group)), fmt.Sprintf("joined %s (%s)", j.Group.Name, j.Group.ID))
 	}},
 	{name: "requests", min: 1, max: 1, usage: "GROUP\tadmins: join requests of approval links",
-		run: func(x *call) error {
-			return x.client(func(c *client.Client) error {
-				reqs, err := c.JoinRequests(x.ctx, x.pos[0])
-				for _, r := range reqs {
-					x.out(map[string]any{"event": "join_request", "user": int64(r.User), "at_ms": r.At.UnixMilli()},
-						fmt.Sprintf("%d\t%s", r.User, r.At.Format(time.RFC3339)))
-				}
-				return err
-			})
-		}},
-	{name: "approve", min: 2, max: 2, usage: "GROUP USER", run: decideJoin},
-	{name: "reject", min: 2, max: 2, usage: "GROUP USER", run: decideJoin},
-	{name: "invitations", usage: "\tgroups you were invited to", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			invs, err := c.GroupInvitations(x.ctx)
-			for _, inv := range invs {
-				x.out(map[string]any{"event": "invitation", "group": string(inv.Group), "name": inv.Name,
-					"invited_by": int64(inv.InvitedBy), "at_ms": inv.At.UnixMilli()},
-					fmt.Sprintf("%s\t%s\tinvited by %s", inv.Group, inv.Name, c.Who(x.ctx, inv.InvitedBy)))
+		do: func(x *call, c *client.Client) error {
+			reqs, err := c.JoinRequests(x.ctx, x.pos[0])
+			for _, r := range reqs {
+				x.out(map[string]any{"event": "join_request", "user": int64(r.User), "at_ms": r.At.UnixMilli()},
+					fmt.Sprintf("%d\t%s", r.User, r.At.Format(time.RFC3339)))
 			}
 			return err
-		})
+		}},
+	{name: "approve", min: 2, max: 2, usage: "GROUP USER", do: decideJoin},
+	{name: "reject", min: 2, max: 2, usage: "GROUP USER", do: decideJoin},
+	{name: "invitations", usage: "\tgroups you were invited to", do: func(x *call, c *client.Client) error {
+		invs, err := c.GroupInvitations(x.ctx)
+		for _, inv := range invs {
+			x.out(map[string]any{"event": "invitation", "group": string(inv.Group), "name": inv.Name,
+				"invited_by": int64(inv.InvitedBy), "at_ms": inv.At.UnixMilli()},
+				fmt.Sprintf("%s\t%s\tinvited by %s", inv.Group, inv.Name, c.Who(x.ctx, inv.InvitedBy)))
+		}
+		return err
 	}},
-	{name: "accept", min: 1, max: 1, usage: "GROUP", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			g, err := c.AcceptGroupInvitation(x.ctx, x.pos[0])
-			if err != nil {
-				return err
-			}
-			return x.print(withEvent("joined", groupJSON(g)), fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
-		})
+	{name: "accept", min: 1, max: 1, usage: "GROUP", do: func(x *call, c *client.Client) error {
+		g, err := c.AcceptGroupInvitation(x.ctx, x.pos[0])
+		if err != nil {
+			return err
+		}
+		return x.print(withEvent("joined", groupJSON(g)), fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
 	}},
-	{name: "decline", min: 1, max: 1, usage: "GROUP", run: leaveGroup},
-	{name: "leave", min: 1, max: 1, usage: "GROUP", run: leaveGroup},
-	{name: "privacy", min: 1, max: 1, usage: "everyone|contacts|nobody\twho can add me to groups", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.SetGroupAddPrivacy(x.ctx, x.pos[0]); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "group_privacy", "add_me": x.pos[0]}, "who can add me to groups: "+x.pos[0])
-		})
+	{name: "decline", min: 1, max: 1, usage: "GROUP", do: leaveGroup},
+	{name: "leave", min: 1, max: 1, usage: "GROUP", do: leaveGroup},
+	{name: "privacy", min: 1, max: 1, usage: "everyone|contacts|nobody\twho can add me to groups", do: func(x *call, c *client.Client) error {
+		return x.done(c.SetGroupAddPrivacy(x.ctx, x.pos[0]), map[string]any{"event": "group_privacy", "add_me": x.pos[0]}, "who can add me to groups: "+x.pos[0])
 	}},
 }
 
@@ -219,46 +190,37 @@ func groupOptionFlags(fs *flag.FlagSet) (*multiFlag, *client.GroupOptions) {
 }
 
 // changeMember is group remove, promote and demote (and community remove).
-func changeMember(x *call) error {
-	return x.client(func(c *client.Client) error {
-		sub := x.cmd.name
-		var err error
-		if sub == "remove" {
-			err = c.RemoveGroupMember(x.ctx, x.pos[0], x.pos[1])
-		} else {
-			err = c.SetGroupAdmin(x.ctx, x.pos[0], x.pos[1], sub == "promote")
-		}
-		if err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": sub + "d", "group": x.pos[0], "member": x.pos[1]}, fmt.Sprintf("%sd %s", sub, x.pos[1]))
-	})
+func changeMember(x *call, c *client.Client) error {
+	sub := x.cmd.name
+	var err error
+	if sub == "remove" {
+		err = c.RemoveGroupMember(x.ctx, x.pos[0], x.pos[1])
+	} else {
+		err = c.SetGroupAdmin(x.ctx, x.pos[0], x.pos[1], sub == "promote")
+	}
+	if err != nil {
+		return err
+	}
+	return x.print(map[string]any{"event": sub + "d", "group": x.pos[0], "member": x.pos[1]}, fmt.Sprintf("%sd %s", sub, x.pos[1]))
 }
 
 // decideJoin is group approve and group reject.
-func decideJoin(x *call) error {
-	return x.client(func(c *client.Client) error {
-		u, err := userRef(x.ctx, c, x.pos[1])
-		if err != nil {
-			return err
-		}
-		if err := c.DecideJoinRequest(x.ctx, x.pos[0], u, x.cmd.name == "approve"); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": x.cmd.name + "d", "group": x.pos[0], "user": int64(u)}, fmt.Sprintf("%sd %d", x.cmd.name, u))
-	})
+func decideJoin(x *call, c *client.Client) error {
+	u, err := userRef(x.ctx, c, x.pos[1])
+	if err != nil {
+		return err
+	}
+	return x.done(c.DecideJoinRequest(x.ctx, x.pos[0], u, x.cmd.name == "approve"), map[string]any{"event": x.cmd.name + "d", "group": x.pos[0], "user": int64(u)}, fmt.Sprintf("%sd %d", x.cmd.name, u))
 }
 
 // leaveGroup is group leave and group decline.
-func leaveGroup(x *call) error {
-	return x.client(func(c *client.Client) error {
-		leave := map[string]func(context.Context, string) error{"leave": c.LeaveGroup, "decline": c.DeclineGroupInvitation}[x.cmd.name]
-		if err := leave(x.ctx, x.pos[0]); err != nil {
-			return err
-		}
-		past := map[string]string{"leave": "left", "decline": "declined"}[x.cmd.name]
-		return x.print(map[string]any{"event": past, "group": x.pos[0]}, past+" "+x.pos[0])
-	})
+func leaveGroup(x *call, c *client.Client) error {
+	leave := map[string]func(context.Context, string) error{"leave": c.LeaveGroup, "decline": c.DeclineGroupInvitation}[x.cmd.name]
+	if err := leave(x.ctx, x.pos[0]); err != nil {
+		return err
+	}
+	past := map[string]string{"leave": "left", "decline": "declined"}[x.cmd.name]
+	return x.print(map[string]any{"event": past, "group": x.pos[0]}, past+" "+x.pos[0])
 }
 
 // withEvent is obj with its "event".
@@ -364,13 +326,11 @@ var communityCommands = []command{
 			return x.printAdd("created", res, err)
 		})
 	}},
-	{name: "add", min: 2, max: -1, usage: "COMMUNITY MEMBER...\tadmins: add members (they get the announcements)", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			res, err := c.AddGroupMembers(x.ctx, x.pos[0], x.pos[1:])
-			return x.printAdd("added", res, err)
-		})
+	{name: "add", min: 2, max: -1, usage: "COMMUNITY MEMBER...\tadmins: add members (they get the announcements)", do: func(x *call, c *client.Client) error {
+		res, err := c.AddGroupMembers(x.ctx, x.pos[0], x.pos[1:])
+		return x.printAdd("added", res, err)
 	}},
-	{name: "remove", min: 2, max: 2, usage: "COMMUNITY MEMBER\tadmins: remove a member from the community and all its groups", run: changeMember},
+	{name: "remove", min: 2, max: 2, usage: "COMMUNITY MEMBER\tadmins: remove a member from the community and all its groups", do: changeMember},
 	{name: "new-group", min: 2, max: -1, usage: "COMMUNITY NAME [--member MEMBER]...\tadmins: create a sub-group", run: func(x *call) error {
 		members, opts := groupOptionFlags(x.fs)
 		return x.client(func(c *client.Client) error {
@@ -378,63 +338,52 @@ var communityCommands = []command{
 			return x.printAdd("created", res, err)
 		})
 	}},
-	{name: "add-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tadmins: put an existing group under the community", run: communityGroup},
-	{name: "remove-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tadmins: take a group out of the community", run: communityGroup},
-	{name: "groups", min: 1, max: -1, usage: "COMMUNITY\tlist the community's groups", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			list, err := c.CommunityGroups(x.ctx, strings.Join(x.pos, " "))
-			for _, g := range list {
-				mark := ""
-				switch {
-				case g.Member:
-					mark = "\t(member)"
-				case g.Pending:
-					mark = "\t(asked to join)"
-				case g.JoinApproval:
-					mark = "\t(ask to join)"
-				}
-				x.out(map[string]any{"event": "community_group", "group": string(g.ID), "name": g.Name, "description": g.Description,
-					"members": g.Members, "member": g.Member, "join_approval": g.JoinApproval, "pending": g.Pending},
-					fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
+	{name: "add-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tadmins: put an existing group under the community", do: communityGroup},
+	{name: "remove-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tadmins: take a group out of the community", do: communityGroup},
+	{name: "groups", min: 1, max: -1, usage: "COMMUNITY\tlist the community's groups", do: func(x *call, c *client.Client) error {
+		list, err := c.CommunityGroups(x.ctx, strings.Join(x.pos, " "))
+		for _, g := range list {
+			mark := ""
+			switch {
+			case g.Member:
+				mark = "\t(member)"
+			case g.Pending:
+				mark = "\t(asked to join)"
+			case g.JoinApproval:
+				mark = "\t(ask to join)"
 			}
-			return err
-		})
+			x.out(map[string]any{"event": "community_group", "group": string(g.ID), "name": g.Name, "description": g.Description,
+				"members": g.Members, "member": g.Member, "join_approval": g.JoinApproval, "pending": g.Pending},
+				fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
+		}
+		return err
 	}},
-	{name: "join-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tjoin one of them", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			r, err := c.JoinCommunityGroup(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
-			if err != nil {
-				return err
-			}
-			if r.Pending {
-				return x.print(map[string]any{"event": "join_requested", "group": string(r.Group.ID), "name": r.Group.Name},
-					fmt.Sprintf("asked to join %s (%s): an admin must approve; run join-group again once approved", r.Group.Name, r.Group.ID))
-			}
-			return x.print(withEvent("joined", groupJSON(r.Group)), fmt.Sprintf("joined %s (%s)", r.Group.Name, r.Group.ID))
-		})
+	{name: "join-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tjoin one of them", do: func(x *call, c *client.Client) error {
+		r, err := c.JoinCommunityGroup(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
+		if err != nil {
+			return err
+		}
+		if r.Pending {
+			return x.print(map[string]any{"event": "join_requested", "group": string(r.Group.ID), "name": r.Group.Name},
+				fmt.Sprintf("asked to join %s (%s): an admin must approve; run join-group again once approved", r.Group.Name, r.Group.ID))
+		}
+		return x.print(withEvent("joined", groupJSON(r.Group)), fmt.Sprintf("joined %s (%s)", r.Group.Name, r.Group.ID))
 	}},
 }
 
 // communityGroup is community add-group and remove-group.
-func communityGroup(x *call) error {
-	return x.client(func(c *client.Client) error {
-		sub, group := x.cmd.name, strings.Join(x.pos[1:], " ")
-		change := map[string]func(context.Context, string, string) error{"add-group": c.AddCommunityGroup, "remove-group": c.RemoveCommunityGroup}[sub]
-		if err := change(x.ctx, x.pos[0], group); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": strings.ReplaceAll(sub, "-", "_"), "community": x.pos[0], "group": group}, sub+": done")
-	})
+func communityGroup(x *call, c *client.Client) error {
+	sub, group := x.cmd.name, strings.Join(x.pos[1:], " ")
+	change := map[string]func(context.Context, string, string) error{"add-group": c.AddCommunityGroup, "remove-group": c.RemoveCommunityGroup}[sub]
+	return x.done(change(x.ctx, x.pos[0], group), map[string]any{"event": strings.ReplaceAll(sub, "-", "_"), "community": x.pos[0], "group": group}, sub+": done")
 }
 
 // announce posts to a community's announcement group.
-func announce(x *call) error {
-	return x.client(func(c *client.Client) error {
-		m, err := c.Announce(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
-		if err != nil {
-			return err
-		}
-		x.printSent(x.pos[0], m)
-		return nil
-	})
+func announce(x *call, c *client.Client) error {
+	m, err := c.Announce(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
+	if err != nil {
+		return err
+	}
+	x.printSent(x.pos[0], m)
+	return nil
 }

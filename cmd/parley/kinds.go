@@ -15,15 +15,13 @@ import (
 // The message kinds (client/kinds.go): reply, react, edit, delete, poll
 // and view.
 
-func reply(x *call) error {
-	return x.client(func(c *client.Client) error {
-		m, err := c.Reply(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
-		if err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "reply_to": x.pos[0]},
-			fmt.Sprintf("sent %s (reply to %s)", m.ID(), x.pos[0]))
-	})
+func reply(x *call, c *client.Client) error {
+	m, err := c.Reply(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
+	if err != nil {
+		return err
+	}
+	return x.print(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "reply_to": x.pos[0]},
+		fmt.Sprintf("sent %s (reply to %s)", m.ID(), x.pos[0]))
 }
 
 func react(x *call) error {
@@ -39,45 +37,26 @@ func react(x *call) error {
 		emoji = x.pos[1]
 	}
 	return x.client(func(c *client.Client) error {
-		if err := c.React(x.ctx, x.pos[0], emoji); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "reacted", "id": x.pos[0], "emoji": emoji}, "reacted "+emoji+" to "+x.pos[0])
+		return x.done(c.React(x.ctx, x.pos[0], emoji), map[string]any{"event": "reacted", "id": x.pos[0], "emoji": emoji}, "reacted "+emoji+" to "+x.pos[0])
 	})
 }
 
-func edit(x *call) error {
-	return x.client(func(c *client.Client) error {
-		text := strings.Join(x.pos[1:], " ")
-		if err := c.Edit(x.ctx, x.pos[0], text); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "edited", "id": x.pos[0], "text": text}, "edited "+x.pos[0])
-	})
+func edit(x *call, c *client.Client) error {
+	text := strings.Join(x.pos[1:], " ")
+	return x.done(c.Edit(x.ctx, x.pos[0], text), map[string]any{"event": "edited", "id": x.pos[0], "text": text}, "edited "+x.pos[0])
 }
 
-func deleteMessage(x *call) error {
-	return x.client(func(c *client.Client) error {
-		if err := c.Delete(x.ctx, x.pos[0]); err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "deleted", "id": x.pos[0]}, "deleted "+x.pos[0])
-	})
+func deleteMessage(x *call, c *client.Client) error {
+	return x.done(c.Delete(x.ctx, x.pos[0]), map[string]any{"event": "deleted", "id": x.pos[0]}, "deleted "+x.pos[0])
 }
 
 // pollCommands are `parley poll …`.
 var pollCommands = []command{
 	{name: "create", min: 1, max: -1, usage: "--to CHAT QUESTION --option A --option B... [--multi]", run: func(x *call) error {
 		var options multiFlag
-		to := x.fs.String("to", "", "the chat: a chat id, +PHONE or @USERNAME")
+		to := x.need("to", "", "the chat: a chat id, +PHONE or @USERNAME")
 		x.fs.Var(&options, "option", "an option (repeat: 2 to 12)")
 		multi := x.fs.Bool("multi", false, "voters may choose several options")
-		if err := x.parse(); err != nil {
-			return err
-		}
-		if *to == "" {
-			return x.usage()
-		}
 		return x.client(func(c *client.Client) error {
 			m, err := c.CreatePoll(x.ctx, *to, client.PollSpec{Question: strings.Join(x.pos, " "), Options: options, Multi: *multi})
 			if err != nil {
@@ -100,30 +79,25 @@ var pollCommands = []command{
 			choices = append(choices, n)
 		}
 		return x.client(func(c *client.Client) error {
-			if err := c.Vote(x.ctx, x.pos[0], choices); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "voted", "id": x.pos[0], "choices": choices}, fmt.Sprintf("voted %v in %s", choices, x.pos[0]))
+			return x.done(c.Vote(x.ctx, x.pos[0], choices), map[string]any{"event": "voted", "id": x.pos[0], "choices": choices}, fmt.Sprintf("voted %v in %s", choices, x.pos[0]))
 		})
 	}},
-	{name: "show", min: 1, max: 1, usage: "MESSAGE_ID", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.Sync(x.ctx); err != nil {
-				return err
-			}
-			m, err := c.Message(x.ctx, x.pos[0])
-			if err != nil {
-				return err
-			}
-			ex, err := c.Extras(x.ctx, m.Conversation, m.Seq)
-			if err != nil {
-				return err
-			}
-			if ex.Poll == nil {
-				return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", x.pos[0])
-			}
-			return x.print(x.renderMessage(x.ctx, c, m, ex))
-		})
+	{name: "show", min: 1, max: 1, usage: "MESSAGE_ID", do: func(x *call, c *client.Client) error {
+		if err := c.Sync(x.ctx); err != nil {
+			return err
+		}
+		m, err := c.Message(x.ctx, x.pos[0])
+		if err != nil {
+			return err
+		}
+		ex, err := c.Extras(x.ctx, m.Conversation, m.Seq)
+		if err != nil {
+			return err
+		}
+		if ex.Poll == nil {
+			return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", x.pos[0])
+		}
+		return x.print(x.renderMessage(x.ctx, c, m, ex))
 	}},
 }
 
@@ -288,13 +262,8 @@ var chatCommands = []command{
 			return x.print(map[string]any{"event": "disappearing", "chat": x.pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
 		})
 	}},
-	{name: "resync", min: 1, max: 1, usage: "CHAT", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			if err := c.Resync(x.ctx, x.pos[0]); err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "resynced", "chat": x.pos[0]}, "rejoined "+x.pos[0]+" with a fresh MLS state on this device")
-		})
+	{name: "resync", min: 1, max: 1, usage: "CHAT", do: func(x *call, c *client.Client) error {
+		return x.done(c.Resync(x.ctx, x.pos[0]), map[string]any{"event": "resynced", "chat": x.pos[0]}, "rejoined "+x.pos[0]+" with a fresh MLS state on this device")
 	}},
 }
 

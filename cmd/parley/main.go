@@ -122,7 +122,10 @@ type command struct {
 	// run runs the command; it declares its flags on x.fs, then calls
 	// x.parse or x.client. With subs, run is the command without a
 	// subcommand name (nil: a subcommand is required).
-	run  func(x *call) error
+	run func(x *call) error
+	// do, instead of run, is a command without flags: it runs with the
+	// profile's registered client once its arguments are checked.
+	do   func(x *call, c *client.Client) error
 	subs []command
 }
 
@@ -153,23 +156,23 @@ var commands = []command{
 		intro: groupIntro, subs: groupCommands},
 	{name: "community", usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
 		intro: "usage: parley community SUBCOMMAND", subs: communityCommands},
-	{name: "announce", usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", min: 2, max: -1, run: announce},
-	{name: "reply", min: 2, max: -1, usage: "| react | edit | delete MESSAGE_ID …\tmessage kinds; poll create|vote|show;\n\tchat disappear CHAT 24h|7d|90d|off; view CHAT\n\t(docs/groups.md)", run: reply},
+	{name: "announce", usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", min: 2, max: -1, do: announce},
+	{name: "reply", min: 2, max: -1, usage: "| react | edit | delete MESSAGE_ID …\tmessage kinds; poll create|vote|show;\n\tchat disappear CHAT 24h|7d|90d|off; view CHAT\n\t(docs/groups.md)", do: reply},
 	{name: "react", min: 1, max: 2, usage: "", run: react},
-	{name: "edit", min: 2, max: -1, run: edit},
-	{name: "delete", min: 1, max: 1, run: deleteMessage},
+	{name: "edit", min: 2, max: -1, do: edit},
+	{name: "delete", min: 1, max: 1, do: deleteMessage},
 	{name: "poll", subs: pollCommands},
 	{name: "view", min: 1, max: 1, run: chatMessages},
 	{name: "listen", usage: "[--for DURATION] [--count N] [--all]\tprint messages and receipts as they arrive", run: func(x *call) error { return x.listen(nil) }},
-	{name: "chats", usage: "\tlist chats", run: chats},
+	{name: "chats", usage: "\tlist chats", do: chats},
 	{name: "chat", usage: "resync CHAT\trejoin a chat whose encryption state broke on this\n\tdevice (done by itself when it detects that)", subs: chatCommands},
 	{name: "history", usage: "CHAT [--limit N]\tshow a chat's messages with their status", min: 1, max: 1, run: chatMessages},
-	{name: "read", usage: "CHAT\tmark a chat read (sends read receipts)", min: 1, max: 1, run: read},
-	{name: "verify", usage: "CONTACT\tshow the safety number to compare", min: 1, max: 1, run: verify},
+	{name: "read", usage: "CHAT\tmark a chat read (sends read receipts)", min: 1, max: 1, do: read},
+	{name: "verify", usage: "CONTACT\tshow the safety number to compare", min: 1, max: 1, do: verify},
 	{name: "business", usage: "…\tbusiness accounts: profile, catalog, quick replies, labels,\n\tgreeting/away, API tokens, templates, webhooks, insights\n\t(parley business help)",
 		intro: "usage: parley [--json] business SUBCOMMAND … (docs/business.md)", subs: businessCommands},
-	{name: "block", usage: "CONTACT | unblock CONTACT", min: 1, max: 1, run: block},
-	{name: "unblock", min: 1, max: 1, run: block},
+	{name: "block", usage: "CONTACT | unblock CONTACT", min: 1, max: 1, do: block},
+	{name: "unblock", min: 1, max: 1, do: block},
 	{name: "contacts", usage: "add CONTACT | contacts remove CONTACT | contacts list", subs: contactsCommands},
 }
 
@@ -187,13 +190,14 @@ func find(table []command, name string) *command {
 // command's name, its flags and, once parsed, its positional arguments.
 type call struct {
 	*env
-	ctx  context.Context
-	cmd  *command
-	path string // "group add": the command's names after parley
-	args []string
-	fs   *flag.FlagSet
-	pos  []string
-	done bool // the arguments are parsed
+	ctx    context.Context
+	cmd    *command
+	path   string // "group add": the command's names after parley
+	args   []string
+	fs     *flag.FlagSet
+	pos    []string
+	parsed bool      // the arguments are parsed
+	needed []*string // flags that must not be empty
 }
 
 // dispatch runs x's command c: a leaf's run, or the subcommand args[0]
@@ -202,15 +206,15 @@ func (c *command) dispatch(x *call) error {
 	x.cmd = c
 	x.fs = newFlags(x.path, x.env)
 	if len(c.subs) == 0 {
-		return c.run(x)
+		return c.leaf(x)
 	}
 	if len(x.args) > 0 {
 		if sub := find(c.subs, x.args[0]); sub != nil {
 			return sub.dispatch(&call{env: x.env, ctx: x.ctx, path: x.path + " " + sub.name, args: x.args[1:]})
 		}
 	}
-	if c.run != nil && (len(x.args) == 0 || !isHelp(x.args[0])) {
-		return c.run(x)
+	if (c.run != nil || c.do != nil) && (len(x.args) == 0 || !isHelp(x.args[0])) {
+		return c.leaf(x)
 	}
 	if len(x.args) == 0 || isHelp(x.args[0]) {
 		fmt.Fprint(x.stdout, subHelp(c))
@@ -222,11 +226,19 @@ func (c *command) dispatch(x *call) error {
 	return usageError(fmt.Sprintf("unknown %s command %q (see parley %s help)", x.path, x.args[0], x.path))
 }
 
+// leaf runs c's run or do.
+func (c *command) leaf(x *call) error {
+	if c.do != nil {
+		return x.client(func(cl *client.Client) error { return c.do(x, cl) })
+	}
+	return c.run(x)
+}
+
 func isHelp(arg string) bool { return arg == "help" || arg == "-h" || arg == "--help" }
 
 // parse parses x's flags and checks the number of positional arguments.
 func (x *call) parse() error {
-	if x.done {
+	if x.parsed {
 		return nil
 	}
 	pos, err := parseFlags(x.fs, x.args)
@@ -236,8 +248,21 @@ func (x *call) parse() error {
 	if len(pos) < x.cmd.min || x.cmd.max >= 0 && len(pos) > x.cmd.max {
 		return x.usage()
 	}
-	x.pos, x.done = pos, true
+	for _, v := range x.needed {
+		if *v == "" {
+			return x.usage()
+		}
+	}
+	x.pos, x.parsed = pos, true
 	return nil
+}
+
+// need declares a string flag that parse requires (a usage error when it
+// is empty).
+func (x *call) need(name, value, usage string) *string {
+	v := x.fs.String(name, value, usage)
+	x.needed = append(x.needed, v)
+	return v
 }
 
 // usage is the usage error of x's command: its first form.
@@ -265,6 +290,14 @@ func (x *call) arg(i int) string {
 		return x.pos[i]
 	}
 	return ""
+}
+
+// done prints obj and text, unless err (the command's outcome).
+func (x *call) done(err error, obj map[string]any, text string) error {
+	if err != nil {
+		return err
+	}
+	return x.print(obj, text)
 }
 
 // print is out for the end of a command: it prints and returns nil.

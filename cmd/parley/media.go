@@ -101,12 +101,9 @@ func (e *env) printSent(to string, m client.MessageRecord) {
 
 // forward is `parley forward MESSAGE_ID --to CHAT`.
 func forward(x *call) error {
-	to := x.fs.String("to", "", "recipient: +PHONE, @username or a chat id")
+	to := x.need("to", "", "recipient: +PHONE, @username or a chat id")
 	if err := x.parse(); err != nil {
 		return err
-	}
-	if *to == "" {
-		return x.usage()
 	}
 	if _, _, err := client.ParseMessageID(x.pos[0]); err != nil {
 		return err

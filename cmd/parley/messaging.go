@@ -11,7 +11,7 @@ import (
 
 func send(x *call) error {
 	fs := x.fs
-	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
+	to := x.need("to", "", "recipient: +PHONE, @username or a chat id")
 	file := fs.String("file", "", "send this file (image, video, document: detected from its content)")
 	voice := fs.String("voice", "", "send this audio file as a voice note")
 	caption := fs.String("caption", "", "caption for --file or --voice")
@@ -23,9 +23,6 @@ func send(x *call) error {
 		return err
 	}
 	text := strings.Join(x.pos, " ")
-	if *to == "" {
-		return x.usage()
-	}
 	if *file != "" || *voice != "" || *location != "" || *contact != "" || *caption != "" || *name != "" {
 		if text != "" || *replyTo != "" {
 			return usageError("send: give either TEXT (with --reply-to) or a media flag, not both")
@@ -188,90 +185,78 @@ func (e *env) printReceipt(ctx context.Context, c *client.Client, conv parley.Co
 	e.out(obj, fmt.Sprintf("[%s] %s by %s up to #%d", conv, kind, c.Who(ctx, r.User), r.Seq))
 }
 
-func chats(x *call) error {
-	return x.client(func(c *client.Client) error {
-		if err := c.Sync(x.ctx); err != nil {
-			return err
-		}
-		chats, err := c.Chats(x.ctx)
-		for _, ch := range chats {
-			x.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
-				"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
-				fmt.Sprintf("%s\t%s\t%d unread\t%s", ch.ID, ch.Title, ch.Unread, ch.LastText))
-		}
+func chats(x *call, c *client.Client) error {
+	if err := c.Sync(x.ctx); err != nil {
 		return err
-	})
+	}
+	chats, err := c.Chats(x.ctx)
+	for _, ch := range chats {
+		x.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
+			"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
+			fmt.Sprintf("%s\t%s\t%d unread\t%s", ch.ID, ch.Title, ch.Unread, ch.LastText))
+	}
+	return err
 }
 
-func read(x *call) error {
-	return x.client(func(c *client.Client) error {
-		if err := c.Sync(x.ctx); err != nil {
-			return err
-		}
-		seq, err := c.MarkRead(x.ctx, x.pos[0])
-		if err != nil {
-			return err
-		}
-		ch, _ := c.Chat(x.ctx, x.pos[0])
-		return x.print(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", x.pos[0], seq))
-	})
+func read(x *call, c *client.Client) error {
+	if err := c.Sync(x.ctx); err != nil {
+		return err
+	}
+	seq, err := c.MarkRead(x.ctx, x.pos[0])
+	if err != nil {
+		return err
+	}
+	ch, _ := c.Chat(x.ctx, x.pos[0])
+	return x.print(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", x.pos[0], seq))
 }
 
-func verify(x *call) error {
-	return x.client(func(c *client.Client) error {
-		sn, ct, err := c.SafetyNumber(x.ctx, x.pos[0])
-		if err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "safety_number", "contact": x.pos[0], "user": int64(ct.User), "safety_number": sn},
-			fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", x.pos[0], sn, x.pos[0]))
-	})
+func verify(x *call, c *client.Client) error {
+	sn, ct, err := c.SafetyNumber(x.ctx, x.pos[0])
+	if err != nil {
+		return err
+	}
+	return x.print(map[string]any{"event": "safety_number", "contact": x.pos[0], "user": int64(ct.User), "safety_number": sn},
+		fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", x.pos[0], sn, x.pos[0]))
 }
 
 // block is block and unblock.
-func block(x *call) error {
-	return x.client(func(c *client.Client) error {
-		change := map[string]func(context.Context, string) (client.Contact, error){"block": c.Block, "unblock": c.Unblock}[x.cmd.name]
-		ct, err := change(x.ctx, x.pos[0])
-		if err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": x.cmd.name + "ed", "contact": x.pos[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", x.cmd.name, x.pos[0]))
-	})
+func block(x *call, c *client.Client) error {
+	change := map[string]func(context.Context, string) (client.Contact, error){"block": c.Block, "unblock": c.Unblock}[x.cmd.name]
+	ct, err := change(x.ctx, x.pos[0])
+	if err != nil {
+		return err
+	}
+	return x.print(map[string]any{"event": x.cmd.name + "ed", "contact": x.pos[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", x.cmd.name, x.pos[0]))
 }
 
 // contactsCommands are `parley contacts …`.
 var contactsCommands = []command{
-	{name: "add", usage: "CONTACT", min: 1, max: 1, run: changeContact},
-	{name: "remove", usage: "CONTACT", min: 1, max: 1, run: changeContact},
-	{name: "list", run: func(x *call) error {
-		return x.client(func(c *client.Client) error {
-			cs, err := c.Contacts(x.ctx)
-			if err != nil {
-				return err
+	{name: "add", usage: "CONTACT", min: 1, max: 1, do: changeContact},
+	{name: "remove", usage: "CONTACT", min: 1, max: 1, do: changeContact},
+	{name: "list", do: func(x *call, c *client.Client) error {
+		cs, err := c.Contacts(x.ctx)
+		if err != nil {
+			return err
+		}
+		for _, ct := range cs {
+			if ct.Contact || ct.Blocked {
+				x.printContact("contact", ct)
 			}
-			for _, ct := range cs {
-				if ct.Contact || ct.Blocked {
-					x.printContact("contact", ct)
-				}
-			}
-			return nil
-		})
+		}
+		return nil
 	}},
 }
 
 // changeContact is contacts add and contacts remove.
-func changeContact(x *call) error {
-	return x.client(func(c *client.Client) error {
-		add := x.cmd.name == "add"
-		change := map[bool]func(context.Context, string) (client.Contact, error){true: c.AddContact, false: c.RemoveContact}[add]
-		ct, err := change(x.ctx, x.pos[0])
-		if err != nil {
-			return err
-		}
-		x.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[add], ct)
-		return nil
-	})
+func changeContact(x *call, c *client.Client) error {
+	add := x.cmd.name == "add"
+	change := map[bool]func(context.Context, string) (client.Contact, error){true: c.AddContact, false: c.RemoveContact}[add]
+	ct, err := change(x.ctx, x.pos[0])
+	if err != nil {
+		return err
+	}
+	x.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[add], ct)
+	return nil
 }
 
 func (e *env) printContact(event string, ct client.Contact) {
