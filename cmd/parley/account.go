@@ -12,47 +12,44 @@ import (
 
 // accountCommands are `parley account …`.
 var accountCommands = []command{
-	{name: "register", usage: "--server URL --phone E164 --name NAME", run: func(x *call) error {
-		server := x.need("server", "", "server URL, e.g. http://127.0.0.1:8080")
-		phone := x.need("phone", "", "phone number in E.164, e.g. +447700900123")
-		name := x.need("name", "", "display name")
+	{Name: "register", Usage: "--server URL --phone E164 --name NAME", Run: func(x *call) error {
+		server := x.Need("server", "", "server URL, e.g. http://127.0.0.1:8080")
+		phone := x.Need("phone", "", "phone number in E.164, e.g. +447700900123")
+		name := x.Need("name", "", "display name")
 		return x.withProfile(server, nil, func(c *client.Client) error {
-			r, err := c.Register(x.ctx, *server, *phone, *name)
-			if err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "code_sent", "phone": r.Phone, "expires_in_s": int(r.ExpiresIn.Seconds())},
+			r, err := c.Register(x.Ctx, *server, *phone, *name)
+			return x.done(err, map[string]any{"event": "code_sent", "phone": r.Phone, "expires_in_s": int(r.ExpiresIn.Seconds())},
 				fmt.Sprintf("verification code sent to %s; run: parley account verify --code CODE", r.Phone))
 		})
 	}},
-	{name: "verify", usage: "--code CODE [--pin PIN]", run: func(x *call) error {
-		code := x.need("code", "", "the 6-digit verification code")
-		pin := x.fs.String("pin", "", "the two-step PIN, if the account has one")
+	{Name: "verify", Usage: "--code CODE [--pin PIN]", Run: func(x *call) error {
+		code := x.Need("code", "", "the 6-digit verification code")
+		pin := x.FS.String("pin", "", "the two-step PIN, if the account has one")
 		return x.withProfile(nil, nil, func(c *client.Client) error {
-			a, err := c.Verify(x.ctx, *code, *pin)
+			a, err := c.Verify(x.Ctx, *code, *pin)
 			return x.printAccount("registered", a, err)
 		})
 	}},
-	{name: "username", max: 1, usage: "NAME | --remove", run: func(x *call) error {
-		remove := x.fs.Bool("remove", false, "remove the username")
-		if err := x.parse(); err != nil {
+	{Name: "username", Max: 1, Usage: "NAME | --remove", Run: func(x *call) error {
+		remove := x.FS.Bool("remove", false, "remove the username")
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		if len(x.pos) != 1 && !*remove {
-			return x.usage()
+		if len(x.Pos) != 1 && !*remove {
+			return x.Usage()
 		}
 		name := ""
 		if !*remove {
-			name = strings.TrimPrefix(x.pos[0], "@")
+			name = strings.TrimPrefix(x.Pos[0], "@")
 		}
 		return x.client(func(c *client.Client) error {
-			return x.done(c.SetUsername(x.ctx, name), map[string]any{"event": "username", "username": name}, map[bool]string{true: "username removed", false: "username set to @" + name}[name == ""])
+			return x.done(c.SetUsername(x.Ctx, name), map[string]any{"event": "username", "username": name}, map[bool]string{true: "username removed", false: "username set to @" + name}[name == ""])
 		})
 	}},
-	{name: "privacy", usage: "[--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]", run: func(x *call) error {
-		find := x.fs.String("find-by-phone", "", "who can find me by phone number: everyone|contacts|nobody")
-		last := x.fs.String("last-seen", "", "who sees my last seen and online: everyone|contacts|nobody")
-		if err := x.parse(); err != nil {
+	{Name: "privacy", Usage: "[--find-by-phone everyone|contacts|nobody] [--last-seen everyone|contacts|nobody]", Run: func(x *call) error {
+		find := x.FS.String("find-by-phone", "", "who can find me by phone number: everyone|contacts|nobody")
+		last := x.FS.String("last-seen", "", "who sees my last seen and online: everyone|contacts|nobody")
+		if err := x.Parse(); err != nil {
 			return err
 		}
 		for _, v := range []string{*find, *last} {
@@ -61,25 +58,25 @@ var accountCommands = []command{
 			}
 		}
 		if *find == "" && *last == "" {
-			return x.usage()
+			return x.Usage()
 		}
 		return x.client(func(c *client.Client) error {
-			return x.done(c.SetPrivacy(x.ctx, parley.Visibility(*find), parley.Visibility(*last)), map[string]any{"event": "privacy", "find_by_phone": *find, "last_seen": *last}, "privacy settings saved")
+			return x.done(c.SetPrivacy(x.Ctx, parley.Visibility(*find), parley.Visibility(*last)), map[string]any{"event": "privacy", "find_by_phone": *find, "last_seen": *last}, "privacy settings saved")
 		})
 	}},
-	{name: "pin", usage: "set PIN [--old OLD] | account pin remove --old OLD", subs: []command{
-		{name: "set", min: 1, max: 1, usage: "PIN [--old OLD]", run: setPIN},
-		{name: "remove", usage: "--old OLD", run: setPIN},
+	{Name: "pin", Usage: "set PIN [--old OLD] | account pin remove --old OLD", Subs: []command{
+		{Name: "set", Min: 1, Max: 1, Usage: "PIN [--old OLD]", Run: setPIN},
+		{Name: "remove", Usage: "--old OLD", Run: setPIN},
 	}},
-	{name: "show", run: whoami},
+	{Name: "show", Run: whoami},
 }
 
 // setPIN is account pin set and account pin remove.
 func setPIN(x *call) error {
-	old := x.fs.String("old", "", "the current PIN (to change or remove it)")
+	old := x.FS.String("old", "", "the current PIN (to change or remove it)")
 	return x.client(func(c *client.Client) error {
-		pin := x.arg(0)
-		return x.done(c.SetPIN(x.ctx, pin, *old), map[string]any{"event": "pin", "set": pin != ""}, map[bool]string{true: "two-step PIN set", false: "two-step PIN removed"}[pin != ""])
+		pin := x.Arg(0)
+		return x.done(c.SetPIN(x.Ctx, pin, *old), map[string]any{"event": "pin", "set": pin != ""}, map[bool]string{true: "two-step PIN set", false: "two-step PIN removed"}[pin != ""])
 	})
 }
 
@@ -107,11 +104,11 @@ func whoami(x *call) error {
 // withProfile parses x's arguments and runs fn with the profile's client, registered or not, opened on *server
 // (nil or "": the profile's) under *deviceName (nil or "": the host name).
 func (x *call) withProfile(server, deviceName *string, fn func(c *client.Client) error) error {
-	if err := x.parse(); err != nil {
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	var cancel context.CancelFunc
-	x.ctx, cancel = context.WithTimeout(x.ctx, x.timeout)
+	x.Ctx, cancel = context.WithTimeout(x.Ctx, x.timeout)
 	defer cancel()
 	deref := func(s *string) string {
 		if s == nil {
@@ -119,7 +116,7 @@ func (x *call) withProfile(server, deviceName *string, fn func(c *client.Client)
 		}
 		return *s
 	}
-	c, err := x.openNamed(x.ctx, deref(server), deref(deviceName), false)
+	c, err := x.openNamed(x.Ctx, deref(server), deref(deviceName), false)
 	if err != nil {
 		return err
 	}
@@ -129,20 +126,17 @@ func (x *call) withProfile(server, deviceName *string, fn func(c *client.Client)
 
 // deviceCommands are `parley device …`.
 var deviceCommands = []command{
-	{name: "link", usage: "\ton the primary: print a link code", do: func(x *call, c *client.Client) error {
-		code, exp, err := c.LinkCode(x.ctx)
-		if err != nil {
-			return err
-		}
-		return x.print(map[string]any{"event": "link_code", "code": code, "expires_in_s": int(exp.Seconds())},
+	{Name: "link", Usage: "\ton the primary: print a link code", Run: do(func(x *call, c *client.Client) error {
+		code, exp, err := c.LinkCode(x.Ctx)
+		return x.done(err, map[string]any{"event": "link_code", "code": code, "expires_in_s": int(exp.Seconds())},
 			fmt.Sprintf("link code: %s (valid %s); on the new device run: parley device add --server URL --code %s", code, exp, code))
-	}},
-	{name: "add", usage: "--server URL --code CODE [--name NAME]\n\ton the new device's profile: link it", run: func(x *call) error {
-		server := x.need("server", "", "server URL")
-		code := x.need("code", "", "the link code shown by the primary device")
-		name := x.fs.String("name", "", "this device's name (default: the host name)")
+	})},
+	{Name: "add", Usage: "--server URL --code CODE [--name NAME]\n\ton the new device's profile: link it", Run: func(x *call) error {
+		server := x.Need("server", "", "server URL")
+		code := x.Need("code", "", "the link code shown by the primary device")
+		name := x.FS.String("name", "", "this device's name (default: the host name)")
 		return x.withProfile(server, name, func(c *client.Client) error {
-			a, err := c.LinkDevice(x.ctx, *server, *code)
+			a, err := c.LinkDevice(x.Ctx, *server, *code)
 			if err := x.printAccount("linked", a, err); err != nil {
 				return err
 			}
@@ -155,8 +149,8 @@ var deviceCommands = []command{
 			return nil
 		})
 	}},
-	{name: "list", usage: "\tthis account's devices", do: func(x *call, c *client.Client) error {
-		ds, err := c.Devices(x.ctx)
+	{Name: "list", Usage: "\tthis account's devices", Run: do(func(x *call, c *client.Client) error {
+		ds, err := c.Devices(x.Ctx)
 		if err != nil {
 			return err
 		}
@@ -176,22 +170,22 @@ var deviceCommands = []command{
 			x.out(obj, text)
 		}
 		return nil
-	}},
-	{name: "remove", usage: "ID", min: 1, max: 1, run: func(x *call) error {
-		if err := x.parse(); err != nil {
+	})},
+	{Name: "remove", Usage: "ID", Min: 1, Max: 1, Run: func(x *call) error {
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		id, err := strconv.ParseInt(strings.TrimPrefix(x.pos[0], "d"), 10, 64)
+		id, err := strconv.ParseInt(strings.TrimPrefix(x.Pos[0], "d"), 10, 64)
 		if err != nil {
 			return usageError("device id must be a number")
 		}
 		return x.client(func(c *client.Client) error {
-			if err := c.RemoveDevice(x.ctx, parley.DeviceID(id)); err != nil {
+			if err := c.RemoveDevice(x.Ctx, parley.DeviceID(id)); err != nil {
 				return err
 			}
 			// Process the resulting system envelopes so this device
 			// commits the MLS removal while it is online.
-			_ = c.Sync(x.ctx)
+			_ = c.Sync(x.Ctx)
 			return x.print(map[string]any{"event": "device_removed", "device_id": id}, fmt.Sprintf("device %d removed", id))
 		})
 	}},

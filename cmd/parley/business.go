@@ -20,62 +20,56 @@ import (
 // labels, greeting/away and verify; business_api.go's business API
 // commands and business_hooks.go's webhooks and insights.
 var businessCommands = []command{
-	{name: "profile", intro: "usage: parley business profile show|set|delete …", subs: []command{
-		{name: "show", max: 1, usage: "[BUSINESS]\ta business's profile (default: yours)", do: func(x *call, c *client.Client) error {
-			if err := c.Sync(x.ctx); err != nil {
+	{Name: "profile", Intro: "usage: parley business profile show|set|delete …", Subs: []command{
+		{Name: "show", Max: 1, Usage: "[BUSINESS]\ta business's profile (default: yours)", Run: do(func(x *call, c *client.Client) error {
+			if err := c.Sync(x.Ctx); err != nil {
 				return err
 			}
-			p, err := c.BusinessProfile(x.ctx, x.arg(0))
+			p, err := c.BusinessProfile(x.Ctx, x.Arg(0))
 			if err != nil {
 				return err
 			}
 			if p.Name == "" { // not published yet (verified or hosted only): the account's name
-				p.Name = c.Who(x.ctx, p.User)
+				p.Name = c.Who(x.Ctx, p.User)
 			}
 			return x.print(profileJSON(p), profileText(p))
-		}},
-		{name: "set", usage: "[--name N] [--category C] [--description D] [--address A]\n    [--website URL] [--email E] [--zone TZ] [--hours \"mon-fri 09:00-18:00; sat 10:00-13:00\"]\n\tpublish or update your business profile",
-			run: businessProfileSet},
-		{name: "delete", usage: "\tturn your account back into a personal one", do: func(x *call, c *client.Client) error {
-			return x.done(c.DeleteBusinessProfile(x.ctx), map[string]any{"event": "business_profile_deleted"}, "your account is a personal account again")
-		}},
+		})},
+		{Name: "set", Usage: "[--name N] [--category C] [--description D] [--address A]\n    [--website URL] [--email E] [--zone TZ] [--hours \"mon-fri 09:00-18:00; sat 10:00-13:00\"]\n\tpublish or update your business profile",
+			Run: businessProfileSet},
+		{Name: "delete", Usage: "\tturn your account back into a personal one", Run: do(func(x *call, c *client.Client) error {
+			return x.done(c.DeleteBusinessProfile(x.Ctx), map[string]any{"event": "business_profile_deleted"}, "your account is a personal account again")
+		})},
 	}},
-	{name: "catalog", intro: "usage: parley business catalog list|add|remove|collection|share …", subs: catalogCommands},
-	{name: "order", min: 1, max: -1, usage: "--to BUSINESS PRODUCT[:QTY]... [--note TEXT]   send a cart as an order",
-		run: businessOrder, subs: []command{{name: "status", min: 3, max: 3, usage: "CHAT ORDER_ID paid|shipped|completed|cancelled [--note TEXT]\n\t(business) update an order's status", run: func(x *call) error {
-			note := x.fs.String("note", "", "a note for the customer")
+	{Name: "catalog", Intro: "usage: parley business catalog list|add|remove|collection|share …", Subs: catalogCommands},
+	{Name: "order", Min: 1, Max: -1, Usage: "--to BUSINESS PRODUCT[:QTY]... [--note TEXT]   send a cart as an order",
+		Run: businessOrder, Subs: []command{{Name: "status", Min: 3, Max: 3, Usage: "CHAT ORDER_ID paid|shipped|completed|cancelled [--note TEXT]\n\t(business) update an order's status", Run: func(x *call) error {
+			note := x.FS.String("note", "", "a note for the customer")
 			return x.client(func(c *client.Client) error {
-				m, err := c.SetOrderStatus(x.ctx, x.pos[0], x.pos[1], x.pos[2], *note)
-				if err != nil {
-					return err
-				}
-				return x.print(sentJSON(m, "order_id", x.pos[1], "status", x.pos[2]), fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
+				m, err := c.SetOrderStatus(x.Ctx, x.Pos[0], x.Pos[1], x.Pos[2], *note)
+				return x.done(err, sentJSON(m, "order_id", x.Pos[1], "status", x.Pos[2]), fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
 			})
 		}}}},
-	{name: "choose", min: 2, max: 2, usage: "MESSAGE_ID CHOICE_ID\tanswer a message's reply button or list row", do: func(x *call, c *client.Client) error {
-		m, err := c.ReplyInteractive(x.ctx, x.pos[0], x.pos[1])
-		if err != nil {
-			return err
-		}
-		return x.print(sentJSON(m, "reply_to", x.pos[0], "choice", x.pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.pos[0]))
-	}},
-	{name: "ask", usage: "--to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...\n" +
-		"--to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...\n\tsend reply buttons (up to 3) or a list", run: businessAsk},
-	{name: "quick-reply", intro: "usage: parley business quick-reply add|remove|list|send …", subs: quickReplyCommands},
-	{name: "label", intro: "usage: parley business label list|add|remove|set|unset|chats …", subs: labelCommands},
-	{name: "greeting", usage: "set TEXT [--after DURATION] | off     greeting on first contact (again after DURATION of silence)", subs: autoReplyCommands},
-	{name: "away", usage: "set TEXT [--every DURATION] | off        away message outside the profile's hours", subs: autoReplyCommands},
-	{name: "auto-reply", usage: "show\tgreeting and away settings", run: autoReply, subs: []command{{name: "show", run: autoReply}}},
-	{name: "listen", usage: "[--for D] [--count N]\tprint messages and send greeting/away replies from this device", run: businessListen},
-	{name: "verify", min: 1, max: 1, usage: "--data DIR [--postgres DSN] [--remove] USER_ID|+PHONE\n\t(operator) set or clear a business's verified mark", run: businessVerify},
-	{name: "api", intro: "usage: parley business api enable|status|number", subs: apiCommands},
-	{name: "tokens", intro: "usage: parley business tokens create|list|revoke", subs: tokenCommands},
-	{name: "templates", intro: "usage: parley business templates list|create|delete|review|pending (--token T or $PARLEY_API_TOKEN)", subs: templateCommands},
-	{name: "optins", intro: "usage: parley business optins list|add (--token T or $PARLEY_API_TOKEN)", subs: optInCommands},
-	{name: "report", min: 1, max: 1, usage: "+PHONE [--reason R] [--block]\t(customer) report a business to the server; --block also blocks it", run: businessReport},
-	{name: "webhook", intro: "usage: parley business webhook show|set|remove|pending|dead|replay …", subs: webhookCommands},
-	{name: "insights", usage: "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--template T] [--campaign C]\n\tsent/delivered/read/failed/replied, rates, response times",
-		run: insightsReport, subs: insightsCommands},
+	{Name: "choose", Min: 2, Max: 2, Usage: "MESSAGE_ID CHOICE_ID\tanswer a message's reply button or list row", Run: do(func(x *call, c *client.Client) error {
+		m, err := c.ReplyInteractive(x.Ctx, x.Pos[0], x.Pos[1])
+		return x.done(err, sentJSON(m, "reply_to", x.Pos[0], "choice", x.Pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.Pos[0]))
+	})},
+	{Name: "ask", Usage: "--to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...\n" +
+		"--to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...\n\tsend reply buttons (up to 3) or a list", Run: businessAsk},
+	{Name: "quick-reply", Intro: "usage: parley business quick-reply add|remove|list|send …", Subs: quickReplyCommands},
+	{Name: "label", Intro: "usage: parley business label list|add|remove|set|unset|chats …", Subs: labelCommands},
+	{Name: "greeting", Usage: "set TEXT [--after DURATION] | off     greeting on first contact (again after DURATION of silence)", Subs: autoReplyCommands},
+	{Name: "away", Usage: "set TEXT [--every DURATION] | off        away message outside the profile's hours", Subs: autoReplyCommands},
+	{Name: "auto-reply", Usage: "show\tgreeting and away settings", Run: autoReply, Subs: []command{{Name: "show", Run: autoReply}}},
+	{Name: "listen", Usage: "[--for D] [--count N]\tprint messages and send greeting/away replies from this device", Run: businessListen},
+	{Name: "verify", Min: 1, Max: 1, Usage: "--data DIR [--postgres DSN] [--remove] USER_ID|+PHONE\n\t(operator) set or clear a business's verified mark", Run: businessVerify},
+	{Name: "api", Intro: "usage: parley business api enable|status|number", Subs: apiCommands},
+	{Name: "tokens", Intro: "usage: parley business tokens create|list|revoke", Subs: tokenCommands},
+	{Name: "templates", Intro: "usage: parley business templates list|create|delete|review|pending (--token T or $PARLEY_API_TOKEN)", Subs: templateCommands},
+	{Name: "optins", Intro: "usage: parley business optins list|add (--token T or $PARLEY_API_TOKEN)", Subs: optInCommands},
+	{Name: "report", Min: 1, Max: 1, Usage: "+PHONE [--reason R] [--block]\t(customer) report a business to the server; --block also blocks it", Run: businessReport},
+	{Name: "webhook", Intro: "usage: parley business webhook show|set|remove|pending|dead|replay …", Subs: webhookCommands},
+	{Name: "insights", Usage: "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--template T] [--campaign C]\n\tsent/delivered/read/failed/replied, rates, response times",
+		Run: insightsReport, Subs: insightsCommands},
 }
 
 // sentJSON is the --json object of a sent business message, with more
@@ -148,16 +142,16 @@ func profileText(p parley.BusinessProfile) string {
 // profile, the others keep their value.
 func businessProfileSet(x *call) error {
 	var name, category, description, address, website, email, zone, hours optString
-	x.fs.Var(&name, "name", "the business's name")
-	x.fs.Var(&category, "category", "category, e.g. Food")
-	x.fs.Var(&description, "description", "what the business does")
-	x.fs.Var(&address, "address", "postal address")
-	x.fs.Var(&website, "website", "https://…")
-	x.fs.Var(&email, "email", "contact email")
-	x.fs.Var(&zone, "zone", "IANA time zone of the hours, e.g. Europe/Paris")
-	x.fs.Var(&hours, "hours", `opening hours, e.g. "mon-fri 09:00-18:00; sat 10:00-13:00" ("" : always open)`)
+	x.FS.Var(&name, "name", "the business's name")
+	x.FS.Var(&category, "category", "category, e.g. Food")
+	x.FS.Var(&description, "description", "what the business does")
+	x.FS.Var(&address, "address", "postal address")
+	x.FS.Var(&website, "website", "https://…")
+	x.FS.Var(&email, "email", "contact email")
+	x.FS.Var(&zone, "zone", "IANA time zone of the hours, e.g. Europe/Paris")
+	x.FS.Var(&hours, "hours", `opening hours, e.g. "mon-fri 09:00-18:00; sat 10:00-13:00" ("" : always open)`)
 	return x.client(func(c *client.Client) error {
-		p, err := c.BusinessProfile(x.ctx, "")
+		p, err := c.BusinessProfile(x.Ctx, "")
 		if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
 			return err
 		}
@@ -190,11 +184,8 @@ func businessProfileSet(x *call) error {
 				return err
 			}
 		}
-		p, err = c.SetBusinessProfile(x.ctx, p)
-		if err != nil {
-			return err
-		}
-		return x.print(profileJSON(p), profileText(p))
+		p, err = c.SetBusinessProfile(x.Ctx, p)
+		return x.done(err, profileJSON(p), profileText(p))
 	})
 }
 
@@ -227,13 +218,13 @@ func productText(p parley.Product) string {
 
 // catalogCommands are `parley business catalog …`.
 var catalogCommands = []command{
-	{name: "list", max: 1, usage: "[BUSINESS] [--collection C]\tproducts and collections", run: func(x *call) error {
-		collection := x.fs.String("collection", "", "only this collection's products")
+	{Name: "list", Max: 1, Usage: "[BUSINESS] [--collection C]\tproducts and collections", Run: func(x *call) error {
+		collection := x.FS.String("collection", "", "only this collection's products")
 		return x.client(func(c *client.Client) error {
-			if err := c.Sync(x.ctx); err != nil {
+			if err := c.Sync(x.Ctx); err != nil {
 				return err
 			}
-			cat, err := c.Catalog(x.ctx, x.arg(0), parley.CollectionID(*collection))
+			cat, err := c.Catalog(x.Ctx, x.Arg(0), parley.CollectionID(*collection))
 			if err != nil {
 				return err
 			}
@@ -249,25 +240,25 @@ var catalogCommands = []command{
 			return nil
 		})
 	}},
-	{name: "add", min: 1, max: 1, usage: "ID --name N --price 12.50 --currency EUR [--description D] [--url U]\n    [--unavailable] [--collection C]... [--image-from MESSAGE_ID]   add or replace a product",
-		run: func(x *call) error {
+	{Name: "add", Min: 1, Max: 1, Usage: "ID --name N --price 12.50 --currency EUR [--description D] [--url U]\n    [--unavailable] [--collection C]... [--image-from MESSAGE_ID]   add or replace a product",
+		Run: func(x *call) error {
 			var collections multiFlag
-			name := x.need("name", "", "product name")
-			price := x.need("price", "", "price, e.g. 12.50")
-			currency := x.need("currency", "", "ISO 4217 currency, e.g. EUR")
-			description := x.fs.String("description", "", "description")
-			url := x.fs.String("url", "", "product page")
-			image := x.fs.String("image-from", "", "MESSAGE_ID of an image message you sent: its photo becomes the product's (the key is published with the catalog)")
-			unavailable := x.fs.Bool("unavailable", false, "mark the product unavailable")
-			x.fs.Var(&collections, "collection", "a collection the product is in (repeatable)")
-			if err := x.parse(); err != nil {
+			name := x.Need("name", "", "product name")
+			price := x.Need("price", "", "price, e.g. 12.50")
+			currency := x.Need("currency", "", "ISO 4217 currency, e.g. EUR")
+			description := x.FS.String("description", "", "description")
+			url := x.FS.String("url", "", "product page")
+			image := x.FS.String("image-from", "", "MESSAGE_ID of an image message you sent: its photo becomes the product's (the key is published with the catalog)")
+			unavailable := x.FS.Bool("unavailable", false, "mark the product unavailable")
+			x.FS.Var(&collections, "collection", "a collection the product is in (repeatable)")
+			if err := x.Parse(); err != nil {
 				return err
 			}
 			money, err := parley.ParseMoney(*price, *currency)
 			if err != nil {
 				return err
 			}
-			p := parley.Product{ID: parley.ProductID(x.pos[0]), Name: *name, Price: money, Description: *description, URL: *url,
+			p := parley.Product{ID: parley.ProductID(x.Pos[0]), Name: *name, Price: money, Description: *description, URL: *url,
 				Available: !*unavailable}
 			for _, col := range collections {
 				p.Collections = append(p.Collections, parley.CollectionID(col))
@@ -277,83 +268,77 @@ var catalogCommands = []command{
 			}
 			return x.client(func(c *client.Client) error {
 				if *image != "" {
-					d, err := c.MediaOf(x.ctx, *image, attachment.KindImage)
+					d, err := c.MediaOf(x.Ctx, *image, attachment.KindImage)
 					if err != nil {
 						return err
 					}
 					p.Images = []parley.ProductImage{client.ProductImageOf(d)}
 				}
-				saved, err := c.PutProduct(x.ctx, p)
-				if err != nil {
-					return err
-				}
-				return x.print(productJSON(saved), "saved "+productText(saved))
+				saved, err := c.PutProduct(x.Ctx, p)
+				return x.done(err, productJSON(saved), "saved "+productText(saved))
 			})
 		}},
-	{name: "remove", min: 1, max: 1, usage: "ID", do: func(x *call, c *client.Client) error {
-		return x.done(c.DeleteProduct(x.ctx, parley.ProductID(x.pos[0])), map[string]any{"event": "product_removed", "id": x.pos[0]}, "removed "+x.pos[0])
-	}},
-	{name: "collection", min: 2, max: -1, usage: "add ID NAME | remove ID", run: func(x *call) error {
-		if err := x.parse(); err != nil {
+	{Name: "remove", Min: 1, Max: 1, Usage: "ID", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.DeleteProduct(x.Ctx, parley.ProductID(x.Pos[0])), map[string]any{"event": "product_removed", "id": x.Pos[0]}, "removed "+x.Pos[0])
+	})},
+	{Name: "collection", Min: 2, Max: -1, Usage: "add ID NAME | remove ID", Run: func(x *call) error {
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		if x.pos[0] == "add" && len(x.pos) < 3 || x.pos[0] != "add" && x.pos[0] != "remove" {
-			return x.usage()
+		if x.Pos[0] == "add" && len(x.Pos) < 3 || x.Pos[0] != "add" && x.Pos[0] != "remove" {
+			return x.Usage()
 		}
 		return x.client(func(c *client.Client) error {
-			if x.pos[0] == "remove" {
-				return x.done(c.DeleteCollection(x.ctx, parley.CollectionID(x.pos[1])), map[string]any{"event": "collection_removed", "id": x.pos[1]}, "removed collection "+x.pos[1])
+			if x.Pos[0] == "remove" {
+				return x.done(c.DeleteCollection(x.Ctx, parley.CollectionID(x.Pos[1])), map[string]any{"event": "collection_removed", "id": x.Pos[1]}, "removed collection "+x.Pos[1])
 			}
-			name := strings.Join(x.pos[2:], " ")
-			return x.done(c.PutCollection(x.ctx, parley.CollectionID(x.pos[1]), name), map[string]any{"event": "collection", "id": x.pos[1], "name": name}, "saved collection "+x.pos[1]+": "+name)
+			name := strings.Join(x.Pos[2:], " ")
+			return x.done(c.PutCollection(x.Ctx, parley.CollectionID(x.Pos[1]), name), map[string]any{"event": "collection", "id": x.Pos[1], "name": name}, "saved collection "+x.Pos[1]+": "+name)
 		})
 	}},
-	{name: "share", min: 1, max: 1, usage: "ID --to CHAT [--business BUSINESS]      send a product message", run: func(x *call) error {
-		to := x.need("to", "", "the chat to send the product to")
-		biz := x.fs.String("business", "", "whose catalog (default: yours)")
+	{Name: "share", Min: 1, Max: 1, Usage: "ID --to CHAT [--business BUSINESS]      send a product message", Run: func(x *call) error {
+		to := x.Need("to", "", "the chat to send the product to")
+		biz := x.FS.String("business", "", "whose catalog (default: yours)")
 		return x.client(func(c *client.Client) error {
-			m, err := c.ShareProduct(x.ctx, *to, *biz, parley.ProductID(x.pos[0]))
-			if err != nil {
-				return err
-			}
-			return x.print(sentJSON(m), fmt.Sprintf("sent %s (product %s)", m.ID(), x.pos[0]))
+			m, err := c.ShareProduct(x.Ctx, *to, *biz, parley.ProductID(x.Pos[0]))
+			return x.done(err, sentJSON(m), fmt.Sprintf("sent %s (product %s)", m.ID(), x.Pos[0]))
 		})
 	}},
-	{name: "preview", min: 1, max: 1, usage: "PRODUCT [--business B] [-o PATH]   save a product's photo preview (kept with the catalog)", run: func(x *call) error {
-		path := x.fs.String("o", "", "write the JPEG preview to this file (default: PRODUCT.jpg)")
-		biz := x.fs.String("business", "", "whose catalog (default: yours)")
+	{Name: "preview", Min: 1, Max: 1, Usage: "PRODUCT [--business B] [-o PATH]   save a product's photo preview (kept with the catalog)", Run: func(x *call) error {
+		path := x.FS.String("o", "", "write the JPEG preview to this file (default: PRODUCT.jpg)")
+		biz := x.FS.String("business", "", "whose catalog (default: yours)")
 		return x.client(func(c *client.Client) error {
-			p, err := c.Product(x.ctx, *biz, parley.ProductID(x.pos[0]))
+			p, err := c.Product(x.Ctx, *biz, parley.ProductID(x.Pos[0]))
 			if err != nil {
 				return err
 			}
 			if len(p.Images) == 0 || len(p.Images[0].Thumbnail) == 0 {
-				return parley.Errorf(parley.CodeNotFound, "no_preview", "product %s has no photo preview", x.pos[0])
+				return parley.Errorf(parley.CodeNotFound, "no_preview", "product %s has no photo preview", x.Pos[0])
 			}
 			if *path == "" {
-				*path = x.pos[0] + ".jpg"
+				*path = x.Pos[0] + ".jpg"
 			}
 			if err := os.WriteFile(*path, p.Images[0].Thumbnail, 0o644); err != nil {
 				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
 			}
-			return x.print(map[string]any{"event": "preview_saved", "product": x.pos[0], "path": *path, "size": len(p.Images[0].Thumbnail)},
+			return x.print(map[string]any{"event": "preview_saved", "product": x.Pos[0], "path": *path, "size": len(p.Images[0].Thumbnail)},
 				fmt.Sprintf("saved %s (%d bytes)", *path, len(p.Images[0].Thumbnail)))
 		})
 	}},
-	{name: "image", min: 1, max: 1, usage: "MESSAGE_ID [-o PATH]\tdownload a product message's photo", run: func(x *call) error {
-		path := x.fs.String("o", "", "write the image to this file (default: its name in the current directory)")
-		if err := x.parse(); err != nil {
+	{Name: "image", Min: 1, Max: 1, Usage: "MESSAGE_ID [-o PATH]\tdownload a product message's photo", Run: func(x *call) error {
+		path := x.FS.String("o", "", "write the image to this file (default: its name in the current directory)")
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		return x.withClientTimeout(x.ctx, max(x.timeout, 10*time.Minute), func(ctx context.Context, c *client.Client) error {
+		return x.withClientTimeout(x.Ctx, max(x.timeout, 10*time.Minute), func(ctx context.Context, c *client.Client) error {
 			if *path == "" {
-				*path = strings.NewReplacer(":", "-", "/", "-").Replace(x.pos[0]) + ".img"
+				*path = strings.NewReplacer(":", "-", "/", "-").Replace(x.Pos[0]) + ".img"
 			}
 			f, err := os.Create(*path)
 			if err != nil {
 				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
 			}
-			d, err := c.DownloadBusinessMedia(ctx, x.pos[0], f)
+			d, err := c.DownloadBusinessMedia(ctx, x.Pos[0], f)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -361,7 +346,7 @@ var catalogCommands = []command{
 				os.Remove(*path)
 				return err
 			}
-			return x.print(map[string]any{"event": "downloaded", "id": x.pos[0], "path": *path, "size": d.Size, "mime": d.MIME},
+			return x.print(map[string]any{"event": "downloaded", "id": x.Pos[0], "path": *path, "size": d.Size, "mime": d.MIME},
 				fmt.Sprintf("saved %s (%d bytes)", *path, d.Size))
 		})
 	}},
@@ -369,13 +354,13 @@ var catalogCommands = []command{
 
 // businessOrder is business order --to BUSINESS PRODUCT[:QTY]...
 func businessOrder(x *call) error {
-	to := x.need("to", "", "the business (+PHONE, @USERNAME or its chat)")
-	note := x.fs.String("note", "", "a note for the business")
-	if err := x.parse(); err != nil {
+	to := x.Need("to", "", "the business (+PHONE, @USERNAME or its chat)")
+	note := x.FS.String("note", "", "a note for the business")
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	var items []client.CartItem
-	for _, p := range x.pos {
+	for _, p := range x.Pos {
 		id, qty, hasQty := strings.Cut(p, ":")
 		n := 1
 		if hasQty {
@@ -387,7 +372,7 @@ func businessOrder(x *call) error {
 		items = append(items, client.CartItem{Product: parley.ProductID(id), Quantity: n})
 	}
 	return x.client(func(c *client.Client) error {
-		m, err := c.SendOrder(x.ctx, *to, items, *note)
+		m, err := c.SendOrder(x.Ctx, *to, items, *note)
 		if err != nil {
 			return err
 		}
@@ -399,18 +384,18 @@ func businessOrder(x *call) error {
 
 // quickReplyCommands are `parley business quick-reply …`.
 var quickReplyCommands = []command{
-	{name: "add", min: 1, max: -1, usage: "SHORTCUT TEXT | add SHORTCUT --media-from MESSAGE_ID [CAPTION]", run: func(x *call) error {
-		mediaFrom := x.fs.String("media-from", "", "MESSAGE_ID of a media message you sent: the quick reply sends that file again")
-		if err := x.parse(); err != nil {
+	{Name: "add", Min: 1, Max: -1, Usage: "SHORTCUT TEXT | add SHORTCUT --media-from MESSAGE_ID [CAPTION]", Run: func(x *call) error {
+		mediaFrom := x.FS.String("media-from", "", "MESSAGE_ID of a media message you sent: the quick reply sends that file again")
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		if len(x.pos) < 2 && *mediaFrom == "" {
-			return x.usage()
+		if len(x.Pos) < 2 && *mediaFrom == "" {
+			return x.Usage()
 		}
 		return x.client(func(c *client.Client) error {
-			q := parley.QuickReply{Shortcut: x.pos[0], Text: strings.Join(x.pos[1:], " ")}
+			q := parley.QuickReply{Shortcut: x.Pos[0], Text: strings.Join(x.Pos[1:], " ")}
 			if *mediaFrom != "" {
-				d, err := c.MediaOf(x.ctx, *mediaFrom, "")
+				d, err := c.MediaOf(x.Ctx, *mediaFrom, "")
 				if err != nil {
 					return err
 				}
@@ -419,18 +404,15 @@ var quickReplyCommands = []command{
 					return err
 				}
 			}
-			q, err := c.PutQuickReply(x.ctx, q)
-			if err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text}, "saved /"+q.Shortcut)
+			q, err := c.PutQuickReply(x.Ctx, q)
+			return x.done(err, map[string]any{"event": "quick_reply", "shortcut": q.Shortcut, "text": q.Text}, "saved /"+q.Shortcut)
 		})
 	}},
-	{name: "remove", min: 1, max: 1, usage: "SHORTCUT", do: func(x *call, c *client.Client) error {
-		return x.done(c.DeleteQuickReply(x.ctx, x.pos[0]), map[string]any{"event": "quick_reply_removed", "shortcut": strings.TrimPrefix(x.pos[0], "/")}, "removed "+x.pos[0])
-	}},
-	{name: "list", do: func(x *call, c *client.Client) error {
-		list, err := c.QuickReplies(x.ctx)
+	{Name: "remove", Min: 1, Max: 1, Usage: "SHORTCUT", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.DeleteQuickReply(x.Ctx, x.Pos[0]), map[string]any{"event": "quick_reply_removed", "shortcut": strings.TrimPrefix(x.Pos[0], "/")}, "removed "+x.Pos[0])
+	})},
+	{Name: "list", Run: do(func(x *call, c *client.Client) error {
+		list, err := c.QuickReplies(x.Ctx)
 		for _, q := range list {
 			text := q.Text
 			if len(q.Media) > 0 {
@@ -440,11 +422,11 @@ var quickReplyCommands = []command{
 				fmt.Sprintf("/%-15s %s", q.Shortcut, text))
 		}
 		return err
-	}},
-	{name: "send", min: 1, max: 1, usage: "--to CHAT /SHORTCUT\tsend a saved reply", run: func(x *call) error {
-		to := x.need("to", "", "the chat")
+	})},
+	{Name: "send", Min: 1, Max: 1, Usage: "--to CHAT /SHORTCUT\tsend a saved reply", Run: func(x *call) error {
+		to := x.Need("to", "", "the chat")
 		return x.client(func(c *client.Client) error {
-			q, _, err := c.ExpandQuickReply(x.ctx, "/"+strings.TrimPrefix(x.pos[0], "/"))
+			q, _, err := c.ExpandQuickReply(x.Ctx, "/"+strings.TrimPrefix(x.Pos[0], "/"))
 			if err != nil {
 				return err
 			}
@@ -454,11 +436,11 @@ var quickReplyCommands = []command{
 				if err != nil {
 					return err
 				}
-				m, err = c.SendDescriptor(x.ctx, *to, d)
+				m, err = c.SendDescriptor(x.Ctx, *to, d)
 				if err != nil {
 					return err
 				}
-			} else if m, err = c.SendText(x.ctx, *to, q.Text, 0); err != nil {
+			} else if m, err = c.SendText(x.Ctx, *to, q.Text, 0); err != nil {
 				return err
 			}
 			return x.print(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "shortcut": q.Shortcut},
@@ -469,37 +451,37 @@ var quickReplyCommands = []command{
 
 // labelCommands are `parley business label …`.
 var labelCommands = []command{
-	{name: "list", do: func(x *call, c *client.Client) error {
-		ls, err := c.Labels(x.ctx)
+	{Name: "list", Run: do(func(x *call, c *client.Client) error {
+		ls, err := c.Labels(x.Ctx)
 		for _, l := range ls {
 			x.out(map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color},
 				fmt.Sprintf("%-16s %s %s", l.ID, l.Name, l.Color))
 		}
 		return err
-	}},
-	{name: "add", min: 2, max: -1, usage: "ID NAME [--color #rrggbb]", run: func(x *call) error {
-		color := x.fs.String("color", "", "#rrggbb")
+	})},
+	{Name: "add", Min: 2, Max: -1, Usage: "ID NAME [--color #rrggbb]", Run: func(x *call) error {
+		color := x.FS.String("color", "", "#rrggbb")
 		return x.client(func(c *client.Client) error {
-			l := parley.Label{ID: parley.LabelID(x.pos[0]), Name: strings.Join(x.pos[1:], " "), Color: *color}
-			return x.done(c.PutLabel(x.ctx, l), map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color}, "saved label "+x.pos[0])
+			l := parley.Label{ID: parley.LabelID(x.Pos[0]), Name: strings.Join(x.Pos[1:], " "), Color: *color}
+			return x.done(c.PutLabel(x.Ctx, l), map[string]any{"event": "label", "id": string(l.ID), "name": l.Name, "color": l.Color}, "saved label "+x.Pos[0])
 		})
 	}},
-	{name: "remove", min: 1, max: 1, usage: "ID", do: func(x *call, c *client.Client) error {
-		return x.done(c.DeleteLabel(x.ctx, parley.LabelID(x.pos[0])), map[string]any{"event": "label_removed", "id": x.pos[0]}, "removed label "+x.pos[0])
-	}},
-	{name: "set", min: 2, max: 2, usage: "CHAT LABEL", do: labelChat},
-	{name: "unset", min: 2, max: 2, usage: "CHAT LABEL", do: labelChat},
-	{name: "chats", usage: "[--chat CHAT] [--label LABEL]", run: func(x *call) error {
-		chat := x.fs.String("chat", "", "only this chat's labels")
-		label := x.fs.String("label", "", "only chats with this label")
+	{Name: "remove", Min: 1, Max: 1, Usage: "ID", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.DeleteLabel(x.Ctx, parley.LabelID(x.Pos[0])), map[string]any{"event": "label_removed", "id": x.Pos[0]}, "removed label "+x.Pos[0])
+	})},
+	{Name: "set", Min: 2, Max: 2, Usage: "CHAT LABEL", Run: do(labelChat)},
+	{Name: "unset", Min: 2, Max: 2, Usage: "CHAT LABEL", Run: do(labelChat)},
+	{Name: "chats", Usage: "[--chat CHAT] [--label LABEL]", Run: func(x *call) error {
+		chat := x.FS.String("chat", "", "only this chat's labels")
+		label := x.FS.String("label", "", "only chats with this label")
 		return x.client(func(c *client.Client) error {
-			if err := c.Sync(x.ctx); err != nil {
+			if err := c.Sync(x.Ctx); err != nil {
 				return err
 			}
-			ls, err := c.ChatLabels(x.ctx, *chat, parley.LabelID(*label))
+			ls, err := c.ChatLabels(x.Ctx, *chat, parley.LabelID(*label))
 			for _, l := range ls {
 				title := string(l.Conversation)
-				if ch, err := c.Chat(x.ctx, title); err == nil && ch.Title != "" {
+				if ch, err := c.Chat(x.Ctx, title); err == nil && ch.Title != "" {
 					title += " (" + ch.Title + ")"
 				}
 				x.out(map[string]any{"event": "chat_label", "chat": string(l.Conversation), "label": string(l.Label), "at": ts(l.At)},
@@ -512,11 +494,11 @@ var labelCommands = []command{
 
 // labelChat is business label set and unset.
 func labelChat(x *call, c *client.Client) error {
-	if err := c.Sync(x.ctx); err != nil {
+	if err := c.Sync(x.Ctx); err != nil {
 		return err
 	}
-	on := x.cmd.name == "set"
-	return x.done(c.LabelChat(x.ctx, x.pos[0], parley.LabelID(x.pos[1]), on), map[string]any{"event": "chat_label", "chat": x.pos[0], "label": x.pos[1], "on": on}, fmt.Sprintf("%s %s on %s", x.cmd.name, x.pos[1], x.pos[0]))
+	on := x.Name == "set"
+	return x.done(c.LabelChat(x.Ctx, x.Pos[0], parley.LabelID(x.Pos[1]), on), map[string]any{"event": "chat_label", "chat": x.Pos[0], "label": x.Pos[1], "on": on}, fmt.Sprintf("%s %s on %s", x.Name, x.Pos[1], x.Pos[0]))
 }
 
 func autoReplyJSON(a parley.AutoReplySettings) map[string]any {
@@ -545,26 +527,26 @@ func autoReplyText(a parley.AutoReplySettings) string {
 
 // autoReplyCommands are business greeting|away set|off.
 var autoReplyCommands = []command{
-	{name: "set", min: 1, max: -1, usage: "TEXT", run: autoReply},
-	{name: "off", run: autoReply},
+	{Name: "set", Min: 1, Max: -1, Usage: "TEXT", Run: autoReply},
+	{Name: "off", Run: autoReply},
 }
 
 // autoReply runs greeting set|off, away set|off and auto-reply [show].
 func autoReply(x *call) error {
-	what, sub := strings.Fields(x.path)[1], x.cmd.name // greeting|away|auto-reply, set|off|show|auto-reply
+	what, sub := strings.Fields(x.Path)[1], x.Name // greeting|away|auto-reply, set|off|show|auto-reply
 	var interval *time.Duration
 	if sub == "set" && what == "greeting" {
-		interval = x.fs.Duration("after", 0, "greet again after this long without a message from the customer (0: first contact only)")
+		interval = x.FS.Duration("after", 0, "greet again after this long without a message from the customer (0: first contact only)")
 	} else if sub == "set" {
-		interval = x.fs.Duration("every", 0, "send the away message at most this often per chat (default 12h)")
+		interval = x.FS.Duration("every", 0, "send the away message at most this often per chat (default 12h)")
 	}
 	return x.client(func(c *client.Client) error {
-		a, err := c.AutoReply(x.ctx)
+		a, err := c.AutoReply(x.Ctx)
 		if err != nil {
 			return err
 		}
 		if sub == "set" || sub == "off" {
-			text := strings.Join(x.pos, " ")
+			text := strings.Join(x.Pos, " ")
 			switch what {
 			case "greeting":
 				a.GreetingEnabled = sub == "set"
@@ -577,7 +559,7 @@ func autoReply(x *call) error {
 					a.Away, a.AwayEvery = text, *interval
 				}
 			}
-			if a, err = c.SetAutoReply(x.ctx, a); err != nil {
+			if a, err = c.SetAutoReply(x.Ctx, a); err != nil {
 				return err
 			}
 		}
@@ -589,7 +571,7 @@ func autoReply(x *call) error {
 // the greeting and away messages for each (client.BusinessAutoReply).
 func businessListen(x *call) error {
 	return x.listen(func(c *client.Client, m *client.MessageRecord) {
-		ar, err := c.AutoReplyTo(x.ctx, *m)
+		ar, err := c.AutoReplyTo(x.Ctx, *m)
 		if err != nil {
 			x.printError(err)
 		}
@@ -608,16 +590,16 @@ func businessListen(x *call) error {
 // businessVerify sets the verified mark directly in the server's store:
 // an operator command, like serve it takes --data (or --postgres).
 func businessVerify(x *call) error {
-	data := x.fs.String("data", os.Getenv("PARLEY_DATA"), "the server's data directory [PARLEY_DATA]")
-	dsn := x.fs.String("postgres", os.Getenv("PARLEY_POSTGRES"), "the server's PostgreSQL DSN [PARLEY_POSTGRES]")
-	remove := x.fs.Bool("remove", false, "clear the mark")
-	if err := x.parse(); err != nil {
+	data := x.FS.String("data", os.Getenv("PARLEY_DATA"), "the server's data directory [PARLEY_DATA]")
+	dsn := x.FS.String("postgres", os.Getenv("PARLEY_POSTGRES"), "the server's PostgreSQL DSN [PARLEY_POSTGRES]")
+	remove := x.FS.Bool("remove", false, "clear the mark")
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	if *data == "" && *dsn == "" {
-		return x.usage()
+		return x.Usage()
 	}
-	ctx, pos, e := x.ctx, x.pos, x.env
+	ctx, pos, e := x.Ctx, x.Pos, x.env
 	st, err := openDataStore(ctx, *data, *dsn)
 	if err != nil {
 		return err
@@ -655,20 +637,20 @@ func businessVerify(x *call) error {
 
 // businessAsk sends an interactive message: reply buttons or a list.
 func businessAsk(x *call) error {
-	fs := x.fs
-	to := x.need("to", "", "the chat")
-	body := x.need("body", "", "the question")
+	fs := x.FS
+	to := x.Need("to", "", "the chat")
+	body := x.Need("body", "", "the question")
 	header := fs.String("header", "", "a header line")
 	footer := fs.String("footer", "", "a footer line")
 	list := fs.String("list", "", "send a list opened by a button with this text")
 	var buttons, rows multiFlag
 	fs.Var(&buttons, "button", "ID:TITLE of a reply button (repeatable, up to 3)")
 	fs.Var(&rows, "row", "[SECTION/]ID:TITLE[:DESCRIPTION] of a list row (repeatable)")
-	if err := x.parse(); err != nil {
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	if (len(buttons) == 0) == (len(rows) == 0) || (*list != "") != (len(rows) > 0) {
-		return x.usage()
+		return x.Usage()
 	}
 	im := &client.InteractiveMessage{Type: "button", Header: *header, Body: *body, Footer: *footer, ButtonText: *list}
 	for _, b := range buttons {
@@ -700,10 +682,7 @@ func businessAsk(x *call) error {
 		}
 	}
 	return x.client(func(c *client.Client) error {
-		m, err := c.SendBusiness(x.ctx, *to, client.BusinessContent{Interactive: im}, 0)
-		if err != nil {
-			return err
-		}
-		return x.print(sentJSON(m), fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
+		m, err := c.SendBusiness(x.Ctx, *to, client.BusinessContent{Interactive: im}, 0)
+		return x.done(err, sentJSON(m), fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
 	})
 }

@@ -31,10 +31,10 @@ func (x *call) ownerAPI(fn func(c *client.Client, api *apiclient.Client) error) 
 // operatorAPI declares --server and --operator-token; after x.parse, its
 // result is the API client of the operator routes, or a usage error.
 func (x *call) operatorAPI() func() (*apiclient.Client, error) {
-	server := x.need("server", os.Getenv("PARLEY_SERVER"), "(operator) server URL")
-	token := x.need("operator-token", os.Getenv("PARLEY_OPERATOR_TOKEN"), "(operator) operator token")
+	server := x.Need("server", os.Getenv("PARLEY_SERVER"), "(operator) server URL")
+	token := x.Need("operator-token", os.Getenv("PARLEY_OPERATOR_TOKEN"), "(operator) operator token")
 	return func() (*apiclient.Client, error) {
-		if err := x.parse(); err != nil {
+		if err := x.Parse(); err != nil {
 			return nil, err
 		}
 		return apiclient.New(*server, apiclient.Bearer(*token))
@@ -43,13 +43,13 @@ func (x *call) operatorAPI() func() (*apiclient.Client, error) {
 
 // apiToken declares --token of the Cloud API commands.
 func (x *call) apiToken() *string {
-	return x.fs.String("token", "", "API token (default $PARLEY_API_TOKEN)")
+	return x.FS.String("token", "", "API token (default $PARLEY_API_TOKEN)")
 }
 
 // cloudAPI runs fn with an API client with the token (--token, else
 // $PARLEY_API_TOKEN) and this profile's number's id.
 func (x *call) cloudAPI(token *string, fn func(api *apiclient.Client, pnid string) error) error {
-	if err := x.parse(); err != nil {
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	if *token == "" {
@@ -116,28 +116,28 @@ var numberKeys = []string{"phone_number_id", "display_phone_number", "quality_ra
 
 // apiCommands are `parley business api …`.
 var apiCommands = []command{
-	{name: "enable", usage: "\trun this number through the business API (links a hosted endpoint)", run: func(x *call) error {
+	{Name: "enable", Usage: "\trun this number through the business API (links a hosted endpoint)", Run: func(x *call) error {
 		return x.ownerAPI(func(c *client.Client, api *apiclient.Client) error {
-			code, _, err := c.LinkCode(x.ctx)
+			code, _, err := c.LinkCode(x.Ctx)
 			if err != nil {
 				return err
 			}
-			n, err := api.EnableAPI(x.ctx, code)
+			n, err := api.EnableAPI(x.Ctx, code)
 			return x.printObj(n, err, numberKeys...)
 		})
 	}},
-	{name: "status", usage: "\tthe number's phone-number id, quality, tier and throughput", run: func(x *call) error {
+	{Name: "status", Usage: "\tthe number's phone-number id, quality, tier and throughput", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
-			n, err := api.Number(x.ctx)
+			n, err := api.Number(x.Ctx)
 			return x.printObj(n, err, numberKeys...)
 		})
 	}},
-	{name: "number", min: 1, max: 1, usage: "--server URL --operator-token T PNID [--tier N] [--throughput N] [--auto-approve true|false]\n" +
-		"\t(operator) a number's tier, throughput and template auto-approval", run: func(x *call) error {
+	{Name: "number", Min: 1, Max: 1, Usage: "--server URL --operator-token T PNID [--tier N] [--throughput N] [--auto-approve true|false]\n" +
+		"\t(operator) a number's tier, throughput and template auto-approval", Run: func(x *call) error {
 		operator := x.operatorAPI()
-		tier := x.fs.Int("tier", 0, "messaging tier: 250, 2000, 10000, 100000 or -1 (unlimited)")
-		tput := x.fs.Int("throughput", 0, "messages per second")
-		auto := x.fs.String("auto-approve", "", "true or false")
+		tier := x.FS.Int("tier", 0, "messaging tier: 250, 2000, 10000, 100000 or -1 (unlimited)")
+		tput := x.FS.Int("throughput", 0, "messages per second")
+		auto := x.FS.String("auto-approve", "", "true or false")
 		api, err := operator()
 		if err != nil {
 			return err
@@ -152,23 +152,23 @@ var apiCommands = []command{
 		if *auto != "" {
 			settings["auto_approve"] = *auto == "true"
 		}
-		n, err := api.SetNumber(x.ctx, x.pos[0], settings)
+		n, err := api.SetNumber(x.Ctx, x.Pos[0], settings)
 		return x.printObj(n, err, numberKeys...)
 	}},
 }
 
 // tokenCommands are `parley business tokens …`.
 var tokenCommands = []command{
-	{name: "create", usage: "[--name N] [--scopes messages,media,templates,optins,profile,insights]\n" +
-		"\tbearer tokens of the business API (the secret is shown once)", run: func(x *call) error {
-		name := x.fs.String("name", "", "what the token is for")
-		scopes := x.fs.String("scopes", "", "comma-separated scopes (default: all)")
+	{Name: "create", Usage: "[--name N] [--scopes messages,media,templates,optins,profile,insights]\n" +
+		"\tbearer tokens of the business API (the secret is shown once)", Run: func(x *call) error {
+		name := x.FS.String("name", "", "what the token is for")
+		scopes := x.FS.String("scopes", "", "comma-separated scopes (default: all)")
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 			var list []string
 			if *scopes != "" {
 				list = strings.Split(*scopes, ",")
 			}
-			t, err := api.CreateToken(x.ctx, *name, list)
+			t, err := api.CreateToken(x.Ctx, *name, list)
 			if err != nil || x.json {
 				return x.printObj(t, err)
 			}
@@ -176,15 +176,15 @@ var tokenCommands = []command{
 			return nil
 		})
 	}},
-	{name: "list", run: func(x *call) error {
+	{Name: "list", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
-			list, err := api.Tokens(x.ctx)
+			list, err := api.Tokens(x.Ctx)
 			return x.printTable(list, err, "ID\tNAME\tSCOPES\tCREATED\tREVOKED", "id", "name", "scopes", "created_at", "revoked_at")
 		})
 	}},
-	{name: "revoke", min: 1, max: 1, usage: "ID", run: func(x *call) error {
+	{Name: "revoke", Min: 1, Max: 1, Usage: "ID", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
-			return x.done(api.RevokeToken(x.ctx, x.pos[0]), map[string]any{"revoked": x.pos[0]}, "revoked "+x.pos[0])
+			return x.done(api.RevokeToken(x.Ctx, x.Pos[0]), map[string]any{"revoked": x.Pos[0]}, "revoked "+x.Pos[0])
 		})
 	}},
 }
@@ -204,81 +204,81 @@ func (x *call) templateTable(rows []map[string]any, err error) error {
 
 // templateCommands are `parley business templates …`.
 var templateCommands = []command{
-	{name: "list", usage: "\tmessage templates (--token T or $PARLEY_API_TOKEN)", run: func(x *call) error {
+	{Name: "list", Usage: "\tmessage templates (--token T or $PARLEY_API_TOKEN)", Run: func(x *call) error {
 		return x.cloudAPI(x.apiToken(), func(api *apiclient.Client, pnid string) error {
-			list, err := api.Templates(x.ctx, pnid)
+			list, err := api.Templates(x.Ctx, pnid)
 			return x.templateTable(list, err)
 		})
 	}},
-	{name: "create", min: 1, max: 1, usage: "NAME --category C --body TEXT [--language L] [--header T] [--footer T] [--button TYPE:TEXT[:URL|PHONE]]…", run: func(x *call) error {
+	{Name: "create", Min: 1, Max: 1, Usage: "NAME --category C --body TEXT [--language L] [--header T] [--footer T] [--button TYPE:TEXT[:URL|PHONE]]…", Run: func(x *call) error {
 		t, token := apiclient.Template{}, x.apiToken()
-		x.fs.StringVar(&t.Language, "language", "en_US", "template language")
-		category := x.need("category", "", "MARKETING, UTILITY or AUTHENTICATION")
-		body := x.need("body", "", "body text with {{1}}, {{2}}… parameters")
-		x.fs.StringVar(&t.Header, "header", "", "header text")
-		x.fs.StringVar(&t.Footer, "footer", "", "footer text")
-		x.fs.Var((*buttonFlags)(&t.Buttons), "button", "QUICK_REPLY:TEXT, URL:TEXT:URL or PHONE_NUMBER:TEXT:PHONE (repeatable)")
+		x.FS.StringVar(&t.Language, "language", "en_US", "template language")
+		category := x.Need("category", "", "MARKETING, UTILITY or AUTHENTICATION")
+		body := x.Need("body", "", "body text with {{1}}, {{2}}… parameters")
+		x.FS.StringVar(&t.Header, "header", "", "header text")
+		x.FS.StringVar(&t.Footer, "footer", "", "footer text")
+		x.FS.Var((*buttonFlags)(&t.Buttons), "button", "QUICK_REPLY:TEXT, URL:TEXT:URL or PHONE_NUMBER:TEXT:PHONE (repeatable)")
 		return x.cloudAPI(token, func(api *apiclient.Client, pnid string) error {
-			t.Name, t.Category, t.Body = x.pos[0], *category, *body
-			out, err := api.CreateTemplate(x.ctx, pnid, t)
+			t.Name, t.Category, t.Body = x.Pos[0], *category, *body
+			out, err := api.CreateTemplate(x.Ctx, pnid, t)
 			return x.printObj(out, err, "id", "status", "category")
 		})
 	}},
-	{name: "delete", min: 1, max: 1, usage: "NAME [--language L]", run: func(x *call) error {
-		lang := x.fs.String("language", "", "only this language (default: every language)")
+	{Name: "delete", Min: 1, Max: 1, Usage: "NAME [--language L]", Run: func(x *call) error {
+		lang := x.FS.String("language", "", "only this language (default: every language)")
 		return x.cloudAPI(x.apiToken(), func(api *apiclient.Client, pnid string) error {
-			return x.done(api.DeleteTemplate(x.ctx, pnid, x.pos[0], *lang), map[string]any{"deleted": x.pos[0]}, "deleted "+x.pos[0])
+			return x.done(api.DeleteTemplate(x.Ctx, pnid, x.Pos[0], *lang), map[string]any{"deleted": x.Pos[0]}, "deleted "+x.Pos[0])
 		})
 	}},
-	{name: "review", min: 1, max: 1, usage: "--server URL --operator-token T ID --status APPROVED|REJECTED|PAUSED [--reason R]", run: func(x *call) error {
+	{Name: "review", Min: 1, Max: 1, Usage: "--server URL --operator-token T ID --status APPROVED|REJECTED|PAUSED [--reason R]", Run: func(x *call) error {
 		operator := x.operatorAPI()
-		status := x.need("status", "", "APPROVED, REJECTED or PAUSED")
-		reason := x.fs.String("reason", "", "why")
+		status := x.Need("status", "", "APPROVED, REJECTED or PAUSED")
+		reason := x.FS.String("reason", "", "why")
 		api, err := operator()
 		if err != nil {
 			return err
 		}
-		out, err := api.ReviewTemplate(x.ctx, x.pos[0], *status, *reason)
+		out, err := api.ReviewTemplate(x.Ctx, x.Pos[0], *status, *reason)
 		return x.printObj(out, err, templateKeys...)
 	}},
-	{name: "pending", usage: "--server URL --operator-token T   (operator) templates waiting for review", run: func(x *call) error {
+	{Name: "pending", Usage: "--server URL --operator-token T   (operator) templates waiting for review", Run: func(x *call) error {
 		api, err := x.operatorAPI()()
 		if err != nil {
 			return err
 		}
-		rows, err := api.PendingTemplates(x.ctx)
+		rows, err := api.PendingTemplates(x.Ctx)
 		return x.templateTable(rows, err)
 	}},
 }
 
 // optInCommands are `parley business optins …`.
 var optInCommands = []command{
-	{name: "list", usage: "\tcustomers' marketing opt-ins (--token T or $PARLEY_API_TOKEN)", run: func(x *call) error {
+	{Name: "list", Usage: "\tcustomers' marketing opt-ins (--token T or $PARLEY_API_TOKEN)", Run: func(x *call) error {
 		return x.cloudAPI(x.apiToken(), func(api *apiclient.Client, pnid string) error {
-			list, err := api.OptIns(x.ctx, pnid)
+			list, err := api.OptIns(x.Ctx, pnid)
 			return x.printTable(list, err, "WA_ID\tACTIVE\tSOURCE\tOPTED IN\tOPTED OUT", "wa_id", "active", "source", "opted_in_at", "opted_out_at")
 		})
 	}},
-	{name: "add", min: 1, max: 1, usage: "+PHONE --source S --text T", run: func(x *call) error {
+	{Name: "add", Min: 1, Max: 1, Usage: "+PHONE --source S --text T", Run: func(x *call) error {
 		token := x.apiToken()
-		source := x.need("source", "", "where the customer opted in")
-		text := x.need("text", "", "the text the customer was shown")
+		source := x.Need("source", "", "where the customer opted in")
+		text := x.Need("text", "", "the text the customer was shown")
 		return x.cloudAPI(token, func(api *apiclient.Client, pnid string) error {
-			return x.done(api.AddOptIn(x.ctx, pnid, x.pos[0], *source, *text), map[string]any{"opted_in": x.pos[0]}, "recorded the opt-in of "+x.pos[0])
+			return x.done(api.AddOptIn(x.Ctx, pnid, x.Pos[0], *source, *text), map[string]any{"opted_in": x.Pos[0]}, "recorded the opt-in of "+x.Pos[0])
 		})
 	}},
 }
 
 // businessReport is business report: a customer reports a business.
 func businessReport(x *call) error {
-	reason := x.fs.String("reason", "", "why")
-	block := x.fs.Bool("block", false, "also block the business")
+	reason := x.FS.String("reason", "", "why")
+	block := x.FS.Bool("block", false, "also block the business")
 	return x.ownerAPI(func(c *client.Client, api *apiclient.Client) error {
 		if *block {
-			if _, err := c.Block(x.ctx, x.pos[0]); err != nil {
+			if _, err := c.Block(x.Ctx, x.Pos[0]); err != nil {
 				return err
 			}
 		}
-		return x.done(api.ReportBusiness(x.ctx, x.pos[0], *reason, *block), map[string]any{"reported": x.pos[0], "blocked": *block}, "reported "+x.pos[0])
+		return x.done(api.ReportBusiness(x.Ctx, x.Pos[0], *reason, *block), map[string]any{"reported": x.Pos[0], "blocked": *block}, "reported "+x.Pos[0])
 	})
 }

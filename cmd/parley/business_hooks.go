@@ -21,37 +21,37 @@ import (
 
 // webhookCommands are `parley business webhook …`.
 var webhookCommands = []command{
-	{name: "show", usage: "\tyour webhook (the app secret is never shown)", run: func(x *call) error {
+	{Name: "show", Usage: "\tyour webhook (the app secret is never shown)", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 			var v webhook.ConfigView
-			return x.printWebhook(v, api.Call(x.ctx, "GET", webhook.Path, nil, &v))
+			return x.printWebhook(v, api.Call(x.Ctx, "GET", webhook.Path, nil, &v))
 		})
 	}},
-	{name: "set", usage: "--url URL --verify-token T [--app-secret S | $PARLEY_APP_SECRET]\n\tset the callback; the server checks it with the GET handshake",
-		run: func(x *call) error {
-			urlF := x.need("url", "", "callback URL")
-			token := x.need("verify-token", "", "the hub.verify_token the callback expects")
-			secret := x.need("app-secret", os.Getenv("PARLEY_APP_SECRET"), "HMAC key of X-Hub-Signature-256 (default $PARLEY_APP_SECRET)")
+	{Name: "set", Usage: "--url URL --verify-token T [--app-secret S | $PARLEY_APP_SECRET]\n\tset the callback; the server checks it with the GET handshake",
+		Run: func(x *call) error {
+			urlF := x.Need("url", "", "callback URL")
+			token := x.Need("verify-token", "", "the hub.verify_token the callback expects")
+			secret := x.Need("app-secret", os.Getenv("PARLEY_APP_SECRET"), "HMAC key of X-Hub-Signature-256 (default $PARLEY_APP_SECRET)")
 			return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 				var v webhook.ConfigView
 				in := map[string]string{"callback_url": *urlF, "verify_token": *token, "app_secret": *secret}
-				return x.printWebhook(v, api.Call(x.ctx, "PUT", webhook.Path, in, &v))
+				return x.printWebhook(v, api.Call(x.Ctx, "PUT", webhook.Path, in, &v))
 			})
 		}},
-	{name: "remove", usage: "\tstop deliveries (queued events wait, then dead-letter)", run: func(x *call) error {
+	{Name: "remove", Usage: "\tstop deliveries (queued events wait, then dead-letter)", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
-			return x.done(api.Call(x.ctx, "DELETE", webhook.Path, nil, nil), map[string]any{"event": "webhook_removed"}, "webhook removed")
+			return x.done(api.Call(x.Ctx, "DELETE", webhook.Path, nil, nil), map[string]any{"event": "webhook_removed"}, "webhook removed")
 		})
 	}},
-	{name: "pending", usage: "[--limit N]\tevents waiting for delivery", run: webhookDeliveries},
-	{name: "dead", usage: "[--limit N]\tdead letters (retries ran out)", run: webhookDeliveries},
-	{name: "replay", max: -1, usage: "ID... | --all\tqueue dead letters again", run: func(x *call) error {
-		all := x.fs.Bool("all", false, "replay every dead letter")
-		if err := x.parse(); err != nil {
+	{Name: "pending", Usage: "[--limit N]\tevents waiting for delivery", Run: webhookDeliveries},
+	{Name: "dead", Usage: "[--limit N]\tdead letters (retries ran out)", Run: webhookDeliveries},
+	{Name: "replay", Max: -1, Usage: "ID... | --all\tqueue dead letters again", Run: func(x *call) error {
+		all := x.FS.Bool("all", false, "replay every dead letter")
+		if err := x.Parse(); err != nil {
 			return err
 		}
 		ids := []int64{}
-		for _, p := range x.pos {
+		for _, p := range x.Pos {
 			id, err := strconv.ParseInt(p, 10, 64)
 			if err != nil || id <= 0 {
 				return usageError("replay: " + p + " is not a delivery id")
@@ -59,25 +59,25 @@ var webhookCommands = []command{
 			ids = append(ids, id)
 		}
 		if len(ids) == 0 && !*all {
-			return x.usage()
+			return x.Usage()
 		}
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 			var out struct{ Replayed int }
-			return x.done(api.Call(x.ctx, "POST", webhook.Path+"/replay", map[string][]int64{"ids": ids}, &out), map[string]any{"event": "replayed", "count": out.Replayed}, fmt.Sprintf("replayed %d dead letters", out.Replayed))
+			return x.done(api.Call(x.Ctx, "POST", webhook.Path+"/replay", map[string][]int64{"ids": ids}, &out), map[string]any{"event": "replayed", "count": out.Replayed}, fmt.Sprintf("replayed %d dead letters", out.Replayed))
 		})
 	}},
 }
 
 // webhookDeliveries is webhook pending and webhook dead.
 func webhookDeliveries(x *call) error {
-	limit := x.fs.Int("limit", 100, "at most this many (1..1000)")
+	limit := x.FS.Int("limit", 100, "at most this many (1..1000)")
 	return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 		var out struct{ Deliveries []webhook.DeliveryView }
 		q := url.Values{"limit": {strconv.Itoa(*limit)}}
-		if x.cmd.name == "dead" {
+		if x.Name == "dead" {
 			q.Set("dead", "1")
 		}
-		if err := api.Call(x.ctx, "GET", webhook.Path+"/deliveries?"+q.Encode(), nil, &out); err != nil {
+		if err := api.Call(x.Ctx, "GET", webhook.Path+"/deliveries?"+q.Encode(), nil, &out); err != nil {
 			return err
 		}
 		for _, d := range out.Deliveries {
@@ -107,10 +107,10 @@ func (x *call) printWebhook(v webhook.ConfigView, err error) error {
 // insightsCommands are `parley business insights …`; insightsReport is
 // the command without one.
 var insightsCommands = []command{
-	{name: "message", min: 1, max: 1, usage: "WAMID\tone message's statuses", run: func(x *call) error {
+	{Name: "message", Min: 1, Max: 1, Usage: "WAMID\tone message's statuses", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 			var m parley.MessageStatuses
-			if err := api.Call(x.ctx, "GET", insights.Path+"/messages/"+url.PathEscape(x.pos[0]), nil, &m); err != nil {
+			if err := api.Call(x.Ctx, "GET", insights.Path+"/messages/"+url.PathEscape(x.Pos[0]), nil, &m); err != nil {
 				return err
 			}
 			var parts []string
@@ -124,11 +124,11 @@ var insightsCommands = []command{
 				fmt.Sprintf("%s to %s: %s", m.MessageID, m.Customer, strings.Join(parts, ", ")))
 		})
 	}},
-	{name: "dashboard", usage: "\tprint the dashboard URL with a new read-only insights token", run: func(x *call) error {
+	{Name: "dashboard", Usage: "\tprint the dashboard URL with a new read-only insights token", Run: func(x *call) error {
 		return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 			// The page gets a read-only insights token of its own, never
 			// this device's credentials.
-			t, err := api.CreateToken(x.ctx, "insights dashboard", []string{string(parley.ScopeInsights)})
+			t, err := api.CreateToken(x.Ctx, "insights dashboard", []string{string(parley.ScopeInsights)})
 			if err != nil {
 				return err
 			}
@@ -141,10 +141,10 @@ var insightsCommands = []command{
 
 // insightsReport is business insights: the number's counts and rates.
 func insightsReport(x *call) error {
-	from := x.fs.String("from", "", "first day (YYYY-MM-DD or RFC 3339; default 30 days ago)")
-	to := x.fs.String("to", "", "end, exclusive (default now)")
-	tmpl := x.fs.String("template", "", "only this template")
-	camp := x.fs.String("campaign", "", "only this campaign (biz_opaque_callback_data)")
+	from := x.FS.String("from", "", "first day (YYYY-MM-DD or RFC 3339; default 30 days ago)")
+	to := x.FS.String("to", "", "end, exclusive (default now)")
+	tmpl := x.FS.String("template", "", "only this template")
+	camp := x.FS.String("campaign", "", "only this campaign (biz_opaque_callback_data)")
 	return x.ownerAPI(func(_ *client.Client, api *apiclient.Client) error {
 		q := url.Values{}
 		for k, v := range map[string]string{"from": *from, "to": *to, "template": *tmpl, "campaign": *camp} {
@@ -153,7 +153,7 @@ func insightsReport(x *call) error {
 			}
 		}
 		var r insights.Report
-		if err := api.Call(x.ctx, "GET", insights.Path+"?"+q.Encode(), nil, &r); err != nil {
+		if err := api.Call(x.Ctx, "GET", insights.Path+"?"+q.Encode(), nil, &r); err != nil {
 			return err
 		}
 		if x.json {

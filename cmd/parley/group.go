@@ -54,88 +54,85 @@ func (o *optString) Set(s string) error { o.v = &s; return nil }
 
 // groupCommands are `parley group …`.
 var groupCommands = []command{
-	{name: "create", usage: "NAME [--member MEMBER]... [--description TEXT] [--icon REF]\n       [--only-admins-send] [--only-admins-edit]", min: 1, max: -1,
-		run: func(x *call) error {
-			members, opts := groupOptionFlags(x.fs)
-			onlySend := x.fs.Bool("only-admins-send", false, "only admins can send")
-			onlyEdit := x.fs.Bool("only-admins-edit", false, "only admins can edit the group's info")
-			icon := x.fs.String("icon", "", "the group's icon (a media blob reference)")
+	{Name: "create", Usage: "NAME [--member MEMBER]... [--description TEXT] [--icon REF]\n       [--only-admins-send] [--only-admins-edit]", Min: 1, Max: -1,
+		Run: func(x *call) error {
+			members, opts := groupOptionFlags(x.FS)
+			onlySend := x.FS.Bool("only-admins-send", false, "only admins can send")
+			onlyEdit := x.FS.Bool("only-admins-edit", false, "only admins can edit the group's info")
+			icon := x.FS.String("icon", "", "the group's icon (a media blob reference)")
 			return x.client(func(c *client.Client) error {
 				opts.OnlyAdminsSend, opts.OnlyAdminsEditInfo, opts.Icon = *onlySend, *onlyEdit, *icon
-				res, err := c.CreateGroup(x.ctx, strings.Join(x.pos, " "), *members, *opts)
+				res, err := c.CreateGroup(x.Ctx, strings.Join(x.Pos, " "), *members, *opts)
 				return x.printAdd("created", res, err)
 			})
 		}},
-	{name: "list", do: func(x *call, c *client.Client) error {
-		gs, err := c.Groups(x.ctx)
+	{Name: "list", Run: do(func(x *call, c *client.Client) error {
+		gs, err := c.Groups(x.Ctx)
 		for _, g := range gs {
 			x.out(withEvent("group", groupJSON(g)), fmt.Sprintf("%s\t%s\t%d members", g.ID, g.Name, len(g.Members)))
 		}
 		return err
-	}},
-	{name: "info", min: 1, max: 1, usage: "GROUP", do: func(x *call, c *client.Client) error {
-		g, err := c.Group(x.ctx, x.pos[0])
+	})},
+	{Name: "info", Min: 1, Max: 1, Usage: "GROUP", Run: do(func(x *call, c *client.Client) error {
+		g, err := c.Group(x.Ctx, x.Pos[0])
 		return x.printGroup(c, g, err)
-	}},
-	{name: "add", usage: "GROUP MEMBER...\tadmins: add members (one MLS commit)", min: 2, max: -1, do: func(x *call, c *client.Client) error {
-		res, err := c.AddGroupMembers(x.ctx, x.pos[0], x.pos[1:])
+	})},
+	{Name: "add", Usage: "GROUP MEMBER...\tadmins: add members (one MLS commit)", Min: 2, Max: -1, Run: do(func(x *call, c *client.Client) error {
+		res, err := c.AddGroupMembers(x.Ctx, x.Pos[0], x.Pos[1:])
 		return x.printAdd("added", res, err)
-	}},
-	{name: "remove", usage: "GROUP MEMBER\tadmins: remove a member (MLS commit)", min: 2, max: 2, do: changeMember},
-	{name: "promote", usage: "GROUP MEMBER", min: 2, max: 2, do: changeMember},
-	{name: "demote", usage: "GROUP MEMBER", min: 2, max: 2, do: changeMember},
-	{name: "settings", min: 1, max: 1, usage: "GROUP [--name N] [--description D] [--icon REF]\n" +
+	})},
+	{Name: "remove", Usage: "GROUP MEMBER\tadmins: remove a member (MLS commit)", Min: 2, Max: 2, Run: do(changeMember)},
+	{Name: "promote", Usage: "GROUP MEMBER", Min: 2, Max: 2, Run: do(changeMember)},
+	{Name: "demote", Usage: "GROUP MEMBER", Min: 2, Max: 2, Run: do(changeMember)},
+	{Name: "settings", Min: 1, Max: 1, Usage: "GROUP [--name N] [--description D] [--icon REF]\n" +
 		"       [--only-admins-send true|false] [--only-admins-edit true|false]\n       [--join-approval true|false]   (a community's sub-groups)",
-		run: func(x *call) error {
+		Run: func(x *call) error {
 			var name, description, icon optString
 			var onlySend, onlyEdit, joinApproval optBool
-			x.fs.Var(&name, "name", "new name")
-			x.fs.Var(&description, "description", "new description")
-			x.fs.Var(&icon, "icon", "new icon (a media blob reference)")
-			x.fs.Var(&onlySend, "only-admins-send", "true|false: only admins can send")
-			x.fs.Var(&onlyEdit, "only-admins-edit", "true|false: only admins can edit the group's info")
-			x.fs.Var(&joinApproval, "join-approval", "true|false: community members ask to join this sub-group and an admin approves")
+			x.FS.Var(&name, "name", "new name")
+			x.FS.Var(&description, "description", "new description")
+			x.FS.Var(&icon, "icon", "new icon (a media blob reference)")
+			x.FS.Var(&onlySend, "only-admins-send", "true|false: only admins can send")
+			x.FS.Var(&onlyEdit, "only-admins-edit", "true|false: only admins can edit the group's info")
+			x.FS.Var(&joinApproval, "join-approval", "true|false: community members ask to join this sub-group and an admin approves")
 			return x.client(func(c *client.Client) error {
 				u := client.GroupUpdate{Name: name.v, Description: description.v, Icon: icon.v, OnlyAdminsSend: onlySend.v,
 					OnlyAdminsEditInfo: onlyEdit.v, JoinApproval: joinApproval.v}
 				if u == (client.GroupUpdate{}) {
-					g, err := c.Group(x.ctx, x.pos[0])
+					g, err := c.Group(x.Ctx, x.Pos[0])
 					return x.printGroup(c, g, err)
 				}
-				g, err := c.UpdateGroup(x.ctx, x.pos[0], u)
+				g, err := c.UpdateGroup(x.Ctx, x.Pos[0], u)
 				return x.printGroup(c, g, err)
 			})
 		}},
-	{name: "invite", min: 1, max: 1, usage: "GROUP [--expires D] [--uses N] [--approve]\n\tadmins: create an invite link\n" +
-		"GROUP --user MEMBER\tadmins: invite someone who must accept", run: func(x *call) error {
-		user := x.fs.String("user", "", "the person to invite: +PHONE, @USERNAME or user id")
-		expires := x.fs.Duration("expires", 0, "the link expires after this long (default never)")
-		uses := x.fs.Int("uses", 0, "the link can be used this many times (default unlimited)")
-		approve := x.fs.Bool("approve", false, "joining needs an admin's approval")
+	{Name: "invite", Min: 1, Max: 1, Usage: "GROUP [--expires D] [--uses N] [--approve]\n\tadmins: create an invite link\n" +
+		"GROUP --user MEMBER\tadmins: invite someone who must accept", Run: func(x *call) error {
+		user := x.FS.String("user", "", "the person to invite: +PHONE, @USERNAME or user id")
+		expires := x.FS.Duration("expires", 0, "the link expires after this long (default never)")
+		uses := x.FS.Int("uses", 0, "the link can be used this many times (default unlimited)")
+		approve := x.FS.Bool("approve", false, "joining needs an admin's approval")
 		return x.client(func(c *client.Client) error {
 			if *user != "" {
-				return x.done(c.InviteToGroup(x.ctx, x.pos[0], *user), map[string]any{"event": "invited", "group": x.pos[0], "user": *user}, "invited "+*user)
+				return x.done(c.InviteToGroup(x.Ctx, x.Pos[0], *user), map[string]any{"event": "invited", "group": x.Pos[0], "user": *user}, "invited "+*user)
 			}
-			l, err := c.CreateInviteLink(x.ctx, x.pos[0], client.LinkOptions{ExpiresIn: *expires, MaxUses: *uses, Approve: *approve})
-			if err != nil {
-				return err
-			}
-			return x.print(withEvent("invite_link", linkJSON(l)), l.Link)
+			l, err := c.CreateInviteLink(x.Ctx, x.Pos[0], client.LinkOptions{ExpiresIn: *expires, MaxUses: *uses, Approve: *approve})
+			return x.done(err, withEvent("invite_link", linkJSON(l)), l.Link)
 		})
 	}},
-	{name: "links", min: 1, max: 1, usage: "GROUP\tadmins: the group's invite links", do: func(x *call, c *client.Client) error {
-		links, err := c.InviteLinks(x.ctx, x.pos[0])
+	{Name: "links", Min: 1, Max: 1, Usage: "GROUP\tadmins: the group's invite links", Run: do(func(x *call, c *client.Client) error {
+		links, err := c.InviteLinks(x.Ctx, x.Pos[0])
 		for _, l := range links {
 			state := map[bool]string{false: "active", true: "revoked"}[l.Revoked]
 			x.out(withEvent("invite_link", linkJSON(l)), fmt.Sprintf("%s\t%s\t%d uses", l.ID, state, l.Uses))
 		}
 		return err
-	}},
-	{name: "revoke", min: 2, max: 2, usage: "GROUP LINK|LINK_ID", do: func(x *call, c *client.Client) error {
-		return x.done(c.RevokeInviteLink(x.ctx, x.pos[0], x.pos[1]), map[string]any{"event": "revoked", "group": x.pos[0], "link": x.pos[1]}, "revoked")
-	}},
-	{name: "join", min: 1, max: 1, usage: "LINK\tjoin (or ask to join) by an invite link", do: func(x *call, c *client.Client) error {
-		j, err := c.JoinByLink(x.ctx, x.pos[0])
+	})},
+	{Name: "revoke", Min: 2, Max: 2, Usage: "GROUP LINK|LINK_ID", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.RevokeInviteLink(x.Ctx, x.Pos[0], x.Pos[1]), map[string]any{"event": "revoked", "group": x.Pos[0], "link": x.Pos[1]}, "revoked")
+	})},
+	{Name: "join", Min: 1, Max: 1, Usage: "LINK\tjoin (or ask to join) by an invite link", Run: do(func(x *call, c *client.Client) error {
+		j, err := c.JoinByLink(x.Ctx, x.Pos[0])
 		if err != nil {
 			return err
 		}
@@ -144,39 +141,36 @@ var groupCommands = []command{
 				fmt.Sprintf("asked to join %s: an admin must approve, then run group join again", j.Group.Name))
 		}
 		return x.print(withEvent("joined", groupJSON(j.Group)), fmt.Sprintf("joined %s (%s)", j.Group.Name, j.Group.ID))
-	}},
-	{name: "requests", min: 1, max: 1, usage: "GROUP\tadmins: join requests of approval links",
-		do: func(x *call, c *client.Client) error {
-			reqs, err := c.JoinRequests(x.ctx, x.pos[0])
+	})},
+	{Name: "requests", Min: 1, Max: 1, Usage: "GROUP\tadmins: join requests of approval links",
+		Run: do(func(x *call, c *client.Client) error {
+			reqs, err := c.JoinRequests(x.Ctx, x.Pos[0])
 			for _, r := range reqs {
 				x.out(map[string]any{"event": "join_request", "user": int64(r.User), "at_ms": r.At.UnixMilli()},
 					fmt.Sprintf("%d\t%s", r.User, r.At.Format(time.RFC3339)))
 			}
 			return err
-		}},
-	{name: "approve", min: 2, max: 2, usage: "GROUP USER", do: decideJoin},
-	{name: "reject", min: 2, max: 2, usage: "GROUP USER", do: decideJoin},
-	{name: "invitations", usage: "\tgroups you were invited to", do: func(x *call, c *client.Client) error {
-		invs, err := c.GroupInvitations(x.ctx)
+		})},
+	{Name: "approve", Min: 2, Max: 2, Usage: "GROUP USER", Run: do(decideJoin)},
+	{Name: "reject", Min: 2, Max: 2, Usage: "GROUP USER", Run: do(decideJoin)},
+	{Name: "invitations", Usage: "\tgroups you were invited to", Run: do(func(x *call, c *client.Client) error {
+		invs, err := c.GroupInvitations(x.Ctx)
 		for _, inv := range invs {
 			x.out(map[string]any{"event": "invitation", "group": string(inv.Group), "name": inv.Name,
 				"invited_by": int64(inv.InvitedBy), "at_ms": inv.At.UnixMilli()},
-				fmt.Sprintf("%s\t%s\tinvited by %s", inv.Group, inv.Name, c.Who(x.ctx, inv.InvitedBy)))
+				fmt.Sprintf("%s\t%s\tinvited by %s", inv.Group, inv.Name, c.Who(x.Ctx, inv.InvitedBy)))
 		}
 		return err
-	}},
-	{name: "accept", min: 1, max: 1, usage: "GROUP", do: func(x *call, c *client.Client) error {
-		g, err := c.AcceptGroupInvitation(x.ctx, x.pos[0])
-		if err != nil {
-			return err
-		}
-		return x.print(withEvent("joined", groupJSON(g)), fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
-	}},
-	{name: "decline", min: 1, max: 1, usage: "GROUP", do: leaveGroup},
-	{name: "leave", min: 1, max: 1, usage: "GROUP", do: leaveGroup},
-	{name: "privacy", min: 1, max: 1, usage: "everyone|contacts|nobody\twho can add me to groups", do: func(x *call, c *client.Client) error {
-		return x.done(c.SetGroupAddPrivacy(x.ctx, x.pos[0]), map[string]any{"event": "group_privacy", "add_me": x.pos[0]}, "who can add me to groups: "+x.pos[0])
-	}},
+	})},
+	{Name: "accept", Min: 1, Max: 1, Usage: "GROUP", Run: do(func(x *call, c *client.Client) error {
+		g, err := c.AcceptGroupInvitation(x.Ctx, x.Pos[0])
+		return x.done(err, withEvent("joined", groupJSON(g)), fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
+	})},
+	{Name: "decline", Min: 1, Max: 1, Usage: "GROUP", Run: do(leaveGroup)},
+	{Name: "leave", Min: 1, Max: 1, Usage: "GROUP", Run: do(leaveGroup)},
+	{Name: "privacy", Min: 1, Max: 1, Usage: "everyone|contacts|nobody\twho can add me to groups", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.SetGroupAddPrivacy(x.Ctx, x.Pos[0]), map[string]any{"event": "group_privacy", "add_me": x.Pos[0]}, "who can add me to groups: "+x.Pos[0])
+	})},
 }
 
 // groupOptionFlags declares --member and --description of group create,
@@ -191,36 +185,36 @@ func groupOptionFlags(fs *flag.FlagSet) (*multiFlag, *client.GroupOptions) {
 
 // changeMember is group remove, promote and demote (and community remove).
 func changeMember(x *call, c *client.Client) error {
-	sub := x.cmd.name
+	sub := x.Name
 	var err error
 	if sub == "remove" {
-		err = c.RemoveGroupMember(x.ctx, x.pos[0], x.pos[1])
+		err = c.RemoveGroupMember(x.Ctx, x.Pos[0], x.Pos[1])
 	} else {
-		err = c.SetGroupAdmin(x.ctx, x.pos[0], x.pos[1], sub == "promote")
+		err = c.SetGroupAdmin(x.Ctx, x.Pos[0], x.Pos[1], sub == "promote")
 	}
 	if err != nil {
 		return err
 	}
-	return x.print(map[string]any{"event": sub + "d", "group": x.pos[0], "member": x.pos[1]}, fmt.Sprintf("%sd %s", sub, x.pos[1]))
+	return x.print(map[string]any{"event": sub + "d", "group": x.Pos[0], "member": x.Pos[1]}, fmt.Sprintf("%sd %s", sub, x.Pos[1]))
 }
 
 // decideJoin is group approve and group reject.
 func decideJoin(x *call, c *client.Client) error {
-	u, err := userRef(x.ctx, c, x.pos[1])
+	u, err := userRef(x.Ctx, c, x.Pos[1])
 	if err != nil {
 		return err
 	}
-	return x.done(c.DecideJoinRequest(x.ctx, x.pos[0], u, x.cmd.name == "approve"), map[string]any{"event": x.cmd.name + "d", "group": x.pos[0], "user": int64(u)}, fmt.Sprintf("%sd %d", x.cmd.name, u))
+	return x.done(c.DecideJoinRequest(x.Ctx, x.Pos[0], u, x.Name == "approve"), map[string]any{"event": x.Name + "d", "group": x.Pos[0], "user": int64(u)}, fmt.Sprintf("%sd %d", x.Name, u))
 }
 
 // leaveGroup is group leave and group decline.
 func leaveGroup(x *call, c *client.Client) error {
-	leave := map[string]func(context.Context, string) error{"leave": c.LeaveGroup, "decline": c.DeclineGroupInvitation}[x.cmd.name]
-	if err := leave(x.ctx, x.pos[0]); err != nil {
+	leave := map[string]func(context.Context, string) error{"leave": c.LeaveGroup, "decline": c.DeclineGroupInvitation}[x.Name]
+	if err := leave(x.Ctx, x.Pos[0]); err != nil {
 		return err
 	}
-	past := map[string]string{"leave": "left", "decline": "declined"}[x.cmd.name]
-	return x.print(map[string]any{"event": past, "group": x.pos[0]}, past+" "+x.pos[0])
+	past := map[string]string{"leave": "left", "decline": "declined"}[x.Name]
+	return x.print(map[string]any{"event": past, "group": x.Pos[0]}, past+" "+x.Pos[0])
 }
 
 // withEvent is obj with its "event".
@@ -284,7 +278,7 @@ func (x *call) printGroup(c *client.Client, g client.Group, err error) error {
 		if m.Admin {
 			role = "admin"
 		}
-		fmt.Fprintf(&b, "  %s\t%s", c.Who(x.ctx, m.User), role)
+		fmt.Fprintf(&b, "  %s\t%s", c.Who(x.Ctx, m.User), role)
 		if i < len(g.Members)-1 {
 			b.WriteByte('\n')
 		}
@@ -319,29 +313,29 @@ func userRef(ctx context.Context, c *client.Client, ref string) (parley.UserID, 
 // communityCommands are `parley community …` (COMMUNITY and GROUP: an
 // id, or an unambiguous name).
 var communityCommands = []command{
-	{name: "create", min: 1, max: -1, usage: "NAME [--member MEMBER]... [--description TEXT]", run: func(x *call) error {
-		members, opts := groupOptionFlags(x.fs)
+	{Name: "create", Min: 1, Max: -1, Usage: "NAME [--member MEMBER]... [--description TEXT]", Run: func(x *call) error {
+		members, opts := groupOptionFlags(x.FS)
 		return x.client(func(c *client.Client) error {
-			res, err := c.CreateCommunity(x.ctx, strings.Join(x.pos, " "), *members, *opts)
+			res, err := c.CreateCommunity(x.Ctx, strings.Join(x.Pos, " "), *members, *opts)
 			return x.printAdd("created", res, err)
 		})
 	}},
-	{name: "add", min: 2, max: -1, usage: "COMMUNITY MEMBER...\tadmins: add members (they get the announcements)", do: func(x *call, c *client.Client) error {
-		res, err := c.AddGroupMembers(x.ctx, x.pos[0], x.pos[1:])
+	{Name: "add", Min: 2, Max: -1, Usage: "COMMUNITY MEMBER...\tadmins: add members (they get the announcements)", Run: do(func(x *call, c *client.Client) error {
+		res, err := c.AddGroupMembers(x.Ctx, x.Pos[0], x.Pos[1:])
 		return x.printAdd("added", res, err)
-	}},
-	{name: "remove", min: 2, max: 2, usage: "COMMUNITY MEMBER\tadmins: remove a member from the community and all its groups", do: changeMember},
-	{name: "new-group", min: 2, max: -1, usage: "COMMUNITY NAME [--member MEMBER]...\tadmins: create a sub-group", run: func(x *call) error {
-		members, opts := groupOptionFlags(x.fs)
+	})},
+	{Name: "remove", Min: 2, Max: 2, Usage: "COMMUNITY MEMBER\tadmins: remove a member from the community and all its groups", Run: do(changeMember)},
+	{Name: "new-group", Min: 2, Max: -1, Usage: "COMMUNITY NAME [--member MEMBER]...\tadmins: create a sub-group", Run: func(x *call) error {
+		members, opts := groupOptionFlags(x.FS)
 		return x.client(func(c *client.Client) error {
-			res, err := c.CreateCommunityGroup(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "), *members, *opts)
+			res, err := c.CreateCommunityGroup(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "), *members, *opts)
 			return x.printAdd("created", res, err)
 		})
 	}},
-	{name: "add-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tadmins: put an existing group under the community", do: communityGroup},
-	{name: "remove-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tadmins: take a group out of the community", do: communityGroup},
-	{name: "groups", min: 1, max: -1, usage: "COMMUNITY\tlist the community's groups", do: func(x *call, c *client.Client) error {
-		list, err := c.CommunityGroups(x.ctx, strings.Join(x.pos, " "))
+	{Name: "add-group", Min: 2, Max: -1, Usage: "COMMUNITY GROUP\tadmins: put an existing group under the community", Run: do(communityGroup)},
+	{Name: "remove-group", Min: 2, Max: -1, Usage: "COMMUNITY GROUP\tadmins: take a group out of the community", Run: do(communityGroup)},
+	{Name: "groups", Min: 1, Max: -1, Usage: "COMMUNITY\tlist the community's groups", Run: do(func(x *call, c *client.Client) error {
+		list, err := c.CommunityGroups(x.Ctx, strings.Join(x.Pos, " "))
 		for _, g := range list {
 			mark := ""
 			switch {
@@ -357,9 +351,9 @@ var communityCommands = []command{
 				fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
 		}
 		return err
-	}},
-	{name: "join-group", min: 2, max: -1, usage: "COMMUNITY GROUP\tjoin one of them", do: func(x *call, c *client.Client) error {
-		r, err := c.JoinCommunityGroup(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
+	})},
+	{Name: "join-group", Min: 2, Max: -1, Usage: "COMMUNITY GROUP\tjoin one of them", Run: do(func(x *call, c *client.Client) error {
+		r, err := c.JoinCommunityGroup(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "))
 		if err != nil {
 			return err
 		}
@@ -368,22 +362,22 @@ var communityCommands = []command{
 				fmt.Sprintf("asked to join %s (%s): an admin must approve; run join-group again once approved", r.Group.Name, r.Group.ID))
 		}
 		return x.print(withEvent("joined", groupJSON(r.Group)), fmt.Sprintf("joined %s (%s)", r.Group.Name, r.Group.ID))
-	}},
+	})},
 }
 
 // communityGroup is community add-group and remove-group.
 func communityGroup(x *call, c *client.Client) error {
-	sub, group := x.cmd.name, strings.Join(x.pos[1:], " ")
+	sub, group := x.Name, strings.Join(x.Pos[1:], " ")
 	change := map[string]func(context.Context, string, string) error{"add-group": c.AddCommunityGroup, "remove-group": c.RemoveCommunityGroup}[sub]
-	return x.done(change(x.ctx, x.pos[0], group), map[string]any{"event": strings.ReplaceAll(sub, "-", "_"), "community": x.pos[0], "group": group}, sub+": done")
+	return x.done(change(x.Ctx, x.Pos[0], group), map[string]any{"event": strings.ReplaceAll(sub, "-", "_"), "community": x.Pos[0], "group": group}, sub+": done")
 }
 
 // announce posts to a community's announcement group.
 func announce(x *call, c *client.Client) error {
-	m, err := c.Announce(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
+	m, err := c.Announce(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "))
 	if err != nil {
 		return err
 	}
-	x.printSent(x.pos[0], m)
+	x.printSent(x.Pos[0], m)
 	return nil
 }

@@ -16,62 +16,56 @@ import (
 // and view.
 
 func reply(x *call, c *client.Client) error {
-	m, err := c.Reply(x.ctx, x.pos[0], strings.Join(x.pos[1:], " "))
-	if err != nil {
-		return err
-	}
-	return x.print(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "reply_to": x.pos[0]},
-		fmt.Sprintf("sent %s (reply to %s)", m.ID(), x.pos[0]))
+	m, err := c.Reply(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "))
+	return x.done(err, map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "reply_to": x.Pos[0]},
+		fmt.Sprintf("sent %s (reply to %s)", m.ID(), x.Pos[0]))
 }
 
 func react(x *call) error {
-	remove := x.fs.Bool("remove", false, "remove your reaction")
-	if err := x.parse(); err != nil {
+	remove := x.FS.Bool("remove", false, "remove your reaction")
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	if len(x.pos) != 2 && !(*remove && len(x.pos) == 1) {
-		return x.usage()
+	if len(x.Pos) != 2 && !(*remove && len(x.Pos) == 1) {
+		return x.Usage()
 	}
 	emoji := ""
 	if !*remove {
-		emoji = x.pos[1]
+		emoji = x.Pos[1]
 	}
 	return x.client(func(c *client.Client) error {
-		return x.done(c.React(x.ctx, x.pos[0], emoji), map[string]any{"event": "reacted", "id": x.pos[0], "emoji": emoji}, "reacted "+emoji+" to "+x.pos[0])
+		return x.done(c.React(x.Ctx, x.Pos[0], emoji), map[string]any{"event": "reacted", "id": x.Pos[0], "emoji": emoji}, "reacted "+emoji+" to "+x.Pos[0])
 	})
 }
 
 func edit(x *call, c *client.Client) error {
-	text := strings.Join(x.pos[1:], " ")
-	return x.done(c.Edit(x.ctx, x.pos[0], text), map[string]any{"event": "edited", "id": x.pos[0], "text": text}, "edited "+x.pos[0])
+	text := strings.Join(x.Pos[1:], " ")
+	return x.done(c.Edit(x.Ctx, x.Pos[0], text), map[string]any{"event": "edited", "id": x.Pos[0], "text": text}, "edited "+x.Pos[0])
 }
 
 func deleteMessage(x *call, c *client.Client) error {
-	return x.done(c.Delete(x.ctx, x.pos[0]), map[string]any{"event": "deleted", "id": x.pos[0]}, "deleted "+x.pos[0])
+	return x.done(c.Delete(x.Ctx, x.Pos[0]), map[string]any{"event": "deleted", "id": x.Pos[0]}, "deleted "+x.Pos[0])
 }
 
 // pollCommands are `parley poll …`.
 var pollCommands = []command{
-	{name: "create", min: 1, max: -1, usage: "--to CHAT QUESTION --option A --option B... [--multi]", run: func(x *call) error {
+	{Name: "create", Min: 1, Max: -1, Usage: "--to CHAT QUESTION --option A --option B... [--multi]", Run: func(x *call) error {
 		var options multiFlag
-		to := x.need("to", "", "the chat: a chat id, +PHONE or @USERNAME")
-		x.fs.Var(&options, "option", "an option (repeat: 2 to 12)")
-		multi := x.fs.Bool("multi", false, "voters may choose several options")
+		to := x.Need("to", "", "the chat: a chat id, +PHONE or @USERNAME")
+		x.FS.Var(&options, "option", "an option (repeat: 2 to 12)")
+		multi := x.FS.Bool("multi", false, "voters may choose several options")
 		return x.client(func(c *client.Client) error {
-			m, err := c.CreatePoll(x.ctx, *to, client.PollSpec{Question: strings.Join(x.pos, " "), Options: options, Multi: *multi})
-			if err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": client.KindPoll},
+			m, err := c.CreatePoll(x.Ctx, *to, client.PollSpec{Question: strings.Join(x.Pos, " "), Options: options, Multi: *multi})
+			return x.done(err, map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": client.KindPoll},
 				"sent poll "+m.ID())
 		})
 	}},
-	{name: "vote", min: 1, max: -1, usage: "MESSAGE_ID N...", run: func(x *call) error {
-		if err := x.parse(); err != nil {
+	{Name: "vote", Min: 1, Max: -1, Usage: "MESSAGE_ID N...", Run: func(x *call) error {
+		if err := x.Parse(); err != nil {
 			return err
 		}
 		var choices []int
-		for _, p := range x.pos[1:] {
+		for _, p := range x.Pos[1:] {
 			n, err := strconv.Atoi(p)
 			if err != nil {
 				return usageError("poll vote: options are numbers from 0 (as poll show lists them)")
@@ -79,38 +73,38 @@ var pollCommands = []command{
 			choices = append(choices, n)
 		}
 		return x.client(func(c *client.Client) error {
-			return x.done(c.Vote(x.ctx, x.pos[0], choices), map[string]any{"event": "voted", "id": x.pos[0], "choices": choices}, fmt.Sprintf("voted %v in %s", choices, x.pos[0]))
+			return x.done(c.Vote(x.Ctx, x.Pos[0], choices), map[string]any{"event": "voted", "id": x.Pos[0], "choices": choices}, fmt.Sprintf("voted %v in %s", choices, x.Pos[0]))
 		})
 	}},
-	{name: "show", min: 1, max: 1, usage: "MESSAGE_ID", do: func(x *call, c *client.Client) error {
-		if err := c.Sync(x.ctx); err != nil {
+	{Name: "show", Min: 1, Max: 1, Usage: "MESSAGE_ID", Run: do(func(x *call, c *client.Client) error {
+		if err := c.Sync(x.Ctx); err != nil {
 			return err
 		}
-		m, err := c.Message(x.ctx, x.pos[0])
+		m, err := c.Message(x.Ctx, x.Pos[0])
 		if err != nil {
 			return err
 		}
-		ex, err := c.Extras(x.ctx, m.Conversation, m.Seq)
+		ex, err := c.Extras(x.Ctx, m.Conversation, m.Seq)
 		if err != nil {
 			return err
 		}
 		if ex.Poll == nil {
-			return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", x.pos[0])
+			return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", x.Pos[0])
 		}
-		return x.print(x.renderMessage(x.ctx, c, m, ex))
-	}},
+		return x.print(x.renderMessage(x.Ctx, c, m, ex))
+	})},
 }
 
 // chatMessages is view (a chat's messages with their replies, mentions,
 // hashtags, edits, deletions, reactions and polls) and history (the same
 // with each message's status).
 func chatMessages(x *call) error {
-	limit := x.fs.Int("limit", 50, "show at most this many messages (0: all)")
+	limit := x.FS.Int("limit", 50, "show at most this many messages (0: all)")
 	return x.client(func(c *client.Client) error {
-		if err := c.Sync(x.ctx); err != nil {
+		if err := c.Sync(x.Ctx); err != nil {
 			return err
 		}
-		ch, ms, err := c.History(x.ctx, x.pos[0], *limit)
+		ch, ms, err := c.History(x.Ctx, x.Pos[0], *limit)
 		if err != nil {
 			return err
 		}
@@ -120,13 +114,13 @@ func chatMessages(x *call) error {
 				seqs = append(seqs, m.Seq)
 			}
 		}
-		extras, err := c.ExtrasOf(x.ctx, ch.ID, seqs)
+		extras, err := c.ExtrasOf(x.Ctx, ch.ID, seqs)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			obj, text := x.renderMessage(x.ctx, c, m, extras[m.Seq])
-			if x.cmd.name == "history" {
+			obj, text := x.renderMessage(x.Ctx, c, m, extras[m.Seq])
+			if x.Name == "history" {
 				obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
 				if m.ID() == "" {
 					text = "(pending) " + text
@@ -241,30 +235,30 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 
 // chatCommands are `parley chat …`.
 var chatCommands = []command{
-	{name: "disappear", min: 1, max: 2, usage: "CHAT [off|24h|7d|90d]", run: func(x *call) error {
-		if err := x.parse(); err != nil {
+	{Name: "disappear", Min: 1, Max: 2, Usage: "CHAT [off|24h|7d|90d]", Run: func(x *call) error {
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		d, ok := map[string]time.Duration{"off": 0, "0": 0, "24h": 24 * time.Hour, "1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "90d": 90 * 24 * time.Hour}[x.arg(1)]
-		if len(x.pos) == 2 && !ok {
-			return x.usage()
+		d, ok := map[string]time.Duration{"off": 0, "0": 0, "24h": 24 * time.Hour, "1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "90d": 90 * 24 * time.Hour}[x.Arg(1)]
+		if len(x.Pos) == 2 && !ok {
+			return x.Usage()
 		}
 		return x.client(func(c *client.Client) error {
 			var err error
-			if len(x.pos) == 1 {
-				d, err = c.Disappearing(x.ctx, x.pos[0])
+			if len(x.Pos) == 1 {
+				d, err = c.Disappearing(x.Ctx, x.Pos[0])
 			} else {
-				err = c.SetDisappearing(x.ctx, x.pos[0], d)
+				err = c.SetDisappearing(x.Ctx, x.Pos[0], d)
 			}
 			if err != nil {
 				return err
 			}
-			return x.print(map[string]any{"event": "disappearing", "chat": x.pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
+			return x.print(map[string]any{"event": "disappearing", "chat": x.Pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
 		})
 	}},
-	{name: "resync", min: 1, max: 1, usage: "CHAT", do: func(x *call, c *client.Client) error {
-		return x.done(c.Resync(x.ctx, x.pos[0]), map[string]any{"event": "resynced", "chat": x.pos[0]}, "rejoined "+x.pos[0]+" with a fresh MLS state on this device")
-	}},
+	{Name: "resync", Min: 1, Max: 1, Usage: "CHAT", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.Resync(x.Ctx, x.Pos[0]), map[string]any{"event": "resynced", "chat": x.Pos[0]}, "rejoined "+x.Pos[0]+" with a fresh MLS state on this device")
+	})},
 }
 
 func durationText(d time.Duration) string {

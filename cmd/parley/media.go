@@ -59,7 +59,7 @@ func (x *call) sendMedia(to, file, voice, caption, location, name, contact strin
 		}
 		vcard = attachment.VCard(strings.TrimSpace(contact[:i]), strings.TrimSpace(contact[i+1:]))
 	}
-	return x.withClientTimeout(x.ctx, timeout, func(ctx context.Context, c *client.Client) error {
+	return x.withClientTimeout(x.Ctx, timeout, func(ctx context.Context, c *client.Client) error {
 		var m client.MessageRecord
 		var err error
 		switch {
@@ -101,15 +101,15 @@ func (e *env) printSent(to string, m client.MessageRecord) {
 
 // forward is `parley forward MESSAGE_ID --to CHAT`.
 func forward(x *call) error {
-	to := x.need("to", "", "recipient: +PHONE, @username or a chat id")
-	if err := x.parse(); err != nil {
+	to := x.Need("to", "", "recipient: +PHONE, @username or a chat id")
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	if _, _, err := client.ParseMessageID(x.pos[0]); err != nil {
+	if _, _, err := client.ParseMessageID(x.Pos[0]); err != nil {
 		return err
 	}
 	return x.client(func(c *client.Client) error {
-		m, err := c.Forward(x.ctx, x.pos[0], *to)
+		m, err := c.Forward(x.Ctx, x.Pos[0], *to)
 		if err != nil {
 			return err
 		}
@@ -120,21 +120,21 @@ func forward(x *call) error {
 
 // mediaGet is `parley media get MESSAGE_ID [-o PATH]`.
 func mediaGet(x *call) error {
-	out := x.fs.String("o", "", "write the file here (default: the sender's file name in the current directory; - for stdout)")
-	if err := x.parse(); err != nil {
+	out := x.FS.String("o", "", "write the file here (default: the sender's file name in the current directory; - for stdout)")
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	if _, _, err := client.ParseMessageID(x.pos[0]); err != nil {
+	if _, _, err := client.ParseMessageID(x.Pos[0]); err != nil {
 		return err
 	}
 	// The transfer's size is known only from the message: look it up with
 	// the normal timeout, then allow time for the download.
 	var size int64
-	err := x.withClient(x.ctx, func(ctx context.Context, c *client.Client) error {
+	err := x.withClient(x.Ctx, func(ctx context.Context, c *client.Client) error {
 		if err := c.Sync(ctx); err != nil {
 			return err
 		}
-		m, err := c.Message(ctx, x.pos[0])
+		m, err := c.Message(ctx, x.Pos[0])
 		if err == nil && m.Media != nil {
 			size = m.Media.Size
 		}
@@ -143,15 +143,15 @@ func mediaGet(x *call) error {
 	if err != nil {
 		return err
 	}
-	return x.withClientTimeout(x.ctx, x.transferTimeout(size), func(ctx context.Context, c *client.Client) error {
+	return x.withClientTimeout(x.Ctx, x.transferTimeout(size), func(ctx context.Context, c *client.Client) error {
 		if *out == "-" {
 			if x.json {
 				return usageError("media get: -o - writes the file to stdout, which --json uses")
 			}
-			_, err := c.DownloadMedia(ctx, x.pos[0], x.stdout)
+			_, err := c.DownloadMedia(ctx, x.Pos[0], x.stdout)
 			return err
 		}
-		m, path, err := c.DownloadMediaFile(ctx, x.pos[0], *out)
+		m, path, err := c.DownloadMediaFile(ctx, x.Pos[0], *out)
 		if err != nil {
 			return err
 		}

@@ -10,8 +10,8 @@ import (
 )
 
 func send(x *call) error {
-	fs := x.fs
-	to := x.need("to", "", "recipient: +PHONE, @username or a chat id")
+	fs := x.FS
+	to := x.Need("to", "", "recipient: +PHONE, @username or a chat id")
 	file := fs.String("file", "", "send this file (image, video, document: detected from its content)")
 	voice := fs.String("voice", "", "send this audio file as a voice note")
 	caption := fs.String("caption", "", "caption for --file or --voice")
@@ -19,10 +19,10 @@ func send(x *call) error {
 	name := fs.String("name", "", "place name for --location")
 	contact := fs.String("contact", "", "send a contact card: NAME,PHONE")
 	replyTo := fs.String("reply-to", "", "send TEXT as a reply to this MESSAGE_ID (CHAT:SEQ) of the same chat")
-	if err := x.parse(); err != nil {
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	text := strings.Join(x.pos, " ")
+	text := strings.Join(x.Pos, " ")
 	if *file != "" || *voice != "" || *location != "" || *contact != "" || *caption != "" || *name != "" {
 		if text != "" || *replyTo != "" {
 			return usageError("send: give either TEXT (with --reply-to) or a media flag, not both")
@@ -30,7 +30,7 @@ func send(x *call) error {
 		return x.sendMedia(*to, *file, *voice, *caption, *location, *name, *contact)
 	}
 	if text == "" {
-		return x.usage()
+		return x.Usage()
 	}
 	return x.client(func(c *client.Client) error {
 		// Send processes what arrived while we were away first, so the
@@ -42,9 +42,9 @@ func send(x *call) error {
 			if perr != nil {
 				return usageError("send: --reply-to wants a MESSAGE_ID such as CHAT:SEQ")
 			}
-			m, err = c.SendText(x.ctx, *to, text, seq)
+			m, err = c.SendText(x.Ctx, *to, text, seq)
 		} else {
-			m, err = c.Send(x.ctx, *to, text)
+			m, err = c.Send(x.Ctx, *to, text)
 		}
 		if err != nil {
 			return err
@@ -59,21 +59,21 @@ func send(x *call) error {
 // onMessage (business listen) it prints only incoming messages and runs
 // onMessage after each.
 func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord)) error {
-	dur := x.fs.Duration("for", 0, "stop after this long (default: until interrupted)")
-	count := x.fs.Int("count", 0, "stop after this many messages")
+	dur := x.FS.Duration("for", 0, "stop after this long (default: until interrupted)")
+	count := x.FS.Int("count", 0, "stop after this many messages")
 	all := new(bool)
 	if onMessage == nil {
-		all = x.fs.Bool("all", false, "also print typing, presence, chat and connection events")
+		all = x.FS.Bool("all", false, "also print typing, presence, chat and connection events")
 	}
-	if err := x.parse(); err != nil {
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
-		x.ctx, cancel = context.WithTimeout(x.ctx, *dur)
+		x.Ctx, cancel = context.WithTimeout(x.Ctx, *dur)
 		defer cancel()
 	}
-	ctx := x.ctx
+	ctx := x.Ctx
 	c, err := x.open(ctx, "", true)
 	if err != nil {
 		return err
@@ -186,10 +186,10 @@ func (e *env) printReceipt(ctx context.Context, c *client.Client, conv parley.Co
 }
 
 func chats(x *call, c *client.Client) error {
-	if err := c.Sync(x.ctx); err != nil {
+	if err := c.Sync(x.Ctx); err != nil {
 		return err
 	}
-	chats, err := c.Chats(x.ctx)
+	chats, err := c.Chats(x.Ctx)
 	for _, ch := range chats {
 		x.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
 			"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
@@ -199,42 +199,36 @@ func chats(x *call, c *client.Client) error {
 }
 
 func read(x *call, c *client.Client) error {
-	if err := c.Sync(x.ctx); err != nil {
+	if err := c.Sync(x.Ctx); err != nil {
 		return err
 	}
-	seq, err := c.MarkRead(x.ctx, x.pos[0])
+	seq, err := c.MarkRead(x.Ctx, x.Pos[0])
 	if err != nil {
 		return err
 	}
-	ch, _ := c.Chat(x.ctx, x.pos[0])
-	return x.print(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", x.pos[0], seq))
+	ch, _ := c.Chat(x.Ctx, x.Pos[0])
+	return x.print(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", x.Pos[0], seq))
 }
 
 func verify(x *call, c *client.Client) error {
-	sn, ct, err := c.SafetyNumber(x.ctx, x.pos[0])
-	if err != nil {
-		return err
-	}
-	return x.print(map[string]any{"event": "safety_number", "contact": x.pos[0], "user": int64(ct.User), "safety_number": sn},
-		fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", x.pos[0], sn, x.pos[0]))
+	sn, ct, err := c.SafetyNumber(x.Ctx, x.Pos[0])
+	return x.done(err, map[string]any{"event": "safety_number", "contact": x.Pos[0], "user": int64(ct.User), "safety_number": sn},
+		fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", x.Pos[0], sn, x.Pos[0]))
 }
 
 // block is block and unblock.
 func block(x *call, c *client.Client) error {
-	change := map[string]func(context.Context, string) (client.Contact, error){"block": c.Block, "unblock": c.Unblock}[x.cmd.name]
-	ct, err := change(x.ctx, x.pos[0])
-	if err != nil {
-		return err
-	}
-	return x.print(map[string]any{"event": x.cmd.name + "ed", "contact": x.pos[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", x.cmd.name, x.pos[0]))
+	change := map[string]func(context.Context, string) (client.Contact, error){"block": c.Block, "unblock": c.Unblock}[x.Name]
+	ct, err := change(x.Ctx, x.Pos[0])
+	return x.done(err, map[string]any{"event": x.Name + "ed", "contact": x.Pos[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", x.Name, x.Pos[0]))
 }
 
 // contactsCommands are `parley contacts …`.
 var contactsCommands = []command{
-	{name: "add", usage: "CONTACT", min: 1, max: 1, do: changeContact},
-	{name: "remove", usage: "CONTACT", min: 1, max: 1, do: changeContact},
-	{name: "list", do: func(x *call, c *client.Client) error {
-		cs, err := c.Contacts(x.ctx)
+	{Name: "add", Usage: "CONTACT", Min: 1, Max: 1, Run: do(changeContact)},
+	{Name: "remove", Usage: "CONTACT", Min: 1, Max: 1, Run: do(changeContact)},
+	{Name: "list", Run: do(func(x *call, c *client.Client) error {
+		cs, err := c.Contacts(x.Ctx)
 		if err != nil {
 			return err
 		}
@@ -244,14 +238,14 @@ var contactsCommands = []command{
 			}
 		}
 		return nil
-	}},
+	})},
 }
 
 // changeContact is contacts add and contacts remove.
 func changeContact(x *call, c *client.Client) error {
-	add := x.cmd.name == "add"
+	add := x.Name == "add"
 	change := map[bool]func(context.Context, string) (client.Contact, error){true: c.AddContact, false: c.RemoveContact}[add]
-	ct, err := change(x.ctx, x.pos[0])
+	ct, err := change(x.Ctx, x.Pos[0])
 	if err != nil {
 		return err
 	}
