@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
 // businessCommands are `parley business …` (docs/business.md): this
@@ -141,7 +142,7 @@ func profileText(p parley.BusinessProfile) string {
 // businessProfileSet is business profile set: the flags given change the
 // profile, the others keep their value.
 func businessProfileSet(x *call) error {
-	var name, category, description, address, website, email, zone, hours optString
+	var name, category, description, address, website, email, zone, hours cmdline.OptString
 	x.FS.Var(&name, "name", "the business's name")
 	x.FS.Var(&category, "category", "category, e.g. Food")
 	x.FS.Var(&description, "description", "what the business does")
@@ -156,21 +157,21 @@ func businessProfileSet(x *call) error {
 			return err
 		}
 		for _, f := range []struct {
-			o   optString
+			o   cmdline.OptString
 			dst *string
 		}{{name, &p.Name}, {category, &p.Category}, {description, &p.Description}, {address, &p.Address},
 			{website, &p.Website}, {email, &p.Email}} {
-			if f.o.v != nil {
-				*f.dst = *f.o.v
+			if f.o.V != nil {
+				*f.dst = *f.o.V
 			}
 		}
-		if zone.v != nil || hours.v != nil {
+		if zone.V != nil || hours.V != nil {
 			z, spec := p.Hours.Zone, p.Hours.Spec()
-			if zone.v != nil {
-				z = *zone.v
+			if zone.V != nil {
+				z = *zone.V
 			}
-			if hours.v != nil {
-				spec = *hours.v
+			if hours.V != nil {
+				spec = *hours.V
 			}
 			if strings.TrimSpace(spec) == "" {
 				z = "" // no opening hours: always open
@@ -242,7 +243,7 @@ var catalogCommands = []command{
 	}},
 	{Name: "add", Min: 1, Max: 1, Usage: "ID --name N --price 12.50 --currency EUR [--description D] [--url U]\n    [--unavailable] [--collection C]... [--image-from MESSAGE_ID]   add or replace a product",
 		Run: func(x *call) error {
-			var collections multiFlag
+			var collections cmdline.Strings
 			name := x.Need("name", "", "product name")
 			price := x.Need("price", "", "price, e.g. 12.50")
 			currency := x.Need("currency", "", "ISO 4217 currency, e.g. EUR")
@@ -643,7 +644,7 @@ func businessAsk(x *call) error {
 	header := fs.String("header", "", "a header line")
 	footer := fs.String("footer", "", "a footer line")
 	list := fs.String("list", "", "send a list opened by a button with this text")
-	var buttons, rows multiFlag
+	var buttons, rows cmdline.Strings
 	fs.Var(&buttons, "button", "ID:TITLE of a reply button (repeatable, up to 3)")
 	fs.Var(&rows, "row", "[SECTION/]ID:TITLE[:DESCRIPTION] of a list row (repeatable)")
 	if err := x.Parse(); err != nil {

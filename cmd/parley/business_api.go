@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
 // The business API commands (docs/business-api.md): api enable/status and
@@ -189,12 +190,6 @@ var tokenCommands = []command{
 	}},
 }
 
-// buttonFlags is the repeatable --button of templates create.
-type buttonFlags []string
-
-func (b *buttonFlags) String() string     { return strings.Join(*b, " ") }
-func (b *buttonFlags) Set(v string) error { *b = append(*b, v); return nil }
-
 var templateKeys = []string{"id", "name", "language", "category", "status", "rejected_reason"}
 
 // templateTable prints templates.
@@ -217,7 +212,7 @@ var templateCommands = []command{
 		body := x.Need("body", "", "body text with {{1}}, {{2}}… parameters")
 		x.FS.StringVar(&t.Header, "header", "", "header text")
 		x.FS.StringVar(&t.Footer, "footer", "", "footer text")
-		x.FS.Var((*buttonFlags)(&t.Buttons), "button", "QUICK_REPLY:TEXT, URL:TEXT:URL or PHONE_NUMBER:TEXT:PHONE (repeatable)")
+		x.FS.Var((*cmdline.Strings)(&t.Buttons), "button", "QUICK_REPLY:TEXT, URL:TEXT:URL or PHONE_NUMBER:TEXT:PHONE (repeatable)")
 		return x.cloudAPI(token, func(api *apiclient.Client, pnid string) error {
 			t.Name, t.Category, t.Body = x.Pos[0], *category, *body
 			out, err := api.CreateTemplate(x.Ctx, pnid, t)

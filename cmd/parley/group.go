@@ -10,47 +10,11 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
 const groupIntro = `usage: parley group SUBCOMMAND (GROUP is a group id, or its name when unambiguous;
 MEMBER is +PHONE, @USERNAME or a user id)`
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// optBool is a flag that is nil unless given (true|false).
-type optBool struct{ v *bool }
-
-func (o *optBool) String() string {
-	if o.v == nil {
-		return ""
-	}
-	return strconv.FormatBool(*o.v)
-}
-
-func (o *optBool) Set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("want true or false")
-	}
-	o.v = &b
-	return nil
-}
-
-// optString is a flag that is nil unless given.
-type optString struct{ v *string }
-
-func (o *optString) String() string {
-	if o.v == nil {
-		return ""
-	}
-	return *o.v
-}
-
-func (o *optString) Set(s string) error { o.v = &s; return nil }
 
 // groupCommands are `parley group …`.
 var groupCommands = []command{
@@ -87,8 +51,8 @@ var groupCommands = []command{
 	{Name: "settings", Min: 1, Max: 1, Usage: "GROUP [--name N] [--description D] [--icon REF]\n" +
 		"       [--only-admins-send true|false] [--only-admins-edit true|false]\n       [--join-approval true|false]   (a community's sub-groups)",
 		Run: func(x *call) error {
-			var name, description, icon optString
-			var onlySend, onlyEdit, joinApproval optBool
+			var name, description, icon cmdline.OptString
+			var onlySend, onlyEdit, joinApproval cmdline.OptBool
 			x.FS.Var(&name, "name", "new name")
 			x.FS.Var(&description, "description", "new description")
 			x.FS.Var(&icon, "icon", "new icon (a media blob reference)")
@@ -96,8 +60,8 @@ var groupCommands = []command{
 			x.FS.Var(&onlyEdit, "only-admins-edit", "true|false: only admins can edit the group's info")
 			x.FS.Var(&joinApproval, "join-approval", "true|false: community members ask to join this sub-group and an admin approves")
 			return x.client(func(c *client.Client) error {
-				u := client.GroupUpdate{Name: name.v, Description: description.v, Icon: icon.v, OnlyAdminsSend: onlySend.v,
-					OnlyAdminsEditInfo: onlyEdit.v, JoinApproval: joinApproval.v}
+				u := client.GroupUpdate{Name: name.V, Description: description.V, Icon: icon.V, OnlyAdminsSend: onlySend.V,
+					OnlyAdminsEditInfo: onlyEdit.V, JoinApproval: joinApproval.V}
 				if u == (client.GroupUpdate{}) {
 					g, err := c.Group(x.Ctx, x.Pos[0])
 					return x.printGroup(c, g, err)
@@ -175,8 +139,8 @@ var groupCommands = []command{
 
 // groupOptionFlags declares --member and --description of group create,
 // community create and community new-group.
-func groupOptionFlags(fs *flag.FlagSet) (*multiFlag, *client.GroupOptions) {
-	var members multiFlag
+func groupOptionFlags(fs *flag.FlagSet) (*cmdline.Strings, *client.GroupOptions) {
+	var members cmdline.Strings
 	var opts client.GroupOptions
 	fs.Var(&members, "member", "a member to add (repeatable): +PHONE, @USERNAME or user id")
 	fs.StringVar(&opts.Description, "description", "", "a description")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
 // The message kinds (client/kinds.go): reply, react, edit, delete, poll
@@ -50,7 +51,7 @@ func deleteMessage(x *call, c *client.Client) error {
 // pollCommands are `parley poll …`.
 var pollCommands = []command{
 	{Name: "create", Min: 1, Max: -1, Usage: "--to CHAT QUESTION --option A --option B... [--multi]", Run: func(x *call) error {
-		var options multiFlag
+		var options cmdline.Strings
 		to := x.Need("to", "", "the chat: a chat id, +PHONE or @USERNAME")
 		x.FS.Var(&options, "option", "an option (repeat: 2 to 12)")
 		multi := x.FS.Bool("multi", false, "voters may choose several options")
@@ -250,10 +251,7 @@ var chatCommands = []command{
 			} else {
 				err = c.SetDisappearing(x.Ctx, x.Pos[0], d)
 			}
-			if err != nil {
-				return err
-			}
-			return x.print(map[string]any{"event": "disappearing", "chat": x.Pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
+			return x.done(err, map[string]any{"event": "disappearing", "chat": x.Pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
 		})
 	}},
 	{Name: "resync", Min: 1, Max: 1, Usage: "CHAT", Run: do(func(x *call, c *client.Client) error {

@@ -41,35 +41,20 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes: one per error class.
+// Exit codes: one per error class (parley help and docs/cli.md list them).
 const (
 	exitOK              = 0
 	exitInternal        = 1
 	exitUsage           = 2
 	exitInvalid         = 3
 	exitUnauthenticated = 4
-	exitForbidden       = 5
-	exitNotFound        = 6
-	exitConflict        = 7
-	exitRateLimited     = 8
-	exitTooLarge        = 9
-	exitBlocked         = 10
-	exitExpired         = 11
 	exitUnavailable     = 12
 )
 
 var exitCodes = map[parley.Code]int{
-	parley.CodeInvalid:         exitInvalid,
-	parley.CodeUnauthenticated: exitUnauthenticated,
-	parley.CodeForbidden:       exitForbidden,
-	parley.CodeNotFound:        exitNotFound,
-	parley.CodeConflict:        exitConflict,
-	parley.CodeRateLimited:     exitRateLimited,
-	parley.CodeTooLarge:        exitTooLarge,
-	parley.CodeBlocked:         exitBlocked,
-	parley.CodeExpired:         exitExpired,
-	parley.CodeUnavailable:     exitUnavailable,
-	parley.CodeInternal:        exitInternal,
+	parley.CodeInternal: exitInternal, parley.CodeInvalid: exitInvalid, parley.CodeUnauthenticated: exitUnauthenticated,
+	parley.CodeForbidden: 5, parley.CodeNotFound: 6, parley.CodeConflict: 7, parley.CodeRateLimited: 8,
+	parley.CodeTooLarge: 9, parley.CodeBlocked: 10, parley.CodeExpired: 11, parley.CodeUnavailable: exitUnavailable,
 }
 
 // usageError is a command-line mistake (exit code 2).

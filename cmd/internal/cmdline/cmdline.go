@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -288,4 +289,41 @@ func writeUsage(b *strings.Builder, name, usage string) {
 		}
 		b.WriteString(strings.Repeat(" ", col-width) + what + "\n")
 	}
+}
+
+// Strings is a repeatable string flag: each use appends its value.
+type Strings []string
+
+func (s *Strings) String() string     { return strings.Join(*s, ",") }
+func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
+
+// OptString is a string flag whose V is nil unless it is given.
+type OptString struct{ V *string }
+
+func (o *OptString) String() string {
+	if o.V == nil {
+		return ""
+	}
+	return *o.V
+}
+
+func (o *OptString) Set(s string) error { o.V = &s; return nil }
+
+// OptBool is a true|false flag whose V is nil unless it is given.
+type OptBool struct{ V *bool }
+
+func (o *OptBool) String() string {
+	if o.V == nil {
+		return ""
+	}
+	return strconv.FormatBool(*o.V)
+}
+
+func (o *OptBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	o.V = &b
+	return nil
 }
