@@ -20,7 +20,7 @@ import (
 
 // Command is one entry of a command table: `PROGRAM NAME …` or, in a
 // parent's Subs, `PROGRAM PARENT NAME …`. C is the program's call type,
-// which embeds *Call.
+// which embeds *Call. Every entry has Run, Subs or both.
 type Command[C any] struct {
 	Name string
 	// Usage is the help: one form a line, "FORM\tWHAT IT DOES". The
