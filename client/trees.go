@@ -173,20 +173,15 @@ func (c *Client) treeRequest(ctx context.Context, method, path string, body []by
 
 // treeError decodes the server's JSON error of a failed tree request.
 func treeError(resp *http.Response) error {
-	var e struct {
-		Code    parley.Code `json:"code"`
-		Reason  string      `json:"reason"`
-		Message string      `json:"message"`
-	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if json.Unmarshal(b, &e) != nil || e.Code == "" {
-		code := parley.CodeInternal
-		if resp.StatusCode >= 500 {
-			code = parley.CodeUnavailable
-		}
-		return parley.Errorf(code, "tree_transfer", "tree request: HTTP %d", resp.StatusCode)
+	if e, ok := apiclient.ParseError(resp.StatusCode, b); ok {
+		return e
 	}
-	return &parley.Error{Code: e.Code, Reason: e.Reason, Message: e.Message}
+	code := parley.CodeInternal
+	if resp.StatusCode >= 500 {
+		code = parley.CodeUnavailable
+	}
+	return parley.Errorf(code, "tree_transfer", "tree request: HTTP %d", resp.StatusCode)
 }
 
 // uploadTree uploads the tree of a commit made out of band and returns its
