@@ -236,7 +236,7 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 
 // chatCommands are `parley chat …`.
 var chatCommands = []command{
-	{Name: "disappear", Min: 1, Max: 2, Usage: "CHAT [off|24h|7d|90d]", Run: func(x *call) error {
+	{Name: "disappear", Min: 1, Max: 2, Usage: "CHAT [off|24h|7d|90d]\tshow or set disappearing messages", Run: func(x *call) error {
 		if err := x.Parse(); err != nil {
 			return err
 		}
@@ -254,7 +254,7 @@ var chatCommands = []command{
 			return x.done(err, map[string]any{"event": "disappearing", "chat": x.Pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
 		})
 	}},
-	{Name: "resync", Min: 1, Max: 1, Usage: "CHAT", Run: do(func(x *call, c *client.Client) error {
+	{Name: "resync", Min: 1, Max: 1, Usage: "CHAT\trejoin a chat whose encryption state broke on this\n\tdevice (done by itself when it detects that)", Run: do(func(x *call, c *client.Client) error {
 		return x.done(c.Resync(x.Ctx, x.Pos[0]), map[string]any{"event": "resynced", "chat": x.Pos[0]}, "rejoined "+x.Pos[0]+" with a fresh MLS state on this device")
 	})},
 }
