@@ -199,13 +199,19 @@ func ResponseError(resp *http.Response) *parley.Error {
 // keeping the server's code and reason (a Cloud API error's reason is
 // "cloudapi_NNNN"). A body of none of these shapes (a proxy's page, a tus
 // library's text) gets the code of its HTTP status (StatusCode), reason
-// "http_NNN", and the body's text as message. It never fails: body is
-// untrusted and may be anything.
+// "http_NNN", and the body's "message" or text as message (at most 512
+// bytes). It never fails: body is untrusted and may be anything.
 func DecodeError(status int, body []byte) *parley.Error {
 	if e, ok := ParseError(status, body); ok {
 		return e
 	}
 	msg := strings.TrimSpace(string(body))
+	var withMessage struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &withMessage) == nil && withMessage.Message != "" {
+		msg = withMessage.Message
+	}
 	if len(msg) > 512 {
 		msg = msg[:512]
 	}

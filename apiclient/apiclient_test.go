@@ -61,7 +61,7 @@ func TestDecodeError(t *testing.T) {
 		"cloud api":                   {400, `{"error":{"message":"(#132001) no template","type":"OAuthException","code":132001,"error_data":{"details":"x"}}}`, parley.CodeInvalid, "cloudapi_132001", "(#132001) no template: x"},
 		"text":                        {413, "too big\n", parley.CodeTooLarge, "http_413", "too big"},
 		"empty":                       {503, "", parley.CodeUnavailable, "http_503", "503 Service Unavailable"},
-		"json no code":                {500, `{"message":"x"}`, parley.CodeInternal, "http_500", `{"message":"x"}`},
+		"json no code":                {500, `{"message":"x"}`, parley.CodeInternal, "http_500", "x"},
 		"bad gateway":                 {502, "<html>", parley.CodeUnavailable, "http_502", "<html>"},
 	} {
 		t.Run(name, func(t *testing.T) {
