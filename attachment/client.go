@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 )
 
 // MaxFileSize is the largest plaintext the default server accepts (2 GiB);
@@ -82,16 +83,11 @@ func (c *Client) retries() int {
 	return defaultRetries
 }
 
+// newRequest is a request to url (below BaseURL, or absolute) with the
+// device's credential.
 func (c *Client) newRequest(ctx context.Context, method, url string, body io.Reader) (*http.Request, error) {
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-		url = strings.TrimSuffix(c.BaseURL, "/") + url
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Parley "+strconv.FormatInt(int64(c.Device), 10)+":"+base64.StdEncoding.EncodeToString(c.Secret))
-	return req, nil
+	api := apiclient.Client{Base: strings.TrimSuffix(c.BaseURL, "/"), Auth: apiclient.DeviceAuth(c.Device, c.Secret)}
+	return api.NewRequest(ctx, method, url, body)
 }
 
 // UploadFile describes the file at path (as a voice note if voice is set),
@@ -469,13 +465,8 @@ func retryable(err error) bool {
 // tusd's text) into a *parley.Error.
 func responseError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	var e struct {
-		Code    parley.Code `json:"code"`
-		Reason  string      `json:"reason"`
-		Message string      `json:"message"`
-	}
-	if json.Unmarshal(body, &e) == nil && e.Code != "" {
-		return &parley.Error{Code: e.Code, Reason: e.Reason, Message: e.Message}
+	if e, ok := apiclient.ParseError(resp.StatusCode, body); ok {
+		return e
 	}
 	msg := strings.TrimSpace(string(body))
 	switch resp.StatusCode {

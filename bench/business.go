@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/webhook"
@@ -87,25 +85,24 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("link code: %w", err)
 	}
-	auth := fmt.Sprintf("Parley %d:%s", biz.acct.Device, base64.StdEncoding.EncodeToString(biz.acct.Secret))
-	var num map[string]any
-	if err := call(ctx, "POST", base+"/business/v1/api/enable", auth, map[string]string{"link_code": code}, &num); err != nil {
+	owned := &apiclient.Client{Base: base, Auth: apiclient.DeviceAuth(biz.acct.Device, biz.acct.Secret)}
+	num, err := owned.EnableAPI(ctx, code)
+	if err != nil {
 		return nil, fmt.Errorf("enable: %w", err)
 	}
 	pnid := num["phone_number_id"].(string)
-	var tok map[string]any
-	if err := call(ctx, "POST", base+"/business/v1/api/tokens", auth, map[string]any{"name": "bench"}, &tok); err != nil {
+	tok, err := owned.CreateToken(ctx, "bench", nil)
+	if err != nil {
 		return nil, err
 	}
-	bearer := "Bearer " + tok["token"].(string)
-	if err := call(ctx, "POST", base+"/business/v1/admin/numbers/"+pnid, "Bearer "+opToken,
-		map[string]any{"tier": parley.TierUnlimited, "throughput": 1000000, "auto_approve": true}, nil); err != nil {
+	operator := &apiclient.Client{Base: base, Auth: apiclient.Bearer(opToken)}
+	if _, err := operator.SetNumber(ctx, pnid, apiclient.Object{"tier": parley.TierUnlimited, "throughput": 1000000, "auto_approve": true}); err != nil {
 		return nil, err
 	}
-	if err := call(ctx, "POST", base+"/v23.0/"+pnid+"/message_templates", bearer, map[string]any{
-		"name": "bench_offer", "language": "en_US", "category": "MARKETING",
-		"components": []any{map[string]any{"type": "BODY", "text": "Hi {{1}}, today only: {{2}} off"}},
-	}, nil); err != nil {
+	api := &apiclient.Client{Base: base, Auth: apiclient.Bearer(tok["token"].(string)),
+		HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}}
+	if _, err := api.CreateTemplate(ctx, pnid, apiclient.Template{Name: "bench_offer", Language: "en_US", Category: "MARKETING",
+		Body: "Hi {{1}}, today only: {{2}} off"}); err != nil {
 		return nil, err
 	}
 	var hooks, posts atomic.Int64
@@ -131,31 +128,21 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 		})}
 		go hs.Serve(ln)
 		defer hs.Close()
-		if err := call(ctx, "PUT", base+"/business/v1/webhook", auth, map[string]string{"callback_url": "http://" + ln.Addr().String() + "/hook",
+		if err := owned.Call(ctx, "PUT", webhook.Path, map[string]string{"callback_url": "http://" + ln.Addr().String() + "/hook",
 			"verify_token": "bench", "app_secret": "bench-secret"}, nil); err != nil {
 			return nil, fmt.Errorf("webhook: %w", err)
 		}
 	}
 	owner.Close()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}
 	send := func(ctx context.Context, i int) error {
-		body, _ := json.Marshal(map[string]any{"messaging_product": "whatsapp", "to": customers[i%n], "type": "template",
+		err := api.Call(ctx, "POST", apiclient.CloudPath(pnid, "/messages"), map[string]any{"messaging_product": "whatsapp", "to": customers[i%n], "type": "template",
 			"template": map[string]any{"name": "bench_offer", "language": map[string]any{"code": "en_US"},
 				"components": []any{map[string]any{"type": "body", "parameters": []any{
 					map[string]any{"type": "text", "text": "customer " + strconv.Itoa(i%n)},
-					map[string]any{"type": "text", "text": "20%"}}}}}})
-		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v23.0/"+pnid+"/messages", bytes.NewReader(body))
-		req.Header.Set("Authorization", bearer)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
+					map[string]any{"type": "text", "text": "20%"}}}}}}, nil)
 		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("send %d: %d %s", i, resp.StatusCode, data)
+			return fmt.Errorf("send %d: %w", i, err)
 		}
 		return nil
 	}
@@ -244,33 +231,6 @@ func drive(ctx context.Context, conc int, more func(int) bool, send func(context
 	}
 	wg.Wait()
 	return all, firstErr
-}
-
-func call(ctx context.Context, method, url, auth string, body, out any) error {
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, data)
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
 }
 
 // customerPhone is a valid phone number for customer i (the business API

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
@@ -529,12 +529,12 @@ const commitRefPrefix = "parley-commit-ref:"
 // fetchBound downloads, as this member, the ratchet tree (what "trees") or
 // the out-of-band commit (what "commits") bound to an epoch.
 func (m *mlsMember) fetchBound(ctx context.Context, base, what string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mls/v1/"+what+"/"+string(conv)+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
+	api := &apiclient.Client{Base: base, Auth: apiclient.DeviceAuth(m.Device, m.Secret), HTTP: benchHTTP}
+	req, err := api.NewRequest(ctx, http.MethodGet, "/mls/v1/"+what+"/"+string(conv)+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", fmt.Sprintf("Parley %d:%s", m.Device, base64.StdEncoding.EncodeToString(m.Secret)))
-	resp, err := benchHTTP.Do(req)
+	resp, err := api.Do(req)
 	if err != nil {
 		return nil, err
 	}

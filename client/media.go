@@ -3,10 +3,9 @@ package client
 import (
 	"context"
 	"log/slog"
-	"net/url"
-	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client/files"
 )
@@ -65,32 +64,11 @@ func (c *Client) attachments() (*attachment.Client, error) {
 	if !acct.Registered() {
 		return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered")
 	}
-	base, err := httpBaseURL(acct.ServerURL)
+	base, err := apiclient.BaseURL(acct.ServerURL)
 	if err != nil {
 		return nil, err
 	}
 	return &attachment.Client{BaseURL: base, Device: acct.Device, Secret: acct.Secret, ChunkSize: c.cfg.UploadChunk, HTTP: attachmentHTTP}, nil
-}
-
-// httpBaseURL turns the profile's server URL (http(s)://host[:port][/path]
-// or ws(s)://…, possibly ending in WebSocketPath) into the base URL of its
-// HTTP endpoints.
-func httpBaseURL(server string) (string, error) {
-	u, err := url.Parse(server)
-	if err != nil || u.Host == "" {
-		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
-	}
-	switch u.Scheme {
-	case "http", "ws":
-		u.Scheme = "http"
-	case "https", "wss":
-		u.Scheme = "https"
-	default:
-		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
-	}
-	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, WebSocketPath), "/")
-	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
-	return u.String(), nil
 }
 
 // Types and functions of files and media messages: see package files.

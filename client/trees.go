@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -148,7 +148,7 @@ func (c *Client) treeRequest(ctx context.Context, method, path string, body []by
 	if !acct.Registered() {
 		return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered")
 	}
-	base, err := httpBaseURL(acct.ServerURL)
+	base, err := apiclient.BaseURL(acct.ServerURL)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (c *Client) treeRequest(ctx context.Context, method, path string, body []by
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", fmt.Sprintf("Parley %d:%s", acct.Device, base64.StdEncoding.EncodeToString(acct.Secret)))
+	req.Header.Set("Authorization", apiclient.DeviceAuth(acct.Device, acct.Secret))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
@@ -173,20 +173,15 @@ func (c *Client) treeRequest(ctx context.Context, method, path string, body []by
 
 // treeError decodes the server's JSON error of a failed tree request.
 func treeError(resp *http.Response) error {
-	var e struct {
-		Code    parley.Code `json:"code"`
-		Reason  string      `json:"reason"`
-		Message string      `json:"message"`
-	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if json.Unmarshal(b, &e) != nil || e.Code == "" {
-		code := parley.CodeInternal
-		if resp.StatusCode >= 500 {
-			code = parley.CodeUnavailable
-		}
-		return parley.Errorf(code, "tree_transfer", "tree request: HTTP %d", resp.StatusCode)
+	if e, ok := apiclient.ParseError(resp.StatusCode, b); ok {
+		return e
 	}
-	return &parley.Error{Code: e.Code, Reason: e.Reason, Message: e.Message}
+	code := parley.CodeInternal
+	if resp.StatusCode >= 500 {
+		code = parley.CodeUnavailable
+	}
+	return parley.Errorf(code, "tree_transfer", "tree request: HTTP %d", resp.StatusCode)
 }
 
 // uploadTree uploads the tree of a commit made out of band and returns its

@@ -41,6 +41,11 @@ func TestExitCodes(t *testing.T) {
 		"forward without --to":    {args: []string{"--json", "--profile", profile, "forward", "c123456789:1"}, code: exitUsage, wantErr: "usage"},
 		"media without get":       {args: []string{"--json", "--profile", profile, "media", "c123456789:1"}, code: exitUsage, wantErr: "usage"},
 		"bad message id":          {args: []string{"--json", "--profile", profile, "media", "get", "nope"}, code: exitInvalid, wantErr: "invalid"},
+		"global flags after":      {args: []string{"chats", "--json", "--profile", profile}, code: exitUnauthenticated, wantErr: "unauthenticated"},
+		"global flags between":    {args: []string{"--json", "contacts", "--profile=" + profile, "list"}, code: exitUnauthenticated, wantErr: "unauthenticated"},
+		"global flag in a sub":    {args: []string{"--profile", profile, "group", "info", "g1", "--timeout", "5s", "--json"}, code: exitUnauthenticated, wantErr: "unauthenticated"},
+		"global flag no value":    {args: []string{"--json", "chats", "--profile"}, code: exitUsage, wantErr: "usage"},
+		"bad global flag value":   {args: []string{"--json", "chats", "--timeout", "soon"}, code: exitUsage, wantErr: "usage"},
 		"server unreachable":      {args: []string{"--json", "--timeout", "1s", "--profile", t.TempDir(), "account", "register", "--server", "http://127.0.0.1:1", "--phone", "+14155550100", "--name", "A"}, code: exitUnavailable, wantErr: "unavailable"},
 	}
 	for name, tc := range tests {
@@ -64,6 +69,36 @@ func TestHelpListsExitCodes(t *testing.T) {
 	for _, want := range []string{"exit codes", "12 server unavailable", "account register", "listen", "--file PATH", "media get MESSAGE_ID", "forward MESSAGE_ID"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+// TestGlobalFlagsAfterDashDash: after "--" a global flag's name is an
+// argument (here the text to send), not a flag.
+func TestGlobalFlagsAfterDashDash(t *testing.T) {
+	code, _, stderr := runMain(t, "--profile", t.TempDir(), "send", "--to", "@bob", "--", "--json")
+	if code != exitUnauthenticated || strings.HasPrefix(stderr, "{") {
+		t.Fatalf("exit %d, stderr %q: want a text (not JSON) unauthenticated error", code, stderr)
+	}
+}
+
+// TestHelpOfEveryCommand: every command with subcommands answers help with
+// their forms, and no subcommand name is listed twice at one level.
+func TestHelpOfEveryCommand(t *testing.T) {
+	for _, c := range commands {
+		if len(c.Subs) == 0 {
+			continue
+		}
+		code, out, _ := runMain(t, c.Name, "help")
+		if code != exitOK || !strings.Contains(out, c.Name+" "+c.Subs[0].Name) {
+			t.Errorf("parley %s help: exit %d, output %q", c.Name, code, out)
+		}
+		seen := map[string]bool{}
+		for _, sub := range c.Subs {
+			if seen[sub.Name] {
+				t.Errorf("parley %s %s: two entries", c.Name, sub.Name)
+			}
+			seen[sub.Name] = true
 		}
 	}
 }

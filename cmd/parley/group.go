@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,372 +10,181 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
-const groupUsage = `usage: parley group SUBCOMMAND (GROUP is a group id, or its name when unambiguous;
-MEMBER is +PHONE, @USERNAME or a user id)
-  group create NAME [--member MEMBER]... [--description TEXT] [--icon REF]
-               [--only-admins-send] [--only-admins-edit]
-  group list | group info GROUP
-  group add GROUP MEMBER...          admins: add members (one MLS commit)
-  group remove GROUP MEMBER          admins: remove a member (MLS commit)
-  group promote GROUP MEMBER | group demote GROUP MEMBER
-  group settings GROUP [--name N] [--description D] [--icon REF]
-               [--only-admins-send true|false] [--only-admins-edit true|false]
-               [--join-approval true|false]   (a community's sub-groups)
-  group invite GROUP [--expires D] [--uses N] [--approve]
-                                     admins: create an invite link
-  group invite GROUP --user MEMBER   admins: invite someone who must accept
-  group links GROUP | group revoke GROUP LINK|LINK_ID     admins
-  group join LINK                    join (or ask to join) by an invite link
-  group requests GROUP | group approve GROUP USER | group reject GROUP USER
-                                     admins: join requests of approval links
-  group invitations | group accept GROUP | group decline GROUP
-  group leave GROUP
-  group privacy everyone|contacts|nobody   who can add me to groups`
+const groupIntro = `usage: parley group SUBCOMMAND (GROUP is a group id, or its name when unambiguous;
+MEMBER is +PHONE, @USERNAME or a user id)`
 
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// optBool is a flag that is nil unless given (true|false).
-type optBool struct{ v *bool }
-
-func (o *optBool) String() string {
-	if o.v == nil {
-		return ""
-	}
-	return strconv.FormatBool(*o.v)
-}
-
-func (o *optBool) Set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("want true or false")
-	}
-	o.v = &b
-	return nil
-}
-
-// optString is a flag that is nil unless given.
-type optString struct{ v *string }
-
-func (o *optString) String() string {
-	if o.v == nil {
-		return ""
-	}
-	return *o.v
-}
-
-func (o *optString) Set(s string) error { o.v = &s; return nil }
-
-func (e *env) group(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, groupUsage)
-		if len(args) == 0 {
-			return usageError("group: a subcommand is required")
+// groupCommands are `parley group …`.
+var groupCommands = []command{
+	{Name: "create", Usage: "NAME [--member MEMBER]... [--description TEXT] [--icon REF]\n       [--only-admins-send] [--only-admins-edit]", Min: 1, Max: -1,
+		Run: func(x *call) error {
+			members, opts := groupOptionFlags(x.FS)
+			onlySend := x.FS.Bool("only-admins-send", false, "only admins can send")
+			onlyEdit := x.FS.Bool("only-admins-edit", false, "only admins can edit the group's info")
+			icon := x.FS.String("icon", "", "the group's icon (a media blob reference)")
+			return x.client(func(c *client.Client) error {
+				opts.OnlyAdminsSend, opts.OnlyAdminsEditInfo, opts.Icon = *onlySend, *onlyEdit, *icon
+				res, err := c.CreateGroup(x.Ctx, strings.Join(x.Pos, " "), *members, *opts)
+				return x.printAdd("created", res, err)
+			})
+		}},
+	{Name: "list", Run: do(func(x *call, c *client.Client) error {
+		gs, err := c.Groups(x.Ctx)
+		for _, g := range gs {
+			x.out(withEvent("group", groupJSON(g)), fmt.Sprintf("%s\t%s\t%d members", g.ID, g.Name, len(g.Members)))
 		}
-		return nil
+		return err
+	})},
+	{Name: "info", Min: 1, Max: 1, Usage: "GROUP", Run: do(func(x *call, c *client.Client) error {
+		g, err := c.Group(x.Ctx, x.Pos[0])
+		return x.printGroup(c, g, err)
+	})},
+	{Name: "add", Usage: "GROUP MEMBER...\tadmins: add members (one MLS commit)", Min: 2, Max: -1, Run: do(func(x *call, c *client.Client) error {
+		res, err := c.AddGroupMembers(x.Ctx, x.Pos[0], x.Pos[1:])
+		return x.printAdd("added", res, err)
+	})},
+	{Name: "remove", Usage: "GROUP MEMBER\tadmins: remove a member (MLS commit)", Min: 2, Max: 2, Run: do(changeMember)},
+	{Name: "promote", Usage: "GROUP MEMBER", Min: 2, Max: 2, Run: do(changeMember)},
+	{Name: "demote", Usage: "GROUP MEMBER", Min: 2, Max: 2, Run: do(changeMember)},
+	{Name: "settings", Min: 1, Max: 1, Usage: "GROUP [--name N] [--description D] [--icon REF]\n" +
+		"       [--only-admins-send true|false] [--only-admins-edit true|false]\n       [--join-approval true|false]   (a community's sub-groups)",
+		Run: func(x *call) error {
+			var name, description, icon cmdline.OptString
+			var onlySend, onlyEdit, joinApproval cmdline.OptBool
+			x.FS.Var(&name, "name", "new name")
+			x.FS.Var(&description, "description", "new description")
+			x.FS.Var(&icon, "icon", "new icon (a media blob reference)")
+			x.FS.Var(&onlySend, "only-admins-send", "true|false: only admins can send")
+			x.FS.Var(&onlyEdit, "only-admins-edit", "true|false: only admins can edit the group's info")
+			x.FS.Var(&joinApproval, "join-approval", "true|false: community members ask to join this sub-group and an admin approves")
+			return x.client(func(c *client.Client) error {
+				u := client.GroupUpdate{Name: name.V, Description: description.V, Icon: icon.V, OnlyAdminsSend: onlySend.V,
+					OnlyAdminsEditInfo: onlyEdit.V, JoinApproval: joinApproval.V}
+				if u == (client.GroupUpdate{}) {
+					g, err := c.Group(x.Ctx, x.Pos[0])
+					return x.printGroup(c, g, err)
+				}
+				g, err := c.UpdateGroup(x.Ctx, x.Pos[0], u)
+				return x.printGroup(c, g, err)
+			})
+		}},
+	{Name: "invite", Min: 1, Max: 1, Usage: "GROUP [--expires D] [--uses N] [--approve]\n\tadmins: create an invite link\n" +
+		"GROUP --user MEMBER\tadmins: invite someone who must accept", Run: func(x *call) error {
+		user := x.FS.String("user", "", "the person to invite: +PHONE, @USERNAME or user id")
+		expires := x.FS.Duration("expires", 0, "the link expires after this long (default never)")
+		uses := x.FS.Int("uses", 0, "the link can be used this many times (default unlimited)")
+		approve := x.FS.Bool("approve", false, "joining needs an admin's approval")
+		return x.client(func(c *client.Client) error {
+			if *user != "" {
+				return x.done(c.InviteToGroup(x.Ctx, x.Pos[0], *user), map[string]any{"event": "invited", "group": x.Pos[0], "user": *user}, "invited "+*user)
+			}
+			l, err := c.CreateInviteLink(x.Ctx, x.Pos[0], client.LinkOptions{ExpiresIn: *expires, MaxUses: *uses, Approve: *approve})
+			return x.done(err, withEvent("invite_link", linkJSON(l)), l.Link)
+		})
+	}},
+	{Name: "links", Min: 1, Max: 1, Usage: "GROUP\tadmins: the group's invite links", Run: do(func(x *call, c *client.Client) error {
+		links, err := c.InviteLinks(x.Ctx, x.Pos[0])
+		for _, l := range links {
+			state := map[bool]string{false: "active", true: "revoked"}[l.Revoked]
+			x.out(withEvent("invite_link", linkJSON(l)), fmt.Sprintf("%s\t%s\t%d uses", l.ID, state, l.Uses))
+		}
+		return err
+	})},
+	{Name: "revoke", Min: 2, Max: 2, Usage: "GROUP LINK|LINK_ID", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.RevokeInviteLink(x.Ctx, x.Pos[0], x.Pos[1]), map[string]any{"event": "revoked", "group": x.Pos[0], "link": x.Pos[1]}, "revoked")
+	})},
+	{Name: "join", Min: 1, Max: 1, Usage: "LINK\tjoin (or ask to join) by an invite link", Run: do(func(x *call, c *client.Client) error {
+		j, err := c.JoinByLink(x.Ctx, x.Pos[0])
+		if err != nil {
+			return err
+		}
+		if j.Pending {
+			return x.print(map[string]any{"group": string(j.Group.ID), "name": j.Group.Name, "event": "join_requested"},
+				fmt.Sprintf("asked to join %s: an admin must approve, then run group join again", j.Group.Name))
+		}
+		return x.print(withEvent("joined", groupJSON(j.Group)), fmt.Sprintf("joined %s (%s)", j.Group.Name, j.Group.ID))
+	})},
+	{Name: "requests", Min: 1, Max: 1, Usage: "GROUP\tadmins: join requests of approval links",
+		Run: do(func(x *call, c *client.Client) error {
+			reqs, err := c.JoinRequests(x.Ctx, x.Pos[0])
+			for _, r := range reqs {
+				x.out(map[string]any{"event": "join_request", "user": int64(r.User), "at_ms": r.At.UnixMilli()},
+					fmt.Sprintf("%d\t%s", r.User, r.At.Format(time.RFC3339)))
+			}
+			return err
+		})},
+	{Name: "approve", Min: 2, Max: 2, Usage: "GROUP USER", Run: do(decideJoin)},
+	{Name: "reject", Min: 2, Max: 2, Usage: "GROUP USER", Run: do(decideJoin)},
+	{Name: "invitations", Usage: "\tgroups you were invited to", Run: do(func(x *call, c *client.Client) error {
+		invs, err := c.GroupInvitations(x.Ctx)
+		for _, inv := range invs {
+			x.out(map[string]any{"event": "invitation", "group": string(inv.Group), "name": inv.Name,
+				"invited_by": int64(inv.InvitedBy), "at_ms": inv.At.UnixMilli()},
+				fmt.Sprintf("%s\t%s\tinvited by %s", inv.Group, inv.Name, c.Who(x.Ctx, inv.InvitedBy)))
+		}
+		return err
+	})},
+	{Name: "accept", Min: 1, Max: 1, Usage: "GROUP", Run: do(func(x *call, c *client.Client) error {
+		g, err := c.AcceptGroupInvitation(x.Ctx, x.Pos[0])
+		return x.done(err, withEvent("joined", groupJSON(g)), fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
+	})},
+	{Name: "decline", Min: 1, Max: 1, Usage: "GROUP", Run: do(leaveGroup)},
+	{Name: "leave", Min: 1, Max: 1, Usage: "GROUP", Run: do(leaveGroup)},
+	{Name: "privacy", Min: 1, Max: 1, Usage: "everyone|contacts|nobody\twho can add me to groups", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.SetGroupAddPrivacy(x.Ctx, x.Pos[0]), map[string]any{"event": "group_privacy", "add_me": x.Pos[0]}, "who can add me to groups: "+x.Pos[0])
+	})},
+}
+
+// groupOptionFlags declares --member and --description of group create,
+// community create and community new-group.
+func groupOptionFlags(fs *flag.FlagSet) (*cmdline.Strings, *client.GroupOptions) {
+	var members cmdline.Strings
+	var opts client.GroupOptions
+	fs.Var(&members, "member", "a member to add (repeatable): +PHONE, @USERNAME or user id")
+	fs.StringVar(&opts.Description, "description", "", "a description")
+	return &members, &opts
+}
+
+// changeMember is group remove, promote and demote (and community remove).
+func changeMember(x *call, c *client.Client) error {
+	sub := x.Name
+	var err error
+	if sub == "remove" {
+		err = c.RemoveGroupMember(x.Ctx, x.Pos[0], x.Pos[1])
+	} else {
+		err = c.SetGroupAdmin(x.Ctx, x.Pos[0], x.Pos[1], sub == "promote")
 	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("group "+sub, e)
-	var members multiFlag
-	var name, description, icon optString
-	var onlySend, onlyEdit, joinApproval optBool
-	var createOnlySend, createOnlyEdit *bool
-	var user *string
-	var expires *time.Duration
-	var uses *int
-	var approve *bool
-	switch sub {
-	case "create":
-		fs.Var(&members, "member", "a member to add (repeatable): +PHONE, @USERNAME or user id")
-		fs.Var(&description, "description", "the group's description")
-		fs.Var(&icon, "icon", "the group's icon (a media blob reference)")
-		createOnlySend = fs.Bool("only-admins-send", false, "only admins can send")
-		createOnlyEdit = fs.Bool("only-admins-edit", false, "only admins can edit the group's info")
-	case "settings":
-		fs.Var(&name, "name", "new name")
-		fs.Var(&description, "description", "new description")
-		fs.Var(&icon, "icon", "new icon (a media blob reference)")
-		fs.Var(&onlySend, "only-admins-send", "true|false: only admins can send")
-		fs.Var(&onlyEdit, "only-admins-edit", "true|false: only admins can edit the group's info")
-		fs.Var(&joinApproval, "join-approval", "true|false: community members ask to join this sub-group and an admin approves")
-	case "invite":
-		user = fs.String("user", "", "the person to invite: +PHONE, @USERNAME or user id")
-		expires = fs.Duration("expires", 0, "the link expires after this long (default never)")
-		uses = fs.Int("uses", 0, "the link can be used this many times (default unlimited)")
-		approve = fs.Bool("approve", false, "joining needs an admin's approval")
-	}
-	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	need := func(n int, usage string) error {
-		if len(pos) != n {
-			return usageError("usage: parley group " + usage)
-		}
-		return nil
+	return x.print(map[string]any{"event": sub + "d", "group": x.Pos[0], "member": x.Pos[1]}, fmt.Sprintf("%sd %s", sub, x.Pos[1]))
+}
+
+// decideJoin is group approve and group reject.
+func decideJoin(x *call, c *client.Client) error {
+	u, err := userRef(x.Ctx, c, x.Pos[1])
+	if err != nil {
+		return err
 	}
-	switch sub {
-	case "create":
-		if len(pos) == 0 {
-			return usageError("usage: parley group create NAME [--member MEMBER]...")
-		}
-		opts := client.GroupOptions{OnlyAdminsSend: *createOnlySend, OnlyAdminsEditInfo: *createOnlyEdit}
-		if description.v != nil {
-			opts.Description = *description.v
-		}
-		if icon.v != nil {
-			opts.Icon = *icon.v
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			res, err := c.CreateGroup(ctx, strings.Join(pos, " "), members, opts)
-			if err != nil {
-				return err
-			}
-			e.printAdd("created", c, res)
-			return nil
-		})
-	case "list":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			gs, err := c.Groups(ctx)
-			if err != nil {
-				return err
-			}
-			for _, g := range gs {
-				obj := groupJSON(g)
-				obj["event"] = "group"
-				e.out(obj, fmt.Sprintf("%s\t%s\t%d members", g.ID, g.Name, len(g.Members)))
-			}
-			return nil
-		})
-	case "info":
-		if err := need(1, "info GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			g, err := c.Group(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			e.printGroup(ctx, c, g)
-			return nil
-		})
-	case "add":
-		if len(pos) < 2 {
-			return usageError("usage: parley group add GROUP MEMBER...")
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			res, err := c.AddGroupMembers(ctx, pos[0], pos[1:])
-			if err != nil {
-				return err
-			}
-			e.printAdd("added", c, res)
-			return nil
-		})
-	case "remove", "promote", "demote":
-		if err := need(2, sub+" GROUP MEMBER"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			var err error
-			switch sub {
-			case "remove":
-				err = c.RemoveGroupMember(ctx, pos[0], pos[1])
-			default:
-				err = c.SetGroupAdmin(ctx, pos[0], pos[1], sub == "promote")
-			}
-			if err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": sub + "d", "group": pos[0], "member": pos[1]}, fmt.Sprintf("%sd %s", sub, pos[1]))
-			return nil
-		})
-	case "settings":
-		if err := need(1, "settings GROUP [--name N] [--description D] [--icon REF] [--only-admins-send true|false] [--only-admins-edit true|false] [--join-approval true|false]"); err != nil {
-			return err
-		}
-		u := client.GroupUpdate{Name: name.v, Description: description.v, Icon: icon.v, OnlyAdminsSend: onlySend.v, OnlyAdminsEditInfo: onlyEdit.v,
-			JoinApproval: joinApproval.v}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			var g client.Group
-			var err error
-			if u == (client.GroupUpdate{}) {
-				g, err = c.Group(ctx, pos[0])
-			} else {
-				g, err = c.UpdateGroup(ctx, pos[0], u)
-			}
-			if err != nil {
-				return err
-			}
-			e.printGroup(ctx, c, g)
-			return nil
-		})
-	case "invite":
-		if len(pos) != 1 {
-			return usageError("usage: parley group invite GROUP [--expires D] [--uses N] [--approve] | --user MEMBER")
-		}
-		if *user == "" {
-			return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-				l, err := c.CreateInviteLink(ctx, pos[0], client.LinkOptions{ExpiresIn: *expires, MaxUses: *uses, Approve: *approve})
-				if err != nil {
-					return err
-				}
-				obj := linkJSON(l)
-				obj["event"] = "invite_link"
-				e.out(obj, l.Link)
-				return nil
-			})
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.InviteToGroup(ctx, pos[0], *user); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "invited", "group": pos[0], "user": *user}, "invited "+*user)
-			return nil
-		})
-	case "invitations":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			invs, err := c.GroupInvitations(ctx)
-			if err != nil {
-				return err
-			}
-			for _, inv := range invs {
-				e.out(map[string]any{"event": "invitation", "group": string(inv.Group), "name": inv.Name,
-					"invited_by": int64(inv.InvitedBy), "at_ms": inv.At.UnixMilli()},
-					fmt.Sprintf("%s\t%s\tinvited by %s", inv.Group, inv.Name, c.Who(ctx, inv.InvitedBy)))
-			}
-			return nil
-		})
-	case "accept":
-		if err := need(1, "accept GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			g, err := c.AcceptGroupInvitation(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			obj := groupJSON(g)
-			obj["event"] = "joined"
-			e.out(obj, fmt.Sprintf("joined %s (%s)", g.Name, g.ID))
-			return nil
-		})
-	case "decline", "leave":
-		if err := need(1, sub+" GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			var err error
-			if sub == "leave" {
-				err = c.LeaveGroup(ctx, pos[0])
-			} else {
-				err = c.DeclineGroupInvitation(ctx, pos[0])
-			}
-			if err != nil {
-				return err
-			}
-			past := map[string]string{"leave": "left", "decline": "declined"}[sub]
-			e.out(map[string]any{"event": past, "group": pos[0]}, past+" "+pos[0])
-			return nil
-		})
-	case "links":
-		if err := need(1, "links GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			links, err := c.InviteLinks(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			for _, l := range links {
-				obj := linkJSON(l)
-				obj["event"] = "invite_link"
-				state := "active"
-				if l.Revoked {
-					state = "revoked"
-				}
-				e.out(obj, fmt.Sprintf("%s\t%s\t%d uses", l.ID, state, l.Uses))
-			}
-			return nil
-		})
-	case "revoke":
-		if err := need(2, "revoke GROUP LINK|LINK_ID"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.RevokeInviteLink(ctx, pos[0], pos[1]); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "revoked", "group": pos[0], "link": pos[1]}, "revoked")
-			return nil
-		})
-	case "join":
-		if err := need(1, "join LINK"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			j, err := c.JoinByLink(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			obj := groupJSON(j.Group)
-			if j.Pending {
-				obj = map[string]any{"group": string(j.Group.ID), "name": j.Group.Name}
-				obj["event"] = "join_requested"
-				e.out(obj, fmt.Sprintf("asked to join %s: an admin must approve, then run group join again", j.Group.Name))
-				return nil
-			}
-			obj["event"] = "joined"
-			e.out(obj, fmt.Sprintf("joined %s (%s)", j.Group.Name, j.Group.ID))
-			return nil
-		})
-	case "requests":
-		if err := need(1, "requests GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			reqs, err := c.JoinRequests(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			for _, r := range reqs {
-				e.out(map[string]any{"event": "join_request", "user": int64(r.User), "at_ms": r.At.UnixMilli()},
-					fmt.Sprintf("%d\t%s", r.User, r.At.Format(time.RFC3339)))
-			}
-			return nil
-		})
-	case "approve", "reject":
-		if err := need(2, sub+" GROUP USER"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			u, err := userRef(ctx, c, pos[1])
-			if err != nil {
-				return err
-			}
-			if err := c.DecideJoinRequest(ctx, pos[0], u, sub == "approve"); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": sub + "d", "group": pos[0], "user": int64(u)}, fmt.Sprintf("%sd %d", sub, u))
-			return nil
-		})
-	case "privacy":
-		if err := need(1, "privacy everyone|contacts|nobody"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.SetGroupAddPrivacy(ctx, pos[0]); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "group_privacy", "add_me": pos[0]}, "who can add me to groups: "+pos[0])
-			return nil
-		})
+	return x.done(c.DecideJoinRequest(x.Ctx, x.Pos[0], u, x.Name == "approve"), map[string]any{"event": x.Name + "d", "group": x.Pos[0], "user": int64(u)}, fmt.Sprintf("%sd %d", x.Name, u))
+}
+
+// leaveGroup is group leave and group decline.
+func leaveGroup(x *call, c *client.Client) error {
+	leave := map[string]func(context.Context, string) error{"leave": c.LeaveGroup, "decline": c.DeclineGroupInvitation}[x.Name]
+	if err := leave(x.Ctx, x.Pos[0]); err != nil {
+		return err
 	}
-	return usageError(fmt.Sprintf("unknown group subcommand %q\n%s", sub, groupUsage))
+	past := map[string]string{"leave": "left", "decline": "declined"}[x.Name]
+	return x.print(map[string]any{"event": past, "group": x.Pos[0]}, past+" "+x.Pos[0])
+}
+
+// withEvent is obj with its "event".
+func withEvent(event string, obj map[string]any) map[string]any {
+	obj["event"] = event
+	return obj
 }
 
 func groupJSON(g client.Group) map[string]any {
@@ -398,19 +208,26 @@ func userIDs(us []parley.UserID) []int64 {
 	return out
 }
 
-func (e *env) printAdd(event string, c *client.Client, res client.GroupAddResult) {
+// printAdd prints the group a create or add made, unless err.
+func (x *call) printAdd(event string, res client.GroupAddResult, err error) error {
+	if err != nil {
+		return err
+	}
 	obj := groupJSON(res.Group)
 	obj["event"], obj["added"], obj["invited"] = event, userIDs(res.Added), userIDs(res.Invited)
 	text := fmt.Sprintf("%s %s (%s): %d members", event, res.Group.Name, res.Group.ID, len(res.Group.Members))
 	if len(res.Invited) > 0 {
 		text += fmt.Sprintf(", %d invited (their privacy settings require an invitation)", len(res.Invited))
 	}
-	e.out(obj, text)
+	return x.print(obj, text)
 }
 
-func (e *env) printGroup(ctx context.Context, c *client.Client, g client.Group) {
-	obj := groupJSON(g)
-	obj["event"] = "group"
+// printGroup prints a group with its members, unless err.
+func (x *call) printGroup(c *client.Client, g client.Group, err error) error {
+	if err != nil {
+		return err
+	}
+	obj := withEvent("group", groupJSON(g))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\t%s\n", g.ID, g.Name)
 	if g.Description != "" {
@@ -425,12 +242,12 @@ func (e *env) printGroup(ctx context.Context, c *client.Client, g client.Group) 
 		if m.Admin {
 			role = "admin"
 		}
-		fmt.Fprintf(&b, "  %s\t%s", c.Who(ctx, m.User), role)
+		fmt.Fprintf(&b, "  %s\t%s", c.Who(x.Ctx, m.User), role)
 		if i < len(g.Members)-1 {
 			b.WriteByte('\n')
 		}
 	}
-	e.out(obj, b.String())
+	return x.print(obj, b.String())
 }
 
 func linkJSON(l client.InviteLink) map[string]any {
@@ -457,162 +274,74 @@ func userRef(ctx context.Context, c *client.Client, ref string) (parley.UserID, 
 	return ct.User, err
 }
 
-const communityUsage = `usage: parley community SUBCOMMAND (COMMUNITY and GROUP: an id, or an unambiguous name)
-  community create NAME [--member MEMBER]... [--description TEXT]
-  community add COMMUNITY MEMBER...       admins: add members (they get the announcements)
-  community remove COMMUNITY MEMBER       admins: remove a member from the community and all its groups
-  community new-group COMMUNITY NAME [--member MEMBER]...   admins: create a sub-group
-  community add-group COMMUNITY GROUP     admins: put an existing group under the community
-  community remove-group COMMUNITY GROUP  admins: take a group out of the community
-  community groups COMMUNITY              list the community's groups
-  community join-group COMMUNITY GROUP    join one of them
-announce COMMUNITY TEXT                   admins: post to the community's announcements`
-
-func (e *env) community(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, communityUsage)
-		if len(args) == 0 {
-			return usageError("community: a subcommand is required")
+// communityCommands are `parley community …` (COMMUNITY and GROUP: an
+// id, or an unambiguous name).
+var communityCommands = []command{
+	{Name: "create", Min: 1, Max: -1, Usage: "NAME [--member MEMBER]... [--description TEXT]", Run: func(x *call) error {
+		members, opts := groupOptionFlags(x.FS)
+		return x.client(func(c *client.Client) error {
+			res, err := c.CreateCommunity(x.Ctx, strings.Join(x.Pos, " "), *members, *opts)
+			return x.printAdd("created", res, err)
+		})
+	}},
+	{Name: "add", Min: 2, Max: -1, Usage: "COMMUNITY MEMBER...\tadmins: add members (they get the announcements)", Run: do(func(x *call, c *client.Client) error {
+		res, err := c.AddGroupMembers(x.Ctx, x.Pos[0], x.Pos[1:])
+		return x.printAdd("added", res, err)
+	})},
+	{Name: "remove", Min: 2, Max: 2, Usage: "COMMUNITY MEMBER\tadmins: remove a member from the community and all its groups", Run: do(changeMember)},
+	{Name: "new-group", Min: 2, Max: -1, Usage: "COMMUNITY NAME [--member MEMBER]...\tadmins: create a sub-group", Run: func(x *call) error {
+		members, opts := groupOptionFlags(x.FS)
+		return x.client(func(c *client.Client) error {
+			res, err := c.CreateCommunityGroup(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "), *members, *opts)
+			return x.printAdd("created", res, err)
+		})
+	}},
+	{Name: "add-group", Min: 2, Max: -1, Usage: "COMMUNITY GROUP\tadmins: put an existing group under the community", Run: do(communityGroup)},
+	{Name: "remove-group", Min: 2, Max: -1, Usage: "COMMUNITY GROUP\tadmins: take a group out of the community", Run: do(communityGroup)},
+	{Name: "groups", Min: 1, Max: -1, Usage: "COMMUNITY\tlist the community's groups", Run: do(func(x *call, c *client.Client) error {
+		list, err := c.CommunityGroups(x.Ctx, strings.Join(x.Pos, " "))
+		for _, g := range list {
+			mark := ""
+			switch {
+			case g.Member:
+				mark = "\t(member)"
+			case g.Pending:
+				mark = "\t(asked to join)"
+			case g.JoinApproval:
+				mark = "\t(ask to join)"
+			}
+			x.out(map[string]any{"event": "community_group", "group": string(g.ID), "name": g.Name, "description": g.Description,
+				"members": g.Members, "member": g.Member, "join_approval": g.JoinApproval, "pending": g.Pending},
+				fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
 		}
-		return nil
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("community "+sub, e)
-	var members multiFlag
-	var description optString
-	if sub == "create" || sub == "new-group" {
-		fs.Var(&members, "member", "a member to add (repeatable): +PHONE, @USERNAME or user id")
-		fs.Var(&description, "description", "a description")
-	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
 		return err
-	}
-	opts := client.GroupOptions{}
-	if description.v != nil {
-		opts.Description = *description.v
-	}
-	need := func(n int, usage string) error {
-		if len(pos) < n {
-			return usageError("usage: parley community " + usage)
-		}
-		return nil
-	}
-	switch sub {
-	case "create":
-		if err := need(1, "create NAME [--member MEMBER]..."); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			res, err := c.CreateCommunity(ctx, strings.Join(pos, " "), members, opts)
-			if err != nil {
-				return err
-			}
-			e.printAdd("created", c, res)
-			return nil
-		})
-	case "new-group":
-		if err := need(2, "new-group COMMUNITY NAME [--member MEMBER]..."); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			res, err := c.CreateCommunityGroup(ctx, pos[0], strings.Join(pos[1:], " "), members, opts)
-			if err != nil {
-				return err
-			}
-			e.printAdd("created", c, res)
-			return nil
-		})
-	case "add":
-		if err := need(2, "add COMMUNITY MEMBER..."); err != nil {
-			return err
-		}
-		return e.group(ctx, append([]string{"add"}, pos...))
-	case "remove":
-		if err := need(2, "remove COMMUNITY MEMBER"); err != nil {
-			return err
-		}
-		return e.group(ctx, append([]string{"remove"}, pos...))
-	case "add-group", "remove-group":
-		if err := need(2, sub+" COMMUNITY GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			var err error
-			if sub == "add-group" {
-				err = c.AddCommunityGroup(ctx, pos[0], strings.Join(pos[1:], " "))
-			} else {
-				err = c.RemoveCommunityGroup(ctx, pos[0], strings.Join(pos[1:], " "))
-			}
-			if err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": strings.ReplaceAll(sub, "-", "_"), "community": pos[0], "group": strings.Join(pos[1:], " ")}, sub+": done")
-			return nil
-		})
-	case "groups":
-		if err := need(1, "groups COMMUNITY"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			list, err := c.CommunityGroups(ctx, strings.Join(pos, " "))
-			if err != nil {
-				return err
-			}
-			for _, g := range list {
-				mark := ""
-				switch {
-				case g.Member:
-					mark = "\t(member)"
-				case g.Pending:
-					mark = "\t(asked to join)"
-				case g.JoinApproval:
-					mark = "\t(ask to join)"
-				}
-				e.out(map[string]any{"event": "community_group", "group": string(g.ID), "name": g.Name, "description": g.Description,
-					"members": g.Members, "member": g.Member, "join_approval": g.JoinApproval, "pending": g.Pending},
-					fmt.Sprintf("%s\t%s\t%d members%s", g.ID, g.Name, g.Members, mark))
-			}
-			return nil
-		})
-	case "join-group":
-		if err := need(2, "join-group COMMUNITY GROUP"); err != nil {
-			return err
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			r, err := c.JoinCommunityGroup(ctx, pos[0], strings.Join(pos[1:], " "))
-			if err != nil {
-				return err
-			}
-			if r.Pending {
-				e.out(map[string]any{"event": "join_requested", "group": string(r.Group.ID), "name": r.Group.Name},
-					fmt.Sprintf("asked to join %s (%s): an admin must approve; run join-group again once approved", r.Group.Name, r.Group.ID))
-				return nil
-			}
-			obj := groupJSON(r.Group)
-			obj["event"] = "joined"
-			e.out(obj, fmt.Sprintf("joined %s (%s)", r.Group.Name, r.Group.ID))
-			return nil
-		})
-	}
-	return usageError(fmt.Sprintf("unknown community subcommand %q\n%s", sub, communityUsage))
-}
-
-// announce posts to a community's announcement group.
-func (e *env) announce(ctx context.Context, args []string) error {
-	pos, err := parseFlags(newFlags("announce", e), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
-		return usageError("usage: parley announce COMMUNITY TEXT")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		m, err := c.Announce(ctx, pos[0], strings.Join(pos[1:], " "))
+	})},
+	{Name: "join-group", Min: 2, Max: -1, Usage: "COMMUNITY GROUP\tjoin one of them", Run: do(func(x *call, c *client.Client) error {
+		r, err := c.JoinCommunityGroup(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "))
 		if err != nil {
 			return err
 		}
-		e.printSent(pos[0], m)
-		return nil
-	})
+		if r.Pending {
+			return x.print(map[string]any{"event": "join_requested", "group": string(r.Group.ID), "name": r.Group.Name},
+				fmt.Sprintf("asked to join %s (%s): an admin must approve; run join-group again once approved", r.Group.Name, r.Group.ID))
+		}
+		return x.print(withEvent("joined", groupJSON(r.Group)), fmt.Sprintf("joined %s (%s)", r.Group.Name, r.Group.ID))
+	})},
+}
+
+// communityGroup is community add-group and remove-group.
+func communityGroup(x *call, c *client.Client) error {
+	sub, group := x.Name, strings.Join(x.Pos[1:], " ")
+	change := map[string]func(context.Context, string, string) error{"add-group": c.AddCommunityGroup, "remove-group": c.RemoveCommunityGroup}[sub]
+	return x.done(change(x.Ctx, x.Pos[0], group), map[string]any{"event": strings.ReplaceAll(sub, "-", "_"), "community": x.Pos[0], "group": group}, sub+": done")
+}
+
+// announce posts to a community's announcement group.
+func announce(x *call, c *client.Client) error {
+	m, err := c.Announce(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "))
+	if err != nil {
+		return err
+	}
+	x.printSent(x.Pos[0], m)
+	return nil
 }

@@ -10,183 +10,102 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
-// reply, react, edit, delete, poll and view: the message kinds (client/kinds.go).
+// The message kinds (client/kinds.go): reply, react, edit, delete, poll
+// and view.
 
-func (e *env) reply(ctx context.Context, args []string) error {
-	pos, err := parseFlags(newFlags("reply", e), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
-		return usageError("usage: parley reply MESSAGE_ID TEXT")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		m, err := c.Reply(ctx, pos[0], strings.Join(pos[1:], " "))
-		if err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "reply_to": pos[0]},
-			fmt.Sprintf("sent %s (reply to %s)", m.ID(), pos[0]))
-		return nil
-	})
+func reply(x *call, c *client.Client) error {
+	m, err := c.Reply(x.Ctx, x.Pos[0], strings.Join(x.Pos[1:], " "))
+	return x.done(err, map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "reply_to": x.Pos[0]},
+		fmt.Sprintf("sent %s (reply to %s)", m.ID(), x.Pos[0]))
 }
 
-func (e *env) react(ctx context.Context, args []string) error {
-	fs := newFlags("react", e)
-	remove := fs.Bool("remove", false, "remove your reaction")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+func react(x *call) error {
+	remove := x.FS.Bool("remove", false, "remove your reaction")
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	if len(pos) != 2 && !(*remove && len(pos) == 1) {
-		return usageError("usage: parley react MESSAGE_ID EMOJI | parley react --remove MESSAGE_ID")
+	if len(x.Pos) != 2 && !(*remove && len(x.Pos) == 1) {
+		return x.Usage()
 	}
 	emoji := ""
 	if !*remove {
-		emoji = pos[1]
+		emoji = x.Pos[1]
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.React(ctx, pos[0], emoji); err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "reacted", "id": pos[0], "emoji": emoji}, "reacted "+emoji+" to "+pos[0])
-		return nil
+	return x.client(func(c *client.Client) error {
+		return x.done(c.React(x.Ctx, x.Pos[0], emoji), map[string]any{"event": "reacted", "id": x.Pos[0], "emoji": emoji}, "reacted "+emoji+" to "+x.Pos[0])
 	})
 }
 
-func (e *env) edit(ctx context.Context, args []string) error {
-	pos, err := parseFlags(newFlags("edit", e), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
-		return usageError("usage: parley edit MESSAGE_ID TEXT")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		text := strings.Join(pos[1:], " ")
-		if err := c.Edit(ctx, pos[0], text); err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "edited", "id": pos[0], "text": text}, "edited "+pos[0])
-		return nil
-	})
+func edit(x *call, c *client.Client) error {
+	text := strings.Join(x.Pos[1:], " ")
+	return x.done(c.Edit(x.Ctx, x.Pos[0], text), map[string]any{"event": "edited", "id": x.Pos[0], "text": text}, "edited "+x.Pos[0])
 }
 
-func (e *env) deleteMessage(ctx context.Context, args []string) error {
-	pos, err := parseFlags(newFlags("delete", e), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError("usage: parley delete MESSAGE_ID (deletes it for everyone)")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Delete(ctx, pos[0]); err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "deleted", "id": pos[0]}, "deleted "+pos[0])
-		return nil
-	})
+func deleteMessage(x *call, c *client.Client) error {
+	return x.done(c.Delete(x.Ctx, x.Pos[0]), map[string]any{"event": "deleted", "id": x.Pos[0]}, "deleted "+x.Pos[0])
 }
 
-func (e *env) poll(ctx context.Context, args []string) error {
-	const usage = "usage: parley poll create --to CHAT QUESTION --option A --option B... [--multi] | poll vote MESSAGE_ID N... | poll show MESSAGE_ID"
-	if len(args) == 0 {
-		return usageError(usage)
-	}
-	sub, args := args[0], args[1:]
-	fs := newFlags("poll "+sub, e)
-	var options multiFlag
-	var to *string
-	var multi *bool
-	if sub == "create" {
-		to = fs.String("to", "", "the chat: a chat id, +PHONE or @USERNAME")
-		fs.Var(&options, "option", "an option (repeat: 2 to 12)")
-		multi = fs.Bool("multi", false, "voters may choose several options")
-	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "create":
-		if *to == "" || len(pos) == 0 {
-			return usageError(usage)
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			m, err := c.CreatePoll(ctx, *to, client.PollSpec{Question: strings.Join(pos, " "), Options: options, Multi: *multi})
-			if err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": client.KindPoll},
+// pollCommands are `parley poll …`.
+var pollCommands = []command{
+	{Name: "create", Min: 1, Max: -1, Usage: "--to CHAT QUESTION --option A --option B... [--multi]", Run: func(x *call) error {
+		var options cmdline.Strings
+		to := x.Need("to", "", "the chat: a chat id, +PHONE or @USERNAME")
+		x.FS.Var(&options, "option", "an option (repeat: 2 to 12)")
+		multi := x.FS.Bool("multi", false, "voters may choose several options")
+		return x.client(func(c *client.Client) error {
+			m, err := c.CreatePoll(x.Ctx, *to, client.PollSpec{Question: strings.Join(x.Pos, " "), Options: options, Multi: *multi})
+			return x.done(err, map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": client.KindPoll},
 				"sent poll "+m.ID())
-			return nil
 		})
-	case "vote":
-		if len(pos) < 1 {
-			return usageError(usage)
+	}},
+	{Name: "vote", Min: 1, Max: -1, Usage: "MESSAGE_ID N...", Run: func(x *call) error {
+		if err := x.Parse(); err != nil {
+			return err
 		}
 		var choices []int
-		for _, p := range pos[1:] {
+		for _, p := range x.Pos[1:] {
 			n, err := strconv.Atoi(p)
 			if err != nil {
 				return usageError("poll vote: options are numbers from 0 (as poll show lists them)")
 			}
 			choices = append(choices, n)
 		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.Vote(ctx, pos[0], choices); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "voted", "id": pos[0], "choices": choices}, fmt.Sprintf("voted %v in %s", choices, pos[0]))
-			return nil
+		return x.client(func(c *client.Client) error {
+			return x.done(c.Vote(x.Ctx, x.Pos[0], choices), map[string]any{"event": "voted", "id": x.Pos[0], "choices": choices}, fmt.Sprintf("voted %v in %s", choices, x.Pos[0]))
 		})
-	case "show":
-		if len(pos) != 1 {
-			return usageError(usage)
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.Sync(ctx); err != nil {
-				return err
-			}
-			m, err := c.Message(ctx, pos[0])
-			if err != nil {
-				return err
-			}
-			ex, err := c.Extras(ctx, m.Conversation, m.Seq)
-			if err != nil {
-				return err
-			}
-			if ex.Poll == nil {
-				return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", pos[0])
-			}
-			obj, text := e.renderMessage(ctx, c, m, ex)
-			e.out(obj, text)
-			return nil
-		})
-	}
-	return usageError(usage)
-}
-
-// view prints a chat's messages with their replies, mentions, hashtags,
-// edits, deletions, reactions and polls.
-func (e *env) view(ctx context.Context, args []string) error {
-	fs := newFlags("view", e)
-	limit := fs.Int("limit", 50, "show at most this many messages (0: all)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError("usage: parley view CHAT [--limit N]")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
+	}},
+	{Name: "show", Min: 1, Max: 1, Usage: "MESSAGE_ID", Run: do(func(x *call, c *client.Client) error {
+		if err := c.Sync(x.Ctx); err != nil {
 			return err
 		}
-		ch, ms, err := c.History(ctx, pos[0], *limit)
+		m, err := c.Message(x.Ctx, x.Pos[0])
+		if err != nil {
+			return err
+		}
+		ex, err := c.Extras(x.Ctx, m.Conversation, m.Seq)
+		if err != nil {
+			return err
+		}
+		if ex.Poll == nil {
+			return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", x.Pos[0])
+		}
+		return x.print(x.renderMessage(x.Ctx, c, m, ex))
+	})},
+}
+
+// chatMessages is view (a chat's messages with their replies, mentions,
+// hashtags, edits, deletions, reactions and polls) and history (the same
+// with each message's status).
+func chatMessages(x *call) error {
+	limit := x.FS.Int("limit", 50, "show at most this many messages (0: all)")
+	return x.client(func(c *client.Client) error {
+		if err := c.Sync(x.Ctx); err != nil {
+			return err
+		}
+		ch, ms, err := c.History(x.Ctx, x.Pos[0], *limit)
 		if err != nil {
 			return err
 		}
@@ -196,13 +115,20 @@ func (e *env) view(ctx context.Context, args []string) error {
 				seqs = append(seqs, m.Seq)
 			}
 		}
-		extras, err := c.ExtrasOf(ctx, ch.ID, seqs)
+		extras, err := c.ExtrasOf(x.Ctx, ch.ID, seqs)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			obj, text := e.renderMessage(ctx, c, m, extras[m.Seq])
-			e.out(obj, text)
+			obj, text := x.renderMessage(x.Ctx, c, m, extras[m.Seq])
+			if x.Name == "history" {
+				obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
+				if m.ID() == "" {
+					text = "(pending) " + text
+				}
+				text = fmt.Sprintf("%s  [%s, %s]", text, m.SentAt.Local().Format(time.DateTime), m.Status)
+			}
+			x.out(obj, text)
 		}
 		return nil
 	})
@@ -308,44 +234,29 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 	return obj, b.String()
 }
 
-// chat runs chat subcommands: disappear, resync.
-func (e *env) chat(ctx context.Context, args []string) error {
-	const usage = "usage: parley chat disappear CHAT [off|24h|7d|90d] | parley chat resync CHAT"
-	pos, err := parseFlags(newFlags("chat", e), args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 2 && pos[0] == "resync" {
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			if err := c.Resync(ctx, pos[1]); err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "resynced", "chat": pos[1]}, "rejoined "+pos[1]+" with a fresh MLS state on this device")
-			return nil
-		})
-	}
-	if len(pos) < 2 || pos[0] != "disappear" || len(pos) > 3 {
-		return usageError(usage)
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if len(pos) == 2 {
-			d, err := c.Disappearing(ctx, pos[1])
-			if err != nil {
-				return err
-			}
-			e.out(map[string]any{"event": "disappearing", "chat": pos[1], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
-			return nil
-		}
-		d, ok := map[string]time.Duration{"off": 0, "0": 0, "24h": 24 * time.Hour, "1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "90d": 90 * 24 * time.Hour}[pos[2]]
-		if !ok {
-			return usageError(usage)
-		}
-		if err := c.SetDisappearing(ctx, pos[1], d); err != nil {
+// chatCommands are `parley chat …`.
+var chatCommands = []command{
+	{Name: "disappear", Min: 1, Max: 2, Usage: "CHAT [off|24h|7d|90d]\tshow or set disappearing messages", Run: func(x *call) error {
+		if err := x.Parse(); err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": "disappearing", "chat": pos[1], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
-		return nil
-	})
+		d, ok := map[string]time.Duration{"off": 0, "0": 0, "24h": 24 * time.Hour, "1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "90d": 90 * 24 * time.Hour}[x.Arg(1)]
+		if len(x.Pos) == 2 && !ok {
+			return x.Usage()
+		}
+		return x.client(func(c *client.Client) error {
+			var err error
+			if len(x.Pos) == 1 {
+				d, err = c.Disappearing(x.Ctx, x.Pos[0])
+			} else {
+				err = c.SetDisappearing(x.Ctx, x.Pos[0], d)
+			}
+			return x.done(err, map[string]any{"event": "disappearing", "chat": x.Pos[0], "seconds": int64(d / time.Second)}, "disappearing messages: "+durationText(d))
+		})
+	}},
+	{Name: "resync", Min: 1, Max: 1, Usage: "CHAT\trejoin a chat whose encryption state broke on this\n\tdevice (done by itself when it detects that)", Run: do(func(x *call, c *client.Client) error {
+		return x.done(c.Resync(x.Ctx, x.Pos[0]), map[string]any{"event": "resynced", "chat": x.Pos[0]}, "rejoined "+x.Pos[0]+" with a fresh MLS state on this device")
+	})},
 }
 
 func durationText(d time.Duration) string {

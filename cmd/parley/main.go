@@ -1,9 +1,16 @@
 // Command parley is Parley's one binary: the server (parley serve), the
 // client commands (account, device, send, listen, chats, …) and the bench.
 //
-// Global flags go before the command:
+// Global flags go before or after the command:
 //
 //	parley [--json] [--profile DIR] COMMAND [flags] [args]
+//	parley COMMAND [flags] [args] [--json] [--profile DIR]
+//
+// The commands are one table, commands below: each entry's name, help
+// lines and run function, or its subcommands. A new command (or a serve
+// flag set up in its own file) adds one entry. What is not flags or
+// printing lives outside this package: the SDK (package client), the HTTP
+// API client (package apiclient) and the bench (package bench).
 //
 // Exit codes are listed by `parley help` and in docs/cli.md.
 package main
@@ -24,6 +31,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
 func main() {
@@ -33,47 +41,28 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes: one per error class.
+// Exit codes: one per error class (parley help and docs/cli.md list them).
 const (
 	exitOK              = 0
 	exitInternal        = 1
 	exitUsage           = 2
 	exitInvalid         = 3
 	exitUnauthenticated = 4
-	exitForbidden       = 5
-	exitNotFound        = 6
-	exitConflict        = 7
-	exitRateLimited     = 8
-	exitTooLarge        = 9
-	exitBlocked         = 10
-	exitExpired         = 11
 	exitUnavailable     = 12
 )
 
 var exitCodes = map[parley.Code]int{
-	parley.CodeInvalid:         exitInvalid,
-	parley.CodeUnauthenticated: exitUnauthenticated,
-	parley.CodeForbidden:       exitForbidden,
-	parley.CodeNotFound:        exitNotFound,
-	parley.CodeConflict:        exitConflict,
-	parley.CodeRateLimited:     exitRateLimited,
-	parley.CodeTooLarge:        exitTooLarge,
-	parley.CodeBlocked:         exitBlocked,
-	parley.CodeExpired:         exitExpired,
-	parley.CodeUnavailable:     exitUnavailable,
-	parley.CodeInternal:        exitInternal,
+	parley.CodeInternal: exitInternal, parley.CodeInvalid: exitInvalid, parley.CodeUnauthenticated: exitUnauthenticated,
+	parley.CodeForbidden: 5, parley.CodeNotFound: 6, parley.CodeConflict: 7, parley.CodeRateLimited: 8,
+	parley.CodeTooLarge: 9, parley.CodeBlocked: 10, parley.CodeExpired: 11, parley.CodeUnavailable: exitUnavailable,
 }
 
-// usageErr is a command-line mistake (exit code 2).
-type usageErr struct{ msg string }
-
-func (e *usageErr) Error() string { return e.msg }
-
-func usageError(msg string) error { return &usageErr{msg} }
+// usageError is a command-line mistake (exit code 2).
+func usageError(msg string) error { return &cmdline.UsageError{Msg: msg} }
 
 // exitCode maps an error to the process exit code.
 func exitCode(err error) int {
-	var ue *usageErr
+	var ue *cmdline.UsageError
 	switch {
 	case err == nil:
 		return exitOK
@@ -97,6 +86,97 @@ type env struct {
 	stderr  io.Writer
 }
 
+// command is an entry of the command table (package cmdline).
+type command = cmdline.Command[*call]
+
+// commands is the parley command line: `parley help` lists it in this
+// order. Subcommand tables are in the files of their area (group.go,
+// business.go, business_api.go…).
+var commands = []command{
+	{Name: "serve", Section: "server", OwnFlags: true, Usage: "--data DIR --listen HOST:PORT\trun a Parley server",
+		Run: func(x *call) error { return serveCommand(x.Ctx, x.Args, x.stdout, x.stderr) }},
+	{Name: "bench", OwnFlags: true, Usage: "SCENARIO\tbenchmark (connect|direct|offline|fanout|media|community|all)",
+		Run: func(x *call) error { return benchCommand(x.Ctx, x.Args, x.stdout, x.stderr) }},
+
+	{Name: "account", Section: "account", Subs: accountCommands},
+	{Name: "whoami", Usage: "\tthis profile's account and device", Run: whoami},
+	{Name: "device", Section: "devices", Subs: deviceCommands},
+
+	{Name: "send", Section: "messaging (CHAT is a chat id, +PHONE or @username; MESSAGE_ID is CHAT_ID:SEQ,\nas send, listen and history print it)",
+		Usage: `--to PHONE|@USERNAME|CHAT TEXT	send; exits once the server has it ("sent")
+--to CHAT --reply-to MESSAGE_ID TEXT	reply to (quote) a message
+--to CHAT --file PATH [--caption TEXT]	send a photo, video or document (encrypted, up to 2 GiB)
+--to CHAT --voice PATH	send a voice note (WAV, Ogg)
+--to CHAT --location LAT,LON [--name NAME]
+--to CHAT --contact NAME,PHONE	send a contact card (vCard)`, Max: -1, Run: send},
+	{Name: "forward", Usage: "MESSAGE_ID --to CHAT\tforward a message (files are not uploaded again)", Min: 1, Max: 1, Run: forward},
+	{Name: "media", Usage: "get MESSAGE_ID [-o PATH]\tdownload, decrypt and verify a message's file", Subs: []command{
+		{Name: "get", Min: 1, Max: 1, Usage: "MESSAGE_ID [-o PATH]", Run: mediaGet}}},
+	{Name: "group", Usage: "…\tgroups: create, add, remove, promote, demote, settings,\n\tinvite, join, requests, leave … (parley group help)",
+		Intro: groupIntro, Subs: groupCommands},
+	{Name: "community", Usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
+		Intro: "usage: parley community SUBCOMMAND", Subs: communityCommands},
+	{Name: "announce", Usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", Min: 2, Max: -1, Run: do(announce)},
+	{Name: "reply", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT\treply to (quote) a message; the kinds: docs/groups.md", Run: do(reply)},
+	{Name: "react", Min: 1, Max: 2, Usage: "MESSAGE_ID EMOJI | react --remove MESSAGE_ID", Run: react},
+	{Name: "edit", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT", Run: do(edit)},
+	{Name: "delete", Min: 1, Max: 1, Usage: "MESSAGE_ID\tdelete a message for everyone", Run: do(deleteMessage)},
+	{Name: "poll", Subs: pollCommands},
+	{Name: "view", Min: 1, Max: 1, Usage: "CHAT [--limit N]\ta chat's messages with replies, reactions, polls", Run: chatMessages},
+	{Name: "listen", Usage: "[--for DURATION] [--count N] [--all]\tprint messages and receipts as they arrive", Run: func(x *call) error { return x.listen(nil) }},
+	{Name: "chats", Usage: "\tlist chats", Run: do(chats)},
+	{Name: "chat", Subs: chatCommands},
+	{Name: "history", Usage: "CHAT [--limit N]\tshow a chat's messages with their status", Min: 1, Max: 1, Run: chatMessages},
+	{Name: "read", Usage: "CHAT\tmark a chat read (sends read receipts)", Min: 1, Max: 1, Run: do(read)},
+	{Name: "verify", Usage: "CONTACT\tshow the safety number to compare", Min: 1, Max: 1, Run: do(verify)},
+	{Name: "business", Usage: "…\tbusiness accounts: profile, catalog, quick replies, labels,\n\tgreeting/away, API tokens, templates, webhooks, insights\n\t(parley business help)",
+		Intro: "usage: parley [--json] business SUBCOMMAND … (docs/business.md)", Subs: businessCommands},
+	{Name: "block", Usage: "CONTACT", Min: 1, Max: 1, Run: do(block)},
+	{Name: "unblock", Usage: "CONTACT", Min: 1, Max: 1, Run: do(block)},
+	{Name: "contacts", Usage: "add CONTACT | contacts remove CONTACT | contacts list", Subs: contactsCommands},
+}
+
+// call is one run of a command: cmdline's (the arguments, flags and
+// positional arguments) with the environment.
+type call struct {
+	*cmdline.Call
+	*env
+}
+
+// do adapts a command without flags: it runs with the profile's
+// registered client once its arguments are checked.
+func do(run func(x *call, c *client.Client) error) func(x *call) error {
+	return func(x *call) error {
+		return x.client(func(c *client.Client) error { return run(x, c) })
+	}
+}
+
+// client parses x's arguments and runs fn with the profile's registered
+// client; x.Ctx is then the command's, with its timeout.
+func (x *call) client(fn func(c *client.Client) error) error {
+	if err := x.Parse(); err != nil {
+		return err
+	}
+	return x.withClient(x.Ctx, func(ctx context.Context, c *client.Client) error {
+		x.Ctx = ctx
+		return fn(c)
+	})
+}
+
+// done prints obj and text, unless err (the command's outcome).
+func (x *call) done(err error, obj map[string]any, text string) error {
+	if err != nil {
+		return err
+	}
+	return x.print(obj, text)
+}
+
+// print is out for the end of a command: it prints and returns nil.
+func (x *call) print(obj map[string]any, text string) error {
+	x.out(obj, text)
+	return nil
+}
+
 // Main runs the parley command line and returns the exit code. Tests call it
 // in-process.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -107,7 +187,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.StringVar(&e.profile, "profile", "", "profile directory (default $PARLEY_PROFILE or ~/.parley)")
 	fs.DurationVar(&e.timeout, "timeout", 30*time.Second, "give up on a client command after this long")
 	fs.BoolVar(&e.verbose, "v", false, "log the client's connection activity to stderr")
-	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
+	fs.Usage = func() { fmt.Fprint(stderr, helpText()) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -115,8 +195,16 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(stderr, helpText())
 		return exitUsage
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	if cmd := cmdline.Find(commands, name); cmd != nil && !cmd.OwnFlags {
+		var err error
+		if rest, err = cmdline.TakeFlags(fs, rest); err != nil {
+			e.printError(err)
+			return exitCode(err)
+		}
 	}
 	if e.profile == "" {
 		e.profile = os.Getenv("PARLEY_PROFILE")
@@ -129,85 +217,31 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		e.profile = filepath.Join(home, ".parley")
 	}
-	cmd, rest := fs.Arg(0), fs.Args()[1:]
-	err := e.run(ctx, cmd, rest)
+	var err error
+	switch {
+	case name == "help" || name == "-h" || name == "--help":
+		fmt.Fprint(e.stdout, helpText())
+	default:
+		err = cmdline.Run(ctx, "parley", commands, append([]string{name}, rest...), e.stdout,
+			func(path string) *flag.FlagSet { return newFlags(path, e) },
+			func(c *cmdline.Call) *call { return &call{Call: c, env: e} })
+	}
 	if err != nil {
 		e.printError(err)
 	}
 	return exitCode(err)
 }
 
-func (e *env) run(ctx context.Context, cmd string, args []string) error {
-	switch cmd {
-	case "serve":
-		return serveCommand(ctx, args, e.stdout, e.stderr)
-	case "bench":
-		return benchCommand(ctx, args, e.stdout, e.stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usageText)
-		return nil
-	case "account":
-		return e.account(ctx, args)
-	case "device":
-		return e.device(ctx, args)
-	case "send":
-		return e.send(ctx, args)
-	case "listen":
-		return e.listen(ctx, args)
-	case "forward":
-		return e.forward(ctx, args)
-	case "media":
-		return e.media(ctx, args)
-	case "chats":
-		return e.chats(ctx, args)
-	case "history":
-		return e.history(ctx, args)
-	case "read":
-		return e.read(ctx, args)
-	case "verify":
-		return e.verify(ctx, args)
-	case "block", "unblock":
-		return e.block(ctx, cmd, args)
-	case "contacts":
-		return e.contacts(ctx, args)
-	case "whoami":
-		return e.whoami(ctx, args)
-	case "group":
-		return e.group(ctx, args) // group.go
-	case "community":
-		return e.community(ctx, args)
-	case "announce":
-		return e.announce(ctx, args)
-	case "reply":
-		return e.reply(ctx, args) // kinds.go
-	case "react":
-		return e.react(ctx, args)
-	case "edit":
-		return e.edit(ctx, args)
-	case "delete":
-		return e.deleteMessage(ctx, args)
-	case "poll":
-		return e.poll(ctx, args)
-	case "view":
-		return e.view(ctx, args)
-	case "chat":
-		return e.chat(ctx, args)
-	case "business":
-		return e.business(ctx, args) // business.go: subcommands register themselves
-	}
-	return usageError(fmt.Sprintf("unknown command %q (see parley help)", cmd))
-}
-
 // printError reports err on stderr: one line of text, or with --json one
 // object {"error": code, "reason": …, "message": …}.
 func (e *env) printError(err error) {
-	var ue *usageErr
+	var ue *cmdline.UsageError
 	if errors.As(err, &ue) {
 		if e.json {
-			e.writeJSON(e.stderr, map[string]any{"error": "usage", "message": ue.msg})
+			e.writeJSON(e.stderr, map[string]any{"error": "usage", "message": ue.Msg})
 			return
 		}
-		fmt.Fprintf(e.stderr, "parley: %s\n", ue.msg)
+		fmt.Fprintf(e.stderr, "parley: %s\n", ue.Msg)
 		return
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -292,29 +326,6 @@ func newFlags(name string, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	return fs
-}
-
-// parseFlags parses flags that may come before or after positional
-// arguments and returns the positional ones.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError(err.Error())
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func ts(t time.Time) string {

@@ -19,7 +19,7 @@ func (e *env) transferTimeout(size int64) time.Duration {
 }
 
 // sendMedia is `parley send` with --file, --voice, --location or --contact.
-func (e *env) sendMedia(ctx context.Context, to, file, voice, caption, location, name, contact string) error {
+func (x *call) sendMedia(to, file, voice, caption, location, name, contact string) error {
 	set := 0
 	for _, s := range []string{file, voice, location, contact} {
 		if s != "" {
@@ -35,14 +35,14 @@ func (e *env) sendMedia(ctx context.Context, to, file, voice, caption, location,
 	if caption != "" && file == "" && voice == "" {
 		return usageError("send: --caption goes with --file or --voice")
 	}
-	timeout := e.timeout
+	timeout := x.timeout
 	path := file + voice
 	if path != "" {
 		st, err := os.Stat(path)
 		if err != nil {
 			return parley.Errorf(parley.CodeInvalid, "no_file", "%s: %v", path, err)
 		}
-		timeout = e.transferTimeout(st.Size())
+		timeout = x.transferTimeout(st.Size())
 	}
 	var vcard string
 	var lat, lon float64
@@ -59,7 +59,7 @@ func (e *env) sendMedia(ctx context.Context, to, file, voice, caption, location,
 		}
 		vcard = attachment.VCard(strings.TrimSpace(contact[:i]), strings.TrimSpace(contact[i+1:]))
 	}
-	return e.withClientTimeout(ctx, timeout, func(ctx context.Context, c *client.Client) error {
+	return x.withClientTimeout(x.Ctx, timeout, func(ctx context.Context, c *client.Client) error {
 		var m client.MessageRecord
 		var err error
 		switch {
@@ -73,7 +73,7 @@ func (e *env) sendMedia(ctx context.Context, to, file, voice, caption, location,
 		if err != nil {
 			return err
 		}
-		e.printSent(to, m)
+		x.printSent(to, m)
 		return nil
 	})
 }
@@ -100,54 +100,41 @@ func (e *env) printSent(to string, m client.MessageRecord) {
 }
 
 // forward is `parley forward MESSAGE_ID --to CHAT`.
-func (e *env) forward(ctx context.Context, args []string) error {
-	fs := newFlags("forward", e)
-	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+func forward(x *call) error {
+	to := x.Need("to", "", "recipient: +PHONE, @username or a chat id")
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	if *to == "" || len(pos) != 1 {
-		return usageError("usage: parley forward MESSAGE_ID --to PHONE|@USERNAME|CHAT")
-	}
-	if _, _, err := client.ParseMessageID(pos[0]); err != nil {
+	if _, _, err := client.ParseMessageID(x.Pos[0]); err != nil {
 		return err
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		m, err := c.Forward(ctx, pos[0], *to)
+	return x.client(func(c *client.Client) error {
+		m, err := c.Forward(x.Ctx, x.Pos[0], *to)
 		if err != nil {
 			return err
 		}
-		e.printSent(*to, m)
+		x.printSent(*to, m)
 		return nil
 	})
 }
 
-// media is `parley media get MESSAGE_ID [-o PATH]`.
-func (e *env) media(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "get" {
-		return usageError("usage: parley media get MESSAGE_ID [-o PATH]")
-	}
-	fs := newFlags("media get", e)
-	out := fs.String("o", "", "write the file here (default: the sender's file name in the current directory; - for stdout)")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
+// mediaGet is `parley media get MESSAGE_ID [-o PATH]`.
+func mediaGet(x *call) error {
+	out := x.FS.String("o", "", "write the file here (default: the sender's file name in the current directory; - for stdout)")
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("usage: parley media get MESSAGE_ID [-o PATH]")
-	}
-	if _, _, err := client.ParseMessageID(pos[0]); err != nil {
+	if _, _, err := client.ParseMessageID(x.Pos[0]); err != nil {
 		return err
 	}
 	// The transfer's size is known only from the message: look it up with
 	// the normal timeout, then allow time for the download.
 	var size int64
-	err = e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+	err := x.withClient(x.Ctx, func(ctx context.Context, c *client.Client) error {
 		if err := c.Sync(ctx); err != nil {
 			return err
 		}
-		m, err := c.Message(ctx, pos[0])
+		m, err := c.Message(ctx, x.Pos[0])
 		if err == nil && m.Media != nil {
 			size = m.Media.Size
 		}
@@ -156,25 +143,21 @@ func (e *env) media(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return e.withClientTimeout(ctx, e.transferTimeout(size), func(ctx context.Context, c *client.Client) error {
-		var m client.MessageRecord
-		var path string
-		var err error
+	return x.withClientTimeout(x.Ctx, x.transferTimeout(size), func(ctx context.Context, c *client.Client) error {
 		if *out == "-" {
-			if e.json {
+			if x.json {
 				return usageError("media get: -o - writes the file to stdout, which --json uses")
 			}
-			m, err = c.DownloadMedia(ctx, pos[0], e.stdout)
+			_, err := c.DownloadMedia(ctx, x.Pos[0], x.stdout)
 			return err
 		}
-		m, path, err = c.DownloadMediaFile(ctx, pos[0], *out)
+		m, path, err := c.DownloadMediaFile(ctx, x.Pos[0], *out)
 		if err != nil {
 			return err
 		}
-		e.out(map[string]any{"event": "media_saved", "id": m.ID(), "path": path, "kind": m.Kind, "size": m.Media.Size,
+		return x.print(map[string]any{"event": "media_saved", "id": m.ID(), "path": path, "kind": m.Kind, "size": m.Media.Size,
 			"sha256": fmt.Sprintf("%x", m.Media.PlainSHA256), "verified": true},
 			fmt.Sprintf("saved %s (%s, %s, SHA-256 verified)", path, m.Kind, byteSize(m.Media.Size)))
-		return nil
 	})
 }
 

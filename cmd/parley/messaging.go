@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
 )
 
-func (e *env) send(ctx context.Context, args []string) error {
-	fs := newFlags("send", e)
-	to := fs.String("to", "", "recipient: +PHONE, @username or a chat id")
+func send(x *call) error {
+	fs := x.FS
+	to := x.Need("to", "", "recipient: +PHONE, @username or a chat id")
 	file := fs.String("file", "", "send this file (image, video, document: detected from its content)")
 	voice := fs.String("voice", "", "send this audio file as a voice note")
 	caption := fs.String("caption", "", "caption for --file or --voice")
@@ -20,25 +19,20 @@ func (e *env) send(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "place name for --location")
 	contact := fs.String("contact", "", "send a contact card: NAME,PHONE")
 	replyTo := fs.String("reply-to", "", "send TEXT as a reply to this MESSAGE_ID (CHAT:SEQ) of the same chat")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := x.Parse(); err != nil {
 		return err
 	}
-	text := strings.Join(pos, " ")
-	const usage = "usage: parley send --to PHONE|@USERNAME|CHAT (TEXT [--reply-to MESSAGE_ID] | --file PATH [--caption TEXT] | --voice PATH | --location LAT,LON [--name NAME] | --contact NAME,PHONE)"
-	if *to == "" {
-		return usageError(usage)
-	}
+	text := strings.Join(x.Pos, " ")
 	if *file != "" || *voice != "" || *location != "" || *contact != "" || *caption != "" || *name != "" {
 		if text != "" || *replyTo != "" {
 			return usageError("send: give either TEXT (with --reply-to) or a media flag, not both")
 		}
-		return e.sendMedia(ctx, *to, *file, *voice, *caption, *location, *name, *contact)
+		return x.sendMedia(*to, *file, *voice, *caption, *location, *name, *contact)
 	}
 	if text == "" {
-		return usageError(usage)
+		return x.Usage()
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
+	return x.client(func(c *client.Client) error {
 		// Send processes what arrived while we were away first, so the
 		// group state (epoch, members) is current before encrypting.
 		var m client.MessageRecord
@@ -48,39 +42,45 @@ func (e *env) send(ctx context.Context, args []string) error {
 			if perr != nil {
 				return usageError("send: --reply-to wants a MESSAGE_ID such as CHAT:SEQ")
 			}
-			m, err = c.SendText(ctx, *to, text, seq)
+			m, err = c.SendText(x.Ctx, *to, text, seq)
 		} else {
-			m, err = c.Send(ctx, *to, text)
+			m, err = c.Send(x.Ctx, *to, text)
 		}
 		if err != nil {
 			return err
 		}
-		e.printSent(*to, m)
+		x.printSent(*to, m)
 		return nil
 	})
 }
 
-// listen prints incoming messages and receipts as they arrive.
-func (e *env) listen(ctx context.Context, args []string) error {
-	fs := newFlags("listen", e)
-	dur := fs.Duration("for", 0, "stop after this long (default: until interrupted)")
-	count := fs.Int("count", 0, "stop after this many messages")
-	all := fs.Bool("all", false, "also print typing, presence, chat and connection events")
-	if _, err := parseFlags(fs, args); err != nil {
+// listen prints messages and receipts (with --all, the other events) as
+// they arrive, until --for, --count messages or an interrupt. With
+// onMessage (business listen) it prints only incoming messages and runs
+// onMessage after each.
+func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord)) error {
+	dur := x.FS.Duration("for", 0, "stop after this long (default: until interrupted)")
+	count := x.FS.Int("count", 0, "stop after this many messages")
+	all := new(bool)
+	if onMessage == nil {
+		all = x.FS.Bool("all", false, "also print typing, presence, chat and connection events")
+	}
+	if err := x.Parse(); err != nil {
 		return err
 	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
+		x.Ctx, cancel = context.WithTimeout(x.Ctx, *dur)
 		defer cancel()
 	}
-	c, err := e.open(ctx, "", true)
+	ctx := x.Ctx
+	c, err := x.open(ctx, "", true)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	if !c.Account().Registered() {
-		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", e.profile)
+		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", x.profile)
 	}
 	events := c.Events()
 	seen := 0
@@ -91,26 +91,34 @@ func (e *env) listen(ctx context.Context, args []string) error {
 		case ev := <-events:
 			switch ev.Kind {
 			case client.EventMessage:
-				e.printMessage(ctx, c, ev.Message)
+				if onMessage != nil && ev.Message.Outgoing {
+					continue
+				}
+				x.printMessage(ctx, c, ev.Message)
+				if onMessage != nil {
+					onMessage(c, ev.Message)
+				}
 				seen++
 				if *count > 0 && seen >= *count {
 					return nil
 				}
 			case client.EventReceipt:
-				e.printReceipt(ctx, c, ev.Conversation, ev.Receipt)
+				if onMessage == nil {
+					x.printReceipt(ctx, c, ev.Conversation, ev.Receipt)
+				}
 			case client.EventTyping:
 				if *all {
-					e.out(map[string]any{"event": "typing", "chat": string(ev.Conversation), "user": int64(ev.Typing.User), "typing": ev.Typing.Typing},
+					x.out(map[string]any{"event": "typing", "chat": string(ev.Conversation), "user": int64(ev.Typing.User), "typing": ev.Typing.Typing},
 						fmt.Sprintf("%s typing=%v in %s", c.Who(ctx, ev.Typing.User), ev.Typing.Typing, ev.Conversation))
 				}
 			case client.EventPresence:
 				if *all {
-					e.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": ts(ev.Presence.LastSeen)},
+					x.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": ts(ev.Presence.LastSeen)},
 						fmt.Sprintf("%s online=%v", c.Who(ctx, ev.Presence.User), ev.Presence.Online))
 				}
 			case client.EventConversation:
 				if *all {
-					e.out(map[string]any{"event": "chat", "chat": string(ev.Conversation)}, "chat changed: "+string(ev.Conversation))
+					x.out(map[string]any{"event": "chat", "chat": string(ev.Conversation)}, "chat changed: "+string(ev.Conversation))
 				}
 			case client.EventConnection:
 				if ev.Err != nil && parley.IsCode(ev.Err, parley.CodeUnauthenticated) {
@@ -121,7 +129,7 @@ func (e *env) listen(ctx context.Context, args []string) error {
 					if ev.Err != nil {
 						obj["error"] = parley.ErrorMessage(ev.Err)
 					}
-					e.out(obj, fmt.Sprintf("connected=%v", ev.Connected))
+					x.out(obj, fmt.Sprintf("connected=%v", ev.Connected))
 				}
 			}
 		}
@@ -177,157 +185,72 @@ func (e *env) printReceipt(ctx context.Context, c *client.Client, conv parley.Co
 	e.out(obj, fmt.Sprintf("[%s] %s by %s up to #%d", conv, kind, c.Who(ctx, r.User), r.Seq))
 }
 
-func (e *env) chats(ctx context.Context, args []string) error {
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
-			return err
-		}
-		chats, err := c.Chats(ctx)
-		if err != nil {
-			return err
-		}
-		for _, ch := range chats {
-			e.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
-				"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
-				fmt.Sprintf("%s\t%s\t%d unread\t%s", ch.ID, ch.Title, ch.Unread, ch.LastText))
-		}
-		return nil
-	})
+func chats(x *call, c *client.Client) error {
+	if err := c.Sync(x.Ctx); err != nil {
+		return err
+	}
+	chats, err := c.Chats(x.Ctx)
+	for _, ch := range chats {
+		x.out(map[string]any{"event": "chat", "chat": string(ch.ID), "kind": string(ch.Kind), "title": ch.Title,
+			"peer": int64(ch.Peer), "unread": ch.Unread, "last_text": ch.LastText, "epoch": uint64(ch.Epoch), "seq": int64(ch.Cursor)},
+			fmt.Sprintf("%s\t%s\t%d unread\t%s", ch.ID, ch.Title, ch.Unread, ch.LastText))
+	}
+	return err
 }
 
-func (e *env) history(ctx context.Context, args []string) error {
-	fs := newFlags("history", e)
-	limit := fs.Int("limit", 50, "show at most this many messages (0: all)")
-	pos, err := parseFlags(fs, args)
+func read(x *call, c *client.Client) error {
+	if err := c.Sync(x.Ctx); err != nil {
+		return err
+	}
+	seq, err := c.MarkRead(x.Ctx, x.Pos[0])
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("usage: parley history CHAT (a chat id, +PHONE or @username)")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
-			return err
-		}
-		ch, ms, err := c.History(ctx, pos[0], *limit)
-		if err != nil {
-			return err
-		}
-		// Edits, deletions, replies, reactions and polls, as parley view
-		// shows them.
-		seqs := make([]parley.Seq, 0, len(ms))
-		for _, m := range ms {
-			if m.Seq > 0 {
-				seqs = append(seqs, m.Seq)
-			}
-		}
-		extras, err := c.ExtrasOf(ctx, ch.ID, seqs)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			obj, text := e.renderMessage(ctx, c, m, extras[m.Seq])
-			obj["chat"], obj["status"] = string(ch.ID), string(m.Status)
-			if m.ID() == "" {
-				text = "(pending) " + text
-			}
-			e.out(obj, fmt.Sprintf("%s  [%s, %s]", text, m.SentAt.Local().Format(time.DateTime), m.Status))
-		}
-		return nil
-	})
+	ch, _ := c.Chat(x.Ctx, x.Pos[0])
+	return x.print(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", x.Pos[0], seq))
 }
 
-func (e *env) read(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return usageError("usage: parley read CHAT")
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		if err := c.Sync(ctx); err != nil {
-			return err
-		}
-		seq, err := c.MarkRead(ctx, args[0])
+func verify(x *call, c *client.Client) error {
+	sn, ct, err := c.SafetyNumber(x.Ctx, x.Pos[0])
+	return x.done(err, map[string]any{"event": "safety_number", "contact": x.Pos[0], "user": int64(ct.User), "safety_number": sn},
+		fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", x.Pos[0], sn, x.Pos[0]))
+}
+
+// block is block and unblock.
+func block(x *call, c *client.Client) error {
+	change := map[string]func(context.Context, string) (client.Contact, error){"block": c.Block, "unblock": c.Unblock}[x.Name]
+	ct, err := change(x.Ctx, x.Pos[0])
+	return x.done(err, map[string]any{"event": x.Name + "ed", "contact": x.Pos[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", x.Name, x.Pos[0]))
+}
+
+// contactsCommands are `parley contacts …`.
+var contactsCommands = []command{
+	{Name: "add", Usage: "CONTACT", Min: 1, Max: 1, Run: do(changeContact)},
+	{Name: "remove", Usage: "CONTACT", Min: 1, Max: 1, Run: do(changeContact)},
+	{Name: "list", Run: do(func(x *call, c *client.Client) error {
+		cs, err := c.Contacts(x.Ctx)
 		if err != nil {
 			return err
 		}
-		ch, _ := c.Chat(ctx, args[0])
-		e.out(map[string]any{"event": "read", "chat": string(ch.ID), "seq": int64(seq)}, fmt.Sprintf("marked %s read up to #%d", args[0], seq))
+		for _, ct := range cs {
+			if ct.Contact || ct.Blocked {
+				x.printContact("contact", ct)
+			}
+		}
 		return nil
-	})
+	})},
 }
 
-func (e *env) verify(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return usageError("usage: parley verify CONTACT (+PHONE or @username)")
+// changeContact is contacts add and contacts remove.
+func changeContact(x *call, c *client.Client) error {
+	add := x.Name == "add"
+	change := map[bool]func(context.Context, string) (client.Contact, error){true: c.AddContact, false: c.RemoveContact}[add]
+	ct, err := change(x.Ctx, x.Pos[0])
+	if err != nil {
+		return err
 	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		sn, ct, err := c.SafetyNumber(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": "safety_number", "contact": args[0], "user": int64(ct.User), "safety_number": sn},
-			fmt.Sprintf("safety number with %s:\n%s\nCompare it with the one %s sees; if they match, your chat is end-to-end encrypted with the right keys.", args[0], sn, args[0]))
-		return nil
-	})
-}
-
-func (e *env) block(ctx context.Context, cmd string, args []string) error {
-	if len(args) != 1 {
-		return usageError(fmt.Sprintf("usage: parley %s CONTACT", cmd))
-	}
-	return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-		var err error
-		var ct client.Contact
-		if cmd == "block" {
-			ct, err = c.Block(ctx, args[0])
-		} else {
-			ct, err = c.Unblock(ctx, args[0])
-		}
-		if err != nil {
-			return err
-		}
-		e.out(map[string]any{"event": cmd + "ed", "contact": args[0], "user": int64(ct.User)}, fmt.Sprintf("%sed %s", cmd, args[0]))
-		return nil
-	})
-}
-
-func (e *env) contacts(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError("usage: parley contacts add|remove CONTACT | parley contacts list")
-	}
-	switch args[0] {
-	case "add", "remove":
-		if len(args) != 2 {
-			return usageError(fmt.Sprintf("usage: parley contacts %s CONTACT", args[0]))
-		}
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			var ct client.Contact
-			var err error
-			if args[0] == "add" {
-				ct, err = c.AddContact(ctx, args[1])
-			} else {
-				ct, err = c.RemoveContact(ctx, args[1])
-			}
-			if err != nil {
-				return err
-			}
-			e.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[args[0] == "add"], ct)
-			return nil
-		})
-	case "list":
-		return e.withClient(ctx, func(ctx context.Context, c *client.Client) error {
-			cs, err := c.Contacts(ctx)
-			if err != nil {
-				return err
-			}
-			for _, ct := range cs {
-				if ct.Contact || ct.Blocked {
-					e.printContact("contact", ct)
-				}
-			}
-			return nil
-		})
-	}
-	return usageError(fmt.Sprintf("unknown contacts command %q", args[0]))
+	x.printContact("contact_"+map[bool]string{true: "added", false: "removed"}[add], ct)
+	return nil
 }
 
 func (e *env) printContact(event string, ct client.Contact) {

@@ -1,12 +1,8 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 )
 
@@ -739,63 +736,31 @@ func init() {
 			return nil, api.pushRequest(ctx, http.MethodPost, "/push/v1/subscriptions", sub, nil, true)
 		},
 		"unsubscribePush": str1("endpoint", func(ctx context.Context, api *API, endpoint string) (any, error) {
-			body, _ := json.Marshal(map[string]string{"endpoint": endpoint})
-			return nil, api.pushRequest(ctx, http.MethodDelete, "/push/v1/subscriptions", body, nil, true)
+			return nil, api.pushRequest(ctx, http.MethodDelete, "/push/v1/subscriptions", map[string]string{"endpoint": endpoint}, nil, true)
 		}),
 	}
 }
 
-// pushRequest calls the server's push endpoints, with the device's
-// credentials when auth is set, decoding a JSON answer into out and a
-// JSON error answer {code, reason, message} into a parley.Error.
-func (api *API) pushRequest(ctx context.Context, method, path string, body []byte, out any, auth bool) error {
+// pushRequest calls the server's push routes, with the device's
+// credential when auth is set, sending in (when not nil) as JSON and
+// decoding a JSON answer into out; errors are apiclient's *parley.Error.
+func (api *API) pushRequest(ctx context.Context, method, path string, in, out any, auth bool) error {
 	acct := api.C.Account()
-	base := acct.ServerURL
-	if base == "" {
-		base = api.Origin
+	server := acct.ServerURL
+	if server == "" {
+		server = api.Origin
 	}
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base, "/")+path, r)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	credential := ""
 	if auth {
 		if !acct.Registered() {
 			return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "register this browser first")
 		}
-		req.Header.Set("Authorization", "Parley "+strconv.FormatInt(int64(acct.Device), 10)+":"+base64.StdEncoding.EncodeToString(acct.Secret))
+		credential = apiclient.DeviceAuth(acct.Device, acct.Secret)
 	}
-	hc := api.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	c, err := apiclient.New(server, credential)
 	if err != nil {
-		return parley.Errorf(parley.CodeUnavailable, "push_unreachable", "push service: %v", err)
+		return err
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Code    parley.Code `json:"code"`
-			Reason  string      `json:"reason"`
-			Message string      `json:"message"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Code != "" {
-			return parley.Errorf(e.Code, e.Reason, "%s", e.Message)
-		}
-		return parley.Errorf(parley.CodeInternal, "push_http", "push service: %s", resp.Status)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("push service answer: %w", err)
-		}
-	}
-	return nil
+	c.HTTP = api.HTTP
+	return c.Call(ctx, method, path, in, out)
 }
