@@ -14,6 +14,7 @@ global flags (before the command):
 server:
   serve --data DIR --listen HOST:PORT     run a Parley server
   bench SCENARIO                          benchmark (connect|direct|offline|fanout|media|community|all)
+  admin backup|restore                    online backup of a server's data, restore into an empty directory
 
 account:
   account register --server URL --phone E164 --name NAME

@@ -143,6 +143,8 @@ func (e *env) run(ctx context.Context, cmd string, args []string) error {
 		return serveCommand(ctx, args, e.stdout, e.stderr)
 	case "bench":
 		return benchCommand(ctx, args, e.stdout, e.stderr)
+	case "admin":
+		return adminCommand(ctx, args, e.stdout, e.stderr) // admin.go
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usageText)
 		return nil
