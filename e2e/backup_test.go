@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +118,14 @@ func TestBackupUnderLoad(t *testing.T) {
 	r := &server{t: t, data: restored, listen: s.listen, codes: map[string]string{}, notify: make(chan struct{})}
 	r.mustStart()
 	t.Cleanup(r.stop)
+	resp, err := http.Get(r.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("restored server's /readyz = %d", resp.StatusCode)
+	}
 	got := texts(bob.must("history", "--limit", "0", alice.phone).lines())
 	for _, want := range before {
 		if !slices.Contains(got, want) {

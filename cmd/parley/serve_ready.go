@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -26,7 +25,7 @@ type readiness struct {
 	store    parley.Store
 	front    *tlsserve.Front // nil for plain HTTP
 	next     http.Handler
-	stopping atomic.Bool
+	stopping context.Context // done: the server is shutting down
 }
 
 const readyTimeout = 2 * time.Second
@@ -34,9 +33,7 @@ const readyTimeout = 2 * time.Second
 // withReadiness serves readyPath and passes every other request to next.
 // It reports "shutting down" once ctx ends.
 func withReadiness(ctx context.Context, next http.Handler, st parley.Store, front *tlsserve.Front) http.Handler {
-	rd := &readiness{store: st, front: front, next: next}
-	context.AfterFunc(ctx, func() { rd.stopping.Store(true) })
-	return rd
+	return &readiness{store: st, front: front, next: next, stopping: ctx}
 }
 
 func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +52,7 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rd *readiness) check(ctx context.Context) error {
-	if rd.stopping.Load() {
+	if rd.stopping.Err() != nil {
 		return fmt.Errorf("shutting down")
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
