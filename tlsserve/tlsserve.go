@@ -6,7 +6,7 @@
 // Guarantees:
 //   - Files: the certificate and key are read at New (a bad pair fails
 //     there) and read again at the first handshake after either file's
-//     modification time changes, so a renewal by an outside tool (certbot,
+//     modification time changes (looked at every FileRecheck), so a renewal by an outside tool (certbot,
 //     a secrets manager) needs no restart. A pair that no longer loads keeps
 //     the previous one in service and is logged.
 //   - ACME: certificates and the ACME account key are kept in CacheDir
@@ -55,6 +55,10 @@ type Config struct {
 	// CertFile and KeyFile are PEM files: the certificate chain (leaf first)
 	// and its private key.
 	CertFile, KeyFile string
+
+	// FileRecheck is how often a handshake looks at the files' modification
+	// times; 0 is 10 seconds.
+	FileRecheck time.Duration
 
 	// Domains are the names to obtain certificates for over ACME.
 	Domains []string
@@ -106,7 +110,10 @@ func New(cfg Config) (*Front, error) {
 	// WebSockets with extended CONNECT) does not allow.
 	f.tls = &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	if files {
-		fc := &fileCert{certFile: cfg.CertFile, keyFile: cfg.KeyFile, log: cfg.Log}
+		fc := &fileCert{certFile: cfg.CertFile, keyFile: cfg.KeyFile, log: cfg.Log, recheck: cfg.FileRecheck}
+		if fc.recheck <= 0 {
+			fc.recheck = 10 * time.Second
+		}
 		if err := fc.load(); err != nil {
 			return nil, err
 		}
@@ -284,15 +291,13 @@ func HSTS(next http.Handler) http.Handler {
 type fileCert struct {
 	certFile, keyFile string
 	log               *slog.Logger
+	recheck           time.Duration
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
 	modTime [2]time.Time
 	checked time.Time
 }
-
-// recheck is how often a handshake looks at the files' modification times.
-const recheck = 10 * time.Second
 
 func (fc *fileCert) load() error {
 	mt, err := fc.modTimes()
@@ -322,7 +327,7 @@ func (fc *fileCert) modTimes() ([2]time.Time, error) {
 func (fc *fileCert) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
-	if time.Since(fc.checked) < recheck {
+	if time.Since(fc.checked) < fc.recheck {
 		return fc.cert, nil
 	}
 	fc.checked = time.Now()
