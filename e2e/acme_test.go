@@ -43,7 +43,7 @@ func TestACMETLSALPN(t *testing.T) {
 		t.Skip("builds and runs Pebble")
 	}
 	httpsPort, httpPort := freePort(t), freePort(t)
-	peb := mustPebble(t, freePort(t), httpsPort)
+	peb := mustPebble(t, freePort(t), httpsPort, 90*24*time.Hour)
 	data := t.TempDir()
 	args := peb.serveArgs(data, httpsPort, httpPort)
 	s := mustServeTLS(t, args)
@@ -98,9 +98,53 @@ func TestACMEHTTP01(t *testing.T) {
 		t.Skip("builds and runs Pebble")
 	}
 	httpsPort, httpPort := freePort(t), freePort(t)
-	peb := mustPebble(t, httpPort, freePort(t))
+	peb := mustPebble(t, httpPort, freePort(t), 90*24*time.Hour)
 	mustServeTLS(t, peb.serveArgs(t.TempDir(), httpsPort, httpPort))
 	mustReady(t, httpsPort, peb.mustRoot())
+}
+
+// TestACMERenewal: a certificate is renewed in the background before it
+// expires (a third of its lifetime before: Pebble issues 30-second
+// certificates here), served without a restart and stored.
+func TestACMERenewal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs Pebble")
+	}
+	httpsPort := freePort(t)
+	peb := mustPebble(t, freePort(t), httpsPort, 30*time.Second)
+	data := t.TempDir()
+	args := peb.serveArgs(data, httpsPort, freePort(t))
+	mustServeTLS(t, args)
+	root := peb.mustRoot()
+	first := mustReady(t, httpsPort, root)
+	stored := func() []byte {
+		ents, _ := os.ReadDir(filepath.Join(data, "acme"))
+		for _, e := range ents {
+			if e.Name() == acmeDomain {
+				b, _ := os.ReadFile(filepath.Join(data, "acme", e.Name()))
+				return b
+			}
+		}
+		t.Fatalf("no %s in %v", acmeDomain, ents)
+		return nil
+	}
+	before := stored()
+	deadline := time.Now().Add(time.Until(first.NotAfter) + 10*time.Second)
+	for {
+		if leaf := mustReady(t, httpsPort, root); !leaf.Equal(first) {
+			if !leaf.NotAfter.After(first.NotAfter) {
+				t.Fatalf("renewed certificate expires %v, not after the first's %v", leaf.NotAfter, first.NotAfter)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the certificate expiring %v was not renewed", first.NotAfter)
+		}
+		time.Sleep(time.Second)
+	}
+	if bytes.Equal(stored(), before) {
+		t.Fatal("the renewed certificate was not stored in the data directory")
+	}
 }
 
 // mustReady polls /readyz over HTTPS until it answers 200 and returns the
@@ -273,8 +317,9 @@ func pebbleBuild() (bin, src string, err error) {
 
 // mustPebble starts Pebble on loopback; it validates HTTP-01 on httpPort
 // and TLS-ALPN-01 on tlsPort of 127.0.0.1 (through a DNS server that
-// answers 127.0.0.1 for acmeDomain).
-func mustPebble(t *testing.T, httpPort, tlsPort int) *pebble {
+// answers 127.0.0.1 for acmeDomain), and issues certificates valid for
+// validity.
+func mustPebble(t *testing.T, httpPort, tlsPort int, validity time.Duration) *pebble {
 	t.Helper()
 	bin, src, err := pebbleBuild()
 	if err != nil {
@@ -291,7 +336,7 @@ func mustPebble(t *testing.T, httpPort, tlsPort int) *pebble {
 		"ocspResponderURL":               "",
 		"externalAccountBindingRequired": false,
 		"keyAlgorithm":                   "ecdsa",
-		"profiles":                       map[string]any{"default": map[string]any{"description": "test", "validityPeriod": 7776000}},
+		"profiles":                       map[string]any{"default": map[string]any{"description": "test", "validityPeriod": int(validity.Seconds())}},
 	}}
 	js, _ := json.Marshal(cfg)
 	cfgFile := filepath.Join(t.TempDir(), "pebble.json")
