@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -122,9 +123,10 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("restored server's /readyz = %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || string(body) != "ready\n" {
+		t.Fatalf("restored server's /readyz = %d %q", resp.StatusCode, body)
 	}
 	got := texts(bob.must("history", "--limit", "0", alice.phone).lines())
 	for _, want := range before {
