@@ -4,12 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -548,4 +554,42 @@ func dnsAnswer(q []byte, name string) []byte {
 		resp = append(resp, 0, 4, 127, 0, 0, 1) // 127.0.0.1
 	}
 	return resp
+}
+
+// TestTLSFiles: `parley serve --tls-cert --tls-key` serves HTTPS (and
+// /readyz) with the given pair, and no plain HTTP on that port.
+func TestTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: acmeDomain}, DNSNames: []string{acmeDomain},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	root := x509.NewCertPool()
+	root.AddCert(cert)
+
+	port := freePort(t)
+	mustServeTLS(t, []string{"--data", t.TempDir(), "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--metrics-listen", "", "--tls-cert", certFile, "--tls-key", keyFile})
+	leaf := mustReady(t, port, root)
+	if leaf.SerialNumber.Int64() != 42 {
+		t.Fatalf("served serial %v", leaf.SerialNumber)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("plain HTTP served on the TLS port")
+		}
+	}
 }
