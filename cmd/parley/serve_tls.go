@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,7 +91,7 @@ func (f *tlsFlags) front(dataDir string, log *slog.Logger) (*tlsserve.Front, err
 // ctx ends (after shutting the listeners down) or a listener fails.
 func serveTLS(ctx context.Context, srv *server.Server, front *tlsserve.Front, ln net.Listener, httpListen string, log *slog.Logger) error {
 	defer ln.Close()
-	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	errLog := stdlog.New(httpErrorLog{log}, "", 0)
 	_, httpsPort, _ := net.SplitHostPort(ln.Addr().String())
 	var servers []*http.Server
 	var listeners []net.Listener
@@ -150,4 +151,19 @@ func serveTLS(ctx context.Context, srv *server.Server, front *tlsserve.Front, ln
 		first = nil
 	}
 	return first
+}
+
+// httpErrorLog passes net/http's error lines to log at Warn, except failed
+// TLS handshakes (scanners, clients without SNI, names that are not ours),
+// which every public HTTPS server sees all day: those go to Debug.
+type httpErrorLog struct{ log *slog.Logger }
+
+func (l httpErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "TLS handshake error") {
+		l.log.Debug(msg)
+	} else {
+		l.log.Warn(msg)
+	}
+	return len(p), nil
 }
