@@ -67,6 +67,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	claimsS := fs.String("claims-per-target", env("PARLEY_CLAIMS_PER_TARGET", "30"), "KeyPackage claims one device may make for one user per hour [PARLEY_CLAIMS_PER_TARGET]")
 	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
 	callOpts := addCallFlags(fs, env) // serve_calls.go
+	tlsOpts := addTLSFlags(fs, env)   // serve_tls.go
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,6 +95,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	allow, err := outbound.ParseAllow(*outboundAllow)
 	if err != nil {
 		return fmt.Errorf("serve: --outbound-allow: %w", err)
+	}
+	front, err := tlsOpts.front(*dataDir, log) // nil: plain HTTP
+	if err != nil {
+		return err
 	}
 	policy := outbound.Policy{Allow: allow, Log: log.With("component", "outbound")}
 	if len(allow) > 0 {
@@ -170,7 +175,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			MaxAge:     retention,
 		},
 		Push:     &push.Config{Subject: *pushSubject},
-		Web:      web.Handler(),
+		Web:      withReadiness(ctx, web.Handler(), st, front), // serve_ready.go
 		Outbound: policy,
 		Calls:    callsCfg,
 	})
@@ -189,8 +194,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		_ = srv.Shutdown(context.Background())
 		return fmt.Errorf("serve: listen %s: %w", *listen, err)
 	}
-	log.Info("listening on http://" + ln.Addr().String())
-	err = srv.Serve(ctx, ln)
+	if front != nil {
+		err = serveTLS(ctx, srv, front, ln, *tlsOpts.httpListen, log)
+	} else {
+		log.Info("listening on http://" + ln.Addr().String())
+		err = srv.Serve(ctx, ln)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(sctx); serr != nil && err == nil {

@@ -1,0 +1,155 @@
+//go:build !servestub
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/parleyhq/parley/backup"
+)
+
+const adminUsage = `usage:
+  parley admin backup --data DIR [--postgres DSN] --out FILE [--include-keys]
+      a consistent archive of a server's data, taken while it runs
+  parley admin restore --in FILE --data DIR [--postgres DSN]
+      unpack and verify an archive into an empty DIR (and an empty database)
+See docs/operations.md.
+`
+
+// adminCommand runs `parley admin SUBCOMMAND`: operations on a server's
+// data directory (docs/operations.md).
+func adminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, adminUsage)
+		return usageError("admin: missing subcommand")
+	}
+	switch args[0] {
+	case "backup":
+		return adminBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return adminRestore(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, adminUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, adminUsage)
+	return usageError(fmt.Sprintf("admin: unknown subcommand %q", args[0]))
+}
+
+func adminFlags(name string, stderr io.Writer) (*flag.FlagSet, func(string, string) string) {
+	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, func(name, def string) string {
+		if v, ok := os.LookupEnv(name); ok {
+			return v
+		}
+		return def
+	}
+}
+
+func adminBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, env := adminFlags("backup", stderr)
+	dataDir := fs.String("data", env("PARLEY_DATA", "./parley-data"), "the server's data directory [PARLEY_DATA]")
+	dsn := fs.String("postgres", env("PARLEY_POSTGRES", ""), "the server's PostgreSQL DSN (dumped with pg_dump); empty: SQLite in --data [PARLEY_POSTGRES]")
+	out := fs.String("out", "", "archive to write (.tar.gz); it must not exist")
+	keys := fs.Bool("include-keys", false, "also archive the secrets (operator.key, code.key, acme/): then guard the archive like the keys")
+	pgDump := fs.String("pg-dump", "pg_dump", "pg_dump program (its major version at least the server's)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() > 0 {
+		return usageError("usage: parley admin backup --data DIR [--postgres DSN] --out FILE [--include-keys]")
+	}
+	if _, err := os.Stat(*dataDir); err != nil {
+		return fmt.Errorf("backup: data directory: %w", err)
+	}
+	// Written beside the target and renamed when complete: a FILE that
+	// exists is a whole archive.
+	f, err := os.OpenFile(*out+".partial", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fail(fmt.Errorf("%s exists", *out))
+	}
+	m, err := backup.Create(ctx, f, backup.Options{DataDir: *dataDir, Postgres: *dsn, PGDump: *pgDump, IncludeKeys: *keys, TempDir: filepath.Dir(*out)})
+	if err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(f.Name(), *out); err != nil {
+		return fail(err)
+	}
+	var size int64
+	for _, file := range m.Files {
+		size += file.Size
+	}
+	fmt.Fprintf(stdout, "backup: %s: %s database snapshot of %s, %d files, %d bytes before compression\n",
+		*out, m.Store, m.Created.Format("2006-01-02 15:04:05Z"), len(m.Files), size)
+	if *keys {
+		fmt.Fprintln(stdout, "backup: the archive holds the server's keys: keep it as secret as they are")
+	} else {
+		var missing []string
+		for _, k := range backup.KeyNames {
+			if _, err := os.Stat(filepath.Join(*dataDir, k)); err == nil {
+				missing = append(missing, filepath.Join(*dataDir, k))
+			}
+		}
+		if len(missing) > 0 {
+			fmt.Fprintf(stdout, "backup: keys NOT included, keep them separately: %s (and any --operator-key/--code-key file outside the data directory)\n", strings.Join(missing, ", "))
+		}
+	}
+	return nil
+}
+
+func adminRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, env := adminFlags("restore", stderr)
+	in := fs.String("in", "", "archive written by parley admin backup")
+	dataDir := fs.String("data", "", "empty (or new) data directory to restore into")
+	dsn := fs.String("postgres", env("PARLEY_POSTGRES", ""), "empty PostgreSQL database to load a PostgreSQL archive into (pg_restore) [PARLEY_POSTGRES]")
+	pgRestore := fs.String("pg-restore", "pg_restore", "pg_restore program")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *in == "" || *dataDir == "" || fs.NArg() > 0 {
+		return usageError("usage: parley admin restore --in FILE --data DIR [--postgres DSN]")
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	m, err := backup.Restore(ctx, f, *dataDir, backup.RestoreOptions{Postgres: *dsn, PGRestore: *pgRestore})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restore: %s: %d files verified, %s database of %s\n", *dataDir, len(m.Files), m.Store, m.Created.Format("2006-01-02 15:04:05Z"))
+	if !m.Keys {
+		hosted := false
+		for _, f := range m.Files {
+			hosted = hosted || strings.HasPrefix(f.Path, "hosted/")
+		}
+		msg := "restore: the archive holds no keys: copy operator.key and code.key into " + *dataDir + " before `parley serve` (else new ones are made"
+		if hosted {
+			msg += ", and the hosted business endpoints cannot open their state"
+		}
+		fmt.Fprintln(stdout, msg+")")
+	}
+	return nil
+}
