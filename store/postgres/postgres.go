@@ -47,6 +47,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -55,7 +56,9 @@ var migrations embed.FS
 // Store is a parley.Store on a PostgreSQL database. It is safe for
 // concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	*shared
+	pool   *pgxpool.Pool
+	rebind sqlstore.Rebinder
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -82,7 +85,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.shared = sqlstore.New(backend{s})
+	return s, nil
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {

@@ -37,14 +37,13 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
-	sqlite3 "modernc.org/sqlite"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -53,6 +52,7 @@ var migrations embed.FS
 // Store is a parley.Store on one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
+	*shared
 	w *sql.DB // the one writer connection
 	r *sql.DB // read-only connections
 
@@ -156,6 +156,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readConns)
 	r.SetMaxIdleConns(cfg.readConns)
 	s.r = r
+	s.shared = sqlstore.New(backend{s})
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -322,34 +323,11 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
-// SQLite extended result codes.
-const (
-	constraintForeignKey = 787
-	constraintPrimaryKey = 1555
-	constraintUnique     = 2067
-)
-
 // constraint reports whether err is a uniqueness violation (UNIQUE or
-// PRIMARY KEY) and, if so, the "table.column" list SQLite names in it.
+// PRIMARY KEY) or a foreign key one, and the "table.column" SQLite names.
 func constraint(err error) (unique bool, fk bool, what string) {
-	var se *sqlite3.Error
-	if !errors.As(err, &se) {
-		return false, false, ""
-	}
-	switch se.Code() {
-	case constraintUnique, constraintPrimaryKey:
-		msg := se.Error()
-		if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
-			msg = msg[i+len("constraint failed: "):]
-		}
-		if i := strings.IndexByte(msg, ' '); i >= 0 {
-			msg = msg[:i]
-		}
-		return true, false, msg
-	case constraintForeignKey:
-		return false, true, ""
-	}
-	return false, false, ""
+	v := backend{}.Violation(err)
+	return v.Unique, v.FK, v.Column
 }
 
 func notFound(format string, args ...any) *parley.Error {
