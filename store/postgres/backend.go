@@ -28,10 +28,29 @@ func (b backend) Write(ctx context.Context, op string, _ bool, f func(tx sqlstor
 	return b.s.tx(ctx, op, func(tx pgx.Tx) error { return f(pgxQuerier{tx, &b.s.rebind}) })
 }
 
+// AppendAll appends with appendTx, the batch's four statements.
 func (backend) AppendAll(ctx context.Context, tx sqlstore.Querier, id parley.ConversationID, envs, out []parley.Envelope) error {
-	got, err := appendAll(ctx, tx.(pgxQuerier).q.(pgx.Tx), id, envs)
-	copy(out, got)
-	return err
+	if len(envs) == 0 {
+		return nil
+	}
+	copy(out, envs)
+	for i := range out {
+		out[i].Conversation = id
+	}
+	rs, err := appendTx(ctx, tx.(pgxQuerier).q.(pgx.Tx), out)
+	if err != nil {
+		return err
+	}
+	for i, r := range rs {
+		if r.Err != nil {
+			return r.Err
+		}
+		if r.Duplicate {
+			return sqlstore.ErrDuplicateInCommit(out[i])
+		}
+		out[i].Seq = r.Seq
+	}
+	return nil
 }
 
 // LockKey takes a transaction-scoped advisory lock on (business, key).

@@ -203,7 +203,7 @@ const envelopeCols = `conversation_id, seq, sender, sender_device, client_id, ki
 // in order. CodeNotFound if the conversation does not exist.
 func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after parley.Seq, limit int) ([]parley.Envelope, error) {
 	if limit <= 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+envelopeCols+` FROM envelopes WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, id, after, limit)
 	if err != nil {
@@ -226,7 +226,7 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 		return nil, wrap("read log", err)
 	}
 	if len(envs) == 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	return envs, nil
 }
@@ -317,7 +317,7 @@ func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[pa
 		return nil, wrap("read marks", err)
 	}
 	if len(marks) == 0 {
-		if err := s.mustExist(ctx, id); err != nil {
+		if err := s.MustExist(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -396,6 +396,42 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 		}
 		total += int(n)
 		cuts = cuts[len(chunk):]
+	}
+	return total, nil
+}
+
+// PruneDisappearing deletes expired application envelopes of conversations
+// with a timer, 4096 at a time.
+func (s *Store) PruneDisappearing(ctx context.Context, now time.Time) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT conversation_id, ttl FROM chat_timers WHERE ttl > 0`)
+	if err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	type timer struct {
+		id  string
+		ttl int64
+	}
+	timers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (timer, error) {
+		var t timer
+		err := r.Scan(&t.id, &t.ttl)
+		return t, err
+	})
+	if err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	total := 0
+	for _, t := range timers {
+		for {
+			tag, err := s.pool.Exec(ctx, `DELETE FROM envelopes WHERE (conversation_id, seq) IN (SELECT conversation_id, seq FROM envelopes
+				WHERE conversation_id = $1 AND kind = $2 AND created_at < $3 LIMIT 4096)`, t.id, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl)
+			if err != nil {
+				return total, wrap("prune disappearing", err)
+			}
+			total += int(tag.RowsAffected())
+			if tag.RowsAffected() < 4096 {
+				break
+			}
+		}
 	}
 	return total, nil
 }

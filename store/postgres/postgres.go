@@ -147,16 +147,6 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
-// violation returns the name of the constraint err violates and whether it
-// is a uniqueness ("23505") or foreign-key ("23503") violation.
-func violation(err error) (constraint string, unique, fk bool) {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return "", false, false
-	}
-	return pe.ConstraintName, pe.Code == "23505", pe.Code == "23503"
-}
-
 func notFound(format string, args ...any) *parley.Error {
 	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
 }
@@ -174,13 +164,6 @@ func fromNS(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func nonNil(b []byte) []byte {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 // appender assigns sequence numbers within one write transaction. It reads
@@ -237,7 +238,7 @@ func (a *appender) insertChunk(envs []parley.Envelope, idx []int, results []parl
 			recipients = encodeRecipients(e.Recipients)
 		}
 		args = append(args, cs.num, int64(cs.last), int64(e.Sender), int64(e.SenderDevice), string(e.ClientID),
-			int64(e.Kind), int64(e.Epoch), recipients, nonNil(e.Payload), ns(e.CreatedAt))
+			int64(e.Kind), int64(e.Epoch), recipients, sqlstore.NonNil(e.Payload), ns(e.CreatedAt))
 	}
 	_, err := a.ctxStmt(stmt).ExecContext(a.ctx, args...)
 	clear(args)
@@ -292,7 +293,7 @@ func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
 	}
 	seq := cs.last + 1
 	res, err := a.ins.ExecContext(a.ctx, cs.num, seq, e.Sender, e.SenderDevice, string(e.ClientID),
-		int(e.Kind), int64(e.Epoch), encodeRecipients(e.Recipients), nonNil(e.Payload), ns(e.CreatedAt))
+		int(e.Kind), int64(e.Epoch), encodeRecipients(e.Recipients), sqlstore.NonNil(e.Payload), ns(e.CreatedAt))
 	if err != nil {
 		return parley.AppendResult{}, err
 	}
@@ -408,7 +409,7 @@ const envelopeCols = `seq, sender, sender_device, client_id, kind, epoch, recipi
 // in order. CodeNotFound if the conversation does not exist.
 func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after parley.Seq, limit int) ([]parley.Envelope, error) {
 	if limit <= 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	rows, err := s.readLog.QueryContext(ctx, id, after, limit)
 	if err != nil {
@@ -434,7 +435,7 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 		return nil, wrap("read log", err)
 	}
 	if len(envs) == 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	return envs, nil
 }
@@ -583,7 +584,7 @@ func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[pa
 		return nil, wrap("read marks", err)
 	}
 	if len(marks) == 0 {
-		if err := s.mustExist(ctx, id); err != nil {
+		if err := s.MustExist(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -717,6 +718,74 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 			return total, err
 		}
 		total += int(n)
+	}
+	return total, nil
+}
+
+// appendAll appends envs to conversation id (overriding their Conversation)
+// and stores them, with their Seq, in out.
+func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, id parley.ConversationID, envs []parley.Envelope, out []parley.Envelope) error {
+	a := s.newAppender(ctx, tx)
+	for i, e := range envs {
+		e.Conversation = id
+		r, err := a.append(e)
+		if err != nil {
+			return err
+		}
+		if r.Err != nil {
+			return r.Err
+		}
+		if r.Duplicate {
+			return sqlstore.ErrDuplicateInCommit(e)
+		}
+		e.Seq = r.Seq
+		out[i] = e
+	}
+	return a.flush()
+}
+
+// PruneDisappearing deletes expired application envelopes of conversations
+// with a timer, in bounded transactions.
+func (s *Store) PruneDisappearing(ctx context.Context, now time.Time) (int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT c.num, t.ttl FROM chat_timers t JOIN conversations c ON c.id = t.conversation_id WHERE t.ttl > 0`)
+	if err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	type timer struct{ num, ttl int64 }
+	var timers []timer
+	for rows.Next() {
+		var t timer
+		if err := rows.Scan(&t.num, &t.ttl); err != nil {
+			rows.Close()
+			return 0, wrap("prune disappearing", err)
+		}
+		timers = append(timers, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	total := 0
+	for _, t := range timers {
+		for {
+			var n int64
+			err := s.write(ctx, "prune disappearing", func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN (SELECT rowid FROM envelopes
+					WHERE conv = ? AND kind = ? AND created_at < ? LIMIT 4096)`, t.num, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			total += int(n)
+			if err != nil {
+				return total, err
+			}
+			if n < 4096 {
+				break
+			}
+		}
 	}
 	return total, nil
 }

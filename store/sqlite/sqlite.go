@@ -63,7 +63,7 @@ type Store struct {
 	setLastSeq *sql.Stmt
 	ackCursor  *sql.Stmt
 	readLog    *sql.Stmt
-	hot        map[string]*sql.Stmt // hotWriterSQL, prepared once on the writer (stmtcache.go)
+	hot        map[string]*sql.Stmt // sqlstore.HotWriterSQL, prepared once on the writer
 	closeFuncs []func() error
 
 	seqs seqCache // conversations' last Seqs, as committed
@@ -238,8 +238,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		*p.dst = st
 		s.closeFuncs = append(s.closeFuncs, st.Close)
 	}
-	s.hot = make(map[string]*sql.Stmt, len(hotWriterSQL))
-	for _, q := range hotWriterSQL {
+	s.hot = make(map[string]*sql.Stmt, len(sqlstore.HotWriterSQL))
+	for _, q := range sqlstore.HotWriterSQL {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
@@ -347,18 +347,4 @@ func fromNS(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -16,7 +16,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -107,16 +106,6 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) error {
 		_, err := tx.Exec(ctx, query, args...)
 		return err
 	})
-}
-
-// exists reports whether query returns a row.
-func exists(ctx context.Context, q Querier, query string, args ...any) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, query, args...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // collect scans every row of rows with scan and closes rows.
@@ -268,3 +257,15 @@ func rebind(q string) string {
 
 // pgOnly opens a comment whose text is SQL for PostgreSQL only.
 const pgOnly = "/*pg: "
+
+// HotWriterSQL lists statements run often inside write transactions (the
+// webhook outbox's, the insights', members' and KeyPackages' inserts).
+// SQLite prepares each once on its writer connection: parsing and planning
+// costs it more than the work of such a small statement. (PostgreSQL's
+// driver caches prepared statements by itself.)
+var HotWriterSQL = []string{
+	sqlWebhookKeyBusy, sqlWebhookInsert, sqlWebhookFinishHead, sqlWebhookDelete,
+	sqlWebhookUnblock, sqlWebhookDue, sqlWebhookLease,
+	sqlInsightsTotal, sqlInsightsLookup, sqlInsightsInsert, sqlInsightsWaitAdd, sqlInsightsWaitDel, sqlInsightsResponse,
+	sqlMemberInsert, sqlKeyPackageInsert,
+}
