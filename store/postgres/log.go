@@ -2,14 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 type dupKey struct {
@@ -122,7 +121,7 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 		cClient = append(cClient, string(e.ClientID))
 		cKind = append(cKind, int16(e.Kind))
 		cEpoch = append(cEpoch, int64(e.Epoch))
-		cRecipients = append(cRecipients, encodeRecipients(e.Recipients))
+		cRecipients = append(cRecipients, sqlstore.EncodeRecipients(e.Recipients))
 		cPayload = append(cPayload, nonNil(e.Payload))
 		cCreated = append(cCreated, ns(e.CreatedAt))
 	}
@@ -144,34 +143,6 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 		return nil, err
 	}
 	return results, nil
-}
-
-// encodeRecipients encodes device IDs as consecutive uvarints; nil for none.
-func encodeRecipients(ds []parley.DeviceID) []byte {
-	if len(ds) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, len(ds)*3)
-	for _, d := range ds {
-		b = binary.AppendUvarint(b, uint64(d))
-	}
-	return b
-}
-
-func decodeRecipients(b []byte) ([]parley.DeviceID, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var ds []parley.DeviceID
-	for len(b) > 0 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errors.New("corrupt recipients")
-		}
-		ds = append(ds, parley.DeviceID(v))
-		b = b[n:]
-	}
-	return ds, nil
 }
 
 // Append appends envs in one transaction and returns one result per
@@ -219,7 +190,7 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 		}
 		e.Kind, e.Epoch, e.CreatedAt = parley.EnvelopeKind(kind), parley.Epoch(epoch), fromNS(created)
 		var err error
-		e.Recipients, err = decodeRecipients(recipients)
+		e.Recipients, err = sqlstore.DecodeRecipients(recipients)
 		return e, err
 	})
 	if err != nil {

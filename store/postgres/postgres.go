@@ -37,7 +37,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -139,36 +138,12 @@ func (s *Store) tx(ctx context.Context, op string, f func(tx pgx.Tx) error) erro
 	}
 }
 
-func wrap(op string, err error) error {
-	var pe *parley.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
-}
+// wrap adds the operation to err unless it is a *parley.Error meant for the
+// caller.
+func wrap(op string, err error) error { return sqlstore.Wrap("postgres", op, err) }
 
-func notFound(format string, args ...any) *parley.Error {
-	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
-}
-
-// Times are Unix nanoseconds; 0 is the zero time.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
+var (
+	ns, fromNS = sqlstore.NS, sqlstore.FromNS
+	notFound   = sqlstore.NotFound
+	nonNil     = sqlstore.NonNil
+)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -235,10 +234,10 @@ func (a *appender) insertChunk(envs []parley.Envelope, idx []int, results []parl
 		results[i] = parley.AppendResult{Seq: cs.last}
 		var recipients any
 		if len(e.Recipients) > 0 {
-			recipients = encodeRecipients(e.Recipients)
+			recipients = sqlstore.EncodeRecipients(e.Recipients)
 		}
 		args = append(args, cs.num, int64(cs.last), int64(e.Sender), int64(e.SenderDevice), string(e.ClientID),
-			int64(e.Kind), int64(e.Epoch), recipients, sqlstore.NonNil(e.Payload), ns(e.CreatedAt))
+			int64(e.Kind), int64(e.Epoch), recipients, nonNil(e.Payload), ns(e.CreatedAt))
 	}
 	_, err := a.ctxStmt(stmt).ExecContext(a.ctx, args...)
 	clear(args)
@@ -293,7 +292,7 @@ func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
 	}
 	seq := cs.last + 1
 	res, err := a.ins.ExecContext(a.ctx, cs.num, seq, e.Sender, e.SenderDevice, string(e.ClientID),
-		int(e.Kind), int64(e.Epoch), encodeRecipients(e.Recipients), sqlstore.NonNil(e.Payload), ns(e.CreatedAt))
+		int(e.Kind), int64(e.Epoch), sqlstore.EncodeRecipients(e.Recipients), nonNil(e.Payload), ns(e.CreatedAt))
 	if err != nil {
 		return parley.AppendResult{}, err
 	}
@@ -348,34 +347,6 @@ func (a *appender) flush() error {
 	return nil
 }
 
-// encodeRecipients encodes device IDs as consecutive uvarints; nil for none.
-func encodeRecipients(ds []parley.DeviceID) []byte {
-	if len(ds) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, len(ds)*3)
-	for _, d := range ds {
-		b = binary.AppendUvarint(b, uint64(d))
-	}
-	return b
-}
-
-func decodeRecipients(b []byte) ([]parley.DeviceID, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var ds []parley.DeviceID
-	for len(b) > 0 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errors.New("corrupt recipients")
-		}
-		ds = append(ds, parley.DeviceID(v))
-		b = b[n:]
-	}
-	return ds, nil
-}
-
 // Append appends envs atomically and returns one result per envelope, in
 // order. Within a conversation envelopes get consecutive Seqs in argument
 // order; a (conversation, sender device, client id) already in the log (or
@@ -426,7 +397,7 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 			return nil, wrap("read log", err)
 		}
 		e.Kind, e.Epoch, e.CreatedAt = parley.EnvelopeKind(kind), parley.Epoch(epoch), fromNS(created)
-		if e.Recipients, err = decodeRecipients(recipients); err != nil {
+		if e.Recipients, err = sqlstore.DecodeRecipients(recipients); err != nil {
 			return nil, wrap("read log", err)
 		}
 		envs = append(envs, e)

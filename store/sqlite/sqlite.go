@@ -313,16 +313,6 @@ func (s *Store) writeTx(ctx context.Context, op string, f func(tx *sql.Tx) error
 	return nil
 }
 
-// wrap adds the operation to err unless it is a *parley.Error meant for the
-// caller.
-func wrap(op string, err error) error {
-	var pe *parley.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
 // constraint reports whether err is a uniqueness violation (UNIQUE or
 // PRIMARY KEY) or a foreign key one, and the "table.column" SQLite names.
 func constraint(err error) (unique bool, fk bool, what string) {
@@ -330,21 +320,12 @@ func constraint(err error) (unique bool, fk bool, what string) {
 	return v.Unique, v.FK, v.Column
 }
 
-func notFound(format string, args ...any) *parley.Error {
-	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
-}
+// wrap adds the operation to err unless it is a *parley.Error meant for the
+// caller.
+func wrap(op string, err error) error { return sqlstore.Wrap("sqlite", op, err) }
 
-// Times are Unix nanoseconds; 0 is the zero time.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+var (
+	ns, fromNS = sqlstore.NS, sqlstore.FromNS
+	notFound   = sqlstore.NotFound
+	nonNil     = sqlstore.NonNil
+)

@@ -41,7 +41,7 @@ func (s *Store) PutBusinessProfile(ctx context.Context, p parley.BusinessProfile
 
 const bizProfileColumns = `user_id, name, category, description, address, hours, website, email, verified, verified_at, hosted, updated_at`
 
-func scanProfile(sc interface{ Scan(...any) error }) (parley.BusinessProfile, error) {
+func scanProfile(sc Row) (parley.BusinessProfile, error) {
 	var p parley.BusinessProfile
 	var hours string
 	var verified, hosted, verifiedAt, updated int64
@@ -66,20 +66,7 @@ func (s *Store) BusinessProfile(ctx context.Context, user parley.UserID) (parley
 
 // BusinessProfiles lists profiles by user id.
 func (s *Store) BusinessProfiles(ctx context.Context, after parley.UserID, limit int) ([]parley.BusinessProfile, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id > ? ORDER BY user_id LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, s.wrap2("business profiles", err)
-	}
-	defer rows.Close()
-	var out []parley.BusinessProfile
-	for rows.Next() {
-		p, err := scanProfile(rows)
-		if err != nil {
-			return nil, s.wrap2("business profiles", err)
-		}
-		out = append(out, p)
-	}
-	return out, s.wrap2("business profiles", rows.Err())
+	return selectAll(ctx, s, "business profiles", scanProfile, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id > ? ORDER BY user_id LIMIT ?`, after, limit)
 }
 
 // DeleteBusinessProfile deletes the profile and all the business's data.
@@ -151,7 +138,7 @@ func (s *Store) PutProduct(ctx context.Context, p parley.Product) error {
 
 const bizProductColumns = `business_id, id, name, price_1000, currency, description, available, url, images, collections, updated_at`
 
-func scanProduct(sc interface{ Scan(...any) error }) (parley.Product, error) {
+func scanProduct(sc Row) (parley.Product, error) {
 	var p parley.Product
 	var images, colls string
 	var avail, updated int64
@@ -237,20 +224,11 @@ func (s *Store) DeleteCollection(ctx context.Context, business parley.UserID, id
 
 // Collections lists a catalog's collections by id.
 func (s *Store) Collections(ctx context.Context, business parley.UserID) ([]parley.Collection, error) {
-	rows, err := s.r.Query(ctx, `SELECT business_id, id, name FROM business_collections WHERE business_id = ? ORDER BY id`, business)
-	if err != nil {
-		return nil, s.wrap2("collections", err)
-	}
-	defer rows.Close()
-	var out []parley.Collection
-	for rows.Next() {
+	return selectAll(ctx, s, "collections", func(r Row) (parley.Collection, error) {
 		var c parley.Collection
-		if err := rows.Scan(&c.Business, &c.ID, &c.Name); err != nil {
-			return nil, s.wrap2("collections", err)
-		}
-		out = append(out, c)
-	}
-	return out, s.wrap2("collections", rows.Err())
+		err := r.Scan(&c.Business, &c.ID, &c.Name)
+		return c, err
+	}, `SELECT business_id, id, name FROM business_collections WHERE business_id = ? ORDER BY id`, business)
 }
 
 // PutQuickReply creates or replaces a quick reply, up to parley.MaxQuickReplies.
@@ -270,7 +248,7 @@ func (s *Store) PutQuickReply(ctx context.Context, q parley.QuickReply) error {
 	})
 }
 
-func scanQuickReply(sc interface{ Scan(...any) error }) (parley.QuickReply, error) {
+func scanQuickReply(sc Row) (parley.QuickReply, error) {
 	var q parley.QuickReply
 	var updated int64
 	err := sc.Scan(&q.Business, &q.Shortcut, &q.Text, &q.Media, &updated)
@@ -299,21 +277,8 @@ func (s *Store) DeleteQuickReply(ctx context.Context, business parley.UserID, sh
 
 // QuickReplies lists quick replies by shortcut.
 func (s *Store) QuickReplies(ctx context.Context, business parley.UserID) ([]parley.QuickReply, error) {
-	rows, err := s.r.Query(ctx, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
+	return selectAll(ctx, s, "quick replies", scanQuickReply, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
 		WHERE business_id = ? ORDER BY shortcut`, business)
-	if err != nil {
-		return nil, s.wrap2("quick replies", err)
-	}
-	defer rows.Close()
-	var out []parley.QuickReply
-	for rows.Next() {
-		q, err := scanQuickReply(rows)
-		if err != nil {
-			return nil, s.wrap2("quick replies", err)
-		}
-		out = append(out, q)
-	}
-	return out, s.wrap2("quick replies", rows.Err())
 }
 
 // PutLabel creates or replaces a custom label, up to parley.MaxLabels.
@@ -349,20 +314,11 @@ func (s *Store) DeleteLabel(ctx context.Context, business parley.UserID, id parl
 
 // Labels lists the custom labels by id.
 func (s *Store) Labels(ctx context.Context, business parley.UserID) ([]parley.Label, error) {
-	rows, err := s.r.Query(ctx, `SELECT business_id, id, name, color FROM business_labels WHERE business_id = ? ORDER BY id`, business)
-	if err != nil {
-		return nil, s.wrap2("labels", err)
-	}
-	defer rows.Close()
-	var out []parley.Label
-	for rows.Next() {
+	return selectAll(ctx, s, "labels", func(r Row) (parley.Label, error) {
 		var l parley.Label
-		if err := rows.Scan(&l.Business, &l.ID, &l.Name, &l.Color); err != nil {
-			return nil, s.wrap2("labels", err)
-		}
-		out = append(out, l)
-	}
-	return out, s.wrap2("labels", rows.Err())
+		err := r.Scan(&l.Business, &l.ID, &l.Name, &l.Color)
+		return l, err
+	}, `SELECT business_id, id, name, color FROM business_labels WHERE business_id = ? ORDER BY id`, business)
 }
 
 // LabelChat puts a label on a chat (idempotent; the first time is kept),
@@ -393,24 +349,17 @@ func (s *Store) UnlabelChat(ctx context.Context, business parley.UserID, conv pa
 
 // ChatLabels lists labels on chats, by conversation then label.
 func (s *Store) ChatLabels(ctx context.Context, business parley.UserID, conv parley.ConversationID, label parley.LabelID) ([]parley.ChatLabel, error) {
-	rows, err := s.r.Query(ctx, `SELECT business_id, conversation_id, label_id, at FROM business_chat_labels
-		WHERE business_id = ? AND (? = '' OR conversation_id = ?) AND (? = '' OR label_id = ?) ORDER BY conversation_id, label_id`,
-		business, conv, conv, label, label)
-	if err != nil {
-		return nil, s.wrap2("chat labels", err)
-	}
-	defer rows.Close()
-	var out []parley.ChatLabel
-	for rows.Next() {
+	return selectAll(ctx, s, "chat labels", func(r Row) (parley.ChatLabel, error) {
 		var l parley.ChatLabel
 		var at int64
-		if err := rows.Scan(&l.Business, &l.Conversation, &l.Label, &at); err != nil {
-			return nil, s.wrap2("chat labels", err)
+		if err := r.Scan(&l.Business, &l.Conversation, &l.Label, &at); err != nil {
+			return l, err
 		}
 		l.At = fromNS(at)
-		out = append(out, l)
-	}
-	return out, s.wrap2("chat labels", rows.Err())
+		return l, nil
+	}, `SELECT business_id, conversation_id, label_id, at FROM business_chat_labels
+		WHERE business_id = ? AND (? = '' OR conversation_id = ?) AND (? = '' OR label_id = ?) ORDER BY conversation_id, label_id`,
+		business, conv, conv, label, label)
 }
 
 // PutAutoReply creates or replaces the greeting and away settings.

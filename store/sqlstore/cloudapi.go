@@ -30,7 +30,7 @@ func (s *Store) PutAPINumber(ctx context.Context, n parley.APINumber) error {
 
 const apiNumberCols = `business_id, phone, tier, quality, throughput, auto_approve, hosted_device, tier_changed_at, created_at, updated_at`
 
-func scanAPINumber(sc interface{ Scan(...any) error }) (parley.APINumber, error) {
+func scanAPINumber(sc Row) (parley.APINumber, error) {
 	var n parley.APINumber
 	var q string
 	var auto, changed, created, updated int64
@@ -53,20 +53,7 @@ func (s *Store) APINumber(ctx context.Context, business parley.UserID) (parley.A
 
 // APINumbers lists every API number by business.
 func (s *Store) APINumbers(ctx context.Context) ([]parley.APINumber, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+apiNumberCols+` FROM api_numbers ORDER BY business_id`)
-	if err != nil {
-		return nil, s.wrap2("api numbers", err)
-	}
-	defer rows.Close()
-	var out []parley.APINumber
-	for rows.Next() {
-		n, err := scanAPINumber(rows)
-		if err != nil {
-			return nil, s.wrap2("api numbers", err)
-		}
-		out = append(out, n)
-	}
-	return out, s.wrap2("api numbers", rows.Err())
+	return selectAll(ctx, s, "api numbers", scanAPINumber, `SELECT `+apiNumberCols+` FROM api_numbers ORDER BY business_id`)
 }
 
 func joinScopes(sc []parley.APIScope) string {
@@ -101,7 +88,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t parley.APIToken) error {
 
 const apiTokenCols = `id, business_id, name, scopes, hash, created_at, revoked_at`
 
-func scanAPIToken(sc interface{ Scan(...any) error }) (parley.APIToken, error) {
+func scanAPIToken(sc Row) (parley.APIToken, error) {
 	var t parley.APIToken
 	var scopes string
 	var created, revoked int64
@@ -123,20 +110,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (parley.APIToke
 
 // APITokens lists a business's tokens, oldest first.
 func (s *Store) APITokens(ctx context.Context, business parley.UserID) ([]parley.APIToken, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE business_id = ? ORDER BY created_at, id`, business)
-	if err != nil {
-		return nil, s.wrap2("api tokens", err)
-	}
-	defer rows.Close()
-	var out []parley.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, s.wrap2("api tokens", err)
-		}
-		out = append(out, t)
-	}
-	return out, s.wrap2("api tokens", rows.Err())
+	return selectAll(ctx, s, "api tokens", scanAPIToken, `SELECT `+apiTokenCols+` FROM api_tokens WHERE business_id = ? ORDER BY created_at, id`, business)
 }
 
 // RevokeAPIToken marks the token revoked (the first time stays).
@@ -184,7 +158,7 @@ func (s *Store) UpdateTemplate(ctx context.Context, t parley.Template) error {
 
 const templateCols = `id, business_id, name, language, category, status, reason, components, created_at, updated_at`
 
-func scanTemplate(sc interface{ Scan(...any) error }) (parley.Template, error) {
+func scanTemplate(sc Row) (parley.Template, error) {
 	var t parley.Template
 	var cat, status, comps string
 	var created, updated int64
@@ -207,20 +181,7 @@ func (s *Store) Template(ctx context.Context, id string) (parley.Template, error
 
 // Templates lists a business's templates by name and language.
 func (s *Store) Templates(ctx context.Context, business parley.UserID) ([]parley.Template, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+templateCols+` FROM api_templates WHERE business_id = ? ORDER BY name, language`, business)
-	if err != nil {
-		return nil, s.wrap2("templates", err)
-	}
-	defer rows.Close()
-	var out []parley.Template
-	for rows.Next() {
-		t, err := scanTemplate(rows)
-		if err != nil {
-			return nil, s.wrap2("templates", err)
-		}
-		out = append(out, t)
-	}
-	return out, s.wrap2("templates", rows.Err())
+	return selectAll(ctx, s, "templates", scanTemplate, `SELECT `+templateCols+` FROM api_templates WHERE business_id = ? ORDER BY name, language`, business)
 }
 
 // DeleteTemplates deletes a template name (one language, or all).
@@ -247,7 +208,7 @@ func (s *Store) PutOptIn(ctx context.Context, o parley.OptIn) error {
 
 const optInCols = `business_id, customer_id, source, text, at, opted_out_at, opt_out_text`
 
-func scanOptIn(sc interface{ Scan(...any) error }) (parley.OptIn, error) {
+func scanOptIn(sc Row) (parley.OptIn, error) {
 	var o parley.OptIn
 	var at, out int64
 	if err := sc.Scan(&o.Business, &o.Customer, &o.Source, &o.Text, &at, &out, &o.OptOutText); err != nil {
@@ -268,20 +229,7 @@ func (s *Store) OptIn(ctx context.Context, business, customer parley.UserID) (pa
 
 // OptIns lists a business's opt-in records by customer.
 func (s *Store) OptIns(ctx context.Context, business parley.UserID) ([]parley.OptIn, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+optInCols+` FROM api_optins WHERE business_id = ? ORDER BY customer_id`, business)
-	if err != nil {
-		return nil, s.wrap2("opt-ins", err)
-	}
-	defer rows.Close()
-	var out []parley.OptIn
-	for rows.Next() {
-		o, err := scanOptIn(rows)
-		if err != nil {
-			return nil, s.wrap2("opt-ins", err)
-		}
-		out = append(out, o)
-	}
-	return out, s.wrap2("opt-ins", rows.Err())
+	return selectAll(ctx, s, "opt-ins", scanOptIn, `SELECT `+optInCols+` FROM api_optins WHERE business_id = ? ORDER BY customer_id`, business)
 }
 
 // TouchInbound raises the customer's last inbound time.

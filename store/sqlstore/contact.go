@@ -61,21 +61,5 @@ func (s *Store) exists(ctx context.Context, op, query string, args ...any) (bool
 }
 
 func (s *Store) userIDs(ctx context.Context, op, query string, args ...any) ([]parley.UserID, error) {
-	rows, err := s.r.Query(ctx, query, args...)
-	if err != nil {
-		return nil, s.wrap(op, err)
-	}
-	defer rows.Close()
-	var ids []parley.UserID
-	for rows.Next() {
-		var id parley.UserID
-		if err := rows.Scan(&id); err != nil {
-			return nil, s.wrap(op, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	return ids, nil
+	return selectAll(ctx, s, op, scanOne[parley.UserID], query, args...)
 }

@@ -156,20 +156,7 @@ func (s *Store) GroupMembers(ctx context.Context, id parley.ConversationID) ([]p
 
 // GroupsOfUser lists the user's groups by ID.
 func (s *Store) GroupsOfUser(ctx context.Context, user parley.UserID) ([]parley.Group, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+groupCols+` FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY id`, user)
-	if err != nil {
-		return nil, s.wrap("groups of user", err)
-	}
-	defer rows.Close()
-	var out []parley.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, s.wrap("groups of user", err)
-		}
-		out = append(out, g)
-	}
-	return out, s.wrap2("groups of user", rows.Err())
+	return selectAll(ctx, s, "groups of user", scanGroup, `SELECT `+groupCols+` FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY id`, user)
 }
 
 // SetGroupRole sets a member's role, refusing to leave the group without an admin.
@@ -390,20 +377,7 @@ func (s *Store) cascade(ctx context.Context, tx Querier, id parley.ConversationI
 
 // CommunityGroups lists a community's sub-groups by ID.
 func (s *Store) CommunityGroups(ctx context.Context, community parley.ConversationID) ([]parley.Group, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+groupCols+` FROM groups WHERE community_id = ? AND id <> ? ORDER BY id`, community, community)
-	if err != nil {
-		return nil, s.wrap("community groups", err)
-	}
-	defer rows.Close()
-	var out []parley.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, s.wrap("community groups", err)
-		}
-		out = append(out, g)
-	}
-	return out, s.wrap2("community groups", rows.Err())
+	return selectAll(ctx, s, "community groups", scanGroup, `SELECT `+groupCols+` FROM groups WHERE community_id = ? AND id <> ? ORDER BY id`, community, community)
 }
 
 func addFormer(ctx context.Context, tx Querier, id parley.ConversationID, u parley.UserID) error {
@@ -486,22 +460,15 @@ func (s *Store) PutGroupInvitation(ctx context.Context, inv parley.GroupInvitati
 }
 
 func (s *Store) scanInvitations(ctx context.Context, query string, args ...any) ([]parley.GroupInvitation, error) {
-	rows, err := s.r.Query(ctx, query, args...)
-	if err != nil {
-		return nil, s.wrap("group invitations", err)
-	}
-	defer rows.Close()
-	var out []parley.GroupInvitation
-	for rows.Next() {
+	return selectAll(ctx, s, "group invitations", func(r Row) (parley.GroupInvitation, error) {
 		var inv parley.GroupInvitation
 		var at int64
-		if err := rows.Scan(&inv.Group, &inv.User, &inv.InvitedBy, &at); err != nil {
-			return nil, s.wrap("group invitations", err)
+		if err := r.Scan(&inv.Group, &inv.User, &inv.InvitedBy, &at); err != nil {
+			return inv, err
 		}
 		inv.CreatedAt = fromNS(at)
-		out = append(out, inv)
-	}
-	return out, s.wrap2("group invitations", rows.Err())
+		return inv, nil
+	}, query, args...)
 }
 
 // GroupInvitations lists the user's invitations, oldest first.
@@ -598,20 +565,7 @@ func scanLink(row Row) (parley.GroupInviteLink, error) {
 
 // InviteLinks lists a group's links, oldest first.
 func (s *Store) InviteLinks(ctx context.Context, id parley.ConversationID) ([]parley.GroupInviteLink, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+linkCols+` FROM group_invite_links WHERE group_id = ? ORDER BY created_at, id`, id)
-	if err != nil {
-		return nil, s.wrap("invite links", err)
-	}
-	defer rows.Close()
-	var out []parley.GroupInviteLink
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, s.wrap("invite links", err)
-		}
-		out = append(out, l)
-	}
-	return out, s.wrap2("invite links", rows.Err())
+	return selectAll(ctx, s, "invite links", scanLink, `SELECT `+linkCols+` FROM group_invite_links WHERE group_id = ? ORDER BY created_at, id`, id)
 }
 
 // RevokeInviteLink revokes a link.

@@ -109,26 +109,17 @@ func (s *Store) SweepableBlobs(ctx context.Context, sw parley.BlobSweep) ([]parl
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.Query(ctx, `SELECT b.id FROM media_blobs b
+	return selectAll(ctx, s, "sweepable blobs", func(r Row) (parley.BlobID, error) {
+		var id parley.BlobID
+		err := r.Scan(&id)
+		return id, err
+	}, `SELECT b.id FROM media_blobs b
 		WHERE (b.completed_at <> 0 AND b.created_at < ? AND (b.created_at < ? OR NOT EXISTS (
 				SELECT 1 FROM media_refs r
 				JOIN members m ON m.conversation_id = r.conversation_id AND m.cursor < r.seq
 				WHERE r.blob_id = b.id)))
 		   OR (b.completed_at = 0 AND b.created_at < ?)
 		ORDER BY b.created_at, b.id LIMIT ?`, ns(sw.Before), ns(sw.Expired), ns(sw.Abandoned), limit)
-	if err != nil {
-		return nil, s.wrap("sweepable blobs", err)
-	}
-	defer rows.Close()
-	var ids []parley.BlobID
-	for rows.Next() {
-		var id parley.BlobID
-		if err := rows.Scan(&id); err != nil {
-			return nil, s.wrap("sweepable blobs", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, s.wrap2("sweepable blobs", rows.Err())
 }
 
 // DeleteBlob deletes the record, its links and references.

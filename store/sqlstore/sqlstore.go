@@ -16,6 +16,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -109,7 +110,7 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) error {
 }
 
 // collect scans every row of rows with scan and closes rows.
-func collect[T any](rows Rows, scan func(Rows) (T, error)) ([]T, error) {
+func collect[T any](rows Rows, scan func(Row) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
@@ -122,17 +123,15 @@ func collect[T any](rows Rows, scan func(Rows) (T, error)) ([]T, error) {
 	return out, rows.Err()
 }
 
-// collectOne is collect for a single column.
-func collectOne[T any](rows Rows) ([]T, error) {
-	return collect(rows, func(r Rows) (T, error) {
-		var v T
-		err := r.Scan(&v)
-		return v, err
-	})
+// scanOne scans a row of one column.
+func scanOne[T any](r Row) (T, error) {
+	var v T
+	err := r.Scan(&v)
+	return v, err
 }
 
-// query runs query on the reader and collects its rows with scan.
-func query[T any](ctx context.Context, s *Store, op string, scan func(Rows) (T, error), q string, args ...any) ([]T, error) {
+// selectAll runs q on the reader and collects its rows with scan.
+func selectAll[T any](ctx context.Context, s *Store, op string, scan func(Row) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := s.r.Query(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap(op, err)
@@ -164,7 +163,8 @@ func (s *Store) wrap2(op string, err error) error {
 	return s.wrap(op, err)
 }
 
-func notFound(format string, args ...any) *parley.Error {
+// NotFound is a CodeNotFound error with reason "not_found".
+func NotFound(format string, args ...any) *parley.Error {
 	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
 }
 
@@ -184,7 +184,7 @@ func FromNS(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-var ns, fromNS = NS, FromNS
+var ns, fromNS, notFound = NS, FromNS, NotFound
 
 // nullable is NULL for the empty string.
 func nullable(s string) any {
@@ -268,4 +268,33 @@ var HotWriterSQL = []string{
 	sqlWebhookUnblock, sqlWebhookDue, sqlWebhookLease,
 	sqlInsightsTotal, sqlInsightsLookup, sqlInsightsInsert, sqlInsightsWaitAdd, sqlInsightsWaitDel, sqlInsightsResponse,
 	sqlMemberInsert, sqlKeyPackageInsert,
+}
+
+// EncodeRecipients encodes an envelope's recipients, the same in both dialects: device IDs as consecutive uvarints; nil for none.
+func EncodeRecipients(ds []parley.DeviceID) []byte {
+	if len(ds) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(ds)*3)
+	for _, d := range ds {
+		b = binary.AppendUvarint(b, uint64(d))
+	}
+	return b
+}
+
+// DecodeRecipients is the inverse of EncodeRecipients.
+func DecodeRecipients(b []byte) ([]parley.DeviceID, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var ds []parley.DeviceID
+	for len(b) > 0 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, errors.New("corrupt recipients")
+		}
+		ds = append(ds, parley.DeviceID(v))
+		b = b[n:]
+	}
+	return ds, nil
 }

@@ -172,7 +172,7 @@ func (s *Store) DeliveredWebhooks(ctx context.Context, ids []int64) error {
 
 const webhookColumns = `id, business_id, phone_number_id, order_key, field, value, dead, attempts, next_at, created_at, last_error`
 
-func scanWebhook(rows Rows) (parley.WebhookDelivery, error) {
+func scanWebhook(rows Row) (parley.WebhookDelivery, error) {
 	var d parley.WebhookDelivery
 	var value []byte
 	var next, created int64
@@ -241,21 +241,8 @@ func (s *Store) DeadWebhook(ctx context.Context, id int64, attempts int, lastErr
 
 // WebhookDeliveries lists pending or dead deliveries of a business, oldest first.
 func (s *Store) WebhookDeliveries(ctx context.Context, business parley.UserID, dead bool, limit int) ([]parley.WebhookDelivery, error) {
-	rows, err := s.r.Query(ctx, `SELECT `+webhookColumns+` FROM webhook_outbox WHERE business_id = ? AND dead = ? ORDER BY id LIMIT ?`,
+	return selectAll(ctx, s, "webhook deliveries", scanWebhook, `SELECT `+webhookColumns+` FROM webhook_outbox WHERE business_id = ? AND dead = ? ORDER BY id LIMIT ?`,
 		business, dead, limit)
-	if err != nil {
-		return nil, s.wrap("webhook deliveries", err)
-	}
-	defer rows.Close()
-	var out []parley.WebhookDelivery
-	for rows.Next() {
-		d, err := scanWebhook(rows)
-		if err != nil {
-			return nil, s.wrap("webhook deliveries", err)
-		}
-		out = append(out, d)
-	}
-	return out, s.wrap2("webhook deliveries", rows.Err())
 }
 
 // ReplayWebhooks queues the dead deliveries again, in ID order, behind
