@@ -411,54 +411,6 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 	return envs, nil
 }
 
-// Pending lists, by conversation ID, the device's conversations whose last
-// Seq is past the device's cursor.
-func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
-		FROM members m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.device_id = ? AND c.last_seq > m.cursor ORDER BY m.conversation_id`, device)
-	if err != nil {
-		return nil, wrap("pending", err)
-	}
-	defer rows.Close()
-	var cs []parley.Cursor
-	for rows.Next() {
-		c := parley.Cursor{Device: device}
-		if err := rows.Scan(&c.Conversation, &c.Acked, &c.LastSeq); err != nil {
-			return nil, wrap("pending", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("pending", err)
-	}
-	return cs, nil
-}
-
-// Cursors lists every conversation of the device with its cursor and the
-// conversation's last Seq.
-func (s *Store) Cursors(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
-		FROM members m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.device_id = ? ORDER BY m.conversation_id`, device)
-	if err != nil {
-		return nil, wrap("cursors", err)
-	}
-	defer rows.Close()
-	var cs []parley.Cursor
-	for rows.Next() {
-		c := parley.Cursor{Device: device}
-		if err := rows.Scan(&c.Conversation, &c.Acked, &c.LastSeq); err != nil {
-			return nil, wrap("cursors", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("cursors", err)
-	}
-	return cs, nil
-}
-
 // Ack moves the device's cursor forward to seq, capped at the conversation's
 // last Seq; a lower seq is a no-op. CodeNotFound if the device is not a
 // member.
@@ -530,36 +482,6 @@ func (s *Store) MarkRead(ctx context.Context, id parley.ConversationID, user par
 			ON CONFLICT (conversation_id, user_id) DO UPDATE SET seq = max(seq, excluded.seq)`, id, user, min(seq, last))
 		return err
 	})
-}
-
-// ReadMarks returns the read position of each user with a member device (0
-// if the user has read nothing). CodeNotFound for an unknown conversation.
-func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[parley.UserID]parley.Seq, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT m.user_id, COALESCE(r.seq, 0)
-		FROM members m LEFT JOIN read_marks r ON r.conversation_id = m.conversation_id AND r.user_id = m.user_id
-		WHERE m.conversation_id = ?`, id)
-	if err != nil {
-		return nil, wrap("read marks", err)
-	}
-	defer rows.Close()
-	marks := make(map[parley.UserID]parley.Seq)
-	for rows.Next() {
-		var u parley.UserID
-		var seq parley.Seq
-		if err := rows.Scan(&u, &seq); err != nil {
-			return nil, wrap("read marks", err)
-		}
-		marks[u] = seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("read marks", err)
-	}
-	if len(marks) == 0 {
-		if err := s.MustExist(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return marks, nil
 }
 
 // firstRowidSince returns the lowest rowid at or after which every envelope
