@@ -4,11 +4,12 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/media/mediatest"
 )
 
 // RunAll runs every contract of this package against the stores open
 // returns (see Run): the Store contract, then the push, ratchet-tree,
-// business, Cloud API and webhook ones as subtests. open's stores must
+// business, Cloud API, webhook and media (mediatest) ones as subtests. open's stores must
 // implement all of them, as the SQL stores do.
 func RunAll(t *testing.T, open func(t *testing.T) parley.Store) {
 	Run(t, open)
@@ -26,5 +27,12 @@ func RunAll(t *testing.T, open func(t *testing.T) parley.Store) {
 	t.Run("CloudAPI", func(t *testing.T) { RunCloudAPI(t, open) })
 	t.Run("Webhooks", func(t *testing.T) {
 		RunWebhooks(t, func(t *testing.T) HooksStore { return open(t).(HooksStore) })
+	})
+	t.Run("Media", func(t *testing.T) {
+		mediatest.Run(t, func(t *testing.T) mediatest.Store {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			return s.(mediatest.Store)
+		})
 	})
 }
