@@ -53,6 +53,20 @@ func (backend) AppendAll(ctx context.Context, tx sqlstore.Querier, id parley.Con
 	return nil
 }
 
+// AddMembers inserts every member in one statement.
+func (backend) AddMembers(ctx context.Context, tx sqlstore.Querier, id parley.ConversationID, members []parley.Member, from parley.Seq) error {
+	if len(members) == 0 {
+		return nil
+	}
+	devs, users := make([]int64, len(members)), make([]int64, len(members))
+	for i, m := range members {
+		devs[i], users[i] = int64(m.Device), int64(m.User)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor)
+		SELECT ?1, d, u, ?2, ?2 FROM unnest(?3::bigint[], ?4::bigint[]) AS a(d, u) ON CONFLICT DO NOTHING`, id, int64(from), devs, users)
+	return err
+}
+
 // LockKey takes a transaction-scoped advisory lock on (business, key).
 func (backend) LockKey(ctx context.Context, tx sqlstore.Querier, business parley.UserID, key string) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, ?))`, key, int64(business))

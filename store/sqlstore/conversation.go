@@ -56,10 +56,8 @@ func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, m
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			if _, err := tx.Exec(ctx, sqlMemberInsert, c.ID, m.Device, m.User, 0, 0); err != nil {
-				return err
-			}
+		if err := s.addMembers(ctx, tx, c.ID, members, 0); err != nil {
+			return err
 		}
 		return s.b.AppendAll(ctx, tx, c.ID, first, out)
 	})
@@ -238,15 +236,35 @@ func (s *Store) applyCommitTx(ctx context.Context, tx Querier, c parley.Commit, 
 	if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
 		from = last + 1
 	}
-	for _, m := range c.Add {
-		if _, err := tx.Exec(ctx, sqlMemberInsert, c.Conversation, m.Device, m.User, from, from); err != nil {
-			return err
-		}
+	if err := s.addMembers(ctx, tx, c.Conversation, c.Add, from); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE conversations SET epoch = epoch + 1, group_info = ? WHERE id = ?`, c.GroupInfo, c.Conversation); err != nil {
 		return err
 	}
 	return s.b.AppendAll(ctx, tx, c.Conversation, c.Envelopes, out)
+}
+
+// MembersAdder is an optional Backend capability: adding many members in
+// one statement (PostgreSQL: one round trip instead of one per member).
+type MembersAdder interface {
+	// AddMembers adds members to conversation id with FromSeq and cursor
+	// from, leaving those already members unchanged.
+	AddMembers(ctx context.Context, tx Querier, id parley.ConversationID, members []parley.Member, from parley.Seq) error
+}
+
+// addMembers adds members to conversation id with FromSeq and cursor from,
+// leaving those already members unchanged.
+func (s *Store) addMembers(ctx context.Context, tx Querier, id parley.ConversationID, members []parley.Member, from parley.Seq) error {
+	if a, ok := s.b.(MembersAdder); ok {
+		return a.AddMembers(ctx, tx, id, members, from)
+	}
+	for _, m := range members {
+		if _, err := tx.Exec(ctx, sqlMemberInsert, id, m.Device, m.User, from, from); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sqlMemberInsert adds a member unless it is one already.

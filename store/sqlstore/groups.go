@@ -45,10 +45,8 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			if _, err := tx.Exec(ctx, sqlMemberInsert, c.ID, m.Device, m.User, 0, 0); err != nil {
-				return err
-			}
+		if err := s.addMembers(ctx, tx, c.ID, members, 0); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id, join_approval)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend,
