@@ -10,8 +10,8 @@
 //     conversation's row (SELECT … FOR UPDATE, in conversation ID order so
 //     batches that mix conversations never deadlock): concurrent Appends,
 //     from any number of servers, never produce gaps or duplicates.
-//   - ApplyCommit advances the epoch with a compare-and-set (UPDATE … WHERE
-//     epoch = $expected): of concurrent commits for one epoch exactly one
+//   - ApplyCommit locks the conversation's row (SELECT … FOR UPDATE) before
+//     it checks the epoch: of concurrent commits for one epoch exactly one
 //     wins; the others get CodeConflict "wrong_epoch".
 //   - Concurrent KeyPackage claims never return the same one-time
 //     KeyPackage (FOR UPDATE SKIP LOCKED); a link code is taken once.
@@ -19,6 +19,9 @@
 //     retried a few times before the error is returned.
 //   - Times are stored as Unix nanoseconds (bigint) so they round-trip
 //     exactly, in UTC; the zero time round-trips.
+//
+// Everything but the message log's hot paths is store/sqlstore's SQL, shared with
+// store/sqlite (see docs/storage.md).
 //
 // The schema is embedded (migrations/*.sql) and migrated with goose when the
 // store is opened; concurrent Opens take a PostgreSQL advisory lock, so

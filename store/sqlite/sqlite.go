@@ -24,6 +24,9 @@
 //   - Times are stored as Unix nanoseconds and come back in UTC with full
 //     precision; the zero time round-trips.
 //
+// Everything but the message log's write path is store/sqlstore's SQL, shared with
+// store/postgres (see docs/storage.md).
+//
 // The schema is embedded (migrations/*.sql) and migrated with goose when the
 // store is opened.
 package sqlite

@@ -1,6 +1,6 @@
 // Package sqlstore is the part of Parley's SQL stores that SQLite and
 // PostgreSQL share: the queries and the row scanning of every table but the
-// message log's hot paths, written once over a small Dialect.
+// message log's hot paths, written once over a small Backend (the dialect).
 //
 // store/sqlite and store/postgres each embed a *Store and add what really
 // differs (see docs/storage.md): how a write transaction runs (SQLite's one
