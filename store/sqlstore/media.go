@@ -138,7 +138,7 @@ func (s *Store) DeleteBlob(ctx context.Context, id parley.BlobID) error {
 // MediaUsage sums the sizes of the user's blobs.
 func (s *Store) MediaUsage(ctx context.Context, user parley.UserID) (int64, error) {
 	var n int64
-	err := s.r.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0) FROM media_blobs WHERE owner_id = ?`, user).Scan(&n)
+	err := s.r.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM media_blobs WHERE owner_id = ?`, user).Scan(&n)
 	return n, s.wrap2("media usage", err)
 }
 

@@ -46,7 +46,7 @@ func (s *Store) PutPushSubscription(ctx context.Context, sub parley.PushSubscrip
 // unless device is 0).
 func (s *Store) DeletePushSubscription(ctx context.Context, device parley.DeviceID, endpoint string) error {
 	return s.write(ctx, "delete push subscription", func(tx Querier) error {
-		_, err := tx.Exec(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ? AND (? = 0 OR device_id = ?)`, endpoint, device, device)
+		_, err := tx.Exec(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ?1 AND (device_id = ?2 OR ?2 = 0)`, endpoint, device)
 		return err
 	})
 }

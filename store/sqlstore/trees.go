@@ -16,21 +16,20 @@ var _ parley.TreeStore = (*Store)(nil)
 // PutRatchetTree stores t unbound; see parley.TreeStore.
 func (s *Store) PutRatchetTree(ctx context.Context, t parley.RatchetTree) error {
 	return s.bizWrite(ctx, "put ratchet tree", func(tx Querier) error {
-		var conv parley.ConversationID
-		var dev parley.DeviceID
-		err := tx.QueryRow(ctx, `SELECT conversation_id, device_id FROM mls_trees WHERE ref = ?`, t.Ref).Scan(&conv, &dev)
-		if err == nil {
-			if conv == t.Conversation && dev == t.Device {
-				return nil
-			}
-			return parley.Errorf(parley.CodeConflict, "tree_exists", "this tree was uploaded by another device")
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		n, err := tx.Exec(ctx, `INSERT INTO mls_trees (ref, conversation_id, device_id, data, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (ref) DO NOTHING`, t.Ref, t.Conversation, t.Device, nonNil(t.Data), ns(t.CreatedAt))
+		if err != nil || n == 1 {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO mls_trees (ref, conversation_id, device_id, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-			t.Ref, t.Conversation, t.Device, nonNil(t.Data), ns(t.CreatedAt))
-		return err
+		var conv parley.ConversationID
+		var dev parley.DeviceID
+		if err := tx.QueryRow(ctx, `SELECT conversation_id, device_id FROM mls_trees WHERE ref = ?`, t.Ref).Scan(&conv, &dev); err != nil {
+			return err
+		}
+		if conv == t.Conversation && dev == t.Device {
+			return nil
+		}
+		return parley.Errorf(parley.CodeConflict, "tree_exists", "this tree was uploaded by another device")
 	})
 }
 
