@@ -539,24 +539,11 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 		if err != nil {
 			return 0, wrap("prune", err)
 		}
-		for {
-			var n int64
-			err := s.write(ctx, "prune", func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN
-					(SELECT rowid FROM envelopes WHERE rowid < ? LIMIT ?)`, end, pruneChunk)
-				if err != nil {
-					return err
-				}
-				n, err = res.RowsAffected()
-				return err
-			})
-			total += int(n)
-			if err != nil {
-				return total, err
-			}
-			if n < pruneChunk {
-				break
-			}
+		n, err := s.deleteInChunks(ctx, "prune", pruneChunk, `DELETE FROM envelopes WHERE rowid IN
+			(SELECT rowid FROM envelopes WHERE rowid < ? LIMIT ?)`, end, pruneChunk)
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 
@@ -660,25 +647,34 @@ func (s *Store) PruneDisappearing(ctx context.Context, now time.Time) (int, erro
 	}
 	total := 0
 	for _, t := range timers {
-		for {
-			var n int64
-			err := s.write(ctx, "prune disappearing", func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN (SELECT rowid FROM envelopes
-					WHERE conv = ? AND kind = ? AND created_at < ? LIMIT 4096)`, t.num, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl)
-				if err != nil {
-					return err
-				}
-				n, err = res.RowsAffected()
-				return err
-			})
-			total += int(n)
-			if err != nil {
-				return total, err
-			}
-			if n < 4096 {
-				break
-			}
+		n, err := s.deleteInChunks(ctx, "prune disappearing", 4096, `DELETE FROM envelopes WHERE rowid IN (SELECT rowid FROM envelopes
+			WHERE conv = ? AND kind = ? AND created_at < ? LIMIT ?)`, t.num, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl, 4096)
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, nil
+}
+
+// deleteInChunks runs query, a DELETE of at most chunk rows, one write
+// transaction at a time until it deletes fewer, and returns how many rows
+// it deleted.
+func (s *Store) deleteInChunks(ctx context.Context, op string, chunk int64, query string, args ...any) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := s.write(ctx, op, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += int(n)
+		if err != nil || n < chunk {
+			return total, err
+		}
+	}
 }
