@@ -35,31 +35,28 @@ func (s *Store) PutRatchetTree(ctx context.Context, t parley.RatchetTree) error 
 
 // RatchetTreeAt returns the tree bound to an epoch; see parley.TreeStore.
 func (s *Store) RatchetTreeAt(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) (parley.RatchetTree, error) {
-	t := parley.RatchetTree{Conversation: conv}
-	var created int64
-	err := s.r.QueryRow(ctx, `SELECT t.ref, t.device_id, t.data, t.created_at FROM mls_tree_epochs e JOIN mls_trees t ON t.ref = e.ref
-		WHERE e.conversation_id = ? AND e.epoch = ?`, conv, int64(epoch)).Scan(&t.Ref, &t.Device, &t.Data, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, parley.Errorf(parley.CodeNotFound, "tree_not_found", "no ratchet tree for epoch %d", epoch)
-	}
-	if err != nil {
-		return t, s.wrap("ratchet tree", err)
-	}
-	t.CreatedAt = fromNS(created)
-	return t, nil
+	return s.boundAt(ctx, "ratchet tree", "mls_tree_epochs", conv, epoch,
+		parley.Errorf(parley.CodeNotFound, "tree_not_found", "no ratchet tree for epoch %d", epoch))
 }
 
 // LargeCommitAt returns the commit bound to an epoch; see parley.TreeStore.
 func (s *Store) LargeCommitAt(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) (parley.RatchetTree, error) {
+	return s.boundAt(ctx, "large commit", "mls_commit_epochs", conv, epoch,
+		parley.Errorf(parley.CodeNotFound, "commit_not_found", "no uploaded commit for epoch %d", epoch))
+}
+
+// boundAt returns the upload bound to conv's epoch in table (mls_tree_epochs
+// or mls_commit_epochs), or notFound.
+func (s *Store) boundAt(ctx context.Context, op, table string, conv parley.ConversationID, epoch parley.Epoch, notFound error) (parley.RatchetTree, error) {
 	t := parley.RatchetTree{Conversation: conv}
 	var created int64
-	err := s.r.QueryRow(ctx, `SELECT t.ref, t.device_id, t.data, t.created_at FROM mls_commit_epochs e JOIN mls_trees t ON t.ref = e.ref
+	err := s.r.QueryRow(ctx, `SELECT t.ref, t.device_id, t.data, t.created_at FROM `+table+` e JOIN mls_trees t ON t.ref = e.ref
 		WHERE e.conversation_id = ? AND e.epoch = ?`, conv, int64(epoch)).Scan(&t.Ref, &t.Device, &t.Data, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, parley.Errorf(parley.CodeNotFound, "commit_not_found", "no uploaded commit for epoch %d", epoch)
+		return t, notFound
 	}
 	if err != nil {
-		return t, s.wrap("large commit", err)
+		return t, s.wrap(op, err)
 	}
 	t.CreatedAt = fromNS(created)
 	return t, nil
