@@ -19,25 +19,21 @@ import (
 // "cpu-µs/envelope" (process CPU, all goroutines) is the stable figure on a
 // shared machine.
 func BenchmarkAppend(b *testing.B) {
-	for _, bc := range []struct {
-		name     string
-		batch    int
-		opts     []sqlite.Option
-		parallel int // concurrent callers per GOMAXPROCS; 0: one caller
-	}{
-		{"batch=1", 1, nil, 0},
-		{"batch=128", 128, nil, 0},
-		{"batch=1/callers=64", 1, nil, 32},
-		{"batch=1/sync=normal", 1, []sqlite.Option{sqlite.WithSynchronousNormal()}, 0},
-		{"batch=128/sync=normal", 128, []sqlite.Option{sqlite.WithSynchronousNormal()}, 0},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), bc.opts...)
+	openWith := func(opts ...sqlite.Option) func(b *testing.B) parley.Store {
+		return func(b *testing.B) parley.Store {
+			s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
+			return s
+		}
+	}
+	storetest.BenchAppendAll(b, openWith(), cpuTime)
+	for _, batch := range []int{1, 128} {
+		b.Run(fmt.Sprintf("batch=%d/sync=normal", batch), func(b *testing.B) {
+			s := openWith(sqlite.WithSynchronousNormal())(b)
 			defer s.Close()
-			storetest.BenchAppend(b, s, bc.batch, bc.parallel, cpuTime)
+			storetest.BenchAppend(b, s, batch, 0, cpuTime)
 		})
 	}
 }

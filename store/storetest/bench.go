@@ -82,3 +82,23 @@ func BenchAppend(b *testing.B, s parley.Store, batch, parallel int, cpuTime func
 		}
 	}
 }
+
+// BenchAppendAll runs BenchAppend's standard cases, each on a store from
+// open (closed after): batches of 1 and 128 from one caller, and one
+// envelope at a time from 64 callers (32 per GOMAXPROCS on 2 cores).
+func BenchAppendAll(b *testing.B, open func(b *testing.B) parley.Store, cpuTime func() time.Duration) {
+	for _, c := range []struct {
+		name            string
+		batch, parallel int
+	}{
+		{"batch=1", 1, 0},
+		{"batch=128", 128, 0},
+		{"batch=1/callers=64", 1, 32},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s := open(b)
+			defer s.Close()
+			BenchAppend(b, s, c.batch, c.parallel, cpuTime)
+		})
+	}
+}
