@@ -61,7 +61,7 @@ func (s *Store) userConflict(err error) error {
 	switch v.Column {
 	case "users.phone":
 		return &parley.Error{Code: parley.CodeConflict, Reason: "phone_taken", Message: "phone number already registered", Err: err}
-	case "users.username_key", "users.username":
+	case "users.username_key":
 		return &parley.Error{Code: parley.CodeConflict, Reason: "username_taken", Message: "username taken", Err: err}
 	case "users.id":
 		return fmt.Errorf("%w: %w", errUserIDTaken, err)
