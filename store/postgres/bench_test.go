@@ -1,87 +1,15 @@
 package postgres_test
 
 import (
-	"fmt"
-	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/storetest"
 )
 
 // BenchmarkAppend measures durable appends of 256-byte envelopes spread over
 // 64 conversations, in batches of 1 and 128, and from 64 concurrent callers
 // appending one envelope each.
 func BenchmarkAppend(b *testing.B) {
-	for _, bc := range []struct {
-		name     string
-		batch    int
-		parallel int
-	}{
-		{"batch=1", 1, 0},
-		{"batch=128", 128, 0},
-		{"batch=1/callers=64", 1, 32},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			ctx := b.Context()
-			s := openBench(b)
-			defer s.Close()
-			u, err := s.CreateUser(ctx, parley.User{Phone: "+1555000", Name: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			d, err := s.CreateDevice(ctx, parley.Device{User: u.ID, Name: "d", SecretHash: []byte("h"), IdentityKey: []byte("k")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			convs := make([]parley.ConversationID, 64)
-			for i := range convs {
-				convs[i] = parley.NewConversationID()
-				if _, err := s.CreateConversation(ctx, parley.Conversation{ID: convs[i], Kind: parley.KindGroup, Epoch: 1, CreatedBy: u.ID},
-					[]parley.Member{{User: u.ID, Device: d.ID}}, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			payload := make([]byte, 256)
-			now := time.Now()
-			var n atomic.Int64
-			appendBatch := func(envs []parley.Envelope) error {
-				for i := range envs {
-					k := n.Add(1)
-					envs[i] = parley.Envelope{Conversation: convs[k%int64(len(convs))], Sender: u.ID, SenderDevice: d.ID,
-						ClientID: parley.ClientMessageID(strconv.FormatInt(k, 10)), Kind: parley.EnvelopeApplication, Epoch: 1, Payload: payload, CreatedAt: now}
-				}
-				rs, err := s.Append(ctx, envs)
-				if err != nil {
-					return err
-				}
-				if rs[0].Err != nil || rs[0].Duplicate {
-					return fmt.Errorf("result %+v", rs[0])
-				}
-				return nil
-			}
-			b.ResetTimer()
-			if bc.parallel > 0 {
-				b.SetParallelism(bc.parallel)
-				b.RunParallel(func(pb *testing.PB) {
-					envs := make([]parley.Envelope, bc.batch)
-					for pb.Next() {
-						if err := appendBatch(envs); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			} else {
-				envs := make([]parley.Envelope, bc.batch)
-				for b.Loop() {
-					if err := appendBatch(envs); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "envelopes/s")
-		})
-	}
+	storetest.BenchAppendAll(b, func(b *testing.B) parley.Store { return openBench(b) }, nil)
 }

@@ -2,14 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 type dupKey struct {
@@ -122,7 +121,7 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 		cClient = append(cClient, string(e.ClientID))
 		cKind = append(cKind, int16(e.Kind))
 		cEpoch = append(cEpoch, int64(e.Epoch))
-		cRecipients = append(cRecipients, encodeRecipients(e.Recipients))
+		cRecipients = append(cRecipients, sqlstore.EncodeRecipients(e.Recipients))
 		cPayload = append(cPayload, nonNil(e.Payload))
 		cCreated = append(cCreated, ns(e.CreatedAt))
 	}
@@ -144,34 +143,6 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 		return nil, err
 	}
 	return results, nil
-}
-
-// encodeRecipients encodes device IDs as consecutive uvarints; nil for none.
-func encodeRecipients(ds []parley.DeviceID) []byte {
-	if len(ds) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, len(ds)*3)
-	for _, d := range ds {
-		b = binary.AppendUvarint(b, uint64(d))
-	}
-	return b
-}
-
-func decodeRecipients(b []byte) ([]parley.DeviceID, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var ds []parley.DeviceID
-	for len(b) > 0 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errors.New("corrupt recipients")
-		}
-		ds = append(ds, parley.DeviceID(v))
-		b = b[n:]
-	}
-	return ds, nil
 }
 
 // Append appends envs in one transaction and returns one result per
@@ -203,7 +174,7 @@ const envelopeCols = `conversation_id, seq, sender, sender_device, client_id, ki
 // in order. CodeNotFound if the conversation does not exist.
 func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after parley.Seq, limit int) ([]parley.Envelope, error) {
 	if limit <= 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+envelopeCols+` FROM envelopes WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, id, after, limit)
 	if err != nil {
@@ -219,56 +190,16 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 		}
 		e.Kind, e.Epoch, e.CreatedAt = parley.EnvelopeKind(kind), parley.Epoch(epoch), fromNS(created)
 		var err error
-		e.Recipients, err = decodeRecipients(recipients)
+		e.Recipients, err = sqlstore.DecodeRecipients(recipients)
 		return e, err
 	})
 	if err != nil {
 		return nil, wrap("read log", err)
 	}
 	if len(envs) == 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	return envs, nil
-}
-
-// Pending lists, by conversation ID, the device's conversations whose last
-// Seq is past the device's cursor.
-func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
-		FROM members m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.device_id = $1 AND c.last_seq > m.cursor ORDER BY m.conversation_id`, device)
-	if err != nil {
-		return nil, wrap("pending", err)
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (parley.Cursor, error) {
-		c := parley.Cursor{Device: device}
-		err := r.Scan(&c.Conversation, &c.Acked, &c.LastSeq)
-		return c, err
-	})
-	if err != nil {
-		return nil, wrap("pending", err)
-	}
-	return cs, nil
-}
-
-// Cursors lists every conversation of the device with its cursor and the
-// conversation's last Seq.
-func (s *Store) Cursors(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
-		FROM members m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.device_id = $1 ORDER BY m.conversation_id`, device)
-	if err != nil {
-		return nil, wrap("cursors", err)
-	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (parley.Cursor, error) {
-		c := parley.Cursor{Device: device}
-		err := r.Scan(&c.Conversation, &c.Acked, &c.LastSeq)
-		return c, err
-	})
-	if err != nil {
-		return nil, wrap("cursors", err)
-	}
-	return cs, nil
 }
 
 // Ack moves the device's cursor forward to seq, capped at the conversation's
@@ -299,29 +230,6 @@ func (s *Store) MarkRead(ctx context.Context, id parley.ConversationID, user par
 		return notFound("no such conversation")
 	}
 	return nil
-}
-
-// ReadMarks returns the read position of each user with a member device (0
-// if the user has read nothing). CodeNotFound for an unknown conversation.
-func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[parley.UserID]parley.Seq, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT m.user_id, COALESCE(r.seq, 0)
-		FROM members m LEFT JOIN read_marks r ON r.conversation_id = m.conversation_id AND r.user_id = m.user_id
-		WHERE m.conversation_id = $1`, id)
-	if err != nil {
-		return nil, wrap("read marks", err)
-	}
-	marks := make(map[parley.UserID]parley.Seq)
-	var u parley.UserID
-	var seq parley.Seq
-	if _, err := pgx.ForEachRow(rows, []any{&u, &seq}, func() error { marks[u] = seq; return nil }); err != nil {
-		return nil, wrap("read marks", err)
-	}
-	if len(marks) == 0 {
-		if err := s.mustExist(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return marks, nil
 }
 
 // pruneChunk bounds how many rows one Prune transaction deletes.
@@ -396,6 +304,42 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 		}
 		total += int(n)
 		cuts = cuts[len(chunk):]
+	}
+	return total, nil
+}
+
+// PruneDisappearing deletes expired application envelopes of conversations
+// with a timer, 4096 at a time.
+func (s *Store) PruneDisappearing(ctx context.Context, now time.Time) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT conversation_id, ttl FROM chat_timers WHERE ttl > 0`)
+	if err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	type timer struct {
+		id  string
+		ttl int64
+	}
+	timers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (timer, error) {
+		var t timer
+		err := r.Scan(&t.id, &t.ttl)
+		return t, err
+	})
+	if err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	total := 0
+	for _, t := range timers {
+		for {
+			tag, err := s.pool.Exec(ctx, `DELETE FROM envelopes WHERE (conversation_id, seq) IN (SELECT conversation_id, seq FROM envelopes
+				WHERE conversation_id = $1 AND kind = $2 AND created_at < $3 LIMIT 4096)`, t.id, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl)
+			if err != nil {
+				return total, wrap("prune disappearing", err)
+			}
+			total += int(tag.RowsAffected())
+			if tag.RowsAffected() < 4096 {
+				break
+			}
+		}
 	}
 	return total, nil
 }

@@ -10,8 +10,8 @@
 //     conversation's row (SELECT … FOR UPDATE, in conversation ID order so
 //     batches that mix conversations never deadlock): concurrent Appends,
 //     from any number of servers, never produce gaps or duplicates.
-//   - ApplyCommit advances the epoch with a compare-and-set (UPDATE … WHERE
-//     epoch = $expected): of concurrent commits for one epoch exactly one
+//   - ApplyCommit locks the conversation's row (SELECT … FOR UPDATE) before
+//     it checks the epoch: of concurrent commits for one epoch exactly one
 //     wins; the others get CodeConflict "wrong_epoch".
 //   - Concurrent KeyPackage claims never return the same one-time
 //     KeyPackage (FOR UPDATE SKIP LOCKED); a link code is taken once.
@@ -19,6 +19,9 @@
 //     retried a few times before the error is returned.
 //   - Times are stored as Unix nanoseconds (bigint) so they round-trip
 //     exactly, in UTC; the zero time round-trips.
+//
+// Everything but the message log's hot paths is store/sqlstore's SQL, shared with
+// store/sqlite (see docs/storage.md).
 //
 // The schema is embedded (migrations/*.sql) and migrated with goose when the
 // store is opened; concurrent Opens take a PostgreSQL advisory lock, so
@@ -37,7 +40,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,6 +49,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -55,7 +58,9 @@ var migrations embed.FS
 // Store is a parley.Store on a PostgreSQL database. It is safe for
 // concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	*shared
+	pool   *pgxpool.Pool
+	rebind sqlstore.Rebinder
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -82,7 +87,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.shared = sqlstore.New(backend{s})
+	return s, nil
 }
 
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
@@ -134,53 +141,12 @@ func (s *Store) tx(ctx context.Context, op string, f func(tx pgx.Tx) error) erro
 	}
 }
 
-func wrap(op string, err error) error {
-	var pe *parley.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
-}
+// wrap adds the operation to err unless it is a *parley.Error meant for the
+// caller.
+func wrap(op string, err error) error { return sqlstore.Wrap("postgres", op, err) }
 
-// violation returns the name of the constraint err violates and whether it
-// is a uniqueness ("23505") or foreign-key ("23503") violation.
-func violation(err error) (constraint string, unique, fk bool) {
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return "", false, false
-	}
-	return pe.ConstraintName, pe.Code == "23505", pe.Code == "23503"
-}
-
-func notFound(format string, args ...any) *parley.Error {
-	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
-}
-
-// Times are Unix nanoseconds; 0 is the zero time.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
+var (
+	ns, fromNS = sqlstore.NS, sqlstore.FromNS
+	notFound   = sqlstore.NotFound
+	nonNil     = sqlstore.NonNil
+)

@@ -106,7 +106,7 @@ func TestMain(m *testing.M) {
 
 func TestStore(t *testing.T) {
 	dsn(t)
-	storetest.Run(t, open)
+	storetest.RunAll(t, open)
 }
 
 func TestOpenBadDSN(t *testing.T) {

@@ -3,13 +3,13 @@ package sqlite_test
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/store/sqlite"
+	"github.com/parleyhq/parley/store/storetest"
 )
 
 // BenchmarkAppend measures durable appends (synchronous=FULL unless noted)
@@ -19,84 +19,21 @@ import (
 // "cpu-µs/envelope" (process CPU, all goroutines) is the stable figure on a
 // shared machine.
 func BenchmarkAppend(b *testing.B) {
-	for _, bc := range []struct {
-		name     string
-		batch    int
-		opts     []sqlite.Option
-		parallel int // concurrent callers per GOMAXPROCS; 0: one caller
-	}{
-		{"batch=1", 1, nil, 0},
-		{"batch=128", 128, nil, 0},
-		{"batch=1/callers=64", 1, nil, 32},
-		{"batch=1/sync=normal", 1, []sqlite.Option{sqlite.WithSynchronousNormal()}, 0},
-		{"batch=128/sync=normal", 128, []sqlite.Option{sqlite.WithSynchronousNormal()}, 0},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			ctx := b.Context()
-			s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), bc.opts...)
+	openWith := func(opts ...sqlite.Option) func(b *testing.B) parley.Store {
+		return func(b *testing.B) parley.Store {
+			s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
+			return s
+		}
+	}
+	storetest.BenchAppendAll(b, openWith(), cpuTime)
+	for _, batch := range []int{1, 128} {
+		b.Run(fmt.Sprintf("batch=%d/sync=normal", batch), func(b *testing.B) {
+			s := openWith(sqlite.WithSynchronousNormal())(b)
 			defer s.Close()
-			u, err := s.CreateUser(ctx, parley.User{Phone: "+1555000", Name: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			d, err := s.CreateDevice(ctx, parley.Device{User: u.ID, Name: "d", SecretHash: []byte("h"), IdentityKey: []byte("k")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			convs := make([]parley.ConversationID, 64)
-			for i := range convs {
-				convs[i] = parley.NewConversationID()
-				if _, err := s.CreateConversation(ctx, parley.Conversation{ID: convs[i], Kind: parley.KindGroup, Epoch: 1, CreatedBy: u.ID},
-					[]parley.Member{{User: u.ID, Device: d.ID}}, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			payload := make([]byte, 256)
-			now := time.Now()
-			var n atomic.Int64
-			appendBatch := func(envs []parley.Envelope) error {
-				for i := range envs {
-					k := n.Add(1)
-					envs[i] = parley.Envelope{Conversation: convs[k%int64(len(convs))], Sender: u.ID, SenderDevice: d.ID,
-						ClientID: parley.ClientMessageID(strconv.FormatInt(k, 10)), Kind: parley.EnvelopeApplication, Epoch: 1, Payload: payload, CreatedAt: now}
-				}
-				rs, err := s.Append(ctx, envs)
-				if err != nil {
-					return err
-				}
-				if rs[0].Err != nil || rs[0].Duplicate {
-					return fmt.Errorf("result %+v", rs[0])
-				}
-				return nil
-			}
-			b.ResetTimer()
-			cpu0 := cpuTime()
-			if bc.parallel > 0 {
-				b.SetParallelism(bc.parallel)
-				b.RunParallel(func(pb *testing.PB) {
-					envs := make([]parley.Envelope, bc.batch)
-					for pb.Next() {
-						if err := appendBatch(envs); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			} else {
-				envs := make([]parley.Envelope, bc.batch)
-				for b.Loop() {
-					if err := appendBatch(envs); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "envelopes/s")
-			if cpu := cpuTime() - cpu0; cpu > 0 {
-				b.ReportMetric(float64(cpu.Microseconds())/float64(n.Load()), "cpu-µs/envelope")
-			}
+			storetest.BenchAppend(b, s, batch, 0, cpuTime)
 		})
 	}
 }

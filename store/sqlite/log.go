@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 // appender assigns sequence numbers within one write transaction. It reads
@@ -234,7 +234,7 @@ func (a *appender) insertChunk(envs []parley.Envelope, idx []int, results []parl
 		results[i] = parley.AppendResult{Seq: cs.last}
 		var recipients any
 		if len(e.Recipients) > 0 {
-			recipients = encodeRecipients(e.Recipients)
+			recipients = sqlstore.EncodeRecipients(e.Recipients)
 		}
 		args = append(args, cs.num, int64(cs.last), int64(e.Sender), int64(e.SenderDevice), string(e.ClientID),
 			int64(e.Kind), int64(e.Epoch), recipients, nonNil(e.Payload), ns(e.CreatedAt))
@@ -292,7 +292,7 @@ func (a *appender) append(e parley.Envelope) (parley.AppendResult, error) {
 	}
 	seq := cs.last + 1
 	res, err := a.ins.ExecContext(a.ctx, cs.num, seq, e.Sender, e.SenderDevice, string(e.ClientID),
-		int(e.Kind), int64(e.Epoch), encodeRecipients(e.Recipients), nonNil(e.Payload), ns(e.CreatedAt))
+		int(e.Kind), int64(e.Epoch), sqlstore.EncodeRecipients(e.Recipients), nonNil(e.Payload), ns(e.CreatedAt))
 	if err != nil {
 		return parley.AppendResult{}, err
 	}
@@ -347,34 +347,6 @@ func (a *appender) flush() error {
 	return nil
 }
 
-// encodeRecipients encodes device IDs as consecutive uvarints; nil for none.
-func encodeRecipients(ds []parley.DeviceID) []byte {
-	if len(ds) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, len(ds)*3)
-	for _, d := range ds {
-		b = binary.AppendUvarint(b, uint64(d))
-	}
-	return b
-}
-
-func decodeRecipients(b []byte) ([]parley.DeviceID, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var ds []parley.DeviceID
-	for len(b) > 0 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errors.New("corrupt recipients")
-		}
-		ds = append(ds, parley.DeviceID(v))
-		b = b[n:]
-	}
-	return ds, nil
-}
-
 // Append appends envs atomically and returns one result per envelope, in
 // order. Within a conversation envelopes get consecutive Seqs in argument
 // order; a (conversation, sender device, client id) already in the log (or
@@ -408,7 +380,7 @@ const envelopeCols = `seq, sender, sender_device, client_id, kind, epoch, recipi
 // in order. CodeNotFound if the conversation does not exist.
 func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after parley.Seq, limit int) ([]parley.Envelope, error) {
 	if limit <= 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	rows, err := s.readLog.QueryContext(ctx, id, after, limit)
 	if err != nil {
@@ -425,7 +397,7 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 			return nil, wrap("read log", err)
 		}
 		e.Kind, e.Epoch, e.CreatedAt = parley.EnvelopeKind(kind), parley.Epoch(epoch), fromNS(created)
-		if e.Recipients, err = decodeRecipients(recipients); err != nil {
+		if e.Recipients, err = sqlstore.DecodeRecipients(recipients); err != nil {
 			return nil, wrap("read log", err)
 		}
 		envs = append(envs, e)
@@ -434,57 +406,9 @@ func (s *Store) ReadLog(ctx context.Context, id parley.ConversationID, after par
 		return nil, wrap("read log", err)
 	}
 	if len(envs) == 0 {
-		return nil, s.mustExist(ctx, id)
+		return nil, s.MustExist(ctx, id)
 	}
 	return envs, nil
-}
-
-// Pending lists, by conversation ID, the device's conversations whose last
-// Seq is past the device's cursor.
-func (s *Store) Pending(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
-		FROM members m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.device_id = ? AND c.last_seq > m.cursor ORDER BY m.conversation_id`, device)
-	if err != nil {
-		return nil, wrap("pending", err)
-	}
-	defer rows.Close()
-	var cs []parley.Cursor
-	for rows.Next() {
-		c := parley.Cursor{Device: device}
-		if err := rows.Scan(&c.Conversation, &c.Acked, &c.LastSeq); err != nil {
-			return nil, wrap("pending", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("pending", err)
-	}
-	return cs, nil
-}
-
-// Cursors lists every conversation of the device with its cursor and the
-// conversation's last Seq.
-func (s *Store) Cursors(ctx context.Context, device parley.DeviceID) ([]parley.Cursor, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT m.conversation_id, m.cursor, c.last_seq
-		FROM members m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.device_id = ? ORDER BY m.conversation_id`, device)
-	if err != nil {
-		return nil, wrap("cursors", err)
-	}
-	defer rows.Close()
-	var cs []parley.Cursor
-	for rows.Next() {
-		c := parley.Cursor{Device: device}
-		if err := rows.Scan(&c.Conversation, &c.Acked, &c.LastSeq); err != nil {
-			return nil, wrap("cursors", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("cursors", err)
-	}
-	return cs, nil
 }
 
 // Ack moves the device's cursor forward to seq, capped at the conversation's
@@ -560,36 +484,6 @@ func (s *Store) MarkRead(ctx context.Context, id parley.ConversationID, user par
 	})
 }
 
-// ReadMarks returns the read position of each user with a member device (0
-// if the user has read nothing). CodeNotFound for an unknown conversation.
-func (s *Store) ReadMarks(ctx context.Context, id parley.ConversationID) (map[parley.UserID]parley.Seq, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT m.user_id, COALESCE(r.seq, 0)
-		FROM members m LEFT JOIN read_marks r ON r.conversation_id = m.conversation_id AND r.user_id = m.user_id
-		WHERE m.conversation_id = ?`, id)
-	if err != nil {
-		return nil, wrap("read marks", err)
-	}
-	defer rows.Close()
-	marks := make(map[parley.UserID]parley.Seq)
-	for rows.Next() {
-		var u parley.UserID
-		var seq parley.Seq
-		if err := rows.Scan(&u, &seq); err != nil {
-			return nil, wrap("read marks", err)
-		}
-		marks[u] = seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("read marks", err)
-	}
-	if len(marks) == 0 {
-		if err := s.mustExist(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return marks, nil
-}
-
 // firstRowidSince returns the lowest rowid at or after which every envelope
 // was created at or after t (one past the last rowid if none was).
 //
@@ -645,24 +539,11 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 		if err != nil {
 			return 0, wrap("prune", err)
 		}
-		for {
-			var n int64
-			err := s.write(ctx, "prune", func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN
-					(SELECT rowid FROM envelopes WHERE rowid < ? LIMIT ?)`, end, pruneChunk)
-				if err != nil {
-					return err
-				}
-				n, err = res.RowsAffected()
-				return err
-			})
-			total += int(n)
-			if err != nil {
-				return total, err
-			}
-			if n < pruneChunk {
-				break
-			}
+		n, err := s.deleteInChunks(ctx, "prune", pruneChunk, `DELETE FROM envelopes WHERE rowid IN
+			(SELECT rowid FROM envelopes WHERE rowid < ? LIMIT ?)`, end, pruneChunk)
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 
@@ -719,4 +600,81 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 		total += int(n)
 	}
 	return total, nil
+}
+
+// appendAll appends envs to conversation id (overriding their Conversation)
+// and stores them, with their Seq, in out.
+func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, id parley.ConversationID, envs []parley.Envelope, out []parley.Envelope) error {
+	a := s.newAppender(ctx, tx)
+	for i, e := range envs {
+		e.Conversation = id
+		r, err := a.append(e)
+		if err != nil {
+			return err
+		}
+		if r.Err != nil {
+			return r.Err
+		}
+		if r.Duplicate {
+			return sqlstore.ErrDuplicateInCommit(e)
+		}
+		e.Seq = r.Seq
+		out[i] = e
+	}
+	return a.flush()
+}
+
+// PruneDisappearing deletes expired application envelopes of conversations
+// with a timer, in bounded transactions.
+func (s *Store) PruneDisappearing(ctx context.Context, now time.Time) (int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT c.num, t.ttl FROM chat_timers t JOIN conversations c ON c.id = t.conversation_id WHERE t.ttl > 0`)
+	if err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	type timer struct{ num, ttl int64 }
+	var timers []timer
+	for rows.Next() {
+		var t timer
+		if err := rows.Scan(&t.num, &t.ttl); err != nil {
+			rows.Close()
+			return 0, wrap("prune disappearing", err)
+		}
+		timers = append(timers, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, wrap("prune disappearing", err)
+	}
+	total := 0
+	for _, t := range timers {
+		n, err := s.deleteInChunks(ctx, "prune disappearing", 4096, `DELETE FROM envelopes WHERE rowid IN (SELECT rowid FROM envelopes
+			WHERE conv = ? AND kind = ? AND created_at < ? LIMIT ?)`, t.num, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl, 4096)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// deleteInChunks runs query, a DELETE of at most chunk rows, one write
+// transaction at a time until it deletes fewer, and returns how many rows
+// it deleted.
+func (s *Store) deleteInChunks(ctx context.Context, op string, chunk int64, query string, args ...any) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := s.write(ctx, op, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += int(n)
+		if err != nil || n < chunk {
+			return total, err
+		}
+	}
 }

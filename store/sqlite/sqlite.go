@@ -24,6 +24,9 @@
 //   - Times are stored as Unix nanoseconds and come back in UTC with full
 //     precision; the zero time round-trips.
 //
+// Everything but the message log's write path is store/sqlstore's SQL, shared with
+// store/postgres (see docs/storage.md).
+//
 // The schema is embedded (migrations/*.sql) and migrated with goose when the
 // store is opened.
 package sqlite
@@ -37,14 +40,13 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
-	sqlite3 "modernc.org/sqlite"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -53,6 +55,7 @@ var migrations embed.FS
 // Store is a parley.Store on one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
+	*shared
 	w *sql.DB // the one writer connection
 	r *sql.DB // read-only connections
 
@@ -63,7 +66,7 @@ type Store struct {
 	setLastSeq *sql.Stmt
 	ackCursor  *sql.Stmt
 	readLog    *sql.Stmt
-	hot        map[string]*sql.Stmt // hotWriterSQL, prepared once on the writer (stmtcache.go)
+	hot        map[string]*sql.Stmt // sqlstore.HotWriterSQL, prepared once on the writer
 	closeFuncs []func() error
 
 	seqs seqCache // conversations' last Seqs, as committed
@@ -156,6 +159,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readConns)
 	r.SetMaxIdleConns(cfg.readConns)
 	s.r = r
+	s.shared = sqlstore.New(backend{s})
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -237,8 +241,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		*p.dst = st
 		s.closeFuncs = append(s.closeFuncs, st.Close)
 	}
-	s.hot = make(map[string]*sql.Stmt, len(hotWriterSQL))
-	for _, q := range hotWriterSQL {
+	s.hot = make(map[string]*sql.Stmt, len(sqlstore.HotWriterSQL))
+	for _, q := range sqlstore.HotWriterSQL {
 		st, err := s.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
@@ -312,75 +316,19 @@ func (s *Store) writeTx(ctx context.Context, op string, f func(tx *sql.Tx) error
 	return nil
 }
 
+// constraint reports whether err is a uniqueness violation (UNIQUE or
+// PRIMARY KEY) or a foreign key one, and the "table.column" SQLite names.
+func constraint(err error) (unique bool, fk bool, what string) {
+	v := backend{}.Violation(err)
+	return v.Unique, v.FK, v.Column
+}
+
 // wrap adds the operation to err unless it is a *parley.Error meant for the
 // caller.
-func wrap(op string, err error) error {
-	var pe *parley.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
+func wrap(op string, err error) error { return sqlstore.Wrap("sqlite", op, err) }
 
-// SQLite extended result codes.
-const (
-	constraintForeignKey = 787
-	constraintPrimaryKey = 1555
-	constraintUnique     = 2067
+var (
+	ns, fromNS = sqlstore.NS, sqlstore.FromNS
+	notFound   = sqlstore.NotFound
+	nonNil     = sqlstore.NonNil
 )
-
-// constraint reports whether err is a uniqueness violation (UNIQUE or
-// PRIMARY KEY) and, if so, the "table.column" list SQLite names in it.
-func constraint(err error) (unique bool, fk bool, what string) {
-	var se *sqlite3.Error
-	if !errors.As(err, &se) {
-		return false, false, ""
-	}
-	switch se.Code() {
-	case constraintUnique, constraintPrimaryKey:
-		msg := se.Error()
-		if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
-			msg = msg[i+len("constraint failed: "):]
-		}
-		if i := strings.IndexByte(msg, ' '); i >= 0 {
-			msg = msg[:i]
-		}
-		return true, false, msg
-	case constraintForeignKey:
-		return false, true, ""
-	}
-	return false, false, ""
-}
-
-func notFound(format string, args ...any) *parley.Error {
-	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
-}
-
-// Times are Unix nanoseconds; 0 is the zero time.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}

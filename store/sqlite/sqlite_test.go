@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, open)
+	storetest.RunAll(t, open)
 }
 
 func TestOpenBadPath(t *testing.T) {

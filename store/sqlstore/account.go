@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 // PutVerification creates or replaces the pending verification of v.Phone.
 func (s *Store) PutVerification(ctx context.Context, v parley.Verification) error {
-	return s.write(ctx, "put verification", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO verifications (phone, code_hash, name, attempts, sent, window_at, expires_at)
+	return s.write(ctx, "put verification", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO verifications (phone, code_hash, name, attempts, sent, window_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, name = excluded.name,
 				attempts = excluded.attempts, sent = excluded.sent, window_at = excluded.window_at, expires_at = excluded.expires_at`,
@@ -26,13 +26,13 @@ func (s *Store) PutVerification(ctx context.Context, v parley.Verification) erro
 func (s *Store) Verification(ctx context.Context, phone string) (parley.Verification, error) {
 	v := parley.Verification{Phone: phone}
 	var window, expires int64
-	err := s.r.QueryRowContext(ctx, `SELECT code_hash, name, attempts, sent, window_at, expires_at FROM verifications WHERE phone = ?`, phone).
+	err := s.r.QueryRow(ctx, `SELECT code_hash, name, attempts, sent, window_at, expires_at FROM verifications WHERE phone = ?`, phone).
 		Scan(&v.CodeHash, &v.Name, &v.Attempts, &v.Sent, &window, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Verification{}, notFound("no pending verification for this phone number")
 	}
 	if err != nil {
-		return parley.Verification{}, wrap("verification", err)
+		return parley.Verification{}, s.wrap("verification", err)
 	}
 	v.WindowAt, v.ExpiresAt = fromNS(window), fromNS(expires)
 	return v, nil
@@ -40,8 +40,8 @@ func (s *Store) Verification(ctx context.Context, phone string) (parley.Verifica
 
 // DeleteVerification deletes the pending verification of phone, if any.
 func (s *Store) DeleteVerification(ctx context.Context, phone string) error {
-	return s.write(ctx, "delete verification", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM verifications WHERE phone = ?`, phone)
+	return s.write(ctx, "delete verification", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `DELETE FROM verifications WHERE phone = ?`, phone)
 		return err
 	})
 }
@@ -53,12 +53,12 @@ func usernameKey(u string) any {
 	return strings.ToLower(u)
 }
 
-func userConflict(err error) error {
-	unique, _, what := constraint(err)
-	if !unique {
+func (s *Store) userConflict(err error) error {
+	v := s.b.Violation(err)
+	if !v.Unique {
 		return err
 	}
-	switch what {
+	switch v.Column {
 	case "users.phone":
 		return &parley.Error{Code: parley.CodeConflict, Reason: "phone_taken", Message: "phone number already registered", Err: err}
 	case "users.username_key":
@@ -75,12 +75,12 @@ func userConflict(err error) error {
 func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, error) {
 	for attempt := 1; ; attempt++ {
 		u.ID = parley.NewUserID()
-		err := s.write(ctx, "create user", func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO users (id, phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
+		err := s.write(ctx, "create user", func(tx Querier) error {
+			_, err := tx.Exec(ctx, `INSERT INTO users (id, phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				u.ID, u.Phone, u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen),
 				u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt))
-			return userConflict(err)
+			return s.userConflict(err)
 		})
 		if errors.Is(err, errUserIDTaken) && attempt < 4 {
 			continue
@@ -97,7 +97,7 @@ var errUserIDTaken = errors.New("user id taken")
 
 const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at`
 
-func scanUser(row *sql.Row) (parley.User, error) {
+func (s *Store) scanUser(row Row) (parley.User, error) {
 	var u parley.User
 	var fbp, ls string
 	var created, seen int64
@@ -106,7 +106,7 @@ func scanUser(row *sql.Row) (parley.User, error) {
 		return parley.User{}, notFound("no such user")
 	}
 	if err != nil {
-		return parley.User{}, wrap("user", err)
+		return parley.User{}, s.wrap("user", err)
 	}
 	u.Privacy = parley.Privacy{FindByPhone: parley.Visibility(fbp), LastSeen: parley.Visibility(ls)}
 	u.CreatedAt, u.LastSeenAt = fromNS(created), fromNS(seen)
@@ -115,12 +115,12 @@ func scanUser(row *sql.Row) (parley.User, error) {
 
 // User returns the user with this ID.
 func (s *Store) User(ctx context.Context, id parley.UserID) (parley.User, error) {
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return s.scanUser(s.r.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
 // UserByPhone returns the user registered with this phone number.
 func (s *Store) UserByPhone(ctx context.Context, phone string) (parley.User, error) {
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE phone = ?`, phone))
+	return s.scanUser(s.r.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE phone = ?`, phone))
 }
 
 // UserByUsername returns the user with this username, compared
@@ -129,29 +129,22 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (parley.Use
 	if username == "" {
 		return parley.User{}, notFound("no such user")
 	}
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username_key = ?`, strings.ToLower(username)))
+	return s.scanUser(s.r.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username_key = ?`, strings.ToLower(username)))
 }
 
 // UpdateUser replaces u's mutable fields: name, username, privacy, PIN hash
 // and last seen.
 func (s *Store) UpdateUser(ctx context.Context, u parley.User) error {
-	return s.write(ctx, "update user", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, username = ?, username_key = ?, find_by_phone = ?, last_seen_vis = ?, pin_hash = ?, last_seen_at = ?
+	return s.write(ctx, "update user", func(tx Querier) error {
+		n, err := tx.Exec(ctx, `UPDATE users SET name = ?, username = ?, username_key = ?, find_by_phone = ?, last_seen_vis = ?, pin_hash = ?, last_seen_at = ?
 			WHERE id = ?`,
 			u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen), u.PINHash, ns(u.LastSeenAt), u.ID)
 		if err != nil {
-			return userConflict(err)
+			return s.userConflict(err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return notFound("no such user")
 		}
 		return nil
 	})
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }

@@ -1,9 +1,10 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
+	"database/sql"
+	"errors"
+	"strings"
 
 	"github.com/parleyhq/parley"
 )
@@ -15,8 +16,8 @@ var _ parley.PushStore = (*Store)(nil)
 // EnsureVAPIDKey returns the stored key pair, storing k first if none.
 func (s *Store) EnsureVAPIDKey(ctx context.Context, k parley.VAPIDKey) (parley.VAPIDKey, error) {
 	var out parley.VAPIDKey
-	err := s.tx(ctx, "vapid key", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO push_vapid (id, private, public, created_at) VALUES (1, $1, $2, $3) ON CONFLICT DO NOTHING`,
+	err := s.write(ctx, "vapid key", func(tx Querier) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO push_vapid (id, private, public, created_at) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			k.Private, k.Public, ns(k.CreatedAt)); err != nil {
 			return err
 		}
@@ -32,11 +33,11 @@ func (s *Store) EnsureVAPIDKey(ctx context.Context, k parley.VAPIDKey) (parley.V
 
 // PutPushSubscription stores sub, replacing one with the same endpoint.
 func (s *Store) PutPushSubscription(ctx context.Context, sub parley.PushSubscription) error {
-	return s.tx(ctx, "put push subscription", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO push_subscriptions (endpoint, device_id, user_id, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+	return s.write(ctx, "put push subscription", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO push_subscriptions (endpoint, device_id, user_id, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (endpoint) DO UPDATE SET device_id = excluded.device_id, user_id = excluded.user_id,
 				p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at`,
-			sub.Endpoint, int64(sub.Device), int64(sub.User), sub.P256DH, sub.Auth, ns(sub.CreatedAt))
+			sub.Endpoint, sub.Device, sub.User, sub.P256DH, sub.Auth, ns(sub.CreatedAt))
 		return err
 	})
 }
@@ -44,8 +45,8 @@ func (s *Store) PutPushSubscription(ctx context.Context, sub parley.PushSubscrip
 // DeletePushSubscription deletes the endpoint's subscription (of device,
 // unless device is 0).
 func (s *Store) DeletePushSubscription(ctx context.Context, device parley.DeviceID, endpoint string) error {
-	return s.tx(ctx, "delete push subscription", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM push_subscriptions WHERE endpoint = $1 AND ($2 = 0 OR device_id = $2)`, endpoint, int64(device))
+	return s.write(ctx, "delete push subscription", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ?1 AND (device_id = ?2 OR ?2 = 0)`, endpoint, device)
 		return err
 	})
 }
@@ -55,28 +56,28 @@ func (s *Store) PushSubscriptions(ctx context.Context, devices []parley.DeviceID
 	if len(devices) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(devices))
+	args := make([]any, len(devices))
 	for i, d := range devices {
-		ids[i] = int64(d)
+		args[i] = d
 	}
-	rows, err := s.pool.Query(ctx, `SELECT endpoint, device_id, user_id, p256dh, auth, created_at FROM push_subscriptions
-		WHERE device_id = ANY($1) ORDER BY device_id, endpoint`, ids)
+	rows, err := s.r.Query(ctx, `SELECT endpoint, device_id, user_id, p256dh, auth, created_at FROM push_subscriptions
+		WHERE device_id IN (?`+strings.Repeat(", ?", len(devices)-1)+`) ORDER BY device_id, endpoint`, args...)
 	if err != nil {
-		return nil, wrap("push subscriptions", err)
+		return nil, s.wrap("push subscriptions", err)
 	}
 	defer rows.Close()
 	var out []parley.PushSubscription
 	for rows.Next() {
 		var p parley.PushSubscription
-		var dev, user, created int64
-		if err := rows.Scan(&p.Endpoint, &dev, &user, &p.P256DH, &p.Auth, &created); err != nil {
-			return nil, wrap("push subscriptions", err)
+		var created int64
+		if err := rows.Scan(&p.Endpoint, &p.Device, &p.User, &p.P256DH, &p.Auth, &created); err != nil {
+			return nil, s.wrap("push subscriptions", err)
 		}
-		p.Device, p.User, p.CreatedAt = parley.DeviceID(dev), parley.UserID(user), fromNS(created)
+		p.CreatedAt = fromNS(created)
 		out = append(out, p)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("push subscriptions", err)
+	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, s.wrap("push subscriptions", err)
 	}
 	return out, nil
 }

@@ -1,13 +1,12 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
 )
@@ -30,9 +29,9 @@ func bizJSON(v any) string {
 
 // PutBusinessProfile creates or replaces the business-set fields of p.
 func (s *Store) PutBusinessProfile(ctx context.Context, p parley.BusinessProfile) error {
-	return s.tx(ctx, "put business profile", func(tx pgx.Tx) error {
+	return s.write(ctx, "put business profile", func(tx Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO business_profiles (user_id, name, category, description, address, hours, website, email,
-			verified, verified_at, hosted, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, $9)
+			verified, verified_at, hosted, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)
 			ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, category = excluded.category, description = excluded.description,
 			address = excluded.address, hours = excluded.hours, website = excluded.website, email = excluded.email, updated_at = excluded.updated_at`,
 			p.User, p.Name, p.Category, p.Description, p.Address, bizJSON(p.Hours), p.Website, p.Email, ns(p.UpdatedAt))
@@ -42,7 +41,7 @@ func (s *Store) PutBusinessProfile(ctx context.Context, p parley.BusinessProfile
 
 const bizProfileColumns = `user_id, name, category, description, address, hours, website, email, verified, verified_at, hosted, updated_at`
 
-func scanProfile(sc interface{ Scan(...any) error }) (parley.BusinessProfile, error) {
+func scanProfile(sc Row) (parley.BusinessProfile, error) {
 	var p parley.BusinessProfile
 	var hours string
 	var verified, hosted, verifiedAt, updated int64
@@ -58,44 +57,31 @@ func scanProfile(sc interface{ Scan(...any) error }) (parley.BusinessProfile, er
 
 // BusinessProfile returns a user's business profile.
 func (s *Store) BusinessProfile(ctx context.Context, user parley.UserID) (parley.BusinessProfile, error) {
-	p, err := scanProfile(s.pool.QueryRow(ctx, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id = $1`, user))
-	if errors.Is(err, pgx.ErrNoRows) {
+	p, err := scanProfile(s.r.QueryRow(ctx, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id = ?`, user))
+	if errors.Is(err, sql.ErrNoRows) {
 		return p, &parley.Error{Code: parley.CodeNotFound, Reason: "not_business", Message: "this account is not a business"}
 	}
-	return p, bizWrap("business profile", err)
+	return p, s.wrap2("business profile", err)
 }
 
 // BusinessProfiles lists profiles by user id.
 func (s *Store) BusinessProfiles(ctx context.Context, after parley.UserID, limit int) ([]parley.BusinessProfile, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id > $1 ORDER BY user_id LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, bizWrap("business profiles", err)
-	}
-	defer rows.Close()
-	var out []parley.BusinessProfile
-	for rows.Next() {
-		p, err := scanProfile(rows)
-		if err != nil {
-			return nil, bizWrap("business profiles", err)
-		}
-		out = append(out, p)
-	}
-	return out, bizWrap("business profiles", rows.Err())
+	return selectAll(ctx, s, "business profiles", scanProfile, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id > ? ORDER BY user_id LIMIT ?`, after, limit)
 }
 
 // DeleteBusinessProfile deletes the profile and all the business's data.
 func (s *Store) DeleteBusinessProfile(ctx context.Context, user parley.UserID) error {
-	return s.tx(ctx, "delete business profile", func(tx pgx.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM business_profiles WHERE user_id = $1`, user)
+	return s.write(ctx, "delete business profile", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `DELETE FROM business_profiles WHERE user_id = ?`, user)
 		if err != nil {
 			return err
 		}
-		if res.RowsAffected() == 0 {
+		if res == 0 {
 			return &parley.Error{Code: parley.CodeNotFound, Reason: "not_business", Message: "this account is not a business"}
 		}
 		for _, t := range []string{"business_products", "business_collections", "business_quick_replies", "business_labels",
 			"business_chat_labels", "business_auto_replies", "business_auto_reply_claims"} {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE business_id = $1`, user); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE business_id = ?`, user); err != nil {
 				return err
 			}
 		}
@@ -109,9 +95,9 @@ func (s *Store) SetBusinessVerified(ctx context.Context, user parley.UserID, ver
 	if !verified {
 		at = time.Time{}
 	}
-	return s.tx(ctx, "set business verified", func(tx pgx.Tx) error {
+	return s.write(ctx, "set business verified", func(tx Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO business_profiles (user_id, name, category, description, address, hours, website, email,
-			verified, verified_at, hosted, updated_at) VALUES ($1, '', '', '', '', '{}', '', '', $2, $3, 0, $4)
+			verified, verified_at, hosted, updated_at) VALUES (?, '', '', '', '', '{}', '', '', ?, ?, 0, ?)
 			ON CONFLICT (user_id) DO UPDATE SET verified = excluded.verified, verified_at = excluded.verified_at`,
 			user, bizInt(verified), ns(at), ns(at))
 		return err
@@ -121,9 +107,9 @@ func (s *Store) SetBusinessVerified(ctx context.Context, user parley.UserID, ver
 // SetBusinessHosted records the hosted endpoint, creating an empty
 // profile if none exists.
 func (s *Store) SetBusinessHosted(ctx context.Context, user parley.UserID, hosted bool) error {
-	return s.tx(ctx, "set business hosted", func(tx pgx.Tx) error {
+	return s.write(ctx, "set business hosted", func(tx Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO business_profiles (user_id, name, category, description, address, hours, website, email,
-			verified, verified_at, hosted, updated_at) VALUES ($1, '', '', '', '', '{}', '', '', 0, 0, $2, 0)
+			verified, verified_at, hosted, updated_at) VALUES (?, '', '', '', '', '{}', '', '', 0, 0, ?, 0)
 			ON CONFLICT (user_id) DO UPDATE SET hosted = excluded.hosted`, user, bizInt(hosted))
 		return err
 	})
@@ -131,16 +117,16 @@ func (s *Store) SetBusinessHosted(ctx context.Context, user parley.UserID, hoste
 
 // PutProduct creates or replaces a product, up to parley.MaxProducts.
 func (s *Store) PutProduct(ctx context.Context, p parley.Product) error {
-	return s.tx(ctx, "put product", func(tx pgx.Tx) error {
+	return s.write(ctx, "put product", func(tx Querier) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_products WHERE business_id = $1 AND id <> $2`, p.Business, p.ID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_products WHERE business_id = ? AND id <> ?`, p.Business, p.ID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= parley.MaxProducts {
 			return parley.Errorf(parley.CodeTooLarge, "too_many_products", "a catalog has at most %d products", parley.MaxProducts)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO business_products (business_id, id, name, price_1000, currency, description, available, url,
-			images, collections, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			images, collections, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (business_id, id) DO UPDATE SET name = excluded.name, price_1000 = excluded.price_1000, currency = excluded.currency,
 			description = excluded.description, available = excluded.available, url = excluded.url, images = excluded.images,
 			collections = excluded.collections, updated_at = excluded.updated_at`,
@@ -152,7 +138,7 @@ func (s *Store) PutProduct(ctx context.Context, p parley.Product) error {
 
 const bizProductColumns = `business_id, id, name, price_1000, currency, description, available, url, images, collections, updated_at`
 
-func scanProduct(sc interface{ Scan(...any) error }) (parley.Product, error) {
+func scanProduct(sc Row) (parley.Product, error) {
 	var p parley.Product
 	var images, colls string
 	var avail, updated int64
@@ -168,26 +154,26 @@ func scanProduct(sc interface{ Scan(...any) error }) (parley.Product, error) {
 
 // Product returns one product of a catalog.
 func (s *Store) Product(ctx context.Context, business parley.UserID, id parley.ProductID) (parley.Product, error) {
-	p, err := scanProduct(s.pool.QueryRow(ctx, `SELECT `+bizProductColumns+` FROM business_products WHERE business_id = $1 AND id = $2`, business, id))
-	if errors.Is(err, pgx.ErrNoRows) {
+	p, err := scanProduct(s.r.QueryRow(ctx, `SELECT `+bizProductColumns+` FROM business_products WHERE business_id = ? AND id = ?`, business, id))
+	if errors.Is(err, sql.ErrNoRows) {
 		return p, &parley.Error{Code: parley.CodeNotFound, Reason: "no_product", Message: "no product " + string(id) + " in the catalog"}
 	}
-	return p, bizWrap("product", err)
+	return p, s.wrap2("product", err)
 }
 
 // DeleteProduct deletes one product.
 func (s *Store) DeleteProduct(ctx context.Context, business parley.UserID, id parley.ProductID) error {
-	return s.bizDeleteOne(ctx, "delete product", `DELETE FROM business_products WHERE business_id = $1 AND id = $2`,
+	return s.bizDeleteOne(ctx, "delete product", `DELETE FROM business_products WHERE business_id = ? AND id = ?`,
 		&parley.Error{Code: parley.CodeNotFound, Reason: "no_product", Message: "no product " + string(id) + " in the catalog"}, business, id)
 }
 
 func (s *Store) bizDeleteOne(ctx context.Context, op, query string, missing error, args ...any) error {
-	return s.tx(ctx, op, func(tx pgx.Tx) error {
+	return s.write(ctx, op, func(tx Querier) error {
 		res, err := tx.Exec(ctx, query, args...)
 		if err != nil {
 			return err
 		}
-		if res.RowsAffected() == 0 {
+		if res == 0 {
 			return missing
 		}
 		return nil
@@ -196,35 +182,35 @@ func (s *Store) bizDeleteOne(ctx context.Context, op, query string, missing erro
 
 // Products lists a catalog (or one collection of it) by product id.
 func (s *Store) Products(ctx context.Context, business parley.UserID, collection parley.CollectionID) ([]parley.Product, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+bizProductColumns+` FROM business_products WHERE business_id = $1 ORDER BY id`, business)
+	rows, err := s.r.Query(ctx, `SELECT `+bizProductColumns+` FROM business_products WHERE business_id = ? ORDER BY id`, business)
 	if err != nil {
-		return nil, bizWrap("products", err)
+		return nil, s.wrap2("products", err)
 	}
 	defer rows.Close()
 	var out []parley.Product
 	for rows.Next() {
 		p, err := scanProduct(rows)
 		if err != nil {
-			return nil, bizWrap("products", err)
+			return nil, s.wrap2("products", err)
 		}
 		if collection == "" || slices.Contains(p.Collections, collection) {
 			out = append(out, p)
 		}
 	}
-	return out, bizWrap("products", rows.Err())
+	return out, s.wrap2("products", rows.Err())
 }
 
 // PutCollection creates or renames a collection, up to parley.MaxCollections.
 func (s *Store) PutCollection(ctx context.Context, c parley.Collection) error {
-	return s.tx(ctx, "put collection", func(tx pgx.Tx) error {
+	return s.write(ctx, "put collection", func(tx Querier) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_collections WHERE business_id = $1 AND id <> $2`, c.Business, c.ID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_collections WHERE business_id = ? AND id <> ?`, c.Business, c.ID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= parley.MaxCollections {
 			return parley.Errorf(parley.CodeTooLarge, "too_many_collections", "a catalog has at most %d collections", parley.MaxCollections)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO business_collections (business_id, id, name) VALUES ($1, $2, $3)
+		_, err := tx.Exec(ctx, `INSERT INTO business_collections (business_id, id, name) VALUES (?, ?, ?)
 			ON CONFLICT (business_id, id) DO UPDATE SET name = excluded.name`, c.Business, c.ID, c.Name)
 		return err
 	})
@@ -232,46 +218,37 @@ func (s *Store) PutCollection(ctx context.Context, c parley.Collection) error {
 
 // DeleteCollection deletes a collection (its products stay).
 func (s *Store) DeleteCollection(ctx context.Context, business parley.UserID, id parley.CollectionID) error {
-	return s.bizDeleteOne(ctx, "delete collection", `DELETE FROM business_collections WHERE business_id = $1 AND id = $2`,
+	return s.bizDeleteOne(ctx, "delete collection", `DELETE FROM business_collections WHERE business_id = ? AND id = ?`,
 		&parley.Error{Code: parley.CodeNotFound, Reason: "no_collection", Message: "no collection " + string(id)}, business, id)
 }
 
 // Collections lists a catalog's collections by id.
 func (s *Store) Collections(ctx context.Context, business parley.UserID) ([]parley.Collection, error) {
-	rows, err := s.pool.Query(ctx, `SELECT business_id, id, name FROM business_collections WHERE business_id = $1 ORDER BY id`, business)
-	if err != nil {
-		return nil, bizWrap("collections", err)
-	}
-	defer rows.Close()
-	var out []parley.Collection
-	for rows.Next() {
+	return selectAll(ctx, s, "collections", func(r Row) (parley.Collection, error) {
 		var c parley.Collection
-		if err := rows.Scan(&c.Business, &c.ID, &c.Name); err != nil {
-			return nil, bizWrap("collections", err)
-		}
-		out = append(out, c)
-	}
-	return out, bizWrap("collections", rows.Err())
+		err := r.Scan(&c.Business, &c.ID, &c.Name)
+		return c, err
+	}, `SELECT business_id, id, name FROM business_collections WHERE business_id = ? ORDER BY id`, business)
 }
 
 // PutQuickReply creates or replaces a quick reply, up to parley.MaxQuickReplies.
 func (s *Store) PutQuickReply(ctx context.Context, q parley.QuickReply) error {
-	return s.tx(ctx, "put quick reply", func(tx pgx.Tx) error {
+	return s.write(ctx, "put quick reply", func(tx Querier) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_quick_replies WHERE business_id = $1 AND shortcut <> $2`, q.Business, q.Shortcut).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_quick_replies WHERE business_id = ? AND shortcut <> ?`, q.Business, q.Shortcut).Scan(&n); err != nil {
 			return err
 		}
 		if n >= parley.MaxQuickReplies {
 			return parley.Errorf(parley.CodeTooLarge, "too_many_quick_replies", "a business has at most %d quick replies", parley.MaxQuickReplies)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO business_quick_replies (business_id, shortcut, text, media, updated_at) VALUES ($1, $2, $3, $4, $5)
+		_, err := tx.Exec(ctx, `INSERT INTO business_quick_replies (business_id, shortcut, text, media, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (business_id, shortcut) DO UPDATE SET text = excluded.text, media = excluded.media, updated_at = excluded.updated_at`,
 			q.Business, q.Shortcut, q.Text, nonNil(q.Media), ns(q.UpdatedAt))
 		return err
 	})
 }
 
-func scanQuickReply(sc interface{ Scan(...any) error }) (parley.QuickReply, error) {
+func scanQuickReply(sc Row) (parley.QuickReply, error) {
 	var q parley.QuickReply
 	var updated int64
 	err := sc.Scan(&q.Business, &q.Shortcut, &q.Text, &q.Media, &updated)
@@ -284,50 +261,37 @@ func scanQuickReply(sc interface{ Scan(...any) error }) (parley.QuickReply, erro
 
 // QuickReply returns one quick reply by shortcut.
 func (s *Store) QuickReply(ctx context.Context, business parley.UserID, shortcut string) (parley.QuickReply, error) {
-	q, err := scanQuickReply(s.pool.QueryRow(ctx, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
-		WHERE business_id = $1 AND shortcut = $2`, business, shortcut))
-	if errors.Is(err, pgx.ErrNoRows) {
+	q, err := scanQuickReply(s.r.QueryRow(ctx, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
+		WHERE business_id = ? AND shortcut = ?`, business, shortcut))
+	if errors.Is(err, sql.ErrNoRows) {
 		return q, &parley.Error{Code: parley.CodeNotFound, Reason: "no_quick_reply", Message: "no quick reply /" + shortcut}
 	}
-	return q, bizWrap("quick reply", err)
+	return q, s.wrap2("quick reply", err)
 }
 
 // DeleteQuickReply deletes a quick reply.
 func (s *Store) DeleteQuickReply(ctx context.Context, business parley.UserID, shortcut string) error {
-	return s.bizDeleteOne(ctx, "delete quick reply", `DELETE FROM business_quick_replies WHERE business_id = $1 AND shortcut = $2`,
+	return s.bizDeleteOne(ctx, "delete quick reply", `DELETE FROM business_quick_replies WHERE business_id = ? AND shortcut = ?`,
 		&parley.Error{Code: parley.CodeNotFound, Reason: "no_quick_reply", Message: "no quick reply /" + shortcut}, business, shortcut)
 }
 
 // QuickReplies lists quick replies by shortcut.
 func (s *Store) QuickReplies(ctx context.Context, business parley.UserID) ([]parley.QuickReply, error) {
-	rows, err := s.pool.Query(ctx, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
-		WHERE business_id = $1 ORDER BY shortcut`, business)
-	if err != nil {
-		return nil, bizWrap("quick replies", err)
-	}
-	defer rows.Close()
-	var out []parley.QuickReply
-	for rows.Next() {
-		q, err := scanQuickReply(rows)
-		if err != nil {
-			return nil, bizWrap("quick replies", err)
-		}
-		out = append(out, q)
-	}
-	return out, bizWrap("quick replies", rows.Err())
+	return selectAll(ctx, s, "quick replies", scanQuickReply, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
+		WHERE business_id = ? ORDER BY shortcut`, business)
 }
 
 // PutLabel creates or replaces a custom label, up to parley.MaxLabels.
 func (s *Store) PutLabel(ctx context.Context, l parley.Label) error {
-	return s.tx(ctx, "put label", func(tx pgx.Tx) error {
+	return s.write(ctx, "put label", func(tx Querier) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_labels WHERE business_id = $1 AND id <> $2`, l.Business, l.ID).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_labels WHERE business_id = ? AND id <> ?`, l.Business, l.ID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= parley.MaxLabels {
 			return parley.Errorf(parley.CodeTooLarge, "too_many_labels", "a business has at most %d custom labels", parley.MaxLabels)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO business_labels (business_id, id, name, color) VALUES ($1, $2, $3, $4)
+		_, err := tx.Exec(ctx, `INSERT INTO business_labels (business_id, id, name, color) VALUES (?, ?, ?, ?)
 			ON CONFLICT (business_id, id) DO UPDATE SET name = excluded.name, color = excluded.color`, l.Business, l.ID, l.Name, l.Color)
 		return err
 	})
@@ -335,50 +299,41 @@ func (s *Store) PutLabel(ctx context.Context, l parley.Label) error {
 
 // DeleteLabel deletes a custom label and takes it off every chat.
 func (s *Store) DeleteLabel(ctx context.Context, business parley.UserID, id parley.LabelID) error {
-	return s.tx(ctx, "delete label", func(tx pgx.Tx) error {
-		res, err := tx.Exec(ctx, `DELETE FROM business_labels WHERE business_id = $1 AND id = $2`, business, id)
+	return s.write(ctx, "delete label", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `DELETE FROM business_labels WHERE business_id = ? AND id = ?`, business, id)
 		if err != nil {
 			return err
 		}
-		if res.RowsAffected() == 0 {
+		if res == 0 {
 			return &parley.Error{Code: parley.CodeNotFound, Reason: "no_label", Message: "no label " + string(id)}
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM business_chat_labels WHERE business_id = $1 AND label_id = $2`, business, id)
+		_, err = tx.Exec(ctx, `DELETE FROM business_chat_labels WHERE business_id = ? AND label_id = ?`, business, id)
 		return err
 	})
 }
 
 // Labels lists the custom labels by id.
 func (s *Store) Labels(ctx context.Context, business parley.UserID) ([]parley.Label, error) {
-	rows, err := s.pool.Query(ctx, `SELECT business_id, id, name, color FROM business_labels WHERE business_id = $1 ORDER BY id`, business)
-	if err != nil {
-		return nil, bizWrap("labels", err)
-	}
-	defer rows.Close()
-	var out []parley.Label
-	for rows.Next() {
+	return selectAll(ctx, s, "labels", func(r Row) (parley.Label, error) {
 		var l parley.Label
-		if err := rows.Scan(&l.Business, &l.ID, &l.Name, &l.Color); err != nil {
-			return nil, bizWrap("labels", err)
-		}
-		out = append(out, l)
-	}
-	return out, bizWrap("labels", rows.Err())
+		err := r.Scan(&l.Business, &l.ID, &l.Name, &l.Color)
+		return l, err
+	}, `SELECT business_id, id, name, color FROM business_labels WHERE business_id = ? ORDER BY id`, business)
 }
 
 // LabelChat puts a label on a chat (idempotent; the first time is kept),
 // up to parley.MaxLabelsPerChat labels per chat.
 func (s *Store) LabelChat(ctx context.Context, l parley.ChatLabel) error {
-	return s.tx(ctx, "label chat", func(tx pgx.Tx) error {
+	return s.write(ctx, "label chat", func(tx Querier) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_chat_labels WHERE business_id = $1 AND conversation_id = $2 AND label_id <> $3`,
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM business_chat_labels WHERE business_id = ? AND conversation_id = ? AND label_id <> ?`,
 			l.Business, l.Conversation, l.Label).Scan(&n); err != nil {
 			return err
 		}
 		if n >= parley.MaxLabelsPerChat {
 			return parley.Errorf(parley.CodeTooLarge, "too_many_chat_labels", "a chat has at most %d labels", parley.MaxLabelsPerChat)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO business_chat_labels (business_id, conversation_id, label_id, at) VALUES ($1, $2, $3, $4)
+		_, err := tx.Exec(ctx, `INSERT INTO business_chat_labels (business_id, conversation_id, label_id, at) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, l.Business, l.Conversation, l.Label, ns(l.At))
 		return err
 	})
@@ -386,39 +341,32 @@ func (s *Store) LabelChat(ctx context.Context, l parley.ChatLabel) error {
 
 // UnlabelChat takes a label off a chat (idempotent).
 func (s *Store) UnlabelChat(ctx context.Context, business parley.UserID, conv parley.ConversationID, label parley.LabelID) error {
-	return s.tx(ctx, "unlabel chat", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM business_chat_labels WHERE business_id = $1 AND conversation_id = $2 AND label_id = $3`, business, conv, label)
+	return s.write(ctx, "unlabel chat", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `DELETE FROM business_chat_labels WHERE business_id = ? AND conversation_id = ? AND label_id = ?`, business, conv, label)
 		return err
 	})
 }
 
 // ChatLabels lists labels on chats, by conversation then label.
 func (s *Store) ChatLabels(ctx context.Context, business parley.UserID, conv parley.ConversationID, label parley.LabelID) ([]parley.ChatLabel, error) {
-	rows, err := s.pool.Query(ctx, `SELECT business_id, conversation_id, label_id, at FROM business_chat_labels
-		WHERE business_id = $1 AND ($2 = '' OR conversation_id = $3) AND ($4 = '' OR label_id = $5) ORDER BY conversation_id, label_id`,
-		business, conv, conv, label, label)
-	if err != nil {
-		return nil, bizWrap("chat labels", err)
-	}
-	defer rows.Close()
-	var out []parley.ChatLabel
-	for rows.Next() {
+	return selectAll(ctx, s, "chat labels", func(r Row) (parley.ChatLabel, error) {
 		var l parley.ChatLabel
 		var at int64
-		if err := rows.Scan(&l.Business, &l.Conversation, &l.Label, &at); err != nil {
-			return nil, bizWrap("chat labels", err)
+		if err := r.Scan(&l.Business, &l.Conversation, &l.Label, &at); err != nil {
+			return l, err
 		}
 		l.At = fromNS(at)
-		out = append(out, l)
-	}
-	return out, bizWrap("chat labels", rows.Err())
+		return l, nil
+	}, `SELECT business_id, conversation_id, label_id, at FROM business_chat_labels
+		WHERE business_id = ? AND (? = '' OR conversation_id = ?) AND (? = '' OR label_id = ?) ORDER BY conversation_id, label_id`,
+		business, conv, conv, label, label)
 }
 
 // PutAutoReply creates or replaces the greeting and away settings.
 func (s *Store) PutAutoReply(ctx context.Context, a parley.AutoReplySettings) error {
-	return s.tx(ctx, "put auto reply", func(tx pgx.Tx) error {
+	return s.write(ctx, "put auto reply", func(tx Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO business_auto_replies (business_id, greeting_enabled, greeting, greeting_after,
-			away_enabled, away, away_every, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			away_enabled, away, away_every, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (business_id) DO UPDATE SET greeting_enabled = excluded.greeting_enabled, greeting = excluded.greeting,
 			greeting_after = excluded.greeting_after, away_enabled = excluded.away_enabled, away = excluded.away,
 			away_every = excluded.away_every, updated_at = excluded.updated_at`,
@@ -431,43 +379,35 @@ func (s *Store) PutAutoReply(ctx context.Context, a parley.AutoReplySettings) er
 func (s *Store) AutoReply(ctx context.Context, business parley.UserID) (parley.AutoReplySettings, error) {
 	a := parley.AutoReplySettings{Business: business}
 	var ge, ae, gafter, aevery, updated int64
-	err := s.pool.QueryRow(ctx, `SELECT greeting_enabled, greeting, greeting_after, away_enabled, away, away_every, updated_at
-		FROM business_auto_replies WHERE business_id = $1`, business).Scan(&ge, &a.Greeting, &gafter, &ae, &a.Away, &aevery, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
+	err := s.r.QueryRow(ctx, `SELECT greeting_enabled, greeting, greeting_after, away_enabled, away, away_every, updated_at
+		FROM business_auto_replies WHERE business_id = ?`, business).Scan(&ge, &a.Greeting, &gafter, &ae, &a.Away, &aevery, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
 		return a, nil
 	}
 	if err != nil {
-		return a, bizWrap("auto reply", err)
+		return a, s.wrap2("auto reply", err)
 	}
 	a.GreetingEnabled, a.AwayEnabled = ge != 0, ae != 0
 	a.GreetingAfter, a.AwayEvery, a.UpdatedAt = time.Duration(gafter), time.Duration(aevery), fromNS(updated)
 	return a, nil
 }
 
-// bizWrap is wrap for an error that may be nil.
-func bizWrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return wrap(op, err)
-}
-
 // ClaimAutoReply claims a greeting or away message once per key, for one
 // device.
 func (s *Store) ClaimAutoReply(ctx context.Context, business parley.UserID, conv parley.ConversationID, key string, device parley.DeviceID, at time.Time) (bool, error) {
 	claimed := false
-	err := s.tx(ctx, "claim auto reply", func(tx pgx.Tx) error {
-		res, err := tx.Exec(ctx, `INSERT INTO business_auto_reply_claims (business_id, conversation_id, claim_key, device_id, at) VALUES ($1, $2, $3, $4, $5)
+	err := s.write(ctx, "claim auto reply", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `INSERT INTO business_auto_reply_claims (business_id, conversation_id, claim_key, device_id, at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, business, conv, key, device, ns(at))
 		if err != nil {
 			return err
 		}
-		if res.RowsAffected() == 1 {
+		if res == 1 {
 			claimed = true
 			return nil
 		}
 		var owner parley.DeviceID
-		if err := tx.QueryRow(ctx, `SELECT device_id FROM business_auto_reply_claims WHERE business_id = $1 AND conversation_id = $2 AND claim_key = $3`, business, conv, key).Scan(&owner); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT device_id FROM business_auto_reply_claims WHERE business_id = ? AND conversation_id = ? AND claim_key = ?`, business, conv, key).Scan(&owner); err != nil {
 			return err
 		}
 		claimed = owner == device

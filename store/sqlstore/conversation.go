@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -43,12 +43,12 @@ func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, m
 		lo, hi = l, h
 	}
 	out := make([]parley.Envelope, len(first))
-	err := s.write(ctx, "create conversation", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, kind, epoch, last_seq, group_info, created_by, created_at, direct_lo, direct_hi)
+	err := s.write(ctx, "create conversation", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO conversations (id, kind, epoch, last_seq, group_info, created_by, created_at, direct_lo, direct_hi)
 			VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)`,
 			c.ID, string(c.Kind), int64(c.Epoch), c.GroupInfo, c.CreatedBy, ns(c.CreatedAt), lo, hi)
-		if unique, _, what := constraint(err); unique {
-			if strings.HasPrefix(what, "conversations.direct") {
+		if v := s.b.Violation(err); v.Unique {
+			if strings.HasPrefix(v.Column, "conversations.direct") {
 				return &parley.Error{Code: parley.CodeConflict, Reason: "direct_exists", Message: "a direct conversation between these users exists", Err: err}
 			}
 			return &parley.Error{Code: parley.CodeConflict, Reason: "conversation_exists", Message: "conversation exists", Err: err}
@@ -56,18 +56,10 @@ func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, m
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, 0, 0)
-			ON CONFLICT DO NOTHING`)
-		if err != nil {
+		if err := s.addMembers(ctx, tx, c.ID, members, 0); err != nil {
 			return err
 		}
-		defer ins.Close()
-		for _, m := range members {
-			if _, err := ins.ExecContext(ctx, c.ID, m.Device, m.User); err != nil {
-				return err
-			}
-		}
-		return s.appendAll(ctx, tx, c.ID, first, out)
+		return s.b.AppendAll(ctx, tx, c.ID, first, out)
 	})
 	if err != nil {
 		return nil, err
@@ -75,38 +67,16 @@ func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, m
 	return out, nil
 }
 
-// errDuplicateInCommit refuses an envelope of CreateConversation or
+// ErrDuplicateInCommit refuses an envelope of CreateConversation or
 // ApplyCommit whose client id is already in the log: applying the membership
 // change without logging its commit would fork the group.
-func errDuplicateInCommit(e parley.Envelope) error {
+func ErrDuplicateInCommit(e parley.Envelope) error {
 	return parley.Errorf(parley.CodeConflict, "duplicate_client_id", "client id %q of device %d is already in the log", e.ClientID, e.SenderDevice)
-}
-
-// appendAll appends envs to conversation id (overriding their Conversation)
-// and stores them, with their Seq, in out.
-func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, id parley.ConversationID, envs []parley.Envelope, out []parley.Envelope) error {
-	a := s.newAppender(ctx, tx)
-	for i, e := range envs {
-		e.Conversation = id
-		r, err := a.append(e)
-		if err != nil {
-			return err
-		}
-		if r.Err != nil {
-			return r.Err
-		}
-		if r.Duplicate {
-			return errDuplicateInCommit(e)
-		}
-		e.Seq = r.Seq
-		out[i] = e
-	}
-	return a.flush()
 }
 
 const conversationCols = `id, kind, epoch, last_seq, group_info, created_by, created_at`
 
-func scanConversation(row scanner) (parley.Conversation, error) {
+func scanConversation(row Row) (parley.Conversation, error) {
 	var c parley.Conversation
 	var kind string
 	var epoch, created int64
@@ -119,12 +89,12 @@ func scanConversation(row scanner) (parley.Conversation, error) {
 
 // Conversation returns the conversation with this ID.
 func (s *Store) Conversation(ctx context.Context, id parley.ConversationID) (parley.Conversation, error) {
-	c, err := scanConversation(s.r.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`, id))
+	c, err := scanConversation(s.r.QueryRow(ctx, `SELECT `+conversationCols+` FROM conversations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Conversation{}, notFound("no such conversation")
 	}
 	if err != nil {
-		return parley.Conversation{}, wrap("conversation", err)
+		return parley.Conversation{}, s.wrap("conversation", err)
 	}
 	return c, nil
 }
@@ -132,12 +102,12 @@ func (s *Store) Conversation(ctx context.Context, id parley.ConversationID) (par
 // DirectConversation finds the direct conversation between users a and b.
 func (s *Store) DirectConversation(ctx context.Context, a, b parley.UserID) (parley.ConversationID, error) {
 	var id parley.ConversationID
-	err := s.r.QueryRowContext(ctx, `SELECT id FROM conversations WHERE direct_lo = ? AND direct_hi = ?`, min(a, b), max(a, b)).Scan(&id)
+	err := s.r.QueryRow(ctx, `SELECT id FROM conversations WHERE direct_lo = ? AND direct_hi = ?`, min(a, b), max(a, b)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", notFound("no direct conversation between these users")
 	}
 	if err != nil {
-		return "", wrap("direct conversation", err)
+		return "", s.wrap("direct conversation", err)
 	}
 	return id, nil
 }
@@ -145,22 +115,22 @@ func (s *Store) DirectConversation(ctx context.Context, a, b parley.UserID) (par
 // ConversationsOfUser lists the conversations any device of the user is a
 // member of, oldest first.
 func (s *Store) ConversationsOfUser(ctx context.Context, user parley.UserID) ([]parley.Conversation, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+` FROM conversations
+	rows, err := s.r.Query(ctx, `SELECT `+conversationCols+` FROM conversations
 		WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?) ORDER BY created_at, id`, user)
 	if err != nil {
-		return nil, wrap("conversations of user", err)
+		return nil, s.wrap("conversations of user", err)
 	}
 	defer rows.Close()
 	var cs []parley.Conversation
 	for rows.Next() {
 		c, err := scanConversation(rows)
 		if err != nil {
-			return nil, wrap("conversations of user", err)
+			return nil, s.wrap("conversations of user", err)
 		}
 		cs = append(cs, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("conversations of user", err)
+		return nil, s.wrap("conversations of user", err)
 	}
 	return cs, nil
 }
@@ -168,31 +138,34 @@ func (s *Store) ConversationsOfUser(ctx context.Context, user parley.UserID) ([]
 // Members lists the member devices of a conversation by device ID.
 // CodeNotFound if the conversation does not exist.
 func (s *Store) Members(ctx context.Context, id parley.ConversationID) ([]parley.Member, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT device_id, user_id, from_seq, cursor FROM members WHERE conversation_id = ? ORDER BY device_id`, id)
+	rows, err := s.r.Query(ctx, `SELECT device_id, user_id, from_seq, cursor FROM members WHERE conversation_id = ? ORDER BY device_id`, id)
 	if err != nil {
-		return nil, wrap("members", err)
+		return nil, s.wrap("members", err)
 	}
 	defer rows.Close()
 	var ms []parley.Member
 	for rows.Next() {
 		m := parley.Member{Conversation: id}
 		if err := rows.Scan(&m.Device, &m.User, &m.FromSeq, &m.Cursor); err != nil {
-			return nil, wrap("members", err)
+			return nil, s.wrap("members", err)
 		}
 		ms = append(ms, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("members", err)
+		return nil, s.wrap("members", err)
 	}
 	if len(ms) == 0 {
-		if err := s.mustExist(ctx, id); err != nil {
+		if err := s.MustExist(ctx, id); err != nil {
 			return nil, err
 		}
 	}
 	return ms, nil
 }
 
-func (s *Store) mustExist(ctx context.Context, id parley.ConversationID) error {
+// MustExist returns CodeNotFound unless conversation id exists: the
+// dialects' message log tells an empty log from a missing conversation
+// with it.
+func (s *Store) MustExist(ctx context.Context, id parley.ConversationID) error {
 	ok, err := s.exists(ctx, "conversation", `SELECT 1 FROM conversations WHERE id = ?`, id)
 	if err != nil {
 		return err
@@ -206,13 +179,13 @@ func (s *Store) mustExist(ctx context.Context, id parley.ConversationID) error {
 // Member returns one device's membership; CodeNotFound if it is not a member.
 func (s *Store) Member(ctx context.Context, id parley.ConversationID, device parley.DeviceID) (parley.Member, error) {
 	m := parley.Member{Conversation: id, Device: device}
-	err := s.r.QueryRowContext(ctx, `SELECT user_id, from_seq, cursor FROM members WHERE conversation_id = ? AND device_id = ?`, id, device).
+	err := s.r.QueryRow(ctx, `SELECT user_id, from_seq, cursor FROM members WHERE conversation_id = ? AND device_id = ?`, id, device).
 		Scan(&m.User, &m.FromSeq, &m.Cursor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Member{}, notFound("the device is not a member of the conversation")
 	}
 	if err != nil {
-		return parley.Member{}, wrap("member", err)
+		return parley.Member{}, s.wrap("member", err)
 	}
 	return m, nil
 }
@@ -228,7 +201,7 @@ func (s *Store) Member(ctx context.Context, id parley.ConversationID, device par
 // serialised: of concurrent commits for one epoch exactly one succeeds.
 func (s *Store) ApplyCommit(ctx context.Context, c parley.Commit) ([]parley.Envelope, error) {
 	out := make([]parley.Envelope, len(c.Envelopes))
-	err := s.write(ctx, "apply commit", func(tx *sql.Tx) error {
+	err := s.write(ctx, "apply commit", func(tx Querier) error {
 		return s.applyCommitTx(ctx, tx, c, out)
 	})
 	if err != nil {
@@ -238,10 +211,10 @@ func (s *Store) ApplyCommit(ctx context.Context, c parley.Commit) ([]parley.Enve
 }
 
 // applyCommitTx is ApplyCommit's body, run in tx.
-func (s *Store) applyCommitTx(ctx context.Context, tx *sql.Tx, c parley.Commit, out []parley.Envelope) error {
+func (s *Store) applyCommitTx(ctx context.Context, tx Querier, c parley.Commit, out []parley.Envelope) error {
 	var epoch int64
 	var last parley.Seq
-	err := tx.QueryRowContext(ctx, `SELECT epoch, last_seq FROM conversations WHERE id = ?`, c.Conversation).Scan(&epoch, &last)
+	err := tx.QueryRow(ctx, `SELECT epoch, last_seq FROM conversations WHERE id = ? /*pg: FOR UPDATE*/`, c.Conversation).Scan(&epoch, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("no such conversation")
 	}
@@ -255,7 +228,7 @@ func (s *Store) applyCommitTx(ctx context.Context, tx *sql.Tx, c parley.Commit, 
 		return err
 	}
 	for _, d := range c.Remove {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND device_id = ?`, c.Conversation, d); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM members WHERE conversation_id = ? AND device_id = ?`, c.Conversation, d); err != nil {
 			return err
 		}
 	}
@@ -263,16 +236,37 @@ func (s *Store) applyCommitTx(ctx context.Context, tx *sql.Tx, c parley.Commit, 
 	if len(c.Envelopes) > 0 && c.Envelopes[0].Kind == parley.EnvelopeCommit {
 		from = last + 1
 	}
-	for _, m := range c.Add {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, c.Conversation, m.Device, m.User, from, from); err != nil {
+	if err := s.addMembers(ctx, tx, c.Conversation, c.Add, from); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE conversations SET epoch = epoch + 1, group_info = ? WHERE id = ?`, c.GroupInfo, c.Conversation); err != nil {
+		return err
+	}
+	return s.b.AppendAll(ctx, tx, c.Conversation, c.Envelopes, out)
+}
+
+// MembersAdder is an optional Backend capability: adding many members in
+// one statement (PostgreSQL: one round trip instead of one per member).
+type MembersAdder interface {
+	// AddMembers adds members to conversation id with FromSeq and cursor
+	// from, leaving those already members unchanged.
+	AddMembers(ctx context.Context, tx Querier, id parley.ConversationID, members []parley.Member, from parley.Seq) error
+}
+
+// addMembers adds members to conversation id with FromSeq and cursor from,
+// leaving those already members unchanged.
+func (s *Store) addMembers(ctx context.Context, tx Querier, id parley.ConversationID, members []parley.Member, from parley.Seq) error {
+	if a, ok := s.b.(MembersAdder); ok {
+		return a.AddMembers(ctx, tx, id, members, from)
+	}
+	for _, m := range members {
+		if _, err := tx.Exec(ctx, sqlMemberInsert, id, m.Device, m.User, from, from); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET epoch = epoch + 1, group_info = ? WHERE id = ?`, c.GroupInfo, c.Conversation); err != nil {
-		return err
-	}
-	return s.appendAll(ctx, tx, c.Conversation, c.Envelopes, out)
+	return nil
 }
 
-func sortIDs(ids []parley.ConversationID) { slices.Sort(ids) }
+// sqlMemberInsert adds a member unless it is one already.
+const sqlMemberInsert = `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT DO NOTHING`

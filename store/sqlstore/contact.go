@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -48,41 +48,18 @@ func (s *Store) Blocked(ctx context.Context, blocker parley.UserID) ([]parley.Us
 	return s.userIDs(ctx, "blocked", `SELECT blocked_id FROM blocks WHERE blocker_id = ? ORDER BY blocked_id`, blocker)
 }
 
-func (s *Store) exec(ctx context.Context, op, query string, args ...any) error {
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, query, args...)
-		return err
-	})
-}
-
 func (s *Store) exists(ctx context.Context, op, query string, args ...any) (bool, error) {
 	var one int
-	err := s.r.QueryRowContext(ctx, query, args...).Scan(&one)
+	err := s.r.QueryRow(ctx, query, args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
-		return false, wrap(op, err)
+		return false, s.wrap(op, err)
 	}
 	return true, nil
 }
 
 func (s *Store) userIDs(ctx context.Context, op, query string, args ...any) ([]parley.UserID, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
-	var ids []parley.UserID
-	for rows.Next() {
-		var id parley.UserID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(op, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap(op, err)
-	}
-	return ids, nil
+	return selectAll(ctx, s, op, scanOne[parley.UserID], query, args...)
 }

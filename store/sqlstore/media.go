@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -15,17 +15,17 @@ var _ parley.MediaStore = (*Store)(nil)
 
 // CreateBlob stores b and its conversation links.
 func (s *Store) CreateBlob(ctx context.Context, b parley.Blob) error {
-	return s.write(ctx, "create blob", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO media_blobs (id, owner_id, owner_device, size, capability_hash, created_at, completed_at)
+	return s.write(ctx, "create blob", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO media_blobs (id, owner_id, owner_device, size, capability_hash, created_at, completed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.ID, b.Owner, b.OwnerDevice, b.Size, nonNil(b.CapabilityHash), ns(b.CreatedAt), ns(b.CompletedAt))
-		if unique, _, _ := constraint(err); unique {
+		if s.b.Violation(err).Unique {
 			return parley.Errorf(parley.CodeConflict, "blob_exists", "blob %s already exists", b.ID)
 		}
 		if err != nil {
 			return err
 		}
 		for _, c := range b.Conversations {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO media_links (blob_id, conversation_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, b.ID, c); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO media_links (blob_id, conversation_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, b.ID, c); err != nil {
 				return err
 			}
 		}
@@ -37,52 +37,52 @@ func (s *Store) CreateBlob(ctx context.Context, b parley.Blob) error {
 func (s *Store) Blob(ctx context.Context, id parley.BlobID) (parley.Blob, error) {
 	b := parley.Blob{ID: id}
 	var created, completed int64
-	err := s.r.QueryRowContext(ctx, `SELECT owner_id, owner_device, size, capability_hash, created_at, completed_at
+	err := s.r.QueryRow(ctx, `SELECT owner_id, owner_device, size, capability_hash, created_at, completed_at
 		FROM media_blobs WHERE id = ?`, id).Scan(&b.Owner, &b.OwnerDevice, &b.Size, &b.CapabilityHash, &created, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, notFound("blob not found")
 	}
 	if err != nil {
-		return b, wrap("blob", err)
+		return b, s.wrap("blob", err)
 	}
 	b.CreatedAt, b.CompletedAt = fromNS(created), fromNS(completed)
-	rows, err := s.r.QueryContext(ctx, `SELECT conversation_id FROM media_links WHERE blob_id = ? ORDER BY conversation_id`, id)
+	rows, err := s.r.Query(ctx, `SELECT conversation_id FROM media_links WHERE blob_id = ? ORDER BY conversation_id`, id)
 	if err != nil {
-		return b, wrap("blob", err)
+		return b, s.wrap("blob", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var c parley.ConversationID
 		if err := rows.Scan(&c); err != nil {
-			return b, wrap("blob", err)
+			return b, s.wrap("blob", err)
 		}
 		b.Conversations = append(b.Conversations, c)
 	}
-	return b, wrap2("blob", rows.Err())
+	return b, s.wrap2("blob", rows.Err())
 }
 
 // CompleteBlob marks the upload complete; completing twice keeps the first time.
 func (s *Store) CompleteBlob(ctx context.Context, id parley.BlobID, at time.Time) error {
-	return s.write(ctx, "complete blob", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE media_blobs SET completed_at = CASE WHEN completed_at = 0 THEN ? ELSE completed_at END WHERE id = ?`, ns(at), id)
+	return s.write(ctx, "complete blob", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `UPDATE media_blobs SET completed_at = CASE WHEN completed_at = 0 THEN ? ELSE completed_at END WHERE id = ?`, ns(at), id)
 		return blobTouched(res, err)
 	})
 }
 
 // LinkBlob lets the members of conv fetch the blob.
 func (s *Store) LinkBlob(ctx context.Context, id parley.BlobID, conv parley.ConversationID) error {
-	return s.write(ctx, "link blob", func(tx *sql.Tx) error { return linkBlob(ctx, tx, id, conv) })
+	return s.write(ctx, "link blob", func(tx Querier) error { return linkBlob(ctx, tx, id, conv) })
 }
 
-func linkBlob(ctx context.Context, tx *sql.Tx, id parley.BlobID, conv parley.ConversationID) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO media_links (blob_id, conversation_id)
+func linkBlob(ctx context.Context, tx Querier, id parley.BlobID, conv parley.ConversationID) error {
+	res, err := tx.Exec(ctx, `INSERT INTO media_links (blob_id, conversation_id)
 		SELECT id, ? FROM media_blobs WHERE id = ? ON CONFLICT DO NOTHING`, conv, id)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res == 0 {
 		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM media_blobs WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM media_blobs WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return notFound("blob not found")
 		}
 	}
@@ -91,11 +91,11 @@ func linkBlob(ctx context.Context, tx *sql.Tx, id parley.BlobID, conv parley.Con
 
 // ReferenceBlob records that envelope seq of conv references the blob.
 func (s *Store) ReferenceBlob(ctx context.Context, id parley.BlobID, conv parley.ConversationID, seq parley.Seq) error {
-	return s.write(ctx, "reference blob", func(tx *sql.Tx) error {
+	return s.write(ctx, "reference blob", func(tx Querier) error {
 		if err := linkBlob(ctx, tx, id, conv); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO media_refs (blob_id, conversation_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, conv, seq)
+		_, err := tx.Exec(ctx, `INSERT INTO media_refs (blob_id, conversation_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, conv, seq)
 		return err
 	})
 }
@@ -109,37 +109,28 @@ func (s *Store) SweepableBlobs(ctx context.Context, sw parley.BlobSweep) ([]parl
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT b.id FROM media_blobs b
+	return selectAll(ctx, s, "sweepable blobs", func(r Row) (parley.BlobID, error) {
+		var id parley.BlobID
+		err := r.Scan(&id)
+		return id, err
+	}, `SELECT b.id FROM media_blobs b
 		WHERE (b.completed_at <> 0 AND b.created_at < ? AND (b.created_at < ? OR NOT EXISTS (
 				SELECT 1 FROM media_refs r
 				JOIN members m ON m.conversation_id = r.conversation_id AND m.cursor < r.seq
 				WHERE r.blob_id = b.id)))
 		   OR (b.completed_at = 0 AND b.created_at < ?)
 		ORDER BY b.created_at, b.id LIMIT ?`, ns(sw.Before), ns(sw.Expired), ns(sw.Abandoned), limit)
-	if err != nil {
-		return nil, wrap("sweepable blobs", err)
-	}
-	defer rows.Close()
-	var ids []parley.BlobID
-	for rows.Next() {
-		var id parley.BlobID
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap("sweepable blobs", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, wrap2("sweepable blobs", rows.Err())
 }
 
 // DeleteBlob deletes the record, its links and references.
 func (s *Store) DeleteBlob(ctx context.Context, id parley.BlobID) error {
-	return s.write(ctx, "delete blob", func(tx *sql.Tx) error {
+	return s.write(ctx, "delete blob", func(tx Querier) error {
 		for _, q := range []string{`DELETE FROM media_refs WHERE blob_id = ?`, `DELETE FROM media_links WHERE blob_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM media_blobs WHERE id = ?`, id)
+		res, err := tx.Exec(ctx, `DELETE FROM media_blobs WHERE id = ?`, id)
 		return blobTouched(res, err)
 	})
 }
@@ -147,25 +138,16 @@ func (s *Store) DeleteBlob(ctx context.Context, id parley.BlobID) error {
 // MediaUsage sums the sizes of the user's blobs.
 func (s *Store) MediaUsage(ctx context.Context, user parley.UserID) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM media_blobs WHERE owner_id = ?`, user).Scan(&n)
-	return n, wrap2("media usage", err)
+	err := s.r.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM media_blobs WHERE owner_id = ?`, user).Scan(&n)
+	return n, s.wrap2("media usage", err)
 }
 
-func blobTouched(res sql.Result, err error) error {
+func blobTouched(n int64, err error) error {
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
+	if n == 0 {
 		return notFound("blob not found")
 	}
 	return nil
-}
-
-func wrap2(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return wrap(op, err)
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,21 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-var _ parley.GroupStore = (*Store)(nil)
+// The Store implements parley.GroupStore with its dialect's PruneDisappearing.
+
+// Group changes lock the group's row first (lockGroup; on PostgreSQL), so
+// concurrent changes of one group's membership and roles are serialised and
+// the never-without-an-admin rule cannot be raced; the conversation's row is
+// locked after it, in the same order everywhere. (SQLite's single writer
+// serialises them anyway.)
+func lockGroup(ctx context.Context, tx Querier, id parley.ConversationID) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM groups WHERE id = ? /*pg: FOR UPDATE*/`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("no such group")
+	}
+	return err
+}
 
 // CreateGroup stores the conversation, its members and first envelopes, the
 // group record and its member users (the creator as admin) in one
@@ -22,24 +36,21 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 		return nil, parley.Errorf(parley.CodeInvalid, "kind", "a group's conversation has kind group and the group's id")
 	}
 	out := make([]parley.Envelope, len(first))
-	err := s.write(ctx, "create group", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, kind, epoch, last_seq, group_info, created_by, created_at)
+	err := s.write(ctx, "create group", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO conversations (id, kind, epoch, last_seq, group_info, created_by, created_at)
 			VALUES (?, ?, ?, 0, ?, ?, ?)`, c.ID, string(c.Kind), int64(c.Epoch), c.GroupInfo, c.CreatedBy, ns(c.CreatedAt))
-		if unique, _, _ := constraint(err); unique {
+		if s.b.Violation(err).Unique {
 			return &parley.Error{Code: parley.CodeConflict, Reason: "conversation_exists", Message: "conversation exists", Err: err}
 		}
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO members (conversation_id, device_id, user_id, from_seq, cursor) VALUES (?, ?, ?, 0, 0)
-				ON CONFLICT DO NOTHING`, c.ID, m.Device, m.User); err != nil {
-				return err
-			}
+		if err := s.addMembers(ctx, tx, c.ID, members, 0); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id, join_approval)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.Name, g.Description, g.Icon, boolInt(g.Settings.OnlyAdminsSend),
-			boolInt(g.Settings.OnlyAdminsEditInfo), g.CreatedBy, ns(g.CreatedAt), nullable(string(g.Community)), boolInt(g.Settings.JoinApproval)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO groups (id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, community_id, join_approval)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend,
+			g.Settings.OnlyAdminsEditInfo, g.CreatedBy, ns(g.CreatedAt), nullable(string(g.Community)), g.Settings.JoinApproval); err != nil {
 			return err
 		}
 		users := []parley.UserID{g.CreatedBy}
@@ -53,12 +64,12 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 			if u == g.CreatedBy {
 				role = parley.RoleAdmin
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`,
+			if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`,
 				g.ID, u, string(role), ns(g.CreatedAt)); err != nil {
 				return err
 			}
 		}
-		return s.appendAll(ctx, tx, c.ID, first, out)
+		return s.b.AppendAll(ctx, tx, c.ID, first, out)
 	})
 	if err != nil {
 		return nil, err
@@ -68,26 +79,25 @@ func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conver
 
 const groupCols = `id, name, description, icon, only_admins_send, only_admins_edit, created_by, created_at, COALESCE(community_id, ''), join_approval`
 
-func scanGroup(row scanner) (parley.Group, error) {
+func scanGroup(row Row) (parley.Group, error) {
 	var g parley.Group
-	var send, edit, approval int
 	var created int64
-	if err := row.Scan(&g.ID, &g.Name, &g.Description, &g.Icon, &send, &edit, &g.CreatedBy, &created, &g.Community, &approval); err != nil {
+	if err := row.Scan(&g.ID, &g.Name, &g.Description, &g.Icon, &g.Settings.OnlyAdminsSend, &g.Settings.OnlyAdminsEditInfo, &g.CreatedBy, &created, &g.Community,
+		&g.Settings.JoinApproval); err != nil {
 		return parley.Group{}, err
 	}
-	g.Settings = parley.GroupSettings{OnlyAdminsSend: send != 0, OnlyAdminsEditInfo: edit != 0, JoinApproval: approval != 0}
 	g.CreatedAt = fromNS(created)
 	return g, nil
 }
 
 // Group returns the group's record.
 func (s *Store) Group(ctx context.Context, id parley.ConversationID) (parley.Group, error) {
-	g, err := scanGroup(s.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE id = ?`, id))
+	g, err := scanGroup(s.r.QueryRow(ctx, `SELECT `+groupCols+` FROM groups WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Group{}, notFound("no such group")
 	}
 	if err != nil {
-		return parley.Group{}, wrap("group", err)
+		return parley.Group{}, s.wrap("group", err)
 	}
 	return g, nil
 }
@@ -95,17 +105,17 @@ func (s *Store) Group(ctx context.Context, id parley.ConversationID) (parley.Gro
 // UpdateGroup replaces the group's info and settings and appends env.
 func (s *Store) UpdateGroup(ctx context.Context, g parley.Group, env parley.Envelope) (parley.Envelope, error) {
 	out := make([]parley.Envelope, 1)
-	err := s.write(ctx, "update group", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, description = ?, icon = ?, only_admins_send = ?, only_admins_edit = ?, community_id = ?, join_approval = ? WHERE id = ?`,
-			g.Name, g.Description, g.Icon, boolInt(g.Settings.OnlyAdminsSend), boolInt(g.Settings.OnlyAdminsEditInfo), nullable(string(g.Community)),
-			boolInt(g.Settings.JoinApproval), g.ID)
+	err := s.write(ctx, "update group", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `UPDATE groups SET name = ?, description = ?, icon = ?, only_admins_send = ?, only_admins_edit = ?, community_id = ?, join_approval = ? WHERE id = ?`,
+			g.Name, g.Description, g.Icon, g.Settings.OnlyAdminsSend, g.Settings.OnlyAdminsEditInfo, nullable(string(g.Community)),
+			g.Settings.JoinApproval, g.ID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res == 0 {
 			return notFound("no such group")
 		}
-		return s.appendAll(ctx, tx, g.ID, []parley.Envelope{env}, out)
+		return s.b.AppendAll(ctx, tx, g.ID, []parley.Envelope{env}, out)
 	})
 	if err != nil {
 		return parley.Envelope{}, err
@@ -115,9 +125,9 @@ func (s *Store) UpdateGroup(ctx context.Context, g parley.Group, env parley.Enve
 
 // GroupMembers lists the member users by JoinedAt, then UserID.
 func (s *Store) GroupMembers(ctx context.Context, id parley.ConversationID) ([]parley.GroupMember, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT user_id, role, joined_at FROM group_members WHERE group_id = ? ORDER BY joined_at, user_id`, id)
+	rows, err := s.r.Query(ctx, `SELECT user_id, role, joined_at FROM group_members WHERE group_id = ? ORDER BY joined_at, user_id`, id)
 	if err != nil {
-		return nil, wrap("group members", err)
+		return nil, s.wrap("group members", err)
 	}
 	defer rows.Close()
 	var out []parley.GroupMember
@@ -126,13 +136,13 @@ func (s *Store) GroupMembers(ctx context.Context, id parley.ConversationID) ([]p
 		var role string
 		var joined int64
 		if err := rows.Scan(&m.User, &role, &joined); err != nil {
-			return nil, wrap("group members", err)
+			return nil, s.wrap("group members", err)
 		}
 		m.Role, m.JoinedAt = parley.GroupRole(role), fromNS(joined)
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("group members", err)
+		return nil, s.wrap("group members", err)
 	}
 	if len(out) == 0 {
 		if _, err := s.Group(ctx, id); err != nil {
@@ -144,20 +154,7 @@ func (s *Store) GroupMembers(ctx context.Context, id parley.ConversationID) ([]p
 
 // GroupsOfUser lists the user's groups by ID.
 func (s *Store) GroupsOfUser(ctx context.Context, user parley.UserID) ([]parley.Group, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+groupCols+` FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY id`, user)
-	if err != nil {
-		return nil, wrap("groups of user", err)
-	}
-	defer rows.Close()
-	var out []parley.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, wrap("groups of user", err)
-		}
-		out = append(out, g)
-	}
-	return out, wrapRows("groups of user", rows.Err())
+	return selectAll(ctx, s, "groups of user", scanGroup, `SELECT `+groupCols+` FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY id`, user)
 }
 
 // SetGroupRole sets a member's role, refusing to leave the group without an admin.
@@ -166,22 +163,25 @@ func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user
 		return parley.Envelope{}, parley.Errorf(parley.CodeInvalid, "role", "role must be admin or member")
 	}
 	out := make([]parley.Envelope, 1)
-	err := s.write(ctx, "set group role", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?`, string(role), id, user)
+	err := s.write(ctx, "set group role", func(tx Querier) error {
+		if err := lockGroup(ctx, tx, id); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?`, string(role), id, user)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res == 0 {
 			return parley.Errorf(parley.CodeNotFound, "not_member", "user %d is not a member of the group", user)
 		}
 		var admins int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND role = 'admin'`, id).Scan(&admins); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND role = 'admin'`, id).Scan(&admins); err != nil {
 			return err
 		}
 		if admins == 0 {
 			return parley.Errorf(parley.CodeForbidden, "last_admin", "the group must keep an admin: promote someone first")
 		}
-		return s.appendAll(ctx, tx, id, []parley.Envelope{env}, out)
+		return s.b.AppendAll(ctx, tx, id, []parley.Envelope{env}, out)
 	})
 	if err != nil {
 		return parley.Envelope{}, err
@@ -191,7 +191,7 @@ func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user
 
 // RequestToJoin records a join request (see parley.GroupStore).
 func (s *Store) RequestToJoin(ctx context.Context, id parley.ConversationID, user parley.UserID, now time.Time) error {
-	return s.write(ctx, "request to join", func(tx *sql.Tx) error {
+	return s.write(ctx, "request to join", func(tx Querier) error {
 		if ok, err := existsTx(ctx, tx, `SELECT 1 FROM groups WHERE id = ?`, id); err != nil || !ok {
 			if err == nil {
 				err = notFound("no such group")
@@ -210,7 +210,7 @@ func (s *Store) RequestToJoin(ctx context.Context, id parley.ConversationID, use
 		if err != nil || pending {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO group_join_requests (group_id, user_id, created_at) VALUES (?, ?, ?)`, id, user, ns(now))
+		_, err = tx.Exec(ctx, `INSERT INTO group_join_requests (group_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, user, ns(now))
 		return err
 	})
 }
@@ -218,12 +218,16 @@ func (s *Store) RequestToJoin(ctx context.Context, id parley.ConversationID, use
 // ApplyGroupCommit applies a commit and its user-level membership change in
 // one transaction.
 func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]parley.Envelope, error) {
-	out := make([]parley.Envelope, len(c.Envelopes))
+	var out []parley.Envelope
 	id := c.Conversation
-	err := s.write(ctx, "apply group commit", func(tx *sql.Tx) error {
+	err := s.write(ctx, "apply group commit", func(tx Querier) error {
+		out = make([]parley.Envelope, len(c.Envelopes))
+		if err := lockGroup(ctx, tx, id); err != nil {
+			return err
+		}
 		if c.RequireAdmin != 0 {
 			var role string
-			err := tx.QueryRowContext(ctx, `SELECT role FROM group_members WHERE group_id = ? AND user_id = ?`, id, c.RequireAdmin).Scan(&role)
+			err := tx.QueryRow(ctx, `SELECT role FROM group_members WHERE group_id = ? AND user_id = ?`, id, c.RequireAdmin).Scan(&role)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
@@ -232,18 +236,18 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 			}
 		}
 		if c.ConsumeInvitation != 0 {
-			res, err := tx.ExecContext(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, id, c.ConsumeInvitation)
+			res, err := tx.Exec(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, id, c.ConsumeInvitation)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if res == 0 {
 				return parley.Errorf(parley.CodeNotFound, "no_invitation", "there is no invitation to this group")
 			}
 		}
 		var touched []parley.UserID
 		for _, d := range c.Remove {
 			var u parley.UserID
-			err := tx.QueryRowContext(ctx, `SELECT user_id FROM members WHERE conversation_id = ? AND device_id = ?`, id, d).Scan(&u)
+			err := tx.QueryRow(ctx, `SELECT user_id FROM members WHERE conversation_id = ? AND device_id = ?`, id, d).Scan(&u)
 			if err == nil && !slices.Contains(touched, u) {
 				touched = append(touched, u)
 			} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -258,11 +262,11 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 			now = ns(c.Envelopes[0].CreatedAt)
 		}
 		for _, u := range c.AddUsers {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)
+			if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)
 				ON CONFLICT DO NOTHING`, id, u, now); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, id, u); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, id, u); err != nil {
 				return err
 			}
 		}
@@ -272,7 +276,7 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 		}
 		if c.MaxMembers > 0 {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ?`, id).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ?`, id).Scan(&n); err != nil {
 				return err
 			}
 			if n > c.MaxMembers {
@@ -294,15 +298,15 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 
 // dropDeviceless removes from the group the users among users who have no
 // member device left, and returns them.
-func dropDeviceless(ctx context.Context, tx *sql.Tx, id parley.ConversationID, users []parley.UserID) ([]parley.UserID, error) {
+func dropDeviceless(ctx context.Context, tx Querier, id parley.ConversationID, users []parley.UserID) ([]parley.UserID, error) {
 	var dropped []parley.UserID
 	for _, u := range users {
-		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?
+		res, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?
 			AND NOT EXISTS (SELECT 1 FROM members WHERE conversation_id = ? AND user_id = ?)`, id, u, id, u)
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
+		if res > 0 {
 			if err := addFormer(ctx, tx, id, u); err != nil {
 				return nil, err
 			}
@@ -314,12 +318,12 @@ func dropDeviceless(ctx context.Context, tx *sql.Tx, id parley.ConversationID, u
 
 // cascade removes users who left the community id (if id is one) from
 // every sub-group of it, appending a system envelope to each.
-func (s *Store) cascade(ctx context.Context, tx *sql.Tx, id parley.ConversationID, users []parley.UserID, now int64) ([]parley.Envelope, error) {
+func (s *Store) cascade(ctx context.Context, tx Querier, id parley.ConversationID, users []parley.UserID, now int64) ([]parley.Envelope, error) {
 	if len(users) == 0 {
 		return nil, nil
 	}
 	var community sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT community_id FROM groups WHERE id = ?`, id).Scan(&community); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT community_id FROM groups WHERE id = ?`, id).Scan(&community); err != nil {
 		return nil, err
 	}
 	if !community.Valid || community.String != string(id) {
@@ -327,8 +331,8 @@ func (s *Store) cascade(ctx context.Context, tx *sql.Tx, id parley.ConversationI
 	}
 	var out []parley.Envelope
 	for _, u := range users {
-		rows, err := tx.QueryContext(ctx, `SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
-			WHERE gm.user_id = ? AND g.community_id = ? AND g.id <> ? ORDER BY gm.group_id`, u, id, id)
+		rows, err := tx.Query(ctx, `SELECT gm.group_id FROM group_members gm JOIN groups g ON g.id = gm.group_id
+			WHERE gm.user_id = ? AND g.community_id = ? AND g.id <> ? ORDER BY gm.group_id /*pg: FOR UPDATE OF g*/`, u, id, id)
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +351,7 @@ func (s *Store) cascade(ctx context.Context, tx *sql.Tx, id parley.ConversationI
 		}
 		for _, g := range subs {
 			for _, q := range []string{`DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, `DELETE FROM members WHERE conversation_id = ? AND user_id = ?`} {
-				if _, err := tx.ExecContext(ctx, q, g, u); err != nil {
+				if _, err := tx.Exec(ctx, q, g, u); err != nil {
 					return nil, err
 				}
 			}
@@ -360,7 +364,7 @@ func (s *Store) cascade(ctx context.Context, tx *sql.Tx, id parley.ConversationI
 			env := parley.Envelope{ClientID: parley.ClientMessageID(fmt.Sprintf("community-left/%d/%d", u, now)), Kind: parley.EnvelopeSystem,
 				Payload: []byte(fmt.Sprintf(`{"left_user":%d,"community":true}`, u)), CreatedAt: fromNS(now)}
 			one := make([]parley.Envelope, 1)
-			if err := s.appendAll(ctx, tx, g, []parley.Envelope{env}, one); err != nil {
+			if err := s.b.AppendAll(ctx, tx, g, []parley.Envelope{env}, one); err != nil {
 				return nil, err
 			}
 			out = append(out, one[0])
@@ -371,31 +375,18 @@ func (s *Store) cascade(ctx context.Context, tx *sql.Tx, id parley.ConversationI
 
 // CommunityGroups lists a community's sub-groups by ID.
 func (s *Store) CommunityGroups(ctx context.Context, community parley.ConversationID) ([]parley.Group, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+groupCols+` FROM groups WHERE community_id = ? AND id <> ? ORDER BY id`, community, community)
-	if err != nil {
-		return nil, wrap("community groups", err)
-	}
-	defer rows.Close()
-	var out []parley.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, wrap("community groups", err)
-		}
-		out = append(out, g)
-	}
-	return out, wrapRows("community groups", rows.Err())
+	return selectAll(ctx, s, "community groups", scanGroup, `SELECT `+groupCols+` FROM groups WHERE community_id = ? AND id <> ? ORDER BY id`, community, community)
 }
 
-func addFormer(ctx context.Context, tx *sql.Tx, id parley.ConversationID, u parley.UserID) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO group_former_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, u)
+func addFormer(ctx context.Context, tx Querier, id parley.ConversationID, u parley.UserID) error {
+	_, err := tx.Exec(ctx, `INSERT INTO group_former_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, u)
 	return err
 }
 
 // ensureAdmin promotes the longest-standing member when the group has
 // members but no admin.
-func ensureAdmin(ctx context.Context, tx *sql.Tx, id parley.ConversationID) error {
-	_, err := tx.ExecContext(ctx, `UPDATE group_members SET role = 'admin' WHERE group_id = ? AND user_id = (
+func ensureAdmin(ctx context.Context, tx Querier, id parley.ConversationID) error {
+	_, err := tx.Exec(ctx, `UPDATE group_members SET role = 'admin' WHERE group_id = ? AND user_id = (
 			SELECT user_id FROM group_members WHERE group_id = ? ORDER BY joined_at, user_id LIMIT 1)
 		AND NOT EXISTS (SELECT 1 FROM group_members WHERE group_id = ? AND role = 'admin')`, id, id, id)
 	return err
@@ -404,19 +395,23 @@ func ensureAdmin(ctx context.Context, tx *sql.Tx, id parley.ConversationID) erro
 // LeaveGroup removes the user's devices and membership and appends env.
 func (s *Store) LeaveGroup(ctx context.Context, id parley.ConversationID, user parley.UserID, env parley.Envelope) ([]parley.DeviceID, []parley.Envelope, error) {
 	var removed []parley.DeviceID
-	out := make([]parley.Envelope, 1)
-	err := s.write(ctx, "leave group", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, id, user)
+	var out []parley.Envelope
+	err := s.write(ctx, "leave group", func(tx Querier) error {
+		removed, out = nil, make([]parley.Envelope, 1)
+		if err := lockGroup(ctx, tx, id); err != nil {
+			return err
+		}
+		res, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, id, user)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res == 0 {
 			return parley.Errorf(parley.CodeNotFound, "not_member", "you are not a member of this group")
 		}
 		if err := addFormer(ctx, tx, id, user); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE conversation_id = ? AND user_id = ? RETURNING device_id`, id, user)
+		rows, err := tx.Query(ctx, `DELETE FROM members WHERE conversation_id = ? AND user_id = ? RETURNING device_id`, id, user)
 		if err != nil {
 			return err
 		}
@@ -435,7 +430,7 @@ func (s *Store) LeaveGroup(ctx context.Context, id parley.ConversationID, user p
 		if err := ensureAdmin(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := s.appendAll(ctx, tx, id, []parley.Envelope{env}, out); err != nil {
+		if err := s.b.AppendAll(ctx, tx, id, []parley.Envelope{env}, out); err != nil {
 			return err
 		}
 		extra, err := s.cascade(ctx, tx, id, []parley.UserID{user}, ns(env.CreatedAt))
@@ -451,11 +446,11 @@ func (s *Store) LeaveGroup(ctx context.Context, id parley.ConversationID, user p
 
 // PutGroupInvitation creates or refreshes an invitation.
 func (s *Store) PutGroupInvitation(ctx context.Context, inv parley.GroupInvitation) error {
-	return s.write(ctx, "put group invitation", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO group_invitations (group_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)
+	return s.write(ctx, "put group invitation", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO group_invitations (group_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (group_id, user_id) DO UPDATE SET invited_by = excluded.invited_by, created_at = excluded.created_at`,
 			inv.Group, inv.User, inv.InvitedBy, ns(inv.CreatedAt))
-		if _, fk, _ := constraint(err); fk {
+		if s.b.Violation(err).FK {
 			return notFound("no such group")
 		}
 		return err
@@ -463,22 +458,15 @@ func (s *Store) PutGroupInvitation(ctx context.Context, inv parley.GroupInvitati
 }
 
 func (s *Store) scanInvitations(ctx context.Context, query string, args ...any) ([]parley.GroupInvitation, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, wrap("group invitations", err)
-	}
-	defer rows.Close()
-	var out []parley.GroupInvitation
-	for rows.Next() {
+	return selectAll(ctx, s, "group invitations", func(r Row) (parley.GroupInvitation, error) {
 		var inv parley.GroupInvitation
 		var at int64
-		if err := rows.Scan(&inv.Group, &inv.User, &inv.InvitedBy, &at); err != nil {
-			return nil, wrap("group invitations", err)
+		if err := r.Scan(&inv.Group, &inv.User, &inv.InvitedBy, &at); err != nil {
+			return inv, err
 		}
 		inv.CreatedAt = fromNS(at)
-		out = append(out, inv)
-	}
-	return out, wrapRows("group invitations", rows.Err())
+		return inv, nil
+	}, query, args...)
 }
 
 // GroupInvitations lists the user's invitations, oldest first.
@@ -500,8 +488,8 @@ func (s *Store) GroupInvitation(ctx context.Context, id parley.ConversationID, u
 
 // DeleteGroupInvitation deletes an invitation (a no-op when missing).
 func (s *Store) DeleteGroupInvitation(ctx context.Context, id parley.ConversationID, user parley.UserID) error {
-	return s.write(ctx, "delete group invitation", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, id, user)
+	return s.write(ctx, "delete group invitation", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?`, id, user)
 		return err
 	})
 }
@@ -509,12 +497,12 @@ func (s *Store) DeleteGroupInvitation(ctx context.Context, id parley.Conversatio
 // GroupAddPrivacy returns who may add the user to groups.
 func (s *Store) GroupAddPrivacy(ctx context.Context, user parley.UserID) (parley.Visibility, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT add_me FROM group_add_privacy WHERE user_id = ?`, user).Scan(&v)
+	err := s.r.QueryRow(ctx, `SELECT add_me FROM group_add_privacy WHERE user_id = ?`, user).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.VisibleEveryone, nil
 	}
 	if err != nil {
-		return "", wrap("group add privacy", err)
+		return "", s.wrap("group add privacy", err)
 	}
 	return parley.Visibility(v), nil
 }
@@ -527,19 +515,11 @@ func (s *Store) SetGroupAddPrivacy(ctx context.Context, user parley.UserID, v pa
 	if v == "" {
 		v = parley.VisibleEveryone
 	}
-	return s.write(ctx, "set group add privacy", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO group_add_privacy (user_id, add_me) VALUES (?, ?)
+	return s.write(ctx, "set group add privacy", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO group_add_privacy (user_id, add_me) VALUES (?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET add_me = excluded.add_me`, user, strings.ToLower(string(v)))
 		return err
 	})
-}
-
-// wrapRows wraps a rows.Err result, passing nil through.
-func wrapRows(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return wrap(op, err)
 }
 
 // SharesGroup reports whether viewer is a member of, or invited to, a group
@@ -557,12 +537,12 @@ func (s *Store) SharesGroup(ctx context.Context, viewer, user parley.UserID) (bo
 
 // PutInviteLink stores a new link.
 func (s *Store) PutInviteLink(ctx context.Context, l parley.GroupInviteLink) error {
-	return s.write(ctx, "put invite link", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO group_invite_links (id, token_hash, group_id, created_by, created_at, expires_at, max_uses, uses, approve, revoked)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0)`, l.ID, l.TokenHash, l.Group, l.CreatedBy, ns(l.CreatedAt), ns(l.ExpiresAt), l.MaxUses, boolInt(l.Approve))
-		if unique, fk, _ := constraint(err); unique {
+	return s.write(ctx, "put invite link", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO group_invite_links (id, token_hash, group_id, created_by, created_at, expires_at, max_uses, uses, approve, revoked)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, FALSE)`, l.ID, l.TokenHash, l.Group, l.CreatedBy, ns(l.CreatedAt), ns(l.ExpiresAt), l.MaxUses, l.Approve)
+		if v := s.b.Violation(err); v.Unique {
 			return &parley.Error{Code: parley.CodeConflict, Reason: "invite_exists", Message: "invite link exists", Err: err}
-		} else if fk {
+		} else if v.FK {
 			return notFound("no such group")
 		}
 		return err
@@ -571,43 +551,29 @@ func (s *Store) PutInviteLink(ctx context.Context, l parley.GroupInviteLink) err
 
 const linkCols = `id, token_hash, group_id, created_by, created_at, expires_at, max_uses, uses, approve, revoked`
 
-func scanLink(row scanner) (parley.GroupInviteLink, error) {
+func scanLink(row Row) (parley.GroupInviteLink, error) {
 	var l parley.GroupInviteLink
 	var created, expires int64
-	var approve, revoked int
-	if err := row.Scan(&l.ID, &l.TokenHash, &l.Group, &l.CreatedBy, &created, &expires, &l.MaxUses, &l.Uses, &approve, &revoked); err != nil {
+	if err := row.Scan(&l.ID, &l.TokenHash, &l.Group, &l.CreatedBy, &created, &expires, &l.MaxUses, &l.Uses, &l.Approve, &l.Revoked); err != nil {
 		return parley.GroupInviteLink{}, err
 	}
-	l.CreatedAt, l.ExpiresAt, l.Approve, l.Revoked = fromNS(created), fromNS(expires), approve != 0, revoked != 0
+	l.CreatedAt, l.ExpiresAt = fromNS(created), fromNS(expires)
 	return l, nil
 }
 
 // InviteLinks lists a group's links, oldest first.
 func (s *Store) InviteLinks(ctx context.Context, id parley.ConversationID) ([]parley.GroupInviteLink, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+linkCols+` FROM group_invite_links WHERE group_id = ? ORDER BY created_at, id`, id)
-	if err != nil {
-		return nil, wrap("invite links", err)
-	}
-	defer rows.Close()
-	var out []parley.GroupInviteLink
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, wrap("invite links", err)
-		}
-		out = append(out, l)
-	}
-	return out, wrapRows("invite links", rows.Err())
+	return selectAll(ctx, s, "invite links", scanLink, `SELECT `+linkCols+` FROM group_invite_links WHERE group_id = ? ORDER BY created_at, id`, id)
 }
 
 // RevokeInviteLink revokes a link.
 func (s *Store) RevokeInviteLink(ctx context.Context, id parley.ConversationID, linkID string) error {
-	return s.write(ctx, "revoke invite link", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE group_invite_links SET revoked = 1 WHERE group_id = ? AND id = ?`, id, linkID)
+	return s.write(ctx, "revoke invite link", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `UPDATE group_invite_links SET revoked = TRUE WHERE group_id = ? AND id = ?`, id, linkID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res == 0 {
 			return parley.Errorf(parley.CodeNotFound, "invite_not_found", "no such invite link")
 		}
 		return nil
@@ -617,9 +583,9 @@ func (s *Store) RevokeInviteLink(ctx context.Context, id parley.ConversationID, 
 // RedeemInviteLink uses a link: an invitation, or a join request.
 func (s *Store) RedeemInviteLink(ctx context.Context, tokenHash []byte, user parley.UserID, now time.Time) (parley.GroupInviteLink, error) {
 	var l parley.GroupInviteLink
-	err := s.write(ctx, "redeem invite link", func(tx *sql.Tx) error {
+	err := s.write(ctx, "redeem invite link", func(tx Querier) error {
 		var err error
-		l, err = scanLink(tx.QueryRowContext(ctx, `SELECT `+linkCols+` FROM group_invite_links WHERE token_hash = ?`, tokenHash))
+		l, err = scanLink(tx.QueryRow(ctx, `SELECT `+linkCols+` FROM group_invite_links WHERE token_hash = ? /*pg: FOR UPDATE*/`, tokenHash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return parley.Errorf(parley.CodeNotFound, "invite_not_found", "no such invite link")
 		}
@@ -642,15 +608,15 @@ func (s *Store) RedeemInviteLink(ctx context.Context, tokenHash []byte, user par
 			return err
 		}
 		if l.Approve {
-			_, err = tx.ExecContext(ctx, `INSERT INTO group_join_requests (group_id, user_id, created_at) VALUES (?, ?, ?)`, l.Group, user, ns(now))
+			_, err = tx.Exec(ctx, `INSERT INTO group_join_requests (group_id, user_id, created_at) VALUES (?, ?, ?)`, l.Group, user, ns(now))
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO group_invitations (group_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)`, l.Group, user, l.CreatedBy, ns(now))
+			_, err = tx.Exec(ctx, `INSERT INTO group_invitations (group_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)`, l.Group, user, l.CreatedBy, ns(now))
 		}
 		if err != nil {
 			return err
 		}
 		l.Uses++
-		_, err = tx.ExecContext(ctx, `UPDATE group_invite_links SET uses = uses + 1 WHERE id = ?`, l.ID)
+		_, err = tx.Exec(ctx, `UPDATE group_invite_links SET uses = uses + 1 WHERE id = ?`, l.ID)
 		return err
 	})
 	if err != nil {
@@ -672,9 +638,9 @@ func linkUsable(l parley.GroupInviteLink, now time.Time) error {
 	return nil
 }
 
-func existsTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
+func existsTx(ctx context.Context, tx Querier, query string, args ...any) (bool, error) {
 	var one int
-	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
+	err := tx.QueryRow(ctx, query, args...).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -683,9 +649,9 @@ func existsTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool,
 
 // JoinRequests lists a group's pending join requests, oldest first.
 func (s *Store) JoinRequests(ctx context.Context, id parley.ConversationID) ([]parley.GroupJoinRequest, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT user_id, created_at FROM group_join_requests WHERE group_id = ? ORDER BY created_at, user_id`, id)
+	rows, err := s.r.Query(ctx, `SELECT user_id, created_at FROM group_join_requests WHERE group_id = ? ORDER BY created_at, user_id`, id)
 	if err != nil {
-		return nil, wrap("join requests", err)
+		return nil, s.wrap("join requests", err)
 	}
 	defer rows.Close()
 	var out []parley.GroupJoinRequest
@@ -693,28 +659,28 @@ func (s *Store) JoinRequests(ctx context.Context, id parley.ConversationID) ([]p
 		r := parley.GroupJoinRequest{Group: id}
 		var at int64
 		if err := rows.Scan(&r.User, &at); err != nil {
-			return nil, wrap("join requests", err)
+			return nil, s.wrap("join requests", err)
 		}
 		r.CreatedAt = fromNS(at)
 		out = append(out, r)
 	}
-	return out, wrapRows("join requests", rows.Err())
+	return out, s.wrap2("join requests", rows.Err())
 }
 
 // DecideJoinRequest approves (an invitation) or rejects a join request.
 func (s *Store) DecideJoinRequest(ctx context.Context, id parley.ConversationID, user parley.UserID, approve bool, by parley.UserID, now time.Time) error {
-	return s.write(ctx, "decide join request", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM group_join_requests WHERE group_id = ? AND user_id = ?`, id, user)
+	return s.write(ctx, "decide join request", func(tx Querier) error {
+		res, err := tx.Exec(ctx, `DELETE FROM group_join_requests WHERE group_id = ? AND user_id = ?`, id, user)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if res == 0 {
 			return parley.Errorf(parley.CodeNotFound, "no_request", "user %d has not asked to join", user)
 		}
 		if !approve {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO group_invitations (group_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)
+		_, err = tx.Exec(ctx, `INSERT INTO group_invitations (group_id, user_id, invited_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (group_id, user_id) DO UPDATE SET invited_by = excluded.invited_by, created_at = excluded.created_at`, id, user, by, ns(now))
 		return err
 	})
@@ -724,16 +690,16 @@ func (s *Store) DecideJoinRequest(ctx context.Context, id parley.ConversationID,
 // appends env, in one transaction.
 func (s *Store) SetChatTimer(ctx context.Context, id parley.ConversationID, ttl time.Duration, env parley.Envelope) (parley.Envelope, error) {
 	out := make([]parley.Envelope, 1)
-	err := s.write(ctx, "set chat timer", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO chat_timers (conversation_id, ttl) VALUES (?, ?)
+	err := s.write(ctx, "set chat timer", func(tx Querier) error {
+		_, err := tx.Exec(ctx, `INSERT INTO chat_timers (conversation_id, ttl) VALUES (?, ?)
 			ON CONFLICT (conversation_id) DO UPDATE SET ttl = excluded.ttl`, id, int64(ttl))
-		if _, fk, _ := constraint(err); fk {
+		if s.b.Violation(err).FK {
 			return notFound("no such conversation")
 		}
 		if err != nil {
 			return err
 		}
-		return s.appendAll(ctx, tx, id, []parley.Envelope{env}, out)
+		return s.b.AppendAll(ctx, tx, id, []parley.Envelope{env}, out)
 	})
 	if err != nil {
 		return parley.Envelope{}, err
@@ -744,58 +710,12 @@ func (s *Store) SetChatTimer(ctx context.Context, id parley.ConversationID, ttl 
 // ChatTimer returns a conversation's disappearing-messages timer.
 func (s *Store) ChatTimer(ctx context.Context, id parley.ConversationID) (time.Duration, error) {
 	var ttl int64
-	err := s.r.QueryRowContext(ctx, `SELECT ttl FROM chat_timers WHERE conversation_id = ?`, id).Scan(&ttl)
+	err := s.r.QueryRow(ctx, `SELECT ttl FROM chat_timers WHERE conversation_id = ?`, id).Scan(&ttl)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, wrap("chat timer", err)
+		return 0, s.wrap("chat timer", err)
 	}
 	return time.Duration(ttl), nil
-}
-
-// PruneDisappearing deletes expired application envelopes of conversations
-// with a timer, in bounded transactions.
-func (s *Store) PruneDisappearing(ctx context.Context, now time.Time) (int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT c.num, t.ttl FROM chat_timers t JOIN conversations c ON c.id = t.conversation_id WHERE t.ttl > 0`)
-	if err != nil {
-		return 0, wrap("prune disappearing", err)
-	}
-	type timer struct{ num, ttl int64 }
-	var timers []timer
-	for rows.Next() {
-		var t timer
-		if err := rows.Scan(&t.num, &t.ttl); err != nil {
-			rows.Close()
-			return 0, wrap("prune disappearing", err)
-		}
-		timers = append(timers, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, wrap("prune disappearing", err)
-	}
-	total := 0
-	for _, t := range timers {
-		for {
-			var n int64
-			err := s.write(ctx, "prune disappearing", func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `DELETE FROM envelopes WHERE rowid IN (SELECT rowid FROM envelopes
-					WHERE conv = ? AND kind = ? AND created_at < ? LIMIT 4096)`, t.num, int(parley.EnvelopeApplication), now.UnixNano()-t.ttl)
-				if err != nil {
-					return err
-				}
-				n, err = res.RowsAffected()
-				return err
-			})
-			total += int(n)
-			if err != nil {
-				return total, err
-			}
-			if n < 4096 {
-				break
-			}
-		}
-	}
-	return total, nil
 }

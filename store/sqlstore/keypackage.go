@@ -1,10 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
 )
@@ -16,36 +15,38 @@ func (s *Store) AddKeyPackages(ctx context.Context, device parley.DeviceID, kps 
 	if len(kps) == 0 {
 		return nil
 	}
-	return s.tx(ctx, "add key packages", func(tx pgx.Tx) error {
-		var b pgx.Batch
+	return s.write(ctx, "add key packages", func(tx Querier) error {
 		for _, kp := range kps {
 			if kp.LastResort {
-				b.Queue(`DELETE FROM key_packages WHERE device_id = $1 AND last_resort`, device)
+				if _, err := tx.Exec(ctx, `DELETE FROM key_packages WHERE device_id = ? AND last_resort = TRUE`, device); err != nil {
+					return err
+				}
 			}
-			b.Queue(`INSERT INTO key_packages (device_id, last_resort, ref, data) VALUES ($1, $2, $3, $4)`,
-				device, kp.LastResort, nonNil(kp.Ref), nonNil(kp.Data))
+			if _, err := tx.Exec(ctx, sqlKeyPackageInsert, device, kp.LastResort, nonNil(kp.Ref), nonNil(kp.Data)); err != nil {
+				return err
+			}
 		}
-		return tx.SendBatch(ctx, &b).Close()
+		return nil
 	})
 }
 
-// ClaimKeyPackage removes and returns the device's oldest unclaimed one-time
+// ClaimKeyPackage removes and returns the device's oldest one-time
 // KeyPackage, or returns (without removing) its last-resort one when no
 // one-time one is left. Concurrent claims never get the same one-time
 // KeyPackage.
 func (s *Store) ClaimKeyPackage(ctx context.Context, device parley.DeviceID) (parley.KeyPackage, error) {
 	var kp parley.KeyPackage
-	err := s.tx(ctx, "claim key package", func(tx pgx.Tx) error {
+	err := s.write(ctx, "claim key package", func(tx Querier) error {
 		kp = parley.KeyPackage{Device: device}
 		err := tx.QueryRow(ctx, `DELETE FROM key_packages WHERE id =
-				(SELECT id FROM key_packages WHERE device_id = $1 AND NOT last_resort ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+				(SELECT id FROM key_packages WHERE device_id = ? AND last_resort = FALSE ORDER BY id LIMIT 1 /*pg: FOR UPDATE SKIP LOCKED*/)
 			RETURNING ref, data`, device).Scan(&kp.Ref, &kp.Data)
-		if !errors.Is(err, pgx.ErrNoRows) {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		kp.LastResort = true
-		err = tx.QueryRow(ctx, `SELECT ref, data FROM key_packages WHERE device_id = $1 AND last_resort`, device).Scan(&kp.Ref, &kp.Data)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err = tx.QueryRow(ctx, `SELECT ref, data FROM key_packages WHERE device_id = ? AND last_resort = TRUE`, device).Scan(&kp.Ref, &kp.Data)
+		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("the device has no KeyPackage left")
 		}
 		return err
@@ -59,9 +60,11 @@ func (s *Store) ClaimKeyPackage(ctx context.Context, device parley.DeviceID) (pa
 // CountKeyPackages counts the device's remaining one-time KeyPackages.
 func (s *Store) CountKeyPackages(ctx context.Context, device parley.DeviceID) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM key_packages WHERE device_id = $1 AND NOT last_resort`, device).Scan(&n)
+	err := s.r.QueryRow(ctx, `SELECT count(*) FROM key_packages WHERE device_id = ? AND last_resort = FALSE`, device).Scan(&n)
 	if err != nil {
-		return 0, wrap("count key packages", err)
+		return 0, s.wrap("count key packages", err)
 	}
 	return n, nil
 }
+
+const sqlKeyPackageInsert = `INSERT INTO key_packages (device_id, last_resort, ref, data) VALUES (?, ?, ?, ?)`
