@@ -25,13 +25,19 @@ const (
 	EventEnvelope EventKind = 1 // a new envelope in a conversation log
 	EventSignal   EventKind = 2 // a receipt, typing, presence or membership notice
 	EventRevoked  EventKind = 3 // the device was revoked: close its connections
+	// EventResync tells a subscriber that events to its device may have
+	// been lost (a cluster broker lost its connection, or dropped events
+	// for a slow node): it must catch up from the log. A broker sends it
+	// with no Conversation, Seq or Frame.
+	EventResync EventKind = 4
 )
 
 // Broker routes events to the connections of devices, wherever they are
 // connected (in this process, or on another node of a cluster).
 //
 // Publish never blocks on a slow subscriber: a subscriber's handler must
-// return quickly (queue and return).
+// return quickly (queue and return). Delivery is best effort; a broker that
+// knows it may have lost events to a subscriber sends it EventResync.
 type Broker interface {
 	Publish(ctx context.Context, devices []DeviceID, ev Event) error
 	// Subscribe calls handler for every event published to device until the
