@@ -35,7 +35,7 @@
 //	byte    version (1)
 //	byte    kind (parley.EventKind)
 //	uvarint seq
-//	uvarint length of the conversation id, then its bytes (at most 64)
+//	uvarint length of the conversation id, then its bytes (at most 255)
 //	...     the frame (the rest)
 //
 // Control messages on PREFIX.ctl keep the nodes aware of each other:
@@ -506,7 +506,7 @@ func (b *Broker) Peers() int {
 // The wire format's limits.
 const (
 	eventVersion   = 1
-	maxConvIDBytes = 64
+	maxConvIDBytes = 255
 )
 
 // Reasons DecodeEvent gives.

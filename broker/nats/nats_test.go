@@ -243,7 +243,7 @@ func TestDecodeEventRefuses(t *testing.T) {
 		"empty":         {nil, natsbroker.ReasonEventShort},
 		"version":       {[]byte{2, 1, 0, 0}, natsbroker.ReasonEventVersion},
 		"seq":           {[]byte{1, 1, 0x80}, natsbroker.ReasonEventSeq},
-		"conv too long": {[]byte{1, 1, 1, 65}, natsbroker.ReasonEventConv},
+		"conv too long": {[]byte{1, 1, 1, 0x80, 0x02}, natsbroker.ReasonEventConv},
 		"conv past end": {[]byte{1, 1, 1, 5, 'c'}, natsbroker.ReasonEventConv},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,423 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/broker/nats/natstest"
+	"github.com/parleyhq/parley/proto/parleypb"
+)
+
+// inbox is what one recipient device received, over all its connections.
+type inbox struct {
+	mu        sync.Mutex
+	conn      int                // current connection number
+	seen      map[int64]int      // seq -> connection that last received it
+	clientIDs map[string][]int64 // client id -> seqs received under it
+	last      map[int]int64      // connection -> last seq received
+	confirmed int64              // highest seq whose ack the server confirmed durable
+	dups      []string           // envelopes delivered twice where the protocol forbids it
+	disorder  []string           // seqs not increasing within one connection
+	changed   chan struct{}      // signalled on every envelope
+	extra     func(*parleypb.ServerFrame)
+}
+
+func newInbox() *inbox {
+	return &inbox{seen: map[int64]int{}, clientIDs: map[string][]int64{}, last: map[int]int64{}, changed: make(chan struct{}, 1)}
+}
+
+// record notes an envelope received on connection conn.
+func (in *inbox) record(conn int, env *parleypb.Envelope) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if prev, ok := in.seen[env.Seq]; ok {
+		// Redelivery is allowed only on a new connection, of an envelope
+		// whose acknowledgement was not yet durable.
+		if prev == conn || env.Seq <= in.confirmed {
+			in.dups = append(in.dups, fmt.Sprintf("seq %d (%s) again on connection %d (first on %d, confirmed %d)", env.Seq, env.ClientId, conn, prev, in.confirmed))
+		}
+	} else {
+		in.clientIDs[env.ClientId] = append(in.clientIDs[env.ClientId], env.Seq)
+	}
+	in.seen[env.Seq] = conn
+	if env.Seq <= in.last[conn] {
+		in.disorder = append(in.disorder, fmt.Sprintf("seq %d after %d on connection %d", env.Seq, in.last[conn], conn))
+	}
+	in.last[conn] = env.Seq
+	select {
+	case in.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (in *inbox) confirm(seq int64) {
+	in.mu.Lock()
+	in.confirmed = max(in.confirmed, seq)
+	in.mu.Unlock()
+}
+
+func (in *inbox) has(clientID string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.clientIDs[clientID]) > 0
+}
+
+// member is one device of the group, connected to one node at a time; it
+// acknowledges every envelope it receives.
+type member struct {
+	t      *testing.T
+	conv   parley.ConversationID
+	device parley.DeviceID
+	secret []byte
+	in     *inbox
+
+	mu sync.Mutex
+	c  *client
+}
+
+func (m *member) connect(ctx context.Context, n *node) error {
+	m.in.mu.Lock()
+	m.in.conn++
+	conn := m.in.conn
+	m.in.mu.Unlock()
+	c, err := dialClient(ctx, n.addr, m.device, m.secret, func(c *client, f *parleypb.ServerFrame) {
+		env := f.GetEnvelope()
+		if env == nil {
+			if m.in.extra != nil {
+				m.in.extra(f)
+			}
+			return
+		}
+		m.in.record(conn, env)
+		ch, err := c.start(ackFrame(m.conv, env.Seq))
+		if err != nil {
+			return
+		}
+		go func() {
+			select {
+			case r := <-ch:
+				if r.GetError() == nil {
+					m.in.confirm(env.Seq)
+				}
+			case <-c.closed:
+			}
+		}()
+	})
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.c = c
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *member) client() *client {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.c
+}
+
+// startCluster starts n nodes on one fresh PostgreSQL schema and one NATS
+// server, with users users of one device each in one group conversation.
+func startCluster(t *testing.T, nodes, users int) ([]*node, []account, parley.ConversationID, *natstest.Server) {
+	t.Helper()
+	dsn := freshDSN(t)
+	var srv *natstest.Server
+	natsURL := ""
+	if natsURL = envNATS(); natsURL == "" {
+		srv = natstest.Start(t)
+		natsURL = srv.URL()
+	}
+	conv := parley.ConversationID("cclustergroup")
+	accts := seed(t, dsn, users, 1, conv)
+	ns := make([]*node, nodes)
+	var wg sync.WaitGroup
+	for i := range ns {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ns[i] = startNode(t, fmt.Sprintf("n%d", i), dsn, natsURL)
+		}(i)
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return ns, accts, conv, srv
+}
+
+// TestMessageCrossesNodes: a message from a device on node A reaches the
+// devices on nodes B and C, in order; typing crosses nodes too.
+func TestMessageCrossesNodes(t *testing.T) {
+	ctx := context.Background()
+	nodes, accts, conv, _ := startCluster(t, 3, 3)
+	members := make([]*member, 3)
+	for i := range members {
+		members[i] = &member{t: t, conv: conv, device: accts[i].Devices[0], secret: accts[i].Secrets[0], in: newInbox()}
+	}
+	typing := make(chan *parleypb.Typing, 4)
+	members[2].in.extra = func(f *parleypb.ServerFrame) {
+		if ty := f.GetTyping(); ty != nil {
+			typing <- ty
+		}
+	}
+	for i, m := range members {
+		if err := m.connect(ctx, nodes[i]); err != nil {
+			t.Fatalf("connect to node %d: %v", i, err)
+		}
+		defer m.client().close()
+	}
+
+	const n = 200
+	sender := members[0].client()
+	replies := make([]<-chan *parleypb.ServerFrame, n)
+	for i := range replies {
+		ch, err := sender.start(sendFrame(conv, fmt.Sprintf("m%03d", i), []byte(fmt.Sprint(i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies[i] = ch
+	}
+	seqs := make([]int64, n)
+	for i, ch := range replies {
+		select {
+		case r := <-ch:
+			if r.GetSent() == nil {
+				t.Fatalf("send %d: %v", i, r)
+			}
+			seqs[i] = r.GetSent().Seq
+		case <-time.After(30 * time.Second):
+			t.Fatalf("send %d not acknowledged", i)
+		}
+	}
+	for _, m := range members[1:] {
+		waitAll(t, m.in, func(in *inbox) bool { return len(in.seen) >= n })
+		in := m.in
+		in.mu.Lock()
+		for i := range n {
+			got := in.clientIDs[fmt.Sprintf("m%03d", i)]
+			if len(got) != 1 || got[0] != seqs[i] {
+				t.Errorf("device %d: message %d under seqs %v, want [%d]", m.device, i, got, seqs[i])
+			}
+		}
+		if len(in.disorder) > 0 || len(in.dups) > 0 {
+			t.Errorf("device %d: out of order %v, duplicates %v", m.device, in.disorder, in.dups)
+		}
+		in.mu.Unlock()
+	}
+
+	if err := sender.write(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Typing{Typing: &parleypb.Typing{ConversationId: string(conv), Typing: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ty := <-typing:
+		if ty.UserId != int64(accts[0].User) || !ty.Typing {
+			t.Fatalf("typing %v", ty)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("typing on node 0 did not reach node 2")
+	}
+}
+
+// TestRevocationCrossesNodes: a device removed through one node is cut off
+// on the node it is connected to.
+func TestRevocationCrossesNodes(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshDSN(t)
+	natsURL := envNATS()
+	if natsURL == "" {
+		natsURL = natstest.Start(t).URL()
+	}
+	conv := parley.ConversationID("cclusterrevoke")
+	accts := seed(t, dsn, 1, 2, conv) // one user: a primary and a linked device
+	a, b := startNode(t, "a", dsn, natsURL), startNode(t, "b", dsn, natsURL)
+	primary, err := dialClient(ctx, a.addr, accts[0].Devices[0], accts[0].Secrets[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.close()
+	linked, err := dialClient(ctx, b.addr, accts[0].Devices[1], accts[0].Secrets[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer linked.close()
+	if _, err := primary.call(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_RemoveDevice{RemoveDevice: &parleypb.RemoveDeviceRequest{DeviceId: int64(accts[0].Devices[1])}}}); err != nil {
+		t.Fatalf("remove device: %v", err)
+	}
+	var ce closeError
+	if err := linked.closeErr(15 * time.Second); !errors.As(err, &ce) || ce != 4003 {
+		t.Fatalf("the removed device's connection on the other node: %v, want close code 4003", err)
+	}
+}
+
+// TestKillNodeUnderLoad: senders spread over three nodes send continuously;
+// one node is killed with SIGKILL; its clients reconnect to the others and
+// retry what was not acknowledged (same client ids). Every acknowledged send
+// reaches every other device exactly once (a redelivery is allowed only on
+// a new connection, of an envelope whose acknowledgement was not durable).
+func TestKillNodeUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	const users = 9
+	nodes, accts, conv, _ := startCluster(t, 3, users)
+	members := make([]*member, users)
+	nodeOf := make([]int, users)
+	for i := range members {
+		members[i] = &member{t: t, conv: conv, device: accts[i].Devices[0], secret: accts[i].Secrets[0], in: newInbox()}
+		nodeOf[i] = i % 3
+		if err := members[i].connect(ctx, nodes[nodeOf[i]]); err != nil {
+			t.Fatalf("connect member %d: %v", i, err)
+		}
+	}
+	defer func() {
+		for _, m := range members {
+			m.client().close()
+		}
+	}()
+	const victim = 2
+	var reconnects sync.WaitGroup
+	var reconnectErrs atomic.Int64
+	// Members of the victim node reconnect to the next live node when their
+	// connection drops.
+	for i, m := range members {
+		if nodeOf[i] != victim || i < 3 {
+			continue // senders (0..2) handle their own reconnection
+		}
+		reconnects.Add(1)
+		go func(i int, m *member) {
+			defer reconnects.Done()
+			<-m.client().closed
+			if err := m.connect(ctx, nodes[i%2]); err != nil {
+				reconnectErrs.Add(1)
+				t.Errorf("member %d reconnect: %v", i, err)
+			}
+		}(i, m)
+	}
+
+	// Senders 0..2, one per node, send until stop; a failed send is
+	// retried with the same client id on another live node.
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	acked := map[string]int{} // client id -> sender index
+	var senders sync.WaitGroup
+	for s := 0; s < 3; s++ {
+		senders.Add(1)
+		go func(s int) {
+			defer senders.Done()
+			m := members[s]
+			alt := 0
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("s%d-%05d", s, i)
+				for {
+					cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+					r, err := m.client().call(cctx, sendFrame(conv, id, []byte(id)))
+					cancel()
+					if err == nil && r.GetSent() != nil {
+						mu.Lock()
+						acked[id] = s
+						mu.Unlock()
+						break
+					}
+					// The node died: reconnect elsewhere and retry.
+					m.client().close()
+					target := nodes[alt%2] // nodes 0 and 1 stay up
+					alt++
+					if err := m.connect(ctx, target); err != nil {
+						t.Errorf("sender %d reconnect: %v", s, err)
+						return
+					}
+				}
+			}
+		}(s)
+	}
+	time.Sleep(1500 * time.Millisecond) // load before the kill
+	nodes[victim].kill()
+	killedAt := time.Now()
+	time.Sleep(2500 * time.Millisecond) // load after the kill
+	close(stop)
+	senders.Wait()
+	reconnects.Wait()
+	if t.Failed() {
+		return
+	}
+
+	mu.Lock()
+	total := len(acked)
+	mu.Unlock()
+	if total == 0 {
+		t.Fatal("no send was acknowledged")
+	}
+	lost := 0
+	for i, m := range members {
+		waitAllFor(m.in, 60*time.Second, func(in *inbox) bool {
+			for id, s := range acked {
+				if s != i && len(in.clientIDs[id]) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		in := m.in
+		in.mu.Lock()
+		for id, s := range acked {
+			if s == i {
+				continue
+			}
+			switch seqs := in.clientIDs[id]; {
+			case len(seqs) == 0:
+				lost++
+				if lost <= 10 {
+					t.Errorf("member %d never received acknowledged %s", i, id)
+				}
+			case len(seqs) > 1:
+				t.Errorf("member %d received %s under several seqs %v (a duplicate in the log)", i, id, seqs)
+			}
+		}
+		if len(in.dups) > 0 {
+			t.Errorf("member %d: duplicates %v", i, in.dups)
+		}
+		if len(in.disorder) > 0 {
+			t.Errorf("member %d: out of order %v", i, in.disorder)
+		}
+		in.mu.Unlock()
+	}
+	t.Logf("%d acknowledged sends, each to %d devices; node %d killed %v into the load; lost %d; caught up %v after the kill",
+		total, users-1, victim, 1500*time.Millisecond, lost, time.Since(killedAt).Round(time.Millisecond))
+}
+
+// waitAll waits until ok holds for the inbox, or fails the test.
+func waitAll(t *testing.T, in *inbox, ok func(*inbox) bool) {
+	t.Helper()
+	if !waitAllFor(in, 30*time.Second, ok) {
+		t.Fatalf("timed out waiting for envelopes")
+	}
+}
+
+func waitAllFor(in *inbox, d time.Duration, ok func(*inbox) bool) bool {
+	deadline := time.After(d)
+	for {
+		in.mu.Lock()
+		done := ok(in)
+		in.mu.Unlock()
+		if done {
+			return true
+		}
+		select {
+		case <-in.changed:
+		case <-deadline:
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
