@@ -155,7 +155,7 @@ func startCluster(t *testing.T, nodes, users int, ownNATS bool) ([]*node, []acco
 }
 
 // TestMessageCrossesNodes: a message from a device on node A reaches the
-// devices on nodes B and C, in order; typing crosses nodes too.
+// devices on nodes B and C, in order; presence and typing cross nodes too.
 func TestMessageCrossesNodes(t *testing.T) {
 	ctx := context.Background()
 	nodes, accts, conv, _ := startCluster(t, 3, 3, false)
@@ -169,11 +169,32 @@ func TestMessageCrossesNodes(t *testing.T) {
 			typing <- ty
 		}
 	}
+	presence := make(chan *parleypb.Presence, 16)
+	members[0].in.extra = func(f *parleypb.ServerFrame) {
+		if p := f.GetPresence(); p != nil {
+			presence <- p
+		}
+	}
 	for i, m := range members {
 		if err := m.connect(ctx, nodes[i]); err != nil {
 			t.Fatalf("connect to node %d: %v", i, err)
 		}
 		defer m.client().close()
+	}
+	// The users connecting to nodes 1 and 2 are seen coming online on node 0.
+	online := map[int64]bool{}
+	for len(online) < 2 {
+		select {
+		case p := <-presence:
+			if p.Online {
+				online[p.UserId] = true
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("presence pushes on node 0: %v, want users %d and %d online", online, accts[1].User, accts[2].User)
+		}
+	}
+	if !online[int64(accts[1].User)] || !online[int64(accts[2].User)] {
+		t.Fatalf("online %v, want users %d and %d", online, accts[1].User, accts[2].User)
 	}
 
 	const n = 200
