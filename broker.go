@@ -46,6 +46,18 @@ type Broker interface {
 	Subscribe(device DeviceID, handler func(Event)) (cancel func(), err error)
 }
 
+// ChangeAnnouncer is an optional capability of a Broker that spans several
+// processes (a cluster): it tells the other nodes that conversations changed
+// (membership, blocks), so they drop what they cached about them at once
+// instead of when the cache expires.
+type ChangeAnnouncer interface {
+	// AnnounceChanged tells the other nodes that ids changed. Best effort.
+	AnnounceChanged(ids []ConversationID)
+	// OnChanged registers f, called for every change another node
+	// announced. f must return quickly.
+	OnChanged(f func(ids []ConversationID))
+}
+
 // CodeSender delivers phone verification codes (by SMS gateway, or to the log
 // in development).
 type CodeSender interface {

@@ -38,12 +38,15 @@
 //	uvarint length of the conversation id, then its bytes (at most 255)
 //	...     the frame (the rest)
 //
-// Control messages on PREFIX.ctl keep the nodes aware of each other:
-// 'h' + node id every HeartbeatInterval, 'b' + node id when a node closes,
-// 'r' + node id to ask every node to resync its subscribers.
+// Control messages on PREFIX.ctl keep the nodes aware of each other: one
+// kind byte, the sender's node id (16 hex digits), then the kind's payload.
+// 'h' every HeartbeatInterval; 'b' when a node closes; 'r' asks every node
+// to resync its subscribers; 'c' announces changed conversations (payload:
+// their ids separated by spaces), see parley.ChangeAnnouncer.
 package nats
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -125,6 +128,9 @@ type Broker struct {
 	devs map[parley.DeviceID]*devSubs
 
 	peers peers // other nodes heard on the control subject
+
+	changedMu sync.Mutex
+	changed   []func([]parley.ConversationID) // OnChanged callbacks
 
 	resyncPending atomic.Bool // set after a possible loss, cleared by the dispatcher
 	askOthers     atomic.Bool // a publish failed: ask every node to resync once connected
@@ -401,8 +407,35 @@ func (b *Broker) resyncAll() {
 	}
 }
 
-func (b *Broker) sendControl(kind byte) {
-	_ = b.nc.Publish(b.ctl, append([]byte{kind}, b.node...))
+func (b *Broker) sendControl(kind byte, payload ...byte) {
+	msg := make([]byte, 0, 1+len(b.node)+len(payload))
+	msg = append(append(append(msg, kind), b.node...), payload...)
+	_ = b.nc.Publish(b.ctl, msg)
+}
+
+// nodeIDLen is the length of a node id in control messages (hex of 8 bytes).
+const nodeIDLen = 16
+
+var _ parley.ChangeAnnouncer = (*Broker)(nil)
+
+// AnnounceChanged tells the other nodes that the conversations changed.
+func (b *Broker) AnnounceChanged(ids []parley.ConversationID) {
+	var payload []byte
+	for i, id := range ids {
+		if i > 0 {
+			payload = append(payload, ' ')
+		}
+		payload = append(payload, id...)
+	}
+	b.sendControl('c', payload...)
+}
+
+// OnChanged registers f for the changes other nodes announce. f runs on the
+// control subscription's goroutine.
+func (b *Broker) OnChanged(f func(ids []parley.ConversationID)) {
+	b.changedMu.Lock()
+	b.changed = append(b.changed, f)
+	b.changedMu.Unlock()
 }
 
 // peers is the heartbeat state: when each other node was last heard.
@@ -414,10 +447,10 @@ type peers struct {
 // control handles a message on the control subject (in nats.go's callback
 // goroutine for that subscription).
 func (b *Broker) control(m *natsgo.Msg) {
-	if len(m.Data) < 2 {
+	if len(m.Data) < 1+nodeIDLen {
 		return
 	}
-	kind, from := m.Data[0], string(m.Data[1:])
+	kind, from, payload := m.Data[0], string(m.Data[1:1+nodeIDLen]), m.Data[1+nodeIDLen:]
 	if from == b.node {
 		return
 	}
@@ -433,6 +466,19 @@ func (b *Broker) control(m *natsgo.Msg) {
 		p.mu.Unlock()
 	case 'r':
 		b.requestResync()
+	case 'c':
+		var ids []parley.ConversationID
+		for _, f := range bytes.Fields(payload) {
+			if id := parley.ConversationID(f); id.Valid() {
+				ids = append(ids, id)
+			}
+		}
+		b.changedMu.Lock()
+		fs := b.changed
+		b.changedMu.Unlock()
+		for _, f := range fs {
+			f(ids)
+		}
 	}
 }
 
