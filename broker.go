@@ -58,6 +58,19 @@ type ChangeAnnouncer interface {
 	OnChanged(f func(ids []ConversationID))
 }
 
+// PresenceSharer is an optional capability of a Broker that spans several
+// processes (a cluster): it shares which users have sessions on which node,
+// so that presence is about the whole cluster rather than one node.
+// Best effort: a node learns of another's changes a moment later.
+type PresenceSharer interface {
+	// SetLocalOnline tells the other nodes that user now has (online) or
+	// no longer has sessions on this node.
+	SetLocalOnline(user UserID, online bool)
+	// OnlineElsewhere reports whether user has sessions on another node,
+	// as far as this node knows.
+	OnlineElsewhere(user UserID) bool
+}
+
 // CodeSender delivers phone verification codes (by SMS gateway, or to the log
 // in development).
 type CodeSender interface {

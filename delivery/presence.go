@@ -42,6 +42,12 @@ func (s *Service) presenceChanged(dev parley.Device, online bool) {
 	if !transition {
 		return
 	}
+	if ps, ok := s.broker.(parley.PresenceSharer); ok {
+		ps.SetLocalOnline(dev.User, online)
+		if ps.OnlineElsewhere(dev.User) {
+			return // online on another node: nothing changed for viewers
+		}
+	}
 	s.gate.RLock()
 	defer s.gate.RUnlock()
 	if s.stopped {
@@ -54,11 +60,18 @@ func (s *Service) presenceChanged(dev parley.Device, online bool) {
 	}
 }
 
-// Online reports whether the user has a stream open on this node.
+// Online reports whether the user has a stream open on this node or, with
+// a broker that shares presence (parley.PresenceSharer), on another node of
+// the cluster.
 func (s *Service) Online(user parley.UserID) bool {
 	s.onlineMu.Lock()
-	defer s.onlineMu.Unlock()
-	return s.online[user] > 0
+	here := s.online[user] > 0
+	s.onlineMu.Unlock()
+	if here {
+		return true
+	}
+	ps, ok := s.broker.(parley.PresenceSharer)
+	return ok && ps.OnlineElsewhere(user)
 }
 
 func (s *Service) presenceLoop() {

@@ -42,7 +42,12 @@
 // kind byte, the sender's node id (16 hex digits), then the kind's payload.
 // 'h' every HeartbeatInterval; 'b' when a node closes; 'r' asks every node
 // to resync its subscribers; 'c' announces changed conversations (payload:
-// their ids separated by spaces), see parley.ChangeAnnouncer.
+// their ids separated by spaces), see parley.ChangeAnnouncer. Presence
+// (parley.PresenceSharer): 'o' and 'f' + uvarint user id when a user's first
+// session on the sender opens or its last closes; 'x' clears what the
+// receivers know of the sender's users and 's' + uvarint user ids adds to
+// it (a node's full state, sent in chunks after 'x'); 'q' asks every node to
+// send its full state.
 package nats
 
 import (
@@ -132,6 +137,8 @@ type Broker struct {
 	changedMu sync.Mutex
 	changed   []func([]parley.ConversationID) // OnChanged callbacks
 
+	presence presenceState
+
 	resyncPending atomic.Bool // set after a possible loss, cleared by the dispatcher
 	askOthers     atomic.Bool // a publish failed: ask every node to resync once connected
 	closeOnce     sync.Once
@@ -168,6 +175,11 @@ func Dial(ctx context.Context, url string, cfg Config) (*Broker, error) {
 		stop:   make(chan struct{}),
 		devs:   make(map[parley.DeviceID]*devSubs),
 		peers:  peers{seen: make(map[string]time.Time)},
+		presence: presenceState{
+			local:  make(map[parley.UserID]struct{}),
+			remote: make(map[string]map[parley.UserID]struct{}),
+			count:  make(map[parley.UserID]int),
+		},
 	}
 	log := cfg.Log
 	opts := []natsgo.Option{
@@ -182,6 +194,9 @@ func Dial(ctx context.Context, url string, cfg Config) (*Broker, error) {
 			log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted())
 			// Events published while we were away never reached us.
 			b.requestResync()
+			// Presence changes may have been lost both ways.
+			b.sendPresenceState()
+			b.sendControl('q')
 			if b.askOthers.Swap(false) {
 				b.sendControl('r')
 			}
@@ -230,6 +245,7 @@ func Dial(ctx context.Context, url string, cfg Config) (*Broker, error) {
 		b.nc.Close()
 		return nil, fmt.Errorf("nats flush: %w", err)
 	}
+	b.sendControl('q') // learn who is online on the other nodes
 	b.wg.Add(1)
 	go b.dispatch()
 	if cfg.HeartbeatInterval > 0 {
@@ -455,15 +471,43 @@ func (b *Broker) control(m *natsgo.Msg) {
 		return
 	}
 	p := &b.peers
-	switch kind {
-	case 'h':
+	if kind != 'b' {
+		// Any message shows the node is alive, and makes its presence
+		// state expire with it.
 		p.mu.Lock()
+		_, known := p.seen[from]
 		p.seen[from] = time.Now()
 		p.mu.Unlock()
+		if !known && kind != 'x' && kind != 'q' {
+			// A node heard for the first time, or again after it was
+			// taken for dead (its earlier presence state was dropped):
+			// ask for every node's full state.
+			b.sendControl('q')
+		}
+	}
+	switch kind {
 	case 'b':
 		p.mu.Lock()
 		delete(p.seen, from)
 		p.mu.Unlock()
+		b.presence.forget(from)
+	case 'o', 'f':
+		if u, n := binary.Uvarint(payload); n > 0 && n == len(payload) {
+			b.presence.set(from, parley.UserID(u), kind == 'o')
+		}
+	case 'x':
+		b.presence.forget(from)
+	case 's':
+		for len(payload) > 0 {
+			u, n := binary.Uvarint(payload)
+			if n <= 0 {
+				break
+			}
+			b.presence.set(from, parley.UserID(u), true)
+			payload = payload[n:]
+		}
+	case 'q':
+		b.sendPresenceState()
 	case 'r':
 		b.requestResync()
 	case 'c':
@@ -503,18 +547,113 @@ func (b *Broker) heartbeat() {
 		now := time.Now()
 		dead := 0
 		p.mu.Lock()
+		var gone []string
 		for id, at := range p.seen {
 			if now.Sub(at) > 3*iv {
 				delete(p.seen, id)
+				gone = append(gone, id)
 				dead++
 			}
 		}
 		p.mu.Unlock()
+		for _, id := range gone {
+			b.presence.forget(id)
+		}
 		if dead > 0 {
 			b.stats.deadNodes.Add(uint64(dead))
 			b.cfg.Log.Warn("nats: cluster nodes went silent, resyncing subscribers", "nodes", dead)
 			b.requestResync()
 		}
+	}
+}
+
+// presenceState is what this node knows of users' sessions in the cluster.
+type presenceState struct {
+	mu     sync.Mutex
+	local  map[parley.UserID]struct{}            // users with sessions here
+	remote map[string]map[parley.UserID]struct{} // other node -> its users with sessions
+	count  map[parley.UserID]int                 // user -> other nodes where online
+}
+
+func (ps *presenceState) set(node string, u parley.UserID, online bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	users := ps.remote[node]
+	_, had := users[u]
+	switch {
+	case online && !had:
+		if users == nil {
+			users = make(map[parley.UserID]struct{})
+			ps.remote[node] = users
+		}
+		users[u] = struct{}{}
+		ps.count[u]++
+	case !online && had:
+		delete(users, u)
+		if ps.count[u]--; ps.count[u] <= 0 {
+			delete(ps.count, u)
+		}
+	}
+}
+
+// forget drops what this node knows of another node's users (it left, died
+// or is about to resend its state).
+func (ps *presenceState) forget(node string) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for u := range ps.remote[node] {
+		if ps.count[u]--; ps.count[u] <= 0 {
+			delete(ps.count, u)
+		}
+	}
+	delete(ps.remote, node)
+}
+
+var _ parley.PresenceSharer = (*Broker)(nil)
+
+// SetLocalOnline announces that user has (or no longer has) sessions here.
+func (b *Broker) SetLocalOnline(user parley.UserID, online bool) {
+	// Announced under the lock, so announcements and full states go out
+	// in the order of the changes.
+	b.presence.mu.Lock()
+	defer b.presence.mu.Unlock()
+	kind := byte('f')
+	if online {
+		kind = 'o'
+		b.presence.local[user] = struct{}{}
+	} else {
+		delete(b.presence.local, user)
+	}
+	b.sendControl(kind, binary.AppendUvarint(nil, uint64(user))...)
+}
+
+// OnlineElsewhere reports whether another node announced sessions of user.
+func (b *Broker) OnlineElsewhere(user parley.UserID) bool {
+	b.presence.mu.Lock()
+	defer b.presence.mu.Unlock()
+	return b.presence.count[user] > 0
+}
+
+// presenceChunk is the most user ids in one 's' control message.
+const presenceChunk = 4096
+
+// sendPresenceState sends this node's full presence state: 'x', then 's'
+// chunks.
+func (b *Broker) sendPresenceState() {
+	b.presence.mu.Lock()
+	defer b.presence.mu.Unlock()
+	b.sendControl('x')
+	var payload []byte
+	n := 0
+	for u := range b.presence.local {
+		payload = binary.AppendUvarint(payload, uint64(u))
+		if n++; n == presenceChunk {
+			b.sendControl('s', payload...)
+			payload, n = payload[:0], 0
+		}
+	}
+	if n > 0 {
+		b.sendControl('s', payload...)
 	}
 }
 

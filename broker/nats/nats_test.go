@@ -310,3 +310,45 @@ func TestAnnounceChanged(t *testing.T) {
 	default:
 	}
 }
+
+// TestPresenceShared: users online on one node are seen online by the
+// others, including a node that joins later, until they go offline or
+// their node dies.
+func TestPresenceShared(t *testing.T) {
+	srv := natstest.Start(t)
+	cfg := natsbroker.Config{HeartbeatInterval: 50 * time.Millisecond}
+	a := mustDial(t, srv.URL(), cfg)
+	b := mustDial(t, srv.URL(), cfg)
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out: %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	a.SetLocalOnline(42, true)
+	a.SetLocalOnline(43, true)
+	eventually("b sees 42 online", func() bool { return b.OnlineElsewhere(42) && b.OnlineElsewhere(43) })
+	if a.OnlineElsewhere(42) {
+		t.Fatal("a counts its own user as online elsewhere")
+	}
+	a.SetLocalOnline(43, false)
+	eventually("b sees 43 offline", func() bool { return !b.OnlineElsewhere(43) })
+
+	c := mustDial(t, srv.URL(), cfg)
+	eventually("a node joining later learns 42 is online", func() bool { return c.OnlineElsewhere(42) })
+	if c.OnlineElsewhere(43) {
+		t.Fatal("c sees 43, who went offline, online")
+	}
+
+	natsbroker.Crash(a)
+	eventually("the dead node's users go offline", func() bool { return !b.OnlineElsewhere(42) && !c.OnlineElsewhere(42) })
+
+	b.SetLocalOnline(7, true)
+	eventually("c sees 7", func() bool { return c.OnlineElsewhere(7) })
+	_ = b.Close()
+	eventually("a node's goodbye takes its users offline", func() bool { return !c.OnlineElsewhere(7) })
+}

@@ -196,6 +196,21 @@ func TestMessageCrossesNodes(t *testing.T) {
 	if !online[int64(accts[1].User)] || !online[int64(accts[2].User)] {
 		t.Fatalf("online %v, want users %d and %d", online, accts[1].User, accts[2].User)
 	}
+	// Node 0 answers presence requests about a user connected to node 2.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := members[0].client().call(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Presence{Presence: &parleypb.PresenceRequest{UserId: int64(accts[2].User)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetPresence().GetOnline() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 0 says user %d on node 2 is offline: %v", accts[2].User, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	const n = 200
 	sender := members[0].client()
