@@ -343,10 +343,8 @@ func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 	// Senders stop first, so the set of acknowledged sends is final.
 	close(stopSend)
 	sendWG.Wait()
-	var acked, lost int
 	for {
-		acked, lost = countLost()
-		if lost == 0 || time.Now().After(drainUntil) {
+		if _, lost := countLost(); lost == 0 || time.Now().After(drainUntil) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -356,7 +354,7 @@ func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 	if p := firstErr.Load(); p != nil {
 		return nil, *p
 	}
-	acked, lost = countLost()
+	acked, lost := countLost()
 	dups := 0
 	var lat latencies
 	for i, in := range inboxes {

@@ -61,12 +61,6 @@ func (in *inbox) confirm(seq int64) {
 	in.mu.Unlock()
 }
 
-func (in *inbox) has(clientID string) bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return len(in.clientIDs[clientID]) > 0
-}
-
 // member is one device of the group, connected to one node at a time; it
 // acknowledges every envelope it receives.
 type member struct {
