@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/broker/inproc"
+	natsbroker "github.com/parleyhq/parley/broker/nats"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/server"
 )
@@ -20,6 +21,19 @@ type lossyBroker struct {
 }
 
 func (b *lossyBroker) Publish(ctx context.Context, ds []parley.DeviceID, ev parley.Event) error {
+	if ev.Kind == parley.EventEnvelope && b.drop.Load() {
+		return nil
+	}
+	return b.Broker.Publish(ctx, ds, ev)
+}
+
+// lossyNATS is the NATS broker losing envelope events on demand.
+type lossyNATS struct {
+	*natsbroker.Broker
+	drop atomic.Bool
+}
+
+func (b *lossyNATS) Publish(ctx context.Context, ds []parley.DeviceID, ev parley.Event) error {
 	if ev.Kind == parley.EventEnvelope && b.drop.Load() {
 		return nil
 	}
