@@ -28,6 +28,12 @@
 //     without saying goodbye (it may have committed envelopes it never
 //     published), and when another node asks for it because its own
 //     publishes failed.
+//   - It also implements parley.ChangeAnnouncer (a conversation changed:
+//     other nodes drop their caches) and parley.PresenceSharer (which users
+//     have sessions on which node), best effort over the control subject:
+//     a node's presence state is resent after it reconnects and whenever it
+//     is heard again after being taken for dead, and a node taken for dead
+//     (three heartbeats missed) or gone (its goodbye) has no users online.
 //
 // Wire format of one event message (the payload of a NATS message on a device
 // subject; the decoder is fuzzed):
