@@ -38,15 +38,18 @@ func (s *Service) presenceChanged(dev parley.Device, online bool) {
 	} else {
 		s.online[dev.User] = n
 	}
+	ps, sharing := s.broker.(parley.PresenceSharer)
+	if transition && sharing {
+		// Announced under onlineMu, so a user's transitions are announced
+		// in the order they happened.
+		ps.SetLocalOnline(dev.User, online)
+	}
 	s.onlineMu.Unlock()
 	if !transition {
 		return
 	}
-	if ps, ok := s.broker.(parley.PresenceSharer); ok {
-		ps.SetLocalOnline(dev.User, online)
-		if ps.OnlineElsewhere(dev.User) {
-			return // online on another node: nothing changed for viewers
-		}
+	if sharing && ps.OnlineElsewhere(dev.User) {
+		return // online on another node: nothing changed for viewers
 	}
 	s.gate.RLock()
 	defer s.gate.RUnlock()
