@@ -34,7 +34,9 @@ const readBatch = 256
 // Live envelopes are pushed from the publisher's goroutine without touching
 // the store. A stream reads the log only at catch-up, for a conversation the
 // device joined after login (one cursor lookup), when a live event arrives
-// with a gap, and when the window was full.
+// with a gap, when the window was full, and when the broker says live
+// events may have been lost (parley.EventResync: the stream re-reads the
+// device's cursors, and cuts the connection off if the device was revoked).
 //
 // All methods are safe for concurrent use.
 type Stream struct {
