@@ -50,10 +50,11 @@
 // to resync its subscribers; 'c' announces changed conversations (payload:
 // their ids separated by spaces), see parley.ChangeAnnouncer. Presence
 // (parley.PresenceSharer): 'o' and 'f' + uvarint user id when a user's first
-// session on the sender opens or its last closes; 'x' clears what the
-// receivers know of the sender's users and 's' + uvarint user ids adds to
-// it (a node's full state, sent in chunks after 'x'); 'q' asks every node to
-// send its full state.
+// session on the sender opens or its last closes; a node's full state is
+// 'x', then 's' + uvarint user ids in chunks, then 'e', and replaces what the
+// receivers knew of that node's users at 'e' (so there is no moment when a
+// user online there looks offline); 'q' asks every node to send its full
+// state.
 package nats
 
 import (
@@ -484,7 +485,7 @@ func (b *Broker) control(m *natsgo.Msg) {
 		_, known := p.seen[from]
 		p.seen[from] = time.Now()
 		p.mu.Unlock()
-		if !known && kind != 'x' && kind != 'q' {
+		if !known && kind != 'x' && kind != 's' && kind != 'e' && kind != 'q' {
 			// A node heard for the first time, or again after it was
 			// taken for dead (its earlier presence state was dropped):
 			// ask for every node's full state.
@@ -502,16 +503,20 @@ func (b *Broker) control(m *natsgo.Msg) {
 			b.presence.set(from, parley.UserID(u), kind == 'o')
 		}
 	case 'x':
-		b.presence.forget(from)
+		b.presence.begin(from)
 	case 's':
+		var users []parley.UserID
 		for len(payload) > 0 {
 			u, n := binary.Uvarint(payload)
 			if n <= 0 {
 				break
 			}
-			b.presence.set(from, parley.UserID(u), true)
+			users = append(users, parley.UserID(u))
 			payload = payload[n:]
 		}
+		b.presence.add(from, users)
+	case 'e':
+		b.presence.end(from)
 	case 'q':
 		b.sendPresenceState()
 	case 'r':
@@ -575,15 +580,71 @@ func (b *Broker) heartbeat() {
 
 // presenceState is what this node knows of users' sessions in the cluster.
 type presenceState struct {
-	mu     sync.Mutex
-	local  map[parley.UserID]struct{}            // users with sessions here
-	remote map[string]map[parley.UserID]struct{} // other node -> its users with sessions
-	count  map[parley.UserID]int                 // user -> other nodes where online
+	mu      sync.Mutex
+	local   map[parley.UserID]struct{}            // users with sessions here
+	remote  map[string]map[parley.UserID]struct{} // other node -> its users with sessions
+	count   map[parley.UserID]int                 // user -> other nodes where online
+	staging map[string]map[parley.UserID]struct{} // other node -> full state being received
 }
 
 func (ps *presenceState) set(node string, u parley.UserID, online bool) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
+	if st := ps.staging[node]; st != nil {
+		if online {
+			st[u] = struct{}{}
+		} else {
+			delete(st, u)
+		}
+	}
+	ps.setLocked(node, u, online)
+}
+
+// begin starts receiving node's full state.
+func (ps *presenceState) begin(node string) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.staging == nil {
+		ps.staging = make(map[string]map[parley.UserID]struct{})
+	}
+	ps.staging[node] = make(map[parley.UserID]struct{})
+}
+
+// add adds users to node's full state being received (or, without a 'x'
+// before, to what is known of node).
+func (ps *presenceState) add(node string, users []parley.UserID) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	st := ps.staging[node]
+	for _, u := range users {
+		if st != nil {
+			st[u] = struct{}{}
+		} else {
+			ps.setLocked(node, u, true)
+		}
+	}
+}
+
+// end replaces what is known of node with its full state just received.
+func (ps *presenceState) end(node string) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	st, ok := ps.staging[node]
+	if !ok {
+		return
+	}
+	delete(ps.staging, node)
+	for u := range ps.remote[node] {
+		if _, still := st[u]; !still {
+			ps.setLocked(node, u, false)
+		}
+	}
+	for u := range st {
+		ps.setLocked(node, u, true)
+	}
+}
+
+func (ps *presenceState) setLocked(node string, u parley.UserID, online bool) {
 	users := ps.remote[node]
 	_, had := users[u]
 	switch {
@@ -613,6 +674,7 @@ func (ps *presenceState) forget(node string) {
 		}
 	}
 	delete(ps.remote, node)
+	delete(ps.staging, node)
 }
 
 var _ parley.PresenceSharer = (*Broker)(nil)
@@ -643,8 +705,8 @@ func (b *Broker) OnlineElsewhere(user parley.UserID) bool {
 // presenceChunk is the most user ids in one 's' control message.
 const presenceChunk = 4096
 
-// sendPresenceState sends this node's full presence state: 'x', then 's'
-// chunks.
+// sendPresenceState sends this node's full presence state: 'x', 's'
+// chunks, 'e'.
 func (b *Broker) sendPresenceState() {
 	b.presence.mu.Lock()
 	defer b.presence.mu.Unlock()
@@ -661,6 +723,7 @@ func (b *Broker) sendPresenceState() {
 	if n > 0 {
 		b.sendControl('s', payload...)
 	}
+	b.sendControl('e')
 }
 
 // Stats are the broker's counters since Dial.

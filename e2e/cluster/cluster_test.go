@@ -485,3 +485,82 @@ func waitAllFor(in *inbox, d time.Duration, ok func(*inbox) bool) bool {
 		}
 	}
 }
+
+// TestPresenceAcrossNodes: a user with sessions on two nodes is online while
+// either is open; closing one sends viewers nothing, closing the last sends
+// offline, and every node answers presence requests for the whole cluster.
+func TestPresenceAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshDSN(t)
+	natsURL := envNATS()
+	if natsURL == "" {
+		natsURL = natstest.Start(t).URL()
+	}
+	conv := parley.ConversationID("cclusterpresence")
+	accts := seed(t, dsn, 3, 2, conv) // user 0: devices on nodes 1 and 2; users 1, 2: viewers on nodes 0 and 1
+	nodes := []*node{startNode(t, "n0", dsn, natsURL), startNode(t, "n1", dsn, natsURL), startNode(t, "n2", dsn, natsURL)}
+	owner := accts[0].User
+
+	pushes := make(chan *parleypb.Presence, 16)
+	viewer, err := dialClient(ctx, nodes[0].addr, accts[1].Devices[0], accts[1].Secrets[0], func(_ *client, f *parleypb.ServerFrame) {
+		if p := f.GetPresence(); p != nil && p.UserId == int64(owner) {
+			pushes <- p
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viewer.close()
+	viewer1, err := dialClient(ctx, nodes[1].addr, accts[2].Devices[0], accts[2].Secrets[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viewer1.close()
+	askUntil := func(c *client, want bool, what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r, err := c.call(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Presence{Presence: &parleypb.PresenceRequest{UserId: int64(owner)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.GetPresence().GetOnline() == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: presence %v", what, r)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	nextPush := func(want bool) {
+		t.Helper()
+		select {
+		case p := <-pushes:
+			if p.Online != want {
+				t.Fatalf("presence push online=%v, want %v", p.Online, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no presence push online=%v", want)
+		}
+	}
+
+	onNode2, err := dialClient(ctx, nodes[2].addr, accts[0].Devices[1], accts[0].Secrets[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextPush(true)
+	askUntil(viewer1, true, "node 1 learns the owner is online on node 2")
+
+	onNode1, err := dialClient(ctx, nodes[1].addr, accts[0].Devices[0], accts[0].Secrets[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onNode1.close() // the owner's session on node 1 ends; node 2's stays
+	askUntil(viewer, true, "node 0 still sees the owner online")
+
+	onNode2.close()
+	nextPush(false) // the first push after online: node 1 sent none
+	askUntil(viewer, false, "node 0 sees the owner offline")
+	askUntil(viewer1, false, "node 1 sees the owner offline")
+}
