@@ -37,6 +37,9 @@ type Config struct {
 	Webhook      bool            // business: configure a webhook (a local receiver) so statuses are queued and delivered
 	Participants int             // call: devices in the group call
 	Video        bool            // call: publish video as well as audio
+	Nodes        int             // cluster: server processes (one is killed)
+	Postgres     string          // cluster: PostgreSQL DSN the nodes share (a fresh schema per run)
+	NATS         string          // cluster: NATS URL the nodes share
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -113,8 +116,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runBusiness(ctx, cfg) // business.go
 		case "call":
 			res, err = runCall(ctx, cfg) // call.go
+		case "cluster":
+			res, err = runCluster(ctx, cfg) // cluster.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, all)", s)
+			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, cluster, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

@@ -45,11 +45,14 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, openS
 	fs.BoolVar(&cfg.StrictLeaves, "strict-leaves", false, "community: members verify every leaf signature on joining and every added KeyPackage (RFC 9420's letter) instead of each leaf at first use")
 	fs.IntVar(&cfg.Participants, "participants", 8, "call: devices in the group call")
 	fs.BoolVar(&cfg.Video, "video", false, "call: publish 15 fps video as well as audio")
+	fs.IntVar(&cfg.Nodes, "nodes", 3, "cluster: server processes (the last is killed a third into the run)")
+	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("PARLEY_POSTGRES"), "cluster: PostgreSQL DSN the nodes share (the run uses a fresh schema, dropped after) [PARLEY_POSTGRES]")
+	fs.StringVar(&cfg.NATS, "nats", os.Getenv("PARLEY_NATS"), "cluster: NATS URL the nodes share [PARLEY_NATS]")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|call|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|call|cluster|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {

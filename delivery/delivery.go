@@ -221,6 +221,10 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 		cache:     make(map[parley.ConversationID]*convInfo),
 		online:    make(map[parley.UserID]int),
 	}
+	if ca, ok := broker.(parley.ChangeAnnouncer); ok {
+		// Other nodes' membership changes drop this node's cache too.
+		ca.OnChanged(s.dropCached)
+	}
 	s.wg.Add(4)
 	go s.appender()
 	go s.publisher()
@@ -357,8 +361,17 @@ func (s *Service) conv(ctx context.Context, id parley.ConversationID) (*convInfo
 	return ci, nil
 }
 
-// invalidate drops cached memberships.
+// invalidate drops cached memberships, here and (through a broker that
+// announces changes) on the other nodes of a cluster.
 func (s *Service) invalidate(ids ...parley.ConversationID) {
+	s.dropCached(ids)
+	if ca, ok := s.broker.(parley.ChangeAnnouncer); ok && len(ids) > 0 {
+		ca.AnnounceChanged(ids)
+	}
+}
+
+// dropCached drops cached memberships of this node.
+func (s *Service) dropCached(ids []parley.ConversationID) {
 	s.cacheMu.Lock()
 	for _, id := range ids {
 		delete(s.cache, id)

@@ -38,9 +38,18 @@ func (s *Service) presenceChanged(dev parley.Device, online bool) {
 	} else {
 		s.online[dev.User] = n
 	}
+	ps, sharing := s.broker.(parley.PresenceSharer)
+	if transition && sharing {
+		// Announced under onlineMu, so a user's transitions are announced
+		// in the order they happened.
+		ps.SetLocalOnline(dev.User, online)
+	}
 	s.onlineMu.Unlock()
 	if !transition {
 		return
+	}
+	if sharing && ps.OnlineElsewhere(dev.User) {
+		return // online on another node: nothing changed for viewers
 	}
 	s.gate.RLock()
 	defer s.gate.RUnlock()
@@ -54,11 +63,18 @@ func (s *Service) presenceChanged(dev parley.Device, online bool) {
 	}
 }
 
-// Online reports whether the user has a stream open on this node.
+// Online reports whether the user has a stream open on this node or, with
+// a broker that shares presence (parley.PresenceSharer), on another node of
+// the cluster.
 func (s *Service) Online(user parley.UserID) bool {
 	s.onlineMu.Lock()
-	defer s.onlineMu.Unlock()
-	return s.online[user] > 0
+	here := s.online[user] > 0
+	s.onlineMu.Unlock()
+	if here {
+		return true
+	}
+	ps, ok := s.broker.(parley.PresenceSharer)
+	return ok && ps.OnlineElsewhere(user)
 }
 
 func (s *Service) presenceLoop() {

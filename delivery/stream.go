@@ -34,7 +34,9 @@ const readBatch = 256
 // Live envelopes are pushed from the publisher's goroutine without touching
 // the store. A stream reads the log only at catch-up, for a conversation the
 // device joined after login (one cursor lookup), when a live event arrives
-// with a gap, and when the window was full.
+// with a gap, when the window was full, and when the broker says live
+// events may have been lost (parley.EventResync: the stream re-reads the
+// device's cursors, and cuts the connection off if the device was revoked).
 //
 // All methods are safe for concurrent use.
 type Stream struct {
@@ -46,6 +48,7 @@ type Stream struct {
 	mu         sync.Mutex
 	convs      map[parley.ConversationID]*cursor
 	inflight   int
+	resync     bool          // the worker must re-read the device's cursors (EventResync)
 	working    bool          // a worker goroutine is running
 	workerDone chan struct{} // closed when that worker ends
 	closed     bool
@@ -85,18 +88,7 @@ func (s *Service) Attach(ctx context.Context, dev parley.Device, sink Sink) (*St
 		return nil, fmt.Errorf("cursors %v: %w", dev.ID, err)
 	}
 	st.mu.Lock()
-	for _, p := range cursors {
-		c := st.cursorLocked(p.Conversation)
-		if !c.loaded {
-			c.loaded = true
-			c.sent = max(c.sent, p.Acked)
-			c.acked = max(c.acked, p.Acked)
-		}
-		if p.LastSeq > c.sent {
-			c.dirty = true
-		}
-		c.want = max(c.want, p.LastSeq)
-	}
+	st.applyCursorsLocked(cursors)
 	st.kickLocked()
 	st.mu.Unlock()
 	s.presenceChanged(dev, true)
@@ -134,6 +126,24 @@ func (st *Stream) Close() {
 	st.svc.presenceChanged(st.dev, false)
 }
 
+// applyCursorsLocked learns the device's durable positions and the end of
+// each of its conversations' logs, marking conversations with envelopes
+// past what the stream pushed.
+func (st *Stream) applyCursorsLocked(cursors []parley.Cursor) {
+	for _, p := range cursors {
+		c := st.cursorLocked(p.Conversation)
+		if !c.loaded {
+			c.loaded = true
+			c.sent = max(c.sent, p.Acked)
+			c.acked = max(c.acked, p.Acked)
+		}
+		if p.LastSeq > c.sent {
+			c.dirty = true
+		}
+		c.want = max(c.want, p.LastSeq)
+	}
+}
+
 func (st *Stream) cursorLocked(id parley.ConversationID) *cursor {
 	c := st.convs[id]
 	if c == nil {
@@ -155,6 +165,14 @@ func (st *Stream) handle(ev parley.Event) {
 		return
 	case parley.EventSignal:
 		st.sink.Push(ev.Frame, parley.EventSignal)
+		return
+	case parley.EventResync:
+		// Live events may have been lost: the worker re-reads the
+		// device's positions and catches up from the log.
+		st.mu.Lock()
+		st.resync = true
+		st.kickLocked()
+		st.mu.Unlock()
 		return
 	case parley.EventEnvelope:
 	default:
@@ -190,7 +208,7 @@ func (st *Stream) kickLocked() {
 	if st.working || st.closed {
 		return
 	}
-	if _, c := st.nextLocked(); c == nil {
+	if _, c := st.nextLocked(); c == nil && !st.resync {
 		return
 	}
 	st.working = true
@@ -220,6 +238,12 @@ func (st *Stream) work(done chan struct{}) {
 	window := st.svc.cfg.DeliveryWindow
 	for {
 		st.mu.Lock()
+		if st.resync && !st.closed {
+			st.resync = false
+			st.mu.Unlock()
+			st.resyncFromStore(ctx)
+			continue
+		}
 		var id parley.ConversationID
 		var c *cursor
 		if !st.closed {
@@ -309,6 +333,26 @@ func (st *Stream) work(done chan struct{}) {
 		}
 		st.mu.Unlock()
 	}
+}
+
+// resyncFromStore handles EventResync in the worker: a device revoked
+// meanwhile (its EventRevoked may be what was lost) is cut off; otherwise
+// every conversation whose log grew past what the stream pushed is marked
+// for catch-up.
+func (st *Stream) resyncFromStore(ctx context.Context) {
+	d, err := st.svc.store.Device(ctx, st.dev.ID)
+	if err == nil && !d.Active() || parley.IsCode(err, parley.CodeNotFound) {
+		st.sink.Revoke()
+		return
+	}
+	cursors, err := st.svc.store.Cursors(ctx, st.dev.ID)
+	if err != nil {
+		st.svc.log.Error("resync cursors", "device", st.dev.ID, "err", err)
+		return
+	}
+	st.mu.Lock()
+	st.applyCursorsLocked(cursors)
+	st.mu.Unlock()
 }
 
 // visible reports whether an envelope of the log is for this device.

@@ -171,6 +171,9 @@ func New(cfg Config) (*Server, error) {
 	if gs, ok := cfg.Store.(groups.Store); ok {
 		grp = groups.New(gs, del, cfg.Clock, cfg.Log.With("component", "groups"), cfg.Groups)
 		del.SetGroups(grp)
+		if ca, ok := cfg.Broker.(parley.ChangeAnnouncer); ok {
+			ca.OnChanged(grp.Forget) // group changes made on other nodes
+		}
 	}
 	// Commits are read and matched with their requests
 	// (delivery/handshake.go); out-of-band trees and commits need the tree

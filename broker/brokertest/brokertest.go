@@ -1,6 +1,7 @@
 // Package brokertest is the contract suite every parley.Broker implementation
-// passes (broker/inproc now, broker/nats later). An implementation's test
-// calls Run with a constructor.
+// passes (broker/inproc, broker/nats). An implementation's test calls Run
+// with a constructor; a cluster broker also calls RunPair, which publishes
+// through one node's broker and subscribes through another's.
 package brokertest
 
 import (
@@ -17,13 +18,37 @@ import (
 // Run runs the contract suite. newBroker returns a fresh broker for each
 // subtest; the subtest cleans it up through t.Cleanup if needed.
 func Run(t *testing.T, newBroker func(t *testing.T) parley.Broker) {
-	t.Run("PublishReachesSubscriber", func(t *testing.T) { testPublish(t, newBroker(t)) })
-	t.Run("SeveralSubscriptionsPerDevice", func(t *testing.T) { testSeveral(t, newBroker(t)) })
-	t.Run("CancelStopsDelivery", func(t *testing.T) { testCancel(t, newBroker(t)) })
-	t.Run("NoSubscriberIsNotAnError", func(t *testing.T) { testNoSubscriber(t, newBroker(t)) })
-	t.Run("OrderPerPublisher", func(t *testing.T) { testOrder(t, newBroker(t)) })
-	t.Run("OnlyNamedDevices", func(t *testing.T) { testOnlyNamed(t, newBroker(t)) })
-	t.Run("ConcurrentSubscribeAndPublish", func(t *testing.T) { testConcurrent(t, newBroker(t)) })
+	run(t, func(t *testing.T) (parley.Broker, parley.Broker) {
+		b := newBroker(t)
+		return b, b
+	})
+}
+
+// RunPair runs the contract suite across two brokers of one cluster:
+// newPair returns fresh brokers (two nodes' connections to the same
+// routing fabric); events are published through pub and subscribed to
+// through sub.
+func RunPair(t *testing.T, newPair func(t *testing.T) (pub, sub parley.Broker)) {
+	run(t, newPair)
+}
+
+func run(t *testing.T, newPair func(t *testing.T) (pub, sub parley.Broker)) {
+	t.Run("PublishReachesSubscriber", func(t *testing.T) { testPublish(t, pair(t, newPair)) })
+	t.Run("SeveralSubscriptionsPerDevice", func(t *testing.T) { testSeveral(t, pair(t, newPair)) })
+	t.Run("CancelStopsDelivery", func(t *testing.T) { testCancel(t, pair(t, newPair)) })
+	t.Run("NoSubscriberIsNotAnError", func(t *testing.T) { testNoSubscriber(t, pair(t, newPair)) })
+	t.Run("OrderPerPublisher", func(t *testing.T) { testOrder(t, pair(t, newPair)) })
+	t.Run("OnlyNamedDevices", func(t *testing.T) { testOnlyNamed(t, pair(t, newPair)) })
+	t.Run("ConcurrentSubscribeAndPublish", func(t *testing.T) { testConcurrent(t, pair(t, newPair)) })
+}
+
+// brokers is the publishing and the subscribing side of one test (the same
+// broker, or two nodes of a cluster).
+type brokers struct{ pub, sub parley.Broker }
+
+func pair(t *testing.T, newPair func(t *testing.T) (pub, sub parley.Broker)) brokers {
+	pub, sub := newPair(t)
+	return brokers{pub, sub}
 }
 
 // recorder collects events without blocking the publisher.
@@ -87,51 +112,51 @@ func mustPublish(t *testing.T, b parley.Broker, ds []parley.DeviceID, ev parley.
 	}
 }
 
-func testPublish(t *testing.T, b parley.Broker) {
+func testPublish(t *testing.T, b brokers) {
 	r := newRecorder()
-	mustSubscribe(t, b, 1, r.handle)
+	mustSubscribe(t, b.sub, 1, r.handle)
 	want := parley.Event{Kind: parley.EventEnvelope, Conversation: "cabcdefghij", Seq: 7, Frame: []byte("frame")}
-	mustPublish(t, b, []parley.DeviceID{1}, want)
+	mustPublish(t, b.pub, []parley.DeviceID{1}, want)
 	got := r.wait(t, 1)[0]
 	if got.Kind != want.Kind || got.Conversation != want.Conversation || got.Seq != want.Seq || !bytes.Equal(got.Frame, want.Frame) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
 
-func testSeveral(t *testing.T, b parley.Broker) {
+func testSeveral(t *testing.T, b brokers) {
 	r1, r2 := newRecorder(), newRecorder()
-	mustSubscribe(t, b, 1, r1.handle)
-	mustSubscribe(t, b, 1, r2.handle)
-	mustPublish(t, b, []parley.DeviceID{1}, parley.Event{Kind: parley.EventSignal, Frame: []byte("x")})
+	mustSubscribe(t, b.sub, 1, r1.handle)
+	mustSubscribe(t, b.sub, 1, r2.handle)
+	mustPublish(t, b.pub, []parley.DeviceID{1}, parley.Event{Kind: parley.EventSignal, Frame: []byte("x")})
 	r1.wait(t, 1)
 	r2.wait(t, 1)
 }
 
-func testCancel(t *testing.T, b parley.Broker) {
+func testCancel(t *testing.T, b brokers) {
 	r := newRecorder()
-	cancel := mustSubscribe(t, b, 1, r.handle)
+	cancel := mustSubscribe(t, b.sub, 1, r.handle)
 	other := newRecorder()
-	mustSubscribe(t, b, 1, other.handle)
+	mustSubscribe(t, b.sub, 1, other.handle)
 	cancel()
 	cancel() // idempotent
-	mustPublish(t, b, []parley.DeviceID{1}, parley.Event{Kind: parley.EventSignal, Frame: []byte("after")})
+	mustPublish(t, b.pub, []parley.DeviceID{1}, parley.Event{Kind: parley.EventSignal, Frame: []byte("after")})
 	other.wait(t, 1) // the event has been routed
 	if n := len(r.snapshot()); n != 0 {
 		t.Fatalf("cancelled subscription got %d events", n)
 	}
 }
 
-func testNoSubscriber(t *testing.T, b parley.Broker) {
-	mustPublish(t, b, []parley.DeviceID{42, 43}, parley.Event{Kind: parley.EventSignal, Frame: []byte("x")})
-	mustPublish(t, b, nil, parley.Event{Kind: parley.EventSignal})
+func testNoSubscriber(t *testing.T, b brokers) {
+	mustPublish(t, b.pub, []parley.DeviceID{42, 43}, parley.Event{Kind: parley.EventSignal, Frame: []byte("x")})
+	mustPublish(t, b.pub, nil, parley.Event{Kind: parley.EventSignal})
 }
 
-func testOrder(t *testing.T, b parley.Broker) {
+func testOrder(t *testing.T, b brokers) {
 	r := newRecorder()
-	mustSubscribe(t, b, 5, r.handle)
+	mustSubscribe(t, b.sub, 5, r.handle)
 	const n = 500
 	for i := 1; i <= n; i++ {
-		mustPublish(t, b, []parley.DeviceID{5}, parley.Event{Kind: parley.EventEnvelope, Conversation: "cabcdefghij", Seq: parley.Seq(i), Frame: []byte(fmt.Sprint(i))})
+		mustPublish(t, b.pub, []parley.DeviceID{5}, parley.Event{Kind: parley.EventEnvelope, Conversation: "cabcdefghij", Seq: parley.Seq(i), Frame: []byte(fmt.Sprint(i))})
 	}
 	evs := r.wait(t, n)
 	for i, ev := range evs {
@@ -141,13 +166,13 @@ func testOrder(t *testing.T, b parley.Broker) {
 	}
 }
 
-func testOnlyNamed(t *testing.T, b parley.Broker) {
+func testOnlyNamed(t *testing.T, b brokers) {
 	r1, r2, r3 := newRecorder(), newRecorder(), newRecorder()
-	mustSubscribe(t, b, 1, r1.handle)
-	mustSubscribe(t, b, 2, r2.handle)
-	mustSubscribe(t, b, 3, r3.handle)
-	mustPublish(t, b, []parley.DeviceID{1, 3}, parley.Event{Kind: parley.EventSignal, Frame: []byte("a")})
-	mustPublish(t, b, []parley.DeviceID{2}, parley.Event{Kind: parley.EventSignal, Frame: []byte("b")})
+	mustSubscribe(t, b.sub, 1, r1.handle)
+	mustSubscribe(t, b.sub, 2, r2.handle)
+	mustSubscribe(t, b.sub, 3, r3.handle)
+	mustPublish(t, b.pub, []parley.DeviceID{1, 3}, parley.Event{Kind: parley.EventSignal, Frame: []byte("a")})
+	mustPublish(t, b.pub, []parley.DeviceID{2}, parley.Event{Kind: parley.EventSignal, Frame: []byte("b")})
 	r1.wait(t, 1)
 	r3.wait(t, 1)
 	evs := r2.wait(t, 1)
@@ -159,7 +184,7 @@ func testOnlyNamed(t *testing.T, b parley.Broker) {
 	}
 }
 
-func testConcurrent(t *testing.T, b parley.Broker) {
+func testConcurrent(t *testing.T, b brokers) {
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -167,12 +192,12 @@ func testConcurrent(t *testing.T, b parley.Broker) {
 			defer wg.Done()
 			d := parley.DeviceID(100 + g)
 			for i := 0; i < 100; i++ {
-				cancel, err := b.Subscribe(d, func(parley.Event) {})
+				cancel, err := b.sub.Subscribe(d, func(parley.Event) {})
 				if err != nil {
 					t.Errorf("subscribe: %v", err)
 					return
 				}
-				if err := b.Publish(context.Background(), []parley.DeviceID{d, d + 1}, parley.Event{Kind: parley.EventSignal}); err != nil {
+				if err := b.pub.Publish(context.Background(), []parley.DeviceID{d, d + 1}, parley.Event{Kind: parley.EventSignal}); err != nil {
 					t.Errorf("publish: %v", err)
 				}
 				cancel()

@@ -66,8 +66,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	trustedProxies := fs.String("trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers give the client address for per-address limits; empty: none [PARLEY_TRUSTED_PROXIES]")
 	claimsS := fs.String("claims-per-target", env("PARLEY_CLAIMS_PER_TARGET", "30"), "KeyPackage claims one device may make for one user per hour [PARLEY_CLAIMS_PER_TARGET]")
 	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
-	callOpts := addCallFlags(fs, env) // serve_calls.go
-	tlsOpts := addTLSFlags(fs, env)   // serve_tls.go
+	callOpts := addCallFlags(fs, env)       // serve_calls.go
+	tlsOpts := addTLSFlags(fs, env)         // serve_tls.go
+	clusterOpts := addClusterFlags(fs, env) // serve_cluster.go
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -130,6 +131,11 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		return fmt.Errorf("serve: --sqlite-sync %q: want full or normal", *syncMode)
 	}
+	broker, closeBroker, err := clusterOpts.broker(ctx, *dsn, *listen, log)
+	if err != nil {
+		return err
+	}
+	defer closeBroker()
 	st, err := openDataStore(ctx, *dataDir, *dsn, sqliteOpts...)
 	if err != nil {
 		return err
@@ -164,6 +170,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		BusinessAPI:    bizAPI,
 		MetricsToken:   *metricsToken,
 		Store:          st,
+		Broker:         broker,
 		Sender:         sender,
 		Log:            log,
 		Delivery:       delivery.Config{Retention: retention, ClaimsPerTarget: parley.Limit{Events: claims, Window: time.Hour}},
