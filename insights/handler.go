@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // The paths Handler serves.
@@ -127,6 +128,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
-	status := code.HTTPStatus()
+	status := httperr.Status(code)
 	writeJSON(w, status, map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
 }

@@ -62,6 +62,7 @@ import (
 	tusd "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // Defaults of Config.
@@ -453,7 +454,7 @@ type errorBody struct {
 func errorJSON(err error) (int, []byte) {
 	code := parley.ErrorCode(err)
 	b, _ := json.Marshal(errorBody{Code: code, Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
-	return code.HTTPStatus(), append(b, '\n')
+	return httperr.Status(code), append(b, '\n')
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {

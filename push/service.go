@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 	"github.com/parleyhq/parley/outbound"
 )
 
@@ -365,7 +366,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	status := code.HTTPStatus()
+	status := httperr.Status(code)
 	if parley.ErrorReason(err) == "method_not_allowed" {
 		status = http.StatusMethodNotAllowed
 	}

@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // Path and CommitsPath are the URL prefixes the service handles.
@@ -246,7 +247,7 @@ type errorBody struct {
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	status := code.HTTPStatus()
+	status := httperr.Status(code)
 	if status >= 500 {
 		s.log.Error("tree request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -68,7 +68,7 @@ func ParseEnvelope(body []byte) ([]Change, error) {
 // several). Errors: CodeUnauthenticated with ReasonBadSignature,
 // ReasonMissingTimestamp, ReasonStaleTimestamp or ReasonReplayed;
 // CodeTooLarge and CodeInvalid as from ParseEnvelope; answer with the
-// code's HTTPStatus. A Receiver sets the tolerance and the clock.
+// httperr.Status of the code. A Receiver sets the tolerance and the clock.
 func ReadRequest(r *http.Request, appSecret string) ([]Change, error) {
 	return shared.read(r, appSecret)
 }
