@@ -227,13 +227,13 @@ func (s *Service) Stats() Stats {
 }
 
 // Run checks ring timeouts every SweepInterval until ctx ends.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 			s.Sweep(ctx)
 		}

@@ -83,6 +83,24 @@ type Config struct {
 	// Limiter counts ClaimsPerTarget; default an in-process
 	// ratelimit.Memory on the service's clock.
 	Limiter parley.Limiter
+
+	// The services delivery works with, handed over at construction (the
+	// server wires them; none is set later).
+
+	// Groups builds the authority over group conversations (GroupPolicy,
+	// mls.go) with the new service as its publisher: groups.New. nil:
+	// group conversations get no group record and no policy.
+	Groups func(*Service) GroupPolicy
+	// CheckHandshakes makes Commit read every commit (to groups and direct
+	// conversations alike) and refuse it unless it matches its request
+	// (handshake.go).
+	CheckHandshakes bool
+	// Trees are the out-of-band uploads the handshake check reads; nil
+	// when no tree or commit is kept out of band.
+	Trees Trees
+	// Notifier learns of every new message for devices without a stream
+	// on this node (notify.go: package push); nil: nobody.
+	Notifier Notifier
 }
 
 func (c *Config) setDefaults() {
@@ -179,8 +197,8 @@ type Service struct {
 
 	stats Stats
 
-	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, SetGroups)
-	// handshakes, once CheckHandshakes is called, makes Commit read every
+	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, Config.Groups)
+	// handshakes, with Config.CheckHandshakes, makes Commit read every
 	// commit and match it with the request (handshake.go).
 	handshakes bool
 	trees      Trees
@@ -220,6 +238,13 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 		stopping:  make(chan struct{}),
 		cache:     make(map[parley.ConversationID]*convInfo),
 		online:    make(map[parley.UserID]int),
+	}
+	s.handshakes, s.trees = cfg.CheckHandshakes, cfg.Trees
+	if cfg.Notifier != nil {
+		s.notify.n.Store(&cfg.Notifier)
+	}
+	if cfg.Groups != nil {
+		s.groups = cfg.Groups(s)
 	}
 	s.wg.Add(4)
 	go s.appender()

@@ -59,15 +59,6 @@ type Trees interface {
 	UploadedTree(ctx context.Context, ref parley.TreeRef) (parley.RatchetTree, error)
 }
 
-// CheckHandshakes makes Commit read every commit (to groups and direct
-// conversations alike) and refuse it unless it matches its request (see the reasons above).
-// trees may be nil when no tree or commit is kept out of band. Call it
-// once, before the service is used (server wiring does).
-func (s *Service) CheckHandshakes(trees Trees) {
-	s.handshakes = true
-	s.trees = trees
-}
-
 func commitError(code parley.Code, reason, format string, args ...any) error {
 	return parley.Errorf(code, reason, "commit: "+format, args...)
 }

@@ -681,7 +681,7 @@ func (s *Service) DeviceRevoked(ctx context.Context, dev parley.Device, convs []
 }
 
 // GroupPolicy is the authority over group conversations (KindGroup):
-// groups.Service implements it. When one is set (SetGroups), delivery asks
+// groups.Service implements it. When one is set (Config.Groups), delivery asks
 // it to create group conversations with their record, to authorise and
 // apply every commit to a group (with the group's membership record, in one
 // transaction), to allow non-member users to fetch a group's GroupInfo
@@ -695,13 +695,6 @@ type GroupPolicy interface {
 	AuthorizeSend(ctx context.Context, id parley.ConversationID, user parley.UserID) error
 	CanJoin(ctx context.Context, dev parley.Device, id parley.ConversationID) error
 }
-
-// SetGroups installs the group policy. Call it once, before the service is
-// used (server wiring).
-func (s *Service) SetGroups(p GroupPolicy) { s.groups = p }
-
-// Groups returns the group policy set by SetGroups, or nil.
-func (s *Service) Groups() GroupPolicy { return s.groups }
 
 // PublishGroupChange delivers envelopes the group service appended (with
 // their Seq) to the devices in to (or an envelope's own Recipients), drops

@@ -33,11 +33,6 @@ type Business interface {
 	ClaimAutoReply(ctx context.Context, dev parley.Device, conv parley.ConversationID, key string) error
 }
 
-// SetBusiness enables the business frames (docs/business.md); without it
-// they are refused with UNAVAILABLE "business_disabled". Call it before
-// serving.
-func (g *Gateway) SetBusiness(b Business) { g.biz = b }
-
 // businessRequest handles the business frames; handled is false for any
 // other frame.
 func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) (out *parleypb.ServerFrame, handled bool, err error) {

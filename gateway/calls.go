@@ -22,11 +22,6 @@ type Calls interface {
 	DeviceGone(ctx context.Context, dev parley.DeviceID)
 }
 
-// SetCalls enables the call frames (docs/protocol.md §Calls); without it
-// they are refused with UNAVAILABLE "calls_disabled". Call it before
-// serving.
-func (g *Gateway) SetCalls(c Calls) { g.calls = c }
-
 // callRequest handles the call frames; handled is false for any other
 // frame.
 func (s *session) callRequest(ctx context.Context, f *parleypb.ClientFrame) (out *parleypb.ServerFrame, handled bool, err error) {

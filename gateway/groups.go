@@ -11,8 +11,7 @@ import (
 )
 
 // Groups is what the gateway needs of the group service (*groups.Service
-// implements it). The gateway finds it as the delivery service's group
-// policy (delivery.Service.Groups), so one object answers both.
+// implements it); Services.Groups hands it over.
 type Groups interface {
 	Get(ctx context.Context, user parley.UserID, id parley.ConversationID) (groups.Info, error)
 	List(ctx context.Context, user parley.UserID) ([]groups.Info, error)
@@ -43,7 +42,8 @@ type Groups interface {
 // is an unknown request.
 func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
 	unknown := parley.Errorf(parley.CodeInvalid, "unknown_request", "unknown request")
-	svc, ok := s.g.del.Groups().(Groups)
+	svc := s.g.groups
+	ok := svc != nil
 	switch f.Body.(type) {
 	case *parleypb.ClientFrame_GroupCreate, *parleypb.ClientFrame_GroupGet, *parleypb.ClientFrame_GroupList,
 		*parleypb.ClientFrame_GroupUpdate, *parleypb.ClientFrame_GroupRole, *parleypb.ClientFrame_GroupLeave,

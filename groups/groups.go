@@ -950,13 +950,13 @@ func (s *Service) PruneDisappearing(ctx context.Context) (int, error) {
 
 // Run deletes disappeared messages from the log every
 // Config.PruneInterval until ctx ends.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.PruneInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 			if n, err := s.PruneDisappearing(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("prune disappearing messages", "err", err)

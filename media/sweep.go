@@ -55,7 +55,7 @@ func (s *Service) staging(id parley.BlobID) string { return (&staging{s: s}).pat
 
 // RunSweeper sweeps every SweepInterval until ctx is cancelled, logging
 // failures. It returns when ctx is done.
-func (s *Service) RunSweeper(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	for {
@@ -66,7 +66,7 @@ func (s *Service) RunSweeper(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}

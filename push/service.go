@@ -180,8 +180,8 @@ func (s *Service) Appended(env parley.Envelope, offline []parley.DeviceID) {
 
 // Run sends queued notifications with Config.Workers workers until ctx
 // ends, then sends what is still queued (each request bounded by the HTTP
-// timeout) and returns.
-func (s *Service) Run(ctx context.Context) {
+// timeout) and returns nil.
+func (s *Service) Run(ctx context.Context) error {
 	defer s.http.CloseIdleConnections()
 	for range s.cfg.Workers {
 		s.running.Add(1)
@@ -207,7 +207,7 @@ func (s *Service) Run(ctx context.Context) {
 		case j := <-s.queue:
 			s.send(context.WithoutCancel(ctx), j)
 		default:
-			return
+			return nil
 		}
 	}
 }

@@ -222,7 +222,7 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 }
 
 // Run prunes every PruneInterval until ctx is done.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.PruneInterval)
 	defer t.Stop()
 	for {
@@ -233,7 +233,7 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}

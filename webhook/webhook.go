@@ -251,7 +251,7 @@ func (s *Service) Backlog(ctx context.Context) (pending, dead int64, err error) 
 //
 // It claims due deliveries in batches of up to 4×Workers (one transaction
 // per batch) into a local queue and keeps Workers of them in flight.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	defer s.http.CloseIdleConnections() // after the deliveries in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -278,7 +278,7 @@ func (s *Service) Run(ctx context.Context) {
 					s.log.Error("release webhook", "id", d.ID, "err", err)
 				}
 			}
-			return
+			return nil
 		}
 		if have := len(queue) + inflight; !exhausted && have <= 2*s.cfg.Workers {
 			want := 4*s.cfg.Workers - have
