@@ -95,4 +95,4 @@ func ErrorMessage(err error) string {
 func IsCode(err error, code Code) bool { return ErrorCode(err) == code }
 
 // ErrNotFound is returned by stores when a looked-up record does not exist.
-var ErrNotFound = &Error{Code: CodeNotFound, Reason: "not_found", Message: "not found"}
+var ErrNotFound = &Error{Code: CodeNotFound, Reason: ReasonNotFound, Message: "not found"}

@@ -181,7 +181,7 @@ func (s *Service) MarkRead(ctx context.Context, dev parley.Device, id parley.Con
 		return err
 	}
 	if seq < 0 {
-		return parley.Errorf(parley.CodeInvalid, "seq", "seq must not be negative")
+		return parley.Errorf(parley.CodeInvalid, ReasonSeq, "seq must not be negative")
 	}
 	if err := s.store.MarkRead(ctx, id, dev.User, seq); err != nil {
 		return fmt.Errorf("mark read %s: %w", id, err)

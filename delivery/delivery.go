@@ -285,7 +285,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 }
 
 func (s *Service) unavailable() error {
-	return parley.Errorf(parley.CodeUnavailable, "shutting_down", "the server is shutting down")
+	return parley.Errorf(parley.CodeUnavailable, ReasonShuttingDown, "the server is shutting down")
 }
 
 // convInfo is the cached membership of a conversation.
@@ -411,9 +411,9 @@ func (ci *convInfo) checkBlocked(sender parley.UserID) error {
 			continue
 		}
 		if u == sender {
-			return parley.Errorf(parley.CodeBlocked, "blocked_by_you", "you have blocked this user; unblock them to send")
+			return parley.Errorf(parley.CodeBlocked, parley.ReasonBlockedByYou, "you have blocked this user; unblock them to send")
 		}
-		return parley.Errorf(parley.CodeBlocked, "blocked", "this user has blocked you")
+		return parley.Errorf(parley.CodeBlocked, parley.ReasonBlocked, "this user has blocked you")
 	}
 	return nil
 }
@@ -421,18 +421,18 @@ func (ci *convInfo) checkBlocked(sender parley.UserID) error {
 // requireMember returns the conversation's membership if dev is a member.
 func (s *Service) requireMember(ctx context.Context, id parley.ConversationID, dev parley.DeviceID) (*convInfo, parley.Member, error) {
 	if !id.Valid() {
-		return nil, parley.Member{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return nil, parley.Member{}, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
 	ci, err := s.conv(ctx, id)
 	if err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return nil, parley.Member{}, parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+			return nil, parley.Member{}, parley.Errorf(parley.CodeNotFound, parley.ReasonConversationNotFound, "no such conversation")
 		}
 		return nil, parley.Member{}, err
 	}
 	m, ok := ci.member(dev)
 	if !ok {
-		return nil, parley.Member{}, parley.Errorf(parley.CodeForbidden, "not_member", "this device is not a member of the conversation")
+		return nil, parley.Member{}, parley.Errorf(parley.CodeForbidden, parley.ReasonNotMember, "this device is not a member of the conversation")
 	}
 	return ci, m, nil
 }

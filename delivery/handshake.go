@@ -78,7 +78,7 @@ func (s *Service) checkHandshake(ctx context.Context, dev parley.Device, p Commi
 		}
 		up, err := s.trees.UploadedTree(ctx, p.CommitRef)
 		if parley.IsCode(err, parley.CodeNotFound) || (err == nil && (up.Conversation != p.Conversation || up.Device != dev.ID)) {
-			return commitError(parley.CodeInvalid, "commit_ref", "no commit %s uploaded by this device for this conversation", p.CommitRef)
+			return commitError(parley.CodeInvalid, parley.ReasonCommitRef, "no commit %s uploaded by this device for this conversation", p.CommitRef)
 		}
 		if err != nil {
 			return fmt.Errorf("read commit %s: %w", p.CommitRef, err)
@@ -181,7 +181,7 @@ func (s *Service) publishedTree(ctx context.Context, id parley.ConversationID, e
 		return nil, fmt.Errorf("read group info of %s: %w", id, err)
 	}
 	if c.Epoch != epoch {
-		return nil, parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d", c.Epoch)
+		return nil, parley.Errorf(parley.CodeConflict, parley.ReasonWrongEpoch, "the conversation is at epoch %d", c.Epoch)
 	}
 	tree, err := mls.ParsePublicTree(c.GroupInfo, nil)
 	if errors.Is(err, mls.ErrMissingRatchetTree) && s.trees != nil {

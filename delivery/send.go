@@ -91,13 +91,13 @@ type appendReq struct {
 // Send blocks only while the appender queue is full (back-pressure).
 func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, done func(SendResult, error)) error {
 	if p.ClientID == "" || len(p.ClientID) > MaxClientIDLen || !utf8.ValidString(string(p.ClientID)) {
-		return parley.Errorf(parley.CodeInvalid, "client_id", "client_id must be 1 to %d bytes of UTF-8", MaxClientIDLen)
+		return parley.Errorf(parley.CodeInvalid, ReasonClientID, "client_id must be 1 to %d bytes of UTF-8", MaxClientIDLen)
 	}
 	if p.Kind != parley.EnvelopeApplication && p.Kind != parley.EnvelopeProposal {
-		return parley.Errorf(parley.CodeInvalid, "kind", "send accepts application (1) and proposal (2) envelopes only")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonKind, "send accepts application (1) and proposal (2) envelopes only")
 	}
 	if len(p.Payload) > s.cfg.MaxPayloadBytes {
-		return parley.Errorf(parley.CodeTooLarge, "payload_too_large", "payload is %d bytes; the limit is %d", len(p.Payload), s.cfg.MaxPayloadBytes)
+		return parley.Errorf(parley.CodeTooLarge, ReasonPayloadTooLarge, "payload is %d bytes; the limit is %d", len(p.Payload), s.cfg.MaxPayloadBytes)
 	}
 	ci, _, err := s.requireMember(ctx, p.Conversation, dev.ID)
 	if err != nil {

@@ -47,7 +47,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 	}
 	svc := s.g.biz
 	if svc == nil {
-		return nil, true, parley.Errorf(parley.CodeUnavailable, "business_disabled", "this server does not host business accounts")
+		return nil, true, parley.Errorf(parley.CodeUnavailable, parley.ReasonBusinessDisabled, "this server does not host business accounts")
 	}
 	dev := s.dev
 	user := dev.User

@@ -34,7 +34,7 @@ func (s *session) callRequest(ctx context.Context, f *parleypb.ClientFrame) (out
 	}
 	svc := s.g.calls
 	if svc == nil {
-		return nil, true, parley.Errorf(parley.CodeUnavailable, "calls_disabled", "this server does not host calls")
+		return nil, true, parley.Errorf(parley.CodeUnavailable, ReasonCallsDisabled, "this server does not host calls")
 	}
 	dev := s.dev
 	info := func(ci *parleypb.CallInfo, err error) (*parleypb.ServerFrame, bool, error) {

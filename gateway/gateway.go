@@ -403,7 +403,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	// writers while the first one waits for them to end.
 	if first {
 		for _, s := range list {
-			s.closeWith(CloseGoingAway, "server_shutdown")
+			s.closeWith(CloseGoingAway, parley.ReasonServerShutdown)
 		}
 		close(g.closesSent)
 	} else {

@@ -41,7 +41,7 @@ type Groups interface {
 // groupRequest handles the group frames (docs/groups.md); any other frame
 // is an unknown request.
 func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
-	unknown := parley.Errorf(parley.CodeInvalid, "unknown_request", "unknown request")
+	unknown := parley.Errorf(parley.CodeInvalid, ReasonUnknownRequest, "unknown request")
 	svc := s.g.groups
 	ok := svc != nil
 	switch f.Body.(type) {
@@ -54,7 +54,7 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 		*parleypb.ClientFrame_ChatTimer, *parleypb.ClientFrame_CommunityGroup, *parleypb.ClientFrame_CommunityGroups,
 		*parleypb.ClientFrame_GroupJoinAsk:
 		if !ok {
-			return nil, parley.Errorf(parley.CodeUnavailable, "groups_disabled", "this server does not host groups")
+			return nil, parley.Errorf(parley.CodeUnavailable, ReasonGroupsDisabled, "this server does not host groups")
 		}
 	default:
 		if out, handled, err := s.businessRequest(ctx, f); handled { // business.go

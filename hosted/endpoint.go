@@ -113,7 +113,7 @@ func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, er
 			return "", err
 		}
 		if c != conv {
-			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "context.message_id is a message of another chat")
+			return "", parley.Errorf(parley.CodeInvalid, ReasonOtherChat, "context.message_id is a message of another chat")
 		}
 		replyTo = seq
 	}
@@ -145,14 +145,14 @@ func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, er
 			return "", perr
 		}
 		if c != conv {
-			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "reaction.message_id is a message of another chat")
+			return "", parley.Errorf(parley.CodeInvalid, ReasonOtherChat, "reaction.message_id is a message of another chat")
 		}
 		if err := ep.c.ReactTo(ctx, conv, seq, out.Reaction.Emoji); err != nil {
 			return "", err
 		}
 		return out.Reaction.MessageID, nil
 	default:
-		return "", parley.Errorf(parley.CodeInvalid, "empty_message", "nothing to send")
+		return "", parley.Errorf(parley.CodeInvalid, parley.ReasonEmptyMessage, "nothing to send")
 	}
 	if err != nil {
 		return "", err
@@ -181,7 +181,7 @@ func (ep *endpoint) sendMedia(ctx context.Context, conv parley.ConversationID, o
 	if om.ID != "" {
 		src, err = openSealedFile(ep.m.cfg.Key, ep.mediaPath(om.ID), om.ID)
 		if errors.Is(err, os.ErrNotExist) {
-			err = parley.Errorf(parley.CodeInvalid, "no_media", "no media %s", om.ID)
+			err = parley.Errorf(parley.CodeInvalid, parley.ReasonNoMedia, "no media %s", om.ID)
 		}
 	} else {
 		src, err = ep.fetch(ctx, om.Link)
