@@ -12,21 +12,10 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/calls"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/store/sqlite"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // inbox collects the pushes one device receives through the real broker.
 type inbox struct {
@@ -72,7 +61,7 @@ type env struct {
 	t     *testing.T
 	st    *sqlite.Store
 	br    *inproc.Broker
-	clock *fakeClock
+	clock *parleytest.Clock
 	svc   *calls.Service
 	box   map[parley.DeviceID]*inbox
 }
@@ -84,7 +73,7 @@ func newEnv(t *testing.T, cfg calls.Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, br: inproc.New(), clock: &fakeClock{now: time.Unix(1_800_000_000, 0)}, box: map[parley.DeviceID]*inbox{}}
+	e := &env{t: t, st: st, br: inproc.New(), clock: parleytest.NewClock(time.Unix(1_800_000_000, 0)), box: map[parley.DeviceID]*inbox{}}
 	e.svc = calls.New(st, e.br, e.clock, nil, cfg)
 	return e
 }
@@ -225,7 +214,7 @@ func TestDirectCallAcceptOnOneDevice(t *testing.T) {
 	err = e.svc.Signal(ctx, alice[0], id, bob[1].ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind(99), []byte("x"))
 	wantErr(t, err, parley.CodeInvalid, calls.ReasonBadSignal)
 
-	e.clock.Add(90 * time.Second)
+	e.clock.Advance(90 * time.Second)
 	if err := e.svc.Hangup(ctx, bob[1], id); err != nil {
 		t.Fatal(err)
 	}
@@ -308,10 +297,10 @@ func TestDirectCallDeclineBusyCancelMissed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Add(29 * time.Second)
+		e.clock.Advance(29 * time.Second)
 		e.svc.Sweep(ctx)
 		wantKinds(t, "bob0 before timeout", e.box[bob[0].ID].kinds(), ringing)
-		e.clock.Add(2 * time.Second)
+		e.clock.Advance(2 * time.Second)
 		e.svc.Sweep(ctx)
 		wantKinds(t, "bob0", e.box[bob[0].ID].kinds(), ringing, missed, ended)
 		wantKinds(t, "alice", e.box[alice[0].ID].kinds(), missed, ended)
@@ -400,7 +389,7 @@ func TestGroupCallJoinLeaveCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Ringing continues for the others in a group call.
-	e.clock.Add(11 * time.Second)
+	e.clock.Advance(11 * time.Second)
 	e.svc.Sweep(ctx)
 	wantKinds(t, "dev4", e.box[devs[4].ID].kinds(), ringing, missed, inProg)
 	st, err := e.svc.Status(ctx, devs[4], g)
