@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Limits of the MLS Delivery Service operations.
@@ -136,7 +137,7 @@ func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users
 			out = append(out, ClaimedKeyPackage{User: u, Device: d.ID, KeyPackage: kp})
 			if !kp.LastResort {
 				if n, err := s.store.CountKeyPackages(ctx, d.ID); err == nil && n < s.cfg.KeyPackagesLow {
-					s.publish([]parley.DeviceID{d.ID}, parley.Event{Kind: parley.EventSignal, Frame: keyPackagesLowFrame(n)})
+					s.publish([]parley.DeviceID{d.ID}, parley.Event{Kind: parley.EventSignal, Frame: wire.KeyPackagesLowFrame(n)})
 				}
 			}
 		}
@@ -287,12 +288,12 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 			all = append(all, m.Device)
 		}
 	}
-	s.publish(all, parley.Event{Kind: parley.EventSignal, Conversation: p.ID, Frame: conversationsChangedFrame([]parley.ConversationID{p.ID})})
+	s.publish(all, parley.Event{Kind: parley.EventSignal, Conversation: p.ID, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{p.ID})})
 	return out, nil
 }
 
 func (s *Service) publishEnvelope(e *parley.Envelope, to []parley.DeviceID) {
-	s.publish(to, parley.Event{Kind: parley.EventEnvelope, Conversation: e.Conversation, Seq: e.Seq, Frame: EncodeEnvelopeFrame(e)})
+	s.publish(to, parley.Event{Kind: parley.EventEnvelope, Conversation: e.Conversation, Seq: e.Seq, Frame: wire.EnvelopeFrame(e)})
 }
 
 // checkActiveDevice checks that m names an active device of m.User.
@@ -524,7 +525,7 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 	}
 	if len(add) > 0 || len(remove) > 0 {
 		notify := append(slices.Clone(before), added...)
-		s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: p.Conversation, Frame: conversationsChangedFrame([]parley.ConversationID{p.Conversation})})
+		s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: p.Conversation, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{p.Conversation})})
 	}
 	return res, nil
 }
@@ -675,7 +676,7 @@ func (s *Service) DeviceRevoked(ctx context.Context, dev parley.Device, convs []
 	}
 	_, err := s.appendSync(ctx, envs, func(e parley.Envelope) []parley.DeviceID { return fanouts[e.Conversation] })
 	for id, devices := range fanouts {
-		s.publish(devices, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: conversationsChangedFrame([]parley.ConversationID{id})})
+		s.publish(devices, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{id})})
 	}
 	return err
 }
@@ -710,5 +711,5 @@ func (s *Service) PublishGroupChange(_ context.Context, id parley.ConversationID
 		}
 		s.publishEnvelope(&envs[i], rcpt)
 	}
-	s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: conversationsChangedFrame([]parley.ConversationID{id})})
+	s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{id})})
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Stats are the service's counters since start.
@@ -268,7 +269,7 @@ func (s *Service) publishBatch(a appended) {
 			s.stats.appended.Add(1)
 			env := &a.envs[i]
 			env.Seq = res.Seq
-			frame := EncodeEnvelopeFrame(env)
+			frame := wire.EnvelopeFrame(env)
 			s.publish(r.fanout, parley.Event{Kind: parley.EventEnvelope, Conversation: env.Conversation, Seq: env.Seq, Frame: frame})
 			s.notify.appended(env, r.fanout)
 		}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Sink is the outbound side of one connection; the gateway implements it.
@@ -269,7 +270,7 @@ func (st *Stream) work(done chan struct{}) {
 		frames := make([][]byte, len(envs))
 		for i := range envs {
 			if st.visible(&envs[i]) {
-				frames[i] = EncodeEnvelopeFrame(&envs[i])
+				frames[i] = wire.EnvelopeFrame(&envs[i])
 			}
 		}
 		st.mu.Lock()

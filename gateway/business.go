@@ -6,6 +6,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Business is what the gateway needs of the business service
@@ -61,22 +62,22 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: business.BizProfileToPB(p)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: wire.BizProfileToPB(p)}}, true, nil
 	case *parleypb.ClientFrame_BizProfileSet:
 		if b.BizProfileSet.GetDelete() {
 			return okFrame(), true, svc.DeleteProfile(ctx, user)
 		}
-		p, err := svc.SetProfile(ctx, user, business.BizProfileFromPB(b.BizProfileSet.GetProfile()))
+		p, err := svc.SetProfile(ctx, user, wire.BizProfileFromPB(b.BizProfileSet.GetProfile()))
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: business.BizProfileToPB(p)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: wire.BizProfileToPB(p)}}, true, nil
 	case *parleypb.ClientFrame_BizProductPut:
-		p, err := svc.PutProduct(ctx, user, business.BizProductFromPB(b.BizProductPut.GetProduct()))
+		p, err := svc.PutProduct(ctx, user, wire.BizProductFromPB(b.BizProductPut.GetProduct()))
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProduct{BizProduct: business.BizProductToPB(p)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProduct{BizProduct: wire.BizProductToPB(p)}}, true, nil
 	case *parleypb.ClientFrame_BizProductDelete:
 		return okFrame(), true, svc.DeleteProduct(ctx, user, parley.ProductID(b.BizProductDelete.GetId()))
 	case *parleypb.ClientFrame_BizCatalog:
@@ -97,7 +98,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		}
 		resp := &parleypb.BizCatalog{}
 		for _, p := range cat.Products {
-			resp.Products = append(resp.Products, business.BizProductToPB(p))
+			resp.Products = append(resp.Products, wire.BizProductToPB(p))
 		}
 		for _, c := range cat.Collections {
 			resp.Collections = append(resp.Collections, &parleypb.BizCollection{Id: string(c.ID), Name: c.Name})
@@ -119,7 +120,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 			return nil, true, err
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizQuickReplies{BizQuickReplies: &parleypb.BizQuickReplyList{
-			QuickReplies: []*parleypb.BizQuickReply{business.QuickReplyToPB(saved)}}}}, true, nil
+			QuickReplies: []*parleypb.BizQuickReply{wire.QuickReplyToPB(saved)}}}}, true, nil
 	case *parleypb.ClientFrame_BizQuickReplies:
 		list, err := svc.QuickReplies(ctx, user)
 		if err != nil {
@@ -127,7 +128,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		}
 		resp := &parleypb.BizQuickReplyList{}
 		for _, q := range list {
-			resp.QuickReplies = append(resp.QuickReplies, business.QuickReplyToPB(q))
+			resp.QuickReplies = append(resp.QuickReplies, wire.QuickReplyToPB(q))
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizQuickReplies{BizQuickReplies: resp}}, true, nil
 	case *parleypb.ClientFrame_BizLabel:
@@ -159,21 +160,21 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		}
 		resp := &parleypb.BizChatLabelList{}
 		for _, l := range list {
-			resp.Labels = append(resp.Labels, &parleypb.BizChatLabel{ConversationId: string(l.Conversation), LabelId: string(l.Label), AtMs: business.MS(l.At)})
+			resp.Labels = append(resp.Labels, &parleypb.BizChatLabel{ConversationId: string(l.Conversation), LabelId: string(l.Label), AtMs: wire.MS(l.At)})
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizChatLabels{BizChatLabels: resp}}, true, nil
 	case *parleypb.ClientFrame_BizAutoReply:
 		r := b.BizAutoReply
 		var a parley.AutoReplySettings
 		if r.GetSet() {
-			a, err = svc.SetAutoReply(ctx, user, business.AutoReplyFromPB(r.GetSettings()))
+			a, err = svc.SetAutoReply(ctx, user, wire.AutoReplyFromPB(r.GetSettings()))
 		} else {
 			a, err = svc.AutoReply(ctx, user)
 		}
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizAutoReply{BizAutoReply: business.AutoReplyToPB(a)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizAutoReply{BizAutoReply: wire.AutoReplyToPB(a)}}, true, nil
 	case *parleypb.ClientFrame_BizAutoReplyClaim:
 		r := b.BizAutoReplyClaim
 		return okFrame(), true, svc.ClaimAutoReply(ctx, dev, parley.ConversationID(r.GetConversationId()), r.GetKey())

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Accounts is what the gateway needs of the accounts service
@@ -315,7 +316,7 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 	case *parleypb.ClientFrame_Presence:
 		var p delivery.Presence
 		p, err = s.g.del.Presence(ctx, dev.User, parley.UserID(b.Presence.GetUserId()))
-		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Presence{Presence: delivery.PresenceToProto(p)}}
+		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Presence{Presence: wire.PresenceToPB(p.User, p.Online, p.LastSeen)}}
 	case *parleypb.ClientFrame_LinkCode:
 		var code string
 		var ttl time.Duration
