@@ -7,8 +7,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/wire"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // FuzzBusinessFrames decodes arbitrary bytes as the business frames a client sends

@@ -8,8 +8,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/wire"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 func TestEnvelopeFrameMatchesProto(t *testing.T) {
