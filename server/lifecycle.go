@@ -6,6 +6,13 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/parleyhq/parley/calls"
+	"github.com/parleyhq/parley/groups"
+	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/push"
+	"github.com/parleyhq/parley/trees"
+	"github.com/parleyhq/parley/webhook"
 )
 
 // Runner is the one shape of every background service the server runs:
@@ -14,6 +21,16 @@ import (
 type Runner interface {
 	Run(ctx context.Context) error
 }
+
+// The background services the server runs have the one shape.
+var (
+	_ Runner = (*calls.Service)(nil)
+	_ Runner = (*groups.Service)(nil)
+	_ Runner = (*media.Service)(nil)
+	_ Runner = (*push.Service)(nil)
+	_ Runner = (*trees.Service)(nil)
+	_ Runner = (*webhook.Service)(nil)
+)
 
 // stage orders the background services' shutdown (see Shutdown): the
 // services of one stage are stopped together, and a stage is stopped only

@@ -1,6 +1,30 @@
 // Package server wires Parley's services into one HTTP server: the store,
 // the broker, the accounts and delivery services, and the WebSocket gateway
 // at /v1/ws. It adds /healthz. cmd/parley's serve command runs it.
+//
+// Wiring. Every service gets what it uses at construction (gateway.Services,
+// delivery.Config): none is set later and none is found through another.
+// The store implements every store interface (parley.Store), so groups,
+// trees, business, webhooks and insights always run; media, push, calls and
+// the business API run when their Config field is set. The hosted business
+// endpoints are clients the server runs: the server does not import them,
+// cmd/parley hands them over (BusinessAPIConfig.Hosted).
+//
+// Lifecycle. New starts the background services (the media sweeper, the
+// tree and group pruners, webhook deliveries, the call ring sweeper, the
+// push sender), each with the one shape Runner (Run(ctx) error), under one
+// errgroup; one that fails stops the server, and Serve returns its error.
+// Shutdown stops everything in one order:
+//
+//  1. the hosted business endpoints and the business API's insights queue;
+//  2. the HTTP servers: no new connection or request;
+//  3. the gateway: every WebSocket session gets GoAway and is drained;
+//  4. the calls: every call ends;
+//  5. the background workers (pruners, sweepers, webhook deliveries);
+//  6. the delivery service, committing what it queued;
+//  7. the push sender, which notifies delivery's last appends too.
+//
+// The store is the caller's: close it after Shutdown returns.
 package server
 
 import (
