@@ -58,7 +58,7 @@ type Config struct {
 	// device has acknowledged it. Default 720h (30 days).
 	Retention time.Duration
 	// PruneInterval is how often expired and fully acknowledged envelopes
-	// are deleted. Default 1h; negative disables the pruner.
+	// are deleted (by Run). Default 1h; negative: Run does not prune.
 	PruneInterval time.Duration
 	// MemberCacheTTL bounds how long a conversation's cached membership is
 	// used. Changes made through this service invalidate it at once. Default 1m.
@@ -251,10 +251,6 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 	go s.publisher()
 	go s.acker()
 	go s.presenceLoop()
-	if cfg.PruneInterval > 0 {
-		s.wg.Add(1)
-		go s.pruner()
-	}
 	return s
 }
 
@@ -446,21 +442,29 @@ func (s *Service) publish(devices []parley.DeviceID, ev parley.Event) {
 	}
 }
 
-func (s *Service) pruner() {
-	defer s.wg.Done()
+// Run is the retention pruner: it deletes expired and fully acknowledged
+// envelopes every PruneInterval (never with a negative PruneInterval) until
+// ctx ends, then returns nil. The server runs it with its other background
+// services and stops it before Shutdown.
+func (s *Service) Run(ctx context.Context) error {
+	if s.cfg.PruneInterval < 0 {
+		<-ctx.Done()
+		return nil
+	}
 	t := time.NewTicker(s.cfg.PruneInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stopping:
-			return
+		case <-ctx.Done():
+			return nil
 		case <-t.C:
-			n, err := s.store.Prune(s.ctx, s.clock.Now().Add(-s.cfg.Retention))
+			n, err := s.PruneNow(ctx)
 			if err != nil {
-				s.log.Error("prune logs", "err", err)
+				if ctx.Err() == nil {
+					s.log.Error("prune logs", "err", err)
+				}
 				continue
 			}
-			s.stats.pruned.Add(uint64(n))
 			if n > 0 {
 				s.log.Info("pruned envelopes", "count", n)
 			}
@@ -469,7 +473,7 @@ func (s *Service) pruner() {
 }
 
 // PruneNow deletes expired and fully acknowledged envelopes at once (the
-// pruner does it every PruneInterval) and returns how many were deleted.
+// Run does it every PruneInterval) and returns how many were deleted.
 func (s *Service) PruneNow(ctx context.Context) (int, error) {
 	n, err := s.store.Prune(ctx, s.clock.Now().Add(-s.cfg.Retention))
 	if err != nil {

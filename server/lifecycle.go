@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/parleyhq/parley/calls"
+	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/groups"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/push"
@@ -25,6 +26,7 @@ type Runner interface {
 // The background services the server runs have the one shape.
 var (
 	_ Runner = (*calls.Service)(nil)
+	_ Runner = (*delivery.Service)(nil)
 	_ Runner = (*groups.Service)(nil)
 	_ Runner = (*media.Service)(nil)
 	_ Runner = (*push.Service)(nil)
@@ -113,6 +115,7 @@ func (s *Server) startWorkers() {
 	if s.Media != nil {
 		s.run.start(stageWorkers, "media sweeper", s.Media)
 	}
+	s.run.start(stageWorkers, "log pruner", s.Delivery)
 	s.run.start(stageWorkers, "tree pruner", s.Trees)
 	s.run.start(stageWorkers, "group pruner", s.Groups)
 	s.run.start(stageWorkers, "webhook deliveries", s.Webhooks)

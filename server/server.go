@@ -11,7 +11,7 @@
 // cmd/parley hands them over (BusinessAPIConfig.Hosted).
 //
 // Lifecycle. New starts the background services (the media sweeper, the
-// tree and group pruners, webhook deliveries, the call ring sweeper, the
+// log, tree and group pruners, webhook deliveries, the call ring sweeper, the
 // push sender), each with the one shape Runner (Run(ctx) error), under one
 // errgroup; one that fails stops the server, and Serve returns its error.
 // Shutdown stops everything in one order:
