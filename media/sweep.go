@@ -53,8 +53,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 func (s *Service) staging(id parley.BlobID) string { return (&staging{s: s}).path(id) }
 
-// RunSweeper sweeps every SweepInterval until ctx is cancelled, logging
-// failures. It returns when ctx is done.
+// Run sweeps every SweepInterval until ctx is cancelled, logging
+// failures. It returns nil when ctx is done.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()

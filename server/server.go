@@ -69,20 +69,17 @@ type Config struct {
 	Accounts accounts.Config
 	Delivery delivery.Config
 	Gateway  gateway.Config
-	// Groups tunes the group service, enabled when Store also implements
-	// parley.GroupStore.
+	// Groups tunes the group service.
 	Groups groups.Config
 	// Media enables the media service at /media/v1/ when not nil. Blobs and
-	// StagingDir must be set; the server fills in the store (Store must then
-	// also implement parley.MediaStore), membership checks, device
-	// authentication, clock and logger.
+	// StagingDir must be set; the server fills in the store, membership
+	// checks, device authentication, clock and logger.
 	Media *media.Config
-	// Trees tunes the ratchet tree endpoint (/mls/v1/trees), enabled when
-	// Store also implements parley.TreeStore; the server fills in the
-	// store, access rule, device authentication, clock and logger.
+	// Trees tunes the ratchet tree endpoint (/mls/v1/trees); the server
+	// fills in the store, access rule, device authentication, clock and
+	// logger.
 	Trees trees.Config
-	// Webhook tunes business webhook deliveries (enabled when Store also
-	// implements parley.WebhookStore and parley.InsightsStore).
+	// Webhook tunes business webhook deliveries.
 	Webhook webhook.Config
 	// MetricsToken, when set, serves /metrics on the server's own handler
 	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
@@ -90,12 +87,11 @@ type Config struct {
 	// served on a separate, private listener, instead.
 	MetricsToken string
 	// BusinessAPI enables the business API and hosted endpoints when not
-	// nil (Store must implement parley.CloudAPIStore); see cloudapi.go.
+	// nil; see cloudapi.go.
 	BusinessAPI *BusinessAPIConfig
-	// Push enables Web Push at /push/v1/ when not nil (Store must then also
-	// implement parley.PushStore); the server fills in the store, device
-	// authentication, clock and logger, and notifies devices without a
-	// live session of new messages.
+	// Push enables Web Push at /push/v1/ when not nil; the server fills in
+	// the store, device authentication, clock and logger, and notifies
+	// devices without a live session of new messages.
 	Push *push.Config
 	// Web, when not nil, serves the browser client at / (package web);
 	// the API paths above keep their handlers.
