@@ -48,10 +48,6 @@ var clientShared = []string{"", "mls/...", "proto/...", "wire", "attachment", "s
 var protobufUsers = map[string]string{
 	"gateway": "it speaks the wire protocol: decodes ClientFrames, encodes ServerFrames",
 	"wire":    "the one place of protobuf ↔ domain conversions",
-	"sfu":     "the media server relays call signalling frames (parleypb.CallSignal) as they are",
-	// calls still builds its CallInfo replies and call events as frames:
-	// moving them to wire (a domain call type) is the next step.
-	"calls": "calls builds CallInfo and call events as ServerFrames",
 }
 
 // pendingArrows are forbidden arrows that other branches remove; each is
