@@ -31,14 +31,14 @@ type Money struct {
 // upper-case letters (CodeInvalid "money").
 func (m Money) Validate() error {
 	if m.Amount1000 < 0 || m.Amount1000 > MaxAmount1000 {
-		return Errorf(CodeInvalid, "money", "an amount is between 0 and %d", MaxAmount1000/1000)
+		return Errorf(CodeInvalid, ReasonMoney, "an amount is between 0 and %d", MaxAmount1000/1000)
 	}
 	if len(m.Currency) != 3 {
-		return Errorf(CodeInvalid, "money", "a currency is a three-letter ISO 4217 code")
+		return Errorf(CodeInvalid, ReasonMoney, "a currency is a three-letter ISO 4217 code")
 	}
 	for _, c := range m.Currency {
 		if c < 'A' || c > 'Z' {
-			return Errorf(CodeInvalid, "money", "a currency is a three-letter ISO 4217 code")
+			return Errorf(CodeInvalid, ReasonMoney, "a currency is a three-letter ISO 4217 code")
 		}
 	}
 	return nil
@@ -58,7 +58,7 @@ func (m Money) String() string {
 // ParseMoney parses "12", "12.5" or "12.500" (up to 3 decimals) with a
 // currency code into Money (CodeInvalid "money").
 func ParseMoney(amount, currency string) (Money, error) {
-	bad := Errorf(CodeInvalid, "money", "amount %q: want digits with up to 3 decimals", amount)
+	bad := Errorf(CodeInvalid, ReasonMoney, "amount %q: want digits with up to 3 decimals", amount)
 	whole, frac, _ := strings.Cut(strings.TrimSpace(amount), ".")
 	if whole == "" || len(whole) > 15 || len(frac) > 3 {
 		return Money{}, bad
@@ -94,20 +94,20 @@ type Span struct {
 func (h BusinessHours) Validate() error {
 	if h.Zone == "" {
 		if len(h.Days) > 0 {
-			return Errorf(CodeInvalid, "business_hours", "opening hours need a time zone")
+			return Errorf(CodeInvalid, ReasonBusinessHours, "opening hours need a time zone")
 		}
 		return nil
 	}
 	if _, err := time.LoadLocation(h.Zone); err != nil {
-		return Errorf(CodeInvalid, "business_hours", "unknown time zone %q", h.Zone)
+		return Errorf(CodeInvalid, ReasonBusinessHours, "unknown time zone %q", h.Zone)
 	}
 	for d, spans := range h.Days {
 		if d < time.Sunday || d > time.Saturday || len(spans) > 8 {
-			return Errorf(CodeInvalid, "business_hours", "opening hours are up to 8 intervals on each of the 7 weekdays")
+			return Errorf(CodeInvalid, ReasonBusinessHours, "opening hours are up to 8 intervals on each of the 7 weekdays")
 		}
 		for _, s := range spans {
 			if s.From < 0 || s.To > 24*60 || s.From >= s.To {
-				return Errorf(CodeInvalid, "business_hours", "an opening interval runs forwards within one day")
+				return Errorf(CodeInvalid, ReasonBusinessHours, "an opening interval runs forwards within one day")
 			}
 		}
 	}
@@ -183,24 +183,24 @@ func checkText(reason, what, s string, max int, required bool) error {
 
 // Validate checks the fields a business sets.
 func (p BusinessProfile) Validate() error {
-	if err := checkText("business_name", "a business name", p.Name, MaxBusinessText, true); err != nil {
+	if err := checkText(ReasonBusinessName, "a business name", p.Name, MaxBusinessText, true); err != nil {
 		return err
 	}
 	if err := CheckName(p.Name); err != nil {
 		return err
 	}
 	for _, f := range []struct{ what, s string }{{"the category", p.Category}, {"the address", p.Address}, {"the website", p.Website}, {"the email", p.Email}} {
-		if err := checkText("business_profile", f.what, f.s, MaxBusinessText, false); err != nil {
+		if err := checkText(ReasonBusinessProfile, f.what, f.s, MaxBusinessText, false); err != nil {
 			return err
 		}
 	}
 	if p.Email != "" && !strings.Contains(p.Email, "@") {
-		return Errorf(CodeInvalid, "business_email", "email %q is not an address", p.Email)
+		return Errorf(CodeInvalid, ReasonBusinessEmail, "email %q is not an address", p.Email)
 	}
 	if p.Website != "" && !strings.HasPrefix(p.Website, "https://") && !strings.HasPrefix(p.Website, "http://") {
-		return Errorf(CodeInvalid, "business_website", "a website starts with https:// or http://")
+		return Errorf(CodeInvalid, ReasonBusinessWebsite, "a website starts with https:// or http://")
 	}
-	if err := checkText("business_description", "the description", p.Description, MaxBusinessDescr, false); err != nil {
+	if err := checkText(ReasonBusinessDescription, "the description", p.Description, MaxBusinessDescr, false); err != nil {
 		return err
 	}
 	return p.Hours.Validate()
@@ -263,40 +263,47 @@ type Product struct {
 // Validate checks the fields a business sets.
 func (p Product) Validate() error {
 	if !ValidKey(string(p.ID)) {
-		return Errorf(CodeInvalid, "product_id", "a product id is 1 to 64 of A-Z a-z 0-9 _ . -")
+		return Errorf(CodeInvalid, ReasonProductID, "a product id is 1 to 64 of A-Z a-z 0-9 _ . -")
 	}
-	if err := checkText("product_name", "a product name", p.Name, MaxBusinessText, true); err != nil {
+	if err := checkText(ReasonProductName, "a product name", p.Name, MaxBusinessText, true); err != nil {
 		return err
 	}
 	if err := p.Price.Validate(); err != nil {
 		return err
 	}
-	if err := checkText("product_description", "a product description", p.Description, MaxBusinessDescr, false); err != nil {
+	if err := checkText(ReasonProductDescription, "a product description", p.Description, MaxBusinessDescr, false); err != nil {
 		return err
 	}
-	if err := checkText("product_url", "a product URL", p.URL, MaxBusinessText, false); err != nil {
+	if err := checkText(ReasonProductURL, "a product URL", p.URL, MaxBusinessText, false); err != nil {
 		return err
 	}
 	if len(p.Images) > MaxProductImages {
-		return Errorf(CodeTooLarge, "product_images", "a product has at most %d images", MaxProductImages)
+		return Errorf(CodeTooLarge, ReasonProductImages, "a product has at most %d images", MaxProductImages)
 	}
 	for _, im := range p.Images {
 		if im.Blob == "" || im.Capability == "" || len(im.Key) == 0 || im.Size < 0 || len(im.Type) > 128 {
-			return Errorf(CodeInvalid, "product_image", "a product image names its blob, capability, key, size and type")
+			return Errorf(CodeInvalid, ReasonProductImage, "a product image names its blob, capability, key, size and type")
 		}
 		if len(im.Thumbnail) > MaxThumbnailBytes {
-			return Errorf(CodeTooLarge, "product_thumbnail", "a product image's preview is at most %d bytes", MaxThumbnailBytes)
+			return Errorf(CodeTooLarge, ReasonProductThumbnail, "a product image's preview is at most %d bytes", MaxThumbnailBytes)
 		}
 	}
 	if len(p.Collections) > MaxCollections {
-		return Errorf(CodeTooLarge, "product_collections", "a product is in at most %d collections", MaxCollections)
+		return Errorf(CodeTooLarge, ReasonProductCollections, "a product is in at most %d collections", MaxCollections)
 	}
 	for _, c := range p.Collections {
 		if !ValidKey(string(c)) {
-			return Errorf(CodeInvalid, "collection_id", "a collection id is 1 to 64 of A-Z a-z 0-9 _ . -")
+			return Errorf(CodeInvalid, ReasonCollectionID, "a collection id is 1 to 64 of A-Z a-z 0-9 _ . -")
 		}
 	}
 	return nil
+}
+
+// Catalog is a business's catalog as customers see it: its products (of
+// one collection, when asked for one) and its collections.
+type Catalog struct {
+	Products    []Product
+	Collections []Collection
 }
 
 // Collection is a named group of products of a catalog (membership is on
@@ -322,13 +329,13 @@ type QuickReply struct {
 // Validate checks the shortcut and that there is text or media.
 func (q QuickReply) Validate() error {
 	if !ValidKey(q.Shortcut) {
-		return Errorf(CodeInvalid, "quick_reply_shortcut", "a shortcut is 1 to 64 of A-Z a-z 0-9 _ . -")
+		return Errorf(CodeInvalid, ReasonQuickReplyShortcut, "a shortcut is 1 to 64 of A-Z a-z 0-9 _ . -")
 	}
 	if strings.TrimSpace(q.Text) == "" && len(q.Media) == 0 {
-		return Errorf(CodeInvalid, "quick_reply_empty", "a quick reply has text or media")
+		return Errorf(CodeInvalid, ReasonQuickReplyEmpty, "a quick reply has text or media")
 	}
 	if len(q.Text) > MaxQuickReplyText || len(q.Media) > 16<<10 {
-		return Errorf(CodeTooLarge, "quick_reply_size", "a quick reply's text is at most %d bytes", MaxQuickReplyText)
+		return Errorf(CodeTooLarge, ReasonQuickReplySize, "a quick reply's text is at most %d bytes", MaxQuickReplyText)
 	}
 	return nil
 }
@@ -364,9 +371,9 @@ var DefaultLabels = []Label{
 // Validate checks the label's id, name and color.
 func (l Label) Validate() error {
 	if !ValidKey(string(l.ID)) {
-		return Errorf(CodeInvalid, "label_id", "a label id is 1 to 64 of A-Z a-z 0-9 _ . -")
+		return Errorf(CodeInvalid, ReasonLabelID, "a label id is 1 to 64 of A-Z a-z 0-9 _ . -")
 	}
-	if err := checkText("label_name", "a label name", l.Name, 64, true); err != nil {
+	if err := checkText(ReasonLabelName, "a label name", l.Name, 64, true); err != nil {
 		return err
 	}
 	if l.Color != "" {
@@ -375,7 +382,7 @@ func (l Label) Validate() error {
 			ok = ok && (c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')
 		}
 		if !ok {
-			return Errorf(CodeInvalid, "label_color", "a label color is #rrggbb")
+			return Errorf(CodeInvalid, ReasonLabelColor, "a label color is #rrggbb")
 		}
 	}
 	return nil
@@ -411,16 +418,16 @@ const DefaultAwayEvery = 12 * time.Hour
 // Validate checks an enabled message has text.
 func (a AutoReplySettings) Validate() error {
 	if a.GreetingEnabled && strings.TrimSpace(a.Greeting) == "" {
-		return Errorf(CodeInvalid, "greeting_empty", "an enabled greeting has text")
+		return Errorf(CodeInvalid, ReasonGreetingEmpty, "an enabled greeting has text")
 	}
 	if a.AwayEnabled && strings.TrimSpace(a.Away) == "" {
-		return Errorf(CodeInvalid, "away_empty", "an enabled away message has text")
+		return Errorf(CodeInvalid, ReasonAwayEmpty, "an enabled away message has text")
 	}
 	if len(a.Greeting) > MaxAutoReplyText || len(a.Away) > MaxAutoReplyText {
-		return Errorf(CodeTooLarge, "auto_reply_size", "greeting and away messages are at most %d bytes", MaxAutoReplyText)
+		return Errorf(CodeTooLarge, ReasonAutoReplySize, "greeting and away messages are at most %d bytes", MaxAutoReplyText)
 	}
 	if a.GreetingAfter < 0 || a.AwayEvery < 0 {
-		return Errorf(CodeInvalid, "auto_reply_interval", "intervals are not negative")
+		return Errorf(CodeInvalid, ReasonAutoReplyInterval, "intervals are not negative")
 	}
 	return nil
 }

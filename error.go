@@ -3,12 +3,11 @@ package parley
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Code is the closed set of error classes Parley reports. Edges map them to
-// HTTP statuses, wire-protocol error codes and CLI exit codes; nothing else
-// should branch on error text.
+// HTTP statuses (package httperr), wire-protocol error codes and CLI exit
+// codes; nothing else should branch on error text.
 type Code string
 
 // The error codes. Their wire numbers are in docs/protocol.md.
@@ -25,33 +24,6 @@ const (
 	CodeUnavailable     Code = "unavailable"     // the server is shutting down or overloaded
 	CodeInternal        Code = "internal"        // a bug or an infrastructure failure
 )
-
-// HTTPStatus is the HTTP status the HTTP edges (media, trees, push,
-// webhooks, insights) answer an error of class c with; unknown classes are
-// 500.
-func (c Code) HTTPStatus() int {
-	switch c {
-	case CodeInvalid:
-		return http.StatusBadRequest
-	case CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case CodeForbidden, CodeBlocked:
-		return http.StatusForbidden
-	case CodeNotFound:
-		return http.StatusNotFound
-	case CodeConflict:
-		return http.StatusConflict
-	case CodeRateLimited:
-		return http.StatusTooManyRequests
-	case CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case CodeExpired:
-		return http.StatusGone
-	case CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
 
 // Error is Parley's one error type. Code is the class; Reason is a stable,
 // machine-readable detail within the class (for example "code_expired" or
@@ -123,4 +95,4 @@ func ErrorMessage(err error) string {
 func IsCode(err error, code Code) bool { return ErrorCode(err) == code }
 
 // ErrNotFound is returned by stores when a looked-up record does not exist.
-var ErrNotFound = &Error{Code: CodeNotFound, Reason: "not_found", Message: "not found"}
+var ErrNotFound = &Error{Code: CodeNotFound, Reason: ReasonNotFound, Message: "not found"}

@@ -24,6 +24,16 @@ type Store interface {
 	ConversationStore
 	LogStore
 	CounterStore
+	// The services' stores: a store missing one of their methods does not
+	// compile, rather than silently running without the feature.
+	GroupStore
+	TreeStore
+	BusinessStore
+	MediaStore
+	PushStore
+	WebhookStore
+	InsightsStore
+	CloudAPIStore
 	Close() error
 }
 

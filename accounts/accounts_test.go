@@ -8,64 +8,14 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/sqlite"
 )
-
-// fakeClock is a parley.Clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// recordSender is a parley.CodeSender that remembers the last code sent to
-// each number and can be told to fail.
-type recordSender struct {
-	mu    sync.Mutex
-	codes map[string]string
-	sends int
-	err   error
-}
-
-func (r *recordSender) SendCode(_ context.Context, phone, code string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
-	}
-	r.codes[phone] = code
-	r.sends++
-	return nil
-}
-
-func (r *recordSender) code(phone string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.codes[phone]
-}
-
-func (r *recordSender) fail(err error) {
-	r.mu.Lock()
-	r.err = err
-	r.mu.Unlock()
-}
 
 // env is one service over a fresh SQLite store.
 type env struct {
@@ -73,8 +23,8 @@ type env struct {
 	ctx    context.Context
 	svc    *accounts.Service
 	store  parley.Store
-	clock  *fakeClock
-	sender *recordSender
+	clock  *parleytest.Clock
+	sender *parleytest.Codes
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -99,8 +49,8 @@ func newEnv(t *testing.T, cfg accounts.Config) *env {
 		t:      t,
 		ctx:    ctx,
 		store:  st,
-		clock:  &fakeClock{now: t0},
-		sender: &recordSender{codes: make(map[string]string)},
+		clock:  parleytest.NewClock(t0),
+		sender: parleytest.NewCodes(),
 	}
 	e.svc = accounts.New(st, e.sender, e.clock, slog.New(slog.DiscardHandler), cfg)
 	return e
@@ -116,7 +66,7 @@ func (e *env) MustRegister(phone, name string) string {
 	if err != nil {
 		e.t.Fatalf("Register(%q): %v", phone, err)
 	}
-	code := e.sender.code(res.Phone)
+	code := e.sender.Code(res.Phone)
 	if len(code) != 6 {
 		e.t.Fatalf("Register(%q): sent code %q", phone, code)
 	}

@@ -20,7 +20,7 @@ func TestCodesStoredAsKeyedMAC(t *testing.T) {
 	if _, err := e.svc.Register(e.ctx, alicePhone, "Alice"); err != nil {
 		t.Fatal(err)
 	}
-	code := e.sender.code(alicePhone)
+	code := e.sender.Code(alicePhone)
 	v, err := e.store.Verification(e.ctx, alicePhone)
 	if err != nil {
 		t.Fatal(err)

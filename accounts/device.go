@@ -56,11 +56,11 @@ func (s *Service) authenticate(ctx context.Context, id parley.DeviceID, secret [
 }
 
 func errBadCredentials() error {
-	return parley.Errorf(parley.CodeUnauthenticated, "bad_credentials", "unknown device or wrong secret")
+	return parley.Errorf(parley.CodeUnauthenticated, parley.ReasonBadCredentials, "unknown device or wrong secret")
 }
 
 func errRevoked() error {
-	return parley.Errorf(parley.CodeUnauthenticated, "device_revoked", "this device has been removed from the account")
+	return parley.Errorf(parley.CodeUnauthenticated, parley.ReasonDeviceRevoked, "this device has been removed from the account")
 }
 
 // activeDevice re-reads a device the caller authenticated earlier, so a
@@ -132,7 +132,7 @@ func (s *Service) NewLinkCode(ctx context.Context, primary parley.Device) (code 
 		return "", 0, err
 	}
 	if !d.Primary {
-		return "", 0, parley.Errorf(parley.CodeForbidden, "not_primary", "only the primary device can link devices")
+		return "", 0, parley.Errorf(parley.CodeForbidden, ReasonNotPrimary, "only the primary device can link devices")
 	}
 	devices, err := s.store.Devices(ctx, d.User)
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Service) checkDeviceLimit(devices []parley.Device) error {
 		}
 	}
 	if linked >= s.cfg.MaxLinkedDevices {
-		return parley.Errorf(parley.CodeTooLarge, "too_many_devices",
+		return parley.Errorf(parley.CodeTooLarge, ReasonTooManyDevices,
 			"an account can have %d linked devices; remove one first", s.cfg.MaxLinkedDevices)
 	}
 	return nil
@@ -183,7 +183,7 @@ func (s *Service) LinkDevice(ctx context.Context, code string, identityKey []byt
 	if err := checkIdentityKey(identityKey); err != nil {
 		return Credentials{}, err
 	}
-	name, err := cleanName(name, "device_name_invalid")
+	name, err := cleanName(name, ReasonDeviceNameInvalid)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -252,11 +252,11 @@ func (s *Service) takeLinkCode(ctx context.Context, code string) (parley.LinkCod
 }
 
 func errLinkUnknown() error {
-	return parley.Errorf(parley.CodeNotFound, "link_code_unknown", "unknown or already used link code")
+	return parley.Errorf(parley.CodeNotFound, ReasonLinkCodeUnknown, "unknown or already used link code")
 }
 
 func errLinkExpired() error {
-	return parley.Errorf(parley.CodeExpired, "link_code_expired", "the link code has expired; show a new one on the primary device")
+	return parley.Errorf(parley.CodeExpired, ReasonLinkCodeExpired, "the link code has expired; show a new one on the primary device")
 }
 
 // Devices lists the user's devices, revoked ones included (RevokedAt set),
@@ -289,19 +289,19 @@ func (s *Service) RemoveDevice(ctx context.Context, by parley.Device, id parley.
 	}
 	target, err := s.store.Device(ctx, id)
 	if parley.IsCode(err, parley.CodeNotFound) {
-		return nil, parley.Errorf(parley.CodeNotFound, "device_not_found", "no such device")
+		return nil, parley.Errorf(parley.CodeNotFound, parley.ReasonDeviceNotFound, "no such device")
 	}
 	if err != nil {
 		return nil, internal("remove device: load", err)
 	}
 	switch {
 	case target.User != actor.User:
-		return nil, parley.Errorf(parley.CodeForbidden, "not_your_device", "the device belongs to another account")
+		return nil, parley.Errorf(parley.CodeForbidden, ReasonNotYourDevice, "the device belongs to another account")
 	case target.Primary:
-		return nil, parley.Errorf(parley.CodeForbidden, "primary_device",
+		return nil, parley.Errorf(parley.CodeForbidden, ReasonPrimaryDevice,
 			"the primary device cannot be removed; register the number on a new device to replace it")
 	case !actor.Primary && target.ID != actor.ID:
-		return nil, parley.Errorf(parley.CodeForbidden, "not_primary", "a linked device can only remove itself")
+		return nil, parley.Errorf(parley.CodeForbidden, ReasonNotPrimary, "a linked device can only remove itself")
 	}
 	convs, err := s.store.RevokeDevice(ctx, target.ID, s.clock.Now())
 	if err != nil {

@@ -38,5 +38,5 @@ func NormalizePhone(s string) (string, error) {
 }
 
 func errPhone(msg string) error {
-	return parley.Errorf(parley.CodeInvalid, "phone_invalid", "%s", msg)
+	return parley.Errorf(parley.CodeInvalid, ReasonPhoneInvalid, "%s", msg)
 }

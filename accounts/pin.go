@@ -37,7 +37,7 @@ func checkPIN(pin string) error {
 		}
 	}
 	if !ok {
-		return parley.Errorf(parley.CodeInvalid, "pin_invalid", "the PIN must be %d to %d digits", minPINLen, maxPINLen)
+		return parley.Errorf(parley.CodeInvalid, ReasonPINInvalid, "the PIN must be %d to %d digits", minPINLen, maxPINLen)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func ValidUsername(name string) bool {
 // unknown user.
 func (s *Service) SetUsername(ctx context.Context, user parley.UserID, username string) error {
 	if username != "" && !ValidUsername(username) {
-		return parley.Errorf(parley.CodeInvalid, "username_invalid",
+		return parley.Errorf(parley.CodeInvalid, ReasonUsernameInvalid,
 			"a username is %d to %d letters, digits, _ or ., starting with a letter", minUsername, maxUsername)
 	}
 	if username != "" {
@@ -66,7 +66,7 @@ func (s *Service) SetUsername(ctx context.Context, user parley.UserID, username 
 }
 
 func errUsernameTaken() error {
-	return parley.Errorf(parley.CodeConflict, "username_taken", "that username is taken")
+	return parley.Errorf(parley.CodeConflict, parley.ReasonUsernameTaken, "that username is taken")
 }
 
 // updateUser applies change to the stored user under the user's lock.
@@ -92,7 +92,7 @@ func (s *Service) updateUser(ctx context.Context, id parley.UserID, change func(
 // Errors: CodeInvalid "privacy_invalid"; CodeNotFound for an unknown user.
 func (s *Service) SetPrivacy(ctx context.Context, user parley.UserID, p parley.Privacy) error {
 	if !p.FindByPhone.Valid() || !p.LastSeen.Valid() {
-		return parley.Errorf(parley.CodeInvalid, "privacy_invalid", `privacy settings are "everyone", "contacts" or "nobody"`)
+		return parley.Errorf(parley.CodeInvalid, ReasonPrivacyInvalid, `privacy settings are "everyone", "contacts" or "nobody"`)
 	}
 	return s.updateUser(ctx, user, func(u *parley.User) error {
 		if p.FindByPhone != "" {
@@ -128,10 +128,10 @@ func (s *Service) SetPIN(ctx context.Context, user parley.UserID, pin, oldPIN st
 	err := s.updateUser(ctx, user, func(u *parley.User) error {
 		if len(u.PINHash) > 0 {
 			if oldPIN == "" {
-				return parley.Errorf(parley.CodeForbidden, "pin_required", "enter the current PIN to change it")
+				return parley.Errorf(parley.CodeForbidden, ReasonPINRequired, "enter the current PIN to change it")
 			}
 			if !pinMatches(u.PINHash, oldPIN) {
-				return parley.Errorf(parley.CodeForbidden, "pin_wrong", "wrong PIN")
+				return parley.Errorf(parley.CodeForbidden, ReasonPINWrong, "wrong PIN")
 			}
 		}
 		if pin == "" {
@@ -206,7 +206,7 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 		}
 	}
 	if set != 1 {
-		return Profile{}, parley.Errorf(parley.CodeInvalid, "query_invalid", "look up a user by exactly one of phone, username or id")
+		return Profile{}, parley.Errorf(parley.CodeInvalid, ReasonQueryInvalid, "look up a user by exactly one of phone, username or id")
 	}
 	var (
 		u   parley.User
@@ -221,7 +221,7 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 		u, err = s.store.UserByPhone(ctx, phone)
 	case q.Username != "":
 		if !ValidUsername(q.Username) {
-			return Profile{}, parley.Errorf(parley.CodeInvalid, "username_invalid", "not a valid username")
+			return Profile{}, parley.Errorf(parley.CodeInvalid, ReasonUsernameInvalid, "not a valid username")
 		}
 		u, err = s.store.UserByUsername(ctx, q.Username)
 	default:
@@ -330,7 +330,7 @@ func (s *Service) mayFind(ctx context.Context, viewer parley.UserID, owner parle
 }
 
 func errUserNotFound() error {
-	return parley.Errorf(parley.CodeNotFound, "user_not_found", "no such user")
+	return parley.Errorf(parley.CodeNotFound, parley.ReasonUserNotFound, "no such user")
 }
 
 // audienceAdmits reports whether a viewer is in audience v of an owner;
@@ -476,7 +476,7 @@ func (s *Service) Unblock(ctx context.Context, blocker, blocked parley.UserID) e
 
 func (s *Service) checkOther(ctx context.Context, me, other parley.UserID) error {
 	if me == other {
-		return parley.Errorf(parley.CodeInvalid, "self", "that is your own account")
+		return parley.Errorf(parley.CodeInvalid, ReasonSelf, "that is your own account")
 	}
 	_, err := s.store.User(ctx, other)
 	if parley.IsCode(err, parley.CodeNotFound) {

@@ -37,7 +37,7 @@ func (s *Service) Register(ctx context.Context, phone, name string) (RegisterRes
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	name, err = cleanName(name, "name_invalid")
+	name, err = cleanName(name, ReasonNameInvalid)
 	if err != nil {
 		return RegisterResult{}, err
 	}
@@ -53,14 +53,14 @@ func (s *Service) Register(ctx context.Context, phone, name string) (RegisterRes
 	v := prev
 	if found {
 		if wait := s.lastSent(prev).Add(s.cfg.CodeResendAfter).Sub(now); wait > 0 {
-			return RegisterResult{}, rateLimited("resend_too_soon", wait, "a code was sent to this number a moment ago")
+			return RegisterResult{}, rateLimited(ReasonResendTooSoon, wait, "a code was sent to this number a moment ago")
 		}
 	}
 	if !found || !now.Before(v.WindowAt.Add(s.cfg.CodeWindow)) {
 		v.Sent, v.WindowAt = 0, now
 	}
 	if v.Sent >= s.cfg.MaxCodesPerWindow {
-		return RegisterResult{}, rateLimited("too_many_codes", v.WindowAt.Add(s.cfg.CodeWindow).Sub(now),
+		return RegisterResult{}, rateLimited(ReasonTooManyCodes, v.WindowAt.Add(s.cfg.CodeWindow).Sub(now),
 			"too many codes were sent to this number")
 	}
 
@@ -192,7 +192,7 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 	if err := checkIdentityKey(p.IdentityKey); err != nil {
 		return Credentials{}, err
 	}
-	deviceName, err := cleanName(p.DeviceName, "device_name_invalid")
+	deviceName, err := cleanName(p.DeviceName, ReasonDeviceNameInvalid)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -206,19 +206,19 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 	now := s.clock.Now()
 	v, err := s.store.Verification(ctx, phone)
 	if parley.IsCode(err, parley.CodeNotFound) {
-		return Credentials{}, parley.Errorf(parley.CodeNotFound, "no_pending_code", "no code is pending for this number; register first")
+		return Credentials{}, parley.Errorf(parley.CodeNotFound, ReasonNoPendingCode, "no code is pending for this number; register first")
 	}
 	if err != nil {
 		return Credentials{}, internal("verify: load verification", err)
 	}
 	if v.Attempts >= s.cfg.MaxVerifyAttempts || len(v.CodeHash) == 0 {
-		return Credentials{}, rateLimited("too_many_attempts", s.nextSend(v, now), "too many wrong attempts; request a new code")
+		return Credentials{}, rateLimited(ReasonTooManyAttempts, s.nextSend(v, now), "too many wrong attempts; request a new code")
 	}
 	if !now.Before(v.ExpiresAt) {
-		return Credentials{}, parley.Errorf(parley.CodeExpired, "code_expired", "the code has expired; request a new one")
+		return Credentials{}, parley.Errorf(parley.CodeExpired, ReasonCodeExpired, "the code has expired; request a new one")
 	}
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return Credentials{}, parley.Errorf(parley.CodeInvalid, "code_wrong", "the code is 6 digits")
+		return Credentials{}, parley.Errorf(parley.CodeInvalid, ReasonCodeWrong, "the code is 6 digits")
 	}
 	if !s.verificationCodeMatches(v.CodeHash, phone, code) {
 		left, err := s.countAttempt(ctx, v)
@@ -228,7 +228,7 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 		if err := s.take(ctx, "verify", guesses...); parley.IsCode(err, parley.CodeUnavailable) {
 			return Credentials{}, err
 		}
-		return Credentials{}, parley.Errorf(parley.CodeInvalid, "code_wrong", "wrong code; %s", attemptsLeft(left))
+		return Credentials{}, parley.Errorf(parley.CodeInvalid, ReasonCodeWrong, "wrong code; %s", attemptsLeft(left))
 	}
 
 	user, err := s.store.UserByPhone(ctx, phone)
@@ -241,7 +241,7 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 
 	if len(user.PINHash) > 0 {
 		if p.PIN == "" {
-			return Credentials{}, parley.Errorf(parley.CodeForbidden, "pin_required", "this account has a two-step verification PIN; enter it")
+			return Credentials{}, parley.Errorf(parley.CodeForbidden, ReasonPINRequired, "this account has a two-step verification PIN; enter it")
 		}
 		if err := s.checkPINBudget(ctx, user.ID, now); err != nil {
 			return Credentials{}, err
@@ -262,7 +262,7 @@ func (s *Service) Verify(ctx context.Context, p VerifyParams) (Credentials, erro
 			if pinLeft <= 0 {
 				return Credentials{}, pinLocked(reset)
 			}
-			return Credentials{}, parley.Errorf(parley.CodeForbidden, "pin_wrong", "wrong PIN; %s", attemptsLeft(min(left, pinLeft)))
+			return Credentials{}, parley.Errorf(parley.CodeForbidden, ReasonPINWrong, "wrong PIN; %s", attemptsLeft(min(left, pinLeft)))
 		}
 	}
 	return s.reregister(ctx, user, v, deviceName, p.IdentityKey, now)

@@ -22,7 +22,7 @@ func TestRegistrationFlow(t *testing.T) {
 	if res != want {
 		t.Fatalf("Register = %+v, want %+v", res, want)
 	}
-	code := e.sender.code(alicePhone)
+	code := e.sender.Code(alicePhone)
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		t.Fatalf("code %q is not 6 digits", code)
 	}
@@ -176,8 +176,8 @@ func TestConcurrentRegisterSendsOnce(t *testing.T) {
 			wantErr(t, err, parley.CodeRateLimited, "resend_too_soon")
 		}
 	}
-	if ok != 1 || e.sender.sends != 1 {
-		t.Fatalf("%d registrations succeeded and %d codes were sent, want 1 and 1", ok, e.sender.sends)
+	if ok != 1 || e.sender.Sends() != 1 {
+		t.Fatalf("%d registrations succeeded and %d codes were sent, want 1 and 1", ok, e.sender.Sends())
 	}
 }
 
@@ -186,12 +186,12 @@ func TestSenderFailure(t *testing.T) {
 	code := e.MustRegister(alicePhone, "Alice")
 	e.clock.Advance(time.Minute)
 
-	e.sender.fail(errGateway)
+	e.sender.Fail(errGateway)
 	_, err := e.svc.Register(e.ctx, alicePhone, "Alice")
 	wantErr(t, err, parley.CodeUnavailable, "sms_gateway_failed")
 	_, err = e.svc.Register(e.ctx, bobPhone, "Bob")
 	wantErr(t, err, parley.CodeUnavailable, "sms_gateway_failed")
-	e.sender.fail(nil)
+	e.sender.Fail(nil)
 
 	// The failed send did not count and did not void the previous code.
 	v, err := e.store.Verification(e.ctx, alicePhone)

@@ -133,7 +133,7 @@ func internal(op string, err error) error {
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return &parley.Error{Code: parley.CodeInternal, Reason: "internal", Message: "internal error", Err: fmt.Errorf("%s: %w", op, err)}
+	return &parley.Error{Code: parley.CodeInternal, Reason: parley.ReasonInternal, Message: "internal error", Err: fmt.Errorf("%s: %w", op, err)}
 }
 
 // Limits on user-supplied strings.
@@ -146,7 +146,7 @@ const (
 
 func checkIdentityKey(key []byte) error {
 	if len(key) < minIdentityKey || len(key) > maxIdentityKey {
-		return parley.Errorf(parley.CodeInvalid, "identity_key_invalid",
+		return parley.Errorf(parley.CodeInvalid, ReasonIdentityKeyInvalid,
 			"the identity key must be %d to %d bytes, got %d", minIdentityKey, maxIdentityKey, len(key))
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/httperr"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/webhook"
 )
@@ -120,7 +121,7 @@ func runBusiness(ctx context.Context, cfg Config) (map[string]any, error) {
 			}
 			changes, err := webhook.ReadRequest(r, "bench-secret")
 			if err != nil {
-				http.Error(w, err.Error(), parley.ErrorCode(err).HTTPStatus())
+				http.Error(w, err.Error(), httperr.StatusOf(err))
 				return
 			}
 			posts.Add(1)

@@ -114,7 +114,7 @@ func (s *Service) SetHosted(ctx context.Context, user parley.UserID, hosted bool
 func (s *Service) requireBusiness(ctx context.Context, user parley.UserID) error {
 	p, err := s.store.BusinessProfile(ctx, user)
 	if parley.IsCode(err, parley.CodeNotFound) || err == nil && p.Name == "" {
-		return parley.Errorf(parley.CodeForbidden, "not_business", "publish a business profile first (parley business profile set)")
+		return parley.Errorf(parley.CodeForbidden, parley.ReasonNotBusiness, "publish a business profile first (parley business profile set)")
 	}
 	return err
 }
@@ -143,11 +143,8 @@ func (s *Service) Product(ctx context.Context, business parley.UserID, id parley
 	return s.store.Product(ctx, business, id)
 }
 
-// Catalog is a business's catalog as customers see it.
-type Catalog struct {
-	Products    []parley.Product
-	Collections []parley.Collection
-}
+// Catalog is a business's catalog as customers see it (parley.Catalog).
+type Catalog = parley.Catalog
 
 // Catalog returns a business's products (of one collection, if given)
 // and its collections. Public; CodeNotFound "not_business" for a personal
@@ -172,10 +169,10 @@ func (s *Service) PutCollection(ctx context.Context, user parley.UserID, c parle
 	c.Business = user
 	c.Name = strings.TrimSpace(c.Name)
 	if !parley.ValidKey(string(c.ID)) {
-		return parley.Errorf(parley.CodeInvalid, "collection_id", "a collection id is 1 to 64 of A-Z a-z 0-9 _ . -")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonCollectionID, "a collection id is 1 to 64 of A-Z a-z 0-9 _ . -")
 	}
 	if c.Name == "" || len(c.Name) > parley.MaxBusinessText {
-		return parley.Errorf(parley.CodeInvalid, "collection_name", "a collection has a name of at most %d bytes", parley.MaxBusinessText)
+		return parley.Errorf(parley.CodeInvalid, ReasonCollectionName, "a collection has a name of at most %d bytes", parley.MaxBusinessText)
 	}
 	return s.store.PutCollection(ctx, c)
 }
@@ -225,7 +222,7 @@ func (s *Service) PutLabel(ctx context.Context, user parley.UserID, l parley.Lab
 		return l, err
 	}
 	if isDefaultLabel(l.ID) {
-		return l, parley.Errorf(parley.CodeForbidden, "default_label", "label %s is predefined", l.ID)
+		return l, parley.Errorf(parley.CodeForbidden, ReasonDefaultLabel, "label %s is predefined", l.ID)
 	}
 	return l, s.store.PutLabel(ctx, l)
 }
@@ -233,7 +230,7 @@ func (s *Service) PutLabel(ctx context.Context, user parley.UserID, l parley.Lab
 // DeleteLabel deletes a custom label and takes it off every chat.
 func (s *Service) DeleteLabel(ctx context.Context, user parley.UserID, id parley.LabelID) error {
 	if isDefaultLabel(id) {
-		return parley.Errorf(parley.CodeForbidden, "default_label", "label %s is predefined", id)
+		return parley.Errorf(parley.CodeForbidden, ReasonDefaultLabel, "label %s is predefined", id)
 	}
 	return s.store.DeleteLabel(ctx, user, id)
 }
@@ -271,12 +268,12 @@ func (s *Service) LabelChat(ctx context.Context, dev parley.Device, conv parley.
 			return err
 		}
 		if !slices.ContainsFunc(custom, func(l parley.Label) bool { return l.ID == label }) {
-			return parley.Errorf(parley.CodeNotFound, "no_label", "no label %s", label)
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonNoLabel, "no label %s", label)
 		}
 	}
 	if _, err := s.members.Member(ctx, conv, dev.ID); err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.Errorf(parley.CodeNotFound, "not_member", "this device is not in chat %s", conv)
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonNotMember, "this device is not in chat %s", conv)
 		}
 		return err
 	}
@@ -317,11 +314,11 @@ func (s *Service) ClaimAutoReply(ctx context.Context, dev parley.Device, conv pa
 		return err
 	}
 	if key == "" || len(key) > 128 {
-		return parley.Errorf(parley.CodeInvalid, "claim_key", "a claim key is 1 to 128 bytes")
+		return parley.Errorf(parley.CodeInvalid, ReasonClaimKey, "a claim key is 1 to 128 bytes")
 	}
 	if _, err := s.members.Member(ctx, conv, dev.ID); err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.Errorf(parley.CodeNotFound, "not_member", "this device is not in chat %s", conv)
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonNotMember, "this device is not in chat %s", conv)
 		}
 		return err
 	}
@@ -330,7 +327,7 @@ func (s *Service) ClaimAutoReply(ctx context.Context, dev parley.Device, conv pa
 		return err
 	}
 	if !ok {
-		return parley.Errorf(parley.CodeConflict, "auto_reply_claimed", "another device of this business sent it")
+		return parley.Errorf(parley.CodeConflict, ReasonAutoReplyClaimed, "another device of this business sent it")
 	}
 	return nil
 }

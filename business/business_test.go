@@ -7,12 +7,9 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/business"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/sqlite"
 )
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 func mustService(t *testing.T) (*business.Service, *sqlite.Store) {
 	t.Helper()
@@ -21,7 +18,7 @@ func mustService(t *testing.T) (*business.Service, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return business.New(st, st, fixedClock{time.Unix(1700000000, 0)}, nil), st
+	return business.New(st, st, parleytest.NewClock(time.Unix(1700000000, 0)), nil), st
 }
 
 func wantCode(t *testing.T, what string, err error, code parley.Code, reason string) {

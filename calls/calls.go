@@ -39,14 +39,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
-// CallID names a call. It is random, 16 bytes in hex.
-type CallID string
+// CallID names a call (parley.CallID).
+type CallID = parley.CallID
 
 // Reasons of the errors this package returns.
 const (
@@ -81,7 +79,7 @@ type Directory interface {
 // error with a specific reason if it is malformed; the SFU answers through
 // Service.SignalFromSFU. Leave drops a device's media; End drops the call.
 type SFU interface {
-	Signal(ctx context.Context, call CallID, dev parley.Device, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error
+	Signal(ctx context.Context, call CallID, dev parley.Device, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error
 	Leave(call CallID, dev parley.DeviceID)
 	End(call CallID)
 }
@@ -227,13 +225,13 @@ func (s *Service) Stats() Stats {
 }
 
 // Run checks ring timeouts every SweepInterval until ctx ends.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 			s.Sweep(ctx)
 		}
@@ -260,14 +258,21 @@ type outbox struct {
 }
 
 type outMsg struct {
-	conv  parley.ConversationID
-	to    []parley.DeviceID
-	frame *parleypb.ServerFrame
+	conv   parley.ConversationID
+	to     []parley.DeviceID
+	event  *parley.CallEvent  // one of event
+	signal *parley.CallSignal // and signal
 }
 
-func (o *outbox) push(conv parley.ConversationID, to []parley.DeviceID, f *parleypb.ServerFrame) {
+func (o *outbox) event(conv parley.ConversationID, to []parley.DeviceID, ev parley.CallEvent) {
 	if len(to) > 0 {
-		o.msgs = append(o.msgs, outMsg{conv, to, f})
+		o.msgs = append(o.msgs, outMsg{conv: conv, to: to, event: &ev})
+	}
+}
+
+func (o *outbox) signal(conv parley.ConversationID, to []parley.DeviceID, sig parley.CallSignal) {
+	if len(to) > 0 {
+		o.msgs = append(o.msgs, outMsg{conv: conv, to: to, signal: &sig})
 	}
 }
 
@@ -276,13 +281,12 @@ func (s *Service) flush(ctx context.Context, o outbox) {
 		f()
 	}
 	for _, m := range o.msgs {
-		b, err := proto.Marshal(m.frame)
-		if err != nil {
-			s.log.Error("calls: marshal push", "err", err)
-			continue
-		}
-		if _, ok := m.frame.Body.(*parleypb.ServerFrame_CallEvent); ok {
+		var b []byte
+		if m.event != nil {
+			b = wire.CallEventFrame(*m.event)
 			s.events.Add(uint64(len(m.to)))
+		} else {
+			b = wire.CallSignalFrame(*m.signal)
 		}
 		if err := s.broker.Publish(ctx, m.to, parley.Event{Kind: parley.EventSignal, Conversation: m.conv, Frame: b}); err != nil {
 			s.log.Warn("calls: publish", "conversation", m.conv, "err", err)
@@ -296,36 +300,27 @@ func newCallID() CallID {
 	return CallID(hex.EncodeToString(b[:]))
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// info is the wire view of c for user.
-func (s *Service) info(c *call, user parley.UserID) *parleypb.CallInfo {
-	ci := &parleypb.CallInfo{
-		CallId: string(c.id), ConversationId: string(c.conv), Group: c.group, Video: c.video,
-		CallerUserId: int64(c.caller.User), CallerDeviceId: int64(c.caller.ID),
-		StartedAtMs: ms(c.startedAt), AnsweredAtMs: ms(c.answeredAt),
-		MaxParticipants: uint32(s.cfg.MaxParticipants),
+// info is the view of c for user (with TURN credentials for user; none
+// for 0).
+func (s *Service) info(c *call, user parley.UserID) parley.CallInfo {
+	ci := parley.CallInfo{
+		ID: c.id, Conversation: c.conv, Group: c.group, Video: c.video, Caller: c.caller,
+		StartedAt: c.startedAt, AnsweredAt: c.answeredAt, MaxParticipants: s.cfg.MaxParticipants,
 	}
 	for _, d := range c.order {
 		p := c.parts[d]
-		ci.Participants = append(ci.Participants, &parleypb.CallParticipant{
-			UserId: int64(p.user), DeviceId: int64(d), AudioMuted: p.muted, VideoOff: p.videoOff, JoinedAtMs: ms(p.joinedAt)})
+		ci.Participants = append(ci.Participants, parley.CallParticipant{
+			User: p.user, Device: d, AudioMuted: p.muted, VideoOff: p.videoOff, JoinedAt: p.joinedAt})
 	}
 	if len(s.cfg.TURN.URLs) > 0 && user != 0 {
 		u, pw, exp := s.cfg.TURN.Credentials(user, s.clock.Now())
-		ci.IceServers = []*parleypb.IceServer{{Urls: s.cfg.TURN.URLs, Username: u, Credential: pw, ExpiresAtMs: exp.UnixMilli()}}
+		ci.ICEServers = []parley.ICEServer{{URLs: s.cfg.TURN.URLs, Username: u, Credential: pw, ExpiresAt: exp}}
 	}
 	return ci
 }
 
-func (s *Service) event(c *call, kind parleypb.CallEventKind, user parley.UserID, dev parley.DeviceID) *parleypb.ServerFrame {
-	return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_CallEvent{CallEvent: &parleypb.CallEvent{
-		Kind: kind, Call: s.info(c, 0), UserId: int64(user), DeviceId: int64(dev), AtMs: s.clock.Now().UnixMilli()}}}
+func (s *Service) event(c *call, kind parley.CallEventKind, user parley.UserID, dev parley.DeviceID) parley.CallEvent {
+	return parley.CallEvent{Kind: kind, Call: s.info(c, 0), User: user, Device: dev, At: s.clock.Now()}
 }
 
 func (c *call) participantDevices() []parley.DeviceID {

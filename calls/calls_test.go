@@ -12,21 +12,10 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/calls"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/store/sqlite"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // inbox collects the pushes one device receives through the real broker.
 type inbox struct {
@@ -72,7 +61,7 @@ type env struct {
 	t     *testing.T
 	st    *sqlite.Store
 	br    *inproc.Broker
-	clock *fakeClock
+	clock *parleytest.Clock
 	svc   *calls.Service
 	box   map[parley.DeviceID]*inbox
 }
@@ -84,7 +73,7 @@ func newEnv(t *testing.T, cfg calls.Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, br: inproc.New(), clock: &fakeClock{now: time.Unix(1_800_000_000, 0)}, box: map[parley.DeviceID]*inbox{}}
+	e := &env{t: t, st: st, br: inproc.New(), clock: parleytest.NewClock(time.Unix(1_800_000_000, 0)), box: map[parley.DeviceID]*inbox{}}
 	e.svc = calls.New(st, e.br, e.clock, nil, cfg)
 	return e
 }
@@ -182,9 +171,9 @@ func TestDirectCallAcceptOnOneDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.IceServers) != 1 || info.IceServers[0].Username == "" ||
-		info.IceServers[0].Credential != calls.TURNPassword([]byte("s3cret"), info.IceServers[0].Username) {
-		t.Fatalf("ice servers %v", info.IceServers)
+	if len(info.ICEServers) != 1 || info.ICEServers[0].Username == "" ||
+		info.ICEServers[0].Credential != calls.TURNPassword([]byte("s3cret"), info.ICEServers[0].Username) {
+		t.Fatalf("ice servers %v", info.ICEServers)
 	}
 	wantKinds(t, "bob0", e.box[bob[0].ID].kinds(), ringing)
 	wantKinds(t, "bob1", e.box[bob[1].ID].kinds(), ringing)
@@ -192,11 +181,11 @@ func TestDirectCallAcceptOnOneDevice(t *testing.T) {
 	if !e.box[bob[0].ID].events()[0].Call.Video {
 		t.Fatal("ringing event lost the video flag")
 	}
-	id := calls.CallID(info.CallId)
+	id := info.ID
 
 	// An early offer from the caller reaches a rung device; the server
 	// relays payloads it cannot read.
-	if err := e.svc.Signal(ctx, alice[0], id, bob[1].ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, []byte("v=0 sdp")); err != nil {
+	if err := e.svc.Signal(ctx, alice[0], id, bob[1].ID, parley.CallPublish, parley.CallSignalOffer, []byte("v=0 sdp")); err != nil {
 		t.Fatal(err)
 	}
 	if s := e.box[bob[1].ID].signals(); len(s) != 1 || string(s[0].Payload) != "v=0 sdp" || s[0].FromDevice != int64(alice[0].ID) {
@@ -216,16 +205,16 @@ func TestDirectCallAcceptOnOneDevice(t *testing.T) {
 	}
 	wantKinds(t, "alice0", e.box[alice[0].ID].kinds(), accepted, media)
 	// A device outside the call cannot signal or be signalled.
-	err = e.svc.Signal(ctx, bob[0], id, alice[0].ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_ANSWER, []byte("x"))
+	err = e.svc.Signal(ctx, bob[0], id, alice[0].ID, parley.CallPublish, parley.CallSignalAnswer, []byte("x"))
 	wantErr(t, err, parley.CodeForbidden, calls.ReasonNotParticipant)
-	err = e.svc.Signal(ctx, alice[0], id, bob[0].ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, []byte("x"))
+	err = e.svc.Signal(ctx, alice[0], id, bob[0].ID, parley.CallPublish, parley.CallSignalOffer, []byte("x"))
 	wantErr(t, err, parley.CodeNotFound, calls.ReasonPeerNotInCall)
-	err = e.svc.Signal(ctx, alice[0], id, bob[1].ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, make([]byte, 65<<10))
+	err = e.svc.Signal(ctx, alice[0], id, bob[1].ID, parley.CallPublish, parley.CallSignalOffer, make([]byte, 65<<10))
 	wantErr(t, err, parley.CodeTooLarge, calls.ReasonSignalTooLarge)
-	err = e.svc.Signal(ctx, alice[0], id, bob[1].ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind(99), []byte("x"))
+	err = e.svc.Signal(ctx, alice[0], id, bob[1].ID, parley.CallPublish, parley.CallSignalKind(99), []byte("x"))
 	wantErr(t, err, parley.CodeInvalid, calls.ReasonBadSignal)
 
-	e.clock.Add(90 * time.Second)
+	e.clock.Advance(90 * time.Second)
 	if err := e.svc.Hangup(ctx, bob[1], id); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +246,7 @@ func TestDirectCallDeclineBusyCancelMissed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Decline(ctx, bob[0], calls.CallID(info.CallId), false); err != nil {
+		if err := e.svc.Decline(ctx, bob[0], info.ID, false); err != nil {
 			t.Fatal(err)
 		}
 		wantKinds(t, "alice", e.box[alice[0].ID].kinds(), declined, ended)
@@ -271,7 +260,7 @@ func TestDirectCallDeclineBusyCancelMissed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Hangup(ctx, alice[0], calls.CallID(info.CallId)); err != nil {
+		if err := e.svc.Hangup(ctx, alice[0], info.ID); err != nil {
 			t.Fatal(err)
 		}
 		wantKinds(t, "bob0", e.box[bob[0].ID].kinds(), ringing, cancelled, ended)
@@ -284,7 +273,7 @@ func TestDirectCallDeclineBusyCancelMissed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Accept(ctx, bob[0], calls.CallID(info.CallId)); err != nil {
+		if _, err := e.svc.Accept(ctx, bob[0], info.ID); err != nil {
 			t.Fatal(err)
 		}
 		// Carol calls Bob, who is in a call with Alice.
@@ -296,7 +285,7 @@ func TestDirectCallDeclineBusyCancelMissed(t *testing.T) {
 		// Starting a second call in a conversation with one running.
 		_, err = e.svc.Start(ctx, bob[1], ab, false)
 		wantErr(t, err, parley.CodeConflict, calls.ReasonInProgress)
-		if err := e.svc.Hangup(ctx, alice[0], calls.CallID(info.CallId)); err != nil {
+		if err := e.svc.Hangup(ctx, alice[0], info.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -308,10 +297,10 @@ func TestDirectCallDeclineBusyCancelMissed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Add(29 * time.Second)
+		e.clock.Advance(29 * time.Second)
 		e.svc.Sweep(ctx)
 		wantKinds(t, "bob0 before timeout", e.box[bob[0].ID].kinds(), ringing)
-		e.clock.Add(2 * time.Second)
+		e.clock.Advance(2 * time.Second)
 		e.svc.Sweep(ctx)
 		wantKinds(t, "bob0", e.box[bob[0].ID].kinds(), ringing, missed, ended)
 		wantKinds(t, "alice", e.box[alice[0].ID].kinds(), missed, ended)
@@ -364,7 +353,7 @@ type sfuRecorder struct {
 	offers int
 }
 
-func (r *sfuRecorder) Signal(ctx context.Context, call calls.CallID, dev parley.Device, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
+func (r *sfuRecorder) Signal(ctx context.Context, call calls.CallID, dev parley.Device, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error {
 	r.mu.Lock()
 	r.offers++
 	r.mu.Unlock()
@@ -395,12 +384,12 @@ func TestGroupCallJoinLeaveCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := calls.CallID(info.CallId)
+	id := info.ID
 	if _, err := e.svc.Accept(ctx, devs[1], id); err != nil {
 		t.Fatal(err)
 	}
 	// Ringing continues for the others in a group call.
-	e.clock.Add(11 * time.Second)
+	e.clock.Advance(11 * time.Second)
 	e.svc.Sweep(ctx)
 	wantKinds(t, "dev4", e.box[devs[4].ID].kinds(), ringing, missed, inProg)
 	st, err := e.svc.Status(ctx, devs[4], g)
@@ -413,10 +402,10 @@ func TestGroupCallJoinLeaveCap(t *testing.T) {
 	_, err = e.svc.Join(ctx, devs[3], id)
 	wantErr(t, err, parley.CodeTooLarge, calls.ReasonFull)
 	wantKinds(t, "dev0", e.box[devs[0].ID].kinds(), accepted, joined)
-	if err := e.svc.Signal(ctx, devs[2], id, 0, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, []byte("v=0")); err != nil {
+	if err := e.svc.Signal(ctx, devs[2], id, 0, parley.CallPublish, parley.CallSignalOffer, []byte("v=0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SignalFromSFU(ctx, id, devs[2].ID, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_ANSWER, []byte("v=0 answer")); err != nil {
+	if err := e.svc.SignalFromSFU(ctx, id, devs[2].ID, parley.CallSubscribe, parley.CallSignalAnswer, []byte("v=0 answer")); err != nil {
 		t.Fatal(err)
 	}
 	if s := e.box[devs[2].ID].signals(); len(s) != 1 || s[0].FromDevice != 0 || string(s[0].Payload) != "v=0 answer" {

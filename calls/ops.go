@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 func (s *Service) checkOpen() error {
@@ -18,29 +17,29 @@ func (s *Service) checkOpen() error {
 // Start starts a call from dev in conversation id and rings every device of
 // the other members. In a 1:1 call to a user already in another call the
 // caller gets CALL_BUSY at once and the call ends.
-func (s *Service) Start(ctx context.Context, dev parley.Device, id parley.ConversationID, video bool) (*parleypb.CallInfo, error) {
+func (s *Service) Start(ctx context.Context, dev parley.Device, id parley.ConversationID, video bool) (parley.CallInfo, error) {
 	conv, members, err := s.membership(ctx, dev, id)
 	if err != nil {
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
 	if err := s.checkOpen(); err != nil {
 		s.mu.Unlock()
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	if cur := s.byConv[id]; cur != nil {
 		s.mu.Unlock()
-		return nil, s.refuse(parley.Errorf(parley.CodeConflict, ReasonInProgress, "a call is already going on in this conversation; join it"))
+		return parley.CallInfo{}, s.refuse(parley.Errorf(parley.CodeConflict, ReasonInProgress, "a call is already going on in this conversation; join it"))
 	}
 	if s.byDev[dev.ID] != nil {
 		s.mu.Unlock()
-		return nil, s.refuse(parley.Errorf(parley.CodeConflict, ReasonAlreadyInCall, "this device is in another call"))
+		return parley.CallInfo{}, s.refuse(parley.Errorf(parley.CodeConflict, ReasonAlreadyInCall, "this device is in another call"))
 	}
 	group := conv.Kind != parley.KindDirect
 	if group && s.sfu == nil {
 		s.mu.Unlock()
-		return nil, s.refuse(parley.Errorf(parley.CodeUnavailable, ReasonNoSFU, "this server does not host group calls"))
+		return parley.CallInfo{}, s.refuse(parley.Errorf(parley.CodeUnavailable, ReasonNoSFU, "this server does not host group calls"))
 	}
 	c := &call{
 		id: newCallID(), conv: id, group: group, video: video, caller: dev,
@@ -60,7 +59,7 @@ func (s *Service) Start(ctx context.Context, dev parley.Device, id parley.Conver
 	}
 	if len(c.ringing) == 0 {
 		s.mu.Unlock()
-		return nil, s.refuse(parley.Errorf(parley.CodeInvalid, ReasonSelfCall, "nobody else is in this conversation"))
+		return parley.CallInfo{}, s.refuse(parley.Errorf(parley.CodeInvalid, ReasonSelfCall, "nobody else is in this conversation"))
 	}
 	s.addParticipant(c, dev)
 	s.calls[c.id] = c
@@ -69,13 +68,11 @@ func (s *Service) Start(ctx context.Context, dev parley.Device, id parley.Conver
 	var out outbox
 	if busy != 0 {
 		c.ringing = map[parley.DeviceID]parley.UserID{}
-		out.push(id, []parley.DeviceID{dev.ID}, s.event(c, parleypb.CallEventKind_CALL_BUSY, busy, 0))
+		out.event(id, []parley.DeviceID{dev.ID}, s.event(c, parley.CallBusy, busy, 0))
 		s.endLocked(c, &out)
 	} else {
 		for d, u := range c.ringing {
-			f := &parleypb.ServerFrame{Body: &parleypb.ServerFrame_CallEvent{CallEvent: &parleypb.CallEvent{
-				Kind: parleypb.CallEventKind_CALL_RINGING, Call: s.info(c, u), UserId: int64(dev.User), DeviceId: int64(dev.ID), AtMs: now.UnixMilli()}}}
-			out.push(id, []parley.DeviceID{d}, f)
+			out.event(id, []parley.DeviceID{d}, parley.CallEvent{Kind: parley.CallRinging, Call: s.info(c, u), User: dev.User, Device: dev.ID, At: now})
 		}
 		var mine []parley.DeviceID
 		for _, d := range c.devicesOf(dev.User) {
@@ -83,7 +80,7 @@ func (s *Service) Start(ctx context.Context, dev parley.Device, id parley.Conver
 				mine = append(mine, d)
 			}
 		}
-		out.push(id, mine, s.event(c, parleypb.CallEventKind_CALL_IN_PROGRESS, dev.User, dev.ID))
+		out.event(id, mine, s.event(c, parley.CallInProgress, dev.User, dev.ID))
 	}
 	info := s.info(c, dev.User)
 	s.mu.Unlock()
@@ -125,7 +122,7 @@ func (s *Service) endLocked(c *call, out *outbox) {
 			rung = append(rung, d)
 		}
 		c.ringing = map[parley.DeviceID]parley.UserID{}
-		out.push(c.conv, rung, s.event(c, parleypb.CallEventKind_CALL_MISSED, c.caller.User, c.caller.ID))
+		out.event(c.conv, rung, s.event(c, parley.CallMissed, c.caller.User, c.caller.ID))
 	}
 	for _, d := range c.participantDevices() {
 		s.removeParticipant(c, d, out)
@@ -138,7 +135,7 @@ func (s *Service) endLocked(c *call, out *outbox) {
 		sfu, id := s.sfu, c.id
 		out.sfu = append(out.sfu, func() { sfu.End(id) })
 	}
-	out.push(c.conv, c.memberDevices(), s.event(c, parleypb.CallEventKind_CALL_ENDED, 0, 0))
+	out.event(c.conv, c.memberDevices(), s.event(c, parley.CallEnded, 0, 0))
 }
 
 func (s *Service) lookup(id CallID) (*call, error) {
@@ -150,7 +147,7 @@ func (s *Service) lookup(id CallID) (*call, error) {
 }
 
 // Accept answers a call that is ringing on dev.
-func (s *Service) Accept(ctx context.Context, dev parley.Device, id CallID) (*parleypb.CallInfo, error) {
+func (s *Service) Accept(ctx context.Context, dev parley.Device, id CallID) (parley.CallInfo, error) {
 	s.mu.Lock()
 	c, err := s.lookup(id)
 	if err == nil {
@@ -164,7 +161,7 @@ func (s *Service) Accept(ctx context.Context, dev parley.Device, id CallID) (*pa
 	}
 	if err != nil {
 		s.mu.Unlock()
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	var out outbox
 	s.addParticipant(c, dev)
@@ -179,8 +176,8 @@ func (s *Service) Accept(ctx context.Context, dev parley.Device, id CallID) (*pa
 			delete(c.ringing, d)
 		}
 	}
-	out.push(c.conv, elsewhere, s.event(c, parleypb.CallEventKind_CALL_ANSWERED_ELSEWHERE, dev.User, dev.ID))
-	out.push(c.conv, others(c.participantDevices(), dev.ID), s.event(c, parleypb.CallEventKind_CALL_ACCEPTED, dev.User, dev.ID))
+	out.event(c.conv, elsewhere, s.event(c, parley.CallAnsweredElsewhere, dev.User, dev.ID))
+	out.event(c.conv, others(c.participantDevices(), dev.ID), s.event(c, parley.CallAccepted, dev.User, dev.ID))
 	info := s.info(c, dev.User)
 	s.mu.Unlock()
 	s.flush(ctx, out)
@@ -219,12 +216,12 @@ func (s *Service) Decline(ctx context.Context, dev parley.Device, id CallID, bus
 			delete(c.ringing, d)
 		}
 	}
-	kind := parleypb.CallEventKind_CALL_DECLINED
+	kind := parley.CallDeclined
 	if busy {
-		kind = parleypb.CallEventKind_CALL_BUSY
+		kind = parley.CallBusy
 	}
 	ev := s.event(c, kind, dev.User, dev.ID)
-	out.push(c.conv, append(c.participantDevices(), others(mine, dev.ID)...), ev)
+	out.event(c.conv, append(c.participantDevices(), others(mine, dev.ID)...), ev)
 	if !c.group || (len(c.ringing) == 0 && len(c.parts) < 2) {
 		s.endLocked(c, &out)
 	}
@@ -264,12 +261,12 @@ func (s *Service) leaveLocked(c *call, d parley.DeviceID, out *outbox) {
 			rung = append(rung, x)
 		}
 		c.ringing = map[parley.DeviceID]parley.UserID{}
-		out.push(c.conv, rung, s.event(c, parleypb.CallEventKind_CALL_CANCELLED, p.user, d))
+		out.event(c.conv, rung, s.event(c, parley.CallCancelled, p.user, d))
 		s.endLocked(c, out)
 		return
 	}
 	s.removeParticipant(c, d, out)
-	out.push(c.conv, c.participantDevices(), s.event(c, parleypb.CallEventKind_CALL_LEFT, p.user, d))
+	out.event(c.conv, c.participantDevices(), s.event(c, parley.CallLeft, p.user, d))
 	if len(c.parts) == 0 || (!c.group && len(c.parts) < 2) {
 		s.endLocked(c, out)
 	}
@@ -288,7 +285,7 @@ func (s *Service) DeviceGone(ctx context.Context, d parley.DeviceID) {
 }
 
 // Join adds dev to an ongoing group call in one of its conversations.
-func (s *Service) Join(ctx context.Context, dev parley.Device, id CallID) (*parleypb.CallInfo, error) {
+func (s *Service) Join(ctx context.Context, dev parley.Device, id CallID) (parley.CallInfo, error) {
 	s.mu.Lock()
 	c, err := s.lookup(id)
 	conv := parley.ConversationID("")
@@ -297,11 +294,11 @@ func (s *Service) Join(ctx context.Context, dev parley.Device, id CallID) (*parl
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	_, members, err := s.membership(ctx, dev, conv)
 	if err != nil {
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	s.mu.Lock()
 	if s.calls[id] != c {
@@ -313,7 +310,7 @@ func (s *Service) Join(ctx context.Context, dev parley.Device, id CallID) (*parl
 	}
 	if err != nil {
 		s.mu.Unlock()
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	c.members = members
 	var out outbox
@@ -328,8 +325,8 @@ func (s *Service) Join(ctx context.Context, dev parley.Device, id CallID) (*parl
 	if c.answeredAt.IsZero() {
 		c.answeredAt = s.clock.Now()
 	}
-	out.push(c.conv, mine, s.event(c, parleypb.CallEventKind_CALL_ANSWERED_ELSEWHERE, dev.User, dev.ID))
-	out.push(c.conv, others(c.participantDevices(), dev.ID), s.event(c, parleypb.CallEventKind_CALL_JOINED, dev.User, dev.ID))
+	out.event(c.conv, mine, s.event(c, parley.CallAnsweredElsewhere, dev.User, dev.ID))
+	out.event(c.conv, others(c.participantDevices(), dev.ID), s.event(c, parley.CallJoined, dev.User, dev.ID))
 	info := s.info(c, dev.User)
 	s.mu.Unlock()
 	s.flush(ctx, out)
@@ -350,22 +347,22 @@ func (s *Service) SetMediaState(ctx context.Context, dev parley.Device, id CallI
 	p := c.parts[dev.ID]
 	p.muted, p.videoOff = muted, videoOff
 	var out outbox
-	out.push(c.conv, others(c.participantDevices(), dev.ID), s.event(c, parleypb.CallEventKind_CALL_MEDIA_STATE, dev.User, dev.ID))
+	out.event(c.conv, others(c.participantDevices(), dev.ID), s.event(c, parley.CallMediaState, dev.User, dev.ID))
 	s.mu.Unlock()
 	s.flush(ctx, out)
 	return nil
 }
 
 // Status returns the call going on in conversation id, for a member device.
-func (s *Service) Status(ctx context.Context, dev parley.Device, id parley.ConversationID) (*parleypb.CallInfo, error) {
+func (s *Service) Status(ctx context.Context, dev parley.Device, id parley.ConversationID) (parley.CallInfo, error) {
 	if _, _, err := s.membership(ctx, dev, id); err != nil {
-		return nil, s.refuse(err)
+		return parley.CallInfo{}, s.refuse(err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.byConv[id]
 	if c == nil {
-		return nil, errNotFound()
+		return parley.CallInfo{}, errNotFound()
 	}
 	return s.info(c, dev.User), nil
 }
@@ -374,16 +371,16 @@ func (s *Service) Status(ctx context.Context, dev parley.Device, id parley.Conve
 // (to != 0), or hands it to the SFU (to == 0: group calls, and 1:1 calls
 // that cannot or would rather not go peer to peer). A 1:1 call's
 // caller may signal the rung devices before they accept (an early offer).
-func (s *Service) Signal(ctx context.Context, dev parley.Device, id CallID, to parley.DeviceID, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
+func (s *Service) Signal(ctx context.Context, dev parley.Device, id CallID, to parley.DeviceID, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error {
 	if len(payload) > s.cfg.MaxSignalBytes {
 		return s.refuse(parley.Errorf(parley.CodeTooLarge, ReasonSignalTooLarge, "signalling payload of %d bytes exceeds %d", len(payload), s.cfg.MaxSignalBytes))
 	}
 	switch kind {
-	case parleypb.CallSignalKind_CALL_SIGNAL_OFFER, parleypb.CallSignalKind_CALL_SIGNAL_ANSWER, parleypb.CallSignalKind_CALL_SIGNAL_SEALED:
+	case parley.CallSignalOffer, parley.CallSignalAnswer, parley.CallSignalSealed:
 		if len(payload) == 0 {
 			return s.refuse(parley.Errorf(parley.CodeInvalid, ReasonBadSignal, "empty signalling payload"))
 		}
-	case parleypb.CallSignalKind_CALL_SIGNAL_CANDIDATE:
+	case parley.CallSignalCandidate:
 	default:
 		return s.refuse(parley.Errorf(parley.CodeInvalid, ReasonBadSignal, "unknown signal kind %d", kind))
 	}
@@ -417,14 +414,13 @@ func (s *Service) Signal(ctx context.Context, dev parley.Device, id CallID, to p
 	}
 	s.relayed.Add(1)
 	var out outbox
-	out.push(conv, []parley.DeviceID{to}, &parleypb.ServerFrame{Body: &parleypb.ServerFrame_CallSignal{CallSignal: &parleypb.CallSignal{
-		CallId: string(id), FromUser: int64(dev.User), FromDevice: int64(dev.ID), Kind: kind, Payload: payload, Connection: conn}}})
+	out.signal(conv, []parley.DeviceID{to}, parley.CallSignal{Call: id, FromUser: dev.User, FromDevice: dev.ID, Kind: kind, Payload: payload, Connection: conn})
 	s.flush(ctx, out)
 	return nil
 }
 
 // SignalFromSFU pushes a payload from the SFU to a participant device.
-func (s *Service) SignalFromSFU(ctx context.Context, id CallID, to parley.DeviceID, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
+func (s *Service) SignalFromSFU(ctx context.Context, id CallID, to parley.DeviceID, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error {
 	s.mu.Lock()
 	c, err := s.lookup(id)
 	if err == nil && c.parts[to] == nil {
@@ -437,8 +433,7 @@ func (s *Service) SignalFromSFU(ctx context.Context, id CallID, to parley.Device
 	conv := c.conv
 	s.mu.Unlock()
 	var out outbox
-	out.push(conv, []parley.DeviceID{to}, &parleypb.ServerFrame{Body: &parleypb.ServerFrame_CallSignal{CallSignal: &parleypb.CallSignal{
-		CallId: string(id), Kind: kind, Payload: payload, Connection: conn}}})
+	out.signal(conv, []parley.DeviceID{to}, parley.CallSignal{Call: id, Kind: kind, Payload: payload, Connection: conn})
 	s.flush(ctx, out)
 	return nil
 }
@@ -455,7 +450,7 @@ func (s *Service) Sweep(ctx context.Context) {
 		}
 		if c.answeredAt.IsZero() {
 			s.missed.Add(1)
-			out.push(c.conv, []parley.DeviceID{c.caller.ID}, s.event(c, parleypb.CallEventKind_CALL_MISSED, c.caller.User, c.caller.ID))
+			out.event(c.conv, []parley.DeviceID{c.caller.ID}, s.event(c, parley.CallMissed, c.caller.User, c.caller.ID))
 			s.endLocked(c, &out) // tells the rung devices CALL_MISSED
 			continue
 		}
@@ -464,9 +459,9 @@ func (s *Service) Sweep(ctx context.Context) {
 			rung = append(rung, d)
 		}
 		c.ringing = map[parley.DeviceID]parley.UserID{}
-		out.push(c.conv, rung, s.event(c, parleypb.CallEventKind_CALL_MISSED, c.caller.User, c.caller.ID))
+		out.event(c.conv, rung, s.event(c, parley.CallMissed, c.caller.User, c.caller.ID))
 		if c.group {
-			out.push(c.conv, rung, s.event(c, parleypb.CallEventKind_CALL_IN_PROGRESS, 0, 0))
+			out.event(c.conv, rung, s.event(c, parley.CallInProgress, 0, 0))
 		}
 	}
 	s.mu.Unlock()

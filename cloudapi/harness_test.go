@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/server"
@@ -238,7 +239,7 @@ func (e *env) start(addr string) {
 	// allowed as an operator allows a private range (--outbound-allow).
 	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes), Clock: e.clock, Outbound: e.outbound,
 		Media:       &media.Config{Blobs: blobs, StagingDir: filepath.Join(e.dir, "uploads")},
-		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(e.dir, "hosted"), OperatorKey: key, OperatorToken: operatorToken}})
+		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(e.dir, "hosted"), OperatorKey: key, OperatorToken: operatorToken, Hosted: hosted.ForServer}})
 	if err != nil {
 		t.Fatal(err)
 	}

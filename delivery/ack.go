@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Acker batching: at most maxAckBatch acks per write; from ackLingerMin
@@ -158,7 +159,7 @@ func (s *Service) writeAcks(batch []ackReq) {
 		if err != nil || len(ci.members) > s.cfg.ReceiptMaxMembers {
 			continue
 		}
-		frame := receiptFrame(parley.Receipt{Conversation: k.conv, Kind: parley.ReceiptDelivered, User: r.user, Device: r.device, Seq: r.seq, At: now})
+		frame := wire.ReceiptFrame(parley.Receipt{Conversation: k.conv, Kind: parley.ReceiptDelivered, User: r.user, Device: r.device, Seq: r.seq, At: now})
 		s.publish(ci.devicesExcept(r.device), parley.Event{Kind: parley.EventSignal, Conversation: k.conv, Frame: frame})
 	}
 	for _, r := range batch {
@@ -181,12 +182,12 @@ func (s *Service) MarkRead(ctx context.Context, dev parley.Device, id parley.Con
 		return err
 	}
 	if seq < 0 {
-		return parley.Errorf(parley.CodeInvalid, "seq", "seq must not be negative")
+		return parley.Errorf(parley.CodeInvalid, ReasonSeq, "seq must not be negative")
 	}
 	if err := s.store.MarkRead(ctx, id, dev.User, seq); err != nil {
 		return fmt.Errorf("mark read %s: %w", id, err)
 	}
-	frame := receiptFrame(parley.Receipt{Conversation: id, Kind: parley.ReceiptRead, User: dev.User, Seq: seq, At: s.clock.Now()})
+	frame := wire.ReceiptFrame(parley.Receipt{Conversation: id, Kind: parley.ReceiptRead, User: dev.User, Seq: seq, At: s.clock.Now()})
 	s.publish(ci.devicesExcept(dev.ID), parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: frame})
 	return nil
 }
@@ -201,6 +202,6 @@ func (s *Service) Typing(ctx context.Context, dev parley.Device, id parley.Conve
 	if err := ci.checkBlocked(dev.User); err != nil {
 		return err
 	}
-	s.publish(ci.devicesOfOthers(dev.User), parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: typingFrame(id, dev.User, typing)})
+	s.publish(ci.devicesOfOthers(dev.User), parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: wire.TypingFrame(id, dev.User, typing)})
 	return nil
 }

@@ -58,7 +58,7 @@ type Config struct {
 	// device has acknowledged it. Default 720h (30 days).
 	Retention time.Duration
 	// PruneInterval is how often expired and fully acknowledged envelopes
-	// are deleted. Default 1h; negative disables the pruner.
+	// are deleted (by Run). Default 1h; negative: Run does not prune.
 	PruneInterval time.Duration
 	// MemberCacheTTL bounds how long a conversation's cached membership is
 	// used. Changes made through this service invalidate it at once. Default 1m.
@@ -83,6 +83,24 @@ type Config struct {
 	// Limiter counts ClaimsPerTarget; default an in-process
 	// ratelimit.Memory on the service's clock.
 	Limiter parley.Limiter
+
+	// The services delivery works with, handed over at construction (the
+	// server wires them; none is set later).
+
+	// Groups builds the authority over group conversations (GroupPolicy,
+	// mls.go) with the new service as its publisher: groups.New. nil:
+	// group conversations get no group record and no policy.
+	Groups func(*Service) GroupPolicy
+	// CheckHandshakes makes Commit read every commit (to groups and direct
+	// conversations alike) and refuse it unless it matches its request
+	// (handshake.go).
+	CheckHandshakes bool
+	// Trees are the out-of-band uploads the handshake check reads; nil
+	// when no tree or commit is kept out of band.
+	Trees Trees
+	// Notifier learns of every new message for devices without a stream
+	// on this node (notify.go: package push); nil: nobody.
+	Notifier Notifier
 }
 
 func (c *Config) setDefaults() {
@@ -179,8 +197,8 @@ type Service struct {
 
 	stats Stats
 
-	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, SetGroups)
-	// handshakes, once CheckHandshakes is called, makes Commit read every
+	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, Config.Groups)
+	// handshakes, with Config.CheckHandshakes, makes Commit read every
 	// commit and match it with the request (handshake.go).
 	handshakes bool
 	trees      Trees
@@ -221,6 +239,13 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 		cache:     make(map[parley.ConversationID]*convInfo),
 		online:    make(map[parley.UserID]int),
 	}
+	s.handshakes, s.trees = cfg.CheckHandshakes, cfg.Trees
+	if cfg.Notifier != nil {
+		s.notify.n.Store(&cfg.Notifier)
+	}
+	if cfg.Groups != nil {
+		s.groups = cfg.Groups(s)
+	}
 	if ca, ok := broker.(parley.ChangeAnnouncer); ok {
 		// Other nodes' membership changes drop this node's cache too.
 		ca.OnChanged(s.dropCached)
@@ -230,10 +255,6 @@ func New(store parley.Store, broker parley.Broker, policy PresencePolicy, clock 
 	go s.publisher()
 	go s.acker()
 	go s.presenceLoop()
-	if cfg.PruneInterval > 0 {
-		s.wg.Add(1)
-		go s.pruner()
-	}
 	return s
 }
 
@@ -264,7 +285,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 }
 
 func (s *Service) unavailable() error {
-	return parley.Errorf(parley.CodeUnavailable, "shutting_down", "the server is shutting down")
+	return parley.Errorf(parley.CodeUnavailable, ReasonShuttingDown, "the server is shutting down")
 }
 
 // convInfo is the cached membership of a conversation.
@@ -399,9 +420,9 @@ func (ci *convInfo) checkBlocked(sender parley.UserID) error {
 			continue
 		}
 		if u == sender {
-			return parley.Errorf(parley.CodeBlocked, "blocked_by_you", "you have blocked this user; unblock them to send")
+			return parley.Errorf(parley.CodeBlocked, parley.ReasonBlockedByYou, "you have blocked this user; unblock them to send")
 		}
-		return parley.Errorf(parley.CodeBlocked, "blocked", "this user has blocked you")
+		return parley.Errorf(parley.CodeBlocked, parley.ReasonBlocked, "this user has blocked you")
 	}
 	return nil
 }
@@ -409,18 +430,18 @@ func (ci *convInfo) checkBlocked(sender parley.UserID) error {
 // requireMember returns the conversation's membership if dev is a member.
 func (s *Service) requireMember(ctx context.Context, id parley.ConversationID, dev parley.DeviceID) (*convInfo, parley.Member, error) {
 	if !id.Valid() {
-		return nil, parley.Member{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return nil, parley.Member{}, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
 	ci, err := s.conv(ctx, id)
 	if err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return nil, parley.Member{}, parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+			return nil, parley.Member{}, parley.Errorf(parley.CodeNotFound, parley.ReasonConversationNotFound, "no such conversation")
 		}
 		return nil, parley.Member{}, err
 	}
 	m, ok := ci.member(dev)
 	if !ok {
-		return nil, parley.Member{}, parley.Errorf(parley.CodeForbidden, "not_member", "this device is not a member of the conversation")
+		return nil, parley.Member{}, parley.Errorf(parley.CodeForbidden, parley.ReasonNotMember, "this device is not a member of the conversation")
 	}
 	return ci, m, nil
 }
@@ -434,21 +455,29 @@ func (s *Service) publish(devices []parley.DeviceID, ev parley.Event) {
 	}
 }
 
-func (s *Service) pruner() {
-	defer s.wg.Done()
+// Run is the retention pruner: it deletes expired and fully acknowledged
+// envelopes every PruneInterval (never with a negative PruneInterval) until
+// ctx ends, then returns nil. The server runs it with its other background
+// services and stops it before Shutdown.
+func (s *Service) Run(ctx context.Context) error {
+	if s.cfg.PruneInterval < 0 {
+		<-ctx.Done()
+		return nil
+	}
 	t := time.NewTicker(s.cfg.PruneInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stopping:
-			return
+		case <-ctx.Done():
+			return nil
 		case <-t.C:
-			n, err := s.store.Prune(s.ctx, s.clock.Now().Add(-s.cfg.Retention))
+			n, err := s.PruneNow(ctx)
 			if err != nil {
-				s.log.Error("prune logs", "err", err)
+				if ctx.Err() == nil {
+					s.log.Error("prune logs", "err", err)
+				}
 				continue
 			}
-			s.stats.pruned.Add(uint64(n))
 			if n > 0 {
 				s.log.Info("pruned envelopes", "count", n)
 			}
@@ -457,7 +486,7 @@ func (s *Service) pruner() {
 }
 
 // PruneNow deletes expired and fully acknowledged envelopes at once (the
-// pruner does it every PruneInterval) and returns how many were deleted.
+// Run does it every PruneInterval) and returns how many were deleted.
 func (s *Service) PruneNow(ctx context.Context) (int, error) {
 	n, err := s.store.Prune(ctx, s.clock.Now().Add(-s.cfg.Retention))
 	if err != nil {

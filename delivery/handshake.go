@@ -59,15 +59,6 @@ type Trees interface {
 	UploadedTree(ctx context.Context, ref parley.TreeRef) (parley.RatchetTree, error)
 }
 
-// CheckHandshakes makes Commit read every commit (to groups and direct
-// conversations alike) and refuse it unless it matches its request (see the reasons above).
-// trees may be nil when no tree or commit is kept out of band. Call it
-// once, before the service is used (server wiring does).
-func (s *Service) CheckHandshakes(trees Trees) {
-	s.handshakes = true
-	s.trees = trees
-}
-
 func commitError(code parley.Code, reason, format string, args ...any) error {
 	return parley.Errorf(code, reason, "commit: "+format, args...)
 }
@@ -87,7 +78,7 @@ func (s *Service) checkHandshake(ctx context.Context, dev parley.Device, p Commi
 		}
 		up, err := s.trees.UploadedTree(ctx, p.CommitRef)
 		if parley.IsCode(err, parley.CodeNotFound) || (err == nil && (up.Conversation != p.Conversation || up.Device != dev.ID)) {
-			return commitError(parley.CodeInvalid, "commit_ref", "no commit %s uploaded by this device for this conversation", p.CommitRef)
+			return commitError(parley.CodeInvalid, parley.ReasonCommitRef, "no commit %s uploaded by this device for this conversation", p.CommitRef)
 		}
 		if err != nil {
 			return fmt.Errorf("read commit %s: %w", p.CommitRef, err)
@@ -190,7 +181,7 @@ func (s *Service) publishedTree(ctx context.Context, id parley.ConversationID, e
 		return nil, fmt.Errorf("read group info of %s: %w", id, err)
 	}
 	if c.Epoch != epoch {
-		return nil, parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d", c.Epoch)
+		return nil, parley.Errorf(parley.CodeConflict, parley.ReasonWrongEpoch, "the conversation is at epoch %d", c.Epoch)
 	}
 	tree, err := mls.ParsePublicTree(c.GroupInfo, nil)
 	if errors.Is(err, mls.ErrMissingRatchetTree) && s.trees != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Limits of the MLS Delivery Service operations.
@@ -26,7 +27,7 @@ func (s *Service) UploadKeyPackages(ctx context.Context, dev parley.Device, kps 
 	for i := range kps {
 		kp := &kps[i]
 		if len(kp.Data) == 0 || len(kp.Data) > MaxKeyPackageBytes || len(kp.Ref) > MaxKeyPackageRef {
-			return 0, parley.Errorf(parley.CodeInvalid, "key_package", "key package %d is empty or larger than %d bytes", i, MaxKeyPackageBytes)
+			return 0, parley.Errorf(parley.CodeInvalid, ReasonKeyPackage, "key package %d is empty or larger than %d bytes", i, MaxKeyPackageBytes)
 		}
 		kp.Device = dev.ID
 		if kp.LastResort {
@@ -36,14 +37,14 @@ func (s *Service) UploadKeyPackages(ctx context.Context, dev parley.Device, kps 
 		}
 	}
 	if lastResort > 1 {
-		return 0, parley.Errorf(parley.CodeInvalid, "last_resort", "at most one last-resort key package")
+		return 0, parley.Errorf(parley.CodeInvalid, ReasonLastResort, "at most one last-resort key package")
 	}
 	have, err := s.store.CountKeyPackages(ctx, dev.ID)
 	if err != nil {
 		return 0, fmt.Errorf("count key packages: %w", err)
 	}
 	if have+oneTime > s.cfg.MaxKeyPackages {
-		return have, parley.Errorf(parley.CodeTooLarge, "too_many_key_packages", "a device may keep at most %d key packages (has %d)", s.cfg.MaxKeyPackages, have)
+		return have, parley.Errorf(parley.CodeTooLarge, ReasonTooManyKeyPackages, "a device may keep at most %d key packages (has %d)", s.cfg.MaxKeyPackages, have)
 	}
 	if len(kps) == 0 {
 		return have, nil
@@ -80,7 +81,7 @@ type ClaimedKeyPackage struct {
 // for every named user before anything is claimed.
 func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users []parley.UserID) ([]ClaimedKeyPackage, error) {
 	if len(users) > MaxClaimUsers {
-		return nil, parley.Errorf(parley.CodeTooLarge, "too_many_users", "at most %d users per claim", MaxClaimUsers)
+		return nil, parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyUsers, "at most %d users per claim", MaxClaimUsers)
 	}
 	taken := make(map[parley.UserID]bool, len(users))
 	for _, u := range users {
@@ -90,7 +91,7 @@ func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users
 		taken[u] = true
 		ok, wait, err := s.cfg.Limiter.Allow(ctx, fmt.Sprintf("claim.device:%d.user:%d", dev.ID, u), s.cfg.ClaimsPerTarget)
 		if err != nil {
-			return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "limiter_unavailable",
+			return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: parley.ReasonLimiterUnavailable,
 				Message: "the server cannot check its limits right now; retry later", Err: fmt.Errorf("claim key packages: %w", err)}
 		}
 		if !ok {
@@ -110,7 +111,7 @@ func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users
 				return nil, err
 			}
 			if blocked {
-				return nil, parley.Errorf(parley.CodeBlocked, "blocked", "user %d has blocked you", u)
+				return nil, parley.Errorf(parley.CodeBlocked, parley.ReasonBlocked, "user %d has blocked you", u)
 			}
 		}
 		devices, err := s.store.Devices(ctx, u)
@@ -119,7 +120,7 @@ func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users
 		}
 		if len(devices) == 0 {
 			if _, err := s.store.User(ctx, u); err != nil {
-				return nil, parley.Errorf(parley.CodeNotFound, "user_not_found", "no user %d", u)
+				return nil, parley.Errorf(parley.CodeNotFound, parley.ReasonUserNotFound, "no user %d", u)
 			}
 		}
 		for _, d := range devices {
@@ -136,7 +137,7 @@ func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users
 			out = append(out, ClaimedKeyPackage{User: u, Device: d.ID, KeyPackage: kp})
 			if !kp.LastResort {
 				if n, err := s.store.CountKeyPackages(ctx, d.ID); err == nil && n < s.cfg.KeyPackagesLow {
-					s.publish([]parley.DeviceID{d.ID}, parley.Event{Kind: parley.EventSignal, Frame: keyPackagesLowFrame(n)})
+					s.publish([]parley.DeviceID{d.ID}, parley.Event{Kind: parley.EventSignal, Frame: wire.KeyPackagesLowFrame(n)})
 				}
 			}
 		}
@@ -184,28 +185,28 @@ type Appended struct {
 // conversation.
 func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p CreateParams) (Appended, error) {
 	if !p.ID.Valid() {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
 	if p.Kind != parley.KindDirect && p.Kind != parley.KindGroup {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "kind", "kind must be direct or group")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, parley.ReasonKind, "kind must be direct or group")
 	}
 	if len(p.Members)+1 > s.cfg.MaxMembers {
-		return Appended{}, parley.Errorf(parley.CodeTooLarge, "too_many_members", "at most %d member devices", s.cfg.MaxMembers)
+		return Appended{}, parley.Errorf(parley.CodeTooLarge, ReasonTooManyMembers, "at most %d member devices", s.cfg.MaxMembers)
 	}
 	if len(p.Welcome) > s.cfg.MaxPayloadBytes || len(p.GroupInfo) > s.cfg.MaxPayloadBytes {
-		return Appended{}, parley.Errorf(parley.CodeTooLarge, "payload_too_large", "welcome or group info larger than %d bytes", s.cfg.MaxPayloadBytes)
+		return Appended{}, parley.Errorf(parley.CodeTooLarge, ReasonPayloadTooLarge, "welcome or group info larger than %d bytes", s.cfg.MaxPayloadBytes)
 	}
 	if len(p.Members) > 0 && len(p.Welcome) == 0 {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "welcome_required", "a welcome is required to add members")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonWelcomeRequired, "a welcome is required to add members")
 	}
 	if len(p.GroupInfo) == 0 {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "group_info_required", "the group info of epoch 1 is required")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonGroupInfoRequired, "the group info of epoch 1 is required")
 	}
 	if existing, err := s.store.Conversation(ctx, p.ID); err == nil {
 		if existing.CreatedBy == dev.User {
 			return Appended{Conversation: existing.ID, Epoch: existing.Epoch}, nil
 		}
-		return Appended{}, parley.Errorf(parley.CodeConflict, "conversation_exists", "conversation id already in use")
+		return Appended{}, parley.Errorf(parley.CodeConflict, parley.ReasonConversationExists, "conversation id already in use")
 	} else if !parley.IsCode(err, parley.CodeNotFound) {
 		return Appended{}, err
 	}
@@ -214,7 +215,7 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 	recipients := make([]parley.DeviceID, 0, len(p.Members))
 	for _, m := range p.Members {
 		if m.Device == dev.ID || slices.Contains(recipients, m.Device) {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "duplicate_member", "device %d is listed twice", m.Device)
+			return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonDuplicateMember, "device %d is listed twice", m.Device)
 		}
 		if err := s.checkActiveDevice(ctx, m); err != nil {
 			return Appended{}, err
@@ -227,7 +228,7 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 	}
 	if p.Kind == parley.KindDirect {
 		if len(users) > 2 {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "direct_members", "a direct conversation has the devices of two users")
+			return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonDirectMembers, "a direct conversation has the devices of two users")
 		}
 		a, b := users[0], users[len(users)-1]
 		if a != b {
@@ -238,13 +239,13 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 		s.directMu.Lock()
 		defer s.directMu.Unlock()
 		if id, err := s.store.DirectConversation(ctx, a, b); err == nil {
-			return Appended{}, parley.Errorf(parley.CodeConflict, "direct_exists", "%s", id)
+			return Appended{}, parley.Errorf(parley.CodeConflict, parley.ReasonDirectExists, "%s", id)
 		} else if !parley.IsCode(err, parley.CodeNotFound) {
 			return Appended{}, err
 		}
 	} else {
 		if s.groups != nil && p.Group == nil {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "group_required", "a group conversation is created with its group record")
+			return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonGroupRequired, "a group conversation is created with its group record")
 		}
 		for _, u := range users[1:] {
 			if err := s.checkNoBlock(ctx, dev.User, u); err != nil {
@@ -287,12 +288,12 @@ func (s *Service) CreateConversation(ctx context.Context, dev parley.Device, p C
 			all = append(all, m.Device)
 		}
 	}
-	s.publish(all, parley.Event{Kind: parley.EventSignal, Conversation: p.ID, Frame: conversationsChangedFrame([]parley.ConversationID{p.ID})})
+	s.publish(all, parley.Event{Kind: parley.EventSignal, Conversation: p.ID, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{p.ID})})
 	return out, nil
 }
 
 func (s *Service) publishEnvelope(e *parley.Envelope, to []parley.DeviceID) {
-	s.publish(to, parley.Event{Kind: parley.EventEnvelope, Conversation: e.Conversation, Seq: e.Seq, Frame: EncodeEnvelopeFrame(e)})
+	s.publish(to, parley.Event{Kind: parley.EventEnvelope, Conversation: e.Conversation, Seq: e.Seq, Frame: wire.EnvelopeFrame(e)})
 }
 
 // checkActiveDevice checks that m names an active device of m.User.
@@ -300,15 +301,15 @@ func (s *Service) checkActiveDevice(ctx context.Context, m MemberRef) error {
 	d, err := s.store.Device(ctx, m.Device)
 	if err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.Errorf(parley.CodeNotFound, "device_not_found", "no device %d", m.Device)
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonDeviceNotFound, "no device %d", m.Device)
 		}
 		return err
 	}
 	if d.User != m.User {
-		return parley.Errorf(parley.CodeInvalid, "device_user", "device %d is not a device of user %d", m.Device, m.User)
+		return parley.Errorf(parley.CodeInvalid, ReasonDeviceUser, "device %d is not a device of user %d", m.Device, m.User)
 	}
 	if !d.Active() {
-		return parley.Errorf(parley.CodeInvalid, "device_revoked", "device %d is revoked", m.Device)
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonDeviceRevoked, "device %d is revoked", m.Device)
 	}
 	return nil
 }
@@ -318,12 +319,12 @@ func (s *Service) checkNoBlock(ctx context.Context, a, b parley.UserID) error {
 	if blocked, err := s.store.IsBlocked(ctx, b, a); err != nil {
 		return err
 	} else if blocked {
-		return parley.Errorf(parley.CodeBlocked, "blocked", "this user has blocked you")
+		return parley.Errorf(parley.CodeBlocked, parley.ReasonBlocked, "this user has blocked you")
 	}
 	if blocked, err := s.store.IsBlocked(ctx, a, b); err != nil {
 		return err
 	} else if blocked {
-		return parley.Errorf(parley.CodeBlocked, "blocked_by_you", "you have blocked this user")
+		return parley.Errorf(parley.CodeBlocked, parley.ReasonBlockedByYou, "you have blocked this user")
 	}
 	return nil
 }
@@ -375,62 +376,62 @@ type CommitParams struct {
 // excepted), the Welcome to the added devices only.
 func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams) (Appended, error) {
 	if !p.Conversation.Valid() {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
 	if len(p.Commit) == 0 {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "commit_required", "the commit is empty")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonCommitRequired, "the commit is empty")
 	}
 	if len(p.Commit) > s.cfg.MaxPayloadBytes || len(p.Welcome) > s.cfg.MaxPayloadBytes || len(p.GroupInfo) > s.cfg.MaxPayloadBytes {
-		return Appended{}, parley.Errorf(parley.CodeTooLarge, "payload_too_large", "commit, welcome or group info larger than %d bytes", s.cfg.MaxPayloadBytes)
+		return Appended{}, parley.Errorf(parley.CodeTooLarge, ReasonPayloadTooLarge, "commit, welcome or group info larger than %d bytes", s.cfg.MaxPayloadBytes)
 	}
 	if len(p.GroupInfo) == 0 {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "group_info_required", "the group info of the new epoch is required")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonGroupInfoRequired, "the group info of the new epoch is required")
 	}
 	s.invalidate(p.Conversation)
 	ci, err := s.conv(ctx, p.Conversation)
 	if err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return Appended{}, parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+			return Appended{}, parley.Errorf(parley.CodeNotFound, parley.ReasonConversationNotFound, "no such conversation")
 		}
 		return Appended{}, err
 	}
 	_, isMember := ci.member(dev.ID)
 	var add []parley.Member
 	if p.Resync && (!p.External || !isMember) {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "resync_not_member", "only a member device rejoins by a resync external commit")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonResyncNotMember, "only a member device rejoins by a resync external commit")
 	}
 	if p.Resync {
 		if len(p.Welcome) > 0 || len(p.Remove) > 0 || len(p.Add) > 1 || (len(p.Add) == 1 && p.Add[0].Device != dev.ID) {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "external_adds", "a resync adds and removes only the committing device")
+			return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonExternalAdds, "a resync adds and removes only the committing device")
 		}
 	} else if p.External {
 		if isMember {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "already_member", "this device is already a member")
+			return Appended{}, parley.Errorf(parley.CodeInvalid, parley.ReasonAlreadyMember, "this device is already a member")
 		}
 		if !ci.hasUser(dev.User) && (ci.kind != parley.KindGroup || s.groups == nil) {
 			// A group's policy decides (member users, invitations).
-			return Appended{}, parley.Errorf(parley.CodeForbidden, "not_member", "only devices of member users may join by external commit")
+			return Appended{}, parley.Errorf(parley.CodeForbidden, parley.ReasonNotMember, "only devices of member users may join by external commit")
 		}
 		if len(p.Welcome) > 0 || len(p.Add) > 1 || (len(p.Add) == 1 && p.Add[0].Device != dev.ID) {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "external_adds", "an external commit adds only the committing device")
+			return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonExternalAdds, "an external commit adds only the committing device")
 		}
 		add = []parley.Member{{Conversation: p.Conversation, User: dev.User, Device: dev.ID}}
 	} else {
 		if !isMember {
-			return Appended{}, parley.Errorf(parley.CodeForbidden, "not_member", "this device is not a member of the conversation")
+			return Appended{}, parley.Errorf(parley.CodeForbidden, parley.ReasonNotMember, "this device is not a member of the conversation")
 		}
 		if len(ci.members)+len(p.Add) > s.cfg.MaxMembers {
-			return Appended{}, parley.Errorf(parley.CodeTooLarge, "too_many_members", "at most %d member devices", s.cfg.MaxMembers)
+			return Appended{}, parley.Errorf(parley.CodeTooLarge, ReasonTooManyMembers, "at most %d member devices", s.cfg.MaxMembers)
 		}
 		for _, m := range p.Add {
 			if _, dup := ci.member(m.Device); dup || slices.ContainsFunc(add, func(x parley.Member) bool { return x.Device == m.Device }) {
-				return Appended{}, parley.Errorf(parley.CodeInvalid, "already_member", "device %d is already a member", m.Device)
+				return Appended{}, parley.Errorf(parley.CodeInvalid, parley.ReasonAlreadyMember, "device %d is already a member", m.Device)
 			}
 			if err := s.checkActiveDevice(ctx, m); err != nil {
 				return Appended{}, err
 			}
 			if ci.kind == parley.KindDirect && !ci.hasUser(m.User) {
-				return Appended{}, parley.Errorf(parley.CodeForbidden, "add_not_allowed", "a direct conversation admits only its two users' devices")
+				return Appended{}, parley.Errorf(parley.CodeForbidden, ReasonAddNotAllowed, "a direct conversation admits only its two users' devices")
 			}
 			if ci.kind == parley.KindGroup && m.User != dev.User {
 				if err := s.checkNoBlock(ctx, dev.User, m.User); err != nil {
@@ -440,7 +441,7 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 			add = append(add, parley.Member{Conversation: p.Conversation, User: m.User, Device: m.Device})
 		}
 		if len(add) > 0 && len(p.Welcome) == 0 {
-			return Appended{}, parley.Errorf(parley.CodeInvalid, "welcome_required", "a welcome is required to add devices")
+			return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonWelcomeRequired, "a welcome is required to add devices")
 		}
 	}
 	if err := ci.checkBlocked(dev.User); err != nil {
@@ -453,7 +454,7 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 			continue // already gone (revoked devices are removed by the server)
 		}
 		if ci.kind == parley.KindDirect && m.User != dev.User {
-			return Appended{}, parley.Errorf(parley.CodeForbidden, "remove_not_allowed", "in a direct conversation you may remove only your own devices")
+			return Appended{}, parley.Errorf(parley.CodeForbidden, ReasonRemoveNotAllowed, "in a direct conversation you may remove only your own devices")
 		}
 		remove = append(remove, d)
 	}
@@ -489,10 +490,10 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 		})
 	}
 	if p.TreeRef != "" && !p.TreeRef.Valid() {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "tree_ref", "ratchet_tree_ref is not a tree ref")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, ReasonTreeRef, "ratchet_tree_ref is not a tree ref")
 	}
 	if p.CommitRef != "" && !p.CommitRef.Valid() {
-		return Appended{}, parley.Errorf(parley.CodeInvalid, "commit_ref", "commit_ref is not a ref")
+		return Appended{}, parley.Errorf(parley.CodeInvalid, parley.ReasonCommitRef, "commit_ref is not a ref")
 	}
 	commit := parley.Commit{
 		Conversation: p.Conversation, Epoch: p.Epoch, Add: add, Remove: remove, GroupInfo: p.GroupInfo, Envelopes: envs,
@@ -524,7 +525,7 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 	}
 	if len(add) > 0 || len(remove) > 0 {
 		notify := append(slices.Clone(before), added...)
-		s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: p.Conversation, Frame: conversationsChangedFrame([]parley.ConversationID{p.Conversation})})
+		s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: p.Conversation, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{p.Conversation})})
 	}
 	return res, nil
 }
@@ -534,9 +535,9 @@ func (s *Service) Commit(ctx context.Context, dev parley.Device, p CommitParams)
 // external commit). Others get CodeNotFound.
 func (s *Service) GroupInfo(ctx context.Context, dev parley.Device, id parley.ConversationID) (parley.Conversation, error) {
 	if !id.Valid() {
-		return parley.Conversation{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return parley.Conversation{}, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
-	notFound := parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+	notFound := parley.Errorf(parley.CodeNotFound, parley.ReasonConversationNotFound, "no such conversation")
 	ci, err := s.conv(ctx, id)
 	if err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
@@ -675,13 +676,13 @@ func (s *Service) DeviceRevoked(ctx context.Context, dev parley.Device, convs []
 	}
 	_, err := s.appendSync(ctx, envs, func(e parley.Envelope) []parley.DeviceID { return fanouts[e.Conversation] })
 	for id, devices := range fanouts {
-		s.publish(devices, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: conversationsChangedFrame([]parley.ConversationID{id})})
+		s.publish(devices, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{id})})
 	}
 	return err
 }
 
 // GroupPolicy is the authority over group conversations (KindGroup):
-// groups.Service implements it. When one is set (SetGroups), delivery asks
+// groups.Service implements it. When one is set (Config.Groups), delivery asks
 // it to create group conversations with their record, to authorise and
 // apply every commit to a group (with the group's membership record, in one
 // transaction), to allow non-member users to fetch a group's GroupInfo
@@ -695,13 +696,6 @@ type GroupPolicy interface {
 	AuthorizeSend(ctx context.Context, id parley.ConversationID, user parley.UserID) error
 	CanJoin(ctx context.Context, dev parley.Device, id parley.ConversationID) error
 }
-
-// SetGroups installs the group policy. Call it once, before the service is
-// used (server wiring).
-func (s *Service) SetGroups(p GroupPolicy) { s.groups = p }
-
-// Groups returns the group policy set by SetGroups, or nil.
-func (s *Service) Groups() GroupPolicy { return s.groups }
 
 // PublishGroupChange delivers envelopes the group service appended (with
 // their Seq) to the devices in to (or an envelope's own Recipients), drops
@@ -717,5 +711,5 @@ func (s *Service) PublishGroupChange(_ context.Context, id parley.ConversationID
 		}
 		s.publishEnvelope(&envs[i], rcpt)
 	}
-	s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: conversationsChangedFrame([]parley.ConversationID{id})})
+	s.publish(notify, parley.Event{Kind: parley.EventSignal, Conversation: id, Frame: wire.ConversationsChangedFrame([]parley.ConversationID{id})})
 }

@@ -28,15 +28,6 @@ type notifyState struct {
 	streams map[parley.DeviceID]int // local streams per device
 }
 
-// SetNotifier installs n (nil removes it).
-func (s *Service) SetNotifier(n Notifier) {
-	if n == nil {
-		s.notify.n.Store(nil)
-		return
-	}
-	s.notify.n.Store(&n)
-}
-
 // DeviceOnline reports whether the device has a stream open on this node.
 func (s *Service) DeviceOnline(d parley.DeviceID) bool {
 	s.notify.mu.Lock()

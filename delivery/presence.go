@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Presence is a user's presence as a viewer may see it.
@@ -141,7 +142,7 @@ func (s *Service) pushPresence(ch presenceChange) {
 	if !ch.online {
 		p.LastSeen = ch.at
 	}
-	frame := presenceFrame(p)
+	frame := wire.PresenceFrame(p.User, p.Online, p.LastSeen)
 	for v, devices := range viewers {
 		if s.policy != nil {
 			ok, err := s.policy.CanSeePresence(ctx, v, ch.user, true) // v is a member of one of ch.user's conversations

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Stats are the service's counters since start.
@@ -91,13 +92,13 @@ type appendReq struct {
 // Send blocks only while the appender queue is full (back-pressure).
 func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, done func(SendResult, error)) error {
 	if p.ClientID == "" || len(p.ClientID) > MaxClientIDLen || !utf8.ValidString(string(p.ClientID)) {
-		return parley.Errorf(parley.CodeInvalid, "client_id", "client_id must be 1 to %d bytes of UTF-8", MaxClientIDLen)
+		return parley.Errorf(parley.CodeInvalid, ReasonClientID, "client_id must be 1 to %d bytes of UTF-8", MaxClientIDLen)
 	}
 	if p.Kind != parley.EnvelopeApplication && p.Kind != parley.EnvelopeProposal {
-		return parley.Errorf(parley.CodeInvalid, "kind", "send accepts application (1) and proposal (2) envelopes only")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonKind, "send accepts application (1) and proposal (2) envelopes only")
 	}
 	if len(p.Payload) > s.cfg.MaxPayloadBytes {
-		return parley.Errorf(parley.CodeTooLarge, "payload_too_large", "payload is %d bytes; the limit is %d", len(p.Payload), s.cfg.MaxPayloadBytes)
+		return parley.Errorf(parley.CodeTooLarge, ReasonPayloadTooLarge, "payload is %d bytes; the limit is %d", len(p.Payload), s.cfg.MaxPayloadBytes)
 	}
 	ci, _, err := s.requireMember(ctx, p.Conversation, dev.ID)
 	if err != nil {
@@ -268,7 +269,7 @@ func (s *Service) publishBatch(a appended) {
 			s.stats.appended.Add(1)
 			env := &a.envs[i]
 			env.Seq = res.Seq
-			frame := EncodeEnvelopeFrame(env)
+			frame := wire.EnvelopeFrame(env)
 			s.publish(r.fanout, parley.Event{Kind: parley.EventEnvelope, Conversation: env.Conversation, Seq: env.Seq, Frame: frame})
 			s.notify.appended(env, r.fanout)
 		}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Sink is the outbound side of one connection; the gateway implements it.
@@ -293,7 +294,7 @@ func (st *Stream) work(done chan struct{}) {
 		frames := make([][]byte, len(envs))
 		for i := range envs {
 			if st.visible(&envs[i]) {
-				frames[i] = EncodeEnvelopeFrame(&envs[i])
+				frames[i] = wire.EnvelopeFrame(&envs[i])
 			}
 		}
 		st.mu.Lock()
@@ -370,10 +371,10 @@ func (st *Stream) visible(e *parley.Envelope) bool {
 // outcome: nil once durable, CodeNotFound if the device is not a member.
 func (st *Stream) Ack(ctx context.Context, id parley.ConversationID, seq parley.Seq, done func(error)) error {
 	if !id.Valid() {
-		return parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
 	if seq <= 0 {
-		return parley.Errorf(parley.CodeInvalid, "seq", "seq must be positive")
+		return parley.Errorf(parley.CodeInvalid, ReasonSeq, "seq must be positive")
 	}
 	st.mu.Lock()
 	if c := st.convs[id]; c != nil {

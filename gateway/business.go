@@ -6,6 +6,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Business is what the gateway needs of the business service
@@ -33,11 +34,6 @@ type Business interface {
 	ClaimAutoReply(ctx context.Context, dev parley.Device, conv parley.ConversationID, key string) error
 }
 
-// SetBusiness enables the business frames (docs/business.md); without it
-// they are refused with UNAVAILABLE "business_disabled". Call it before
-// serving.
-func (g *Gateway) SetBusiness(b Business) { g.biz = b }
-
 // businessRequest handles the business frames; handled is false for any
 // other frame.
 func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) (out *parleypb.ServerFrame, handled bool, err error) {
@@ -52,7 +48,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 	}
 	svc := s.g.biz
 	if svc == nil {
-		return nil, true, parley.Errorf(parley.CodeUnavailable, "business_disabled", "this server does not host business accounts")
+		return nil, true, parley.Errorf(parley.CodeUnavailable, parley.ReasonBusinessDisabled, "this server does not host business accounts")
 	}
 	dev := s.dev
 	user := dev.User
@@ -66,22 +62,22 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: business.BizProfileToPB(p)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: wire.BizProfileToPB(p)}}, true, nil
 	case *parleypb.ClientFrame_BizProfileSet:
 		if b.BizProfileSet.GetDelete() {
 			return okFrame(), true, svc.DeleteProfile(ctx, user)
 		}
-		p, err := svc.SetProfile(ctx, user, business.BizProfileFromPB(b.BizProfileSet.GetProfile()))
+		p, err := svc.SetProfile(ctx, user, wire.BizProfileFromPB(b.BizProfileSet.GetProfile()))
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: business.BizProfileToPB(p)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProfile{BizProfile: wire.BizProfileToPB(p)}}, true, nil
 	case *parleypb.ClientFrame_BizProductPut:
-		p, err := svc.PutProduct(ctx, user, business.BizProductFromPB(b.BizProductPut.GetProduct()))
+		p, err := svc.PutProduct(ctx, user, wire.BizProductFromPB(b.BizProductPut.GetProduct()))
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProduct{BizProduct: business.BizProductToPB(p)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizProduct{BizProduct: wire.BizProductToPB(p)}}, true, nil
 	case *parleypb.ClientFrame_BizProductDelete:
 		return okFrame(), true, svc.DeleteProduct(ctx, user, parley.ProductID(b.BizProductDelete.GetId()))
 	case *parleypb.ClientFrame_BizCatalog:
@@ -102,7 +98,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		}
 		resp := &parleypb.BizCatalog{}
 		for _, p := range cat.Products {
-			resp.Products = append(resp.Products, business.BizProductToPB(p))
+			resp.Products = append(resp.Products, wire.BizProductToPB(p))
 		}
 		for _, c := range cat.Collections {
 			resp.Collections = append(resp.Collections, &parleypb.BizCollection{Id: string(c.ID), Name: c.Name})
@@ -124,7 +120,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 			return nil, true, err
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizQuickReplies{BizQuickReplies: &parleypb.BizQuickReplyList{
-			QuickReplies: []*parleypb.BizQuickReply{business.QuickReplyToPB(saved)}}}}, true, nil
+			QuickReplies: []*parleypb.BizQuickReply{wire.QuickReplyToPB(saved)}}}}, true, nil
 	case *parleypb.ClientFrame_BizQuickReplies:
 		list, err := svc.QuickReplies(ctx, user)
 		if err != nil {
@@ -132,7 +128,7 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		}
 		resp := &parleypb.BizQuickReplyList{}
 		for _, q := range list {
-			resp.QuickReplies = append(resp.QuickReplies, business.QuickReplyToPB(q))
+			resp.QuickReplies = append(resp.QuickReplies, wire.QuickReplyToPB(q))
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizQuickReplies{BizQuickReplies: resp}}, true, nil
 	case *parleypb.ClientFrame_BizLabel:
@@ -164,21 +160,21 @@ func (s *session) businessRequest(ctx context.Context, f *parleypb.ClientFrame) 
 		}
 		resp := &parleypb.BizChatLabelList{}
 		for _, l := range list {
-			resp.Labels = append(resp.Labels, &parleypb.BizChatLabel{ConversationId: string(l.Conversation), LabelId: string(l.Label), AtMs: business.MS(l.At)})
+			resp.Labels = append(resp.Labels, &parleypb.BizChatLabel{ConversationId: string(l.Conversation), LabelId: string(l.Label), AtMs: wire.MS(l.At)})
 		}
 		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizChatLabels{BizChatLabels: resp}}, true, nil
 	case *parleypb.ClientFrame_BizAutoReply:
 		r := b.BizAutoReply
 		var a parley.AutoReplySettings
 		if r.GetSet() {
-			a, err = svc.SetAutoReply(ctx, user, business.AutoReplyFromPB(r.GetSettings()))
+			a, err = svc.SetAutoReply(ctx, user, wire.AutoReplyFromPB(r.GetSettings()))
 		} else {
 			a, err = svc.AutoReply(ctx, user)
 		}
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizAutoReply{BizAutoReply: business.AutoReplyToPB(a)}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_BizAutoReply{BizAutoReply: wire.AutoReplyToPB(a)}}, true, nil
 	case *parleypb.ClientFrame_BizAutoReplyClaim:
 		r := b.BizAutoReplyClaim
 		return okFrame(), true, svc.ClaimAutoReply(ctx, dev, parley.ConversationID(r.GetConversationId()), r.GetKey())

@@ -6,26 +6,22 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/calls"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Calls is what the gateway needs of the call signalling service
 // (*calls.Service implements it).
 type Calls interface {
-	Start(ctx context.Context, dev parley.Device, id parley.ConversationID, video bool) (*parleypb.CallInfo, error)
-	Accept(ctx context.Context, dev parley.Device, id calls.CallID) (*parleypb.CallInfo, error)
+	Start(ctx context.Context, dev parley.Device, id parley.ConversationID, video bool) (parley.CallInfo, error)
+	Accept(ctx context.Context, dev parley.Device, id calls.CallID) (parley.CallInfo, error)
 	Decline(ctx context.Context, dev parley.Device, id calls.CallID, busy bool) error
 	Hangup(ctx context.Context, dev parley.Device, id calls.CallID) error
-	Join(ctx context.Context, dev parley.Device, id calls.CallID) (*parleypb.CallInfo, error)
+	Join(ctx context.Context, dev parley.Device, id calls.CallID) (parley.CallInfo, error)
 	SetMediaState(ctx context.Context, dev parley.Device, id calls.CallID, muted, videoOff bool) error
-	Signal(ctx context.Context, dev parley.Device, id calls.CallID, to parley.DeviceID, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error
-	Status(ctx context.Context, dev parley.Device, id parley.ConversationID) (*parleypb.CallInfo, error)
+	Signal(ctx context.Context, dev parley.Device, id calls.CallID, to parley.DeviceID, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error
+	Status(ctx context.Context, dev parley.Device, id parley.ConversationID) (parley.CallInfo, error)
 	DeviceGone(ctx context.Context, dev parley.DeviceID)
 }
-
-// SetCalls enables the call frames (docs/protocol.md §Calls); without it
-// they are refused with UNAVAILABLE "calls_disabled". Call it before
-// serving.
-func (g *Gateway) SetCalls(c Calls) { g.calls = c }
 
 // callRequest handles the call frames; handled is false for any other
 // frame.
@@ -39,14 +35,14 @@ func (s *session) callRequest(ctx context.Context, f *parleypb.ClientFrame) (out
 	}
 	svc := s.g.calls
 	if svc == nil {
-		return nil, true, parley.Errorf(parley.CodeUnavailable, "calls_disabled", "this server does not host calls")
+		return nil, true, parley.Errorf(parley.CodeUnavailable, ReasonCallsDisabled, "this server does not host calls")
 	}
 	dev := s.dev
-	info := func(ci *parleypb.CallInfo, err error) (*parleypb.ServerFrame, bool, error) {
+	info := func(ci parley.CallInfo, err error) (*parleypb.ServerFrame, bool, error) {
 		if err != nil {
 			return nil, true, err
 		}
-		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Call{Call: ci}}, true, nil
+		return &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Call{Call: wire.CallInfoToPB(ci)}}, true, nil
 	}
 	done := func(err error) (*parleypb.ServerFrame, bool, error) {
 		if err != nil {
@@ -70,7 +66,7 @@ func (s *session) callRequest(ctx context.Context, f *parleypb.ClientFrame) (out
 		return done(svc.SetMediaState(ctx, dev, calls.CallID(r.GetCallId()), r.GetAudioMuted(), r.GetVideoOff()))
 	case *parleypb.ClientFrame_CallSignal:
 		r := b.CallSignal
-		return done(svc.Signal(ctx, dev, calls.CallID(r.GetCallId()), parley.DeviceID(r.GetToDevice()), r.GetConnection(), r.GetKind(), r.GetPayload()))
+		return done(svc.Signal(ctx, dev, calls.CallID(r.GetCallId()), parley.DeviceID(r.GetToDevice()), wire.CallConnectionFromPB(r.GetConnection()), wire.CallSignalKindFromPB(r.GetKind()), r.GetPayload()))
 	case *parleypb.ClientFrame_CallStatus:
 		return info(svc.Status(ctx, dev, parley.ConversationID(b.CallStatus.GetConversationId())))
 	}

@@ -104,7 +104,7 @@ func FuzzClientFrame(f *testing.F) {
 	acc := accounts.New(st, accounts.DevSender{}, parley.SystemClock{}, nil, accounts.Config{})
 	del := delivery.New(st, inproc.New(), acc, parley.SystemClock{}, nil, delivery.Config{PruneInterval: -1})
 	defer del.Shutdown(context.Background())
-	g := New(acc, del, parley.SystemClock{}, nil, Config{MaxFrameBytes: 4096, HeartbeatInterval: time.Second})
+	g := New(Services{Accounts: acc, Delivery: del}, parley.SystemClock{}, nil, Config{MaxFrameBytes: 4096, HeartbeatInterval: time.Second})
 	defer g.Shutdown(context.Background())
 
 	prefix := append(

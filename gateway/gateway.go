@@ -148,6 +148,7 @@ type Gateway struct {
 	log            *slog.Logger
 	cfg            Config
 	deliveryWindow int
+	groups         Groups   // nil: group frames refused (groups.go)
 	biz            Business // nil: business frames refused (business.go)
 	calls          Calls    // nil: call frames refused (calls.go)
 
@@ -197,8 +198,26 @@ type Stats struct {
 	HandlerPanics  uint64 // sessions closed because a frame handler panicked
 }
 
+// Services are the services a gateway serves sessions with, handed over
+// explicitly at construction: the gateway finds no service through another
+// and none is set later.
+type Services struct {
+	Accounts Accounts          // required
+	Delivery *delivery.Service // required
+	// Groups serves the group frames (docs/groups.md); nil refuses them
+	// with UNAVAILABLE "groups_disabled".
+	Groups Groups
+	// Business serves the business frames (docs/business.md); nil refuses
+	// them with UNAVAILABLE "business_disabled".
+	Business Business
+	// Calls serves the call frames (docs/protocol.md §Calls); nil refuses
+	// them with UNAVAILABLE "calls_disabled".
+	Calls Calls
+}
+
 // New returns a gateway serving sessions with the given services.
-func New(acc Accounts, del *delivery.Service, clock parley.Clock, log *slog.Logger, cfg Config) *Gateway {
+func New(svc Services, clock parley.Clock, log *slog.Logger, cfg Config) *Gateway {
+	acc, del := svc.Accounts, svc.Delivery
 	cfg.setDefaults()
 	if clock == nil {
 		clock = parley.SystemClock{}
@@ -208,7 +227,7 @@ func New(acc Accounts, del *delivery.Service, clock parley.Clock, log *slog.Logg
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Gateway{
-		acc: acc, del: del, clock: clock, log: log, cfg: cfg,
+		acc: acc, del: del, groups: svc.Groups, biz: svc.Business, calls: svc.Calls, clock: clock, log: log, cfg: cfg,
 		deliveryWindow: del.Config().DeliveryWindow,
 		ctx:            ctx, cancel: cancel,
 		sessions: make(map[*session]struct{}),
@@ -384,7 +403,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	// writers while the first one waits for them to end.
 	if first {
 		for _, s := range list {
-			s.closeWith(CloseGoingAway, "server_shutdown")
+			s.closeWith(CloseGoingAway, parley.ReasonServerShutdown)
 		}
 		close(g.closesSent)
 	} else {

@@ -11,8 +11,7 @@ import (
 )
 
 // Groups is what the gateway needs of the group service (*groups.Service
-// implements it). The gateway finds it as the delivery service's group
-// policy (delivery.Service.Groups), so one object answers both.
+// implements it); Services.Groups hands it over.
 type Groups interface {
 	Get(ctx context.Context, user parley.UserID, id parley.ConversationID) (groups.Info, error)
 	List(ctx context.Context, user parley.UserID) ([]groups.Info, error)
@@ -42,8 +41,9 @@ type Groups interface {
 // groupRequest handles the group frames (docs/groups.md); any other frame
 // is an unknown request.
 func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
-	unknown := parley.Errorf(parley.CodeInvalid, "unknown_request", "unknown request")
-	svc, ok := s.g.del.Groups().(Groups)
+	unknown := parley.Errorf(parley.CodeInvalid, ReasonUnknownRequest, "unknown request")
+	svc := s.g.groups
+	ok := svc != nil
 	switch f.Body.(type) {
 	case *parleypb.ClientFrame_GroupCreate, *parleypb.ClientFrame_GroupGet, *parleypb.ClientFrame_GroupList,
 		*parleypb.ClientFrame_GroupUpdate, *parleypb.ClientFrame_GroupRole, *parleypb.ClientFrame_GroupLeave,
@@ -54,7 +54,7 @@ func (s *session) groupRequest(ctx context.Context, f *parleypb.ClientFrame) (*p
 		*parleypb.ClientFrame_ChatTimer, *parleypb.ClientFrame_CommunityGroup, *parleypb.ClientFrame_CommunityGroups,
 		*parleypb.ClientFrame_GroupJoinAsk:
 		if !ok {
-			return nil, parley.Errorf(parley.CodeUnavailable, "groups_disabled", "this server does not host groups")
+			return nil, parley.Errorf(parley.CodeUnavailable, ReasonGroupsDisabled, "this server does not host groups")
 		}
 	default:
 		if out, handled, err := s.businessRequest(ctx, f); handled { // business.go

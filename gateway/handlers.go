@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Accounts is what the gateway needs of the accounts service
@@ -45,17 +46,17 @@ func (s *session) handle(f *parleypb.ClientFrame) bool {
 	if s.state == stateNew {
 		h := f.GetHello()
 		if h == nil {
-			s.protocolError(id, "hello_required", "the first frame must be hello")
+			s.protocolError(id, ReasonHelloRequired, "the first frame must be hello")
 			return false
 		}
 		return s.hello(id, h)
 	}
 	switch b := f.Body.(type) {
 	case nil:
-		s.protocolError(id, "empty_frame", "the frame has no body")
+		s.protocolError(id, ReasonEmptyFrame, "the frame has no body")
 		return false
 	case *parleypb.ClientFrame_Hello:
-		s.protocolError(id, "hello_repeated", "hello was already sent")
+		s.protocolError(id, ReasonHelloRepeated, "hello was already sent")
 		return false
 	case *parleypb.ClientFrame_Ping:
 		s.reply(id, &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Pong{Pong: &parleypb.Pong{
@@ -69,7 +70,7 @@ func (s *session) handle(f *parleypb.ClientFrame) bool {
 		return s.auth(id, b.Auth)
 	}
 	if s.state != stateAuthed {
-		s.sendErrorIfID(id, parleypb.ErrorCode_UNAUTHENTICATED, "auth_required", "authenticate first", 0)
+		s.sendErrorIfID(id, parleypb.ErrorCode_UNAUTHENTICATED, ReasonAuthRequired, "authenticate first", 0)
 		return true
 	}
 	s.authedRequest(id, f)
@@ -106,8 +107,8 @@ func (s *session) hello(id uint64, h *parleypb.Hello) bool {
 		}
 	}
 	if v == 0 {
-		s.sendError(id, parleypb.ErrorCode_UNSUPPORTED_VERSION, "unsupported_version", "this server speaks protocol version 1", 0)
-		s.closeWith(CloseUnsupportedVersion, "unsupported_version")
+		s.sendError(id, parleypb.ErrorCode_UNSUPPORTED_VERSION, ReasonUnsupportedVersion, "this server speaks protocol version 1", 0)
+		s.closeWith(CloseUnsupportedVersion, ReasonUnsupportedVersion)
 		return false
 	}
 	s.state = stateHello
@@ -134,7 +135,7 @@ func mustMarshal(f *parleypb.ServerFrame) []byte {
 // auth authenticates the session's device and attaches its stream.
 func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 	if s.state == stateAuthed {
-		s.sendErrorIfID(id, parleypb.ErrorCode_PROTOCOL, "already_authenticated", "the session is already authenticated", 0)
+		s.sendErrorIfID(id, parleypb.ErrorCode_PROTOCOL, ReasonAlreadyAuthenticated, "the session is already authenticated", 0)
 		return true
 	}
 	// The accounts service limits failed attempts per address and per
@@ -143,15 +144,15 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 	if err != nil {
 		if parley.IsCode(err, parley.CodeRateLimited) {
 			s.replyErr(id, err)
-			s.closeWith(CloseAuthFailed, "rate_limited")
+			s.closeWith(CloseAuthFailed, ReasonRateLimited)
 			return false
 		}
 		if parley.IsCode(err, parley.CodeUnauthenticated) {
 			s.sendError(id, parleypb.ErrorCode_UNAUTHENTICATED, parley.ErrorReason(err), parley.ErrorMessage(err), 0)
 			if parley.ErrorReason(err) == "device_revoked" {
-				s.closeWith(CloseDeviceRevoked, "device_revoked")
+				s.closeWith(CloseDeviceRevoked, parley.ReasonDeviceRevoked)
 			} else {
-				s.closeWith(CloseAuthFailed, "bad_credentials")
+				s.closeWith(CloseAuthFailed, parley.ReasonBadCredentials)
 			}
 			return false
 		}
@@ -181,7 +182,7 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 		code := parley.ErrorCode(err)
 		s.replyErr(0, err)
 		s.sendError(0, wireCode(code), parley.ErrorReason(err), parley.ErrorMessage(err), 0)
-		s.closeWith(CloseInternal, "attach_failed")
+		s.closeWith(CloseInternal, ReasonAttachFailed)
 		return false
 	}
 	s.stream = st
@@ -249,7 +250,7 @@ func deviceInfo(d parley.Device) *parleypb.DeviceInfo {
 func parseVisibility(v string) (parley.Visibility, error) {
 	vis := parley.Visibility(v)
 	if !vis.Valid() {
-		return "", parley.Errorf(parley.CodeInvalid, "visibility", "visibility must be everyone, contacts or nobody")
+		return "", parley.Errorf(parley.CodeInvalid, parley.ReasonVisibility, "visibility must be everyone, contacts or nobody")
 	}
 	return vis, nil
 }
@@ -315,7 +316,7 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 	case *parleypb.ClientFrame_Presence:
 		var p delivery.Presence
 		p, err = s.g.del.Presence(ctx, dev.User, parley.UserID(b.Presence.GetUserId()))
-		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Presence{Presence: delivery.PresenceToProto(p)}}
+		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Presence{Presence: wire.PresenceToPB(p.User, p.Online, p.LastSeen)}}
 	case *parleypb.ClientFrame_LinkCode:
 		var code string
 		var ttl time.Duration

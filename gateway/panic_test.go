@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +13,10 @@ import (
 	"github.com/gobwas/ws/wsutil"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/server"
-	"github.com/parleyhq/parley/store/sqlite"
 )
 
 // records keeps the messages and attributes logged at error level.
@@ -51,35 +49,11 @@ func (r *records) find(sub string) string {
 	return ""
 }
 
-// startServer runs the real server on a loopback port in a temp dir.
+// startServer runs the real server (parleytest) logging to log.
 func startServer(t *testing.T, log *slog.Logger) (*server.Server, string) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: st, Log: log, Delivery: delivery.Config{PruneInterval: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background(), ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		st.Close()
-	})
-	return srv, ln.Addr().String()
+	ps := parleytest.Start(t, func(c *server.Config) { c.Log = log })
+	return ps.Server, ps.Addr
 }
 
 // wsConn is a raw protocol connection after Hello.

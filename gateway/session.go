@@ -133,7 +133,7 @@ func (s *session) readFrame() bool {
 		return false
 	}
 	if h.Rsv != 0 || (h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) || h.OpCode.IsReserved() {
-		s.protocolError(0, "bad_websocket_frame", "malformed WebSocket frame")
+		s.protocolError(0, ReasonBadWebSocketFrame, "malformed WebSocket frame")
 		return false
 	}
 	if h.OpCode.IsControl() {
@@ -167,17 +167,17 @@ func (s *session) readFrame() bool {
 	}
 	switch {
 	case h.OpCode == ws.OpContinuation && msg == nil:
-		s.protocolError(0, "bad_websocket_frame", "continuation frame without a message")
+		s.protocolError(0, ReasonBadWebSocketFrame, "continuation frame without a message")
 		return false
 	case h.OpCode != ws.OpContinuation && msg != nil:
-		s.protocolError(0, "bad_websocket_frame", "new message before the previous one ended")
+		s.protocolError(0, ReasonBadWebSocketFrame, "new message before the previous one ended")
 		return false
 	case h.OpCode == ws.OpText:
-		s.protocolError(0, "text_frame", "frames are binary WebSocket messages")
+		s.protocolError(0, ReasonTextFrame, "frames are binary WebSocket messages")
 		return false
 	case size+h.Length > int64(s.g.cfg.MaxFrameBytes):
-		s.sendError(0, parleypb.ErrorCode_TOO_LARGE, "frame_too_large", "frame larger than max_frame_bytes", 0)
-		s.closeWith(CloseTooLarge, "frame_too_large")
+		s.sendError(0, parleypb.ErrorCode_TOO_LARGE, ReasonFrameTooLarge, "frame larger than max_frame_bytes", 0)
+		s.closeWith(CloseTooLarge, ReasonFrameTooLarge)
 		return false
 	}
 	if msg == nil {
@@ -219,7 +219,7 @@ func (s *session) readFailed(err error) {
 		s.mu.Unlock()
 		if !closing {
 			s.g.stats.idleTimeouts.Add(1)
-			s.closeWith(CloseIdleTimeout, "idle_timeout")
+			s.closeWith(CloseIdleTimeout, ReasonIdleTimeout)
 		}
 	}
 }
@@ -240,7 +240,7 @@ func (s *session) handleMessage(b []byte) bool {
 	offStack(func() {
 		f := &parleypb.ClientFrame{}
 		if err := proto.Unmarshal(b, f); err != nil {
-			s.protocolError(0, "undecodable_frame", "the frame is not a valid ClientFrame")
+			s.protocolError(0, ReasonUndecodableFrame, "the frame is not a valid ClientFrame")
 			return
 		}
 		s.g.stats.framesIn.Add(1)

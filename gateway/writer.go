@@ -217,5 +217,5 @@ func (s *session) Push(frame []byte, kind parley.EventKind) {
 
 // Revoke implements delivery.Sink: the device was revoked.
 func (s *session) Revoke() {
-	s.closeWith(CloseDeviceRevoked, "device_revoked")
+	s.closeWith(CloseDeviceRevoked, parley.ReasonDeviceRevoked)
 }

@@ -33,10 +33,12 @@ func TestCommunity5000Announcement(t *testing.T) {
 	}
 	defer st.Close()
 	broker := inproc.New()
-	del := delivery.New(st, broker, nil, nil, nil, delivery.Config{PruneInterval: -1})
+	var svc *groups.Service
+	del := delivery.New(st, broker, nil, nil, nil, delivery.Config{PruneInterval: -1, Groups: func(pub *delivery.Service) delivery.GroupPolicy {
+		svc = groups.New(st, pub, nil, nil, groups.Config{})
+		return svc
+	}})
 	defer del.Shutdown(context.Background())
-	svc := groups.New(st, del, nil, nil, groups.Config{})
-	del.SetGroups(svc)
 
 	devs := make([]parley.Device, n+1)
 	for i := range devs {

@@ -139,7 +139,7 @@ func New(store Store, pub Publisher, clock parley.Clock, log *slog.Logger, cfg C
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-var errGroupNotFound = parley.Errorf(parley.CodeNotFound, "group_not_found", "no such group")
+var errGroupNotFound = parley.Errorf(parley.CodeNotFound, parley.ReasonGroupNotFound, "no such group")
 
 // load returns the group's cached record and roles.
 func (s *Service) load(ctx context.Context, id parley.ConversationID) (*cached, error) {
@@ -184,7 +184,7 @@ func (s *Service) invalidate(id parley.ConversationID) {
 // "group_not_found" otherwise (a group is invisible to non-members).
 func (s *Service) requireMember(ctx context.Context, id parley.ConversationID, user parley.UserID) (*cached, error) {
 	if !id.Valid() {
-		return nil, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid group id")
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid group id")
 	}
 	c, err := s.load(ctx, id)
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *Service) requireMember(ctx context.Context, id parley.ConversationID, u
 }
 
 func notAdmin() error {
-	return parley.Errorf(parley.CodeForbidden, "not_admin", "only group admins may do this")
+	return parley.Errorf(parley.CodeForbidden, parley.ReasonNotAdmin, "only group admins may do this")
 }
 
 // CanAdd reports whether adder may add user to a group directly, by the
@@ -214,9 +214,9 @@ func (s *Service) CanAdd(ctx context.Context, adder, user parley.UserID) (bool, 
 		}
 		if b {
 			if pair[0] == adder {
-				return false, parley.Errorf(parley.CodeBlocked, "blocked_by_you", "you have blocked user %d", user)
+				return false, parley.Errorf(parley.CodeBlocked, parley.ReasonBlockedByYou, "you have blocked user %d", user)
 			}
-			return false, parley.Errorf(parley.CodeBlocked, "blocked", "user %d has blocked you", user)
+			return false, parley.Errorf(parley.CodeBlocked, parley.ReasonBlocked, "user %d has blocked you", user)
 		}
 	}
 	v, err := s.store.GroupAddPrivacy(ctx, user)
@@ -236,7 +236,7 @@ func (s *Service) CanAdd(ctx context.Context, adder, user parley.UserID) (bool, 
 // be invited.
 func (s *Service) CheckAdd(ctx context.Context, adder parley.UserID, users []parley.UserID) (invite []parley.UserID, err error) {
 	if len(users) > s.cfg.MaxMembers {
-		return nil, parley.Errorf(parley.CodeTooLarge, "group_full", "a group has at most %d members", s.cfg.MaxMembers)
+		return nil, parley.Errorf(parley.CodeTooLarge, parley.ReasonGroupFull, "a group has at most %d members", s.cfg.MaxMembers)
 	}
 	for _, u := range users {
 		ok, err := s.CanAdd(ctx, adder, u)
@@ -263,13 +263,13 @@ func (s *Service) validateInfo(g parley.Group) error {
 	name := strings.TrimSpace(g.Name)
 	switch {
 	case name == "" || !utf8.ValidString(g.Name):
-		return parley.Errorf(parley.CodeInvalid, "group_name", "a group needs a name")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonGroupName, "a group needs a name")
 	case len(g.Name) > s.cfg.MaxNameLen:
-		return parley.Errorf(parley.CodeTooLarge, "group_name_too_long", "a group name has at most %d bytes", s.cfg.MaxNameLen)
+		return parley.Errorf(parley.CodeTooLarge, ReasonGroupNameTooLong, "a group name has at most %d bytes", s.cfg.MaxNameLen)
 	case len(g.Description) > s.cfg.MaxDescriptionLen || !utf8.ValidString(g.Description):
-		return parley.Errorf(parley.CodeTooLarge, "group_description_too_long", "a group description has at most %d bytes", s.cfg.MaxDescriptionLen)
+		return parley.Errorf(parley.CodeTooLarge, ReasonGroupDescriptionTooLong, "a group description has at most %d bytes", s.cfg.MaxDescriptionLen)
 	case len(g.Icon) > s.cfg.MaxIconLen:
-		return parley.Errorf(parley.CodeTooLarge, "group_icon_too_long", "a group icon reference has at most %d bytes", s.cfg.MaxIconLen)
+		return parley.Errorf(parley.CodeTooLarge, ReasonGroupIconTooLong, "a group icon reference has at most %d bytes", s.cfg.MaxIconLen)
 	}
 	return parley.CheckName(g.Name) // group and community names alike
 }
@@ -301,7 +301,7 @@ func (s *Service) CreateGroup(ctx context.Context, dev parley.Device, g parley.G
 		}
 	}
 	if limit := s.maxMembers(g); len(users)+1 > limit {
-		return nil, parley.Errorf(parley.CodeTooLarge, "group_full", "at most %d members", limit)
+		return nil, parley.Errorf(parley.CodeTooLarge, parley.ReasonGroupFull, "at most %d members", limit)
 	}
 	for _, u := range users {
 		ok, err := s.CanAdd(ctx, dev.User, u)
@@ -309,7 +309,7 @@ func (s *Service) CreateGroup(ctx context.Context, dev parley.Device, g parley.G
 			return nil, err
 		}
 		if !ok {
-			return nil, parley.Errorf(parley.CodeForbidden, "invite_required", "user %d must be invited to groups", u)
+			return nil, parley.Errorf(parley.CodeForbidden, ReasonInviteRequired, "user %d must be invited to groups", u)
 		}
 	}
 	g.ID, g.CreatedBy, g.CreatedAt = c.ID, dev.User, c.CreatedAt
@@ -349,7 +349,7 @@ func (s *Service) AuthorizeCommit(ctx context.Context, dev parley.Device, member
 			case !parley.IsCode(err, parley.CodeNotFound):
 				return nil, err
 			case !s.inCommunityOf(ctx, gr.group, dev.User):
-				return nil, parley.Errorf(parley.CodeForbidden, "not_invited", "you need an invitation to join this group")
+				return nil, parley.Errorf(parley.CodeForbidden, ReasonNotInvited, "you need an invitation to join this group")
 			case gr.group.Settings.JoinApproval:
 				return nil, errApprovalRequired
 			}
@@ -369,7 +369,7 @@ func (s *Service) AuthorizeCommit(ctx context.Context, dev parley.Device, member
 				return nil, err
 			}
 			if !ok {
-				return nil, parley.Errorf(parley.CodeForbidden, "invite_required", "user %d must be invited to groups", m.User)
+				return nil, parley.Errorf(parley.CodeForbidden, ReasonInviteRequired, "user %d must be invited to groups", m.User)
 			}
 			gc.AddUsers = append(gc.AddUsers, m.User)
 			gc.RequireAdmin = dev.User
@@ -384,7 +384,7 @@ func (s *Service) AuthorizeCommit(ctx context.Context, dev parley.Device, member
 			}
 		}
 		if len(gr.roles)+len(gc.AddUsers) > limit {
-			return nil, parley.Errorf(parley.CodeTooLarge, "group_full", "at most %d members", limit)
+			return nil, parley.Errorf(parley.CodeTooLarge, parley.ReasonGroupFull, "at most %d members", limit)
 		}
 	}
 	envs, err := s.store.ApplyGroupCommit(ctx, gc)
@@ -411,7 +411,7 @@ func (s *Service) AuthorizeSend(ctx context.Context, id parley.ConversationID, u
 		return err
 	}
 	if c.group.Settings.OnlyAdminsSend && c.roles[user] != parley.RoleAdmin {
-		return parley.Errorf(parley.CodeForbidden, "admins_only_send", "only admins can send messages to this group")
+		return parley.Errorf(parley.CodeForbidden, ReasonAdminsOnlySend, "only admins can send messages to this group")
 	}
 	return nil
 }
@@ -440,7 +440,7 @@ func (s *Service) CanJoin(ctx context.Context, dev parley.Device, id parley.Conv
 // members' credentials before joining).
 func (s *Service) Get(ctx context.Context, user parley.UserID, id parley.ConversationID) (Info, error) {
 	if !id.Valid() {
-		return Info{}, parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid group id")
+		return Info{}, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid group id")
 	}
 	if err := s.CanJoin(ctx, parley.Device{User: user}, id); err != nil {
 		return Info{}, err
@@ -515,13 +515,13 @@ func (s *Service) Update(ctx context.Context, dev parley.Device, id parley.Conve
 		return notAdmin()
 	}
 	if u.OnlyAdminsSend != nil && !*u.OnlyAdminsSend && g.IsCommunity() {
-		return parley.Errorf(parley.CodeInvalid, "announcement_only", "only admins post to a community's announcements")
+		return parley.Errorf(parley.CodeInvalid, ReasonAnnouncementOnly, "only admins post to a community's announcements")
 	}
 	if u.JoinApproval != nil && (g.Community == "" || g.IsCommunity()) {
-		return parley.Errorf(parley.CodeInvalid, "not_sub_group", "only a community's sub-groups can ask members to request to join")
+		return parley.Errorf(parley.CodeInvalid, ReasonNotSubGroup, "only a community's sub-groups can ask members to request to join")
 	}
 	if (u.Name != nil || u.Description != nil || u.Icon != nil) && g.Settings.OnlyAdminsEditInfo && !admin {
-		return parley.Errorf(parley.CodeForbidden, "admins_only_edit_info", "only admins can change this group's info")
+		return parley.Errorf(parley.CodeForbidden, ReasonAdminsOnlyEditInfo, "only admins can change this group's info")
 	}
 	p := parley.GroupChange{Change: "info", By: dev.User}
 	if u.Name != nil {
@@ -572,7 +572,7 @@ func (s *Service) SetRole(ctx context.Context, dev parley.Device, id parley.Conv
 		return notAdmin()
 	}
 	if _, ok := c.roles[user]; !ok {
-		return parley.Errorf(parley.CodeNotFound, "not_member", "user %d is not a member of the group", user)
+		return parley.Errorf(parley.CodeNotFound, parley.ReasonNotMember, "user %d is not a member of the group", user)
 	}
 	role := parley.RoleMember
 	if admin {
@@ -682,15 +682,15 @@ func (s *Service) Invite(ctx context.Context, dev parley.Device, id parley.Conve
 		return notAdmin()
 	}
 	if _, ok := c.roles[user]; ok {
-		return parley.Errorf(parley.CodeConflict, "already_member", "user %d is already a member", user)
+		return parley.Errorf(parley.CodeConflict, parley.ReasonAlreadyMember, "user %d is already a member", user)
 	}
 	if limit := s.maxMembers(c.group); len(c.roles) >= limit {
-		return parley.Errorf(parley.CodeTooLarge, "group_full", "at most %d members", limit)
+		return parley.Errorf(parley.CodeTooLarge, parley.ReasonGroupFull, "at most %d members", limit)
 	}
 	if b, err := s.store.IsBlocked(ctx, user, dev.User); err != nil {
 		return err
 	} else if b {
-		return parley.Errorf(parley.CodeBlocked, "blocked", "user %d has blocked you", user)
+		return parley.Errorf(parley.CodeBlocked, parley.ReasonBlocked, "user %d has blocked you", user)
 	}
 	return s.store.PutGroupInvitation(ctx, parley.GroupInvitation{Group: id, User: user, InvitedBy: dev.User, CreatedAt: s.clock.Now()})
 }
@@ -726,7 +726,7 @@ func (s *Service) Decline(ctx context.Context, user parley.UserID, id parley.Con
 // SetAddPrivacy sets who may add the user to groups.
 func (s *Service) SetAddPrivacy(ctx context.Context, user parley.UserID, v parley.Visibility) error {
 	if v == "" || !v.Valid() {
-		return parley.Errorf(parley.CodeInvalid, "visibility", "who can add me must be everyone, contacts or nobody")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonVisibility, "who can add me must be everyone, contacts or nobody")
 	}
 	return s.store.SetGroupAddPrivacy(ctx, user, v)
 }
@@ -748,7 +748,7 @@ func (s *Service) UserDevices(ctx context.Context, viewer, user parley.UserID) (
 		return nil, err
 	}
 	if !ok {
-		return nil, parley.Errorf(parley.CodeNotFound, "user_not_found", "no such user")
+		return nil, parley.Errorf(parley.CodeNotFound, parley.ReasonUserNotFound, "no such user")
 	}
 	return s.store.Devices(ctx, user)
 }
@@ -789,7 +789,7 @@ func (s *Service) CreateLink(ctx context.Context, dev parley.Device, id parley.C
 		return "", parley.GroupInviteLink{}, err
 	}
 	if o.ExpiresIn < 0 || o.MaxUses < 0 {
-		return "", parley.GroupInviteLink{}, parley.Errorf(parley.CodeInvalid, "invite_limits", "expiry and use limit must not be negative")
+		return "", parley.GroupInviteLink{}, parley.Errorf(parley.CodeInvalid, parley.ReasonInviteLimits, "expiry and use limit must not be negative")
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -889,14 +889,14 @@ type TimerPayload struct {
 // them from the log (Run).
 func (s *Service) SetTimer(ctx context.Context, dev parley.Device, id parley.ConversationID, ttl time.Duration) error {
 	if !slices.Contains(DisappearDurations, ttl) {
-		return parley.Errorf(parley.CodeInvalid, "disappear_duration", "disappearing messages are off, 24h, 7d or 90d")
+		return parley.Errorf(parley.CodeInvalid, ReasonDisappearDuration, "disappearing messages are off, 24h, 7d or 90d")
 	}
 	if err := s.requireDevice(ctx, dev, id); err != nil {
 		return err
 	}
 	if c, err := s.load(ctx, id); err == nil {
 		if c.group.Settings.OnlyAdminsEditInfo && c.roles[dev.User] != parley.RoleAdmin {
-			return parley.Errorf(parley.CodeForbidden, "admins_only_edit_info", "only admins can change this group's settings")
+			return parley.Errorf(parley.CodeForbidden, ReasonAdminsOnlyEditInfo, "only admins can change this group's settings")
 		}
 	} else if !parley.IsCode(err, parley.CodeNotFound) {
 		return err
@@ -932,11 +932,11 @@ func (s *Service) Timer(ctx context.Context, dev parley.Device, id parley.Conver
 // (CodeNotFound "conversation_not_found", as for a missing one).
 func (s *Service) requireDevice(ctx context.Context, dev parley.Device, id parley.ConversationID) error {
 	if !id.Valid() {
-		return parley.Errorf(parley.CodeInvalid, "conversation_id", "invalid conversation id")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "invalid conversation id")
 	}
 	if _, err := s.store.Member(ctx, id, dev.ID); err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonConversationNotFound, "no such conversation")
 		}
 		return err
 	}
@@ -950,13 +950,13 @@ func (s *Service) PruneDisappearing(ctx context.Context) (int, error) {
 
 // Run deletes disappeared messages from the log every
 // Config.PruneInterval until ctx ends.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.PruneInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 			if n, err := s.PruneDisappearing(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("prune disappearing messages", "err", err)
@@ -996,7 +996,7 @@ func (s *Service) checkCommunityAdmin(ctx context.Context, dev parley.Device, id
 		return err
 	}
 	if !c.group.IsCommunity() {
-		return parley.Errorf(parley.CodeInvalid, "not_community", "%s is not a community", id)
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonNotCommunity, "%s is not a community", id)
 	}
 	if c.roles[dev.User] != parley.RoleAdmin {
 		return notAdmin()
@@ -1012,7 +1012,7 @@ func (s *Service) checkCommunityRoom(ctx context.Context, id parley.Conversation
 		return err
 	}
 	if len(subs) >= s.cfg.MaxCommunityGroups {
-		return parley.Errorf(parley.CodeTooLarge, "too_many_groups", "a community has at most %d groups", s.cfg.MaxCommunityGroups)
+		return parley.Errorf(parley.CodeTooLarge, ReasonTooManyGroups, "a community has at most %d groups", s.cfg.MaxCommunityGroups)
 	}
 	return nil
 }
@@ -1034,7 +1034,7 @@ func (s *Service) AttachGroup(ctx context.Context, dev parley.Device, community,
 		return nil
 	}
 	if g.Community != "" {
-		return parley.Errorf(parley.CodeConflict, "in_community", "the group already belongs to a community")
+		return parley.Errorf(parley.CodeConflict, ReasonInCommunity, "the group already belongs to a community")
 	}
 	if err := s.checkCommunityRoom(ctx, community); err != nil {
 		return err
@@ -1072,7 +1072,7 @@ func (s *Service) DetachGroup(ctx context.Context, dev parley.Device, community,
 
 // errApprovalRequired refuses a community member's direct join of a
 // sub-group that needs an admin's approval.
-var errApprovalRequired = parley.Errorf(parley.CodeForbidden, "approval_required", "an admin must approve your request to join this group")
+var errApprovalRequired = parley.Errorf(parley.CodeForbidden, ReasonApprovalRequired, "an admin must approve your request to join this group")
 
 // RequestJoin asks to join a sub-group, of a community the caller is in,
 // whose admins approve new members (JoinApproval); the request appears in
@@ -1087,13 +1087,13 @@ func (s *Service) RequestJoin(ctx context.Context, dev parley.Device, id parley.
 		return err
 	}
 	if _, member := c.roles[dev.User]; member {
-		return parley.Errorf(parley.CodeConflict, "already_member", "you are already a member of this group")
+		return parley.Errorf(parley.CodeConflict, parley.ReasonAlreadyMember, "you are already a member of this group")
 	}
 	if c.group.IsCommunity() || !s.inCommunityOf(ctx, c.group, dev.User) {
 		return errGroupNotFound
 	}
 	if !c.group.Settings.JoinApproval {
-		return parley.Errorf(parley.CodeInvalid, "approval_not_required", "join this group directly: it needs no approval")
+		return parley.Errorf(parley.CodeInvalid, ReasonApprovalNotRequired, "join this group directly: it needs no approval")
 	}
 	if err := s.store.RequestToJoin(ctx, id, dev.User, s.clock.Now()); err != nil {
 		return err
@@ -1134,7 +1134,7 @@ func (s *Service) CommunityGroups(ctx context.Context, user parley.UserID, commu
 		return nil, err
 	}
 	if !c.group.IsCommunity() {
-		return nil, parley.Errorf(parley.CodeInvalid, "not_community", "%s is not a community", community)
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonNotCommunity, "%s is not a community", community)
 	}
 	subs, err := s.store.CommunityGroups(ctx, community)
 	if err != nil {

@@ -3,32 +3,20 @@ package groups_test
 import (
 	"encoding/json"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/groups"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/store/storetest"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type env struct {
 	svc   *groups.Service
 	store *sqlite.Store
-	clock *fakeClock
+	clock *parleytest.Clock
 	id    parley.ConversationID
 	admin parley.Device
 }
@@ -42,7 +30,7 @@ func mustEnv(t *testing.T, cfg groups.Config) env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clock := &fakeClock{now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clock := parleytest.NewClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	svc := groups.New(st, nil, clock, nil, cfg)
 	u := storetest.MustUser(t, st)
 	d := storetest.MustDevice(t, st, u.ID)
@@ -73,7 +61,7 @@ func TestInviteLinkExpiry(t *testing.T) {
 	}
 	u1 := storetest.MustUser(t, e.store)
 	u2 := storetest.MustUser(t, e.store)
-	e.clock.Add(time.Hour - time.Nanosecond)
+	e.clock.Advance(time.Hour - time.Nanosecond)
 	if r, err := e.svc.Redeem(ctx, parley.Device{User: u1.ID}, token); err != nil || r.Pending || r.Group != e.id {
 		t.Fatalf("redeem before expiry: %+v, %v", r, err)
 	}
@@ -81,7 +69,7 @@ func TestInviteLinkExpiry(t *testing.T) {
 	if err := e.svc.CanJoin(ctx, parley.Device{User: u1.ID}, e.id); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(time.Nanosecond)
+	e.clock.Advance(time.Nanosecond)
 	_, err = e.svc.Redeem(ctx, parley.Device{User: u2.ID}, token)
 	wantErr(t, "redeem at expiry", err, parley.CodeExpired, "invite_expired")
 	wantErr(t, "no invitation", e.svc.CanJoin(ctx, parley.Device{User: u2.ID}, e.id), parley.CodeNotFound, "group_not_found")

@@ -114,7 +114,7 @@ func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, er
 			return "", err
 		}
 		if c != conv {
-			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "context.message_id is a message of another chat")
+			return "", parley.Errorf(parley.CodeInvalid, ReasonOtherChat, "context.message_id is a message of another chat")
 		}
 		replyTo = seq
 	}
@@ -146,7 +146,7 @@ func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, er
 			return "", perr
 		}
 		if c != conv {
-			return "", parley.Errorf(parley.CodeInvalid, "other_chat", "reaction.message_id is a message of another chat")
+			return "", parley.Errorf(parley.CodeInvalid, ReasonOtherChat, "reaction.message_id is a message of another chat")
 		}
 		// The reaction is a message of its own: its own id and sent status.
 		rseq, err := ep.c.ReactTo(ctx, conv, seq, out.Reaction.Emoji)
@@ -156,7 +156,7 @@ func (ep *endpoint) send(ctx context.Context, out cloudapi.Outgoing) (string, er
 		ep.typed(conv)
 		return MessageID(conv, rseq), nil
 	default:
-		return "", parley.Errorf(parley.CodeInvalid, "empty_message", "nothing to send")
+		return "", parley.Errorf(parley.CodeInvalid, parley.ReasonEmptyMessage, "nothing to send")
 	}
 	if err != nil {
 		return "", err
@@ -186,7 +186,7 @@ func (ep *endpoint) sendMedia(ctx context.Context, conv parley.ConversationID, o
 	if om.ID != "" {
 		src, err = openSealedFile(ep.m.cfg.Key, ep.mediaPath(om.ID), om.ID)
 		if errors.Is(err, os.ErrNotExist) {
-			err = parley.Errorf(parley.CodeInvalid, "no_media", "no media %s", om.ID)
+			err = parley.Errorf(parley.CodeInvalid, parley.ReasonNoMedia, "no media %s", om.ID)
 		}
 	} else {
 		src, err = ep.fetch(ctx, om.Link)

@@ -191,7 +191,7 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 	serverURL := m.serverURL
 	m.mu.Unlock()
 	if serverURL == "" {
-		return nil, parley.Errorf(parley.CodeUnavailable, "hosted_not_started", "the hosted endpoints are not started")
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonHostedNotStarted, "the hosted endpoints are not started")
 	}
 	dir := m.dir(business)
 	if create {
@@ -268,10 +268,10 @@ func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode s
 	serverURL := m.serverURL
 	m.mu.Unlock()
 	if running {
-		return 0, parley.Errorf(parley.CodeConflict, "hosted_exists", "this business already has a hosted endpoint")
+		return 0, parley.Errorf(parley.CodeConflict, ReasonHostedExists, "this business already has a hosted endpoint")
 	}
 	if strings.TrimSpace(linkCode) == "" {
-		return 0, parley.Errorf(parley.CodeInvalid, "no_link_code", "a link code is required (parley device link)")
+		return 0, parley.Errorf(parley.CodeInvalid, ReasonNoLinkCode, "a link code is required (parley device link)")
 	}
 	ep, err := m.open(ctx, business, true)
 	if err != nil {
@@ -279,7 +279,7 @@ func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode s
 	}
 	acct, err := ep.c.LinkDevice(ctx, serverURL, linkCode)
 	if err == nil && acct.User != business {
-		err = parley.Errorf(parley.CodeForbidden, "other_account", "the link code is of another account")
+		err = parley.Errorf(parley.CodeForbidden, ReasonOtherAccount, "the link code is of another account")
 		if rerr := ep.c.RemoveDevice(ctx, acct.Device); rerr != nil {
 			m.log.Warn("removing a wrongly linked hosted device", "err", rerr)
 		}
@@ -323,7 +323,7 @@ func (m *Manager) endpoint(business parley.UserID) (*endpoint, error) {
 	ep, ok := m.endpoints[business]
 	m.mu.Unlock()
 	if !ok {
-		return nil, parley.Errorf(parley.CodeUnavailable, "no_endpoint", "the hosted endpoint of this number is not running")
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonNoEndpoint, "the hosted endpoint of this number is not running")
 	}
 	return ep, nil
 }
@@ -338,12 +338,12 @@ func ParseMessageID(id string) (parley.ConversationID, parley.Seq, error) {
 	rest, ok := strings.CutPrefix(id, "wamid.")
 	i := strings.LastIndexByte(rest, '.')
 	if !ok || i < 0 {
-		return "", 0, parley.Errorf(parley.CodeInvalid, "bad_message_id", "%q is not a message id of this server", id)
+		return "", 0, parley.Errorf(parley.CodeInvalid, parley.ReasonBadMessageID, "%q is not a message id of this server", id)
 	}
 	seq, err := strconv.ParseInt(rest[i+1:], 10, 64)
 	conv := parley.ConversationID(rest[:i])
 	if err != nil || seq <= 0 || !conv.Valid() {
-		return "", 0, parley.Errorf(parley.CodeInvalid, "bad_message_id", "%q is not a message id of this server", id)
+		return "", 0, parley.Errorf(parley.CodeInvalid, parley.ReasonBadMessageID, "%q is not a message id of this server", id)
 	}
 	return conv, parley.Seq(seq), nil
 }
@@ -357,7 +357,7 @@ func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi
 	id, err := ep.sendAndReport(ctx, out)
 	if parley.IsCode(err, parley.CodeUnauthenticated) {
 		// Our device was removed: that is not the API caller's credentials.
-		err = parley.Errorf(parley.CodeUnavailable, "hosted_removed", "the hosted endpoint's device was removed: enable the business API again")
+		err = parley.Errorf(parley.CodeUnavailable, ReasonHostedRemoved, "the hosted endpoint's device was removed: enable the business API again")
 	}
 	return id, err
 }

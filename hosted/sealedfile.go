@@ -93,7 +93,7 @@ func sealFile(key []byte, path, id string, r io.Reader, max int64) (int64, strin
 		}
 		total += int64(n)
 		if total > max {
-			return fail(parley.Errorf(parley.CodeTooLarge, "file_too_large", "the file is larger than %d bytes", max))
+			return fail(parley.Errorf(parley.CodeTooLarge, parley.ReasonFileTooLarge, "the file is larger than %d bytes", max))
 		}
 		h.Write(cur[:n])
 		out = aead.Seal(out[:0], chunkNonce(i), cur[:n], chunkAD(id, salt, i, last))

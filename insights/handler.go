@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // The paths Handler serves.
@@ -88,7 +89,7 @@ func (s *Service) Handler(auth Authorize) http.Handler {
 		case "responses.svg":
 			svg = func(rep Report) []byte { return ResponseChart(rep.Responses) }
 		default:
-			writeError(w, parley.Errorf(parley.CodeNotFound, "no_such_chart", "charts: days.svg, templates.svg, campaigns.svg, responses.svg"))
+			writeError(w, parley.Errorf(parley.CodeNotFound, ReasonNoSuchChart, "charts: days.svg, templates.svg, campaigns.svg, responses.svg"))
 			return
 		}
 		if rep, ok := report(w, r); ok {
@@ -116,7 +117,7 @@ func parseTime(v, name string) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", v); err == nil {
 		return t, nil
 	}
-	return time.Time{}, parley.Errorf(parley.CodeInvalid, "bad_time", "%s: want RFC 3339 or YYYY-MM-DD, got %q", name, v)
+	return time.Time{}, parley.Errorf(parley.CodeInvalid, ReasonBadTime, "%s: want RFC 3339 or YYYY-MM-DD, got %q", name, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -127,6 +128,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
-	status := code.HTTPStatus()
+	status := httperr.Status(code)
 	writeJSON(w, status, map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
 }

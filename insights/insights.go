@@ -84,20 +84,20 @@ func (s *Service) RecordBatch(ctx context.Context, evs []parley.MessageEvent) er
 // check validates ev and sets a zero At to now.
 func (s *Service) check(ev *parley.MessageEvent) error {
 	if ev.Business <= 0 || ev.MessageID == "" {
-		return parley.Errorf(parley.CodeInvalid, "bad_message_event", "a message event needs a business and a message id")
+		return parley.Errorf(parley.CodeInvalid, ReasonBadMessageEvent, "a message event needs a business and a message id")
 	}
 	switch ev.Status {
 	case parley.StatusSent, parley.StatusDelivered, parley.StatusRead, parley.StatusFailed, parley.StatusReplied:
 	case parley.StatusInbound:
 		if ev.Customer == "" {
-			return parley.Errorf(parley.CodeInvalid, "bad_message_event", "an inbound event needs the customer")
+			return parley.Errorf(parley.CodeInvalid, ReasonBadMessageEvent, "an inbound event needs the customer")
 		}
 	default:
-		return parley.Errorf(parley.CodeInvalid, "bad_message_event", "unknown status %q", ev.Status)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadMessageEvent, "unknown status %q", ev.Status)
 	}
 	for _, f := range []string{ev.MessageID, ev.Customer, ev.Template, ev.Category, ev.Campaign} {
 		if len(f) > MaxField {
-			return parley.Errorf(parley.CodeInvalid, "bad_message_event", "a message event field is over %d bytes", MaxField)
+			return parley.Errorf(parley.CodeInvalid, ReasonBadMessageEvent, "a message event field is over %d bytes", MaxField)
 		}
 	}
 	if ev.At.IsZero() {
@@ -162,7 +162,7 @@ func (s *Service) Report(ctx context.Context, q parley.InsightsQuery) (Report, e
 	}
 	q.From, q.To = q.From.UTC(), q.To.UTC()
 	if !q.From.Before(q.To) || q.To.Sub(q.From) > 400*24*time.Hour {
-		return Report{}, parley.Errorf(parley.CodeInvalid, "bad_range", "want from before to, at most 400 days apart")
+		return Report{}, parley.Errorf(parley.CodeInvalid, parley.ReasonBadRange, "want from before to, at most 400 days apart")
 	}
 	r := Report{Business: q.Business, From: q.From, To: q.To, Template: q.Template, Campaign: q.Campaign}
 	var err error

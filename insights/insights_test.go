@@ -17,14 +17,11 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/insights"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/sqlite"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
@@ -34,7 +31,7 @@ func newService(t testing.TB) (*insights.Service, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return insights.New(s, &clock{t0.Add(48 * time.Hour)}, nil), s
+	return insights.New(s, parleytest.NewClock(t0.Add(48*time.Hour)), nil), s
 }
 
 func mustRecord(t *testing.T, svc *insights.Service, evs ...parley.MessageEvent) {

@@ -15,7 +15,7 @@ import (
 func (s *Service) serveBlob(w http.ResponseWriter, r *http.Request) {
 	b, dev, err := s.access(r, parley.BlobID(r.PathValue("id")))
 	if err == nil && !b.Complete() {
-		err = parley.Errorf(parley.CodeNotFound, "upload_incomplete", "the file is still being uploaded")
+		err = parley.Errorf(parley.CodeNotFound, ReasonUploadIncomplete, "the file is still being uploaded")
 	}
 	if err == nil {
 		var ok bool

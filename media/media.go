@@ -62,6 +62,7 @@ import (
 	tusd "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // Defaults of Config.
@@ -263,7 +264,7 @@ func (s *Service) serveUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func errTooLarge(n, limit int64) error {
-	return parley.Errorf(parley.CodeTooLarge, "file_too_large", "file of %d bytes exceeds the limit of %d bytes", n, limit)
+	return parley.Errorf(parley.CodeTooLarge, parley.ReasonFileTooLarge, "file of %d bytes exceeds the limit of %d bytes", n, limit)
 }
 
 // preCreate runs before tusd creates an upload: it checks the length,
@@ -272,7 +273,7 @@ func (s *Service) preCreate(ev tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfo
 	ctx := ev.Context
 	dev, ok := deviceFrom(ctx)
 	if !ok {
-		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, tusError(parley.Errorf(parley.CodeUnauthenticated, "unauthenticated", "not authenticated"))
+		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, tusError(parley.Errorf(parley.CodeUnauthenticated, parley.ReasonUnauthenticated, "not authenticated"))
 	}
 	b, capability, err := s.createBlob(ctx, dev, ev.Upload.Size, ev.Upload.SizeIsDeferred, parley.ConversationID(ev.Upload.MetaData["conversation"]))
 	if err != nil {
@@ -288,15 +289,15 @@ func (s *Service) preCreate(ev tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfo
 func (s *Service) createBlob(ctx context.Context, dev parley.Device, size int64, deferred bool, conv parley.ConversationID) (parley.Blob, []byte, error) {
 	switch {
 	case deferred || size < 0:
-		return parley.Blob{}, nil, parley.Errorf(parley.CodeInvalid, "length_required", "Upload-Length is required")
+		return parley.Blob{}, nil, parley.Errorf(parley.CodeInvalid, ReasonLengthRequired, "Upload-Length is required")
 	case size > s.cfg.MaxBlobSize:
 		return parley.Blob{}, nil, errTooLarge(size, s.cfg.MaxBlobSize)
 	case !conv.Valid():
-		return parley.Blob{}, nil, parley.Errorf(parley.CodeInvalid, "bad_conversation", "Upload-Metadata must name the conversation")
+		return parley.Blob{}, nil, parley.Errorf(parley.CodeInvalid, ReasonBadConversation, "Upload-Metadata must name the conversation")
 	}
 	if _, err := s.cfg.Members.Member(ctx, conv, dev.ID); err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.Blob{}, nil, parley.Errorf(parley.CodeForbidden, "not_member", "this device is not a member of the conversation")
+			return parley.Blob{}, nil, parley.Errorf(parley.CodeForbidden, parley.ReasonNotMember, "this device is not a member of the conversation")
 		}
 		return parley.Blob{}, nil, err
 	}
@@ -308,7 +309,7 @@ func (s *Service) createBlob(ctx context.Context, dev parley.Device, size int64,
 		return parley.Blob{}, nil, err
 	}
 	if used+size > s.cfg.UserQuota {
-		return parley.Blob{}, nil, parley.Errorf(parley.CodeTooLarge, "quota_exceeded",
+		return parley.Blob{}, nil, parley.Errorf(parley.CodeTooLarge, ReasonQuotaExceeded,
 			"media quota exceeded: %d of %d bytes used, %d more requested", used, s.cfg.UserQuota, size)
 	}
 	capability := make([]byte, 32)
@@ -376,7 +377,7 @@ func (s *Service) memberOfAny(ctx context.Context, dev parley.Device, convs []pa
 	return false, nil
 }
 
-var errNotMember = parley.Errorf(parley.CodeForbidden, "not_member", "this device is not a member of a conversation the file was shared in")
+var errNotMember = parley.Errorf(parley.CodeForbidden, parley.ReasonNotMember, "this device is not a member of a conversation the file was shared in")
 
 // serveLink links a blob to a conversation (forwarding) and records the
 // envelope that references it.
@@ -391,7 +392,7 @@ func (s *Service) serveLink(w http.ResponseWriter, r *http.Request) {
 		Seq          parley.Seq            `json:"seq"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&req); err != nil || !req.Conversation.Valid() || req.Seq < 0 {
-		writeError(w, r, s.log, parley.Errorf(parley.CodeInvalid, "bad_request", "want {\"conversation\": ID, \"seq\": N}"))
+		writeError(w, r, s.log, parley.Errorf(parley.CodeInvalid, ReasonBadRequest, "want {\"conversation\": ID, \"seq\": N}"))
 		return
 	}
 	if _, err := s.cfg.Members.Member(r.Context(), req.Conversation, dev.ID); err != nil {
@@ -427,7 +428,7 @@ func DeviceAuth(authenticate func(ctx context.Context, id parley.DeviceID, secre
 
 // ParseAuthorization parses "Parley <device_id>:<base64 secret>".
 func ParseAuthorization(h string) (parley.DeviceID, []byte, error) {
-	bad := parley.Errorf(parley.CodeUnauthenticated, "bad_credentials", "want Authorization: Parley <device_id>:<base64 secret>")
+	bad := parley.Errorf(parley.CodeUnauthenticated, parley.ReasonBadCredentials, "want Authorization: Parley <device_id>:<base64 secret>")
 	rest, ok := strings.CutPrefix(h, "Parley ")
 	if !ok {
 		return 0, nil, bad
@@ -453,7 +454,7 @@ type errorBody struct {
 func errorJSON(err error) (int, []byte) {
 	code := parley.ErrorCode(err)
 	b, _ := json.Marshal(errorBody{Code: code, Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
-	return code.HTTPStatus(), append(b, '\n')
+	return httperr.Status(code), append(b, '\n')
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {

@@ -17,7 +17,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,16 +26,9 @@ import (
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/media/mediatest"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/sqlite"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type env struct {
 	t          testing.TB
@@ -44,7 +36,7 @@ type env struct {
 	blobs      *disk.Store
 	svc        *media.Service
 	srv        *httptest.Server
-	clock      *clock
+	clock      *parleytest.Clock
 	stagingDir string
 	conv       parley.ConversationID // devices 1 and 2
 	other      parley.ConversationID // devices 1 and 3
@@ -67,7 +59,7 @@ func newEnv(t testing.TB, tune func(*media.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, blobs: blobs, clock: &clock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}}
+	e := &env{t: t, store: st, blobs: blobs, clock: parleytest.NewClock(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))}
 	cfg := media.Config{
 		Blobs: blobs, Store: st, Members: st, StagingDir: filepath.Join(dir, "uploads"), Clock: e.clock,
 		Logger: slog.New(slog.DiscardHandler),
@@ -507,7 +499,7 @@ func TestSweeper(t *testing.T) {
 	}
 	sweep(0) // nothing is past its retention yet
 
-	e.clock.Add(90 * time.Minute)
+	e.clock.Advance(90 * time.Minute)
 	fresh2 := up()
 	sweep(2) // unreferenced and fresh: past Retention, no undelivered reference
 	if alive(unreferenced.Blob) || alive(fresh.Blob) || !alive(referenced.Blob) || !alive(created) || !alive(fresh2.Blob) {
@@ -517,7 +509,7 @@ func TestSweeper(t *testing.T) {
 		t.Fatalf("swept blob's ciphertext still stored: %v", err)
 	}
 
-	e.clock.Add(90 * time.Minute)
+	e.clock.Advance(90 * time.Minute)
 	sweep(2) // the abandoned upload and fresh2
 	if alive(created) || alive(fresh2.Blob) || !alive(referenced.Blob) {
 		t.Fatal("wrong blobs swept")

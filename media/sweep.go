@@ -53,9 +53,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 func (s *Service) staging(id parley.BlobID) string { return (&staging{s: s}).path(id) }
 
-// RunSweeper sweeps every SweepInterval until ctx is cancelled, logging
-// failures. It returns when ctx is done.
-func (s *Service) RunSweeper(ctx context.Context) {
+// Run sweeps every SweepInterval until ctx is cancelled, logging
+// failures. It returns nil when ctx is done.
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	for {
@@ -66,7 +66,7 @@ func (s *Service) RunSweeper(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 	"github.com/parleyhq/parley/outbound"
 )
 
@@ -179,8 +180,8 @@ func (s *Service) Appended(env parley.Envelope, offline []parley.DeviceID) {
 
 // Run sends queued notifications with Config.Workers workers until ctx
 // ends, then sends what is still queued (each request bounded by the HTTP
-// timeout) and returns.
-func (s *Service) Run(ctx context.Context) {
+// timeout) and returns nil.
+func (s *Service) Run(ctx context.Context) error {
 	defer s.http.CloseIdleConnections()
 	for range s.cfg.Workers {
 		s.running.Add(1)
@@ -206,7 +207,7 @@ func (s *Service) Run(ctx context.Context) {
 		case j := <-s.queue:
 			s.send(context.WithoutCancel(ctx), j)
 		default:
-			return
+			return nil
 		}
 	}
 }
@@ -300,9 +301,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, s.log, r, err)
 		}
 	case r.URL.Path == Path+"vapid" || r.URL.Path == Path+"subscriptions":
-		writeError(w, s.log, r, parley.Errorf(parley.CodeInvalid, "method_not_allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
+		writeError(w, s.log, r, parley.Errorf(parley.CodeInvalid, ReasonMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
 	default:
-		writeError(w, s.log, r, parley.Errorf(parley.CodeNotFound, "not_found", "no such push endpoint"))
+		writeError(w, s.log, r, parley.Errorf(parley.CodeNotFound, parley.ReasonNotFound, "no such push endpoint"))
 	}
 }
 
@@ -313,10 +314,10 @@ func (s *Service) subscription(w http.ResponseWriter, r *http.Request) error {
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return parley.Errorf(parley.CodeInvalid, "bad_body", "read request: %v", err)
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonBadBody, "read request: %v", err)
 	}
 	if len(data) > maxBody {
-		return parley.Errorf(parley.CodeTooLarge, "subscription_too_large", "a subscription request has at most %d bytes", maxBody)
+		return parley.Errorf(parley.CodeTooLarge, ReasonSubscriptionTooLarge, "a subscription request has at most %d bytes", maxBody)
 	}
 	ctx := r.Context()
 	if r.Method == http.MethodDelete {
@@ -324,7 +325,7 @@ func (s *Service) subscription(w http.ResponseWriter, r *http.Request) error {
 			Endpoint string `json:"endpoint"`
 		}
 		if err := json.Unmarshal(data, &d); err != nil || d.Endpoint == "" {
-			return parley.Errorf(parley.CodeInvalid, "bad_subscription", `want {"endpoint": "…"}`)
+			return parley.Errorf(parley.CodeInvalid, ReasonBadSubscription, `want {"endpoint": "…"}`)
 		}
 		if err := s.cfg.Store.DeletePushSubscription(ctx, dev.ID, d.Endpoint); err != nil {
 			return err
@@ -345,7 +346,7 @@ func (s *Service) subscription(w http.ResponseWriter, r *http.Request) error {
 		known = known || h.Endpoint == endpoint
 	}
 	if !known && len(have) >= s.cfg.MaxPerDevice {
-		return parley.Errorf(parley.CodeTooLarge, "too_many_subscriptions", "a device has at most %d push subscriptions", s.cfg.MaxPerDevice)
+		return parley.Errorf(parley.CodeTooLarge, ReasonTooManySubscriptions, "a device has at most %d push subscriptions", s.cfg.MaxPerDevice)
 	}
 	if err := s.cfg.Store.PutPushSubscription(ctx, parley.PushSubscription{Endpoint: endpoint, Device: dev.ID, User: dev.User,
 		P256DH: p256dh, Auth: auth, CreatedAt: s.clock.Now()}); err != nil {
@@ -365,7 +366,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	status := code.HTTPStatus()
+	status := httperr.Status(code)
 	if parley.ErrorReason(err) == "method_not_allowed" {
 		status = http.StatusMethodNotAllowed
 	}

@@ -63,14 +63,14 @@ func Encrypt(plaintext, uaPublic, auth []byte) ([]byte, error) {
 
 func encrypt(plaintext, uaPublic, auth []byte, as *ecdh.PrivateKey, salt []byte) ([]byte, error) {
 	if len(plaintext) > MaxPlaintext {
-		return nil, parley.Errorf(parley.CodeTooLarge, "push_payload_too_large", "a push payload has at most %d bytes", MaxPlaintext)
+		return nil, parley.Errorf(parley.CodeTooLarge, ReasonPushPayloadTooLarge, "a push payload has at most %d bytes", MaxPlaintext)
 	}
 	if len(auth) != AuthSecretSize {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_push_auth", "the subscription's auth secret must be %d bytes", AuthSecretSize)
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadPushAuth, "the subscription's auth secret must be %d bytes", AuthSecretSize)
 	}
 	ua, err := ecdh.P256().NewPublicKey(uaPublic)
 	if err != nil {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_push_key", "the subscription's p256dh is not a P-256 point")
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadPushKey, "the subscription's p256dh is not a P-256 point")
 	}
 	shared, err := as.ECDH(ua)
 	if err != nil {
@@ -128,7 +128,7 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 // with CodeInvalid "bad_push_body".
 func Decrypt(body []byte, ua *ecdh.PrivateKey, auth []byte) ([]byte, error) {
 	bad := func(why string) error {
-		return parley.Errorf(parley.CodeInvalid, "bad_push_body", "push body: %s", why)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadPushBody, "push body: %s", why)
 	}
 	if len(body) < saltSize+5 {
 		return nil, bad("shorter than its header")
@@ -207,7 +207,7 @@ func signer(k parley.VAPIDKey) (*ecdsa.PrivateKey, error) {
 func audience(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", parley.Errorf(parley.CodeInvalid, "bad_push_endpoint", "push endpoint %q is not an http(s) URL", endpoint)
+		return "", parley.Errorf(parley.CodeInvalid, ReasonBadPushEndpoint, "push endpoint %q is not an http(s) URL", endpoint)
 	}
 	return u.Scheme + "://" + u.Host, nil
 }
@@ -254,7 +254,7 @@ type VAPIDClaims struct {
 func VerifyVAPID(authz, endpoint string, now time.Time) (VAPIDClaims, []byte, error) {
 	var c VAPIDClaims
 	bad := func(why string) error {
-		return parley.Errorf(parley.CodeUnauthenticated, "bad_vapid", "vapid: %s", why)
+		return parley.Errorf(parley.CodeUnauthenticated, ReasonBadVAPID, "vapid: %s", why)
 	}
 	rest, ok := strings.CutPrefix(authz, "vapid ")
 	if !ok {
@@ -337,7 +337,7 @@ var errNoEndpoint = errors.New("no endpoint")
 // "bad_subscription".
 func ParseSubscription(data []byte) (endpoint string, p256dh, auth []byte, err error) {
 	bad := func(format string, args ...any) error {
-		return parley.Errorf(parley.CodeInvalid, "bad_subscription", "push subscription: "+format, args...)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadSubscription, "push subscription: "+format, args...)
 	}
 	var s Subscription
 	if err := json.Unmarshal(data, &s); err != nil {

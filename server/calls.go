@@ -1,9 +1,6 @@
 package server
 
 import (
-	"context"
-	"sync"
-
 	"github.com/parleyhq/parley/calls"
 	"github.com/parleyhq/parley/sfu"
 )
@@ -22,30 +19,17 @@ type CallSFU interface {
 	SetSignaller(sfu.Signaller)
 }
 
-// startCalls creates the call service when cfg.Calls is set.
-func (s *Server) startCalls(cfg Config) {
-	s.callsStop = func() {}
+// newCalls creates the call service when cfg.Calls is set; the lifecycle
+// runs its ring sweeper and Shutdown ends its calls.
+func (s *Server) newCalls(cfg Config) error {
 	if cfg.Calls == nil {
-		return
+		return nil
 	}
 	svc := calls.New(cfg.Store, cfg.Broker, cfg.Clock, cfg.Log.With("component", "calls"), cfg.Calls.Service)
 	if cfg.Calls.SFU != nil {
 		cfg.Calls.SFU.SetSignaller(svc)
 		svc.SetSFU(cfg.Calls.SFU)
 	}
-	s.Gateway.SetCalls(svc)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); svc.Run(ctx) }()
 	s.Calls = svc
-	s.callsStop = sync.OnceFunc(func() { cancel(); <-done })
-}
-
-// stopCalls ends every call and stops the sweeper; after the gateway, so
-// no new call starts meanwhile.
-func (s *Server) stopCalls(ctx context.Context) {
-	if s.Calls != nil {
-		_ = s.Calls.Shutdown(ctx)
-	}
-	s.callsStop()
+	return nil
 }

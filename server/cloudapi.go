@@ -2,15 +2,16 @@ package server
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/cloudapi"
-	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/outbound"
 )
 
 // BusinessAPIConfig enables the business API: the Cloud API routes at
@@ -29,16 +30,42 @@ type BusinessAPIConfig struct {
 	// ServerURL is how the hosted endpoints reach this server; default
 	// http://ADDR of the first listener (127.0.0.1 for an unspecified address).
 	ServerURL string
+	// Hosted builds the hosted endpoints: hosted.ForServer. The hosted
+	// endpoints are Parley clients the server runs, so the server does not
+	// import them (no server package depends on the client); the wiring
+	// (cmd/parley) hands them over. nil: no hosted endpoints (messages
+	// through the business API are refused as the business API refuses
+	// them without an endpoint).
+	Hosted func(HostedEnv) (HostedEndpoints, error)
+}
+
+// HostedEndpoints are the business numbers' hosted endpoints
+// (*hosted.Manager): the business API sends through them, the server starts
+// them once it listens and shuts them down first.
+type HostedEndpoints interface {
+	cloudapi.Endpoint
+	// Start resumes the endpoints, connecting to serverURL.
+	Start(ctx context.Context, serverURL string) error
+	Shutdown(ctx context.Context) error
+}
+
+// HostedEnv is what BusinessAPIConfig.Hosted builds the endpoints from.
+type HostedEnv struct {
+	Dir       string               // BusinessAPIConfig.HostedDir
+	Key       []byte               // BusinessAPIConfig.OperatorKey
+	API       *cloudapi.Service    // where inbound messages and statuses go
+	Store     parley.CloudAPIStore // the numbers to resume and the media registry
+	Retention time.Duration        // Config.Delivery.Retention
+	Clock     parley.Clock
+	Log       *slog.Logger
+	Outbound  outbound.Policy // Config.Outbound
 }
 
 // businessAPI builds the business API and its hosted endpoints and mounts
 // their routes.
 func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	bc := cfg.BusinessAPI
-	st, ok := cfg.Store.(parley.CloudAPIStore)
-	if !ok {
-		return errors.New("server: the business API needs a store that implements parley.CloudAPIStore")
-	}
+	st := cfg.Store
 	deviceAuth := media.DeviceAuth(s.Accounts.Authenticate)
 	ac := cloudapi.Config{
 		Store: st, Users: cfg.Store, Finder: s.Accounts, OperatorToken: bc.OperatorToken, AutoApprove: bc.AutoApprove,
@@ -50,25 +77,18 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 			return d.User, d.ID, err
 		},
 	}
-	if s.Webhooks != nil {
-		ac.Webhooks = s.Webhooks
-	}
-	if s.Insights != nil {
-		ac.Insights = s.Insights
-	}
-	if ps, ok := cfg.Store.(interface {
-		SetBusinessHosted(ctx context.Context, user parley.UserID, hosted bool) error
-	}); ok {
-		ac.Profiles = ps
-	}
+	ac.Webhooks, ac.Insights, ac.Profiles = s.Webhooks, s.Insights, st
 	api := cloudapi.New(ac)
-	mgr, err := hosted.New(hosted.Config{Dir: bc.HostedDir, Key: bc.OperatorKey, Numbers: st, API: api, Media: st,
-		Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound})
-	if err != nil {
-		return err
+	s.CloudAPI = api
+	if bc.Hosted != nil {
+		mgr, err := bc.Hosted(HostedEnv{Dir: bc.HostedDir, Key: bc.OperatorKey, API: api, Store: st,
+			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound})
+		if err != nil {
+			return err
+		}
+		api.SetEndpoint(mgr)
+		s.Hosted = mgr
 	}
-	api.SetEndpoint(mgr)
-	s.CloudAPI, s.Hosted = api, mgr
 	s.stopCloudAPI = func(ctx context.Context) error { return api.Close(ctx) }
 	oh := api.OwnerHandler()
 	mux.Handle("/business/v1/api/", oh)
@@ -80,11 +100,14 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	var once sync.Once
 	s.startHosted = func(ln net.Listener) {
 		once.Do(func() {
+			if s.Hosted == nil {
+				return
+			}
 			url := bc.ServerURL
 			if url == "" {
 				url = "http://" + loopbackAddr(ln.Addr())
 			}
-			if err := mgr.Start(context.Background(), url); err != nil {
+			if err := s.Hosted.Start(context.Background(), url); err != nil {
 				s.log.Error("starting hosted business endpoints", "err", err)
 			}
 		})

@@ -96,8 +96,8 @@ func TestNodeLossResyncsOtherNodes(t *testing.T) {
 	brokerB := mustDialNATS(t, ns.URL())
 
 	e := newEnv(t, func(c *server.Config) { c.Broker = brokerA })
-	cfgB := e.cfg
-	cfgB.Store, cfgB.Broker = e.st, brokerB
+	cfgB := e.ps.Config()
+	cfgB.Store, cfgB.Broker = e.ps.Store, brokerB
 	srvB, err := server.New(cfgB)
 	if err != nil {
 		t.Fatal(err)

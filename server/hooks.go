@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/cloudapi"
@@ -14,18 +13,14 @@ import (
 	"github.com/parleyhq/parley/webhook"
 )
 
-type hooksStore interface {
-	parley.WebhookStore
-	parley.InsightsStore
-}
-
-// hooks starts webhook deliveries and mounts the business hooks' HTTP
+// hooks builds the webhook and insights services and mounts the business hooks' HTTP
 // endpoints, authenticated as the business's own device
 // ("Authorization: Parley <device>:<secret>"); the insights endpoints also
 // take a business API token with the insights scope ("Bearer <token>"),
 // which is what the dashboard page uses. Only business accounts
 // (requireBusiness) may use the webhook routes.
-func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
+func (s *Server) hooks(mux *http.ServeMux, cfg Config) {
+	hs := cfg.Store
 	wc := cfg.Webhook
 	wc.Outbound = cfg.Outbound
 	s.Webhooks = webhook.New(hs, cfg.Clock, cfg.Log.With("component", "webhook"), wc)
@@ -56,33 +51,23 @@ func (s *Server) hooks(mux *http.ServeMux, hs hooksStore, cfg Config) {
 	mux.Handle(insights.Path, ih)
 	mux.Handle(insights.Path+"/", ih)
 	mux.Handle(insights.DashboardPath, ih)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Webhooks.Run(ctx) }()
-	s.stopHooks = sync.OnceFunc(func() { cancel(); <-done })
 }
 
 // requireBusiness refuses a user that is not a business account: one
 // with a published business profile or with the business API enabled.
 // Errors: CodeForbidden with webhook.ReasonNotBusiness.
 func (s *Server) requireBusiness(ctx context.Context, st parley.Store, user parley.UserID) error {
-	if s.Business != nil {
-		p, err := s.Business.Profile(ctx, user)
-		if err == nil && p.Name != "" {
-			return nil
-		}
-		if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
-			return err
-		}
+	p, err := s.Business.Profile(ctx, user)
+	if err == nil && p.Name != "" {
+		return nil
 	}
-	if ns, ok := st.(parley.CloudAPIStore); ok {
-		_, err := ns.APINumber(ctx, user)
-		if err == nil {
-			return nil
-		}
-		if !parley.IsCode(err, parley.CodeNotFound) {
-			return err
-		}
+	if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+		return err
+	}
+	if _, err := st.APINumber(ctx, user); err == nil {
+		return nil
+	} else if !parley.IsCode(err, parley.CodeNotFound) {
+		return err
 	}
 	return parley.Errorf(parley.CodeForbidden, webhook.ReasonNotBusiness,
 		"only business accounts may set webhooks: publish a business profile or enable the business API first")

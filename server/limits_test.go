@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/server"
 )
@@ -29,20 +30,7 @@ import (
 // The attacks below run against the real server on loopback. Different
 // client addresses are real: the attacker binds its sockets to 127.0.0.N.
 
-// stepClock is a clock the test moves; the server's limits run on it.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *stepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func newClock() *stepClock { return &stepClock{now: time.Now()} }
+func newClock() *parleytest.Clock { return parleytest.NewClock(time.Now()) }
 
 // dialFrom dials the gateway from local address src (127.0.0.N) with extra
 // handshake headers, and says hello.
@@ -130,13 +118,13 @@ func TestCodeBruteForceFromOneAddress(t *testing.T) {
 	att := dialFrom(t, e.addr, "127.0.0.3", nil)
 	for i := range 5 {
 		v := victims[i%2]
-		att.mustErr(verifyFrame(v, wrongCode(e.codes.code(v), i), ""), parleypb.ErrorCode_INVALID, "code_wrong")
+		att.mustErr(verifyFrame(v, wrongCode(e.codes.Code(v), i), ""), parleypb.ErrorCode_INVALID, "code_wrong")
 	}
 	// Even the right code is not checked any more from this address.
-	er := att.call(verifyFrame(victims[0], e.codes.code(victims[0]), "")).GetError()
+	er := att.call(verifyFrame(victims[0], e.codes.Code(victims[0]), "")).GetError()
 	mustRateLimited(t, er, accounts.ReasonGuessesFromAddress)
 	// The owner, from their own address, verifies.
-	dialFrom(t, e.addr, "127.0.0.1", nil).mustOK(verifyFrame(victims[0], e.codes.code(victims[0]), ""))
+	dialFrom(t, e.addr, "127.0.0.1", nil).mustOK(verifyFrame(victims[0], e.codes.Code(victims[0]), ""))
 }
 
 // TestCodeBruteForceFromManyAddresses: an attacker rotating addresses
@@ -164,14 +152,14 @@ func TestCodeBruteForceFromManyAddresses(t *testing.T) {
 			if wrong == 8 {
 				break
 			}
-			c.mustErr(verifyFrame(victim, wrongCode(e.codes.code(victim), wrong), ""), parleypb.ErrorCode_INVALID, "code_wrong")
+			c.mustErr(verifyFrame(victim, wrongCode(e.codes.Code(victim), wrong), ""), parleypb.ErrorCode_INVALID, "code_wrong")
 			wrong++
 		}
 	}
 	c := dialFrom(t, e.addr, "127.0.0.40", nil)
 	clk.Advance(2 * time.Second)
 	c.mustOK(registerFrame(victim))
-	er := c.call(verifyFrame(victim, wrongCode(e.codes.code(victim), 99), "")).GetError()
+	er := c.call(verifyFrame(victim, wrongCode(e.codes.Code(victim), 99), "")).GetError()
 	mustRateLimited(t, er, accounts.ReasonGuessesForNumber)
 }
 
@@ -180,7 +168,7 @@ func TestCodeBruteForceFromManyAddresses(t *testing.T) {
 // attacked device, always succeeds.
 func TestBystanderNotLockedOut(t *testing.T) {
 	e := newEnv(t, func(c *server.Config) {
-		c.Accounts.Limits = generousLimits
+		c.Accounts.Limits = parleytest.Generous
 		c.Accounts.Limits.AuthFailuresPerAddress = parley.Limit{Events: 3, Window: time.Hour}
 		c.Accounts.Limits.AuthFailuresPerDevice = parley.Limit{Events: 3, Window: time.Hour}
 	})
@@ -224,7 +212,7 @@ func TestPINBudgetSurvivesNewCodesAndRestart(t *testing.T) {
 		c.Accounts.CodeResendAfter = time.Second
 		c.Accounts.MaxCodesPerWindow = 100
 		c.Accounts.CodeKey = []byte("0123456789abcdef0123456789abcdef")
-		c.Accounts.Limits = generousLimits
+		c.Accounts.Limits = parleytest.Generous
 		c.Accounts.Limits.PINGuesses = 6
 	})
 	owner := e.register("owner")
@@ -240,7 +228,7 @@ func TestPINBudgetSurvivesNewCodesAndRestart(t *testing.T) {
 		clk.Advance(2 * time.Second)
 		c := dialFrom(t, e.addr, src, nil)
 		c.mustOK(registerFrame(owner.phone))
-		return c.call(verifyFrame(owner.phone, e.codes.code(owner.phone), pin))
+		return c.call(verifyFrame(owner.phone, e.codes.Code(owner.phone), pin))
 	}
 	for i := range 5 {
 		r := guess(fmt.Sprintf("127.0.0.%d", 20+i), fmt.Sprintf("%04d", 1000+i))
@@ -265,7 +253,7 @@ func TestPINBudgetSurvivesNewCodesAndRestart(t *testing.T) {
 // at the budgets, whatever addresses the requests come from.
 func TestSMSBudgets(t *testing.T) {
 	e := newEnv(t, func(c *server.Config) {
-		c.Accounts.Limits = generousLimits
+		c.Accounts.Limits = parleytest.Generous
 		c.Accounts.Limits.SMSPerPrefix = parley.Limit{Events: 3, Window: time.Hour}
 		c.Accounts.Limits.SMSGlobal = parley.Limit{Events: 5, Window: time.Hour}
 	})
@@ -286,7 +274,7 @@ func TestSMSBudgets(t *testing.T) {
 		}
 	}
 	mustRateLimited(t, reg("+447911123458").GetError(), accounts.ReasonSMSGlobal)
-	if e.codes.code("+14155550409") != "" || e.codes.code("+447911123458") != "" {
+	if e.codes.Code("+14155550409") != "" || e.codes.Code("+447911123458") != "" {
 		t.Fatal("a refused code was sent")
 	}
 }
@@ -296,7 +284,7 @@ func TestSMSBudgets(t *testing.T) {
 func TestForwardedForTrust(t *testing.T) {
 	e := newEnv(t, func(c *server.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		c.Accounts.Limits = generousLimits
+		c.Accounts.Limits = parleytest.Generous
 		c.Accounts.Limits.SMSPerAddress = parley.Limit{Events: 1, Window: time.Hour}
 	})
 	xff := func(v string) http.Header { return http.Header{"X-Forwarded-For": {v}} }
@@ -325,7 +313,7 @@ func TestForwardedForTrust(t *testing.T) {
 // per-account budget.
 func TestDirectoryLookupLimit(t *testing.T) {
 	e := newEnv(t, func(c *server.Config) {
-		c.Accounts.Limits = generousLimits
+		c.Accounts.Limits = parleytest.Generous
 		c.Accounts.Limits.LookupsPerUser = parley.Limit{Events: 5, Window: time.Hour}
 	})
 	a, b := e.register("alice"), e.register("bob")

@@ -242,7 +242,7 @@ func TestUnsafeNamesRefusedEverywhere(t *testing.T) {
 			phone := fmt.Sprintf("+1415557%04d", e.phone.Add(1))
 			c.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_Register{Register: &parleypb.RegisterRequest{Phone: phone, Name: "Someone"}}})
 			return c, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Verify{Verify: &parleypb.VerifyRequest{
-				Phone: phone, Code: e.codes.code(phone), IdentityKey: key, DeviceName: name}}}
+				Phone: phone, Code: e.codes.Code(phone), IdentityKey: key, DeviceName: name}}}
 		},
 		"linked device name": func(name string) (*tclient, *parleypb.ClientFrame) {
 			code := co.mustOK(&parleypb.ClientFrame{Body: &parleypb.ClientFrame_LinkCode{LinkCode: &parleypb.LinkCodeRequest{}}}).GetLinkCode().GetCode()

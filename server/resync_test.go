@@ -78,7 +78,7 @@ func TestResyncCutsOffRevokedDevice(t *testing.T) {
 	e := newEnv(t, func(c *server.Config) { c.Broker = br })
 	a := e.register("alice")
 	cb := e.connect(a)
-	if _, err := e.st.RevokeDevice(context.Background(), parley.DeviceID(a.device), time.Now()); err != nil {
+	if _, err := e.ps.Store.RevokeDevice(context.Background(), parley.DeviceID(a.device), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := br.Publish(context.Background(), []parley.DeviceID{parley.DeviceID(a.device)}, parley.Event{Kind: parley.EventResync}); err != nil {

@@ -1,6 +1,30 @@
 // Package server wires Parley's services into one HTTP server: the store,
 // the broker, the accounts and delivery services, and the WebSocket gateway
 // at /v1/ws. It adds /healthz. cmd/parley's serve command runs it.
+//
+// Wiring. Every service gets what it uses at construction (gateway.Services,
+// delivery.Config): none is set later and none is found through another.
+// The store implements every store interface (parley.Store), so groups,
+// trees, business, webhooks and insights always run; media, push, calls and
+// the business API run when their Config field is set. The hosted business
+// endpoints are clients the server runs: the server does not import them,
+// cmd/parley hands them over (BusinessAPIConfig.Hosted).
+//
+// Lifecycle. New starts the background services (the media sweeper, the
+// log, tree and group pruners, webhook deliveries, the call ring sweeper, the
+// push sender), each with the one shape Runner (Run(ctx) error), under one
+// errgroup; one that fails stops the server, and Serve returns its error.
+// Shutdown stops everything in one order:
+//
+//  1. the hosted business endpoints and the business API's insights queue;
+//  2. the HTTP servers: no new connection or request;
+//  3. the gateway: every WebSocket session gets GoAway and is drained;
+//  4. the calls: every call ends;
+//  5. the background workers (pruners, sweepers, webhook deliveries);
+//  6. the delivery service, committing what it queued;
+//  7. the push sender, which notifies delivery's last appends too.
+//
+// The store is the caller's: close it after Shutdown returns.
 package server
 
 import (
@@ -24,7 +48,6 @@ import (
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/groups"
-	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
@@ -46,20 +69,17 @@ type Config struct {
 	Accounts accounts.Config
 	Delivery delivery.Config
 	Gateway  gateway.Config
-	// Groups tunes the group service, enabled when Store also implements
-	// parley.GroupStore.
+	// Groups tunes the group service.
 	Groups groups.Config
 	// Media enables the media service at /media/v1/ when not nil. Blobs and
-	// StagingDir must be set; the server fills in the store (Store must then
-	// also implement parley.MediaStore), membership checks, device
-	// authentication, clock and logger.
+	// StagingDir must be set; the server fills in the store, membership
+	// checks, device authentication, clock and logger.
 	Media *media.Config
-	// Trees tunes the ratchet tree endpoint (/mls/v1/trees), enabled when
-	// Store also implements parley.TreeStore; the server fills in the
-	// store, access rule, device authentication, clock and logger.
+	// Trees tunes the ratchet tree endpoint (/mls/v1/trees); the server
+	// fills in the store, access rule, device authentication, clock and
+	// logger.
 	Trees trees.Config
-	// Webhook tunes business webhook deliveries (enabled when Store also
-	// implements parley.WebhookStore and parley.InsightsStore).
+	// Webhook tunes business webhook deliveries.
 	Webhook webhook.Config
 	// MetricsToken, when set, serves /metrics on the server's own handler
 	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
@@ -67,12 +87,11 @@ type Config struct {
 	// served on a separate, private listener, instead.
 	MetricsToken string
 	// BusinessAPI enables the business API and hosted endpoints when not
-	// nil (Store must implement parley.CloudAPIStore); see cloudapi.go.
+	// nil; see cloudapi.go.
 	BusinessAPI *BusinessAPIConfig
-	// Push enables Web Push at /push/v1/ when not nil (Store must then also
-	// implement parley.PushStore); the server fills in the store, device
-	// authentication, clock and logger, and notifies devices without a
-	// live session of new messages.
+	// Push enables Web Push at /push/v1/ when not nil; the server fills in
+	// the store, device authentication, clock and logger, and notifies
+	// devices without a live session of new messages.
 	Push *push.Config
 	// Web, when not nil, serves the browser client at / (package web);
 	// the API paths above keep their handlers.
@@ -99,45 +118,39 @@ type Server struct {
 	Accounts *accounts.Service
 	Delivery *delivery.Service
 	Gateway  *gateway.Gateway
-	Groups   *groups.Service // nil when the store does not implement parley.GroupStore
-	// Business is the business-account service, enabled when the store
-	// implements parley.BusinessStore (nil otherwise).
+	Groups   *groups.Service
 	Business *business.Service
 	Media    *media.Service // nil when media is not configured
 	Push     *push.Service  // nil when push is not configured
+	Trees    *trees.Service
 	// Webhooks (a parley.WebhookSink) and Insights (a
 	// parley.InsightsRecorder) serve business hooks at /business/v1/webhook,
-	// /business/v1/insights and /business/insights; both nil when the store
-	// does not implement parley.WebhookStore and parley.InsightsStore.
+	// /business/v1/insights and /business/insights.
 	Webhooks *webhook.Service
 	Insights *insights.Service
 	// CloudAPI and Hosted are the business API and its hosted endpoints
-	// (nil unless Config.BusinessAPI is set).
+	// (nil unless Config.BusinessAPI is set; Hosted also nil without
+	// BusinessAPIConfig.Hosted).
 	CloudAPI *cloudapi.Service
-	Hosted   *hosted.Manager
+	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
 	stopCloudAPI    func(ctx context.Context) error // drains the business API's insights queue
 
-	stopSweeper func() // stops the media sweeper and waits for it; safe to call twice
-	stopGroups  func() // stops the group service's pruner and waits for it; safe to call twice
-	stopTrees   func() // stops the tree pruner and waits for it; safe to call twice
-	stopHooks   func() // stops webhook deliveries and waits for those in flight; safe to call twice
-	stopPush    func() // stops sending push notifications and waits; safe to call twice
-	callsStop   func() // stops the call service's ring sweeper and waits (calls.go)
-	log         *slog.Logger
-	handler     http.Handler
-	metrics     http.Handler // /metrics without a token, for a private listener
+	run     *lifecycle // the background services (lifecycle.go)
+	log     *slog.Logger
+	handler http.Handler
+	metrics http.Handler // /metrics without a token, for a private listener
 
 	mu       sync.Mutex
 	http     []*http.Server
 	shutdown bool
 }
 
-// New builds a server. The caller keeps ownership of cfg.Store (close it
-// after Shutdown).
+// New builds a server and starts its background services. The caller
+// keeps ownership of cfg.Store (close it after Shutdown).
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("server: a store is required")
@@ -165,41 +178,57 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Delivery.Limiter == nil {
 		cfg.Delivery.Limiter = lim
 	}
+	srv := &Server{log: cfg.Log, run: newLifecycle()}
 	acc := accounts.New(cfg.Store, cfg.Sender, cfg.Clock, cfg.Log.With("component", "accounts"), cfg.Accounts)
-	del := delivery.New(cfg.Store, cfg.Broker, acc, cfg.Clock, cfg.Log.With("component", "delivery"), cfg.Delivery)
-	var grp *groups.Service
-	if gs, ok := cfg.Store.(groups.Store); ok {
-		grp = groups.New(gs, del, cfg.Clock, cfg.Log.With("component", "groups"), cfg.Groups)
-		del.SetGroups(grp)
-		if ca, ok := cfg.Broker.(parley.ChangeAnnouncer); ok {
-			ca.OnChanged(grp.Forget) // group changes made on other nodes
+	deviceAuth := media.DeviceAuth(acc.Authenticate)
+	if cfg.Push != nil {
+		pc := *cfg.Push
+		pc.Store, pc.Authenticate, pc.Clock, pc.Logger = cfg.Store, deviceAuth, cfg.Clock, cfg.Log.With("component", "push")
+		pc.Outbound = cfg.Outbound
+		svc, err := push.New(context.Background(), pc)
+		if err != nil {
+			return nil, err
 		}
-	}
-	// Commits are read and matched with their requests
-	// (delivery/handshake.go); out-of-band trees and commits need the tree
-	// store.
-	ts, _ := cfg.Store.(parley.TreeStore)
-	del.CheckHandshakes(ts)
-	gw := gateway.New(acc, del, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
-	var biz *business.Service
-	if bs, ok := cfg.Store.(parley.BusinessStore); ok {
-		biz = business.New(bs, cfg.Store, cfg.Clock, cfg.Log.With("component", "business"))
-		gw.SetBusiness(biz)
+		srv.Push = svc
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("GET "+gateway.Path, gw)
-	srv := &Server{Accounts: acc, Delivery: del, Gateway: gw, Groups: grp, Business: biz, log: cfg.Log, handler: mux}
-	srv.startCalls(cfg) // calls.go
-	if cfg.Media != nil {
-		ms, ok := cfg.Store.(parley.MediaStore)
-		if !ok {
-			return nil, errors.New("server: media needs a store that implements parley.MediaStore")
+	// The delivery service and the group service use each other: delivery
+	// asks groups to authorise group operations, groups publishes through
+	// delivery. Delivery builds groups with itself as the publisher.
+	dc := cfg.Delivery
+	dc.Groups = func(pub *delivery.Service) delivery.GroupPolicy {
+		srv.Groups = groups.New(cfg.Store, pub, cfg.Clock, cfg.Log.With("component", "groups"), cfg.Groups)
+		if ca, ok := cfg.Broker.(parley.ChangeAnnouncer); ok {
+			ca.OnChanged(srv.Groups.Forget) // group changes made on other nodes
 		}
+		return srv.Groups
+	}
+	// Commits are read and matched with their requests
+	// (delivery/handshake.go); out-of-band trees and commits are in the
+	// tree store.
+	dc.CheckHandshakes, dc.Trees = true, cfg.Store
+	if srv.Push != nil {
+		dc.Notifier = srv.Push
+	}
+	del := delivery.New(cfg.Store, cfg.Broker, acc, cfg.Clock, cfg.Log.With("component", "delivery"), dc)
+	srv.Accounts, srv.Delivery = acc, del
+	srv.Business = business.New(cfg.Store, cfg.Store, cfg.Clock, cfg.Log.With("component", "business"))
+	if err := srv.newCalls(cfg); err != nil { // calls.go
+		return nil, err
+	}
+	gs := gateway.Services{Accounts: acc, Delivery: del, Groups: srv.Groups, Business: srv.Business}
+	if srv.Calls != nil {
+		gs.Calls = srv.Calls
+	}
+	srv.Gateway = gateway.New(gs, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET "+gateway.Path, srv.Gateway)
+	if cfg.Media != nil {
 		mc := *cfg.Media
-		mc.Store = ms
+		mc.Store = cfg.Store
 		mc.Members = cfg.Store
-		mc.Authenticate = media.DeviceAuth(acc.Authenticate)
+		mc.Authenticate = deviceAuth
 		mc.Clock = cfg.Clock
 		mc.Logger = cfg.Log.With("component", "media")
 		svc, err := media.New(mc)
@@ -207,45 +236,27 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		mux.Handle("/media/v1/", svc)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); svc.RunSweeper(ctx) }()
 		srv.Media = svc
-		srv.stopSweeper = sync.OnceFunc(func() { cancel(); <-done })
 	}
-	if ts, ok := cfg.Store.(parley.TreeStore); ok {
-		tc := cfg.Trees
-		tc.Store = ts
-		tc.Access = func(ctx context.Context, dev parley.Device, conv parley.ConversationID) error {
-			_, err := del.GroupInfo(ctx, dev, conv)
-			return err
-		}
-		tc.Authenticate = media.DeviceAuth(acc.Authenticate)
-		tc.Clock = cfg.Clock
-		tc.Logger = cfg.Log.With("component", "trees")
-		svc, err := trees.New(tc)
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle(trees.Path, svc)
-		mux.Handle(trees.Path+"/", svc)
-		mux.Handle(trees.CommitsPath+"/", svc)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); svc.Run(ctx) }()
-		srv.stopTrees = sync.OnceFunc(func() { cancel(); <-done })
+	tc := cfg.Trees
+	tc.Store = cfg.Store
+	tc.Access = func(ctx context.Context, dev parley.Device, conv parley.ConversationID) error {
+		_, err := del.GroupInfo(ctx, dev, conv)
+		return err
 	}
-	if grp != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); grp.Run(ctx) }()
-		srv.stopGroups = sync.OnceFunc(func() { cancel(); <-done })
+	tc.Authenticate = deviceAuth
+	tc.Clock = cfg.Clock
+	tc.Logger = cfg.Log.With("component", "trees")
+	ts, err := trees.New(tc)
+	if err != nil {
+		return nil, err
 	}
-	metrics := []insights.MetricSource{serviceMetrics(srv)}
-	if hs, ok := cfg.Store.(hooksStore); ok {
-		srv.hooks(mux, hs, cfg)
-		metrics = append(metrics, srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks))
-	}
+	srv.Trees = ts
+	mux.Handle(trees.Path, ts)
+	mux.Handle(trees.Path+"/", ts)
+	mux.Handle(trees.CommitsPath+"/", ts)
+	srv.hooks(mux, cfg) // hooks.go
+	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
 	if cfg.BusinessAPI != nil {
 		if err := srv.businessAPI(mux, cfg); err != nil {
 			return nil, err
@@ -259,25 +270,8 @@ func New(cfg Config) (*Server, error) {
 			http.Error(w, "metrics are not served on this listener", http.StatusNotFound)
 		})
 	}
-	if cfg.Push != nil {
-		ps, ok := cfg.Store.(parley.PushStore)
-		if !ok {
-			return nil, errors.New("server: push needs a store that implements parley.PushStore")
-		}
-		pc := *cfg.Push
-		pc.Store, pc.Authenticate, pc.Clock, pc.Logger = ps, media.DeviceAuth(acc.Authenticate), cfg.Clock, cfg.Log.With("component", "push")
-		pc.Outbound = cfg.Outbound
-		svc, err := push.New(context.Background(), pc)
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle(push.Path, svc)
-		del.SetNotifier(svc)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); svc.Run(ctx) }()
-		srv.Push = svc
-		srv.stopPush = sync.OnceFunc(func() { del.SetNotifier(nil); cancel(); <-done })
+	if srv.Push != nil {
+		mux.Handle(push.Path, srv.Push)
 	}
 	// "/" falls back to the business API's unversioned paths, then to the
 	// browser client.
@@ -300,6 +294,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
 	srv.handler = edge(mux, clientip.New(cfg.TrustedProxies), cfg.BodyIdleTimeout)
+	srv.startWorkers()
 	return srv, nil
 }
 
@@ -330,25 +325,33 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.http = append(s.http, hs)
 	s.mu.Unlock()
 
-	stop := context.AfterFunc(ctx, func() {
+	shutdown := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = s.Shutdown(sctx)
-	})
+	}
+	stop := context.AfterFunc(ctx, shutdown)
 	defer stop()
+	// A background service that fails stops the whole server.
+	stopFailed := context.AfterFunc(s.run.failed, shutdown)
+	defer stopFailed()
 	if s.startHosted != nil {
 		s.startHosted(ln)
 	}
 	err := hs.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+		return s.run.err()
 	}
 	return err
 }
 
-// Shutdown stops accepting connections, closes every WebSocket session with
-// GoAway (1001), then stops the delivery service, committing what was
-// queued. It does not close the store.
+// Shutdown stops the server in the order the package documentation gives:
+// it stops accepting connections, closes every WebSocket session with
+// GoAway (1001), ends every call, stops the background services, then stops
+// the delivery service, committing what was queued, and last the push
+// sender (which notifies delivery's last appends too). It returns the
+// errors of each step, and the first error a background service failed
+// with. It does not close the store: the caller does, after Shutdown.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutdown = true
@@ -373,24 +376,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.Gateway.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: %w", err))
 	}
-	s.stopCalls(ctx) // calls.go
-	if s.stopSweeper != nil {
-		s.stopSweeper()
+	if s.Calls != nil {
+		_ = s.Calls.Shutdown(ctx) // ends every call; after the gateway, so no new call starts
 	}
-	if s.stopGroups != nil {
-		s.stopGroups()
-	}
-	if s.stopTrees != nil {
-		s.stopTrees()
-	}
-	if s.stopHooks != nil {
-		s.stopHooks()
-	}
+	s.run.stop(stageWorkers)
 	if err := s.Delivery.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: %w", err))
 	}
-	if s.stopPush != nil {
-		s.stopPush() // after delivery: its last appends are notified too
+	s.run.stop(stageAfterDelivery)
+	if err := s.run.wait(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

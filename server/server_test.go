@@ -1,25 +1,16 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
-	"net"
-	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/accounts"
-	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/server"
-	"github.com/parleyhq/parley/store/sqlite"
 )
 
 func TestMain(m *testing.M) {
@@ -30,120 +21,29 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/tus/tusd/v2/pkg/handler.newDelayedContext.func1"))
 }
 
-// codeLog captures verification codes the development sender logs.
-type codeLog struct {
-	mu    sync.Mutex
-	codes map[string]string
-}
-
-func (l *codeLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *codeLog) Handle(_ context.Context, r slog.Record) error {
-	const prefix = "verification code for "
-	if strings.HasPrefix(r.Message, prefix) {
-		phone, code, _ := strings.Cut(strings.TrimPrefix(r.Message, prefix), ": ")
-		l.mu.Lock()
-		l.codes[phone] = code
-		l.mu.Unlock()
-	}
-	return nil
-}
-func (l *codeLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *codeLog) WithGroup(string) slog.Handler      { return l }
-
-func (l *codeLog) code(phone string) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.codes[phone]
-}
-
+// env is a server started by the shared harness (parleytest), with the
+// helpers these tests speak the protocol through.
 type env struct {
 	t     *testing.T
-	path  string
-	st    *sqlite.Store
+	ps    *parleytest.Server
 	srv   *server.Server
 	addr  string
-	codes *codeLog
-	stop  func()
+	codes *parleytest.Codes
 	phone atomic.Int64
-	cfg   server.Config
 }
 
-type option func(*server.Config)
-
-// generousLimits lets one test register many accounts from loopback; the
-// attack tests (limits_test.go) set the limits they attack.
-var generousLimits = accounts.Limits{
-	SMSPerAddress:     parley.Limit{Events: 100_000, Window: time.Hour},
-	GuessesPerAddress: parley.Limit{Events: 100_000, Window: time.Hour},
-}
+type option = func(*server.Config)
 
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "parley.db"), codes: &codeLog{codes: map[string]string{}}}
-	e.cfg = server.Config{
-		Log:      slog.New(e.codes),
-		Accounts: accounts.Config{Limits: generousLimits},
-		Delivery: delivery.Config{PruneInterval: -1},
-	}
-	for _, o := range opts {
-		o(&e.cfg)
-	}
-	e.start()
-	t.Cleanup(e.close)
-	return e
-}
-
-func (e *env) start() {
-	e.t.Helper()
-	st, err := sqlite.Open(context.Background(), e.path)
-	if err != nil {
-		e.t.Fatalf("open store: %v", err)
-	}
-	e.st = st
-	cfg := e.cfg
-	cfg.Store = st
-	srv, err := server.New(cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.srv = srv
-	addr := "127.0.0.1:0"
-	if e.addr != "" {
-		addr = e.addr
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	e.stop = func() {
-		cancel()
-		sctx, c2 := context.WithTimeout(context.Background(), 10*time.Second)
-		defer c2()
-		if err := srv.Shutdown(sctx); err != nil {
-			e.t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			e.t.Errorf("serve: %v", err)
-		}
-		st.Close()
-	}
-}
-
-func (e *env) close() {
-	if e.stop != nil {
-		e.stop()
-		e.stop = nil
-	}
+	ps := parleytest.Start(t, opts...)
+	return &env{t: t, ps: ps, srv: ps.Server, addr: ps.Addr, codes: ps.Codes}
 }
 
 // restart stops the server and starts a new one on the same database.
 func (e *env) restart() {
-	e.close()
-	e.start()
+	e.ps.Restart()
+	e.srv = e.ps.Server
 }
 
 type account struct {
@@ -163,7 +63,7 @@ func (e *env) register(name string) account {
 	if r.GetRegister().GetPhone() != phone {
 		e.t.Fatalf("register: %v", r)
 	}
-	code := e.codes.code(phone)
+	code := e.codes.Code(phone)
 	if code == "" {
 		e.t.Fatalf("no code logged for %s", phone)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/calls"
-	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/sfu"
 )
 
@@ -48,12 +47,12 @@ func FuzzSignal(f *testing.F) {
 		n++
 		id := calls.CallID(fmt.Sprintf("fuzz-%d", n))
 		defer s.End(id)
-		conn, kind := parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER
+		conn, kind := parley.CallPublish, parley.CallSignalOffer
 		switch which % 3 {
 		case 1:
-			conn, kind = parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_ANSWER
+			conn, kind = parley.CallSubscribe, parley.CallSignalAnswer
 		case 2:
-			kind = parleypb.CallSignalKind_CALL_SIGNAL_CANDIDATE
+			kind = parley.CallSignalCandidate
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/client/call"
 	"github.com/parleyhq/parley/proto/parleypb"
 	"github.com/parleyhq/parley/sfu"
+	"github.com/parleyhq/parley/wire"
 )
 
 func wantReason(t *testing.T, err error, code parley.Code, reason string) {
@@ -32,11 +33,11 @@ func TestBadInput(t *testing.T) {
 	if _, err := h.svc.Join(ctx, bad, h.callID); err != nil {
 		t.Fatal(err)
 	}
-	sig := func(conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload string) error {
+	sig := func(conn parley.CallConnection, kind parley.CallSignalKind, payload string) error {
 		return h.svc.Signal(ctx, bad, h.callID, 0, conn, kind, []byte(payload))
 	}
-	pub, sub := parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE
-	offer, answer, cand := parleypb.CallSignalKind_CALL_SIGNAL_OFFER, parleypb.CallSignalKind_CALL_SIGNAL_ANSWER, parleypb.CallSignalKind_CALL_SIGNAL_CANDIDATE
+	pub, sub := parley.CallPublish, parley.CallSubscribe
+	offer, answer, cand := parley.CallSignalOffer, parley.CallSignalAnswer, parley.CallSignalCandidate
 	wantReason(t, sig(pub, offer, "not sdp at all"), parley.CodeInvalid, sfu.ReasonBadSDP)
 	wantReason(t, sig(pub, offer, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), parley.CodeInvalid, sfu.ReasonBadSDP)
 	wantReason(t, sig(sub, answer, "v=0"), parley.CodeConflict, sfu.ReasonNoSession)
@@ -69,7 +70,7 @@ func TestParticipantCap(t *testing.T) {
 	}
 	p, err := call.New(call.Config{Device: m.dev.ID, Loopback: true, Sealer: m.sealer, Receiver: m.recv},
 		func(ctx context.Context, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
-			return h.svc.Signal(ctx, m.dev, h.callID, 0, conn, kind, payload)
+			return h.svc.Signal(ctx, m.dev, h.callID, 0, wire.CallConnectionFromPB(conn), wire.CallSignalKindFromPB(kind), payload)
 		})
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/calls"
-	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 // room is one call's media.
@@ -189,7 +188,7 @@ func (r *room) publishOffer(ctx context.Context, dev parley.Device, sdp []byte) 
 		}
 		return badSDP(r.s, "offer refused: %v", err)
 	}
-	r.s.send(r.id, dev.ID, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_ANSWER, []byte(answer))
+	r.s.send(r.id, dev.ID, parley.CallPublish, parley.CallSignalAnswer, []byte(answer))
 	r.negotiate(p)
 	return nil
 }
@@ -341,7 +340,7 @@ func (r *room) negotiate(p *peer) {
 					return
 				}
 				sdp := []byte(p.sub.LocalDescription().SDP)
-				r.s.send(r.id, p.dev.ID, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, sdp)
+				r.s.send(r.id, p.dev.ID, parley.CallSubscribe, parley.CallSignalOffer, sdp)
 				r.resendUnanswered(p, sdp)
 				return
 			}
@@ -379,7 +378,7 @@ func (r *room) resendUnanswered(p *peer, sdp []byte) {
 		tries++
 		p.neg.Unlock()
 		r.s.offersResent.Add(1)
-		r.s.send(r.id, p.dev.ID, parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, sdp)
+		r.s.send(r.id, p.dev.ID, parley.CallSubscribe, parley.CallSignalOffer, sdp)
 		p.neg.Lock()
 		if !p.closed && p.offers == gen {
 			p.retry = time.AfterFunc(answerTimeout, fire)
@@ -433,7 +432,7 @@ func (r *room) subscribeAnswer(dev parley.DeviceID, sdp []byte) error {
 	return nil
 }
 
-func (r *room) candidate(dev parley.DeviceID, conn parleypb.CallConnection, payload []byte) error {
+func (r *room) candidate(dev parley.DeviceID, conn parley.CallConnection, payload []byte) error {
 	if len(payload) == 0 {
 		return nil // end of candidates
 	}
@@ -454,7 +453,7 @@ func (r *room) candidate(dev parley.DeviceID, conn parleypb.CallConnection, payl
 		return err
 	}
 	pc := p.pub
-	if conn == parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE {
+	if conn == parley.CallSubscribe {
 		pc = p.sub
 	}
 	if err := pc.AddICECandidate(c); err != nil {

@@ -43,7 +43,6 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/calls"
-	"github.com/parleyhq/parley/proto/parleypb"
 )
 
 // Reasons of the errors this package returns.
@@ -57,7 +56,7 @@ const (
 
 // Signaller delivers the SFU's offers to participants (*calls.Service).
 type Signaller interface {
-	SignalFromSFU(ctx context.Context, id calls.CallID, to parley.DeviceID, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error
+	SignalFromSFU(ctx context.Context, id calls.CallID, to parley.DeviceID, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error
 }
 
 // Config configures the SFU.
@@ -273,19 +272,19 @@ func (s *SFU) room(id calls.CallID, create bool) (*room, error) {
 }
 
 // Signal handles a payload from a participant (calls.SFU).
-func (s *SFU) Signal(ctx context.Context, id calls.CallID, dev parley.Device, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
-	create := kind == parleypb.CallSignalKind_CALL_SIGNAL_OFFER && conn == parleypb.CallConnection_CALL_CONNECTION_PUBLISH ||
-		kind == parleypb.CallSignalKind_CALL_SIGNAL_CANDIDATE
+func (s *SFU) Signal(ctx context.Context, id calls.CallID, dev parley.Device, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) error {
+	create := kind == parley.CallSignalOffer && conn == parley.CallPublish ||
+		kind == parley.CallSignalCandidate
 	r, err := s.room(id, create)
 	if err != nil {
 		return err
 	}
 	switch {
-	case kind == parleypb.CallSignalKind_CALL_SIGNAL_OFFER && conn == parleypb.CallConnection_CALL_CONNECTION_PUBLISH:
+	case kind == parley.CallSignalOffer && conn == parley.CallPublish:
 		return r.publishOffer(ctx, dev, payload)
-	case kind == parleypb.CallSignalKind_CALL_SIGNAL_ANSWER && conn == parleypb.CallConnection_CALL_CONNECTION_SUBSCRIBE:
+	case kind == parley.CallSignalAnswer && conn == parley.CallSubscribe:
 		return r.subscribeAnswer(dev.ID, payload)
-	case kind == parleypb.CallSignalKind_CALL_SIGNAL_CANDIDATE:
+	case kind == parley.CallSignalCandidate:
 		return r.candidate(dev.ID, conn, payload)
 	}
 	return parley.Errorf(parley.CodeInvalid, ReasonBadSDP, "the SFU takes offers on the publish connection and answers on the subscribe connection")
@@ -312,7 +311,7 @@ func (s *SFU) End(id calls.CallID) {
 	}
 }
 
-func (s *SFU) send(id calls.CallID, to parley.DeviceID, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) {
+func (s *SFU) send(id calls.CallID, to parley.DeviceID, conn parley.CallConnection, kind parley.CallSignalKind, payload []byte) {
 	if s.sig == nil {
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/sframe"
 	"github.com/parleyhq/parley/sfu"
 	"github.com/parleyhq/parley/store/sqlite"
+	"github.com/parleyhq/parley/wire"
 )
 
 // tap is what the SFU forwarded, as the SFU saw it.
@@ -176,14 +177,14 @@ func (h *harness) join(i int, video bool) {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		h.callID = calls.CallID(info.CallId)
+		h.callID = info.ID
 	} else if _, err := h.svc.Join(ctx, m.dev, h.callID); err != nil {
 		h.t.Fatal(err)
 	}
 	dev, id := m.dev, h.callID
 	p, err := call.New(call.Config{Device: dev.ID, Video: video, Loopback: true, Sealer: m.sealer, Receiver: m.recv},
 		func(ctx context.Context, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
-			return h.svc.Signal(ctx, dev, id, 0, conn, kind, payload)
+			return h.svc.Signal(ctx, dev, id, 0, wire.CallConnectionFromPB(conn), wire.CallSignalKindFromPB(kind), payload)
 		})
 	if err != nil {
 		h.t.Fatal(err)

@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // Path and CommitsPath are the URL prefixes the service handles.
@@ -141,7 +142,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 	}
 	conv := parley.ConversationID(r.URL.Query().Get("conversation"))
 	if !conv.Valid() {
-		s.fail(w, r, parley.Errorf(parley.CodeInvalid, "conversation_id", "want ?conversation=<conversation id>"))
+		s.fail(w, r, parley.Errorf(parley.CodeInvalid, parley.ReasonConversationID, "want ?conversation=<conversation id>"))
 		return
 	}
 	if r.ContentLength > int64(s.cfg.MaxTreeBytes) {
@@ -154,7 +155,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, int64(s.cfg.MaxTreeBytes)+1))
 	if err != nil {
-		s.fail(w, r, parley.Errorf(parley.CodeInvalid, "body", "reading the tree: %v", err))
+		s.fail(w, r, parley.Errorf(parley.CodeInvalid, ReasonBody, "reading the tree: %v", err))
 		return
 	}
 	if len(data) > s.cfg.MaxTreeBytes {
@@ -162,7 +163,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(data) == 0 {
-		s.fail(w, r, parley.Errorf(parley.CodeInvalid, "empty_tree", "the tree is empty"))
+		s.fail(w, r, parley.Errorf(parley.CodeInvalid, ReasonEmptyTree, "the tree is empty"))
 		return
 	}
 	t := parley.RatchetTree{Ref: parley.TreeRefOf(data), Conversation: conv, Device: dev.ID, Data: data, CreatedAt: s.cfg.Clock.Now()}
@@ -186,7 +187,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 	conv := parley.ConversationID(r.PathValue("conversation"))
 	epoch, perr := strconv.ParseUint(r.PathValue("epoch"), 10, 63)
 	if !conv.Valid() || perr != nil {
-		s.fail(w, r, parley.Errorf(parley.CodeInvalid, "tree_path", "want %s/<conversation id>/<epoch>", Path))
+		s.fail(w, r, parley.Errorf(parley.CodeInvalid, ReasonTreePath, "want %s/<conversation id>/<epoch>", Path))
 		return
 	}
 	if err := s.cfg.Access(ctx, dev, conv); err != nil {
@@ -211,7 +212,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func tooLarge(limit int) error {
-	return parley.Errorf(parley.CodeTooLarge, "tree_too_large", "a ratchet tree may have at most %d bytes", limit)
+	return parley.Errorf(parley.CodeTooLarge, ReasonTreeTooLarge, "a ratchet tree may have at most %d bytes", limit)
 }
 
 // Prune deletes expired trees once (see Config) and returns how many.
@@ -221,7 +222,7 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 }
 
 // Run prunes every PruneInterval until ctx is done.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.PruneInterval)
 	defer t.Stop()
 	for {
@@ -232,7 +233,7 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
@@ -246,7 +247,7 @@ type errorBody struct {
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	status := code.HTTPStatus()
+	status := httperr.Status(code)
 	if status >= 500 {
 		s.log.Error("tree request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

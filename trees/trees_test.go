@@ -14,15 +14,11 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/store/storetest"
 	"github.com/parleyhq/parley/trees"
 )
-
-// fixedClock is a settable clock.
-type fixedClock struct{ t time.Time }
-
-func (c *fixedClock) Now() time.Time { return c.t }
 
 // env is a tree service over a real SQLite store with one conversation
 // whose only member is dev.
@@ -30,7 +26,7 @@ type env struct {
 	srv   *httptest.Server
 	svc   *trees.Service
 	store *sqlite.Store
-	clock *fixedClock
+	clock *parleytest.Clock
 	dev   parley.Device
 	conv  parley.ConversationID
 }
@@ -45,7 +41,7 @@ func mustEnv(t *testing.T) *env {
 	u := storetest.MustUser(t, st)
 	dev := storetest.MustDevice(t, st, u.ID)
 	conv := storetest.MustGroup(t, st, u.ID, dev)
-	clock := &fixedClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	clock := parleytest.NewClock(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC))
 	svc, err := trees.New(trees.Config{
 		Store: st, Clock: clock, MaxTreeBytes: 1000,
 		// Members only, as delivery's GroupInfo rule would say here.
@@ -136,7 +132,7 @@ func TestTreesHTTP(t *testing.T) {
 	if status, _ := e.do(t, http.MethodPut, put, auth, []byte("never bound")); status != 201 {
 		t.Fatalf("second upload: %d", status)
 	}
-	e.clock.t = e.clock.t.Add(30 * 24 * time.Hour)
+	e.clock.Advance(30 * 24 * time.Hour)
 	n, err := e.svc.Prune(t.Context())
 	if err != nil || n != 1 {
 		t.Fatalf("prune: %d, %v; want the unbound upload only", n, err)

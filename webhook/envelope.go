@@ -26,7 +26,7 @@ const MaxBody = 4 << 20
 // with a non-empty field and an object value; CodeTooLarge over MaxBody.
 func ParseEnvelope(body []byte) ([]Change, error) {
 	if len(body) > MaxBody {
-		return nil, parley.Errorf(parley.CodeTooLarge, "envelope_too_large", "webhook body is %d bytes, over %d", len(body), MaxBody)
+		return nil, parley.Errorf(parley.CodeTooLarge, ReasonEnvelopeTooLarge, "webhook body is %d bytes, over %d", len(body), MaxBody)
 	}
 	var env struct {
 		Object string `json:"object"`
@@ -39,23 +39,23 @@ func ParseEnvelope(body []byte) ([]Change, error) {
 		} `json:"entry"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body: %v", err)
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadEnvelope, "webhook body: %v", err)
 	}
 	if env.Object != "whatsapp_business_account" {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body: object is %q, want whatsapp_business_account", env.Object)
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadEnvelope, "webhook body: object is %q, want whatsapp_business_account", env.Object)
 	}
 	var out []Change
 	for _, e := range env.Entry {
 		for _, c := range e.Changes {
 			var obj map[string]json.RawMessage
 			if c.Field == "" || json.Unmarshal(c.Value, &obj) != nil || obj == nil {
-				return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body: a change needs a field and an object value")
+				return nil, parley.Errorf(parley.CodeInvalid, ReasonBadEnvelope, "webhook body: a change needs a field and an object value")
 			}
 			out = append(out, Change{EntryID: e.ID, Field: c.Field, Value: c.Value})
 		}
 	}
 	if len(out) == 0 {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_envelope", "webhook body has no changes")
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadEnvelope, "webhook body has no changes")
 	}
 	return out, nil
 }
@@ -68,7 +68,7 @@ func ParseEnvelope(body []byte) ([]Change, error) {
 // several). Errors: CodeUnauthenticated with ReasonBadSignature,
 // ReasonMissingTimestamp, ReasonStaleTimestamp or ReasonReplayed;
 // CodeTooLarge and CodeInvalid as from ParseEnvelope; answer with the
-// code's HTTPStatus. A Receiver sets the tolerance and the clock.
+// httperr.Status of the code. A Receiver sets the tolerance and the clock.
 func ReadRequest(r *http.Request, appSecret string) ([]Change, error) {
 	return shared.read(r, appSecret)
 }
@@ -82,10 +82,10 @@ func (rv *Receiver) Read(r *http.Request) ([]Change, error) {
 func (rv *Receiver) read(r *http.Request, appSecret string) ([]Change, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_body", "reading the webhook body: %v", err)
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonBadBody, "reading the webhook body: %v", err)
 	}
 	if len(body) > MaxBody {
-		return nil, parley.Errorf(parley.CodeTooLarge, "envelope_too_large", "webhook body is over %d bytes", MaxBody)
+		return nil, parley.Errorf(parley.CodeTooLarge, ReasonEnvelopeTooLarge, "webhook body is over %d bytes", MaxBody)
 	}
 	if err := rv.check(appSecret, body, r.Header); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 )
 
 // Path is where Handler is mounted.
@@ -113,7 +114,7 @@ func (s *Service) Handler(auth Authorize) http.Handler {
 		limit := 100
 		if l := r.URL.Query().Get("limit"); l != "" {
 			if limit, err = strconv.Atoi(l); err != nil || limit <= 0 || limit > 1000 {
-				writeError(w, parley.Errorf(parley.CodeInvalid, "bad_limit", "limit must be 1..1000"))
+				writeError(w, parley.Errorf(parley.CodeInvalid, ReasonBadLimit, "limit must be 1..1000"))
 				return
 			}
 		}
@@ -144,7 +145,7 @@ func (s *Service) Handler(auth Authorize) http.Handler {
 			return
 		}
 		if len(in.IDs) > MaxReplayIDs {
-			writeError(w, parley.Errorf(parley.CodeTooLarge, "too_many_ids", "replay at most %d ids at once (or none for all)", MaxReplayIDs))
+			writeError(w, parley.Errorf(parley.CodeTooLarge, ReasonTooManyIDs, "replay at most %d ids at once (or none for all)", MaxReplayIDs))
 			return
 		}
 		n, err := s.Replay(r.Context(), biz, in.IDs)
@@ -164,16 +165,16 @@ func view(c parley.WebhookConfig) ConfigView {
 func decode(r *http.Request, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	if err != nil {
-		return parley.Errorf(parley.CodeInvalid, "bad_body", "reading the body: %v", err)
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonBadBody, "reading the body: %v", err)
 	}
 	if len(b) > 64<<10 {
-		return parley.Errorf(parley.CodeTooLarge, "body_too_large", "the body is over 64 KiB")
+		return parley.Errorf(parley.CodeTooLarge, ReasonBodyTooLarge, "the body is over 64 KiB")
 	}
 	if len(b) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return parley.Errorf(parley.CodeInvalid, "bad_json", "the body is not valid JSON: %v", err)
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonBadJSON, "the body is not valid JSON: %v", err)
 	}
 	return nil
 }
@@ -186,5 +187,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
-	writeJSON(w, code.HTTPStatus(), map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
+	writeJSON(w, httperr.Status(code), map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
 }

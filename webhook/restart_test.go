@@ -1,46 +1,24 @@
 package webhook_test
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/webhook"
 )
 
-// startServer runs the real server over the SQLite file in dir on 127.0.0.1.
-func startServer(t *testing.T, dir string) (*server.Server, *sqlite.Store, func()) {
+// startServer runs the real server (parleytest) on 127.0.0.1 with fast
+// webhook retries.
+func startServer(t *testing.T) *parleytest.Server {
 	t.Helper()
-	st := openStore(t, dir)
-	srv, err := server.New(server.Config{Store: st, Outbound: allowLoopback, Webhook: webhook.Config{Workers: 4, BaseDelay: 5 * time.Millisecond,
-		MaxDelay: 30 * time.Millisecond, Poll: 10 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background(), ln) }()
-	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Error(err)
-		}
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	}
-	return srv, st, stop
+	return parleytest.Start(t, func(c *server.Config) {
+		c.Outbound = allowLoopback
+		c.Webhook = webhook.Config{Workers: 4, BaseDelay: 5 * time.Millisecond, MaxDelay: 30 * time.Millisecond, Poll: 10 * time.Millisecond}
+	})
 }
 
 // TestRestartLosesNothing stops the real server while its outbox is being
@@ -49,7 +27,6 @@ func startServer(t *testing.T, dir string) (*server.Server, *sqlite.Store, func(
 // delivery cut by the shutdown may arrive twice, right after itself).
 func TestRestartLosesNothing(t *testing.T) {
 	const keys, per = 5, 40
-	dir := t.TempDir()
 	rc := newReceiver(t, keys*per)
 	halfway := make(chan struct{})
 	rc.fail = func(key string, n int) bool {
@@ -60,7 +37,7 @@ func TestRestartLosesNothing(t *testing.T) {
 		time.Sleep(time.Millisecond)
 		return n%7 == 3 && rc.attempts%2 == 0
 	}
-	srv, _, stop := startServer(t, dir)
+	srv := startServer(t)
 	configure(t, srv.Webhooks, rc, 1)
 	for n := range per {
 		for k := range keys {
@@ -70,10 +47,13 @@ func TestRestartLosesNothing(t *testing.T) {
 		}
 	}
 	wait(t, halfway, "a third of the deliveries")
-	stop()
+	srv.Close()
 
 	// Between the two servers: events are still in the outbox.
-	st := openStore(t, dir)
+	st, err := sqlite.Open(t.Context(), srv.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pending, _, err := st.WebhookBacklog(t.Context())
 	st.Close()
 	if err != nil || pending == 0 {
@@ -83,8 +63,7 @@ func TestRestartLosesNothing(t *testing.T) {
 	before := rc.acked
 	rc.mu.Unlock()
 
-	_, _, stop = startServer(t, dir)
-	defer stop()
+	srv.Restart()
 	wait(t, rc.all, "the deliveries after the restart")
 	rc.checkOrder(t, keys, per, true)
 	t.Logf("%d acknowledged before the restart, %d pending at the stop", before, pending)

@@ -204,14 +204,14 @@ const MaxValue = 1 << 20
 // object), CodeTooLarge (value over MaxValue).
 func (s *Service) Enqueue(ctx context.Context, ev parley.WebhookEvent) error {
 	if ev.Business <= 0 || ev.Field == "" {
-		return parley.Errorf(parley.CodeInvalid, "bad_webhook_event", "a webhook event needs a business and a field")
+		return parley.Errorf(parley.CodeInvalid, ReasonBadWebhookEvent, "a webhook event needs a business and a field")
 	}
 	if len(ev.Value) > MaxValue {
-		return parley.Errorf(parley.CodeTooLarge, "webhook_value_too_large", "webhook value is %d bytes, over %d", len(ev.Value), MaxValue)
+		return parley.Errorf(parley.CodeTooLarge, ReasonWebhookValueTooLarge, "webhook value is %d bytes, over %d", len(ev.Value), MaxValue)
 	}
 	// A JSON object (checked without decoding it).
 	if v := bytes.TrimLeft(ev.Value, " \t\r\n"); len(v) == 0 || v[0] != '{' || !json.Valid(v) {
-		return parley.Errorf(parley.CodeInvalid, "bad_webhook_value", "webhook value must be a JSON object")
+		return parley.Errorf(parley.CodeInvalid, ReasonBadWebhookValue, "webhook value must be a JSON object")
 	}
 	if _, err := s.config(ctx, ev.Business); parley.ErrorCode(err) == parley.CodeNotFound {
 		s.stats.unconfigured.Add(1)
@@ -251,7 +251,7 @@ func (s *Service) Backlog(ctx context.Context) (pending, dead int64, err error) 
 //
 // It claims due deliveries in batches of up to 4×Workers (one transaction
 // per batch) into a local queue and keeps Workers of them in flight.
-func (s *Service) Run(ctx context.Context) {
+func (s *Service) Run(ctx context.Context) error {
 	defer s.http.CloseIdleConnections() // after the deliveries in flight
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -278,7 +278,7 @@ func (s *Service) Run(ctx context.Context) {
 					s.log.Error("release webhook", "id", d.ID, "err", err)
 				}
 			}
-			return
+			return nil
 		}
 		if have := len(queue) + inflight; !exhausted && have <= 2*s.cfg.Workers {
 			want := 4*s.cfg.Workers - have
@@ -498,7 +498,7 @@ func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley
 		return c, parley.Errorf(parley.CodeInvalid, ReasonBadCallbackURL, "callback URL %q: want an absolute http(s) URL", c.CallbackURL)
 	}
 	if c.Business <= 0 || c.AppSecret == "" || c.VerifyToken == "" {
-		return c, parley.Errorf(parley.CodeInvalid, "missing_secret", "a webhook needs a verify token and an app secret")
+		return c, parley.Errorf(parley.CodeInvalid, ReasonMissingSecret, "a webhook needs a verify token and an app secret")
 	}
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
@@ -535,8 +535,8 @@ func (s *Service) Configure(ctx context.Context, c parley.WebhookConfig) (parley
 
 // Reasons of Configure's errors.
 const (
-	ReasonBadCallbackURL     = "bad_callback_url"
-	ReasonVerificationFailed = "webhook_verification_failed"
+	ReasonBadCallbackURL     = "bad_callback_url"            // CodeInvalid: the callback is not an absolute http(s) URL
+	ReasonVerificationFailed = "webhook_verification_failed" // CodeInvalid: the callback did not answer the verification handshake
 	// ReasonNotBusiness refuses a webhook to an account that is not a
 	// business (the server's Authorize for Handler returns it).
 	ReasonNotBusiness = "not_business"

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
@@ -48,7 +49,7 @@ func Start(t *testing.T) *Env {
 	// operator allows a private range (parley serve --outbound-allow).
 	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes),
 		Outbound:    outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
-		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(dir, "hosted"), OperatorKey: bytes.Repeat([]byte{9}, 32)}})
+		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(dir, "hosted"), OperatorKey: bytes.Repeat([]byte{9}, 32), Hosted: hosted.ForServer}})
 	if err != nil {
 		t.Fatal(err)
 	}

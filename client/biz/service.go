@@ -28,10 +28,10 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
-	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
 // Core is what a Business needs of the client it runs in. Every method is
@@ -113,7 +113,7 @@ func (s *Business) BusinessProfile(ctx context.Context, ref string) (parley.Busi
 	if err != nil {
 		return parley.BusinessProfile{}, errorf("business profile", err)
 	}
-	return business.BizProfileFromPB(f.GetBizProfile()), nil
+	return wire.BizProfileFromPB(f.GetBizProfile()), nil
 }
 
 // SetBusinessProfile publishes or updates this user's business profile,
@@ -124,12 +124,12 @@ func (s *Business) SetBusinessProfile(ctx context.Context, p parley.BusinessProf
 		return p, err
 	}
 	f, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizProfileSet{BizProfileSet: &parleypb.BizProfileSetRequest{
-		Profile: business.BizProfileToPB(p)}}})
+		Profile: wire.BizProfileToPB(p)}}})
 	if err != nil {
 		return p, errorf("set business profile", err)
 	}
 	s.cache.forget()
-	return business.BizProfileFromPB(f.GetBizProfile()), nil
+	return wire.BizProfileFromPB(f.GetBizProfile()), nil
 }
 
 // DeleteBusinessProfile turns this account back into a personal one; its
@@ -147,11 +147,11 @@ func (s *Business) PutProduct(ctx context.Context, p parley.Product) (parley.Pro
 		return p, err
 	}
 	f, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizProductPut{BizProductPut: &parleypb.BizProductPutRequest{
-		Product: business.BizProductToPB(p)}}})
+		Product: wire.BizProductToPB(p)}}})
 	if err != nil {
 		return p, errorf("put product", err)
 	}
-	return business.BizProductFromPB(f.GetBizProduct()), nil
+	return wire.BizProductFromPB(f.GetBizProduct()), nil
 }
 
 // DeleteProduct deletes a product of this business's catalog.
@@ -163,7 +163,7 @@ func (s *Business) DeleteProduct(ctx context.Context, id parley.ProductID) error
 
 // Catalog returns a business's catalog (ref "" for this user's), only
 // one collection's products if collection is not empty.
-func (s *Business) Catalog(ctx context.Context, ref string, collection parley.CollectionID) (business.Catalog, error) {
+func (s *Business) Catalog(ctx context.Context, ref string, collection parley.CollectionID) (parley.Catalog, error) {
 	return s.catalog(ctx, ref, &parleypb.BizCatalogRequest{Collection: string(collection)})
 }
 
@@ -179,25 +179,25 @@ func (s *Business) Product(ctx context.Context, ref string, id parley.ProductID)
 	return cat.Products[0], nil
 }
 
-func (s *Business) catalog(ctx context.Context, ref string, req *parleypb.BizCatalogRequest) (business.Catalog, error) {
+func (s *Business) catalog(ctx context.Context, ref string, req *parleypb.BizCatalogRequest) (parley.Catalog, error) {
 	u, err := s.bizUser(ctx, ref)
 	if err != nil {
-		return business.Catalog{}, err
+		return parley.Catalog{}, err
 	}
 	return s.catalogOf(ctx, u, req)
 }
 
 // catalogOf reads the catalog of business u (known by id: a customer who
 // never chatted with it cannot resolve "u12" as a contact).
-func (s *Business) catalogOf(ctx context.Context, u parley.UserID, req *parleypb.BizCatalogRequest) (business.Catalog, error) {
+func (s *Business) catalogOf(ctx context.Context, u parley.UserID, req *parleypb.BizCatalogRequest) (parley.Catalog, error) {
 	req.Business = int64(u)
 	f, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizCatalog{BizCatalog: req}})
 	if err != nil {
-		return business.Catalog{}, errorf("catalog", err)
+		return parley.Catalog{}, errorf("catalog", err)
 	}
-	var cat business.Catalog
+	var cat parley.Catalog
 	for _, p := range f.GetBizCatalog().GetProducts() {
-		cat.Products = append(cat.Products, business.BizProductFromPB(p))
+		cat.Products = append(cat.Products, wire.BizProductFromPB(p))
 	}
 	for _, col := range f.GetBizCatalog().GetCollections() {
 		cat.Collections = append(cat.Collections, parley.Collection{Business: u, ID: parley.CollectionID(col.GetId()), Name: col.GetName()})
@@ -227,12 +227,12 @@ func (s *Business) PutQuickReply(ctx context.Context, q parley.QuickReply) (parl
 		return q, err
 	}
 	f, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizQuickReply{BizQuickReply: &parleypb.BizQuickReplyRequest{
-		QuickReply: business.QuickReplyToPB(q)}}})
+		QuickReply: wire.QuickReplyToPB(q)}}})
 	if err != nil {
 		return q, errorf("put quick reply", err)
 	}
 	if l := f.GetBizQuickReplies().GetQuickReplies(); len(l) == 1 {
-		q.UpdatedAt = business.FromMS(l[0].GetUpdatedAtMs())
+		q.UpdatedAt = wire.FromMS(l[0].GetUpdatedAtMs())
 	}
 	q.Business = s.core.Account().User
 	return q, nil
@@ -254,7 +254,7 @@ func (s *Business) QuickReplies(ctx context.Context) ([]parley.QuickReply, error
 	var out []parley.QuickReply
 	for _, q := range f.GetBizQuickReplies().GetQuickReplies() {
 		out = append(out, parley.QuickReply{Business: s.core.Account().User, Shortcut: q.GetShortcut(), Text: q.GetText(), Media: q.GetMedia(),
-			UpdatedAt: business.FromMS(q.GetUpdatedAtMs())})
+			UpdatedAt: wire.FromMS(q.GetUpdatedAtMs())})
 	}
 	return out, nil
 }
@@ -338,7 +338,7 @@ func (s *Business) ChatLabels(ctx context.Context, chat string, label parley.Lab
 	var out []parley.ChatLabel
 	for _, l := range f.GetBizChatLabels().GetLabels() {
 		out = append(out, parley.ChatLabel{Business: s.core.Account().User, Conversation: parley.ConversationID(l.GetConversationId()),
-			Label: parley.LabelID(l.GetLabelId()), At: business.FromMS(l.GetAtMs())})
+			Label: parley.LabelID(l.GetLabelId()), At: wire.FromMS(l.GetAtMs())})
 	}
 	return out, nil
 }
@@ -349,12 +349,12 @@ func (s *Business) SetAutoReply(ctx context.Context, a parley.AutoReplySettings)
 		return a, err
 	}
 	f, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizAutoReply{BizAutoReply: &parleypb.BizAutoReplyRequest{
-		Settings: business.AutoReplyToPB(a), Set: true}}})
+		Settings: wire.AutoReplyToPB(a), Set: true}}})
 	if err != nil {
 		return a, errorf("set greeting and away messages", err)
 	}
 	s.cache.forget()
-	out := business.AutoReplyFromPB(f.GetBizAutoReply())
+	out := wire.AutoReplyFromPB(f.GetBizAutoReply())
 	out.Business = s.core.Account().User
 	return out, nil
 }
@@ -365,7 +365,7 @@ func (s *Business) AutoReply(ctx context.Context) (parley.AutoReplySettings, err
 	if err != nil {
 		return parley.AutoReplySettings{}, errorf("greeting and away messages", err)
 	}
-	out := business.AutoReplyFromPB(f.GetBizAutoReply())
+	out := wire.AutoReplyFromPB(f.GetBizAutoReply())
 	out.Business = s.core.Account().User
 	return out, nil
 }

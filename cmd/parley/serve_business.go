@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/server"
 )
 
@@ -39,6 +40,7 @@ func businessAPIConfig(dataDir, keyFile, operatorToken string, autoApprove bool)
 		OperatorKey:   key,
 		OperatorToken: operatorToken,
 		AutoApprove:   autoApprove,
+		Hosted:        hosted.ForServer,
 	}, nil
 }
 

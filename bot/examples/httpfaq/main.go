@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/httperr"
 	"github.com/parleyhq/parley/webhook"
 )
 
@@ -70,7 +70,7 @@ func (b *faqBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	changes, err := webhook.ReadRequest(r, b.appSecret)
 	if err != nil {
-		http.Error(w, err.Error(), parley.ErrorCode(err).HTTPStatus())
+		http.Error(w, err.Error(), httperr.StatusOf(err))
 		return
 	}
 	for _, c := range changes {

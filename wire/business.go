@@ -1,4 +1,4 @@
-package business
+package wire
 
 import (
 	"time"
@@ -7,8 +7,7 @@ import (
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
-// Conversions between business records and their protocol frames, used by
-// the gateway and the client.
+// Conversions between business records and their protocol frames.
 
 // MS is t in Unix milliseconds, 0 for the zero time.
 func MS(t time.Time) int64 {
@@ -23,6 +22,7 @@ func QuickReplyToPB(q parley.QuickReply) *parleypb.BizQuickReply {
 	return &parleypb.BizQuickReply{Shortcut: q.Shortcut, Text: q.Text, Media: q.Media, UpdatedAtMs: MS(q.UpdatedAt)}
 }
 
+// FromMS is the time of v Unix milliseconds (UTC), the zero time for 0.
 func FromMS(v int64) time.Time {
 	if v == 0 {
 		return time.Time{}

@@ -1,6 +1,8 @@
-package delivery
+package wire
 
 import (
+	"time"
+
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -9,7 +11,7 @@ import (
 )
 
 // Field numbers of parleypb.ServerFrame and parleypb.Envelope used by the
-// hand-written encoder of the hot path (EncodeEnvelopeFrame). A test checks
+// hand-written encoder of the hot path (EnvelopeFrame). A test checks
 // it against proto.Marshal.
 const (
 	serverFrameEnvelope = 50
@@ -57,10 +59,10 @@ func envelopeBodySize(e *parley.Envelope) int {
 	return n
 }
 
-// EncodeEnvelopeFrame returns the wire encoding of a ServerFrame (id 0)
+// EnvelopeFrame returns the wire encoding of a ServerFrame (id 0)
 // carrying e as an Envelope push. It is byte-for-byte what proto.Marshal
 // produces, in one allocation.
-func EncodeEnvelopeFrame(e *parley.Envelope) []byte {
+func EnvelopeFrame(e *parley.Envelope) []byte {
 	body := envelopeBodySize(e)
 	total := protowire.SizeTag(serverFrameEnvelope) + protowire.SizeBytes(body)
 	b := make([]byte, 0, total)
@@ -105,8 +107,8 @@ func EncodeEnvelopeFrame(e *parley.Envelope) []byte {
 	return b
 }
 
-// EnvelopeToProto converts a log entry to its wire message.
-func EnvelopeToProto(e *parley.Envelope) *parleypb.Envelope {
+// EnvelopeToPB converts a log entry to its wire message.
+func EnvelopeToPB(e *parley.Envelope) *parleypb.Envelope {
 	p := &parleypb.Envelope{
 		ConversationId: string(e.Conversation),
 		Seq:            int64(e.Seq),
@@ -123,18 +125,19 @@ func EnvelopeToProto(e *parley.Envelope) *parleypb.Envelope {
 	return p
 }
 
-// encodePush marshals a push (a ServerFrame with id 0). Marshalling a
+// Push marshals a push (a ServerFrame with id 0). Marshalling a
 // well-formed message cannot fail.
-func encodePush(f *parleypb.ServerFrame) []byte {
+func Push(f *parleypb.ServerFrame) []byte {
 	b, err := proto.Marshal(f)
 	if err != nil {
-		panic("delivery: marshal push: " + err.Error())
+		panic("wire: marshal push: " + err.Error())
 	}
 	return b
 }
 
-func receiptFrame(r parley.Receipt) []byte {
-	return encodePush(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Receipt{Receipt: &parleypb.Receipt{
+// ReceiptFrame is the push of a receipt.
+func ReceiptFrame(r parley.Receipt) []byte {
+	return Push(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Receipt{Receipt: &parleypb.Receipt{
 		ConversationId: string(r.Conversation),
 		Kind:           uint32(r.Kind),
 		UserId:         int64(r.User),
@@ -144,39 +147,44 @@ func receiptFrame(r parley.Receipt) []byte {
 	}}})
 }
 
-func typingFrame(conv parley.ConversationID, user parley.UserID, typing bool) []byte {
-	return encodePush(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Typing{Typing: &parleypb.Typing{
+// TypingFrame is the push of a typing indicator.
+func TypingFrame(conv parley.ConversationID, user parley.UserID, typing bool) []byte {
+	return Push(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Typing{Typing: &parleypb.Typing{
 		ConversationId: string(conv),
 		Typing:         typing,
 		UserId:         int64(user),
 	}}})
 }
 
-func presenceFrame(p Presence) []byte {
-	return encodePush(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Presence{Presence: PresenceToProto(p)}})
+// PresenceFrame is the push of a user's presence.
+func PresenceFrame(user parley.UserID, online bool, lastSeen time.Time) []byte {
+	return Push(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Presence{Presence: PresenceToPB(user, online, lastSeen)}})
 }
 
-// PresenceToProto converts a presence answer to its wire message.
-func PresenceToProto(p Presence) *parleypb.Presence {
-	pp := &parleypb.Presence{UserId: int64(p.User), Online: p.Online}
-	if !p.LastSeen.IsZero() {
-		pp.LastSeenMs = p.LastSeen.UnixMilli()
+// PresenceToPB converts a presence answer to its wire message (no last
+// seen time for the zero time).
+func PresenceToPB(user parley.UserID, online bool, lastSeen time.Time) *parleypb.Presence {
+	pp := &parleypb.Presence{UserId: int64(user), Online: online}
+	if !lastSeen.IsZero() {
+		pp.LastSeenMs = lastSeen.UnixMilli()
 	}
 	return pp
 }
 
-func conversationsChangedFrame(ids []parley.ConversationID) []byte {
+// ConversationsChangedFrame tells a device that its conversations changed.
+func ConversationsChangedFrame(ids []parley.ConversationID) []byte {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = string(id)
 	}
-	return encodePush(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_ConversationsChanged{
+	return Push(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_ConversationsChanged{
 		ConversationsChanged: &parleypb.ConversationsChanged{ConversationIds: s},
 	}})
 }
 
-func keyPackagesLowFrame(left int) []byte {
-	return encodePush(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_KeyPackagesLow{
+// KeyPackagesLowFrame asks a device to upload KeyPackages: left remain.
+func KeyPackagesLowFrame(left int) []byte {
+	return Push(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_KeyPackagesLow{
 		KeyPackagesLow: &parleypb.KeyPackagesLow{OneTimeLeft: uint32(left)},
 	}})
 }

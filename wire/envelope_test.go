@@ -1,4 +1,4 @@
-package delivery_test
+package wire_test
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/proto/parleypb"
+	"github.com/parleyhq/parley/wire"
 )
 
-func TestEncodeEnvelopeFrameMatchesProto(t *testing.T) {
+func TestEnvelopeFrameMatchesProto(t *testing.T) {
 	cases := map[string]parley.Envelope{
 		"zero": {},
 		"full": {
@@ -25,21 +25,21 @@ func TestEncodeEnvelopeFrameMatchesProto(t *testing.T) {
 	}
 	for name, e := range cases {
 		t.Run(name, func(t *testing.T) {
-			want, err := proto.Marshal(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Envelope{Envelope: delivery.EnvelopeToProto(&e)}})
+			want, err := proto.Marshal(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_Envelope{Envelope: wire.EnvelopeToPB(&e)}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := delivery.EncodeEnvelopeFrame(&e); !bytes.Equal(got, want) {
+			if got := wire.EnvelopeFrame(&e); !bytes.Equal(got, want) {
 				t.Fatalf("got  %x\nwant %x", got, want)
 			}
 		})
 	}
 }
 
-func BenchmarkEncodeEnvelopeFrame(b *testing.B) {
+func BenchmarkEnvelopeFrame(b *testing.B) {
 	e := parley.Envelope{Conversation: "cabcdefghijklmnopqrstuvwxyz", Seq: 99, Sender: 1, SenderDevice: 2, ClientID: "abc", Kind: 1, Epoch: 1, Payload: make([]byte, 200), CreatedAt: time.Now()}
 	b.ReportAllocs()
 	for b.Loop() {
-		delivery.EncodeEnvelopeFrame(&e)
+		wire.EnvelopeFrame(&e)
 	}
 }

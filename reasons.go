@@ -1,0 +1,71 @@
+package parley
+
+// Reasons of the errors this package returns, beside their codes; every
+// one is listed in docs/protocol.md (reasons_test.go checks).
+const (
+	ReasonAlreadyMember        = "already_member"         // CodeConflict, CodeInvalid: this device is already a member
+	ReasonAutoReplyInterval    = "auto_reply_interval"    // CodeInvalid: intervals are not negative
+	ReasonAutoReplySize        = "auto_reply_size"        // CodeTooLarge: greeting and away messages are at most … bytes
+	ReasonAwayEmpty            = "away_empty"             // CodeInvalid: an enabled away message has text
+	ReasonBadBody              = "bad_body"               // CodeInvalid: the request body could not be read
+	ReasonBadCredentials       = "bad_credentials"        // CodeUnauthenticated, close: unknown device or wrong secret
+	ReasonBadJSON              = "bad_json"               // CodeInvalid: the request body is not valid JSON: …
+	ReasonBadMessageID         = "bad_message_id"         // CodeInvalid: message ID …: want CHAT:SEQ
+	ReasonBadRange             = "bad_range"              // CodeInvalid: offset … outside a file of … bytes
+	ReasonBlocked              = "blocked"                // CodeBlocked: this user has blocked you
+	ReasonBlockedByYou         = "blocked_by_you"         // CodeBlocked: you have blocked this user; unblock them to send
+	ReasonBusinessDescription  = "business_description"   // CodeTooLarge: the business description is too long
+	ReasonBusinessDisabled     = "business_disabled"      // CodeUnavailable: this store does not keep business accounts
+	ReasonBusinessEmail        = "business_email"         // CodeInvalid: email … is not an address
+	ReasonBusinessHours        = "business_hours"         // CodeInvalid: opening hours need a time zone
+	ReasonBusinessName         = "business_name"          // CodeInvalid, CodeTooLarge: a business name is missing or too long
+	ReasonBusinessProfile      = "business_profile"       // CodeInvalid, CodeTooLarge: a business profile field (address, category…) is missing or too long
+	ReasonBusinessWebsite      = "business_website"       // CodeInvalid: a website starts with https:// or http://
+	ReasonCollectionID         = "collection_id"          // CodeInvalid: a collection id is 1 to 64 of A-Z a-z 0-9 _ . -
+	ReasonCommitRef            = "commit_ref"             // CodeInvalid: the server's commit of … epoch … does not match its ref
+	ReasonConversationExists   = "conversation_exists"    // CodeConflict: conversation id already in use
+	ReasonConversationID       = "conversation_id"        // CodeInvalid: invalid conversation id
+	ReasonConversationNotFound = "conversation_not_found" // CodeNotFound: no such conversation
+	ReasonDeviceNotFound       = "device_not_found"       // CodeNotFound: no such device
+	ReasonDeviceRevoked        = "device_revoked"         // CodeInvalid, CodeUnauthenticated, close: this device has been removed from the account
+	ReasonDirectExists         = "direct_exists"          // CodeConflict: a direct conversation between the two users exists; the message is its id
+	ReasonEmptyMessage         = "empty_message"          // CodeInvalid: the message is empty
+	ReasonFileTooLarge         = "file_too_large"         // CodeTooLarge: file of … bytes is larger than the 2 GiB limit
+	ReasonGreetingEmpty        = "greeting_empty"         // CodeInvalid: an enabled greeting has text
+	ReasonGroupFull            = "group_full"             // CodeTooLarge: a group has at most … members
+	ReasonGroupName            = "group_name"             // CodeInvalid: a group needs a name
+	ReasonGroupNotFound        = "group_not_found"        // CodeNotFound: no group …
+	ReasonInternal             = "internal"               // CodeInternal
+	ReasonInviteLimits         = "invite_limits"          // CodeInvalid: expiry must be at least a second and the use limit not negative
+	ReasonKind                 = "kind"                   // CodeInvalid: kind must be direct or group
+	ReasonLabelColor           = "label_color"            // CodeInvalid: a label color is #rrggbb
+	ReasonLabelID              = "label_id"               // CodeInvalid: a label id is 1 to 64 of A-Z a-z 0-9 _ . -
+	ReasonLabelName            = "label_name"             // CodeInvalid, CodeTooLarge: a label name is missing or too long
+	ReasonLimiterUnavailable   = "limiter_unavailable"    // CodeUnavailable
+	ReasonMoney                = "money"                  // CodeInvalid: an amount outside 0 to the maximum
+	ReasonNoLabel              = "no_label"               // CodeNotFound: no label …
+	ReasonNoMedia              = "no_media"               // CodeInvalid: message … has no image
+	ReasonNotAdmin             = "not_admin"              // CodeForbidden: only group admins may add members
+	ReasonNotBusiness          = "not_business"           // CodeForbidden, CodeNotFound: publish a business profile first (parley business profile set)
+	ReasonNotCommunity         = "not_community"          // CodeInvalid: … is a group, not a community
+	ReasonNotFound             = "not_found"              // CodeNotFound: the looked-up record does not exist
+	ReasonNotMember            = "not_member"             // CodeForbidden, CodeNotFound: the device is not a member of the conversation
+	ReasonProductCollections   = "product_collections"    // CodeTooLarge: a product is in at most … collections
+	ReasonProductDescription   = "product_description"    // CodeTooLarge: a product description is too long
+	ReasonProductID            = "product_id"             // CodeInvalid: a product id is 1 to 64 of A-Z a-z 0-9 _ . -
+	ReasonProductImage         = "product_image"          // CodeInvalid: a product image names its blob, capability, key, size and type
+	ReasonProductImages        = "product_images"         // CodeTooLarge: a product has at most … images
+	ReasonProductName          = "product_name"           // CodeInvalid, CodeTooLarge: a product name is missing or too long
+	ReasonProductThumbnail     = "product_thumbnail"      // CodeTooLarge: a product image's preview is at most … bytes
+	ReasonProductURL           = "product_url"            // CodeTooLarge: a product URL is too long
+	ReasonQuickReplyEmpty      = "quick_reply_empty"      // CodeInvalid: a quick reply has text or media
+	ReasonQuickReplyShortcut   = "quick_reply_shortcut"   // CodeInvalid: a shortcut is 1 to 64 of A-Z a-z 0-9 _ . -
+	ReasonQuickReplySize       = "quick_reply_size"       // CodeTooLarge: a quick reply's text is at most … bytes
+	ReasonServerShutdown       = "server_shutdown"        // close
+	ReasonTooManyUsers         = "too_many_users"         // CodeInvalid, CodeTooLarge: at most … users per claim
+	ReasonUnauthenticated      = "unauthenticated"        // CodeUnauthenticated: not authenticated
+	ReasonUserNotFound         = "user_not_found"         // CodeNotFound: no such user
+	ReasonUsernameTaken        = "username_taken"         // CodeConflict: that username is taken
+	ReasonVisibility           = "visibility"             // CodeInvalid: visibility must be everyone, contacts or nobody
+	ReasonWrongEpoch           = "wrong_epoch"            // CodeConflict: a commit for an old epoch, or a message encrypted in another epoch than the current one
+)
