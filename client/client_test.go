@@ -211,8 +211,7 @@ func TestBurstAcrossRestart(t *testing.T) {
 	restarted := make(chan struct{})
 	go func() {
 		defer close(restarted)
-		ts.stop(t)
-		ts.mustStart(t)
+		ts.mustRestart(t)
 	}()
 	for range n - n/2 {
 		select {

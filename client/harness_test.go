@@ -2,11 +2,8 @@ package client_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,140 +12,64 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/media"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 )
 
-// codeBook collects verification codes from the development sender's log
-// line "verification code for <phone>: <code>".
-type codeBook struct {
-	mu     sync.Mutex
-	codes  map[string]string
-	notify chan struct{}
-}
+// codeBook is the harness's recording code sender (parleytest.Codes).
+type codeBook struct{ *parleytest.Codes }
 
-func newCodeBook() *codeBook {
-	return &codeBook{codes: map[string]string{}, notify: make(chan struct{})}
-}
-
-func (b *codeBook) Enabled(context.Context, slog.Level) bool { return true }
-func (b *codeBook) WithAttrs([]slog.Attr) slog.Handler       { return b }
-func (b *codeBook) WithGroup(string) slog.Handler            { return b }
-func (b *codeBook) Handle(_ context.Context, r slog.Record) error {
-	rest, ok := strings.CutPrefix(r.Message, "verification code for ")
-	if !ok {
-		return nil
-	}
-	phone, code, ok := strings.Cut(rest, ": ")
-	if !ok {
-		return nil
-	}
-	b.mu.Lock()
-	b.codes[phone] = code
-	close(b.notify)
-	b.notify = make(chan struct{})
-	b.mu.Unlock()
-	return nil
-}
-
-// MustCode waits for the code sent to phone.
-func (b *codeBook) MustCode(t *testing.T, phone string) string {
+// MustCode is the code sent to phone; registration sends it before it
+// answers, so it is there once Register returns.
+func (b codeBook) MustCode(t *testing.T, phone string) string {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		b.mu.Lock()
-		code, ok := b.codes[phone]
-		delete(b.codes, phone)
-		ch := b.notify
-		b.mu.Unlock()
-		if ok {
-			return code
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("no verification code for %s", phone)
-		}
+	code := b.Code(phone)
+	if code == "" {
+		t.Fatalf("no verification code for %s", phone)
 	}
+	return code
 }
 
-// testServer is a real server on 127.0.0.1 with a SQLite store in a temp dir.
+// testServer is a real server on 127.0.0.1 with a SQLite store in a temp dir
+// and media in another (parleytest).
 type testServer struct {
-	URL   string
+	*parleytest.Server
 	Codes *codeBook
-	addr  string
-	dir   string
 	srv   *server.Server
 	store *sqlite.Store
-	done  chan error
 }
 
 func mustServer(t *testing.T) *testServer {
 	t.Helper()
-	ts := &testServer{Codes: newCodeBook(), dir: t.TempDir(), addr: "127.0.0.1:0"}
-	ts.mustStart(t)
-	t.Cleanup(func() { ts.stop(t) })
+	blobDir := t.TempDir()
+	blobs, err := disk.Open(filepath.Join(blobDir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := parleytest.Start(t, func(c *server.Config) {
+		c.Accounts.Limits = accounts.Limits{} // the defaults, as a deployment has them
+		c.Media = &media.Config{Blobs: blobs, StagingDir: filepath.Join(blobDir, "uploads")}
+	})
+	ts := &testServer{Server: ps, Codes: &codeBook{ps.Codes}}
+	ts.sync()
 	return ts
 }
 
-func (ts *testServer) mustStart(t *testing.T) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(ts.dir, "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := disk.Open(filepath.Join(ts.dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(ts.Codes),
-		Media: &media.Config{Blobs: blobs, StagingDir: filepath.Join(ts.dir, "uploads")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ln net.Listener
-	for i := 0; ; i++ {
-		ln, err = net.Listen("tcp", ts.addr)
-		if err == nil || i > 50 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // the old listener's port is being released
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
-	ts.URL = "http://" + ts.addr
-	ts.srv, ts.store, ts.done = srv, st, make(chan error, 1)
-	go func() { ts.done <- srv.Serve(context.Background(), ln) }()
-}
+func (ts *testServer) sync() { ts.srv, ts.store = ts.Server.Server, ts.Server.Store }
 
-func (ts *testServer) stop(t *testing.T) {
-	if ts.srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := ts.srv.Shutdown(ctx); err != nil {
-		t.Errorf("shutdown: %v", err)
-	}
-	if err := <-ts.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		t.Errorf("serve: %v", err)
-	}
-	ts.store.Close()
-	ts.srv = nil
-}
+// stop stops the server (the test may then look at its database).
+func (ts *testServer) stop(*testing.T) { ts.Close() }
 
 // mustRestart stops the server and starts a new one on the same address and
 // database.
-func (ts *testServer) mustRestart(t *testing.T) {
-	t.Helper()
-	ts.stop(t)
-	ts.mustStart(t)
+func (ts *testServer) mustRestart(*testing.T) {
+	ts.Restart()
+	ts.sync()
 }
 
 type user struct {

@@ -174,6 +174,10 @@ func (s *Server) start() {
 		addr = "127.0.0.1:0"
 	}
 	ln, err := net.Listen("tcp", addr)
+	for i := 0; err != nil && s.Addr != "" && i < 50; i++ {
+		time.Sleep(20 * time.Millisecond) // a restart: the old listener's port is being released
+		ln, err = net.Listen("tcp", addr)
+	}
 	if err != nil {
 		_ = srv.Shutdown(context.Background())
 		st.Close()
