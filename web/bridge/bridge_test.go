@@ -7,10 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -20,18 +17,18 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/server"
-	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/web/bridge"
 )
 
@@ -115,72 +112,35 @@ func TestMethodsMatchAPI(t *testing.T) {
 
 // ---- calls against a real server ----
 
-type codes struct {
-	mu sync.Mutex
-	m  map[string]string
-}
+// codes is the harness's recording code sender (parleytest.Codes).
+type codes struct{ *parleytest.Codes }
 
-func (c *codes) Enabled(context.Context, slog.Level) bool { return true }
-func (c *codes) WithAttrs([]slog.Attr) slog.Handler       { return c }
-func (c *codes) WithGroup(string) slog.Handler            { return c }
-func (c *codes) Handle(_ context.Context, r slog.Record) error {
-	if rest, ok := strings.CutPrefix(r.Message, "verification code for "); ok {
-		phone, code, _ := strings.Cut(rest, ": ")
-		c.mu.Lock()
-		c.m[phone] = code
-		c.mu.Unlock()
-	}
-	return nil
-}
-
-func (c *codes) get(t *testing.T, phone string) string {
+// get is the code sent to phone: registration sends it before it answers.
+func (c codes) get(t *testing.T, phone string) string {
 	t.Helper()
-	for range 200 {
-		c.mu.Lock()
-		code := c.m[phone]
-		c.mu.Unlock()
-		if code != "" {
-			return code
-		}
-		time.Sleep(25 * time.Millisecond)
+	code := c.Code(phone)
+	if code == "" {
+		t.Fatalf("no code for %s", phone)
 	}
-	t.Fatalf("no code for %s", phone)
-	return ""
+	return code
 }
 
-func startServer(t *testing.T) (string, *codes) {
+// startServer starts a real server (parleytest) with media, Web Push and
+// outbound requests allowed to loopback (the tests' push endpoint).
+func startServer(t *testing.T) (string, codes) {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	blobs, err := disk.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb := &codes{m: map[string]string{}}
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(cb), Media: &media.Config{Blobs: blobs, StagingDir: filepath.Join(dir, "up")},
-		Push: &push.Config{}, Outbound: outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background(), ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Error(err)
-		}
-		st.Close()
+	ps := parleytest.Start(t, func(c *server.Config) {
+		c.Accounts.Limits = accounts.Limits{} // the defaults, as a deployment has them
+		c.Media = &media.Config{Blobs: blobs, StagingDir: filepath.Join(dir, "up")}
+		c.Push = &push.Config{}
+		c.Outbound = outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	})
-	return "http://" + ln.Addr().String(), cb
+	return ps.URL, codes{ps.Codes}
 }
 
 // browser is one bridge over a client with a KV store, as in the browser.
@@ -281,7 +241,7 @@ func (b *browser) waitEvent(t *testing.T, what string, match func(bridge.Event) 
 	}
 }
 
-func register(t *testing.T, b *browser, cb *codes, phone, name string) {
+func register(t *testing.T, b *browser, cb codes, phone, name string) {
 	t.Helper()
 	r := b.must(t, "register", phone, name)
 	if field(r, "phone") != phone {
