@@ -457,7 +457,7 @@ func TestHostedHandsOverAfterCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.start(strings.TrimPrefix(e.url, "http://"))
+	e.start()
 	deadline := time.Now().Add(20 * time.Second)
 	for biz.hooks.count("messages", "two loaves please") < 2 {
 		if time.Now().After(deadline) {

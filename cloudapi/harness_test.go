@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -26,11 +24,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/store/sqlite"
 	"github.com/parleyhq/parley/webhook"
@@ -43,51 +43,18 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/tus/tusd/v2/pkg/handler.newDelayedContext.func1"))
 }
 
-// codeBook collects verification codes from the development sender's log.
-type codeBook struct {
-	mu     sync.Mutex
-	codes  map[string]string
-	notify chan struct{}
-}
+// codeBook is the harness's recording code sender (parleytest.Codes).
+type codeBook struct{ *parleytest.Codes }
 
-func (b *codeBook) Enabled(context.Context, slog.Level) bool { return true }
-func (b *codeBook) WithAttrs([]slog.Attr) slog.Handler       { return b }
-func (b *codeBook) WithGroup(string) slog.Handler            { return b }
-func (b *codeBook) Handle(_ context.Context, r slog.Record) error {
-	rest, ok := strings.CutPrefix(r.Message, "verification code for ")
-	if !ok {
-		return nil
-	}
-	phone, code, ok := strings.Cut(rest, ": ")
-	if !ok {
-		return nil
-	}
-	b.mu.Lock()
-	b.codes[phone] = code
-	close(b.notify)
-	b.notify = make(chan struct{})
-	b.mu.Unlock()
-	return nil
-}
-
-func (b *codeBook) mustCode(t *testing.T, phone string) string {
+// mustCode is the code sent to phone: registration sends it before it
+// answers.
+func (b codeBook) mustCode(t *testing.T, phone string) string {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		b.mu.Lock()
-		code, ok := b.codes[phone]
-		delete(b.codes, phone)
-		ch := b.notify
-		b.mu.Unlock()
-		if ok {
-			return code
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("no verification code for %s", phone)
-		}
+	code := b.Code(phone)
+	if code == "" {
+		t.Fatalf("no verification code for %s", phone)
 	}
+	return code
 }
 
 // offsetClock is the system clock moved forward by a settable offset.
@@ -197,13 +164,13 @@ func (r *receiver) count(field, substr string) int {
 
 type env struct {
 	t     *testing.T
+	ps    *parleytest.Server
 	url   string
-	dir   string
-	codes *codeBook
+	dir   string // blobs and hosted endpoints (the database is in ps.Dir)
+	codes codeBook
 	clock *offsetClock
 	srv   *server.Server
 	st    *sqlite.Store
-	done  chan error
 	n     int
 
 	// outbound is the server's outbound policy (mustEnv: 127.0.0.1 allowed).
@@ -214,22 +181,14 @@ const operatorToken = "operator-secret"
 
 func mustEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})},
-		clock: &offsetClock{}, outbound: outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}
-	e.start("127.0.0.1:0")
-	t.Cleanup(e.stop)
-	return e
+	return newEnv(t, outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 }
 
-// start starts the server on addr over the env's data directory.
-func (e *env) start(addr string) {
-	t := e.t
+// newEnv starts a real server (parleytest) with media and the business API,
+// whose outbound requests follow pol.
+func newEnv(t *testing.T, pol outbound.Policy) *env {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(e.dir, "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.st = st
+	e := &env{t: t, dir: t.TempDir(), clock: &offsetClock{}, outbound: pol}
 	blobs, err := disk.Open(filepath.Join(e.dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
@@ -237,50 +196,31 @@ func (e *env) start(addr string) {
 	key := bytes.Repeat([]byte{7}, 32)
 	// The tests' webhook receivers and media links are on 127.0.0.1:
 	// allowed as an operator allows a private range (--outbound-allow).
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes), Clock: e.clock, Outbound: e.outbound,
-		Media:       &media.Config{Blobs: blobs, StagingDir: filepath.Join(e.dir, "uploads")},
-		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(e.dir, "hosted"), OperatorKey: key, OperatorToken: operatorToken, Hosted: hosted.ForServer}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = srv
-	var ln net.Listener
-	for i := 0; ; i++ {
-		ln, err = net.Listen("tcp", addr)
-		if err == nil || i > 100 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond) // the old listener's port is being released
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.url = "http://" + ln.Addr().String()
-	e.done = make(chan error, 1)
-	go func() { e.done <- srv.Serve(context.Background(), ln) }()
+	e.ps = parleytest.Start(t, func(c *server.Config) {
+		c.Accounts.Limits = accounts.Limits{} // the defaults, as a deployment has them
+		c.Clock, c.Outbound = e.clock, e.outbound
+		c.Media = &media.Config{Blobs: blobs, StagingDir: filepath.Join(e.dir, "uploads")}
+		c.BusinessAPI = &server.BusinessAPIConfig{HostedDir: filepath.Join(e.dir, "hosted"), OperatorKey: key, OperatorToken: operatorToken, Hosted: hosted.ForServer}
+	})
+	e.codes = codeBook{e.ps.Codes}
+	e.sync()
+	return e
 }
 
-// stop shuts the server down and closes its store.
-func (e *env) stop() {
-	if e.srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.srv.Shutdown(ctx); err != nil {
-		e.t.Errorf("shutdown: %v", err)
-	}
-	<-e.done
-	e.st.Close()
-	e.srv = nil
+func (e *env) sync() { e.url, e.srv, e.st = e.ps.URL, e.ps.Server, e.ps.Store }
+
+// stop shuts the server down and closes its store (the test may then
+// change its files).
+func (e *env) stop() { e.ps.Close() }
+
+// start starts the stopped server again on the same address and data.
+func (e *env) start() {
+	e.ps.Restart()
+	e.sync()
 }
 
 // restart stops the server and starts it again on the same address.
-func (e *env) restart() {
-	addr := strings.TrimPrefix(e.url, "http://")
-	e.stop()
-	e.start(addr)
-}
+func (e *env) restart() { e.start() }
 
 type user struct {
 	c     *client.Client

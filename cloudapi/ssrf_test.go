@@ -179,10 +179,7 @@ func mustSSRFEnv(t *testing.T) *ssrfEnv {
 	dns.set("hooks.test", "127.0.0.2")
 	dns.set("internal.test", "127.0.0.1")
 	dns.set("metadata.test", "169.254.169.254")
-	e := &env{t: t, dir: t.TempDir(), codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})},
-		clock: &offsetClock{}, outbound: outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, Resolver: dns}}
-	e.start("127.0.0.1:0")
-	t.Cleanup(e.stop)
+	e := newEnv(t, outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, Resolver: dns})
 	return &ssrfEnv{env: e, internal: il, rc: mustSSRFReceiver(t, il.port, il), dns: dns}
 }
 

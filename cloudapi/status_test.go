@@ -129,7 +129,7 @@ func TestFailedStatusAfterRetention(t *testing.T) {
 	if err := os.WriteFile(wmPath, []byte(sentAt.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.start(strings.TrimPrefix(e.url, "http://"))
+	e.start()
 	deadline := time.Now().Add(20 * time.Second)
 	for biz.hooks.count("messages", `"id":"`+lost+`","recipient_id":"`+wa+`","status":"sent"`) < 2 {
 		if time.Now().After(deadline) {
