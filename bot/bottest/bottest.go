@@ -10,66 +10,43 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/outbound"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/server"
-	"github.com/parleyhq/parley/store/sqlite"
 )
 
 // Env is a running server.
 type Env struct {
 	t     *testing.T
 	URL   string
-	codes *codeBook
+	codes *parleytest.Codes
 	n     int
 }
 
-// Start runs a server for t; it stops when t ends. Its outbound requests
-// (webhooks, media links) may reach 127.0.0.1, where a bot under test listens.
+// Start runs a server for t (parleytest); it stops when t ends. Its
+// outbound requests (webhooks, media links) may reach 127.0.0.1, where a
+// bot under test listens.
 func Start(t *testing.T) *Env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &Env{t: t, codes: &codeBook{codes: map[string]string{}, notify: make(chan struct{})}}
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A bot under test receives its webhooks on 127.0.0.1: allowed as an
 	// operator allows a private range (parley serve --outbound-allow).
-	srv, err := server.New(server.Config{Store: st, Log: slog.New(e.codes),
-		Outbound:    outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
-		BusinessAPI: &server.BusinessAPIConfig{HostedDir: filepath.Join(dir, "hosted"), OperatorKey: bytes.Repeat([]byte{9}, 32), Hosted: hosted.ForServer}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.URL = "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background(), ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-done
-		st.Close()
+	ps := parleytest.Start(t, func(c *server.Config) {
+		c.Accounts.Limits = accounts.Limits{} // the defaults, as a deployment has them
+		c.Outbound = outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+		c.BusinessAPI = &server.BusinessAPIConfig{HostedDir: filepath.Join(dir, "hosted"), OperatorKey: bytes.Repeat([]byte{9}, 32), Hosted: hosted.ForServer}
 	})
-	return e
+	return &Env{t: t, URL: ps.URL, codes: ps.Codes}
 }
 
 // Ctx is a context for one step of a test (30 s).
@@ -108,7 +85,7 @@ func (e *Env) MustUser(name string) *User {
 	if _, err := c.Register(e.Ctx(), e.URL, phone, name); err != nil {
 		t.Fatal(err)
 	}
-	acct, err := c.Verify(e.Ctx(), e.codes.mustCode(t, phone), "")
+	acct, err := c.Verify(e.Ctx(), e.code(phone), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,49 +158,13 @@ func MustMessage(t *testing.T, u *User, ok func(client.MessageRecord) bool) clie
 	}
 }
 
-// codeBook collects verification codes from the server's log.
-type codeBook struct {
-	mu     sync.Mutex
-	codes  map[string]string
-	notify chan struct{}
-}
-
-func (b *codeBook) Enabled(context.Context, slog.Level) bool { return true }
-func (b *codeBook) WithAttrs([]slog.Attr) slog.Handler       { return b }
-func (b *codeBook) WithGroup(string) slog.Handler            { return b }
-func (b *codeBook) Handle(_ context.Context, r slog.Record) error {
-	rest, ok := strings.CutPrefix(r.Message, "verification code for ")
-	if !ok {
-		return nil
+// code is the verification code sent to phone: registration sends it
+// before it answers.
+func (e *Env) code(phone string) string {
+	e.t.Helper()
+	c := e.codes.Code(phone)
+	if c == "" {
+		e.t.Fatalf("no verification code for %s", phone)
 	}
-	phone, code, ok := strings.Cut(rest, ": ")
-	if !ok {
-		return nil
-	}
-	b.mu.Lock()
-	b.codes[phone] = code
-	close(b.notify)
-	b.notify = make(chan struct{})
-	b.mu.Unlock()
-	return nil
-}
-
-func (b *codeBook) mustCode(t *testing.T, phone string) string {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		b.mu.Lock()
-		code, ok := b.codes[phone]
-		delete(b.codes, phone)
-		ch := b.notify
-		b.mu.Unlock()
-		if ok {
-			return code
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("no verification code for %s", phone)
-		}
-	}
+	return c
 }
