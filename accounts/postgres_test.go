@@ -1,16 +1,11 @@
 package accounts_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/store/postgres"
 )
 
@@ -55,38 +50,7 @@ func TestPostgres(t *testing.T) {
 // openPostgres opens a store on a fresh schema, dropped when t ends.
 func openPostgres(t *testing.T) parley.Store {
 	t.Helper()
-	base := os.Getenv("PARLEY_TEST_POSTGRES")
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "parley_accounts_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		admin, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(t.Context(), u.String())
+	st, err := postgres.Open(t.Context(), parleytest.PostgresDSN(t, "parley_accounts"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
