@@ -104,7 +104,7 @@ func (c *Client) UploadFile(ctx context.Context, conv parley.ConversationID, pat
 		return Descriptor{}, fmt.Errorf("upload %s: %w", path, err)
 	}
 	if st.IsDir() {
-		return Descriptor{}, parley.Errorf(parley.CodeInvalid, "not_a_file", "%s is a directory", path)
+		return Descriptor{}, parley.Errorf(parley.CodeInvalid, ReasonNotAFile, "%s is a directory", path)
 	}
 	describe := Describe
 	if voice {
@@ -135,7 +135,7 @@ func (c *Client) UploadFile(ctx context.Context, conv parley.ConversationID, pat
 // CodeForbidden "not_member"; CodeUnauthenticated.
 func (c *Client) Upload(ctx context.Context, conv parley.ConversationID, src io.ReaderAt, d *Descriptor) error {
 	if d.Size > MaxFileSize {
-		return parley.Errorf(parley.CodeTooLarge, "file_too_large", "file of %d bytes is larger than the 2 GiB limit", d.Size)
+		return parley.Errorf(parley.CodeTooLarge, parley.ReasonFileTooLarge, "file of %d bytes is larger than the 2 GiB limit", d.Size)
 	}
 	resume := d.Blob != "" && len(d.Key) == KeySize && len(d.Capability) > 0
 	if !resume {
@@ -344,7 +344,7 @@ func (c *Client) OpenRange(ctx context.Context, d Descriptor, off, n int64) (io.
 		return nil, err
 	}
 	if off < 0 || off > d.Size {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_range", "offset %d outside a file of %d bytes", off, d.Size)
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonBadRange, "offset %d outside a file of %d bytes", off, d.Size)
 	}
 	if n < 0 || off+n > d.Size {
 		n = d.Size - off
@@ -456,7 +456,7 @@ func (r *resumingReader) Close() error {
 func retryable(err error) bool {
 	var pe *parley.Error
 	if errors.As(err, &pe) {
-		return pe.Code == parley.CodeUnavailable || pe.Reason == "offset_mismatch"
+		return pe.Code == parley.CodeUnavailable || pe.Reason == ReasonOffsetMismatch
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
@@ -471,21 +471,21 @@ func responseError(resp *http.Response) error {
 	msg := strings.TrimSpace(string(body))
 	switch resp.StatusCode {
 	case http.StatusNotFound:
-		return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: msg}
+		return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotFound, Message: msg}
 	case http.StatusConflict:
-		return &parley.Error{Code: parley.CodeConflict, Reason: "offset_mismatch", Message: msg}
+		return &parley.Error{Code: parley.CodeConflict, Reason: ReasonOffsetMismatch, Message: msg}
 	case http.StatusRequestEntityTooLarge:
-		return &parley.Error{Code: parley.CodeTooLarge, Reason: "file_too_large", Message: msg}
+		return &parley.Error{Code: parley.CodeTooLarge, Reason: parley.ReasonFileTooLarge, Message: msg}
 	case http.StatusUnauthorized:
-		return &parley.Error{Code: parley.CodeUnauthenticated, Reason: "unauthenticated", Message: msg}
+		return &parley.Error{Code: parley.CodeUnauthenticated, Reason: parley.ReasonUnauthenticated, Message: msg}
 	case http.StatusForbidden:
-		return &parley.Error{Code: parley.CodeForbidden, Reason: "forbidden", Message: msg}
+		return &parley.Error{Code: parley.CodeForbidden, Reason: ReasonForbidden, Message: msg}
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusLocked:
-		return &parley.Error{Code: parley.CodeUnavailable, Reason: "unavailable", Message: msg}
+		return &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonUnavailable, Message: msg}
 	}
 	if resp.StatusCode >= 500 {
 		// tusd reports a body read cut short as a 5xx: the client resumes.
-		return &parley.Error{Code: parley.CodeUnavailable, Reason: "server_error", Message: msg}
+		return &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonServerError, Message: msg}
 	}
 	return &parley.Error{Code: parley.CodeInvalid, Reason: "http_" + strconv.Itoa(resp.StatusCode), Message: msg}
 }

@@ -43,7 +43,7 @@ const (
 
 // ErrTampered is returned (wrapped) when ciphertext fails authentication,
 // is truncated or has trailing bytes, or when a digest does not match.
-var ErrTampered = &parley.Error{Code: parley.CodeInvalid, Reason: "tampered", Message: "attachment failed verification (corrupted or tampered)"}
+var ErrTampered = &parley.Error{Code: parley.CodeInvalid, Reason: ReasonTampered, Message: "attachment failed verification (corrupted or tampered)"}
 
 // NewKey returns a fresh random file key.
 func NewKey() []byte {
@@ -67,7 +67,7 @@ func EncryptedSize(size int64) int64 { return size + chunks(size)*TagSize }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != KeySize {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_key", "attachment key must be %d bytes", KeySize)
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadKey, "attachment key must be %d bytes", KeySize)
 	}
 	b, err := aes.NewCipher(key)
 	if err != nil {
@@ -227,7 +227,7 @@ func NewChunkDecryptor(key []byte, r io.Reader, size int64, first, end int64) (*
 	}
 	nc := chunks(size)
 	if first < 0 || end > nc || first > end {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_range", "chunks [%d,%d) outside a file of %d chunks", first, end, nc)
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonBadRange, "chunks [%d,%d) outside a file of %d chunks", first, end, nc)
 	}
 	d := &Decryptor{aead: aead, r: r, size: size, nchunks: nc, next: first, end: end,
 		ct: make([]byte, sealedChunk), pt: make([]byte, 0, ChunkSize)}
@@ -291,7 +291,7 @@ func (d *Decryptor) Read(p []byte) (int, error) {
 // been read to io.EOF against the Descriptor's.
 func (d *Decryptor) Verify(plainSHA256 []byte) error {
 	if d.plainH == nil || d.err != io.EOF {
-		return parley.Errorf(parley.CodeInvalid, "incomplete", "attachment not read to the end")
+		return parley.Errorf(parley.CodeInvalid, ReasonIncomplete, "attachment not read to the end")
 	}
 	if !equal(d.plainH.Sum(nil), plainSHA256) {
 		return fmt.Errorf("plaintext digest: %w", ErrTampered)

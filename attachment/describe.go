@@ -101,7 +101,7 @@ func detectMIME(head []byte, name string) string {
 // peak levels scaled so the loudest bar is 255.
 func WAVInfo(r io.ReaderAt, size int64) (time.Duration, []byte, error) {
 	bad := func(format string, args ...any) error {
-		return parley.Errorf(parley.CodeInvalid, "bad_audio", "wav: "+format, args...)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadAudio, "wav: "+format, args...)
 	}
 	var hdr [12]byte
 	if _, err := r.ReadAt(hdr[:], 0); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
@@ -211,7 +211,7 @@ func OggDuration(r io.ReaderAt, size int64) (time.Duration, error) {
 		rate = int64(binary.LittleEndian.Uint32(head[i+12:]))
 	}
 	if rate == 0 {
-		return 0, parley.Errorf(parley.CodeInvalid, "bad_audio", "ogg: neither Opus nor Vorbis")
+		return 0, parley.Errorf(parley.CodeInvalid, ReasonBadAudio, "ogg: neither Opus nor Vorbis")
 	}
 	tail := make([]byte, min(size, oggTail))
 	if _, err := r.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
@@ -219,7 +219,7 @@ func OggDuration(r io.ReaderAt, size int64) (time.Duration, error) {
 	}
 	i := bytes.LastIndex(tail, []byte("OggS"))
 	if i < 0 || i+14 > len(tail) {
-		return 0, parley.Errorf(parley.CodeInvalid, "bad_audio", "ogg: no page found")
+		return 0, parley.Errorf(parley.CodeInvalid, ReasonBadAudio, "ogg: no page found")
 	}
 	granule := int64(binary.LittleEndian.Uint64(tail[i+6:]))
 	if granule < preSkip {
@@ -234,7 +234,7 @@ func OggDuration(r io.ReaderAt, size int64) (time.Duration, error) {
 func MP4Info(r io.ReaderAt, size int64) (dur time.Duration, width, height int, err error) {
 	moov, moovLen, ok := findBox(r, 0, size, "moov")
 	if !ok {
-		return 0, 0, 0, parley.Errorf(parley.CodeInvalid, "bad_video", "mp4: no moov box")
+		return 0, 0, 0, parley.Errorf(parley.CodeInvalid, ReasonBadVideo, "mp4: no moov box")
 	}
 	if off, n, ok := findBox(r, moov, moovLen, "mvhd"); ok && n >= 32 {
 		b := make([]byte, min(n, 40))
@@ -359,7 +359,7 @@ func ParseLatLon(s string) (lat, lon float64, err error) {
 		}
 	}
 	if !ok || err != nil {
-		return 0, 0, parley.Errorf(parley.CodeInvalid, "bad_location", "location %q: want LAT,LON in decimal degrees", s)
+		return 0, 0, parley.Errorf(parley.CodeInvalid, ReasonBadLocation, "location %q: want LAT,LON in decimal degrees", s)
 	}
 	return lat, lon, validLocation(lat, lon)
 }
@@ -375,7 +375,7 @@ type Contact struct {
 func ParseVCard(s string) (Contact, error) {
 	var c Contact
 	bad := func(msg string) (Contact, error) {
-		return c, parley.Errorf(parley.CodeInvalid, "bad_vcard", "vCard: %s", msg)
+		return c, parley.Errorf(parley.CodeInvalid, ReasonBadVCard, "vCard: %s", msg)
 	}
 	if len(s) > maxVCard {
 		return bad("too large")

@@ -82,7 +82,7 @@ func (d Descriptor) Marshal() ([]byte, error) { return json.Marshal(d) }
 func Unmarshal(b []byte) (Descriptor, error) {
 	var d Descriptor
 	if err := json.Unmarshal(b, &d); err != nil {
-		return d, parley.Errorf(parley.CodeInvalid, "bad_descriptor", "attachment descriptor: %v", err)
+		return d, parley.Errorf(parley.CodeInvalid, ReasonBadDescriptor, "attachment descriptor: %v", err)
 	}
 	return d, d.Validate()
 }
@@ -90,7 +90,7 @@ func Unmarshal(b []byte) (Descriptor, error) {
 // Validate checks that d is complete for its kind.
 func (d Descriptor) Validate() error {
 	bad := func(format string, args ...any) error {
-		return parley.Errorf(parley.CodeInvalid, "bad_descriptor", "attachment: "+format, args...)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadDescriptor, "attachment: "+format, args...)
 	}
 	switch d.Kind {
 	case KindImage, KindVideo, KindVoice, KindDocument:
@@ -123,7 +123,7 @@ func (d Descriptor) Validate() error {
 
 func validLocation(lat, lon float64) error {
 	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
-		return parley.Errorf(parley.CodeInvalid, "bad_location", "coordinates %v,%v out of range", lat, lon)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadLocation, "coordinates %v,%v out of range", lat, lon)
 	}
 	return nil
 }

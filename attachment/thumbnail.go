@@ -27,7 +27,7 @@ func Thumbnail(r io.ReadSeeker) (thumb []byte, width, height int, err error) {
 		return nil, 0, 0, fmt.Errorf("thumbnail: %w", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return nil, cfg.Width, cfg.Height, parley.Errorf(parley.CodeTooLarge, "image_too_large", "image of %dx%d pixels", cfg.Width, cfg.Height)
+		return nil, cfg.Width, cfg.Height, parley.Errorf(parley.CodeTooLarge, ReasonImageTooLarge, "image of %dx%d pixels", cfg.Width, cfg.Height)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, 0, 0, err

@@ -14,5 +14,5 @@ import (
 // image decoders out keeps them out of the wasm module the browser
 // downloads.
 func Thumbnail(io.ReadSeeker) (thumb []byte, width, height int, err error) {
-	return nil, 0, 0, parley.Errorf(parley.CodeInvalid, "no_image_decoder", "images are decoded by the browser in this build")
+	return nil, 0, 0, parley.Errorf(parley.CodeInvalid, ReasonNoImageDecoder, "images are decoded by the browser in this build")
 }

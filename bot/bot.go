@@ -247,7 +247,7 @@ type Button struct{ ID, Title string }
 // ReplyButtons sends body with 1 to 3 reply buttons.
 func (m *Message) ReplyButtons(body string, buttons ...Button) error {
 	if len(buttons) == 0 || len(buttons) > 3 {
-		return parley.Errorf(parley.CodeInvalid, "bad_buttons", "1 to 3 reply buttons, got %d", len(buttons))
+		return parley.Errorf(parley.CodeInvalid, ReasonBadButtons, "1 to 3 reply buttons, got %d", len(buttons))
 	}
 	im := &client.InteractiveMessage{Type: "button", Body: body}
 	for _, bt := range buttons {

@@ -32,7 +32,7 @@ type Registration struct {
 func (c *Client) Register(ctx context.Context, server, phone, name string) (Registration, error) {
 	acct := c.Account()
 	if acct.Registered() {
-		return Registration{}, parley.Errorf(parley.CodeConflict, "already_registered", "this profile is already registered as %s", acct.Phone)
+		return Registration{}, parley.Errorf(parley.CodeConflict, ReasonAlreadyRegistered, "this profile is already registered as %s", acct.Phone)
 	}
 	if _, err := conn.WebSocketURL(server); err != nil {
 		return Registration{}, err
@@ -57,10 +57,10 @@ func (c *Client) Register(ctx context.Context, server, phone, name string) (Regi
 func (c *Client) Verify(ctx context.Context, code, pin string) (Account, error) {
 	acct := c.Account()
 	if acct.Registered() {
-		return acct, parley.Errorf(parley.CodeConflict, "already_registered", "this profile is already registered as %s", acct.Phone)
+		return acct, parley.Errorf(parley.CodeConflict, ReasonAlreadyRegistered, "this profile is already registered as %s", acct.Phone)
 	}
 	if acct.Phone == "" || acct.ServerURL == "" {
-		return acct, parley.Errorf(parley.CodeInvalid, "not_registering", "run account register first")
+		return acct, parley.Errorf(parley.CodeInvalid, ReasonNotRegistering, "run account register first")
 	}
 	if err := c.ensureSignatureKey(ctx, &acct); err != nil {
 		return acct, err
@@ -99,7 +99,7 @@ func (c *Client) LinkCode(ctx context.Context) (string, time.Duration, error) {
 func (c *Client) LinkDevice(ctx context.Context, server, code string) (Account, error) {
 	acct := c.Account()
 	if acct.Registered() {
-		return acct, parley.Errorf(parley.CodeConflict, "already_registered", "this profile is already registered as %s", acct.Phone)
+		return acct, parley.Errorf(parley.CodeConflict, ReasonAlreadyRegistered, "this profile is already registered as %s", acct.Phone)
 	}
 	if _, err := conn.WebSocketURL(server); err != nil {
 		return acct, err
@@ -140,7 +140,7 @@ func (c *Client) ensureSignatureKey(ctx context.Context, acct *Account) error {
 // KeyPackages.
 func (c *Client) becomeDevice(ctx context.Context, acct Account, cr *parleypb.Credentials) (Account, error) {
 	if cr == nil {
-		return acct, parley.Errorf(parley.CodeInternal, "protocol", "no credentials in reply")
+		return acct, parley.Errorf(parley.CodeInternal, conn.ReasonProtocol, "no credentials in reply")
 	}
 	acct.User, acct.Device, acct.Secret, acct.Primary = parley.UserID(cr.GetUserId()), parley.DeviceID(cr.GetDeviceId()), cr.GetSecret(), cr.GetPrimary()
 	if cr.GetPhone() != "" {
@@ -295,7 +295,7 @@ func (c *Client) Resolve(ctx context.Context, who string) (Contact, error) {
 	default:
 		var id int64
 		if _, err := fmt.Sscanf(strings.TrimPrefix(who, "u"), "%d", &id); err != nil || id <= 0 {
-			return Contact{}, parley.Errorf(parley.CodeInvalid, "bad_contact", "%q: want +PHONE, @username or a user id", who)
+			return Contact{}, parley.Errorf(parley.CodeInvalid, ReasonBadContact, "%q: want +PHONE, @username or a user id", who)
 		}
 		req.Who = &parleypb.ResolveRequest_UserId{UserId: id}
 	}

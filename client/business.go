@@ -8,6 +8,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client/biz"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -31,7 +32,7 @@ func (c *Client) SendBusiness(ctx context.Context, chat string, bc BusinessConte
 	ext := content.Ext{Biz: &bc}
 	if replyTo > 0 {
 		if _, err := c.store.Message(ctx, conv, replyTo); err != nil {
-			return MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device to reply to", FormatMessageID(conv, replyTo))
+			return MessageRecord{}, parley.Errorf(parley.CodeNotFound, localstore.ReasonNoMessage, "no message %s on this device to reply to", FormatMessageID(conv, replyTo))
 		}
 		ext.ReplyTo = replyTo
 	}

@@ -36,10 +36,10 @@ const (
 func (c *Client) Search(ctx context.Context, query, ref string, limit int) ([]MessageRecord, error) {
 	q := strings.ToLower(strings.TrimSpace(query))
 	if q == "" {
-		return nil, parley.Errorf(parley.CodeInvalid, "empty_query", "search for what? the query is empty")
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonEmptyQuery, "search for what? the query is empty")
 	}
 	if len(q) > maxSearchQuery {
-		return nil, parley.Errorf(parley.CodeInvalid, "query_too_long", "a search query has at most %d bytes", maxSearchQuery)
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonQueryTooLong, "a search query has at most %d bytes", maxSearchQuery)
 	}
 	if limit <= 0 {
 		limit = SearchDefaultLimit

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client/biz"
 	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/client/files"
@@ -235,7 +236,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	unlock := func() {}
 	if st == nil {
 		if cfg.Dir == "" {
-			return nil, parley.Errorf(parley.CodeInvalid, "no_profile", "no profile directory given")
+			return nil, parley.Errorf(parley.CodeInvalid, ReasonNoProfile, "no profile directory given")
 		}
 		var err error
 		if unlock, err = lockProfile(cfg.Dir); err != nil {
@@ -487,12 +488,12 @@ func (c *Client) connect(acct Account) (*conn.Session, error) {
 	}
 	if acct.Registered() && s.Authed == nil {
 		s.Close()
-		return nil, parley.Errorf(parley.CodeUnavailable, "not_authenticated", "session not authenticated")
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonNotAuthenticated, "session not authenticated")
 	}
 	if cur := c.Account(); cur.Registered() != acct.Registered() {
 		// The account changed while connecting (verify or link finished).
 		s.Close()
-		return nil, parley.Errorf(parley.CodeUnavailable, "account_changed", "account changed")
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonAccountChanged, "account changed")
 	}
 	return s, nil
 }
@@ -524,7 +525,7 @@ func (c *Client) session(ctx context.Context, authed bool) (*conn.Session, error
 			return s, nil
 		}
 		if s != nil && s.Context().Err() == nil && authed {
-			return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered: run account register and verify, or device add")
+			return nil, parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "this profile is not registered: run account register and verify, or device add")
 		}
 		select {
 		case <-c.connFailed:
@@ -535,9 +536,9 @@ func (c *Client) session(ctx context.Context, authed bool) (*conn.Session, error
 				time.Sleep(5 * time.Millisecond)
 			}
 		case <-ctx.Done():
-			return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "no_connection", Message: "not connected to the server", Err: ctx.Err()}
+			return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonNoConnection, Message: "not connected to the server", Err: ctx.Err()}
 		case <-c.ctx.Done():
-			return nil, parley.Errorf(parley.CodeUnavailable, "closed", "client closed")
+			return nil, parley.Errorf(parley.CodeUnavailable, ReasonClosed, "client closed")
 		}
 	}
 }
@@ -572,7 +573,7 @@ func (c *Client) requestAs(ctx context.Context, body *parleypb.ClientFrame, auth
 
 func isConnectionLost(err error) bool {
 	var pe *parley.Error
-	return errors.As(err, &pe) && pe.Code == parley.CodeUnavailable && (pe.Reason == "connection_lost" || pe.Reason == "go_away")
+	return errors.As(err, &pe) && pe.Code == parley.CodeUnavailable && (pe.Reason == conn.ReasonConnectionLost || pe.Reason == conn.ReasonGoAway)
 }
 
 func (c *Client) markProgress() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -29,7 +30,7 @@ func (c *Client) DirectChat(ctx context.Context, who string) (parley.Conversatio
 // optionally replying to the message replyTo (0 for none). Errors as SendText.
 func (c *Client) SendTextTo(ctx context.Context, conv parley.ConversationID, text string, replyTo parley.Seq) (MessageRecord, error) {
 	if strings.TrimSpace(text) == "" {
-		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, parley.ReasonEmptyMessage, "the message is empty")
 	}
 	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, content.Ext{ReplyTo: replyTo})
 }
@@ -47,7 +48,7 @@ func (c *Client) SendBusinessTo(ctx context.Context, conv parley.ConversationID,
 // NewLocation, attachment.NewContact) to the chat conv without catching up.
 func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationID, d attachment.Descriptor) (MessageRecord, error) {
 	if d.HasBlob() {
-		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "needs_upload", "a file is sent with SendFileTo")
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonNeedsUpload, "a file is sent with SendFileTo")
 	}
 	return c.sendMedia(ctx, conv, d, false)
 }
@@ -57,10 +58,10 @@ func (c *Client) SendDescriptorTo(ctx context.Context, conv parley.ConversationI
 func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq, emoji string) (parley.Seq, error) {
 	emoji = strings.TrimSpace(emoji)
 	if len(emoji) > content.MaxEmojiBytes || !utf8.ValidString(emoji) {
-		return 0, parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
+		return 0, parley.Errorf(parley.CodeInvalid, ReasonEmoji, "a reaction is one emoji")
 	}
 	if _, err := c.store.Message(ctx, conv, seq); err != nil {
-		return 0, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
+		return 0, parley.Errorf(parley.CodeNotFound, localstore.ReasonNoMessage, "no message %s on this device", FormatMessageID(conv, seq))
 	}
 	return c.sendControl(ctx, conv, KindReaction, "", content.Ext{Target: seq, Emoji: emoji})
 }
@@ -69,10 +70,10 @@ func (c *Client) ReactTo(ctx context.Context, conv parley.ConversationID, seq pa
 // receipt goes to the other members).
 func (c *Client) MarkReadUpTo(ctx context.Context, conv parley.ConversationID, seq parley.Seq) error {
 	if seq <= 0 {
-		return parley.Errorf(parley.CodeInvalid, "bad_seq", "nothing to mark read")
+		return parley.Errorf(parley.CodeInvalid, ReasonBadSeq, "nothing to mark read")
 	}
 	if _, err := c.store.Message(ctx, conv, seq); err != nil {
-		return parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device", FormatMessageID(conv, seq))
+		return parley.Errorf(parley.CodeNotFound, localstore.ReasonNoMessage, "no message %s on this device", FormatMessageID(conv, seq))
 	}
 	if _, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Read{Read: &parleypb.ReadRequest{ConversationId: string(conv), Seq: int64(seq)}}}, true); err != nil {
 		return errorf("mark read", err)
@@ -153,7 +154,7 @@ func (c *Client) sendNow(ctx context.Context, conv parley.ConversationID, m Mess
 			ConversationId: string(conv), ClientId: string(rec.ClientID), Kind: uint32(parley.EnvelopeApplication),
 			Epoch: uint64(rec.Epoch), Payload: rec.Payload}}}, true)
 		if err != nil {
-			if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+			if parley.ErrorReason(err) == parley.ReasonWrongEpoch && attempt < 3 {
 				if err := c.Sync(ctx); err != nil {
 					return rec, err
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client/groups"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -70,11 +71,11 @@ func (c *Client) Group(ctx context.Context, ref string) (Group, error) {
 	}
 	switch len(found) {
 	case 0:
-		return Group{}, parley.Errorf(parley.CodeNotFound, "group_not_found", "no group %q", ref)
+		return Group{}, parley.Errorf(parley.CodeNotFound, parley.ReasonGroupNotFound, "no group %q", ref)
 	case 1:
 		return found[0], nil
 	}
-	return Group{}, parley.Errorf(parley.CodeInvalid, "ambiguous_group", "%d groups are named %q: use the group id", len(found), ref)
+	return Group{}, parley.Errorf(parley.CodeInvalid, ReasonAmbiguousGroup, "%d groups are named %q: use the group id", len(found), ref)
 }
 
 // resolveUsers resolves member references ("+E164", "@username", user id)
@@ -178,7 +179,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string, members []string,
 // isCommunity is set (CreateCommunity).
 func (c *Client) createGroup(ctx context.Context, name string, members []string, opts GroupOptions, isCommunity bool) (GroupAddResult, error) {
 	if strings.TrimSpace(name) == "" {
-		return GroupAddResult{}, parley.Errorf(parley.CodeInvalid, "group_name", "a group needs a name")
+		return GroupAddResult{}, parley.Errorf(parley.CodeInvalid, parley.ReasonGroupName, "a group needs a name")
 	}
 	users, err := c.resolveUsers(ctx, members)
 	if err != nil {
@@ -295,7 +296,7 @@ func (c *Client) commitGroup(ctx context.Context, id parley.ConversationID, cl c
 func (c *Client) commitRetrying(ctx context.Context, id parley.ConversationID, cl claimed, removeUsers []parley.UserID) error {
 	for attempt := 0; ; attempt++ {
 		err := c.commitOnce(ctx, id, cl, removeUsers)
-		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 5 {
+		if parley.ErrorReason(err) == parley.ReasonWrongEpoch && attempt < 5 {
 			if err := c.Sync(ctx); err != nil {
 				return err
 			}
@@ -310,7 +311,7 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 	defer c.cryptoMu.Unlock()
 	g, err := c.loadGroup(ctx, id)
 	if err == nil && g == nil {
-		err = parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in group %s", id)
+		err = parley.Errorf(parley.CodeNotFound, localstore.ReasonNotJoined, "this device is not in group %s", id)
 	}
 	if err != nil {
 		return err
@@ -382,7 +383,7 @@ func (c *Client) AddGroupMembers(ctx context.Context, ref string, members []stri
 		return GroupAddResult{}, err
 	}
 	if !g.IsAdmin(c.Account().User) && len(users) > 0 {
-		return GroupAddResult{}, parley.Errorf(parley.CodeForbidden, "not_admin", "only group admins may add members")
+		return GroupAddResult{}, parley.Errorf(parley.CodeForbidden, parley.ReasonNotAdmin, "only group admins may add members")
 	}
 	var cl claimed
 	if len(direct) > 0 {
@@ -426,10 +427,10 @@ func (c *Client) RemoveGroupMember(ctx context.Context, ref, member string) erro
 		return err
 	}
 	if ct.User == c.Account().User {
-		return parley.Errorf(parley.CodeInvalid, "remove_self", "use leave to leave a group")
+		return parley.Errorf(parley.CodeInvalid, ReasonRemoveSelf, "use leave to leave a group")
 	}
 	if !g.IsMember(ct.User) {
-		return parley.Errorf(parley.CodeNotFound, "not_member", "%s is not a member of %s", contactTitle(ct), g.Name)
+		return parley.Errorf(parley.CodeNotFound, parley.ReasonNotMember, "%s is not a member of %s", contactTitle(ct), g.Name)
 	}
 	return c.commitGroup(ctx, g.ID, claimed{}, []parley.UserID{ct.User})
 }
@@ -517,11 +518,11 @@ func (c *Client) invitation(ctx context.Context, ref string) (GroupInvitation, e
 	}
 	switch len(found) {
 	case 0:
-		return GroupInvitation{}, parley.Errorf(parley.CodeNotFound, "no_invitation", "no invitation to %q", ref)
+		return GroupInvitation{}, parley.Errorf(parley.CodeNotFound, parley.ReasonNoInvitation, "no invitation to %q", ref)
 	case 1:
 		return found[0], nil
 	}
-	return GroupInvitation{}, parley.Errorf(parley.CodeInvalid, "ambiguous_group", "several invitations match %q: use the group id", ref)
+	return GroupInvitation{}, parley.Errorf(parley.CodeInvalid, ReasonAmbiguousGroup, "several invitations match %q: use the group id", ref)
 }
 
 // AcceptGroupInvitation joins a group this user was invited to, by an MLS

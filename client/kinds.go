@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -23,7 +24,7 @@ func (c *Client) mentions(ctx context.Context, conv parley.ConversationID, text 
 		if strings.EqualFold(name, "everyone") {
 			g, err := c.Group(ctx, string(conv))
 			if err != nil || !g.IsAdmin(c.Account().User) {
-				return ext, parley.Errorf(parley.CodeForbidden, "admins_only_everyone", "only group admins can mention @everyone")
+				return ext, parley.Errorf(parley.CodeForbidden, ReasonAdminsOnlyEveryone, "only group admins can mention @everyone")
 			}
 			ext.Everyone = true
 			continue
@@ -51,7 +52,7 @@ func (c *Client) mentions(ctx context.Context, conv parley.ConversationID, text 
 // chat's members (@everyone: group admins only).
 func (c *Client) SendText(ctx context.Context, chat string, text string, replyTo parley.Seq) (MessageRecord, error) {
 	if strings.TrimSpace(text) == "" {
-		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, parley.ReasonEmptyMessage, "the message is empty")
 	}
 	if err := c.Sync(ctx); err != nil {
 		return MessageRecord{}, err
@@ -66,7 +67,7 @@ func (c *Client) SendText(ctx context.Context, chat string, text string, replyTo
 	}
 	if replyTo > 0 {
 		if _, err := c.store.Message(ctx, conv, replyTo); err != nil {
-			return MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_message", "no message %s on this device to reply to", FormatMessageID(conv, replyTo))
+			return MessageRecord{}, parley.Errorf(parley.CodeNotFound, localstore.ReasonNoMessage, "no message %s on this device to reply to", FormatMessageID(conv, replyTo))
 		}
 		ext.ReplyTo = replyTo
 	}
@@ -86,12 +87,12 @@ func (c *Client) Reply(ctx context.Context, messageID, text string) (MessageReco
 func (c *Client) CreatePoll(ctx context.Context, chat string, p PollSpec) (MessageRecord, error) {
 	p.Question = strings.TrimSpace(p.Question)
 	if p.Question == "" || len(p.Options) < 2 || len(p.Options) > MaxPollOptions {
-		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "poll", "a poll has a question and 2 to %d options", MaxPollOptions)
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonPoll, "a poll has a question and 2 to %d options", MaxPollOptions)
 	}
 	for i, o := range p.Options {
 		p.Options[i] = strings.TrimSpace(o)
 		if p.Options[i] == "" || len(o) > content.MaxOptionBytes || slices.Contains(p.Options[:i], p.Options[i]) {
-			return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "poll_option", "poll options are distinct, not empty, and at most %d bytes", content.MaxOptionBytes)
+			return MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonPollOption, "poll options are distinct, not empty, and at most %d bytes", content.MaxOptionBytes)
 		}
 	}
 	if err := c.Sync(ctx); err != nil {
@@ -132,7 +133,7 @@ func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m Mess
 			return MessageRecord{}, err
 		}
 		sent, err := c.deliver(ctx, rec)
-		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+		if parley.ErrorReason(err) == parley.ReasonWrongEpoch && attempt < 3 {
 			if err := c.Sync(ctx); err != nil {
 				return sent, err
 			}
@@ -147,7 +148,7 @@ func (c *Client) sendExt(ctx context.Context, conv parley.ConversationID, m Mess
 func (c *Client) encryptBody(ctx context.Context, conv parley.ConversationID, b content.Body) (group, []byte, error) {
 	g, err := c.loadGroup(ctx, conv)
 	if err == nil && g == nil {
-		err = parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", conv)
+		err = parley.Errorf(parley.CodeNotFound, localstore.ReasonNotJoined, "this device is not in chat %s", conv)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -182,7 +183,7 @@ func (c *Client) sendControl(ctx context.Context, conv parley.ConversationID, ki
 		f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
 			ConversationId: string(conv), ClientId: string(cid), Kind: uint32(parley.EnvelopeApplication),
 			Epoch: uint64(epoch), Payload: payload}}}, true)
-		if parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+		if parley.ErrorReason(err) == parley.ReasonWrongEpoch && attempt < 3 {
 			if err := c.Sync(ctx); err != nil {
 				return 0, err
 			}
@@ -212,7 +213,7 @@ func (c *Client) target(ctx context.Context, messageID string) (MessageRecord, e
 		return m, err
 	}
 	if m.Kind == KindDeleted {
-		return m, parley.Errorf(parley.CodeNotFound, "message_deleted", "message %s was deleted", messageID)
+		return m, parley.Errorf(parley.CodeNotFound, ReasonMessageDeleted, "message %s was deleted", messageID)
 	}
 	return m, nil
 }
@@ -222,7 +223,7 @@ func (c *Client) target(ctx context.Context, messageID string) (MessageRecord, e
 func (c *Client) React(ctx context.Context, messageID, emoji string) error {
 	emoji = strings.TrimSpace(emoji)
 	if len(emoji) > content.MaxEmojiBytes || !utf8.ValidString(emoji) {
-		return parley.Errorf(parley.CodeInvalid, "emoji", "a reaction is one emoji")
+		return parley.Errorf(parley.CodeInvalid, ReasonEmoji, "a reaction is one emoji")
 	}
 	m, err := c.target(ctx, messageID)
 	if err != nil {
@@ -237,20 +238,20 @@ func (c *Client) React(ctx context.Context, messageID, emoji string) error {
 // "edit_window").
 func (c *Client) Edit(ctx context.Context, messageID, text string) error {
 	if strings.TrimSpace(text) == "" {
-		return parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonEmptyMessage, "the message is empty")
 	}
 	m, err := c.target(ctx, messageID)
 	if err != nil {
 		return err
 	}
 	if m.Sender != c.Account().User {
-		return parley.Errorf(parley.CodeForbidden, "not_sender", "you can edit only your own messages")
+		return parley.Errorf(parley.CodeForbidden, ReasonNotSender, "you can edit only your own messages")
 	}
 	if m.Kind != KindText {
-		return parley.Errorf(parley.CodeInvalid, "not_text", "only text messages can be edited")
+		return parley.Errorf(parley.CodeInvalid, ReasonNotText, "only text messages can be edited")
 	}
 	if c.clock.Now().Sub(m.SentAt) > EditWindow {
-		return parley.Errorf(parley.CodeExpired, "edit_window", "messages can be edited for %v after sending", EditWindow)
+		return parley.Errorf(parley.CodeExpired, ReasonEditWindow, "messages can be edited for %v after sending", EditWindow)
 	}
 	_, err = c.sendControl(ctx, m.Conversation, KindEdit, text, content.Ext{Target: m.Seq})
 	return err
@@ -267,10 +268,10 @@ func (c *Client) Delete(ctx context.Context, messageID string) error {
 	if m.Sender != c.Account().User {
 		g, err := c.Group(ctx, string(m.Conversation))
 		if err != nil || !g.IsAdmin(c.Account().User) {
-			return parley.Errorf(parley.CodeForbidden, "not_sender", "you can delete only your own messages (or any, as a group admin)")
+			return parley.Errorf(parley.CodeForbidden, ReasonNotSender, "you can delete only your own messages (or any, as a group admin)")
 		}
 	} else if c.clock.Now().Sub(m.SentAt) > DeleteWindow {
-		return parley.Errorf(parley.CodeExpired, "delete_window", "messages can be deleted for everyone for %v after sending", DeleteWindow)
+		return parley.Errorf(parley.CodeExpired, ReasonDeleteWindow, "messages can be deleted for everyone for %v after sending", DeleteWindow)
 	}
 	_, err = c.sendControl(ctx, m.Conversation, KindDelete, "", content.Ext{Target: m.Seq})
 	return err
@@ -284,14 +285,14 @@ func (c *Client) Vote(ctx context.Context, messageID string, choices []int) erro
 		return err
 	}
 	if m.Kind != KindPoll {
-		return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", messageID)
+		return parley.Errorf(parley.CodeInvalid, ReasonNotPoll, "message %s is not a poll", messageID)
 	}
 	ex, err := c.Extras(ctx, m.Conversation, m.Seq)
 	if err != nil {
 		return err
 	}
 	if ex.Poll == nil {
-		return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", messageID)
+		return parley.Errorf(parley.CodeInvalid, ReasonNotPoll, "message %s is not a poll", messageID)
 	}
 	if err := content.ValidChoices(&ex.Poll.PollSpec, choices); err != nil {
 		return err

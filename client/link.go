@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/localstore"
 )
 
 // SkippedChat is a conversation this device could not join by external
@@ -52,7 +53,7 @@ func joinFatal(ctx context.Context, err error) bool {
 	case parley.CodeUnavailable, parley.CodeUnauthenticated, parley.CodeRateLimited:
 		return true
 	case parley.CodeInternal:
-		return pe.Reason == "local_store"
+		return pe.Reason == localstore.ReasonFailed
 	}
 	return false
 }

@@ -26,7 +26,7 @@ func lockProfile(dir string) (release func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, parley.Errorf(parley.CodeConflict, "profile_in_use", "profile %s is in use by another parley process (a running listen?)", dir)
+			return nil, parley.Errorf(parley.CodeConflict, ReasonProfileInUse, "profile %s is in use by another parley process (a running listen?)", dir)
 		}
 		return nil, fmt.Errorf("lock profile: %w", err)
 	}

@@ -62,7 +62,7 @@ func (c *Client) referenceBlob(ctx context.Context, rec MessageRecord) {
 func (c *Client) attachments() (*attachment.Client, error) {
 	acct := c.Account()
 	if !acct.Registered() {
-		return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered")
+		return nil, parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "this profile is not registered")
 	}
 	base, err := apiclient.BaseURL(acct.ServerURL)
 	if err != nil {

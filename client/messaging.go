@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/conn"
+	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/content"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -28,7 +30,7 @@ import (
 // CodeBlocked, CodeForbidden, CodeUnavailable.
 func (c *Client) Send(ctx context.Context, to, text string) (MessageRecord, error) {
 	if strings.TrimSpace(text) == "" {
-		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, "empty_message", "the message is empty")
+		return MessageRecord{}, parley.Errorf(parley.CodeInvalid, parley.ReasonEmptyMessage, "the message is empty")
 	}
 	// Catch up first, so the message is encrypted in the conversation's
 	// current epoch (devices that joined in a later epoch could not read it).
@@ -49,7 +51,7 @@ func (c *Client) sendContent(ctx context.Context, conv parley.ConversationID, m 
 	m.ClientID = parley.NewClientMessageID()
 	for attempt := 0; ; attempt++ {
 		rec, err := c.sendRecord(ctx, conv, m)
-		if err != nil && parley.ErrorReason(err) == "wrong_epoch" && attempt < 3 {
+		if err != nil && parley.ErrorReason(err) == parley.ReasonWrongEpoch && attempt < 3 {
 			// The group moved on at the server: catch up, re-encrypt.
 			if err := c.Sync(ctx); err != nil {
 				return rec, err
@@ -68,7 +70,7 @@ func (c *Client) sendRecord(ctx context.Context, conv parley.ConversationID, m M
 	c.cryptoMu.Lock()
 	g, err := c.loadGroup(ctx, conv)
 	if err == nil && g == nil {
-		err = parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", conv)
+		err = parley.Errorf(parley.CodeNotFound, localstore.ReasonNotJoined, "this device is not in chat %s", conv)
 	}
 	if err != nil {
 		c.cryptoMu.Unlock()
@@ -138,7 +140,7 @@ func (c *Client) flushPending(ctx context.Context) error {
 	}
 	for _, rec := range pending {
 		sent, err := c.deliver(ctx, rec)
-		if parley.ErrorReason(err) == "wrong_epoch" {
+		if parley.ErrorReason(err) == parley.ReasonWrongEpoch {
 			sent, err = c.sendRecord(ctx, rec.Conversation, rec)
 		}
 		if err != nil {
@@ -180,7 +182,7 @@ func (c *Client) directWith(ctx context.Context, ct Contact, create bool) (parle
 		return id, nil
 	}
 	if !create {
-		return "", parley.Errorf(parley.CodeNotFound, "no_chat", "no chat with %s", contactTitle(ct))
+		return "", parley.Errorf(parley.CodeNotFound, ReasonNoChat, "no chat with %s", contactTitle(ct))
 	}
 	for attempt := 0; ; attempt++ {
 		list, err := c.listConversations(ctx)
@@ -211,7 +213,7 @@ func (c *Client) directWith(ctx context.Context, ct Contact, create bool) (parle
 				return id, nil
 			}
 			if attempt > 0 {
-				return "", parley.Errorf(parley.CodeUnavailable, "not_joined", "joining the chat with %s did not complete", contactTitle(ct))
+				return "", parley.Errorf(parley.CodeUnavailable, localstore.ReasonNotJoined, "joining the chat with %s did not complete", contactTitle(ct))
 			}
 		case found != nil:
 			id := parley.ConversationID(found.GetId())
@@ -322,7 +324,7 @@ func (c *Client) createDirect(ctx context.Context, ct Contact) (parley.Conversat
 		members = append(members, &parleypb.AddedDevice{UserId: kp.GetUserId(), DeviceId: kp.GetDeviceId()})
 	}
 	if peerDevices == 0 && ct.User != acct.User {
-		return "", parley.Errorf(parley.CodeNotFound, "no_devices", "%s has no device that can receive messages", contactTitle(ct))
+		return "", parley.Errorf(parley.CodeNotFound, ReasonNoDevices, "%s has no device that can receive messages", contactTitle(ct))
 	}
 	conv := parley.NewConversationID()
 	c.cryptoMu.Lock()
@@ -609,7 +611,7 @@ func (c *Client) Sync(ctx context.Context) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return &parley.Error{Code: parley.CodeUnavailable, Reason: "timeout", Message: "catching up with the server took too long", Err: ctx.Err()}
+			return &parley.Error{Code: parley.CodeUnavailable, Reason: conn.ReasonTimeout, Message: "catching up with the server took too long", Err: ctx.Err()}
 		}
 		t.Stop()
 	}
@@ -713,7 +715,7 @@ func (c *Client) Members(ctx context.Context, ref string) ([]DeviceKey, error) {
 	defer c.cryptoMu.Unlock()
 	g, err := c.loadGroup(ctx, ch.ID)
 	if err != nil || g == nil {
-		return nil, parley.Errorf(parley.CodeNotFound, "not_joined", "this device is not in chat %s", ch.ID)
+		return nil, parley.Errorf(parley.CodeNotFound, localstore.ReasonNotJoined, "this device is not in chat %s", ch.ID)
 	}
 	var out []DeviceKey
 	for _, m := range g.Members() {

@@ -24,7 +24,7 @@ func (c *Client) Presence(ctx context.Context, user parley.UserID) (Presence, er
 	}
 	p := r.GetPresence()
 	if p == nil {
-		return Presence{}, parley.Errorf(parley.CodeInternal, "bad_reply", "presence: the server answered %T", r.GetBody())
+		return Presence{}, parley.Errorf(parley.CodeInternal, ReasonBadReply, "presence: the server answered %T", r.GetBody())
 	}
 	out := Presence{User: parley.UserID(p.GetUserId()), Online: p.GetOnline()}
 	if ms := p.GetLastSeenMs(); ms != 0 {

@@ -81,7 +81,7 @@ func (c *Client) handleEnvelope(ctx context.Context, env *parleypb.Envelope) {
 			return
 		}
 		var pe *parley.Error
-		if errors.As(err, &pe) && (pe.Code == parley.CodeInternal && pe.Reason == "local_store" || pe.Reason == reasonRulesUnavailable) {
+		if errors.As(err, &pe) && (pe.Code == parley.CodeInternal && pe.Reason == localstore.ReasonFailed || pe.Reason == reasonRulesUnavailable) {
 			// Not stored: leave it unacknowledged so it comes again.
 			c.log.Error("store envelope", "conversation", conv, "seq", seq, "err", err)
 			return
@@ -435,13 +435,13 @@ func (c *Client) validator(context.Context) validator {
 			for _, k := range keys {
 				if k.Device == d {
 					if !bytes.Equal(k.IdentityKey, sigKey) {
-						return parley.Errorf(parley.CodeForbidden, "bad_credential", "device %s: signature key does not match its published identity key", credential)
+						return parley.Errorf(parley.CodeForbidden, ReasonBadCredential, "device %s: signature key does not match its published identity key", credential)
 					}
 					return nil
 				}
 			}
 		}
-		return parley.Errorf(parley.CodeForbidden, "unknown_device", "device %s is not a device of user %d", credential, u)
+		return parley.Errorf(parley.CodeForbidden, ReasonUnknownDevice, "device %s is not a device of user %d", credential, u)
 	}
 }
 

@@ -53,7 +53,7 @@ func (c *Client) resync(ctx context.Context, conv parley.ConversationID) error {
 			return c.externalCommit(ctx, conv, parley.ConversationKind(info.GetKind()), true)
 		}
 	}
-	return parley.Errorf(parley.CodeNotFound, "conversation_not_found", "no such conversation")
+	return parley.Errorf(parley.CodeNotFound, parley.ReasonConversationNotFound, "no such conversation")
 }
 
 // needsResync reports whether failing to apply env means this device's

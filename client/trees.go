@@ -133,7 +133,7 @@ func addWelcomeBytes(kp []byte) (welcome, leaf int) {
 func checkCommitSize(pc *pendingCommit, frameLimit int) error {
 	total := len(pc.Commit) + len(pc.Welcome) + len(pc.GroupInfo) + fixedReserve
 	if len(pc.Commit) > maxPayloadBytes || len(pc.Welcome) > maxPayloadBytes || len(pc.GroupInfo) > maxPayloadBytes || total > frameLimit {
-		return parley.Errorf(parley.CodeTooLarge, "commit_too_large",
+		return parley.Errorf(parley.CodeTooLarge, ReasonCommitTooLarge,
 			"the commit (%d bytes, Welcome %d) is too large for the server (%d per payload, %d per frame): the group is too large for this change until its members have updated their keys",
 			len(pc.Commit), len(pc.Welcome), maxPayloadBytes, frameLimit)
 	}
@@ -146,7 +146,7 @@ var treeHTTP = &http.Client{Timeout: 2 * time.Minute}
 func (c *Client) treeRequest(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
 	acct := c.Account()
 	if !acct.Registered() {
-		return nil, parley.Errorf(parley.CodeUnauthenticated, "not_registered", "this profile is not registered")
+		return nil, parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "this profile is not registered")
 	}
 	base, err := apiclient.BaseURL(acct.ServerURL)
 	if err != nil {
@@ -166,7 +166,7 @@ func (c *Client) treeRequest(ctx context.Context, method, path string, body []by
 	}
 	resp, err := treeHTTP.Do(req)
 	if err != nil {
-		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "the server could not be reached", Err: err}
+		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTreeTransfer, Message: "the server could not be reached", Err: err}
 	}
 	return resp, nil
 }
@@ -181,7 +181,7 @@ func treeError(resp *http.Response) error {
 	if resp.StatusCode >= 500 {
 		code = parley.CodeUnavailable
 	}
-	return parley.Errorf(code, "tree_transfer", "tree request: HTTP %d", resp.StatusCode)
+	return parley.Errorf(code, ReasonTreeTransfer, "tree request: HTTP %d", resp.StatusCode)
 }
 
 // uploadTree uploads the tree of a commit made out of band and returns its
@@ -202,7 +202,7 @@ func (c *Client) uploadTree(ctx context.Context, conv parley.ConversationID, tre
 		Ref parley.TreeRef `json:"ref"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Ref != parley.TreeRefOf(tree) {
-		return "", parley.Errorf(parley.CodeInternal, "tree_transfer", "the server answered the tree upload with a wrong ref")
+		return "", parley.Errorf(parley.CodeInternal, ReasonTreeTransfer, "the server answered the tree upload with a wrong ref")
 	}
 	return out.Ref, nil
 }
@@ -216,7 +216,7 @@ const treeFetchAttempts = 7
 // be reached. The bytes are not trusted: package mls checks them against
 // the signed GroupInfo.
 func (c *Client) fetchTree(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
-	b, err := c.fetchBound(ctx, "trees", "tree_not_found", conv, epoch)
+	b, err := c.fetchBound(ctx, "trees", parley.ReasonTreeNotFound, conv, epoch)
 	return b, errorf(fmt.Sprintf("ratchet tree of %s epoch %d", conv, epoch), err)
 }
 
@@ -262,12 +262,12 @@ func (c *Client) largeCommit(ctx context.Context, conv parley.ConversationID, ep
 	if !ok {
 		return payload, nil
 	}
-	b, err := c.fetchBound(ctx, "commits", "commit_not_found", conv, epoch)
+	b, err := c.fetchBound(ctx, "commits", parley.ReasonCommitNotFound, conv, epoch)
 	if err != nil {
 		return nil, errorf(fmt.Sprintf("commit of %s epoch %d", conv, epoch), err)
 	}
 	if parley.TreeRefOf(b) != parley.TreeRef(ref) {
-		return nil, parley.Errorf(parley.CodeInvalid, "commit_ref", "the server's commit of %s epoch %d does not match its ref", conv, epoch)
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonCommitRef, "the server's commit of %s epoch %d does not match its ref", conv, epoch)
 	}
 	return b, nil
 }
@@ -284,7 +284,7 @@ func (c *Client) fetchBound(ctx context.Context, what, notFound string, conv par
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "fetching the ratchet tree was cancelled", Err: ctx.Err()}
+				return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTreeTransfer, Message: "fetching the ratchet tree was cancelled", Err: ctx.Err()}
 			}
 			wait = min(2*wait, 2*time.Second)
 		}
@@ -297,7 +297,7 @@ func (c *Client) fetchBound(ctx context.Context, what, notFound string, conv par
 			b, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if err != nil {
-				last = &parley.Error{Code: parley.CodeUnavailable, Reason: "tree_transfer", Message: "reading the download failed", Err: err}
+				last = &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTreeTransfer, Message: "reading the download failed", Err: err}
 				continue
 			}
 			return b, nil

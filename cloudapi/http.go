@@ -622,7 +622,7 @@ func (s *Service) OwnerHandler() http.Handler {
 	mux.HandleFunc("POST /business/v1/admin/numbers/{id}", s.operator(func(w http.ResponseWriter, r *http.Request) error {
 		business, ok := parseBusiness(r.PathValue("id"))
 		if !ok {
-			return parley.Errorf(parley.CodeInvalid, "bad_number", "unknown phone number id")
+			return parley.Errorf(parley.CodeInvalid, ReasonBadNumber, "unknown phone number id")
 		}
 		var body struct {
 			Tier        *int  `json:"tier"`
@@ -662,7 +662,7 @@ func decodeJSON(r *http.Request, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return parley.Errorf(parley.CodeInvalid, "bad_json", "the request body is not valid JSON: %v", err)
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonBadJSON, "the request body is not valid JSON: %v", err)
 	}
 	return nil
 }
@@ -690,7 +690,7 @@ func ownerError(w http.ResponseWriter, err error) {
 func (s *Service) owner(f func(w http.ResponseWriter, r *http.Request, u parley.UserID) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.DeviceAuth == nil {
-			ownerError(w, parley.Errorf(parley.CodeUnavailable, "no_auth", "device authentication is not configured"))
+			ownerError(w, parley.Errorf(parley.CodeUnavailable, ReasonNoAuth, "device authentication is not configured"))
 			return
 		}
 		u, _, err := s.cfg.DeviceAuth(r.Context(), r.Header.Get("Authorization"))
@@ -708,7 +708,7 @@ func (s *Service) operator(f func(w http.ResponseWriter, r *http.Request) error)
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r)
 		if s.cfg.OperatorToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.OperatorToken)) != 1 {
-			ownerError(w, parley.Errorf(parley.CodeForbidden, "not_operator", "an operator token is required (serve --operator-token)"))
+			ownerError(w, parley.Errorf(parley.CodeForbidden, ReasonNotOperator, "an operator token is required (serve --operator-token)"))
 			return
 		}
 		if err := f(w, r); err != nil {

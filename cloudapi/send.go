@@ -312,7 +312,7 @@ func (s *Service) ReviewTemplate(ctx context.Context, id string, status parley.T
 	switch status {
 	case parley.TemplateApproved, parley.TemplateRejected, parley.TemplatePaused:
 	default:
-		return t, parley.Errorf(parley.CodeInvalid, "bad_status", "status must be APPROVED, REJECTED or PAUSED")
+		return t, parley.Errorf(parley.CodeInvalid, ReasonBadStatus, "status must be APPROVED, REJECTED or PAUSED")
 	}
 	if t.Status == status {
 		return t, nil
@@ -498,7 +498,7 @@ func (s *Service) Report(ctx context.Context, customer parley.UserID, businessPh
 		return err
 	}
 	if len(reason) > 500 {
-		return parley.Errorf(parley.CodeInvalid, "reason_too_long", "a reason has at most 500 bytes")
+		return parley.Errorf(parley.CodeInvalid, ReasonReasonTooLong, "a reason has at most 500 bytes")
 	}
 	if err := s.checkRecentCustomer(ctx, u.ID, customer); err != nil {
 		return err

@@ -335,7 +335,7 @@ const tokenCacheTTL = time.Minute
 func (s *Service) CreateToken(ctx context.Context, business parley.UserID, name string, scopes []parley.APIScope) (parley.APIToken, string, error) {
 	if _, err := s.st.APINumber(ctx, business); err != nil {
 		if parley.IsCode(err, parley.CodeNotFound) {
-			return parley.APIToken{}, "", parley.Errorf(parley.CodeNotFound, "api_not_enabled", "the business API is not enabled for this account (parley business api enable)")
+			return parley.APIToken{}, "", parley.Errorf(parley.CodeNotFound, ReasonAPINotEnabled, "the business API is not enabled for this account (parley business api enable)")
 		}
 		return parley.APIToken{}, "", err
 	}
@@ -348,11 +348,11 @@ func (s *Service) CreateToken(ctx context.Context, business parley.UserID, name 
 			ok = ok || a == sc
 		}
 		if !ok {
-			return parley.APIToken{}, "", parley.Errorf(parley.CodeInvalid, "bad_scope", "unknown scope %q", sc)
+			return parley.APIToken{}, "", parley.Errorf(parley.CodeInvalid, ReasonBadScope, "unknown scope %q", sc)
 		}
 	}
 	if len(name) > 100 {
-		return parley.APIToken{}, "", parley.Errorf(parley.CodeInvalid, "bad_name", "a token name has at most 100 bytes")
+		return parley.APIToken{}, "", parley.Errorf(parley.CodeInvalid, ReasonBadName, "a token name has at most 100 bytes")
 	}
 	var b [32]byte
 	_, _ = rand.Read(b[:])
@@ -428,7 +428,7 @@ func (s *Service) Enable(ctx context.Context, business parley.UserID, linkCode s
 	n, err := s.st.APINumber(ctx, business)
 	if err == nil && n.HostedDevice != 0 {
 		if !s.hostedRevoked(ctx, n.HostedDevice) {
-			return n, parley.Errorf(parley.CodeConflict, "api_enabled", "the business API is already enabled for this account")
+			return n, parley.Errorf(parley.CodeConflict, ReasonAPIEnabled, "the business API is already enabled for this account")
 		}
 		// The owner removed the hosted device: attach a new one.
 		if d, ok := ep.(interface {
@@ -543,7 +543,7 @@ func (s *Service) SetNumber(ctx context.Context, business parley.UserID, set Num
 	now := s.clk.Now().UTC()
 	if set.Tier != nil {
 		if tierIndex(*set.Tier) < 0 {
-			return n, parley.Errorf(parley.CodeInvalid, "bad_tier", "tier must be one of 250, 2000, 10000, 100000 or -1 (unlimited)")
+			return n, parley.Errorf(parley.CodeInvalid, ReasonBadTier, "tier must be one of 250, 2000, 10000, 100000 or -1 (unlimited)")
 		}
 		// Setting a tier, even the current one, restarts its 24 hours
 		// before a promotion.
@@ -551,7 +551,7 @@ func (s *Service) SetNumber(ctx context.Context, business parley.UserID, set Num
 	}
 	if set.Throughput != nil {
 		if *set.Throughput < 1 || *set.Throughput > 1000000 {
-			return n, parley.Errorf(parley.CodeInvalid, "bad_throughput", "throughput must be 1 to 1000000 messages per second")
+			return n, parley.Errorf(parley.CodeInvalid, ReasonBadThroughput, "throughput must be 1 to 1000000 messages per second")
 		}
 		n.Throughput = *set.Throughput
 	}
@@ -660,10 +660,10 @@ func (s *Service) RecordOptIn(ctx context.Context, business parley.UserID, phone
 		return parley.OptIn{}, err
 	}
 	if strings.TrimSpace(source) == "" || strings.TrimSpace(text) == "" {
-		return parley.OptIn{}, parley.Errorf(parley.CodeInvalid, "optin_incomplete", "an opt-in records its source and the text the customer was shown")
+		return parley.OptIn{}, parley.Errorf(parley.CodeInvalid, ReasonOptInIncomplete, "an opt-in records its source and the text the customer was shown")
 	}
 	if len(source) > 200 || len(text) > 2000 {
-		return parley.OptIn{}, parley.Errorf(parley.CodeInvalid, "optin_too_long", "source has at most 200 bytes and text at most 2000")
+		return parley.OptIn{}, parley.Errorf(parley.CodeInvalid, ReasonOptInTooLong, "source has at most 200 bytes and text at most 2000")
 	}
 	o := parley.OptIn{Business: business, Customer: u.ID, Source: source, Text: text, At: s.clk.Now().UTC()}
 	return o, s.putOptIn(ctx, o)

@@ -44,7 +44,7 @@ func Open(dir string) (*Store, error) {
 
 func (s *Store) path(id parley.BlobID) (string, error) {
 	if !id.Valid() {
-		return "", parley.Errorf(parley.CodeInvalid, "bad_blob_id", "invalid blob id")
+		return "", parley.Errorf(parley.CodeInvalid, parley.ReasonBadBlobID, "invalid blob id")
 	}
 	return filepath.Join(s.root, string(id[1:3]), string(id)), nil
 }
@@ -63,7 +63,7 @@ func (s *Store) Put(ctx context.Context, id parley.BlobID, r io.Reader, size int
 	defer os.Remove(tmp) // no-op after the rename
 	n, err := io.Copy(f, io.LimitReader(ctxReader{ctx, r}, size+1))
 	if err == nil && n != size {
-		err = parley.Errorf(parley.CodeInvalid, "size_mismatch", "blob is %d bytes, expected %d", n, size)
+		err = parley.Errorf(parley.CodeInvalid, parley.ReasonSizeMismatch, "blob is %d bytes, expected %d", n, size)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -89,7 +89,7 @@ func (s *Store) ImportFile(ctx context.Context, id parley.BlobID, path string, s
 	}
 	st, err := f.Stat()
 	if err == nil && st.Size() != size {
-		err = parley.Errorf(parley.CodeInvalid, "size_mismatch", "file is %d bytes, expected %d", st.Size(), size)
+		err = parley.Errorf(parley.CodeInvalid, parley.ReasonSizeMismatch, "file is %d bytes, expected %d", st.Size(), size)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -149,7 +149,7 @@ func (s *Store) Get(ctx context.Context, id parley.BlobID, offset, length int64)
 	}
 	if offset < 0 || offset > st.Size() {
 		f.Close()
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_range", "offset %d outside blob of %d bytes", offset, st.Size())
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonBadRange, "offset %d outside blob of %d bytes", offset, st.Size())
 	}
 	if length < 0 || offset+length > st.Size() {
 		length = st.Size() - offset
@@ -195,7 +195,7 @@ func wrap(op string, id parley.BlobID, err error) error {
 		return err
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: "blob not found", Err: err}
+		return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotFound, Message: "blob not found", Err: err}
 	}
 	return fmt.Errorf("disk: %s %s: %w", op, id, err)
 }

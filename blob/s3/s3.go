@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 func (s *Store) key(id parley.BlobID) (string, error) {
 	if !id.Valid() {
-		return "", parley.Errorf(parley.CodeInvalid, "bad_blob_id", "invalid blob id")
+		return "", parley.Errorf(parley.CodeInvalid, parley.ReasonBadBlobID, "invalid blob id")
 	}
 	return s.cfg.Prefix + string(id), nil
 }
@@ -124,7 +124,7 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	if e.left == 0 {
 		var one [1]byte
 		if n, _ := io.ReadFull(e.r, one[:]); n > 0 {
-			e.err = parley.Errorf(parley.CodeInvalid, "size_mismatch", "blob is longer than declared")
+			e.err = parley.Errorf(parley.CodeInvalid, parley.ReasonSizeMismatch, "blob is longer than declared")
 			return 0, e.err
 		}
 		return 0, io.EOF
@@ -135,7 +135,7 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	e.left -= int64(n)
 	if err == io.EOF && e.left > 0 {
-		e.err = parley.Errorf(parley.CodeInvalid, "size_mismatch", "blob is shorter than declared")
+		e.err = parley.Errorf(parley.CodeInvalid, parley.ReasonSizeMismatch, "blob is shorter than declared")
 		return n, e.err
 	}
 	if err == io.EOF {
@@ -154,7 +154,7 @@ func (s *Store) Get(ctx context.Context, id parley.BlobID, offset, length int64)
 		return nil, err
 	}
 	if offset < 0 || offset > info.Size {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_range", "offset %d outside blob of %d bytes", offset, info.Size)
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonBadRange, "offset %d outside blob of %d bytes", offset, info.Size)
 	}
 	if length < 0 || offset+length > info.Size {
 		length = info.Size - offset
@@ -214,7 +214,7 @@ func (s *Store) wrap(op string, id parley.BlobID, err error) error {
 	}
 	resp := minio.ToErrorResponse(err)
 	if resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound {
-		return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: "blob not found", Err: err}
+		return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotFound, Message: "blob not found", Err: err}
 	}
 	return fmt.Errorf("s3: %s %s: %w", op, id, err)
 }

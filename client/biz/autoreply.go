@@ -195,7 +195,7 @@ func (s *Business) AutoReplyTo(ctx context.Context, msg content.MessageRecord) (
 func (s *Business) claimAutoReply(ctx context.Context, conv parley.ConversationID, what string, seq parley.Seq) (bool, error) {
 	_, err := s.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_BizAutoReplyClaim{BizAutoReplyClaim: &parleypb.BizAutoReplyClaimRequest{
 		ConversationId: string(conv), Key: what + ":" + strconv.FormatInt(int64(seq), 10)}}})
-	if parley.ErrorReason(err) == "auto_reply_claimed" {
+	if parley.ErrorReason(err) == ReasonAutoReplyClaimed {
 		return false, nil
 	}
 	return err == nil, errorf("claim "+what+" message", err)

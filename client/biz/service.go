@@ -174,7 +174,7 @@ func (s *Business) Product(ctx context.Context, ref string, id parley.ProductID)
 		return parley.Product{}, err
 	}
 	if len(cat.Products) != 1 {
-		return parley.Product{}, parley.Errorf(parley.CodeNotFound, "no_product", "no product %s in the catalog", id)
+		return parley.Product{}, parley.Errorf(parley.CodeNotFound, parley.ReasonNoProduct, "no product %s in the catalog", id)
 	}
 	return cat.Products[0], nil
 }
@@ -276,7 +276,7 @@ func (s *Business) ExpandQuickReply(ctx context.Context, text string) (q parley.
 			return q, true, nil
 		}
 	}
-	return q, true, parley.Errorf(parley.CodeNotFound, "no_quick_reply", "no quick reply %s", t)
+	return q, true, parley.Errorf(parley.CodeNotFound, parley.ReasonNoQuickReply, "no quick reply %s", t)
 }
 
 // PutLabel creates or replaces a custom chat label.
@@ -414,7 +414,7 @@ type CartItem struct {
 // "no_product".
 func (s *Business) SendOrder(ctx context.Context, chat string, items []CartItem, note string) (content.MessageRecord, error) {
 	if len(items) == 0 || len(items) > content.MaxOrderItems {
-		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "business_items", "an order has 1 to %d items", content.MaxOrderItems)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, content.ReasonBusinessItems, "an order has 1 to %d items", content.MaxOrderItems)
 	}
 	if err := s.core.Sync(ctx); err != nil {
 		return content.MessageRecord{}, err
@@ -435,15 +435,15 @@ func (s *Business) SendOrder(ctx context.Context, chat string, items []CartItem,
 	for _, it := range items {
 		p, ok := byID[it.Product]
 		if !ok {
-			return content.MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_product", "no product %s in the catalog", it.Product)
+			return content.MessageRecord{}, parley.Errorf(parley.CodeNotFound, parley.ReasonNoProduct, "no product %s in the catalog", it.Product)
 		}
 		if !p.Available {
-			return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "unavailable", "%s is not available", p.Name)
+			return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonUnavailable, "%s is not available", p.Name)
 		}
 		if o.Total.Currency == "" {
 			o.Total.Currency = p.Price.Currency
 		} else if o.Total.Currency != p.Price.Currency {
-			return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "mixed_currencies", "an order is in one currency")
+			return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonMixedCurrencies, "an order is in one currency")
 		}
 		o.Items = append(o.Items, content.OrderItem{ProductID: string(p.ID), Name: p.Name, Quantity: it.Quantity, Price: p.Price.Amount1000})
 		o.Total.Amount1000 += int64(it.Quantity) * p.Price.Amount1000
@@ -494,11 +494,11 @@ func (s *Business) ReplyInteractive(ctx context.Context, messageID, choice strin
 		return content.MessageRecord{}, err
 	}
 	if m.Kind != content.KindInteractive || m.Business == nil || m.Business.Interactive == nil {
-		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "not_interactive", "message %s has no buttons or list", messageID)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonNotInteractive, "message %s has no buttons or list", messageID)
 	}
 	r, ok := m.Business.Interactive.Choice(choice)
 	if !ok {
-		return content.MessageRecord{}, parley.Errorf(parley.CodeNotFound, "no_choice", "message %s has no button or row %q", messageID, choice)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeNotFound, ReasonNoChoice, "message %s has no button or row %q", messageID, choice)
 	}
 	return s.core.SendBusiness(ctx, string(m.Conversation), content.BusinessContent{Reply: &r}, m.Seq)
 }
@@ -538,7 +538,7 @@ func (s *Business) MediaOf(ctx context.Context, messageID string, kind attachmen
 		return attachment.Descriptor{}, err
 	}
 	if m.Media == nil || kind != "" && m.Media.Kind != kind {
-		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "not_media", "message %s is not a %s message", messageID, cmpOr(string(kind), "media"))
+		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, ReasonNotMedia, "message %s is not a %s message", messageID, cmpOr(string(kind), "media"))
 	}
 	return *m.Media, nil
 }
@@ -602,7 +602,7 @@ func (s *Business) DownloadBusinessMedia(ctx context.Context, messageID string, 
 		}
 	}
 	if d == nil {
-		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "no_media", "message %s has no image", messageID)
+		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, parley.ReasonNoMedia, "message %s has no image", messageID)
 	}
 	ac, err := s.core.Attachments()
 	if err != nil {

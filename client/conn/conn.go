@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -63,7 +64,7 @@ type Session struct {
 func WebSocketURL(server string) (string, error) {
 	u, err := url.Parse(server)
 	if err != nil || u.Host == "" {
-		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
+		return "", parley.Errorf(parley.CodeInvalid, apiclient.ReasonBadServerURL, "server URL %q: want http://host:port", server)
 	}
 	switch u.Scheme {
 	case "http", "ws":
@@ -71,7 +72,7 @@ func WebSocketURL(server string) (string, error) {
 	case "https", "wss":
 		u.Scheme = "wss"
 	default:
-		return "", parley.Errorf(parley.CodeInvalid, "bad_server_url", "server URL %q: want http://host:port", server)
+		return "", parley.Errorf(parley.CodeInvalid, apiclient.ReasonBadServerURL, "server URL %q: want http://host:port", server)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = WebSocketPath
@@ -89,7 +90,7 @@ func Dial(ctx context.Context, server string) (*Session, error) {
 	defer cancel()
 	ws, _, err := websocket.Dial(dctx, wsURL, nil)
 	if err != nil {
-		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "connect_failed", Message: "cannot reach the server at " + server, Err: err}
+		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonConnectFailed, Message: "cannot reach the server at " + server, Err: err}
 	}
 	ws.SetReadLimit(initialReadLimit)
 	sctx, scancel := context.WithCancelCause(ctx)
@@ -106,7 +107,7 @@ func (s *Session) Handshake(ctx context.Context, acct localstore.Account, client
 	}
 	s.Hello = f.GetHelloOk()
 	if s.Hello == nil {
-		return parley.Errorf(parley.CodeInternal, "protocol", "unexpected reply to hello")
+		return parley.Errorf(parley.CodeInternal, ReasonProtocol, "unexpected reply to hello")
 	}
 	if s.Hello.MaxFrameBytes > 0 {
 		// MaxFrameBytes bounds what the server accepts; its answers about
@@ -123,7 +124,7 @@ func (s *Session) Handshake(ctx context.Context, acct localstore.Account, client
 	}
 	s.Authed = f.GetAuth()
 	if s.Authed == nil {
-		return parley.Errorf(parley.CodeInternal, "protocol", "unexpected reply to auth")
+		return parley.Errorf(parley.CodeInternal, ReasonProtocol, "unexpected reply to auth")
 	}
 	return nil
 }
@@ -162,7 +163,7 @@ func (s *Session) ReadLoop(push func(*parleypb.ServerFrame)) {
 			if ga.GetReason() == ReasonSessionReplaced {
 				s.cancel(ErrSessionReplaced)
 			} else {
-				s.cancel(&parley.Error{Code: parley.CodeUnavailable, Reason: "go_away", Message: "the server closed the session: " + ga.GetReason()})
+				s.cancel(&parley.Error{Code: parley.CodeUnavailable, Reason: ReasonGoAway, Message: "the server closed the session: " + ga.GetReason()})
 			}
 			if f.GetId() == 0 {
 				continue
@@ -195,7 +196,7 @@ func (s *Session) Send(ctx context.Context, f *parleypb.ClientFrame) error {
 	}
 	if err := s.ws.Write(ctx, websocket.MessageBinary, data); err != nil {
 		s.cancel(err)
-		return &parley.Error{Code: parley.CodeUnavailable, Reason: "connection_lost", Message: "connection to the server lost", Err: err}
+		return &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonConnectionLost, Message: "connection to the server lost", Err: err}
 	}
 	return nil
 }
@@ -234,9 +235,9 @@ func (s *Session) Request(ctx context.Context, f *parleypb.ClientFrame) (*parley
 		if errors.As(cause, &pe) {
 			return nil, pe
 		}
-		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "connection_lost", Message: "connection to the server lost", Err: cause}
+		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonConnectionLost, Message: "connection to the server lost", Err: cause}
 	case <-ctx.Done():
-		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: "timeout", Message: "the server did not answer in time", Err: ctx.Err()}
+		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTimeout, Message: "the server did not answer in time", Err: ctx.Err()}
 	}
 }
 

@@ -57,10 +57,10 @@ func validSenderThumbnail(o SendMediaOptions) error {
 		return nil
 	}
 	if len(o.Thumbnail) > MaxSenderThumbnail || !bytes.HasPrefix(o.Thumbnail, []byte{0xff, 0xd8, 0xff}) {
-		return parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "a thumbnail must be a JPEG of at most %d bytes", MaxSenderThumbnail)
+		return parley.Errorf(parley.CodeInvalid, attachment.ReasonBadThumbnail, "a thumbnail must be a JPEG of at most %d bytes", MaxSenderThumbnail)
 	}
 	if o.Width <= 0 || o.Height <= 0 || o.Width > 1<<16 || o.Height > 1<<16 {
-		return parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "dimensions %dx%d", o.Width, o.Height)
+		return parley.Errorf(parley.CodeInvalid, attachment.ReasonBadThumbnail, "dimensions %dx%d", o.Width, o.Height)
 	}
 	return nil
 }
@@ -75,7 +75,7 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 	case content.KindVoice:
 		d, err = attachment.DescribeVoice(r, size, name)
 	default:
-		return d, parley.Errorf(parley.CodeInvalid, "bad_media_kind", "cannot send a file as %q", o.Kind)
+		return d, parley.Errorf(parley.CodeInvalid, ReasonBadMediaKind, "cannot send a file as %q", o.Kind)
 	}
 	if err != nil {
 		return d, err
@@ -131,10 +131,10 @@ func describeMedia(r io.ReaderAt, size int64, name string, o SendMediaOptions) (
 // Errors: as SendFile.
 func (fl *Files) SendMedia(ctx context.Context, to, name string, r io.ReaderAt, size int64, o SendMediaOptions, progress func(sent, total int64)) (content.MessageRecord, error) {
 	if size < 0 {
-		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "bad_size", "file size %d", size)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonBadSize, "file size %d", size)
 	}
 	if size > attachment.MaxFileSize {
-		return content.MessageRecord{}, parley.Errorf(parley.CodeTooLarge, "file_too_large", "file of %d bytes is larger than the 2 GiB limit", size)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeTooLarge, parley.ReasonFileTooLarge, "file of %d bytes is larger than the 2 GiB limit", size)
 	}
 	if err := fl.core.Sync(ctx); err != nil {
 		return content.MessageRecord{}, err

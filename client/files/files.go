@@ -113,7 +113,7 @@ func (fl *Files) uploadFile(ctx context.Context, ac *attachment.Client, conv par
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "no_file", "%s: %v", path, err)
+		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, ReasonNoFile, "%s: %v", path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -121,7 +121,7 @@ func (fl *Files) uploadFile(ctx context.Context, ac *attachment.Client, conv par
 		return attachment.Descriptor{}, err
 	}
 	if st.IsDir() {
-		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, "not_a_file", "%s is a directory", path)
+		return attachment.Descriptor{}, parley.Errorf(parley.CodeInvalid, attachment.ReasonNotAFile, "%s is a directory", path)
 	}
 	mo := SendMediaOptions{Caption: opt.Caption}
 	if opt.Voice {
@@ -197,7 +197,7 @@ func (fl *Files) Forward(ctx context.Context, messageID, to string) (content.Mes
 		return content.MessageRecord{}, err
 	}
 	if m.Kind != content.KindText && m.Media == nil {
-		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, "not_forwardable", "message %s (%s) cannot be forwarded", messageID, m.Kind)
+		return content.MessageRecord{}, parley.Errorf(parley.CodeInvalid, ReasonNotForwardable, "message %s (%s) cannot be forwarded", messageID, m.Kind)
 	}
 	if err := fl.core.Sync(ctx); err != nil {
 		return content.MessageRecord{}, err
@@ -254,7 +254,7 @@ func (fl *Files) mediaMessage(ctx context.Context, messageID string) (content.Me
 		return m, nil, err
 	}
 	if m.Media == nil || !m.Media.HasBlob() {
-		return m, nil, parley.Errorf(parley.CodeInvalid, "no_file", "message %s (%s) has no file", messageID, m.Kind)
+		return m, nil, parley.Errorf(parley.CodeInvalid, ReasonNoFile, "message %s (%s) has no file", messageID, m.Kind)
 	}
 	ac, err := fl.core.Attachments()
 	return m, ac, err

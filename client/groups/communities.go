@@ -34,7 +34,7 @@ func (a *Access) community(ctx context.Context, ref string) (Group, error) {
 		return g, err
 	}
 	if !g.IsCommunity() {
-		return g, parley.Errorf(parley.CodeInvalid, "not_community", "%s is a group, not a community", g.Name)
+		return g, parley.Errorf(parley.CodeInvalid, parley.ReasonNotCommunity, "%s is a group, not a community", g.Name)
 	}
 	return g, nil
 }

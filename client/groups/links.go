@@ -26,7 +26,7 @@ func linkFrom(l *parleypb.GroupLink) InviteLink {
 // CreateInviteLink creates an invite link to a group (admins only).
 func (a *Access) CreateInviteLink(ctx context.Context, ref string, o LinkOptions) (InviteLink, error) {
 	if o.ExpiresIn < 0 || o.MaxUses < 0 || o.ExpiresIn > 0 && o.ExpiresIn < time.Second {
-		return InviteLink{}, parley.Errorf(parley.CodeInvalid, "invite_limits", "expiry must be at least a second and the use limit not negative")
+		return InviteLink{}, parley.Errorf(parley.CodeInvalid, parley.ReasonInviteLimits, "expiry must be at least a second and the use limit not negative")
 	}
 	g, err := a.core.Group(ctx, ref)
 	if err != nil {
@@ -80,7 +80,7 @@ func (a *Access) RevokeInviteLink(ctx context.Context, ref, link string) error {
 func (a *Access) JoinByLink(ctx context.Context, link string) (JoinResult, error) {
 	tok := strings.TrimPrefix(strings.TrimSpace(link), LinkPrefix)
 	if tok == "" {
-		return JoinResult{}, parley.Errorf(parley.CodeInvalid, "invite_link", "not an invite link")
+		return JoinResult{}, parley.Errorf(parley.CodeInvalid, ReasonInviteLink, "not an invite link")
 	}
 	f, err := a.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_GroupLinkRedeem{GroupLinkRedeem: &parleypb.GroupLinkRedeemRequest{Token: tok}}})
 	if err != nil {

@@ -275,8 +275,8 @@ func notFound(what string) error {
 const (
 	ReasonNotFound  = "not_found"  // a record the caller asked for is not stored
 	ReasonNoMessage = "no_message" // no message with that seq on this device
-	ReasonNotJoined = "not_joined" // PutPending for a chat the store does not have
-	ReasonClosed    = "closed"     // the store is closed
+	ReasonNotJoined = "not_joined" // PutPending for a chat the store does not have (package client: this device is not in the chat)
+	ReasonClosed    = "closed"     // the store is closed (package client has its own, for a closed client)
 )
 
 // ReasonFailed is the reason of the error a client reports when its local

@@ -108,7 +108,7 @@ type Group interface {
 }
 
 // ErrNotForMe: a Welcome for another device (CodeNotFound).
-var ErrNotForMe = parley.Errorf(parley.CodeNotFound, "welcome_not_for_me", "the welcome is for another device")
+var ErrNotForMe = parley.Errorf(parley.CodeNotFound, ReasonWelcomeNotForMe, "the welcome is for another device")
 
 // CredentialFor returns the credential identity of a device.
 func CredentialFor(u parley.UserID, d parley.DeviceID) string {

@@ -104,7 +104,7 @@ func appendTx(ctx context.Context, tx pgx.Tx, envs []parley.Envelope) ([]parley.
 		// An MLS message made in another epoch than the current one could not
 		// be decrypted by members who joined at the current epoch.
 		if (e.Kind == parley.EnvelopeApplication || e.Kind == parley.EnvelopeProposal) && e.Epoch != epochs[e.Conversation] {
-			results[i].Err = parley.Errorf(parley.CodeConflict, "wrong_epoch",
+			results[i].Err = parley.Errorf(parley.CodeConflict, parley.ReasonWrongEpoch,
 				"the conversation is at epoch %d; this message was made in epoch %d", epochs[e.Conversation], e.Epoch)
 			continue
 		}

@@ -330,7 +330,7 @@ func (a *appender) staleResult(e *parley.Envelope, cs *convSeq) (parley.AppendRe
 			return parley.AppendResult{}, fmt.Errorf("find duplicate: %w", err)
 		}
 	}
-	return parley.AppendResult{Err: parley.Errorf(parley.CodeConflict, "wrong_epoch",
+	return parley.AppendResult{Err: parley.Errorf(parley.CodeConflict, parley.ReasonWrongEpoch,
 		"the conversation is at epoch %d; this message was made in epoch %d", cs.epoch, e.Epoch)}, nil
 }
 

@@ -60,9 +60,9 @@ func (s *Store) userConflict(err error) error {
 	}
 	switch v.Column {
 	case "users.phone":
-		return &parley.Error{Code: parley.CodeConflict, Reason: "phone_taken", Message: "phone number already registered", Err: err}
+		return &parley.Error{Code: parley.CodeConflict, Reason: parley.ReasonPhoneTaken, Message: "phone number already registered", Err: err}
 	case "users.username_key":
-		return &parley.Error{Code: parley.CodeConflict, Reason: "username_taken", Message: "username taken", Err: err}
+		return &parley.Error{Code: parley.CodeConflict, Reason: parley.ReasonUsernameTaken, Message: "username taken", Err: err}
 	case "users.id":
 		return fmt.Errorf("%w: %w", errUserIDTaken, err)
 	}

@@ -59,7 +59,7 @@ func scanProfile(sc Row) (parley.BusinessProfile, error) {
 func (s *Store) BusinessProfile(ctx context.Context, user parley.UserID) (parley.BusinessProfile, error) {
 	p, err := scanProfile(s.r.QueryRow(ctx, `SELECT `+bizProfileColumns+` FROM business_profiles WHERE user_id = ?`, user))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, &parley.Error{Code: parley.CodeNotFound, Reason: "not_business", Message: "this account is not a business"}
+		return p, &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotBusiness, Message: "this account is not a business"}
 	}
 	return p, s.wrap2("business profile", err)
 }
@@ -77,7 +77,7 @@ func (s *Store) DeleteBusinessProfile(ctx context.Context, user parley.UserID) e
 			return err
 		}
 		if res == 0 {
-			return &parley.Error{Code: parley.CodeNotFound, Reason: "not_business", Message: "this account is not a business"}
+			return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotBusiness, Message: "this account is not a business"}
 		}
 		for _, t := range []string{"business_products", "business_collections", "business_quick_replies", "business_labels",
 			"business_chat_labels", "business_auto_replies", "business_auto_reply_claims"} {
@@ -123,7 +123,7 @@ func (s *Store) PutProduct(ctx context.Context, p parley.Product) error {
 			return err
 		}
 		if n >= parley.MaxProducts {
-			return parley.Errorf(parley.CodeTooLarge, "too_many_products", "a catalog has at most %d products", parley.MaxProducts)
+			return parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyProducts, "a catalog has at most %d products", parley.MaxProducts)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO business_products (business_id, id, name, price_1000, currency, description, available, url,
 			images, collections, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -156,7 +156,7 @@ func scanProduct(sc Row) (parley.Product, error) {
 func (s *Store) Product(ctx context.Context, business parley.UserID, id parley.ProductID) (parley.Product, error) {
 	p, err := scanProduct(s.r.QueryRow(ctx, `SELECT `+bizProductColumns+` FROM business_products WHERE business_id = ? AND id = ?`, business, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, &parley.Error{Code: parley.CodeNotFound, Reason: "no_product", Message: "no product " + string(id) + " in the catalog"}
+		return p, &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNoProduct, Message: "no product " + string(id) + " in the catalog"}
 	}
 	return p, s.wrap2("product", err)
 }
@@ -164,7 +164,7 @@ func (s *Store) Product(ctx context.Context, business parley.UserID, id parley.P
 // DeleteProduct deletes one product.
 func (s *Store) DeleteProduct(ctx context.Context, business parley.UserID, id parley.ProductID) error {
 	return s.bizDeleteOne(ctx, "delete product", `DELETE FROM business_products WHERE business_id = ? AND id = ?`,
-		&parley.Error{Code: parley.CodeNotFound, Reason: "no_product", Message: "no product " + string(id) + " in the catalog"}, business, id)
+		&parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNoProduct, Message: "no product " + string(id) + " in the catalog"}, business, id)
 }
 
 func (s *Store) bizDeleteOne(ctx context.Context, op, query string, missing error, args ...any) error {
@@ -208,7 +208,7 @@ func (s *Store) PutCollection(ctx context.Context, c parley.Collection) error {
 			return err
 		}
 		if n >= parley.MaxCollections {
-			return parley.Errorf(parley.CodeTooLarge, "too_many_collections", "a catalog has at most %d collections", parley.MaxCollections)
+			return parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyCollections, "a catalog has at most %d collections", parley.MaxCollections)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO business_collections (business_id, id, name) VALUES (?, ?, ?)
 			ON CONFLICT (business_id, id) DO UPDATE SET name = excluded.name`, c.Business, c.ID, c.Name)
@@ -219,7 +219,7 @@ func (s *Store) PutCollection(ctx context.Context, c parley.Collection) error {
 // DeleteCollection deletes a collection (its products stay).
 func (s *Store) DeleteCollection(ctx context.Context, business parley.UserID, id parley.CollectionID) error {
 	return s.bizDeleteOne(ctx, "delete collection", `DELETE FROM business_collections WHERE business_id = ? AND id = ?`,
-		&parley.Error{Code: parley.CodeNotFound, Reason: "no_collection", Message: "no collection " + string(id)}, business, id)
+		&parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNoCollection, Message: "no collection " + string(id)}, business, id)
 }
 
 // Collections lists a catalog's collections by id.
@@ -239,7 +239,7 @@ func (s *Store) PutQuickReply(ctx context.Context, q parley.QuickReply) error {
 			return err
 		}
 		if n >= parley.MaxQuickReplies {
-			return parley.Errorf(parley.CodeTooLarge, "too_many_quick_replies", "a business has at most %d quick replies", parley.MaxQuickReplies)
+			return parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyQuickReplies, "a business has at most %d quick replies", parley.MaxQuickReplies)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO business_quick_replies (business_id, shortcut, text, media, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (business_id, shortcut) DO UPDATE SET text = excluded.text, media = excluded.media, updated_at = excluded.updated_at`,
@@ -264,7 +264,7 @@ func (s *Store) QuickReply(ctx context.Context, business parley.UserID, shortcut
 	q, err := scanQuickReply(s.r.QueryRow(ctx, `SELECT business_id, shortcut, text, media, updated_at FROM business_quick_replies
 		WHERE business_id = ? AND shortcut = ?`, business, shortcut))
 	if errors.Is(err, sql.ErrNoRows) {
-		return q, &parley.Error{Code: parley.CodeNotFound, Reason: "no_quick_reply", Message: "no quick reply /" + shortcut}
+		return q, &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNoQuickReply, Message: "no quick reply /" + shortcut}
 	}
 	return q, s.wrap2("quick reply", err)
 }
@@ -272,7 +272,7 @@ func (s *Store) QuickReply(ctx context.Context, business parley.UserID, shortcut
 // DeleteQuickReply deletes a quick reply.
 func (s *Store) DeleteQuickReply(ctx context.Context, business parley.UserID, shortcut string) error {
 	return s.bizDeleteOne(ctx, "delete quick reply", `DELETE FROM business_quick_replies WHERE business_id = ? AND shortcut = ?`,
-		&parley.Error{Code: parley.CodeNotFound, Reason: "no_quick_reply", Message: "no quick reply /" + shortcut}, business, shortcut)
+		&parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNoQuickReply, Message: "no quick reply /" + shortcut}, business, shortcut)
 }
 
 // QuickReplies lists quick replies by shortcut.
@@ -289,7 +289,7 @@ func (s *Store) PutLabel(ctx context.Context, l parley.Label) error {
 			return err
 		}
 		if n >= parley.MaxLabels {
-			return parley.Errorf(parley.CodeTooLarge, "too_many_labels", "a business has at most %d custom labels", parley.MaxLabels)
+			return parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyLabels, "a business has at most %d custom labels", parley.MaxLabels)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO business_labels (business_id, id, name, color) VALUES (?, ?, ?, ?)
 			ON CONFLICT (business_id, id) DO UPDATE SET name = excluded.name, color = excluded.color`, l.Business, l.ID, l.Name, l.Color)
@@ -305,7 +305,7 @@ func (s *Store) DeleteLabel(ctx context.Context, business parley.UserID, id parl
 			return err
 		}
 		if res == 0 {
-			return &parley.Error{Code: parley.CodeNotFound, Reason: "no_label", Message: "no label " + string(id)}
+			return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNoLabel, Message: "no label " + string(id)}
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM business_chat_labels WHERE business_id = ? AND label_id = ?`, business, id)
 		return err
@@ -331,7 +331,7 @@ func (s *Store) LabelChat(ctx context.Context, l parley.ChatLabel) error {
 			return err
 		}
 		if n >= parley.MaxLabelsPerChat {
-			return parley.Errorf(parley.CodeTooLarge, "too_many_chat_labels", "a chat has at most %d labels", parley.MaxLabelsPerChat)
+			return parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyChatLabels, "a chat has at most %d labels", parley.MaxLabelsPerChat)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO business_chat_labels (business_id, conversation_id, label_id, at) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`, l.Business, l.Conversation, l.Label, ns(l.At))

@@ -80,7 +80,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t parley.APIToken) error {
 		_, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, business_id, name, scopes, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Business, t.Name, joinScopes(t.Scopes), nonNil(t.Hash), ns(t.CreatedAt), ns(t.RevokedAt))
 		if s.b.Violation(err).Unique {
-			return parley.Errorf(parley.CodeConflict, "token_exists", "token %s already exists", t.ID)
+			return parley.Errorf(parley.CodeConflict, parley.ReasonTokenExists, "token %s already exists", t.ID)
 		}
 		return err
 	})
@@ -135,7 +135,7 @@ func (s *Store) CreateTemplate(ctx context.Context, t parley.Template) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Business, t.Name, t.Language, string(t.Category), string(t.Status), t.Reason,
 			string(t.Components), ns(t.CreatedAt), ns(t.UpdatedAt))
 		if s.b.Violation(err).Unique {
-			return parley.Errorf(parley.CodeConflict, "template_exists", "template %s (%s) already exists", t.Name, t.Language)
+			return parley.Errorf(parley.CodeConflict, parley.ReasonTemplateExists, "template %s (%s) already exists", t.Name, t.Language)
 		}
 		return err
 	})
@@ -339,7 +339,7 @@ func (s *Store) PutAPIMedia(ctx context.Context, m parley.APIMedia) error {
 		_, err := tx.Exec(ctx, `INSERT INTO api_media (id, business_id, mime_type, file_name, sha256, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Business, m.MimeType, m.FileName, m.SHA256, m.Size, ns(m.CreatedAt))
 		if s.b.Violation(err).Unique {
-			return parley.Errorf(parley.CodeConflict, "media_exists", "media %s already exists", m.ID)
+			return parley.Errorf(parley.CodeConflict, parley.ReasonMediaExists, "media %s already exists", m.ID)
 		}
 		return err
 	})

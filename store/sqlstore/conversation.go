@@ -25,7 +25,7 @@ func directPair(c parley.Conversation, members []parley.Member) (lo, hi parley.U
 	case 2:
 		return min(users[0], users[1]), max(users[0], users[1]), nil
 	}
-	return 0, 0, parley.Errorf(parley.CodeInvalid, "too_many_users", "a direct conversation has at most two users")
+	return 0, 0, parley.Errorf(parley.CodeInvalid, parley.ReasonTooManyUsers, "a direct conversation has at most two users")
 }
 
 // CreateConversation stores c, its members (at FromSeq 0) and its first
@@ -49,9 +49,9 @@ func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, m
 			c.ID, string(c.Kind), int64(c.Epoch), c.GroupInfo, c.CreatedBy, ns(c.CreatedAt), lo, hi)
 		if v := s.b.Violation(err); v.Unique {
 			if strings.HasPrefix(v.Column, "conversations.direct") {
-				return &parley.Error{Code: parley.CodeConflict, Reason: "direct_exists", Message: "a direct conversation between these users exists", Err: err}
+				return &parley.Error{Code: parley.CodeConflict, Reason: parley.ReasonDirectExists, Message: "a direct conversation between these users exists", Err: err}
 			}
-			return &parley.Error{Code: parley.CodeConflict, Reason: "conversation_exists", Message: "conversation exists", Err: err}
+			return &parley.Error{Code: parley.CodeConflict, Reason: parley.ReasonConversationExists, Message: "conversation exists", Err: err}
 		}
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func (s *Store) CreateConversation(ctx context.Context, c parley.Conversation, m
 // ApplyCommit whose client id is already in the log: applying the membership
 // change without logging its commit would fork the group.
 func ErrDuplicateInCommit(e parley.Envelope) error {
-	return parley.Errorf(parley.CodeConflict, "duplicate_client_id", "client id %q of device %d is already in the log", e.ClientID, e.SenderDevice)
+	return parley.Errorf(parley.CodeConflict, parley.ReasonDuplicateClientID, "client id %q of device %d is already in the log", e.ClientID, e.SenderDevice)
 }
 
 const conversationCols = `id, kind, epoch, last_seq, group_info, created_by, created_at`
@@ -222,7 +222,7 @@ func (s *Store) applyCommitTx(ctx context.Context, tx Querier, c parley.Commit, 
 		return err
 	}
 	if parley.Epoch(epoch) != c.Epoch {
-		return parley.Errorf(parley.CodeConflict, "wrong_epoch", "the conversation is at epoch %d, not %d", epoch, c.Epoch)
+		return parley.Errorf(parley.CodeConflict, parley.ReasonWrongEpoch, "the conversation is at epoch %d, not %d", epoch, c.Epoch)
 	}
 	if err := bindTreeTx(ctx, tx, c); err != nil {
 		return err

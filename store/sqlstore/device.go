@@ -17,7 +17,7 @@ func (s *Store) CreateDevice(ctx context.Context, d parley.Device) (parley.Devic
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			d.User, d.Name, d.Primary, nonNil(d.SecretHash), nonNil(d.IdentityKey), ns(d.CreatedAt), ns(d.RevokedAt)).Scan(&d.ID)
 		if s.b.Violation(err).FK {
-			return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: "no such user", Err: err}
+			return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotFound, Message: "no such user", Err: err}
 		}
 		return err
 	})

@@ -33,14 +33,14 @@ func lockGroup(ctx context.Context, tx Querier, id parley.ConversationID) error 
 // transaction.
 func (s *Store) CreateGroup(ctx context.Context, g parley.Group, c parley.Conversation, members []parley.Member, first []parley.Envelope) ([]parley.Envelope, error) {
 	if c.Kind != parley.KindGroup || g.ID != c.ID {
-		return nil, parley.Errorf(parley.CodeInvalid, "kind", "a group's conversation has kind group and the group's id")
+		return nil, parley.Errorf(parley.CodeInvalid, parley.ReasonKind, "a group's conversation has kind group and the group's id")
 	}
 	out := make([]parley.Envelope, len(first))
 	err := s.write(ctx, "create group", func(tx Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO conversations (id, kind, epoch, last_seq, group_info, created_by, created_at)
 			VALUES (?, ?, ?, 0, ?, ?, ?)`, c.ID, string(c.Kind), int64(c.Epoch), c.GroupInfo, c.CreatedBy, ns(c.CreatedAt))
 		if s.b.Violation(err).Unique {
-			return &parley.Error{Code: parley.CodeConflict, Reason: "conversation_exists", Message: "conversation exists", Err: err}
+			return &parley.Error{Code: parley.CodeConflict, Reason: parley.ReasonConversationExists, Message: "conversation exists", Err: err}
 		}
 		if err != nil {
 			return err
@@ -160,7 +160,7 @@ func (s *Store) GroupsOfUser(ctx context.Context, user parley.UserID) ([]parley.
 // SetGroupRole sets a member's role, refusing to leave the group without an admin.
 func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user parley.UserID, role parley.GroupRole, env parley.Envelope) (parley.Envelope, error) {
 	if role != parley.RoleAdmin && role != parley.RoleMember {
-		return parley.Envelope{}, parley.Errorf(parley.CodeInvalid, "role", "role must be admin or member")
+		return parley.Envelope{}, parley.Errorf(parley.CodeInvalid, parley.ReasonRole, "role must be admin or member")
 	}
 	out := make([]parley.Envelope, 1)
 	err := s.write(ctx, "set group role", func(tx Querier) error {
@@ -172,14 +172,14 @@ func (s *Store) SetGroupRole(ctx context.Context, id parley.ConversationID, user
 			return err
 		}
 		if res == 0 {
-			return parley.Errorf(parley.CodeNotFound, "not_member", "user %d is not a member of the group", user)
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonNotMember, "user %d is not a member of the group", user)
 		}
 		var admins int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM group_members WHERE group_id = ? AND role = 'admin'`, id).Scan(&admins); err != nil {
 			return err
 		}
 		if admins == 0 {
-			return parley.Errorf(parley.CodeForbidden, "last_admin", "the group must keep an admin: promote someone first")
+			return parley.Errorf(parley.CodeForbidden, parley.ReasonLastAdmin, "the group must keep an admin: promote someone first")
 		}
 		return s.b.AppendAll(ctx, tx, id, []parley.Envelope{env}, out)
 	})
@@ -203,7 +203,7 @@ func (s *Store) RequestToJoin(ctx context.Context, id parley.ConversationID, use
 			return err
 		}
 		if member {
-			return parley.Errorf(parley.CodeConflict, "already_member", "you are already a member of this group")
+			return parley.Errorf(parley.CodeConflict, parley.ReasonAlreadyMember, "you are already a member of this group")
 		}
 		pending, err := existsTx(ctx, tx, `SELECT 1 FROM group_invitations WHERE group_id = ?1 AND user_id = ?2
 			UNION ALL SELECT 1 FROM group_join_requests WHERE group_id = ?1 AND user_id = ?2`, id, user)
@@ -232,7 +232,7 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 				return err
 			}
 			if role != string(parley.RoleAdmin) {
-				return parley.Errorf(parley.CodeForbidden, "not_admin", "only admins may do this")
+				return parley.Errorf(parley.CodeForbidden, parley.ReasonNotAdmin, "only admins may do this")
 			}
 		}
 		if c.ConsumeInvitation != 0 {
@@ -241,7 +241,7 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 				return err
 			}
 			if res == 0 {
-				return parley.Errorf(parley.CodeNotFound, "no_invitation", "there is no invitation to this group")
+				return parley.Errorf(parley.CodeNotFound, parley.ReasonNoInvitation, "there is no invitation to this group")
 			}
 		}
 		var touched []parley.UserID
@@ -280,7 +280,7 @@ func (s *Store) ApplyGroupCommit(ctx context.Context, c parley.GroupCommit) ([]p
 				return err
 			}
 			if n > c.MaxMembers {
-				return parley.Errorf(parley.CodeTooLarge, "group_full", "a group has at most %d members", c.MaxMembers)
+				return parley.Errorf(parley.CodeTooLarge, parley.ReasonGroupFull, "a group has at most %d members", c.MaxMembers)
 			}
 		}
 		if err := ensureAdmin(ctx, tx, id); err != nil {
@@ -406,7 +406,7 @@ func (s *Store) LeaveGroup(ctx context.Context, id parley.ConversationID, user p
 			return err
 		}
 		if res == 0 {
-			return parley.Errorf(parley.CodeNotFound, "not_member", "you are not a member of this group")
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonNotMember, "you are not a member of this group")
 		}
 		if err := addFormer(ctx, tx, id, user); err != nil {
 			return err
@@ -510,7 +510,7 @@ func (s *Store) GroupAddPrivacy(ctx context.Context, user parley.UserID) (parley
 // SetGroupAddPrivacy sets who may add the user to groups.
 func (s *Store) SetGroupAddPrivacy(ctx context.Context, user parley.UserID, v parley.Visibility) error {
 	if !v.Valid() {
-		return parley.Errorf(parley.CodeInvalid, "visibility", "must be everyone, contacts or nobody")
+		return parley.Errorf(parley.CodeInvalid, parley.ReasonVisibility, "must be everyone, contacts or nobody")
 	}
 	if v == "" {
 		v = parley.VisibleEveryone
@@ -541,7 +541,7 @@ func (s *Store) PutInviteLink(ctx context.Context, l parley.GroupInviteLink) err
 		_, err := tx.Exec(ctx, `INSERT INTO group_invite_links (id, token_hash, group_id, created_by, created_at, expires_at, max_uses, uses, approve, revoked)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, FALSE)`, l.ID, l.TokenHash, l.Group, l.CreatedBy, ns(l.CreatedAt), ns(l.ExpiresAt), l.MaxUses, l.Approve)
 		if v := s.b.Violation(err); v.Unique {
-			return &parley.Error{Code: parley.CodeConflict, Reason: "invite_exists", Message: "invite link exists", Err: err}
+			return &parley.Error{Code: parley.CodeConflict, Reason: parley.ReasonInviteExists, Message: "invite link exists", Err: err}
 		} else if v.FK {
 			return notFound("no such group")
 		}
@@ -574,7 +574,7 @@ func (s *Store) RevokeInviteLink(ctx context.Context, id parley.ConversationID, 
 			return err
 		}
 		if res == 0 {
-			return parley.Errorf(parley.CodeNotFound, "invite_not_found", "no such invite link")
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonInviteNotFound, "no such invite link")
 		}
 		return nil
 	})
@@ -587,7 +587,7 @@ func (s *Store) RedeemInviteLink(ctx context.Context, tokenHash []byte, user par
 		var err error
 		l, err = scanLink(tx.QueryRow(ctx, `SELECT `+linkCols+` FROM group_invite_links WHERE token_hash = ? /*pg: FOR UPDATE*/`, tokenHash))
 		if errors.Is(err, sql.ErrNoRows) {
-			return parley.Errorf(parley.CodeNotFound, "invite_not_found", "no such invite link")
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonInviteNotFound, "no such invite link")
 		}
 		if err != nil {
 			return err
@@ -600,7 +600,7 @@ func (s *Store) RedeemInviteLink(ctx context.Context, tokenHash []byte, user par
 			return err
 		}
 		if member {
-			return parley.Errorf(parley.CodeConflict, "already_member", "you are already a member of this group")
+			return parley.Errorf(parley.CodeConflict, parley.ReasonAlreadyMember, "you are already a member of this group")
 		}
 		pending, err := existsTx(ctx, tx, `SELECT 1 FROM group_invitations WHERE group_id = ?1 AND user_id = ?2
 			UNION ALL SELECT 1 FROM group_join_requests WHERE group_id = ?1 AND user_id = ?2`, l.Group, user)
@@ -629,11 +629,11 @@ func (s *Store) RedeemInviteLink(ctx context.Context, tokenHash []byte, user par
 func linkUsable(l parley.GroupInviteLink, now time.Time) error {
 	switch {
 	case l.Revoked:
-		return parley.Errorf(parley.CodeExpired, "invite_revoked", "this invite link was revoked")
+		return parley.Errorf(parley.CodeExpired, parley.ReasonInviteRevoked, "this invite link was revoked")
 	case !l.ExpiresAt.IsZero() && !now.Before(l.ExpiresAt):
-		return parley.Errorf(parley.CodeExpired, "invite_expired", "this invite link has expired")
+		return parley.Errorf(parley.CodeExpired, parley.ReasonInviteExpired, "this invite link has expired")
 	case l.MaxUses > 0 && l.Uses >= l.MaxUses:
-		return parley.Errorf(parley.CodeExpired, "invite_used_up", "this invite link has been used the most times allowed")
+		return parley.Errorf(parley.CodeExpired, parley.ReasonInviteUsedUp, "this invite link has been used the most times allowed")
 	}
 	return nil
 }
@@ -675,7 +675,7 @@ func (s *Store) DecideJoinRequest(ctx context.Context, id parley.ConversationID,
 			return err
 		}
 		if res == 0 {
-			return parley.Errorf(parley.CodeNotFound, "no_request", "user %d has not asked to join", user)
+			return parley.Errorf(parley.CodeNotFound, parley.ReasonNoRequest, "user %d has not asked to join", user)
 		}
 		if !approve {
 			return nil

@@ -19,7 +19,7 @@ func (s *Store) CreateBlob(ctx context.Context, b parley.Blob) error {
 		_, err := tx.Exec(ctx, `INSERT INTO media_blobs (id, owner_id, owner_device, size, capability_hash, created_at, completed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.ID, b.Owner, b.OwnerDevice, b.Size, nonNil(b.CapabilityHash), ns(b.CreatedAt), ns(b.CompletedAt))
 		if s.b.Violation(err).Unique {
-			return parley.Errorf(parley.CodeConflict, "blob_exists", "blob %s already exists", b.ID)
+			return parley.Errorf(parley.CodeConflict, parley.ReasonBlobExists, "blob %s already exists", b.ID)
 		}
 		if err != nil {
 			return err

@@ -165,7 +165,7 @@ func (s *Store) wrap2(op string, err error) error {
 
 // NotFound is a CodeNotFound error with reason "not_found".
 func NotFound(format string, args ...any) *parley.Error {
-	return &parley.Error{Code: parley.CodeNotFound, Reason: "not_found", Message: fmt.Sprintf(format, args...)}
+	return &parley.Error{Code: parley.CodeNotFound, Reason: parley.ReasonNotFound, Message: fmt.Sprintf(format, args...)}
 }
 
 // NS stores a time as Unix nanoseconds; 0 is the zero time.

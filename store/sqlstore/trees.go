@@ -29,20 +29,20 @@ func (s *Store) PutRatchetTree(ctx context.Context, t parley.RatchetTree) error 
 		if conv == t.Conversation && dev == t.Device {
 			return nil
 		}
-		return parley.Errorf(parley.CodeConflict, "tree_exists", "this tree was uploaded by another device")
+		return parley.Errorf(parley.CodeConflict, parley.ReasonTreeExists, "this tree was uploaded by another device")
 	})
 }
 
 // RatchetTreeAt returns the tree bound to an epoch; see parley.TreeStore.
 func (s *Store) RatchetTreeAt(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) (parley.RatchetTree, error) {
 	return s.boundAt(ctx, "ratchet tree", "mls_tree_epochs", conv, epoch,
-		parley.Errorf(parley.CodeNotFound, "tree_not_found", "no ratchet tree for epoch %d", epoch))
+		parley.Errorf(parley.CodeNotFound, parley.ReasonTreeNotFound, "no ratchet tree for epoch %d", epoch))
 }
 
 // LargeCommitAt returns the commit bound to an epoch; see parley.TreeStore.
 func (s *Store) LargeCommitAt(ctx context.Context, conv parley.ConversationID, epoch parley.Epoch) (parley.RatchetTree, error) {
 	return s.boundAt(ctx, "large commit", "mls_commit_epochs", conv, epoch,
-		parley.Errorf(parley.CodeNotFound, "commit_not_found", "no uploaded commit for epoch %d", epoch))
+		parley.Errorf(parley.CodeNotFound, parley.ReasonCommitNotFound, "no uploaded commit for epoch %d", epoch))
 }
 
 // boundAt returns the upload bound to conv's epoch in table (mls_tree_epochs
@@ -124,7 +124,7 @@ func (s *Store) UploadedTree(ctx context.Context, ref parley.TreeRef) (parley.Ra
 	var created int64
 	err := s.r.QueryRow(ctx, `SELECT conversation_id, device_id, data, created_at FROM mls_trees WHERE ref = ?`, ref).Scan(&t.Conversation, &t.Device, &t.Data, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, parley.Errorf(parley.CodeNotFound, "tree_not_found", "no upload %s", ref)
+		return t, parley.Errorf(parley.CodeNotFound, parley.ReasonTreeNotFound, "no upload %s", ref)
 	}
 	if err != nil {
 		return t, s.wrap("uploaded tree", err)

@@ -39,7 +39,7 @@ func (a Args) Decode(i int, name string, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(a[i], v); err != nil {
-		return parley.Errorf(parley.CodeInvalid, "bad_argument", "argument %d (%s): %v", i+1, name, err)
+		return parley.Errorf(parley.CodeInvalid, ReasonBadArgument, "argument %d (%s): %v", i+1, name, err)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func Methods() []string {
 func (api *API) Call(ctx context.Context, name string, a Args) (any, error) {
 	h, ok := methods[name]
 	if !ok {
-		return nil, parley.Errorf(parley.CodeInvalid, "no_such_method", "parley.%s is not a method", name)
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonNoSuchMethod, "parley.%s is not a method", name)
 	}
 	return h(ctx, api, a)
 }
@@ -221,7 +221,7 @@ func init() {
 				return nil, err
 			}
 			if !p.FindByPhone.Valid() || !p.LastSeen.Valid() {
-				return nil, parley.Errorf(parley.CodeInvalid, "bad_visibility", "privacy values are everyone, contacts or nobody")
+				return nil, parley.Errorf(parley.CodeInvalid, ReasonBadVisibility, "privacy values are everyone, contacts or nobody")
 			}
 			return none(api.C.SetPrivacy(ctx, p.FindByPhone, p.LastSeen))
 		},
@@ -731,7 +731,7 @@ func init() {
 				return nil, err
 			}
 			if len(sub) == 0 {
-				return nil, parley.Errorf(parley.CodeInvalid, "bad_argument", "subscribePush needs PushSubscription.toJSON()")
+				return nil, parley.Errorf(parley.CodeInvalid, ReasonBadArgument, "subscribePush needs PushSubscription.toJSON()")
 			}
 			return nil, api.pushRequest(ctx, http.MethodPost, "/push/v1/subscriptions", sub, nil, true)
 		},
@@ -753,7 +753,7 @@ func (api *API) pushRequest(ctx context.Context, method, path string, in, out an
 	credential := ""
 	if auth {
 		if !acct.Registered() {
-			return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "register this browser first")
+			return parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "register this browser first")
 		}
 		credential = apiclient.DeviceAuth(acct.Device, acct.Secret)
 	}

@@ -234,11 +234,11 @@ func (o SendMediaOptions) Client(mime string) (client.SendMediaOptions, error) {
 	}
 	b64, ok := strings.CutPrefix(o.Thumbnail, thumbnailPrefix)
 	if !ok || base64.StdEncoding.DecodedLen(len(b64)) > client.MaxSenderThumbnail+3 {
-		return co, parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "a thumbnail must be a JPEG data: URL of at most %d bytes", client.MaxSenderThumbnail)
+		return co, parley.Errorf(parley.CodeInvalid, attachment.ReasonBadThumbnail, "a thumbnail must be a JPEG data: URL of at most %d bytes", client.MaxSenderThumbnail)
 	}
 	thumb, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return co, parley.Errorf(parley.CodeInvalid, "bad_thumbnail", "thumbnail: %v", err)
+		return co, parley.Errorf(parley.CodeInvalid, attachment.ReasonBadThumbnail, "thumbnail: %v", err)
 	}
 	co.Thumbnail, co.Width, co.Height = thumb, o.Width, o.Height
 	return co, nil

@@ -25,7 +25,7 @@ const idbStore = "kv"
 func openIDB(name string) (*idbKV, error) {
 	factory := js.Global().Get("indexedDB")
 	if factory.IsUndefined() || factory.IsNull() {
-		return nil, parley.Errorf(parley.CodeUnavailable, "no_indexeddb", "this browser offers no IndexedDB (private mode?): Parley cannot keep its keys")
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonNoIndexedDB, "this browser offers no IndexedDB (private mode?): Parley cannot keep its keys")
 	}
 	req := factory.Call("open", name, 1)
 	upgrade := js.FuncOf(func(js.Value, []js.Value) any {
@@ -49,7 +49,7 @@ func waitRequest(req js.Value, what string) error {
 	ok := js.FuncOf(func(js.Value, []js.Value) any { done <- nil; return nil })
 	fail := js.FuncOf(func(js.Value, []js.Value) any { done <- domError(req.Get("error"), what); return nil })
 	blocked := js.FuncOf(func(js.Value, []js.Value) any {
-		done <- parley.Errorf(parley.CodeConflict, "open_in_another_tab", "Parley is open in another tab that blocks the upgrade of its storage")
+		done <- parley.Errorf(parley.CodeConflict, ReasonOpenInAnotherTab, "Parley is open in another tab that blocks the upgrade of its storage")
 		return nil
 	})
 	defer ok.Release()
@@ -81,7 +81,7 @@ func domError(e js.Value, what string) error {
 	if !e.IsUndefined() && !e.IsNull() {
 		msg = e.Get("name").String() + ": " + e.Get("message").String()
 		if e.Get("name").String() == "QuotaExceededError" {
-			return parley.Errorf(parley.CodeTooLarge, "storage_full", "the browser's storage for Parley is full (%s)", msg)
+			return parley.Errorf(parley.CodeTooLarge, ReasonStorageFull, "the browser's storage for Parley is full (%s)", msg)
 		}
 	}
 	return fmt.Errorf("indexeddb %s: %s", what, msg)

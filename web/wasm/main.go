@@ -99,7 +99,7 @@ func lockProfile() error {
 	opts.Set("ifAvailable", true)
 	locks.Call("request", "parley-profile", opts, cb)
 	if !<-got {
-		return parley.Errorf(parley.CodeConflict, "open_in_another_tab", "Parley is already open in another tab or window of this browser; close it, then reload this one")
+		return parley.Errorf(parley.CodeConflict, ReasonOpenInAnotherTab, "Parley is already open in another tab or window of this browser; close it, then reload this one")
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func sendMedia(ctx context.Context, api *bridge.API, args []js.Value) (any, erro
 	}
 	blob := arg(args, 1)
 	if !blob.InstanceOf(js.Global().Get("Blob")) {
-		return nil, parley.Errorf(parley.CodeInvalid, "bad_argument", "argument 2 (file): want a Blob or File")
+		return nil, parley.Errorf(parley.CodeInvalid, bridge.ReasonBadArgument, "argument 2 (file): want a Blob or File")
 	}
 	var o bridge.SendMediaOptions
 	if err := a.Decode(2, "options", &o); err != nil {
@@ -397,7 +397,7 @@ func (r *blobReader) fill(pos int64) error {
 	end := min(pos+blobWindow, r.size)
 	ab, err := await(r.blob.Call("slice", float64(pos), float64(end)).Call("arrayBuffer"))
 	if err != nil {
-		return parley.Errorf(parley.CodeInvalid, "file_unreadable", "cannot read the file: %v", err)
+		return parley.Errorf(parley.CodeInvalid, ReasonFileUnreadable, "cannot read the file: %v", err)
 	}
 	arr := js.Global().Get("Uint8Array").New(ab)
 	if cap(r.win) < arr.Length() {
