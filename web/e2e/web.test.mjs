@@ -361,6 +361,8 @@ test('the contact picker opens chats and picks group members; a chat opens befor
     await a.getByRole('button', { name: 'New chat' }).click()
     await a.getByLabel('Phone number or @username').fill(PHONES.carol)
     await a.getByRole('button', { name: 'Start chat' }).click()
+    // The chat with carol is open (its header names her) and empty.
+    await a.getByRole('heading', { name: /14155550143/ }).or(a.locator('.bar-title', { hasText: '14155550143' })).first().waitFor()
     await a.getByRole('log', { name: 'Messages' }).waitFor()
     assert.equal(await a.locator('.msg').count(), 0)
     const box = a.getByRole('textbox', { name: 'Message' })
