@@ -16,9 +16,8 @@
 //     blobs/ (without Options.S3), uploads/ (media being received),
 //     code.key and operator.key (unless Options.CodeKeyFile and
 //     Options.OperatorKeyFile name other files), hosted/ (the state of
-//     hosted business endpoints, once there are any) and acme/ (ACME
-//     certificates, with TLSOptions.Domains). A key file that exists is
-//     never replaced.
+//     hosted business endpoints) and acme/ (ACME certificates, with
+//     TLSOptions.Domains). A key file that exists is never replaced.
 package node
 
 import (
