@@ -17,7 +17,7 @@ import (
 //
 // Arrows run one way: the domain package (parley) at the bottom; the
 // technology packages (store, blob, broker) beside each other and above it;
-// the services above them; server wires the services; cmd/parley wires
+// the services above them; server wires the services; node and cmd/parley wire
 // everything. The client is a separate tree that speaks the wire protocol
 // and shares only the domain types, mls, the generated protobuf code and
 // the conversions to it (wire).
@@ -137,7 +137,7 @@ func violations(pkgs []pkg) []string {
 			case to == "apiclient" && in(from, serverSide):
 				bad(from, "imports", to, "the API client is the client side's (attachment's uploads use it); server code fetches URLs through outbound")
 			case to == "hosted" && in(from, serverSide):
-				bad(from, "imports", to, "the hosted endpoints are a client: cmd/parley hands them to server (BusinessAPIConfig.Hosted)")
+				bad(from, "imports", to, "the hosted endpoints are a client: node hands them to server (BusinessAPIConfig.Hosted)")
 			case to == "proto/parleypb" && in(from, serverSide) && protobufUsers[from] == "":
 				bad(from, "imports", to, "services speak domain types; conversions live in wire")
 			}

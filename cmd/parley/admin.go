@@ -1,5 +1,3 @@
-//go:build !servestub
-
 package main
 
 import (
@@ -8,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/parleyhq/parley/backup"
@@ -66,51 +63,16 @@ func adminBackup(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *out == "" || fs.NArg() > 0 {
 		return usageError("usage: parley admin backup --data DIR [--postgres DSN] --out FILE [--include-keys]")
 	}
-	if _, err := os.Stat(*dataDir); err != nil {
-		return fmt.Errorf("backup: data directory: %w", err)
-	}
-	// Written beside the target and renamed when complete: a FILE that
-	// exists is a whole archive.
-	f, err := os.OpenFile(*out+".partial", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	m, err := backup.CreateFile(ctx, *out, backup.Options{DataDir: *dataDir, Postgres: *dsn, PGDump: *pgDump, IncludeKeys: *keys})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
-	}
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("backup: %w", err)
-	}
-	if _, err := os.Stat(*out); err == nil {
-		return fail(fmt.Errorf("%s exists", *out))
-	}
-	m, err := backup.Create(ctx, f, backup.Options{DataDir: *dataDir, Postgres: *dsn, PGDump: *pgDump, IncludeKeys: *keys, TempDir: filepath.Dir(*out)})
-	if err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(f.Name(), *out); err != nil {
-		return fail(err)
-	}
-	var size int64
-	for _, file := range m.Files {
-		size += file.Size
 	}
 	fmt.Fprintf(stdout, "backup: %s: %s database snapshot of %s, %d files, %d bytes before compression\n",
-		*out, m.Store, m.Created.Format("2006-01-02 15:04:05Z"), len(m.Files), size)
+		*out, m.Store, m.Created.Format("2006-01-02 15:04:05Z"), len(m.Files), m.Size())
 	if *keys {
 		fmt.Fprintln(stdout, "backup: the archive holds the server's keys: keep it as secret as they are")
 	} else {
-		var missing []string
-		for _, k := range backup.KeyNames {
-			if _, err := os.Stat(filepath.Join(*dataDir, k)); err == nil {
-				missing = append(missing, filepath.Join(*dataDir, k))
-			}
-		}
+		missing := backup.KeysIn(*dataDir)
 		if len(missing) > 0 {
 			fmt.Fprintf(stdout, "backup: keys NOT included, keep them separately: %s (and any --operator-key/--code-key file outside the data directory)\n", strings.Join(missing, ", "))
 		}
@@ -141,12 +103,8 @@ func adminRestore(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "restore: %s: %d files verified, %s database of %s\n", *dataDir, len(m.Files), m.Store, m.Created.Format("2006-01-02 15:04:05Z"))
 	if !m.Keys {
-		hosted := false
-		for _, f := range m.Files {
-			hosted = hosted || strings.HasPrefix(f.Path, "hosted/")
-		}
 		msg := "restore: the archive holds no keys: copy operator.key and code.key into " + *dataDir + " before `parley serve` (else new ones are made"
-		if hosted {
+		if m.Hosted() {
 			msg += ", and the hosted business endpoints cannot open their state"
 		}
 		fmt.Fprintln(stdout, msg+")")

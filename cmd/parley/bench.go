@@ -7,6 +7,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/bench"
+	"github.com/parleyhq/parley/node"
 	"github.com/parleyhq/parley/store/sqlite"
 )
 
@@ -16,7 +17,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	err := bench.Command(ctx, args, stdout, stderr, func(ctx context.Context, dir string) (parley.Store, error) {
 		// Seeding is not measured: no fsync per seeded row (the server the
 		// bench then starts runs with the default, full durability).
-		return openDataStore(ctx, dir, "", sqlite.WithSynchronousNormal())
+		return node.OpenStore(ctx, dir, "", sqlite.WithSynchronousNormal())
 	})
 	if ue := (*bench.UsageError)(nil); errors.As(err, &ue) {
 		return usageError(ue.Msg)

@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
+	"github.com/parleyhq/parley/node"
 )
 
 // businessCommands are `parley business …` (docs/business.md): this
@@ -601,7 +602,7 @@ func businessVerify(x *call) error {
 		return x.Usage()
 	}
 	ctx, pos, e := x.Ctx, x.Pos, x.env
-	st, err := openDataStore(ctx, *data, *dsn)
+	st, err := node.OpenStore(ctx, *data, *dsn)
 	if err != nil {
 		return err
 	}

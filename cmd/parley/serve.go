@@ -1,43 +1,27 @@
-//go:build !servestub
-
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"github.com/parleyhq/parley/blob/disk"
-	"github.com/parleyhq/parley/blob/s3"
-	"github.com/parleyhq/parley/media"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/pprof"
-	"net/url"
+	"net/netip"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/clientip"
-	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/node"
 	"github.com/parleyhq/parley/outbound"
-	"github.com/parleyhq/parley/push"
-	"github.com/parleyhq/parley/server"
-	"github.com/parleyhq/parley/store/postgres"
-	"github.com/parleyhq/parley/store/sqlite"
-	"github.com/parleyhq/parley/web"
+	"github.com/parleyhq/parley/tlsserve"
 )
 
-// serveCommand runs `parley serve`: it opens the store, starts the server on
-// --listen, logs "listening on http://ADDR" once bound, and runs until ctx is
-// cancelled. Every flag has a PARLEY_* environment variable (the flag wins).
+// serveCommand runs `parley serve`: it parses the flags into node.Options
+// and runs the node (package node), which logs "listening on http://ADDR"
+// once bound and runs until ctx is cancelled. Every flag has a PARLEY_*
+// environment variable (the flag wins).
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -58,7 +42,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	debugListen := fs.String("debug-listen", env("PARLEY_DEBUG_LISTEN", ""), "optional address for /debug/pprof (keep it on loopback) [PARLEY_DEBUG_LISTEN]")
 	operatorKey := fs.String("operator-key", env("PARLEY_OPERATOR_KEY_FILE", ""), "file with the 32-byte hex key sealing hosted business endpoints; default DATA/operator.key, created if missing [PARLEY_OPERATOR_KEY_FILE]")
 	metricsToken := fs.String("metrics-token", env("PARLEY_METRICS_TOKEN", ""), "bearer token that serves /metrics on --listen; empty: /metrics is only on --metrics-listen [PARLEY_METRICS_TOKEN]")
-	metricsListen := fs.String("metrics-listen", env("PARLEY_METRICS_LISTEN", defaultMetricsListen), "loopback address serving /metrics without a token; empty: none [PARLEY_METRICS_LISTEN]")
+	metricsListen := fs.String("metrics-listen", env("PARLEY_METRICS_LISTEN", node.DefaultMetricsListen), "loopback address serving /metrics without a token; empty: none [PARLEY_METRICS_LISTEN]")
 	operatorToken := fs.String("operator-token", env("PARLEY_OPERATOR_TOKEN", ""), "bearer token of the operator's business API routes (template review, tiers); empty disables them [PARLEY_OPERATOR_TOKEN]")
 	autoApprove := fs.Bool("templates-auto-approve", env("PARLEY_TEMPLATES_AUTO_APPROVE", "") == "true", "approve business message templates when created [PARLEY_TEMPLATES_AUTO_APPROVE]")
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
@@ -66,9 +50,22 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	trustedProxies := fs.String("trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers give the client address for per-address limits; empty: none [PARLEY_TRUSTED_PROXIES]")
 	claimsS := fs.String("claims-per-target", env("PARLEY_CLAIMS_PER_TARGET", "30"), "KeyPackage claims one device may make for one user per hour [PARLEY_CLAIMS_PER_TARGET]")
 	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
-	callOpts := addCallFlags(fs, env)       // serve_calls.go
-	tlsOpts := addTLSFlags(fs, env)         // serve_tls.go
-	clusterOpts := addClusterFlags(fs, env) // serve_cluster.go
+	callsOn := fs.Bool("calls", env("PARLEY_CALLS", "true") == "true", "host voice and video calls: the SFU and the TURN relay [PARLEY_CALLS]")
+	callUDP := fs.String("call-udp", env("PARLEY_CALL_UDP", ""), "UDP address of the SFU's media (one port for all calls); default: --listen's host, a free port [PARLEY_CALL_UDP]")
+	callTCP := fs.String("call-tcp", env("PARLEY_CALL_TCP", ""), "TCP address of the SFU's ICE-TCP fallback; default: --listen's host, a free port; off disables [PARLEY_CALL_TCP]")
+	turnUDP := fs.String("turn-udp", env("PARLEY_TURN_UDP", ""), "UDP address of the TURN relay; default: --listen's host, a free port; off disables [PARLEY_TURN_UDP]")
+	publicIPs := fs.String("call-public-ip", env("PARLEY_CALL_PUBLIC_IP", ""), "public address(es), comma-separated, that the SFU and TURN relay advertise when behind a 1:1 NAT [PARLEY_CALL_PUBLIC_IP]")
+	turnPorts := fs.String("turn-ports", env("PARLEY_TURN_PORTS", "49152-65535"), "UDP port range of TURN relay allocations [PARLEY_TURN_PORTS]")
+	allowPeers := fs.String("call-allow-peers", env("PARLEY_CALL_ALLOW_PEERS", ""), "extra peer ranges (CIDRs, comma-separated) the SFU and relay may send to, e.g. 127.0.0.0/8 on one machine; public addresses are always allowed [PARLEY_CALL_ALLOW_PEERS]")
+	maxParticipants := fs.Int("call-max-participants", 32, "devices in one call")
+	certFile := fs.String("tls-cert", env("PARLEY_TLS_CERT", ""), "PEM certificate chain: serve HTTPS on --listen with it (re-read when the file changes) [PARLEY_TLS_CERT]")
+	keyFile := fs.String("tls-key", env("PARLEY_TLS_KEY", ""), "PEM private key of --tls-cert [PARLEY_TLS_KEY]")
+	domains := fs.String("acme-domain", env("PARLEY_ACME_DOMAIN", ""), "comma-separated DNS names: serve HTTPS on --listen with certificates obtained and renewed over ACME, kept in DATA/acme [PARLEY_ACME_DOMAIN]")
+	email := fs.String("acme-email", env("PARLEY_ACME_EMAIL", ""), "contact address of the ACME account (optional) [PARLEY_ACME_EMAIL]")
+	directory := fs.String("acme-directory", env("PARLEY_ACME_DIRECTORY", tlsserve.LetsEncrypt), "ACME directory URL [PARLEY_ACME_DIRECTORY]")
+	directoryRoots := fs.String("acme-directory-roots", env("PARLEY_ACME_DIRECTORY_ROOTS", ""), "PEM file of the roots trusted for the ACME directory's HTTPS instead of the system's (a private CA) [PARLEY_ACME_DIRECTORY_ROOTS]")
+	httpListen := fs.String("http-listen", env("PARLEY_HTTP_LISTEN", ""), "with HTTPS: plain-HTTP address that redirects to HTTPS and answers ACME HTTP-01 challenges (use :80); empty: none [PARLEY_HTTP_LISTEN]")
+	natsURL := fs.String("nats", env("PARLEY_NATS", ""), "NATS URL(s), comma-separated, joining this node to a cluster (needs --postgres); empty: a single node with in-process routing [PARLEY_NATS]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,213 +73,77 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	retention, err := time.ParseDuration(*retentionS)
-	if err != nil || retention <= 0 {
+	_, metricsEnv := os.LookupEnv("PARLEY_METRICS_LISTEN")
+	o := node.Options{
+		DataDir: *dataDir, Listen: *listen, Postgres: *dsn, SQLiteNormalSync: *syncMode == "normal",
+		SMSWebhook: *webhook, SMSWebhookSecret: *webhookSecret, S3: *s3URL, DebugListen: *debugListen,
+		OperatorKeyFile: *operatorKey, OperatorToken: *operatorToken, AutoApprove: *autoApprove, CodeKeyFile: *codeKeyFile,
+		MetricsToken: *metricsToken, MetricsListen: *metricsListen, MetricsListenChosen: metricsEnv || flagSet(fs, "metrics-listen"),
+		PushSubject: *pushSubject, NATS: *natsURL,
+		Calls: node.CallOptions{Enabled: *callsOn, UDP: *callUDP, TCP: *callTCP, TURN: *turnUDP, MaxParticipants: *maxParticipants},
+		TLS: node.TLSOptions{CertFile: *certFile, KeyFile: *keyFile, Domains: splitList(*domains), Email: *email,
+			Directory: *directory, DirectoryRoots: *directoryRoots, HTTPListen: *httpListen},
+	}
+	var err error
+	o.Retention, err = time.ParseDuration(*retentionS)
+	if err != nil || o.Retention <= 0 {
 		return fmt.Errorf("serve: --retention %q: want a positive duration such as 720h", *retentionS)
 	}
-	claims, err := strconv.Atoi(*claimsS)
-	if err != nil || claims <= 0 {
+	o.ClaimsPerTarget, err = strconv.Atoi(*claimsS)
+	if err != nil || o.ClaimsPerTarget <= 0 {
 		return fmt.Errorf("serve: --claims-per-target %q: want a positive number", *claimsS)
 	}
-	proxies, err := clientip.ParseCIDRs(*trustedProxies)
-	if err != nil {
+	if o.TrustedProxies, err = clientip.ParseCIDRs(*trustedProxies); err != nil {
 		return fmt.Errorf("serve: --trusted-proxies: %w", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("serve: --log-level %q: %w", *logLevel, err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	allow, err := outbound.ParseAllow(*outboundAllow)
-	if err != nil {
+	o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.OutboundAllow, err = outbound.ParseAllow(*outboundAllow); err != nil {
 		return fmt.Errorf("serve: --outbound-allow: %w", err)
 	}
-	front, err := tlsOpts.front(*dataDir, log) // nil: plain HTTP
-	if err != nil {
-		return err
-	}
-	policy := outbound.Policy{Allow: allow, Log: log.With("component", "outbound")}
-	if len(allow) > 0 {
-		log.Info("outbound requests may reach internal ranges", "allow", outbound.FormatAllow(allow))
-	}
-
-	if n, err := raiseFileLimit(); err == nil {
-		log.Debug("file descriptor limit", "nofile", n)
-	} else {
-		log.Warn("could not raise the file descriptor limit", "err", err)
-	}
-
-	if *debugListen != "" {
-		dln, err := net.Listen("tcp", *debugListen)
-		if err != nil {
-			return fmt.Errorf("serve: --debug-listen %s: %w", *debugListen, err)
-		}
-		dsrv := &http.Server{Handler: debugMux(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = dsrv.Serve(dln) }()
-		defer dsrv.Close()
-		log.Info("debug endpoints on http://" + dln.Addr().String() + "/debug/pprof/")
-	}
-
-	var sqliteOpts []sqlite.Option
-	switch *syncMode {
-	case "full":
-	case "normal":
-		sqliteOpts = append(sqliteOpts, sqlite.WithSynchronousNormal())
-	default:
+	if *syncMode != "full" && *syncMode != "normal" {
 		return fmt.Errorf("serve: --sqlite-sync %q: want full or normal", *syncMode)
 	}
-	broker, closeBroker, err := clusterOpts.broker(ctx, *dsn, *listen, log)
-	if err != nil {
-		return err
-	}
-	defer closeBroker()
-	st, err := openDataStore(ctx, *dataDir, *dsn, sqliteOpts...)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	var sender parley.CodeSender
-	if *webhook != "" {
-		sender = accounts.NewWebhookSender(*webhook, *webhookSecret, policy)
-	} else {
-		sender = accounts.DevSender{Log: log}
-		log.Warn("development verification sender: codes are written to this log")
-	}
-	blobs, err := openBlobStore(ctx, *dataDir, *s3URL)
-	if err != nil {
-		return err
-	}
-	ckey, err := codeKey(*dataDir, *codeKeyFile)
-	if err != nil {
-		return err
-	}
-	bizAPI, err := businessAPIConfig(*dataDir, *operatorKey, *operatorToken, *autoApprove)
-	if err != nil {
-		return err
-	}
-	callsCfg, stopCalls, err := callOpts.start(*listen, log)
-	if err != nil {
-		return err
-	}
-	defer stopCalls()
-	srv, err := server.New(server.Config{
-		BusinessAPI:    bizAPI,
-		MetricsToken:   *metricsToken,
-		Store:          st,
-		Broker:         broker,
-		Sender:         sender,
-		Log:            log,
-		Delivery:       delivery.Config{Retention: retention, ClaimsPerTarget: parley.Limit{Events: claims, Window: time.Hour}},
-		Accounts:       accounts.Config{CodeKey: ckey},
-		TrustedProxies: proxies,
-		Media: &media.Config{
-			Blobs:      blobs,
-			StagingDir: filepath.Join(*dataDir, "uploads"),
-			MaxAge:     retention,
-		},
-		Push:     &push.Config{Subject: *pushSubject},
-		Web:      withReadiness(ctx, web.Handler(), st, front), // serve_ready.go
-		Outbound: policy,
-		Calls:    callsCfg,
-	})
-	if err != nil {
-		return err
-	}
-	_, metricsEnv := os.LookupEnv("PARLEY_METRICS_LISTEN")
-	mln, err := metricsListener(*metricsListen, metricsEnv || flagSet(fs, "metrics-listen"), log)
-	if err != nil {
-		_ = srv.Shutdown(context.Background())
-		return err
-	}
-	defer serveMetrics(mln, srv.MetricsHandler(), log)()
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		_ = srv.Shutdown(context.Background())
-		return fmt.Errorf("serve: listen %s: %w", *listen, err)
-	}
-	if front != nil {
-		err = serveTLS(ctx, srv, front, ln, *tlsOpts.httpListen, log)
-	} else {
-		log.Info("listening on http://" + ln.Addr().String())
-		err = srv.Serve(ctx, ln)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if serr := srv.Shutdown(sctx); serr != nil && err == nil {
-		err = serr
-	}
-	log.Info("stopped")
-	return err
-}
-
-// openDataStore opens PostgreSQL when dsn is set, else the SQLite database
-// parley.db in dir (created if missing).
-func openDataStore(ctx context.Context, dir, dsn string, opts ...sqlite.Option) (parley.Store, error) {
-	if strings.TrimSpace(dsn) != "" {
-		st, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+	if *callsOn {
+		if *publicIPs != "" {
+			o.Calls.PublicIPs = strings.Split(*publicIPs, ",")
 		}
-		return st, nil
+		for _, c := range splitList(*allowPeers) {
+			p, err := netip.ParsePrefix(c)
+			if err != nil {
+				return fmt.Errorf("serve: --call-allow-peers %q: %w", c, err)
+			}
+			o.Calls.AllowPeers = append(o.Calls.AllowPeers, p)
+		}
+		lo, hi, ok := strings.Cut(*turnPorts, "-")
+		minPort, err1 := strconv.ParseUint(lo, 10, 16)
+		maxPort, err2 := strconv.ParseUint(hi, 10, 16)
+		if *turnUDP != "off" && (!ok || err1 != nil || err2 != nil || minPort == 0 || minPort > maxPort) {
+			return fmt.Errorf("serve: --turn-ports %q: want MIN-MAX", *turnPorts)
+		}
+		o.Calls.TURNMinPort, o.Calls.TURNMaxPort = uint16(minPort), uint16(maxPort)
 	}
-	if dir == "" {
-		return nil, errors.New("no data directory")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"), opts...)
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
+	return node.Run(ctx, o)
 }
 
-// raiseFileLimit raises RLIMIT_NOFILE to its hard limit, so the server can
-// hold as many connections as the system allows.
-func raiseFileLimit() (uint64, error) {
-	var r syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
-		return 0, err
-	}
-	if r.Cur < r.Max {
-		r.Cur = r.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
-			return 0, err
+// splitList splits a comma-separated flag value, dropping empty items and
+// the spaces around each.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
 		}
 	}
-	return r.Cur, nil
+	return out
 }
 
-// debugMux serves the runtime profiles of net/http/pprof.
-func debugMux() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
-}
-
-// openBlobStore opens the S3 bucket named by rawURL
-// (http(s)://KEY:SECRET@HOST:PORT/BUCKET), or the blobs folder of the data
-// directory when rawURL is empty.
-func openBlobStore(ctx context.Context, dir, rawURL string) (parley.BlobStore, error) {
-	if rawURL == "" {
-		return disk.Open(filepath.Join(dir, "blobs"))
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-		return nil, fmt.Errorf("serve: --s3 %q: want http(s)://KEY:SECRET@HOST:PORT/BUCKET", rawURL)
-	}
-	secret, _ := u.User.Password()
-	return s3.Open(ctx, s3.Config{
-		Endpoint:  u.Host,
-		Secure:    u.Scheme == "https",
-		AccessKey: u.User.Username(),
-		SecretKey: secret,
-		Bucket:    strings.Trim(u.Path, "/"),
-	})
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -1,5 +1,3 @@
-//go:build !servestub
-
 package main
 
 import (

@@ -1,13 +1,10 @@
-//go:build !servestub
-
-package main
+package node
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	stdlog "log"
 	"log/slog"
@@ -22,59 +19,50 @@ import (
 	"github.com/parleyhq/parley/tlsserve"
 )
 
-// tlsFlags are serve's HTTPS options (docs/operations.md).
-type tlsFlags struct {
-	certFile, keyFile *string
-	domains           *string
-	email             *string
-	directory         *string
-	directoryRoots    *string
-	httpListen        *string
+// TLSOptions are the HTTPS front (docs/operations.md): a certificate from
+// files, or certificates obtained over ACME for Domains. All empty: plain
+// HTTP.
+type TLSOptions struct {
+	// CertFile and KeyFile are a PEM chain and key, re-read when changed.
+	CertFile, KeyFile string
+	// Domains are served with ACME certificates kept in DATA/acme.
+	Domains []string
+	// Email is the ACME account's contact; Directory the ACME directory URL.
+	Email, Directory string
+	// DirectoryRoots is a PEM file of the roots trusted for Directory
+	// instead of the system's; empty: the system's.
+	DirectoryRoots string
+	// HTTPListen, with HTTPS, is a plain-HTTP address that redirects to
+	// HTTPS and answers ACME HTTP-01 challenges; empty: none.
+	HTTPListen string
 }
 
-func addTLSFlags(fs *flag.FlagSet, env func(name, def string) string) *tlsFlags {
-	return &tlsFlags{
-		certFile:       fs.String("tls-cert", env("PARLEY_TLS_CERT", ""), "PEM certificate chain: serve HTTPS on --listen with it (re-read when the file changes) [PARLEY_TLS_CERT]"),
-		keyFile:        fs.String("tls-key", env("PARLEY_TLS_KEY", ""), "PEM private key of --tls-cert [PARLEY_TLS_KEY]"),
-		domains:        fs.String("acme-domain", env("PARLEY_ACME_DOMAIN", ""), "comma-separated DNS names: serve HTTPS on --listen with certificates obtained and renewed over ACME, kept in DATA/acme [PARLEY_ACME_DOMAIN]"),
-		email:          fs.String("acme-email", env("PARLEY_ACME_EMAIL", ""), "contact address of the ACME account (optional) [PARLEY_ACME_EMAIL]"),
-		directory:      fs.String("acme-directory", env("PARLEY_ACME_DIRECTORY", tlsserve.LetsEncrypt), "ACME directory URL [PARLEY_ACME_DIRECTORY]"),
-		directoryRoots: fs.String("acme-directory-roots", env("PARLEY_ACME_DIRECTORY_ROOTS", ""), "PEM file of the roots trusted for the ACME directory's HTTPS instead of the system's (a private CA) [PARLEY_ACME_DIRECTORY_ROOTS]"),
-		httpListen:     fs.String("http-listen", env("PARLEY_HTTP_LISTEN", ""), "with HTTPS: plain-HTTP address that redirects to HTTPS and answers ACME HTTP-01 challenges (use :80); empty: none [PARLEY_HTTP_LISTEN]"),
-	}
-}
-
-// front returns the HTTPS front the flags ask for, nil for plain HTTP.
-func (f *tlsFlags) front(dataDir string, log *slog.Logger) (*tlsserve.Front, error) {
-	var domains []string
-	for _, d := range strings.Split(*f.domains, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			domains = append(domains, d)
-		}
-	}
-	if *f.certFile == "" && *f.keyFile == "" && len(domains) == 0 {
-		if *f.httpListen != "" {
+// tlsFront returns the HTTPS front f asks for, nil for plain HTTP.
+func tlsFront(f TLSOptions, dataDir string, log *slog.Logger) (*tlsserve.Front, error) {
+	domains := f.Domains
+	if f.CertFile == "" && f.KeyFile == "" && len(domains) == 0 {
+		if f.HTTPListen != "" {
 			return nil, errors.New("serve: --http-listen redirects to HTTPS: it needs --tls-cert and --tls-key, or --acme-domain")
 		}
 		return nil, nil
 	}
 	cfg := tlsserve.Config{
-		CertFile: *f.certFile, KeyFile: *f.keyFile,
-		Domains: domains, Email: *f.email, Directory: *f.directory,
+		CertFile: f.CertFile, KeyFile: f.KeyFile,
+		Domains: domains, Email: f.Email, Directory: f.Directory,
 		CacheDir: filepath.Join(dataDir, "acme"),
 		Log:      log.With("component", "tls"),
 	}
-	if *f.directoryRoots != "" {
-		pem, err := os.ReadFile(*f.directoryRoots)
+	if f.DirectoryRoots != "" {
+		pem, err := os.ReadFile(f.DirectoryRoots)
 		if err != nil {
 			return nil, fmt.Errorf("serve: --acme-directory-roots: %w", err)
 		}
 		cfg.DirectoryRoots = x509.NewCertPool()
 		if !cfg.DirectoryRoots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("serve: --acme-directory-roots %s: no PEM certificate in it", *f.directoryRoots)
+			return nil, fmt.Errorf("serve: --acme-directory-roots %s: no PEM certificate in it", f.DirectoryRoots)
 		}
 	}
-	if len(domains) > 0 && *f.httpListen == "" {
+	if len(domains) > 0 && f.HTTPListen == "" {
 		log.Warn("ACME without --http-listen: only TLS-ALPN-01 challenges, which a public CA sends to port 443")
 	}
 	front, err := tlsserve.New(cfg)

@@ -1,6 +1,4 @@
-//go:build !servestub
-
-package main
+package node
 
 import (
 	"context"

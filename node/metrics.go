@@ -1,11 +1,8 @@
-//go:build !servestub
-
-package main
+package node
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,9 +11,9 @@ import (
 	"time"
 )
 
-// defaultMetricsListen is where `parley serve` serves /metrics without a
+// DefaultMetricsListen is where `parley serve` serves /metrics without a
 // token unless told otherwise (9464: the port Prometheus exporters use).
-const defaultMetricsListen = "127.0.0.1:9464"
+const DefaultMetricsListen = "127.0.0.1:9464"
 
 // metricsListener opens the private /metrics listener at addr, which must
 // be a loopback address (a scraper on another machine uses --metrics-token
@@ -83,11 +80,4 @@ func metricsOnly(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
 	return mux
-}
-
-// flagSet reports whether the flag name was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
