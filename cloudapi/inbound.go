@@ -101,9 +101,16 @@ func (s *Service) HandleInbound(ctx context.Context, in Inbound) error {
 		return err // the hosted endpoint hands the message over again (hosted/handled.go)
 	}
 	now := s.clk.Now().UTC()
-	s.record(ctx, parley.MessageEvent{Business: in.Business, MessageID: in.MessageID, Customer: wa, Status: parley.StatusInbound, At: now})
+	// Recorded durably before returning, as the webhook is: the hosted
+	// endpoint marks the message handled once this returns, and a crash
+	// after that must not lose its insights (recording twice counts once).
+	if err := s.recordNow(ctx, parley.MessageEvent{Business: in.Business, MessageID: in.MessageID, Customer: wa, Status: parley.StatusInbound, At: now}); err != nil {
+		return err
+	}
 	if replied != "" {
-		s.record(ctx, parley.MessageEvent{Business: in.Business, MessageID: replied, Customer: wa, Status: parley.StatusReplied, At: now})
+		if err := s.recordNow(ctx, parley.MessageEvent{Business: in.Business, MessageID: replied, Customer: wa, Status: parley.StatusReplied, At: now}); err != nil {
+			return err
+		}
 	}
 	if in.Record.Kind != content.KindText {
 		return nil

@@ -838,6 +838,16 @@ func (s *Service) webhook(ctx context.Context, business parley.UserID, key, fiel
 
 // record queues ev for the insights recorder, waiting while the queue is
 // full (or until ctx ends or the Service is closed).
+// recordNow records ev durably (insights' group commit) before it
+// returns; record queues it instead, for the events whose cause is
+// re-reported after a crash anyway.
+func (s *Service) recordNow(ctx context.Context, ev parley.MessageEvent) error {
+	if s.cfg.Insights == nil {
+		return nil
+	}
+	return s.cfg.Insights.Record(ctx, ev)
+}
+
 func (s *Service) record(ctx context.Context, ev parley.MessageEvent) {
 	if s.cfg.Insights == nil {
 		return
