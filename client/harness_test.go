@@ -62,9 +62,6 @@ func mustServer(t *testing.T) *testServer {
 
 func (ts *testServer) sync() { ts.srv, ts.store = ts.Server.Server, ts.Server.Store }
 
-// stop stops the server (the test may then look at its database).
-func (ts *testServer) stop(*testing.T) { ts.Close() }
-
 // mustRestart stops the server and starts a new one on the same address and
 // database.
 func (ts *testServer) mustRestart(*testing.T) {
