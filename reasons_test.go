@@ -27,6 +27,9 @@ var namedReasons = []string{
 	"client", "client/biz", "client/call", "client/conn", "client/files", "client/groups",
 	"client/localstore", "client/mlsengine", "cloudapi", "content",
 	"store/postgres", "store/sqlite", "store/sqlstore", "web/bridge", "web/wasm",
+	// The binary, its wiring and the bench.
+	"cmd/parley", "cmd/internal/cmdline", "node", "backup", "tlsserve", "bench", "relay", "sfu", "sframe",
+	"outbound", "ratelimit", "clientip", "broker/inproc", "broker/nats", "groupcommit", "parleytest",
 }
 
 // TestReasonsDocumented: every Reason constant of the tree is a row of the

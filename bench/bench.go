@@ -119,7 +119,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 		case "cluster":
 			res, err = runCluster(ctx, cfg) // cluster.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, "unknown_scenario", "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, cluster, all)", s)
+			return parley.Errorf(parley.CodeInvalid, ReasonUnknownScenario, "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, cluster, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)

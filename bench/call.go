@@ -84,7 +84,7 @@ func (cp *callPeer) read() {
 func runCall(ctx context.Context, cfg Config) (map[string]any, error) {
 	n := cfg.Participants
 	if n < 2 {
-		return nil, parley.Errorf(parley.CodeInvalid, "participants", "a call needs at least 2 participants")
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonParticipants, "a call needs at least 2 participants")
 	}
 	var users []benchUser
 	conv := parley.ConversationID("cbenchcall0000001")

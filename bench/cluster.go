@@ -41,10 +41,10 @@ type clusterNode struct {
 func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 	raiseFileLimit()
 	if cfg.Postgres == "" || cfg.NATS == "" {
-		return nil, parley.Errorf(parley.CodeInvalid, "cluster_needs_servers", "the cluster scenario needs --postgres DSN and --nats URL")
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonClusterNeedsServers, "the cluster scenario needs --postgres DSN and --nats URL")
 	}
 	if cfg.Nodes < 2 {
-		return nil, parley.Errorf(parley.CodeInvalid, "cluster_nodes", "the cluster scenario needs at least 2 nodes")
+		return nil, parley.Errorf(parley.CodeInvalid, ReasonClusterNodes, "the cluster scenario needs at least 2 nodes")
 	}
 	dsn, drop, err := freshSchema(ctx, cfg.Postgres)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 )
 
@@ -95,7 +96,7 @@ func whoami(x *call) error {
 	return x.withProfile(nil, nil, func(c *client.Client) error {
 		a := c.Account()
 		if !a.Registered() {
-			return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", x.env.profile)
+			return parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "profile %s is not registered", x.env.profile)
 		}
 		return x.printAccount("account", a, nil)
 	})

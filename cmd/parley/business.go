@@ -315,13 +315,13 @@ var catalogCommands = []command{
 				return err
 			}
 			if len(p.Images) == 0 || len(p.Images[0].Thumbnail) == 0 {
-				return parley.Errorf(parley.CodeNotFound, "no_preview", "product %s has no photo preview", x.Pos[0])
+				return parley.Errorf(parley.CodeNotFound, ReasonNoPreview, "product %s has no photo preview", x.Pos[0])
 			}
 			if *path == "" {
 				*path = x.Pos[0] + ".jpg"
 			}
 			if err := os.WriteFile(*path, p.Images[0].Thumbnail, 0o644); err != nil {
-				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
+				return parley.Errorf(parley.CodeInvalid, ReasonBadPath, "%v", err)
 			}
 			return x.print(map[string]any{"event": "preview_saved", "product": x.Pos[0], "path": *path, "size": len(p.Images[0].Thumbnail)},
 				fmt.Sprintf("saved %s (%d bytes)", *path, len(p.Images[0].Thumbnail)))
@@ -338,7 +338,7 @@ var catalogCommands = []command{
 			}
 			f, err := os.Create(*path)
 			if err != nil {
-				return parley.Errorf(parley.CodeInvalid, "bad_path", "%v", err)
+				return parley.Errorf(parley.CodeInvalid, ReasonBadPath, "%v", err)
 			}
 			d, err := c.DownloadBusinessMedia(ctx, x.Pos[0], f)
 			if cerr := f.Close(); err == nil {
@@ -607,10 +607,7 @@ func businessVerify(x *call) error {
 		return err
 	}
 	defer st.Close()
-	bs, ok := st.(parley.BusinessStore)
-	if !ok {
-		return parley.Errorf(parley.CodeUnavailable, "business_disabled", "this store does not keep business accounts")
-	}
+	var bs parley.BusinessStore = st
 	var u parley.User
 	if strings.HasPrefix(pos[0], "+") {
 		u, err = st.UserByPhone(ctx, pos[0])

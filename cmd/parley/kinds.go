@@ -90,7 +90,7 @@ var pollCommands = []command{
 			return err
 		}
 		if ex.Poll == nil {
-			return parley.Errorf(parley.CodeInvalid, "not_poll", "message %s is not a poll", x.Pos[0])
+			return parley.Errorf(parley.CodeInvalid, client.ReasonNotPoll, "message %s is not a poll", x.Pos[0])
 		}
 		return x.print(x.renderMessage(x.Ctx, c, m, ex))
 	})},

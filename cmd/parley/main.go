@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
@@ -318,7 +319,7 @@ func (e *env) withClientTimeout(ctx context.Context, timeout time.Duration, fn f
 	}
 	defer c.Close()
 	if !c.Account().Registered() {
-		return parley.Errorf(parley.CodeUnauthenticated, "not_registered",
+		return parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered,
 			"profile %s is not registered: run parley account register and account verify, or device add", e.profile)
 	}
 	return fn(ctx, c)

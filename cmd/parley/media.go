@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/client/files"
 )
 
 // transferTimeout is the command timeout for moving size bytes: --timeout
@@ -40,7 +41,7 @@ func (x *call) sendMedia(to, file, voice, caption, location, name, contact strin
 	if path != "" {
 		st, err := os.Stat(path)
 		if err != nil {
-			return parley.Errorf(parley.CodeInvalid, "no_file", "%s: %v", path, err)
+			return parley.Errorf(parley.CodeInvalid, files.ReasonNoFile, "%s: %v", path, err)
 		}
 		timeout = x.transferTimeout(st.Size())
 	}

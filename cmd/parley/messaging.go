@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 )
 
@@ -80,7 +81,7 @@ func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord))
 	}
 	defer c.Close()
 	if !c.Account().Registered() {
-		return parley.Errorf(parley.CodeUnauthenticated, "not_registered", "profile %s is not registered", x.profile)
+		return parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "profile %s is not registered", x.profile)
 	}
 	events := c.Events()
 	seen := 0
