@@ -19,29 +19,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/parleytest"
 )
 
 // parleyBin is the CLI built once by TestMain.
 var parleyBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "parley-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	parleyBin = filepath.Join(dir, "parley")
-	cmd := exec.Command("go", "build", "-o", parleyBin, "../cmd/parley")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build parley:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { parleytest.RunWithBinary(m, "../cmd/parley", &parleyBin) }
 
 // TestSourcesTracked opens the module's Go sources: go test's cache records
 // the files a test opens, so a change anywhere in the binary's sources

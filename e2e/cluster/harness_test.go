@@ -20,7 +20,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -43,22 +42,7 @@ func TestMain(m *testing.M) {
 		// Every test skips; do not build.
 		os.Exit(m.Run())
 	}
-	dir, err := os.MkdirTemp("", "parley-cluster-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	parleyBin = filepath.Join(dir, "parley")
-	cmd := exec.Command("go", "build", "-o", parleyBin, "../../cmd/parley")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build parley:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	parleytest.RunWithBinary(m, "../../cmd/parley", &parleyBin)
 }
 
 // freshDSN returns a DSN of PARLEY_TEST_POSTGRES on a new schema (dropped
