@@ -163,4 +163,3 @@ func (s *Store) AuditLog(ctx context.Context, before int64, limit int) ([]parley
 		return e, nil
 	}, `SELECT id, at, actor, action, target, detail FROM admin_audit WHERE id < ? ORDER BY id DESC LIMIT ?`, before, adminLimit(limit))
 }
-
