@@ -40,6 +40,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/admin"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/calls"
@@ -134,6 +135,7 @@ type Server struct {
 	CloudAPI *cloudapi.Service
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
+	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
@@ -255,7 +257,8 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle(trees.Path, ts)
 	mux.Handle(trees.Path+"/", ts)
 	mux.Handle(trees.CommitsPath+"/", ts)
-	srv.hooks(mux, cfg) // hooks.go
+	srv.hooks(mux, cfg)    // hooks.go
+	srv.adminAPI(mux, cfg) // admin.go
 	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
 	if cfg.BusinessAPI != nil {
 		if err := srv.businessAPI(mux, cfg); err != nil {
