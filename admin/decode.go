@@ -13,7 +13,8 @@ import (
 // DecodeBody decodes one JSON object from r (the request body, already
 // bounded by MaxBody) into v: unknown fields, trailing data and a body over
 // MaxBody are refused (CodeInvalid parley.ReasonBadBody, CodeTooLarge
-// ReasonBodyTooLarge). An empty body leaves v unchanged.
+// ReasonBodyTooLarge), and v is then unspecified. An empty body leaves v
+// unchanged.
 func DecodeBody(r io.Reader, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r, MaxBody+1))
 	var tooBig *http.MaxBytesError
