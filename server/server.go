@@ -1,6 +1,7 @@
 // Package server wires Parley's services into one HTTP server: the store,
 // the broker, the accounts and delivery services, and the WebSocket gateway
-// at /v1/ws. It adds /healthz. cmd/parley's serve command runs it.
+// at /v1/ws. It adds /healthz and the operator's admin API at /admin/v1/
+// (admin.go). cmd/parley's serve command runs it.
 //
 // Wiring. Every service gets what it uses at construction (gateway.Services,
 // delivery.Config): none is set later and none is found through another.
