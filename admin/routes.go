@@ -353,8 +353,10 @@ func groupJSON(g parley.AdminGroup) Group {
 	return out
 }
 
+// listGroups lists groups with at least min_members member users (default
+// 1: a deleted group, with none, is listed only with min_members=0).
 func (s *Service) listGroups(r *http.Request) (any, error) {
-	minMembers, err := queryInt(r, "min_members", 0)
+	minMembers, err := queryInt(r, "min_members", 1)
 	if err != nil {
 		return nil, err
 	}

@@ -139,10 +139,13 @@ func (c *Client) AdminUnsuspend(ctx context.Context, user string) (AdminUser, er
 }
 
 // AdminGroups lists groups and communities with at least minMembers
-// members, largest first.
+// members (0 includes deleted groups, which have none), largest first.
 func (c *Client) AdminGroups(ctx context.Context, minMembers, limit int) ([]AdminGroup, error) {
 	var l list[AdminGroup]
-	q := adminQuery("min_members", strconv.Itoa(minMembers), "limit", strconv.Itoa(limit))
+	q := "?min_members=" + strconv.Itoa(minMembers)
+	if limit > 0 {
+		q += "&limit=" + strconv.Itoa(limit)
+	}
 	return l.Data, c.Call(ctx, "GET", AdminPath+"/groups"+q, nil, &l)
 }
 

@@ -73,3 +73,52 @@ func TestAdminSuspendCLI(t *testing.T) {
 		t.Fatalf("audit: %v", actions)
 	}
 }
+
+// TestAdminGroupsCLI: the operator lists groups by size, deletes one and
+// sets a business's verified mark; the members' clients no longer have the
+// group and cannot send to it.
+func TestAdminGroupsCLI(t *testing.T) {
+	const token = "e2e-operator-token"
+	t.Setenv("PARLEY_OPERATOR_TOKEN", token)
+	s := mustServe(t)
+	t.Setenv("PARLEY_SERVER", s.URL)
+	alice := newDevice(t, "alice", "+14155550193")
+	bob := newDevice(t, "bob", "+14155550194")
+	op := newDevice(t, "operator", "")
+	alice.mustRegister(s, "Alice")
+	bob.mustRegister(s, "Bob")
+	id, _ := alice.must("group", "create", "Spammers", "--member", bob.phone).lines()[0]["group"].(string)
+	alice.must("send", "--to", id, "buy now")
+
+	gs := op.must("admin", "groups", "--min-members", "2").lines()
+	if len(gs) != 1 || gs[0]["id"] != id || gs[0]["members"] != float64(2) {
+		t.Fatalf("admin groups: %v", gs)
+	}
+	if d := op.must("admin", "delete-group", id).lines(); len(d) != 1 || d[0]["removed"] != float64(2) {
+		t.Fatalf("delete-group: %v", d)
+	}
+	if gs := op.must("admin", "groups").lines(); len(gs) != 0 {
+		t.Fatalf("groups after delete: %v", gs)
+	}
+	if gs := op.must("admin", "groups", "--min-members", "0").lines(); len(gs) != 1 || gs[0]["members"] != float64(0) {
+		t.Fatalf("groups with deleted ones: %v", gs)
+	}
+	bob.mustFail(exitNotFound, "group", "info", id)
+	if g := bob.must("group", "list").lines(); len(g) != 0 {
+		t.Fatalf("bob's groups after delete: %v", g)
+	}
+	alice.mustFail(exitForbidden, "send", "--to", id, "still here?")
+
+	op.mustFail(exitNotFound, "admin", "verify", alice.phone) // not a business
+	alice.must("business", "profile", "set", "--name", "Alice's Shop")
+	if b := op.must("admin", "verify", alice.phone).lines(); len(b) != 1 || b[0]["verified"] != true {
+		t.Fatalf("verify: %v", b)
+	}
+	if b := op.must("admin", "businesses").lines(); len(b) != 1 || b[0]["verified"] != true || b[0]["name"] != "Alice's Shop" {
+		t.Fatalf("businesses: %v", b)
+	}
+	audit := op.must("admin", "audit", "--limit", "2").lines()
+	if len(audit) != 2 || audit[0]["action"] != "verify" || audit[1]["action"] != "delete_group" {
+		t.Fatalf("audit: %v", audit)
+	}
+}

@@ -170,7 +170,7 @@ func adminSuspend(x *call) error {
 
 func adminGroups(x *call) error {
 	api := x.adminAPI()
-	minMembers := x.FS.Int("min-members", 0, "only groups with at least this many members")
+	minMembers := x.FS.Int("min-members", 1, "only groups with at least this many members (0: also deleted groups)")
 	limit := x.FS.Int("limit", 100, "at most this many (1 to 1000)")
 	c, err := api()
 	if err != nil {
