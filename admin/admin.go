@@ -11,7 +11,9 @@
 // "Authorization: Bearer TOKEN", compared in constant time. Without the
 // header a request is refused 401 "admin_token_required"; with another
 // token 401 "admin_token_wrong"; on a server without an operator token 401
-// "admin_disabled".
+// "admin_disabled". Wrong tokens are counted per client address
+// (Config.TokenFailures): once the budget is spent every request from the
+// address is refused 429 "admin_token_failures" until it refills.
 //
 // Audit. Every change (revoke_device, suspend, unsuspend, delete_group,
 // verify, unverify) and every read of personal data (list_users,
@@ -34,9 +36,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/clientip"
 	"github.com/parleyhq/parley/httperr"
 )
 
@@ -88,7 +93,20 @@ type Config struct {
 	Business Verifier
 	Clock    parley.Clock
 	Log      *slog.Logger
+	// Limiter counts wrong tokens per client address (the server's
+	// limiter; nil: no limit). Once TokenFailures are spent from an
+	// address, every request from it is refused (429
+	// "admin_token_failures"), the right token too, until the budget
+	// refills: a guesser learns nothing more.
+	Limiter parley.Limiter
+	// TokenFailures is the budget of wrong tokens per address; default
+	// DefaultTokenFailures.
+	TokenFailures parley.Limit
 }
+
+// DefaultTokenFailures is the default budget of wrong operator tokens per
+// client address.
+var DefaultTokenFailures = parley.Limit{Events: 10, Window: 10 * time.Minute}
 
 // Service serves the admin API.
 type Service struct {
@@ -103,6 +121,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TokenFailures.Events <= 0 {
+		cfg.TokenFailures = DefaultTokenFailures
 	}
 	s := &Service{cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
@@ -129,7 +150,21 @@ func (s *Service) authorize(r *http.Request) error {
 	if !ok || tok == "" {
 		return parley.Errorf(parley.CodeUnauthenticated, ReasonAdminTokenRequired, "the admin API needs the operator token (Authorization: Bearer TOKEN)")
 	}
+	ctx := r.Context()
+	key := ""
+	if a, ok := clientip.From(ctx); ok && s.cfg.Limiter != nil {
+		key = "admin.addr:" + clientip.Key(a)
+		if ok, wait, err := s.cfg.Limiter.Check(ctx, key, s.cfg.TokenFailures); err != nil {
+			return &parley.Error{Code: parley.CodeUnavailable, Reason: parley.ReasonLimiterUnavailable, Message: "the server cannot check its limits right now; retry later", Err: err}
+		} else if !ok {
+			return parley.RateLimited(ReasonAdminTokenFailures, wait, "too many wrong operator tokens from this address")
+		}
+	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Token)) != 1 {
+		if key != "" {
+			_, _, _ = s.cfg.Limiter.Allow(ctx, key, s.cfg.TokenFailures)
+		}
+		s.cfg.Log.WarnContext(ctx, "admin API: wrong operator token", "key", key)
 		return parley.Errorf(parley.CodeUnauthenticated, ReasonAdminTokenWrong, "wrong operator token")
 	}
 	return nil
@@ -143,6 +178,9 @@ type errorBody struct {
 }
 
 func writeError(w http.ResponseWriter, err error) {
+	if d := parley.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
 	code := parley.ErrorCode(err)
 	msg := parley.ErrorMessage(err)
 	if (code == parley.CodeInternal || code == "") && parley.ErrorReason(err) != ReasonAuditFailed {

@@ -8,6 +8,7 @@ const (
 	ReasonAdminTokenWrong    = "admin_token_wrong"    // CodeUnauthenticated: wrong operator token
 	ReasonAuditFailed        = "audit_failed"         // CodeInternal: the action took effect but could not be written to the audit log
 	ReasonBodyTooLarge       = "body_too_large"       // CodeTooLarge: a request body is at most 4 KiB
+	ReasonAdminTokenFailures = "admin_token_failures" // CodeRateLimited: too many wrong operator tokens from this address
 	ReasonBadUser            = "bad_user"             // CodeInvalid: a user is +PHONE, @username or uID
 	ReasonBadQuery           = "bad_query"            // CodeInvalid: a query parameter is not a number in range
 	ReasonNotGroup           = "not_group"            // CodeNotFound: no group or community with this id

@@ -17,7 +17,7 @@ func (s *Server) adminAPI(mux *http.ServeMux, cfg Config) {
 	}
 	s.Admin = admin.New(admin.Config{
 		Token: token, Store: cfg.Store, Delivery: s.Delivery, Groups: s.Groups, Business: s.Business,
-		Clock: cfg.Clock, Log: cfg.Log.With("component", "admin"),
+		Clock: cfg.Clock, Log: cfg.Log.With("component", "admin"), Limiter: cfg.Accounts.Limiter,
 	})
 	mux.Handle(admin.Path, s.Admin)
 }

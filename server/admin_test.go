@@ -48,17 +48,20 @@ func wantAPIError(t *testing.T, err error, code parley.Code, reason string) {
 // and a server without one has the admin API disabled.
 func TestAdminRefusesWithoutToken(t *testing.T) {
 	e := newEnv(t, withOperatorToken(t))
+	routes := []string{"GET /users", "GET /users/u1", "POST /users/u1/suspend", "POST /users/u1/unsuspend",
+		"GET /groups", "DELETE /groups/x", "GET /businesses", "POST /businesses/u1/verified", "GET /stats", "GET /audit",
+		"POST /users/u1/devices/1/revoke", "GET /nothing"}
 	for _, tc := range []struct {
 		name, auth, reason string
+		routes             []string
 	}{
-		{"none", "", admin.ReasonAdminTokenRequired},
-		{"wrong", apiclient.Bearer("not-the-token"), admin.ReasonAdminTokenWrong},
-		{"prefix", apiclient.Bearer(testOperatorToken[:5]), admin.ReasonAdminTokenWrong},
-		{"basic", "Basic " + testOperatorToken, admin.ReasonAdminTokenRequired},
+		{"none", "", admin.ReasonAdminTokenRequired, routes},
+		{"basic", "Basic " + testOperatorToken, admin.ReasonAdminTokenRequired, routes},
+		// Wrong tokens count against the address's budget (10).
+		{"wrong", apiclient.Bearer("not-the-token"), admin.ReasonAdminTokenWrong, routes[:6]},
+		{"prefix", apiclient.Bearer(testOperatorToken[:5]), admin.ReasonAdminTokenWrong, routes[6:10]},
 	} {
-		for _, route := range []string{"GET /users", "GET /users/u1", "POST /users/u1/suspend", "POST /users/u1/unsuspend",
-			"GET /groups", "DELETE /groups/x", "GET /businesses", "POST /businesses/u1/verified", "GET /stats", "GET /audit",
-			"POST /users/u1/devices/1/revoke", "GET /nothing"} {
+		for _, route := range tc.routes {
 			method, path, _ := strings.Cut(route, " ")
 			c := &apiclient.Client{Base: "http://" + e.addr, Auth: tc.auth}
 			err := c.Call(t.Context(), method, apiclient.AdminPath+path, nil, nil)
@@ -67,12 +70,19 @@ func TestAdminRefusesWithoutToken(t *testing.T) {
 			}
 		}
 	}
-	if log, err := adminClient(t, e, testOperatorToken).AdminAudit(t.Context(), 0, 0); err != nil || len(log) != 0 {
+	if log, err := e.ps.Store.AuditLog(t.Context(), 0, 0); err != nil || len(log) != 0 {
 		t.Fatalf("audit after refused requests: %v %v, want empty", log, err)
 	}
 
+	// The budget of wrong tokens is spent: the address is refused, even
+	// with the right token, until it refills.
+	_, err := adminClient(t, e, "guess").AdminStats(t.Context())
+	wantAPIError(t, err, parley.CodeRateLimited, admin.ReasonAdminTokenFailures)
+	_, err = adminClient(t, e, testOperatorToken).AdminStats(t.Context())
+	wantAPIError(t, err, parley.CodeRateLimited, admin.ReasonAdminTokenFailures)
+
 	off := newEnv(t)
-	_, err := adminClient(t, off, "").AdminStats(t.Context())
+	_, err = adminClient(t, off, "").AdminStats(t.Context())
 	wantAPIError(t, err, parley.CodeUnauthenticated, admin.ReasonAdminDisabled)
 	resp, err := http.Get("http://" + off.addr + "/admin/v1/stats")
 	if err != nil {
