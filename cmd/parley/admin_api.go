@@ -41,17 +41,19 @@ The API subcommands take --server URL [PARLEY_SERVER] and --token TOKEN
 (the server's --operator-token) [PARLEY_OPERATOR_TOKEN]. See docs/admin-api.md
 and docs/operations.md.`
 
-// adminAPI declares --server and --token; after parsing, its result is the
-// admin API's client.
-func (x *call) adminAPI() func() (*apiclient.Client, error) {
+// admin declares --server and --token, parses the command line (declare
+// the command's own flags first) and runs f with the admin API's client.
+func (x *call) admin(f func(c *apiclient.Client) error) error {
 	server := x.Need("server", os.Getenv("PARLEY_SERVER"), "the server's URL [PARLEY_SERVER]")
 	token := x.Need("token", os.Getenv("PARLEY_OPERATOR_TOKEN"), "the server's operator token [PARLEY_OPERATOR_TOKEN]")
-	return func() (*apiclient.Client, error) {
-		if err := x.Parse(); err != nil {
-			return nil, err
-		}
-		return apiclient.New(*server, apiclient.Bearer(*token))
+	if err := x.Parse(); err != nil {
+		return err
 	}
+	c, err := apiclient.New(*server, apiclient.Bearer(*token))
+	if err != nil {
+		return err
+	}
+	return f(c)
 }
 
 // adminRows prints items: one JSON line each with --json, else a table.
@@ -94,103 +96,83 @@ func adminDeviceRow(d apiclient.AdminDevice) []any {
 const adminDeviceHeader = "DEVICE\tNAME\tPRIMARY\tONLINE\tCREATED\tREVOKED"
 
 func adminUsers(x *call) error {
-	api := x.adminAPI()
 	find := x.FS.String("find", "", "phone or username prefix, or part of the name")
 	after := x.FS.String("after", "", "list after this user ID (paging)")
 	limit := x.FS.Int("limit", 100, "at most this many (1 to 1000)")
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	id, _ := strconv.ParseInt(strings.TrimPrefix(*after, "u"), 10, 64)
-	us, err := c.AdminUsers(x.Ctx, *find, parley.UserID(id), *limit)
-	return adminRows(x, us, err, adminUserHeader, adminUserRow)
+	return x.admin(func(c *apiclient.Client) error {
+		id, _ := strconv.ParseInt(strings.TrimPrefix(*after, "u"), 10, 64)
+		us, err := c.AdminUsers(x.Ctx, *find, parley.UserID(id), *limit)
+		return adminRows(x, us, err, adminUserHeader, adminUserRow)
+	})
 }
 
 func adminUser(x *call) error {
-	api := x.adminAPI()
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	u, err := c.AdminUser(x.Ctx, x.Pos[0])
-	if err != nil || x.json {
-		return adminRows(x, []apiclient.AdminUser{u}, err, "", nil)
-	}
-	if err := adminRows(x, []apiclient.AdminUser{u}, nil, adminUserHeader, adminUserRow); err != nil {
-		return err
-	}
-	fmt.Fprintln(x.stdout)
-	return adminRows(x, u.Devices, nil, adminDeviceHeader, adminDeviceRow)
+	return x.admin(func(c *apiclient.Client) error {
+		u, err := c.AdminUser(x.Ctx, x.Pos[0])
+		if err != nil || x.json {
+			return adminRows(x, []apiclient.AdminUser{u}, err, "", nil)
+		}
+		if err := adminRows(x, []apiclient.AdminUser{u}, nil, adminUserHeader, adminUserRow); err != nil {
+			return err
+		}
+		fmt.Fprintln(x.stdout)
+		return adminRows(x, u.Devices, nil, adminDeviceHeader, adminDeviceRow)
+	})
 }
 
 func adminDevices(x *call) error {
-	api := x.adminAPI()
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	ds, err := c.AdminDevices(x.Ctx, x.Pos[0])
-	return adminRows(x, ds, err, adminDeviceHeader, adminDeviceRow)
+	return x.admin(func(c *apiclient.Client) error {
+		ds, err := c.AdminDevices(x.Ctx, x.Pos[0])
+		return adminRows(x, ds, err, adminDeviceHeader, adminDeviceRow)
+	})
 }
 
 func adminRevoke(x *call) error {
-	api := x.adminAPI()
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(x.Pos[1], "d"), 10, 64)
-	if err != nil {
-		return usageError("revoke-device: DEVICE is a device ID (parley admin devices USER)")
-	}
-	d, err := c.AdminRevokeDevice(x.Ctx, x.Pos[0], parley.DeviceID(id))
-	return adminRows(x, []apiclient.AdminDevice{d}, err, adminDeviceHeader, adminDeviceRow)
+	return x.admin(func(c *apiclient.Client) error {
+		id, err := strconv.ParseInt(strings.TrimPrefix(x.Pos[1], "d"), 10, 64)
+		if err != nil {
+			return usageError("revoke-device: DEVICE is a device ID (parley admin devices USER)")
+		}
+		d, err := c.AdminRevokeDevice(x.Ctx, x.Pos[0], parley.DeviceID(id))
+		return adminRows(x, []apiclient.AdminDevice{d}, err, adminDeviceHeader, adminDeviceRow)
+	})
 }
 
 // adminSuspend is `suspend` and `unsuspend`.
 func adminSuspend(x *call) error {
-	api := x.adminAPI()
 	var reason *string
 	if x.Name == "suspend" {
 		reason = x.FS.String("reason", "", "why (kept in the audit log)")
 	}
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	var u apiclient.AdminUser
-	if reason != nil {
-		u, err = c.AdminSuspend(x.Ctx, x.Pos[0], *reason)
-	} else {
-		u, err = c.AdminUnsuspend(x.Ctx, x.Pos[0])
-	}
-	return adminRows(x, []apiclient.AdminUser{u}, err, adminUserHeader, adminUserRow)
+	return x.admin(func(c *apiclient.Client) error {
+		var u apiclient.AdminUser
+		var err error
+		if reason != nil {
+			u, err = c.AdminSuspend(x.Ctx, x.Pos[0], *reason)
+		} else {
+			u, err = c.AdminUnsuspend(x.Ctx, x.Pos[0])
+		}
+		return adminRows(x, []apiclient.AdminUser{u}, err, adminUserHeader, adminUserRow)
+	})
 }
 
 func adminGroups(x *call) error {
-	api := x.adminAPI()
 	minMembers := x.FS.Int("min-members", 1, "only groups with at least this many members (0: also deleted groups)")
 	limit := x.FS.Int("limit", 100, "at most this many (1 to 1000)")
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	gs, err := c.AdminGroups(x.Ctx, *minMembers, *limit)
-	return adminRows(x, gs, err, "CHAT\tNAME\tMEMBERS\tCOMMUNITY\tIN", func(g apiclient.AdminGroup) []any {
-		return []any{g.ID, g.Name, g.Members, g.Community, g.In}
+	return x.admin(func(c *apiclient.Client) error {
+		gs, err := c.AdminGroups(x.Ctx, *minMembers, *limit)
+		return adminRows(x, gs, err, "CHAT\tNAME\tMEMBERS\tCOMMUNITY\tIN", func(g apiclient.AdminGroup) []any {
+			return []any{g.ID, g.Name, g.Members, g.Community, g.In}
+		})
 	})
 }
 
 func adminDeleteGroup(x *call) error {
-	api := x.adminAPI()
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	d, err := c.AdminDeleteGroup(x.Ctx, parley.ConversationID(x.Pos[0]))
-	return adminRows(x, []apiclient.AdminDeletedGroup{d}, err, "CHAT\tMEMBERS REMOVED", func(d apiclient.AdminDeletedGroup) []any {
-		return []any{d.ID, d.Removed}
+	return x.admin(func(c *apiclient.Client) error {
+		d, err := c.AdminDeleteGroup(x.Ctx, parley.ConversationID(x.Pos[0]))
+		return adminRows(x, []apiclient.AdminDeletedGroup{d}, err, "CHAT\tMEMBERS REMOVED", func(d apiclient.AdminDeletedGroup) []any {
+			return []any{d.ID, d.Removed}
+		})
 	})
 }
 
@@ -201,54 +183,42 @@ func adminBusinessRow(b apiclient.AdminBusiness) []any {
 const adminBusinessHeader = "USER\tNAME\tCATEGORY\tVERIFIED\tHOSTED"
 
 func adminBusinesses(x *call) error {
-	api := x.adminAPI()
 	after := x.FS.String("after", "", "list after this user ID (paging)")
 	limit := x.FS.Int("limit", 100, "at most this many (1 to 1000)")
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	id, _ := strconv.ParseInt(strings.TrimPrefix(*after, "u"), 10, 64)
-	bs, err := c.AdminBusinesses(x.Ctx, parley.UserID(id), *limit)
-	return adminRows(x, bs, err, adminBusinessHeader, adminBusinessRow)
+	return x.admin(func(c *apiclient.Client) error {
+		id, _ := strconv.ParseInt(strings.TrimPrefix(*after, "u"), 10, 64)
+		bs, err := c.AdminBusinesses(x.Ctx, parley.UserID(id), *limit)
+		return adminRows(x, bs, err, adminBusinessHeader, adminBusinessRow)
+	})
 }
 
 func adminVerify(x *call) error {
-	api := x.adminAPI()
 	off := x.FS.Bool("off", false, "clear the mark")
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	b, err := c.AdminSetVerified(x.Ctx, x.Pos[0], !*off)
-	return adminRows(x, []apiclient.AdminBusiness{b}, err, adminBusinessHeader, adminBusinessRow)
+	return x.admin(func(c *apiclient.Client) error {
+		b, err := c.AdminSetVerified(x.Ctx, x.Pos[0], !*off)
+		return adminRows(x, []apiclient.AdminBusiness{b}, err, adminBusinessHeader, adminBusinessRow)
+	})
 }
 
 func adminStats(x *call) error {
-	api := x.adminAPI()
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	s, err := c.AdminStats(x.Ctx)
-	if err != nil || x.json {
-		return adminRows(x, []apiclient.AdminStats{s}, err, "", nil)
-	}
-	fmt.Fprintf(x.stdout, "users: %d (%d suspended)\ndevices: %d (%d online on this node)\nconversations: %d direct, %d group\nmessages stored: %d\nblobs: %d, %d bytes\n",
-		s.Users, s.Suspended, s.Devices, s.OnlineDevices, s.Conversations["direct"], s.Conversations["group"], s.Envelopes, s.Blobs, s.BlobBytes)
-	return nil
+	return x.admin(func(c *apiclient.Client) error {
+		s, err := c.AdminStats(x.Ctx)
+		if err != nil || x.json {
+			return adminRows(x, []apiclient.AdminStats{s}, err, "", nil)
+		}
+		fmt.Fprintf(x.stdout, "users: %d (%d suspended)\ndevices: %d (%d online on this node)\nconversations: %d direct, %d group\nmessages stored: %d\nblobs: %d, %d bytes\n",
+			s.Users, s.Suspended, s.Devices, s.OnlineDevices, s.Conversations["direct"], s.Conversations["group"], s.Envelopes, s.Blobs, s.BlobBytes)
+		return nil
+	})
 }
 
 func adminAudit(x *call) error {
-	api := x.adminAPI()
 	before := x.FS.Int64("before", 0, "entries before this ID (paging)")
 	limit := x.FS.Int("limit", 100, "at most this many (1 to 1000)")
-	c, err := api()
-	if err != nil {
-		return err
-	}
-	es, err := c.AdminAudit(x.Ctx, *before, *limit)
-	return adminRows(x, es, err, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAIL", func(e apiclient.AuditEntry) []any {
-		return []any{e.ID, ts(e.At), e.Actor, e.Action, e.Target, string(e.Detail)}
+	return x.admin(func(c *apiclient.Client) error {
+		es, err := c.AdminAudit(x.Ctx, *before, *limit)
+		return adminRows(x, es, err, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAIL", func(e apiclient.AuditEntry) []any {
+			return []any{e.ID, ts(e.At), e.Actor, e.Action, e.Target, string(e.Detail)}
+		})
 	})
 }
