@@ -45,7 +45,7 @@ func (s *Store) AdminUsers(ctx context.Context, q parley.AdminUserQuery) ([]parl
 
 // SetSuspended suspends the user at `at`, or lifts the suspension (zero at).
 func (s *Store) SetSuspended(ctx context.Context, user parley.UserID, at time.Time) error {
-	return s.write(ctx, "set suspended", func(tx Querier) error {
+	return s.bizWrite(ctx, "set suspended", func(tx Querier) error {
 		n, err := tx.Exec(ctx, `UPDATE users SET suspended_at = ? WHERE id = ?`, ns(at), user)
 		if err != nil {
 			return err
@@ -79,7 +79,7 @@ func (s *Store) AdminGroups(ctx context.Context, minMembers, limit int) ([]parle
 
 // CloseGroupEntry deletes the group's invitations, invite links and join requests.
 func (s *Store) CloseGroupEntry(ctx context.Context, id parley.ConversationID) error {
-	return s.write(ctx, "close group entry", func(tx Querier) error {
+	return s.bizWrite(ctx, "close group entry", func(tx Querier) error {
 		for _, q := range []string{
 			`DELETE FROM group_invitations WHERE group_id = ?`,
 			`DELETE FROM group_invite_links WHERE group_id = ?`,
@@ -134,7 +134,7 @@ func (s *Store) AppendAudit(ctx context.Context, e parley.AuditEntry) (parley.Au
 	if len(e.Detail) > 0 {
 		detail = string(e.Detail)
 	}
-	err := s.write(ctx, "append audit", func(tx Querier) error {
+	err := s.bizWrite(ctx, "append audit", func(tx Querier) error {
 		return tx.QueryRow(ctx, `INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			ns(e.At), e.Actor, e.Action, e.Target, detail).Scan(&e.ID)
 	})
