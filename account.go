@@ -39,6 +39,10 @@ type User struct {
 	PINHash    []byte // argon2id hash of the two-step PIN; nil when no PIN is set
 	CreatedAt  time.Time
 	LastSeenAt time.Time // last time any device of the user disconnected or was seen
+	// SuspendedAt is when the operator suspended the account (zero: not
+	// suspended). A suspended account cannot sign in and receives no
+	// direct messages; only AdminStore.SetSuspended changes it.
+	SuspendedAt time.Time
 }
 
 // Device is one device of a user: the primary, or one of up to four linked

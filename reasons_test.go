@@ -19,7 +19,7 @@ import (
 // store/storetest, whose QualitySignal.Reason is a user's report text, not
 // an error reason; cmd/ until it is converted.
 var namedReasons = []string{
-	"", "accounts", "business", "calls", "delivery", "gateway", "groups", "hosted", "httperr",
+	"", "accounts", "admin", "business", "calls", "delivery", "gateway", "groups", "hosted", "httperr",
 	"insights", "media", "push", "server", "trees", "webhook", "wire",
 	// The client side and the stores.
 	"apiclient", "attachment", "blob/blobtest", "blob/disk", "blob/s3", "bot", "bot/bottest",

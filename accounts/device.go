@@ -15,6 +15,10 @@ import (
 // constant time; whether the device exists is not revealed to a caller
 // without its secret.
 //
+// A suspended account (parley.User.SuspendedAt, set by the operator's admin
+// API) cannot sign in: CodeForbidden "account_suspended", given only to a
+// caller with the device's right secret.
+//
 // Errors: CodeUnauthenticated "bad_credentials" (unknown device or wrong
 // secret) or "device_revoked" (right secret, but the device was removed or
 // replaced by a re-registration); CodeRateLimited ReasonAuthFailures
@@ -51,6 +55,13 @@ func (s *Service) authenticate(ctx context.Context, id parley.DeviceID, secret [
 	}
 	if !d.Active() {
 		return parley.Device{}, errRevoked()
+	}
+	u, err := s.store.User(ctx, d.User)
+	if err != nil {
+		return parley.Device{}, internal("authenticate: load user", err)
+	}
+	if !u.SuspendedAt.IsZero() {
+		return parley.Device{}, parley.Errorf(parley.CodeForbidden, ReasonAccountSuspended, "this account has been suspended by the server's operator")
 	}
 	return publicDevice(d), nil
 }

@@ -256,3 +256,26 @@ func TestRemoveDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthenticateSuspended: a suspended account cannot sign in, with its
+// right secret or a wrong one (which still counts as a failure); lifting
+// the suspension restores sign-in.
+func TestAuthenticateSuspended(t *testing.T) {
+	e := newEnv(t, accounts.Config{})
+	alice := e.MustSignUp(alicePhone, "Alice")
+	if err := e.store.SetSuspended(e.ctx, alice.User, t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Authenticate(e.ctx, alice.Device, alice.Secret)
+	wantErr(t, err, parley.CodeForbidden, accounts.ReasonAccountSuspended)
+	flipped := append([]byte(nil), alice.Secret...)
+	flipped[0] ^= 1
+	_, err = e.svc.Authenticate(e.ctx, alice.Device, flipped)
+	wantErr(t, err, parley.CodeUnauthenticated, parley.ReasonBadCredentials)
+	if err := e.store.SetSuspended(e.ctx, alice.User, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Authenticate(e.ctx, alice.Device, alice.Secret); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,6 +3,7 @@ package accounts
 // Reasons of the errors this package returns, beside their codes; every
 // one is listed in docs/protocol.md (the root package's reasons test checks).
 const (
+	ReasonAccountSuspended   = "account_suspended"    // CodeForbidden: this account has been suspended by the server's operator
 	ReasonCodeExpired        = "code_expired"         // CodeExpired: the code has expired; request a new one
 	ReasonCodeWrong          = "code_wrong"           // CodeInvalid: the code is 6 digits
 	ReasonDeviceNameInvalid  = "device_name_invalid"  // CodeInvalid: a device name longer than 64 characters

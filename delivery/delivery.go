@@ -296,7 +296,10 @@ type convInfo struct {
 	// blocks, for direct conversations: blocked[i] reports whether users[i]
 	// blocks the other user.
 	blocks []bool
-	loaded time.Time
+	// suspended, for direct conversations: suspended[i] reports whether
+	// the operator suspended users[i] (parley.User.SuspendedAt).
+	suspended []bool
+	loaded    time.Time
 }
 
 func (ci *convInfo) member(d parley.DeviceID) (parley.Member, bool) {
@@ -372,6 +375,14 @@ func (s *Service) conv(ctx context.Context, id parley.ConversationID) (*convInfo
 			}
 			ci.blocks[i] = b
 		}
+		ci.suspended = make([]bool, 2)
+		for i, id := range ci.users {
+			u, err := s.store.User(ctx, id)
+			if err != nil && !parley.IsCode(err, parley.CodeNotFound) {
+				return nil, err
+			}
+			ci.suspended[i] = !u.SuspendedAt.IsZero()
+		}
 	}
 	s.cacheMu.Lock()
 	if len(s.cache) > 200_000 {
@@ -407,6 +418,35 @@ func (s *Service) BlocksChanged(ctx context.Context, a, b parley.UserID) {
 	if err == nil {
 		s.invalidate(id)
 	}
+}
+
+// SuspensionChanged must be called after the operator suspends or
+// unsuspends a user, so sends to the user's direct conversations see the
+// change at once.
+func (s *Service) SuspensionChanged(ctx context.Context, user parley.UserID) {
+	convs, err := s.store.ConversationsOfUser(ctx, user)
+	if err != nil {
+		s.log.Warn("suspension changed: conversations", "user", user, "err", err)
+		return
+	}
+	var ids []parley.ConversationID
+	for _, c := range convs {
+		if c.Kind == parley.KindDirect {
+			ids = append(ids, c.ID)
+		}
+	}
+	s.invalidate(ids...)
+}
+
+// checkSuspended refuses a send to a direct conversation whose other user
+// is suspended.
+func (ci *convInfo) checkSuspended(sender parley.UserID) error {
+	for i, u := range ci.users {
+		if u != sender && i < len(ci.suspended) && ci.suspended[i] {
+			return parley.Errorf(parley.CodeForbidden, ReasonRecipientSuspended, "this account has been suspended; it cannot receive messages")
+		}
+	}
+	return nil
 }
 
 // checkBlocked refuses a direct-conversation action between sender and the

@@ -35,6 +35,19 @@ func (s *Service) DeviceOnline(d parley.DeviceID) bool {
 	return s.notify.streams[d] > 0
 }
 
+// OnlineDevices counts the devices with a stream open on this node.
+func (s *Service) OnlineDevices() int {
+	s.notify.mu.Lock()
+	defer s.notify.mu.Unlock()
+	n := 0
+	for _, c := range s.notify.streams {
+		if c > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // deviceStream counts a device's local streams.
 func (ns *notifyState) deviceStream(d parley.DeviceID, open bool) {
 	ns.mu.Lock()

@@ -15,6 +15,7 @@ const (
 	ReasonKeyPackage         = "key_package"           // CodeInvalid: key package … is empty or larger than … bytes
 	ReasonLastResort         = "last_resort"           // CodeInvalid: at most one last-resort key package
 	ReasonPayloadTooLarge    = "payload_too_large"     // CodeTooLarge: welcome or group info larger than … bytes
+	ReasonRecipientSuspended = "recipient_suspended"   // CodeForbidden: this account has been suspended; it cannot receive messages
 	ReasonRemoveNotAllowed   = "remove_not_allowed"    // CodeForbidden: in a direct conversation you may remove only your own devices
 	ReasonResyncNotMember    = "resync_not_member"     // CodeInvalid: only a member device rejoins by a resync external commit
 	ReasonSeq                = "seq"                   // CodeInvalid: seq must not be negative

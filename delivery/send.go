@@ -87,6 +87,8 @@ type appendReq struct {
 //     not an admin to a group where only admins send
 //   - CodeBlocked "blocked" (the other user of a direct conversation blocks
 //     the sender) or "blocked_by_you"
+//   - CodeForbidden "recipient_suspended": the other user of a direct
+//     conversation is suspended by the operator
 //   - CodeUnavailable when shutting down
 //
 // Send blocks only while the appender queue is full (back-pressure).
@@ -105,6 +107,9 @@ func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, don
 		return err
 	}
 	if err := ci.checkBlocked(dev.User); err != nil {
+		return err
+	}
+	if err := ci.checkSuspended(dev.User); err != nil {
 		return err
 	}
 	if ci.kind == parley.KindGroup && s.groups != nil {

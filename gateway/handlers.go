@@ -156,6 +156,11 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 			}
 			return false
 		}
+		if parley.IsCode(err, parley.CodeForbidden) { // the account is suspended
+			s.replyErr(id, err)
+			s.closeWith(CloseAuthFailed, parley.ErrorReason(err))
+			return false
+		}
 		s.replyErr(id, err)
 		s.closeWith(CloseInternal, ReasonInternal)
 		return false

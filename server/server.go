@@ -1,6 +1,7 @@
 // Package server wires Parley's services into one HTTP server: the store,
 // the broker, the accounts and delivery services, and the WebSocket gateway
-// at /v1/ws. It adds /healthz. cmd/parley's serve command runs it.
+// at /v1/ws. It adds /healthz and the operator's admin API at /admin/v1/
+// (admin.go). cmd/parley's serve command runs it.
 //
 // Wiring. Every service gets what it uses at construction (gateway.Services,
 // delivery.Config): none is set later and none is found through another.
@@ -40,6 +41,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
+	"github.com/parleyhq/parley/admin"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/calls"
@@ -134,6 +136,7 @@ type Server struct {
 	CloudAPI *cloudapi.Service
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
+	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
@@ -255,7 +258,8 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle(trees.Path, ts)
 	mux.Handle(trees.Path+"/", ts)
 	mux.Handle(trees.CommitsPath+"/", ts)
-	srv.hooks(mux, cfg) // hooks.go
+	srv.hooks(mux, cfg)    // hooks.go
+	srv.adminAPI(mux, cfg) // admin.go
 	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
 	if cfg.BusinessAPI != nil {
 		if err := srv.businessAPI(mux, cfg); err != nil {

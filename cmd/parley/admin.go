@@ -11,33 +11,8 @@ import (
 	"github.com/parleyhq/parley/backup"
 )
 
-const adminUsage = `usage:
-  parley admin backup --data DIR [--postgres DSN] --out FILE [--include-keys]
-      a consistent archive of a server's data, taken while it runs
-  parley admin restore --in FILE --data DIR [--postgres DSN]
-      unpack and verify an archive into an empty DIR (and an empty database)
-See docs/operations.md.
-`
-
-// adminCommand runs `parley admin SUBCOMMAND`: operations on a server's
-// data directory (docs/operations.md).
-func adminCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, adminUsage)
-		return usageError("admin: missing subcommand")
-	}
-	switch args[0] {
-	case "backup":
-		return adminBackup(ctx, args[1:], stdout, stderr)
-	case "restore":
-		return adminRestore(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, adminUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, adminUsage)
-	return usageError(fmt.Sprintf("admin: unknown subcommand %q", args[0]))
-}
+// The data-directory operations of `parley admin` (docs/operations.md);
+// the admin API's subcommands are in admin_api.go.
 
 func adminFlags(name string, stderr io.Writer) (*flag.FlagSet, func(string, string) string) {
 	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)

@@ -98,8 +98,8 @@ var commands = []command{
 		Run: func(x *call) error { return serveCommand(x.Ctx, x.Args, x.stdout, x.stderr) }},
 	{Name: "bench", OwnFlags: true, Usage: "SCENARIO\tbenchmark (connect|direct|offline|fanout|media|community|all)",
 		Run: func(x *call) error { return benchCommand(x.Ctx, x.Args, x.stdout, x.stderr) }},
-	{Name: "admin", OwnFlags: true, Usage: "backup|restore\tonline backup of a server's data, restore into an empty directory",
-		Run: func(x *call) error { return adminCommand(x.Ctx, x.Args, x.stdout, x.stderr) }}, // admin.go
+	{Name: "admin", Usage: "…\tthe operator's tools: backup, restore; against a running server:\n\tusers, suspend, revoke-device, groups, verify, stats, audit …\n\t(parley admin help)",
+		Intro: adminIntro, Subs: adminCommands}, // admin.go, admin_api.go
 
 	{Name: "account", Section: "account", Subs: accountCommands},
 	{Name: "whoami", Usage: "\tthis profile's account and device", Run: whoami},

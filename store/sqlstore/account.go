@@ -95,13 +95,13 @@ func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, err
 // errUserIDTaken: a random user ID was already taken (CreateUser draws again).
 var errUserIDTaken = errors.New("user id taken")
 
-const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at`
+const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at, suspended_at`
 
 func (s *Store) scanUser(row Row) (parley.User, error) {
 	var u parley.User
 	var fbp, ls string
-	var created, seen int64
-	err := row.Scan(&u.ID, &u.Phone, &u.Name, &u.Username, &fbp, &ls, &u.PINHash, &created, &seen)
+	var created, seen, suspended int64
+	err := row.Scan(&u.ID, &u.Phone, &u.Name, &u.Username, &fbp, &ls, &u.PINHash, &created, &seen, &suspended)
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.User{}, notFound("no such user")
 	}
@@ -110,6 +110,7 @@ func (s *Store) scanUser(row Row) (parley.User, error) {
 	}
 	u.Privacy = parley.Privacy{FindByPhone: parley.Visibility(fbp), LastSeen: parley.Visibility(ls)}
 	u.CreatedAt, u.LastSeenAt = fromNS(created), fromNS(seen)
+	u.SuspendedAt = fromNS(suspended)
 	return u, nil
 }
 

@@ -28,6 +28,7 @@ func RunAll(t *testing.T, open func(t *testing.T) parley.Store) {
 	t.Run("Webhooks", func(t *testing.T) {
 		RunWebhooks(t, func(t *testing.T) HooksStore { return open(t).(HooksStore) })
 	})
+	t.Run("Admin", func(t *testing.T) { RunAdmin(t, open) })
 	t.Run("Media", func(t *testing.T) {
 		mediatest.Run(t, func(t *testing.T) mediatest.Store {
 			s := open(t)
