@@ -103,6 +103,17 @@ func (fl *Files) SendFile(ctx context.Context, to, path string, opt SendFileOpti
 	return fl.core.SendMedia(ctx, conv, d, false)
 }
 
+// Upload describes, encrypts and uploads the file at path for conv
+// without sending it, and returns its descriptor (package broadcast
+// uploads once and sends the descriptor in many chats).
+func (fl *Files) Upload(ctx context.Context, conv parley.ConversationID, path string, opt SendFileOptions) (attachment.Descriptor, error) {
+	ac, err := fl.core.Attachments()
+	if err != nil {
+		return attachment.Descriptor{}, err
+	}
+	return fl.uploadFile(ctx, ac, conv, path, opt)
+}
+
 // uploadFile describes and uploads the file at path for conv, resuming an
 // upload of the same file that an earlier SendFile left unfinished, and
 // recording this one if it does not finish.
