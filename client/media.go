@@ -110,8 +110,8 @@ func (f filesCore) Dir() string                              { return f.cfg.Dir 
 // broadcastCore is the Client as package broadcast sees it (broadcast.Core).
 type broadcastCore struct{ bizCore }
 
-func (b broadcastCore) ResolveChat(ctx context.Context, ref string) (parley.ConversationID, error) {
-	return b.resolveChat(ctx, ref, true)
+func (b broadcastCore) DirectChat(ctx context.Context, ct Contact) (parley.ConversationID, error) {
+	return b.directWith(ctx, ct, true)
 }
 func (b broadcastCore) SendCopy(ctx context.Context, conv parley.ConversationID, m MessageRecord) (MessageRecord, error) {
 	rec, err := b.sendAs(ctx, conv, m, broadcast.CopyID())

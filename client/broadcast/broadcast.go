@@ -45,12 +45,13 @@ const CopySuffix = ".b"
 
 // Reasons of the errors this package returns.
 const (
-	ReasonBroadcastTooMany  = "broadcast_too_many"  // CodeInvalid: a list has at most 256 recipients
-	ReasonBroadcastName     = "broadcast_name"      // CodeInvalid: a list name is 1 to 64 characters
-	ReasonBroadcastNameUsed = "broadcast_name_used" // CodeConflict: another list has that name
-	ReasonBroadcastNotFound = "broadcast_not_found" // CodeNotFound: no list with that name
-	ReasonBroadcastEmpty    = "broadcast_empty"     // CodeInvalid: a list needs at least one recipient
-	ReasonBroadcastSelf     = "broadcast_self"      // CodeInvalid: you cannot be on your own list
+	ReasonBroadcastTooMany    = "broadcast_too_many"    // CodeInvalid: a list has at most 256 recipients
+	ReasonBroadcastName       = "broadcast_name"        // CodeInvalid: a list name is 1 to 64 characters
+	ReasonBroadcastNameUsed   = "broadcast_name_used"   // CodeConflict: another list has that name
+	ReasonBroadcastNotFound   = "broadcast_not_found"   // CodeNotFound: no list with that name
+	ReasonBroadcastEmpty      = "broadcast_empty"       // CodeInvalid: a list needs at least one recipient
+	ReasonBroadcastSelf       = "broadcast_self"        // CodeInvalid: you cannot be on your own list
+	ReasonBroadcastNotContact = "broadcast_not_contact" // CodeInvalid: a recipient must be in your contacts
 )
 
 // IsCopy reports whether a client message id is a broadcast copy's.
@@ -66,9 +67,10 @@ type Core interface {
 	Sync(ctx context.Context) error
 	// Resolve finds a user by "+E164", "@username" or user id.
 	Resolve(ctx context.Context, who string) (localstore.Contact, error)
-	// ResolveChat returns the direct chat with a person, creating it when
-	// there is none.
-	ResolveChat(ctx context.Context, ref string) (parley.ConversationID, error)
+	// DirectChat returns the direct chat with a known contact, creating it
+	// when there is none, without a directory lookup (which could tell
+	// whose contacts hold the sender).
+	DirectChat(ctx context.Context, ct localstore.Contact) (parley.ConversationID, error)
 	// SendCopy sends m's content (Kind, Text, Media) to conv as a
 	// broadcast copy (client id from CopyID).
 	SendCopy(ctx context.Context, conv parley.ConversationID, m content.MessageRecord) (content.MessageRecord, error)
@@ -111,7 +113,9 @@ type EditOptions struct {
 
 // CreateBroadcast creates a list named name of the people to. Errors:
 // CodeInvalid ReasonBroadcastName, ReasonBroadcastEmpty,
-// ReasonBroadcastTooMany (before any lookup), ReasonBroadcastSelf;
+// ReasonBroadcastTooMany (before any lookup), ReasonBroadcastSelf,
+// ReasonBroadcastNotContact (every recipient must be in this user's
+// contacts, as in WhatsApp);
 // CodeConflict ReasonBroadcastNameUsed; CodeNotFound for an unknown person.
 func (l *Lists) CreateBroadcast(ctx context.Context, name string, to []string) (List, error) {
 	name = strings.TrimSpace(name)
@@ -256,6 +260,9 @@ func (l *Lists) resolve(ctx context.Context, have []parley.UserID, refs []string
 		if ct.User == me {
 			return nil, parley.Errorf(parley.CodeInvalid, ReasonBroadcastSelf, "you cannot be a recipient of your own broadcast list")
 		}
+		if !ct.Contact {
+			return nil, parley.Errorf(parley.CodeInvalid, ReasonBroadcastNotContact, "%s is not in your contacts: add them first (a broadcast list is of your contacts)", ref)
+		}
 		if !slices.Contains(out, ct.User) {
 			out = append(out, ct.User)
 		}
@@ -271,7 +278,7 @@ func (l *Lists) resolve(ctx context.Context, have []parley.UserID, refs []string
 func (l *Lists) resolveKnown(ctx context.Context, refs []string) ([]parley.UserID, error) {
 	var out []parley.UserID
 	for _, ref := range uniqueRefs(refs) {
-		if id, err := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64); err == nil && id > 0 {
+		if id, err := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64); err == nil && id > 0 && !strings.HasPrefix(ref, "+") {
 			out = append(out, parley.UserID(id))
 			continue
 		}

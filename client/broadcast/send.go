@@ -2,7 +2,6 @@ package broadcast
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley"
@@ -101,8 +100,14 @@ func (l *Lists) send(ctx context.Context, name string, one func(context.Context,
 	v := l.view(ctx, bl)
 	out := Sent{List: bl.Name, Copies: []Copy{}}
 	for _, r := range v.Recipients {
-		conv, err := l.core.ResolveChat(ctx, strconv.FormatInt(int64(r.User), 10))
-		var rec content.MessageRecord
+		var (
+			conv parley.ConversationID
+			rec  content.MessageRecord
+		)
+		ct, err := l.core.Store().Contact(ctx, r.User)
+		if err == nil {
+			conv, err = l.core.DirectChat(ctx, ct)
+		}
 		if err == nil {
 			rec, err = one(ctx, conv)
 		}
