@@ -76,8 +76,8 @@ type Core interface {
 	SendCopy(ctx context.Context, conv parley.ConversationID, m content.MessageRecord) (content.MessageRecord, error)
 	// Upload describes and uploads a file for conv (files.Files.Upload).
 	Upload(ctx context.Context, conv parley.ConversationID, path string, opt files.SendFileOptions) (attachment.Descriptor, error)
-	// Attachments returns the client of the media service.
-	Attachments() (*attachment.Client, error)
+	// Link lets the members of conv fetch d's blob (files.Files.Link).
+	Link(ctx context.Context, d attachment.Descriptor, conv parley.ConversationID) error
 	// Me is this device's user.
 	Me() parley.UserID
 	Now() time.Time

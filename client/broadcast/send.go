@@ -71,11 +71,7 @@ func (l *Lists) SendBroadcastFile(ctx context.Context, name, path string, opt fi
 			}
 			d = &up
 		} else if d.HasBlob() {
-			ac, err := l.core.Attachments()
-			if err != nil {
-				return content.MessageRecord{}, err
-			}
-			if err := ac.Link(ctx, *d, conv, 0); err != nil {
+			if err := l.core.Link(ctx, *d, conv); err != nil {
 				return content.MessageRecord{}, err
 			}
 		}

@@ -114,6 +114,17 @@ func (fl *Files) Upload(ctx context.Context, conv parley.ConversationID, path st
 	return fl.uploadFile(ctx, ac, conv, path, opt)
 }
 
+// Link lets the members of conv fetch the blob of d, an upload of this
+// user's or a received file (package broadcast sends one upload in many
+// chats, as Forward does).
+func (fl *Files) Link(ctx context.Context, d attachment.Descriptor, conv parley.ConversationID) error {
+	ac, err := fl.core.Attachments()
+	if err != nil {
+		return err
+	}
+	return ac.Link(ctx, d, conv, 0)
+}
+
 // uploadFile describes and uploads the file at path for conv, resuming an
 // upload of the same file that an earlier SendFile left unfinished, and
 // recording this one if it does not finish.
