@@ -126,6 +126,7 @@ func serviceMetrics(s *Server) insights.MetricSource {
 			counter("parley_delivery_acks_total", "Acknowledgements received.", d.Acks),
 			counter("parley_delivery_pruned_total", "Envelopes deleted by retention.", d.Pruned),
 			counter("parley_delivery_presence_drops_total", "Presence changes dropped because the queue was full.", d.PresenceDrops),
+			counter("parley_delivery_broadcast_withheld_total", "Broadcast copies withheld: the recipient does not have the sender in contacts.", d.Withheld),
 		}, nil
 	}
 }
