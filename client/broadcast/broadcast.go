@@ -253,9 +253,12 @@ func (l *Lists) resolve(ctx context.Context, have []parley.UserID, refs []string
 	me := l.core.Me()
 	out := slices.Clone(have)
 	for _, ref := range uniqueRefs(refs) {
-		ct, err := l.core.Resolve(ctx, ref)
-		if err != nil {
-			return nil, err
+		ct, ok := l.localContact(ctx, ref)
+		if !ok {
+			var err error
+			if ct, err = l.core.Resolve(ctx, ref); err != nil {
+				return nil, err
+			}
 		}
 		if ct.User == me {
 			return nil, parley.Errorf(parley.CodeInvalid, ReasonBroadcastSelf, "you cannot be a recipient of your own broadcast list")
@@ -271,6 +274,45 @@ func (l *Lists) resolve(ctx context.Context, have []parley.UserID, refs []string
 		}
 	}
 	return out, nil
+}
+
+// localContact finds ref among the contacts this device knows to be this
+// user's contacts, so that a list of many people spends no directory
+// lookups (the server allows 120 an hour by default).
+func (l *Lists) localContact(ctx context.Context, ref string) (localstore.Contact, bool) {
+	cts, err := l.core.Store().Contacts(ctx)
+	if err != nil {
+		return localstore.Contact{}, false
+	}
+	id, idErr := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64)
+	for _, ct := range cts {
+		if !ct.Contact || len(ct.Devices) == 0 {
+			continue // not a contact, or not looked up in full: ask the server
+		}
+		switch {
+		case strings.HasPrefix(ref, "@"):
+			if ct.Username != "" && strings.EqualFold(ct.Username, ref[1:]) {
+				return ct, true
+			}
+		case strings.HasPrefix(ref, "+"):
+			if ct.Phone != "" && digits(ct.Phone) == digits(ref) {
+				return ct, true
+			}
+		case idErr == nil && parley.UserID(id) == ct.User:
+			return ct, true
+		}
+	}
+	return localstore.Contact{}, false
+}
+
+// digits keeps a phone number's digits.
+func digits(phone string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, phone)
 }
 
 // resolveKnown finds the users refs name, locally first: a user id needs
