@@ -98,8 +98,9 @@ type appendReq struct {
 //   - CodeInvalid "broadcast_not_direct" for a broadcast copy to a group
 //
 // A broadcast copy (p.Broadcast) whose recipient does not have the sender
-// in their contacts is withheld: done is called with a result whose Seq
-// is 0, and nothing is stored or delivered.
+// in their contacts is withheld: done is called at once, before Send
+// returns (not from the publisher), with a result whose Seq is 0, and
+// nothing is stored or delivered.
 //
 // Send blocks only while the appender queue is full (back-pressure).
 func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, done func(SendResult, error)) error {
