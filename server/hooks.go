@@ -151,3 +151,16 @@ func webhookMetrics(w *webhook.Service) insights.MetricSource {
 		}, nil
 	}
 }
+
+// broadcastTiers counts a business's broadcast copies against its API
+// number's tier (cloudapi.Service.AdmitBroadcast); without the business
+// API every copy is admitted. The API is built after the delivery service
+// and before the server serves.
+type broadcastTiers struct{ s *Server }
+
+func (b broadcastTiers) AdmitBroadcast(ctx context.Context, sender, recipient parley.UserID) error {
+	if b.s.CloudAPI == nil {
+		return nil
+	}
+	return b.s.CloudAPI.AdmitBroadcast(ctx, sender, recipient)
+}
