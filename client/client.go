@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client/biz"
+	"github.com/parleyhq/parley/client/broadcast"
 	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/client/files"
 	"github.com/parleyhq/parley/client/groups"
@@ -138,6 +139,9 @@ type Client struct {
 	// groups): invite links, join requests, communities; its methods are
 	// the Client's (c.CreateInviteLink, c.JoinByLink, c.CreateCommunity, …).
 	*groups.Access
+	// Lists are broadcast lists (package broadcast); its methods are the
+	// Client's (c.CreateBroadcast, c.SendBroadcast, …).
+	*broadcast.Lists
 
 	cfg   Config
 	log   *slog.Logger
@@ -262,6 +266,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	c.Business = biz.New(bizCore{c})
 	c.Files = files.New(filesCore{c})
 	c.Access = groups.New(groupsCore{c})
+	c.Lists = broadcast.New(broadcastCore{bizCore{c}})
 	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())

@@ -7,6 +7,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/attachment"
+	"github.com/parleyhq/parley/client/broadcast"
 	"github.com/parleyhq/parley/client/files"
 )
 
@@ -105,3 +106,18 @@ func (f filesCore) SendMedia(ctx context.Context, conv parley.ConversationID, d 
 func (f filesCore) Attachments() (*attachment.Client, error) { return f.attachments() }
 func (f filesCore) Logger() *slog.Logger                     { return f.log }
 func (f filesCore) Dir() string                              { return f.cfg.Dir }
+
+// broadcastCore is the Client as package broadcast sees it (broadcast.Core).
+type broadcastCore struct{ bizCore }
+
+func (b broadcastCore) DirectChat(ctx context.Context, ct Contact) (parley.ConversationID, error) {
+	return b.directWith(ctx, ct, true)
+}
+func (b broadcastCore) SendCopy(ctx context.Context, conv parley.ConversationID, m MessageRecord) (MessageRecord, error) {
+	rec, err := b.sendAs(ctx, conv, m, broadcast.CopyID())
+	if err == nil {
+		b.referenceBlob(ctx, rec) // seq 0 (withheld): nothing to reference
+	}
+	return rec, err
+}
+func (b broadcastCore) Me() parley.UserID { return b.Account().User }

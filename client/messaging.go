@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/broadcast"
 	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/content"
@@ -48,7 +49,12 @@ func (c *Client) Send(ctx context.Context, to, text string) (MessageRecord, erro
 // Forwarded) to conv under a new client id, re-encrypting in the current
 // epoch if the group moved on at the server.
 func (c *Client) sendContent(ctx context.Context, conv parley.ConversationID, m MessageRecord) (MessageRecord, error) {
-	m.ClientID = parley.NewClientMessageID()
+	return c.sendAs(ctx, conv, m, parley.NewClientMessageID())
+}
+
+// sendAs is sendContent under the client id id.
+func (c *Client) sendAs(ctx context.Context, conv parley.ConversationID, m MessageRecord, id parley.ClientMessageID) (MessageRecord, error) {
+	m.ClientID = id
 	for attempt := 0; ; attempt++ {
 		rec, err := c.sendRecord(ctx, conv, m)
 		if err != nil && parley.ErrorReason(err) == parley.ReasonWrongEpoch && attempt < 3 {
@@ -97,7 +103,7 @@ func (c *Client) sendRecord(ctx context.Context, conv parley.ConversationID, m M
 func (c *Client) deliver(ctx context.Context, rec MessageRecord) (MessageRecord, error) {
 	f, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Send{Send: &parleypb.SendRequest{
 		ConversationId: string(rec.Conversation), ClientId: string(rec.ClientID), Kind: uint32(parley.EnvelopeApplication),
-		Epoch: uint64(rec.Epoch), Payload: rec.Payload}}}, true)
+		Epoch: uint64(rec.Epoch), Payload: rec.Payload, Broadcast: broadcast.IsCopy(rec.ClientID)}}}, true)
 	if err != nil {
 		return rec, errorf("send", err)
 	}

@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -166,4 +167,43 @@ func (s *Service) admitRecipient(ctx context.Context, business parley.UserID, nb
 	// customer counted (never under-counted).
 	_, err := s.st.AddRecipient(ctx, business, cust, hourKey(now))
 	return err
+}
+
+// AdmitBroadcast is delivery.BroadcastPolicy: a broadcast-list copy from a
+// business with an API number to customer is held to the rules of a
+// MARKETING template: the customer must have opted in (CodeForbidden
+// ReasonBroadcastNoOptIn) and not out (ReasonBroadcastOptedOut), and is
+// counted against the number's tier of unique customers in 24 hours
+// (CodeRateLimited ReasonBroadcastTier once it is used up). A copy the
+// consent rule then withholds has been counted too: the count must not
+// depend on the recipient's contacts. A sender without an API number is
+// not counted.
+func (s *Service) AdmitBroadcast(ctx context.Context, business, customer parley.UserID) error {
+	nb, err := s.number(ctx, business)
+	if err != nil {
+		if _, ok := errors.AsType[*Error](err); ok {
+			return nil // no API number: not a counted business
+		}
+		return err
+	}
+	cust, err := s.customerState(ctx, business, customer)
+	if err != nil {
+		return err
+	}
+	s.custMu.Lock()
+	o := cust.optIn
+	s.custMu.Unlock()
+	if !o.OptedOutAt.IsZero() {
+		return parley.Errorf(parley.CodeForbidden, ReasonBroadcastOptedOut, "the customer opted out of your marketing messages")
+	}
+	if o.At.IsZero() {
+		return parley.Errorf(parley.CodeForbidden, ReasonBroadcastNoOptIn, "no opt-in is recorded for this customer: a business broadcasts only to customers who opted in")
+	}
+	if err := s.admitRecipient(ctx, business, nb, customer); err != nil {
+		if ae, ok := errors.AsType[*Error](err); ok {
+			return parley.Errorf(parley.CodeRateLimited, ReasonBroadcastTier, "%s", ae.Details)
+		}
+		return err
+	}
+	return nil
 }

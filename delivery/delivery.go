@@ -101,6 +101,9 @@ type Config struct {
 	// Notifier learns of every new message for devices without a stream
 	// on this node (notify.go: package push); nil: nobody.
 	Notifier Notifier
+	// Broadcasts admits broadcast copies before the consent check
+	// (broadcast.go); nil: every copy is admitted.
+	Broadcasts BroadcastPolicy
 }
 
 func (c *Config) setDefaults() {

@@ -4,6 +4,7 @@ package delivery
 // one is listed in docs/protocol.md (the root package's reasons test checks).
 const (
 	ReasonAddNotAllowed      = "add_not_allowed"       // CodeForbidden: a direct conversation admits only its two users' devices
+	ReasonBroadcastNotDirect = "broadcast_not_direct"  // CodeInvalid: a broadcast copy goes to a direct chat
 	ReasonClientID           = "client_id"             // CodeInvalid: client_id must be 1 to … bytes of UTF-8
 	ReasonCommitRequired     = "commit_required"       // CodeInvalid: the commit is empty
 	ReasonDeviceUser         = "device_user"           // CodeInvalid: device … is not a device of user …

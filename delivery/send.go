@@ -20,6 +20,7 @@ type Stats struct {
 	pruned     atomic.Uint64
 	presDrops  atomic.Uint64
 	logReads   atomic.Uint64
+	withheld   atomic.Uint64
 }
 
 // StatsSnapshot is a copy of the counters.
@@ -32,6 +33,7 @@ type StatsSnapshot struct {
 	Pruned        uint64 // envelopes deleted by retention
 	PresenceDrops uint64 // presence changes dropped because the queue was full
 	LogReads      uint64 // ReadLog calls by streams (catch-up and gaps)
+	Withheld      uint64 // broadcast copies withheld for want of consent
 }
 
 // Stats returns a snapshot of the counters.
@@ -45,6 +47,7 @@ func (s *Service) Stats() StatsSnapshot {
 		Pruned:        s.stats.pruned.Load(),
 		PresenceDrops: s.stats.presDrops.Load(),
 		LogReads:      s.stats.logReads.Load(),
+		Withheld:      s.stats.withheld.Load(),
 	}
 }
 
@@ -55,6 +58,10 @@ type SendParams struct {
 	Kind         parley.EnvelopeKind // EnvelopeApplication or EnvelopeProposal
 	Epoch        parley.Epoch
 	Payload      []byte
+	// Broadcast marks a copy of a broadcast-list message: it is appended
+	// only when the other member of the direct conversation has the sender
+	// in their contacts (broadcast.go).
+	Broadcast bool
 }
 
 // SendResult is the "sent" receipt.
@@ -90,6 +97,12 @@ type appendReq struct {
 //   - CodeForbidden "recipient_suspended": the other user of a direct
 //     conversation is suspended by the operator
 //   - CodeUnavailable when shutting down
+//   - CodeInvalid "broadcast_not_direct" for a broadcast copy to a group
+//
+// A broadcast copy (p.Broadcast) whose recipient does not have the sender
+// in their contacts is withheld: done is called at once, before Send
+// returns (not from the publisher), with a result whose Seq is 0, and
+// nothing is stored or delivered.
 //
 // Send blocks only while the appender queue is full (back-pressure).
 func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, done func(SendResult, error)) error {
@@ -121,6 +134,17 @@ func (s *Service) Send(ctx context.Context, dev parley.Device, p SendParams, don
 		}
 	}
 	now := s.clock.Now()
+	if p.Broadcast {
+		withhold, err := s.withholdBroadcast(ctx, ci, dev.User)
+		if err != nil {
+			return err
+		}
+		if withhold {
+			s.stats.withheld.Add(1)
+			done(SendResult{Conversation: p.Conversation, ClientID: p.ClientID, At: now.UnixMilli()}, nil)
+			return nil
+		}
+	}
 	r := &appendReq{
 		env: parley.Envelope{
 			Conversation: p.Conversation,

@@ -275,6 +275,7 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 		err = s.stream.Send(ctx, delivery.SendParams{
 			Conversation: parley.ConversationID(r.GetConversationId()), ClientID: parley.ClientMessageID(r.GetClientId()),
 			Kind: parley.EnvelopeKind(min(r.GetKind(), 255)), Epoch: parley.Epoch(r.GetEpoch()), Payload: r.GetPayload(),
+			Broadcast: r.GetBroadcast(),
 		}, func(res delivery.SendResult, err error) {
 			defer s.endAsync()
 			if err != nil {

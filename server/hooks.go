@@ -126,6 +126,7 @@ func serviceMetrics(s *Server) insights.MetricSource {
 			counter("parley_delivery_acks_total", "Acknowledgements received.", d.Acks),
 			counter("parley_delivery_pruned_total", "Envelopes deleted by retention.", d.Pruned),
 			counter("parley_delivery_presence_drops_total", "Presence changes dropped because the queue was full.", d.PresenceDrops),
+			counter("parley_delivery_broadcast_withheld_total", "Broadcast copies withheld: the recipient does not have the sender in contacts.", d.Withheld),
 		}, nil
 	}
 }
@@ -149,4 +150,17 @@ func webhookMetrics(w *webhook.Service) insights.MetricSource {
 			gauge("parley_webhook_backlog", "Webhook events in the outbox, by state.", float64(dead), "state", "dead"),
 		}, nil
 	}
+}
+
+// broadcastTiers counts a business's broadcast copies against its API
+// number's tier (cloudapi.Service.AdmitBroadcast); without the business
+// API every copy is admitted. The API is built after the delivery service
+// and before the server serves.
+type broadcastTiers struct{ s *Server }
+
+func (b broadcastTiers) AdmitBroadcast(ctx context.Context, sender, recipient parley.UserID) error {
+	if b.s.CloudAPI == nil {
+		return nil
+	}
+	return b.s.CloudAPI.AdmitBroadcast(ctx, sender, recipient)
 }

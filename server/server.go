@@ -213,6 +213,7 @@ func New(cfg Config) (*Server, error) {
 	if srv.Push != nil {
 		dc.Notifier = srv.Push
 	}
+	dc.Broadcasts = broadcastTiers{srv} // the business API, once built (hooks.go)
 	del := delivery.New(cfg.Store, cfg.Broker, acc, cfg.Clock, cfg.Log.With("component", "delivery"), dc)
 	srv.Accounts, srv.Delivery = acc, del
 	srv.Business = business.New(cfg.Store, cfg.Store, cfg.Clock, cfg.Log.With("component", "business"))

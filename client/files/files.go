@@ -103,6 +103,28 @@ func (fl *Files) SendFile(ctx context.Context, to, path string, opt SendFileOpti
 	return fl.core.SendMedia(ctx, conv, d, false)
 }
 
+// Upload describes, encrypts and uploads the file at path for conv
+// without sending it, and returns its descriptor (package broadcast
+// uploads once and sends the descriptor in many chats).
+func (fl *Files) Upload(ctx context.Context, conv parley.ConversationID, path string, opt SendFileOptions) (attachment.Descriptor, error) {
+	ac, err := fl.core.Attachments()
+	if err != nil {
+		return attachment.Descriptor{}, err
+	}
+	return fl.uploadFile(ctx, ac, conv, path, opt)
+}
+
+// Link lets the members of conv fetch the blob of d, an upload of this
+// user's or a received file (package broadcast sends one upload in many
+// chats, as Forward does).
+func (fl *Files) Link(ctx context.Context, d attachment.Descriptor, conv parley.ConversationID) error {
+	ac, err := fl.core.Attachments()
+	if err != nil {
+		return err
+	}
+	return ac.Link(ctx, d, conv, 0)
+}
+
 // uploadFile describes and uploads the file at path for conv, resuming an
 // upload of the same file that an earlier SendFile left unfinished, and
 // recording this one if it does not finish.

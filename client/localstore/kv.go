@@ -326,6 +326,7 @@ type kvStore struct {
 	kps   map[string]KeyPackageSecret // by hex ref
 	convs map[parley.ConversationID]*kvConv
 	users map[parley.UserID]Contact
+	lists map[string]BroadcastList // broadcast lists by id
 	now   func() time.Time
 }
 
@@ -355,6 +356,7 @@ func (s *kvStore) load(ctx context.Context) error {
 		return fmt.Errorf("load local store: %w", err)
 	}
 	s.acct, s.kps, s.convs, s.users = nil, map[string]KeyPackageSecret{}, map[parley.ConversationID]*kvConv{}, map[parley.UserID]Contact{}
+	s.lists = map[string]BroadcastList{}
 	for k, v := range data {
 		if err := s.loadKey(k, v); err != nil {
 			return fmt.Errorf("load local store: key %q: %w", k, err)
@@ -414,6 +416,12 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 			return err
 		}
 		s.users[c.User] = c
+	case "l":
+		var l BroadcastList
+		if err := json.Unmarshal(v, &l); err != nil {
+			return err
+		}
+		s.lists[l.ID] = l
 	case "b":
 		cv, what := convOf()
 		var at int64
@@ -1279,4 +1287,50 @@ func (s *kvStore) NoteAutoReply(ctx context.Context, conv parley.ConversationID,
 	tx := newKVTx()
 	tx.put("b/"+string(conv)+"/"+what, at)
 	return s.commit(ctx, tx)
+}
+
+// ---- broadcast lists ----
+
+func (s *kvStore) PutBroadcastList(ctx context.Context, l BroadcastList) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l.Recipients = slices.Clone(l.Recipients)
+	if old, ok := s.lists[l.ID]; ok {
+		l.CreatedAt = old.CreatedAt
+	}
+	l.CreatedAt = time.UnixMilli(l.CreatedAt.UnixMilli())
+	tx := newKVTx()
+	tx.put("l/"+l.ID, l)
+	if err := s.commit(ctx, tx); err != nil {
+		return err
+	}
+	s.lists[l.ID] = l
+	return nil
+}
+
+func (s *kvStore) BroadcastLists(ctx context.Context) ([]BroadcastList, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []BroadcastList
+	for _, l := range s.lists {
+		l.Recipients = slices.Clone(l.Recipients)
+		out = append(out, l)
+	}
+	sortLists(out)
+	return out, nil
+}
+
+func (s *kvStore) DeleteBroadcastList(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.lists[id]; !ok {
+		return notFound("broadcast list " + id)
+	}
+	tx := newKVTx()
+	tx.del("l/" + id)
+	if err := s.commit(ctx, tx); err != nil {
+		return err
+	}
+	delete(s.lists, id)
+	return nil
 }

@@ -80,8 +80,8 @@ func TestMigrateOldProfile(t *testing.T) {
 	defer db.Close()
 	var version int64
 	must(t, db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&version))
-	if version != 2 {
-		t.Fatalf("schema version %d, want 2", version)
+	if version != 3 {
+		t.Fatalf("schema version %d, want 3", version)
 	}
 }
 

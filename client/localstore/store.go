@@ -232,7 +232,35 @@ type Store interface {
 	// reports whether it did.
 	MarkFailed(ctx context.Context, conv parley.ConversationID, seq parley.Seq) (bool, error)
 
+	// Broadcast lists (client/broadcast), kept on this device only.
+
+	// PutBroadcastList creates or replaces the list with l.ID.
+	PutBroadcastList(ctx context.Context, l BroadcastList) error
+	// BroadcastLists returns every list, by name then id.
+	BroadcastLists(ctx context.Context) ([]BroadcastList, error)
+	// DeleteBroadcastList deletes the list with id (CodeNotFound if none).
+	DeleteBroadcastList(ctx context.Context, id string) error
+
 	Close() error
+}
+
+// BroadcastList is a named list of recipients a message is sent to one
+// by one, each copy in the recipient's direct chat (client/broadcast).
+type BroadcastList struct {
+	ID         string
+	Name       string
+	Recipients []parley.UserID // in the order they were added, no repeats
+	CreatedAt  time.Time
+}
+
+// sortLists orders broadcast lists by name, then id.
+func sortLists(ls []BroadcastList) {
+	slices.SortFunc(ls, func(a, b BroadcastList) int {
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 }
 
 // ChatFlags changes a chat's device-local flags; nil fields stay as they are.

@@ -119,6 +119,8 @@ var commands = []command{
 		Intro: groupIntro, Subs: groupCommands},
 	{Name: "community", Usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
 		Intro: "usage: parley community SUBCOMMAND", Subs: communityCommands},
+	{Name: "broadcast", Usage: "create|send|list|edit|delete …\tbroadcast lists: one message, each recipient's copy in your 1:1 chat\n\t(parley broadcast help; docs/broadcast.md)",
+		Intro: "usage: parley [--json] broadcast SUBCOMMAND … (docs/broadcast.md)", Subs: broadcastCommands}, // broadcast.go
 	{Name: "announce", Usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", Min: 2, Max: -1, Run: do(announce)},
 	{Name: "reply", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT\treply to (quote) a message; the kinds: docs/groups.md", Run: do(reply)},
 	{Name: "react", Min: 1, Max: 2, Usage: "MESSAGE_ID EMOJI | react --remove MESSAGE_ID", Run: react},

@@ -4856,8 +4856,13 @@ type SendRequest struct {
 	Kind           uint32                 `protobuf:"varint,3,opt,name=kind,proto3" json:"kind,omitempty"` // EnvelopeKind: 1 application, 2 proposal
 	Epoch          uint64                 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Payload        []byte                 `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// broadcast marks a copy of a broadcast-list message in a direct
+	// conversation: the server appends it only when the other member has the
+	// sender in their contacts, and otherwise answers the same "sent" receipt
+	// (seq 0) and delivers nothing (docs/broadcast.md).
+	Broadcast     bool `protobuf:"varint,6,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SendRequest) Reset() {
@@ -4923,6 +4928,13 @@ func (x *SendRequest) GetPayload() []byte {
 		return x.Payload
 	}
 	return nil
+}
+
+func (x *SendRequest) GetBroadcast() bool {
+	if x != nil {
+		return x.Broadcast
+	}
+	return false
 }
 
 // SendResponse is the "sent" receipt: the server has the envelope durably.
@@ -10524,13 +10536,14 @@ const file_parley_proto_rawDesc = "" +
 	"\x14ConversationsChanged\x12)\n" +
 	"\x10conversation_ids\x18\x01 \x03(\tR\x0fconversationIds\"4\n" +
 	"\x0eKeyPackagesLow\x12\"\n" +
-	"\rone_time_left\x18\x01 \x01(\rR\voneTimeLeft\"\x97\x01\n" +
+	"\rone_time_left\x18\x01 \x01(\rR\voneTimeLeft\"\xb5\x01\n" +
 	"\vSendRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\rR\x04kind\x12\x14\n" +
 	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\x12\x18\n" +
-	"\apayload\x18\x05 \x01(\fR\apayload\"\xaa\x01\n" +
+	"\apayload\x18\x05 \x01(\fR\apayload\x12\x1c\n" +
+	"\tbroadcast\x18\x06 \x01(\bR\tbroadcast\"\xaa\x01\n" +
 	"\fSendResponse\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x10\n" +

@@ -12,6 +12,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/client/broadcast"
 )
 
 // API serves the calls of api.ts's Parley interface that take and return
@@ -453,6 +454,43 @@ func init() {
 		},
 		"sendContact": str2("to", "vcard", func(ctx context.Context, api *API, to, vcard string) (any, error) {
 			return messageResult(api.C.SendContact(ctx, to, vcard))
+		}),
+		// broadcast lists (client/broadcast, docs/broadcast.md)
+		"broadcasts": func(ctx context.Context, api *API, a Args) (any, error) {
+			ls, err := api.C.Broadcasts(ctx)
+			return BroadcastListsOf(ls), err
+		},
+		"createBroadcast": func(ctx context.Context, api *API, a Args) (any, error) {
+			name, err := a.Str(0, "name")
+			var to []string
+			if err == nil {
+				err = a.Decode(1, "to", &to)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return broadcastResult(api.C.CreateBroadcast(ctx, name, to))
+		},
+		"editBroadcast": func(ctx context.Context, api *API, a Args) (any, error) {
+			name, err := a.Str(0, "name")
+			var e BroadcastEdit
+			if err == nil {
+				err = a.Decode(1, "edit", &e)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return broadcastResult(api.C.EditBroadcast(ctx, name, broadcast.EditOptions{Rename: e.Rename, Add: e.Add, Remove: e.Remove}))
+		},
+		"deleteBroadcast": str1("name", func(ctx context.Context, api *API, name string) (any, error) {
+			return none(api.C.DeleteBroadcast(ctx, name))
+		}),
+		"sendBroadcast": str2("name", "text", func(ctx context.Context, api *API, name, text string) (any, error) {
+			s, err := api.C.SendBroadcast(ctx, name, text)
+			if err != nil {
+				return nil, err
+			}
+			return BroadcastSentOf(s), nil
 		}),
 		"forward": str2("message", "to", func(ctx context.Context, api *API, id, to string) (any, error) {
 			return messageResult(api.C.Forward(ctx, id, to))

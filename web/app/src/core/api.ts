@@ -203,6 +203,37 @@ export interface Message {
   status: MessageStatus;
 }
 
+export interface BroadcastRecipient {
+  user: UserId;
+  title: string;
+}
+
+export interface BroadcastList {
+  id: string;
+  name: string;
+  recipients: BroadcastRecipient[];
+}
+
+export interface BroadcastEdit {
+  rename?: string;
+  add?: string[];
+  remove?: string[];
+}
+
+export interface BroadcastCopy {
+  user: UserId;
+  title: string;
+  /** the 1:1 chat ("" when refused) */
+  chat: ChatId | "";
+  /** why the copy was refused; "" when the server accepted it (accepted is not delivered) */
+  error: string;
+}
+
+export interface BroadcastSent {
+  list: string;
+  copies: BroadcastCopy[];
+}
+
 export interface PollSpec {
   question: string;
   options: string[];
@@ -451,6 +482,15 @@ export interface Parley {
   sendLocation(to: ChatRef, lat: number, lon: number, name?: string): Promise<Message>;
   sendContact(to: ChatRef, vcard: string): Promise<Message>;
   forward(message: MessageId, to: ChatRef): Promise<Message>;
+
+  // broadcast lists (kept on this device; docs/broadcast.md)
+  broadcasts(): Promise<BroadcastList[]>;
+  /** up to 256 of this user's contacts ("+E164", "@username" or user id) */
+  createBroadcast(name: string, to: string[]): Promise<BroadcastList>;
+  editBroadcast(name: string, edit: BroadcastEdit): Promise<BroadcastList>;
+  deleteBroadcast(name: string): Promise<void>;
+  /** each copy an ordinary message in the 1:1 chat; only recipients who have this user in contacts get it */
+  sendBroadcast(name: string, text: string): Promise<BroadcastSent>;
   /** "" removes this user's reaction */
   react(message: MessageId, emoji: string): Promise<void>;
   edit(message: MessageId, text: string): Promise<void>;
