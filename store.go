@@ -34,6 +34,7 @@ type Store interface {
 	WebhookStore
 	InsightsStore
 	CloudAPIStore
+	BackupStore
 	Close() error
 }
 
