@@ -79,4 +79,15 @@ func TestClientBackupLostPhone(t *testing.T) {
 	if got := texts(phone2.must("history", chat).lines()); !slices.Contains(got, "got it") {
 		t.Fatalf("the new phone's history: %v", got)
 	}
+
+	// Scheduled backups: bob turns on daily backups (a new key, printed
+	// once); a running listen makes the first one at once.
+	sched := bob.must("backup", "schedule", "daily").lines()
+	if sched[0]["schedule"] != "daily" || sched[0]["recovery_key"] == nil {
+		t.Fatalf("backup schedule printed %v", sched)
+	}
+	bob.must("listen", "--for", "10s")
+	if st := bob.must("backup", "schedule").lines(); st[0]["last"] == nil || st[0]["last_error"] != nil {
+		t.Fatalf("after a listen the schedule is %v", st)
+	}
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/client/backup"
@@ -85,6 +88,77 @@ var backupCommands = []command{
 						st.Chats, st.Messages, st.Contacts, st.CreatedAt.Local().Format("2006-01-02 15:04"), skipped))
 			})
 		}},
+	{Name: "schedule", Max: 1, Usage: "[daily|off] [--recovery-key KEY]\tautomatic daily backups to the server while listen runs\n\t(the key is kept in the profile); no argument: show the setting",
+		Run: func(x *call) error {
+			keyText := x.FS.String("recovery-key", "", "the recovery key (default $"+recoveryKeyEnv+", else the one set before, else a new one)")
+			if err := x.Parse(); err != nil {
+				return err
+			}
+			s, err := backup.LoadSchedule(x.profile)
+			if err != nil {
+				return err
+			}
+			var newKey string
+			switch x.Arg(0) {
+			case "":
+			case "off":
+				s.Every, s.Key = 0, ""
+			case "daily":
+				s.Every = 24 * time.Hour
+				if k := firstNonEmpty(*keyText, os.Getenv(recoveryKeyEnv)); k != "" {
+					key, err := backup.ParseRecoveryKey(k)
+					if err != nil {
+						return err
+					}
+					s.Key = key.String()
+				} else if s.Key == "" {
+					s.Key = backup.NewRecoveryKey().String()
+					newKey = s.Key
+				}
+			default:
+				return x.Usage()
+			}
+			if x.Arg(0) != "" {
+				if err := os.MkdirAll(x.profile, 0o700); err != nil {
+					return err
+				}
+				if err := backup.SaveSchedule(x.profile, s); err != nil {
+					return err
+				}
+			}
+			every := "off"
+			if s.Every > 0 {
+				every = "daily"
+			}
+			obj := map[string]any{"event": "backup_schedule", "schedule": every}
+			text := "automatic backups: " + every
+			if !s.Last.IsZero() {
+				obj["last"] = s.Last
+				text += "; last " + s.Last.Local().Format("2006-01-02 15:04")
+			}
+			if s.LastError != "" {
+				obj["last_error"] = s.LastError
+				text += "; the last attempt failed: " + s.LastError
+			}
+			if newKey != "" {
+				obj["recovery_key"] = newKey
+				text += "\n\nYour recovery key (shown only now; keep it safe, it is the only way to open these backups):\n\n    " + newKey
+			}
+			return x.print(obj, text)
+		}},
+}
+
+// scheduledBackups makes the profile's scheduled backups to the server
+// (backup schedule) while a long-running command (listen) runs; it
+// returns once ctx ends.
+func scheduledBackups(ctx context.Context, c *client.Client, log *slog.Logger) {
+	backup.RunSchedule(ctx, c.Dir(), time.Now, log, func(ctx context.Context, key backup.RecoveryKey) error {
+		var buf bytes.Buffer
+		if _, err := c.Backup(ctx, &buf, key); err != nil {
+			return err
+		}
+		return backup.Upload(ctx, c.Account(), buf.Bytes())
+	})
 }
 
 func firstNonEmpty(s ...string) string {
@@ -116,4 +190,20 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// runScheduledBackups starts scheduledBackups for c; the returned func
+// stops it and waits for it, so no backup outlives the client.
+func (x *call) runScheduledBackups(ctx context.Context, c *client.Client) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	log := slog.New(slog.DiscardHandler)
+	if x.verbose {
+		log = slog.New(slog.NewTextHandler(x.stderr, nil))
+	}
+	go func() {
+		defer close(done)
+		scheduledBackups(ctx, c, log)
+	}()
+	return func() { cancel(); <-done }
 }
