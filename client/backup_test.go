@@ -163,4 +163,15 @@ func TestBackupQuota(t *testing.T) {
 	if err != nil || string(stored.Data) != "small" {
 		t.Fatalf("after a refused upload the server keeps %q, %v", stored.Data, err)
 	}
+	// Only the account's devices: a wrong secret is refused, and another
+	// account sees its own (none), never alice's.
+	forged := alice.Account()
+	forged.Secret = []byte("not the secret")
+	if _, err := backup.Download(ctx, forged); !parley.IsCode(err, parley.CodeUnauthenticated) {
+		t.Fatalf("download with a wrong secret: %v", err)
+	}
+	bob := mustRegister(t, ts, phone(1804), "Bob")
+	if _, err := backup.Download(ctx, bob.Account()); parley.ErrorReason(err) != parley.ReasonBackupNotFound {
+		t.Fatalf("another account's download: %v", err)
+	}
 }
