@@ -21,6 +21,9 @@ type record struct {
 	Contact *localstore.Contact    `json:"contact,omitempty"`
 	Chat    *chat                  `json:"chat,omitempty"`
 	Message *content.MessageRecord `json:"message,omitempty"`
+	// Extras go with Message: its reply link, mentions, edit and delete
+	// marks, reactions and poll.
+	Extras *content.Extras `json:"extras,omitempty"`
 }
 
 type meta struct {
@@ -42,7 +45,8 @@ type Stats struct {
 // Export writes an encrypted backup of st to w: its chats (ids, kinds,
 // titles, flags, disappearing-message timers), their sent and received
 // messages (with the media descriptors, so attachments stay downloadable
-// while the server keeps them) and its contacts. It leaves out the MLS
+// while the server keeps them, and their replies, mentions, edits,
+// deletions, reactions and polls) and its contacts. It leaves out the MLS
 // group states and every other secret of the device: a restored device
 // rejoins its conversations instead (forward secrecy), and messages still
 // pending on this device are not in it.
@@ -87,13 +91,27 @@ func Export(ctx context.Context, st localstore.Store, w io.Writer, key RecoveryK
 		if err != nil {
 			return stats, fmt.Errorf("backup messages of %s: %w", c.ID, err)
 		}
+		seqs := make([]parley.Seq, 0, len(msgs))
+		for _, m := range msgs {
+			if m.Seq > 0 {
+				seqs = append(seqs, m.Seq)
+			}
+		}
+		extras, err := st.Extras(ctx, c.ID, seqs)
+		if err != nil {
+			return stats, fmt.Errorf("backup extras of %s: %w", c.ID, err)
+		}
 		for i := range msgs {
 			m := &msgs[i]
 			if m.Seq <= 0 || m.Status == content.StatusPending || m.Status == content.StatusFailed {
 				continue // never sent: its ciphertext is of a group state the backup leaves out
 			}
 			m.Payload, m.Epoch = nil, 0
-			if err := enc.Encode(record{Message: m}); err != nil {
+			rec := record{Message: m}
+			if ex, ok := extras[m.Seq]; ok {
+				rec.Extras = &ex
+			}
+			if err := enc.Encode(rec); err != nil {
 				return stats, err
 			}
 			stats.Messages++
@@ -152,6 +170,8 @@ func Import(ctx context.Context, st localstore.Store, r io.Reader, key RecoveryK
 				return stats, err
 			}
 			stats.Chats++
+		case rec.Extras != nil && rec.Message == nil:
+			return stats, parley.Errorf(parley.CodeInvalid, ReasonBadRecord, "record %d: extras without a message", n)
 		case rec.Message != nil:
 			m := rec.Message
 			if current == nil || m.Conversation != current.ID || m.Seq <= 0 {
@@ -159,6 +179,11 @@ func Import(ctx context.Context, st localstore.Store, r io.Reader, key RecoveryK
 			}
 			if err := st.Apply(ctx, localstore.Applied{Conversation: m.Conversation, Message: m}); err != nil {
 				return stats, fmt.Errorf("restore message %s: %w", m.ID(), err)
+			}
+			if rec.Extras != nil {
+				if err := importExtras(ctx, st, m, rec.Extras); err != nil {
+					return stats, fmt.Errorf("restore message %s: %w", m.ID(), err)
+				}
 			}
 			stats.Messages++
 		default:
@@ -183,6 +208,43 @@ func importChat(ctx context.Context, st localstore.Store, c *chat) error {
 	if c.Timer > 0 {
 		if err := st.SetTimer(ctx, c.ID, c.Timer); err != nil {
 			return fmt.Errorf("restore chat %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// importExtras applies a message's extras with the store's kind methods.
+// Their "as of" sequence number is the message's own, so every later
+// reaction, vote or edit (which has a higher one) wins over the restored
+// state.
+func importExtras(ctx context.Context, st localstore.Store, m *content.MessageRecord, ex *content.Extras) error {
+	ext := content.Ext{ReplyTo: ex.ReplyTo, Mentions: ex.Mentions, Everyone: ex.Everyone}
+	if ex.Poll != nil {
+		ext.Poll = &ex.Poll.PollSpec
+	}
+	if ext.ReplyTo != 0 || len(ext.Mentions) > 0 || ext.Everyone || ext.Poll != nil {
+		if err := st.PutExtras(ctx, m.Conversation, m.SenderDevice, m.ClientID, ext); err != nil {
+			return err
+		}
+	}
+	if ex.Deleted {
+		return st.DeleteMessage(ctx, m.Conversation, m.Seq, m.Sender, ex.DeletedByAdmin)
+	}
+	if ex.Edited {
+		if err := st.Edit(ctx, m.Conversation, m.Seq, m.Text, ex.EditedAt, m.Seq); err != nil {
+			return err
+		}
+	}
+	for user, emoji := range ex.Reactions {
+		if err := st.React(ctx, m.Conversation, m.Seq, user, emoji, m.Seq); err != nil {
+			return err
+		}
+	}
+	if ex.Poll != nil {
+		for user, choices := range ex.Poll.Votes {
+			if err := st.Vote(ctx, m.Conversation, m.Seq, user, choices, m.Seq); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -80,6 +80,10 @@ func TestExportImport(t *testing.T) {
 					must(src.Apply(ctx, localstore.Applied{Conversation: conv, Message: &msgs[i]}))
 				}
 				must(src.PutContact(ctx, localstore.Contact{User: 8, Name: "Bob", Phone: "+14155550101", Contact: true}))
+				// The kinds: bob replied to "hello" and reacted to it; alice edited it.
+				must(src.PutExtras(ctx, conv, 80, "c2", content.Ext{ReplyTo: 1}))
+				must(src.React(ctx, conv, 1, 8, "👍", 3))
+				must(src.Edit(ctx, conv, 1, "hello!", at, 4))
 
 				key := backup.NewRecoveryKey()
 				var buf bytes.Buffer
@@ -88,7 +92,7 @@ func TestExportImport(t *testing.T) {
 				if stats.Chats != 1 || stats.Messages != 2 || stats.Contacts != 1 {
 					t.Fatalf("export stats %+v", stats)
 				}
-				if bytes.Contains(buf.Bytes(), []byte("MLS SECRET")) || bytes.Contains(buf.Bytes(), []byte("hello")) {
+				if bytes.Contains(buf.Bytes(), []byte("MLS SECRET")) || bytes.Contains(buf.Bytes(), []byte("hello!")) {
 					t.Fatal("the backup shows plaintext")
 				}
 
@@ -122,9 +126,14 @@ func TestExportImport(t *testing.T) {
 				}
 				hist, err := dst.Messages(ctx, conv, 0)
 				must(err)
-				if len(hist) != 2 || hist[0].Text != "hello" || hist[0].Status != content.StatusRead || hist[1].Media == nil ||
+				if len(hist) != 2 || hist[0].Text != "hello!" || hist[0].Status != content.StatusRead || hist[1].Media == nil ||
 					!bytes.Equal(hist[1].Media.Key, []byte("media key")) || hist[1].Media.Blob != "b1" {
 					t.Fatalf("restored messages %+v", hist)
+				}
+				ex, err := dst.Extras(ctx, conv, []parley.Seq{1, 2})
+				must(err)
+				if ex[1].Reactions[8] != "👍" || !ex[1].Edited || ex[2].ReplyTo != 1 {
+					t.Fatalf("restored extras %+v", ex)
 				}
 				ct, err := dst.Contact(ctx, 8)
 				must(err)
