@@ -146,8 +146,9 @@ type ConversationStore interface {
 	// (a == b for notes to self). CodeNotFound if there is none.
 	DirectConversation(ctx context.Context, a, b UserID) (ConversationID, error)
 	// ConversationsOfUser lists the conversations any device of the user is
-	// in, and the direct conversations of the user (Conversation.DirectUsers)
-	// even while none of its devices is in them.
+	// in, and the user's direct conversations (Conversation.DirectUsers) and
+	// groups (GroupStore's members) even while none of its devices is in
+	// them (after a re-registration).
 	ConversationsOfUser(ctx context.Context, user UserID) ([]Conversation, error)
 	// Members lists the member devices of a conversation.
 	Members(ctx context.Context, id ConversationID) ([]Member, error)

@@ -113,10 +113,13 @@ func (s *Store) DirectConversation(ctx context.Context, a, b parley.UserID) (par
 }
 
 // ConversationsOfUser lists the conversations any device of the user is a
-// member of and the user's direct conversations, oldest first.
+// member of, and the user's direct conversations and groups (by the
+// user-level records) even while none of its devices is in them, oldest
+// first.
 func (s *Store) ConversationsOfUser(ctx context.Context, user parley.UserID) ([]parley.Conversation, error) {
 	rows, err := s.r.Query(ctx, `SELECT `+conversationCols+` FROM conversations
-		WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?) OR direct_lo = ? OR direct_hi = ? ORDER BY created_at, id`, user, user, user)
+		WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?) OR direct_lo = ? OR direct_hi = ?
+			OR id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY created_at, id`, user, user, user, user)
 	if err != nil {
 		return nil, s.wrap("conversations of user", err)
 	}
