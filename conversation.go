@@ -22,6 +22,12 @@ type Conversation struct {
 	GroupInfo []byte // the latest signed GroupInfo, published by the committer, for external joins
 	CreatedBy UserID
 	CreatedAt time.Time
+	// DirectUsers are the two users of a direct conversation (the same one
+	// twice for notes to self), fixed when it is created and kept when
+	// their devices come and go: a user whose every device was replaced
+	// (re-registration) may still rejoin it. Zero for other kinds; set by
+	// the store on reads, ignored by CreateConversation.
+	DirectUsers [2]UserID
 }
 
 // Member is one device's membership of a conversation.

@@ -35,6 +35,7 @@ type Store interface {
 	InsightsStore
 	CloudAPIStore
 	AdminStore
+	BackupStore
 	Close() error
 }
 
@@ -145,7 +146,10 @@ type ConversationStore interface {
 	// DirectConversation finds the 1:1 conversation between two users
 	// (a == b for notes to self). CodeNotFound if there is none.
 	DirectConversation(ctx context.Context, a, b UserID) (ConversationID, error)
-	// ConversationsOfUser lists the conversations any device of the user is in.
+	// ConversationsOfUser lists the conversations any device of the user is
+	// in, and the user's direct conversations (Conversation.DirectUsers) and
+	// groups (GroupStore's members) even while none of its devices is in
+	// them (after a re-registration).
 	ConversationsOfUser(ctx context.Context, user UserID) ([]Conversation, error)
 	// Members lists the member devices of a conversation.
 	Members(ctx context.Context, id ConversationID) ([]Member, error)

@@ -369,6 +369,13 @@ func (s *Service) conv(ctx context.Context, id parley.ConversationID) (*convInfo
 			ci.users = append(ci.users, m.User)
 		}
 	}
+	// A direct conversation's users stay its users while they have no
+	// device in it (re-registration): they may rejoin by external commit.
+	for _, u := range c.DirectUsers {
+		if u != 0 && !ci.hasUser(u) {
+			ci.users = append(ci.users, u)
+		}
+	}
 	if c.Kind == parley.KindDirect && len(ci.users) == 2 {
 		ci.blocks = make([]bool, 2)
 		for i := range 2 {

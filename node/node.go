@@ -60,6 +60,7 @@ type Options struct {
 	SQLiteNormalSync bool          // --sqlite-sync normal (survives a process crash, not a power cut)
 	Retention        time.Duration // --retention: how long undelivered envelopes are kept
 	ClaimsPerTarget  int           // --claims-per-target: KeyPackage claims per device and target per hour
+	BackupQuota      int64         // --backup-quota: bytes of one account's client backup; 0: backups.DefaultQuota
 	SMSWebhook       string        // --sms-webhook; empty: codes go to the log
 	SMSWebhookSecret string        // --sms-webhook-secret
 	S3               string        // --s3: http(s)://KEY:SECRET@HOST:PORT/BUCKET; empty: DataDir/blobs
@@ -161,6 +162,7 @@ func Run(ctx context.Context, o Options) error {
 		Delivery:       delivery.Config{Retention: o.Retention, ClaimsPerTarget: parley.Limit{Events: o.ClaimsPerTarget, Window: time.Hour}},
 		Accounts:       accounts.Config{CodeKey: ckey},
 		TrustedProxies: o.TrustedProxies,
+		BackupQuota:    o.BackupQuota,
 		Media: &media.Config{
 			Blobs:      blobs,
 			StagingDir: filepath.Join(o.DataDir, "uploads"),

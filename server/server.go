@@ -42,6 +42,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/admin"
+	"github.com/parleyhq/parley/backups"
 	"github.com/parleyhq/parley/broker/inproc"
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/calls"
@@ -83,6 +84,9 @@ type Config struct {
 	Trees trees.Config
 	// Webhook tunes business webhook deliveries.
 	Webhook webhook.Config
+	// BackupQuota bounds one account's encrypted client backup at
+	// /v1/backup (package backups); default backups.DefaultQuota.
+	BackupQuota int64
 	// MetricsToken, when set, serves /metrics on the server's own handler
 	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
 	// the public handler has no /metrics (404): scrape MetricsHandler,
@@ -259,6 +263,12 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle(trees.Path, ts)
 	mux.Handle(trees.Path+"/", ts)
 	mux.Handle(trees.CommitsPath+"/", ts)
+	bk, err := backups.New(backups.Config{Store: cfg.Store, Authenticate: deviceAuth, Clock: cfg.Clock,
+		Logger: cfg.Log.With("component", "backups"), Quota: cfg.BackupQuota})
+	if err != nil {
+		return nil, err
+	}
+	bk.Register(mux)
 	srv.hooks(mux, cfg)    // hooks.go
 	srv.adminAPI(mux, cfg) // admin.go
 	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}

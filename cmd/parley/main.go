@@ -139,6 +139,7 @@ var commands = []command{
 	{Name: "block", Usage: "CONTACT", Min: 1, Max: 1, Run: do(block)},
 	{Name: "unblock", Usage: "CONTACT", Min: 1, Max: 1, Run: do(block)},
 	{Name: "contacts", Usage: "add CONTACT | contacts remove CONTACT | contacts list", Subs: contactsCommands},
+	{Name: "backup", Usage: "create|restore\tend-to-end encrypted backups of this profile's chats (docs/backup.md)", Subs: backupCommands}, // backup.go
 }
 
 // call is one run of a command: cmdline's (the arguments, flags and

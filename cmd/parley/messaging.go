@@ -83,6 +83,8 @@ func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord))
 	if !c.Account().Registered() {
 		return parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "profile %s is not registered", x.profile)
 	}
+	stopBackups := x.runScheduledBackups(ctx, c) // backup.go
+	defer stopBackups()
 	events := c.Events()
 	seen := 0
 	for {

@@ -48,6 +48,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pushSubject := fs.String("push-subject", env("PARLEY_PUSH_SUBJECT", "mailto:push@parley.invalid"), "contact URI (mailto: or https:) sent to browser push services with every notification [PARLEY_PUSH_SUBJECT]")
 	outboundAllow := fs.String("outbound-allow", env("PARLEY_OUTBOUND_ALLOW", ""), "comma-separated CIDR ranges the server may reach when it fetches a URL (webhooks, push endpoints, media links, the SMS webhook) although they are loopback, private or link-local; default: none [PARLEY_OUTBOUND_ALLOW]")
 	trustedProxies := fs.String("trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded headers give the client address for per-address limits; empty: none [PARLEY_TRUSTED_PROXIES]")
+	backupQuotaS := fs.String("backup-quota", env("PARLEY_BACKUP_QUOTA", "268435456"), "bytes one account's encrypted client backup may take at /v1/backup (docs/backup.md) [PARLEY_BACKUP_QUOTA]")
 	claimsS := fs.String("claims-per-target", env("PARLEY_CLAIMS_PER_TARGET", "30"), "KeyPackage claims one device may make for one user per hour [PARLEY_CLAIMS_PER_TARGET]")
 	codeKeyFile := fs.String("code-key", env("PARLEY_CODE_KEY_FILE", ""), "file with the 32-byte hex key verification codes are stored under (HMAC); default DATA/code.key, created if missing; give every cluster node the same [PARLEY_CODE_KEY_FILE]")
 	callsOn := fs.Bool("calls", env("PARLEY_CALLS", "true") == "true", "host voice and video calls: the SFU and the TURN relay [PARLEY_CALLS]")
@@ -92,6 +93,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	o.ClaimsPerTarget, err = strconv.Atoi(*claimsS)
 	if err != nil || o.ClaimsPerTarget <= 0 {
 		return fmt.Errorf("serve: --claims-per-target %q: want a positive number", *claimsS)
+	}
+	if o.BackupQuota, err = strconv.ParseInt(*backupQuotaS, 10, 64); err != nil || o.BackupQuota <= 0 {
+		return fmt.Errorf("serve: --backup-quota %q: want a positive number of bytes", *backupQuotaS)
 	}
 	if o.TrustedProxies, err = clientip.ParseCIDRs(*trustedProxies); err != nil {
 		return fmt.Errorf("serve: --trusted-proxies: %w", err)

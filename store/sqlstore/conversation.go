@@ -74,13 +74,13 @@ func ErrDuplicateInCommit(e parley.Envelope) error {
 	return parley.Errorf(parley.CodeConflict, parley.ReasonDuplicateClientID, "client id %q of device %d is already in the log", e.ClientID, e.SenderDevice)
 }
 
-const conversationCols = `id, kind, epoch, last_seq, group_info, created_by, created_at`
+const conversationCols = `id, kind, epoch, last_seq, group_info, created_by, created_at, COALESCE(direct_lo, 0), COALESCE(direct_hi, 0)`
 
 func scanConversation(row Row) (parley.Conversation, error) {
 	var c parley.Conversation
 	var kind string
 	var epoch, created int64
-	if err := row.Scan(&c.ID, &kind, &epoch, &c.LastSeq, &c.GroupInfo, &c.CreatedBy, &created); err != nil {
+	if err := row.Scan(&c.ID, &kind, &epoch, &c.LastSeq, &c.GroupInfo, &c.CreatedBy, &created, &c.DirectUsers[0], &c.DirectUsers[1]); err != nil {
 		return parley.Conversation{}, err
 	}
 	c.Kind, c.Epoch, c.CreatedAt = parley.ConversationKind(kind), parley.Epoch(epoch), fromNS(created)
@@ -113,10 +113,13 @@ func (s *Store) DirectConversation(ctx context.Context, a, b parley.UserID) (par
 }
 
 // ConversationsOfUser lists the conversations any device of the user is a
-// member of, oldest first.
+// member of, and the user's direct conversations and groups (by the
+// user-level records) even while none of its devices is in them, oldest
+// first.
 func (s *Store) ConversationsOfUser(ctx context.Context, user parley.UserID) ([]parley.Conversation, error) {
 	rows, err := s.r.Query(ctx, `SELECT `+conversationCols+` FROM conversations
-		WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?) ORDER BY created_at, id`, user)
+		WHERE id IN (SELECT conversation_id FROM members WHERE user_id = ?) OR direct_lo = ? OR direct_hi = ?
+			OR id IN (SELECT group_id FROM group_members WHERE user_id = ?) ORDER BY created_at, id`, user, user, user, user)
 	if err != nil {
 		return nil, s.wrap("conversations of user", err)
 	}

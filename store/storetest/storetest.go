@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"CreateConversation", testCreateConversation},
 		{"DirectConversation", testDirectConversation},
 		{"ConversationsOfUser", testConversationsOfUser},
+		{"DirectUsersKept", testDirectUsersKept}, // backup.go
+		{"ClientBackup", testClientBackup},       // backup.go
 		{"ApplyCommit", testApplyCommit},
 		{"ApplyCommitConcurrent", testApplyCommitConcurrent},
 		{"AppendSeqs", testAppendSeqs},
