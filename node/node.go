@@ -151,6 +151,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopCalls()
+	limiter := sharedLimiter(st, o.Postgres) // cluster.go
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,
 		MetricsToken:   o.MetricsToken,
@@ -158,8 +159,8 @@ func Run(ctx context.Context, o Options) error {
 		Broker:         broker,
 		Sender:         sender,
 		Log:            log,
-		Delivery:       delivery.Config{Retention: o.Retention, ClaimsPerTarget: parley.Limit{Events: o.ClaimsPerTarget, Window: time.Hour}},
-		Accounts:       accounts.Config{CodeKey: ckey},
+		Delivery:       delivery.Config{Retention: o.Retention, ClaimsPerTarget: parley.Limit{Events: o.ClaimsPerTarget, Window: time.Hour}, Limiter: limiter},
+		Accounts:       accounts.Config{CodeKey: ckey, Limiter: limiter},
 		TrustedProxies: o.TrustedProxies,
 		Media: &media.Config{
 			Blobs:      blobs,
