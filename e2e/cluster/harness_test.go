@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -122,7 +123,9 @@ var listeningRe = regexp.MustCompile(`listening on http://([0-9.:]+)`)
 type node struct {
 	t      *testing.T
 	name   string
-	addr   string
+	addr   string // kept across restarts
+	// dsn, natsURL and dataDir are the flags the process gets.
+	dsn, natsURL, dataDir string
 	cmd    *exec.Cmd
 	exited chan struct{}
 
@@ -132,9 +135,26 @@ type node struct {
 
 func startNode(t *testing.T, name, dsn, natsURL string) *node {
 	t.Helper()
-	n := &node{t: t, name: name}
-	cmd := exec.Command(parleyBin, "serve", "--postgres", dsn, "--nats", natsURL,
-		"--listen", "127.0.0.1:0", "--data", t.TempDir(), "--calls=false", "--metrics-listen", "", "--log-level", "info")
+	n := &node{t: t, name: name, dsn: dsn, natsURL: natsURL, dataDir: t.TempDir()}
+	n.start("127.0.0.1:0")
+	t.Cleanup(func() {
+		n.kill()
+		if t.Failed() {
+			n.mu.Lock()
+			t.Logf("node %s log:\n%s", n.name, n.log.String())
+			n.mu.Unlock()
+		}
+	})
+	return n
+}
+
+// start runs the node's process listening on listen and waits until it
+// listens.
+func (n *node) start(listen string) {
+	t, name := n.t, n.name
+	t.Helper()
+	cmd := exec.Command(parleyBin, "serve", "--postgres", n.dsn, "--nats", n.natsURL,
+		"--listen", listen, "--data", n.dataDir, "--calls=false", "--metrics-listen", "", "--log-level", "info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -166,14 +186,6 @@ func startNode(t *testing.T, name, dsn, natsURL string) *node {
 		close(n.exited)
 	}()
 	n.cmd = cmd
-	t.Cleanup(func() {
-		n.kill()
-		if t.Failed() {
-			n.mu.Lock()
-			t.Logf("node %s log:\n%s", n.name, n.log.String())
-			n.mu.Unlock()
-		}
-	})
 	select {
 	case n.addr = <-addr:
 	case <-n.exited:
@@ -181,7 +193,26 @@ func startNode(t *testing.T, name, dsn, natsURL string) *node {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("node %s did not start listening:\n%s", name, n.logText())
 	}
-	return n
+}
+
+// restart stops the node with SIGTERM (it drains), waits for the process
+// to exit with status 0, and starts it again on the same address.
+func (n *node) restart() {
+	n.t.Helper()
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.exited:
+	case <-time.After(30 * time.Second):
+		n.t.Errorf("node %s still running 30 s after SIGTERM", n.name)
+		n.kill()
+	}
+	if n.cmd != nil {
+		if code := n.cmd.ProcessState.ExitCode(); code != 0 {
+			n.t.Errorf("node %s exited with status %d after SIGTERM", n.name, code)
+		}
+	}
+	n.cmd = nil
+	n.start(n.addr)
 }
 
 func (n *node) logText() string {
