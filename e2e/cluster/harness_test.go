@@ -121,13 +121,13 @@ var listeningRe = regexp.MustCompile(`listening on http://([0-9.:]+)`)
 
 // node is one `parley serve` process of the cluster.
 type node struct {
-	t      *testing.T
-	name   string
-	addr   string // kept across restarts
+	t    *testing.T
+	name string
+	addr string // kept across restarts
 	// dsn, natsURL and dataDir are the flags the process gets.
 	dsn, natsURL, dataDir string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	cmd                   *exec.Cmd
+	exited                chan struct{}
 
 	mu  sync.Mutex
 	log bytes.Buffer
