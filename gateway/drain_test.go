@@ -105,3 +105,37 @@ func readToClose(t *testing.T, c *wsConn) (*parleypb.GoAway, ws.StatusCode) {
 		}
 	}
 }
+
+// TestShutdownDrainTimeout: a session whose request is still being handled
+// after Config.DrainTimeout is closed anyway (the answer is lost; the
+// client retries it elsewhere).
+func TestShutdownDrainTimeout(t *testing.T) {
+	const held = 1001
+	entered, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	releaseHeld := func() { releaseOnce.Do(func() { close(release) }) }
+	defer releaseHeld() // a failing test must not leave the handler held
+	defer gateway.SetFrameHook(func(f *parleypb.ClientFrame) {
+		if f.GetPing().GetClientTimeMs() == held {
+			close(entered)
+			<-release
+		}
+	})()
+	ps := parleytest.Start(t, func(c *server.Config) {
+		c.Gateway.Cluster = true
+		c.Gateway.DrainTimeout = 100 * time.Millisecond
+	})
+	busy := dialHello(t, ps.Addr)
+	busy.write(ping(held))
+	<-entered
+	shut := make(chan error, 1)
+	go func() { shut <- ps.Server.Shutdown(context.Background()) }()
+	goAway, code := readToClose(t, busy) // while the request is still held
+	releaseHeld()
+	if code != gateway.CloseNodeDraining || goAway.GetReason() != gateway.ReasonNodeDraining {
+		t.Fatalf("GoAway %v, close %d; want %d %q", goAway, code, gateway.CloseNodeDraining, gateway.ReasonNodeDraining)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
