@@ -40,6 +40,7 @@ type Config struct {
 	Nodes        int             // cluster: server processes (one is killed)
 	Postgres     string          // cluster: PostgreSQL DSN the nodes share (a fresh schema per run)
 	NATS         string          // cluster: NATS URL the nodes share
+	Drain        bool            // cluster: stop the node with SIGTERM (it drains) rather than SIGKILL
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,9 +35,10 @@ type clusterNode struct {
 // runCluster starts cfg.Nodes servers on one PostgreSQL schema and one NATS
 // server, connects the two devices of each pair to different nodes, and has
 // one device of every pair send continuously (a window of sends in flight).
-// A third into the run the last node is killed (SIGKILL): its devices
-// reconnect to the other nodes and senders retry unacknowledged sends with
-// the same client ids. After the run the receivers are drained and every
+// A third into the run the last node is killed (SIGKILL), or with
+// cfg.Drain stopped with SIGTERM (it drains: answers what is in flight and
+// closes its sessions with 4012): its devices reconnect to the other nodes
+// and senders retry unacknowledged sends with the same client ids. After the run the receivers are drained and every
 // acknowledged send is checked: delivered once (lost, duplicates).
 func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 	raiseFileLimit()
@@ -91,7 +93,11 @@ func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 		}
 		return nodes[k%cfg.Nodes]
 	}
-	fmt.Fprintf(cfg.Log, "%d nodes up; %d pairs across nodes; measuring %v, node %d killed at a third\n", cfg.Nodes, cfg.Pairs, cfg.Duration, victim)
+	how := "killed"
+	if cfg.Drain {
+		how = "stopped with SIGTERM"
+	}
+	fmt.Fprintf(cfg.Log, "%d nodes up; %d pairs across nodes; measuring %v, node %d %s at a third\n", cfg.Nodes, cfg.Pairs, cfg.Duration, victim, how)
 
 	base := time.Now()
 	var delivered atomic.Int64
@@ -313,10 +319,17 @@ func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 		recvWG.Wait()
 		return nil, ctx.Err()
 	}
-	_ = nodes[victim].cmd.Process.Kill()
+	stopStart := time.Now()
+	if cfg.Drain {
+		killed.Store(true) // reconnections go to the others while it drains
+		_ = nodes[victim].cmd.Process.Signal(syscall.SIGTERM)
+	} else {
+		_ = nodes[victim].cmd.Process.Kill()
+	}
 	<-nodes[victim].exited
+	stopTook := time.Since(stopStart)
 	killed.Store(true)
-	fmt.Fprintf(cfg.Log, "node %d killed at %v\n", victim, time.Since(base).Round(time.Millisecond))
+	fmt.Fprintf(cfg.Log, "node %d %s at %v, gone after %v\n", victim, how, stopStart.Sub(base).Round(time.Millisecond), stopTook.Round(time.Millisecond))
 	time.Sleep(cfg.Duration - killAt)
 	elapsed := time.Since(base)
 	deliveredInRun := delivered.Load()
@@ -369,7 +382,9 @@ func runCluster(ctx context.Context, cfg Config) (map[string]any, error) {
 		"delivered_per_s":  round3(float64(deliveredInRun) / elapsed.Seconds()),
 		"p50_ms":           lat.ms(0.50),
 		"p99_ms":           lat.ms(0.99),
-		"node_killed":      true,
+		"node_killed":      !cfg.Drain,
+		"node_drained":     cfg.Drain,
+		"node_stop_ms":     round3(float64(stopTook.Microseconds()) / 1000),
 		"acknowledged":     acked,
 		"lost":             lost,
 		"duplicates":       dups,

@@ -48,6 +48,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, openS
 	fs.IntVar(&cfg.Nodes, "nodes", 3, "cluster: server processes (the last is killed a third into the run)")
 	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("PARLEY_POSTGRES"), "cluster: PostgreSQL DSN the nodes share (the run uses a fresh schema, dropped after) [PARLEY_POSTGRES]")
 	fs.StringVar(&cfg.NATS, "nats", os.Getenv("PARLEY_NATS"), "cluster: NATS URL the nodes share [PARLEY_NATS]")
+	fs.BoolVar(&cfg.Drain, "drain", false, "cluster: stop the node with SIGTERM (it drains, closing sessions with 4012) instead of SIGKILL")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")

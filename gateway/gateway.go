@@ -63,6 +63,7 @@ const (
 	CloseTooLarge           ws.StatusCode = 4009
 	CloseSessionReplaced    ws.StatusCode = 4010 // the device connected again
 	CloseInternal           ws.StatusCode = 4011 // reason ReasonInternal, "attach_failed"
+	CloseNodeDraining       ws.StatusCode = 4012 // reason ReasonNodeDraining: a cluster node stopping; reconnect at once
 )
 
 // Reasons the gateway's limits give.
@@ -77,6 +78,10 @@ const (
 	// ReasonInternal is the close reason of a session ended by a server fault
 	// (a failed store call during Auth, a frame handler that panicked).
 	ReasonInternal = "internal"
+	// ReasonNodeDraining closes (4012) the sessions of a cluster node
+	// that is stopping (Config.Cluster): the other nodes serve them, so the
+	// client reconnects at once.
+	ReasonNodeDraining = "node_draining"
 )
 
 // Config tunes the gateway. Zero fields take the defaults.
@@ -111,6 +116,14 @@ type Config struct {
 	// more are refused at the upgrade with HTTP 429 and a Retry-After.
 	// Default 64.
 	MaxUnauthenticatedPerAddress int
+	// Cluster says this gateway is one node of a cluster behind one
+	// address: Shutdown closes sessions with 4012 "node_draining" (another
+	// node takes the client at once) instead of 1001 "server_shutdown"
+	// (reconnect with backoff until the server is back).
+	Cluster bool
+	// DrainTimeout bounds how long Shutdown waits for a session's requests
+	// in flight to be answered before closing it anyway. Default 5 s.
+	DrainTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -138,6 +151,9 @@ func (c *Config) setDefaults() {
 	if c.MaxUnauthenticatedPerAddress <= 0 {
 		c.MaxUnauthenticatedPerAddress = 64
 	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 5 * time.Second
+	}
 }
 
 // Gateway serves WebSocket sessions. Create it with New; mount it at Path.
@@ -160,6 +176,9 @@ type Gateway struct {
 	byDevice map[parley.DeviceID][]*session // authenticated sessions, oldest first
 	unauth   map[string]int                 // unauthenticated sessions by clientip.Key
 	closed   bool
+	// draining is set by Shutdown: sessions stop handling client frames
+	// (drain.go).
+	draining atomic.Bool
 	wg       sync.WaitGroup // readers
 	writers  sync.WaitGroup
 	// closesSent is closed once the first Shutdown has asked every session
@@ -387,9 +406,15 @@ func (g *Gateway) authenticated(s *session, dev parley.DeviceID) []*session {
 	return out
 }
 
-// Shutdown closes every session with GoAway and close code 1001 and waits
-// for them to end; when ctx ends first it closes the remaining connections
-// at once. New upgrades are refused with 503.
+// Shutdown drains the gateway and waits for its sessions to end. New
+// upgrades are refused with 503 at once. Sessions stop handling client
+// frames (a frame that arrives now is dropped unanswered: the client sends
+// it again after reconnecting); each session is closed with GoAway once
+// the requests it was handling are answered (their replies are written
+// before the close), or after Config.DrainTimeout, with 4012
+// "node_draining" when Config.Cluster is set and 1001 "server_shutdown"
+// otherwise. When ctx ends first, the remaining connections are closed at
+// once.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	first := !g.closed
@@ -402,9 +427,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	// A second, concurrent Shutdown only waits: closing again would start
 	// writers while the first one waits for them to end.
 	if first {
-		for _, s := range list {
-			s.closeWith(CloseGoingAway, parley.ReasonServerShutdown)
-		}
+		g.drain(ctx, list) // drain.go
 		close(g.closesSent)
 	} else {
 		select {

@@ -50,6 +50,9 @@ type session struct {
 	dev    parley.Device
 	stream *delivery.Stream
 
+	// busy is set while the reader handles a client frame (drain.go).
+	busy atomic.Bool
+
 	mu      sync.Mutex
 	queue   []outFrame
 	spare   []outFrame
@@ -232,6 +235,11 @@ func (s *session) readFailed(err error) {
 //
 // A handler that panics ends only its own session: see handleSafely.
 func (s *session) handleMessage(b []byte) bool {
+	s.busy.Store(true)
+	defer s.busy.Store(false)
+	if s.g.draining.Load() {
+		return true // dropped unanswered: see drain
+	}
 	if f, ok := decodeHot(b); ok {
 		s.g.stats.framesIn.Add(1)
 		return s.handleSafely(f)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	natsbroker "github.com/parleyhq/parley/broker/nats"
+	"github.com/parleyhq/parley/ratelimit"
 )
 
 // ErrNATSNeedsPostgres refuses a cluster node on SQLite: the nodes of a
@@ -35,4 +36,16 @@ func openBroker(ctx context.Context, natsURL, dsn, listen string, log *slog.Logg
 	}
 	log.Info("cluster node: routing through NATS", "nats", natsURL)
 	return b, func() { _ = b.Close() }, nil
+}
+
+// sharedLimiter returns the limiter of a node on PostgreSQL: counters in
+// the database (ratelimit.Shared), so a limit or lockout reached through
+// one node holds on every node of the cluster, and across restarts. On
+// SQLite (one process) it returns nil: the server's in-process default,
+// which costs no write.
+func sharedLimiter(st parley.Store, dsn string) parley.Limiter {
+	if dsn == "" {
+		return nil
+	}
+	return ratelimit.NewShared(st, nil, 0)
 }

@@ -8,7 +8,10 @@
 //     with an HTTPS front) once the public listener is bound, and "stopped"
 //     once the server has shut down.
 //   - It shuts down in this order: the public listeners and the server
-//     (its sessions drained, within 10 seconds), then the /metrics
+//     (its sessions drained, within 10 seconds: each session's requests in
+//     flight are answered, then it is closed with GoAway, 4012
+//     "node_draining" on a cluster node, 1001 "server_shutdown" alone;
+//     see gateway.Gateway.Shutdown), then the /metrics
 //     listener, the call media servers, the store, the broker and last the
 //     debug listener. Every resource opened before a failure is released.
 //   - In the data directory it creates (when missing, folders mode 0700,
@@ -18,6 +21,9 @@
 //     Options.OperatorKeyFile name other files), hosted/ (the state of
 //     hosted business endpoints) and acme/ (ACME certificates, with
 //     TLSOptions.Domains). A key file that exists is never replaced.
+//   - On PostgreSQL the abuse limits are counted in the database
+//     (ratelimit.Shared): every node of a cluster enforces one budget, and
+//     a restart resets none. On SQLite they are in memory (ratelimit.Memory).
 package node
 
 import (
@@ -41,6 +47,7 @@ import (
 	"github.com/parleyhq/parley/blob/disk"
 	"github.com/parleyhq/parley/blob/s3"
 	"github.com/parleyhq/parley/delivery"
+	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
@@ -152,6 +159,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopCalls()
+	limiter := sharedLimiter(st, o.Postgres) // cluster.go
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,
 		MetricsToken:   o.MetricsToken,
@@ -159,10 +167,13 @@ func Run(ctx context.Context, o Options) error {
 		Broker:         broker,
 		Sender:         sender,
 		Log:            log,
-		Delivery:       delivery.Config{Retention: o.Retention, ClaimsPerTarget: parley.Limit{Events: o.ClaimsPerTarget, Window: time.Hour}},
-		Accounts:       accounts.Config{CodeKey: ckey},
+		Delivery:       delivery.Config{Retention: o.Retention, ClaimsPerTarget: parley.Limit{Events: o.ClaimsPerTarget, Window: time.Hour}, Limiter: limiter},
+		Accounts:       accounts.Config{CodeKey: ckey, Limiter: limiter},
 		TrustedProxies: o.TrustedProxies,
 		BackupQuota:    o.BackupQuota,
+		// A cluster node's sessions are told to reconnect at once, to
+		// another node, when it stops (drain).
+		Gateway: gateway.Config{Cluster: o.NATS != ""},
 		Media: &media.Config{
 			Blobs:      blobs,
 			StagingDir: filepath.Join(o.DataDir, "uploads"),

@@ -1,9 +1,11 @@
-// Package ratelimit is the in-process parley.Limiter: a token bucket per
-// key, held in memory. It is what a single server uses; its counters
-// start empty at every restart, so limits that must survive one (the PIN's
-// guess budget) use a parley.CounterStore instead.
+// Package ratelimit has the two parley.Limiters. Memory is in-process: a
+// token bucket per key, held in memory. It is what a single server on
+// SQLite uses; its counters start empty at every restart. Shared keeps
+// fixed-window counters in a parley.CounterStore (PostgreSQL in a cluster),
+// so every node counts against one budget and a restart resets nothing; it
+// costs one store statement per check.
 //
-// Memory is bounded: when MaxKeys buckets are held, the buckets that have
+// Memory's memory is bounded: when MaxKeys buckets are held, the buckets that have
 // refilled completely are forgotten (which changes no answer); if every
 // bucket is still in use, the oldest-touched half is dropped, which can only
 // make a limit more lenient for those keys, never lock anyone out.

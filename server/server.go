@@ -361,8 +361,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Shutdown stops the server in the order the package documentation gives:
-// it stops accepting connections, closes every WebSocket session with
-// GoAway (1001), ends every call, stops the background services, then stops
+// it stops accepting connections, drains every WebSocket session (answers
+// its requests in flight, then closes it with GoAway: 1001, or 4012 with
+// gateway.Config.Cluster; see gateway.Gateway.Shutdown), ends every call, stops the background services, then stops
 // the delivery service, committing what was queued, and last the push
 // sender (which notifies delivery's last appends too). It returns the
 // errors of each step, and the first error a background service failed

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/broker/nats/natstest"
+	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
 
@@ -295,7 +298,9 @@ func TestRevocationCrossesNodes(t *testing.T) {
 // a new connection, of an envelope whose acknowledgement was not durable).
 func TestKillNodeUnderLoad(t *testing.T) {
 	nodes, accts, conv, _ := startCluster(t, 3, 9, false)
-	r := runLoad(t, nodes, accts, conv, 2, func() { nodes[2].kill() })
+	// Clients reconnect to the two nodes that survive.
+	live := func(i int) *node { return nodes[i%2] }
+	r := runLoad(t, nodes, accts, conv, live, func() { nodes[2].kill() })
 	t.Logf("node killed: %+v", r)
 }
 
@@ -304,8 +309,43 @@ func TestKillNodeUnderLoad(t *testing.T) {
 // nothing acknowledged is lost or duplicated.
 func TestNATSRestartUnderLoad(t *testing.T) {
 	nodes, accts, conv, srv := startCluster(t, 3, 9, true)
-	r := runLoad(t, nodes, accts, conv, -1, srv.Restart)
+	r := runLoad(t, nodes, accts, conv, func(i int) *node { return nodes[i%3] }, srv.Restart)
 	t.Logf("NATS restarted: %+v", r)
+}
+
+// TestRollingRestart: under a continuous send load spread over three
+// nodes, each node in turn is stopped with SIGTERM (it drains: answers what
+// is in flight, closes its sessions with 4012 node_draining), exits with
+// status 0 and starts again on the same address. Every acknowledged send
+// reaches every other device exactly once, in order per connection.
+func TestRollingRestart(t *testing.T) {
+	nodes, accts, conv, _ := startCluster(t, 3, 9, false)
+	var down atomic.Int32 // the node being restarted, or -1
+	down.Store(-1)
+	live := func(i int) *node {
+		n := nodes[i%3]
+		if int(down.Load()) == i%3 {
+			n = nodes[(i+1)%3]
+		}
+		return n
+	}
+	r := runLoad(t, nodes, accts, conv, live, func() {
+		for i, n := range nodes {
+			down.Store(int32(i))
+			n.restart()
+			down.Store(-1)
+			time.Sleep(300 * time.Millisecond) // load on all three before the next
+		}
+	})
+	if r.Closes[int(gateway.CloseNodeDraining)] == 0 {
+		t.Errorf("no connection was closed with %d node_draining: %+v", gateway.CloseNodeDraining, r)
+	}
+	for i, n := range nodes {
+		if log := n.logText(); !strings.Contains(log, "stopped") {
+			t.Errorf("node %d did not log its orderly stop", i)
+		}
+	}
+	t.Logf("rolling restart: %+v", r)
 }
 
 // loadResult sums up a runLoad.
@@ -314,25 +354,51 @@ type loadResult struct {
 	Recipients   int           // devices each send must reach
 	Lost         int           // acknowledged sends missing at a recipient
 	CaughtUp     time.Duration // from the disruption until every recipient had everything
+	Reconnects   int           // connections made again after one ended
+	Closes       map[int]int   // close codes of the connections the server ended (0: none sent)
 }
 
 // runLoad connects one device per user, user i to node i%3; users 0..2 send
 // continuously for 1.5 s, then disrupt runs, then they send for 2.5 s more.
-// When victim >= 0, that node's clients (disrupt kills it) reconnect to
-// the other nodes; a sender whose send fails retries it with the same
+// A client whose connection ends reconnects to live(i+k) for growing k
+// until a dial succeeds (live names the nodes to try: those that survive
+// the disruption); a sender whose send fails retries it with the same
 // client id, reconnecting when its connection dropped. It then checks that
 // every acknowledged send reached every other device exactly once, in
 // order per connection.
-func runLoad(t *testing.T, nodes []*node, accts []account, conv parley.ConversationID, victim int, disrupt func()) loadResult {
+func runLoad(t *testing.T, nodes []*node, accts []account, conv parley.ConversationID, live func(i int) *node, disrupt func()) loadResult {
 	t.Helper()
 	ctx := context.Background()
 	users := len(accts)
 	members := make([]*member, users)
-	live := func(i int) *node { // a node that survives the disruption
-		if victim < 0 {
-			return nodes[i%3]
+	var closesMu sync.Mutex
+	closes := map[int]int{}
+	reconnectCount := 0
+	// reconnect notes why m's connection ended and connects it again to
+	// live(i+*k), trying the next node while a dial fails (a node being
+	// restarted), for up to 30 s.
+	reconnect := func(i int, k *int, m *member) error {
+		code := 0
+		c := m.client()
+		c.mu.Lock()
+		var ce closeError
+		if errors.As(c.err, &ce) {
+			code = int(ce)
 		}
-		return nodes[(victim+1+i%2)%3]
+		c.mu.Unlock()
+		closesMu.Lock()
+		closes[code]++
+		reconnectCount++
+		closesMu.Unlock()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			*k++
+			err := m.connect(ctx, live(i+*k))
+			if err == nil || time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	for i := range members {
 		members[i] = &member{t: t, conv: conv, device: accts[i].Devices[0], secret: accts[i].Secrets[0], in: newInbox()}
@@ -355,13 +421,13 @@ func runLoad(t *testing.T, nodes []*node, accts []account, conv parley.Conversat
 		reconnects.Add(1)
 		go func(i int, m *member) {
 			defer reconnects.Done()
-			for k := 0; ; k++ {
+			for k := 0; ; {
 				select {
 				case <-m.client().closed:
 				case <-stop:
 					return
 				}
-				if err := m.connect(ctx, live(i+k)); err != nil {
+				if err := reconnect(i, &k, m); err != nil {
 					t.Errorf("member %d reconnect: %v", i, err)
 					return
 				}
@@ -396,8 +462,7 @@ func runLoad(t *testing.T, nodes []*node, accts []account, conv parley.Conversat
 					}
 					select {
 					case <-m.client().closed:
-						k++
-						if err := m.connect(ctx, live(s+k)); err != nil {
+						if err := reconnect(s, &k, m); err != nil {
 							t.Errorf("sender %d reconnect: %v", s, err)
 							return
 						}
@@ -419,7 +484,7 @@ func runLoad(t *testing.T, nodes []*node, accts []account, conv parley.Conversat
 		t.FailNow()
 	}
 
-	res := loadResult{Acknowledged: len(acked), Recipients: users - 1}
+	res := loadResult{Acknowledged: len(acked), Recipients: users - 1, Reconnects: reconnectCount, Closes: closes}
 	if res.Acknowledged == 0 {
 		t.Fatal("no send was acknowledged")
 	}

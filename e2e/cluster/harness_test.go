@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"regexp"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,11 +105,13 @@ var listeningRe = regexp.MustCompile(`listening on http://([0-9.:]+)`)
 
 // node is one `parley serve` process of the cluster.
 type node struct {
-	t      *testing.T
-	name   string
-	addr   string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	t    *testing.T
+	name string
+	addr string // kept across restarts
+	// dsn, natsURL and dataDir are the flags the process gets.
+	dsn, natsURL, dataDir string
+	cmd                   *exec.Cmd
+	exited                chan struct{}
 
 	mu  sync.Mutex
 	log bytes.Buffer
@@ -116,9 +119,26 @@ type node struct {
 
 func startNode(t *testing.T, name, dsn, natsURL string) *node {
 	t.Helper()
-	n := &node{t: t, name: name}
-	cmd := exec.Command(parleyBin, "serve", "--postgres", dsn, "--nats", natsURL,
-		"--listen", "127.0.0.1:0", "--data", t.TempDir(), "--calls=false", "--metrics-listen", "", "--log-level", "info")
+	n := &node{t: t, name: name, dsn: dsn, natsURL: natsURL, dataDir: t.TempDir()}
+	n.start("127.0.0.1:0")
+	t.Cleanup(func() {
+		n.kill()
+		if t.Failed() {
+			n.mu.Lock()
+			t.Logf("node %s log:\n%s", n.name, n.log.String())
+			n.mu.Unlock()
+		}
+	})
+	return n
+}
+
+// start runs the node's process listening on listen and waits until it
+// listens.
+func (n *node) start(listen string) {
+	t, name := n.t, n.name
+	t.Helper()
+	cmd := exec.Command(parleyBin, "serve", "--postgres", n.dsn, "--nats", n.natsURL,
+		"--listen", listen, "--data", n.dataDir, "--calls=false", "--metrics-listen", "", "--log-level", "info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -150,14 +170,6 @@ func startNode(t *testing.T, name, dsn, natsURL string) *node {
 		close(n.exited)
 	}()
 	n.cmd = cmd
-	t.Cleanup(func() {
-		n.kill()
-		if t.Failed() {
-			n.mu.Lock()
-			t.Logf("node %s log:\n%s", n.name, n.log.String())
-			n.mu.Unlock()
-		}
-	})
 	select {
 	case n.addr = <-addr:
 	case <-n.exited:
@@ -165,7 +177,26 @@ func startNode(t *testing.T, name, dsn, natsURL string) *node {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("node %s did not start listening:\n%s", name, n.logText())
 	}
-	return n
+}
+
+// restart stops the node with SIGTERM (it drains), waits for the process
+// to exit with status 0, and starts it again on the same address.
+func (n *node) restart() {
+	n.t.Helper()
+	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.exited:
+	case <-time.After(30 * time.Second):
+		n.t.Errorf("node %s still running 30 s after SIGTERM", n.name)
+		n.kill()
+	}
+	if n.cmd != nil {
+		if code := n.cmd.ProcessState.ExitCode(); code != 0 {
+			n.t.Errorf("node %s exited with status %d after SIGTERM", n.name, code)
+		}
+	}
+	n.cmd = nil
+	n.start(n.addr)
 }
 
 func (n *node) logText() string {
