@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -169,7 +168,7 @@ func (c *Client) resolveChat(ctx context.Context, ref string, create bool) (parl
 			return id, nil
 		}
 	}
-	if ct, ok := c.knownContact(ctx, ref); ok {
+	if ct, ok := localstore.FindContact(ctx, c.store, ref); ok {
 		if id, ok := c.localDirect(ctx, ct.User); ok {
 			return id, nil
 		}
@@ -250,50 +249,6 @@ func (c *Client) localDirect(ctx context.Context, peer parley.UserID) (parley.Co
 		}
 	}
 	return "", false
-}
-
-// knownContact finds, in this device's contact book, the person ref names
-// ("+E164" or "00…" phone, "@username" or user id) as the server last
-// described them. Phones compare by their digits; usernames without case.
-func (c *Client) knownContact(ctx context.Context, ref string) (Contact, bool) {
-	ref = strings.TrimSpace(ref)
-	var match func(Contact) bool
-	switch {
-	case strings.HasPrefix(ref, "@"):
-		name := ref[1:]
-		match = func(ct Contact) bool { return ct.Username != "" && strings.EqualFold(ct.Username, name) }
-	case strings.HasPrefix(ref, "+") || strings.HasPrefix(ref, "00"):
-		digits := phoneDigits(strings.TrimPrefix(ref, "00"))
-		match = func(ct Contact) bool { return digits != "" && phoneDigits(ct.Phone) == digits }
-	default:
-		id, err := strconv.ParseInt(strings.TrimPrefix(ref, "u"), 10, 64)
-		if err != nil || id <= 0 {
-			return Contact{}, false
-		}
-		ct, err := c.store.Contact(ctx, parley.UserID(id))
-		return ct, err == nil
-	}
-	cts, err := c.store.Contacts(ctx)
-	if err != nil {
-		return Contact{}, false
-	}
-	for _, ct := range cts {
-		if match(ct) {
-			return ct, true
-		}
-	}
-	return Contact{}, false
-}
-
-// phoneDigits keeps a phone number's digits: "+1 (555) 010-0000" and
-// "+15550100000" are the same number.
-func phoneDigits(phone string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, phone)
 }
 
 func (c *Client) listConversations(ctx context.Context) ([]*parleypb.ConversationInfo, error) {

@@ -3,12 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -143,45 +139,15 @@ func checkCommitSize(pc *pendingCommit, frameLimit int) error {
 // treeHTTP is the HTTP client for tree transfers.
 var treeHTTP = &http.Client{Timeout: 2 * time.Minute}
 
-func (c *Client) treeRequest(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+// trees is the device's client of the server's tree routes (apiclient).
+func (c *Client) trees() (*apiclient.Client, error) {
 	acct := c.Account()
-	if !acct.Registered() {
-		return nil, parley.Errorf(parley.CodeUnauthenticated, apiclient.ReasonNotRegistered, "this profile is not registered")
-	}
-	base, err := apiclient.BaseURL(acct.ServerURL)
+	api, err := apiclient.ForDevice(acct.ServerURL, acct.Device, acct.Secret)
 	if err != nil {
 		return nil, err
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", apiclient.DeviceAuth(acct.Device, acct.Secret))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/octet-stream")
-	}
-	resp, err := treeHTTP.Do(req)
-	if err != nil {
-		return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTreeTransfer, Message: "the server could not be reached", Err: err}
-	}
-	return resp, nil
-}
-
-// treeError decodes the server's JSON error of a failed tree request.
-func treeError(resp *http.Response) error {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if e, ok := apiclient.ParseError(resp.StatusCode, b); ok {
-		return e
-	}
-	code := parley.CodeInternal
-	if resp.StatusCode >= 500 {
-		code = parley.CodeUnavailable
-	}
-	return parley.Errorf(code, ReasonTreeTransfer, "tree request: HTTP %d", resp.StatusCode)
+	api.HTTP = treeHTTP
+	return api, nil
 }
 
 // uploadTree uploads the tree of a commit made out of band and returns its
@@ -190,26 +156,15 @@ func (c *Client) uploadTree(ctx context.Context, conv parley.ConversationID, tre
 	if tree == nil {
 		return "", nil
 	}
-	resp, err := c.treeRequest(ctx, http.MethodPut, "/mls/v1/trees?conversation="+url.QueryEscape(string(conv)), tree)
-	if err != nil {
-		return "", errorf("upload ratchet tree", err)
+	api, err := c.trees()
+	if err == nil {
+		var ref parley.TreeRef
+		if ref, err = api.PutTree(ctx, conv, tree); err == nil {
+			return ref, nil
+		}
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return "", errorf("upload ratchet tree", treeError(resp))
-	}
-	var out struct {
-		Ref parley.TreeRef `json:"ref"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Ref != parley.TreeRefOf(tree) {
-		return "", parley.Errorf(parley.CodeInternal, ReasonTreeTransfer, "the server answered the tree upload with a wrong ref")
-	}
-	return out.Ref, nil
+	return "", errorf("upload ratchet tree", err)
 }
-
-// treeFetchAttempts bounds fetchBound's retries while the tree or commit is
-// not there (or the server is unreachable): about 6 s in all.
-const treeFetchAttempts = 7
 
 // fetchTree downloads the ratchet tree of a conversation's epoch. It
 // retries while the server has none bound yet (tree_not_found) or cannot
@@ -272,43 +227,14 @@ func (c *Client) largeCommit(ctx context.Context, conv parley.ConversationID, ep
 	return b, nil
 }
 
-// fetchBound downloads what is bound to a conversation's epoch under
-// /mls/v1/<what>/, retrying while notFound or the server is unreachable.
+// fetchBound downloads what is bound to a conversation's epoch
+// (apiclient.Client.FetchBound).
 func (c *Client) fetchBound(ctx context.Context, what, notFound string, conv parley.ConversationID, epoch parley.Epoch) ([]byte, error) {
-	wait := 50 * time.Millisecond
-	var last error
-	for attempt := 0; attempt < treeFetchAttempts; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTreeTransfer, Message: "fetching the ratchet tree was cancelled", Err: ctx.Err()}
-			}
-			wait = min(2*wait, 2*time.Second)
-		}
-		resp, err := c.treeRequest(ctx, http.MethodGet, "/mls/v1/"+what+"/"+url.PathEscape(string(conv))+"/"+strconv.FormatUint(uint64(epoch), 10), nil)
-		if err != nil {
-			last = err
-			continue
-		}
-		if resp.StatusCode == http.StatusOK {
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				last = &parley.Error{Code: parley.CodeUnavailable, Reason: ReasonTreeTransfer, Message: "reading the download failed", Err: err}
-				continue
-			}
-			return b, nil
-		}
-		last = treeError(resp)
-		resp.Body.Close()
-		if parley.ErrorReason(last) != notFound && parley.ErrorCode(last) != parley.CodeUnavailable {
-			break
-		}
+	api, err := c.trees()
+	if err != nil {
+		return nil, err
 	}
-	return nil, last
+	return api.FetchBound(ctx, what, notFound, conv, epoch)
 }
 
 // preloadGroupKeys caches the published identity keys of every member
