@@ -9,6 +9,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/render"
 )
 
 // accountCommands are `parley account …`.
@@ -158,7 +159,7 @@ var deviceCommands = []command{
 		me := c.Account().Device
 		for _, d := range ds {
 			obj := map[string]any{"event": "device", "device_id": int64(d.Device), "name": d.Name, "primary": d.Primary,
-				"revoked": d.Revoked, "this_device": d.Device == me, "created_at": ts(d.CreatedAt)}
+				"revoked": d.Revoked, "this_device": d.Device == me, "created_at": render.TS(d.CreatedAt)}
 			text := fmt.Sprintf("%d\t%s", d.Device, d.Name)
 			for _, tag := range []struct {
 				on   bool

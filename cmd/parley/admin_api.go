@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
+	"github.com/parleyhq/parley/cmd/internal/render"
 )
 
 // The operator's commands against a running server's admin API
@@ -84,13 +85,13 @@ func adminRows[T any](x *call, items []T, err error, header string, row func(T) 
 }
 
 func adminUserRow(u apiclient.AdminUser) []any {
-	return []any{u.ID, u.Phone, u.Name, u.Username, ts(u.CreatedAt), ts(u.SuspendedAt)}
+	return []any{u.ID, u.Phone, u.Name, u.Username, render.TS(u.CreatedAt), render.TS(u.SuspendedAt)}
 }
 
 const adminUserHeader = "ID\tPHONE\tNAME\tUSERNAME\tCREATED\tSUSPENDED"
 
 func adminDeviceRow(d apiclient.AdminDevice) []any {
-	return []any{d.ID, d.Name, d.Primary, d.Online, ts(d.CreatedAt), ts(d.RevokedAt)}
+	return []any{d.ID, d.Name, d.Primary, d.Online, render.TS(d.CreatedAt), render.TS(d.RevokedAt)}
 }
 
 const adminDeviceHeader = "DEVICE\tNAME\tPRIMARY\tONLINE\tCREATED\tREVOKED"
@@ -218,7 +219,7 @@ func adminAudit(x *call) error {
 	return x.admin(func(c *apiclient.Client) error {
 		es, err := c.AdminAudit(x.Ctx, *before, *limit)
 		return adminRows(x, es, err, "ID\tAT\tACTOR\tACTION\tTARGET\tDETAIL", func(e apiclient.AuditEntry) []any {
-			return []any{e.ID, ts(e.At), e.Actor, e.Action, e.Target, string(e.Detail)}
+			return []any{e.ID, render.TS(e.At), e.Actor, e.Action, e.Target, string(e.Detail)}
 		})
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/parleyhq/parley/client"
@@ -42,7 +41,7 @@ var backupCommands = []command{
 				where := "the server"
 				if *file != "" {
 					where = *file
-					err = writeFileAtomic(*file, buf.Bytes())
+					err = backup.WriteFile(*file, buf.Bytes())
 				} else {
 					err = backup.Upload(x.Ctx, c.Account(), buf.Bytes())
 				}
@@ -148,19 +147,6 @@ var backupCommands = []command{
 		}},
 }
 
-// scheduledBackups makes the profile's scheduled backups to the server
-// (backup schedule) while a long-running command (listen) runs; it
-// returns once ctx ends.
-func scheduledBackups(ctx context.Context, c *client.Client, log *slog.Logger) {
-	backup.RunSchedule(ctx, c.Dir(), time.Now, log, func(ctx context.Context, key backup.RecoveryKey) error {
-		var buf bytes.Buffer
-		if _, err := c.Backup(ctx, &buf, key); err != nil {
-			return err
-		}
-		return backup.Upload(ctx, c.Account(), buf.Bytes())
-	})
-}
-
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {
@@ -170,40 +156,12 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// writeFileAtomic writes data to path by a rename, so a reader never sees
-// half a backup and a failed write leaves the old file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// runScheduledBackups starts scheduledBackups for c; the returned func
-// stops it and waits for it, so no backup outlives the client.
+// runScheduledBackups makes c's scheduled backups while a long-running
+// command runs (backup.Start); the returned func stops them.
 func (x *call) runScheduledBackups(ctx context.Context, c *client.Client) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
 	log := slog.New(slog.DiscardHandler)
 	if x.verbose {
 		log = slog.New(slog.NewTextHandler(x.stderr, nil))
 	}
-	go func() {
-		defer close(done)
-		scheduledBackups(ctx, c, log)
-	}()
-	return func() { cancel(); <-done }
+	return backup.Start(ctx, c, log)
 }

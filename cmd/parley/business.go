@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/business"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
+	"github.com/parleyhq/parley/cmd/internal/render"
 	"github.com/parleyhq/parley/node"
 )
 
@@ -34,7 +34,7 @@ var businessCommands = []command{
 			if p.Name == "" { // not published yet (verified or hosted only): the account's name
 				p.Name = c.Who(x.Ctx, p.User)
 			}
-			return x.print(profileJSON(p), profileText(p))
+			return x.print(render.Profile(p), render.ProfileText(p))
 		})},
 		{Name: "set", Usage: "[--name N] [--category C] [--description D] [--address A]\n    [--website URL] [--email E] [--zone TZ] [--hours \"mon-fri 09:00-18:00; sat 10:00-13:00\"]\n\tpublish or update your business profile",
 			Run: businessProfileSet},
@@ -48,12 +48,12 @@ var businessCommands = []command{
 			note := x.FS.String("note", "", "a note for the customer")
 			return x.client(func(c *client.Client) error {
 				m, err := c.SetOrderStatus(x.Ctx, x.Pos[0], x.Pos[1], x.Pos[2], *note)
-				return x.done(err, sentJSON(m, "order_id", x.Pos[1], "status", x.Pos[2]), fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
+				return x.done(err, render.Sent(m, "order_id", x.Pos[1], "status", x.Pos[2]), fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
 			})
 		}}}},
 	{Name: "choose", Min: 2, Max: 2, Usage: "MESSAGE_ID CHOICE_ID\tanswer a message's reply button or list row", Run: do(func(x *call, c *client.Client) error {
 		m, err := c.ReplyInteractive(x.Ctx, x.Pos[0], x.Pos[1])
-		return x.done(err, sentJSON(m, "reply_to", x.Pos[0], "choice", x.Pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.Pos[0]))
+		return x.done(err, render.Sent(m, "reply_to", x.Pos[0], "choice", x.Pos[1]), fmt.Sprintf("sent %s: %s (reply to %s)", m.ID(), m.Text, x.Pos[0]))
 	})},
 	{Name: "ask", Usage: "--to CHAT --body TEXT [--header H] [--footer F] --button ID:TITLE...\n" +
 		"--to CHAT --body TEXT --list BUTTON_TEXT --row [SECTION/]ID:TITLE[:DESCRIPTION]...\n\tsend reply buttons (up to 3) or a list", Run: businessAsk},
@@ -72,72 +72,6 @@ var businessCommands = []command{
 	{Name: "webhook", Intro: "usage: parley business webhook show|set|remove|pending|dead|replay …", Subs: webhookCommands},
 	{Name: "insights", Usage: "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--template T] [--campaign C]\n\tsent/delivered/read/failed/replied, rates, response times",
 		Run: insightsReport, Subs: insightsCommands},
-}
-
-// sentJSON is the --json object of a sent business message, with more
-// keys and values.
-func sentJSON(m client.MessageRecord, kv ...any) map[string]any {
-	obj := map[string]any{"event": "sent", "id": m.ID(), "chat": string(m.Conversation), "seq": int64(m.Seq), "kind": m.Kind}
-	for i := 0; i+1 < len(kv); i += 2 {
-		obj[kv[i].(string)] = kv[i+1]
-	}
-	return obj
-}
-
-// businessJSON is a business message's content for --json output, with
-// media shown as mediaJSON does (never keys or capabilities).
-func businessJSON(bc *client.BusinessContent) map[string]any {
-	c := *bc
-	var media *attachment.Descriptor
-	switch {
-	case c.Product != nil && c.Product.Image != nil:
-		p := *c.Product
-		media, p.Image = p.Image, nil
-		c.Product = &p
-	case c.Interactive != nil && c.Interactive.HeaderMedia != nil:
-		m := *c.Interactive
-		media, m.HeaderMedia = m.HeaderMedia, nil
-		c.Interactive = &m
-	case c.Template != nil && c.Template.HeaderMedia != nil:
-		m := *c.Template
-		media, m.HeaderMedia = m.HeaderMedia, nil
-		c.Template = &m
-	}
-	var obj map[string]any
-	data, _ := json.Marshal(c)
-	_ = json.Unmarshal(data, &obj)
-	if media != nil {
-		obj["media"] = mediaJSON(media)
-	}
-	return obj
-}
-
-func profileJSON(p parley.BusinessProfile) map[string]any {
-	return map[string]any{"event": "business_profile", "user": int64(p.User), "name": p.Name, "category": p.Category,
-		"description": p.Description, "address": p.Address, "website": p.Website, "email": p.Email,
-		"hours": p.Hours.String(), "zone": p.Hours.Zone, "verified": p.Verified, "verified_at": ts(p.VerifiedAt),
-		"hosted": p.Hosted, "updated_at": ts(p.UpdatedAt)}
-}
-
-func profileText(p parley.BusinessProfile) string {
-	var b strings.Builder
-	b.WriteString(p.Name)
-	if p.Verified {
-		b.WriteString(" ✓ verified business")
-	}
-	b.WriteString("\n")
-	for _, f := range [][2]string{{"category", p.Category}, {"about", p.Description}, {"address", p.Address},
-		{"hours", p.Hours.String()}, {"website", p.Website}, {"email", p.Email}} {
-		if f[1] != "" {
-			fmt.Fprintf(&b, "  %-9s %s\n", f[0]+":", f[1])
-		}
-	}
-	if p.Hosted {
-		b.WriteString("  note:     this business uses a server-hosted endpoint (its API): the server operator can read its chats\n")
-	} else {
-		b.WriteString("  note:     chats with this business are end-to-end encrypted with its own devices\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
 }
 
 // businessProfileSet is business profile set: the flags given change the
@@ -187,35 +121,8 @@ func businessProfileSet(x *call) error {
 			}
 		}
 		p, err = c.SetBusinessProfile(x.Ctx, p)
-		return x.done(err, profileJSON(p), profileText(p))
+		return x.done(err, render.Profile(p), render.ProfileText(p))
 	})
-}
-
-func productJSON(p parley.Product) map[string]any {
-	obj := map[string]any{"event": "product", "business": int64(p.Business), "id": string(p.ID), "name": p.Name,
-		"price": p.Price.String(), "amount_1000": p.Price.Amount1000, "currency": p.Price.Currency,
-		"description": p.Description, "available": p.Available, "url": p.URL, "images": len(p.Images),
-		"preview":     len(p.Images) > 0 && len(p.Images[0].Thumbnail) > 0,
-		"collections": p.Collections, "updated_at": ts(p.UpdatedAt)}
-	if p.Collections == nil {
-		obj["collections"] = []string{}
-	}
-	return obj
-}
-
-func productText(p parley.Product) string {
-	s := fmt.Sprintf("%-12s %s — %s", p.ID, p.Name, p.Price)
-	if !p.Available {
-		s += " (unavailable)"
-	}
-	if len(p.Collections) > 0 {
-		var cs []string
-		for _, c := range p.Collections {
-			cs = append(cs, string(c))
-		}
-		s += "  [" + strings.Join(cs, ", ") + "]"
-	}
-	return s
 }
 
 // catalogCommands are `parley business catalog …`.
@@ -234,7 +141,7 @@ var catalogCommands = []command{
 				x.out(map[string]any{"event": "collection", "id": string(col.ID), "name": col.Name}, fmt.Sprintf("collection %s: %s", col.ID, col.Name))
 			}
 			for _, p := range cat.Products {
-				x.out(productJSON(p), productText(p))
+				x.out(render.Product(p), render.ProductText(p))
 			}
 			if len(cat.Products) == 0 && !x.json {
 				fmt.Fprintln(x.stdout, "no products")
@@ -277,7 +184,7 @@ var catalogCommands = []command{
 					p.Images = []parley.ProductImage{client.ProductImageOf(d)}
 				}
 				saved, err := c.PutProduct(x.Ctx, p)
-				return x.done(err, productJSON(saved), "saved "+productText(saved))
+				return x.done(err, render.Product(saved), "saved "+render.ProductText(saved))
 			})
 		}},
 	{Name: "remove", Min: 1, Max: 1, Usage: "ID", Run: do(func(x *call, c *client.Client) error {
@@ -303,7 +210,7 @@ var catalogCommands = []command{
 		biz := x.FS.String("business", "", "whose catalog (default: yours)")
 		return x.client(func(c *client.Client) error {
 			m, err := c.ShareProduct(x.Ctx, *to, *biz, parley.ProductID(x.Pos[0]))
-			return x.done(err, sentJSON(m), fmt.Sprintf("sent %s (product %s)", m.ID(), x.Pos[0]))
+			return x.done(err, render.Sent(m), fmt.Sprintf("sent %s (product %s)", m.ID(), x.Pos[0]))
 		})
 	}},
 	{Name: "preview", Min: 1, Max: 1, Usage: "PRODUCT [--business B] [-o PATH]   save a product's photo preview (kept with the catalog)", Run: func(x *call) error {
@@ -379,7 +286,7 @@ func businessOrder(x *call) error {
 			return err
 		}
 		o := m.Business.Order
-		return x.print(sentJSON(m, "order_id", o.OrderID, "total", o.Total.String(), "amount_1000", o.Total.Amount1000, "currency", o.Total.Currency),
+		return x.print(render.Sent(m, "order_id", o.OrderID, "total", o.Total.String(), "amount_1000", o.Total.Amount1000, "currency", o.Total.Currency),
 			fmt.Sprintf("sent %s: %s", m.ID(), m.Text))
 	})
 }
@@ -486,7 +393,7 @@ var labelCommands = []command{
 				if ch, err := c.Chat(x.Ctx, title); err == nil && ch.Title != "" {
 					title += " (" + ch.Title + ")"
 				}
-				x.out(map[string]any{"event": "chat_label", "chat": string(l.Conversation), "label": string(l.Label), "at": ts(l.At)},
+				x.out(map[string]any{"event": "chat_label", "chat": string(l.Conversation), "label": string(l.Label), "at": render.TS(l.At)},
 					fmt.Sprintf("%-16s %s", l.Label, title))
 			}
 			return err
@@ -501,30 +408,6 @@ func labelChat(x *call, c *client.Client) error {
 	}
 	on := x.Name == "set"
 	return x.done(c.LabelChat(x.Ctx, x.Pos[0], parley.LabelID(x.Pos[1]), on), map[string]any{"event": "chat_label", "chat": x.Pos[0], "label": x.Pos[1], "on": on}, fmt.Sprintf("%s %s on %s", x.Name, x.Pos[1], x.Pos[0]))
-}
-
-func autoReplyJSON(a parley.AutoReplySettings) map[string]any {
-	return map[string]any{"event": "auto_reply", "greeting_enabled": a.GreetingEnabled, "greeting": a.Greeting,
-		"greeting_after": a.GreetingAfter.String(), "away_enabled": a.AwayEnabled, "away": a.Away, "away_every": a.AwayEvery.String(),
-		"updated_at": ts(a.UpdatedAt)}
-}
-
-func autoReplyText(a parley.AutoReplySettings) string {
-	g, w := "off", "off"
-	if a.GreetingEnabled {
-		g = fmt.Sprintf("%q", a.Greeting)
-		if a.GreetingAfter > 0 {
-			g += fmt.Sprintf(" (again after %v of silence)", a.GreetingAfter)
-		}
-	}
-	if a.AwayEnabled {
-		every := a.AwayEvery
-		if every <= 0 {
-			every = parley.DefaultAwayEvery
-		}
-		w = fmt.Sprintf("%q (at most every %v per chat)", a.Away, every)
-	}
-	return "greeting: " + g + "\naway:     " + w
 }
 
 // autoReplyCommands are business greeting|away set|off.
@@ -565,7 +448,7 @@ func autoReply(x *call) error {
 				return err
 			}
 		}
-		return x.print(autoReplyJSON(a), autoReplyText(a))
+		return x.print(render.AutoReply(a), render.AutoReplyText(a))
 	})
 }
 
@@ -629,7 +512,7 @@ func businessVerify(x *call) error {
 	if err != nil {
 		return err
 	}
-	e.out(map[string]any{"event": "business_verified", "user": int64(u.ID), "verified": p.Verified, "verified_at": ts(p.VerifiedAt)},
+	e.out(map[string]any{"event": "business_verified", "user": int64(u.ID), "verified": p.Verified, "verified_at": render.TS(p.VerifiedAt)},
 		fmt.Sprintf("%s (user %d) verified=%v", u.Phone, u.ID, p.Verified))
 	return nil
 }
@@ -682,6 +565,6 @@ func businessAsk(x *call) error {
 	}
 	return x.client(func(c *client.Client) error {
 		m, err := c.SendBusiness(x.Ctx, *to, client.BusinessContent{Interactive: im}, 0)
-		return x.done(err, sentJSON(m), fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
+		return x.done(err, render.Sent(m), fmt.Sprintf("sent %s:\n%s", m.ID(), m.Text))
 	})
 }

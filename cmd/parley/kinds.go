@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
+	"github.com/parleyhq/parley/cmd/internal/render"
 )
 
 // The message kinds (client/kinds.go): reply, react, edit, delete, poll
@@ -136,7 +137,7 @@ func chatMessages(x *call) error {
 
 // renderMessage is one message with its extras, as JSON and as text.
 func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.MessageRecord, ex client.Extras) (map[string]any, string) {
-	obj := messageJSON(ctx, c, &m)
+	obj := render.Message(ctx, c, &m)
 	var b strings.Builder
 	from := c.Who(ctx, m.Sender)
 	text := m.Text
@@ -151,7 +152,7 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 		fmt.Fprintf(&b, "%s  — %s", m.ID(), m.Text)
 		return obj, b.String()
 	case m.Media != nil:
-		text = mediaSummary(m.Media)
+		text = render.MediaSummary(m.Media)
 		if m.Text != "" {
 			text += " " + m.Text
 		}

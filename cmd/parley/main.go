@@ -333,10 +333,3 @@ func newFlags(name string, e *env) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	return fs
 }
-
-func ts(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}

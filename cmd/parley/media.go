@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/client/files"
+	"github.com/parleyhq/parley/cmd/internal/render"
 )
 
 // transferTimeout is the command timeout for moving size bytes: --timeout
@@ -87,7 +88,7 @@ func (e *env) printSent(to string, m client.MessageRecord) {
 		obj["forwarded"] = true
 	}
 	if m.Media != nil {
-		obj["media"] = mediaJSON(m.Media)
+		obj["media"] = render.Media(m.Media)
 	}
 	what := "sent"
 	if m.Forwarded {
@@ -95,7 +96,7 @@ func (e *env) printSent(to string, m client.MessageRecord) {
 	}
 	text := fmt.Sprintf("%s to %s: message %s (chat %s, seq %d)", what, to, m.ID(), m.Conversation, m.Seq)
 	if m.Media != nil {
-		text += " " + mediaSummary(m.Media)
+		text += " " + render.MediaSummary(m.Media)
 	}
 	e.out(obj, text)
 }
@@ -158,123 +159,6 @@ func mediaGet(x *call) error {
 		}
 		return x.print(map[string]any{"event": "media_saved", "id": m.ID(), "path": path, "kind": m.Kind, "size": m.Media.Size,
 			"sha256": fmt.Sprintf("%x", m.Media.PlainSHA256), "verified": true},
-			fmt.Sprintf("saved %s (%s, %s, SHA-256 verified)", path, m.Kind, byteSize(m.Media.Size)))
+			fmt.Sprintf("saved %s (%s, %s, SHA-256 verified)", path, m.Kind, render.ByteSize(m.Media.Size)))
 	})
-}
-
-// messageJSON is a message's --json object (listen and history).
-func messageJSON(ctx context.Context, c *client.Client, m *client.MessageRecord) map[string]any {
-	obj := map[string]any{"event": "message", "id": m.ID(), "chat": string(m.Conversation), "from": c.Who(ctx, m.Sender),
-		"from_user": int64(m.Sender), "from_device": int64(m.SenderDevice), "text": m.Text, "kind": m.Kind,
-		"seq": int64(m.Seq), "client_id": string(m.ClientID), "sent_at": ts(m.SentAt), "outgoing": m.Outgoing}
-	if m.Forwarded {
-		obj["forwarded"] = true
-	}
-	if m.Media != nil {
-		obj["media"] = mediaJSON(m.Media)
-	}
-	if m.Business != nil {
-		obj["business"] = businessJSON(m.Business) // business.go
-	}
-	return obj
-}
-
-// mediaJSON is what a person may see of an attachment (never the key or
-// the capability).
-func mediaJSON(d *attachment.Descriptor) map[string]any {
-	obj := map[string]any{"kind": string(d.Kind)}
-	if d.MIME != "" {
-		obj["mime"] = d.MIME
-	}
-	if d.Caption != "" {
-		obj["caption"] = d.Caption
-	}
-	if d.HasBlob() {
-		obj["blob"] = string(d.Blob)
-		obj["size"] = d.Size
-		obj["sha256"] = fmt.Sprintf("%x", d.PlainSHA256)
-	}
-	if d.FileName != "" {
-		obj["file_name"] = d.FileName
-	}
-	if d.Width > 0 || d.Height > 0 {
-		obj["width"], obj["height"] = d.Width, d.Height
-	}
-	if d.Duration > 0 {
-		obj["duration_ms"] = d.Duration.Milliseconds()
-	}
-	if len(d.Waveform) > 0 {
-		wave := make([]int, len(d.Waveform))
-		for i, v := range d.Waveform {
-			wave[i] = int(v)
-		}
-		obj["waveform"] = wave
-	}
-	if d.Pages > 0 {
-		obj["pages"] = d.Pages
-	}
-	if len(d.Thumbnail) > 0 {
-		obj["thumbnail_bytes"] = len(d.Thumbnail)
-	}
-	if d.Location != nil {
-		obj["lat"], obj["lon"] = d.Location.Lat, d.Location.Lon
-		if d.Location.Name != "" {
-			obj["place"] = d.Location.Name
-		}
-	}
-	if d.Kind == attachment.KindContact {
-		obj["vcard"] = d.VCard
-		if ct, err := attachment.ParseVCard(d.VCard); err == nil {
-			obj["contact_name"] = ct.Name
-			obj["contact_phones"] = ct.Phones
-		}
-	}
-	return obj
-}
-
-// mediaSummary is a one-line description of an attachment for people.
-func mediaSummary(d *attachment.Descriptor) string {
-	var parts []string
-	switch d.Kind {
-	case attachment.KindLocation:
-		if d.Location != nil {
-			parts = append(parts, fmt.Sprintf("%.6f,%.6f", d.Location.Lat, d.Location.Lon))
-			if d.Location.Name != "" {
-				parts = append(parts, fmt.Sprintf("%q", d.Location.Name))
-			}
-		}
-	case attachment.KindContact:
-		if ct, err := attachment.ParseVCard(d.VCard); err == nil {
-			parts = append(parts, ct.Name)
-			parts = append(parts, ct.Phones...)
-		}
-	default:
-		if d.FileName != "" {
-			parts = append(parts, d.FileName)
-		}
-		parts = append(parts, byteSize(d.Size))
-		if d.Width > 0 && d.Height > 0 {
-			parts = append(parts, fmt.Sprintf("%dx%d", d.Width, d.Height))
-		}
-		if d.Duration > 0 {
-			parts = append(parts, d.Duration.Round(100*time.Millisecond).String())
-		}
-		if d.Pages > 0 {
-			parts = append(parts, fmt.Sprintf("%d pages", d.Pages))
-		}
-	}
-	return "[" + strings.Join(append([]string{string(d.Kind)}, parts...), " ") + "]"
-}
-
-// byteSize formats n bytes for people.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

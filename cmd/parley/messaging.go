@@ -8,6 +8,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/render"
 )
 
 func send(x *call) error {
@@ -116,7 +117,7 @@ func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord))
 				}
 			case client.EventPresence:
 				if *all {
-					x.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": ts(ev.Presence.LastSeen)},
+					x.out(map[string]any{"event": "presence", "user": int64(ev.Presence.User), "online": ev.Presence.Online, "last_seen": render.TS(ev.Presence.LastSeen)},
 						fmt.Sprintf("%s online=%v", c.Who(ctx, ev.Presence.User), ev.Presence.Online))
 				}
 			case client.EventConversation:
@@ -140,7 +141,7 @@ func (x *call) listen(onMessage func(c *client.Client, m *client.MessageRecord))
 }
 
 func (e *env) printMessage(ctx context.Context, c *client.Client, m *client.MessageRecord) {
-	e.out(messageJSON(ctx, c, m), fmt.Sprintf("[%s] %s: %s", m.ID(), c.Who(ctx, m.Sender), displayText(m)))
+	e.out(render.Message(ctx, c, m), fmt.Sprintf("[%s] %s: %s", m.ID(), c.Who(ctx, m.Sender), displayText(m)))
 }
 
 // displayText is a message's text for people.
@@ -152,7 +153,7 @@ func displayText(m *client.MessageRecord) string {
 	case m.Kind == client.KindSystem:
 		return "— " + m.Text
 	case m.Media != nil:
-		s = mediaSummary(m.Media)
+		s = render.MediaSummary(m.Media)
 		if m.Text != "" {
 			s += " " + m.Text
 		}
@@ -181,7 +182,7 @@ func (e *env) printReceipt(ctx context.Context, c *client.Client, conv parley.Co
 		updated = append(updated, string(m.ClientID))
 	}
 	obj := map[string]any{"event": "receipt", "kind": kind, "chat": string(conv), "user": int64(r.User),
-		"seq": int64(r.Seq), "at": ts(r.At), "messages": updated}
+		"seq": int64(r.Seq), "at": render.TS(r.At), "messages": updated}
 	if r.Device != 0 {
 		obj["device"] = int64(r.Device)
 	}
