@@ -329,6 +329,9 @@ func (c *Client) applyReceipt(ctx context.Context, r *parleypb.Receipt) *Receipt
 	case ev.User == acct.User && ev.Kind == parley.ReceiptRead:
 		err = c.store.MarkRead(ctx, conv, ev.Seq)
 	}
+	if err == nil && ev.User != acct.User { // per member, for Message info
+		err = c.Tools().NoteReceipt(ctx, conv, ev.User, ev.Kind, ev.Seq, ev.At)
+	}
 	if err != nil {
 		c.log.Warn("store receipt", "conversation", conv, "err", err)
 	}
