@@ -4,6 +4,13 @@ import { Icon } from './icons'
 import type { Account, Chat, SearchHit } from '../core/api'
 import { errText, go, isMuted, listTime, MUTE_FOR, P, useEscape, useEvents } from './lib'
 
+/** Tells the service worker which chats are muted, so that it shows no notification for them. */
+function postMutes(cs: Chat[]) {
+  const mutes: Record<string, number> = {}
+  for (const c of cs) if (isMuted(c)) mutes[c.id] = c.muted ? -1 : c.mutedUntil
+  navigator.serviceWorker?.controller?.postMessage({ type: 'mutes', mutes })
+}
+
 function sortChats(cs: Chat[]): Chat[] {
   return [...cs].sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.updatedAt - a.updatedAt)
 }
@@ -24,6 +31,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
       .then((cs) => {
         setChats(cs)
         setErr('')
+        postMutes(cs)
       })
       .catch((e) => setErr(errText(e)))
   useEffect(() => {
