@@ -51,7 +51,7 @@ func TestMemberSystemLines(t *testing.T) {
 	}
 	g := string(res.Group.ID)
 	mustSynced(t, ctx, bob)
-	systemLines(t, ctx, bob, g, name(alice)+" created the group and added you")
+	systemLines(t, ctx, bob, g, name(alice)+" added you")
 
 	if _, err := alice.AddGroupMembers(ctx, g, []string{carol.phone, dave.phone}); err != nil {
 		t.Fatal(err)

@@ -148,7 +148,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 		chat := c.welcomeChat(ctx, conv, g) // group.go: a group chat is titled with its name
 		var line *MessageRecord             // "Ann added you" (groups.Lines)
 		if chat.Kind == parley.KindGroup {
-			line = c.lines(ctx).Join(env, g.Epoch())
+			line = c.lines(ctx).Join(env)
 		}
 		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq, Chat: &chat, UsedKeyPackage: used, Message: line}); err != nil {
 			return err

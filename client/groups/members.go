@@ -20,14 +20,13 @@ import (
 // and names this user "you".
 
 // DescribeJoin is the line of a Welcome from by that brought this user
-// into the group at epoch (the group's creation adds its first members at
-// epoch 1). "" for a Welcome from this user's own other device.
-func DescribeJoin(by, self parley.UserID, epoch parley.Epoch, who func(parley.UserID) string) string {
+// into the group: "Ann added you" ("" for a Welcome from this user's own
+// other device). A Welcome does not tell whether it came with the group's
+// creation (a group created alone and then joined looks the same), so the
+// line never says "created".
+func DescribeJoin(by, self parley.UserID, who func(parley.UserID) string) string {
 	if by == self {
 		return ""
-	}
-	if epoch <= 1 {
-		return sentence(who(by) + " created the group and added you")
 	}
 	return sentence(who(by) + " added you")
 }
@@ -144,14 +143,14 @@ func (l Lines) System(env *parleypb.Envelope) (*content.MessageRecord, *string) 
 	return m, p.Name
 }
 
-// Join is the line of a Welcome that brought this device into group chat
-// at epoch (nil when it shows nothing).
-func (l Lines) Join(env *parleypb.Envelope, epoch parley.Epoch) *content.MessageRecord {
+// Join is the line of a Welcome that brought this device into a group
+// chat (nil when it shows nothing).
+func (l Lines) Join(env *parleypb.Envelope) *content.MessageRecord {
 	by := parley.UserID(env.GetSenderUser())
 	if by == 0 {
 		return nil
 	}
-	return l.Line(env, by, DescribeJoin(by, l.Self, epoch, l.whoYou))
+	return l.Line(env, by, DescribeJoin(by, l.Self, l.whoYou))
 }
 
 // Commit is the line of a commit by sender (an MLS credential) that

@@ -734,6 +734,8 @@ test('the message menu: message info, star and starred messages, delete for me',
     await box.press('Enter')
     await openChat(h, 'Tool shed')
     await msg(h, 'in', 'Tools are in the shed').waitFor()
+    // Hank's device wrote a line for the Welcome that added him.
+    await h.getByRole('note').filter({ hasText: / added you$/ }).waitFor()
     await i.getByRole('list', { name: 'Chat list' }).getByText('Tools are in the shed').waitFor()
     // Hank has the group open: he has read it, Ivy only received it.
     await options(g, 'Tools are in the shed').click()
