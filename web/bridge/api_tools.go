@@ -50,7 +50,9 @@ func (api *API) chatResult(ctx context.Context, c client.Chat, err error) (any, 
 // markedResult is chatResult for the results of chattools' Mute and
 // MarkUnread.
 func (api *API) markedResult(ctx context.Context) func(c localstore.Chat, _ localstore.ChatMarks, err error) (any, error) {
-	return func(c localstore.Chat, _ localstore.ChatMarks, err error) (any, error) { return api.chatResult(ctx, c, err) }
+	return func(c localstore.Chat, _ localstore.ChatMarks, err error) (any, error) {
+		return api.chatResult(ctx, c, err)
+	}
 }
 
 // toolMethods are the calls of the device-local chat tools (package
