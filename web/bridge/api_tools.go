@@ -113,7 +113,7 @@ var toolMethods = map[string]handler{
 			return nil, err
 		}
 		d := time.Duration(ms) * time.Millisecond
-		if ms < 0 {
+		if ms == -1 {
 			d = chattools.Always
 		}
 		return api.markedResult(ctx)(api.C.Tools().Mute(ctx, ref, d))
