@@ -59,6 +59,9 @@ func TestMemberSystemLines(t *testing.T) {
 	mustSynced(t, ctx, carol, dave)
 	systemLines(t, ctx, carol, g, carol.Who(ctx, alice.Account().User)+" added you")
 	systemLines(t, ctx, bob, g, name(alice)+" added "+name(carol)+" and "+name(dave))
+	// Alice's own device writes the line of its own commit.
+	aname := func(u *user) string { return alice.Who(ctx, u.Account().User) }
+	systemLines(t, ctx, alice, g, "You added "+aname(carol)+" and "+aname(dave))
 
 	if err := carol.LeaveGroup(ctx, g); err != nil {
 		t.Fatal(err)
@@ -67,6 +70,7 @@ func TestMemberSystemLines(t *testing.T) {
 	if err := alice.RemoveGroupMember(ctx, g, dave.phone); err != nil {
 		t.Fatal(err)
 	}
+	systemLines(t, ctx, alice, g, "You removed "+aname(dave))
 	lines := systemLines(t, ctx, bob, g, name(alice)+" removed "+name(dave))
 	for _, l := range lines {
 		if strings.Contains(l, "removed "+name(carol)) {
