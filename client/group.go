@@ -343,18 +343,25 @@ func (c *Client) commitOnce(ctx context.Context, id parley.ConversationID, cl cl
 		c.forgetGroup(id)
 		return err
 	}
+	env := &parleypb.Envelope{ConversationId: string(id), ClientId: string(parley.NewClientMessageID()), SenderDevice: int64(c.Account().Device), SentMs: c.clock.Now().UnixMilli()}
 	r, err := c.request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_Commit{Commit: &parleypb.CommitRequest{
 		ConversationId: string(id), Epoch: uint64(g.Epoch()), Commit: payload, Welcome: pc.Welcome, GroupInfo: pc.GroupInfo,
-		Add: cl.members, Remove: devices, ClientId: string(parley.NewClientMessageID()), RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
+		Add: cl.members, Remove: devices, ClientId: env.ClientId, RatchetTreeRef: string(ref), CommitRef: string(commitRef)}}}, false)
 	if err != nil {
 		c.forgetGroup(id)
 		return errorf("commit", err)
 	}
+	before := g.Members()
 	if err := g.MergePendingCommit(); err != nil {
 		c.forgetGroup(id)
 		return fmt.Errorf("merge commit: %w", err)
 	}
-	if err := c.saveGroup(ctx, id, g, Applied{}); err != nil {
+	var line *MessageRecord // "You added Bob" (groups.Lines), at the commit's seq
+	if seqs := r.GetAppended().GetSeqs(); len(seqs) > 0 {
+		env.Seq = seqs[0]
+		line = c.lines(ctx).Commit(env, c.identity().Credential, before, g.Members())
+	}
+	if err := c.saveGroup(ctx, id, g, Applied{Message: line}); err != nil {
 		return err
 	}
 	c.advanceOwn(ctx, id, r.GetAppended().GetSeqs())

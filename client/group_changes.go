@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client/groups"
@@ -12,30 +10,26 @@ import (
 
 // KindSystem marks a line the device writes into a chat's history for a
 // change the server logged: a group's info, settings, roles or community
-// (parley.GroupChange). Its Text describes the change; Sender is who made
-// it. System lines never count as unread.
-const KindSystem = "system"
+// (parley.GroupChange), a member leaving; and for membership changes this
+// device processed: a Welcome that added this user, a commit that added
+// or removed members (groups.Lines). Its Text describes the change; Sender
+// is who made it. System lines never count as unread.
+const KindSystem = groups.KindSystem
 
-// systemRecord returns the history line for a group-change system envelope,
-// or nil for other system envelopes.
+// lines writes this device's system lines (groups.Lines).
+func (c *Client) lines(ctx context.Context) groups.Lines {
+	return groups.Lines{Self: c.Account().User, Who: func(u parley.UserID) string { return c.Who(ctx, u) }, Now: c.clock.Now(),
+		Recent: func(conv parley.ConversationID) []MessageRecord { ms, _ := c.store.Messages(ctx, conv, 200); return ms }}
+}
+
+// systemRecord returns the history line for a group-change or leave
+// system envelope, or nil for other system envelopes.
 func (c *Client) systemRecord(ctx context.Context, env *parleypb.Envelope) *MessageRecord {
-	var p parley.GroupChange
-	if json.Unmarshal(env.GetPayload(), &p) != nil || p.Change == "" {
-		return nil
-	}
-	text := groups.DescribeChange(p, func(u parley.UserID) string { return c.Who(ctx, u) })
-	if text == "" {
-		return nil
-	}
-	if p.Change == "info" && p.Name != nil {
+	m, name := c.lines(ctx).System(env)
+	if name != nil {
 		// Keep the chat's title in step for devices that were offline.
 		_ = c.store.Apply(ctx, Applied{Conversation: parley.ConversationID(env.GetConversationId()),
-			Chat: &Chat{Kind: parley.KindGroup, Title: *p.Name}})
+			Chat: &Chat{Kind: parley.KindGroup, Title: *name}})
 	}
-	return &MessageRecord{
-		Conversation: parley.ConversationID(env.GetConversationId()), Seq: parley.Seq(env.GetSeq()),
-		ClientID: parley.ClientMessageID(env.GetClientId()), Sender: p.By, SenderDevice: parley.DeviceID(env.GetSenderDevice()),
-		Outgoing: p.By == c.Account().User, Kind: KindSystem, Text: text,
-		SentAt: time.UnixMilli(env.GetSentMs()), StoredAt: c.clock.Now(), Status: StatusRead,
-	}
+	return m
 }

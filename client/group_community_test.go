@@ -194,7 +194,9 @@ func TestCommunityJoinApproval(t *testing.T) {
 		}
 	}
 	want := []string{
+		"Admin added you", // the approval's Welcome
 		"Admin asked community members to request to join",
+		"M2 joined", // m2's external commit
 		"Admin made me an admin",
 		`Admin changed the group name to "Class 3B parents"`,
 	}

@@ -146,7 +146,11 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			return fmt.Errorf("join %s from welcome: %w", conv, err)
 		}
 		chat := c.welcomeChat(ctx, conv, g) // group.go: a group chat is titled with its name
-		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq, Chat: &chat, UsedKeyPackage: used}); err != nil {
+		var line *MessageRecord             // "Ann added you" (groups.Lines)
+		if chat.Kind == parley.KindGroup {
+			line = c.lines(ctx).Join(env)
+		}
+		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq, Chat: &chat, UsedKeyPackage: used, Message: line}); err != nil {
 			return err
 		}
 		c.emit(Event{Kind: EventConversation, Conversation: conv})
@@ -167,6 +171,7 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			return err
 		}
 		g.SetCommitPolicy(c.commitRules(ctx, conv, g)) // commit_rules.go
+		before := g.Members()
 		p, err := g.Process(msg)
 		g.SetCommitPolicy(nil)
 		if err != nil {
@@ -185,8 +190,12 @@ func (c *Client) applyEnvelope(ctx context.Context, env *parleypb.Envelope) erro
 			c.emit(Event{Kind: EventConversation, Conversation: conv})
 			return storeErr(c.store.Apply(ctx, Applied{Conversation: conv, Seq: seq}))
 		}
-		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq}); err != nil {
+		line := c.lines(ctx).Commit(env, p.Sender, before, g.Members()) // "Ann added Bob"
+		if err := c.saveGroup(ctx, conv, g, Applied{Seq: seq, Message: line}); err != nil {
 			return err
+		}
+		if line != nil {
+			c.emit(Event{Kind: EventMessage, Conversation: conv, Message: line})
 		}
 		if p.Commit {
 			c.emit(Event{Kind: EventConversation, Conversation: conv})
@@ -328,6 +337,9 @@ func (c *Client) applyReceipt(ctx context.Context, r *parleypb.Receipt) *Receipt
 		ev.Updated, err = c.store.RaiseStatus(ctx, conv, ev.Seq, StatusRead)
 	case ev.User == acct.User && ev.Kind == parley.ReceiptRead:
 		err = c.store.MarkRead(ctx, conv, ev.Seq)
+	}
+	if err == nil && ev.User != acct.User { // per member, for Message info
+		err = c.Tools().NoteReceipt(ctx, conv, ev.User, ev.Kind, ev.Seq, ev.At)
 	}
 	if err != nil {
 		c.log.Warn("store receipt", "conversation", conv, "err", err)

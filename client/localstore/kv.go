@@ -149,6 +149,7 @@ type kvConv struct {
 	// autoReplies: when this device last sent each business auto reply
 	// ("greeting", "away", "last_in"), Unix milliseconds.
 	autoReplies map[string]int64
+	tools       kvTools // stars, receipts and marks (kv_tools.go)
 }
 
 func newKVConv(id parley.ConversationID) *kvConv {
@@ -463,6 +464,9 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 				cv.votes[seq] = marks
 			}
 		}
+	case "s", "q", "n":
+		cv, tail := convOf()
+		return cv.tools.load(kind, tail, v)
 	case "t":
 		cv, _ := convOf()
 		var ms int64

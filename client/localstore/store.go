@@ -241,6 +241,30 @@ type Store interface {
 	// DeleteBroadcastList deletes the list with id (CodeNotFound if none).
 	DeleteBroadcastList(ctx context.Context, id string) error
 
+	// Device-local chat tools (store_tools.go).
+
+	// Star stars (on, as of at) or unstars message seq of conv.
+	// CodeNotFound "no_message" when the device has no such message.
+	Star(ctx context.Context, conv parley.ConversationID, seq parley.Seq, on bool, at time.Time) error
+	// Starred returns the starred messages still stored, of conv or of
+	// every chat when conv is "", the most recently starred first.
+	Starred(ctx context.Context, conv parley.ConversationID) ([]content.MessageRecord, error)
+	// DeleteForMe deletes message seq of conv from this device only, with
+	// everything recorded about it (extras, reactions, votes, star,
+	// edits). CodeNotFound "no_message" when there is no such message.
+	DeleteForMe(ctx context.Context, conv parley.ConversationID, seq parley.Seq) error
+	// NoteReceipt records that user received (kind delivered) or read
+	// conv up to seq at at. Idempotent; the earliest time of a position
+	// is kept.
+	NoteReceipt(ctx context.Context, conv parley.ConversationID, user parley.UserID, kind parley.ReceiptKind, seq parley.Seq, at time.Time) error
+	// Receipts returns, per user with a noted receipt covering message
+	// seq of conv, when it was first delivered and read, by user id.
+	Receipts(ctx context.Context, conv parley.ConversationID, seq parley.Seq) ([]MemberReceipt, error)
+	// SetChatMarks replaces conv's marks (the zero ChatMarks clears them).
+	SetChatMarks(ctx context.Context, conv parley.ConversationID, m ChatMarks) error
+	// ChatMarks returns the marks of every chat that has some.
+	ChatMarks(ctx context.Context) (map[parley.ConversationID]ChatMarks, error)
+
 	Close() error
 }
 

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -175,6 +176,7 @@ func nameMembers(a Args, i int) (string, []string, client.GroupOptions, error) {
 var methods map[string]handler
 
 func init() {
+	defer func() { maps.Copy(methods, toolMethods) }() // api_tools.go
 	methods = map[string]handler{
 		"status": func(ctx context.Context, api *API, a Args) (any, error) { return api.Status(), nil },
 
@@ -304,24 +306,20 @@ func init() {
 				return nil, err
 			}
 			out := make([]Chat, 0, len(cs))
-			for _, c := range cs {
+			ptrs := make([]*Chat, len(cs))
+			for i, c := range cs {
 				out = append(out, ChatOf(c))
+				ptrs[i] = &out[i]
 			}
-			return out, nil
+			return out, api.withMarks(ctx, ptrs...)
 		},
 		"chat": str1("ref", func(ctx context.Context, api *API, ref string) (any, error) {
 			c, err := api.C.Chat(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			return ChatOf(c), nil
+			return api.chatResult(ctx, c, err)
 		}),
 		"openChat": str1("ref", func(ctx context.Context, api *API, ref string) (any, error) {
 			c, err := api.C.OpenChat(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			return ChatOf(c), nil
+			return api.chatResult(ctx, c, err)
 		}),
 		"history": func(ctx context.Context, api *API, a Args) (any, error) {
 			ref, err := a.Str(0, "ref")
@@ -336,7 +334,8 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return History{Chat: ChatOf(ch), Messages: messages(ms)}, nil
+			h := History{Chat: ChatOf(ch), Messages: messages(ms)}
+			return h, api.withMarks(ctx, &h.Chat)
 		},
 		"search": func(ctx context.Context, api *API, a Args) (any, error) {
 			q, err := a.Str(0, "query")
@@ -379,13 +378,13 @@ func init() {
 				return nil, err
 			}
 			ch, err := api.C.SetChatFlags(ctx, ref, client.ChatFlags{Muted: f.Muted, Pinned: f.Pinned, Archived: f.Archived})
-			if err != nil {
-				return nil, err
-			}
-			return ChatOf(ch), nil
+			return api.chatResult(ctx, ch, err)
 		},
 		"markRead": str1("ref", func(ctx context.Context, api *API, ref string) (any, error) {
 			seq, err := api.C.MarkRead(ctx, ref)
+			if err == nil { // opening a chat clears its "marked unread"
+				_, _, err = api.C.Tools().MarkUnread(ctx, ref, false)
+			}
 			return int64(seq), err
 		}),
 		"typing": func(ctx context.Context, api *API, a Args) (any, error) {

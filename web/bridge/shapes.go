@@ -93,6 +93,10 @@ type Chat struct {
 	Muted     bool   `json:"muted"`
 	Pinned    bool   `json:"pinned"`
 	Archived  bool   `json:"archived"`
+	// MutedUntil (Unix ms, 0: none) and MarkedUnread are the chat's
+	// device-local marks (package chattools).
+	MutedUntil   int64 `json:"mutedUntil"`
+	MarkedUnread bool  `json:"markedUnread"`
 }
 
 // ChatFlags is api.ts ChatFlags.

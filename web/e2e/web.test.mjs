@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { cli, cliProfile, here, launch, parleyBinary, person, register, shot, startServer } from './harness.mjs'
 
-const PHONES = { alice: '+14155550141', bob: '+14155550142', carol: '+14155550143', dave: '+14155550144', erin: '+14155550145', frank: '+14155550146' }
+const PHONES = { alice: '+14155550141', bob: '+14155550142', carol: '+14155550143', dave: '+14155550144', erin: '+14155550145', frank: '+14155550146', gina: '+14155550147', hank: '+14155550148', ivy: '+14155550149' }
 
 let bin, server, browser
 const people = {}
@@ -675,6 +675,129 @@ test('alice, in a group joined by invite link, links a second browser', async ()
 // ServiceWorker.deliverPushMessage hands the worker such a message directly (no
 // push service is reachable here). The worker must show "New message" and
 // nothing of the content, tagged by conversation so repeats collapse.
+test('the message menu: message info, star and starred messages, delete for me', async () => {
+  const g = (await registered('gina')).page
+  const h = (await registered('hank')).page
+  const i = (await registered('ivy')).page
+  g.on('dialog', (d) => d.accept())
+  h.on('dialog', (d) => d.accept())
+  const options = (page, text) => page.getByRole('button', { name: new RegExp(`^Options for (your )?message.*${text}`) })
+  await step('gina writes to hank, who reads it', async () => {
+    await newChat(g, PHONES.hank, 'Hi Hank from Gina')
+    await openChat(h, 'Hi Hank from Gina')
+    await expectStatus(msg(g, 'out', 'Hi Hank from Gina'), 'read')
+  })
+  await step('message info shows when hank received and read it', async () => {
+    await options(g, 'Hi Hank from Gina').click()
+    await g.getByRole('menuitem', { name: 'Message info' }).click()
+    const info = g.getByRole('dialog', { name: 'Message info' })
+    await info.getByText(/^Read:/).waitFor()
+    assert.equal(await info.getByText('—').count(), 0, 'delivered and read times are shown')
+    await info.getByRole('button', { name: 'Close' }).click()
+    await info.waitFor({ state: 'detached' })
+  })
+  await step('hank gets no message info for gina\'s message', async () => {
+    await options(h, 'Hi Hank from Gina').click()
+    await h.getByRole('menuitem', { name: 'Delete for me' }).waitFor()
+    assert.equal(await h.getByRole('menuitem', { name: 'Message info' }).count(), 0)
+    await h.keyboard.press('Escape')
+  })
+  await step('gina stars her message and finds it under Starred messages', async () => {
+    await options(g, 'Hi Hank from Gina').click()
+    await g.getByRole('menuitem', { name: 'Star', exact: true }).click()
+    await msg(g, 'out', 'Hi Hank from Gina').getByLabel('Starred').waitFor()
+    await g.getByRole('button', { name: 'More options' }).click()
+    await g.getByRole('menuitem', { name: 'Starred messages' }).click()
+    const list = g.getByRole('list', { name: 'Starred' })
+    await list.getByText('Hi Hank from Gina').waitFor()
+    await shot(g, '15-starred')
+    await list.getByRole('button', { name: 'Unstar: Hi Hank from Gina' }).click()
+    await g.getByText('No starred messages.', { exact: false }).waitFor()
+  })
+  await step('hank deletes gina\'s message for himself only', async () => {
+    await options(h, 'Hi Hank from Gina').click()
+    await h.getByRole('menuitem', { name: 'Delete for me' }).click()
+    await h.getByRole('log', { name: 'Messages' }).getByText('Hi Hank from Gina').waitFor({ state: 'detached' })
+    await openChat(g, 'Hi Hank from Gina')
+    await msg(g, 'out', 'Hi Hank from Gina').waitFor()
+  })
+  await step('in a group, message info lists every member; the header names them', async () => {
+    await g.getByRole('button', { name: 'New chat' }).click()
+    await g.getByRole('button', { name: 'Group', exact: true }).click()
+    await g.getByLabel('Group name').fill('Tool shed')
+    await g.getByLabel(/^Members/).fill(`${PHONES.hank}, ${PHONES.ivy}`)
+    await g.getByRole('button', { name: 'Create group' }).click()
+    await g.getByRole('log', { name: 'Messages' }).waitFor()
+    await g.getByRole('button', { name: /^Chat info for Tool shed/ }).getByText(/^You, /).waitFor()
+    const box = g.getByRole('textbox', { name: 'Message' })
+    await box.fill('Tools are in the shed')
+    await box.press('Enter')
+    await openChat(h, 'Tool shed')
+    await msg(h, 'in', 'Tools are in the shed').waitFor()
+    // Hank's device wrote a line for the Welcome that added him.
+    await h.getByRole('note').filter({ hasText: / added you$/ }).waitFor()
+    await i.getByRole('list', { name: 'Chat list' }).getByText('Tools are in the shed').waitFor()
+    // Hank has the group open: he has read it, Ivy only received it.
+    await options(g, 'Tools are in the shed').click()
+    await g.getByRole('menuitem', { name: 'Message info' }).click()
+    const info = g.getByRole('dialog', { name: 'Message info' })
+    const hank = info.getByRole('listitem', { name: /Hank|4155550148/ })
+    const ivy = info.getByRole('listitem', { name: /Ivy|4155550149/ })
+    await ivy.waitFor()
+    await hank.getByText(/^Read:/).waitFor()
+    // The receipts may reach Gina just after the dialog opened: open it again.
+    for (let n = 0; n < 50 && ((await hank.getByText('—').count()) > 0 || (await ivy.getByText('—').count()) > 1); n++) {
+      await info.getByRole('button', { name: 'Close' }).click()
+      await new Promise((r) => setTimeout(r, 200))
+      await options(g, 'Tools are in the shed').click()
+      await g.getByRole('menuitem', { name: 'Message info' }).click()
+      await ivy.waitFor()
+    }
+    assert.equal(await hank.getByText('—').count(), 0, 'hank received and read it')
+    assert.equal(await ivy.getByText('—').count(), 1, 'ivy received it, not read it')
+    await shot(g, '16-message-info-group')
+    await info.getByRole('button', { name: 'Close' }).click()
+  })
+})
+
+test('mute for 8 hours, for good, and mark a chat unread until it is opened', async () => {
+  const g = (await registered('gina')).page
+  await registered('hank')
+  const row = g.getByRole('list', { name: 'Chat list' }).getByRole('listitem').filter({ hasText: 'Hi Hank from Gina' })
+  const chatOptions = () => row.getByRole('button', { name: /^Options for / }).click()
+  await step('gina mutes hank for 8 hours, then unmutes', async () => {
+    await chatOptions()
+    await g.getByRole('menuitem', { name: 'Mute…' }).click()
+    await g.getByRole('group', { name: 'Mute for' }).getByRole('menuitem', { name: 'For 8 hours' }).click()
+    await row.getByLabel('Muted').waitFor()
+    await chatOptions()
+    await g.getByRole('menuitem', { name: 'Unmute' }).click()
+    await row.getByLabel('Muted').waitFor({ state: 'detached' })
+  })
+  await step('gina mutes hank always', async () => {
+    await chatOptions()
+    await g.getByRole('menuitem', { name: 'Mute…' }).click()
+    await g.getByRole('menuitem', { name: 'Always' }).click()
+    await row.getByLabel('Muted').waitFor()
+    await g.reload()
+    await row.getByLabel('Muted').waitFor()
+    await chatOptions()
+    await g.getByRole('menuitem', { name: 'Unmute' }).click()
+    await row.getByLabel('Muted').waitFor({ state: 'detached' })
+  })
+  await step('gina marks the chat unread; opening it clears the mark', async () => {
+    await chatOptions()
+    await g.getByRole('menuitem', { name: 'Mark as unread' }).click()
+    await row.getByRole('button', { name: /, marked unread$/ }).waitFor()
+    await row.getByLabel('Marked unread', { exact: true }).waitFor()
+    await shot(g, '17-marked-unread')
+    await row.getByRole('button', { name: /^Open chat/ }).click()
+    await g.getByRole('log', { name: 'Messages' }).waitFor()
+    await row.getByLabel('Marked unread', { exact: true }).waitFor({ state: 'detached' })
+    assert.equal(await row.getByRole('button', { name: /marked unread/ }).count(), 0)
+  })
+})
+
 test('a push message shows "New message" from the service worker', async () => {
   const ctx = await browser.newContext()
   await ctx.grantPermissions(['notifications'], { origin: server.url })

@@ -112,6 +112,9 @@ self.addEventListener('push', (event) => {
       // shows the message, so no notification then.
       for (const w of wins) w.postMessage({ type: 'push', conversation: data.c, seq: data.s })
       if (wins.some((w) => w.visibilityState === 'visible' && w.focused)) return
+      // A chat muted on this device notifies nothing (the pages keep the
+      // mutes here: see 'mutes' below).
+      if (data.c && mutedNow((await mutes())[data.c])) return
       await self.registration.showNotification('New message', {
         body: 'Open Parley to read it.',
         icon: '/icon-192.png',
@@ -140,4 +143,30 @@ self.addEventListener('notificationclick', (event) => {
       await self.clients.openWindow(target)
     })(),
   )
+})
+
+// Mutes: the page posts {type: 'mutes', mutes: {conversation: until}} (until
+// Unix ms, -1 for always) whenever it loads the chat list; they are kept in
+// Cache Storage so that a push waking a stopped worker still sees them.
+const MUTES_CACHE = 'parley-mutes'
+const MUTES_KEY = '/__parley/mutes'
+
+async function mutes(): Promise<Record<string, number>> {
+  try {
+    const res = await (await caches.open(MUTES_CACHE)).match(MUTES_KEY)
+    return res ? ((await res.json()) as Record<string, number>) : {}
+  } catch {
+    return {}
+  }
+}
+
+function mutedNow(until: number | undefined): boolean {
+  return until === -1 || (until ?? 0) > Date.now()
+}
+
+self.addEventListener('message', (event) => {
+  const d = event.data as { type?: string; mutes?: Record<string, number> } | null
+  if (d?.type !== 'mutes' || !d.mutes) return
+  const body = JSON.stringify(d.mutes)
+  event.waitUntil(caches.open(MUTES_CACHE).then((c) => c.put(MUTES_KEY, new Response(body, { headers: { 'content-type': 'application/json' } }))))
 })

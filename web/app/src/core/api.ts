@@ -129,6 +129,10 @@ export interface Chat {
   muted: boolean;
   pinned: boolean;
   archived: boolean;
+  /** Unix ms until which the chat is muted (0: not for a while; `muted` is for good) */
+  mutedUntil: number;
+  /** marked unread by hand, until opened */
+  markedUnread: boolean;
 }
 
 export interface Presence {
@@ -263,6 +267,20 @@ export interface Extras {
 export interface History {
   chat: Chat;
   messages: Message[]; // oldest first
+}
+
+/** when one member received and read a message (Unix ms; 0: not yet) */
+export interface MemberReceipt {
+  user: UserId;
+  name: string;
+  deliveredAt: number;
+  readAt: number;
+}
+
+/** Message info of one's own message: per member delivery and read times */
+export interface MessageInfo {
+  message: Message;
+  members: MemberReceipt[];
 }
 
 export interface SearchHit {
@@ -466,7 +484,12 @@ export interface Parley {
   /** on-device full-text search (case-insensitive substring), newest first; chat narrows it */
   search(query: string, chat?: ChatRef, limit?: number): Promise<SearchHit[]>;
   setChatFlags(ref: ChatRef, flags: ChatFlags): Promise<Chat>;
+  /** marks the chat read up to its latest message, and clears "marked unread" */
   markRead(ref: ChatRef): Promise<Seq>;
+  /** mute for forMs milliseconds; -1: always; 0: unmute (this device only) */
+  mute(ref: ChatRef, forMs: number): Promise<Chat>;
+  /** mark the chat unread until it is opened (on = false clears it) */
+  markUnread(ref: ChatRef, on?: boolean): Promise<Chat>;
   typing(ref: ChatRef, typing: boolean): Promise<void>;
   /** disappearing messages timer; 0 turns it off */
   setDisappearing(ref: ChatRef, ttlMs: number): Promise<void>;
@@ -496,6 +519,14 @@ export interface Parley {
   edit(message: MessageId, text: string): Promise<void>;
   /** delete for everyone */
   deleteMessage(message: MessageId): Promise<void>;
+  /** delete from this device only (anyone's message) */
+  deleteForMe(message: MessageId): Promise<void>;
+  /** star (on, the default) or unstar a message, on this device */
+  star(message: MessageId, on?: boolean): Promise<void>;
+  /** starred messages of a chat, or of every chat; the most recently starred first */
+  starred(chat?: ChatRef): Promise<SearchHit[]>;
+  /** delivery and read times per member of one's own message */
+  messageInfo(message: MessageId): Promise<MessageInfo>;
   createPoll(chat: ChatRef, poll: PollSpec): Promise<Message>;
   /** no choices retracts the vote */
   vote(message: MessageId, choices: number[]): Promise<void>;

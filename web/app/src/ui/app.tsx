@@ -7,6 +7,7 @@ import { go, P, setSelf, useEvents, useRoute } from './lib'
 import { NewChat } from './newchat'
 import { Onboarding } from './onboarding'
 import { Settings } from './settings'
+import { Starred } from './starred'
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null)
@@ -52,6 +53,8 @@ function Main({ status }: { status: Status }) {
     pane = <NewChat mode={id || 'chat'} />
   } else if (section === 'settings') {
     pane = <Settings status={status} />
+  } else if (section === 'starred') {
+    pane = <Starred />
   }
   return (
     <div class={'layout' + (pane ? ' has-pane' : '')}>

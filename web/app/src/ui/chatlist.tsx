@@ -2,7 +2,14 @@ import { useEffect, useState } from 'preact/hooks'
 import { lastTextLabel } from './media'
 import { Icon } from './icons'
 import type { Account, Chat, SearchHit } from '../core/api'
-import { errText, go, listTime, P, useEscape, useEvents } from './lib'
+import { errText, go, isMuted, listTime, MUTE_FOR, P, useEscape, useEvents } from './lib'
+
+/** Tells the service worker which chats are muted, so that it shows no notification for them. */
+function postMutes(cs: Chat[]) {
+  const mutes: Record<string, number> = {}
+  for (const c of cs) if (isMuted(c)) mutes[c.id] = c.muted ? -1 : c.mutedUntil
+  navigator.serviceWorker?.controller?.postMessage({ type: 'mutes', mutes })
+}
 
 function sortChats(cs: Chat[]): Chat[] {
   return [...cs].sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.updatedAt - a.updatedAt)
@@ -16,6 +23,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
   const [hits, setHits] = useState<SearchHit[] | null>(null)
   const [showArchived, setShowArchived] = useState(false)
   const [menu, setMenu] = useState<string | null>(null)
+  const [listMenu, setListMenu] = useState(false)
 
   const load = () =>
     P()
@@ -23,6 +31,7 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
       .then((cs) => {
         setChats(cs)
         setErr('')
+        postMutes(cs)
       })
       .catch((e) => setErr(errText(e)))
   useEffect(() => {
@@ -72,21 +81,31 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
     }
   }
 
+  const act = async (f: () => Promise<unknown>) => {
+    setMenu(null)
+    try {
+      await f()
+      load()
+    } catch (e) {
+      setErr(errText(e))
+    }
+  }
+
   const row = (c: Chat) => (
     <li key={c.id} class={'chat-row' + (c.id === active ? ' active' : '')}>
-      <button class="chat-open" onClick={() => go('chat', c.id)} aria-label={`Open chat ${c.title}${c.unread ? `, ${c.unread} unread` : ''}`}>
+      <button class="chat-open" onClick={() => go('chat', c.id)} aria-label={`Open chat ${c.title}${c.unread ? `, ${c.unread} unread` : c.markedUnread ? ', marked unread' : ''}`}>
         <span class="avatar" aria-hidden="true">
           {/^[+0-9]/.test(c.title) ? <Icon name="person" size={26} /> : (c.title || '?').replace(/^@/, '').slice(0, 1).toUpperCase()}
         </span>
         <span class="chat-main">
           <span class="chat-top">
             <span class="chat-title">{c.title}</span>
-            <span class={'chat-time' + (c.unread ? ' unread' : '')}>{listTime(c.updatedAt)}</span>
+            <span class={'chat-time' + (c.unread || c.markedUnread ? ' unread' : '')}>{listTime(c.updatedAt)}</span>
           </span>
           <span class="chat-bottom">
             <span class="chat-last">{lastTextLabel(c.lastText)}</span>
-            {c.muted && (
-              <span class="flag" title="Muted" aria-label="Muted">
+            {isMuted(c) && (
+              <span class="flag" title={c.muted ? 'Muted' : `Muted until ${new Date(c.mutedUntil).toLocaleString()}`} aria-label="Muted">
                 <Icon name="muted" size={16} />
               </span>
             )}
@@ -96,17 +115,26 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
               </span>
             )}
             {c.unread > 0 && (
-              <span class={'badge' + (c.muted ? ' muted' : '')} aria-label={`${c.unread} unread`}>
+              <span class={'badge' + (isMuted(c) ? ' muted' : '')} aria-label={`${c.unread} unread`}>
                 {c.unread}
               </span>
             )}
+            {c.unread === 0 && c.markedUnread && <span class={'badge dot' + (isMuted(c) ? ' muted' : '')} aria-label="Marked unread" />}
           </span>
         </span>
       </button>
       <button class="icon chat-menu-btn" aria-label={`Options for ${c.title}`} aria-expanded={menu === c.id} onClick={() => setMenu(menu === c.id ? null : c.id)}>
         <Icon name="more" />
       </button>
-      {menu === c.id && <ChatMenu chat={c} onFlags={(f) => setFlags(c, f)} onClose={() => setMenu(null)} />}
+      {menu === c.id && (
+        <ChatMenu
+          chat={c}
+          onFlags={(f) => setFlags(c, f)}
+          onMute={(ms) => act(() => P().mute(c.id, ms))}
+          onMarkUnread={(on) => act(() => P().markUnread(c.id, on))}
+          onClose={() => setMenu(null)}
+        />
+      )}
     </li>
   )
 
@@ -120,6 +148,10 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
         <button class="icon" aria-label="Settings" title="Settings" onClick={() => go('settings')}>
           <Icon name="settings" />
         </button>
+        <button class="icon" aria-label="More options" title="More options" aria-expanded={listMenu} onClick={() => setListMenu(!listMenu)}>
+          <Icon name="more" />
+        </button>
+        {listMenu && <ListMenu onClose={() => setListMenu(false)} />}
       </header>
       <div class="searchbox">
         <input type="search" aria-label="Search chats and messages" placeholder="Search" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
@@ -166,16 +198,72 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
   )
 }
 
-function ChatMenu({ chat, onFlags, onClose }: { chat: Chat; onFlags: (f: Partial<Chat>) => void; onClose: () => void }) {
+function ListMenu({ onClose }: { onClose: () => void }) {
   useEscape(onClose)
+  const open = (...route: string[]) => {
+    onClose()
+    go(...route)
+  }
+  return (
+    <div class="menu list-menu" role="menu" aria-label="More options">
+      <button role="menuitem" autoFocus onClick={() => open('starred')}>
+        Starred messages
+      </button>
+      <button role="menuitem" onClick={() => open('new', 'group')}>
+        New group
+      </button>
+      <button role="menuitem" onClick={() => open('settings')}>
+        Settings
+      </button>
+    </div>
+  )
+}
+
+function ChatMenu(props: {
+  chat: Chat
+  onFlags: (f: Partial<Chat>) => void
+  onMute: (forMs: number) => void
+  onMarkUnread: (on: boolean) => void
+  onClose: () => void
+}) {
+  const { chat, onFlags, onClose } = props
+  const [muteFor, setMuteFor] = useState(false)
+  useEscape(onClose)
+  const muted = isMuted(chat)
+  const unread = chat.unread > 0 || chat.markedUnread
   return (
     <div class="menu" role="menu" aria-label={`Options for ${chat.title}`}>
       <button role="menuitem" autoFocus onClick={() => onFlags({ pinned: !chat.pinned })}>
         {chat.pinned ? 'Unpin' : 'Pin'}
       </button>
-      <button role="menuitem" onClick={() => onFlags({ muted: !chat.muted })}>
-        {chat.muted ? 'Unmute' : 'Mute'}
-      </button>
+      {muted ? (
+        <button role="menuitem" onClick={() => props.onMute(0)}>
+          Unmute
+        </button>
+      ) : (
+        <button role="menuitem" aria-expanded={muteFor} onClick={() => setMuteFor(!muteFor)}>
+          Mute…
+        </button>
+      )}
+      {muteFor && (
+        <div class="submenu" role="group" aria-label="Mute for">
+          {MUTE_FOR.map(([ms, label]) => (
+            <button key={ms} role="menuitem" onClick={() => props.onMute(ms)}>
+              {label}
+            </button>
+          ))}
+        </div>
+      )}
+      {!unread && (
+        <button role="menuitem" onClick={() => props.onMarkUnread(true)}>
+          Mark as unread
+        </button>
+      )}
+      {chat.markedUnread && (
+        <button role="menuitem" onClick={() => props.onMarkUnread(false)}>
+          Mark as read
+        </button>
+      )}
       <button role="menuitem" onClick={() => onFlags({ archived: !chat.archived })}>
         {chat.archived ? 'Unarchive' : 'Archive'}
       </button>

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Icon } from './icons'
-import type { Chat, Extras, Message, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
+import type { Chat, Extras, Message, MessageInfo, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
-import { dayKey, dayLabel, errText, go, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
+import { dayKey, dayLabel, errText, go, nameOf, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { VirtualList } from './virtual'
 import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
@@ -63,6 +63,8 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [me, setMe] = useState<UserId>(0)
   const [searching, setSearching] = useState(false)
   const [admin, setAdmin] = useState(false)
+  const [members, setMembers] = useState<string[]>([])
+  const [starred, setStarred] = useState<Set<Seq>>(new Set())
   const [presence, setPresence] = useState<Presence | null>(null)
   // Where the unread messages began when the chat was opened: the divider
   // stays there (the chat is marked read at once) until another chat opens.
@@ -130,6 +132,17 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   useEffect(() => {
     load(limit)
   }, [limit, load])
+  const loadStarred = useCallback(
+    () =>
+      P()
+        .starred(chatId)
+        .then((hs) => setStarred(new Set(hs.map((h) => h.message.seq))))
+        .catch(() => {}),
+    [chatId],
+  )
+  useEffect(() => {
+    loadStarred()
+  }, [loadStarred])
   useEffect(() => {
     markRead()
     const on = () => markRead()
@@ -356,12 +369,21 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   }, [peer])
 
   // Group admins may delete anyone's message; the menu offers it only then.
+  // The header lists the members' names.
   useEffect(() => {
-    if (!isGroup || !me) return setAdmin(false)
+    if (!isGroup || !me) {
+      setMembers([])
+      return setAdmin(false)
+    }
     let live = true
     P()
       .group(chatId)
-      .then((g) => live && setAdmin(g.members.some((x) => x.user === me && x.admin)))
+      .then(async (g) => {
+        if (!live) return
+        setAdmin(g.members.some((x) => x.user === me && x.admin))
+        const others = await Promise.all(g.members.filter((x) => x.user !== me).map((x) => nameOf(x.user)))
+        if (live) setMembers(['You', ...others.sort((a, b) => a.localeCompare(b))])
+      })
       .catch(() => live && setAdmin(false))
     return () => {
       live = false
@@ -380,7 +402,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
             {typers.length > 0 ? (
               <TypingText users={typers} group={isGroup} />
             ) : isGroup ? (
-              'tap for group info'
+              members.length ? members.join(', ') : 'tap for group info'
             ) : presence?.online ? (
               'online'
             ) : presence?.lastSeen ? (
@@ -432,6 +454,9 @@ export function Conversation({ chat: chatId }: { chat: string }) {
               group={isGroup}
               me={me}
               admin={admin}
+              starred={starred.has(r.m.seq)}
+              onStarred={loadStarred}
+              onDeletedForMe={() => setMsgs((old) => old.filter((x) => x.id !== r.m.id))}
               quoted={(s) => bySeq.get(s)}
               onReply={() => {
                 setEditing(null)
@@ -609,6 +634,10 @@ interface BubbleProps {
   onEdit: () => void
   /** this user administers the group (and so may delete anyone's message in it) */
   admin: boolean
+  /** starred on this device */
+  starred: boolean
+  onStarred: () => void
+  onDeletedForMe: () => void
   onChanged: () => void
   onError: (e: string) => void
 }
@@ -623,8 +652,9 @@ export function canDeleteForEveryone(m: Message, group: boolean, admin: boolean,
   return group && admin
 }
 
-function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, onError }: BubbleProps) {
+function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onStarred, onDeletedForMe, onChanged, onError }: BubbleProps) {
   const [menu, setMenu] = useState(false)
+  const [info, setInfo] = useState(false)
   const [forwarding, setForwarding] = useState(false)
   const [whoReacted, setWhoReacted] = useState(false)
   const senderName = useName(m.outgoing ? undefined : m.sender)
@@ -685,6 +715,11 @@ function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, on
           </>
         )}
         <span class="meta">
+          {starred && (
+            <span class="star" title="Starred" aria-label="Starred">
+              ★
+            </span>
+          )}
           {x?.edited && !deleted && <span class="edited">edited</span>}
           <time dateTime={new Date(m.sentAt || Date.now()).toISOString()}>{timeOf(m.sentAt)}</time>
           {m.outgoing && <Ticks status={m.status} />}
@@ -736,6 +771,32 @@ function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, on
               : undefined
           }
           onInfo={!m.outgoing ? () => go('contact', String(m.sender)) : undefined}
+          starred={starred}
+          onStar={() =>
+            act(async () => {
+              await P().star(m.id, !starred)
+              onStarred()
+            })
+          }
+          onDeleteForMe={() => {
+            if (!confirm('Delete this message from this device? Others keep it.')) return setMenu(false)
+            setMenu(false)
+            P()
+              .deleteForMe(m.id)
+              .then(() => {
+                onDeletedForMe()
+                if (starred) onStarred()
+              })
+              .catch((e) => onError(errText(e)))
+          }}
+          onMessageInfo={
+            m.outgoing && m.seq
+              ? () => {
+                  setMenu(false)
+                  setInfo(true)
+                }
+              : undefined
+          }
           onCopy={
             m.text && navigator.clipboard
               ? () =>
@@ -756,6 +817,7 @@ function Bubble({ m, x, group, me, admin, quoted, onReply, onEdit, onChanged, on
       )}
       {/* over the whole page: a row of the virtual list is a transformed box */}
       {forwarding && createPortal(<ForwardDialog m={m} onClose={() => setForwarding(false)} onError={onError} />, document.body)}
+      {info && createPortal(<MessageInfoDialog m={m} group={group} onClose={() => setInfo(false)} />, document.body)}
     </div>
   )
 }
@@ -769,6 +831,10 @@ function MsgMenu(props: {
   onInfo?: () => void
   onCopy?: () => void
   onForward?: () => void
+  starred: boolean
+  onStar: () => void
+  onDeleteForMe: () => void
+  onMessageInfo?: () => void
 }) {
   const [more, setMore] = useState(false)
   useEscape(props.onClose)
@@ -806,6 +872,9 @@ function MsgMenu(props: {
           Forward
         </button>
       )}
+      <button role="menuitem" onClick={props.onStar}>
+        {props.starred ? 'Unstar' : 'Star'}
+      </button>
       {props.onEdit && (
         <button role="menuitem" onClick={props.onEdit}>
           Edit
@@ -816,11 +885,63 @@ function MsgMenu(props: {
           Delete for everyone
         </button>
       )}
+      <button role="menuitem" onClick={props.onDeleteForMe}>
+        Delete for me
+      </button>
+      {props.onMessageInfo && (
+        <button role="menuitem" onClick={props.onMessageInfo}>
+          Message info
+        </button>
+      )}
       {props.onInfo && (
         <button role="menuitem" onClick={props.onInfo}>
           Sender info
         </button>
       )}
+    </div>
+  )
+}
+
+/** When each member received and read one of this user's messages, as receipts reached this device. */
+function MessageInfoDialog({ m, group, onClose }: { m: Message; group: boolean; onClose: () => void }) {
+  const [info, setInfo] = useState<MessageInfo | null>(null)
+  const [err, setErr] = useState('')
+  useEscape(onClose)
+  useEffect(() => {
+    P()
+      .messageInfo(m.id)
+      .then(setInfo)
+      .catch((e) => setErr(errText(e)))
+  }, [m.id])
+  const when = (ms: number) => (ms ? `${dayLabel(ms)} ${timeOf(ms)}` : '—')
+  return (
+    <div class="forward-dialog message-info" role="dialog" aria-label="Message info">
+      <h2>Message info</h2>
+      <p class="quote-text">{m.text || `[${m.kind}]`}</p>
+      {err && (
+        <p class="error" role="alert">
+          {err}
+        </p>
+      )}
+      {info && (
+        <ul class="receipts" aria-label={group ? 'Read by members' : 'Delivery'}>
+          {info.members.map((r) => (
+            <li key={r.user} aria-label={r.name}>
+              {group && <strong>{r.name}</strong>}
+              <span>
+                Delivered: <time>{when(r.deliveredAt || r.readAt)}</time>
+              </span>
+              <span>
+                Read: <time>{when(r.readAt)}</time>
+              </span>
+            </li>
+          ))}
+          {info.members.length === 0 && <li class="muted">No other members.</li>}
+        </ul>
+      )}
+      <div class="row">
+        <button onClick={onClose}>Close</button>
+      </div>
     </div>
   )
 }

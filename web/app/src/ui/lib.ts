@@ -143,3 +143,15 @@ export function useEscape(onClose: () => void) {
     return () => removeEventListener('keydown', on)
   }, [onClose])
 }
+
+/** Whether a chat is muted now: for good, or until a later time. */
+export function isMuted(c: { muted: boolean; mutedUntil?: number }, now = Date.now()): boolean {
+  return c.muted || (c.mutedUntil ?? 0) > now
+}
+
+/** The mute durations a chat's menu offers (-1: always). */
+export const MUTE_FOR: [number, string][] = [
+  [8 * 3600000, 'For 8 hours'],
+  [7 * 86400000, 'For 1 week'],
+  [-1, 'Always'],
+]
