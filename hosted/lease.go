@@ -2,6 +2,9 @@ package hosted
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"strconv"
 	"time"
 
@@ -146,4 +149,14 @@ func (m *Manager) Running(business parley.UserID) bool {
 	defer m.mu.Unlock()
 	_, ok := m.endpoints[business]
 	return ok
+}
+
+// NodeID returns a fresh node id for the leases: the host name and listen
+// address, to be read in logs, and random bytes, so that a restarted
+// process is a new holder and two processes never share an id.
+func NodeID(listen string) string {
+	host, _ := os.Hostname()
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	return host + "/" + listen + "/" + hex.EncodeToString(r[:])
 }
