@@ -80,7 +80,12 @@ func (m *Manager) leaseRound(ctx context.Context) {
 }
 
 func (m *Manager) leaseOne(ctx context.Context, business parley.UserID) {
-	l, err := m.cfg.Leases.AcquireLease(ctx, leaseName(business), m.cfg.NodeID, m.cfg.NodeAddr, m.cfg.LeaseTTL, m.cfg.Clock.Now())
+	// A renewal that takes over a third of the TTL counts as failed: the
+	// endpoint stops while the lease still has a third of it left, before
+	// another node can take it.
+	actx, cancel := context.WithTimeout(ctx, m.cfg.LeaseTTL/3)
+	l, err := m.cfg.Leases.AcquireLease(actx, leaseName(business), m.cfg.NodeID, m.cfg.NodeAddr, m.cfg.LeaseTTL, m.cfg.Clock.Now())
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			m.log.Warn("hosted lease: acquiring or renewing", "business", business, "err", err)
