@@ -24,6 +24,7 @@ type Store interface {
 	ConversationStore
 	LogStore
 	CounterStore
+	LeaseStore
 	// The services' stores: a store missing one of their methods does not
 	// compile, rather than silently running without the feature.
 	GroupStore

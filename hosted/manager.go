@@ -69,6 +69,17 @@ type Config struct {
 	SweepInterval time.Duration
 	Clock         parley.Clock
 	Log           *slog.Logger
+	// Leases, when set, makes the endpoints of a cluster exclusive: this
+	// manager runs a business's endpoint only while NodeID holds the lease
+	// "hosted/<business>" in Leases (lease.go). nil: every endpoint of the
+	// store runs here (one node).
+	Leases parley.LeaseStore
+	// NodeID names this node in the leases (required with Leases); NodeAddr
+	// is its address, kept in the lease for the others' refusals.
+	NodeID, NodeAddr string
+	// LeaseTTL is how long a lease lasts unrenewed (default 15 s); it is
+	// renewed every third of it.
+	LeaseTTL time.Duration
 }
 
 // Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
@@ -80,6 +91,7 @@ type Manager struct {
 	mu        sync.Mutex
 	serverURL string
 	endpoints map[parley.UserID]*endpoint
+	others    map[parley.UserID]parley.Lease // leases other nodes hold (lease.go)
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -107,6 +119,12 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = time.Hour
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 15 * time.Second
+	}
+	if cfg.Leases != nil && cfg.NodeID == "" {
+		return nil, errors.New("hosted: leases need a node id")
+	}
 	if cfg.MaxLinkBytes <= 0 {
 		cfg.MaxLinkBytes = 100 << 20
 	}
@@ -118,7 +136,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	links := outbound.New("media link", cfg.Outbound, outbound.Limits{Total: 2 * time.Minute, Idle: 15 * time.Second, MaxBody: cfg.MaxLinkBytes}, nil)
-	return &Manager{cfg: cfg, log: cfg.Log, links: links, endpoints: map[parley.UserID]*endpoint{}, ctx: ctx, cancel: cancel}, nil
+	return &Manager{cfg: cfg, log: cfg.Log, links: links, endpoints: map[parley.UserID]*endpoint{}, others: map[parley.UserID]parley.Lease{}, ctx: ctx, cancel: cancel}, nil
 }
 
 // Start resumes the endpoint of every number with one, connecting to the
@@ -129,6 +147,9 @@ func (m *Manager) Start(ctx context.Context, serverURL string) error {
 	m.mu.Unlock()
 	if m.cfg.Numbers == nil {
 		return nil
+	}
+	if m.cfg.Leases != nil {
+		return m.startLeased(ctx)
 	}
 	nums, err := m.cfg.Numbers.APINumbers(ctx)
 	if err != nil {
@@ -166,12 +187,21 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// Wait for the lease loop to end before releasing, so that it renews
+	// nothing after.
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, ctx.Err())
+	}
+	if m.cfg.Leases != nil {
+		for b := range eps {
+			if err := m.cfg.Leases.ReleaseLease(ctx, leaseName(b), m.cfg.NodeID); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -270,6 +300,15 @@ func (m *Manager) Attach(ctx context.Context, business parley.UserID, linkCode s
 	if running {
 		return 0, parley.Errorf(parley.CodeConflict, ReasonHostedExists, "this business already has a hosted endpoint")
 	}
+	if m.cfg.Leases != nil {
+		l, err := m.cfg.Leases.AcquireLease(ctx, leaseName(business), m.cfg.NodeID, m.cfg.NodeAddr, m.cfg.LeaseTTL, m.cfg.Clock.Now())
+		if err != nil {
+			return 0, err
+		}
+		if l.Holder != m.cfg.NodeID {
+			return 0, parley.Errorf(parley.CodeUnavailable, ReasonEndpointElsewhere, "the hosted endpoint of this number runs on another node (%s %s): send its requests there, or retry in %s", l.Holder, l.Addr, m.cfg.LeaseTTL)
+		}
+	}
 	if strings.TrimSpace(linkCode) == "" {
 		return 0, parley.Errorf(parley.CodeInvalid, ReasonNoLinkCode, "a link code is required (parley device link)")
 	}
@@ -315,13 +354,22 @@ func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
 		}
 		_ = ep.c.Close()
 	}
+	if m.cfg.Leases != nil {
+		if err := m.cfg.Leases.ReleaseLease(ctx, leaseName(business), m.cfg.NodeID); err != nil {
+			return err
+		}
+	}
 	return os.RemoveAll(m.dir(business))
 }
 
 func (m *Manager) endpoint(business parley.UserID) (*endpoint, error) {
 	m.mu.Lock()
 	ep, ok := m.endpoints[business]
+	other, elsewhere := m.others[business]
 	m.mu.Unlock()
+	if !ok && elsewhere {
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonEndpointElsewhere, "the hosted endpoint of this number runs on another node (%s %s): send its requests there, or retry in %s", other.Holder, other.Addr, m.cfg.LeaseTTL)
+	}
 	if !ok {
 		return nil, parley.Errorf(parley.CodeUnavailable, ReasonNoEndpoint, "the hosted endpoint of this number is not running")
 	}

@@ -7,5 +7,6 @@ import "github.com/parleyhq/parley/server"
 // (it would then depend on the client); the wiring hands ForServer over.
 func ForServer(env server.HostedEnv) (server.HostedEndpoints, error) {
 	return New(Config{Dir: env.Dir, Key: env.Key, Numbers: env.Store, API: env.API, Media: env.Store,
-		Retention: env.Retention, Clock: env.Clock, Log: env.Log, Outbound: env.Outbound})
+		Retention: env.Retention, Clock: env.Clock, Log: env.Log, Outbound: env.Outbound,
+		Leases: env.Leases, NodeID: env.NodeID, NodeAddr: env.NodeAddr})
 }

@@ -48,6 +48,7 @@ import (
 	"github.com/parleyhq/parley/blob/s3"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
+	"github.com/parleyhq/parley/hosted"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
@@ -153,6 +154,10 @@ func Run(ctx context.Context, o Options) error {
 	bizAPI, err := businessAPIConfig(o.DataDir, o.OperatorKeyFile, o.OperatorToken, o.AutoApprove)
 	if err != nil {
 		return err
+	}
+	if o.NATS != "" { // a cluster: each hosted endpoint on one node (its lease)
+		bizAPI.NodeID = hosted.NodeID(o.Listen)
+		log.Info("cluster node: hosted business endpoints under leases", "node", bizAPI.NodeID)
 	}
 	callsCfg, stopCalls, err := startCalls(o.Calls, o.Listen, log)
 	if err != nil {

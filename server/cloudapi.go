@@ -37,6 +37,10 @@ type BusinessAPIConfig struct {
 	// through the business API are refused as the business API refuses
 	// them without an endpoint).
 	Hosted func(HostedEnv) (HostedEndpoints, error)
+	// NodeID, when set (a cluster node), runs each hosted endpoint only on
+	// the node holding its lease in the store (hosted.Config.Leases): one
+	// node at a time per business. "": every endpoint runs here (one node).
+	NodeID string
 }
 
 // HostedEndpoints are the business numbers' hosted endpoints
@@ -59,6 +63,12 @@ type HostedEnv struct {
 	Clock     parley.Clock
 	Log       *slog.Logger
 	Outbound  outbound.Policy // Config.Outbound
+	// Leases and NodeID: the store's leases and BusinessAPIConfig.NodeID
+	// when that is set, nil and "" otherwise; NodeAddr is the server URL
+	// the endpoints use, told to the other nodes in the leases.
+	Leases   parley.LeaseStore
+	NodeID   string
+	NodeAddr string
 }
 
 // businessAPI builds the business API and its hosted endpoints and mounts
@@ -81,8 +91,12 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	api := cloudapi.New(ac)
 	s.CloudAPI = api
 	if bc.Hosted != nil {
-		mgr, err := bc.Hosted(HostedEnv{Dir: bc.HostedDir, Key: bc.OperatorKey, API: api, Store: st,
-			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound})
+		env := HostedEnv{Dir: bc.HostedDir, Key: bc.OperatorKey, API: api, Store: st,
+			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound}
+		if bc.NodeID != "" {
+			env.Leases, env.NodeID, env.NodeAddr = st, bc.NodeID, bc.ServerURL
+		}
+		mgr, err := bc.Hosted(env)
 		if err != nil {
 			return err
 		}
