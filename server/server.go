@@ -308,7 +308,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BodyIdleTimeout <= 0 {
 		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
-	srv.handler = edge(mux, clientip.New(cfg.TrustedProxies), cfg.BodyIdleTimeout)
+	srv.handler = withRequestID(edge(mux, clientip.New(cfg.TrustedProxies), cfg.BodyIdleTimeout), cfg.Log)
 	srv.startWorkers()
 	return srv, nil
 }
