@@ -48,6 +48,7 @@ import (
 	"github.com/parleyhq/parley/blob/s3"
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
+	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
@@ -163,6 +164,7 @@ func Run(ctx context.Context, o Options) error {
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,
 		MetricsToken:   o.MetricsToken,
+		MetricSources:  []insights.MetricSource{diskMetrics(o.DataDir)},
 		Store:          st,
 		Broker:         broker,
 		Sender:         sender,
