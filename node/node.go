@@ -49,6 +49,7 @@ import (
 	"github.com/parleyhq/parley/delivery"
 	"github.com/parleyhq/parley/gateway"
 	"github.com/parleyhq/parley/hosted"
+	"github.com/parleyhq/parley/insights"
 	"github.com/parleyhq/parley/media"
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
@@ -168,6 +169,7 @@ func Run(ctx context.Context, o Options) error {
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,
 		MetricsToken:   o.MetricsToken,
+		MetricSources:  []insights.MetricSource{diskMetrics(o.DataDir)},
 		Store:          st,
 		Broker:         broker,
 		Sender:         sender,

@@ -92,6 +92,9 @@ type Config struct {
 	// the public handler has no /metrics (404): scrape MetricsHandler,
 	// served on a separate, private listener, instead.
 	MetricsToken string
+	// MetricSources are reported on /metrics besides the server's own
+	// (e.g. the data directory's free disk space, from package node).
+	MetricSources []insights.MetricSource
 	// BusinessAPI enables the business API and hosted endpoints when not
 	// nil; see cloudapi.go.
 	BusinessAPI *BusinessAPIConfig
@@ -272,6 +275,7 @@ func New(cfg Config) (*Server, error) {
 	srv.hooks(mux, cfg)    // hooks.go
 	srv.adminAPI(mux, cfg) // admin.go
 	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
+	metrics = append(metrics, cfg.MetricSources...)
 	if cfg.BusinessAPI != nil {
 		if err := srv.businessAPI(mux, cfg); err != nil {
 			return nil, err
@@ -308,7 +312,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BodyIdleTimeout <= 0 {
 		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
-	srv.handler = edge(mux, clientip.New(cfg.TrustedProxies), cfg.BodyIdleTimeout)
+	srv.handler = withRequestID(edge(mux, clientip.New(cfg.TrustedProxies), cfg.BodyIdleTimeout), cfg.Log)
 	srv.startWorkers()
 	return srv, nil
 }

@@ -68,8 +68,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	httpListen := fs.String("http-listen", env("PARLEY_HTTP_LISTEN", ""), "with HTTPS: plain-HTTP address that redirects to HTTPS and answers ACME HTTP-01 challenges (use :80); empty: none [PARLEY_HTTP_LISTEN]")
 	natsURL := fs.String("nats", env("PARLEY_NATS", ""), "NATS URL(s), comma-separated, joining this node to a cluster (needs --postgres); empty: a single node with in-process routing [PARLEY_NATS]")
 	logLevel := fs.String("log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error [PARLEY_LOG_LEVEL]")
+	logFormat := fs.String("log-format", env("PARLEY_LOG_FORMAT", "text"), "text (key=value lines) or json (one object a line; request ids in request_id) [PARLEY_LOG_FORMAT]")
+	config := fs.String("config", env("PARLEY_CONFIG", ""), "file of `name = value` lines (TOML) setting these flags; a flag or environment variable wins over it (docs/operations.md) [PARLEY_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *config != "" {
+		if err := node.ApplyConfigFile(fs, *config); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -104,7 +111,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("serve: --log-level %q: %w", *logLevel, err)
 	}
-	o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.Log, err = node.NewLogger(stderr, *logFormat, level); err != nil {
+		return fmt.Errorf("serve: --log-format: %w", err)
+	}
 	if o.OutboundAllow, err = outbound.ParseAllow(*outboundAllow); err != nil {
 		return fmt.Errorf("serve: --outbound-allow: %w", err)
 	}

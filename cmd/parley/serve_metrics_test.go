@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,8 @@ func TestMetricsNotPublicByDefault(t *testing.T) {
 	}
 	if code, body := getMetrics(t, metrics, ""); code != http.StatusOK || !strings.Contains(body, "parley_gateway_sessions ") {
 		t.Fatalf("private /metrics: %d %q", code, body)
+	} else if runtime.GOOS == "linux" && !strings.Contains(body, "parley_data_disk_free_bytes ") {
+		t.Fatalf("private /metrics has no parley_data_disk_free_bytes: %q", body)
 	}
 }
 
