@@ -20,7 +20,6 @@ package backups
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -146,20 +145,9 @@ func (s *Service) put(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	return nil
 }
 
-type errorBody struct {
-	Code    parley.Code `json:"code"`
-	Reason  string      `json:"reason,omitempty"`
-	Message string      `json:"message"`
-}
-
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := parley.ErrorCode(err)
-	status := httperr.Status(code)
-	if status >= 500 {
+	if httperr.StatusOf(err) >= 500 {
 		s.log.Error("backup request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	b, _ := json.Marshal(errorBody{Code: code, Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	httperr.Write(w, r, 0, err)
 }

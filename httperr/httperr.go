@@ -5,7 +5,10 @@
 package httperr
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -43,4 +46,34 @@ func StatusOf(err error) int {
 		return http.StatusOK
 	}
 	return Status(parley.ErrorCode(err))
+}
+
+// Body is the JSON body of every error answer of Parley's HTTP routes
+// (media, trees, push, webhooks, insights, backups): apiclient.DecodeError
+// reads it back into a *parley.Error.
+type Body struct {
+	Code    parley.Code `json:"code"`
+	Reason  string      `json:"reason,omitempty"`
+	Message string      `json:"message"`
+}
+
+// Write answers err with status (StatusOf(err) when 0) and its Body, and a
+// Retry-After header (whole seconds, rounded up) when err carries one
+// (parley.RetryAfter): every limit's refusal tells the client when to come
+// back. A HEAD request gets the headers only.
+func Write(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if status == 0 {
+		status = StatusOf(err)
+	}
+	if d := parley.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
+	b, _ := json.Marshal(Body{Code: parley.ErrorCode(err), Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	if r == nil || r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
 }

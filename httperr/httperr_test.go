@@ -1,10 +1,13 @@
 package httperr_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/httperr"
@@ -36,5 +39,24 @@ func TestStatusOf(t *testing.T) {
 		if got := httperr.StatusOf(tc.err); got != tc.want {
 			t.Errorf("%s: %d, want %d", name, got, tc.want)
 		}
+	}
+}
+
+// TestWrite: every route's error answer is one body, and a limit's refusal
+// says when to come back (Retry-After, whole seconds rounded up).
+func TestWrite(t *testing.T) {
+	rec := httptest.NewRecorder()
+	httperr.Write(rec, httptest.NewRequest(http.MethodGet, "/x", nil), 0, parley.RateLimited("too_many", 2500*time.Millisecond, "slow down"))
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "3" {
+		t.Fatalf("status %d Retry-After %q, want 429 and 3", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	var b httperr.Body
+	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Code != parley.CodeRateLimited || b.Reason != "too_many" {
+		t.Fatalf("body %q: %+v %v", rec.Body.String(), b, err)
+	}
+	rec = httptest.NewRecorder()
+	httperr.Write(rec, httptest.NewRequest(http.MethodHead, "/x", nil), 0, parley.Errorf(parley.CodeNotFound, "gone", "no such thing"))
+	if rec.Code != http.StatusNotFound || rec.Body.Len() != 0 || rec.Header().Get("Retry-After") != "" {
+		t.Fatalf("HEAD: status %d body %q Retry-After %q", rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 	}
 }

@@ -126,8 +126,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	code := parley.ErrorCode(err)
-	status := httperr.Status(code)
-	writeJSON(w, status, map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
-}
+func writeError(w http.ResponseWriter, err error) { httperr.Write(w, nil, 0, err) }

@@ -445,29 +445,16 @@ func ParseAuthorization(h string) (parley.DeviceID, []byte, error) {
 	return parley.DeviceID(id), secret, nil
 }
 
-type errorBody struct {
-	Code    parley.Code `json:"code"`
-	Reason  string      `json:"reason,omitempty"`
-	Message string      `json:"message"`
-}
-
 func errorJSON(err error) (int, []byte) {
-	code := parley.ErrorCode(err)
-	b, _ := json.Marshal(errorBody{Code: code, Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
-	return httperr.Status(code), append(b, '\n')
+	b, _ := json.Marshal(httperr.Body{Code: parley.ErrorCode(err), Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
+	return httperr.StatusOf(err), append(b, '\n')
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	status, body := errorJSON(err)
-	if status >= 500 {
+	if httperr.StatusOf(err) >= 500 {
 		log.Error("media request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	httperr.Write(w, r, 0, err)
 }
 
 // tusError wraps err as a tusd error whose response is our JSON.

@@ -373,5 +373,5 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 	if status >= 500 {
 		log.Error("push request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, map[string]string{"code": string(code), "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
+	httperr.Write(w, r, status, err)
 }

@@ -239,20 +239,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-type errorBody struct {
-	Code    parley.Code `json:"code"`
-	Reason  string      `json:"reason,omitempty"`
-	Message string      `json:"message"`
-}
-
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := parley.ErrorCode(err)
-	status := httperr.Status(code)
-	if status >= 500 {
+	if httperr.StatusOf(err) >= 500 {
 		s.log.Error("tree request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	b, _ := json.Marshal(errorBody{Code: code, Reason: parley.ErrorReason(err), Message: parley.ErrorMessage(err)})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	httperr.Write(w, r, 0, err)
 }

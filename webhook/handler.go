@@ -185,7 +185,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	code := parley.ErrorCode(err)
-	writeJSON(w, httperr.Status(code), map[string]any{"code": code, "reason": parley.ErrorReason(err), "message": parley.ErrorMessage(err)})
-}
+func writeError(w http.ResponseWriter, err error) { httperr.Write(w, nil, 0, err) }
