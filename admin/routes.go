@@ -160,6 +160,9 @@ func queryInt(r *http.Request, name string, def int64) (int64, error) {
 	return n, nil
 }
 
+// pageSize is a list's page size from its ?limit=: 1 to 1000.
+func pageSize(limit int64) int { return int(min(max(limit, 1), 1000)) }
+
 // FindUser resolves a user spec: +PHONE, @username, uID or ID.
 func FindUser(ctx context.Context, st parley.AccountStore, spec string) (parley.User, error) {
 	var u parley.User
@@ -194,7 +197,7 @@ func (s *Service) listUsers(r *http.Request) (any, error) {
 		return nil, err
 	}
 	find := r.URL.Query().Get("find")
-	us, err := s.cfg.Store.AdminUsers(r.Context(), parley.AdminUserQuery{Find: find, After: parley.UserID(after), Limit: int(min(limit, 1000))})
+	us, err := s.cfg.Store.AdminUsers(r.Context(), parley.AdminUserQuery{Find: find, After: parley.UserID(after), Limit: pageSize(limit)})
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +367,7 @@ func (s *Service) listGroups(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	gs, err := s.cfg.Store.AdminGroups(r.Context(), int(min(minMembers, 1<<30)), int(min(limit, 1000)))
+	gs, err := s.cfg.Store.AdminGroups(r.Context(), int(min(minMembers, 1<<30)), pageSize(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +465,7 @@ func (s *Service) listBusinesses(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.cfg.Store.BusinessProfiles(r.Context(), parley.UserID(after), int(min(max(limit, 1), 1000)))
+	ps, err := s.cfg.Store.BusinessProfiles(r.Context(), parley.UserID(after), pageSize(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -524,7 +527,7 @@ func (s *Service) auditLog(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	es, err := s.cfg.Store.AuditLog(r.Context(), before, int(min(max(limit, 1), 1000)))
+	es, err := s.cfg.Store.AuditLog(r.Context(), before, pageSize(limit))
 	if err != nil {
 		return nil, err
 	}
