@@ -223,13 +223,24 @@ func (s *Session) Request(ctx context.Context, f *parleypb.ClientFrame) (*parley
 	if err := s.Send(ctx, f); err != nil {
 		return nil, err
 	}
-	select {
-	case r := <-ch:
+	reply := func(r *parleypb.ServerFrame) (*parleypb.ServerFrame, error) {
 		if e := r.GetError(); e != nil {
 			return nil, WireError(e)
 		}
 		return r, nil
+	}
+	select {
+	case r := <-ch:
+		return reply(r)
 	case <-s.ctx.Done():
+		// The read loop hands a reply over before it reads what follows it:
+		// a reply that came before the session's end (an authentication
+		// refusal followed by the server's close) is the answer.
+		select {
+		case r := <-ch:
+			return reply(r)
+		default:
+		}
 		cause := context.Cause(s.ctx)
 		var pe *parley.Error
 		if errors.As(cause, &pe) {
