@@ -49,6 +49,9 @@ func TestStoreContractTools(t *testing.T) {
 		must(t, s.NoteReceipt(ctx, convA, 8, parley.ReceiptRead, 4, base.Add(30*time.Second)))
 		must(t, s.NoteReceipt(ctx, convA, 9, parley.ReceiptDelivered, 4, base.Add(40*time.Second)))
 		must(t, s.NoteReceipt(ctx, convB, 9, parley.ReceiptRead, 4, base.Add(40*time.Second)))
+		// Read before any delivered receipt came: delivered shows the read time.
+		must(t, s.NoteReceipt(ctx, convA, 10, parley.ReceiptRead, 2, base.Add(45*time.Second)))
+		must(t, s.NoteReceipt(ctx, convA, 10, parley.ReceiptDelivered, 2, base.Add(55*time.Second)))
 
 		// Marks.
 		until := base.Add(8 * time.Hour)
@@ -90,12 +93,14 @@ func TestStoreContractTools(t *testing.T) {
 			want := []MemberReceipt{
 				{User: 8, Delivered: base.Add(10 * time.Second), Read: base.Add(30 * time.Second)},
 				{User: 9, Delivered: base.Add(40 * time.Second)},
+				{User: 10, Delivered: base.Add(45 * time.Second), Read: base.Add(45 * time.Second)},
 			}
 			if !receiptsEqual(rs, want) {
 				t.Fatalf("receipts of seq 2 = %+v, want %+v", rs, want)
 			}
 			rs, err = s.Receipts(ctx, convA, 3)
 			must(t, err)
+			want = want[:2] // member 10 reached only seq 2
 			want[0].Delivered = base.Add(20 * time.Second)
 			if !receiptsEqual(rs, want) {
 				t.Fatalf("receipts of seq 3 = %+v, want %+v", rs, want)

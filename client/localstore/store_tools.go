@@ -76,10 +76,15 @@ func setReceipt(by map[parley.UserID]*MemberReceipt, user parley.UserID, kind pa
 	}
 }
 
-// receiptList returns by's receipts by user id.
+// receiptList returns by's receipts by user id. A read implies delivery:
+// a member whose read receipt came first (receipts of one member's devices
+// race) shows delivered no later than read.
 func receiptList(by map[parley.UserID]*MemberReceipt) []MemberReceipt {
 	out := make([]MemberReceipt, 0, len(by))
 	for _, r := range by {
+		if !r.Read.IsZero() && (r.Delivered.IsZero() || r.Read.Before(r.Delivered)) {
+			r.Delivered = r.Read
+		}
 		out = append(out, *r)
 	}
 	slices.SortFunc(out, func(a, b MemberReceipt) int { return cmp.Compare(a.User, b.User) })
