@@ -32,6 +32,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/cmd/internal/broadcastcmd"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
 )
 
@@ -120,7 +121,7 @@ var commands = []command{
 	{Name: "community", Usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
 		Intro: "usage: parley community SUBCOMMAND", Subs: communityCommands},
 	{Name: "broadcast", Usage: "create|send|list|edit|delete …\tbroadcast lists: one message, each recipient's copy in your 1:1 chat\n\t(parley broadcast help; docs/broadcast.md)",
-		Intro: "usage: parley [--json] broadcast SUBCOMMAND … (docs/broadcast.md)", Subs: broadcastCommands}, // broadcast.go
+		Intro: "usage: parley [--json] broadcast SUBCOMMAND … (docs/broadcast.md)", Subs: broadcastcmd.Commands[*call]()},
 	{Name: "announce", Usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", Min: 2, Max: -1, Run: do(announce)},
 	{Name: "reply", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT\treply to (quote) a message; the kinds: docs/groups.md", Run: do(reply)},
 	{Name: "react", Min: 1, Max: 2, Usage: "MESSAGE_ID EMOJI | react --remove MESSAGE_ID", Run: react},
@@ -168,6 +169,13 @@ func (x *call) client(fn func(c *client.Client) error) error {
 		return fn(c)
 	})
 }
+
+// Cmd, Client, Admin and Out make call a clicmd.Call, for the command
+// tables kept in packages of their own (cmd/internal/…cmd).
+func (x *call) Cmd() *cmdline.Call                             { return x.Call }
+func (x *call) Client(fn func(c *client.Client) error) error   { return x.client(fn) }
+func (x *call) Admin(fn func(c *apiclient.Client) error) error { return x.admin(fn) }
+func (x *call) Out(obj map[string]any, text string)            { x.out(obj, text) }
 
 // done prints obj and text, unless err (the command's outcome).
 func (x *call) done(err error, obj map[string]any, text string) error {
