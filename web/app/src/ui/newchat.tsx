@@ -2,9 +2,10 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { UserId } from '../core/api'
 import { errText, go, nameOf, P, useEscape } from './lib'
+import { Broadcasts } from './broadcast'
 
 /** A person the picker offers: from the contacts and the direct chats. */
-interface Person {
+export interface Person {
   user: UserId
   label: string
   /** what the filter matches: name, @username, phone */
@@ -12,7 +13,7 @@ interface Person {
 }
 
 /** People this device knows (contacts and direct chats, not blocked, not oneself), by name. */
-function usePeople(): Person[] {
+export function usePeople(): Person[] {
   const [people, setPeople] = useState<Person[]>([])
   useEffect(() => {
     let live = true
@@ -44,7 +45,7 @@ function usePeople(): Person[] {
  * person is a button (open the chat with them); with selected/onToggle a
  * checkbox (choose group members).
  */
-function Picker({ people, onPick, selected, onToggle }: { people: Person[]; onPick?: (p: Person) => void; selected?: Set<UserId>; onToggle?: (p: Person) => void }) {
+export function Picker({ people, onPick, selected, onToggle }: { people: Person[]; onPick?: (p: Person) => void; selected?: Set<UserId>; onToggle?: (p: Person) => void }) {
   const [q, setQ] = useState('')
   const shown = useMemo(() => {
     const f = q.trim().toLowerCase()
@@ -117,6 +118,7 @@ export function NewChat({ mode }: { mode: string }) {
     ['group', 'Group'],
     ['community', 'Community'],
     ['join', 'Join with link'],
+    ['broadcast', 'Broadcast'],
   ]
 
   return (
@@ -224,6 +226,7 @@ export function NewChat({ mode }: { mode: string }) {
             </button>
           </form>
         )}
+        {mode === 'broadcast' && <Broadcasts people={people} run={run} busy={busy} setNote={setNote} />}
         {busy && <p role="status">Working…</p>}
         {note && <p role="status">{note}</p>}
         {err && (
