@@ -48,22 +48,24 @@ type ReportEvidence struct {
 	Text   string    `json:"text,omitempty"`
 }
 
-// Report is a user's report of an account, a chat or a message.
+// Report is a user's report of an account, a chat or a message. Its JSON
+// form is the admin API's and the group moderators' (docs/admin-api.md);
+// moderators get it without Reporter and Evidence.
 type Report struct {
-	ID           int64
-	Reporter     UserID
-	Target       ReportTarget
-	User         UserID         // the reported account (0 when unknown, as for a group chat)
-	Conversation ConversationID // the reported chat or the message's ("" for an account alone)
-	Seq          Seq            // the reported message (0 unless Target is ReportMessage)
-	Category     ReportCategory
-	Text         string           // the reporter's own words
-	Evidence     []ReportEvidence // only what the reporter chose to include; nil for none
-	Status       ReportStatus
-	HandledBy    string // who resolved or dismissed it ("operator")
-	Note         string // the handler's note
-	CreatedAt    time.Time
-	HandledAt    time.Time // zero while open
+	ID           int64            `json:"id"`
+	Reporter     UserID           `json:"reporter,omitempty"`
+	Target       ReportTarget     `json:"target"`
+	User         UserID           `json:"user,omitempty"`         // the reported account (0 when unknown, as for a group chat)
+	Conversation ConversationID   `json:"conversation,omitempty"` // the reported chat or the message's ("" for an account alone)
+	Seq          Seq              `json:"seq,omitempty"`          // the reported message (0 unless Target is ReportMessage)
+	Category     ReportCategory   `json:"category"`
+	Text         string           `json:"text,omitempty"`     // the reporter's own words
+	Evidence     []ReportEvidence `json:"evidence,omitempty"` // only what the reporter chose to include; nil for none
+	Status       ReportStatus     `json:"status"`
+	HandledBy    string           `json:"handled_by,omitempty"` // who resolved or dismissed it ("operator")
+	Note         string           `json:"note,omitempty"`       // the handler's note
+	CreatedAt    time.Time        `json:"created_at"`
+	HandledAt    time.Time        `json:"handled_at,omitzero"` // zero while open
 }
 
 // ReportQuery selects reports for ModerationStore.Reports.
