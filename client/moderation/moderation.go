@@ -216,7 +216,12 @@ func banOrUnban(ctx context.Context, c *client.Client, ref, member string, ban b
 		return g, ct, err
 	}
 	if ban {
-		err = a.BanFromGroup(ctx, g.ID, ct.User)
+		if err = a.BanFromGroup(ctx, g.ID, ct.User); err == nil {
+			// Process the removal the server announced, so this device
+			// commits the MLS removal of the banned devices now (any
+			// member may; the first commit wins).
+			err = c.Sync(ctx)
+		}
 	} else {
 		err = a.UnbanFromGroup(ctx, g.ID, ct.User)
 	}
