@@ -70,7 +70,7 @@ type Filed struct {
 // a chat. Errors: the server's (CodeTooLarge "too_much_evidence",
 // "report_text_too_long"; CodeRateLimited "too_many_reports"; CodeNotFound
 // "not_reportable"), CodeInvalid ReasonIncludeRange, ReasonBlockGroup,
-// ReasonNoChat.
+// CodeNotFound "no_chat".
 func Report(ctx context.Context, c *client.Client, target string, o Options) (Filed, error) {
 	if o.Include < 0 || o.Include > MaxInclude {
 		return Filed{}, parley.Errorf(parley.CodeInvalid, ReasonIncludeRange, "include 0 to %d messages", MaxInclude)
@@ -97,7 +97,7 @@ func Report(ctx context.Context, c *client.Client, target string, o Options) (Fi
 		if ch, err := c.Chat(ctx, target); err == nil {
 			req.Conversation = ch.ID
 		} else if o.Include > 0 {
-			return Filed{}, parley.Errorf(parley.CodeInvalid, ReasonNoChat, "you have no chat with %s to include messages from", target)
+			return Filed{}, parley.Errorf(parley.CodeNotFound, client.ReasonNoChat, "you have no chat with %s to include messages from", target)
 		}
 	default:
 		ch, err := c.Chat(ctx, target)

@@ -5,5 +5,4 @@ package moderation
 const (
 	ReasonBlockGroup   = "block_group"   // CodeInvalid: a group chat has no one person to block
 	ReasonIncludeRange = "include_range" // CodeInvalid: a report includes 0 to 10 messages
-	ReasonNoChat       = "no_chat"       // CodeInvalid: there is no chat with this person to include messages from
 )
