@@ -438,6 +438,21 @@ export type ParleyEvent =
 
 // ---- the API ----
 
+/** a report's choices (parley.report) */
+export interface ReportOptions {
+  reason: "spam" | "abuse" | "other";
+  text: string;
+  /** how many of the chat's latest messages to include (0: none) */
+  include: number;
+  block: boolean;
+}
+
+export interface ReportFiled {
+  id: number;
+  included: number;
+  blocked: boolean;
+}
+
 export interface Parley {
   /** the bridge's version string, e.g. "parley-web/0.1 go1.26" */
   readonly version: string;
@@ -525,6 +540,13 @@ export interface Parley {
   star(message: MessageId, on?: boolean): Promise<void>;
   /** starred messages of a chat, or of every chat; the most recently starred first */
   starred(chat?: ChatRef): Promise<SearchHit[]>;
+  /**
+   * report a person ("+E164", "@username", user id), a chat or a message to the
+   * server's operator (a group's admins see reports about their group, without
+   * the reporter or included messages); include: the chat's last N messages
+   * (0–10), decrypted on this device and sent to the operator
+   */
+  report(target: string, opts: ReportOptions): Promise<ReportFiled>;
   /** delivery and read times per member of one's own message */
   messageInfo(message: MessageId): Promise<MessageInfo>;
   createPoll(chat: ChatRef, poll: PollSpec): Promise<Message>;
