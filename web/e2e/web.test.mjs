@@ -824,3 +824,63 @@ test('a push message shows "New message" from the service worker', async () => {
   assert.deepEqual(shown, [{ title: 'New message', body: 'Open Parley to read it.', tag: 'chat-cpushtest' }])
   await ctx.close()
 })
+
+test('report a message with chosen evidence; the operator page shows exactly it and resolves it', async () => {
+  const TOKEN = 'web-operator-token'
+  const srv = await startServer(bin, ['--operator-token', TOKEN])
+  const jill = await person(browser, srv, 'Jill')
+  people.jill = jill
+  const j = jill.page
+  try {
+    await step('jill registers', () => register(jill, srv, '+14155550150'))
+    const kim = cliProfile('kim')
+    await step('kim (CLI) writes four messages to jill', async () => {
+      await cli(bin, kim, ['account', 'register', '--server', srv.url, '--phone', '+14155550151', '--name', 'Kim'])
+      await cli(bin, kim, ['account', 'verify', '--code', await srv.code('+14155550151')])
+      for (const t of ['hello jill', 'REPORT-MARKER not chosen', 'buy now once', 'buy now twice']) await cli(bin, kim, ['send', '--to', '+14155550150', t])
+    })
+    await step('jill opens the chat', async () => {
+      await openChat(j, 'buy now twice')
+      await msg(j, 'in', 'buy now twice').waitFor()
+    })
+    await step('jill reports the last message, including only it, and blocks kim', async () => {
+      await j.getByRole('button', { name: /^Options for message.*buy now twice/ }).click()
+      await j.getByRole('menuitem', { name: 'Report' }).click()
+      const d = j.getByRole('dialog', { name: /^Report message from/ })
+      // The dialog says what is sent and to whom before anything is sent.
+      await d.getByText("goes to this server's operator", { exact: false }).waitFor()
+      await d.getByText('Nothing from your chats is sent unless you tick the box below', { exact: false }).waitFor()
+      await d.getByLabel('Spam').check()
+      await d.getByLabel('Note (optional)').fill('sells things')
+      await d.getByLabel(/^Include the last \d+ messages \(they are decrypted on this device and sent to the server's operator\)/).check()
+      await d.getByLabel('How many messages').selectOption('1')
+      await d.getByLabel('Also block').check()
+      await shot(j, '30-report-dialog')
+      await d.getByRole('button', { name: 'Send report' }).click()
+      await d.getByRole('status').getByText('Report sent. 1 message(s) included. Blocked.').waitFor()
+      await d.getByRole('button', { name: 'Close' }).click()
+    })
+    await step('kim is blocked', async () => {
+      await assert.rejects(cli(bin, kim, ['send', '--to', '+14155550150', 'still there?']), /blocked/)
+    })
+    await step('the operator page lists the report with exactly the chosen message', async () => {
+      await j.getByRole('button', { name: 'More options' }).click()
+      await j.getByRole('menuitem', { name: 'Reports (server operator)' }).click()
+      await j.getByLabel('Operator token').fill(TOKEN)
+      await j.getByRole('button', { name: 'Open the queue' }).click()
+      const list = j.getByRole('list', { name: 'Open reports' })
+      const item = list.getByRole('listitem', { name: /^Report \d+$/ })
+      await item.getByRole('list', { name: 'Included messages' }).getByText('buy now twice', { exact: false }).waitFor()
+      await item.getByText('sells things').waitFor()
+      const all = await list.innerText()
+      assert.ok(!all.includes('REPORT-MARKER') && !all.includes('hello jill') && !all.includes('buy now once'), `the queue shows more than was chosen:\n${all}`)
+      await shot(j, '31-operator-reports')
+      await item.getByRole('button', { name: 'Resolve' }).click()
+      await list.getByText('No open reports.').waitFor()
+    })
+  } finally {
+    delete people.jill
+    await jill.ctx.close()
+    await srv.stop()
+  }
+})
