@@ -852,7 +852,12 @@ test('report a message with chosen evidence; the operator page shows exactly it 
       await d.getByText('Nothing from your chats is sent unless you tick the box below', { exact: false }).waitFor()
       await d.getByLabel('Spam').check()
       await d.getByLabel('Note (optional)').fill('sells things')
-      await d.getByLabel(/^Include the last \d+ messages \(they are decrypted on this device and sent to the server's operator\)/).check()
+      const include = d.getByRole('checkbox', { name: /Include the last \d+ messages/ })
+      await include.waitFor({ timeout: 5000 }).catch(async (e) => {
+        throw new Error(`${e.message}\n${await d.innerHTML()}`)
+      })
+      assert.match(await include.evaluate((el) => el.closest('label').textContent), /Include the last \d+ messages \(they are decrypted on this device and sent to the server's operator\)/)
+      await include.check()
       await d.getByLabel('How many messages').selectOption('1')
       await d.getByLabel('Also block').check()
       await shot(j, '30-report-dialog')
@@ -866,7 +871,7 @@ test('report a message with chosen evidence; the operator page shows exactly it 
     await step('the operator page lists the report with exactly the chosen message', async () => {
       await j.getByRole('button', { name: 'More options' }).click()
       await j.getByRole('menuitem', { name: 'Reports (server operator)' }).click()
-      await j.getByLabel('Operator token').fill(TOKEN)
+      await j.getByRole('textbox', { name: 'Operator token' }).fill(TOKEN)
       await j.getByRole('button', { name: 'Open the queue' }).click()
       const list = j.getByRole('list', { name: 'Open reports' })
       const item = list.getByRole('listitem', { name: /^Report \d+$/ })

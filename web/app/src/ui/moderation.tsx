@@ -74,7 +74,7 @@ export function ReportDialog({ target, title, group, canBlock, onClose }: { targ
             <textarea maxLength={1000} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
           </label>
           <label class="check">
-            <input type="checkbox" checked={include} onChange={(e) => setInclude((e.target as HTMLInputElement).checked)} /> Include the last {count} messages (they are decrypted on this device and sent to the server's operator)
+            <input type="checkbox" checked={include} onChange={(e) => setInclude((e.target as HTMLInputElement).checked)} /> Include the last {count === 1 ? 'message' : `${count} messages`} (they are decrypted on this device and sent to the server's operator)
           </label>
           {include && (
             <label>
