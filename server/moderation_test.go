@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/admin"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/groups"
 	"github.com/parleyhq/parley/moderation"
@@ -118,6 +119,24 @@ func TestReportLimits(t *testing.T) {
 	}
 	if rs[0].Reporter != parley.UserID(alice.user) || len(rs[0].Evidence) != 2 || rs[0].Status != parley.ReportOpen {
 		t.Fatalf("stored report: %+v", rs[0])
+	}
+
+	// The operator's queue: filtered by status, paged; a bad status or id
+	// has its reason.
+	op := adminClient(t, e, testOperatorToken)
+	page, err := op.AdminReports(ctx, parley.ReportOpen, rs[0].ID, 1)
+	if err != nil || len(page) != 1 || page[0].ID != rs[1].ID || len(page[0].Evidence) != 2 {
+		t.Fatalf("the second page of one: %+v %v", page, err)
+	}
+	_, err = op.AdminReports(ctx, "pending", 0, 0)
+	wantAPIError(t, err, parley.CodeInvalid, admin.ReasonBadQuery)
+	_, err = op.AdminReport(ctx, rs[1].ID+10)
+	wantAPIError(t, err, parley.CodeNotFound, parley.ReasonReportNotFound)
+	if r, err := op.AdminHandleReport(ctx, rs[0].ID, false, ""); err != nil || r.Status != parley.ReportDismissed {
+		t.Fatalf("dismiss: %+v %v", r, err)
+	}
+	if open, err := op.AdminReports(ctx, parley.ReportOpen, 0, 0); err != nil || len(open) != 1 || open[0].ID != rs[1].ID {
+		t.Fatalf("open after the dismissal: %+v %v", open, err)
 	}
 }
 
