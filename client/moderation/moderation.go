@@ -139,7 +139,9 @@ func Report(ctx context.Context, c *client.Client, target string, o Options) (Fi
 }
 
 // evidence is the n latest stored messages of conv up to seq upTo (0: the
-// latest), each reduced to sender, position, time, kind and text.
+// latest), people's messages only (not the history lines of group
+// changes), each reduced to sender, position, time, kind and text (a
+// message deleted for everyone has none left).
 func evidence(ctx context.Context, c *client.Client, conv parley.ConversationID, upTo parley.Seq, n int) ([]parley.ReportEvidence, error) {
 	_, ms, err := c.History(ctx, string(conv), 500)
 	if err != nil {
@@ -149,8 +151,8 @@ func evidence(ctx context.Context, c *client.Client, conv parley.ConversationID,
 	var out []parley.ReportEvidence
 	for i := len(ms) - 1; i >= 0 && len(out) < n; i-- {
 		m := ms[i]
-		if m.Seq == 0 || (upTo != 0 && m.Seq > upTo) {
-			continue // pending, or after the reported message
+		if m.Seq == 0 || (upTo != 0 && m.Seq > upTo) || m.Sender == 0 || m.Kind == client.KindSystem {
+			continue // pending, after the reported message, or a history line of a group change
 		}
 		out = append(out, parley.ReportEvidence{Seq: m.Seq, Sender: m.Sender, SentAt: m.SentAt.UTC(), Kind: m.Kind, Text: cut(m.Text, MaxEvidenceText)})
 	}
