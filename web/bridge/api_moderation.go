@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/client/moderation"
 )
 
@@ -22,8 +23,62 @@ type ReportFiled struct {
 	Blocked  bool  `json:"blocked"`
 }
 
-// moderationMethods are reporting's calls (package client/moderation).
+// GroupReport is api.ts GroupReport: a report about a group as its
+// moderators see it (no reporter, no included messages).
+type GroupReport struct {
+	ID        int64  `json:"id"`
+	Target    string `json:"target"`
+	User      int64  `json:"user"`
+	Seq       int64  `json:"seq"`
+	Category  string `json:"category"`
+	Text      string `json:"text"`
+	Status    string `json:"status"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+}
+
+// GroupBan is api.ts GroupBan.
+type GroupBan struct {
+	User int64 `json:"user"`
+	By   int64 `json:"by"`
+	At   int64 `json:"at"` // Unix ms
+}
+
+// banMethod adapts ban and unban: (group, member).
+func banMethod(f func(ctx context.Context, c *client.Client, ref, member string) (client.Group, client.Contact, error)) handler {
+	return str2("group", "member", func(ctx context.Context, api *API, ref, member string) (any, error) {
+		_, _, err := f(ctx, api.C, ref, member)
+		return none(err)
+	})
+}
+
+// moderationMethods are reporting's and group moderators' calls (package
+// client/moderation).
 var moderationMethods = map[string]handler{
+	"groupReports": str2("group", "status", func(ctx context.Context, api *API, ref, status string) (any, error) {
+		_, rs, err := moderation.GroupReports(ctx, api.C, ref, parley.ReportStatus(status))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]GroupReport, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, GroupReport{ID: r.ID, Target: string(r.Target), User: int64(r.User), Seq: int64(r.Seq), Category: string(r.Category),
+				Text: r.Text, Status: string(r.Status), CreatedAt: Millis(r.CreatedAt)})
+		}
+		return out, nil
+	}),
+	"groupBans": str1("group", func(ctx context.Context, api *API, ref string) (any, error) {
+		_, bs, err := moderation.Bans(ctx, api.C, ref)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]GroupBan, 0, len(bs))
+		for _, b := range bs {
+			out = append(out, GroupBan{User: int64(b.User), By: int64(b.By), At: Millis(b.At)})
+		}
+		return out, nil
+	}),
+	"banFromGroup":   banMethod(moderation.Ban),
+	"unbanFromGroup": banMethod(moderation.Unban),
 	"report": func(ctx context.Context, api *API, a Args) (any, error) {
 		target, err := a.Str(0, "target")
 		if err != nil {

@@ -883,6 +883,44 @@ test('report a message with chosen evidence; the operator page shows exactly it 
       await item.getByRole('button', { name: 'Resolve' }).click()
       await list.getByText('No open reports.').waitFor()
     })
+
+    // A group jill administers: she sees the report about it (not who filed
+    // it nor what they included) and bans the reported member, who cannot
+    // come back through a link.
+    const lee = cliProfile('lee')
+    const mo = cliProfile('mo')
+    let stalls = ''
+    await step('lee (CLI) makes a group with jill and mo, and makes jill an admin', async () => {
+      for (const [p, phone, name] of [
+        [lee, '+14155550152', 'Lee'],
+        [mo, '+14155550153', 'Mo'],
+      ]) {
+        await cli(bin, p, ['account', 'register', '--server', srv.url, '--phone', phone, '--name', name])
+        await cli(bin, p, ['account', 'verify', '--code', await srv.code(phone)])
+      }
+      stalls = (await cli(bin, lee, ['group', 'create', 'Stalls', '--member', '+14155550150', '--member', '+14155550153']))[0].group
+      await cli(bin, lee, ['group', 'promote', stalls, '+14155550150'])
+      const sent = await cli(bin, mo, ['send', '--to', stalls, 'STALL-SPAM cheap stuff'])
+      await cli(bin, lee, ['history', stalls])
+      await cli(bin, lee, ['report', sent[0].id, '--reason', 'spam', '--text', 'mo spams the stalls', '--include', '1'])
+    })
+    await step('jill sees the report about her group, without reporter or evidence', async () => {
+      j.on('dialog', (d) => d.accept())
+      await openChat(j, 'Stalls')
+      await j.getByRole('button', { name: 'Chat info', exact: true }).click()
+      const reports = j.getByRole('list', { name: 'Reports about this group' })
+      await reports.getByText('mo spams the stalls', { exact: false }).waitFor()
+      const text = await reports.innerText()
+      assert.ok(!text.includes('STALL-SPAM') && !text.includes('Lee'), `a group admin sees more than the report:\n${text}`)
+      await shot(j, '32-group-moderation')
+    })
+    await step('jill bans mo; mo cannot rejoin by link', async () => {
+      await j.getByLabel('Member to ban').selectOption({ index: 1 })
+      await j.getByRole('button', { name: 'Ban', exact: true }).click()
+      await j.getByRole('list', { name: 'Banned' }).getByRole('button', { name: 'Unban' }).waitFor()
+      const link = (await cli(bin, lee, ['group', 'invite', stalls]))[0].link
+      await assert.rejects(cli(bin, mo, ['group', 'join', link]), /banned_from_group/)
+    })
   } finally {
     delete people.jill
     await jill.ctx.close()

@@ -453,6 +453,27 @@ export interface ReportFiled {
   blocked: boolean;
 }
 
+/** a report about a group as its admins see it: no reporter, no included messages */
+export interface GroupReport {
+  id: number;
+  target: "user" | "chat" | "message";
+  /** the reported person, 0 when none */
+  user: UserId;
+  /** the reported message's seq, 0 for a report of the chat */
+  seq: Seq;
+  category: string;
+  text: string;
+  status: "open" | "resolved" | "dismissed";
+  createdAt: number;
+}
+
+export interface GroupBan {
+  user: UserId;
+  by: UserId;
+  /** Unix ms */
+  at: number;
+}
+
 export interface Parley {
   /** the bridge's version string, e.g. "parley-web/0.1 go1.26" */
   readonly version: string;
@@ -580,6 +601,12 @@ export interface Parley {
   /** "parley://join/<token>" or the bare token */
   joinByLink(link: string): Promise<JoinResult>;
   joinRequests(ref: ChatRef): Promise<JoinRequest[]>;
+  /** (the group's or its community's admins) reports about the group; status "" for all */
+  groupReports(ref: ChatRef, status: string): Promise<GroupReport[]>;
+  /** remove a member and keep them out (links, requests, invitations, adds) until unbanned */
+  banFromGroup(ref: ChatRef, member: string): Promise<void>;
+  unbanFromGroup(ref: ChatRef, member: string): Promise<void>;
+  groupBans(ref: ChatRef): Promise<GroupBan[]>;
   decideJoinRequest(ref: ChatRef, user: UserId, approve: boolean): Promise<void>;
 
   // communities

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { Chat, CommunityGroup, Contact, Group, InviteLink, JoinRequest, SafetyNumber, UserId } from '../core/api'
 import { errText, go, P, timeOf, useEscape, useName } from './lib'
-import { ReportDialog } from './moderation'
+import { GroupModeration, ReportDialog } from './moderation'
 
 function useAsync<T>(f: () => Promise<T>, deps: unknown[]): [T | undefined, string, () => void] {
   const [v, setV] = useState<T>()
@@ -444,6 +444,7 @@ function GroupInfo({ chat }: { chat: Chat }) {
         </section>
       )}
 
+      {isAdmin && <GroupModeration g={g} me={myId} onChanged={reload} />}
       <ChatSettings chat={chat} />
       <section class="card-section">
         <button

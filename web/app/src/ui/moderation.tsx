@@ -7,9 +7,9 @@
 // page with the operator token typed here, kept in this tab only
 // (sessionStorage), never in the core or IndexedDB.
 import { useEffect, useState } from 'preact/hooks'
-import type { ReportOptions } from '../core/api'
+import type { Group, GroupBan, GroupReport, ReportOptions, UserId } from '../core/api'
 import { Icon } from './icons'
-import { errText, go, P, useEscape } from './lib'
+import { errText, go, P, timeOf, useEscape, useName } from './lib'
 
 const REASONS: [ReportOptions['reason'], string][] = [
   ['spam', 'Spam'],
@@ -221,6 +221,105 @@ export function OperatorPage() {
           </ul>
         )}
       </div>
+    </section>
+  )
+}
+
+function Name({ user }: { user: UserId }) {
+  return <>{useName(user) || `u${user}`}</>
+}
+
+/**
+ * A group admin's moderation (also a community admin's, for its groups): the
+ * open reports about the group — without who reported or any included
+ * messages, which only the operator sees — and the ban list.
+ */
+export function GroupModeration({ g, me, onChanged }: { g: Group; me: UserId; onChanged: () => void }) {
+  const [reports, setReports] = useState<GroupReport[]>([])
+  const [bans, setBans] = useState<GroupBan[]>([])
+  const [pick, setPick] = useState('')
+  const [err, setErr] = useState('')
+  const load = () => {
+    P()
+      .groupReports(g.id, 'open')
+      .then(setReports)
+      .catch((e) => setErr(errText(e)))
+    P()
+      .groupBans(g.id)
+      .then(setBans)
+      .catch((e) => setErr(errText(e)))
+  }
+  useEffect(load, [g.id])
+  const act = (f: () => Promise<unknown>) => {
+    setErr('')
+    f()
+      .then(() => (load(), onChanged()))
+      .catch((e) => setErr(errText(e)))
+  }
+  const bannable = g.members.filter((m) => m.user !== me && !m.admin)
+  return (
+    <section class="card-section" aria-labelledby="moderation-h">
+      <h3 id="moderation-h">Moderation</h3>
+      <h4>Reports about this group</h4>
+      <p class="muted">You see what was reported and why, not who reported it nor any messages they included.</p>
+      {reports.length === 0 && <p class="muted">No open reports.</p>}
+      <ul class="members" aria-label="Reports about this group">
+        {reports.map((r) => (
+          <li key={r.id} class="member">
+            <span>
+              {r.category} · {r.target === 'message' ? `message ${r.seq}` : r.target}
+              {r.user ? (
+                <>
+                  {' '}
+                  by <Name user={r.user} />
+                </>
+              ) : null}
+              {r.text ? ` — “${r.text}”` : ''} · {timeOf(r.createdAt)}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <h4>Bans</h4>
+      {bannable.length > 0 && (
+        <form
+          class="row"
+          onSubmit={(e) => {
+            e.preventDefault()
+            if (pick && confirm('Ban this member? They are removed and cannot rejoin until unbanned.')) act(() => P().banFromGroup(g.id, pick))
+          }}
+        >
+          <label>
+            Member to ban
+            <select value={pick} onChange={(e) => setPick((e.target as HTMLSelectElement).value)}>
+              <option value="">Choose…</option>
+              {bannable.map((m) => (
+                <option key={m.user} value={String(m.user)}>
+                  <Name user={m.user} />
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" class="danger" disabled={!pick}>
+            Ban
+          </button>
+        </form>
+      )}
+      {bans.length === 0 && <p class="muted">Nobody is banned.</p>}
+      <ul class="members" aria-label="Banned">
+        {bans.map((b) => (
+          <li key={b.user} class="member">
+            <span>
+              <Name user={b.user} /> · banned by <Name user={b.by} />
+            </span>
+            <button onClick={() => act(() => P().unbanFromGroup(g.id, String(b.user)))}>Unban</button>
+          </li>
+        ))}
+      </ul>
+      {err && (
+        <p class="error" role="alert">
+          {err}
+        </p>
+      )}
     </section>
   )
 }
