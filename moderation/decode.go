@@ -11,13 +11,15 @@ import (
 
 // The bounds of a report. A report carries at most MaxEvidence messages of
 // at most MaxEvidenceText bytes each, and the reporter's own words of at
-// most MaxText bytes; a request body is at most MaxBody bytes.
+// most MaxText bytes; a request body is at most MaxBody bytes, room for the
+// largest report even with every character JSON-escaped (\u003c is six
+// bytes for one).
 const (
 	MaxText         = 1000
 	MaxEvidence     = 10
 	MaxEvidenceText = 4096
 	MaxKind         = 32
-	MaxBody         = 64 << 10
+	MaxBody         = 256 << 10
 )
 
 // ReportRequest is the JSON body of POST /v1/reports: what a user reports,

@@ -21,6 +21,17 @@ func evidence(n int, text string) string {
 	return "[" + strings.Join(es, ",") + "]"
 }
 
+// escapedEvidence is n messages of the longest text, every character one
+// that encoding/json escapes (<, six bytes).
+func escapedEvidence(n int) string {
+	var ev []parley.ReportEvidence
+	for i := range n {
+		ev = append(ev, parley.ReportEvidence{Seq: parley.Seq(i + 1), Sender: 7, Kind: "text", Text: strings.Repeat("<", moderation.MaxEvidenceText)})
+	}
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
 func TestDecodeReport(t *testing.T) {
 	if !parley.ConversationID(conv).Valid() {
 		t.Fatalf("the test's conversation id %q is not valid", conv)
@@ -46,6 +57,7 @@ func TestDecodeReport(t *testing.T) {
 		"unknown field":       {`{"target":"user","user":7,"category":"spam","reporter":1}`, parley.ReasonBadJSON},
 		"trailing":            {`{"target":"user","user":7,"category":"spam"} {}`, parley.ReasonBadJSON},
 		"too large":           {`{"text":"` + strings.Repeat("x", moderation.MaxBody) + `"}`, moderation.ReasonReportTooLarge},
+		"largest, escaped":    {`{"target":"chat","conversation":"` + conv + `","category":"spam","evidence":` + escapedEvidence(moderation.MaxEvidence) + `}`, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := moderation.DecodeReport([]byte(tc.body))
