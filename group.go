@@ -183,7 +183,8 @@ type GroupStore interface {
 	// RedeemInviteLink uses the link with this token hash for user at now,
 	// in one transaction: CodeNotFound "invite_not_found"; CodeExpired
 	// "invite_revoked", "invite_expired" or "invite_used_up"; CodeConflict
-	// "already_member". Otherwise it counts a use and creates an invitation
+	// "already_member"; CodeForbidden "banned_from_group" for a user banned
+	// from the group (ModerationStore). Otherwise it counts a use and creates an invitation
 	// for the user (InvitedBy = the link's creator), or, for a link that
 	// needs approval, a join request. Redeeming while an invitation or a
 	// request of the user is pending changes nothing and counts no use.

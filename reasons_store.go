@@ -8,6 +8,9 @@ const (
 	ReasonBlobExists          = "blob_exists"            // CodeConflict: a blob with that id is already recorded
 	ReasonCommitNotFound      = "commit_not_found"       // CodeNotFound: no uploaded commit for that epoch
 	ReasonDuplicateClientID   = "duplicate_client_id"    // CodeConflict: the device's client id is already in the conversation's log
+	ReasonBannedFromGroup     = "banned_from_group"      // CodeForbidden: you are banned from this group
+	ReasonReportHandled       = "report_handled"         // CodeConflict: this report was already resolved or dismissed
+	ReasonReportNotFound      = "report_not_found"       // CodeNotFound: no such report
 	ReasonInviteExists        = "invite_exists"          // CodeConflict: an invite link with that code exists
 	ReasonInviteExpired       = "invite_expired"         // CodeExpired: this invite link has expired
 	ReasonInviteNotFound      = "invite_not_found"       // CodeNotFound: no such invite link

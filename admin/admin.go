@@ -1,8 +1,9 @@
 // Package admin is the operator's HTTP admin API at /admin/v1/: find
 // accounts and their devices, revoke a device, suspend and unsuspend an
 // account, list groups and communities by size and delete one, list
-// businesses and set their verified mark, read the server's counts, and
-// read the audit log every one of these actions is written to.
+// businesses and set their verified mark, read the server's counts, work
+// the queue of users' reports (reports.go), and read the audit log every
+// one of these actions is written to.
 // docs/admin-api.md documents the routes; `parley admin` calls them
 // (through apiclient).
 //
@@ -16,8 +17,9 @@
 // address is refused 429 "admin_token_failures" until it refills.
 //
 // Audit. Every change (revoke_device, suspend, unsuspend, delete_group,
-// verify, unverify) and every read of personal data (list_users,
-// view_user, list_devices) is appended to the audit log (who, what, whom,
+// verify, unverify, resolve_report, dismiss_report) and every read of
+// personal data (list_users, view_user, list_devices, list_reports,
+// view_report) is appended to the audit log (who, what, whom,
 // when, parameters) after it took effect. The log is append-only; no route
 // changes it. A change whose audit entry cannot be written is answered 500
 // "audit_failed" (the change stands and is in the server's log).

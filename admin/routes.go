@@ -132,6 +132,7 @@ func (s *Service) routes() {
 	s.handle("POST "+Path+"businesses/{user}/verified", s.setVerified)
 	s.handle("GET "+Path+"stats", s.stats)
 	s.handle("GET "+Path+"audit", s.auditLog)
+	s.reportRoutes() // reports.go
 	s.mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, parley.Errorf(parley.CodeNotFound, parley.ReasonNotFound, "no admin route %s %s", r.Method, r.URL.Path))
 	})

@@ -13,7 +13,8 @@
 // Guarantees:
 //   - Every refusal is a *parley.Error with a stable reason: CodeForbidden
 //     "not_admin", "admins_only_send", "admins_only_edit_info",
-//     "invite_required", "not_invited", "last_admin"; CodeNotFound
+//     "invite_required", "not_invited", "last_admin", "banned_from_group"
+//     (bans.go); CodeNotFound
 //     "group_not_found" (also for groups the caller is not in: groups are
 //     never searchable), "not_member", "invite_not_found", "no_request";
 //     CodeExpired "invite_expired", "invite_revoked", "invite_used_up";
@@ -55,6 +56,7 @@ type Store interface {
 	Members(ctx context.Context, id parley.ConversationID) ([]parley.Member, error)
 	Devices(ctx context.Context, user parley.UserID) ([]parley.Device, error)
 	Member(ctx context.Context, id parley.ConversationID, device parley.DeviceID) (parley.Member, error)
+	BanStore // bans.go
 }
 
 // Publisher delivers what the service appended or changed to devices
@@ -342,6 +344,9 @@ func (s *Service) AuthorizeCommit(ctx context.Context, dev parley.Device, member
 	gc := parley.GroupCommit{Commit: c, MaxMembers: limit}
 	if external {
 		if _, member := gr.roles[dev.User]; !member {
+			if err := s.checkBanned(ctx, c.Conversation, dev.User); err != nil {
+				return nil, err
+			}
 			_, err := s.store.GroupInvitation(ctx, c.Conversation, dev.User)
 			switch {
 			case err == nil:
@@ -363,6 +368,9 @@ func (s *Service) AuthorizeCommit(ctx context.Context, dev parley.Device, member
 			}
 			if !isAdmin {
 				return nil, notAdmin()
+			}
+			if err := s.checkOtherBanned(ctx, c.Conversation, m.User); err != nil {
+				return nil, err
 			}
 			ok, err := s.CanAdd(ctx, dev.User, m.User)
 			if err != nil {
@@ -424,7 +432,13 @@ func (s *Service) CanJoin(ctx context.Context, dev parley.Device, id parley.Conv
 	if err != nil {
 		return err
 	}
-	if _, ok := c.roles[dev.User]; ok || (!c.group.Settings.JoinApproval && s.inCommunityOf(ctx, c.group, dev.User)) {
+	if _, ok := c.roles[dev.User]; ok {
+		return nil
+	}
+	if err := s.checkBanned(ctx, id, dev.User); err != nil {
+		return err
+	}
+	if !c.group.Settings.JoinApproval && s.inCommunityOf(ctx, c.group, dev.User) {
 		return nil
 	}
 	if _, err := s.store.GroupInvitation(ctx, id, dev.User); err == nil {
@@ -686,6 +700,9 @@ func (s *Service) Invite(ctx context.Context, dev parley.Device, id parley.Conve
 	}
 	if limit := s.maxMembers(c.group); len(c.roles) >= limit {
 		return parley.Errorf(parley.CodeTooLarge, parley.ReasonGroupFull, "at most %d members", limit)
+	}
+	if err := s.checkOtherBanned(ctx, id, user); err != nil {
+		return err
 	}
 	if b, err := s.store.IsBlocked(ctx, user, dev.User); err != nil {
 		return err
@@ -1091,6 +1108,9 @@ func (s *Service) RequestJoin(ctx context.Context, dev parley.Device, id parley.
 	}
 	if c.group.IsCommunity() || !s.inCommunityOf(ctx, c.group, dev.User) {
 		return errGroupNotFound
+	}
+	if err := s.checkBanned(ctx, id, dev.User); err != nil {
+		return err
 	}
 	if !c.group.Settings.JoinApproval {
 		return parley.Errorf(parley.CodeInvalid, ReasonApprovalNotRequired, "join this group directly: it needs no approval")

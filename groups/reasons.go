@@ -8,6 +8,8 @@ const (
 	ReasonAnnouncementOnly        = "announcement_only"          // CodeInvalid: only admins post to a community's announcements
 	ReasonApprovalNotRequired     = "approval_not_required"      // CodeInvalid: join this group directly: it needs no approval
 	ReasonApprovalRequired        = "approval_required"          // CodeForbidden: an admin must approve your request to join this group
+	ReasonBanAdmin                = "ban_admin"                  // CodeForbidden: an admin cannot be banned: demote them first
+	ReasonBanSelf                 = "ban_self"                   // CodeInvalid: you cannot ban yourself
 	ReasonDisappearDuration       = "disappear_duration"         // CodeInvalid: disappearing messages are off, 24h, 7d or 90d
 	ReasonGroupDescriptionTooLong = "group_description_too_long" // CodeTooLarge: a group description has at most … bytes
 	ReasonGroupIconTooLong        = "group_icon_too_long"        // CodeTooLarge: a group icon reference has at most … bytes

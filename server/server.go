@@ -87,6 +87,9 @@ type Config struct {
 	// BackupQuota bounds one account's encrypted client backup at
 	// /v1/backup (package backups); default backups.DefaultQuota.
 	BackupQuota int64
+	// ReportLimit is the budget of reports per account (package
+	// moderation); default moderation.DefaultLimit.
+	ReportLimit parley.Limit
 	// MetricsToken, when set, serves /metrics on the server's own handler
 	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
 	// the public handler has no /metrics (404): scrape MetricsHandler,
@@ -272,6 +275,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	bk.Register(mux)
+	if err := srv.moderationAPI(mux, cfg, deviceAuth); err != nil { // moderation.go
+		return nil, err
+	}
 	srv.hooks(mux, cfg)    // hooks.go
 	srv.adminAPI(mux, cfg) // admin.go
 	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}

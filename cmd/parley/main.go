@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/broadcastcmd"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
+	"github.com/parleyhq/parley/cmd/internal/moderationcmd"
 )
 
 func main() {
@@ -100,7 +102,7 @@ var commands = []command{
 	{Name: "bench", OwnFlags: true, Usage: "SCENARIO\tbenchmark (connect|direct|offline|fanout|media|community|all)",
 		Run: func(x *call) error { return benchCommand(x.Ctx, x.Args, x.stdout, x.stderr) }},
 	{Name: "admin", Usage: "…\tthe operator's tools: backup, restore; against a running server:\n\tusers, suspend, revoke-device, groups, verify, stats, audit …\n\t(parley admin help)",
-		Intro: adminIntro, Subs: adminCommands}, // admin.go, admin_api.go
+		Intro: adminIntro, Subs: slices.Concat(adminCommands, moderationcmd.AdminCommands[*call]())}, // admin.go, admin_api.go
 
 	{Name: "account", Section: "account", Subs: accountCommands},
 	{Name: "whoami", Usage: "\tthis profile's account and device", Run: whoami},
@@ -117,7 +119,7 @@ var commands = []command{
 	{Name: "media", Usage: "get MESSAGE_ID [-o PATH]\tdownload, decrypt and verify a message's file", Subs: []command{
 		{Name: "get", Min: 1, Max: 1, Usage: "MESSAGE_ID [-o PATH]", Run: mediaGet}}},
 	{Name: "group", Usage: "…\tgroups: create, add, remove, promote, demote, settings,\n\tinvite, join, requests, leave … (parley group help)",
-		Intro: groupIntro, Subs: groupCommands},
+		Intro: groupIntro, Subs: slices.Concat(groupCommands, moderationcmd.GroupCommands[*call]())},
 	{Name: "community", Usage: "…\tcommunities: create, add, remove, add-group, groups,\n\tjoin-group … (parley community help)",
 		Intro: "usage: parley community SUBCOMMAND", Subs: communityCommands},
 	{Name: "broadcast", Usage: "create|send|list|edit|delete …\tbroadcast lists: one message, each recipient's copy in your 1:1 chat\n\t(parley broadcast help; docs/broadcast.md)",
@@ -138,6 +140,7 @@ var commands = []command{
 	{Name: "business", Usage: "…\tbusiness accounts: profile, catalog, quick replies, labels,\n\tgreeting/away, API tokens, templates, webhooks, insights\n\t(parley business help)",
 		Intro: "usage: parley [--json] business SUBCOMMAND … (docs/business.md)", Subs: businessCommands},
 	{Name: "block", Usage: "CONTACT", Min: 1, Max: 1, Run: do(block)},
+	moderationcmd.Report[*call](),
 	{Name: "unblock", Usage: "CONTACT", Min: 1, Max: 1, Run: do(block)},
 	{Name: "contacts", Usage: "add CONTACT | contacts remove CONTACT | contacts list", Subs: contactsCommands},
 	{Name: "backup", Usage: "create|restore\tend-to-end encrypted backups of this profile's chats (docs/backup.md)", Subs: backupCommands}, // backup.go

@@ -602,6 +602,12 @@ func (s *Store) RedeemInviteLink(ctx context.Context, tokenHash []byte, user par
 		if member {
 			return parley.Errorf(parley.CodeConflict, parley.ReasonAlreadyMember, "you are already a member of this group")
 		}
+		// A banned user is refused before a use is counted (moderation.go).
+		if banned, err := existsTx(ctx, tx, `SELECT 1 FROM group_bans WHERE group_id = ? AND user_id = ?`, l.Group, user); err != nil {
+			return err
+		} else if banned {
+			return errBannedFromGroup
+		}
 		pending, err := existsTx(ctx, tx, `SELECT 1 FROM group_invitations WHERE group_id = ?1 AND user_id = ?2
 			UNION ALL SELECT 1 FROM group_join_requests WHERE group_id = ?1 AND user_id = ?2`, l.Group, user)
 		if err != nil || pending {

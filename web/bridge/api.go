@@ -176,7 +176,7 @@ func nameMembers(a Args, i int) (string, []string, client.GroupOptions, error) {
 var methods map[string]handler
 
 func init() {
-	defer func() { maps.Copy(methods, toolMethods) }() // api_tools.go
+	defer func() { maps.Copy(methods, toolMethods); maps.Copy(methods, moderationMethods) }() // api_tools.go, api_moderation.go
 	methods = map[string]handler{
 		"status": func(ctx context.Context, api *API, a Args) (any, error) { return api.Status(), nil },
 

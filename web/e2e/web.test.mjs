@@ -890,3 +890,106 @@ test('a push message shows "New message" from the service worker', async () => {
   assert.deepEqual(shown, [{ title: 'New message', body: 'Open Parley to read it.', tag: 'chat-cpushtest' }])
   await ctx.close()
 })
+
+test('report a message with chosen evidence; the operator page shows exactly it and resolves it', async () => {
+  const TOKEN = 'web-operator-token'
+  const srv = await startServer(bin, ['--operator-token', TOKEN])
+  const jill = await person(browser, srv, 'Jill')
+  people.jill = jill
+  const j = jill.page
+  try {
+    await step('jill registers', () => register(jill, srv, '+14155550150'))
+    const kim = cliProfile('kim')
+    await step('kim (CLI) writes four messages to jill', async () => {
+      await cli(bin, kim, ['account', 'register', '--server', srv.url, '--phone', '+14155550151', '--name', 'Kim'])
+      await cli(bin, kim, ['account', 'verify', '--code', await srv.code('+14155550151')])
+      for (const t of ['hello jill', 'REPORT-MARKER not chosen', 'buy now once', 'buy now twice']) await cli(bin, kim, ['send', '--to', '+14155550150', t])
+    })
+    await step('jill opens the chat', async () => {
+      await openChat(j, 'buy now twice')
+      await msg(j, 'in', 'buy now twice').waitFor()
+    })
+    await step('jill reports the last message, including only it, and blocks kim', async () => {
+      await j.getByRole('button', { name: /^Options for message.*buy now twice/ }).click()
+      await j.getByRole('menuitem', { name: 'Report' }).click()
+      const d = j.getByRole('dialog', { name: /^Report message from/ })
+      // The dialog says what is sent and to whom before anything is sent.
+      await d.getByText("goes to this server's operator", { exact: false }).waitFor()
+      await d.getByText('Nothing from your chats is sent unless you tick the box below', { exact: false }).waitFor()
+      await d.getByLabel('Spam').check()
+      await d.getByLabel('Note (optional)').fill('sells things')
+      const include = d.getByRole('checkbox', { name: /Include the last \d+ messages/ })
+      await include.waitFor({ timeout: 5000 }).catch(async (e) => {
+        throw new Error(`${e.message}\n${await d.innerHTML()}`)
+      })
+      assert.match(await include.evaluate((el) => el.closest('label').textContent), /Include the last \d+ messages \(they are decrypted on this device and sent to the server's operator\)/)
+      await include.check()
+      await d.getByLabel('How many messages').selectOption('1')
+      await d.getByLabel('Also block').check()
+      await shot(j, '30-report-dialog')
+      await d.getByRole('button', { name: 'Send report' }).click()
+      await d.getByRole('status').getByText('Report sent. 1 message(s) included. Blocked.').waitFor()
+      await d.getByRole('button', { name: 'Close' }).click()
+    })
+    await step('kim is blocked', async () => {
+      await assert.rejects(cli(bin, kim, ['send', '--to', '+14155550150', 'still there?']), /blocked/)
+    })
+    await step('the operator page lists the report with exactly the chosen message', async () => {
+      await j.getByRole('button', { name: 'More options' }).click()
+      await j.getByRole('menuitem', { name: 'Reports (server operator)' }).click()
+      await j.getByRole('textbox', { name: 'Operator token' }).fill(TOKEN)
+      await j.getByRole('button', { name: 'Open the queue' }).click()
+      const list = j.getByRole('list', { name: 'Open reports' })
+      const item = list.getByRole('listitem', { name: /^Report \d+$/ })
+      await item.getByRole('list', { name: 'Included messages' }).getByText('buy now twice', { exact: false }).waitFor()
+      await item.getByText('sells things').waitFor()
+      const all = await list.innerText()
+      assert.ok(!all.includes('REPORT-MARKER') && !all.includes('hello jill') && !all.includes('buy now once'), `the queue shows more than was chosen:\n${all}`)
+      await shot(j, '31-operator-reports')
+      await item.getByRole('button', { name: 'Resolve' }).click()
+      await list.getByText('No open reports.').waitFor()
+    })
+
+    // A group jill administers: she sees the report about it (not who filed
+    // it nor what they included) and bans the reported member, who cannot
+    // come back through a link.
+    const lee = cliProfile('lee')
+    const mo = cliProfile('mo')
+    let stalls = ''
+    await step('lee (CLI) makes a group with jill and mo, and makes jill an admin', async () => {
+      for (const [p, phone, name] of [
+        [lee, '+14155550152', 'Lee'],
+        [mo, '+14155550153', 'Mo'],
+      ]) {
+        await cli(bin, p, ['account', 'register', '--server', srv.url, '--phone', phone, '--name', name])
+        await cli(bin, p, ['account', 'verify', '--code', await srv.code(phone)])
+      }
+      stalls = (await cli(bin, lee, ['group', 'create', 'Stalls', '--member', '+14155550150', '--member', '+14155550153']))[0].group
+      await cli(bin, lee, ['group', 'promote', stalls, '+14155550150'])
+      const sent = await cli(bin, mo, ['send', '--to', stalls, 'STALL-SPAM cheap stuff'])
+      await cli(bin, lee, ['history', stalls])
+      await cli(bin, lee, ['report', sent[0].id, '--reason', 'spam', '--text', 'mo spams the stalls', '--include', '1'])
+    })
+    await step('jill sees the report about her group, without reporter or evidence', async () => {
+      j.on('dialog', (d) => d.accept())
+      await openChat(j, 'Stalls')
+      await j.getByRole('button', { name: 'Chat info', exact: true }).click()
+      const reports = j.getByRole('list', { name: 'Reports about this group' })
+      await reports.getByText('mo spams the stalls', { exact: false }).waitFor()
+      const text = await reports.innerText()
+      assert.ok(!text.includes('STALL-SPAM') && !text.includes('Lee'), `a group admin sees more than the report:\n${text}`)
+      await shot(j, '32-group-moderation')
+    })
+    await step('jill bans mo; mo cannot rejoin by link', async () => {
+      await j.getByLabel('Member to ban').selectOption({ index: 1 })
+      await j.getByRole('button', { name: 'Ban', exact: true }).click()
+      await j.getByRole('list', { name: 'Banned' }).getByRole('button', { name: 'Unban' }).waitFor()
+      const link = (await cli(bin, lee, ['group', 'invite', stalls]))[0].link
+      await assert.rejects(cli(bin, mo, ['group', 'join', link]), /banned_from_group/)
+    })
+  } finally {
+    delete people.jill
+    await jill.ctx.close()
+    await srv.stop()
+  }
+})

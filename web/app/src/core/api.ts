@@ -438,6 +438,42 @@ export type ParleyEvent =
 
 // ---- the API ----
 
+/** a report's choices (parley.report) */
+export interface ReportOptions {
+  reason: "spam" | "abuse" | "other";
+  text: string;
+  /** how many of the chat's latest messages to include (0: none) */
+  include: number;
+  block: boolean;
+}
+
+export interface ReportFiled {
+  id: number;
+  included: number;
+  blocked: boolean;
+}
+
+/** a report about a group as its admins see it: no reporter, no included messages */
+export interface GroupReport {
+  id: number;
+  target: "user" | "chat" | "message";
+  /** the reported person, 0 when none */
+  user: UserId;
+  /** the reported message's seq, 0 for a report of the chat */
+  seq: Seq;
+  category: string;
+  text: string;
+  status: "open" | "resolved" | "dismissed";
+  createdAt: number;
+}
+
+export interface GroupBan {
+  user: UserId;
+  by: UserId;
+  /** Unix ms */
+  at: number;
+}
+
 export interface Parley {
   /** the bridge's version string, e.g. "parley-web/0.1 go1.26" */
   readonly version: string;
@@ -525,6 +561,13 @@ export interface Parley {
   star(message: MessageId, on?: boolean): Promise<void>;
   /** starred messages of a chat, or of every chat; the most recently starred first */
   starred(chat?: ChatRef): Promise<SearchHit[]>;
+  /**
+   * report a person ("+E164", "@username", user id), a chat or a message to the
+   * server's operator (a group's admins see reports about their group, without
+   * the reporter or included messages); include: the chat's last N messages
+   * (0–10), decrypted on this device and sent to the operator
+   */
+  report(target: string, opts: ReportOptions): Promise<ReportFiled>;
   /** delivery and read times per member of one's own message */
   messageInfo(message: MessageId): Promise<MessageInfo>;
   createPoll(chat: ChatRef, poll: PollSpec): Promise<Message>;
@@ -558,6 +601,12 @@ export interface Parley {
   /** "parley://join/<token>" or the bare token */
   joinByLink(link: string): Promise<JoinResult>;
   joinRequests(ref: ChatRef): Promise<JoinRequest[]>;
+  /** (the group's or its community's admins) reports about the group; status "" for all */
+  groupReports(ref: ChatRef, status: string): Promise<GroupReport[]>;
+  /** remove a member and keep them out (links, requests, invitations, adds) until unbanned */
+  banFromGroup(ref: ChatRef, member: string): Promise<void>;
+  unbanFromGroup(ref: ChatRef, member: string): Promise<void>;
+  groupBans(ref: ChatRef): Promise<GroupBan[]>;
   decideJoinRequest(ref: ChatRef, user: UserId, approve: boolean): Promise<void>;
 
   // communities

@@ -4,6 +4,7 @@ import { ChatList } from './chatlist'
 import { Conversation } from './conversation'
 import { ChatInfo, ContactInfo } from './info'
 import { go, P, setSelf, useEvents, useRoute } from './lib'
+import { OperatorPage } from './moderation'
 import { NewChat } from './newchat'
 import { Onboarding } from './onboarding'
 import { Settings } from './settings'
@@ -55,6 +56,8 @@ function Main({ status }: { status: Status }) {
     pane = <Settings status={status} />
   } else if (section === 'starred') {
     pane = <Starred />
+  } else if (section === 'operator') {
+    pane = <OperatorPage />
   }
   return (
     <div class={'layout' + (pane ? ' has-pane' : '')}>

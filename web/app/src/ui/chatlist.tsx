@@ -215,6 +215,9 @@ function ListMenu({ onClose }: { onClose: () => void }) {
       <button role="menuitem" onClick={() => open('settings')}>
         Settings
       </button>
+      <button role="menuitem" onClick={() => open('operator')}>
+        Reports (server operator)
+      </button>
     </div>
   )
 }

@@ -3,6 +3,7 @@ import { Icon } from './icons'
 import type { Chat, Extras, Message, MessageInfo, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, nameOf, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
+import { ReportDialog } from './moderation'
 import { VirtualList } from './virtual'
 import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
@@ -656,6 +657,7 @@ function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onSt
   const [menu, setMenu] = useState(false)
   const [info, setInfo] = useState(false)
   const [forwarding, setForwarding] = useState(false)
+  const [reporting, setReporting] = useState(false)
   const [whoReacted, setWhoReacted] = useState(false)
   const senderName = useName(m.outgoing ? undefined : m.sender)
   if (m.kind === 'system') {
@@ -771,6 +773,7 @@ function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onSt
               : undefined
           }
           onInfo={!m.outgoing ? () => go('contact', String(m.sender)) : undefined}
+          onReport={!m.outgoing && m.seq ? () => (setMenu(false), setReporting(true)) : undefined}
           starred={starred}
           onStar={() =>
             act(async () => {
@@ -818,6 +821,7 @@ function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onSt
       {/* over the whole page: a row of the virtual list is a transformed box */}
       {forwarding && createPortal(<ForwardDialog m={m} onClose={() => setForwarding(false)} onError={onError} />, document.body)}
       {info && createPortal(<MessageInfoDialog m={m} group={group} onClose={() => setInfo(false)} />, document.body)}
+      {reporting && createPortal(<ReportDialog target={m.id} title={`message from ${senderName}`} group={group} canBlock onClose={() => setReporting(false)} />, document.body)}
     </div>
   )
 }
@@ -829,6 +833,7 @@ function MsgMenu(props: {
   onEdit?: () => void
   onDelete?: () => void
   onInfo?: () => void
+  onReport?: () => void
   onCopy?: () => void
   onForward?: () => void
   starred: boolean
@@ -896,6 +901,11 @@ function MsgMenu(props: {
       {props.onInfo && (
         <button role="menuitem" onClick={props.onInfo}>
           Sender info
+        </button>
+      )}
+      {props.onReport && (
+        <button role="menuitem" onClick={props.onReport}>
+          Report
         </button>
       )}
     </div>

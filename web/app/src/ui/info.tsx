@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { Chat, CommunityGroup, Contact, Group, InviteLink, JoinRequest, SafetyNumber, UserId } from '../core/api'
 import { errText, go, P, timeOf, useEscape, useName } from './lib'
+import { GroupModeration, ReportDialog } from './moderation'
 
 function useAsync<T>(f: () => Promise<T>, deps: unknown[]): [T | undefined, string, () => void] {
   const [v, setV] = useState<T>()
@@ -61,6 +62,7 @@ function ContactBody({ who }: { who: string }) {
   const [c, err, reload] = useAsync<Contact>(() => P().resolve(who), [who])
   const [sn, snErr] = useAsync<SafetyNumber>(() => P().safetyNumber(who), [who])
   const [busyErr, setBusyErr] = useState('')
+  const [reporting, setReporting] = useState(false)
   const act = (f: () => Promise<unknown>) =>
     f()
       .then(reload)
@@ -99,7 +101,11 @@ function ContactBody({ who }: { who: string }) {
               Block {c.name}
             </button>
           )}
+          <button class="danger" onClick={() => setReporting(true)}>
+            Report {c.name}
+          </button>
         </div>
+        {reporting && <ReportDialog target={String(c.user)} title={c.name} group={false} canBlock={!c.blocked} onClose={() => (setReporting(false), reload())} />}
         {busyErr && (
           <p class="error" role="alert">
             {busyErr}
@@ -225,6 +231,7 @@ function GroupInfo({ chat }: { chat: Chat }) {
   const [edit, setEdit] = useState<{ name: string; description: string } | null>(null)
   const [e2, setE2] = useState('')
   const [note, setNote] = useState('')
+  const [reporting, setReporting] = useState(false)
   if (err) return <p class="error pad">{err}</p>
   if (!g || !me) return <p class="pad">Loading…</p>
   const myId = me.account!.user
@@ -437,6 +444,7 @@ function GroupInfo({ chat }: { chat: Chat }) {
         </section>
       )}
 
+      {isAdmin && <GroupModeration g={g} me={myId} onChanged={reload} />}
       <ChatSettings chat={chat} />
       <section class="card-section">
         <button
@@ -446,7 +454,11 @@ function GroupInfo({ chat }: { chat: Chat }) {
           }}
         >
           Leave {g.isCommunity ? 'community' : 'group'}
+        </button>{' '}
+        <button class="danger" onClick={() => setReporting(true)}>
+          Report {g.isCommunity ? 'community' : 'group'}
         </button>
+        {reporting && <ReportDialog target={g.id} title={g.name} group={true} canBlock={false} onClose={() => setReporting(false)} />}
       </section>
     </Page>
   )
