@@ -277,6 +277,35 @@ func (g *Gateway) Stats() Stats {
 	}
 }
 
+// Queues returns the frames queued for writing over all sessions and the
+// deepest single session's queue, at this moment. A session whose queue
+// reaches its limit (MaxPendingRequests + the delivery window +
+// SignalQueue) stops reading; one that cannot take an envelope is closed
+// as a slow consumer. It visits every session, so it is for a scrape, not
+// a hot path; the senders pay nothing for it.
+func (g *Gateway) Queues() (frames, deepest int) {
+	g.mu.Lock()
+	list := make([]*session, 0, len(g.sessions))
+	for s := range g.sessions {
+		list = append(list, s)
+	}
+	g.mu.Unlock()
+	for _, s := range list {
+		s.mu.Lock()
+		n := len(s.queue)
+		s.mu.Unlock()
+		frames += n
+		deepest = max(deepest, n)
+	}
+	return frames, deepest
+}
+
+// QueueLimit is the depth at which a session stops reading its client's
+// frames until its queue drains (Queues).
+func (g *Gateway) QueueLimit() int {
+	return g.cfg.MaxPendingRequests + g.deliveryWindow + g.cfg.SignalQueue
+}
+
 // ServeHTTP upgrades the request to a WebSocket session. The session runs in
 // its own goroutine; the handler returns at once so the HTTP server's
 // per-connection state is released.

@@ -274,7 +274,7 @@ func New(cfg Config) (*Server, error) {
 	bk.Register(mux)
 	srv.hooks(mux, cfg)    // hooks.go
 	srv.adminAPI(mux, cfg) // admin.go
-	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
+	metrics := []insights.MetricSource{serviceMetrics(srv), opsMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
 	metrics = append(metrics, cfg.MetricSources...)
 	if cfg.BusinessAPI != nil {
 		if err := srv.businessAPI(mux, cfg); err != nil {
