@@ -329,7 +329,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, ReasonTooManyUnauthenticated+": too many unauthenticated sessions from this address", http.StatusTooManyRequests)
 		return
 	}
+	// The upgrader writes its own response: it carries the request id
+	// the server's middleware set (the link from the request to the
+	// session in the logs) only when passed on.
+	requestID := w.Header().Get(requestIDHeader)
 	up := ws.HTTPUpgrader{Timeout: 10 * time.Second}
+	if requestID != "" {
+		up.Header = http.Header{requestIDHeader: {requestID}}
+	}
 	conn, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		g.releaseUnauth(key)
@@ -345,17 +352,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadFull(rw.Reader, early)
 		rd = io.MultiReader(bytes.NewReader(early), conn)
 	}
-	g.serveConn(conn, rd, addr, key)
+	g.serveConn(conn, rd, addr, key, requestID)
 }
 
 // serveConn starts a session on an upgraded connection; rd reads from it.
 // The session holds one of key's unauthenticated slots (admitUnauth).
-func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key string) {
+// requestID is the upgrade request's id, logged to link it to the session.
+func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key, requestID string) {
 	// Requests run synchronously on the session's reader goroutine, which
 	// ends before the session is torn down, so the gateway's context is the
 	// session's: a context per session would only add to the memory of an
 	// idle connection.
-	s := &session{g: g, conn: conn, r: newConnReader(conn, rd), addr: addr, addrKey: key, ctx: g.ctx}
+	s := &session{g: g, id: newSessionID(), conn: conn, r: newConnReader(conn, rd), addr: addr, addrKey: key, ctx: g.ctx}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -367,6 +375,7 @@ func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key st
 	g.wg.Add(1)
 	g.mu.Unlock()
 	g.stats.accepted.Add(1)
+	s.log(slog.LevelDebug, "session opened", "request_id", requestID, "ip", addr)
 	go s.run()
 }
 
