@@ -39,6 +39,13 @@ type BackupRestored struct {
 	SkippedChats int   `json:"skippedChats"` // chats that could not be rejoined
 }
 
+// BackupOnServer is api.ts BackupOnServer.
+type BackupOnServer struct {
+	Exists bool  `json:"exists"`
+	Bytes  int64 `json:"bytes"`
+	At     int64 `json:"at"` // Unix ms of its upload
+}
+
 // backupMu serialises the backups of the page: one by hand and the
 // schedule's never run at once, and each reads and writes the setting
 // whole.
@@ -99,6 +106,12 @@ var backupMethods = map[string]handler{
 		defer backupMu.Unlock()
 		s, err := api.schedule().Load()
 		return statusOf(s), err
+	},
+	// backupOnServer tells whether the account has a backup on the
+	// server (onboarding offers a restore when it has).
+	"backupOnServer": func(ctx context.Context, api *API, a Args) (any, error) {
+		ok, n, at, err := backup.Info(ctx, api.C.Account())
+		return BackupOnServer{Exists: ok, Bytes: n, At: Millis(at)}, err
 	},
 	// backupCreate backs up to the server now under the kept key, or a new
 	// one (returned once in recoveryKey, and kept for later backups).

@@ -15,7 +15,7 @@ import (
 // extends).
 func TestBackupShapesMatchAPI(t *testing.T) {
 	ts := tsInterfaces(t)
-	for _, s := range []any{bridge.BackupStatus{}, bridge.BackupMade{}, bridge.BackupRestored{}} {
+	for _, s := range []any{bridge.BackupStatus{}, bridge.BackupMade{}, bridge.BackupRestored{}, bridge.BackupOnServer{}} {
 		typ := reflect.TypeOf(s)
 		var got []string
 		for i := range typ.NumField() {
@@ -60,6 +60,9 @@ func TestBridgeBackup(t *testing.T) {
 	bob.must(t, "sendText", chat, "welcome back")
 	alice.waitEvent(t, "reply", func(ev bridge.Event) bool { return ev.Kind == "message" && ev.Message.Text == "welcome back" })
 
+	if on := alice.must(t, "backupOnServer"); field(on, "exists") != false {
+		t.Fatalf("a backup on the server before any: %v", on)
+	}
 	if st := alice.must(t, "backupStatus"); field(st, "hasKey") != false || field(st, "lastAt").(float64) != 0 || field(st, "daily") != false {
 		t.Fatalf("status before any backup: %v", st)
 	}
@@ -81,6 +84,9 @@ func TestBridgeBackup(t *testing.T) {
 	// A new primary device: the same number registered in a fresh browser.
 	alice2 := newBrowser(t, url)
 	register(t, alice2, cb, "+14155550191", "Alice")
+	if on := alice2.must(t, "backupOnServer"); field(on, "exists") != true || field(on, "bytes") != field(again, "lastBytes") || field(on, "at").(float64) <= 0 {
+		t.Fatalf("the new browser sees no backup on the server: %v", on)
+	}
 	if _, err := alice2.call(t, "backupRestore", strings.Repeat("ab", 32)); parley.ErrorReason(err) != "backup_wrong_key" {
 		t.Fatalf("restore with a wrong key: %v", err)
 	}

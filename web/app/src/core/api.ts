@@ -436,6 +436,14 @@ export interface BackupMade extends BackupStatus {
   contacts: number;
 }
 
+/** the account's backup on the server, if any */
+export interface BackupOnServer {
+  exists: boolean;
+  bytes: number;
+  /** Unix ms of its upload */
+  at: number;
+}
+
 export interface BackupRestored {
   /** Unix ms: when the backup was made */
   createdAt: number;
@@ -611,6 +619,8 @@ export interface Parley {
 
   // backups: end-to-end encrypted, to the server, under a recovery key
   backupStatus(): Promise<BackupStatus>;
+  /** whether the account has a backup on the server (without downloading it) */
+  backupOnServer(): Promise<BackupOnServer>;
   /** back up to the server now (a first backup makes the recovery key) */
   backupCreate(): Promise<BackupMade>;
   /** daily backups while the page is open; on makes one at once when the last is a day old */
