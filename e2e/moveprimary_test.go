@@ -41,7 +41,7 @@ func TestMovePrimaryDeviceKeepsHistory(t *testing.T) {
 		t.Fatalf("backup schedule daily printed %v", sched)
 	}
 	old.must("listen", "--for", "5s")
-	if st := old.must("backup", "schedule").lines(); st[0]["last"] == nil || st[0]["last_error"] != nil {
+	if st := old.must("backup", "schedule").lines(); st[0]["last"] == nil || st[0]["last_bytes"].(float64) <= 0 || st[0]["last_error"] != nil {
 		t.Fatalf("the scheduled backup was not made: %v", st)
 	}
 
