@@ -828,20 +828,33 @@ test('a push message shows "New message" from the service worker', async () => {
 // Backups (#18): a backup made in Settings, with its recovery key written
 // down, is restored by a fresh browser that registers the same number (a new
 // primary device): the old history shows and the old chat works. Elements
-// are found by role, label and visible text only.
-test('a backup made in settings is restored on a fresh browser that registers the same number', async () => {
+// are found by role, label and visible text only. It runs on a server of its
+// own: the shared one's limit of verification codes per address (10 an hour)
+// is spent by the tests above.
+test('a backup made in settings is restored on a fresh browser that registers the same number', async (t) => {
+  const srv = await startServer(bin)
+  t.after(() => srv.stop())
+  const bstep = (what, f) =>
+    step(what, async () => {
+      try {
+        return await f()
+      } catch (e) {
+        e.message += `\n--- this test's server log (tail) ---\n${srv.log().split('\n').slice(-30).join('\n')}`
+        throw e
+      }
+    })
   const JILL = '+14155550187'
   const KEN = '+14155550188'
-  const jill = (people.jill = await person(browser, server, 'Jill'))
-  const ken = (people.ken = await person(browser, server, 'Ken'))
-  await step('jill and ken register', async () => {
-    await register(jill, server, JILL)
-    await register(ken, server, KEN)
+  const jill = (people.jill = await person(browser, srv, 'Jill'))
+  const ken = (people.ken = await person(browser, srv, 'Ken'))
+  await bstep('jill and ken register', async () => {
+    await register(jill, srv, JILL)
+    await register(ken, srv, KEN)
   })
   const j = jill.page
   const k = ken.page
   const messages = (page) => page.getByRole('log', { name: 'Messages' })
-  await step('jill writes to ken and ken answers', async () => {
+  await bstep('jill writes to ken and ken answers', async () => {
     await j.getByRole('button', { name: 'New chat' }).click()
     await j.getByLabel('Phone number or @username').fill(KEN)
     await j.getByLabel('First message').fill('Our plan, kept in backup 7734')
@@ -856,7 +869,7 @@ test('a backup made in settings is restored on a fresh browser that registers th
   })
 
   let key = ''
-  await step('jill backs up in Settings and writes the recovery key down', async () => {
+  await bstep('jill backs up in Settings and writes the recovery key down', async () => {
     await j.getByRole('button', { name: 'Settings' }).click()
     await j.getByText('No backup yet.').waitFor()
     await j.getByRole('button', { name: 'Back up now' }).click()
@@ -871,7 +884,7 @@ test('a backup made in settings is restored on a fresh browser that registers th
     await j.getByText(/^Last backup: .+ · [0-9.]+ (B|KB)$/).waitFor()
     assert.equal(await j.getByLabel('Recovery key', { exact: true }).count(), 0) // shown once
   })
-  await step('jill turns on daily backups', async () => {
+  await bstep('jill turns on daily backups', async () => {
     await j.getByLabel('Back up daily').check()
     await j.getByText('Daily backups are on while Parley is open.').waitFor()
     // A backup was made a moment ago, so no new key is shown.
@@ -879,22 +892,22 @@ test('a backup made in settings is restored on a fresh browser that registers th
   })
   await shot(j, 'backup-settings')
 
-  const jill2 = (people.jill2 = await person(browser, server, 'Jill'))
+  const jill2 = (people.jill2 = await person(browser, srv, 'Jill'))
   const n = jill2.page
-  await step("a fresh browser registers jill's number and is offered the restore", async () => {
+  await bstep("a fresh browser registers jill's number and is offered the restore", async () => {
     await n.getByLabel('Phone number').fill(JILL)
     await n.getByLabel('Your name').fill('Jill')
     await n.getByRole('button', { name: 'Send code' }).click()
-    await n.getByLabel('Verification code').fill(await server.code(JILL))
+    await n.getByLabel('Verification code').fill(await srv.code(JILL))
     await n.getByRole('button', { name: 'Verify' }).click()
     await n.getByRole('heading', { name: 'Restore from backup' }).waitFor()
   })
-  await step('a wrong recovery key is refused', async () => {
+  await bstep('a wrong recovery key is refused', async () => {
     await n.getByLabel('Recovery key', { exact: true }).fill('0'.repeat(64))
     await n.getByRole('button', { name: 'Restore' }).click()
     await n.getByRole('alert').getByText('this backup was made with another recovery key').waitFor()
   })
-  await step('the written-down key brings the chats back', async () => {
+  await bstep('the written-down key brings the chats back', async () => {
     await n.getByLabel('Recovery key', { exact: true }).fill(key)
     await shot(n, 'backup-restore-step')
     await n.getByRole('button', { name: 'Restore' }).click()
@@ -907,7 +920,7 @@ test('a backup made in settings is restored on a fresh browser that registers th
     await messages(n).getByText('Our plan, kept in backup 7734').waitFor()
     await messages(n).getByText('Ken agrees 7734').waitFor()
   })
-  await step('the restored browser writes in the old chat and ken reads it', async () => {
+  await bstep('the restored browser writes in the old chat and ken reads it', async () => {
     const box = n.getByRole('textbox', { name: 'Message' })
     await box.fill('Hello from my new browser 7734')
     await box.press('Enter')
