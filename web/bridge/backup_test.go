@@ -1,12 +1,16 @@
 package bridge_test
 
 import (
+	"context"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/client/backup"
 	"github.com/parleyhq/parley/web/bridge"
 )
 
@@ -112,5 +116,46 @@ func TestBridgeBackup(t *testing.T) {
 	}
 	if off := alice2.must(t, "backupSetDaily", false); field(off, "daily") != false || field(off, "hasKey") != true {
 		t.Fatalf("daily off: %v", off)
+	}
+}
+
+// TestRunBackupsOnStart: a page opened when its last backup is more than
+// a day old makes one at once (RunBackups, which web/wasm starts), and
+// one whose last backup is recent makes none.
+func TestRunBackupsOnStart(t *testing.T) {
+	url, cb := startServer(t)
+	b := newBrowser(t, url)
+	register(t, b, cb, "+14155550193", "Olga")
+	key := backup.NewRecoveryKey()
+	for _, tc := range []struct {
+		name string
+		age  time.Duration
+		made bool
+	}{{"recent", time.Hour, false}, {"a day old", 25 * time.Hour, true}} {
+		last := time.Now().Add(-tc.age).Truncate(time.Second)
+		sched := &backup.MemSchedule{}
+		_ = sched.Save(backup.Schedule{Every: 24 * time.Hour, Key: key.String(), Last: last, LastBytes: 1})
+		b.api.Backups = sched
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); b.api.RunBackups(ctx, slog.New(slog.DiscardHandler)) }()
+		// The first check runs at once; the status call waits for it (one
+		// backup at a time).
+		st := b.must(t, "backupStatus")
+		for deadline := time.Now().Add(20 * time.Second); tc.made && field(st, "lastAt").(float64) == float64(last.UnixMilli()); st = b.must(t, "backupStatus") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no backup on start: %v", tc.name, st)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		s, _ := sched.Load()
+		if made := !s.Last.Equal(last); made != tc.made || (made && (s.LastBytes <= 1 || s.LastError != "")) {
+			t.Fatalf("%s: after start the schedule is %+v, want a backup made: %v", tc.name, s, tc.made)
+		}
+	}
+	if _, err := backup.Download(context.Background(), b.api.C.Account()); err != nil {
+		t.Fatalf("the backup made on start is not on the server: %v", err)
 	}
 }
