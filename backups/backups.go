@@ -84,7 +84,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	}
 }
 
-// ServeHTTP serves PUT, GET and DELETE on Path.
+// ServeHTTP serves PUT, GET (and HEAD: whether there is one, its size
+// and time, without the bytes) and DELETE on Path.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dev, err := s.cfg.Authenticate(r)
 	if err != nil {
@@ -98,7 +99,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
 		}
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead: // the ServeMux routes HEAD to GET; net/http sends no body for it
 		var b parley.ClientBackup
 		b, err = s.cfg.Store.ClientBackup(ctx, dev.User)
 		if err == nil {

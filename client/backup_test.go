@@ -169,8 +169,14 @@ func TestBackupQuota(t *testing.T) {
 	if _, err := backup.Download(ctx, alice.Account()); parley.ErrorReason(err) != parley.ReasonBackupNotFound {
 		t.Fatalf("download before any backup: %v", err)
 	}
+	if ok, _, _, err := backup.Info(ctx, alice.Account()); ok || err != nil {
+		t.Fatalf("info before any backup: %v %v", ok, err)
+	}
 	if err := backup.Upload(ctx, alice.Account(), []byte("small")); err != nil {
 		t.Fatal(err)
+	}
+	if ok, size, at, err := backup.Info(ctx, alice.Account()); !ok || size != 5 || at.IsZero() || err != nil {
+		t.Fatalf("info of a 5-byte backup: %v %d %v %v", ok, size, at, err)
 	}
 	big := strings.Repeat("x", backups.DefaultQuota+1)
 	if err := backup.Upload(ctx, alice.Account(), []byte(big)); parley.ErrorReason(err) != backups.ReasonBackupQuota || !parley.IsCode(err, parley.CodeTooLarge) {
@@ -186,6 +192,9 @@ func TestBackupQuota(t *testing.T) {
 	forged.Secret = []byte("not the secret")
 	if _, err := backup.Download(ctx, forged); !parley.IsCode(err, parley.CodeUnauthenticated) {
 		t.Fatalf("download with a wrong secret: %v", err)
+	}
+	if _, _, _, err := backup.Info(ctx, forged); !parley.IsCode(err, parley.CodeUnauthenticated) {
+		t.Fatalf("info with a wrong secret: %v", err)
 	}
 	bob := mustRegister(t, ts, phone(1804), "Bob")
 	if _, err := backup.Download(ctx, bob.Account()); parley.ErrorReason(err) != parley.ReasonBackupNotFound {

@@ -124,6 +124,7 @@ func (s *Service) writeAcks(batch []ackReq) {
 		}
 	}
 	errs := make(map[ackKey]error)
+	start := time.Now()
 	if ab, ok := s.store.(AckBatcher); ok && len(order) > 1 {
 		cursors := make([]parley.Cursor, len(order))
 		for i, k := range order {
@@ -143,6 +144,7 @@ func (s *Service) writeAcks(batch []ackReq) {
 			errs[k] = s.store.Ack(ctx, k.conv, k.device, batch[best[k]].seq)
 		}
 	}
+	s.latency.ack.Since(start)
 	now := s.clock.Now()
 	for _, k := range order {
 		r := batch[best[k]]

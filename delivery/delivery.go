@@ -198,7 +198,8 @@ type Service struct {
 	onlineMu sync.Mutex
 	online   map[parley.UserID]int // local streams per user
 
-	stats Stats
+	stats   Stats
+	latency storeLatency // metrics.go
 
 	groups GroupPolicy // authority over KindGroup conversations; nil: none (mls.go, Config.Groups)
 	// handshakes, with Config.CheckHandshakes, makes Commit read every
@@ -359,7 +360,9 @@ func (s *Service) conv(ctx context.Context, id parley.ConversationID) (*convInfo
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	members, err := s.store.Members(ctx, id)
+	s.latency.membership.Since(start)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
@@ -258,7 +259,9 @@ func (s *Service) commit(batch []*appendReq) {
 	for i, r := range batch {
 		envs[i] = r.env
 	}
+	start := time.Now()
 	results, err := s.store.Append(context.WithoutCancel(s.ctx), envs)
+	s.latency.append.Since(start)
 	s.stats.batches.Add(1)
 	if err == nil && len(results) != len(batch) {
 		err = fmt.Errorf("append: store returned %d results for %d envelopes", len(results), len(batch))

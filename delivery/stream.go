@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/wire"
@@ -83,7 +84,9 @@ func (s *Service) Attach(ctx context.Context, dev parley.Device, sink Sink) (*St
 	st.unsubscribe = cancel
 	// Load every conversation's position once, so that live envelopes of
 	// any of them are pushed without reading the store.
+	start := time.Now()
 	cursors, err := s.store.Cursors(ctx, dev.ID)
+	s.latency.cursors.Since(start)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("cursors %v: %w", dev.ID, err)
@@ -260,7 +263,9 @@ func (st *Stream) work(done chan struct{}) {
 		st.mu.Unlock()
 
 		if !loaded {
+			start := time.Now()
 			m, err := st.svc.store.Member(ctx, id, st.dev.ID)
+			st.svc.latency.member.Since(start)
 			st.mu.Lock()
 			switch {
 			case err == nil:
@@ -283,7 +288,9 @@ func (st *Stream) work(done chan struct{}) {
 		}
 
 		st.svc.stats.logReads.Add(1)
+		start := time.Now()
 		envs, err := st.svc.store.ReadLog(ctx, id, after, limit)
+		st.svc.latency.readLog.Since(start)
 		if err != nil {
 			st.svc.log.Error("read log", "conversation", id, "device", st.dev.ID, "err", err)
 			st.mu.Lock()
@@ -346,7 +353,9 @@ func (st *Stream) resyncFromStore(ctx context.Context) {
 		st.sink.Revoke()
 		return
 	}
+	start := time.Now()
 	cursors, err := st.svc.store.Cursors(ctx, st.dev.ID)
+	st.svc.latency.cursors.Since(start)
 	if err != nil {
 		st.svc.log.Error("resync cursors", "device", st.dev.ID, "err", err)
 		return

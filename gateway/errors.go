@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"log/slog"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/proto/parleypb"
@@ -41,7 +42,7 @@ func (s *session) replyErr(id uint64, err error) {
 	code := parley.ErrorCode(err)
 	var pe *parley.Error
 	if code == parley.CodeInternal || !errors.As(err, &pe) {
-		s.g.log.Error("request failed", "device", s.deviceID(), "err", err)
+		s.log(slog.LevelError, "request failed", "err", err)
 	}
 	if code == parley.CodeRateLimited {
 		s.g.stats.rateLimited.Add(1)

@@ -277,6 +277,35 @@ func (g *Gateway) Stats() Stats {
 	}
 }
 
+// Queues returns the frames queued for writing over all sessions and the
+// deepest single session's queue, at this moment. A session whose queue
+// reaches its limit (MaxPendingRequests + the delivery window +
+// SignalQueue) stops reading; one that cannot take an envelope is closed
+// as a slow consumer. It visits every session, so it is for a scrape, not
+// a hot path; the senders pay nothing for it.
+func (g *Gateway) Queues() (frames, deepest int) {
+	g.mu.Lock()
+	list := make([]*session, 0, len(g.sessions))
+	for s := range g.sessions {
+		list = append(list, s)
+	}
+	g.mu.Unlock()
+	for _, s := range list {
+		s.mu.Lock()
+		n := len(s.queue)
+		s.mu.Unlock()
+		frames += n
+		deepest = max(deepest, n)
+	}
+	return frames, deepest
+}
+
+// QueueLimit is the depth at which a session stops reading its client's
+// frames until its queue drains (Queues).
+func (g *Gateway) QueueLimit() int {
+	return g.cfg.MaxPendingRequests + g.deliveryWindow + g.cfg.SignalQueue
+}
+
 // ServeHTTP upgrades the request to a WebSocket session. The session runs in
 // its own goroutine; the handler returns at once so the HTTP server's
 // per-connection state is released.
@@ -300,7 +329,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, ReasonTooManyUnauthenticated+": too many unauthenticated sessions from this address", http.StatusTooManyRequests)
 		return
 	}
+	// The upgrader writes its own response: it carries the request id
+	// the server's middleware set (the link from the request to the
+	// session in the logs) only when passed on.
+	requestID := w.Header().Get(requestIDHeader)
 	up := ws.HTTPUpgrader{Timeout: 10 * time.Second}
+	if requestID != "" {
+		up.Header = http.Header{requestIDHeader: {requestID}}
+	}
 	conn, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		g.releaseUnauth(key)
@@ -316,17 +352,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadFull(rw.Reader, early)
 		rd = io.MultiReader(bytes.NewReader(early), conn)
 	}
-	g.serveConn(conn, rd, addr, key)
+	g.serveConn(conn, rd, addr, key, requestID)
 }
 
 // serveConn starts a session on an upgraded connection; rd reads from it.
 // The session holds one of key's unauthenticated slots (admitUnauth).
-func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key string) {
+// requestID is the upgrade request's id, logged to link it to the session.
+func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key, requestID string) {
 	// Requests run synchronously on the session's reader goroutine, which
 	// ends before the session is torn down, so the gateway's context is the
 	// session's: a context per session would only add to the memory of an
 	// idle connection.
-	s := &session{g: g, conn: conn, r: newConnReader(conn, rd), addr: addr, addrKey: key, ctx: g.ctx}
+	s := &session{g: g, id: newSessionID(), conn: conn, r: newConnReader(conn, rd), addr: addr, addrKey: key, ctx: g.ctx}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
@@ -338,6 +375,7 @@ func (g *Gateway) serveConn(conn net.Conn, rd io.Reader, addr netip.Addr, key st
 	g.wg.Add(1)
 	g.mu.Unlock()
 	g.stats.accepted.Add(1)
+	s.log(slog.LevelDebug, "session opened", "request_id", requestID, "ip", addr)
 	go s.run()
 }
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -178,6 +179,7 @@ func (s *session) auth(id uint64, a *parleypb.AuthRequest) bool {
 		s.g.stats.replaced.Add(1)
 		old.closeWith(CloseSessionReplaced, ReasonSessionReplaced)
 	}
+	s.log(slog.LevelDebug, "session authenticated") // the record carries user and device from here on
 	// The reply is queued before the stream can push anything.
 	s.reply(id, &parleypb.ServerFrame{Body: &parleypb.ServerFrame_Auth{Auth: &parleypb.AuthResponse{
 		UserId: int64(dev.User), DeviceId: int64(dev.ID), KeyPackages: uint32(n),
@@ -223,7 +225,7 @@ func (s *session) accountRequest(id uint64, f *parleypb.ClientFrame) {
 		for _, r := range cred.Revoked {
 			// A re-registration replaced these devices.
 			if err := s.g.del.DeviceRevoked(ctx, parley.Device{ID: r.Device, User: cred.User}, r.Conversations); err != nil {
-				s.g.log.Error("device revoked", "device", r.Device, "err", err)
+				s.log(slog.LevelError, "device revoked", "revoked_device", r.Device, "err", err)
 			}
 		}
 		s.reply(id, credentialsFrame(cred))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -38,6 +39,7 @@ type session struct {
 	r       connReader         // reads conn, or conn preceded by bytes buffered during the upgrade
 	addr    netip.Addr         // the client's (package clientip)
 	addrKey string             // clientip.Key(addr): its unauthenticated-session slot
+	id      uint64             // for logs (sessionlog.go)
 	ctx     context.Context    // the gateway's
 	cancel  context.CancelFunc // nil, or called when the session ends (tests)
 
@@ -264,7 +266,7 @@ func (s *session) handleSafely(f *parleypb.ClientFrame) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.g.stats.handlerPanics.Add(1)
-			s.g.log.Error("frame handler panicked", "device", s.deviceID(), "ip", s.addr,
+			s.log(slog.LevelError, "frame handler panicked", "ip", s.addr,
 				"frame", frameKind(f), "panic", r, "stack", string(debug.Stack()))
 			s.closeWith(CloseInternal, ReasonInternal)
 			ok = false
@@ -357,7 +359,7 @@ func (s *session) reply(id uint64, f *parleypb.ServerFrame) {
 	f.Id = id
 	b, err := proto.Marshal(f)
 	if err != nil {
-		s.g.log.Error("marshal reply", "err", err)
+		s.log(slog.LevelError, "marshal reply", "err", err)
 		return
 	}
 	s.enqueue(outFrame{op: ws.OpBinary, kind: outReply, b: b})
@@ -391,6 +393,13 @@ func (s *session) closeWith(code ws.StatusCode, reason string) {
 	if closing {
 		return
 	}
+	// A session ended for a reason is worth an operator's eye; a normal
+	// close, or every session of a node shutting down, is not.
+	level := slog.LevelInfo
+	if code == ws.StatusNormalClosure || code == CloseGoingAway || code == CloseNodeDraining {
+		level = slog.LevelDebug
+	}
+	s.log(level, "closing session", "code", int(code), "reason", reason)
 	ga, _ := proto.Marshal(&parleypb.ServerFrame{Body: &parleypb.ServerFrame_GoAway{GoAway: &parleypb.GoAway{CloseCode: uint32(code), Reason: reason}}})
 	s.enqueue(outFrame{op: ws.OpBinary, kind: outControl, b: ga})
 	s.enqueue(outFrame{op: ws.OpClose, kind: outControl, close: true, b: ws.NewCloseFrameBody(code, reason)})

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"log/slog"
 	"sync"
 	"time"
 
@@ -200,7 +201,7 @@ func (s *session) abort(err error) {
 		if isTimeout(err) {
 			s.g.stats.slowConsumers.Add(1)
 		}
-		s.g.log.Debug("write failed", "device", s.deviceID(), "err", err)
+		s.log(slog.LevelDebug, "write failed", "err", err)
 	}
 	_ = s.conn.Close()
 	s.wakeReader()

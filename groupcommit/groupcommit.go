@@ -6,6 +6,9 @@ package groupcommit
 import (
 	"context"
 	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/latency"
 )
 
 // Batcher runs Write over the items of concurrent Do calls: the first caller
@@ -23,6 +26,7 @@ type Batcher[T any] struct {
 	mu   sync.Mutex
 	cur  *batch[T]
 	busy bool
+	lat  latency.Histogram // of Write
 }
 
 type batch[T any] struct {
@@ -50,7 +54,9 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 		next := b.cur
 		b.cur = nil
 		b.mu.Unlock()
+		start := time.Now()
 		next.err = b.Write(bg, next.items)
+		b.lat.Since(start)
 		close(next.done)
 		b.mu.Lock()
 		if b.cur == nil {
@@ -60,3 +66,17 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 		}
 	}
 }
+
+// Waiting returns how many items wait for the next write: those queued
+// behind the write in progress (0 when none is in progress). For a gauge.
+func (b *Batcher[T]) Waiting() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur == nil {
+		return 0
+	}
+	return len(b.cur.items)
+}
+
+// WriteLatency returns how long the writes took since start.
+func (b *Batcher[T]) WriteLatency() latency.Snapshot { return b.lat.Snapshot() }

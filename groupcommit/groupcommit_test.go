@@ -62,3 +62,41 @@ func TestBatcher(t *testing.T) {
 		t.Fatalf("cancelled caller: %v", err)
 	}
 }
+
+// TestWaiting: items queued behind a write in progress are counted by
+// Waiting until their own write starts, and every write is in
+// WriteLatency.
+func TestWaiting(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	b := groupcommit.Batcher[int]{Write: func(ctx context.Context, items []int) error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}}
+	if n := b.Waiting(); n != 0 {
+		t.Fatalf("waiting %d on an idle batcher", n)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = b.Do(context.Background(), 0) }()
+	<-started // the first write holds the batcher
+	for i := 1; i <= 3; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = b.Do(context.Background(), i) }()
+	}
+	for deadline := time.Now().Add(10 * time.Second); b.Waiting() != 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting %d, want 3", b.Waiting())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if n := b.Waiting(); n != 0 {
+		t.Fatalf("waiting %d after every write", n)
+	}
+	if c := b.WriteLatency().Count; c != 2 {
+		t.Fatalf("%d writes in WriteLatency, want 2 (one, then the three queued behind it)", c)
+	}
+}

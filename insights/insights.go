@@ -19,6 +19,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/groupcommit"
+	"github.com/parleyhq/parley/latency"
 )
 
 // Service records and reports MessageEvents. It implements
@@ -31,6 +32,13 @@ type Service struct {
 }
 
 var _ parley.InsightsRecorder = (*Service)(nil)
+
+// Batching returns how many message events wait in memory behind the
+// group commit in progress.
+func (s *Service) Batching() int { return s.record.Waiting() }
+
+// RecordLatency returns how long the group commits of message events took.
+func (s *Service) RecordLatency() latency.Snapshot { return s.record.WriteLatency() }
 
 // New returns a Service over store.
 func New(store parley.InsightsStore, clock parley.Clock, log *slog.Logger) *Service {

@@ -6,17 +6,39 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/parleyhq/parley/latency"
 )
 
 // Metric is one Prometheus sample.
 type Metric struct {
 	Name   string // e.g. parley_webhook_deliveries_total
 	Help   string
-	Type   string   // "counter" or "gauge"
+	Type   string   // "counter", "gauge" or "histogram"
 	Labels []string // name, value, name, value…
 	Value  float64
+	// Suffix follows Name in the sample's name: a histogram's samples are
+	// Name_bucket, Name_sum and Name_count under one HELP and TYPE
+	// (Histogram makes them).
+	Suffix string
+}
+
+// Histogram returns the samples of a latency histogram named name (in
+// seconds): cumulative buckets by le, then the sum and the count.
+func Histogram(name, help string, s latency.Snapshot, labels ...string) []Metric {
+	out := make([]Metric, 0, len(s.Buckets)+3)
+	for i, b := range s.Buckets {
+		l := append(slices.Clip(labels), "le", strconv.FormatFloat(latency.Bounds[i], 'g', -1, 64))
+		out = append(out, Metric{Name: name, Help: help, Type: "histogram", Suffix: "_bucket", Labels: l, Value: float64(b)})
+	}
+	inf := append(slices.Clip(labels), "le", "+Inf")
+	return append(out,
+		Metric{Name: name, Help: help, Type: "histogram", Suffix: "_bucket", Labels: inf, Value: float64(s.Count)},
+		Metric{Name: name, Help: help, Type: "histogram", Suffix: "_sum", Labels: labels, Value: s.Sum},
+		Metric{Name: name, Help: help, Type: "histogram", Suffix: "_count", Labels: labels, Value: float64(s.Count)})
 }
 
 // MetricSource reports samples when /metrics is scraped.
@@ -84,6 +106,7 @@ func Exposition(ms []Metric) []byte {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", n, escapeHelp(group[0].Help), n, group[0].Type)
 		for _, m := range group {
 			b.WriteString(n)
+			b.WriteString(m.Suffix)
 			if len(m.Labels) >= 2 {
 				b.WriteByte('{')
 				for i := 0; i+1 < len(m.Labels); i += 2 {

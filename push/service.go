@@ -150,6 +150,10 @@ func (s *Service) Stats() Stats {
 	return Stats{Queued: s.queued.Load(), Dropped: s.dropped.Load(), Sent: s.sent.Load(), Failed: s.failed.Load(), Gone: s.gone.Load()}
 }
 
+// Queue returns how many notifications wait to be sent and how many the
+// queue holds before it drops them (Config.QueueSize).
+func (s *Service) Queue() (depth, capacity int) { return len(s.queue), cap(s.queue) }
+
 // Notify queues a notification that envelope seq of conv, from sender,
 // awaits the given devices (those with no live session). It never blocks:
 // when the queue is full the notification is dropped and counted. The

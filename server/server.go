@@ -280,7 +280,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	srv.hooks(mux, cfg)    // hooks.go
 	srv.adminAPI(mux, cfg) // admin.go
-	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
+	metrics := []insights.MetricSource{serviceMetrics(srv), opsMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}
 	metrics = append(metrics, cfg.MetricSources...)
 	if cfg.BusinessAPI != nil {
 		if err := srv.businessAPI(mux, cfg); err != nil {

@@ -52,6 +52,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/groupcommit"
+	"github.com/parleyhq/parley/latency"
 	"github.com/parleyhq/parley/outbound"
 )
 
@@ -239,6 +240,16 @@ func (s *Service) poke() {
 func (s *Service) Stats() Stats {
 	return Stats{Enqueued: s.stats.enqueued.Load(), Unconfigured: s.stats.unconfigured.Load(), Delivered: s.stats.delivered.Load(),
 		Failed: s.stats.failed.Load(), DeadLettered: s.stats.dead.Load()}
+}
+
+// Batching returns how many outbox writes (new events, and delivered
+// marks) wait in memory behind the group commit in progress.
+func (s *Service) Batching() int { return s.enqueue.Waiting() + s.delivered.Waiting() }
+
+// WriteLatency returns how long the outbox's group commits took: the
+// writes of new events and of delivered marks.
+func (s *Service) WriteLatency() (enqueue, delivered latency.Snapshot) {
+	return s.enqueue.WriteLatency(), s.delivered.WriteLatency()
 }
 
 // Backlog counts pending and dead deliveries in the store.

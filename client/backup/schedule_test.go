@@ -30,13 +30,14 @@ func TestRunDue(t *testing.T) {
 	}
 	made := 0
 	var fail error
-	mk := func(_ context.Context, k backup.RecoveryKey) error {
+	mk := func(_ context.Context, k backup.RecoveryKey) (int, error) {
 		if k != key {
 			t.Errorf("a backup with another key")
 		}
 		made++
-		return fail
+		return 1000 + made, fail
 	}
+	st := backup.DirSchedule(dir)
 	load := func() backup.Schedule {
 		s, err := backup.LoadSchedule(dir)
 		if err != nil {
@@ -46,25 +47,25 @@ func TestRunDue(t *testing.T) {
 	}
 
 	fail = errors.New("server unreachable")
-	if !backup.RunDue(ctx, dir, clock, log, mk) || made != 1 {
+	if !backup.RunDue(ctx, st, clock, log, mk) || made != 1 {
 		t.Fatal("a due schedule made no backup")
 	}
 	if s := load(); !s.Last.IsZero() || s.LastError != "server unreachable" {
 		t.Fatalf("after a failure: %+v", s)
 	}
 	fail = nil
-	if !backup.RunDue(ctx, dir, clock, log, mk) || made != 2 {
+	if !backup.RunDue(ctx, st, clock, log, mk) || made != 2 {
 		t.Fatal("a failed backup is not tried again")
 	}
-	if s := load(); !s.Last.Equal(now) || s.LastError != "" {
+	if s := load(); !s.Last.Equal(now) || s.LastBytes != 1002 || s.LastError != "" {
 		t.Fatalf("after a success: %+v", s)
 	}
 	now = now.Add(23 * time.Hour)
-	if backup.RunDue(ctx, dir, clock, log, mk) || made != 2 {
+	if backup.RunDue(ctx, st, clock, log, mk) || made != 2 {
 		t.Fatal("a backup before the day is over")
 	}
 	now = now.Add(time.Hour)
-	if !backup.RunDue(ctx, dir, clock, log, mk) || made != 3 {
+	if !backup.RunDue(ctx, st, clock, log, mk) || made != 3 {
 		t.Fatal("no backup a day later")
 	}
 	s := load()
@@ -73,7 +74,7 @@ func TestRunDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(48 * time.Hour)
-	if backup.RunDue(ctx, dir, clock, log, mk) || made != 3 {
+	if backup.RunDue(ctx, st, clock, log, mk) || made != 3 {
 		t.Fatal("a backup while the schedule is off")
 	}
 }

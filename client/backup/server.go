@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client/localstore"
@@ -58,4 +59,31 @@ func Download(ctx context.Context, acct localstore.Account) (io.ReadCloser, erro
 		return nil, apiclient.ResponseError(resp)
 	}
 	return resp.Body, nil
+}
+
+// Info tells whether the account has a backup on acct's server, and its
+// size and when it was uploaded, without downloading it (a HEAD request):
+// a freshly registered device offers a restore only when there is one.
+func Info(ctx context.Context, acct localstore.Account) (exists bool, size int64, at time.Time, err error) {
+	api, err := apiclient.ForDevice(acct.ServerURL, acct.Device, acct.Secret)
+	if err != nil {
+		return false, 0, at, err
+	}
+	req, err := api.NewRequest(ctx, http.MethodHead, Path, nil)
+	if err != nil {
+		return false, 0, at, err
+	}
+	resp, err := api.Do(req)
+	if err != nil {
+		return false, 0, at, err
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return false, 0, at, nil
+	case resp.StatusCode/100 != 2:
+		return false, 0, at, apiclient.ResponseError(resp)
+	}
+	at, _ = http.ParseTime(resp.Header.Get("Last-Modified"))
+	return true, resp.ContentLength, at, nil
 }

@@ -132,8 +132,8 @@ var backupCommands = []command{
 			obj := map[string]any{"event": "backup_schedule", "schedule": every}
 			text := "automatic backups: " + every
 			if !s.Last.IsZero() {
-				obj["last"] = s.Last
-				text += "; last " + s.Last.Local().Format("2006-01-02 15:04")
+				obj["last"], obj["last_bytes"] = s.Last, s.LastBytes
+				text += fmt.Sprintf("; last %s (%d bytes)", s.Last.Local().Format("2006-01-02 15:04"), s.LastBytes)
 			}
 			if s.LastError != "" {
 				obj["last_error"] = s.LastError

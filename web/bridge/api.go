@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/client/backup"
 	"github.com/parleyhq/parley/client/broadcast"
 )
 
@@ -26,6 +27,8 @@ type API struct {
 	Origin string
 	// HTTP makes the push subscription requests (nil: http.DefaultClient).
 	HTTP *http.Client
+	// Backups keeps the backup setting (api_backup.go); nil: in memory.
+	Backups backup.ScheduleStore
 
 	connected atomic.Bool
 }
@@ -176,7 +179,12 @@ func nameMembers(a Args, i int) (string, []string, client.GroupOptions, error) {
 var methods map[string]handler
 
 func init() {
-	defer func() { maps.Copy(methods, toolMethods); maps.Copy(methods, moderationMethods) }() // api_tools.go, api_moderation.go
+	// The other files' tables: api_tools.go, api_moderation.go, api_backup.go.
+	defer func() {
+		for _, t := range []map[string]handler{toolMethods, moderationMethods, backupMethods} {
+			maps.Copy(methods, t)
+		}
+	}()
 	methods = map[string]handler{
 		"status": func(ctx context.Context, api *API, a Args) (any, error) { return api.Status(), nil },
 

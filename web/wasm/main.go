@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -74,7 +75,9 @@ func start() (*bridge.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bridge.API{C: c, Origin: origin}, nil
+	api := &bridge.API{C: c, Origin: origin, Backups: localSchedule{}}
+	go api.RunBackups(ctx, slog.New(slog.DiscardHandler)) // daily backups while the page is open (backup.go)
+	return api, nil
 }
 
 // lockProfile makes sure one tab at a time runs the client core over the

@@ -414,6 +414,46 @@ export interface CommunityGroup {
   pending: boolean;
 }
 
+// ---- backups (docs/backup.md) ----
+
+/** this browser's backup setting */
+export interface BackupStatus {
+  daily: boolean;
+  /** a recovery key is kept in this browser (for its later backups) */
+  hasKey: boolean;
+  /** Unix ms of the last backup (0: none), and its size in bytes */
+  lastAt: number;
+  lastBytes: number;
+  /** the error of the last scheduled attempt, "" when it worked */
+  lastError: string;
+  /** only in the answer that made a new key: show it once, the user writes it down */
+  recoveryKey?: string;
+}
+
+export interface BackupMade extends BackupStatus {
+  chats: number;
+  messages: number;
+  contacts: number;
+}
+
+/** the account's backup on the server, if any */
+export interface BackupOnServer {
+  exists: boolean;
+  bytes: number;
+  /** Unix ms of its upload */
+  at: number;
+}
+
+export interface BackupRestored {
+  /** Unix ms: when the backup was made */
+  createdAt: number;
+  chats: number;
+  messages: number;
+  contacts: number;
+  /** chats that could not be rejoined */
+  skippedChats: number;
+}
+
 // ---- events ----
 
 export interface Receipt {
@@ -625,6 +665,17 @@ export interface Parley {
   /** register PushSubscription.toJSON() for this device */
   subscribePush(subscription: PushSubscriptionJSON): Promise<void>;
   unsubscribePush(endpoint: string): Promise<void>;
+
+  // backups: end-to-end encrypted, to the server, under a recovery key
+  backupStatus(): Promise<BackupStatus>;
+  /** whether the account has a backup on the server (without downloading it) */
+  backupOnServer(): Promise<BackupOnServer>;
+  /** back up to the server now (a first backup makes the recovery key) */
+  backupCreate(): Promise<BackupMade>;
+  /** daily backups while the page is open; on makes one at once when the last is a day old */
+  backupSetDaily(on: boolean): Promise<BackupStatus>;
+  /** (a freshly registered browser) bring back the server's backup and rejoin its chats */
+  backupRestore(recoveryKey: string): Promise<BackupRestored>;
 
   /** subscribe to events; returns the unsubscribe function */
   onEvent(cb: (ev: ParleyEvent) => void): () => void;

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks'
+import { RestoreStep } from './backup'
 import { errText, P } from './lib'
 
-type Step = 'phone' | 'code' | 'link'
+type Step = 'phone' | 'code' | 'link' | 'restore'
 
 /** Register with a phone number and code, or link this browser to an account. */
 export function Onboarding({ onDone, pendingPhone }: { onDone: () => void; pendingPhone?: string }) {
@@ -79,7 +80,10 @@ export function Onboarding({ onDone, pendingPhone }: { onDone: () => void; pendi
               e.preventDefault()
               run(async () => {
                 await P().verify(code.trim(), pin || undefined)
-                onDone()
+                // A number registered again (a new or lost phone) may have a backup to restore.
+                const backup = await P().backupOnServer().catch(() => null)
+                if (backup?.exists) setStep('restore')
+                else onDone()
               })
             }}
           >
@@ -133,6 +137,7 @@ export function Onboarding({ onDone, pendingPhone }: { onDone: () => void; pendi
             </button>
           </form>
         )}
+        {step === 'restore' && <RestoreStep onDone={onDone} />}
         {busy && <p role="status">Working…</p>}
         {err && (
           <p class="error" role="alert">

@@ -1,4 +1,5 @@
 import qrcode from 'qrcode-generator'
+import { BackupSettings } from './backup'
 import { Icon } from './icons'
 import { useEffect, useState } from 'preact/hooks'
 import type { DeviceKey, GroupInvitation, LinkCode, Status, Visibility } from '../core/api'
@@ -173,6 +174,8 @@ export function Settings({ status }: { status: Status }) {
             </div>
           )}
         </section>
+
+        <BackupSettings />
 
         {invites.length > 0 && (
           <section class="card-section" aria-labelledby="inv-h">
