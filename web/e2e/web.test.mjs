@@ -992,6 +992,8 @@ test('report a message with chosen evidence; the operator page shows exactly it 
     await jill.ctx.close()
     await srv.stop()
   }
+})
+
 // Backups (#18): a backup made in Settings, with its recovery key written
 // down, is restored by a fresh browser that registers the same number (a new
 // primary device): the old history shows and the old chat works. Elements
