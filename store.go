@@ -37,6 +37,7 @@ type Store interface {
 	CloudAPIStore
 	AdminStore
 	BackupStore
+	StatusStore
 	Close() error
 }
 
