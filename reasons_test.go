@@ -20,7 +20,7 @@ import (
 // an error reason; cmd/ until it is converted.
 var namedReasons = []string{
 	"", "accounts", "admin", "business", "calls", "delivery", "gateway", "groups", "hosted", "httperr",
-	"insights", "media", "push", "server", "trees", "webhook", "wire",
+	"insights", "media", "push", "server", "status", "trees", "webhook", "wire",
 	// The client side and the stores.
 	"apiclient", "attachment", "blob/blobtest", "blob/disk", "blob/s3", "bot", "bot/bottest",
 	"bot/examples/faq", "bot/examples/httpfaq", "bot/examples/orderstatus",

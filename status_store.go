@@ -81,9 +81,13 @@ type StatusStore interface {
 	// stored a post with p.ClientID, that post is returned with
 	// created=false and nothing changes (a retried post is stored once).
 	CreateStatusPost(ctx context.Context, p StatusPost) (stored StatusPost, created bool, err error)
-	// StatusPost returns the post with its audience, expired or not;
+	// StatusPost returns the post, expired or not, without its audience;
 	// CodeNotFound ReasonStatusNotFound if there is none.
 	StatusPost(ctx context.Context, id StatusID) (StatusPost, error)
+	// StatusAudience returns the post's audience, by user id.
+	StatusAudience(ctx context.Context, id StatusID) ([]UserID, error)
+	// InStatusAudience reports whether user is in the post's audience.
+	InStatusAudience(ctx context.Context, id StatusID, user UserID) (bool, error)
 	// StatusFeed returns the posts not expired at now that viewer may see
 	// (in their audience) or posted, newest first, without audiences.
 	StatusFeed(ctx context.Context, viewer UserID, now time.Time) ([]StatusFeedItem, error)

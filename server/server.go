@@ -56,6 +56,7 @@ import (
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/ratelimit"
+	"github.com/parleyhq/parley/status"
 	"github.com/parleyhq/parley/trees"
 	"github.com/parleyhq/parley/webhook"
 )
@@ -87,6 +88,10 @@ type Config struct {
 	// BackupQuota bounds one account's encrypted client backup at
 	// /v1/backup (package backups); default backups.DefaultQuota.
 	BackupQuota int64
+	// Status tunes Status at /v1/status (package status), served when a
+	// blob store is known (Status.Blobs, or Media's); the server fills in
+	// the store, device authentication, clock and logger.
+	Status status.Config
 	// MetricsToken, when set, serves /metrics on the server's own handler
 	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
 	// the public handler has no /metrics (404): scrape MetricsHandler,
@@ -144,6 +149,8 @@ type Server struct {
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
 	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
+	// Status serves Status, 24-hour stories (nil without a blob store).
+	Status *status.Service
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
@@ -272,6 +279,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	bk.Register(mux)
+	if err := srv.status(mux, cfg, deviceAuth); err != nil { // status.go
+		return nil, err
+	}
 	srv.hooks(mux, cfg)    // hooks.go
 	srv.adminAPI(mux, cfg) // admin.go
 	metrics := []insights.MetricSource{serviceMetrics(srv), srv.Insights.StoreMetrics, webhookMetrics(srv.Webhooks)}

@@ -75,17 +75,27 @@ func (s *Store) CreateStatusPost(ctx context.Context, p parley.StatusPost) (parl
 	return stored, created, nil
 }
 
-// StatusPost returns the post with its audience; see parley.StatusStore.
+// StatusPost returns the post without its audience; see parley.StatusStore.
 func (s *Store) StatusPost(ctx context.Context, id parley.StatusID) (parley.StatusPost, error) {
 	p, err := scanStatus(s.r.QueryRow(ctx, `SELECT `+statusCols+` FROM status_posts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, statusNotFound()
 	}
-	if err != nil {
-		return p, s.wrap("status post", err)
+	return p, s.wrap2("status post", err)
+}
+
+// StatusAudience returns a post's audience; see parley.StatusStore.
+func (s *Store) StatusAudience(ctx context.Context, id parley.StatusID) ([]parley.UserID, error) {
+	return selectAll(ctx, s, "status audience", scanOne[parley.UserID], `SELECT user_id FROM status_audience WHERE post_id = ? ORDER BY user_id`, id)
+}
+
+// InStatusAudience reports audience membership; see parley.StatusStore.
+func (s *Store) InStatusAudience(ctx context.Context, id parley.StatusID, user parley.UserID) (bool, error) {
+	var n int
+	if err := s.r.QueryRow(ctx, `SELECT COUNT(*) FROM status_audience WHERE post_id = ? AND user_id = ?`, id, user).Scan(&n); err != nil {
+		return false, s.wrap("in status audience", err)
 	}
-	p.Audience, err = selectAll(ctx, s, "status audience", scanOne[parley.UserID], `SELECT user_id FROM status_audience WHERE post_id = ? ORDER BY user_id`, id)
-	return p, err
+	return n > 0, nil
 }
 
 // StatusFeed returns viewer's feed; see parley.StatusStore.

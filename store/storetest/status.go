@@ -43,7 +43,13 @@ func testStatusPosts(t *testing.T, s parley.Store) {
 
 	stored, err := s.StatusPost(ctx, p1.ID)
 	must(t, err)
-	if len(stored.Audience) != len(audience) || !slices.Contains(stored.Audience, bob) || stored.Media != p1.Media || stored.MediaSize != 4096 || !stored.ExpiresAt.Equal(p1.ExpiresAt) {
+	aud, err := s.StatusAudience(ctx, p1.ID)
+	must(t, err)
+	in, err := s.InStatusAudience(ctx, p1.ID, bob)
+	must(t, err)
+	out, err := s.InStatusAudience(ctx, p1.ID, carol)
+	must(t, err)
+	if len(aud) != len(audience) || !slices.Contains(aud, bob) || !in || out || len(stored.Audience) != 0 || stored.Media != p1.Media || stored.MediaSize != 4096 || !stored.ExpiresAt.Equal(p1.ExpiresAt) {
 		t.Fatalf("stored post: %d in audience, %+v", len(stored.Audience), stored.ID)
 	}
 	if _, err := s.StatusPost(ctx, parley.NewStatusID()); parley.ErrorReason(err) != parley.ReasonStatusNotFound {
@@ -104,6 +110,9 @@ func testStatusPosts(t *testing.T, s parley.Store) {
 	must(t, s.DeleteStatusPost(ctx, p1.ID))
 	if _, err := s.StatusPost(ctx, p1.ID); !parley.IsCode(err, parley.CodeNotFound) {
 		t.Fatalf("after delete: %v", err)
+	}
+	if aud, _ := s.StatusAudience(ctx, p1.ID); len(aud) != 0 {
+		t.Fatalf("audience of a deleted post: %v", aud)
 	}
 	if views, _ := s.StatusViews(ctx, p1.ID); len(views) != 0 {
 		t.Fatalf("views of a deleted post: %+v", views)
