@@ -25,7 +25,7 @@ var namedReasons = []string{
 	"apiclient", "attachment", "blob/blobtest", "blob/disk", "blob/s3", "bot", "bot/bottest",
 	"bot/examples/faq", "bot/examples/httpfaq", "bot/examples/orderstatus",
 	"client", "client/biz", "client/call", "client/chattools", "client/conn", "client/files", "client/groups",
-	"client/localstore", "client/mlsengine", "cloudapi", "content",
+	"client/localstore", "client/mlsengine", "client/status", "cloudapi", "content",
 	"store/postgres", "store/sqlite", "store/sqlstore", "web/bridge", "web/wasm",
 	// The binary, its wiring and the bench.
 	"cmd/parley", "cmd/internal/cmdline", "node", "backup", "tlsserve", "bench", "relay", "sfu", "sframe",
