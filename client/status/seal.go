@@ -31,19 +31,19 @@ const (
 	maxNameLen  = 255
 )
 
-// body is a post's plaintext.
-type body struct {
+// Body is a post's plaintext (sealed by Seal, opened by Open).
+type Body struct {
 	V          int        `json:"v"`
 	Kind       string     `json:"kind"` // KindText, KindImage, KindVideo, KindVoice
 	Text       string     `json:"text,omitempty"`
 	Background string     `json:"bg,omitempty"`   // a text post's background colour, "#rrggbb"
 	Font       string     `json:"font,omitempty"` // a text post's font (one of Fonts)
-	Media      *mediaBody `json:"media,omitempty"`
+	Media      *MediaInfo `json:"media,omitempty"`
 	SentAt     int64      `json:"sent_at"` // the poster's clock, Unix ms
 }
 
-// mediaBody is what a viewer needs to fetch and check a post's media.
-type mediaBody struct {
+// MediaInfo is what a viewer needs to fetch and check a post's media.
+type MediaInfo struct {
 	Key    []byte `json:"key"`
 	Size   int64  `json:"size"` // of the plaintext
 	SHA256 []byte `json:"sha256"`
@@ -75,8 +75,8 @@ func gcm(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-// seal encrypts b under key.
-func seal(key content.StatusKey, poster parley.UserID, b body) ([]byte, error) {
+// Seal encrypts b under key for poster (b.V is set).
+func Seal(key content.StatusKey, poster parley.UserID, b Body) ([]byte, error) {
 	g, err := gcm(key.Key)
 	if err != nil {
 		return nil, err
@@ -91,26 +91,26 @@ func seal(key content.StatusKey, poster parley.UserID, b body) ([]byte, error) {
 	return g.Seal(nonce, nonce, plain, aad(poster, key.ID)), nil
 }
 
-// open decrypts and checks a sealed post (untrusted bytes from the
+// Open decrypts and checks a sealed post (untrusted bytes from the
 // server). Errors are CodeInvalid ReasonStatusUnreadable.
-func open(key content.StatusKey, poster parley.UserID, sealed []byte) (body, error) {
+func Open(key content.StatusKey, poster parley.UserID, sealed []byte) (Body, error) {
 	g, err := gcm(key.Key)
 	if err != nil {
-		return body{}, unreadable("status key: %v", err)
+		return Body{}, unreadable("status key: %v", err)
 	}
 	if len(sealed) < g.NonceSize()+g.Overhead() {
-		return body{}, unreadable("a sealed post of %d bytes", len(sealed))
+		return Body{}, unreadable("a sealed post of %d bytes", len(sealed))
 	}
 	plain, err := g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], aad(poster, key.ID))
 	if err != nil {
-		return body{}, unreadable("the post does not open under its key")
+		return Body{}, unreadable("the post does not open under its key")
 	}
-	return parseBody(plain)
+	return ParseBody(plain)
 }
 
-// parseBody decodes and checks a post's plaintext.
-func parseBody(plain []byte) (body, error) {
-	var b body
+// ParseBody decodes and checks a post's plaintext.
+func ParseBody(plain []byte) (Body, error) {
+	var b Body
 	if err := json.Unmarshal(plain, &b); err != nil {
 		return b, unreadable("post body: %v", err)
 	}
@@ -137,9 +137,9 @@ func parseBody(plain []byte) (body, error) {
 	return b, nil
 }
 
-// encryptMedia encrypts data under a fresh key and describes it.
-func encryptMedia(data []byte) ([]byte, *mediaBody, error) {
-	m := &mediaBody{Key: make([]byte, 32), Size: int64(len(data))}
+// EncryptMedia encrypts data under a fresh key and describes it.
+func EncryptMedia(data []byte) ([]byte, *MediaInfo, error) {
+	m := &MediaInfo{Key: make([]byte, 32), Size: int64(len(data))}
 	_, _ = rand.Read(m.Key)
 	sum := sha256.Sum256(data)
 	m.SHA256 = sum[:]
@@ -150,8 +150,8 @@ func encryptMedia(data []byte) ([]byte, *mediaBody, error) {
 	return g.Seal(nil, make([]byte, g.NonceSize()), data, []byte(sealScheme)), m, nil
 }
 
-// decryptMedia decrypts and checks a post's media ciphertext.
-func decryptMedia(m *mediaBody, ct []byte) ([]byte, error) {
+// DecryptMedia decrypts and checks a post's media ciphertext.
+func DecryptMedia(m *MediaInfo, ct []byte) ([]byte, error) {
 	g, err := gcm(m.Key)
 	if err != nil {
 		return nil, unreadable("media key: %v", err)

@@ -14,20 +14,20 @@ import (
 // rules.
 func FuzzOpen(f *testing.F) {
 	key := content.StatusKey{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}
-	text, _ := seal(key, 5, body{Kind: KindText, Text: "hi", Background: "#000000", Font: "serif"})
+	text, _ := Seal(key, 5, Body{Kind: KindText, Text: "hi", Background: "#000000", Font: "serif"})
 	f.Add(text, false)
-	_, m, _ := encryptMedia([]byte("image bytes"))
-	img, _ := seal(key, 5, body{Kind: KindImage, Media: m})
+	_, m, _ := EncryptMedia([]byte("image bytes"))
+	img, _ := Seal(key, 5, Body{Kind: KindImage, Media: m})
 	f.Add(img, false)
 	f.Add([]byte(`{"v":1,"kind":"video","media":{"key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","size":3,"sha256":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}`), true)
 	f.Add([]byte(`{"v":1,"kind":"text","text":""}`), true)
 	f.Fuzz(func(t *testing.T, data []byte, plain bool) {
-		var b body
+		var b Body
 		var err error
 		if plain {
-			b, err = parseBody(data)
+			b, err = ParseBody(data)
 		} else {
-			b, err = open(key, 5, data)
+			b, err = Open(key, 5, data)
 		}
 		if err != nil {
 			if parley.ErrorReason(err) != ReasonStatusUnreadable {
@@ -44,7 +44,7 @@ func FuzzOpen(f *testing.F) {
 			if b.Media == nil || len(b.Media.Key) != 32 {
 				t.Fatalf("accepted a media post %+v", b)
 			}
-			_, _ = decryptMedia(b.Media, data)
+			_, _ = DecryptMedia(b.Media, data)
 		default:
 			t.Fatalf("accepted kind %q", b.Kind)
 		}
@@ -54,22 +54,22 @@ func FuzzOpen(f *testing.F) {
 // TestSealBinding: a post opens only under its key, for its poster.
 func TestSealBinding(t *testing.T) {
 	key := content.StatusKey{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}
-	sealed, err := seal(key, 5, body{Kind: KindText, Text: "hi"})
+	sealed, err := Seal(key, 5, Body{Kind: KindText, Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := open(key, 5, sealed); err != nil || b.Text != "hi" {
+	if b, err := Open(key, 5, sealed); err != nil || b.Text != "hi" {
 		t.Fatalf("open: %+v, %v", b, err)
 	}
 	other := key
 	other.ID = "k2"
 	for name, try := range map[string]func() error{
-		"another poster": func() error { _, err := open(key, 6, sealed); return err },
-		"another key id": func() error { _, err := open(other, 5, sealed); return err },
+		"another poster": func() error { _, err := Open(key, 6, sealed); return err },
+		"another key id": func() error { _, err := Open(other, 5, sealed); return err },
 		"a flipped bit": func() error {
 			bad := bytes.Clone(sealed)
 			bad[len(bad)-1] ^= 1
-			_, err := open(key, 5, bad)
+			_, err := Open(key, 5, bad)
 			return err
 		},
 	} {
@@ -77,15 +77,15 @@ func TestSealBinding(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	ct, m, err := encryptMedia([]byte("media"))
+	ct, m, err := EncryptMedia([]byte("media"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := decryptMedia(m, ct); err != nil || string(got) != "media" {
+	if got, err := DecryptMedia(m, ct); err != nil || string(got) != "media" {
 		t.Fatalf("media: %q, %v", got, err)
 	}
 	m.SHA256[0] ^= 1
-	if _, err := decryptMedia(m, ct); parley.ErrorReason(err) != ReasonStatusUnreadable {
+	if _, err := DecryptMedia(m, ct); parley.ErrorReason(err) != ReasonStatusUnreadable {
 		t.Fatalf("a wrong digest: %v", err)
 	}
 }

@@ -139,7 +139,7 @@ type Post struct {
 	Muted      bool            `json:"muted,omitempty"`
 	Err        error           `json:"-"`
 
-	media *mediaBody
+	media *MediaInfo
 }
 
 // Viewer is one recorded view of a post of mine.
@@ -318,7 +318,7 @@ var colourRe = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 // ReasonStatusMediaKind, ReasonStatusAudience, ReasonStatusNotContact,
 // ReasonStatusNoAudience; the server's limits (package status).
 func (s *Status) Post(ctx context.Context, opt PostOptions) (Posted, error) {
-	b := body{Kind: KindText, Text: strings.TrimSpace(opt.Text), Background: opt.Background, Font: opt.Font, SentAt: s.now().UnixMilli()}
+	b := Body{Kind: KindText, Text: strings.TrimSpace(opt.Text), Background: opt.Background, Font: opt.Font, SentAt: s.now().UnixMilli()}
 	var media []byte
 	switch {
 	case len(b.Text) > MaxTextLen:
@@ -346,8 +346,8 @@ func (s *Status) Post(ctx context.Context, opt PostOptions) (Posted, error) {
 			return Posted{}, parley.Errorf(parley.CodeInvalid, ReasonStatusMediaKind, "a status file is an image, a video or a voice note, not %s", d.MIME)
 		}
 		b.Background, b.Font = "", ""
-		var m *mediaBody
-		if media, m, err = encryptMedia(data); err != nil {
+		var m *MediaInfo
+		if media, m, err = EncryptMedia(data); err != nil {
 			return Posted{}, err
 		}
 		m.Type, m.Name = d.MIME, filepath.Base(opt.File)
@@ -378,7 +378,7 @@ func (s *Status) Post(ctx context.Context, opt PostOptions) (Posted, error) {
 	}
 	t1 := time.Now()
 	me := s.c.Account().User
-	sealed, err := seal(key, me, b)
+	sealed, err := Seal(key, me, b)
 	if err != nil {
 		return out, err
 	}
@@ -547,8 +547,8 @@ func (s *Status) open(ctx context.Context, feed []apiclient.StatusPost, withMute
 		case err != nil:
 			return nil, err
 		default:
-			var b body
-			if b, p.Err = open(content.StatusKey{ID: k.ID, Key: k.Key}, fp.Poster, fp.Ciphertext); p.Err == nil {
+			var b Body
+			if b, p.Err = Open(content.StatusKey{ID: k.ID, Key: k.Key}, fp.Poster, fp.Ciphertext); p.Err == nil {
 				p.Kind, p.Text, p.Background, p.Font, p.media = b.Kind, b.Text, b.Background, b.Font, b.Media
 				if b.Media != nil {
 					p.MediaType, p.MediaName, p.Thumb = b.Media.Type, b.Media.Name, b.Media.Thumb
@@ -627,7 +627,7 @@ func (s *Status) Media(ctx context.Context, p Post) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decryptMedia(p.media, ct)
+	return DecryptMedia(p.media, ct)
 }
 
 // Viewers returns who viewed a post of this user's, earliest first (only
