@@ -111,8 +111,8 @@ func (c *Client) do(req *http.Request, out any) error {
 }
 
 // StatusFeed returns the caller's feed. With a non-zero after and wait,
-// the server answers as soon as it has a post newer than after, or when
-// wait (at most 30 s) has passed.
+// only the posts created after after, as soon as there is one, or none
+// when wait (at most 30 s) has passed.
 func (c *Client) StatusFeed(ctx context.Context, after time.Time, wait time.Duration) (StatusFeed, error) {
 	path := StatusPath
 	if !after.IsZero() && wait > 0 {

@@ -16,7 +16,8 @@
 //
 //	POST   /v1/status                 a post (ContentType: length, Header JSON, media ciphertext) → 201 Created
 //	GET    /v1/status[?after=T&wait=S] the caller's feed (Feed): posts shared with them and their own, newest first;
-//	                                   with after, waits up to S seconds (at most MaxWait) for a post newer than T
+//	                                   with after, only those created after T, and with wait, waits up to S seconds
+//	                                   (at most MaxWait) for one
 //	GET    /v1/status/{id}/media      the post's media ciphertext (audience and poster only)
 //	POST   /v1/status/{id}/views      record the caller's view (audience only) → 204
 //	GET    /v1/status/{id}/views      the recorded views (Views; the poster only)
@@ -51,6 +52,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -108,7 +110,7 @@ type Service struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	waiters map[parley.UserID]map[chan struct{}]struct{}
+	waiters map[parley.UserID]map[*waiter]struct{}
 }
 
 // New returns a Service.
@@ -139,7 +141,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.PruneInterval <= 0 {
 		cfg.PruneInterval = DefaultPruneInterval
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, waiters: map[parley.UserID]map[chan struct{}]struct{}{}}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, waiters: map[parley.UserID]map[*waiter]struct{}{}}, nil
 }
 
 // Register mounts the service on mux.
@@ -234,8 +236,11 @@ func (s *Service) post(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	if created {
 		s.log.InfoContext(ctx, "status posted", "post", p.ID, "user", dev.User, "audience", len(p.Audience), "media_bytes", p.MediaSize)
-		s.wake(p.Audience)
-		s.wake([]parley.UserID{dev.User})
+		it := parley.StatusFeedItem{StatusPost: p}
+		it.Audience = nil
+		s.wake(p.Audience, it)
+		it.Mine = true
+		s.wake([]parley.UserID{dev.User}, it)
 	}
 	return writeJSON(w, http.StatusCreated, Created{ID: stored.ID, CreatedAt: stored.CreatedAt, ExpiresAt: stored.ExpiresAt})
 }
@@ -304,68 +309,92 @@ func (s *Service) feed(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		defer t.Stop()
 		deadline = t.C
 	}
+	answer := func(items []parley.StatusFeedItem, now time.Time) error {
+		f := Feed{Posts: make([]Post, 0, len(items)), Now: now}
+		for _, it := range items {
+			if it.CreatedAt.After(after) {
+				f.Posts = append(f.Posts, toPost(it))
+			}
+		}
+		return writeJSON(w, http.StatusOK, f)
+	}
 	for {
 		// Registered before the read: a post stored after the read wakes it.
-		woke := s.waiter(dev.User)
+		wt := s.waiter(dev.User)
 		now := s.cfg.Clock.Now()
 		items, err := s.cfg.Store.StatusFeed(ctx, dev.User, now)
 		if err != nil || deadline == nil || len(items) > 0 && items[0].CreatedAt.After(after) {
-			s.unwait(dev.User, woke)
+			s.unwait(dev.User, wt)
 			if err != nil {
 				return err
 			}
-			f := Feed{Posts: make([]Post, 0, len(items)), Now: now}
-			for _, it := range items {
-				f.Posts = append(f.Posts, toPost(it))
-			}
-			return writeJSON(w, http.StatusOK, f)
+			return answer(items, now)
 		}
 		select {
-		case <-woke:
+		case <-wt.ch:
+			// The posts come with the wake: thousands of viewers woken
+			// by one post do not each read the store again.
+			if got := s.unwait(dev.User, wt); len(got) > 0 {
+				slices.SortFunc(got, func(a, b parley.StatusFeedItem) int { return b.CreatedAt.Compare(a.CreatedAt) })
+				return answer(got, s.cfg.Clock.Now())
+			}
 		case <-deadline:
 			deadline = nil // answer what there is
+			s.unwait(dev.User, wt)
 		case <-ctx.Done():
-			s.unwait(dev.User, woke)
+			s.unwait(dev.User, wt)
 			return ctx.Err()
 		}
-		s.unwait(dev.User, woke)
 	}
 }
 
-// waiter registers a channel closed by the next wake of user.
-func (s *Service) waiter(user parley.UserID) chan struct{} {
-	ch := make(chan struct{})
+// waiter is a waiting feed request: ch is closed by the first wake, and
+// items (under Service.mu) are the posts it was woken with.
+type waiter struct {
+	ch    chan struct{}
+	woke  bool
+	items []parley.StatusFeedItem
+}
+
+// waiter registers a waiter for user's next posts.
+func (s *Service) waiter(user parley.UserID) *waiter {
+	wt := &waiter{ch: make(chan struct{})}
 	s.mu.Lock()
 	m := s.waiters[user]
 	if m == nil {
-		m = map[chan struct{}]struct{}{}
+		m = map[*waiter]struct{}{}
 		s.waiters[user] = m
 	}
-	m[ch] = struct{}{}
+	m[wt] = struct{}{}
 	s.mu.Unlock()
-	return ch
+	return wt
 }
 
-func (s *Service) unwait(user parley.UserID, ch chan struct{}) {
+// unwait removes wt and returns the posts it was woken with.
+func (s *Service) unwait(user parley.UserID, wt *waiter) []parley.StatusFeedItem {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if m := s.waiters[user]; m != nil {
-		delete(m, ch)
+		delete(m, wt)
 		if len(m) == 0 {
 			delete(s.waiters, user)
 		}
 	}
-	s.mu.Unlock()
+	return wt.items
 }
 
-// wake closes the waiting channels of users.
-func (s *Service) wake(users []parley.UserID) {
+// wake hands the new post (it) to the waiters of users and wakes them.
+func (s *Service) wake(users []parley.UserID, it parley.StatusFeedItem) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range users {
-		for ch := range s.waiters[u] {
-			close(ch)
+		for wt := range s.waiters[u] {
+			wt.items = append(wt.items, it)
+			if !wt.woke {
+				wt.woke = true
+				close(wt.ch)
+			}
 		}
-		delete(s.waiters, u)
 	}
 }
 

@@ -234,7 +234,8 @@ func TestStatusLimits(t *testing.T) {
 }
 
 // TestStatusWait: a waiting feed request returns as soon as a post for
-// the caller is stored, and at the end of the wait without one.
+// the caller is stored, with it, and at the end of the wait without one;
+// posts not shared with the caller do not wake it.
 func TestStatusWait(t *testing.T) {
 	f := newFixture(t, nil)
 	start := f.feed(2).Now
@@ -246,6 +247,9 @@ func TestStatusWait(t *testing.T) {
 		done <- fd
 	}()
 	f.clock.Advance(time.Second)
+	if code, _, body := f.post(1, status.Header{ClientID: "other", KeyID: "k", Audience: []parley.UserID{3}, Ciphertext: []byte("c")}, nil); code != 201 {
+		t.Fatalf("post: %d %s", code, body)
+	}
 	// Post until the waiter has it: the request may not be waiting yet
 	// when the first post is stored, and then returns it at once anyway.
 	if code, _, body := f.post(1, status.Header{ClientID: "w", KeyID: "k", Audience: []parley.UserID{2}, Ciphertext: []byte("c")}, nil); code != 201 {
@@ -253,16 +257,16 @@ func TestStatusWait(t *testing.T) {
 	}
 	select {
 	case fd := <-done:
-		if len(fd.Posts) != 1 {
+		if len(fd.Posts) != 1 || string(fd.Posts[0].Ciphertext) != "c" || fd.Posts[0].ClientID != "w" {
 			t.Fatalf("woke with %+v", fd)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the waiting request did not wake")
 	}
-	// Nothing newer: the wait ends with the current feed.
+	// Nothing newer: the wait ends with no posts.
 	code, body := f.do(2, "GET", status.Path+"?after="+f.clock.Now().Format(time.RFC3339Nano)+"&wait=0.2", nil)
 	var fd status.Feed
-	if code != 200 || json.Unmarshal(body, &fd) != nil || len(fd.Posts) != 1 {
+	if code != 200 || json.Unmarshal(body, &fd) != nil || len(fd.Posts) != 0 {
 		t.Fatalf("a wait that times out: %d %s", code, body)
 	}
 }

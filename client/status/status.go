@@ -490,8 +490,9 @@ func (s *Status) List(ctx context.Context, withMuted bool) ([]Post, error) {
 	return s.open(ctx, feed.Posts, withMuted)
 }
 
-// Wait returns the feed as soon as it holds a post created after after
-// (the server's clock), or when wait has passed; and the server's clock.
+// Wait returns the posts created after after (the server's clock) as soon
+// as there is one, or none when wait has passed; and the server's clock,
+// the after of the next call.
 func (s *Status) Wait(ctx context.Context, after time.Time, wait time.Duration) ([]Post, time.Time, error) {
 	api, err := s.api()
 	if err != nil {
