@@ -824,3 +824,43 @@ test('a push message shows "New message" from the service worker', async () => {
   assert.deepEqual(shown, [{ title: 'New message', body: 'Open Parley to read it.', tag: 'chat-cpushtest' }])
   await ctx.close()
 })
+
+// Issue 16's Status in the browser: a text status to "only" one contact,
+// watched and replied to privately by that contact, whose view the poster
+// sees.
+test('status: a text status to one contact, watched, viewed and replied to', async () => {
+  const d = (await registered('dave')).page
+  const e = (await registered('erin')).page
+  await step('dave and erin have each other in contacts', async () => {
+    await d.evaluate((p) => globalThis.parley.addContact(p), PHONES.erin)
+    await e.evaluate((p) => globalThis.parley.addContact(p), PHONES.dave)
+  })
+  await step('dave posts a status for erin only', async () => {
+    await d.getByRole('button', { name: 'More options' }).click()
+    await d.getByRole('menuitem', { name: 'Status' }).click()
+    await d.getByLabel('Status text').fill('status from the browser: summit at noon')
+    await d.getByLabel('Audience').fill('only:' + PHONES.erin)
+    await d.getByRole('button', { name: 'Post status' }).click()
+    await d.getByRole('list', { name: 'My status' }).getByText('status from the browser: summit at noon').waitFor()
+  })
+  await step('erin watches it and replies privately', async () => {
+    await e.evaluate(() => (location.hash = '#/status'))
+    const row = e.getByRole('list', { name: 'Status updates' }).locator('.chat-row', { hasText: '1 new of 1' })
+    await row.getByRole('button').first().click()
+    const viewer = e.getByRole('dialog', { name: /^Status of / })
+    await viewer.getByText('status from the browser: summit at noon').waitFor()
+    await viewer.getByLabel('Reply privately').fill('see you there')
+    await viewer.getByRole('button', { name: 'Reply' }).click()
+    await e.waitForFunction(() => document.querySelector('input[aria-label="Reply privately"]')?.value === '')
+  })
+  await shot(e, '30-status-viewer')
+  await step('dave sees that erin viewed it, and her reply in their chat', async () => {
+    await d.evaluate(() => (location.hash = '#/'))
+    await d.evaluate(() => (location.hash = '#/status'))
+    await d.getByRole('button', { name: '1 views' }).click()
+    await d.getByRole('list', { name: 'Viewers' }).getByText(PHONES.erin, { exact: false }).waitFor()
+    await d.evaluate(() => (location.hash = '#/'))
+    await d.locator('.chat-row', { hasText: 'see you there' }).first().waitFor()
+  })
+  await shot(d, '31-status-viewers')
+})

@@ -8,6 +8,7 @@ import { NewChat } from './newchat'
 import { Onboarding } from './onboarding'
 import { Settings } from './settings'
 import { Starred } from './starred'
+import { Status as StatusScreen } from './status'
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null)
@@ -55,6 +56,8 @@ function Main({ status }: { status: Status }) {
     pane = <Settings status={status} />
   } else if (section === 'starred') {
     pane = <Starred />
+  } else if (section === 'status') {
+    pane = <StatusScreen />
   }
   return (
     <div class={'layout' + (pane ? ' has-pane' : '')}>
