@@ -118,8 +118,17 @@ func TestStatusCLI(t *testing.T) {
 	if len(r) != 1 || r[0]["event"] != "status_replied" {
 		t.Fatalf("status reply printed %v", r)
 	}
-	if got := texts(alice.must("history", bob.phone).lines()); !slices.Contains(got, replyMarker) {
+	h := alice.must("history", bob.phone).lines()
+	if got := texts(h); !slices.Contains(got, replyMarker) {
 		t.Fatalf("alice's chat with bob: %v", got)
+	}
+	for _, m := range h {
+		if m["text"] == replyMarker {
+			q, _ := m["status_reply"].(map[string]any)
+			if q["id"] != imageID || q["kind"] != "image" || q["preview"] != captionMarker {
+				t.Fatalf("the reply's quote of the status: %v", m)
+			}
+		}
 	}
 
 	// Mute, and an early delete.
