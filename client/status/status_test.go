@@ -23,14 +23,14 @@ import (
 )
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *parleytest.Server
 	clock *parleytest.Clock
 	blobs string
 	n     int
 }
 
-func start(t *testing.T) *env {
+func start(t testing.TB) *env {
 	dir := t.TempDir()
 	blobs, err := disk.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -87,7 +87,7 @@ func (e *env) blobCount() int {
 	return n
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -331,4 +331,54 @@ func TestAudienceRules(t *testing.T) {
 	if a, _ := alice.s.DefaultAudience(ctx); a.String() != except.String() {
 		t.Fatalf("default audience: %v", a)
 	}
+}
+
+// BenchmarkKeyDistribution measures what a status key costs its poster:
+// each iteration shrinks the audience to one contact (a new key, sent to
+// that one) and widens it again to every contact, which sends the new key
+// to the other contacts over their 1:1 MLS chats (created before the
+// timer starts). Reported: ms per key message, and ms per key message
+// with its 1:1 chat created first (the very first post to a contact).
+//
+//	go test -run '^$' -bench KeyDistribution -benchtime 5x ./client/status/
+func BenchmarkKeyDistribution(b *testing.B) {
+	const contacts = 20
+	e := start(b)
+	ctx := e.ctx()
+	alice := e.user("alice")
+	var first string
+	for i := range contacts {
+		u := e.user(fmt.Sprintf("viewer%d", i))
+		if _, err := alice.c.AddContact(ctx, u.phone); err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			first = u.phone
+		}
+	}
+	only, _ := status.ParseAudience("only:" + first)
+	all := status.Audience{Mode: status.AudienceContacts}
+	t0 := time.Now()
+	warm, err := alice.s.Post(ctx, status.PostOptions{Text: "warm-up: every 1:1 chat is created", Audience: &all})
+	if err != nil {
+		b.Fatal(err)
+	}
+	firstMs := float64(time.Since(t0).Milliseconds()) / float64(warm.KeysSent)
+	sent := 0
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		if _, err := alice.s.Post(ctx, status.PostOptions{Text: "for one", Audience: &only}); err != nil {
+			b.Fatal(err)
+		}
+		e.clock.Advance(time.Minute)
+		b.StartTimer()
+		p, err := alice.s.Post(ctx, status.PostOptions{Text: "for all", Audience: &all})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sent += p.KeysSent
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(sent), "ms/key")
+	b.ReportMetric(firstMs, "ms/key+new-chat") // ResetTimer drops metrics reported before it
 }
