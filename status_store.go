@@ -88,9 +88,10 @@ type StatusStore interface {
 	StatusAudience(ctx context.Context, id StatusID) ([]UserID, error)
 	// InStatusAudience reports whether user is in the post's audience.
 	InStatusAudience(ctx context.Context, id StatusID, user UserID) (bool, error)
-	// StatusFeed returns the posts not expired at now that viewer may see
-	// (in their audience) or posted, newest first, without audiences.
-	StatusFeed(ctx context.Context, viewer UserID, now time.Time) ([]StatusFeedItem, error)
+	// StatusFeed returns the newest limit posts not expired at now that
+	// viewer may see (in their audience) or posted, newest first, without
+	// audiences.
+	StatusFeed(ctx context.Context, viewer UserID, now time.Time, limit int) ([]StatusFeedItem, error)
 	// CountStatusPosts counts poster's posts created at or after since,
 	// deleted ones excepted.
 	CountStatusPosts(ctx context.Context, poster UserID, since time.Time) (int, error)

@@ -74,6 +74,8 @@ const (
 	DefaultPruneInterval  = time.Minute
 	// MaxWait bounds a waiting GET.
 	MaxWait = 30 * time.Second
+	// MaxFeed bounds the posts of one feed answer (the newest).
+	MaxFeed = 500
 )
 
 // Reasons this package returns.
@@ -322,7 +324,7 @@ func (s *Service) feed(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		// Registered before the read: a post stored after the read wakes it.
 		wt := s.waiter(dev.User)
 		now := s.cfg.Clock.Now()
-		items, err := s.cfg.Store.StatusFeed(ctx, dev.User, now)
+		items, err := s.cfg.Store.StatusFeed(ctx, dev.User, now, MaxFeed)
 		if err != nil || deadline == nil || len(items) > 0 && items[0].CreatedAt.After(after) {
 			s.unwait(dev.User, wt)
 			if err != nil {

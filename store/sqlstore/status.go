@@ -99,7 +99,7 @@ func (s *Store) InStatusAudience(ctx context.Context, id parley.StatusID, user p
 }
 
 // StatusFeed returns viewer's feed; see parley.StatusStore.
-func (s *Store) StatusFeed(ctx context.Context, viewer parley.UserID, now time.Time) ([]parley.StatusFeedItem, error) {
+func (s *Store) StatusFeed(ctx context.Context, viewer parley.UserID, now time.Time, limit int) ([]parley.StatusFeedItem, error) {
 	cols := `p.id, p.poster, p.poster_device, p.client_id, p.key_id, p.ciphertext, p.media_blob, p.media_size, p.created_at, p.expires_at`
 	scan := func(r Row) (parley.StatusFeedItem, error) {
 		var (
@@ -123,7 +123,7 @@ func (s *Store) StatusFeed(ctx context.Context, viewer parley.UserID, now time.T
 		UNION ALL
 		SELECT `+cols+`, 0, (SELECT COUNT(*) FROM status_audience v WHERE v.post_id = p.id AND v.viewed_at <> 0) FROM status_posts p
 			WHERE p.poster = ? AND p.expires_at > ?
-		ORDER BY 9 DESC, 1`, viewer, ns(now), viewer, viewer, ns(now))
+		ORDER BY 9 DESC, 1 LIMIT ?`, viewer, ns(now), viewer, viewer, ns(now), limit)
 }
 
 // CountStatusPosts counts poster's posts since; see parley.StatusStore.

@@ -64,12 +64,15 @@ func testStatusPosts(t *testing.T, s parley.Store) {
 		}
 		return out
 	}
-	feed, err := s.StatusFeed(ctx, bob, now)
+	feed, err := s.StatusFeed(ctx, bob, now, 100)
 	must(t, err)
 	if !slices.Equal(ids(feed), []parley.StatusID{p2.ID, p1.ID}) || feed[0].Mine || !feed[0].ViewedAt.IsZero() || len(feed[0].Audience) != 0 {
 		t.Fatalf("bob's feed: %+v", feed)
 	}
-	if feed, _ := s.StatusFeed(ctx, carol, now); !slices.Equal(ids(feed), []parley.StatusID{p2.ID}) {
+	if feed, _ := s.StatusFeed(ctx, carol, now, 100); !slices.Equal(ids(feed), []parley.StatusID{p2.ID}) {
+		t.Fatalf("carol's feed: %v", ids(feed))
+	}
+	if feed, _ := s.StatusFeed(ctx, bob, now, 1); !slices.Equal(ids(feed), []parley.StatusID{p2.ID}) {
 		t.Fatalf("carol's feed: %v", ids(feed))
 	}
 
@@ -83,11 +86,11 @@ func testStatusPosts(t *testing.T, s parley.Store) {
 	if len(views) != 1 || views[0].User != bob || !views[0].At.Equal(now) {
 		t.Fatalf("views: %+v", views)
 	}
-	feed, _ = s.StatusFeed(ctx, bob, now)
+	feed, _ = s.StatusFeed(ctx, bob, now, 100)
 	if !feed[1].ViewedAt.Equal(now) {
 		t.Fatalf("bob's view is not in his feed: %+v", feed[1])
 	}
-	mine, err := s.StatusFeed(ctx, alice, now)
+	mine, err := s.StatusFeed(ctx, alice, now, 100)
 	must(t, err)
 	if !slices.Equal(ids(mine), []parley.StatusID{p2.ID, p1.ID}) || !mine[1].Mine || mine[1].Views != 1 || mine[0].Views != 0 {
 		t.Fatalf("alice's own posts: %+v", mine)
@@ -98,7 +101,7 @@ func testStatusPosts(t *testing.T, s parley.Store) {
 
 	// p1 expires first.
 	later := t0.Add(day)
-	if feed, _ := s.StatusFeed(ctx, bob, later); !slices.Equal(ids(feed), []parley.StatusID{p2.ID}) {
+	if feed, _ := s.StatusFeed(ctx, bob, later, 100); !slices.Equal(ids(feed), []parley.StatusID{p2.ID}) {
 		t.Fatalf("bob's feed after p1 expired: %v", ids(feed))
 	}
 	exp, err := s.ExpiredStatusPosts(ctx, later, 10)
