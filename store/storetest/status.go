@@ -73,7 +73,7 @@ func testStatusPosts(t *testing.T, s parley.Store) {
 		t.Fatalf("carol's feed: %v", ids(feed))
 	}
 	if feed, _ := s.StatusFeed(ctx, bob, now, 1); !slices.Equal(ids(feed), []parley.StatusID{p2.ID}) {
-		t.Fatalf("carol's feed: %v", ids(feed))
+		t.Fatalf("bob's feed limited to one post: %v", ids(feed))
 	}
 
 	if err := s.MarkStatusViewed(ctx, p1.ID, carol, now); parley.ErrorReason(err) != parley.ReasonStatusNotFound {
