@@ -31,7 +31,7 @@ var serverSide = []string{
 	"", "accounts", "blob/...", "broker/...", "business", "calls", "clientip", "cloudapi",
 	"delivery", "gateway", "groupcommit", "groups", "httperr", "insights", "media", "outbound",
 	"push", "ratelimit", "relay", "server", "sfu", "store/...", "trees", "webhook", "wire",
-	"tlsserve", "backup", "backups", "moderation",
+	"tlsserve", "backup", "backups", "moderation", "status",
 }
 
 // clientSide are the client packages: they may depend on nothing of the

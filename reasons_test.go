@@ -20,12 +20,12 @@ import (
 // an error reason; cmd/ until it is converted.
 var namedReasons = []string{
 	"", "accounts", "admin", "business", "calls", "delivery", "gateway", "groups", "hosted", "httperr",
-	"insights", "media", "push", "server", "trees", "webhook", "wire",
+	"insights", "media", "push", "server", "status", "trees", "webhook", "wire",
 	// The client side and the stores.
 	"apiclient", "attachment", "blob/blobtest", "blob/disk", "blob/s3", "bot", "bot/bottest",
 	"bot/examples/faq", "bot/examples/httpfaq", "bot/examples/orderstatus",
 	"client", "client/biz", "client/call", "client/chattools", "client/conn", "client/files", "client/groups",
-	"client/localstore", "client/mlsengine", "client/moderation", "cloudapi", "content", "moderation",
+	"client/localstore", "client/mlsengine", "client/moderation", "client/status", "cloudapi", "content", "moderation",
 	"store/postgres", "store/sqlite", "store/sqlstore", "web/bridge", "web/wasm",
 	// The binary, its wiring and the bench.
 	"cmd/parley", "cmd/internal/cmdline", "cmd/internal/moderationcmd", "node", "backup", "tlsserve", "bench", "relay", "sfu", "sframe",

@@ -38,6 +38,7 @@ type Store interface {
 	AdminStore
 	BackupStore
 	ModerationStore
+	StatusStore
 	Close() error
 }
 

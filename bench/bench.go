@@ -41,6 +41,8 @@ type Config struct {
 	Postgres     string          // cluster: PostgreSQL DSN the nodes share (a fresh schema per run)
 	NATS         string          // cluster: NATS URL the nodes share
 	Drain        bool            // cluster: stop the node with SIGTERM (it drains) rather than SIGKILL
+	Viewers      int             // status: the poster's contacts, all online viewers (default 5,000)
+	ImageBytes   int             // status: the image's size (default 100 KiB)
 
 	// OpenStore opens the store a server with this data directory uses, for
 	// seeding before the server starts.
@@ -82,6 +84,12 @@ func (c *Config) defaults() {
 	if c.Customers == 0 {
 		c.Customers = 10000
 	}
+	if c.Viewers == 0 {
+		c.Viewers = 5000
+	}
+	if c.ImageBytes == 0 {
+		c.ImageBytes = 100 << 10
+	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
@@ -119,14 +127,16 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			res, err = runCall(ctx, cfg) // call.go
 		case "cluster":
 			res, err = runCluster(ctx, cfg) // cluster.go
+		case "status":
+			res, err = runStatus(ctx, cfg) // status.go
 		default:
-			return parley.Errorf(parley.CodeInvalid, ReasonUnknownScenario, "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, cluster, all)", s)
+			return parley.Errorf(parley.CodeInvalid, ReasonUnknownScenario, "unknown scenario %q (connect, direct, offline, fanout, media, community, business, call, cluster, status, all)", s)
 		}
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s, err)
 		}
 		res["scenario"] = s
-		if s != "media" && res["payload"] == nil { // media encrypts a real file; community runs real MLS
+		if s != "media" && res["payload"] == nil { // media encrypts a real file; community runs real MLS; status seals real posts
 			res["payload"] = "opaque"
 		}
 		res["date"] = time.Now().UTC().Format(time.RFC3339)

@@ -49,11 +49,13 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, openS
 	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("PARLEY_POSTGRES"), "cluster: PostgreSQL DSN the nodes share (the run uses a fresh schema, dropped after) [PARLEY_POSTGRES]")
 	fs.StringVar(&cfg.NATS, "nats", os.Getenv("PARLEY_NATS"), "cluster: NATS URL the nodes share [PARLEY_NATS]")
 	fs.BoolVar(&cfg.Drain, "drain", false, "cluster: stop the node with SIGTERM (it drains, closing sessions with 4012) instead of SIGKILL")
+	fs.IntVar(&cfg.Viewers, "viewers", 5000, "status: the poster's contacts, every one an online viewer")
+	imageKiB := fs.Int("image-kib", 100, "status: KiB of the image posted")
 	mediaMiB := fs.Int64("media-mib", 1024, "media: MiB uploaded and downloaded")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (the load client, not the server) to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|call|cluster|all [flags]")
+		fmt.Fprintln(stderr, "usage: parley bench connect|direct|offline|fanout|media|community|business|call|cluster|status|all [flags]")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -65,6 +67,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, openS
 		return &UsageError{err.Error()}
 	}
 	cfg.MediaBytes = *mediaMiB << 20
+	cfg.ImageBytes = *imageKiB << 10
 	switch *suite {
 	case "x25519":
 		cfg.Suite = mls.MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519

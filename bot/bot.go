@@ -27,6 +27,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/client/status"
 )
 
 // Handler answers one message.
@@ -76,6 +77,10 @@ func New(c *client.Client, opts Options) *Bot {
 
 // Client returns the bot's client.
 func (b *Bot) Client() *client.Client { return b.c }
+
+// Status is the bot's side of Status, 24-hour stories (package
+// client/status: Post, List, View, Viewers, Delete, Reply, Mute).
+func (b *Bot) Status() *status.Status { return status.New(b.c, nil) }
 
 // Command routes text messages whose first word is name, with or without a
 // leading "/", compared case-insensitively; Message.Args holds the words

@@ -326,6 +326,9 @@ func (c *Client) applyKind(ctx context.Context, conv parley.ConversationID, seq 
 	if err := c.expireChat(ctx, conv); err != nil {
 		return false, err
 	}
+	if k := b.Ext; b.Kind == content.KindStatusKey && k != nil && k.StatusKey != nil { // a status key (client/status)
+		return true, storeErr(c.store.PutStatusKey(ctx, localstore.StatusKey{Poster: sender, ID: k.StatusKey.ID, Key: k.StatusKey.Key, At: c.clock.Now()}))
+	}
 	if content.IsControl(b.Kind) {
 		return c.applyControl(ctx, conv, seq, sender, b)
 	}
@@ -514,4 +517,18 @@ func (c *Client) sendTarget(ctx context.Context, ref string) (parley.Conversatio
 		}
 	}
 	return c.resolveChat(ctx, ref, true)
+}
+
+// StatusStore is the device's status keys, state, mutes and seen posts (client/status).
+func (c *Client) StatusStore() localstore.StatusStore { return c.store }
+
+// SendStatusKey sends k to the direct chat conv as a control message, never listed (client/status).
+func (c *Client) SendStatusKey(ctx context.Context, conv parley.ConversationID, k content.StatusKey) (err error) {
+	_, err = c.sendControl(ctx, conv, content.KindStatusKey, "", content.Ext{StatusKey: &k})
+	return err
+}
+
+// ReplyToStatus sends text to conv quoting the status post q (client/status).
+func (c *Client) ReplyToStatus(ctx context.Context, conv parley.ConversationID, text string, q content.StatusQuote) (MessageRecord, error) {
+	return c.sendNow(ctx, conv, MessageRecord{Kind: KindText, Text: text}, content.Ext{Status: &q})
 }

@@ -54,6 +54,14 @@ func Decode(data []byte) (Body, error) {
 	if b.Kind == "" {
 		b.Kind = KindText
 	}
+	if b.Ext != nil { // status.go: a key only in its kind, a quote only when valid
+		if b.Ext.StatusKey != nil && (b.Kind != KindStatusKey || !b.Ext.StatusKey.Valid()) {
+			b.Ext.StatusKey = nil
+		}
+		if b.Ext.Status != nil && !b.Ext.Status.Valid() {
+			b.Ext.Status = nil
+		}
+	}
 	if IsMediaKind(b.Kind) {
 		if b.Media == nil || string(b.Media.Kind) != b.Kind || b.Media.Validate() != nil {
 			b.Kind, b.Media = KindUnsupported, nil

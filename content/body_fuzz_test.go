@@ -27,10 +27,18 @@ func FuzzDecodeBody(f *testing.F) {
 	}
 	f.Add([]byte(`{"v":2,"kind":"order","ext":{"biz":{"order":{"order_id":"o","business":1,"items":[{"product_id":"p","quantity":1,"price_1000":5}],"total":{"amount_1000":6,"currency":"EUR"}}}}}`))
 	f.Add([]byte(`{"v":2,"kind":"text","ext":{"biz":{"product":{}}}}`))
+	f.Add([]byte(`{"v":2,"kind":"status_key","ext":{"status_key":{"id":"k1","key":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}`))
+	f.Add([]byte(`{"v":2,"kind":"text","text":"nice","ext":{"status":{"id":"sabc","poster":7,"kind":"image","preview":"the crag"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := Decode(data)
 		if err != nil {
 			return
+		}
+		if b.Ext != nil && b.Ext.StatusKey != nil && (b.Kind != KindStatusKey || !b.Ext.StatusKey.Valid()) {
+			t.Fatalf("kept a status key in %s", data)
+		}
+		if b.Ext != nil && b.Ext.Status != nil && !b.Ext.Status.Valid() {
+			t.Fatalf("kept an invalid status quote in %s", data)
 		}
 		if IsBusinessKind(b.Kind) {
 			if b.Ext == nil || b.Ext.Biz == nil || b.Ext.Biz.Kind() != b.Kind || b.Ext.Biz.Validate() != nil {

@@ -31,6 +31,9 @@ const (
 	KindVote     = "vote"
 	// KindDeleted replaces the kind of a message deleted for everyone.
 	KindDeleted = "deleted"
+	// KindStatusKey carries the sender's status key (ext.status_key, see
+	// status.go): a control message, never listed.
+	KindStatusKey = "status_key"
 )
 
 // IsControl reports whether kind is a control message kind (reaction,
@@ -38,7 +41,7 @@ const (
 // listed itself.
 func IsControl(kind string) bool {
 	switch kind {
-	case KindReaction, KindEdit, KindDelete, KindVote:
+	case KindReaction, KindEdit, KindDelete, KindVote, KindStatusKey:
 		return true
 	}
 	return false
@@ -68,6 +71,10 @@ type Ext struct {
 	Poll     *PollSpec        `json:"poll,omitempty"`
 	Choices  []int            `json:"choices,omitempty"`
 	Biz      *BusinessContent `json:"biz,omitempty"` // the business kinds (business.go)
+	// StatusKey is a status key (KindStatusKey, status.go).
+	StatusKey *StatusKey `json:"status_key,omitempty"`
+	// Status is the status post a message replies to (status.go).
+	Status *StatusQuote `json:"status,omitempty"`
 }
 
 // PollSpec is a poll's question and options.
@@ -90,6 +97,8 @@ type Extras struct {
 	// Reactions maps each reacting user to their one reaction.
 	Reactions map[parley.UserID]string
 	Poll      *PollResult
+	// Status is the status post the message replies to privately.
+	Status *StatusQuote
 }
 
 // PollResult is a poll with its live tallies. Voters are visible to members.

@@ -118,6 +118,9 @@ func (s *Server) startWorkers() {
 	s.run.start(stageWorkers, "log pruner", s.Delivery)
 	s.run.start(stageWorkers, "tree pruner", s.Trees)
 	s.run.start(stageWorkers, "group pruner", s.Groups)
+	if s.Status != nil {
+		s.run.start(stageWorkers, "status pruner", s.Status)
+	}
 	s.run.start(stageWorkers, "webhook deliveries", s.Webhooks)
 	if s.Calls != nil {
 		s.run.start(stageWorkers, "call ring sweeper", s.Calls)

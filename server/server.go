@@ -56,6 +56,7 @@ import (
 	"github.com/parleyhq/parley/outbound"
 	"github.com/parleyhq/parley/push"
 	"github.com/parleyhq/parley/ratelimit"
+	"github.com/parleyhq/parley/status"
 	"github.com/parleyhq/parley/trees"
 	"github.com/parleyhq/parley/webhook"
 )
@@ -90,6 +91,10 @@ type Config struct {
 	// ReportLimit is the budget of reports per account (package
 	// moderation); default moderation.DefaultLimit.
 	ReportLimit parley.Limit
+	// Status tunes Status at /v1/status (package status), served when a
+	// blob store is known (Status.Blobs, or Media's); the server fills in
+	// the store, device authentication, clock and logger.
+	Status status.Config
 	// MetricsToken, when set, serves /metrics on the server's own handler
 	// to requests bearing it ("Authorization: Bearer TOKEN"). When empty,
 	// the public handler has no /metrics (404): scrape MetricsHandler,
@@ -147,6 +152,8 @@ type Server struct {
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
 	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
+	// Status serves Status, 24-hour stories (nil without a blob store).
+	Status *status.Service
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
@@ -276,6 +283,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	bk.Register(mux)
 	if err := srv.moderationAPI(mux, cfg, deviceAuth); err != nil { // moderation.go
+		return nil, err
+	}
+	if err := srv.status(mux, cfg, deviceAuth); err != nil { // status.go
 		return nil, err
 	}
 	srv.hooks(mux, cfg)    // hooks.go

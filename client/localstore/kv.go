@@ -328,6 +328,7 @@ type kvStore struct {
 	convs map[parley.ConversationID]*kvConv
 	users map[parley.UserID]Contact
 	lists map[string]BroadcastList // broadcast lists by id
+	stat  kvStatus                 // kv_status.go
 	now   func() time.Time
 }
 
@@ -358,6 +359,7 @@ func (s *kvStore) load(ctx context.Context) error {
 	}
 	s.acct, s.kps, s.convs, s.users = nil, map[string]KeyPackageSecret{}, map[parley.ConversationID]*kvConv{}, map[parley.UserID]Contact{}
 	s.lists = map[string]BroadcastList{}
+	s.stat = newKVStatus()
 	for k, v := range data {
 		if err := s.loadKey(k, v); err != nil {
 			return fmt.Errorf("load local store: key %q: %w", k, err)
@@ -467,6 +469,8 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 	case "s", "q", "n":
 		cv, tail := convOf()
 		return cv.tools.load(kind, tail, v)
+	case kvStatusPrefix:
+		return s.stat.load(rest, v)
 	case "t":
 		cv, _ := convOf()
 		var ms int64
@@ -1102,6 +1106,11 @@ func (s *kvStore) Extras(ctx context.Context, conv parley.ConversationID, seqs [
 			if e, ok := cv.exts[kvMsgKey(conv, m.SenderDevice, m.ClientID)]; ok {
 				has = true
 				ex.ReplyTo, ex.Mentions, ex.Everyone = e.ReplyTo, slices.Clone(e.Mentions), e.Everyone
+				if e.Status != nil { // kv_status.go
+					q := *e.Status
+					q.Thumb = slices.Clone(q.Thumb)
+					ex.Status = &q
+				}
 				if e.Poll != nil {
 					ex.Poll = &content.PollResult{PollSpec: *e.Poll, Votes: map[parley.UserID][]int{}, Tallies: make([]int, len(e.Poll.Options))}
 					ex.Poll.Options = slices.Clone(e.Poll.Options)

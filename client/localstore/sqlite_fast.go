@@ -31,6 +31,7 @@ type pendingRow struct {
 	ext             content.Ext
 	mentions, media []byte
 	poll, biz       any
+	status          any // a reply's quote of a status post
 }
 
 func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (pendingRow, error) {
@@ -39,6 +40,10 @@ func newPendingRow(conv parley.ConversationID, state []byte, epoch parley.Epoch,
 	if ext.Poll != nil {
 		b, _ := json.Marshal(ext.Poll)
 		r.poll = string(b)
+	}
+	if ext.Status != nil {
+		b, _ := json.Marshal(ext.Status)
+		r.status = string(b)
 	}
 	if m.Media != nil {
 		var err error
@@ -75,8 +80,8 @@ func (st *stmts) queries() []struct {
 		{&st.message, `INSERT INTO messages (conversation, seq, client_id, sender, sender_device, outgoing, kind, text, sent_at, stored_at, status, payload, epoch, media, forwarded)
 			VALUES (?, 0, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation, sender_device, client_id) DO UPDATE SET
 				payload = excluded.payload, epoch = excluded.epoch`},
-		{&st.extras, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`},
+		{&st.extras, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`},
 		{&st.business, `INSERT INTO message_business (conversation, sender_device, client_id, content) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`},
 		{&st.sent, `UPDATE messages SET seq = ?, payload = NULL, status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END
 			WHERE conversation = ? AND client_id = ? AND outgoing = 1`},
@@ -145,7 +150,7 @@ func (st *stmts) writePending(ctx context.Context, r pendingRow, now int64) erro
 		return fmt.Errorf("write message %s/%s: %w", r.conv, m.ClientID, err)
 	}
 	if _, err := st.extras.ExecContext(ctx, string(r.conv), int64(m.SenderDevice), string(m.ClientID), int64(r.ext.ReplyTo),
-		string(r.mentions), r.ext.Everyone, r.poll); err != nil {
+		string(r.mentions), r.ext.Everyone, r.poll, r.status); err != nil {
 		return err
 	}
 	if r.biz != nil {

@@ -34,10 +34,15 @@ func (s *sqliteStore) PutExtras(ctx context.Context, conv parley.ConversationID,
 		b, _ := json.Marshal(ext.Poll)
 		poll = string(b)
 	}
+	var status any // a private reply's quote of a status post (store_status.go)
+	if ext.Status != nil {
+		b, _ := json.Marshal(ext.Status)
+		status = string(b)
+	}
 	return s.kindsTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			string(conv), int64(device), string(client), int64(ext.ReplyTo), string(mentions), ext.Everyone, poll)
+		_, err := tx.ExecContext(ctx, `INSERT INTO message_extras (conversation, sender_device, client_id, reply_to, mentions, everyone, poll, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			string(conv), int64(device), string(client), int64(ext.ReplyTo), string(mentions), ext.Everyone, poll, status)
 		if err != nil || ext.Biz == nil {
 			return err
 		}
@@ -119,14 +124,18 @@ func (s *sqliteStore) Extras(ctx context.Context, conv parley.ConversationID, se
 			var ex content.Extras
 			var has bool
 			var mentions string
-			var poll sql.NullString
-			err := tx.QueryRowContext(ctx, `SELECT x.reply_to, x.mentions, x.everyone, x.poll FROM message_extras x
+			var poll, status sql.NullString
+			err := tx.QueryRowContext(ctx, `SELECT x.reply_to, x.mentions, x.everyone, x.poll, x.status FROM message_extras x
 				JOIN messages m ON m.conversation = x.conversation AND m.sender_device = x.sender_device AND m.client_id = x.client_id
-				WHERE m.conversation = ? AND m.seq = ?`, string(conv), int64(seq)).Scan(&ex.ReplyTo, &mentions, &ex.Everyone, &poll)
+				WHERE m.conversation = ? AND m.seq = ?`, string(conv), int64(seq)).Scan(&ex.ReplyTo, &mentions, &ex.Everyone, &poll, &status)
 			switch {
 			case err == nil:
 				has = true
 				_ = json.Unmarshal([]byte(mentions), &ex.Mentions)
+				if status.Valid {
+					ex.Status = new(content.StatusQuote)
+					_ = json.Unmarshal([]byte(status.String), ex.Status)
+				}
 				if poll.Valid {
 					ex.Poll = &content.PollResult{Votes: map[parley.UserID][]int{}}
 					if err := json.Unmarshal([]byte(poll.String), &ex.Poll.PollSpec); err != nil {

@@ -232,6 +232,9 @@ type Store interface {
 	// reports whether it did.
 	MarkFailed(ctx context.Context, conv parley.ConversationID, seq parley.Seq) (bool, error)
 
+	// Status (client/status), kept on this device only (store_status.go).
+	StatusStore
+
 	// Broadcast lists (client/broadcast), kept on this device only.
 
 	// PutBroadcastList creates or replaces the list with l.ID.

@@ -183,6 +183,10 @@ func (e *env) renderMessage(ctx context.Context, c *client.Client, m client.Mess
 		}
 		fmt.Fprintf(&b, "\n    ↪ reply to %s: %q", rid, quote)
 	}
+	if q := ex.Status; q != nil { // a private reply to a status (docs/status.md)
+		obj["status_reply"] = map[string]any{"id": q.ID, "poster": int64(q.Poster), "kind": q.Kind, "preview": q.Preview}
+		fmt.Fprintf(&b, "\n    ↪ reply to %s's status %s: %q", c.Who(ctx, q.Poster), q.ID, q.Preview)
+	}
 	if len(ex.Mentions) > 0 || ex.Everyone {
 		var names []string
 		if ex.Everyone {

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"ConversationsOfUser", testConversationsOfUser},
 		{"DirectUsersKept", testDirectUsersKept}, // backup.go
 		{"ClientBackup", testClientBackup},       // backup.go
+		{"StatusPosts", testStatusPosts},         // status.go
 		{"ApplyCommit", testApplyCommit},
 		{"ApplyCommitConcurrent", testApplyCommitConcurrent},
 		{"AppendSeqs", testAppendSeqs},

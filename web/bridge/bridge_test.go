@@ -81,7 +81,8 @@ func TestShapesMatchAPI(t *testing.T) {
 		bridge.Group{}, bridge.GroupOptions{}, bridge.GroupAddResult{}, bridge.GroupUpdate{}, bridge.GroupInvitation{},
 		bridge.InviteLink{}, bridge.LinkOptions{}, bridge.JoinResult{}, bridge.JoinRequest{}, bridge.CommunityGroup{}, bridge.Receipt{},
 		bridge.BroadcastRecipient{}, bridge.BroadcastList{}, bridge.BroadcastEdit{}, bridge.BroadcastCopy{}, bridge.BroadcastSent{},
-		bridge.ReportOptions{}, bridge.ReportFiled{}, bridge.GroupReport{}, bridge.GroupBan{}}
+		bridge.ReportOptions{}, bridge.ReportFiled{}, bridge.GroupReport{}, bridge.GroupBan{},
+		bridge.StatusPost{}, bridge.StatusViewer{}, bridge.StatusPostOptions{}, bridge.StatusSettings{}}
 	for _, s := range shapes {
 		typ := reflect.TypeOf(s)
 		want, ok := ts[typ.Name()]

@@ -238,6 +238,53 @@ export interface BroadcastSent {
   copies: BroadcastCopy[];
 }
 
+/** A status (a 24-hour story; docs/status.md), as this device can read it. */
+export interface StatusPost {
+  id: string;
+  poster: UserId;
+  posterName: string;
+  /** "text", "image", "video", "voice"; "" when it cannot be read here (error says why) */
+  kind: string;
+  text?: string;
+  /** a text status's background, "#rrggbb" */
+  background?: string;
+  /** a text status's font: sans, serif, mono, script or bold */
+  font?: string;
+  mediaType?: string;
+  mediaSize?: number;
+  /** a data: URL of a media status's thumbnail */
+  thumb?: string;
+  createdAt: number;
+  expiresAt: number;
+  mine: boolean;
+  seen: boolean;
+  /** views of a status of mine */
+  views: number;
+  muted: boolean;
+  error?: string;
+}
+
+export interface StatusViewer {
+  user: UserId;
+  name: string;
+  at: number;
+}
+
+export interface StatusPostOptions {
+  text: string;
+  background?: string;
+  font?: string;
+  /** "contacts", "except:+P,…" or "only:+P,…"; omitted: the default audience */
+  audience?: string;
+}
+
+export interface StatusSettings {
+  /** the default audience of new statuses (posted ones keep theirs) */
+  audience: string;
+  /** view receipts: viewing a status tells its poster */
+  receipts: boolean;
+}
+
 export interface PollSpec {
   question: string;
   options: string[];
@@ -581,6 +628,22 @@ export interface Parley {
   sendLocation(to: ChatRef, lat: number, lon: number, name?: string): Promise<Message>;
   sendContact(to: ChatRef, vcard: string): Promise<Message>;
   forward(message: MessageId, to: ChatRef): Promise<Message>;
+
+  // status: 24-hour stories, end-to-end encrypted (docs/status.md)
+  /** the statuses shared with this user and its own, newest first */
+  statuses(withMuted?: boolean): Promise<StatusPost[]>;
+  /** a text status for 24 hours */
+  postStatus(options: StatusPostOptions): Promise<{ id: string; audience: number; expiresAt: number }>;
+  /** someone's statuses ("me" for one's own), oldest first; marks them seen and sends view receipts unless off */
+  viewStatus(who: string): Promise<StatusPost[]>;
+  statusViewers(id: string): Promise<StatusViewer[]>;
+  deleteStatus(id: string): Promise<void>;
+  /** a private reply in the 1:1 chat, quoting the status */
+  replyStatus(id: string, text: string): Promise<Message>;
+  /** mute (on, the default) or unmute someone's statuses on this device */
+  muteStatus(who: string, on?: boolean): Promise<Contact>;
+  statusSettings(): Promise<StatusSettings>;
+  setStatusSettings(settings: Partial<StatusSettings>): Promise<StatusSettings>;
 
   // broadcast lists (kept on this device; docs/broadcast.md)
   broadcasts(): Promise<BroadcastList[]>;

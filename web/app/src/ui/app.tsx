@@ -9,6 +9,7 @@ import { NewChat } from './newchat'
 import { Onboarding } from './onboarding'
 import { Settings } from './settings'
 import { Starred } from './starred'
+import { Status as StatusScreen } from './status'
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null)
@@ -58,6 +59,8 @@ function Main({ status }: { status: Status }) {
     pane = <Starred />
   } else if (section === 'operator') {
     pane = <OperatorPage />
+  } else if (section === 'status') {
+    pane = <StatusScreen />
   }
   return (
     <div class={'layout' + (pane ? ' has-pane' : '')}>

@@ -209,6 +209,9 @@ function ListMenu({ onClose }: { onClose: () => void }) {
       <button role="menuitem" autoFocus onClick={() => open('starred')}>
         Starred messages
       </button>
+      <button role="menuitem" onClick={() => open('status')}>
+        Status
+      </button>
       <button role="menuitem" onClick={() => open('new', 'group')}>
         New group
       </button>
