@@ -80,6 +80,13 @@ type Config struct {
 	// LeaseTTL is how long a lease lasts unrenewed (default 15 s); it is
 	// renewed every third of it.
 	LeaseTTL time.Duration
+	// State, when set, keeps the endpoints' state (client store, handled
+	// marks, sent watermark) sealed in the server's store (statekv.go), so
+	// that any node holding a business's lease can run its endpoint; Dir
+	// then holds only media kept for the API and temporary files. An
+	// endpoint attached before, whose state is in Dir's files, keeps
+	// running from them. nil: the state is in Dir.
+	State parley.HostedStateStore
 }
 
 // Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
@@ -228,13 +235,50 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, err
 		}
-	} else if _, err := os.Stat(filepath.Join(dir, "client.db")); err != nil {
-		return nil, fmt.Errorf("no endpoint state: %w", err)
+		if m.cfg.State != nil {
+			if err := m.cfg.State.DeleteHostedState(ctx, business); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var kept *stateKV
+	if m.cfg.State != nil {
+		var fence func() (string, string)
+		if m.cfg.Leases != nil {
+			fence = func() (string, string) { return leaseName(business), m.cfg.NodeID }
+		}
+		kv, err := newStateKV(m.cfg.State, business, m.cfg.Key, fence, m.cfg.Clock.Now)
+		if err != nil {
+			return nil, err
+		}
+		if !create {
+			if err := kv.read(ctx); err != nil {
+				return nil, fmt.Errorf("reading the endpoint state: %w", err)
+			}
+		}
+		kept = kv
+		if !create && !kv.hasAccount() {
+			kept = nil // attached before the state moved to the store: its files
+		}
+	}
+	if kept == nil && !create {
+		if _, err := os.Stat(filepath.Join(dir, "client.db")); err != nil {
+			return nil, fmt.Errorf("no endpoint state: %w", err)
+		}
+		if m.cfg.State != nil {
+			m.log.Warn("hosted endpoint runs from its files in the data directory, not from the store: another node cannot take it over (attach it again to move it)", "business", business)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o700); err != nil {
 		return nil, err
 	}
-	st, err := client.OpenSealedSQLiteStore(ctx, filepath.Join(dir, "client.db"), m.cfg.Key)
+	var st client.LocalStore
+	var err error
+	if kept != nil {
+		st, err = client.OpenKVStore(ctx, kept)
+	} else {
+		st, err = client.OpenSealedSQLiteStore(ctx, filepath.Join(dir, "client.db"), m.cfg.Key)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +300,7 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		st.Close()
 		return nil, err
 	}
-	ep := &endpoint{m: m, business: business, c: c, dir: dir, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{},
+	ep := &endpoint{m: m, business: business, c: c, dir: dir, kept: kept, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{},
 		opened: m.cfg.Clock.Now(), recovered: make(chan bool, 1),
 		sends: sendTracker{inflight: map[uint64]time.Time{}, perCust: map[parley.UserID]int{}, deferred: map[parley.UserID][]cloudapi.Status{}}}
 	if err := ep.loadHandled(); err != nil {
@@ -353,6 +397,11 @@ func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
 			stop()
 		}
 		_ = ep.c.Close()
+	}
+	if m.cfg.State != nil {
+		if err := m.cfg.State.DeleteHostedState(ctx, business); err != nil {
+			return err
+		}
 	}
 	if m.cfg.Leases != nil {
 		if err := m.cfg.Leases.ReleaseLease(ctx, leaseName(business), m.cfg.NodeID); err != nil {

@@ -69,6 +69,9 @@ type HostedEnv struct {
 	Leases   parley.LeaseStore
 	NodeID   string
 	NodeAddr string
+	// State keeps the endpoints' sealed state (the server's store), so
+	// that another node can continue an endpoint.
+	State parley.HostedStateStore
 }
 
 // businessAPI builds the business API and its hosted endpoints and mounts
@@ -92,7 +95,8 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	s.CloudAPI = api
 	if bc.Hosted != nil {
 		env := HostedEnv{Dir: bc.HostedDir, Key: bc.OperatorKey, API: api, Store: st,
-			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound}
+			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound,
+			State: st}
 		if bc.NodeID != "" {
 			env.Leases, env.NodeID, env.NodeAddr = st, bc.NodeID, bc.ServerURL
 		}
