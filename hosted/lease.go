@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -32,6 +33,15 @@ func leaseName(business parley.UserID) string {
 // the TTL until Shutdown.
 func (m *Manager) startLeased(ctx context.Context) error {
 	m.log.Info("hosted endpoints run under leases", "node", m.cfg.NodeID, "ttl", m.cfg.LeaseTTL)
+	if m.cfg.Relay != nil {
+		stop, err := m.cfg.Relay.ServeRequests(relayService, m.cfg.NodeID, m.serveForward)
+		if err != nil {
+			return fmt.Errorf("hosted: serving forwarded requests: %w", err)
+		}
+		m.mu.Lock()
+		m.stopRelay = stop
+		m.mu.Unlock()
+	}
 	m.leaseRound(ctx)
 	m.wg.Add(1)
 	go func() {
@@ -79,7 +89,26 @@ func (m *Manager) leaseRound(ctx context.Context) {
 	}
 }
 
+// leasedEndpoint is endpoint, except that in a cluster a business whose
+// lease this node has not seen yet (the API was just enabled on another
+// node, or its holder died) has its lease acquired or read first: this
+// node then runs the endpoint, or knows who does.
+func (m *Manager) leasedEndpoint(business parley.UserID) (*endpoint, error) {
+	ep, err := m.endpoint(business)
+	if err == nil || m.cfg.Leases == nil || parley.ErrorReason(err) != ReasonNoEndpoint {
+		return ep, err
+	}
+	// The manager's context, not the request's: an endpoint opened here
+	// runs on after the request.
+	m.leaseOne(m.ctx, business)
+	return m.endpoint(business)
+}
+
 func (m *Manager) leaseOne(ctx context.Context, business parley.UserID) {
+	// One at a time: the lease loop and requests for a business not seen
+	// yet never open one endpoint twice.
+	m.leaseMu.Lock()
+	defer m.leaseMu.Unlock()
 	// A renewal that takes over a third of the TTL counts as failed: the
 	// endpoint stops while the lease still has a third of it left, before
 	// another node can take it.

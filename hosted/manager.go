@@ -87,6 +87,11 @@ type Config struct {
 	// endpoint attached before, whose state is in Dir's files, keeps
 	// running from them. nil: the state is in Dir.
 	State parley.HostedStateStore
+	// Relay, with Leases, forwards the business API requests that reach
+	// this node to the node running the endpoint (forward.go), and serves
+	// those the other nodes forward here. nil: such requests are refused
+	// with ReasonEndpointElsewhere.
+	Relay parley.Relay
 }
 
 // Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
@@ -99,6 +104,8 @@ type Manager struct {
 	serverURL string
 	endpoints map[parley.UserID]*endpoint
 	others    map[parley.UserID]parley.Lease // leases other nodes hold (lease.go)
+	stopRelay func()                         // stops serving forwarded requests
+	leaseMu   sync.Mutex                     // serializes leaseOne
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -185,7 +192,12 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	eps := m.endpoints
 	m.endpoints = map[parley.UserID]*endpoint{}
+	stopRelay := m.stopRelay
+	m.stopRelay = nil
 	m.mu.Unlock()
+	if stopRelay != nil {
+		stopRelay()
+	}
 	m.cancel()
 	defer m.links.CloseIdleConnections()
 	var errs []error
@@ -446,7 +458,20 @@ func ParseMessageID(id string) (parley.ConversationID, parley.Seq, error) {
 }
 
 // Send sends out through business's endpoint and returns its message id.
+// In a cluster with a relay, a node not running the endpoint forwards it
+// to the node that does (forward.go).
 func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi.Outgoing) (string, error) {
+	if _, err := m.leasedEndpoint(business); err != nil {
+		if holder, ok := m.forwarding(business, err); ok {
+			return m.forward(ctx, holder, fwdRequest{Op: opSend, Business: business, Out: &out}, err,
+				func() (string, error) { return m.sendHere(ctx, business, out) })
+		}
+	}
+	return m.sendHere(ctx, business, out)
+}
+
+// sendHere sends through the endpoint on this node.
+func (m *Manager) sendHere(ctx context.Context, business parley.UserID, out cloudapi.Outgoing) (string, error) {
 	ep, err := m.endpoint(business)
 	if err != nil {
 		return "", err
@@ -459,8 +484,19 @@ func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi
 	return id, err
 }
 
-// MarkRead marks a received message read.
+// MarkRead marks a received message read (forwarded as Send is).
 func (m *Manager) MarkRead(ctx context.Context, business parley.UserID, messageID string) error {
+	if _, err := m.leasedEndpoint(business); err != nil {
+		if holder, ok := m.forwarding(business, err); ok {
+			_, err := m.forward(ctx, holder, fwdRequest{Op: opRead, Business: business, MessageID: messageID}, err,
+				func() (string, error) { return "", m.markReadHere(ctx, business, messageID) })
+			return err
+		}
+	}
+	return m.markReadHere(ctx, business, messageID)
+}
+
+func (m *Manager) markReadHere(ctx context.Context, business parley.UserID, messageID string) error {
 	ep, err := m.endpoint(business)
 	if err != nil {
 		return err
@@ -473,8 +509,19 @@ func (m *Manager) MarkRead(ctx context.Context, business parley.UserID, messageI
 }
 
 // Typing shows the customer of the chat of a received message that the
-// business is typing (typing.go).
+// business is typing (typing.go; forwarded as Send is).
 func (m *Manager) Typing(ctx context.Context, business parley.UserID, messageID string) error {
+	if _, err := m.leasedEndpoint(business); err != nil {
+		if holder, ok := m.forwarding(business, err); ok {
+			_, err := m.forward(ctx, holder, fwdRequest{Op: opTyping, Business: business, MessageID: messageID}, err,
+				func() (string, error) { return "", m.typingHere(ctx, business, messageID) })
+			return err
+		}
+	}
+	return m.typingHere(ctx, business, messageID)
+}
+
+func (m *Manager) typingHere(ctx context.Context, business parley.UserID, messageID string) error {
 	ep, err := m.endpoint(business)
 	if err != nil {
 		return err

@@ -158,6 +158,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.NATS != "" { // a cluster: each hosted endpoint on one node (its lease)
 		bizAPI.NodeID = hosted.NodeID(o.Listen)
+		bizAPI.Relay, _ = broker.(parley.Relay) // the NATS broker forwards API requests to the endpoint's node
 		log.Info("cluster node: hosted business endpoints under leases", "node", bizAPI.NodeID)
 	}
 	callsCfg, stopCalls, err := startCalls(o.Calls, o.Listen, log)

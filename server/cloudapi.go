@@ -41,6 +41,9 @@ type BusinessAPIConfig struct {
 	// the node holding its lease in the store (hosted.Config.Leases): one
 	// node at a time per business. "": every endpoint runs here (one node).
 	NodeID string
+	// Relay, with NodeID, forwards business API requests to the node
+	// running the business's endpoint (the NATS broker).
+	Relay parley.Relay
 }
 
 // HostedEndpoints are the business numbers' hosted endpoints
@@ -72,6 +75,8 @@ type HostedEnv struct {
 	// State keeps the endpoints' sealed state (the server's store), so
 	// that another node can continue an endpoint.
 	State parley.HostedStateStore
+	// Relay is BusinessAPIConfig.Relay when NodeID is set.
+	Relay parley.Relay
 }
 
 // businessAPI builds the business API and its hosted endpoints and mounts
@@ -98,7 +103,7 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound,
 			State: st}
 		if bc.NodeID != "" {
-			env.Leases, env.NodeID, env.NodeAddr = st, bc.NodeID, bc.ServerURL
+			env.Leases, env.NodeID, env.NodeAddr, env.Relay = st, bc.NodeID, bc.ServerURL, bc.Relay
 		}
 		mgr, err := bc.Hosted(env)
 		if err != nil {

@@ -81,7 +81,8 @@ func waitText(t *testing.T, c *pclient.Client, text string) pclient.MessageRecor
 }
 
 // TestHostedEndpointTakeover: a business's hosted endpoint runs on the node
-// that enabled the API (it holds the lease); that node is killed with
+// that enabled the API (it holds the lease); a request reaching the other
+// node is forwarded to it over NATS; that node is killed with
 // SIGKILL; the other node, with a data directory of its own, takes the
 // lease over and continues the endpoint from the sealed state in
 // PostgreSQL: the business API on it sends to the customer in the same
@@ -146,8 +147,16 @@ func TestHostedEndpointTakeover(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond) // the window opens once the endpoint took the message
 	}
-	if err := send(urlB, "not through b"); err == nil {
-		t.Fatal("node b sent while node a holds the endpoint's lease")
+	// Node b does not run the endpoint: it forwards the request to node a
+	// (NATS request/reply), which sends in the same chat.
+	if err := send(urlB, "forwarded by b"); err != nil {
+		t.Fatalf("send through node b while node a holds the endpoint: %v", err)
+	}
+	if got := waitText(t, customer, "forwarded by b"); got.Conversation != first.Conversation {
+		t.Fatalf("the forwarded send is in chat %s, want %s", got.Conversation, first.Conversation)
+	}
+	if _, err := os.Stat(filepath.Join(b.dataDir, "hosted", pnid)); !os.IsNotExist(err) {
+		t.Fatalf("node b opened the endpoint while a holds its lease: %v", err)
 	}
 
 	// Node a dies. Within the lease's TTL (15 s) and a renewal period node
