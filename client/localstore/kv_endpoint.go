@@ -115,10 +115,26 @@ func (s *kvStore) MarkSentAdvance(ctx context.Context, conv parley.ConversationI
 // caller holds s.mu.
 func (s *kvStore) markSentTx(conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) (*kvTx, error) {
 	tx := newKVTx()
-	if err := s.markSent(tx, conv, client, seq); err != nil {
+	// This device's message is under a key naming it: no need to look at
+	// (and decode) every message of the chat, as markSent does.
+	cv := s.convs[conv]
+	var own *content.MessageRecord
+	var key string
+	if cv != nil && s.acct != nil {
+		key = kvMsgKey(conv, s.acct.Device, client)
+		if err := cv.promote(key); err != nil {
+			return nil, err
+		}
+		if m := cv.msgs[key]; m != nil && m.Outgoing && m.ClientID == client {
+			own = m
+		}
+	}
+	if own != nil {
+		cv.setSent(tx, key, own, seq)
+	} else if err := s.markSent(tx, conv, client, seq); err != nil {
 		return nil, err
 	}
-	if cv := s.convs[conv]; cv != nil && cv.chat != nil && cv.chat.Cursor == seq-1 {
+	if cv != nil && cv.chat != nil && cv.chat.Cursor == seq-1 {
 		cv.chat.Cursor = seq
 		tx.put("c/"+string(conv), cv.chat)
 	}
