@@ -166,6 +166,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopCalls()
+	if relay, ok := broker.(parley.Relay); ok && callsCfg != nil { // a cluster: calls pinned to their node, reachable from all
+		callsCfg.Service.IDPrefix, callsCfg.Relay = callNodeTag(bizAPI.NodeID), relay
+	}
 	limiter := sharedLimiter(st, o.Postgres) // cluster.go
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,

@@ -143,6 +143,9 @@ type Server struct {
 	CloudAPI *cloudapi.Service
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
+
+	gatewayCalls   gateway.Calls // Calls or, in a cluster, its calls.Router
+	stopCallRouter func()        // stops answering other nodes' call requests
 	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
@@ -229,7 +232,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	gs := gateway.Services{Accounts: acc, Delivery: del, Groups: srv.Groups, Business: srv.Business}
 	if srv.Calls != nil {
-		gs.Calls = srv.Calls
+		gs.Calls = srv.gatewayCalls // the service, or its router in a cluster (calls.go)
 	}
 	srv.Gateway = gateway.New(gs, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
 
@@ -395,6 +398,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.Gateway.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: %w", err))
+	}
+	if s.stopCallRouter != nil {
+		s.stopCallRouter()
 	}
 	if s.Calls != nil {
 		_ = s.Calls.Shutdown(ctx) // ends every call; after the gateway, so no new call starts
