@@ -144,9 +144,9 @@ type Server struct {
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
 
-	gatewayCalls   gateway.Calls // Calls or, in a cluster, its calls.Router
-	stopCallRouter func()        // stops answering other nodes' call requests
-	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
+	gatewayCalls   gateway.Calls  // Calls or, in a cluster, its calls.Router
+	stopCallRouter func()         // stops answering other nodes' call requests
+	Admin          *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
