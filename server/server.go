@@ -143,10 +143,10 @@ type Server struct {
 	CloudAPI *cloudapi.Service
 	Hosted   HostedEndpoints
 	Calls    *calls.Service // nil when calls are not configured (calls.go)
+	Admin    *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
 
-	gatewayCalls   gateway.Calls  // Calls or, in a cluster, its calls.Router
-	stopCallRouter func()         // stops answering other nodes' call requests
-	Admin          *admin.Service // the operator's admin API at /admin/v1/ (admin.go)
+	gatewayCalls   gateway.Calls // Calls or, in a cluster, its calls.Router
+	stopCallRouter func()        // stops answering other nodes' call requests
 
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
