@@ -35,7 +35,8 @@ func (b *Broker) Request(ctx context.Context, service, node string, data []byte)
 	return m.Data, nil
 }
 
-// ServeRequests answers node's requests of service; see parley.Relay.
+// ServeRequests answers node's requests of service; see parley.Relay. It
+// returns once the NATS server has the subscription.
 func (b *Broker) ServeRequests(service, node string, handler func(ctx context.Context, data []byte) []byte) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sub, err := b.nc.Subscribe(b.relaySubject(service, node), func(m *natsgo.Msg) {
@@ -46,6 +47,13 @@ func (b *Broker) ServeRequests(service, node string, handler func(ctx context.Co
 		}()
 	})
 	if err != nil {
+		cancel()
+		return nil, err
+	}
+	// The subscription is registered at the server when this returns, so a
+	// request another node sends right after is answered.
+	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
+		_ = sub.Unsubscribe()
 		cancel()
 		return nil, err
 	}
