@@ -20,10 +20,12 @@ import (
 // dies stops renewing: its leases expire and another node takes over
 // within a TTL plus a third of it. Shutdown releases the leases.
 //
-// Taking over needs the endpoint's state (client.db) in this node's
-// Config.Dir: with per-node data directories a node can only run the
-// endpoints it has the state of (docs/cluster.md). A node without the state
-// releases the lease so that one with it can take the business.
+// The endpoint's state is in the store (Config.State), so any node can take
+// over; its commits are fenced by the lease (statekv.go). An endpoint still
+// running from files (attached before the state moved to the store) can
+// only run on the node that has them: a node without them releases the
+// lease so that the one with them can take the business. Requests reaching
+// a node that does not run the endpoint are forwarded (forward.go).
 
 func leaseName(business parley.UserID) string {
 	return "hosted/" + strconv.FormatInt(int64(business), 10)

@@ -18,9 +18,14 @@
 //     keys mode 0600): parley.db (SQLite, without Options.Postgres),
 //     blobs/ (without Options.S3), uploads/ (media being received),
 //     code.key and operator.key (unless Options.CodeKeyFile and
-//     Options.OperatorKeyFile name other files), hosted/ (the state of
-//     hosted business endpoints) and acme/ (ACME certificates, with
-//     TLSOptions.Domains). A key file that exists is never replaced.
+//     Options.OperatorKeyFile name other files), hosted/ (media kept by
+//     hosted business endpoints; their state is sealed in the store) and
+//     acme/ (ACME certificates, with TLSOptions.Domains). A key file that
+//     exists is never replaced.
+//   - With Options.NATS (a cluster) the NATS broker also relays requests
+//     between nodes: business API requests go to the node running the
+//     business's hosted endpoint, call requests to the node hosting the
+//     call (docs/cluster.md).
 //   - On PostgreSQL the abuse limits are counted in the database
 //     (ratelimit.Shared): every node of a cluster enforces one budget, and
 //     a restart resets none. On SQLite they are in memory (ratelimit.Memory).

@@ -19,7 +19,8 @@ import (
 // /business/v1/report and the operator's at /business/v1/admin/, with a
 // hosted endpoint per business number.
 type BusinessAPIConfig struct {
-	// HostedDir holds the hosted endpoints' sealed state. Required.
+	// HostedDir holds the hosted endpoints' media and temporary files (their
+	// state is sealed in the store). Required.
 	HostedDir string
 	// OperatorKey (32 bytes) seals the hosted endpoints' state. Required.
 	OperatorKey []byte
