@@ -409,6 +409,9 @@ func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
 			stop()
 		}
 		_ = ep.c.Close()
+		if ep.kept != nil {
+			ep.kept.drain() // no commit lands after the delete below
+		}
 	}
 	if m.cfg.State != nil {
 		if err := m.cfg.State.DeleteHostedState(ctx, business); err != nil {

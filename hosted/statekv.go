@@ -315,6 +315,15 @@ func (s *stateKV) commitLoop() {
 	}
 }
 
+// drain waits until no queued commit is left.
+func (s *stateKV) drain() {
+	s.mu.Lock()
+	for s.busy {
+		s.drained.Wait()
+	}
+	s.mu.Unlock()
+}
+
 // Close does nothing: the state stays in the store.
 func (s *stateKV) Close() error { return nil }
 
