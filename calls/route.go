@@ -19,7 +19,8 @@ import (
 // and answered with that node's answer. A call's id starts with its node's
 // tag (Config.IDPrefix), which is how any node finds it; the events and
 // signals the hosting node pushes reach devices on every node through the
-// broker. Start and Status are answered by the node asked.
+// broker. Status asks every node (relay RequestAll) when this one hosts no
+// call of the conversation, and Start refuses when another node hosts one.
 //
 // The hosting node trusts the device identity the forwarding node
 // authenticated, as it trusts the events other nodes publish.
@@ -68,6 +69,7 @@ const (
 	opMedia   = "media"
 	opSignal  = "signal"
 	opGone    = "gone"
+	opStatus  = "status" // sent to every node: which hosts the conversation's call
 )
 
 // routedRequest is a call request sent to the hosting node.
@@ -75,6 +77,7 @@ type routedRequest struct {
 	Op       string                `json:"op"`
 	Device   parley.Device         `json:"device"`
 	Call     CallID                `json:"call,omitempty"`
+	Conv     parley.ConversationID `json:"conv,omitempty"`
 	Busy     bool                  `json:"busy,omitempty"`
 	Muted    bool                  `json:"muted,omitempty"`
 	VideoOff bool                  `json:"video_off,omitempty"`
@@ -101,6 +104,10 @@ func decodeRouted(data []byte) (routedRequest, error) {
 	}
 	switch q.Op {
 	case opAccept, opDecline, opHangup, opJoin, opMedia, opSignal, opGone:
+	case opStatus:
+		if !q.Conv.Valid() {
+			return q, parley.Errorf(parley.CodeInvalid, ReasonBadRouted, "a routed call status without a conversation")
+		}
 	default:
 		return q, parley.Errorf(parley.CodeInvalid, ReasonBadRouted, "a routed call request of unknown kind %q", q.Op)
 	}
@@ -138,6 +145,9 @@ func (r *Router) serve(ctx context.Context, data []byte) []byte {
 			return nil, s.SetMediaState(ctx, q.Device, q.Call, q.Muted, q.VideoOff)
 		case opSignal:
 			return nil, s.Signal(ctx, q.Device, q.Call, q.To, q.Conn, q.Kind, q.Payload)
+		case opStatus:
+			// Only the call hosted here: another node's answer is its own.
+			return ci(s.Status(ctx, q.Device, q.Conv))
 		default: // opGone
 			s.DeviceGone(ctx, q.Device.ID)
 			return nil, nil
@@ -200,14 +210,50 @@ func (r *Router) send(ctx context.Context, node string, q routedRequest) (routed
 	return rep, nil
 }
 
-// Start starts a call on this node (its SFU); see Service.Start.
+// Start starts a call on this node (its SFU), unless another node hosts a
+// call of the conversation: then, as on one node, CodeConflict
+// ReasonInProgress (the client asks Status and joins it); see
+// Service.Start. Two starts on two nodes at the same moment can still make
+// two calls.
 func (r *Router) Start(ctx context.Context, dev parley.Device, id parley.ConversationID, video bool) (parley.CallInfo, error) {
+	if _, ok := r.elsewhere(ctx, dev, id); ok {
+		return parley.CallInfo{}, r.local.refuse(parley.Errorf(parley.CodeConflict, ReasonInProgress, "a call is already going on in this conversation; join it"))
+	}
 	return r.local.Start(ctx, dev, id, video)
 }
 
-// Status reports this node's call of the conversation; see Service.Status.
+// Status reports the conversation's call, hosted on this node or another;
+// see Service.Status.
 func (r *Router) Status(ctx context.Context, dev parley.Device, id parley.ConversationID) (parley.CallInfo, error) {
-	return r.local.Status(ctx, dev, id)
+	info, err := r.local.Status(ctx, dev, id)
+	if parley.ErrorReason(err) != ReasonNotFound {
+		return info, err
+	}
+	if info, ok := r.elsewhere(ctx, dev, id); ok {
+		return info, nil
+	}
+	return info, err
+}
+
+// elsewhere asks every node for the conversation's call (as dev sees it)
+// and returns one another node hosts.
+func (r *Router) elsewhere(ctx context.Context, dev parley.Device, id parley.ConversationID) (parley.CallInfo, bool) {
+	data, err := json.Marshal(routedRequest{Op: opStatus, Device: dev, Conv: id})
+	if err != nil {
+		return parley.CallInfo{}, false
+	}
+	answers, err := r.relay.RequestAll(ctx, relayService, data)
+	if err != nil {
+		r.local.log.Warn("calls: asking the other nodes for a conversation's call", "err", err)
+		return parley.CallInfo{}, false
+	}
+	for _, a := range answers {
+		var rep routedReply
+		if json.Unmarshal(a, &rep) == nil && rep.Info != nil && nodeOf(rep.Info.ID) != r.tag {
+			return *rep.Info, true
+		}
+	}
+	return parley.CallInfo{}, false
 }
 
 // Accept accepts on the node hosting the call; see Service.Accept.

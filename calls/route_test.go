@@ -28,8 +28,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // routers joined by a real NATS relay. A call started through node A is
 // pinned there (its id names A); the callee's accept, signalling and
 // hang-up made through node B run on A, which pushes the events; B hosts
-// nothing. A device leaving B leaves A's call. Once A is gone, B refuses
-// the call's requests with call_node_gone.
+// nothing; B's status of the conversation finds A's call and B refuses a
+// second call there. A device leaving B leaves A's call. Once A is gone, B
+// refuses the call's requests with call_node_gone.
 func TestRouterAcrossNodes(t *testing.T) {
 	e := newEnv(t, calls.Config{IDPrefix: "na"})
 	svcB := calls.New(e.st, e.br, e.clock, nil, calls.Config{IDPrefix: "nb"})
@@ -88,6 +89,13 @@ func TestRouterAcrossNodes(t *testing.T) {
 	if a, b := e.svc.Stats().Active, svcB.Stats().Active; a != 1 || b != 0 {
 		t.Fatalf("active calls: A %d, B %d; want 1 and 0", a, b)
 	}
+	// Node B finds the conversation's call on A, and refuses a second one.
+	if st, err := rb.Status(ctx, bob[0], conv); err != nil || st.ID != info.ID {
+		t.Fatalf("status through node B = %s, %v; want call %s", st.ID, err, info.ID)
+	}
+	if _, err := rb.Start(ctx, bob[0], conv, false); parley.ErrorReason(err) != calls.ReasonInProgress {
+		t.Fatalf("a second call started through node B: %v, want %s", err, calls.ReasonInProgress)
+	}
 	// Refusals of the hosting node come back as they are.
 	carol := e.mustUser("+15550000003", 1)
 	if _, err := rb.Join(ctx, carol[0], info.ID); parley.ErrorCode(err) != parley.CodeForbidden {
@@ -96,6 +104,9 @@ func TestRouterAcrossNodes(t *testing.T) {
 	// Bob's device goes away from node B: node A drops it from the call.
 	rb.DeviceGone(ctx, bob[0].ID)
 	waitFor(t, "the call to end on node A", func() bool { return e.svc.Stats().Active == 0 })
+	if _, err := rb.Status(ctx, bob[0], conv); parley.ErrorReason(err) != calls.ReasonNotFound {
+		t.Fatalf("status after the call ended: %v, want %s", err, calls.ReasonNotFound)
+	}
 
 	// A second call; node A goes away (its calls with it).
 	info, err = ra.Start(ctx, alice[0], conv, false)

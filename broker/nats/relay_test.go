@@ -38,6 +38,10 @@ func TestRelay(t *testing.T) {
 	if _, err := a.Request(ctx, "other", "node/b:1", []byte("x")); err == nil {
 		t.Fatal("a request to a service b does not serve was answered")
 	}
+	all, err := a.RequestAll(ctx, "svc", []byte("all"))
+	if err != nil || len(all) != 2 {
+		t.Fatalf("RequestAll = %q, %v; want the answers of a and b", all, err)
+	}
 	stopB()
 	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
 	defer cancelShort()

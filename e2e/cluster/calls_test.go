@@ -47,8 +47,10 @@ func (c *callEvents) wait(t *testing.T, kind parleypb.CallEventKind) *parleypb.C
 
 // TestCallAcrossNodes: a group call started by a device on node A is
 // hosted there (its id carries A's tag); a member's device on node B hears
-// it ring through NATS, joins through B (routed to A: A's call service
-// counts it in and tells the caller), mutes, and hangs up, all through B.
+// of it through NATS, another finds it with CallStatus through B and cannot
+// start a second one; the member joins through B (routed to A: A's call
+// service counts it in and tells the caller), mutes, and hangs up, all
+// through B.
 func TestCallAcrossNodes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -93,6 +95,20 @@ func TestCallAcrossNodes(t *testing.T) {
 			t.Fatalf("the member on node B never heard of call %s", id)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// A third member on node B finds the call with CallStatus and cannot
+	// start a second one.
+	third, err := dialClient(ctx, b.addr, accts[2].Devices[0], accts[2].Secrets[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.close()
+	st, err := third.call(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallStatus{CallStatus: &parleypb.CallStatusRequest{ConversationId: string(conv)}}})
+	if err != nil || st.GetCall().GetCallId() != id {
+		t.Fatalf("call status through node B: %v, %v; want call %s", st, err, id)
+	}
+	if _, err := third.call(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallStart{CallStart: &parleypb.CallStartRequest{ConversationId: string(conv)}}}); err == nil || !strings.Contains(err.Error(), "call_in_progress") {
+		t.Fatalf("a second call started through node B: %v, want call_in_progress", err)
 	}
 	joined, err := member.call(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallJoin{CallJoin: &parleypb.CallJoinRequest{CallId: id}}})
 	if err != nil {
