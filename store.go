@@ -25,6 +25,7 @@ type Store interface {
 	LogStore
 	CounterStore
 	LeaseStore
+	HostedStateStore
 	// The services' stores: a store missing one of their methods does not
 	// compile, rather than silently running without the feature.
 	GroupStore

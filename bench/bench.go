@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/mls"
+	"github.com/parleyhq/parley/store/postgres"
 )
 
 // Config says which scenario to run and how big.
@@ -38,7 +39,7 @@ type Config struct {
 	Participants int             // call: devices in the group call
 	Video        bool            // call: publish video as well as audio
 	Nodes        int             // cluster: server processes (one is killed)
-	Postgres     string          // cluster: PostgreSQL DSN the nodes share (a fresh schema per run)
+	Postgres     string          // cluster: PostgreSQL DSN the nodes share; other scenarios: the server's store (a fresh schema per run)
 	NATS         string          // cluster: NATS URL the nodes share
 	Drain        bool            // cluster: stop the node with SIGTERM (it drains) rather than SIGKILL
 	Viewers      int             // status: the poster's contacts, all online viewers (default 5,000)
@@ -152,6 +153,7 @@ type server struct {
 	addr string
 	pid  int
 	dir  string
+	drop func() // drops the PostgreSQL schema (--postgres), or nil
 }
 
 var listeningRE = regexp.MustCompile(`listening on http://([0-9.:\[\]a-z]+)`)
@@ -162,29 +164,53 @@ func startServer(ctx context.Context, cfg Config, seed func(ctx context.Context,
 	if err != nil {
 		return nil, err
 	}
-	st, err := cfg.OpenStore(ctx, dir)
-	if err != nil {
+	// With --postgres the server runs on a fresh schema of that database
+	// (dropped when it stops) instead of SQLite in its data directory.
+	var dsn string
+	var drop func()
+	var st parley.Store
+	if cfg.Postgres != "" {
+		if dsn, drop, err = freshSchema(ctx, cfg.Postgres); err != nil {
+			return nil, err
+		}
+		if st, err = postgres.Open(ctx, dsn); err != nil {
+			drop()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+	} else if st, err = cfg.OpenStore(ctx, dir); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	start := time.Now()
 	if err := seed(ctx, st); err != nil {
 		st.Close()
+		if drop != nil {
+			drop()
+		}
 		return nil, err
 	}
 	if err := st.Close(); err != nil {
+		if drop != nil {
+			drop()
+		}
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Log, "seeded in %v\n", time.Since(start).Round(time.Millisecond))
 	cmd := cfg.ServerCommand(dir)
+	if dsn != "" {
+		cmd.Args = append(cmd.Args, "--postgres", dsn)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
 	}
 	cmd.Stdout = cmd.Stderr
 	if err := cmd.Start(); err != nil {
+		if drop != nil {
+			drop()
+		}
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &server{cmd: cmd, pid: cmd.Process.Pid, dir: dir}
+	s := &server{cmd: cmd, pid: cmd.Process.Pid, dir: dir, drop: drop}
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -237,6 +263,9 @@ func (s *server) stop() {
 		}
 	}
 	os.RemoveAll(s.dir)
+	if s.drop != nil {
+		s.drop()
+	}
 }
 
 func (s *server) rssKiB() int64 {

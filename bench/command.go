@@ -46,7 +46,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, openS
 	fs.IntVar(&cfg.Participants, "participants", 8, "call: devices in the group call")
 	fs.BoolVar(&cfg.Video, "video", false, "call: publish 15 fps video as well as audio")
 	fs.IntVar(&cfg.Nodes, "nodes", 3, "cluster: server processes (the last is killed a third into the run)")
-	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("PARLEY_POSTGRES"), "cluster: PostgreSQL DSN the nodes share (the run uses a fresh schema, dropped after) [PARLEY_POSTGRES]")
+	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("PARLEY_POSTGRES"), "PostgreSQL DSN: cluster: the one the nodes share; direct, business…: the server runs on it instead of SQLite (the run uses a fresh schema, dropped after) [PARLEY_POSTGRES]")
 	fs.StringVar(&cfg.NATS, "nats", os.Getenv("PARLEY_NATS"), "cluster: NATS URL the nodes share [PARLEY_NATS]")
 	fs.BoolVar(&cfg.Drain, "drain", false, "cluster: stop the node with SIGTERM (it drains, closing sessions with 4012) instead of SIGKILL")
 	fs.IntVar(&cfg.Viewers, "viewers", 5000, "status: the poster's contacts, every one an online viewer")

@@ -21,8 +21,11 @@
 //   - Ringing stops after Config.RingTimeout (CALL_MISSED), checked by Run
 //     or Sweep against the injected clock.
 //
-// Call state lives in this process: in a cluster every device of a
-// conversation must reach the same node for calls (documented limit).
+// Call state lives in this process: each call is pinned to the node that
+// started it (its SFU, its TURN relay). In a cluster, Router sends the
+// requests of a call made through another node to the hosting node
+// (route.go); starting a call and asking a conversation's call status stay
+// on the node asked (docs/cluster.md says what that leaves).
 package calls
 
 import (
@@ -119,6 +122,10 @@ type Config struct {
 	MaxSignalBytes  int           // largest signalling payload; default 64 KiB
 	SweepInterval   time.Duration // how often Run checks ring timeouts; default 1 s
 	TURN            TURN          // no URLs: no ICE servers handed out
+	// IDPrefix starts the id of every call this service starts (then
+	// "-"): in a cluster the node's tag, by which Router sends a call's
+	// requests to the node hosting it. "": bare ids (one node).
+	IDPrefix string
 }
 
 func (c *Config) setDefaults() {
@@ -294,9 +301,12 @@ func (s *Service) flush(ctx context.Context, o outbox) {
 	}
 }
 
-func newCallID() CallID {
+func (s *Service) newCallID() CallID {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	if s.cfg.IDPrefix != "" {
+		return CallID(s.cfg.IDPrefix + "-" + hex.EncodeToString(b[:]))
+	}
 	return CallID(hex.EncodeToString(b[:]))
 }
 

@@ -42,7 +42,7 @@ func (s *Service) Start(ctx context.Context, dev parley.Device, id parley.Conver
 		return parley.CallInfo{}, s.refuse(parley.Errorf(parley.CodeUnavailable, ReasonNoSFU, "this server does not host group calls"))
 	}
 	c := &call{
-		id: newCallID(), conv: id, group: group, video: video, caller: dev,
+		id: s.newCallID(), conv: id, group: group, video: video, caller: dev,
 		startedAt: now, ringUntil: now.Add(s.cfg.RingTimeout), members: members,
 		ringing: make(map[parley.DeviceID]parley.UserID),
 		parts:   make(map[parley.DeviceID]*participant),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/store/sqlite"
 )
 
 var wamidRe = regexp.MustCompile(`wamid\.[a-z0-9_-]+\.[0-9]+`)
@@ -423,14 +424,22 @@ func TestHostedSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	biz.hooks.mustEvent(t, "messages", "after the restart")
-	// The hosted state on disk is sealed: no key material in the clear.
-	raw, err := os.ReadFile(filepath.Join(e.dir, "hosted", biz.pnid, "client.db"))
-	if err != nil {
-		t.Fatal(err)
+	// The hosted state is in the server's store, sealed: no key material,
+	// no message text in the clear, nothing in the data directory.
+	e.stop()
+	rows := e.hostedState(biz.pnid)
+	if len(keysWithPrefix(rows, "s/g/")) == 0 || len(keysWithPrefix(rows, "s/a")) != 1 {
+		t.Fatalf("the store holds no group state or account of the endpoint: %d rows", len(rows))
 	}
-	if bytes.Contains(raw, []byte(`"Secret":"`)) || bytes.Contains(raw, []byte(`"SigPriv":"`)) || !bytes.Contains(raw, []byte(`"sealed":"`)) {
-		t.Fatal("the hosted endpoint's account secrets are on disk in the clear")
+	for k, v := range rows {
+		if len(v) < 25 || v[0] != 1 || bytes.Contains(v, []byte(`"Secret"`)) || bytes.Contains(v, []byte("we are back")) || bytes.Contains(v, []byte("before the restart")) {
+			t.Fatalf("hosted state %q is not sealed: %q", k, v)
+		}
 	}
+	if _, err := os.Stat(filepath.Join(e.dir, "hosted", biz.pnid, "client.db")); !os.IsNotExist(err) {
+		t.Fatalf("a client.db in the data directory: %v", err)
+	}
+	e.start()
 }
 
 // TestHostedHandsOverAfterCrash: the hosted endpoint stores and
@@ -447,16 +456,20 @@ func TestHostedHandsOverAfterCrash(t *testing.T) {
 	}
 	biz.hooks.mustEvent(t, "messages", "two loaves please")
 	e.stop()
-	// The marks: a snapshot written at start and a log line per message.
-	marks := filepath.Join(e.dir, "hosted", biz.pnid, "handled.log")
-	if data, err := os.ReadFile(marks); err != nil || len(data) == 0 {
-		t.Fatalf("no handled mark after a handled message: %q, %v", data, err)
-	}
-	for _, f := range []string{"handled.json", "handled.log"} {
-		if err := os.Remove(filepath.Join(e.dir, "hosted", biz.pnid, f)); err != nil {
+	// The marks: one per chat in the store, written per message.
+	e.editHostedState(func(st *sqlite.Store, b parley.UserID) {
+		rows, err := st.HostedState(context.Background(), b)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
+		marks := keysWithPrefix(rows, "h/")
+		if len(marks) != 1 {
+			t.Fatalf("handled marks after a handled message: %v", marks)
+		}
+		if err := st.CommitHostedState(context.Background(), parley.HostedStateCommit{Business: b, Deletes: marks}); err != nil {
+			t.Fatal(err)
+		}
+	}, biz.pnid)
 	e.start()
 	deadline := time.Now().Add(20 * time.Second)
 	for biz.hooks.count("messages", "two loaves please") < 2 {

@@ -35,8 +35,9 @@ func (d *dyingLeases) ReleaseLease(ctx context.Context, name, holder string) err
 	return d.LeaseStore.ReleaseLease(ctx, name, holder)
 }
 
-// Two nodes' managers on one store and one (shared) data directory: exactly
-// one runs the business's endpoint, the other refuses its requests with
+// Two nodes' managers on one store, each with a data directory of its own
+// (the endpoint's state is in the store): exactly one runs the business's
+// endpoint, the other refuses its requests with
 // endpoint_elsewhere; when the holder stops renewing, it stops its endpoint
 // at once and the other takes over once the lease expires, and sends.
 func TestHostedLeaseOneNodeAndTakeover(t *testing.T) {
@@ -52,8 +53,8 @@ func TestHostedLeaseOneNodeAndTakeover(t *testing.T) {
 	const ttl = 600 * time.Millisecond
 	newNode := func(id string) (*hosted.Manager, *dyingLeases) {
 		leases := &dyingLeases{LeaseStore: e.st}
-		m, err := hosted.New(hosted.Config{Dir: filepath.Join(e.dir, "hosted"), Key: bytes.Repeat([]byte{7}, 32), Numbers: e.st,
-			API: e.srv.CloudAPI, Media: e.st, Leases: leases, NodeID: id, NodeAddr: "http://" + id, LeaseTTL: ttl})
+		m, err := hosted.New(hosted.Config{Dir: filepath.Join(e.dir, "hosted-"+id), Key: bytes.Repeat([]byte{7}, 32), Numbers: e.st,
+			API: e.srv.CloudAPI, Media: e.st, Leases: leases, NodeID: id, NodeAddr: "http://" + id, LeaseTTL: ttl, State: e.st})
 		if err != nil {
 			t.Fatal(err)
 		}

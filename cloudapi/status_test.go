@@ -1,8 +1,8 @@
 package cloudapi_test
 
 import (
-	"os"
-	"path/filepath"
+	"bytes"
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/hosted"
+	"github.com/parleyhq/parley/store/sqlite"
 )
 
 // statusIndex is the position of the first delivery of a status of id, -1
@@ -122,13 +124,22 @@ func TestFailedStatusAfterRetention(t *testing.T) {
 	// A crash that left the sent watermark before the send: the next start
 	// queues its sent status again.
 	e.stop()
-	wmPath := filepath.Join(e.dir, "hosted", biz.pnid, "sent.wm")
-	if _, err := os.Stat(wmPath); err != nil {
-		t.Fatalf("no sent watermark: %v", err)
-	}
-	if err := os.WriteFile(wmPath, []byte(sentAt.UTC().Format(time.RFC3339Nano)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e.editHostedState(func(st *sqlite.Store, b parley.UserID) {
+		rows, err := st.HostedState(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows["w"] == nil {
+			t.Fatal("no sent watermark in the store")
+		}
+		v, err := hosted.SealStateValue(bytes.Repeat([]byte{7}, 32), b, "w", []byte(sentAt.UTC().Format(time.RFC3339Nano)+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CommitHostedState(context.Background(), parley.HostedStateCommit{Business: b, Puts: map[string][]byte{"w": v}}); err != nil {
+			t.Fatal(err)
+		}
+	}, biz.pnid)
 	e.start()
 	deadline := time.Now().Add(20 * time.Second)
 	for biz.hooks.count("messages", `"id":"`+lost+`","recipient_id":"`+wa+`","status":"sent"`) < 2 {

@@ -78,14 +78,17 @@ type ClaimedKeyPackage struct {
 // the caller; CodeNotFound "user_not_found" for an unknown user;
 // CodeRateLimited ReasonTooManyClaims (with a retry-after) once the device
 // claimed one of the users Config.ClaimsPerTarget times. The limit is taken
-// for every named user before anything is claimed.
+// for every named user before anything is claimed. Claims of the caller's
+// own account (its other devices, claimed with every new chat) are not
+// limited: a business endpoint starting chats with thousands of customers
+// claims its own phone's KeyPackages each time.
 func (s *Service) ClaimKeyPackages(ctx context.Context, dev parley.Device, users []parley.UserID) ([]ClaimedKeyPackage, error) {
 	if len(users) > MaxClaimUsers {
 		return nil, parley.Errorf(parley.CodeTooLarge, parley.ReasonTooManyUsers, "at most %d users per claim", MaxClaimUsers)
 	}
 	taken := make(map[parley.UserID]bool, len(users))
 	for _, u := range users {
-		if taken[u] {
+		if taken[u] || u == dev.User {
 			continue
 		}
 		taken[u] = true

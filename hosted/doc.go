@@ -15,6 +15,14 @@
 // components stay crypto-blind. The business profile shows customers that
 // the business uses a hosted endpoint (parley.BusinessProfile.Hosted).
 //
-// Layout under the manager's directory: one folder per business user id
-// holding client.db (the sealed client store) and media/ (sealed files).
+// State: with Config.State (what the server wires) an endpoint's client
+// store, handled marks and sent watermark are sealed records in the
+// server's store (statekv.go), so that in a cluster the node that takes
+// over an endpoint's lease continues it; the client store is the
+// localstore KV store, which keeps the endpoint's whole state (its chats'
+// messages included) in memory while it runs. Under the manager's
+// directory, one folder per business user id holds media/ (sealed files
+// kept for the API) and temporary files; an endpoint attached before the
+// state moved to the store keeps its client.db (the sealed SQLite client
+// store) and handled/watermark files there and runs from them.
 package hosted

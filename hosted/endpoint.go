@@ -25,6 +25,7 @@ type endpoint struct {
 	business parley.UserID
 	c        *client.Client
 	dir      string
+	kept     *stateKV // the state in the server's store (nil: in dir's files)
 
 	mu      sync.Mutex
 	chats   map[parley.UserID]parley.ConversationID // customer → direct chat
@@ -261,6 +262,9 @@ func (ep *endpoint) loop(ctx context.Context) {
 		ep.m.log.Error("queueing sent statuses again", "business", ep.business, "err", err)
 	}
 	ep.recovered <- err == nil
+	if ep.kept != nil {
+		ep.kept.forget() // what the start needed of the state read at open
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,10 +24,13 @@ import (
 // hands over every stored customer message after it. A message may so reach
 // the API twice after a crash; never zero times.
 //
-// The marks live in two files: handled.json, a snapshot written atomically
-// at start (after the catch-up), and handled.log, one "chat seq" line
-// appended and synced per message the API takes, so that the hot path costs
-// one small write however many chats there are.
+// In the server's store (Config.State) each chat's mark is a value of its
+// own, written per message the API takes (commits grouped with the
+// endpoint's other writes). In files, the marks live in two: handled.json,
+// a snapshot written atomically at start (after the catch-up), and
+// handled.log, one "chat seq" line appended and synced per message the API
+// takes, so that the hot path costs one small write however many chats
+// there are.
 
 // Files of the marks in the endpoint's directory.
 const (
@@ -38,32 +42,36 @@ const (
 // re-examines.
 const catchUpLimit = 10000
 
-// loadHandled reads the marks: the snapshot, then the log (a torn last line
-// from a crash is skipped; its message is handed over again).
+// records keeps an endpoint's own durable records beside its client
+// store: the handled marks and the sent watermark (status.go). They are in
+// files of the endpoint's directory (fileRecords) or in the server's store
+// with the client store (stateKV).
+type records interface {
+	loadHandled() (map[parley.ConversationID]parley.Seq, error)
+	// markHandled records one mark durably.
+	markHandled(conv parley.ConversationID, seq parley.Seq) error
+	// saveHandled records every mark durably (a compaction for files).
+	saveHandled(marks map[parley.ConversationID]parley.Seq) error
+	readWatermark() ([]byte, bool, error)
+	writeWatermark(v []byte) error
+}
+
+func (ep *endpoint) records() records {
+	if ep.kept != nil {
+		return ep.kept
+	}
+	return fileRecords{ep.dir}
+}
+
+// loadHandled reads the marks.
 func (ep *endpoint) loadHandled() error {
-	ep.handled = map[parley.ConversationID]parley.Seq{}
-	data, err := os.ReadFile(filepath.Join(ep.dir, handledFile))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("read %s: %w", handledFile, err)
-	default:
-		if err := json.Unmarshal(data, &ep.handled); err != nil {
-			return fmt.Errorf("read %s: %w", handledFile, err)
-		}
+	marks, err := ep.records().loadHandled()
+	if err != nil {
+		return err
 	}
-	data, err = os.ReadFile(filepath.Join(ep.dir, handledLog))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read %s: %w", handledLog, err)
-	}
-	for line := range strings.Lines(string(data)) {
-		conv, n, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
-		seq, err := strconv.ParseInt(n, 10, 64)
-		if !ok || err != nil || !strings.HasSuffix(line, "\n") {
-			continue
-		}
-		ep.handled[parley.ConversationID(conv)] = max(ep.handled[parley.ConversationID(conv)], parley.Seq(seq))
-	}
+	ep.mu.Lock()
+	ep.handled = marks
+	ep.mu.Unlock()
 	return nil
 }
 
@@ -74,43 +82,88 @@ func (ep *endpoint) isHandled(rec client.MessageRecord) bool {
 	return rec.Seq <= ep.handled[rec.Conversation]
 }
 
-// markHandled records that the API has rec, durably (one synced line).
+// markHandled records that the API has rec, durably. Only the event loop
+// marks, so the check and the write need not be one step.
 func (ep *endpoint) markHandled(rec client.MessageRecord) error {
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	if rec.Seq <= ep.handled[rec.Conversation] {
+	if ep.isHandled(rec) {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(ep.dir, handledLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := ep.records().markHandled(rec.Conversation, rec.Seq); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(f, "%s %d\n", rec.Conversation, rec.Seq)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	ep.handled[rec.Conversation] = rec.Seq
+	ep.mu.Lock()
+	ep.handled[rec.Conversation] = max(ep.handled[rec.Conversation], rec.Seq)
+	ep.mu.Unlock()
 	return nil
 }
 
-// compactHandled writes the marks as a new snapshot and empties the log.
+// compactHandled records every mark at once (for files, a new snapshot and
+// an empty log).
 func (ep *endpoint) compactHandled() error {
 	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	data, err := json.Marshal(ep.handled)
+	marks := maps.Clone(ep.handled)
+	ep.mu.Unlock()
+	return ep.records().saveHandled(marks)
+}
+
+// fileRecords keeps the records in files of dir.
+type fileRecords struct{ dir string }
+
+// loadHandled reads the marks: the snapshot, then the log (a torn last line
+// from a crash is skipped; its message is handed over again).
+func (f fileRecords) loadHandled() (map[parley.ConversationID]parley.Seq, error) {
+	handled := map[parley.ConversationID]parley.Seq{}
+	data, err := os.ReadFile(filepath.Join(f.dir, handledFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", handledFile, err)
+	default:
+		if err := json.Unmarshal(data, &handled); err != nil {
+			return nil, fmt.Errorf("read %s: %w", handledFile, err)
+		}
+	}
+	data, err = os.ReadFile(filepath.Join(f.dir, handledLog))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", handledLog, err)
+	}
+	for line := range strings.Lines(string(data)) {
+		conv, n, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		seq, err := strconv.ParseInt(n, 10, 64)
+		if !ok || err != nil || !strings.HasSuffix(line, "\n") {
+			continue
+		}
+		handled[parley.ConversationID(conv)] = max(handled[parley.ConversationID(conv)], parley.Seq(seq))
+	}
+	return handled, nil
+}
+
+// markHandled appends one synced line to the log.
+func (f fileRecords) markHandled(conv parley.ConversationID, seq parley.Seq) error {
+	file, err := os.OpenFile(filepath.Join(f.dir, handledLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(ep.dir, handledFile), data); err != nil {
+	_, err = fmt.Fprintf(file, "%s %d\n", conv, seq)
+	if err == nil {
+		err = file.Sync()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// saveHandled writes the marks as a new snapshot and empties the log.
+func (f fileRecords) saveHandled(marks map[parley.ConversationID]parley.Seq) error {
+	data, err := json.Marshal(marks)
+	if err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(ep.dir, handledLog)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := writeFileAtomic(filepath.Join(f.dir, handledFile), data); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(f.dir, handledLog)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

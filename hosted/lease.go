@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -19,10 +20,12 @@ import (
 // dies stops renewing: its leases expire and another node takes over
 // within a TTL plus a third of it. Shutdown releases the leases.
 //
-// Taking over needs the endpoint's state (client.db) in this node's
-// Config.Dir: with per-node data directories a node can only run the
-// endpoints it has the state of (docs/cluster.md). A node without the state
-// releases the lease so that one with it can take the business.
+// The endpoint's state is in the store (Config.State), so any node can take
+// over; its commits are fenced by the lease (statekv.go). An endpoint still
+// running from files (attached before the state moved to the store) can
+// only run on the node that has them: a node without them releases the
+// lease so that the one with them can take the business. Requests reaching
+// a node that does not run the endpoint are forwarded (forward.go).
 
 func leaseName(business parley.UserID) string {
 	return "hosted/" + strconv.FormatInt(int64(business), 10)
@@ -32,6 +35,15 @@ func leaseName(business parley.UserID) string {
 // the TTL until Shutdown.
 func (m *Manager) startLeased(ctx context.Context) error {
 	m.log.Info("hosted endpoints run under leases", "node", m.cfg.NodeID, "ttl", m.cfg.LeaseTTL)
+	if m.cfg.Relay != nil {
+		stop, err := m.cfg.Relay.ServeRequests(relayService, m.cfg.NodeID, m.serveForward)
+		if err != nil {
+			return fmt.Errorf("hosted: serving forwarded requests: %w", err)
+		}
+		m.mu.Lock()
+		m.stopRelay = stop
+		m.mu.Unlock()
+	}
 	m.leaseRound(ctx)
 	m.wg.Add(1)
 	go func() {
@@ -79,7 +91,26 @@ func (m *Manager) leaseRound(ctx context.Context) {
 	}
 }
 
+// leasedEndpoint is endpoint, except that in a cluster a business whose
+// lease this node has not seen yet (the API was just enabled on another
+// node, or its holder died) has its lease acquired or read first: this
+// node then runs the endpoint, or knows who does.
+func (m *Manager) leasedEndpoint(business parley.UserID) (*endpoint, error) {
+	ep, err := m.endpoint(business)
+	if err == nil || m.cfg.Leases == nil || parley.ErrorReason(err) != ReasonNoEndpoint {
+		return ep, err
+	}
+	// The manager's context, not the request's: an endpoint opened here
+	// runs on after the request.
+	m.leaseOne(m.ctx, business)
+	return m.endpoint(business)
+}
+
 func (m *Manager) leaseOne(ctx context.Context, business parley.UserID) {
+	// One at a time: the lease loop and requests for a business not seen
+	// yet never open one endpoint twice.
+	m.leaseMu.Lock()
+	defer m.leaseMu.Unlock()
 	// A renewal that takes over a third of the TTL counts as failed: the
 	// endpoint stops while the lease still has a third of it left, before
 	// another node can take it.

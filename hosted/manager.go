@@ -80,6 +80,18 @@ type Config struct {
 	// LeaseTTL is how long a lease lasts unrenewed (default 15 s); it is
 	// renewed every third of it.
 	LeaseTTL time.Duration
+	// State, when set, keeps the endpoints' state (client store, handled
+	// marks, sent watermark) sealed in the server's store (statekv.go), so
+	// that any node holding a business's lease can run its endpoint; Dir
+	// then holds only media kept for the API and temporary files. An
+	// endpoint attached before, whose state is in Dir's files, keeps
+	// running from them. nil: the state is in Dir.
+	State parley.HostedStateStore
+	// Relay, with Leases, forwards the business API requests that reach
+	// this node to the node running the endpoint (forward.go), and serves
+	// those the other nodes forward here. nil: such requests are refused
+	// with ReasonEndpointElsewhere.
+	Relay parley.Relay
 }
 
 // Manager runs the hosted endpoints. It implements cloudapi.Endpoint.
@@ -92,6 +104,8 @@ type Manager struct {
 	serverURL string
 	endpoints map[parley.UserID]*endpoint
 	others    map[parley.UserID]parley.Lease // leases other nodes hold (lease.go)
+	stopRelay func()                         // stops serving forwarded requests
+	leaseMu   sync.Mutex                     // serializes leaseOne
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -178,7 +192,12 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	eps := m.endpoints
 	m.endpoints = map[parley.UserID]*endpoint{}
+	stopRelay := m.stopRelay
+	m.stopRelay = nil
 	m.mu.Unlock()
+	if stopRelay != nil {
+		stopRelay()
+	}
 	m.cancel()
 	defer m.links.CloseIdleConnections()
 	var errs []error
@@ -228,13 +247,50 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, err
 		}
-	} else if _, err := os.Stat(filepath.Join(dir, "client.db")); err != nil {
-		return nil, fmt.Errorf("no endpoint state: %w", err)
+		if m.cfg.State != nil {
+			if err := m.cfg.State.DeleteHostedState(ctx, business); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var kept *stateKV
+	if m.cfg.State != nil {
+		var fence func() (string, string)
+		if m.cfg.Leases != nil {
+			fence = func() (string, string) { return leaseName(business), m.cfg.NodeID }
+		}
+		kv, err := newStateKV(m.cfg.State, business, m.cfg.Key, fence, m.cfg.Clock.Now)
+		if err != nil {
+			return nil, err
+		}
+		if !create {
+			if err := kv.read(ctx); err != nil {
+				return nil, fmt.Errorf("reading the endpoint state: %w", err)
+			}
+		}
+		kept = kv
+		if !create && !kv.hasAccount() {
+			kept = nil // attached before the state moved to the store: its files
+		}
+	}
+	if kept == nil && !create {
+		if _, err := os.Stat(filepath.Join(dir, "client.db")); err != nil {
+			return nil, fmt.Errorf("no endpoint state: %w", err)
+		}
+		if m.cfg.State != nil {
+			m.log.Warn("hosted endpoint runs from its files in the data directory, not from the store: another node cannot take it over (attach it again to move it)", "business", business)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o700); err != nil {
 		return nil, err
 	}
-	st, err := client.OpenSealedSQLiteStore(ctx, filepath.Join(dir, "client.db"), m.cfg.Key)
+	var st client.LocalStore
+	var err error
+	if kept != nil {
+		st, err = client.OpenKVStore(ctx, kept)
+	} else {
+		st, err = client.OpenSealedSQLiteStore(ctx, filepath.Join(dir, "client.db"), m.cfg.Key)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +312,7 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		st.Close()
 		return nil, err
 	}
-	ep := &endpoint{m: m, business: business, c: c, dir: dir, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{},
+	ep := &endpoint{m: m, business: business, c: c, dir: dir, kept: kept, chats: map[parley.UserID]parley.ConversationID{}, peers: map[parley.ConversationID]parley.UserID{},
 		opened: m.cfg.Clock.Now(), recovered: make(chan bool, 1),
 		sends: sendTracker{inflight: map[uint64]time.Time{}, perCust: map[parley.UserID]int{}, deferred: map[parley.UserID][]cloudapi.Status{}}}
 	if err := ep.loadHandled(); err != nil {
@@ -353,6 +409,14 @@ func (m *Manager) Detach(ctx context.Context, business parley.UserID) error {
 			stop()
 		}
 		_ = ep.c.Close()
+		if ep.kept != nil {
+			ep.kept.drain() // no commit lands after the delete below
+		}
+	}
+	if m.cfg.State != nil {
+		if err := m.cfg.State.DeleteHostedState(ctx, business); err != nil {
+			return err
+		}
 	}
 	if m.cfg.Leases != nil {
 		if err := m.cfg.Leases.ReleaseLease(ctx, leaseName(business), m.cfg.NodeID); err != nil {
@@ -397,7 +461,20 @@ func ParseMessageID(id string) (parley.ConversationID, parley.Seq, error) {
 }
 
 // Send sends out through business's endpoint and returns its message id.
+// In a cluster with a relay, a node not running the endpoint forwards it
+// to the node that does (forward.go).
 func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi.Outgoing) (string, error) {
+	if _, err := m.leasedEndpoint(business); err != nil {
+		if holder, ok := m.forwarding(business, err); ok {
+			return m.forward(ctx, holder, fwdRequest{Op: opSend, Business: business, Out: &out}, err,
+				func() (string, error) { return m.sendHere(ctx, business, out) })
+		}
+	}
+	return m.sendHere(ctx, business, out)
+}
+
+// sendHere sends through the endpoint on this node.
+func (m *Manager) sendHere(ctx context.Context, business parley.UserID, out cloudapi.Outgoing) (string, error) {
 	ep, err := m.endpoint(business)
 	if err != nil {
 		return "", err
@@ -410,8 +487,19 @@ func (m *Manager) Send(ctx context.Context, business parley.UserID, out cloudapi
 	return id, err
 }
 
-// MarkRead marks a received message read.
+// MarkRead marks a received message read (forwarded as Send is).
 func (m *Manager) MarkRead(ctx context.Context, business parley.UserID, messageID string) error {
+	if _, err := m.leasedEndpoint(business); err != nil {
+		if holder, ok := m.forwarding(business, err); ok {
+			_, err := m.forward(ctx, holder, fwdRequest{Op: opRead, Business: business, MessageID: messageID}, err,
+				func() (string, error) { return "", m.markReadHere(ctx, business, messageID) })
+			return err
+		}
+	}
+	return m.markReadHere(ctx, business, messageID)
+}
+
+func (m *Manager) markReadHere(ctx context.Context, business parley.UserID, messageID string) error {
 	ep, err := m.endpoint(business)
 	if err != nil {
 		return err
@@ -424,8 +512,19 @@ func (m *Manager) MarkRead(ctx context.Context, business parley.UserID, messageI
 }
 
 // Typing shows the customer of the chat of a received message that the
-// business is typing (typing.go).
+// business is typing (typing.go; forwarded as Send is).
 func (m *Manager) Typing(ctx context.Context, business parley.UserID, messageID string) error {
+	if _, err := m.leasedEndpoint(business); err != nil {
+		if holder, ok := m.forwarding(business, err); ok {
+			_, err := m.forward(ctx, holder, fwdRequest{Op: opTyping, Business: business, MessageID: messageID}, err,
+				func() (string, error) { return "", m.typingHere(ctx, business, messageID) })
+			return err
+		}
+	}
+	return m.typingHere(ctx, business, messageID)
+}
+
+func (m *Manager) typingHere(ctx context.Context, business parley.UserID, messageID string) error {
 	ep, err := m.endpoint(business)
 	if err != nil {
 		return err

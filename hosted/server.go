@@ -8,5 +8,5 @@ import "github.com/parleyhq/parley/server"
 func ForServer(env server.HostedEnv) (server.HostedEndpoints, error) {
 	return New(Config{Dir: env.Dir, Key: env.Key, Numbers: env.Store, API: env.API, Media: env.Store,
 		Retention: env.Retention, Clock: env.Clock, Log: env.Log, Outbound: env.Outbound,
-		Leases: env.Leases, NodeID: env.NodeID, NodeAddr: env.NodeAddr})
+		Leases: env.Leases, NodeID: env.NodeID, NodeAddr: env.NodeAddr, State: env.State, Relay: env.Relay})
 }

@@ -206,7 +206,7 @@ func (ep *endpoint) idleSince() bool {
 	return !t.written.IsZero() && t.next == t.writtenNext && len(t.inflight) == 0
 }
 
-// writeWatermark saves the watermark durably (write, sync, rename).
+// writeWatermark saves the watermark durably.
 func (ep *endpoint) writeWatermark(wm time.Time) error {
 	if wm.Equal(ep.sends.written) || ep.idleSince() {
 		return nil
@@ -214,29 +214,49 @@ func (ep *endpoint) writeWatermark(wm time.Time) error {
 	ep.sends.mu.Lock()
 	next := ep.sends.next
 	ep.sends.mu.Unlock()
-	path := filepath.Join(ep.dir, sentWatermarkFile)
+	err := ep.records().writeWatermark([]byte(wm.UTC().Format(time.RFC3339Nano) + "\n"))
+	if err == nil {
+		ep.sends.mu.Lock()
+		ep.sends.written, ep.sends.writtenNext = wm, next
+		ep.sends.mu.Unlock()
+	}
+	return err
+}
+
+// readWatermark reads the watermark; ok is false when there is none (a new
+// endpoint, or one from before sent statuses).
+func (ep *endpoint) readWatermark() (time.Time, bool, error) {
+	data, ok, err := ep.records().readWatermark()
+	if err != nil || !ok {
+		return time.Time{}, false, err
+	}
+	wm, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(data)))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("%s: %w", sentWatermarkFile, err)
+	}
+	return wm, true, nil
+}
+
+// writeWatermark saves the watermark in sent.wm (write, sync, rename).
+func (f fileRecords) writeWatermark(v []byte) error {
+	path := filepath.Join(f.dir, sentWatermarkFile)
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	file, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(wm.UTC().Format(time.RFC3339Nano) + "\n")
+	_, err = file.Write(v)
 	if err == nil {
-		err = f.Sync()
+		err = file.Sync()
 	}
-	if cerr := f.Close(); err == nil {
+	if cerr := file.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(ep.dir)
-	}
-	if err == nil {
-		ep.sends.mu.Lock()
-		ep.sends.written, ep.sends.writtenNext = wm, next
-		ep.sends.mu.Unlock()
+		err = syncDir(f.dir)
 	}
 	return err
 }
@@ -250,21 +270,13 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// readWatermark reads sent.wm; ok is false when there is none (a new
-// endpoint, or one from before sent statuses).
-func (ep *endpoint) readWatermark() (time.Time, bool, error) {
-	data, err := os.ReadFile(filepath.Join(ep.dir, sentWatermarkFile))
+// readWatermark reads sent.wm.
+func (f fileRecords) readWatermark() ([]byte, bool, error) {
+	data, err := os.ReadFile(filepath.Join(f.dir, sentWatermarkFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return time.Time{}, false, nil
+		return nil, false, nil
 	}
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	wm, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(data)))
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("%s: %w", sentWatermarkFile, err)
-	}
-	return wm, true, nil
+	return data, err == nil, err
 }
 
 // recoverSent queues the sent status again for the endpoint's messages

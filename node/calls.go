@@ -2,6 +2,8 @@ package node
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,6 +32,13 @@ type CallOptions struct {
 	AllowPeers []netip.Prefix
 	// MaxParticipants is the number of devices in one call.
 	MaxParticipants int
+}
+
+// callNodeTag is the tag of this node in its calls' ids (calls.Router):
+// 12 hex digits of the SHA-256 of its node id (a fresh one per process).
+func callNodeTag(nodeID string) string {
+	h := sha256.Sum256([]byte(nodeID))
+	return hex.EncodeToString(h[:6])
 }
 
 // startCalls binds the SFU and the relay; stop releases them.

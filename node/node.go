@@ -18,9 +18,14 @@
 //     keys mode 0600): parley.db (SQLite, without Options.Postgres),
 //     blobs/ (without Options.S3), uploads/ (media being received),
 //     code.key and operator.key (unless Options.CodeKeyFile and
-//     Options.OperatorKeyFile name other files), hosted/ (the state of
-//     hosted business endpoints) and acme/ (ACME certificates, with
-//     TLSOptions.Domains). A key file that exists is never replaced.
+//     Options.OperatorKeyFile name other files), hosted/ (media kept by
+//     hosted business endpoints; their state is sealed in the store) and
+//     acme/ (ACME certificates, with TLSOptions.Domains). A key file that
+//     exists is never replaced.
+//   - With Options.NATS (a cluster) the NATS broker also relays requests
+//     between nodes: business API requests go to the node running the
+//     business's hosted endpoint, call requests to the node hosting the
+//     call (docs/cluster.md).
 //   - On PostgreSQL the abuse limits are counted in the database
 //     (ratelimit.Shared): every node of a cluster enforces one budget, and
 //     a restart resets none. On SQLite they are in memory (ratelimit.Memory).
@@ -158,6 +163,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.NATS != "" { // a cluster: each hosted endpoint on one node (its lease)
 		bizAPI.NodeID = hosted.NodeID(o.Listen)
+		bizAPI.Relay, _ = broker.(parley.Relay) // the NATS broker forwards API requests to the endpoint's node
 		log.Info("cluster node: hosted business endpoints under leases", "node", bizAPI.NodeID)
 	}
 	callsCfg, stopCalls, err := startCalls(o.Calls, o.Listen, log)
@@ -165,6 +171,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopCalls()
+	if relay, ok := broker.(parley.Relay); ok && callsCfg != nil { // a cluster: calls pinned to their node, reachable from all
+		callsCfg.Service.IDPrefix, callsCfg.Relay = callNodeTag(bizAPI.NodeID), relay
+	}
 	limiter := sharedLimiter(st, o.Postgres) // cluster.go
 	srv, err := server.New(server.Config{
 		BusinessAPI:    bizAPI,

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"fmt"
+
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/calls"
 	"github.com/parleyhq/parley/sfu"
 )
@@ -11,6 +14,9 @@ import (
 type CallsConfig struct {
 	Service calls.Config // ring timeout, participant cap, TURN URLs and secret
 	SFU     CallSFU      // nil: 1:1 calls only (group calls get UNAVAILABLE "call_no_sfu")
+	// Relay, with Service.IDPrefix set (a cluster node), routes the
+	// requests about calls hosted on other nodes to them (calls.Router).
+	Relay parley.Relay
 }
 
 // CallSFU is the media server group calls use (*sfu.SFU).
@@ -31,5 +37,14 @@ func (s *Server) newCalls(cfg Config) error {
 		svc.SetSFU(cfg.Calls.SFU)
 	}
 	s.Calls = svc
+	s.gatewayCalls = svc
+	if cfg.Calls.Relay != nil && cfg.Calls.Service.IDPrefix != "" {
+		r := calls.NewRouter(svc, cfg.Calls.Relay, cfg.Calls.Service.IDPrefix)
+		stop, err := r.Serve()
+		if err != nil {
+			return fmt.Errorf("calls: serving routed requests: %w", err)
+		}
+		s.gatewayCalls, s.stopCallRouter = r, stop
+	}
 	return nil
 }

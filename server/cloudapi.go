@@ -19,7 +19,8 @@ import (
 // /business/v1/report and the operator's at /business/v1/admin/, with a
 // hosted endpoint per business number.
 type BusinessAPIConfig struct {
-	// HostedDir holds the hosted endpoints' sealed state. Required.
+	// HostedDir holds the hosted endpoints' media and temporary files (their
+	// state is sealed in the store). Required.
 	HostedDir string
 	// OperatorKey (32 bytes) seals the hosted endpoints' state. Required.
 	OperatorKey []byte
@@ -41,6 +42,9 @@ type BusinessAPIConfig struct {
 	// the node holding its lease in the store (hosted.Config.Leases): one
 	// node at a time per business. "": every endpoint runs here (one node).
 	NodeID string
+	// Relay, with NodeID, forwards business API requests to the node
+	// running the business's endpoint (the NATS broker).
+	Relay parley.Relay
 }
 
 // HostedEndpoints are the business numbers' hosted endpoints
@@ -69,6 +73,11 @@ type HostedEnv struct {
 	Leases   parley.LeaseStore
 	NodeID   string
 	NodeAddr string
+	// State keeps the endpoints' sealed state (the server's store), so
+	// that another node can continue an endpoint.
+	State parley.HostedStateStore
+	// Relay is BusinessAPIConfig.Relay when NodeID is set.
+	Relay parley.Relay
 }
 
 // businessAPI builds the business API and its hosted endpoints and mounts
@@ -92,9 +101,10 @@ func (s *Server) businessAPI(mux *http.ServeMux, cfg Config) error {
 	s.CloudAPI = api
 	if bc.Hosted != nil {
 		env := HostedEnv{Dir: bc.HostedDir, Key: bc.OperatorKey, API: api, Store: st,
-			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound}
+			Retention: cfg.Delivery.Retention, Clock: cfg.Clock, Log: cfg.Log.With("component", "hosted"), Outbound: cfg.Outbound,
+			State: st}
 		if bc.NodeID != "" {
-			env.Leases, env.NodeID, env.NodeAddr = st, bc.NodeID, bc.ServerURL
+			env.Leases, env.NodeID, env.NodeAddr, env.Relay = st, bc.NodeID, bc.ServerURL, bc.Relay
 		}
 		mgr, err := bc.Hosted(env)
 		if err != nil {

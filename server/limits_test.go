@@ -359,6 +359,12 @@ func TestKeyPackageClaimLimit(t *testing.T) {
 	if r := claim(c.user); r.GetError() != nil {
 		t.Fatalf("claim of another user: %v", r)
 	}
+	// The own account's devices are claimed with every new chat: not limited.
+	for i := range 5 {
+		if r := claim(a.user); r.GetError() != nil {
+			t.Fatalf("claim %d of the own account: %v", i, r)
+		}
+	}
 }
 
 // TestSessionReplaced: a device connecting again replaces its old session,

@@ -155,6 +155,9 @@ type Server struct {
 	// Status serves Status, 24-hour stories (nil without a blob store).
 	Status *status.Service
 
+	gatewayCalls   gateway.Calls // Calls or, in a cluster, its calls.Router
+	stopCallRouter func()        // stops answering other nodes' call requests
+
 	cloudAPIHandler http.Handler                    // the business API's Cloud API paths (nil without it)
 	startHosted     func(net.Listener)              // starts the hosted endpoints once the server listens
 	stopCloudAPI    func(ctx context.Context) error // drains the business API's insights queue
@@ -239,7 +242,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	gs := gateway.Services{Accounts: acc, Delivery: del, Groups: srv.Groups, Business: srv.Business}
 	if srv.Calls != nil {
-		gs.Calls = srv.Calls
+		gs.Calls = srv.gatewayCalls // the service, or its router in a cluster (calls.go)
 	}
 	srv.Gateway = gateway.New(gs, cfg.Clock, cfg.Log.With("component", "gateway"), cfg.Gateway)
 
@@ -411,6 +414,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if err := s.Gateway.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: %w", err))
+	}
+	if s.stopCallRouter != nil {
+		s.stopCallRouter()
 	}
 	if s.Calls != nil {
 		_ = s.Calls.Shutdown(ctx) // ends every call; after the gateway, so no new call starts

@@ -853,24 +853,30 @@ func (s *kvStore) markSent(tx *kvTx, id parley.ConversationID, client parley.Cli
 		if m.ClientID != client || !m.Outgoing {
 			continue
 		}
-		if m.Seq != seq {
-			if m.Seq > 0 && cv.bySeq[m.Seq] == m {
-				delete(cv.bySeq, m.Seq)
-			}
-			m.Seq = seq
-			if seq > 0 {
-				cv.bySeq[seq] = m
-			}
-			cv.dirty = true
-			cv.seqsOK = false
-		}
-		m.Payload = nil
-		if m.Status == content.StatusPending {
-			m.Status = content.StatusSent
-		}
-		tx.put(key, m)
+		cv.setSent(tx, key, m, seq)
 	}
 	return nil
+}
+
+// setSent records that the outgoing message m (under key) was accepted at
+// seq.
+func (cv *kvConv) setSent(tx *kvTx, key string, m *content.MessageRecord, seq parley.Seq) {
+	if m.Seq != seq {
+		if m.Seq > 0 && cv.bySeq[m.Seq] == m {
+			delete(cv.bySeq, m.Seq)
+		}
+		m.Seq = seq
+		if seq > 0 {
+			cv.bySeq[seq] = m
+		}
+		cv.dirty = true
+		cv.seqsOK = false
+	}
+	m.Payload = nil
+	if m.Status == content.StatusPending {
+		m.Status = content.StatusSent
+	}
+	tx.put(key, m)
 }
 
 func (s *kvStore) RaiseStatus(ctx context.Context, id parley.ConversationID, upto parley.Seq, status content.Status) ([]content.MessageRecord, error) {

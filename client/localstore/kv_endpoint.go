@@ -3,6 +3,8 @@ package localstore
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -19,42 +21,141 @@ var _ Store = (*kvStore)(nil)
 func (s *kvStore) PutPending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	tx, err := s.pendingTx(conv, state, epoch, m, ext)
+	if err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// pendingTx applies a pending message to the memory and returns its keys.
+// The caller holds s.mu.
+func (s *kvStore) pendingTx(conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (*kvTx, error) {
 	if cv := s.convs[conv]; cv == nil || cv.chat == nil {
-		return parley.Errorf(parley.CodeNotFound, ReasonNotJoined, "this device is not in chat %s", conv)
+		return nil, parley.Errorf(parley.CodeNotFound, ReasonNotJoined, "this device is not in chat %s", conv)
 	}
 	rec := *m
 	rec.Seq = 0
 	tx := newKVTx()
 	if err := s.apply(tx, Applied{Conversation: conv, Group: state, Epoch: epoch, Message: &rec}); err != nil {
-		return err
+		return nil, err
 	}
 	s.putExtras(tx, conv, m.SenderDevice, m.ClientID, ext)
-	return s.commit(ctx, tx)
+	return tx, nil
 }
 
-// QueuePending commits at once: the KV store does not batch.
+// QueueKV is a KV that queues commits: Queue applies puts and deletes as
+// Commit does, after every commit queued or made before it, and returns a
+// function that waits for that commit and reports its error. Over a
+// QueueKV the KV store's QueuePending waits without its lock, so that
+// concurrent sends share the KV's commits, and QueueMarkSent does not wait
+// (as the SQLite store's batch writer does). A KV that failed a queued
+// commit fails every later one until its next Load.
+type QueueKV interface {
+	KV
+	Queue(puts map[string][]byte, deletes []string) (wait func() error)
+}
+
+// queue queues tx's keys on a QueueKV. The caller holds s.mu; the returned
+// wait must be called without it (on failure it reloads the memory).
+func (s *kvStore) queue(ctx context.Context, q QueueKV, tx *kvTx) (func() error, error) {
+	if tx.err != nil {
+		err := tx.err
+		if lerr := s.load(context.WithoutCancel(ctx)); lerr != nil {
+			return nil, fmt.Errorf("commit local store: %w (and reloading failed: %v)", err, lerr)
+		}
+		return nil, fmt.Errorf("commit local store: %w", err)
+	}
+	if len(tx.puts) == 0 && len(tx.dels) == 0 {
+		return func() error { return nil }, nil
+	}
+	w := q.Queue(tx.puts, slices.Sorted(maps.Keys(tx.dels)))
+	return func() error {
+		err := w()
+		if err == nil {
+			return nil
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if lerr := s.load(context.WithoutCancel(ctx)); lerr != nil {
+			return fmt.Errorf("commit local store: %w (and reloading failed: %v)", err, lerr)
+		}
+		return fmt.Errorf("commit local store: %w", err)
+	}, nil
+}
+
+// QueuePending queues the write on a QueueKV; on another KV it commits at
+// once.
 func (s *kvStore) QueuePending(ctx context.Context, conv parley.ConversationID, state []byte, epoch parley.Epoch, m *content.MessageRecord, ext content.Ext) (func() error, error) {
-	err := s.PutPending(ctx, conv, state, epoch, m, ext)
-	return func() error { return nil }, err
+	q, ok := s.kv.(QueueKV)
+	if !ok {
+		err := s.PutPending(ctx, conv, state, epoch, m, ext)
+		return func() error { return nil }, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.pendingTx(conv, state, epoch, m, ext)
+	if err != nil {
+		return nil, err
+	}
+	return s.queue(ctx, q, tx)
 }
 
 func (s *kvStore) MarkSentAdvance(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := newKVTx()
-	if err := s.markSent(tx, conv, client, seq); err != nil {
+	tx, err := s.markSentTx(conv, client, seq)
+	if err != nil {
 		return err
-	}
-	if cv := s.convs[conv]; cv != nil && cv.chat != nil && cv.chat.Cursor == seq-1 {
-		cv.chat.Cursor = seq
-		tx.put("c/"+string(conv), cv.chat)
 	}
 	return s.commit(ctx, tx)
 }
 
-// QueueMarkSent commits at once: the KV store does not batch.
+// markSentTx applies the mark to the memory and returns its keys. The
+// caller holds s.mu.
+func (s *kvStore) markSentTx(conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) (*kvTx, error) {
+	tx := newKVTx()
+	// This device's message is under a key naming it: no need to look at
+	// (and decode) every message of the chat, as markSent does.
+	cv := s.convs[conv]
+	var own *content.MessageRecord
+	var key string
+	if cv != nil && s.acct != nil {
+		key = kvMsgKey(conv, s.acct.Device, client)
+		if err := cv.promote(key); err != nil {
+			return nil, err
+		}
+		if m := cv.msgs[key]; m != nil && m.Outgoing && m.ClientID == client {
+			own = m
+		}
+	}
+	if own != nil {
+		cv.setSent(tx, key, own, seq)
+	} else if err := s.markSent(tx, conv, client, seq); err != nil {
+		return nil, err
+	}
+	if cv != nil && cv.chat != nil && cv.chat.Cursor == seq-1 {
+		cv.chat.Cursor = seq
+		tx.put("c/"+string(conv), cv.chat)
+	}
+	return tx, nil
+}
+
+// QueueMarkSent queues the mark on a QueueKV without waiting for it; on
+// another KV it commits at once.
 func (s *kvStore) QueueMarkSent(ctx context.Context, conv parley.ConversationID, client parley.ClientMessageID, seq parley.Seq) error {
-	return s.MarkSentAdvance(ctx, conv, client, seq)
+	q, ok := s.kv.(QueueKV)
+	if !ok {
+		return s.MarkSentAdvance(ctx, conv, client, seq)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.markSentTx(conv, client, seq)
+	if err != nil {
+		return err
+	}
+	_, err = s.queue(ctx, q, tx)
+	return err
 }
 
 // outgoing returns copies of device's accepted outgoing messages for which

@@ -110,6 +110,7 @@ type node struct {
 	addr string // kept across restarts
 	// dsn, natsURL and dataDir are the flags the process gets.
 	dsn, natsURL, dataDir string
+	extra                 []string // more flags of serve
 	cmd                   *exec.Cmd
 	exited                chan struct{}
 
@@ -117,9 +118,9 @@ type node struct {
 	log bytes.Buffer
 }
 
-func startNode(t *testing.T, name, dsn, natsURL string) *node {
+func startNode(t *testing.T, name, dsn, natsURL string, extra ...string) *node {
 	t.Helper()
-	n := &node{t: t, name: name, dsn: dsn, natsURL: natsURL, dataDir: t.TempDir()}
+	n := &node{t: t, name: name, dsn: dsn, natsURL: natsURL, dataDir: t.TempDir(), extra: extra}
 	n.start("127.0.0.1:0")
 	t.Cleanup(func() {
 		n.kill()
@@ -139,6 +140,7 @@ func (n *node) start(listen string) {
 	t.Helper()
 	cmd := exec.Command(parleyBin, "serve", "--postgres", n.dsn, "--nats", n.natsURL,
 		"--listen", listen, "--data", n.dataDir, "--calls=false", "--metrics-listen", "", "--log-level", "info")
+	cmd.Args = append(cmd.Args, n.extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

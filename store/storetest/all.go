@@ -31,6 +31,7 @@ func RunAll(t *testing.T, open func(t *testing.T) parley.Store) {
 	t.Run("Admin", func(t *testing.T) { RunAdmin(t, open) })
 	t.Run("Leases", func(t *testing.T) { RunLeases(t, open) })
 	t.Run("Moderation", func(t *testing.T) { RunModeration(t, open) })
+	t.Run("HostedState", func(t *testing.T) { RunHostedState(t, open) })
 	t.Run("Media", func(t *testing.T) {
 		mediatest.Run(t, func(t *testing.T) mediatest.Store {
 			s := open(t)
