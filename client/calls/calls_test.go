@@ -1,0 +1,272 @@
+package calls_test
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/calls"
+	"github.com/parleyhq/parley/client"
+	clientcalls "github.com/parleyhq/parley/client/calls"
+	"github.com/parleyhq/parley/client/localstore"
+	"github.com/parleyhq/parley/parleytest"
+	"github.com/parleyhq/parley/server"
+	"github.com/parleyhq/parley/sfu"
+)
+
+// harness is a real server on loopback with calls (the SFU on loopback)
+// and registered clients.
+type harness struct {
+	t  *testing.T
+	ps *parleytest.Server
+}
+
+func newHarness(t *testing.T, tune func(*server.CallsConfig)) *harness {
+	t.Helper()
+	s, err := sfu.New(sfu.Config{UDPAddr: "127.0.0.1:0", AllowPeer: func(a netip.Addr) bool { return a.IsLoopback() }}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	cc := &server.CallsConfig{SFU: s}
+	if tune != nil {
+		tune(cc)
+	}
+	ps := parleytest.Start(t, func(c *server.Config) { c.Calls = cc })
+	return &harness{t: t, ps: ps}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func (h *harness) register(phone, name string) *client.Client {
+	t := h.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := client.Open(ctx, client.Config{Dir: t.TempDir(), Events: true, DeviceName: name,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Register(ctx, h.ps.URL, phone, name); err != nil {
+		t.Fatalf("register %s: %v", phone, err)
+	}
+	if _, err := c.Verify(ctx, h.ps.Codes.Code(phone), ""); err != nil {
+		t.Fatalf("verify %s: %v", phone, err)
+	}
+	return c
+}
+
+// directChat makes the chat between a and b (a says hello, b receives it).
+func directChat(t *testing.T, a, b *client.Client, bPhone string) parley.ConversationID {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := a.SendText(ctx, bPhone, "hello before the call", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case ev := <-b.Events():
+			if ev.Kind == client.EventMessage && ev.Message.Text == "hello before the call" {
+				return m.Conversation
+			}
+		case <-ctx.Done():
+			t.Fatal("b never received the hello")
+		}
+	}
+}
+
+// waitFrames waits until cl has decrypted at least n frames.
+func waitFrames(t *testing.T, who string, cl *clientcalls.Call, n uint64) clientcalls.Stats {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := cl.Stats()
+		if st.FramesDecrypted >= n {
+			return st
+		}
+		if err := cl.MediaErr(); err != nil {
+			t.Fatalf("%s: media: %v", who, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d frames decrypted after 30 s: %+v", who, st.FramesDecrypted, st)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+func waitEnded(t *testing.T, who string, cl *clientcalls.Call) {
+	t.Helper()
+	select {
+	case <-cl.Ended():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("%s: the call did not end", who)
+	}
+}
+
+// logOf waits until c's log has call id in a status other than ringing
+// (events are processed asynchronously) and returns the record.
+func logOf(t *testing.T, who string, c *client.Client, id parley.CallID, want localstore.CallStatus) localstore.CallRecord {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		rs, err := c.CallLog(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.ID == id && r.Status == want && (want != localstore.CallAnswered || !r.EndedAt.IsZero()) {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %s record of call %s in the log: %+v", who, want, id, rs)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// TestCallAnswerHangupAndLog: Alice calls Bob in their chat, Bob answers
+// on his device, both decrypt each other's frames, Alice hangs up; both
+// logs have the call, answered, with its duration. Then a call Bob lets
+// ring and Alice cancels is "missed" for Bob and "cancelled" for Alice, and
+// one Bob declines ends Alice's with call_declined.
+func TestCallAnswerHangupAndLog(t *testing.T) {
+	h := newHarness(t, nil)
+	alice := h.register("+14155550901", "alice")
+	bob := h.register("+14155550902", "bob")
+	conv := directChat(t, alice, bob, "+14155550902")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	answered := make(chan *clientcalls.Call, 1)
+	go func() {
+		in, err := bob.WaitForCall(ctx)
+		if err != nil {
+			t.Error(err)
+			close(answered)
+			return
+		}
+		cl, err := bob.AnswerCall(ctx, in.ID, clientcalls.Options{})
+		if err != nil {
+			t.Error(err)
+			close(answered)
+			return
+		}
+		answered <- cl
+	}()
+	call, err := alice.StartCall(ctx, conv, clientcalls.Options{Video: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobCall := <-answered
+	if bobCall == nil {
+		t.FailNow()
+	}
+	select {
+	case <-call.Answered():
+	case <-time.After(15 * time.Second):
+		t.Fatal("alice never learned the answer")
+	}
+	if _, err := alice.StartCall(ctx, conv, clientcalls.Options{}); parley.ErrorReason(err) != clientcalls.ReasonCallActive {
+		t.Fatalf("a second call while in one: %v", err)
+	}
+	as := waitFrames(t, "alice", call, 10)
+	bs := waitFrames(t, "bob", bobCall, 10)
+	if as.Senders != 1 || bs.Senders != 1 || as.FramesFailed != 0 || bs.FramesFailed != 0 {
+		t.Fatalf("stats: alice %+v, bob %+v", as, bs)
+	}
+	time.Sleep(50 * time.Millisecond) // a measurable duration, not synchronisation
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, "bob", bobCall)
+	if err := bobCall.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := call.Stats(); st.PacketsSent == 0 || st.DecryptedShare() < 0.9 || !st.Video || st.Duration <= 0 {
+		t.Fatalf("alice's final stats: %+v", st)
+	}
+	ra := logOf(t, "alice", alice, call.ID(), localstore.CallAnswered)
+	rb := logOf(t, "bob", bob, call.ID(), localstore.CallAnswered)
+	if !ra.Outgoing || rb.Outgoing || !ra.Video || ra.Duration() <= 0 || rb.Duration() <= 0 ||
+		ra.Peer != bob.Account().User || rb.Peer != alice.Account().User || ra.Conversation != conv {
+		t.Fatalf("logs: alice %+v (%v), bob %+v (%v)", ra, ra.Duration(), rb, rb.Duration())
+	}
+
+	// Not answered: Bob's device rings, Alice gives up.
+	call2, err := alice.StartCall(ctx, conv, clientcalls.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := bob.WaitForCall(ctx)
+	if err != nil || in.ID != call2.ID() || in.Caller != alice.Account().User {
+		t.Fatalf("bob rang for %+v, %v", in, err)
+	}
+	if err := call2.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := logOf(t, "bob", bob, call2.ID(), localstore.CallMissed); r.Duration() != 0 || !r.AnsweredAt.IsZero() {
+		t.Fatalf("bob's missed call: %+v", r)
+	}
+	logOf(t, "alice", alice, call2.ID(), localstore.CallCancelled)
+	if _, err := bob.AnswerCall(ctx, call2.ID(), clientcalls.Options{}); parley.ErrorReason(err) != clientcalls.ReasonCallCancelled {
+		t.Fatalf("answering a cancelled call: %v", err)
+	}
+
+	// Declined.
+	call3, err := alice.StartCall(ctx, conv, clientcalls.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err = bob.WaitForCall(ctx); err != nil || in.ID != call3.ID() {
+		t.Fatalf("bob rang for %+v, %v", in, err)
+	}
+	if err := bob.DeclineCall(ctx, in.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, "alice", call3)
+	if parley.ErrorReason(call3.Err()) != clientcalls.ReasonCallDeclined {
+		t.Fatalf("alice's declined call ended with %v", call3.Err())
+	}
+	logOf(t, "alice", alice, call3.ID(), localstore.CallDeclined)
+	logOf(t, "bob", bob, call3.ID(), localstore.CallDeclined)
+	if alice.ActiveCall() != nil {
+		t.Fatal("alice is still in a call")
+	}
+}
+
+// TestCallNotAnsweredInTime: the ringing times out; the caller's call ends
+// with call_no_answer and the callee's log has it missed.
+func TestCallNotAnsweredInTime(t *testing.T) {
+	h := newHarness(t, func(c *server.CallsConfig) {
+		c.Service = calls.Config{RingTimeout: 500 * time.Millisecond, SweepInterval: 50 * time.Millisecond}
+	})
+	alice := h.register("+14155550911", "alice")
+	bob := h.register("+14155550912", "bob")
+	conv := directChat(t, alice, bob, "+14155550912")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	call, err := alice.StartCall(ctx, conv, clientcalls.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, "alice", call)
+	if parley.ErrorReason(call.Err()) != clientcalls.ReasonCallNoAnswer || !parley.IsCode(call.Err(), parley.CodeExpired) {
+		t.Fatalf("alice's call ended with %v", call.Err())
+	}
+	logOf(t, "alice", alice, call.ID(), localstore.CallNoAnswer)
+	logOf(t, "bob", bob, call.ID(), localstore.CallMissed)
+}
