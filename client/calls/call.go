@@ -92,10 +92,18 @@ func (cl *Call) setInfo(info *parleypb.CallInfo) {
 }
 
 // ID is the call's id.
-func (cl *Call) ID() parley.CallID { return cl.id }
+func (cl *Call) ID() parley.CallID {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.id
+}
 
 // Conversation is the chat the call is in.
-func (cl *Call) Conversation() parley.ConversationID { return cl.conv }
+func (cl *Call) Conversation() parley.ConversationID {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.conv
+}
 
 // Outgoing reports whether this device started the call.
 func (cl *Call) Outgoing() bool { return cl.outgoing }

@@ -79,9 +79,22 @@ type Incoming struct {
 	StartedAt    time.Time
 }
 
+func incoming(info *parleypb.CallInfo) Incoming {
+	return Incoming{ID: parley.CallID(info.GetCallId()), Conversation: parley.ConversationID(info.GetConversationId()),
+		Caller: parley.UserID(info.GetCallerUserId()), CallerDevice: parley.DeviceID(info.GetCallerDeviceId()),
+		Video: info.GetVideo(), Group: info.GetGroup(), StartedAt: msTime(info.GetStartedAtMs())}
+}
+
+// record is the log's first record of a call ringing here.
+func (in Incoming) record() localstore.CallRecord {
+	return localstore.CallRecord{ID: in.ID, Conversation: in.Conversation, Video: in.Video, Peer: in.Caller,
+		Status: localstore.CallRinging, StartedAt: in.StartedAt}
+}
+
 // Calls is the client's call state. Create it with New.
 type Calls struct {
-	core Core
+	core  Core
+	logMu sync.Mutex // serialises the call log's read-modify-writes
 
 	mu      sync.Mutex
 	active  *Call
@@ -137,6 +150,8 @@ func (cs *Calls) StartCall(ctx context.Context, conv parley.ConversationID, opt 
 	if err := cs.setActive(cl); err != nil {
 		return nil, err
 	}
+	cs.logMu.Lock()
+	defer cs.logMu.Unlock()
 	r, err := cs.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallStart{CallStart: &parleypb.CallStartRequest{
 		ConversationId: string(conv), Video: opt.Video}}})
 	if err != nil {
@@ -218,6 +233,9 @@ func (cs *Calls) AnswerCall(ctx context.Context, id parley.CallID, opt Options) 
 // busy). A 1:1 call ends; the caller learns it.
 func (cs *Calls) DeclineCall(ctx context.Context, id parley.CallID, busy bool) error {
 	defer cs.decide(id, localstore.CallDeclined)()
+	cs.mu.Lock()
+	in, rang := cs.ringing[id]
+	cs.mu.Unlock()
 	if _, err := cs.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallDecline{CallDecline: &parleypb.CallDeclineRequest{
 		CallId: string(id), Busy: busy}}}); err != nil {
 		return err
@@ -225,7 +243,12 @@ func (cs *Calls) DeclineCall(ctx context.Context, id parley.CallID, busy bool) e
 	cs.mu.Lock()
 	delete(cs.ringing, id)
 	cs.mu.Unlock()
-	cs.updateLog(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, localstore.CallDeclined) })
+	cs.updateLog(id, func(rec *localstore.CallRecord, found bool) {
+		if !found && rang {
+			*rec = in.record()
+		}
+		terminal(rec, localstore.CallDeclined)
+	})
 	return nil
 }
 
@@ -249,7 +272,7 @@ func (cs *Calls) HandleCallFrame(f *parleypb.ServerFrame) {
 		cs.mu.Lock()
 		cl := cs.active
 		cs.mu.Unlock()
-		if cl != nil && string(cl.id) == s.GetCallId() {
+		if cl != nil && string(cl.ID()) == s.GetCallId() {
 			cl.signal(s)
 		}
 		return
@@ -260,13 +283,17 @@ func (cs *Calls) HandleCallFrame(f *parleypb.ServerFrame) {
 }
 
 func (cs *Calls) event(ev *parleypb.CallEvent) {
+	// Holding logMu: a call this device is starting has its id and its
+	// first record before its events are handled.
+	cs.logMu.Lock()
+	defer cs.logMu.Unlock()
 	info := ev.GetCall()
 	id := parley.CallID(info.GetCallId())
 	at := msTime(ev.GetAtMs())
 	me := cs.core.Account()
 	cs.mu.Lock()
 	cl := cs.active
-	if cl != nil && cl.id != id {
+	if cl != nil && cl.ID() != id {
 		cl = nil
 	}
 	_, wasRinging := cs.ringing[id]
@@ -277,9 +304,7 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 			cs.mu.Unlock()
 			return
 		}
-		cs.ringing[id] = Incoming{ID: id, Conversation: parley.ConversationID(info.GetConversationId()),
-			Caller: parley.UserID(info.GetCallerUserId()), CallerDevice: parley.DeviceID(info.GetCallerDeviceId()),
-			Video: info.GetVideo(), Group: info.GetGroup(), StartedAt: msTime(info.GetStartedAtMs())}
+		cs.ringing[id] = incoming(info)
 		close(cs.rang)
 		cs.rang = make(chan struct{})
 	case parleypb.CallEventKind_CALL_ACCEPTED, parleypb.CallEventKind_CALL_JOINED, parleypb.CallEventKind_CALL_LEFT,
@@ -291,15 +316,14 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 
 	switch ev.GetKind() {
 	case parleypb.CallEventKind_CALL_RINGING:
-		cs.updateLog(id, func(rec *localstore.CallRecord, found bool) {
+		cs.update(id, func(rec *localstore.CallRecord, found bool) {
 			if !found {
-				*rec = localstore.CallRecord{ID: id, Conversation: parley.ConversationID(info.GetConversationId()), Video: info.GetVideo(),
-					Peer: parley.UserID(info.GetCallerUserId()), Status: localstore.CallRinging, StartedAt: msTime(info.GetStartedAtMs())}
+				*rec = incoming(info).record()
 			}
 		})
 	case parleypb.CallEventKind_CALL_ACCEPTED:
 		if cl != nil && cl.outgoing {
-			cs.updateLog(id, func(rec *localstore.CallRecord, _ bool) {
+			cs.update(id, func(rec *localstore.CallRecord, _ bool) {
 				if rec.Status == localstore.CallRinging {
 					rec.Status, rec.AnsweredAt = localstore.CallAnswered, msTime(info.GetAnsweredAtMs())
 				}
@@ -307,22 +331,22 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 			cl.markAnswered(parley.DeviceID(ev.GetDeviceId()))
 		}
 	case parleypb.CallEventKind_CALL_ANSWERED_ELSEWHERE:
-		cs.updateLog(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, localstore.CallAnsweredElsewhere) })
+		cs.update(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, localstore.CallAnsweredElsewhere) })
 	case parleypb.CallEventKind_CALL_DECLINED, parleypb.CallEventKind_CALL_BUSY:
 		status, reason, what := localstore.CallDeclined, ReasonCallDeclined, "declined"
 		if ev.GetKind() == parleypb.CallEventKind_CALL_BUSY {
 			status, reason, what = localstore.CallBusy, ReasonCallBusy, "is busy"
 		}
-		cs.updateLog(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, status) })
+		cs.update(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, status) })
 		if cl != nil && cl.outgoing && !info.GetGroup() {
 			cl.end(parley.Errorf(parley.CodeConflict, reason, "the callee %s", what))
 		}
 	case parleypb.CallEventKind_CALL_CANCELLED:
 		if wasRinging {
-			cs.updateLog(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, localstore.CallMissed) })
+			cs.update(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, localstore.CallMissed) })
 		}
 	case parleypb.CallEventKind_CALL_MISSED:
-		cs.updateLog(id, func(rec *localstore.CallRecord, _ bool) {
+		cs.update(id, func(rec *localstore.CallRecord, _ bool) {
 			if isDecided {
 				terminal(rec, decided)
 			} else if rec.Outgoing {
@@ -335,7 +359,7 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 			cl.end(parley.Errorf(parley.CodeExpired, ReasonCallNoAnswer, "nobody answered"))
 		}
 	case parleypb.CallEventKind_CALL_ENDED:
-		cs.updateLog(id, func(rec *localstore.CallRecord, found bool) {
+		cs.update(id, func(rec *localstore.CallRecord, found bool) {
 			if !found {
 				return
 			}
@@ -365,6 +389,9 @@ func terminal(rec *localstore.CallRecord, s localstore.CallStatus) {
 }
 
 func (cs *Calls) putLog(rec localstore.CallRecord) {
+	if rec.ID == "" {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := cs.core.Store().PutCall(ctx, rec); err != nil {
@@ -375,6 +402,13 @@ func (cs *Calls) putLog(rec localstore.CallRecord) {
 // updateLog applies f to call id's record (found false: none yet, f may
 // create it by setting ID) and stores the result.
 func (cs *Calls) updateLog(id parley.CallID, f func(rec *localstore.CallRecord, found bool)) {
+	cs.logMu.Lock()
+	defer cs.logMu.Unlock()
+	cs.update(id, f)
+}
+
+// update is updateLog for a caller holding logMu.
+func (cs *Calls) update(id parley.CallID, f func(rec *localstore.CallRecord, found bool)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rec, err := cs.core.Store().Call(ctx, id)
@@ -384,9 +418,6 @@ func (cs *Calls) updateLog(id parley.CallID, f func(rec *localstore.CallRecord, 
 		return
 	}
 	f(&rec, found)
-	if rec.ID == "" {
-		return
-	}
 	cs.putLog(rec)
 }
 
