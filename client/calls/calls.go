@@ -77,12 +77,30 @@ type Incoming struct {
 	Video        bool
 	Group        bool
 	StartedAt    time.Time
+	// Stopped is closed when the call stops ringing here: answered here
+	// or elsewhere, declined, cancelled by the caller, or timed out.
+	Stopped <-chan struct{}
 }
 
 func incoming(info *parleypb.CallInfo) Incoming {
 	return Incoming{ID: parley.CallID(info.GetCallId()), Conversation: parley.ConversationID(info.GetConversationId()),
 		Caller: parley.UserID(info.GetCallerUserId()), CallerDevice: parley.DeviceID(info.GetCallerDeviceId()),
 		Video: info.GetVideo(), Group: info.GetGroup(), StartedAt: msTime(info.GetStartedAtMs())}
+}
+
+// ring is a call ringing here.
+type ring struct {
+	in   Incoming
+	stop chan struct{} // in.Stopped
+}
+
+// stopRinging forgets call id as ringing here and closes its Stopped. The
+// caller holds mu.
+func (cs *Calls) stopRinging(id parley.CallID) {
+	if in, ok := cs.ringing[id]; ok {
+		delete(cs.ringing, id)
+		close(in.stop)
+	}
 }
 
 // record is the log's first record of a call ringing here.
@@ -98,7 +116,7 @@ type Calls struct {
 
 	mu      sync.Mutex
 	active  *Call
-	ringing map[parley.CallID]Incoming
+	ringing map[parley.CallID]ring
 	rang    chan struct{} // closed and replaced when a call starts ringing here
 	// decided are the outcomes this device chose (declined, cancelled)
 	// while its request is on the way: the events the request causes may
@@ -108,7 +126,7 @@ type Calls struct {
 
 // New returns the call state of the client core is.
 func New(core Core) *Calls {
-	return &Calls{core: core, ringing: map[parley.CallID]Incoming{}, rang: make(chan struct{}), decided: map[parley.CallID]localstore.CallStatus{}}
+	return &Calls{core: core, ringing: map[parley.CallID]ring{}, rang: make(chan struct{}), decided: map[parley.CallID]localstore.CallStatus{}}
 }
 
 // ActiveCall is the call this device is in, or nil.
@@ -176,8 +194,8 @@ func (cs *Calls) WaitForCall(ctx context.Context) (Incoming, error) {
 	for {
 		cs.mu.Lock()
 		var all []Incoming
-		for _, in := range cs.ringing {
-			all = append(all, in)
+		for _, r := range cs.ringing {
+			all = append(all, r.in)
 		}
 		ch := cs.rang
 		cs.mu.Unlock()
@@ -197,7 +215,8 @@ func (cs *Calls) WaitForCall(ctx context.Context) (Incoming, error) {
 // media. The user's other devices stop ringing.
 func (cs *Calls) AnswerCall(ctx context.Context, id parley.CallID, opt Options) (*Call, error) {
 	cs.mu.Lock()
-	in, ok := cs.ringing[id]
+	rg, ok := cs.ringing[id]
+	in := rg.in
 	cs.mu.Unlock()
 	cl := cs.newCall(in.Conversation, false, opt)
 	cl.id, cl.video, cl.group = id, in.Video, in.Group
@@ -216,7 +235,7 @@ func (cs *Calls) AnswerCall(ctx context.Context, id parley.CallID, opt Options) 
 	info := r.GetCall()
 	cl.setInfo(info)
 	cs.mu.Lock()
-	delete(cs.ringing, id)
+	cs.stopRinging(id)
 	cs.mu.Unlock()
 	cs.updateLog(id, func(rec *localstore.CallRecord, found bool) {
 		if !found || !ok {
@@ -234,14 +253,15 @@ func (cs *Calls) AnswerCall(ctx context.Context, id parley.CallID, opt Options) 
 func (cs *Calls) DeclineCall(ctx context.Context, id parley.CallID, busy bool) error {
 	defer cs.decide(id, localstore.CallDeclined)()
 	cs.mu.Lock()
-	in, rang := cs.ringing[id]
+	r, rang := cs.ringing[id]
+	in := r.in
 	cs.mu.Unlock()
 	if _, err := cs.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallDecline{CallDecline: &parleypb.CallDeclineRequest{
 		CallId: string(id), Busy: busy}}}); err != nil {
 		return err
 	}
 	cs.mu.Lock()
-	delete(cs.ringing, id)
+	cs.stopRinging(id)
 	cs.mu.Unlock()
 	cs.updateLog(id, func(rec *localstore.CallRecord, found bool) {
 		if !found && rang {
@@ -304,13 +324,16 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 			cs.mu.Unlock()
 			return
 		}
-		cs.ringing[id] = incoming(info)
+		stop := make(chan struct{})
+		in := incoming(info)
+		in.Stopped = stop
+		cs.ringing[id] = ring{in: in, stop: stop}
 		close(cs.rang)
 		cs.rang = make(chan struct{})
 	case parleypb.CallEventKind_CALL_ACCEPTED, parleypb.CallEventKind_CALL_JOINED, parleypb.CallEventKind_CALL_LEFT,
 		parleypb.CallEventKind_CALL_MEDIA_STATE, parleypb.CallEventKind_CALL_IN_PROGRESS:
 	default: // the ringing here stops
-		delete(cs.ringing, id)
+		cs.stopRinging(id)
 	}
 	cs.mu.Unlock()
 
