@@ -103,7 +103,7 @@ func TestCallCLI(t *testing.T) {
 	bs := statsOf(t, "bob", ans.lines)
 	ans.mu.Unlock()
 	t.Logf("alice: %v\nbob: %v", as, bs)
-	if as["call"] != bs["call"] {
+	if as["call"] != bs["call"] || as["direct"] != true || bs["direct"] != true {
 		t.Fatalf("different calls: %v, %v", as, bs)
 	}
 

@@ -54,6 +54,19 @@ type Config struct {
 	// holding every member's keys (see Keys).
 	Sealer   *sframe.Sealer
 	Receiver *sframe.Receiver
+	// Peer, when set, makes the participant connect directly to that
+	// device (a 1:1 call peer to peer) instead of to the SFU: one peer
+	// connection that sends and receives, negotiated over the call's
+	// signalling with the peer device (Signal then carries the payloads
+	// to Peer). Signals from any other device, or from the SFU, are
+	// ignored. SFrame applies end to end as with the SFU.
+	Peer parley.DeviceID
+	// Offerer: this side offers the direct connection (the caller, once
+	// the callee's device answered); the other waits for the offer.
+	Offerer bool
+	// RelayOnly uses only relayed ICE candidates (the TURN servers of
+	// ICEServers): the other party never learns this device's addresses.
+	RelayOnly bool
 }
 
 // SenderStats is what a participant received from one other device.
@@ -70,6 +83,10 @@ type Stats struct {
 	AudioSent, VideoSent uint64
 	From                 map[parley.DeviceID]SenderStats
 	Connected            time.Duration // from Start to the publish connection being connected
+	// Path is the type of this side's selected ICE candidate on the
+	// sending connection once connected: "host", "srflx", "prflx" or
+	// "relay" (through TURN).
+	Path string
 }
 
 // Participant is one device in a call. Create it with New; Close it.
@@ -93,6 +110,7 @@ type Participant struct {
 	connAfter atomic.Int64
 
 	audioSent, videoSent atomic.Uint64
+	path                 atomic.Value // string: Stats.Path
 	mu                   sync.Mutex
 	from                 map[parley.DeviceID]*SenderStats
 }
@@ -134,13 +152,24 @@ func New(cfg Config, signal Signal) (*Participant, error) {
 // sending frames once connected. It returns when the offer is sent.
 func (p *Participant) Start(ctx context.Context) error {
 	p.started = time.Now()
-	var err error
-	if p.pub, err = p.api.NewPeerConnection(webrtc.Configuration{ICEServers: p.cfg.ICEServers}); err != nil {
+	pcfg := webrtc.Configuration{ICEServers: p.cfg.ICEServers}
+	if p.cfg.RelayOnly {
+		pcfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pub, err := p.api.NewPeerConnection(pcfg)
+	if err != nil {
 		return fmt.Errorf("call: publish connection: %w", err)
 	}
-	if p.sub, err = p.api.NewPeerConnection(webrtc.Configuration{ICEServers: p.cfg.ICEServers}); err != nil {
-		return fmt.Errorf("call: subscribe connection: %w", err)
+	sub := pub // direct: one connection sends and receives
+	if !p.direct() {
+		if sub, err = p.api.NewPeerConnection(pcfg); err != nil {
+			pub.Close()
+			return fmt.Errorf("call: subscribe connection: %w", err)
+		}
 	}
+	p.mu.Lock() // Stats reads them
+	p.pub, p.sub = pub, sub
+	p.mu.Unlock()
 	stream := strconv.FormatInt(int64(p.cfg.Device), 10)
 	p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", stream)
 	if err != nil {
@@ -158,6 +187,7 @@ func (p *Participant) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	p.watchPath()
 	p.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
 			p.connOnce.Do(func() {
@@ -167,12 +197,21 @@ func (p *Participant) Start(ctx context.Context) error {
 		}
 	})
 	p.sub.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if p.direct() && t.StreamID() != strconv.FormatInt(int64(p.cfg.Peer), 10) {
+			return // only the peer's own tracks
+		}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			p.receive(t)
 		}()
 	})
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.handleSignals() }()
+	go func() { defer p.wg.Done(); p.send() }()
+	if p.direct() && !p.cfg.Offerer {
+		return nil // the peer's offer comes through HandleSignal
+	}
 	offer, err := p.pub.CreateOffer(nil)
 	if err != nil {
 		return fmt.Errorf("call: offer: %w", err)
@@ -186,11 +225,12 @@ func (p *Participant) Start(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	p.wg.Add(2)
-	go func() { defer p.wg.Done(); p.handleSignals() }()
-	go func() { defer p.wg.Done(); p.send() }()
 	return p.signal(ctx, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, []byte(p.pub.LocalDescription().SDP))
 }
+
+// direct reports whether the participant connects to a peer device
+// rather than to the SFU.
+func (p *Participant) direct() bool { return p.cfg.Peer != 0 }
 
 func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) error {
 	s, err := p.pub.AddTrack(t)
@@ -233,6 +273,9 @@ func (p *Participant) handleSignals() {
 }
 
 func (p *Participant) apply(s *parleypb.CallSignal) error {
+	if p.direct() {
+		return p.applyDirect(s)
+	}
 	switch {
 	case s.Connection == parleypb.CallConnection_CALL_CONNECTION_PUBLISH && s.Kind == parleypb.CallSignalKind_CALL_SIGNAL_ANSWER:
 		return p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(s.Payload)})
@@ -375,6 +418,7 @@ func (p *Participant) Stats() Stats {
 	defer p.mu.Unlock()
 	st := Stats{AudioSent: p.audioSent.Load(), VideoSent: p.videoSent.Load(), From: make(map[parley.DeviceID]SenderStats, len(p.from)),
 		Connected: time.Duration(p.connAfter.Load())}
+	st.Path, _ = p.path.Load().(string)
 	for d, s := range p.from {
 		st.From[d] = *s
 	}
@@ -389,7 +433,7 @@ func (p *Participant) Close() error {
 	if p.pub != nil {
 		err = p.pub.Close()
 	}
-	if p.sub != nil {
+	if p.sub != nil && p.sub != p.pub {
 		err = errors.Join(err, p.sub.Close())
 	}
 	p.wg.Wait()

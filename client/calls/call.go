@@ -52,6 +52,7 @@ type Stats struct {
 	Call            parley.CallID
 	Video           bool
 	Direct          bool          // peer to peer (1:1), not through the SFU
+	Path            string        // the selected ICE candidate's type: "host", "srflx", "prflx" or "relay" (TURN)
 	PacketsSent     uint64        // RTP packets sent (one a frame)
 	PacketsReceived uint64        // RTP packets received from the other participants
 	FramesDecrypted uint64        // received frames that decrypted and verified

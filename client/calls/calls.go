@@ -66,6 +66,13 @@ type Options struct {
 	// Loopback lets the media use loopback addresses (tests, and a server
 	// on this machine). A server URL on a loopback address implies it.
 	Loopback bool
+	// RelayOnly sends and receives a 1:1 call's media through the
+	// server's TURN relay only (ICE policy "relay"): the other party never
+	// learns this device's addresses.
+	RelayOnly bool
+	// ViaSFU sends a 1:1 call's media through the server's SFU instead of
+	// peer to peer. Both devices of the call must agree: set it on both.
+	ViaSFU bool
 }
 
 // Incoming is a call ringing on this device.

@@ -1,43 +1,81 @@
 package calls_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/calls"
 	"github.com/parleyhq/parley/client"
+	"github.com/parleyhq/parley/client/call"
 	clientcalls "github.com/parleyhq/parley/client/calls"
 	"github.com/parleyhq/parley/client/localstore"
 	"github.com/parleyhq/parley/parleytest"
+	"github.com/parleyhq/parley/relay"
 	"github.com/parleyhq/parley/server"
 	"github.com/parleyhq/parley/sfu"
 )
 
-// harness is a real server on loopback with calls (the SFU on loopback)
-// and registered clients.
+// harness is a real server on loopback with calls (the SFU on loopback,
+// and the TURN relay when asked for) and registered clients.
 type harness struct {
-	t  *testing.T
-	ps *parleytest.Server
+	t     *testing.T
+	ps    *parleytest.Server
+	relay *relay.Relay
+	sfu   *sfu.SFU
+	// tapped counts the payloads the SFU forwarded, and plain those
+	// holding the synthetic frames' plaintext pattern.
+	tapped, plain atomic.Int64
 }
 
-func newHarness(t *testing.T, tune func(*server.CallsConfig)) *harness {
+type setup struct {
+	tune  func(*server.CallsConfig)
+	relay bool // start the TURN relay (as the relay tests do) and hand out its credentials
+}
+
+func loopback(a netip.Addr) bool { return a.IsLoopback() }
+
+func newHarness(t *testing.T, su setup) *harness {
 	t.Helper()
-	s, err := sfu.New(sfu.Config{UDPAddr: "127.0.0.1:0", AllowPeer: func(a netip.Addr) bool { return a.IsLoopback() }}, nil, nil)
+	h := &harness{t: t}
+	s, err := sfu.New(sfu.Config{UDPAddr: "127.0.0.1:0", AllowPeer: loopback,
+		Tap: func(_ calls.CallID, _ parley.DeviceID, _ webrtc.RTPCodecType, payload []byte) {
+			h.tapped.Add(1)
+			if bytes.Contains(payload, []byte(call.Pattern)) {
+				h.plain.Add(1)
+			}
+		}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	h.sfu = s
 	cc := &server.CallsConfig{SFU: s}
-	if tune != nil {
-		tune(cc)
+	if su.relay {
+		secret := []byte("turn secret")
+		r, err := relay.New(relay.Config{UDPAddr: "127.0.0.1:0", RelayIP: net.IPv4(127, 0, 0, 1), RelayBind: "127.0.0.1",
+			Secret: secret, AllowPeer: loopback}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		h.relay = r
+		cc.Service.TURN = calls.TURN{URLs: []string{"turn:" + r.Addr().String() + "?transport=udp"}, Secret: secret}
 	}
-	ps := parleytest.Start(t, func(c *server.Config) { c.Calls = cc })
-	return &harness{t: t, ps: ps}
+	if su.tune != nil {
+		su.tune(cc)
+	}
+	h.ps = parleytest.Start(t, func(c *server.Config) { c.Calls = cc })
+	return h
 }
 
 type testWriter struct{ t *testing.T }
@@ -144,7 +182,7 @@ func logOf(t *testing.T, who string, c *client.Client, id parley.CallID, want lo
 // ring and Alice cancels is "missed" for Bob and "cancelled" for Alice, and
 // one Bob declines ends Alice's with call_declined.
 func TestCallAnswerHangupAndLog(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, setup{})
 	alice := h.register("+14155550901", "alice")
 	bob := h.register("+14155550902", "bob")
 	conv := directChat(t, alice, bob, "+14155550902")
@@ -185,7 +223,8 @@ func TestCallAnswerHangupAndLog(t *testing.T) {
 	}
 	as := waitFrames(t, "alice", call, 10)
 	bs := waitFrames(t, "bob", bobCall, 10)
-	if as.Senders != 1 || bs.Senders != 1 || as.FramesFailed != 0 || bs.FramesFailed != 0 {
+	if as.Senders != 1 || bs.Senders != 1 || as.FramesFailed != 0 || bs.FramesFailed != 0 || !as.Direct || !bs.Direct ||
+		as.Path != "host" || bs.Path != "host" {
 		t.Fatalf("stats: alice %+v, bob %+v", as, bs)
 	}
 	time.Sleep(50 * time.Millisecond) // a measurable duration, not synchronisation
@@ -251,9 +290,9 @@ func TestCallAnswerHangupAndLog(t *testing.T) {
 // TestCallNotAnsweredInTime: the ringing times out; the caller's call ends
 // with call_no_answer and the callee's log has it missed.
 func TestCallNotAnsweredInTime(t *testing.T) {
-	h := newHarness(t, func(c *server.CallsConfig) {
+	h := newHarness(t, setup{tune: func(c *server.CallsConfig) {
 		c.Service = calls.Config{RingTimeout: 500 * time.Millisecond, SweepInterval: 50 * time.Millisecond}
-	})
+	}})
 	alice := h.register("+14155550911", "alice")
 	bob := h.register("+14155550912", "bob")
 	conv := directChat(t, alice, bob, "+14155550912")
@@ -269,4 +308,74 @@ func TestCallNotAnsweredInTime(t *testing.T) {
 	}
 	logOf(t, "alice", alice, call.ID(), localstore.CallNoAnswer)
 	logOf(t, "bob", bob, call.ID(), localstore.CallMissed)
+}
+
+// answeredCall has bob answer alice's call in conv with opt on both sides
+// and waits until each decrypted 10 frames of the other's.
+func answeredCall(t *testing.T, alice, bob *client.Client, conv parley.ConversationID, opt clientcalls.Options) (a, b *clientcalls.Call) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	answered := make(chan *clientcalls.Call, 1)
+	go func() {
+		defer close(answered)
+		in, err := bob.WaitForCall(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		cl, err := bob.AnswerCall(ctx, in.ID, opt)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		answered <- cl
+	}()
+	a, err := alice.StartCall(ctx, conv, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if b = <-answered; b == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { b.Close() })
+	waitFrames(t, "alice", a, 10)
+	waitFrames(t, "bob", b, 10)
+	return a, b
+}
+
+// TestCallThroughTURN: a 1:1 call with both devices on ICE policy
+// "relay" connects through the server's TURN relay with the short-lived
+// credentials the call service hands out, and SFrame still applies end to
+// end (every frame decrypts; none failed).
+func TestCallThroughTURN(t *testing.T) {
+	h := newHarness(t, setup{relay: true})
+	alice := h.register("+14155550921", "alice")
+	bob := h.register("+14155550922", "bob")
+	conv := directChat(t, alice, bob, "+14155550922")
+	a, b := answeredCall(t, alice, bob, conv, clientcalls.Options{RelayOnly: true, Video: true})
+	as, bs := a.Stats(), b.Stats()
+	if !as.Direct || as.Path != "relay" || bs.Path != "relay" || as.FramesFailed != 0 || bs.FramesFailed != 0 {
+		t.Fatalf("stats: alice %+v, bob %+v", as, bs)
+	}
+	if h.tapped.Load() != 0 {
+		t.Fatalf("the SFU forwarded %d packets of a peer-to-peer call", h.tapped.Load())
+	}
+}
+
+// TestCallViaSFU: a 1:1 call both sides make through the SFU; the SFU
+// forwards the frames and never sees the plaintext.
+func TestCallViaSFU(t *testing.T) {
+	h := newHarness(t, setup{})
+	alice := h.register("+14155550931", "alice")
+	bob := h.register("+14155550932", "bob")
+	conv := directChat(t, alice, bob, "+14155550932")
+	a, b := answeredCall(t, alice, bob, conv, clientcalls.Options{ViaSFU: true, Video: true})
+	if as := a.Stats(); as.Direct || b.Stats().Direct {
+		t.Fatalf("stats: alice %+v, bob %+v", as, b.Stats())
+	}
+	if h.tapped.Load() == 0 || h.plain.Load() != 0 {
+		t.Fatalf("the SFU forwarded %d packets, %d with the plaintext pattern", h.tapped.Load(), h.plain.Load())
+	}
 }

@@ -34,7 +34,7 @@ func (m participantMedia) Close() error                        { return m.p.Clos
 
 func (m participantMedia) Stats() Stats {
 	ps := m.p.Stats()
-	st := Stats{PacketsSent: ps.AudioSent + ps.VideoSent, Connected: ps.Connected, Direct: m.direct}
+	st := Stats{PacketsSent: ps.AudioSent + ps.VideoSent, Connected: ps.Connected, Direct: m.direct, Path: ps.Path}
 	for _, f := range ps.From {
 		st.PacketsReceived += f.Frames
 		st.FramesDecrypted += f.Decrypted
@@ -57,15 +57,20 @@ func (cl *Call) startMedia() error {
 	me := cl.cs.core.Account()
 	cl.mu.Lock()
 	cfg := call.Config{Device: me.Device, Video: cl.video, Loopback: cl.opt.Loopback, ICEServers: iceServers(cl.ice),
-		Sealer: sealer, Receiver: recv}
+		Sealer: sealer, Receiver: recv, RelayOnly: cl.opt.RelayOnly}
+	if !cl.group && !cl.opt.ViaSFU {
+		// 1:1: peer to peer with the other device (through the TURN
+		// relay when there is no direct path); the caller offers.
+		cfg.Peer, cfg.Offerer = cl.peer, cl.outgoing
+	}
 	cl.mu.Unlock()
 	p, err := call.New(cfg, func(ctx context.Context, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
-		return cl.sendSignal(ctx, 0, conn, kind, payload)
+		return cl.sendSignal(ctx, cfg.Peer, conn, kind, payload)
 	})
 	if err != nil {
 		return err
 	}
-	cl.setMedia(participantMedia{p: p})
+	cl.setMedia(participantMedia{p: p, direct: cfg.Peer != 0})
 	if err := p.Start(cl.ctx); err != nil {
 		return err
 	}

@@ -34,13 +34,13 @@ const setupGrace = 30 * time.Second
 // Command is `parley call CHAT | call answer | call decline`.
 func Command[C clicmd.Call]() cmdline.Command[C] {
 	return cmdline.Command[C]{Name: "call", Min: 1, Max: 1,
-		Usage: "CHAT [--video] [--for DURATION] [--ring DURATION]\tcall a chat (rings every device of the others); prints stats at the end\n" +
-			"answer [--for DURATION] [--wait DURATION] [--after DURATION]\twait for a call to ring here and answer it\n" +
+		Usage: "CHAT [--video] [--for DURATION] [--ring DURATION] [--relay|--sfu]\tcall a chat (rings every device of the others); prints stats at the end\n" +
+			"answer [--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu]\twait for a call to ring here and answer it\n" +
 			"decline [--busy] [--wait DURATION]\twait for a call to ring here and decline it",
 		Intro: "usage: parley [--json] call CHAT | call answer | call decline (docs/calls.md)",
 		Run:   start[C],
 		Subs: []cmdline.Command[C]{
-			{Name: "answer", Usage: "[--for DURATION] [--wait DURATION] [--after DURATION]\tanswer the next call ringing here (after it rang --after)", Run: answer[C]},
+			{Name: "answer", Usage: "[--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu]\tanswer the next call ringing here (after it rang --after)", Run: answer[C]},
 			{Name: "decline", Usage: "[--busy] [--wait DURATION]\tdecline the next call ringing here", Run: decline[C]},
 		}}
 }
@@ -86,6 +86,7 @@ func start[C clicmd.Call](x C) error {
 	video := cl.FS.Bool("video", false, "a video call (also sends video)")
 	dur := cl.FS.Duration("for", 0, "hang up after this long once answered (default: when the call ends)")
 	ring := cl.FS.Duration("ring", ringDefault, "give up (cancel) when nobody answers within this long")
+	opt := mediaFlags(cl)
 	return x.Client(func(c *client.Client) error {
 		talk := *dur
 		if talk <= 0 {
@@ -96,7 +97,9 @@ func start[C clicmd.Call](x C) error {
 			if err != nil {
 				return err
 			}
-			call, err := c.StartCall(ctx, ch.ID, calls.Options{Video: *video})
+			o := opt()
+			o.Video = *video
+			call, err := c.StartCall(ctx, ch.ID, o)
 			if err != nil {
 				return err
 			}
@@ -124,6 +127,7 @@ func answer[C clicmd.Call](x C) error {
 	dur := cl.FS.Duration("for", 0, "hang up after this long (default: when the call ends)")
 	wait := cl.FS.Duration("wait", 5*time.Minute, "give up when no call rings within this long")
 	after := cl.FS.Duration("after", 0, "let it ring this long before answering")
+	opt := mediaFlags(cl)
 	return x.Client(func(c *client.Client) error {
 		talk := *dur
 		if talk <= 0 {
@@ -141,7 +145,9 @@ func answer[C clicmd.Call](x C) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			call, err := c.AnswerCall(ctx, in.ID, calls.Options{Video: in.Video})
+			o := opt()
+			o.Video = in.Video
+			call, err := c.AnswerCall(ctx, in.ID, o)
 			if err != nil {
 				return err
 			}
@@ -168,6 +174,13 @@ func decline[C clicmd.Call](x C) error {
 			return nil
 		})
 	})
+}
+
+// mediaFlags declares --relay and --sfu.
+func mediaFlags(cl *cmdline.Call) func() calls.Options {
+	relay := cl.FS.Bool("relay", false, "1:1: media only through the server's TURN relay (the other party never learns your addresses)")
+	viaSFU := cl.FS.Bool("sfu", false, "1:1: media through the server's SFU instead of peer to peer (both sides must say so)")
+	return func() calls.Options { return calls.Options{RelayOnly: *relay, ViaSFU: *viaSFU} }
 }
 
 // waitRinging waits, once connected, for a call to ring on this device.
@@ -239,16 +252,16 @@ func endedUnanswered(call *calls.Call) error {
 }
 
 func statsJSON(st calls.Stats) map[string]any {
-	return map[string]any{"event": "call_stats", "call": string(st.Call), "video": st.Video, "direct": st.Direct,
+	return map[string]any{"event": "call_stats", "call": string(st.Call), "video": st.Video, "direct": st.Direct, "path": st.Path,
 		"packets_sent": st.PacketsSent, "packets_received": st.PacketsReceived,
 		"frames_decrypted": st.FramesDecrypted, "frames_failed": st.FramesFailed, "decrypted_share": st.DecryptedShare(),
 		"senders": st.Senders, "connect_ms": st.Connected.Milliseconds(), "duration_ms": st.Duration.Milliseconds()}
 }
 
 func statsText(st calls.Stats) string {
-	path := "through the server"
+	path := "through the server's SFU"
 	if st.Direct {
-		path = "peer to peer"
+		path = "peer to peer, " + st.Path
 	}
 	return fmt.Sprintf("call ended after %v (%s): sent %d packets, received %d, %.1f%% of frames decrypted",
 		st.Duration.Round(100*time.Millisecond), path, st.PacketsSent, st.PacketsReceived, 100*st.DecryptedShare())
