@@ -29,6 +29,8 @@ type room struct {
 	mu     sync.Mutex
 	peers  map[parley.DeviceID]*peer
 	closed bool
+
+	speakers *speakers
 }
 
 // peer is one participant device.
@@ -54,6 +56,7 @@ type pubTrack struct {
 	local   *webrtc.TrackLocalStaticRTP
 	pc      *webrtc.PeerConnection
 	lastPLI atomic.Int64
+	levelID uint8 // the audio-level extension's id on this track, 0 if none
 	// flood limit: packets in the current one-second window
 	windowStart time.Time
 	windowCount int
@@ -165,7 +168,7 @@ func (r *room) publishOffer(ctx context.Context, dev parley.Device, sdp []byte) 
 			return err
 		}
 		pub := p.pub
-		pub.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { r.addTrack(p, t) })
+		pub.OnTrack(func(t *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) { r.addTrack(p, t, rcv) })
 		r.peers[dev.ID] = p
 		// Everyone else's tracks so far go on the new subscribe connection.
 		for _, q := range r.peers {
@@ -239,13 +242,20 @@ func (r *room) requestKeyframe(t *pubTrack) {
 	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}})
 }
 
-func (r *room) addTrack(p *peer, remote *webrtc.TrackRemote) {
+func (r *room) addTrack(p *peer, remote *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, remote.ID(), strconv.FormatInt(int64(p.dev.ID), 10))
 	if err != nil {
 		r.s.log.Warn("sfu: local track", "call", r.id, "err", err)
 		return
 	}
 	t := &pubTrack{owner: p.dev.ID, remote: remote, local: local, pc: p.pub}
+	if remote.Kind() == webrtc.RTPCodecTypeAudio {
+		for _, e := range rcv.GetParameters().HeaderExtensions {
+			if e.URI == AudioLevelURI && e.ID > 0 && e.ID < 256 {
+				t.levelID = uint8(e.ID)
+			}
+		}
+	}
 	r.mu.Lock()
 	if r.closed || r.peers[p.dev.ID] != p {
 		r.mu.Unlock()
@@ -291,13 +301,19 @@ func (r *room) forward(t *pubTrack) {
 			r.s.flooded.Add(1)
 			continue
 		}
-		if tap := r.s.cfg.Tap; tap != nil {
+		tap := r.s.cfg.Tap
+		if tap != nil || t.levelID != 0 {
 			if hl, err := h.Unmarshal(buf[:n]); err == nil {
+				if level, ok := audioLevel(&h, t.levelID); ok && t.levelID != 0 {
+					if dev, changed := r.speakers.observe(t.owner, level, now); changed {
+						r.s.speakerChanged(r.id, dev)
+					}
+				}
 				end := n
 				if h.Padding && n > hl {
 					end -= int(buf[n-1])
 				}
-				if end >= hl {
+				if tap != nil && end >= hl {
 					tap(r.id, t.owner, t.remote.Kind(), buf[hl:end])
 				}
 			}
@@ -486,6 +502,7 @@ func (r *room) leave(dev parley.DeviceID) {
 		return
 	}
 	delete(r.peers, dev)
+	r.speakers.forget(dev)
 	var renegotiate []*peer
 	for _, q := range r.peers {
 		changed := false

@@ -97,6 +97,8 @@ type Participant struct {
 
 	pub, sub     *webrtc.PeerConnection
 	audio, video *webrtc.TrackLocalStaticRTP
+	audioSender  *webrtc.RTPSender
+	level        atomic.Uint32 // the synthetic audio level (SetAudioLevel)
 
 	inbox chan *parleypb.CallSignal
 
@@ -121,6 +123,9 @@ func newAPI(loopback bool) (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, err
 	}
@@ -144,8 +149,10 @@ func New(cfg Config, signal Signal) (*Participant, error) {
 		return nil, fmt.Errorf("call: new participant: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Participant{cfg: cfg, signal: signal, api: api, inbox: make(chan *parleypb.CallSignal, 64),
-		ctx: ctx, cancel: cancel, connected: make(chan struct{}), from: make(map[parley.DeviceID]*SenderStats)}, nil
+	p := &Participant{cfg: cfg, signal: signal, api: api, inbox: make(chan *parleypb.CallSignal, 64),
+		ctx: ctx, cancel: cancel, connected: make(chan struct{}), from: make(map[parley.DeviceID]*SenderStats)}
+	p.level.Store(DefaultAudioLevel)
+	return p, nil
 }
 
 // Start opens the publish connection, offers it to the SFU and starts
@@ -175,7 +182,7 @@ func (p *Participant) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := p.addSendTrack(p.audio); err != nil {
+	if p.audioSender, err = p.addSendTrack(p.audio); err != nil {
 		return err
 	}
 	if p.cfg.Video {
@@ -183,7 +190,7 @@ func (p *Participant) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := p.addSendTrack(p.video); err != nil {
+		if _, err := p.addSendTrack(p.video); err != nil {
 			return err
 		}
 	}
@@ -232,10 +239,10 @@ func (p *Participant) Start(ctx context.Context) error {
 // rather than to the SFU.
 func (p *Participant) direct() bool { return p.cfg.Peer != 0 }
 
-func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) error {
+func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) (*webrtc.RTPSender, error) {
 	s, err := p.pub.AddTrack(t)
 	if err != nil {
-		return fmt.Errorf("call: add track: %w", err)
+		return nil, fmt.Errorf("call: add track: %w", err)
 	}
 	p.wg.Add(1)
 	go func() {
@@ -246,7 +253,7 @@ func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) error {
 			}
 		}
 	}()
-	return nil
+	return s, nil
 }
 
 // HandleSignal queues a CallSignal pushed by the server. It never blocks:
@@ -339,6 +346,7 @@ func (p *Participant) send() {
 		defer t.Stop()
 		vt = t.C
 	}
+	levelID := p.audioLevelID()
 	var aseq, vseq uint32
 	var aPkt, vPkt rtp.Packet
 	aPkt.Version, vPkt.Version = 2, 2
@@ -349,6 +357,11 @@ func (p *Participant) send() {
 		case <-p.ctx.Done():
 			return
 		case <-at.C:
+			if levelID != 0 {
+				level := uint8(p.level.Load())
+				b, _ := rtp.AudioLevelExtension{Level: level, Voice: level < SilenceLevel}.Marshal()
+				_ = aPkt.SetExtension(levelID, b)
+			}
 			p.sendFrame(p.audio, &aPkt, webrtc.RTPCodecTypeAudio, aseq, AudioFrameBytes, 960)
 			aseq++
 			p.audioSent.Add(1)

@@ -27,6 +27,7 @@ type Call struct {
 	group      bool
 	ice        []*parleypb.IceServer
 	peer       parley.DeviceID // 1:1: the other device, once answered
+	speaker    parley.DeviceID // the SFU's dominant speaker (CALL_ACTIVE_SPEAKER)
 	media      media           // nil until the media starts
 	pending    []*parleypb.CallSignal
 	answeredAt time.Time
@@ -123,6 +124,14 @@ func (cl *Call) Err() error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	return cl.err
+}
+
+// ActiveSpeaker is the device the SFU last announced as the call's
+// dominant speaker (from the participants' audio levels), or 0.
+func (cl *Call) ActiveSpeaker() parley.DeviceID {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.speaker
 }
 
 // MediaErr is why the media could not start (no keys, no connection), or

@@ -338,7 +338,7 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 		close(cs.rang)
 		cs.rang = make(chan struct{})
 	case parleypb.CallEventKind_CALL_ACCEPTED, parleypb.CallEventKind_CALL_JOINED, parleypb.CallEventKind_CALL_LEFT,
-		parleypb.CallEventKind_CALL_MEDIA_STATE, parleypb.CallEventKind_CALL_IN_PROGRESS:
+		parleypb.CallEventKind_CALL_MEDIA_STATE, parleypb.CallEventKind_CALL_IN_PROGRESS, parleypb.CallEventKind_CALL_ACTIVE_SPEAKER:
 	default: // the ringing here stops
 		cs.stopRinging(id)
 	}
@@ -359,6 +359,12 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 				}
 			})
 			cl.markAnswered(parley.DeviceID(ev.GetDeviceId()))
+		}
+	case parleypb.CallEventKind_CALL_ACTIVE_SPEAKER:
+		if cl != nil {
+			cl.mu.Lock()
+			cl.speaker = parley.DeviceID(ev.GetDeviceId())
+			cl.mu.Unlock()
 		}
 	case parleypb.CallEventKind_CALL_ANSWERED_ELSEWHERE:
 		cs.update(id, func(rec *localstore.CallRecord, _ bool) { terminal(rec, localstore.CallAnsweredElsewhere) })
