@@ -378,4 +378,16 @@ func TestCallViaSFU(t *testing.T) {
 	if h.tapped.Load() == 0 || h.plain.Load() != 0 {
 		t.Fatalf("the SFU forwarded %d packets, %d with the plaintext pattern", h.tapped.Load(), h.plain.Load())
 	}
+	// Both speak at the synthetic level: the SFU names one of them the
+	// dominant speaker, and both clients learn which.
+	deadline := time.Now().Add(15 * time.Second)
+	for a.ActiveSpeaker() == 0 || a.ActiveSpeaker() != b.ActiveSpeaker() {
+		if time.Now().After(deadline) {
+			t.Fatalf("active speaker: alice sees %d, bob %d; sfu %+v", a.ActiveSpeaker(), b.ActiveSpeaker(), h.sfu.Stats())
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+	}
+	if s := a.ActiveSpeaker(); s != alice.Account().Device && s != bob.Account().Device {
+		t.Fatalf("active speaker %d is neither device", s)
+	}
 }
