@@ -35,10 +35,10 @@ type Call struct {
 	err        error
 	mediaErr   error
 
-	answered, ended         chan struct{}
-	answerOnce, endOnce     sync.Once
-	mediaDone               chan struct{} // closed when the media goroutine returned
-	mediaStarted, mediaOnce sync.Once
+	answered, ended     chan struct{}
+	answerOnce, endOnce sync.Once
+	mediaDone           chan struct{} // closed when the media goroutine returned
+	mediaOnce           sync.Once
 }
 
 // media is the call's media: the headless participant (native builds).
