@@ -40,6 +40,8 @@ type peer struct {
 	sub    *webrtc.PeerConnection // the device receives here
 	tracks []*pubTrack
 	sends  map[*pubTrack]*webrtc.RTPSender // others' tracks on sub
+	// simVideo is the device's simulcast video (simulcast.go), also in tracks.
+	simVideo *pubTrack
 
 	neg         sync.Mutex
 	negotiating bool        // an offer on sub awaits its answer
@@ -56,7 +58,8 @@ type pubTrack struct {
 	local   *webrtc.TrackLocalStaticRTP
 	pc      *webrtc.PeerConnection
 	lastPLI atomic.Int64
-	levelID uint8 // the audio-level extension's id on this track, 0 if none
+	levelID uint8     // the audio-level extension's id on this track, 0 if none
+	sim     *simTrack // a simulcast video (simulcast.go): layers, and a local track per subscriber
 	// flood limit: packets in the current one-second window
 	windowStart time.Time
 	windowCount int
@@ -168,7 +171,13 @@ func (r *room) publishOffer(ctx context.Context, dev parley.Device, sdp []byte) 
 			return err
 		}
 		pub := p.pub
-		pub.OnTrack(func(t *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) { r.addTrack(p, t, rcv) })
+		pub.OnTrack(func(t *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+			if t.RID() != "" {
+				r.addLayer(p, t)
+				return
+			}
+			r.addTrack(p, t, rcv)
+		})
 		r.peers[dev.ID] = p
 		// Everyone else's tracks so far go on the new subscribe connection.
 		for _, q := range r.peers {
@@ -198,6 +207,10 @@ func (r *room) publishOffer(ctx context.Context, dev parley.Device, sdp []byte) 
 
 // attachLocked adds t to p's subscribe connection. r.mu is held.
 func (r *room) attachLocked(p *peer, t *pubTrack) {
+	if t.sim != nil {
+		r.attachSimLocked(p, t)
+		return
+	}
 	sender, err := p.sub.AddTrack(t.local)
 	if err != nil {
 		r.s.log.Warn("sfu: add track", "call", r.id, "device", p.dev.ID, "err", err)
@@ -505,6 +518,13 @@ func (r *room) leave(dev parley.DeviceID) {
 	r.speakers.forget(dev)
 	var renegotiate []*peer
 	for _, q := range r.peers {
+		for _, t := range q.tracks {
+			if t.sim != nil {
+				t.sim.mu.Lock()
+				delete(t.sim.subs, dev)
+				t.sim.mu.Unlock()
+			}
+		}
 		changed := false
 		for _, t := range p.tracks {
 			if s := q.sends[t]; s != nil {

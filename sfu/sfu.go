@@ -102,6 +102,7 @@ type Stats struct {
 	KeyframeRequests  uint64
 	OffersResent      uint64 // subscribe offers sent again for want of an answer
 	SpeakerChanges    uint64 // dominant-speaker changes (from the audio levels)
+	LayerSwitches     uint64 // subscribers moved from one simulcast layer to another
 }
 
 // SFU is the forwarding unit. Create it with New; stop it with Close.
@@ -124,7 +125,7 @@ type SFU struct {
 	rooms  map[calls.CallID]*room
 	closed bool
 
-	forwarded, flooded, badSDP, badCand, droppedCand, keyframes, offersResent, speakerChanges atomic.Uint64
+	forwarded, flooded, badSDP, badCand, droppedCand, keyframes, offersResent, speakerChanges, layerSwitches atomic.Uint64
 }
 
 // New binds the media ports and returns an SFU that reports offers through
@@ -266,6 +267,7 @@ func (s *SFU) Stats() Stats {
 	st.KeyframeRequests = s.keyframes.Load()
 	st.OffersResent = s.offersResent.Load()
 	st.SpeakerChanges = s.speakerChanges.Load()
+	st.LayerSwitches = s.layerSwitches.Load()
 	return st
 }
 

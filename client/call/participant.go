@@ -64,6 +64,10 @@ type Config struct {
 	// Offerer: this side offers the direct connection (the caller, once
 	// the callee's device answered); the other waits for the offer.
 	Offerer bool
+	// Simulcast sends video (with the SFU) as three layers of growing
+	// size, rids "q", "h" and "f" (SimulcastFrameBytes), from which the SFU
+	// picks one per subscriber.
+	Simulcast bool
 	// RelayOnly uses only relayed ICE candidates (the TURN servers of
 	// ICEServers): the other party never learns this device's addresses.
 	RelayOnly bool
@@ -71,11 +75,14 @@ type Config struct {
 
 // SenderStats is what a participant received from one other device.
 type SenderStats struct {
-	Frames    uint64    // frames received
-	Decrypted uint64    // frames that decrypted and carried the expected pattern
-	Failed    uint64    // frames that did not decrypt or verify
-	Video     uint64    // of Decrypted, video frames
-	First     time.Time // when the first frame decrypted
+	Frames    uint64 // frames received
+	Decrypted uint64 // frames that decrypted and carried the expected pattern
+	Failed    uint64 // frames that did not decrypt or verify
+	Video     uint64 // of Decrypted, video frames
+	// LastVideoBytes is the size of the last video frame that decrypted
+	// (with simulcast: which layer arrives).
+	LastVideoBytes int
+	First          time.Time // when the first frame decrypted
 }
 
 // Stats is a participant's view of the call.
@@ -95,10 +102,15 @@ type Participant struct {
 	signal Signal
 	api    *webrtc.API
 
-	pub, sub     *webrtc.PeerConnection
-	audio, video *webrtc.TrackLocalStaticRTP
-	audioSender  *webrtc.RTPSender
-	level        atomic.Uint32 // the synthetic audio level (SetAudioLevel)
+	pub, sub    *webrtc.PeerConnection
+	audio       *webrtc.TrackLocalStaticRTP
+	video       []*webrtc.TrackLocalStaticRTP // one, or the simulcast layers q, h, f
+	audioSender *webrtc.RTPSender
+	videoSender *webrtc.RTPSender
+	keyframeReq [3]atomic.Bool // a keyframe was asked for on a video layer
+	recvBitrate atomic.Uint64  // SetReceiveBitrate
+	videoSSRCs  sync.Map       // SSRCs of the video tracks received (for REMB)
+	level       atomic.Uint32  // the synthetic audio level (SetAudioLevel)
 
 	inbox chan *parleypb.CallSignal
 
@@ -186,11 +198,7 @@ func (p *Participant) Start(ctx context.Context) error {
 		return err
 	}
 	if p.cfg.Video {
-		p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", stream)
-		if err != nil {
-			return err
-		}
-		if _, err := p.addSendTrack(p.video); err != nil {
+		if err := p.addVideo(stream); err != nil {
 			return err
 		}
 	}
@@ -213,9 +221,10 @@ func (p *Participant) Start(ctx context.Context) error {
 			p.receive(t)
 		}()
 	})
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go func() { defer p.wg.Done(); p.handleSignals() }()
 	go func() { defer p.wg.Done(); p.send() }()
+	go func() { defer p.wg.Done(); p.sendEstimates() }()
 	if p.direct() && !p.cfg.Offerer {
 		return nil // the peer's offer comes through HandleSignal
 	}
@@ -341,17 +350,30 @@ func (p *Participant) send() {
 	at := time.NewTicker(AudioInterval)
 	defer at.Stop()
 	var vt <-chan time.Time
-	if p.video != nil {
+	if len(p.video) > 0 {
 		t := time.NewTicker(VideoInterval)
 		defer t.Stop()
 		vt = t.C
 	}
 	levelID := p.audioLevelID()
 	var aseq, vseq uint32
-	var aPkt, vPkt rtp.Packet
-	aPkt.Version, vPkt.Version = 2, 2
-	aPkt.PayloadType, vPkt.PayloadType = 111, 96
-	aPkt.SSRC, vPkt.SSRC = 1, 2 // rewritten by pion per binding
+	var aPkt rtp.Packet
+	vPkts := make([]rtp.Packet, len(p.video))
+	aPkt.Version, aPkt.PayloadType, aPkt.SSRC = 2, 111, 1 // SSRC and PT rewritten by pion per binding
+	for i := range vPkts {
+		vPkts[i].Version, vPkts[i].PayloadType, vPkts[i].SSRC = 2, 96, uint32(2+i)
+	}
+	sizes := []int{VideoFrameBytes}
+	if len(p.video) > 1 {
+		sizes = SimulcastFrameBytes[:]
+		midID, ridID, mid := p.simulcastExtensions()
+		for i := range vPkts {
+			if midID != 0 && ridID != 0 {
+				_ = vPkts[i].SetExtension(midID, []byte(mid))
+				_ = vPkts[i].SetExtension(ridID, []byte(SimulcastRIDs[i]))
+			}
+		}
+	}
 	for {
 		select {
 		case <-p.ctx.Done():
@@ -366,7 +388,10 @@ func (p *Participant) send() {
 			aseq++
 			p.audioSent.Add(1)
 		case <-vt:
-			p.sendFrame(p.video, &vPkt, webrtc.RTPCodecTypeVideo, vseq, VideoFrameBytes, 6000)
+			for i, t := range p.video {
+				key := vseq%KeyframeEvery == 0 || p.keyframeReq[i].Swap(false)
+				p.sendVideoFrame(t, &vPkts[i], vseq, sizes[i], key)
+			}
 			vseq++
 			p.videoSent.Add(1)
 		}
@@ -398,7 +423,19 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
-		pt, _, err := p.cfg.Receiver.Open(out[:0], pkt.Payload, nil)
+		var pt []byte
+		if video {
+			p.videoSSRCs.Store(uint32(t.SSRC()), true)
+			// One clear byte (keyframe or not), then the SFrame frame
+			// that authenticates it.
+			if len(pkt.Payload) > 0 {
+				pt, _, err = p.cfg.Receiver.Open(out[:0], pkt.Payload[1:], pkt.Payload[:1])
+			} else {
+				err = errEmptyFrame
+			}
+		} else {
+			pt, _, err = p.cfg.Receiver.Open(out[:0], pkt.Payload, nil)
+		}
 		ok := err == nil && checkFrame(pt, from)
 		p.mu.Lock()
 		st := p.from[from]
@@ -414,6 +451,7 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 			st.Decrypted++
 			if video {
 				st.Video++
+				st.LastVideoBytes = len(pt)
 			}
 		} else {
 			st.Failed++
