@@ -73,6 +73,9 @@ type Options struct {
 	// ViaSFU sends a 1:1 call's media through the server's SFU instead of
 	// peer to peer. Both devices of the call must agree: set it on both.
 	ViaSFU bool
+	// Simulcast sends video as three layers through the SFU (group calls,
+	// or ViaSFU), from which the SFU picks one per receiver.
+	Simulcast bool
 }
 
 // Incoming is a call ringing on this device.

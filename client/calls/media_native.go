@@ -57,7 +57,7 @@ func (cl *Call) startMedia() error {
 	me := cl.cs.core.Account()
 	cl.mu.Lock()
 	cfg := call.Config{Device: me.Device, Video: cl.video, Loopback: cl.opt.Loopback, ICEServers: iceServers(cl.ice),
-		Sealer: sealer, Receiver: recv, RelayOnly: cl.opt.RelayOnly}
+		Sealer: sealer, Receiver: recv, RelayOnly: cl.opt.RelayOnly, Simulcast: cl.opt.Simulcast}
 	if !cl.group && !cl.opt.ViaSFU {
 		// 1:1: peer to peer with the other device (through the TURN
 		// relay when there is no direct path); the caller offers.

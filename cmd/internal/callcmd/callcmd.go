@@ -34,13 +34,13 @@ const setupGrace = 30 * time.Second
 // Command is `parley call CHAT | call answer | call decline`.
 func Command[C clicmd.Call]() cmdline.Command[C] {
 	return cmdline.Command[C]{Name: "call", Min: 1, Max: 1,
-		Usage: "CHAT [--video] [--for DURATION] [--ring DURATION] [--relay|--sfu]\tcall a chat (rings every device of the others); prints stats at the end\n" +
-			"answer [--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu]\twait for a call to ring here and answer it\n" +
+		Usage: "CHAT [--video] [--for DURATION] [--ring DURATION] [--relay|--sfu] [--simulcast]\tcall a chat (rings every device of the others); prints stats at the end\n" +
+			"answer [--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu] [--simulcast]\twait for a call to ring here and answer it\n" +
 			"decline [--busy] [--wait DURATION]\twait for a call to ring here and decline it",
 		Intro: "usage: parley [--json] call CHAT | call answer | call decline (docs/calls.md)",
 		Run:   start[C],
 		Subs: []cmdline.Command[C]{
-			{Name: "answer", Usage: "[--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu]\tanswer the next call ringing here (after it rang --after)", Run: answer[C]},
+			{Name: "answer", Usage: "[--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu] [--simulcast]\tanswer the next call ringing here (after it rang --after)", Run: answer[C]},
 			{Name: "decline", Usage: "[--busy] [--wait DURATION]\tdecline the next call ringing here", Run: decline[C]},
 		}}
 }
@@ -180,7 +180,8 @@ func decline[C clicmd.Call](x C) error {
 func mediaFlags(cl *cmdline.Call) func() calls.Options {
 	relay := cl.FS.Bool("relay", false, "1:1: media only through the server's TURN relay (the other party never learns your addresses)")
 	viaSFU := cl.FS.Bool("sfu", false, "1:1: media through the server's SFU instead of peer to peer (both sides must say so)")
-	return func() calls.Options { return calls.Options{RelayOnly: *relay, ViaSFU: *viaSFU} }
+	simulcast := cl.FS.Bool("simulcast", false, "send video as three layers through the SFU (group calls, or with --sfu)")
+	return func() calls.Options { return calls.Options{RelayOnly: *relay, ViaSFU: *viaSFU, Simulcast: *simulcast} }
 }
 
 // waitRinging waits, once connected, for a call to ring on this device.
