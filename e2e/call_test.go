@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,7 +81,8 @@ func statsOf(t *testing.T, who string, lines []map[string]any) map[string]any {
 // TestCallCLI is issue 14's CLI test with the real server and two
 // profiles: Alice calls Bob, Bob answers; both print stats showing frames
 // decrypted, and both logs have the call, answered, with its duration.
-// A call Bob lets ring until Alice gives up is "missed" in Bob's log.
+// A call Bob lets ring until Alice gives up is "missed" in Bob's log; one
+// he declines ends Alice's with call_declined.
 func TestCallCLI(t *testing.T) {
 	// Every peer is on this machine's loopback: let the SFU and the relay
 	// send there, as an operator allows a private range.
@@ -132,5 +134,19 @@ func TestCallCLI(t *testing.T) {
 	}
 	if log := alice.must("calls", "--limit", "1").lines(); len(log) != 1 || log[0]["direction"] != "outgoing" || log[0]["status"] != "cancelled" {
 		t.Fatalf("alice's call log after giving up: %v", log)
+	}
+
+	// Bob declines.
+	dec, waitDecline := startCLI(bob, "call", "decline", "--wait", "60s")
+	dec.mustSee("bob waiting", isEvent("call_waiting"))
+	r := alice.mustFail(exitConflict, "call", bob.phone)
+	if !strings.Contains(r.stderr, "call_declined") {
+		t.Fatalf("alice's declined call: %s", r.stderr)
+	}
+	if code := waitDecline(); code != 0 {
+		t.Fatalf("bob's call decline exited %d", code)
+	}
+	if log := bob.must("calls", "--limit", "1").lines(); len(log) != 1 || log[0]["status"] != "declined" {
+		t.Fatalf("bob's call log after declining: %v", log)
 	}
 }
