@@ -306,6 +306,7 @@ func (c *Client) close() error {
 	case <-done:
 	case <-time.After(closeGrace):
 	}
+	c.Calls.Close() // the media of a call still going on
 	c.cancel()
 	c.mu.Lock()
 	if c.sess != nil {

@@ -146,6 +146,23 @@ func (cs *Calls) ActiveCall() *Call {
 	return cs.active
 }
 
+// Close stops the media of the call this device is in, if any, without
+// telling the server (the server takes a device whose session closes out
+// of its call). The client calls it when it closes.
+func (cs *Calls) Close() {
+	cl := cs.ActiveCall()
+	if cl == nil {
+		return
+	}
+	cl.Close()
+	now := time.Now()
+	cs.updateLog(cl.ID(), func(rec *localstore.CallRecord, found bool) {
+		if found && rec.EndedAt.IsZero() {
+			rec.EndedAt = now
+		}
+	})
+}
+
 // CallLog returns the newest limit records of this device's call log (all
 // when limit <= 0), the most recent first.
 func (cs *Calls) CallLog(ctx context.Context, limit int) ([]localstore.CallRecord, error) {
