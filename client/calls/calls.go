@@ -19,7 +19,8 @@
 //     that was offline while a call rang has no record of it.
 //
 // The client facade embeds Calls, so its methods are the Client's
-// (c.StartCall, c.WaitForCall, c.AnswerCall, c.DeclineCall, c.CallLog).
+// (c.StartCall, c.WaitForCall, c.AnswerCall, c.JoinCall, c.DeclineCall,
+// c.CallLog).
 package calls
 
 import (
@@ -275,6 +276,42 @@ func (cs *Calls) AnswerCall(ctx context.Context, id parley.CallID, opt Options) 
 	return cl, nil
 }
 
+// JoinCall joins the call going on in chat conv (a group call this device
+// was not rung for, or whose ringing stopped, or rings still) and starts
+// the media. CodeNotFound "call_not_found" when no call is going on there.
+func (cs *Calls) JoinCall(ctx context.Context, conv parley.ConversationID, opt Options) (*Call, error) {
+	st, err := cs.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallStatus{CallStatus: &parleypb.CallStatusRequest{ConversationId: string(conv)}}})
+	if err != nil {
+		return nil, err
+	}
+	id := parley.CallID(st.GetCall().GetCallId())
+	cl := cs.newCall(conv, false, opt)
+	cl.id = id
+	if err := cs.setActive(cl); err != nil {
+		return nil, err
+	}
+	r, err := cs.core.Request(ctx, &parleypb.ClientFrame{Body: &parleypb.ClientFrame_CallJoin{CallJoin: &parleypb.CallJoinRequest{CallId: string(id)}}})
+	if err != nil {
+		cs.clearActive(cl)
+		cl.cancel()
+		return nil, err
+	}
+	info := r.GetCall()
+	cl.setInfo(info)
+	cs.mu.Lock()
+	cs.stopRinging(id)
+	cs.mu.Unlock()
+	joined := time.Now()
+	cs.updateLog(id, func(rec *localstore.CallRecord, found bool) {
+		if !found {
+			*rec = incoming(info).record()
+		}
+		rec.Status, rec.AnsweredAt = localstore.CallAnswered, joined
+	})
+	cl.markAnswered(0)
+	return cl, nil
+}
+
 // DeclineCall refuses call id for all of this user's devices (busy: as
 // busy). A 1:1 call ends; the caller learns it.
 func (cs *Calls) DeclineCall(ctx context.Context, id parley.CallID, busy bool) error {
@@ -371,8 +408,8 @@ func (cs *Calls) event(ev *parleypb.CallEvent) {
 				*rec = incoming(info).record()
 			}
 		})
-	case parleypb.CallEventKind_CALL_ACCEPTED:
-		if cl != nil && cl.outgoing {
+	case parleypb.CallEventKind_CALL_ACCEPTED, parleypb.CallEventKind_CALL_JOINED:
+		if cl != nil && cl.outgoing { // answered (or joined): the caller's media starts
 			cs.update(id, func(rec *localstore.CallRecord, _ bool) {
 				if rec.Status == localstore.CallRinging {
 					rec.Status, rec.AnsweredAt = localstore.CallAnswered, msTime(info.GetAnsweredAtMs())

@@ -393,3 +393,85 @@ func TestCallViaSFU(t *testing.T) {
 		t.Fatalf("active speaker %d is neither device", s)
 	}
 }
+
+// TestGroupCallJoin: a group call of three through the SFU: Alice calls
+// the group, Bob answers, Carol joins the call going on; each decrypts the
+// other two, and the SFU names a dominant speaker to all.
+func TestGroupCallJoin(t *testing.T) {
+	h := newHarness(t, setup{})
+	alice := h.register("+14155550941", "alice")
+	bob := h.register("+14155550942", "bob")
+	carol := h.register("+14155550943", "carol")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	g, err := alice.CreateGroup(ctx, "climbers", []string{"+14155550942", "+14155550943"}, client.GroupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Added) != 2 {
+		t.Fatalf("group: %+v", g)
+	}
+	conv := g.Group.ID
+	answered := make(chan *clientcalls.Call, 1)
+	go func() {
+		defer close(answered)
+		in, err := bob.WaitForCall(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if !in.Group || in.Conversation != conv {
+			t.Errorf("bob rang for %+v", in)
+		}
+		cl, err := bob.AnswerCall(ctx, in.ID, clientcalls.Options{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		answered <- cl
+	}()
+	a, err := alice.StartCall(ctx, conv, clientcalls.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	b := <-answered
+	if b == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { b.Close() })
+	if _, err := carol.WaitForCall(ctx); err != nil { // it rings on Carol's device too
+		t.Fatal(err)
+	}
+	c, err := carol.JoinCall(ctx, conv, clientcalls.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	deadline := time.Now().Add(45 * time.Second)
+	for _, x := range []struct {
+		who string
+		cl  *clientcalls.Call
+	}{{"alice", a}, {"bob", b}, {"carol", c}} {
+		for {
+			st := x.cl.Stats()
+			if st.Senders == 2 && st.FramesFailed == 0 && x.cl.ActiveSpeaker() != 0 {
+				break
+			}
+			if err := x.cl.MediaErr(); err != nil {
+				t.Fatalf("%s: media: %v", x.who, err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %+v, speaker %d", x.who, st, x.cl.ActiveSpeaker())
+			}
+			time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+		}
+	}
+	if h.plain.Load() != 0 {
+		t.Fatalf("the SFU forwarded %d payloads with the plaintext pattern", h.plain.Load())
+	}
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logOf(t, "carol", carol, c.ID(), localstore.CallAnswered)
+}

@@ -31,17 +31,19 @@ const ringDefault = 45 * time.Second
 // opening the profile, connecting, hanging up.
 const setupGrace = 30 * time.Second
 
-// Command is `parley call CHAT | call answer | call decline`.
+// Command is `parley call CHAT | call answer | call decline | call join CHAT`.
 func Command[C clicmd.Call]() cmdline.Command[C] {
 	return cmdline.Command[C]{Name: "call", Min: 1, Max: 1,
 		Usage: "CHAT [--video] [--for DURATION] [--ring DURATION] [--relay|--sfu] [--simulcast]\tcall a chat (rings every device of the others); prints stats at the end\n" +
 			"answer [--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu] [--simulcast]\twait for a call to ring here and answer it\n" +
-			"decline [--busy] [--wait DURATION]\twait for a call to ring here and decline it",
-		Intro: "usage: parley [--json] call CHAT | call answer | call decline (docs/calls.md)",
+			"decline [--busy] [--wait DURATION]\twait for a call to ring here and decline it\n" +
+			"join CHAT [--for DURATION] [--video]\tjoin the call going on in a group",
+		Intro: "usage: parley [--json] call CHAT | call answer | call decline | call join CHAT (docs/calls.md)",
 		Run:   start[C],
 		Subs: []cmdline.Command[C]{
 			{Name: "answer", Usage: "[--for DURATION] [--wait DURATION] [--after DURATION] [--relay|--sfu] [--simulcast]\tanswer the next call ringing here (after it rang --after)", Run: answer[C]},
 			{Name: "decline", Usage: "[--busy] [--wait DURATION]\tdecline the next call ringing here", Run: decline[C]},
+			{Name: "join", Min: 1, Max: 1, Usage: "CHAT [--for DURATION] [--video]\tjoin the call going on in a group", Run: join[C]},
 		}}
 }
 
@@ -152,6 +154,37 @@ func answer[C clicmd.Call](x C) error {
 				return err
 			}
 			x.Out(map[string]any{"event": "call_answered", "call": string(call.ID())}, "answered")
+			return talkFor(ctx, x, c, call, *dur)
+		})
+	})
+}
+
+func join[C clicmd.Call](x C) error {
+	cl := x.Cmd()
+	dur := cl.FS.Duration("for", 0, "hang up after this long (default: when the call ends)")
+	video := cl.FS.Bool("video", false, "also send video")
+	opt := mediaFlags(cl)
+	return x.Client(func(c *client.Client) error {
+		talk := *dur
+		if talk <= 0 {
+			talk = forever
+		}
+		return longer(cl, talk, func(ctx context.Context) error {
+			ch, err := c.Chat(ctx, cl.Pos[0])
+			if err != nil { // a group by its name
+				g, gerr := c.Group(ctx, cl.Pos[0])
+				if gerr != nil {
+					return err
+				}
+				ch.ID, ch.Title = g.ID, g.Name
+			}
+			o := opt()
+			o.Video = *video
+			call, err := c.JoinCall(ctx, ch.ID, o)
+			if err != nil {
+				return err
+			}
+			x.Out(map[string]any{"event": "call_joined", "call": string(call.ID()), "chat": string(ch.ID)}, "joined the call in "+ch.Title)
 			return talkFor(ctx, x, c, call, *dur)
 		})
 	})
