@@ -167,8 +167,11 @@ func New(cfg Config, signal Signal) (*Participant, error) {
 	return p, nil
 }
 
-// Start opens the publish connection, offers it to the SFU and starts
-// sending frames once connected. It returns when the offer is sent.
+// Start opens the connections (publish and subscribe with the SFU; one
+// with a Peer), offers the publish connection (to the SFU, or to the peer
+// when Offerer) and starts sending frames once connected. It returns when
+// the offer is sent (at once on the answering side of a direct call, which
+// answers the peer's offer from HandleSignal).
 func (p *Participant) Start(ctx context.Context) error {
 	p.started = time.Now()
 	pcfg := webrtc.Configuration{ICEServers: p.cfg.ICEServers}
