@@ -44,6 +44,7 @@ const (
 	CallEnded             CallEventKind = 10
 	CallMediaState        CallEventKind = 11
 	CallInProgress        CallEventKind = 12
+	CallActiveSpeaker     CallEventKind = 13 // the SFU's dominant speaker changed (sfu: audio levels)
 )
 
 // CallParticipant is one device in a call.

@@ -24,7 +24,7 @@ var namedReasons = []string{
 	// The client side and the stores.
 	"apiclient", "attachment", "blob/blobtest", "blob/disk", "blob/s3", "bot", "bot/bottest",
 	"bot/examples/faq", "bot/examples/httpfaq", "bot/examples/orderstatus",
-	"client", "client/biz", "client/call", "client/chattools", "client/conn", "client/files", "client/groups",
+	"client", "client/biz", "client/call", "client/calls", "client/chattools", "client/conn", "client/files", "client/groups",
 	"client/localstore", "client/mlsengine", "client/moderation", "client/status", "cloudapi", "content", "moderation",
 	"store/postgres", "store/sqlite", "store/sqlstore", "web/bridge", "web/wasm",
 	// The binary, its wiring and the bench.

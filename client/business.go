@@ -60,6 +60,15 @@ type bizCore struct{ *Client }
 func (b bizCore) Request(ctx context.Context, f *parleypb.ClientFrame) (*parleypb.ServerFrame, error) {
 	return b.request(ctx, f, true)
 }
+func (b bizCore) WithGroup(ctx context.Context, conv parley.ConversationID, f func(group) error) error {
+	b.cryptoMu.Lock() // calls.Core: the chat's group, for call keys
+	defer b.cryptoMu.Unlock()
+	g, err := b.loadGroup(ctx, conv)
+	if err == nil {
+		err = f(g)
+	}
+	return err
+}
 func (b bizCore) Store() LocalStore                        { return b.store }
 func (b bizCore) Now() time.Time                           { return b.clock.Now() }
 func (b bizCore) Logger() *slog.Logger                     { return b.log }

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client/biz"
 	"github.com/parleyhq/parley/client/broadcast"
+	"github.com/parleyhq/parley/client/calls"
 	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/client/files"
 	"github.com/parleyhq/parley/client/groups"
@@ -142,6 +143,8 @@ type Client struct {
 	// Lists are broadcast lists (package broadcast); its methods are the
 	// Client's (c.CreateBroadcast, c.SendBroadcast, …).
 	*broadcast.Lists
+	// Calls are voice and video calls and their log (package calls).
+	*calls.Calls
 
 	cfg   Config
 	log   *slog.Logger
@@ -267,6 +270,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	c.Files = files.New(filesCore{c})
 	c.Access = groups.New(groupsCore{c})
 	c.Lists = broadcast.New(broadcastCore{bizCore{c}})
+	c.Calls = calls.New(bizCore{c})
 	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -302,6 +306,7 @@ func (c *Client) close() error {
 	case <-done:
 	case <-time.After(closeGrace):
 	}
+	c.Calls.Close() // the media of a call still going on
 	c.cancel()
 	c.mu.Lock()
 	if c.sess != nil {

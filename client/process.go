@@ -47,6 +47,8 @@ func (c *Client) handlePush(f *parleypb.ServerFrame) {
 			ev.LastSeen = time.UnixMilli(p.GetLastSeenMs())
 		}
 		c.emit(Event{Kind: EventPresence, Presence: ev})
+	case f.GetCallEvent() != nil || f.GetCallSignal() != nil:
+		c.HandleCallFrame(f)
 	case f.GetKeyPackagesLow() != nil:
 		if err := c.replenishKeyPackages(ctx, int(f.GetKeyPackagesLow().GetOneTimeLeft())); err != nil && ctx.Err() == nil {
 			c.log.Warn("replenish key packages", "err", err)

@@ -29,6 +29,8 @@ type room struct {
 	mu     sync.Mutex
 	peers  map[parley.DeviceID]*peer
 	closed bool
+
+	speakers *speakers
 }
 
 // peer is one participant device.
@@ -38,6 +40,8 @@ type peer struct {
 	sub    *webrtc.PeerConnection // the device receives here
 	tracks []*pubTrack
 	sends  map[*pubTrack]*webrtc.RTPSender // others' tracks on sub
+	// simVideo is the device's simulcast video (simulcast.go), also in tracks.
+	simVideo *pubTrack
 
 	neg         sync.Mutex
 	negotiating bool        // an offer on sub awaits its answer
@@ -54,6 +58,8 @@ type pubTrack struct {
 	local   *webrtc.TrackLocalStaticRTP
 	pc      *webrtc.PeerConnection
 	lastPLI atomic.Int64
+	levelID uint8     // the audio-level extension's id on this track, 0 if none
+	sim     *simTrack // a simulcast video (simulcast.go): layers, and a local track per subscriber
 	// flood limit: packets in the current one-second window
 	windowStart time.Time
 	windowCount int
@@ -165,7 +171,13 @@ func (r *room) publishOffer(ctx context.Context, dev parley.Device, sdp []byte) 
 			return err
 		}
 		pub := p.pub
-		pub.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { r.addTrack(p, t) })
+		pub.OnTrack(func(t *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+			if t.RID() != "" {
+				r.addLayer(p, t)
+				return
+			}
+			r.addTrack(p, t, rcv)
+		})
 		r.peers[dev.ID] = p
 		// Everyone else's tracks so far go on the new subscribe connection.
 		for _, q := range r.peers {
@@ -195,6 +207,10 @@ func (r *room) publishOffer(ctx context.Context, dev parley.Device, sdp []byte) 
 
 // attachLocked adds t to p's subscribe connection. r.mu is held.
 func (r *room) attachLocked(p *peer, t *pubTrack) {
+	if t.sim != nil {
+		r.attachSimLocked(p, t)
+		return
+	}
 	sender, err := p.sub.AddTrack(t.local)
 	if err != nil {
 		r.s.log.Warn("sfu: add track", "call", r.id, "device", p.dev.ID, "err", err)
@@ -239,13 +255,20 @@ func (r *room) requestKeyframe(t *pubTrack) {
 	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}})
 }
 
-func (r *room) addTrack(p *peer, remote *webrtc.TrackRemote) {
+func (r *room) addTrack(p *peer, remote *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, remote.ID(), strconv.FormatInt(int64(p.dev.ID), 10))
 	if err != nil {
 		r.s.log.Warn("sfu: local track", "call", r.id, "err", err)
 		return
 	}
 	t := &pubTrack{owner: p.dev.ID, remote: remote, local: local, pc: p.pub}
+	if remote.Kind() == webrtc.RTPCodecTypeAudio {
+		for _, e := range rcv.GetParameters().HeaderExtensions {
+			if e.URI == AudioLevelURI && e.ID > 0 && e.ID < 256 {
+				t.levelID = uint8(e.ID)
+			}
+		}
+	}
 	r.mu.Lock()
 	if r.closed || r.peers[p.dev.ID] != p {
 		r.mu.Unlock()
@@ -291,13 +314,19 @@ func (r *room) forward(t *pubTrack) {
 			r.s.flooded.Add(1)
 			continue
 		}
-		if tap := r.s.cfg.Tap; tap != nil {
+		tap := r.s.cfg.Tap
+		if tap != nil || t.levelID != 0 {
 			if hl, err := h.Unmarshal(buf[:n]); err == nil {
+				if level, ok := audioLevel(&h, t.levelID); ok && t.levelID != 0 {
+					if dev, changed := r.speakers.observe(t.owner, level, now); changed {
+						r.s.speakerChanged(r.id, dev)
+					}
+				}
 				end := n
 				if h.Padding && n > hl {
 					end -= int(buf[n-1])
 				}
-				if end >= hl {
+				if tap != nil && end >= hl {
 					tap(r.id, t.owner, t.remote.Kind(), buf[hl:end])
 				}
 			}
@@ -486,8 +515,16 @@ func (r *room) leave(dev parley.DeviceID) {
 		return
 	}
 	delete(r.peers, dev)
+	r.speakers.forget(dev)
 	var renegotiate []*peer
 	for _, q := range r.peers {
+		for _, t := range q.tracks {
+			if t.sim != nil {
+				t.sim.mu.Lock()
+				delete(t.sim.subs, dev)
+				t.sim.mu.Unlock()
+			}
+		}
 		changed := false
 		for _, t := range p.tracks {
 			if s := q.sends[t]; s != nil {

@@ -25,6 +25,9 @@
 //     reports, transport-wide congestion control feedback (TWCC), and
 //     keyframe requests (PLI) forwarded from subscribers to the publisher
 //     and sent when a subscriber is added.
+//   - The dominant speaker of each call, from the RFC 6464 audio levels
+//     in the audio packets' RTP headers, with hysteresis (speaker.go);
+//     each change goes to the participants as CALL_ACTIVE_SPEAKER.
 package sfu
 
 import (
@@ -78,6 +81,9 @@ type Config struct {
 	// MaxPacketsPerSecond is the most RTP packets per second forwarded from
 	// one published track; default 1500 (a 2.5 Mb/s video track needs ~250).
 	MaxPacketsPerSecond int
+	// SpeakerHold is how long a participant must be clearly the loudest
+	// before it becomes the dominant speaker (default 400 ms).
+	SpeakerHold time.Duration
 	// Tap, when set, sees every RTP packet the SFU forwards (after the
 	// flood check), with the publishing device. For tests and diagnostics;
 	// it must not keep the slice.
@@ -95,6 +101,8 @@ type Stats struct {
 	DroppedCandidates uint64 // remote candidates refused by AllowPeer
 	KeyframeRequests  uint64
 	OffersResent      uint64 // subscribe offers sent again for want of an answer
+	SpeakerChanges    uint64 // dominant-speaker changes (from the audio levels)
+	LayerSwitches     uint64 // subscribers moved from one simulcast layer to another
 }
 
 // SFU is the forwarding unit. Create it with New; stop it with Close.
@@ -117,7 +125,7 @@ type SFU struct {
 	rooms  map[calls.CallID]*room
 	closed bool
 
-	forwarded, flooded, badSDP, badCand, droppedCand, keyframes, offersResent atomic.Uint64
+	forwarded, flooded, badSDP, badCand, droppedCand, keyframes, offersResent, speakerChanges, layerSwitches atomic.Uint64
 }
 
 // New binds the media ports and returns an SFU that reports offers through
@@ -131,6 +139,9 @@ func New(cfg Config, sig Signaller, log *slog.Logger) (*SFU, error) {
 	}
 	if cfg.AllowPeer == nil {
 		cfg.AllowPeer = calls.PublicAddr
+	}
+	if cfg.SpeakerHold <= 0 {
+		cfg.SpeakerHold = defaultSpeakerHold
 	}
 	if cfg.UDPAddr == "" {
 		cfg.UDPAddr = "0.0.0.0:0"
@@ -174,6 +185,10 @@ func New(cfg Config, sig Signaller, log *slog.Logger) (*SFU, error) {
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		s.closePorts()
 		return nil, fmt.Errorf("sfu: codecs: %w", err)
+	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		s.closePorts()
+		return nil, fmt.Errorf("sfu: audio level extension: %w", err)
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
@@ -251,6 +266,8 @@ func (s *SFU) Stats() Stats {
 	st.DroppedCandidates = s.droppedCand.Load()
 	st.KeyframeRequests = s.keyframes.Load()
 	st.OffersResent = s.offersResent.Load()
+	st.SpeakerChanges = s.speakerChanges.Load()
+	st.LayerSwitches = s.layerSwitches.Load()
 	return st
 }
 
@@ -262,7 +279,7 @@ func (s *SFU) room(id calls.CallID, create bool) (*room, error) {
 	}
 	r := s.rooms[id]
 	if r == nil && create {
-		r = &room{s: s, id: id, peers: make(map[parley.DeviceID]*peer)}
+		r = &room{s: s, id: id, peers: make(map[parley.DeviceID]*peer), speakers: newSpeakers(s.cfg.SpeakerHold)}
 		s.rooms[id] = r
 	}
 	if r == nil {

@@ -68,6 +68,8 @@ type harness struct {
 	conv   parley.ConversationID
 	ms     []*member
 	callID calls.CallID
+	// simulcast makes the video of those who join with video simulcast.
+	simulcast bool
 }
 
 func loopbackOnly(a netip.Addr) bool { return a.IsLoopback() }
@@ -182,7 +184,7 @@ func (h *harness) join(i int, video bool) {
 		h.t.Fatal(err)
 	}
 	dev, id := m.dev, h.callID
-	p, err := call.New(call.Config{Device: dev.ID, Video: video, Loopback: true, Sealer: m.sealer, Receiver: m.recv},
+	p, err := call.New(call.Config{Device: dev.ID, Video: video, Simulcast: h.simulcast, Loopback: true, Sealer: m.sealer, Receiver: m.recv},
 		func(ctx context.Context, conn parleypb.CallConnection, kind parleypb.CallSignalKind, payload []byte) error {
 			return h.svc.Signal(ctx, dev, id, 0, wire.CallConnectionFromPB(conn), wire.CallSignalKindFromPB(kind), payload)
 		})

@@ -34,6 +34,7 @@ func TestCallEnumsMatchTheProtocol(t *testing.T) {
 		parley.CallMissed: parleypb.CallEventKind_CALL_MISSED, parley.CallJoined: parleypb.CallEventKind_CALL_JOINED,
 		parley.CallLeft: parleypb.CallEventKind_CALL_LEFT, parley.CallEnded: parleypb.CallEventKind_CALL_ENDED,
 		parley.CallMediaState: parleypb.CallEventKind_CALL_MEDIA_STATE, parley.CallInProgress: parleypb.CallEventKind_CALL_IN_PROGRESS,
+		parley.CallActiveSpeaker: parleypb.CallEventKind_CALL_ACTIVE_SPEAKER,
 	}
 	if len(events) != len(parleypb.CallEventKind_name)-1 {
 		t.Errorf("%d domain events for %d wire events (besides UNSPECIFIED)", len(events), len(parleypb.CallEventKind_name)-1)

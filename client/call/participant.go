@@ -54,15 +54,35 @@ type Config struct {
 	// holding every member's keys (see Keys).
 	Sealer   *sframe.Sealer
 	Receiver *sframe.Receiver
+	// Peer, when set, makes the participant connect directly to that
+	// device (a 1:1 call peer to peer) instead of to the SFU: one peer
+	// connection that sends and receives, negotiated over the call's
+	// signalling with the peer device (Signal then carries the payloads
+	// to Peer). Signals from any other device, or from the SFU, are
+	// ignored. SFrame applies end to end as with the SFU.
+	Peer parley.DeviceID
+	// Offerer: this side offers the direct connection (the caller, once
+	// the callee's device answered); the other waits for the offer.
+	Offerer bool
+	// Simulcast sends video (with the SFU) as three layers of growing
+	// size, rids "q", "h" and "f" (SimulcastFrameBytes), from which the SFU
+	// picks one per subscriber.
+	Simulcast bool
+	// RelayOnly uses only relayed ICE candidates (the TURN servers of
+	// ICEServers): the other party never learns this device's addresses.
+	RelayOnly bool
 }
 
 // SenderStats is what a participant received from one other device.
 type SenderStats struct {
-	Frames    uint64    // frames received
-	Decrypted uint64    // frames that decrypted and carried the expected pattern
-	Failed    uint64    // frames that did not decrypt or verify
-	Video     uint64    // of Decrypted, video frames
-	First     time.Time // when the first frame decrypted
+	Frames    uint64 // frames received
+	Decrypted uint64 // frames that decrypted and carried the expected pattern
+	Failed    uint64 // frames that did not decrypt or verify
+	Video     uint64 // of Decrypted, video frames
+	// LastVideoBytes is the size of the last video frame that decrypted
+	// (with simulcast: which layer arrives).
+	LastVideoBytes int
+	First          time.Time // when the first frame decrypted
 }
 
 // Stats is a participant's view of the call.
@@ -70,6 +90,10 @@ type Stats struct {
 	AudioSent, VideoSent uint64
 	From                 map[parley.DeviceID]SenderStats
 	Connected            time.Duration // from Start to the publish connection being connected
+	// Path is the type of this side's selected ICE candidate on the
+	// sending connection once connected: "host", "srflx", "prflx" or
+	// "relay" (through TURN).
+	Path string
 }
 
 // Participant is one device in a call. Create it with New; Close it.
@@ -78,8 +102,15 @@ type Participant struct {
 	signal Signal
 	api    *webrtc.API
 
-	pub, sub     *webrtc.PeerConnection
-	audio, video *webrtc.TrackLocalStaticRTP
+	pub, sub    *webrtc.PeerConnection
+	audio       *webrtc.TrackLocalStaticRTP
+	video       []*webrtc.TrackLocalStaticRTP // one, or the simulcast layers q, h, f
+	audioSender *webrtc.RTPSender
+	videoSender *webrtc.RTPSender
+	keyframeReq [3]atomic.Bool // a keyframe was asked for on a video layer
+	recvBitrate atomic.Uint64  // SetReceiveBitrate
+	videoSSRCs  sync.Map       // SSRCs of the video tracks received (for REMB)
+	level       atomic.Uint32  // the synthetic audio level (SetAudioLevel)
 
 	inbox chan *parleypb.CallSignal
 
@@ -93,6 +124,7 @@ type Participant struct {
 	connAfter atomic.Int64
 
 	audioSent, videoSent atomic.Uint64
+	path                 atomic.Value // string: Stats.Path
 	mu                   sync.Mutex
 	from                 map[parley.DeviceID]*SenderStats
 }
@@ -103,6 +135,9 @@ func newAPI(loopback bool) (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, err
 	}
@@ -126,38 +161,51 @@ func New(cfg Config, signal Signal) (*Participant, error) {
 		return nil, fmt.Errorf("call: new participant: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Participant{cfg: cfg, signal: signal, api: api, inbox: make(chan *parleypb.CallSignal, 64),
-		ctx: ctx, cancel: cancel, connected: make(chan struct{}), from: make(map[parley.DeviceID]*SenderStats)}, nil
+	p := &Participant{cfg: cfg, signal: signal, api: api, inbox: make(chan *parleypb.CallSignal, 64),
+		ctx: ctx, cancel: cancel, connected: make(chan struct{}), from: make(map[parley.DeviceID]*SenderStats)}
+	p.level.Store(DefaultAudioLevel)
+	return p, nil
 }
 
-// Start opens the publish connection, offers it to the SFU and starts
-// sending frames once connected. It returns when the offer is sent.
+// Start opens the connections (publish and subscribe with the SFU; one
+// with a Peer), offers the publish connection (to the SFU, or to the peer
+// when Offerer) and starts sending frames once connected. It returns when
+// the offer is sent (at once on the answering side of a direct call, which
+// answers the peer's offer from HandleSignal).
 func (p *Participant) Start(ctx context.Context) error {
 	p.started = time.Now()
-	var err error
-	if p.pub, err = p.api.NewPeerConnection(webrtc.Configuration{ICEServers: p.cfg.ICEServers}); err != nil {
+	pcfg := webrtc.Configuration{ICEServers: p.cfg.ICEServers}
+	if p.cfg.RelayOnly {
+		pcfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pub, err := p.api.NewPeerConnection(pcfg)
+	if err != nil {
 		return fmt.Errorf("call: publish connection: %w", err)
 	}
-	if p.sub, err = p.api.NewPeerConnection(webrtc.Configuration{ICEServers: p.cfg.ICEServers}); err != nil {
-		return fmt.Errorf("call: subscribe connection: %w", err)
+	sub := pub // direct: one connection sends and receives
+	if !p.direct() {
+		if sub, err = p.api.NewPeerConnection(pcfg); err != nil {
+			pub.Close()
+			return fmt.Errorf("call: subscribe connection: %w", err)
+		}
 	}
+	p.mu.Lock() // Stats reads them
+	p.pub, p.sub = pub, sub
+	p.mu.Unlock()
 	stream := strconv.FormatInt(int64(p.cfg.Device), 10)
 	p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", stream)
 	if err != nil {
 		return err
 	}
-	if err := p.addSendTrack(p.audio); err != nil {
+	if p.audioSender, err = p.addSendTrack(p.audio); err != nil {
 		return err
 	}
 	if p.cfg.Video {
-		p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", stream)
-		if err != nil {
-			return err
-		}
-		if err := p.addSendTrack(p.video); err != nil {
+		if err := p.addVideo(stream); err != nil {
 			return err
 		}
 	}
+	p.watchPath()
 	p.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
 			p.connOnce.Do(func() {
@@ -167,12 +215,22 @@ func (p *Participant) Start(ctx context.Context) error {
 		}
 	})
 	p.sub.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if p.direct() && t.StreamID() != strconv.FormatInt(int64(p.cfg.Peer), 10) {
+			return // only the peer's own tracks
+		}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			p.receive(t)
 		}()
 	})
+	p.wg.Add(3)
+	go func() { defer p.wg.Done(); p.handleSignals() }()
+	go func() { defer p.wg.Done(); p.send() }()
+	go func() { defer p.wg.Done(); p.sendEstimates() }()
+	if p.direct() && !p.cfg.Offerer {
+		return nil // the peer's offer comes through HandleSignal
+	}
 	offer, err := p.pub.CreateOffer(nil)
 	if err != nil {
 		return fmt.Errorf("call: offer: %w", err)
@@ -186,16 +244,17 @@ func (p *Participant) Start(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	p.wg.Add(2)
-	go func() { defer p.wg.Done(); p.handleSignals() }()
-	go func() { defer p.wg.Done(); p.send() }()
 	return p.signal(ctx, parleypb.CallConnection_CALL_CONNECTION_PUBLISH, parleypb.CallSignalKind_CALL_SIGNAL_OFFER, []byte(p.pub.LocalDescription().SDP))
 }
 
-func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) error {
+// direct reports whether the participant connects to a peer device
+// rather than to the SFU.
+func (p *Participant) direct() bool { return p.cfg.Peer != 0 }
+
+func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) (*webrtc.RTPSender, error) {
 	s, err := p.pub.AddTrack(t)
 	if err != nil {
-		return fmt.Errorf("call: add track: %w", err)
+		return nil, fmt.Errorf("call: add track: %w", err)
 	}
 	p.wg.Add(1)
 	go func() {
@@ -206,7 +265,7 @@ func (p *Participant) addSendTrack(t *webrtc.TrackLocalStaticRTP) error {
 			}
 		}
 	}()
-	return nil
+	return s, nil
 }
 
 // HandleSignal queues a CallSignal pushed by the server. It never blocks:
@@ -233,6 +292,9 @@ func (p *Participant) handleSignals() {
 }
 
 func (p *Participant) apply(s *parleypb.CallSignal) error {
+	if p.direct() {
+		return p.applyDirect(s)
+	}
 	switch {
 	case s.Connection == parleypb.CallConnection_CALL_CONNECTION_PUBLISH && s.Kind == parleypb.CallSignalKind_CALL_SIGNAL_ANSWER:
 		return p.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(s.Payload)})
@@ -291,26 +353,48 @@ func (p *Participant) send() {
 	at := time.NewTicker(AudioInterval)
 	defer at.Stop()
 	var vt <-chan time.Time
-	if p.video != nil {
+	if len(p.video) > 0 {
 		t := time.NewTicker(VideoInterval)
 		defer t.Stop()
 		vt = t.C
 	}
+	levelID := p.audioLevelID()
 	var aseq, vseq uint32
-	var aPkt, vPkt rtp.Packet
-	aPkt.Version, vPkt.Version = 2, 2
-	aPkt.PayloadType, vPkt.PayloadType = 111, 96
-	aPkt.SSRC, vPkt.SSRC = 1, 2 // rewritten by pion per binding
+	var aPkt rtp.Packet
+	vPkts := make([]rtp.Packet, len(p.video))
+	aPkt.Version, aPkt.PayloadType, aPkt.SSRC = 2, 111, 1 // SSRC and PT rewritten by pion per binding
+	for i := range vPkts {
+		vPkts[i].Version, vPkts[i].PayloadType, vPkts[i].SSRC = 2, 96, uint32(2+i)
+	}
+	sizes := []int{VideoFrameBytes}
+	if len(p.video) > 1 {
+		sizes = SimulcastFrameBytes[:]
+		midID, ridID, mid := p.simulcastExtensions()
+		for i := range vPkts {
+			if midID != 0 && ridID != 0 {
+				_ = vPkts[i].SetExtension(midID, []byte(mid))
+				_ = vPkts[i].SetExtension(ridID, []byte(SimulcastRIDs[i]))
+			}
+		}
+	}
 	for {
 		select {
 		case <-p.ctx.Done():
 			return
 		case <-at.C:
+			if levelID != 0 {
+				level := uint8(p.level.Load())
+				b, _ := rtp.AudioLevelExtension{Level: level, Voice: level < SilenceLevel}.Marshal()
+				_ = aPkt.SetExtension(levelID, b)
+			}
 			p.sendFrame(p.audio, &aPkt, webrtc.RTPCodecTypeAudio, aseq, AudioFrameBytes, 960)
 			aseq++
 			p.audioSent.Add(1)
 		case <-vt:
-			p.sendFrame(p.video, &vPkt, webrtc.RTPCodecTypeVideo, vseq, VideoFrameBytes, 6000)
+			for i, t := range p.video {
+				key := vseq%KeyframeEvery == 0 || p.keyframeReq[i].Swap(false)
+				p.sendVideoFrame(t, &vPkts[i], vseq, sizes[i], key)
+			}
 			vseq++
 			p.videoSent.Add(1)
 		}
@@ -342,7 +426,19 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
-		pt, _, err := p.cfg.Receiver.Open(out[:0], pkt.Payload, nil)
+		var pt []byte
+		if video {
+			p.videoSSRCs.Store(uint32(t.SSRC()), true)
+			// One clear byte (keyframe or not), then the SFrame frame
+			// that authenticates it.
+			if len(pkt.Payload) > 0 {
+				pt, _, err = p.cfg.Receiver.Open(out[:0], pkt.Payload[1:], pkt.Payload[:1])
+			} else {
+				err = errEmptyFrame
+			}
+		} else {
+			pt, _, err = p.cfg.Receiver.Open(out[:0], pkt.Payload, nil)
+		}
 		ok := err == nil && checkFrame(pt, from)
 		p.mu.Lock()
 		st := p.from[from]
@@ -358,6 +454,7 @@ func (p *Participant) receive(t *webrtc.TrackRemote) {
 			st.Decrypted++
 			if video {
 				st.Video++
+				st.LastVideoBytes = len(pt)
 			}
 		} else {
 			st.Failed++
@@ -375,6 +472,7 @@ func (p *Participant) Stats() Stats {
 	defer p.mu.Unlock()
 	st := Stats{AudioSent: p.audioSent.Load(), VideoSent: p.videoSent.Load(), From: make(map[parley.DeviceID]SenderStats, len(p.from)),
 		Connected: time.Duration(p.connAfter.Load())}
+	st.Path, _ = p.path.Load().(string)
 	for d, s := range p.from {
 		st.From[d] = *s
 	}
@@ -389,7 +487,7 @@ func (p *Participant) Close() error {
 	if p.pub != nil {
 		err = p.pub.Close()
 	}
-	if p.sub != nil {
+	if p.sub != nil && p.sub != p.pub {
 		err = errors.Join(err, p.sub.Close())
 	}
 	p.wg.Wait()

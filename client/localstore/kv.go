@@ -327,8 +327,9 @@ type kvStore struct {
 	kps   map[string]KeyPackageSecret // by hex ref
 	convs map[parley.ConversationID]*kvConv
 	users map[parley.UserID]Contact
-	lists map[string]BroadcastList // broadcast lists by id
-	stat  kvStatus                 // kv_status.go
+	lists map[string]BroadcastList     // broadcast lists by id
+	stat  kvStatus                     // kv_status.go
+	calls map[parley.CallID]CallRecord // the call log (kv_calls.go)
 	now   func() time.Time
 }
 
@@ -358,7 +359,7 @@ func (s *kvStore) load(ctx context.Context) error {
 		return fmt.Errorf("load local store: %w", err)
 	}
 	s.acct, s.kps, s.convs, s.users = nil, map[string]KeyPackageSecret{}, map[parley.ConversationID]*kvConv{}, map[parley.UserID]Contact{}
-	s.lists = map[string]BroadcastList{}
+	s.lists, s.calls = map[string]BroadcastList{}, map[parley.CallID]CallRecord{}
 	s.stat = newKVStatus()
 	for k, v := range data {
 		if err := s.loadKey(k, v); err != nil {
@@ -419,6 +420,8 @@ func (s *kvStore) loadKey(k string, v []byte) error {
 			return err
 		}
 		s.users[c.User] = c
+	case "call":
+		return s.loadCall(v)
 	case "l":
 		var l BroadcastList
 		if err := json.Unmarshal(v, &l); err != nil {

@@ -244,6 +244,9 @@ type Store interface {
 	// DeleteBroadcastList deletes the list with id (CodeNotFound if none).
 	DeleteBroadcastList(ctx context.Context, id string) error
 
+	// The call log (client/calls), kept on this device only: store_calls.go.
+	CallLog
+
 	// Device-local chat tools (store_tools.go).
 
 	// Star stars (on, as of at) or unstars message seq of conv.

@@ -104,6 +104,9 @@ type Group interface {
 	// refuses the commit (Process fails, the group stays in its epoch).
 	SetCommitPolicy(f func(CommitEffect) error)
 	EpochAuthenticator() []byte
+	// Export is the MLS exporter of the current epoch (RFC 9420 §8.5):
+	// call media keys derive from it (sframe, RFC 9605 §5.2).
+	Export(label string, context []byte, length int) ([]byte, error)
 	MarshalState() ([]byte, error)
 }
 

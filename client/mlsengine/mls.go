@@ -169,6 +169,10 @@ type mlsGroup struct{ g *mls.Group }
 
 func (m *mlsGroup) Epoch() parley.Epoch { return parley.Epoch(m.g.Epoch()) }
 
+func (m *mlsGroup) Export(label string, context []byte, length int) ([]byte, error) {
+	return m.g.Export(label, context, length)
+}
+
 func (m *mlsGroup) Members() []Member {
 	var out []Member
 	for _, x := range m.g.Members() {

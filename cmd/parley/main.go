@@ -34,6 +34,7 @@ import (
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/broadcastcmd"
+	"github.com/parleyhq/parley/cmd/internal/callcmd"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
 	"github.com/parleyhq/parley/cmd/internal/moderationcmd"
 	"github.com/parleyhq/parley/cmd/internal/statuscmd"
@@ -126,6 +127,7 @@ var commands = []command{
 	{Name: "broadcast", Usage: "create|send|list|edit|delete …\tbroadcast lists: one message, each recipient's copy in your 1:1 chat\n\t(parley broadcast help; docs/broadcast.md)",
 		Intro: "usage: parley [--json] broadcast SUBCOMMAND … (docs/broadcast.md)", Subs: broadcastcmd.Commands[*call]()},
 	{Name: "status", Usage: "post|list|view|viewers|delete|mute|unmute|reply|settings …\tStatus: 24-hour stories (parley status help; docs/status.md)", Intro: "usage: parley [--json] status SUBCOMMAND … (docs/status.md)", Subs: statuscmd.Commands[*call]()},
+	callcmd.Command[*call](), callcmd.LogCommand[*call](), // parley call CHAT | answer | decline; parley calls (docs/calls.md)
 	{Name: "announce", Usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", Min: 2, Max: -1, Run: do(announce)},
 	{Name: "reply", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT\treply to (quote) a message; the kinds: docs/groups.md", Run: do(reply)},
 	{Name: "react", Min: 1, Max: 2, Usage: "MESSAGE_ID EMOJI | react --remove MESSAGE_ID", Run: react},

@@ -228,6 +228,7 @@ const (
 	CallEventKind_CALL_ENDED                  CallEventKind = 10 // the call is over (to every member device; duration in call)
 	CallEventKind_CALL_MEDIA_STATE            CallEventKind = 11 // user/device changed mute or camera
 	CallEventKind_CALL_IN_PROGRESS            CallEventKind = 12 // to members not in it: a group call is going on (join it)
+	CallEventKind_CALL_ACTIVE_SPEAKER         CallEventKind = 13 // to the participants: the SFU's dominant speaker is now user/device (from the RFC 6464 audio levels)
 )
 
 // Enum value maps for CallEventKind.
@@ -246,6 +247,7 @@ var (
 		10: "CALL_ENDED",
 		11: "CALL_MEDIA_STATE",
 		12: "CALL_IN_PROGRESS",
+		13: "CALL_ACTIVE_SPEAKER",
 	}
 	CallEventKind_value = map[string]int32{
 		"CALL_EVENT_KIND_UNSPECIFIED": 0,
@@ -261,6 +263,7 @@ var (
 		"CALL_ENDED":                  10,
 		"CALL_MEDIA_STATE":            11,
 		"CALL_IN_PROGRESS":            12,
+		"CALL_ACTIVE_SPEAKER":         13,
 	}
 )
 
@@ -10958,7 +10961,7 @@ const file_parley_proto_rawDesc = "" +
 	"\x12CALL_SIGNAL_SEALED\x10\x04*L\n" +
 	"\x0eCallConnection\x12\x1b\n" +
 	"\x17CALL_CONNECTION_PUBLISH\x10\x00\x12\x1d\n" +
-	"\x19CALL_CONNECTION_SUBSCRIBE\x10\x01*\x95\x02\n" +
+	"\x19CALL_CONNECTION_SUBSCRIBE\x10\x01*\xae\x02\n" +
 	"\rCallEventKind\x12\x1f\n" +
 	"\x1bCALL_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fCALL_RINGING\x10\x01\x12\x11\n" +
@@ -10974,7 +10977,8 @@ const file_parley_proto_rawDesc = "" +
 	"CALL_ENDED\x10\n" +
 	"\x12\x14\n" +
 	"\x10CALL_MEDIA_STATE\x10\v\x12\x14\n" +
-	"\x10CALL_IN_PROGRESS\x10\fB+Z)github.com/parleyhq/parley/proto/parleypbb\x06proto3"
+	"\x10CALL_IN_PROGRESS\x10\f\x12\x17\n" +
+	"\x13CALL_ACTIVE_SPEAKER\x10\rB+Z)github.com/parleyhq/parley/proto/parleypbb\x06proto3"
 
 var (
 	file_parley_proto_rawDescOnce sync.Once
