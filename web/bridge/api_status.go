@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"maps"
+	"slices"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/client/status"
@@ -43,6 +44,12 @@ type StatusPostOptions struct {
 	Background string `json:"background,omitempty"`
 	Font       string `json:"font,omitempty"`
 	Audience   string `json:"audience,omitempty"` // contacts, except:…, only:… ("": the default)
+}
+
+// StatusMedia is api.ts StatusMedia: a media status's decrypted file.
+type StatusMedia struct {
+	Type string `json:"type"`
+	Data []byte `json:"data"` // base64 in JSON
 }
 
 // StatusSettings is api.ts StatusSettings.
@@ -89,7 +96,7 @@ func (api *API) statusSettings(ctx context.Context) (any, error) {
 
 // statusMethods are the calls of Status (package client/status,
 // docs/status.md). Text statuses only: a browser has no file paths to
-// post from yet.
+// post from yet (a media status is shown: statusMedia).
 var statusMethods = map[string]handler{
 	"statuses": func(ctx context.Context, api *API, a Args) (any, error) {
 		var withMuted bool
@@ -130,6 +137,22 @@ var statusMethods = map[string]handler{
 			out = append(out, StatusViewer{User: int64(v.User), Name: v.Name, At: Millis(v.At)})
 		}
 		return out, nil
+	}),
+	"statusMedia": str1("id", func(ctx context.Context, api *API, id string) (any, error) {
+		st := api.statuses()
+		ps, err := st.List(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(ps, func(p status.Post) bool { return string(p.ID) == id })
+		if i < 0 {
+			return nil, parley.Errorf(parley.CodeNotFound, parley.ReasonStatusNotFound, "no status post %s", id)
+		}
+		data, err := st.Media(ctx, ps[i])
+		if err != nil {
+			return nil, err
+		}
+		return StatusMedia{Type: ps[i].MediaType, Data: data}, nil
 	}),
 	"deleteStatus": str1("id", func(ctx context.Context, api *API, id string) (any, error) {
 		return none(api.statuses().Delete(ctx, parley.StatusID(id)))

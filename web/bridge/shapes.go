@@ -174,6 +174,17 @@ type Extras struct {
 	DeletedByAdmin bool              `json:"deletedByAdmin"`
 	Reactions      map[string]string `json:"reactions"`
 	Poll           *PollResult       `json:"poll,omitempty"`
+	// Status is the status post the message replies to privately.
+	Status *StatusQuote `json:"status,omitempty"`
+}
+
+// StatusQuote is api.ts StatusQuote: the status a private reply quotes.
+type StatusQuote struct {
+	ID      string `json:"id"`
+	Poster  int64  `json:"poster"`
+	Kind    string `json:"kind"`
+	Preview string `json:"preview"`
+	Thumb   []byte `json:"thumb,omitempty"` // base64 in JSON
 }
 
 // History is api.ts History.
@@ -471,6 +482,9 @@ func ExtrasOf(e client.Extras) Extras {
 		for u, v := range p.Votes {
 			out.Poll.Votes[userKey(u)] = v
 		}
+	}
+	if q := e.Status; q != nil {
+		out.Status = &StatusQuote{ID: q.ID, Poster: int64(q.Poster), Kind: q.Kind, Preview: q.Preview, Thumb: q.Thumb}
 	}
 	return out
 }

@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { cli, cliProfile, here, launch, parleyBinary, person, register, shot, startServer } from './harness.mjs'
 
-const PHONES = { alice: '+14155550141', bob: '+14155550142', carol: '+14155550143', dave: '+14155550144', erin: '+14155550145', frank: '+14155550146', gina: '+14155550147', hank: '+14155550148', ivy: '+14155550149', jack: '+14155550150', kate: '+14155550151', olga: '+14155550155' }
+const PHONES = { alice: '+14155550141', bob: '+14155550142', carol: '+14155550143', dave: '+14155550144', erin: '+14155550145', frank: '+14155550146', gina: '+14155550147', hank: '+14155550148', ivy: '+14155550149', jack: '+14155550150', kate: '+14155550151', olga: '+14155550155', lena: '+14155550152', mike: '+14155550153', nora: '+14155550154' }
 
 let bin, server, browser
 const people = {}
@@ -875,6 +875,71 @@ test('a broadcast list from the new-chat menu: contacts who saved the sender get
     await o.getByRole('button', { name: 'Confirm: delete list' }).click()
     await o.getByRole('status').filter({ hasText: 'Deleted the list Olga updates' }).waitFor()
     assert.equal(await o.getByRole('list', { name: 'Broadcast lists' }).getByRole('button').count(), 0)
+  })
+})
+
+test('status: "only share with" one contact is seen by that contact alone, with viewers, a private reply and deletion', async () => {
+  const l = (await registered('lena')).page
+  const m = (await registered('mike')).page
+  const n = (await registered('nora')).page
+  const addToContacts = async (page) => {
+    await page.getByRole('button', { name: 'Chat info', exact: true }).click()
+    await page.getByRole('button', { name: 'Add to contacts' }).click()
+    await page.getByRole('button', { name: 'Remove from contacts' }).waitFor()
+  }
+  await step('mike and nora write to lena, who saves both as contacts', async () => {
+    await newChat(m, PHONES.lena, 'Hi Lena, Mike here')
+    await newChat(n, PHONES.lena, 'Hi Lena, Nora here')
+    for (const text of ['Hi Lena, Mike here', 'Hi Lena, Nora here']) {
+      await l.locator('.chat-row', { hasText: text }).first().waitFor()
+      await openChat(l, text)
+      await addToContacts(l)
+    }
+  })
+  await step('lena posts a text status only to mike', async () => {
+    await l.getByRole('button', { name: 'Status', exact: true }).click()
+    await l.getByRole('button', { name: 'Add status' }).click()
+    await l.getByLabel('Status text').fill('Gone climbing')
+    await l.getByLabel('Background').selectOption({ label: 'Blue' })
+    await l.getByLabel('Who can see it').selectOption({ label: 'Only share with…' })
+    await l.getByLabel('Search contacts').fill('Mike')
+    await l.getByRole('group', { name: 'Share only with' }).getByRole('checkbox', { name: /Mike/ }).check()
+    await l.getByRole('button', { name: 'Post status' }).click()
+    const posted = l.getByRole('list', { name: 'My status updates' }).getByText('Gone climbing')
+    await posted.or(l.getByRole('alert')).first().waitFor()
+    assert.equal(await l.getByRole('alert').count(), 0, await l.getByRole('alert').allTextContents().then((t) => t.join(' ')))
+  })
+  await step('mike sees a new update from lena, opens it and replies privately', async () => {
+    await m.getByRole('button', { name: 'Status', exact: true }).click()
+    const row = m.getByRole('list', { name: 'Recent updates' }).getByRole('button', { name: /1 new$/ })
+    await row.waitFor({ timeout: 30000 })
+    await shot(m, '19-status-feed')
+    await row.click()
+    await m.getByRole('article', { name: 'Status update' }).getByText('Gone climbing').waitFor()
+    await shot(m, '19-status-view')
+    await m.getByLabel('Reply privately').fill('Have fun up there')
+    await m.getByRole('button', { name: 'Send reply' }).click()
+    await msg(m, 'out', 'Have fun up there').waitFor()
+    await m.getByLabel('Reply to status').getByText('Gone climbing').waitFor()
+  })
+  await step('lena gets the reply in her chat with mike, quoting the status', async () => {
+    await l.locator('.chat-row', { hasText: 'Have fun up there' }).first().waitFor()
+    await openChat(l, 'Have fun up there')
+    await l.locator('.msg.in', { hasText: 'Have fun up there' }).getByLabel('Reply to status').getByText('Gone climbing').waitFor()
+  })
+  await step('nora, a contact of lena left out of the audience, sees nothing', async () => {
+    await n.getByRole('button', { name: 'Status', exact: true }).click()
+    await n.getByText('No status updates from your contacts.').waitFor()
+    assert.equal(await n.getByText('Gone climbing').count(), 0)
+  })
+  await step('lena sees mike among the viewers, then deletes the post', async () => {
+    await l.getByRole('button', { name: 'Status', exact: true }).click()
+    const mine = l.getByRole('list', { name: 'My status updates' })
+    await mine.getByText('1 view', { exact: true }).waitFor()
+    await mine.getByRole('button', { name: 'Viewers' }).click()
+    await l.getByRole('list', { name: 'Viewed by' }).getByText(/Mike/).waitFor()
+    await mine.getByRole('button', { name: 'Delete' }).click()
+    await mine.getByText('Gone climbing').waitFor({ state: 'detached' })
   })
 })
 

@@ -309,6 +309,25 @@ export interface Extras {
   /** user id (as string key) → emoji */
   reactions: Record<string, string>;
   poll?: PollResult;
+  /** the status this message replies to privately */
+  status?: StatusQuote;
+}
+
+/** The status a private reply quotes. */
+export interface StatusQuote {
+  id: string;
+  poster: UserId;
+  kind: string;
+  preview: string;
+  /** a media status's small preview, base64 */
+  thumb?: string;
+}
+
+/** A media status's decrypted file. */
+export interface StatusMedia {
+  type: string;
+  /** base64 */
+  data: string;
 }
 
 export interface History {
@@ -637,6 +656,8 @@ export interface Parley {
   /** someone's statuses ("me" for one's own), oldest first; marks them seen and sends view receipts unless off */
   viewStatus(who: string): Promise<StatusPost[]>;
   statusViewers(id: string): Promise<StatusViewer[]>;
+  /** a media status's file, decrypted */
+  statusMedia(id: string): Promise<StatusMedia>;
   deleteStatus(id: string): Promise<void>;
   /** a private reply in the 1:1 chat, quoting the status */
   replyStatus(id: string, text: string): Promise<Message>;

@@ -60,7 +60,7 @@ function Main({ status }: { status: Status }) {
   } else if (section === 'operator') {
     pane = <OperatorPage />
   } else if (section === 'status') {
-    pane = <StatusScreen />
+    pane = <StatusScreen who={id} />
   }
   return (
     <div class={'layout' + (pane ? ' has-pane' : '')}>

@@ -142,6 +142,9 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
     <div class="chatlist">
       <header class="bar">
         <h1 class="bar-title">Chats</h1>
+        <button class="icon" aria-label="Status" title="Status" onClick={() => go('status')}>
+          <Icon name="status" />
+        </button>
         <button class="icon" aria-label="New chat" title="New chat" onClick={() => go('new')}>
           <Icon name="compose" />
         </button>

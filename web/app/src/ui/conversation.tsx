@@ -700,6 +700,14 @@ function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onSt
             )}
           </div>
         ) : null}
+        {x?.status && (
+          <div class="quote" aria-label="Reply to status">
+            <span>
+              <SenderName user={x.status.poster} /> · Status
+            </span>
+            <span class="quote-text">{x.status.preview || `[${x.status.kind}]`}</span>
+          </div>
+        )}
         {deleted ? (
           <span class="deleted">🚫 {x?.deletedByAdmin ? 'This message was deleted by an admin' : 'This message was deleted'}</span>
         ) : m.kind === 'undecryptable' ? (
