@@ -46,8 +46,12 @@ func TestToolsMessageInfo(t *testing.T) {
 		if info, err = alice.Tools().Info(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if len(info.Members) == 2 && !info.Members[1].Delivered.IsZero() || time.Now().After(deadline) {
-			break // carol's delivered receipt may follow bob's read one
+		allDelivered := len(info.Members) == 2
+		for _, r := range info.Members {
+			allDelivered = allDelivered && !r.Delivered.IsZero()
+		}
+		if allDelivered || time.Now().After(deadline) {
+			break // carol's delivered receipt may follow bob's read one (members come in user id order)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
