@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/client/files"
 	"github.com/parleyhq/parley/client/groups"
+	"github.com/parleyhq/parley/client/profile"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -142,6 +143,8 @@ type Client struct {
 	// Lists are broadcast lists (package broadcast); its methods are the
 	// Client's (c.CreateBroadcast, c.SendBroadcast, …).
 	*broadcast.Lists
+	// Profiles are names, "about" lines and profile photos (package profile).
+	Profiles *profile.Profiles
 
 	cfg   Config
 	log   *slog.Logger
@@ -267,6 +270,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	c.Files = files.New(filesCore{c})
 	c.Access = groups.New(groupsCore{c})
 	c.Lists = broadcast.New(broadcastCore{bizCore{c}})
+	c.Profiles = profile.New(groupsCore{c})
 	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
