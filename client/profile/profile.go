@@ -57,6 +57,17 @@ func Title(name, username, phone string, user parley.UserID) string {
 // Title is how p is shown (see the function Title).
 func (p Profile) Title() string { return Title(p.Name, p.Username, p.Phone, p.User) }
 
+// Name is how people are shown user u: their name, else @username, else
+// their number, else their id, as this device knows them (Show refreshes
+// it); this user by the account's name.
+func (p *Profiles) Name(ctx context.Context, u parley.UserID) string {
+	ct, err := p.core.Store().Contact(ctx, u)
+	if a := p.core.Account(); err != nil && u == a.User {
+		ct = localstore.Contact{Name: a.Name, Phone: a.Phone}
+	}
+	return Title(ct.Name, ct.Username, ct.Phone, u)
+}
+
 // Profiles are one client's profile operations. Photos fetched are kept in
 // memory by tag, so a photo is downloaded once until it changes.
 type Profiles struct {
