@@ -176,7 +176,8 @@ func nameMembers(a Args, i int) (string, []string, client.GroupOptions, error) {
 var methods map[string]handler
 
 func init() {
-	defer func() { maps.Copy(methods, toolMethods) }() // api_tools.go
+	defer func() { maps.Copy(methods, toolMethods) }()    // api_tools.go
+	defer func() { maps.Copy(methods, profileMethods) }() // api_profile.go
 	methods = map[string]handler{
 		"status": func(ctx context.Context, api *API, a Args) (any, error) { return api.Status(), nil },
 
@@ -296,7 +297,7 @@ func init() {
 			if err := a.Decode(0, "user", &u); err != nil {
 				return nil, err
 			}
-			return api.C.Who(ctx, parley.UserID(u)), nil
+			return api.C.Profiles.Name(ctx, parley.UserID(u)), nil
 		},
 
 		// chats

@@ -80,7 +80,7 @@ func TestShapesMatchAPI(t *testing.T) {
 		bridge.PollResult{}, bridge.Extras{}, bridge.History{}, bridge.SearchHit{}, bridge.SendMediaOptions{}, bridge.GroupMember{},
 		bridge.Group{}, bridge.GroupOptions{}, bridge.GroupAddResult{}, bridge.GroupUpdate{}, bridge.GroupInvitation{},
 		bridge.InviteLink{}, bridge.LinkOptions{}, bridge.JoinResult{}, bridge.JoinRequest{}, bridge.CommunityGroup{}, bridge.Receipt{},
-		bridge.BroadcastRecipient{}, bridge.BroadcastList{}, bridge.BroadcastEdit{}, bridge.BroadcastCopy{}, bridge.BroadcastSent{}}
+		bridge.BroadcastRecipient{}, bridge.BroadcastList{}, bridge.BroadcastEdit{}, bridge.BroadcastCopy{}, bridge.BroadcastSent{}, bridge.Profile{}}
 	for _, s := range shapes {
 		typ := reflect.TypeOf(s)
 		want, ok := ts[typ.Name()]

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { Icon } from './icons'
 import type { Chat, CommunityGroup, Contact, Group, InviteLink, JoinRequest, SafetyNumber, UserId } from '../core/api'
 import { errText, go, P, timeOf, useEscape, useName } from './lib'
+import { AboutLine, Avatar } from './profile'
 
 function useAsync<T>(f: () => Promise<T>, deps: unknown[]): [T | undefined, string, () => void] {
   const [v, setV] = useState<T>()
@@ -70,10 +71,9 @@ function ContactBody({ who }: { who: string }) {
   return (
     <>
       <div class="profile">
-        <span class="avatar big" aria-hidden="true">
-          {(c.name || '?').slice(0, 1).toUpperCase()}
-        </span>
+        <Avatar user={c.user} title={c.name} big alt={`Profile photo of ${c.name || c.phone}`} />
         <h2>{c.name}</h2>
+        <AboutLine who={who} />
         {c.username && <p class="muted">@{c.username}</p>}
         {c.phone && <p class="muted">{c.phone}</p>}
       </div>
