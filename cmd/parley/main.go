@@ -33,8 +33,9 @@ import (
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/cmd/internal/broadcastcmd"
-	"github.com/parleyhq/parley/cmd/internal/profilecmd"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
+	"github.com/parleyhq/parley/cmd/internal/profilecmd"
+	"github.com/parleyhq/parley/cmd/internal/searchcmd"
 )
 
 func main() {
@@ -124,6 +125,7 @@ var commands = []command{
 	{Name: "broadcast", Usage: "create|send|list|edit|delete …\tbroadcast lists: one message, each recipient's copy in your 1:1 chat\n\t(parley broadcast help; docs/broadcast.md)",
 		Intro: "usage: parley [--json] broadcast SUBCOMMAND … (docs/broadcast.md)", Subs: broadcastcmd.Commands[*call]()},
 	{Name: "profile", Usage: "show|name|about|photo …\tyour name, about line and profile photo (parley profile help)", Intro: "usage: parley [--json] profile SUBCOMMAND …", Subs: profilecmd.Commands[*call]()},
+	searchcmd.Command[*call](),
 	{Name: "announce", Usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", Min: 2, Max: -1, Run: do(announce)},
 	{Name: "reply", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT\treply to (quote) a message; the kinds: docs/groups.md", Run: do(reply)},
 	{Name: "react", Min: 1, Max: 2, Usage: "MESSAGE_ID EMOJI | react --remove MESSAGE_ID", Run: react},
