@@ -884,3 +884,33 @@ test('names, not handles: profile name, about and photo; "created the group"; th
     assert.equal(await k.getByRole('img', { name: 'Profile photo of Jack Sparrow' }).count(), 0)
   })
 })
+
+test('full-text search on the device: word prefixes without accents find a message and jump to it, highlighted', async () => {
+  Object.assign(PHONES, { lucy: '+14155550152', mike: '+14155550153' })
+  const l = (await registered('lucy')).page
+  const m = (await registered('mike')).page
+  await step('lucy writes to mike, then many more messages', async () => {
+    await newChat(l, PHONES.mike, 'Meet at the Café Zürich at noon')
+    const box = l.getByRole('textbox', { name: 'Message' })
+    for (let i = 1; i <= 30; i++) {
+      await box.fill(`filler message number ${i}`)
+      await box.press('Enter')
+    }
+    await m.locator('.chat-row', { hasText: 'filler message number 30' }).waitFor()
+  })
+  await step('mike finds it by "cafe zur" and lands on it, in view and highlighted', async () => {
+    const search = m.getByRole('searchbox', { name: 'Search chats and messages' })
+    await search.fill('urich') // inside a word: nothing
+    await m.getByRole('region', { name: 'Messages found' }).getByText('No messages found.').waitFor()
+    await search.fill('cafe zur')
+    await m.getByRole('region', { name: 'Messages found' }).getByRole('button', { name: /Meet at the Café Zürich at noon/ }).click()
+    const log = m.getByRole('log', { name: 'Messages' })
+    const hit = log.getByText('Meet at the Café Zürich at noon')
+    await hit.waitFor()
+    const [box, view] = [await hit.boundingBox(), await log.boundingBox()]
+    assert.ok(box && view && box.y >= view.y && box.y + box.height <= view.y + view.height, `hit at ${JSON.stringify(box)}, list at ${JSON.stringify(view)}`)
+    assert.equal(await hit.evaluate((el) => el.closest('[aria-current="true"]') !== null), true)
+    await shot(m, '17b-search-hit')
+    await search.fill('')
+  })
+})

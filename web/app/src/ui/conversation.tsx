@@ -455,6 +455,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
               me={me}
               admin={admin}
               starred={starred.has(r.m.seq)}
+              found={focusSeq === String(r.m.seq)}
               onStarred={loadStarred}
               onDeletedForMe={() => setMsgs((old) => old.filter((x) => x.id !== r.m.id))}
               quoted={(s) => bySeq.get(s)}
@@ -640,6 +641,8 @@ interface BubbleProps {
   onDeletedForMe: () => void
   onChanged: () => void
   onError: (e: string) => void
+  /** the message a search hit opened: highlighted, aria-current */
+  found?: boolean
 }
 
 /**
@@ -652,7 +655,7 @@ export function canDeleteForEveryone(m: Message, group: boolean, admin: boolean,
   return group && admin
 }
 
-function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onStarred, onDeletedForMe, onChanged, onError }: BubbleProps) {
+function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onStarred, onDeletedForMe, onChanged, onError, found }: BubbleProps) {
   const [menu, setMenu] = useState(false)
   const [info, setInfo] = useState(false)
   const [forwarding, setForwarding] = useState(false)
@@ -682,7 +685,7 @@ function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onSt
   }
 
   return (
-    <div class={'msg ' + (m.outgoing ? 'out' : 'in')} data-seq={m.seq} data-status={m.status}>
+    <div class={'msg ' + (m.outgoing ? 'out' : 'in') + (found ? ' found' : '')} data-seq={m.seq} data-status={m.status} aria-current={found ? 'true' : undefined}>
       <div class="bubble">
         {group && !m.outgoing && <SenderName user={m.sender} />}
         {m.forwarded && <span class="forwarded">↪ Forwarded</span>}
