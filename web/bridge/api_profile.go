@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/client/profile"
 )
 
@@ -78,7 +77,7 @@ var profileMethods = map[string]handler{
 			return nil, err
 		}
 		jpeg, _, err := api.C.Profiles.Photo(ctx, parley.UserID(user), tag)
-		if parley.ErrorReason(err) == accounts.ReasonPhotoNotFound {
+		if parley.ErrorReason(err) == profile.ReasonPhotoNotFound {
 			return nil, nil
 		}
 		if err != nil {
