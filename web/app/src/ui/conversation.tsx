@@ -3,6 +3,7 @@ import { Icon } from './icons'
 import type { Chat, Extras, Message, MessageInfo, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, nameOf, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
+import { useFreshName } from './profile'
 import { VirtualList } from './virtual'
 import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
@@ -66,6 +67,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [members, setMembers] = useState<string[]>([])
   const [starred, setStarred] = useState<Set<Seq>>(new Set())
   const [presence, setPresence] = useState<Presence | null>(null)
+  useFreshName(chat?.kind === 'direct' && me && chat.peer !== me ? chat.peer : undefined, chat?.title, (title) => setChat((c) => c && { ...c, title }))
   // Where the unread messages began when the chat was opened: the divider
   // stays there (the chat is marked read at once) until another chat opens.
   const [unreadFrom, setUnreadFrom] = useState<{ key: string; n: number } | null>(null)

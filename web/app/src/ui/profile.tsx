@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Profile, UserId, Visibility } from '../core/api'
 import { Icon } from './icons'
-import { errText, P } from './lib'
+import { errText, forgetName, P } from './lib'
 
 const photos = new Map<UserId, Promise<string | null>>()
 
@@ -33,6 +33,31 @@ export function usePhoto(user: UserId | undefined): string | null {
 /** Forget a user's photo (after it changed) so the next render fetches it again. */
 export function forgetPhoto(user: UserId) {
   photos.delete(user)
+}
+
+const refreshed = new Set<UserId>()
+
+/**
+ * Once per page load per person, when their direct chat opens, ask the
+ * server for their profile (which also refreshes the name this device
+ * keeps), so a name they changed shows; onTitle gets the new title.
+ */
+export function useFreshName(peer: UserId | undefined, title: string | undefined, onTitle: (title: string) => void) {
+  useEffect(() => {
+    if (!peer || refreshed.has(peer)) return
+    refreshed.add(peer)
+    P()
+      .profile(String(peer))
+      .then((p) => {
+        if (p.title && p.title !== title) {
+          forgetName(peer)
+          onTitle(p.title)
+          dispatchEvent(new Event('parley:chats'))
+        }
+      })
+      .catch(() => {})
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [peer])
 }
 
 /** The round avatar of a person (their photo, else their initial) or a group. */
