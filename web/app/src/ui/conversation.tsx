@@ -3,7 +3,7 @@ import { Icon } from './icons'
 import type { Chat, Extras, Message, MessageInfo, MessageStatus, Presence, SearchHit, Seq, UserId } from '../core/api'
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, nameOf, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
-import { useFreshName } from './profile'
+import { Avatar, useFreshName } from './profile'
 import { VirtualList } from './virtual'
 import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
@@ -398,6 +398,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         <button class="icon back" aria-label="Back to chats" onClick={() => go()}>
           <Icon name="back" />
         </button>
+        {chat?.kind === 'direct' && chat.peer !== me && <Avatar user={chat.peer} title={chat.title} small />}
         <button class="bar-title-btn" onClick={() => go('chat', chatId, 'info')} aria-label={`Chat info for ${chat?.title ?? ''}`}>
           <span class="bar-title">{chat?.title ?? '…'}</span>
           <span class="bar-sub" aria-live="polite">

@@ -173,6 +173,7 @@ function MemberRow({ g, user, me, isAdmin, onChange }: { g: Group; user: UserId;
   const m = g.members.find((x) => x.user === user)!
   return (
     <li class="member">
+      <Avatar user={user} title={user === me ? 'You' : n} small />
       <button class="link" onClick={() => go('contact', String(user))}>
         {user === me ? 'You' : n}
       </button>

@@ -61,12 +61,12 @@ export function useFreshName(peer: UserId | undefined, title: string | undefined
 }
 
 /** The round avatar of a person (their photo, else their initial) or a group. */
-export function Avatar({ user, title, big, alt }: { user?: UserId; title: string; big?: boolean; alt?: string }) {
+export function Avatar({ user, title, big, small, alt }: { user?: UserId; title: string; big?: boolean; small?: boolean; alt?: string }) {
   const url = usePhoto(user)
   const initial = (title || '?').replace(/^@/, '').slice(0, 1).toUpperCase()
   return (
-    <span class={'avatar' + (big ? ' big' : '')} aria-hidden={url && alt ? undefined : 'true'}>
-      {url ? <img src={url} alt={alt ?? ''} /> : /^[+0-9]/.test(initial) ? <Icon name="person" size={big ? 52 : 26} /> : initial}
+    <span class={'avatar' + (big ? ' big' : small ? ' small' : '')} aria-hidden={url && alt ? undefined : 'true'}>
+      {url ? <img src={url} alt={alt ?? ''} /> : /^[+0-9]/.test(initial) ? <Icon name="person" size={big ? 52 : small ? 18 : 26} /> : initial}
     </span>
   )
 }
