@@ -27,13 +27,18 @@ func (v Visibility) Valid() bool {
 type Privacy struct {
 	FindByPhone Visibility // who can resolve the user's phone number to the account
 	LastSeen    Visibility // who sees "online" and "last seen"
+	Photo       Visibility // who sees the profile photo (docs/decisions/0006-profile-photos.md)
 }
 
 // User is an account, identified by its E.164 phone number.
 type User struct {
-	ID         UserID
-	Phone      string // E.164, normalised: "+" followed by digits
-	Name       string // display name
+	ID    UserID
+	Phone string // E.164, normalised: "+" followed by digits
+	Name  string // display name
+	About string // the "about" line, at most MaxAbout bytes
+	// PhotoTag names the current profile photo (a hash of its bytes; ""
+	// when there is none). Only AccountStore.SetProfilePhoto changes it.
+	PhotoTag   string
 	Username   string // optional, unique case-insensitively; stored as the user chose it
 	Privacy    Privacy
 	PINHash    []byte // argon2id hash of the two-step PIN; nil when no PIN is set

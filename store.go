@@ -61,6 +61,13 @@ type AccountStore interface {
 	// hash, last seen). A username taken by another user (compared
 	// case-insensitively) returns CodeConflict with reason "username_taken".
 	UpdateUser(ctx context.Context, u User) error
+	// SetProfilePhoto replaces the user's profile photo and its tag
+	// (User.PhotoTag) in one write; nil photo (and tag "") removes it.
+	// An unknown user returns CodeNotFound.
+	SetProfilePhoto(ctx context.Context, user UserID, photo []byte, tag string) error
+	// ProfilePhoto returns the user's profile photo; CodeNotFound when
+	// there is none.
+	ProfilePhoto(ctx context.Context, user UserID) ([]byte, error)
 }
 
 // DeviceStore keeps devices, their credentials and link codes.

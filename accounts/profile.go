@@ -91,7 +91,7 @@ func (s *Service) updateUser(ctx context.Context, id parley.UserID, change func(
 //
 // Errors: CodeInvalid "privacy_invalid"; CodeNotFound for an unknown user.
 func (s *Service) SetPrivacy(ctx context.Context, user parley.UserID, p parley.Privacy) error {
-	if !p.FindByPhone.Valid() || !p.LastSeen.Valid() {
+	if !p.FindByPhone.Valid() || !p.LastSeen.Valid() || !p.Photo.Valid() {
 		return parley.Errorf(parley.CodeInvalid, ReasonPrivacyInvalid, `privacy settings are "everyone", "contacts" or "nobody"`)
 	}
 	return s.updateUser(ctx, user, func(u *parley.User) error {
@@ -100,6 +100,9 @@ func (s *Service) SetPrivacy(ctx context.Context, user parley.UserID, p parley.P
 		}
 		if p.LastSeen != "" {
 			u.Privacy.LastSeen = p.LastSeen
+		}
+		if p.Photo != "" {
+			u.Privacy.Photo = p.Photo
 		}
 		return nil
 	})
@@ -165,8 +168,9 @@ type Query struct {
 
 // Profile is what a viewer may know about a user.
 type Profile struct {
-	// User is the account. Phone is emptied unless PhoneVisible; PINHash
-	// and LastSeenAt are always emptied (use CanSeePresence).
+	// User is the account. Phone is emptied unless PhoneVisible; PhotoTag
+	// unless the viewer may see the photo (MaySeePhoto); PINHash and
+	// LastSeenAt are always emptied (use CanSeePresence).
 	User         parley.User
 	Devices      []parley.Device // every device with its identity key (revoked ones have RevokedAt set, so members can still verify credentials in earlier commits); no secret hashes
 	PhoneVisible bool
@@ -279,6 +283,15 @@ func (s *Service) Resolve(ctx context.Context, viewer parley.UserID, q Query) (P
 	}
 	p.User.PINHash = nil
 	p.User.LastSeenAt = time.Time{}
+	if p.User.PhotoTag != "" {
+		see, err := s.MaySeePhoto(ctx, viewer, u)
+		if err != nil {
+			return Profile{}, err
+		}
+		if !see {
+			p.User.PhotoTag = ""
+		}
+	}
 	devices, err := s.store.Devices(ctx, u.ID)
 	if err != nil {
 		return Profile{}, internal("resolve: devices", err)

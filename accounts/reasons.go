@@ -3,6 +3,7 @@ package accounts
 // Reasons of the errors this package returns, beside their codes; every
 // one is listed in docs/protocol.md (the root package's reasons test checks).
 const (
+	ReasonAboutInvalid       = "about_invalid"        // CodeInvalid: the about line is at most … characters
 	ReasonAccountSuspended   = "account_suspended"    // CodeForbidden: this account has been suspended by the server's operator
 	ReasonCodeExpired        = "code_expired"         // CodeExpired: the code has expired; request a new one
 	ReasonCodeWrong          = "code_wrong"           // CodeInvalid: the code is 6 digits
@@ -18,6 +19,9 @@ const (
 	ReasonPINRequired        = "pin_required"         // CodeForbidden: enter the current PIN to change it
 	ReasonPINWrong           = "pin_wrong"            // CodeForbidden: wrong PIN
 	ReasonPhoneInvalid       = "phone_invalid"        // CodeInvalid: not a phone number in E.164 form
+	ReasonPhotoInvalid       = "photo_invalid"        // CodeInvalid: a profile photo must be a JPEG image
+	ReasonPhotoNotFound      = "photo_not_found"      // CodeNotFound: no profile photo (none, or hidden from the viewer)
+	ReasonPhotoTooLarge      = "photo_too_large"      // CodeTooLarge: a profile photo is at most … KB and … pixels a side
 	ReasonPrimaryDevice      = "primary_device"       // CodeForbidden: the primary device cannot be removed; register the number on a new device to replace it
 	ReasonPrivacyInvalid     = "privacy_invalid"      // CodeInvalid: privacy settings are "everyone", "contacts" or "nobody"
 	ReasonQueryInvalid       = "query_invalid"        // CodeInvalid: look up a user by exactly one of phone, username or id

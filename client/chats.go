@@ -26,8 +26,9 @@ const (
 	maxSearchQuery     = 256
 )
 
-// Search finds the messages stored on this device whose text (or caption,
-// or attached file name) contains query, ignoring case: of the chat ref, or
+// Search finds the messages stored on this device by full text: every word
+// of query begins a word of their text, caption or file name, ignoring
+// case and diacritics (localstore.SearchWords): of the chat ref, or
 // of every chat when ref is "". It runs entirely on the device — the server
 // cannot read messages — and returns at most limit hits (0: the default),
 // newest first. Deleted and undecryptable messages never match.
@@ -53,18 +54,6 @@ func (c *Client) Search(ctx context.Context, query, ref string, limit int) ([]Me
 		}
 		conv = ch.ID
 	}
-	hits, err := c.store.Search(ctx, func(m *MessageRecord) bool { return searchMatch(m, q) }, conv, limit)
+	hits, err := c.store.Search(ctx, q, conv, limit)
 	return hits, storeErr(err)
-}
-
-// searchMatch reports whether m matches the lower-cased query q.
-func searchMatch(m *MessageRecord, q string) bool {
-	switch m.Kind {
-	case KindDeleted, KindUndecryptable:
-		return false
-	}
-	if strings.Contains(strings.ToLower(m.Text), q) {
-		return true
-	}
-	return m.Media != nil && m.Media.FileName != "" && strings.Contains(strings.ToLower(m.Media.FileName), q)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/client/conn"
 	"github.com/parleyhq/parley/client/files"
 	"github.com/parleyhq/parley/client/groups"
+	"github.com/parleyhq/parley/client/profile"
 	"github.com/parleyhq/parley/mls"
 	"github.com/parleyhq/parley/proto/parleypb"
 )
@@ -145,6 +146,8 @@ type Client struct {
 	*broadcast.Lists
 	// Calls are voice and video calls and their log (package calls).
 	*calls.Calls
+	// Profiles are names, "about" lines and profile photos (package profile).
+	Profiles *profile.Profiles
 
 	cfg   Config
 	log   *slog.Logger
@@ -271,6 +274,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	c.Access = groups.New(groupsCore{c})
 	c.Lists = broadcast.New(broadcastCore{bizCore{c}})
 	c.Calls = calls.New(bizCore{c})
+	c.Profiles = profile.New(groupsCore{c})
 	c.inbox.Init()
 	c.eventOn.Store(cfg.Events)
 	c.ctx, c.cancel = context.WithCancel(context.Background())

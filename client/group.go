@@ -242,7 +242,8 @@ func (c *Client) createGroup(ctx context.Context, name string, members []string,
 		for _, s := range r.GetAppended().GetSeqs() {
 			last = max(last, parley.Seq(s))
 		}
-		return c.saveGroup(ctx, conv, g, Applied{Chat: &Chat{Kind: parley.KindGroup, Title: strings.TrimSpace(name)}, Seq: last})
+		return c.saveGroup(ctx, conv, g, Applied{Chat: &Chat{Kind: parley.KindGroup, Title: strings.TrimSpace(name)}, Seq: last,
+			Message: c.lines(ctx).Created(conv, last)}) // "You created the group"
 	}()
 	if err != nil {
 		return GroupAddResult{}, err

@@ -18,7 +18,7 @@ const KindSystem = groups.KindSystem
 
 // lines writes this device's system lines (groups.Lines).
 func (c *Client) lines(ctx context.Context) groups.Lines {
-	return groups.Lines{Self: c.Account().User, Who: func(u parley.UserID) string { return c.Who(ctx, u) }, Now: c.clock.Now(),
+	return groups.Lines{Self: c.Account().User, Who: func(u parley.UserID) string { return c.Profiles.Name(ctx, u) }, Now: c.clock.Now(),
 		Recent: func(conv parley.ConversationID) []MessageRecord { ms, _ := c.store.Messages(ctx, conv, 200); return ms }}
 }
 

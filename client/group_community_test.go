@@ -194,10 +194,10 @@ func TestCommunityJoinApproval(t *testing.T) {
 		}
 	}
 	want := []string{
-		"Admin added you", // the approval's Welcome
+		"Admin created the group and added you", // the Welcome of the sub-group's creation
 		"Admin asked community members to request to join",
 		"M2 joined", // m2's external commit
-		"Admin made me an admin",
+		"Admin made you an admin",
 		`Admin changed the group name to "Class 3B parents"`,
 	}
 	if !slices.Equal(lines, want) {

@@ -43,24 +43,29 @@ func TestMemberSystemLines(t *testing.T) {
 	bob := mustRegister(t, ts, phone(7322), "Bob")
 	carol := mustRegister(t, ts, phone(7323), "Carol")
 	dave := mustRegister(t, ts, phone(7324), "Dave")
-	// Lines name people as Who does: here by phone number.
-	name := func(u *user) string { return bob.Who(ctx, u.Account().User) }
+	// Lines name people as Name does: by the names they registered with.
+	name := func(u *user) string { return bob.Profiles.Name(ctx, u.Account().User) }
 	res, err := alice.CreateGroup(ctx, "Choir", []string{bob.phone}, client.GroupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := string(res.Group.ID)
 	mustSynced(t, ctx, bob)
-	systemLines(t, ctx, bob, g, name(alice)+" added you")
+	// The Welcome that came with the group's creation says so; the
+	// creator's own device wrote its line when it created the group.
+	systemLines(t, ctx, bob, g, name(alice)+" created the group and added you")
+	if lines := systemLines(t, ctx, alice, g, "You created the group"); lines[0] != "You created the group" {
+		t.Fatalf("alice's first line is %q, want the creation", lines[0])
+	}
 
 	if _, err := alice.AddGroupMembers(ctx, g, []string{carol.phone, dave.phone}); err != nil {
 		t.Fatal(err)
 	}
 	mustSynced(t, ctx, carol, dave)
-	systemLines(t, ctx, carol, g, carol.Who(ctx, alice.Account().User)+" added you")
+	systemLines(t, ctx, carol, g, carol.Profiles.Name(ctx, alice.Account().User)+" added you") // a later Welcome: not the creation
 	systemLines(t, ctx, bob, g, name(alice)+" added "+name(carol)+" and "+name(dave))
 	// Alice's own device writes the line of its own commit.
-	aname := func(u *user) string { return alice.Who(ctx, u.Account().User) }
+	aname := func(u *user) string { return alice.Profiles.Name(ctx, u.Account().User) }
 	systemLines(t, ctx, alice, g, "You added "+aname(carol)+" and "+aname(dave))
 
 	if err := carol.LeaveGroup(ctx, g); err != nil {

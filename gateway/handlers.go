@@ -30,6 +30,9 @@ type Accounts interface {
 	SetUsername(ctx context.Context, user parley.UserID, username string) error
 	SetPrivacy(ctx context.Context, user parley.UserID, p parley.Privacy) error
 	SetPIN(ctx context.Context, user parley.UserID, pin, oldPIN string) error
+	SetProfile(ctx context.Context, user parley.UserID, name, about *string) error
+	SetPhoto(ctx context.Context, user parley.UserID, photo []byte) (string, error)
+	Photo(ctx context.Context, viewer, owner parley.UserID) ([]byte, string, error)
 	Resolve(ctx context.Context, viewer parley.UserID, q accounts.Query) (accounts.Profile, error)
 	AddContact(ctx context.Context, owner, other parley.UserID) error
 	RemoveContact(ctx context.Context, owner, other parley.UserID) error
@@ -358,6 +361,19 @@ func (s *session) authedRequest(id uint64, f *parleypb.ClientFrame) {
 	case *parleypb.ClientFrame_SetPrivacy:
 		err = s.setPrivacy(ctx, b.SetPrivacy)
 		out = okFrame()
+	case *parleypb.ClientFrame_SetProfile:
+		err = s.g.acc.SetProfile(ctx, dev.User, b.SetProfile.Name, b.SetProfile.About)
+		out = okFrame()
+	case *parleypb.ClientFrame_SetProfilePhoto:
+		var tag string
+		tag, err = s.g.acc.SetPhoto(ctx, dev.User, b.SetProfilePhoto.GetPhoto())
+		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_ProfilePhoto{ProfilePhoto: &parleypb.ProfilePhoto{UserId: int64(dev.User), Tag: tag}}}
+	case *parleypb.ClientFrame_ProfilePhoto:
+		owner := parley.UserID(b.ProfilePhoto.GetUserId())
+		var photo []byte
+		var tag string
+		photo, tag, err = s.g.acc.Photo(ctx, dev.User, owner)
+		out = &parleypb.ServerFrame{Body: &parleypb.ServerFrame_ProfilePhoto{ProfilePhoto: &parleypb.ProfilePhoto{UserId: int64(owner), Tag: tag, Photo: photo}}}
 	case *parleypb.ClientFrame_SetPin:
 		err = s.g.acc.SetPIN(ctx, dev.User, b.SetPin.GetPin(), b.SetPin.GetOldPin())
 		out = okFrame()
@@ -510,6 +526,11 @@ func (s *session) setPrivacy(ctx context.Context, r *parleypb.SetPrivacyRequest)
 			return err
 		}
 	}
+	if v := r.GetPhoto(); v != "" {
+		if priv.Photo, err = parseVisibility(v); err != nil {
+			return err
+		}
+	}
 	return s.g.acc.SetPrivacy(ctx, s.dev.User, priv)
 }
 
@@ -529,6 +550,7 @@ func (s *session) resolve(ctx context.Context, r *parleypb.ResolveRequest) (*par
 	}
 	ui := &parleypb.UserInfo{
 		Id: int64(p.User.ID), Name: p.User.Name, Username: p.User.Username, Contact: p.Contact, Blocked: p.Blocked,
+		About: p.User.About, PhotoTag: p.User.PhotoTag,
 	}
 	if p.PhoneVisible {
 		ui.Phone = p.User.Phone

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/attachment"
@@ -64,6 +65,18 @@ type SendFileOptions struct {
 	Voice bool
 	// Caption is shown with the file.
 	Caption string
+	// Video, when set, is asked for the thumbnail, dimensions and
+	// duration of a file that is a video (the Go core cannot decode video;
+	// the CLI runs ffmpeg). What it cannot tell (an error) is left out:
+	// the video is sent without it.
+	Video func(ctx context.Context, path string) (VideoInfo, error)
+}
+
+// VideoInfo is what SendFileOptions.Video tells of a video.
+type VideoInfo struct {
+	Thumbnail     []byte // a JPEG of at most MaxSenderThumbnail bytes
+	Width, Height int    // of the thumbnail, in pixels
+	Duration      time.Duration
 }
 
 // SendFile sends the file at path to a person or chat (as Send): it
@@ -152,6 +165,16 @@ func (fl *Files) uploadFile(ctx context.Context, ac *attachment.Client, conv par
 	d, err := describeMedia(f, st.Size(), filepath.Base(abs), mo)
 	if err != nil {
 		return d, err
+	}
+	if d.Kind == attachment.KindVideo && opt.Video != nil {
+		if v, verr := opt.Video(ctx, abs); verr != nil {
+			fl.core.Logger().Info("video sent without a thumbnail", "file", abs, "err", verr)
+		} else {
+			mo.Thumbnail, mo.Width, mo.Height, mo.Duration = v.Thumbnail, v.Width, v.Height, v.Duration
+			if d, err = describeMedia(f, st.Size(), filepath.Base(abs), mo); err != nil {
+				return d, err
+			}
+		}
 	}
 	state := UploadStatePath(fl.core.Dir(), conv, abs, st.Size(), st.ModTime().UnixNano(), opt.Voice)
 	p, resumed := loadPendingUpload(state)

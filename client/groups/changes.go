@@ -59,5 +59,5 @@ func DescribeChange(p parley.GroupChange, who func(parley.UserID) string) string
 	if len(parts) == 0 {
 		return ""
 	}
-	return by + " " + strings.Join(parts, "; ")
+	return sentence(by + " " + strings.Join(parts, "; "))
 }

@@ -20,12 +20,17 @@ import (
 // and names this user "you".
 
 // DescribeJoin is the line of a Welcome from by that brought this user
-// into the group: "Ann added you" ("" for a Welcome from this user's own
-// other device). A Welcome does not tell whether it came with the group's
-// creation (a group created alone and then joined looks the same), so the
-// line never says "created".
-func DescribeJoin(by, self parley.UserID, who func(parley.UserID) string) string {
-	if by == self {
+// into the group: "Ann added you", or for the Welcome that came with the
+// group's creation (created) "Ann created the group and added you" —
+// "You created the group" on the creator's other devices; "" for a later
+// Welcome from this user's own other device.
+func DescribeJoin(by, self parley.UserID, created bool, who func(parley.UserID) string) string {
+	switch {
+	case created && by == self:
+		return "You created the group"
+	case created:
+		return sentence(who(by) + " created the group and added you")
+	case by == self:
 		return ""
 	}
 	return sentence(who(by) + " added you")
@@ -136,11 +141,25 @@ func (l Lines) System(env *parleypb.Envelope) (*content.MessageRecord, *string) 
 	if json.Unmarshal(env.GetPayload(), &p) != nil || p.Change == "" {
 		return nil, nil
 	}
-	m := l.Line(env, p.By, DescribeChange(p, l.Who))
+	m := l.Line(env, p.By, DescribeChange(p, l.whoYou))
 	if m == nil || p.Change != "info" {
 		return m, nil
 	}
 	return m, p.Name
+}
+
+// CreationEpoch is the epoch of the Welcome that comes with a group's
+// creation, and of no other Welcome.
+const CreationEpoch = 1
+
+// Created is the creator's line for a group it just created, at seq (the
+// creation Welcome's; nil when the group was created without members and
+// has no envelope yet).
+func (l Lines) Created(conv parley.ConversationID, seq parley.Seq) *content.MessageRecord {
+	if seq == 0 {
+		return nil
+	}
+	return l.Line(&parleypb.Envelope{ConversationId: string(conv), Seq: int64(seq), SentMs: l.Now.UnixMilli()}, l.Self, "You created the group")
 }
 
 // Join is the line of a Welcome that brought this device into a group
@@ -150,7 +169,10 @@ func (l Lines) Join(env *parleypb.Envelope) *content.MessageRecord {
 	if by == 0 {
 		return nil
 	}
-	return l.Line(env, by, DescribeJoin(by, l.Self, l.whoYou))
+	// The server stamps the Welcome that comes with a group's creation with
+	// epoch 1 (a conversation starts at epoch 1; a later commit's Welcome
+	// is for epoch 2 or later): docs/protocol.md, "Group system lines".
+	return l.Line(env, by, DescribeJoin(by, l.Self, env.GetEpoch() == CreationEpoch, l.whoYou))
 }
 
 // Commit is the line of a commit by sender (an MLS credential) that

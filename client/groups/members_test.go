@@ -29,11 +29,17 @@ func TestDescribeMembers(t *testing.T) {
 			t.Errorf("DescribeMembers(%d, %v, %v) = %q, want %q", tc.by, tc.before, tc.after, got, tc.want)
 		}
 	}
-	if got := DescribeJoin(2, 1, who); got != "Bob added you" {
+	if got := DescribeJoin(2, 1, false, who); got != "Bob added you" {
 		t.Errorf("join: %q", got)
 	}
-	if got := DescribeJoin(1, 1, who); got != "" {
+	if got := DescribeJoin(1, 1, false, who); got != "" {
 		t.Errorf("join from this user's own device: %q", got)
+	}
+	if got := DescribeJoin(2, 1, true, who); got != "Bob created the group and added you" {
+		t.Errorf("the creation's Welcome: %q", got)
+	}
+	if got := DescribeJoin(1, 1, true, who); got != "You created the group" {
+		t.Errorf("the creation's Welcome on the creator's other device: %q", got)
 	}
 	if got, u := DescribeLeft([]byte(`{"left_user":3}`), who); got != "Carol left" || u != 3 {
 		t.Errorf("left: %q %d", got, u)

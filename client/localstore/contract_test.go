@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -251,30 +250,127 @@ func TestStoreContract(t *testing.T) {
 		}
 
 		// Search.
-		match := func(q string) func(*content.MessageRecord) bool {
-			return func(m *content.MessageRecord) bool {
-				return strings.Contains(strings.ToLower(m.Text), q) ||
-					m.Media != nil && strings.Contains(strings.ToLower(m.Media.FileName), q)
-			}
-		}
-		hits, err := s.Search(ctx, match("hello"), "", 0)
+		hits, err := s.Search(ctx, "hello", "", 0)
 		must(t, err)
 		if got := texts(hits); !slices.Equal(got, []string{"hello 5", "hello 4", "hello 3", "hello 2", "hello 1"}) {
 			t.Fatalf("search hello = %q", got)
 		}
-		hits, _ = s.Search(ctx, match("sunset"), "", 0)
+		hits, _ = s.Search(ctx, "sunset", "", 0)
 		if len(hits) != 1 || hits[0].Conversation != convB {
 			t.Fatalf("search by file name = %+v", hits)
 		}
-		hits, _ = s.Search(ctx, match("hello"), convB, 0)
+		hits, _ = s.Search(ctx, "hello", convB, 0)
 		if len(hits) != 0 {
 			t.Fatalf("search in another chat = %+v", hits)
 		}
-		hits, _ = s.Search(ctx, match("hello"), convA, 2)
+		hits, _ = s.Search(ctx, "hello", convA, 2)
 		if len(hits) != 2 {
 			t.Fatalf("search limit = %d hits", len(hits))
 		}
 	})
+}
+
+// TestStoreContractSearch: full-text search — word prefixes, every word,
+// case and diacritics ignored, newest first — kept in step with edits,
+// deletes, expiry and sending, and across reopening.
+func TestStoreContractSearch(t *testing.T) {
+	forEachStore(t, func(t *testing.T, reopen func() Store) {
+		ctx := context.Background()
+		s := reopen()
+		base := time.UnixMilli(1_700_000_000_000)
+		must(t, s.Apply(ctx, Applied{Conversation: convA, Chat: &Chat{Kind: parley.KindDirect, Peer: 8, Title: "Eight"}}))
+		must(t, s.Apply(ctx, Applied{Conversation: convB, Chat: &Chat{Kind: parley.KindDirect, Peer: 9, Title: "Nine"}}))
+		for i, text := range []string{"Crème brûlée in Zürich?", "Meet at the CAFÉ, 10:30", "cafeteria is closed", "ZURICH-bound train"} {
+			conv := convA
+			if i == 3 {
+				conv = convB
+			}
+			must(t, s.Apply(ctx, Applied{Conversation: conv, Seq: parley.Seq(i + 1),
+				Message: msg(conv, parley.Seq(i+1), fmt.Sprintf("s%d", i), false, text, content.StatusReceived, base.Add(time.Duration(i)*time.Minute))}))
+		}
+		doc := msg(convB, 5, "doc", false, "", content.StatusReceived, base.Add(5*time.Minute))
+		doc.Kind, doc.Media = content.KindDocument, &attachment.Descriptor{Kind: attachment.KindDocument, FileName: "Résumé_2026.pdf"}
+		must(t, s.Apply(ctx, Applied{Conversation: convB, Seq: 5, Message: doc}))
+		pending := msg(convA, 0, "pending", true, "cafe draft not sent", content.StatusPending, base.Add(9*time.Minute))
+		must(t, s.Apply(ctx, Applied{Conversation: convA, Message: pending}))
+
+		find := func(query string, conv parley.ConversationID) []string {
+			t.Helper()
+			hits, err := s.Search(ctx, query, conv, 0)
+			must(t, err)
+			return texts(hits)
+		}
+		for _, c := range []struct {
+			query string
+			conv  parley.ConversationID
+			want  []string
+		}{
+			{"cafe", "", []string{"cafeteria is closed", "Meet at the CAFÉ, 10:30"}}, // prefixes, any case and accent; newest first; not the pending one
+			{"Café", "", []string{"cafeteria is closed", "Meet at the CAFÉ, 10:30"}},
+			{"zur", "", []string{"ZURICH-bound train", "Crème brûlée in Zürich?"}},
+			{"zur", convA, []string{"Crème brûlée in Zürich?"}},
+			{"creme brul", "", []string{"Crème brûlée in Zürich?"}}, // every word must match
+			{"creme train", "", nil},
+			{"rich", "", nil}, // inside a word: no
+			{"10 30", "", []string{"Meet at the CAFÉ, 10:30"}},
+			{"resume 2026", "", []string{""}}, // the document, by its file name
+			{"  ?! ", "", nil},                // no words
+		} {
+			if got := find(c.query, c.conv); !slices.Equal(got, c.want) {
+				t.Errorf("search %q in %q = %q, want %q", c.query, c.conv, got, c.want)
+			}
+		}
+
+		// Sent: the pending message becomes a hit once it has its seq.
+		must(t, s.Apply(ctx, Applied{Conversation: convA, Seq: 6, Message: &content.MessageRecord{Conversation: convA, Seq: 6, ClientID: "pending",
+			SenderDevice: 70, Outgoing: true, Kind: content.KindText, Text: "cafe draft not sent", SentAt: base.Add(9 * time.Minute),
+			StoredAt: base.Add(9 * time.Minute), Status: content.StatusSent}}))
+		if got := find("draft", ""); !slices.Equal(got, []string{"cafe draft not sent"}) {
+			t.Errorf("after sending: %q", got)
+		}
+		// An edit is found by its new words only; a message deleted for
+		// everyone, deleted for me or expired is not found at all.
+		must(t, s.Edit(ctx, convA, 2, "Meet at the bakery", base.Add(20*time.Minute), 30))
+		if got := find("cafe", ""); !slices.Equal(got, []string{"cafe draft not sent", "cafeteria is closed"}) {
+			t.Errorf("after the edit, cafe = %q", got)
+		}
+		if got := find("bakery", ""); !slices.Equal(got, []string{"Meet at the bakery"}) {
+			t.Errorf("after the edit, bakery = %q", got)
+		}
+		must(t, s.DeleteMessage(ctx, convA, 3, 8, false))
+		must(t, s.DeleteForMe(ctx, convA, 6))
+		if got := find("cafe", ""); len(got) != 0 {
+			t.Errorf("after deletes, cafe = %q", got)
+		}
+		if _, err := s.Expire(ctx, convB, base.Add(4*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got := find("zurich", ""); !slices.Equal(got, []string{"Crème brûlée in Zürich?"}) {
+			t.Errorf("after expiry, zurich = %q", got)
+		}
+		s = reopen()
+		if got := find("zur bru", ""); !slices.Equal(got, []string{"Crème brûlée in Zürich?"}) {
+			t.Errorf("after reopening = %q", got)
+		}
+		if got := find("bakery", convA); !slices.Equal(got, []string{"Meet at the bakery"}) {
+			t.Errorf("edit after reopening = %q", got)
+		}
+	})
+}
+
+// TestSearchWords: what search compares.
+func TestSearchWords(t *testing.T) {
+	for in, want := range map[string][]string{
+		"Crème Brûlée, à Zürich!": {"creme", "brulee", "a", "zurich"},
+		"e\u0301te\u0301 ÉTÉ":     {"ete", "ete"},
+		"10:30 — naïve_coöp":      {"10", "30", "naive", "coop"},
+		"Ολα ΚΑΛΆ 日本語":            {"ολα", "καλά", "日本語"},
+		"":                        nil,
+	} {
+		if got := SearchWords(in); !slices.Equal(got, want) {
+			t.Errorf("SearchWords(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestStoreContractKinds(t *testing.T) {

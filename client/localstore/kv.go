@@ -141,6 +141,7 @@ type kvConv struct {
 	dirty    bool
 	seqs     []parley.Seq // every seq of the chat's messages, decoded or not, ascending; valid if seqsOK
 	seqsOK   bool
+	search   *kvSearchIndex         // search.go; nil until a search needs it, dropped when messages change
 	exts     map[string]content.Ext // by message key
 	changes  map[parley.Seq]kvChange
 	reacts   map[parley.Seq]map[parley.UserID]kvMark
@@ -299,6 +300,7 @@ func (cv *kvConv) sorted() []*content.MessageRecord {
 // add indexes a message new to the conversation.
 func (cv *kvConv) add(key string, m *content.MessageRecord) {
 	cv.msgs[key] = m
+	cv.search = nil
 	if m.Seq > 0 {
 		cv.bySeq[m.Seq] = m
 	}
@@ -306,7 +308,7 @@ func (cv *kvConv) add(key string, m *content.MessageRecord) {
 		if cv.seqsOK && (len(cv.seqs) == 0 || cv.seqs[len(cv.seqs)-1] < m.Seq) {
 			cv.seqs = append(cv.seqs, m.Seq)
 		} else {
-			cv.seqsOK = false
+			cv.seqsOK, cv.search = false, nil
 		}
 	}
 	if !cv.dirty && len(cv.lazy) == 0 && (len(cv.order) == 0 || msgLess(cv.order[len(cv.order)-1], m) <= 0) {
@@ -368,7 +370,7 @@ func (s *kvStore) load(ctx context.Context) error {
 	}
 	for _, cv := range s.convs {
 		cv.dirty = true
-		cv.seqsOK = false
+		cv.seqsOK, cv.search = false, nil
 	}
 	return nil
 }
@@ -632,7 +634,7 @@ func (s *kvStore) apply(tx *kvTx, a Applied) error {
 				old.Seq = m.Seq
 				cv.bySeq[old.Seq] = old
 				cv.dirty = true
-				cv.seqsOK = false
+				cv.seqsOK, cv.search = false, nil
 			}
 			if old.Status == content.StatusPending {
 				old.Status = m.Status
@@ -873,7 +875,7 @@ func (cv *kvConv) setSent(tx *kvTx, key string, m *content.MessageRecord, seq pa
 			cv.bySeq[seq] = m
 		}
 		cv.dirty = true
-		cv.seqsOK = false
+		cv.seqsOK, cv.search = false, nil
 	}
 	m.Payload = nil
 	if m.Status == content.StatusPending {
@@ -1064,6 +1066,7 @@ func (s *kvStore) Edit(ctx context.Context, conv parley.ConversationID, target p
 	tx := newKVTx()
 	if m != nil {
 		m.Text = text
+		cv.search = nil
 		tx.put(kvMsgKey(conv, m.SenderDevice, m.ClientID), m)
 	}
 	ch.EditedAt, ch.EditSeq = at.UnixMilli(), int64(seq)
@@ -1083,6 +1086,7 @@ func (s *kvStore) DeleteMessage(ctx context.Context, conv parley.ConversationID,
 	tx := newKVTx()
 	if m != nil {
 		m.Kind, m.Text, m.Media = content.KindDeleted, "", nil
+		cv.search = nil
 		tx.put(kvMsgKey(conv, m.SenderDevice, m.ClientID), m)
 	}
 	delete(cv.reacts, target)
@@ -1215,7 +1219,7 @@ func (s *kvStore) Expire(ctx context.Context, conv parley.ConversationID, before
 		return 0, nil
 	}
 	cv.dirty = true
-	cv.seqsOK = false
+	cv.seqsOK, cv.search = false, nil
 	if err := s.commit(ctx, tx); err != nil {
 		return 0, err
 	}
@@ -1240,7 +1244,11 @@ func (s *kvStore) SetChatFlags(ctx context.Context, id parley.ConversationID, f 
 	return cv.chatView()
 }
 
-func (s *kvStore) Search(ctx context.Context, match func(*content.MessageRecord) bool, conv parley.ConversationID, limit int) ([]content.MessageRecord, error) {
+func (s *kvStore) Search(ctx context.Context, query string, conv parley.ConversationID, limit int) ([]content.MessageRecord, error) {
+	words := queryWords(query)
+	if len(words) == 0 {
+		return nil, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []content.MessageRecord
@@ -1248,11 +1256,14 @@ func (s *kvStore) Search(ctx context.Context, match func(*content.MessageRecord)
 		if conv != "" && id != conv {
 			continue
 		}
-		if err := cv.decodeAll(); err != nil {
-			return nil, err
+		if cv.search == nil {
+			if err := cv.decodeAll(); err != nil {
+				return nil, err
+			}
+			cv.search = newKVSearchIndex(cv.msgs)
 		}
-		for _, m := range cv.msgs {
-			if m.Seq > 0 && match(m) {
+		for key := range cv.search.find(words) {
+			if m := cv.msgs[key]; m != nil && searchable(m) {
 				out = append(out, copyMsg(m))
 			}
 		}

@@ -167,7 +167,7 @@ func (s *kvStore) DeleteForMe(ctx context.Context, conv parley.ConversationID, s
 	delete(cv.changes, seq)
 	delete(cv.tools.stars, seq)
 	cv.dirty = true
-	cv.seqsOK = false
+	cv.seqsOK, cv.search = false, nil
 	return s.commit(ctx, tx)
 }
 

@@ -5,6 +5,7 @@ package localstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/content"
@@ -23,29 +24,36 @@ func (s *sqliteStore) SetChatFlags(ctx context.Context, id parley.ConversationID
 	return ch, nil
 }
 
-// Search scans the messages with text or an attachment (newest first), so
-// matching follows Go's Unicode case folding rather than SQLite's
-// ASCII-only LIKE.
-func (s *sqliteStore) Search(ctx context.Context, match func(*content.MessageRecord) bool, conv parley.ConversationID, limit int) ([]content.MessageRecord, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE seq > 0 AND (?1 = '' OR conversation = ?1) AND (text <> '' OR media IS NOT NULL)
-		ORDER BY stored_at DESC, conversation, seq DESC`, string(conv))
+// Search queries the FTS5 index (migration 00014) with a word-prefix
+// query for each word of query (search.go), joined with messages for
+// what may be a hit and the order.
+func (s *sqliteStore) Search(ctx context.Context, query string, conv parley.ConversationID, limit int) ([]content.MessageRecord, error) {
+	words := queryWords(query)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	match := make([]string, len(words))
+	for i, w := range words {
+		match[i] = `"` + w + `"*` // a word is letters and digits only: nothing to escape
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("m.", messageColumns)+` FROM message_search s JOIN messages m ON m.rowid = s.rowid
+		WHERE message_search MATCH ?1 AND m.seq > 0 AND (?2 = '' OR m.conversation = ?2) AND m.kind NOT IN (?3, ?4)
+		ORDER BY m.stored_at DESC, m.conversation, m.seq DESC LIMIT ?5`,
+		strings.Join(match, " AND "), string(conv), content.KindDeleted, content.KindUndecryptable, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search messages: %w", err)
 	}
-	all, err := scanMessages(rows)
-	if err != nil {
-		return nil, err
+	return scanMessages(rows)
+}
+
+// prefixed qualifies each column of a comma-separated list with prefix.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
 	}
-	var out []content.MessageRecord
-	for i := range all {
-		if match(&all[i]) {
-			out = append(out, all[i])
-		}
-	}
-	sortHits(out)
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return strings.Join(cols, ", ")
 }

@@ -182,9 +182,12 @@ type Store interface {
 	// SetChatFlags changes a chat's flags and returns the chat.
 	SetChatFlags(ctx context.Context, id parley.ConversationID, f ChatFlags) (Chat, error)
 	// Search returns up to limit (0: all) sent or received messages, of
-	// conv or of every chat when conv is "", for which match is true,
-	// newest first (by when this device stored them, then by chat and seq).
-	Search(ctx context.Context, match func(*content.MessageRecord) bool, conv parley.ConversationID, limit int) ([]content.MessageRecord, error)
+	// conv or of every chat when conv is "", that query finds (full text,
+	// search.go: every query word begins a word of the text, caption or
+	// file name, ignoring case and diacritics), newest first (by when this
+	// device stored them, then by chat and seq). Deleted and undecryptable
+	// messages are never found; a query without words finds nothing.
+	Search(ctx context.Context, query string, conv parley.ConversationID, limit int) ([]content.MessageRecord, error)
 
 	// Business content.
 

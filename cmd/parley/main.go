@@ -37,6 +37,8 @@ import (
 	"github.com/parleyhq/parley/cmd/internal/callcmd"
 	"github.com/parleyhq/parley/cmd/internal/cmdline"
 	"github.com/parleyhq/parley/cmd/internal/moderationcmd"
+	"github.com/parleyhq/parley/cmd/internal/profilecmd"
+	"github.com/parleyhq/parley/cmd/internal/searchcmd"
 	"github.com/parleyhq/parley/cmd/internal/statuscmd"
 )
 
@@ -128,6 +130,8 @@ var commands = []command{
 		Intro: "usage: parley [--json] broadcast SUBCOMMAND … (docs/broadcast.md)", Subs: broadcastcmd.Commands[*call]()},
 	{Name: "status", Usage: "post|list|view|viewers|delete|mute|unmute|reply|settings …\tStatus: 24-hour stories (parley status help; docs/status.md)", Intro: "usage: parley [--json] status SUBCOMMAND … (docs/status.md)", Subs: statuscmd.Commands[*call]()},
 	callcmd.Command[*call](), callcmd.LogCommand[*call](), // parley call CHAT | answer | decline; parley calls (docs/calls.md)
+	{Name: "profile", Usage: "show|name|about|photo …\tyour name, about line and profile photo (parley profile help)", Intro: "usage: parley [--json] profile SUBCOMMAND …", Subs: profilecmd.Commands[*call]()},
+	searchcmd.Command[*call](),
 	{Name: "announce", Usage: "COMMUNITY TEXT\tpost to a community's announcement group (admins)", Min: 2, Max: -1, Run: do(announce)},
 	{Name: "reply", Min: 2, Max: -1, Usage: "MESSAGE_ID TEXT\treply to (quote) a message; the kinds: docs/groups.md", Run: do(reply)},
 	{Name: "react", Min: 1, Max: 2, Usage: "MESSAGE_ID EMOJI | react --remove MESSAGE_ID", Run: react},

@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/attachment"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/client/files"
+	"github.com/parleyhq/parley/cmd/internal/ffmpeg"
 	"github.com/parleyhq/parley/cmd/internal/render"
 )
 
@@ -66,7 +67,7 @@ func (x *call) sendMedia(to, file, voice, caption, location, name, contact strin
 		var err error
 		switch {
 		case path != "":
-			m, err = c.SendFile(ctx, to, path, client.SendFileOptions{Voice: voice != "", Caption: caption})
+			m, err = c.SendFile(ctx, to, path, client.SendFileOptions{Voice: voice != "", Caption: caption, Video: ffmpeg.Reporting(x.stderr)})
 		case location != "":
 			m, err = c.SendLocation(ctx, to, lat, lon, name)
 		default:

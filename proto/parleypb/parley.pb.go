@@ -318,6 +318,9 @@ type ClientFrame struct {
 	//	*ClientFrame_Resolve
 	//	*ClientFrame_Contact
 	//	*ClientFrame_Block
+	//	*ClientFrame_SetProfile
+	//	*ClientFrame_SetProfilePhoto
+	//	*ClientFrame_ProfilePhoto
 	//	*ClientFrame_UploadKeyPackages
 	//	*ClientFrame_ClaimKeyPackages
 	//	*ClientFrame_CreateConversation
@@ -552,6 +555,33 @@ func (x *ClientFrame) GetBlock() *BlockRequest {
 	if x != nil {
 		if x, ok := x.Body.(*ClientFrame_Block); ok {
 			return x.Block
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetSetProfile() *SetProfileRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_SetProfile); ok {
+			return x.SetProfile
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetSetProfilePhoto() *SetProfilePhotoRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_SetProfilePhoto); ok {
+			return x.SetProfilePhoto
+		}
+	}
+	return nil
+}
+
+func (x *ClientFrame) GetProfilePhoto() *ProfilePhotoRequest {
+	if x != nil {
+		if x, ok := x.Body.(*ClientFrame_ProfilePhoto); ok {
+			return x.ProfilePhoto
 		}
 	}
 	return nil
@@ -1117,6 +1147,18 @@ type ClientFrame_Block struct {
 	Block *BlockRequest `protobuf:"bytes,22,opt,name=block,proto3,oneof"`
 }
 
+type ClientFrame_SetProfile struct {
+	SetProfile *SetProfileRequest `protobuf:"bytes,23,opt,name=set_profile,json=setProfile,proto3,oneof"`
+}
+
+type ClientFrame_SetProfilePhoto struct {
+	SetProfilePhoto *SetProfilePhotoRequest `protobuf:"bytes,24,opt,name=set_profile_photo,json=setProfilePhoto,proto3,oneof"`
+}
+
+type ClientFrame_ProfilePhoto struct {
+	ProfilePhoto *ProfilePhotoRequest `protobuf:"bytes,25,opt,name=profile_photo,json=profilePhoto,proto3,oneof"`
+}
+
 type ClientFrame_UploadKeyPackages struct {
 	// MLS delivery service.
 	UploadKeyPackages *UploadKeyPackagesRequest `protobuf:"bytes,30,opt,name=upload_key_packages,json=uploadKeyPackages,proto3,oneof"`
@@ -1372,6 +1414,12 @@ func (*ClientFrame_Contact) isClientFrame_Body() {}
 
 func (*ClientFrame_Block) isClientFrame_Body() {}
 
+func (*ClientFrame_SetProfile) isClientFrame_Body() {}
+
+func (*ClientFrame_SetProfilePhoto) isClientFrame_Body() {}
+
+func (*ClientFrame_ProfilePhoto) isClientFrame_Body() {}
+
 func (*ClientFrame_UploadKeyPackages) isClientFrame_Body() {}
 
 func (*ClientFrame_ClaimKeyPackages) isClientFrame_Body() {}
@@ -1500,6 +1548,7 @@ type ServerFrame struct {
 	//	*ServerFrame_Devices
 	//	*ServerFrame_Ok
 	//	*ServerFrame_User
+	//	*ServerFrame_ProfilePhoto
 	//	*ServerFrame_KeyPackageCount
 	//	*ServerFrame_ClaimedKeyPackages
 	//	*ServerFrame_Appended
@@ -1675,6 +1724,15 @@ func (x *ServerFrame) GetUser() *UserInfo {
 	if x != nil {
 		if x, ok := x.Body.(*ServerFrame_User); ok {
 			return x.User
+		}
+	}
+	return nil
+}
+
+func (x *ServerFrame) GetProfilePhoto() *ProfilePhoto {
+	if x != nil {
+		if x, ok := x.Body.(*ServerFrame_ProfilePhoto); ok {
+			return x.ProfilePhoto
 		}
 	}
 	return nil
@@ -2017,6 +2075,10 @@ type ServerFrame_User struct {
 	User *UserInfo `protobuf:"bytes,20,opt,name=user,proto3,oneof"`
 }
 
+type ServerFrame_ProfilePhoto struct {
+	ProfilePhoto *ProfilePhoto `protobuf:"bytes,21,opt,name=profile_photo,json=profilePhoto,proto3,oneof"`
+}
+
 type ServerFrame_KeyPackageCount struct {
 	KeyPackageCount *UploadKeyPackagesResponse `protobuf:"bytes,30,opt,name=key_package_count,json=keyPackageCount,proto3,oneof"`
 }
@@ -2170,6 +2232,8 @@ func (*ServerFrame_Devices) isServerFrame_Body() {}
 func (*ServerFrame_Ok) isServerFrame_Body() {}
 
 func (*ServerFrame_User) isServerFrame_Body() {}
+
+func (*ServerFrame_ProfilePhoto) isServerFrame_Body() {}
 
 func (*ServerFrame_KeyPackageCount) isServerFrame_Body() {}
 
@@ -3409,6 +3473,7 @@ type SetPrivacyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	FindByPhone   string                 `protobuf:"bytes,1,opt,name=find_by_phone,json=findByPhone,proto3" json:"find_by_phone,omitempty"` // "everyone" | "contacts" | "nobody"; "" = unchanged
 	LastSeen      string                 `protobuf:"bytes,2,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	Photo         string                 `protobuf:"bytes,3,opt,name=photo,proto3" json:"photo,omitempty"` // who sees the profile photo
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3453,6 +3518,13 @@ func (x *SetPrivacyRequest) GetFindByPhone() string {
 func (x *SetPrivacyRequest) GetLastSeen() string {
 	if x != nil {
 		return x.LastSeen
+	}
+	return ""
+}
+
+func (x *SetPrivacyRequest) GetPhoto() string {
+	if x != nil {
+		return x.Photo
 	}
 	return ""
 }
@@ -3617,9 +3689,13 @@ type UserInfo struct {
 	Phone    string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"` // empty unless the caller may see it
 	// Every device with its identity key. Revoked devices carry revoked_ms:
 	// members still need their keys to verify credentials in earlier commits.
-	Devices       []*DeviceInfo `protobuf:"bytes,5,rep,name=devices,proto3" json:"devices,omitempty"`
-	Contact       bool          `protobuf:"varint,6,opt,name=contact,proto3" json:"contact,omitempty"`
-	Blocked       bool          `protobuf:"varint,7,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	Devices []*DeviceInfo `protobuf:"bytes,5,rep,name=devices,proto3" json:"devices,omitempty"`
+	Contact bool          `protobuf:"varint,6,opt,name=contact,proto3" json:"contact,omitempty"`
+	Blocked bool          `protobuf:"varint,7,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	About   string        `protobuf:"bytes,8,opt,name=about,proto3" json:"about,omitempty"`
+	// photo_tag names the user's profile photo (changes whenever it does);
+	// empty when there is none or the caller may not see it.
+	PhotoTag      string `protobuf:"bytes,9,opt,name=photo_tag,json=photoTag,proto3" json:"photo_tag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3703,6 +3779,230 @@ func (x *UserInfo) GetBlocked() bool {
 	return false
 }
 
+func (x *UserInfo) GetAbout() string {
+	if x != nil {
+		return x.About
+	}
+	return ""
+}
+
+func (x *UserInfo) GetPhotoTag() string {
+	if x != nil {
+		return x.PhotoTag
+	}
+	return ""
+}
+
+// SetProfileRequest changes the caller's display name and "about" line;
+// an absent field is left unchanged. Reply: OK; INVALID "name_invalid",
+// "about_invalid", "name_unsafe".
+type SetProfileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          *string                `protobuf:"bytes,1,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	About         *string                `protobuf:"bytes,2,opt,name=about,proto3,oneof" json:"about,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetProfileRequest) Reset() {
+	*x = SetProfileRequest{}
+	mi := &file_parley_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetProfileRequest) ProtoMessage() {}
+
+func (x *SetProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetProfileRequest.ProtoReflect.Descriptor instead.
+func (*SetProfileRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SetProfileRequest) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *SetProfileRequest) GetAbout() string {
+	if x != nil && x.About != nil {
+		return *x.About
+	}
+	return ""
+}
+
+// SetProfilePhotoRequest sets the caller's profile photo (a JPEG of at
+// most 64 KiB and 1024 pixels a side), or removes it when photo is empty.
+// Reply: ProfilePhoto with the new tag (no bytes); INVALID
+// "photo_invalid", TOO_LARGE "photo_too_large".
+type SetProfilePhotoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Photo         []byte                 `protobuf:"bytes,1,opt,name=photo,proto3" json:"photo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetProfilePhotoRequest) Reset() {
+	*x = SetProfilePhotoRequest{}
+	mi := &file_parley_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetProfilePhotoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetProfilePhotoRequest) ProtoMessage() {}
+
+func (x *SetProfilePhotoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetProfilePhotoRequest.ProtoReflect.Descriptor instead.
+func (*SetProfilePhotoRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SetProfilePhotoRequest) GetPhoto() []byte {
+	if x != nil {
+		return x.Photo
+	}
+	return nil
+}
+
+// ProfilePhotoRequest fetches a user's profile photo. The server hands it
+// only to those the owner's "photo" privacy setting admits; a hidden or
+// missing photo is NOT_FOUND "photo_not_found".
+type ProfilePhotoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProfilePhotoRequest) Reset() {
+	*x = ProfilePhotoRequest{}
+	mi := &file_parley_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfilePhotoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfilePhotoRequest) ProtoMessage() {}
+
+func (x *ProfilePhotoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfilePhotoRequest.ProtoReflect.Descriptor instead.
+func (*ProfilePhotoRequest) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ProfilePhotoRequest) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+type ProfilePhoto struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Tag           string                 `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	Photo         []byte                 `protobuf:"bytes,3,opt,name=photo,proto3" json:"photo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProfilePhoto) Reset() {
+	*x = ProfilePhoto{}
+	mi := &file_parley_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfilePhoto) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfilePhoto) ProtoMessage() {}
+
+func (x *ProfilePhoto) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfilePhoto.ProtoReflect.Descriptor instead.
+func (*ProfilePhoto) Descriptor() ([]byte, []int) {
+	return file_parley_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ProfilePhoto) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *ProfilePhoto) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *ProfilePhoto) GetPhoto() []byte {
+	if x != nil {
+		return x.Photo
+	}
+	return nil
+}
+
 type ContactRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -3713,7 +4013,7 @@ type ContactRequest struct {
 
 func (x *ContactRequest) Reset() {
 	*x = ContactRequest{}
-	mi := &file_parley_proto_msgTypes[27]
+	mi := &file_parley_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3725,7 +4025,7 @@ func (x *ContactRequest) String() string {
 func (*ContactRequest) ProtoMessage() {}
 
 func (x *ContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[27]
+	mi := &file_parley_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3738,7 +4038,7 @@ func (x *ContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContactRequest.ProtoReflect.Descriptor instead.
 func (*ContactRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{27}
+	return file_parley_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ContactRequest) GetUserId() int64 {
@@ -3765,7 +4065,7 @@ type BlockRequest struct {
 
 func (x *BlockRequest) Reset() {
 	*x = BlockRequest{}
-	mi := &file_parley_proto_msgTypes[28]
+	mi := &file_parley_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3777,7 +4077,7 @@ func (x *BlockRequest) String() string {
 func (*BlockRequest) ProtoMessage() {}
 
 func (x *BlockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[28]
+	mi := &file_parley_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3790,7 +4090,7 @@ func (x *BlockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockRequest.ProtoReflect.Descriptor instead.
 func (*BlockRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{28}
+	return file_parley_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BlockRequest) GetUserId() int64 {
@@ -3818,7 +4118,7 @@ type KeyPackage struct {
 
 func (x *KeyPackage) Reset() {
 	*x = KeyPackage{}
-	mi := &file_parley_proto_msgTypes[29]
+	mi := &file_parley_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3830,7 +4130,7 @@ func (x *KeyPackage) String() string {
 func (*KeyPackage) ProtoMessage() {}
 
 func (x *KeyPackage) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[29]
+	mi := &file_parley_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3843,7 +4143,7 @@ func (x *KeyPackage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyPackage.ProtoReflect.Descriptor instead.
 func (*KeyPackage) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{29}
+	return file_parley_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *KeyPackage) GetRef() []byte {
@@ -3876,7 +4176,7 @@ type UploadKeyPackagesRequest struct {
 
 func (x *UploadKeyPackagesRequest) Reset() {
 	*x = UploadKeyPackagesRequest{}
-	mi := &file_parley_proto_msgTypes[30]
+	mi := &file_parley_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3888,7 +4188,7 @@ func (x *UploadKeyPackagesRequest) String() string {
 func (*UploadKeyPackagesRequest) ProtoMessage() {}
 
 func (x *UploadKeyPackagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[30]
+	mi := &file_parley_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3901,7 +4201,7 @@ func (x *UploadKeyPackagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadKeyPackagesRequest.ProtoReflect.Descriptor instead.
 func (*UploadKeyPackagesRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{30}
+	return file_parley_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UploadKeyPackagesRequest) GetKeyPackages() []*KeyPackage {
@@ -3920,7 +4220,7 @@ type UploadKeyPackagesResponse struct {
 
 func (x *UploadKeyPackagesResponse) Reset() {
 	*x = UploadKeyPackagesResponse{}
-	mi := &file_parley_proto_msgTypes[31]
+	mi := &file_parley_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3932,7 +4232,7 @@ func (x *UploadKeyPackagesResponse) String() string {
 func (*UploadKeyPackagesResponse) ProtoMessage() {}
 
 func (x *UploadKeyPackagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[31]
+	mi := &file_parley_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3945,7 +4245,7 @@ func (x *UploadKeyPackagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadKeyPackagesResponse.ProtoReflect.Descriptor instead.
 func (*UploadKeyPackagesResponse) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{31}
+	return file_parley_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UploadKeyPackagesResponse) GetOneTimeLeft() uint32 {
@@ -3966,7 +4266,7 @@ type ClaimKeyPackagesRequest struct {
 
 func (x *ClaimKeyPackagesRequest) Reset() {
 	*x = ClaimKeyPackagesRequest{}
-	mi := &file_parley_proto_msgTypes[32]
+	mi := &file_parley_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3978,7 +4278,7 @@ func (x *ClaimKeyPackagesRequest) String() string {
 func (*ClaimKeyPackagesRequest) ProtoMessage() {}
 
 func (x *ClaimKeyPackagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[32]
+	mi := &file_parley_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3991,7 +4291,7 @@ func (x *ClaimKeyPackagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimKeyPackagesRequest.ProtoReflect.Descriptor instead.
 func (*ClaimKeyPackagesRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{32}
+	return file_parley_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ClaimKeyPackagesRequest) GetUserIds() []int64 {
@@ -4012,7 +4312,7 @@ type ClaimedKeyPackage struct {
 
 func (x *ClaimedKeyPackage) Reset() {
 	*x = ClaimedKeyPackage{}
-	mi := &file_parley_proto_msgTypes[33]
+	mi := &file_parley_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4324,7 @@ func (x *ClaimedKeyPackage) String() string {
 func (*ClaimedKeyPackage) ProtoMessage() {}
 
 func (x *ClaimedKeyPackage) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[33]
+	mi := &file_parley_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4337,7 @@ func (x *ClaimedKeyPackage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimedKeyPackage.ProtoReflect.Descriptor instead.
 func (*ClaimedKeyPackage) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{33}
+	return file_parley_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ClaimedKeyPackage) GetUserId() int64 {
@@ -4070,7 +4370,7 @@ type ClaimKeyPackagesResponse struct {
 
 func (x *ClaimKeyPackagesResponse) Reset() {
 	*x = ClaimKeyPackagesResponse{}
-	mi := &file_parley_proto_msgTypes[34]
+	mi := &file_parley_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4082,7 +4382,7 @@ func (x *ClaimKeyPackagesResponse) String() string {
 func (*ClaimKeyPackagesResponse) ProtoMessage() {}
 
 func (x *ClaimKeyPackagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[34]
+	mi := &file_parley_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4095,7 +4395,7 @@ func (x *ClaimKeyPackagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimKeyPackagesResponse.ProtoReflect.Descriptor instead.
 func (*ClaimKeyPackagesResponse) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{34}
+	return file_parley_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ClaimKeyPackagesResponse) GetKeyPackages() []*ClaimedKeyPackage {
@@ -4116,7 +4416,7 @@ type AddedDevice struct {
 
 func (x *AddedDevice) Reset() {
 	*x = AddedDevice{}
-	mi := &file_parley_proto_msgTypes[35]
+	mi := &file_parley_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4128,7 +4428,7 @@ func (x *AddedDevice) String() string {
 func (*AddedDevice) ProtoMessage() {}
 
 func (x *AddedDevice) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[35]
+	mi := &file_parley_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4141,7 +4441,7 @@ func (x *AddedDevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddedDevice.ProtoReflect.Descriptor instead.
 func (*AddedDevice) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{35}
+	return file_parley_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AddedDevice) GetUserId() int64 {
@@ -4176,7 +4476,7 @@ type CreateConversationRequest struct {
 
 func (x *CreateConversationRequest) Reset() {
 	*x = CreateConversationRequest{}
-	mi := &file_parley_proto_msgTypes[36]
+	mi := &file_parley_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4188,7 +4488,7 @@ func (x *CreateConversationRequest) String() string {
 func (*CreateConversationRequest) ProtoMessage() {}
 
 func (x *CreateConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[36]
+	mi := &file_parley_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4201,7 +4501,7 @@ func (x *CreateConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConversationRequest.ProtoReflect.Descriptor instead.
 func (*CreateConversationRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{36}
+	return file_parley_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateConversationRequest) GetConversationId() string {
@@ -4287,7 +4587,7 @@ type CommitRequest struct {
 
 func (x *CommitRequest) Reset() {
 	*x = CommitRequest{}
-	mi := &file_parley_proto_msgTypes[37]
+	mi := &file_parley_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4299,7 +4599,7 @@ func (x *CommitRequest) String() string {
 func (*CommitRequest) ProtoMessage() {}
 
 func (x *CommitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[37]
+	mi := &file_parley_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4312,7 +4612,7 @@ func (x *CommitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitRequest.ProtoReflect.Descriptor instead.
 func (*CommitRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{37}
+	return file_parley_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CommitRequest) GetConversationId() string {
@@ -4411,7 +4711,7 @@ type AppendResponse struct {
 
 func (x *AppendResponse) Reset() {
 	*x = AppendResponse{}
-	mi := &file_parley_proto_msgTypes[38]
+	mi := &file_parley_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4423,7 +4723,7 @@ func (x *AppendResponse) String() string {
 func (*AppendResponse) ProtoMessage() {}
 
 func (x *AppendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[38]
+	mi := &file_parley_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4436,7 +4736,7 @@ func (x *AppendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendResponse.ProtoReflect.Descriptor instead.
 func (*AppendResponse) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{38}
+	return file_parley_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AppendResponse) GetConversationId() string {
@@ -4469,7 +4769,7 @@ type GroupInfoRequest struct {
 
 func (x *GroupInfoRequest) Reset() {
 	*x = GroupInfoRequest{}
-	mi := &file_parley_proto_msgTypes[39]
+	mi := &file_parley_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4481,7 +4781,7 @@ func (x *GroupInfoRequest) String() string {
 func (*GroupInfoRequest) ProtoMessage() {}
 
 func (x *GroupInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[39]
+	mi := &file_parley_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4494,7 +4794,7 @@ func (x *GroupInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupInfoRequest.ProtoReflect.Descriptor instead.
 func (*GroupInfoRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{39}
+	return file_parley_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GroupInfoRequest) GetConversationId() string {
@@ -4515,7 +4815,7 @@ type GroupInfoResponse struct {
 
 func (x *GroupInfoResponse) Reset() {
 	*x = GroupInfoResponse{}
-	mi := &file_parley_proto_msgTypes[40]
+	mi := &file_parley_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4527,7 +4827,7 @@ func (x *GroupInfoResponse) String() string {
 func (*GroupInfoResponse) ProtoMessage() {}
 
 func (x *GroupInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[40]
+	mi := &file_parley_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4540,7 +4840,7 @@ func (x *GroupInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupInfoResponse.ProtoReflect.Descriptor instead.
 func (*GroupInfoResponse) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{40}
+	return file_parley_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GroupInfoResponse) GetConversationId() string {
@@ -4572,7 +4872,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_parley_proto_msgTypes[41]
+	mi := &file_parley_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4584,7 +4884,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[41]
+	mi := &file_parley_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4597,7 +4897,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{41}
+	return file_parley_proto_rawDescGZIP(), []int{45}
 }
 
 type ConversationInfo struct {
@@ -4625,7 +4925,7 @@ type ConversationInfo struct {
 
 func (x *ConversationInfo) Reset() {
 	*x = ConversationInfo{}
-	mi := &file_parley_proto_msgTypes[42]
+	mi := &file_parley_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4637,7 +4937,7 @@ func (x *ConversationInfo) String() string {
 func (*ConversationInfo) ProtoMessage() {}
 
 func (x *ConversationInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[42]
+	mi := &file_parley_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4650,7 +4950,7 @@ func (x *ConversationInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationInfo.ProtoReflect.Descriptor instead.
 func (*ConversationInfo) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{42}
+	return file_parley_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ConversationInfo) GetId() string {
@@ -4725,7 +5025,7 @@ type ConversationList struct {
 
 func (x *ConversationList) Reset() {
 	*x = ConversationList{}
-	mi := &file_parley_proto_msgTypes[43]
+	mi := &file_parley_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4737,7 +5037,7 @@ func (x *ConversationList) String() string {
 func (*ConversationList) ProtoMessage() {}
 
 func (x *ConversationList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[43]
+	mi := &file_parley_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4750,7 +5050,7 @@ func (x *ConversationList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationList.ProtoReflect.Descriptor instead.
 func (*ConversationList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{43}
+	return file_parley_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ConversationList) GetConversations() []*ConversationInfo {
@@ -4771,7 +5071,7 @@ type ConversationsChanged struct {
 
 func (x *ConversationsChanged) Reset() {
 	*x = ConversationsChanged{}
-	mi := &file_parley_proto_msgTypes[44]
+	mi := &file_parley_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4783,7 +5083,7 @@ func (x *ConversationsChanged) String() string {
 func (*ConversationsChanged) ProtoMessage() {}
 
 func (x *ConversationsChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[44]
+	mi := &file_parley_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4796,7 +5096,7 @@ func (x *ConversationsChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationsChanged.ProtoReflect.Descriptor instead.
 func (*ConversationsChanged) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{44}
+	return file_parley_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ConversationsChanged) GetConversationIds() []string {
@@ -4815,7 +5115,7 @@ type KeyPackagesLow struct {
 
 func (x *KeyPackagesLow) Reset() {
 	*x = KeyPackagesLow{}
-	mi := &file_parley_proto_msgTypes[45]
+	mi := &file_parley_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4827,7 +5127,7 @@ func (x *KeyPackagesLow) String() string {
 func (*KeyPackagesLow) ProtoMessage() {}
 
 func (x *KeyPackagesLow) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[45]
+	mi := &file_parley_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4840,7 +5140,7 @@ func (x *KeyPackagesLow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyPackagesLow.ProtoReflect.Descriptor instead.
 func (*KeyPackagesLow) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{45}
+	return file_parley_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *KeyPackagesLow) GetOneTimeLeft() uint32 {
@@ -4870,7 +5170,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_parley_proto_msgTypes[46]
+	mi := &file_parley_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4882,7 +5182,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[46]
+	mi := &file_parley_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4895,7 +5195,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{46}
+	return file_parley_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SendRequest) GetConversationId() string {
@@ -4954,7 +5254,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_parley_proto_msgTypes[47]
+	mi := &file_parley_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4966,7 +5266,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[47]
+	mi := &file_parley_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4979,7 +5279,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{47}
+	return file_parley_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SendResponse) GetConversationId() string {
@@ -5037,7 +5337,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_parley_proto_msgTypes[48]
+	mi := &file_parley_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5049,7 +5349,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[48]
+	mi := &file_parley_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5062,7 +5362,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{48}
+	return file_parley_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Envelope) GetConversationId() string {
@@ -5139,7 +5439,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_parley_proto_msgTypes[49]
+	mi := &file_parley_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5151,7 +5451,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[49]
+	mi := &file_parley_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5164,7 +5464,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{49}
+	return file_parley_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Ack) GetConversationId() string {
@@ -5192,7 +5492,7 @@ type ReadRequest struct {
 
 func (x *ReadRequest) Reset() {
 	*x = ReadRequest{}
-	mi := &file_parley_proto_msgTypes[50]
+	mi := &file_parley_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5204,7 +5504,7 @@ func (x *ReadRequest) String() string {
 func (*ReadRequest) ProtoMessage() {}
 
 func (x *ReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[50]
+	mi := &file_parley_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5217,7 +5517,7 @@ func (x *ReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRequest.ProtoReflect.Descriptor instead.
 func (*ReadRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{50}
+	return file_parley_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ReadRequest) GetConversationId() string {
@@ -5250,7 +5550,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_parley_proto_msgTypes[51]
+	mi := &file_parley_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5262,7 +5562,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[51]
+	mi := &file_parley_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5275,7 +5575,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{51}
+	return file_parley_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Receipt) GetConversationId() string {
@@ -5332,7 +5632,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_parley_proto_msgTypes[52]
+	mi := &file_parley_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5344,7 +5644,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[52]
+	mi := &file_parley_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5357,7 +5657,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{52}
+	return file_parley_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Typing) GetConversationId() string {
@@ -5391,7 +5691,7 @@ type PresenceRequest struct {
 
 func (x *PresenceRequest) Reset() {
 	*x = PresenceRequest{}
-	mi := &file_parley_proto_msgTypes[53]
+	mi := &file_parley_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5403,7 +5703,7 @@ func (x *PresenceRequest) String() string {
 func (*PresenceRequest) ProtoMessage() {}
 
 func (x *PresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[53]
+	mi := &file_parley_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5416,7 +5716,7 @@ func (x *PresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceRequest.ProtoReflect.Descriptor instead.
 func (*PresenceRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{53}
+	return file_parley_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PresenceRequest) GetUserId() int64 {
@@ -5437,7 +5737,7 @@ type Presence struct {
 
 func (x *Presence) Reset() {
 	*x = Presence{}
-	mi := &file_parley_proto_msgTypes[54]
+	mi := &file_parley_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5449,7 +5749,7 @@ func (x *Presence) String() string {
 func (*Presence) ProtoMessage() {}
 
 func (x *Presence) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[54]
+	mi := &file_parley_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5462,7 +5762,7 @@ func (x *Presence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Presence.ProtoReflect.Descriptor instead.
 func (*Presence) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{54}
+	return file_parley_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Presence) GetUserId() int64 {
@@ -5506,7 +5806,7 @@ type GroupCreateRequest struct {
 
 func (x *GroupCreateRequest) Reset() {
 	*x = GroupCreateRequest{}
-	mi := &file_parley_proto_msgTypes[55]
+	mi := &file_parley_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5518,7 +5818,7 @@ func (x *GroupCreateRequest) String() string {
 func (*GroupCreateRequest) ProtoMessage() {}
 
 func (x *GroupCreateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[55]
+	mi := &file_parley_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5531,7 +5831,7 @@ func (x *GroupCreateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupCreateRequest.ProtoReflect.Descriptor instead.
 func (*GroupCreateRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{55}
+	return file_parley_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *GroupCreateRequest) GetConversation() *CreateConversationRequest {
@@ -5592,7 +5892,7 @@ type GroupGetRequest struct {
 
 func (x *GroupGetRequest) Reset() {
 	*x = GroupGetRequest{}
-	mi := &file_parley_proto_msgTypes[56]
+	mi := &file_parley_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5604,7 +5904,7 @@ func (x *GroupGetRequest) String() string {
 func (*GroupGetRequest) ProtoMessage() {}
 
 func (x *GroupGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[56]
+	mi := &file_parley_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5617,7 +5917,7 @@ func (x *GroupGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupGetRequest.ProtoReflect.Descriptor instead.
 func (*GroupGetRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{56}
+	return file_parley_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GroupGetRequest) GetConversationId() string {
@@ -5635,7 +5935,7 @@ type GroupListRequest struct {
 
 func (x *GroupListRequest) Reset() {
 	*x = GroupListRequest{}
-	mi := &file_parley_proto_msgTypes[57]
+	mi := &file_parley_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5647,7 +5947,7 @@ func (x *GroupListRequest) String() string {
 func (*GroupListRequest) ProtoMessage() {}
 
 func (x *GroupListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[57]
+	mi := &file_parley_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5660,7 +5960,7 @@ func (x *GroupListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupListRequest.ProtoReflect.Descriptor instead.
 func (*GroupListRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{57}
+	return file_parley_proto_rawDescGZIP(), []int{61}
 }
 
 // GroupUpdateRequest changes a group's info or settings; unset fields stay.
@@ -5682,7 +5982,7 @@ type GroupUpdateRequest struct {
 
 func (x *GroupUpdateRequest) Reset() {
 	*x = GroupUpdateRequest{}
-	mi := &file_parley_proto_msgTypes[58]
+	mi := &file_parley_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5694,7 +5994,7 @@ func (x *GroupUpdateRequest) String() string {
 func (*GroupUpdateRequest) ProtoMessage() {}
 
 func (x *GroupUpdateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[58]
+	mi := &file_parley_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5707,7 +6007,7 @@ func (x *GroupUpdateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupUpdateRequest.ProtoReflect.Descriptor instead.
 func (*GroupUpdateRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{58}
+	return file_parley_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GroupUpdateRequest) GetConversationId() string {
@@ -5771,7 +6071,7 @@ type GroupRoleRequest struct {
 
 func (x *GroupRoleRequest) Reset() {
 	*x = GroupRoleRequest{}
-	mi := &file_parley_proto_msgTypes[59]
+	mi := &file_parley_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5783,7 +6083,7 @@ func (x *GroupRoleRequest) String() string {
 func (*GroupRoleRequest) ProtoMessage() {}
 
 func (x *GroupRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[59]
+	mi := &file_parley_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5796,7 +6096,7 @@ func (x *GroupRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupRoleRequest.ProtoReflect.Descriptor instead.
 func (*GroupRoleRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{59}
+	return file_parley_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GroupRoleRequest) GetConversationId() string {
@@ -5831,7 +6131,7 @@ type GroupLeaveRequest struct {
 
 func (x *GroupLeaveRequest) Reset() {
 	*x = GroupLeaveRequest{}
-	mi := &file_parley_proto_msgTypes[60]
+	mi := &file_parley_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5843,7 +6143,7 @@ func (x *GroupLeaveRequest) String() string {
 func (*GroupLeaveRequest) ProtoMessage() {}
 
 func (x *GroupLeaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[60]
+	mi := &file_parley_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5856,7 +6156,7 @@ func (x *GroupLeaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLeaveRequest.ProtoReflect.Descriptor instead.
 func (*GroupLeaveRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{60}
+	return file_parley_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GroupLeaveRequest) GetConversationId() string {
@@ -5877,7 +6177,7 @@ type GroupCheckAddRequest struct {
 
 func (x *GroupCheckAddRequest) Reset() {
 	*x = GroupCheckAddRequest{}
-	mi := &file_parley_proto_msgTypes[61]
+	mi := &file_parley_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5889,7 +6189,7 @@ func (x *GroupCheckAddRequest) String() string {
 func (*GroupCheckAddRequest) ProtoMessage() {}
 
 func (x *GroupCheckAddRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[61]
+	mi := &file_parley_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5902,7 +6202,7 @@ func (x *GroupCheckAddRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupCheckAddRequest.ProtoReflect.Descriptor instead.
 func (*GroupCheckAddRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{61}
+	return file_parley_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GroupCheckAddRequest) GetUserIds() []int64 {
@@ -5921,7 +6221,7 @@ type GroupCheckAddResponse struct {
 
 func (x *GroupCheckAddResponse) Reset() {
 	*x = GroupCheckAddResponse{}
-	mi := &file_parley_proto_msgTypes[62]
+	mi := &file_parley_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5933,7 +6233,7 @@ func (x *GroupCheckAddResponse) String() string {
 func (*GroupCheckAddResponse) ProtoMessage() {}
 
 func (x *GroupCheckAddResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[62]
+	mi := &file_parley_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5946,7 +6246,7 @@ func (x *GroupCheckAddResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupCheckAddResponse.ProtoReflect.Descriptor instead.
 func (*GroupCheckAddResponse) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{62}
+	return file_parley_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *GroupCheckAddResponse) GetInviteUserIds() []int64 {
@@ -5967,7 +6267,7 @@ type GroupInviteRequest struct {
 
 func (x *GroupInviteRequest) Reset() {
 	*x = GroupInviteRequest{}
-	mi := &file_parley_proto_msgTypes[63]
+	mi := &file_parley_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5979,7 +6279,7 @@ func (x *GroupInviteRequest) String() string {
 func (*GroupInviteRequest) ProtoMessage() {}
 
 func (x *GroupInviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[63]
+	mi := &file_parley_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5992,7 +6292,7 @@ func (x *GroupInviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupInviteRequest.ProtoReflect.Descriptor instead.
 func (*GroupInviteRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{63}
+	return file_parley_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GroupInviteRequest) GetConversationId() string {
@@ -6017,7 +6317,7 @@ type GroupInvitationsRequest struct {
 
 func (x *GroupInvitationsRequest) Reset() {
 	*x = GroupInvitationsRequest{}
-	mi := &file_parley_proto_msgTypes[64]
+	mi := &file_parley_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6029,7 +6329,7 @@ func (x *GroupInvitationsRequest) String() string {
 func (*GroupInvitationsRequest) ProtoMessage() {}
 
 func (x *GroupInvitationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[64]
+	mi := &file_parley_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6042,7 +6342,7 @@ func (x *GroupInvitationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupInvitationsRequest.ProtoReflect.Descriptor instead.
 func (*GroupInvitationsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{64}
+	return file_parley_proto_rawDescGZIP(), []int{68}
 }
 
 type GroupDeclineRequest struct {
@@ -6054,7 +6354,7 @@ type GroupDeclineRequest struct {
 
 func (x *GroupDeclineRequest) Reset() {
 	*x = GroupDeclineRequest{}
-	mi := &file_parley_proto_msgTypes[65]
+	mi := &file_parley_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6066,7 +6366,7 @@ func (x *GroupDeclineRequest) String() string {
 func (*GroupDeclineRequest) ProtoMessage() {}
 
 func (x *GroupDeclineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[65]
+	mi := &file_parley_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6079,7 +6379,7 @@ func (x *GroupDeclineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupDeclineRequest.ProtoReflect.Descriptor instead.
 func (*GroupDeclineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{65}
+	return file_parley_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *GroupDeclineRequest) GetConversationId() string {
@@ -6100,7 +6400,7 @@ type GroupPrivacyRequest struct {
 
 func (x *GroupPrivacyRequest) Reset() {
 	*x = GroupPrivacyRequest{}
-	mi := &file_parley_proto_msgTypes[66]
+	mi := &file_parley_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6112,7 +6412,7 @@ func (x *GroupPrivacyRequest) String() string {
 func (*GroupPrivacyRequest) ProtoMessage() {}
 
 func (x *GroupPrivacyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[66]
+	mi := &file_parley_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6125,7 +6425,7 @@ func (x *GroupPrivacyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupPrivacyRequest.ProtoReflect.Descriptor instead.
 func (*GroupPrivacyRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{66}
+	return file_parley_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *GroupPrivacyRequest) GetAddMe() string {
@@ -6149,7 +6449,7 @@ type GroupMemberInfo struct {
 
 func (x *GroupMemberInfo) Reset() {
 	*x = GroupMemberInfo{}
-	mi := &file_parley_proto_msgTypes[67]
+	mi := &file_parley_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6161,7 +6461,7 @@ func (x *GroupMemberInfo) String() string {
 func (*GroupMemberInfo) ProtoMessage() {}
 
 func (x *GroupMemberInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[67]
+	mi := &file_parley_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6174,7 +6474,7 @@ func (x *GroupMemberInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMemberInfo.ProtoReflect.Descriptor instead.
 func (*GroupMemberInfo) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{67}
+	return file_parley_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *GroupMemberInfo) GetUserId() int64 {
@@ -6224,7 +6524,7 @@ type GroupDetails struct {
 
 func (x *GroupDetails) Reset() {
 	*x = GroupDetails{}
-	mi := &file_parley_proto_msgTypes[68]
+	mi := &file_parley_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6236,7 +6536,7 @@ func (x *GroupDetails) String() string {
 func (*GroupDetails) ProtoMessage() {}
 
 func (x *GroupDetails) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[68]
+	mi := &file_parley_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6249,7 +6549,7 @@ func (x *GroupDetails) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupDetails.ProtoReflect.Descriptor instead.
 func (*GroupDetails) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{68}
+	return file_parley_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *GroupDetails) GetConversationId() string {
@@ -6338,7 +6638,7 @@ type GroupList struct {
 
 func (x *GroupList) Reset() {
 	*x = GroupList{}
-	mi := &file_parley_proto_msgTypes[69]
+	mi := &file_parley_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6350,7 +6650,7 @@ func (x *GroupList) String() string {
 func (*GroupList) ProtoMessage() {}
 
 func (x *GroupList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[69]
+	mi := &file_parley_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6363,7 +6663,7 @@ func (x *GroupList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupList.ProtoReflect.Descriptor instead.
 func (*GroupList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{69}
+	return file_parley_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *GroupList) GetGroups() []*GroupDetails {
@@ -6385,7 +6685,7 @@ type GroupInvitationInfo struct {
 
 func (x *GroupInvitationInfo) Reset() {
 	*x = GroupInvitationInfo{}
-	mi := &file_parley_proto_msgTypes[70]
+	mi := &file_parley_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6397,7 +6697,7 @@ func (x *GroupInvitationInfo) String() string {
 func (*GroupInvitationInfo) ProtoMessage() {}
 
 func (x *GroupInvitationInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[70]
+	mi := &file_parley_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6410,7 +6710,7 @@ func (x *GroupInvitationInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupInvitationInfo.ProtoReflect.Descriptor instead.
 func (*GroupInvitationInfo) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{70}
+	return file_parley_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *GroupInvitationInfo) GetConversationId() string {
@@ -6450,7 +6750,7 @@ type GroupInvitationList struct {
 
 func (x *GroupInvitationList) Reset() {
 	*x = GroupInvitationList{}
-	mi := &file_parley_proto_msgTypes[71]
+	mi := &file_parley_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6462,7 +6762,7 @@ func (x *GroupInvitationList) String() string {
 func (*GroupInvitationList) ProtoMessage() {}
 
 func (x *GroupInvitationList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[71]
+	mi := &file_parley_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6475,7 +6775,7 @@ func (x *GroupInvitationList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupInvitationList.ProtoReflect.Descriptor instead.
 func (*GroupInvitationList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{71}
+	return file_parley_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *GroupInvitationList) GetInvitations() []*GroupInvitationInfo {
@@ -6497,7 +6797,7 @@ type GroupUserKeysRequest struct {
 
 func (x *GroupUserKeysRequest) Reset() {
 	*x = GroupUserKeysRequest{}
-	mi := &file_parley_proto_msgTypes[72]
+	mi := &file_parley_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6509,7 +6809,7 @@ func (x *GroupUserKeysRequest) String() string {
 func (*GroupUserKeysRequest) ProtoMessage() {}
 
 func (x *GroupUserKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[72]
+	mi := &file_parley_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6522,7 +6822,7 @@ func (x *GroupUserKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupUserKeysRequest.ProtoReflect.Descriptor instead.
 func (*GroupUserKeysRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{72}
+	return file_parley_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *GroupUserKeysRequest) GetUserId() int64 {
@@ -6546,7 +6846,7 @@ type GroupLinkCreateRequest struct {
 
 func (x *GroupLinkCreateRequest) Reset() {
 	*x = GroupLinkCreateRequest{}
-	mi := &file_parley_proto_msgTypes[73]
+	mi := &file_parley_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6558,7 +6858,7 @@ func (x *GroupLinkCreateRequest) String() string {
 func (*GroupLinkCreateRequest) ProtoMessage() {}
 
 func (x *GroupLinkCreateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[73]
+	mi := &file_parley_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6571,7 +6871,7 @@ func (x *GroupLinkCreateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLinkCreateRequest.ProtoReflect.Descriptor instead.
 func (*GroupLinkCreateRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{73}
+	return file_parley_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *GroupLinkCreateRequest) GetConversationId() string {
@@ -6620,7 +6920,7 @@ type GroupLink struct {
 
 func (x *GroupLink) Reset() {
 	*x = GroupLink{}
-	mi := &file_parley_proto_msgTypes[74]
+	mi := &file_parley_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6632,7 +6932,7 @@ func (x *GroupLink) String() string {
 func (*GroupLink) ProtoMessage() {}
 
 func (x *GroupLink) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[74]
+	mi := &file_parley_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6645,7 +6945,7 @@ func (x *GroupLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLink.ProtoReflect.Descriptor instead.
 func (*GroupLink) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{74}
+	return file_parley_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *GroupLink) GetId() string {
@@ -6727,7 +7027,7 @@ type GroupLinksRequest struct {
 
 func (x *GroupLinksRequest) Reset() {
 	*x = GroupLinksRequest{}
-	mi := &file_parley_proto_msgTypes[75]
+	mi := &file_parley_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6739,7 +7039,7 @@ func (x *GroupLinksRequest) String() string {
 func (*GroupLinksRequest) ProtoMessage() {}
 
 func (x *GroupLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[75]
+	mi := &file_parley_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6752,7 +7052,7 @@ func (x *GroupLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLinksRequest.ProtoReflect.Descriptor instead.
 func (*GroupLinksRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{75}
+	return file_parley_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *GroupLinksRequest) GetConversationId() string {
@@ -6771,7 +7071,7 @@ type GroupLinkList struct {
 
 func (x *GroupLinkList) Reset() {
 	*x = GroupLinkList{}
-	mi := &file_parley_proto_msgTypes[76]
+	mi := &file_parley_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6783,7 +7083,7 @@ func (x *GroupLinkList) String() string {
 func (*GroupLinkList) ProtoMessage() {}
 
 func (x *GroupLinkList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[76]
+	mi := &file_parley_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6796,7 +7096,7 @@ func (x *GroupLinkList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLinkList.ProtoReflect.Descriptor instead.
 func (*GroupLinkList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{76}
+	return file_parley_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *GroupLinkList) GetLinks() []*GroupLink {
@@ -6816,7 +7116,7 @@ type GroupLinkRevokeRequest struct {
 
 func (x *GroupLinkRevokeRequest) Reset() {
 	*x = GroupLinkRevokeRequest{}
-	mi := &file_parley_proto_msgTypes[77]
+	mi := &file_parley_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6828,7 +7128,7 @@ func (x *GroupLinkRevokeRequest) String() string {
 func (*GroupLinkRevokeRequest) ProtoMessage() {}
 
 func (x *GroupLinkRevokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[77]
+	mi := &file_parley_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6841,7 +7141,7 @@ func (x *GroupLinkRevokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLinkRevokeRequest.ProtoReflect.Descriptor instead.
 func (*GroupLinkRevokeRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{77}
+	return file_parley_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *GroupLinkRevokeRequest) GetConversationId() string {
@@ -6869,7 +7169,7 @@ type GroupLinkRedeemRequest struct {
 
 func (x *GroupLinkRedeemRequest) Reset() {
 	*x = GroupLinkRedeemRequest{}
-	mi := &file_parley_proto_msgTypes[78]
+	mi := &file_parley_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6881,7 +7181,7 @@ func (x *GroupLinkRedeemRequest) String() string {
 func (*GroupLinkRedeemRequest) ProtoMessage() {}
 
 func (x *GroupLinkRedeemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[78]
+	mi := &file_parley_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6894,7 +7194,7 @@ func (x *GroupLinkRedeemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLinkRedeemRequest.ProtoReflect.Descriptor instead.
 func (*GroupLinkRedeemRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{78}
+	return file_parley_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *GroupLinkRedeemRequest) GetToken() string {
@@ -6915,7 +7215,7 @@ type GroupLinkRedeemed struct {
 
 func (x *GroupLinkRedeemed) Reset() {
 	*x = GroupLinkRedeemed{}
-	mi := &file_parley_proto_msgTypes[79]
+	mi := &file_parley_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6927,7 +7227,7 @@ func (x *GroupLinkRedeemed) String() string {
 func (*GroupLinkRedeemed) ProtoMessage() {}
 
 func (x *GroupLinkRedeemed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[79]
+	mi := &file_parley_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6940,7 +7240,7 @@ func (x *GroupLinkRedeemed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupLinkRedeemed.ProtoReflect.Descriptor instead.
 func (*GroupLinkRedeemed) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{79}
+	return file_parley_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *GroupLinkRedeemed) GetConversationId() string {
@@ -6973,7 +7273,7 @@ type GroupJoinRequestsRequest struct {
 
 func (x *GroupJoinRequestsRequest) Reset() {
 	*x = GroupJoinRequestsRequest{}
-	mi := &file_parley_proto_msgTypes[80]
+	mi := &file_parley_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6985,7 +7285,7 @@ func (x *GroupJoinRequestsRequest) String() string {
 func (*GroupJoinRequestsRequest) ProtoMessage() {}
 
 func (x *GroupJoinRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[80]
+	mi := &file_parley_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6998,7 +7298,7 @@ func (x *GroupJoinRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupJoinRequestsRequest.ProtoReflect.Descriptor instead.
 func (*GroupJoinRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{80}
+	return file_parley_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *GroupJoinRequestsRequest) GetConversationId() string {
@@ -7018,7 +7318,7 @@ type GroupJoinRequestInfo struct {
 
 func (x *GroupJoinRequestInfo) Reset() {
 	*x = GroupJoinRequestInfo{}
-	mi := &file_parley_proto_msgTypes[81]
+	mi := &file_parley_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7030,7 +7330,7 @@ func (x *GroupJoinRequestInfo) String() string {
 func (*GroupJoinRequestInfo) ProtoMessage() {}
 
 func (x *GroupJoinRequestInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[81]
+	mi := &file_parley_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7043,7 +7343,7 @@ func (x *GroupJoinRequestInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupJoinRequestInfo.ProtoReflect.Descriptor instead.
 func (*GroupJoinRequestInfo) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{81}
+	return file_parley_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GroupJoinRequestInfo) GetUserId() int64 {
@@ -7069,7 +7369,7 @@ type GroupJoinRequestList struct {
 
 func (x *GroupJoinRequestList) Reset() {
 	*x = GroupJoinRequestList{}
-	mi := &file_parley_proto_msgTypes[82]
+	mi := &file_parley_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7081,7 +7381,7 @@ func (x *GroupJoinRequestList) String() string {
 func (*GroupJoinRequestList) ProtoMessage() {}
 
 func (x *GroupJoinRequestList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[82]
+	mi := &file_parley_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7094,7 +7394,7 @@ func (x *GroupJoinRequestList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupJoinRequestList.ProtoReflect.Descriptor instead.
 func (*GroupJoinRequestList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{82}
+	return file_parley_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *GroupJoinRequestList) GetRequests() []*GroupJoinRequestInfo {
@@ -7115,7 +7415,7 @@ type GroupJoinDecideRequest struct {
 
 func (x *GroupJoinDecideRequest) Reset() {
 	*x = GroupJoinDecideRequest{}
-	mi := &file_parley_proto_msgTypes[83]
+	mi := &file_parley_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7127,7 +7427,7 @@ func (x *GroupJoinDecideRequest) String() string {
 func (*GroupJoinDecideRequest) ProtoMessage() {}
 
 func (x *GroupJoinDecideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[83]
+	mi := &file_parley_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7140,7 +7440,7 @@ func (x *GroupJoinDecideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupJoinDecideRequest.ProtoReflect.Descriptor instead.
 func (*GroupJoinDecideRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{83}
+	return file_parley_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *GroupJoinDecideRequest) GetConversationId() string {
@@ -7176,7 +7476,7 @@ type ChatTimerRequest struct {
 
 func (x *ChatTimerRequest) Reset() {
 	*x = ChatTimerRequest{}
-	mi := &file_parley_proto_msgTypes[84]
+	mi := &file_parley_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7188,7 +7488,7 @@ func (x *ChatTimerRequest) String() string {
 func (*ChatTimerRequest) ProtoMessage() {}
 
 func (x *ChatTimerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[84]
+	mi := &file_parley_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7201,7 +7501,7 @@ func (x *ChatTimerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTimerRequest.ProtoReflect.Descriptor instead.
 func (*ChatTimerRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{84}
+	return file_parley_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *ChatTimerRequest) GetConversationId() string {
@@ -7228,7 +7528,7 @@ type ChatTimer struct {
 
 func (x *ChatTimer) Reset() {
 	*x = ChatTimer{}
-	mi := &file_parley_proto_msgTypes[85]
+	mi := &file_parley_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7240,7 +7540,7 @@ func (x *ChatTimer) String() string {
 func (*ChatTimer) ProtoMessage() {}
 
 func (x *ChatTimer) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[85]
+	mi := &file_parley_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7253,7 +7553,7 @@ func (x *ChatTimer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatTimer.ProtoReflect.Descriptor instead.
 func (*ChatTimer) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{85}
+	return file_parley_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ChatTimer) GetConversationId() string {
@@ -7283,7 +7583,7 @@ type CommunityGroupRequest struct {
 
 func (x *CommunityGroupRequest) Reset() {
 	*x = CommunityGroupRequest{}
-	mi := &file_parley_proto_msgTypes[86]
+	mi := &file_parley_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7295,7 +7595,7 @@ func (x *CommunityGroupRequest) String() string {
 func (*CommunityGroupRequest) ProtoMessage() {}
 
 func (x *CommunityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[86]
+	mi := &file_parley_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7308,7 +7608,7 @@ func (x *CommunityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommunityGroupRequest.ProtoReflect.Descriptor instead.
 func (*CommunityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{86}
+	return file_parley_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *CommunityGroupRequest) GetCommunityId() string {
@@ -7342,7 +7642,7 @@ type CommunityGroupsRequest struct {
 
 func (x *CommunityGroupsRequest) Reset() {
 	*x = CommunityGroupsRequest{}
-	mi := &file_parley_proto_msgTypes[87]
+	mi := &file_parley_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7354,7 +7654,7 @@ func (x *CommunityGroupsRequest) String() string {
 func (*CommunityGroupsRequest) ProtoMessage() {}
 
 func (x *CommunityGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[87]
+	mi := &file_parley_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7367,7 +7667,7 @@ func (x *CommunityGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommunityGroupsRequest.ProtoReflect.Descriptor instead.
 func (*CommunityGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{87}
+	return file_parley_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *CommunityGroupsRequest) GetCommunityId() string {
@@ -7392,7 +7692,7 @@ type CommunityGroupInfo struct {
 
 func (x *CommunityGroupInfo) Reset() {
 	*x = CommunityGroupInfo{}
-	mi := &file_parley_proto_msgTypes[88]
+	mi := &file_parley_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7404,7 +7704,7 @@ func (x *CommunityGroupInfo) String() string {
 func (*CommunityGroupInfo) ProtoMessage() {}
 
 func (x *CommunityGroupInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[88]
+	mi := &file_parley_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7417,7 +7717,7 @@ func (x *CommunityGroupInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommunityGroupInfo.ProtoReflect.Descriptor instead.
 func (*CommunityGroupInfo) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{88}
+	return file_parley_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *CommunityGroupInfo) GetGroupId() string {
@@ -7478,7 +7778,7 @@ type CommunityGroupList struct {
 
 func (x *CommunityGroupList) Reset() {
 	*x = CommunityGroupList{}
-	mi := &file_parley_proto_msgTypes[89]
+	mi := &file_parley_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7490,7 +7790,7 @@ func (x *CommunityGroupList) String() string {
 func (*CommunityGroupList) ProtoMessage() {}
 
 func (x *CommunityGroupList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[89]
+	mi := &file_parley_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7503,7 +7803,7 @@ func (x *CommunityGroupList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommunityGroupList.ProtoReflect.Descriptor instead.
 func (*CommunityGroupList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{89}
+	return file_parley_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *CommunityGroupList) GetGroups() []*CommunityGroupInfo {
@@ -7526,7 +7826,7 @@ type GroupJoinAskRequest struct {
 
 func (x *GroupJoinAskRequest) Reset() {
 	*x = GroupJoinAskRequest{}
-	mi := &file_parley_proto_msgTypes[90]
+	mi := &file_parley_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7538,7 +7838,7 @@ func (x *GroupJoinAskRequest) String() string {
 func (*GroupJoinAskRequest) ProtoMessage() {}
 
 func (x *GroupJoinAskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[90]
+	mi := &file_parley_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7551,7 +7851,7 @@ func (x *GroupJoinAskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupJoinAskRequest.ProtoReflect.Descriptor instead.
 func (*GroupJoinAskRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{90}
+	return file_parley_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *GroupJoinAskRequest) GetGroupId() string {
@@ -7574,7 +7874,7 @@ type BizHoursSpan struct {
 
 func (x *BizHoursSpan) Reset() {
 	*x = BizHoursSpan{}
-	mi := &file_parley_proto_msgTypes[91]
+	mi := &file_parley_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7586,7 +7886,7 @@ func (x *BizHoursSpan) String() string {
 func (*BizHoursSpan) ProtoMessage() {}
 
 func (x *BizHoursSpan) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[91]
+	mi := &file_parley_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7599,7 +7899,7 @@ func (x *BizHoursSpan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizHoursSpan.ProtoReflect.Descriptor instead.
 func (*BizHoursSpan) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{91}
+	return file_parley_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *BizHoursSpan) GetWeekday() uint32 {
@@ -7634,7 +7934,7 @@ type BizHours struct {
 
 func (x *BizHours) Reset() {
 	*x = BizHours{}
-	mi := &file_parley_proto_msgTypes[92]
+	mi := &file_parley_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7646,7 +7946,7 @@ func (x *BizHours) String() string {
 func (*BizHours) ProtoMessage() {}
 
 func (x *BizHours) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[92]
+	mi := &file_parley_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7659,7 +7959,7 @@ func (x *BizHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizHours.ProtoReflect.Descriptor instead.
 func (*BizHours) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{92}
+	return file_parley_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *BizHours) GetZone() string {
@@ -7699,7 +7999,7 @@ type BizProfile struct {
 
 func (x *BizProfile) Reset() {
 	*x = BizProfile{}
-	mi := &file_parley_proto_msgTypes[93]
+	mi := &file_parley_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7711,7 +8011,7 @@ func (x *BizProfile) String() string {
 func (*BizProfile) ProtoMessage() {}
 
 func (x *BizProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[93]
+	mi := &file_parley_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7724,7 +8024,7 @@ func (x *BizProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProfile.ProtoReflect.Descriptor instead.
 func (*BizProfile) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{93}
+	return file_parley_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *BizProfile) GetUserId() int64 {
@@ -7822,7 +8122,7 @@ type BizProfileGetRequest struct {
 
 func (x *BizProfileGetRequest) Reset() {
 	*x = BizProfileGetRequest{}
-	mi := &file_parley_proto_msgTypes[94]
+	mi := &file_parley_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7834,7 +8134,7 @@ func (x *BizProfileGetRequest) String() string {
 func (*BizProfileGetRequest) ProtoMessage() {}
 
 func (x *BizProfileGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[94]
+	mi := &file_parley_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7847,7 +8147,7 @@ func (x *BizProfileGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProfileGetRequest.ProtoReflect.Descriptor instead.
 func (*BizProfileGetRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{94}
+	return file_parley_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *BizProfileGetRequest) GetUserId() int64 {
@@ -7870,7 +8170,7 @@ type BizProfileSetRequest struct {
 
 func (x *BizProfileSetRequest) Reset() {
 	*x = BizProfileSetRequest{}
-	mi := &file_parley_proto_msgTypes[95]
+	mi := &file_parley_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7882,7 +8182,7 @@ func (x *BizProfileSetRequest) String() string {
 func (*BizProfileSetRequest) ProtoMessage() {}
 
 func (x *BizProfileSetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[95]
+	mi := &file_parley_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7895,7 +8195,7 @@ func (x *BizProfileSetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProfileSetRequest.ProtoReflect.Descriptor instead.
 func (*BizProfileSetRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{95}
+	return file_parley_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *BizProfileSetRequest) GetProfile() *BizProfile {
@@ -7923,7 +8223,7 @@ type BizMoney struct {
 
 func (x *BizMoney) Reset() {
 	*x = BizMoney{}
-	mi := &file_parley_proto_msgTypes[96]
+	mi := &file_parley_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7935,7 +8235,7 @@ func (x *BizMoney) String() string {
 func (*BizMoney) ProtoMessage() {}
 
 func (x *BizMoney) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[96]
+	mi := &file_parley_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7948,7 +8248,7 @@ func (x *BizMoney) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizMoney.ProtoReflect.Descriptor instead.
 func (*BizMoney) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{96}
+	return file_parley_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *BizMoney) GetAmount_1000() int64 {
@@ -7982,7 +8282,7 @@ type BizProductImage struct {
 
 func (x *BizProductImage) Reset() {
 	*x = BizProductImage{}
-	mi := &file_parley_proto_msgTypes[97]
+	mi := &file_parley_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7994,7 +8294,7 @@ func (x *BizProductImage) String() string {
 func (*BizProductImage) ProtoMessage() {}
 
 func (x *BizProductImage) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[97]
+	mi := &file_parley_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8007,7 +8307,7 @@ func (x *BizProductImage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProductImage.ProtoReflect.Descriptor instead.
 func (*BizProductImage) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{97}
+	return file_parley_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *BizProductImage) GetBlobId() string {
@@ -8077,7 +8377,7 @@ type BizProduct struct {
 
 func (x *BizProduct) Reset() {
 	*x = BizProduct{}
-	mi := &file_parley_proto_msgTypes[98]
+	mi := &file_parley_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8089,7 +8389,7 @@ func (x *BizProduct) String() string {
 func (*BizProduct) ProtoMessage() {}
 
 func (x *BizProduct) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[98]
+	mi := &file_parley_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8102,7 +8402,7 @@ func (x *BizProduct) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProduct.ProtoReflect.Descriptor instead.
 func (*BizProduct) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{98}
+	return file_parley_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *BizProduct) GetBusiness() int64 {
@@ -8186,7 +8486,7 @@ type BizProductPutRequest struct {
 
 func (x *BizProductPutRequest) Reset() {
 	*x = BizProductPutRequest{}
-	mi := &file_parley_proto_msgTypes[99]
+	mi := &file_parley_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8198,7 +8498,7 @@ func (x *BizProductPutRequest) String() string {
 func (*BizProductPutRequest) ProtoMessage() {}
 
 func (x *BizProductPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[99]
+	mi := &file_parley_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8211,7 +8511,7 @@ func (x *BizProductPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProductPutRequest.ProtoReflect.Descriptor instead.
 func (*BizProductPutRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{99}
+	return file_parley_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *BizProductPutRequest) GetProduct() *BizProduct {
@@ -8231,7 +8531,7 @@ type BizProductDeleteRequest struct {
 
 func (x *BizProductDeleteRequest) Reset() {
 	*x = BizProductDeleteRequest{}
-	mi := &file_parley_proto_msgTypes[100]
+	mi := &file_parley_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8243,7 +8543,7 @@ func (x *BizProductDeleteRequest) String() string {
 func (*BizProductDeleteRequest) ProtoMessage() {}
 
 func (x *BizProductDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[100]
+	mi := &file_parley_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8256,7 +8556,7 @@ func (x *BizProductDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizProductDeleteRequest.ProtoReflect.Descriptor instead.
 func (*BizProductDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{100}
+	return file_parley_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *BizProductDeleteRequest) GetId() string {
@@ -8280,7 +8580,7 @@ type BizCatalogRequest struct {
 
 func (x *BizCatalogRequest) Reset() {
 	*x = BizCatalogRequest{}
-	mi := &file_parley_proto_msgTypes[101]
+	mi := &file_parley_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8292,7 +8592,7 @@ func (x *BizCatalogRequest) String() string {
 func (*BizCatalogRequest) ProtoMessage() {}
 
 func (x *BizCatalogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[101]
+	mi := &file_parley_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8305,7 +8605,7 @@ func (x *BizCatalogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizCatalogRequest.ProtoReflect.Descriptor instead.
 func (*BizCatalogRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{101}
+	return file_parley_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *BizCatalogRequest) GetBusiness() int64 {
@@ -8339,7 +8639,7 @@ type BizCollection struct {
 
 func (x *BizCollection) Reset() {
 	*x = BizCollection{}
-	mi := &file_parley_proto_msgTypes[102]
+	mi := &file_parley_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8351,7 +8651,7 @@ func (x *BizCollection) String() string {
 func (*BizCollection) ProtoMessage() {}
 
 func (x *BizCollection) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[102]
+	mi := &file_parley_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8364,7 +8664,7 @@ func (x *BizCollection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizCollection.ProtoReflect.Descriptor instead.
 func (*BizCollection) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{102}
+	return file_parley_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *BizCollection) GetId() string {
@@ -8391,7 +8691,7 @@ type BizCatalog struct {
 
 func (x *BizCatalog) Reset() {
 	*x = BizCatalog{}
-	mi := &file_parley_proto_msgTypes[103]
+	mi := &file_parley_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8403,7 +8703,7 @@ func (x *BizCatalog) String() string {
 func (*BizCatalog) ProtoMessage() {}
 
 func (x *BizCatalog) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[103]
+	mi := &file_parley_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8416,7 +8716,7 @@ func (x *BizCatalog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizCatalog.ProtoReflect.Descriptor instead.
 func (*BizCatalog) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{103}
+	return file_parley_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *BizCatalog) GetProducts() []*BizProduct {
@@ -8446,7 +8746,7 @@ type BizCollectionRequest struct {
 
 func (x *BizCollectionRequest) Reset() {
 	*x = BizCollectionRequest{}
-	mi := &file_parley_proto_msgTypes[104]
+	mi := &file_parley_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8458,7 +8758,7 @@ func (x *BizCollectionRequest) String() string {
 func (*BizCollectionRequest) ProtoMessage() {}
 
 func (x *BizCollectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[104]
+	mi := &file_parley_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8471,7 +8771,7 @@ func (x *BizCollectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizCollectionRequest.ProtoReflect.Descriptor instead.
 func (*BizCollectionRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{104}
+	return file_parley_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *BizCollectionRequest) GetId() string {
@@ -8509,7 +8809,7 @@ type BizQuickReply struct {
 
 func (x *BizQuickReply) Reset() {
 	*x = BizQuickReply{}
-	mi := &file_parley_proto_msgTypes[105]
+	mi := &file_parley_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8521,7 +8821,7 @@ func (x *BizQuickReply) String() string {
 func (*BizQuickReply) ProtoMessage() {}
 
 func (x *BizQuickReply) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[105]
+	mi := &file_parley_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8534,7 +8834,7 @@ func (x *BizQuickReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizQuickReply.ProtoReflect.Descriptor instead.
 func (*BizQuickReply) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{105}
+	return file_parley_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *BizQuickReply) GetShortcut() string {
@@ -8577,7 +8877,7 @@ type BizQuickReplyRequest struct {
 
 func (x *BizQuickReplyRequest) Reset() {
 	*x = BizQuickReplyRequest{}
-	mi := &file_parley_proto_msgTypes[106]
+	mi := &file_parley_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8589,7 +8889,7 @@ func (x *BizQuickReplyRequest) String() string {
 func (*BizQuickReplyRequest) ProtoMessage() {}
 
 func (x *BizQuickReplyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[106]
+	mi := &file_parley_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8602,7 +8902,7 @@ func (x *BizQuickReplyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizQuickReplyRequest.ProtoReflect.Descriptor instead.
 func (*BizQuickReplyRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{106}
+	return file_parley_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *BizQuickReplyRequest) GetQuickReply() *BizQuickReply {
@@ -8629,7 +8929,7 @@ type BizQuickRepliesRequest struct {
 
 func (x *BizQuickRepliesRequest) Reset() {
 	*x = BizQuickRepliesRequest{}
-	mi := &file_parley_proto_msgTypes[107]
+	mi := &file_parley_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8641,7 +8941,7 @@ func (x *BizQuickRepliesRequest) String() string {
 func (*BizQuickRepliesRequest) ProtoMessage() {}
 
 func (x *BizQuickRepliesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[107]
+	mi := &file_parley_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8654,7 +8954,7 @@ func (x *BizQuickRepliesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizQuickRepliesRequest.ProtoReflect.Descriptor instead.
 func (*BizQuickRepliesRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{107}
+	return file_parley_proto_rawDescGZIP(), []int{111}
 }
 
 type BizQuickReplyList struct {
@@ -8666,7 +8966,7 @@ type BizQuickReplyList struct {
 
 func (x *BizQuickReplyList) Reset() {
 	*x = BizQuickReplyList{}
-	mi := &file_parley_proto_msgTypes[108]
+	mi := &file_parley_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8678,7 +8978,7 @@ func (x *BizQuickReplyList) String() string {
 func (*BizQuickReplyList) ProtoMessage() {}
 
 func (x *BizQuickReplyList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[108]
+	mi := &file_parley_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8691,7 +8991,7 @@ func (x *BizQuickReplyList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizQuickReplyList.ProtoReflect.Descriptor instead.
 func (*BizQuickReplyList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{108}
+	return file_parley_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *BizQuickReplyList) GetQuickReplies() []*BizQuickReply {
@@ -8713,7 +9013,7 @@ type BizLabel struct {
 
 func (x *BizLabel) Reset() {
 	*x = BizLabel{}
-	mi := &file_parley_proto_msgTypes[109]
+	mi := &file_parley_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8725,7 +9025,7 @@ func (x *BizLabel) String() string {
 func (*BizLabel) ProtoMessage() {}
 
 func (x *BizLabel) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[109]
+	mi := &file_parley_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8738,7 +9038,7 @@ func (x *BizLabel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizLabel.ProtoReflect.Descriptor instead.
 func (*BizLabel) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{109}
+	return file_parley_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *BizLabel) GetId() string {
@@ -8781,7 +9081,7 @@ type BizLabelRequest struct {
 
 func (x *BizLabelRequest) Reset() {
 	*x = BizLabelRequest{}
-	mi := &file_parley_proto_msgTypes[110]
+	mi := &file_parley_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8793,7 +9093,7 @@ func (x *BizLabelRequest) String() string {
 func (*BizLabelRequest) ProtoMessage() {}
 
 func (x *BizLabelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[110]
+	mi := &file_parley_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8806,7 +9106,7 @@ func (x *BizLabelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizLabelRequest.ProtoReflect.Descriptor instead.
 func (*BizLabelRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{110}
+	return file_parley_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *BizLabelRequest) GetLabel() *BizLabel {
@@ -8833,7 +9133,7 @@ type BizLabelsRequest struct {
 
 func (x *BizLabelsRequest) Reset() {
 	*x = BizLabelsRequest{}
-	mi := &file_parley_proto_msgTypes[111]
+	mi := &file_parley_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8845,7 +9145,7 @@ func (x *BizLabelsRequest) String() string {
 func (*BizLabelsRequest) ProtoMessage() {}
 
 func (x *BizLabelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[111]
+	mi := &file_parley_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8858,7 +9158,7 @@ func (x *BizLabelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizLabelsRequest.ProtoReflect.Descriptor instead.
 func (*BizLabelsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{111}
+	return file_parley_proto_rawDescGZIP(), []int{115}
 }
 
 type BizLabelList struct {
@@ -8870,7 +9170,7 @@ type BizLabelList struct {
 
 func (x *BizLabelList) Reset() {
 	*x = BizLabelList{}
-	mi := &file_parley_proto_msgTypes[112]
+	mi := &file_parley_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8882,7 +9182,7 @@ func (x *BizLabelList) String() string {
 func (*BizLabelList) ProtoMessage() {}
 
 func (x *BizLabelList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[112]
+	mi := &file_parley_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8895,7 +9195,7 @@ func (x *BizLabelList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizLabelList.ProtoReflect.Descriptor instead.
 func (*BizLabelList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{112}
+	return file_parley_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *BizLabelList) GetLabels() []*BizLabel {
@@ -8918,7 +9218,7 @@ type BizChatLabelRequest struct {
 
 func (x *BizChatLabelRequest) Reset() {
 	*x = BizChatLabelRequest{}
-	mi := &file_parley_proto_msgTypes[113]
+	mi := &file_parley_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8930,7 +9230,7 @@ func (x *BizChatLabelRequest) String() string {
 func (*BizChatLabelRequest) ProtoMessage() {}
 
 func (x *BizChatLabelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[113]
+	mi := &file_parley_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8943,7 +9243,7 @@ func (x *BizChatLabelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizChatLabelRequest.ProtoReflect.Descriptor instead.
 func (*BizChatLabelRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{113}
+	return file_parley_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *BizChatLabelRequest) GetConversationId() string {
@@ -8979,7 +9279,7 @@ type BizChatLabelsRequest struct {
 
 func (x *BizChatLabelsRequest) Reset() {
 	*x = BizChatLabelsRequest{}
-	mi := &file_parley_proto_msgTypes[114]
+	mi := &file_parley_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8991,7 +9291,7 @@ func (x *BizChatLabelsRequest) String() string {
 func (*BizChatLabelsRequest) ProtoMessage() {}
 
 func (x *BizChatLabelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[114]
+	mi := &file_parley_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9004,7 +9304,7 @@ func (x *BizChatLabelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizChatLabelsRequest.ProtoReflect.Descriptor instead.
 func (*BizChatLabelsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{114}
+	return file_parley_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *BizChatLabelsRequest) GetConversationId() string {
@@ -9032,7 +9332,7 @@ type BizChatLabel struct {
 
 func (x *BizChatLabel) Reset() {
 	*x = BizChatLabel{}
-	mi := &file_parley_proto_msgTypes[115]
+	mi := &file_parley_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9044,7 +9344,7 @@ func (x *BizChatLabel) String() string {
 func (*BizChatLabel) ProtoMessage() {}
 
 func (x *BizChatLabel) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[115]
+	mi := &file_parley_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9057,7 +9357,7 @@ func (x *BizChatLabel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizChatLabel.ProtoReflect.Descriptor instead.
 func (*BizChatLabel) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{115}
+	return file_parley_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *BizChatLabel) GetConversationId() string {
@@ -9090,7 +9390,7 @@ type BizChatLabelList struct {
 
 func (x *BizChatLabelList) Reset() {
 	*x = BizChatLabelList{}
-	mi := &file_parley_proto_msgTypes[116]
+	mi := &file_parley_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9102,7 +9402,7 @@ func (x *BizChatLabelList) String() string {
 func (*BizChatLabelList) ProtoMessage() {}
 
 func (x *BizChatLabelList) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[116]
+	mi := &file_parley_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9115,7 +9415,7 @@ func (x *BizChatLabelList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizChatLabelList.ProtoReflect.Descriptor instead.
 func (*BizChatLabelList) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{116}
+	return file_parley_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *BizChatLabelList) GetLabels() []*BizChatLabel {
@@ -9142,7 +9442,7 @@ type BizAutoReply struct {
 
 func (x *BizAutoReply) Reset() {
 	*x = BizAutoReply{}
-	mi := &file_parley_proto_msgTypes[117]
+	mi := &file_parley_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9154,7 +9454,7 @@ func (x *BizAutoReply) String() string {
 func (*BizAutoReply) ProtoMessage() {}
 
 func (x *BizAutoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[117]
+	mi := &file_parley_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9167,7 +9467,7 @@ func (x *BizAutoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizAutoReply.ProtoReflect.Descriptor instead.
 func (*BizAutoReply) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{117}
+	return file_parley_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *BizAutoReply) GetGreetingEnabled() bool {
@@ -9231,7 +9531,7 @@ type BizAutoReplyRequest struct {
 
 func (x *BizAutoReplyRequest) Reset() {
 	*x = BizAutoReplyRequest{}
-	mi := &file_parley_proto_msgTypes[118]
+	mi := &file_parley_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9243,7 +9543,7 @@ func (x *BizAutoReplyRequest) String() string {
 func (*BizAutoReplyRequest) ProtoMessage() {}
 
 func (x *BizAutoReplyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[118]
+	mi := &file_parley_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9256,7 +9556,7 @@ func (x *BizAutoReplyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizAutoReplyRequest.ProtoReflect.Descriptor instead.
 func (*BizAutoReplyRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{118}
+	return file_parley_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *BizAutoReplyRequest) GetSettings() *BizAutoReply {
@@ -9289,7 +9589,7 @@ type BizAutoReplyClaimRequest struct {
 
 func (x *BizAutoReplyClaimRequest) Reset() {
 	*x = BizAutoReplyClaimRequest{}
-	mi := &file_parley_proto_msgTypes[119]
+	mi := &file_parley_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9301,7 +9601,7 @@ func (x *BizAutoReplyClaimRequest) String() string {
 func (*BizAutoReplyClaimRequest) ProtoMessage() {}
 
 func (x *BizAutoReplyClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[119]
+	mi := &file_parley_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9314,7 +9614,7 @@ func (x *BizAutoReplyClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BizAutoReplyClaimRequest.ProtoReflect.Descriptor instead.
 func (*BizAutoReplyClaimRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{119}
+	return file_parley_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *BizAutoReplyClaimRequest) GetConversationId() string {
@@ -9346,7 +9646,7 @@ type CallStartRequest struct {
 
 func (x *CallStartRequest) Reset() {
 	*x = CallStartRequest{}
-	mi := &file_parley_proto_msgTypes[120]
+	mi := &file_parley_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9358,7 +9658,7 @@ func (x *CallStartRequest) String() string {
 func (*CallStartRequest) ProtoMessage() {}
 
 func (x *CallStartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[120]
+	mi := &file_parley_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9371,7 +9671,7 @@ func (x *CallStartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallStartRequest.ProtoReflect.Descriptor instead.
 func (*CallStartRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{120}
+	return file_parley_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *CallStartRequest) GetConversationId() string {
@@ -9400,7 +9700,7 @@ type CallAcceptRequest struct {
 
 func (x *CallAcceptRequest) Reset() {
 	*x = CallAcceptRequest{}
-	mi := &file_parley_proto_msgTypes[121]
+	mi := &file_parley_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9412,7 +9712,7 @@ func (x *CallAcceptRequest) String() string {
 func (*CallAcceptRequest) ProtoMessage() {}
 
 func (x *CallAcceptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[121]
+	mi := &file_parley_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9425,7 +9725,7 @@ func (x *CallAcceptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAcceptRequest.ProtoReflect.Descriptor instead.
 func (*CallAcceptRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{121}
+	return file_parley_proto_rawDescGZIP(), []int{125}
 }
 
 func (x *CallAcceptRequest) GetCallId() string {
@@ -9448,7 +9748,7 @@ type CallDeclineRequest struct {
 
 func (x *CallDeclineRequest) Reset() {
 	*x = CallDeclineRequest{}
-	mi := &file_parley_proto_msgTypes[122]
+	mi := &file_parley_proto_msgTypes[126]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9460,7 +9760,7 @@ func (x *CallDeclineRequest) String() string {
 func (*CallDeclineRequest) ProtoMessage() {}
 
 func (x *CallDeclineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[122]
+	mi := &file_parley_proto_msgTypes[126]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9473,7 +9773,7 @@ func (x *CallDeclineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallDeclineRequest.ProtoReflect.Descriptor instead.
 func (*CallDeclineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{122}
+	return file_parley_proto_rawDescGZIP(), []int{126}
 }
 
 func (x *CallDeclineRequest) GetCallId() string {
@@ -9502,7 +9802,7 @@ type CallHangupRequest struct {
 
 func (x *CallHangupRequest) Reset() {
 	*x = CallHangupRequest{}
-	mi := &file_parley_proto_msgTypes[123]
+	mi := &file_parley_proto_msgTypes[127]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9514,7 +9814,7 @@ func (x *CallHangupRequest) String() string {
 func (*CallHangupRequest) ProtoMessage() {}
 
 func (x *CallHangupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[123]
+	mi := &file_parley_proto_msgTypes[127]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9527,7 +9827,7 @@ func (x *CallHangupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallHangupRequest.ProtoReflect.Descriptor instead.
 func (*CallHangupRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{123}
+	return file_parley_proto_rawDescGZIP(), []int{127}
 }
 
 func (x *CallHangupRequest) GetCallId() string {
@@ -9548,7 +9848,7 @@ type CallJoinRequest struct {
 
 func (x *CallJoinRequest) Reset() {
 	*x = CallJoinRequest{}
-	mi := &file_parley_proto_msgTypes[124]
+	mi := &file_parley_proto_msgTypes[128]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9560,7 +9860,7 @@ func (x *CallJoinRequest) String() string {
 func (*CallJoinRequest) ProtoMessage() {}
 
 func (x *CallJoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[124]
+	mi := &file_parley_proto_msgTypes[128]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9573,7 +9873,7 @@ func (x *CallJoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallJoinRequest.ProtoReflect.Descriptor instead.
 func (*CallJoinRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{124}
+	return file_parley_proto_rawDescGZIP(), []int{128}
 }
 
 func (x *CallJoinRequest) GetCallId() string {
@@ -9595,7 +9895,7 @@ type CallMediaStateRequest struct {
 
 func (x *CallMediaStateRequest) Reset() {
 	*x = CallMediaStateRequest{}
-	mi := &file_parley_proto_msgTypes[125]
+	mi := &file_parley_proto_msgTypes[129]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9607,7 +9907,7 @@ func (x *CallMediaStateRequest) String() string {
 func (*CallMediaStateRequest) ProtoMessage() {}
 
 func (x *CallMediaStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[125]
+	mi := &file_parley_proto_msgTypes[129]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9620,7 +9920,7 @@ func (x *CallMediaStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallMediaStateRequest.ProtoReflect.Descriptor instead.
 func (*CallMediaStateRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{125}
+	return file_parley_proto_rawDescGZIP(), []int{129}
 }
 
 func (x *CallMediaStateRequest) GetCallId() string {
@@ -9665,7 +9965,7 @@ type CallSignalRequest struct {
 
 func (x *CallSignalRequest) Reset() {
 	*x = CallSignalRequest{}
-	mi := &file_parley_proto_msgTypes[126]
+	mi := &file_parley_proto_msgTypes[130]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9677,7 +9977,7 @@ func (x *CallSignalRequest) String() string {
 func (*CallSignalRequest) ProtoMessage() {}
 
 func (x *CallSignalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[126]
+	mi := &file_parley_proto_msgTypes[130]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9690,7 +9990,7 @@ func (x *CallSignalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallSignalRequest.ProtoReflect.Descriptor instead.
 func (*CallSignalRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{126}
+	return file_parley_proto_rawDescGZIP(), []int{130}
 }
 
 func (x *CallSignalRequest) GetCallId() string {
@@ -9740,7 +10040,7 @@ type CallStatusRequest struct {
 
 func (x *CallStatusRequest) Reset() {
 	*x = CallStatusRequest{}
-	mi := &file_parley_proto_msgTypes[127]
+	mi := &file_parley_proto_msgTypes[131]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9752,7 +10052,7 @@ func (x *CallStatusRequest) String() string {
 func (*CallStatusRequest) ProtoMessage() {}
 
 func (x *CallStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[127]
+	mi := &file_parley_proto_msgTypes[131]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9765,7 +10065,7 @@ func (x *CallStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallStatusRequest.ProtoReflect.Descriptor instead.
 func (*CallStatusRequest) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{127}
+	return file_parley_proto_rawDescGZIP(), []int{131}
 }
 
 func (x *CallStatusRequest) GetConversationId() string {
@@ -9789,7 +10089,7 @@ type CallParticipant struct {
 
 func (x *CallParticipant) Reset() {
 	*x = CallParticipant{}
-	mi := &file_parley_proto_msgTypes[128]
+	mi := &file_parley_proto_msgTypes[132]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9801,7 +10101,7 @@ func (x *CallParticipant) String() string {
 func (*CallParticipant) ProtoMessage() {}
 
 func (x *CallParticipant) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[128]
+	mi := &file_parley_proto_msgTypes[132]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9814,7 +10114,7 @@ func (x *CallParticipant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallParticipant.ProtoReflect.Descriptor instead.
 func (*CallParticipant) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{128}
+	return file_parley_proto_rawDescGZIP(), []int{132}
 }
 
 func (x *CallParticipant) GetUserId() int64 {
@@ -9867,7 +10167,7 @@ type IceServer struct {
 
 func (x *IceServer) Reset() {
 	*x = IceServer{}
-	mi := &file_parley_proto_msgTypes[129]
+	mi := &file_parley_proto_msgTypes[133]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9879,7 +10179,7 @@ func (x *IceServer) String() string {
 func (*IceServer) ProtoMessage() {}
 
 func (x *IceServer) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[129]
+	mi := &file_parley_proto_msgTypes[133]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9892,7 +10192,7 @@ func (x *IceServer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IceServer.ProtoReflect.Descriptor instead.
 func (*IceServer) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{129}
+	return file_parley_proto_rawDescGZIP(), []int{133}
 }
 
 func (x *IceServer) GetUrls() []string {
@@ -9942,7 +10242,7 @@ type CallInfo struct {
 
 func (x *CallInfo) Reset() {
 	*x = CallInfo{}
-	mi := &file_parley_proto_msgTypes[130]
+	mi := &file_parley_proto_msgTypes[134]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9954,7 +10254,7 @@ func (x *CallInfo) String() string {
 func (*CallInfo) ProtoMessage() {}
 
 func (x *CallInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[130]
+	mi := &file_parley_proto_msgTypes[134]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9967,7 +10267,7 @@ func (x *CallInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallInfo.ProtoReflect.Descriptor instead.
 func (*CallInfo) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{130}
+	return file_parley_proto_rawDescGZIP(), []int{134}
 }
 
 func (x *CallInfo) GetCallId() string {
@@ -10062,7 +10362,7 @@ type CallEvent struct {
 
 func (x *CallEvent) Reset() {
 	*x = CallEvent{}
-	mi := &file_parley_proto_msgTypes[131]
+	mi := &file_parley_proto_msgTypes[135]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10074,7 +10374,7 @@ func (x *CallEvent) String() string {
 func (*CallEvent) ProtoMessage() {}
 
 func (x *CallEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[131]
+	mi := &file_parley_proto_msgTypes[135]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10087,7 +10387,7 @@ func (x *CallEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallEvent.ProtoReflect.Descriptor instead.
 func (*CallEvent) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{131}
+	return file_parley_proto_rawDescGZIP(), []int{135}
 }
 
 func (x *CallEvent) GetKind() CallEventKind {
@@ -10141,7 +10441,7 @@ type CallSignal struct {
 
 func (x *CallSignal) Reset() {
 	*x = CallSignal{}
-	mi := &file_parley_proto_msgTypes[132]
+	mi := &file_parley_proto_msgTypes[136]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10153,7 +10453,7 @@ func (x *CallSignal) String() string {
 func (*CallSignal) ProtoMessage() {}
 
 func (x *CallSignal) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_proto_msgTypes[132]
+	mi := &file_parley_proto_msgTypes[136]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10166,7 +10466,7 @@ func (x *CallSignal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallSignal.ProtoReflect.Descriptor instead.
 func (*CallSignal) Descriptor() ([]byte, []int) {
-	return file_parley_proto_rawDescGZIP(), []int{132}
+	return file_parley_proto_rawDescGZIP(), []int{136}
 }
 
 func (x *CallSignal) GetCallId() string {
@@ -10215,7 +10515,7 @@ var File_parley_proto protoreflect.FileDescriptor
 
 const file_parley_proto_rawDesc = "" +
 	"\n" +
-	"\fparley.proto\x12\tparley.v1\"\xfe$\n" +
+	"\fparley.proto\x12\tparley.v1\"\xd7&\n" +
 	"\vClientFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12(\n" +
 	"\x05hello\x18\x02 \x01(\v2\x10.parley.v1.HelloH\x00R\x05hello\x12%\n" +
@@ -10235,7 +10535,11 @@ const file_parley_proto_rawDesc = "" +
 	"\aset_pin\x18\x13 \x01(\v2\x18.parley.v1.SetPINRequestH\x00R\x06setPin\x125\n" +
 	"\aresolve\x18\x14 \x01(\v2\x19.parley.v1.ResolveRequestH\x00R\aresolve\x125\n" +
 	"\acontact\x18\x15 \x01(\v2\x19.parley.v1.ContactRequestH\x00R\acontact\x12/\n" +
-	"\x05block\x18\x16 \x01(\v2\x17.parley.v1.BlockRequestH\x00R\x05block\x12U\n" +
+	"\x05block\x18\x16 \x01(\v2\x17.parley.v1.BlockRequestH\x00R\x05block\x12?\n" +
+	"\vset_profile\x18\x17 \x01(\v2\x1c.parley.v1.SetProfileRequestH\x00R\n" +
+	"setProfile\x12O\n" +
+	"\x11set_profile_photo\x18\x18 \x01(\v2!.parley.v1.SetProfilePhotoRequestH\x00R\x0fsetProfilePhoto\x12E\n" +
+	"\rprofile_photo\x18\x19 \x01(\v2\x1e.parley.v1.ProfilePhotoRequestH\x00R\fprofilePhoto\x12U\n" +
 	"\x13upload_key_packages\x18\x1e \x01(\v2#.parley.v1.UploadKeyPackagesRequestH\x00R\x11uploadKeyPackages\x12R\n" +
 	"\x12claim_key_packages\x18\x1f \x01(\v2\".parley.v1.ClaimKeyPackagesRequestH\x00R\x10claimKeyPackages\x12W\n" +
 	"\x13create_conversation\x18  \x01(\v2$.parley.v1.CreateConversationRequestH\x00R\x12createConversation\x122\n" +
@@ -10304,7 +10608,7 @@ const file_parley_proto_rawDesc = "" +
 	"callSignal\x12@\n" +
 	"\vcall_status\x18\x93\x01 \x01(\v2\x1c.parley.v1.CallStatusRequestH\x00R\n" +
 	"callStatusB\x06\n" +
-	"\x04body\"\xb7\x14\n" +
+	"\x04body\"\xf7\x14\n" +
 	"\vServerFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12/\n" +
 	"\bhello_ok\x18\x02 \x01(\v2\x12.parley.v1.HelloOKH\x00R\ahelloOk\x12%\n" +
@@ -10318,7 +10622,8 @@ const file_parley_proto_rawDesc = "" +
 	"\tlink_code\x18\r \x01(\v2\x1b.parley.v1.LinkCodeResponseH\x00R\blinkCode\x121\n" +
 	"\adevices\x18\x0f \x01(\v2\x15.parley.v1.DeviceListH\x00R\adevices\x12\x1f\n" +
 	"\x02ok\x18\x10 \x01(\v2\r.parley.v1.OKH\x00R\x02ok\x12)\n" +
-	"\x04user\x18\x14 \x01(\v2\x13.parley.v1.UserInfoH\x00R\x04user\x12R\n" +
+	"\x04user\x18\x14 \x01(\v2\x13.parley.v1.UserInfoH\x00R\x04user\x12>\n" +
+	"\rprofile_photo\x18\x15 \x01(\v2\x17.parley.v1.ProfilePhotoH\x00R\fprofilePhoto\x12R\n" +
 	"\x11key_package_count\x18\x1e \x01(\v2$.parley.v1.UploadKeyPackagesResponseH\x00R\x0fkeyPackageCount\x12W\n" +
 	"\x14claimed_key_packages\x18\x1f \x01(\v2#.parley.v1.ClaimKeyPackagesResponseH\x00R\x12claimedKeyPackages\x127\n" +
 	"\bappended\x18  \x01(\v2\x19.parley.v1.AppendResponseH\x00R\bappended\x12=\n" +
@@ -10439,10 +10744,11 @@ const file_parley_proto_rawDesc = "" +
 	"\x13RemoveDeviceRequest\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\x03R\bdeviceId\"0\n" +
 	"\x12SetUsernameRequest\x12\x1a\n" +
-	"\busername\x18\x01 \x01(\tR\busername\"T\n" +
+	"\busername\x18\x01 \x01(\tR\busername\"j\n" +
 	"\x11SetPrivacyRequest\x12\"\n" +
 	"\rfind_by_phone\x18\x01 \x01(\tR\vfindByPhone\x12\x1b\n" +
-	"\tlast_seen\x18\x02 \x01(\tR\blastSeen\":\n" +
+	"\tlast_seen\x18\x02 \x01(\tR\blastSeen\x12\x14\n" +
+	"\x05photo\x18\x03 \x01(\tR\x05photo\":\n" +
 	"\rSetPINRequest\x12\x10\n" +
 	"\x03pin\x18\x01 \x01(\tR\x03pin\x12\x17\n" +
 	"\aold_pin\x18\x02 \x01(\tR\x06oldPin\"h\n" +
@@ -10450,7 +10756,7 @@ const file_parley_proto_rawDesc = "" +
 	"\x05phone\x18\x01 \x01(\tH\x00R\x05phone\x12\x1c\n" +
 	"\busername\x18\x02 \x01(\tH\x00R\busername\x12\x19\n" +
 	"\auser_id\x18\x03 \x01(\x03H\x00R\x06userIdB\x05\n" +
-	"\x03who\"\xc5\x01\n" +
+	"\x03who\"\xf8\x01\n" +
 	"\bUserInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -10458,7 +10764,22 @@ const file_parley_proto_rawDesc = "" +
 	"\x05phone\x18\x04 \x01(\tR\x05phone\x12/\n" +
 	"\adevices\x18\x05 \x03(\v2\x15.parley.v1.DeviceInfoR\adevices\x12\x18\n" +
 	"\acontact\x18\x06 \x01(\bR\acontact\x12\x18\n" +
-	"\ablocked\x18\a \x01(\bR\ablocked\"A\n" +
+	"\ablocked\x18\a \x01(\bR\ablocked\x12\x14\n" +
+	"\x05about\x18\b \x01(\tR\x05about\x12\x1b\n" +
+	"\tphoto_tag\x18\t \x01(\tR\bphotoTag\"Z\n" +
+	"\x11SetProfileRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x19\n" +
+	"\x05about\x18\x02 \x01(\tH\x01R\x05about\x88\x01\x01B\a\n" +
+	"\x05_nameB\b\n" +
+	"\x06_about\".\n" +
+	"\x16SetProfilePhotoRequest\x12\x14\n" +
+	"\x05photo\x18\x01 \x01(\fR\x05photo\".\n" +
+	"\x13ProfilePhotoRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\"O\n" +
+	"\fProfilePhoto\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x10\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x14\n" +
+	"\x05photo\x18\x03 \x01(\fR\x05photo\"A\n" +
 	"\x0eContactRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x16\n" +
 	"\x06remove\x18\x02 \x01(\bR\x06remove\"A\n" +
@@ -10993,7 +11314,7 @@ func file_parley_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 133)
+var file_parley_proto_msgTypes = make([]protoimpl.MessageInfo, 137)
 var file_parley_proto_goTypes = []any{
 	(ErrorCode)(0),                    // 0: parley.v1.ErrorCode
 	(CallSignalKind)(0),               // 1: parley.v1.CallSignalKind
@@ -11026,112 +11347,116 @@ var file_parley_proto_goTypes = []any{
 	(*SetPINRequest)(nil),             // 28: parley.v1.SetPINRequest
 	(*ResolveRequest)(nil),            // 29: parley.v1.ResolveRequest
 	(*UserInfo)(nil),                  // 30: parley.v1.UserInfo
-	(*ContactRequest)(nil),            // 31: parley.v1.ContactRequest
-	(*BlockRequest)(nil),              // 32: parley.v1.BlockRequest
-	(*KeyPackage)(nil),                // 33: parley.v1.KeyPackage
-	(*UploadKeyPackagesRequest)(nil),  // 34: parley.v1.UploadKeyPackagesRequest
-	(*UploadKeyPackagesResponse)(nil), // 35: parley.v1.UploadKeyPackagesResponse
-	(*ClaimKeyPackagesRequest)(nil),   // 36: parley.v1.ClaimKeyPackagesRequest
-	(*ClaimedKeyPackage)(nil),         // 37: parley.v1.ClaimedKeyPackage
-	(*ClaimKeyPackagesResponse)(nil),  // 38: parley.v1.ClaimKeyPackagesResponse
-	(*AddedDevice)(nil),               // 39: parley.v1.AddedDevice
-	(*CreateConversationRequest)(nil), // 40: parley.v1.CreateConversationRequest
-	(*CommitRequest)(nil),             // 41: parley.v1.CommitRequest
-	(*AppendResponse)(nil),            // 42: parley.v1.AppendResponse
-	(*GroupInfoRequest)(nil),          // 43: parley.v1.GroupInfoRequest
-	(*GroupInfoResponse)(nil),         // 44: parley.v1.GroupInfoResponse
-	(*ListConversationsRequest)(nil),  // 45: parley.v1.ListConversationsRequest
-	(*ConversationInfo)(nil),          // 46: parley.v1.ConversationInfo
-	(*ConversationList)(nil),          // 47: parley.v1.ConversationList
-	(*ConversationsChanged)(nil),      // 48: parley.v1.ConversationsChanged
-	(*KeyPackagesLow)(nil),            // 49: parley.v1.KeyPackagesLow
-	(*SendRequest)(nil),               // 50: parley.v1.SendRequest
-	(*SendResponse)(nil),              // 51: parley.v1.SendResponse
-	(*Envelope)(nil),                  // 52: parley.v1.Envelope
-	(*Ack)(nil),                       // 53: parley.v1.Ack
-	(*ReadRequest)(nil),               // 54: parley.v1.ReadRequest
-	(*Receipt)(nil),                   // 55: parley.v1.Receipt
-	(*Typing)(nil),                    // 56: parley.v1.Typing
-	(*PresenceRequest)(nil),           // 57: parley.v1.PresenceRequest
-	(*Presence)(nil),                  // 58: parley.v1.Presence
-	(*GroupCreateRequest)(nil),        // 59: parley.v1.GroupCreateRequest
-	(*GroupGetRequest)(nil),           // 60: parley.v1.GroupGetRequest
-	(*GroupListRequest)(nil),          // 61: parley.v1.GroupListRequest
-	(*GroupUpdateRequest)(nil),        // 62: parley.v1.GroupUpdateRequest
-	(*GroupRoleRequest)(nil),          // 63: parley.v1.GroupRoleRequest
-	(*GroupLeaveRequest)(nil),         // 64: parley.v1.GroupLeaveRequest
-	(*GroupCheckAddRequest)(nil),      // 65: parley.v1.GroupCheckAddRequest
-	(*GroupCheckAddResponse)(nil),     // 66: parley.v1.GroupCheckAddResponse
-	(*GroupInviteRequest)(nil),        // 67: parley.v1.GroupInviteRequest
-	(*GroupInvitationsRequest)(nil),   // 68: parley.v1.GroupInvitationsRequest
-	(*GroupDeclineRequest)(nil),       // 69: parley.v1.GroupDeclineRequest
-	(*GroupPrivacyRequest)(nil),       // 70: parley.v1.GroupPrivacyRequest
-	(*GroupMemberInfo)(nil),           // 71: parley.v1.GroupMemberInfo
-	(*GroupDetails)(nil),              // 72: parley.v1.GroupDetails
-	(*GroupList)(nil),                 // 73: parley.v1.GroupList
-	(*GroupInvitationInfo)(nil),       // 74: parley.v1.GroupInvitationInfo
-	(*GroupInvitationList)(nil),       // 75: parley.v1.GroupInvitationList
-	(*GroupUserKeysRequest)(nil),      // 76: parley.v1.GroupUserKeysRequest
-	(*GroupLinkCreateRequest)(nil),    // 77: parley.v1.GroupLinkCreateRequest
-	(*GroupLink)(nil),                 // 78: parley.v1.GroupLink
-	(*GroupLinksRequest)(nil),         // 79: parley.v1.GroupLinksRequest
-	(*GroupLinkList)(nil),             // 80: parley.v1.GroupLinkList
-	(*GroupLinkRevokeRequest)(nil),    // 81: parley.v1.GroupLinkRevokeRequest
-	(*GroupLinkRedeemRequest)(nil),    // 82: parley.v1.GroupLinkRedeemRequest
-	(*GroupLinkRedeemed)(nil),         // 83: parley.v1.GroupLinkRedeemed
-	(*GroupJoinRequestsRequest)(nil),  // 84: parley.v1.GroupJoinRequestsRequest
-	(*GroupJoinRequestInfo)(nil),      // 85: parley.v1.GroupJoinRequestInfo
-	(*GroupJoinRequestList)(nil),      // 86: parley.v1.GroupJoinRequestList
-	(*GroupJoinDecideRequest)(nil),    // 87: parley.v1.GroupJoinDecideRequest
-	(*ChatTimerRequest)(nil),          // 88: parley.v1.ChatTimerRequest
-	(*ChatTimer)(nil),                 // 89: parley.v1.ChatTimer
-	(*CommunityGroupRequest)(nil),     // 90: parley.v1.CommunityGroupRequest
-	(*CommunityGroupsRequest)(nil),    // 91: parley.v1.CommunityGroupsRequest
-	(*CommunityGroupInfo)(nil),        // 92: parley.v1.CommunityGroupInfo
-	(*CommunityGroupList)(nil),        // 93: parley.v1.CommunityGroupList
-	(*GroupJoinAskRequest)(nil),       // 94: parley.v1.GroupJoinAskRequest
-	(*BizHoursSpan)(nil),              // 95: parley.v1.BizHoursSpan
-	(*BizHours)(nil),                  // 96: parley.v1.BizHours
-	(*BizProfile)(nil),                // 97: parley.v1.BizProfile
-	(*BizProfileGetRequest)(nil),      // 98: parley.v1.BizProfileGetRequest
-	(*BizProfileSetRequest)(nil),      // 99: parley.v1.BizProfileSetRequest
-	(*BizMoney)(nil),                  // 100: parley.v1.BizMoney
-	(*BizProductImage)(nil),           // 101: parley.v1.BizProductImage
-	(*BizProduct)(nil),                // 102: parley.v1.BizProduct
-	(*BizProductPutRequest)(nil),      // 103: parley.v1.BizProductPutRequest
-	(*BizProductDeleteRequest)(nil),   // 104: parley.v1.BizProductDeleteRequest
-	(*BizCatalogRequest)(nil),         // 105: parley.v1.BizCatalogRequest
-	(*BizCollection)(nil),             // 106: parley.v1.BizCollection
-	(*BizCatalog)(nil),                // 107: parley.v1.BizCatalog
-	(*BizCollectionRequest)(nil),      // 108: parley.v1.BizCollectionRequest
-	(*BizQuickReply)(nil),             // 109: parley.v1.BizQuickReply
-	(*BizQuickReplyRequest)(nil),      // 110: parley.v1.BizQuickReplyRequest
-	(*BizQuickRepliesRequest)(nil),    // 111: parley.v1.BizQuickRepliesRequest
-	(*BizQuickReplyList)(nil),         // 112: parley.v1.BizQuickReplyList
-	(*BizLabel)(nil),                  // 113: parley.v1.BizLabel
-	(*BizLabelRequest)(nil),           // 114: parley.v1.BizLabelRequest
-	(*BizLabelsRequest)(nil),          // 115: parley.v1.BizLabelsRequest
-	(*BizLabelList)(nil),              // 116: parley.v1.BizLabelList
-	(*BizChatLabelRequest)(nil),       // 117: parley.v1.BizChatLabelRequest
-	(*BizChatLabelsRequest)(nil),      // 118: parley.v1.BizChatLabelsRequest
-	(*BizChatLabel)(nil),              // 119: parley.v1.BizChatLabel
-	(*BizChatLabelList)(nil),          // 120: parley.v1.BizChatLabelList
-	(*BizAutoReply)(nil),              // 121: parley.v1.BizAutoReply
-	(*BizAutoReplyRequest)(nil),       // 122: parley.v1.BizAutoReplyRequest
-	(*BizAutoReplyClaimRequest)(nil),  // 123: parley.v1.BizAutoReplyClaimRequest
-	(*CallStartRequest)(nil),          // 124: parley.v1.CallStartRequest
-	(*CallAcceptRequest)(nil),         // 125: parley.v1.CallAcceptRequest
-	(*CallDeclineRequest)(nil),        // 126: parley.v1.CallDeclineRequest
-	(*CallHangupRequest)(nil),         // 127: parley.v1.CallHangupRequest
-	(*CallJoinRequest)(nil),           // 128: parley.v1.CallJoinRequest
-	(*CallMediaStateRequest)(nil),     // 129: parley.v1.CallMediaStateRequest
-	(*CallSignalRequest)(nil),         // 130: parley.v1.CallSignalRequest
-	(*CallStatusRequest)(nil),         // 131: parley.v1.CallStatusRequest
-	(*CallParticipant)(nil),           // 132: parley.v1.CallParticipant
-	(*IceServer)(nil),                 // 133: parley.v1.IceServer
-	(*CallInfo)(nil),                  // 134: parley.v1.CallInfo
-	(*CallEvent)(nil),                 // 135: parley.v1.CallEvent
-	(*CallSignal)(nil),                // 136: parley.v1.CallSignal
+	(*SetProfileRequest)(nil),         // 31: parley.v1.SetProfileRequest
+	(*SetProfilePhotoRequest)(nil),    // 32: parley.v1.SetProfilePhotoRequest
+	(*ProfilePhotoRequest)(nil),       // 33: parley.v1.ProfilePhotoRequest
+	(*ProfilePhoto)(nil),              // 34: parley.v1.ProfilePhoto
+	(*ContactRequest)(nil),            // 35: parley.v1.ContactRequest
+	(*BlockRequest)(nil),              // 36: parley.v1.BlockRequest
+	(*KeyPackage)(nil),                // 37: parley.v1.KeyPackage
+	(*UploadKeyPackagesRequest)(nil),  // 38: parley.v1.UploadKeyPackagesRequest
+	(*UploadKeyPackagesResponse)(nil), // 39: parley.v1.UploadKeyPackagesResponse
+	(*ClaimKeyPackagesRequest)(nil),   // 40: parley.v1.ClaimKeyPackagesRequest
+	(*ClaimedKeyPackage)(nil),         // 41: parley.v1.ClaimedKeyPackage
+	(*ClaimKeyPackagesResponse)(nil),  // 42: parley.v1.ClaimKeyPackagesResponse
+	(*AddedDevice)(nil),               // 43: parley.v1.AddedDevice
+	(*CreateConversationRequest)(nil), // 44: parley.v1.CreateConversationRequest
+	(*CommitRequest)(nil),             // 45: parley.v1.CommitRequest
+	(*AppendResponse)(nil),            // 46: parley.v1.AppendResponse
+	(*GroupInfoRequest)(nil),          // 47: parley.v1.GroupInfoRequest
+	(*GroupInfoResponse)(nil),         // 48: parley.v1.GroupInfoResponse
+	(*ListConversationsRequest)(nil),  // 49: parley.v1.ListConversationsRequest
+	(*ConversationInfo)(nil),          // 50: parley.v1.ConversationInfo
+	(*ConversationList)(nil),          // 51: parley.v1.ConversationList
+	(*ConversationsChanged)(nil),      // 52: parley.v1.ConversationsChanged
+	(*KeyPackagesLow)(nil),            // 53: parley.v1.KeyPackagesLow
+	(*SendRequest)(nil),               // 54: parley.v1.SendRequest
+	(*SendResponse)(nil),              // 55: parley.v1.SendResponse
+	(*Envelope)(nil),                  // 56: parley.v1.Envelope
+	(*Ack)(nil),                       // 57: parley.v1.Ack
+	(*ReadRequest)(nil),               // 58: parley.v1.ReadRequest
+	(*Receipt)(nil),                   // 59: parley.v1.Receipt
+	(*Typing)(nil),                    // 60: parley.v1.Typing
+	(*PresenceRequest)(nil),           // 61: parley.v1.PresenceRequest
+	(*Presence)(nil),                  // 62: parley.v1.Presence
+	(*GroupCreateRequest)(nil),        // 63: parley.v1.GroupCreateRequest
+	(*GroupGetRequest)(nil),           // 64: parley.v1.GroupGetRequest
+	(*GroupListRequest)(nil),          // 65: parley.v1.GroupListRequest
+	(*GroupUpdateRequest)(nil),        // 66: parley.v1.GroupUpdateRequest
+	(*GroupRoleRequest)(nil),          // 67: parley.v1.GroupRoleRequest
+	(*GroupLeaveRequest)(nil),         // 68: parley.v1.GroupLeaveRequest
+	(*GroupCheckAddRequest)(nil),      // 69: parley.v1.GroupCheckAddRequest
+	(*GroupCheckAddResponse)(nil),     // 70: parley.v1.GroupCheckAddResponse
+	(*GroupInviteRequest)(nil),        // 71: parley.v1.GroupInviteRequest
+	(*GroupInvitationsRequest)(nil),   // 72: parley.v1.GroupInvitationsRequest
+	(*GroupDeclineRequest)(nil),       // 73: parley.v1.GroupDeclineRequest
+	(*GroupPrivacyRequest)(nil),       // 74: parley.v1.GroupPrivacyRequest
+	(*GroupMemberInfo)(nil),           // 75: parley.v1.GroupMemberInfo
+	(*GroupDetails)(nil),              // 76: parley.v1.GroupDetails
+	(*GroupList)(nil),                 // 77: parley.v1.GroupList
+	(*GroupInvitationInfo)(nil),       // 78: parley.v1.GroupInvitationInfo
+	(*GroupInvitationList)(nil),       // 79: parley.v1.GroupInvitationList
+	(*GroupUserKeysRequest)(nil),      // 80: parley.v1.GroupUserKeysRequest
+	(*GroupLinkCreateRequest)(nil),    // 81: parley.v1.GroupLinkCreateRequest
+	(*GroupLink)(nil),                 // 82: parley.v1.GroupLink
+	(*GroupLinksRequest)(nil),         // 83: parley.v1.GroupLinksRequest
+	(*GroupLinkList)(nil),             // 84: parley.v1.GroupLinkList
+	(*GroupLinkRevokeRequest)(nil),    // 85: parley.v1.GroupLinkRevokeRequest
+	(*GroupLinkRedeemRequest)(nil),    // 86: parley.v1.GroupLinkRedeemRequest
+	(*GroupLinkRedeemed)(nil),         // 87: parley.v1.GroupLinkRedeemed
+	(*GroupJoinRequestsRequest)(nil),  // 88: parley.v1.GroupJoinRequestsRequest
+	(*GroupJoinRequestInfo)(nil),      // 89: parley.v1.GroupJoinRequestInfo
+	(*GroupJoinRequestList)(nil),      // 90: parley.v1.GroupJoinRequestList
+	(*GroupJoinDecideRequest)(nil),    // 91: parley.v1.GroupJoinDecideRequest
+	(*ChatTimerRequest)(nil),          // 92: parley.v1.ChatTimerRequest
+	(*ChatTimer)(nil),                 // 93: parley.v1.ChatTimer
+	(*CommunityGroupRequest)(nil),     // 94: parley.v1.CommunityGroupRequest
+	(*CommunityGroupsRequest)(nil),    // 95: parley.v1.CommunityGroupsRequest
+	(*CommunityGroupInfo)(nil),        // 96: parley.v1.CommunityGroupInfo
+	(*CommunityGroupList)(nil),        // 97: parley.v1.CommunityGroupList
+	(*GroupJoinAskRequest)(nil),       // 98: parley.v1.GroupJoinAskRequest
+	(*BizHoursSpan)(nil),              // 99: parley.v1.BizHoursSpan
+	(*BizHours)(nil),                  // 100: parley.v1.BizHours
+	(*BizProfile)(nil),                // 101: parley.v1.BizProfile
+	(*BizProfileGetRequest)(nil),      // 102: parley.v1.BizProfileGetRequest
+	(*BizProfileSetRequest)(nil),      // 103: parley.v1.BizProfileSetRequest
+	(*BizMoney)(nil),                  // 104: parley.v1.BizMoney
+	(*BizProductImage)(nil),           // 105: parley.v1.BizProductImage
+	(*BizProduct)(nil),                // 106: parley.v1.BizProduct
+	(*BizProductPutRequest)(nil),      // 107: parley.v1.BizProductPutRequest
+	(*BizProductDeleteRequest)(nil),   // 108: parley.v1.BizProductDeleteRequest
+	(*BizCatalogRequest)(nil),         // 109: parley.v1.BizCatalogRequest
+	(*BizCollection)(nil),             // 110: parley.v1.BizCollection
+	(*BizCatalog)(nil),                // 111: parley.v1.BizCatalog
+	(*BizCollectionRequest)(nil),      // 112: parley.v1.BizCollectionRequest
+	(*BizQuickReply)(nil),             // 113: parley.v1.BizQuickReply
+	(*BizQuickReplyRequest)(nil),      // 114: parley.v1.BizQuickReplyRequest
+	(*BizQuickRepliesRequest)(nil),    // 115: parley.v1.BizQuickRepliesRequest
+	(*BizQuickReplyList)(nil),         // 116: parley.v1.BizQuickReplyList
+	(*BizLabel)(nil),                  // 117: parley.v1.BizLabel
+	(*BizLabelRequest)(nil),           // 118: parley.v1.BizLabelRequest
+	(*BizLabelsRequest)(nil),          // 119: parley.v1.BizLabelsRequest
+	(*BizLabelList)(nil),              // 120: parley.v1.BizLabelList
+	(*BizChatLabelRequest)(nil),       // 121: parley.v1.BizChatLabelRequest
+	(*BizChatLabelsRequest)(nil),      // 122: parley.v1.BizChatLabelsRequest
+	(*BizChatLabel)(nil),              // 123: parley.v1.BizChatLabel
+	(*BizChatLabelList)(nil),          // 124: parley.v1.BizChatLabelList
+	(*BizAutoReply)(nil),              // 125: parley.v1.BizAutoReply
+	(*BizAutoReplyRequest)(nil),       // 126: parley.v1.BizAutoReplyRequest
+	(*BizAutoReplyClaimRequest)(nil),  // 127: parley.v1.BizAutoReplyClaimRequest
+	(*CallStartRequest)(nil),          // 128: parley.v1.CallStartRequest
+	(*CallAcceptRequest)(nil),         // 129: parley.v1.CallAcceptRequest
+	(*CallDeclineRequest)(nil),        // 130: parley.v1.CallDeclineRequest
+	(*CallHangupRequest)(nil),         // 131: parley.v1.CallHangupRequest
+	(*CallJoinRequest)(nil),           // 132: parley.v1.CallJoinRequest
+	(*CallMediaStateRequest)(nil),     // 133: parley.v1.CallMediaStateRequest
+	(*CallSignalRequest)(nil),         // 134: parley.v1.CallSignalRequest
+	(*CallStatusRequest)(nil),         // 135: parley.v1.CallStatusRequest
+	(*CallParticipant)(nil),           // 136: parley.v1.CallParticipant
+	(*IceServer)(nil),                 // 137: parley.v1.IceServer
+	(*CallInfo)(nil),                  // 138: parley.v1.CallInfo
+	(*CallEvent)(nil),                 // 139: parley.v1.CallEvent
+	(*CallSignal)(nil),                // 140: parley.v1.CallSignal
 }
 var file_parley_proto_depIdxs = []int32{
 	6,   // 0: parley.v1.ClientFrame.hello:type_name -> parley.v1.Hello
@@ -11147,152 +11472,156 @@ var file_parley_proto_depIdxs = []int32{
 	27,  // 10: parley.v1.ClientFrame.set_privacy:type_name -> parley.v1.SetPrivacyRequest
 	28,  // 11: parley.v1.ClientFrame.set_pin:type_name -> parley.v1.SetPINRequest
 	29,  // 12: parley.v1.ClientFrame.resolve:type_name -> parley.v1.ResolveRequest
-	31,  // 13: parley.v1.ClientFrame.contact:type_name -> parley.v1.ContactRequest
-	32,  // 14: parley.v1.ClientFrame.block:type_name -> parley.v1.BlockRequest
-	34,  // 15: parley.v1.ClientFrame.upload_key_packages:type_name -> parley.v1.UploadKeyPackagesRequest
-	36,  // 16: parley.v1.ClientFrame.claim_key_packages:type_name -> parley.v1.ClaimKeyPackagesRequest
-	40,  // 17: parley.v1.ClientFrame.create_conversation:type_name -> parley.v1.CreateConversationRequest
-	41,  // 18: parley.v1.ClientFrame.commit:type_name -> parley.v1.CommitRequest
-	43,  // 19: parley.v1.ClientFrame.group_info:type_name -> parley.v1.GroupInfoRequest
-	45,  // 20: parley.v1.ClientFrame.list_conversations:type_name -> parley.v1.ListConversationsRequest
-	50,  // 21: parley.v1.ClientFrame.send:type_name -> parley.v1.SendRequest
-	53,  // 22: parley.v1.ClientFrame.ack:type_name -> parley.v1.Ack
-	54,  // 23: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
-	56,  // 24: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
-	57,  // 25: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
-	59,  // 26: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
-	60,  // 27: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
-	61,  // 28: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
-	62,  // 29: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
-	63,  // 30: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
-	64,  // 31: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
-	65,  // 32: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
-	67,  // 33: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
-	68,  // 34: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
-	69,  // 35: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
-	70,  // 36: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
-	76,  // 37: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
-	77,  // 38: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
-	79,  // 39: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
-	81,  // 40: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
-	82,  // 41: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
-	84,  // 42: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
-	87,  // 43: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
-	88,  // 44: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
-	90,  // 45: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
-	91,  // 46: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
-	94,  // 47: parley.v1.ClientFrame.group_join_ask:type_name -> parley.v1.GroupJoinAskRequest
-	98,  // 48: parley.v1.ClientFrame.biz_profile_get:type_name -> parley.v1.BizProfileGetRequest
-	99,  // 49: parley.v1.ClientFrame.biz_profile_set:type_name -> parley.v1.BizProfileSetRequest
-	103, // 50: parley.v1.ClientFrame.biz_product_put:type_name -> parley.v1.BizProductPutRequest
-	104, // 51: parley.v1.ClientFrame.biz_product_delete:type_name -> parley.v1.BizProductDeleteRequest
-	105, // 52: parley.v1.ClientFrame.biz_catalog:type_name -> parley.v1.BizCatalogRequest
-	108, // 53: parley.v1.ClientFrame.biz_collection:type_name -> parley.v1.BizCollectionRequest
-	110, // 54: parley.v1.ClientFrame.biz_quick_reply:type_name -> parley.v1.BizQuickReplyRequest
-	111, // 55: parley.v1.ClientFrame.biz_quick_replies:type_name -> parley.v1.BizQuickRepliesRequest
-	114, // 56: parley.v1.ClientFrame.biz_label:type_name -> parley.v1.BizLabelRequest
-	115, // 57: parley.v1.ClientFrame.biz_labels:type_name -> parley.v1.BizLabelsRequest
-	117, // 58: parley.v1.ClientFrame.biz_chat_label:type_name -> parley.v1.BizChatLabelRequest
-	118, // 59: parley.v1.ClientFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelsRequest
-	122, // 60: parley.v1.ClientFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReplyRequest
-	123, // 61: parley.v1.ClientFrame.biz_auto_reply_claim:type_name -> parley.v1.BizAutoReplyClaimRequest
-	124, // 62: parley.v1.ClientFrame.call_start:type_name -> parley.v1.CallStartRequest
-	125, // 63: parley.v1.ClientFrame.call_accept:type_name -> parley.v1.CallAcceptRequest
-	126, // 64: parley.v1.ClientFrame.call_decline:type_name -> parley.v1.CallDeclineRequest
-	127, // 65: parley.v1.ClientFrame.call_hangup:type_name -> parley.v1.CallHangupRequest
-	128, // 66: parley.v1.ClientFrame.call_join:type_name -> parley.v1.CallJoinRequest
-	129, // 67: parley.v1.ClientFrame.call_media_state:type_name -> parley.v1.CallMediaStateRequest
-	130, // 68: parley.v1.ClientFrame.call_signal:type_name -> parley.v1.CallSignalRequest
-	131, // 69: parley.v1.ClientFrame.call_status:type_name -> parley.v1.CallStatusRequest
-	7,   // 70: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
-	9,   // 71: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
-	11,  // 72: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
-	12,  // 73: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
-	14,  // 74: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
-	16,  // 75: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
-	18,  // 76: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
-	20,  // 77: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
-	24,  // 78: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
-	10,  // 79: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
-	30,  // 80: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
-	35,  // 81: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
-	38,  // 82: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
-	42,  // 83: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
-	44,  // 84: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
-	47,  // 85: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
-	51,  // 86: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
-	52,  // 87: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
-	55,  // 88: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
-	56,  // 89: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
-	58,  // 90: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
-	49,  // 91: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
-	48,  // 92: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
-	72,  // 93: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
-	73,  // 94: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
-	66,  // 95: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
-	75,  // 96: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
-	78,  // 97: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
-	80,  // 98: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
-	83,  // 99: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
-	86,  // 100: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
-	89,  // 101: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
-	93,  // 102: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
-	97,  // 103: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
-	102, // 104: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
-	107, // 105: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
-	112, // 106: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
-	116, // 107: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
-	120, // 108: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
-	121, // 109: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
-	134, // 110: parley.v1.ServerFrame.call:type_name -> parley.v1.CallInfo
-	135, // 111: parley.v1.ServerFrame.call_event:type_name -> parley.v1.CallEvent
-	136, // 112: parley.v1.ServerFrame.call_signal:type_name -> parley.v1.CallSignal
-	0,   // 113: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
-	23,  // 114: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
-	23,  // 115: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
-	33,  // 116: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
-	33,  // 117: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
-	37,  // 118: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
-	39,  // 119: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
-	39,  // 120: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
-	55,  // 121: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
-	55,  // 122: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
-	46,  // 123: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
-	40,  // 124: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
-	23,  // 125: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
-	71,  // 126: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
-	72,  // 127: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
-	74,  // 128: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
-	78,  // 129: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
-	85,  // 130: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
-	92,  // 131: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
-	95,  // 132: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
-	96,  // 133: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
-	97,  // 134: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
-	100, // 135: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
-	101, // 136: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
-	102, // 137: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
-	102, // 138: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
-	106, // 139: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
-	109, // 140: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
-	109, // 141: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
-	113, // 142: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
-	113, // 143: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
-	119, // 144: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
-	121, // 145: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
-	1,   // 146: parley.v1.CallSignalRequest.kind:type_name -> parley.v1.CallSignalKind
-	2,   // 147: parley.v1.CallSignalRequest.connection:type_name -> parley.v1.CallConnection
-	132, // 148: parley.v1.CallInfo.participants:type_name -> parley.v1.CallParticipant
-	133, // 149: parley.v1.CallInfo.ice_servers:type_name -> parley.v1.IceServer
-	3,   // 150: parley.v1.CallEvent.kind:type_name -> parley.v1.CallEventKind
-	134, // 151: parley.v1.CallEvent.call:type_name -> parley.v1.CallInfo
-	1,   // 152: parley.v1.CallSignal.kind:type_name -> parley.v1.CallSignalKind
-	2,   // 153: parley.v1.CallSignal.connection:type_name -> parley.v1.CallConnection
-	154, // [154:154] is the sub-list for method output_type
-	154, // [154:154] is the sub-list for method input_type
-	154, // [154:154] is the sub-list for extension type_name
-	154, // [154:154] is the sub-list for extension extendee
-	0,   // [0:154] is the sub-list for field type_name
+	35,  // 13: parley.v1.ClientFrame.contact:type_name -> parley.v1.ContactRequest
+	36,  // 14: parley.v1.ClientFrame.block:type_name -> parley.v1.BlockRequest
+	31,  // 15: parley.v1.ClientFrame.set_profile:type_name -> parley.v1.SetProfileRequest
+	32,  // 16: parley.v1.ClientFrame.set_profile_photo:type_name -> parley.v1.SetProfilePhotoRequest
+	33,  // 17: parley.v1.ClientFrame.profile_photo:type_name -> parley.v1.ProfilePhotoRequest
+	38,  // 18: parley.v1.ClientFrame.upload_key_packages:type_name -> parley.v1.UploadKeyPackagesRequest
+	40,  // 19: parley.v1.ClientFrame.claim_key_packages:type_name -> parley.v1.ClaimKeyPackagesRequest
+	44,  // 20: parley.v1.ClientFrame.create_conversation:type_name -> parley.v1.CreateConversationRequest
+	45,  // 21: parley.v1.ClientFrame.commit:type_name -> parley.v1.CommitRequest
+	47,  // 22: parley.v1.ClientFrame.group_info:type_name -> parley.v1.GroupInfoRequest
+	49,  // 23: parley.v1.ClientFrame.list_conversations:type_name -> parley.v1.ListConversationsRequest
+	54,  // 24: parley.v1.ClientFrame.send:type_name -> parley.v1.SendRequest
+	57,  // 25: parley.v1.ClientFrame.ack:type_name -> parley.v1.Ack
+	58,  // 26: parley.v1.ClientFrame.read:type_name -> parley.v1.ReadRequest
+	60,  // 27: parley.v1.ClientFrame.typing:type_name -> parley.v1.Typing
+	61,  // 28: parley.v1.ClientFrame.presence:type_name -> parley.v1.PresenceRequest
+	63,  // 29: parley.v1.ClientFrame.group_create:type_name -> parley.v1.GroupCreateRequest
+	64,  // 30: parley.v1.ClientFrame.group_get:type_name -> parley.v1.GroupGetRequest
+	65,  // 31: parley.v1.ClientFrame.group_list:type_name -> parley.v1.GroupListRequest
+	66,  // 32: parley.v1.ClientFrame.group_update:type_name -> parley.v1.GroupUpdateRequest
+	67,  // 33: parley.v1.ClientFrame.group_role:type_name -> parley.v1.GroupRoleRequest
+	68,  // 34: parley.v1.ClientFrame.group_leave:type_name -> parley.v1.GroupLeaveRequest
+	69,  // 35: parley.v1.ClientFrame.group_check_add:type_name -> parley.v1.GroupCheckAddRequest
+	71,  // 36: parley.v1.ClientFrame.group_invite:type_name -> parley.v1.GroupInviteRequest
+	72,  // 37: parley.v1.ClientFrame.group_invitations:type_name -> parley.v1.GroupInvitationsRequest
+	73,  // 38: parley.v1.ClientFrame.group_decline:type_name -> parley.v1.GroupDeclineRequest
+	74,  // 39: parley.v1.ClientFrame.group_privacy:type_name -> parley.v1.GroupPrivacyRequest
+	80,  // 40: parley.v1.ClientFrame.group_user_keys:type_name -> parley.v1.GroupUserKeysRequest
+	81,  // 41: parley.v1.ClientFrame.group_link_create:type_name -> parley.v1.GroupLinkCreateRequest
+	83,  // 42: parley.v1.ClientFrame.group_links:type_name -> parley.v1.GroupLinksRequest
+	85,  // 43: parley.v1.ClientFrame.group_link_revoke:type_name -> parley.v1.GroupLinkRevokeRequest
+	86,  // 44: parley.v1.ClientFrame.group_link_redeem:type_name -> parley.v1.GroupLinkRedeemRequest
+	88,  // 45: parley.v1.ClientFrame.group_join_requests:type_name -> parley.v1.GroupJoinRequestsRequest
+	91,  // 46: parley.v1.ClientFrame.group_join_decide:type_name -> parley.v1.GroupJoinDecideRequest
+	92,  // 47: parley.v1.ClientFrame.chat_timer:type_name -> parley.v1.ChatTimerRequest
+	94,  // 48: parley.v1.ClientFrame.community_group:type_name -> parley.v1.CommunityGroupRequest
+	95,  // 49: parley.v1.ClientFrame.community_groups:type_name -> parley.v1.CommunityGroupsRequest
+	98,  // 50: parley.v1.ClientFrame.group_join_ask:type_name -> parley.v1.GroupJoinAskRequest
+	102, // 51: parley.v1.ClientFrame.biz_profile_get:type_name -> parley.v1.BizProfileGetRequest
+	103, // 52: parley.v1.ClientFrame.biz_profile_set:type_name -> parley.v1.BizProfileSetRequest
+	107, // 53: parley.v1.ClientFrame.biz_product_put:type_name -> parley.v1.BizProductPutRequest
+	108, // 54: parley.v1.ClientFrame.biz_product_delete:type_name -> parley.v1.BizProductDeleteRequest
+	109, // 55: parley.v1.ClientFrame.biz_catalog:type_name -> parley.v1.BizCatalogRequest
+	112, // 56: parley.v1.ClientFrame.biz_collection:type_name -> parley.v1.BizCollectionRequest
+	114, // 57: parley.v1.ClientFrame.biz_quick_reply:type_name -> parley.v1.BizQuickReplyRequest
+	115, // 58: parley.v1.ClientFrame.biz_quick_replies:type_name -> parley.v1.BizQuickRepliesRequest
+	118, // 59: parley.v1.ClientFrame.biz_label:type_name -> parley.v1.BizLabelRequest
+	119, // 60: parley.v1.ClientFrame.biz_labels:type_name -> parley.v1.BizLabelsRequest
+	121, // 61: parley.v1.ClientFrame.biz_chat_label:type_name -> parley.v1.BizChatLabelRequest
+	122, // 62: parley.v1.ClientFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelsRequest
+	126, // 63: parley.v1.ClientFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReplyRequest
+	127, // 64: parley.v1.ClientFrame.biz_auto_reply_claim:type_name -> parley.v1.BizAutoReplyClaimRequest
+	128, // 65: parley.v1.ClientFrame.call_start:type_name -> parley.v1.CallStartRequest
+	129, // 66: parley.v1.ClientFrame.call_accept:type_name -> parley.v1.CallAcceptRequest
+	130, // 67: parley.v1.ClientFrame.call_decline:type_name -> parley.v1.CallDeclineRequest
+	131, // 68: parley.v1.ClientFrame.call_hangup:type_name -> parley.v1.CallHangupRequest
+	132, // 69: parley.v1.ClientFrame.call_join:type_name -> parley.v1.CallJoinRequest
+	133, // 70: parley.v1.ClientFrame.call_media_state:type_name -> parley.v1.CallMediaStateRequest
+	134, // 71: parley.v1.ClientFrame.call_signal:type_name -> parley.v1.CallSignalRequest
+	135, // 72: parley.v1.ClientFrame.call_status:type_name -> parley.v1.CallStatusRequest
+	7,   // 73: parley.v1.ServerFrame.hello_ok:type_name -> parley.v1.HelloOK
+	9,   // 74: parley.v1.ServerFrame.pong:type_name -> parley.v1.Pong
+	11,  // 75: parley.v1.ServerFrame.error:type_name -> parley.v1.Error
+	12,  // 76: parley.v1.ServerFrame.go_away:type_name -> parley.v1.GoAway
+	14,  // 77: parley.v1.ServerFrame.register:type_name -> parley.v1.RegisterResponse
+	16,  // 78: parley.v1.ServerFrame.credentials:type_name -> parley.v1.Credentials
+	18,  // 79: parley.v1.ServerFrame.auth:type_name -> parley.v1.AuthResponse
+	20,  // 80: parley.v1.ServerFrame.link_code:type_name -> parley.v1.LinkCodeResponse
+	24,  // 81: parley.v1.ServerFrame.devices:type_name -> parley.v1.DeviceList
+	10,  // 82: parley.v1.ServerFrame.ok:type_name -> parley.v1.OK
+	30,  // 83: parley.v1.ServerFrame.user:type_name -> parley.v1.UserInfo
+	34,  // 84: parley.v1.ServerFrame.profile_photo:type_name -> parley.v1.ProfilePhoto
+	39,  // 85: parley.v1.ServerFrame.key_package_count:type_name -> parley.v1.UploadKeyPackagesResponse
+	42,  // 86: parley.v1.ServerFrame.claimed_key_packages:type_name -> parley.v1.ClaimKeyPackagesResponse
+	46,  // 87: parley.v1.ServerFrame.appended:type_name -> parley.v1.AppendResponse
+	48,  // 88: parley.v1.ServerFrame.group_info:type_name -> parley.v1.GroupInfoResponse
+	51,  // 89: parley.v1.ServerFrame.conversations:type_name -> parley.v1.ConversationList
+	55,  // 90: parley.v1.ServerFrame.sent:type_name -> parley.v1.SendResponse
+	56,  // 91: parley.v1.ServerFrame.envelope:type_name -> parley.v1.Envelope
+	59,  // 92: parley.v1.ServerFrame.receipt:type_name -> parley.v1.Receipt
+	60,  // 93: parley.v1.ServerFrame.typing:type_name -> parley.v1.Typing
+	62,  // 94: parley.v1.ServerFrame.presence:type_name -> parley.v1.Presence
+	53,  // 95: parley.v1.ServerFrame.key_packages_low:type_name -> parley.v1.KeyPackagesLow
+	52,  // 96: parley.v1.ServerFrame.conversations_changed:type_name -> parley.v1.ConversationsChanged
+	76,  // 97: parley.v1.ServerFrame.group:type_name -> parley.v1.GroupDetails
+	77,  // 98: parley.v1.ServerFrame.groups:type_name -> parley.v1.GroupList
+	70,  // 99: parley.v1.ServerFrame.group_check_add:type_name -> parley.v1.GroupCheckAddResponse
+	79,  // 100: parley.v1.ServerFrame.group_invitations:type_name -> parley.v1.GroupInvitationList
+	82,  // 101: parley.v1.ServerFrame.group_link:type_name -> parley.v1.GroupLink
+	84,  // 102: parley.v1.ServerFrame.group_link_list:type_name -> parley.v1.GroupLinkList
+	87,  // 103: parley.v1.ServerFrame.group_link_redeemed:type_name -> parley.v1.GroupLinkRedeemed
+	90,  // 104: parley.v1.ServerFrame.group_join_request_list:type_name -> parley.v1.GroupJoinRequestList
+	93,  // 105: parley.v1.ServerFrame.chat_timer:type_name -> parley.v1.ChatTimer
+	97,  // 106: parley.v1.ServerFrame.community_group_list:type_name -> parley.v1.CommunityGroupList
+	101, // 107: parley.v1.ServerFrame.biz_profile:type_name -> parley.v1.BizProfile
+	106, // 108: parley.v1.ServerFrame.biz_product:type_name -> parley.v1.BizProduct
+	111, // 109: parley.v1.ServerFrame.biz_catalog:type_name -> parley.v1.BizCatalog
+	116, // 110: parley.v1.ServerFrame.biz_quick_replies:type_name -> parley.v1.BizQuickReplyList
+	120, // 111: parley.v1.ServerFrame.biz_labels:type_name -> parley.v1.BizLabelList
+	124, // 112: parley.v1.ServerFrame.biz_chat_labels:type_name -> parley.v1.BizChatLabelList
+	125, // 113: parley.v1.ServerFrame.biz_auto_reply:type_name -> parley.v1.BizAutoReply
+	138, // 114: parley.v1.ServerFrame.call:type_name -> parley.v1.CallInfo
+	139, // 115: parley.v1.ServerFrame.call_event:type_name -> parley.v1.CallEvent
+	140, // 116: parley.v1.ServerFrame.call_signal:type_name -> parley.v1.CallSignal
+	0,   // 117: parley.v1.Error.code:type_name -> parley.v1.ErrorCode
+	23,  // 118: parley.v1.DeviceList.devices:type_name -> parley.v1.DeviceInfo
+	23,  // 119: parley.v1.UserInfo.devices:type_name -> parley.v1.DeviceInfo
+	37,  // 120: parley.v1.UploadKeyPackagesRequest.key_packages:type_name -> parley.v1.KeyPackage
+	37,  // 121: parley.v1.ClaimedKeyPackage.key_package:type_name -> parley.v1.KeyPackage
+	41,  // 122: parley.v1.ClaimKeyPackagesResponse.key_packages:type_name -> parley.v1.ClaimedKeyPackage
+	43,  // 123: parley.v1.CreateConversationRequest.members:type_name -> parley.v1.AddedDevice
+	43,  // 124: parley.v1.CommitRequest.add:type_name -> parley.v1.AddedDevice
+	59,  // 125: parley.v1.ConversationInfo.delivered:type_name -> parley.v1.Receipt
+	59,  // 126: parley.v1.ConversationInfo.read:type_name -> parley.v1.Receipt
+	50,  // 127: parley.v1.ConversationList.conversations:type_name -> parley.v1.ConversationInfo
+	44,  // 128: parley.v1.GroupCreateRequest.conversation:type_name -> parley.v1.CreateConversationRequest
+	23,  // 129: parley.v1.GroupMemberInfo.devices:type_name -> parley.v1.DeviceInfo
+	75,  // 130: parley.v1.GroupDetails.members:type_name -> parley.v1.GroupMemberInfo
+	76,  // 131: parley.v1.GroupList.groups:type_name -> parley.v1.GroupDetails
+	78,  // 132: parley.v1.GroupInvitationList.invitations:type_name -> parley.v1.GroupInvitationInfo
+	82,  // 133: parley.v1.GroupLinkList.links:type_name -> parley.v1.GroupLink
+	89,  // 134: parley.v1.GroupJoinRequestList.requests:type_name -> parley.v1.GroupJoinRequestInfo
+	96,  // 135: parley.v1.CommunityGroupList.groups:type_name -> parley.v1.CommunityGroupInfo
+	99,  // 136: parley.v1.BizHours.spans:type_name -> parley.v1.BizHoursSpan
+	100, // 137: parley.v1.BizProfile.hours:type_name -> parley.v1.BizHours
+	101, // 138: parley.v1.BizProfileSetRequest.profile:type_name -> parley.v1.BizProfile
+	104, // 139: parley.v1.BizProduct.price:type_name -> parley.v1.BizMoney
+	105, // 140: parley.v1.BizProduct.images:type_name -> parley.v1.BizProductImage
+	106, // 141: parley.v1.BizProductPutRequest.product:type_name -> parley.v1.BizProduct
+	106, // 142: parley.v1.BizCatalog.products:type_name -> parley.v1.BizProduct
+	110, // 143: parley.v1.BizCatalog.collections:type_name -> parley.v1.BizCollection
+	113, // 144: parley.v1.BizQuickReplyRequest.quick_reply:type_name -> parley.v1.BizQuickReply
+	113, // 145: parley.v1.BizQuickReplyList.quick_replies:type_name -> parley.v1.BizQuickReply
+	117, // 146: parley.v1.BizLabelRequest.label:type_name -> parley.v1.BizLabel
+	117, // 147: parley.v1.BizLabelList.labels:type_name -> parley.v1.BizLabel
+	123, // 148: parley.v1.BizChatLabelList.labels:type_name -> parley.v1.BizChatLabel
+	125, // 149: parley.v1.BizAutoReplyRequest.settings:type_name -> parley.v1.BizAutoReply
+	1,   // 150: parley.v1.CallSignalRequest.kind:type_name -> parley.v1.CallSignalKind
+	2,   // 151: parley.v1.CallSignalRequest.connection:type_name -> parley.v1.CallConnection
+	136, // 152: parley.v1.CallInfo.participants:type_name -> parley.v1.CallParticipant
+	137, // 153: parley.v1.CallInfo.ice_servers:type_name -> parley.v1.IceServer
+	3,   // 154: parley.v1.CallEvent.kind:type_name -> parley.v1.CallEventKind
+	138, // 155: parley.v1.CallEvent.call:type_name -> parley.v1.CallInfo
+	1,   // 156: parley.v1.CallSignal.kind:type_name -> parley.v1.CallSignalKind
+	2,   // 157: parley.v1.CallSignal.connection:type_name -> parley.v1.CallConnection
+	158, // [158:158] is the sub-list for method output_type
+	158, // [158:158] is the sub-list for method input_type
+	158, // [158:158] is the sub-list for extension type_name
+	158, // [158:158] is the sub-list for extension extendee
+	0,   // [0:158] is the sub-list for field type_name
 }
 
 func init() { file_parley_proto_init() }
@@ -11316,6 +11645,9 @@ func file_parley_proto_init() {
 		(*ClientFrame_Resolve)(nil),
 		(*ClientFrame_Contact)(nil),
 		(*ClientFrame_Block)(nil),
+		(*ClientFrame_SetProfile)(nil),
+		(*ClientFrame_SetProfilePhoto)(nil),
+		(*ClientFrame_ProfilePhoto)(nil),
 		(*ClientFrame_UploadKeyPackages)(nil),
 		(*ClientFrame_ClaimKeyPackages)(nil),
 		(*ClientFrame_CreateConversation)(nil),
@@ -11384,6 +11716,7 @@ func file_parley_proto_init() {
 		(*ServerFrame_Devices)(nil),
 		(*ServerFrame_Ok)(nil),
 		(*ServerFrame_User)(nil),
+		(*ServerFrame_ProfilePhoto)(nil),
 		(*ServerFrame_KeyPackageCount)(nil),
 		(*ServerFrame_ClaimedKeyPackages)(nil),
 		(*ServerFrame_Appended)(nil),
@@ -11422,15 +11755,16 @@ func file_parley_proto_init() {
 		(*ResolveRequest_Username)(nil),
 		(*ResolveRequest_UserId)(nil),
 	}
-	file_parley_proto_msgTypes[58].OneofWrappers = []any{}
-	file_parley_proto_msgTypes[84].OneofWrappers = []any{}
+	file_parley_proto_msgTypes[27].OneofWrappers = []any{}
+	file_parley_proto_msgTypes[62].OneofWrappers = []any{}
+	file_parley_proto_msgTypes[88].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_proto_rawDesc), len(file_parley_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   133,
+			NumMessages:   137,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

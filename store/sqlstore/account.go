@@ -76,10 +76,10 @@ func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, err
 	for attempt := 1; ; attempt++ {
 		u.ID = parley.NewUserID()
 		err := s.write(ctx, "create user", func(tx Querier) error {
-			_, err := tx.Exec(ctx, `INSERT INTO users (id, phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err := tx.Exec(ctx, `INSERT INTO users (id, phone, name, username, username_key, find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at, about, photo_vis)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				u.ID, u.Phone, u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen),
-				u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt))
+				u.PINHash, ns(u.CreatedAt), ns(u.LastSeenAt), u.About, string(u.Privacy.Photo))
 			return s.userConflict(err)
 		})
 		if errors.Is(err, errUserIDTaken) && attempt < 4 {
@@ -95,20 +95,20 @@ func (s *Store) CreateUser(ctx context.Context, u parley.User) (parley.User, err
 // errUserIDTaken: a random user ID was already taken (CreateUser draws again).
 var errUserIDTaken = errors.New("user id taken")
 
-const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at, suspended_at`
+const userCols = `id, phone, name, COALESCE(username, ''), find_by_phone, last_seen_vis, pin_hash, created_at, last_seen_at, suspended_at, about, photo_vis, photo_tag`
 
 func (s *Store) scanUser(row Row) (parley.User, error) {
 	var u parley.User
-	var fbp, ls string
+	var fbp, ls, photo string
 	var created, seen, suspended int64
-	err := row.Scan(&u.ID, &u.Phone, &u.Name, &u.Username, &fbp, &ls, &u.PINHash, &created, &seen, &suspended)
+	err := row.Scan(&u.ID, &u.Phone, &u.Name, &u.Username, &fbp, &ls, &u.PINHash, &created, &seen, &suspended, &u.About, &photo, &u.PhotoTag)
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.User{}, notFound("no such user")
 	}
 	if err != nil {
 		return parley.User{}, s.wrap("user", err)
 	}
-	u.Privacy = parley.Privacy{FindByPhone: parley.Visibility(fbp), LastSeen: parley.Visibility(ls)}
+	u.Privacy = parley.Privacy{FindByPhone: parley.Visibility(fbp), LastSeen: parley.Visibility(ls), Photo: parley.Visibility(photo)}
 	u.CreatedAt, u.LastSeenAt = fromNS(created), fromNS(seen)
 	u.SuspendedAt = fromNS(suspended)
 	return u, nil
@@ -133,13 +133,14 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (parley.Use
 	return s.scanUser(s.r.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username_key = ?`, strings.ToLower(username)))
 }
 
-// UpdateUser replaces u's mutable fields: name, username, privacy, PIN hash
-// and last seen.
+// UpdateUser replaces u's mutable fields: name, about, username, privacy,
+// PIN hash and last seen (not the photo: SetProfilePhoto).
 func (s *Store) UpdateUser(ctx context.Context, u parley.User) error {
 	return s.write(ctx, "update user", func(tx Querier) error {
-		n, err := tx.Exec(ctx, `UPDATE users SET name = ?, username = ?, username_key = ?, find_by_phone = ?, last_seen_vis = ?, pin_hash = ?, last_seen_at = ?
-			WHERE id = ?`,
-			u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen), u.PINHash, ns(u.LastSeenAt), u.ID)
+		n, err := tx.Exec(ctx, `UPDATE users SET name = ?, username = ?, username_key = ?, find_by_phone = ?, last_seen_vis = ?, pin_hash = ?, last_seen_at = ?,
+			about = ?, photo_vis = ? WHERE id = ?`,
+			u.Name, nullable(u.Username), usernameKey(u.Username), string(u.Privacy.FindByPhone), string(u.Privacy.LastSeen), u.PINHash, ns(u.LastSeenAt),
+			u.About, string(u.Privacy.Photo), u.ID)
 		if err != nil {
 			return s.userConflict(err)
 		}
@@ -148,4 +149,38 @@ func (s *Store) UpdateUser(ctx context.Context, u parley.User) error {
 		}
 		return nil
 	})
+}
+
+// SetProfilePhoto replaces (nil photo: removes) the user's profile photo
+// and its tag in one transaction.
+func (s *Store) SetProfilePhoto(ctx context.Context, user parley.UserID, photo []byte, tag string) error {
+	return s.write(ctx, "set profile photo", func(tx Querier) error {
+		n, err := tx.Exec(ctx, `UPDATE users SET photo_tag = ? WHERE id = ?`, tag, user)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("no such user")
+		}
+		if photo == nil {
+			_, err = tx.Exec(ctx, `DELETE FROM profile_photos WHERE user_id = ?`, user)
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO profile_photos (user_id, photo) VALUES (?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET photo = excluded.photo`, user, photo)
+		return err
+	})
+}
+
+// ProfilePhoto returns the user's profile photo (CodeNotFound: none).
+func (s *Store) ProfilePhoto(ctx context.Context, user parley.UserID) ([]byte, error) {
+	var photo []byte
+	err := s.r.QueryRow(ctx, `SELECT photo FROM profile_photos WHERE user_id = ?`, user).Scan(&photo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no profile photo")
+	}
+	if err != nil {
+		return nil, s.wrap("profile photo", err)
+	}
+	return photo, nil
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"EventCountersConcurrent", testEventCountersConcurrent},
 		{"CreateUser", testCreateUser},
 		{"UpdateUser", testUpdateUser},
+		{"ProfilePhoto", testProfilePhoto},
 		{"Devices", testDevices},
 		{"RevokeDevice", testRevokeDevice},
 		{"LinkCode", testLinkCode},
@@ -239,7 +240,8 @@ func testUpdateUser(t *testing.T, s parley.Store) {
 	ctx := t.Context()
 	a, b := MustUser(t, s), MustUser(t, s)
 	a.Name, a.Username, a.PINHash, a.LastSeenAt = "New name", "Alice", []byte("pinhash"), t0.Add(time.Minute)
-	a.Privacy = parley.Privacy{FindByPhone: parley.VisibleNobody, LastSeen: parley.VisibleContacts}
+	a.Privacy = parley.Privacy{FindByPhone: parley.VisibleNobody, LastSeen: parley.VisibleContacts, Photo: parley.VisibleNobody}
+	a.About = "Out walking"
 	must(t, s.UpdateUser(ctx, a))
 	got, err := s.User(ctx, a.ID)
 	must(t, err)
@@ -271,6 +273,36 @@ func testUpdateUser(t *testing.T, s parley.Store) {
 	must(t, s.UpdateUser(ctx, c))
 
 	wantCode(t, s.UpdateUser(ctx, parley.User{ID: 999999, Name: "ghost"}), parley.CodeNotFound, "")
+}
+
+func testProfilePhoto(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	a := MustUser(t, s)
+	_, err := s.ProfilePhoto(ctx, a.ID)
+	wantCode(t, err, parley.CodeNotFound, "")
+	must(t, s.SetProfilePhoto(ctx, a.ID, []byte("jpeg one"), "tag1"))
+	must(t, s.SetProfilePhoto(ctx, a.ID, []byte("jpeg two"), "tag2"))
+	got, err := s.ProfilePhoto(ctx, a.ID)
+	must(t, err)
+	equal(t, "photo", string(got), "jpeg two")
+	u, err := s.User(ctx, a.ID)
+	must(t, err)
+	equal(t, "tag", u.PhotoTag, "tag2")
+
+	// UpdateUser leaves the photo alone.
+	u.Name = "Renamed"
+	must(t, s.UpdateUser(ctx, u))
+	u, err = s.User(ctx, a.ID)
+	must(t, err)
+	equal(t, "tag after update", u.PhotoTag, "tag2")
+
+	must(t, s.SetProfilePhoto(ctx, a.ID, nil, ""))
+	_, err = s.ProfilePhoto(ctx, a.ID)
+	wantCode(t, err, parley.CodeNotFound, "")
+	u, err = s.User(ctx, a.ID)
+	must(t, err)
+	equal(t, "tag removed", u.PhotoTag, "")
+	wantCode(t, s.SetProfilePhoto(ctx, 999999, []byte("x"), "t"), parley.CodeNotFound, "")
 }
 
 func testDevices(t *testing.T, s parley.Store) {

@@ -179,9 +179,9 @@ func nameMembers(a Args, i int) (string, []string, client.GroupOptions, error) {
 var methods map[string]handler
 
 func init() {
-	// The other files' tables: api_tools.go, api_moderation.go, api_backup.go.
+	// The other files' tables: api_tools.go, api_moderation.go, api_backup.go, api_profile.go.
 	defer func() {
-		for _, t := range []map[string]handler{toolMethods, moderationMethods, backupMethods} {
+		for _, t := range []map[string]handler{toolMethods, moderationMethods, backupMethods, profileMethods} {
 			maps.Copy(methods, t)
 		}
 	}()
@@ -304,7 +304,7 @@ func init() {
 			if err := a.Decode(0, "user", &u); err != nil {
 				return nil, err
 			}
-			return api.C.Who(ctx, parley.UserID(u)), nil
+			return api.C.Profiles.Name(ctx, parley.UserID(u)), nil
 		},
 
 		// chats

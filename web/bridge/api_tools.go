@@ -31,6 +31,7 @@ func (api *API) withMarks(ctx context.Context, cs ...*Chat) error {
 	if err != nil {
 		return err
 	}
+	api.withNames(ctx, cs...) // api_profile.go
 	for _, c := range cs {
 		m := marks[parley.ConversationID(c.ID)]
 		c.MutedUntil, c.MarkedUnread = Millis(m.MutedUntil), m.Unread
@@ -98,7 +99,7 @@ var toolMethods = map[string]handler{
 		}
 		out := MessageInfo{Message: MessageOf(info.Message), Members: make([]MemberReceipt, 0, len(info.Members))}
 		for _, r := range info.Members {
-			out.Members = append(out.Members, MemberReceipt{User: int64(r.User), Name: api.C.Who(ctx, r.User),
+			out.Members = append(out.Members, MemberReceipt{User: int64(r.User), Name: api.C.Profiles.Name(ctx, r.User),
 				DeliveredAt: Millis(r.Delivered), ReadAt: Millis(r.Read)})
 		}
 		return out, nil

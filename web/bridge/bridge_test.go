@@ -82,7 +82,7 @@ func TestShapesMatchAPI(t *testing.T) {
 		bridge.InviteLink{}, bridge.LinkOptions{}, bridge.JoinResult{}, bridge.JoinRequest{}, bridge.CommunityGroup{}, bridge.Receipt{},
 		bridge.BroadcastRecipient{}, bridge.BroadcastList{}, bridge.BroadcastEdit{}, bridge.BroadcastCopy{}, bridge.BroadcastSent{},
 		bridge.ReportOptions{}, bridge.ReportFiled{}, bridge.GroupReport{}, bridge.GroupBan{},
-		bridge.StatusPost{}, bridge.StatusViewer{}, bridge.StatusPostOptions{}, bridge.StatusSettings{}, bridge.StatusMedia{}, bridge.StatusQuote{}}
+		bridge.StatusPost{}, bridge.StatusViewer{}, bridge.StatusPostOptions{}, bridge.StatusSettings{}, bridge.StatusMedia{}, bridge.StatusQuote{}, bridge.Profile{}}
 	for _, s := range shapes {
 		typ := reflect.TypeOf(s)
 		want, ok := ts[typ.Name()]

@@ -376,7 +376,7 @@ test('the contact picker opens chats and picks group members; a chat opens befor
     await a.getByLabel('Phone number or @username').fill(PHONES.frank)
     await a.getByRole('button', { name: 'Start chat' }).click()
     // The chat with frank is open (its header names him) and empty.
-    await a.getByRole('heading', { name: /14155550146/ }).or(a.locator('.bar-title', { hasText: '14155550146' })).first().waitFor()
+    await a.getByRole('heading', { name: /Frank|14155550146/ }).or(a.locator('.bar-title', { hasText: /Frank|14155550146/ })).first().waitFor()
     await a.getByRole('log', { name: 'Messages' }).waitFor()
     assert.equal(await a.locator('.msg').count(), 0)
     const box = a.getByRole('textbox', { name: 'Message' })
@@ -452,12 +452,12 @@ test('a message is forwarded to two chats at once', async () => {
     await a.getByRole('menuitem', { name: 'Forward' }).click()
     const dialog = a.getByRole('dialog', { name: 'Forward message' })
     await dialog.getByRole('checkbox', { name: 'Weekend trip' }).check()
-    await dialog.getByRole('checkbox', { name: PHONES.carol }).check()
+    await dialog.getByRole('checkbox', { name: new RegExp(`^(Carol|${PHONES.carol.replace('+', '\\+')})$`) }).check()
     await dialog.getByRole('button', { name: 'Forward to 2 chats' }).click()
     await dialog.waitFor({ state: 'detached' })
   })
   await step('it is in both chats, marked forwarded, and bob gets it in the group', async () => {
-    await a.getByRole('button', { name: new RegExp(`^Open chat ${PHONES.carol.replace('+', '\\+')}`) }).click()
+    await a.getByRole('button', { name: new RegExp(`^Open chat (Carol|${PHONES.carol.replace('+', '\\+')})`) }).click()
     await a.getByRole('log', { name: 'Messages' }).getByText('Hello Alice! Nice to see you here').waitFor()
     await a.getByRole('log', { name: 'Messages' }).getByText('Forwarded').first().waitFor()
     await b.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
@@ -495,7 +495,7 @@ test('everyday tools: search jumps to a message, drafts stay per chat, unread di
     await a.getByRole('button', { name: /^Open chat Weekend trip/ }).click()
     await log.getByText('Dave here, thanks for the link').waitFor()
     assert.equal(await a.getByRole('textbox', { name: 'Message' }).inputValue(), '')
-    await a.getByRole('button', { name: new RegExp(`^Open chat ${PHONES.carol.replace('+', '\\+')}`) }).click()
+    await a.getByRole('button', { name: new RegExp(`^Open chat (Carol|${PHONES.carol.replace('+', '\\+')})`) }).click()
     await log.getByText('Hi Alice, from the terminal').waitFor()
     assert.equal(await a.getByRole('textbox', { name: 'Message' }).inputValue(), 'half-written thought')
     await a.getByRole('textbox', { name: 'Message' }).fill('')
@@ -684,11 +684,6 @@ test('alice, in a group joined by invite link, links a second browser', async ()
   await l.locator('.chat-row', { hasText: 'Weekend trip' }).waitFor()
 })
 
-// Web Push reaches the service worker as an encrypted push message that the
-// browser's push service decrypts; Chrome DevTools Protocol's
-// ServiceWorker.deliverPushMessage hands the worker such a message directly (no
-// push service is reachable here). The worker must show "New message" and
-// nothing of the content, tagged by conversation so repeats collapse.
 test('the message menu: message info, star and starred messages, delete for me', async () => {
   const g = (await registered('gina')).page
   const h = (await registered('hank')).page
@@ -943,6 +938,11 @@ test('status: "only share with" one contact is seen by that contact alone, with 
   })
 })
 
+// Web Push reaches the service worker as an encrypted push message that the
+// browser's push service decrypts; Chrome DevTools Protocol's
+// ServiceWorker.deliverPushMessage hands the worker such a message directly (no
+// push service is reachable here). The worker must show "New message" and
+// nothing of the content, tagged by conversation so repeats collapse.
 test('a push message shows "New message" from the service worker', async () => {
   const ctx = await browser.newContext()
   await ctx.grantPermissions(['notifications'], { origin: server.url })
@@ -1178,4 +1178,99 @@ test('a backup made in settings is restored on a fresh browser that registers th
     await messages(n).getByText('Welcome back 7734').waitFor()
   })
   await shot(n, 'backup-old-chat-works')
+})
+
+test('names, not handles: profile name, about and photo; "created the group"; the photo follows its privacy setting', async () => {
+  // Frank and Ivy have not met in the earlier tests (and the server lets one
+  // address register only ten numbers an hour).
+  const j = (await registered('frank')).page
+  const k = (await registered('ivy')).page
+  await step('frank sets his name, about line and photo in settings', async () => {
+    await j.getByRole('button', { name: 'Settings' }).click()
+    await j.getByLabel('Your name').fill('Francis Drake')
+    await j.getByRole('button', { name: 'Save name' }).click()
+    await j.getByText('Name saved.').waitFor()
+    await j.getByLabel('About').fill('Captain of the Golden Hind')
+    await j.getByRole('button', { name: 'Save about' }).click()
+    await j.getByText('About saved.').waitFor()
+    const chooser = j.waitForEvent('filechooser')
+    await j.getByRole('button', { name: 'Add photo' }).click()
+    await (await chooser).setFiles(join(here, '../app/public/icon-512.png'))
+    await j.getByText('Profile photo saved.').waitFor()
+    await j.getByRole('img', { name: 'Your profile photo' }).waitFor()
+    await j.getByRole('button', { name: 'Back' }).click()
+  })
+  await step('frank writes to ivy; she sees his name in the chat list, the header and the message menu', async () => {
+    await newChat(j, PHONES.ivy, 'Ahoy Ivy')
+    await k.getByRole('button', { name: /^Open chat Francis Drake/ }).click()
+    await k.locator('.bar-title', { hasText: 'Francis Drake' }).waitFor()
+    await k.getByRole('button', { name: 'Options for message from Francis Drake: Ahoy Ivy' }).waitFor()
+  })
+  await step("ivy sees frank's photo and about line in his contact info", async () => {
+    await k.getByRole('button', { name: 'Chat info', exact: true }).click()
+    await k.getByRole('img', { name: 'Profile photo of Francis Drake' }).waitFor()
+    await k.getByLabel('About').getByText('Captain of the Golden Hind').waitFor()
+    await shot(k, '17a-profile-photo')
+    await k.getByRole('button', { name: 'Back' }).click()
+  })
+  await step('frank creates a group with ivy: the first line says who created it, messages name him', async () => {
+    await j.getByRole('button', { name: 'New chat' }).click()
+    await j.getByRole('button', { name: 'Group', exact: true }).click()
+    await j.getByLabel('Group name').fill('Golden Hind')
+    await j.getByLabel(/^Members/).fill(PHONES.ivy)
+    await j.getByRole('button', { name: 'Create group' }).click()
+    await j.getByRole('note').filter({ hasText: /^You created the group$/ }).waitFor()
+    const box = j.getByRole('textbox', { name: 'Message' })
+    await box.fill('All hands on deck')
+    await box.press('Enter')
+    await k.getByRole('button', { name: /^Open chat Golden Hind/ }).click()
+    await k.getByRole('note').filter({ hasText: /^Francis Drake created the group and added you$/ }).waitFor()
+    await k.getByRole('button', { name: 'Options for message from Francis Drake: All hands on deck' }).waitFor()
+  })
+  await step('frank lets nobody see his photo and is knighted: ivy gets no photo, and his new name once she opens the chat', async () => {
+    await j.getByRole('button', { name: 'Settings' }).click()
+    await j.getByLabel('Who can see my photo').selectOption('nobody')
+    await j.getByRole('button', { name: 'Save photo privacy' }).click()
+    await j.getByText('Photo privacy saved.').waitFor()
+    await j.getByLabel('Your name').fill('Sir Francis Drake')
+    await j.getByRole('button', { name: 'Save name' }).click()
+    await j.getByText('Name saved.').waitFor()
+    await k.reload()
+    await k.getByRole('button', { name: /^Open chat Francis Drake/ }).click()
+    await k.locator('.bar-title', { hasText: 'Sir Francis Drake' }).waitFor()
+    await k.getByRole('button', { name: /^Open chat Sir Francis Drake/ }).waitFor()
+    await k.getByRole('button', { name: 'Chat info', exact: true }).click()
+    await k.getByLabel('About').getByText('Captain of the Golden Hind').waitFor()
+    await k.getByRole('heading', { name: 'Sir Francis Drake' }).waitFor()
+    assert.equal(await k.getByRole('img', { name: /^Profile photo of/ }).count(), 0)
+  })
+})
+
+test('full-text search on the device: word prefixes without accents find a message and jump to it, highlighted', async () => {
+  const l = (await registered('erin')).page
+  const m = (await registered('dave')).page
+  await step('erin writes to dave, then many more messages', async () => {
+    await newChat(l, PHONES.dave, 'Meet at the Café Zürich at noon')
+    const box = l.getByRole('textbox', { name: 'Message' })
+    for (let i = 1; i <= 30; i++) {
+      await box.fill(`filler message number ${i}`)
+      await box.press('Enter')
+    }
+    await m.locator('.chat-row', { hasText: 'filler message number 30' }).waitFor()
+  })
+  await step('dave finds it by "cafe zur" and lands on it, in view and highlighted', async () => {
+    const search = m.getByRole('searchbox', { name: 'Search chats and messages' })
+    await search.fill('urich') // inside a word: nothing
+    await m.getByRole('region', { name: 'Messages found' }).getByText('No messages found.').waitFor()
+    await search.fill('cafe zur')
+    await m.getByRole('region', { name: 'Messages found' }).getByRole('button', { name: /Meet at the Café Zürich at noon/ }).click()
+    const log = m.getByRole('log', { name: 'Messages' })
+    const hit = log.getByText('Meet at the Café Zürich at noon')
+    await hit.waitFor()
+    const [box, view] = [await hit.boundingBox(), await log.boundingBox()]
+    assert.ok(box && view && box.y >= view.y && box.y + box.height <= view.y + view.height, `hit at ${JSON.stringify(box)}, list at ${JSON.stringify(view)}`)
+    assert.equal(await hit.evaluate((el) => el.closest('[aria-current="true"]') !== null), true)
+    await shot(m, '17b-search-hit')
+    await search.fill('')
+  })
 })

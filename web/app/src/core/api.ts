@@ -107,6 +107,19 @@ export interface Contact {
   devices: DeviceKey[];
 }
 
+/** what this user may see of someone's profile (docs/decisions/0005-profile-photos.md) */
+export interface Profile {
+  user: UserId;
+  name: string;
+  username?: string;
+  phone?: string; // absent when hidden from us
+  about: string;
+  /** names the current photo; "" when there is none or it is hidden from us */
+  photoTag: string;
+  /** how they are shown: name, else @username, number or id */
+  title: string;
+}
+
 export interface SafetyNumber {
   /** 60 digits in 12 groups of 5, separated by spaces */
   number: string;
@@ -610,6 +623,19 @@ export interface Parley {
   block(who: string): Promise<Contact>;
   unblock(who: string): Promise<Contact>;
   safetyNumber(who: string): Promise<SafetyNumber>;
+
+  // profiles
+  /** someone's profile ("+E164", "@username", a user id) or, with "", this user's */
+  profile(who: string): Promise<Profile>;
+  setProfileName(name: string): Promise<void>;
+  setAbout(about: string): Promise<void>;
+  /** set the profile photo: a JPEG (at most 64 KiB) as base64; returns its tag */
+  setProfilePhoto(jpegBase64: string): Promise<string>;
+  removeProfilePhoto(): Promise<void>;
+  /** who can see my profile photo (the server enforces it) */
+  setPhotoPrivacy(who: Visibility): Promise<void>;
+  /** a user's photo as a data: URL; null when they have none or hide it from us */
+  profilePhoto(user: UserId, tag?: string): Promise<string | null>;
   /** online and last seen, as the user's privacy settings let this user see them (hidden: offline, lastSeen 0) */
   presence(user: UserId): Promise<Presence>;
   /** display name of a user as this device knows it (name, @username, phone or "u42") */

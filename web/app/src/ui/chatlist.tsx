@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { lastTextLabel } from './media'
 import { Icon } from './icons'
+import { Avatar } from './profile'
 import type { Account, Chat, SearchHit } from '../core/api'
 import { errText, go, isMuted, listTime, MUTE_FOR, P, useEscape, useEvents } from './lib'
 
@@ -94,9 +95,13 @@ export function ChatList({ active, me }: { active?: string; me: Account }) {
   const row = (c: Chat) => (
     <li key={c.id} class={'chat-row' + (c.id === active ? ' active' : '')}>
       <button class="chat-open" onClick={() => go('chat', c.id)} aria-label={`Open chat ${c.title}${c.unread ? `, ${c.unread} unread` : c.markedUnread ? ', marked unread' : ''}`}>
-        <span class="avatar" aria-hidden="true">
-          {/^[+0-9]/.test(c.title) ? <Icon name="person" size={26} /> : (c.title || '?').replace(/^@/, '').slice(0, 1).toUpperCase()}
-        </span>
+        {c.kind === 'direct' && c.peer ? (
+          <Avatar user={c.peer} title={c.title} />
+        ) : (
+          <span class="avatar" aria-hidden="true">
+            {/^[+0-9]/.test(c.title) ? <Icon name="person" size={26} /> : (c.title || '?').replace(/^@/, '').slice(0, 1).toUpperCase()}
+          </span>
+        )}
         <span class="chat-main">
           <span class="chat-top">
             <span class="chat-title">{c.title}</span>

@@ -4,6 +4,7 @@ import type { Chat, Extras, Message, MessageInfo, MessageStatus, Presence, Searc
 import { Composer } from './composer'
 import { dayKey, dayLabel, errText, go, nameOf, P, sizeText, timeOf, useEscape, useEvents, useName, useRoute } from './lib'
 import { ReportDialog } from './moderation'
+import { Avatar, useFreshName } from './profile'
 import { VirtualList } from './virtual'
 import { createPortal } from 'preact/compat'
 import { durationText, previewOf } from './media'
@@ -67,6 +68,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
   const [members, setMembers] = useState<string[]>([])
   const [starred, setStarred] = useState<Set<Seq>>(new Set())
   const [presence, setPresence] = useState<Presence | null>(null)
+  useFreshName(chat?.kind === 'direct' && me && chat.peer !== me ? chat.peer : undefined, chat?.title, (title) => setChat((c) => c && { ...c, title }))
   // Where the unread messages began when the chat was opened: the divider
   // stays there (the chat is marked read at once) until another chat opens.
   const [unreadFrom, setUnreadFrom] = useState<{ key: string; n: number } | null>(null)
@@ -397,6 +399,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
         <button class="icon back" aria-label="Back to chats" onClick={() => go()}>
           <Icon name="back" />
         </button>
+        {chat?.kind === 'direct' && chat.peer !== me && <Avatar user={chat.peer} title={chat.title} small />}
         <button class="bar-title-btn" onClick={() => go('chat', chatId, 'info')} aria-label={`Chat info for ${chat?.title ?? ''}`}>
           <span class="bar-title">{chat?.title ?? '…'}</span>
           <span class="bar-sub" aria-live="polite">
@@ -456,6 +459,7 @@ export function Conversation({ chat: chatId }: { chat: string }) {
               me={me}
               admin={admin}
               starred={starred.has(r.m.seq)}
+              found={focusSeq === String(r.m.seq)}
               onStarred={loadStarred}
               onDeletedForMe={() => setMsgs((old) => old.filter((x) => x.id !== r.m.id))}
               quoted={(s) => bySeq.get(s)}
@@ -641,6 +645,8 @@ interface BubbleProps {
   onDeletedForMe: () => void
   onChanged: () => void
   onError: (e: string) => void
+  /** the message a search hit opened: highlighted, aria-current */
+  found?: boolean
 }
 
 /**
@@ -653,7 +659,7 @@ export function canDeleteForEveryone(m: Message, group: boolean, admin: boolean,
   return group && admin
 }
 
-function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onStarred, onDeletedForMe, onChanged, onError }: BubbleProps) {
+function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onStarred, onDeletedForMe, onChanged, onError, found }: BubbleProps) {
   const [menu, setMenu] = useState(false)
   const [info, setInfo] = useState(false)
   const [forwarding, setForwarding] = useState(false)
@@ -684,7 +690,7 @@ function Bubble({ m, x, group, me, admin, starred, quoted, onReply, onEdit, onSt
   }
 
   return (
-    <div class={'msg ' + (m.outgoing ? 'out' : 'in')} data-seq={m.seq} data-status={m.status}>
+    <div class={'msg ' + (m.outgoing ? 'out' : 'in') + (found ? ' found' : '')} data-seq={m.seq} data-status={m.status} aria-current={found ? 'true' : undefined}>
       <div class="bubble">
         {group && !m.outgoing && <SenderName user={m.sender} />}
         {m.forwarded && <span class="forwarded">↪ Forwarded</span>}

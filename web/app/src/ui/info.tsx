@@ -3,6 +3,7 @@ import { Icon } from './icons'
 import type { Chat, CommunityGroup, Contact, Group, InviteLink, JoinRequest, SafetyNumber, UserId } from '../core/api'
 import { errText, go, P, timeOf, useEscape, useName } from './lib'
 import { GroupModeration, ReportDialog } from './moderation'
+import { AboutLine, Avatar } from './profile'
 
 function useAsync<T>(f: () => Promise<T>, deps: unknown[]): [T | undefined, string, () => void] {
   const [v, setV] = useState<T>()
@@ -72,10 +73,9 @@ function ContactBody({ who }: { who: string }) {
   return (
     <>
       <div class="profile">
-        <span class="avatar big" aria-hidden="true">
-          {(c.name || '?').slice(0, 1).toUpperCase()}
-        </span>
+        <Avatar user={c.user} title={c.name} big alt={`Profile photo of ${c.name || c.phone}`} />
         <h2>{c.name}</h2>
+        <AboutLine who={who} />
         {c.username && <p class="muted">@{c.username}</p>}
         {c.phone && <p class="muted">{c.phone}</p>}
       </div>
@@ -179,6 +179,7 @@ function MemberRow({ g, user, me, isAdmin, onChange }: { g: Group; user: UserId;
   const m = g.members.find((x) => x.user === user)!
   return (
     <li class="member">
+      <Avatar user={user} title={user === me ? 'You' : n} small />
       <button class="link" onClick={() => go('contact', String(user))}>
         {user === me ? 'You' : n}
       </button>

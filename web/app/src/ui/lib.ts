@@ -58,6 +58,10 @@ export function nameOf(u: UserId): Promise<string> {
   }
   return p
 }
+/** Forget how a user is named (their name changed), so the next nameOf asks again. */
+export function forgetName(u: UserId) {
+  names.delete(u)
+}
 export function useName(u: UserId | undefined): string {
   const [n, setN] = useState('')
   useEffect(() => {

@@ -4,6 +4,7 @@ import { Icon } from './icons'
 import { useEffect, useState } from 'preact/hooks'
 import type { DeviceKey, GroupInvitation, LinkCode, Status, Visibility } from '../core/api'
 import { applyTheme, errText, getTheme, go, P, useEscape, type Theme } from './lib'
+import { ProfileEditor } from './profile'
 
 function QR({ text, label }: { text: string; label: string }) {
   const q = qrcode(0, 'M')
@@ -88,6 +89,7 @@ export function Settings({ status }: { status: Status }) {
             <strong>{acct.name}</strong> · {acct.phone} · device {acct.device}
             {acct.primary ? ' (primary)' : ' (linked)'}
           </p>
+          <ProfileEditor />
           <form
             class="row"
             onSubmit={(e) => {
