@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/accounts"
 	"github.com/parleyhq/parley/apiclient"
 	"github.com/parleyhq/parley/client"
 	"github.com/parleyhq/parley/mls"
@@ -95,7 +96,12 @@ func runCommunity(ctx context.Context, cfg Config) (map[string]any, error) {
 	kpBytes := len(kp)
 
 	codes := &codeCatcher{codes: map[string]string{}}
-	srv, err := parleyserver.New(parleyserver.Config{Store: st, Log: slog.New(codes)})
+	// The admin adds thousands of people by number at once, which the
+	// directory-lookup budget of a real account (120 an hour, a guard
+	// against enumerating numbers) would stop: this bench measures MLS at
+	// scale, not that guard.
+	acfg := accounts.Config{Limits: accounts.Limits{LookupsPerUser: parley.Limit{Events: 1 << 30, Window: time.Hour}}}
+	srv, err := parleyserver.New(parleyserver.Config{Store: st, Log: slog.New(codes), Accounts: acfg})
 	if err != nil {
 		return nil, err
 	}
