@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/parleyhq/parley"
@@ -346,6 +347,20 @@ func TestOpenChatBeforeFirstMessage(t *testing.T) {
 	if err != nil || again.ID != ch.ID {
 		t.Fatalf("opened again: %v (chat %s, want %s)", err, again.ID, ch.ID)
 	}
+	// Bob, who has not saved alice, sees no empty chat from her.
+	listed := func(c *client.Client) bool {
+		if err := c.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		chats, err := c.Chats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(chats, func(x client.Chat) bool { return x.ID == ch.ID })
+	}
+	if listed(bob.Client) {
+		t.Fatal("bob lists the empty chat a stranger opened")
+	}
 	m, err := alice.Send(ctx, bob.phone, "first words")
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +371,9 @@ func TestOpenChatBeforeFirstMessage(t *testing.T) {
 	got := mustEvent(t, bob.Client, "bob receives", isMessage("first words"))
 	if got.Message.Conversation != ch.ID {
 		t.Fatalf("bob got it in %s, want %s", got.Message.Conversation, ch.ID)
+	}
+	if !listed(bob.Client) {
+		t.Fatal("bob does not list the chat once its first message came")
 	}
 	if _, err := alice.OpenChat(ctx, "@nobody_here"); !parley.IsCode(err, parley.CodeNotFound) {
 		t.Fatalf("opening a chat with nobody: err = %v, want not_found", err)

@@ -578,10 +578,26 @@ func (c *Client) Sync(ctx context.Context) error {
 	}
 }
 
-// Chats lists this device's chats, most recently active first.
+// Chats lists this device's chats, most recently active first. A direct
+// chat in which nothing has been said yet, with someone who is not in this
+// user's contacts, is left out until its first message: a chat a stranger
+// opened, or one created to carry a broadcast copy the server withheld
+// (the recipient has not saved the sender), shows nothing.
 func (c *Client) Chats(ctx context.Context) ([]Chat, error) {
 	chats, err := c.store.Chats(ctx)
-	return chats, storeErr(err)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := chats[:0]
+	for _, ch := range chats {
+		if ch.Kind == parley.KindDirect && ch.LastText == "" && ch.Unread == 0 && !ch.Pinned && !ch.Archived && ch.Peer != c.Account().User {
+			if ct, err := c.store.Contact(ctx, ch.Peer); err != nil || !ct.Contact {
+				continue
+			}
+		}
+		out = append(out, ch)
+	}
+	return out, nil
 }
 
 // Chat resolves a chat reference: a conversation id, "+E164", "@username"

@@ -79,6 +79,11 @@ func TestBroadcastCLI(t *testing.T) {
 			t.Fatalf("dave received %v", got)
 		}
 	}
+	// ... nor a chat with her in his list (the empty chat her client made
+	// to carry the copy is not shown: he has not saved her).
+	if got := dave.must("chats").lines(); len(got) != 0 {
+		t.Fatalf("dave's chats: %v", got)
+	}
 	// A reply comes back to the 1:1 chat.
 	bob.must("send", "--to", alice.phone, "on my way")
 	if got := texts(alice.must("history", bob.phone).lines()); !slices.Contains(got, "on my way") || !slices.Contains(got, text) {
