@@ -27,7 +27,7 @@ func TestMovePrimaryDeviceKeepsHistory(t *testing.T) {
 	bob.must("send", "--to", group, "bring boots")
 	direct := old.must("send", "--to", bob.phone, "direct: I am moving phones").lines()[0]["chat"].(string)
 	bob.must("send", "--to", direct, "ok, see you there")
-	for chat, want := range map[string][]string{group: {"group plan: leave at 6", "bring boots"}, direct: {"direct: I am moving phones", "ok, see you there"}} {
+	for chat, want := range map[string][]string{group: {"You created the group", "group plan: leave at 6", "bring boots"}, direct: {"direct: I am moving phones", "ok, see you there"}} {
 		if got := texts(old.must("history", chat).lines()); !slices.Equal(got, want) {
 			t.Fatalf("the old phone's history of %s: %v", chat, got)
 		}
@@ -49,10 +49,10 @@ func TestMovePrimaryDeviceKeepsHistory(t *testing.T) {
 	phone := newDevice(t, "alice-new", old.phone)
 	phone.mustRegister(s, "Alice")
 	r := phone.must("backup", "restore", "--recovery-key", key).lines()
-	if r[0]["chats"].(float64) != 2 || r[0]["messages"].(float64) != 4 || r[0]["skipped_chats"].(float64) != 0 {
+	if r[0]["chats"].(float64) != 2 || r[0]["messages"].(float64) != 5 || r[0]["skipped_chats"].(float64) != 0 {
 		t.Fatalf("restore printed %v", r)
 	}
-	for chat, want := range map[string][]string{group: {"group plan: leave at 6", "bring boots"}, direct: {"direct: I am moving phones", "ok, see you there"}} {
+	for chat, want := range map[string][]string{group: {"You created the group", "group plan: leave at 6", "bring boots"}, direct: {"direct: I am moving phones", "ok, see you there"}} {
 		if got := texts(phone.must("history", chat).lines()); !slices.Equal(got, want) {
 			t.Fatalf("the new phone's history of %s: %v", chat, got)
 		}
