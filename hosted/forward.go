@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/cloudapi"
@@ -23,6 +24,10 @@ import (
 
 // relayService is the relay service of the hosted endpoints.
 const relayService = "hosted"
+
+// forwardWait bounds the wait for the lease holder's answer to a forwarded
+// request.
+const forwardWait = 5 * time.Second
 
 // Forwarded operations.
 const (
@@ -123,7 +128,13 @@ func (m *Manager) forward(ctx context.Context, holder parley.Lease, r fwdRequest
 	if err != nil {
 		return "", err
 	}
-	ans, err := m.cfg.Relay.Request(ctx, relayService, holder.Holder, data)
+	// A holder killed without closing its NATS connection keeps its
+	// subscription until the NATS server notices (minutes): the request
+	// is then delivered and never answered. Wait no longer than a send
+	// takes, then try the lease.
+	fctx, cancel := context.WithTimeout(ctx, forwardWait)
+	ans, err := m.cfg.Relay.Request(fctx, relayService, holder.Holder, data)
+	cancel()
 	if err != nil {
 		m.log.Warn("forwarding a business API request: no answer from the node holding the lease", "business", r.Business, "holder", holder.Holder, "err", err)
 		m.leaseOne(m.ctx, r.Business)
