@@ -2,9 +2,7 @@ package parley
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -15,25 +13,14 @@ type BlobID string
 
 // NewBlobID returns a fresh random blob ID.
 func NewBlobID() BlobID {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return BlobID("b" + strings.ToLower(idEncoding.EncodeToString(b[:])))
+	return BlobID(randomID("b"))
 }
 
 // Valid reports whether id has the shape NewBlobID produces: "b" followed by
 // 8 to 64 characters from [a-z0-9]. Valid IDs are safe as file names and
 // object keys.
 func (id BlobID) Valid() bool {
-	if len(id) < 9 || len(id) > 65 || id[0] != 'b' {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return validID(string(id), 'b', "")
 }
 
 // BlobInfo describes a stored blob.

@@ -72,25 +72,37 @@ func (id DeviceID) String() string { return "d" + strconv.FormatInt(int64(id), 1
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
+// randomID is prefix followed by 26 lower-case base32 characters: 128
+// random bits.
+func randomID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + strings.ToLower(idEncoding.EncodeToString(b[:]))
+}
+
+// validID reports whether id is the one-letter prefix followed by 8 to 64
+// characters from [a-z0-9] and extra.
+func validID(id string, prefix byte, extra string) bool {
+	if len(id) < 9 || len(id) > 65 || id[0] != prefix {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // NewConversationID returns a fresh random conversation ID ("c" followed by
 // 26 base32 characters: 128 random bits).
 func NewConversationID() ConversationID {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return ConversationID("c" + strings.ToLower(idEncoding.EncodeToString(b[:])))
+	return ConversationID(randomID("c"))
 }
 
 // Valid reports whether id has the shape NewConversationID produces: a
 // lower-case letter "c" followed by 8 to 64 characters from [a-z0-9_-].
 func (id ConversationID) Valid() bool {
-	if len(id) < 9 || len(id) > 65 || id[0] != 'c' {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return validID(string(id), 'c', "_-")
 }

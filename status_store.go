@@ -2,8 +2,6 @@ package parley
 
 import (
 	"context"
-	"crypto/rand"
-	"strings"
 	"time"
 )
 
@@ -13,24 +11,13 @@ type StatusID string
 
 // NewStatusID returns a fresh random status ID.
 func NewStatusID() StatusID {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return StatusID("s" + strings.ToLower(idEncoding.EncodeToString(b[:])))
+	return StatusID(randomID("s"))
 }
 
 // Valid reports whether id has the shape NewStatusID produces: "s"
 // followed by 8 to 64 characters from [a-z0-9].
 func (id StatusID) Valid() bool {
-	if len(id) < 9 || len(id) > 65 || id[0] != 's' {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return validID(string(id), 's', "")
 }
 
 // StatusPost is a status post (a 24-hour story) as the server keeps it.

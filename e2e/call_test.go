@@ -1,63 +1,9 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
-
-// startCLI runs the CLI in the background on d's profile; its printed
-// lines are the listener's (mustSee), and wait returns its exit code.
-func startCLI(d *device, args ...string) (*listener, func() int) {
-	d.t.Helper()
-	l := &listener{d: d, notify: make(chan struct{}), done: make(chan struct{})}
-	l.cmd = exec.Command(parleyBin, append([]string{"--json", "--profile", d.profile}, args...)...)
-	stdout, err := l.cmd.StdoutPipe()
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	l.cmd.Stderr = &stderr
-	if err := l.cmd.Start(); err != nil {
-		d.t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) != nil {
-				continue
-			}
-			l.mu.Lock()
-			l.lines = append(l.lines, m)
-			close(l.notify)
-			l.notify = make(chan struct{})
-			l.mu.Unlock()
-		}
-		l.cmd.Wait()
-		close(l.done)
-	}()
-	d.t.Cleanup(func() {
-		l.stop()
-		if d.t.Failed() {
-			d.t.Logf("%s %v stderr: %s", d.name, args, stderr.String())
-		}
-	})
-	wait := func() int {
-		d.t.Helper()
-		select {
-		case <-l.done:
-		case <-time.After(60 * time.Second):
-			d.t.Fatalf("%s: parley %v did not exit", d.name, args)
-		}
-		return l.cmd.ProcessState.ExitCode()
-	}
-	return l, wait
-}
 
 func isEvent(name string) func(map[string]any) bool {
 	return func(m map[string]any) bool { return m["event"] == name }

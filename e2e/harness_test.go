@@ -295,21 +295,12 @@ func (d *device) deviceID() int64 {
 	return int64(out[0]["device_id"].(float64))
 }
 
-// listener is a background `parley listen --all` process.
-type listener struct {
-	d      *device
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	lines  []map[string]any
-	notify chan struct{}
-	done   chan struct{}
-}
-
-// mustListen starts `listen --all` and waits until it is connected.
-func (d *device) mustListen() *listener {
+// startCLI runs the CLI in the background on d's profile; its printed
+// lines are the listener's (mustSee), and wait returns its exit code.
+func startCLI(d *device, args ...string) (*listener, func() int) {
 	d.t.Helper()
 	l := &listener{d: d, notify: make(chan struct{}), done: make(chan struct{})}
-	l.cmd = exec.Command(parleyBin, "--json", "--profile", d.profile, "listen", "--all", "--for", "2m")
+	l.cmd = exec.Command(parleyBin, append([]string{"--json", "--profile", d.profile}, args...)...)
 	stdout, err := l.cmd.StdoutPipe()
 	if err != nil {
 		d.t.Fatal(err)
@@ -338,9 +329,36 @@ func (d *device) mustListen() *listener {
 	d.t.Cleanup(func() {
 		l.stop()
 		if d.t.Failed() {
-			d.t.Logf("%s listen stderr: %s", d.name, stderr.String())
+			d.t.Logf("%s %v stderr: %s", d.name, args, stderr.String())
 		}
 	})
+	wait := func() int {
+		d.t.Helper()
+		select {
+		case <-l.done:
+		case <-time.After(60 * time.Second):
+			d.t.Fatalf("%s: parley %v did not exit", d.name, args)
+		}
+		return l.cmd.ProcessState.ExitCode()
+	}
+	return l, wait
+}
+
+// listener is a background CLI process (`parley listen --all`, a call…)
+// whose printed lines the test waits on.
+type listener struct {
+	d      *device
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	lines  []map[string]any
+	notify chan struct{}
+	done   chan struct{}
+}
+
+// mustListen starts `listen --all` and waits until it is connected.
+func (d *device) mustListen() *listener {
+	d.t.Helper()
+	l, _ := startCLI(d, "listen", "--all", "--for", "2m")
 	l.mustSee("connected", func(m map[string]any) bool { return m["event"] == "connection" && m["connected"] == true })
 	return l
 }
