@@ -105,6 +105,7 @@ type Manager struct {
 	endpoints map[parley.UserID]*endpoint
 	others    map[parley.UserID]parley.Lease // leases other nodes hold (lease.go)
 	stopRelay func()                         // stops serving forwarded requests
+	shutDown  bool                           // Shutdown ran: open makes no more endpoints
 	leaseMu   sync.Mutex                     // serializes leaseOne
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -190,6 +191,7 @@ func (m *Manager) Start(ctx context.Context, serverURL string) error {
 // Shutdown stops every endpoint.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
+	m.shutDown = true
 	eps := m.endpoints
 	m.endpoints = map[parley.UserID]*endpoint{}
 	stopRelay := m.stopRelay
@@ -320,6 +322,11 @@ func (m *Manager) open(ctx context.Context, business parley.UserID, create bool)
 		return nil, err
 	}
 	m.mu.Lock()
+	if m.shutDown { // Shutdown ran while this opened: it would never close it
+		m.mu.Unlock()
+		_ = c.Close()
+		return nil, parley.Errorf(parley.CodeUnavailable, ReasonHostedNotStarted, "the hosted endpoints are shut down")
+	}
 	if old, ok := m.endpoints[business]; ok {
 		m.mu.Unlock()
 		_ = c.Close()
