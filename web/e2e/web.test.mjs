@@ -851,7 +851,7 @@ test('a broadcast list from the new-chat menu: contacts who saved the sender get
     await k.waitForTimeout(2000)
     assert.equal(await k.getByText('New stock in on Friday').count(), 0)
     // Olga's own copies are in each 1:1 chat, kate's too (it looks sent, as any message never delivered).
-    await o.getByRole('button', { name: 'Back' }).click()
+    await o.getByRole('button', { name: 'Back', exact: true }).click()
     for (const text of ['Hi Olga, Kate here', 'New stock in on Friday']) {
       await openChat(o, text)
       await msg(o, 'out', 'New stock in on Friday').waitFor()
@@ -1198,7 +1198,7 @@ test('names, not handles: profile name, about and photo; "created the group"; th
     await (await chooser).setFiles(join(here, '../app/public/icon-512.png'))
     await j.getByText('Profile photo saved.').waitFor()
     await j.getByRole('img', { name: 'Your profile photo' }).waitFor()
-    await j.getByRole('button', { name: 'Back' }).click()
+    await j.getByRole('button', { name: 'Back', exact: true }).click()
   })
   await step('frank writes to ivy; she sees his name in the chat list, the header and the message menu', async () => {
     await newChat(j, PHONES.ivy, 'Ahoy Ivy')
@@ -1211,7 +1211,7 @@ test('names, not handles: profile name, about and photo; "created the group"; th
     await k.getByRole('img', { name: 'Profile photo of Francis Drake' }).waitFor()
     await k.getByLabel('About').getByText('Captain of the Golden Hind').waitFor()
     await shot(k, '17a-profile-photo')
-    await k.getByRole('button', { name: 'Back' }).click()
+    await k.getByRole('button', { name: 'Back', exact: true }).click()
   })
   await step('frank creates a group with ivy: the first line says who created it, messages name him', async () => {
     await j.getByRole('button', { name: 'New chat' }).click()
