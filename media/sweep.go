@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -56,18 +55,5 @@ func (s *Service) staging(id parley.BlobID) string { return (&staging{s: s}).pat
 // Run sweeps every SweepInterval until ctx is cancelled, logging
 // failures. It returns nil when ctx is done.
 func (s *Service) Run(ctx context.Context) error {
-	t := time.NewTicker(s.cfg.SweepInterval)
-	defer t.Stop()
-	for {
-		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("media sweep failed", "err", err, "deleted", n)
-		} else if n > 0 {
-			s.log.Info("media sweep", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return parley.SweepEvery(ctx, s.cfg.SweepInterval, s.log, "media sweep", s.Sweep)
 }

@@ -538,18 +538,5 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 
 // Run prunes expired posts every Config.PruneInterval until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	t := time.NewTicker(s.cfg.PruneInterval)
-	defer t.Stop()
-	for {
-		if n, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("status prune failed", "err", err)
-		} else if n > 0 {
-			s.log.Info("expired status posts deleted", "posts", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return parley.SweepEvery(ctx, s.cfg.PruneInterval, s.log, "expired status posts prune", s.Prune)
 }

@@ -223,20 +223,7 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 
 // Run prunes every PruneInterval until ctx is done.
 func (s *Service) Run(ctx context.Context) error {
-	t := time.NewTicker(s.cfg.PruneInterval)
-	defer t.Stop()
-	for {
-		if n, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("ratchet tree prune failed", "err", err)
-		} else if n > 0 {
-			s.log.Info("ratchet trees pruned", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return parley.SweepEvery(ctx, s.cfg.PruneInterval, s.log, "ratchet tree prune", s.Prune)
 }
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
