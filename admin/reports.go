@@ -41,7 +41,7 @@ func (s *Service) listReports(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Service) listReports(r *http.Request) (any, error) {
 	default:
 		return nil, parley.Errorf(parley.CodeInvalid, ReasonBadQuery, "status is open, resolved or dismissed")
 	}
-	rs, err := s.cfg.Store.Reports(r.Context(), parley.ReportQuery{Status: status, After: after, Limit: pageSize(limit)})
+	rs, err := s.cfg.Store.Reports(r.Context(), parley.ReportQuery{Status: status, After: after, Limit: limit})
 	if err != nil {
 		return nil, err
 	}

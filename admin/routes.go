@@ -161,8 +161,11 @@ func queryInt(r *http.Request, name string, def int64) (int64, error) {
 	return n, nil
 }
 
-// pageSize is a list's page size from its ?limit=: 1 to 1000.
-func pageSize(limit int64) int { return int(min(max(limit, 1), 1000)) }
+// pageLimit is a list's page size from its ?limit=: 1 to 1000, default 100.
+func pageLimit(r *http.Request) (int, error) {
+	limit, err := queryInt(r, "limit", 100)
+	return int(min(max(limit, 1), 1000)), err
+}
 
 // FindUser resolves a user spec: +PHONE, @username, uID or ID.
 func FindUser(ctx context.Context, st parley.AccountStore, spec string) (parley.User, error) {
@@ -193,12 +196,12 @@ func (s *Service) listUsers(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return nil, err
 	}
 	find := r.URL.Query().Get("find")
-	us, err := s.cfg.Store.AdminUsers(r.Context(), parley.AdminUserQuery{Find: find, After: parley.UserID(after), Limit: pageSize(limit)})
+	us, err := s.cfg.Store.AdminUsers(r.Context(), parley.AdminUserQuery{Find: find, After: parley.UserID(after), Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -364,11 +367,11 @@ func (s *Service) listGroups(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return nil, err
 	}
-	gs, err := s.cfg.Store.AdminGroups(r.Context(), int(min(minMembers, 1<<30)), pageSize(limit))
+	gs, err := s.cfg.Store.AdminGroups(r.Context(), int(min(minMembers, 1<<30)), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -462,11 +465,11 @@ func (s *Service) listBusinesses(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.cfg.Store.BusinessProfiles(r.Context(), parley.UserID(after), pageSize(limit))
+	ps, err := s.cfg.Store.BusinessProfiles(r.Context(), parley.UserID(after), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -524,11 +527,11 @@ func (s *Service) auditLog(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return nil, err
 	}
-	es, err := s.cfg.Store.AuditLog(r.Context(), before, pageSize(limit))
+	es, err := s.cfg.Store.AuditLog(r.Context(), before, limit)
 	if err != nil {
 		return nil, err
 	}
