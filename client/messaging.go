@@ -588,9 +588,9 @@ func (c *Client) Chats(ctx context.Context) ([]Chat, error) {
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	out := chats[:0]
+	me, out := c.Account().User, chats[:0]
 	for _, ch := range chats {
-		if ch.Kind == parley.KindDirect && ch.LastText == "" && ch.Unread == 0 && !ch.Pinned && !ch.Archived && ch.Peer != c.Account().User {
+		if ch.Kind == parley.KindDirect && ch.LastText == "" && ch.Unread == 0 && !ch.Pinned && !ch.Archived && ch.Peer != me {
 			if ct, err := c.store.Contact(ctx, ch.Peer); err != nil || !ct.Contact {
 				continue
 			}
